@@ -1,0 +1,112 @@
+# ipcscope: build, test, bench and install.
+#
+#   make          build everything into build/
+#   make run      install missing packages, build, open the dashboard
+#   make test     install missing packages, build, run every test
+#   make bench    measure (never asserted): round trips against their floors
+#   make asan     build under AddressSanitizer + UBSan into build-asan/ and test
+#   make install  PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+
+CC      ?= cc
+PKGS    := libuv libcjson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -MMD -MP -Ilib \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ifeq ($(CI),true)
+CFLAGS  += -Werror
+endif
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA      := $(BUILD)/libipcscope.a
+
+DEMO_SRC  := $(wildcard demos/*.c)
+DEMOS     := $(DEMO_SRC:demos/%.c=$(BUILD)/demos/%)
+
+TUI_SRC   := $(wildcard tui/*.c)
+TUI_OBJ   := $(TUI_SRC:%.c=$(BUILD)/%.o)
+IPCSCOPE  := $(BUILD)/bin/ipcscope
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELP_SRC  := $(wildcard tests/helpers/*.c)
+HELPERS   := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps run test bench asan clean install
+all: $(LIBA) $(DEMOS) $(if $(TUI_SRC),$(IPCSCOPE)) $(UNITS) $(HELPERS) $(BENCHES)
+
+deps:
+	@sh mk/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(IPCSCOPE)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    sh tests/run.sh build-asan
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/demos/%: $(BUILD)/demos/%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(IPCSCOPE): $(TUI_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs ncursesw 2>/dev/null)
+
+$(BUILD)/tui/%.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
+
+$(BUILD)/tests/test_%.o: tests/unit/test_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/ipcscope \
+	    $(DESTDIR)$(PREFIX)/share/ipcscope/lessons $(DESTDIR)$(PREFIX)/share/doc/ipcscope
+	$(if $(TUI_SRC),install -m 755 $(IPCSCOPE) $(DESTDIR)$(PREFIX)/bin/ipcscope)
+	$(if $(DEMOS),install -m 755 $(DEMOS) $(DESTDIR)$(PREFIX)/libexec/ipcscope/)
+	$(if $(wildcard demos/*.js),install -m 644 $(wildcard demos/*.js) $(DESTDIR)$(PREFIX)/libexec/ipcscope/)
+	$(if $(wildcard docs/lessons/*.md),install -m 644 $(wildcard docs/lessons/*.md) $(DESTDIR)$(PREFIX)/share/ipcscope/lessons/)
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ipcscope/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,127 @@
+/* channel: Node's IPC channel, in C, on a libuv ipc pipe.
+ *
+ * What child_process.fork() gives a parent and child: a Unix stream socket
+ * (one end of a socketpair) on which each message is JSON.stringify(msg) +
+ * "\n" (serialization 'json'). A handle travels as SCM_RIGHTS ancillary data on
+ * the same sendmsg as a wrapper message
+ *
+ *     {"cmd":"NODE_HANDLE","type":"net.Server","msg":<the user's message>}
+ *
+ * which the receiver answers with {"cmd":"NODE_HANDLE_ACK"} (or
+ * NODE_HANDLE_NACK when the fd did not arrive, and the sender sends again).
+ * Until the ACK comes, Node queues every later message so that order is kept;
+ * so does this module. Other messages whose cmd starts with "NODE_" are Node's
+ * internal traffic (cluster uses them) and are not delivered as messages.
+ *
+ * A peer that is node exits with an exception on a line that is not JSON, so
+ * this module only ever writes lines printed by cJSON, never a blank one.
+ * Like node, a program using it ignores SIGPIPE: a write to a peer that is gone
+ * must come back as EPIPE, not kill the writer.
+ * What it receives that is not JSON is reported through on_error, and the
+ * channel goes on with the next line.
+ *
+ * Usage (a child whose parent forked it with NODE_CHANNEL_FD):
+ *
+ *     static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
+ *     {   // msg is borrowed; fd (-1 if none) is yours to close
+ *         cJSON *reply = cJSON_CreateObject();
+ *         cJSON_AddTrueToObject(reply, "received");
+ *         scope_channel_send(ch, reply);  // serialized now; reply is still yours
+ *         cJSON_Delete(reply);
+ *     }
+ *     scope_channel_t ch = {.on_message = on_message, .on_disconnect = on_gone};
+ *     int r = scope_channel_open_env(loop, &ch);   // reads NODE_CHANNEL_FD
+ */
+#ifndef SCOPE_CHANNEL_H
+#define SCOPE_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <cJSON.h>
+
+#include "framing.h"
+
+/* Largest message accepted from the peer. Node itself sets no limit; this one
+ * is generous (a 2 MiB message passes) and bounded. */
+#ifndef SCOPE_CHANNEL_MAX_MESSAGE
+#define SCOPE_CHANNEL_MAX_MESSAGE (64u * 1024u * 1024u)
+#endif
+
+typedef struct scope_channel_s scope_channel_t;
+
+/* msg is borrowed for the call. fd is a received handle (-1 when none), now
+ * owned by the callee; type is Node's name for it ("net.Server",
+ * "net.Socket", "net.Native", "dgram.Socket", ...). */
+typedef void (*scope_channel_message_cb)(scope_channel_t *ch, cJSON *msg, int fd,
+                                         const char *type);
+/* A line from the peer that was refused (malformed, blank, oversize). */
+typedef void (*scope_channel_error_cb)(scope_channel_t *ch, const scope_frame_error_t *err);
+/* The peer closed its end (status UV_EOF) or the channel failed (a negative
+ * errno). The channel is closing; no callback follows but on_close. */
+typedef void (*scope_channel_disconnect_cb)(scope_channel_t *ch, int status);
+typedef void (*scope_channel_close_cb)(scope_channel_t *ch);
+
+typedef struct scope_channel_outq_s scope_channel_outq_t;
+
+struct scope_channel_s {
+    /* set by the caller before open */
+    void *data;
+    scope_channel_message_cb on_message;
+    scope_channel_error_cb on_error;           /* may be NULL */
+    scope_channel_disconnect_cb on_disconnect; /* may be NULL */
+    scope_channel_close_cb on_close;           /* when closed; may be NULL */
+    size_t max_message;                        /* 0: SCOPE_CHANNEL_MAX_MESSAGE */
+
+    /* counters, read-only for the caller */
+    uint64_t sent, received, bytes_sent, bytes_received, refused;
+
+    /* private */
+    uv_pipe_t pipe;
+    scope_ndjson_t decoder;
+    int fd;
+    int open, closing, disconnected;
+    int *pending_fds;            /* fds received, waiting for their NODE_HANDLE line */
+    size_t npending_fds;
+    scope_channel_outq_t *queue; /* messages held while a handle awaits its ACK */
+    scope_channel_outq_t *queue_tail;
+    scope_channel_outq_t *awaiting_ack; /* the handle message sent, kept to resend */
+    int handle_retries;
+    int disconnect_requested;
+    uv_shutdown_t shutdown_req;
+    char readbuf[64 * 1024];
+};
+
+/* Opens the channel on fd (one end of a socketpair). The channel owns the fd
+ * from now on and sets FD_CLOEXEC on it. Returns 0 or a negative errno. */
+int scope_channel_open(uv_loop_t *loop, scope_channel_t *ch, int fd);
+/* Opens the channel named by NODE_CHANNEL_FD, as a node child does: checks
+ * NODE_CHANNEL_SERIALIZATION_MODE is json (or unset), then unsets both so that
+ * this process's own children do not inherit them. -ENOENT when there is no
+ * channel, -EBADF when the fd is not a socket, -EPROTONOSUPPORT for 'advanced'
+ * serialization. */
+int scope_channel_open_env(uv_loop_t *loop, scope_channel_t *ch);
+
+/* Sends msg (serialized now; msg stays the caller's) as one line. Returns the
+ * bytes queued, or a negative errno (-EPIPE once disconnected). */
+int scope_channel_send(scope_channel_t *ch, const cJSON *msg);
+/* Sends msg with a handle, as child.send(msg, handle) does: fd is duplicated
+ * (the caller keeps its own), type is Node's name for it. */
+int scope_channel_send_handle(scope_channel_t *ch, const cJSON *msg, int fd, const char *type);
+/* Writes bytes as they are, no checking. Only for demonstrating what a peer
+ * does with a malformed line: never for real traffic. */
+int scope_channel_write_raw(scope_channel_t *ch, const char *bytes, size_t len);
+/* Bytes queued in the kernel's stead: what a slow reader leaves us holding. */
+size_t scope_channel_queued_bytes(const scope_channel_t *ch);
+
+/* Ends the channel as child.disconnect() does: queued messages are written,
+ * then our side is shut down (the peer reads EOF) and closed; on_close runs
+ * once it is closed. */
+void scope_channel_disconnect(scope_channel_t *ch);
+/* Closes at once, dropping anything queued; on_close follows. */
+void scope_channel_close(scope_channel_t *ch);
+
+/* 1 when msg is one of Node's internal messages ({"cmd":"NODE_..."}). */
+int scope_channel_is_internal(const cJSON *msg);
+
+#endif

@@ -1,0 +1,552 @@
+/* events: one emitter per process that turns what a demo does into either
+ * protocol lines for the dashboard or narration for a person. See events.h.
+ *
+ * Both forms come from the same cJSON object, so the narration can never say
+ * something the protocol does not. The whole line is rendered into a stack
+ * buffer of SCOPE_EVENT_MAX bytes and handed to one write(): that is what
+ * keeps lines from many processes whole in a shared pipe (pipe(7): writes of at
+ * most PIPE_BUF bytes are atomic).
+ */
+#include "events.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct {
+    pthread_mutex_t lock;
+    scope_events_format_t format;
+    int fd;
+    char role[32];
+    /* msg sampling: a token bucket refilled at msg_rate per second */
+    double msg_rate, tokens;
+    uint64_t last_refill;
+    uint64_t msgs_seen, msgs_emitted; /* since the last stats event */
+} emitter = {PTHREAD_MUTEX_INITIALIZER, SCOPE_EVENTS_NONE, -1, "", SCOPE_EVENTS_MSG_RATE,
+             SCOPE_EVENTS_MSG_RATE, 0, 0, 0};
+
+static void set_role_locked(const char *role)
+{
+    snprintf(emitter.role, sizeof emitter.role, "%s", role ? role : "");
+}
+
+int scope_events_open_fd(int fd, scope_events_format_t format, const char *role)
+{
+    if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+        return -EBADF;
+    pthread_mutex_lock(&emitter.lock);
+    emitter.fd = fd;
+    emitter.format = format;
+    set_role_locked(role);
+    emitter.tokens = emitter.msg_rate;
+    emitter.last_refill = scope_time_now_ns();
+    emitter.msgs_seen = emitter.msgs_emitted = 0;
+    pthread_mutex_unlock(&emitter.lock);
+    return 0;
+}
+
+int scope_events_open(const char *role, int json_stdout)
+{
+    const char *rate = getenv("IPCSCOPE_MSG_RATE");
+    if (rate && *rate)
+        scope_events_set_msg_rate(strtod(rate, NULL));
+
+    const char *env = getenv("IPCSCOPE_EVENT_FD");
+    if (env && *env) {
+        char *end;
+        long fd = strtol(env, &end, 10);
+        if (*end != '\0' || fd < 0 || fd > 65535)
+            return -EBADF;
+        int r = scope_events_open_fd((int)fd, SCOPE_EVENTS_JSON, role);
+        if (r == 0)
+            fcntl((int)fd, F_SETFD, FD_CLOEXEC); /* children get it only on purpose */
+        return r;
+    }
+    return scope_events_open_fd(STDOUT_FILENO, json_stdout ? SCOPE_EVENTS_JSON : SCOPE_EVENTS_TEXT,
+                                role);
+}
+
+void scope_events_close(void)
+{
+    pthread_mutex_lock(&emitter.lock);
+    emitter.format = SCOPE_EVENTS_NONE;
+    emitter.fd = -1;
+    pthread_mutex_unlock(&emitter.lock);
+}
+
+void scope_events_set_role(const char *role)
+{
+    pthread_mutex_lock(&emitter.lock);
+    set_role_locked(role);
+    pthread_mutex_unlock(&emitter.lock);
+}
+
+scope_events_format_t scope_events_format(void)
+{
+    return emitter.format;
+}
+
+int scope_events_fd(void)
+{
+    return emitter.format == SCOPE_EVENTS_NONE ? -1 : emitter.fd;
+}
+
+void scope_events_set_msg_rate(double per_second)
+{
+    pthread_mutex_lock(&emitter.lock);
+    emitter.msg_rate = per_second > 0 ? per_second : 0;
+    emitter.tokens = emitter.msg_rate;
+    pthread_mutex_unlock(&emitter.lock);
+}
+
+size_t scope_events_cut_utf8(char *out, const char *s, size_t max)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 */
+    size_t len = strlen(s);
+    if (len <= max) {
+        memcpy(out, s, len + 1);
+        return len;
+    }
+    size_t keep = max >= 3 ? max - 3 : 0;
+    while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+        keep--; /* never cut inside a UTF-8 sequence */
+    memcpy(out, s, keep);
+    if (max >= 3) {
+        memcpy(out + keep, ellipsis, 3);
+        keep += 3;
+    }
+    out[keep] = '\0';
+    return keep;
+}
+
+/* ---- rendering ------------------------------------------------------- */
+
+static const char *str_field(const cJSON *o, const char *name)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(f) ? f->valuestring : NULL;
+}
+
+static const char *str_or(const cJSON *o, const char *name, const char *dflt)
+{
+    const char *s = str_field(o, name);
+    return s ? s : dflt;
+}
+
+static double num_field(const cJSON *o, const char *name, double dflt)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(f) ? f->valuedouble : dflt;
+}
+
+static void end_text(const cJSON *o, const char *name, char *out, size_t n)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (cJSON_IsNumber(f))
+        snprintf(out, n, "%ld", (long)f->valuedouble);
+    else if (cJSON_IsString(f))
+        snprintf(out, n, "%s", f->valuestring);
+    else
+        snprintf(out, n, "?");
+}
+
+static void fmt_ns(char *out, size_t n, double ns)
+{
+    if (ns < 1e3)
+        snprintf(out, n, "%.0f ns", ns);
+    else if (ns < 1e6)
+        snprintf(out, n, "%.1f us", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(out, n, "%.2f ms", ns / 1e6);
+    else
+        snprintf(out, n, "%.2f s", ns / 1e9);
+}
+
+/* Narration for a person: "[role pid] what happened". Returns the length. */
+static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, long pid,
+                       const char *role)
+{
+    char who[64], a[48], b[48];
+    snprintf(who, sizeof who, "[%s%s%ld]", role, *role ? " " : "", pid);
+
+    if (strcmp(kind, "hello") == 0)
+        return snprintf(buf, cap, "== %s: %s\n", str_or(o, "demo", "?"),
+                        str_or(o, "title", ""));
+    if (strcmp(kind, "log") == 0)
+        return snprintf(buf, cap, "%s %s\n", who, str_or(o, "text", ""));
+    if (strcmp(kind, "step") == 0)
+        return snprintf(buf, cap, "-- step %d: %s%s\n", (int)num_field(o, "n", 0),
+                        str_or(o, "title", ""),
+                        cJSON_IsTrue(cJSON_GetObjectItem(o, "waiting")) ? "  [Enter]" : "");
+    if (strcmp(kind, "error") == 0)
+        return snprintf(buf, cap, "%s ERROR %s: %s\n", who, str_or(o, "what", "?"),
+                        str_or(o, "reason", ""));
+    if (strcmp(kind, "proc") == 0) {
+        const char *state = str_or(o, "state", "?");
+        long p = (long)num_field(o, "proc", pid);
+        const char *r = str_or(o, "role", "");
+        if (strcmp(state, "exit") != 0)
+            return snprintf(buf, cap, "%s process %ld (%s) %s\n", who, p, r,
+                            strcmp(state, "start") == 0 ? "started" : "is ready");
+        const char *sig = str_field(o, "signal");
+        if (sig)
+            return snprintf(buf, cap, "%s process %ld (%s) was killed by %s\n", who, p, r, sig);
+        return snprintf(buf, cap, "%s process %ld (%s) exited with code %d\n", who, p, r,
+                        (int)num_field(o, "code", 0));
+    }
+    if (strcmp(kind, "chan") == 0) {
+        end_text(o, "a", a, sizeof a);
+        end_text(o, "b", b, sizeof b);
+        const char *detail = str_field(o, "detail");
+        return snprintf(buf, cap, "%s channel %s (%s) %s: %s <-> %s%s%s\n", who,
+                        str_or(o, "id", "?"), str_or(o, "kind", "?"),
+                        str_or(o, "state", "?"), a, b, detail ? ", " : "", detail ? detail : "");
+    }
+    if (strcmp(kind, "msg") == 0) {
+        int send = strcmp(str_or(o, "dir", ""), "send") == 0;
+        end_text(o, send ? "to" : "from", a, sizeof a);
+        char lat[32] = "";
+        double l = num_field(o, "lat", 0);
+        if (l > 0) {
+            char t[24];
+            fmt_ns(t, sizeof t, l);
+            snprintf(lat, sizeof lat, ", %s", t);
+        }
+        return snprintf(buf, cap, "%s %s %s #%ld %s (%ld B%s)\n", who, send ? "->" : "<-", a,
+                        (long)num_field(o, "id", 0), str_or(o, "summary", ""),
+                        (long)num_field(o, "bytes", 0), lat);
+    }
+    if (strcmp(kind, "stats") == 0) {
+        char p50[24], p99[24], mx[24];
+        fmt_ns(p50, sizeof p50, num_field(o, "p50", 0));
+        fmt_ns(p99, sizeof p99, num_field(o, "p99", 0));
+        fmt_ns(mx, sizeof mx, num_field(o, "max", 0));
+        return snprintf(buf, cap, "%s stats %s: %ld msgs, p50 %s, p99 %s, max %s, %.0f msg/s\n",
+                        who, str_or(o, "chan", "?"), (long)num_field(o, "count", 0), p50,
+                        p99, mx, num_field(o, "rate", 0));
+    }
+    if (strcmp(kind, "bye") == 0)
+        return snprintf(buf, cap, "== done%s%s\n", str_field(o, "text") ? ": " : "",
+                        str_or(o, "text", ""));
+    return snprintf(buf, cap, "%s %s\n", who, kind);
+}
+
+/* The longest string member of o, the one to cut when a line is too long. */
+static cJSON *longest_string(cJSON *o)
+{
+    cJSON *best = NULL, *it;
+    size_t best_len = 0;
+    cJSON_ArrayForEach(it, o)
+    {
+        if (cJSON_IsString(it) && strlen(it->valuestring) > best_len) {
+            best = it;
+            best_len = strlen(it->valuestring);
+        }
+    }
+    return best_len > 8 ? best : NULL;
+}
+
+/* Halves the longest text member. Returns 0 when nothing is left to cut. */
+static int shorten(cJSON *o)
+{
+    cJSON *s = longest_string(o);
+    if (!s)
+        return 0;
+    size_t len = strlen(s->valuestring);
+    char *cut = malloc(len / 2 + 1);
+    if (!cut)
+        return 0;
+    scope_events_cut_utf8(cut, s->valuestring, len / 2);
+    cJSON_SetValuestring(s, cut);
+    free(cut);
+    return 1;
+}
+
+static int write_line(int fd, const char *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, buf + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            /* Someone made the shared file description non-blocking; wait. */
+            usleep(1000);
+            continue;
+        }
+        if (n < 0)
+            return -errno;
+        off += (size_t)n; /* a pipe never splits <= PIPE_BUF; a file or tty may */
+    }
+    return 0;
+}
+
+int scope_events_emit(const char *kind, cJSON *fields)
+{
+    char buf[SCOPE_EVENT_MAX];
+    int r = 0;
+
+    if (emitter.format == SCOPE_EVENTS_NONE) {
+        cJSON_Delete(fields);
+        return 0;
+    }
+    if (!fields && !(fields = cJSON_CreateObject()))
+        return -ENOMEM;
+
+    /* The envelope goes first so that a person reading the raw stream sees it. */
+    cJSON *line = cJSON_CreateObject();
+    if (!line) {
+        cJSON_Delete(fields);
+        return -ENOMEM;
+    }
+    long pid = (long)getpid();
+    cJSON_AddNumberToObject(line, "v", SCOPE_EVENTS_VERSION);
+    cJSON_AddStringToObject(line, "ev", kind);
+    cJSON_AddNumberToObject(line, "t", (double)scope_time_now_ns());
+    cJSON_AddNumberToObject(line, "pid", (double)pid);
+    while (fields->child) {
+        cJSON *f = cJSON_DetachItemViaPointer(fields, fields->child);
+        cJSON_AddItemToObject(line, f->string, f);
+    }
+    cJSON_Delete(fields);
+
+    pthread_mutex_lock(&emitter.lock);
+    int fd = emitter.fd;
+    scope_events_format_t format = emitter.format;
+    char role[sizeof emitter.role];
+    memcpy(role, emitter.role, sizeof role);
+    pthread_mutex_unlock(&emitter.lock);
+
+    int len;
+    if (format == SCOPE_EVENTS_JSON) {
+        /* cJSON prints numbers such as t with %1.17g: integers stay exact
+         * up to 2^53 ns, about 104 days of uptime. */
+        while (!cJSON_PrintPreallocated(line, buf, SCOPE_EVENT_MAX - 1, 0))
+            if (!shorten(line)) {
+                cJSON_Delete(line);
+                return -EMSGSIZE;
+            }
+        len = (int)strlen(buf);
+        buf[len++] = '\n';
+    } else {
+        len = render_text(buf, sizeof buf, kind, line, pid, role);
+        if (len >= (int)sizeof buf) { /* cut, but keep the newline */
+            len = (int)sizeof buf - 1;
+            buf[len - 1] = '\n';
+        }
+    }
+    cJSON_Delete(line);
+
+    r = write_line(fd, buf, (size_t)len);
+    if (r == -EPIPE) {
+        pthread_mutex_lock(&emitter.lock);
+        emitter.format = SCOPE_EVENTS_NONE; /* the reader left: go quiet */
+        pthread_mutex_unlock(&emitter.lock);
+    }
+    return r;
+}
+
+/* ---- the kinds ----------------------------------------------------------- */
+
+int scope_events_hello(const char *demo, const char *title, cJSON *params)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "demo", demo);
+    cJSON_AddStringToObject(o, "title", title);
+    cJSON_AddItemToObject(o, "params", params ? params : cJSON_CreateObject());
+    return scope_events_emit("hello", o);
+}
+
+static const char *signal_name(int sig)
+{
+    static __thread char buf[16];
+    const char *abbrev = sigabbrev_np(sig);
+    if (!abbrev) {
+        snprintf(buf, sizeof buf, "SIG%d", sig);
+        return buf;
+    }
+    snprintf(buf, sizeof buf, "SIG%s", abbrev);
+    return buf;
+}
+
+int scope_events_proc(const char *state, pid_t pid, pid_t ppid, const char *role, int code,
+                      int signal)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "state", state);
+    cJSON_AddNumberToObject(o, "proc", (double)pid);
+    if (ppid > 0)
+        cJSON_AddNumberToObject(o, "ppid", (double)ppid);
+    if (role)
+        cJSON_AddStringToObject(o, "role", role);
+    if (strcmp(state, "exit") == 0) {
+        if (signal > 0)
+            cJSON_AddStringToObject(o, "signal", signal_name(signal));
+        else
+            cJSON_AddNumberToObject(o, "code", code);
+    }
+    return scope_events_emit("proc", o);
+}
+
+static void add_end(cJSON *o, const char *name, scope_end_t e)
+{
+    if (e.name)
+        cJSON_AddStringToObject(o, name, e.name);
+    else
+        cJSON_AddNumberToObject(o, name, (double)e.pid);
+}
+
+int scope_events_chan(const char *state, const char *id, const char *kind, scope_end_t a,
+                      scope_end_t b, const char *detail)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "state", state);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "kind", kind);
+    add_end(o, "a", a);
+    add_end(o, "b", b);
+    if (detail)
+        cJSON_AddStringToObject(o, "detail", detail);
+    return scope_events_emit("chan", o);
+}
+
+/* Takes a token from the bucket, refilled at msg_rate per second up to one
+ * second's worth. Returns 1 when this msg event may be emitted. */
+static int msg_admit(void)
+{
+    pthread_mutex_lock(&emitter.lock);
+    emitter.msgs_seen++;
+    int ok = 1;
+    if (emitter.msg_rate > 0) {
+        uint64_t now = scope_time_now_ns();
+        emitter.tokens += (double)(now - emitter.last_refill) * emitter.msg_rate / 1e9;
+        emitter.last_refill = now;
+        if (emitter.tokens > emitter.msg_rate)
+            emitter.tokens = emitter.msg_rate;
+        if (emitter.tokens >= 1.0)
+            emitter.tokens -= 1.0;
+        else
+            ok = 0;
+    }
+    if (ok)
+        emitter.msgs_emitted++;
+    pthread_mutex_unlock(&emitter.lock);
+    return ok;
+}
+
+int scope_events_msg(const char *dir, const char *chan, scope_end_t from, scope_end_t to,
+                     uint64_t id, size_t bytes, const char *summary, uint64_t lat_ns)
+{
+    if (emitter.format == SCOPE_EVENTS_NONE || !msg_admit())
+        return 0;
+    char cut[256];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "dir", dir);
+    cJSON_AddStringToObject(o, "chan", chan);
+    add_end(o, "from", from);
+    add_end(o, "to", to);
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+    scope_events_cut_utf8(cut, summary ? summary : "", sizeof cut - 1);
+    cJSON_AddStringToObject(o, "summary", cut);
+    if (lat_ns)
+        cJSON_AddNumberToObject(o, "lat", (double)lat_ns);
+    int r = scope_events_emit("msg", o);
+    return r < 0 ? r : 1;
+}
+
+double scope_events_sample_ratio(void)
+{
+    pthread_mutex_lock(&emitter.lock);
+    double ratio =
+        emitter.msgs_seen ? (double)emitter.msgs_emitted / (double)emitter.msgs_seen : 1.0;
+    pthread_mutex_unlock(&emitter.lock);
+    return ratio;
+}
+
+int scope_events_stats(const char *chan, const scope_hist_t *latency, const scope_rate_t *rate,
+                       uint64_t now_ns)
+{
+    scope_hist_summary_t s;
+    scope_hist_summarize(latency, &s);
+    double msgs_per_s = 0, bytes_per_s = 0;
+    if (rate)
+        scope_rate_get(rate, now_ns, &msgs_per_s, &bytes_per_s);
+
+    pthread_mutex_lock(&emitter.lock);
+    double sample =
+        emitter.msgs_seen ? (double)emitter.msgs_emitted / (double)emitter.msgs_seen : 1.0;
+    emitter.msgs_seen = emitter.msgs_emitted = 0;
+    pthread_mutex_unlock(&emitter.lock);
+
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "chan", chan);
+    cJSON_AddNumberToObject(o, "count", (double)s.count);
+    cJSON_AddNumberToObject(o, "bytes", rate ? (double)rate->total_bytes : 0);
+    cJSON_AddNumberToObject(o, "min", (double)s.min);
+    cJSON_AddNumberToObject(o, "p50", (double)s.p50);
+    cJSON_AddNumberToObject(o, "p90", (double)s.p90);
+    cJSON_AddNumberToObject(o, "p99", (double)s.p99);
+    cJSON_AddNumberToObject(o, "p999", (double)s.p999);
+    cJSON_AddNumberToObject(o, "max", (double)s.max);
+    cJSON_AddNumberToObject(o, "mean", s.mean);
+    cJSON_AddNumberToObject(o, "rate", msgs_per_s);
+    cJSON_AddNumberToObject(o, "bps", bytes_per_s);
+    cJSON_AddNumberToObject(o, "sample", sample);
+    return scope_events_emit("stats", o);
+}
+
+static int emit_text(const char *kind, const char *field, const char *fmt, va_list ap,
+                     cJSON *o)
+{
+    char text[SCOPE_EVENT_MAX];
+    vsnprintf(text, sizeof text, fmt, ap);
+    cJSON_AddStringToObject(o, field, text);
+    return scope_events_emit(kind, o);
+}
+
+int scope_events_log(const char *fmt, ...)
+{
+    if (emitter.format == SCOPE_EVENTS_NONE)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = emit_text("log", "text", fmt, ap, cJSON_CreateObject());
+    va_end(ap);
+    return r;
+}
+
+int scope_events_step(int n, const char *title, int waiting)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", n);
+    cJSON_AddStringToObject(o, "title", title);
+    cJSON_AddBoolToObject(o, "waiting", waiting);
+    return scope_events_emit("step", o);
+}
+
+int scope_events_error(const char *what, const char *fmt, ...)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "what", what);
+    va_list ap;
+    va_start(ap, fmt);
+    int r = emit_text("error", "reason", fmt, ap, o);
+    va_end(ap);
+    return r;
+}
+
+int scope_events_bye(cJSON *summary, const char *text)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (text)
+        cJSON_AddStringToObject(o, "text", text);
+    cJSON_AddItemToObject(o, "summary", summary ? summary : cJSON_CreateObject());
+    return scope_events_emit("bye", o);
+}

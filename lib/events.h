@@ -1,0 +1,110 @@
+/* events: the emitter of ipcscope's event protocol (docs/PROTOCOL.md).
+ *
+ * Every process of a demo reports what it does as events: one JSON object per
+ * line, {"v":1,"ev":KIND,"t":NS,"pid":PID,...}. Where they go is decided once,
+ * when the emitter opens:
+ *
+ *   - IPCSCOPE_EVENT_FD is set: JSON lines to that fd (the dashboard's pipe);
+ *   - else --json was given:    JSON lines to stdout;
+ *   - else:                     plain narration for a person, to stdout.
+ *
+ * Each event is exactly one write() of at most SCOPE_EVENT_MAX (4096 = PIPE_BUF)
+ * bytes ending in '\n', so the lines of many processes sharing one pipe never
+ * interleave. An event that would be longer has its longest text field cut
+ * (marked with "…"); it is never split across writes.
+ *
+ * msg events are sampled above a rate (default SCOPE_EVENTS_MSG_RATE per second
+ * per process, IPCSCOPE_MSG_RATE overrides) so that tracing stays a small
+ * fraction of the work traced; stats events report the sampled fraction.
+ *
+ * The emitter is one per process and safe to use from several threads. Writing
+ * to a pipe whose reader is gone raises SIGPIPE: a program using this module
+ * ignores SIGPIPE (lib/demo does), and the emitter then goes quiet.
+ *
+ * Usage:
+ *
+ *     scope_events_open("parent", json_flag);
+ *     scope_events_log("socketpair(AF_UNIX, SOCK_STREAM) -> fds %d and %d", a, b);
+ *     scope_events_msg("send", "ipc", SCOPE_PID(getpid()), SCOPE_PID(child), id, len,
+ *                      "{\"hello\":\"world\"}", 0);
+ *     scope_events_close();
+ */
+#ifndef SCOPE_EVENTS_H
+#define SCOPE_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <cJSON.h>
+
+#include "timing.h"
+
+#define SCOPE_EVENTS_VERSION  1
+#define SCOPE_EVENT_MAX       4096 /* PIPE_BUF: the atomic write limit of a pipe */
+#define SCOPE_EVENTS_MSG_RATE 200  /* msg events per second before sampling */
+
+typedef enum {
+    SCOPE_EVENTS_NONE, /* nothing is written (not opened, or the reader left) */
+    SCOPE_EVENTS_TEXT, /* narration for a person */
+    SCOPE_EVENTS_JSON, /* the event protocol */
+} scope_events_format_t;
+
+/* One end of a channel or message: a process of the demo (pid >= 0), or an
+ * outside peer known by name ("redis-server", "curl", "node"). */
+typedef struct {
+    long pid;
+    const char *name;
+} scope_end_t;
+#define SCOPE_PID(p)  ((scope_end_t){(long)(p), NULL})
+#define SCOPE_PEER(n) ((scope_end_t){-1, (n)})
+
+/* Opens the emitter as described above; role names this process in narration
+ * ("parent", "child", "worker 2"). Sets FD_CLOEXEC on the event fd, so that only
+ * children started through lib/spawn, which place it on purpose, inherit it.
+ * Returns 0 or a negative errno (-EBADF when IPCSCOPE_EVENT_FD is not an open
+ * fd). Opening again reopens. */
+int scope_events_open(const char *role, int json_stdout);
+/* Opens onto an explicit fd in the given format (tests and the dashboard). */
+int scope_events_open_fd(int fd, scope_events_format_t format, const char *role);
+void scope_events_close(void);
+void scope_events_set_role(const char *role);
+scope_events_format_t scope_events_format(void);
+/* The fd events go to, or -1. A child that should report too gets it placed by
+ * lib/spawn and named in IPCSCOPE_EVENT_FD. */
+int scope_events_fd(void);
+/* msg events per second before sampling starts; 0 means never sample. */
+void scope_events_set_msg_rate(double per_second);
+
+/* Emits one event of the given kind with the fields of `fields` (an object,
+ * taken over and deleted; NULL for none). Returns 0, or a negative errno when
+ * the write failed (-EPIPE: the reader is gone; the emitter goes quiet). */
+int scope_events_emit(const char *kind, cJSON *fields);
+
+/* The kinds of docs/PROTOCOL.md, with their fields as arguments. */
+int scope_events_hello(const char *demo, const char *title, cJSON *params);
+/* state: "start", "ready" or "exit". For exit, code >= 0 or signal > 0. */
+int scope_events_proc(const char *state, pid_t pid, pid_t ppid, const char *role, int code,
+                      int signal);
+/* state: "open" or "close"; kind: "socketpair", "pipe", "unix", "tcp", ... */
+int scope_events_chan(const char *state, const char *id, const char *kind, scope_end_t a,
+                      scope_end_t b, const char *detail);
+/* dir: "send" or "recv"; lat_ns 0 when unknown. Returns 1 when emitted, 0 when
+ * sampled out, or a negative errno. */
+int scope_events_msg(const char *dir, const char *chan, scope_end_t from, scope_end_t to,
+                     uint64_t id, size_t bytes, const char *summary, uint64_t lat_ns);
+int scope_events_stats(const char *chan, const scope_hist_t *latency, const scope_rate_t *rate,
+                       uint64_t now_ns);
+int scope_events_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int scope_events_step(int n, const char *title, int waiting);
+int scope_events_error(const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int scope_events_bye(cJSON *summary, const char *text);
+
+/* Cuts s to at most max bytes on a UTF-8 boundary, ending it with "…" when
+ * cut. Returns the new length. out must hold max+1 bytes. */
+size_t scope_events_cut_utf8(char *out, const char *s, size_t max);
+
+/* Fraction of msg events emitted since the last stats event (1.0: all). */
+double scope_events_sample_ratio(void);
+
+#endif

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs the Debian packages ipcscope needs, and only those that are missing.
+# Quiet when nothing is missing; apt-get as root, sudo otherwise; when neither
+# works it names the packages and stops, so the user knows what to install.
+set -eu
+
+PACKAGES="build-essential pkg-config libncurses-dev libuv1-dev libcjson-dev \
+libhiredis-dev libhttp-parser-dev redis-server nodejs tmux check \
+socat netcat-openbsd curl procps iproute2 valgrind"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+    *" installed") ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "ipcscope: installing missing Debian packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    run=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    run="sudo"
+elif command -v sudo >/dev/null 2>&1 && [ -t 0 ]; then
+    run="sudo"
+else
+    echo "ipcscope: cannot install packages (not root, no usable sudo)." >&2
+    echo "ipcscope: please run: sudo apt-get install$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$run apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$run apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "ipcscope: packages installed."
