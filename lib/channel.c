@@ -97,7 +97,8 @@ static void lost_peer(scope_channel_t *ch, int status)
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     (void)status;
-    scope_channel_close(req->data);
+    /* As in node, the side that disconnects hears 'disconnect' too (status 0). */
+    lost_peer(req->data, 0);
 }
 
 static void maybe_finish_disconnect(scope_channel_t *ch)

@@ -57,8 +57,9 @@ typedef void (*scope_channel_message_cb)(scope_channel_t *ch, cJSON *msg, int fd
                                          const char *type);
 /* A line from the peer that was refused (malformed, blank, oversize). */
 typedef void (*scope_channel_error_cb)(scope_channel_t *ch, const scope_frame_error_t *err);
-/* The peer closed its end (status UV_EOF) or the channel failed (a negative
- * errno). The channel is closing; no callback follows but on_close. */
+/* The channel is gone: status 0 after our own scope_channel_disconnect,
+ * UV_EOF when the peer closed its end, another negative errno when it failed.
+ * The channel is closing; no callback follows but on_close. */
 typedef void (*scope_channel_disconnect_cb)(scope_channel_t *ch, int status);
 typedef void (*scope_channel_close_cb)(scope_channel_t *ch);
 

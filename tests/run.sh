@@ -83,7 +83,7 @@ under_runner() {
 }
 for env in /proc/[0-9]*/environ; do
     pid=${env#/proc/}; pid=${pid%/environ}
-    tr '\0' '\n' <"$env" 2>/dev/null | grep -qx "IPCSCOPE_TEST_RUN=$RUN_ID" || continue
+    tr '\0' '\n' 2>/dev/null <"$env" | grep -qx "IPCSCOPE_TEST_RUN=$RUN_ID" || continue
     under_runner "$pid" && continue
     left="$left $pid($(cat /proc/$pid/comm 2>/dev/null))"
 done

@@ -1,0 +1,554 @@
+/* demo: the command line, control channel, pacing, steps and shutdown that
+ * every demo shares. See demo.h.
+ */
+#include "demo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "timing.h"
+
+/* ---- the command line -------------------------------------------------- */
+
+static const struct {
+    const char *name, *arg, *help;
+} common_options[] = {
+    {"help", NULL, "show this help and exit"},
+    {"describe", NULL, "print name, title, summary, seeds and table row as JSON"},
+    {"json", NULL, "write events as JSON lines to stdout instead of narration"},
+    {"count", "N", "messages to send (default 10)"},
+    {"rate", "HZ", "messages per second, 0 = as fast as possible (default 0)"},
+    {"size", "BYTES", "payload size of each message (default 64)"},
+    {"step", NULL, "stop at each lesson step until Enter (or the dashboard's step)"},
+};
+#define NCOMMON (sizeof common_options / sizeof common_options[0])
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
+                     const scope_demo_option_t *options, int argc, char **argv)
+{
+    d->info = info;
+    d->options = options;
+    d->count = 10;
+    d->rate = 0;
+    d->size = 64;
+    d->error[0] = '\0';
+
+    size_t nown = 0;
+    while (options && options[nown].name)
+        nown++;
+    struct option *longopts = calloc(NCOMMON + nown + 1, sizeof *longopts);
+    if (!longopts)
+        return -ENOMEM;
+    for (size_t i = 0; i < NCOMMON; i++)
+        longopts[i] = (struct option){common_options[i].name,
+                                      common_options[i].arg ? required_argument : no_argument,
+                                      NULL, (int)i};
+    for (size_t i = 0; i < nown; i++)
+        longopts[NCOMMON + i] = (struct option){
+            options[i].name, options[i].arg ? required_argument : no_argument, NULL,
+            (int)(NCOMMON + i)};
+
+    int result = SCOPE_DEMO_RUN;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while (result == SCOPE_DEMO_RUN && (c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        double v;
+        if (c == 'h' || c == 0) {
+            result = SCOPE_DEMO_HELP;
+        } else if (c == 1) {
+            result = SCOPE_DEMO_DESCRIBE;
+        } else if (c == 2) {
+            d->json = 1;
+        } else if (c == 3) {
+            if (parse_number(optarg, 0, 1e9, &v) < 0) {
+                snprintf(d->error, sizeof d->error, "--count wants a whole number, not '%s'",
+                         optarg);
+                result = -EINVAL;
+            }
+            d->count = (long)v;
+        } else if (c == 4) {
+            if (parse_number(optarg, 0, 1e6, &v) < 0) {
+                snprintf(d->error, sizeof d->error,
+                         "--rate wants messages per second from 0 to 1000000, not '%s'", optarg);
+                result = -EINVAL;
+            }
+            d->rate = v;
+        } else if (c == 5) {
+            if (parse_number(optarg, 1, SCOPE_DEMO_MAX_SIZE, &v) < 0) {
+                snprintf(d->error, sizeof d->error, "--size wants bytes from 1 to %u, not '%s'",
+                         SCOPE_DEMO_MAX_SIZE, optarg);
+                result = -EINVAL;
+            }
+            d->size = (size_t)v;
+        } else if (c == 6) {
+            d->step_mode = 1;
+        } else if (c >= (int)NCOMMON && c < (int)(NCOMMON + nown)) {
+            int r = d->on_option ? d->on_option(d, options[c - NCOMMON].name, optarg) : 0;
+            if (r < 0) {
+                if (!d->error[0])
+                    snprintf(d->error, sizeof d->error, "bad value for --%s",
+                             options[c - NCOMMON].name);
+                result = -EINVAL;
+            }
+        } else {
+            if (optopt)
+                snprintf(d->error, sizeof d->error, "unknown option '-%c'", optopt);
+            else
+                snprintf(d->error, sizeof d->error, "unknown option or missing value: '%s'",
+                         argv[optind - 1]);
+            result = -EINVAL;
+        }
+    }
+    free(longopts);
+    d->args = argv + optind;
+    d->nargs = argc - optind;
+    return result;
+}
+
+cJSON *scope_demo_describe(const scope_demo_info_t *info, const scope_demo_option_t *options)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", info->name);
+    cJSON_AddStringToObject(o, "title", info->title);
+    cJSON_AddStringToObject(o, "summary", info->summary);
+    cJSON *seeds = cJSON_AddArrayToObject(o, "seeds");
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", info->seeds ? info->seeds : "");
+    for (char *save, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+        cJSON_AddItemToArray(seeds, cJSON_CreateString(tok));
+    cJSON_AddStringToObject(o, "table_row", info->table_row ? info->table_row : "");
+    cJSON *opts = cJSON_AddArrayToObject(o, "options");
+    for (size_t i = 0; options && options[i].name; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", options[i].name);
+        if (options[i].arg)
+            cJSON_AddStringToObject(e, "arg", options[i].arg);
+        cJSON_AddStringToObject(e, "help", options[i].help);
+        cJSON_AddItemToArray(opts, e);
+    }
+    return o;
+}
+
+static void print_option(FILE *out, const char *name, const char *arg, const char *help)
+{
+    char left[48];
+    snprintf(left, sizeof left, "--%s%s%s", name, arg ? " " : "", arg ? arg : "");
+    fprintf(out, "  %-22s %s\n", left, help);
+}
+
+int scope_demo_parse_report(scope_demo_t *d, int parse_result, FILE *out, FILE *err)
+{
+    const scope_demo_info_t *info = d->info;
+    if (parse_result == SCOPE_DEMO_DESCRIBE) {
+        cJSON *o = scope_demo_describe(info, d->options);
+        char *s = cJSON_Print(o);
+        fprintf(out, "%s\n", s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+        return 0;
+    }
+    if (parse_result == SCOPE_DEMO_HELP) {
+        fprintf(out, "%s: %s\n\n%s\n\nUsage: %s [options]\n\nOptions of this demo:\n",
+                info->name, info->title, info->summary, info->name);
+        for (size_t i = 0; d->options && d->options[i].name; i++)
+            print_option(out, d->options[i].name, d->options[i].arg, d->options[i].help);
+        fprintf(out, "\nOptions of every demo:\n");
+        for (size_t i = 0; i < NCOMMON; i++)
+            print_option(out, common_options[i].name, common_options[i].arg,
+                         common_options[i].help);
+        fprintf(out,
+                "\nAlone in a terminal it narrates in plain text; with --json it writes the\n"
+                "event protocol (docs/PROTOCOL.md) to stdout; under the ipcscope dashboard\n"
+                "it writes events to IPCSCOPE_EVENT_FD and obeys IPCSCOPE_CONTROL_FD.\n"
+                "Seeds: %s\n",
+                info->seeds);
+        return 0;
+    }
+    fprintf(err, "%s: %s\nTry '%s --help'.\n", info->name, d->error, info->name);
+    return 2;
+}
+
+/* ---- cleanup and signals ------------------------------------------------ */
+
+int scope_demo_on_cleanup(scope_demo_t *d, scope_demo_cleanup_fn fn, void *arg)
+{
+    if (d->ncleanups == SCOPE_DEMO_MAX_CLEANUPS)
+        return -ENOSPC;
+    d->cleanups[d->ncleanups] = fn;
+    d->cleanup_args[d->ncleanups] = arg;
+    d->ncleanups++;
+    return 0;
+}
+
+void scope_demo_cleanup(scope_demo_t *d)
+{
+    while (d->ncleanups > 0) {
+        d->ncleanups--;
+        d->cleanups[d->ncleanups](d->cleanup_args[d->ncleanups]);
+    }
+}
+
+static void quit(scope_demo_t *d, const char *why)
+{
+    if (d->quitting)
+        return;
+    d->quitting = 1;
+    d->paused = 0;
+    scope_events_log("%s: winding down", why);
+    if (d->on_quit)
+        d->on_quit(d);
+    else
+        scope_demo_stop(d);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    scope_demo_t *d = h->data;
+    if (++d->signals > 1) {
+        /* Asked twice: the demo did not wind down in time. Remove what it
+         * made, then die of the signal as the sender meant. */
+        scope_demo_cleanup(d);
+        signal(signum, SIG_DFL);
+        raise(signum);
+        return;
+    }
+    quit(d, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* ---- the control channel ------------------------------------------------ */
+
+static void resume_pacers(scope_demo_t *d);
+static void step_release(scope_demo_t *d);
+
+static void apply_control(scope_demo_t *d, cJSON *msg)
+{
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
+    if (!cJSON_IsString(cmd)) {
+        scope_events_error("control", "a control command needs a \"cmd\" string");
+        return;
+    }
+    const char *c = cmd->valuestring;
+    const cJSON *v;
+    if (strcmp(c, "pause") == 0) {
+        d->paused = 1;
+    } else if (strcmp(c, "resume") == 0) {
+        d->paused = 0;
+        resume_pacers(d);
+    } else if (strcmp(c, "step") == 0) {
+        d->step_credits++;
+        step_release(d);
+    } else if (strcmp(c, "rate") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(msg, "hz");
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e6) {
+            scope_events_error("control", "rate wants \"hz\" from 0 to 1000000");
+            return;
+        }
+        d->rate = v->valuedouble;
+    } else if (strcmp(c, "size") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(msg, "bytes");
+        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > SCOPE_DEMO_MAX_SIZE) {
+            scope_events_error("control", "size wants \"bytes\" from 1 to %u",
+                               SCOPE_DEMO_MAX_SIZE);
+            return;
+        }
+        d->size = (size_t)v->valuedouble;
+    } else if (strcmp(c, "fault") == 0) {
+        v = cJSON_GetObjectItemCaseSensitive(msg, "kind");
+        snprintf(d->fault, sizeof d->fault, "%s", cJSON_IsString(v) ? v->valuestring : "");
+    } else if (strcmp(c, "quit") == 0) {
+        quit(d, "quit from the dashboard");
+        return;
+    } else {
+        scope_events_error("control", "unknown control command '%s'", c);
+        return;
+    }
+    scope_events_log("control: %s%s%s", c, d->fault[0] && strcmp(c, "fault") == 0 ? " " : "",
+                     strcmp(c, "fault") == 0 ? d->fault : "");
+    if (d->on_control)
+        d->on_control(d, c, msg);
+}
+
+static void on_control_json(void *arg, cJSON *value, const char *line, size_t len)
+{
+    (void)line;
+    (void)len;
+    apply_control(arg, value);
+}
+
+static void on_control_bad(void *arg, const scope_frame_error_t *err)
+{
+    (void)arg;
+    scope_events_error("control", "refused a control line: %s", err->reason);
+}
+
+static void on_ctl_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    scope_demo_t *d = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(d->ctlbuf, sizeof d->ctlbuf);
+}
+
+static void on_control_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    scope_demo_t *d = s->data;
+    if (nread > 0) {
+        scope_ndjson_feed(&d->control_decoder, buf->base, (size_t)nread);
+    } else if (nread < 0) {
+        /* The dashboard closed the control pipe: it is gone, so end. */
+        uv_close((uv_handle_t *)s, NULL);
+        d->control_open = 0;
+        quit(d, "control channel closed");
+    }
+}
+
+/* In a terminal with --step, each line on stdin is a "step". */
+static void on_stdin_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    scope_demo_t *d = s->data;
+    for (ssize_t i = 0; i < nread; i++)
+        if (buf->base[i] == '\n') {
+            d->step_credits++;
+            step_release(d);
+        }
+    if (nread < 0) {
+        uv_close((uv_handle_t *)s, NULL);
+        d->stdin_open = 0;
+    }
+}
+
+static int open_control(scope_demo_t *d)
+{
+    const char *env = getenv("IPCSCOPE_CONTROL_FD");
+    if (!env || !*env)
+        return 0;
+    char *end;
+    long fd = strtol(env, &end, 10);
+    if (*end || fd < 0 || fd > 65535 || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -EBADF;
+    unsetenv("IPCSCOPE_CONTROL_FD"); /* the first process's alone */
+    int r = uv_pipe_init(d->loop, &d->control, 0);
+    if (r < 0)
+        return r;
+    d->control.data = d;
+    if ((r = uv_pipe_open(&d->control, (int)fd)) < 0) {
+        uv_close((uv_handle_t *)&d->control, NULL);
+        return r;
+    }
+    scope_ndjson_init(&d->control_decoder, 64 * 1024, on_control_json, on_control_bad, d);
+    d->control_open = 1;
+    /* The control pipe must not keep a finished demo alive. */
+    uv_unref((uv_handle_t *)&d->control);
+    return uv_read_start((uv_stream_t *)&d->control, on_ctl_alloc, on_control_read);
+}
+
+static int open_stdin_steps(scope_demo_t *d)
+{
+    if (!d->step_mode || d->control_open || !isatty(STDIN_FILENO))
+        return 0;
+    int r = uv_pipe_init(d->loop, &d->stdin_pipe, 0);
+    if (r < 0)
+        return r;
+    d->stdin_pipe.data = d;
+    /* a tty as a pipe handle: reads work, and the terminal's mode is untouched */
+    if ((r = uv_pipe_open(&d->stdin_pipe, STDIN_FILENO)) < 0) {
+        uv_close((uv_handle_t *)&d->stdin_pipe, NULL);
+        return r;
+    }
+    d->stdin_open = 1;
+    uv_unref((uv_handle_t *)&d->stdin_pipe);
+    return uv_read_start((uv_stream_t *)&d->stdin_pipe, on_ctl_alloc, on_stdin_read);
+}
+
+/* ---- start, run, stop ---------------------------------------------------- */
+
+int scope_demo_start(scope_demo_t *d, uv_loop_t *loop, const char *role, int first_process)
+{
+    d->loop = loop;
+    signal(SIGPIPE, SIG_IGN); /* a vanished peer is an EPIPE to report, not a death */
+    int r = scope_events_open(role, d->json);
+    if (r < 0)
+        return r;
+    uv_signal_init(loop, &d->sigint);
+    uv_signal_init(loop, &d->sigterm);
+    d->sigint.data = d->sigterm.data = d;
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_unref((uv_handle_t *)&d->sigint);
+    uv_unref((uv_handle_t *)&d->sigterm);
+    uv_timer_init(loop, &d->step.timer);
+    d->step.timer.data = d;
+    uv_unref((uv_handle_t *)&d->step.timer);
+
+    if (first_process) {
+        if ((r = open_control(d)) < 0)
+            return r;
+        if ((r = open_stdin_steps(d)) < 0)
+            return r;
+        cJSON *params = d->params ? d->params : cJSON_CreateObject();
+        d->params = NULL;
+        cJSON_AddNumberToObject(params, "count", (double)d->count);
+        cJSON_AddNumberToObject(params, "rate", d->rate);
+        cJSON_AddNumberToObject(params, "size", (double)d->size);
+        cJSON_AddBoolToObject(params, "step", d->step_mode);
+        scope_events_hello(d->info->name, d->info->title, params);
+    }
+    scope_events_proc("start", getpid(), getppid(), role, 0, 0);
+    return 0;
+}
+
+void scope_demo_stop(scope_demo_t *d)
+{
+    if (!uv_is_closing((uv_handle_t *)&d->sigint)) {
+        uv_close((uv_handle_t *)&d->sigint, NULL);
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+        uv_close((uv_handle_t *)&d->step.timer, NULL);
+    }
+    if (d->control_open) {
+        uv_close((uv_handle_t *)&d->control, NULL);
+        d->control_open = 0;
+    }
+    if (d->stdin_open) {
+        uv_close((uv_handle_t *)&d->stdin_pipe, NULL);
+        d->stdin_open = 0;
+    }
+    for (int i = 0; i < d->npacers; i++)
+        scope_pacer_close(d->pacers[i]);
+}
+
+int scope_demo_run(scope_demo_t *d)
+{
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    scope_demo_stop(d);
+    uv_run(d->loop, UV_RUN_NOWAIT); /* let the closes finish */
+    if (d->control_decoder.buf || d->control_decoder.max_frame)
+        scope_ndjson_free(&d->control_decoder);
+    scope_demo_cleanup(d);
+    cJSON_Delete(d->params);
+    d->params = NULL;
+    return 0;
+}
+
+/* ---- steps -------------------------------------------------------------- */
+
+static void on_step_timer(uv_timer_t *t)
+{
+    scope_demo_t *d = t->data;
+    scope_demo_cb cb = d->step.cb;
+    d->step.cb = NULL;
+    d->step.waiting = 0;
+    if (cb)
+        cb(d);
+}
+
+static void step_release(scope_demo_t *d)
+{
+    if (!d->step.waiting || d->step_credits <= 0)
+        return;
+    d->step_credits--;
+    uv_ref((uv_handle_t *)&d->step.timer);
+    uv_timer_start(&d->step.timer, on_step_timer, 0, 0);
+}
+
+void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb)
+{
+    d->step.n++;
+    d->step.cb = cb;
+    d->step.waiting = 1;
+    int wait = d->step_mode && !d->quitting;
+    scope_events_step(d->step.n, title, wait);
+    if (!wait) {
+        d->step_credits++;
+    } else {
+        /* Waiting for a person keeps the loop alive, as a pending step should. */
+        uv_ref((uv_handle_t *)&d->step.timer);
+        uv_timer_stop(&d->step.timer);
+        if (d->step_credits <= 0)
+            return;
+    }
+    step_release(d);
+}
+
+/* ---- pacing ------------------------------------------------------------- */
+
+int scope_pacer_init(scope_demo_t *d, scope_pacer_t *p)
+{
+    if (d->npacers == SCOPE_DEMO_MAX_PACERS)
+        return -ENOSPC;
+    memset(p, 0, sizeof *p);
+    p->demo = d;
+    int r = uv_timer_init(d->loop, &p->timer);
+    if (r < 0)
+        return r;
+    p->timer.data = p;
+    d->pacers[d->npacers++] = p;
+    return 0;
+}
+
+static void on_pacer_timer(uv_timer_t *t)
+{
+    scope_pacer_t *p = t->data;
+    if (p->demo->paused) {
+        p->parked = 1; /* resume_pacers() restarts it */
+        return;
+    }
+    p->armed = 0;
+    p->last_ns = scope_time_now_ns();
+    scope_pacer_cb cb = p->cb;
+    p->cb = NULL;
+    cb(p);
+}
+
+void scope_pacer_next(scope_pacer_t *p, scope_pacer_cb cb)
+{
+    scope_demo_t *d = p->demo;
+    p->cb = cb;
+    p->armed = 1;
+    if (d->paused) {
+        p->parked = 1;
+        return;
+    }
+    uint64_t delay_ms = 0;
+    if (d->rate > 0) {
+        uint64_t interval = (uint64_t)(1e9 / d->rate);
+        uint64_t since = scope_time_now_ns() - p->last_ns;
+        if (since < interval)
+            delay_ms = (interval - since + 999999) / 1000000;
+    }
+    uv_timer_start(&p->timer, on_pacer_timer, delay_ms, 0);
+}
+
+static void resume_pacers(scope_demo_t *d)
+{
+    for (int i = 0; i < d->npacers; i++) {
+        scope_pacer_t *p = d->pacers[i];
+        if (p->parked && p->armed) {
+            p->parked = 0;
+            uv_timer_start(&p->timer, on_pacer_timer, 0, 0);
+        }
+    }
+}
+
+void scope_pacer_close(scope_pacer_t *p)
+{
+    if (!uv_is_closing((uv_handle_t *)&p->timer))
+        uv_close((uv_handle_t *)&p->timer, NULL);
+    p->armed = 0;
+}

@@ -1,0 +1,173 @@
+/* demo: what every ipcscope demo shares, so that a demo's own file holds only
+ * its mechanism.
+ *
+ *   - the command line: --help, --json, --count N, --rate HZ, --size BYTES,
+ *     --step, --describe, plus the demo's own options;
+ *   - the event emitter, opened for this process (lib/events);
+ *   - the control channel from the dashboard (IPCSCOPE_CONTROL_FD, one JSON
+ *     command per line): pause, resume, step, rate, size, fault, quit;
+ *     in a terminal with --step, Enter on stdin is the step command;
+ *   - pacing (scope_pacer_t): the next message goes out when the rate allows,
+ *     never while paused;
+ *   - lesson steps that wait for "step" in step mode;
+ *   - shutdown: SIGINT, SIGTERM and "quit" call the demo's on_quit so it can
+ *     wind down; registered cleanups (socket files, FIFOs, shm names) run on the
+ *     way out, and on a second signal before the process dies of it.
+ *
+ * This module does the printing a command line needs (help, --describe, usage
+ * errors) only in scope_demo_parse_report(), to the FILE the caller names.
+ *
+ * Usage:
+ *
+ *     static const scope_demo_info_t info = {"fork-ipc", "child_process.fork()",
+ *         "one line", "000 001 002 003 004", "IPC 通道 (fork) | 快 | ❌ | 低 | 父子进程"};
+ *     int main(int argc, char **argv) {
+ *         scope_demo_t d = {.on_quit = on_quit};
+ *         int r = scope_demo_parse(&d, &info, NULL, argc, argv);
+ *         if (r != SCOPE_DEMO_RUN) return scope_demo_parse_report(&d, r, stdout, stderr);
+ *         scope_demo_start(&d, uv_default_loop(), "parent");
+ *         ...
+ *         return scope_demo_run(&d);
+ *     }
+ */
+#ifndef SCOPE_DEMO_H
+#define SCOPE_DEMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+#include <cJSON.h>
+
+#include "framing.h"
+
+typedef struct {
+    const char *name;      /* "fork-ipc": the program and catalogue name */
+    const char *title;     /* "child_process.fork() with the lid off" */
+    const char *summary;   /* one line */
+    const char *seeds;     /* "000 001 002 003 004": the seed files it comes from */
+    const char *table_row; /* the seeds' comparison row for this mechanism */
+} scope_demo_info_t;
+
+/* A demo's own option: --name or --name VALUE. */
+typedef struct {
+    const char *name;
+    const char *arg; /* the value's name in --help ("c|node"), NULL for a flag */
+    const char *help;
+} scope_demo_option_t;
+
+typedef struct scope_demo_s scope_demo_t;
+/* Called for each of the demo's own options; return 0, or -EINVAL after
+ * writing the reason into d->error. */
+typedef int (*scope_demo_option_cb)(scope_demo_t *d, const char *name, const char *value);
+/* Called after lib/demo applied a control command: cmd is "pause", "resume",
+ * "step", "rate", "size", "fault" or "quit"; msg is the whole command. */
+typedef void (*scope_demo_control_cb)(scope_demo_t *d, const char *cmd, const cJSON *msg);
+typedef void (*scope_demo_cb)(scope_demo_t *d);
+typedef void (*scope_demo_cleanup_fn)(void *arg);
+
+enum {
+    SCOPE_DEMO_RUN = 0,    /* parse: go on */
+    SCOPE_DEMO_HELP = 1,   /* parse: --help was given */
+    SCOPE_DEMO_DESCRIBE = 2, /* parse: --describe was given */
+};
+
+#define SCOPE_DEMO_MAX_CLEANUPS 16
+#define SCOPE_DEMO_MAX_PACERS   8
+#define SCOPE_DEMO_MAX_SIZE     (64u * 1024u * 1024u)
+
+typedef struct scope_pacer_s scope_pacer_t;
+
+struct scope_demo_s {
+    /* set by the caller */
+    void *data;
+    scope_demo_option_cb on_option;
+    scope_demo_control_cb on_control;
+    scope_demo_cb on_quit; /* SIGINT, SIGTERM or "quit": wind down */
+    const scope_demo_option_t *options;
+
+    /* the common options, with their defaults after parse */
+    const scope_demo_info_t *info;
+    int json;       /* --json */
+    long count;     /* --count N: messages to send (default 10) */
+    double rate;    /* --rate HZ: messages per second, 0 = as fast as possible */
+    size_t size;    /* --size BYTES: payload size (default 64) */
+    int step_mode;  /* --step */
+    char **args;    /* what is left after the options */
+    int nargs;
+    char error[256];
+
+    /* live state */
+    uv_loop_t *loop;
+    int paused;
+    int quitting;
+    int step_credits; /* "step" commands not yet used */
+    char fault[32];   /* the last fault asked for, "" when none */
+    cJSON *params;    /* reported in hello; a demo may add to it before start */
+
+    /* private */
+    uv_signal_t sigint, sigterm;
+    uv_pipe_t control, stdin_pipe;
+    int control_open, stdin_open;
+    scope_ndjson_t control_decoder;
+    scope_demo_cleanup_fn cleanups[SCOPE_DEMO_MAX_CLEANUPS];
+    void *cleanup_args[SCOPE_DEMO_MAX_CLEANUPS];
+    int ncleanups;
+    scope_pacer_t *pacers[SCOPE_DEMO_MAX_PACERS];
+    int npacers;
+    struct {
+        int n;
+        scope_demo_cb cb;
+        uv_timer_t timer;
+        int waiting;
+    } step;
+    int signals;
+    char ctlbuf[4096];
+};
+
+/* Parses the command line. Returns SCOPE_DEMO_RUN, SCOPE_DEMO_HELP,
+ * SCOPE_DEMO_DESCRIBE, or -EINVAL with the reason in d->error. */
+int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
+                     const scope_demo_option_t *options, int argc, char **argv);
+/* Prints --help or --describe to out, or a usage error to err; returns the
+ * exit code main should return (0, or 2 for a usage error). */
+int scope_demo_parse_report(scope_demo_t *d, int parse_result, FILE *out, FILE *err);
+/* Writes the --describe JSON for info (the dashboard's catalogue reads it). */
+cJSON *scope_demo_describe(const scope_demo_info_t *info, const scope_demo_option_t *options);
+
+/* Opens events as role, ignores SIGPIPE, watches SIGINT/SIGTERM, opens the
+ * control channel, and emits hello (the first process only: pass
+ * first_process 0 in children, which report proc start instead). */
+int scope_demo_start(scope_demo_t *d, uv_loop_t *loop, const char *role, int first_process);
+/* Runs the loop until nothing is left, runs the cleanups, returns the exit
+ * code set with scope_demo_exit (default 0). */
+int scope_demo_run(scope_demo_t *d);
+/* Registers fn(arg) to run on the way out, last registered first. */
+int scope_demo_on_cleanup(scope_demo_t *d, scope_demo_cleanup_fn fn, void *arg);
+/* Runs and forgets the cleanups now. Safe to call twice. */
+void scope_demo_cleanup(scope_demo_t *d);
+/* Stops watching signals and the control channel so the loop can end. */
+void scope_demo_stop(scope_demo_t *d);
+
+/* A lesson step: emits the step event; in step mode cb runs once a "step"
+ * command arrives, otherwise on the loop's next turn. */
+void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb);
+
+/* ---- pacing ------------------------------------------------------------ */
+
+typedef void (*scope_pacer_cb)(scope_pacer_t *p);
+struct scope_pacer_s {
+    void *data;
+    scope_demo_t *demo;
+    uv_timer_t timer;
+    scope_pacer_cb cb;
+    uint64_t last_ns;
+    int armed, parked;
+};
+int scope_pacer_init(scope_demo_t *d, scope_pacer_t *p);
+/* Calls cb once: after 1/rate since the last call, never while paused; on the
+ * loop's next turn when the rate is 0. */
+void scope_pacer_next(scope_pacer_t *p, scope_pacer_cb cb);
+void scope_pacer_close(scope_pacer_t *p);
+
+#endif
