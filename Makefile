@@ -30,6 +30,7 @@ LIBA      := $(BUILD)/libipcscope.a
 
 DEMO_SRC  := $(wildcard demos/*.c)
 DEMOS     := $(DEMO_SRC:demos/%.c=$(BUILD)/demos/%)
+DEMO_JS   := $(patsubst demos/%,$(BUILD)/demos/%,$(wildcard demos/*.js))
 
 TUI_SRC   := $(wildcard tui/*.c)
 TUI_OBJ   := $(TUI_SRC:%.c=$(BUILD)/%.o)
@@ -43,7 +44,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps run test bench asan clean install
-all: $(LIBA) $(DEMOS) $(if $(TUI_SRC),$(IPCSCOPE)) $(UNITS) $(HELPERS) $(BENCHES)
+all: $(LIBA) $(DEMOS) $(DEMO_JS) $(if $(TUI_SRC),$(IPCSCOPE)) $(UNITS) $(HELPERS) $(BENCHES)
 
 deps:
 	@sh mk/deps.sh
@@ -77,6 +78,11 @@ $(LIBA): $(LIB_OBJ)
 
 $(BUILD)/demos/%: $(BUILD)/demos/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A demo's node side (e.g. fork-ipc-child.js) sits beside its binary.
+$(BUILD)/demos/%.js: demos/%.js
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(IPCSCOPE): $(TUI_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)

@@ -552,3 +552,27 @@ void scope_pacer_close(scope_pacer_t *p)
         uv_close((uv_handle_t *)&p->timer, NULL);
     p->armed = 0;
 }
+
+/* ---- a child's events --------------------------------------------------- */
+
+void scope_demo_child_events(scope_demo_child_events_t *out, int child_fd)
+{
+    memset(out, 0, sizeof *out);
+    int fd = scope_events_fd();
+    if (fd < 0) {
+        out->env[0] = NULL;
+        return;
+    }
+    if (fd == STDOUT_FILENO) {
+        child_fd = STDOUT_FILENO; /* inherited as it is */
+    } else {
+        out->fd = (scope_spawn_fd_t){.parent_fd = fd, .child_fd = child_fd};
+        out->nfds = 1;
+    }
+    snprintf(out->env_fd, sizeof out->env_fd, "IPCSCOPE_EVENT_FD=%d", child_fd);
+    snprintf(out->env_format, sizeof out->env_format, "IPCSCOPE_EVENT_FORMAT=%s",
+             scope_events_format() == SCOPE_EVENTS_TEXT ? "text" : "json");
+    out->env[0] = out->env_fd;
+    out->env[1] = out->env_format;
+    out->env[2] = NULL;
+}

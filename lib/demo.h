@@ -40,6 +40,7 @@
 #include <cJSON.h>
 
 #include "framing.h"
+#include "spawn.h"
 
 typedef struct {
     const char *name;      /* "fork-ipc": the program and catalogue name */
@@ -152,6 +153,17 @@ void scope_demo_stop(scope_demo_t *d);
 /* A lesson step: emits the step event; in step mode cb runs once a "step"
  * command arrives, otherwise on the loop's next turn. */
 void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb);
+
+/* What a demo's child needs to report events as its parent does: the event
+ * fd placed at child_fd (when events go to a pipe rather than stdout) and the
+ * environment naming it. Pass fd/nfds and env to scope_spawn. */
+typedef struct {
+    scope_spawn_fd_t fd;
+    size_t nfds; /* 0 or 1 */
+    char env_fd[32], env_format[40];
+    const char *env[3]; /* NULL-terminated */
+} scope_demo_child_events_t;
+void scope_demo_child_events(scope_demo_child_events_t *out, int child_fd);
 
 /* ---- pacing ------------------------------------------------------------ */
 

@@ -63,8 +63,11 @@ int scope_events_open(const char *role, int json_stdout)
         long fd = strtol(env, &end, 10);
         if (*end != '\0' || fd < 0 || fd > 65535)
             return -EBADF;
-        int r = scope_events_open_fd((int)fd, SCOPE_EVENTS_JSON, role);
-        if (r == 0)
+        const char *fmt = getenv("IPCSCOPE_EVENT_FORMAT");
+        scope_events_format_t f =
+            fmt && strcmp(fmt, "text") == 0 ? SCOPE_EVENTS_TEXT : SCOPE_EVENTS_JSON;
+        int r = scope_events_open_fd((int)fd, f, role);
+        if (r == 0 && fd > 2)
             fcntl((int)fd, F_SETFD, FD_CLOEXEC); /* children get it only on purpose */
         return r;
     }

@@ -4,7 +4,9 @@
  * line, {"v":1,"ev":KIND,"t":NS,"pid":PID,...}. Where they go is decided once,
  * when the emitter opens:
  *
- *   - IPCSCOPE_EVENT_FD is set: JSON lines to that fd (the dashboard's pipe);
+ *   - IPCSCOPE_EVENT_FD is set: JSON lines to that fd (the dashboard's pipe),
+ *     or narration when IPCSCOPE_EVENT_FORMAT=text (a demo's child whose
+ *     parent narrates to the terminal);
  *   - else --json was given:    JSON lines to stdout;
  *   - else:                     plain narration for a person, to stdout.
  *
