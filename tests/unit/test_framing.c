@@ -132,8 +132,8 @@ typedef enum { PLAN_WHOLE, PLAN_FIXED, PLAN_SPLIT, PLAN_RANDOM } plan_kind_t;
 
 typedef struct {
     plan_kind_t kind;
-    size_t size;     /* FIXED: chunk size; SPLIT: the one cut point; RANDOM: max chunk */
-    uint32_t seed;   /* RANDOM */
+    size_t size;   /* FIXED: chunk size; SPLIT: the one cut point; RANDOM: max chunk */
+    uint32_t seed; /* RANDOM */
 } plan_t;
 
 static uint32_t xorshift32(uint32_t *s)
@@ -220,8 +220,8 @@ typedef void (*decode_fn)(const char *s, size_t len, size_t max_frame, plan_t pl
 
 /* Decodes s whole into *whole, then checks that byte-at-a-time, every
  * single split point and many random chunkings all give the same events. */
-static void assert_chunking_invariant(decode_fn decode, const char *s, size_t len,
-                                      size_t max_frame, rec_t *whole)
+static void assert_chunking_invariant(decode_fn decode, const char *s, size_t len, size_t max_frame,
+                                      rec_t *whole)
 {
     rec_t r;
     char what[64];
@@ -504,7 +504,7 @@ START_TEST(ndjson_trailing_garbage_is_malformed)
     assert_chunking_invariant(nd_decode, s, sizeof s - 1, 0, &whole);
     ck_assert_uint_eq(whole.n, 5);
     const event_t *e = assert_error_event(&whole, 0, SCOPE_FRAME_MALFORMED, 0);
-    ck_assert_uint_eq(e->err.where, 8); /* the 'x' */
+    ck_assert_uint_eq(e->err.where, 8);           /* the 'x' */
     assert_json_event(&whole, 1, "{\"b\":2}   "); /* trailing whitespace is fine */
     e = assert_error_event(&whole, 2, SCOPE_FRAME_MALFORMED, 21);
     ck_assert_uint_eq(e->err.where, 7); /* the second '{' */
@@ -833,8 +833,11 @@ END_TEST
 START_TEST(lenframe_binary_payloads_with_nul)
 {
     fill_payloads();
-    blob_t b[] = {{"\0", 1}, {"\0\0\0\0\0\0\0\0", 8}, {all_bytes, sizeof all_bytes},
-                  {"a\0b\0c", 5}, {all_bytes + 250, 6}};
+    blob_t b[] = {{"\0", 1},
+                  {"\0\0\0\0\0\0\0\0", 8},
+                  {all_bytes, sizeof all_bytes},
+                  {"a\0b\0c", 5},
+                  {all_bytes + 250, 6}};
     const size_t nb = sizeof b / sizeof b[0];
     size_t len;
     char *s = build_lenframes(b, nb, &len);
