@@ -149,6 +149,29 @@ static int write_item(scope_channel_t *ch, scope_channel_outq_t *q)
 {
     uv_buf_t bufs[2] = {uv_buf_init(q->text, (unsigned)q->len),
                         uv_buf_init((char *)newline, 1)};
+    if (!q->handle) {
+        /* The common case: write now, without a request. uv_write would also
+         * write at once, but then it defers a callback and toggles the epoll
+         * watcher, a syscall per message that a round trip feels. libuv refuses
+         * the try (UV_EAGAIN) while earlier bytes are queued, so order holds. */
+        int n = uv_try_write((uv_stream_t *)&ch->pipe, bufs, 2);
+        if (n == (int)q->len + 1) {
+            outq_free(q);
+            return 0;
+        }
+        if (n > 0) { /* a partial write: queue the rest */
+            size_t done = (size_t)n;
+            if (done < q->len) {
+                bufs[0] = uv_buf_init(q->text + done, (unsigned)(q->len - done));
+            } else {
+                bufs[0] = bufs[1];
+                bufs[1].len = 0;
+            }
+        } else if (n != UV_EAGAIN) {
+            outq_free(q);
+            return n;
+        }
+    }
     q->req.data = q;
     q->in_flight = 1;
     /* uv_write2 puts the fd on the first sendmsg of this write, so it arrives
@@ -156,7 +179,12 @@ static int write_item(scope_channel_t *ch, scope_channel_outq_t *q)
     if (q->handle)
         return uv_write2(&q->req, (uv_stream_t *)&ch->pipe, bufs, 2, (uv_stream_t *)q->handle,
                          on_written);
-    return uv_write(&q->req, (uv_stream_t *)&ch->pipe, bufs, 2, on_written);
+    int r = uv_write(&q->req, (uv_stream_t *)&ch->pipe, bufs, bufs[1].len ? 2 : 1, on_written);
+    if (r < 0 && !q->handle) {
+        q->in_flight = 0;
+        outq_free(q);
+    }
+    return r;
 }
 
 /* Writes now, or holds the message behind a handle that awaits its ACK. */
@@ -174,8 +202,9 @@ static int submit(scope_channel_t *ch, scope_channel_outq_t *q)
         ch->awaiting_ack = q;
         ch->handle_retries = 0;
     }
-    int r = write_item(ch, q);
-    if (r < 0) {
+    int had_handle = q->handle != NULL;
+    int r = write_item(ch, q); /* without a handle, q is written or freed */
+    if (r < 0 && had_handle) {
         if (ch->awaiting_ack == q)
             ch->awaiting_ack = NULL;
         q->in_flight = 0;
@@ -222,12 +251,12 @@ int scope_channel_send(scope_channel_t *ch, const cJSON *msg)
     scope_channel_outq_t *q = make_item(ch, msg);
     if (!q)
         return -ENOMEM;
-    q->internal = scope_channel_is_internal(msg);
+    int internal = q->internal = scope_channel_is_internal(msg);
     size_t len = q->len + 1;
-    int r = submit(ch, q);
+    int r = submit(ch, q); /* q may be gone after this */
     if (r < 0)
         return r;
-    if (!q->internal) {
+    if (!internal) {
         ch->sent++;
         ch->bytes_sent += len;
     }
