@@ -453,9 +453,19 @@ static void on_step_timer(uv_timer_t *t)
     scope_demo_t *d = t->data;
     scope_demo_cb cb = d->step.cb;
     d->step.cb = NULL;
-    d->step.waiting = 0;
     if (cb)
         cb(d);
+}
+
+/* While a step waits for a person, what it waits on (the control pipe, or
+ * stdin in a terminal) must keep the loop alive; otherwise neither should. */
+static void hold_loop(scope_demo_t *d, int hold)
+{
+    uv_handle_t *h[2] = {d->control_open ? (uv_handle_t *)&d->control : NULL,
+                         d->stdin_open ? (uv_handle_t *)&d->stdin_pipe : NULL};
+    for (int i = 0; i < 2; i++)
+        if (h[i] && !uv_is_closing(h[i]))
+            hold ? uv_ref(h[i]) : uv_unref(h[i]);
 }
 
 static void step_release(scope_demo_t *d)
@@ -463,6 +473,8 @@ static void step_release(scope_demo_t *d)
     if (!d->step.waiting || d->step_credits <= 0)
         return;
     d->step_credits--;
+    d->step.waiting = 0; /* one credit per step, however many arrive at once */
+    hold_loop(d, 0);
     uv_ref((uv_handle_t *)&d->step.timer);
     uv_timer_start(&d->step.timer, on_step_timer, 0, 0);
 }
@@ -478,8 +490,8 @@ void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb)
         d->step_credits++;
     } else {
         /* Waiting for a person keeps the loop alive, as a pending step should. */
-        uv_ref((uv_handle_t *)&d->step.timer);
         uv_timer_stop(&d->step.timer);
+        hold_loop(d, 1);
         if (d->step_credits <= 0)
             return;
     }

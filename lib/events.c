@@ -341,6 +341,8 @@ int scope_events_emit(const char *kind, cJSON *fields)
         len = render_text(buf, sizeof buf, kind, line, pid, role);
         if (len >= (int)sizeof buf) { /* cut, but keep the newline */
             len = (int)sizeof buf - 1;
+            while (len > 1 && ((unsigned char)buf[len - 1] & 0xC0) == 0x80)
+                len--; /* the newline replaces a character's first byte, never its middle */
             buf[len - 1] = '\n';
         }
     }

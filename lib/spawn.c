@@ -163,6 +163,12 @@ static void child_exec(const scope_spawn_options_t *o, const char *path, char **
         errno = E2BIG;
         goto fail;
     }
+    /* The report pipe too: its number may be a target, and a dup2 onto it
+     * would close it (the parent would then see EOF before execve). */
+    int report_moved = fcntl(report_fd, F_DUPFD_CLOEXEC, top + 1);
+    if (report_moved < 0)
+        goto fail;
+    report_fd = report_moved;
     for (size_t i = 0; i < o->nfds; i++) {
         moved[i] = fcntl(o->fds[i].parent_fd, F_DUPFD_CLOEXEC, top + 1);
         if (moved[i] < 0)
@@ -214,7 +220,9 @@ int scope_spawn(uv_loop_t *loop, scope_child_t *child, const scope_spawn_options
         return -errno;
     }
 
+    void *data = child->data; /* the caller's, kept */
     memset(child, 0, sizeof *child);
+    child->data = data;
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {

@@ -72,7 +72,7 @@ struct scope_child_s {
     scope_child_t *next; /* the loop's list of running children */
 };
 
-/* Starts the child. Returns 0, or a negative errno: from fork, or the child's
+/* Starts the child; child->data is kept, the rest is filled in. Returns 0, or a negative errno: from fork, or the child's
  * execve (e.g. -ENOENT), or -ENOENT when file is not found in PATH. */
 int scope_spawn(uv_loop_t *loop, scope_child_t *child, const scope_spawn_options_t *opts,
                 scope_child_exit_cb exit_cb);

@@ -21,3 +21,16 @@ check() {
 json_count() {
     grep -c "\"ev\":\"$2\"" "$1" 2>/dev/null || true
 }
+
+# wait_bounded PID [SECONDS]: wait for a background job, at most SECONDS
+# (default 60); a job still running then is killed, and the wait fails.
+wait_bounded() {
+    _i=0; _limit=$(( ${2:-60} * 10 ))
+    while kill -0 "$1" 2>/dev/null && [ $_i -lt $_limit ]; do sleep 0.1; _i=$((_i + 1)); done
+    if kill -0 "$1" 2>/dev/null; then
+        echo "FAIL: pid $1 still running after ${2:-60} s; killed"
+        kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null
+        return 124
+    fi
+    wait "$1"
+}

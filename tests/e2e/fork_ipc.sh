@@ -85,7 +85,7 @@ demo=$!
 if wait_for k.json 'type.....pong'; then
     child=$(grep '"ev":"chan".*"id":"ipc"' k.json | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
     kill -KILL "$child"
-    wait $demo; rc=$?
+    wait_bounded $demo; rc=$?
     grep -q "\"state\":\"exit\",\"proc\":$child,.*\"signal\":\"SIGKILL\"" k.json \
         && pass "child SIGKILLed: proc exit with SIGKILL" || fail "no proc exit with the signal"
     grep -q '"ev":"bye".*ended abnormally' k.json && [ $rc -eq 1 ] \
@@ -101,7 +101,7 @@ demo=$!
 if wait_for t.json 'type.....pong'; then
     child=$(grep '"ev":"chan".*"id":"ipc"' t.json | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
     kill -TERM $demo
-    wait $demo
+    wait_bounded $demo
     grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
         && pass "parent SIGTERM: winds down with a summary" || fail "parent SIGTERM summary"
     wait_gone "$child" && pass "parent SIGTERM: child gone" || fail "child $child outlived SIGTERM"

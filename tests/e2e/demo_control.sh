@@ -1,0 +1,45 @@
+# The control channel (IPCSCOPE_CONTROL_FD) as the dashboard uses it, on
+# fork-ipc: step mode waits for "step", pause stops the flow and resume starts
+# it, a bad line is refused with an error event, quit ends cleanly.
+. "$TOP/tests/lib.sh"
+DEMO="$DEMOS/fork-ipc"
+export IPCSCOPE_MSG_RATE=0
+mkfifo ctl
+exec 6<>ctl            # held open read-write, so neither side blocks in open()
+
+wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
+pongs() { grep -c 'type.....pong' "$1"; }
+
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --step --count 3 5<ctl >s.json 2>s.err &
+demo=$!
+wait_for s.json '"n":1,.*"waiting":true' && pass "step mode: step 1 waits" || fail "step 1 not waiting"
+sleep 1
+grep -q '"n":2' s.json && fail "step mode went on without a step command" || pass "step mode: nothing moves without 'step'"
+echo '{"cmd":"step"}' >&6
+wait_for s.json '"n":2,' && pass "step mode: 'step' goes to step 2" || fail "no step 2"
+for i in 2 3 4 5 6 7 8 9; do echo '{"cmd":"step"}' >&6; done
+wait_bounded $demo; rc=$?
+[ $rc -eq 0 ] && grep -q '"ev":"bye"' s.json && pass "step mode: nine steps, then bye, exit 0" || fail "step run exit $rc"
+
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --count 1000000 --rate 50 5<ctl >p.json 2>p.err &
+demo=$!
+wait_for p.json 'type.....pong' || fail "no pong before pause"
+echo '{"cmd":"pause"}' >&6
+wait_for p.json 'control: pause'
+sleep 0.5; before=$(pongs p.json); sleep 1.5; after=$(pongs p.json)
+[ "$after" -le $((before + 1)) ] && pass "pause: the flow stops ($before, then $after pongs)" || fail "pause: $before -> $after"
+echo '{"cmd":"resume"}' >&6
+i=0; while [ "$(pongs p.json)" -le "$after" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(pongs p.json)" -gt "$after" ] && pass "resume: the flow goes on" || fail "resume"
+echo '{"cmd":"rate","hz":200}' >&6
+wait_for p.json 'control: rate' && pass "rate: applied and acknowledged" || fail "rate"
+echo '{not json' >&6
+wait_for p.json '"what":"control".*malformed' && pass "a malformed control line: error event" || fail "malformed control"
+echo '{"cmd":"launch-missiles"}' >&6
+wait_for p.json "unknown control command 'launch-missiles'" && pass "an unknown command: error event" || fail "unknown command"
+echo '{"cmd":"quit"}' >&6
+wait_bounded $demo; rc=$?
+[ $rc -eq 0 ] && grep -q 'quit from the dashboard: winding down' p.json && grep -q '"ev":"bye"' p.json \
+    && pass "quit: winds down with a summary, exit 0" || fail "quit: exit $rc"
+exec 6>&-
+rm -f ctl
