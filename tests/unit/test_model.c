@@ -1,0 +1,473 @@
+/* Unit tests of the dashboard's model (tui/model.c), its text measuring
+ * (tui/text.c) and its lesson renderer (tui/lesson.c), without a terminal.
+ *
+ * The model is fed event streams recorded from real runs (tests/data/, one NDJSON file each:
+ * the fake demo in English and Chinese, and fork-ipc itself) and synthetic
+ * streams with made-up times, so nothing depends on the machine's speed.
+ *
+ * The Makefile links unit tests with lib/ only, so the tui sources under test
+ * are compiled into this program here.
+ */
+#include "../../tui/lesson.c"
+#include "../../tui/model.c"
+#include "../../tui/text.c"
+
+#include <check.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static tui_model_t *feed_file(const char *name)
+{
+    const char *top = getenv("TOP");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/%s", top && *top ? top : ".", name);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    tui_model_t *m = tui_model_new();
+    ck_assert_ptr_nonnull(m);
+    char line[8192];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        ck_assert_int_eq(tui_model_feed_line(m, line), 0);
+    }
+    fclose(f);
+    return m;
+}
+
+static uint64_t flow_messages(const tui_model_t *m)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < m->flow_len; i++)
+        n += tui_model_flow_get(m, i)->count;
+    return n;
+}
+
+static int log_has(const tui_model_t *m, tui_log_kind_t kind, const char *text)
+{
+    for (size_t i = 0; i < m->log_len; i++) {
+        const tui_log_t *l = tui_model_log_get(m, i);
+        if (l->kind == kind && (!text || strstr(l->text, text)))
+            return 1;
+    }
+    return 0;
+}
+
+static void feedf(tui_model_t *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void feedf(tui_model_t *m, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(tui_model_feed_line(m, line) == 0, "refused: %s", line);
+}
+
+static void msg(tui_model_t *m, uint64_t t, const char *dir, long from, long to, int id,
+                uint64_t lat)
+{
+    char latf[32] = "";
+    if (lat)
+        snprintf(latf, sizeof latf, ",\"lat\":%llu", (unsigned long long)lat);
+    feedf(m,
+          "{\"v\":1,\"ev\":\"msg\",\"t\":%llu,\"pid\":%ld,\"dir\":\"%s\",\"chan\":\"ipc\","
+          "\"from\":%ld,\"to\":%ld,\"id\":%d,\"bytes\":64,\"summary\":\"ping #%d\"%s}",
+          (unsigned long long)t, strcmp(dir, "send") == 0 ? from : to, dir, from, to, id, id,
+          latf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recorded streams                                                         */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_fakedemo_stream)
+{
+    tui_model_t *m = feed_file("fakedemo.ndjson");
+    ck_assert_str_eq(m->demo, "fork-ipc");
+    ck_assert_uint_eq(m->refused, 0);
+    ck_assert_int_eq(m->nprocs, 2);
+    const tui_proc_t *parent = &m->procs[0], *child = &m->procs[1];
+    ck_assert_str_eq(parent->role, "parent");
+    ck_assert_str_eq(child->role, "child");
+    ck_assert_int_eq(child->ppid, parent->pid);
+    ck_assert_int_eq(child->state, TUI_PROC_EXITED);
+    ck_assert_int_eq(child->code, 0);
+    ck_assert_str_eq(child->signal, "");
+
+    /* one channel, two lanes, 20 pings and 20 pongs: each once in the flow */
+    ck_assert_int_eq(m->nchans, 1);
+    ck_assert_str_eq(m->chans[0].kind, "socketpair");
+    ck_assert_int_eq(m->nlanes, 2);
+    ck_assert_uint_eq(flow_messages(m), 40);
+    ck_assert_uint_eq(m->chans[0].msgs, 40);
+    /* every recv carried a latency */
+    ck_assert_uint_eq(m->chans[0].lat_count, 40);
+    ck_assert(m->chans[0].have_stats);
+    scope_hist_summary_t s;
+    tui_model_chan_summary(m, 0, &s);
+    ck_assert_uint_gt(s.p50, 0);
+    ck_assert_uint_ge(s.max, s.p99);
+    ck_assert_uint_ge(s.p99, s.p50);
+
+    ck_assert(log_has(m, TUI_LOG_HELLO, "fork-ipc"));
+    ck_assert(log_has(m, TUI_LOG_CHAN, "socketpair"));
+    ck_assert(log_has(m, TUI_LOG_PROC_EXIT, "child"));
+    ck_assert(log_has(m, TUI_LOG_BYE, "done"));
+    ck_assert(m->ended);
+
+    char label[64];
+    tui_model_lane_label(m, 0, label, sizeof label);
+    ck_assert_msg(strncmp(label, "parent ", 7) == 0, "lane 0 is '%s'", label);
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_fork_ipc_stream)
+{
+    /* Recorded from build/demos/fork-ipc --json --count 10. */
+    tui_model_t *m = feed_file("fork-ipc.ndjson");
+    ck_assert_str_eq(m->demo, "fork-ipc");
+    ck_assert_uint_eq(m->refused, 0);
+    ck_assert_int_ge(m->nprocs, 2);
+    ck_assert_int_ge(m->nchans, 1);
+    ck_assert_str_eq(m->chans[0].id, "ipc");
+    ck_assert_uint_gt(m->flow_len, 0);
+    ck_assert(m->ended);
+    ck_assert(log_has(m, TUI_LOG_STEP, NULL));
+    const tui_proc_t *child = tui_model_proc(m, m->chans[0].b.pid);
+    ck_assert_ptr_nonnull(child);
+    ck_assert_str_eq(child->role, "child");
+    ck_assert_int_eq(child->state, TUI_PROC_EXITED);
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_cjk_stream)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    tui_model_t *m = feed_file("fakedemo_zh.ndjson");
+    ck_assert_uint_eq(m->refused, 0);
+    ck_assert_str_eq(m->procs[0].role, "父进程");
+    char label[64];
+    tui_model_lane_label(m, 1, label, sizeof label);
+    ck_assert_msg(strncmp(label, "子进程 ", strlen("子进程 ")) == 0, "lane 1 is '%s'", label);
+    /* "子进程 " is 7 columns, then the pid's digits */
+    ck_assert_int_eq(tui_text_width(label), 7 + (int)strlen(label + strlen("子进程 ")));
+
+    /* Every summary lines up: its width in columns counts CJK as two. */
+    int found = 0;
+    for (size_t i = 0; i < m->flow_len; i++) {
+        const tui_flow_t *f = tui_model_flow_get(m, i);
+        if (f->count != 1 || strncmp(f->summary, "你好 ping #", strlen("你好 ping #")) != 0)
+            continue;
+        found = 1;
+        ck_assert_int_eq(tui_text_width(f->summary), 4 + 1 + 6 + (int)strlen(f->summary) -
+                                                          (int)strlen("你好 ping #"));
+        /* Cutting never splits a character and never overflows the columns. */
+        for (int cols = 0; cols < 12; cols++) {
+            int used;
+            size_t b = tui_text_fit(f->summary, cols, &used);
+            ck_assert_int_le(used, cols);
+            ck_assert(b == 0 || b == 3 || b >= 6);
+            ck_assert(used >= cols - 1 || f->summary[b] == '\0');
+        }
+    }
+    ck_assert(found);
+    ck_assert(log_has(m, TUI_LOG_BYE, "结束"));
+    tui_model_free(m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Synthetic streams                                                        */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_send_recv_pair)
+{
+    tui_model_t *m = tui_model_new();
+    msg(m, 1000, "send", 10, 11, 1, 0);
+    msg(m, 2000, "recv", 10, 11, 1, 900);
+    ck_assert_uint_eq(m->flow_len, 1);
+    const tui_flow_t *f = tui_model_flow_get(m, 0);
+    ck_assert_uint_eq(f->count, 1);
+    ck_assert_uint_eq(f->lat_ns, 900);
+    ck_assert(f->completed);
+    /* the recv came first (another process's write won the race) */
+    msg(m, 3000, "recv", 10, 11, 2, 500);
+    ck_assert_uint_eq(m->flow_len, 1);
+    msg(m, 2900, "send", 10, 11, 2, 0);
+    ck_assert_uint_eq(m->flow_len, 2);
+    ck_assert_uint_eq(tui_model_flow_get(m, 1)->lat_ns, 500);
+    ck_assert_uint_eq(m->chans[0].msgs, 2);
+    ck_assert_uint_eq(m->chans[0].lat_count, 2);
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_recv_only_peer)
+{
+    /* An outside peer (no send events) still draws arrows from its recvs. */
+    tui_model_t *m = tui_model_new();
+    feedf(m, "{\"v\":1,\"ev\":\"msg\",\"t\":5,\"pid\":7,\"dir\":\"recv\",\"chan\":\"redis\","
+             "\"from\":\"redis-server\",\"to\":7,\"id\":1,\"bytes\":10,\"summary\":\"PONG\"}");
+    ck_assert_uint_eq(m->flow_len, 1);
+    ck_assert_int_eq(m->nlanes, 2);
+    char label[64];
+    tui_model_lane_label(m, 0, label, sizeof label);
+    ck_assert_str_eq(label, "redis-server");
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_aggregation)
+{
+    /* 1200 messages in one 100 ms slice: a few arrows, then one folded row. */
+    tui_model_t *m = tui_model_new();
+    uint64_t t0 = 50 * TUI_MODEL_SLICE_NS;
+    for (int i = 1; i <= 1200; i++)
+        msg(m, t0 + (uint64_t)i * 50000, "send", 10, 11, i, 0);
+    ck_assert_uint_eq(flow_messages(m), 1200);
+    ck_assert_uint_eq(m->flow_len, TUI_MODEL_AGG_AFTER);
+    const tui_flow_t *last = tui_model_flow_get(m, m->flow_len - 1);
+    ck_assert_uint_eq(last->count, 1200 - TUI_MODEL_AGG_AFTER + 1);
+    ck_assert_uint_eq(last->bytes, 64 * last->count);
+    /* recvs of folded messages add latency to the folded row */
+    msg(m, t0 + 70000000, "recv", 10, 11, 1000, 4000);
+    ck_assert_uint_eq(last->lat_n, 1);
+    ck_assert_uint_eq(last->lat_ns, 4000);
+    /* the next slice starts with single arrows again */
+    msg(m, t0 + TUI_MODEL_SLICE_NS + 1, "send", 10, 11, 1201, 0);
+    ck_assert_uint_eq(m->flow_len, TUI_MODEL_AGG_AFTER + 1);
+    ck_assert_uint_eq(tui_model_flow_get(m, m->flow_len - 1)->count, 1);
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_slow_flow_not_folded)
+{
+    /* Five a second: every message is its own arrow. */
+    tui_model_t *m = tui_model_new();
+    for (int i = 1; i <= 50; i++)
+        msg(m, (uint64_t)i * 200000000ull, "send", 10, 11, i, 0);
+    ck_assert_uint_eq(m->flow_len, 50);
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_flow_ring)
+{
+    tui_model_t *m = tui_model_new();
+    for (int i = 1; i <= TUI_MODEL_FLOW_ROWS + 10; i++)
+        msg(m, (uint64_t)i * TUI_MODEL_SLICE_NS, "send", 10, 11, i, 0);
+    ck_assert_uint_eq(m->flow_len, TUI_MODEL_FLOW_ROWS);
+    ck_assert_uint_eq(tui_model_flow_get(m, 0)->first_id, 11);
+    ck_assert_ptr_null(tui_model_flow_get(m, TUI_MODEL_FLOW_ROWS));
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_refused)
+{
+    tui_model_t *m = tui_model_new();
+    ck_assert_int_lt(tui_model_feed_line(m, "not json"), 0);
+    ck_assert_int_lt(tui_model_feed_line(m, "[1,2]"), 0);
+    ck_assert_int_lt(tui_model_feed_line(m, "{\"v\":1,\"ev\":\"log\",\"pid\":1}"), 0); /* no t */
+    ck_assert_int_lt(tui_model_feed_line(m, "{\"v\":1,\"ev\":\"zzz\",\"t\":1,\"pid\":1}"), 0);
+    ck_assert_int_lt(tui_model_feed_line(m, "{\"v\":1,\"ev\":\"msg\",\"t\":1,\"pid\":1,"
+                                            "\"dir\":\"send\",\"from\":[],\"to\":2}"),
+                     0);
+    ck_assert_int_lt(tui_model_feed_line(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":1,"
+                                            "\"state\":\"exit\",\"proc\":-5}"),
+                     0);
+    ck_assert_uint_eq(m->refused, 6);
+    ck_assert_uint_eq(m->events, 0);
+    /* wrong types are read as absent, not trusted */
+    feedf(m, "{\"v\":1,\"ev\":\"log\",\"t\":1,\"pid\":1,\"text\":42}");
+    ck_assert_str_eq(tui_model_log_get(m, 0)->text, "");
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_proc_lifecycle)
+{
+    tui_model_t *m = tui_model_new();
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":10,\"state\":\"start\",\"proc\":10,"
+             "\"ppid\":1,\"role\":\"parent\"}");
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":2,\"pid\":11,\"state\":\"start\",\"proc\":11,"
+             "\"ppid\":10,\"role\":\"child\"}");
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":3,\"pid\":10,\"state\":\"exit\",\"proc\":11,"
+             "\"ppid\":10,\"role\":\"child\",\"signal\":\"SIGTERM\"}");
+    const tui_proc_t *c = tui_model_proc(m, 11);
+    ck_assert_int_eq(c->state, TUI_PROC_EXITED);
+    ck_assert_str_eq(c->signal, "SIGTERM");
+    ck_assert_uint_eq(c->t_exit, 3);
+    /* the dashboard saw the parent exit; a second report changes nothing */
+    tui_model_proc_exited(m, 10, 0, "", 4);
+    tui_model_proc_exited(m, 10, 1, "SIGKILL", 5);
+    ck_assert_int_eq(tui_model_proc(m, 10)->code, 0);
+    ck_assert_str_eq(tui_model_proc(m, 10)->signal, "");
+    ck_assert(log_has(m, TUI_LOG_PROC_EXIT, "child"));
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_sparkline)
+{
+    tui_model_t *m = tui_model_new();
+    uint64_t s = 1000000000ull;
+    msg(m, 100 * s, "send", 10, 11, 1, 0);
+    msg(m, 100 * s + 1, "recv", 10, 11, 1, 2000);
+    msg(m, 102 * s, "send", 10, 11, 2, 0);
+    msg(m, 102 * s + 1, "recv", 10, 11, 2, 4000);
+    double lat[TUI_MODEL_SPARK];
+    uint64_t msgs[TUI_MODEL_SPARK];
+    tui_model_spark(m, 0, 102 * s, lat, msgs);
+    ck_assert(lat[TUI_MODEL_SPARK - 1] == 4000.0);
+    ck_assert(lat[TUI_MODEL_SPARK - 3] == 2000.0);
+    ck_assert_uint_eq(msgs[TUI_MODEL_SPARK - 1], 1);
+    /* ten seconds later the same samples have moved left */
+    tui_model_spark(m, 0, 112 * s, lat, msgs);
+    ck_assert(lat[TUI_MODEL_SPARK - 11] == 4000.0);
+    ck_assert(lat[TUI_MODEL_SPARK - 1] == 0.0);
+    /* and after a minute they are gone */
+    tui_model_spark(m, 0, 200 * s, lat, msgs);
+    for (int i = 0; i < TUI_MODEL_SPARK; i++)
+        ck_assert(lat[i] == 0.0);
+    tui_model_free(m);
+}
+END_TEST
+
+START_TEST(test_log_ring_and_reset)
+{
+    tui_model_t *m = tui_model_new();
+    for (int i = 0; i < TUI_MODEL_LOG_LINES + 5; i++)
+        feedf(m, "{\"v\":1,\"ev\":\"log\",\"t\":%d,\"pid\":1,\"text\":\"line %d\"}", i + 1, i);
+    ck_assert_uint_eq(m->log_len, TUI_MODEL_LOG_LINES);
+    ck_assert_str_eq(tui_model_log_get(m, 0)->text, "line 5");
+    msg(m, 1, "send", 1, 2, 1, 0);
+    msg(m, 2, "recv", 1, 2, 1, 10);
+    tui_model_reset(m);
+    ck_assert_uint_eq(m->log_len, 0);
+    ck_assert_int_eq(m->nchans, 0);
+    tui_model_free(m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Text and lessons                                                         */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_text_width_and_wrap)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    ck_assert_int_eq(tui_text_width("abc"), 3);
+    ck_assert_int_eq(tui_text_width("你好"), 4);
+    ck_assert_int_eq(tui_text_width("父进程 1234"), 11);
+    const char *next;
+    const char *s = "the quick brown fox";
+    size_t n = tui_text_wrap(s, 10, &next);
+    ck_assert_int_eq((int)n, 9); /* "the quick" */
+    ck_assert_str_eq(next, "brown fox");
+    s = "中文没有空格也可以换行";
+    n = tui_text_wrap(s, 7, &next);
+    ck_assert_int_eq((int)n, 9); /* three characters, six columns */
+    ck_assert_int_eq(tui_text_width(next), 16);
+    char buf[32];
+    tui_text_ns(buf, sizeof buf, 1500, 1);
+    ck_assert_str_eq(buf, "1.5 us");
+    tui_text_bytes(buf, sizeof buf, 2048);
+    ck_assert_str_eq(buf, "2.0 KiB");
+}
+END_TEST
+
+START_TEST(test_lesson_markdown)
+{
+    tui_lesson_t l;
+    ck_assert_int_eq(tui_lesson_parse("# Title\n\nSome **bold** and `code`\ncontinued.\n\n"
+                                      "- one\n- two\n  more\n1. first\n\n```\nint x;\n  y;\n```\n"
+                                      "> quoted\n---\n| a | b |\n",
+                                      &l),
+                     0);
+    ck_assert_int_eq(l.lines[0].style, TUI_MD_HEADING1);
+    ck_assert_str_eq(l.lines[0].text, "Title");
+    ck_assert_int_eq(l.lines[1].style, TUI_MD_BLANK);
+    ck_assert_int_eq(l.lines[2].style, TUI_MD_TEXT);
+    ck_assert_str_eq(l.lines[2].text, "Some bold and code continued.");
+    ck_assert_int_eq(l.lines[4].style, TUI_MD_LIST);
+    ck_assert_str_eq(l.lines[4].text, "one");
+    ck_assert_str_eq(l.lines[5].text, "two more");
+    ck_assert_str_eq(l.lines[6].marker, "1.");
+    ck_assert_int_eq(l.lines[8].style, TUI_MD_CODE);
+    ck_assert_str_eq(l.lines[8].text, "int x;");
+    ck_assert_str_eq(l.lines[9].text, "  y;");
+    ck_assert_int_eq(l.lines[10].style, TUI_MD_QUOTE);
+    ck_assert_int_eq(l.lines[11].style, TUI_MD_RULE);
+    ck_assert_int_eq(l.lines[12].style, TUI_MD_CODE);
+    tui_lesson_free(&l);
+}
+END_TEST
+
+START_TEST(test_lesson_files)
+{
+    /* The project's own lessons parse, whatever they hold. */
+    const char *top = getenv("TOP");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/lessons/fork-ipc.md", top && *top ? top : ".");
+    tui_lesson_t l;
+    int r = tui_lesson_load(path, &l);
+    if (r == -ENOENT)
+        return; /* not written yet */
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_gt(l.n, 0);
+    tui_lesson_free(&l);
+    ck_assert_int_lt(tui_lesson_load("/nonexistent/x.md", &l), 0);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("streams");
+    tcase_add_test(tc, test_fakedemo_stream);
+    tcase_add_test(tc, test_fork_ipc_stream);
+    tcase_add_test(tc, test_cjk_stream);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("flow");
+    tcase_add_test(tc, test_send_recv_pair);
+    tcase_add_test(tc, test_recv_only_peer);
+    tcase_add_test(tc, test_aggregation);
+    tcase_add_test(tc, test_slow_flow_not_folded);
+    tcase_add_test(tc, test_flow_ring);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("state");
+    tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_proc_lifecycle);
+    tcase_add_test(tc, test_sparkline);
+    tcase_add_test(tc, test_log_ring_and_reset);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("text");
+    tcase_add_test(tc, test_text_width_and_wrap);
+    tcase_add_test(tc, test_lesson_markdown);
+    tcase_add_test(tc, test_lesson_files);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(model_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

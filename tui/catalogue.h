@@ -1,0 +1,63 @@
+/* catalogue: every mechanism of the design, built or planned.
+ *
+ * The dashboard knows a demo only through this table and the demo's binary: a
+ * new demo appears by building demos/NAME.c into the demos directory; its row
+ * here was there from the start. A demo is "built" when its binary exists in
+ *
+ *   $IPCSCOPE_DEMOS, else <dir of ipcscope>/../demos (the build tree),
+ *   else <dir of ipcscope>/../libexec/ipcscope (installed);
+ *
+ * and lessons are looked up in $IPCSCOPE_LESSONS, <dir>/../../docs/lessons,
+ * <dir>/../share/ipcscope/lessons.
+ *
+ * Usage:
+ *
+ *     tui_catalogue_init(argv[0]);
+ *     for (int i = 0; i < tui_catalogue_count(); i++) {
+ *         const tui_mech_t *m = tui_catalogue_get(i);
+ *         if (tui_catalogue_path(m, path, sizeof path) == 0) ... built ...
+ *     }
+ */
+#ifndef TUI_CATALOGUE_H
+#define TUI_CATALOGUE_H
+
+#include <stddef.h>
+
+#include "i18n.h"
+
+/* One row of a seed's comparison table, in English and as the seed says it. */
+typedef struct {
+    const char *seed;  /* "000" */
+    const char *label; /* the row's name in the seed: "IPC 通道 (fork)" */
+    const char *speed_en, *speed_zh;
+    const char *cross_en, *cross_zh;
+    const char *complexity_en, *complexity_zh;
+} tui_seed_row_t;
+
+typedef struct {
+    const char *name; /* the demo binary's name */
+    const char *summary_en, *summary_zh;
+    const char *seeds; /* "000 001 002 003 004" */
+    tui_seed_row_t rows[2];
+    int nrows;
+} tui_mech_t;
+
+int tui_catalogue_count(void);
+const tui_mech_t *tui_catalogue_get(int i);
+const tui_mech_t *tui_catalogue_find(const char *name);
+const char *tui_catalogue_summary(const tui_mech_t *m, tui_lang_t lang);
+
+/* Remembers where the ipcscope binary is (from /proc/self/exe, else argv0). */
+void tui_catalogue_init(const char *argv0);
+/* The demos directory in use, or "" when none exists. */
+const char *tui_catalogue_demos_dir(void);
+/* The demo's executable: 0 and the path, or -ENOENT when it is not built. */
+int tui_catalogue_path(const tui_mech_t *m, char *out, size_t n);
+/* The lesson file for the language (NAME.zh.md, falling back to NAME.md):
+ * 0 and the path, or -ENOENT. */
+int tui_catalogue_lesson(const tui_mech_t *m, tui_lang_t lang, char *out, size_t n);
+/* The title from `DEMO --describe`, cached; "" when unknown. Runs the demo
+ * (briefly) the first time it is asked. */
+const char *tui_catalogue_title(const tui_mech_t *m);
+
+#endif

@@ -1,0 +1,233 @@
+/* lesson: Markdown to styled lines. See lesson.h.
+ *
+ * Paragraph lines are joined into one line each, so that the pane can wrap
+ * them to whatever width it has; code and tables keep their lines as written.
+ */
+#include "lesson.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tui_lesson_free(tui_lesson_t *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->lines[i].text);
+    free(l->lines);
+    memset(l, 0, sizeof *l);
+}
+
+static tui_md_line_t *push(tui_lesson_t *l, tui_md_style_t style, const char *text, size_t len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        tui_md_line_t *nl = realloc(l->lines, cap * sizeof *nl);
+        if (!nl)
+            return NULL;
+        l->lines = nl;
+        l->cap = cap;
+    }
+    char *t = malloc(len + 1);
+    if (!t)
+        return NULL;
+    memcpy(t, text, len);
+    t[len] = '\0';
+    tui_md_line_t *line = &l->lines[l->n++];
+    memset(line, 0, sizeof *line);
+    line->style = style;
+    line->text = t;
+    return line;
+}
+
+/* Appends " text" to the last line (a paragraph or list item continues). */
+static int append(tui_lesson_t *l, const char *text, size_t len)
+{
+    tui_md_line_t *line = &l->lines[l->n - 1];
+    size_t old = strlen(line->text);
+    char *t = realloc(line->text, old + 1 + len + 1);
+    if (!t)
+        return -ENOMEM;
+    t[old] = ' ';
+    memcpy(t + old + 1, text, len);
+    t[old + 1 + len] = '\0';
+    line->text = t;
+    return 0;
+}
+
+void tui_lesson_inline(const char *src, char *dst, size_t n)
+{
+    size_t o = 0;
+    if (!n)
+        return;
+    for (const char *p = src; *p && o + 1 < n; p++) {
+        if (*p == '`') /* code spans: keep the text, drop the ticks */
+            continue;
+        if ((*p == '*' || *p == '_') && (p[1] == *p))  { /* **bold** or __bold__ */
+            p++;
+            continue;
+        }
+        if (*p == '*' && (p == src || p[-1] == ' ' || p[1] != ' ') && p[1] && p[1] != ' ' &&
+            strchr(p + 1, '*'))
+            continue; /* *em* */
+        if (*p == '\\' && p[1] && strchr("\\`*_{}[]()#+-.!|", p[1])) {
+            dst[o++] = *++p;
+            continue;
+        }
+        dst[o++] = *p;
+    }
+    dst[o] = '\0';
+}
+
+static int push_inline(tui_lesson_t *l, tui_md_style_t style, const char *text, size_t len,
+                       tui_md_line_t **out)
+{
+    char *raw = malloc(len + 1), *clean = malloc(len + 1);
+    if (!raw || !clean) {
+        free(raw), free(clean);
+        return -ENOMEM;
+    }
+    memcpy(raw, text, len);
+    raw[len] = '\0';
+    tui_lesson_inline(raw, clean, len + 1);
+    tui_md_line_t *line = push(l, style, clean, strlen(clean));
+    free(raw), free(clean);
+    if (out)
+        *out = line;
+    return line ? 0 : -ENOMEM;
+}
+
+int tui_lesson_parse(const char *md, tui_lesson_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int in_code = 0, in_para = 0; /* in_para: the last line may be continued */
+    const char *p = md;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        const char *next = eol ? eol + 1 : p + len;
+        while (len && p[len - 1] == '\r')
+            len--;
+        const char *s = p;
+        size_t slen = len;
+        size_t lead = 0;
+        while (lead < slen && s[lead] == ' ')
+            lead++;
+        int r = 0;
+
+        if (strncmp(s + lead, "```", 3) == 0 || strncmp(s + lead, "~~~", 3) == 0) {
+            in_code = !in_code;
+            in_para = 0;
+        } else if (in_code) {
+            r = push(out, TUI_MD_CODE, s, slen) ? 0 : -ENOMEM;
+        } else if (lead == slen) {
+            if (out->n && out->lines[out->n - 1].style != TUI_MD_BLANK)
+                r = push(out, TUI_MD_BLANK, "", 0) ? 0 : -ENOMEM;
+            in_para = 0;
+        } else if (s[lead] == '#') {
+            size_t h = 0;
+            while (lead + h < slen && s[lead + h] == '#')
+                h++;
+            size_t st = lead + h;
+            while (st < slen && s[st] == ' ')
+                st++;
+            tui_md_style_t style = h == 1 ? TUI_MD_HEADING1
+                                   : h == 2 ? TUI_MD_HEADING2
+                                            : TUI_MD_HEADING3;
+            r = push_inline(out, style, s + st, slen - st, NULL);
+            in_para = 0;
+        } else if (lead + 2 < slen + 1 && (s[lead] == '-' || s[lead] == '*' || s[lead] == '+') &&
+                   lead + 1 < slen && s[lead + 1] == ' ') {
+            tui_md_line_t *line = NULL;
+            r = push_inline(out, TUI_MD_LIST, s + lead + 2, slen - lead - 2, &line);
+            if (line)
+                line->indent = (int)(lead / 2);
+            in_para = 1;
+        } else if (isdigit((unsigned char)s[lead])) {
+            size_t d = lead;
+            while (d < slen && isdigit((unsigned char)s[d]))
+                d++;
+            if (d + 1 < slen && (s[d] == '.' || s[d] == ')') && s[d + 1] == ' ') {
+                tui_md_line_t *line = NULL;
+                r = push_inline(out, TUI_MD_LIST, s + d + 2, slen - d - 2, &line);
+                if (line) {
+                    line->indent = (int)(lead / 2);
+                    snprintf(line->marker, sizeof line->marker, "%.*s.",
+                             (int)(d - lead > 5 ? 5 : d - lead), s + lead);
+                }
+                in_para = 1;
+            } else {
+                goto paragraph;
+            }
+        } else if (s[lead] == '|') {
+            r = push(out, TUI_MD_CODE, s, slen) ? 0 : -ENOMEM;
+            in_para = 0;
+        } else if (s[lead] == '>') {
+            size_t st = lead + 1;
+            while (st < slen && s[st] == ' ')
+                st++;
+            r = push_inline(out, TUI_MD_QUOTE, s + st, slen - st, NULL);
+            in_para = 0;
+        } else if (slen - lead >= 3 &&
+                   strspn(s + lead, "-") >= 3 && strspn(s + lead, "- ") == slen - lead) {
+            r = push(out, TUI_MD_RULE, "", 0) ? 0 : -ENOMEM;
+            in_para = 0;
+        } else if (lead >= 4 && !in_para) {
+            r = push(out, TUI_MD_CODE, s + 4, slen - 4) ? 0 : -ENOMEM;
+        } else {
+        paragraph:
+            if (in_para && out->n) {
+                char *clean = malloc(slen + 1), *raw = malloc(slen + 1);
+                if (!clean || !raw) {
+                    free(clean), free(raw);
+                    return -ENOMEM;
+                }
+                memcpy(raw, s + lead, slen - lead);
+                raw[slen - lead] = '\0';
+                tui_lesson_inline(raw, clean, slen + 1);
+                r = append(out, clean, strlen(clean));
+                free(clean), free(raw);
+            } else {
+                r = push_inline(out, TUI_MD_TEXT, s + lead, slen - lead, NULL);
+                in_para = 1;
+            }
+        }
+        if (r < 0)
+            return r;
+        p = next;
+    }
+    return 0;
+}
+
+int tui_lesson_load(const char *path, tui_lesson_t *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            if (cap >= (1u << 24))
+                break; /* a lesson is not 16 MiB */
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    int r = tui_lesson_parse(buf, out);
+    free(buf);
+    return r;
+}

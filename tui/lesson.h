@@ -1,0 +1,53 @@
+/* lesson: a lesson's Markdown (docs/lessons/NAME.md) as styled lines for the
+ * Narration and lesson pane.
+ *
+ * Only what lessons use is understood: headings, paragraphs, "-"/"*"/"1."
+ * lists, ``` code blocks, > quotes, tables and rules. Inline marks (**bold**,
+ * `code`, _em_) are removed, keeping their text; links keep their text and
+ * URL. The pane wraps the lines to its width when it draws them.
+ *
+ * Usage:
+ *
+ *     tui_lesson_t l;
+ *     tui_lesson_parse("# Title\n\nSome *text*.\n", &l);
+ *     for (size_t i = 0; i < l.n; i++) draw(l.lines[i].style, l.lines[i].text);
+ *     tui_lesson_free(&l);
+ */
+#ifndef TUI_LESSON_H
+#define TUI_LESSON_H
+
+#include <stddef.h>
+
+typedef enum {
+    TUI_MD_TEXT,
+    TUI_MD_HEADING1,
+    TUI_MD_HEADING2,
+    TUI_MD_HEADING3,
+    TUI_MD_LIST,  /* text is the item; the view draws the bullet */
+    TUI_MD_CODE,  /* a line of a code block or a table: never reflowed */
+    TUI_MD_QUOTE,
+    TUI_MD_RULE,
+    TUI_MD_BLANK,
+} tui_md_style_t;
+
+typedef struct {
+    tui_md_style_t style;
+    int indent;   /* list nesting, in levels */
+    char *text;   /* UTF-8, owned */
+    char marker[8]; /* a list's "1." when numbered, "" for a bullet */
+} tui_md_line_t;
+
+typedef struct {
+    tui_md_line_t *lines;
+    size_t n, cap;
+} tui_lesson_t;
+
+/* Returns 0 or -ENOMEM (out then holds what was parsed). */
+int tui_lesson_parse(const char *markdown, tui_lesson_t *out);
+/* Reads and parses a file: 0, or a negative errno. */
+int tui_lesson_load(const char *path, tui_lesson_t *out);
+void tui_lesson_free(tui_lesson_t *l);
+/* Removes inline marks from src into dst (at most n bytes with the NUL). */
+void tui_lesson_inline(const char *src, char *dst, size_t n);
+
+#endif

@@ -1,0 +1,157 @@
+/* view_flow: pane 2, the message flow as a sequence diagram (after sngrep).
+ *
+ *      parent 1234         child 1235
+ *          │──ping #3──────────▶│        68 B  21 µs
+ *          │◀─────────pong #3───│        68 B  18 µs
+ *          │═x1200 in 100 ms═══▶│   81 KiB ≤40 µs
+ *
+ * One lane per process and outside peer, one arrow per message, newest at the
+ * bottom. Rows folded by the model (too many in one slice to follow) show
+ * their count instead of a summary. A column on the right holds size and
+ * latency; on a wide pane a column on the left holds the time since the
+ * first event.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "crt.h"
+#include "i18n.h"
+#include "text.h"
+#include "view.h"
+
+/* "115 B 422 µs"; narrow: "115B 422µs" */
+static void squeeze(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        int unit_gap = *p == ' ' && p > s && p[-1] >= '0' && p[-1] <= '9' &&
+                       !(p[1] >= '0' && p[1] <= '9');
+        if (!unit_gap)
+            *o++ = *p;
+    }
+    *o = '\0';
+}
+
+static void meta(const tui_flow_t *f, char *out, size_t n, int ascii, int narrow)
+{
+    char b[24], l[40] = "";
+    tui_text_bytes(b, sizeof b, (double)f->bytes);
+    if (f->count > 1) {
+        if (f->lat_n) {
+            char mean[24];
+            tui_text_ns(mean, sizeof mean, (double)f->lat_sum / (double)f->lat_n, ascii);
+            snprintf(l, sizeof l, " ~%s", mean);
+        }
+    } else if (f->lat_ns) {
+        char t[24];
+        tui_text_ns(t, sizeof t, (double)f->lat_ns, ascii);
+        snprintf(l, sizeof l, " %s", t);
+    }
+    snprintf(out, n, "%s%s", b, l);
+    if (narrow)
+        squeeze(out);
+}
+
+void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
+{
+    const tui_model_t *m = ui->model;
+    if (!m || m->flow_len == 0 || m->nlanes == 0) {
+        tui_crt_text(r.y, r.x + 1, r.w - 1, TUI_ROLE_DIM, tui_i18n(TUI_S_NO_MESSAGES));
+        return;
+    }
+    int ascii = !tui_crt_utf8();
+    int timew = r.w >= 90 ? 9 : 0;
+    int metaw = r.w >= 60 ? 22 : r.w >= 36 ? 12 : 0;
+    int lx = r.x + timew, lw = r.w - timew - metaw;
+    int n = m->nlanes;
+    if (lw < n * 4) {
+        metaw = 0;
+        lw = r.w - timew;
+    }
+    int col = lw / n;
+    if (col < 2)
+        col = 2;
+    int center[TUI_MODEL_MAX_LANES];
+    for (int i = 0; i < n; i++)
+        center[i] = lx + col * i + col / 2;
+
+    /* lane headers */
+    for (int i = 0; i < n; i++) {
+        char label[64];
+        tui_model_lane_label(m, i, label, sizeof label);
+        int w = tui_text_width(label);
+        if (w > col - 1)
+            w = col - 1;
+        int x = center[i] - w / 2;
+        if (x < lx + col * i)
+            x = lx + col * i;
+        tui_crt_text(r.y, x, col - 1, TUI_ROLE_LANE, label);
+    }
+
+    int vis = r.h - 1;
+    size_t end = m->flow_len;
+    size_t back = (size_t)(ui->scroll[TUI_PANE_FLOW] > 0 ? ui->scroll[TUI_PANE_FLOW] : 0);
+    if (back > end)
+        back = end;
+    end -= back;
+    size_t start = end > (size_t)vis ? end - (size_t)vis : 0;
+
+    for (size_t i = start; i < end; i++) {
+        int y = r.y + 1 + (int)(i - start);
+        const tui_flow_t *f = tui_model_flow_get(m, i);
+        for (int k = 0; k < n; k++)
+            tui_crt_text(y, center[k], 1, TUI_ROLE_LANE, tui_crt_glyph(TUI_G_VLINE));
+        if (timew) {
+            char t[24];
+            snprintf(t, sizeof t, "%8.3f", (double)(f->t - m->t0) / 1e9);
+            tui_crt_text(y, r.x, timew - 1, TUI_ROLE_DIM, t);
+        }
+        char label[160];
+        if (f->count > 1)
+            snprintf(label, sizeof label, "x%llu %s %llu ms", (unsigned long long)f->count,
+                     tui_i18n(TUI_S_IN_SLICE),
+                     (unsigned long long)(TUI_MODEL_SLICE_NS / 1000000));
+        else
+            snprintf(label, sizeof label, "%s", f->summary);
+        tui_role_t role = f->count > 1 ? TUI_ROLE_AGGREGATE
+                          : f->from <= f->to ? TUI_ROLE_ARROW
+                                             : TUI_ROLE_ARROW_BACK;
+        int a = center[f->from < n ? f->from : n - 1], b = center[f->to < n ? f->to : n - 1];
+        if (a == b) {
+            char self[200];
+            snprintf(self, sizeof self, "%s %s", tui_crt_glyph(TUI_G_SELF), label);
+            tui_crt_text(y, a + 1, r.x + r.w - metaw - a - 1, role, self);
+        } else {
+            int lo = a < b ? a : b, hi = a < b ? b : a;
+            for (int x = lo + 1; x < hi; x++)
+                tui_crt_text(y, x, 1, role, tui_crt_glyph(TUI_G_HLINE));
+            if (a < b)
+                tui_crt_text(y, hi - 1, 1, role, tui_crt_glyph(TUI_G_ARROW_RIGHT));
+            else
+                tui_crt_text(y, lo + 1, 1, role, tui_crt_glyph(TUI_G_ARROW_LEFT));
+            int span = hi - lo - 4;
+            if (span > 0) {
+                int lwid = tui_text_width(label);
+                if (lwid > span)
+                    lwid = span;
+                /* the label sits on the arrow, near its tail */
+                int x = a < b ? lo + 2 : hi - 1 - lwid;
+                tui_crt_text(y, x, span, role, label);
+            }
+        }
+        if (metaw) {
+            char mt[48];
+            meta(f, mt, sizeof mt, ascii, metaw < 20);
+            int w = tui_text_width(mt);
+            if (w > metaw - 1)
+                w = metaw - 1;
+            tui_crt_text(y, r.x + r.w - w, w, TUI_ROLE_VALUE, mt);
+        }
+    }
+    if (back > 0) {
+        char more[48];
+        snprintf(more, sizeof more, " +%zu ", back);
+        int w = tui_text_width(more);
+        tui_crt_text(r.y + r.h - 1, r.x + r.w - w, w, TUI_ROLE_PAUSED, more);
+    }
+}
