@@ -83,6 +83,7 @@ static struct {
     int port;
     /* the end */
     int child_status, child_signal, child_done, disconnected, exit_code;
+    int we_disconnected; /* the run ended by our disconnect, not the child leaving */
 } s = {.max_message = 4u * 1024u * 1024u};
 
 #define REQUESTS 3
@@ -476,16 +477,21 @@ static void finish(void)
     cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
     cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
     cJSON_AddNumberToObject(o, "answered", s.answered);
+    cJSON_AddBoolToObject(o, "complete", s.we_disconnected);
     if (s.child_signal)
         cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(s.child_signal));
     else
         cJSON_AddNumberToObject(o, "child_code", s.child_status);
-    char text[256];
-    int clean = !s.child_signal && s.child_status == 0;
+    char text[256], how[64];
+    int clean = !s.child_signal && s.child_status == 0 && s.we_disconnected;
+    if (s.child_signal)
+        snprintf(how, sizeof how, "was killed by SIG%s", sigabbrev_np(s.child_signal));
+    else
+        snprintf(how, sizeof how, "exited %d", s.child_status);
     snprintf(text, sizeof text, "%llu messages sent, %llu received, %ld round trips (median %.1f us); "
-             "the child %s",
+             "the child %s%s",
              (unsigned long long)s.ch.sent, (unsigned long long)s.ch.received, s.pongs,
-             sum.p50 / 1e3, clean ? "exited 0" : "ended abnormally");
+             sum.p50 / 1e3, how, s.we_disconnected ? "" : " before the run was over");
     s.exit_code = clean ? 0 : 1;
     scope_events_bye(o, text);
     scope_demo_stop(&s.demo);
@@ -712,6 +718,7 @@ static void step_handle(scope_demo_t *d)
 static void step_disconnect(scope_demo_t *d)
 {
     (void)d;
+    s.we_disconnected = 1;
     scope_events_log("child.disconnect(): queued messages are written, then our end is shut "
                      "down and closed");
     scope_channel_disconnect(&s.ch);
@@ -721,6 +728,7 @@ static void parent_quit(scope_demo_t *d)
 {
     /* Asked to stop mid-run: end the channel; the child reads EOF and exits,
      * and its exit ends us. If it does not, the death signal will. */
+    s.we_disconnected = 1; /* asked to stop: ending early is what was wanted */
     if (s.ch.open)
         scope_channel_disconnect(&s.ch);
     else if (s.child.running)

@@ -88,11 +88,27 @@ if wait_for k.json 'type.....pong'; then
     wait_bounded $demo; rc=$?
     grep -q "\"state\":\"exit\",\"proc\":$child,.*\"signal\":\"SIGKILL\"" k.json \
         && pass "child SIGKILLed: proc exit with SIGKILL" || fail "no proc exit with the signal"
-    grep -q '"ev":"bye".*ended abnormally' k.json && [ $rc -eq 1 ] \
+    grep -q '"ev":"bye".*was killed by SIGKILL before the run was over' k.json && [ $rc -eq 1 ] \
         && pass "child SIGKILLed: final summary says so, exit 1" || fail "summary after kill (exit $rc)"
     wait_gone "$child" && pass "child SIGKILLed: no zombie" || fail "zombie $child"
 else
     fail "no pong before the kill"; kill -9 $demo; wait $demo
+fi
+
+# SIGTERM to the C child mid-run: it winds down cleanly (exit 0), and the
+# parent says the run was cut short.
+"$DEMO" --json --count 1000000 --rate 100 >ct.json 2>ct.err &
+demo=$!
+if wait_for ct.json 'type.....pong'; then
+    child=$(grep '"ev":"chan".*"id":"ipc"' ct.json | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+    kill -TERM "$child"
+    wait_bounded $demo; rc=$?
+    grep -q '"ev":"bye".*exited 0 before the run was over' ct.json && [ $rc -eq 1 ] \
+        && pass "child SIGTERMed: it exits 0, the summary says the run was cut short, exit 1" \
+        || fail "child SIGTERM summary (exit $rc)"
+    wait_gone "$child" && pass "child SIGTERMed: no zombie" || fail "zombie $child"
+else
+    fail "no pong before the child's SIGTERM"; kill -9 $demo; wait $demo
 fi
 
 # SIGTERM to the parent mid-run: it winds down, the child goes with it.
