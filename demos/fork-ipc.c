@@ -75,6 +75,7 @@ static struct {
     uv_timer_t stats_timer;
     long pings_sent, pongs;
     char *pad;
+    size_t pad_len;
     /* getUser */
     int next_request, answered;
     /* handle passing */
@@ -118,15 +119,18 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     return 0;
 }
 
-/* One message on the channel, as the dashboard's flow shows it. */
+/* One message on the channel, as the dashboard's flow shows it. The message
+ * is printed for the summary only when the event is not sampled out: at full
+ * speed most are, and printing each would cost more than sending it. */
 static void trace(const char *dir, const cJSON *msg, size_t bytes, uint64_t id, uint64_t lat)
 {
+    if (!scope_events_msg_admit())
+        return;
     char *text = cJSON_PrintUnformatted(msg);
     pid_t me = getpid(), peer = s.as_child ? getppid() : s.child_pid;
-    if (strcmp(dir, "send") == 0)
-        scope_events_msg(dir, "ipc", SCOPE_PID(me), SCOPE_PID(peer), id, bytes, text, lat);
-    else
-        scope_events_msg(dir, "ipc", SCOPE_PID(peer), SCOPE_PID(me), id, bytes, text, lat);
+    int send = strcmp(dir, "send") == 0;
+    scope_events_msg_emit_admitted(dir, "ipc", SCOPE_PID(send ? me : peer),
+                                   SCOPE_PID(send ? peer : me), id, bytes, text, lat);
     cJSON_free(text);
 }
 
@@ -197,31 +201,31 @@ static void child_serve(int fd)
                      "ACK sent; listening on it",
                      fd);
     uv_tcp_init(uv_default_loop(), &served_server);
-    if (uv_tcp_open(&served_server, fd) < 0 ||
-        uv_listen((uv_stream_t *)&served_server, 8, child_on_connection) < 0) {
-        scope_events_error("handle", "cannot listen on the passed fd %d", fd);
+    int r = uv_tcp_open(&served_server, fd);
+    if (r < 0)
+        close(fd); /* not the handle's yet */
+    else
+        r = uv_listen((uv_stream_t *)&served_server, 8, child_on_connection);
+    if (r < 0) {
+        scope_events_error("handle", "cannot listen on the passed fd %d: %s", fd, uv_strerror(r));
         uv_close((uv_handle_t *)&served_server, NULL);
     }
 }
 
 static void child_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
 {
-    size_t bytes = ch->bytes_received; /* running total; the line's own size below */
-    (void)bytes;
-    char *text = cJSON_PrintUnformatted(msg);
-    size_t len = text ? strlen(text) + 1 : 0;
-    cJSON_free(text);
+    (void)type;
+    size_t len = ch->message_bytes;
     uint64_t id = (uint64_t)(num(msg, "id") > 0 ? num(msg, "id") : 0);
     trace("recv", msg, len, id, 0);
 
-    cJSON *reply = cJSON_CreateObject();
-    const char *kind = str(msg, "type");
     if (fd >= 0) {
-        (void)type;
-        cJSON_Delete(reply);
         child_serve(fd);
         return;
-    } else if (cJSON_GetObjectItemCaseSensitive(msg, "hello")) {
+    }
+    cJSON *reply = cJSON_CreateObject();
+    const char *kind = str(msg, "type");
+    if (cJSON_GetObjectItemCaseSensitive(msg, "hello")) {
         cJSON_AddTrueToObject(reply, "received");
     } else if (strcmp(kind, "ping") == 0) {
         /* The pong carries the ping back whole, so both ways are the same size. */
@@ -325,12 +329,15 @@ static void send_ping(scope_pacer_t *p)
 {
     (void)p;
     size_t size = s.demo.size;
-    char *pad = realloc(s.pad, size + 1);
-    if (!pad)
-        return;
-    s.pad = pad;
-    memset(s.pad, 'x', size);
-    s.pad[size] = '\0';
+    if (!s.pad || s.pad_len != size) { /* made again only when the size changes */
+        char *pad = realloc(s.pad, size + 1);
+        if (!pad)
+            return;
+        s.pad = pad;
+        memset(s.pad, 'x', size);
+        s.pad[size] = '\0';
+        s.pad_len = size;
+    }
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "ping");
     cJSON_AddNumberToObject(m, "id", (double)++s.pings_sent);
@@ -367,13 +374,10 @@ static void send_fault(const char *kind)
 
 static void parent_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
 {
-    (void)ch;
     (void)type;
     if (fd >= 0)
         close(fd); /* the child passes nothing back in this lesson */
-    char *text = cJSON_PrintUnformatted(msg);
-    size_t len = text ? strlen(text) + 1 : 0;
-    cJSON_free(text);
+    size_t len = ch->message_bytes;
     const char *kind = str(msg, "type");
 
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "received")) && s.pings_sent == 0 &&
@@ -512,9 +516,18 @@ static void step_socketpair(scope_demo_t *d)
 
 static void step_fork(scope_demo_t *d)
 {
+    /* The C child is this very program; the node child's script sits beside it. */
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
+    if (n <= 0) {
+        scope_events_error("spawn", "readlink /proc/self/exe: %s", strerror(errno));
+        close(channel_fds[0]);
+        close(channel_fds[1]);
+        s.exit_code = 1;
+        scope_demo_stop(d);
+        return;
+    }
+    self[n] = '\0';
     char script[PATH_MAX + 32];
     snprintf(script, sizeof script, "%.*s/fork-ipc-child.js", (int)(strrchr(self, '/') - self),
              self);
@@ -707,7 +720,11 @@ static void step_handle(scope_demo_t *d)
                          fd);
     } else {
         cJSON_Delete(m);
-        scope_events_error("handle", "cannot pass the socket: %s", strerror(-n));
+        scope_events_error("handle", "cannot pass the socket: %s; going on to disconnect",
+                           strerror(-n));
+        close(fd);
+        step_disconnect(d); /* nobody would answer a client now */
+        return;
     }
     close(fd); /* the channel keeps its own duplicate until the child's ACK */
     uv_tcp_init(d->loop, &s.client);

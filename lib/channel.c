@@ -244,14 +244,17 @@ static scope_channel_outq_t *make_item(scope_channel_t *ch, const cJSON *msg)
 
 int scope_channel_send(scope_channel_t *ch, const cJSON *msg)
 {
-    if (!ch->open || ch->closing || ch->disconnected || ch->disconnect_requested)
-        return -EPIPE;
     if (!msg)
         return -EINVAL;
+    /* After disconnect() no new message goes out, but an ACK or NACK still
+     * must: the peer's handle may be in flight and node waits for the answer. */
+    int internal = scope_channel_is_internal(msg);
+    if (!ch->open || ch->closing || ch->disconnected || (ch->disconnect_requested && !internal))
+        return -EPIPE;
     scope_channel_outq_t *q = make_item(ch, msg);
     if (!q)
         return -ENOMEM;
-    int internal = q->internal = scope_channel_is_internal(msg);
+    q->internal = internal;
     size_t len = q->len + 1;
     int r = submit(ch, q); /* q may be gone after this */
     if (r < 0)
@@ -324,6 +327,7 @@ int scope_channel_send_handle(scope_channel_t *ch, const cJSON *msg, int fd, con
     cJSON_Delete(wrapper);
     if (!q)
         return -ENOMEM;
+    errno = 0; /* wrap_fd fails through syscalls (errno) or libuv (none) */
     q->handle = wrap_fd(ch->pipe.loop, fd);
     if (!q->handle) {
         int err = errno ? -errno : -EBADF;
@@ -439,6 +443,7 @@ static void on_line(void *arg, cJSON *value, const char *line, size_t len)
     if (ch->closing)
         return;
     ch->bytes_received += len + 1;
+    ch->message_bytes = len + 1;
     if (scope_channel_is_internal(value)) {
         on_internal(ch, value);
         return;

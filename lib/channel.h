@@ -76,6 +76,7 @@ struct scope_channel_s {
 
     /* counters, read-only for the caller */
     uint64_t sent, received, bytes_sent, bytes_received, refused;
+    size_t message_bytes; /* during on_message: that message's line on the wire, '\n' included */
 
     /* private */
     uv_pipe_t pipe;

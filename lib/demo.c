@@ -438,8 +438,7 @@ int scope_demo_run(scope_demo_t *d)
     uv_run(d->loop, UV_RUN_DEFAULT);
     scope_demo_stop(d);
     uv_run(d->loop, UV_RUN_NOWAIT); /* let the closes finish */
-    if (d->control_decoder.buf || d->control_decoder.max_frame)
-        scope_ndjson_free(&d->control_decoder);
+    scope_ndjson_free(&d->control_decoder); /* safe when it was never opened */
     scope_demo_cleanup(d);
     cJSON_Delete(d->params);
     d->params = NULL;

@@ -423,8 +423,10 @@ int scope_events_chan(const char *state, const char *id, const char *kind, scope
 
 /* Takes a token from the bucket, refilled at msg_rate per second up to one
  * second's worth. Returns 1 when this msg event may be emitted. */
-static int msg_admit(void)
+int scope_events_msg_admit(void)
 {
+    if (emitter.format == SCOPE_EVENTS_NONE)
+        return 0;
     pthread_mutex_lock(&emitter.lock);
     emitter.msgs_seen++;
     int ok = 1;
@@ -448,8 +450,15 @@ static int msg_admit(void)
 int scope_events_msg(const char *dir, const char *chan, scope_end_t from, scope_end_t to,
                      uint64_t id, size_t bytes, const char *summary, uint64_t lat_ns)
 {
-    if (emitter.format == SCOPE_EVENTS_NONE || !msg_admit())
+    if (!scope_events_msg_admit())
         return 0;
+    return scope_events_msg_emit_admitted(dir, chan, from, to, id, bytes, summary, lat_ns);
+}
+
+int scope_events_msg_emit_admitted(const char *dir, const char *chan, scope_end_t from,
+                                   scope_end_t to, uint64_t id, size_t bytes,
+                                   const char *summary, uint64_t lat_ns)
+{
     char cut[256];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "dir", dir);

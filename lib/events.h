@@ -94,6 +94,13 @@ int scope_events_chan(const char *state, const char *id, const char *kind, scope
  * sampled out, or a negative errno. */
 int scope_events_msg(const char *dir, const char *chan, scope_end_t from, scope_end_t to,
                      uint64_t id, size_t bytes, const char *summary, uint64_t lat_ns);
+/* The same in two halves, for a caller whose summary costs something to make
+ * (printing a message as JSON): admit takes the sampling decision (1: emit
+ * this one) and counts it; emit_admitted writes an event that was admitted. */
+int scope_events_msg_admit(void);
+int scope_events_msg_emit_admitted(const char *dir, const char *chan, scope_end_t from,
+                                   scope_end_t to, uint64_t id, size_t bytes,
+                                   const char *summary, uint64_t lat_ns);
 int scope_events_stats(const char *chan, const scope_hist_t *latency, const scope_rate_t *rate,
                        uint64_t now_ns);
 int scope_events_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
