@@ -2,17 +2,28 @@
  *
  *   bench_channel raw N          the floor: a socketpair, blocking write() and
  *                                read() of the same 64 bytes, no event loop
- *   bench_channel channel N [CMD...]
+ *   bench_channel epoll N        the floor of any event loop: the same, but each
+ *                                side waits in epoll_wait() before its read(),
+ *                                as libuv and node do; no libuv, no JSON
+ *   bench_channel channel N LABEL [CMD...]
  *                                lib/channel on libuv, as fork-ipc uses it: the
  *                                parent sends the line, the child (this program
  *                                with "echo", or CMD such as node) parses it and
  *                                sends it back, the parent parses the answer
  *   bench_channel echo           the child side of "channel"
  *
+ * BENCH_CHILD_CPU=N pins the raw floor's child to CPU N (the parent is pinned
+ * from outside, with taskset), so that placement is the same for every
+ * contender: on two CPUs, a round trip within one CPU and one across two
+ * differ by more than the contenders do.
+ *
  * Each prints one JSON line: {"what":...,"n":N,"p50":ns,"p99":ns,"mean":ns}.
  * Percentiles come from lib/timing's histogram over N timed round trips after
  * N/10 untimed ones to warm up.
  */
+#include <errno.h>
+#include <sched.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,32 +76,69 @@ static int read_full(int fd, char *buf, size_t len)
     return 0;
 }
 
-static int run_raw(long n)
+/* Waits in epoll_wait() until fd is readable, then reads len bytes. */
+static int epoll_read(int ep, int fd, char *buf, size_t len)
+{
+    struct epoll_event e;
+    if (ep >= 0) {
+        int r;
+        do
+            r = epoll_wait(ep, &e, 1, -1);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return -1;
+    }
+    return read_full(fd, buf, len);
+}
+
+static int epoll_on(int fd)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0)
+        return -1;
+    return ep;
+}
+
+static int run_raw(long n, int with_epoll)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         return 1;
     pid_t pid = fork();
     if (pid == 0) {
+        const char *cpu = getenv("BENCH_CHILD_CPU");
+        if (cpu && *cpu) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(atoi(cpu), &set);
+            if (sched_setaffinity(0, sizeof set, &set) < 0)
+                _exit(1);
+        }
         close(sv[0]);
         char buf[64];
-        while (read_full(sv[1], buf, line_len) == 0)
+        int ep = with_epoll ? epoll_on(sv[1]) : -1;
+        while (epoll_read(ep, sv[1], buf, line_len) == 0)
             if (write(sv[1], buf, line_len) != (ssize_t)line_len)
                 break;
         _exit(0);
     }
     close(sv[1]);
     char buf[64];
+    int ep = with_epoll ? epoll_on(sv[0]) : -1;
     for (long i = 0; i < n + n / 10; i++) {
         uint64_t t = scope_time_now_ns();
-        if (write(sv[0], line, line_len) != (ssize_t)line_len || read_full(sv[0], buf, line_len))
+        if (write(sv[0], line, line_len) != (ssize_t)line_len ||
+            epoll_read(ep, sv[0], buf, line_len))
             return 1;
         if (i >= n / 10)
             scope_hist_add(&hist, scope_time_now_ns() - t);
     }
     close(sv[0]);
+    if (ep >= 0)
+        close(ep);
     waitpid(pid, NULL, 0);
-    report("raw socketpair");
+    report(with_epoll ? "socketpair with epoll" : "raw socketpair");
     return 0;
 }
 
@@ -180,18 +228,18 @@ int main(int argc, char **argv)
     scope_hist_reset(&hist);
     if (argc >= 2 && strcmp(argv[1], "echo") == 0)
         return run_echo();
-    if (argc < 3) {
-        fprintf(stderr, "usage: bench_channel raw N | channel N [CMD...] | echo\n");
+    if (argc < 3 || (strcmp(argv[1], "channel") == 0 && argc < 4)) {
+        fprintf(stderr, "usage: bench_channel raw N | epoll N | channel N LABEL [CMD...] | echo\n");
         return 2;
     }
     long n = atol(argv[2]);
-    if (strcmp(argv[1], "raw") == 0)
-        return run_raw(n);
-    if (argc > 3)
-        return run_channel(n, argv + 3, argc > 4 ? "C parent, node child" : "C parent, C child");
+    if (strcmp(argv[1], "raw") == 0 || strcmp(argv[1], "epoll") == 0)
+        return run_raw(n, strcmp(argv[1], "epoll") == 0);
+    if (argc > 4)
+        return run_channel(n, argv + 4, argv[3]);
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[len > 0 ? len : 0] = '\0';
     char *cmd[] = {self, "echo", NULL};
-    return run_channel(n, cmd, "C parent, C child");
+    return run_channel(n, cmd, argv[3]);
 }

@@ -12,7 +12,12 @@ if (process.argv[2] === 'child') {
   const n = Number(process.argv[2] || 20000);
   const warm = Math.floor(n / 10);
   const msg = JSON.parse('{"type":"ping","id":1234567,"pad":"' + 'x'.repeat(26) + '"}');
-  const c = fork(__filename, ['child'], { execArgv: [] });
+  // BENCH_CHILD_CPU pins the child the way the other contenders' are pinned:
+  // fork() runs execPath with the module path after execArgv, so taskset runs node.
+  const cpu = process.env.BENCH_CHILD_CPU;
+  const c = cpu
+    ? fork(__filename, ['child'], { execPath: 'taskset', execArgv: ['-c', cpu, process.execPath] })
+    : fork(__filename, ['child'], { execArgv: [] });
   const rtts = [];
   let i = 0;
   let t0;

@@ -1,8 +1,16 @@
 #!/bin/sh
 # make bench: round trips of a 64-byte JSON line, every contender in one run,
 # interleaved over ROUNDS rounds so that a busy moment of the machine hits all
-# of them alike. Prints the median of each round's p50 and p99, and ratios
-# against the floors measured in the same run. A benchmark, never a test.
+# of them alike. A benchmark, never a test.
+#
+# Placement is fixed, because it matters more than the contenders do: with
+# both processes on one CPU a round trip is two context switches; with parent
+# and child on two CPUs it is two cross-CPU wake-ups. Left to the scheduler,
+# each run lands on a different mix and the ratios wander. So every contender
+# is measured twice: "one CPU" (parent and child on CPU 0) and "two CPUs"
+# (parent on CPU 0, child on CPU 1), with taskset, the same way for all.
+# A second floor, the same ping-pong waiting in epoll_wait() before each read,
+# shows what any event loop pays for waiting that way.
 #
 #   sh bench/run.sh [BUILD_DIR]      N=20000 ROUNDS=5 by default
 set -u
@@ -11,23 +19,33 @@ N=${N:-20000}
 ROUNDS=${ROUNDS:-5}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B="$BUILD/bench/bench_channel"
+JS="$TOP/bench/node_fork_pingpong.js"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/ipcscope-bench.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 export IPCSCOPE_MSG_RATE=200
 
 have_node=0; command -v node >/dev/null && have_node=1
+cpus=$(nproc)
 echo "ipcscope bench: $N round trips of a 64-byte JSON line per contender, $ROUNDS rounds"
-echo "machine: $(nproc) cores, $(uname -r), node $(node --version 2>/dev/null || echo absent)"
+echo "machine: $cpus cores, $(uname -r), node $(node --version 2>/dev/null || echo absent)"
+placements="same"
+[ "$cpus" -ge 2 ] && placements="same split"
+
 for r in $(seq "$ROUNDS"); do
-    "$B" raw "$N" >>"$OUT/raw"
-    "$B" channel "$N" >>"$OUT/cc"
-    if [ $have_node -eq 1 ]; then
-        "$B" channel "$N" node "$TOP/bench/node_fork_pingpong.js" child >>"$OUT/cn"
-        node "$TOP/bench/node_fork_pingpong.js" "$N" >>"$OUT/nn"
-    fi
-    # the fork-ipc demo itself, tracing on (msg events sampled at 200/s)
-    "$BUILD/demos/fork-ipc" --json --count "$N" --size 26 2>/dev/null |
-        grep '"ev":"bye"' | sed 's/.*"p50":\([0-9]*\),"p99":\([0-9]*\).*/{"p50":\1,"p99":\2}/' >>"$OUT/demo"
+    for p in $placements; do
+        c=0; [ "$p" = split ] && c=1
+        BENCH_CHILD_CPU=$c taskset -c 0 "$B" raw "$N" >>"$OUT/$p.raw"
+        BENCH_CHILD_CPU=$c taskset -c 0 "$B" epoll "$N" >>"$OUT/$p.ep"
+        taskset -c 0 "$B" channel "$N" "C parent, C child" taskset -c $c "$B" echo >>"$OUT/$p.cc"
+        if [ $have_node -eq 1 ]; then
+            taskset -c 0 "$B" channel "$N" "C parent, node child" taskset -c $c node "$JS" child >>"$OUT/$p.cn"
+            BENCH_CHILD_CPU=$c taskset -c 0 node "$JS" "$N" >>"$OUT/$p.nn"
+        fi
+    done
+    # The fork-ipc demo itself, tracing on. Its child is forked by the demo,
+    # so only the one-CPU placement can be imposed from outside.
+    taskset -c 0 "$BUILD/demos/fork-ipc" --json --count "$N" --size 26 2>/dev/null |
+        grep '"ev":"bye"' | sed 's/.*"p50":\([0-9]*\),"p99":\([0-9]*\).*/{"p50":\1,"p99":\2}/' >>"$OUT/same.demo"
     printf '.'
 done
 echo
@@ -37,21 +55,31 @@ median() {
     sed -n "s/.*\"$2\":\\([0-9]*\\).*/\\1/p" "$1" | sort -n |
         awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print 0}'
 }
-us() { awk -v n="$1" 'BEGIN {printf "%8.1f", n/1000}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b) printf "%5.2fx", a/b; else printf "    -"}'; }
+us() { awk -v n="$1" 'BEGIN {printf "%7.1f", n/1000}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a && b) printf "%5.2fx", a/b; else printf "    -"}'; }
 
-raw50=$(median "$OUT/raw" p50); raw99=$(median "$OUT/raw" p99)
-nn50=$( [ -s "$OUT/nn" ] && median "$OUT/nn" p50 || echo 0)
-printf '\n%-44s %9s %9s %10s %10s\n' "round trip, 64 B" "p50 us" "p99 us" "vs floor" "node/this"
-row() { # NAME FILE
-    [ -s "$2" ] || return
-    p50=$(median "$2" p50); p99=$(median "$2" p99)
-    printf '%-44s %s %s %10s %10s\n' "$1" "$(us "$p50")" "$(us "$p99")" "$(ratio "$p50" "$raw50")" "$(ratio "$nn50" "$p50")"
-}
-row "raw socketpair write/read (the floor)" "$OUT/raw"
-row "lib/channel: C parent, C child" "$OUT/cc"
-row "lib/channel: C parent, node child" "$OUT/cn"
-row "node fork IPC: node parent, node child" "$OUT/nn"
-row "fork-ipc demo, C child, events on" "$OUT/demo"
+for p in $placements; do
+    [ "$p" = same ] && title="one CPU (parent and child on CPU 0)" || title="two CPUs (parent on CPU 0, child on CPU 1)"
+    raw50=$(median "$OUT/$p.raw" p50)
+    ep50=$(median "$OUT/$p.ep" p50)
+    nn50=$( [ -s "$OUT/$p.nn" ] && median "$OUT/$p.nn" p50 || echo 0)
+    printf '\n%s\n%-42s %8s %8s %9s %9s %10s\n' "$title" "round trip, 64 B" "p50 us" "p99 us" \
+        "vs floor" "vs epoll" "node/this"
+    row() { # NAME FILE
+        [ -s "$2" ] || return 0
+        p50=$(median "$2" p50); p99=$(median "$2" p99)
+        printf '%-42s %s %s %9s %9s %10s\n' "$1" "$(us "$p50")" "$(us "$p99")" \
+            "$(ratio "$p50" "$raw50")" "$(ratio "$p50" "$ep50")" "$(ratio "$nn50" "$p50")"
+    }
+    row "raw socketpair write/read (the floor)" "$OUT/$p.raw"
+    row "socketpair, waiting in epoll_wait first" "$OUT/$p.ep"
+    row "lib/channel: C parent, C child" "$OUT/$p.cc"
+    row "lib/channel: C parent, node child" "$OUT/$p.cn"
+    row "node fork IPC: node parent, node child" "$OUT/$p.nn"
+    row "fork-ipc demo, C child, events on" "$OUT/$p.demo"
+done
 echo
-echo "vs floor: p50 / raw socketpair p50.  node/this: node-to-node p50 / this p50 (above 1 = faster than node)."
+echo "vs floor: p50 / raw socketpair p50.  vs epoll: p50 / the epoll socketpair's p50, the floor of"
+echo "any event loop (libuv and node wait in epoll_wait).  node/this: node-to-node p50 / this p50"
+echo "(above 1 = faster than node)."
+echo "Each figure is the median over $ROUNDS rounds of that round's p50 or p99."
