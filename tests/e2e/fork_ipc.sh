@@ -79,11 +79,19 @@ done
 grep -q 'over the 4096-byte limit\|longer than\|exceeds' f.json && pass "oversize reason names the limit" \
     || { fail "oversize reason"; grep error f.json; }
 
+# start_mid_run FILE: starts a long run in the background, waits for its first
+# pong; sets $demo and $child. Fails (and cleans up) when no pong comes.
+start_mid_run() {
+    "$DEMO" --json --count 1000000 --rate 100 >"$1" 2>"$1.err" &
+    demo=$!
+    if ! wait_for "$1" 'type.....pong'; then
+        fail "no pong in $1"; kill -9 $demo; wait $demo; return 1
+    fi
+    child=$(grep '"ev":"chan".*"id":"ipc"' "$1" | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+}
+
 # The child killed mid-run: the parent sees the signal, says so, reaps it.
-"$DEMO" --json --count 1000000 --rate 100 >k.json 2>k.err &
-demo=$!
-if wait_for k.json 'type.....pong'; then
-    child=$(grep '"ev":"chan".*"id":"ipc"' k.json | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+if start_mid_run k.json; then
     kill -KILL "$child"
     wait_bounded $demo; rc=$?
     grep -q "\"state\":\"exit\",\"proc\":$child,.*\"signal\":\"SIGKILL\"" k.json \
@@ -91,50 +99,33 @@ if wait_for k.json 'type.....pong'; then
     grep -q '"ev":"bye".*was killed by SIGKILL before the run was over' k.json && [ $rc -eq 1 ] \
         && pass "child SIGKILLed: final summary says so, exit 1" || fail "summary after kill (exit $rc)"
     wait_gone "$child" && pass "child SIGKILLed: no zombie" || fail "zombie $child"
-else
-    fail "no pong before the kill"; kill -9 $demo; wait $demo
 fi
 
 # SIGTERM to the C child mid-run: it winds down cleanly (exit 0), and the
 # parent says the run was cut short.
-"$DEMO" --json --count 1000000 --rate 100 >ct.json 2>ct.err &
-demo=$!
-if wait_for ct.json 'type.....pong'; then
-    child=$(grep '"ev":"chan".*"id":"ipc"' ct.json | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+if start_mid_run ct.json; then
     kill -TERM "$child"
     wait_bounded $demo; rc=$?
     grep -q '"ev":"bye".*exited 0 before the run was over' ct.json && [ $rc -eq 1 ] \
         && pass "child SIGTERMed: it exits 0, the summary says the run was cut short, exit 1" \
         || fail "child SIGTERM summary (exit $rc)"
     wait_gone "$child" && pass "child SIGTERMed: no zombie" || fail "zombie $child"
-else
-    fail "no pong before the child's SIGTERM"; kill -9 $demo; wait $demo
 fi
 
 # SIGTERM to the parent mid-run: it winds down, the child goes with it.
-"$DEMO" --json --count 1000000 --rate 100 >t.json 2>t.err &
-demo=$!
-if wait_for t.json 'type.....pong'; then
-    child=$(grep '"ev":"chan".*"id":"ipc"' t.json | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+if start_mid_run t.json; then
     kill -TERM $demo
     wait_bounded $demo
     grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
         && pass "parent SIGTERM: winds down with a summary" || fail "parent SIGTERM summary"
     wait_gone "$child" && pass "parent SIGTERM: child gone" || fail "child $child outlived SIGTERM"
-else
-    fail "no pong before SIGTERM"; kill -9 $demo; wait $demo
 fi
 
 # The parent SIGKILLed: the child reads EOF (or gets its death signal) and exits.
-"$DEMO" --json --count 1000000 --rate 100 >p.json 2>p.err &
-demo=$!
-if wait_for p.json 'type.....pong'; then
-    child=$(grep '"ev":"chan".*"id":"ipc"' p.json | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+if start_mid_run p.json; then
     kill -KILL $demo
     wait $demo 2>/dev/null
     wait_gone "$child" && pass "parent SIGKILLed: the child exits too" || { fail "child $child left"; kill -9 "$child"; }
-else
-    fail "no pong before SIGKILL"; kill -9 $demo; wait $demo
 fi
 
 out=$("$DEMO" --bogus 2>&1); rc=$?
