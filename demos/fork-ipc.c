@@ -74,6 +74,7 @@ static struct {
     scope_rate_t rate;
     uv_timer_t stats_timer;
     long pings_sent, pongs;
+    uint64_t first_ping_ns, last_pong_ns; /* the ping-pong's span, for its rate */
     char *pad;
     size_t pad_len;
     /* getUser */
@@ -338,6 +339,8 @@ static void send_ping(scope_pacer_t *p)
         s.pad[size] = '\0';
         s.pad_len = size;
     }
+    if (!s.first_ping_ns)
+        s.first_ping_ns = scope_time_now_ns();
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "ping");
     cJSON_AddNumberToObject(m, "id", (double)++s.pings_sent);
@@ -388,7 +391,8 @@ static void parent_on_message(scope_channel_t *ch, cJSON *msg, int fd, const cha
             send_fault(s.fault);
         scope_demo_step(&s.demo, "ping-pong: round trips on the channel", step_pingpong);
     } else if (strcmp(kind, "pong") == 0) {
-        uint64_t rtt = scope_time_now_ns() - (uint64_t)num(msg, "t");
+        s.last_pong_ns = scope_time_now_ns();
+        uint64_t rtt = s.last_pong_ns - (uint64_t)num(msg, "t");
         scope_hist_add(&s.rtt, rtt);
         scope_rate_add(&s.rate, scope_time_now_ns(), len);
         s.pongs++;
@@ -481,6 +485,9 @@ static void finish(void)
     cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
     cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
     cJSON_AddNumberToObject(o, "answered", s.answered);
+    if (s.pongs > 0 && s.last_pong_ns > s.first_ping_ns)
+        cJSON_AddNumberToObject(o, "round_trips_per_s",
+                                (double)s.pongs * 1e9 / (double)(s.last_pong_ns - s.first_ping_ns));
     cJSON_AddBoolToObject(o, "complete", s.we_disconnected);
     if (s.child_signal)
         cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(s.child_signal));

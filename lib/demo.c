@@ -236,6 +236,7 @@ static void on_signal(uv_signal_t *h, int signum)
 /* ---- the control channel ------------------------------------------------ */
 
 static void resume_pacers(scope_demo_t *d);
+static void release_one_message(scope_demo_t *d);
 static void step_release(scope_demo_t *d);
 
 static void apply_control(scope_demo_t *d, cJSON *msg)
@@ -251,10 +252,19 @@ static void apply_control(scope_demo_t *d, cJSON *msg)
         d->paused = 1;
     } else if (strcmp(c, "resume") == 0) {
         d->paused = 0;
+        d->step_mode = 0; /* flowing again: lesson steps stop waiting too */
+        if (d->step.waiting)
+            d->step_credits++;
+        step_release(d);
         resume_pacers(d);
     } else if (strcmp(c, "step") == 0) {
+        /* One credit for "the next thing": whichever comes first, a lesson
+         * step waiting for it or, while paused, a message waiting to go. */
+        d->step_mode = 1;
         d->step_credits++;
         step_release(d);
+        if (d->step_credits > 0 && d->paused)
+            release_one_message(d);
     } else if (strcmp(c, "rate") == 0) {
         v = cJSON_GetObjectItemCaseSensitive(msg, "hz");
         if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e6) {
@@ -516,10 +526,11 @@ int scope_pacer_init(scope_demo_t *d, scope_pacer_t *p)
 static void on_pacer_timer(uv_timer_t *t)
 {
     scope_pacer_t *p = t->data;
-    if (p->demo->paused) {
-        p->parked = 1; /* resume_pacers() restarts it */
+    if (p->demo->paused && !p->once) {
+        p->parked = 1; /* resume_pacers() or a "step" restarts it */
         return;
     }
+    p->once = 0;
     p->armed = 0;
     p->last_ns = scope_time_now_ns();
     scope_pacer_cb cb = p->cb;
@@ -534,6 +545,8 @@ void scope_pacer_next(scope_pacer_t *p, scope_pacer_cb cb)
     p->armed = 1;
     if (d->paused) {
         p->parked = 1;
+        if (d->step_credits > 0) /* a "step" came before this message was ready */
+            release_one_message(d);
         return;
     }
     uint64_t delay_ms = 0;
@@ -553,6 +566,21 @@ static void resume_pacers(scope_demo_t *d)
         if (p->parked && p->armed) {
             p->parked = 0;
             uv_timer_start(&p->timer, on_pacer_timer, 0, 0);
+        }
+    }
+}
+
+/* While paused, a "step" credit lets exactly one parked message go. */
+static void release_one_message(scope_demo_t *d)
+{
+    for (int i = 0; i < d->npacers; i++) {
+        scope_pacer_t *p = d->pacers[i];
+        if (p->parked && p->armed && !uv_is_closing((uv_handle_t *)&p->timer)) {
+            d->step_credits--;
+            p->parked = 0;
+            p->once = 1;
+            uv_timer_start(&p->timer, on_pacer_timer, 0, 0);
+            return;
         }
     }
 }

@@ -5,7 +5,10 @@
  *     --step, --describe, plus the demo's own options;
  *   - the event emitter, opened for this process (lib/events);
  *   - the control channel from the dashboard (IPCSCOPE_CONTROL_FD, one JSON
- *     command per line): pause, resume, step, rate, size, fault, quit;
+ *     command per line): pause, resume, step, rate, size, fault, quit.
+ *     "step" turns step mode on and lets the next thing happen: a waiting
+ *     lesson step goes on, or, while paused, one message goes out; "resume"
+ *     leaves step mode;
  *     in a terminal with --step, Enter on stdin is the step command;
  *   - pacing (scope_pacer_t): the next message goes out when the rate allows,
  *     never while paused;
@@ -175,9 +178,11 @@ struct scope_pacer_s {
     scope_pacer_cb cb;
     uint64_t last_ns;
     int armed, parked;
+    int once; /* let go by a "step" while paused: fires though paused */
 };
 int scope_pacer_init(scope_demo_t *d, scope_pacer_t *p);
-/* Calls cb once: after 1/rate since the last call, never while paused; on the
+/* Calls cb once: after 1/rate since the last call; while paused, only when a
+ * "step" command lets one message go; on the
  * loop's next turn when the rate is 0. */
 void scope_pacer_next(scope_pacer_t *p, scope_pacer_cb cb);
 void scope_pacer_close(scope_pacer_t *p);

@@ -91,6 +91,11 @@ typedef struct {
     int quitting;
     int interrupts;
     char readbuf[65536];
+
+    /* from the command line: ipcscope open DEMO [--count N] [--record FILE] */
+    const tui_mech_t *open_mech;
+    const char *launch_count;
+    FILE *record; /* every event line received, as received */
 } app_t;
 
 static app_t app;
@@ -166,8 +171,10 @@ static void on_scan(uv_timer_t *t);
 static void on_event(void *arg, cJSON *value, const char *line, size_t len)
 {
     (void)arg;
-    (void)line;
-    (void)len;
+    if (app.record) {
+        fwrite(line, 1, len, app.record);
+        fputc('\n', app.record);
+    }
     tui_model_feed(app.model, value);
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(value, "ev");
     if (cJSON_IsString(ev) && strcmp(ev->valuestring, "proc") == 0)
@@ -284,7 +291,7 @@ static int launch(const tui_mech_t *m)
     char rate[32], size[32];
     snprintf(rate, sizeof rate, "%g", app.ui.rate);
     snprintf(size, sizeof size, "%ld", app.ui.size);
-    char *argv[] = {path, "--rate", rate, "--size", size, "--count", LAUNCH_COUNT, NULL};
+    char *argv[] = {path, "--rate", rate, "--size", size, "--count", (char *)app.launch_count, NULL};
     const char *env[] = {"IPCSCOPE_EVENT_FD=3", "IPCSCOPE_CONTROL_FD=4", NULL};
     const char *unset[] = {"NODE_CHANNEL_FD", NULL};
     scope_spawn_fd_t fds[] = {{devnull, 0}, {out[1], 1}, {out[1], 2}, {ev[1], 3}, {ctl[0], 4}};
@@ -784,6 +791,10 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: ipcscope [--lang en|zh]            open the dashboard\n"
+            "       ipcscope open DEMO [--rate HZ] [--size BYTES] [--count N] [--record FILE]\n"
+            "                                          open it on one demo (defaults: 5 Hz,\n"
+            "                                          64 B, no end); --record saves the\n"
+            "                                          events it receives, one JSON line each\n"
             "       ipcscope list                      list the demos\n"
             "       ipcscope run DEMO [options]        run one demo here, narrated\n"
             "       ipcscope --help | --version\n"
@@ -853,8 +864,6 @@ static int dashboard(void)
     app.control_fd = -1;
     app.ui.model = app.model;
     app.ui.procs = app.procs;
-    app.ui.rate = LAUNCH_RATE;
-    app.ui.size = LAUNCH_SIZE;
     app.ui.focus = TUI_PANE_PROCS;
     signal(SIGPIPE, SIG_IGN); /* a demo that left is an EPIPE, not our death */
 
@@ -879,6 +888,12 @@ static int dashboard(void)
     uv_timer_start(&app.redraw, on_redraw, 0, FRAME_MS);
     uv_timer_init(app.loop, &app.scan);
     uv_timer_init(app.loop, &app.stop_timer);
+    /* ipcscope open DEMO: launch it now that every handle it uses exists */
+    if (app.open_mech && launch(app.open_mech) < 0) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "dashboard: cannot launch %s", app.open_mech->name);
+        note(buf);
+    }
     mark();
 
     uv_run(app.loop, UV_RUN_DEFAULT);
@@ -902,7 +917,50 @@ static int dashboard(void)
         tui_lesson_free(&app.lesson);
     tui_model_free(app.model);
     tui_procfs_free(app.procs);
+    if (app.record)
+        fclose(app.record);
     return 0;
+}
+
+/* ipcscope open DEMO [options]: the dashboard, launching DEMO at once. */
+static int open_demo(int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, "ipcscope open: which demo? (ipcscope list)\n");
+        return 2;
+    }
+    const tui_mech_t *m = tui_catalogue_find(argv[0]);
+    char path[PATH_MAX];
+    if (!m || tui_catalogue_path(m, path, sizeof path) < 0) {
+        fprintf(stderr, "ipcscope open: %s '%s' (ipcscope list)\n",
+                m ? "not built yet:" : "no demo named", argv[0]);
+        return m ? 1 : 2;
+    }
+    app.open_mech = m;
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        double v = val ? strtod(val, &end) : -1;
+        int number = val && end != val && *end == '\0';
+        if (strcmp(opt, "--rate") == 0 && number && v >= 0 && v <= 1e6) {
+            app.ui.rate = v;
+        } else if (strcmp(opt, "--size") == 0 && number && v >= 1 && v <= 64 * 1048576.0) {
+            app.ui.size = (long)v;
+        } else if (strcmp(opt, "--count") == 0 && number && v >= 0 && v == (long)v) {
+            app.launch_count = val;
+        } else if (strcmp(opt, "--record") == 0 && val) {
+            if (!(app.record = fopen(val, "w"))) {
+                fprintf(stderr, "ipcscope open: --record %s: %s\n", val, strerror(errno));
+                return 1;
+            }
+            setvbuf(app.record, NULL, _IOLBF, 0); /* whole lines, readable while it runs */
+        } else {
+            fprintf(stderr, "ipcscope open: bad option or value: %s %s\n", opt, val ? val : "");
+            return 2;
+        }
+        i++;
+    }
+    return -1; /* go on to the dashboard */
 }
 
 int tui_app_main(int argc, char **argv)
@@ -931,8 +989,15 @@ int tui_app_main(int argc, char **argv)
             return 2;
         }
     }
+    app.ui.rate = LAUNCH_RATE;
+    app.ui.size = LAUNCH_SIZE;
+    app.launch_count = LAUNCH_COUNT;
     if (i == argc)
         return dashboard();
+    if (strcmp(argv[i], "open") == 0) {
+        int r = open_demo(argc - i - 1, argv + i + 1);
+        return r >= 0 ? r : dashboard();
+    }
     if (strcmp(argv[i], "list") == 0)
         return list_demos();
     if (strcmp(argv[i], "run") == 0)

@@ -8,7 +8,7 @@ mkfifo ctl
 exec 6<>ctl            # held open read-write, so neither side blocks in open()
 
 wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
-pongs() { grep -c 'type.....pong' "$1"; }
+pongs() { grep -c '"dir":"recv".*type.....pong' "$1"; }  # round trips the parent saw
 
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --step --count 3 5<ctl >s.json 2>s.err &
 demo=$!
@@ -28,6 +28,16 @@ echo '{"cmd":"pause"}' >&6
 wait_for p.json 'control: pause'
 sleep 0.5; before=$(pongs p.json); sleep 1.5; after=$(pongs p.json)
 [ "$after" -le $((before + 1)) ] && pass "pause: the flow stops ($before, then $after pongs)" || fail "pause: $before -> $after"
+# While paused, each "step" lets exactly one message go (its pong comes back).
+for n in 1 2; do
+    echo '{"cmd":"step"}' >&6
+    i=0; while [ "$(pongs p.json)" -lt $((after + n)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1
+    got=$(pongs p.json)
+    [ "$got" -eq $((after + n)) ] && pass "paused, step $n: exactly one more round trip ($got)" \
+        || fail "paused, step $n: $after -> $got pongs"
+done
+after=$(pongs p.json)
 echo '{"cmd":"resume"}' >&6
 i=0; while [ "$(pongs p.json)" -le "$after" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(pongs p.json)" -gt "$after" ] && pass "resume: the flow goes on" || fail "resume"
