@@ -329,6 +329,66 @@ static void row_add_latency(tui_flow_t *r, uint64_t lat)
     r->completed = 1;
 }
 
+static const char *const label_keys[] = {"cmd", "type", "action", "status"};
+
+static int is_label_key(const char *key, size_t len)
+{
+    for (size_t k = 0; k < sizeof label_keys / sizeof label_keys[0]; k++)
+        if (strlen(label_keys[k]) == len && strncmp(key, label_keys[k], len) == 0)
+            return 1;
+    return 0;
+}
+
+/* A summary the emitter cut short is no longer JSON: read its first key, and
+ * the string value of that key when it is one of label_keys. */
+static int scan_label(const char *s, char *name, size_t n)
+{
+    if (s[0] != '{' || s[1] != '"')
+        return 0;
+    const char *key = s + 2, *end = strchr(key, '"');
+    if (!end || end == key)
+        return 0;
+    size_t klen = (size_t)(end - key);
+    if (is_label_key(key, klen) && strncmp(end, "\":\"", 3) == 0) {
+        const char *v = end + 3, *vend = strchr(v, '"');
+        if (vend && vend > v) {
+            snprintf(name, n, "%.*s", (int)(vend - v), v);
+            return 1;
+        }
+    }
+    snprintf(name, n, "%.*s", (int)klen, key);
+    return 1;
+}
+
+void tui_model_short_label(const char *summary, uint64_t id, char *out, size_t n)
+{
+    char name[40] = "";
+    int found = 0;
+    cJSON *j = summary[0] == '{' ? cJSON_Parse(summary) : NULL;
+    if (cJSON_IsObject(j)) {
+        for (size_t k = 0; k < sizeof label_keys / sizeof label_keys[0] && !found; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, label_keys[k]);
+            if (cJSON_IsString(v) && v->valuestring[0]) {
+                snprintf(name, sizeof name, "%s", v->valuestring);
+                found = 1;
+            }
+        }
+        if (!found && j->child && j->child->string) {
+            snprintf(name, sizeof name, "%s", j->child->string);
+            found = 1;
+        }
+    } else {
+        found = scan_label(summary, name, sizeof name);
+    }
+    cJSON_Delete(j);
+    if (!found)
+        copy(out, n, summary);
+    else if (id)
+        snprintf(out, n, "%s #%llu", name, (unsigned long long)id);
+    else
+        snprintf(out, n, "%s", name);
+}
+
 /* Adds a message as an arrow, or folds it into this slice's arrow of the same
  * lanes and channel once the slice already holds TUI_MODEL_AGG_AFTER arrows:
  * beyond that an eye cannot follow single arrows anyway. */
@@ -382,6 +442,7 @@ static void flow_add(tui_model_t *m, uint64_t t, int from, int to, int chan, uin
     r->lat_ns = lat;
     r->completed = lat != 0;
     copy(r->summary, sizeof r->summary, summary);
+    tui_model_short_label(summary, id, r->label, sizeof r->label);
     m->slice_rows++;
     m->generation++;
 }

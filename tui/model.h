@@ -93,6 +93,7 @@ typedef struct {
     uint64_t lat_sum, lat_n;
     int completed;    /* its recv was seen */
     char summary[112];
+    char label[48]; /* what it is, for a narrow arrow: "ping #12", "getUser #1" */
 } tui_flow_t;
 
 typedef enum {
@@ -184,6 +185,12 @@ void tui_model_lane_label(const tui_model_t *m, int lane, char *out, size_t n);
 /* Percentiles of a channel: the demo's stats when it sent some, otherwise the
  * dashboard's own histogram. */
 void tui_model_chan_summary(const tui_model_t *m, int chan, scope_hist_summary_t *out);
+/* A message's short label for an arrow too narrow for its summary: a JSON
+ * object is named by its "cmd" (node's own messages), "type", "action" or
+ * "status" string, else by
+ * its first key, then "#id" when id is not 0 ({"type":"ping","id":12} ->
+ * "ping #12"); a summary that is not an object is kept as it is. */
+void tui_model_short_label(const char *summary, uint64_t id, char *out, size_t n);
 /* The sparkline of a channel as seen at now_ns: lat[i] the mean latency (ns, 0
  * when none) and msgs[i] the messages of second i, i = TUI_MODEL_SPARK-1 being
  * the second of now_ns. */

@@ -106,13 +106,24 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
             snprintf(t, sizeof t, "%8.3f", (double)(f->t - m->t0) / 1e9);
             tui_crt_text(y, r.x, timew - 1, TUI_ROLE_DIM, t);
         }
+        /* The whole summary when the arrow is long enough; otherwise what the
+         * message is ("ping #12"), which a cut summary ("{\"type\":\"pi")
+         * would not say. */
+        int a0 = center[f->from < n ? f->from : n - 1], b0 = center[f->to < n ? f->to : n - 1];
+        int room = (a0 > b0 ? a0 - b0 : b0 - a0) - 4;
         char label[160];
-        if (f->count > 1)
+        if (f->count > 1) {
             snprintf(label, sizeof label, "x%llu %s %llu ms", (unsigned long long)f->count,
                      tui_i18n(TUI_S_IN_SLICE),
                      (unsigned long long)(TUI_MODEL_SLICE_NS / 1000000));
-        else
+            if (a0 != b0 && tui_text_width(label) > room)
+                snprintf(label, sizeof label, "x%llu/%llums", (unsigned long long)f->count,
+                         (unsigned long long)(TUI_MODEL_SLICE_NS / 1000000));
+        } else if (a0 != b0 && tui_text_width(f->summary) > room) {
+            snprintf(label, sizeof label, "%s", f->label);
+        } else {
             snprintf(label, sizeof label, "%s", f->summary);
+        }
         tui_role_t role = f->count > 1 ? TUI_ROLE_AGGREGATE
                           : f->from <= f->to ? TUI_ROLE_ARROW
                                              : TUI_ROLE_ARROW_BACK;

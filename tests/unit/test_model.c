@@ -431,6 +431,36 @@ START_TEST(test_lesson_files)
 }
 END_TEST
 
+/* Arrows too narrow for their summary say what the message is. */
+START_TEST(test_short_labels)
+{
+    static const struct {
+        const char *summary;
+        uint64_t id;
+        const char *want;
+    } cases[] = {
+        {"{\"type\":\"ping\",\"id\":12,\"t\":1,\"pad\":\"xx\"}", 12, "ping #12"},
+        {"{\"id\":1,\"action\":\"getUser\",\"params\":{\"id\":123}}", 1, "getUser #1"},
+        {"{\"id\":2,\"status\":\"success\",\"data\":{}}", 2, "success #2"},
+        {"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\",\"msg\":{}}", 0, "NODE_HANDLE"},
+        {"{\"hello\":\"world\"}", 0, "hello"},
+        {"{\"received\":true}", 0, "received"},
+        {"{\"type\":\"pong\",\"id\":7,\"pad\":\"xxxxxxxx\xe2\x80\xa6", 7, "pong #7"}, /* cut */
+        {"{\"data\":[1,2,3\xe2\x80\xa6", 0, "data"},                                  /* cut */
+        {"hello from child 42, on a socket", 0, "hello from child 42, on a socket"},
+        {"{\"类型\":\"你好\"}", 3, "类型 #3"},
+        {"", 0, ""},
+        {"{", 0, "{"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[48];
+        tui_model_short_label(cases[i].summary, cases[i].id, out, sizeof out);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: '%s' gave '%s', want '%s'", i,
+                      cases[i].summary, out, cases[i].want);
+    }
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -442,6 +472,7 @@ static Suite *model_suite(void)
 
     tc = tcase_create("flow");
     tcase_add_test(tc, test_send_recv_pair);
+    tcase_add_test(tc, test_short_labels);
     tcase_add_test(tc, test_recv_only_peer);
     tcase_add_test(tc, test_aggregation);
     tcase_add_test(tc, test_slow_flow_not_folded);
