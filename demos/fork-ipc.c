@@ -128,6 +128,10 @@ static void trace(const char *dir, const cJSON *msg, size_t bytes, uint64_t id, 
     if (!scope_events_msg_admit())
         return;
     char *text = cJSON_PrintUnformatted(msg);
+    if (!text)
+        return;
+    if (!bytes) /* a send, told before it happens: the line the channel will write */
+        bytes = strlen(text) + 1;
     pid_t me = getpid(), peer = s.as_child ? getppid() : s.child_pid;
     int send = strcmp(dir, "send") == 0;
     scope_events_msg_emit_admitted(dir, "ipc", SCOPE_PID(send ? me : peer),
@@ -135,12 +139,14 @@ static void trace(const char *dir, const cJSON *msg, size_t bytes, uint64_t id, 
     cJSON_free(text);
 }
 
+/* A send is told before it is made: the peer, on another CPU, may answer
+ * and say so before we would get round to it, and the flow would show the
+ * answer above its question. */
 static int send_traced(cJSON *msg, uint64_t id)
 {
+    trace("send", msg, 0, id, 0);
     int n = scope_channel_send(&s.ch, msg);
-    if (n > 0)
-        trace("send", msg, (size_t)n, id, 0);
-    else
+    if (n < 0)
         scope_events_error("send", "send failed: %s", strerror(-n));
     cJSON_Delete(msg);
     return n;
@@ -714,19 +720,19 @@ static void step_handle(scope_demo_t *d)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "server");
     cJSON_AddNumberToObject(m, "port", s.port);
+    cJSON *w = cJSON_CreateObject(); /* the line as node's wire shows it */
+    cJSON_AddStringToObject(w, "cmd", "NODE_HANDLE");
+    cJSON_AddStringToObject(w, "type", "net.Server");
+    cJSON_AddItemReferenceToObject(w, "msg", m);
+    trace("send", w, 0, 0, 0);
+    cJSON_Delete(w);
     int n = scope_channel_send_handle(&s.ch, m, fd, "net.Server");
+    cJSON_Delete(m);
     if (n > 0) {
-        cJSON *w = cJSON_CreateObject();
-        cJSON_AddStringToObject(w, "cmd", "NODE_HANDLE");
-        cJSON_AddStringToObject(w, "type", "net.Server");
-        cJSON_AddItemToObject(w, "msg", m);
-        trace("send", w, (size_t)n, 0, 0);
-        cJSON_Delete(w);
         scope_events_log("sendmsg() with SCM_RIGHTS: fd %d rides with the NODE_HANDLE line, "
                          "as child.send(msg, server) does",
                          fd);
     } else {
-        cJSON_Delete(m);
         scope_events_error("handle", "cannot pass the socket: %s; going on to disconnect",
                            strerror(-n));
         close(fd);
