@@ -37,6 +37,7 @@
 
 #include "catalogue.h"
 #include "crt.h"
+#include "events.h"
 #include "framing.h"
 #include "i18n.h"
 #include "lesson.h"
@@ -96,6 +97,7 @@ typedef struct {
     const tui_mech_t *open_mech;
     const char *launch_count;
     FILE *record; /* every event line received, as received */
+    int warned_version; /* said once per launch that events of another version are refused */
 } app_t;
 
 static app_t app;
@@ -175,7 +177,16 @@ static void on_event(void *arg, cJSON *value, const char *line, size_t len)
         fwrite(line, 1, len, app.record);
         fputc('\n', app.record);
     }
-    tui_model_feed(app.model, value);
+    if (tui_model_feed(app.model, value) == -EPROTONOSUPPORT && !app.warned_version) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(value, "v");
+        char buf[160];
+        snprintf(buf, sizeof buf,
+                 "dashboard: refusing events of protocol version %g; this dashboard reads "
+                 "version %d (docs/PROTOCOL.md)",
+                 cJSON_IsNumber(v) ? v->valuedouble : 0.0, SCOPE_EVENTS_VERSION);
+        note(buf);
+        app.warned_version = 1;
+    }
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(value, "ev");
     if (cJSON_IsString(ev) && strcmp(ev->valuestring, "proc") == 0)
         uv_timer_start(&app.scan, on_scan, 30, SCAN_MS); /* show it in the tree soon */
@@ -287,6 +298,7 @@ static int launch(const tui_mech_t *m)
     }
 
     tui_model_reset(app.model);
+    app.warned_version = 0;
     app.mech = m;
     char rate[32], size[32];
     snprintf(rate, sizeof rate, "%g", app.ui.rate);

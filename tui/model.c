@@ -7,6 +7,8 @@
  */
 #include "model.h"
 
+#include "events.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -635,10 +637,16 @@ static int take_stats(tui_model_t *m, const cJSON *ev, uint64_t t)
 int tui_model_feed(tui_model_t *m, const cJSON *ev)
 {
     const char *kind = str(ev, "ev", NULL);
-    if (!cJSON_IsObject(ev) || !kind || !has_num(ev, "t") || !has_num(ev, "pid") ||
-        num(ev, "pid", -1) < 0) {
+    if (!cJSON_IsObject(ev) || !kind || !has_num(ev, "v") || !has_num(ev, "t") ||
+        !has_num(ev, "pid") || num(ev, "pid", -1) < 0) {
         m->refused++;
         return -EINVAL;
+    }
+    if (num(ev, "v", 0) != SCOPE_EVENTS_VERSION) {
+        /* Another version may mean other fields: reading it as ours could
+         * show something false. docs/PROTOCOL.md, the version rule. */
+        m->refused++;
+        return -EPROTONOSUPPORT;
     }
     uint64_t t = u64(ev, "t");
     long pid = (long)num(ev, "pid", 0);

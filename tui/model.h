@@ -163,8 +163,9 @@ void tui_model_free(tui_model_t *m);
 /* Empties the model for a new run of a demo. */
 void tui_model_reset(tui_model_t *m);
 
-/* Takes one event (borrowed). Returns 0, or -EINVAL when it is not a protocol
- * event the model understands (counted in refused). */
+/* Takes one event (borrowed). Returns 0, -EINVAL when it is not a protocol
+ * event the model understands, or -EPROTONOSUPPORT when its "v" is not the
+ * version this model reads (both counted in refused). */
 int tui_model_feed(tui_model_t *m, const cJSON *ev);
 /* Parses one NDJSON line and feeds it. */
 int tui_model_feed_line(tui_model_t *m, const char *line);

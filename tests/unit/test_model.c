@@ -461,6 +461,20 @@ START_TEST(test_short_labels)
 }
 END_TEST
 
+/* The version rule: events of another version are refused, not misread. */
+START_TEST(test_version_rule)
+{
+    tui_model_t *m = tui_model_new();
+    ck_assert_int_eq(tui_model_feed_line(m, "{\"v\":1,\"ev\":\"log\",\"t\":5,\"pid\":7,\"text\":\"a\"}"), 0);
+    ck_assert_int_eq(tui_model_feed_line(m, "{\"v\":2,\"ev\":\"log\",\"t\":6,\"pid\":7,\"text\":\"b\"}"),
+                     -EPROTONOSUPPORT);
+    ck_assert_int_eq(tui_model_feed_line(m, "{\"ev\":\"log\",\"t\":6,\"pid\":7,\"text\":\"c\"}"), -EINVAL);
+    ck_assert_uint_eq(m->refused, 2);
+    ck_assert_uint_eq(m->events, 1);
+    tui_model_free(m);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -481,6 +495,7 @@ static Suite *model_suite(void)
 
     tc = tcase_create("state");
     tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_version_rule);
     tcase_add_test(tc, test_proc_lifecycle);
     tcase_add_test(tc, test_sparkline);
     tcase_add_test(tc, test_log_ring_and_reset);
