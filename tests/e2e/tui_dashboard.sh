@@ -23,6 +23,9 @@ fi
 SOCK="ipcscope-test-$$"
 T() { tmux -L "$SOCK" "$@"; }
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null' EXIT
+# A session that lives as long as the test: tmux exits its server when the
+# last session goes, and a new session sent to a server on its way out dies.
+T new-session -d -s keep -x 80 -y 24 "sleep 3600"
 
 DEMOS_DIR="${TMPDIR:-/tmp}/demos"
 mkdir -p "$DEMOS_DIR"

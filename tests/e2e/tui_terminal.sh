@@ -4,8 +4,11 @@
 . "$TOP/tests/lib.sh"
 IPCSCOPE="$BUILD/bin/ipcscope"
 command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
-SOCK="ipcscope-test-term-$$"
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null' EXIT
+# One tmux server per scenario: a server just told to exit may still answer
+# on its socket, and a new session sent there would die with it.
+BASE="ipcscope-test-term-$$"
+SOCK="$BASE-start"
+trap 'for s in q INT TERM SEGV resize; do tmux -L "$BASE-$s" kill-server 2>/dev/null; done' EXIT
 T() { tmux -L "$SOCK" "$@"; }
 wait_screen() { i=0; while ! T capture-pane -p | grep -q "$1" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; T capture-pane -p | grep -q "$1"; }
 # the demo's process group: its first process's pid, from the recorded hello
@@ -15,6 +18,7 @@ group_gone() { i=0; while kill -0 -"$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 
 # end HOW: opens the dashboard on fork-ipc, ends it by HOW, checks what is left.
 end() {
     how=$1
+    SOCK="$BASE-$how"
     rm -f rec.ndjson after.txt
     T new-session -d -x 80 -y 24 "sh -c '$IPCSCOPE open fork-ipc --record $PWD/rec.ndjson; echo \"status=\$?\" >after.txt; stty -a >>after.txt; sleep 30'"
     wait_screen RUNNING || { fail "$how: the dashboard did not start"; T kill-server; return; }
@@ -47,6 +51,7 @@ end SEGV
 width() { T capture-pane -p | LC_ALL=C.UTF-8 wc -L; }
 
 # A resize relays out at once: the frame follows the window.
+SOCK="$BASE-resize"
 T new-session -d -x 80 -y 24 "$IPCSCOPE open fork-ipc"
 wait_screen RUNNING
 T resize-window -x 120 -y 40
