@@ -99,6 +99,13 @@ void scope_ndjson_init(scope_ndjson_t *d, size_t max_frame, scope_ndjson_cb on_j
     d->arg = arg;
 }
 
+void scope_lines_init(scope_ndjson_t *d, size_t max_frame, scope_ndjson_cb on_line,
+                      scope_frame_error_cb on_error, void *arg)
+{
+    scope_ndjson_init(d, max_frame, on_line, on_error, arg);
+    d->raw = 1;
+}
+
 static void ndjson_error(scope_ndjson_t *d, scope_frame_error_kind_t kind, uint64_t size,
                          uint64_t where)
 {
@@ -158,6 +165,11 @@ static void ndjson_line(scope_ndjson_t *d, const char *line, size_t len)
         len--;
     if (len > d->max_frame) {
         ndjson_oversize(d);
+        return;
+    }
+    if (d->raw) {
+        if (d->on_json != NULL)
+            d->on_json(d->arg, NULL, line, len);
         return;
     }
     if (skip_space(line, len) == len) {

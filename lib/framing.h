@@ -69,11 +69,17 @@ typedef struct {
     scope_ndjson_cb on_json;
     scope_frame_error_cb on_error;
     void *arg;
+    int raw; /* plain text lines: no JSON parse, blank lines delivered */
 } scope_ndjson_t;
 
 /* max_frame 0 means SCOPE_FRAME_MAX_DEFAULT. on_error may be NULL. */
 void scope_ndjson_init(scope_ndjson_t *d, size_t max_frame, scope_ndjson_cb on_json,
                        scope_frame_error_cb on_error, void *arg);
+/* The same decoder for plain text lines (what nc or a chat client sends):
+ * on_line gets value NULL and each line without its "\n" (or "\r\n"), blank
+ * lines included; only an oversize line is an error. */
+void scope_lines_init(scope_ndjson_t *d, size_t max_frame, scope_ndjson_cb on_line,
+                      scope_frame_error_cb on_error, void *arg);
 /* Returns 0, or -ENOMEM (the decoder stays usable). Callbacks run inside. */
 int scope_ndjson_feed(scope_ndjson_t *d, const char *data, size_t len);
 /* Bytes of an unfinished line held now (0 between whole lines). */

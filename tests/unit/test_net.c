@@ -1,0 +1,370 @@
+/* Unit tests for lib/net.c: addresses, the private directory, socket-file
+ * probing, peer credentials, and scope_conn_t over a real socketpair on a
+ * real libuv loop. Each test that makes files does so in its own mkdtemp
+ * directory and removes it. */
+#include "net.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- addresses --------------------------------------------------------- */
+
+static const char *fmt(const char *spec, const char *host, int port)
+{
+    static char out[SCOPE_ADDR_STRLEN];
+    struct sockaddr_storage ss;
+    int r = scope_addr_parse(spec, host, port, &ss);
+    if (r < 0) {
+        snprintf(out, sizeof out, "error %d", r);
+        return out;
+    }
+    return scope_addr_format((struct sockaddr *)&ss, out, sizeof out);
+}
+
+START_TEST(addr_forms)
+{
+    ck_assert_str_eq(fmt("10.1.2.3:4000", "127.0.0.1", 0), "10.1.2.3:4000");
+    ck_assert_str_eq(fmt(":4000", "127.0.0.1", 0), "127.0.0.1:4000");
+    ck_assert_str_eq(fmt("4000", "127.0.0.1", 0), "127.0.0.1:4000");
+    ck_assert_str_eq(fmt("10.0.0.2", "127.0.0.1", 7000), "10.0.0.2:7000");
+    ck_assert_str_eq(fmt("[::1]:80", "127.0.0.1", 0), "[::1]:80");
+    ck_assert_str_eq(fmt("[::1]", "127.0.0.1", 9), "[::1]:9");
+    ck_assert_str_eq(fmt("0.0.0.0:0", "127.0.0.1", 5), "0.0.0.0:0");
+    ck_assert_str_eq(fmt("localhost:22", "127.0.0.1", 0), "127.0.0.1:22");
+}
+END_TEST
+
+START_TEST(addr_refused)
+{
+    const char *bad[] = {"", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:+5",
+                         "1.2.3.4:80x", "::1:80", "[::1", "[]:80", "[::1]x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct sockaddr_storage ss;
+        ck_assert_msg(scope_addr_parse(bad[i], "127.0.0.1", 0, &ss) == -EINVAL, "accepted '%s'",
+                      bad[i]);
+    }
+    struct sockaddr_storage ss;
+    ck_assert_int_eq(scope_addr_parse("no-such-host.invalid:80", "127.0.0.1", 0, &ss), -ENOENT);
+}
+END_TEST
+
+START_TEST(addr_loopback)
+{
+    struct sockaddr_storage ss;
+    scope_addr_parse("127.0.0.9:1", "", 0, &ss);
+    ck_assert(scope_addr_is_loopback((struct sockaddr *)&ss));
+    scope_addr_parse("[::1]:1", "", 0, &ss);
+    ck_assert(scope_addr_is_loopback((struct sockaddr *)&ss));
+    scope_addr_parse("0.0.0.0:1", "", 0, &ss);
+    ck_assert(!scope_addr_is_loopback((struct sockaddr *)&ss));
+    ck_assert_int_eq(scope_addr_port((struct sockaddr *)&ss), 1);
+}
+END_TEST
+
+/* ---- the private directory ----------------------------------------------- */
+
+START_TEST(rundir_is_private)
+{
+    char dir[256];
+    ck_assert_int_eq(scope_rundir_make("test", dir, sizeof dir), 0);
+    struct stat st;
+    ck_assert_int_eq(lstat(dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    ck_assert_int_eq(scope_rundir_check(dir), 0);
+    chmod(dir, 0755);
+    ck_assert_int_eq(scope_rundir_check(dir), -EPERM);
+    ck_assert_int_eq(scope_rundir_remove(dir), 0);
+    ck_assert_int_eq(scope_rundir_check(dir), -ENOENT);
+
+    char small[8];
+    ck_assert_int_eq(scope_rundir_make("test", small, sizeof small), -ENAMETOOLONG);
+}
+END_TEST
+
+/* ---- socket files --------------------------------------------------------- */
+
+static int listen_at(const char *path, int do_listen)
+{
+    struct sockaddr_un sa;
+    int len = scope_unix_addr(path, 0, &sa);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, (socklen_t)len), 0);
+    if (do_listen)
+        ck_assert_int_eq(listen(fd, 4), 0);
+    return fd;
+}
+
+START_TEST(probe_free_live_stale_other)
+{
+    char dir[256], path[300];
+    ck_assert_int_eq(scope_rundir_make("test", dir, sizeof dir), 0);
+    snprintf(path, sizeof path, "%s/s.sock", dir);
+
+    ck_assert_int_eq(scope_unix_probe(path), SCOPE_UNIX_FREE);
+    int fd = listen_at(path, 1);
+    ck_assert_int_eq(scope_unix_probe(path), -EADDRINUSE);
+    close(fd); /* the file stays: now it is stale */
+    ck_assert_int_eq(scope_unix_probe(path), SCOPE_UNIX_STALE);
+    unlink(path);
+
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    ck_assert_int_eq(scope_unix_probe(path), -ENOTSOCK);
+    unlink(path);
+    ck_assert_int_eq(scope_rundir_remove(dir), 0);
+}
+END_TEST
+
+START_TEST(unix_addr_limits)
+{
+    struct sockaddr_un sa;
+    char longpath[200];
+    memset(longpath, 'a', sizeof longpath - 1);
+    longpath[sizeof longpath - 1] = '\0';
+    ck_assert_int_eq(scope_unix_addr(longpath, 0, &sa), -ENAMETOOLONG);
+    ck_assert_int_eq(scope_unix_addr("", 0, &sa), -ENAMETOOLONG);
+    int len = scope_unix_addr("ipcscope-x", 1, &sa);
+    ck_assert_int_eq(len, (int)(offsetof(struct sockaddr_un, sun_path) + 1 + 10));
+    ck_assert_int_eq(sa.sun_path[0], '\0');
+    char out[SCOPE_ADDR_STRLEN];
+    ck_assert_str_eq(scope_addr_format((struct sockaddr *)&sa, out, sizeof out), "@ipcscope-x");
+}
+END_TEST
+
+START_TEST(peer_cred_is_ours)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    ck_assert_int_eq(scope_peer_cred(sv[0], &pid, &uid, &gid), 0);
+    ck_assert_int_eq(pid, getpid());
+    ck_assert_int_eq(uid, geteuid());
+    ck_assert_int_eq(gid, getegid());
+    close(sv[0]);
+    close(sv[1]);
+    ck_assert_int_eq(scope_peer_cred(-1, &pid, &uid, &gid), -EBADF);
+}
+END_TEST
+
+/* ---- connections ----------------------------------------------------------- */
+
+typedef struct {
+    char frames[16][128];
+    size_t lens[16];
+    int nframes, nerrors, ended, closed, end_status;
+} seen_t;
+
+static void rec_frame(scope_conn_t *c, const char *data, size_t len)
+{
+    seen_t *s = c->data;
+    if (s->nframes < 16) {
+        size_t n = len < 127 ? len : 127;
+        memcpy(s->frames[s->nframes], data, n);
+        s->frames[s->nframes][n] = '\0';
+        s->lens[s->nframes] = len;
+    }
+    s->nframes++;
+}
+static void rec_error(scope_conn_t *c, const scope_frame_error_t *e)
+{
+    (void)e;
+    ((seen_t *)c->data)->nerrors++;
+}
+static void rec_end(scope_conn_t *c, int status)
+{
+    seen_t *s = c->data;
+    s->ended++;
+    s->end_status = status;
+}
+static void rec_close(scope_conn_t *c)
+{
+    ((seen_t *)c->data)->closed++;
+}
+
+/* A conn on one end of a socketpair; the test writes and reads the other. */
+static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
+                      scope_conn_framing_t framing, size_t max, uint64_t idle_ms)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    memset(c, 0, sizeof *c);
+    memset(s, 0, sizeof *s);
+    c->data = s;
+    ck_assert_int_eq(scope_conn_init_pipe(loop, c), 0);
+    ck_assert_int_eq(uv_pipe_open(&c->h.pipe, sv[0]), 0);
+    scope_conn_options_t o = {.framing = framing, .max_frame = max, .idle_ms = idle_ms,
+                              .on_frame = rec_frame, .on_error = rec_error,
+                              .on_end = rec_end, .on_close = rec_close};
+    ck_assert_int_eq(scope_conn_start(c, &o), 0);
+    *peer = sv[1];
+}
+
+static void run_until_closed(uv_loop_t *loop, seen_t *s)
+{
+    for (int i = 0; i < 10000 && !s->closed; i++)
+        uv_run(loop, UV_RUN_ONCE);
+    ck_assert_int_eq(s->closed, 1);
+}
+
+START_TEST(conn_lines_split_and_joined)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 16, 0);
+
+    /* two lines in one write, one line in two writes, a blank line, CRLF, and
+     * a line past the 16-byte limit that is skipped with the stream going on */
+    const char *w = "one\ntwo\nth";
+    ck_assert_int_eq(write(peer, w, strlen(w)), (ssize_t)strlen(w));
+    uv_run(&loop, UV_RUN_NOWAIT);
+    w = "ree\n\r\nfour\r\n01234567890123456789\nfive\nhalf";
+    ck_assert_int_eq(write(peer, w, strlen(w)), (ssize_t)strlen(w));
+    shutdown(peer, SHUT_WR);
+    run_until_closed(&loop, &s);
+
+    ck_assert_int_eq(s.nframes, 6);
+    ck_assert_str_eq(s.frames[0], "one");
+    ck_assert_str_eq(s.frames[1], "two");
+    ck_assert_str_eq(s.frames[2], "three");
+    ck_assert_str_eq(s.frames[3], "");
+    ck_assert_str_eq(s.frames[4], "four");
+    ck_assert_str_eq(s.frames[5], "five");
+    ck_assert_int_eq(s.nerrors, 1);
+    ck_assert_int_eq(s.ended, 1);
+    ck_assert_int_eq(s.end_status, 0);
+    ck_assert_uint_eq(c.partial_bytes, 4);
+    close(peer);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+START_TEST(conn_replies_flushed_before_close)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 0);
+
+    ck_assert_int_eq(scope_conn_send(&c, "hello", 5), 0);
+    ck_assert_int_eq(scope_conn_send(&c, "a\nb", 3), -EINVAL);
+    scope_conn_close(&c);
+    ck_assert_int_eq(scope_conn_send(&c, "late", 4), -EPIPE);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.ended, 0); /* the owner's own close is not an end */
+
+    char buf[64];
+    ssize_t n = read(peer, buf, sizeof buf);
+    ck_assert_int_eq(n, 6);
+    ck_assert(memcmp(buf, "hello\n", 6) == 0);
+    ck_assert_int_eq(read(peer, buf, sizeof buf), 0); /* then EOF */
+    ck_assert_uint_eq(c.bytes_out, 6);
+    ck_assert_uint_eq(c.frames_out, 1);
+    close(peer);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+START_TEST(conn_length_prefixed)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LENGTH, 8, 0);
+
+    /* a frame with a newline and a NUL inside, one past the limit, one more */
+    const unsigned char w[] = {0, 0, 0, 3, 'a', '\n', 0,  0,  0,   0,   9,   '1', '2', '3',
+                               '4', '5', '6', '7', '8', '9', 0, 0, 0, 2, 'o', 'k'};
+    ck_assert_int_eq(write(peer, w, sizeof w), (ssize_t)sizeof w);
+    ck_assert_int_eq(scope_conn_send(&c, "123456789", 9), -EMSGSIZE);
+    ck_assert_int_eq(scope_conn_send(&c, "x\ny", 3), 0);
+    close(peer);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.nframes, 2);
+    ck_assert_uint_eq(s.lens[0], 3);
+    ck_assert(memcmp(s.frames[0], "a\n\0", 3) == 0);
+    ck_assert_str_eq(s.frames[1], "ok");
+    ck_assert_int_eq(s.nerrors, 1);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+START_TEST(conn_idle_peer_timed_out)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 50);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.ended, 1);
+    ck_assert_int_eq(s.end_status, UV_ETIMEDOUT);
+    char b;
+    ck_assert_int_eq(read(peer, &b, 1), 0); /* we hung up on it */
+    close(peer);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+START_TEST(conn_close_before_start)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    memset(&c, 0, sizeof c);
+    memset(&s, 0, sizeof s);
+    c.data = &s;
+    c.o.on_close = rec_close;
+    ck_assert_int_eq(scope_conn_init_tcp(&loop, &c), 0);
+    scope_conn_close(&c);
+    scope_conn_close(&c);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
+static Suite *net_suite(void)
+{
+    Suite *s = suite_create("net");
+    TCase *t = tcase_create("net");
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, addr_forms);
+    tcase_add_test(t, addr_refused);
+    tcase_add_test(t, addr_loopback);
+    tcase_add_test(t, rundir_is_private);
+    tcase_add_test(t, probe_free_live_stale_other);
+    tcase_add_test(t, unix_addr_limits);
+    tcase_add_test(t, peer_cred_is_ours);
+    tcase_add_test(t, conn_lines_split_and_joined);
+    tcase_add_test(t, conn_replies_flushed_before_close);
+    tcase_add_test(t, conn_length_prefixed);
+    tcase_add_test(t, conn_idle_peer_timed_out);
+    tcase_add_test(t, conn_close_before_start);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(net_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0;
+}
