@@ -13,6 +13,10 @@
 # shows what any event loop pays for waiting that way.
 #
 #   sh bench/run.sh [BUILD_DIR]      N=20000 ROUNDS=5 by default
+#
+# Then each demo's own benchmark (bench/stdio_pipe.sh, unix_socket.sh, tcp.sh,
+# udp.sh: the demo next to a raw C floor of its mechanism and node), and the
+# dashboard's cost (bench/dashboard.sh).
 set -u
 BUILD=${1:-build}
 N=${N:-20000}
@@ -83,6 +87,13 @@ echo "vs floor: p50 / raw socketpair p50.  vs epoll: p50 / the epoll socketpair'
 echo "any event loop (libuv and node wait in epoll_wait).  node/this: node-to-node p50 / this p50"
 echo "(above 1 = faster than node)."
 echo "Each figure is the median over $ROUNDS rounds of that round's p50 or p99."
+
+# Each demo's mechanism against its own floors and node (bench/NAME.sh).
+for mech in stdio_pipe unix_socket tcp udp; do
+    [ -f "$TOP/bench/$mech.sh" ] || continue
+    echo
+    sh "$TOP/bench/$mech.sh" "$BUILD"
+done
 
 # The dashboard's own cost (issue: under 5% of a core, under 30 MB, the demo
 # slowed by at most 10%).
