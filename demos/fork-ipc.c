@@ -410,8 +410,10 @@ static void parent_on_message(scope_channel_t *ch, cJSON *msg, int fd, const cha
             report_stats();
             scope_hist_summary_t sum;
             scope_hist_summarize(&s.rtt, &sum);
-            scope_events_log("%ld round trips of %zu-byte payloads: median %.1f us, p99 %.1f us",
-                             s.pongs, s.demo.size, sum.p50 / 1e3, sum.p99 / 1e3);
+            char p50[32], p99[32];
+            scope_events_log("%ld round trips of %zu-byte payloads: median %s, p99 %s", s.pongs,
+                             s.demo.size, scope_time_format(p50, sizeof p50, (double)sum.p50),
+                             scope_time_format(p99, sizeof p99, (double)sum.p99));
             scope_demo_step(&s.demo, "request/response: getUser with correlation ids",
                             step_request);
         }
@@ -499,16 +501,16 @@ static void finish(void)
         cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(s.child_signal));
     else
         cJSON_AddNumberToObject(o, "child_code", s.child_status);
-    char text[256], how[64];
+    char text[256], how[64], p50[32];
     int clean = !s.child_signal && s.child_status == 0 && s.we_disconnected;
     if (s.child_signal)
         snprintf(how, sizeof how, "was killed by SIG%s", sigabbrev_np(s.child_signal));
     else
         snprintf(how, sizeof how, "exited %d", s.child_status);
-    snprintf(text, sizeof text, "%llu messages sent, %llu received, %ld round trips (median %.1f us); "
+    snprintf(text, sizeof text, "%llu messages sent, %llu received, %ld round trips (median %s); "
              "the child %s%s",
              (unsigned long long)s.ch.sent, (unsigned long long)s.ch.received, s.pongs,
-             sum.p50 / 1e3, how, s.we_disconnected ? "" : " before the run was over");
+             scope_time_format(p50, sizeof p50, (double)sum.p50), how, s.we_disconnected ? "" : " before the run was over");
     s.exit_code = clean ? 0 : 1;
     scope_events_bye(o, text);
     scope_demo_stop(&s.demo);

@@ -159,18 +159,6 @@ static void end_text(const cJSON *o, const char *name, char *out, size_t n)
         snprintf(out, n, "?");
 }
 
-static void fmt_ns(char *out, size_t n, double ns)
-{
-    if (ns < 1e3)
-        snprintf(out, n, "%.0f ns", ns);
-    else if (ns < 1e6)
-        snprintf(out, n, "%.1f us", ns / 1e3);
-    else if (ns < 1e9)
-        snprintf(out, n, "%.2f ms", ns / 1e6);
-    else
-        snprintf(out, n, "%.2f s", ns / 1e9);
-}
-
 /* Narration for a person: "[role pid] what happened". Returns the length. */
 static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, long pid,
                        const char *role)
@@ -218,7 +206,7 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         double l = num_field(o, "lat", 0);
         if (l > 0) {
             char t[24];
-            fmt_ns(t, sizeof t, l);
+            scope_time_format(t, sizeof t, l);
             snprintf(lat, sizeof lat, ", %s", t);
         }
         return snprintf(buf, cap, "%s %s %s #%ld %s (%ld B%s)\n", who, send ? "->" : "<-", a,
@@ -227,9 +215,9 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
     }
     if (strcmp(kind, "stats") == 0) {
         char p50[24], p99[24], mx[24];
-        fmt_ns(p50, sizeof p50, num_field(o, "p50", 0));
-        fmt_ns(p99, sizeof p99, num_field(o, "p99", 0));
-        fmt_ns(mx, sizeof mx, num_field(o, "max", 0));
+        scope_time_format(p50, sizeof p50, num_field(o, "p50", 0));
+        scope_time_format(p99, sizeof p99, num_field(o, "p99", 0));
+        scope_time_format(mx, sizeof mx, num_field(o, "max", 0));
         return snprintf(buf, cap, "%s stats %s: %ld msgs, p50 %s, p99 %s, max %s, %.0f msg/s\n",
                         who, str_or(o, "chan", "?"), (long)num_field(o, "count", 0), p50,
                         p99, mx, num_field(o, "rate", 0));

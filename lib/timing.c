@@ -7,6 +7,8 @@
  */
 #include "timing.h"
 
+#include <stdio.h>
+
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -268,4 +270,17 @@ void scope_rate_get(const scope_rate_t *r, uint64_t now_ns, double *msgs_per_s,
         *msgs_per_s = m;
     if (bytes_per_s)
         *bytes_per_s = b;
+}
+
+char *scope_time_format(char *out, size_t outlen, double ns)
+{
+    if (ns < 1e3)
+        snprintf(out, outlen, "%.0f ns", ns);
+    else if (ns < 1e6)
+        snprintf(out, outlen, "%.1f us", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(out, outlen, "%.2f ms", ns / 1e6);
+    else
+        snprintf(out, outlen, "%.2f s", ns / 1e9);
+    return out;
 }

@@ -27,6 +27,7 @@
 #ifndef SCOPE_TIMING_H
 #define SCOPE_TIMING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Monotonic clock in nanoseconds. */
@@ -60,6 +61,10 @@ typedef struct {
     double mean;
 } scope_hist_summary_t;
 void scope_hist_summarize(const scope_hist_t *h, scope_hist_summary_t *out);
+
+/* A duration for a person: "850 ns", "21.4 us", "40.12 ms", "1.50 s".
+ * Returns out. */
+char *scope_time_format(char *out, size_t outlen, double ns);
 
 #define SCOPE_RATE_SLOTS 10
 
