@@ -8,6 +8,8 @@
  */
 #include "procfs.h"
 
+#include "net.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +205,104 @@ void tui_procfs_parse_net_unix(const char *text,
         if (sscanf(buf, "%*s %*s %*s %*s %*s %*s %lu %255s", &inode, path) == 2 && path[0])
             fn(arg, inode, path);
         line = eol;
+    }
+}
+
+/* An address as /proc/net/tcp prints it: the 32-bit words of the address as
+ * they lie in memory, each printed as a native-endian hex number, then the
+ * port in host order. Reading each word back the same way restores the
+ * address's bytes on any endianness. */
+static int parse_inet_addr(const char *hex, int v6, struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    int words = v6 ? 4 : 1;
+    uint32_t w[4];
+    for (int i = 0; i < words; i++) {
+        char part[9];
+        memcpy(part, hex + 8 * i, 8);
+        part[8] = '\0';
+        char *end;
+        w[i] = (uint32_t)strtoul(part, &end, 16);
+        if (*end != '\0')
+            return -EINVAL;
+    }
+    const char *colon = hex + 8 * words;
+    if (*colon != ':')
+        return -EINVAL;
+    int port = (int)strtol(colon + 1, NULL, 16);
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+        a->sin6_family = AF_INET6;
+        memcpy(&a->sin6_addr, w, 16);
+        a->sin6_port = htons((uint16_t)port);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)out;
+        a->sin_family = AF_INET;
+        memcpy(&a->sin_addr, w, 4);
+        a->sin_port = htons((uint16_t)port);
+    }
+    return 0;
+}
+
+void tui_procfs_parse_net_inet(const char *text, int udp, int v6,
+                               void (*fn)(void *arg, const tui_inet_sock_t *s), void *arg)
+{
+    /* sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt
+     * uid timeout inode ... */
+    const char *line = strchr(text, '\n'); /* skip the header */
+    while (line && *++line) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        char buf[512];
+        if (len >= sizeof buf)
+            len = sizeof buf - 1;
+        memcpy(buf, line, len);
+        buf[len] = '\0';
+        line = eol;
+        char local[64], remote[64];
+        unsigned state;
+        unsigned long inode;
+        if (sscanf(buf, "%*s %63s %63s %x %*s %*s %*s %*s %*s %lu", local, remote, &state,
+                   &inode) != 4)
+            continue;
+        tui_inet_sock_t so = {.inode = inode, .udp = udp, .state = (int)state};
+        if (parse_inet_addr(local, v6, &so.local) < 0 || parse_inet_addr(remote, v6, &so.remote) < 0)
+            continue;
+        fn(arg, &so);
+    }
+}
+
+/* The address without its port: "127.0.0.1" or "[::1]". */
+static void host_part(const struct sockaddr *sa, char *out, size_t n)
+{
+    char full[SCOPE_ADDR_STRLEN];
+    scope_addr_format(sa, full, sizeof full);
+    char *colon = strrchr(full, ':');
+    if (colon)
+        *colon = '\0';
+    snprintf(out, n, "%s", full);
+}
+
+void tui_procfs_inet_label(const tui_inet_sock_t *s, char *out, size_t n)
+{
+    const char *proto = s->udp ? "udp" : "tcp";
+    char l[SCOPE_ADDR_STRLEN], r[SCOPE_ADDR_STRLEN];
+    scope_addr_format((const struct sockaddr *)&s->local, l, sizeof l);
+    int rport = scope_addr_port((const struct sockaddr *)&s->remote);
+    if (!s->udp && s->state == TUI_TCP_LISTEN) {
+        snprintf(out, n, "tcp listen %s", l);
+    } else if (rport <= 0) {
+        snprintf(out, n, "%s %s", proto, l); /* UDP, not connected */
+    } else {
+        char lh[SCOPE_ADDR_STRLEN], rh[SCOPE_ADDR_STRLEN];
+        host_part((const struct sockaddr *)&s->local, lh, sizeof lh);
+        host_part((const struct sockaddr *)&s->remote, rh, sizeof rh);
+        if (strcmp(lh, rh) == 0)
+            snprintf(out, n, "%s %s :%d>:%d", proto, lh,
+                     scope_addr_port((const struct sockaddr *)&s->local), rport);
+        else
+            snprintf(out, n, "%s %s>%s", proto, l,
+                     scope_addr_format((const struct sockaddr *)&s->remote, r, sizeof r));
     }
 }
 
@@ -512,6 +613,91 @@ static void link_peers(tui_procfs_t *s, const tui_pinfo_t *self)
         }
 }
 
+/* ---- TCP and UDP sockets ----------------------------------------------------- */
+
+struct inet_ctx {
+    tui_procfs_t *s;
+    tui_inet_sock_t *socks; /* those held by the demo's processes */
+    int n, max;
+};
+
+static void on_inet(void *arg, const tui_inet_sock_t *so)
+{
+    struct inet_ctx *c = arg;
+    if (c->n >= c->max || so->inode == 0)
+        return;
+    for (int i = 0; i < c->s->n; i++)
+        for (int k = 0; k < c->s->procs[i].nfds; k++) {
+            const tui_fd_t *f = &c->s->procs[i].fds[k];
+            if (f->kind == TUI_FD_SOCKET && f->inode == so->inode) {
+                c->socks[c->n++] = *so;
+                return;
+            }
+        }
+}
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    return a->ss_family == b->ss_family &&
+           memcmp(a, b, scope_addr_len((const struct sockaddr *)a)) == 0;
+}
+
+/* Names each TCP or UDP socket of the demo by its addresses, and links the
+ * two ends of a connection that both lie in the demo: the socket whose local
+ * address is this one's remote, and whose remote is this one's local. */
+static void label_inet(tui_procfs_t *s)
+{
+    int any = 0;
+    for (int i = 0; i < s->n && !any; i++)
+        for (int k = 0; k < s->procs[i].nfds; k++)
+            if (s->procs[i].fds[k].kind == TUI_FD_SOCKET && !s->procs[i].fds[k].name[0] &&
+                s->procs[i].fds[k].peer_pid == 0)
+                any = 1;
+    if (!any)
+        return;
+
+    static tui_inet_sock_t socks[TUI_PROCFS_MAX_PROCS * TUI_PROCFS_MAX_FDS];
+    struct inet_ctx ctx = {s, socks, 0, (int)(sizeof socks / sizeof socks[0])};
+    static const struct {
+        const char *path;
+        int udp, v6;
+    } tables[] = {{"/proc/net/tcp", 0, 0}, {"/proc/net/tcp6", 0, 1},
+                  {"/proc/net/udp", 1, 0}, {"/proc/net/udp6", 1, 1}};
+    char *text = malloc(1 << 20);
+    if (!text)
+        return;
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        if (read_text(tables[t].path, text, 1 << 20) > 0)
+            tui_procfs_parse_net_inet(text, tables[t].udp, tables[t].v6, on_inet, &ctx);
+    free(text);
+
+    for (int i = 0; i < s->n; i++)
+        for (int k = 0; k < s->procs[i].nfds; k++) {
+            tui_fd_t *f = &s->procs[i].fds[k];
+            if (f->kind != TUI_FD_SOCKET)
+                continue;
+            for (int j = 0; j < ctx.n; j++) {
+                if (socks[j].inode != f->inode)
+                    continue;
+                tui_procfs_inet_label(&socks[j], f->name, sizeof f->name);
+                if (scope_addr_port((struct sockaddr *)&socks[j].remote) <= 0)
+                    break;
+                for (int m = 0; m < ctx.n; m++)
+                    if (m != j && socks[m].udp == socks[j].udp &&
+                        same_addr(&socks[m].local, &socks[j].remote) &&
+                        same_addr(&socks[m].remote, &socks[j].local))
+                        for (int i2 = 0; i2 < s->n; i2++)
+                            for (int k2 = 0; k2 < s->procs[i2].nfds; k2++)
+                                if (s->procs[i2].fds[k2].kind == TUI_FD_SOCKET &&
+                                    s->procs[i2].fds[k2].inode == socks[m].inode) {
+                                    f->peer_pid = s->procs[i2].pid;
+                                    f->peer_fd = s->procs[i2].fds[k2].fd;
+                                }
+                break;
+            }
+        }
+}
+
 int tui_procfs_scan(tui_procfs_t *s, long pgid, uint64_t now_ns)
 {
     /* keep the previous ticks for CPU% */
@@ -566,6 +752,7 @@ int tui_procfs_scan(tui_procfs_t *s, long pgid, uint64_t now_ns)
         }
         free(unix_text);
     }
+    label_inet(s);
 
     long pids[TUI_PROCFS_MAX_PROCS], ppids[TUI_PROCFS_MAX_PROCS];
     for (int i = 0; i < s->n; i++) {

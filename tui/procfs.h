@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define TUI_PROCFS_MAX_PROCS 64
 #define TUI_PROCFS_MAX_FDS   24
@@ -109,6 +110,23 @@ int tui_procfs_parse_maps_line(const char *line, tui_fd_t *out);
 void tui_procfs_parse_net_unix(const char *text,
                                void (*fn)(void *arg, unsigned long inode, const char *path),
                                void *arg);
+/* One TCP or UDP socket of /proc/net/{tcp,tcp6,udp,udp6}. */
+typedef struct {
+    unsigned long inode;
+    int udp;   /* 0: TCP, 1: UDP */
+    int state; /* the kernel's state number: 1 established, 7 closed
+                  (an unconnected UDP socket), 10 (0x0A) listening */
+    struct sockaddr_storage local, remote;
+} tui_inet_sock_t;
+#define TUI_TCP_ESTABLISHED 1
+#define TUI_TCP_LISTEN      10
+/* /proc/net/tcp, tcp6, udp or udp6 (say which): calls fn for each socket. */
+void tui_procfs_parse_net_inet(const char *text, int udp, int v6,
+                               void (*fn)(void *arg, const tui_inet_sock_t *s), void *arg);
+/* What the Processes pane says of such a socket: "tcp listen 127.0.0.1:4000",
+ * "tcp 127.0.0.1 :51234>:4000" (local port, then the remote's), or
+ * "udp 10.0.0.1:4000>10.0.0.2:5000". */
+void tui_procfs_inet_label(const tui_inet_sock_t *s, char *out, size_t n);
 /* The tree of processes by parent pid: rows in depth-first order, children
  * by pid; a process whose parent is not in the set is a root. Returns n. */
 int tui_procfs_tree(const long *pid, const long *ppid, int n, tui_tree_row_t *rows);
