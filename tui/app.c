@@ -88,6 +88,7 @@ typedef struct {
     after_stop_t after;
     uint64_t stop_started;
     int stop_phase; /* 1 quit sent, 2 SIGTERM sent, 3 SIGKILL sent */
+    int stop_signal; /* the signal that ended the dashboard, 0 for q */
 
     int quitting;
     int interrupts;
@@ -794,6 +795,9 @@ static void on_stop_signal(uv_signal_t *h, int sig)
         raise(sig);
         return;
     }
+    /* Winds down cleanly, then exits 128 + sig as a shell expects of a
+     * program stopped by a signal. */
+    app.stop_signal = sig;
     stop_demo(AFTER_QUIT);
 }
 
@@ -931,7 +935,7 @@ static int dashboard(void)
     tui_procfs_free(app.procs);
     if (app.record)
         fclose(app.record);
-    return 0;
+    return app.stop_signal ? 128 + app.stop_signal : 0;
 }
 
 /* ipcscope open DEMO [options]: the dashboard, launching DEMO at once. */

@@ -33,6 +33,9 @@ end() {
     grep -q -- ' icanon' after.txt && grep -q -- ' echo ' after.txt \
         && pass "$how: the terminal is back in cooked mode (exit status $status)" \
         || { fail "$how: terminal modes not restored"; cat after.txt; }
+    case $how in q) want=0 ;; INT) want=130 ;; TERM) want=143 ;; SEGV) want=139 ;; esac
+    [ "$status" = "$want" ] && pass "$how: exit status $status" \
+        || fail "$how: exit status $status, not $want"
     [ "$(T display-message -p '#{alternate_on}')" = 0 ] \
         && pass "$how: the alternate screen is left" || fail "$how: still on the alternate screen"
     [ -n "$pgid" ] && group_gone "$pgid" && pass "$how: no process of the demo's group is left" \
