@@ -239,7 +239,7 @@ static void resume_pacers(scope_demo_t *d);
 static void release_one_message(scope_demo_t *d);
 static void step_release(scope_demo_t *d);
 
-static void apply_control(scope_demo_t *d, cJSON *msg)
+void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
 {
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
     if (!cJSON_IsString(cmd)) {
@@ -300,7 +300,7 @@ static void on_control_json(void *arg, cJSON *value, const char *line, size_t le
 {
     (void)line;
     (void)len;
-    apply_control(arg, value);
+    scope_demo_apply_control(arg, value);
 }
 
 static void on_control_bad(void *arg, const scope_frame_error_t *err)

@@ -153,6 +153,11 @@ void scope_demo_cleanup(scope_demo_t *d);
 /* Stops watching signals and the control channel so the loop can end. */
 void scope_demo_stop(scope_demo_t *d);
 
+/* Applies one control command as if it came from the dashboard: what a
+ * demo's child does with a command its parent relayed to it (through the
+ * mechanism the demo teaches), so that pause, step, rate and size reach every
+ * process that sends. Calls on_control too. */
+void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg);
 /* A lesson step: emits the step event; in step mode cb runs once a "step"
  * command arrives, otherwise on the loop's next turn. */
 void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb);
