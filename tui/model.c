@@ -498,7 +498,7 @@ static int take_msg(tui_model_t *m, const cJSON *ev, uint64_t t)
             add_latency(&m->chans[chan], t, lat);
         if (flow_complete(m, a, b, chan, id, lat))
             return 0;
-        if (chan >= 0 && m->chans[chan].sends_seen) {
+        if (chan >= 0 && a >= 0 && (m->chans[chan].senders >> a) & 1) {
             /* Its send is still on the way (another process's write): keep
              * the latency until it comes. */
             int i = m->norphans < 32 ? m->norphans++ : (int)(id % 32);
@@ -513,8 +513,8 @@ static int take_msg(tui_model_t *m, const cJSON *ev, uint64_t t)
         flow_add(m, t, a, b, chan, id, bytes, summary, lat);
         return 0;
     }
-    if (chan >= 0)
-        m->chans[chan].sends_seen = 1;
+    if (chan >= 0 && a >= 0)
+        m->chans[chan].senders |= 1u << a;
     count_msg(m, chan, t, bytes);
     uint64_t early = 0;
     int completed = 0;

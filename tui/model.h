@@ -72,7 +72,10 @@ typedef struct {
     uint64_t lat_max;
     uint64_t log2[TUI_MODEL_LOG2_BINS];
     scope_hist_t *hist; /* latencies of recv events */
-    int sends_seen;     /* send events exist: a recv then only completes an arrow */
+    /* bit L: lane L has reported sends on this channel, so a recv from it
+     * only completes an arrow; a recv from a lane that never reports (an
+     * outside peer such as nc) draws the arrow itself */
+    uint32_t senders;
     /* sparkline: latency sum and count, messages, for each of the last seconds;
      * slot TUI_MODEL_SPARK-1 is the second spark_sec */
     double spark_lat[TUI_MODEL_SPARK];

@@ -226,6 +226,26 @@ START_TEST(test_recv_only_peer)
 }
 END_TEST
 
+START_TEST(test_outside_peer_both_ways)
+{
+    /* A server talking with nc, a second between exchanges (so that nothing
+     * is folded): it reports its recv from nc and its send to nc. Its sends must not make the next recv from nc wait for a send that
+     * nc will never report. */
+    tui_model_t *m = tui_model_new();
+    for (int i = 0; i < 3; i++) {
+        feedf(m, "{\"v\":1,\"ev\":\"msg\",\"t\":%d,\"pid\":7,\"dir\":\"recv\",\"chan\":\"c1\","
+                 "\"from\":\"nc\",\"to\":7,\"id\":%d,\"bytes\":5,\"summary\":\"hi\"}",
+              1000000000 * i + 1, i);
+        feedf(m, "{\"v\":1,\"ev\":\"msg\",\"t\":%d,\"pid\":7,\"dir\":\"send\",\"chan\":\"c1\","
+                 "\"from\":7,\"to\":\"nc\",\"id\":%d,\"bytes\":9,\"summary\":\"pong: hi\"}",
+              1000000000 * i + 2, i);
+    }
+    ck_assert_uint_eq(m->flow_len, 6);
+    ck_assert_uint_eq(m->chans[0].msgs, 6);
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_aggregation)
 {
     /* 1200 messages in one 100 ms slice: a few arrows, then one folded row. */
@@ -488,6 +508,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_send_recv_pair);
     tcase_add_test(tc, test_short_labels);
     tcase_add_test(tc, test_recv_only_peer);
+    tcase_add_test(tc, test_outside_peer_both_ways);
     tcase_add_test(tc, test_aggregation);
     tcase_add_test(tc, test_slow_flow_not_folded);
     tcase_add_test(tc, test_flow_ring);
