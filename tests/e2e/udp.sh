@@ -1,0 +1,304 @@
+# udp run headless (--json) and checked on its events: the lesson's steps
+# (boundaries, the 65,507-byte limit and EMSGSIZE, loss counted by the
+# kernel, bad input), N clients, real peers (nc -u and node's dgram client),
+# a client that vanishes, the server killed mid-run, the dashboard's control
+# commands relayed to the clients, and two hosts in two network namespaces.
+# Every run must leave no process behind.
+. "$TOP/tests/lib.sh"
+DEMO="$DEMOS/udp"
+NODE_CLIENT="$DEMOS/udp-client.js"
+export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
+
+# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
+field() {
+    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[-0-9.]*\\).*/\\1/p" | tr -d '"'
+}
+# bye FILE NAME: one number from the bye summary
+bye() { grep '"ev":"bye"' "$1" | sed 's/.*"summary"://' | grep -o "\"$2\":[^,}]*" | head -1 | cut -d: -f2; }
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+wait_gone() { i=0; while ! gone "$1" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; gone "$1"; }
+wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
+port_of() { sed -n 's/.*"listen":"[^"]*:\([0-9]*\)".*/\1/p' "$1" | head -1; }
+have_node=0; command -v node >/dev/null && have_node=1
+
+# ---- usage ----------------------------------------------------------------
+"$DEMO" --clients 0 >/dev/null 2>&1; [ $? -eq 2 ] && pass "usage: --clients 0 refused (exit 2)" || fail "usage: --clients 0"
+"$DEMO" --max-message 65470 >/dev/null 2>&1; [ $? -eq 2 ] && pass "usage: --max-message over 65469 refused" || fail "usage: --max-message"
+"$DEMO" --listen 127.0.0.1:0 --connect 127.0.0.1:1 >/dev/null 2>&1; [ $? -eq 2 ] \
+    && pass "usage: --listen with --connect refused" || fail "usage: --listen with --connect"
+"$DEMO" --describe | grep -q '"name":[[:space:]]*"udp"' && pass "--describe names udp" || fail "--describe"
+
+# ---- the default run: six steps, three clients ------------------------------
+timeout 60 "$DEMO" --json --count 5 >d.json 2>d.err
+rc=$?; [ $rc -eq 0 ] && pass "default run: exit 0" || { fail "default run: exit $rc"; cat d.err; }
+server=$(grep '"ev":"hello"' d.json | sed 's/.*"pid":\([0-9]*\).*/\1/')
+steps=$(field d.json step n | tr '\n' ' ')
+[ "$steps" = "1 2 3 4 5 6 " ] && pass "default run: six steps" || fail "default run: steps were '$steps'"
+grep -q '"ev":"hello".*"listen":"127.0.0.1:[1-9][0-9]*"' d.json \
+    && pass "hello carries the bound address with its port" || fail "hello address"
+[ "$(bye d.json sent)" = 15 ] && [ "$(bye d.json received)" = 15 ] && [ "$(bye d.json lost)" = 0 ] \
+    && pass "3 clients x 5: 15 sent, 15 answered, 0 lost" \
+    || fail "echo totals: sent $(bye d.json sent) received $(bye d.json received) lost $(bye d.json lost)"
+for i in 1 2 3; do
+    cpid=$(grep "\"ev\":\"chan\".*\"state\":\"open\",\"id\":\"udp$i\"" d.json | sed 's/.*"a":\([0-9]*\).*/\1/' | head -1)
+    if [ -z "$cpid" ]; then fail "client $i: no chan open"; continue; fi
+    grep -q "\"ev\":\"chan\".*\"id\":\"udp$i\",\"kind\":\"udp\",\"a\":$cpid,\"b\":$server" d.json \
+        && pass "client $i: chan udp$i (udp) between client $cpid and server $server" || fail "client $i chan ends"
+    cs=$(grep "\"pid\":$cpid,.*\"dir\":\"send\",\"chan\":\"udp$i\"" d.json | grep -c 'Hello UDP Server')
+    sr=$(grep "\"pid\":$server,.*\"dir\":\"recv\",\"chan\":\"udp$i\"" d.json | grep -c 'Hello UDP Server')
+    ss=$(grep "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp$i\"" d.json | grep -c 'Hello, client! Received your message: Hello UDP Server! #')
+    cr=$(grep "\"pid\":$cpid,.*\"dir\":\"recv\",\"chan\":\"udp$i\".*\"lat\":[1-9]" d.json | grep -c 'Hello, client!')
+    [ "$cs" = 5 ] && [ "$sr" = 5 ] && [ "$ss" = 5 ] && [ "$cr" = 5 ] \
+        && pass "client $i: 5 sent = 5 received by the server = 5 answers = 5 timed replies" \
+        || fail "client $i: sent $cs, server got $sr, answered $ss, client timed $cr"
+    grep -q "\"ev\":\"proc\",.*\"state\":\"exit\",\"proc\":$cpid,.*\"code\":0" d.json \
+        && pass "client $i exited 0" || fail "client $i exit"
+done
+p50=$(bye d.json p50); p99=$(bye d.json p99)
+[ "${p50:-0}" -gt 0 ] && [ "${p99:-0}" -ge "$p50" ] && pass "bye: p50 $p50 ns, p99 $p99 ns" || fail "bye p50/p99: '$p50' '$p99'"
+
+# boundaries
+probe=$(grep '"ev":"proc".*"role":"probe"' d.json | sed 's/.*"proc":\([0-9]*\).*/\1/' | head -1)
+sizes=$(grep "\"pid\":$server,.*\"dir\":\"recv\",\"chan\":\"probe\",\"from\":$probe" d.json | grep 'datagram [123] of 3' |
+    sed 's/.*"bytes":\([0-9]*\).*/\1/' | tr '\n' ' ')
+[ "$sizes" = "200 1200 20 " ] && pass "boundaries: three sends of 200, 1200, 20 bytes arrive as three recvs of 200, 1200, 20" \
+    || fail "boundaries: the server received '$sizes'"
+grep -q 'three recvmsg() calls returned 200, 1200 and 20 bytes' d.json && [ "$(bye d.json boundaries_kept)" = true ] \
+    && pass "boundaries: narrated, and kept per the summary" || fail "boundaries narration"
+grep -q 'ioctl(FIONREAD) says 200' d.json && pass "boundaries: FIONREAD gives the next datagram's size only" \
+    || fail "FIONREAD"
+
+# the largest datagram
+grep -q "\"pid\":$server,.*\"dir\":\"recv\",\"chan\":\"probe\".*\"bytes\":65507," d.json \
+    && pass "max payload: a 65,507-byte datagram arrives whole on loopback" || fail "no 65507-byte datagram"
+grep -q "\"ev\":\"error\",\"t\":[0-9]*,\"pid\":$probe,\"what\":\"EMSGSIZE\",\"reason\":\"sendmsg(fd [0-9]*, 65,508 bytes) -> EMSGSIZE" d.json \
+    && pass "max payload: 65,508 bytes is an EMSGSIZE error event naming sendmsg" || fail "no EMSGSIZE error event"
+[ "$(bye d.json max_payload)" = 65507 ] && [ "$(bye d.json emsgsize)" = true ] \
+    && pass "max payload: summary says 65507 and EMSGSIZE" || fail "max payload summary"
+
+# loss: the receiver does not read while 200 x 1000 B go to an 8 KiB buffer:
+# drops are certain by construction; the counts must add up.
+final=$(grep '"ev":"stats".*"chan":"loss".*"final":true' d.json)
+lsent=$(echo "$final" | sed 's/.*"sent":\([0-9]*\).*/\1/')
+lrecv=$(echo "$final" | sed 's/.*"received":\([0-9]*\).*/\1/')
+ldrop=$(echo "$final" | sed 's/.*"dropped":\([0-9]*\).*/\1/')
+lkern=$(echo "$final" | sed 's/.*"kernel_drops":\([0-9]*\).*/\1/')
+[ "$lsent" = 200 ] && [ "$lrecv" -gt 0 ] && [ "$ldrop" -gt 0 ] && [ $((lrecv + ldrop)) -eq 200 ] \
+    && pass "loss: 200 sent, $lrecv received, $ldrop dropped (sent - received)" \
+    || fail "loss: sent '$lsent' received '$lrecv' dropped '$ldrop'"
+[ "$lkern" = "$ldrop" ] && pass "loss: the kernel's own count (/proc/net/udp drops) is $lkern too" \
+    || fail "loss: kernel drops '$lkern' vs dropped '$ldrop'"
+if echo "$final" | grep -q rxq_ovfl; then
+    ovfl=$(echo "$final" | sed 's/.*"rxq_ovfl":\([0-9]*\).*/\1/')
+    [ "$ovfl" = "$lkern" ] && pass "loss: SO_RXQ_OVFL on the marker datagram says $ovfl" || fail "loss: SO_RXQ_OVFL $ovfl"
+else
+    fail "loss: no SO_RXQ_OVFL figure"
+fi
+live=$(grep '"ev":"stats".*"chan":"loss".*"final":false' d.json | sed 's/.*"sent":\([0-9]*\).*/\1/' | tr '\n' ' ')
+[ -n "$live" ] && pass "loss: live stats while it happens (sent: $live)" || fail "loss: no live stats"
+grep '"ev":"stats".*"chan":"loss".*"final":false' d.json | grep -q '"kernel_drops":[1-9]' \
+    && pass "loss: drops counted live, before the receiver reads" || fail "loss: no live drop count"
+grep "\"ev\":\"error\",\"t\":[0-9]*,\"pid\":$probe," d.json | grep -qv EMSGSIZE && fail "loss: the sender saw an error" \
+    || pass "loss: the sender was never told (no error event but EMSGSIZE)"
+
+# bad input in the lesson
+grep -q '"what":"refused","reason":"a 8193-byte datagram from 127.0.0.1:[0-9]* is over --max-message 8192' d.json \
+    && pass "bad input: oversize refused with an error event" || fail "bad input: oversize"
+grep -q '"what":"refused","reason":"a 15-byte datagram from .* is not UTF-8 (byte 0xff at offset 0)' d.json \
+    && pass "bad input: non-UTF-8 refused with an error event" || fail "bad input: non-UTF-8"
+grep -q "\"pid\":$probe,.*one answer, to the empty datagram (38 bytes" d.json && [ "$(bye d.json refused)" = 2 ] \
+    && [ "$(bye d.json empty)" = 1 ] && pass "bad input: only the empty datagram is answered (the bare greeting)" \
+    || fail "bad input: answers"
+for p in $(field d.json proc proc | sort -u); do
+    [ "$p" = "$server" ] && continue
+    wait_gone "$p" || { fail "process $p left behind"; kill -9 "$p"; }
+done
+pass "default run: no child left"
+
+# ---- many clients, no lesson; the benchmark form -----------------------------
+timeout 60 "$DEMO" --json --no-lesson --clients 6 --count 20 --rate 0 >m.json 2>m.err
+rc=$?
+[ $rc -eq 0 ] && [ "$(bye m.json received)" = 120 ] && [ "$(field m.json step n | wc -l)" -eq 2 ] \
+    && pass "6 clients x 20, no lesson: 120 answered, two steps, exit 0" || fail "6 clients: exit $rc, $(bye m.json received) answered"
+[ "$(grep '"ev":"chan".*"state":"open"' m.json | grep -c '"id":"udp[1-6]"')" = 6 ] \
+    && pass "6 clients: one channel each" || fail "6 clients: channels"
+timeout 60 "$DEMO" --json --clients 1 --count 300 --rate 0 --size 64 >b.json 2>b.err
+grep '"ev":"bye"' b.json | grep -q '"round_trips":300,"p50":[1-9][0-9]*,"p99":[1-9][0-9]*' \
+    && pass "benchmark form: bye has integer p50 and p99 over 300 round trips" || fail "benchmark form"
+timeout 60 "$DEMO" --json --throughput 2000000 --size 1400 >t.json 2>t.err
+rc=$?
+tsent=$(bye t.json sent); trecv=$(bye t.json received); tbytes=$(bye t.json bytes)
+[ $rc -eq 0 ] && [ "$tsent" = 1429 ] && [ "${trecv:-0}" -gt 0 ] && [ "$trecv" -le "$tsent" ] \
+    && [ "$tbytes" -eq $((trecv * 1400)) ] && grep '"ev":"bye"' t.json | grep -q '"mb_s":[0-9]' \
+    && pass "throughput: 1429 datagrams of 1400 B sent, $trecv arrived, mb_s and bytes reported" \
+    || fail "throughput: exit $rc, sent '$tsent' received '$trecv' bytes '$tbytes'"
+
+# ---- the server alone, with real peers ----------------------------------------
+"$DEMO" --json --listen 127.0.0.1:0 --idle 1 >l.json 2>l.err &
+srv=$!
+wait_for l.json '"ev":"hello"'
+port=$(port_of l.json)
+if [ -z "$port" ]; then
+    fail "--listen: no port in hello"
+else
+    pass "--listen 127.0.0.1:0: the ephemeral port $port is in hello"
+    grep -q "is loopback: only this machine can reach it" l.json && pass "--listen loopback narrated as such" || fail "loopback narration"
+    out=$(printf 'hello from nc\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
+    [ "$out" = "Hello, client! Received your message: hello from nc" ] \
+        && pass "nc -u: sends a line, reads the seeds' greeting back" || fail "nc -u got '$out'"
+    if [ $have_node -eq 1 ]; then
+        out=$(timeout 10 node "$NODE_CLIENT" "$port" 127.0.0.1 3)
+        [ "$(echo "$out" | grep -c 'Client received reply: "Hello, client! Received your message: Hello UDP Server! #')" = 3 ] \
+            && pass "node dgram client (the seeds'): 3 sent, 3 answers" || fail "node client: $out"
+        out=$(timeout 10 node -e "
+            const s = require('dgram').createSocket('udp4');
+            let done = false; const end = t => { if (!done) { done = true; console.log(t); s.close(); } };
+            s.on('message', m => end(JSON.stringify(m.toString())));
+            s.send(Buffer.alloc(0), $port, '127.0.0.1');
+            setTimeout(() => end('silence'), 3000).unref();")
+        [ "$out" = '"Hello, client! Received your message: "' ] \
+            && pass "an empty datagram: answered with the bare greeting" || fail "empty datagram got $out"
+        out=$(timeout 10 node -e "
+            const s = require('dgram').createSocket('udp4');
+            let done = false; const end = t => { if (!done) { done = true; console.log(t); s.close(); } };
+            s.on('message', () => end('answered'));
+            s.send(Buffer.alloc(9000, 97), $port, '127.0.0.1');
+            setTimeout(() => end('silence'), 1000).unref();")
+        [ "$out" = silence ] && grep -q '"what":"refused","reason":"a 9000-byte datagram .* over --max-message 8192' l.json \
+            && pass "a 9000-byte datagram: refused with an error event, not echoed" || fail "oversize: $out"
+    else
+        skip "node peers: node is not installed"
+    fi
+    out=$(printf '\377\376 bad\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
+    [ -z "$out" ] && grep -q '"what":"refused","reason":"a 7-byte datagram .* is not UTF-8 (byte 0xff at offset 0)' l.json \
+        && pass "bytes that are not UTF-8: refused with an error event, not echoed" || fail "non-UTF-8: '$out'"
+    timeout 30 "$DEMO" --json --connect "127.0.0.1:$port" --count 7 >c.json 2>c.err
+    rc=$?
+    [ $rc -eq 0 ] && [ "$(bye c.json received)" = 7 ] && grep -q '"ev":"hello".*"connect":"127.0.0.1:'"$port"'"' c.json \
+        && pass "--connect: a client alone gets 7 of 7 answers from the --listen server" || fail "--connect: exit $rc"
+    out=$(printf 'still there?\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
+    [ "$out" = "Hello, client! Received your message: still there?" ] \
+        && pass "after bad input the server keeps serving" || fail "server after bad input: '$out'"
+    wait_for l.json 'said nothing for 1 s: forgotten' && grep -q '"ev":"chan","t":[0-9]*,"pid":[0-9]*,"state":"close"' l.json \
+        && pass "a silent peer is forgotten after --idle (chan close)" || fail "idle peers not forgotten"
+    kill -TERM $srv
+    wait_bounded $srv 20; rc=$?
+    [ $rc -eq 0 ] && grep -q '"ev":"bye".*"refused":[2-9]' l.json && pass "--listen: SIGTERM ends it with a summary, exit 0" \
+        || fail "--listen SIGTERM: exit $rc"
+fi
+
+# ---- losses: nobody there, and somebody who never answers ----------------------
+if [ -n "${port:-}" ]; then   # the --listen server is gone: the port is closed now
+    timeout 30 "$DEMO" --json --connect "127.0.0.1:$port" --count 3 --timeout 300 >r.json 2>r.err
+    rc=$?
+    [ $rc -eq 1 ] && [ "$(bye r.json lost)" = 3 ] && grep -q '"what":"refused","reason":"recvmsg(fd [0-9]*): ECONNREFUSED' r.json \
+        && pass "nobody listening: ICMP port unreachable comes back as ECONNREFUSED, 3 lost, exit 1" \
+        || fail "closed port: exit $rc, lost $(bye r.json lost)"
+fi
+if [ $have_node -eq 1 ]; then
+    node -e "const s = require('dgram').createSocket('udp4'); s.on('message', () => {});
+             s.bind(0, '127.0.0.1', () => console.log(s.address().port)); setTimeout(() => s.close(), 30000);" >sink.port &
+    sink=$!
+    wait_for sink.port '[0-9]'
+    timeout 30 "$DEMO" --json --connect "127.0.0.1:$(cat sink.port)" --count 3 --timeout 200 >q.json 2>q.err
+    rc=$?
+    [ $rc -eq 1 ] && [ "$(bye q.json lost)" = 3 ] && [ "$(grep -c '"what":"lost","reason":"no answer to #[123] within 200 ms' q.json)" = 3 ] \
+        && pass "a peer that never answers: each datagram counted lost after --timeout, exit 1" \
+        || fail "silent peer: exit $rc, lost $(bye q.json lost)"
+    kill $sink; wait $sink 2>/dev/null
+fi
+
+# ---- a client vanishes; then the server is stopped ------------------------------
+"$DEMO" --json --no-lesson --clients 3 --count 1000000 --rate 50 >v.json 2>v.err &
+demo=$!
+if wait_for v.json '"chan":"udp2".*"lat":[1-9]'; then
+    c2=$(grep '"ev":"chan".*"state":"open","id":"udp2"' v.json | sed 's/.*"a":\([0-9]*\).*/\1/' | head -1)
+    server=$(grep '"ev":"hello"' v.json | sed 's/.*"pid":\([0-9]*\).*/\1/')
+    kill -KILL "$c2"
+    wait_for v.json "\"state\":\"exit\",\"proc\":$c2,.*\"signal\":\"SIGKILL\"" \
+        && pass "a client SIGKILLed: the server reports its exit with the signal" || fail "no proc exit for the killed client"
+    n1=$(grep -c "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp[13]\"" v.json)
+    i=0; while [ "$(grep -c "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp[13]\"" v.json)" -lt $((n1 + 10)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    n2=$(grep -c "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp[13]\"" v.json)
+    [ "$n2" -ge $((n1 + 10)) ] && pass "the others are still answered after it vanished ($n1 -> $n2)" || fail "server stopped serving: $n1 -> $n2"
+    kids=$(field v.json proc proc | sort -u | grep -v "^$server\$")
+    kill -TERM $demo
+    wait_bounded $demo 30; rc=$?
+    grep -q 'SIGTERM: winding down' v.json && grep -q '"ev":"bye".*the run was cut short' v.json && [ $rc -eq 1 ] \
+        && pass "server SIGTERMed mid-run: winds down with a summary; exit 1 for the killed client" \
+        || fail "server SIGTERM: exit $rc"
+    left=""; for p in $kids; do wait_gone "$p" || left="$left $p"; done
+    [ -z "$left" ] && pass "server SIGTERMed: every client and the probe are gone" || { fail "left:$left"; kill -9 $left; }
+    grep -c '"ev":"proc".*"state":"exit".*"code":0' v.json | grep -q '^3$' \
+        && pass "server SIGTERMed: the two clients and the probe exit 0 after sending their figures" \
+        || fail "exit codes after SIGTERM"
+else
+    fail "vanishing client: no round trip on udp2"; kill -9 $demo; wait $demo
+fi
+
+# ---- the dashboard's control commands, relayed to the clients by datagram -------
+mkfifo ctl
+exec 6<>ctl
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --no-lesson --clients 2 --count 1000000 --rate 20 5<ctl >k.json 2>k.err &
+demo=$!
+sends() { grep -c '"dir":"send","chan":"udp[12]".*"summary":"Hello UDP Server' k.json; }
+if wait_for k.json '"chan":"udp2".*"lat":[1-9]'; then
+    echo '{"cmd":"pause"}' >&6
+    i=0; while [ "$(grep -cF 'by datagram: {\"cmd\":\"pause\"}' k.json)" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(grep -cF 'by datagram: {\"cmd\":\"pause\"}' k.json)" = 2 ] \
+        && pass "pause: relayed to both clients as a datagram" || fail "pause not relayed"
+    sleep 0.5; before=$(sends); sleep 1.5; after=$(sends)
+    [ "$after" -le $((before + 2)) ] && pass "pause: the clients stop sending ($before, then $after)" || fail "pause: $before -> $after"
+    echo '{"cmd":"step"}' >&6
+    i=0; while [ "$(sends)" -lt $((after + 2)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1
+    [ "$(sends)" -eq $((after + 2)) ] && pass "paused, step: exactly one datagram from each client" || fail "step: $after -> $(sends)"
+    echo '{"cmd":"fault","kind":"malformed"}' >&6
+    wait_for k.json 'is not UTF-8' && pass "fault malformed: the probe sends it, the server refuses it" || fail "fault malformed"
+    echo '{"cmd":"resume"}' >&6
+    n=$(sends); i=0; while [ "$(sends)" -lt $((n + 6)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(sends)" -ge $((n + 6)) ] && pass "resume: the flow starts again" || fail "resume"
+    echo '{"cmd":"quit"}' >&6
+    wait_bounded $demo 30; rc=$?
+    [ $rc -eq 0 ] && grep -q '"ev":"bye"' k.json && pass "quit: bye, exit 0" || fail "quit: exit $rc"
+else
+    fail "control: no round trip"; kill -9 $demo; wait $demo
+fi
+exec 6>&-
+rm -f ctl
+
+# ---- two hosts: two network namespaces joined by a veth pair ----------------------
+if [ "$(id -u)" -ne 0 ]; then
+    skip "two hosts: needs root to make network namespaces"
+elif ! command -v ip >/dev/null; then
+    skip "two hosts: no ip command (iproute2)"
+else
+    NA="ipcs-ua-$$" NB="ipcs-ub-$$" VA="ua$$" VB="ub$$"
+    net=$(( ($$ % 200) + 20 ))
+    cleanup_ns() { ip netns del "$NA" 2>/dev/null; ip netns del "$NB" 2>/dev/null; }
+    trap cleanup_ns EXIT INT TERM
+    if ip netns add "$NA" && ip netns add "$NB" &&
+        ip link add "$VA" type veth peer name "$VB" &&
+        ip link set "$VA" netns "$NA" && ip link set "$VB" netns "$NB" &&
+        ip -n "$NA" addr add "10.$net.5.1/24" dev "$VA" && ip -n "$NB" addr add "10.$net.5.2/24" dev "$VB" &&
+        ip -n "$NA" link set "$VA" up && ip -n "$NB" link set "$VB" up &&
+        ip -n "$NA" link set lo up && ip -n "$NB" link set lo up; then
+        ip netns exec "$NA" "$DEMO" --json --listen "10.$net.5.1:0" >ns-a.json 2>ns-a.err &
+        srv=$!
+        wait_for ns-a.json '"ev":"hello"'
+        port=$(port_of ns-a.json)
+        grep -q "10.$net.5.1:$port is reachable from the network" ns-a.json \
+            && pass "two hosts: a non-loopback server says it is reachable from the network" || fail "two hosts: narration"
+        timeout 30 ip netns exec "$NB" "$DEMO" --json --connect "10.$net.5.1:$port" --count 5 >ns-b.json 2>ns-b.err
+        rc=$?
+        [ $rc -eq 0 ] && [ "$(bye ns-b.json received)" = 5 ] && grep -q '"ev":"chan".*"a":"10.'"$net"'.5.2:' ns-a.json \
+            && pass "two hosts: a client in one namespace, the server in another: 5 of 5 answered over the veth pair" \
+            || { fail "two hosts: exit $rc"; cat ns-b.err; }
+        kill -TERM $srv; wait_bounded $srv 20
+    else
+        fail "two hosts: could not make the namespaces"
+    fi
+    cleanup_ns
+    trap - EXIT INT TERM
+    ip netns list | grep -q "ipcs-u[ab]-$$" && fail "two hosts: namespaces left" || pass "two hosts: namespaces removed"
+fi
