@@ -1,0 +1,258 @@
+# stdio-pipe run headless (--json), part by part, and checked on its events:
+# grep through pipes and its exit codes, exec through a shell, the injection
+# that only exec runs, maxBuffer, timeout, ENOENT, a child killed by a
+# signal, the stdio array with a channel at fd 3 (C and node children), the
+# backpressure queue growing and draining, the stream, the ping-pong; the
+# control channel's pause, resume and fault; children killed and the demo
+# signalled mid-run. Every run must leave no process behind.
+. "$TOP/tests/lib.sh"
+DEMO="$DEMOS/stdio-pipe"
+export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
+
+# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
+field() {
+    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[0-9.]*\\).*/\\1/p" | tr -d '"'
+}
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+wait_gone() { i=0; while ! gone "$1" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; gone "$1"; }
+wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
+# run NAME ARGS...: the demo headless into NAME.json; sets $rc
+run() {
+    _n=$1; shift
+    timeout 60 "$DEMO" --json "$@" >"$_n.json" 2>"$_n.err"
+    rc=$?
+}
+# children FILE: every pid the demo reported as started or exited, but its own
+children() {
+    _p=$(grep '"ev":"hello"' "$1" | sed 's/.*"pid":\([0-9]*\).*/\1/')
+    grep '"ev":"proc"' "$1" | sed -n 's/.*"proc":\([0-9]*\).*/\1/p' | sort -u | grep -vx "$_p"
+}
+none_left() { # NAME FILE
+    _left=""
+    for _c in $(children "$2"); do wait_gone "$_c" || _left="$_left $_c"; done
+    [ -z "$_left" ] && pass "$1: every child is gone, no zombie" || fail "$1: left:$_left"
+}
+
+# ---- the whole walk --------------------------------------------------------
+run all --stall 200 --count 20
+[ $rc -eq 0 ] && pass "default walk: exit 0" || { fail "default walk: exit $rc"; cat all.err; }
+steps=$(field all.json step n | tr '\n' ' ')
+[ "$steps" = "1 2 3 4 5 6 7 8 9 10 11 12 " ] && pass "default walk: twelve steps in order" \
+    || fail "default walk: steps were '$steps'"
+grep -q '"ev":"bye".*"failed":0,"complete":true' all.json && pass "default walk: bye, no check failed" \
+    || { fail "default walk: bye"; grep '"ev":"error"\|"ev":"bye"' all.json; }
+none_left "default walk" all.json
+
+# ---- spawn grep ------------------------------------------------------------
+run spawn --part spawn
+[ $rc -eq 0 ] && pass "spawn: exit 0" || fail "spawn: exit $rc"
+grep -q 'execve(\\"/usr/bin/grep\\", \[\\"grep\\", \\"hello\\"\])' spawn.json \
+    && grep -q 'dup2()s [0-9]*, [0-9]* and [0-9]* onto 0, 1 and 2' spawn.json \
+    && pass "spawn: narration names pipe2, dup2 and execve with the fds" || fail "spawn: narration"
+sent=$(grep '"ev":"msg".*"dir":"send","chan":"stdin"' spawn.json | grep -c 'hello world\|goodbye world\|hello from the parent\|nothing to see')
+[ "$sent" -eq 5 ] && pass "spawn: 4 lines streamed to grep's stdin (and 1 in the second run)" \
+    || fail "spawn: $sent lines sent"
+grep -q '"dir":"recv","chan":"stdout".*"summary":"hello world\\\\nhello from the parent\\\\n"' spawn.json \
+    && pass "spawn: the two matches came back on stdout" || fail "spawn: matches"
+grep -q '"dir":"recv","chan":"stderr".*No such file' spawn.json \
+    && ! grep -q '"dir":"recv","chan":"stdout".*No such file' spawn.json \
+    && pass "spawn: grep's complaint came on stderr only" || fail "spawn: stderr apart"
+grep -q '"grep_codes":\[0,1,2\]' spawn.json && grep -q 'exit code 1: no line matched' spawn.json \
+    && pass "spawn: exit codes 0, 1 and 2, and 1 is explained as no match" || fail "spawn: codes"
+
+# ---- exec, execFile and the injection -------------------------------------
+run exec --part exec,execfile --timeout 300 --max-buffer 65536 --starts 3
+[ $rc -eq 0 ] && pass "exec: exit 0" || { fail "exec: exit $rc"; grep '"ev":"error"' exec.json; }
+grep -q 'execve(\\"/bin/sh\\", \[\\"/bin/sh\\", \\"-c\\"' exec.json && grep -q "error null, stdout [0-9]* bytes 'sh is pid [0-9]*\\\\\\\\nmatched 2 lines" exec.json \
+    && pass "exec: /bin/sh -c ran the pipeline, output handed over whole" || fail "exec: output"
+grep -q '"ev":"error".*"what":"maxBuffer"' exec.json && grep -q 'maxBuffer held: 65536 bytes kept' exec.json \
+    && pass "exec: maxBuffer kills the child, keeps 65536 bytes" || fail "exec: maxBuffer"
+grep -q "killed: true, code: null, signal: 'SIGTERM'" exec.json \
+    && pass "exec: the timeout sends SIGTERM" || fail "exec: timeout"
+grep -q "stdout 15 bytes 'hello\\\\\\\\nINJECTED\\\\\\\\n'" exec.json \
+    && pass "injection: under exec the second command ran" || fail "injection: exec output"
+grep -q "execFile's callback.*stdout 21 bytes 'hello; echo INJECTED\\\\\\\\n'" exec.json \
+    && ! grep "execFile's callback" exec.json | grep -q "INJECTED\\\\\\\\n'.*INJECTED" \
+    && pass "injection: execFile printed the input as one argument, nothing else ran" \
+    || fail "injection: execFile output"
+grep -q '"exec_ran_second_command":true,"execfile_one_argument":true' exec.json \
+    && pass "injection: summary says exec only" || fail "injection: summary"
+grep -q '"start_ns":{"spawn":[1-9][0-9]*,"exec":[1-9][0-9]*,"execFile":[1-9][0-9]*' exec.json \
+    && pass "start cost: spawn, exec and execFile timed" || fail "start cost"
+none_left "exec" exec.json
+
+# ---- faults -----------------------------------------------------------------
+run enoent --fault enoent
+[ $rc -eq 0 ] && grep -q '"what":"spawn","reason":"spawn ipcscope-no-such-command ENOENT' enoent.json \
+    && grep -q "error Error {code: 127}" enoent.json && grep -q '"ev":"bye"' enoent.json \
+    && pass "fault enoent: 'error' with ENOENT for spawn, code 127 from the shell, exit 0" \
+    || fail "fault enoent (exit $rc)"
+run signal --fault signal
+[ $rc -eq 0 ] && grep -q '"state":"exit".*"role":"cat","signal":"SIGKILL"' signal.json \
+    && grep -q '"what":"EPIPE"' signal.json \
+    && pass "fault signal: cat killed by SIGKILL, a later write gets EPIPE, exit 0" \
+    || fail "fault signal (exit $rc)"
+run maxbuf --fault maxbuffer --max-buffer 4096
+[ $rc -eq 0 ] && grep -q '"what":"maxBuffer"' maxbuf.json && grep -q '"role":"sh","signal":"SIGTERM"' maxbuf.json \
+    && pass "fault maxbuffer: the shell killed by SIGTERM after 4096 bytes, exit 0" \
+    || fail "fault maxbuffer (exit $rc)"
+run tmo --fault timeout --timeout 200
+cat_pid=$(sed -n 's/.*what it started: cat \([0-9]*\).*/\1/p' tmo.json | head -1)
+[ $rc -eq 0 ] && grep -q "signal: 'SIGTERM'" tmo.json && [ -n "$cat_pid" ] \
+    && pass "fault timeout: SIGTERM to the shell and to cat ($cat_pid), exit 0" \
+    || fail "fault timeout (exit $rc)"
+[ -n "$cat_pid" ] && { wait_gone "$cat_pid" && pass "fault timeout: the shell's cat is gone too" || fail "cat $cat_pid still there"; }
+for f in enoent signal maxbuf tmo; do none_left "fault $f" $f.json; done
+
+# ---- stdio ['pipe','pipe','pipe','ipc'] -------------------------------------
+check_stdio() { # NAME
+    grep -q 'fd 0 -> pipe:\[[0-9]*\], fd 1 -> pipe:\[[0-9]*\], fd 2 -> pipe:\[[0-9]*\], fd 3 -> socket:\[' "$1.json" \
+        && pass "$1: the child's fds 0-2 are pipes, fd 3 a socket" || fail "$1: child fds"
+    grep -q '"dir":"recv","chan":"ipc".*received..:true' "$1.json" \
+        && grep -q '"dir":"recv","chan":"ipc".*bytes..:262144' "$1.json" \
+        && grep -q '"chan":"stdout".*262144 bytes arrived on stdin' "$1.json" \
+        && grep -q '"chan":"stderr".*this line went to stderr' "$1.json" \
+        && grep -q 'all 262144 bytes arrived' "$1.json" \
+        && pass "$1: bytes on three pipes and messages on fd 3, together" || fail "$1: streams"
+}
+run stdio --part stdio
+[ $rc -eq 0 ] && pass "stdio, C child: exit 0" || fail "stdio, C child: exit $rc"
+check_stdio stdio
+if command -v node >/dev/null; then
+    run stdion --part stdio --child node
+    [ $rc -eq 0 ] && pass "stdio, node child: exit 0" || { fail "stdio, node child: exit $rc"; grep error stdion.json; }
+    check_stdio stdion
+    none_left "stdio node" stdion.json
+else
+    skip "stdio with a node child: node is not installed"
+fi
+
+# ---- backpressure -----------------------------------------------------------
+check_bp() { # NAME
+    q=$(grep '"queued":' "$1.json" | sed 's/.*"queued":\([0-9]*\).*/\1/' | tr '\n' ' ')
+    first=${q%% *}; last=$(echo "$q" | awk '{print $NF}')
+    [ "${first:-0}" -gt 0 ] && [ "$last" = 0 ] \
+        && pass "$1: the writer's queue grew to $first bytes, then drained to 0" \
+        || fail "$1: queue values '$q'"
+    grep -q '"in_pipe":65536,"pipe_size":65536' "$1.json" \
+        && pass "$1: the pipe was full (FIONREAD = F_GETPIPE_SZ = 65536)" || fail "$1: pipe fill"
+    grep -q "'drain': every queued byte" "$1.json" && grep -q '"read":1048576,"drained":true' "$1.json" \
+        && pass "$1: 'drain', and all 1048576 bytes arrived" || fail "$1: drain / bytes"
+}
+run bp --part backpressure --stall 100
+[ $rc -eq 0 ] && pass "backpressure: exit 0" || fail "backpressure: exit $rc"
+check_bp bp
+run bps --part backpressure --stall 50 --slow-reader
+check_bp bps
+n=$(grep -c '"queued":' bps.json)
+[ "$n" -ge 4 ] && pass "backpressure, slow reader: the queue seen draining in $n steps" || fail "slow reader: $n reports"
+
+# ---- the stream and the ping-pong -------------------------------------------
+run st --part stream --stream-bytes 8388608
+[ $rc -eq 0 ] && grep -q '"stream":{"bytes":8388608,"ns":[0-9]*,"bps":[0-9]' st.json \
+    && pass "stream: 8 MiB through the pipe, throughput reported" || fail "stream (exit $rc)"
+run pp --part pingpong --count 50 --size 100
+[ $rc -eq 0 ] && pass "ping-pong: exit 0" || fail "ping-pong: exit $rc"
+lat=$(grep '"ev":"msg".*"dir":"recv","chan":"stdout"' pp.json | grep -c '"lat":[1-9]')
+echo_recv=$(grep '"ev":"msg".*"dir":"recv","chan":"stdin"' pp.json | grep -c '"bytes":1[0-9][0-9],')
+[ "$lat" -eq 50 ] && [ "$echo_recv" -eq 50 ] \
+    && pass "ping-pong: 50 lines to the echo child, 50 back with a latency" \
+    || fail "ping-pong: $echo_recv received by the child, $lat timed"
+grep -q '"ev":"stats","t":[0-9]*,"pid":[0-9]*,"chan":"stdout","count":50,' pp.json \
+    && grep -q '"pingpong":{"round_trips":50,"size":100,"p50":[1-9]' pp.json \
+    && pass "ping-pong: stats and summary with 50 round trips" || fail "ping-pong: stats"
+none_left "ping-pong" pp.json
+
+# ---- text mode --------------------------------------------------------------
+timeout 60 "$DEMO" --part spawn,execfile --starts 2 >text.out 2>&1; rc=$?
+[ $rc -eq 0 ] && grep -q '^-- step 1: spawn' text.out && grep -q '^\[parent [0-9]*\] pipe2(O_CLOEXEC) x3' text.out \
+    && ! grep -q '^{' text.out && grep -q '^== done' text.out \
+    && pass "text mode: narration for a person, no JSON" || fail "text mode (exit $rc)"
+
+# ---- killed and signalled mid-run -------------------------------------------
+start_mid_run() { # FILE: a long ping-pong; sets $demo and $child
+    "$DEMO" --json --part pingpong --count 1000000 --rate 100 >"$1" 2>"$1.err" &
+    demo=$!
+    if ! wait_for "$1" '"lat":[1-9]'; then
+        fail "no round trip in $1"; kill -9 $demo; wait $demo; return 1
+    fi
+    child=$(grep '"ev":"proc".*"role":"echo child"' "$1" | sed 's/.*"pid":\([0-9]*\).*/\1/' | head -1)
+}
+if start_mid_run k.json; then
+    kill -KILL "$child"
+    wait_bounded $demo; rc=$?
+    grep -q "\"state\":\"exit\",\"proc\":$child,.*\"signal\":\"SIGKILL\"" k.json && [ $rc -eq 1 ] \
+        && grep -q '"ev":"bye".*killed before its part was over' k.json \
+        && pass "echo child SIGKILLed: proc exit with SIGKILL, bye says so, exit 1" \
+        || fail "echo child SIGKILLed (exit $rc)"
+    wait_gone "$child" && pass "echo child SIGKILLed: no zombie" || fail "zombie $child"
+fi
+if start_mid_run t.json; then
+    kill -TERM $demo
+    wait_bounded $demo; rc=$?
+    [ $rc -eq 0 ] && grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
+        && pass "demo SIGTERM: winds down with a summary, exit 0" || fail "demo SIGTERM (exit $rc)"
+    wait_gone "$child" && pass "demo SIGTERM: the echo child is gone" || fail "child $child outlived SIGTERM"
+fi
+if start_mid_run p.json; then
+    kill -KILL $demo
+    wait $demo 2>/dev/null
+    wait_gone "$child" && pass "demo SIGKILLed: the echo child dies with it" || { fail "child $child left"; kill -9 "$child"; }
+fi
+# SIGTERM while the timeout's cat is running: the shell and cat go too.
+"$DEMO" --json --fault timeout --timeout 60000 >mt.json 2>&1 &
+demo=$!
+if wait_for mt.json '"role":"sh"'; then
+    sh_pid=$(grep '"ev":"proc".*"role":"sh"' mt.json | sed 's/.*"proc":\([0-9]*\).*/\1/' | head -1)
+    sleep 0.3
+    kill -TERM $demo
+    wait_bounded $demo; rc=$?
+    [ $rc -eq 0 ] && wait_gone "$sh_pid" && grep -q '"ev":"bye"' mt.json \
+        && pass "demo SIGTERM during a timeout: shell reaped, bye, exit 0" || fail "SIGTERM during timeout (exit $rc)"
+else
+    fail "no shell started"; kill -9 $demo; wait $demo
+fi
+
+# ---- the control channel, as the dashboard drives it -----------------------
+mkfifo ctl
+exec 6<>ctl
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --part backpressure --stall 100 --slow-reader 5<ctl >c.json 2>c.err &
+demo=$!
+if wait_for c.json 'uv_read_start() on fd 0'; then
+    echo '{"cmd":"pause"}' >&6
+    wait_for c.json 'process.stdin.pause(): uv_read_stop()' && pass "control pause: the reader stops reading" \
+        || fail "control pause did not reach the reader"
+    sleep 0.5
+    a=$(grep '"queued":' c.json | tail -1 | sed 's/.*"queued":\([0-9]*\).*/\1/')
+    echo '{"cmd":"resume"}' >&6
+    wait_bounded $demo; rc=$?
+    [ $rc -eq 0 ] && [ "${a:-0}" -gt 0 ] && grep -q '"read":1048576,"drained":true' c.json \
+        && pass "control resume: the queue ($a bytes while paused) drains, all bytes arrive" \
+        || fail "control resume (exit $rc, queue $a)"
+else
+    fail "the reader never resumed"; kill -9 $demo; wait $demo
+fi
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --part pingpong --count 1000000 --rate 50 5<ctl >f.json 2>f.err &
+demo=$!
+if wait_for f.json '"lat":[1-9]'; then
+    echo '{"cmd":"fault","kind":"enoent"}' >&6
+    wait_for f.json '"what":"spawn".*ENOENT' && wait_for f.json 'error Error {code: 127}' \
+        && pass "control fault enoent: shown while the ping-pong goes on" || fail "control fault"
+    echo '{"cmd":"fault","kind":"bogus"}' >&6
+    wait_for f.json "unknown fault 'bogus'" && pass "control fault bogus: refused with an error" || fail "bogus fault"
+    echo '{"cmd":"quit"}' >&6
+    wait_bounded $demo; rc=$?
+    [ $rc -eq 0 ] && grep -q '"ev":"bye"' f.json && pass "control quit: bye, exit 0" || fail "control quit (exit $rc)"
+    none_left "control" f.json
+else
+    fail "no round trip before the fault"; kill -9 $demo; wait $demo
+fi
+exec 6>&-
+rm -f ctl
+
+# ---- the command line ---------------------------------------------------------
+out=$("$DEMO" --part nope 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "\-\-part wants" && pass "bad --part: exit 2 with a reason" || fail "bad --part: $rc"
+out=$("$DEMO" --fault nope 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "\-\-fault wants" && pass "bad --fault: exit 2 with a reason" || fail "bad --fault: $rc"
+"$DEMO" --describe | grep -q '"name":[[:space:]]*"stdio-pipe"' && pass "--describe names the demo" || fail "--describe"
