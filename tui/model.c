@@ -8,6 +8,7 @@
 #include "model.h"
 
 #include "events.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -203,6 +204,36 @@ void tui_model_lane_label(const tui_model_t *m, int lane, char *out, size_t n)
         snprintf(out, n, "%s %ld", p->role, e->pid);
     else
         snprintf(out, n, "%ld", e->pid);
+}
+
+void tui_model_lane_label_fit(const tui_model_t *m, int lane, int cols, char *out, size_t n)
+{
+    tui_model_lane_label(m, lane, out, n);
+    if (cols <= 0 || tui_text_width(out) <= cols)
+        return;
+    const tui_end_t *e = lane >= 0 && lane < m->nlanes ? &m->lanes[lane] : NULL;
+    const tui_proc_t *p = e && e->pid >= 0 ? tui_model_proc(m, e->pid) : NULL;
+    if (p && p->role[0]) {
+        copy(out, n, p->role);
+        if (tui_text_width(out) <= cols)
+            return;
+        /* "client 12": keep " 12", shorten "client" */
+        const char *sp = strrchr(p->role, ' ');
+        if (sp && sp[1] && strspn(sp + 1, "0123456789") == strlen(sp + 1)) {
+            int digits = (int)strlen(sp + 1);
+            int word = cols - digits - 1; /* room for the word before a space */
+            if (word >= 1)
+                snprintf(out, n, "%.*s %s", word, p->role, sp + 1);
+            else if (cols > digits)
+                snprintf(out, n, "%c%s", p->role[0], sp + 1);
+            else
+                copy(out, n, sp + 1);
+            return;
+        }
+    }
+    size_t keep = tui_text_fit(out, cols, NULL);
+    if (keep < n)
+        out[keep] = '\0';
 }
 
 /* ---- latency ------------------------------------------------------------ */

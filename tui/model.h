@@ -186,6 +186,10 @@ const tui_log_t *tui_model_log_get(const tui_model_t *m, size_t i);
 /* The label of a lane: the role of its process ("parent 1234"), or the peer's
  * name. */
 void tui_model_lane_label(const tui_model_t *m, int lane, char *out, size_t n);
+/* The same, made to fit in cols columns for a lane header: "client 1 897",
+ * else "client 1", else the role shortened with its number kept ("cli 1",
+ * "c1": lanes of numbered clients stay told apart), else cut. */
+void tui_model_lane_label_fit(const tui_model_t *m, int lane, int cols, char *out, size_t n);
 /* Percentiles of a channel: the demo's stats when it sent some, otherwise the
  * dashboard's own histogram. */
 void tui_model_chan_summary(const tui_model_t *m, int chan, scope_hist_summary_t *out);

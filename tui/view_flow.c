@@ -78,7 +78,7 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
     /* lane headers */
     for (int i = 0; i < n; i++) {
         char label[64];
-        tui_model_lane_label(m, i, label, sizeof label);
+        tui_model_lane_label_fit(m, i, col - 1, label, sizeof label);
         int w = tui_text_width(label);
         if (w > col - 1)
             w = col - 1;

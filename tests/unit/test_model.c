@@ -246,6 +246,32 @@ START_TEST(test_outside_peer_both_ways)
 }
 END_TEST
 
+START_TEST(test_lane_label_fit)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    tui_model_t *m = tui_model_new();
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":897,\"state\":\"start\",\"proc\":897,"
+             "\"role\":\"client 12\"}");
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":5,\"state\":\"start\",\"proc\":5,"
+             "\"role\":\"父进程\"}");
+    msg(m, 10, "send", 897, 5, 1, 0);
+    char l[64];
+    const struct {
+        int cols;
+        const char *want;
+    } cases[] = {{20, "client 12 897"}, {9, "client 12"}, {8, "clien 12"}, {5, "cl 12"},
+                 {4, "c 12"}, {3, "c12"}, {2, "12"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tui_model_lane_label_fit(m, 0, cases[i].cols, l, sizeof l);
+        ck_assert_msg(strcmp(l, cases[i].want) == 0, "%d columns: '%s', not '%s'", cases[i].cols,
+                      l, cases[i].want);
+    }
+    tui_model_lane_label_fit(m, 1, 5, l, sizeof l); /* 父进程 is 6 columns: cut whole */
+    ck_assert_str_eq(l, "父进");
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_aggregation)
 {
     /* 1200 messages in one 100 ms slice: a few arrows, then one folded row. */
@@ -509,6 +535,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_short_labels);
     tcase_add_test(tc, test_recv_only_peer);
     tcase_add_test(tc, test_outside_peer_both_ways);
+    tcase_add_test(tc, test_lane_label_fit);
     tcase_add_test(tc, test_aggregation);
     tcase_add_test(tc, test_slow_flow_not_folded);
     tcase_add_test(tc, test_flow_ring);
