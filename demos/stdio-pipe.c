@@ -1760,9 +1760,11 @@ static void pp_finish(void)
     scope_events_stats("stdout", &s.rtt, &s.rate, scope_time_now_ns());
     scope_hist_summary_t sum;
     scope_hist_summarize(&s.rtt, &sum);
-    scope_events_log("%ld round trips of %zu-byte payloads: median %.1f us, p99 %.1f us. "
+    char p50[32], p99[32];
+    scope_events_log("%ld round trips of %zu-byte payloads: median %s, p99 %s. "
                      "child.stdin.end(): the echo child reads EOF and exits",
-                     s.pongs, s.demo.size, sum.p50 / 1e3, sum.p99 / 1e3);
+                     s.pongs, s.demo.size, scope_time_format(p50, sizeof p50, (double)sum.p50),
+                     scope_time_format(p99, sizeof p99, (double)sum.p99));
     job_end(&s.main_job);
 }
 
@@ -2108,8 +2110,9 @@ static void finish(void)
     if (pp && o < sizeof text) {
         scope_hist_summary_t sum;
         scope_hist_summarize(&s.rtt, &sum);
-        o += (size_t)snprintf(text + o, sizeof text - o, "; %ld round trips, median %.1f us",
-                              s.pongs, sum.p50 / 1e3);
+        char p50[32];
+        o += (size_t)snprintf(text + o, sizeof text - o, "; %ld round trips, median %s", s.pongs,
+                              scope_time_format(p50, sizeof p50, (double)sum.p50));
     }
     if (s.cut_short && o < sizeof text)
         snprintf(text + o, sizeof text - o, "; a child was killed before its part was over");

@@ -1538,11 +1538,12 @@ static void finish(void)
             cJSON_AddBoolToObject(l, "accounted", s.loss_settled);
         }
         cJSON_AddBoolToObject(o, "complete", !s.cut_short);
+        char p50[32];
         snprintf(text, sizeof text,
                  "%lld clients: %lld datagrams sent, %lld answered, %lld lost "
-                 "(median round trip %.1f us); the server refused %llu%s",
+                 "(median round trip %s); the server refused %llu bad datagrams%s",
                  (long long)complete, (long long)sent, (long long)received, (long long)lost,
-                 sum.p50 / 1e3, (unsigned long long)s.refused,
+                 scope_time_format(p50, sizeof p50, (double)sum.p50), (unsigned long long)s.refused,
                  s.cut_short ? "; the run was cut short" : "");
     }
     scope_events_bye(o, text);
@@ -1961,11 +1962,14 @@ static void client_done(void)
         scope_events_log("%lld datagrams (%llu bytes) handed to the kernel; whether they arrived, "
                          "only the receiver can say",
                          (long long)s.sent, (unsigned long long)s.bytes_sent);
-    else
-        scope_events_log("%lld sent, %lld answered, %lld lost, %lld late; round trip median %.1f "
-                         "us, p99 %.1f us",
+    else {
+        char p50[32], p99[32];
+        scope_events_log("%lld sent, %lld answered, %lld lost, %lld late; round trip median %s, "
+                         "p99 %s",
                          (long long)s.sent, (long long)s.received, (long long)s.lost,
-                         (long long)s.late, sum.p50 / 1e3, sum.p99 / 1e3);
+                         (long long)s.late, scope_time_format(p50, sizeof p50, (double)sum.p50),
+                         scope_time_format(p99, sizeof p99, (double)sum.p99));
+    }
     rec_final_t *f = calloc(1, sizeof *f);
     if (f) {
         f->h = (rec_head_t){REC_FINAL, sizeof *f};
@@ -1994,12 +1998,11 @@ static void client_done(void)
         cJSON_AddNumberToObject(o, "late", (double)s.late);
         cJSON_AddNumberToObject(o, "send_errors", (double)s.errors);
         cJSON_AddNumberToObject(o, "refused", (double)s.refused_by_peer);
-        char text[256];
+        char text[256], p50[32];
         snprintf(text, sizeof text,
-                 "%lld datagrams sent to %s, %lld answered, %lld lost "
-                 "(median round trip %.1f us)",
+                 "%lld datagrams sent to %s, %lld answered, %lld lost (median round trip %s)",
                  (long long)s.sent, s.peer_name, (long long)s.received, (long long)s.lost,
-                 sum.p50 / 1e3);
+                 scope_time_format(p50, sizeof p50, (double)sum.p50));
         scope_events_bye(o, text);
     }
     uv_timer_stop(&s.stats_timer);
