@@ -95,13 +95,22 @@ static int end_eq(const tui_end_t *a, const tui_end_t *b)
 
 /* ---- tables --------------------------------------------------------------- */
 
+_Static_assert(TUI_MODEL_MAX_LANES <= 32, "tui_chan_t.senders has a bit per lane");
+
 static int lane_of(tui_model_t *m, const tui_end_t *e)
 {
     for (int i = 0; i < m->nlanes; i++)
         if (end_eq(&m->lanes[i], e))
             return i;
     if (m->nlanes == TUI_MODEL_MAX_LANES)
-        return TUI_MODEL_MAX_LANES - 1; /* the last lane stands for the rest */
+        return TUI_MODEL_MAX_LANES - 1;
+    if (m->nlanes == TUI_MODEL_MAX_LANES - 1) {
+        /* The last lane stands for every end that comes after, and says so,
+         * rather than bearing the name of whichever came first. */
+        m->lanes[m->nlanes].pid = -1;
+        copy(m->lanes[m->nlanes].name, sizeof m->lanes[m->nlanes].name, "others");
+        return m->nlanes++;
+    }
     m->lanes[m->nlanes] = *e;
     return m->nlanes++;
 }

@@ -31,7 +31,7 @@
 #include "timing.h"
 
 #define TUI_MODEL_MAX_PROCS 64
-#define TUI_MODEL_MAX_LANES 12
+#define TUI_MODEL_MAX_LANES 32 /* the last one is "others" once they run out */
 #define TUI_MODEL_MAX_CHANS 16
 #define TUI_MODEL_FLOW_ROWS 2048
 #define TUI_MODEL_LOG_LINES 1024
@@ -75,7 +75,7 @@ typedef struct {
     /* bit L: lane L has reported sends on this channel, so a recv from it
      * only completes an arrow; a recv from a lane that never reports (an
      * outside peer such as nc) draws the arrow itself */
-    uint32_t senders;
+    uint32_t senders; /* TUI_MODEL_MAX_LANES bits */
     /* sparkline: latency sum and count, messages, for each of the last seconds;
      * slot TUI_MODEL_SPARK-1 is the second spark_sec */
     double spark_lat[TUI_MODEL_SPARK];

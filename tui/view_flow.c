@@ -62,8 +62,40 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
     int ascii = !tui_crt_utf8();
     int timew = r.w >= 90 ? 9 : 0;
     int metaw = r.w >= 60 ? 22 : r.w >= 36 ? 12 : 0;
+    /* The rows in view first: only the lanes they use get a column, so a
+     * demo whose short-lived children came and went (grep, sh, ...) keeps
+     * wide lanes for what is on screen now. */
+    int vis = r.h - 1;
+    size_t end = m->flow_len;
+    size_t back = (size_t)(ui->scroll[TUI_PANE_FLOW] > 0 ? ui->scroll[TUI_PANE_FLOW] : 0);
+    if (back > end)
+        back = end;
+    end -= back;
+    size_t start = end > (size_t)vis ? end - (size_t)vis : 0;
+    int used[TUI_MODEL_MAX_LANES] = {0};
+    for (size_t i = start; i < end; i++) {
+        const tui_flow_t *f = tui_model_flow_get(m, i);
+        if (f->from >= 0 && f->from < m->nlanes)
+            used[f->from] = 1;
+        if (f->to >= 0 && f->to < m->nlanes)
+            used[f->to] = 1;
+    }
+    int lane_of_col[TUI_MODEL_MAX_LANES], col_of_lane[TUI_MODEL_MAX_LANES];
+    int n = 0;
+    for (int k = 0; k < m->nlanes; k++) {
+        col_of_lane[k] = n;
+        if (used[k])
+            lane_of_col[n++] = k;
+        else
+            col_of_lane[k] = -1;
+    }
+    if (n == 0) { /* nothing in view (scrolled past everything): all lanes */
+        for (int k = 0; k < m->nlanes; k++)
+            lane_of_col[k] = col_of_lane[k] = k;
+        n = m->nlanes;
+    }
+
     int lx = r.x + timew, lw = r.w - timew - metaw;
-    int n = m->nlanes;
     if (lw < n * 4) {
         metaw = 0;
         lw = r.w - timew;
@@ -78,7 +110,7 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
     /* lane headers */
     for (int i = 0; i < n; i++) {
         char label[64];
-        tui_model_lane_label_fit(m, i, col - 1, label, sizeof label);
+        tui_model_lane_label_fit(m, lane_of_col[i], col - 1, label, sizeof label);
         int w = tui_text_width(label);
         if (w > col - 1)
             w = col - 1;
@@ -87,14 +119,6 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
             x = lx + col * i;
         tui_crt_text(r.y, x, col - 1, TUI_ROLE_LANE, label);
     }
-
-    int vis = r.h - 1;
-    size_t end = m->flow_len;
-    size_t back = (size_t)(ui->scroll[TUI_PANE_FLOW] > 0 ? ui->scroll[TUI_PANE_FLOW] : 0);
-    if (back > end)
-        back = end;
-    end -= back;
-    size_t start = end > (size_t)vis ? end - (size_t)vis : 0;
 
     for (size_t i = start; i < end; i++) {
         int y = r.y + 1 + (int)(i - start);
@@ -109,7 +133,7 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
         /* The whole summary when the arrow is long enough; otherwise what the
          * message is ("ping #12"), which a cut summary ("{\"type\":\"pi")
          * would not say. */
-        int a0 = center[f->from < n ? f->from : n - 1], b0 = center[f->to < n ? f->to : n - 1];
+        int a0 = center[col_of_lane[f->from]], b0 = center[col_of_lane[f->to]];
         int room = (a0 > b0 ? a0 - b0 : b0 - a0) - 4;
         char label[160];
         if (f->count > 1) {
@@ -127,7 +151,7 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
         tui_role_t role = f->count > 1 ? TUI_ROLE_AGGREGATE
                           : f->from <= f->to ? TUI_ROLE_ARROW
                                              : TUI_ROLE_ARROW_BACK;
-        int a = center[f->from < n ? f->from : n - 1], b = center[f->to < n ? f->to : n - 1];
+        int a = a0, b = b0;
         if (a == b) {
             char self[200];
             snprintf(self, sizeof self, "%s %s", tui_crt_glyph(TUI_G_SELF), label);
