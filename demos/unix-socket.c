@@ -675,10 +675,9 @@ static void on_connection(uv_stream_t *server, int status)
     peer_t *p = calloc(1, sizeof *p);
     if (!p)
         return;
-    scope_conn_init_pipe(server->loop, &p->conn);
+    scope_conn_init_pipe(server->loop, &p->conn, on_unaccepted_closed);
     p->conn.data = p;
     if (uv_accept(server, &p->conn.h.stream) < 0) {
-        p->conn.o.on_close = on_unaccepted_closed;
         scope_conn_close(&p->conn);
         return;
     }
@@ -1372,8 +1371,7 @@ static void on_up_opened(uv_fs_t *req)
     scope_events_log("open(up.fifo, O_WRONLY|O_NONBLOCK) -> fd %d: our own write end, so EOF "
                      "comes only when we say so, after every client has exited",
                      s.up_keep);
-    scope_conn_init_pipe(s.demo.loop, &s.up);
-    s.up.o.on_close = on_up_closed;
+    scope_conn_init_pipe(s.demo.loop, &s.up, on_up_closed);
     s.up_started = 1;
     int r = uv_pipe_open(&s.up.h.pipe, fd);
     if (r < 0) {
@@ -2109,7 +2107,7 @@ static int client_connect(void)
         snprintf(detail, sizeof detail, "fd %d to %.40s", fd, shown);
         scope_events_chan("open", s.chan, "unix", s.me, s.server, detail);
     }
-    scope_conn_init_pipe(s.demo.loop, &s.conn);
+    scope_conn_init_pipe(s.demo.loop, &s.conn, NULL);
     int r = uv_pipe_open(&s.conn.h.pipe, fd);
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES,
                               .max_frame = s.max_message + 64,
@@ -2214,7 +2212,7 @@ static void on_c_down_opened(uv_fs_t *req)
     scope_events_log("open(down.fifo, O_RDONLY) -> fd %d after %s: the server was already "
                      "waiting to write",
                      fd, waited);
-    scope_conn_init_pipe(s.demo.loop, &s.conn);
+    scope_conn_init_pipe(s.demo.loop, &s.conn, NULL);
     int r = uv_pipe_open(&s.conn.h.pipe, fd);
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES,
                               .max_frame = s.max_message + 64,

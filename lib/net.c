@@ -296,29 +296,30 @@ static void conn_close_now(scope_conn_t *c)
     uv_close(&c->h.handle, conn_handle_closed);
 }
 
-static void conn_init_common(uv_loop_t *loop, scope_conn_t *c)
+static void conn_init_common(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close)
 {
+    c->o.on_close = on_close;
     c->h.handle.data = c;
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     c->handles_open = 2;
 }
 
-int scope_conn_init_tcp(uv_loop_t *loop, scope_conn_t *c)
+int scope_conn_init_tcp(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close)
 {
     int r = uv_tcp_init(loop, &c->h.tcp);
     if (r < 0)
         return r;
-    conn_init_common(loop, c);
+    conn_init_common(loop, c, on_close);
     return 0;
 }
 
-int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c)
+int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close)
 {
     int r = uv_pipe_init(loop, &c->h.pipe, 0);
     if (r < 0)
         return r;
-    conn_init_common(loop, c);
+    conn_init_common(loop, c, on_close);
     return 0;
 }
 
@@ -400,7 +401,10 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o)
 {
+    scope_conn_close_cb init_close = c->o.on_close;
     c->o = *o;
+    if (c->o.on_close == NULL)
+        c->o.on_close = init_close;
     if (c->o.framing == SCOPE_CONN_LINES)
         scope_lines_init(&c->lines, c->o.max_frame, on_line, on_frame_error, c);
     else

@@ -26,10 +26,10 @@
  *     static void on_close(scope_conn_t *c) { free(c); }
  *
  *     scope_conn_t *c = calloc(1, sizeof *c);
- *     scope_conn_init_pipe(loop, c);
+ *     scope_conn_init_pipe(loop, c, on_close);
  *     uv_accept(server, &c->h.stream);
  *     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 4096,
- *         .idle_ms = 30000, .on_frame = on_line, .on_end = on_end, .on_close = on_close};
+ *         .idle_ms = 30000, .on_frame = on_line, .on_end = on_end};
  *     scope_conn_start(c, &o);
  */
 #ifndef SCOPE_NET_H
@@ -128,7 +128,7 @@ typedef struct {
     scope_conn_frame_cb on_frame;
     scope_conn_error_cb on_error; /* may be NULL */
     scope_conn_end_cb on_end;     /* may be NULL */
-    scope_conn_close_cb on_close; /* may be NULL */
+    scope_conn_close_cb on_close; /* may be NULL: init's stays */
 } scope_conn_options_t;
 
 struct scope_conn_s {
@@ -155,10 +155,14 @@ struct scope_conn_s {
 };
 
 /* Prepares c's handle as a TCP or Unix stream, for uv_accept, uv_tcp_connect
- * or uv_pipe_connect into &c->h. Returns 0 or a negative errno. */
-int scope_conn_init_tcp(uv_loop_t *loop, scope_conn_t *c);
-int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c);
-/* Starts reading frames from the connected stream. */
+ * or uv_pipe_connect into &c->h. on_close (may be NULL) is called once the
+ * handle is closed, even when it never started: a failed accept or connect
+ * is ended with scope_conn_close, and c freed there. Returns 0 or a
+ * negative errno. */
+int scope_conn_init_tcp(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close);
+int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close);
+/* Starts reading frames from the connected stream. An on_close in o
+ * replaces the one given to init. */
 int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o);
 /* Sends one frame: data and a "\n", or a length header and data. The bytes are
  * copied. Returns 0, -EMSGSIZE when len exceeds max_frame (or contains a

@@ -198,7 +198,7 @@ static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
     memset(c, 0, sizeof *c);
     memset(s, 0, sizeof *s);
     c->data = s;
-    ck_assert_int_eq(scope_conn_init_pipe(loop, c), 0);
+    ck_assert_int_eq(scope_conn_init_pipe(loop, c, NULL), 0);
     ck_assert_int_eq(uv_pipe_open(&c->h.pipe, sv[0]), 0);
     scope_conn_options_t o = {.framing = framing, .max_frame = max, .idle_ms = idle_ms,
                               .on_frame = rec_frame, .on_error = rec_error,
@@ -330,8 +330,7 @@ START_TEST(conn_close_before_start)
     memset(&c, 0, sizeof c);
     memset(&s, 0, sizeof s);
     c.data = &s;
-    c.o.on_close = rec_close;
-    ck_assert_int_eq(scope_conn_init_tcp(&loop, &c), 0);
+    ck_assert_int_eq(scope_conn_init_tcp(&loop, &c, rec_close), 0);
     scope_conn_close(&c);
     scope_conn_close(&c);
     run_until_closed(&loop, &s);
