@@ -1,0 +1,251 @@
+# The tcp demo run headless (--json) and checked on its events: the chat with
+# N clients, the byte-stream and Nagle lab, real peers (nc and the node
+# client) joining the chat, bad input (an oversize line, a silent peer, a peer
+# gone mid-line), SIGTERM mid-run, a throughput run, usage errors, and two
+# "hosts" in two network namespaces joined by a veth pair.
+. "$TOP/tests/lib.sh"
+DEMO="$DEMOS/tcp"
+NODECLIENT="$DEMOS/tcp-client.js"
+export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
+
+# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
+field() {
+    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[0-9.]*\\).*/\\1/p" | tr -d '"'
+}
+wait_for() { # FILE PATTERN [TENTHS]
+    i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt "${3:-300}" ]; do sleep 0.1; i=$((i + 1)); done
+    grep -q "$2" "$1"
+}
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+port_of() { grep '"ev":"hello"' "$1" | sed -n 's/.*"port":\([0-9]*\).*/\1/p'; }
+kids_of() { grep '"ev":"proc".*"state":"start"' "$1" | grep -v '"role":"server"' | sed 's/.*"proc":\([0-9]*\).*/\1/'; }
+
+# ---- a default run: 3 clients, then the lab -----------------------------------
+timeout 60 "$DEMO" --json --count 5 --rate 100 >d.json 2>d.err
+rc=$?; [ $rc -eq 0 ] && pass "default run: exit 0" || { fail "default run: exit $rc"; cat d.err; }
+steps=$(field d.json step n | tr '\n' ' ')
+[ "$steps" = "1 2 3 4 5 6 " ] && pass "default run: six lesson steps" || fail "steps were '$steps'"
+port=$(port_of d.json)
+[ -n "$port" ] && [ "$port" -gt 0 ] && pass "hello names the ephemeral port ($port)" || fail "no port in hello"
+grep -q '"listen":"127.0.0.1:'"$port"'"' d.json && pass "hello names the address 127.0.0.1:$port" || fail "no listen address"
+server=$(grep '"ev":"hello"' d.json | sed 's/.*"pid":\([0-9]*\).*/\1/')
+n=$(grep '"ev":"chan".*"state":"open"' d.json | grep -c "\"b\":$server")
+[ "$n" -ge 6 ] && pass "server reports each accepted connection ($n chan open)" || fail "chan opens: $n"
+for k in 1 2 3; do
+    pid=$(grep "\"role\":\"client $k\"" d.json | grep '"state":"start"' | sed 's/.*"proc":\([0-9]*\).*/\1/')
+    e=$(grep '"ev":"msg"' d.json | grep "\"pid\":$pid," | grep '"dir":"recv"' | grep -c '"summary":"Server echo: ')
+    s=$(grep '"ev":"msg"' d.json | grep "\"pid\":$pid," | grep -c '"dir":"send"')
+    [ "$e" -eq 6 ] && [ "$s" -eq 6 ] && pass "client $k: 5 lines and a bye sent, 6 echoes back" \
+        || fail "client $k: sent $s, echoes $e"
+    grep -q "\"state\":\"exit\",\"proc\":$pid,.*\"code\":0" d.json && pass "client $k exited 0" || fail "client $k exit"
+done
+# every line a client sent was received by the server, on the same channel with the same id
+sends=$(grep '"ev":"msg"' d.json | grep -v "\"pid\":$server," | grep '"dir":"send"' | grep -v '"chan":"naive' |
+    sed 's/.*"chan":"\([^"]*\)".*"id":\([0-9]*\).*/\1 \2/' | sort)
+recvs=$(grep '"ev":"msg"' d.json | grep "\"pid\":$server," | grep '"dir":"recv"' |
+    sed 's/.*"chan":"\([^"]*\)".*"id":\([0-9]*\).*/\1 \2/' | sort)
+[ -n "$sends" ] && [ "$sends" = "$recvs" ] && pass "client sends = server receives (channel and id)" \
+    || fail "sends and receives differ"
+# every line a client received, the server sent on that channel with that id (a broadcast
+# may still be on its way to a client that has just left: sent, never read)
+sends=$(grep '"ev":"msg"' d.json | grep "\"pid\":$server," | grep '"dir":"send"' |
+    sed 's/.*"chan":"\([^"]*\)".*"id":\([0-9]*\).*/\1 \2/' | sort)
+recvs=$(grep '"ev":"msg"' d.json | grep -v "\"pid\":$server," | grep '"dir":"recv"' | grep -v '"chan":"naive' |
+    sed 's/.*"chan":"\([^"]*\)".*"id":\([0-9]*\).*/\1 \2/' | sort)
+echo "$sends" >sends.txt; echo "$recvs" >recvs.txt
+[ -n "$recvs" ] && [ -z "$(comm -13 sends.txt recvs.txt)" ] \
+    && pass "every line a client received was sent by the server (channel and id)" || fail "a receive without its send"
+echoes=$(grep '"ev":"msg"' d.json | grep "\"pid\":$server," | grep '"dir":"send".*"summary":"Server echo: ' | grep -c .)
+echoed=$(grep '"ev":"msg"' d.json | grep -v "\"pid\":$server," | grep '"dir":"recv".*"summary":"Server echo: ' | grep -c .)
+[ "$echoes" -gt 0 ] && [ "$echoes" = "$echoed" ] && pass "every echo sent was received ($echoes)" \
+    || fail "echoes sent $echoes, received $echoed"
+bye=$(grep '"ev":"bye"' d.json)
+echo "$bye" | grep -q '"received":18,' && echo "$bye" | grep -q '"echoes":18,' \
+    && pass "bye: 18 lines in, 18 echoes" || fail "bye counts: $bye"
+echo "$bye" | grep -q '"round_trips":15,' && echo "$bye" | grep -q '"p50":[1-9]' && echo "$bye" | grep -q '"p99":[1-9]' \
+    && pass "bye: 15 round trips reported by the clients, p50 and p99 in ns" || fail "bye round trips: $bye"
+echo "$bye" | grep -q '"two_writes_one_read":1,' && pass "lab (a): two writes, one read" || fail "lab (a): $bye"
+b=$(echo "$bye" | sed -n 's/.*"big_message_reads":\([0-9]*\).*/\1/p')
+[ -n "$b" ] && [ "$b" -ge 4 ] && pass "lab (b): 256 KiB in $b reads of at most 64 KiB" || fail "lab (b): '$b'"
+grep -q 'lab client: 3 messages (13, 14 and 262144 bytes), each whole' d.json \
+    && pass "lab (c): length-prefixed frames arrive whole" || fail "lab (c)"
+grep -q '"chan":"naive reads".*"summary":"read 1: first messagesecond message"' d.json \
+    && pass "lab (a): the naive reader sees one glued message" || fail "no glued read"
+echo "$bye" | grep -q '"nagle_p50":[1-9]' && echo "$bye" | grep -q '"nodelay_p50":[1-9]' \
+    && pass "lab (d): write-write-read timed with Nagle on and off" || fail "lab (d): $bye"
+for p in $(kids_of d.json); do gone "$p" || fail "process $p left"; done
+
+# ---- real peers join a running chat: nc and the node client -----------------------
+"$DEMO" --json --count 30 --rate 5 --lab off >r.json 2>r.err &
+demo=$!
+if wait_for r.json '"ev":"chan".*"state":"open"' 600; then
+    port=$(port_of r.json)
+    mkfifo nc.in
+    exec 7<>nc.in
+    nc 127.0.0.1 "$port" <nc.in >nc.out 2>&1 &
+    ncpid=$!
+    echo "hello from nc" >&7
+    if command -v node >/dev/null; then
+        timeout 30 node "$NODECLIENT" "127.0.0.1:$port" "hello from node" --broadcasts 2 --timeout 20000 >node.out 2>&1 &
+        nodepid=$!
+    fi
+    wait_for nc.out 'Broadcast: [0-9]* says: Hello server!' 200
+    grep -q '^Server echo: hello from nc$' nc.out && pass "nc joins: its line comes back as Server echo" \
+        || { fail "nc: no echo"; cat nc.out; }
+    grep -q '^Broadcast: [0-9]* says: Hello server! #' nc.out && pass "nc hears the demo clients (Broadcast:)" \
+        || fail "nc: no broadcast"
+    wait_for r.json '"dir":"recv".*"summary":"Broadcast: [0-9]* says: hello from nc"' \
+        && pass "the demo clients get nc's line as Broadcast:" || fail "no client got nc's broadcast"
+    grep -q '"a":"nc [0-9]*"' r.json && pass "the server names the peer nc (found through /proc like ss -p)" \
+        || fail "nc not named"
+    if [ -n "${nodepid:-}" ]; then
+        wait_bounded $nodepid 40; rc=$?
+        grep -q 'Received from server: Server echo: hello from node' node.out && [ $rc -eq 0 ] \
+            && pass "node client (seed 001): echo received, exit 0" || { fail "node client ($rc)"; cat node.out; }
+        grep -q 'Received from server: Broadcast: ' node.out && pass "node client hears broadcasts" \
+            || fail "node client: no broadcast"
+        wait_for r.json '"dir":"recv".*"summary":"Broadcast: [0-9]* left the chat"' \
+            && pass "the node client leaves: the others are told" || fail "no 'left the chat'"
+    else
+        skip "node client: node is not installed"
+    fi
+    kill -TERM $demo
+    wait_bounded $demo; rc=$?
+    [ $rc -eq 0 ] && grep -q '"ev":"bye"' r.json && pass "SIGTERM mid-chat: bye, exit 0" || fail "SIGTERM: exit $rc"
+    kill $ncpid 2>/dev/null; wait $ncpid 2>/dev/null
+    exec 7>&-
+    rm -f nc.in
+    left=""; for p in $(kids_of r.json); do i=0; while ! gone "$p" && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; gone "$p" || left="$left $p"; done
+    [ -z "$left" ] && pass "SIGTERM mid-chat: every client gone" || fail "left:$left"
+else
+    fail "the chat never started"; cat r.err; tail -n 5 r.json; kill -9 $demo; wait $demo
+fi
+
+# ---- bad input: the server refuses, times out, counts, and keeps serving ------------
+"$DEMO" --json --listen 127.0.0.1:0 --max-message 100 --idle-ms 800 >b.json 2>b.err &
+srv=$!
+if wait_for b.json '"ev":"hello"'; then
+    port=$(port_of b.json)
+    grep -q 'only this machine can connect' b.json && pass "--listen on loopback: narrated as this machine only" || fail "loopback narration"
+    (head -c 300 /dev/zero | tr '\0' y; printf '\nafter the long one\n') | timeout 10 nc 127.0.0.1 "$port" >o.out 2>&1
+    grep -q '^Server error: .*over the 100-byte limit' o.out && pass "oversize line: the sender is told" || fail "oversize: $(cat o.out)"
+    grep -q '^Server echo: after the long one$' o.out && pass "oversize line: the connection goes on" || fail "no echo after oversize"
+    grep -q '"what":"refused".*longer than the 100-byte limit' b.json && pass "oversize line: error event names the limit" || fail "no refused event"
+    grep -q '"what":"idle"' b.json && pass "silent peer: closed after --idle-ms with an error event" || fail "no idle event"
+    printf 'half a line' | timeout 10 nc -q0 127.0.0.1 "$port" >/dev/null 2>&1
+    wait_for b.json '"what":"partial"' && grep -q 'vanished mid-line: EOF with 11 bytes' b.json \
+        && pass "peer gone mid-line: error event counts the 11 bytes" || fail "no partial event"
+    out=$(printf 'still here?\n' | timeout 10 nc -q1 127.0.0.1 "$port" 2>&1)
+    [ "$out" = "Server echo: still here?" ] && pass "after all that, the server still serves" || fail "server after bad input: '$out'"
+    kill -TERM $srv; wait_bounded $srv; rc=$?
+    s=$(grep '"ev":"bye"' b.json)
+    echo "$s" | grep -q '"refused":1,' && echo "$s" | grep -q '"partial":1,' && echo "$s" | grep -q '"timed_out":[1-9]' && [ $rc -eq 0 ] \
+        && pass "bye counts refused 1, partial 1, timed out; exit 0" || fail "bad-input bye ($rc): $s"
+else
+    fail "--listen server did not start"; kill -9 $srv; wait $srv
+fi
+
+# ---- --listen and --connect: a server alone, a client alone ----------------------
+"$DEMO" --json --listen 127.0.0.1:0 >s.json 2>s.err &
+srv=$!
+if wait_for s.json '"ev":"hello"'; then
+    port=$(port_of s.json)
+    timeout 30 "$DEMO" --json --connect "127.0.0.1:$port" --count 4 --split-writes --nodelay on >c.json 2>c.err
+    rc=$?
+    grep -q '"ev":"bye".*"round_trips":4,' c.json && [ $rc -eq 0 ] && pass "--connect: 4 round trips, exit 0" || fail "--connect ($rc)"
+    grep -q 'TCP_NODELAY on; each line goes out in two write()s' c.json && pass "--nodelay on --split-writes: narrated" || fail "nodelay narration"
+    grep -q "\"b\":$srv" c.json && pass "--connect: the client finds the server's pid (/proc/net/tcp)" || fail "server pid not found"
+    kill -TERM $srv; wait_bounded $srv
+    grep -q '"ev":"bye".*"round_trips":4,' s.json && pass "--listen: the server kept the client's round trips" || fail "server rtt"
+else
+    fail "--listen server did not start"; kill -9 $srv; wait $srv
+fi
+timeout 10 "$DEMO" --json --connect "127.0.0.1:$port" --count 1 >x.json 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q '"what":"connect".*connection refused' x.json && pass "--connect to a closed port: ECONNREFUSED, exit 1" \
+    || fail "refused connect ($rc)"
+# a port in use
+"$DEMO" --json --listen 127.0.0.1:0 >u.json 2>&1 &
+srv=$!
+if wait_for u.json '"ev":"hello"'; then
+    port=$(port_of u.json)
+    timeout 10 "$DEMO" --json --listen "127.0.0.1:$port" >u2.json 2>&1; rc=$?
+    [ $rc -eq 1 ] && grep -q '"what":"listen".*address already in use' u2.json && pass "--listen on a busy port: EADDRINUSE, exit 1" || fail "busy port ($rc)"
+    kill -TERM $srv; wait_bounded $srv
+fi
+
+# ---- throughput ----------------------------------------------------------------------
+timeout 60 "$DEMO" --json --throughput 20000000 >t.json 2>t.err; rc=$?
+grep -q '"ev":"bye".*"bytes":20000000,.*"mb_s":[1-9]' t.json && [ $rc -eq 0 ] \
+    && pass "--throughput: 20000000 bytes counted, MB/s in bye" || fail "throughput ($rc): $(grep bye t.json)"
+
+# ---- pause and step, relayed to the clients --------------------------------------------
+mkfifo ctl
+exec 6<>ctl
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --clients 1 --count 1000 --rate 50 --lab off 5<ctl >p.json 2>p.err &
+demo=$!
+echoes() { grep -c '"dir":"recv".*"summary":"Server echo: ' p.json; }
+if wait_for p.json '"summary":"Server echo: '; then
+    echo '{"cmd":"pause"}' >&6
+    wait_for p.json 'control: pause'
+    sleep 0.5; before=$(echoes); sleep 1.5; after=$(echoes)
+    [ "$after" -le $((before + 1)) ] && pass "pause reaches the client: the chat stops ($before, then $after)" || fail "pause: $before -> $after"
+    echo '{"cmd":"step"}' >&6
+    i=0; while [ "$(echoes)" -lt $((after + 1)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1
+    [ "$(echoes)" -eq $((after + 1)) ] && pass "paused, step: exactly one more line" || fail "step: $after -> $(echoes)"
+    echo '{"cmd":"quit"}' >&6
+    wait_bounded $demo; rc=$?
+    [ $rc -eq 0 ] && grep -q '"ev":"bye"' p.json && pass "quit from the dashboard: bye, exit 0" || fail "quit ($rc)"
+else
+    fail "no echo before pause"; kill -9 $demo; wait $demo
+fi
+exec 6>&-
+rm -f ctl
+
+# ---- usage -------------------------------------------------------------------------------
+out=$("$DEMO" --bogus 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "unknown option" && pass "bad option: exit 2 with a reason" || fail "bad option: $rc"
+out=$("$DEMO" --nodelay maybe 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "on or off" && pass "--nodelay maybe: exit 2" || fail "--nodelay maybe: $rc"
+"$DEMO" --help | grep -q -- '--listen HOST:PORT' && pass "--help lists --listen" || fail "--help"
+
+# ---- two hosts: two network namespaces joined by a veth pair ------------------------------
+if [ "$(id -u)" -ne 0 ]; then
+    skip "two hosts: needs root to make network namespaces"
+elif ! command -v ip >/dev/null; then
+    skip "two hosts: no ip command (iproute2)"
+else
+    A="ipcscope-tcp-a-$$" B="ipcscope-tcp-b-$$" VA="vta$$" VB="vtb$$"
+    cleanup_ns() {
+        [ -n "${nsrv:-}" ] && kill -9 "$nsrv" 2>/dev/null
+        ip netns del "$A" 2>/dev/null; ip netns del "$B" 2>/dev/null
+    }
+    trap cleanup_ns EXIT INT TERM
+    if ip netns add "$A" 2>/dev/null && ip netns add "$B" &&
+        ip link add "$VA" type veth peer name "$VB" &&
+        ip link set "$VA" netns "$A" && ip link set "$VB" netns "$B" &&
+        ip -n "$A" addr add 10.213.7.1/24 dev "$VA" && ip -n "$B" addr add 10.213.7.2/24 dev "$VB" &&
+        ip -n "$A" link set "$VA" up && ip -n "$B" link set "$VB" up &&
+        ip -n "$A" link set lo up && ip -n "$B" link set lo up; then
+        ip netns exec "$A" "$DEMO" --json --listen 10.213.7.1:0 >ns.json 2>ns.err &
+        nsrv=$!
+        if wait_for ns.json '"ev":"hello"'; then
+            port=$(port_of ns.json)
+            grep -q 'not a loopback address: other machines' ns.json && pass "two hosts: a non-loopback bind is narrated as reachable" \
+                || fail "two hosts: no reachability narration"
+            timeout 30 ip netns exec "$B" "$DEMO" --json --connect "10.213.7.1:$port" --count 3 >nc.json 2>nc.err; rc=$?
+            grep -q '"ev":"bye".*"round_trips":3,' nc.json && [ $rc -eq 0 ] \
+                && pass "two hosts: a client in $B chats with the server in $A over the veth pair" || { fail "two hosts: client ($rc)"; cat nc.err; }
+            grep -q '"a":"10.213.7.2:[0-9]*"' ns.json && pass "two hosts: the server sees the peer as 10.213.7.2" \
+                || fail "two hosts: peer address"
+            kill -TERM $nsrv; wait_bounded $nsrv; nsrv=""
+        else
+            fail "two hosts: the server did not start"; cat ns.err
+        fi
+    else
+        skip "two hosts: cannot make network namespaces here"
+    fi
+    cleanup_ns
+    trap - EXIT INT TERM
+    ip netns list 2>/dev/null | grep -q "ipcscope-tcp-.-$$" && fail "two hosts: a namespace is left" || pass "two hosts: namespaces removed"
+fi
