@@ -77,9 +77,9 @@ static const scope_demo_option_t options[] = {
     {"max-message", "BYTES", "longest datagram the server echoes (default 8192, at most 65469)"},
     {"timeout", "MS",
      "how long a client waits for each answer before counting it lost (default 1000)"},
-    {"idle", "SECONDS", "the server forgets a peer silent this long (default 30)"},
+    {"idle-ms", "MS", "the server forgets a peer silent this long (default 30000)"},
     {"throughput", "BYTES", "one client streams BYTES in --size datagrams as fast as it can"},
-    {"no-lesson", NULL, "skip the boundary, size, loss and bad-input steps: only the echo"},
+    {"lab", "on|off", "the boundary, size, loss and bad-input steps before the echo (default on)"},
     {"as-client", NULL, "(internal) be a client started by the server process"},
     {"as-probe", "HOST:PORT", "(internal) be the lesson's sender; HOST:PORT is the echo server"},
     {"client-index", "N", "(internal) which client this is"},
@@ -169,7 +169,7 @@ static struct {
     uv_loop_t *loop;
     /* options */
     int clients, no_lesson, as_client, as_probe, client_index, report_fd, start_paused, gated;
-    long timeout_ms, idle_s;
+    long timeout_ms, idle_ms;
     size_t max_message;
     uint64_t throughput;
     char listen_spec[256], connect_spec[256], probe_spec[256];
@@ -240,7 +240,7 @@ static struct {
     char rbuf[RECV_BUF + 1];
 } s = {.clients = 3,
        .timeout_ms = 1000,
-       .idle_s = 30,
+       .idle_ms = 30000,
        .max_message = 8192,
        .report_fd = -1,
        .probe_kid = -1,
@@ -291,12 +291,12 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
             return -EINVAL;
         }
         s.timeout_ms = v;
-    } else if (strcmp(name, "idle") == 0) {
-        if (parse_long(value, 1, 86400, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--idle wants 1 to 86400 seconds");
+    } else if (strcmp(name, "idle-ms") == 0) {
+        if (parse_long(value, 1, 86400000, &v) < 0) {
+            snprintf(d->error, sizeof d->error, "--idle-ms wants 1 to 86400000 ms");
             return -EINVAL;
         }
-        s.idle_s = v;
+        s.idle_ms = v;
     } else if (strcmp(name, "throughput") == 0) {
         char *end;
         errno = 0;
@@ -306,8 +306,12 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
             return -EINVAL;
         }
         s.throughput = n;
-    } else if (strcmp(name, "no-lesson") == 0) {
-        s.no_lesson = 1;
+    } else if (strcmp(name, "lab") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            snprintf(d->error, sizeof d->error, "--lab wants on or off");
+            return -EINVAL;
+        }
+        s.no_lesson = strcmp(value, "off") == 0;
     } else if (strcmp(name, "as-client") == 0) {
         s.as_client = 1;
     } else if (strcmp(name, "as-probe") == 0) {
@@ -594,7 +598,7 @@ static void peer_forget(peer_t *p, const char *why)
 
 /* A datagram's sender. UDP has no connection: the server knows a peer only
  * by the address each datagram carries, and its table of peers is its own
- * bookkeeping, forgotten after --idle seconds of silence. */
+ * bookkeeping, forgotten after --idle-ms of silence. */
 static peer_t *peer_of(const struct sockaddr *from)
 {
     peer_t *free_slot = NULL, *oldest = NULL;
@@ -648,13 +652,14 @@ static peer_t *peer_of(const struct sockaddr *from)
 static void on_sweep(uv_timer_t *t)
 {
     (void)t;
-    uint64_t now = scope_time_now_ns(), limit = (uint64_t)s.idle_s * 1000000000ull;
+    uint64_t now = scope_time_now_ns(), limit = (uint64_t)s.idle_ms * 1000000ull;
     for (int i = 0; i < MAX_PEERS; i++) {
         peer_t *p = &s.peers[i];
         if (p->used && p->pid <= 0 && now - p->last_ns > limit) {
-            scope_events_log("%s said nothing for %ld s: forgotten (there is no connection to "
+            char idle[32];
+            scope_events_log("%s said nothing for %s: forgotten (there is no connection to "
                              "close, only our note of it)",
-                             p->name, s.idle_s);
+                             p->name, scope_time_format(idle, sizeof idle, (double)limit));
             peer_forget(p, "silent too long");
         }
     }
@@ -1159,9 +1164,10 @@ static void step_bind(scope_demo_t *d)
                          "send datagrams here, and UDP checks no one. Check your firewall",
                          s.echo_name);
     if (s.mode == MODE_SERVER) {
-        scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent for %ld s are "
+        char idle[32];
+        scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent for %s are "
                          "forgotten",
-                         s.idle_s);
+                         scope_time_format(idle, sizeof idle, (double)s.idle_ms * 1e6));
         return;
     }
     if (s.mode == MODE_THROUGHPUT) {
@@ -1729,7 +1735,9 @@ static int run_server(void)
     uv_timer_init(s.loop, &s.lesson_timer);
     uv_timer_init(s.loop, &s.loss_timer);
     uv_timer_init(s.loop, &s.sweep_timer);
-    uv_timer_start(&s.sweep_timer, on_sweep, 1000, 1000);
+    /* Swept often enough that a short --idle-ms is kept to within a tenth. */
+    uint64_t sweep = s.idle_ms >= 10000 ? 1000 : (uint64_t)(s.idle_ms / 10 > 0 ? s.idle_ms / 10 : 1);
+    uv_timer_start(&s.sweep_timer, on_sweep, sweep, sweep);
     uv_unref((uv_handle_t *)&s.sweep_timer);
     if (s.mode == MODE_LESSON) {
         struct sockaddr_in lo;

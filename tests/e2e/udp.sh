@@ -116,7 +116,7 @@ done
 pass "default run: no child left"
 
 # ---- many clients, no lesson; the benchmark form -----------------------------
-timeout 60 "$DEMO" --json --no-lesson --clients 6 --count 20 --rate 0 >m.json 2>m.err
+timeout 60 "$DEMO" --json --lab off --clients 6 --count 20 --rate 0 >m.json 2>m.err
 rc=$?
 [ $rc -eq 0 ] && [ "$(bye m.json received)" = 120 ] && [ "$(field m.json step n | wc -l)" -eq 2 ] \
     && pass "6 clients x 20, no lesson: 120 answered, two steps, exit 0" || fail "6 clients: exit $rc, $(bye m.json received) answered"
@@ -134,7 +134,7 @@ tsent=$(bye t.json sent); trecv=$(bye t.json received); tbytes=$(bye t.json byte
     || fail "throughput: exit $rc, sent '$tsent' received '$trecv' bytes '$tbytes'"
 
 # ---- the server alone, with real peers ----------------------------------------
-"$DEMO" --json --listen 127.0.0.1:0 --idle 1 >l.json 2>l.err &
+"$DEMO" --json --listen 127.0.0.1:0 --idle-ms 1000 >l.json 2>l.err &
 srv=$!
 wait_for l.json '"ev":"hello"'
 port=$(port_of l.json)
@@ -179,8 +179,8 @@ else
     out=$(printf 'still there?\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
     [ "$out" = "Hello, client! Received your message: still there?" ] \
         && pass "after bad input the server keeps serving" || fail "server after bad input: '$out'"
-    wait_for l.json 'said nothing for 1 s: forgotten' && grep -q '"ev":"chan","t":[0-9]*,"pid":[0-9]*,"state":"close"' l.json \
-        && pass "a silent peer is forgotten after --idle (chan close)" || fail "idle peers not forgotten"
+    wait_for l.json 'said nothing for 1.00 s: forgotten' && grep -q '"ev":"chan","t":[0-9]*,"pid":[0-9]*,"state":"close"' l.json \
+        && pass "a silent peer is forgotten after --idle-ms (chan close)" || fail "idle peers not forgotten"
     kill -TERM $srv
     wait_bounded $srv 20; rc=$?
     [ $rc -eq 0 ] && grep -q '"ev":"bye".*"refused":[2-9]' l.json && pass "--listen: SIGTERM ends it with a summary, exit 0" \
@@ -209,7 +209,7 @@ if [ $have_node -eq 1 ]; then
 fi
 
 # ---- a client vanishes; then the server is stopped ------------------------------
-"$DEMO" --json --no-lesson --clients 3 --count 1000000 --rate 50 >v.json 2>v.err &
+"$DEMO" --json --lab off --clients 3 --count 1000000 --rate 50 >v.json 2>v.err &
 demo=$!
 if wait_for v.json '"chan":"udp2".*"lat":[1-9]'; then
     c2=$(grep '"ev":"chan".*"state":"open","id":"udp2"' v.json | sed 's/.*"a":\([0-9]*\).*/\1/' | head -1)
@@ -239,7 +239,7 @@ fi
 # ---- the dashboard's control commands, relayed to the clients by datagram -------
 mkfifo ctl
 exec 6<>ctl
-IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --no-lesson --clients 2 --count 1000000 --rate 20 5<ctl >k.json 2>k.err &
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --lab off --clients 2 --count 1000000 --rate 20 5<ctl >k.json 2>k.err &
 demo=$!
 sends() { grep -c '"dir":"send","chan":"udp[12]".*"summary":"Hello UDP Server' k.json; }
 if wait_for k.json '"chan":"udp2".*"lat":[1-9]'; then
