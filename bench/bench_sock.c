@@ -16,6 +16,10 @@
  *   tcp   127.0.0.1 on an ephemeral port, TCP_NODELAY on both ends
  *   udp   two UDP sockets on 127.0.0.1, each connect()ed to the other
  *
+ * BENCH_EPOLL=1 makes both ends of a ping-pong wait in epoll_wait() before
+ * each read, as an event loop (libuv, node) does: the floor of any event
+ * loop, with still no libuv, no tracing and no parsing.
+ *
  * The server is a forked child; BENCH_CHILD_CPU=N pins it to CPU N, and the
  * client is pinned from outside with taskset, so that placement is the same
  * for every contender (see bench/run.sh).
@@ -36,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -69,6 +74,24 @@ static void pin_child(void)
         if (sched_setaffinity(0, sizeof set, &set) < 0)
             _exit(1);
     }
+}
+
+/* With BENCH_EPOLL set: waits in epoll_wait() until fd is readable. */
+static int epoll_fd = -1;
+static void wait_readable(int fd)
+{
+    if (getenv("BENCH_EPOLL") == NULL)
+        return;
+    if (epoll_fd < 0) {
+        epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event e = {.events = EPOLLIN, .data.fd = fd};
+        if (epoll_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &e) < 0)
+            die("epoll");
+    }
+    struct epoll_event e;
+    while (epoll_wait(epoll_fd, &e, 1, -1) < 0)
+        if (errno != EINTR)
+            die("epoll_wait");
 }
 
 static int read_full(int fd, char *buf, size_t len)
@@ -182,6 +205,7 @@ static void pingpong_server(int fd)
         struct sockaddr_storage peer;
         socklen_t plen = sizeof peer;
         for (;;) {
+            wait_readable(fd);
             ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen);
             if (n <= 0 || n != MSG_BYTES) /* a short datagram is the client's "bye" */
                 return;
@@ -189,9 +213,11 @@ static void pingpong_server(int fd)
                 return;
         }
     }
-    while (read_full(fd, buf, MSG_BYTES) == 0)
-        if (write(fd, buf, MSG_BYTES) != MSG_BYTES)
+    for (;;) {
+        wait_readable(fd);
+        if (read_full(fd, buf, MSG_BYTES) < 0 || write(fd, buf, MSG_BYTES) != MSG_BYTES)
             return;
+    }
 }
 
 static int pingpong(server_t *s, long n)
@@ -205,6 +231,7 @@ static int pingpong(server_t *s, long n)
         uint64_t t = scope_time_now_ns();
         if (write(fd, msg, MSG_BYTES) != MSG_BYTES)
             die("write");
+        wait_readable(fd);
         /* A datagram comes whole or not at all; over loopback, with one in
          * flight, it comes. */
         if (mech == MECH_UDP ? read(fd, buf, sizeof buf) != MSG_BYTES : read_full(fd, buf, MSG_BYTES) < 0)
@@ -218,8 +245,8 @@ static int pingpong(server_t *s, long n)
     scope_hist_summary_t sum;
     scope_hist_summarize(&hist, &sum);
     static const char *names[] = {"unix", "tcp", "udp"};
-    printf("{\"what\":\"raw %s ping-pong\",\"n\":%llu,\"p50\":%llu,\"p99\":%llu,\"mean\":%.0f}\n",
-           names[mech], (unsigned long long)sum.count, (unsigned long long)sum.p50,
+    printf("{\"what\":\"raw %s ping-pong%s\",\"n\":%llu,\"p50\":%llu,\"p99\":%llu,\"mean\":%.0f}\n",
+           names[mech], getenv("BENCH_EPOLL") ? ", epoll" : "", (unsigned long long)sum.count, (unsigned long long)sum.p50,
            (unsigned long long)sum.p99, sum.mean);
     return 0;
 }

@@ -42,6 +42,7 @@ bye() { grep '"ev":"bye"' | tail -n 1; }
 for r in $(seq "$ROUNDS"); do
     $PIN "$DEMO" --json --clients 1 --count "$N" --rate 0 --size 64 --lab off 2>/dev/null | bye >>"$OUT/rt.demo"
     [ $have_floor -eq 1 ] && $PIN "$FLOOR" tcp pingpong "$N" >>"$OUT/rt.floor" 2>/dev/null
+    [ $have_floor -eq 1 ] && BENCH_EPOLL=1 $PIN "$FLOOR" tcp pingpong "$N" >>"$OUT/rt.epoll" 2>/dev/null
     [ $have_node -eq 1 ] && $PIN node "$NODEJS" tcp pingpong "$N" >>"$OUT/rt.node" 2>/dev/null
     $PIN "$DEMO" --json --throughput "$BYTES" 2>/dev/null | bye >>"$OUT/st.demo"
     [ $have_floor -eq 1 ] && $PIN "$FLOOR" tcp stream "$BYTES" >>"$OUT/st.floor" 2>/dev/null
@@ -72,6 +73,7 @@ rt_row() { # NAME FILE NOTE
     printf '%-40s %s %s %9s %10s\n' "$1" "$(us "$p50")" "$(us "$p99")" "$(ratio "$p50" "$f50")" "$(ratio "$n50" "$p50")"
 }
 rt_row "raw C write/read (the floor)" "$OUT/rt.floor" "(skipped: $FLOOR is not built)"
+rt_row "raw, waiting in epoll_wait first" "$OUT/rt.epoll" "(skipped: $FLOOR is not built)"
 rt_row "tcp demo, libuv, events on" "$OUT/rt.demo" "(no figure)"
 rt_row "node net, node client and server" "$OUT/rt.node" "(skipped: node or $NODEJS absent)"
 
@@ -94,6 +96,8 @@ awk -v a="$off" -v b="$on" 'BEGIN {if (a > 0 && b > 0) printf "Nagle and the del
 echo
 echo "vs floor: the time this takes against the floor's: p50 / the floor's p50 for round trips,"
 echo "the floor's MB/s / this MB/s for the stream (1.00x = as fast as the floor, above = slower)."
+echo "The epoll row is the floor of any event loop (libuv and node wait in epoll_wait before"
+echo "each read): the same raw ping-pong, no libuv, no tracing, no parsing."
 echo "node/this and this/node: above 1 = faster than node.  Medians over $ROUNDS rounds."
 echo "Commands: $DEMO --json --clients 1 --count $N --rate 0 --size 64 --lab off;"
 echo "  $DEMO --json --throughput $BYTES;"

@@ -53,6 +53,7 @@ demo_bye() { grep '"ev":"bye"' | sed 's/.*"summary"://'; }
 for r in $(seq "$ROUNDS"); do
     if [ $have_raw -eq 1 ]; then
         taskset -c 0 "$RAW" udp pingpong "$N" >>"$OUT/rt.raw" 2>/dev/null
+        BENCH_EPOLL=1 taskset -c 0 "$RAW" udp pingpong "$N" >>"$OUT/rt.epoll" 2>/dev/null
         taskset -c 0 "$RAW" udp stream "$BYTES" >>"$OUT/st.raw" 2>/dev/null
     fi
     if [ $have_node -eq 1 ]; then
@@ -90,6 +91,7 @@ rt_row() { # NAME FILE
         "$(ratio "$p50" "$raw50")" "$(ratio "$node50" "$p50")"
 }
 rt_row "raw send/recv ping-pong (the floor)" "$OUT/rt.raw" "build/bench/bench_sock is not built"
+rt_row "raw, waiting in epoll_wait first" "$OUT/rt.epoll" "build/bench/bench_sock is not built"
 rt_row "node dgram ping-pong" "$OUT/rt.node" "node or bench/node_sock.js missing"
 rt_row "udp demo, events on" "$OUT/rt.demo" "no bye from the demo"
 

@@ -50,6 +50,7 @@ for r in $(seq "$ROUNDS"); do
         cpu=0; [ "$p" = two ] && cpu=0,1
         T="taskset -c $cpu"
         [ $have_raw -eq 1 ] && $T "$B" unix pingpong "$N" >>"$OUT/$p.rt.raw"
+        [ $have_raw -eq 1 ] && BENCH_EPOLL=1 $T "$B" unix pingpong "$N" >>"$OUT/$p.rt.epoll"
         $T "$D" --json --clients 1 --count "$N" --rate 0 --size 64 2>/dev/null | bye |
             sed 's/.*"p50":\([0-9]*\),"p99":\([0-9]*\).*/{"p50":\1,"p99":\2}/' >>"$OUT/$p.rt.demo"
         [ $have_node -eq 1 ] && $T node "$JS" unix pingpong "$N" >>"$OUT/$p.rt.node"
@@ -88,6 +89,7 @@ for p in $placements; do
             "$(ratio "$a" "$demo")"
     }
     rt "raw unix socket, blocking (the floor)" "$OUT/$p.rt.raw"
+    rt "raw, waiting in epoll_wait first" "$OUT/$p.rt.epoll"
     rt "unix-socket demo, 1 client, events on" "$OUT/$p.rt.demo"
     rt "node net server and client" "$OUT/$p.rt.node"
 
