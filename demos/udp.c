@@ -1450,6 +1450,15 @@ static void step_throughput(scope_demo_t *d)
                      "goes; the server only counts. Nothing slows the sender down: what the "
                      "receiver cannot take in time is dropped",
                      (unsigned long long)s.throughput, s.demo.size);
+    /* The same receive buffer as the raw floor's (bench/bench_sock.c): a
+     * bigger buffer rides out the moments the receiver is not scheduled. */
+    int want = 8 * 1024 * 1024, got = 0;
+    socklen_t sl = sizeof got;
+    setsockopt(s.echo_fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    getsockopt(s.echo_fd, SOL_SOCKET, SO_RCVBUF, &got, &sl);
+    scope_events_log("setsockopt(fd %d, SO_RCVBUF, 8 MiB): getsockopt says %d bytes (capped by "
+                     "net.core.rmem_max unless root)",
+                     s.echo_fd, got);
     s.clients = 1;
     spawn_kid(0, 1);
 }
