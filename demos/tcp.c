@@ -189,16 +189,6 @@ static void summarize(const char *data, size_t len, char *out, size_t outlen)
         snprintf(out + j, outlen - j, "... (%zu bytes)", len);
 }
 
-/* "43.4 ms" or "52.1 us": a duration as a person reads it. */
-static const char *human(uint64_t ns, char *out, size_t n)
-{
-    if (ns >= 10000000)
-        snprintf(out, n, "%.1f ms", ns / 1e6);
-    else
-        snprintf(out, n, "%.1f us", ns / 1e3);
-    return out;
-}
-
 static int sock_nodelay(int fd)
 {
     int v = 0;
@@ -526,7 +516,8 @@ static void session_on_close(scope_conn_t *c)
     if (ss->connected)
         scope_events_log("%s: close(): %ld lines sent, %ld echoes (median %s), %ld "
                          "broadcasts from the others", ss->who, ss->sent, ss->echoes,
-                         human(scope_hist_percentile(&ss->rtt, 50), med, sizeof med),
+                         scope_time_format(med, sizeof med,
+                                           (double)scope_hist_percentile(&ss->rtt, 50)),
                          ss->broadcasts);
     if (ss->on_done)
         ss->on_done(ss);

@@ -314,14 +314,6 @@ static void summarize(char *out, size_t n, const char *prefix, const char *line,
     }
 }
 
-static void fmt_ms(char *out, size_t n, uint64_t ns)
-{
-    if (ns < 1000000)
-        snprintf(out, n, "%.1f us", ns / 1e3);
-    else
-        snprintf(out, n, "%.1f ms", ns / 1e6);
-}
-
 /* The address bytes for path, or the abstract name. */
 static int make_addr(struct sockaddr_un *sa)
 {
@@ -806,7 +798,7 @@ static void finish(void)
     char text[320], p50[48] = "";
     if (sum.count) {
         char ms[32];
-        fmt_ms(ms, sizeof ms, sum.p50);
+        scope_time_format(ms, sizeof ms, (double)(sum.p50));
         snprintf(p50, sizeof p50, " (median %s)", ms);
     }
     if (s.fifo) {
@@ -1349,7 +1341,7 @@ static void on_up_opened(uv_fs_t *req)
     s.up_pending = 0;
     int fd = (int)req->result;
     char waited[32];
-    fmt_ms(waited, sizeof waited, scope_time_now_ns() - s.up_t0);
+    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - s.up_t0));
     uv_fs_req_cleanup(req);
     if (fd < 0) {
         scope_events_error("open", "open(up.fifo, O_RDONLY): %s", uv_strerror(fd));
@@ -1389,7 +1381,7 @@ static void on_down_opened(uv_fs_t *req)
     s.down_pending = 0;
     int fd = (int)req->result;
     char waited[32];
-    fmt_ms(waited, sizeof waited, scope_time_now_ns() - s.down_t0);
+    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - s.down_t0));
     uv_fs_req_cleanup(req);
     if (fd < 0) {
         scope_events_error("open", "open(down.fifo, O_WRONLY): %s", uv_strerror(fd));
@@ -1794,8 +1786,8 @@ static void client_done(int code)
             scope_hist_summary_t sum;
             scope_hist_summarize(&s.rtt, &sum);
             char p50[32], p99[32];
-            fmt_ms(p50, sizeof p50, sum.p50);
-            fmt_ms(p99, sizeof p99, sum.p99);
+            scope_time_format(p50, sizeof p50, (double)(sum.p50));
+            scope_time_format(p99, sizeof p99, (double)(sum.p99));
             scope_events_log("%ld pings, %ld pongs: round trip p50 %s, p99 %s", s.sent, s.pongs,
                              p50, p99);
         } else if (s.fifo && s.sent) {
@@ -2166,7 +2158,7 @@ static void on_c_up_opened(uv_fs_t *req)
     s.c_up_pending = 0;
     int fd = (int)req->result;
     char waited[32];
-    fmt_ms(waited, sizeof waited, scope_time_now_ns() - s.c_up_t0);
+    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - s.c_up_t0));
     uv_fs_req_cleanup(req);
     if (fd < 0) {
         scope_events_error("open", "open(up.fifo, O_WRONLY): %s", uv_strerror(fd));
@@ -2197,7 +2189,7 @@ static void on_c_down_opened(uv_fs_t *req)
     s.c_down_pending = 0;
     int fd = (int)req->result;
     char waited[32];
-    fmt_ms(waited, sizeof waited, scope_time_now_ns() - s.c_down_t0);
+    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - s.c_down_t0));
     uv_fs_req_cleanup(req);
     if (fd < 0) {
         scope_events_error("open", "open(down.fifo, O_RDONLY): %s", uv_strerror(fd));
@@ -2307,7 +2299,7 @@ static int run_client(void)
         cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
         cJSON_AddBoolToObject(o, "refused", s.refused_us);
         char text[160], p50[32];
-        fmt_ms(p50, sizeof p50, sum.p50);
+        scope_time_format(p50, sizeof p50, (double)(sum.p50));
         if (s.refused_us)
             snprintf(text, sizeof text, "refused by the server (pid %ld)", (long)s.server_pid);
         else
