@@ -34,3 +34,21 @@ wait_bounded() {
     fi
     wait "$1"
 }
+
+# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
+field() {
+    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[-0-9.]*\\).*/\\1/p" | tr -d '"'
+}
+
+# wait_for FILE PATTERN [TENTHS]: until a line of FILE matches (default 30 s)
+wait_for() {
+    _i=0
+    while ! grep -q "$2" "$1" 2>/dev/null && [ $_i -lt "${3:-300}" ]; do sleep 0.1; _i=$((_i + 1)); done
+    grep -q "$2" "$1"
+}
+
+# gone PID: the process has exited (a zombie counts: it is only waiting to be reaped)
+gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# wait_gone PID: until gone, at most 20 s
+wait_gone() { _i=0; while ! gone "$1" && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done; gone "$1"; }

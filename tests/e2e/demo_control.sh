@@ -7,7 +7,6 @@ export IPCSCOPE_MSG_RATE=0
 mkfifo ctl
 exec 6<>ctl            # held open read-write, so neither side blocks in open()
 
-wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
 pongs() { grep -c '"dir":"recv".*type.....pong' "$1"; }  # round trips the parent saw
 
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --step --count 3 5<ctl >s.json 2>s.err &

@@ -9,13 +9,6 @@
 DEMO="$DEMOS/stdio-pipe"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
 
-# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
-field() {
-    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[0-9.]*\\).*/\\1/p" | tr -d '"'
-}
-gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-wait_gone() { i=0; while ! gone "$1" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; gone "$1"; }
-wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
 # run NAME ARGS...: the demo headless into NAME.json; sets $rc
 run() {
     _n=$1; shift

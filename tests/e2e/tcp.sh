@@ -8,15 +8,6 @@ DEMO="$DEMOS/tcp"
 NODECLIENT="$DEMOS/tcp-client.js"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
 
-# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
-field() {
-    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[0-9.]*\\).*/\\1/p" | tr -d '"'
-}
-wait_for() { # FILE PATTERN [TENTHS]
-    i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt "${3:-300}" ]; do sleep 0.1; i=$((i + 1)); done
-    grep -q "$2" "$1"
-}
-gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 port_of() { grep '"ev":"hello"' "$1" | sed -n 's/.*"port":\([0-9]*\).*/\1/p'; }
 kids_of() { grep '"ev":"proc".*"state":"start"' "$1" | grep -v '"role":"server"' | sed 's/.*"proc":\([0-9]*\).*/\1/'; }
 

@@ -9,15 +9,8 @@ DEMO="$DEMOS/udp"
 NODE_CLIENT="$DEMOS/udp-client.js"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
 
-# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
-field() {
-    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[-0-9.]*\\).*/\\1/p" | tr -d '"'
-}
 # bye FILE NAME: one number from the bye summary
 bye() { grep '"ev":"bye"' "$1" | sed 's/.*"summary"://' | grep -o "\"$2\":[^,}]*" | head -1 | cut -d: -f2; }
-gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-wait_gone() { i=0; while ! gone "$1" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; gone "$1"; }
-wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
 port_of() { sed -n 's/.*"listen":"[^"]*:\([0-9]*\)".*/\1/p' "$1" | head -1; }
 have_node=0; command -v node >/dev/null && have_node=1
 

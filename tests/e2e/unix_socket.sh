@@ -10,11 +10,6 @@ NODE_CLIENT="$DEMOS/unix-socket-client.js"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
 unset XDG_RUNTIME_DIR        # private directories land in this test's TMPDIR
 
-# field FILE KIND FIELD: the values of FIELD in events of KIND
-field() {
-    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[0-9.]*\\).*/\\1/p" | tr -d '"'
-}
-wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; grep -q "$2" "$1"; }
 wait_n() { # FILE PATTERN N: until N lines match, at most 30 s
     i=0; while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ]
