@@ -173,6 +173,7 @@ static struct {
     /* the parts' own jobs */
     job_t main_job, fault_job;
     int fault_running, walk_done;
+    char fault_outcome[160]; /* what a fault came to, for the summary */
     /* spawn grep */
     int grep_run, grep_line, grep_codes[3];
     /* exec and execFile */
@@ -1026,10 +1027,15 @@ static void maxbuffer_closed(job_t *j)
         part_failed("maxBuffer: expected the child killed after %zu bytes, kept %zu",
                     j->max_buffer, j->out[1].len);
     else
+    {
         scope_events_log("maxBuffer held: %zu bytes kept, the rest never read; the child was "
                          "%s",
                          j->out[1].len, j->sig ? (j->sig == SIGTERM ? "killed by SIGTERM" : "killed")
                                                : "already gone");
+        snprintf(s.fault_outcome, sizeof s.fault_outcome,
+                 "%zu bytes kept, the child killed, ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
+                 j->out[1].len);
+    }
     j->done();
 }
 
@@ -1054,9 +1060,13 @@ static void timeout_closed(job_t *j)
         part_failed("timeout: expected the child killed by SIGTERM, got code %d signal %d",
                     j->code, j->sig);
     else
+    {
         scope_events_log("the timeout fired after %ld ms: the shell is reaped, cat is gone too "
                          "(orphaned, init reaps it), and our pipes are closed",
                          j->timeout_ms);
+        snprintf(s.fault_outcome, sizeof s.fault_outcome,
+                 "killed by SIGTERM after %ld ms, reaped, no process left", j->timeout_ms);
+    }
     j->done();
 }
 
@@ -1879,10 +1889,13 @@ static void fault_done(void)
 static void enoent_exec_closed(job_t *j)
 {
     report_callback(j, "exec");
-    if (j->code == 127)
+    if (j->code == 127) {
         scope_events_log("exec() of the same name is another story: the shell started fine, "
                          "said 'not found' on stderr and exited 127, so the callback gets an "
                          "Error with code 127, and no 'error' event");
+        snprintf(s.fault_outcome, sizeof s.fault_outcome,
+                 "spawn failed with ENOENT before fork(); exec through the shell exited 127");
+    }
     else
         part_failed("exec of a missing command: expected exit 127, got %d", j->code);
     job_free_output(j);
@@ -1950,9 +1963,12 @@ static void signal_on_data(job_t *j, int which, const char *data, size_t len)
 
 static void signal_closed(job_t *j)
 {
-    if (j->sig == SIGKILL)
+    if (j->sig == SIGKILL) {
         scope_events_log("node's 'exit' gets (code null, signal 'SIGKILL'); a code of null "
                          "means: look at the signal");
+        snprintf(s.fault_outcome, sizeof s.fault_outcome,
+                 "the child killed by SIGKILL and reaped: exit code null, signal SIGKILL");
+    }
     else
         part_failed("expected the child killed by SIGKILL, got code %d signal %d", j->code,
                     j->sig);
@@ -2094,8 +2110,15 @@ static void finish(void)
                               nparts == 1 ? "" : "s", s.fault[0] ? " and " : "");
     if (s.fault[0])
         o += (size_t)snprintf(text + o, sizeof text - o, "fault %s", s.fault);
-    o += (size_t)snprintf(text + o, sizeof text - o, s.failed ? ": %d check%s failed" : ": done",
-                          s.failed, s.failed == 1 ? "" : "s");
+    if (s.failed)
+        o += (size_t)snprintf(text + o, sizeof text - o, ": %d check%s failed", s.failed,
+                              s.failed == 1 ? "" : "s");
+    else if (s.fault[0] && s.fault_outcome[0])
+        o += (size_t)snprintf(text + o, sizeof text - o, ": %s", s.fault_outcome);
+    else
+        o += (size_t)snprintf(text + o, sizeof text - o, ": done");
+    if (s.fault_outcome[0])
+        cJSON_AddStringToObject(s.summary, "fault_outcome", s.fault_outcome);
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(s.summary, "pingpong");
     const cJSON *bp = cJSON_GetObjectItemCaseSensitive(s.summary, "backpressure");
     const cJSON *inj = cJSON_GetObjectItemCaseSensitive(s.summary, "injection");
