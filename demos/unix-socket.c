@@ -150,7 +150,7 @@ static struct {
     scope_rate_t rate;
     long sent, pongs;
     uint64_t t_sent;
-    int held, ping_waiting, refused_us, done, client_code;
+    int refused_us, done, client_code;
     char *line;
     size_t line_cap;
     /* a client streaming (--throughput) */
@@ -1694,11 +1694,6 @@ static void send_ping(scope_pacer_t *p)
     (void)p;
     if (s.done)
         return;
-    if (s.held) {
-        s.ping_waiting = 1; /* a "ctl step" or "ctl resume" lets it go */
-        return;
-    }
-    s.ping_waiting = 0;
     uint64_t id = (uint64_t)s.sent + 1;
     size_t len;
     const char *line = build_ping(id, &len);
@@ -1896,26 +1891,27 @@ static void apply_ctl(const char *line, size_t len)
         scope_events_log("from the server: ctl quit");
         client_done(0);
         return;
-    } else if (strcmp(buf, "ctl pause") == 0) {
-        s.held = 1;
-    } else if (strcmp(buf, "ctl resume") == 0) {
-        s.held = 0;
-        if (s.ping_waiting)
-            send_ping(&s.pacer);
-    } else if (strcmp(buf, "ctl step") == 0) {
-        if (s.held && s.ping_waiting) {
-            s.held = 0;
-            send_ping(&s.pacer);
-            s.held = 1;
-        }
-    } else if (sscanf(buf, "ctl rate %lf", &v) == 1 && v >= 0 && v <= 1e6) {
-        s.demo.rate = v;
-    } else if (sscanf(buf, "ctl size %lf", &v) == 1 && v >= 1 && v <= SCOPE_DEMO_MAX_SIZE) {
-        s.demo.size = (size_t)v;
+    }
+    /* The dashboard's command, relayed as a text line (so that a person
+     * with socat can send one too), applied as lib/demo applies it in the
+     * server: the pacer then holds or lets go the next ping. */
+    cJSON *cmd = cJSON_CreateObject();
+    if (strcmp(buf, "ctl pause") == 0 || strcmp(buf, "ctl resume") == 0 ||
+        strcmp(buf, "ctl step") == 0) {
+        cJSON_AddStringToObject(cmd, "cmd", buf + 4);
+    } else if (sscanf(buf, "ctl rate %lf", &v) == 1) {
+        cJSON_AddStringToObject(cmd, "cmd", "rate");
+        cJSON_AddNumberToObject(cmd, "hz", v);
+    } else if (sscanf(buf, "ctl size %lf", &v) == 1) {
+        cJSON_AddStringToObject(cmd, "cmd", "size");
+        cJSON_AddNumberToObject(cmd, "bytes", v);
     } else {
+        cJSON_Delete(cmd);
         return;
     }
     scope_events_log("from the server: %s", buf);
+    scope_demo_apply_control(&s.demo, cmd);
+    cJSON_Delete(cmd);
 }
 
 /* "pong: ping PID ID ..." -> ID */
