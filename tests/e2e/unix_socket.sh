@@ -249,6 +249,30 @@ fi
     && grep -q '"ev":"bye"' q.json && no_kids q.json && no_rundir \
     && pass "control: pause relayed to 3 clients over their sockets; quit ends it cleanly" || fail "control: rc $rc"
 
+# step while paused lets exactly one ping go from each client; resume lets them flow
+sends() { grep -c '"dir":"send".*"summary":"ping' "$1"; }
+mkfifo ctl
+IPCSCOPE_MSG_RATE=0 IPCSCOPE_CONTROL_FD=5 timeout 60 "$DEMO" --json --clients 2 --count 1000000 --rate 20 \
+    5<ctl >st.json 2>st.err &
+srv=$!
+exec 7>ctl
+wait_n st.json '"summary":"pong: ping 2"' 2
+echo '{"cmd":"pause"}' >&7
+wait_n st.json 'from the server: ctl pause' 2
+n0=$(sends st.json); sleep 1; n1=$(sends st.json)
+echo '{"cmd":"step"}' >&7
+wait_n st.json 'from the server: ctl step' 2
+wait_n st.json '"dir":"send".*"summary":"ping' $((n1 + 2)); sleep 1; n2=$(sends st.json)
+echo '{"cmd":"resume"}' >&7
+wait_n st.json '"dir":"send".*"summary":"ping' $((n2 + 6)); n3=$(sends st.json)
+echo '{"cmd":"quit"}' >&7
+exec 7>&-
+wait_bounded $srv 30; rc=$?
+rm -f ctl
+[ "$n0" = "$n1" ] && [ "$n2" = $((n1 + 2)) ] && [ "$n3" -ge $((n2 + 6)) ] && [ $rc -eq 0 ] \
+    && pass "control: paused, no ping; a step, one ping from each of 2 clients; resume, they flow" \
+    || fail "control: sends $n0 then $n1 paused, $n2 after a step, $n3 after resume; rc $rc"
+
 # ---- the command line ----
 out=$("$DEMO" --bogus 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "unknown option" && pass "bad option: exit 2" || fail "bad option: $rc"
