@@ -28,8 +28,11 @@ LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBA      := $(BUILD)/libipcscope.a
 
+# A demo is demos/NAME.c, or a directory demos/NAME/ of modules (NAME.h and
+# several .c files) when one file would be too long to read.
 DEMO_SRC  := $(wildcard demos/*.c)
-DEMOS     := $(DEMO_SRC:demos/%.c=$(BUILD)/demos/%)
+DEMO_DIRS := $(patsubst demos/%/,%,$(sort $(dir $(wildcard demos/*/*.c))))
+DEMOS     := $(DEMO_SRC:demos/%.c=$(BUILD)/demos/%) $(DEMO_DIRS:%=$(BUILD)/demos/%)
 DEMO_JS   := $(patsubst demos/%,$(BUILD)/demos/%,$(wildcard demos/*.js))
 
 TUI_SRC   := $(wildcard tui/*.c)
@@ -78,6 +81,18 @@ $(LIBA): $(LIB_OBJ)
 
 $(BUILD)/demos/%: $(BUILD)/demos/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A directory demo's objects go under build/modules/, since build/demos/NAME
+# is its binary.
+$(BUILD)/modules/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+define demo_dir_rule
+$(BUILD)/demos/$(1): $(patsubst %.c,$(BUILD)/modules/%.o,$(wildcard demos/$(1)/*.c)) $(LIBA)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach d,$(DEMO_DIRS),$(eval $(call demo_dir_rule,$(d))))
 
 # A demo's node side (e.g. fork-ipc-child.js) sits beside its binary.
 $(BUILD)/demos/%.js: demos/%.js
