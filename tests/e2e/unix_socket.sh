@@ -10,9 +10,12 @@ NODE_CLIENT="$DEMOS/unix-socket-client.js"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
 unset XDG_RUNTIME_DIR        # private directories land in this test's TMPDIR
 
+# count FILE PATTERN: matching lines, 0 when FILE does not exist yet (grep
+# then prints nothing, and an empty count would break the comparison)
+count() { _c=$(grep -c "$2" "$1" 2>/dev/null); echo "${_c:-0}"; }
 wait_n() { # FILE PATTERN N: until N lines match, at most 30 s
-    i=0; while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ]
+    i=0; while [ "$(count "$1" "$2")" -lt "$3" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(count "$1" "$2")" -ge "$3" ]
 }
 no_rundir() { ! ls -d "$TMPDIR"/ipcscope-unix-socket.* >/dev/null 2>&1; }
 no_kids() { # FILE: every pid the run named in a proc event is gone
