@@ -25,9 +25,8 @@ static struct {
     uv_tcp_t l1;
     uv_connect_t req;
     uv_timer_t wait;
-    uv_shutdown_t sd;
     int phase; /* 'a', 'b', then 'l' (lines: "go c", "go d") */
-    int waited_ms, naive_msgs;
+    int waited_ms;
     uint64_t got, reads;
     char chan1[32], line[256];
     size_t line_len;

@@ -123,7 +123,6 @@ typedef enum {
     ROLE_LAB_CTRL,  /* the lab's first connection: raw writes, then "go" lines */
     ROLE_LAB_FRAMED, /* the lab's length-prefixed connection */
     ROLE_LAB_NAGLE, /* the lab's write-write-read connections: echo only */
-    ROLE_SINK,      /* a throughput client: count the bytes */
 } conn_role_t;
 
 typedef struct conn_s conn_t;

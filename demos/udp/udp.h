@@ -154,7 +154,6 @@ typedef struct {
     struct sockaddr_storage lesson_addr;
     char lesson_name[SCOPE_ADDR_STRLEN];
     uv_timer_t lesson_timer;
-    uint64_t lesson_started_ns;
     int sizes_seen[8], nsizes;
     int boundaries_ok, maxsize_got, emsgsize_seen, bad_done;
     /* loss */
