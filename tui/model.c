@@ -670,6 +670,12 @@ static int take_stats(tui_model_t *m, const cJSON *ev, uint64_t t)
     c->rate = num(ev, "rate", 0);
     c->bps = num(ev, "bps", 0);
     c->sample = num(ev, "sample", 1);
+    if (has_num(ev, "dropped") && has_num(ev, "sent")) {
+        c->have_loss = 1;
+        c->sent = u64(ev, "sent");
+        c->received = u64(ev, "received");
+        c->dropped = u64(ev, "dropped");
+    }
     spark_slot(c, t);
     return 0;
 }

@@ -67,6 +67,9 @@ typedef struct {
     int have_stats;
     uint64_t count, bytes, p50, p90, p99, p999, max, min;
     double mean, rate, bps, sample;
+    /* a lossy channel's counts, when its stats carry them (udp's loss step) */
+    int have_loss;
+    uint64_t sent, received, dropped;
     /* what this dashboard saw (msg events) */
     uint64_t msgs, msg_bytes, lat_count;
     uint64_t lat_max;

@@ -46,6 +46,16 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
     /* 2. percentiles */
     scope_hist_summary_t s;
     tui_model_chan_summary(m, ci, &s);
+    if (c->have_loss) {
+        /* A one-way channel that counts loss has no latency to show: its
+         * counts are its story. */
+        snprintf(buf, sizeof buf, tui_i18n(TUI_S_LOSS), (unsigned long long)c->sent,
+                 (unsigned long long)c->received, (unsigned long long)c->dropped,
+                 c->sent ? 100.0 * (double)c->dropped / (double)c->sent : 0.0);
+        tui_crt_text(y + used, r.x, r.w, TUI_ROLE_VALUE, buf);
+        if (++used >= rows || (!c->lat_count && !s.p50))
+            return used; /* counts only: no percentiles of nothing */
+    }
     if (!s.count && !c->lat_count) {
         tui_crt_text(y + used, r.x, r.w, TUI_ROLE_DIM, tui_i18n(TUI_S_NO_LATENCY));
         return used + 1;

@@ -272,6 +272,23 @@ START_TEST(test_lane_label_fit)
 }
 END_TEST
 
+START_TEST(test_loss_stats)
+{
+    tui_model_t *m = tui_model_new();
+    feedf(m, "{\"v\":1,\"ev\":\"stats\",\"t\":9,\"pid\":7,\"chan\":\"loss\",\"count\":3,"
+             "\"bytes\":3000,\"sent\":200,\"received\":3,\"dropped\":197,\"kernel_drops\":197}");
+    feedf(m, "{\"v\":1,\"ev\":\"stats\",\"t\":9,\"pid\":7,\"chan\":\"udp1\",\"count\":3,"
+             "\"p50\":1000}");
+    ck_assert_int_eq(m->nchans, 2);
+    ck_assert(m->chans[0].have_loss);
+    ck_assert_uint_eq(m->chans[0].sent, 200);
+    ck_assert_uint_eq(m->chans[0].received, 3);
+    ck_assert_uint_eq(m->chans[0].dropped, 197);
+    ck_assert(!m->chans[1].have_loss);
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_aggregation)
 {
     /* 1200 messages in one 100 ms slice: a few arrows, then one folded row. */
@@ -536,6 +553,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_recv_only_peer);
     tcase_add_test(tc, test_outside_peer_both_ways);
     tcase_add_test(tc, test_lane_label_fit);
+    tcase_add_test(tc, test_loss_stats);
     tcase_add_test(tc, test_aggregation);
     tcase_add_test(tc, test_slow_flow_not_folded);
     tcase_add_test(tc, test_flow_ring);
