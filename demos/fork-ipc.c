@@ -50,6 +50,7 @@ static const scope_demo_info_t info = {
     "A parent and a child talk over Node's IPC channel: a socketpair, one JSON line per message.",
     "000 001 002 003 004",
     "IPC 通道 (fork) | 快 | ❌ | 低 | 父子进程",
+    "malformed blank oversize",
 };
 
 static const scope_demo_option_t options[] = {

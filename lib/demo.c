@@ -123,18 +123,26 @@ int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
     return result;
 }
 
+/* "a b c" as the JSON array ["a","b","c"]. */
+static cJSON *words(const char *list)
+{
+    cJSON *a = cJSON_CreateArray();
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list ? list : "");
+    for (char *save, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+        cJSON_AddItemToArray(a, cJSON_CreateString(tok));
+    return a;
+}
+
 cJSON *scope_demo_describe(const scope_demo_info_t *info, const scope_demo_option_t *options)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", info->name);
     cJSON_AddStringToObject(o, "title", info->title);
     cJSON_AddStringToObject(o, "summary", info->summary);
-    cJSON *seeds = cJSON_AddArrayToObject(o, "seeds");
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", info->seeds ? info->seeds : "");
-    for (char *save, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-        cJSON_AddItemToArray(seeds, cJSON_CreateString(tok));
+    cJSON_AddItemToObject(o, "seeds", words(info->seeds));
     cJSON_AddStringToObject(o, "table_row", info->table_row ? info->table_row : "");
+    cJSON_AddItemToObject(o, "faults", words(info->faults));
     cJSON *opts = cJSON_AddArrayToObject(o, "options");
     for (size_t i = 0; options && options[i].name; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -418,7 +426,8 @@ int scope_demo_start(scope_demo_t *d, uv_loop_t *loop, const char *role, int fir
         cJSON_AddNumberToObject(params, "rate", d->rate);
         cJSON_AddNumberToObject(params, "size", (double)d->size);
         cJSON_AddBoolToObject(params, "step", d->step_mode);
-        scope_events_hello(d->info->name, d->info->title, params);
+        scope_events_hello(d->info->name, d->info->title, params,
+                           d->info->faults ? words(d->info->faults) : NULL);
     }
     scope_events_proc("start", getpid(), getppid(), role, 0, 0);
     return 0;

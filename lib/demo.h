@@ -51,6 +51,7 @@ typedef struct {
     const char *summary;   /* one line */
     const char *seeds;     /* "000 001 002 003 004": the seed files it comes from */
     const char *table_row; /* the seeds' comparison row for this mechanism */
+    const char *faults;    /* the kinds its "fault" command takes, space-separated, or NULL */
 } scope_demo_info_t;
 
 /* A demo's own option: --name or --name VALUE. */

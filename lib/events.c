@@ -347,12 +347,14 @@ int scope_events_emit(const char *kind, cJSON *fields)
 
 /* ---- the kinds ----------------------------------------------------------- */
 
-int scope_events_hello(const char *demo, const char *title, cJSON *params)
+int scope_events_hello(const char *demo, const char *title, cJSON *params, cJSON *faults)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "demo", demo);
     cJSON_AddStringToObject(o, "title", title);
     cJSON_AddItemToObject(o, "params", params ? params : cJSON_CreateObject());
+    if (faults)
+        cJSON_AddItemToObject(o, "faults", faults);
     return scope_events_emit("hello", o);
 }
 

@@ -83,7 +83,9 @@ void scope_events_set_msg_rate(double per_second);
 int scope_events_emit(const char *kind, cJSON *fields);
 
 /* The kinds of docs/PROTOCOL.md, with their fields as arguments. */
-int scope_events_hello(const char *demo, const char *title, cJSON *params);
+/* params and faults (an array of the fault kinds the demo's "fault" control
+ * command takes, or NULL) are taken over by the emitter. */
+int scope_events_hello(const char *demo, const char *title, cJSON *params, cJSON *faults);
 /* state: "start", "ready" or "exit". For exit, code >= 0 or signal > 0. */
 int scope_events_proc(const char *state, pid_t pid, pid_t ppid, const char *role, int code,
                       int signal);

@@ -89,6 +89,7 @@ typedef struct {
     uint64_t stop_started;
     int stop_phase; /* 1 quit sent, 2 SIGTERM sent, 3 SIGKILL sent */
     int stop_signal; /* the signal that ended the dashboard, 0 for q */
+    unsigned next_fault; /* which of the demo's faults f asks for next */
 
     int quitting;
     int interrupts;
@@ -522,6 +523,32 @@ static void kill_selected(int sig)
     snprintf(app.ui.flash, sizeof app.ui.flash, "%s %ld", sig_name(sig), pid);
 }
 
+/* f: the demo's next fault kind, in turn, through the control channel. */
+static void inject_fault(void)
+{
+    const tui_model_t *m = app.model;
+    char buf[200];
+    if (m->nfaults == 0) {
+        note(tui_i18n(TUI_S_NO_FAULTS));
+        return;
+    }
+    const char *kind = m->faults[app.next_fault % m->nfaults];
+    const char *next = m->faults[(app.next_fault + 1) % m->nfaults];
+    app.next_fault++;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "cmd", "fault");
+    cJSON_AddStringToObject(c, "kind", kind);
+    char *line = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    if (!line)
+        return;
+    control(line);
+    cJSON_free(line);
+    snprintf(buf, sizeof buf, tui_i18n(TUI_S_SENT_FAULT), kind, next);
+    note(buf);
+    snprintf(app.ui.flash, sizeof app.ui.flash, "fault %s", kind);
+}
+
 static void move_selection(int delta)
 {
     long pids[TUI_PROCFS_MAX_PROCS];
@@ -718,6 +745,9 @@ static void demo_key(wint_t k, int code)
         break;
     case 'K':
         kill_selected(SIGKILL);
+        break;
+    case 'f':
+        inject_fault();
         break;
     case 'r':
         stop_demo(AFTER_RESTART);

@@ -80,6 +80,7 @@ typedef enum {
     TUI_S_K_BACK,
     TUI_S_K_SCROLL,
     TUI_S_K_ZOOM,
+    TUI_S_K_FAULT,
     /* the help screen: one line per key */
     TUI_S_H_SPACE,
     TUI_S_H_STEP,
@@ -92,10 +93,13 @@ typedef enum {
     TUI_S_H_LESSON,
     TUI_S_H_LANG,
     TUI_S_H_ZOOM,
+    TUI_S_H_FAULT,
     TUI_S_H_HELP,
     TUI_S_H_QUIT,
     TUI_S_H_ENTER,
     TUI_S_SENT_SIGNAL,
+    TUI_S_SENT_FAULT, /* "dashboard: fault %s asked for (f again: %s)" */
+    TUI_S_NO_FAULTS,
     TUI_S_LAUNCH_FAILED,
     TUI_S_TOO_SMALL,
     TUI_S_COUNT

@@ -717,6 +717,13 @@ int tui_model_feed(tui_model_t *m, const cJSON *ev)
     } else if (strcmp(kind, "hello") == 0) {
         copy(m->demo, sizeof m->demo, str(ev, "demo", ""));
         copy(m->title, sizeof m->title, str(ev, "title", ""));
+        m->nfaults = 0;
+        const cJSON *f, *faults = cJSON_GetObjectItemCaseSensitive(ev, "faults");
+        cJSON_ArrayForEach(f, faults)
+        {
+            if (cJSON_IsString(f) && m->nfaults < 8)
+                copy(m->faults[m->nfaults++], sizeof m->faults[0], f->valuestring);
+        }
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "params");
         if (cJSON_IsObject(p)) {
             m->rate = num(p, "rate", 0);

@@ -127,6 +127,8 @@ typedef struct {
 typedef struct {
     char demo[32];
     char title[96];
+    char faults[8][24]; /* the kinds its "fault" command takes (hello) */
+    int nfaults;
     double rate;
     long size, count;
     int step_mode;

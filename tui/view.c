@@ -142,7 +142,8 @@ static void help(const tui_ui_t *ui, int rows, int cols)
         {"[ ]", TUI_S_H_SIZE, 0},         {"Tab", TUI_S_H_TAB, 0},
         {"↑↓ PgUp PgDn", TUI_S_H_ARROWS, 1}, {"k K", TUI_S_H_KILL, 0},
         {"r", TUI_S_H_RESTART, 0},        {"l", TUI_S_H_LESSON, 0},
-        {"z", TUI_S_H_ZOOM, 0},           {"L", TUI_S_H_LANG, 1},
+        {"z", TUI_S_H_ZOOM, 0},           {"f", TUI_S_H_FAULT, 0},
+        {"L", TUI_S_H_LANG, 1},
         {"?", TUI_S_H_HELP, 1},           {"q", TUI_S_H_QUIT, 1},
     };
     int n = 0, keyw = 14;
@@ -341,6 +342,8 @@ static void demo(const tui_ui_t *ui, int rows, int cols)
         k[n++] = (key_item_t){"kK", TUI_S_K_KILL, 6};
     else
         k[n++] = (key_item_t){tui_crt_utf8() ? "↑↓" : "Up/Dn", TUI_S_K_SCROLL, 2};
+    if (ui->running && !ui->stopping && ui->model && ui->model->nfaults > 0)
+        k[n++] = (key_item_t){"f", TUI_S_K_FAULT, 4};
     k[n++] = (key_item_t){"r", TUI_S_K_RESTART, 3};
     k[n++] = (key_item_t){"l", ui->show_lesson ? TUI_S_K_LOG : TUI_S_K_LESSON, 5};
     k[n++] = (key_item_t){"z", TUI_S_K_ZOOM, 1};

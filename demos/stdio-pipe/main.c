@@ -71,6 +71,7 @@ static const scope_demo_info_t info = {
     "until write() has to wait.",
     "000 002 003 004",
     "管道 (pipe) | 快 | ❌ | 低 | 流式数据",
+    "enoent signal maxbuffer timeout",
 };
 
 static const scope_demo_option_t options[] = {

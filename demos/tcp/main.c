@@ -53,6 +53,7 @@ static const scope_demo_info_t info = {
     "does to message boundaries, and what Nagle's algorithm costs.",
     "000 001 002",
     "TCP/HTTP | 中 | ✅ | 中 | 微服务",
+    NULL, /* no faults on command: misbehave with nc instead (see the lesson) */
 };
 
 static const scope_demo_option_t options[] = {

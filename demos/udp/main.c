@@ -56,6 +56,7 @@ static const scope_demo_info_t info = {
     "limit and loss shown live.",
     "001 002",
     "TCP/UDP | ★★★☆☆ | 都支持 | 中",
+    "oversize malformed empty",
 };
 
 static const scope_demo_option_t options[] = {

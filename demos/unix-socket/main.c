@@ -52,6 +52,7 @@ static const scope_demo_info_t info = {
     "peer credentials, stale files, the abstract namespace and FIFOs.",
     "000 001 003",
     "Unix Socket | 很快 | ❌ | 中 | 同机多进程",
+    "oversize silent vanish",
 };
 
 static const scope_demo_option_t options[] = {

@@ -28,3 +28,22 @@ out=$("$IPCSCOPE" open fork-ipc --rate fast 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "bad option or value" && pass "open: a bad value is refused, exit 2" || fail "open --rate fast: $rc"
 out=$("$IPCSCOPE" open fork-ipc --record /nonexistent/dir/x 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q "No such file" && pass "open: an unwritable --record is refused with the reason" || fail "open --record: $rc $out"
+
+# f: the demo's faults, in the order its hello lists them, through the control pipe
+SOCK="ipcscope-test-fault-$$"
+tmux -L "$SOCK" new-session -d -x 80 -y 24 "exec $IPCSCOPE open fork-ipc --record $PWD/f.ndjson"
+wait_for f.ndjson '"ev":"msg"'
+grep -q '"faults":\["malformed","blank","oversize"\]' f.ndjson \
+    && pass "hello names the demo's faults" || fail "hello: no faults list"
+tmux -L "$SOCK" send-keys f
+wait_for f.ndjson '"ev":"error".*malformed JSON' && pass "f: the first fault (malformed) reaches the demo" \
+    || fail "f: no malformed-line error"
+tmux -L "$SOCK" send-keys f
+wait_for f.ndjson '"ev":"error".*blank line' && pass "f again: the next fault (blank)" || fail "f: no blank-line error"
+i=0; while ! tmux -L "$SOCK" capture-pane -p | grep -q "f fault" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+tmux -L "$SOCK" capture-pane -p | grep -q "f fault" && pass "the key bar offers f fault" || fail "no 'f fault' in the key bar"
+pid=$(tmux -L "$SOCK" display-message -p '#{pane_pid}')
+tmux -L "$SOCK" send-keys q; sleep 0.3; tmux -L "$SOCK" send-keys q
+i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$pid" 2>/dev/null && fail "fault run: q q did not quit" || pass "fault run: q then q quits"
+tmux -L "$SOCK" kill-server 2>/dev/null || true

@@ -32,7 +32,7 @@
 static const scope_demo_info_t info = {
     "fork-ipc", "fake fork-ipc for the dashboard's tests",
     "a parent and a child ping-pong JSON lines over a socketpair", "000 001 002 003 004",
-    "IPC 通道 (fork) | 快 | ❌ | 低 | 父子进程"};
+    "IPC 通道 (fork) | 快 | ❌ | 低 | 父子进程", NULL};
 
 static const scope_demo_option_t options[] = {
     {"child", NULL, "run as the child (internal)"},

@@ -757,7 +757,7 @@ START_TEST(json_every_kind_fields_and_types)
 
     cJSON *params = cJSON_CreateObject();
     cJSON_AddNumberToObject(params, "n", 5);
-    ck_assert_int_eq(scope_events_hello("pipes", "Two processes, one pipe", params), 0);
+    ck_assert_int_eq(scope_events_hello("pipes", "Two processes, one pipe", params, NULL), 0);
     ck_assert_int_eq(scope_events_proc("start", 4242, me, "child", 0, 0), 0);
     ck_assert_int_eq(scope_events_proc("exit", 4242, me, "child", 3, 0), 0);
     ck_assert_int_eq(scope_events_proc("exit", 4243, me, "child", 0, SIGKILL), 0);
@@ -898,7 +898,7 @@ START_TEST(closed_emitter_writes_nothing)
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "x", "y");
     ck_assert_int_eq(scope_events_emit("log", f), 0); /* f taken over: no leak */
-    ck_assert_int_eq(scope_events_hello("d", "t", cJSON_CreateObject()), 0);
+    ck_assert_int_eq(scope_events_hello("d", "t", cJSON_CreateObject(), NULL), 0);
     ck_assert_int_eq(scope_events_bye(cJSON_CreateObject(), "x"), 0);
     ck_assert_int_eq(scope_events_open_fd(-1, SCOPE_EVENTS_JSON, "x"), -EBADF);
 }
