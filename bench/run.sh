@@ -22,6 +22,7 @@ BUILD=${1:-build}
 N=${N:-20000}
 ROUNDS=${ROUNDS:-5}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 B="$BUILD/bench/bench_channel"
 JS="$TOP/bench/node_fork_pingpong.js"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/ipcscope-bench.XXXXXX")
@@ -54,13 +55,7 @@ for r in $(seq "$ROUNDS"); do
 done
 echo
 
-# median FILE FIELD: the median over rounds of one field
-median() {
-    sed -n "s/.*\"$2\":\\([0-9]*\\).*/\\1/p" "$1" | sort -n |
-        awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print 0}'
-}
 us() { awk -v n="$1" 'BEGIN {printf "%7.1f", n/1000}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a && b) printf "%5.2fx", a/b; else printf "    -"}'; }
 
 for p in $placements; do
     [ "$p" = same ] && title="one CPU (parent and child on CPU 0)" || title="two CPUs (parent on CPU 0, child on CPU 1)"

@@ -28,6 +28,7 @@ ROUNDS=${ROUNDS:-5}
 BYTES=${BYTES:-134217728}
 STARTS=${STARTS:-50}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 B="$BUILD/bench/bench_pipe"
 D="$BUILD/demos/stdio-pipe"
 JS="$TOP/bench/node_spawn.js"
@@ -80,16 +81,9 @@ for r in $(seq "$ROUNDS"); do
 done
 echo
 
-# median FILE FIELD: the median over rounds of one field
-median() {
-    [ -s "$1" ] || { echo 0; return; }
-    sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p" "$1" | sort -n |
-        awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print 0}'
-}
 us() { awk -v n="$1" 'BEGIN {printf "%8.1f", n/1000}'; }
 msf() { awk -v n="$1" 'BEGIN {printf "%8.2f", n/1e6}'; }
 mbs() { awk -v n="$1" 'BEGIN {printf "%8.0f", n/1e6}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b > 0) printf "%5.2fx", a/b; else printf "    -"}'; }
 
 for p in $placements; do
     [ "$p" = one ] && title="one CPU (taskset -c 0: parent and child on CPU 0)" \

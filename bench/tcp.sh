@@ -18,6 +18,7 @@ BYTES=${BYTES:-200000000}
 ROUNDS=${ROUNDS:-5}
 NAGLE_N=${NAGLE_N:-40}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 DEMO="$BUILD/demos/tcp"
 FLOOR="$BUILD/bench/bench_sock"
 NODEJS="$TOP/bench/node_sock.js"
@@ -55,15 +56,8 @@ for r in $(seq "$ROUNDS"); do
 done
 echo
 
-# median FILE FIELD: the median over rounds of one numeric field
-median() {
-    [ -s "$1" ] || { echo 0; return; }
-    sed -n "s/.*\"$2\":\\([0-9.e+]*\\).*/\\1/p" "$1" | sort -g |
-        awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print 0}'
-}
 us() { awk -v n="$1" 'BEGIN {if (n > 0) printf "%8.1f", n/1000; else printf "%8s", "-"}'; }
 mbs() { awk -v n="$1" 'BEGIN {if (n > 0) printf "%8.0f", n; else printf "%8s", "-"}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b > 0) printf "%6.2fx", a/b; else printf "%7s", "-"}'; }
 
 f50=$(median "$OUT/rt.floor" p50); d50=$(median "$OUT/rt.demo" p50); n50=$(median "$OUT/rt.node" p50)
 printf '\n%-40s %8s %8s %9s %10s\n' "round trip, 64 B over loopback TCP" "p50 us" "p99 us" "vs floor" "node/this"

@@ -30,6 +30,7 @@ N=${N:-20000}
 ROUNDS=${ROUNDS:-5}
 BYTES=${BYTES:-100000000}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 RAW="$BUILD/bench/bench_sock"
 JS="$TOP/bench/node_sock.js"
 DEMO="$BUILD/demos/udp"
@@ -70,15 +71,8 @@ for r in $(seq "$ROUNDS"); do
 done
 echo
 
-# median FILE FIELD: the median over rounds of one numeric field
-median() {
-    [ -s "$1" ] || { echo 0; return; }
-    sed -n "s/.*\"$2\":\\([0-9.e+-]*\\).*/\\1/p" "$1" | sort -g |
-        awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print 0}'
-}
 us() { awk -v n="$1" 'BEGIN {if (n > 0) printf "%8.1f", n/1000; else printf "%8s", "-"}'; }
 mb() { awk -v n="$1" 'BEGIN {if (n > 0) printf "%8.1f", n; else printf "%8s", "-"}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b > 0) printf "%5.2fx", a/b; else printf "    -"}'; }
 pct() { awk -v n="$1" 'BEGIN {printf "%5.1f%%", n*100}'; }
 
 raw50=$(median "$OUT/rt.raw" p50)

@@ -25,6 +25,7 @@ N=${N:-20000}
 ROUNDS=${ROUNDS:-5}
 BYTES=${BYTES:-1000000000}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 B=${BENCH_SOCK:-$BUILD/bench/bench_sock}
 D="$BUILD/demos/unix-socket"
 JS="$TOP/bench/node_sock.js"
@@ -64,15 +65,8 @@ for r in $(seq "$ROUNDS"); do
 done
 echo
 
-# median FILE FIELD: the median over rounds of one field
-median() {
-    [ -s "$1" ] || { echo 0; return; }
-    sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p" "$1" | sort -n |
-        awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print 0}'
-}
 us() { awk -v n="$1" 'BEGIN {printf "%8.1f", n/1000}'; }
 mbs() { awk -v n="$1" 'BEGIN {printf "%8.0f", n}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b > 0) printf "%5.2fx", a/b; else printf "    -"}'; }
 
 for p in $placements; do
     [ "$p" = one ] && title="one CPU (taskset -c 0: server and client on CPU 0)" \

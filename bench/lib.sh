@@ -1,0 +1,13 @@
+# Shared by the bench/*.sh scripts; sourced, never run. Each script keeps its
+# own column formats; what is the same for all lives here.
+
+# median FILE FIELD: the median over rounds of one numeric field of the JSON
+# lines in FILE (0 when there are none)
+median() {
+    [ -s "$1" ] || { echo 0; return; }
+    sed -n "s/.*\"$2\":\\([0-9.e+-]*\\).*/\\1/p" "$1" | sort -g |
+        awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print 0}'
+}
+
+# ratio A B: "1.23x", or "-" when either is missing
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b > 0) printf "%5.2fx", a/b; else printf "    -"}'; }
