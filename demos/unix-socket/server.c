@@ -125,6 +125,8 @@ void server_wind_down(void)
     if (srv.winding_down)
         return;
     srv.winding_down = 1;
+    if (srv.drain_timer_init && !uv_is_closing((uv_handle_t *)&srv.drain_timer))
+        uv_close((uv_handle_t *)&srv.drain_timer, NULL);
     if (srv.listening && !uv_is_closing((uv_handle_t *)&srv.listener))
         uv_close((uv_handle_t *)&srv.listener, on_listener_closed);
     else
@@ -155,6 +157,10 @@ void server_wind_down(void)
 
 void server_check_done(void)
 {
+    if (srv.draining && !srv.winding_down && srv.npeers == 0) {
+        server_wind_down(); /* the last peer has ended by itself */
+        return;
+    }
     if (!srv.winding_down || srv.finished || srv.kids_left > 0 || srv.npeers > 0 ||
         !srv.listener_closed)
         return;
@@ -163,10 +169,28 @@ void server_check_done(void)
     finish();
 }
 
+static void on_drain_timeout(uv_timer_t *t)
+{
+    (void)t;
+    server_wind_down();
+}
+
+/* Every client has exited. Its socket may still hold its last bytes and EOF:
+ * SIGCHLD can be handled before them, and closing now would lose what a
+ * client that vanished mid-line sent. So the peers end by themselves (their
+ * processes are gone, EOF is on its way), and what is left after DRAIN_MS is
+ * closed. */
 static void step_wind_down(scope_demo_t *d)
 {
     (void)d;
-    server_wind_down();
+    if (srv.npeers == 0 || demo.quitting) {
+        server_wind_down();
+        return;
+    }
+    srv.draining = 1;
+    uv_timer_init(demo.loop, &srv.drain_timer);
+    srv.drain_timer_init = 1;
+    uv_timer_start(&srv.drain_timer, on_drain_timeout, DRAIN_MS, 0);
 }
 
 /* ---- the clients, as child processes ---- */

@@ -42,6 +42,7 @@
 #define STREAM_LINE     16384
 #define STREAM_CHUNK    (16 * STREAM_LINE)
 #define FIFO_START_MS   200 /* the writers start later, so the blocked open() shows */
+#define DRAIN_MS        1000 /* after the last client exits, for its socket's last bytes */
 
 typedef struct peer_s peer_t;
 
@@ -99,6 +100,10 @@ typedef struct {
     int nwriters;
     uv_timer_t fifo_timer;
     int fifo_timer_init;
+    /* every client has exited: their sockets' last bytes are read before
+     * the rest is closed, for at most DRAIN_MS */
+    uv_timer_t drain_timer;
+    int draining, drain_timer_init;
 } server_state_t;
 
 /* A client's state. */
