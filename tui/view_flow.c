@@ -178,8 +178,18 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
             char mt[48];
             meta(f, mt, sizeof mt, ascii, metaw < 20);
             int w = tui_text_width(mt);
-            if (w > metaw - 1)
-                w = metaw - 1;
+            if (w > metaw - 1) {
+                /* "1.4KiB ~194µs" in 11 columns: the latency says more than
+                 * the size, so it is kept whole rather than both cut */
+                const char *lat = strchr(mt, ' ');
+                if (lat == NULL)
+                    lat = strchr(mt, '~');
+                if (lat && tui_text_width(lat + (*lat == ' ')) <= metaw - 1)
+                    memmove(mt, lat + (*lat == ' '), strlen(lat + (*lat == ' ')) + 1);
+                w = tui_text_width(mt);
+                if (w > metaw - 1)
+                    w = metaw - 1;
+            }
             tui_crt_text(y, r.x + r.w - w, w, TUI_ROLE_VALUE, mt);
         }
     }
