@@ -36,6 +36,8 @@
 #include "spawn.h"
 #include "timing.h"
 
+#include "bench.h"
+
 /* {"type":"ping","id":1234567,"pad":"xxxx..."} + "\n" = 64 bytes */
 static char line[65];
 static size_t line_len;
@@ -64,18 +66,6 @@ static void report(const char *what)
     fflush(stdout);
 }
 
-static int read_full(int fd, char *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-    }
-    return 0;
-}
-
 /* Waits in epoll_wait() until fd is readable, then reads len bytes. */
 static int epoll_read(int ep, int fd, char *buf, size_t len)
 {
@@ -88,7 +78,7 @@ static int epoll_read(int ep, int fd, char *buf, size_t len)
         if (r < 0)
             return -1;
     }
-    return read_full(fd, buf, len);
+    return bench_read_full(fd, buf, len);
 }
 
 static int epoll_on(int fd)
@@ -107,14 +97,7 @@ static int run_raw(long n, int with_epoll)
         return 1;
     pid_t pid = fork();
     if (pid == 0) {
-        const char *cpu = getenv("BENCH_CHILD_CPU");
-        if (cpu && *cpu) {
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET(atoi(cpu), &set);
-            if (sched_setaffinity(0, sizeof set, &set) < 0)
-                _exit(1);
-        }
+        bench_pin_child();
         close(sv[0]);
         char buf[64];
         int ep = with_epoll ? epoll_on(sv[1]) : -1;

@@ -38,47 +38,9 @@
 
 #include "timing.h"
 
+#include "bench.h"
+
 static scope_hist_t hist;
-
-static void pin_child(void)
-{
-    const char *cpu = getenv("BENCH_CHILD_CPU");
-    if (!cpu || !*cpu)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(atoi(cpu), &set);
-    if (sched_setaffinity(0, sizeof set, &set) < 0)
-        _exit(1);
-}
-
-static int read_full(int fd, char *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const char *buf, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, buf + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        off += (size_t)n;
-    }
-    return 0;
-}
 
 static void report(const char *what, size_t bytes)
 {
@@ -98,7 +60,7 @@ static void echo_child(int in, int out)
         ssize_t n = read(in, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || write_full(out, buf, (size_t)n) < 0)
+        if (n <= 0 || bench_write_full(out, buf, (size_t)n) < 0)
             _exit(0);
     }
 }
@@ -112,7 +74,7 @@ static int run_pingpong(long n, size_t size, int with_epoll)
     if (pid < 0)
         return 1;
     if (pid == 0) {
-        pin_child();
+        bench_pin_child();
         close(down[1]);
         close(up[0]);
         echo_child(down[0], up[1]);
@@ -136,7 +98,7 @@ static int run_pingpong(long n, size_t size, int with_epoll)
         memset(line + h, 'x', size);
         line[h + size] = '\n';
         len = (size_t)h + size + 1;
-        if (write_full(down[1], line, len) < 0)
+        if (bench_write_full(down[1], line, len) < 0)
             return 1;
         if (ep >= 0) {
             struct epoll_event e;
@@ -145,7 +107,7 @@ static int run_pingpong(long n, size_t size, int with_epoll)
                 r = epoll_wait(ep, &e, 1, -1);
             while (r < 0 && errno == EINTR);
         }
-        if (read_full(up[0], back, len) < 0)
+        if (bench_read_full(up[0], back, len) < 0)
             return 1;
         if (i >= n / 10)
             scope_hist_add(&hist, scope_time_now_ns() - t);
@@ -170,7 +132,7 @@ static int run_throughput(unsigned long long total)
     if (pid < 0)
         return 1;
     if (pid == 0) {
-        pin_child();
+        bench_pin_child();
         close(data[1]);
         close(back[0]);
         dprintf(back[1], "ready\n"); /* as the demo's and node's readers say */
@@ -192,12 +154,12 @@ static int run_throughput(unsigned long long total)
     static char chunk[64 * 1024];
     memset(chunk, 'x', sizeof chunk);
     char ready[8];
-    if (read_full(back[0], ready, 6) < 0)
+    if (bench_read_full(back[0], ready, 6) < 0)
         return 1;
     uint64_t t0 = scope_time_now_ns();
     for (unsigned long long sent = 0; sent < total;) {
         size_t n = total - sent < sizeof chunk ? (size_t)(total - sent) : sizeof chunk;
-        if (write_full(data[1], chunk, n) < 0)
+        if (bench_write_full(data[1], chunk, n) < 0)
             return 1;
         sent += n;
     }

@@ -49,6 +49,8 @@
 #include "net.h"
 #include "timing.h"
 
+#include "bench.h"
+
 #define MSG_BYTES    64
 #define STREAM_CHUNK (64 * 1024)
 #define UDP_DGRAM    8192
@@ -62,18 +64,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "bench_sock: %s: %s\n", what, strerror(errno));
     exit(1);
-}
-
-static void pin_child(void)
-{
-    const char *cpu = getenv("BENCH_CHILD_CPU");
-    if (cpu && *cpu) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(atoi(cpu), &set);
-        if (sched_setaffinity(0, sizeof set, &set) < 0)
-            _exit(1);
-    }
 }
 
 /* With BENCH_EPOLL set: waits in epoll_wait() until fd is readable. */
@@ -92,18 +82,6 @@ static void wait_readable(int fd)
     while (epoll_wait(epoll_fd, &e, 1, -1) < 0)
         if (errno != EINTR)
             die("epoll_wait");
-}
-
-static int read_full(int fd, char *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, buf + got, len - got);
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-    }
-    return 0;
 }
 
 static void nodelay(int fd)
@@ -215,7 +193,7 @@ static void pingpong_server(int fd)
     }
     for (;;) {
         wait_readable(fd);
-        if (read_full(fd, buf, MSG_BYTES) < 0 || write(fd, buf, MSG_BYTES) != MSG_BYTES)
+        if (bench_read_full(fd, buf, MSG_BYTES) < 0 || write(fd, buf, MSG_BYTES) != MSG_BYTES)
             return;
     }
 }
@@ -234,7 +212,7 @@ static int pingpong(server_t *s, long n)
         wait_readable(fd);
         /* A datagram comes whole or not at all; over loopback, with one in
          * flight, it comes. */
-        if (mech == MECH_UDP ? read(fd, buf, sizeof buf) != MSG_BYTES : read_full(fd, buf, MSG_BYTES) < 0)
+        if (mech == MECH_UDP ? read(fd, buf, sizeof buf) != MSG_BYTES : bench_read_full(fd, buf, MSG_BYTES) < 0)
             die("read");
         if (i >= n / 10)
             scope_hist_add(&hist, scope_time_now_ns() - t);
@@ -321,7 +299,7 @@ static int stream(server_t *s, uint64_t bytes)
         }
     } else {
         shutdown(fd, SHUT_WR);
-        if (read_full(fd, (char *)answer, sizeof answer) < 0)
+        if (bench_read_full(fd, (char *)answer, sizeof answer) < 0)
             die("read the server's count");
     }
     double secs = (double)(scope_time_now_ns() - t) / 1e9;
@@ -373,7 +351,7 @@ int main(int argc, char **argv)
     if (pid < 0)
         die("fork");
     if (pid == 0) {
-        pin_child();
+        bench_pin_child();
         int fd = server_accept(&s);
         if (is_pingpong)
             pingpong_server(fd);
