@@ -42,12 +42,25 @@ void fail_exit(void)
     scope_demo_stop(&demo);
 }
 
-void cleanup_rundir(void *arg)
+static void cleanup_rundir(void *arg)
 {
     (void)arg;
     if (srv.rundir_made && scope_rundir_remove(srv.rundir) == 0)
         scope_events_log("rmdir(%s): the private directory is gone", srv.rundir);
     srv.rundir_made = 0;
+}
+
+int server_make_rundir(scope_demo_t *d)
+{
+    int r = scope_rundir_make("unix-socket", srv.rundir, sizeof srv.rundir);
+    if (r < 0) {
+        scope_events_error("rundir", "cannot make a private directory: %s", strerror(-r));
+        fail_exit();
+        return -1;
+    }
+    srv.rundir_made = 1;
+    scope_demo_on_cleanup(d, cleanup_rundir, NULL);
+    return 0;
 }
 
 static void on_listener_closed(uv_handle_t *h)

@@ -273,14 +273,8 @@ static void on_down_opened(uv_fs_t *req)
 
 void fifo_step_make(scope_demo_t *d)
 {
-    int r = scope_rundir_make("unix-socket", srv.rundir, sizeof srv.rundir);
-    if (r < 0) {
-        scope_events_error("rundir", "cannot make a private directory: %s", strerror(-r));
-        fail_exit();
+    if (server_make_rundir(d) < 0)
         return;
-    }
-    srv.rundir_made = 1;
-    scope_demo_on_cleanup(d, cleanup_rundir, NULL);
     snprintf(srv.up_path, sizeof srv.up_path, "%s/up.fifo", srv.rundir);
     snprintf(srv.down_path, sizeof srv.down_path, "%s/down.fifo", srv.rundir);
     snprintf(srv.shown, sizeof srv.shown, "%s", srv.rundir);

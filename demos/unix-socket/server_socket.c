@@ -382,14 +382,8 @@ void step_place(scope_demo_t *d)
         return;
     }
     if (!opt.path_given) {
-        int r = scope_rundir_make("unix-socket", srv.rundir, sizeof srv.rundir);
-        if (r < 0) {
-            scope_events_error("rundir", "cannot make a private directory: %s", strerror(-r));
-            fail_exit();
+        if (server_make_rundir(d) < 0)
             return;
-        }
-        srv.rundir_made = 1;
-        scope_demo_on_cleanup(d, cleanup_rundir, NULL);
         snprintf(opt.path, sizeof opt.path, "%.4000s/server.sock", srv.rundir);
         scope_events_log("mkdtemp(%s) -> mode 0700: only we may enter it, so nobody else can "
                          "put a file at our path first, or swap it under us as they could in "

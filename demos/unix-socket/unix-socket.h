@@ -174,7 +174,10 @@ int hist_parse(const char *line, size_t len, scope_hist_t *h);
 int kid_index_of(long pid);
 void allow_list(char *out, size_t n);
 void fail_exit(void);
-void cleanup_rundir(void *arg);
+/* The private 0700 directory for the socket file or the FIFOs, removed on
+ * the way out however the run ends. -1 (the run is failing) when it cannot
+ * be made. */
+int server_make_rundir(scope_demo_t *d);
 void server_wind_down(void);
 void server_check_done(void);
 void spawn_client(int index, const char *fault);
