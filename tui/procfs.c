@@ -186,25 +186,41 @@ int tui_procfs_parse_maps_line(const char *line, tui_fd_t *out)
     return 1;
 }
 
+/* The rows of a /proc/net table one by one, its header skipped: copies the
+ * next row into buf (cut at n - 1 bytes) and returns 1, or 0 at the end.
+ * *cursor starts as NULL. */
+static int next_row(const char *text, const char **cursor, char *buf, size_t n)
+{
+    const char *line = *cursor;
+    if (!line) {
+        line = strchr(text, '\n');
+        if (!line)
+            return 0;
+        line++;
+    }
+    if (!*line)
+        return 0;
+    const char *eol = strchr(line, '\n');
+    size_t full = eol ? (size_t)(eol - line) : strlen(line);
+    size_t len = full < n ? full : n - 1;
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    *cursor = eol ? eol + 1 : line + full; /* the next row, or the final NUL */
+    return 1;
+}
+
 void tui_procfs_parse_net_unix(const char *text,
                                void (*fn)(void *arg, unsigned long inode, const char *path),
                                void *arg)
 {
     /* Num RefCount Protocol Flags Type St Inode Path */
-    const char *line = strchr(text, '\n'); /* skip the header */
-    while (line && *++line) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        char buf[512];
-        if (len >= sizeof buf)
-            len = sizeof buf - 1;
-        memcpy(buf, line, len);
-        buf[len] = '\0';
+    const char *cursor = NULL;
+    char buf[512];
+    while (next_row(text, &cursor, buf, sizeof buf)) {
         unsigned long inode;
         char path[256] = "";
         if (sscanf(buf, "%*s %*s %*s %*s %*s %*s %lu %255s", &inode, path) == 2 && path[0])
             fn(arg, inode, path);
-        line = eol;
     }
 }
 
@@ -249,16 +265,9 @@ void tui_procfs_parse_net_inet(const char *text, int udp, int v6,
 {
     /* sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt
      * uid timeout inode ... */
-    const char *line = strchr(text, '\n'); /* skip the header */
-    while (line && *++line) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        char buf[512];
-        if (len >= sizeof buf)
-            len = sizeof buf - 1;
-        memcpy(buf, line, len);
-        buf[len] = '\0';
-        line = eol;
+    const char *cursor = NULL;
+    char buf[512];
+    while (next_row(text, &cursor, buf, sizeof buf)) {
         char local[64], remote[64];
         unsigned state;
         unsigned long inode;

@@ -83,6 +83,16 @@ START_TEST(test_net_unix)
     tui_procfs_parse_net_unix(text, on_path, NULL);
     ck_assert_uint_eq(seen_inode, 5555);
     ck_assert_str_eq(seen_path, "/tmp/x.sock");
+    /* a last row with no newline after it, as a cut read may leave */
+    tui_procfs_parse_net_unix("Num RefCount Protocol Flags Type St Inode Path\n"
+                              "0000000000000000: 00000002 00000000 00010000 0001 01 7777 @abs",
+                              on_path, NULL);
+    ck_assert_uint_eq(seen_inode, 7777);
+    ck_assert_str_eq(seen_path, "@abs");
+    seen_inode = 0;
+    tui_procfs_parse_net_unix("Num RefCount Protocol Flags Type St Inode Path", on_path, NULL);
+    tui_procfs_parse_net_unix("", on_path, NULL);
+    ck_assert_uint_eq(seen_inode, 0);
 }
 END_TEST
 
