@@ -166,6 +166,19 @@ static int client_connect(server_t *s)
     return fd;
 }
 
+static void cleanup(void);
+
+/* Ctrl-C or kill: the socket file and its directory go too (unlink and
+ * rmdir are safe in a signal handler). */
+static void on_stop_signal(int sig)
+{
+    if (sockpath[0])
+        unlink(sockpath);
+    if (rundir[0])
+        rmdir(rundir);
+    _exit(128 + sig);
+}
+
 static void cleanup(void)
 {
     if (sockpath[0])
@@ -347,6 +360,8 @@ int main(int argc, char **argv)
     server_t s;
     server_prepare(&s);
     atexit(cleanup);
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
     pid_t pid = fork();
     if (pid < 0)
         die("fork");

@@ -59,6 +59,7 @@ function serve(kind, where) {
   }
   const server = net.createServer({ noDelay: true }, (c) => {
     server.close();
+    c.on('error', () => c.destroy()); // the client was stopped: just end
     if (kind === 'pingpong') {
       // A stream has no boundaries: echo every byte, as the raw floor does.
       c.on('data', (d) => c.write(d));
@@ -83,6 +84,10 @@ function startServer(kind, cb) {
   let where = '';
   if (mech === 'unix') {
     dir = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'ipcscope-bench-node.'));
+    // Ctrl-C or kill: the socket file and its directory go too.
+    for (const sig of ['SIGINT', 'SIGTERM']) {
+      process.on(sig, () => { fs.rmSync(dir, { recursive: true, force: true }); process.exit(1); });
+    }
     where = path.join(dir, 'bench.sock');
   }
   const cpu = process.env.BENCH_CHILD_CPU;
