@@ -183,11 +183,6 @@ static void on_client_stats(uv_timer_t *t)
     scope_events_stats(cli.chan, &cli.rtt, &cli.rate, scope_time_now_ns());
 }
 
-static void client_closed(uv_handle_t *h)
-{
-    (void)h;
-}
-
 static void client_done(void)
 {
     if (cli.client_done)
@@ -195,9 +190,7 @@ static void client_done(void)
     cli.client_done = 1;
     uv_timer_stop(&cli.wait_timer);
     scope_pacer_close(&cli.pacer);
-    if (cli.outstanding) { /* cut short while one was on its way */
-        cli.outstanding = 0;
-    }
+    cli.outstanding = 0; /* cut short while one was on its way, it is not waited for */
     scope_events_stats(cli.chan, &cli.rtt, &cli.rate, scope_time_now_ns());
     scope_hist_summary_t sum;
     scope_hist_summarize(&cli.rtt, &sum);
@@ -253,7 +246,7 @@ static void client_done(void)
     close_handle((uv_handle_t *)&cli.wait_timer);
     if (cli.stream_idle.loop)
         close_handle((uv_handle_t *)&cli.stream_idle);
-    uv_close((uv_handle_t *)&cli.sock, client_closed);
+    uv_close((uv_handle_t *)&cli.sock, NULL);
     scope_demo_stop(&udp.demo);
 }
 

@@ -31,7 +31,6 @@ static void kid_handle_record(kid_t *k, const rec_head_t *h)
         }
     } else if ((h->tag == REC_SENT || h->tag == REC_DONE) && h->size == sizeof(rec_sent_t)) {
         const rec_sent_t *r = (const rec_sent_t *)h;
-        k->sent_progress = r->sent;
         if (k->probe && strcmp(r->part, "flood") == 0 && h->tag == REC_SENT &&
             srv.lesson_part == LESSON_LOSS) {
             srv.loss_sent = r->sent;

@@ -380,7 +380,6 @@ void lesson_on_done(const char *part, int64_t sent)
                          (long long)sent);
     } else if (strcmp(part, "bad") == 0 && srv.lesson_part == LESSON_BAD) {
         uv_timer_stop(&srv.lesson_timer);
-        srv.bad_done = 1;
         srv.lesson_part = LESSON_IDLE;
         scope_events_log("the server refused %llu datagrams and answered the empty one; it "
                          "serves on",

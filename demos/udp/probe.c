@@ -14,7 +14,6 @@
 static void probe_done(const char *part, int64_t n)
 {
     report_sent(REC_DONE, part, n);
-    cli.probe_busy = 0;
 }
 
 static void probe_send(const struct sockaddr *to, size_t len, const char *fill, uint64_t id,

@@ -107,7 +107,6 @@ typedef struct kid_s {
     int port;
     int have_final, exited, code, sig;
     rec_final_t final;
-    int64_t sent_progress;
     int go_pending;
     char chan[16];
 } kid_t;
@@ -155,7 +154,7 @@ typedef struct {
     char lesson_name[SCOPE_ADDR_STRLEN];
     uv_timer_t lesson_timer;
     int sizes_seen[8], nsizes;
-    int boundaries_ok, maxsize_got, emsgsize_seen, bad_done;
+    int boundaries_ok, maxsize_got, emsgsize_seen;
     /* loss */
     int64_t loss_sent, loss_sent_final, loss_received;
     uint64_t loss_bytes, loss_base_drops, loss_kernel_drops, loss_ovfl;
@@ -188,7 +187,6 @@ typedef struct {
 
     /* ---- the probe (it sends on sock, to peer_addr, like a client) ---- */
     struct sockaddr_storage probe_echo;
-    int probe_busy;
     int64_t flood_sent;
     int flood_burst;
     uv_timer_t probe_timer;
