@@ -7,6 +7,9 @@
  *   bench_pipe epoll N SIZE      the same, but the parent waits in
  *                                epoll_wait() before each read, as libuv and
  *                                node do (the child still blocks in read())
+ *   bench_pipe uv N SIZE         the same, but the parent runs on a bare
+ *                                libuv loop (uv_floor.h), as the demo does,
+ *                                with no framing, tracing or parsing
  *   bench_pipe throughput BYTES  one way: once the child says "ready", the
  *                                parent write()s BYTES in 64 KiB pieces, the
  *                                child read()s them to EOF and reports the
@@ -39,6 +42,7 @@
 #include "timing.h"
 
 #include "bench.h"
+#include "uv_floor.h"
 
 static scope_hist_t hist;
 
@@ -65,8 +69,11 @@ static void echo_child(int in, int out)
     }
 }
 
-static int run_pingpong(long n, size_t size, int with_epoll)
+typedef enum { WAIT_READ, WAIT_EPOLL, WAIT_UV } wait_t;
+
+static int run_pingpong(long n, size_t size, wait_t wait)
 {
+    int with_epoll = wait == WAIT_EPOLL;
     int down[2], up[2];
     if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
         return 1;
@@ -92,6 +99,21 @@ static int run_pingpong(long n, size_t size, int with_epoll)
             return 1;
     }
     size_t len = 0;
+    if (wait == WAIT_UV) {
+        /* as long as the last line of the blocking loop */
+        int h = snprintf(line, 64, "ping %ld %llu ", n + n / 10, (unsigned long long)scope_time_now_ns());
+        memset(line + h, 'x', size);
+        line[h + size] = '\n';
+        len = (size_t)h + size + 1;
+        /* libuv closes the two pipe ends when it is done with them */
+        if (uv_floor_pingpong(UV_FLOOR_PIPE, up[0], down[1], line, len, n, &hist) < 0)
+            return 1;
+        waitpid(pid, NULL, 0);
+        free(line);
+        free(back);
+        report("raw pipe, libuv loop", len);
+        return 0;
+    }
     for (long i = 0; i < n + n / 10; i++) {
         uint64_t t = scope_time_now_ns();
         int h = snprintf(line, 64, "ping %ld %llu ", i + 1, (unsigned long long)t);
@@ -226,13 +248,15 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     scope_hist_reset(&hist);
-    if (argc >= 4 && (strcmp(argv[1], "pingpong") == 0 || strcmp(argv[1], "epoll") == 0))
-        return run_pingpong(atol(argv[2]), (size_t)atol(argv[3]), argv[1][0] == 'e');
+    if (argc >= 4 && (strcmp(argv[1], "pingpong") == 0 || strcmp(argv[1], "epoll") == 0 ||
+                      strcmp(argv[1], "uv") == 0))
+        return run_pingpong(atol(argv[2]), (size_t)atol(argv[3]),
+                            argv[1][0] == 'e' ? WAIT_EPOLL : argv[1][0] == 'u' ? WAIT_UV : WAIT_READ);
     if (argc >= 3 && strcmp(argv[1], "throughput") == 0)
         return run_throughput(strtoull(argv[2], NULL, 10));
     if (argc >= 4 && strcmp(argv[1], "start") == 0)
         return run_start(atol(argv[2]), strcmp(argv[3], "shell") == 0);
-    fprintf(stderr, "usage: bench_pipe pingpong N SIZE | epoll N SIZE | throughput BYTES | "
+    fprintf(stderr, "usage: bench_pipe pingpong|epoll|uv N SIZE | throughput BYTES | "
                     "start N direct|shell\n");
     return 2;
 }

@@ -19,6 +19,8 @@
  * BENCH_EPOLL=1 makes both ends of a ping-pong wait in epoll_wait() before
  * each read, as an event loop (libuv, node) does: the floor of any event
  * loop, with still no libuv, no tracing and no parsing.
+ * BENCH_UV=1 runs both ends of a ping-pong on a bare libuv loop instead
+ * (uv_floor.h): the floor of any demo, since the demos run on libuv.
  *
  * The server is a forked child; BENCH_CHILD_CPU=N pins it to CPU N, and the
  * client is pinned from outside with taskset, so that placement is the same
@@ -50,6 +52,7 @@
 #include "timing.h"
 
 #include "bench.h"
+#include "uv_floor.h"
 
 #define MSG_BYTES    64
 #define STREAM_CHUNK (64 * 1024)
@@ -189,9 +192,18 @@ static void cleanup(void)
 
 /* ---- ping-pong ---------------------------------------------------------- */
 
+static uv_floor_kind_t uv_kind(void)
+{
+    return mech == MECH_UDP ? UV_FLOOR_UDP : mech == MECH_TCP ? UV_FLOOR_TCP : UV_FLOOR_PIPE;
+}
+
 static void pingpong_server(int fd)
 {
     char buf[MSG_BYTES];
+    if (getenv("BENCH_UV")) {
+        uv_floor_serve(uv_kind(), fd, fd, MSG_BYTES);
+        return;
+    }
     if (mech == MECH_UDP) {
         struct sockaddr_storage peer;
         socklen_t plen = sizeof peer;
@@ -218,6 +230,13 @@ static int pingpong(server_t *s, long n)
     int fd = client_connect(s);
     scope_hist_t hist;
     scope_hist_reset(&hist);
+    if (getenv("BENCH_UV")) {
+        /* libuv closes the fd it is given; udp still needs fd for its bye. */
+        int own = dup(fd);
+        if (own < 0 || uv_floor_pingpong(uv_kind(), own, own, msg, MSG_BYTES, n, &hist) < 0)
+            die("the libuv ping-pong");
+        n = 0; /* done: straight on to the bye and the summary */
+    }
     for (long i = 0; i < n + n / 10; i++) {
         uint64_t t = scope_time_now_ns();
         if (write(fd, msg, MSG_BYTES) != MSG_BYTES)
@@ -237,7 +256,8 @@ static int pingpong(server_t *s, long n)
     scope_hist_summarize(&hist, &sum);
     static const char *names[] = {"unix", "tcp", "udp"};
     printf("{\"what\":\"raw %s ping-pong%s\",\"n\":%llu,\"p50\":%llu,\"p99\":%llu,\"mean\":%.0f}\n",
-           names[mech], getenv("BENCH_EPOLL") ? ", epoll" : "", (unsigned long long)sum.count, (unsigned long long)sum.p50,
+           names[mech],
+           getenv("BENCH_UV") ? ", libuv" : getenv("BENCH_EPOLL") ? ", epoll" : "", (unsigned long long)sum.count, (unsigned long long)sum.p50,
            (unsigned long long)sum.p99, sum.mean);
     return 0;
 }

@@ -55,6 +55,7 @@ for r in $(seq "$ROUNDS"); do
         T="taskset -c $cpu"
         $T "$B" pingpong "$N" 64 >>"$OUT/$p.rt.raw"
         $T "$B" epoll "$N" 64 >>"$OUT/$p.rt.ep"
+        $T "$B" uv "$N" 64 >>"$OUT/$p.rt.uv"
         $T "$D" --json --part pingpong --count "$N" --size 64 2>/dev/null | demo_bye |
             sed 's/.*"pingpong":{[^}]*"p50":\([0-9]*\),"p99":\([0-9]*\).*/{"p50":\1,"p99":\2}/' >>"$OUT/$p.rt.demo"
         [ $have_node -eq 1 ] && $T node "$JS" pingpong "$N" 64 >>"$OUT/$p.rt.node"
@@ -100,8 +101,10 @@ for p in $placements; do
     }
     rt "raw pipes, blocking read (the floor)" "$OUT/$p.rt.raw"
     rt "raw pipes, parent in epoll_wait first" "$OUT/$p.rt.ep"
+    rt "raw pipes, parent on a bare libuv loop" "$OUT/$p.rt.uv"
     rt "stdio-pipe demo: libuv parent, C echo child" "$OUT/$p.rt.demo"
     rt "node spawn: node parent, node echo child" "$OUT/$p.rt.node"
+    own_cost "$OUT/$p.rt.demo" "$OUT/$p.rt.uv"
 
     raw=$(median "$OUT/$p.tp.raw" bps)
     node=$(median "$OUT/$p.tp.node" bps)
@@ -133,6 +136,9 @@ for p in $placements; do
     st "node: fork (a node child, its channel)" "$OUT/$p.st.nfork"
 done
 echo
+echo "The libuv row is the floor of any program on libuv, the demo included: the same raw"
+echo "ping-pong with the parent on a bare libuv loop (uv_read_start, uv_try_write), no framing,"
+echo "no tracing. The demo's own cost is what it takes above that row."
 echo "vs floor: p50 (or MB/s) / the raw floor's.  node/this: node's p50 / this p50, and this/node:"
 echo "this MB/s / node's (above 1 = faster than node).  vs direct: p50 / plain fork + execve."
 echo "Each figure is the median over $ROUNDS rounds of that round's p50, p99 or MB/s."

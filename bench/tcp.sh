@@ -44,6 +44,7 @@ for r in $(seq "$ROUNDS"); do
     $PIN "$DEMO" --json --clients 1 --count "$N" --rate 0 --size 64 --lab off 2>/dev/null | bye >>"$OUT/rt.demo"
     [ $have_floor -eq 1 ] && $PIN "$FLOOR" tcp pingpong "$N" >>"$OUT/rt.floor" 2>/dev/null
     [ $have_floor -eq 1 ] && BENCH_EPOLL=1 $PIN "$FLOOR" tcp pingpong "$N" >>"$OUT/rt.epoll" 2>/dev/null
+    [ $have_floor -eq 1 ] && BENCH_UV=1 $PIN "$FLOOR" tcp pingpong "$N" >>"$OUT/rt.uv" 2>/dev/null
     [ $have_node -eq 1 ] && $PIN node "$NODEJS" tcp pingpong "$N" >>"$OUT/rt.node" 2>/dev/null
     $PIN "$DEMO" --json --throughput "$BYTES" 2>/dev/null | bye >>"$OUT/st.demo"
     [ $have_floor -eq 1 ] && $PIN "$FLOOR" tcp stream "$BYTES" >>"$OUT/st.floor" 2>/dev/null
@@ -68,8 +69,10 @@ rt_row() { # NAME FILE NOTE
 }
 rt_row "raw C write/read (the floor)" "$OUT/rt.floor" "(skipped: $FLOOR is not built)"
 rt_row "raw, waiting in epoll_wait first" "$OUT/rt.epoll" "(skipped: $FLOOR is not built)"
+rt_row "raw, both ends on a bare libuv loop" "$OUT/rt.uv" "(skipped: $FLOOR is not built)"
 rt_row "tcp demo, libuv, events on" "$OUT/rt.demo" "(no figure)"
 rt_row "node net, node client and server" "$OUT/rt.node" "(skipped: node or $NODEJS absent)"
+own_cost "$OUT/rt.demo" "$OUT/rt.uv"
 
 fm=$(median "$OUT/st.floor" mb_s); dm=$(median "$OUT/st.demo" mb_s); nm=$(median "$OUT/st.node" mb_s)
 printf '\n%-40s %8s %9s %10s\n' "one-way stream, $BYTES bytes" "MB/s" "vs floor" "this/node"
@@ -92,6 +95,8 @@ echo "vs floor: the time this takes against the floor's: p50 / the floor's p50 f
 echo "the floor's MB/s / this MB/s for the stream (1.00x = as fast as the floor, above = slower)."
 echo "The epoll row is the floor of any event loop (libuv and node wait in epoll_wait before"
 echo "each read): the same raw ping-pong, no libuv, no tracing, no parsing."
+echo "The libuv row is the floor of any program on libuv, the demo included: the same raw"
+echo "ping-pong on a bare libuv loop (uv_read_start, uv_try_write), no framing, no tracing."
 echo "node/this and this/node: above 1 = faster than node.  Medians over $ROUNDS rounds."
 echo "Commands: $DEMO --json --clients 1 --count $N --rate 0 --size 64 --lab off;"
 echo "  $DEMO --json --throughput $BYTES;"

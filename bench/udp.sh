@@ -55,6 +55,7 @@ for r in $(seq "$ROUNDS"); do
     if [ $have_raw -eq 1 ]; then
         taskset -c 0 "$RAW" udp pingpong "$N" >>"$OUT/rt.raw" 2>/dev/null
         BENCH_EPOLL=1 taskset -c 0 "$RAW" udp pingpong "$N" >>"$OUT/rt.epoll" 2>/dev/null
+        BENCH_UV=1 taskset -c 0 "$RAW" udp pingpong "$N" >>"$OUT/rt.uv" 2>/dev/null
         taskset -c 0 "$RAW" udp stream "$BYTES" >>"$OUT/st.raw" 2>/dev/null
     fi
     if [ $have_node -eq 1 ]; then
@@ -86,8 +87,10 @@ rt_row() { # NAME FILE
 }
 rt_row "raw send/recv ping-pong (the floor)" "$OUT/rt.raw" "build/bench/bench_sock is not built"
 rt_row "raw, waiting in epoll_wait first" "$OUT/rt.epoll" "build/bench/bench_sock is not built"
+rt_row "raw, both ends on a bare libuv loop" "$OUT/rt.uv" "build/bench/bench_sock is not built"
 rt_row "node dgram ping-pong" "$OUT/rt.node" "node or bench/node_sock.js missing"
 rt_row "udp demo, events on" "$OUT/rt.demo" "no bye from the demo"
+own_cost "$OUT/rt.demo" "$OUT/rt.uv"
 
 rawmb=$(median "$OUT/st.raw" mb_s)
 nodemb=$(median "$OUT/st.node" mb_s)
@@ -117,6 +120,8 @@ st_row "node dgram stream, 8 KiB" "$OUT/st.node" "node or bench/node_sock.js mis
 st_row "udp demo, 8,192-byte datagrams" "$OUT/st.demo8192" "no bye from the demo"
 st_row "udp demo, 1,400 B (not compared)" "$OUT/st.demo1400" "no bye from the demo" nocompare
 echo
+echo "The libuv row is the floor of any program on libuv, the demo included: the same raw"
+echo "ping-pong on a bare libuv loop (uv_udp_recv_start, uv_udp_try_send), no parsing, no tracing."
 echo "vs floor: round trip p50 / the floor's (lower is better), MB/s / the floor's (higher is"
 echo "better). node/this: node's p50 / this p50 (above 1 = faster than node); this/node: this"
 echo "MB/s / node's. MB = 1e6 bytes, counted at the receiver; lost = datagrams sent but never"

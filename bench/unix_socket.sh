@@ -52,6 +52,7 @@ for r in $(seq "$ROUNDS"); do
         T="taskset -c $cpu"
         [ $have_raw -eq 1 ] && $T "$B" unix pingpong "$N" >>"$OUT/$p.rt.raw"
         [ $have_raw -eq 1 ] && BENCH_EPOLL=1 $T "$B" unix pingpong "$N" >>"$OUT/$p.rt.epoll"
+        [ $have_raw -eq 1 ] && BENCH_UV=1 $T "$B" unix pingpong "$N" >>"$OUT/$p.rt.uv"
         $T "$D" --json --clients 1 --count "$N" --rate 0 --size 64 2>/dev/null | bye |
             sed 's/.*"p50":\([0-9]*\),"p99":\([0-9]*\).*/{"p50":\1,"p99":\2}/' >>"$OUT/$p.rt.demo"
         [ $have_node -eq 1 ] && $T node "$JS" unix pingpong "$N" >>"$OUT/$p.rt.node"
@@ -84,8 +85,10 @@ for p in $placements; do
     }
     rt "raw unix socket, blocking (the floor)" "$OUT/$p.rt.raw"
     rt "raw, waiting in epoll_wait first" "$OUT/$p.rt.epoll"
+    rt "raw, both ends on a bare libuv loop" "$OUT/$p.rt.uv"
     rt "unix-socket demo, 1 client, events on" "$OUT/$p.rt.demo"
     rt "node net server and client" "$OUT/$p.rt.node"
+    own_cost "$OUT/$p.rt.demo" "$OUT/$p.rt.uv"
 
     raw=$(median "$OUT/$p.tp.raw" mb_s)
     demo=$(median "$OUT/$p.tp.demo" mb_s)
@@ -100,6 +103,8 @@ for p in $placements; do
     tp "node socket.write + 'drain'" "$OUT/$p.tp.node"
 done
 echo
+echo "The libuv row is the floor of any program on libuv, the demo included: the same raw"
+echo "ping-pong on a bare libuv loop (uv_read_start, uv_try_write), no framing, no tracing."
 echo "vs floor: p50 / the raw floor's p50 (target: the demo within 1.2x).  node/demo: a row's p50"
 echo "/ the demo's (node's row above 1 = the demo is faster).  floor/it: the floor's MB/s / this"
 echo "row's (the demo's within 1.2x).  demo/it: the demo's MB/s / this row's (node's row above 1"

@@ -44,10 +44,12 @@ int run_echo(void)
             off += w;
         }
         bytes += (uint64_t)n;
-        for (ssize_t i = 0; i < n; i++) {
-            line_len++;
-            if (buf[i] != '\n')
-                continue;
+        for (const char *p = buf, *end = buf + n; p < end;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            line_len += (size_t)((nl ? nl + 1 : end) - p);
+            if (!nl)
+                break;
+            p = nl + 1;
             lines++;
             if (scope_events_msg_admit()) {
                 char sum[48];
