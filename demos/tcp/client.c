@@ -133,11 +133,13 @@ static void send_line(scope_pacer_t *p)
         session_write(ss, 0);
 }
 
-static void session_next(session_t *ss)
+void session_next(session_t *ss)
 {
     if (ss->echoes < ss->count) {
         cli.pacer.data = ss;
         scope_pacer_next(&cli.pacer, send_line);
+    } else if (tcp.fault && strcmp(tcp.fault, "vanish") == 0) {
+        fault_vanish(ss);
     } else if (ss->say_bye && !ss->bye_sent) {
         session_write(ss, 1);
     } else {
@@ -190,6 +192,12 @@ static void session_on_end(scope_conn_t *c, int status)
     session_t *ss = c->data;
     if (ss->done)
         return;
+    if (tcp.fault) { /* what a bad client is there to provoke */
+        scope_events_log("%s: the server closed our connection (%s)", ss->who,
+                         status == 0 ? "EOF" : uv_strerror(status));
+        ss->done = 1;
+        return;
+    }
     ss->ended_early = 1;
     if (status == 0)
         scope_events_log("%s: read() returned 0: the server closed the connection after %ld of "
@@ -248,7 +256,10 @@ static void session_connected(uv_connect_t *req, int status)
     scope_conn_start(&ss->c, &co);
     if (!tcp.as_lab)
         scope_events_proc("ready", getpid(), getppid(), ss->who, 0, 0);
-    session_next(ss);
+    if (tcp.fault)
+        fault_act(ss);
+    else
+        session_next(ss);
 }
 
 int session_start(session_t *ss, long count, int nodelay, int split, int say_bye,
@@ -264,6 +275,8 @@ int session_start(session_t *ss, long count, int nodelay, int split, int say_bye
     ss->server = cli.server_pid > 0 ? SCOPE_PID(cli.server_pid) : SCOPE_PEER(cli.server_name);
     if (tcp.as_lab)
         snprintf(ss->who, sizeof ss->who, "lab client");
+    else if (tcp.fault)
+        snprintf(ss->who, sizeof ss->who, "bad client %d", tcp.client_id);
     else if (tcp.client_id)
         snprintf(ss->who, sizeof ss->who, "client %d", tcp.client_id);
     else
@@ -390,9 +403,11 @@ int run_client(void)
 {
     scope_demo_t *d = &tcp.demo;
     int spawned = tcp.as_client || tcp.as_lab;
-    char role[24];
+    char role[40];
     if (tcp.as_lab)
         snprintf(role, sizeof role, "lab client");
+    else if (tcp.fault)
+        snprintf(role, sizeof role, "bad client %d (%s)", tcp.client_id, tcp.fault);
     else if (tcp.client_id)
         snprintf(role, sizeof role, "client %d", tcp.client_id);
     else

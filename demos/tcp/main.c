@@ -53,7 +53,7 @@ static const scope_demo_info_t info = {
     "does to message boundaries, and what Nagle's algorithm costs.",
     "000 001 002",
     "TCP/HTTP | 中 | ✅ | 中 | 微服务",
-    NULL, /* no faults on command: misbehave with nc instead (see the lesson) */
+    "oversize silent vanish", /* a bad client joins the chat: fault.c */
 };
 
 static const scope_demo_option_t options[] = {
@@ -66,6 +66,7 @@ static const scope_demo_option_t options[] = {
     {"idle-ms", "MS", "close a peer that says nothing this long (default 30000, 0 = never)"},
     {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s"},
     {"lab", "on|off", "after the chat, the byte-stream and Nagle steps (default on)"},
+    {"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
     {"as-client", NULL, "internal: be one of the demo's client processes"},
     {"as-lab", NULL, "internal: be the demo's lab client"},
     {"client-id", "K", "internal: this client's number"},
@@ -136,6 +137,13 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     } else if (strcmp(name, "throughput") == 0) {
         if (parse_u64(value, 1, 1ull << 40, &tcp.throughput) < 0) {
             snprintf(d->error, sizeof d->error, "--throughput wants bytes, 1 to 2^40");
+            return -EINVAL;
+        }
+    } else if (strcmp(name, "fault") == 0) {
+        tcp.fault = fault_kind(value);
+        if (!tcp.fault) {
+            snprintf(d->error, sizeof d->error,
+                     "--fault wants oversize, silent or vanish, not '%s'", value);
             return -EINVAL;
         }
     } else if (strcmp(name, "as-client") == 0) {
@@ -334,6 +342,8 @@ static void step_clients(scope_demo_t *d)
     scope_events_log("%d clients, %ld lines each at %s, %zu bytes a line; the server echoes "
                      "each line and broadcasts it to the others", srv.nkids, d->count,
                      d->rate > 0 ? "the chosen rate" : "full speed", d->size);
+    if (tcp.fault && spawn_bad_kid(tcp.fault) < 0)
+        tcp.exit_code = 1;
     advance();
 }
 
@@ -412,7 +422,7 @@ static int run_server(void)
     scope_demo_t *d = &tcp.demo;
     d->on_quit = server_quit;
     d->on_control = on_control;
-    for (int i = 0; i <= MAX_CLIENTS; i++)
+    for (int i = 0; i < MAX_KIDS; i++)
         srv.relay[i] = -1;
     scope_hist_reset(&srv.rtt);
     /* Bind before hello, so that the port the kernel picked is in it. */
@@ -428,6 +438,8 @@ static int run_server(void)
     cJSON_AddNumberToObject(d->params, "idle_ms", (double)tcp.idle_ms);
     if (tcp.throughput)
         cJSON_AddNumberToObject(d->params, "throughput", (double)tcp.throughput);
+    if (tcp.fault)
+        cJSON_AddStringToObject(d->params, "fault", tcp.fault);
     int r = scope_demo_start(d, uv_default_loop(), "server", 1);
     if (r < 0) {
         fprintf(stderr, "tcp: cannot start: %s\n", strerror(-r));
@@ -455,7 +467,7 @@ static int run_server(void)
     uv_run(d->loop, UV_RUN_NOWAIT);
     scope_spawn_shutdown(d->loop);
     uv_run(d->loop, UV_RUN_NOWAIT);
-    for (int i = 0; i <= MAX_CLIENTS; i++)
+    for (int i = 0; i < MAX_KIDS; i++)
         if (srv.relay[i] >= 0)
             close(srv.relay[i]);
     free(reply_buf);
@@ -471,6 +483,13 @@ int main(int argc, char **argv)
     int r = scope_demo_parse(&tcp.demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&tcp.demo, r, stdout, stderr);
+    if (tcp.fault && (tcp.throughput || (tcp.listen_spec && !tcp.connect_spec))) {
+        fprintf(stderr, "tcp: --fault adds a bad client to the chat; %s\n",
+                tcp.throughput ? "--throughput runs no chat"
+                               : "--listen runs only the server (a bad client of your own: tcp "
+                                 "--connect HOST:PORT --fault KIND)");
+        return 2;
+    }
     if (tcp.connect_spec || tcp.as_client || tcp.as_lab)
         return run_client();
     return run_server();

@@ -129,7 +129,8 @@ static void on_conn_line(scope_conn_t *c, const char *line, size_t len)
     if (k->role == ROLE_CHAT) { /* the lab's lines are not the chat's figures */
         srv.lines_in++;
         srv.echoes++;
-        take_rtt(line, len);
+        if (!k->bad) /* a bad client's "round trip" may include its oversize line */
+            take_rtt(line, len);
         if (chat_members() > 1) { /* someone to tell */
             char words[48];
             snprintf(words, sizeof words, "%d says: ", k->port);
@@ -258,8 +259,11 @@ void on_connection(uv_stream_t *server, int status)
     k->pid = socket_owner(inode, cand, ncand, loop);
     int idx = k->pid > 0 ? kid_index(k->pid) : -1;
     k->ours = idx >= 0;
+    k->bad = idx >= 0 && srv.kid_fault[idx] != NULL;
     if (idx >= 0 && k->pid == srv.lab_pid) {
         snprintf(k->who, sizeof k->who, "the lab client");
+    } else if (k->bad) {
+        snprintf(k->who, sizeof k->who, "bad client %d (%s)", idx + 1, srv.kid_fault[idx]);
     } else if (idx >= 0) {
         snprintf(k->who, sizeof k->who, "client %d", idx + 1);
     } else if (k->pid > 0) {
@@ -300,8 +304,9 @@ void on_connection(uv_stream_t *server, int status)
     scope_conn_options_t co = {.framing = framing,
                                .max_frame = framing == SCOPE_CONN_LENGTH ? 1024 * 1024
                                                                          : tcp.max_message,
-                               /* our own clients go quiet when the dashboard pauses them */
-                               .idle_ms = k->ours ? 0 : tcp.idle_ms,
+                               /* our own clients go quiet when the dashboard pauses
+                                * them; the idle limit is for everyone else */
+                               .idle_ms = k->ours && !k->bad ? 0 : tcp.idle_ms,
                                .on_frame = on_conn_line,
                                .on_error = on_conn_error,
                                .on_end = on_conn_end,
@@ -320,13 +325,15 @@ static void on_kid_exit(scope_child_t *c, int status, int sig)
     int i = (int)(c - srv.kids);
     srv.running--;
     int lab = c->pid == srv.lab_pid;
-    char role[24];
+    char role[40];
     if (lab)
         snprintf(role, sizeof role, "lab client");
+    else if (srv.kid_fault[i])
+        snprintf(role, sizeof role, "bad client %d (%s)", i + 1, srv.kid_fault[i]);
     else
         snprintf(role, sizeof role, "client %d", i + 1);
     scope_events_proc("exit", c->pid, getpid(), role, status, sig);
-    if ((sig || status) && !tcp.demo.quitting) {
+    if ((sig || status) && !tcp.demo.quitting && !srv.kid_fault[i]) {
         srv.kid_failed = 1;
         scope_events_log("waitpid(%ld): %s %s %d", (long)c->pid, role,
                          sig ? "was killed by signal" : "exited with code", sig ? sig : status);
@@ -341,6 +348,8 @@ static void on_kid_exit(scope_child_t *c, int status, int sig)
 int spawn_kid(char *what, char *const *extra)
 {
     int i = srv.nkids;
+    if (i >= MAX_KIDS)
+        return -ENOSPC;
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)
@@ -381,6 +390,29 @@ int spawn_kid(char *what, char *const *extra)
     return i;
 }
 
+/* One more client, that misbehaves as kind says (fault.c). */
+int spawn_bad_kid(const char *kind)
+{
+    if (srv.nbad >= MAX_BAD) {
+        scope_events_error("fault", "%d bad clients already: no more in one run", MAX_BAD);
+        return -ENOSPC;
+    }
+    char idle[24];
+    snprintf(idle, sizeof idle, "%llu", (unsigned long long)tcp.idle_ms);
+    char *extra[] = {"--fault", (char *)kind, "--idle-ms", idle, NULL};
+    int i = spawn_kid("--as-client", extra);
+    if (i < 0) {
+        scope_events_error("spawn", "cannot start a bad client: %s", strerror(-i));
+        return i;
+    }
+    srv.kid_fault[i] = kind;
+    srv.nbad++;
+    scope_events_log("fork() + execve(tcp --as-client --fault %s) -> pid %ld: bad client %d; "
+                     "the others go on being served",
+                     kind, (long)srv.kids[i].pid, i + 1);
+    return i;
+}
+
 static void relay(int i, const cJSON *msg)
 {
     if (i < 0 || i >= srv.nkids || srv.relay[i] < 0)
@@ -401,6 +433,17 @@ static void relay(int i, const cJSON *msg)
 
 void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
+    if (strcmp(cmd, "fault") == 0) {
+        const char *kind = fault_kind(d->fault);
+        if (!kind)
+            scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)",
+                               d->fault);
+        else if (srv.phase != PH_CHAT)
+            scope_events_log("fault %s: a bad client joins only while the chat runs", kind);
+        else
+            spawn_bad_kid(kind);
+        return;
+    }
     if (srv.phase != PH_CHAT)
         return;
     if (strcmp(cmd, "step") == 0) {
@@ -410,7 +453,7 @@ void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
             d->step_credits--;
         for (int tries = 0; tries < srv.nkids; tries++) {
             int i = srv.step_rr++ % srv.nkids;
-            if (srv.kids[i].running && srv.kids[i].pid != srv.lab_pid) {
+            if (srv.kids[i].running && srv.kids[i].pid != srv.lab_pid && !srv.kid_fault[i]) {
                 relay(i, msg);
                 break;
             }

@@ -15,6 +15,8 @@
  *                 length-prefixed frames, Nagle and TCP_NODELAY
  *   throughput.c  --throughput, both ends: a client that streams bytes, a
  *                 server-side sink that counts them
+ *   fault.c       the bad client (--fault, the dashboard's fault key): an
+ *                 oversize line, a silent peer, a peer gone mid-line
  *
  * Three pieces of state are shared: `tcp` (main.c), the run's lib/demo handle,
  * its options and its exit code; `cli` (client.c), a client process's; and
@@ -35,6 +37,8 @@
 #include "timing.h"
 
 #define MAX_CLIENTS    8
+#define MAX_BAD        4   /* bad clients one run may add on command */
+#define MAX_KIDS       (MAX_CLIENTS + 1 + MAX_BAD) /* the clients, the lab, the bad */
 #define LAB_A1         "first message"
 #define LAB_A2         "second message"
 #define LAB_BIG        (256u * 1024u)
@@ -54,6 +58,7 @@ typedef struct {
     size_t max_message;
     uint64_t idle_ms, throughput;
     const char *listen_spec, *connect_spec;
+    const char *fault; /* this client misbehaves so (fault.c), or NULL */
     int exit_code;
 } tcp_demo_t;
 
@@ -114,6 +119,7 @@ scope_end_t me(void);
 int session_start(session_t *ss, long count, int nodelay, int split, int say_bye,
                   void (*on_done)(session_t *));
 void client_wind_down(void);
+void session_next(session_t *ss);
 int run_client(void);
 
 /* ==== server.c: the server ================================================ */
@@ -130,7 +136,7 @@ struct conn_s {
     scope_conn_t c;
     conn_t *next;
     conn_role_t role;
-    int port, ours, fd;
+    int port, ours, bad, fd;
     long pid;
     char chan[32], addr[SCOPE_ADDR_STRLEN], name[64], who[112];
     uint64_t lines_in, lines_out;
@@ -147,10 +153,12 @@ typedef struct {
     phase_t phase;
     conn_t *conns;
     int nconns;
-    /* children: the chat clients, then the lab client */
-    scope_child_t kids[MAX_CLIENTS + 1];
-    int relay[MAX_CLIENTS + 1];
-    int nkids, running, step_rr, kid_failed;
+    /* children: the chat clients, then the lab client, and bad clients
+     * (kid_fault[i] names how one misbehaves) whenever they are asked for */
+    scope_child_t kids[MAX_KIDS];
+    int relay[MAX_KIDS];
+    const char *kid_fault[MAX_KIDS];
+    int nkids, running, step_rr, kid_failed, nbad;
     /* figures */
     scope_hist_t rtt;
     uint64_t lines_in, echoes, broadcasts, refused, partial, timed_out, reset, accepted;
@@ -177,6 +185,7 @@ scope_end_t server_end(void);
 void trace_send(conn_t *k, const char *data, size_t len, size_t wire);
 void on_connection(uv_stream_t *server, int status);
 int spawn_kid(char *what, char *const *extra);
+int spawn_bad_kid(const char *kind);
 void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg);
 
 /* ==== lab.c: the lab, both ends =========================================== */
@@ -186,6 +195,16 @@ void lab_quit(void);
 void lab_send_a(conn_t *k);
 void lab_send_framed(conn_t *k);
 void lab_done(conn_t *k, const char *line, size_t len);
+
+/* ==== fault.c: the bad client ============================================ */
+
+/* The canonical name of a fault kind (oversize, silent, vanish), or NULL. */
+const char *fault_kind(const char *name);
+/* Called once the bad client is connected: it misbehaves as tcp.fault says. */
+void fault_act(session_t *ss);
+/* The vanishing client's end, once its ordinary line is answered: half a
+ * line, then _exit(). */
+void fault_vanish(session_t *ss);
 
 /* ==== throughput.c: --throughput, both ends =============================== */
 

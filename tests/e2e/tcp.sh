@@ -169,6 +169,55 @@ timeout 60 "$DEMO" --json --throughput 20000000 >t.json 2>t.err; rc=$?
 grep -q '"ev":"bye".*"bytes":20000000,.*"mb_s":[1-9]' t.json && [ $rc -eq 0 ] \
     && pass "--throughput: 20000000 bytes counted, MB/s in bye" || fail "throughput ($rc): $(grep bye t.json)"
 
+# ---- bad clients of our own (--fault), while the good ones chat -------------------------
+for f in oversize silent vanish; do
+    timeout 90 "$DEMO" --json --count 10 --fault $f --idle-ms 300 --lab off >f.json 2>f.err; rc=$?
+    what=refused; [ $f = silent ] && what=idle; [ $f = vanish ] && what=partial
+    bye=$(grep '"ev":"bye"' f.json)
+    [ $rc -eq 0 ] && grep -q "\"what\":\"$what\".*bad client 4 ($f)" f.json \
+        && echo "$bye" | grep -q '"round_trips":30,' \
+        && pass "--fault $f: '$what' error names bad client 4, the three good clients get their 30 round trips" \
+        || { fail "--fault $f: rc $rc, $(grep -c '"what":"'$what'"' f.json) '$what' events, bye: $bye"; head -c 600 f.err; }
+    grep -q '"state":"exit",.*"role":"bad client 4 ('$f')","code":0' f.json \
+        && pass "--fault $f: the bad client leaves, exit 0" || fail "--fault $f: bad client exit"
+done
+grep -q '"what":"refused"' f.json && fail "--fault vanish: a refused line too" || true
+timeout 90 "$DEMO" --json --count 3 --fault oversize --lab off >fo.json 2>&1
+grep -q 'Server error: a line of at least' fo.json && grep -q '"role":"bad client 4 (oversize)"' fo.json \
+    && grep -q 'bad client 4: the server refused our line' fo.json \
+    && pass "--fault oversize: the bad client is told why, then echoed" || fail "--fault oversize: no refusal seen by it"
+out=$("$DEMO" --fault bogus 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "oversize, silent or vanish, not 'bogus'" \
+    && pass "--fault bogus: exit 2, the kinds listed" || fail "--fault bogus: $rc $out"
+out=$("$DEMO" --listen 127.0.0.1:0 --fault silent 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q -- "--connect HOST:PORT --fault KIND" \
+    && pass "--listen --fault: exit 2, says how to bring a bad client" || fail "--listen --fault: $rc $out"
+"$DEMO" --describe | tr -d ' \t\n' | grep -q '"faults":\["oversize","silent","vanish"\]' \
+    && pass "--describe lists the faults the dashboard's f key injects" || fail "describe: no faults"
+
+# the dashboard's fault key: one bad client per command, while the chat runs
+mkfifo ctl
+exec 6<>ctl
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --clients 2 --count 400 --rate 40 --lab off --idle-ms 500 5<ctl >fc.json 2>fc.err &
+demo=$!
+if wait_for fc.json '"summary":"Server echo: '; then
+    echo '{"cmd":"fault","kind":"vanish"}' >&6
+    echo '{"cmd":"fault","kind":"silent"}' >&6
+    echo '{"cmd":"fault","kind":"bogus"}' >&6
+    wait_for fc.json '"what":"idle"' 600
+    grep -q '"what":"partial".*bad client 3 (vanish)' fc.json && grep -q '"what":"idle".*bad client 4 (silent)' fc.json \
+        && pass "fault commands mid-chat: a vanishing and a silent client, each caught" || fail "fault commands: $(grep -c error fc.json) errors"
+    grep -q "\"what\":\"fault\".*unknown fault 'bogus'" fc.json && pass "an unknown fault command: an error event, no crash" \
+        || fail "bogus fault command"
+    echo '{"cmd":"quit"}' >&6
+    wait_bounded $demo; rc=$?
+    [ $rc -eq 0 ] && grep -q '"ev":"bye"' fc.json && pass "after the faults, quit: bye, exit 0" || fail "fault run quit ($rc)"
+else
+    fail "no echo before the fault commands"; kill -9 $demo; wait $demo
+fi
+exec 6>&-
+rm -f ctl
+
 # ---- pause and step, relayed to the clients --------------------------------------------
 mkfifo ctl
 exec 6<>ctl
