@@ -181,7 +181,10 @@ static void finish(void)
     scope_hist_summarize(&srv.rtt, &sum);
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "listen", srv.addr_str);
-    cJSON_AddNumberToObject(b, "clients", srv.nkids - (srv.lab_pid > 0));
+    int good = srv.nkids - (srv.lab_pid > 0) - srv.nbad;
+    cJSON_AddNumberToObject(b, "clients", good);
+    if (srv.nbad)
+        cJSON_AddNumberToObject(b, "bad_clients", srv.nbad);
     cJSON_AddNumberToObject(b, "accepted", (double)srv.accepted);
     cJSON_AddNumberToObject(b, "received", (double)srv.lines_in);
     cJSON_AddNumberToObject(b, "sent", (double)(srv.echoes + srv.broadcasts));
@@ -211,11 +214,15 @@ static void finish(void)
             cJSON_AddNumberToObject(b, "nagle_p50", (double)srv.nagle_off);
             cJSON_AddNumberToObject(b, "nodelay_p50", (double)srv.nagle_on);
         }
-        int n = snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu "
-                         "broadcasts; round trip median %.1f us",
-                         srv.nkids - (srv.lab_pid > 0), (unsigned long long)srv.lines_in,
+        char bad[32] = "";
+        if (srv.nbad)
+            snprintf(bad, sizeof bad, " (and %d bad)", srv.nbad);
+        char med[32];
+        int n = snprintf(text, sizeof text, "%d clients%s: %llu lines in, %llu echoes, %llu "
+                         "broadcasts; round trip median %s",
+                         good, bad, (unsigned long long)srv.lines_in,
                          (unsigned long long)srv.echoes, (unsigned long long)srv.broadcasts,
-                         sum.p50 / 1e3);
+                         scope_time_format(med, sizeof med, (double)sum.p50));
         if (srv.lab_state == 'D')
             snprintf(text + n, sizeof text - (size_t)n, "; two writes came in %llu read, 256 KiB "
                      "in %llu; write-write-read %.1f ms with Nagle, %.1f us without",

@@ -154,11 +154,15 @@ static void on_conn_error(scope_conn_t *c, const scope_frame_error_t *err)
 static void on_conn_end(scope_conn_t *c, int status)
 {
     conn_t *k = c->data;
-    if (status == 0 && c->partial_bytes) {
+    if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
+        /* A reset, not a FIN, when the peer's process ended with data it had
+         * not read (broadcasts, here): its kernel answers that with RST. */
         srv.partial++;
-        scope_events_error("partial", "%s vanished mid-line: EOF with %llu bytes of an "
-                           "unfinished line, dropped", k->who,
-                           (unsigned long long)c->partial_bytes);
+        scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
+                           "unfinished line, dropped%s", k->who, status == 0 ? "EOF" : "a reset",
+                           (unsigned long long)c->partial_bytes,
+                           status == 0 ? "" : " (it left data unread, so its kernel sent RST, "
+                                              "not FIN)");
     } else if (status == 0) {
         scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)", k->fd, k->who);
     } else if (status == UV_ETIMEDOUT) {
