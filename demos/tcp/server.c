@@ -100,8 +100,11 @@ static void take_rtt(const char *line, size_t len)
     if (scope_take_u64(&p, end, &us) < 0 || us >= 100000000)
         return;
     if (p < end && *p == '.') {
-        for (p++; p < end && *p >= '0' && *p <= '9' && scale < 1000; p++, scale *= 10)
-            frac = frac * 10 + (uint64_t)(*p - '0');
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+            if (scale < 1000) { /* nanoseconds: digits past the third are noise */
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                scale *= 10;
+            }
     }
     if (p + 2 > end || memcmp(p, "us", 2) != 0)
         return;
