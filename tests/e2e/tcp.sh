@@ -169,6 +169,14 @@ timeout 60 "$DEMO" --json --throughput 20000000 >t.json 2>t.err; rc=$?
 grep -q '"ev":"bye".*"bytes":20000000,.*"mb_s":[1-9]' t.json && [ $rc -eq 0 ] \
     && pass "--throughput: 20000000 bytes counted, MB/s in bye" || fail "throughput ($rc): $(grep bye t.json)"
 
+# ctl_quit FILE WHAT: the dashboard's quit, sent on the control FIFO (fd 6);
+# the demo ($demo) must end with its bye and exit 0
+ctl_quit() {
+    echo '{"cmd":"quit"}' >&6
+    wait_bounded $demo; _rc=$?
+    [ $_rc -eq 0 ] && grep -q '"ev":"bye"' "$1" && pass "$2: bye, exit 0" || fail "$2 (exit $_rc)"
+}
+
 # ---- bad clients of our own (--fault), while the good ones chat -------------------------
 for f in oversize silent vanish; do
     timeout 90 "$DEMO" --json --count 10 --fault $f --idle-ms 300 --lab off >f.json 2>f.err; rc=$?
@@ -209,9 +217,7 @@ if wait_for fc.json '"summary":"Server echo: '; then
         && pass "fault commands mid-chat: a vanishing and a silent client, each caught" || fail "fault commands: $(grep -c error fc.json) errors"
     grep -q "\"what\":\"fault\".*unknown fault 'bogus'" fc.json && pass "an unknown fault command: an error event, no crash" \
         || fail "bogus fault command"
-    echo '{"cmd":"quit"}' >&6
-    wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && grep -q '"ev":"bye"' fc.json && pass "after the faults, quit: bye, exit 0" || fail "fault run quit ($rc)"
+    ctl_quit fc.json "after the faults, quit"
 else
     fail "no echo before the fault commands"; kill -9 $demo; wait $demo
 fi
@@ -233,9 +239,7 @@ if wait_for p.json '"summary":"Server echo: '; then
     i=0; while [ "$(echoes)" -lt $((after + 1)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     sleep 1
     [ "$(echoes)" -eq $((after + 1)) ] && pass "paused, step: exactly one more line" || fail "step: $after -> $(echoes)"
-    echo '{"cmd":"quit"}' >&6
-    wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && grep -q '"ev":"bye"' p.json && pass "quit from the dashboard: bye, exit 0" || fail "quit ($rc)"
+    ctl_quit p.json "quit from the dashboard"
 else
     fail "no echo before pause"; kill -9 $demo; wait $demo
 fi
