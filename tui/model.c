@@ -226,11 +226,17 @@ void tui_model_lane_label_fit(const tui_model_t *m, int lane, int cols, char *ou
         copy(out, n, p->role);
         if (tui_text_width(out) <= cols)
             return;
-        /* "client 12": keep " 12", shorten "client" */
+        /* "client 12": keep " 12", shorten "client"; "bad client 5": drop
+         * whole words first ("bad 5"), since a word cut short reads as a typo */
         const char *sp = strrchr(p->role, ' ');
         if (sp && sp[1] && strspn(sp + 1, "0123456789") == strlen(sp + 1)) {
             int digits = (int)strlen(sp + 1);
-            int word = cols - digits - 1; /* room for the word before a space */
+            int word = cols - digits - 1; /* room for the words before a space */
+            for (int i = word; i > 0 && i < (int)(sp - p->role); i--)
+                if (p->role[i] == ' ') {
+                    word = i;
+                    break;
+                }
             if (word >= 1)
                 snprintf(out, n, "%.*s %s", word, p->role, sp + 1);
             else if (cols > digits)

@@ -268,6 +268,18 @@ START_TEST(test_lane_label_fit)
     }
     tui_model_lane_label_fit(m, 1, 5, l, sizeof l); /* 父进程 is 6 columns: cut whole */
     ck_assert_str_eq(l, "父进");
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":44,\"state\":\"start\",\"proc\":44,"
+             "\"role\":\"bad client 5\"}");
+    msg(m, 11, "send", 44, 5, 1, 0);
+    const struct {
+        int cols;
+        const char *want;
+    } words[] = {{12, "bad client 5"}, {11, "bad 5"}, {5, "bad 5"}, {4, "ba 5"}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        tui_model_lane_label_fit(m, 2, words[i].cols, l, sizeof l);
+        ck_assert_msg(strcmp(l, words[i].want) == 0, "%d columns: '%s', not '%s'", words[i].cols,
+                      l, words[i].want);
+    }
     tui_model_free(m);
 }
 END_TEST
