@@ -210,13 +210,15 @@ static void session_on_end(scope_conn_t *c, int status)
 static void session_on_close(scope_conn_t *c)
 {
     session_t *ss = c->data;
-    char med[32];
+    char med[48] = "";
+    if (ss->rtt.count) {
+        char t[32];
+        snprintf(med, sizeof med, " (median %s)",
+                 scope_time_format(t, sizeof t, (double)scope_hist_percentile(&ss->rtt, 50)));
+    }
     if (ss->connected)
-        scope_events_log("%s: close(): %ld lines sent, %ld echoes (median %s), %ld "
-                         "broadcasts from the others", ss->who, ss->sent, ss->echoes,
-                         scope_time_format(med, sizeof med,
-                                           (double)scope_hist_percentile(&ss->rtt, 50)),
-                         ss->broadcasts);
+        scope_events_log("%s: close(): %ld lines sent, %ld echoes%s, %ld broadcasts from the "
+                         "others", ss->who, ss->sent, ss->echoes, med, ss->broadcasts);
     if (ss->on_done)
         ss->on_done(ss);
 }
