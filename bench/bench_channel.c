@@ -5,6 +5,9 @@
  *   bench_channel epoll N        the floor of any event loop: the same, but each
  *                                side waits in epoll_wait() before its read(),
  *                                as libuv and node do; no libuv, no JSON
+ *   bench_channel uv N           the floor of any program on libuv: the same,
+ *                                both sides on a bare libuv loop (uv_floor.h);
+ *                                no framing, no JSON
  *   bench_channel channel N LABEL [CMD...]
  *                                lib/channel on libuv, as fork-ipc uses it: the
  *                                parent sends the line, the child (this program
@@ -37,6 +40,7 @@
 #include "timing.h"
 
 #include "bench.h"
+#include "uv_floor.h"
 
 /* {"type":"ping","id":1234567,"pad":"xxxx..."} + "\n" = 64 bytes */
 static char line[65];
@@ -90,8 +94,11 @@ static int epoll_on(int fd)
     return ep;
 }
 
-static int run_raw(long n, int with_epoll)
+typedef enum { WAIT_READ, WAIT_EPOLL, WAIT_UV } wait_t;
+
+static int run_raw(long n, wait_t wait)
 {
+    int with_epoll = wait == WAIT_EPOLL;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         return 1;
@@ -99,6 +106,8 @@ static int run_raw(long n, int with_epoll)
     if (pid == 0) {
         bench_pin_child();
         close(sv[0]);
+        if (wait == WAIT_UV)
+            _exit(uv_floor_serve(UV_FLOOR_PIPE, sv[1], sv[1], line_len) < 0);
         char buf[64];
         int ep = with_epoll ? epoll_on(sv[1]) : -1;
         while (epoll_read(ep, sv[1], buf, line_len) == 0)
@@ -107,6 +116,14 @@ static int run_raw(long n, int with_epoll)
         _exit(0);
     }
     close(sv[1]);
+    if (wait == WAIT_UV) { /* libuv closes sv[0] when it is done */
+        int r = uv_floor_pingpong(UV_FLOOR_PIPE, sv[0], sv[0], line, line_len, n, &hist);
+        waitpid(pid, NULL, 0);
+        if (r < 0)
+            return 1;
+        report("socketpair on a bare libuv loop");
+        return 0;
+    }
     char buf[64];
     int ep = with_epoll ? epoll_on(sv[0]) : -1;
     for (long i = 0; i < n + n / 10; i++) {
@@ -212,12 +229,12 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "echo") == 0)
         return run_echo();
     if (argc < 3 || (strcmp(argv[1], "channel") == 0 && argc < 4)) {
-        fprintf(stderr, "usage: bench_channel raw N | epoll N | channel N LABEL [CMD...] | echo\n");
+        fprintf(stderr, "usage: bench_channel raw|epoll|uv N | channel N LABEL [CMD...] | echo\n");
         return 2;
     }
     long n = atol(argv[2]);
-    if (strcmp(argv[1], "raw") == 0 || strcmp(argv[1], "epoll") == 0)
-        return run_raw(n, strcmp(argv[1], "epoll") == 0);
+    if (strcmp(argv[1], "raw") == 0 || strcmp(argv[1], "epoll") == 0 || strcmp(argv[1], "uv") == 0)
+        return run_raw(n, argv[1][0] == 'e' ? WAIT_EPOLL : argv[1][0] == 'u' ? WAIT_UV : WAIT_READ);
     if (argc > 4)
         return run_channel(n, argv + 4, argv[3]);
     char self[4096];

@@ -12,11 +12,11 @@ median() {
 # ratio A B: "1.23x", or "-" when either is missing
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0 && b > 0) printf "%5.2fx", a/b; else printf "    -"}'; }
 
-# own_cost DEMO_FILE UV_FILE: one line, the demo's p50 over the libuv floor's,
-# i.e. what the demo's own code (framing, tracing, its logic) adds to a round
-# trip on top of the event loop it runs on
+# own_cost DEMO_FILE UV_FILE [LABEL]: one line, the demo's p50 over the libuv
+# floor's, i.e. what the demo's own code (framing, tracing, its logic) adds to
+# a round trip on top of the event loop it runs on
 own_cost() {
     [ -s "$1" ] && [ -s "$2" ] || return 0
-    printf '%-46s %s\n' "  the demo's own cost, p50 over the libuv row" \
-        "$(ratio "$(median "$1" p50)" "$(median "$2" p50)")"
+    printf '  %s own cost (p50 over the libuv row): %s\n' "${3:-the demo's}" \
+        "$(ratio "$(median "$1" p50)" "$(median "$2" p50)" | tr -d ' ')"
 }

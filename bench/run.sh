@@ -41,6 +41,7 @@ for r in $(seq "$ROUNDS"); do
         c=0; [ "$p" = split ] && c=1
         BENCH_CHILD_CPU=$c taskset -c 0 "$B" raw "$N" >>"$OUT/$p.raw"
         BENCH_CHILD_CPU=$c taskset -c 0 "$B" epoll "$N" >>"$OUT/$p.ep"
+        BENCH_CHILD_CPU=$c taskset -c 0 "$B" uv "$N" >>"$OUT/$p.uv"
         taskset -c 0 "$B" channel "$N" "C parent, C child" taskset -c $c "$B" echo >>"$OUT/$p.cc"
         if [ $have_node -eq 1 ]; then
             taskset -c 0 "$B" channel "$N" "C parent, node child" taskset -c $c node "$JS" child >>"$OUT/$p.cn"
@@ -72,15 +73,19 @@ for p in $placements; do
     }
     row "raw socketpair write/read (the floor)" "$OUT/$p.raw"
     row "socketpair, waiting in epoll_wait first" "$OUT/$p.ep"
+    row "socketpair, both ends on a bare libuv loop" "$OUT/$p.uv"
     row "lib/channel: C parent, C child" "$OUT/$p.cc"
     row "lib/channel: C parent, node child" "$OUT/$p.cn"
     row "node fork IPC: node parent, node child" "$OUT/$p.nn"
     row "fork-ipc demo, C child, events on" "$OUT/$p.demo"
+    own_cost "$OUT/$p.cc" "$OUT/$p.uv" "lib/channel's (C parent, C child)"
+    own_cost "$OUT/$p.demo" "$OUT/$p.uv" "the fork-ipc demo's"
 done
 echo
 echo "vs floor: p50 / raw socketpair p50.  vs epoll: p50 / the epoll socketpair's p50, the floor of"
 echo "any event loop (libuv and node wait in epoll_wait).  node/this: node-to-node p50 / this p50"
-echo "(above 1 = faster than node)."
+echo "(above 1 = faster than node).  The libuv row is the floor of any program on libuv: the same"
+echo "ping-pong, both ends on a bare libuv loop (uv_read_start, uv_try_write), no JSON."
 echo "Each figure is the median over $ROUNDS rounds of that round's p50 or p99."
 
 # Each demo's mechanism against its own floors and node (bench/NAME.sh).
