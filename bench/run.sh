@@ -10,7 +10,9 @@
 # is measured twice: "one CPU" (parent and child on CPU 0) and "two CPUs"
 # (parent on CPU 0, child on CPU 1), with taskset, the same way for all.
 # A second floor, the same ping-pong waiting in epoll_wait() before each read,
-# shows what any event loop pays for waiting that way.
+# shows what any event loop pays for waiting that way; a third, both ends on a
+# bare libuv loop (bench/uv_floor.h), what any program on libuv pays, so that
+# what lib/channel and the demo add on top of it shows as their own cost.
 #
 #   sh bench/run.sh [BUILD_DIR]      N=20000 ROUNDS=5 by default
 #
