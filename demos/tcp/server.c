@@ -134,11 +134,7 @@ static void on_conn_line(scope_conn_t *c, const char *line, size_t len)
         srv.echoes++;
         if (!k->bad) /* a bad client's "round trip" may include its oversize line */
             take_rtt(line, len);
-        if (chat_members() > 1) { /* someone to tell */
-            char words[48];
-            snprintf(words, sizeof words, "%d says: ", k->port);
-            broadcast(k, words, line, len);
-        }
+        broadcast(k, k->says, line, len);
     }
 }
 
@@ -257,6 +253,7 @@ void on_connection(uv_stream_t *server, int status)
     scope_addr_format((struct sockaddr *)&peer, k->addr, sizeof k->addr);
     k->port = scope_addr_port((struct sockaddr *)&peer);
     snprintf(k->chan, sizeof k->chan, "tcp:%d", k->port);
+    snprintf(k->says, sizeof k->says, "%d says: ", k->port); /* once, not per line */
 
     /* Who is it? Our own children first; on loopback, anyone we may see. */
     long cand[MAX_CLIENTS + 1];

@@ -139,6 +139,7 @@ struct conn_s {
     int port, ours, bad, fd;
     long pid;
     char chan[32], addr[SCOPE_ADDR_STRLEN], name[64], who[112];
+    char says[24]; /* "PORT says: ", what the others see before its lines */
     uint64_t lines_in, lines_out;
 };
 
