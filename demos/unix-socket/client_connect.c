@@ -99,26 +99,36 @@ static void fifo_client_ready(void)
     client_begin();
 }
 
-static void on_c_up_opened(uv_fs_t *req)
+/* What both FIFO opens do first: narrate the wait, and hand back the fd to
+ * keep, or -1 when there is none (the open failed, or the client is already
+ * done and the fd is closed again). */
+static int fifo_opened(uv_fs_t *req, const char *what, uint64_t t0, const char *server_was)
 {
-    cli.c_up_pending = 0;
     int fd = (int)req->result;
     char waited[32];
-    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - cli.c_up_t0));
+    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - t0));
     uv_fs_req_cleanup(req);
     if (fd < 0) {
-        scope_events_error("open", "open(up.fifo, O_WRONLY): %s", uv_strerror(fd));
+        scope_events_error("open", "open(%s): %s", what, uv_strerror(fd));
         client_done(1);
-        return;
+        return -1;
     }
     if (cli.done) {
         close(fd);
         client_done(cli.client_code);
-        return;
+        return -1;
     }
-    scope_events_log("open(up.fifo, O_WRONLY) -> fd %d after %s: the server was already "
-                     "waiting to read, so no wait here",
-                     fd, waited);
+    scope_events_log("open(%s) -> fd %d after %s: the server was already waiting to %s", what,
+                     fd, waited, server_was);
+    return fd;
+}
+
+static void on_c_up_opened(uv_fs_t *req)
+{
+    cli.c_up_pending = 0;
+    int fd = fifo_opened(req, "up.fifo, O_WRONLY", cli.c_up_t0, "read, so no wait here");
+    if (fd < 0)
+        return;
     uv_pipe_init(demo.loop, &cli.c_up, 0);
     if (uv_pipe_open(&cli.c_up, fd) < 0) {
         close(fd);
@@ -133,23 +143,9 @@ static void on_c_up_opened(uv_fs_t *req)
 static void on_c_down_opened(uv_fs_t *req)
 {
     cli.c_down_pending = 0;
-    int fd = (int)req->result;
-    char waited[32];
-    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - cli.c_down_t0));
-    uv_fs_req_cleanup(req);
-    if (fd < 0) {
-        scope_events_error("open", "open(down.fifo, O_RDONLY): %s", uv_strerror(fd));
-        client_done(1);
+    int fd = fifo_opened(req, "down.fifo, O_RDONLY", cli.c_down_t0, "write");
+    if (fd < 0)
         return;
-    }
-    if (cli.done) {
-        close(fd);
-        client_done(cli.client_code);
-        return;
-    }
-    scope_events_log("open(down.fifo, O_RDONLY) -> fd %d after %s: the server was already "
-                     "waiting to write",
-                     fd, waited);
     scope_conn_init_pipe(demo.loop, &cli.conn, NULL);
     int r = uv_pipe_open(&cli.conn.h.pipe, fd);
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES,
