@@ -17,6 +17,25 @@
 
 /* ---- connecting ---- */
 
+/* The client's lines, read from fd (the connected socket, or down.fifo) with
+ * lib/net. On failure the fd is closed, by the handle once it owns it. */
+static int client_conn_start(int fd)
+{
+    scope_conn_init_pipe(demo.loop, &cli.conn, NULL);
+    int r = uv_pipe_open(&cli.conn.h.pipe, fd);
+    if (r < 0) {
+        close(fd); /* not the handle's yet */
+        return r;
+    }
+    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES,
+                              .max_frame = opt.max_message + 64,
+                              .on_frame = on_client_line,
+                              .on_error = on_client_bad,
+                              .on_end = on_client_end,
+                              .on_close = on_conn_closed};
+    return scope_conn_start(&cli.conn, &o);
+}
+
 static int client_connect(void)
 {
     struct sockaddr_un sa;
@@ -64,18 +83,7 @@ static int client_connect(void)
         snprintf(detail, sizeof detail, "fd %d to %.40s", fd, shown);
         scope_events_chan("open", cli.chan, "unix", cli.me, cli.server, detail);
     }
-    scope_conn_init_pipe(demo.loop, &cli.conn, NULL);
-    int r = uv_pipe_open(&cli.conn.h.pipe, fd);
-    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES,
-                              .max_frame = opt.max_message + 64,
-                              .on_frame = on_client_line,
-                              .on_error = on_client_bad,
-                              .on_end = on_client_end,
-                              .on_close = on_conn_closed};
-    if (r < 0)
-        close(fd); /* not the handle's */
-    else
-        r = scope_conn_start(&cli.conn, &o);
+    int r = client_conn_start(fd);
     if (r < 0) {
         scope_events_error("read", "%s", uv_strerror(r));
         scope_conn_close(&cli.conn);
@@ -146,16 +154,7 @@ static void on_c_down_opened(uv_fs_t *req)
     int fd = fifo_opened(req, "down.fifo, O_RDONLY", cli.c_down_t0, "write");
     if (fd < 0)
         return;
-    scope_conn_init_pipe(demo.loop, &cli.conn, NULL);
-    int r = uv_pipe_open(&cli.conn.h.pipe, fd);
-    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES,
-                              .max_frame = opt.max_message + 64,
-                              .on_frame = on_client_line,
-                              .on_error = on_client_bad,
-                              .on_end = on_client_end,
-                              .on_close = on_conn_closed};
-    if (r == 0)
-        r = scope_conn_start(&cli.conn, &o);
+    int r = client_conn_start(fd);
     cli.c_down_ok = 1;
     if (r < 0) {
         scope_events_error("read", "down.fifo: %s", uv_strerror(r));
