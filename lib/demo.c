@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -26,6 +28,7 @@ static const struct {
     {"rate", "HZ", "messages per second, 0 = as fast as possible (default 0)"},
     {"size", "BYTES", "payload size of each message (default 64)"},
     {"step", NULL, "stop at each lesson step until Enter (or the dashboard's step)"},
+    {"role", "NAME", "internal: run as one of the demo's own processes (lib/role)"},
 };
 #define NCOMMON (sizeof common_options / sizeof common_options[0])
 
@@ -100,6 +103,8 @@ int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
             d->size = (size_t)v;
         } else if (c == 6) {
             d->step_mode = 1;
+        } else if (c == 7) {
+            d->role = optarg;
         } else if (c >= (int)NCOMMON && c < (int)(NCOMMON + nown)) {
             int r = d->on_option ? d->on_option(d, options[c - NCOMMON].name, optarg) : 0;
             if (r < 0) {
@@ -292,14 +297,20 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
         v = cJSON_GetObjectItemCaseSensitive(msg, "kind");
         snprintf(d->fault, sizeof d->fault, "%s", cJSON_IsString(v) ? v->valuestring : "");
     } else if (strcmp(c, "quit") == 0) {
-        quit(d, "quit from the dashboard");
+        if (d->relay)
+            d->relay(d, msg);
+        quit(d, d->role ? "quit, relayed" : "quit from the dashboard");
         return;
     } else {
         scope_events_error("control", "unknown control command '%s'", c);
         return;
     }
-    scope_events_log("control: %s%s%s", c, d->fault[0] && strcmp(c, "fault") == 0 ? " " : "",
-                     strcmp(c, "fault") == 0 ? d->fault : "");
+    if (!d->role) /* a relayed command was told once, by the first process */
+        scope_events_log("control: %s%s%s", c,
+                         d->fault[0] && strcmp(c, "fault") == 0 ? " " : "",
+                         strcmp(c, "fault") == 0 ? d->fault : "");
+    if (d->relay)
+        d->relay(d, msg);
     if (d->on_control)
         d->on_control(d, c, msg);
 }
@@ -330,10 +341,11 @@ static void on_control_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0) {
         scope_ndjson_feed(&d->control_decoder, buf->base, (size_t)nread);
     } else if (nread < 0) {
-        /* The dashboard closed the control pipe: it is gone, so end. */
+        /* The dashboard (or, for a role, the process that started it) closed
+         * the control channel: it is gone, so end. */
         uv_close((uv_handle_t *)s, NULL);
         d->control_open = 0;
-        quit(d, "control channel closed");
+        quit(d, d->role ? "the process that started me is gone" : "control channel closed");
     }
 }
 
@@ -415,9 +427,19 @@ int scope_demo_start(scope_demo_t *d, uv_loop_t *loop, const char *role, int fir
     d->step.timer.data = d;
     uv_unref((uv_handle_t *)&d->step.timer);
 
-    if (first_process) {
+    /* A role's control channel is its relay from the process that started it. */
+    if (first_process || d->role) {
         if ((r = open_control(d)) < 0)
             return r;
+    }
+    if (d->role && d->control_open) {
+        /* Figures go back on a copy, which outlives the control handle. */
+        int fd = -1;
+        uv_fileno((uv_handle_t *)&d->control, &fd);
+        d->report_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        d->report_open = d->report_fd >= 0;
+    }
+    if (first_process) {
         if ((r = open_stdin_steps(d)) < 0)
             return r;
         cJSON *params = d->params ? d->params : cJSON_CreateObject();
@@ -461,7 +483,48 @@ int scope_demo_run(scope_demo_t *d)
     scope_demo_cleanup(d);
     cJSON_Delete(d->params);
     d->params = NULL;
-    return 0;
+    return d->exit_code;
+}
+
+void scope_demo_exit(scope_demo_t *d, int code)
+{
+    if (code > d->exit_code)
+        d->exit_code = code;
+}
+
+/* A report is one line on the relay, written at once: it is small (a
+ * histogram's used buckets), the socket's buffer holds hundreds of kB, and a
+ * role reports as it ends, when nothing else is left to do. A parent that
+ * reads nothing for a second loses it. */
+int scope_demo_report(scope_demo_t *d, cJSON *figures)
+{
+    if (!d->report_open) {
+        cJSON_Delete(figures);
+        return -ENOTCONN;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "report", figures);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text)
+        return -ENOMEM;
+    size_t len = strlen(text);
+    text[len++] = '\n'; /* replaces the NUL: the buffer is not a string from here */
+    int fd = d->report_fd, r = 0;
+    for (size_t off = 0; off < len && r == 0;) {
+        ssize_t n = send(fd, text + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            if (poll(&p, 1, 1000) <= 0)
+                r = -ETIMEDOUT;
+        } else if (n < 0 && errno != EINTR) {
+            r = -errno;
+        }
+    }
+    free(text);
+    return r;
 }
 
 /* ---- steps -------------------------------------------------------------- */

@@ -98,6 +98,7 @@ struct scope_demo_s {
     double rate;    /* --rate HZ: messages per second, 0 = as fast as possible */
     size_t size;    /* --size BYTES: payload size (default 64) */
     int step_mode;  /* --step */
+    const char *role; /* --role NAME: this process is one the demo started (lib/role) */
     char **args;    /* what is left after the options */
     int nargs;
     char error[256];
@@ -109,6 +110,7 @@ struct scope_demo_s {
     int step_credits; /* "step" commands not yet used */
     char fault[32];   /* the last fault asked for, "" when none */
     cJSON *params;    /* reported in hello; a demo may add to it before start */
+    int exit_code;    /* what scope_demo_run returns: see scope_demo_exit */
 
     /* private */
     uv_signal_t sigint, sigterm;
@@ -128,6 +130,10 @@ struct scope_demo_s {
     } step;
     int signals;
     char ctlbuf[4096];
+    /* lib/role: the roles started, and how a command reaches them */
+    void *roles;
+    void (*relay)(scope_demo_t *d, const cJSON *msg);
+    int report_fd, report_open; /* a role's copy of its relay, for scope_demo_report */
 };
 
 /* Parses the command line. Returns SCOPE_DEMO_RUN, SCOPE_DEMO_HELP,
@@ -147,6 +153,14 @@ int scope_demo_start(scope_demo_t *d, uv_loop_t *loop, const char *role, int fir
 /* Runs the loop until nothing is left, runs the cleanups, returns the exit
  * code set with scope_demo_exit (default 0). */
 int scope_demo_run(scope_demo_t *d);
+/* The code scope_demo_run will return; a later call with a higher code wins,
+ * so a failure is never overwritten by a success. */
+void scope_demo_exit(scope_demo_t *d, int code);
+/* In a process started by lib/role: sends figures (taken over) to the
+ * process that started it, whose on_report gets them; may be called after
+ * scope_demo_run too. Returns 0, or -ENOTCONN when this process is not a
+ * role. */
+int scope_demo_report(scope_demo_t *d, cJSON *figures);
 /* Registers fn(arg) to run on the way out, last registered first. */
 int scope_demo_on_cleanup(scope_demo_t *d, scope_demo_cleanup_fn fn, void *arg);
 /* Runs and forgets the cleanups now. Safe to call twice. */
@@ -163,7 +177,8 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg);
  * command arrives, otherwise on the loop's next turn. */
 void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb);
 
-/* What a demo's child needs to report events as its parent does: the event
+/* What a demo's child started without lib/role (a node child, say) needs
+ * to report events as its parent does: the event
  * fd placed at child_fd (when events go to a pipe rather than stdout) and the
  * environment naming it. Pass fd/nfds and env to scope_spawn. */
 typedef struct {
