@@ -226,6 +226,12 @@ static void quit(scope_demo_t *d, const char *why)
     d->quitting = 1;
     d->paused = 0;
     scope_events_log("%s: winding down", why);
+    if (d->relay) { /* however the end came, the roles wind down with us */
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddStringToObject(q, "cmd", "quit");
+        d->relay(d, q);
+        cJSON_Delete(q);
+    }
     if (d->on_quit)
         d->on_quit(d);
     else
@@ -297,8 +303,6 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
         v = cJSON_GetObjectItemCaseSensitive(msg, "kind");
         snprintf(d->fault, sizeof d->fault, "%s", cJSON_IsString(v) ? v->valuestring : "");
     } else if (strcmp(c, "quit") == 0) {
-        if (d->relay)
-            d->relay(d, msg);
         quit(d, d->role ? "quit, relayed" : "quit from the dashboard");
         return;
     } else {

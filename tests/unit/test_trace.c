@@ -1,0 +1,296 @@
+/* Unit tests of lib/trace.c: a message site's event (ids counted each way,
+ * ends swapped for a receive, the summary), round trips into the histogram,
+ * chan open and close, figures sent as JSON and added back, and refusal of
+ * figures that are not a trace's.
+ *
+ * Events go to a pipe that the test reads back, so what a site emits is
+ * checked exactly; sampling is off so every message is seen.
+ */
+#include "trace.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static int rfd = -1;
+
+static void setup(void)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    rfd = p[0];
+    ck_assert_int_eq(scope_events_open_fd(p[1], SCOPE_EVENTS_JSON, "test"), 0);
+    scope_events_set_msg_rate(0);
+}
+
+static void teardown(void)
+{
+    scope_events_close();
+    close(rfd);
+}
+
+/* The next event line from the pipe, parsed; NULL when there is none. */
+static cJSON *next_event(void)
+{
+    static char buf[65536];
+    static size_t have;
+    for (;;) {
+        char *nl = memchr(buf, '\n', have);
+        if (nl) {
+            *nl = '\0';
+            cJSON *e = cJSON_Parse(buf);
+            size_t used = (size_t)(nl - buf) + 1;
+            memmove(buf, nl + 1, have - used);
+            have -= used;
+            return e;
+        }
+        ssize_t n = read(rfd, buf + have, sizeof buf - have);
+        if (n <= 0)
+            return NULL;
+        have += (size_t)n;
+    }
+}
+
+static const char *s(const cJSON *e, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double n(const cJSON *e, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+START_TEST(send_and_receive_count_ids_each_way)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "tcp", SCOPE_PID(100), SCOPE_PID(200));
+    ck_assert_uint_eq(scope_trace_send(&t, "ping 1\n", 7), 1);
+    ck_assert_uint_eq(scope_trace_send(&t, "ping 2\n", 7), 2);
+    ck_assert_uint_eq(scope_trace_recv(&t, "pong 1\n", 7), 1);
+
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "ev"), "msg");
+    ck_assert_str_eq(s(e, "dir"), "send");
+    ck_assert_str_eq(s(e, "chan"), "tcp");
+    ck_assert_int_eq((int)n(e, "from"), 100);
+    ck_assert_int_eq((int)n(e, "to"), 200);
+    ck_assert_int_eq((int)n(e, "id"), 1);
+    ck_assert_int_eq((int)n(e, "bytes"), 7);
+    ck_assert_str_eq(s(e, "summary"), "ping 1");
+    cJSON_Delete(e);
+    cJSON_Delete(next_event());
+    e = next_event();
+    ck_assert_str_eq(s(e, "dir"), "recv");
+    ck_assert_int_eq((int)n(e, "from"), 200); /* a receive comes from the peer */
+    ck_assert_int_eq((int)n(e, "to"), 100);
+    ck_assert_int_eq((int)n(e, "id"), 1);
+    cJSON_Delete(e);
+    ck_assert_uint_eq(t.sent, 2);
+    ck_assert_uint_eq(t.received, 1);
+    ck_assert_uint_eq(t.bytes_sent, 14);
+}
+END_TEST
+
+START_TEST(reply_counts_a_round_trip)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "ipc", SCOPE_PID(1), SCOPE_PEER("node"));
+    scope_trace_reply(&t, "pong", 4, 25000);
+    scope_trace_reply(&t, "pong", 4, 35000);
+    scope_trace_recv(&t, "note", 4); /* not a round trip */
+    ck_assert_uint_eq(t.latency.count, 2);
+    ck_assert_uint_eq(t.latency.min, 25000);
+    ck_assert_uint_eq(t.latency.max, 35000);
+    cJSON *e = next_event();
+    ck_assert_int_eq((int)n(e, "lat"), 25000);
+    ck_assert_str_eq(s(e, "from"), "node");
+    cJSON_Delete(e);
+}
+END_TEST
+
+START_TEST(explicit_ids_are_kept)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "udp", SCOPE_PID(1), SCOPE_PEER("127.0.0.1:9"));
+    ck_assert_uint_eq(scope_trace_msg(&t, SCOPE_TRACE_RECV, 42, "x", 1, 0), 42);
+    cJSON *e = next_event();
+    ck_assert_int_eq((int)n(e, "id"), 42);
+    ck_assert_str_eq(s(e, "from"), "127.0.0.1:9");
+    cJSON_Delete(e);
+}
+END_TEST
+
+START_TEST(summary_is_the_first_line_printable_and_cut)
+{
+    char out[SCOPE_TRACE_SUMMARY + 4];
+    scope_trace_summarize(out, sizeof out, "hello\nworld\n", 12);
+    ck_assert_str_eq(out, "hello...");
+    scope_trace_summarize(out, sizeof out, "a\tb\x01", 4);
+    ck_assert_str_eq(out, "a.b.");
+    scope_trace_summarize(out, sizeof out, "one line\n", 9);
+    ck_assert_str_eq(out, "one line");
+    char big[300];
+    memset(big, 'x', sizeof big);
+    scope_trace_summarize(out, sizeof out, big, sizeof big);
+    ck_assert_uint_le(strlen(out), SCOPE_TRACE_SUMMARY);
+    ck_assert(strstr(out, "…") != NULL);
+    scope_trace_summarize(out, sizeof out, NULL, 5);
+    ck_assert_str_eq(out, "");
+    /* A cut never splits a UTF-8 character. */
+    char cjk[200] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(cjk, "中");
+    scope_trace_summarize(out, sizeof out, cjk, strlen(cjk));
+    ck_assert_int_eq(strlen(out) % 3, 0);
+}
+END_TEST
+
+START_TEST(json_messages_are_printed_and_sized)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "ipc", SCOPE_PID(1), SCOPE_PID(2));
+    cJSON *m = cJSON_Parse("{\"hello\":\"world\"}");
+    ck_assert_uint_eq(scope_trace_send_json(&t, m, 0), 1);
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "summary"), "{\"hello\":\"world\"}");
+    ck_assert_int_eq((int)n(e, "bytes"), 18); /* the line and its newline */
+    cJSON_Delete(e);
+    scope_trace_recv_json(&t, m, 99, 1000);
+    e = next_event();
+    ck_assert_int_eq((int)n(e, "bytes"), 99);
+    ck_assert_int_eq((int)n(e, "lat"), 1000);
+    cJSON_Delete(e);
+    cJSON_Delete(m);
+}
+END_TEST
+
+START_TEST(open_and_close_frame_the_channel)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "unix", SCOPE_PID(1), SCOPE_PID(2));
+    scope_trace_close(&t); /* never opened: nothing */
+    scope_trace_open(&t, "unix", "a path");
+    scope_trace_close(&t);
+    scope_trace_close(&t); /* twice: once */
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "ev"), "chan");
+    ck_assert_str_eq(s(e, "state"), "open");
+    ck_assert_str_eq(s(e, "kind"), "unix");
+    cJSON_Delete(e);
+    e = next_event();
+    ck_assert_str_eq(s(e, "state"), "close");
+    cJSON_Delete(e);
+    ck_assert_ptr_null(next_event());
+}
+END_TEST
+
+START_TEST(stats_timer_ends_with_last_figures)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_trace_t t;
+    scope_trace_init(&t, "tcp", SCOPE_PID(1), SCOPE_PID(2));
+    scope_trace_reply(&t, "x", 1, 5000);
+    cJSON_Delete(next_event());
+    ck_assert_int_eq(scope_trace_stats_start(&t, &loop, 100000), 0);
+    /* The timer alone does not keep the loop alive. */
+    ck_assert_int_eq(uv_run(&loop, UV_RUN_NOWAIT), 0);
+    scope_trace_stats_stop(&t);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "ev"), "stats");
+    ck_assert_int_eq((int)n(e, "count"), 1);
+    cJSON_Delete(e);
+}
+END_TEST
+
+START_TEST(figures_travel_and_add_up)
+{
+    scope_trace_t a, b, sum;
+    scope_trace_init(&a, "c1", SCOPE_PID(1), SCOPE_PID(2));
+    scope_trace_init(&b, "c2", SCOPE_PID(3), SCOPE_PID(2));
+    scope_trace_init(&sum, "all", SCOPE_PID(2), SCOPE_PEER("clients"));
+    for (uint64_t i = 1; i <= 100; i++) {
+        scope_trace_send(&a, "p", 1);
+        scope_trace_reply(&a, "q", 1, i * 1000);
+    }
+    scope_trace_send(&b, "p", 1);
+    scope_trace_reply(&b, "q", 1, 7);
+
+    /* Through text, as over the relay. */
+    cJSON *fa = scope_trace_figures(&a), *fb = scope_trace_figures(&b);
+    char *ta = cJSON_PrintUnformatted(fa), *tb = cJSON_PrintUnformatted(fb);
+    cJSON *ra = cJSON_Parse(ta), *rb = cJSON_Parse(tb);
+    ck_assert_int_eq(scope_trace_add_figures(&sum, ra), 0);
+    ck_assert_int_eq(scope_trace_add_figures(&sum, rb), 0);
+    ck_assert_uint_eq(sum.sent, 101);
+    ck_assert_uint_eq(sum.received, 101);
+    ck_assert_uint_eq(sum.latency.count, 101);
+    ck_assert_uint_eq(sum.latency.min, 7);
+    ck_assert_uint_eq(sum.latency.max, 100000);
+    ck_assert_uint_eq(scope_hist_percentile(&sum.latency, 50), scope_hist_percentile(&a.latency, 50));
+    ck_assert_uint_eq(sum.first_ns, a.first_ns < b.first_ns ? a.first_ns : b.first_ns);
+    cJSON_Delete(fa);
+    cJSON_Delete(fb);
+    cJSON_Delete(ra);
+    cJSON_Delete(rb);
+    cJSON_free(ta);
+    cJSON_free(tb);
+}
+END_TEST
+
+START_TEST(bad_figures_change_nothing)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "all", SCOPE_PID(1), SCOPE_PID(2));
+    const char *bad[] = {
+        "{}",
+        "{\"sent\":1,\"received\":1,\"bytes_sent\":1,\"bytes_received\":1,\"first_ns\":1,"
+        "\"last_ns\":1}",
+        "{\"sent\":1,\"received\":1,\"bytes_sent\":1,\"bytes_received\":1,\"first_ns\":1,"
+        "\"last_ns\":1,\"latency\":{\"count\":2,\"min\":1,\"max\":1,\"sum\":2,"
+        "\"buckets\":[[1,1]]}}", /* counts disagree */
+        "{\"sent\":1,\"received\":1,\"bytes_sent\":1,\"bytes_received\":1,\"first_ns\":1,"
+        "\"last_ns\":1,\"latency\":{\"count\":1,\"min\":1,\"max\":1,\"sum\":1,"
+        "\"buckets\":[[999999,1]]}}", /* no such bucket */
+        "{\"sent\":-1,\"received\":1,\"bytes_sent\":1,\"bytes_received\":1,\"first_ns\":1,"
+        "\"last_ns\":1,\"latency\":{\"count\":0,\"min\":0,\"max\":0,\"sum\":0,\"buckets\":[]}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *j = cJSON_Parse(bad[i]);
+        ck_assert_int_eq(scope_trace_add_figures(&t, j), -EINVAL);
+        cJSON_Delete(j);
+    }
+    ck_assert_uint_eq(t.sent, 0);
+    ck_assert_uint_eq(t.latency.count, 0);
+    ck_assert_int_eq(scope_trace_add_figures(&t, NULL), -EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *su = suite_create("trace");
+    TCase *tc = tcase_create("trace");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, send_and_receive_count_ids_each_way);
+    tcase_add_test(tc, reply_counts_a_round_trip);
+    tcase_add_test(tc, explicit_ids_are_kept);
+    tcase_add_test(tc, summary_is_the_first_line_printable_and_cut);
+    tcase_add_test(tc, json_messages_are_printed_and_sized);
+    tcase_add_test(tc, open_and_close_frame_the_channel);
+    tcase_add_test(tc, stats_timer_ends_with_last_figures);
+    tcase_add_test(tc, figures_travel_and_add_up);
+    tcase_add_test(tc, bad_figures_change_nothing);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
