@@ -9,16 +9,13 @@
 #include "procfs.h"
 
 #include "net.h"
+#include "procnet.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
-#include <linux/unix_diag.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,135 +183,6 @@ int tui_procfs_parse_maps_line(const char *line, tui_fd_t *out)
     return 1;
 }
 
-/* The rows of a /proc/net table one by one, its header skipped: copies the
- * next row into buf (cut at n - 1 bytes) and returns 1, or 0 at the end.
- * *cursor starts as NULL. */
-static int next_row(const char *text, const char **cursor, char *buf, size_t n)
-{
-    const char *line = *cursor;
-    if (!line) {
-        line = strchr(text, '\n');
-        if (!line)
-            return 0;
-        line++;
-    }
-    if (!*line)
-        return 0;
-    const char *eol = strchr(line, '\n');
-    size_t full = eol ? (size_t)(eol - line) : strlen(line);
-    size_t len = full < n ? full : n - 1;
-    memcpy(buf, line, len);
-    buf[len] = '\0';
-    *cursor = eol ? eol + 1 : line + full; /* the next row, or the final NUL */
-    return 1;
-}
-
-void tui_procfs_parse_net_unix(const char *text,
-                               void (*fn)(void *arg, unsigned long inode, const char *path),
-                               void *arg)
-{
-    /* Num RefCount Protocol Flags Type St Inode Path */
-    const char *cursor = NULL;
-    char buf[512];
-    while (next_row(text, &cursor, buf, sizeof buf)) {
-        unsigned long inode;
-        char path[256] = "";
-        if (sscanf(buf, "%*s %*s %*s %*s %*s %*s %lu %255s", &inode, path) == 2 && path[0])
-            fn(arg, inode, path);
-    }
-}
-
-/* An address as /proc/net/tcp prints it: the 32-bit words of the address as
- * they lie in memory, each printed as a native-endian hex number, then the
- * port in host order. Reading each word back the same way restores the
- * address's bytes on any endianness. */
-static int parse_inet_addr(const char *hex, int v6, struct sockaddr_storage *out)
-{
-    memset(out, 0, sizeof *out);
-    int words = v6 ? 4 : 1;
-    uint32_t w[4];
-    for (int i = 0; i < words; i++) {
-        char part[9];
-        memcpy(part, hex + 8 * i, 8);
-        part[8] = '\0';
-        char *end;
-        w[i] = (uint32_t)strtoul(part, &end, 16);
-        if (*end != '\0')
-            return -EINVAL;
-    }
-    const char *colon = hex + 8 * words;
-    if (*colon != ':')
-        return -EINVAL;
-    int port = (int)strtol(colon + 1, NULL, 16);
-    if (v6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
-        a->sin6_family = AF_INET6;
-        memcpy(&a->sin6_addr, w, 16);
-        a->sin6_port = htons((uint16_t)port);
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)out;
-        a->sin_family = AF_INET;
-        memcpy(&a->sin_addr, w, 4);
-        a->sin_port = htons((uint16_t)port);
-    }
-    return 0;
-}
-
-void tui_procfs_parse_net_inet(const char *text, int udp, int v6,
-                               void (*fn)(void *arg, const tui_inet_sock_t *s), void *arg)
-{
-    /* sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt
-     * uid timeout inode ... */
-    const char *cursor = NULL;
-    char buf[512];
-    while (next_row(text, &cursor, buf, sizeof buf)) {
-        char local[64], remote[64];
-        unsigned state;
-        unsigned long inode;
-        if (sscanf(buf, "%*s %63s %63s %x %*s %*s %*s %*s %*s %lu", local, remote, &state,
-                   &inode) != 4)
-            continue;
-        tui_inet_sock_t so = {.inode = inode, .udp = udp, .state = (int)state};
-        if (parse_inet_addr(local, v6, &so.local) < 0 || parse_inet_addr(remote, v6, &so.remote) < 0)
-            continue;
-        fn(arg, &so);
-    }
-}
-
-/* The address without its port: "127.0.0.1" or "[::1]". */
-static void host_part(const struct sockaddr *sa, char *out, size_t n)
-{
-    char full[SCOPE_ADDR_STRLEN];
-    scope_addr_format(sa, full, sizeof full);
-    char *colon = strrchr(full, ':');
-    if (colon)
-        *colon = '\0';
-    snprintf(out, n, "%s", full);
-}
-
-void tui_procfs_inet_label(const tui_inet_sock_t *s, char *out, size_t n)
-{
-    const char *proto = s->udp ? "udp" : "tcp";
-    char l[SCOPE_ADDR_STRLEN], r[SCOPE_ADDR_STRLEN];
-    scope_addr_format((const struct sockaddr *)&s->local, l, sizeof l);
-    int rport = scope_addr_port((const struct sockaddr *)&s->remote);
-    if (!s->udp && s->state == TUI_TCP_LISTEN) {
-        snprintf(out, n, "tcp listen %s", l);
-    } else if (rport <= 0) {
-        snprintf(out, n, "%s %s", proto, l); /* UDP, not connected */
-    } else {
-        char lh[SCOPE_ADDR_STRLEN], rh[SCOPE_ADDR_STRLEN];
-        host_part((const struct sockaddr *)&s->local, lh, sizeof lh);
-        host_part((const struct sockaddr *)&s->remote, rh, sizeof rh);
-        if (strcmp(lh, rh) == 0)
-            snprintf(out, n, "%s %s :%d>:%d", proto, lh,
-                     scope_addr_port((const struct sockaddr *)&s->local), rport);
-        else
-            snprintf(out, n, "%s %s>%s", proto, l,
-                     scope_addr_format((const struct sockaddr *)&s->remote, r, sizeof r));
-    }
-}
-
 int tui_procfs_tree(const long *pid, const long *ppid, int n, tui_tree_row_t *rows)
 {
     if (n <= 0)
@@ -390,66 +258,6 @@ int tui_procfs_tree(const long *pid, const long *ppid, int n, tui_tree_row_t *ro
             rows[out++] = (tui_tree_row_t){idx[i], 0, 1, 0};
     free(idx), free(stack), free(depth), free(more), free(done);
     return out;
-}
-
-/* ---- the kernel's Unix socket peers ------------------------------------ */
-
-int tui_procfs_unix_peers(unsigned long (*pairs)[2], int max)
-{
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    if (fd < 0)
-        return -errno;
-    struct {
-        struct nlmsghdr nlh;
-        struct unix_diag_req r;
-    } req;
-    memset(&req, 0, sizeof req);
-    req.nlh.nlmsg_len = sizeof req;
-    req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.nlh.nlmsg_seq = 1;
-    req.r.sdiag_family = AF_UNIX;
-    req.r.udiag_states = (uint32_t)-1;
-    req.r.udiag_show = UDIAG_SHOW_PEER;
-    if (send(fd, &req, sizeof req, 0) < 0) {
-        int e = -errno;
-        close(fd);
-        return e;
-    }
-    int n = 0, done = 0;
-    static char buf[32768] __attribute__((aligned(8)));
-    while (!done) {
-        ssize_t len = recv(fd, buf, sizeof buf, 0);
-        if (len < 0 && errno == EINTR)
-            continue;
-        if (len <= 0)
-            break;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
-             h = NLMSG_NEXT(h, len)) {
-            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
-                done = 1;
-                break;
-            }
-            struct unix_diag_msg *msg = NLMSG_DATA(h);
-            int rtalen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *msg));
-            struct nlattr *a = (struct nlattr *)(msg + 1);
-            while (rtalen >= (int)sizeof *a && a->nla_len >= sizeof *a &&
-                   a->nla_len <= (unsigned)rtalen) {
-                if (a->nla_type == UNIX_DIAG_PEER && n < max) {
-                    uint32_t peer;
-                    memcpy(&peer, (char *)a + NLA_HDRLEN, sizeof peer);
-                    pairs[n][0] = msg->udiag_ino;
-                    pairs[n][1] = peer;
-                    n++;
-                }
-                int step = NLA_ALIGN(a->nla_len);
-                rtalen -= step;
-                a = (struct nlattr *)((char *)a + step);
-            }
-        }
-    }
-    close(fd);
-    return n;
 }
 
 /* ---- the scan ------------------------------------------------------------- */
@@ -612,7 +420,7 @@ static void link_peers(tui_procfs_t *s, const tui_pinfo_t *self)
                 find_holder(s, self, s->procs[i].pid, f->fd, f->inode, want, f);
             } else if (f->kind == TUI_FD_SOCKET) {
                 if (np < 0)
-                    np = tui_procfs_unix_peers(pairs, 8192);
+                    np = scope_procnet_unix_peers(pairs, 8192);
                 for (int j = 0; j < np; j++)
                     if (pairs[j][0] == f->inode) {
                         find_holder(s, self, s->procs[i].pid, f->fd, pairs[j][1], 0, f);
@@ -626,11 +434,11 @@ static void link_peers(tui_procfs_t *s, const tui_pinfo_t *self)
 
 struct inet_ctx {
     tui_procfs_t *s;
-    tui_inet_sock_t *socks; /* those held by the demo's processes */
+    scope_procnet_inet_t *socks; /* those held by the demo's processes */
     int n, max;
 };
 
-static void on_inet(void *arg, const tui_inet_sock_t *so)
+static void on_inet(void *arg, const scope_procnet_inet_t *so)
 {
     struct inet_ctx *c = arg;
     if (c->n >= c->max || so->inode == 0)
@@ -665,20 +473,11 @@ static void label_inet(tui_procfs_t *s)
     if (!any)
         return;
 
-    static tui_inet_sock_t socks[TUI_PROCFS_MAX_PROCS * TUI_PROCFS_MAX_FDS];
+    static scope_procnet_inet_t socks[TUI_PROCFS_MAX_PROCS * TUI_PROCFS_MAX_FDS];
     struct inet_ctx ctx = {s, socks, 0, (int)(sizeof socks / sizeof socks[0])};
-    static const struct {
-        const char *path;
-        int udp, v6;
-    } tables[] = {{"/proc/net/tcp", 0, 0}, {"/proc/net/tcp6", 0, 1},
-                  {"/proc/net/udp", 1, 0}, {"/proc/net/udp6", 1, 1}};
-    char *text = malloc(1 << 20);
-    if (!text)
-        return;
-    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-        if (read_text(tables[t].path, text, 1 << 20) > 0)
-            tui_procfs_parse_net_inet(text, tables[t].udp, tables[t].v6, on_inet, &ctx);
-    free(text);
+    for (int udp = 0; udp <= 1; udp++)
+        for (int v6 = 0; v6 <= 1; v6++)
+            scope_procnet_read_inet(udp, v6, on_inet, &ctx);
 
     for (int i = 0; i < s->n; i++)
         for (int k = 0; k < s->procs[i].nfds; k++) {
@@ -688,7 +487,7 @@ static void label_inet(tui_procfs_t *s)
             for (int j = 0; j < ctx.n; j++) {
                 if (socks[j].inode != f->inode)
                     continue;
-                tui_procfs_inet_label(&socks[j], f->name, sizeof f->name);
+                scope_procnet_inet_label(&socks[j], f->name, sizeof f->name);
                 if (scope_addr_port((struct sockaddr *)&socks[j].remote) <= 0)
                     break;
                 for (int m = 0; m < ctx.n; m++)
@@ -753,14 +552,8 @@ int tui_procfs_scan(tui_procfs_t *s, long pgid, uint64_t now_ns)
     static tui_pinfo_t self;
     scan_self(&self);
     link_peers(s, &self);
-    char *unix_text = malloc(1 << 20);
-    if (unix_text) {
-        if (read_text("/proc/net/unix", unix_text, 1 << 20) > 0) {
-            struct path_ctx ctx = {s};
-            tui_procfs_parse_net_unix(unix_text, on_unix_path, &ctx);
-        }
-        free(unix_text);
-    }
+    struct path_ctx ctx = {s};
+    scope_procnet_read_unix(on_unix_path, &ctx);
     label_inet(s);
 
     long pids[TUI_PROCFS_MAX_PROCS], ppids[TUI_PROCFS_MAX_PROCS];

@@ -12,6 +12,8 @@
  *
  * The parsers are pure functions over the text /proc gives, so they are tested
  * on fixed strings; tui_procfs_scan() is the one function that reads /proc.
+ * The socket tables (/proc/net/unix, tcp, udp, sock_diag) are read by
+ * lib/procnet.h, which the demos share.
  * Its result is plain data that the view draws.
  *
  * Usage:
@@ -26,7 +28,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #define TUI_PROCFS_MAX_PROCS 64
 #define TUI_PROCFS_MAX_FDS   24
@@ -106,33 +107,8 @@ char tui_procfs_fdinfo_mode(const char *text);
 /* One line of /proc/PID/maps: 1 and fills a TUI_FD_SHM entry when it is a
  * shared mapping of /dev/shm, a memfd or SysV shared memory. */
 int tui_procfs_parse_maps_line(const char *line, tui_fd_t *out);
-/* /proc/net/unix: calls fn(arg, inode, path) for each socket with a path. */
-void tui_procfs_parse_net_unix(const char *text,
-                               void (*fn)(void *arg, unsigned long inode, const char *path),
-                               void *arg);
-/* One TCP or UDP socket of /proc/net/{tcp,tcp6,udp,udp6}. */
-typedef struct {
-    unsigned long inode;
-    int udp;   /* 0: TCP, 1: UDP */
-    int state; /* the kernel's state number: 1 established, 7 closed
-                  (an unconnected UDP socket), 10 (0x0A) listening */
-    struct sockaddr_storage local, remote;
-} tui_inet_sock_t;
-#define TUI_TCP_ESTABLISHED 1
-#define TUI_TCP_LISTEN      10
-/* /proc/net/tcp, tcp6, udp or udp6 (say which): calls fn for each socket. */
-void tui_procfs_parse_net_inet(const char *text, int udp, int v6,
-                               void (*fn)(void *arg, const tui_inet_sock_t *s), void *arg);
-/* What the Processes pane says of such a socket: "tcp listen 127.0.0.1:4000",
- * "tcp 127.0.0.1 :51234>:4000" (local port, then the remote's), or
- * "udp 10.0.0.1:4000>10.0.0.2:5000". */
-void tui_procfs_inet_label(const tui_inet_sock_t *s, char *out, size_t n);
 /* The tree of processes by parent pid: rows in depth-first order, children
  * by pid; a process whose parent is not in the set is a root. Returns n. */
 int tui_procfs_tree(const long *pid, const long *ppid, int n, tui_tree_row_t *rows);
-
-/* Unix socket peers from the kernel (NETLINK_SOCK_DIAG): fills pairs of
- * (inode, peer inode); returns how many, or a negative errno. */
-int tui_procfs_unix_peers(unsigned long (*pairs)[2], int max);
 
 #endif

@@ -1,7 +1,8 @@
 /* Unit tests of the dashboard's /proc reader (tui/procfs.c): the parsers on
- * fixed text, the tree's shape as a pure function, and one live scan of a
- * process group made here (a leader and its child sharing a socketpair and a
- * pipe) to check that the peers /proc and sock_diag report are found.
+ * fixed text (those of the /proc/net tables are lib's: test_procnet.c), the
+ * tree's shape as a pure function, and one live scan of a process group made
+ * here (a leader and its child sharing a socketpair and a pipe) to check that
+ * the peers /proc and sock_diag report are found.
  *
  * The Makefile links unit tests with lib/ only, so the source under test is
  * compiled into this program here.
@@ -63,88 +64,6 @@ START_TEST(test_classify)
     ck_assert_int_eq(
         tui_procfs_parse_maps_line("7f00-7f10 r--p 00000000 08:01 99  /usr/lib/libc.so.6\n", &f),
         0);
-}
-END_TEST
-
-static unsigned long seen_inode;
-static char seen_path[64];
-static void on_path(void *arg, unsigned long inode, const char *path)
-{
-    (void)arg;
-    seen_inode = inode;
-    snprintf(seen_path, sizeof seen_path, "%s", path);
-}
-
-START_TEST(test_net_unix)
-{
-    const char *text = "Num       RefCount Protocol Flags    Type St Inode Path\n"
-                       "0000000000000000: 00000002 00000000 00010000 0001 01 5555 /tmp/x.sock\n"
-                       "0000000000000000: 00000003 00000000 00000000 0001 03 6666\n";
-    tui_procfs_parse_net_unix(text, on_path, NULL);
-    ck_assert_uint_eq(seen_inode, 5555);
-    ck_assert_str_eq(seen_path, "/tmp/x.sock");
-    /* a last row with no newline after it, as a cut read may leave */
-    tui_procfs_parse_net_unix("Num RefCount Protocol Flags Type St Inode Path\n"
-                              "0000000000000000: 00000002 00000000 00010000 0001 01 7777 @abs",
-                              on_path, NULL);
-    ck_assert_uint_eq(seen_inode, 7777);
-    ck_assert_str_eq(seen_path, "@abs");
-    seen_inode = 0;
-    tui_procfs_parse_net_unix("Num RefCount Protocol Flags Type St Inode Path", on_path, NULL);
-    tui_procfs_parse_net_unix("", on_path, NULL);
-    ck_assert_uint_eq(seen_inode, 0);
-}
-END_TEST
-
-static tui_inet_sock_t seen_inet[4];
-static int n_inet;
-static void on_inet_sock(void *arg, const tui_inet_sock_t *so)
-{
-    (void)arg;
-    if (n_inet < 4)
-        seen_inet[n_inet++] = *so;
-}
-
-START_TEST(test_net_inet)
-{
-    /* as /proc/net/tcp prints them on a little-endian machine: a listener on
-     * 127.0.0.1:4000 and a client at 127.0.0.1:51234 connected to it */
-    const char *tcp =
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-        "   0: 0100007F:0FA0 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 7001 1 0000000000000000 100 0 0 10 0\n"
-        "   1: 0100007F:C8A2 0100007F:0FA0 01 00000000:00000000 00:00000000 00000000  1000        0 7002 1 0000000000000000 20 4 30 10 -1\n"
-        "   2: garbage\n";
-    n_inet = 0;
-    tui_procfs_parse_net_inet(tcp, 0, 0, on_inet_sock, NULL);
-    ck_assert_int_eq(n_inet, 2);
-    char label[48];
-    tui_procfs_inet_label(&seen_inet[0], label, sizeof label);
-    ck_assert_uint_eq(seen_inet[0].inode, 7001);
-    ck_assert_int_eq(seen_inet[0].state, TUI_TCP_LISTEN);
-    ck_assert_str_eq(label, "tcp listen 127.0.0.1:4000");
-    tui_procfs_inet_label(&seen_inet[1], label, sizeof label);
-    ck_assert_str_eq(label, "tcp 127.0.0.1 :51362>:4000");
-
-    /* ::1 port 80, and an unconnected UDP socket on 10.0.0.1:53 */
-    const char *tcp6 =
-        "  sl  local_address                         remote_address                        st\n"
-        "   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 8001 1\n";
-    n_inet = 0;
-    tui_procfs_parse_net_inet(tcp6, 0, 1, on_inet_sock, NULL);
-    ck_assert_int_eq(n_inet, 1);
-    tui_procfs_inet_label(&seen_inet[0], label, sizeof label);
-    ck_assert_str_eq(label, "tcp listen [::1]:80");
-    const char *udp =
-        "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
-        " 1: 0100000A:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 9001 2 0000000000000000 0\n"
-        " 2: 0100000A:1388 0200000A:0FA0 01 00000000:00000000 00:00000000 00000000     0        0 9002 2 0000000000000000 0\n";
-    n_inet = 0;
-    tui_procfs_parse_net_inet(udp, 1, 0, on_inet_sock, NULL);
-    ck_assert_int_eq(n_inet, 2);
-    tui_procfs_inet_label(&seen_inet[0], label, sizeof label);
-    ck_assert_str_eq(label, "udp 10.0.0.1:53");
-    tui_procfs_inet_label(&seen_inet[1], label, sizeof label);
-    ck_assert_str_eq(label, "udp 10.0.0.1:5000>10.0.0.2:4000");
 }
 END_TEST
 
@@ -268,8 +187,6 @@ static Suite *procfs_suite(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_parse_stat);
     tcase_add_test(tc, test_classify);
-    tcase_add_test(tc, test_net_unix);
-    tcase_add_test(tc, test_net_inet);
     tcase_add_test(tc, test_tree_shape);
     suite_add_tcase(s, tc);
     tc = tcase_create("live");
