@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libncurses-dev libuv1-dev libcjson-dev \
 libhiredis-dev libhttp-parser-dev redis-server nodejs tmux check \
-socat netcat-openbsd curl procps iproute2 valgrind"
+socat netcat-openbsd curl procps iproute2 valgrind jq"
 
 missing=""
 for p in $PACKAGES; do

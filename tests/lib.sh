@@ -17,9 +17,17 @@ check() {
     if "$@"; then pass "$_name"; else fail "$_name"; fi
 }
 
-# json_count FILE KIND: the number of events of one kind in an NDJSON file.
+# Events are read with jq, by field name, never by grep and sed on the order
+# of the fields. A line that is not a JSON object (narration, or the last line
+# while a demo is still writing it) is skipped. COND, where a helper takes one,
+# is a jq condition on the event, e.g. '.dir == "recv" and .chan == "ipc"'.
+
+# json_count FILE KIND [COND]: the number of events of one kind in an NDJSON
+# file (0 when the file is missing).
 json_count() {
-    grep -c "\"ev\":\"$2\"" "$1" 2>/dev/null || true
+    [ -e "$1" ] || { echo 0; return 0; }
+    jq -nR --arg k "$2" "[inputs | fromjson? | objects | select(.ev == \$k and (${3:-true}))] | length" \
+        "$1"
 }
 
 # wait_bounded PID [SECONDS]: wait for a background job, at most SECONDS
@@ -35,9 +43,24 @@ wait_bounded() {
     wait "$1"
 }
 
-# field FILE KIND FIELD: the values of FIELD in events of KIND (numbers or strings)
+# field FILE KIND FIELD [COND]: the values of the top-level FIELD in events of
+# KIND, one a line, in order: strings as they are, anything else as JSON.
+# Events without FIELD give no line.
 field() {
-    grep "\"ev\":\"$2\"" "$1" | sed -n "s/.*\"$3\":\\(\"[^\"]*\"\\|[-0-9.]*\\).*/\\1/p" | tr -d '"'
+    [ -e "$1" ] || return 0
+    jq -nRr --arg k "$2" --arg f "$3" \
+        "inputs | fromjson? | objects | select(.ev == \$k and has(\$f) and (${4:-true})) | .[\$f]
+         | if type == \"string\" then . else tojson end" "$1"
+}
+
+# wait_event FILE KIND [COND] [TENTHS]: until FILE holds an event of KIND
+# (matching COND), at most TENTHS tenths of a second (default 30 s).
+wait_event() {
+    _i=0
+    while [ "$(json_count "$1" "$2" "${3:-true}")" -eq 0 ] && [ $_i -lt "${4:-300}" ]; do
+        sleep 0.1; _i=$((_i + 1))
+    done
+    [ "$(json_count "$1" "$2" "${3:-true}")" -gt 0 ]
 }
 
 # wait_for FILE PATTERN [TENTHS]: until a line of FILE matches (default 30 s)

@@ -1,0 +1,682 @@
+/* Unit tests of lib/channel.c: the bookkeeping around Node's IPC channel.
+ *
+ * tests/e2e/channel_interop.sh already runs lib/channel against itself and
+ * against node: round trips, UTF-8, a 2 MiB message, one handle passed and
+ * served, a malformed line that the channel survives, disconnect. What it
+ * cannot see from outside is the order the protocol keeps around a handle, so
+ * that is what these tests hold down, on one loop in one process:
+ *
+ *   - a NODE_HANDLE message goes out with its fd, and every later message is
+ *     held until NODE_HANDLE_ACK, then goes out in order;
+ *   - NODE_HANDLE_NACK sends the handle again, with the fd, at most 3 times;
+ *   - the receiving side ACKs a handle that came with its fd and NACKs one
+ *     that did not;
+ *   - NODE_ messages are never delivered as messages;
+ *   - refused lines (oversize for max_message, malformed, blank) are reported
+ *     through on_error and counted, and the channel goes on;
+ *   - disconnect writes what was held, then the peer reads EOF.
+ *
+ * One end of a socketpair is a scope_channel_t; the other is either a raw fd
+ * that the test drives with sendmsg/recvmsg, or a second channel on the same
+ * loop. The loop is turned with UV_RUN_NOWAIT; nothing waits on the clock.
+ */
+#include "channel.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- the fixture -------------------------------------------------------- */
+
+#define TURNS  4
+#define MAXFDS 16
+
+/* What one channel saw. */
+typedef struct {
+    cJSON *msgs; /* copies of the messages delivered, in order */
+    int fds[MAXFDS];
+    char types[MAXFDS][32];
+    int nmsgs;
+    int errors[MAXFDS]; /* the kinds on_error reported */
+    int nerrors;
+    int disconnects, disconnect_status, closes;
+} seen_t;
+
+static struct {
+    uv_loop_t loop;
+    scope_channel_t a, b; /* a on sv[0]; b on sv[1] when a test opens it */
+    seen_t sa, sb;
+    int raw; /* sv[1] when the test drives it by hand, else -1 */
+
+    /* what the raw end read */
+    char buf[65536];
+    size_t len;
+    int fds[MAXFDS];
+    int nfds;
+    int eof;
+} fx;
+
+static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
+{
+    seen_t *s = ch->data;
+    ck_assert_int_lt(s->nmsgs, MAXFDS);
+    cJSON_AddItemToArray(s->msgs, cJSON_Duplicate(msg, 1));
+    s->fds[s->nmsgs] = fd;
+    snprintf(s->types[s->nmsgs], sizeof s->types[0], "%s", type ? type : "");
+    s->nmsgs++;
+}
+
+static void on_error(scope_channel_t *ch, const scope_frame_error_t *err)
+{
+    seen_t *s = ch->data;
+    ck_assert_int_lt(s->nerrors, MAXFDS);
+    s->errors[s->nerrors++] = err->kind;
+}
+
+static void on_disconnect(scope_channel_t *ch, int status)
+{
+    seen_t *s = ch->data;
+    s->disconnects++;
+    s->disconnect_status = status;
+}
+
+static void on_close(scope_channel_t *ch)
+{
+    seen_t *s = ch->data;
+    s->closes++;
+}
+
+static void init_channel(scope_channel_t *ch, seen_t *s)
+{
+    ch->data = s;
+    ch->on_message = on_message;
+    ch->on_error = on_error;
+    ch->on_disconnect = on_disconnect;
+    ch->on_close = on_close;
+    s->msgs = cJSON_CreateArray();
+}
+
+/* a on one end; the other end stays raw, for the test to drive. max_message
+ * is a's (0: the default). */
+static void open_raw(size_t max_message)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    fx.a.max_message = max_message;
+    ck_assert_int_eq(scope_channel_open(&fx.loop, &fx.a, sv[0]), 0);
+    fx.raw = sv[1];
+    ck_assert_int_eq(fcntl(fx.raw, F_SETFL, O_NONBLOCK), 0);
+}
+
+/* a and b, one on each end. */
+static void open_pair(void)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    ck_assert_int_eq(scope_channel_open(&fx.loop, &fx.a, sv[0]), 0);
+    ck_assert_int_eq(scope_channel_open(&fx.loop, &fx.b, sv[1]), 0);
+}
+
+static void setup(void)
+{
+    memset(&fx, 0, sizeof fx);
+    fx.raw = -1;
+    ck_assert_int_eq(uv_loop_init(&fx.loop), 0);
+    init_channel(&fx.a, &fx.sa);
+    init_channel(&fx.b, &fx.sb);
+}
+
+static void close_fds(seen_t *s)
+{
+    for (int i = 0; i < s->nmsgs; i++)
+        if (s->fds[i] >= 0)
+            close(s->fds[i]);
+}
+
+static void teardown(void)
+{
+    scope_channel_close(&fx.a);
+    scope_channel_close(&fx.b);
+    if (fx.raw >= 0)
+        close(fx.raw);
+    uv_run(&fx.loop, UV_RUN_DEFAULT); /* the closes, and the handles passed */
+    ck_assert_int_eq(uv_loop_close(&fx.loop), 0);
+    close_fds(&fx.sa);
+    close_fds(&fx.sb);
+    for (int i = 0; i < fx.nfds; i++)
+        close(fx.fds[i]);
+    cJSON_Delete(fx.sa.msgs);
+    cJSON_Delete(fx.sb.msgs);
+}
+
+static void turns(int n)
+{
+    for (int i = 0; i < n; i++)
+        uv_run(&fx.loop, UV_RUN_NOWAIT);
+}
+
+/* ---- the raw end -------------------------------------------------------- */
+
+/* Writes text (a whole line or several) in one sendmsg, with fd as
+ * SCM_RIGHTS when fd >= 0, as node does for a handle. */
+static void raw_send(const char *text, int fd)
+{
+    struct iovec iov = {(void *)text, strlen(text)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } cm;
+    if (fd >= 0) {
+        memset(&cm, 0, sizeof cm);
+        mh.msg_control = cm.space;
+        mh.msg_controllen = sizeof cm.space;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    ck_assert_int_eq(sendmsg(fx.raw, &mh, 0), (ssize_t)iov.iov_len);
+}
+
+/* Reads what the channel wrote so far, and the fds that came with it. */
+static void raw_recv(void)
+{
+    for (;;) {
+        union {
+            struct cmsghdr h;
+            char space[CMSG_SPACE(4 * sizeof(int))];
+        } cm;
+        struct iovec iov = {fx.buf + fx.len, sizeof fx.buf - fx.len};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cm.space,
+                            .msg_controllen = sizeof cm.space};
+        ck_assert_uint_gt(iov.iov_len, 0);
+        ssize_t n = recvmsg(fx.raw, &mh, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EAGAIN)
+            return;
+        ck_assert_msg(n >= 0, "recvmsg: %s", strerror(errno));
+        ck_assert(!(mh.msg_flags & MSG_CTRUNC));
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k; i++) {
+                ck_assert_int_lt(fx.nfds, MAXFDS);
+                memcpy(&fx.fds[fx.nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            }
+        }
+        if (n == 0) {
+            fx.eof = 1;
+            return;
+        }
+        fx.len += (size_t)n;
+    }
+}
+
+/* Takes the next whole line the raw end read, parsed (the caller deletes
+ * it), or NULL when none is complete. */
+static cJSON *raw_line(void)
+{
+    raw_recv();
+    char *nl = memchr(fx.buf, '\n', fx.len);
+    if (!nl)
+        return NULL;
+    *nl = '\0';
+    cJSON *v = cJSON_Parse(fx.buf);
+    ck_assert_msg(v != NULL, "the channel wrote a line that is not JSON: %s", fx.buf);
+    size_t used = (size_t)(nl - fx.buf) + 1;
+    memmove(fx.buf, nl + 1, fx.len - used);
+    fx.len -= used;
+    return v;
+}
+
+/* The next line, printed compactly, or "" when none is complete. */
+static const char *raw_text(void)
+{
+    static char out[1024];
+    cJSON *v = raw_line();
+    out[0] = '\0';
+    if (v) {
+        char *s = cJSON_PrintUnformatted(v);
+        snprintf(out, sizeof out, "%s", s);
+        cJSON_free(s);
+        cJSON_Delete(v);
+    }
+    return out;
+}
+
+static void send_json(scope_channel_t *ch, const char *json)
+{
+    cJSON *m = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_gt(scope_channel_send(ch, m), 0);
+    cJSON_Delete(m);
+}
+
+static void send_handle(scope_channel_t *ch, const char *json, int fd, const char *type)
+{
+    cJSON *m = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_gt(scope_channel_send_handle(ch, m, fd, type), 0);
+    cJSON_Delete(m);
+}
+
+/* The i-th message s saw, printed compactly. */
+static const char *seen_text(seen_t *s, int i)
+{
+    static char out[1024];
+    char *p = cJSON_PrintUnformatted(cJSON_GetArrayItem(s->msgs, i));
+    ck_assert_ptr_nonnull(p);
+    snprintf(out, sizeof out, "%s", p);
+    cJSON_free(p);
+    return out;
+}
+
+/* A socketpair whose first end is passed; the test keeps the second to prove
+ * the passed fd reaches the same socket. */
+static void passable(int sv[2])
+{
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+/* fd and other are the two ends of one socketpair. */
+static void assert_connected(int fd, int other)
+{
+    char c = 0;
+    ck_assert_int_eq(write(fd, "x", 1), 1);
+    ck_assert_int_eq(read(other, &c, 1), 1);
+    ck_assert_int_eq(c, 'x');
+}
+
+/* ---- sending a handle --------------------------------------------------- */
+
+START_TEST(handle_holds_later_messages_until_ack)
+{
+    open_raw(0);
+    int sv[2];
+    passable(sv);
+    send_handle(&fx.a, "{\"n\":0}", sv[0], "net.Socket");
+    send_json(&fx.a, "{\"n\":1}");
+    send_json(&fx.a, "{\"n\":2}");
+    close(sv[0]); /* the channel passes a duplicate of its own */
+    ck_assert_uint_eq(fx.a.sent, 3);
+    turns(TURNS);
+
+    ck_assert_str_eq(raw_text(),
+                     "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"n\":0}}");
+    ck_assert_int_eq(fx.nfds, 1);
+    assert_connected(fx.fds[0], sv[1]);
+    ck_assert_str_eq(raw_text(), ""); /* the rest waits for the ACK */
+
+    raw_send("{\"cmd\":\"NODE_HANDLE_ACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":1}");
+    ck_assert_str_eq(raw_text(), "{\"n\":2}");
+    ck_assert_str_eq(raw_text(), "");
+    ck_assert_int_eq(fx.nfds, 1);
+    ck_assert_int_eq(fx.sa.nmsgs, 0); /* the ACK is not a message */
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(handle_after_handle_waits_for_the_first_ack)
+{
+    open_raw(0);
+    int s1[2], s2[2];
+    passable(s1);
+    passable(s2);
+    send_handle(&fx.a, "{\"n\":1}", s1[0], "net.Socket");
+    send_json(&fx.a, "{\"n\":2}");
+    send_handle(&fx.a, "{\"n\":3}", s2[0], "net.Socket");
+    send_json(&fx.a, "{\"n\":4}");
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(),
+                     "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"n\":1}}");
+    ck_assert_str_eq(raw_text(), "");
+
+    raw_send("{\"cmd\":\"NODE_HANDLE_ACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":2}");
+    ck_assert_str_eq(raw_text(),
+                     "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"n\":3}}");
+    ck_assert_str_eq(raw_text(), ""); /* {"n":4} waits for the second ACK */
+    ck_assert_int_eq(fx.nfds, 2);
+    assert_connected(fx.fds[0], s1[1]);
+    assert_connected(fx.fds[1], s2[1]);
+
+    raw_send("{\"cmd\":\"NODE_HANDLE_ACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":4}");
+    for (int i = 0; i < 2; i++) {
+        close(s1[i]);
+        close(s2[i]);
+    }
+}
+END_TEST
+
+START_TEST(nack_resends_the_handle_with_its_fd)
+{
+    open_raw(0);
+    int sv[2];
+    passable(sv);
+    send_handle(&fx.a, "{\"n\":0}", sv[0], "net.Socket");
+    send_json(&fx.a, "{\"n\":1}");
+    turns(TURNS);
+    const char *handle = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"n\":0}}";
+    ck_assert_str_eq(raw_text(), handle);
+    ck_assert_int_eq(fx.nfds, 1);
+
+    raw_send("{\"cmd\":\"NODE_HANDLE_NACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), handle);
+    ck_assert_int_eq(fx.nfds, 2); /* the fd rode again */
+    assert_connected(fx.fds[1], sv[1]);
+    ck_assert_str_eq(raw_text(), ""); /* still held */
+    ck_assert_uint_eq(fx.a.sent, 2);  /* a resend is not a new message */
+
+    raw_send("{\"cmd\":\"NODE_HANDLE_ACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":1}");
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(nack_gives_up_after_three_resends)
+{
+    open_raw(0);
+    int sv[2];
+    passable(sv);
+    send_handle(&fx.a, "{\"n\":0}", sv[0], "net.Socket");
+    send_json(&fx.a, "{\"n\":1}");
+    turns(TURNS);
+    ck_assert_ptr_nonnull(strstr(raw_text(), "NODE_HANDLE"));
+    for (int i = 1; i <= 3; i++) {
+        raw_send("{\"cmd\":\"NODE_HANDLE_NACK\"}\n", -1);
+        turns(TURNS);
+        ck_assert_ptr_nonnull(strstr(raw_text(), "NODE_HANDLE"));
+        ck_assert_str_eq(raw_text(), "");
+    }
+    ck_assert_int_eq(fx.nfds, 4);
+    raw_send("{\"cmd\":\"NODE_HANDLE_NACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":1}"); /* dropped the handle; the rest flows */
+    ck_assert_int_eq(fx.nfds, 4);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(internal_messages_go_out_while_a_handle_waits)
+{
+    /* An ACK for the peer's handle must not wait behind our own. */
+    open_raw(0);
+    int mine[2], theirs[2];
+    passable(mine);
+    passable(theirs);
+    send_handle(&fx.a, "{\"n\":0}", mine[0], "net.Socket");
+    send_json(&fx.a, "{\"n\":1}");
+    turns(TURNS);
+    ck_assert_ptr_nonnull(strstr(raw_text(), "NODE_HANDLE"));
+
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"x\":1}}\n", theirs[0]);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    ck_assert_str_eq(raw_text(), "");
+    ck_assert_int_eq(fx.sa.nmsgs, 1);
+
+    raw_send("{\"cmd\":\"NODE_HANDLE_ACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":1}");
+    for (int i = 0; i < 2; i++) {
+        close(mine[i]);
+        close(theirs[i]);
+    }
+}
+END_TEST
+
+START_TEST(handle_needs_a_socket)
+{
+    open_raw(0);
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    cJSON *m = cJSON_CreateObject();
+    ck_assert_int_lt(scope_channel_send_handle(&fx.a, m, p[0], "net.Native"), 0);
+    cJSON_Delete(m);
+    ck_assert_uint_eq(fx.a.sent, 0);
+    send_json(&fx.a, "{\"n\":1}"); /* nothing is held behind the refused one */
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":1}");
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
+/* ---- receiving ---------------------------------------------------------- */
+
+START_TEST(received_handle_is_acked_and_delivered)
+{
+    open_raw(0);
+    int sv[2];
+    passable(sv);
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"x\":1}}\n", sv[0]);
+    close(sv[0]);
+    turns(TURNS);
+    ck_assert_int_eq(fx.sa.nmsgs, 1);
+    ck_assert_str_eq(seen_text(&fx.sa, 0), "{\"x\":1}");
+    ck_assert_str_eq(fx.sa.types[0], "net.Socket");
+    ck_assert_int_ge(fx.sa.fds[0], 0);
+    assert_connected(fx.sa.fds[0], sv[1]);
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    ck_assert_uint_eq(fx.a.received, 1);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(handle_line_without_its_fd_is_nacked)
+{
+    open_raw(0);
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"x\":1}}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_NACK\"}");
+    ck_assert_int_eq(fx.sa.nmsgs, 0);
+    ck_assert_uint_eq(fx.a.received, 0);
+
+    int sv[2]; /* node sends it again, this time with the fd */
+    passable(sv);
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"x\":1}}\n", sv[0]);
+    close(sv[0]);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    ck_assert_int_eq(fx.sa.nmsgs, 1);
+    assert_connected(fx.sa.fds[0], sv[1]);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(internal_messages_are_not_delivered)
+{
+    open_raw(0);
+    raw_send("{\"cmd\":\"NODE_CLUSTER\",\"act\":\"online\"}\n"
+             "{\"cmd\":\"NODE_HANDLE_ACK\"}\n" /* stray: no handle awaits it */
+             "{\"cmd\":\"NODE_HANDLE_NACK\"}\n"
+             "{\"cmd\":\"NODE_\"}\n"
+             "{\"cmd\":\"NODEX\"}\n"
+             "{\"cmd\":\"hello\"}\n"
+             "[\"NODE_CLUSTER\"]\n"
+             "{\"cmd\":1}\n",
+             -1);
+    turns(TURNS);
+    ck_assert_int_eq(fx.sa.nmsgs, 4);
+    ck_assert_str_eq(seen_text(&fx.sa, 0), "{\"cmd\":\"NODEX\"}");
+    ck_assert_str_eq(seen_text(&fx.sa, 1), "{\"cmd\":\"hello\"}");
+    ck_assert_str_eq(seen_text(&fx.sa, 2), "[\"NODE_CLUSTER\"]");
+    ck_assert_str_eq(seen_text(&fx.sa, 3), "{\"cmd\":1}");
+    ck_assert_uint_eq(fx.a.received, 4);
+    ck_assert_int_eq(fx.sa.nerrors, 0);
+    ck_assert_str_eq(raw_text(), ""); /* and nothing is answered */
+}
+END_TEST
+
+START_TEST(refused_lines_are_reported_and_the_channel_goes_on)
+{
+    /* The malformed case alone is in channel_interop.sh; here the counters
+     * and the three kinds, with max_message set low. */
+    open_raw(64);
+    char big[128]; /* {"s":"xxx...x"}, 128 bytes: over 64 */
+    memset(big, 'x', sizeof big);
+    memcpy(big, "{\"s\":\"", 6);
+    memcpy(big + sizeof big - 2, "\"}", 2);
+    char text[512];
+    snprintf(text, sizeof text, "{\"n\":1}\nnot json\n%.*s\n\n{\"n\":2}\n", (int)sizeof big, big);
+    raw_send(text, -1);
+    turns(TURNS);
+    ck_assert_int_eq(fx.sa.nerrors, 3);
+    ck_assert_int_eq(fx.sa.errors[0], SCOPE_FRAME_MALFORMED);
+    ck_assert_int_eq(fx.sa.errors[1], SCOPE_FRAME_OVERSIZE);
+    ck_assert_int_eq(fx.sa.errors[2], SCOPE_FRAME_BLANK);
+    ck_assert_uint_eq(fx.a.refused, 3);
+    ck_assert_int_eq(fx.sa.nmsgs, 2);
+    ck_assert_str_eq(seen_text(&fx.sa, 0), "{\"n\":1}");
+    ck_assert_str_eq(seen_text(&fx.sa, 1), "{\"n\":2}");
+    ck_assert_int_eq(fx.sa.disconnects, 0);
+
+    send_json(&fx.a, "{\"still\":\"here\"}");
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"still\":\"here\"}");
+}
+END_TEST
+
+/* ---- two channels ------------------------------------------------------- */
+
+START_TEST(two_channels_pass_a_handle_and_keep_order)
+{
+    open_pair();
+    int sv[2];
+    passable(sv);
+    send_handle(&fx.a, "{\"n\":0}", sv[0], "net.Socket");
+    close(sv[0]);
+    for (int i = 1; i <= 3; i++) {
+        char m[32];
+        snprintf(m, sizeof m, "{\"n\":%d}", i);
+        send_json(&fx.a, m);
+    }
+    for (int i = 0; i < 10 && fx.sb.nmsgs < 4; i++)
+        turns(1);
+    ck_assert_int_eq(fx.sb.nmsgs, 4);
+    for (int i = 0; i < 4; i++) {
+        char m[32];
+        snprintf(m, sizeof m, "{\"n\":%d}", i);
+        ck_assert_str_eq(seen_text(&fx.sb, i), m);
+        ck_assert_int_eq(fx.sb.fds[i] >= 0, i == 0);
+    }
+    ck_assert_str_eq(fx.sb.types[0], "net.Socket");
+    assert_connected(fx.sb.fds[0], sv[1]);
+    ck_assert_uint_eq(fx.a.sent, 4);
+    ck_assert_uint_eq(fx.b.received, 4);
+    ck_assert_int_eq(fx.sa.nmsgs, 0); /* b's ACK reached a, and only as an ACK */
+    close(sv[1]);
+}
+END_TEST
+
+/* ---- disconnect --------------------------------------------------------- */
+
+START_TEST(disconnect_writes_what_was_held_then_eof)
+{
+    open_raw(0);
+    int sv[2];
+    passable(sv);
+    send_handle(&fx.a, "{\"n\":0}", sv[0], "net.Socket");
+    send_json(&fx.a, "{\"n\":1}");
+    send_json(&fx.a, "{\"n\":2}");
+    scope_channel_disconnect(&fx.a);
+    cJSON *late = cJSON_Parse("{\"n\":3}");
+    ck_assert_int_eq(scope_channel_send(&fx.a, late), -EPIPE);
+    cJSON_Delete(late);
+    turns(TURNS);
+    ck_assert_ptr_nonnull(strstr(raw_text(), "NODE_HANDLE"));
+    ck_assert_str_eq(raw_text(), "");
+    ck_assert_int_eq(fx.eof, 0); /* not before the held messages */
+    ck_assert_int_eq(fx.sa.disconnects, 0);
+
+    raw_send("{\"cmd\":\"NODE_HANDLE_ACK\"}\n", -1);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"n\":1}");
+    ck_assert_str_eq(raw_text(), "{\"n\":2}");
+    ck_assert_str_eq(raw_text(), "");
+    ck_assert_int_eq(fx.eof, 1);
+    ck_assert_int_eq(fx.sa.disconnects, 1);
+    ck_assert_int_eq(fx.sa.disconnect_status, 0);
+    ck_assert_int_eq(fx.sa.closes, 1);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(peer_closing_is_a_disconnect)
+{
+    open_raw(0);
+    close(fx.raw);
+    fx.raw = -1;
+    turns(TURNS);
+    ck_assert_int_eq(fx.sa.disconnects, 1);
+    ck_assert_int_eq(fx.sa.disconnect_status, UV_EOF);
+    ck_assert_int_eq(fx.sa.closes, 1);
+    cJSON *m = cJSON_CreateObject();
+    ck_assert_int_eq(scope_channel_send(&fx.a, m), -EPIPE);
+    cJSON_Delete(m);
+}
+END_TEST
+
+static Suite *channel_suite(void)
+{
+    Suite *s = suite_create("channel");
+
+    TCase *tc = tcase_create("send_handle");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, handle_holds_later_messages_until_ack);
+    tcase_add_test(tc, handle_after_handle_waits_for_the_first_ack);
+    tcase_add_test(tc, nack_resends_the_handle_with_its_fd);
+    tcase_add_test(tc, nack_gives_up_after_three_resends);
+    tcase_add_test(tc, internal_messages_go_out_while_a_handle_waits);
+    tcase_add_test(tc, handle_needs_a_socket);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("receive");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, received_handle_is_acked_and_delivered);
+    tcase_add_test(tc, handle_line_without_its_fd_is_nacked);
+    tcase_add_test(tc, internal_messages_are_not_delivered);
+    tcase_add_test(tc, refused_lines_are_reported_and_the_channel_goes_on);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("pair");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, two_channels_pass_a_handle_and_keep_order);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("disconnect");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, disconnect_writes_what_was_held_then_eof);
+    tcase_add_test(tc, peer_closing_is_a_disconnect);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(channel_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
