@@ -603,8 +603,14 @@ static void on_pacer_timer(uv_timer_t *t)
 {
     scope_pacer_t *p = t->data;
     if (p->demo->paused && !p->once) {
-        p->parked = 1; /* resume_pacers() or a "step" restarts it */
-        return;
+        if (p->demo->step_credits > 0 && !p->demo->step.waiting) {
+            /* A "step" came while this message was on its way: it is the one
+             * the step lets go. */
+            p->demo->step_credits--;
+        } else {
+            p->parked = 1; /* resume_pacers() or a "step" restarts it */
+            return;
+        }
     }
     p->once = 0;
     p->armed = 0;

@@ -373,6 +373,24 @@ START_TEST(step_while_paused_before_the_message_is_ready)
 }
 END_TEST
 
+/* The message is on its way (its timer armed, not yet fired) when pause and
+ * step arrive: the step must let it go, not leave it parked with the credit
+ * unspent. */
+START_TEST(step_while_paused_after_the_message_was_armed)
+{
+    init_pacers(1);
+    scope_pacer_next(&fx.pacer[0], pacer_cb);
+    ctl("{\"cmd\":\"pause\"}");
+    ctl("{\"cmd\":\"step\"}");
+    turns(TURNS);
+    ck_assert_int_eq(fx.fired[0], 1);
+    ck_assert_int_eq(fx.d.step_credits, 0);
+    scope_pacer_next(&fx.pacer[0], pacer_cb);
+    turns(TURNS);
+    ck_assert_int_eq(fx.fired[0], 1); /* one step, one message */
+}
+END_TEST
+
 START_TEST(step_while_paused_lets_one_of_two_pacers_go)
 {
     init_pacers(2);
@@ -608,6 +626,7 @@ static Suite *demo_suite(void)
     tcase_add_test(tc, pacer_at_high_rate_fires_once_per_next);
     tcase_add_test(tc, paused_pacer_waits_for_step);
     tcase_add_test(tc, step_while_paused_before_the_message_is_ready);
+    tcase_add_test(tc, step_while_paused_after_the_message_was_armed);
     tcase_add_test(tc, step_while_paused_lets_one_of_two_pacers_go);
     tcase_add_test(tc, resume_lets_parked_pacers_go);
     tcase_add_test(tc, pause_parks_a_pacer_already_armed);
