@@ -75,8 +75,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# Made anew each time: `ar r` would keep the object of a source since removed.
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/demos/%: $(BUILD)/demos/%.o $(LIBA)

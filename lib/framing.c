@@ -287,6 +287,18 @@ int scope_ndjson_feed(scope_ndjson_t *d, const char *data, size_t len)
     return rc;
 }
 
+size_t scope_ndjson_flush(scope_ndjson_t *d)
+{
+    if (d->skipping || d->len == 0)
+        return 0;
+    size_t n = d->len;
+    ndjson_line(d, d->buf, n);
+    d->offset += n; /* no newline to count */
+    d->len = 0;
+    release_if_big(&d->buf, &d->cap);
+    return n;
+}
+
 size_t scope_ndjson_pending(const scope_ndjson_t *d)
 {
     return d->skipping ? 0 : d->len;

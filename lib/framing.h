@@ -82,6 +82,10 @@ void scope_lines_init(scope_ndjson_t *d, size_t max_frame, scope_ndjson_cb on_li
                       scope_frame_error_cb on_error, void *arg);
 /* Returns 0, or -ENOMEM (the decoder stays usable). Callbacks run inside. */
 int scope_ndjson_feed(scope_ndjson_t *d, const char *data, size_t len);
+/* Delivers the unfinished line held now as if its newline had come (what a
+ * peer that writes "ping" and waits, as Node's examples do, means by a
+ * message). Returns its length, 0 when nothing was held. */
+size_t scope_ndjson_flush(scope_ndjson_t *d);
 /* Bytes of an unfinished line held now (0 between whole lines). */
 size_t scope_ndjson_pending(const scope_ndjson_t *d);
 void scope_ndjson_free(scope_ndjson_t *d);

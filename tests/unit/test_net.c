@@ -189,6 +189,8 @@ static void rec_close(scope_conn_t *c)
     ((seen_t *)c->data)->closed++;
 }
 
+static uint64_t pair_partial_ms; /* partial_ms for the next open_pair */
+
 /* A conn on one end of a socketpair; the test writes and reads the other. */
 static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
                       scope_conn_framing_t framing, size_t max, uint64_t idle_ms)
@@ -202,7 +204,9 @@ static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
     ck_assert_int_eq(uv_pipe_open(&c->h.pipe, sv[0]), 0);
     scope_conn_options_t o = {.framing = framing, .max_frame = max, .idle_ms = idle_ms,
                               .on_frame = rec_frame, .on_error = rec_error,
-                              .on_end = rec_end, .on_close = rec_close};
+                              .on_end = rec_end, .on_close = rec_close,
+                              .partial_ms = pair_partial_ms};
+    pair_partial_ms = 0;
     ck_assert_int_eq(scope_conn_start(c, &o), 0);
     *peer = sv[1];
 }
@@ -338,6 +342,89 @@ START_TEST(conn_close_before_start)
 }
 END_TEST
 
+/* A Node peer writes "ping" with no newline and waits: after a quiet time
+ * the held bytes are a message. */
+START_TEST(conn_partial_line_after_quiet)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    pair_partial_ms = 20;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 0);
+    ck_assert_int_eq(write(peer, "ping", 4), 4);
+    for (int i = 0; i < 1000 && s.nframes < 1; i++)
+        uv_run(&loop, UV_RUN_ONCE);
+    ck_assert_int_eq(s.nframes, 1);
+    ck_assert_str_eq(s.frames[0], "ping");
+    ck_assert_uint_eq(c.partial_frames, 1);
+    ck_assert_int_eq(write(peer, "pong\nha", 7), 7); /* a whole line, then half of one */
+    for (int i = 0; i < 1000 && s.nframes < 3; i++)
+        uv_run(&loop, UV_RUN_ONCE);
+    ck_assert_int_eq(s.nframes, 3);
+    ck_assert_str_eq(s.frames[1], "pong");
+    ck_assert_str_eq(s.frames[2], "ha");
+    close(peer);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.nframes, 3); /* nothing was held at the end */
+    uv_loop_close(&loop);
+}
+END_TEST
+
+/* What a peer wrote last, without a newline, before it ended is a message. */
+START_TEST(conn_partial_line_at_eof)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    pair_partial_ms = 60000;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 0);
+    ck_assert_int_eq(write(peer, "one\nhello", 9), 9);
+    shutdown(peer, SHUT_WR);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.nframes, 2);
+    ck_assert_str_eq(s.frames[1], "hello");
+    ck_assert_int_eq(s.ended, 1);
+    ck_assert_int_eq(s.end_status, 0);
+    ck_assert_uint_eq(c.partial_bytes, 0);
+    close(peer);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+/* socket.end(): our side shut, the peer's late answers still read. */
+START_TEST(conn_end_keeps_reading)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 0);
+    ck_assert_int_eq(scope_conn_send(&c, "q1", 2), 0);
+    scope_conn_end(&c);
+    ck_assert_int_eq(scope_conn_send(&c, "late", 4), -EPIPE);
+    for (int i = 0; i < 10; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    char buf[16];
+    ck_assert_int_eq(read(peer, buf, sizeof buf), 3);
+    ck_assert(memcmp(buf, "q1\n", 3) == 0);
+    ck_assert_int_eq(read(peer, buf, sizeof buf), 0); /* our EOF */
+    ck_assert_int_eq(s.closed, 0);                    /* still reading */
+    ck_assert_int_eq(write(peer, "a1\n", 3), 3);
+    close(peer);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.nframes, 1);
+    ck_assert_str_eq(s.frames[0], "a1");
+    ck_assert_int_eq(s.ended, 1);
+    ck_assert_int_eq(s.end_status, 0);
+    uv_loop_close(&loop);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -355,6 +442,9 @@ static Suite *net_suite(void)
     tcase_add_test(t, conn_length_prefixed);
     tcase_add_test(t, conn_idle_peer_timed_out);
     tcase_add_test(t, conn_close_before_start);
+    tcase_add_test(t, conn_partial_line_after_quiet);
+    tcase_add_test(t, conn_partial_line_at_eof);
+    tcase_add_test(t, conn_end_keeps_reading);
     suite_add_tcase(s, t);
     return s;
 }

@@ -1,0 +1,316 @@
+/* conn: framed connections. See conn.h. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- connections --------------------------------------------------------- */
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+    scope_conn_t *c = h->data;
+    if (--c->handles_open > 0)
+        return;
+    scope_ndjson_free(&c->lines);
+    scope_lenframe_free(&c->frames);
+    if (c->o.on_close)
+        c->o.on_close(c);
+}
+
+static void conn_close_now(scope_conn_t *c)
+{
+    if (c->closing == 2)
+        return;
+    c->closing = 2;
+    uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+    uv_close((uv_handle_t *)&c->partial_timer, conn_handle_closed);
+    uv_close(&c->h.handle, conn_handle_closed);
+}
+
+static void conn_init_common(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close)
+{
+    c->o.on_close = on_close;
+    c->h.handle.data = c;
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    uv_timer_init(loop, &c->partial_timer);
+    c->partial_timer.data = c;
+    c->handles_open = 3;
+}
+
+int scope_conn_init_tcp(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close)
+{
+    int r = uv_tcp_init(loop, &c->h.tcp);
+    if (r < 0)
+        return r;
+    conn_init_common(loop, c, on_close);
+    return 0;
+}
+
+int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close)
+{
+    int r = uv_pipe_init(loop, &c->h.pipe, 0);
+    if (r < 0)
+        return r;
+    conn_init_common(loop, c, on_close);
+    return 0;
+}
+
+/* A line without its newline, delivered as partial_ms asks. */
+static void flush_partial(scope_conn_t *c)
+{
+    if (c->o.partial_ms && c->o.framing == SCOPE_CONN_LINES && !c->ended &&
+        scope_ndjson_flush(&c->lines) > 0)
+        c->partial_frames++;
+}
+
+static void on_partial(uv_timer_t *t)
+{
+    flush_partial(t->data);
+}
+
+static void conn_end(scope_conn_t *c, int status)
+{
+    if (c->ended)
+        return;
+    if (status == 0)
+        flush_partial(c); /* the peer ended: what it wrote last is whole */
+    c->ended = 1;
+    uv_read_stop(&c->h.stream);
+    c->partial_bytes = c->o.framing == SCOPE_CONN_LINES
+                           ? scope_ndjson_pending(&c->lines)
+                           : c->frames.hdr_len + c->frames.len;
+    if (c->o.on_end && !c->closing)
+        c->o.on_end(c, status);
+    /* A peer that closed cleanly may still be owed replies: let them out. */
+    if (status == 0)
+        scope_conn_close(c);
+    else
+        conn_close_now(c);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+    scope_conn_t *c = t->data;
+    if (c->closing)
+        conn_close_now(c); /* the graceful close took too long */
+    else
+        conn_end(c, UV_ETIMEDOUT);
+}
+
+static void on_line(void *arg, cJSON *value, const char *line, size_t len)
+{
+    (void)value;
+    scope_conn_t *c = arg;
+    c->frames_in++;
+    if (!c->ended && c->o.on_frame)
+        c->o.on_frame(c, line, len);
+}
+
+static void on_lenframe(void *arg, const char *frame, size_t len)
+{
+    on_line(arg, NULL, frame, len);
+}
+
+static void on_frame_error(void *arg, const scope_frame_error_t *err)
+{
+    scope_conn_t *c = arg;
+    if (!c->ended && c->o.on_error)
+        c->o.on_error(c, err);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)hint;
+    scope_conn_t *c = h->data;
+    *buf = uv_buf_init(c->buf, sizeof c->buf);
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    scope_conn_t *c = s->data;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        conn_end(c, nread == UV_EOF ? 0 : (int)nread);
+        return;
+    }
+    c->reads++;
+    c->bytes_in += (uint64_t)nread;
+    if (c->o.idle_ms && !c->closing)
+        uv_timer_start(&c->timer, on_idle, c->o.idle_ms, 0);
+    /* Callbacks may close the connection; the decoders stay valid until the
+     * close completes, and on_line ignores frames once it has ended. */
+    if (c->o.framing == SCOPE_CONN_LINES)
+        scope_ndjson_feed(&c->lines, buf->base, (size_t)nread);
+    else
+        scope_lenframe_feed(&c->frames, buf->base, (size_t)nread);
+    if (c->o.partial_ms && c->o.framing == SCOPE_CONN_LINES && !c->closing && !c->ended) {
+        if (scope_ndjson_pending(&c->lines))
+            uv_timer_start(&c->partial_timer, on_partial, c->o.partial_ms, 0);
+        else
+            uv_timer_stop(&c->partial_timer);
+    }
+}
+
+int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o)
+{
+    scope_conn_close_cb init_close = c->o.on_close;
+    c->o = *o;
+    if (c->o.on_close == NULL)
+        c->o.on_close = init_close;
+    if (c->o.framing == SCOPE_CONN_LINES)
+        scope_lines_init(&c->lines, c->o.max_frame, on_line, on_frame_error, c);
+    else
+        scope_lenframe_init(&c->frames, c->o.max_frame, on_lenframe, on_frame_error, c);
+    c->o.max_frame = c->o.framing == SCOPE_CONN_LINES ? c->lines.max_frame : c->frames.max_frame;
+    int r = uv_read_start(&c->h.stream, conn_alloc, conn_read);
+    if (r < 0)
+        return r;
+    c->started = 1;
+    if (c->o.idle_ms)
+        uv_timer_start(&c->timer, on_idle, c->o.idle_ms, 0);
+    return 0;
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    (void)status; /* a failed write shows up as a read error or EOF too */
+    free(req);
+}
+
+/* Writes the pieces as one: straight into the socket when it takes them all
+ * (the common case, no copy), otherwise the rest is copied and queued. */
+static int conn_write(scope_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < nbufs; i++)
+        total += bufs[i].len;
+    if (c->ended || c->closing || c->shut)
+        return -EPIPE;
+
+    size_t done = 0;
+    if (uv_stream_get_write_queue_size(&c->h.stream) == 0) {
+        int n = uv_try_write(&c->h.stream, bufs, nbufs);
+        if (n > 0)
+            done = (size_t)n;
+        else if (n < 0 && n != UV_EAGAIN)
+            return n;
+    }
+    c->bytes_out += total;
+    if (done == total)
+        return 0;
+
+    size_t rest = total - done;
+    uv_write_t *req = malloc(sizeof *req + rest);
+    if (req == NULL)
+        return -ENOMEM;
+    char *copy = (char *)(req + 1), *p = copy;
+    size_t skip = done;
+    for (unsigned i = 0; i < nbufs; i++) {
+        size_t len = bufs[i].len;
+        const char *base = bufs[i].base;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        memcpy(p, base + skip, len - skip);
+        p += len - skip;
+        skip = 0;
+    }
+    uv_buf_t b = uv_buf_init(copy, (unsigned)rest);
+    int r = uv_write(req, &c->h.stream, &b, 1, on_written);
+    if (r < 0)
+        free(req);
+    return r;
+}
+
+int scope_conn_send(scope_conn_t *c, const void *data, size_t len)
+{
+    if (len > c->o.max_frame)
+        return -EMSGSIZE;
+    if (c->o.framing == SCOPE_CONN_LINES) {
+        if (memchr(data, '\n', len) != NULL)
+            return -EINVAL;
+        uv_buf_t b[2] = {uv_buf_init((char *)data, (unsigned)len), uv_buf_init("\n", 1)};
+        int r = conn_write(c, b, 2);
+        if (r == 0)
+            c->frames_out++;
+        return r;
+    }
+    unsigned char hdr[4];
+    int r = scope_lenframe_header(hdr, len);
+    if (r < 0)
+        return r;
+    uv_buf_t b[2] = {uv_buf_init((char *)hdr, 4), uv_buf_init((char *)data, (unsigned)len)};
+    r = conn_write(c, b, 2);
+    if (r == 0)
+        c->frames_out++;
+    return r;
+}
+
+int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len)
+{
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    return conn_write(c, &b, 1);
+}
+
+size_t scope_conn_queued(const scope_conn_t *c)
+{
+    return uv_stream_get_write_queue_size(&c->h.stream);
+}
+
+int scope_conn_fd(const scope_conn_t *c)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno(&c->h.handle, &fd) < 0)
+        return -1;
+    return fd;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    conn_close_now(req->data);
+}
+
+static void on_end_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status; /* the peer's EOF, or an error, ends the connection */
+}
+
+void scope_conn_end(scope_conn_t *c)
+{
+    if (c->closing || c->ended || c->shut)
+        return;
+    if (!c->started || !uv_is_writable(&c->h.stream)) {
+        scope_conn_close(c);
+        return;
+    }
+    c->shut = 1;
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, &c->h.stream, on_end_shutdown) < 0)
+        scope_conn_close(c);
+}
+
+void scope_conn_close(scope_conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    uv_timer_stop(&c->partial_timer);
+    if (!c->started || c->shut || !uv_is_writable(&c->h.stream)) {
+        conn_close_now(c); /* after scope_conn_end, our side is shut already */
+        return;
+    }
+    uv_read_stop(&c->h.stream);
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, &c->h.stream, on_shutdown) < 0) {
+        conn_close_now(c);
+        return;
+    }
+    /* A peer that stopped reading would hold the shutdown forever. */
+    uv_timer_start(&c->timer, on_idle, 1000, 0);
+}

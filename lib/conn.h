@@ -1,0 +1,130 @@
+/* conn: one connected byte stream (TCP or Unix) cut into frames.
+ *
+ * Text lines, or 4-byte length-prefixed frames, with a bound on a frame's
+ * size, a limit on how long a peer may say nothing, byte counters, an end
+ * as Node's socket.end() makes it (scope_conn_end), and a close that first
+ * lets queued replies out.
+ *
+ * Ownership: the caller owns the scope_conn_t and frees it in on_close, not
+ * before; frames passed to callbacks are borrowed for the call; bytes given
+ * to send are copied when the kernel does not take them at once.
+ * Functions return 0 or a negative errno, and never print.
+ *
+ * Usage (a line server's accept callback):
+ *
+ *     static void on_line(scope_conn_t *c, const char *line, size_t len)
+ *     {   char reply[128];
+ *         int n = snprintf(reply, sizeof reply, "pong: %.*s", (int)len, line);
+ *         scope_conn_send(c, reply, (size_t)n);    // the '\n' is added
+ *     }
+ *     static void on_end(scope_conn_t *c, int status) { ...status 0 is EOF... }
+ *     static void on_close(scope_conn_t *c) { free(c); }
+ *
+ *     scope_conn_t *c = calloc(1, sizeof *c);
+ *     scope_conn_init_pipe(loop, c, on_close);
+ *     uv_accept(server, &c->h.stream);
+ *     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 4096,
+ *         .idle_ms = 30000, .on_frame = on_line, .on_end = on_end};
+ *     scope_conn_start(c, &o);
+ */
+#ifndef SCOPE_CONN_H
+#define SCOPE_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "framing.h"
+
+/* ---- connections --------------------------------------------------------- */
+
+typedef enum {
+    SCOPE_CONN_LINES,  /* text lines ending in "\n" (a "\r\n" is taken too) */
+    SCOPE_CONN_LENGTH, /* a 4-byte big-endian length, then that many bytes */
+} scope_conn_framing_t;
+
+typedef struct scope_conn_s scope_conn_t;
+
+/* One whole frame, without its "\n" or length header. data is borrowed. */
+typedef void (*scope_conn_frame_cb)(scope_conn_t *c, const char *data, size_t len);
+/* A frame refused (oversize): skipped, the stream goes on. */
+typedef void (*scope_conn_error_cb)(scope_conn_t *c, const scope_frame_error_t *err);
+/* The stream ended: status 0 when the peer closed it (EOF), UV_ETIMEDOUT when
+ * it said nothing for idle_ms, or a negative errno. A frame left unfinished
+ * is counted in partial_bytes. The connection closes itself after this. */
+typedef void (*scope_conn_end_cb)(scope_conn_t *c, int status);
+/* The handle is closed; the owner may free c now. */
+typedef void (*scope_conn_close_cb)(scope_conn_t *c);
+
+typedef struct {
+    scope_conn_framing_t framing;
+    size_t max_frame; /* 0: SCOPE_FRAME_MAX_DEFAULT */
+    uint64_t idle_ms; /* 0: no limit */
+    /* Lines only: a line left without its newline for partial_ms, or when
+     * the peer ends, is delivered as a frame all the same. A Node peer that
+     * writes 'ping' and waits means a message by it; 0: wait for '\n'. */
+    uint64_t partial_ms;
+    scope_conn_frame_cb on_frame;
+    scope_conn_error_cb on_error; /* may be NULL */
+    scope_conn_end_cb on_end;     /* may be NULL */
+    scope_conn_close_cb on_close; /* may be NULL: init's stays */
+} scope_conn_options_t;
+
+struct scope_conn_s {
+    void *data; /* the caller's */
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } h;
+    /* counters, for events and summaries */
+    uint64_t bytes_in, bytes_out; /* on the wire, framing included */
+    uint64_t frames_in, frames_out;
+    uint64_t reads;          /* read callbacks with data: shows how a stream chunks */
+    uint64_t partial_bytes;  /* of a frame cut off by the end of the stream */
+    uint64_t partial_frames; /* lines delivered without their newline (partial_ms) */
+    /* private */
+    scope_conn_options_t o;
+    scope_ndjson_t lines;
+    scope_lenframe_t frames;
+    uv_timer_t timer; /* idle limit, then the bound on a graceful close */
+    uv_timer_t partial_timer;
+    uv_shutdown_t shutdown_req;
+    int started, ended, closing, shut, handles_open;
+    char buf[64 * 1024];
+};
+
+/* Prepares c's handle as a TCP or Unix stream, for uv_accept, uv_tcp_connect
+ * or uv_pipe_connect into &c->h. on_close (may be NULL) is called once the
+ * handle is closed, even when it never started: a failed accept or connect
+ * is ended with scope_conn_close, and c freed there. Returns 0 or a
+ * negative errno. */
+int scope_conn_init_tcp(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close);
+int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close);
+/* Starts reading frames from the connected stream. An on_close in o
+ * replaces the one given to init. */
+int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o);
+/* Sends one frame: data and a "\n", or a length header and data. The bytes are
+ * copied. Returns 0, -EMSGSIZE when len exceeds max_frame (or contains a
+ * newline in line mode: -EINVAL), -EPIPE once the stream has ended, -ENOMEM. */
+int scope_conn_send(scope_conn_t *c, const void *data, size_t len);
+/* Sends bytes exactly as given, with no framing: what a fault demo needs
+ * (a half message, garbage), and what shows a stream's lack of boundaries. */
+int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len);
+/* Bytes accepted by send but not yet taken by the kernel. */
+size_t scope_conn_queued(const scope_conn_t *c);
+/* The socket's fd, or -1. */
+int scope_conn_fd(const scope_conn_t *c);
+/* Ends our side as Node's socket.end() does: queued bytes go out, then
+ * shutdown(SHUT_WR), so the peer reads EOF; reading goes on, so the peer's
+ * last answers still arrive, until its own EOF comes to on_end (status 0)
+ * and the connection closes. Sends fail with -EPIPE from here on. */
+void scope_conn_end(scope_conn_t *c);
+/* Ends the connection: queued bytes go out first (for at most a second),
+ * then the handle closes and on_close runs. Safe to call more than once, and
+ * on a connection that never started. on_end is not called for a close the
+ * owner asked for. */
+void scope_conn_close(scope_conn_t *c);
+
+#endif
