@@ -365,11 +365,6 @@ int scope_channel_write_raw(scope_channel_t *ch, const char *bytes, size_t len)
     return r < 0 ? r : (int)len;
 }
 
-size_t scope_channel_queued_bytes(const scope_channel_t *ch)
-{
-    return ch->open ? uv_stream_get_write_queue_size((const uv_stream_t *)&ch->pipe) : 0;
-}
-
 static void send_internal(scope_channel_t *ch, const char *cmd)
 {
     cJSON *m = cJSON_CreateObject();

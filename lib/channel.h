@@ -113,8 +113,6 @@ int scope_channel_send_handle(scope_channel_t *ch, const cJSON *msg, int fd, con
 /* Writes bytes as they are, no checking. Only for demonstrating what a peer
  * does with a malformed line: never for real traffic. */
 int scope_channel_write_raw(scope_channel_t *ch, const char *bytes, size_t len);
-/* Bytes queued in the kernel's stead: what a slow reader leaves us holding. */
-size_t scope_channel_queued_bytes(const scope_channel_t *ch);
 
 /* Ends the channel as child.disconnect() does: queued messages are written,
  * then our side is shut down (the peer reads EOF) and closed; on_close runs

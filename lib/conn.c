@@ -256,11 +256,6 @@ int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len)
     return conn_write(c, &b, 1);
 }
 
-size_t scope_conn_queued(const scope_conn_t *c)
-{
-    return uv_stream_get_write_queue_size(&c->h.stream);
-}
-
 int scope_conn_fd(const scope_conn_t *c)
 {
     uv_os_fd_t fd;

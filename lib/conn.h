@@ -112,8 +112,6 @@ int scope_conn_send(scope_conn_t *c, const void *data, size_t len);
 /* Sends bytes exactly as given, with no framing: what a fault demo needs
  * (a half message, garbage), and what shows a stream's lack of boundaries. */
 int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len);
-/* Bytes accepted by send but not yet taken by the kernel. */
-size_t scope_conn_queued(const scope_conn_t *c);
 /* The socket's fd, or -1. */
 int scope_conn_fd(const scope_conn_t *c);
 /* Ends our side as Node's socket.end() does: queued bytes go out, then

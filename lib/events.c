@@ -83,13 +83,6 @@ void scope_events_close(void)
     pthread_mutex_unlock(&emitter.lock);
 }
 
-void scope_events_set_role(const char *role)
-{
-    pthread_mutex_lock(&emitter.lock);
-    set_role_locked(role);
-    pthread_mutex_unlock(&emitter.lock);
-}
-
 scope_events_format_t scope_events_format(void)
 {
     return emitter.format;

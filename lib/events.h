@@ -69,7 +69,6 @@ int scope_events_open(const char *role, int json_stdout);
 /* Opens onto an explicit fd in the given format (tests and the dashboard). */
 int scope_events_open_fd(int fd, scope_events_format_t format, const char *role);
 void scope_events_close(void);
-void scope_events_set_role(const char *role);
 scope_events_format_t scope_events_format(void);
 /* The fd events go to, or -1. A child that should report too gets it placed by
  * lib/spawn and named in IPCSCOPE_EVENT_FD. */
