@@ -35,12 +35,21 @@ DEMO_DIRS := $(patsubst demos/%/,%,$(sort $(dir $(wildcard demos/*/*.c))))
 DEMOS     := $(DEMO_SRC:demos/%.c=$(BUILD)/demos/%) $(DEMO_DIRS:%=$(BUILD)/demos/%)
 DEMO_JS   := $(patsubst demos/%,$(BUILD)/demos/%,$(wildcard demos/*.js))
 
+# The dashboard's core: what in tui/ needs no terminal (the model, text,
+# lessons, /proc, languages, the catalogue, a demo's session), as a library
+# that ipcscope and the unit tests link.
 TUI_SRC   := $(wildcard tui/*.c)
-TUI_OBJ   := $(TUI_SRC:%.c=$(BUILD)/%.o)
+TUI_CORE  := $(BUILD)/tui/model.o $(BUILD)/tui/text.o $(BUILD)/tui/lesson.o \
+             $(BUILD)/tui/procfs.o $(BUILD)/tui/i18n.o $(BUILD)/tui/catalogue.o \
+             $(BUILD)/tui/session.o
+TUI_OBJ   := $(filter-out $(TUI_CORE),$(TUI_SRC:%.c=$(BUILD)/%.o))
+TUIA      := $(BUILD)/libipcscope-tui.a
 IPCSCOPE  := $(BUILD)/bin/ipcscope
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TUI_UNITS := $(filter $(BUILD)/tests/test_model $(BUILD)/tests/test_procfs \
+                      $(BUILD)/tests/test_session,$(UNITS))
 HELP_SRC  := $(wildcard tests/helpers/*.c)
 HELPERS   := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -101,7 +110,11 @@ $(BUILD)/demos/%.js: demos/%.js
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-$(IPCSCOPE): $(TUI_OBJ) $(LIBA)
+$(TUIA): $(TUI_CORE)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(IPCSCOPE): $(TUI_OBJ) $(TUIA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs ncursesw 2>/dev/null)
 
@@ -112,6 +125,10 @@ $(BUILD)/tests/test_%.o: tests/unit/test_%.c
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# Unit tests of the dashboard's core link its library before lib/.
+$(TUI_UNITS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TUIA) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBA)

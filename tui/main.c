@@ -1,7 +1,7 @@
-/* ipcscope: a terminal lab for inter-process communication. See app.h. */
-#include "app.h"
+/* ipcscope: a terminal lab for inter-process communication. See cmdline.h. */
+#include "cmdline.h"
 
 int main(int argc, char **argv)
 {
-    return tui_app_main(argc, argv);
+    return tui_cmdline_main(argc, argv);
 }

@@ -6,6 +6,7 @@
  */
 #include "text.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
@@ -153,4 +154,10 @@ void tui_text_bytes(char *out, size_t n, double b)
         snprintf(out, n, "%.1f MiB", b / 1048576);
     else
         snprintf(out, n, "%.1f GiB", b / 1073741824);
+}
+
+void tui_text_signal(char *out, size_t n, int sig)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    snprintf(out, n, "SIG%s", abbrev ? abbrev : "?");
 }

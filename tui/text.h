@@ -33,5 +33,7 @@ int tui_text_cp_width(unsigned int wc);
 void tui_text_ns(char *out, size_t n, double ns, int ascii);
 /* Formats bytes as "64 B", "1.5 KiB", "12 MiB". */
 void tui_text_bytes(char *out, size_t n, double bytes);
+/* Formats a signal number as "SIGTERM" ("SIG?" when unknown). */
+void tui_text_signal(char *out, size_t n, int sig);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "crt.h"
 #include "i18n.h"
+#include "keys.h"
 #include "text.h"
 
 #define MIN_ROWS 10
@@ -132,25 +133,11 @@ static void title_bar(const tui_ui_t *ui, int cols)
 
 static void help(const tui_ui_t *ui, int rows, int cols)
 {
-    static const struct {
-        const char *key;
-        tui_str_t text;
-        int menu; /* shown on the menu too */
-    } lines[] = {
-        {"Enter", TUI_S_H_ENTER, 2},      {"Space", TUI_S_H_SPACE, 0},
-        {"s", TUI_S_H_STEP, 0},           {"+ -", TUI_S_H_RATE, 0},
-        {"[ ]", TUI_S_H_SIZE, 0},         {"Tab", TUI_S_H_TAB, 0},
-        {"↑↓ PgUp PgDn", TUI_S_H_ARROWS, 1}, {"k K", TUI_S_H_KILL, 0},
-        {"r", TUI_S_H_RESTART, 0},        {"l", TUI_S_H_LESSON, 0},
-        {"z", TUI_S_H_ZOOM, 0},           {"f", TUI_S_H_FAULT, 0},
-        {"L", TUI_S_H_LANG, 1},
-        {"?", TUI_S_H_HELP, 1},           {"q", TUI_S_H_QUIT, 1},
-    };
-    int n = 0, keyw = 14;
-    int menu = ui->screen == TUI_SCREEN_MENU;
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        if (menu ? lines[i].menu : lines[i].menu != 2)
-            n++;
+    const char *key;
+    tui_str_t text;
+    int n = 0, keyw = 14, utf8 = tui_crt_utf8();
+    while (tui_keys_help(ui->screen, n, utf8, &key, &text))
+        n++;
     int w = cols - 4 < 64 ? cols - 4 : 64;
     int h = n + 4 < rows - 2 ? n + 4 : rows - 2;
     int y = (rows - h) / 2, x = (cols - w) / 2;
@@ -158,16 +145,10 @@ static void help(const tui_ui_t *ui, int rows, int cols)
         tui_crt_fill(y + i, x, w, TUI_ROLE_DEFAULT);
     tui_crt_box(y, x, h, w, TUI_ROLE_BORDER_FOCUS, tui_i18n(TUI_S_HELP_TITLE),
                 TUI_ROLE_PANE_TITLE_FOCUS);
-    int row = y + 1;
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0] && row < y + h - 2; i++) {
-        if (menu ? !lines[i].menu : lines[i].menu == 2)
-            continue;
-        const char *key = lines[i].key;
-        if (!tui_crt_utf8() && strncmp(key, "↑↓", 6) == 0)
-            key = "Up Dn PgUp PgDn";
-        tui_crt_text(row, x + 2, keyw, TUI_ROLE_VALUE, key);
-        tui_crt_text(row, x + 2 + keyw + 1, w - keyw - 5, TUI_ROLE_DEFAULT, tui_i18n(lines[i].text));
-        row++;
+    for (int i = 0; i < n && y + 1 + i < y + h - 2; i++) {
+        tui_keys_help(ui->screen, i, utf8, &key, &text);
+        tui_crt_text(y + 1 + i, x + 2, keyw, TUI_ROLE_VALUE, key);
+        tui_crt_text(y + 1 + i, x + 2 + keyw + 1, w - keyw - 5, TUI_ROLE_DEFAULT, tui_i18n(text));
     }
     tui_crt_text(y + h - 2, x + 2, w - 4, TUI_ROLE_DIM, tui_i18n(TUI_S_HELP_CLOSE));
 }

@@ -5,14 +5,14 @@
  * the fake demo in English and Chinese, and fork-ipc itself) and synthetic
  * streams with made-up times, so nothing depends on the machine's speed.
  *
- * The Makefile links unit tests with lib/ only, so the tui sources under test
- * are compiled into this program here.
+ * It links the dashboard's core library (build/libipcscope-tui.a).
  */
-#include "../../tui/lesson.c"
-#include "../../tui/model.c"
-#include "../../tui/text.c"
+#include "../../tui/lesson.h"
+#include "../../tui/model.h"
+#include "../../tui/text.h"
 
 #include <check.h>
+#include <errno.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>

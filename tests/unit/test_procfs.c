@@ -4,13 +4,14 @@
  * here (a leader and its child sharing a socketpair and a pipe) to check that
  * the peers /proc and sock_diag report are found.
  *
- * The Makefile links unit tests with lib/ only, so the source under test is
- * compiled into this program here.
+ * It links the dashboard's core library (build/libipcscope-tui.a).
  */
-#include "../../tui/procfs.c"
+#include "../../tui/procfs.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 

@@ -1,0 +1,165 @@
+/* cmdline: the ipcscope command's arguments and the commands that need no
+ * terminal (list, run, --help, --version). See cmdline.h.
+ */
+#include "cmdline.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "catalogue.h"
+#include "i18n.h"
+
+/* What every demo is started with: a readable pace and no end, so there is
+ * time to watch, pause and kill. + and - change the rate, [ and ] the size. */
+#define LAUNCH_RATE  5.0
+#define LAUNCH_COUNT "1000000000"
+#define LAUNCH_SIZE  64
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: ipcscope [--lang en|zh]            open the dashboard\n"
+            "       ipcscope open DEMO [--rate HZ] [--size BYTES] [--count N] [--record FILE]\n"
+            "                                          open it on one demo (defaults: 5 Hz,\n"
+            "                                          64 B, no end); --record saves the\n"
+            "                                          events it receives, one JSON line each\n"
+            "       ipcscope list                      list the demos\n"
+            "       ipcscope run DEMO [options]        run one demo here, narrated\n"
+            "       ipcscope --help | --version\n"
+            "\n"
+            "In the dashboard: Enter launches a demo; space pauses, s steps, + - rate,\n"
+            "[ ] message size, Tab moves between panes, k K signal the selected\n"
+            "process, r restarts, l shows the lesson, L switches language, ? helps,\n"
+            "q goes back, then quits.\n"
+            "\n"
+            "Demos are looked up in $IPCSCOPE_DEMOS, <bindir>/../demos or\n"
+            "<bindir>/../libexec/ipcscope; lessons in $IPCSCOPE_LESSONS,\n"
+            "<bindir>/../../docs/lessons or <bindir>/../share/ipcscope/lessons.\n");
+}
+
+static int list_demos(void)
+{
+    tui_lang_t lang = tui_i18n_lang();
+    for (int i = 0; i < tui_catalogue_count(); i++) {
+        const tui_mech_t *m = tui_catalogue_get(i);
+        char path[PATH_MAX];
+        int built = tui_catalogue_path(m, path, sizeof path) == 0;
+        printf("%-14s %-8s %s\n", m->name, tui_i18n(built ? TUI_S_BUILT : TUI_S_PLANNED),
+               tui_catalogue_summary(m, lang));
+    }
+    return 0;
+}
+
+static int run_demo(int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, "ipcscope run: which demo? (ipcscope list)\n");
+        return 2;
+    }
+    const tui_mech_t *m = tui_catalogue_find(argv[0]);
+    if (!m) {
+        fprintf(stderr, "ipcscope run: no demo named '%s' (ipcscope list)\n", argv[0]);
+        return 2;
+    }
+    char path[PATH_MAX];
+    if (tui_catalogue_path(m, path, sizeof path) < 0) {
+        fprintf(stderr, "ipcscope run: %s is planned but not built yet\n", m->name);
+        return 1;
+    }
+    argv[0] = path;
+    unsetenv("IPCSCOPE_EVENT_FD");
+    unsetenv("IPCSCOPE_CONTROL_FD");
+    execv(path, argv);
+    fprintf(stderr, "ipcscope run: execv %s: %s\n", path, strerror(errno));
+    return 127;
+}
+
+/* ipcscope open DEMO [options]: fills o; returns -1 to go on to the
+ * dashboard, or the exit status. */
+static int open_demo(int argc, char **argv, tui_app_options_t *o)
+{
+    if (argc < 1) {
+        fprintf(stderr, "ipcscope open: which demo? (ipcscope list)\n");
+        return 2;
+    }
+    const tui_mech_t *m = tui_catalogue_find(argv[0]);
+    char path[PATH_MAX];
+    if (!m || tui_catalogue_path(m, path, sizeof path) < 0) {
+        fprintf(stderr, "ipcscope open: %s '%s' (ipcscope list)\n",
+                m ? "not built yet:" : "no demo named", argv[0]);
+        return m ? 1 : 2;
+    }
+    o->open = m;
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        double v = val ? strtod(val, &end) : -1;
+        int number = val && end != val && *end == '\0';
+        if (strcmp(opt, "--rate") == 0 && number && v >= 0 && v <= 1e6) {
+            o->rate = v;
+        } else if (strcmp(opt, "--size") == 0 && number && v >= 1 && v <= 64 * 1048576.0) {
+            o->size = (long)v;
+        } else if (strcmp(opt, "--count") == 0 && number && v >= 0 && v == (long)v) {
+            o->count = val;
+        } else if (strcmp(opt, "--record") == 0 && val) {
+            if (!(o->record = fopen(val, "w"))) {
+                fprintf(stderr, "ipcscope open: --record %s: %s\n", val, strerror(errno));
+                return 1;
+            }
+            setvbuf(o->record, NULL, _IOLBF, 0); /* whole lines, readable while it runs */
+        } else {
+            fprintf(stderr, "ipcscope open: bad option or value: %s %s\n", opt, val ? val : "");
+            return 2;
+        }
+        i++;
+    }
+    return -1;
+}
+
+int tui_cmdline_main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    tui_i18n_set(tui_i18n_from_env());
+    tui_catalogue_init(argv[0]);
+
+    /* --lang, --help and --version may come anywhere before the command. */
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("ipcscope %s (event protocol v1)\n", TUI_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc &&
+                   tui_i18n_parse(argv[i + 1]) >= 0) {
+            tui_i18n_set((tui_lang_t)tui_i18n_parse(argv[++i]));
+        } else if (strncmp(argv[i], "--lang=", 7) == 0 && tui_i18n_parse(argv[i] + 7) >= 0) {
+            tui_i18n_set((tui_lang_t)tui_i18n_parse(argv[i] + 7));
+        } else {
+            fprintf(stderr, "ipcscope: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    tui_app_options_t o = {NULL, LAUNCH_RATE, LAUNCH_SIZE, LAUNCH_COUNT, NULL};
+    if (i == argc)
+        return tui_app_run(&o);
+    if (strcmp(argv[i], "open") == 0) {
+        int r = open_demo(argc - i - 1, argv + i + 1, &o);
+        return r >= 0 ? r : tui_app_run(&o);
+    }
+    if (strcmp(argv[i], "list") == 0)
+        return list_demos();
+    if (strcmp(argv[i], "run") == 0)
+        return run_demo(argc - i - 1, argv + i + 1);
+    fprintf(stderr, "ipcscope: unknown command '%s'\n", argv[i]);
+    usage(stderr);
+    return 2;
+}
