@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct {
@@ -28,19 +30,62 @@ static struct {
     double msg_rate, tokens;
     uint64_t last_refill;
     uint64_t msgs_seen, msgs_emitted; /* since the last stats event */
+    uint64_t dropped;                 /* events the reader had no room for */
+    int own_fd;                       /* fd is our own description: close it */
 } emitter = {PTHREAD_MUTEX_INITIALIZER, SCOPE_EVENTS_NONE, -1, "", SCOPE_EVENTS_MSG_RATE,
-             SCOPE_EVENTS_MSG_RATE, 0, 0, 0};
+             SCOPE_EVENTS_MSG_RATE, 0, 0, 0, 0, 0};
 
 static void set_role_locked(const char *role)
 {
     snprintf(emitter.role, sizeof emitter.role, "%s", role ? role : "");
 }
 
+/* Tracing must never stop the mechanism it traces: a reader that does not
+ * keep up (a dashboard that hangs, `--json | sleep 40`) must cost events, not
+ * the demo's loop. So a pipe or FIFO is written without blocking, and an
+ * event it has no room for is dropped and counted. O_NONBLOCK belongs to the
+ * open file description, which the other processes of the demo (and, for
+ * stdout, the shell) share; opening /proc/self/fd/N again makes a description
+ * of our own for the same pipe, which we may make non-blocking alone.
+ * Terminals and files are left as they are: a terminal is a person, and a
+ * file does not fill up. Returns the fd to write to (fd itself, or a new
+ * one that *owned says we must close). */
+static int private_nonblocking(int fd, int *owned)
+{
+    struct stat st;
+    *owned = 0;
+    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+        return fd;
+    char path[40];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int n = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (n < 0)
+        return fd; /* no reader any more, or no /proc: write as we can */
+    if (fd <= STDERR_FILENO) {
+        *owned = 1; /* stdout stays the shell's; events get their own fd */
+        return n;
+    }
+    /* Keep the number the environment names, so children find it. */
+    int cloexec = fcntl(fd, F_GETFD) & FD_CLOEXEC;
+    if (dup3(n, fd, cloexec ? O_CLOEXEC : 0) < 0) {
+        close(n);
+        return fd;
+    }
+    close(n);
+    return fd;
+}
+
 int scope_events_open_fd(int fd, scope_events_format_t format, const char *role)
 {
     if (fd < 0 || fcntl(fd, F_GETFD) < 0)
         return -EBADF;
+    int owned = 0;
+    fd = private_nonblocking(fd, &owned);
     pthread_mutex_lock(&emitter.lock);
+    if (emitter.own_fd && emitter.fd >= 0 && emitter.fd != fd)
+        close(emitter.fd);
+    emitter.own_fd = owned;
+    emitter.dropped = 0;
     emitter.fd = fd;
     emitter.format = format;
     set_role_locked(role);
@@ -79,8 +124,19 @@ void scope_events_close(void)
 {
     pthread_mutex_lock(&emitter.lock);
     emitter.format = SCOPE_EVENTS_NONE;
+    if (emitter.own_fd && emitter.fd >= 0)
+        close(emitter.fd);
+    emitter.own_fd = 0;
     emitter.fd = -1;
     pthread_mutex_unlock(&emitter.lock);
+}
+
+uint64_t scope_events_dropped(void)
+{
+    pthread_mutex_lock(&emitter.lock);
+    uint64_t n = emitter.dropped;
+    pthread_mutex_unlock(&emitter.lock);
+    return n;
 }
 
 scope_events_format_t scope_events_format(void)
@@ -259,9 +315,18 @@ static int write_line(int fd, const char *buf, size_t len)
         ssize_t n = write(fd, buf + off, len - off);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == EAGAIN && off == 0) {
+            /* The reader is behind (a full pipe takes a line of at most
+             * PIPE_BUF whole or not at all): drop this event, count it. */
+            pthread_mutex_lock(&emitter.lock);
+            emitter.dropped++;
+            pthread_mutex_unlock(&emitter.lock);
+            return -EAGAIN;
+        }
         if (n < 0 && errno == EAGAIN) {
-            /* Someone made the shared file description non-blocking; wait. */
-            usleep(1000);
+            /* A terminal someone made non-blocking took half a line: finish it. */
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            poll(&p, 1, 100);
             continue;
         }
         if (n < 0)
@@ -496,6 +561,9 @@ int scope_events_stats(const char *chan, const scope_hist_t *latency, const scop
     cJSON_AddNumberToObject(o, "rate", msgs_per_s);
     cJSON_AddNumberToObject(o, "bps", bytes_per_s);
     cJSON_AddNumberToObject(o, "sample", sample);
+    uint64_t dropped = scope_events_dropped();
+    if (dropped)
+        cJSON_AddNumberToObject(o, "events_dropped", (double)dropped);
     return scope_events_emit("stats", o);
 }
 
@@ -545,5 +613,8 @@ int scope_events_bye(cJSON *summary, const char *text)
     if (text)
         cJSON_AddStringToObject(o, "text", text);
     cJSON_AddItemToObject(o, "summary", summary ? summary : cJSON_CreateObject());
+    uint64_t dropped = scope_events_dropped();
+    if (dropped)
+        cJSON_AddNumberToObject(o, "events_dropped", (double)dropped);
     return scope_events_emit("bye", o);
 }

@@ -19,6 +19,9 @@
  * per process, IPCSCOPE_MSG_RATE overrides) so that tracing stays a small
  * fraction of the work traced; stats events report the sampled fraction.
  *
+ * Writing to a pipe or FIFO never blocks: an event the reader has no room for
+ * is dropped and counted (scope_events_dropped; "dropped" in stats and bye).
+ *
  * The emitter is one per process and safe to use from several threads. Writing
  * to a pipe whose reader is gone raises SIGPIPE: a program using this module
  * ignores SIGPIPE (lib/demo does), and the emitter then goes quiet.
@@ -113,6 +116,10 @@ int scope_events_bye(cJSON *summary, const char *text);
 /* Cuts s to at most max bytes on a UTF-8 boundary, ending it with "…" when
  * cut. Returns the new length. out must hold max+1 bytes. */
 size_t scope_events_cut_utf8(char *out, const char *s, size_t max);
+
+/* Events dropped because the reader (a pipe or FIFO) had no room: tracing
+ * never waits for its reader. Shown as "events_dropped" in stats and bye. */
+uint64_t scope_events_dropped(void);
 
 /* Fraction of msg events emitted since the last stats event (1.0: all). */
 double scope_events_sample_ratio(void);

@@ -50,6 +50,7 @@ typedef enum {
     TUI_S_MSGS_S,
     TUI_S_LAST_60S,
     TUI_S_SAMPLED,
+    TUI_S_EVENTS_LOST,
     TUI_S_LOSS, /* "%llu sent  %llu received  %llu lost (%.0f%%)" */
     TUI_S_IN_SLICE,
     TUI_S_PROC_STARTED,

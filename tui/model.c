@@ -686,6 +686,17 @@ static int take_stats(tui_model_t *m, const cJSON *ev, uint64_t t)
     return 0;
 }
 
+/* A process's count of events it dropped (its reader, we, fell behind):
+ * the latest count of each process, added up. */
+static void take_events_dropped(tui_model_t *m, long pid, uint64_t n)
+{
+    tui_proc_t *p = proc_of(m, pid);
+    if (!p || n <= p->events_dropped)
+        return;
+    m->events_dropped += n - p->events_dropped;
+    p->events_dropped = n;
+}
+
 int tui_model_feed(tui_model_t *m, const cJSON *ev)
 {
     const char *kind = str(ev, "ev", NULL);
@@ -756,6 +767,8 @@ int tui_model_feed(tui_model_t *m, const cJSON *ev)
     } else {
         r = -EINVAL;
     }
+    if (r >= 0 && has_num(ev, "events_dropped"))
+        take_events_dropped(m, pid, u64(ev, "events_dropped"));
     if (r < 0)
         m->refused++;
     else

@@ -49,6 +49,7 @@ typedef struct {
     int code;          /* exit code, when signal is "" */
     char signal[16];   /* "SIGKILL" when killed */
     uint64_t t_start, t_exit;
+    uint64_t events_dropped; /* its events the dashboard had no room for */
 } tui_proc_t;
 
 /* One end of a channel or message: a pid, or an outside peer by name. */
@@ -158,6 +159,7 @@ typedef struct {
     int step_n, step_waiting;
     char step_title[96];
     int ended; /* bye seen */
+    uint64_t events_dropped; /* all processes': the screen fell behind */
     uint64_t t0;           /* the first event's time */
     uint64_t now;          /* the newest event time */
     uint64_t events, refused; /* events taken, events refused */

@@ -37,7 +37,12 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
     x += tui_crt_text(y, x, r.x + r.w - x, TUI_ROLE_VALUE, buf);
     if (c->have_stats && c->sample > 0 && c->sample < 0.999) {
         snprintf(buf, sizeof buf, "  %s %.0f%%", tui_i18n(TUI_S_SAMPLED), c->sample * 100);
-        tui_crt_text(y, x, r.x + r.w - x, TUI_ROLE_DIM, buf);
+        x += tui_crt_text(y, x, r.x + r.w - x, TUI_ROLE_DIM, buf);
+    }
+    if (m->events_dropped) { /* the demo ran on; the screen missed some of it */
+        snprintf(buf, sizeof buf, "  %s %llu", tui_i18n(TUI_S_EVENTS_LOST),
+                 (unsigned long long)m->events_dropped);
+        tui_crt_text(y, x, r.x + r.w - x, TUI_ROLE_PAUSED, buf);
     }
     used++;
     if (used >= rows)

@@ -233,7 +233,12 @@ static void writer_main(int fd, int w)
         int n = pad_len(w, seq);
         memset(pad, pad_char(w, seq), (size_t)n);
         pad[n] = '\0';
-        if (scope_events_log("w=%d seq=%d len=%d %s", w, seq, n, pad) != 0)
+        /* A full pipe drops an event rather than wait; this writer wants
+         * every line through, to check they stay whole, so it tries again. */
+        int r;
+        while ((r = scope_events_log("w=%d seq=%d len=%d %s", w, seq, n, pad)) == -EAGAIN)
+            usleep(200);
+        if (r != 0)
             _exit(11);
     }
     scope_events_close();
@@ -304,6 +309,67 @@ static void multi_on_json(void *arg, cJSON *o, const char *line, size_t len)
     m->next_seq[w]++;
 }
 #undef BAD
+
+/* A reader that reads nothing: the writer never waits for it; what does not
+ * fit is dropped and counted, and the count shows in stats and bye. */
+START_TEST(stalled_reader_costs_events_not_time)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(scope_events_open_fd(p[1], SCOPE_EVENTS_JSON, "t"), 0);
+    int flags = fcntl(p[1], F_GETFL);
+    ck_assert(flags & O_NONBLOCK); /* our own description of the pipe */
+    int dropped = 0;
+    for (int i = 0; i < 2000; i++) /* about 200 kB into a 64 kB pipe */
+        if (scope_events_log("event %d %0100d", i, 0) == -EAGAIN)
+            dropped++;
+    ck_assert_int_gt(dropped, 0);
+    ck_assert_uint_eq(scope_events_dropped(), (uint64_t)dropped);
+    /* Room again: the next bye says how many were lost. */
+    static char buf[1 << 20];
+    while (read(p[0], buf, sizeof buf) == sizeof buf)
+        ;
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    while (read(p[0], buf, sizeof buf) > 0)
+        ;
+    ck_assert_int_eq(scope_events_bye(NULL, "done"), 0);
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    char want[64];
+    snprintf(want, sizeof want, "\"events_dropped\":%d", dropped);
+    ck_assert_msg(strstr(buf, want) != NULL, "bye without %s: %s", want, buf);
+    scope_events_close();
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
+/* The shell's stdout is never made non-blocking: events to a pipe on stdout
+ * get a description of their own. */
+START_TEST(stdout_pipe_keeps_its_flags)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    int saved = dup(STDOUT_FILENO);
+    dup2(p[1], STDOUT_FILENO);
+    int before = fcntl(STDOUT_FILENO, F_GETFL);
+    ck_assert_int_eq(scope_events_open_fd(STDOUT_FILENO, SCOPE_EVENTS_JSON, "t"), 0);
+    ck_assert_int_ne(scope_events_fd(), STDOUT_FILENO);
+    ck_assert_int_eq(fcntl(STDOUT_FILENO, F_GETFL), before);
+    ck_assert_int_eq(scope_events_log("hello"), 0);
+    scope_events_close();
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    char buf[512];
+    close(p[1]);
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    ck_assert(strstr(buf, "\"text\":\"hello\"") != NULL);
+    close(p[0]);
+}
+END_TEST
 
 START_TEST(eight_writers_one_pipe_lines_stay_whole)
 {
@@ -1092,6 +1158,8 @@ static Suite *events_suite(void)
     TCase *many = tcase_create("shared-pipe");
     tcase_set_timeout(many, 300);
     tcase_add_test(many, eight_writers_one_pipe_lines_stay_whole);
+    tcase_add_test(many, stalled_reader_costs_events_not_time);
+    tcase_add_test(many, stdout_pipe_keeps_its_flags);
     tcase_add_test(many, one_writer_stream_decodes_without_errors);
     suite_add_tcase(s, many);
 

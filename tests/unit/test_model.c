@@ -211,6 +211,28 @@ START_TEST(test_send_recv_pair)
 }
 END_TEST
 
+/* Each process says how many of its events it dropped so far; the screen
+ * shows the sum of the latest counts, not of every report. */
+START_TEST(test_events_dropped)
+{
+    tui_model_t *m = tui_model_new();
+    const char *lines[] = {
+        "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":10,\"state\":\"start\",\"proc\":10,\"role\":\"parent\"}",
+        "{\"v\":1,\"ev\":\"proc\",\"t\":2,\"pid\":11,\"state\":\"start\",\"proc\":11,\"role\":\"child\"}",
+        "{\"v\":1,\"ev\":\"stats\",\"t\":3,\"pid\":10,\"chan\":\"ipc\",\"count\":1,\"events_dropped\":5}",
+        "{\"v\":1,\"ev\":\"stats\",\"t\":4,\"pid\":11,\"chan\":\"ipc\",\"count\":1,\"events_dropped\":2}",
+        "{\"v\":1,\"ev\":\"stats\",\"t\":5,\"pid\":10,\"chan\":\"ipc\",\"count\":1,\"events_dropped\":7}",
+        "{\"v\":1,\"ev\":\"bye\",\"t\":6,\"pid\":10,\"text\":\"done\",\"events_dropped\":7}",
+    };
+    ck_assert_uint_eq(m->events_dropped, 0);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        ck_assert_int_eq(tui_model_feed_line(m, lines[i]), 0);
+    ck_assert_uint_eq(m->events_dropped, 9);
+    ck_assert_int_eq(m->chans[0].have_loss, 0); /* not a channel's loss */
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_recv_only_peer)
 {
     /* An outside peer (no send events) still draws arrows from its recvs. */
@@ -566,6 +588,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_outside_peer_both_ways);
     tcase_add_test(tc, test_lane_label_fit);
     tcase_add_test(tc, test_loss_stats);
+    tcase_add_test(tc, test_events_dropped);
     tcase_add_test(tc, test_aggregation);
     tcase_add_test(tc, test_slow_flow_not_folded);
     tcase_add_test(tc, test_flow_ring);
