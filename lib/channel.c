@@ -4,6 +4,7 @@
  * without losing what was queued.
  */
 #include "channel.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -256,6 +257,8 @@ int scope_channel_send(scope_channel_t *ch, const cJSON *msg)
         return -ENOMEM;
     q->internal = internal;
     size_t len = q->len + 1;
+    if (ch->trace && !internal)
+        scope_trace_send(ch->trace, q->text, len); /* the line and its newline */
     int r = submit(ch, q); /* q may be gone after this */
     if (r < 0)
         return r;
@@ -327,6 +330,8 @@ int scope_channel_send_handle(scope_channel_t *ch, const cJSON *msg, int fd, con
     cJSON_Delete(wrapper);
     if (!q)
         return -ENOMEM;
+    if (ch->trace) /* the NODE_HANDLE line, as node's wire carries it */
+        scope_trace_send(ch->trace, q->text, q->len + 1);
     errno = 0; /* wrap_fd fails through syscalls (errno) or libuv (none) */
     q->handle = wrap_fd(ch->pipe.loop, fd);
     if (!q->handle) {

@@ -73,6 +73,12 @@ struct scope_channel_s {
     scope_channel_disconnect_cb on_disconnect; /* may be NULL */
     scope_channel_close_cb on_close;           /* when closed; may be NULL */
     size_t max_message;                        /* 0: SCOPE_CHANNEL_MAX_MESSAGE */
+    /* When set, every message this channel sends is traced (lib/trace) with
+     * the line it writes, before it is written: the peer, on another CPU,
+     * may answer before we would get round to it. Received messages are the
+     * caller's to trace, with their round trip: scope_trace_recv_json(trace,
+     * msg, ch->message_bytes, rtt). May be NULL. */
+    struct scope_trace_s *trace;
 
     /* counters, read-only for the caller */
     uint64_t sent, received, bytes_sent, bytes_received, refused;

@@ -417,7 +417,10 @@ int scope_demo_start(scope_demo_t *d, uv_loop_t *loop, const char *role, int fir
 {
     d->loop = loop;
     signal(SIGPIPE, SIG_IGN); /* a vanished peer is an EPIPE to report, not a death */
-    int r = scope_events_open(role, d->json);
+    const char *event_fd = getenv("IPCSCOPE_EVENT_FD");
+    int r = d->narrate_stderr && !d->json && !(event_fd && *event_fd)
+                ? scope_events_open_fd(STDERR_FILENO, SCOPE_EVENTS_TEXT, role)
+                : scope_events_open(role, d->json);
     if (r < 0)
         return r;
     uv_signal_init(loop, &d->sigint);

@@ -90,6 +90,10 @@ struct scope_demo_s {
     scope_demo_control_cb on_control;
     scope_demo_cb on_quit; /* SIGINT, SIGTERM or "quit": wind down */
     const scope_demo_option_t *options;
+    /* Narrate to stderr rather than stdout when alone in a terminal: for a
+     * process whose stdout is someone else's (a child a node parent forked,
+     * whose stdout is the parent's). */
+    int narrate_stderr;
 
     /* the common options, with their defaults after parse */
     const scope_demo_info_t *info;

@@ -48,7 +48,10 @@ void scope_trace_summarize(char *out, size_t outlen, const void *data, size_t le
         len = 0;
     /* The first line is what a person recognizes; a trailing newline is framing. */
     const unsigned char *nl = len ? memchr(p, '\n', len) : NULL;
+    const unsigned char *nul = len ? memchr(p, '\0', nl ? (size_t)(nl - p) : len) : NULL;
     int more = 0;
+    if (nul)
+        nl = nul; /* a C string's end, or binary data: the summary stops there */
     if (nl) {
         more = (size_t)(nl - p) + 1 < len;
         len = (size_t)(nl - p);

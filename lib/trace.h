@@ -40,7 +40,7 @@
 
 typedef enum { SCOPE_TRACE_SEND, SCOPE_TRACE_RECV } scope_trace_dir_t;
 
-typedef struct {
+typedef struct scope_trace_s {
     /* what the events name */
     char chan[32];
     scope_end_t self, peer;
@@ -100,7 +100,8 @@ int scope_trace_add_figures(scope_trace_t *t, const cJSON *figures);
 cJSON *scope_hist_to_json(const scope_hist_t *h);
 int scope_hist_add_json(scope_hist_t *h, const cJSON *j);
 
-/* A printable summary of a message's bytes: its first line, control bytes
+/* A printable summary of a message's bytes: its first line (up to a newline
+ * or a NUL), control bytes
  * shown as '.', cut on a UTF-8 boundary to fit out (with "…"). */
 void scope_trace_summarize(char *out, size_t outlen, const void *data, size_t len);
 

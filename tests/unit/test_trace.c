@@ -7,10 +7,12 @@
  * checked exactly; sampling is off so every message is seen.
  */
 #include "trace.h"
+#include "channel.h"
 
 #include <check.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static int rfd = -1;
@@ -273,6 +275,38 @@ START_TEST(bad_figures_change_nothing)
 }
 END_TEST
 
+/* A channel given a trace tells each message it sends, with the very line
+ * it writes; Node's internal messages are not the lesson's and stay out. */
+START_TEST(channel_traces_what_it_sends)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    scope_trace_t t;
+    scope_trace_init(&t, "ipc", SCOPE_PID(1), SCOPE_PID(2));
+    scope_channel_t ch = {.trace = &t};
+    ck_assert_int_eq(scope_channel_open(&loop, &ch, sv[0]), 0);
+    cJSON *m = cJSON_Parse("{\"hello\":\"world\"}");
+    ck_assert_int_eq(scope_channel_send(&ch, m), 18);
+    cJSON *ack = cJSON_Parse("{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    scope_channel_send(&ch, ack);
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "dir"), "send");
+    ck_assert_str_eq(s(e, "summary"), "{\"hello\":\"world\"}");
+    ck_assert_int_eq((int)n(e, "bytes"), 18);
+    cJSON_Delete(e);
+    ck_assert_ptr_null(next_event()); /* the ACK was not traced */
+    ck_assert_uint_eq(t.sent, 1);
+    cJSON_Delete(m);
+    cJSON_Delete(ack);
+    scope_channel_close(&ch);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    close(sv[1]);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("trace");
@@ -287,6 +321,7 @@ int main(void)
     tcase_add_test(tc, stats_timer_ends_with_last_figures);
     tcase_add_test(tc, figures_travel_and_add_up);
     tcase_add_test(tc, bad_figures_change_nothing);
+    tcase_add_test(tc, channel_traces_what_it_sends);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
