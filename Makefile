@@ -101,6 +101,7 @@ $(BUILD)/modules/%.o: %.c
 
 define demo_dir_rule
 $(BUILD)/demos/$(1): $(patsubst %.c,$(BUILD)/modules/%.o,$(wildcard demos/$(1)/*.c)) $(LIBA)
+	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(DEMO_DIRS),$(eval $(call demo_dir_rule,$(d))))

@@ -1,6 +1,8 @@
-// fork-ipc-child.js: the child of `fork-ipc --child node`, and the seeds'
-// child.js grown to answer what the demo sends: {hello} -> {received: true},
-// ping -> pong, getUser -> the user, a passed server -> one connection served.
+// fork-ipc-child.js: the child of `fork-ipc --child node`, and the articles'
+// child.js grown to answer what the demo sends. It speaks first, unprompted,
+// {foo: 'bar'} (as sub.js does), then answers {hello} -> {received: true},
+// {type: 'start'} -> {result: 'ok'}, ping -> pong, getUser -> the user, a
+// passed server -> one connection served. Its C twin is demos/fork-ipc/child.c.
 // Under ipcscope it reports events like the C child, as JSON lines written
 // with one write() each to the fd named in IPCSCOPE_EVENT_FD.
 'use strict';
@@ -46,11 +48,14 @@ process.on('message', (msg, handle) => {
       send({ type: 'served', pid: process.pid });
     });
   } else if (msg && msg.hello) send({ received: true });
+  else if (msg && msg.type === 'start') send({ result: 'ok' });
   else if (msg && msg.type === 'ping') send({ ...msg, type: 'pong' });
   else if (msg && msg.action === 'getUser') {
     send({ id: msg.id, status: 'success', data: { id: msg.params.id, name: 'Ada Lovelace', email: 'ada@example.org' } });
   } else send({ received: true });
 });
+
+send({ foo: 'bar' });
 
 process.on('disconnect', () => {
   log('the parent disconnected: node emits \'disconnect\'; exiting 0');

@@ -1,6 +1,8 @@
 # fork-ipc run headless (--json) in each mode and checked on its events; node
 # on either end; malformed, blank and oversize lines; the child killed mid-run;
-# the parent killed mid-run. Every run must leave no process behind.
+# the parent killed mid-run; node peers that behave as the articles' examples do
+# (a parent that never disconnects, a child that speaks first or never
+# answers). Every run must leave no process behind.
 . "$TOP/tests/lib.sh"
 DEMO="$DEMOS/fork-ipc"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
@@ -39,15 +41,62 @@ if command -v node >/dev/null; then
     rc=$?; [ $rc -eq 0 ] && pass "node child: exit 0" || { fail "node child: exit $rc"; cat n.err; }
     check_run "node child" n.json
 
-    # the lesson's one-liner: a real node parent forks the C program
+    # The articles' parent (000, 004): fork, send {hello:'world'}, print each
+    # message. The C child speaks first ({foo:'bar'}, as 003's sub.js), then
+    # answers {received:true}; its narration stays off the parent's stdout.
+    here=$PWD
     out=$(cd "$TOP" && timeout 30 node -e "
-      const c = require('child_process').fork('--as-child', [], {execPath: '$DEMO', execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc']});
-      c.on('message', m => { console.log(JSON.stringify(m)); c.disconnect(); });
+      const c = require('child_process').fork('--as-child', [], {execPath: '$DEMO', execArgv: []});
+      c.on('message', m => { console.log(JSON.stringify(m)); if (m.received) c.disconnect(); });
       c.on('exit', code => console.log('exit', code));
-      c.send({hello: 'world'});" 2>&1)
-    echo "$out" | grep -q '{"received":true}' && echo "$out" | grep -q 'exit 0' \
-        && pass "node parent forks fork-ipc --as-child: {received:true}, exit 0" \
-        || fail "node parent: $out"
+      c.send({hello: 'world'});" 2>"$here/np.err")
+    [ "$out" = '{"foo":"bar"}
+{"received":true}
+exit 0' ] && pass "node parent (articles 000, 004): {foo:'bar'} first, then {received:true}, exit 0, nothing else on its stdout" \
+        || { fail "node parent: stdout was: $out"; cat np.err; }
+    grep -q 'NODE_CHANNEL_FD=3: opened fd 3' np.err && pass "the C child under node narrates to stderr" \
+        || fail "no narration of the C child on stderr"
+
+    # Article 001's parent: send {type:'start', payload:123}, print what comes
+    # back, never disconnect. It exits when it has {result:'ok'}; the C child,
+    # reading EOF, must exit too.
+    out=$(cd "$TOP" && timeout 30 node -e "
+      const w = require('child_process').fork('--as-child', [], {execPath: '$DEMO', execArgv: [], stdio: ['ignore', 'inherit', 'ignore', 'ipc']});
+      console.log('pid', w.pid);
+      w.on('message', m => { console.log('Parent received:', JSON.stringify(m)); if (m.result === 'ok') process.exit(0); });
+      w.send({type: 'start', payload: 123});" 2>&1)
+    rc=$?
+    wpid=$(echo "$out" | sed -n 's/^pid //p')
+    echo "$out" | grep -q 'Parent received: {"result":"ok"}' && [ $rc -eq 0 ] \
+        && pass "node parent (article 001): {type:'start', payload:123} answered {result:'ok'}" \
+        || fail "article 001 parent (exit $rc): $out"
+    [ -n "$wpid" ] && wait_gone "$wpid" && pass "the parent exited without disconnect(): the C child exited too" \
+        || { fail "C child $wpid outlived its node parent"; [ -n "$wpid" ] && kill -9 "$wpid"; }
+
+    # A node child that speaks first (003's sub.js) and answers nothing the
+    # demo asks: the C parent shows {foo:'bar'}, waits --timeout, says why, exits 1.
+    timeout 60 "$DEMO" --json --count 3 --timeout 2 --child "node:$TOP/tests/helpers/fork_speaks_first.js" >sf.json 2>sf.err
+    rc=$?
+    jq -s -e 'any(.[]; .ev=="msg" and .dir=="recv" and .summary=="{\"foo\":\"bar\"}")' sf.json >/dev/null 2>&1 \
+        && pass "--child node:PATH runs the given script; the C parent receives its {foo:'bar'}" \
+        || fail "no {foo:'bar'} from the node child"
+    jq -s -e 'any(.[]; .ev=="error" and .what=="timeout" and (.reason | test("received")))' sf.json >/dev/null 2>&1 && [ $rc -ne 0 ] \
+        && pass "a child that answers something else: a timeout error naming what was awaited, exit $rc" \
+        || { fail "speaks-first child: exit $rc"; grep '"ev":"error"' sf.json; }
+    sfchild=$(jq -r 'select(.ev=="chan" and .id=="ipc" and .state=="open") | .b' sf.json 2>/dev/null | head -1)
+    [ -n "$sfchild" ] && wait_gone "$sfchild" && pass "speaks-first child: nothing left running" || fail "speaks-first child $sfchild left"
+
+    # A node child that never answers and never leaves by itself.
+    timeout 60 "$DEMO" --json --count 3 --timeout 2 --child "node:$TOP/tests/helpers/fork_silent.js" >si.json 2>si.err
+    rc=$?
+    jq -s -e 'any(.[]; .ev=="error" and .what=="timeout")' si.json >/dev/null 2>&1 && [ $rc -ne 0 ] && grep -q '"ev":"bye"' si.json \
+        && pass "a child that never answers: a timeout error, a summary, exit $rc" \
+        || { fail "silent child: exit $rc"; grep '"ev":"error"' si.json; }
+    sichild=$(jq -r 'select(.ev=="chan" and .id=="ipc" and .state=="open") | .b' si.json 2>/dev/null | head -1)
+    [ -n "$sichild" ] && wait_gone "$sichild" && pass "silent child: nothing left running" || fail "silent child $sichild left"
+    out=$("$DEMO" --child node:/nonexistent.js 2>&1); rc=$?
+    [ $rc -eq 2 ] && echo "$out" | grep -q "cannot read" && pass "--child node:PATH with no such file: exit 2 with a reason" \
+        || fail "--child node:/nonexistent.js: $rc $out"
 
     # node's own answer to a malformed line: it throws and exits 1
     timeout 60 "$DEMO" --json --count 3 --child node --fault malformed >nm.json 2>nm.err

@@ -1,0 +1,39 @@
+/* fork-ipc's faults: a line a JSON parser must refuse, written on the
+ * channel as it is. node's own parser throws on each (a node child exits with
+ * code 1); lib/channel refuses it with an error and goes on with the next line.
+ *
+ *   malformed  {not json
+ *   blank      an empty line
+ *   oversize   a line longer than the peer's --max-message
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "fork-ipc.h"
+
+void fork_ipc_fault(scope_channel_t *ch, const char *kind, size_t max_message)
+{
+    if (strcmp(kind, "malformed") == 0) {
+        scope_events_log("fault: writing a line that is not JSON: {not json");
+        scope_channel_write_raw(ch, "{not json\n", 10);
+    } else if (strcmp(kind, "blank") == 0) {
+        scope_events_log("fault: writing a blank line (node's parser would throw on it)");
+        scope_channel_write_raw(ch, "\n", 1);
+    } else if (strcmp(kind, "oversize") == 0) {
+        /* A JSON string of spaces: valid but for its length. */
+        size_t n = max_message + 16;
+        char *big = malloc(n);
+        if (!big)
+            return;
+        memset(big, ' ', n);
+        big[0] = big[n - 2] = '"';
+        big[n - 1] = '\n';
+        scope_events_log("fault: writing a %zu-byte line, over the %zu-byte limit", n,
+                         max_message);
+        scope_channel_write_raw(ch, big, n);
+        free(big);
+    } else {
+        scope_events_error("fault", "unknown fault '%s' (malformed, blank or oversize)", kind);
+    }
+}
