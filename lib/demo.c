@@ -586,6 +586,27 @@ void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb)
     step_release(d);
 }
 
+void scope_demo_lesson(scope_demo_t *d, const scope_demo_lesson_t *steps)
+{
+    d->lesson = steps;
+    d->lesson_at = -1;
+    scope_demo_next(d);
+}
+
+void scope_demo_next(scope_demo_t *d)
+{
+    if (!d->lesson)
+        return;
+    const scope_demo_lesson_t *s = &d->lesson[++d->lesson_at];
+    if (s->run && !d->quitting) {
+        scope_demo_step(d, s->title, s->run);
+        return;
+    }
+    d->lesson = NULL; /* over, or cut short by quit */
+    if (d->on_lesson_end)
+        d->on_lesson_end(d);
+}
+
 /* ---- pacing ------------------------------------------------------------- */
 
 int scope_pacer_init(scope_demo_t *d, scope_pacer_t *p)

@@ -69,6 +69,11 @@ typedef int (*scope_demo_option_cb)(scope_demo_t *d, const char *name, const cha
  * "step", "rate", "size", "fault" or "quit"; msg is the whole command. */
 typedef void (*scope_demo_control_cb)(scope_demo_t *d, const char *cmd, const cJSON *msg);
 typedef void (*scope_demo_cb)(scope_demo_t *d);
+/* One step of a lesson table (scope_demo_lesson). */
+typedef struct {
+    const char *title;
+    scope_demo_cb run;
+} scope_demo_lesson_t;
 typedef void (*scope_demo_cleanup_fn)(void *arg);
 
 enum {
@@ -89,6 +94,7 @@ struct scope_demo_s {
     scope_demo_option_cb on_option;
     scope_demo_control_cb on_control;
     scope_demo_cb on_quit; /* SIGINT, SIGTERM or "quit": wind down */
+    scope_demo_cb on_lesson_end; /* scope_demo_next after the last step */
     const scope_demo_option_t *options;
     /* Narrate to stderr rather than stdout when alone in a terminal: for a
      * process whose stdout is someone else's (a child a node parent forked,
@@ -134,6 +140,8 @@ struct scope_demo_s {
     } step;
     int signals;
     char ctlbuf[4096];
+    const scope_demo_lesson_t *lesson; /* scope_demo_lesson's table, and where it is */
+    int lesson_at;
     /* lib/role: the roles started, and how a command reaches them */
     void *roles;
     void (*relay)(scope_demo_t *d, const cJSON *msg);
@@ -180,6 +188,22 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg);
 /* A lesson step: emits the step event; in step mode cb runs once a "step"
  * command arrives, otherwise on the loop's next turn. */
 void scope_demo_step(scope_demo_t *d, const char *title, scope_demo_cb cb);
+
+/* A lesson as a table, so that a demo's files need not call each other to
+ * go on: main.c lists the steps (each file's entry points), and a step that
+ * is over (its answer came, say) calls scope_demo_next, which starts the
+ * next entry as a scope_demo_step. The table ends with {NULL, NULL}; after
+ * its last step, scope_demo_next calls on_lesson_end (may be NULL).
+ *
+ *     static const scope_demo_lesson_t lesson[] = {
+ *         {"socketpair(): the channel", fork_ipc_socketpair},
+ *         {"request/response with ids", fork_ipc_request},   // request.c
+ *         {NULL, NULL}};
+ *     scope_demo_lesson(&demo, lesson);
+ */
+void scope_demo_lesson(scope_demo_t *d, const scope_demo_lesson_t *steps);
+/* The current step is over: the next one, or the lesson's end. */
+void scope_demo_next(scope_demo_t *d);
 
 /* What a demo's child started without lib/role (a node child, say) needs
  * to report events as its parent does: the event

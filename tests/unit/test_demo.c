@@ -189,6 +189,57 @@ static void init_pacers(int n)
 
 /* ---- lesson steps -------------------------------------------------------- */
 
+/* A lesson table: each step says it is over with scope_demo_next, which is
+ * how a demo's files go on without calling each other. */
+static int lesson_order[8], lesson_n, lesson_ends;
+static void lesson_a(scope_demo_t *d) { lesson_order[lesson_n++] = 1; scope_demo_next(d); }
+static void lesson_b(scope_demo_t *d) { (void)d; lesson_order[lesson_n++] = 2; } /* waits */
+static void lesson_c(scope_demo_t *d) { lesson_order[lesson_n++] = 3; scope_demo_next(d); }
+static void lesson_end(scope_demo_t *d) { (void)d; lesson_ends++; }
+
+START_TEST(lesson_table_goes_step_by_step)
+{
+    static const scope_demo_lesson_t lesson[] = {
+        {"a", lesson_a}, {"b", lesson_b}, {"c", lesson_c}, {NULL, NULL}};
+    lesson_n = lesson_ends = 0;
+    fx.d.on_lesson_end = lesson_end;
+    scope_demo_lesson(&fx.d, lesson);
+    turns(TURNS);
+    ck_assert_int_eq(lesson_n, 2); /* b has not said it is over */
+    ck_assert_int_eq(lesson_ends, 0);
+    scope_demo_next(&fx.d);        /* b's answer came */
+    turns(TURNS);
+    ck_assert_int_eq(lesson_n, 3);
+    ck_assert_int_eq(lesson_order[2], 3);
+    ck_assert_int_eq(lesson_ends, 1);
+    ck_assert_int_eq(count_events("step"), 3);
+    scope_demo_next(&fx.d); /* after the end: nothing */
+    turns(TURNS);
+    ck_assert_int_eq(lesson_ends, 1);
+}
+END_TEST
+
+START_TEST(lesson_table_waits_in_step_mode_and_stops_at_quit)
+{
+    static const scope_demo_lesson_t lesson[] = {
+        {"a", lesson_a}, {"b", lesson_b}, {"c", lesson_c}, {NULL, NULL}};
+    lesson_n = lesson_ends = 0;
+    fx.d.on_lesson_end = lesson_end;
+    fx.d.step_mode = 1;
+    scope_demo_lesson(&fx.d, lesson);
+    turns(TURNS);
+    ck_assert_int_eq(lesson_n, 0);
+    ctl("{\"cmd\":\"step\"}");
+    turns(TURNS);
+    ck_assert_int_eq(lesson_n, 1); /* a ran, b waits for its step */
+    ctl("{\"cmd\":\"quit\"}");
+    scope_demo_next(&fx.d); /* b's answer after quit: the lesson is over */
+    turns(TURNS);
+    ck_assert_int_eq(lesson_n, 1);
+    ck_assert_int_eq(lesson_ends, 1);
+}
+END_TEST
+
 START_TEST(step_runs_on_next_turn_without_step_mode)
 {
     scope_demo_step(&fx.d, "one", step_cb);
@@ -612,6 +663,8 @@ static Suite *demo_suite(void)
     TCase *tc = tcase_create("steps");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, step_runs_on_next_turn_without_step_mode);
+    tcase_add_test(tc, lesson_table_goes_step_by_step);
+    tcase_add_test(tc, lesson_table_waits_in_step_mode_and_stops_at_quit);
     tcase_add_test(tc, step_waits_in_step_mode_until_step);
     tcase_add_test(tc, one_step_command_releases_exactly_one_step);
     tcase_add_test(tc, two_step_commands_release_two_steps);
