@@ -10,6 +10,8 @@
 #include <curses.h>
 #include <langinfo.h>
 #include <signal.h>
+#include <termios.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -99,6 +101,9 @@ static const char *const glyph_ascii[TUI_G_COUNT] = {
 
 static struct {
     int active;
+    int stdin_flags;     /* the terminal's file status flags, as we found them */
+    struct termios tios; /* and its modes, for the crash handler */
+    int have_tios;
     int colors;
     int utf8;
     attr_t attrs[TUI_ROLE_COUNT];
@@ -123,6 +128,11 @@ int tui_crt_init(void)
     const char *cs = nl_langinfo(CODESET);
     const char *ascii = getenv("IPCSCOPE_ASCII");
     crt.utf8 = cs && strcmp(cs, "UTF-8") == 0 && !(ascii && *ascii);
+    /* The terminal is shared with the shell we came from: whatever is done
+     * to it here (libuv's poll makes stdin O_NONBLOCK; curses changes its
+     * modes) is undone on every way out, or the shell's next cat fails. */
+    crt.stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
+    crt.have_tios = tcgetattr(STDIN_FILENO, &crt.tios) == 0;
     if (!initscr())
         return -1;
     crt.active = 1;
@@ -152,13 +162,27 @@ void tui_crt_done(void)
     crt.active = 0;
     curs_set(1);
     endwin();
+    if (crt.stdin_flags >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, crt.stdin_flags);
 }
 
 static void crash_handler(int sig)
 {
     /* Restore first, so the person sees their shell whatever happens next;
-     * then stop the demo, then die of the same signal for the core dump. */
-    tui_crt_done();
+     * then stop the demo, then die of the same signal for the core dump.
+     * Only async-signal-safe calls: curses (endwin) may be what crashed, so
+     * the terminal is reset by hand: leave the alternate screen, plain
+     * attributes, the cursor back, then the modes and flags we found. */
+    static const char reset[] = "\033[0m\033[?25h\033[?1049l\r\n";
+    if (crt.active) {
+        ssize_t n = write(STDOUT_FILENO, reset, sizeof reset - 1);
+        (void)n;
+        if (crt.have_tios)
+            tcsetattr(STDIN_FILENO, TCSANOW, &crt.tios);
+        if (crt.stdin_flags >= 0)
+            fcntl(STDIN_FILENO, F_SETFL, crt.stdin_flags);
+        crt.active = 0;
+    }
     if (crt.on_crash)
         crt.on_crash();
     signal(sig, SIG_DFL);

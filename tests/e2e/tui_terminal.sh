@@ -8,7 +8,7 @@ command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
 # on its socket, and a new session sent there would die with it.
 BASE="ipcscope-test-term-$$"
 SOCK="$BASE-start"
-trap 'for s in q INT TERM SEGV resize; do tmux -L "$BASE-$s" kill-server 2>/dev/null; done' EXIT
+trap 'for s in q INT TERM HUP SEGV resize; do tmux -L "$BASE-$s" kill-server 2>/dev/null; done' EXIT
 T() { tmux -L "$SOCK" "$@"; }
 wait_screen() { i=0; while ! T capture-pane -p | grep -q "$1" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; T capture-pane -p | grep -q "$1"; }
 # the demo's process group: its first process's pid, from the recorded hello
@@ -19,8 +19,10 @@ group_gone() { i=0; while kill -0 -"$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 
 end() {
     how=$1
     SOCK="$BASE-$how"
-    rm -f rec.ndjson after.txt
-    T new-session -d -x 80 -y 24 "sh -c '$IPCSCOPE open fork-ipc --record $PWD/rec.ndjson; echo \"status=\$?\" >after.txt; stty -a >>after.txt; sleep 30'"
+    rm -f rec.ndjson after.txt flags.txt
+    # The tty's file status flags (O_NONBLOCK among them) as the shell sees
+    # them, before and after: grep's stdin is the shell's terminal.
+    T new-session -d -x 80 -y 24 "sh -c 'grep ^flags /proc/self/fdinfo/0 >flags.txt; $IPCSCOPE open fork-ipc --record $PWD/rec.ndjson; echo \"status=\$?\" >after.txt; grep ^flags /proc/self/fdinfo/0 >>flags.txt; stty -a >>after.txt; sleep 30'"
     wait_screen RUNNING || { fail "$how: the dashboard did not start"; T kill-server; return; }
     pid=$(pgrep -f "^$IPCSCOPE open fork-ipc --record $PWD/rec.ndjson" | head -1)
     pgid=$(demo_pgid rec.ndjson)
@@ -33,7 +35,11 @@ end() {
     grep -q -- ' icanon' after.txt && grep -q -- ' echo ' after.txt \
         && pass "$how: the terminal is back in cooked mode (exit status $status)" \
         || { fail "$how: terminal modes not restored"; cat after.txt; }
-    case $how in q) want=0 ;; INT) want=130 ;; TERM) want=143 ;; SEGV) want=139 ;; esac
+    i=0; while [ "$(wc -l <flags.txt 2>/dev/null)" -lt 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(sort -u flags.txt | wc -l)" -eq 1 ] \
+        && pass "$how: the terminal's file flags are as they were ($(head -1 flags.txt))" \
+        || { fail "$how: the terminal's file flags changed"; cat flags.txt; }
+    case $how in q) want=0 ;; INT) want=130 ;; TERM) want=143 ;; HUP) want=129 ;; SEGV) want=139 ;; esac
     [ "$status" = "$want" ] && pass "$how: exit status $status" \
         || fail "$how: exit status $status, not $want"
     [ "$(T display-message -p '#{alternate_on}')" = 0 ] \
@@ -46,6 +52,7 @@ end() {
 end q
 end INT
 end TERM
+end HUP
 end SEGV   # 139: it restored the terminal, then died of the signal
 
 # width: the widest line of the screen in columns (box drawing is 3 bytes a cell)
