@@ -157,6 +157,47 @@ void scope_events_set_msg_rate(double per_second)
     pthread_mutex_unlock(&emitter.lock);
 }
 
+/* The length of the printable UTF-8 character at p, or 0 for a control
+ * character (C0, DEL, C1) or bytes that are not UTF-8 (overlong forms,
+ * surrogates and values past U+10FFFF included). */
+size_t scope_events_char_len(const unsigned char *p, size_t len)
+{
+    unsigned c = p[0];
+    if (c < 0x20 || c == 0x7f)
+        return 0;
+    if (c < 0x80)
+        return 1;
+    size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    if (k == 0 || c > 0xf4 || k > len)
+        return 0;
+    uint32_t cp = c & (0x7f >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[k] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+        (cp >= 0x80 && cp <= 0x9f))
+        return 0;
+    return k;
+}
+
+/* Text mode writes to a person's terminal: a byte that would act on it, or
+ * is not UTF-8, from a peer's data or a process's name (which any process
+ * sets, prctl(PR_SET_NAME)), is shown as '.'. The last byte, the newline,
+ * stays. */
+static void make_printable(char *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len;) {
+        size_t k = scope_events_char_len((const unsigned char *)buf + i, len - 1 - i);
+        if (k == 0)
+            buf[i++] = '.';
+        else
+            i += k;
+    }
+}
+
 size_t scope_events_cut_utf8(char *out, const char *s, size_t max)
 {
     static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 */
@@ -391,6 +432,7 @@ int scope_events_emit(const char *kind, cJSON *fields)
                 len--; /* the newline replaces a character's first byte, never its middle */
             buf[len - 1] = '\n';
         }
+        make_printable(buf, (size_t)len);
     }
     cJSON_Delete(line);
 

@@ -113,6 +113,11 @@ int scope_events_error(const char *what, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int scope_events_bye(cJSON *summary, const char *text);
 
+/* The length of the printable UTF-8 character at p (1 to 4), or 0 for a
+ * control character (C0, DEL, C1) or bytes that are not UTF-8 (overlong
+ * forms, surrogates, past U+10FFFF, cut short). */
+size_t scope_events_char_len(const unsigned char *p, size_t len);
+
 /* Cuts s to at most max bytes on a UTF-8 boundary, ending it with "…" when
  * cut. Returns the new length. out must hold max+1 bytes. */
 size_t scope_events_cut_utf8(char *out, const char *s, size_t max);

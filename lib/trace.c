@@ -61,8 +61,21 @@ void scope_trace_summarize(char *out, size_t outlen, const void *data, size_t le
         len = sizeof tmp - 1;
         more = 1;
     }
-    for (size_t i = 0; i < len; i++)
-        tmp[n++] = (p[i] < 0x20 || p[i] == 0x7f) ? '.' : (char)p[i];
+    /* Peer bytes reach a terminal (narration) and a JSON line: control
+     * characters (C0, DEL, and C1 such as 0x9b, a terminal's CSI) would act
+     * on the terminal, and bytes that are not UTF-8 would make the line
+     * invalid JSON. Each is shown as '.', whole characters are kept. */
+    for (size_t i = 0; i < len && n < sizeof tmp - 4;) {
+        size_t k = scope_events_char_len(p + i, len - i);
+        if (k == 0) {
+            tmp[n++] = '.';
+            i++;
+        } else {
+            memcpy(tmp + n, p + i, k);
+            n += k;
+            i += k;
+        }
+    }
     if (more && n + 3 < sizeof tmp) {
         memcpy(tmp + n, "...", 3); /* more lines or bytes follow */
         n += 3;

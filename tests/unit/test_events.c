@@ -721,6 +721,29 @@ END_TEST
 
 /* ---- narration ------------------------------------------------------- */
 
+/* A name any process can give itself (prctl(PR_SET_NAME)) or a peer's bytes
+ * must not act on the operator's terminal: escapes, C1 and bytes that are
+ * not UTF-8 reach narration as '.', and real characters stay. */
+START_TEST(text_narration_is_printable)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(scope_events_open_fd(p[1], SCOPE_EVENTS_TEXT, "parent"), 0);
+    ck_assert_int_eq(scope_events_log("peer is %s", "\x1b[2J\x1b]0;PWN\a\x9b\xc2\x9b\xff 中"), 0);
+    char buf[512];
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    ck_assert_ptr_null(strchr(buf, '\x1b'));
+    ck_assert_ptr_null(strchr(buf, '\a'));
+    ck_assert_ptr_null(strchr(buf, '\x9b'));
+    ck_assert_ptr_nonnull(strstr(buf, "peer is .[2J.]0;PWN..... 中\n"));
+    scope_events_close();
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
 START_TEST(text_narration_one_line_per_event)
 {
     int p[2];
@@ -1184,6 +1207,7 @@ static Suite *events_suite(void)
     TCase *kinds = tcase_create("kinds");
     tcase_set_timeout(kinds, 60);
     tcase_add_test(kinds, text_narration_one_line_per_event);
+    tcase_add_test(kinds, text_narration_is_printable);
     tcase_add_test(kinds, json_every_kind_fields_and_types);
     tcase_add_test(kinds, closed_emitter_writes_nothing);
     suite_add_tcase(s, kinds);

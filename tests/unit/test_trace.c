@@ -141,6 +141,16 @@ START_TEST(summary_is_the_first_line_printable_and_cut)
     scope_trace_summarize(out, sizeof out, big, sizeof big);
     ck_assert_uint_le(strlen(out), SCOPE_TRACE_SUMMARY);
     ck_assert(strstr(out, "…") != NULL);
+    /* Nothing from a peer acts on a terminal or breaks a JSON line: C1
+     * (0x9b is a terminal's CSI, also as UTF-8 c2 9b), an escape, bytes that
+     * are not UTF-8, an overlong '/', a surrogate. */
+    scope_trace_summarize(out, sizeof out, "a\x9b" "b\xc2\x9b" "c\x1b[2Jd\xff\xfe" "e\xc0\xaf"
+                          "f\xed\xa0\x80" "g", 21);
+    ck_assert_str_eq(out, "a.b..c.[2Jd..e..f...g");
+    scope_trace_summarize(out, sizeof out, "\xe4\xb8", 2); /* a character cut short */
+    ck_assert_str_eq(out, "..");
+    scope_trace_summarize(out, sizeof out, "caf\xc3\xa9 \xf0\x9f\x99\x82", 10);
+    ck_assert_str_eq(out, "café 🙂");
     scope_trace_summarize(out, sizeof out, NULL, 5);
     ck_assert_str_eq(out, "");
     /* A cut never splits a UTF-8 character. */
