@@ -5,14 +5,13 @@
  *      No listen(), no accept(): datagrams from anyone arrive on this one
  *      fd, each with its sender's address (recvmsg's msg_name).
  *   2. Each datagram is one recvmsg() (uv_udp_recv_start's callback): one
- *      message, whole, with the address to answer. The server answers it
- *      at that address with "Hello, client! Received your message: ...".
- *   3. The server knows a peer only by that address: its table of peers is
- *      its own note, forgotten after --idle-ms of silence.
- *   4. The client: connect() on its UDP socket (no packet: it fixes the
+ *      message, whole, with the address to answer (the server's only note
+ *      of a peer, peers.c). The server answers it at that address with
+ *      "Hello, client! Received your message: ...".
+ *   3. The client: connect() on its UDP socket (no packet: it fixes the
  *      default destination and filters what may arrive), then a ping-pong:
  *      "Hello UDP Server! #N", wait for the answer with the same N, time it.
- *   5. UDP never resends: an answer not back within --timeout is counted
+ *   4. UDP never resends: an answer not back within --timeout is counted
  *      lost; one that comes later is counted late. The id in the text tells
  *      which ping an answer belongs to, since UDP keeps no order either.
  */
@@ -27,8 +26,6 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags);
 static uint64_t datagram_id(const char *data, size_t len);
-
-/* ==== the server ========================================================= */
 
 int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr)
 {
