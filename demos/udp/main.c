@@ -1,39 +1,9 @@
 /* udp: dgram with the lid off.
  *
- * The seeds' UDP echo pair (server.on('message') answers each datagram with
- * "Hello, client! Received your message: ..."), run by one server and N
- * clients, and then what makes UDP UDP, step by step:
- *
- *   1. socket(AF_INET, SOCK_DGRAM) and bind(): the server's address. No
- *      listen(), no accept(): datagrams from anyone arrive on this one fd,
- *      each with its sender's address (recvmsg's msg_name).
- *   2. Boundaries: a sender makes three send() calls of 200, 1200 and 20 bytes
- *      while the receiver is not reading; its three recvmsg() calls then
- *      return 200, 1200 and 20 bytes. A TCP stream would have merged them.
- *   3. The largest payload: 65,507 bytes over IPv4 (65,535 less 20 bytes of IP
- *      header and 8 of UDP header) goes through on loopback; one byte more
- *      and sendmsg() fails with EMSGSIZE before anything leaves.
- *   4. Loss: the receiver's buffer cut to 4 KiB (setsockopt SO_RCVBUF), the
- *      receiver stalled, the sender fast. What does not fit is dropped by the
- *      kernel without a word to either side; the kernel counts it
- *      (/proc/net/udp "drops", and SO_RXQ_OVFL on the next datagram that
- *      gets in).
- *   5. Bad input: a datagram over --max-message and one that is not UTF-8 are
- *      refused with an error event and not echoed; an empty datagram is legal
- *      UDP (recvmsg returns 0, which on a stream would mean EOF) and gets the
- *      bare greeting.
- *   6. The seeds' echo: N clients, each connect()s its socket (no packet: it
- *      only fixes the default destination and filters what may arrive),
- *      sends --count datagrams at --rate, times each round trip, and counts
- *      a datagram unanswered within --timeout as lost: UDP never resends.
- *
- * The clients and the lesson's sender ("probe") are this same program run
- * with --as-client and --as-probe; they report their own events, so the
- * dashboard shows one lane per process. Each tells the server process its
- * port and, at the end, its figures over a pipe at fd 3 (bookkeeping for
- * the summary, which must not itself be lost). The dashboard's pause,
- * resume, step, rate and size reach the clients as datagrams from the
- * server: the mechanism the demo teaches.
+ * The articles' UDP echo pair (udp.c) run by one server and N clients, and
+ * before it what makes UDP UDP, one step each: boundaries kept, the largest
+ * datagram, loss, bad input. The clients and the lesson's sender ("probe")
+ * are this program again (lib/role), so the dashboard shows a lane for each.
  *
  * Alone: --listen HOST:PORT runs only the server, --connect HOST:PORT only a
  * client, so two machines can talk. Any UDP peer will do:
@@ -45,8 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "events.h"
+#include "role.h"
 #include "udp.h"
 
 static const scope_demo_info_t info = {
@@ -64,133 +35,278 @@ static const scope_demo_option_t options[] = {
     {"listen", "HOST:PORT", "run only the server, on this address (default 127.0.0.1, any port)"},
     {"connect", "HOST:PORT", "run only a client of the server at this address"},
     {"max-message", "BYTES", "longest datagram the server echoes (default 8192, at most 65469)"},
-    {"timeout", "MS",
-     "how long a client waits for each answer before counting it lost (default 1000)"},
+    {"timeout", "MS", "how long a client waits for each answer before counting it lost "
+                      "(default 1000)"},
     {"idle-ms", "MS", "the server forgets a peer silent this long (default 30000)"},
     {"throughput", "BYTES", "one client streams BYTES in --size datagrams as fast as it can"},
     {"lab", "on|off", "the boundary, size, loss and bad-input steps before the echo (default on)"},
-    {"as-client", NULL, "(internal) be a client started by the server process"},
-    {"as-probe", "HOST:PORT", "(internal) be the lesson's sender; HOST:PORT is the echo server"},
-    {"client-index", "N", "(internal) which client this is"},
-    {"report-fd", "FD", "(internal) where to write the port and the final figures"},
+    {"probe", "KIND", "(internal) the lesson's sender: what to send"},
+    {"to", "HOST:PORT", "(internal) where the probe sends"},
     {"start-paused", NULL, "(internal) start paused"},
-    {"wait-go", NULL, "(internal) send nothing until the server says go"},
     {NULL, NULL, NULL},
 };
 
-/* ==== state ============================================================== */
+static struct {
+    int clients, lab, start_paused;
+    long timeout_ms, idle_ms, max_message;
+    unsigned long long throughput;
+    const char *listen, *connect, *probe, *to;
+} opt = {3, 1, 0, 1000, 30000, 8192, 0, NULL, NULL, NULL, NULL};
 
-/* The three owners of the state (see udp.h), with their defaults. */
-udp_common_t udp = {
-    .clients = 3, .timeout_ms = 1000, .idle_ms = 30000, .max_message = 8192, .report_fd = -1};
-udp_server_t srv = {.probe_kid = -1, .echo_fd = -1, .lesson_fd = -1};
-udp_client_t cli = {.sock_fd = -1};
-
-/* ==== options ============================================================ */
-
-static int parse_long(const char *v, long lo, long hi, long *out)
+static int number(scope_demo_t *d, const char *name, const char *v, long long lo, long long hi,
+                  long long *out)
 {
     char *end;
     errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
+    *out = strtoll(v, &end, 10);
+    if (errno || end == v || *end || *out < lo || *out > hi) {
+        snprintf(d->error, sizeof d->error, "--%s wants %lld to %lld", name, lo, hi);
         return -EINVAL;
-    *out = n;
+    }
     return 0;
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
-    long v;
-    if (strcmp(name, "clients") == 0) {
-        if (parse_long(value, 1, MAX_CLIENTS, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--clients wants 1 to %d", MAX_CLIENTS);
-            return -EINVAL;
+    long long v = 0;
+    int r = 0;
+    if (!strcmp(name, "clients") && !(r = number(d, name, value, 1, MAX_CLIENTS, &v)))
+        opt.clients = (int)v;
+    else if (!strcmp(name, "max-message") &&
+             !(r = number(d, name, value, 1, UDP4_MAX - (long)GREETING_LEN, &v)))
+        opt.max_message = (long)v; /* the answer adds the greeting and must fit one datagram */
+    else if (!strcmp(name, "timeout") && !(r = number(d, name, value, 1, 600000, &v)))
+        opt.timeout_ms = (long)v;
+    else if (!strcmp(name, "idle-ms") && !(r = number(d, name, value, 1, 86400000, &v)))
+        opt.idle_ms = (long)v;
+    else if (!strcmp(name, "throughput") && !(r = number(d, name, value, 1, 1ll << 40, &v)))
+        opt.throughput = (unsigned long long)v;
+    else if (!strcmp(name, "lab") && strcmp(value, "on") && strcmp(value, "off"))
+        return snprintf(d->error, sizeof d->error, "--lab wants on or off"), -EINVAL;
+    else if (!strcmp(name, "lab"))
+        opt.lab = !strcmp(value, "on");
+    else if (!strcmp(name, "listen"))
+        opt.listen = value;
+    else if (!strcmp(name, "connect"))
+        opt.connect = value;
+    else if (!strcmp(name, "probe"))
+        opt.probe = value;
+    else if (!strcmp(name, "to"))
+        opt.to = value;
+    else if (!strcmp(name, "start-paused"))
+        opt.start_paused = 1;
+    return r;
+}
+
+/* ==== the server process ================================================ */
+
+static scope_demo_t demo;
+static udp_server_t srv;
+static int busy, finished; /* a step's work is under way; the bye is out */
+
+static void finish(void)
+{
+    if (finished)
+        return;
+    finished = 1;
+    int cut = clients_cut_short() || demo.quitting;
+    cJSON *o = cJSON_CreateObject(), *bad = cJSON_CreateObject();
+    char text[400], head[300];
+    cJSON_AddStringToObject(o, "address", srv.name);
+    badinput_figures(bad);
+    int refused = cJSON_GetObjectItem(bad, "refused")->valueint;
+    if (opt.listen) {
+        cJSON_AddNumberToObject(o, "received", (double)srv.received);
+        cJSON_AddNumberToObject(o, "sent", (double)srv.answered);
+        snprintf(text, sizeof text, "the server received %llu datagrams, answered %llu and "
+                 "refused %d", (unsigned long long)srv.received,
+                 (unsigned long long)srv.answered, refused);
+    } else {
+        clients_figures(o, head, sizeof head);
+        snprintf(text, sizeof text, "%s; the server refused %d bad datagrams%s", head, refused,
+                 cut ? "; the run was cut short" : "");
+        cJSON_AddNumberToObject(o, "server_received", (double)srv.received);
+        cJSON_AddNumberToObject(o, "server_answered", (double)srv.answered);
+        if (opt.lab) {
+            boundaries_figures(o);
+            maxsize_figures(o);
+            loss_figures(o);
         }
-        udp.clients = (int)v;
-    } else if (strcmp(name, "listen") == 0) {
-        snprintf(udp.listen_spec, sizeof udp.listen_spec, "%s", value);
-        udp.listen_given = 1;
-    } else if (strcmp(name, "connect") == 0) {
-        snprintf(udp.connect_spec, sizeof udp.connect_spec, "%s", value);
-        udp.connect_given = 1;
-    } else if (strcmp(name, "max-message") == 0) {
-        if (parse_long(value, 1, UDP4_MAX - (long)GREETING_LEN, &v) < 0) {
-            snprintf(d->error, sizeof d->error,
-                     "--max-message wants 1 to %d bytes (the answer adds %zu bytes of greeting "
-                     "and must fit in one %d-byte datagram)",
-                     UDP4_MAX - (int)GREETING_LEN, GREETING_LEN, UDP4_MAX);
-            return -EINVAL;
-        }
-        udp.max_message = (size_t)v;
-    } else if (strcmp(name, "timeout") == 0) {
-        if (parse_long(value, 1, 600000, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--timeout wants 1 to 600000 ms");
-            return -EINVAL;
-        }
-        udp.timeout_ms = v;
-    } else if (strcmp(name, "idle-ms") == 0) {
-        if (parse_long(value, 1, 86400000, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--idle-ms wants 1 to 86400000 ms");
-            return -EINVAL;
-        }
-        udp.idle_ms = v;
-    } else if (strcmp(name, "throughput") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(value, &end, 10);
-        if (errno || end == value || *end || n < 1 || n > (1ull << 40)) {
-            snprintf(d->error, sizeof d->error, "--throughput wants 1 to 2^40 bytes");
-            return -EINVAL;
-        }
-        udp.throughput = n;
-    } else if (strcmp(name, "lab") == 0) {
-        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
-            snprintf(d->error, sizeof d->error, "--lab wants on or off");
-            return -EINVAL;
-        }
-        udp.no_lesson = strcmp(value, "off") == 0;
-    } else if (strcmp(name, "as-client") == 0) {
-        udp.as_client = 1;
-    } else if (strcmp(name, "as-probe") == 0) {
-        udp.as_probe = 1;
-        snprintf(udp.probe_spec, sizeof udp.probe_spec, "%s", value);
-    } else if (strcmp(name, "client-index") == 0) {
-        if (parse_long(value, 0, MAX_CLIENTS, &v) < 0)
-            return -EINVAL;
-        udp.client_index = (int)v;
-    } else if (strcmp(name, "report-fd") == 0) {
-        if (parse_long(value, 0, 65535, &v) < 0)
-            return -EINVAL;
-        udp.report_fd = (int)v;
-    } else if (strcmp(name, "start-paused") == 0) {
-        udp.start_paused = 1;
-    } else if (strcmp(name, "wait-go") == 0) {
-        udp.gated = 1;
+        cJSON_AddBoolToObject(o, "complete", !cut);
     }
-    return 0;
+    for (cJSON *f = bad->child; f; f = f->next)
+        cJSON_AddNumberToObject(o, f->string, f->valuedouble);
+    cJSON_Delete(bad);
+    scope_events_bye(o, text);
+    udp_server_close(&srv);
+    scope_demo_stop(&demo);
+}
+
+static void echo_run(scope_demo_t *d, scope_demo_cb done)
+{
+    clients_options_t o = {srv.name, opt.clients, opt.timeout_ms, &srv.peers};
+    clients_run(d, &o, done);
+}
+
+/* The lesson, in order; --lab off keeps only the last step. */
+static const struct {
+    const char *title;
+    void (*run)(scope_demo_t *d, scope_demo_cb done);
+} steps[] = {
+    {"boundaries: three sends arrive as three datagrams", boundaries_run},
+    {"the largest datagram: 65,507 bytes; one more is EMSGSIZE", maxsize_run},
+    {"loss: a fast sender, a stalled receiver, a 4 KiB buffer", loss_run},
+    {"bad input: oversize, not UTF-8, empty", badinput_run},
+    {"the seeds' echo: the clients send, the server answers", echo_run},
+};
+enum { NSTEPS = sizeof steps / sizeof steps[0] };
+static int next_step;
+
+static void run_step(scope_demo_t *d);
+
+/* A step's work is over: the next step, or the end. */
+static void step_done(scope_demo_t *d)
+{
+    busy = 0;
+    if (d->quitting || next_step == NSTEPS)
+        finish();
+    else
+        scope_demo_step(d, steps[next_step].title, run_step);
+}
+
+static void run_step(scope_demo_t *d)
+{
+    busy = 1;
+    steps[next_step++].run(d, step_done);
+}
+
+/* socket() and bind() happened before hello, so that hello could carry the
+ * port; this step tells it. */
+static void step_bind(scope_demo_t *d)
+{
+    const struct sockaddr *a = (const struct sockaddr *)&srv.addr;
+    scope_events_log("socket(%s, SOCK_DGRAM) -> fd %d; bind(%s). No listen(), no accept(): "
+                     "datagrams from anyone arrive on this one fd, each with its sender's address",
+                     a->sa_family == AF_INET6 ? "AF_INET6" : "AF_INET", srv.fd, srv.name);
+    if (scope_addr_is_loopback(a))
+        scope_events_log("%s is loopback: only this machine can reach it. Try a real peer: "
+                         "nc -u %s %d", srv.name, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
+                         scope_addr_port(a));
+    else
+        scope_events_log("%s is reachable from the network: any machine that can route to it may "
+                         "send datagrams here, and UDP checks no one. Check your firewall",
+                         srv.name);
+    if (opt.listen) {
+        char idle[32];
+        scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent for %s are "
+                         "forgotten", scope_time_format(idle, sizeof idle, opt.idle_ms * 1e6));
+        return;
+    }
+    next_step = opt.lab ? 0 : NSTEPS - 1;
+    step_done(d);
+}
+
+static void server_quit(scope_demo_t *d)
+{
+    if (opt.throughput)
+        throughput_quit(d);
+    else if (!clients_quit(d) && !busy)
+        finish(); /* a step still at work ends first; its end calls finish() */
+}
+
+/* The dashboard's faults: a probe sends the echo server a bad datagram. */
+static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)msg;
+    if (!strcmp(cmd, "fault") && badinput_fault(d, d->fault) < 0)
+        scope_events_error("fault", "unknown fault '%s' (oversize, malformed or empty)",
+                           d->fault);
+}
+
+static int run_server(void)
+{
+    struct sockaddr_storage want;
+    const char *spec = opt.listen ? opt.listen : "127.0.0.1";
+    if (scope_addr_parse(spec, "127.0.0.1", 0, &want) < 0) {
+        fprintf(stderr, "udp: --listen wants HOST:PORT, not '%s'\n", spec);
+        return 2;
+    }
+    demo.on_quit = server_quit;
+    demo.on_control = server_control;
+    /* socket() and bind() before hello, so that hello carries the port. */
+    uv_loop_t *loop = uv_default_loop();
+    int r = opt.throughput ? throughput_bind(loop, (struct sockaddr *)&want, srv.name,
+                                             sizeof srv.name)
+                           : udp_server_bind(&srv, loop, (struct sockaddr *)&want);
+    if (r < 0)
+        scope_addr_format((struct sockaddr *)&want, srv.name, sizeof srv.name);
+    demo.params = cJSON_CreateObject();
+    cJSON_AddStringToObject(demo.params, "mode", opt.listen       ? "server"
+                                                 : opt.throughput ? "throughput"
+                                                                  : "lesson");
+    cJSON_AddStringToObject(demo.params, "listen", srv.name);
+    if (!opt.listen)
+        cJSON_AddNumberToObject(demo.params, "clients", opt.throughput ? 1 : opt.clients);
+    cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
+    cJSON_AddNumberToObject(demo.params, "timeout_ms", (double)opt.timeout_ms);
+    if (opt.throughput)
+        cJSON_AddNumberToObject(demo.params, "throughput", (double)opt.throughput);
+    if (scope_demo_start(&demo, loop, "server", 1) < 0)
+        return 1;
+    if (r < 0) {
+        scope_events_error("bind", "bind(%s): %s%s", srv.name, uv_strerror(r),
+                           r == UV_EADDRINUSE ? ": another socket has this port" : "");
+        udp_server_close(&srv);
+        scope_demo_exit(&demo, 1);
+    } else if (opt.throughput) {
+        throughput_run(&demo, opt.throughput);
+    } else {
+        badinput_init((size_t)opt.max_message, srv.name);
+        srv.refuse = badinput_refuse;
+        udp_server_start(&srv, (uint64_t)opt.idle_ms);
+        scope_demo_step(&demo, "socket() and bind(): the server's address", step_bind);
+    }
+    int code = scope_demo_run(&demo);
+    scope_role_kill_all(&demo); /* never leave one behind */
+    scope_spawn_shutdown(loop);
+    uv_loop_close(loop);
+    return code;
 }
 
 int main(int argc, char **argv)
 {
-    udp.demo.on_option = on_option;
-    udp.me = getpid();
-    int r = scope_demo_parse(&udp.demo, &info, options, argc, argv);
+    demo.on_option = on_option;
+    int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
-        return scope_demo_parse_report(&udp.demo, r, stdout, stderr);
-    if (udp.listen_given && udp.connect_given && !udp.as_client && !udp.as_probe) {
+        return scope_demo_parse_report(&demo, r, stdout, stderr);
+    if (opt.listen && opt.connect && !demo.role) {
         fprintf(stderr, "udp: --listen runs only the server and --connect only a client: "
                         "give one\n");
         return 2;
     }
-    if (udp.throughput && !udp.as_client && (udp.listen_given || udp.connect_given)) {
+    if (opt.throughput && !demo.role && (opt.listen || opt.connect)) {
         fprintf(stderr, "udp: --throughput runs its own server and client: drop --listen and "
                         "--connect\n");
         return 2;
     }
-    if (udp.as_probe)
-        return run_probe();
-    if (udp.as_client || udp.connect_given)
-        return run_client();
+    demo.paused = opt.start_paused;
+    struct sockaddr_storage to;
+    const char *peer = opt.probe ? opt.to : opt.connect;
+    if (peer && scope_addr_parse(peer, "127.0.0.1", 41234, &to) < 0) {
+        fprintf(stderr, "udp: HOST:PORT wanted, not '%s'\n", peer);
+        return 2;
+    }
+    if (opt.probe && demo.role)
+        return strcmp(opt.probe, "boundaries") == 0 ? boundaries_probe(&demo, (struct sockaddr *)&to)
+               : strcmp(opt.probe, "maxsize") == 0  ? maxsize_probe(&demo, (struct sockaddr *)&to)
+               : strcmp(opt.probe, "flood") == 0    ? loss_probe(&demo, (struct sockaddr *)&to)
+                   : badinput_probe(&demo, (struct sockaddr *)&to, opt.probe,
+                                    (size_t)opt.max_message);
+    if (opt.throughput && demo.role)
+        return throughput_stream(&demo, (struct sockaddr *)&to, opt.throughput);
+    if (demo.role)
+        return client_role(&demo, (struct sockaddr *)&to, opt.timeout_ms);
+    if (opt.connect)
+        return client_alone(&demo, (struct sockaddr *)&to, opt.timeout_ms);
     return run_server();
 }

@@ -1,245 +1,139 @@
-/* udp.h: what the modules of the udp demo share.
+/* udp.h: what each file of the udp demo offers the one above it.
  *
- * One program plays three parts: the server process (the echo socket, the
- * lesson's receiver and the children it starts), a client (--as-client, or
- * --connect alone) and the lesson's sender (--as-probe). Its modules:
+ *   udp.c         the mechanism: the article's echo server and its client
+ *   peers.c       the server's note of its peers, by address
+ *   clients.c     the seeds' echo with N client processes, and their figures
+ *   boundaries.c  three sends arrive as three datagrams
+ *   maxsize.c     65,507 bytes fit in one datagram; one more is EMSGSIZE
+ *   loss.c        a stalled receiver with a small buffer: the kernel drops
+ *   badinput.c    oversize, not UTF-8, empty; the dashboard's faults
+ *   throughput.c  one client streams, the server counts what arrives
+ *   main.c        the options and the order of the steps
  *
- *   main.c     the numbered protocol comment, the options, the state's
- *              definitions, main(): which part this process plays.
- *   helpers.c  small helpers every part uses: UTF-8 check, a datagram's id
- *              and summary, sending, receive buffers, the report pipe's
- *              records, /proc/net/udp, addresses.
- *   server.c   the server process: its table of peers, the echo, the end of
- *              the run (the summary), the dashboard's commands, run_server().
- *   kids.c     the server's children: starting a client or the probe, the
- *              records they write to their pipe, their exit, "go" and the
- *              probe's orders.
- *   lesson.c   the lesson's steps on the server's side: bind, boundaries,
- *              the largest datagram, loss, bad input, the echo, throughput.
- *   client.c   a client: send, wait, time the answer; streaming for
- *              --throughput; run_client().
- *   probe.c    the probe: the datagrams each lesson step needs; run_probe().
- *
- * The state is three objects, one per owner: udp (every process: the demo,
- * the loop, the options, the receive buffer), srv (the server process) and
- * cli (a client's socket and figures, which the probe uses too for its own
- * socket). They are defined in main.c.
+ * Each file keeps its own state; main.c calls the others, they call lib
+ * (udp.c and clients.c call peers.c too).
+ * The lesson's sender, "probe", is this program again (lib/role) with
+ * --probe KIND --to HOST:PORT; each experiment holds both of its sides.
  */
 #ifndef UDP_DEMO_H
 #define UDP_DEMO_H
 
-#include <limits.h>
-#include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #include "demo.h"
-#include "events.h"
 #include "net.h"
-#include "spawn.h"
-#include "timing.h"
+#include "trace.h"
 
 #define GREETING     "Hello, client! Received your message: "
 #define GREETING_LEN (sizeof GREETING - 1) /* 38 */
-#define CLIENT_TEXT  "Hello UDP Server!"
-#define UDP4_MAX     65507 /* 65535 - 20 (IPv4) - 8 (UDP) */
-#define MAX_CLIENTS  32
+#define UDP4_MAX     65507 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
 #define MAX_PEERS    64
-#define RECV_BUF     (64 * 1024)
-#define SEND_MAX     70000 /* a client asked for more sends this much: EMSGSIZE */
-#define FLOOD_DGRAMS 200
-#define FLOOD_BURSTS 5
-#define FLOOD_SIZE   1000
-#define FLOOD_GAP_MS 100
-#define LOSS_RCVBUF  4096
+#define MAX_CLIENTS  32
 #define STEP_WAIT_MS 5000 /* bound on any lesson step's wait */
-#define SINK_BATCH   20   /* datagrams per recvmmsg() in the throughput sink */
 
-/* The boundaries step's three sends, in bytes (lesson.c). */
-extern const int boundary_sizes[3];
+/* ---- udp.c: the mechanism ---- */
 
-/* ==== what the processes tell each other over the report pipe ============ */
-
-/* One record: a header, then its payload. All processes are this program,
- * so the layout is the same on both ends. */
-enum { REC_PORT = 1, REC_SENT, REC_DONE, REC_FINAL };
-typedef struct {
-    uint32_t tag, size; /* size: the whole record, header included */
-} rec_head_t;
-typedef struct {
-    rec_head_t h;
-    int32_t port;
-} rec_port_t;
-typedef struct {
-    rec_head_t h;
-    int64_t sent;
-    char part[16];
-} rec_sent_t; /* REC_SENT (progress) and REC_DONE (a lesson part finished) */
-typedef struct {
-    rec_head_t h;
-    int64_t sent, received, lost, late, errors, refused;
-    uint64_t first_ns, last_ns;
-    uint64_t bytes_sent;
-    scope_hist_t rtt;
-} rec_final_t;
-
-/* ==== state ============================================================== */
+/* Refuses a datagram (with an error event) or lets it be answered. */
+typedef int (*udp_refuse_fn)(const char *from, const char *data, size_t len, int cut);
 
 typedef struct {
-    int used;
+    int used, ours; /* ours: one of the demo's clients, its channel is its own */
     struct sockaddr_storage addr;
-    char name[SCOPE_ADDR_STRLEN]; /* "127.0.0.1:40123" */
-    char chan[32];
-    long pid; /* the demo's own process behind it, or -1 */
+    char name[SCOPE_ADDR_STRLEN];
     uint64_t last_ns;
-    uint64_t in, out;
-} peer_t;
+    scope_trace_t trace;
+} udp_peer_t;
 
-typedef struct kid_s {
-    int used, probe, index;
-    scope_child_t child;
-    long pid;
-    int report_fd;
-    uv_poll_t poll;
-    int polling;
-    unsigned char *rbuf;
-    size_t rlen;
-    int port;
-    int have_final, exited, code, sig;
-    rec_final_t final;
-    int go_pending;
-    char chan[16];
-} kid_t;
-
-enum { MODE_LESSON, MODE_SERVER, MODE_THROUGHPUT };
-enum { LESSON_IDLE, LESSON_BOUNDARIES, LESSON_MAXSIZE, LESSON_LOSS, LESSON_BAD };
-
-/* Every process: the demo, the loop, the options and the receive buffer. */
+/* peers.c: the server's note of who sent what (see there). */
 typedef struct {
-    scope_demo_t demo;
-    uv_loop_t *loop;
-    /* options */
-    int clients, no_lesson, as_client, as_probe, client_index, report_fd, start_paused, gated;
-    long timeout_ms, idle_ms;
-    size_t max_message;
-    uint64_t throughput;
-    char listen_spec[256], connect_spec[256], probe_spec[256];
-    int listen_given, connect_given;
-    char self[PATH_MAX];
+    udp_peer_t p[MAX_PEERS];
+    uv_timer_t sweep;
+    uint64_t idle_ms;
+    int fd;
+} udp_peers_t;
+void peers_start(udp_peers_t *t, uv_loop_t *loop, uint64_t idle_ms, int fd);
+udp_peer_t *peers_find(udp_peers_t *t, const struct sockaddr *from);
+void peers_expect(udp_peers_t *t, const struct sockaddr *addr, const char *chan, long pid);
+void peers_close(udp_peers_t *t);
 
-    int read_one;
-    pid_t me; /* getpid() is a system call: asked once */
-    char *batch;
-    char rbuf[RECV_BUF + 1];
-} udp_common_t;
-
-/* ---- the server process ---- */
-typedef struct {
-    int mode;
-    uv_udp_t echo;
-    int echo_fd;
-    struct sockaddr_storage echo_addr;
-    char echo_name[SCOPE_ADDR_STRLEN];
-    peer_t peers[MAX_PEERS];
-    kid_t kids[MAX_CLIENTS + 1];
-    int nkids, clients_running, probe_kid;
-    char probe_pending[48];
-    uint64_t echo_in, echo_out, refused, empty;
-    uv_timer_t sweep_timer;
-    int finishing, finished, exit_code, cut_short;
-    /* the lesson */
-    uv_udp_t lesson;
-    int lesson_fd, lesson_reading, lesson_part, lesson_done_part;
-    struct sockaddr_storage lesson_addr;
-    char lesson_name[SCOPE_ADDR_STRLEN];
-    uv_timer_t lesson_timer;
-    int sizes_seen[8], nsizes;
-    int boundaries_ok, maxsize_got, emsgsize_seen;
-    /* loss */
-    int64_t loss_sent, loss_sent_final, loss_received;
-    uint64_t loss_bytes, loss_base_drops, loss_kernel_drops, loss_ovfl;
-    int loss_have_ovfl, loss_marker_sent, loss_marker_got, loss_ticks, loss_settled;
-    uv_timer_t loss_timer;
-    /* throughput sink */
-    uint64_t sink_dgrams, sink_bytes, sink_first_ns, sink_last_ns;
-    int sink_ticks;
-    uint64_t sink_seen_at_tick;
-} udp_server_t;
-
-/* ---- a client process (--as-client, or --connect alone) ---- */
 typedef struct {
     uv_udp_t sock;
-    int sock_fd;
-    struct sockaddr_storage peer_addr;
-    char peer_name[SCOPE_ADDR_STRLEN];
-    char chan[32];
+    int fd;
+    struct sockaddr_storage addr;
+    char name[SCOPE_ADDR_STRLEN];
+    udp_refuse_fn refuse;
+    uint64_t received, answered;
+    udp_peers_t peers;
+    char buf[64 * 1024], reply[GREETING_LEN + 64 * 1024];
+} udp_server_t;
+
+typedef struct udp_client_s udp_client_t;
+typedef void (*udp_client_cb)(udp_client_t *c);
+
+struct udp_client_s {
+    scope_demo_t *demo;
+    uv_udp_t sock;
+    int fd;
+    char server[SCOPE_ADDR_STRLEN];
+    long timeout_ms;
+    scope_trace_t trace; /* sent, and the round trips of the answers */
     scope_pacer_t pacer;
-    uv_timer_t wait_timer, stats_timer;
-    uv_idle_t stream_idle;
-    scope_hist_t rtt;
-    scope_rate_t rate;
-    int64_t sent, received, lost, late, errors, refused_by_peer;
-    uint64_t outstanding, t_sent, first_ns, last_ns, bytes_sent, stream_dgrams;
-    char *out;
-    size_t out_cap;
-    int client_done, stream_queued;
-    long server_pid;
+    uv_timer_t wait;
+    uint64_t waiting, sent_ns; /* the id whose answer is awaited, and when it left */
+    int64_t answered, lost, late, errors, refused;
+    udp_client_cb on_done;
+    int done;
+    char buf[64 * 1024], out[UDP4_MAX + 64 + 1];
+};
 
-    /* ---- the probe (it sends on sock, to peer_addr, like a client) ---- */
-    struct sockaddr_storage probe_echo;
-    int64_t flood_sent;
-    int flood_burst;
-    uv_timer_t probe_timer;
-    int probe_replies_expected, probe_replies;
-} udp_client_t;
+int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr);
+void udp_server_start(udp_server_t *s, uint64_t idle_ms);
+void udp_server_close(udp_server_t *s);
+/* fd: a socket made by the parent (a client of the demo), or -1. */
+int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to, int fd,
+                     const char *chan, scope_end_t server);
+void udp_client_stop(udp_client_t *c);
 
-extern udp_common_t udp;
-extern udp_server_t srv;
-extern udp_client_t cli;
+/* ---- the experiments: each runs its step, then calls done ---- */
 
-/* ==== helpers.c ========================================================== */
+void boundaries_run(scope_demo_t *d, scope_demo_cb done);
+int boundaries_probe(scope_demo_t *d, const struct sockaddr *to);
+void boundaries_figures(cJSON *bye);
 
-long utf8_bad_at(const unsigned char *p, size_t n);
-uint64_t parse_id(const char *data, size_t len);
-void summarize(char *out, size_t outlen, const char *data, size_t len);
-int udp_send(uv_udp_t *h, const void *data, size_t len, const struct sockaddr *to);
-void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
-void on_alloc_batch(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
-int no_datagram(ssize_t nread, const struct sockaddr *from);
-void write_record(const void *rec, size_t len);
-void report_port(int port);
-void report_sent(uint32_t tag, const char *part, int64_t sent);
-int udp_proc_stats(int fd, unsigned long *rx_queue, unsigned long *drops);
-int self_path(void);
-int same_addr(const struct sockaddr_storage *a, const struct sockaddr *b);
-void close_handle(uv_handle_t *h);
+void maxsize_run(scope_demo_t *d, scope_demo_cb done);
+int maxsize_probe(scope_demo_t *d, const struct sockaddr *to);
+void maxsize_figures(cJSON *bye);
 
-/* ==== server.c =========================================================== */
+void loss_run(scope_demo_t *d, scope_demo_cb done);
+int loss_probe(scope_demo_t *d, const struct sockaddr *to);
+void loss_figures(cJSON *bye);
 
-scope_end_t server_end(void);
-void peer_forget(peer_t *p, const char *why);
-void server_maybe_finish(void);
-int run_server(void);
+void badinput_init(size_t max_message, const char *echo);
+int badinput_refuse(const char *from, const char *data, size_t len, int cut);
+void badinput_run(scope_demo_t *d, scope_demo_cb done);
+int badinput_fault(scope_demo_t *d, const char *kind); /* -EINVAL for an unknown kind */
+int badinput_probe(scope_demo_t *d, const struct sockaddr *to, const char *kind,
+                   size_t max_message);
+void badinput_figures(cJSON *bye);
 
-/* ==== kids.c ============================================================= */
+typedef struct {
+    const char *server; /* HOST:PORT of the echo server */
+    int clients;
+    long timeout_ms;
+    udp_peers_t *peers; /* the server's note, told each client's address */
+} clients_options_t;
+void clients_run(scope_demo_t *d, const clients_options_t *o, scope_demo_cb done);
+int clients_quit(scope_demo_t *d); /* the number of clients told to stop */
+int clients_cut_short(void);
+void clients_figures(cJSON *bye, char *text, size_t len);
+int client_role(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
+int client_alone(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
 
-void kid_read_reports(kid_t *k);
-kid_t *spawn_kid(int probe, int index);
-void kid_go(kid_t *k);
-kid_t *probe_kid(void);
-void on_poll_closed(uv_handle_t *h);
-void probe_command(const char *cmd);
-
-/* ==== lesson.c =========================================================== */
-
-void step_bind(scope_demo_t *d);
-void lesson_on_done(const char *part, int64_t sent);
-void loss_stats(int final);
-void sink_datagram(size_t len);
-
-/* ==== client.c and probe.c =============================================== */
-
-int run_client(void);
-int run_probe(void);
+int throughput_bind(uv_loop_t *loop, const struct sockaddr *addr, char *name, size_t namelen);
+void throughput_run(scope_demo_t *d, uint64_t bytes);
+void throughput_quit(scope_demo_t *d);
+int throughput_stream(scope_demo_t *d, const struct sockaddr *to, uint64_t bytes);
 
 #endif
