@@ -190,6 +190,7 @@ static void rec_close(scope_conn_t *c)
 }
 
 static uint64_t pair_partial_ms; /* partial_ms for the next open_pair */
+static size_t pair_max_queued;   /* max_queued for the next open_pair */
 
 /* A conn on one end of a socketpair; the test writes and reads the other. */
 static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
@@ -205,8 +206,9 @@ static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
     scope_conn_options_t o = {.framing = framing, .max_frame = max, .idle_ms = idle_ms,
                               .on_frame = rec_frame, .on_error = rec_error,
                               .on_end = rec_end, .on_close = rec_close,
-                              .partial_ms = pair_partial_ms};
+                              .partial_ms = pair_partial_ms, .max_queued = pair_max_queued};
     pair_partial_ms = 0;
+    pair_max_queued = 0;
     ck_assert_int_eq(scope_conn_start(c, &o), 0);
     *peer = sv[1];
 }
@@ -425,6 +427,67 @@ START_TEST(conn_end_keeps_reading)
 }
 END_TEST
 
+/* A peer that never reads while we write: we hold at most max_queued bytes
+ * for it, then it is cut off; the caller's send is refused, not stalled. */
+START_TEST(conn_peer_that_never_reads_is_cut_off)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    pair_max_queued = 256 * 1024;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 0);
+    static char big[60000];
+    memset(big, 'x', sizeof big);
+    int r = 0, sent = 0;
+    while (sent < 1000 && (r = scope_conn_send(&c, big, sizeof big)) == 0)
+        sent++;
+    ck_assert_int_eq(r, -ENOBUFS);
+    ck_assert_int_lt(sent, 1000);
+    ck_assert_int_eq(scope_conn_send(&c, "more", 4), -ENOBUFS);
+    ck_assert_int_eq(s.ended, 0); /* not inside send: on the loop's next turn */
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.ended, 1);
+    ck_assert_int_eq(s.end_status, UV_ENOBUFS);
+    close(peer);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+/* A slowloris: one byte now and then, never a whole line. The idle limit
+ * counts from the last whole frame, so it is cut off all the same. */
+static int drip_fd, drips;
+static void drip(uv_timer_t *t)
+{
+    (void)t;
+    if (write(drip_fd, "a", 1) == 1)
+        drips++;
+}
+
+START_TEST(conn_dripping_peer_times_out)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    open_pair(&loop, &c, &s, &drip_fd, SCOPE_CONN_LINES, 0, 200);
+    drips = 0;
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, drip, 10, 10); /* a byte every 10 ms: twenty per limit */
+    for (int i = 0; i < 100000 && !s.closed && drips < 2000; i++)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_msg(s.closed, "still open after %d bytes", drips);
+    ck_assert_int_eq(s.end_status, UV_ETIMEDOUT);
+    ck_assert_int_eq(s.nframes, 0);
+    close(drip_fd);
+    uv_loop_close(&loop);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -445,6 +508,8 @@ static Suite *net_suite(void)
     tcase_add_test(t, conn_partial_line_after_quiet);
     tcase_add_test(t, conn_partial_line_at_eof);
     tcase_add_test(t, conn_end_keeps_reading);
+    tcase_add_test(t, conn_peer_that_never_reads_is_cut_off);
+    tcase_add_test(t, conn_dripping_peer_times_out);
     suite_add_tcase(s, t);
     return s;
 }
