@@ -515,6 +515,39 @@ START_TEST(ndjson_trailing_garbage_is_malformed)
 }
 END_TEST
 
+/* What JSON.parse refuses is refused here too, with the reason named: a raw
+ * control character inside a string (escaped is fine; a tab between tokens
+ * is whitespace), and nesting deeper than the parser's limit. */
+START_TEST(ndjson_refuses_what_json_parse_refuses)
+{
+    const char s[] = "{\"a\":\"x\ty\"}\n{\"a\":\"x\\ty\"}\n{\t\"a\":1}\n";
+    rec_t whole;
+    assert_chunking_invariant(nd_decode, s, sizeof s - 1, 0, &whole);
+    ck_assert_uint_eq(whole.n, 3);
+    const event_t *e = assert_error_event(&whole, 0, SCOPE_FRAME_MALFORMED, 0);
+    ck_assert_uint_eq(e->err.where, 7); /* the tab */
+    ck_assert_msg(strstr(e->err.reason, "raw control character") != NULL, "%s", e->err.reason);
+    assert_json_event(&whole, 1, "{\"a\":\"x\\ty\"}");
+    assert_json_event(&whole, 2, "{\t\"a\":1}");
+    rec_free(&whole);
+
+    size_t deep = 100000;
+    char *line = malloc(2 * deep + 2);
+    memset(line, '[', deep);
+    memset(line + deep, ']', deep);
+    line[2 * deep] = '\n';
+    rec_t r;
+    nd_decode(line, 2 * deep + 1, 0, (plan_t){PLAN_WHOLE, 0, 0}, &r);
+    ck_assert_uint_eq(r.n, 1);
+    ck_assert(r.ev[0].is_err);
+    ck_assert_msg(strstr(r.ev[0].err.reason, "nested deeper than 1000 levels") != NULL, "%s",
+                  r.ev[0].err.reason);
+    ck_assert_uint_eq(r.ev[0].err.where, 1000);
+    rec_free(&r);
+    free(line);
+}
+END_TEST
+
 START_TEST(ndjson_blank_lines)
 {
     const char s[] = "\n   \n\t \n{\"a\":1}\n\r\n \r\n[true]\n";
@@ -904,6 +937,7 @@ static Suite *framing_suite(void)
     tcase_add_test(nd, ndjson_limit_boundary);
     tcase_add_test(nd, ndjson_malformed_offset_and_where);
     tcase_add_test(nd, ndjson_trailing_garbage_is_malformed);
+    tcase_add_test(nd, ndjson_refuses_what_json_parse_refuses);
     tcase_add_test(nd, ndjson_blank_lines);
     tcase_add_test(nd, ndjson_crlf_line_endings);
     tcase_add_test(nd, ndjson_no_error_callback);
