@@ -108,7 +108,7 @@ static void on_idle(uv_timer_t *t);
 
 static void restart_idle(scope_conn_t *c)
 {
-    if (c->o.idle_ms && !c->closing && !c->ended && !c->overflowed)
+    if (c->o.idle_ms && !c->closing && !c->ended && !c->overflowed && !c->idle_held)
         uv_timer_start(&c->timer, on_idle, c->o.idle_ms, 0);
 }
 
@@ -290,6 +290,20 @@ int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len)
 {
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     return conn_write(c, &b, 1);
+}
+
+int scope_conn_writable(const scope_conn_t *c)
+{
+    return c->started && !c->ended && !c->closing && !c->shut && !c->overflowed;
+}
+
+void scope_conn_idle_hold(scope_conn_t *c, int hold)
+{
+    c->idle_held = hold;
+    if (hold && !c->closing)
+        uv_timer_stop(&c->timer);
+    else
+        restart_idle(c);
 }
 
 int scope_conn_fd(const scope_conn_t *c)

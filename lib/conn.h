@@ -104,7 +104,7 @@ struct scope_conn_s {
     uv_timer_t timer; /* idle limit, then the bound on a graceful close */
     uv_timer_t partial_timer;
     uv_shutdown_t shutdown_req;
-    int started, ended, closing, shut, overflowed, handles_open;
+    int started, ended, closing, shut, overflowed, idle_held, handles_open;
     char buf[64 * 1024];
 };
 
@@ -128,6 +128,12 @@ int scope_conn_send(scope_conn_t *c, const void *data, size_t len);
 /* Sends bytes exactly as given, with no framing: what a fault demo needs
  * (a half message, garbage), and what shows a stream's lack of boundaries. */
 int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len);
+/* 1 while frames may still be sent: not ended, closing, shut by
+ * scope_conn_end, or cut off for not reading. */
+int scope_conn_writable(const scope_conn_t *c);
+/* While held, the idle limit does not run: for a peer that is quiet
+ * because the lesson is paused, not because it is gone. */
+void scope_conn_idle_hold(scope_conn_t *c, int hold);
 /* The socket's fd, or -1. */
 int scope_conn_fd(const scope_conn_t *c);
 /* Ends our side as Node's socket.end() does: queued bytes go out, then

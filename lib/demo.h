@@ -61,6 +61,11 @@ typedef struct {
     const char *help;
 } scope_demo_option_t;
 
+/* The struct that holds a handle, from the handle a callback was given:
+ * state hangs off handles, as libuv's own benchmarks find theirs. */
+#define scope_container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+
 typedef struct scope_demo_s scope_demo_t;
 /* Called for each of the demo's own options; return 0, or -EINVAL after
  * writing the reason into d->error. */

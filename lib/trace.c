@@ -120,13 +120,14 @@ static uint64_t count(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, size
 uint64_t scope_trace_msg(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, const void *data,
                          size_t len, uint64_t rtt_ns)
 {
-    id = count(t, dir, id, len, rtt_ns);
+    size_t wire = len + t->framing_bytes;
+    id = count(t, dir, id, wire, rtt_ns);
     if (!scope_events_msg_admit())
         return id;
     char summary[SCOPE_TRACE_SUMMARY + 4];
     scope_trace_summarize(summary, sizeof summary, data, data ? len : 0);
     scope_events_msg_emit_admitted(dir == SCOPE_TRACE_SEND ? "send" : "recv", t->chan,
-                                   from_of(t, dir), to_of(t, dir), id, len, summary, rtt_ns);
+                                   from_of(t, dir), to_of(t, dir), id, wire, summary, rtt_ns);
     return id;
 }
 

@@ -44,6 +44,9 @@ typedef struct scope_trace_s {
     /* what the events name */
     char chan[32];
     scope_end_t self, peer;
+    /* Bytes each message takes on the wire beyond its data: 1 for a
+     * newline, 4 for a length header. Set once; 0 by default. */
+    size_t framing_bytes;
     /* figures, read-only for the caller */
     uint64_t sent, received;              /* messages traced each way */
     uint64_t bytes_sent, bytes_received;
@@ -67,8 +70,8 @@ void scope_trace_set_peer(scope_trace_t *t, scope_end_t peer);
 void scope_trace_open(scope_trace_t *t, const char *kind, const char *detail);
 void scope_trace_close(scope_trace_t *t);
 
-/* One message, len bytes on the wire, data its bytes (a summary is made of
- * them; NULL for none). Return the message's id. */
+/* One message: data, len bytes of it (a summary is made of them; data may
+ * be NULL), and framing_bytes more on the wire. Return the message's id. */
 uint64_t scope_trace_send(scope_trace_t *t, const void *data, size_t len);
 uint64_t scope_trace_recv(scope_trace_t *t, const void *data, size_t len);
 /* A received answer to a message sent rtt_ns ago: counted as a round trip. */

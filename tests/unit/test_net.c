@@ -488,6 +488,35 @@ START_TEST(conn_dripping_peer_times_out)
 }
 END_TEST
 
+/* A paused lesson's quiet peer is not gone: while held, no idle limit runs;
+ * released, it counts again. And writable says when sends are over. */
+START_TEST(conn_idle_hold_and_writable)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 100);
+    ck_assert(uv_is_active((uv_handle_t *)&c.timer));
+    ck_assert_int_eq(scope_conn_writable(&c), 1);
+    scope_conn_idle_hold(&c, 1);
+    ck_assert(!uv_is_active((uv_handle_t *)&c.timer));
+    ck_assert_int_eq(write(peer, "x\n", 2), 2); /* a frame does not restart it */
+    for (int i = 0; i < 20 && s.nframes < 1; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(s.nframes, 1);
+    ck_assert(!uv_is_active((uv_handle_t *)&c.timer));
+    scope_conn_idle_hold(&c, 0);
+    ck_assert(uv_is_active((uv_handle_t *)&c.timer));
+    scope_conn_end(&c);
+    ck_assert_int_eq(scope_conn_writable(&c), 0);
+    close(peer);
+    run_until_closed(&loop, &s);
+    uv_loop_close(&loop);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -510,6 +539,7 @@ static Suite *net_suite(void)
     tcase_add_test(t, conn_end_keeps_reading);
     tcase_add_test(t, conn_peer_that_never_reads_is_cut_off);
     tcase_add_test(t, conn_dripping_peer_times_out);
+    tcase_add_test(t, conn_idle_hold_and_writable);
     suite_add_tcase(s, t);
     return s;
 }

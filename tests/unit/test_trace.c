@@ -115,6 +115,20 @@ START_TEST(reply_counts_a_round_trip)
 }
 END_TEST
 
+START_TEST(framing_bytes_count_on_the_wire_only)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "tcp", SCOPE_PID(1), SCOPE_PID(2));
+    t.framing_bytes = 4; /* a length header */
+    scope_trace_send(&t, "abc", 3);
+    cJSON *e = next_event();
+    ck_assert_int_eq((int)n(e, "bytes"), 7);
+    ck_assert_str_eq(s(e, "summary"), "abc"); /* nothing read past the data */
+    cJSON_Delete(e);
+    ck_assert_uint_eq(t.bytes_sent, 7);
+}
+END_TEST
+
 START_TEST(explicit_ids_are_kept)
 {
     scope_trace_t t;
@@ -325,6 +339,7 @@ int main(void)
     tcase_add_test(tc, send_and_receive_count_ids_each_way);
     tcase_add_test(tc, reply_counts_a_round_trip);
     tcase_add_test(tc, explicit_ids_are_kept);
+    tcase_add_test(tc, framing_bytes_count_on_the_wire_only);
     tcase_add_test(tc, summary_is_the_first_line_printable_and_cut);
     tcase_add_test(tc, json_messages_are_printed_and_sized);
     tcase_add_test(tc, open_and_close_frame_the_channel);
