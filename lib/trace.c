@@ -131,6 +131,19 @@ uint64_t scope_trace_msg(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, c
     return id;
 }
 
+uint64_t scope_trace_note(scope_trace_t *t, scope_trace_dir_t dir, const char *label,
+                          size_t bytes)
+{
+    uint64_t id = count(t, dir, 0, bytes, 0);
+    if (!scope_events_msg_admit())
+        return id;
+    char summary[SCOPE_TRACE_SUMMARY + 4];
+    scope_trace_summarize(summary, sizeof summary, label, label ? strlen(label) : 0);
+    scope_events_msg_emit_admitted(dir == SCOPE_TRACE_SEND ? "send" : "recv", t->chan,
+                                   from_of(t, dir), to_of(t, dir), id, bytes, summary, 0);
+    return id;
+}
+
 uint64_t scope_trace_send(scope_trace_t *t, const void *data, size_t len)
 {
     return scope_trace_msg(t, SCOPE_TRACE_SEND, 0, data, len, 0);

@@ -79,6 +79,10 @@ uint64_t scope_trace_reply(scope_trace_t *t, const void *data, size_t len, uint6
 /* The same with every field given: id 0 means "the next number". */
 uint64_t scope_trace_msg(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, const void *data,
                          size_t len, uint64_t rtt_ns);
+/* A message told by a label rather than its bytes (a 64 KiB chunk of a
+ * stream: "chunk 17"): bytes is its size on the wire. */
+uint64_t scope_trace_note(scope_trace_t *t, scope_trace_dir_t dir, const char *label,
+                          size_t bytes);
 /* A JSON message (printed for its summary only when not sampled out);
  * wire_bytes 0 means "as printed, plus its newline". */
 uint64_t scope_trace_send_json(scope_trace_t *t, const cJSON *msg, size_t wire_bytes);

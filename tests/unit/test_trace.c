@@ -129,6 +129,19 @@ START_TEST(framing_bytes_count_on_the_wire_only)
 }
 END_TEST
 
+START_TEST(a_note_tells_a_message_by_its_label)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "tput", SCOPE_PID(1), SCOPE_PID(2));
+    ck_assert_uint_eq(scope_trace_note(&t, SCOPE_TRACE_SEND, "chunk 1", 65536), 1);
+    cJSON *e = next_event();
+    ck_assert_int_eq((int)n(e, "bytes"), 65536);
+    ck_assert_str_eq(s(e, "summary"), "chunk 1");
+    cJSON_Delete(e);
+    ck_assert_uint_eq(t.bytes_sent, 65536);
+}
+END_TEST
+
 START_TEST(explicit_ids_are_kept)
 {
     scope_trace_t t;
@@ -339,6 +352,7 @@ int main(void)
     tcase_add_test(tc, send_and_receive_count_ids_each_way);
     tcase_add_test(tc, reply_counts_a_round_trip);
     tcase_add_test(tc, explicit_ids_are_kept);
+    tcase_add_test(tc, a_note_tells_a_message_by_its_label);
     tcase_add_test(tc, framing_bytes_count_on_the_wire_only);
     tcase_add_test(tc, summary_is_the_first_line_printable_and_cut);
     tcase_add_test(tc, json_messages_are_printed_and_sized);
