@@ -1,17 +1,14 @@
 /* fifo_server.c: the older named pipe (--fifo), the server's side.
- *
- *   1. mkfifo() makes two FIFOs in the private directory: up.fifo for the
- *      clients' lines, down.fifo for the answers. A FIFO goes one way only,
- *      and has no connections: every writer shares the one reader.
- *   2. open() of a FIFO blocks until its other end opens (here in libuv's
- *      thread pool, uv_fs_open, so the loop stays awake).
+ *   1. mkfifo(): up.fifo for the clients' lines, down.fifo for the answers.
+ *      A FIFO goes one way, with no connections: all writers share one reader.
+ *   2. open() of a FIFO blocks until its other end opens (uv_fs_open waits
+ *      in libuv's thread pool, so the loop stays awake).
  *   3. Writes of at most PIPE_BUF bytes land whole, however many writers
- *      share the FIFO; longer ones may be torn by another writer's bytes.
- *      Each line says who wrote it and how long it is, so a torn one shows.
- *   4. Only client 1 reads answers from down.fifo: with no addresses, any
- *      reader could take any answer.
- *   5. read() returns 0 (EOF) once no writer has up.fifo open: we hold a
- *      write end ourselves until every client has exited.
+ *      share the FIFO; longer ones may be torn. Each line says who wrote it
+ *      and how long it is, so a torn one shows.
+ *   4. Only client 1 reads answers (down.fifo): any reader could take any.
+ *   5. read() says EOF once no writer has up.fifo open: we hold a write end
+ *      ourselves until every client has exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,7 +140,7 @@ static void on_up_line(void *arg, cJSON *v, const char *line, size_t len)
     if (k == f.nw)
         return;
     f.w[k].lines++;
-    const char *name = f.name_of ? f.name_of(pid, &bad) : NULL;
+    const char *name = f.name_of(pid, &bad);
     int pinger = name && strcmp(name, "client 1") == 0;
     uint64_t now = scope_time_now_ns();
     /* A writer's line carries its send time: the one-way latency. Client 1
@@ -187,12 +184,9 @@ static void on_up_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     scope_events_log("read() on up.fifo returned %s: every writer has closed its end. %ld lines "
                      "read, %ld whole, %ld torn", n == UV_EOF ? "0 (EOF)" : uv_strerror((int)n),
                      f.whole + f.torn, f.whole, f.torn);
-    for (int i = 0; i < f.nw; i++) {
-        int bad;
-        const char *name = f.name_of ? f.name_of(f.w[i].pid, &bad) : NULL;
-        scope_events_log("  %s (pid %ld): %ld whole lines", name ? name : "writer", f.w[i].pid,
-                         f.w[i].lines);
-    }
+    for (int i = 0, bad; i < f.nw; i++)
+        scope_events_log("  %s (pid %ld): %ld whole lines", f.name_of(f.w[i].pid, &bad) ?
+                         f.name_of(f.w[i].pid, &bad) : "writer", f.w[i].pid, f.w[i].lines);
     uv_close((uv_handle_t *)s, on_up_closed);
 }
 
@@ -270,14 +264,6 @@ void fifo_server_open(scope_demo_t *d, uint64_t start_ms, void (*start_writers)(
     f.start_writers = start_writers;
     uv_timer_init(d->loop, &f.start);
     uv_timer_start(&f.start, on_start, start_ms, 0);
-}
-
-/* A blocked open() of a FIFO waits for the other end: to stop it, be it. */
-void fifo_unblock(const char *path, int flags)
-{
-    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0)
-        close(fd);
 }
 
 /* Step 5, once every client has exited (or at once, when quitting). */

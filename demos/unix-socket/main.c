@@ -59,39 +59,35 @@ static int winding, finished;
 
 /* ==== the options ========================================================= */
 
-static int parse_ulong(const char *v, unsigned long long lo, unsigned long long hi,
-                       unsigned long long *out)
+/* A number from lo to hi into *out, or -EINVAL with the reason in d->error. */
+static int number(scope_demo_t *d, const char *name, const char *v, unsigned long long lo,
+                  unsigned long long hi, unsigned long long *out)
 {
     char *end;
     errno = 0;
-    if (!*v || *v == '-')
-        return -EINVAL;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || *end || x < lo || x > hi)
-        return -EINVAL;
-    *out = x;
-    return 0;
+    *out = strtoull(v, &end, 10);
+    if (*v && *v != '-' && !errno && !*end && *out >= lo && *out <= hi)
+        return 0;
+    snprintf(d->error, sizeof d->error, "--%s wants %llu to %llu", name, lo, hi);
+    return -EINVAL;
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
-    unsigned long long v;
+    unsigned long long v = 0;
+    int r = 0;
     if (strcmp(name, "clients") == 0) {
-        if (parse_ulong(value, 1, MAX_CLIENTS, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--clients wants 1 to %d", MAX_CLIENTS);
-            return -EINVAL;
-        }
+        r = number(d, name, value, 1, MAX_CLIENTS, &v);
         opt.nclients = (int)v;
-    } else if (strcmp(name, "path") == 0 || strcmp(name, "listen") == 0 ||
-               strcmp(name, "connect") == 0) {
-        if (strlen(value) >= sizeof opt.path - 1 || !*value) {
-            snprintf(d->error, sizeof d->error, "--%s: path too long or empty", name);
-            return -EINVAL;
-        }
-        snprintf(opt.path, sizeof opt.path, "%s", value);
-        opt.path_given = 1;
-        opt.listen_only |= strcmp(name, "listen") == 0;
-        opt.connect_only |= strcmp(name, "connect") == 0;
+    } else if (strcmp(name, "idle-ms") == 0) {
+        r = number(d, name, value, 0, 86400000, &v);
+        opt.idle_ms = v;
+    } else if (strcmp(name, "max-message") == 0) {
+        r = number(d, name, value, 256, 64u * 1024 * 1024, &v);
+        opt.max_message = (size_t)v;
+    } else if (strcmp(name, "throughput") == 0) {
+        r = number(d, name, value, 1, 1ull << 40, &v);
+        opt.throughput = v;
     } else if (strcmp(name, "abstract") == 0) {
         opt.abstract = 1;
     } else if (strcmp(name, "fifo") == 0) {
@@ -99,46 +95,30 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     } else if (strcmp(name, "allow-uid") == 0) {
         char buf[256], *save = NULL;
         snprintf(buf, sizeof buf, "%s", value);
-        opt.nallow = 0;
-        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (opt.nallow == MAX_ALLOW || parse_ulong(t, 0, 4294967294ull, &v) < 0) {
-                snprintf(d->error, sizeof d->error,
-                         "--allow-uid wants up to %d numeric uids separated by commas", MAX_ALLOW);
-                return -EINVAL;
-            }
+        for (char *t = strtok_r(buf, ",", &save); t && !r; t = strtok_r(NULL, ",", &save)) {
+            r = opt.nallow == MAX_ALLOW ? -EINVAL : number(d, name, t, 0, 4294967294ull, &v);
             opt.allow[opt.nallow++] = (uid_t)v;
         }
-        if (!opt.nallow) {
-            snprintf(d->error, sizeof d->error, "--allow-uid wants at least one uid");
-            return -EINVAL;
-        }
-    } else if (strcmp(name, "idle-ms") == 0) {
-        if (parse_ulong(value, 0, 86400000, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--idle-ms wants 0 to 86400000");
-            return -EINVAL;
-        }
-        opt.idle_ms = v;
-    } else if (strcmp(name, "max-message") == 0) {
-        if (parse_ulong(value, 256, 64u * 1024 * 1024, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--max-message wants 256 to 67108864 bytes");
-            return -EINVAL;
-        }
-        opt.max_message = (size_t)v;
-    } else if (strcmp(name, "throughput") == 0) {
-        if (parse_ulong(value, 1, 1ull << 40, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--throughput wants 1 to 2^40 bytes");
-            return -EINVAL;
-        }
-        opt.throughput = v;
+        if (r < 0 || !opt.nallow)
+            snprintf(d->error, sizeof d->error, "--allow-uid wants up to %d numeric uids "
+                     "separated by commas", MAX_ALLOW);
+        r = r < 0 || !opt.nallow ? -EINVAL : 0;
     } else if (strcmp(name, "fault") == 0) {
-        if (strcmp(value, "oversize") && strcmp(value, "silent") && strcmp(value, "vanish")) {
-            snprintf(d->error, sizeof d->error,
-                     "--fault wants oversize, silent or vanish, not '%s'", value);
-            return -EINVAL;
-        }
+        r = strcmp(value, "oversize") && strcmp(value, "silent") && strcmp(value, "vanish")
+                ? -EINVAL : 0;
         snprintf(opt.fault, sizeof opt.fault, "%s", value);
+        if (r < 0)
+            snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish");
+    } else if (!*value || strlen(value) >= sizeof opt.path - 1) { /* path, listen, connect */
+        snprintf(d->error, sizeof d->error, "--%s: path too long or empty", name);
+        r = -EINVAL;
+    } else {
+        snprintf(opt.path, sizeof opt.path, "%s", value);
+        opt.path_given = 1;
+        opt.listen_only |= strcmp(name, "listen") == 0;
+        opt.connect_only |= strcmp(name, "connect") == 0;
     }
-    return 0;
+    return r;
 }
 
 /* ==== the server ========================================================= */

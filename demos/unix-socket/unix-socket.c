@@ -1,6 +1,5 @@
-/* unix-socket.c: the articles' net server on a socket path (its client is
- * client.c), in the calls node makes for
- *
+/* unix-socket.c: the articles' net server on a socket path, in the calls
+ * node makes for it (the client is client.c):
  *   net.createServer(sock => sock.on('data', d => sock.write('pong: ' + d)))
  *      .listen('/tmp/app.sock');
  *
@@ -67,7 +66,6 @@ static void on_connection(uv_stream_t *listener, int status)
         us_peer_end(p);
         return;
     }
-    s->accepted++;
     /* Who is it? The kernel recorded the peer's pid, uid and gid at its
      * connect(): getsockopt(SO_PEERCRED), which the peer cannot forge. */
     uv_os_fd_t fd = -1;
@@ -76,20 +74,21 @@ static void on_connection(uv_stream_t *listener, int status)
     snprintf(p->chan, sizeof p->chan, "unix:%ld", (long)p->pid);
     snprintf(p->name, sizeof p->name, "peer %ld", (long)p->pid);
     p->idle_ms = s->idle_ms;
+    s->accepted++;
     const char *refusal = s->on_accept ? s->on_accept(p) : NULL;
     scope_trace_init(&p->trace, p->chan, SCOPE_PID(getpid()),
                      p->ours ? SCOPE_PID(p->pid) : SCOPE_PEER(p->name));
     scope_trace_open(&p->trace, "unix", p->detail);
     scope_lines_init(&p->lines, s->max_message, on_peer_line, s->on_oversize, p);
-    if (refusal) {
+    if (refusal) { /* told why, then closed */
         s->refused++;
         us_peer_say(p, refusal);
         us_peer_end(p);
-        return;
+    } else {
+        uv_read_start((uv_stream_t *)&p->pipe, server_alloc, on_server_read);
+        if (p->idle_ms)
+            uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
     }
-    uv_read_start((uv_stream_t *)&p->pipe, server_alloc, on_server_read);
-    if (p->idle_ms)
-        uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
 }
 
 /* Step 3. Bytes left without '\n' wait QUIET_MS at most for their rest. */
@@ -104,9 +103,9 @@ static void on_server_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
             uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
         return;
     }
-    if (n == 0)
+    p->eof = n < 0;
+    if (!p->eof)
         return;
-    p->eof = 1;
     /* A half-close (shutdown(SHUT_WR): nc -N, node's end()): the peer still
      * reads, so what it left without a newline is answered before we close. */
     if (n == UV_EOF && scope_ndjson_pending(&p->lines))
@@ -152,16 +151,16 @@ static void on_peer_line(void *arg, cJSON *v, const char *line, size_t len)
 static void on_peer_timer(uv_timer_t *t)
 {
     us_peer_t *p = t->data;
-    if (!scope_ndjson_pending(&p->lines)) { /* silent for --idle-ms */
+    if (scope_ndjson_pending(&p->lines)) {
+        /* Nothing more came: answer what did, as if its newline had come. */
+        scope_ndjson_feed(&p->lines, "\n", 1);
+        if (p->idle_ms)
+            uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
+    } else { /* silent for --idle-ms */
         if (p->server->on_idle)
             p->server->on_idle(p);
         us_peer_end(p);
-        return;
     }
-    /* Nothing more came: answer what did, as if its newline had come. */
-    scope_ndjson_feed(&p->lines, "\n", 1);
-    if (p->idle_ms)
-        uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
 }
 
 /* A line of the server's own (a refusal, an error). */
@@ -229,29 +228,4 @@ static void server_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     us_server_t *s = ((us_peer_t *)h->data)->server;
     (void)hint;
     *buf = uv_buf_init(s->buf, sizeof s->buf); /* each read is cut into lines at once */
-}
-
-static void on_written(uv_write_t *req, int status)
-{
-    (void)status; /* a failed write shows on the read side too */
-    free(req);
-}
-
-/* uv_write, but straight into the socket when it takes it all (the common
- * case: no copy, no callback), else the rest is copied and queued. */
-int us_write(uv_stream_t *s, const char *data, size_t len)
-{
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    int n = uv_stream_get_write_queue_size(s) ? 0 : uv_try_write(s, &b, 1);
-    if (n < 0 && n != UV_EAGAIN)
-        return n;
-    size_t done = n > 0 ? (size_t)n : 0;
-    uv_write_t *req = done < len ? malloc(sizeof *req + len - done) : NULL;
-    if (!req)
-        return done < len ? UV_ENOMEM : 0;
-    memcpy(req + 1, data + done, len - done);
-    b = uv_buf_init((char *)(req + 1), (unsigned)(len - done));
-    if ((n = uv_write(req, s, &b, 1, on_written)) < 0)
-        free(req);
-    return n;
 }

@@ -2,7 +2,8 @@
  *
  *   unix-socket.c   the mechanism, the server: bind, listen, accept,
  *                   SO_PEERCRED, read, answer each line (and what has no '\n')
- *   client.c        the mechanism, the client: connect, ping, half-close
+ *   client.c        the mechanism, the client: connect, ping, half-close;
+ *                   and us_write, the uv_write both ends use
  *   stale.c         the private directory; a path of yours: free, stale, live?
  *   abstract.c      a name in the abstract namespace: no file at all
  *   credentials.c   SO_PEERCRED names each peer; --allow-uid refuses others
