@@ -277,8 +277,9 @@ demo=$!
 if wait_n t.json '"dir":"recv".*"summary":"pong: ping 2 ' 3; then
     kill -TERM $demo; wait_bounded $demo 20; rc=$?
     [ $rc -eq 0 ] && grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
-        && [ "$(grep -c 'SIGTERM: winding down' t.json)" = 4 ] \
-        && pass "SIGTERM mid-run: the server, then each client (SIGTERM from the server), bye, exit 0" || fail "SIGTERM mid-run: rc $rc"
+        && [ "$(grep -c 'SIGTERM: winding down' t.json)" = 1 ] \
+        && [ "$(grep -c 'quit, relayed: winding down' t.json)" = 3 ] \
+        && pass "SIGTERM mid-run: the server, then each client (quit relayed by lib/role), bye, exit 0" || fail "SIGTERM mid-run: rc $rc"
     no_kids t.json && pass "SIGTERM mid-run: clients gone" || fail "SIGTERM mid-run: a client is left"
     no_rundir && pass "SIGTERM mid-run: socket file and directory removed" || fail "SIGTERM mid-run: left behind"
 else
