@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- addresses --------------------------------------------------------- */
@@ -83,6 +84,70 @@ START_TEST(rundir_is_private)
 
     char small[8];
     ck_assert_int_eq(scope_rundir_make("test", small, sizeof small), -ENAMETOOLONG);
+}
+END_TEST
+
+/* A run killed with SIGKILL leaves its directory; the next run sweeps it
+ * (sockets, FIFOs, the owner record), and leaves alone a live run's, one
+ * with other files in it, and anything not ours. */
+static int listen_at(const char *path, int do_listen);
+
+static void make_dir_owned_by(const char *dir, long pid)
+{
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    char path[900];
+    snprintf(path, sizeof path, "%s/.owner", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%ld\n", pid);
+    fclose(f);
+}
+
+START_TEST(rundir_sweeps_dead_runs_only)
+{
+    const char *tmp = getenv("TMPDIR");
+    char base[700], saved[256];
+    snprintf(saved, sizeof saved, "%.200s", tmp ? tmp : "/tmp");
+    snprintf(base, sizeof base, "%s/sweep-test.XXXXXX", saved);
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    unsetenv("XDG_RUNTIME_DIR");
+    setenv("TMPDIR", base, 1);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0); /* reaped: its pid is free */
+
+    char gone[800], live[800], busy[800], other[800], path[900];
+    snprintf(gone, sizeof gone, "%s/ipcscope-unix-socket.AAAAAA", base);
+    snprintf(live, sizeof live, "%s/ipcscope-unix-socket.BBBBBB", base);
+    snprintf(busy, sizeof busy, "%s/ipcscope-unix-socket.CCCCCC", base);
+    snprintf(other, sizeof other, "%s/not-ours.DDDDDD", base);
+    make_dir_owned_by(gone, dead);
+    snprintf(path, sizeof path, "%s/down.fifo", gone);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof path, "%s/s.sock", gone);
+    ck_assert_int_eq(listen_at(path, 0) >= 0, 1);
+    make_dir_owned_by(live, getpid());
+    make_dir_owned_by(busy, dead);
+    snprintf(path, sizeof path, "%s/notes.txt", busy); /* not ours to remove */
+    fclose(fopen(path, "w"));
+    make_dir_owned_by(other, dead);
+
+    char fresh[800];
+    ck_assert_int_eq(scope_rundir_make("unix-socket", fresh, sizeof fresh), 0);
+    struct stat st;
+    ck_assert_int_eq(lstat(gone, &st), -1);        /* swept */
+    ck_assert_int_eq(lstat(live, &st), 0);         /* its owner runs */
+    ck_assert_int_eq(lstat(busy, &st), 0);         /* holds something else */
+    ck_assert_int_eq(lstat(other, &st), 0);        /* not ipcscope-* */
+    ck_assert_int_eq(lstat(fresh, &st), 0);
+    ck_assert_int_eq(scope_rundir_sweep(), 0);     /* the fresh one is ours, alive */
+    ck_assert_int_eq(scope_rundir_remove(fresh), 0); /* its record goes with it */
+
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    ck_assert_int_eq(system(cmd), 0);
+    setenv("TMPDIR", saved, 1);
 }
 END_TEST
 
@@ -526,6 +591,7 @@ static Suite *net_suite(void)
     tcase_add_test(t, addr_refused);
     tcase_add_test(t, addr_loopback);
     tcase_add_test(t, rundir_is_private);
+    tcase_add_test(t, rundir_sweeps_dead_runs_only);
     tcase_add_test(t, probe_free_live_stale_other);
     tcase_add_test(t, unix_addr_limits);
     tcase_add_test(t, peer_cred_is_ours);
