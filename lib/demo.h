@@ -239,6 +239,8 @@ int scope_pacer_init(scope_demo_t *d, scope_pacer_t *p);
  * "step" command lets one message go; on the
  * loop's next turn when the rate is 0. */
 void scope_pacer_next(scope_pacer_t *p, scope_pacer_cb cb);
+/* Stops and unregisters p; its memory must last until the loop has turned
+ * once more (its timer is closing). */
 void scope_pacer_close(scope_pacer_t *p);
 
 #endif

@@ -131,13 +131,12 @@ static void lib_fds(scope_spawn_fd_t *fds, size_t *n, int relay_child, const cha
                     char *env_event, size_t env_event_len, char *env_format,
                     size_t env_format_len)
 {
+    /* Always at its own number, even when ours is stdout: a mechanism may
+     * place a pipe at the role's fd 1, and events must not become its data. */
     int ev = scope_events_fd();
     if (ev >= 0) {
-        if (ev != STDOUT_FILENO) {
-            fds[(*n)++] = (scope_spawn_fd_t){.parent_fd = ev, .child_fd = SCOPE_ROLE_EVENT_FD};
-            ev = SCOPE_ROLE_EVENT_FD;
-        }
-        snprintf(env_event, env_event_len, "IPCSCOPE_EVENT_FD=%d", ev);
+        fds[(*n)++] = (scope_spawn_fd_t){.parent_fd = ev, .child_fd = SCOPE_ROLE_EVENT_FD};
+        snprintf(env_event, env_event_len, "IPCSCOPE_EVENT_FD=%d", SCOPE_ROLE_EVENT_FD);
         snprintf(env_format, env_format_len, "IPCSCOPE_EVENT_FORMAT=%s",
                  scope_events_format() == SCOPE_EVENTS_TEXT ? "text" : "json");
         env[0] = env_event;

@@ -8,6 +8,7 @@
  */
 #include "trace.h"
 #include "channel.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -344,6 +345,45 @@ START_TEST(channel_traces_what_it_sends)
 }
 END_TEST
 
+/* A program that reports nothing itself (cat, sh) is reported by lib/spawn
+ * when it is given a name: a proc start and a proc exit. */
+static void on_true_exit(scope_child_t *c, int code, int sig)
+{
+    (void)c;
+    (void)code;
+    (void)sig;
+}
+
+START_TEST(spawn_reports_a_named_program)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_child_t c = {0};
+    char *argv[] = {"true", NULL};
+    scope_spawn_options_t o = {.file = "true", .argv = argv, .name = "true(1)"};
+    ck_assert_int_eq(scope_spawn(&loop, &c, &o, on_true_exit), 0);
+    while (c.running)
+        uv_run(&loop, UV_RUN_ONCE);
+    scope_spawn_shutdown(&loop);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "ev"), "proc");
+    ck_assert_str_eq(s(e, "state"), "start");
+    ck_assert_str_eq(s(e, "role"), "true(1)");
+    ck_assert_int_eq((int)n(e, "proc"), c.pid);
+    cJSON_Delete(e);
+    e = next_event();
+    ck_assert_str_eq(s(e, "state"), "exit");
+    ck_assert_int_eq((int)n(e, "code"), 0);
+    cJSON_Delete(e);
+
+    char path[4096];
+    ck_assert_int_eq(scope_spawn_beside("x.js", path, sizeof path), 0);
+    ck_assert(strstr(path, "/tests/x.js") != NULL); /* beside build/tests/test_trace */
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("trace");
@@ -361,6 +401,7 @@ int main(void)
     tcase_add_test(tc, figures_travel_and_add_up);
     tcase_add_test(tc, bad_figures_change_nothing);
     tcase_add_test(tc, channel_traces_what_it_sends);
+    tcase_add_test(tc, spawn_reports_a_named_program);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
