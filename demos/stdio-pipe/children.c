@@ -4,8 +4,7 @@
  *   echo    writes back every byte it reads (the ping-pong), like cat;
  *   sink    reads as fast as it can, then says how much (the stream);
  *   reader  starts paused, reads once told on fd 3 (backpressure);
- *   stdio   counts its stdin and talks on the channel at fd 3 (the stdio
- *           array), as stdio-pipe-child.js does for node.
+ *   stdio   the child of the stdio array: its own file, stdio.c.
  *
  * Each narrates through the event fd lib/role gave it; its stdout is data. */
 #include <errno.h>
@@ -14,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "channel.h"
 #include "stdio-pipe.h"
 
 static char buf[64 * 1024];
@@ -203,101 +201,6 @@ static int run_reader(scope_demo_t *d)
     return scope_demo_run(d);
 }
 
-/* ---- stdio: the child of ['pipe', 'pipe', 'pipe', 'ipc'] ---------------- */
-
-static struct {
-    uv_pipe_t in;
-    scope_channel_t ch;
-    scope_trace_t ipc;
-    uint64_t bytes;
-    int eof, hello;
-} sc;
-
-static void sc_maybe_end(void)
-{
-    if (!sc.eof || !sc.hello)
-        return;
-    scope_events_log("stdin ended and the hello is answered: process.disconnect(), exit 0");
-    scope_channel_disconnect(&sc.ch);
-}
-
-static void sc_send(const cJSON *m)
-{
-    scope_trace_send_json(&sc.ipc, m, 0);
-    scope_channel_send(&sc.ch, m);
-}
-
-static void sc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-    (void)b;
-    if (n >= 0) {
-        sc.bytes += (uint64_t)n;
-        return;
-    }
-    uv_close((uv_handle_t *)s, NULL);
-    sc.eof = 1;
-    scope_events_log("EOF on fd 0 after %llu bytes; answering on fd 1, fd 2 and fd 3",
-                     (unsigned long long)sc.bytes);
-    dprintf(1, "child: %llu bytes arrived on stdin (fd 0)\n", (unsigned long long)sc.bytes);
-    dprintf(2, "child: this line went to stderr (fd 2)\n");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", "done");
-    cJSON_AddNumberToObject(m, "bytes", (double)sc.bytes);
-    sc_send(m);
-    cJSON_Delete(m);
-    sc_maybe_end();
-}
-
-static void sc_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
-{
-    (void)type;
-    if (fd >= 0)
-        close(fd);
-    scope_trace_recv_json(&sc.ipc, msg, ch->message_bytes, 0);
-    if (!cJSON_GetObjectItemCaseSensitive(msg, "hello"))
-        return;
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddTrueToObject(r, "received");
-    sc_send(r);
-    cJSON_Delete(r);
-    sc.hello = 1;
-    sc_maybe_end();
-}
-
-static void sc_quit(scope_demo_t *d)
-{
-    scope_channel_close(&sc.ch);
-    if (!uv_is_closing((uv_handle_t *)&sc.in))
-        uv_close((uv_handle_t *)&sc.in, NULL);
-    scope_demo_stop(d);
-}
-
-static void sc_on_disconnect(scope_channel_t *ch, int status)
-{
-    (void)status;
-    sc_quit(ch->data);
-}
-
-static int run_stdio(scope_demo_t *d)
-{
-    d->on_quit = sc_quit;
-    sc.ch.on_message = sc_on_message;
-    sc.ch.on_disconnect = sc_on_disconnect;
-    sc.ch.data = d;
-    int r = scope_channel_open_env(d->loop, &sc.ch);
-    if (r < 0) {
-        scope_events_error("channel", "no IPC channel at NODE_CHANNEL_FD: %s", strerror(-r));
-        return 1;
-    }
-    scope_trace_init(&sc.ipc, "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-    scope_events_log("fds 0, 1 and 2 are pipes to the parent; NODE_CHANNEL_FD=3 names the "
-                     "channel, opened as an ipc pipe");
-    uv_pipe_init(d->loop, &sc.in, 0);
-    uv_pipe_open(&sc.in, 0);
-    uv_read_start((uv_stream_t *)&sc.in, rd_alloc, sc_read);
-    return scope_demo_run(d);
-}
-
 int child_main(scope_demo_t *d, const stdio_opts_t *o)
 {
     /* Started by hand, with no event fd: stdout is data, so no narration. */
@@ -315,5 +218,5 @@ int child_main(scope_demo_t *d, const stdio_opts_t *o)
         return run_sink(d);
     if (strcmp(o->as_child, "reader") == 0)
         return run_reader(d);
-    return run_stdio(d);
+    return stdio_child(d);
 }

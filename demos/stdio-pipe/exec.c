@@ -15,16 +15,13 @@
 static void printable(char *out, size_t cap, const char *data, size_t len)
 {
     size_t o = 0;
-    for (size_t i = 0; i < len && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)data[i];
-        if (ch == '\n')
+    for (size_t i = 0; i < len && o + 5 < cap; i++)
+        if (data[i] == '\n')
             out[o++] = '\\', out[o++] = 'n';
         else
-            out[o++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
-    }
+            out[o++] = (unsigned char)data[i] < 0x20 ? ' ' : data[i];
     out[o] = '\0';
-    if (o + 5 >= cap)
-        scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
+    scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
 }
 
 /* Signals a child and everything it started (/proc/PID/task/PID/children).
@@ -144,9 +141,7 @@ static void on_timer_closed(uv_handle_t *h)
     exec_t *e = h->data;
     if (e->done)
         e->done(e);
-    free(e->out[1]);
-    free(e->out[2]);
-    free(e);
+    free(e->out[1]), free(e->out[2]), free(e);
 }
 
 static void on_close(stdio_child_t *c)
@@ -160,9 +155,7 @@ static void on_close(stdio_child_t *c)
 exec_t *exec_new(part_t *p, const char *name, void (*done)(exec_t *e), void *data)
 {
     exec_t *e = calloc(1, sizeof *e);
-    if (!e)
-        abort();
-    e->part = p;
+    e->part = p; /* a demo out of memory this small has nothing left to show */
     e->done = done;
     e->data = data;
     e->max_buffer = p->opt->max_buffer;

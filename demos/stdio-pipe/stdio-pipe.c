@@ -28,11 +28,10 @@
 
 #include "stdio-pipe.h"
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void on_proc_exit(scope_child_t *proc, int code, int sig);
 static void on_role_exit(scope_role_t *role, int code, int sig);
-static void narrate_start(stdio_child_t *c, const child_opts_t *o, const int p[6]);
 
 static stdio_child_t *children; /* the ones running, so that quit can end them */
 
@@ -91,7 +90,7 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o)
     /* Its stdout and stderr are read as they come, each chunk a 'data'. */
     uv_read_start((uv_stream_t *)&c->pipe[1], on_alloc, on_read);
     uv_read_start((uv_stream_t *)&c->pipe[2], on_alloc, on_read);
-    narrate_start(c, o, p);
+    child_narrate(c, o, p); /* narrate.c: the syscalls, with their fds */
     return 0;
 }
 
@@ -220,7 +219,7 @@ static void on_proc_exit(scope_child_t *proc, int code, int sig)
 
 static void on_role_exit(scope_role_t *role, int code, int sig)
 {
-    exited(role->data, code, sig);
+    exited(role->data, code, sig); /* lib/role emitted the proc event */
 }
 
 int child_quit_all(void)
@@ -233,39 +232,4 @@ int child_quit_all(void)
         kill(c->pid, SIGTERM);
     }
     return n;
-}
-
-/* The syscalls the start took, named with their fds; the pipes as channels. */
-static void narrate_start(stdio_child_t *c, const child_opts_t *o, const int p[6])
-{
-    static const char *const names[3] = {"stdin", "stdout", "stderr"};
-    scope_trace_t *t[3] = {&c->in, &c->out, &c->err};
-    for (int i = 0; i < 3; i++)
-        scope_trace_init(t[i], names[i], SCOPE_PID(getpid()), SCOPE_PID(c->pid));
-    if (c->quiet)
-        return;
-    scope_events_log("pipe2(O_CLOEXEC) x3: stdin [r %d, w %d], stdout [r %d, w %d], stderr "
-                     "[r %d, w %d]",
-                     p[0], p[1], p[2], p[3], p[4], p[5]);
-    scope_events_log("fork() -> %ld. The child dup2()s %d, %d and %d onto 0, 1 and 2%s; we "
-                     "close those and keep %d (its stdin), %d and %d (its stdout, stderr)",
-                     (long)c->pid, p[0], p[3], p[5], o->fd3 >= 0 ? ", and its fd 3" : "",
-                     p[1], p[2], p[4]);
-    if (o->file) {
-        char path[256] = "?", args[400];
-        scope_spawn_which(o->file, path, sizeof path);
-        size_t n = (size_t)snprintf(args, sizeof args, "[");
-        for (int i = 0; o->argv[i] && n < sizeof args; i++)
-            n += (size_t)snprintf(args + n, sizeof args - n, "%s\"%s\"", i ? ", " : "",
-                                  o->argv[i]);
-        if (n < sizeof args)
-            snprintf(args + n, sizeof args - n, "]");
-        scope_events_log("in the child: execve(\"%s\", %.160s)", path, args);
-        scope_events_proc("start", c->pid, getpid(), c->name, 0, 0);
-    }
-    for (int i = 0; i < 3; i++) {
-        char detail[32];
-        snprintf(detail, sizeof detail, "child.%s: its fd %d", names[i], i);
-        scope_trace_open(t[i], "pipe", detail);
-    }
 }

@@ -1,6 +1,7 @@
 /* stdio-pipe.h: what each file of the stdio-pipe demo exports.
  *
  *   stdio-pipe.c    the mechanism: a child with its three pipes
+ *   narrate.c       what its start took, told with the fds
  *   pingpong.c      part pingpong: a line there and back, timed
  *   grep.c          part spawn: spawn('grep') and its exit codes
  *   exec.c          part exec: /bin/sh -c, maxBuffer, timeout
@@ -9,7 +10,7 @@
  *   stdio.c         part stdio: ['pipe', 'pipe', 'pipe', 'ipc']
  *   backpressure.c  part backpressure: the reader stops, the queue grows
  *   stream.c        part stream: the same pipe at full speed
- *   children.c      this program as a child: echo, reader, sink, stdio
+ *   children.c      this program as a child: echo, reader, sink
  *   main.c          options, the order of the parts, the summary
  *
  * A part gets a part_t from main.c and calls p->next(p) when it is over. */
@@ -71,6 +72,8 @@ size_t child_queue(stdio_child_t *c);
 void child_close_pipe(stdio_child_t *c, int fd);
 /* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
 int child_quit_all(void);
+/* narrate.c: the start told with its fds (p: the three pipes' ends). */
+void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6]);
 
 /* ---- exec.c: exec() and execFile(), output kept until the child is gone -- */
 
@@ -139,6 +142,7 @@ void part_execfile(part_t *p);     /* execfile.c */
 int fault_run(part_t *p, const char *kind); /* faults.c */
 const char *fault_title(const char *kind);
 void part_stdio(part_t *p);        /* stdio.c */
+int stdio_child(scope_demo_t *d);
 void part_backpressure(part_t *p); /* backpressure.c */
 void backpressure_control(scope_demo_t *d, const char *cmd);
 void part_stream(part_t *p);       /* stream.c */

@@ -6,7 +6,6 @@
  * again (children.c) or, with --child node, node running stdio-pipe-child.js. */
 #include <errno.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -107,11 +106,12 @@ static void on_channel_closed(scope_channel_t *ch)
     maybe_done();
 }
 
+/* The channel closes itself then: on_channel_closed follows. */
 static void on_disconnect(scope_channel_t *ch, int status)
 {
+    (void)ch;
     scope_events_log("'disconnect': the channel's read() returned 0 (%s)",
                      status == UV_EOF ? "the child closed fd 3" : uv_strerror(status));
-    (void)ch; /* the channel closes itself: on_channel_closed follows */
 }
 
 static void on_close(stdio_child_t *c)
@@ -196,4 +196,104 @@ void part_stdio(part_t *p)
                      "stdin (fd %d) in %d KiB writes",
                      sv[0], c->fd[0], CHUNK / 1024);
     pump(c);
+}
+
+/* ---- the child, this program again with --as-child stdio: it counts its
+ * stdin, answers on fds 1 and 2, and talks on the channel at fd 3, as
+ * stdio-pipe-child.js does for node. -------------------------------------- */
+
+static struct {
+    uv_pipe_t in;
+    scope_channel_t ch;
+    scope_trace_t ipc;
+    uint64_t bytes;
+    int eof, hello;
+} sc;
+
+static void sc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    static char buf[64 * 1024];
+    (void)h, (void)hint;
+    *b = uv_buf_init(buf, sizeof buf);
+}
+
+static void sc_maybe_end(void)
+{
+    if (!sc.eof || !sc.hello)
+        return;
+    scope_events_log("stdin ended and the hello is answered: process.disconnect(), exit 0");
+    scope_channel_disconnect(&sc.ch);
+}
+
+static void sc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    (void)b;
+    if (n >= 0) {
+        sc.bytes += (uint64_t)n;
+        return;
+    }
+    uv_close((uv_handle_t *)s, NULL);
+    sc.eof = 1;
+    scope_events_log("EOF on fd 0 after %llu bytes; answering on fd 1, fd 2 and fd 3",
+                     (unsigned long long)sc.bytes);
+    dprintf(1, "child: %llu bytes arrived on stdin (fd 0)\n", (unsigned long long)sc.bytes);
+    dprintf(2, "child: this line went to stderr (fd 2)\n");
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", "done");
+    cJSON_AddNumberToObject(m, "bytes", (double)sc.bytes);
+    scope_trace_send_json(&sc.ipc, m, 0);
+    scope_channel_send(&sc.ch, m);
+    cJSON_Delete(m);
+    sc_maybe_end();
+}
+
+static void sc_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
+{
+    (void)type;
+    if (fd >= 0) /* no handle is sent here */
+        close(fd);
+    scope_trace_recv_json(&sc.ipc, msg, ch->message_bytes, 0);
+    if (!cJSON_GetObjectItemCaseSensitive(msg, "hello"))
+        return;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddTrueToObject(r, "received");
+    scope_trace_send_json(&sc.ipc, r, 0);
+    scope_channel_send(&sc.ch, r);
+    cJSON_Delete(r);
+    sc.hello = 1;
+    sc_maybe_end();
+}
+
+static void sc_quit(scope_demo_t *d)
+{
+    scope_channel_close(&sc.ch);
+    if (!uv_is_closing((uv_handle_t *)&sc.in))
+        uv_close((uv_handle_t *)&sc.in, NULL);
+    scope_demo_stop(d);
+}
+
+static void sc_on_disconnect(scope_channel_t *ch, int status)
+{
+    (void)status;
+    sc_quit(ch->data);
+}
+
+int stdio_child(scope_demo_t *d)
+{
+    d->on_quit = sc_quit;
+    sc.ch.on_message = sc_on_message;
+    sc.ch.on_disconnect = sc_on_disconnect;
+    sc.ch.data = d;
+    int r = scope_channel_open_env(d->loop, &sc.ch);
+    if (r < 0) {
+        scope_events_error("channel", "no IPC channel at NODE_CHANNEL_FD: %s", strerror(-r));
+        return 1;
+    }
+    scope_trace_init(&sc.ipc, "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_events_log("fds 0, 1 and 2 are pipes to the parent; NODE_CHANNEL_FD=3 names the "
+                     "channel, opened as an ipc pipe");
+    uv_pipe_init(d->loop, &sc.in, 0);
+    uv_pipe_open(&sc.in, 0);
+    uv_read_start((uv_stream_t *)&sc.in, sc_alloc, sc_read);
+    return scope_demo_run(d);
 }
