@@ -22,10 +22,17 @@ static void grep_start(int run);
 
 static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
+    char text[200];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 3 < sizeof text; i++) /* a newline inside shown as \n */
+        if (data[i] != '\n')
+            text[n++] = data[i];
+        else if (i + 1 < len)
+            text[n++] = '\\', text[n++] = 'n';
+    text[n] = '\0';
     scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
-    scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %.*s",
-                     fd == 1 ? "stdout" : "stderr", len, c->fd[fd],
-                     (int)(len && data[len - 1] == '\n' ? len - 1 : len), data);
+    scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %s",
+                     fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
 }
 
 static void send_line(scope_pacer_t *pacer)

@@ -46,7 +46,7 @@ sent=$(grep '"ev":"msg".*"dir":"send","chan":"stdin"' spawn.json | grep -c 'hell
 [ "$sent" -eq 5 ] && pass "spawn: 4 lines streamed to grep's stdin (and 1 in the second run)" \
     || fail "spawn: $sent lines sent"
 grep -q '"dir":"recv","chan":"stdout".*"bytes":34,"summary":"hello world' spawn.json \
-    && grep -q "'data' on child.stdout: read() 34 bytes from fd [0-9]*: hello world\\\\nhello from the parent\"" spawn.json \
+    && grep -q "'data' on child.stdout: read() 34 bytes from fd [0-9]*: hello world\\\\\\\\nhello from the parent\"" spawn.json \
     && pass "spawn: the two matches came back on stdout, in one read()" || fail "spawn: matches"
 grep -q '"dir":"recv","chan":"stderr".*No such file' spawn.json \
     && ! grep -q '"dir":"recv","chan":"stdout".*No such file' spawn.json \
