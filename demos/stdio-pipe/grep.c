@@ -7,8 +7,9 @@
 
 #include "stdio-pipe.h"
 
-static const char *const lines[] = {"hello world", "goodbye world", "hello from the parent",
-                                    "nothing to see here"};
+/* Constants: a write's bytes must stay until it completes. */
+static const char *const lines[] = {"hello world\n", "goodbye world\n",
+                                    "hello from the parent\n", "nothing to see here\n"};
 #define NLINES 4
 
 static struct {
@@ -38,12 +39,12 @@ static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 static void send_line(scope_pacer_t *pacer)
 {
     stdio_child_t *c = &grep.child;
-    char line[64];
-    int n = snprintf(line, sizeof line, "%s\n", lines[grep.line]);
+    const char *line = lines[grep.line];
+    int n = (int)strlen(line);
     scope_trace_send(&c->in, line, (size_t)n);
     child_write(c, line, (size_t)n);
-    scope_events_log("child.stdin.write('%s\\n'): write() of %d bytes on fd %d", lines[grep.line],
-                     n, c->fd[0]);
+    scope_events_log("child.stdin.write('%.*s\\n'): write() of %d bytes on fd %d", n - 1, line, n,
+                     c->fd[0]);
     if (++grep.line < NLINES) {
         scope_pacer_next(pacer, send_line);
         return;

@@ -118,7 +118,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void on_written(uv_write_t *req, int status)
 {
     stdio_child_t *c = req->data;
-    free(req); /* and the copy of the data, which follows it */
+    free(req);
     c->writes--;
     if (status < 0 && status != UV_ECANCELED && !c->quiet)
         scope_events_error("write", "write to %s's stdin (fd %d): %s. node emits this as an "
@@ -130,16 +130,18 @@ static void on_written(uv_write_t *req, int status)
         child_close_pipe(c, 0);
 }
 
-/* child.stdin.write(data): copied, then written; queued while the pipe is full. */
+/* child.stdin.write(data). As with uv_write, the bytes are not copied: they
+ * must stay where they are until the write completes (on_written). */
 int child_write(stdio_child_t *c, const char *data, size_t len)
 {
     if (!c->open[0] || c->ending)
         return UV_EPIPE;
-    uv_write_t *req = malloc(sizeof *req + len);
+    uv_write_t *req = malloc(sizeof *req);
     if (!req)
         return UV_ENOMEM;
     req->data = c;
-    uv_buf_t b = uv_buf_init(memcpy(req + 1, data, len), (unsigned)len);
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    /* What the pipe cannot take now waits in the stream's queue. */
     int r = uv_write(req, (uv_stream_t *)&c->pipe[0], &b, 1, on_written);
     if (r < 0) {
         free(req);
