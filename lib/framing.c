@@ -493,33 +493,4 @@ int scope_lenframe_header(unsigned char out[4], size_t len)
     return 0;
 }
 
-size_t scope_put_u64(char *out, uint64_t v)
-{
-    char tmp[SCOPE_U64_DIGITS];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
 
-int scope_take_u64(const char **p, const char *end, uint64_t *v)
-{
-    const char *s = *p;
-    uint64_t x = 0;
-    while (s < end && *s >= '0' && *s <= '9') {
-        unsigned d = (unsigned)(*s - '0');
-        if (x > (UINT64_MAX - d) / 10)
-            return -1;
-        x = x * 10 + d;
-        s++;
-    }
-    if (s == *p)
-        return -1;
-    *v = x;
-    *p = s;
-    return 0;
-}

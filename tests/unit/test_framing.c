@@ -886,44 +886,6 @@ END_TEST
 
 /* ---- main ------------------------------------------------------------- */
 
-START_TEST(u64_put_and_take_round_trip)
-{
-    static const uint64_t values[] = {0, 7, 10, 99, 1000, 4294967295u, 1234567890123ull,
-                                      UINT64_MAX};
-    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-        char buf[SCOPE_U64_DIGITS + 1], want[32];
-        size_t n = scope_put_u64(buf, values[i]);
-        snprintf(want, sizeof want, "%llu", (unsigned long long)values[i]);
-        ck_assert_uint_eq(n, strlen(want));
-        ck_assert_mem_eq(buf, want, n);
-        buf[n] = ' ';
-        const char *p = buf;
-        uint64_t back = 1;
-        ck_assert_int_eq(scope_take_u64(&p, buf + n + 1, &back), 0);
-        ck_assert_uint_eq(back, values[i]);
-        ck_assert_ptr_eq(p, buf + n); /* stopped at the space */
-    }
-}
-END_TEST
-
-START_TEST(u64_take_refuses_no_digits_and_overflow)
-{
-    const char *none = "x12", *p = none;
-    uint64_t v = 5;
-    ck_assert_int_eq(scope_take_u64(&p, none + 3, &v), -1);
-    ck_assert_ptr_eq(p, none);
-    ck_assert_uint_eq(v, 5);
-    const char *big = "18446744073709551616"; /* UINT64_MAX + 1 */
-    p = big;
-    ck_assert_int_eq(scope_take_u64(&p, big + strlen(big), &v), -1);
-    ck_assert_ptr_eq(p, big);
-    const char *cut = "12345"; /* end bounds the digits read */
-    p = cut;
-    ck_assert_int_eq(scope_take_u64(&p, cut + 2, &v), 0);
-    ck_assert_uint_eq(v, 12);
-}
-END_TEST
-
 static Suite *framing_suite(void)
 {
     Suite *s = suite_create("framing");
@@ -957,10 +919,6 @@ static Suite *framing_suite(void)
     tcase_add_test(lf, lenframe_binary_payloads_with_nul);
     suite_add_tcase(s, lf);
 
-    TCase *num = tcase_create("numbers");
-    tcase_add_test(num, u64_put_and_take_round_trip);
-    tcase_add_test(num, u64_take_refuses_no_digits_and_overflow);
-    suite_add_tcase(s, num);
     return s;
 }
 

@@ -2,7 +2,9 @@
  * probing, peer credentials, and scope_conn_t over a real socketpair on a
  * real libuv loop. Each test that makes files does so in its own mkdtemp
  * directory and removes it. */
-#include "net.h"
+#include "addr.h"
+#include "conn.h"
+#include "unixsock.h"
 
 #include <check.h>
 #include <errno.h>
