@@ -157,10 +157,9 @@ int scope_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name,
     r->quiet = o->quiet;
 
     char self[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
-        return -errno;
-    self[len] = '\0';
+    int rs = scope_spawn_self(self, sizeof self);
+    if (rs < 0)
+        return rs;
 
     /* self --role NAME --count N --rate HZ --size BYTES [own...] */
     char count[32], rate[32], size[32];

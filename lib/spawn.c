@@ -27,13 +27,23 @@ static uv_signal_t sigchld;
 static uv_loop_t *sigchld_loop;
 static scope_child_t *running;
 
+int scope_spawn_self(char *out, size_t outlen)
+{
+    ssize_t n = readlink("/proc/self/exe", out, outlen);
+    if (n <= 0)
+        return -errno;
+    if ((size_t)n >= outlen)
+        return -ENAMETOOLONG;
+    out[n] = '\0';
+    return 0;
+}
+
 int scope_spawn_beside(const char *file, char *out, size_t outlen)
 {
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -errno;
-    self[n] = '\0';
+    int r = scope_spawn_self(self, sizeof self);
+    if (r < 0)
+        return r;
     char *slash = strrchr(self, '/');
     int len = snprintf(out, outlen, "%.*s/%s", slash ? (int)(slash - self) : 1,
                        slash ? self : ".", file);
@@ -128,8 +138,15 @@ static void reap(uv_signal_t *handle, int signum)
         c->term_signal = r > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         if (!running)
             uv_unref((uv_handle_t *)&sigchld);
-        if (c->name)
+        if (c->name) {
             scope_events_proc("exit", c->pid, getpid(), c->name, c->exit_status, c->term_signal);
+            if (c->term_signal)
+                scope_events_log("waitpid(%ld): %s was killed by SIG%s", (long)c->pid, c->name,
+                                 sigabbrev_np(c->term_signal));
+            else
+                scope_events_log("waitpid(%ld): %s exited with code %d", (long)c->pid, c->name,
+                                 c->exit_status);
+        }
         if (c->exit_cb)
             c->exit_cb(c, c->exit_status, c->term_signal);
     }

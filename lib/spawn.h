@@ -58,7 +58,8 @@ typedef struct {
     int death_signal;              /* sent to the child when we die; 0: none */
     /* A program that reports no events of its own (cat, sh, node without
      * ipcscope): with a name, its start and its exit are reported for it as
-     * proc events under that name (lib/events). NULL: none. */
+     * proc events under that name (lib/events), and its exit narrated
+     * ("waitpid(N): NAME exited with code 0"). NULL: none. */
     const char *name;
 } scope_spawn_options_t;
 
@@ -88,6 +89,8 @@ int scope_child_kill(scope_child_t *child, int sig, int group);
  * loop. Returns the number of children still running. */
 int scope_spawn_shutdown(uv_loop_t *loop);
 
+/* This program's own path, from /proc/self/exe. Returns 0 or -errno. */
+int scope_spawn_self(char *out, size_t outlen);
 /* The path of a file beside this program's own binary (a demo's node
  * script, say), from /proc/self/exe. Returns 0, or a negative errno. */
 int scope_spawn_beside(const char *file, char *out, size_t outlen);

@@ -226,6 +226,37 @@ void scope_trace_stats_stop(scope_trace_t *t)
     scope_trace_stats(t); /* the last figures, so the screen ends on them */
 }
 
+/* ---- what a bye says ---------------------------------------------------- */
+
+void scope_trace_add_summary(const scope_trace_t *t, cJSON *o)
+{
+    scope_hist_summary_t h;
+    scope_hist_summarize(&t->latency, &h);
+    cJSON_AddNumberToObject(o, "sent", (double)t->sent);
+    cJSON_AddNumberToObject(o, "received", (double)t->received);
+    cJSON_AddNumberToObject(o, "round_trips", (double)h.count);
+    cJSON_AddNumberToObject(o, "p50", (double)h.p50);
+    cJSON_AddNumberToObject(o, "p99", (double)h.p99);
+    if (h.count > 1 && t->last_ns > t->first_ns)
+        cJSON_AddNumberToObject(o, "round_trips_per_s",
+                                (double)h.count * 1e9 / (double)(t->last_ns - t->first_ns));
+}
+
+char *scope_trace_describe(const scope_trace_t *t, char *out, size_t outlen)
+{
+    scope_hist_summary_t h;
+    scope_hist_summarize(&t->latency, &h);
+    if (!h.count) {
+        snprintf(out, outlen, "no round trip measured");
+        return out;
+    }
+    char p50[32], p99[32];
+    snprintf(out, outlen, "%llu round trip%s, median %s, p99 %s", (unsigned long long)h.count,
+             h.count == 1 ? "" : "s", scope_time_format(p50, sizeof p50, (double)h.p50),
+             scope_time_format(p99, sizeof p99, (double)h.p99));
+    return out;
+}
+
 /* ---- figures between processes ----------------------------------------- */
 
 cJSON *scope_hist_to_json(const scope_hist_t *h)

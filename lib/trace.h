@@ -94,6 +94,14 @@ void scope_trace_stats(scope_trace_t *t);
 int scope_trace_stats_start(scope_trace_t *t, uv_loop_t *loop, uint64_t every_ms);
 void scope_trace_stats_stop(scope_trace_t *t);
 
+/* What a bye says of a trace, the same in every demo: adds to o "sent",
+ * "received", "round_trips", "p50" and "p99" (ns), and
+ * "round_trips_per_s" when there was time to measure it. */
+void scope_trace_add_summary(const scope_trace_t *t, cJSON *o);
+/* The same for a person: "20 round trips, median 31.2 us, p99 80.1 us", or
+ * "no round trip measured". Returns out. */
+char *scope_trace_describe(const scope_trace_t *t, char *out, size_t outlen);
+
 /* The trace's figures as JSON, for a child to send to the process that
  * started it ({"chan","sent","received","bytes_sent","bytes_received",
  * "first_ns","last_ns","latency":{...}}), and that process's way of adding

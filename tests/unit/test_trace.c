@@ -250,6 +250,29 @@ START_TEST(stats_timer_ends_with_last_figures)
 }
 END_TEST
 
+START_TEST(a_bye_says_the_same_of_every_trace)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "tcp", SCOPE_PID(1), SCOPE_PID(2));
+    char text[128];
+    ck_assert_str_eq(scope_trace_describe(&t, text, sizeof text), "no round trip measured");
+    for (int i = 1; i <= 4; i++) {
+        scope_trace_send(&t, "p", 1);
+        scope_trace_reply(&t, "q", 1, (uint64_t)i * 10); /* exact in the histogram */
+    }
+    cJSON *o = cJSON_CreateObject();
+    scope_trace_add_summary(&t, o);
+    ck_assert_int_eq((int)n(o, "sent"), 4);
+    ck_assert_int_eq((int)n(o, "received"), 4);
+    ck_assert_int_eq((int)n(o, "round_trips"), 4);
+    ck_assert_int_eq((int)n(o, "p50"), 20);
+    ck_assert_int_eq((int)n(o, "p99"), 40);
+    cJSON_Delete(o);
+    ck_assert_str_eq(scope_trace_describe(&t, text, sizeof text),
+                     "4 round trips, median 20 ns, p99 40 ns");
+}
+END_TEST
+
 START_TEST(figures_travel_and_add_up)
 {
     scope_trace_t a, b, sum;
@@ -399,6 +422,7 @@ int main(void)
     tcase_add_test(tc, open_and_close_frame_the_channel);
     tcase_add_test(tc, stats_timer_ends_with_last_figures);
     tcase_add_test(tc, figures_travel_and_add_up);
+    tcase_add_test(tc, a_bye_says_the_same_of_every_trace);
     tcase_add_test(tc, bad_figures_change_nothing);
     tcase_add_test(tc, channel_traces_what_it_sends);
     tcase_add_test(tc, spawn_reports_a_named_program);
