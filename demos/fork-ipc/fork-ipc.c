@@ -117,15 +117,6 @@ void fork_ipc_open(scope_demo_t *d)
     scope_demo_next(d);
 }
 
-/* One message out: one line, JSON.stringify(msg) + "\n", one write(). */
-static void send_json(fork_ipc_t *p, cJSON *msg)
-{
-    int n = scope_channel_send(&p->ch, msg);
-    cJSON_Delete(msg);
-    if (n < 0)
-        scope_events_error("send", "send failed: %s", strerror(-n));
-}
-
 static int on_received(void *arg, const cJSON *msg)
 {
     fork_ipc_t *p = arg;
@@ -146,7 +137,10 @@ void fork_ipc_hello(scope_demo_t *d)
     cJSON_AddStringToObject(m, "hello", "world");
     scope_events_log("child.send({hello: 'world'}): one line, JSON.stringify(msg) + \"\\n\", "
                      "one write() on fd %d", p->fds[0]);
-    send_json(p, m);
+    int n = scope_channel_send(&p->ch, m);
+    cJSON_Delete(m);
+    if (n < 0)
+        scope_events_error("send", "send failed: %s", strerror(-n));
     fork_ipc_await("{\"received\":true}", on_received, p);
 }
 

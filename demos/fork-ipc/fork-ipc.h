@@ -1,7 +1,7 @@
 /* fork-ipc: what each file of the demo offers. main.c lists the lesson's
- * steps, one entry point each, and calls down into the files; a file calls
- * only lib, and the watchdog, which every step that waits for the child's
- * answer shares. */
+ * steps, one entry point each, and calls down into the files. They call lib,
+ * and below them the watchdog, which every step that waits for the child's
+ * answer uses; child.c also calls handle.c for its half of step 8. */
 #ifndef FORK_IPC_H
 #define FORK_IPC_H
 
@@ -11,7 +11,7 @@
 #include "trace.h"
 
 /* The parent, hung off demo.data: main.c sets what it is asked to run and
- * reads the figures once the loop is over; steps 6 to 8 read its channel;
+ * reads the figures once the loop is over; steps 6 to 8 send on its channel;
  * only fork-ipc.c changes it. */
 typedef struct {
     const char *file;   /* the child's program: this one, or node */
@@ -32,7 +32,7 @@ typedef struct {
     int child_code, child_signal;
 } fork_ipc_t;
 
-/* fork-ipc.c: steps 1-6 and 9 of the lesson, and its end. */
+/* fork-ipc.c: steps 1-5 and 9 of the lesson, and its end. */
 void fork_ipc_start(scope_demo_t *d, fork_ipc_t *p);
 void fork_ipc_socketpair(scope_demo_t *d);
 void fork_ipc_fork(scope_demo_t *d);

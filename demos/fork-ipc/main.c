@@ -3,8 +3,9 @@
  * A parent forks a child and the two talk over Node's IPC channel: a
  * socketpair, one JSON line per message, wire-compatible with real node.
  *
- *   fork-ipc.c  the lesson: socketpair, fork with fd 3, hello, ping-pong,
- *               disconnect (steps 1-6 and 9)
+ *   fork-ipc.c  the lesson: socketpair, fork with fd 3, the kernel's view,
+ *               open, hello, disconnect (steps 1-5 and 9)
+ *   pingpong.c  step 6, round trips
  *   request.c   step 7, getUser with correlation ids
  *   handle.c    step 8, a listening socket passed with SCM_RIGHTS, both sides
  *   watchdog.c  how long a step waits for the child's answer (--timeout)
