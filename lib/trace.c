@@ -26,7 +26,8 @@ void scope_trace_set_peer(scope_trace_t *t, scope_end_t peer)
 void scope_trace_open(scope_trace_t *t, const char *kind, const char *detail)
 {
     t->opened = 1;
-    scope_events_chan("open", t->chan, kind, t->self, t->peer, detail);
+    snprintf(t->kind, sizeof t->kind, "%s", kind ? kind : "");
+    scope_events_chan("open", t->chan, t->kind, t->self, t->peer, detail);
 }
 
 void scope_trace_close(scope_trace_t *t)
@@ -34,7 +35,7 @@ void scope_trace_close(scope_trace_t *t)
     scope_trace_stats_stop(t);
     if (t->opened) {
         t->opened = 0;
-        scope_events_chan("close", t->chan, "", t->self, t->peer, NULL);
+        scope_events_chan("close", t->chan, t->kind, t->self, t->peer, NULL);
     }
 }
 
@@ -112,8 +113,12 @@ static uint64_t count(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, size
     t->received++;
     t->bytes_received += len;
     scope_rate_add(&t->rate, now, len);
-    if (rtt_ns)
+    if (rtt_ns) {
         scope_hist_add(&t->latency, rtt_ns);
+        if (!t->rtt_from_ns)
+            t->rtt_from_ns = now - rtt_ns;
+        t->rtt_to_ns = now;
+    }
     return id ? id : t->received;
 }
 
@@ -237,9 +242,9 @@ void scope_trace_add_summary(const scope_trace_t *t, cJSON *o)
     cJSON_AddNumberToObject(o, "round_trips", (double)h.count);
     cJSON_AddNumberToObject(o, "p50", (double)h.p50);
     cJSON_AddNumberToObject(o, "p99", (double)h.p99);
-    if (h.count > 1 && t->last_ns > t->first_ns)
+    if (h.count > 1 && t->rtt_to_ns > t->rtt_from_ns)
         cJSON_AddNumberToObject(o, "round_trips_per_s",
-                                (double)h.count * 1e9 / (double)(t->last_ns - t->first_ns));
+                                (double)h.count * 1e9 / (double)(t->rtt_to_ns - t->rtt_from_ns));
 }
 
 char *scope_trace_describe(const scope_trace_t *t, char *out, size_t outlen)
@@ -335,6 +340,8 @@ cJSON *scope_trace_figures(const scope_trace_t *t)
     cJSON_AddNumberToObject(o, "bytes_received", (double)t->bytes_received);
     cJSON_AddNumberToObject(o, "first_ns", (double)t->first_ns);
     cJSON_AddNumberToObject(o, "last_ns", (double)t->last_ns);
+    cJSON_AddNumberToObject(o, "rtt_from_ns", (double)t->rtt_from_ns);
+    cJSON_AddNumberToObject(o, "rtt_to_ns", (double)t->rtt_to_ns);
     cJSON_AddItemToObject(o, "latency", scope_hist_to_json(&t->latency));
     return o;
 }
@@ -361,5 +368,13 @@ int scope_trace_add_figures(scope_trace_t *t, const cJSON *f)
         t->first_ns = (uint64_t)first;
     if ((uint64_t)last > t->last_ns)
         t->last_ns = (uint64_t)last;
+    /* Round trips of several processes at once: the span from the first
+     * one's start to the last one's end. Older figures may lack it. */
+    int have_span = 1;
+    double from = number(f, "rtt_from_ns", &have_span), to = number(f, "rtt_to_ns", &have_span);
+    if (have_span && from > 0 && (!t->rtt_from_ns || (uint64_t)from < t->rtt_from_ns))
+        t->rtt_from_ns = (uint64_t)from;
+    if (have_span && (uint64_t)to > t->rtt_to_ns)
+        t->rtt_to_ns = (uint64_t)to;
     return 0;
 }

@@ -53,8 +53,10 @@ typedef struct scope_trace_s {
     scope_hist_t latency;                 /* the round trips given to reply() */
     scope_rate_t rate;                    /* messages received, and their bytes */
     uint64_t first_ns, last_ns;           /* the first and last message traced */
+    uint64_t rtt_from_ns, rtt_to_ns;      /* the first round trip's start, the last's end */
     /* private */
     char peer_name[64];
+    char kind[16]; /* what scope_trace_open called the channel */
     uv_timer_t stats_timer;
     int stats_running, opened;
 } scope_trace_t;
@@ -96,7 +98,7 @@ void scope_trace_stats_stop(scope_trace_t *t);
 
 /* What a bye says of a trace, the same in every demo: adds to o "sent",
  * "received", "round_trips", "p50" and "p99" (ns), and
- * "round_trips_per_s" when there was time to measure it. */
+ * "round_trips_per_s" (over the time round trips were measured). */
 void scope_trace_add_summary(const scope_trace_t *t, cJSON *o);
 /* The same for a person: "20 round trips, median 31.2 us, p99 80.1 us", or
  * "no round trip measured". Returns out. */

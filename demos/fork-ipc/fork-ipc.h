@@ -41,9 +41,8 @@ void fork_ipc_open(scope_demo_t *d);
 void fork_ipc_hello(scope_demo_t *d);
 void fork_ipc_disconnect(scope_demo_t *d);
 
-/* pingpong.c, step 6: round trips. Returns the pongs, and how many a second. */
+/* pingpong.c, step 6: round trips (their figures are the channel trace's). */
 void fork_ipc_pingpong(scope_demo_t *d);
-long fork_ipc_pingpong_done(double *per_s);
 
 /* request.c, step 7: getUser with correlation ids; the answers that came. */
 void fork_ipc_request(scope_demo_t *d);

@@ -115,25 +115,15 @@ static const scope_demo_lesson_t lesson[] = {
     {NULL, NULL},
 };
 
-/* The end of the run, in one event: what was sent and received, the round
- * trips, and how the child ended. */
+/* The end of the run, in one event: the channel's figures (lib/trace), the
+ * getUser answers, and how the child ended. */
 static void say_bye(const fork_ipc_t *p)
 {
-    scope_hist_summary_t sum;
-    scope_hist_summarize(&p->trace.latency, &sum);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "sent", (double)p->ch.sent);
-    cJSON_AddNumberToObject(o, "received", (double)p->ch.received);
-    double per_s;
-    long pongs = fork_ipc_pingpong_done(&per_s);
-    cJSON_AddNumberToObject(o, "round_trips", (double)pongs);
-    cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
-    cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
+    scope_trace_add_summary(&p->trace, o);
     cJSON_AddNumberToObject(o, "answered", fork_ipc_request_answered());
-    if (per_s > 0)
-        cJSON_AddNumberToObject(o, "round_trips_per_s", per_s);
     cJSON_AddBoolToObject(o, "complete", p->completed);
-    char text[256], how[64], median[48] = "", p50[32];
+    char text[256], how[64], rtt[96];
     if (p->child_signal) {
         cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(p->child_signal));
         snprintf(how, sizeof how, "was killed by SIG%s", sigabbrev_np(p->child_signal));
@@ -141,12 +131,9 @@ static void say_bye(const fork_ipc_t *p)
         cJSON_AddNumberToObject(o, "child_code", p->child_code);
         snprintf(how, sizeof how, "exited %d", p->child_code);
     }
-    if (pongs)
-        snprintf(median, sizeof median, " (median %s)",
-                 scope_time_format(p50, sizeof p50, (double)sum.p50));
-    snprintf(text, sizeof text, "%llu messages sent, %llu received, %ld round trips%s; "
-             "the child %s%s", (unsigned long long)p->ch.sent,
-             (unsigned long long)p->ch.received, pongs, median, how,
+    snprintf(text, sizeof text, "%llu messages sent, %llu received, %s; the child %s%s",
+             (unsigned long long)p->trace.sent, (unsigned long long)p->trace.received,
+             scope_trace_describe(&p->trace, rtt, sizeof rtt), how,
              p->completed ? "" : " before the run was over");
     scope_events_bye(o, text);
 }
@@ -163,15 +150,12 @@ int main(int argc, char **argv)
         return fork_ipc_child(&demo, cli.o.max_message);
 
     /* The C child is this very program; the node child's script sits beside it. */
-    char self[PATH_MAX], script[PATH_MAX + 32], maxarg[48];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        perror("fork-ipc: readlink /proc/self/exe");
+    char self[PATH_MAX], script[PATH_MAX], maxarg[48];
+    if (scope_spawn_self(self, sizeof self) < 0 ||
+        scope_spawn_beside("fork-ipc-child.js", script, sizeof script) < 0) {
+        perror("fork-ipc: /proc/self/exe");
         return 1;
     }
-    self[n] = '\0';
-    snprintf(script, sizeof script, "%.*s/fork-ipc-child.js", (int)(strrchr(self, '/') - self),
-             self);
     snprintf(maxarg, sizeof maxarg, "--max-message=%zu", cli.o.max_message);
     char *c_argv[] = {self, "--as-child", maxarg, NULL};
     char *node_argv[] = {"node", cli.script && *cli.script ? (char *)cli.script : script, NULL};

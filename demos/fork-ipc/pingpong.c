@@ -17,7 +17,6 @@ static struct {
     scope_channel_t *ch;
     scope_pacer_t pacer;
     long pongs;
-    uint64_t first_ns, last_ns; /* the first ping, the last pong */
 } pp;
 
 static int on_pong(void *arg, const cJSON *msg);
@@ -29,8 +28,6 @@ static void send_ping(scope_pacer_t *pacer)
     if (!pad)
         return;
     pad[size] = '\0';
-    if (!pp.first_ns)
-        pp.first_ns = scope_time_now_ns();
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "ping");
     cJSON_AddNumberToObject(m, "id", (double)pp.pongs + 1);
@@ -53,7 +50,6 @@ static int on_pong(void *arg, const cJSON *msg)
     if (!type || strcmp(type, "pong") != 0)
         return 0;
     fork_ipc_await(NULL, NULL, NULL);
-    pp.last_ns = scope_time_now_ns();
     if (++pp.pongs < pp.demo->count && !pp.demo->quitting) {
         scope_pacer_next(&pp.pacer, send_ping); /* the pong asks for the next ping */
         return 1;
@@ -72,12 +68,8 @@ void fork_ipc_pingpong(scope_demo_t *d)
     scope_events_log("%ld pings of %zu bytes at %s; each pong carries the ping's send time back",
                      d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
     scope_trace_stats_start(&p->trace, d->loop, 500);
-    scope_pacer_next(&pp.pacer, send_ping);
-}
-
-long fork_ipc_pingpong_done(double *per_s)
-{
-    *per_s = pp.pongs > 0 && pp.last_ns > pp.first_ns
-                 ? (double)pp.pongs * 1e9 / (double)(pp.last_ns - pp.first_ns) : 0;
-    return pp.pongs;
+    if (d->count > 0)
+        scope_pacer_next(&pp.pacer, send_ping);
+    else
+        scope_demo_next(d);
 }
