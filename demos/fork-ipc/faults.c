@@ -12,8 +12,19 @@
 #include "events.h"
 #include "fork-ipc.h"
 
+/* A fault is a lesson, not a flood: a key held down (or a script sending a
+ * thousand commands) would queue a thousand 4 MiB lines. One a second. */
+#define FAULT_EVERY_NS 1000000000ull
+
 void fork_ipc_fault(scope_channel_t *ch, const char *kind)
 {
+    static uint64_t last_ns;
+    uint64_t now = scope_time_now_ns();
+    if (last_ns && now - last_ns < FAULT_EVERY_NS) {
+        scope_events_log("fault '%s' not sent: one a second, so the faults stay readable", kind);
+        return;
+    }
+    last_ns = now;
     if (strcmp(kind, "malformed") == 0) {
         scope_events_log("fault: writing a line that is not JSON: {not json");
         scope_channel_write_raw(ch, "{not json\n", 10);

@@ -21,9 +21,24 @@ static struct {
 
 static int on_pong(void *arg, const cJSON *msg);
 
+/* The padding --size (or the dashboard's size keys) asks for, within what
+ * the channel takes: a ping the child must refuse would never be answered. */
+static size_t pad_size(size_t want, size_t max_message)
+{
+    static size_t told;
+    size_t room = max_message > 256 ? max_message - 256 : 0; /* the ping's other fields */
+    if (want <= room)
+        return want;
+    if (told != want)
+        scope_events_log("size %zu is over the channel's %zu-byte limit (--max-message): "
+                         "pings are padded to %zu", want, max_message, room);
+    told = want;
+    return room;
+}
+
 static void send_ping(scope_pacer_t *pacer)
 {
-    size_t size = pacer->demo->size;
+    size_t size = pad_size(pacer->demo->size, pp.ch->max_message);
     char *pad = malloc(size + 1);
     if (!pad)
         return;

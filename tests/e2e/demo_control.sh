@@ -50,5 +50,29 @@ echo '{"cmd":"quit"}' >&6
 wait_bounded $demo; rc=$?
 [ $rc -eq 0 ] && grep -q 'quit from the dashboard: winding down' p.json && grep -q '"ev":"bye"' p.json \
     && pass "quit: winds down with a summary, exit 0" || fail "quit: exit $rc"
+
+# Sizes are checked against what the channel takes: a size the child must
+# refuse would never be answered. 64 MiB pads to the limit, and back to 64
+# the flow goes on; a storm of fault commands sends one a second.
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --count 1000000 --rate 50 --max-message 65536 5<ctl >z.json 2>z.err &
+demo=$!
+wait_for z.json 'type.....pong' || fail "no pong before the size change"
+echo '{"cmd":"size","bytes":67108864}' >&6
+wait_for z.json "over the channel's 65536-byte limit" && pass "size 64 MiB: told it is over the channel's limit" \
+    || fail "size 64 MiB: nothing said"
+before=$(pongs z.json)
+i=0; while [ "$(pongs z.json)" -le $((before + 2)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(pongs z.json)" -gt $((before + 2)) ] && pass "size 64 MiB: the ping-pong goes on" || fail "size 64 MiB: the flow stalled"
+echo '{"cmd":"size","bytes":64}' >&6
+before=$(pongs z.json)
+i=0; while [ "$(pongs z.json)" -le $((before + 2)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(pongs z.json)" -gt $((before + 2)) ] && pass "size back to 64: the ping-pong goes on" || fail "size 64: stalled"
+for i in $(seq 200); do echo '{"cmd":"fault","kind":"oversize"}'; done >&6
+wait_for z.json "not sent: one a second" || fail "the fault storm was not limited"
+n=$(jq -r 'select(.ev=="log") | .text' z.json | grep -c '^fault: writing a')
+[ "$n" -le 3 ] && pass "a storm of 200 fault commands writes $n bad lines" || fail "fault storm: $n bad lines written"
+echo '{"cmd":"quit"}' >&6
+wait_bounded $demo 30; rc=$?
+[ $rc -eq 0 ] && pass "after the storm, quit ends it cleanly" || fail "after the storm: exit $rc"
 exec 6>&-
 rm -f ctl
