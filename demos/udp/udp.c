@@ -27,9 +27,9 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags);
 static uint64_t datagram_id(const char *data, size_t len);
 
-int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr)
+int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags)
 {
-    int r = uv_udp_init_ex(loop, &s->sock, addr->sa_family);
+    int r = uv_udp_init_ex(loop, &s->sock, addr->sa_family | (unsigned)flags);
     s->sock.data = s;
     /* Port 0 asks the kernel for a free port: getsockname() says which. */
     if (r < 0 || (r = uv_udp_bind(&s->sock, addr, 0)) < 0)
@@ -43,7 +43,7 @@ int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *add
 
 void udp_server_start(udp_server_t *s, uint64_t idle_ms)
 {
-    peers_start(&s->peers, s->sock.loop, idle_ms, s->fd);
+    peers_start(s->sock.loop, idle_ms, s->fd);
     uv_udp_recv_start(&s->sock, on_alloc, on_server_recv);
 }
 
@@ -64,13 +64,15 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         scope_events_error("recv", "recvmsg(fd %d): %s", s->fd, uv_strerror((int)nread));
         return;
     }
-    udp_peer_t *p = peers_find(&s->peers, from);
+    udp_peer_t *p = peers_find(from);
     size_t len = (size_t)nread;
     s->received++;
     if (s->refuse && s->refuse(p->name, buf->base, len, flags & UV_UDP_PARTIAL))
         return;
     uint64_t id = datagram_id(buf->base, len);
     scope_trace_msg(&p->trace, SCOPE_TRACE_RECV, id, buf->base, len, 0);
+    /* The ids tell what never came: UDP itself says nothing of a gap. */
+    p->top_id = id > p->top_id ? id : p->top_id;
 
     /* server.send(reply, rinfo.port, rinfo.address): one sendmsg(), one
      * datagram, to the address this one came from. */
@@ -89,7 +91,7 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 
 void udp_server_close(udp_server_t *s)
 {
-    peers_close(&s->peers);
+    peers_close();
     if (s->sock.loop && !uv_is_closing((uv_handle_t *)&s->sock))
         uv_close((uv_handle_t *)&s->sock, NULL);
 }
