@@ -105,10 +105,8 @@ int badinput_fault(scope_demo_t *d, const char *kind)
     if (strcmp(kind, "oversize") && strcmp(kind, "malformed") && strcmp(kind, "empty"))
         return -1;
     for (int i = 0; i < 4; i++)
-        if (!bi.faults[i].role.running) {
-            memset(&bi.faults[i], 0, sizeof bi.faults[i]);
+        if (!bi.faults[i].role.running)
             return spawn_probe(d, &bi.faults[i], kind);
-        }
     scope_events_error("fault", "four probes are still at work; try again");
     return 0;
 }
@@ -127,7 +125,7 @@ static char answer[128];
 static void probe_end_all(void)
 {
     uv_close((uv_handle_t *)&silence, NULL);
-    probe_close(NULL);
+    probe_report(NULL, 1);
 }
 
 static void on_silence(uv_timer_t *t)
@@ -154,7 +152,7 @@ static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     probe_end_all();
 }
 
-void badinput_probe(scope_demo_t *d, const char *kind, size_t max_message)
+void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message)
 {
     static char big[UDP4_MAX + 1];
     static const char junk[] = "\xff\xfe not UTF-8 \xc0\xaf";
@@ -171,7 +169,7 @@ void badinput_probe(scope_demo_t *d, const char *kind, size_t max_message)
     if (!all) {
         probe_end_all();
     } else { /* only the empty one is answered */
-        uv_udp_recv_start(probe_socket(), on_alloc, on_answer);
+        uv_udp_recv_start(sock, on_alloc, on_answer);
         uv_timer_start(&silence, on_silence, STEP_WAIT_MS / 2, 0);
     }
 }

@@ -21,12 +21,6 @@ static struct {
     int seen[3], n, kept;
 } b;
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h, (void)suggested;
-    *buf = uv_buf_init(b.p.buf, sizeof b.p.buf);
-}
-
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
                     unsigned flags)
 {
@@ -59,7 +53,7 @@ static void on_probe_exit(udp_probe_t *p)
                      "SO_MEMINFO, /proc/net/udp's rx_queue); ioctl(FIONREAD) says %d: for UDP, "
                      "the size of the next datagram only. Now reading",
                      mem[SK_MEMINFO_RMEM_ALLOC], next);
-    uv_udp_recv_start(&p->sock, on_alloc, on_recv);
+    probe_read(p, on_recv);
 }
 
 void boundaries_run(scope_demo_t *d)
@@ -67,13 +61,12 @@ void boundaries_run(scope_demo_t *d)
     probe_bind(&b.p, d);
     b.p.on_exit = on_probe_exit;
     const char *args[] = {"--probe", "boundaries", "--to", b.p.name, NULL};
-    if (probe_spawn(&b.p, d, args) < 0) {
+    if (probe_spawn(&b.p, d, args) < 0)
         probe_end(&b.p, NULL);
-        return;
-    }
-    scope_events_log("the receiver: socket(AF_INET, SOCK_DGRAM) -> fd %d, bind(%s), and no "
-                     "recvmsg() while the probe sends %d, %d and %d bytes in three send() calls",
-                     b.p.fd, b.p.name, sizes[0], sizes[1], sizes[2]);
+    else
+        scope_events_log("the receiver: socket(AF_INET, SOCK_DGRAM) -> fd %d, bind(%s), and no "
+                         "recvmsg() while the probe sends %d, %d and %d bytes in three send() "
+                         "calls", b.p.fd, b.p.name, sizes[0], sizes[1], sizes[2]);
 }
 
 void boundaries_figures(cJSON *bye)
@@ -83,10 +76,10 @@ void boundaries_figures(cJSON *bye)
 
 /* ==== the probe's side =================================================== */
 
-void boundaries_probe(scope_demo_t *d)
+void boundaries_probe(scope_demo_t *d, uv_udp_t *sock)
 {
     char data[1200];
-    (void)d;
+    (void)d, (void)sock;
     for (int i = 0; i < 3; i++) {
         memset(data, '.', sizeof data);
         int n = snprintf(data, sizeof data, "datagram %d of 3, %d bytes ", i + 1, sizes[i]);
@@ -95,5 +88,5 @@ void boundaries_probe(scope_demo_t *d)
     }
     scope_events_log("three sendmsg() calls of %d, %d and %d bytes", sizes[0], sizes[1],
                      sizes[2]);
-    probe_close(NULL);
+    probe_report(NULL, 1);
 }

@@ -196,16 +196,17 @@ static void on_burst(uv_timer_t *t)
     scope_events_log("burst %d of %d: %d datagrams sent so far, every sendmsg() returned "
                      "success", ++f.burst, FLOOD_BURSTS, f.sent);
     if (f.burst < FLOOD_BURSTS && !f.d->quitting) {
-        probe_report(NULL);
+        probe_report(NULL, 0);
         uv_timer_start(t, on_burst, 100, 0);
         return;
     }
     uv_close((uv_handle_t *)t, NULL);
-    probe_close(NULL);
+    probe_report(NULL, 1);
 }
 
-void loss_probe(scope_demo_t *d)
+void loss_probe(scope_demo_t *d, uv_udp_t *sock)
 {
+    (void)sock;
     f.d = d;
     uv_timer_init(d->loop, &f.timer);
     on_burst(&f.timer);

@@ -237,16 +237,17 @@ static int run_server(void)
 /* The lesson's sender, one KIND per step or fault. */
 static int run_probe(const struct sockaddr *to)
 {
-    if (probe_open(&demo, to) < 0)
+    uv_udp_t *sock = probe_open(&demo, to);
+    if (!sock)
         return 1;
     if (!strcmp(opt.probe, "boundaries"))
-        boundaries_probe(&demo);
+        boundaries_probe(&demo, sock);
     else if (!strcmp(opt.probe, "maxsize"))
-        maxsize_probe(&demo);
+        maxsize_probe(&demo, sock);
     else if (!strcmp(opt.probe, "flood"))
-        loss_probe(&demo);
+        loss_probe(&demo, sock);
     else
-        badinput_probe(&demo, opt.probe, (size_t)opt.max_message);
+        badinput_probe(&demo, sock, opt.probe, (size_t)opt.max_message);
     return scope_demo_run(&demo);
 }
 

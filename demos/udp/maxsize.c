@@ -16,12 +16,6 @@ static struct {
     int got, emsgsize, gone;
 } m;
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h, (void)suggested;
-    *buf = uv_buf_init(m.p.buf, sizeof m.p.buf);
-}
-
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
                     unsigned flags)
 {
@@ -57,7 +51,7 @@ void maxsize_run(scope_demo_t *d)
     probe_bind(&m.p, d);
     m.p.on_report = on_report;
     m.p.on_exit = on_probe_exit;
-    uv_udp_recv_start(&m.p.sock, on_alloc, on_recv);
+    probe_read(&m.p, on_recv);
     const char *args[] = {"--probe", "maxsize", "--to", m.p.name, NULL};
     if (probe_spawn(&m.p, d, args) < 0)
         probe_end(&m.p, NULL);
@@ -73,15 +67,15 @@ void maxsize_figures(cJSON *bye)
 
 /* ==== the probe's side =================================================== */
 
-void maxsize_probe(scope_demo_t *d)
+void maxsize_probe(scope_demo_t *d, uv_udp_t *sock)
 {
     static char big[UDP4_MAX + 1];
     int fd = -1;
     (void)d;
+    uv_fileno((uv_handle_t *)sock, &fd);
     memset(big, '.', sizeof big);
     memcpy(big, "65507 bytes ", 12);
     int r = probe_send(big, UDP4_MAX, 0, 1);
-    uv_fileno((uv_handle_t *)probe_socket(), &fd);
     if (r < 0)
         scope_events_error("send", "sendmsg() of 65,507 bytes: %s", uv_strerror(r));
     else
@@ -97,5 +91,5 @@ void maxsize_probe(scope_demo_t *d)
                            r < 0 ? uv_strerror(r) : "success");
     cJSON *fig = cJSON_CreateObject();
     cJSON_AddBoolToObject(fig, "emsgsize", r == UV_EMSGSIZE);
-    probe_close(fig);
+    probe_report(fig, 1);
 }

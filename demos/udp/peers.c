@@ -20,28 +20,26 @@ static struct {
     int fd;
 } t;
 
-/* One short line: how many datagrams from each peer, and how many ids never
- * came (the ids are the clients' own count; the server sees only gaps). */
-static void narrate(uint64_t now)
+/* One short line for the peers heard from since the last: how many
+ * datagrams each sent so far, and how many ids never came (the ids are the
+ * clients' own count; the server sees a loss only as a gap). */
+static void narrate(void)
 {
-    char line[400];
-    int n = 0, news = 0;
+    char line[300];
+    int n = 0;
     uint64_t missing = 0;
-    for (int i = 0; i < MAX_PEERS && n < 300; i++) {
+    for (int i = 0; i < MAX_PEERS; i++) {
         udp_peer_t *p = &t.p[i];
-        if (!p->used || !p->trace.received)
+        missing += p->used && p->top_id > p->trace.received ? p->top_id - p->trace.received : 0;
+        if (!p->used || p->trace.received == p->told || n >= 200)
             continue;
-        news |= p->trace.received != p->told;
         p->told = p->trace.received;
-        missing += p->top_id > p->told ? p->top_id - p->told : 0;
         n += snprintf(line + n, sizeof line - (size_t)n, "%s%s %llu", n ? ", " : "",
                       p->trace.chan, (unsigned long long)p->told);
     }
-    if (!news)
-        return;
-    t.told_ns = now;
-    scope_events_log("datagrams so far: %s; %llu missing (ids that never came)", line,
-                     (unsigned long long)missing);
+    if (n)
+        scope_events_log("received so far: %s datagrams; %llu ids missing", line,
+                         (unsigned long long)missing);
 }
 
 static void on_sweep(uv_timer_t *timer)
@@ -60,8 +58,10 @@ static void on_sweep(uv_timer_t *timer)
         scope_trace_close(&p->trace);
         p->used = 0;
     }
-    if (now - t.told_ns >= 1000000000ull)
-        narrate(now);
+    if (now - t.told_ns >= 1000000000ull) {
+        t.told_ns = now;
+        narrate();
+    }
 }
 
 void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd)

@@ -4,12 +4,11 @@
  * KIND --to HOST:PORT; the server's process makes its socket and hands it
  * over as fd 3, so the address it sends from is known before it sends. The
  * receiver is a socket of the step's own on 127.0.0.1 (probe_bind), or the
- * echo server. Both sides trace on the channel "probe"; when the step is
- * over (probe_end) the receiver's counts, sent against received, are that
- * channel's stats, and the lesson goes on (scope_demo_next).
+ * echo server. Both sides trace on the channel "probe"; the receiver's
+ * counts, sent against received, are that channel's stats (probe_stats),
+ * and a step that is over calls probe_end, which goes on to the next.
  */
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -19,39 +18,46 @@
 
 static void on_step_timeout(uv_timer_t *t)
 {
-    udp_probe_t *p = t->data;
     scope_events_error("lesson", "the step waited %d ms for the probe's datagrams: going on",
                        STEP_WAIT_MS);
-    probe_end(p, NULL);
+    probe_end(t->data, NULL);
 }
 
-/* A receiver on 127.0.0.1, a port the kernel picks; the step ends within
- * STEP_WAIT_MS whatever happens. It reads only once the caller says so. */
-int probe_bind(udp_probe_t *p, scope_demo_t *d)
+/* A receiver on 127.0.0.1, a port the kernel picks, and a bound on the
+ * step's wait. It reads once the caller calls probe_read. */
+void probe_bind(udp_probe_t *p, scope_demo_t *d)
 {
     struct sockaddr_storage a;
     int alen = sizeof a;
     p->demo = d;
+    p->bound = 1;
     scope_addr_parse("127.0.0.1:0", NULL, 0, &a);
     uv_udp_init(d->loop, &p->sock);
-    p->sock.data = p;
-    int r = uv_udp_bind(&p->sock, (struct sockaddr *)&a, 0);
+    uv_udp_bind(&p->sock, (struct sockaddr *)&a, 0);
     uv_udp_getsockname(&p->sock, (struct sockaddr *)&a, &alen);
     uv_fileno((uv_handle_t *)&p->sock, &p->fd);
     scope_addr_format((struct sockaddr *)&a, p->name, sizeof p->name);
     uv_timer_init(d->loop, &p->timer);
-    p->timer.data = p;
+    p->sock.data = p->timer.data = p;
     uv_timer_start(&p->timer, on_step_timeout, STEP_WAIT_MS, 0);
-    p->bound = 1;
-    return r;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    udp_probe_t *p = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(p->buf, sizeof p->buf);
+}
+
+void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv)
+{
+    uv_udp_recv_start(&p->sock, on_alloc, on_recv);
 }
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
     udp_probe_t *p = r->data;
-    const cJSON *sent = cJSON_GetObjectItemCaseSensitive(fig, "sent");
-    if (cJSON_IsNumber(sent))
-        p->sent = (int64_t)sent->valuedouble;
+    p->sent = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(fig, "sent"));
     if (p->on_report)
         p->on_report(p, fig);
 }
@@ -66,36 +72,34 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
         p->on_exit(p);
 }
 
-/* Starts the probe with args (its --probe KIND --to ...), on a socket made
- * here: p->from is the address its datagrams will carry. */
+/* Starts the probe with args (--probe KIND --to ...) on a socket made here:
+ * p->from is the address its datagrams will carry. */
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *const *args)
 {
     socklen_t len = sizeof p->from;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
     p->demo = d;
     scope_addr_parse("127.0.0.1:0", NULL, 0, &p->from);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&p->from, sizeof(struct sockaddr_in)) < 0 ||
-        getsockname(fd, (struct sockaddr *)&p->from, &len) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&p->from, sizeof(struct sockaddr_in)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&p->from, &len) == 0) {
+        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
+        scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
+        p->role.data = p;
+        p->role.on_report = on_report;
+        p->role.on_exit = on_exit_role;
+        r = scope_role_spawn(d, &p->role, "probe", &o);
     }
-    scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
-    scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
-    p->role.data = p;
-    p->role.on_report = on_report;
-    p->role.on_exit = on_exit_role;
-    int r = scope_role_spawn(d, &p->role, "probe", &o);
-    close(fd); /* the probe has its copy */
+    if (fd >= 0)
+        close(fd); /* the probe has its copy */
     if (r < 0)
-        scope_events_error("spawn", "the probe could not start: %s", uv_strerror(r));
+        scope_events_error("spawn", "the probe could not start");
     else
         scope_trace_init(&p->trace, "probe", SCOPE_PID(getpid()), SCOPE_PID(p->role.pid));
     return r;
 }
 
-/* The receiver's counts, sent against received, as the probe channel's
- * stats, with more fields (taken over; NULL for none). */
+/* The receiver's counts as the probe channel's stats, with more fields
+ * (taken over; NULL for none). */
 void probe_stats(udp_probe_t *p, cJSON *more, int final)
 {
     cJSON *o = cJSON_CreateObject();
@@ -113,22 +117,18 @@ void probe_stats(udp_probe_t *p, cJSON *more, int final)
     scope_events_emit("stats", o);
 }
 
-/* The step is over: its last stats (a receiver's), and the next step. */
+/* The step is over: a receiver's last stats, and the next step. */
 void probe_end(udp_probe_t *p, cJSON *more)
 {
-    if (p->over) {
-        cJSON_Delete(more);
-        return;
-    }
-    p->over = 1;
-    if (p->bound) {
+    if (!p->over && p->bound) {
         probe_stats(p, more, 1);
         uv_close((uv_handle_t *)&p->timer, NULL);
         uv_close((uv_handle_t *)&p->sock, NULL);
     } else {
         cJSON_Delete(more);
     }
-    scope_demo_next(p->demo);
+    if (!p->over++)
+        scope_demo_next(p->demo);
 }
 
 /* ==== the probe's own process ============================================ */
@@ -141,21 +141,16 @@ static struct {
     int64_t sent;
 } me;
 
-/* The socket the server made for us (fd 3), and the trace its datagrams go on. */
-int probe_open(scope_demo_t *d, const struct sockaddr *to)
+/* The socket the server made for us (fd 3), and the trace our datagrams go on. */
+uv_udp_t *probe_open(scope_demo_t *d, const struct sockaddr *to)
 {
     if (scope_demo_start(d, uv_default_loop(), "probe", 0) < 0)
-        return -1;
+        return NULL;
     me.d = d;
     me.to = to;
     uv_udp_init(d->loop, &me.sock);
     uv_udp_open(&me.sock, 3); /* if it fails (started by hand), the first send binds one */
     scope_trace_init(&me.trace, "probe", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-    return 0;
-}
-
-uv_udp_t *probe_socket(void)
-{
     return &me.sock;
 }
 
@@ -171,19 +166,15 @@ int probe_send(const char *data, size_t len, uint64_t id, int show)
     return r;
 }
 
-/* Figures (taken over; NULL for none) to the server, with "sent". */
-void probe_report(cJSON *fig)
+/* Figures (taken over; NULL for none) to the server, with "sent"; at the
+ * end, the probe stops. */
+void probe_report(cJSON *fig, int end)
 {
-    if (!fig)
-        fig = cJSON_CreateObject();
+    fig = fig ? fig : cJSON_CreateObject();
     cJSON_AddNumberToObject(fig, "sent", (double)me.sent);
     scope_demo_report(me.d, fig);
-}
-
-/* The last figures (taken over; NULL for none), and the probe's end. */
-void probe_close(cJSON *fig)
-{
-    probe_report(fig);
-    uv_close((uv_handle_t *)&me.sock, NULL);
-    scope_demo_stop(me.d);
+    if (end) {
+        uv_close((uv_handle_t *)&me.sock, NULL);
+        scope_demo_stop(me.d);
+    }
 }

@@ -1,17 +1,13 @@
-/* udp.h: what each file of the udp demo offers the one above it.
+/* udp.h: what each file of the udp demo offers the files above it. Calls go
+ * down this list, never up; each file keeps its own state.
  *
  *   main.c        the options and the lesson's steps, in order
- *   boundaries.c  three sends arrive as three datagrams
- *   maxsize.c     65,507 bytes fit in one datagram; one more is EMSGSIZE
- *   loss.c        a stalled receiver with a small buffer: the kernel drops
- *   badinput.c    oversize, not UTF-8, empty; the dashboard's faults
+ *   boundaries.c, maxsize.c, loss.c, badinput.c   one lab step each (both sides)
  *   clients.c     the articles' echo with N client processes, and their figures
  *   throughput.c  one client streams, the server counts what arrives
- *   probe.c       the lab's sender (this program again, --probe KIND) and its receiver
+ *   probe.c       a lab step's receiver and its sender (this program, --probe KIND)
  *   udp.c         the mechanism: the article's echo server and its client
  *   peers.c       the server's note of its peers
- *
- * Calls go down this list, never up; each file keeps its own state.
  */
 #ifndef UDP_DEMO_H
 #define UDP_DEMO_H
@@ -31,14 +27,13 @@
 #define UDP4_MAX     65507 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
 #define MAX_PEERS    64
 #define MAX_CLIENTS  32
-#define STEP_WAIT_MS 10000 /* bound on any lesson step's wait */
+#define STEP_WAIT_MS 10000 /* bound on any lab step's wait */
 
-/* ---- peers.c: the server's note of who sent what ---- */
 typedef struct {
-    int used, ours; /* ours: a process of the demo, known before it sends */
+    int used, ours; /* ours: a client of the demo, never forgotten */
     struct sockaddr_storage addr;
     char name[SCOPE_ADDR_STRLEN];
-    uint64_t last_ns, top_id, told; /* the highest id seen; datagrams last narrated */
+    uint64_t last_ns, top_id, told; /* the highest id seen; the count last narrated */
     scope_trace_t trace;
     scope_peer_req_t *lookup; /* naming an outside peer, off the loop thread */
 } udp_peer_t;
@@ -47,10 +42,8 @@ udp_peer_t *peers_find(const struct sockaddr *from);
 void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours);
 void peers_close(void);
 
-/* ---- udp.c: the mechanism ---- */
 /* Refuses a datagram (with an error event) or lets it be answered. */
 typedef int (*udp_refuse_fn)(const char *from, const char *data, size_t len, int cut);
-
 typedef struct {
     uv_udp_t sock;
     int fd;
@@ -77,7 +70,6 @@ struct udp_client_s {
     int done;
     char buf[64 * 1024], out[UDP4_MAX + 64 + 1];
 };
-
 int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags);
 void udp_server_start(udp_server_t *s, uint64_t idle_ms);
 void udp_server_close(udp_server_t *s);
@@ -86,34 +78,31 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
                      const char *chan, scope_end_t server);
 void udp_client_stop(udp_client_t *c);
 
-/* ---- probe.c: a lab step's receiver, its probe, and the probe's side ---- */
 typedef struct udp_probe_s udp_probe_t;
 struct udp_probe_s {
     void (*on_report)(udp_probe_t *p, const cJSON *figures); /* each may be NULL */
     void (*on_exit)(udp_probe_t *p); /* the probe sent all it had and is gone */
     scope_demo_t *demo;
-    uv_udp_t sock; /* the receiver (probe_bind): name its address, trace what it got */
+    uv_udp_t sock; /* the receiver, at name, if bound */
     int fd, bound, over;
     char name[SCOPE_ADDR_STRLEN];
-    struct sockaddr_storage from; /* the probe's socket, made here */
+    struct sockaddr_storage from; /* the probe's socket */
     scope_role_t role;
     scope_trace_t trace;
     uv_timer_t timer;
     int64_t sent; /* what the probe says it sent */
     char buf[64 * 1024];
 };
-int probe_bind(udp_probe_t *p, scope_demo_t *d);
+void probe_bind(udp_probe_t *p, scope_demo_t *d);
+void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv);
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *const *args);
 void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
-/* In the probe's process (one sender each): */
-int probe_open(scope_demo_t *d, const struct sockaddr *to);
-uv_udp_t *probe_socket(void);
+uv_udp_t *probe_open(scope_demo_t *d, const struct sockaddr *to); /* in the probe */
 int probe_send(const char *data, size_t len, uint64_t id, int show);
-void probe_report(cJSON *figures);
-void probe_close(cJSON *figures);
+void probe_report(cJSON *figures, int end);
 
-/* ---- the lesson's steps (scope_demo_lesson); d->data is main's udp_lab_t ---- */
+/* What main gives the steps, as d->data. */
 typedef struct {
     const char *server; /* HOST:PORT of the echo server */
     int clients;
@@ -121,20 +110,21 @@ typedef struct {
     size_t max_message;
 } udp_lab_t;
 
+/* The steps (scope_demo_lesson), their probes' sides, their figures for the bye. */
 void boundaries_run(scope_demo_t *d);
-void boundaries_probe(scope_demo_t *d);
+void boundaries_probe(scope_demo_t *d, uv_udp_t *sock);
 void boundaries_figures(cJSON *bye);
 void maxsize_run(scope_demo_t *d);
-void maxsize_probe(scope_demo_t *d);
+void maxsize_probe(scope_demo_t *d, uv_udp_t *sock);
 void maxsize_figures(cJSON *bye);
 void loss_run(scope_demo_t *d);
-void loss_probe(scope_demo_t *d);
+void loss_probe(scope_demo_t *d, uv_udp_t *sock);
 void loss_figures(cJSON *bye);
 void badinput_init(const udp_lab_t *lab);
-void badinput_run(scope_demo_t *d);
 int badinput_refuse(const char *from, const char *data, size_t len, int cut);
+void badinput_run(scope_demo_t *d);
 int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind */
-void badinput_probe(scope_demo_t *d, const char *kind, size_t max_message);
+void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message);
 void badinput_figures(cJSON *bye);
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
