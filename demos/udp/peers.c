@@ -38,7 +38,7 @@ static void narrate(void)
                       p->trace.chan, (unsigned long long)p->told);
     }
     if (n)
-        scope_events_log("received so far: %s datagrams; %llu ids missing", line,
+        scope_events_log("received: %s; missing ids: %llu", line,
                          (unsigned long long)missing);
 }
 

@@ -1,19 +1,18 @@
-/* udp.c: the articles' dgram pair on libuv's uv_udp, the handle behind
- * node's dgram.
+/* udp.c: the articles' dgram pair on libuv's uv_udp, node dgram's handle.
  *
  *   1. The server: socket(AF_INET, SOCK_DGRAM) and bind() (uv_udp_bind).
  *      No listen(), no accept(): datagrams from anyone arrive on this one
  *      fd, each with its sender's address (recvmsg's msg_name).
  *   2. Each datagram is one recvmsg() (uv_udp_recv_start's callback): one
- *      message, whole, with the address to answer (the server's only note
- *      of a peer, peers.c). The server answers it at that address with
- *      "Hello, client! Received your message: ...".
+ *      message, whole, with its sender's address (peers.c notes it); the
+ *      answer, "Hello, client! Received your message: ...", goes there.
  *   3. The client: connect() on its UDP socket (no packet: it fixes the
  *      default destination and filters what may arrive), then a ping-pong:
  *      "Hello UDP Server! #N", wait for the answer with the same N, time it.
  *   4. UDP never resends: an answer not back within --timeout is counted
  *      lost; one that comes later is counted late. The id in the text tells
- *      which ping an answer belongs to, since UDP keeps no order either.
+ *      which ping an answer belongs to, since UDP keeps no order either, and
+ *      a gap in the ids the server sees is what never came.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,7 +70,6 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         return;
     uint64_t id = datagram_id(buf->base, len);
     scope_trace_msg(&p->trace, SCOPE_TRACE_RECV, id, buf->base, len, 0);
-    /* The ids tell what never came: UDP itself says nothing of a gap. */
     p->top_id = id > p->top_id ? id : p->top_id;
 
     /* server.send(reply, rinfo.port, rinfo.address): one sendmsg(), one
