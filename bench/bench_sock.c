@@ -48,7 +48,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "net.h"
+#include "addr.h"
+#include "unixsock.h"
 #include "timing.h"
 
 #include "bench.h"

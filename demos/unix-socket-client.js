@@ -39,7 +39,6 @@ client.on('data', (chunk) => {
   while ((nl = pending.indexOf('\n')) >= 0) {
     const line = pending.slice(0, nl);
     pending = pending.slice(nl + 1);
-    if (line.startsWith('ctl ')) continue; // the dashboard's pace, meant for the C clients
     if (line.startsWith('error: ')) {
       console.log(line);
       process.exitCode = 3;

@@ -2,6 +2,9 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -192,20 +195,100 @@ static const char *rundir_base(void)
     return "/tmp";
 }
 
+#define OWNER_FILE ".owner"
+
+/* The pid recorded in dir, or -1. */
+static long rundir_owner(const char *dir)
+{
+    char path[PATH_MAX + 16], text[32] = "";
+    snprintf(path, sizeof path, "%s/" OWNER_FILE, dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    char *end;
+    long pid = n > 0 ? strtol(text, &end, 10) : -1;
+    return pid > 0 && *end == '\n' ? pid : -1;
+}
+
+/* Removes a dead run's directory: its sockets, FIFOs and owner record,
+ * nothing else (rmdir then fails, and the directory stays). */
+static int sweep_one(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[PATH_MAX + 256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 &&
+            (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode) ||
+             (S_ISREG(st.st_mode) && strcmp(e->d_name, OWNER_FILE) == 0)))
+            unlink(path);
+    }
+    closedir(d);
+    return rmdir(dir) == 0;
+}
+
+int scope_rundir_sweep(void)
+{
+    const char *base = rundir_base();
+    DIR *d = opendir(base);
+    if (!d)
+        return 0;
+    int swept = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "ipcscope-", 9) != 0)
+            continue;
+        char dir[PATH_MAX];
+        if (snprintf(dir, sizeof dir, "%s/%.255s", base, e->d_name) >= (int)sizeof dir)
+            continue;
+        /* Ours alone (same uid, 0700, a real directory), and its owner
+         * recorded and gone: a live run's directory, or anyone else's, is
+         * never touched. */
+        long pid = scope_rundir_check(dir) == 0 ? rundir_owner(dir) : -1;
+        if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+            swept += sweep_one(dir);
+    }
+    closedir(d);
+    return swept;
+}
+
 int scope_rundir_make(const char *name, char *out, size_t outlen)
 {
     int n = snprintf(out, outlen, "%s/ipcscope-%s.XXXXXX", rundir_base(), name);
     if (n < 0 || (size_t)n >= outlen)
         return -ENAMETOOLONG;
+    /* A run killed with SIGKILL could not remove its directory: sweep the
+     * ones whose owner is gone before making ours. */
+    scope_rundir_sweep();
     /* mkdtemp makes the directory 0700 whatever the umask, under a name no
      * one could have guessed and made first. */
     if (mkdtemp(out) == NULL)
         return -errno;
+    char path[PATH_MAX + 16], pid[32];
+    snprintf(path, sizeof path, "%s/" OWNER_FILE, out);
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+        ssize_t w = write(fd, pid, (size_t)len);
+        (void)w; /* without the record the directory is only never swept */
+        close(fd);
+    }
     return 0;
 }
 
 int scope_rundir_remove(const char *dir)
 {
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/" OWNER_FILE, dir);
+    unlink(path);
     return rmdir(dir) < 0 ? -errno : 0;
 }
 

@@ -51,12 +51,20 @@ int scope_addr_is_loopback(const struct sockaddr *sa);
 
 /* Makes BASE/ipcscope-NAME.XXXXXX with mode 0700, BASE being $XDG_RUNTIME_DIR
  * when it is a directory of ours, else $TMPDIR, else /tmp, and writes its path
- * into out. Returns 0, -ENAMETOOLONG, or mkdtemp's errno. */
+ * into out. The directory records its owner's pid (a file ".owner"), and
+ * first the directories of runs that died without removing theirs (SIGKILL)
+ * are swept: see scope_rundir_sweep. Returns 0, -ENAMETOOLONG, or mkdtemp's
+ * errno. */
 int scope_rundir_make(const char *name, char *out, size_t outlen);
+/* Removes BASE/ipcscope-* directories of ours whose recorded owner is no
+ * longer running, with the socket files and FIFOs in them; a directory that
+ * holds anything else is left alone. Returns how many were removed. */
+int scope_rundir_sweep(void);
 /* 0 when dir is a directory owned by this user that nobody else may enter or
  * write, else -EPERM (or lstat's errno). */
 int scope_rundir_check(const char *dir);
-/* Removes the directory (it must be empty). Returns 0 or -errno. */
+/* Removes the directory (empty but for its owner record). Returns 0 or
+ * -errno. */
 int scope_rundir_remove(const char *dir);
 
 #endif

@@ -492,6 +492,15 @@ static void collect_handles(scope_channel_t *ch)
         uv_os_fd_t fd = -1;
         if (uv_accept((uv_stream_t *)&ch->pipe, (uv_stream_t *)h) == 0 &&
             uv_fileno(h, &fd) == 0) {
+            /* An fd waits here for its NODE_HANDLE line, which may come in a
+             * later read. A sender waits for our ACK before it passes the
+             * next handle, so one fd at most is waiting rightly: one held
+             * when another arrives came with no such line, and is closed
+             * (as node keeps a single pending handle). */
+            while (ch->npending_fds > 0) {
+                close(ch->pending_fds[--ch->npending_fds]);
+                ch->stray_fds++;
+            }
             int mine = fcntl(fd, F_DUPFD_CLOEXEC, 3);
             int *grown = realloc(ch->pending_fds, (ch->npending_fds + 1) * sizeof(int));
             if (mine >= 0 && grown) {

@@ -82,6 +82,7 @@ struct scope_channel_s {
 
     /* counters, read-only for the caller */
     uint64_t sent, received, bytes_sent, bytes_received, refused;
+    uint64_t stray_fds; /* fds that came with no NODE_HANDLE line, closed */
     size_t message_bytes; /* during on_message: that message's line on the wire, '\n' included */
 
     /* private */

@@ -7,6 +7,10 @@
 
 /* ---- connections --------------------------------------------------------- */
 
+static void conn_end(scope_conn_t *c, int status);
+static void restart_idle(scope_conn_t *c);
+static uint64_t held_bytes(const scope_conn_t *c);
+
 static void conn_handle_closed(uv_handle_t *h)
 {
     scope_conn_t *c = h->data;
@@ -57,6 +61,11 @@ int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb o
     return 0;
 }
 
+static void on_overflow(uv_timer_t *t)
+{
+    conn_end(t->data, UV_ENOBUFS);
+}
+
 /* A line without its newline, delivered as partial_ms asks. */
 static void flush_partial(scope_conn_t *c)
 {
@@ -68,6 +77,7 @@ static void flush_partial(scope_conn_t *c)
 static void on_partial(uv_timer_t *t)
 {
     flush_partial(t->data);
+    restart_idle(t->data);
 }
 
 static void conn_end(scope_conn_t *c, int status)
@@ -78,9 +88,7 @@ static void conn_end(scope_conn_t *c, int status)
         flush_partial(c); /* the peer ended: what it wrote last is whole */
     c->ended = 1;
     uv_read_stop(&c->h.stream);
-    c->partial_bytes = c->o.framing == SCOPE_CONN_LINES
-                           ? scope_ndjson_pending(&c->lines)
-                           : c->frames.hdr_len + c->frames.len;
+    c->partial_bytes = held_bytes(c);
     if (c->o.on_end && !c->closing)
         c->o.on_end(c, status);
     /* A peer that closed cleanly may still be owed replies: let them out. */
@@ -88,6 +96,20 @@ static void conn_end(scope_conn_t *c, int status)
         scope_conn_close(c);
     else
         conn_close_now(c);
+}
+
+static uint64_t held_bytes(const scope_conn_t *c)
+{
+    return c->o.framing == SCOPE_CONN_LINES ? scope_ndjson_pending(&c->lines)
+                                            : c->frames.hdr_len + c->frames.len;
+}
+
+static void on_idle(uv_timer_t *t);
+
+static void restart_idle(scope_conn_t *c)
+{
+    if (c->o.idle_ms && !c->closing && !c->ended && !c->overflowed && !c->idle_held)
+        uv_timer_start(&c->timer, on_idle, c->o.idle_ms, 0);
 }
 
 static void on_idle(uv_timer_t *t)
@@ -116,6 +138,7 @@ static void on_lenframe(void *arg, const char *frame, size_t len)
 static void on_frame_error(void *arg, const scope_frame_error_t *err)
 {
     scope_conn_t *c = arg;
+    c->frames_refused++;
     if (!c->ended && c->o.on_error)
         c->o.on_error(c, err);
 }
@@ -138,14 +161,16 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     c->reads++;
     c->bytes_in += (uint64_t)nread;
-    if (c->o.idle_ms && !c->closing)
-        uv_timer_start(&c->timer, on_idle, c->o.idle_ms, 0);
+    uint64_t frames_before = c->frames_in + c->frames_refused;
     /* Callbacks may close the connection; the decoders stay valid until the
      * close completes, and on_line ignores frames once it has ended. */
     if (c->o.framing == SCOPE_CONN_LINES)
         scope_ndjson_feed(&c->lines, buf->base, (size_t)nread);
     else
         scope_lenframe_feed(&c->frames, buf->base, (size_t)nread);
+    /* The idle limit counts from the last whole frame, not the last byte. */
+    if (c->frames_in + c->frames_refused > frames_before || !held_bytes(c))
+        restart_idle(c);
     if (c->o.partial_ms && c->o.framing == SCOPE_CONN_LINES && !c->closing && !c->ended) {
         if (scope_ndjson_pending(&c->lines))
             uv_timer_start(&c->partial_timer, on_partial, c->o.partial_ms, 0);
@@ -189,6 +214,8 @@ static int conn_write(scope_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
         total += bufs[i].len;
     if (c->ended || c->closing || c->shut)
         return -EPIPE;
+    if (c->overflowed)
+        return -ENOBUFS;
 
     size_t done = 0;
     if (uv_stream_get_write_queue_size(&c->h.stream) == 0) {
@@ -203,6 +230,15 @@ static int conn_write(scope_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
         return 0;
 
     size_t rest = total - done;
+    size_t max = c->o.max_queued ? c->o.max_queued : SCOPE_CONN_MAX_QUEUED;
+    if (uv_stream_get_write_queue_size(&c->h.stream) + rest > max) {
+        /* The peer does not read: holding more for it would grow us without
+         * end. The connection ends on the loop's next turn. */
+        c->bytes_out -= total - done;
+        c->overflowed = 1;
+        uv_timer_start(&c->timer, on_overflow, 0, 0);
+        return -ENOBUFS;
+    }
     uv_write_t *req = malloc(sizeof *req + rest);
     if (req == NULL)
         return -ENOMEM;
@@ -254,6 +290,20 @@ int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len)
 {
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     return conn_write(c, &b, 1);
+}
+
+int scope_conn_writable(const scope_conn_t *c)
+{
+    return c->started && !c->ended && !c->closing && !c->shut && !c->overflowed;
+}
+
+void scope_conn_idle_hold(scope_conn_t *c, int hold)
+{
+    c->idle_held = hold;
+    if (hold && !c->closing)
+        uv_timer_stop(&c->timer);
+    else
+        restart_idle(c);
 }
 
 int scope_conn_fd(const scope_conn_t *c)

@@ -38,6 +38,10 @@
 
 /* ---- connections --------------------------------------------------------- */
 
+#ifndef SCOPE_CONN_MAX_QUEUED
+#define SCOPE_CONN_MAX_QUEUED (1024u * 1024u)
+#endif
+
 typedef enum {
     SCOPE_CONN_LINES,  /* text lines ending in "\n" (a "\r\n" is taken too) */
     SCOPE_CONN_LENGTH, /* a 4-byte big-endian length, then that many bytes */
@@ -50,7 +54,8 @@ typedef void (*scope_conn_frame_cb)(scope_conn_t *c, const char *data, size_t le
 /* A frame refused (oversize): skipped, the stream goes on. */
 typedef void (*scope_conn_error_cb)(scope_conn_t *c, const scope_frame_error_t *err);
 /* The stream ended: status 0 when the peer closed it (EOF), UV_ETIMEDOUT when
- * it said nothing for idle_ms, or a negative errno. A frame left unfinished
+ * it completed nothing for idle_ms, UV_ENOBUFS when it left more than
+ * max_queued bytes unread, or a negative errno. A frame left unfinished
  * is counted in partial_bytes. The connection closes itself after this. */
 typedef void (*scope_conn_end_cb)(scope_conn_t *c, int status);
 /* The handle is closed; the owner may free c now. */
@@ -59,7 +64,14 @@ typedef void (*scope_conn_close_cb)(scope_conn_t *c);
 typedef struct {
     scope_conn_framing_t framing;
     size_t max_frame; /* 0: SCOPE_FRAME_MAX_DEFAULT */
-    uint64_t idle_ms; /* 0: no limit */
+    /* A peer that completes no frame for idle_ms is cut off (UV_ETIMEDOUT):
+     * a byte now and then does not keep it (a slowloris). 0: no limit. */
+    uint64_t idle_ms;
+    /* Bytes the kernel has not taken yet that we hold for a peer, at most:
+     * one that does not read while we write to it (a chat member that never
+     * reads) is cut off (UV_ENOBUFS) rather than grow us without end.
+     * 0: SCOPE_CONN_MAX_QUEUED. */
+    size_t max_queued;
     /* Lines only: a line left without its newline for partial_ms, or when
      * the peer ends, is delivered as a frame all the same. A Node peer that
      * writes 'ping' and waits means a message by it; 0: wait for '\n'. */
@@ -81,6 +93,7 @@ struct scope_conn_s {
     /* counters, for events and summaries */
     uint64_t bytes_in, bytes_out; /* on the wire, framing included */
     uint64_t frames_in, frames_out;
+    uint64_t frames_refused; /* oversize frames skipped */
     uint64_t reads;          /* read callbacks with data: shows how a stream chunks */
     uint64_t partial_bytes;  /* of a frame cut off by the end of the stream */
     uint64_t partial_frames; /* lines delivered without their newline (partial_ms) */
@@ -91,7 +104,7 @@ struct scope_conn_s {
     uv_timer_t timer; /* idle limit, then the bound on a graceful close */
     uv_timer_t partial_timer;
     uv_shutdown_t shutdown_req;
-    int started, ended, closing, shut, handles_open;
+    int started, ended, closing, shut, overflowed, idle_held, handles_open;
     char buf[64 * 1024];
 };
 
@@ -107,11 +120,20 @@ int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb o
 int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o);
 /* Sends one frame: data and a "\n", or a length header and data. The bytes are
  * copied. Returns 0, -EMSGSIZE when len exceeds max_frame (or contains a
- * newline in line mode: -EINVAL), -EPIPE once the stream has ended, -ENOMEM. */
+ * newline in line mode: -EINVAL), -EPIPE once the stream has ended, -ENOMEM,
+ * or -ENOBUFS when the peer has left max_queued bytes unread: the frame is
+ * dropped and the connection ends (on_end with UV_ENOBUFS, on a later turn
+ * of the loop, so a caller sending to many is not cut short). */
 int scope_conn_send(scope_conn_t *c, const void *data, size_t len);
 /* Sends bytes exactly as given, with no framing: what a fault demo needs
  * (a half message, garbage), and what shows a stream's lack of boundaries. */
 int scope_conn_write_raw(scope_conn_t *c, const void *data, size_t len);
+/* 1 while frames may still be sent: not ended, closing, shut by
+ * scope_conn_end, or cut off for not reading. */
+int scope_conn_writable(const scope_conn_t *c);
+/* While held, the idle limit does not run: for a peer that is quiet
+ * because the lesson is paused, not because it is gone. */
+void scope_conn_idle_hold(scope_conn_t *c, int hold);
 /* The socket's fd, or -1. */
 int scope_conn_fd(const scope_conn_t *c);
 /* Ends our side as Node's socket.end() does: queued bytes go out, then

@@ -477,8 +477,8 @@ void scope_demo_stop(scope_demo_t *d)
         uv_close((uv_handle_t *)&d->stdin_pipe, NULL);
         d->stdin_open = 0;
     }
-    for (int i = 0; i < d->npacers; i++)
-        scope_pacer_close(d->pacers[i]);
+    while (d->npacers > 0)
+        scope_pacer_close(d->pacers[0]);
 }
 
 int scope_demo_run(scope_demo_t *d)
@@ -696,6 +696,14 @@ void scope_pacer_close(scope_pacer_t *p)
     if (!uv_is_closing((uv_handle_t *)&p->timer))
         uv_close((uv_handle_t *)&p->timer, NULL);
     p->armed = 0;
+    /* Unregistered, so that a demo may make pacers per run, not once. */
+    scope_demo_t *d = p->demo;
+    for (int i = 0; d && i < d->npacers; i++)
+        if (d->pacers[i] == p) {
+            memmove(&d->pacers[i], &d->pacers[i + 1], (size_t)(d->npacers - i - 1) * sizeof p);
+            d->npacers--;
+            break;
+        }
 }
 
 /* ---- a child's events --------------------------------------------------- */

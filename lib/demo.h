@@ -61,6 +61,11 @@ typedef struct {
     const char *help;
 } scope_demo_option_t;
 
+/* The struct that holds a handle, from the handle a callback was given:
+ * state hangs off handles, as libuv's own benchmarks find theirs. */
+#define scope_container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+
 typedef struct scope_demo_s scope_demo_t;
 /* Called for each of the demo's own options; return 0, or -EINVAL after
  * writing the reason into d->error. */
@@ -234,6 +239,8 @@ int scope_pacer_init(scope_demo_t *d, scope_pacer_t *p);
  * "step" command lets one message go; on the
  * loop's next turn when the rate is 0. */
 void scope_pacer_next(scope_pacer_t *p, scope_pacer_cb cb);
+/* Stops and unregisters p; its memory must last until the loop has turned
+ * once more (its timer is closing). */
 void scope_pacer_close(scope_pacer_t *p);
 
 #endif

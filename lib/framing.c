@@ -21,6 +21,9 @@
  */
 #include "framing.h"
 
+#define SCOPE_STR_(x) #x
+#define SCOPE_STR(x) SCOPE_STR_(x)
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -106,8 +109,17 @@ void scope_lines_init(scope_ndjson_t *d, size_t max_frame, scope_ndjson_cb on_li
     d->raw = 1;
 }
 
+static void ndjson_error_why(scope_ndjson_t *d, scope_frame_error_kind_t kind, uint64_t size,
+                             uint64_t where, const char *why);
+
 static void ndjson_error(scope_ndjson_t *d, scope_frame_error_kind_t kind, uint64_t size,
                          uint64_t where)
+{
+    ndjson_error_why(d, kind, size, where, NULL);
+}
+
+static void ndjson_error_why(scope_ndjson_t *d, scope_frame_error_kind_t kind, uint64_t size,
+                             uint64_t where, const char *why)
 {
     if (d->on_error == NULL)
         return;
@@ -127,8 +139,8 @@ static void ndjson_error(scope_ndjson_t *d, scope_frame_error_kind_t kind, uint6
     case SCOPE_FRAME_MALFORMED:
         snprintf(e.reason, sizeof e.reason,
                  "malformed JSON at byte %" PRIu64 " of a %" PRIu64 "-byte line"
-                 " (line starts at stream offset %" PRIu64 ")",
-                 where, size, d->offset);
+                 " (line starts at stream offset %" PRIu64 ")%s%s",
+                 where, size, d->offset, why ? ": " : "", why ? why : "");
         break;
     case SCOPE_FRAME_BLANK:
         snprintf(e.reason, sizeof e.reason,
@@ -157,6 +169,36 @@ static int partial_too_long(const scope_ndjson_t *d, size_t n, char last)
     return n > d->max_frame + 1 || (n == d->max_frame + 1 && last != '\r');
 }
 
+/* What cJSON would take but JSON.parse refuses, checked before parsing so
+ * the reason names it: a raw control character inside a string (JSON wants
+ * it escaped), and nesting deeper than cJSON's limit (which it reports as
+ * a parse error at the byte where it gave up). Returns NULL when the line
+ * may be parsed, else the reason, with *where the byte. */
+static const char *json_precheck(const char *line, size_t len, size_t *where)
+{
+    int in_string = 0, depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        *where = i;
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped byte is the escape's business */
+            else if (c == '"')
+                in_string = 0;
+            else if (c < 0x20)
+                return "a raw control character inside a string (JSON.parse refuses it)";
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > CJSON_NESTING_LIMIT)
+                return "nested deeper than " SCOPE_STR(CJSON_NESTING_LIMIT) " levels";
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return NULL;
+}
+
 /* One complete line at d->offset, without its '\n'. d->offset is advanced by
  * the caller. */
 static void ndjson_line(scope_ndjson_t *d, const char *line, size_t len)
@@ -177,6 +219,12 @@ static void ndjson_line(scope_ndjson_t *d, const char *line, size_t len)
         return;
     }
 
+    size_t at = 0;
+    const char *why = json_precheck(line, len, &at);
+    if (why) {
+        ndjson_error_why(d, SCOPE_FRAME_MALFORMED, len, at, why);
+        return;
+    }
     const char *end = NULL;
     cJSON *value = cJSON_ParseWithLengthOpts(line, len, &end, 0);
     size_t where;
@@ -445,33 +493,4 @@ int scope_lenframe_header(unsigned char out[4], size_t len)
     return 0;
 }
 
-size_t scope_put_u64(char *out, uint64_t v)
-{
-    char tmp[SCOPE_U64_DIGITS];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
 
-int scope_take_u64(const char **p, const char *end, uint64_t *v)
-{
-    const char *s = *p;
-    uint64_t x = 0;
-    while (s < end && *s >= '0' && *s <= '9') {
-        unsigned d = (unsigned)(*s - '0');
-        if (x > (UINT64_MAX - d) / 10)
-            return -1;
-        x = x * 10 + d;
-        s++;
-    }
-    if (s == *p)
-        return -1;
-    *v = x;
-    *p = s;
-    return 0;
-}

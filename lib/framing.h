@@ -117,19 +117,4 @@ void scope_lenframe_free(scope_lenframe_t *d);
  * when len does not fit in 32 bits. */
 int scope_lenframe_header(unsigned char out[4], size_t len);
 
-/* ---- building lines on a hot path ---------------------------------------
- * A demo's ping-pong builds and reads a line per message; printf and scanf
- * cost more there than the rest of the demo's own work. */
-
-/* The longest decimal a uint64_t takes: 18446744073709551615. */
-#define SCOPE_U64_DIGITS 20
-
-/* Writes v in decimal, without a NUL, to out (room for SCOPE_U64_DIGITS);
- * returns the number of digits written. */
-size_t scope_put_u64(char *out, uint64_t v);
-
-/* Reads the decimal digits at [*p, end) into *v and moves *p past them.
- * -1, with *p unmoved, when there is no digit or the number overflows. */
-int scope_take_u64(const char **p, const char *end, uint64_t *v);
-
 #endif

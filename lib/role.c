@@ -2,6 +2,7 @@
 #include "role.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -130,13 +131,12 @@ static void lib_fds(scope_spawn_fd_t *fds, size_t *n, int relay_child, const cha
                     char *env_event, size_t env_event_len, char *env_format,
                     size_t env_format_len)
 {
+    /* Always at its own number, even when ours is stdout: a mechanism may
+     * place a pipe at the role's fd 1, and events must not become its data. */
     int ev = scope_events_fd();
     if (ev >= 0) {
-        if (ev != STDOUT_FILENO) {
-            fds[(*n)++] = (scope_spawn_fd_t){.parent_fd = ev, .child_fd = SCOPE_ROLE_EVENT_FD};
-            ev = SCOPE_ROLE_EVENT_FD;
-        }
-        snprintf(env_event, env_event_len, "IPCSCOPE_EVENT_FD=%d", ev);
+        fds[(*n)++] = (scope_spawn_fd_t){.parent_fd = ev, .child_fd = SCOPE_ROLE_EVENT_FD};
+        snprintf(env_event, env_event_len, "IPCSCOPE_EVENT_FD=%d", SCOPE_ROLE_EVENT_FD);
         snprintf(env_format, env_format_len, "IPCSCOPE_EVENT_FORMAT=%s",
                  scope_events_format() == SCOPE_EVENTS_TEXT ? "text" : "json");
         env[0] = env_event;
@@ -157,10 +157,9 @@ int scope_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name,
     r->quiet = o->quiet;
 
     char self[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
-        return -errno;
-    self[len] = '\0';
+    int rs = scope_spawn_self(self, sizeof self);
+    if (rs < 0)
+        return rs;
 
     /* self --role NAME --count N --rate HZ --size BYTES [own...] */
     char count[32], rate[32], size[32];
@@ -188,8 +187,24 @@ int scope_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name,
 
     scope_spawn_fd_t fds[16];
     size_t nfds = 0;
-    for (size_t i = 0; i < o->nfds && nfds < 14; i++)
+    for (size_t i = 0; i < o->nfds && nfds < 11; i++)
         fds[nfds++] = o->fds[i];
+    /* A role must start with fds 0-2 open: a parent whose stdin is the
+     * dashboard's control pipe (marked close-on-exec) would leave the child
+     * none, and the first fd its loop opens would become its fd 0. Those
+     * the mechanism does not place and we would not pass on get /dev/null. */
+    int devnull = -1;
+    for (int k = 0; k <= 2; k++) {
+        int placed = 0;
+        for (size_t i = 0; i < o->nfds; i++)
+            placed |= o->fds[i].child_fd == k;
+        int flags = fcntl(k, F_GETFD);
+        if (placed || (flags >= 0 && !(flags & FD_CLOEXEC)))
+            continue;
+        if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+            return -errno;
+        fds[nfds++] = (scope_spawn_fd_t){.parent_fd = devnull, .child_fd = k};
+    }
     const char *env[24] = {0};
     char env_event[40], env_format[40], env_control[40];
     lib_fds(fds, &nfds, sv[1], env, env_event, sizeof env_event, env_format, sizeof env_format);
@@ -211,6 +226,8 @@ int scope_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name,
     };
     int rc = scope_spawn(d->loop, &r->child, &so, on_child_exit);
     close(sv[1]); /* the child has its end now */
+    if (devnull >= 0)
+        close(devnull);
     if (rc < 0) {
         close(sv[0]);
         return rc;

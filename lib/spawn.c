@@ -6,6 +6,7 @@
  * memory, the environment and the resolved path, is prepared before fork.
  */
 #include "spawn.h"
+#include "events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,29 @@ extern char **environ;
 static uv_signal_t sigchld;
 static uv_loop_t *sigchld_loop;
 static scope_child_t *running;
+
+int scope_spawn_self(char *out, size_t outlen)
+{
+    ssize_t n = readlink("/proc/self/exe", out, outlen);
+    if (n <= 0)
+        return -errno;
+    if ((size_t)n >= outlen)
+        return -ENAMETOOLONG;
+    out[n] = '\0';
+    return 0;
+}
+
+int scope_spawn_beside(const char *file, char *out, size_t outlen)
+{
+    char self[PATH_MAX];
+    int r = scope_spawn_self(self, sizeof self);
+    if (r < 0)
+        return r;
+    char *slash = strrchr(self, '/');
+    int len = snprintf(out, outlen, "%.*s/%s", slash ? (int)(slash - self) : 1,
+                       slash ? self : ".", file);
+    return len < 0 || (size_t)len >= outlen ? -ENAMETOOLONG : 0;
+}
 
 int scope_spawn_which(const char *file, char *out, size_t outlen)
 {
@@ -114,6 +138,15 @@ static void reap(uv_signal_t *handle, int signum)
         c->term_signal = r > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         if (!running)
             uv_unref((uv_handle_t *)&sigchld);
+        if (c->name) {
+            scope_events_proc("exit", c->pid, getpid(), c->name, c->exit_status, c->term_signal);
+            if (c->term_signal)
+                scope_events_log("waitpid(%ld): %s was killed by SIG%s", (long)c->pid, c->name,
+                                 sigabbrev_np(c->term_signal));
+            else
+                scope_events_log("waitpid(%ld): %s exited with code %d", (long)c->pid, c->name,
+                                 c->exit_status);
+        }
         if (c->exit_cb)
             c->exit_cb(c, c->exit_status, c->term_signal);
     }
@@ -261,6 +294,9 @@ int scope_spawn(uv_loop_t *loop, scope_child_t *child, const scope_spawn_options
     child->running = 1;
     child->next = running;
     running = child;
+    child->name = opts->name;
+    if (child->name)
+        scope_events_proc("start", pid, getpid(), child->name, 0, 0);
     /* The watcher was started before fork, so even a child that has already
      * exited is reaped on the loop's next turn, never inside this call. */
     uv_ref((uv_handle_t *)&sigchld);

@@ -56,6 +56,11 @@ typedef struct {
     const char *cwd;               /* NULL: this process's */
     int new_process_group;         /* setpgid(0, 0) in the child */
     int death_signal;              /* sent to the child when we die; 0: none */
+    /* A program that reports no events of its own (cat, sh, node without
+     * ipcscope): with a name, its start and its exit are reported for it as
+     * proc events under that name (lib/events), and its exit narrated
+     * ("waitpid(N): NAME exited with code 0"). NULL: none. */
+    const char *name;
 } scope_spawn_options_t;
 
 typedef struct scope_child_s scope_child_t;
@@ -64,6 +69,7 @@ typedef void (*scope_child_exit_cb)(scope_child_t *child, int exit_status, int t
 
 struct scope_child_s {
     void *data; /* the caller's */
+    const char *name; /* scope_spawn_options_t.name: reported at exit */
     pid_t pid;
     int running;
     int exit_status, term_signal;
@@ -82,6 +88,12 @@ int scope_child_kill(scope_child_t *child, int sig, int group);
 /* Closes the SIGCHLD watcher once no child is running; call before closing the
  * loop. Returns the number of children still running. */
 int scope_spawn_shutdown(uv_loop_t *loop);
+
+/* This program's own path, from /proc/self/exe. Returns 0 or -errno. */
+int scope_spawn_self(char *out, size_t outlen);
+/* The path of a file beside this program's own binary (a demo's node
+ * script, say), from /proc/self/exe. Returns 0, or a negative errno. */
+int scope_spawn_beside(const char *file, char *out, size_t outlen);
 
 /* Resolves file against PATH as execvp would. Returns 0 and the path in out,
  * or -ENOENT / -EACCES / -ENAMETOOLONG. */

@@ -120,13 +120,27 @@ static uint64_t count(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, size
 uint64_t scope_trace_msg(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, const void *data,
                          size_t len, uint64_t rtt_ns)
 {
-    id = count(t, dir, id, len, rtt_ns);
+    size_t wire = len + t->framing_bytes;
+    id = count(t, dir, id, wire, rtt_ns);
     if (!scope_events_msg_admit())
         return id;
     char summary[SCOPE_TRACE_SUMMARY + 4];
     scope_trace_summarize(summary, sizeof summary, data, data ? len : 0);
     scope_events_msg_emit_admitted(dir == SCOPE_TRACE_SEND ? "send" : "recv", t->chan,
-                                   from_of(t, dir), to_of(t, dir), id, len, summary, rtt_ns);
+                                   from_of(t, dir), to_of(t, dir), id, wire, summary, rtt_ns);
+    return id;
+}
+
+uint64_t scope_trace_note(scope_trace_t *t, scope_trace_dir_t dir, const char *label,
+                          size_t bytes)
+{
+    uint64_t id = count(t, dir, 0, bytes, 0);
+    if (!scope_events_msg_admit())
+        return id;
+    char summary[SCOPE_TRACE_SUMMARY + 4];
+    scope_trace_summarize(summary, sizeof summary, label, label ? strlen(label) : 0);
+    scope_events_msg_emit_admitted(dir == SCOPE_TRACE_SEND ? "send" : "recv", t->chan,
+                                   from_of(t, dir), to_of(t, dir), id, bytes, summary, 0);
     return id;
 }
 
@@ -210,6 +224,37 @@ void scope_trace_stats_stop(scope_trace_t *t)
     t->stats_running = 0;
     uv_close((uv_handle_t *)&t->stats_timer, NULL);
     scope_trace_stats(t); /* the last figures, so the screen ends on them */
+}
+
+/* ---- what a bye says ---------------------------------------------------- */
+
+void scope_trace_add_summary(const scope_trace_t *t, cJSON *o)
+{
+    scope_hist_summary_t h;
+    scope_hist_summarize(&t->latency, &h);
+    cJSON_AddNumberToObject(o, "sent", (double)t->sent);
+    cJSON_AddNumberToObject(o, "received", (double)t->received);
+    cJSON_AddNumberToObject(o, "round_trips", (double)h.count);
+    cJSON_AddNumberToObject(o, "p50", (double)h.p50);
+    cJSON_AddNumberToObject(o, "p99", (double)h.p99);
+    if (h.count > 1 && t->last_ns > t->first_ns)
+        cJSON_AddNumberToObject(o, "round_trips_per_s",
+                                (double)h.count * 1e9 / (double)(t->last_ns - t->first_ns));
+}
+
+char *scope_trace_describe(const scope_trace_t *t, char *out, size_t outlen)
+{
+    scope_hist_summary_t h;
+    scope_hist_summarize(&t->latency, &h);
+    if (!h.count) {
+        snprintf(out, outlen, "no round trip measured");
+        return out;
+    }
+    char p50[32], p99[32];
+    snprintf(out, outlen, "%llu round trip%s, median %s, p99 %s", (unsigned long long)h.count,
+             h.count == 1 ? "" : "s", scope_time_format(p50, sizeof p50, (double)h.p50),
+             scope_time_format(p99, sizeof p99, (double)h.p99));
+    return out;
 }
 
 /* ---- figures between processes ----------------------------------------- */

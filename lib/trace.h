@@ -44,6 +44,9 @@ typedef struct scope_trace_s {
     /* what the events name */
     char chan[32];
     scope_end_t self, peer;
+    /* Bytes each message takes on the wire beyond its data: 1 for a
+     * newline, 4 for a length header. Set once; 0 by default. */
+    size_t framing_bytes;
     /* figures, read-only for the caller */
     uint64_t sent, received;              /* messages traced each way */
     uint64_t bytes_sent, bytes_received;
@@ -67,8 +70,8 @@ void scope_trace_set_peer(scope_trace_t *t, scope_end_t peer);
 void scope_trace_open(scope_trace_t *t, const char *kind, const char *detail);
 void scope_trace_close(scope_trace_t *t);
 
-/* One message, len bytes on the wire, data its bytes (a summary is made of
- * them; NULL for none). Return the message's id. */
+/* One message: data, len bytes of it (a summary is made of them; data may
+ * be NULL), and framing_bytes more on the wire. Return the message's id. */
 uint64_t scope_trace_send(scope_trace_t *t, const void *data, size_t len);
 uint64_t scope_trace_recv(scope_trace_t *t, const void *data, size_t len);
 /* A received answer to a message sent rtt_ns ago: counted as a round trip. */
@@ -76,6 +79,10 @@ uint64_t scope_trace_reply(scope_trace_t *t, const void *data, size_t len, uint6
 /* The same with every field given: id 0 means "the next number". */
 uint64_t scope_trace_msg(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, const void *data,
                          size_t len, uint64_t rtt_ns);
+/* A message told by a label rather than its bytes (a 64 KiB chunk of a
+ * stream: "chunk 17"): bytes is its size on the wire. */
+uint64_t scope_trace_note(scope_trace_t *t, scope_trace_dir_t dir, const char *label,
+                          size_t bytes);
 /* A JSON message (printed for its summary only when not sampled out);
  * wire_bytes 0 means "as printed, plus its newline". */
 uint64_t scope_trace_send_json(scope_trace_t *t, const cJSON *msg, size_t wire_bytes);
@@ -86,6 +93,14 @@ uint64_t scope_trace_recv_json(scope_trace_t *t, const cJSON *msg, size_t wire_b
 void scope_trace_stats(scope_trace_t *t);
 int scope_trace_stats_start(scope_trace_t *t, uv_loop_t *loop, uint64_t every_ms);
 void scope_trace_stats_stop(scope_trace_t *t);
+
+/* What a bye says of a trace, the same in every demo: adds to o "sent",
+ * "received", "round_trips", "p50" and "p99" (ns), and
+ * "round_trips_per_s" when there was time to measure it. */
+void scope_trace_add_summary(const scope_trace_t *t, cJSON *o);
+/* The same for a person: "20 round trips, median 31.2 us, p99 80.1 us", or
+ * "no round trip measured". Returns out. */
+char *scope_trace_describe(const scope_trace_t *t, char *out, size_t outlen);
 
 /* The trace's figures as JSON, for a child to send to the process that
  * started it ({"chan","sent","received","bytes_sent","bytes_received",

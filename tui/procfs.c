@@ -8,7 +8,7 @@
  */
 #include "procfs.h"
 
-#include "net.h"
+#include "addr.h"
 #include "procnet.h"
 
 #include <ctype.h>

@@ -4,7 +4,7 @@
  *
  *   malformed  {not json
  *   blank      an empty line
- *   oversize   a line longer than the peer's --max-message
+ *   oversize   a line longer than the peer's --max-message (ours too)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #include "events.h"
 #include "fork-ipc.h"
 
-void fork_ipc_fault(scope_channel_t *ch, const char *kind, size_t max_message)
+void fork_ipc_fault(scope_channel_t *ch, const char *kind)
 {
     if (strcmp(kind, "malformed") == 0) {
         scope_events_log("fault: writing a line that is not JSON: {not json");
@@ -22,7 +22,7 @@ void fork_ipc_fault(scope_channel_t *ch, const char *kind, size_t max_message)
         scope_channel_write_raw(ch, "\n", 1);
     } else if (strcmp(kind, "oversize") == 0) {
         /* A JSON string of spaces: valid but for its length. */
-        size_t n = max_message + 16;
+        size_t n = ch->max_message + 16;
         char *big = malloc(n);
         if (!big)
             return;
@@ -30,7 +30,7 @@ void fork_ipc_fault(scope_channel_t *ch, const char *kind, size_t max_message)
         big[0] = big[n - 2] = '"';
         big[n - 1] = '\n';
         scope_events_log("fault: writing a %zu-byte line, over the %zu-byte limit", n,
-                         max_message);
+                         ch->max_message);
         scope_channel_write_raw(ch, big, n);
         free(big);
     } else {

@@ -3,10 +3,14 @@
  * A parent forks a child and the two talk over Node's IPC channel: a
  * socketpair, one JSON line per message, wire-compatible with real node.
  *
- *   fork-ipc.c  the parent: socketpair, fork+exec with fd 3, the nine steps
- *   child.c     the child (--as-child): this demo's, or a real node's
+ *   fork-ipc.c  the lesson: socketpair, fork with fd 3, the kernel's view,
+ *               open, hello, disconnect (steps 1-5 and 9)
+ *   pingpong.c  step 6, round trips
+ *   request.c   step 7, getUser with correlation ids
+ *   handle.c    step 8, a listening socket passed with SCM_RIGHTS, both sides
+ *   watchdog.c  how long a step waits for the child's answer (--timeout)
  *   faults.c    bad lines on the channel (--fault, the dashboard's fault key)
- *   visit.c     a TCP client of the socket passed to the child
+ *   child.c     the child (--as-child): this demo's, or a real node's
  *
  *   fork-ipc                      C parent, C child
  *   fork-ipc --child node         the child is node running fork-ipc-child.js
@@ -45,7 +49,7 @@ static const scope_demo_option_t options[] = {
 };
 
 typedef struct {
-    fork_ipc_options_t o;
+    fork_ipc_t o; /* what the parent is asked to run */
     int as_child;
     const char *script; /* the node child's script, NULL for the C child */
 } cli_t;
@@ -90,48 +94,68 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     return 0;
 }
 
+static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    fork_ipc_t *p = d->data;
+    (void)msg;
+    if (strcmp(cmd, "fault") == 0 && p->open)
+        fork_ipc_fault(&p->ch, d->fault);
+}
+
+static const scope_demo_lesson_t lesson[] = {
+    {"socketpair(): the channel, before any child exists", fork_ipc_socketpair},
+    {"fork the child; it finds its end at fd 3", fork_ipc_fork},
+    {"in the child, its end is fd 3 and NODE_CHANNEL_FD=3 names it", fork_ipc_child_fd},
+    {"both sides open the channel as a libuv ipc pipe", fork_ipc_open},
+    {"send {\"hello\":\"world\"}; the child answers {\"received\":true}", fork_ipc_hello},
+    {"ping-pong: round trips on the channel", fork_ipc_pingpong},
+    {"request/response: getUser with correlation ids", fork_ipc_request},
+    {"pass a listening socket with a message", fork_ipc_handle},
+    {"disconnect(): the child reads EOF and exits", fork_ipc_disconnect},
+    {NULL, NULL},
+};
+
 /* The end of the run, in one event: what was sent and received, the round
  * trips, and how the child ended. */
-static void say_bye(const fork_ipc_run_t *r)
+static void say_bye(const fork_ipc_t *p)
 {
     scope_hist_summary_t sum;
-    scope_hist_summarize(&r->latency, &sum);
+    scope_hist_summarize(&p->trace.latency, &sum);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "sent", (double)r->sent);
-    cJSON_AddNumberToObject(o, "received", (double)r->received);
-    cJSON_AddNumberToObject(o, "round_trips", (double)r->pongs);
+    cJSON_AddNumberToObject(o, "sent", (double)p->ch.sent);
+    cJSON_AddNumberToObject(o, "received", (double)p->ch.received);
+    double per_s;
+    long pongs = fork_ipc_pingpong_done(&per_s);
+    cJSON_AddNumberToObject(o, "round_trips", (double)pongs);
     cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
     cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
-    cJSON_AddNumberToObject(o, "answered", r->answered);
-    if (r->pongs > 0 && r->last_pong_ns > r->first_ping_ns)
-        cJSON_AddNumberToObject(o, "round_trips_per_s", (double)r->pongs * 1e9 /
-                                (double)(r->last_pong_ns - r->first_ping_ns));
-    cJSON_AddBoolToObject(o, "complete", r->completed);
-    char text[256], how[64], median[48] = "";
-    if (r->child_signal) {
-        cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(r->child_signal));
-        snprintf(how, sizeof how, "was killed by SIG%s", sigabbrev_np(r->child_signal));
+    cJSON_AddNumberToObject(o, "answered", fork_ipc_request_answered());
+    if (per_s > 0)
+        cJSON_AddNumberToObject(o, "round_trips_per_s", per_s);
+    cJSON_AddBoolToObject(o, "complete", p->completed);
+    char text[256], how[64], median[48] = "", p50[32];
+    if (p->child_signal) {
+        cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(p->child_signal));
+        snprintf(how, sizeof how, "was killed by SIG%s", sigabbrev_np(p->child_signal));
     } else {
-        cJSON_AddNumberToObject(o, "child_code", r->child_code);
-        snprintf(how, sizeof how, "exited %d", r->child_code);
+        cJSON_AddNumberToObject(o, "child_code", p->child_code);
+        snprintf(how, sizeof how, "exited %d", p->child_code);
     }
-    if (r->pongs) {
-        char p50[32];
+    if (pongs)
         snprintf(median, sizeof median, " (median %s)",
                  scope_time_format(p50, sizeof p50, (double)sum.p50));
-    }
     snprintf(text, sizeof text, "%llu messages sent, %llu received, %ld round trips%s; "
-             "the child %s%s", (unsigned long long)r->sent, (unsigned long long)r->received,
-             r->pongs, median, how,
-             r->completed ? "" : " before the run was over");
+             "the child %s%s", (unsigned long long)p->ch.sent,
+             (unsigned long long)p->ch.received, pongs, median, how,
+             p->completed ? "" : " before the run was over");
     scope_events_bye(o, text);
 }
 
 int main(int argc, char **argv)
 {
     cli_t cli = {.o = {.max_message = 4u << 20, .timeout_s = 5, .fault = "",
-                       .send_fault = fork_ipc_fault, .visit = fork_ipc_visit}};
-    scope_demo_t demo = {.data = &cli, .on_option = on_option};
+                       .send_fault = fork_ipc_fault}};
+    scope_demo_t demo = {.data = &cli, .on_option = on_option, .on_control = on_control};
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
@@ -151,16 +175,22 @@ int main(int argc, char **argv)
     snprintf(maxarg, sizeof maxarg, "--max-message=%zu", cli.o.max_message);
     char *c_argv[] = {self, "--as-child", maxarg, NULL};
     char *node_argv[] = {"node", cli.script && *cli.script ? (char *)cli.script : script, NULL};
-    cli.o.file = cli.script ? "node" : self;
-    cli.o.argv = cli.script ? node_argv : c_argv;
-    cli.o.label = cli.script ? node_argv[1] : "fork-ipc --as-child";
+    fork_ipc_t *p = &cli.o;
+    p->file = cli.script ? "node" : self;
+    p->argv = cli.script ? node_argv : c_argv;
+    p->label = cli.script ? node_argv[1] : "fork-ipc --as-child";
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "child", cli.script ? "node" : "c");
-    if (cli.o.fault[0])
-        cJSON_AddStringToObject(demo.params, "fault", cli.o.fault);
+    if (p->fault[0])
+        cJSON_AddStringToObject(demo.params, "fault", p->fault);
 
-    fork_ipc_run_t run = {0};
-    int code = fork_ipc_parent(&demo, &cli.o, &run);
-    say_bye(&run);
-    return code || run.child_code || run.child_signal || !run.completed;
+    if (scope_demo_start(&demo, uv_default_loop(), "parent", 1) < 0)
+        return 1;
+    fork_ipc_start(&demo, p);
+    scope_demo_lesson(&demo, lesson);
+    int code = scope_demo_run(&demo);
+    scope_spawn_shutdown(demo.loop);
+    uv_run(demo.loop, UV_RUN_NOWAIT);
+    say_bye(p);
+    return code || p->child_code || p->child_signal || !p->completed;
 }

@@ -1,356 +1,222 @@
-/* children.c: the children that are this same program, run by the parent
- * with --as-child ROLE. echo sends back what it reads (the ping-pong); sink
- * reads as fast as it can (the stream); reader starts paused and reads when
- * told on fd 3 (backpressure); stdio counts its stdin and talks on the channel
- * at fd 3 (the stdio array). Each one narrates through the event fd its
- * parent gave it. */
+/* children.c: this program as the child, started by the parent through
+ * lib/role with --as-child KIND, its stdin and stdout the parent's pipes:
+ *
+ *   echo    writes back every byte it reads (the ping-pong), like cat;
+ *   sink    reads as fast as it can, then says how much (the stream);
+ *   reader  starts paused, reads once told on fd 3 (backpressure);
+ *   stdio   the child of the stdio array: its own file, stdio.c.
+ *
+ * Each narrates through the event fd lib/role gave it; its stdout is data. */
 #include <errno.h>
-#include <signal.h>
-#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "stdio-pipe.h"
 
-/* ==== the children ======================================================== */
+static char buf[64 * 1024];
 
-/* echo: every byte read from stdin goes back on stdout at once; each line is
- * a message in the flow. Blocking read() and write(): a filter like cat. */
-int run_echo(void)
+/* echo: a filter like cat, blocking read() and write() with no event loop,
+ * so lib/demo's signal watchers go: SIGTERM ends it as it ends cat. */
+static int run_echo(scope_demo_t *d)
 {
-    signal(SIGPIPE, SIG_IGN);
-    if (scope_events_open("echo child", 0) < 0)
-        return 1;
-    scope_events_proc("start", getpid(), getppid(), "echo child", 0, 0);
+    scope_trace_t in, out;
+    scope_trace_init(&in, "stdin", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_trace_init(&out, "stdout", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_demo_stop(d);
     scope_events_log("read() on fd 0 (a pipe from the parent), write() back on fd 1 (a pipe to "
                      "it), line by line");
-    static char buf[64 * 1024];
-    uint64_t lines = 0, bytes = 0;
-    size_t line_len = 0;
-    for (;;) {
-        ssize_t n = read(0, buf, sizeof buf);
+    size_t line = 0;
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n < 0)
             break;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(1, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
+        for (ssize_t off = 0, w; off < n; off += w > 0 ? w : 0) {
+            if ((w = write(1, buf + off, (size_t)(n - off))) < 0 && errno != EINTR) {
                 scope_events_log("write() on fd 1: %s; the parent is gone", strerror(errno));
                 return 1;
             }
-            off += w;
         }
-        bytes += (uint64_t)n;
-        for (const char *p = buf, *end = buf + n; p < end;) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            line_len += (size_t)((nl ? nl + 1 : end) - p);
+        /* Each line is a message in the flow, both ways. */
+        for (char *p = buf, *end = buf + n, *nl; p < end; p = nl + 1) {
+            nl = memchr(p, '\n', (size_t)(end - p));
+            line += (size_t)((nl ? nl + 1 : end) - p);
             if (!nl)
                 break;
-            p = nl + 1;
-            lines++;
-            if (scope_events_msg_admit()) {
-                char sum[48];
-                snprintf(sum, sizeof sum, "ping %llu", (unsigned long long)lines);
-                scope_events_msg_emit_admitted("recv", "stdin", SCOPE_PID(getppid()),
-                                               SCOPE_PID(getpid()), lines, line_len, sum, 0);
-                scope_events_msg_emit_admitted("send", "stdout", SCOPE_PID(getpid()),
-                                               SCOPE_PID(getppid()), lines, line_len, sum, 0);
-            }
-            line_len = 0;
+            scope_trace_recv(&in, p, line);
+            scope_trace_send(&out, p, line);
+            line = 0;
         }
     }
     scope_events_log("read() returned 0 (EOF) on fd 0: the parent ended our stdin; %llu lines, "
                      "%llu bytes echoed; exiting 0",
-                     (unsigned long long)lines, (unsigned long long)bytes);
-    return 0;
+                     (unsigned long long)in.received, (unsigned long long)in.bytes_received);
+    return scope_demo_run(d);
 }
 
-/* sink: the stream's reader, a plain blocking read() loop like
- * 'cat >/dev/null', so that what is measured is the pipe and the writer. */
-int run_sink(void)
+/* sink: a plain blocking read() loop like 'cat >/dev/null', so that what is
+ * measured is the pipe and the writer. */
+static int run_sink(scope_demo_t *d)
 {
-    signal(SIGPIPE, SIG_IGN);
-    if (scope_events_open("reader", 0) < 0)
-        return 1;
-    scope_events_proc("start", getpid(), getppid(), "reader", 0, 0);
-    static char buf[64 * 1024];
     unsigned long long bytes = 0, reads = 0;
+    ssize_t n;
+    scope_demo_stop(d);
     dprintf(1, "ready\n"); /* the parent's clock starts now */
-    for (;;) {
-        ssize_t n = read(0, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+    while ((n = read(0, buf, sizeof buf)) != 0)
+        if (n > 0)
+            bytes += (unsigned long long)n, reads++;
+        else if (errno != EINTR)
             break;
-        bytes += (unsigned long long)n;
-        reads++;
-    }
     scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes in %llu reads; telling "
                      "the parent on fd 1, exiting 0",
                      bytes, reads);
     dprintf(1, "read %llu bytes\n", bytes);
-    return 0;
+    return scope_demo_run(d);
 }
 
-/* reader: the backpressure child. Paused until 'r' on fd 3 unless
- * --go; with --slow-reader, 4 KiB every 10 ms. */
+/* ---- reader: paused until 'r' on fd 3; then pause and resume follow the
+ * dashboard's; with --slow-reader, 4 KiB every 10 ms. -------------------- */
+
 static struct {
     uv_pipe_t in, ctl;
     uv_timer_t slow;
-    int reading, paused, ctl_open;
-    uint64_t bytes, reads, unreported, unreported_reads;
-    char buf[64 * 1024], cbuf[16];
+    scope_demo_t *demo;
+    int told, paused, slow_reader;
+    uint64_t bytes, reads, unreported;
 } rd;
 
-static void reader_start(void);
-
-static void rd_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void rd_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init(rd.buf, stdio_pipe.slow_reader ? 4096 : sizeof rd.buf);
+    (void)h, (void)hint;
+    *b = uv_buf_init(buf, rd.slow_reader ? 4096 : sizeof buf);
 }
 
-static void rd_on_slow(uv_timer_t *t)
+static void rd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+static void rd_start(uv_timer_t *t)
 {
     (void)t;
-    if (!rd.paused)
-        reader_start();
+    if (!rd.paused && !uv_is_closing((uv_handle_t *)&rd.in))
+        uv_read_start((uv_stream_t *)&rd.in, rd_alloc, rd_read);
 }
 
-static void rd_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+static void rd_close(scope_demo_t *d)
 {
-    (void)buf;
+    uv_close((uv_handle_t *)&rd.in, NULL);
+    uv_close((uv_handle_t *)&rd.ctl, NULL);
+    uv_close((uv_handle_t *)&rd.slow, NULL);
+    scope_demo_stop(d);
+}
+
+static void rd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    (void)b;
     if (n < 0) {
         scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes in %llu reads; "
                          "telling the parent on fd 1, exiting 0",
                          (unsigned long long)rd.bytes, (unsigned long long)rd.reads);
         dprintf(1, "read %llu bytes\n", (unsigned long long)rd.bytes);
-        uv_close((uv_handle_t *)st, NULL);
-        if (rd.ctl_open) {
-            rd.ctl_open = 0;
-            uv_close((uv_handle_t *)&rd.ctl, NULL);
-        }
-        uv_close((uv_handle_t *)&rd.slow, NULL);
-        scope_demo_stop(&stdio_pipe.demo);
+        rd_close(rd.demo);
         return;
     }
-    if (n == 0)
-        return;
     rd.bytes += (uint64_t)n;
-    rd.reads++;
+    rd.reads += n > 0;
     rd.unreported += (uint64_t)n;
-    rd.unreported_reads++;
-    /* One arrow per 64 KiB taken, however many read()s it took; a sink at
-     * full speed draws none, its figures come at the end. */
-    if (!stdio_pipe.reader_go && rd.unreported >= 64 * 1024) {
+    /* One arrow per 64 KiB taken, however many read()s it took. */
+    if (rd.unreported >= 64 * 1024) {
         char sum[80];
-        snprintf(sum, sizeof sum, "%llu bytes in %llu read()s, %llu so far",
-                 (unsigned long long)rd.unreported, (unsigned long long)rd.unreported_reads,
+        snprintf(sum, sizeof sum, "%llu bytes, %llu so far", (unsigned long long)rd.unreported,
                  (unsigned long long)rd.bytes);
         scope_events_msg("recv", "stdin", SCOPE_PID(getppid()), SCOPE_PID(getpid()), rd.reads,
                          (size_t)rd.unreported, sum, 0);
-        rd.unreported = rd.unreported_reads = 0;
+        rd.unreported = 0;
     }
-    if (stdio_pipe.slow_reader) {
-        uv_read_stop(st);
-        rd.reading = 0;
-        uv_timer_start(&rd.slow, rd_on_slow, 10, 0);
+    if (rd.slow_reader) {
+        uv_read_stop(s);
+        uv_timer_start(&rd.slow, rd_start, 10, 0);
     }
 }
 
-static void reader_start(void)
+static void rd_pause(int pause, const char *why)
 {
-    if (rd.reading || uv_is_closing((uv_handle_t *)&rd.in))
+    if (pause == rd.paused || uv_is_closing((uv_handle_t *)&rd.in))
         return;
-    rd.reading = 1;
-    uv_read_start((uv_stream_t *)&rd.in, rd_alloc, rd_read);
+    rd.paused = pause;
+    if (pause)
+        uv_read_stop((uv_stream_t *)&rd.in);
+    else
+        rd_start(NULL);
+    scope_events_log("process.stdin.%s(): uv_read_%s() on fd 0 after %llu bytes (%s)",
+                     pause ? "pause" : "resume", pause ? "stop" : "start",
+                     (unsigned long long)rd.bytes, why);
 }
 
-static void ctl_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init(rd.cbuf, sizeof rd.cbuf);
+    static char c[16];
+    (void)h, (void)hint;
+    *b = uv_buf_init(c, sizeof c);
 }
 
-static void ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
-    if (n < 0) {
-        rd.ctl_open = 0;
-        uv_close((uv_handle_t *)st, NULL);
-        return;
-    }
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf->base[i] == 'r' && rd.paused) {
-            rd.paused = 0;
-            scope_events_log("process.stdin.resume(): uv_read_start() on fd 0, read() again");
-            reader_start();
-        } else if (buf->base[i] == 'p' && !rd.paused) {
-            rd.paused = 1;
-            if (rd.reading && !uv_is_closing((uv_handle_t *)&rd.in))
-                uv_read_stop((uv_stream_t *)&rd.in);
-            rd.reading = 0;
-            scope_events_log("process.stdin.pause(): uv_read_stop() on fd 0 after %llu bytes",
-                             (unsigned long long)rd.bytes);
-        }
+    if (n < 0)
+        uv_read_stop(s);
+    if (n > 0 && memchr(b->base, 'r', (size_t)n) && !rd.told) {
+        rd.told = 1;
+        rd_pause(0, "'r' on fd 3");
     }
 }
 
-static void reader_quit(scope_demo_t *d)
+static void rd_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
-    if (!uv_is_closing((uv_handle_t *)&rd.in))
-        uv_close((uv_handle_t *)&rd.in, NULL);
-    if (rd.ctl_open) {
-        rd.ctl_open = 0;
-        uv_close((uv_handle_t *)&rd.ctl, NULL);
-    }
-    if (!uv_is_closing((uv_handle_t *)&rd.slow))
-        uv_close((uv_handle_t *)&rd.slow, NULL);
-    scope_demo_stop(d);
+    (void)d, (void)msg;
+    if (rd.told && strcmp(cmd, "pause") == 0)
+        rd_pause(1, "the dashboard's pause");
+    else if (rd.told && (strcmp(cmd, "resume") == 0 || strcmp(cmd, "step") == 0))
+        rd_pause(0, "the dashboard's resume");
 }
 
-int run_reader(void)
+static int run_reader(scope_demo_t *d)
 {
-    stdio_pipe.demo.on_quit = reader_quit;
-    uv_loop_t *loop = uv_default_loop();
-    if (scope_demo_start(&stdio_pipe.demo, loop, "reader", 0) < 0)
-        return 1;
-    uv_pipe_init(loop, &rd.in, 0);
-    uv_timer_init(loop, &rd.slow);
-    if (uv_pipe_open(&rd.in, 0) < 0) {
-        scope_events_error("reader", "fd 0 is not a pipe");
-        return 1;
-    }
-    if (!stdio_pipe.reader_go) {
-        uv_pipe_init(loop, &rd.ctl, 0);
-        if (uv_pipe_open(&rd.ctl, 3) == 0) {
-            rd.ctl_open = 1;
-            uv_read_start((uv_stream_t *)&rd.ctl, ctl_alloc, ctl_read);
-        } else {
-            uv_close((uv_handle_t *)&rd.ctl, NULL);
-        }
-        rd.paused = 1;
+    d->on_control = rd_control;
+    d->on_quit = rd_close;
+    rd.demo = d;
+    rd.paused = 1;
+    uv_pipe_init(d->loop, &rd.in, 0);
+    uv_pipe_init(d->loop, &rd.ctl, 0);
+    uv_timer_init(d->loop, &rd.slow);
+    if (uv_pipe_open(&rd.in, 0) < 0 || uv_pipe_open(&rd.ctl, 3) < 0) {
+        scope_events_error("reader", "fd 0 and fd 3 must be pipes from the parent");
+        rd_close(d);
+        scope_demo_exit(d, 1);
+    } else {
+        uv_read_start((uv_stream_t *)&rd.ctl, ctl_alloc, ctl_read);
         scope_events_log("process.stdin.pause(): fd 0 is open, but I do not read it; "
                          "waiting for 'r' on fd 3");
-    } else {
-        reader_start();
     }
-    scope_demo_run(&stdio_pipe.demo);
-    uv_loop_close(loop);
-    return 0;
+    return scope_demo_run(d);
 }
 
-/* stdio: the child of stdio ['pipe', 'pipe', 'pipe', 'ipc']. Counts what
- * arrives on stdin, answers on stdout and stderr, and talks on the channel. */
-static struct {
-    uv_pipe_t in;
-    scope_channel_t ch;
-    uint64_t bytes;
-    int eof, hello;
-    char buf[64 * 1024];
-} sc;
-
-static void sc_maybe_end(void)
+int child_main(scope_demo_t *d, const stdio_opts_t *o)
 {
-    if (!sc.eof || !sc.hello)
-        return;
-    scope_events_log("stdin ended and the hello is answered: process.disconnect(), exit 0");
-    scope_channel_disconnect(&sc.ch);
-}
-
-static void sc_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init(sc.buf, sizeof sc.buf);
-}
-
-static void sc_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
-{
-    (void)buf;
-    if (n > 0) {
-        sc.bytes += (uint64_t)n;
-        return;
+    /* Started by hand, with no event fd: stdout is data, so no narration. */
+    if (!getenv("IPCSCOPE_EVENT_FD")) {
+        static char env[32];
+        snprintf(env, sizeof env, "IPCSCOPE_EVENT_FD=%d", open("/dev/null", O_WRONLY));
+        putenv(env);
     }
-    if (n == 0)
-        return;
-    uv_close((uv_handle_t *)st, NULL);
-    sc.eof = 1;
-    scope_events_log("EOF on fd 0 after %llu bytes; answering on fd 1, fd 2 and fd 3",
-                     (unsigned long long)sc.bytes);
-    dprintf(1, "child: %llu bytes arrived on stdin (fd 0)\n", (unsigned long long)sc.bytes);
-    dprintf(2, "child: this line went to stderr (fd 2)\n");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", "done");
-    cJSON_AddNumberToObject(m, "bytes", (double)sc.bytes);
-    scope_events_msg("send", "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()), 0, 30,
-                     "{\"type\":\"done\",...}", 0);
-    scope_channel_send(&sc.ch, m);
-    cJSON_Delete(m);
-    sc_maybe_end();
-}
-
-static void sc_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
-{
-    (void)type;
-    if (fd >= 0)
-        close(fd);
-    if (!cJSON_GetObjectItemCaseSensitive(msg, "hello"))
-        return;
-    scope_events_msg("recv", "ipc", SCOPE_PID(getppid()), SCOPE_PID(getpid()), 0,
-                     ch->message_bytes, "{\"hello\":\"world\"}", 0);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddTrueToObject(r, "received");
-    scope_events_msg("send", "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()), 0, 18,
-                     "{\"received\":true}", 0);
-    scope_channel_send(ch, r);
-    cJSON_Delete(r);
-    sc.hello = 1;
-    sc_maybe_end();
-}
-
-static void sc_on_disconnect(scope_channel_t *ch, int status)
-{
-    (void)ch;
-    (void)status;
-    if (!uv_is_closing((uv_handle_t *)&sc.in))
-        uv_close((uv_handle_t *)&sc.in, NULL);
-    scope_demo_stop(&stdio_pipe.demo);
-}
-
-static void sc_quit(scope_demo_t *d)
-{
-    scope_channel_close(&sc.ch);
-    if (!uv_is_closing((uv_handle_t *)&sc.in))
-        uv_close((uv_handle_t *)&sc.in, NULL);
-    scope_demo_stop(d);
-}
-
-int run_stdio_child(void)
-{
-    stdio_pipe.demo.on_quit = sc_quit;
-    uv_loop_t *loop = uv_default_loop();
-    if (scope_demo_start(&stdio_pipe.demo, loop, "stdio child", 0) < 0)
+    rd.slow_reader = o->slow_reader;
+    if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : o->as_child, 0) < 0)
         return 1;
-    sc.ch.on_message = sc_on_message;
-    sc.ch.on_disconnect = sc_on_disconnect;
-    int r = scope_channel_open_env(loop, &sc.ch);
-    if (r < 0) {
-        scope_events_error("channel", "no IPC channel at NODE_CHANNEL_FD: %s", strerror(-r));
-        return 1;
-    }
-    scope_events_log("fds 0, 1 and 2 are pipes to the parent; NODE_CHANNEL_FD=3 names the "
-                     "channel, opened as an ipc pipe");
-    uv_pipe_init(loop, &sc.in, 0);
-    uv_pipe_open(&sc.in, 0);
-    uv_read_start((uv_stream_t *)&sc.in, sc_alloc, sc_read);
-    scope_events_proc("ready", getpid(), getppid(), "stdio child", 0, 0);
-    scope_demo_run(&stdio_pipe.demo);
-    uv_loop_close(loop);
-    return 0;
+    if (strcmp(o->as_child, "echo") == 0)
+        return run_echo(d);
+    if (strcmp(o->as_child, "sink") == 0)
+        return run_sink(d);
+    if (strcmp(o->as_child, "reader") == 0)
+        return run_reader(d);
+    return stdio_child(d);
 }
-

@@ -1,201 +1,151 @@
-/* stdio-pipe.h: what the modules of the stdio-pipe demo share.
+/* stdio-pipe.h: what each file of the stdio-pipe demo exports.
  *
- * The demo is one program in five modules; each can be read on its own:
+ *   stdio-pipe.c    the mechanism: a child with its three pipes
+ *   narrate.c       what its start took, told with the fds
+ *   pingpong.c      part pingpong: a line there and back, timed
+ *   grep.c          part spawn: spawn('grep') and its exit codes
+ *   exec.c          part exec: /bin/sh -c, maxBuffer, timeout
+ *   execfile.c      part execfile: no shell, the injection, what a shell costs
+ *   faults.c        the faults: ENOENT, a signal (maxBuffer and timeout: exec.c)
+ *   stdio.c         part stdio: ['pipe', 'pipe', 'pipe', 'ipc']
+ *   backpressure.c  part backpressure: the reader stops, the queue grows
+ *   stream.c        part stream: the same pipe at full speed
+ *   children.c      this program as a child: echo, reader, sink
+ *   main.c          options, the order of the parts, the summary
  *
- *   main.c      the numbered story of the demo, its options, the walk from
- *               part to part (lesson steps, the fault asked for, the summary,
- *               quit and the dashboard's commands) and main(), which becomes
- *               the parent or one of the children;
- *   job.c       a child with its three pipes (job_t, node's ChildProcess):
- *               start, read, write with a queue, end, kill, and 'close' once
- *               it is reaped and every pipe is closed; with the small helpers
- *               the parts share;
- *   exec.c      parts 1 to 3: spawn('grep'), exec() with maxBuffer and
- *               timeout, execFile() and the injection, the cost of a shell;
- *               and the faults, which reuse them;
- *   streams.c   parts 4 to 7: the stdio array with a channel at fd 3,
- *               backpressure, the stream at full speed, the ping-pong;
- *   children.c  this program run as a child (--as-child): echo, sink, reader
- *               and stdio.
- *
- * Here: the constants, the job, the run's state (stdio_pipe, one struct
- * defined in main.c: the options, the walk, each part's figures), and the
- * functions one module calls in another. The rest is static in its module.
- */
+ * A part gets a part_t from main.c and calls p->next(p) when it is over. */
 #ifndef STDIO_PIPE_H
 #define STDIO_PIPE_H
 
-#include <limits.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
+#include <stdarg.h>
+#include <stdio.h>
 
-#include "channel.h"
 #include "demo.h"
 #include "events.h"
-#include "spawn.h"
-#include "timing.h"
+#include "role.h"
+#include "trace.h"
 
-enum { P_SPAWN, P_EXEC, P_EXECFILE, P_STDIO, P_BACKPRESSURE, P_STREAM, P_PINGPONG, NPARTS };
+#define HIGH_WATER (16 * 1024) /* node's default highWaterMark of a writable stream */
 
-#define CHUNK       (16 * 1024) /* one stream.write() of the backpressure burst */
-#define STREAM_CHUNK (64 * 1024)
-#define HIGH_WATER  (16 * 1024) /* node's default highWaterMark for a writable stream */
-#define MAX_JOBS    8
-#define MISSING_CMD "ipcscope-no-such-command"
-#define INJECTION   "hello; echo INJECTED"
+/* ---- stdio-pipe.c: a child with its three pipes (node's ChildProcess) ---- */
 
-typedef void (*done_fn)(void);
+typedef struct stdio_child_s stdio_child_t;
+typedef void (*child_cb)(stdio_child_t *c);
+/* fd: 1 (its stdout) or 2 (its stderr); data is valid for the call only. */
+typedef void (*child_data_cb)(stdio_child_t *c, int fd, const char *data, size_t len);
 
-/* ==== a child with its three pipes: what node calls a ChildProcess ====== */
+typedef struct {
+    const char *file;       /* the program; NULL: this program again, as role `name` */
+    char *const *argv;      /* the program's argv, or the role's own options */
+    int fd3;                /* placed at the child's fd 3 (then ours to close), or -1 */
+    const char *const *env; /* "NAME=VALUE" added; NULL-terminated, or NULL */
+} child_opts_t;
 
-typedef struct job_s job_t;
-typedef void (*job_cb)(job_t *j);
-/* which: 1 stdout, 2 stderr. */
-typedef void (*job_data_cb)(job_t *j, int which, const char *data, size_t len);
-
-struct job_s {
-    /* set by the caller before job_start */
-    const char *role;   /* in proc events and narration: "grep", "sh", "echo child" */
-    int buffered;       /* exec / execFile: keep the output, hand it over at the end */
-    size_t max_buffer;  /* buffered only; 0: no limit */
-    long timeout_ms;    /* 0: none */
-    int own;            /* this program: it reports its own events */
-    int ipc;            /* a socketpair at the child's fd 3 (stdio 'ipc') */
-    int ctl;            /* a pipe at the child's fd 3 that we write commands to */
-    int quiet;          /* no narration, no events (timing loops) */
-    int new_group;
-    job_data_cb on_data;
-    job_cb on_exit;     /* after waitpid, before the pipes are closed */
-    job_cb on_written;  /* a write to its stdin completed */
-    job_cb on_close;    /* exited, and every pipe closed: node's 'close' */
-    done_fn done;       /* for the caller */
-
-    /* state */
-    scope_child_t child;
-    uv_pipe_t pipe[3]; /* our ends: its stdin (we write), stdout, stderr (we read) */
-    int open[3];
-    int fd[3];         /* their numbers, for the narration */
-    int ipc_fd, ctl_fd;
-    uv_timer_t timer;
-    int timer_open;
-    int nhandles;
-    struct {
-        char *p;
-        size_t len;
-    } out[3];
-    uint64_t nread[3], chunks[3];
-    int wpending, end_pending, write_error;
-    uint64_t wqueued, wdone;
-    int started, exited, closed, code, sig;
-    const char *killed_for; /* "maxBuffer", "timeout", "kill" */
-    int term_sent;
-    uint64_t t0, t_exit;
+struct stdio_child_s {
+    /* set by the caller */
+    void *data;
+    const char *name;      /* "grep", "sh", "echo child": events and narration */
+    int quiet;             /* no narration, no events: the timing loops */
+    child_data_cb on_data;
+    child_cb on_written;   /* a write to its stdin completed */
+    child_cb on_exit;      /* reaped: code, or sig */
+    child_cb on_close;     /* reaped and every pipe closed: node's 'close' */
+    /* read-only */
+    pid_t pid;
+    int running, code, sig;
+    int fd[3];             /* our ends: its stdin, its stdout, its stderr */
+    scope_trace_t in, out, err; /* the three pipes as the dashboard's channels */
+    uint64_t t0, t_exit, written;
+    /* private */
+    scope_demo_t *demo;
+    scope_child_t proc;
+    scope_role_t role;
+    uv_pipe_t pipe[3];
+    int open[3], handles, writes, ending, closed;
+    stdio_child_t *next;
 };
 
-/* ---- the run's state ---------------------------------------------------- */
+int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o);
+int child_write(stdio_child_t *c, const char *data, size_t len);
+void child_end(stdio_child_t *c);
+size_t child_queue(stdio_child_t *c);
+void child_close_pipe(stdio_child_t *c, int fd);
+/* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
+int child_quit_all(void);
+/* narrate.c: the start told with its fds (p: the three pipes' ends). */
+void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6]);
 
-/* One for the program: the options, the walk, and each part's own figures.
- * A child run with --as-child uses only demo and the reader's options. */
-typedef struct {
-    scope_demo_t demo;
-    char self[PATH_MAX], self_dir[PATH_MAX];
-    const char *as_child;
-    int node_child, slow_reader, reader_go;
-    unsigned parts;
-    char fault[16];
+/* ---- exec.c: exec() and execFile(), output kept until the child is gone -- */
+
+typedef struct exec_s exec_t;
+struct exec_s {
+    stdio_child_t child;
+    void *data;                /* the caller's */
+    void (*done)(exec_t *e);   /* the callback (narrated before); e is freed after it */
+    struct part_s *part;
+    const char *call;          /* "exec" or "execFile", for the narration */
+    size_t max_buffer;         /* 0: none */
+    long timeout_ms;           /* 0: none */
+    char *out[3];              /* [1] stdout, [2] stderr: NUL-terminated */
+    size_t len[3];
+    const char *killed_for;    /* "maxBuffer", "timeout" or NULL */
+    /* private */
+    void (*then)(struct part_s *p);
+    uv_timer_t timer;
+    int term_sent;
+};
+/* Set max_buffer, timeout_ms, child.quiet, then start. On failure e is freed. */
+exec_t *exec_new(struct part_s *p, const char *name, void (*done)(exec_t *e), void *data);
+int exec_shell(exec_t *e, const char *cmd);                    /* exec(cmd) */
+int exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
+
+/* ---- a part of the walk -------------------------------------------------- */
+
+typedef struct part_s part_t;
+struct part_s {
+    scope_demo_t *demo;
+    const struct stdio_opts_s *opt;
+    cJSON *summary;        /* a part adds its figures under its own name */
+    int failed, cut_short; /* checks that failed; a child killed mid-part */
+    char note[200];        /* a sentence for the bye */
+    void (*next)(part_t *p);
+};
+
+typedef struct stdio_opts_s {
     size_t max_buffer, burst, stream_bytes;
     long timeout_ms, stall_ms, starts;
-    int failed, cut_short, finished;
-    int cur;
-    job_t *live[MAX_JOBS];
-    cJSON *summary;
-    scope_pacer_t pacer;
-    /* the parts' own jobs */
-    job_t main_job, fault_job;
-    int fault_running, walk_done;
-    char fault_outcome[160]; /* what a fault came to, for the summary */
-    /* spawn grep */
-    int grep_run, grep_line, grep_codes[3];
-    /* exec and execFile */
-    int inj_exec_ran, inj_file_one_arg;
-    int start_kind, start_n;
-    uint64_t start_ns[3][64];
-    /* stdio */
-    scope_channel_t ch;
-    int ch_open, got_received, got_done_bytes;
-    long long done_bytes;
-    size_t stdio_sent;
-    /* backpressure and stream */
-    uv_timer_t monitor, stall;
-    int monitor_open, stall_open;
-    int bp_full, bp_resumed, bp_drained, bp_reader_paused, bp_wait_resume;
-    size_t pipe_size, bp_queue_max, bp_in_pipe_max, bp_last_queue, bp_last_fill;
-    int bp_false_at;
-    uint64_t bp_last_log;
-    long long reader_read;
-    uint64_t st_t0, st_t1;
-    size_t st_queued;
-    /* ping-pong */
-    scope_hist_t rtt;
-    scope_rate_t rate;
-    uv_timer_t stats_timer;
-    int stats_open;
-    long pings, pongs;
-    char hdr[64];
-    size_t hdr_len, line_len;
-    char *pad;
-    size_t pad_len;
-} stdio_pipe_t;
+    int slow_reader, node_child;
+    const char *fault, *as_child;
+} stdio_opts_t;
 
-extern stdio_pipe_t stdio_pipe; /* main.c */
-extern char stdin_pattern[STREAM_CHUNK]; /* streams.c; filled by the parent */
+static inline void part_fail(part_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void part_fail(part_t *p, const char *fmt, ...)
+{
+    char buf[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (p->demo->quitting)
+        return; /* cut short on purpose: nothing to judge */
+    p->failed++;
+    scope_events_error("check", "%s", buf);
+}
 
-/* ---- main.c: the walk ----------------------------------------------------- */
-
-void next_part(void);
-void part_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void lesson_step(const char *title, scope_demo_cb cb);
-
-/* ---- job.c: a child with its three pipes, and shared helpers -------------- */
-
-job_t *job_new(job_t *j);
-int job_start(job_t *j, const char *file, char *const argv[]);
-int job_write(job_t *j, const char *data, size_t len, int is_static);
-void job_end(job_t *j);
-size_t job_queue(job_t *j);
-void job_kill(job_t *j, int sig, const char *why);
-void job_close_pipe(job_t *j, int i);
-void job_free_output(job_t *j);
-void trace_data(job_t *j, int which, const char *data, size_t len, uint64_t id);
-void printable(char *out, size_t cap, const char *data, size_t len);
-const char *sig_name(int sig);
-int kill_tree(pid_t pid, int sig, int depth, char *names, size_t cap);
-void chan_event(const char *state, const char *id, const char *kind, scope_end_t a,
-                scope_end_t b, const char *detail);
-
-/* ---- exec.c: parts 1 to 3, and the faults ------------------------------- */
-
-void part_spawn(scope_demo_t *d);
-void part_exec(scope_demo_t *d);
-void part_execfile(scope_demo_t *d);
-void run_fault(const char *kind, job_t *j, done_fn done);
-const char *fault_titles(const char *kind);
-
-/* ---- streams.c: parts 4 to 7 ---------------------------------------------- */
-
-void part_stdio(scope_demo_t *d);
-void part_backpressure(scope_demo_t *d);
-void part_stream(scope_demo_t *d);
-void part_pingpong(scope_demo_t *d);
-void reader_cmd(char c);
-void bp_step_resume(scope_demo_t *d);
-
-/* ---- children.c: --as-child ROLE ------------------------------------------ */
-
-int run_echo(void);
-int run_sink(void);
-int run_reader(void);
-int run_stdio_child(void);
+void part_pingpong(part_t *p);     /* pingpong.c */
+void part_spawn(part_t *p);        /* grep.c */
+void part_exec(part_t *p);         /* exec.c */
+/* The two faults the exec part shows too; then(p) follows. */
+int exec_maxbuffer(part_t *p, void (*then)(part_t *p));
+int exec_timeout(part_t *p, void (*then)(part_t *p));
+void part_execfile(part_t *p);     /* execfile.c */
+int fault_run(part_t *p, const char *kind); /* faults.c */
+const char *fault_title(const char *kind);
+void part_stdio(part_t *p);        /* stdio.c */
+int stdio_child(scope_demo_t *d);
+void part_backpressure(part_t *p); /* backpressure.c */
+void backpressure_control(scope_demo_t *d, const char *cmd);
+void part_stream(part_t *p);       /* stream.c */
+int child_main(scope_demo_t *d, const stdio_opts_t *o); /* children.c */
 
 #endif

@@ -1,22 +1,22 @@
-/* fault.c: the bad client (--fault KIND, or the dashboard's fault key).
+/* fault.c: the bad clients (--fault KIND, or the dashboard's fault key), and
+ * the server's guard against them.
  *
- * One more client process joins the chat and misbehaves in one of the ways
- * the server must survive, while the good clients go on being served:
+ * One more client process joins the chat and misbehaves in one of the ways a
+ * server must survive, while the good clients go on being served:
  *
  *   oversize  a line longer than the server's --max-message: the server
  *             drops it, says why ("Server error: ..."), and answers the
  *             ordinary line that follows
- *   silent    connects and says nothing: the server's --idle-ms cuts it
+ *   silent    connects and says nothing: the server cuts it after --idle-ms
  *   vanish    one ordinary line, then half a line, and the process ends
  *             without the newline: the server reads EOF with an unfinished
  *             line and drops it
- *
- * What the server does about each is in server.c; here is only the client's
- * side of the misbehaviour. */
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "tcp.h"
 
 static const char *const kinds[] = {"oversize", "silent", "vanish"};
@@ -29,61 +29,187 @@ const char *fault_kind(const char *name)
     return NULL;
 }
 
-/* Traced as any line is, so that the flow shows what went over the wire. */
-static void trace_bad(session_t *ss, size_t wire, const char *what)
+/* ---- the server's guard ------------------------------------------------------- */
+
+static uv_timer_t sweep;
+
+static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err)
 {
-    if (scope_events_msg_admit())
-        scope_events_msg_emit_admitted("send", ss->chan, me(), ss->server, 0, wire, what, 0);
+    chat_conn_t *k = c->data;
+    char words[160];
+    int n = snprintf(words, sizeof words, "a line of at least %llu bytes is over the %zu-byte "
+                     "limit; dropped", (unsigned long long)err->size, k->server->max_message);
+    k->server->refused++;
+    scope_events_error("refused", "from %s: %s; the line is dropped, the connection and the "
+                       "others go on", k->who, err->reason);
+    chat_say(k, "Server error: ", words, (size_t)n);
 }
 
-void fault_act(session_t *ss)
+static void on_end(scope_conn_t *c, int status)
 {
-    if (strcmp(tcp.fault, "oversize") == 0) {
-        size_t n = tcp.max_message + 100;
-        char *big = malloc(n + 1);
-        if (!big) {
-            scope_events_error("fault", "no memory for a %zu-byte line", n + 1);
-            ss->done = 1;
-            scope_conn_close(&ss->c);
-            return;
+    chat_conn_t *k = c->data;
+    k->gone = 1;
+    if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
+        /* RST rather than FIN when the peer's process ended with bytes it had
+         * not read (broadcasts): its kernel answers those with a reset. */
+        k->server->partial++;
+        scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
+                           "unfinished line, dropped", k->who, status ? "a reset" : "EOF",
+                           (unsigned long long)c->partial_bytes);
+    } else if (status == 0) {
+        scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)", k->fd, k->who);
+    } else {
+        scope_events_error("connection", "%s: read(): %s; closed", k->who, uv_strerror(status));
+    }
+}
+
+/* A peer silent for idle_ms is cut, so that it cannot hold a connection
+ * forever. While the demo is paused our own clients are silent too: the
+ * clock stops. */
+static void on_sweep(uv_timer_t *t)
+{
+    chat_server_t *s = t->data;
+    if (!s->listening) {
+        uv_close((uv_handle_t *)t, NULL);
+        return;
+    }
+    for (chat_conn_t *k = s->conns; k; k = k->next) {
+        if (s->demo->paused)
+            k->heard = uv_now(t->loop);
+        if (k->gone || uv_now(t->loop) - k->heard < s->idle_ms)
+            continue;
+        k->gone = 1;
+        s->timed_out++;
+        scope_events_error("idle", "%s said nothing for %llu ms: closed, so a silent peer "
+                           "cannot hold a connection forever", k->who,
+                           (unsigned long long)s->idle_ms);
+        scope_conn_close(&k->c);
+    }
+}
+
+void fault_guard(chat_server_t *s)
+{
+    s->on_too_long = on_too_long;
+    s->on_end = on_end;
+    if (!s->idle_ms)
+        return;
+    uv_timer_init(s->demo->loop, &sweep);
+    sweep.data = s;
+    uv_timer_start(&sweep, on_sweep, s->idle_ms / 10 + 1, s->idle_ms / 10 + 1);
+    uv_unref((uv_handle_t *)&sweep);
+}
+
+/* ---- a bad client -------------------------------------------------------------- */
+
+static struct {
+    scope_demo_t *d;
+    scope_conn_t c;
+    uv_connect_t req;
+    scope_trace_t trace;
+    const char *kind, *who;
+    size_t max_message;
+    int answers;
+} bad;
+
+static void bad_line(const char *line, size_t len)
+{
+    scope_trace_send(&bad.trace, line, len);
+    scope_conn_write_raw(&bad.c, line, len);
+}
+
+static void on_answer(scope_conn_t *c, const char *line, size_t len)
+{
+    scope_trace_recv(&bad.trace, line, len);
+    if (strncmp(line, "Server echo: ", 13) != 0 && strncmp(line, "Server error: ", 14) != 0)
+        return; /* a broadcast */
+    if (line[7] == 'e' && line[8] == 'r')
+        scope_events_log("%s: the server refused our line: %.*s", bad.who,
+                         (int)(len < 200 ? len : 200), line);
+    if (++bad.answers == 2 || strcmp(bad.kind, "oversize") != 0) {
+        if (strcmp(bad.kind, "vanish") == 0) {
+            static const char half[] = "Hello server! #2 half a li";
+            bad_line(half, sizeof half - 1);
+            /* No newline, no close, no goodbye: the process just ends, as a
+             * crash would, and the kernel closes the socket for it. */
+            _exit(0);
         }
-        memset(big, 'o', n);
-        big[n] = '\n';
-        scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte limit; "
-                         "then an ordinary line",
-                         ss->who, n + 1, tcp.max_message);
-        trace_bad(ss, n + 1, "oversize line");
-        ss->t_sent = scope_time_now_ns(); /* the refusal is the answer to it */
-        scope_conn_write_raw(&ss->c, big, n + 1);
-        free(big);
-        /* The server answers the big line with "Server error: ..." and the
-         * next with its echo: two answers, then this client leaves. */
-        ss->count = 2;
-        return;
+        scope_conn_close(c);
     }
-    if (strcmp(tcp.fault, "silent") == 0) {
-        scope_events_log("fault: %s is connected and says nothing; the server's idle limit "
-                         "(--idle-ms %llu) should cut it",
-                         ss->who, (unsigned long long)tcp.idle_ms);
-        return;
-    }
-    /* vanish: first one ordinary line and its echo, so that the server has
-     * accepted us and knows who we are; then fault_vanish(). */
-    scope_events_log("fault: %s sends one line, then half a line, and its process ends "
-                     "before the newline",
-                     ss->who);
-    ss->count = 1;
-    ss->say_bye = 0;
-    session_next(ss);
 }
 
-void fault_vanish(session_t *ss)
+static void on_server_end(scope_conn_t *c, int status)
 {
-    static const char half[] = "Hello server! #2 half a li";
-    trace_bad(ss, sizeof half - 1, "half a line");
-    scope_conn_write_raw(&ss->c, half, sizeof half - 1);
-    /* No newline, no close, no goodbye: the process just ends, as a crash
-     * would, and the kernel closes the socket for it. The write above went
-     * straight into the socket: nothing was queued. */
-    _exit(0);
+    (void)c;
+    scope_events_log("%s: the server closed our connection (%s)", bad.who,
+                     status == 0 ? "EOF" : uv_strerror(status));
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    (void)req;
+    if (status < 0) {
+        scope_events_error("connect", "%s: connect(): %s", bad.who, uv_strerror(status));
+        scope_demo_exit(bad.d, 1);
+        scope_conn_close(&bad.c);
+        return;
+    }
+    struct sockaddr_storage me;
+    int len = sizeof me;
+    char chan[32], line[96];
+    uv_tcp_getsockname(&bad.c.h.tcp, (struct sockaddr *)&me, &len);
+    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
+    scope_trace_init(&bad.trace, chan, SCOPE_PID(getpid()),
+                     bad.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"));
+    scope_trace_open(&bad.trace, "tcp", chan);
+    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 1u << 20,
+                              .on_frame = on_answer, .on_end = on_server_end};
+    scope_conn_start(&bad.c, &o);
+    int n = snprintf(line, sizeof line, "Hello server! #1 from %s\n", bad.who);
+    if (strcmp(bad.kind, "oversize") == 0) {
+        size_t big = bad.max_message + 100;
+        char *b = malloc(big + 1);
+        if (b) {
+            memset(b, 'o', big);
+            b[big] = '\n';
+            scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte "
+                             "limit; then an ordinary line", bad.who, big + 1, bad.max_message);
+            bad_line(b, big + 1);
+            free(b);
+        }
+        bad_line(line, (size_t)n);
+    } else if (strcmp(bad.kind, "silent") == 0) {
+        scope_events_log("fault: %s is connected and says nothing; the server's idle limit "
+                         "should cut it", bad.who);
+    } else {
+        scope_events_log("fault: %s sends one line, then half a line, and its process ends "
+                         "before the newline", bad.who);
+        bad_line(line, (size_t)n);
+    }
+}
+
+static void on_closed(scope_conn_t *c)
+{
+    (void)c;
+    scope_trace_close(&bad.trace);
+}
+
+static void bad_quit(scope_demo_t *d)
+{
+    (void)d;
+    scope_conn_close(&bad.c);
+}
+
+int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
+                 size_t max_message)
+{
+    bad.d = d;
+    bad.kind = kind;
+    bad.who = d->role ? d->role : "bad client";
+    bad.max_message = max_message;
+    d->on_quit = bad_quit;
+    scope_conn_init_tcp(d->loop, &bad.c, on_closed);
+    int r = uv_tcp_connect(&bad.req, &bad.c.h.tcp, server, on_connected);
+    if (r < 0)
+        on_connected(&bad.req, r);
+    return 0;
 }

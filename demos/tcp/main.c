@@ -1,50 +1,36 @@
 /* tcp: net.createServer() and net.connect() with the lid off.
  *
- * The seeds' chat server, then what a TCP byte stream really is, step by step:
+ * The steps of a run (the server is the first process; every other process
+ * is this program again, started through lib/role):
  *
- *   1. socket(AF_INET, SOCK_STREAM), bind(127.0.0.1:0), listen(): the kernel
- *      picks a free port (the demo binds before it says hello, so the port is
- *      in its hello event).
- *   2. N client processes (this program with --as-client) connect(); each
- *      accept4() gives the server one fd per client. Each line a client writes
- *      is echoed to it ("Server echo: ...") and broadcast to the others
- *      ("Broadcast: PORT says: ..."), as in the seed; each line carries the
- *      round trip of the one before, so the server can keep the figures. A
- *      client that leaves is removed and the others are told.
- *   3. A byte stream keeps no boundaries (a): the server write()s two short
- *      messages; the lab client reads late, and one read() returns both.
- *   4. (b): one 256 KiB write() arrives in several reads.
- *   5. Length-prefixed frames (lib/net, SCOPE_CONN_LENGTH): a 4-byte length
- *      before each message, and every message arrives whole.
- *   6. Nagle and TCP_NODELAY: a request sent in two small writes, then a
- *      read, timed with Nagle on (the default of libuv and of node's net) and
- *      with TCP_NODELAY.
+ *   1. listen(): the chat server binds 127.0.0.1:0 before hello, so the
+ *      port the kernel picked is in the hello event (tcp.c).
+ *   2. N client processes connect and chat: each line is echoed to its
+ *      sender and broadcast to the others (tcp.c); --fault adds a bad
+ *      client (fault.c); --throughput streams instead (throughput.c).
+ *   3-6. The lab: a byte stream keeps no message boundaries, length-prefixed
+ *      frames put them back, Nagle meets write-write-read (lab.c).
  *
- * The same program is every side: --listen ADDR runs only the server (until
- * SIGINT, SIGTERM or quit), --connect ADDR only one client, so the two can run
- * on two machines. Real peers join the chat too:
+ * --listen ADDR runs only the server (until SIGINT, SIGTERM or quit),
+ * --connect ADDR only one client, so the two can run on two machines:
  *
  *   build/demos/tcp --listen 127.0.0.1:7000 &
  *   nc 127.0.0.1 7000                      # type a line: Server echo: ...
  *   node demos/tcp-client.js 127.0.0.1:7000
  */
-
-/* main.c: the program's front. The options and their parsing, the run of the
- * server step by step (listen, the clients, the lab, the summary, the wind
- * down), and main(), which picks the side this process plays: the client
- * sides live in client.c, lab.c and throughput.c, the server's connections
- * and children in server.c. tcp.h lists every module. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
+#include "role.h"
 #include "tcp.h"
+
+#define MAX_CLIENTS 8
+#define MAX_BAD     4
 
 static const scope_demo_info_t info = {
     "tcp",
@@ -53,7 +39,7 @@ static const scope_demo_info_t info = {
     "does to message boundaries, and what Nagle's algorithm costs.",
     "000 001 002",
     "TCP/HTTP | 中 | ✅ | 中 | 微服务",
-    "oversize silent vanish", /* a bad client joins the chat: fault.c */
+    "oversize silent vanish",
 };
 
 static const scope_demo_option_t options[] = {
@@ -67,21 +53,29 @@ static const scope_demo_option_t options[] = {
     {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s"},
     {"lab", "on|off", "after the chat, the byte-stream and Nagle steps (default on)"},
     {"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
-    {"as-client", NULL, "internal: be one of the demo's client processes"},
-    {"as-lab", NULL, "internal: be the demo's lab client"},
-    {"client-id", "K", "internal: this client's number"},
-    {"relay-fd", "FD", "internal: dashboard commands relayed by the server"},
     {NULL, NULL, NULL},
 };
 
-/* ==== the options ======================================================== */
+/* The run: the options, then what the first process keeps. */
+static struct {
+    int clients, nodelay, split, lab;
+    size_t max_message;
+    uint64_t idle_ms, throughput;
+    const char *listen, *connect, *fault;
+} opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000};
 
-tcp_demo_t tcp = {
-    .clients = 3, .lab = 1, .relay_fd = -1, .max_message = 65536, .idle_ms = 30000};
+static scope_demo_t demo;
+static chat_server_t server;
+static struct sockaddr_storage addr, dial; /* where the server listens, where clients dial */
+static char addr_str[SCOPE_ADDR_STRLEN], dial_str[SCOPE_ADDR_STRLEN];
+static scope_role_t roles[MAX_CLIENTS + MAX_BAD];
+static int nroles, nbad, chatting, finished;
+static scope_trace_t clients; /* the clients' figures, added up */
+static lab_figures_t lab;
+static tput_figures_t tput;
+static int has_tput;
 
-long self_pid; /* getpid() is a system call: asked once */
-
-static int parse_u64(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+static int number(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     char *end;
     errno = 0;
@@ -92,412 +86,373 @@ static int parse_u64(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
-static int on_off(const char *v, int *out)
+static int on_option(scope_demo_t *d, const char *name, const char *v)
 {
-    if (strcmp(v, "on") == 0)
-        *out = 1;
-    else if (strcmp(v, "off") == 0)
-        *out = 0;
-    else
+    uint64_t n = 0;
+    int bad = 0;
+    if (strcmp(name, "clients") == 0)
+        bad = number(v, 0, MAX_CLIENTS, &n) < 0, opt.clients = (int)n;
+    else if (strcmp(name, "listen") == 0)
+        opt.listen = v;
+    else if (strcmp(name, "connect") == 0)
+        opt.connect = v;
+    else if (strcmp(name, "nodelay") == 0 || strcmp(name, "lab") == 0) {
+        bad = strcmp(v, "on") != 0 && strcmp(v, "off") != 0;
+        *(name[0] == 'n' ? &opt.nodelay : &opt.lab) = strcmp(v, "on") == 0;
+        if (bad)
+            snprintf(d->error, sizeof d->error, "--%s wants on or off, not '%s'", name, v);
+        return bad ? -EINVAL : 0;
+    } else if (strcmp(name, "split-writes") == 0)
+        opt.split = 1;
+    else if (strcmp(name, "max-message") == 0)
+        bad = number(v, 64, 16u << 20, &n) < 0, opt.max_message = (size_t)n;
+    else if (strcmp(name, "idle-ms") == 0)
+        bad = number(v, 0, 86400000, &opt.idle_ms) < 0;
+    else if (strcmp(name, "throughput") == 0)
+        bad = number(v, 1, 1ull << 40, &opt.throughput) < 0;
+    else if (strcmp(name, "fault") == 0 && !(opt.fault = fault_kind(v))) {
+        snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish, not '%s'", v);
         return -EINVAL;
-    return 0;
-}
-
-static int on_option(scope_demo_t *d, const char *name, const char *value)
-{
-    uint64_t n;
-    if (strcmp(name, "clients") == 0) {
-        if (parse_u64(value, 0, MAX_CLIENTS, &n) < 0) {
-            snprintf(d->error, sizeof d->error, "--clients wants 0 to %d", MAX_CLIENTS);
-            return -EINVAL;
-        }
-        tcp.clients = (int)n;
-    } else if (strcmp(name, "listen") == 0) {
-        tcp.listen_spec = value;
-    } else if (strcmp(name, "connect") == 0) {
-        tcp.connect_spec = value;
-    } else if (strcmp(name, "nodelay") == 0 || strcmp(name, "lab") == 0) {
-        if (on_off(value, name[0] == 'n' ? &tcp.nodelay : &tcp.lab) < 0) {
-            snprintf(d->error, sizeof d->error, "--%s wants on or off, not '%s'", name, value);
-            return -EINVAL;
-        }
-    } else if (strcmp(name, "split-writes") == 0) {
-        tcp.split = 1;
-    } else if (strcmp(name, "max-message") == 0) {
-        if (parse_u64(value, 64, 16u * 1024 * 1024, &n) < 0) {
-            snprintf(d->error, sizeof d->error, "--max-message wants 64 to 16777216 bytes");
-            return -EINVAL;
-        }
-        tcp.max_message = (size_t)n;
-    } else if (strcmp(name, "idle-ms") == 0) {
-        if (parse_u64(value, 0, 86400000, &tcp.idle_ms) < 0) {
-            snprintf(d->error, sizeof d->error, "--idle-ms wants milliseconds, 0 to 86400000");
-            return -EINVAL;
-        }
-    } else if (strcmp(name, "throughput") == 0) {
-        if (parse_u64(value, 1, 1ull << 40, &tcp.throughput) < 0) {
-            snprintf(d->error, sizeof d->error, "--throughput wants bytes, 1 to 2^40");
-            return -EINVAL;
-        }
-    } else if (strcmp(name, "fault") == 0) {
-        tcp.fault = fault_kind(value);
-        if (!tcp.fault) {
-            snprintf(d->error, sizeof d->error,
-                     "--fault wants oversize, silent or vanish, not '%s'", value);
-            return -EINVAL;
-        }
-    } else if (strcmp(name, "as-client") == 0) {
-        tcp.as_client = 1;
-    } else if (strcmp(name, "as-lab") == 0) {
-        tcp.as_lab = 1;
-    } else if (strcmp(name, "client-id") == 0) {
-        if (parse_u64(value, 0, 1000, &n) < 0)
-            return -EINVAL;
-        tcp.client_id = (int)n;
-    } else if (strcmp(name, "relay-fd") == 0) {
-        if (parse_u64(value, 3, 1024, &n) < 0)
-            return -EINVAL;
-        tcp.relay_fd = (int)n;
     }
-    return 0;
+    if (bad)
+        snprintf(d->error, sizeof d->error, "--%s: '%s' is out of range", name, v);
+    return bad ? -EINVAL : 0;
 }
 
-/* ---- the run, step by step -------------------------------------------------- */
+/* ---- the end: the summary ------------------------------------------------------ */
 
 static void finish(void)
 {
-    if (srv.finished)
+    if (finished++)
         return;
-    srv.finished = 1;
-    if (srv.listening) {
-        uv_close((uv_handle_t *)&srv.listener, NULL);
-        srv.listening = 0;
-        scope_events_log("close(fd %d): the listening socket is gone; a connect() now gets "
-                         "ECONNREFUSED", srv.listen_fd);
-    }
-    if (!uv_is_closing((uv_handle_t *)&srv.kill_timer))
-        uv_close((uv_handle_t *)&srv.kill_timer, NULL);
+    chat_close(&server);
     scope_hist_summary_t sum;
-    scope_hist_summarize(&srv.rtt, &sum);
+    scope_hist_summarize(&clients.latency, &sum);
     cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "listen", srv.addr_str);
-    int good = srv.nkids - (srv.lab_pid > 0) - srv.nbad;
-    cJSON_AddNumberToObject(b, "clients", good);
-    if (srv.nbad)
-        cJSON_AddNumberToObject(b, "bad_clients", srv.nbad);
-    cJSON_AddNumberToObject(b, "accepted", (double)srv.accepted);
-    cJSON_AddNumberToObject(b, "received", (double)srv.lines_in);
-    cJSON_AddNumberToObject(b, "sent", (double)(srv.echoes + srv.broadcasts));
-    cJSON_AddNumberToObject(b, "echoes", (double)srv.echoes);
-    cJSON_AddNumberToObject(b, "broadcasts", (double)srv.broadcasts);
-    cJSON_AddNumberToObject(b, "round_trips", (double)srv.rtt.count);
-    cJSON_AddNumberToObject(b, "p50", (double)sum.p50);
-    cJSON_AddNumberToObject(b, "p99", (double)sum.p99);
-    cJSON_AddNumberToObject(b, "refused", (double)srv.refused);
-    cJSON_AddNumberToObject(b, "partial", (double)srv.partial);
-    cJSON_AddNumberToObject(b, "timed_out", (double)srv.timed_out);
-    cJSON_AddBoolToObject(b, "nodelay", tcp.nodelay);
-    char text[320];
-    if (tcp.throughput) {
-        double secs = (srv.sink_last - srv.sink_first) / 1e9;
-        double mb_s = secs > 0 ? srv.sink_bytes / secs / 1e6 : 0;
-        cJSON_AddNumberToObject(b, "bytes", (double)srv.sink_bytes);
-        cJSON_AddNumberToObject(b, "reads", (double)srv.sink_reads);
+    char text[400], med[32];
+    cJSON_AddStringToObject(b, "listen", addr_str);
+    cJSON_AddNumberToObject(b, "clients", opt.listen ? 0 : opt.clients);
+    if (nbad)
+        cJSON_AddNumberToObject(b, "bad_clients", nbad);
+    cJSON_AddNumberToObject(b, "accepted", (double)server.accepted);
+    cJSON_AddNumberToObject(b, "received", (double)server.lines_in);
+    cJSON_AddNumberToObject(b, "sent", (double)(server.lines_in + server.broadcasts));
+    cJSON_AddNumberToObject(b, "echoes", (double)server.lines_in);
+    cJSON_AddNumberToObject(b, "broadcasts", (double)server.broadcasts);
+    cJSON_AddNumberToObject(b, "refused", (double)server.refused);
+    cJSON_AddNumberToObject(b, "partial", (double)server.partial);
+    cJSON_AddNumberToObject(b, "timed_out", (double)server.timed_out);
+    cJSON_AddBoolToObject(b, "nodelay", opt.nodelay);
+    int n = snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts",
+                     opt.listen ? 0 : opt.clients, (unsigned long long)server.lines_in,
+                     (unsigned long long)server.lines_in, (unsigned long long)server.broadcasts);
+    if (sum.count) { /* round trips the clients measured and reported */
+        cJSON_AddNumberToObject(b, "round_trips", (double)sum.count);
+        cJSON_AddNumberToObject(b, "p50", (double)sum.p50);
+        cJSON_AddNumberToObject(b, "p99", (double)sum.p99);
+        n += snprintf(text + n, sizeof text - (size_t)n, "; round trip median %s",
+                      scope_time_format(med, sizeof med, (double)sum.p50));
+    }
+    if (lab.complete) {
+        cJSON_AddNumberToObject(b, "two_writes_one_read", (double)lab.two_writes_reads);
+        cJSON_AddNumberToObject(b, "big_message_reads", (double)lab.big_reads);
+        cJSON_AddNumberToObject(b, "framed_reads", (double)lab.framed_reads);
+        cJSON_AddNumberToObject(b, "nagle_p50", (double)lab.nagle_p50);
+        cJSON_AddNumberToObject(b, "nodelay_p50", (double)lab.nodelay_p50);
+        snprintf(text + n, sizeof text - (size_t)n, "; two writes came in %llu read, 256 KiB in "
+                 "%llu; write-write-read %.1f ms with Nagle, %.1f us without",
+                 (unsigned long long)lab.two_writes_reads, (unsigned long long)lab.big_reads,
+                 lab.nagle_p50 / 1e6, lab.nodelay_p50 / 1e3);
+    }
+    if (has_tput) {
+        double secs = (tput.last_ns - tput.first_ns) / 1e9;
+        double mb_s = secs > 0 ? tput.bytes / secs / 1e6 : 0;
+        cJSON_AddNumberToObject(b, "bytes", (double)tput.bytes);
+        cJSON_AddNumberToObject(b, "reads", (double)tput.reads);
         cJSON_AddNumberToObject(b, "mb_s", mb_s);
         snprintf(text, sizeof text, "%llu bytes streamed in %llu reads: %.0f MB/s",
-                 (unsigned long long)srv.sink_bytes, (unsigned long long)srv.sink_reads, mb_s);
-    } else {
-        if (srv.lab_state == 'D') {
-            cJSON_AddNumberToObject(b, "two_writes_one_read", (double)srv.lab_a_reads);
-            cJSON_AddNumberToObject(b, "big_message_reads", (double)srv.lab_b_reads);
-            cJSON_AddNumberToObject(b, "framed_reads", (double)srv.lab_c_reads);
-            cJSON_AddNumberToObject(b, "nagle_p50", (double)srv.nagle_off);
-            cJSON_AddNumberToObject(b, "nodelay_p50", (double)srv.nagle_on);
-        }
-        char bad[32] = "";
-        if (srv.nbad)
-            snprintf(bad, sizeof bad, " (and %d bad)", srv.nbad);
-        char med[32];
-        int n = snprintf(text, sizeof text, "%d clients%s: %llu lines in, %llu echoes, %llu "
-                         "broadcasts; round trip median %s",
-                         good, bad, (unsigned long long)srv.lines_in,
-                         (unsigned long long)srv.echoes, (unsigned long long)srv.broadcasts,
-                         scope_time_format(med, sizeof med, (double)sum.p50));
-        if (srv.lab_state == 'D')
-            snprintf(text + n, sizeof text - (size_t)n, "; two writes came in %llu read, 256 KiB "
-                     "in %llu; write-write-read %.1f ms with Nagle, %.1f us without",
-                     (unsigned long long)srv.lab_a_reads, (unsigned long long)srv.lab_b_reads,
-                     srv.nagle_off / 1e6, srv.nagle_on / 1e3);
+                 (unsigned long long)tput.bytes, (unsigned long long)tput.reads, mb_s);
     }
-    if (srv.kid_failed)
-        tcp.exit_code = 1;
     scope_events_bye(b, text);
-    scope_demo_stop(&tcp.demo);
+    scope_demo_stop(&demo);
 }
 
-static void on_kill_timer(uv_timer_t *t)
+static void lab_done(const lab_figures_t *f)
 {
-    (void)t;
-    for (int i = 0; i < srv.nkids; i++)
-        if (srv.kids[i].running)
-            scope_child_kill(&srv.kids[i], SIGKILL, 0);
+    lab = *f;
+    finish();
 }
 
-/* Ends what is left: the listener, every connection, the children. */
-static void wind_down(void)
+static void tput_done(const tput_figures_t *f)
 {
-    if (srv.listening) {
-        uv_close((uv_handle_t *)&srv.listener, NULL);
-        srv.listening = 0;
-    }
-    for (conn_t *k = srv.conns; k; k = k->next)
-        scope_conn_close(&k->c);
-    if (srv.sink_open && !uv_is_closing((uv_handle_t *)&srv.sink))
-        uv_close((uv_handle_t *)&srv.sink, sink_closed);
-    for (int i = 0; i < srv.nkids; i++)
-        if (srv.kids[i].running)
-            scope_child_kill(&srv.kids[i], SIGTERM, 0);
-    if (srv.running)
-        uv_timer_start(&srv.kill_timer, on_kill_timer, 3000, 0);
+    tput = *f;
+    has_tput = 1;
+    finish();
 }
 
-static void lab_step_a(scope_demo_t *d)
+/* ---- the clients ---------------------------------------------------------------- */
+
+static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    (void)d;
-    srv.phase = PH_LAB;
-    char *extra[] = {"--rate", "0", NULL}; /* the lab's own pace: as fast as it goes */
-    int i = spawn_kid("--as-lab", extra);
-    if (i < 0) {
-        scope_events_error("spawn", "cannot start the lab client: %s", strerror(-i));
-        srv.phase = PH_DONE;
-        advance();
+    if (scope_trace_add_figures(&clients, cJSON_GetObjectItemCaseSensitive(fig, "trace")) < 0)
+        scope_events_error("report", "bad figures from %s", r->name);
+}
+
+static void on_role_exit(scope_role_t *r, int code, int sig)
+{
+    if ((code || sig) && !demo.quitting && !r->data) /* a bad client may die: that is its job */
+        scope_demo_exit(&demo, 1);
+    if (!chatting || scope_role_running(&demo))
         return;
-    }
-    srv.lab_pid = srv.kids[i].pid;
-    scope_events_log("fork() + execve(tcp --as-lab) -> pid %ld: the lab client; it reads "
-                     "with no framing at all, each read() taken as one message",
-                     srv.lab_pid);
+    chatting = 0;
+    if (opt.lab && !demo.quitting && lab_serve(&demo, (struct sockaddr *)&dial, opt.nodelay,
+                                               lab_done) == 0)
+        return;
+    finish();
 }
 
-void advance(void)
+static int start_role(const char *name, const char *fault)
 {
-    if (srv.finished)
-        return;
-    if (tcp.demo.quitting) {
-        if (!srv.running && !srv.nconns && !srv.sink_open)
-            finish();
-        return;
-    }
-    if (srv.phase == PH_CHAT) {
-        int ours = 0;
-        for (conn_t *k = srv.conns; k; k = k->next)
-            ours += k->ours;
-        if (srv.running || ours)
-            return;
-        if (tcp.lab) {
-            srv.phase = PH_LAB;
-            scope_demo_step(&tcp.demo, "a byte stream (a): two quick writes, one read", lab_step_a);
-        } else {
-            srv.phase = PH_DONE;
-        }
-    } else if (srv.phase == PH_LAB) {
-        if (srv.running || srv.lab_ctrl)
-            return;
-        srv.phase = PH_DONE;
-    } else if (srv.phase == PH_TPUT) {
-        if (srv.running || srv.sink_open)
-            return;
-        srv.phase = PH_DONE;
-    }
-    if (srv.phase == PH_DONE) {
-        if (srv.nconns || srv.running || srv.sink_open) {
-            wind_down(); /* outside peers still connected: the run is over for them too */
-            return;
-        }
-        finish();
-    }
+    if (nroles == MAX_CLIENTS + MAX_BAD)
+        return -ENOSPC;
+    char maxm[24], idle[24];
+    snprintf(maxm, sizeof maxm, "%zu", opt.max_message);
+    snprintf(idle, sizeof idle, "%llu", (unsigned long long)opt.idle_ms);
+    const char *args[] = {"--connect", dial_str, "--nodelay", opt.nodelay ? "on" : "off",
+                          "--max-message", maxm, "--idle-ms", idle,
+                          fault ? "--fault" : opt.split ? "--split-writes" : NULL, fault, NULL};
+    scope_role_t *r = &roles[nroles++];
+    r->data = (void *)fault;
+    r->on_report = on_report;
+    r->on_exit = on_role_exit;
+    return scope_role_spawn(&demo, r, name, &(scope_role_options_t){.argv = args});
+}
+
+static void start_bad(const char *kind)
+{
+    char name[32];
+    snprintf(name, sizeof name, "bad client %d (%s)", nroles + 1, kind);
+    if (nbad == MAX_BAD || start_role(name, kind) < 0)
+        scope_events_error("fault", "no more bad clients in this run");
+    else
+        nbad++;
 }
 
 static void step_clients(scope_demo_t *d)
 {
-    if (tcp.throughput) {
-        srv.phase = PH_TPUT;
-        char bytes[32];
-        snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)tcp.throughput);
-        char *extra[] = {"--throughput", bytes, NULL};
-        int i = spawn_kid("--as-client", extra);
-        if (i < 0) {
-            scope_events_error("spawn", "cannot start a client: %s", strerror(-i));
-            tcp.exit_code = 1;
-            srv.phase = PH_DONE;
-        }
-        advance();
+    if (opt.throughput) {
+        if (tput_serve(d, (struct sockaddr *)&dial, opt.throughput, opt.nodelay, tput_done) < 0)
+            finish();
         return;
     }
-    srv.phase = PH_CHAT;
-    char *split[] = {"--split-writes", NULL}, *none[] = {NULL};
-    for (int k = 0; k < tcp.clients; k++) {
-        int i = spawn_kid("--as-client", tcp.split ? split : none);
-        if (i < 0) {
-            scope_events_error("spawn", "cannot start client %d: %s", k + 1, strerror(-i));
-            tcp.exit_code = 1;
-            break;
-        }
-        scope_events_log("fork() + execve(tcp --as-client) -> pid %ld: client %d; it will "
-                         "connect() to %s", (long)srv.kids[i].pid, i + 1, srv.dial_str);
+    chatting = 1;
+    for (int k = 1; k <= opt.clients; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "client %d", k);
+        if (start_role(name, NULL) < 0)
+            scope_demo_exit(d, 1);
     }
-    scope_events_log("%d clients, %ld lines each at %s, %zu bytes a line; the server echoes "
-                     "each line and broadcasts it to the others", srv.nkids, d->count,
-                     d->rate > 0 ? "the chosen rate" : "full speed", d->size);
-    if (tcp.fault && spawn_bad_kid(tcp.fault) < 0)
-        tcp.exit_code = 1;
-    advance();
+    scope_events_log("%d clients, %ld lines each, %zu bytes a line; the server echoes each line "
+                     "and broadcasts it to the others", opt.clients, d->count, d->size);
+    if (opt.fault)
+        start_bad(opt.fault);
+    if (!nroles)
+        on_role_exit(&roles[0], 0, 0);
 }
+
+static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)msg;
+    if (strcmp(cmd, "fault") != 0)
+        return;
+    if (!fault_kind(d->fault))
+        scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
+    else if (!chatting)
+        scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
+    else
+        start_bad(fault_kind(d->fault));
+}
+
+/* ---- the server's run ----------------------------------------------------------- */
 
 static void step_listen(scope_demo_t *d)
 {
-    int nd = sock_nodelay(srv.listen_fd);
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
-                     "listen(fd %d, 128): the port is %d", srv.listen_fd, srv.addr_str, srv.listen_fd,
-                     srv.port);
-    if (!scope_addr_is_loopback((struct sockaddr *)&srv.addr))
-        scope_events_log("%s is not a loopback address: other machines on that network can "
-                         "connect, and this chat has no authentication", srv.addr_str);
-    else
+                     "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd,
+                     scope_addr_port((struct sockaddr *)&addr));
+    if (scope_addr_is_loopback((struct sockaddr *)&addr))
         scope_events_log("on 127.0.0.1 only this machine can connect");
-    scope_events_log("TCP_NODELAY is %s on accepted sockets: %s", nd == 1 || tcp.nodelay ? "on" : "off",
-                     tcp.nodelay ? "--nodelay on sets it, setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)"
-                               : "libuv leaves Nagle's algorithm on, and so does node's net");
-    if (tcp.listen_spec && !tcp.connect_spec) {
-        srv.phase = PH_SERVE;
+    else
+        scope_events_log("%s is not a loopback address: other machines on that network can "
+                         "connect, and this chat has no authentication", addr_str);
+    scope_events_log("TCP_NODELAY is %s on accepted sockets: %s", opt.nodelay ? "on" : "off",
+                     opt.nodelay ? "--nodelay on sets it, setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)"
+                                 : "libuv leaves Nagle's algorithm on, and so does node's net");
+    if (opt.listen)
         scope_events_log("serving until SIGINT, SIGTERM or quit: try nc %s %d",
-                         srv.addr.ss_family == AF_INET6 ? "::1" : "127.0.0.1", srv.port);
-        return;
-    }
-    scope_demo_step(d, tcp.throughput ? "one client streams bytes as fast as TCP takes them"
-                                    : "clients connect() and chat: echo to the sender, "
-                                      "broadcast to the others",
-                    step_clients);
+                         addr.ss_family == AF_INET6 ? "::1" : "127.0.0.1",
+                         scope_addr_port((struct sockaddr *)&addr));
+    else
+        scope_demo_step(d, opt.throughput ? "one client streams bytes as fast as TCP takes them"
+                                          : "clients connect() and chat: echo to the sender, "
+                                            "broadcast to the others", step_clients);
 }
 
 static void server_quit(scope_demo_t *d)
 {
     (void)d;
-    wind_down();
-    advance();
-}
-
-static int server_listen(void)
-{
-    const char *spec = tcp.listen_spec ? tcp.listen_spec : "127.0.0.1:0";
-    int r = scope_addr_parse(spec, "127.0.0.1", 0, &srv.addr);
-    if (r < 0)
-        return r;
-    uv_tcp_init(uv_default_loop(), &srv.listener);
-    r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&srv.addr, 0);
-    if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv.listener, 128, on_connection);
-    if (r < 0) {
-        uv_close((uv_handle_t *)&srv.listener, NULL);
-        return r;
-    }
-    srv.listening = 1;
-    uv_os_fd_t fd;
-    uv_fileno((uv_handle_t *)&srv.listener, &fd);
-    srv.listen_fd = fd;
-    int len = sizeof srv.addr;
-    uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&srv.addr, &len);
-    scope_addr_format((struct sockaddr *)&srv.addr, srv.addr_str, sizeof srv.addr_str);
-    srv.port = scope_addr_port((struct sockaddr *)&srv.addr);
-    /* Clients dial the address we listen on, or loopback for a wildcard. */
-    srv.dial = srv.addr;
-    if (srv.dial.ss_family == AF_INET) {
-        struct sockaddr_in *in4 = (struct sockaddr_in *)&srv.dial;
-        if (in4->sin_addr.s_addr == htonl(INADDR_ANY))
-            in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    } else if (srv.dial.ss_family == AF_INET6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&srv.dial;
-        if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
-            in6->sin6_addr = in6addr_loopback;
-    }
-    scope_addr_format((struct sockaddr *)&srv.dial, srv.dial_str, sizeof srv.dial_str);
-    return 0;
+    lab_stop();
+    tput_stop();
+    finish();
 }
 
 static int run_server(void)
 {
-    scope_demo_t *d = &tcp.demo;
-    d->on_quit = server_quit;
-    d->on_control = on_control;
-    for (int i = 0; i < MAX_KIDS; i++)
-        srv.relay[i] = -1;
-    scope_hist_reset(&srv.rtt);
+    scope_addr_parse(opt.listen ? opt.listen : "127.0.0.1:0", "127.0.0.1", 0, &addr);
+    server = (chat_server_t){.demo = &demo, .max_message = opt.max_message,
+                             .idle_ms = opt.idle_ms, .nodelay = opt.nodelay};
     /* Bind before hello, so that the port the kernel picked is in it. */
-    int lr = server_listen();
-    d->params = cJSON_CreateObject();
-    cJSON_AddStringToObject(d->params, "listen",
-                            lr == 0 ? srv.addr_str : (tcp.listen_spec ? tcp.listen_spec : "127.0.0.1:0"));
-    cJSON_AddNumberToObject(d->params, "port", srv.port);
-    cJSON_AddNumberToObject(d->params, "clients", tcp.listen_spec ? 0 : tcp.clients);
-    cJSON_AddBoolToObject(d->params, "nodelay", tcp.nodelay);
-    cJSON_AddBoolToObject(d->params, "split_writes", tcp.split);
-    cJSON_AddNumberToObject(d->params, "max_message", (double)tcp.max_message);
-    cJSON_AddNumberToObject(d->params, "idle_ms", (double)tcp.idle_ms);
-    if (tcp.throughput)
-        cJSON_AddNumberToObject(d->params, "throughput", (double)tcp.throughput);
-    if (tcp.fault)
-        cJSON_AddStringToObject(d->params, "fault", tcp.fault);
-    int r = scope_demo_start(d, uv_default_loop(), "server", 1);
+    int r = chat_listen(&server, uv_default_loop(), (struct sockaddr *)&addr);
+    int len = sizeof addr;
+    if (r == 0)
+        uv_tcp_getsockname(&server.listener, (struct sockaddr *)&addr, &len);
+    scope_addr_format((struct sockaddr *)&addr, addr_str, sizeof addr_str);
+    /* Clients dial the address we listen on, or loopback for a wildcard. */
+    dial = addr;
+    if (dial.ss_family == AF_INET && ((struct sockaddr_in *)&dial)->sin_addr.s_addr == 0)
+        ((struct sockaddr_in *)&dial)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (dial.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&dial)->sin6_addr))
+        ((struct sockaddr_in6 *)&dial)->sin6_addr = in6addr_loopback;
+    scope_addr_format((struct sockaddr *)&dial, dial_str, sizeof dial_str);
+    demo.params = cJSON_CreateObject();
+    cJSON_AddStringToObject(demo.params, "listen", addr_str);
+    cJSON_AddNumberToObject(demo.params, "port", scope_addr_port((struct sockaddr *)&addr));
+    cJSON_AddNumberToObject(demo.params, "clients", opt.listen ? 0 : opt.clients);
+    cJSON_AddBoolToObject(demo.params, "nodelay", opt.nodelay);
+    cJSON_AddBoolToObject(demo.params, "split_writes", opt.split);
+    cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
+    cJSON_AddNumberToObject(demo.params, "idle_ms", (double)opt.idle_ms);
+    if (opt.throughput)
+        cJSON_AddNumberToObject(demo.params, "throughput", (double)opt.throughput);
+    if (opt.fault)
+        cJSON_AddStringToObject(demo.params, "fault", opt.fault);
+    demo.on_quit = server_quit;
+    demo.on_control = on_control;
+    if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
+        return 1;
+    scope_trace_init(&clients, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
+    fault_guard(&server);
     if (r < 0) {
-        fprintf(stderr, "tcp: cannot start: %s\n", strerror(-r));
-        return 1;
+        scope_events_error("listen", "cannot listen on %s: %s%s", addr_str, uv_strerror(r),
+                           r == UV_EADDRINUSE ? " (another socket is bound to that port)" : "");
+        scope_demo_exit(&demo, 1);
+        scope_demo_stop(&demo);
+        return scope_demo_run(&demo);
     }
-    if (!d->json && scope_events_format() == SCOPE_EVENTS_TEXT)
-        printf("tcp: listening on %s\n", lr == 0 ? srv.addr_str : "(nothing)");
-    uv_timer_init(d->loop, &srv.kill_timer);
-    uv_unref((uv_handle_t *)&srv.kill_timer);
-    if (lr < 0) {
-        scope_events_error("listen", "cannot listen on %s: %s%s",
-                           tcp.listen_spec ? tcp.listen_spec : "127.0.0.1:0", uv_strerror(lr),
-                           lr == UV_EADDRINUSE ? " (another socket is bound to that port)" : "");
-        uv_close((uv_handle_t *)&srv.kill_timer, NULL);
-        scope_demo_stop(d);
-        scope_demo_run(d);
-        uv_loop_close(d->loop);
-        return 1;
+    if (scope_events_format() == SCOPE_EVENTS_TEXT && !getenv("IPCSCOPE_EVENT_FD"))
+        printf("tcp: listening on %s\n", addr_str);
+    scope_demo_step(&demo, "listen(): a TCP server on a port the kernel picks", step_listen);
+    int code = scope_demo_run(&demo);
+    scope_role_kill_all(&demo);
+    scope_spawn_shutdown(uv_default_loop());
+    return code;
+}
+
+/* ---- a client's run: this program again, or --connect ---------------------------- */
+
+static chat_client_t chat;
+
+static void chat_done(chat_client_t *cl)
+{
+    if (cl->failed)
+        scope_demo_exit(&demo, 1);
+    scope_events_log("%s: close(): %ld lines sent, %ld echoes, %ld broadcasts from the others",
+                     cl->who, cl->sent, cl->echoes, cl->broadcasts);
+    scope_demo_stop(&demo);
+}
+
+static void client_quit(scope_demo_t *d)
+{
+    (void)d;
+    scope_conn_close(&chat.c);
+}
+
+static int run_client(void)
+{
+    struct sockaddr_storage to;
+    int r = scope_addr_parse(opt.connect, "127.0.0.1", 0, &to);
+    if (r == 0 && scope_addr_port((struct sockaddr *)&to) == 0)
+        r = -EINVAL;
+    if (!demo.role) {
+        demo.params = cJSON_CreateObject();
+        cJSON_AddStringToObject(demo.params, "connect", opt.connect);
+        cJSON_AddBoolToObject(demo.params, "nodelay", opt.nodelay);
+        cJSON_AddBoolToObject(demo.params, "split_writes", opt.split);
     }
-    scope_demo_step(d, "listen(): a TCP server on a port the kernel picks", step_listen);
-    scope_demo_run(d);
-    for (int i = 0; i < srv.nkids; i++)
-        if (srv.kids[i].running)
-            scope_child_kill(&srv.kids[i], SIGKILL, 0);
-    uv_run(d->loop, UV_RUN_NOWAIT);
-    scope_spawn_shutdown(d->loop);
-    uv_run(d->loop, UV_RUN_NOWAIT);
-    for (int i = 0; i < MAX_KIDS; i++)
-        if (srv.relay[i] >= 0)
-            close(srv.relay[i]);
-    free(reply_buf);
-    free(srv.big);
-    uv_loop_close(d->loop);
-    return tcp.exit_code;
+    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
+        return 1;
+    if (r < 0) {
+        scope_events_error("connect", "--connect wants HOST:PORT with a port, not '%s'", opt.connect);
+        scope_demo_stop(&demo);
+        scope_demo_run(&demo);
+        return 2;
+    }
+    if (opt.fault)
+        fault_client(&demo, (struct sockaddr *)&to, opt.fault, opt.max_message);
+    else if (opt.throughput)
+        tput_client(&demo, (struct sockaddr *)&to, opt.throughput, opt.nodelay);
+    else if (demo.role && strcmp(demo.role, "lab client") == 0)
+        lab_client(&demo, (struct sockaddr *)&to);
+    else {
+        char name[SCOPE_ADDR_STRLEN + 8];
+        snprintf(name, sizeof name, "server %s", scope_addr_format((struct sockaddr *)&to,
+                                                                  name + 7, sizeof name - 7));
+        memcpy(name, "server ", 7);
+        chat = (chat_client_t){.demo = &demo, .who = demo.role ? demo.role : "client",
+                               .server = demo.role ? SCOPE_PID(getppid()) : SCOPE_PEER(name),
+                               .nodelay = opt.nodelay, .split = opt.split, .on_done = chat_done};
+        demo.on_quit = client_quit;
+        if (chat_connect(&chat, (struct sockaddr *)&to) < 0)
+            scope_demo_exit(&demo, 1);
+    }
+    int code = scope_demo_run(&demo);
+    if (!opt.fault && !opt.throughput && chat.demo) {
+        if (!demo.role) { /* a client of its own says goodbye itself */
+            scope_hist_summary_t sum;
+            scope_hist_summarize(&chat.trace.latency, &sum);
+            cJSON *b = cJSON_CreateObject();
+            cJSON_AddStringToObject(b, "server", opt.connect);
+            cJSON_AddNumberToObject(b, "sent", (double)chat.sent);
+            cJSON_AddNumberToObject(b, "echoes", (double)chat.echoes);
+            cJSON_AddNumberToObject(b, "round_trips", (double)sum.count);
+            if (sum.count)
+                cJSON_AddNumberToObject(b, "p50", (double)sum.p50),
+                cJSON_AddNumberToObject(b, "p99", (double)sum.p99);
+            cJSON_AddNumberToObject(b, "broadcasts", (double)chat.broadcasts);
+            scope_events_bye(b, "the client's chat is over");
+        }
+        cJSON *fig = cJSON_CreateObject();
+        cJSON_AddItemToObject(fig, "trace", scope_trace_figures(&chat.trace));
+        scope_demo_report(&demo, fig);
+    }
+    return code;
 }
 
 int main(int argc, char **argv)
 {
-    tcp.demo.on_option = on_option;
-    self_pid = getpid();
-    int r = scope_demo_parse(&tcp.demo, &info, options, argc, argv);
+    /* Lines a script waits for ("listening on") go out when they happen,
+     * even to a file or a pipe. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    demo.on_option = on_option;
+    int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
-        return scope_demo_parse_report(&tcp.demo, r, stdout, stderr);
-    if (tcp.fault && (tcp.throughput || (tcp.listen_spec && !tcp.connect_spec))) {
+        return scope_demo_parse_report(&demo, r, stdout, stderr);
+    if (opt.fault && (opt.throughput || (opt.listen && !opt.connect))) {
         fprintf(stderr, "tcp: --fault adds a bad client to the chat; %s\n",
-                tcp.throughput ? "--throughput runs no chat"
+                opt.throughput ? "--throughput runs no chat"
                                : "--listen runs only the server (a bad client of your own: tcp "
                                  "--connect HOST:PORT --fault KIND)");
         return 2;
     }
-    if (tcp.connect_spec || tcp.as_client || tcp.as_lab)
-        return run_client();
-    return run_server();
+    return opt.connect ? run_client() : run_server();
 }

@@ -1,217 +1,129 @@
-/* tcp.h: what the modules of the tcp demo share.
+/* tcp.h: what each file of the tcp demo offers main.c, the only caller.
  *
- * The demo is one program that plays every side of a TCP chat (main.c opens
- * with the numbered story). Its modules, each readable on its own:
+ *   tcp.c         the chat: the server (listen, accept, echo, broadcast) and
+ *                 one client (connect, its lines, socket.end())
+ *   lab.c         the lab: a byte stream and message boundaries, length-
+ *                 prefixed frames, Nagle and TCP_NODELAY (lab_client.c: the
+ *                 other end)
+ *   throughput.c  --throughput, both ends: a client that streams, a sink
+ *   fault.c       the bad clients: oversize, silent, vanish
+ *   main.c        the options and the order of the steps
  *
- *   main.c        the protocol comment, the options, main(), and the server's
- *                 run step by step: listen, the clients, the lab, the summary
- *   shared.c      what both sides use: a message as the flow shows it,
- *                 TCP_NODELAY, and who is at the other end (/proc/net/tcp)
- *   client.c      one chat client: its session (a ping-pong of lines), the
- *                 dashboard commands the server relays to it, run_client()
- *   server.c      the server: its connections, echo and broadcast, the
- *                 children it spawns and the commands it relays to them
- *   lab.c         the lab, both ends: what a byte stream does to messages,
- *                 length-prefixed frames, Nagle and TCP_NODELAY
- *   throughput.c  --throughput, both ends: a client that streams bytes, a
- *                 server-side sink that counts them
- *   fault.c       the bad client (--fault, the dashboard's fault key): an
- *                 oversize line, a silent peer, a peer gone mid-line
- *
- * Three pieces of state are shared: `tcp` (main.c), the run's lib/demo handle,
- * its options and its exit code; `cli` (client.c), a client process's; and
- * `srv` (server.c), the server's. Whatever one module alone uses stays static
- * in it.
+ * Each file keeps its own state; the structs below are handed in by main.c
+ * and reached from libuv's handles, never shared as globals.
  */
 #ifndef IPCSCOPE_DEMO_TCP_H
 #define IPCSCOPE_DEMO_TCP_H
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #include "demo.h"
-#include "events.h"
-#include "framing.h"
 #include "net.h"
-#include "spawn.h"
-#include "timing.h"
+#include "trace.h"
 
-#define MAX_CLIENTS    8
-#define MAX_BAD        4   /* bad clients one run may add on command */
-#define MAX_KIDS       (MAX_CLIENTS + 1 + MAX_BAD) /* the clients, the lab, the bad */
-#define LAB_A1         "first message"
-#define LAB_A2         "second message"
-#define LAB_BIG        (256u * 1024u)
-#define NAGLE_ROUNDS   20
-#define TPUT_CHUNK     (64u * 1024u)
-#define ECHO_PREFIX    "Server echo: "
-#define BCAST_PREFIX   "Broadcast: "
-#define ERROR_PREFIX   "Server error: "
+/* ---- tcp.c: the chat server ------------------------------------------------ */
 
-/* ==== main.c: the run and its options ===================================== */
-
-/* The run: lib/demo's handle, the options as parsed, and the exit code. */
-typedef struct {
-    scope_demo_t demo;
-    /* options */
-    int clients, nodelay, split, lab, as_client, as_lab, client_id, relay_fd;
+typedef struct chat_server_s chat_server_t;
+/* One accepted client, as the server keeps it. */
+typedef struct chat_conn_s chat_conn_t;
+struct chat_conn_s {
+    scope_conn_t c;
+    chat_server_t *server;
+    chat_conn_t *next;
+    scope_trace_t trace;
+    uint64_t heard; /* uv_now() of its last line, for the idle limit */
+    int fd, port, gone;
+    char who[SCOPE_ADDR_STRLEN];
+};
+struct chat_server_s {
+    /* set by the caller */
+    scope_demo_t *demo;
     size_t max_message;
-    uint64_t idle_ms, throughput;
-    const char *listen_spec, *connect_spec;
-    const char *fault; /* this client misbehaves so (fault.c), or NULL */
-    int exit_code;
-} tcp_demo_t;
+    uint64_t idle_ms; /* 0: never cut a silent peer */
+    int nodelay;
+    /* the server's guard against bad peers (fault.c), may be NULL: a line
+     * over max_message, and a peer's end (EOF, a reset) */
+    scope_conn_error_cb on_too_long;
+    scope_conn_end_cb on_end;
+    /* figures */
+    uint64_t accepted, lines_in, broadcasts, refused, partial, timed_out; /* an echo a line */
+    uv_os_fd_t fd;
+    /* tcp.c's own */
+    uv_tcp_t listener;
+    chat_conn_t *conns;
+    int listening;
+};
+/* Binds and listens on addr (port 0: the kernel picks). 0 or a negative errno. */
+int chat_listen(chat_server_t *s, uv_loop_t *loop, const struct sockaddr *addr);
+/* Closes the listener and hangs up on everyone. */
+void chat_close(chat_server_t *s);
+/* One line to one peer, in one write(): prefix, line, "\n". */
+void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len);
 
-extern tcp_demo_t tcp;
-extern long self_pid;
+/* ---- tcp.c: a chat client ---------------------------------------------------- */
 
-/* The server's next move, once what the current step waits for is over. */
-void advance(void);
-
-/* ==== shared.c ============================================================ */
-
-void summarize(const char *data, size_t len, char *out, size_t outlen);
-int sock_nodelay(int fd);
-unsigned long socket_inode(const struct sockaddr *local, const struct sockaddr *remote);
-long socket_owner(unsigned long inode, const long *cand, int ncand, int scan_all);
-void proc_comm(long pid, char *out, size_t n);
-
-/* ==== client.c: the client ================================================ */
-
-/* One chat connection of a client: count lines, each sent once the echo of
- * the one before has come back (a ping-pong), paced by the dashboard. */
-typedef struct session_s session_t;
-struct session_s {
+typedef struct chat_client_s chat_client_t;
+struct chat_client_s {
+    /* set by the caller */
+    scope_demo_t *demo;
+    const char *who;   /* "client 2" */
+    scope_end_t server;
+    int nodelay, split;
+    void (*on_done)(chat_client_t *cl); /* the connection is closed: figures final */
+    /* figures */
+    long sent, echoes, broadcasts;
+    int failed;
+    scope_trace_t trace;
+    /* tcp.c's own */
     scope_conn_t c;
     uv_connect_t req;
-    char chan[32], who[24];
-    scope_end_t server;
-    long count, sent, echoes, recv, broadcasts, refused;
-    int nodelay, split, say_bye, bye_sent, done, ended_early, connected;
-    uint64_t t_sent, last_rtt;
-    scope_hist_t rtt;
-    scope_rate_t rate;
-    void (*on_done)(session_t *);
-};
-
-/* A client process: the server it dials, its chat session, its pace. */
-typedef struct {
-    struct sockaddr_storage server_addr;
-    char server_str[SCOPE_ADDR_STRLEN], server_name[80];
-    long server_pid;
-    session_t chat;
-    int chat_started;
+    uv_shutdown_t end_req;
     scope_pacer_t pacer;
-    uv_timer_t stats_timer;
-    int stats_on;
-    char *line;
-    size_t line_cap;
-    /* dashboard commands relayed by the server */
-    uv_pipe_t relay;
-    int relay_open;
-    scope_ndjson_t relay_dec;
-    char relay_buf[4096];
-} client_t;
-
-extern client_t cli;
-
-scope_end_t me(void);
-int session_start(session_t *ss, long count, int nodelay, int split, int say_bye,
-                  void (*on_done)(session_t *));
-void client_wind_down(void);
-void session_next(session_t *ss);
-int run_client(void);
-
-/* ==== server.c: the server ================================================ */
-
-typedef enum {
-    ROLE_CHAT,      /* a chat client: echo, broadcast */
-    ROLE_LAB_CTRL,  /* the lab's first connection: raw writes, then "go" lines */
-    ROLE_LAB_FRAMED, /* the lab's length-prefixed connection */
-    ROLE_LAB_NAGLE, /* the lab's write-write-read connections: echo only */
-} conn_role_t;
-
-typedef struct conn_s conn_t;
-struct conn_s {
-    scope_conn_t c;
-    conn_t *next;
-    conn_role_t role;
-    int port, ours, bad, fd;
-    long pid;
-    char chan[32], addr[SCOPE_ADDR_STRLEN], name[64], who[112];
-    char says[24]; /* "PORT says: ", what the others see before its lines */
-    uint64_t lines_in, lines_out;
+    uint64_t sent_at[16]; /* send times of lines not yet answered, oldest first */
+    unsigned first, waiting;
 };
+/* Connects to server, sends demo->count lines, ends. 0 or a negative errno. */
+int chat_connect(chat_client_t *cl, const struct sockaddr *server);
 
-typedef enum { PH_START, PH_CHAT, PH_LAB, PH_SERVE, PH_TPUT, PH_DONE } phase_t;
+/* ---- lab.c (the server's side) and lab_client.c ------------------------------------ */
 
-/* The server: its listener, its connections, its children and its figures. */
+#define LAB_A1  "first message"  /* (a): two short writes */
+#define LAB_A2  "second message"
+#define LAB_BIG (256u * 1024u)   /* (b): one big write */
+
 typedef struct {
-    uv_tcp_t listener;
-    int listening, listen_fd, port;
-    struct sockaddr_storage addr, dial;
-    char addr_str[SCOPE_ADDR_STRLEN], dial_str[SCOPE_ADDR_STRLEN];
-    phase_t phase;
-    conn_t *conns;
-    int nconns;
-    /* children: the chat clients, then the lab client, and bad clients
-     * (kid_fault[i] names how one misbehaves) whenever they are asked for */
-    scope_child_t kids[MAX_KIDS];
-    int relay[MAX_KIDS];
-    const char *kid_fault[MAX_KIDS];
-    int nkids, running, step_rr, kid_failed, nbad;
-    /* figures */
-    scope_hist_t rtt;
-    uint64_t lines_in, echoes, broadcasts, refused, partial, timed_out, reset, accepted;
-    /* the lab */
-    int lab_state; /* 0 none, 'a', 'b', 'c' (waiting for its second connection), 'C', 'd', 'D' */
-    long lab_pid;
-    conn_t *lab_ctrl;
-    uint64_t lab_a_reads, lab_b_reads, lab_c_reads, nagle_off, nagle_on;
-    char *big;
-    /* throughput */
-    uv_tcp_t sink;
-    int sink_open;
-    char sink_chan[32];
-    uint64_t sink_bytes, sink_reads, sink_first, sink_last;
-    char sink_buf[64 * 1024];
-    int finished;
-    uv_timer_t kill_timer;
-} server_t;
+    int complete;
+    uint64_t two_writes_reads, big_reads, framed_reads, nagle_p50, nodelay_p50;
+} lab_figures_t;
+/* The server's side: a listener of its own on host, the lab client started
+ * as a role, steps (a) to (d); done gets the figures at the end. */
+int lab_serve(scope_demo_t *d, const struct sockaddr *host, int nodelay,
+              void (*done)(const lab_figures_t *f));
+void lab_stop(void);
+/* The lab client's process (lab_client.c). */
+int lab_client(scope_demo_t *d, const struct sockaddr *server);
 
-extern server_t srv;
-extern char *reply_buf; /* reply()'s buffer, freed at the end of the run */
+/* ---- throughput.c ------------------------------------------------------------ */
 
-scope_end_t server_end(void);
-void trace_send(conn_t *k, const char *data, size_t len, size_t wire);
-void on_connection(uv_stream_t *server, int status);
-int spawn_kid(char *what, char *const *extra);
-int spawn_bad_kid(const char *kind);
-void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg);
+typedef struct {
+    uint64_t bytes, reads, first_ns, last_ns;
+} tput_figures_t;
+int tput_serve(scope_demo_t *d, const struct sockaddr *host, uint64_t bytes, int nodelay,
+               void (*done)(const tput_figures_t *f));
+void tput_stop(void);
+int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay);
 
-/* ==== lab.c: the lab, both ends =========================================== */
-
-void lab_start(void);
-void lab_quit(void);
-void lab_send_a(conn_t *k);
-void lab_send_framed(conn_t *k);
-void lab_done(conn_t *k, const char *line, size_t len);
-
-/* ==== fault.c: the bad client ============================================ */
+/* ---- fault.c ----------------------------------------------------------------- */
 
 /* The canonical name of a fault kind (oversize, silent, vanish), or NULL. */
 const char *fault_kind(const char *name);
-/* Called once the bad client is connected: it misbehaves as tcp.fault says. */
-void fault_act(session_t *ss);
-/* The vanishing client's end, once its ordinary line is answered: half a
- * line, then _exit(). */
-void fault_vanish(session_t *ss);
-
-/* ==== throughput.c: --throughput, both ends =============================== */
-
-void tput_start(void);
-void tput_close(void);
-void sink_accept(void);
-void sink_closed(uv_handle_t *h);
+/* The server's guard: refuses an oversize line, names how a peer ended,
+ * cuts a peer silent for s->idle_ms (the clock stops while paused). */
+void fault_guard(chat_server_t *s);
+/* A bad client's process: connects to server and misbehaves as kind says. */
+int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
+                 size_t max_message);
 
 #endif

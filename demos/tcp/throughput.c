@@ -1,223 +1,263 @@
-/* throughput.c: --throughput, both ends. One client streams BYTES to the
- * server as fast as the socket takes them, with a few writes in flight; the
- * server takes that connection as a sink that only counts, starting its clock
- * when it says "go", and the summary gives MB/s. */
+/* throughput.c: --throughput BYTES, both ends.
+ *
+ *   1. The server side opens a listener of its own (a sink: it only counts)
+ *      and starts one client, this program again as a role.
+ *   2. The client connects; the sink says "go" and starts its clock, so
+ *      that bytes queued before it reads are not counted as free.
+ *   3. The client streams BYTES in 64 KiB writes, a few in flight, as fast
+ *      as the socket takes them, then shutdown(SHUT_WR).
+ *   4. The sink reads EOF: bytes over the time since "go" is the MB/s.
+ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
+#include "role.h"
 #include "tcp.h"
 
-/* ---- throughput: one client streams bytes as fast as the socket takes them */
-
-#define TPUT_INFLIGHT 4
+#define CHUNK    (64u * 1024u)
+#define INFLIGHT 4
 
 static struct {
-    uv_tcp_t tcp;
-    uv_connect_t req;
-    uv_write_t w[TPUT_INFLIGHT];
-    size_t len[TPUT_INFLIGHT];
-    uv_shutdown_t sd;
-    uint64_t queued, done;
-    int inflight, shut, started;
-    char chan[32];
-    char *chunk;
-} tp;
+    scope_demo_t *d;
+    uv_tcp_t listener, sink;
+    int listening, sink_open;
+    scope_role_t client;
+    scope_trace_t trace;
+    tput_figures_t f;
+    void (*done)(const tput_figures_t *f);
+    char buf[CHUNK];
+} srv;
 
-static void tput_closed(uv_handle_t *h)
-{
-    (void)h;
-    free(tp.chunk);
-    tp.chunk = NULL;
-    client_wind_down();
-}
-
-void tput_close(void)
-{
-    if (!uv_is_closing((uv_handle_t *)&tp.tcp))
-        uv_close((uv_handle_t *)&tp.tcp, tput_closed);
-}
-
-static void tput_shut(uv_shutdown_t *req, int status)
-{
-    (void)req;
-    (void)status;
-    scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
-                     (unsigned long long)tp.done);
-    tput_close();
-}
-
-static void tput_written(uv_write_t *w, int status);
-
-/* Queues the next chunk on write request i, or shuts down once all is out. */
-static void tput_next(int i)
-{
-    if (uv_is_closing((uv_handle_t *)&tp.tcp))
-        return;
-    if (tp.queued >= tcp.throughput) {
-        if (tp.inflight == 0 && !tp.shut) {
-            tp.shut = 1;
-            uv_shutdown(&tp.sd, (uv_stream_t *)&tp.tcp, tput_shut);
-        }
-        return;
-    }
-    uint64_t n = tcp.throughput - tp.queued;
-    if (n > TPUT_CHUNK)
-        n = TPUT_CHUNK;
-    tp.len[i] = (size_t)n;
-    tp.queued += n;
-    tp.inflight++;
-    if (scope_events_msg_admit()) {
-        char sum[64];
-        snprintf(sum, sizeof sum, "%llu bytes of a stream", (unsigned long long)n);
-        scope_events_msg_emit_admitted("send", tp.chan, me(), SCOPE_PID(cli.server_pid), 0,
-                                       (size_t)n, sum, 0);
-    }
-    uv_buf_t b = uv_buf_init(tp.chunk, (unsigned)n);
-    tp.w[i].data = (void *)(intptr_t)i;
-    int r = uv_write(&tp.w[i], (uv_stream_t *)&tp.tcp, &b, 1, tput_written);
-    if (r < 0) {
-        tp.inflight--;
-        scope_events_error("send", "write: %s", uv_strerror(r));
-        tcp.exit_code = 1;
-        tput_close();
-    }
-}
-
-static void tput_written(uv_write_t *w, int status)
-{
-    int i = (int)(intptr_t)w->data;
-    tp.inflight--;
-    if (status < 0) {
-        if (!uv_is_closing((uv_handle_t *)&tp.tcp)) {
-            scope_events_error("send", "write: %s", uv_strerror(status));
-            tcp.exit_code = 1;
-            tput_close();
-        }
-        return;
-    }
-    tp.done += tp.len[i];
-    tput_next(i);
-}
-
-static void tput_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    static char small[64];
-    (void)h;
-    (void)hint;
-    *buf = uv_buf_init(small, sizeof small);
-}
-
-/* The server's "go" starts the stream, so that its clock and ours start
- * together; what comes after (its EOF) ends nothing: we close when done. */
-static void tput_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-    (void)buf;
-    if (nread <= 0 || tp.started)
-        return;
-    tp.started = 1;
-    uv_read_stop(st);
-    scope_events_log("the server says go: streaming %llu bytes to %s in writes of %u bytes, up "
-                     "to %d in flight", (unsigned long long)tcp.throughput, cli.server_str,
-                     TPUT_CHUNK, TPUT_INFLIGHT);
-    for (int i = 0; i < TPUT_INFLIGHT; i++)
-        tput_next(i);
-}
-
-static void tput_connected(uv_connect_t *req, int status)
-{
-    (void)req;
-    if (status < 0) {
-        scope_events_error("connect", "connect() to %s: %s", cli.server_str, uv_strerror(status));
-        tcp.exit_code = 1;
-        tput_close();
-        return;
-    }
-    struct sockaddr_storage local;
-    int len = sizeof local;
-    uv_tcp_getsockname(&tp.tcp, (struct sockaddr *)&local, &len);
-    snprintf(tp.chan, sizeof tp.chan, "tcp:%d", scope_addr_port((struct sockaddr *)&local));
-    if (tcp.nodelay)
-        uv_tcp_nodelay(&tp.tcp, 1);
-    scope_events_proc("ready", getpid(), getppid(), "client", 0, 0);
-    uv_read_start((uv_stream_t *)&tp.tcp, tput_alloc, tput_read);
-}
-
-void tput_start(void)
-{
-    uv_tcp_init(tcp.demo.loop, &tp.tcp);
-    tp.chunk = malloc(TPUT_CHUNK);
-    if (!tp.chunk) {
-        tcp.exit_code = 1;
-        tput_close();
-        return;
-    }
-    memset(tp.chunk, 'z', TPUT_CHUNK);
-    int r = uv_tcp_connect(&tp.req, &tp.tcp, (struct sockaddr *)&cli.server_addr, tput_connected);
-    if (r < 0)
-        tput_connected(&tp.req, r);
-}
-
-/* ---- throughput: a sink that counts ------------------------------------- */
-
-void sink_closed(uv_handle_t *h)
+static void sink_closed(uv_handle_t *h)
 {
     (void)h;
     srv.sink_open = 0;
-    scope_events_chan("close", srv.sink_chan, "tcp", SCOPE_PID(srv.kids[0].pid), server_end(), NULL);
-    advance();
+    scope_trace_close(&srv.trace);
+    tput_stop();
 }
 
 static void sink_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     (void)h;
     (void)hint;
-    *buf = uv_buf_init(srv.sink_buf, sizeof srv.sink_buf);
+    *buf = uv_buf_init(srv.buf, sizeof srv.buf);
 }
 
 static void sink_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
     if (nread > 0) {
-        srv.sink_last = scope_time_now_ns();
-        srv.sink_bytes += (uint64_t)nread;
-        srv.sink_reads++;
-        if (scope_events_msg_admit()) {
-            char sum[64];
-            snprintf(sum, sizeof sum, "read %zd bytes", nread);
-            scope_events_msg_emit_admitted("recv", srv.sink_chan, SCOPE_PID(srv.kids[0].pid),
-                                           server_end(), 0, (size_t)nread, sum, 0);
-        }
+        srv.f.last_ns = scope_time_now_ns();
+        srv.f.bytes += (uint64_t)nread;
+        srv.f.reads++;
+        scope_trace_recv(&srv.trace, NULL, (size_t)nread); /* one read, not one message */
     } else if (nread < 0) {
         if (nread != UV_EOF)
             scope_events_error("connection", "read: %s", uv_strerror((int)nread));
         scope_events_log("read() returned 0 after %llu bytes in %llu reads",
-                         (unsigned long long)srv.sink_bytes, (unsigned long long)srv.sink_reads);
+                         (unsigned long long)srv.f.bytes, (unsigned long long)srv.f.reads);
         uv_close((uv_handle_t *)st, sink_closed);
     }
 }
 
-void sink_accept(void)
+static void on_sink(uv_stream_t *listener, int status)
 {
-    uv_tcp_init(tcp.demo.loop, &srv.sink);
-    if (uv_accept((uv_stream_t *)&srv.listener, (uv_stream_t *)&srv.sink) < 0) {
+    if (status < 0 || srv.sink_open)
+        return;
+    uv_tcp_init(listener->loop, &srv.sink);
+    if (uv_accept(listener, (uv_stream_t *)&srv.sink) < 0) {
         uv_close((uv_handle_t *)&srv.sink, NULL);
         return;
     }
     srv.sink_open = 1;
-    struct sockaddr_storage peer;
-    int len = sizeof peer;
-    uv_tcp_getpeername(&srv.sink, (struct sockaddr *)&peer, &len);
-    snprintf(srv.sink_chan, sizeof srv.sink_chan, "tcp:%d", scope_addr_port((struct sockaddr *)&peer));
-    if (tcp.nodelay)
-        uv_tcp_nodelay(&srv.sink, 1);
-    scope_events_chan("open", srv.sink_chan, "tcp", SCOPE_PID(srv.kids[0].pid), server_end(),
-                      "a one-way stream");
+    scope_trace_init(&srv.trace, "stream", SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
+    scope_trace_open(&srv.trace, "tcp", "a one-way stream");
     uv_read_start((uv_stream_t *)&srv.sink, sink_alloc, sink_read);
-    /* The clock starts with "go": bytes queued before we read are not free. */
     uv_buf_t go = uv_buf_init("go\n", 3);
-    srv.sink_first = scope_time_now_ns();
+    srv.f.first_ns = scope_time_now_ns();
     uv_try_write((uv_stream_t *)&srv.sink, &go, 1);
+}
+
+static void client_exit(scope_role_t *r, int code, int sig)
+{
+    if (code || sig)
+        scope_demo_exit(srv.d, 1);
+    (void)r;
+    tput_stop();
+}
+
+int tput_serve(scope_demo_t *d, const struct sockaddr *host, uint64_t bytes, int nodelay,
+               void (*done)(const tput_figures_t *f))
+{
+    struct sockaddr_storage addr;
+    memcpy(&addr, host, scope_addr_len(host));
+    ((struct sockaddr_in *)&addr)->sin_port = 0; /* the same for sin6_port */
+    srv.d = d;
+    srv.done = done;
+    uv_tcp_init(d->loop, &srv.listener);
+    int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv.listener, 1, on_sink);
+    if (r < 0) {
+        uv_close((uv_handle_t *)&srv.listener, NULL);
+        return r;
+    }
+    srv.listening = 1;
+    int len = sizeof addr;
+    char spec[SCOPE_ADDR_STRLEN], n[32];
+    uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
+    scope_addr_format((struct sockaddr *)&addr, spec, sizeof spec);
+    snprintf(n, sizeof n, "%llu", (unsigned long long)bytes);
+    const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
+                          nodelay ? "on" : "off", NULL};
+    scope_role_options_t o = {.argv = args};
+    srv.client.on_exit = client_exit;
+    scope_events_log("a sink listens on %s: it reads and counts, nothing more", spec);
+    return scope_role_spawn(d, &srv.client, "client", &o);
+}
+
+/* Once the client has gone and its stream is read: the figures. */
+void tput_stop(void)
+{
+    if (srv.listening) {
+        srv.listening = 0;
+        uv_close((uv_handle_t *)&srv.listener, NULL);
+    }
+    if (srv.sink_open && srv.d->quitting && !uv_is_closing((uv_handle_t *)&srv.sink))
+        uv_close((uv_handle_t *)&srv.sink, sink_closed);
+    if (srv.sink_open || srv.client.running || !srv.done)
+        return;
+    void (*done)(const tput_figures_t *f) = srv.done;
+    srv.done = NULL;
+    done(&srv.f);
+}
+
+/* ---- the client: a stream as fast as the socket takes it ------------------------ */
+
+static struct {
+    scope_demo_t *d;
+    uv_tcp_t tcp;
+    uv_connect_t req;
+    uv_write_t w[INFLIGHT];
+    uv_shutdown_t sd;
+    scope_trace_t trace;
+    uint64_t total, queued, done;
+    int inflight, started;
+    char chunk[CHUNK], small[64];
+} cli;
+
+static void client_close(void)
+{
+    if (!uv_is_closing((uv_handle_t *)&cli.tcp))
+        uv_close((uv_handle_t *)&cli.tcp, NULL);
+}
+
+static void on_shut(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status;
+    scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
+                     (unsigned long long)cli.done);
+    client_close();
+}
+
+static void written(uv_write_t *w, int status);
+
+/* Queues the next chunk on write request w, or shuts down once all is out. */
+static void next_chunk(uv_write_t *w)
+{
+    if (uv_is_closing((uv_handle_t *)&cli.tcp))
+        return;
+    if (cli.queued >= cli.total) {
+        if (cli.inflight == 0)
+            uv_shutdown(&cli.sd, (uv_stream_t *)&cli.tcp, on_shut);
+        return;
+    }
+    uint64_t n = cli.total - cli.queued < CHUNK ? cli.total - cli.queued : CHUNK;
+    uv_buf_t b = uv_buf_init(cli.chunk, (unsigned)n);
+    w->data = (void *)(uintptr_t)n;
+    cli.queued += n;
+    cli.inflight++;
+    scope_trace_send(&cli.trace, NULL, (size_t)n);
+    if (uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written) < 0) {
+        cli.inflight--;
+        scope_demo_exit(cli.d, 1);
+        client_close();
+    }
+}
+
+static void written(uv_write_t *w, int status)
+{
+    cli.inflight--;
+    if (status < 0) {
+        if (!uv_is_closing((uv_handle_t *)&cli.tcp)) {
+            scope_events_error("send", "write: %s", uv_strerror(status));
+            scope_demo_exit(cli.d, 1);
+            client_close();
+        }
+        return;
+    }
+    cli.done += (uintptr_t)w->data;
+    next_chunk(w);
+}
+
+static void small_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)h;
+    (void)hint;
+    *buf = uv_buf_init(cli.small, sizeof cli.small);
+}
+
+/* The server's "go" starts the stream; what it says after (its EOF) ends
+ * nothing: we close when done. */
+static void on_go(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    if (nread <= 0 || cli.started)
+        return;
+    cli.started = 1;
+    uv_read_stop(st);
+    scope_events_log("the server says go: streaming %llu bytes in writes of %u bytes, up to %d "
+                     "in flight", (unsigned long long)cli.total, CHUNK, INFLIGHT);
+    for (int i = 0; i < INFLIGHT; i++)
+        next_chunk(&cli.w[i]);
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    (void)req;
+    if (status < 0) {
+        scope_events_error("connect", "connect(): %s", uv_strerror(status));
+        scope_demo_exit(cli.d, 1);
+        client_close();
+        return;
+    }
+    scope_trace_init(&cli.trace, "stream", SCOPE_PID(getpid()),
+                     cli.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"));
+    uv_read_start((uv_stream_t *)&cli.tcp, small_alloc, on_go);
+}
+
+static void client_quit(scope_demo_t *d)
+{
+    (void)d;
+    client_close();
+}
+
+int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay)
+{
+    cli.d = d;
+    cli.total = bytes;
+    d->on_quit = client_quit;
+    memset(cli.chunk, 'z', sizeof cli.chunk);
+    uv_tcp_init(d->loop, &cli.tcp);
+    if (nodelay)
+        uv_tcp_nodelay(&cli.tcp, 1);
+    int r = uv_tcp_connect(&cli.req, &cli.tcp, server, on_connected);
+    if (r < 0)
+        on_connected(&cli.req, r);
+    return 0;
 }

@@ -1,48 +1,27 @@
-/* unix-socket: a net server on a socket path, with the lid off.
+/* main.c: unix-socket's options and the order of its steps.
  *
- * What node does for net.createServer(...).listen('/tmp/app.sock') and
- * net.connect('/tmp/app.sock') in seed 000, step by step:
+ * One program plays every part: the server (on a socket path, an abstract
+ * name, or two FIFOs) and, started again by lib/role, each of its clients.
+ * The mechanism is in unix-socket.c (the server) and client.c (the client);
+ * each experiment in a file of its own (unix-socket.h lists them).
  *
- *   1. mkdtemp() makes a private directory (mode 0700) for the socket file:
- *      in a world-writable /tmp another user could create the path first, or
- *      replace it, and our clients would talk to them.
- *   2. The path is probed: nothing there, a live server (never stolen: bind()
- *      would say EADDRINUSE), or a stale file from a server that died
- *      (connect() says ECONNREFUSED): that one is unlinked and replaced.
- *   3. socket(AF_UNIX, SOCK_STREAM), bind(path), listen(): the kernel makes
- *      the socket file.
- *   4. N clients (this program with --as-client) connect(); the server
- *      accept()s each and asks the kernel who it is: getsockopt(SO_PEERCRED)
- *      gives the pid, uid and gid recorded at connect(), which the peer cannot
- *      forge. --allow-uid refuses the others with one "error: ..." line.
- *   5. Each client pings; the server answers "pong: <msg>", as in seed 000.
- *      The client times each round trip; its last line carries its latency
- *      histogram, so the server's summary covers every client.
- *   6. Bad peers: a line over --max-message is refused and skipped, a peer
- *      that says nothing is cut after --idle-ms, a peer that vanishes
- *      mid-line is reported; the others are served all along.
- *   7. On the way out (done, SIGINT, SIGTERM, quit): close, unlink the
- *      socket file, rmdir the directory.
- *
- * --abstract binds a name in Linux's abstract namespace instead (no file, no
- * permissions: SO_PEERCRED is then the only guard). --fifo shows the older
- * named pipe: two FIFOs made with mkfifo(), one per direction, whose open()
- * blocks until the other end opens, and whose writes of at most PIPE_BUF
- * bytes never interleave, however many writers share one.
+ *   server: the place (a private directory, a path probed, or an abstract
+ *           name) -> bind and listen -> the clients -> every client done:
+ *           close, unlink, rmdir, and the summary
+ *   client: connect -> ping --count times -> half-close -> its figures back
  *
  * Real peers: build/demos/unix-socket --listen /tmp/x/s.sock, then
- *   socat - UNIX-CONNECT:/tmp/x/s.sock     or     nc -U /tmp/x/s.sock
+ *   nc -U /tmp/x/s.sock     socat - UNIX-CONNECT:/tmp/x/s.sock
  *   node build/demos/unix-socket-client.js /tmp/x/s.sock
  */
-
-/* main.c: the demo's identity, its options and main(), which makes this
- * process the server or one client. unix-socket.h lists the other modules. */
-
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "events.h"
 #include "unix-socket.h"
 
 static const scope_demo_info_t info = {
@@ -67,50 +46,48 @@ static const scope_demo_option_t options[] = {
     {"max-message", "BYTES", "longest line accepted (default 65536)"},
     {"throughput", "BYTES", "one client streams BYTES to the server; reports MB/s"},
     {"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
-    {"as-client", "N", "be client N of a server that started us"},
     {NULL, NULL, NULL},
 };
 
-scope_demo_t demo;
-demo_options_t opt = {.nclients = 3, .idle_ms = 60000, .max_message = 65536};
-server_state_t srv = {.up_keep = -1};
-client_state_t cli;
+static scope_demo_t demo;
+static us_options_t opt = {.nclients = 3, .idle_ms = 60000, .max_message = 65536};
+static us_server_t srv;
+static us_client_t cli;
+static char rundir[PATH_MAX], shown[PATH_MAX + 2];
+static uv_timer_t drain;
+static int winding, finished;
 
 /* ==== the options ========================================================= */
 
-static int parse_ulong(const char *v, unsigned long long lo, unsigned long long hi,
-                       unsigned long long *out)
+/* A number from lo to hi into *out, or -EINVAL with the reason in d->error. */
+static int number(scope_demo_t *d, const char *name, const char *v, unsigned long long lo,
+                  unsigned long long hi, unsigned long long *out)
 {
     char *end;
     errno = 0;
-    if (!*v || *v == '-')
-        return -EINVAL;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || *end || x < lo || x > hi)
-        return -EINVAL;
-    *out = x;
-    return 0;
+    *out = strtoull(v, &end, 10);
+    if (*v && *v != '-' && !errno && !*end && *out >= lo && *out <= hi)
+        return 0;
+    snprintf(d->error, sizeof d->error, "--%s wants %llu to %llu", name, lo, hi);
+    return -EINVAL;
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
-    unsigned long long v;
+    unsigned long long v = 0;
+    int r = 0;
     if (strcmp(name, "clients") == 0) {
-        if (parse_ulong(value, 1, MAX_CLIENTS, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--clients wants 1 to %d", MAX_CLIENTS);
-            return -EINVAL;
-        }
+        r = number(d, name, value, 1, MAX_CLIENTS, &v);
         opt.nclients = (int)v;
-    } else if (strcmp(name, "path") == 0 || strcmp(name, "listen") == 0 ||
-               strcmp(name, "connect") == 0) {
-        if (strlen(value) >= sizeof opt.path - 1 || !*value) {
-            snprintf(d->error, sizeof d->error, "--%s: path too long or empty", name);
-            return -EINVAL;
-        }
-        snprintf(opt.path, sizeof opt.path, "%s", value);
-        opt.path_given = 1;
-        opt.listen_only |= strcmp(name, "listen") == 0;
-        opt.connect_only |= strcmp(name, "connect") == 0;
+    } else if (strcmp(name, "idle-ms") == 0) {
+        r = number(d, name, value, 0, 86400000, &v);
+        opt.idle_ms = v;
+    } else if (strcmp(name, "max-message") == 0) {
+        r = number(d, name, value, 256, 64u * 1024 * 1024, &v);
+        opt.max_message = (size_t)v;
+    } else if (strcmp(name, "throughput") == 0) {
+        r = number(d, name, value, 1, 1ull << 40, &v);
+        opt.throughput = v;
     } else if (strcmp(name, "abstract") == 0) {
         opt.abstract = 1;
     } else if (strcmp(name, "fifo") == 0) {
@@ -118,52 +95,302 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     } else if (strcmp(name, "allow-uid") == 0) {
         char buf[256], *save = NULL;
         snprintf(buf, sizeof buf, "%s", value);
-        opt.nallow = 0;
-        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (opt.nallow == MAX_ALLOW || parse_ulong(t, 0, 4294967294ull, &v) < 0) {
-                snprintf(d->error, sizeof d->error,
-                         "--allow-uid wants up to %d numeric uids separated by commas", MAX_ALLOW);
-                return -EINVAL;
-            }
+        for (char *t = strtok_r(buf, ",", &save); t && !r; t = strtok_r(NULL, ",", &save)) {
+            r = opt.nallow == MAX_ALLOW ? -EINVAL : number(d, name, t, 0, 4294967294ull, &v);
             opt.allow[opt.nallow++] = (uid_t)v;
         }
-        if (!opt.nallow) {
-            snprintf(d->error, sizeof d->error, "--allow-uid wants at least one uid");
-            return -EINVAL;
-        }
-    } else if (strcmp(name, "idle-ms") == 0) {
-        if (parse_ulong(value, 0, 86400000, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--idle-ms wants 0 to 86400000");
-            return -EINVAL;
-        }
-        opt.idle_ms = v;
-    } else if (strcmp(name, "max-message") == 0) {
-        if (parse_ulong(value, 256, 64u * 1024 * 1024, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--max-message wants 256 to 67108864 bytes");
-            return -EINVAL;
-        }
-        opt.max_message = (size_t)v;
-    } else if (strcmp(name, "throughput") == 0) {
-        if (parse_ulong(value, 1, 1ull << 40, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--throughput wants 1 to 2^40 bytes");
-            return -EINVAL;
-        }
-        opt.throughput = v;
+        if (r < 0 || !opt.nallow)
+            snprintf(d->error, sizeof d->error, "--allow-uid wants up to %d numeric uids "
+                     "separated by commas", MAX_ALLOW);
+        r = r < 0 || !opt.nallow ? -EINVAL : 0;
     } else if (strcmp(name, "fault") == 0) {
-        if (strcmp(value, "oversize") && strcmp(value, "silent") && strcmp(value, "vanish")) {
-            snprintf(d->error, sizeof d->error,
-                     "--fault wants oversize, silent or vanish, not '%s'", value);
-            return -EINVAL;
-        }
+        r = strcmp(value, "oversize") && strcmp(value, "silent") && strcmp(value, "vanish")
+                ? -EINVAL : 0;
         snprintf(opt.fault, sizeof opt.fault, "%s", value);
-    } else if (strcmp(name, "as-client") == 0) {
-        if (parse_ulong(value, 1, 64, &v) < 0) {
-            snprintf(d->error, sizeof d->error, "--as-client wants a client number");
-            return -EINVAL;
-        }
-        opt.as_client = (int)v;
+        if (r < 0)
+            snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish");
+    } else if (!*value || strlen(value) >= sizeof opt.path - 1) { /* path, listen, connect */
+        snprintf(d->error, sizeof d->error, "--%s: path too long or empty", name);
+        r = -EINVAL;
+    } else {
+        snprintf(opt.path, sizeof opt.path, "%s", value);
+        opt.path_given = 1;
+        opt.listen_only |= strcmp(name, "listen") == 0;
+        opt.connect_only |= strcmp(name, "connect") == 0;
     }
-    return 0;
+    return r;
+}
+
+/* ==== the server ========================================================= */
+
+static void finish(void)
+{
+    if (finished++)
+        return;
+    char text[320], median[48];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "sent", (double)srv.replies);
+    cJSON_AddNumberToObject(o, "received", (double)srv.lines_in);
+    clients_figures(o, median, sizeof median, demo.quitting);
+    cJSON_AddStringToObject(o, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
+    cJSON_AddStringToObject(o, "address", shown);
+    cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
+    cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
+    cJSON_AddNumberToObject(o, "bad_input", (double)srv.bad_input);
+    snprintf(text, sizeof text, "%ld connections (%ld refused), %ld lines in, %ld answers out%s, "
+             "%ld bad inputs survived", srv.accepted, srv.refused, srv.lines_in, srv.replies,
+             median, srv.bad_input);
+    if (opt.fifo)
+        fifo_figures(o, text, sizeof text, median);
+    throughput_figures(o, text, sizeof text, shown);
+    scope_events_bye(o, text);
+    if (winding)
+        uv_close((uv_handle_t *)&drain, NULL);
+    us_server_close(&srv);
+    scope_demo_stop(&demo);
+}
+
+static void on_drain(uv_timer_t *t)
+{
+    (void)t;
+    finish();
+}
+
+static void on_peer_closed(us_server_t *s)
+{
+    if (winding && s->npeers == 0)
+        finish();
+}
+
+/* A client that vanished may have left its last bytes in its socket when
+ * its exit is reaped: the peers end by themselves, within a second. */
+static void step_wind_down(scope_demo_t *d)
+{
+    if (winding++)
+        return;
+    uv_timer_init(d->loop, &drain);
+    if (opt.fifo)
+        fifo_server_close(); /* the FIFO's EOF calls finish */
+    else if (srv.npeers == 0 || d->quitting)
+        finish();
+    else
+        uv_timer_start(&drain, on_drain, 1000, 0);
+}
+
+static void all_clients_done(void)
+{
+    if (demo.quitting)
+        step_wind_down(&demo);
+    else
+        scope_demo_step(&demo, "every client is done: close, unlink, rmdir", step_wind_down);
+}
+
+static void fail(void)
+{
+    scope_demo_exit(&demo, 1);
+    finish();
+}
+
+static void step_clients(scope_demo_t *d)
+{
+    int n = opt.throughput ? 1 : opt.nclients;
+    if (!opt.fifo)
+        scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
+                         shown, opt.throughput ? "streams --throughput bytes"
+                                               : "pings; the server answers \"pong: <msg>\"");
+    if (clients_start(d, &opt, opt.fifo ? rundir : opt.path, n, opt.fault, all_clients_done) == 0)
+        fail();
+}
+
+static void start_writers(void)
+{
+    scope_events_log("starting %d clients: each opens up.fifo O_WRONLY and writes --count lines "
+                     "of %zu bytes; client 1 also reads its pongs from down.fifo", opt.nclients,
+                     demo.size);
+    step_clients(&demo);
+}
+
+static void step_listen(scope_demo_t *d)
+{
+    int fd = opt.abstract ? abstract_bind(opt.path, opt.nallow) : -1;
+    if ((opt.abstract && fd < 0) || us_listen(&srv, opt.path, fd) < 0) {
+        fail();
+        return;
+    }
+    if (!opt.abstract)
+        stale_own(d, opt.path);
+    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+    if (opt.listen_only)
+        scope_events_log("serving %s until SIGINT, SIGTERM or quit; try: nc -U %s", shown,
+                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : opt.path);
+    else
+        scope_demo_step(d, "fork the clients: connect(), accept(), SO_PEERCRED, ping/pong",
+                        step_clients);
+}
+
+static void step_place(scope_demo_t *d)
+{
+    if (opt.abstract) {
+        if (!opt.path_given)
+            snprintf(opt.path, sizeof opt.path, "ipcscope-unix-socket.%ld", (long)getpid());
+        snprintf(shown, sizeof shown, "@%.4000s", opt.path[0] == 0x40 ? opt.path + 1 : opt.path);
+    } else {
+        if (!opt.path_given && stale_private_dir(d, rundir, sizeof rundir) < 0) {
+            fail();
+            return;
+        }
+        if (!opt.path_given)
+            snprintf(opt.path, sizeof opt.path, "%.4000s/server.sock", rundir);
+        snprintf(shown, sizeof shown, "%.4000s", opt.path);
+        if (stale_probe(opt.path) < 0) {
+            fail();
+            return;
+        }
+    }
+    scope_demo_step(d, "socket(), bind(), listen(): the server", step_listen);
+}
+
+static void step_fifo_open(scope_demo_t *d)
+{
+    fifo_server_open(d, 200, start_writers);
+    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+}
+
+static void step_fifos(scope_demo_t *d)
+{
+    if (stale_private_dir(d, rundir, sizeof rundir) < 0 ||
+        fifo_server_make(d, rundir, finish, clients_name_of) < 0) {
+        fail();
+        return;
+    }
+    snprintf(shown, sizeof shown, "%.4000s", rundir);
+    scope_demo_step(d, "open() a FIFO blocks until its other end opens", step_fifo_open);
+}
+
+static void server_quit(scope_demo_t *d)
+{
+    (void)d;
+    if (!clients_kill_all(SIGTERM))
+        step_wind_down(d);
+}
+
+static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)msg;
+    if (strcmp(cmd, "fault") != 0)
+        return;
+    if (strcmp(d->fault, "oversize") && strcmp(d->fault, "silent") && strcmp(d->fault, "vanish"))
+        scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
+    else if (!opt.fifo && !winding && !opt.listen_only && srv.listening)
+        clients_add(d->fault);
+}
+
+static int run_server(void)
+{
+    demo.on_quit = server_quit;
+    demo.on_control = server_control;
+    demo.params = cJSON_CreateObject();
+    cJSON_AddStringToObject(demo.params, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
+    if (opt.path_given)
+        cJSON_AddStringToObject(demo.params, "address", opt.path);
+    cJSON_AddNumberToObject(demo.params, "clients",
+                            opt.listen_only ? 0 : opt.throughput ? 1 : opt.nclients);
+    cJSON_AddNumberToObject(demo.params, "idle_ms", (double)opt.idle_ms);
+    cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
+    if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
+        return 1;
+    srv = (us_server_t){.loop = demo.loop, .max_message = opt.max_message, .idle_ms = opt.idle_ms,
+                        .on_accept = credentials_accept, .on_oversize = faults_server_oversize,
+                        .on_idle = faults_server_idle, .on_peer_closed = on_peer_closed,
+                        .on_line = opt.throughput ? throughput_server_line : NULL};
+    credentials_init(&opt, clients_name_of);
+    if (opt.fifo)
+        scope_demo_step(&demo, "a private directory and two FIFOs (mkfifo)", step_fifos);
+    else
+        scope_demo_step(&demo, opt.abstract ? "an abstract name: no file at all"
+                               : opt.path_given ? "probe the path: free, stale or live?"
+                               : "a private directory for the socket file; probe the path",
+                        step_place);
+    int code = scope_demo_run(&demo);
+    scope_role_kill_all(&demo);
+    scope_spawn_shutdown(demo.loop);
+    return code;
+}
+
+/* ==== a client ============================================================ */
+
+static void client_closed(us_client_t *c)
+{
+    scope_demo_exit(&demo, c->code);
+    scope_demo_stop(&demo);
+}
+
+/* lib/demo applied it already (the pacer holds or lets go the next ping). */
+static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)d;
+    (void)msg;
+    scope_events_log("%s, relayed by the server through lib/role", cmd);
+}
+
+static void client_quit(scope_demo_t *d)
+{
+    (void)d;
+    us_client_end(&cli);
+}
+
+static int run_client(void)
+{
+    int index = 0;
+    if (demo.role)
+        sscanf(demo.role, "client %d", &index);
+    else
+        demo.params = cJSON_CreateObject();
+    if (!demo.role) {
+        cJSON_AddStringToObject(demo.params, "connect", opt.path);
+        cJSON_AddStringToObject(demo.params, "mode", opt.abstract ? "abstract" : "path");
+    }
+    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
+        return 1;
+    snprintf(shown, sizeof shown, "%s%.4000s", opt.abstract && opt.path[0] != '@' ? "@" : "", opt.path);
+    cli = (us_client_t){.demo = &demo, .max_message = opt.max_message, .shown = shown,
+                        .on_line = credentials_client_line, .on_closed = client_closed};
+    demo.on_quit = client_quit;
+    demo.on_control = client_control;
+    if (opt.fault[0])
+        faults_client(&cli, opt.fault, &opt);
+    else if (opt.throughput)
+        throughput_client(&cli, opt.throughput);
+    if (opt.fifo)
+        fifo_client(&demo, opt.path, index);
+    else if (!opt.abstract)
+        us_connect(&cli, opt.path, -1);
+    else if ((index = abstract_connect(opt.path)) >= 0)
+        us_connect(&cli, NULL, index);
+    else
+        client_closed(&(us_client_t){.code = 1});
+    int code = scope_demo_run(&demo);
+    const scope_trace_t *t = opt.fifo ? fifo_client_trace() : &cli.trace;
+    if (demo.role) {
+        cJSON *fig = cJSON_CreateObject();
+        cJSON_AddItemToObject(fig, "trace", scope_trace_figures(t));
+        scope_demo_report(&demo, fig);
+    } else {
+        scope_hist_summary_t sum;
+        char text[160], p50[32];
+        scope_hist_summarize(&t->latency, &sum);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "sent", (double)t->sent);
+        cJSON_AddNumberToObject(o, "received", (double)sum.count);
+        cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
+        cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
+        cJSON_AddBoolToObject(o, "refused", code == CLIENT_REFUSED);
+        snprintf(text, sizeof text, "%llu pings, %llu pongs (median %s)",
+                 (unsigned long long)t->sent, (unsigned long long)sum.count,
+                 scope_time_format(p50, sizeof p50, (double)sum.p50));
+        scope_events_bye(o, code == CLIENT_REFUSED ? "refused by the server" : text);
+    }
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -172,7 +399,7 @@ int main(int argc, char **argv)
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
-    if (opt.fifo && (opt.listen_only || opt.abstract || opt.throughput) && !opt.as_client) {
+    if (opt.fifo && (opt.listen_only || opt.abstract || opt.throughput) && !demo.role) {
         fprintf(stderr, "unix-socket: --fifo runs server and clients together; it takes none "
                         "of --listen, --connect, --abstract, --throughput\n");
         return 2;
@@ -181,7 +408,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "unix-socket: --listen or --connect, not both\n");
         return 2;
     }
-    if (opt.connect_only || opt.as_client)
-        return run_client();
-    return run_server();
+    return demo.role || opt.connect_only ? run_client() : run_server();
 }

@@ -58,6 +58,20 @@ while [ $alive -eq 1 ] && [ $i -lt 100 ]; do
 done
 [ $alive -eq 0 ] && pass "SIGKILL to the first process: its roles die too" || { fail "roles outlived their parent"; kill -9 $kids 2>/dev/null; }
 
+# A first process whose stdin is the control pipe (close-on-exec for its
+# children) still gives its roles an fd 0: /dev/null.
+IPCSCOPE_CONTROL_FD=0 "$DEMO" --json --count 100000 --rate 20 <ctl >e.json 2>e.err &
+demo=$!
+exec 6>ctl
+wait_for e.json '"role":"worker 2"' || fail "worker 2 never started (e)"
+w=$(jq -r 'select(.ev=="proc" and .state=="start" and .role=="worker 1") | .proc' e.json)
+[ "$(readlink /proc/$w/fd/0)" = /dev/null ] && pass "a role's fd 0 is /dev/null when the parent's stdin is its control" \
+    || fail "worker's fd 0 is '$(readlink /proc/$w/fd/0)'"
+echo '{"cmd":"quit"}' >&6
+exec 6>&-
+wait_bounded $demo 60; rc=$?
+[ $rc -eq 0 ] && pass "control on fd 0: quit ends all, exit 0" || fail "control on fd 0: exit $rc"
+
 # Help names the role option as internal.
 "$DEMO" --help | grep -q -- '--role NAME.*internal' && pass "--help lists --role as internal" || fail "--help"
 rm -f ctl

@@ -45,8 +45,9 @@ grep -q 'execve(\\"/usr/bin/grep\\", \[\\"grep\\", \\"hello\\"\])' spawn.json \
 sent=$(grep '"ev":"msg".*"dir":"send","chan":"stdin"' spawn.json | grep -c 'hello world\|goodbye world\|hello from the parent\|nothing to see')
 [ "$sent" -eq 5 ] && pass "spawn: 4 lines streamed to grep's stdin (and 1 in the second run)" \
     || fail "spawn: $sent lines sent"
-grep -q '"dir":"recv","chan":"stdout".*"summary":"hello world\\\\nhello from the parent\\\\n"' spawn.json \
-    && pass "spawn: the two matches came back on stdout" || fail "spawn: matches"
+grep -q '"dir":"recv","chan":"stdout".*"bytes":34,"summary":"hello world' spawn.json \
+    && grep -q "'data' on child.stdout: read() 34 bytes from fd [0-9]*: hello world\\\\\\\\nhello from the parent\"" spawn.json \
+    && pass "spawn: the two matches came back on stdout, in one read()" || fail "spawn: matches"
 grep -q '"dir":"recv","chan":"stderr".*No such file' spawn.json \
     && ! grep -q '"dir":"recv","chan":"stdout".*No such file' spawn.json \
     && pass "spawn: grep's complaint came on stderr only" || fail "spawn: stderr apart"

@@ -502,6 +502,44 @@ START_TEST(handle_line_without_its_fd_is_nacked)
 }
 END_TEST
 
+/* A peer that sends fd after fd with ordinary lines, never a NODE_HANDLE:
+ * one is held at most (a sender waits for the ACK before the next handle),
+ * the others are closed, and a real handle after them still arrives whole. */
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        n += fcntl(fd, F_GETFD) >= 0;
+    return n;
+}
+
+START_TEST(stray_fds_are_bounded)
+{
+    open_raw(0);
+    int before = open_fds();
+    for (int i = 0; i < 14; i++) { /* the fixture keeps 16 messages */
+        int sv[2];
+        passable(sv);
+        raw_send("{\"n\":1}\n", sv[0]);
+        close(sv[0]);
+        close(sv[1]);
+        turns(TURNS);
+    }
+    ck_assert_int_eq(fx.sa.nmsgs, 14);
+    ck_assert_int_le(open_fds() - before, 1);
+    ck_assert_uint_eq(fx.a.stray_fds, 13);
+    int sv[2];
+    passable(sv);
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"x\":1}}\n", sv[0]);
+    close(sv[0]);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    ck_assert_int_eq(fx.sa.nmsgs, 15);
+    assert_connected(fx.sa.fds[14], sv[1]);
+    close(sv[1]);
+}
+END_TEST
+
 START_TEST(internal_messages_are_not_delivered)
 {
     open_raw(0);
@@ -655,6 +693,7 @@ static Suite *channel_suite(void)
     tcase_add_test(tc, received_handle_is_acked_and_delivered);
     tcase_add_test(tc, handle_line_without_its_fd_is_nacked);
     tcase_add_test(tc, internal_messages_are_not_delivered);
+    tcase_add_test(tc, stray_fds_are_bounded);
     tcase_add_test(tc, refused_lines_are_reported_and_the_channel_goes_on);
     suite_add_tcase(s, tc);
 

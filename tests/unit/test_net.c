@@ -2,7 +2,9 @@
  * probing, peer credentials, and scope_conn_t over a real socketpair on a
  * real libuv loop. Each test that makes files does so in its own mkdtemp
  * directory and removes it. */
-#include "net.h"
+#include "addr.h"
+#include "conn.h"
+#include "unixsock.h"
 
 #include <check.h>
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- addresses --------------------------------------------------------- */
@@ -83,6 +86,70 @@ START_TEST(rundir_is_private)
 
     char small[8];
     ck_assert_int_eq(scope_rundir_make("test", small, sizeof small), -ENAMETOOLONG);
+}
+END_TEST
+
+/* A run killed with SIGKILL leaves its directory; the next run sweeps it
+ * (sockets, FIFOs, the owner record), and leaves alone a live run's, one
+ * with other files in it, and anything not ours. */
+static int listen_at(const char *path, int do_listen);
+
+static void make_dir_owned_by(const char *dir, long pid)
+{
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    char path[900];
+    snprintf(path, sizeof path, "%s/.owner", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%ld\n", pid);
+    fclose(f);
+}
+
+START_TEST(rundir_sweeps_dead_runs_only)
+{
+    const char *tmp = getenv("TMPDIR");
+    char base[700], saved[256];
+    snprintf(saved, sizeof saved, "%.200s", tmp ? tmp : "/tmp");
+    snprintf(base, sizeof base, "%s/sweep-test.XXXXXX", saved);
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    unsetenv("XDG_RUNTIME_DIR");
+    setenv("TMPDIR", base, 1);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0); /* reaped: its pid is free */
+
+    char gone[800], live[800], busy[800], other[800], path[900];
+    snprintf(gone, sizeof gone, "%s/ipcscope-unix-socket.AAAAAA", base);
+    snprintf(live, sizeof live, "%s/ipcscope-unix-socket.BBBBBB", base);
+    snprintf(busy, sizeof busy, "%s/ipcscope-unix-socket.CCCCCC", base);
+    snprintf(other, sizeof other, "%s/not-ours.DDDDDD", base);
+    make_dir_owned_by(gone, dead);
+    snprintf(path, sizeof path, "%s/down.fifo", gone);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof path, "%s/s.sock", gone);
+    ck_assert_int_eq(listen_at(path, 0) >= 0, 1);
+    make_dir_owned_by(live, getpid());
+    make_dir_owned_by(busy, dead);
+    snprintf(path, sizeof path, "%s/notes.txt", busy); /* not ours to remove */
+    fclose(fopen(path, "w"));
+    make_dir_owned_by(other, dead);
+
+    char fresh[800];
+    ck_assert_int_eq(scope_rundir_make("unix-socket", fresh, sizeof fresh), 0);
+    struct stat st;
+    ck_assert_int_eq(lstat(gone, &st), -1);        /* swept */
+    ck_assert_int_eq(lstat(live, &st), 0);         /* its owner runs */
+    ck_assert_int_eq(lstat(busy, &st), 0);         /* holds something else */
+    ck_assert_int_eq(lstat(other, &st), 0);        /* not ipcscope-* */
+    ck_assert_int_eq(lstat(fresh, &st), 0);
+    ck_assert_int_eq(scope_rundir_sweep(), 0);     /* the fresh one is ours, alive */
+    ck_assert_int_eq(scope_rundir_remove(fresh), 0); /* its record goes with it */
+
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    ck_assert_int_eq(system(cmd), 0);
+    setenv("TMPDIR", saved, 1);
 }
 END_TEST
 
@@ -190,6 +257,7 @@ static void rec_close(scope_conn_t *c)
 }
 
 static uint64_t pair_partial_ms; /* partial_ms for the next open_pair */
+static size_t pair_max_queued;   /* max_queued for the next open_pair */
 
 /* A conn on one end of a socketpair; the test writes and reads the other. */
 static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
@@ -205,8 +273,9 @@ static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
     scope_conn_options_t o = {.framing = framing, .max_frame = max, .idle_ms = idle_ms,
                               .on_frame = rec_frame, .on_error = rec_error,
                               .on_end = rec_end, .on_close = rec_close,
-                              .partial_ms = pair_partial_ms};
+                              .partial_ms = pair_partial_ms, .max_queued = pair_max_queued};
     pair_partial_ms = 0;
+    pair_max_queued = 0;
     ck_assert_int_eq(scope_conn_start(c, &o), 0);
     *peer = sv[1];
 }
@@ -425,6 +494,96 @@ START_TEST(conn_end_keeps_reading)
 }
 END_TEST
 
+/* A peer that never reads while we write: we hold at most max_queued bytes
+ * for it, then it is cut off; the caller's send is refused, not stalled. */
+START_TEST(conn_peer_that_never_reads_is_cut_off)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    pair_max_queued = 256 * 1024;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 0);
+    static char big[60000];
+    memset(big, 'x', sizeof big);
+    int r = 0, sent = 0;
+    while (sent < 1000 && (r = scope_conn_send(&c, big, sizeof big)) == 0)
+        sent++;
+    ck_assert_int_eq(r, -ENOBUFS);
+    ck_assert_int_lt(sent, 1000);
+    ck_assert_int_eq(scope_conn_send(&c, "more", 4), -ENOBUFS);
+    ck_assert_int_eq(s.ended, 0); /* not inside send: on the loop's next turn */
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.ended, 1);
+    ck_assert_int_eq(s.end_status, UV_ENOBUFS);
+    close(peer);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+/* A slowloris: one byte now and then, never a whole line. The idle limit
+ * counts from the last whole frame, so it is cut off all the same. */
+static int drip_fd, drips;
+static void drip(uv_timer_t *t)
+{
+    (void)t;
+    if (write(drip_fd, "a", 1) == 1)
+        drips++;
+}
+
+START_TEST(conn_dripping_peer_times_out)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    open_pair(&loop, &c, &s, &drip_fd, SCOPE_CONN_LINES, 0, 200);
+    drips = 0;
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, drip, 10, 10); /* a byte every 10 ms: twenty per limit */
+    for (int i = 0; i < 100000 && !s.closed && drips < 2000; i++)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_msg(s.closed, "still open after %d bytes", drips);
+    ck_assert_int_eq(s.end_status, UV_ETIMEDOUT);
+    ck_assert_int_eq(s.nframes, 0);
+    close(drip_fd);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+/* A paused lesson's quiet peer is not gone: while held, no idle limit runs;
+ * released, it counts again. And writable says when sends are over. */
+START_TEST(conn_idle_hold_and_writable)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 100);
+    ck_assert(uv_is_active((uv_handle_t *)&c.timer));
+    ck_assert_int_eq(scope_conn_writable(&c), 1);
+    scope_conn_idle_hold(&c, 1);
+    ck_assert(!uv_is_active((uv_handle_t *)&c.timer));
+    ck_assert_int_eq(write(peer, "x\n", 2), 2); /* a frame does not restart it */
+    for (int i = 0; i < 20 && s.nframes < 1; i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(s.nframes, 1);
+    ck_assert(!uv_is_active((uv_handle_t *)&c.timer));
+    scope_conn_idle_hold(&c, 0);
+    ck_assert(uv_is_active((uv_handle_t *)&c.timer));
+    scope_conn_end(&c);
+    ck_assert_int_eq(scope_conn_writable(&c), 0);
+    close(peer);
+    run_until_closed(&loop, &s);
+    uv_loop_close(&loop);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -434,6 +593,7 @@ static Suite *net_suite(void)
     tcase_add_test(t, addr_refused);
     tcase_add_test(t, addr_loopback);
     tcase_add_test(t, rundir_is_private);
+    tcase_add_test(t, rundir_sweeps_dead_runs_only);
     tcase_add_test(t, probe_free_live_stale_other);
     tcase_add_test(t, unix_addr_limits);
     tcase_add_test(t, peer_cred_is_ours);
@@ -445,6 +605,9 @@ static Suite *net_suite(void)
     tcase_add_test(t, conn_partial_line_after_quiet);
     tcase_add_test(t, conn_partial_line_at_eof);
     tcase_add_test(t, conn_end_keeps_reading);
+    tcase_add_test(t, conn_peer_that_never_reads_is_cut_off);
+    tcase_add_test(t, conn_dripping_peer_times_out);
+    tcase_add_test(t, conn_idle_hold_and_writable);
     suite_add_tcase(s, t);
     return s;
 }

@@ -8,6 +8,7 @@
  */
 #include "trace.h"
 #include "channel.h"
+#include "spawn.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -112,6 +113,33 @@ START_TEST(reply_counts_a_round_trip)
     ck_assert_int_eq((int)n(e, "lat"), 25000);
     ck_assert_str_eq(s(e, "from"), "node");
     cJSON_Delete(e);
+}
+END_TEST
+
+START_TEST(framing_bytes_count_on_the_wire_only)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "tcp", SCOPE_PID(1), SCOPE_PID(2));
+    t.framing_bytes = 4; /* a length header */
+    scope_trace_send(&t, "abc", 3);
+    cJSON *e = next_event();
+    ck_assert_int_eq((int)n(e, "bytes"), 7);
+    ck_assert_str_eq(s(e, "summary"), "abc"); /* nothing read past the data */
+    cJSON_Delete(e);
+    ck_assert_uint_eq(t.bytes_sent, 7);
+}
+END_TEST
+
+START_TEST(a_note_tells_a_message_by_its_label)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "tput", SCOPE_PID(1), SCOPE_PID(2));
+    ck_assert_uint_eq(scope_trace_note(&t, SCOPE_TRACE_SEND, "chunk 1", 65536), 1);
+    cJSON *e = next_event();
+    ck_assert_int_eq((int)n(e, "bytes"), 65536);
+    ck_assert_str_eq(s(e, "summary"), "chunk 1");
+    cJSON_Delete(e);
+    ck_assert_uint_eq(t.bytes_sent, 65536);
 }
 END_TEST
 
@@ -222,6 +250,29 @@ START_TEST(stats_timer_ends_with_last_figures)
 }
 END_TEST
 
+START_TEST(a_bye_says_the_same_of_every_trace)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "tcp", SCOPE_PID(1), SCOPE_PID(2));
+    char text[128];
+    ck_assert_str_eq(scope_trace_describe(&t, text, sizeof text), "no round trip measured");
+    for (int i = 1; i <= 4; i++) {
+        scope_trace_send(&t, "p", 1);
+        scope_trace_reply(&t, "q", 1, (uint64_t)i * 10); /* exact in the histogram */
+    }
+    cJSON *o = cJSON_CreateObject();
+    scope_trace_add_summary(&t, o);
+    ck_assert_int_eq((int)n(o, "sent"), 4);
+    ck_assert_int_eq((int)n(o, "received"), 4);
+    ck_assert_int_eq((int)n(o, "round_trips"), 4);
+    ck_assert_int_eq((int)n(o, "p50"), 20);
+    ck_assert_int_eq((int)n(o, "p99"), 40);
+    cJSON_Delete(o);
+    ck_assert_str_eq(scope_trace_describe(&t, text, sizeof text),
+                     "4 round trips, median 20 ns, p99 40 ns");
+}
+END_TEST
+
 START_TEST(figures_travel_and_add_up)
 {
     scope_trace_t a, b, sum;
@@ -317,6 +368,45 @@ START_TEST(channel_traces_what_it_sends)
 }
 END_TEST
 
+/* A program that reports nothing itself (cat, sh) is reported by lib/spawn
+ * when it is given a name: a proc start and a proc exit. */
+static void on_true_exit(scope_child_t *c, int code, int sig)
+{
+    (void)c;
+    (void)code;
+    (void)sig;
+}
+
+START_TEST(spawn_reports_a_named_program)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_child_t c = {0};
+    char *argv[] = {"true", NULL};
+    scope_spawn_options_t o = {.file = "true", .argv = argv, .name = "true(1)"};
+    ck_assert_int_eq(scope_spawn(&loop, &c, &o, on_true_exit), 0);
+    while (c.running)
+        uv_run(&loop, UV_RUN_ONCE);
+    scope_spawn_shutdown(&loop);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "ev"), "proc");
+    ck_assert_str_eq(s(e, "state"), "start");
+    ck_assert_str_eq(s(e, "role"), "true(1)");
+    ck_assert_int_eq((int)n(e, "proc"), c.pid);
+    cJSON_Delete(e);
+    e = next_event();
+    ck_assert_str_eq(s(e, "state"), "exit");
+    ck_assert_int_eq((int)n(e, "code"), 0);
+    cJSON_Delete(e);
+
+    char path[4096];
+    ck_assert_int_eq(scope_spawn_beside("x.js", path, sizeof path), 0);
+    ck_assert(strstr(path, "/tests/x.js") != NULL); /* beside build/tests/test_trace */
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("trace");
@@ -325,13 +415,17 @@ int main(void)
     tcase_add_test(tc, send_and_receive_count_ids_each_way);
     tcase_add_test(tc, reply_counts_a_round_trip);
     tcase_add_test(tc, explicit_ids_are_kept);
+    tcase_add_test(tc, a_note_tells_a_message_by_its_label);
+    tcase_add_test(tc, framing_bytes_count_on_the_wire_only);
     tcase_add_test(tc, summary_is_the_first_line_printable_and_cut);
     tcase_add_test(tc, json_messages_are_printed_and_sized);
     tcase_add_test(tc, open_and_close_frame_the_channel);
     tcase_add_test(tc, stats_timer_ends_with_last_figures);
     tcase_add_test(tc, figures_travel_and_add_up);
+    tcase_add_test(tc, a_bye_says_the_same_of_every_trace);
     tcase_add_test(tc, bad_figures_change_nothing);
     tcase_add_test(tc, channel_traces_what_it_sends);
+    tcase_add_test(tc, spawn_reports_a_named_program);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,164 @@
+/* fork-ipc's step 8: a listening socket passed with a message, both sides.
+ *
+ *   1. The parent listens on 127.0.0.1 (a port the kernel picks) and will
+ *      not serve it itself.
+ *   2. child.send({type: 'server', port}, server): the fd rides with the
+ *      NODE_HANDLE line as SCM_RIGHTS data of the same sendmsg().
+ *   3. The child's recvmsg() brings a new fd for the same socket; lib/channel
+ *      answers NODE_HANDLE_ACK; the child listens and serves one connection.
+ *   4. The parent connects to the port as a TCP client: the child, not the
+ *      parent, answers. Then the child says {type: 'served'}.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "fork-ipc.h"
+
+static struct { /* the parent's side */
+    uv_tcp_t tcp;
+    uv_connect_t connect;
+    scope_trace_t trace; /* the "tcp" channel: the child -> us */
+    int port;
+    char buf[256];
+} parent;
+
+static struct { /* the child's side */
+    scope_channel_t *ch;
+    uv_tcp_t server, conn; /* the passed socket, and the one connection it serves */
+} child;
+
+/* ---- the parent: pass the socket, then visit it as a client --------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h, (void)suggested;
+    *buf = uv_buf_init(parent.buf, sizeof parent.buf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    if (n > 0) {
+        scope_trace_recv(&parent.trace, buf->base, (size_t)n);
+        const char *nl = memchr(buf->base, '\n', (size_t)n);
+        scope_events_log("as a TCP client of port %d we read: %.*s", parent.port,
+                         (int)(nl ? nl - buf->base : n), buf->base);
+    } else if (n < 0) { /* the child closed: EOF */
+        scope_trace_close(&parent.trace);
+        uv_close((uv_handle_t *)s, NULL);
+    }
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    (void)req;
+    if (status < 0) {
+        scope_events_error("connect", "connect to 127.0.0.1:%d: %s", parent.port,
+                           uv_strerror(status));
+        uv_close((uv_handle_t *)&parent.tcp, NULL);
+        return;
+    }
+    scope_trace_open(&parent.trace, "tcp", "a client of the socket the child now owns");
+    uv_read_start((uv_stream_t *)&parent.tcp, on_alloc, on_read);
+}
+
+static int on_served(void *arg, const cJSON *msg)
+{
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "type"));
+    if (!type || strcmp(type, "served") != 0)
+        return 0;
+    fork_ipc_await(NULL, NULL, NULL);
+    scope_events_log("the child says it served the connection on the socket we passed");
+    scope_demo_next(arg);
+    return 1;
+}
+
+void fork_ipc_handle(scope_demo_t *d)
+{
+    fork_ipc_t *p = d->data;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 8) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        scope_events_error("listen", "cannot listen on 127.0.0.1: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        scope_demo_next(d); /* on to disconnect */
+        return;
+    }
+    parent.port = ntohs(a.sin_port);
+    scope_events_log("socket(), bind(127.0.0.1:%d), listen() -> fd %d: a server we will not "
+                     "serve ourselves", parent.port, fd);
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", "server");
+    cJSON_AddNumberToObject(m, "port", parent.port);
+    /* sendmsg() with SCM_RIGHTS: the fd rides with the NODE_HANDLE line. */
+    int n = scope_channel_send_handle(&p->ch, m, fd, "net.Server");
+    cJSON_Delete(m);
+    close(fd); /* the channel keeps its own duplicate until the child's ACK */
+    if (n < 0) {
+        scope_events_error("handle", "cannot pass the socket: %s; going on to disconnect",
+                           strerror(-n));
+        scope_demo_next(d); /* nobody would answer a client now */
+        return;
+    }
+    scope_events_log("sendmsg() with SCM_RIGHTS: fd %d rides with the NODE_HANDLE line, "
+                     "as child.send(msg, server) does", fd);
+    fork_ipc_await("{\"type\":\"served\"}", on_served, d);
+    /* Now a client of that port: whoever accepts is the one who answers. */
+    scope_trace_init(&parent.trace, "tcp", SCOPE_PID(getpid()), SCOPE_PID(p->child.pid));
+    uv_tcp_init(d->loop, &parent.tcp);
+    uv_ip4_addr("127.0.0.1", parent.port, &a);
+    uv_tcp_connect(&parent.connect, &parent.tcp, (struct sockaddr *)&a, on_connected);
+}
+
+/* ---- the child: serve one connection on the socket that came -------------- */
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    (void)h;
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", "served");
+    cJSON_AddNumberToObject(m, "pid", getpid());
+    if (scope_channel_send(child.ch, m) < 0)
+        scope_events_error("send", "cannot say {type: 'served'}: the channel is gone");
+    cJSON_Delete(m);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    if (status < 0 || uv_tcp_init(server->loop, &child.conn) < 0)
+        return;
+    if (uv_accept(server, (uv_stream_t *)&child.conn) == 0) {
+        scope_events_log("accept() on the passed socket: a client connected; answering it");
+        char line[128];
+        int n = snprintf(line, sizeof line, "hello from child %ld, on a socket its parent "
+                         "passed over the channel\n", (long)getpid());
+        /* A short line into a new connection's empty buffer is taken at once. */
+        uv_try_write((uv_stream_t *)&child.conn, &(uv_buf_t){line, (size_t)n}, 1);
+    }
+    uv_close((uv_handle_t *)&child.conn, on_conn_closed);
+    uv_close((uv_handle_t *)server, NULL); /* one connection is the lesson */
+}
+
+void fork_ipc_serve(uv_loop_t *loop, scope_channel_t *ch, int fd)
+{
+    scope_events_log("recvmsg() brought fd %d with the NODE_HANDLE line (SCM_RIGHTS); "
+                     "ACK sent; listening on it", fd);
+    child.ch = ch;
+    uv_tcp_init(loop, &child.server);
+    int r = uv_tcp_open(&child.server, fd);
+    if (r < 0)
+        close(fd); /* not the handle's yet */
+    else
+        r = uv_listen((uv_stream_t *)&child.server, 8, on_connection);
+    if (r < 0) {
+        scope_events_error("handle", "cannot listen on the passed fd %d: %s", fd, uv_strerror(r));
+        uv_close((uv_handle_t *)&child.server, NULL);
+    }
+}

@@ -1,0 +1,150 @@
+/* grep.c: part spawn. spawn('grep', ['hello']) as in the first article: the
+ * parent streams lines into grep's stdin, ends it, and reads the matches on
+ * grep's stdout. Then grep's exit codes as waitpid() gives them: 0 when a
+ * line matched, 1 when none did (an answer, not a failure), 2 when grep
+ * itself failed, with its complaint on stderr, a pipe of its own. */
+#include <string.h>
+
+#include "stdio-pipe.h"
+
+/* Constants: a write's bytes must stay until it completes. */
+static const char *const lines[] = {"hello world\n", "goodbye world\n",
+                                    "hello from the parent\n", "nothing to see here\n"};
+#define NLINES 4
+
+static struct {
+    part_t *part;
+    stdio_child_t child;
+    scope_pacer_t pacer;
+    int pacer_ready, run, line, codes[3];
+} grep;
+
+static void grep_start(int run);
+
+static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
+{
+    char text[200];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 3 < sizeof text; i++) /* a newline inside shown as \n */
+        if (data[i] != '\n')
+            text[n++] = data[i];
+        else if (i + 1 < len)
+            text[n++] = '\\', text[n++] = 'n';
+    text[n] = '\0';
+    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
+    scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %s",
+                     fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
+}
+
+static void send_line(scope_pacer_t *pacer)
+{
+    stdio_child_t *c = &grep.child;
+    const char *line = lines[grep.line];
+    int n = (int)strlen(line);
+    scope_trace_send(&c->in, line, (size_t)n);
+    child_write(c, line, (size_t)n);
+    scope_events_log("child.stdin.write('%.*s\\n'): write() of %d bytes on fd %d", n - 1, line, n,
+                     c->fd[0]);
+    if (++grep.line < NLINES) {
+        scope_pacer_next(pacer, send_line);
+        return;
+    }
+    scope_events_log("child.stdin.end(): close(fd %d). grep's read() returns 0 (EOF); its "
+                     "stdout is a pipe, not a terminal, so its C library held the matches in a "
+                     "4 KiB buffer until now, and writes them at once",
+                     c->fd[0]);
+    child_end(c);
+}
+
+static void explain(stdio_child_t *c)
+{
+    if (c->sig)
+        scope_events_log("grep was killed by SIG%s before it finished: node's 'exit' gives code "
+                         "null and signal 'SIG%s'",
+                         sigabbrev_np(c->sig), sigabbrev_np(c->sig));
+    else if (c->code == 0)
+        scope_events_log("waitpid() gives exit code 0: at least one line matched (%zu bytes "
+                         "on stdout)",
+                         (size_t)c->out.bytes_received);
+    else if (c->code == 1)
+        scope_events_log("waitpid() gives exit code 1: no line matched. For grep that is an "
+                         "answer, not a failure: node emits 'exit' with code 1 and no 'error'. "
+                         "exec() would still hand its callback an Error with code 1, so look "
+                         "at the code");
+    else
+        scope_events_log("waitpid() gives exit code %d: grep itself failed. Its reason came on "
+                         "stderr (fd %d here), a pipe of its own; stdout stayed clean",
+                         c->code, c->fd[2]);
+}
+
+static void step_codes(scope_demo_t *d)
+{
+    if (d->quitting)
+        grep.part->next(grep.part);
+    else
+        grep_start(1);
+}
+
+static void on_close(stdio_child_t *c)
+{
+    part_t *p = grep.part;
+    explain(c);
+    grep.codes[grep.run] = c->sig ? -1 : c->code;
+    p->cut_short |= c->sig && !p->demo->quitting;
+    if (!c->sig && c->code != grep.run) /* 0, then 1, then 2 */
+        part_fail(p, "grep run %d exited %d, expected %d", grep.run + 1, c->code, grep.run);
+    scope_events_log("'close': grep exited and its stdout and stderr reached EOF");
+    if (grep.run == 0 && !p->demo->quitting) {
+        scope_demo_step(p->demo, "grep's exit code: 1 when nothing matched, 2 when grep failed",
+                        step_codes);
+    } else if (grep.run == 1 && !p->demo->quitting) {
+        grep_start(2);
+    } else {
+        cJSON *codes = cJSON_AddArrayToObject(p->summary, "grep_codes");
+        for (int i = 0; i <= grep.run; i++)
+            cJSON_AddItemToArray(codes, cJSON_CreateNumber(grep.codes[i]));
+        p->next(p);
+    }
+}
+
+static void grep_start(int run)
+{
+    static char *argv[] = {"grep", "hello", NULL, NULL};
+    static const char *const said[3] = {
+        NULL, "spawn('grep', ['hello']) again, and this time no line says hello",
+        "spawn('grep', ['hello', '/nonexistent/ipcscope-missing-file']): a file that is not there"};
+    stdio_child_t *c = &grep.child;
+    memset(c, 0, sizeof *c);
+    c->name = "grep";
+    c->on_data = on_data;
+    c->on_close = on_close;
+    grep.run = run;
+    grep.line = 0;
+    argv[2] = run == 2 ? "/nonexistent/ipcscope-missing-file" : NULL;
+    if (said[run])
+        scope_events_log("%s", said[run]);
+    child_opts_t o = {.file = "grep", .argv = argv, .fd3 = -1};
+    int r = child_spawn(c, grep.part->demo, &o);
+    if (r < 0) {
+        part_fail(grep.part, "spawn grep: %s", strerror(-r));
+        grep.part->next(grep.part);
+    } else if (run == 0) {
+        scope_pacer_next(&grep.pacer, send_line);
+    } else {
+        if (run == 1) {
+            scope_trace_send(&c->in, "goodbye world\n", 14);
+            child_write(c, "goodbye world\n", 14);
+        }
+        child_end(c);
+    }
+}
+
+void part_spawn(part_t *p)
+{
+    grep.part = p;
+    if (!grep.pacer_ready)
+        grep.pacer_ready = scope_pacer_init(p->demo, &grep.pacer) == 0;
+    scope_events_log("spawn('grep', ['hello']): the child's stdin, stdout and stderr become "
+                     "pipes, as in the first article");
+    grep_start(0);
+}

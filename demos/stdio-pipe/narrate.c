@@ -1,0 +1,43 @@
+/* narrate.c: what starting a child took, told with the real fds: the
+ * pipe2(), fork(), dup2() and execve() of stdio-pipe.c's child_spawn, and
+ * the three pipes as the dashboard's channels. Beside the mechanism, so that
+ * stdio-pipe.c shows the calls alone. */
+#include <string.h>
+#include <unistd.h>
+
+#include "stdio-pipe.h"
+
+/* The syscalls the start took, named with their fds; the pipes as channels. */
+void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6])
+{
+    static const char *const names[3] = {"stdin", "stdout", "stderr"};
+    scope_trace_t *t[3] = {&c->in, &c->out, &c->err};
+    for (int i = 0; i < 3; i++)
+        scope_trace_init(t[i], names[i], SCOPE_PID(getpid()), SCOPE_PID(c->pid));
+    if (c->quiet)
+        return;
+    scope_events_log("pipe2(O_CLOEXEC) x3: stdin [r %d, w %d], stdout [r %d, w %d], stderr "
+                     "[r %d, w %d]",
+                     p[0], p[1], p[2], p[3], p[4], p[5]);
+    scope_events_log("fork() -> %ld. The child dup2()s %d, %d and %d onto 0, 1 and 2%s; we "
+                     "close those and keep %d (its stdin), %d and %d (its stdout, stderr)",
+                     (long)c->pid, p[0], p[3], p[5], o->fd3 >= 0 ? ", and its fd 3" : "",
+                     p[1], p[2], p[4]);
+    if (o->file) {
+        char path[256] = "?", args[400];
+        scope_spawn_which(o->file, path, sizeof path);
+        size_t n = (size_t)snprintf(args, sizeof args, "[");
+        for (int i = 0; o->argv[i] && n < sizeof args; i++)
+            n += (size_t)snprintf(args + n, sizeof args - n, "%s\"%s\"", i ? ", " : "",
+                                  o->argv[i]);
+        if (n < sizeof args)
+            snprintf(args + n, sizeof args - n, "]");
+        scope_events_log("in the child: execve(\"%s\", %.160s)", path, args);
+        scope_events_proc("start", c->pid, getpid(), c->name, 0, 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        char detail[32];
+        snprintf(detail, sizeof detail, "child.%s: its fd %d", names[i], i);
+        scope_trace_open(t[i], "pipe", detail);
+    }
+}

@@ -1,0 +1,127 @@
+/* pingpong.c: part pingpong, the round trip through a child's stdin and
+ * stdout. A line goes into the echo child's stdin (this program again,
+ * children.c), the same line comes back on its stdout; one line is in
+ * flight at a time. The sender keeps the send time: a pipe keeps order, so
+ * the next line back answers the one in flight, and the line itself carries
+ * nothing but "ping N" and its payload. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdio-pipe.h"
+
+static struct {
+    stdio_child_t child;
+    part_t *part;
+    scope_pacer_t pacer;
+    int pacer_ready;
+    char *line;         /* "ping N xxx...x\n" */
+    size_t cap, got;    /* got: bytes of the answer read so far */
+    uint64_t sent_at;   /* the ping in flight, timed by its sender */
+    long pings, pongs;
+} pp;
+
+static void ping(scope_pacer_t *pacer)
+{
+    (void)pacer;
+    stdio_child_t *c = &pp.child;
+    size_t size = c->demo->size;
+    if (pp.cap < size + 32) {
+        free(pp.line);
+        pp.cap = size + 32;
+        pp.line = malloc(pp.cap);
+    }
+    int n = snprintf(pp.line, 32, "ping %ld ", ++pp.pings);
+    memset(pp.line + n, 'x', size);
+    pp.line[n + size] = '\n';
+    pp.sent_at = scope_time_now_ns();
+    scope_trace_send(&c->in, pp.line, (size_t)n + size + 1);
+    child_write(c, pp.line, (size_t)n + size + 1);
+}
+
+static void pong(stdio_child_t *c, int fd, const char *data, size_t len)
+{
+    scope_demo_t *d = c->demo;
+    if (fd == 2) {
+        scope_trace_recv(&c->err, data, len);
+        return;
+    }
+    pp.got += len; /* one line may take more than one read() */
+    if (data[len - 1] != '\n')
+        return;
+    scope_trace_reply(&c->out, data, pp.got, scope_time_now_ns() - pp.sent_at);
+    pp.got = 0;
+    if (++pp.pongs >= d->count || d->quitting) {
+        scope_hist_summary_t s;
+        scope_hist_summarize(&c->out.latency, &s);
+        char p50[32], p99[32];
+        scope_events_log("%ld round trips of %zu-byte payloads: median %s, p99 %s. "
+                         "child.stdin.end(): the echo child reads EOF and exits",
+                         pp.pongs, d->size, scope_time_format(p50, sizeof p50, (double)s.p50),
+                         scope_time_format(p99, sizeof p99, (double)s.p99));
+        child_end(c);
+    } else if (d->rate == 0 && !d->paused && !d->step_mode) {
+        ping(NULL); /* full speed: the next ping leaves from this callback */
+    } else {
+        scope_pacer_next(&pp.pacer, ping);
+    }
+}
+
+static void pingpong_closed(stdio_child_t *c)
+{
+    part_t *p = pp.part;
+    if (c->sig || pp.pongs < p->demo->count) {
+        p->cut_short |= !p->demo->quitting;
+        scope_events_log("the echo child %s after %ld of %ld round trips",
+                         c->sig ? "was killed" : "left", pp.pongs, p->demo->count);
+    }
+    scope_hist_summary_t s;
+    scope_hist_summarize(&c->out.latency, &s);
+    cJSON *o = cJSON_AddObjectToObject(p->summary, "pingpong");
+    cJSON_AddNumberToObject(o, "round_trips", (double)pp.pongs);
+    cJSON_AddNumberToObject(o, "size", (double)p->demo->size);
+    cJSON_AddNumberToObject(o, "p50", (double)s.p50);
+    cJSON_AddNumberToObject(o, "p99", (double)s.p99);
+    if (c->sig)
+        cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(c->sig));
+    else
+        cJSON_AddNumberToObject(o, "child_code", c->code);
+    char p50[32];
+    snprintf(p->note, sizeof p->note, "%ld round trips, median %s", pp.pongs,
+             scope_time_format(p50, sizeof p50, (double)s.p50));
+    free(pp.line);
+    pp.line = NULL;
+    pp.cap = 0;
+    p->next(p);
+}
+
+void part_pingpong(part_t *p)
+{
+    scope_demo_t *d = p->demo;
+    if (d->count == 0) {
+        p->next(p);
+        return;
+    }
+    if (!pp.pacer_ready)
+        pp.pacer_ready = scope_pacer_init(d, &pp.pacer) == 0;
+    memset(&pp.child, 0, sizeof pp.child);
+    pp.part = p;
+    pp.pings = pp.pongs = 0;
+    pp.got = 0;
+    stdio_child_t *c = &pp.child;
+    c->name = "echo child";
+    c->on_data = pong;
+    c->on_close = pingpong_closed;
+    char *argv[] = {"--as-child", "echo", NULL};
+    child_opts_t o = {.argv = argv, .fd3 = -1};
+    int r = child_spawn(c, d, &o);
+    if (r < 0) {
+        part_fail(p, "cannot start the echo child: %s", strerror(-r));
+        p->next(p);
+        return;
+    }
+    scope_events_log("%ld pings of %zu bytes at %s: a line into its stdin, the same line back "
+                     "on its stdout; the send time stays here, with the sender",
+                     d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
+    scope_trace_stats_start(&c->out, d->loop, 500);
+    scope_pacer_next(&pp.pacer, ping);
+}

@@ -1,0 +1,299 @@
+/* stdio.c: part stdio, spawn(cmd, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']})
+ * as the last article does: three pipes and, at the child's fd 3, a
+ * socketpair carrying Node's IPC channel (NODE_CHANNEL_FD=3), together. The
+ * parent streams 256 KiB into the child's stdin while it sends a message on
+ * the channel; the child answers on all four. The child is this program
+ * again (children.c) or, with --child node, node running stdio-pipe-child.js. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "stdio-pipe.h"
+
+#define CHUNK (16 * 1024)
+#define TOTAL (256 * 1024)
+
+static struct {
+    part_t *part;
+    stdio_child_t child;
+    scope_channel_t ch;
+    scope_trace_t ipc;
+    int ch_open, got_received;
+    long long done_bytes;
+    size_t sent;
+    char out[128];
+    size_t err_bytes;
+} st;
+
+static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
+{
+    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
+    int n = (int)(len && data[len - 1] == '\n' ? len - 1 : len);
+    scope_events_log("child.%s 'data' (fd %d): %.*s", fd == 1 ? "stdout" : "stderr", c->fd[fd],
+                     n, data);
+    if (fd == 1)
+        snprintf(st.out, sizeof st.out, "%.*s", n, data);
+    else
+        st.err_bytes += len;
+}
+
+/* Large data the careful way: write while the queue is under the
+ * highWaterMark, then wait for a write to complete ('drain'). */
+static void pump(stdio_child_t *c)
+{
+    static char chunk[CHUNK];
+    memset(chunk, 'x', sizeof chunk);
+    while (st.sent < TOTAL && child_queue(c) < HIGH_WATER && child_write(c, chunk, CHUNK) == 0)
+        st.sent += CHUNK;
+    if (st.sent == TOTAL && !c->ending && c->open[0]) {
+        scope_events_log("child.stdin.end() after %zu bytes in %d writes of %d", st.sent,
+                         TOTAL / CHUNK, CHUNK);
+        child_end(c);
+    }
+}
+
+static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
+{
+    (void)type;
+    if (fd >= 0)
+        close(fd);
+    scope_trace_recv_json(&st.ipc, msg, ch->message_bytes, 0);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(msg, "bytes");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "received"))) {
+        st.got_received = 1;
+        scope_events_log("'message' on the channel (fd %d): {\"received\":true}", ch->fd);
+    } else if (cJSON_IsNumber(b)) {
+        st.done_bytes = (long long)b->valuedouble;
+        scope_events_log("'message': the child counted %lld bytes on its stdin; we wrote %zu",
+                         st.done_bytes, st.sent);
+    }
+}
+
+static void maybe_done(void)
+{
+    part_t *p = st.part;
+    stdio_child_t *c = &st.child;
+    if (st.ch_open || !c->closed)
+        return;
+    char want[64];
+    snprintf(want, sizeof want, "%zu bytes arrived", st.sent);
+    if (c->sig) {
+        p->cut_short |= !p->demo->quitting;
+    } else if (c->code != 0 || !st.got_received || st.done_bytes != (long long)st.sent ||
+               !strstr(st.out, want) || !st.err_bytes) {
+        part_fail(p, "stdio: code %d, received %d, done %lld of %zu, stdout '%s', stderr %zu "
+                     "bytes",
+                  c->code, st.got_received, st.done_bytes, st.sent, st.out, st.err_bytes);
+    } else {
+        scope_events_log("waitpid(): the child exited 0. Four streams, one child: stdin, stdout "
+                         "and stderr carried bytes, fd 3 carried messages; all %zu bytes arrived",
+                         st.sent);
+        cJSON *o = cJSON_AddObjectToObject(p->summary, "stdio");
+        cJSON_AddNumberToObject(o, "bytes", (double)st.sent);
+        cJSON_AddStringToObject(o, "child", p->opt->node_child ? "node" : "c");
+    }
+    p->next(p);
+}
+
+static void on_channel_closed(scope_channel_t *ch)
+{
+    (void)ch;
+    st.ch_open = 0;
+    scope_trace_close(&st.ipc);
+    maybe_done();
+}
+
+/* The channel closes itself then: on_channel_closed follows. */
+static void on_disconnect(scope_channel_t *ch, int status)
+{
+    (void)ch;
+    scope_events_log("'disconnect': the channel's read() returned 0 (%s)",
+                     status == UV_EOF ? "the child closed fd 3" : uv_strerror(status));
+}
+
+static void on_close(stdio_child_t *c)
+{
+    (void)c;
+    if (st.ch_open)
+        scope_channel_close(&st.ch);
+    maybe_done();
+}
+
+static void show_child_fds(pid_t pid)
+{
+    char line[256];
+    size_t o = 0;
+    for (int fd = 0; fd <= 3; fd++) {
+        char path[64], target[64];
+        snprintf(path, sizeof path, "/proc/%ld/fd/%d", (long)pid, fd);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        o += (size_t)snprintf(line + o, sizeof line - o, "%sfd %d -> %s", fd ? ", " : "", fd,
+                              n > 0 ? target : "?");
+    }
+    scope_events_log("readlink /proc/%ld/fd/N: %s. Three pipes and a socket", (long)pid, line);
+}
+
+void part_stdio(part_t *p)
+{
+    int node = p->opt->node_child, sv[2], r;
+    memset(&st, 0, sizeof st);
+    st.part = p;
+    st.done_bytes = -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        part_fail(p, "socketpair: %s", strerror(errno));
+        p->next(p);
+        return;
+    }
+    /* The script sits beside this program. */
+    char script[PATH_MAX + 32] = "stdio-pipe-child.js";
+    ssize_t n = readlink("/proc/self/exe", script, PATH_MAX);
+    if (n > 0) {
+        script[n] = '\0';
+        strcpy(strrchr(script, '/') + 1, "stdio-pipe-child.js");
+    }
+    char *node_argv[] = {"node", script, NULL}, *own_argv[] = {"--as-child", "stdio", NULL};
+    const char *env[] = {"NODE_CHANNEL_FD=3", "NODE_CHANNEL_SERIALIZATION_MODE=json", NULL};
+    child_opts_t o = {.file = node ? "node" : NULL, .argv = node ? node_argv : own_argv,
+                      .fd3 = sv[1], .env = env};
+    stdio_child_t *c = &st.child;
+    c->name = node ? "node child" : "stdio child";
+    c->on_data = on_data;
+    c->on_written = pump;
+    c->on_close = on_close;
+    scope_events_log("spawn(%s, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}), as the last article "
+                     "does; a socketpair(AF_UNIX) for the 'ipc' entry",
+                     node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe', ['--as-child', 'stdio']");
+    if ((r = child_spawn(c, p->demo, &o)) < 0) {
+        close(sv[0]);
+        part_fail(p, "cannot start the stdio child: %s%s", strerror(-r),
+                  node && r == -ENOENT ? " (is node installed?)" : "");
+        p->next(p);
+        return;
+    }
+    show_child_fds(c->pid);
+    st.ch.on_message = on_message;
+    st.ch.on_disconnect = on_disconnect;
+    st.ch.on_close = on_channel_closed;
+    if ((r = scope_channel_open(p->demo->loop, &st.ch, sv[0])) < 0) {
+        close(sv[0]);
+        part_fail(p, "cannot open the channel: %s", uv_strerror(r));
+        child_end(c);
+        return;
+    }
+    st.ch_open = 1;
+    scope_trace_init(&st.ipc, "ipc", SCOPE_PID(getpid()), SCOPE_PID(c->pid));
+    scope_trace_open(&st.ipc, "socketpair", "the 'ipc' entry: fd 3 in the child");
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "hello", "world");
+    scope_trace_send_json(&st.ipc, m, 0);
+    scope_channel_send(&st.ch, m);
+    cJSON_Delete(m);
+    scope_events_log("child.send({hello: 'world'}) on fd %d, while 256 KiB stream into its "
+                     "stdin (fd %d) in %d KiB writes",
+                     sv[0], c->fd[0], CHUNK / 1024);
+    pump(c);
+}
+
+/* ---- the child, this program again with --as-child stdio: it counts its
+ * stdin, answers on fds 1 and 2, and talks on the channel at fd 3, as
+ * stdio-pipe-child.js does for node. -------------------------------------- */
+
+static struct {
+    uv_pipe_t in;
+    scope_channel_t ch;
+    scope_trace_t ipc;
+    uint64_t bytes;
+    int eof, hello;
+} sc;
+
+static void sc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    static char buf[64 * 1024];
+    (void)h, (void)hint;
+    *b = uv_buf_init(buf, sizeof buf);
+}
+
+static void sc_maybe_end(void)
+{
+    if (!sc.eof || !sc.hello)
+        return;
+    scope_events_log("stdin ended and the hello is answered: process.disconnect(), exit 0");
+    scope_channel_disconnect(&sc.ch);
+}
+
+static void sc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    (void)b;
+    if (n >= 0) {
+        sc.bytes += (uint64_t)n;
+        return;
+    }
+    uv_close((uv_handle_t *)s, NULL);
+    sc.eof = 1;
+    scope_events_log("EOF on fd 0 after %llu bytes; answering on fd 1, fd 2 and fd 3",
+                     (unsigned long long)sc.bytes);
+    dprintf(1, "child: %llu bytes arrived on stdin (fd 0)\n", (unsigned long long)sc.bytes);
+    dprintf(2, "child: this line went to stderr (fd 2)\n");
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", "done");
+    cJSON_AddNumberToObject(m, "bytes", (double)sc.bytes);
+    scope_trace_send_json(&sc.ipc, m, 0);
+    scope_channel_send(&sc.ch, m);
+    cJSON_Delete(m);
+    sc_maybe_end();
+}
+
+static void sc_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
+{
+    (void)type;
+    if (fd >= 0) /* no handle is sent here */
+        close(fd);
+    scope_trace_recv_json(&sc.ipc, msg, ch->message_bytes, 0);
+    if (!cJSON_GetObjectItemCaseSensitive(msg, "hello"))
+        return;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddTrueToObject(r, "received");
+    scope_trace_send_json(&sc.ipc, r, 0);
+    scope_channel_send(&sc.ch, r);
+    cJSON_Delete(r);
+    sc.hello = 1;
+    sc_maybe_end();
+}
+
+static void sc_quit(scope_demo_t *d)
+{
+    scope_channel_close(&sc.ch);
+    if (!uv_is_closing((uv_handle_t *)&sc.in))
+        uv_close((uv_handle_t *)&sc.in, NULL);
+    scope_demo_stop(d);
+}
+
+static void sc_on_disconnect(scope_channel_t *ch, int status)
+{
+    (void)status;
+    sc_quit(ch->data);
+}
+
+int stdio_child(scope_demo_t *d)
+{
+    d->on_quit = sc_quit;
+    sc.ch.on_message = sc_on_message;
+    sc.ch.on_disconnect = sc_on_disconnect;
+    sc.ch.data = d;
+    int r = scope_channel_open_env(d->loop, &sc.ch);
+    if (r < 0) {
+        scope_events_error("channel", "no IPC channel at NODE_CHANNEL_FD: %s", strerror(-r));
+        return 1;
+    }
+    scope_trace_init(&sc.ipc, "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_events_log("fds 0, 1 and 2 are pipes to the parent; NODE_CHANNEL_FD=3 names the "
+                     "channel, opened as an ipc pipe");
+    uv_pipe_init(d->loop, &sc.in, 0);
+    uv_pipe_open(&sc.in, 0);
+    uv_read_start((uv_stream_t *)&sc.in, sc_alloc, sc_read);
+    return scope_demo_run(d);
+}

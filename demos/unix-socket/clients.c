@@ -1,0 +1,145 @@
+/* clients.c: the server's clients, this program again (lib/role).
+ *
+ * Each client is started as `unix-socket --role "client N" --connect ADDR`,
+ * as cluster.fork() runs the same script again. lib/role passes the
+ * dashboard's commands on to each (pause, step, rate, size, quit), and
+ * brings back the figures each sends as it ends (scope_demo_report): here
+ * they are added up, so the server's summary covers every round trip.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "unix-socket.h"
+
+static struct {
+    scope_demo_t *d;
+    const us_options_t *o;
+    const char *address;
+    us_done_fn all_done;
+    scope_role_t roles[MAX_CLIENTS + 4];
+    int bad[MAX_CLIENTS + 4];
+    int n, failed;
+    scope_trace_t all; /* every client's figures, added up */
+} cs;
+
+static void on_report(scope_role_t *r, const cJSON *fig)
+{
+    if (scope_trace_add_figures(&cs.all, cJSON_GetObjectItemCaseSensitive(fig, "trace")) < 0)
+        scope_events_error("report", "bad figures from %s", r->name);
+}
+
+static void on_exit_role(scope_role_t *r, int code, int sig)
+{
+    if (sig || (code && code != CLIENT_REFUSED))
+        cs.failed++;
+    if (code == CLIENT_REFUSED)
+        scope_events_log("%s was refused by the server (exit code %d)", r->name, code);
+    if (!scope_role_running(cs.d) && cs.all_done)
+        cs.all_done();
+}
+
+static int spawn(int index, const char *fault)
+{
+    char name[32], maxm[24], idle[24], tput[24];
+    const char *args[16];
+    int a = 0;
+    if (cs.n == MAX_CLIENTS + 4)
+        return -1;
+    if (fault)
+        snprintf(name, sizeof name, "bad client (%s)", fault);
+    else
+        snprintf(name, sizeof name, "client %d", index);
+    snprintf(maxm, sizeof maxm, "%zu", cs.o->max_message);
+    snprintf(idle, sizeof idle, "%llu", (unsigned long long)cs.o->idle_ms);
+    snprintf(tput, sizeof tput, "%llu", (unsigned long long)cs.o->throughput);
+    args[a++] = "--connect";
+    args[a++] = cs.address;
+    args[a++] = "--max-message";
+    args[a++] = maxm;
+    args[a++] = "--idle-ms";
+    args[a++] = idle;
+    if (cs.o->abstract)
+        args[a++] = "--abstract";
+    if (cs.o->fifo)
+        args[a++] = "--fifo";
+    if (cs.o->throughput && !fault) {
+        args[a++] = "--throughput";
+        args[a++] = tput;
+    }
+    if (fault) {
+        args[a++] = "--fault";
+        args[a++] = fault;
+    }
+    args[a] = NULL;
+    scope_role_t *r = &cs.roles[cs.n];
+    scope_role_options_t o = {.argv = args};
+    r->on_exit = on_exit_role;
+    r->on_report = on_report;
+    int rc = scope_role_spawn(cs.d, r, name, &o);
+    if (rc < 0) {
+        scope_events_error("spawn", "cannot start %s: %s", name, strerror(-rc));
+        return rc;
+    }
+    cs.bad[cs.n++] = fault != NULL;
+    return 0;
+}
+
+int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, int n,
+                  const char *fault, us_done_fn all_done)
+{
+    cs.d = d;
+    cs.o = o;
+    cs.address = address;
+    cs.all_done = all_done;
+    scope_trace_init(&cs.all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
+    for (int i = 1; i <= n && !d->quitting; i++)
+        spawn(i, NULL);
+    if (fault && fault[0] && !d->quitting)
+        spawn(n + 1, fault);
+    return cs.n;
+}
+
+int clients_add(const char *fault)
+{
+    return cs.d ? spawn(cs.n + 1, fault) : -1;
+}
+
+const char *clients_name_of(pid_t pid, int *bad)
+{
+    for (int i = 0; i < cs.n; i++)
+        if (cs.roles[i].pid == pid) {
+            *bad = cs.bad[i];
+            return cs.roles[i].name;
+        }
+    return NULL;
+}
+
+/* The number of clients still running, each now sent sig. */
+int clients_kill_all(int sig)
+{
+    int n = 0;
+    for (int i = 0; i < cs.n; i++)
+        n += scope_role_kill(&cs.roles[i], sig) == 0;
+    return n;
+}
+
+void clients_figures(cJSON *bye, char *median, size_t n, int quitting)
+{
+    scope_hist_summary_t sum;
+    scope_hist_summarize(&cs.all.latency, &sum);
+    cJSON_AddNumberToObject(bye, "round_trips", (double)sum.count);
+    cJSON_AddNumberToObject(bye, "p50", (double)sum.p50);
+    cJSON_AddNumberToObject(bye, "p99", (double)sum.p99);
+    cJSON_AddNumberToObject(bye, "clients", cs.n);
+    cJSON_AddNumberToObject(bye, "clients_failed", cs.failed);
+    median[0] = '\0';
+    if (sum.count) {
+        char t[32];
+        snprintf(median, n, " (median %s)", scope_time_format(t, sizeof t, (double)sum.p50));
+    }
+    if (cs.failed && !quitting)
+        scope_demo_exit(cs.d, 1);
+}

@@ -1,0 +1,91 @@
+/* credentials.c: who is at the other end? SO_PEERCRED, and --allow-uid.
+ *
+ * At connect() the kernel records the connecting process's pid, uid and
+ * gid on the socket; getsockopt(SO_PEERCRED) reads them on either end. The
+ * peer cannot forge them, so a server may decide by uid who it serves: the
+ * second layer after file permissions (a 0700 directory keeps other users
+ * from even reaching the socket file), and the only one for an abstract name.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "unix-socket.h"
+
+static const us_options_t *opt;
+static us_name_of_fn name_of;
+
+void credentials_init(const us_options_t *o, us_name_of_fn fn)
+{
+    opt = o;
+    name_of = fn;
+}
+
+void credentials_allow_list(char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < opt->nallow && used < n; i++)
+        used += (size_t)snprintf(out + used, n - used, "%s%u", i ? "," : "", opt->allow[i]);
+}
+
+/* Names p: one of our clients (by pid), or the command /proc says it runs. */
+const char *credentials_accept(us_peer_t *p)
+{
+    static char refusal[200];
+    int bad = 0, allowed = !opt->nallow;
+    const char *ours = name_of ? name_of(p->pid, &bad) : NULL;
+    p->ours = ours != NULL;
+    if (ours) {
+        snprintf(p->name, sizeof p->name, "%s", ours);
+    } else {
+        /* One small read of procfs, no scan: the kernel gave us the pid. */
+        char path[64], comm[20] = "peer";
+        snprintf(path, sizeof path, "/proc/%ld/comm", (long)p->pid);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(comm, sizeof comm, f))
+            comm[strcspn(comm, "\n")] = '\0';
+        if (f)
+            fclose(f);
+        snprintf(p->name, sizeof p->name, "%.18s %ld", comm, (long)p->pid);
+    }
+    /* Our own clients may be paused by the dashboard as long as it likes;
+     * the idle limit is for everyone else. */
+    if (p->ours && !bad)
+        p->idle_ms = 0;
+    for (int i = 0; i < opt->nallow; i++)
+        allowed |= opt->allow[i] == p->uid;
+    uv_os_fd_t lfd = -1, fd = -1;
+    uv_fileno((uv_handle_t *)&p->server->listener, &lfd);
+    uv_fileno((uv_handle_t *)&p->pipe, &fd);
+    snprintf(p->detail, sizeof p->detail, "fd %d; SO_PEERCRED pid %ld uid %ld gid %ld%s", fd,
+             (long)p->pid, (long)p->uid, (long)p->gid, allowed ? "" : "; refused");
+    scope_events_log("accept4() on fd %d -> fd %d; getsockopt(SO_PEERCRED): pid %ld, uid %ld, "
+                     "gid %ld (%s)", lfd, fd, (long)p->pid, (long)p->uid, (long)p->gid, p->name);
+    if (allowed)
+        return NULL;
+    char list[128];
+    credentials_allow_list(list, sizeof list);
+    scope_events_error("refused", "%s runs as uid %ld, not in --allow-uid %s: told why, then "
+                       "closed. The kernel vouches for the uid (SO_PEERCRED), so a peer cannot "
+                       "lie its way in", p->name, (long)p->uid, list);
+    snprintf(refusal, sizeof refusal, "error: uid %ld is not allowed here (allowed: %s)",
+             (long)p->uid, list);
+    return refusal;
+}
+
+/* The client's side: "error: ..." lines, a refusal among them. */
+int credentials_client_line(us_client_t *c, const char *line, size_t len)
+{
+    if (len < 7 || memcmp(line, "error: ", 7) != 0)
+        return 0;
+    scope_trace_recv(&c->trace, line, len + 1);
+    if (len > 10 && memcmp(line, "error: uid", 10) == 0) {
+        c->code = CLIENT_REFUSED;
+        scope_events_error("refused", "the server refused us: %.*s", (int)len - 7, line + 7);
+    } else {
+        scope_events_log("the server says: %.*s", (int)(len > 200 ? 200 : len), line);
+    }
+    return 1;
+}

@@ -1,0 +1,103 @@
+/* faults.c: bad peers, and how the server meets them while it serves the
+ * others.
+ *
+ *   oversize  a line over --max-message: the server refuses it, says so, and
+ *             skips it up to its newline; the next line is answered
+ *   silent    a peer that connects and says nothing: cut after --idle-ms,
+ *             so it cannot hold a connection (and a file descriptor) forever
+ *   vanish    half a line, then the process ends without a goodbye: the
+ *             server reports the unfinished line it can no longer answer
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "unix-socket.h"
+
+/* ---- the server's side (hooks of us_server_t) ---- */
+
+void faults_server_oversize(void *arg, const scope_frame_error_t *err)
+{
+    us_peer_t *p = arg;
+    char line[160];
+    p->server->bad_input++;
+    scope_events_error("oversize", "from %s: a line of at least %llu bytes, over the %zu-byte "
+                       "limit (--max-message): skipped up to its newline; the connection goes on",
+                       p->name, (unsigned long long)err->size, p->server->max_message);
+    snprintf(line, sizeof line, "error: line of at least %llu bytes is over the %zu-byte limit; "
+             "skipped", (unsigned long long)err->size, p->server->max_message);
+    us_peer_say(p, line);
+}
+
+void faults_server_idle(us_peer_t *p)
+{
+    char line[96];
+    p->server->bad_input++;
+    scope_events_error("idle", "%s said nothing for %llu ms (--idle-ms): closing it, so a silent "
+                       "peer cannot hold a connection forever",
+                       p->name, (unsigned long long)p->idle_ms);
+    snprintf(line, sizeof line, "error: idle for %llu ms; closing", (unsigned long long)p->idle_ms);
+    us_peer_say(p, line);
+}
+
+/* ---- the bad client ---- */
+
+static const char *kind;
+static size_t max_message;
+static uint64_t idle_ms;
+
+static void act(us_client_t *c)
+{
+    if (strcmp(kind, "oversize") == 0) {
+        size_t n = max_message + 100;
+        char *big = malloc(n + 1);
+        if (!big) {
+            us_client_end(c);
+            return;
+        }
+        memset(big, 'o', n);
+        big[n] = '\n';
+        scope_events_log("fault: writing a %zu-byte line, over the server's %zu-byte limit; "
+                         "then an ordinary ping", n + 1, max_message);
+        scope_trace_send(&c->trace, big, n + 1);
+        us_write((uv_stream_t *)&c->pipe, big, n + 1);
+        free(big);
+        scope_trace_send(&c->trace, "ping 1 after the big one\n", 25);
+        us_write((uv_stream_t *)&c->pipe, "ping 1 after the big one\n", 25);
+    } else if (strcmp(kind, "silent") == 0) {
+        scope_events_log("fault: connected, and saying nothing: the server's idle limit "
+                         "(%llu ms) should cut us", (unsigned long long)idle_ms);
+        c->done = 1; /* its EOF is what we wait for */
+    } else {
+        scope_events_log("fault: writing half a line, then vanishing before its newline");
+        scope_trace_send(&c->trace, "ping 1 half a li", 16);
+        us_write((uv_stream_t *)&c->pipe, "ping 1 half a li", 16);
+        /* No newline, no close, no goodbye: the process just ends, as a crash
+         * would, and the kernel closes the socket for it. */
+        _exit(0);
+    }
+}
+
+static int on_line(us_client_t *c, const char *line, size_t len)
+{
+    scope_trace_recv(&c->trace, line, len + 1);
+    if (len > 7 && memcmp(line, "error: ", 7) == 0) {
+        scope_events_log("the server says: %.*s", (int)(len > 200 ? 200 : len), line);
+        return 1;
+    }
+    scope_events_log("the server still answers after our bad line: %.*s", (int)(len > 60 ? 60 : len),
+                     line);
+    us_client_end(c);
+    return 1;
+}
+
+void faults_client(us_client_t *c, const char *fault, const us_options_t *o)
+{
+    kind = fault;
+    max_message = o->max_message;
+    idle_ms = o->idle_ms;
+    c->on_connected = act;
+    c->on_line = on_line;
+}

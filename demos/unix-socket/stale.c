@@ -1,0 +1,98 @@
+/* stale.c: where the socket file lives, and what may already be there.
+ *
+ * A socket file outlives its server: bind() makes it, close() leaves it, and
+ * only unlink() removes it. A server that was SIGKILLed leaves a stale file,
+ * and the next bind() on that path fails with EADDRINUSE. So before binding
+ * a path, look: nothing there (go on), a socket nobody listens on (connect()
+ * says ECONNREFUSED: stale, unlink it), a live server (never steal its path:
+ * its clients would reach us), or some other file (never remove it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "net.h"
+#include "unix-socket.h"
+
+static struct {
+    char path[PATH_MAX];
+    dev_t dev;
+    ino_t ino;
+} own;
+
+static void remove_dir(void *dir)
+{
+    if (scope_rundir_remove(dir) == 0)
+        scope_events_log("rmdir(%s): the private directory is gone", (char *)dir);
+}
+
+/* mkdtemp(), mode 0700, removed on the way out after what is made in it. */
+int stale_private_dir(scope_demo_t *d, char *out, size_t outlen)
+{
+    int r = scope_rundir_make("unix-socket", out, outlen);
+    if (r < 0) {
+        scope_events_error("rundir", "cannot make a private directory: %s", strerror(-r));
+        return r;
+    }
+    scope_demo_on_cleanup(d, remove_dir, out);
+    scope_events_log("mkdtemp(%s) -> mode 0700: only we may enter it, so nobody else can put a "
+                     "file at our path first, or swap it under us as they could in /tmp", out);
+    return 0;
+}
+
+/* 0: the path is free now; -1: leave it alone (the reason is told). */
+int stale_probe(const char *path)
+{
+    int r = scope_unix_probe(path);
+    if (r == SCOPE_UNIX_FREE) {
+        scope_events_log("lstat(%s): ENOENT, nothing there yet", path);
+        return 0;
+    }
+    if (r == SCOPE_UNIX_STALE) {
+        scope_events_log("%s is a socket file, but connect() to it says ECONNREFUSED: nobody "
+                         "listens, its server died without unlinking it. It is stale: unlink() "
+                         "and bind afresh", path);
+        if (unlink(path) == 0)
+            return 0;
+        scope_events_error("stale", "unlink(%s): %s", path, strerror(errno));
+    } else if (r == -EADDRINUSE) {
+        scope_events_error("in use", "%s: a live server accepted our probe connect(). bind() "
+                           "would fail with EADDRINUSE, and unlinking it would steal the path: "
+                           "its clients would reach us. Not touching it", path);
+    } else if (r == -ENOTSOCK) {
+        scope_events_error("not a socket", "%s exists and is not a socket: never removed; "
+                           "choose another path", path);
+    } else {
+        scope_events_error("probe", "%s: %s", path, strerror(-r));
+    }
+    return -1;
+}
+
+/* Only the file we made goes: never one another server put there since. */
+static void unlink_own(void *arg)
+{
+    struct stat st;
+    (void)arg;
+    if (lstat(own.path, &st) < 0) /* uv_close() of a uv_pipe_bind() listener unlinks its path */
+        scope_events_log("unlink(%s): the socket file is gone (libuv's uv_close did it)", own.path);
+    else if (st.st_ino == own.ino && st.st_dev == own.dev && unlink(own.path) == 0)
+        scope_events_log("unlink(%s): the socket file is gone", own.path);
+}
+
+/* After bind(): the file the kernel made is ours to remove. */
+void stale_own(scope_demo_t *d, const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return;
+    snprintf(own.path, sizeof own.path, "%s", path);
+    own.dev = st.st_dev;
+    own.ino = st.st_ino;
+    scope_demo_on_cleanup(d, unlink_own, NULL);
+    scope_events_log("socket(AF_UNIX, SOCK_STREAM), bind() made the socket file %s (inode %lu, "
+                     "mode %03o); listen(128)",
+                     path, (unsigned long)st.st_ino, (unsigned)(st.st_mode & 0777));
+}
