@@ -18,11 +18,8 @@
 #include "udp.h"
 
 static struct {
-    size_t max;
-    const char *echo;
-    scope_demo_t *d;
-    scope_demo_cb done;
-    scope_role_t probe, faults[4];
+    const udp_lab_t *lab;
+    udp_probe_t probe, faults[4];
     uint64_t refused, empty;
 } bi;
 
@@ -48,19 +45,18 @@ static long utf8_bad_at(const unsigned char *p, size_t n)
     return -1;
 }
 
-void badinput_init(size_t max_message, const char *echo)
+void badinput_init(const udp_lab_t *lab)
 {
-    bi.max = max_message;
-    bi.echo = echo;
+    bi.lab = lab;
 }
 
 int badinput_refuse(const char *from, const char *data, size_t len, int cut)
 {
-    long bad = len > bi.max || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
-    if (len > bi.max || cut)
+    long bad = len > bi.lab->max_message || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
+    if (len > bi.lab->max_message || cut)
         scope_events_error("refused", "a %zu%s-byte datagram from %s is over --max-message %zu: "
                            "refused, not echoed; the server goes on",
-                           len, cut ? "+" : "", from, bi.max);
+                           len, cut ? "+" : "", from, bi.lab->max_message);
     else if (bad >= 0)
         scope_events_error("refused", "a %zu-byte datagram from %s is not UTF-8 (byte 0x%02x at "
                            "offset %ld): refused, not echoed; node would have answered with "
@@ -69,37 +65,39 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
         scope_events_log("an empty datagram from %s: legal UDP. recvmsg() returned 0, which on "
                          "a stream would mean EOF; here it is a message with no bytes. Answered "
                          "with the bare greeting", from);
-    int refuse = len > bi.max || cut || bad >= 0;
+    int refuse = len > bi.lab->max_message || cut || bad >= 0;
     bi.refused += (uint64_t)refuse;
     return refuse;
 }
 
-static int spawn_probe(scope_demo_t *d, scope_role_t *r, const char *kind)
+/* A probe with a socket the server made: the server knows its datagrams
+ * for the probe's before the first arrives. */
+static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
 {
     char max[24];
-    snprintf(max, sizeof max, "%zu", bi.max);
-    const char *args[] = {"--probe", kind, "--to", bi.echo, "--max-message", max, NULL};
-    scope_role_options_t o = {.argv = args};
-    return scope_role_spawn(d, r, "probe", &o);
+    snprintf(max, sizeof max, "%zu", bi.lab->max_message);
+    const char *args[] = {"--probe", kind, "--to", bi.lab->server, "--max-message", max, NULL};
+    int r = probe_spawn(p, d, args);
+    if (r == 0)
+        peers_expect((struct sockaddr *)&p->from, "probe", p->role.pid, 0);
+    return r;
 }
 
-static void on_probe_exit(scope_role_t *r, int code, int sig)
+static void on_probe_exit(udp_probe_t *p)
 {
-    (void)r, (void)code, (void)sig;
     scope_events_log("the server refused %llu datagrams and answered the empty one; it serves "
                      "on", (unsigned long long)bi.refused);
-    bi.done(bi.d);
+    probe_end(p, NULL);
 }
 
-void badinput_run(scope_demo_t *d, scope_demo_cb done)
+void badinput_run(scope_demo_t *d)
 {
-    bi.d = d;
-    bi.done = done;
     bi.probe.on_exit = on_probe_exit;
     scope_events_log("the probe sends the echo server a datagram of %zu bytes (over "
-                     "--max-message), one that is not UTF-8, and an empty one", bi.max + 1);
+                     "--max-message), one that is not UTF-8, and an empty one",
+                     bi.lab->max_message + 1);
     if (spawn_probe(d, &bi.probe, "bad") < 0)
-        done(d);
+        probe_end(&bi.probe, NULL);
 }
 
 int badinput_fault(scope_demo_t *d, const char *kind)
@@ -107,7 +105,7 @@ int badinput_fault(scope_demo_t *d, const char *kind)
     if (strcmp(kind, "oversize") && strcmp(kind, "malformed") && strcmp(kind, "empty"))
         return -1;
     for (int i = 0; i < 4; i++)
-        if (!bi.faults[i].running)
+        if (!bi.faults[i].role.running)
             return spawn_probe(d, &bi.faults[i], kind);
     scope_events_error("fault", "four probes are still at work; try again");
     return 0;
@@ -121,31 +119,26 @@ void badinput_figures(cJSON *bye)
 
 /* ==== the probe's side =================================================== */
 
-static struct {
-    uv_udp_t sock;
-    uv_timer_t timer;
-    scope_demo_t *d;
-    char buf[128];
-} p;
+static uv_timer_t silence;
+static char answer[128];
 
-static void probe_end(void)
+static void probe_end_all(void)
 {
-    uv_close((uv_handle_t *)&p.sock, NULL);
-    uv_close((uv_handle_t *)&p.timer, NULL);
-    scope_demo_stop(p.d);
+    uv_close((uv_handle_t *)&silence, NULL);
+    probe_report(NULL, 1);
 }
 
 static void on_silence(uv_timer_t *t)
 {
     (void)t;
     scope_events_error("probe", "no answer to the empty datagram within %d ms", STEP_WAIT_MS / 2);
-    probe_end();
+    probe_end_all();
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)h, (void)suggested;
-    *buf = uv_buf_init(p.buf, sizeof p.buf);
+    *buf = uv_buf_init(answer, sizeof answer);
 }
 
 static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -156,40 +149,27 @@ static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         return;
     scope_events_log("one answer, to the empty datagram (%zd bytes: the greeting alone); the "
                      "oversize and the non-UTF-8 ones got none", nread);
-    probe_end();
+    probe_end_all();
 }
 
-int badinput_probe(scope_demo_t *d, const struct sockaddr *to, const char *kind,
-                   size_t max_message)
+void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message)
 {
     static char big[UDP4_MAX + 1];
-    if (scope_demo_start(d, uv_default_loop(), "probe", 0) < 0)
-        return 1;
-    p.d = d;
-    scope_trace_t t;
-    scope_trace_init(&t, "probe", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-    uv_udp_init(d->loop, &p.sock);
-    uv_timer_init(d->loop, &p.timer);
-    int all = !strcmp(kind, "bad");
     static const char junk[] = "\xff\xfe not UTF-8 \xc0\xaf";
-    uv_buf_t b[3] = {uv_buf_init(big, (unsigned)max_message + 1),
-                     uv_buf_init((char *)junk, sizeof junk - 1), uv_buf_init(big, 0)};
+    const char *data[3] = {big, junk, big};
+    size_t len[3] = {max_message + 1, sizeof junk - 1, 0};
     const char *kinds[3] = {"oversize", "malformed", "empty"};
+    int all = !strcmp(kind, "bad");
     memset(big, '.', sizeof big);
     memcpy(big, "oversize ", 9);
-    for (int i = 0; i < 3; i++) {
-        if (!all && strcmp(kind, kinds[i]))
-            continue;
-        /* The bad bytes are not shown: a summary must be UTF-8 itself. */
-        const char *shown = i == 1 ? "bytes ff fe ...: not UTF-8" : b[i].base;
-        scope_trace_msg(&t, SCOPE_TRACE_SEND, 0, shown, b[i].len, 0);
-        uv_udp_try_send(&p.sock, &b[i], 1, to);
-    }
+    for (int i = 0; i < 3; i++)
+        if (all || !strcmp(kind, kinds[i]))
+            probe_send(data[i], len[i], 0, 1);
+    uv_timer_init(d->loop, &silence);
     if (!all) {
-        probe_end();
+        probe_end_all();
     } else { /* only the empty one is answered */
-        uv_udp_recv_start(&p.sock, on_alloc, on_answer);
-        uv_timer_start(&p.timer, on_silence, STEP_WAIT_MS / 2, 0);
+        uv_udp_recv_start(sock, on_alloc, on_answer);
+        uv_timer_start(&silence, on_silence, STEP_WAIT_MS / 2, 0);
     }
-    return scope_demo_run(d);
 }

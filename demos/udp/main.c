@@ -17,14 +17,13 @@
 #include <string.h>
 
 #include "events.h"
-#include "role.h"
 #include "udp.h"
 
 static const scope_demo_info_t info = {
     "udp",
     "dgram with the lid off: datagrams keep their boundaries, and may be lost",
-    "The seeds' UDP echo pair on uv_udp: N clients time round trips; boundaries, the 65,507-byte "
-    "limit and loss shown live.",
+    "The articles' UDP echo pair on uv_udp: N clients time round trips; boundaries, the "
+    "65,507-byte limit and loss shown live.",
     "001 002",
     "TCP/UDP | ★★★☆☆ | 都支持 | 中",
     "oversize malformed empty",
@@ -47,44 +46,38 @@ static const scope_demo_option_t options[] = {
 };
 
 static struct {
-    int clients, lab, start_paused;
-    long timeout_ms, idle_ms, max_message;
-    unsigned long long throughput;
+    int lab, start_paused;
+    long long clients, timeout_ms, idle_ms, max_message, throughput;
     const char *listen, *connect, *probe, *to;
-} opt = {3, 1, 0, 1000, 30000, 8192, 0, NULL, NULL, NULL, NULL};
-
-static int number(scope_demo_t *d, const char *name, const char *v, long long lo, long long hi,
-                  long long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtoll(v, &end, 10);
-    if (errno || end == v || *end || *out < lo || *out > hi) {
-        snprintf(d->error, sizeof d->error, "--%s wants %lld to %lld", name, lo, hi);
-        return -EINVAL;
-    }
-    return 0;
-}
+} opt = {1, 0, 3, 1000, 30000, 8192, 0, NULL, NULL, NULL, NULL};
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
-    long long v = 0;
-    int r = 0;
-    if (!strcmp(name, "clients") && !(r = number(d, name, value, 1, MAX_CLIENTS, &v)))
-        opt.clients = (int)v;
-    else if (!strcmp(name, "max-message") &&
-             !(r = number(d, name, value, 1, UDP4_MAX - (long)GREETING_LEN, &v)))
-        opt.max_message = (long)v; /* the answer adds the greeting and must fit one datagram */
-    else if (!strcmp(name, "timeout") && !(r = number(d, name, value, 1, 600000, &v)))
-        opt.timeout_ms = (long)v;
-    else if (!strcmp(name, "idle-ms") && !(r = number(d, name, value, 1, 86400000, &v)))
-        opt.idle_ms = (long)v;
-    else if (!strcmp(name, "throughput") && !(r = number(d, name, value, 1, 1ll << 40, &v)))
-        opt.throughput = (unsigned long long)v;
-    else if (!strcmp(name, "lab") && strcmp(value, "on") && strcmp(value, "off"))
+    /* The answer adds the greeting to the message and must fit one datagram. */
+    const struct { const char *name; long long *v, lo, hi; } nums[] = {
+        {"clients", &opt.clients, 1, MAX_CLIENTS},
+        {"max-message", &opt.max_message, 1, UDP4_MAX - (long)GREETING_LEN},
+        {"timeout", &opt.timeout_ms, 1, 600000},
+        {"idle-ms", &opt.idle_ms, 1, 86400000},
+        {"throughput", &opt.throughput, 1, 1ll << 40},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        char *end;
+        if (strcmp(name, nums[i].name))
+            continue;
+        errno = 0;
+        *nums[i].v = strtoll(value, &end, 10);
+        if (errno || end == value || *end || *nums[i].v < nums[i].lo || *nums[i].v > nums[i].hi)
+            return snprintf(d->error, sizeof d->error, "--%s wants %lld to %lld", name,
+                            nums[i].lo, nums[i].hi), -EINVAL;
+        return 0;
+    }
+    if (!strcmp(name, "lab") && strcmp(value, "on") && strcmp(value, "off"))
         return snprintf(d->error, sizeof d->error, "--lab wants on or off"), -EINVAL;
-    else if (!strcmp(name, "lab"))
+    if (!strcmp(name, "lab"))
         opt.lab = !strcmp(value, "on");
+    else if (!strcmp(name, "start-paused"))
+        opt.start_paused = 1;
     else if (!strcmp(name, "listen"))
         opt.listen = value;
     else if (!strcmp(name, "connect"))
@@ -93,38 +86,32 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
         opt.probe = value;
     else if (!strcmp(name, "to"))
         opt.to = value;
-    else if (!strcmp(name, "start-paused"))
-        opt.start_paused = 1;
-    return r;
+    return 0;
 }
 
 /* ==== the server process ================================================ */
 
 static scope_demo_t demo;
 static udp_server_t srv;
-static int busy, finished; /* a step's work is under way; the bye is out */
+static udp_lab_t lab;
+static int finished; /* the bye is out */
 
-static void finish(void)
+static void finish(scope_demo_t *d)
 {
-    if (finished)
+    if (finished++)
         return;
-    finished = 1;
-    int cut = clients_cut_short() || demo.quitting;
-    cJSON *o = cJSON_CreateObject(), *bad = cJSON_CreateObject();
+    cJSON *o = cJSON_CreateObject();
     char text[400], head[300];
     cJSON_AddStringToObject(o, "address", srv.name);
-    badinput_figures(bad);
-    int refused = cJSON_GetObjectItem(bad, "refused")->valueint;
     if (opt.listen) {
         cJSON_AddNumberToObject(o, "received", (double)srv.received);
         cJSON_AddNumberToObject(o, "sent", (double)srv.answered);
+        badinput_figures(o);
         snprintf(text, sizeof text, "the server received %llu datagrams, answered %llu and "
-                 "refused %d", (unsigned long long)srv.received,
-                 (unsigned long long)srv.answered, refused);
+                 "refused %d", (unsigned long long)srv.received, (unsigned long long)srv.answered,
+                 cJSON_GetObjectItem(o, "refused")->valueint);
     } else {
-        clients_figures(o, head, sizeof head);
-        snprintf(text, sizeof text, "%s; the server refused %d bad datagrams%s", head, refused,
-                 cut ? "; the run was cut short" : "");
+        int cut = clients_figures(o, head, sizeof head) || d->quitting;
         cJSON_AddNumberToObject(o, "server_received", (double)srv.received);
         cJSON_AddNumberToObject(o, "server_answered", (double)srv.answered);
         if (opt.lab) {
@@ -132,52 +119,14 @@ static void finish(void)
             maxsize_figures(o);
             loss_figures(o);
         }
+        badinput_figures(o);
         cJSON_AddBoolToObject(o, "complete", !cut);
+        snprintf(text, sizeof text, "%s; the server refused %d bad datagrams%s", head,
+                 cJSON_GetObjectItem(o, "refused")->valueint, cut ? "; the run was cut short" : "");
     }
-    for (cJSON *f = bad->child; f; f = f->next)
-        cJSON_AddNumberToObject(o, f->string, f->valuedouble);
-    cJSON_Delete(bad);
     scope_events_bye(o, text);
     udp_server_close(&srv);
-    scope_demo_stop(&demo);
-}
-
-static void echo_run(scope_demo_t *d, scope_demo_cb done)
-{
-    clients_options_t o = {srv.name, opt.clients, opt.timeout_ms, &srv.peers};
-    clients_run(d, &o, done);
-}
-
-/* The lesson, in order; --lab off keeps only the last step. */
-static const struct {
-    const char *title;
-    void (*run)(scope_demo_t *d, scope_demo_cb done);
-} steps[] = {
-    {"boundaries: three sends arrive as three datagrams", boundaries_run},
-    {"the largest datagram: 65,507 bytes; one more is EMSGSIZE", maxsize_run},
-    {"loss: a fast sender, a stalled receiver, a 4 KiB buffer", loss_run},
-    {"bad input: oversize, not UTF-8, empty", badinput_run},
-    {"the seeds' echo: the clients send, the server answers", echo_run},
-};
-enum { NSTEPS = sizeof steps / sizeof steps[0] };
-static int next_step;
-
-static void run_step(scope_demo_t *d);
-
-/* A step's work is over: the next step, or the end. */
-static void step_done(scope_demo_t *d)
-{
-    busy = 0;
-    if (d->quitting || next_step == NSTEPS)
-        finish();
-    else
-        scope_demo_step(d, steps[next_step].title, run_step);
-}
-
-static void run_step(scope_demo_t *d)
-{
-    busy = 1;
-    steps[next_step++].run(d, step_done);
+    scope_demo_stop(d);
 }
 
 /* socket() and bind() happened before hello, so that hello could carry the
@@ -196,22 +145,32 @@ static void step_bind(scope_demo_t *d)
         scope_events_log("%s is reachable from the network: any machine that can route to it may "
                          "send datagrams here, and UDP checks no one. Check your firewall",
                          srv.name);
-    if (opt.listen) {
-        char idle[32];
+    char idle[32];
+    if (!opt.listen)
+        scope_demo_next(d);
+    else
         scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent for %s are "
-                         "forgotten", scope_time_format(idle, sizeof idle, opt.idle_ms * 1e6));
-        return;
-    }
-    next_step = opt.lab ? 0 : NSTEPS - 1;
-    step_done(d);
+                         "forgotten", scope_time_format(idle, sizeof idle, (double)opt.idle_ms * 1e6));
 }
+
+/* The lesson, in order; --lab off keeps only the first step and the last. */
+static const scope_demo_lesson_t lesson[] = {
+    {"socket() and bind(): the server's address", step_bind},
+    {"boundaries: three sends arrive as three datagrams", boundaries_run},
+    {"the largest datagram: 65,507 bytes; one more is EMSGSIZE", maxsize_run},
+    {"loss: a fast sender, a stalled receiver, a 4 KiB buffer", loss_run},
+    {"bad input: oversize, not UTF-8, empty", badinput_run},
+    {"the articles' echo: the clients send, the server answers", clients_run},
+    {NULL, NULL},
+};
+static const scope_demo_lesson_t echo_only[] = {lesson[0], lesson[5], {NULL, NULL}};
 
 static void server_quit(scope_demo_t *d)
 {
     if (opt.throughput)
-        throughput_quit(d);
-    else if (!clients_quit(d) && !busy)
-        finish(); /* a step still at work ends first; its end calls finish() */
+        throughput_quit();
+    else if (!clients_quit())
+        finish(d); /* a step still at work ends on its own, and the lesson with it */
 }
 
 /* The dashboard's faults: a probe sends the echo server a bad datagram. */
@@ -233,20 +192,22 @@ static int run_server(void)
     }
     demo.on_quit = server_quit;
     demo.on_control = server_control;
+    demo.on_lesson_end = finish;
     /* socket() and bind() before hello, so that hello carries the port. */
     uv_loop_t *loop = uv_default_loop();
-    int r = opt.throughput ? throughput_bind(loop, (struct sockaddr *)&want, srv.name,
-                                             sizeof srv.name)
-                           : udp_server_bind(&srv, loop, (struct sockaddr *)&want);
+    int r = udp_server_bind(&srv, loop, (struct sockaddr *)&want,
+                            opt.throughput ? UV_UDP_RECVMMSG : 0);
     if (r < 0)
         scope_addr_format((struct sockaddr *)&want, srv.name, sizeof srv.name);
+    lab = (udp_lab_t){srv.name, (int)opt.clients, (long)opt.timeout_ms, (size_t)opt.max_message};
+    demo.data = &lab;
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "mode", opt.listen       ? "server"
                                                  : opt.throughput ? "throughput"
                                                                   : "lesson");
     cJSON_AddStringToObject(demo.params, "listen", srv.name);
     if (!opt.listen)
-        cJSON_AddNumberToObject(demo.params, "clients", opt.throughput ? 1 : opt.clients);
+        cJSON_AddNumberToObject(demo.params, "clients", opt.throughput ? 1 : (double)opt.clients);
     cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
     cJSON_AddNumberToObject(demo.params, "timeout_ms", (double)opt.timeout_ms);
     if (opt.throughput)
@@ -259,18 +220,35 @@ static int run_server(void)
         udp_server_close(&srv);
         scope_demo_exit(&demo, 1);
     } else if (opt.throughput) {
-        throughput_run(&demo, opt.throughput);
+        throughput_run(&demo, &srv, (uint64_t)opt.throughput);
     } else {
-        badinput_init((size_t)opt.max_message, srv.name);
+        badinput_init(&lab);
         srv.refuse = badinput_refuse;
         udp_server_start(&srv, (uint64_t)opt.idle_ms);
-        scope_demo_step(&demo, "socket() and bind(): the server's address", step_bind);
+        scope_demo_lesson(&demo, opt.lab ? lesson : echo_only);
     }
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo); /* never leave one behind */
     scope_spawn_shutdown(loop);
     uv_loop_close(loop);
     return code;
+}
+
+/* The lesson's sender, one KIND per step or fault. */
+static int run_probe(const struct sockaddr *to)
+{
+    uv_udp_t *sock = probe_open(&demo, to);
+    if (!sock)
+        return 1;
+    if (!strcmp(opt.probe, "boundaries"))
+        boundaries_probe(&demo, sock);
+    else if (!strcmp(opt.probe, "maxsize"))
+        maxsize_probe(&demo, sock);
+    else if (!strcmp(opt.probe, "flood"))
+        loss_probe(&demo, sock);
+    else
+        badinput_probe(&demo, sock, opt.probe, (size_t)opt.max_message);
+    return scope_demo_run(&demo);
 }
 
 int main(int argc, char **argv)
@@ -297,16 +275,10 @@ int main(int argc, char **argv)
         return 2;
     }
     if (opt.probe && demo.role)
-        return strcmp(opt.probe, "boundaries") == 0 ? boundaries_probe(&demo, (struct sockaddr *)&to)
-               : strcmp(opt.probe, "maxsize") == 0  ? maxsize_probe(&demo, (struct sockaddr *)&to)
-               : strcmp(opt.probe, "flood") == 0    ? loss_probe(&demo, (struct sockaddr *)&to)
-                   : badinput_probe(&demo, (struct sockaddr *)&to, opt.probe,
-                                    (size_t)opt.max_message);
+        return run_probe((struct sockaddr *)&to);
     if (opt.throughput && demo.role)
-        return throughput_stream(&demo, (struct sockaddr *)&to, opt.throughput);
-    if (demo.role)
-        return client_role(&demo, (struct sockaddr *)&to, opt.timeout_ms);
-    if (opt.connect)
-        return client_alone(&demo, (struct sockaddr *)&to, opt.timeout_ms);
+        return throughput_stream(&demo, (struct sockaddr *)&to, (uint64_t)opt.throughput);
+    if (demo.role || opt.connect)
+        return client_main(&demo, (struct sockaddr *)&to, (long)opt.timeout_ms);
     return run_server();
 }

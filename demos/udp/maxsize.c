@@ -7,46 +7,14 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "events.h"
-#include "role.h"
 #include "udp.h"
 
 static struct {
-    scope_demo_t *d;
-    scope_demo_cb done;
-    uv_udp_t sock;
-    int fd, got, emsgsize, probe_gone, over;
-    scope_role_t probe;
-    scope_trace_t trace;
-    uv_timer_t timer;
-    char buf[64 * 1024];
+    udp_probe_t p;
+    int got, emsgsize, gone;
 } m;
-
-static void finish(void)
-{
-    if (m.over)
-        return;
-    m.over = 1;
-    uv_close((uv_handle_t *)&m.timer, NULL);
-    uv_close((uv_handle_t *)&m.sock, NULL);
-    m.done(m.d);
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-    (void)t;
-    scope_events_error("lesson", "no 65,507-byte datagram within %d ms; going on", STEP_WAIT_MS);
-    finish();
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init(m.buf, sizeof m.buf);
-}
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
                     unsigned flags)
@@ -54,57 +22,41 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     (void)h, (void)flags;
     if (nread < 0 || (nread == 0 && !from))
         return;
-    scope_trace_msg(&m.trace, SCOPE_TRACE_RECV, 0, buf->base, (size_t)nread, 0);
+    scope_trace_msg(&m.p.trace, SCOPE_TRACE_RECV, 0, buf->base, (size_t)nread, 0);
     scope_events_log("recvmsg(fd %d) -> %zd bytes in one datagram: 65,535 (the IPv4 total "
                      "length field) - 20 (IP header) - 8 (UDP header) = 65,507. Loopback's "
                      "MTU is 65,536, so it went unfragmented; on Ethernet (MTU 1,500) IP "
                      "would cut it into 45 fragments, and losing any one loses it all",
-                     m.fd, nread);
+                     m.p.fd, nread);
     m.got = nread == UDP4_MAX;
-    if (m.probe_gone)
-        finish();
+    if (m.gone)
+        probe_end(&m.p, NULL);
 }
 
-static void on_report(scope_role_t *r, const cJSON *fig)
+static void on_report(udp_probe_t *p, const cJSON *fig)
 {
-    (void)r;
+    (void)p;
     m.emsgsize = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fig, "emsgsize"));
 }
 
-static void on_probe_exit(scope_role_t *r, int code, int sig)
+static void on_probe_exit(udp_probe_t *p)
 {
-    (void)r, (void)code, (void)sig;
-    m.probe_gone = 1;
+    m.gone = 1;
     if (m.got)
-        finish();
+        probe_end(p, NULL);
 }
 
-void maxsize_run(scope_demo_t *d, scope_demo_cb done)
+void maxsize_run(scope_demo_t *d)
 {
-    m.d = d;
-    m.done = done;
-    struct sockaddr_storage a;
-    int alen = sizeof a;
-    char name[SCOPE_ADDR_STRLEN];
-    scope_addr_parse("127.0.0.1:0", NULL, 0, &a);
-    uv_udp_init(d->loop, &m.sock);
-    uv_udp_bind(&m.sock, (struct sockaddr *)&a, 0);
-    uv_udp_getsockname(&m.sock, (struct sockaddr *)&a, &alen);
-    uv_fileno((uv_handle_t *)&m.sock, &m.fd);
-    uv_udp_recv_start(&m.sock, on_alloc, on_recv);
-    uv_timer_init(d->loop, &m.timer);
-    uv_timer_start(&m.timer, on_timeout, STEP_WAIT_MS, 0);
-    const char *args[] = {"--probe", "maxsize", "--to",
-                          scope_addr_format((struct sockaddr *)&a, name, sizeof name), NULL};
-    scope_role_options_t o = {.argv = args};
-    m.probe.on_report = on_report;
-    m.probe.on_exit = on_probe_exit;
-    if (scope_role_spawn(d, &m.probe, "probe", &o) < 0) {
-        finish();
-        return;
-    }
-    scope_trace_init(&m.trace, "probe", SCOPE_PID(getpid()), SCOPE_PID(m.probe.pid));
-    scope_events_log("the probe sends %s 65,507 bytes, then 65,508", name);
+    probe_bind(&m.p, d);
+    m.p.on_report = on_report;
+    m.p.on_exit = on_probe_exit;
+    probe_read(&m.p, on_recv);
+    const char *args[] = {"--probe", "maxsize", "--to", m.p.name, NULL};
+    if (probe_spawn(&m.p, d, args) < 0)
+        probe_end(&m.p, NULL);
+    else
+        scope_events_log("the probe sends %s 65,507 bytes, then 65,508", m.p.name);
 }
 
 void maxsize_figures(cJSON *bye)
@@ -115,29 +67,21 @@ void maxsize_figures(cJSON *bye)
 
 /* ==== the probe's side =================================================== */
 
-int maxsize_probe(scope_demo_t *d, const struct sockaddr *to)
+void maxsize_probe(scope_demo_t *d, uv_udp_t *sock)
 {
     static char big[UDP4_MAX + 1];
-    if (scope_demo_start(d, uv_default_loop(), "probe", 0) < 0)
-        return 1;
-    uv_udp_t sock;
-    scope_trace_t t;
     int fd = -1;
-    uv_udp_init_ex(d->loop, &sock, AF_INET);
-    uv_fileno((uv_handle_t *)&sock, &fd);
-    scope_trace_init(&t, "probe", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    (void)d;
+    uv_fileno((uv_handle_t *)sock, &fd);
     memset(big, '.', sizeof big);
     memcpy(big, "65507 bytes ", 12);
-    uv_buf_t b = uv_buf_init(big, UDP4_MAX);
-    scope_trace_msg(&t, SCOPE_TRACE_SEND, 0, big, b.len, 0);
-    int r = uv_udp_try_send(&sock, &b, 1, to);
+    int r = probe_send(big, UDP4_MAX, 0, 1);
     if (r < 0)
         scope_events_error("send", "sendmsg() of 65,507 bytes: %s", uv_strerror(r));
     else
         scope_events_log("sendmsg(fd %d, 65,507 bytes) -> 65,507: it fits", fd);
     /* One byte more than an IPv4 datagram can carry: refused at the call. */
-    b.len = UDP4_MAX + 1;
-    r = uv_udp_try_send(&sock, &b, 1, to);
+    r = probe_send(big, UDP4_MAX + 1, 0, 1);
     if (r == UV_EMSGSIZE)
         scope_events_error("EMSGSIZE", "sendmsg(fd %d, 65,508 bytes) -> EMSGSIZE (Message too "
                            "long): one byte over what an IPv4 datagram can carry; nothing was "
@@ -147,8 +91,5 @@ int maxsize_probe(scope_demo_t *d, const struct sockaddr *to)
                            r < 0 ? uv_strerror(r) : "success");
     cJSON *fig = cJSON_CreateObject();
     cJSON_AddBoolToObject(fig, "emsgsize", r == UV_EMSGSIZE);
-    scope_demo_report(d, fig);
-    uv_close((uv_handle_t *)&sock, NULL);
-    scope_demo_stop(d);
-    return scope_demo_run(d);
+    probe_report(fig, 1);
 }

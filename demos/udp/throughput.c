@@ -12,16 +12,13 @@
 #include <unistd.h>
 
 #include "events.h"
-#include "role.h"
 #include "udp.h"
 
 #define BATCH 20 /* datagrams per recvmmsg() */
 
 static struct {
     scope_demo_t *d;
-    uv_udp_t sock;
-    int fd;
-    char name[SCOPE_ADDR_STRLEN];
+    udp_server_t *srv; /* bound with UV_UDP_RECVMMSG; only counts */
     scope_role_t client;
     scope_trace_t trace;
     uv_timer_t settle;
@@ -31,27 +28,13 @@ static struct {
     char *batch;
 } tp;
 
-int throughput_bind(uv_loop_t *loop, const struct sockaddr *addr, char *name, size_t namelen)
-{
-    struct sockaddr_storage a;
-    int alen = sizeof a;
-    int r = uv_udp_init_ex(loop, &tp.sock, AF_INET | UV_UDP_RECVMMSG);
-    if (r < 0 || (r = uv_udp_bind(&tp.sock, addr, 0)) < 0)
-        return r;
-    uv_udp_getsockname(&tp.sock, (struct sockaddr *)&a, &alen);
-    scope_addr_format((struct sockaddr *)&a, tp.name, sizeof tp.name);
-    snprintf(name, namelen, "%s", tp.name);
-    uv_fileno((uv_handle_t *)&tp.sock, &tp.fd);
-    return 0;
-}
-
 static void finish(void)
 {
     uint64_t got = tp.trace.received, bytes = tp.trace.bytes_received;
     double secs = (tp.trace.last_ns - tp.trace.first_ns) / 1e9;
     double mb_s = secs > 0 ? bytes / secs / 1e6 : 0, loss = tp.sent > 0 ? 1 - got / tp.sent : 0;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "address", tp.name);
+    cJSON_AddStringToObject(o, "address", tp.srv->name);
     cJSON_AddNumberToObject(o, "mb_s", mb_s);
     cJSON_AddNumberToObject(o, "bytes", (double)bytes);
     cJSON_AddNumberToObject(o, "bytes_sent", tp.bytes_sent);
@@ -65,8 +48,9 @@ static void finish(void)
              "%.1f MB/s arrived%s", tp.sent, tp.d->size, (unsigned long long)got,
              loss > 0 ? 100 * loss : 0.0, mb_s, tp.cut_short ? "; the run was cut short" : "");
     scope_events_bye(o, text);
-    uv_close((uv_handle_t *)&tp.sock, NULL);
+    udp_server_close(tp.srv);
     uv_close((uv_handle_t *)&tp.settle, NULL);
+    free(tp.batch);
     scope_demo_stop(tp.d);
 }
 
@@ -117,7 +101,7 @@ static void step_stream(scope_demo_t *d)
 {
     char bytes[32];
     snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)tp.sent);
-    const char *args[] = {"--connect", tp.name, "--throughput", bytes, NULL};
+    const char *args[] = {"--connect", tp.srv->name, "--throughput", bytes, NULL};
     scope_role_options_t o = {.argv = args};
     tp.client.on_report = on_report;
     tp.client.on_exit = on_exit_role;
@@ -129,9 +113,10 @@ static void step_stream(scope_demo_t *d)
     scope_trace_init(&tp.trace, "udp1", SCOPE_PID(getpid()), SCOPE_PID(tp.client.pid));
 }
 
-void throughput_run(scope_demo_t *d, uint64_t bytes)
+void throughput_run(scope_demo_t *d, udp_server_t *srv, uint64_t bytes)
 {
     tp.d = d;
+    tp.srv = srv;
     tp.sent = (double)bytes; /* until the client says what it sent */
     tp.batch = malloc(BATCH * 64 * 1024);
     uv_timer_init(d->loop, &tp.settle);
@@ -139,19 +124,18 @@ void throughput_run(scope_demo_t *d, uint64_t bytes)
      * bigger buffer rides out the moments the receiver is not scheduled. */
     int want = 8 * 1024 * 1024, got = 0;
     socklen_t len = sizeof got;
-    setsockopt(tp.fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
-    getsockopt(tp.fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
+    setsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    getsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
     scope_events_log("one client sends %llu bytes in %zu-byte datagrams as fast as sendmsg() "
                      "goes; the server only counts. setsockopt(fd %d, SO_RCVBUF, 8 MiB): "
                      "getsockopt says %d bytes (capped by net.core.rmem_max unless root)",
-                     (unsigned long long)bytes, d->size, tp.fd, got);
-    uv_udp_recv_start(&tp.sock, on_alloc, on_recv);
+                     (unsigned long long)bytes, d->size, srv->fd, got);
+    uv_udp_recv_start(&srv->sock, on_alloc, on_recv);
     scope_demo_step(d, "throughput: one client streams, the server counts", step_stream);
 }
 
-void throughput_quit(scope_demo_t *d)
+void throughput_quit(void)
 {
-    (void)d;
     tp.cut_short = 1;
     if (scope_role_kill(&tp.client, SIGTERM) < 0)
         finish();

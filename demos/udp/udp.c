@@ -1,19 +1,18 @@
-/* udp.c: the articles' dgram pair on libuv's uv_udp, the handle behind
- * node's dgram.
+/* udp.c: the articles' dgram pair on libuv's uv_udp, node dgram's handle.
  *
  *   1. The server: socket(AF_INET, SOCK_DGRAM) and bind() (uv_udp_bind).
  *      No listen(), no accept(): datagrams from anyone arrive on this one
  *      fd, each with its sender's address (recvmsg's msg_name).
  *   2. Each datagram is one recvmsg() (uv_udp_recv_start's callback): one
- *      message, whole, with the address to answer (the server's only note
- *      of a peer, peers.c). The server answers it at that address with
- *      "Hello, client! Received your message: ...".
+ *      message, whole, with its sender's address (peers.c notes it); the
+ *      answer, "Hello, client! Received your message: ...", goes there.
  *   3. The client: connect() on its UDP socket (no packet: it fixes the
  *      default destination and filters what may arrive), then a ping-pong:
  *      "Hello UDP Server! #N", wait for the answer with the same N, time it.
  *   4. UDP never resends: an answer not back within --timeout is counted
  *      lost; one that comes later is counted late. The id in the text tells
- *      which ping an answer belongs to, since UDP keeps no order either.
+ *      which ping an answer belongs to, since UDP keeps no order either, and
+ *      a gap in the ids the server sees is what never came.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,9 +26,9 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags);
 static uint64_t datagram_id(const char *data, size_t len);
 
-int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr)
+int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags)
 {
-    int r = uv_udp_init_ex(loop, &s->sock, addr->sa_family);
+    int r = uv_udp_init_ex(loop, &s->sock, addr->sa_family | (unsigned)flags);
     s->sock.data = s;
     /* Port 0 asks the kernel for a free port: getsockname() says which. */
     if (r < 0 || (r = uv_udp_bind(&s->sock, addr, 0)) < 0)
@@ -43,7 +42,7 @@ int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *add
 
 void udp_server_start(udp_server_t *s, uint64_t idle_ms)
 {
-    peers_start(&s->peers, s->sock.loop, idle_ms, s->fd);
+    peers_start(s->sock.loop, idle_ms, s->fd);
     uv_udp_recv_start(&s->sock, on_alloc, on_server_recv);
 }
 
@@ -64,13 +63,14 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         scope_events_error("recv", "recvmsg(fd %d): %s", s->fd, uv_strerror((int)nread));
         return;
     }
-    udp_peer_t *p = peers_find(&s->peers, from);
+    udp_peer_t *p = peers_find(from);
     size_t len = (size_t)nread;
     s->received++;
     if (s->refuse && s->refuse(p->name, buf->base, len, flags & UV_UDP_PARTIAL))
         return;
     uint64_t id = datagram_id(buf->base, len);
     scope_trace_msg(&p->trace, SCOPE_TRACE_RECV, id, buf->base, len, 0);
+    p->top_id = id > p->top_id ? id : p->top_id;
 
     /* server.send(reply, rinfo.port, rinfo.address): one sendmsg(), one
      * datagram, to the address this one came from. */
@@ -89,7 +89,7 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 
 void udp_server_close(udp_server_t *s)
 {
-    peers_close(&s->peers);
+    peers_close();
     if (s->sock.loop && !uv_is_closing((uv_handle_t *)&s->sock))
         uv_close((uv_handle_t *)&s->sock, NULL);
 }

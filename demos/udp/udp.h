@@ -1,19 +1,13 @@
-/* udp.h: what each file of the udp demo offers the one above it.
+/* udp.h: what each file of the udp demo offers the files above it. Calls go
+ * down this list, never up; each file keeps its own state.
  *
- *   udp.c         the mechanism: the article's echo server and its client
- *   peers.c       the server's note of its peers, by address
- *   clients.c     the seeds' echo with N client processes, and their figures
- *   boundaries.c  three sends arrive as three datagrams
- *   maxsize.c     65,507 bytes fit in one datagram; one more is EMSGSIZE
- *   loss.c        a stalled receiver with a small buffer: the kernel drops
- *   badinput.c    oversize, not UTF-8, empty; the dashboard's faults
+ *   main.c        the options and the lesson's steps, in order
+ *   boundaries.c, maxsize.c, loss.c, badinput.c   one lab step each (both sides)
+ *   clients.c     the articles' echo with N client processes, and their figures
  *   throughput.c  one client streams, the server counts what arrives
- *   main.c        the options and the order of the steps
- *
- * Each file keeps its own state; main.c calls the others, they call lib
- * (udp.c and clients.c call peers.c too).
- * The lesson's sender, "probe", is this program again (lib/role) with
- * --probe KIND --to HOST:PORT; each experiment holds both of its sides.
+ *   probe.c       a lab step's receiver and its sender (this program, --probe KIND)
+ *   udp.c         the mechanism: the article's echo server and its client
+ *   peers.c       the server's note of its peers
  */
 #ifndef UDP_DEMO_H
 #define UDP_DEMO_H
@@ -24,6 +18,8 @@
 
 #include "demo.h"
 #include "net.h"
+#include "peer.h"
+#include "role.h"
 #include "trace.h"
 
 #define GREETING     "Hello, client! Received your message: "
@@ -31,33 +27,23 @@
 #define UDP4_MAX     65507 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
 #define MAX_PEERS    64
 #define MAX_CLIENTS  32
-#define STEP_WAIT_MS 5000 /* bound on any lesson step's wait */
+#define STEP_WAIT_MS 10000 /* bound on any lab step's wait */
 
-/* ---- udp.c: the mechanism ---- */
+typedef struct {
+    int used, ours; /* ours: a client of the demo, never forgotten */
+    struct sockaddr_storage addr;
+    char name[SCOPE_ADDR_STRLEN];
+    uint64_t last_ns, top_id, told; /* the highest id seen; the count last narrated */
+    scope_trace_t trace;
+    scope_peer_req_t *lookup; /* naming an outside peer, off the loop thread */
+} udp_peer_t;
+void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd);
+udp_peer_t *peers_find(const struct sockaddr *from);
+void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours);
+void peers_close(void);
 
 /* Refuses a datagram (with an error event) or lets it be answered. */
 typedef int (*udp_refuse_fn)(const char *from, const char *data, size_t len, int cut);
-
-typedef struct {
-    int used, ours; /* ours: one of the demo's clients, its channel is its own */
-    struct sockaddr_storage addr;
-    char name[SCOPE_ADDR_STRLEN];
-    uint64_t last_ns;
-    scope_trace_t trace;
-} udp_peer_t;
-
-/* peers.c: the server's note of who sent what (see there). */
-typedef struct {
-    udp_peer_t p[MAX_PEERS];
-    uv_timer_t sweep;
-    uint64_t idle_ms;
-    int fd;
-} udp_peers_t;
-void peers_start(udp_peers_t *t, uv_loop_t *loop, uint64_t idle_ms, int fd);
-udp_peer_t *peers_find(udp_peers_t *t, const struct sockaddr *from);
-void peers_expect(udp_peers_t *t, const struct sockaddr *addr, const char *chan, long pid);
-void peers_close(udp_peers_t *t);
-
 typedef struct {
     uv_udp_t sock;
     int fd;
@@ -65,13 +51,10 @@ typedef struct {
     char name[SCOPE_ADDR_STRLEN];
     udp_refuse_fn refuse;
     uint64_t received, answered;
-    udp_peers_t peers;
     char buf[64 * 1024], reply[GREETING_LEN + 64 * 1024];
 } udp_server_t;
 
 typedef struct udp_client_s udp_client_t;
-typedef void (*udp_client_cb)(udp_client_t *c);
-
 struct udp_client_s {
     scope_demo_t *demo;
     uv_udp_t sock;
@@ -83,12 +66,11 @@ struct udp_client_s {
     uv_timer_t wait;
     uint64_t waiting, sent_ns; /* the id whose answer is awaited, and when it left */
     int64_t answered, lost, late, errors, refused;
-    udp_client_cb on_done;
+    void (*on_done)(udp_client_t *c);
     int done;
     char buf[64 * 1024], out[UDP4_MAX + 64 + 1];
 };
-
-int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr);
+int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags);
 void udp_server_start(udp_server_t *s, uint64_t idle_ms);
 void udp_server_close(udp_server_t *s);
 /* fd: a socket made by the parent (a client of the demo), or -1. */
@@ -96,44 +78,60 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
                      const char *chan, scope_end_t server);
 void udp_client_stop(udp_client_t *c);
 
-/* ---- the experiments: each runs its step, then calls done ---- */
+typedef struct udp_probe_s udp_probe_t;
+struct udp_probe_s {
+    void (*on_report)(udp_probe_t *p, const cJSON *figures); /* each may be NULL */
+    void (*on_exit)(udp_probe_t *p); /* the probe sent all it had and is gone */
+    scope_demo_t *demo;
+    uv_udp_t sock; /* the receiver, at name, if bound */
+    int fd, bound, over;
+    char name[SCOPE_ADDR_STRLEN];
+    struct sockaddr_storage from; /* the probe's socket */
+    scope_role_t role;
+    scope_trace_t trace;
+    uv_timer_t timer;
+    int64_t sent; /* what the probe says it sent */
+    char buf[64 * 1024];
+};
+void probe_bind(udp_probe_t *p, scope_demo_t *d);
+void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv);
+int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *const *args);
+void probe_stats(udp_probe_t *p, cJSON *more, int final);
+void probe_end(udp_probe_t *p, cJSON *more);
+uv_udp_t *probe_open(scope_demo_t *d, const struct sockaddr *to); /* in the probe */
+int probe_send(const char *data, size_t len, uint64_t id, int show);
+void probe_report(cJSON *figures, int end);
 
-void boundaries_run(scope_demo_t *d, scope_demo_cb done);
-int boundaries_probe(scope_demo_t *d, const struct sockaddr *to);
-void boundaries_figures(cJSON *bye);
-
-void maxsize_run(scope_demo_t *d, scope_demo_cb done);
-int maxsize_probe(scope_demo_t *d, const struct sockaddr *to);
-void maxsize_figures(cJSON *bye);
-
-void loss_run(scope_demo_t *d, scope_demo_cb done);
-int loss_probe(scope_demo_t *d, const struct sockaddr *to);
-void loss_figures(cJSON *bye);
-
-void badinput_init(size_t max_message, const char *echo);
-int badinput_refuse(const char *from, const char *data, size_t len, int cut);
-void badinput_run(scope_demo_t *d, scope_demo_cb done);
-int badinput_fault(scope_demo_t *d, const char *kind); /* -EINVAL for an unknown kind */
-int badinput_probe(scope_demo_t *d, const struct sockaddr *to, const char *kind,
-                   size_t max_message);
-void badinput_figures(cJSON *bye);
-
+/* What main gives the steps, as d->data. */
 typedef struct {
     const char *server; /* HOST:PORT of the echo server */
     int clients;
     long timeout_ms;
-    udp_peers_t *peers; /* the server's note, told each client's address */
-} clients_options_t;
-void clients_run(scope_demo_t *d, const clients_options_t *o, scope_demo_cb done);
-int clients_quit(scope_demo_t *d); /* the number of clients told to stop */
-int clients_cut_short(void);
-void clients_figures(cJSON *bye, char *text, size_t len);
-int client_role(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
-int client_alone(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
+    size_t max_message;
+} udp_lab_t;
 
-int throughput_bind(uv_loop_t *loop, const struct sockaddr *addr, char *name, size_t namelen);
-void throughput_run(scope_demo_t *d, uint64_t bytes);
-void throughput_quit(scope_demo_t *d);
+/* The steps (scope_demo_lesson), their probes' sides, their figures for the bye. */
+void boundaries_run(scope_demo_t *d);
+void boundaries_probe(scope_demo_t *d, uv_udp_t *sock);
+void boundaries_figures(cJSON *bye);
+void maxsize_run(scope_demo_t *d);
+void maxsize_probe(scope_demo_t *d, uv_udp_t *sock);
+void maxsize_figures(cJSON *bye);
+void loss_run(scope_demo_t *d);
+void loss_probe(scope_demo_t *d, uv_udp_t *sock);
+void loss_figures(cJSON *bye);
+void badinput_init(const udp_lab_t *lab);
+int badinput_refuse(const char *from, const char *data, size_t len, int cut);
+void badinput_run(scope_demo_t *d);
+int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind */
+void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message);
+void badinput_figures(cJSON *bye);
+void clients_run(scope_demo_t *d);
+int clients_quit(void); /* the number of clients told to stop */
+int clients_figures(cJSON *bye, char *text, size_t len); /* 1 when cut short */
+int client_main(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
+void throughput_run(scope_demo_t *d, udp_server_t *s, uint64_t bytes);
+void throughput_quit(void);
 int throughput_stream(scope_demo_t *d, const struct sockaddr *to, uint64_t bytes);
 
 #endif
