@@ -169,6 +169,25 @@ int scope_addr_is_loopback(const struct sockaddr *sa)
     return 0;
 }
 
+int scope_addr_bind_loopback(int type, struct sockaddr_storage *out)
+{
+    struct sockaddr_in *a = (struct sockaddr_in *)out;
+    memset(out, 0, sizeof *out);
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof *out;
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)a, sizeof *a) < 0 ||
+        getsockname(fd, (struct sockaddr *)out, &len) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
 /* ---- a private directory ----------------------------------------------- */
 
 int scope_rundir_check(const char *dir)

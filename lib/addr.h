@@ -47,6 +47,11 @@ int scope_addr_port(const struct sockaddr *sa);
  * from other machines. */
 int scope_addr_is_loopback(const struct sockaddr *sa);
 
+/* A socket of type (SOCK_STREAM, SOCK_DGRAM) bound to 127.0.0.1 on a port
+ * the kernel picks, close-on-exec; its address in out. Returns the fd, or a
+ * negative errno naming what failed (socket, bind, getsockname). */
+int scope_addr_bind_loopback(int type, struct sockaddr_storage *out);
+
 /* ---- a private directory for socket files and FIFOs -------------------- */
 
 /* Makes BASE/ipcscope-NAME.XXXXXX with mode 0700, BASE being $XDG_RUNTIME_DIR

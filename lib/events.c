@@ -275,11 +275,13 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         if (strcmp(state, "exit") != 0)
             return snprintf(buf, cap, "%s process %ld (%s) %s\n", who, p, r,
                             strcmp(state, "start") == 0 ? "started" : "is ready");
+        /* An exit is told by the process that reaped it, as waitpid said. */
         const char *sig = str_field(o, "signal");
         if (sig)
-            return snprintf(buf, cap, "%s process %ld (%s) was killed by %s\n", who, p, r, sig);
-        return snprintf(buf, cap, "%s process %ld (%s) exited with code %d\n", who, p, r,
-                        (int)num_field(o, "code", 0));
+            return snprintf(buf, cap, "%s waitpid(%ld): %s was killed by %s\n", who, p,
+                            *r ? r : "the process", sig);
+        return snprintf(buf, cap, "%s waitpid(%ld): %s exited with code %d\n", who, p,
+                        *r ? r : "the process", (int)num_field(o, "code", 0));
     }
     if (strcmp(kind, "chan") == 0) {
         end_text(o, "a", a, sizeof a);
@@ -302,6 +304,13 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         return snprintf(buf, cap, "%s %s %s #%ld %s (%ld B%s)\n", who, send ? "->" : "<-", a,
                         (long)num_field(o, "id", 0), str_or(o, "summary", ""),
                         (long)num_field(o, "bytes", 0), lat);
+    }
+    if (strcmp(kind, "stats") == 0 && str_field(o, "chan") &&
+        cJSON_IsNumber(cJSON_GetObjectItem(o, "sent"))) {
+        /* A one-way channel that counts loss: what went, what came. */
+        double sent = num_field(o, "sent", 0), got = num_field(o, "received", 0);
+        return snprintf(buf, cap, "%s stats %s: %.0f sent, %.0f received, %.0f lost\n", who,
+                        str_or(o, "chan", "?"), sent, got, sent > got ? sent - got : 0);
     }
     if (strcmp(kind, "stats") == 0) {
         char p50[24], p99[24], mx[24];

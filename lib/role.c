@@ -115,14 +115,7 @@ static void on_child_exit(scope_child_t *c, int code, int sig)
     close_relay(r);
     scope_ndjson_free(&r->reports);
     unlink_role(r);
-    scope_events_proc("exit", r->pid, getpid(), r->name, code, sig);
-    if (r->quiet)
-        ;
-    else if (sig)
-        scope_events_log("waitpid(%ld): %s was killed by SIG%s", (long)r->pid, r->name,
-                         sigabbrev_np(sig));
-    else
-        scope_events_log("waitpid(%ld): %s exited with code %d", (long)r->pid, r->name, code);
+    scope_events_proc("exit", r->pid, getpid(), r->name, code, sig); /* narrated as waitpid's */
     if (r->on_exit)
         r->on_exit(r, code, sig);
 }

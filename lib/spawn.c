@@ -138,15 +138,8 @@ static void reap(uv_signal_t *handle, int signum)
         c->term_signal = r > 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         if (!running)
             uv_unref((uv_handle_t *)&sigchld);
-        if (c->name) {
+        if (c->name) /* narrated as waitpid's */
             scope_events_proc("exit", c->pid, getpid(), c->name, c->exit_status, c->term_signal);
-            if (c->term_signal)
-                scope_events_log("waitpid(%ld): %s was killed by SIG%s", (long)c->pid, c->name,
-                                 sigabbrev_np(c->term_signal));
-            else
-                scope_events_log("waitpid(%ld): %s exited with code %d", (long)c->pid, c->name,
-                                 c->exit_status);
-        }
         if (c->exit_cb)
             c->exit_cb(c, c->exit_status, c->term_signal);
     }

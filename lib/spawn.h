@@ -58,8 +58,8 @@ typedef struct {
     int death_signal;              /* sent to the child when we die; 0: none */
     /* A program that reports no events of its own (cat, sh, node without
      * ipcscope): with a name, its start and its exit are reported for it as
-     * proc events under that name (lib/events), and its exit narrated
-     * ("waitpid(N): NAME exited with code 0"). NULL: none. */
+     * proc events under that name (lib/events), which narrate its exit as
+     * "waitpid(N): NAME exited with code 0". NULL: none. */
     const char *name;
 } scope_spawn_options_t;
 

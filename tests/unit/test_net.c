@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,19 @@ START_TEST(addr_loopback)
 END_TEST
 
 /* ---- the private directory ----------------------------------------------- */
+
+START_TEST(bind_loopback_gives_a_port)
+{
+    struct sockaddr_storage a;
+    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &a);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_gt(scope_addr_port((struct sockaddr *)&a), 0);
+    ck_assert_int_eq(scope_addr_is_loopback((struct sockaddr *)&a), 1);
+    ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    close(fd);
+    ck_assert_int_lt(scope_addr_bind_loopback(12345, &a), 0);
+}
+END_TEST
 
 START_TEST(rundir_is_private)
 {
@@ -528,7 +542,7 @@ static int drip_fd, drips;
 static void drip(uv_timer_t *t)
 {
     (void)t;
-    if (write(drip_fd, "a", 1) == 1)
+    if (send(drip_fd, "a", 1, MSG_NOSIGNAL) == 1) /* the conn may be gone already */
         drips++;
 }
 
@@ -592,6 +606,7 @@ static Suite *net_suite(void)
     tcase_add_test(t, addr_forms);
     tcase_add_test(t, addr_refused);
     tcase_add_test(t, addr_loopback);
+    tcase_add_test(t, bind_loopback_gives_a_port);
     tcase_add_test(t, rundir_is_private);
     tcase_add_test(t, rundir_sweeps_dead_runs_only);
     tcase_add_test(t, probe_free_live_stale_other);
