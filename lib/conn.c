@@ -70,8 +70,10 @@ static void on_overflow(uv_timer_t *t)
 static void flush_partial(scope_conn_t *c)
 {
     if (c->o.partial_ms && c->o.framing == SCOPE_CONN_LINES && !c->ended &&
-        scope_ndjson_flush(&c->lines) > 0)
-        c->partial_frames++;
+        scope_ndjson_pending(&c->lines) > 0) {
+        c->partial_frames++; /* counted first: on_frame may ask whether it was one */
+        scope_ndjson_flush(&c->lines);
+    }
 }
 
 static void on_partial(uv_timer_t *t)
