@@ -6,7 +6,6 @@
  * brings back the figures each sends as it ends (scope_demo_report): here
  * they are added up, so the server's summary covers every round trip.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,15 +114,6 @@ const char *clients_name_of(pid_t pid, int *bad)
             return cs.roles[i].name;
         }
     return NULL;
-}
-
-/* The number of clients still running, each now sent sig. */
-int clients_kill_all(int sig)
-{
-    int n = 0;
-    for (int i = 0; i < cs.n; i++)
-        n += scope_role_kill(&cs.roles[i], sig) == 0;
-    return n;
 }
 
 void clients_figures(cJSON *bye, char *median, size_t n, int quitting)

@@ -155,7 +155,9 @@ static void on_up_line(void *arg, cJSON *v, const char *line, size_t len)
     memcpy(reply, "pong: ", 6);
     memcpy(reply + 6, line, len);
     reply[len + 6] = '\n';
-    if (us_write((uv_stream_t *)&f.down_pipe, reply, len + 7) == 0)
+    /* Client 1 waits for each answer before its next line: the pipe has room. */
+    uv_buf_t b = uv_buf_init(reply, (unsigned)(len + 7));
+    if (uv_try_write((uv_stream_t *)&f.down_pipe, &b, 1) == (int)(len + 7))
         scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_SEND, id, reply, len + 7, 0);
     free(reply);
 }

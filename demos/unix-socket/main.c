@@ -2,8 +2,8 @@
  *
  * One program plays every part: the server (on a socket path, an abstract
  * name, or two FIFOs) and, started again by lib/role, each of its clients.
- * The mechanism is in unix-socket.c (the server) and client.c (the client);
- * each experiment in a file of its own (unix-socket.h lists them).
+ * The mechanism is in unix-socket.c; each experiment in a file of its own
+ * (unix-socket.h lists them).
  *
  *   server: the place (a private directory, a path probed, or an abstract
  *           name) -> bind and listen -> the clients -> every client done:
@@ -15,13 +15,11 @@
  *   node build/demos/unix-socket-client.js /tmp/x/s.sock
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "unix-socket.h"
 
 static const scope_demo_info_t info = {
@@ -59,7 +57,7 @@ static int winding, finished;
 
 /* ==== the options ========================================================= */
 
-/* A number from lo to hi into *out, or -EINVAL with the reason in d->error. */
+/* A number from lo to hi, or -EINVAL with the reason in d->error. */
 static int number(scope_demo_t *d, const char *name, const char *v, unsigned long long lo,
                   unsigned long long hi, unsigned long long *out)
 {
@@ -121,6 +119,11 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     return r;
 }
 
+static const char *mode(void)
+{
+    return opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path";
+}
+
 /* ==== the server ========================================================= */
 
 static void finish(void)
@@ -132,7 +135,7 @@ static void finish(void)
     cJSON_AddNumberToObject(o, "sent", (double)srv.replies);
     cJSON_AddNumberToObject(o, "received", (double)srv.lines_in);
     clients_figures(o, median, sizeof median, demo.quitting);
-    cJSON_AddStringToObject(o, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
+    cJSON_AddStringToObject(o, "mode", mode());
     cJSON_AddStringToObject(o, "address", shown);
     cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
     cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
@@ -162,9 +165,10 @@ static void on_peer_closed(us_server_t *s)
         finish();
 }
 
-/* A client that vanished may have left its last bytes in its socket when
- * its exit is reaped: the peers end by themselves, within a second. */
-static void step_wind_down(scope_demo_t *d)
+/* The last step, or what a quit comes to. A client that vanished may have
+ * left its last bytes in its socket when its exit is reaped: the peers end
+ * by themselves, within a second. */
+static void wind_down(scope_demo_t *d)
 {
     if (winding++)
         return;
@@ -179,10 +183,7 @@ static void step_wind_down(scope_demo_t *d)
 
 static void all_clients_done(void)
 {
-    if (demo.quitting)
-        step_wind_down(&demo);
-    else
-        scope_demo_step(&demo, "every client is done: close, unlink, rmdir", step_wind_down);
+    scope_demo_next(&demo);
 }
 
 static void fail(void)
@@ -191,10 +192,49 @@ static void fail(void)
     finish();
 }
 
+static void step_place(scope_demo_t *d)
+{
+    if (opt.abstract) {
+        if (!opt.path_given)
+            snprintf(opt.path, sizeof opt.path, "ipcscope-unix-socket.%ld", (long)getpid());
+        snprintf(shown, sizeof shown, "@%.4000s", opt.path[0] == '@' ? opt.path + 1 : opt.path);
+        scope_demo_next(d);
+        return;
+    }
+    if (!opt.path_given && stale_private_dir(d, rundir, sizeof rundir) == 0)
+        snprintf(opt.path, sizeof opt.path, "%.4000s/server.sock", rundir);
+    snprintf(shown, sizeof shown, "%.4000s", opt.path);
+    if (opt.path[0] && stale_probe(opt.path) == 0)
+        scope_demo_next(d);
+    else
+        fail();
+}
+
+static void step_listen(scope_demo_t *d)
+{
+    int fd = opt.abstract ? abstract_bind(opt.path, opt.nallow) : -1;
+    if ((opt.abstract && fd < 0) || us_listen(&srv, d->loop, opt.path, fd) < 0) {
+        fail();
+        return;
+    }
+    if (!opt.abstract)
+        stale_own(d, opt.path);
+    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+    if (!opt.listen_only)
+        scope_demo_next(d);
+    else
+        scope_events_log("serving %s until SIGINT, SIGTERM or quit; try: nc -U %s", shown,
+                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : opt.path);
+}
+
 static void step_clients(scope_demo_t *d)
 {
     int n = opt.throughput ? 1 : opt.nclients;
-    if (!opt.fifo)
+    if (opt.fifo)
+        scope_events_log("starting %d clients: each opens up.fifo O_WRONLY and writes --count "
+                         "lines of %zu bytes; client 1 also reads its pongs from down.fifo", n,
+                         d->size);
+    else
         scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
                          shown, opt.throughput ? "streams --throughput bytes"
                                                : "pings; the server answers \"pong: <msg>\"");
@@ -204,56 +244,7 @@ static void step_clients(scope_demo_t *d)
 
 static void start_writers(void)
 {
-    scope_events_log("starting %d clients: each opens up.fifo O_WRONLY and writes --count lines "
-                     "of %zu bytes; client 1 also reads its pongs from down.fifo", opt.nclients,
-                     demo.size);
     step_clients(&demo);
-}
-
-static void step_listen(scope_demo_t *d)
-{
-    int fd = opt.abstract ? abstract_bind(opt.path, opt.nallow) : -1;
-    if ((opt.abstract && fd < 0) || us_listen(&srv, opt.path, fd) < 0) {
-        fail();
-        return;
-    }
-    if (!opt.abstract)
-        stale_own(d, opt.path);
-    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
-    if (opt.listen_only)
-        scope_events_log("serving %s until SIGINT, SIGTERM or quit; try: nc -U %s", shown,
-                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : opt.path);
-    else
-        scope_demo_step(d, "fork the clients: connect(), accept(), SO_PEERCRED, ping/pong",
-                        step_clients);
-}
-
-static void step_place(scope_demo_t *d)
-{
-    if (opt.abstract) {
-        if (!opt.path_given)
-            snprintf(opt.path, sizeof opt.path, "ipcscope-unix-socket.%ld", (long)getpid());
-        snprintf(shown, sizeof shown, "@%.4000s", opt.path[0] == 0x40 ? opt.path + 1 : opt.path);
-    } else {
-        if (!opt.path_given && stale_private_dir(d, rundir, sizeof rundir) < 0) {
-            fail();
-            return;
-        }
-        if (!opt.path_given)
-            snprintf(opt.path, sizeof opt.path, "%.4000s/server.sock", rundir);
-        snprintf(shown, sizeof shown, "%.4000s", opt.path);
-        if (stale_probe(opt.path) < 0) {
-            fail();
-            return;
-        }
-    }
-    scope_demo_step(d, "socket(), bind(), listen(): the server", step_listen);
-}
-
-static void step_fifo_open(scope_demo_t *d)
-{
-    fifo_server_open(d, 200, start_writers);
-    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
 }
 
 static void step_fifos(scope_demo_t *d)
@@ -264,14 +255,36 @@ static void step_fifos(scope_demo_t *d)
         return;
     }
     snprintf(shown, sizeof shown, "%.4000s", rundir);
-    scope_demo_step(d, "open() a FIFO blocks until its other end opens", step_fifo_open);
+    scope_demo_next(d);
 }
 
+/* The writers start 200 ms later, so that the blocked open()s show. */
+static void step_fifo_open(scope_demo_t *d)
+{
+    fifo_server_open(d, 200, start_writers);
+    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+}
+
+static scope_demo_lesson_t lesson[] = {
+    {"a private directory for the socket file; probe the path", step_place},
+    {"socket(), bind(), listen(): the server", step_listen},
+    {"fork the clients: connect(), accept(), SO_PEERCRED, ping/pong", step_clients},
+    {"every client is done: close, unlink, rmdir", wind_down},
+    {NULL, NULL},
+};
+static const scope_demo_lesson_t fifo_lesson[] = {
+    {"a private directory and two FIFOs (mkfifo)", step_fifos},
+    {"open() a FIFO blocks until its other end opens", step_fifo_open},
+    {"every client is done: close, unlink, rmdir", wind_down},
+    {NULL, NULL},
+};
+
+/* lib/role relays the quit to every client; the last one's exit ends the
+ * lesson (on_lesson_end). */
 static void server_quit(scope_demo_t *d)
 {
-    (void)d;
-    if (!clients_kill_all(SIGTERM))
-        step_wind_down(d);
+    if (!scope_role_running(d))
+        wind_down(d);
 }
 
 static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
@@ -289,8 +302,9 @@ static int run_server(void)
 {
     demo.on_quit = server_quit;
     demo.on_control = server_control;
+    demo.on_lesson_end = wind_down;
     demo.params = cJSON_CreateObject();
-    cJSON_AddStringToObject(demo.params, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
+    cJSON_AddStringToObject(demo.params, "mode", mode());
     if (opt.path_given)
         cJSON_AddStringToObject(demo.params, "address", opt.path);
     cJSON_AddNumberToObject(demo.params, "clients",
@@ -299,18 +313,14 @@ static int run_server(void)
     cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
         return 1;
-    srv = (us_server_t){.loop = demo.loop, .max_message = opt.max_message, .idle_ms = opt.idle_ms,
+    srv = (us_server_t){.max_message = opt.max_message, .idle_ms = opt.idle_ms,
                         .on_accept = credentials_accept, .on_oversize = faults_server_oversize,
                         .on_idle = faults_server_idle, .on_peer_closed = on_peer_closed,
                         .on_line = opt.throughput ? throughput_server_line : NULL};
-    credentials_init(&opt, clients_name_of);
-    if (opt.fifo)
-        scope_demo_step(&demo, "a private directory and two FIFOs (mkfifo)", step_fifos);
-    else
-        scope_demo_step(&demo, opt.abstract ? "an abstract name: no file at all"
-                               : opt.path_given ? "probe the path: free, stale or live?"
-                               : "a private directory for the socket file; probe the path",
-                        step_place);
+    credentials_init(opt.allow, opt.nallow, clients_name_of);
+    lesson[0].title = opt.abstract ? "an abstract name: no file at all"
+                      : opt.path_given ? "probe the path: free, stale or live?" : lesson[0].title;
+    scope_demo_lesson(&demo, opt.fifo ? fifo_lesson : lesson);
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);
     scope_spawn_shutdown(demo.loop);
@@ -328,9 +338,9 @@ static void client_closed(us_client_t *c)
 /* lib/demo applied it already (the pacer holds or lets go the next ping). */
 static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
-    (void)d;
     (void)msg;
-    scope_events_log("%s, relayed by the server through lib/role", cmd);
+    if (d->role)
+        scope_events_log("%s, relayed by the server through lib/role", cmd);
 }
 
 static void client_quit(scope_demo_t *d)
@@ -342,13 +352,12 @@ static void client_quit(scope_demo_t *d)
 static int run_client(void)
 {
     int index = 0;
-    if (demo.role)
+    if (demo.role) {
         sscanf(demo.role, "client %d", &index);
-    else
+    } else {
         demo.params = cJSON_CreateObject();
-    if (!demo.role) {
         cJSON_AddStringToObject(demo.params, "connect", opt.path);
-        cJSON_AddStringToObject(demo.params, "mode", opt.abstract ? "abstract" : "path");
+        cJSON_AddStringToObject(demo.params, "mode", mode());
     }
     if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
         return 1;
@@ -371,25 +380,24 @@ static int run_client(void)
         client_closed(&(us_client_t){.code = 1});
     int code = scope_demo_run(&demo);
     const scope_trace_t *t = opt.fifo ? fifo_client_trace() : &cli.trace;
-    if (demo.role) {
+    if (demo.role) { /* the server adds up its clients' figures */
         cJSON *fig = cJSON_CreateObject();
         cJSON_AddItemToObject(fig, "trace", scope_trace_figures(t));
         scope_demo_report(&demo, fig);
-    } else {
-        scope_hist_summary_t sum;
-        char text[160], p50[32];
-        scope_hist_summarize(&t->latency, &sum);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "sent", (double)t->sent);
-        cJSON_AddNumberToObject(o, "received", (double)sum.count);
-        cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
-        cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
-        cJSON_AddBoolToObject(o, "refused", code == CLIENT_REFUSED);
-        snprintf(text, sizeof text, "%llu pings, %llu pongs (median %s)",
-                 (unsigned long long)t->sent, (unsigned long long)sum.count,
-                 scope_time_format(p50, sizeof p50, (double)sum.p50));
-        scope_events_bye(o, code == CLIENT_REFUSED ? "refused by the server" : text);
+        return code;
     }
+    scope_hist_summary_t sum;
+    char text[160], p50[32];
+    scope_hist_summarize(&t->latency, &sum);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "sent", (double)t->sent);
+    cJSON_AddNumberToObject(o, "received", (double)sum.count);
+    cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
+    cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
+    cJSON_AddBoolToObject(o, "refused", code == CLIENT_REFUSED);
+    snprintf(text, sizeof text, "%llu pings, %llu pongs (median %s)", (unsigned long long)t->sent,
+             (unsigned long long)sum.count, scope_time_format(p50, sizeof p50, (double)sum.p50));
+    scope_events_bye(o, code == CLIENT_REFUSED ? "refused by the server" : text);
     return code;
 }
 

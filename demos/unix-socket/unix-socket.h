@@ -1,9 +1,8 @@
 /* unix-socket.h: what each file of the demo offers main.c, and nothing more.
  *
- *   unix-socket.c   the mechanism, the server: bind, listen, accept,
- *                   SO_PEERCRED, read, answer each line (and what has no '\n')
- *   client.c        the mechanism, the client: connect, ping, half-close;
- *                   and us_write, the uv_write both ends use
+ *   unix-socket.c   the mechanism: the server (bind, listen, accept,
+ *                   SO_PEERCRED, a "pong: " per line) and the client
+ *                   (connect, ping, end as socket.end() does)
  *   stale.c         the private directory; a path of yours: free, stale, live?
  *   abstract.c      a name in the abstract namespace: no file at all
  *   credentials.c   SO_PEERCRED names each peer; --allow-uid refuses others
@@ -24,10 +23,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "conn.h"
 #include "demo.h"
-#include "framing.h"
 #include "role.h"
 #include "trace.h"
+#include "unixsock.h"
 
 #define MAX_CLIENTS    8
 #define MAX_ALLOW      16
@@ -43,74 +43,60 @@ typedef struct {
     size_t max_message;
 } us_options_t;
 
-/* ---- unix-socket.c and client.c: the mechanism ---- */
+/* ---- unix-socket.c: the mechanism ---- */
 
 typedef struct us_server_s us_server_t;
 typedef struct us_peer_s us_peer_t;
 typedef struct us_client_s us_client_t;
 
 struct us_peer_s {
-    uv_pipe_t pipe;   /* the accepted connection; pipe.data is this peer */
-    uv_timer_t timer; /* the quiet time of a line without '\n', then --idle-ms */
-    uv_shutdown_t shutdown_req;
+    scope_conn_t c; /* the accepted connection; c.data is this peer */
     us_server_t *server;
     us_peer_t *next;
-    scope_ndjson_t lines;
     scope_trace_t trace;
     pid_t pid; /* SO_PEERCRED */
     uid_t uid;
     gid_t gid;
-    int ours, closing, eof, closed;
-    uint64_t idle_ms, lines_in;
-    char name[40], chan[32], detail[128];
+    int ours; /* one of our clients: the trace names it by its pid */
+    char name[40], detail[128];
 };
 
 struct us_server_s {
-    uv_loop_t *loop;
     uv_pipe_t listener;
     size_t max_message;
     uint64_t idle_ms;
     /* set by main, each may be NULL */
     const char *(*on_accept)(us_peer_t *p); /* names p; a refusal line, or NULL */
     int (*on_line)(us_peer_t *p, const char *line, size_t len); /* 1: taken */
-    scope_frame_error_cb on_oversize; /* arg: the peer */
-    void (*on_idle)(us_peer_t *p);    /* silent for --idle-ms */
+    scope_conn_error_cb on_oversize;
+    void (*on_idle)(us_peer_t *p); /* silent for --idle-ms */
     void (*on_peer_closed)(us_server_t *s);
-    void *data;
     /* read-only for the others */
     us_peer_t *peers;
     int npeers, listening;
     long accepted, refused, bad_input, lines_in, replies;
-    char buf[64 * 1024];
 };
 
 struct us_client_s {
-    uv_pipe_t pipe;
+    scope_conn_t c; /* c.data is this client */
     uv_connect_t connect_req;
-    uv_shutdown_t shutdown_req;
     scope_demo_t *demo;
     scope_pacer_t pacer;
-    scope_ndjson_t lines;
     scope_trace_t trace;
     size_t max_message;
     const char *shown; /* the address as people write it */
     uint64_t t_sent;
-    int done, code, open;
+    int done, code; /* done: we ended it, the server's EOF is expected */
+    struct { pid_t pid; uid_t uid; gid_t gid; } server; /* SO_PEERCRED */
     /* set by main, each may be NULL (then: pings) */
     void (*on_connected)(us_client_t *c);
     int (*on_line)(us_client_t *c, const char *line, size_t len); /* 1: taken */
     void (*on_closed)(us_client_t *c);
-    char *line;
-    size_t cap;
-    char buf[64 * 1024];
 };
 
-int us_listen(us_server_t *s, const char *path, int bound_fd);
-int us_write(uv_stream_t *s, const char *data, size_t len);
-int us_peer_say(us_peer_t *p, const char *line);
-void us_peer_end(us_peer_t *p);
+int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd);
 void us_server_close(us_server_t *s);
-int us_connect(us_client_t *c, const char *path, int connected_fd);
+void us_connect(us_client_t *c, const char *path, int connected_fd);
 void us_client_end(us_client_t *c);
 
 /* ---- the experiments ---- */
@@ -123,16 +109,15 @@ int abstract_bind(const char *name, int allow_given);
 int abstract_connect(const char *name);
 
 typedef const char *(*us_name_of_fn)(pid_t pid, int *bad);
-void credentials_init(const us_options_t *o, us_name_of_fn name_of);
+void credentials_init(const uid_t *allow, int nallow, us_name_of_fn name_of);
 const char *credentials_accept(us_peer_t *p);
-void credentials_allow_list(char *out, size_t n);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
 
 int throughput_server_line(us_peer_t *p, const char *line, size_t len);
 void throughput_client(us_client_t *c, uint64_t bytes);
 void throughput_figures(cJSON *bye, char *text, size_t n, const char *shown);
 
-void faults_server_oversize(void *arg, const scope_frame_error_t *err);
+void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
 void faults_client(us_client_t *c, const char *kind, const us_options_t *o);
 
@@ -149,7 +134,6 @@ int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, i
                   const char *fault, us_done_fn all_done);
 int clients_add(const char *fault);
 const char *clients_name_of(pid_t pid, int *bad);
-int clients_kill_all(int sig);
 void clients_figures(cJSON *bye, char *median, size_t n, int quitting);
 
 #endif
