@@ -17,7 +17,7 @@ static struct {
     scope_demo_t *d;
     const us_options_t *o;
     const char *address;
-    us_done_fn all_done;
+    scope_demo_cb all_done;
     scope_role_t roles[MAX_CLIENTS + 4];
     int bad[MAX_CLIENTS + 4];
     int n, failed;
@@ -37,7 +37,7 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
     if (code == CLIENT_REFUSED)
         scope_events_log("%s was refused by the server (exit code %d)", r->name, code);
     if (!scope_role_running(cs.d) && cs.all_done)
-        cs.all_done();
+        cs.all_done(cs.d);
 }
 
 static int spawn(int index, const char *fault)
@@ -87,7 +87,7 @@ static int spawn(int index, const char *fault)
 }
 
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, int n,
-                  const char *fault, us_done_fn all_done)
+                  const char *fault, scope_demo_cb all_done)
 {
     cs.d = d;
     cs.o = o;

@@ -2,17 +2,9 @@
  *
  * One program plays every part: the server (on a socket path, an abstract
  * name, or two FIFOs) and, started again by lib/role, each of its clients.
- * The mechanism is in unix-socket.c; each experiment in a file of its own
- * (unix-socket.h lists them).
- *
- *   server: the place (a private directory, a path probed, or an abstract
- *           name) -> bind and listen -> the clients -> every client done:
- *           close, unlink, rmdir, and the summary
+ *   server: the place -> bind and listen -> the clients -> close, unlink, rmdir
  *   client: connect -> ping --count times -> half-close -> its figures back
- *
- * Real peers: build/demos/unix-socket --listen /tmp/x/s.sock, then
- *   nc -U /tmp/x/s.sock     socat - UNIX-CONNECT:/tmp/x/s.sock
- *   node build/demos/unix-socket-client.js /tmp/x/s.sock
+ * Real peers: unix-socket --listen /tmp/x/s.sock, then nc -U /tmp/x/s.sock
  */
 #include <errno.h>
 #include <stdio.h>
@@ -61,10 +53,8 @@ static int winding, finished;
 static int number(scope_demo_t *d, const char *name, const char *v, unsigned long long lo,
                   unsigned long long hi, unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    *out = strtoull(v, &end, 10);
-    if (*v && *v != '-' && !errno && !*end && *out >= lo && *out <= hi)
+    char more;
+    if (*v != '-' && sscanf(v, "%llu%c", out, &more) == 1 && *out >= lo && *out <= hi)
         return 0;
     snprintf(d->error, sizeof d->error, "--%s wants %llu to %llu", name, lo, hi);
     return -EINVAL;
@@ -119,14 +109,9 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     return r;
 }
 
-static const char *mode(void)
-{
-    return opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path";
-}
-
 /* ==== the server ========================================================= */
 
-static void finish(void)
+static void finish(scope_demo_t *d)
 {
     if (finished++)
         return;
@@ -134,8 +119,8 @@ static void finish(void)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "sent", (double)srv.replies);
     cJSON_AddNumberToObject(o, "received", (double)srv.lines_in);
-    clients_figures(o, median, sizeof median, demo.quitting);
-    cJSON_AddStringToObject(o, "mode", mode());
+    clients_figures(o, median, sizeof median, d->quitting);
+    cJSON_AddStringToObject(o, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
     cJSON_AddStringToObject(o, "address", shown);
     cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
     cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
@@ -150,19 +135,18 @@ static void finish(void)
     if (winding)
         uv_close((uv_handle_t *)&drain, NULL);
     us_server_close(&srv);
-    scope_demo_stop(&demo);
+    scope_demo_stop(d);
 }
 
 static void on_drain(uv_timer_t *t)
 {
-    (void)t;
-    finish();
+    finish(t->data);
 }
 
 static void on_peer_closed(us_server_t *s)
 {
     if (winding && s->npeers == 0)
-        finish();
+        finish(&demo);
 }
 
 /* The last step, or what a quit comes to. A client that vanished may have
@@ -173,23 +157,19 @@ static void wind_down(scope_demo_t *d)
     if (winding++)
         return;
     uv_timer_init(d->loop, &drain);
+    drain.data = d;
     if (opt.fifo)
         fifo_server_close(); /* the FIFO's EOF calls finish */
     else if (srv.npeers == 0 || d->quitting)
-        finish();
+        finish(d);
     else
         uv_timer_start(&drain, on_drain, 1000, 0);
 }
 
-static void all_clients_done(void)
+static void fail(scope_demo_t *d)
 {
-    scope_demo_next(&demo);
-}
-
-static void fail(void)
-{
-    scope_demo_exit(&demo, 1);
-    finish();
+    scope_demo_exit(d, 1);
+    finish(d);
 }
 
 static void step_place(scope_demo_t *d)
@@ -207,14 +187,14 @@ static void step_place(scope_demo_t *d)
     if (opt.path[0] && stale_probe(opt.path) == 0)
         scope_demo_next(d);
     else
-        fail();
+        fail(d);
 }
 
 static void step_listen(scope_demo_t *d)
 {
     int fd = opt.abstract ? abstract_bind(opt.path, opt.nallow) : -1;
     if ((opt.abstract && fd < 0) || us_listen(&srv, d->loop, opt.path, fd) < 0) {
-        fail();
+        fail(d);
         return;
     }
     if (!opt.abstract)
@@ -238,20 +218,15 @@ static void step_clients(scope_demo_t *d)
         scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
                          shown, opt.throughput ? "streams --throughput bytes"
                                                : "pings; the server answers \"pong: <msg>\"");
-    if (clients_start(d, &opt, opt.fifo ? rundir : opt.path, n, opt.fault, all_clients_done) == 0)
-        fail();
-}
-
-static void start_writers(void)
-{
-    step_clients(&demo);
+    if (clients_start(d, &opt, opt.fifo ? rundir : opt.path, n, opt.fault, scope_demo_next) == 0)
+        fail(d);
 }
 
 static void step_fifos(scope_demo_t *d)
 {
     if (stale_private_dir(d, rundir, sizeof rundir) < 0 ||
         fifo_server_make(d, rundir, finish, clients_name_of) < 0) {
-        fail();
+        fail(d);
         return;
     }
     snprintf(shown, sizeof shown, "%.4000s", rundir);
@@ -261,7 +236,7 @@ static void step_fifos(scope_demo_t *d)
 /* The writers start 200 ms later, so that the blocked open()s show. */
 static void step_fifo_open(scope_demo_t *d)
 {
-    fifo_server_open(d, 200, start_writers);
+    fifo_server_open(d, 200, step_clients);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
 }
 
@@ -304,7 +279,7 @@ static int run_server(void)
     demo.on_control = server_control;
     demo.on_lesson_end = wind_down;
     demo.params = cJSON_CreateObject();
-    cJSON_AddStringToObject(demo.params, "mode", mode());
+    cJSON_AddStringToObject(demo.params, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
     if (opt.path_given)
         cJSON_AddStringToObject(demo.params, "address", opt.path);
     cJSON_AddNumberToObject(demo.params, "clients",
@@ -357,7 +332,7 @@ static int run_client(void)
     } else {
         demo.params = cJSON_CreateObject();
         cJSON_AddStringToObject(demo.params, "connect", opt.path);
-        cJSON_AddStringToObject(demo.params, "mode", mode());
+        cJSON_AddStringToObject(demo.params, "mode", opt.abstract ? "abstract" : "path");
     }
     if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
         return 1;

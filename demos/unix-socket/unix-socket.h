@@ -121,17 +121,16 @@ void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
 void faults_client(us_client_t *c, const char *kind, const us_options_t *o);
 
-typedef void (*us_done_fn)(void);
-int fifo_server_make(scope_demo_t *d, const char *dir, us_done_fn done, us_name_of_fn name_of);
+int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of);
 void fifo_unblock(const char *path, int flags);
-void fifo_server_open(scope_demo_t *d, uint64_t start_ms, void (*start_writers)(void));
+void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers);
 void fifo_server_close(void);
 void fifo_figures(cJSON *bye, char *text, size_t n, const char *median);
 int fifo_client(scope_demo_t *d, const char *dir, int index);
 const scope_trace_t *fifo_client_trace(void);
 
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, int n,
-                  const char *fault, us_done_fn all_done);
+                  const char *fault, scope_demo_cb all_done);
 int clients_add(const char *fault);
 const char *clients_name_of(pid_t pid, int *bad);
 void clients_figures(cJSON *bye, char *median, size_t n, int quitting);
