@@ -1,20 +1,8 @@
-/* unix-socket.h: what each file of the demo offers main.c, and nothing more.
- *
- *   unix-socket.c   the mechanism: the server (bind, listen, accept,
- *                   SO_PEERCRED, a "pong: " per line) and the client
- *                   (connect, ping, end as socket.end() does)
- *   stale.c         the private directory; a path of yours: free, stale, live?
- *   abstract.c      a name in the abstract namespace: no file at all
- *   credentials.c   SO_PEERCRED names each peer; --allow-uid refuses others
- *   throughput.c    one client streams --throughput bytes
- *   faults.c        a bad client: oversize, silent, vanish
- *   fifo_server.c   named pipes: two FIFOs, one reader, many writers
- *   fifo_client.c   a writer of up.fifo (client 1 also reads down.fifo)
- *   clients.c       the server's clients: this program again (lib/role)
- *   main.c          the options and the order of the steps
- *
- * State lives in each file (static) or hangs off the handles below; what a
- * file needs from another, main.c hands it as a parameter or a callback.
+/* unix-socket.h: what each file of the demo offers main.c, and nothing more:
+ * the mechanism (unix-socket.c), then one experiment per file (the private
+ * directory and stale files, abstract names, credentials, throughput, faults,
+ * FIFOs) and the clients as roles. State lives in each file (static) or hangs
+ * off the handles below; what a file needs from another, main.c hands it.
  */
 #ifndef UNIX_SOCKET_H
 #define UNIX_SOCKET_H
