@@ -43,8 +43,6 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
 static int spawn(int index, const char *fault)
 {
     char name[32], maxm[24], idle[24], tput[24];
-    const char *args[16];
-    int a = 0;
     if (cs.n == MAX_CLIENTS + 4)
         return -1;
     if (fault)
@@ -54,16 +52,10 @@ static int spawn(int index, const char *fault)
     snprintf(maxm, sizeof maxm, "%zu", cs.o->max_message);
     snprintf(idle, sizeof idle, "%llu", (unsigned long long)cs.o->idle_ms);
     snprintf(tput, sizeof tput, "%llu", (unsigned long long)cs.o->throughput);
-    args[a++] = "--connect";
-    args[a++] = cs.address;
-    args[a++] = "--max-message";
-    args[a++] = maxm;
-    args[a++] = "--idle-ms";
-    args[a++] = idle;
-    if (cs.o->abstract)
-        args[a++] = "--abstract";
-    if (cs.o->fifo)
-        args[a++] = "--fifo";
+    const char *args[16] = {"--connect", cs.address, "--max-message", maxm, "--idle-ms", idle};
+    int a = 6;
+    if (cs.o->abstract || cs.o->fifo)
+        args[a++] = cs.o->fifo ? "--fifo" : "--abstract";
     if (cs.o->throughput && !fault) {
         args[a++] = "--throughput";
         args[a++] = tput;
@@ -72,7 +64,6 @@ static int spawn(int index, const char *fault)
         args[a++] = "--fault";
         args[a++] = fault;
     }
-    args[a] = NULL;
     scope_role_t *r = &cs.roles[cs.n];
     scope_role_options_t o = {.argv = args};
     r->on_exit = on_exit_role;
