@@ -6,7 +6,6 @@
  * brings back the figures each sends as it ends (scope_demo_report): here
  * they are added up, so the server's summary covers every round trip.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,7 +17,7 @@ static struct {
     scope_demo_t *d;
     const us_options_t *o;
     const char *address;
-    us_done_fn all_done;
+    scope_demo_cb all_done;
     scope_role_t roles[MAX_CLIENTS + 4];
     int bad[MAX_CLIENTS + 4];
     int n, failed;
@@ -38,14 +37,12 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
     if (code == CLIENT_REFUSED)
         scope_events_log("%s was refused by the server (exit code %d)", r->name, code);
     if (!scope_role_running(cs.d) && cs.all_done)
-        cs.all_done();
+        cs.all_done(cs.d);
 }
 
 static int spawn(int index, const char *fault)
 {
     char name[32], maxm[24], idle[24], tput[24];
-    const char *args[16];
-    int a = 0;
     if (cs.n == MAX_CLIENTS + 4)
         return -1;
     if (fault)
@@ -55,16 +52,10 @@ static int spawn(int index, const char *fault)
     snprintf(maxm, sizeof maxm, "%zu", cs.o->max_message);
     snprintf(idle, sizeof idle, "%llu", (unsigned long long)cs.o->idle_ms);
     snprintf(tput, sizeof tput, "%llu", (unsigned long long)cs.o->throughput);
-    args[a++] = "--connect";
-    args[a++] = cs.address;
-    args[a++] = "--max-message";
-    args[a++] = maxm;
-    args[a++] = "--idle-ms";
-    args[a++] = idle;
-    if (cs.o->abstract)
-        args[a++] = "--abstract";
-    if (cs.o->fifo)
-        args[a++] = "--fifo";
+    const char *args[16] = {"--connect", cs.address, "--max-message", maxm, "--idle-ms", idle};
+    int a = 6;
+    if (cs.o->abstract || cs.o->fifo)
+        args[a++] = cs.o->fifo ? "--fifo" : "--abstract";
     if (cs.o->throughput && !fault) {
         args[a++] = "--throughput";
         args[a++] = tput;
@@ -73,7 +64,6 @@ static int spawn(int index, const char *fault)
         args[a++] = "--fault";
         args[a++] = fault;
     }
-    args[a] = NULL;
     scope_role_t *r = &cs.roles[cs.n];
     scope_role_options_t o = {.argv = args};
     r->on_exit = on_exit_role;
@@ -88,7 +78,7 @@ static int spawn(int index, const char *fault)
 }
 
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, int n,
-                  const char *fault, us_done_fn all_done)
+                  const char *fault, scope_demo_cb all_done)
 {
     cs.d = d;
     cs.o = o;
@@ -115,15 +105,6 @@ const char *clients_name_of(pid_t pid, int *bad)
             return cs.roles[i].name;
         }
     return NULL;
-}
-
-/* The number of clients still running, each now sent sig. */
-int clients_kill_all(int sig)
-{
-    int n = 0;
-    for (int i = 0; i < cs.n; i++)
-        n += scope_role_kill(&cs.roles[i], sig) == 0;
-    return n;
 }
 
 void clients_figures(cJSON *bye, char *median, size_t n, int quitting)

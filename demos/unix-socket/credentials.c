@@ -13,29 +13,25 @@
 #include "events.h"
 #include "unix-socket.h"
 
-static const us_options_t *opt;
-static us_name_of_fn name_of;
+static struct {
+    const uid_t *allow;
+    int nallow;
+    us_name_of_fn name_of;
+} cr;
 
-void credentials_init(const us_options_t *o, us_name_of_fn fn)
+void credentials_init(const uid_t *allow, int nallow, us_name_of_fn name_of)
 {
-    opt = o;
-    name_of = fn;
-}
-
-void credentials_allow_list(char *out, size_t n)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < opt->nallow && used < n; i++)
-        used += (size_t)snprintf(out + used, n - used, "%s%u", i ? "," : "", opt->allow[i]);
+    cr.allow = allow;
+    cr.nallow = nallow;
+    cr.name_of = name_of;
 }
 
 /* Names p: one of our clients (by pid), or the command /proc says it runs. */
 const char *credentials_accept(us_peer_t *p)
 {
     static char refusal[200];
-    int bad = 0, allowed = !opt->nallow;
-    const char *ours = name_of ? name_of(p->pid, &bad) : NULL;
+    int bad = 0, allowed = !cr.nallow;
+    const char *ours = cr.name_of ? cr.name_of(p->pid, &bad) : NULL;
     p->ours = ours != NULL;
     if (ours) {
         snprintf(p->name, sizeof p->name, "%s", ours);
@@ -52,13 +48,12 @@ const char *credentials_accept(us_peer_t *p)
     }
     /* Our own clients may be paused by the dashboard as long as it likes;
      * the idle limit is for everyone else. */
-    if (p->ours && !bad)
-        p->idle_ms = 0;
-    for (int i = 0; i < opt->nallow; i++)
-        allowed |= opt->allow[i] == p->uid;
-    uv_os_fd_t lfd = -1, fd = -1;
+    scope_conn_idle_hold(&p->c, p->ours && !bad);
+    for (int i = 0; i < cr.nallow; i++)
+        allowed |= cr.allow[i] == p->uid;
+    uv_os_fd_t lfd = -1;
+    int fd = scope_conn_fd(&p->c);
     uv_fileno((uv_handle_t *)&p->server->listener, &lfd);
-    uv_fileno((uv_handle_t *)&p->pipe, &fd);
     snprintf(p->detail, sizeof p->detail, "fd %d; SO_PEERCRED pid %ld uid %ld gid %ld%s", fd,
              (long)p->pid, (long)p->uid, (long)p->gid, allowed ? "" : "; refused");
     scope_events_log("accept4() on fd %d -> fd %d; getsockopt(SO_PEERCRED): pid %ld, uid %ld, "
@@ -66,7 +61,9 @@ const char *credentials_accept(us_peer_t *p)
     if (allowed)
         return NULL;
     char list[128];
-    credentials_allow_list(list, sizeof list);
+    size_t used = 0;
+    for (int i = 0; i < cr.nallow && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%u", i ? "," : "", cr.allow[i]);
     scope_events_error("refused", "%s runs as uid %ld, not in --allow-uid %s: told why, then "
                        "closed. The kernel vouches for the uid (SO_PEERCRED), so a peer cannot "
                        "lie its way in", p->name, (long)p->uid, list);
@@ -80,7 +77,7 @@ int credentials_client_line(us_client_t *c, const char *line, size_t len)
 {
     if (len < 7 || memcmp(line, "error: ", 7) != 0)
         return 0;
-    scope_trace_recv(&c->trace, line, len + 1);
+    scope_trace_recv(&c->trace, line, len);
     if (len > 10 && memcmp(line, "error: uid", 10) == 0) {
         c->code = CLIENT_REFUSED;
         scope_events_error("refused", "the server refused us: %.*s", (int)len - 7, line + 7);

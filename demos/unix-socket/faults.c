@@ -18,28 +18,34 @@
 
 /* ---- the server's side (hooks of us_server_t) ---- */
 
-void faults_server_oversize(void *arg, const scope_frame_error_t *err)
+void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err)
 {
-    us_peer_t *p = arg;
+    us_peer_t *p = c->data;
     char line[160];
     p->server->bad_input++;
     scope_events_error("oversize", "from %s: a line of at least %llu bytes, over the %zu-byte "
                        "limit (--max-message): skipped up to its newline; the connection goes on",
                        p->name, (unsigned long long)err->size, p->server->max_message);
-    snprintf(line, sizeof line, "error: line of at least %llu bytes is over the %zu-byte limit; "
-             "skipped", (unsigned long long)err->size, p->server->max_message);
-    us_peer_say(p, line);
+    int n = snprintf(line, sizeof line, "error: line of at least %llu bytes is over the %zu-byte "
+                     "limit; skipped", (unsigned long long)err->size, p->server->max_message);
+    scope_conn_send(c, line, (size_t)n);
+    scope_trace_send(&p->trace, line, (size_t)n);
 }
 
+/* lib's conn has ended the connection and closes it when we return: a last
+ * word goes straight into the socket, which a silent peer has room for. */
 void faults_server_idle(us_peer_t *p)
 {
     char line[96];
     p->server->bad_input++;
     scope_events_error("idle", "%s said nothing for %llu ms (--idle-ms): closing it, so a silent "
                        "peer cannot hold a connection forever",
-                       p->name, (unsigned long long)p->idle_ms);
-    snprintf(line, sizeof line, "error: idle for %llu ms; closing", (unsigned long long)p->idle_ms);
-    us_peer_say(p, line);
+                       p->name, (unsigned long long)p->server->idle_ms);
+    int n = snprintf(line, sizeof line, "error: idle for %llu ms; closing\n",
+                     (unsigned long long)p->server->idle_ms);
+    uv_buf_t b = uv_buf_init(line, (unsigned)n);
+    if (uv_try_write(&p->c.h.stream, &b, 1) == n)
+        scope_trace_send(&p->trace, line, (size_t)n - 1);
 }
 
 /* ---- the bad client ---- */
@@ -61,19 +67,19 @@ static void act(us_client_t *c)
         big[n] = '\n';
         scope_events_log("fault: writing a %zu-byte line, over the server's %zu-byte limit; "
                          "then an ordinary ping", n + 1, max_message);
-        scope_trace_send(&c->trace, big, n + 1);
-        us_write((uv_stream_t *)&c->pipe, big, n + 1);
+        scope_trace_send(&c->trace, big, n);
+        scope_conn_write_raw(&c->c, big, n + 1);
         free(big);
-        scope_trace_send(&c->trace, "ping 1 after the big one\n", 25);
-        us_write((uv_stream_t *)&c->pipe, "ping 1 after the big one\n", 25);
+        scope_trace_send(&c->trace, "ping 1 after the big one", 24);
+        scope_conn_send(&c->c, "ping 1 after the big one", 24);
     } else if (strcmp(kind, "silent") == 0) {
         scope_events_log("fault: connected, and saying nothing: the server's idle limit "
                          "(%llu ms) should cut us", (unsigned long long)idle_ms);
         c->done = 1; /* its EOF is what we wait for */
     } else {
         scope_events_log("fault: writing half a line, then vanishing before its newline");
-        scope_trace_send(&c->trace, "ping 1 half a li", 16);
-        us_write((uv_stream_t *)&c->pipe, "ping 1 half a li", 16);
+        scope_trace_note(&c->trace, SCOPE_TRACE_SEND, "ping 1 half a li", 16); /* no '\n' */
+        scope_conn_write_raw(&c->c, "ping 1 half a li", 16);
         /* No newline, no close, no goodbye: the process just ends, as a crash
          * would, and the kernel closes the socket for it. */
         _exit(0);
@@ -82,7 +88,7 @@ static void act(us_client_t *c)
 
 static int on_line(us_client_t *c, const char *line, size_t len)
 {
-    scope_trace_recv(&c->trace, line, len + 1);
+    scope_trace_recv(&c->trace, line, len);
     if (len > 7 && memcmp(line, "error: ", 7) == 0) {
         scope_events_log("the server says: %.*s", (int)(len > 200 ? 200 : len), line);
         return 1;

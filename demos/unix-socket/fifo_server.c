@@ -18,21 +18,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "unix-socket.h"
 
 static struct {
     scope_demo_t *d;
-    us_done_fn done;
+    scope_demo_cb done, start_writers;
     us_name_of_fn name_of;
     char up[PATH_MAX + 16], down[PATH_MAX + 16];
     uv_fs_t up_req, down_req;
-    int up_pending, down_pending, up_open, down_open, keep, closing, made;
+    int pending, keep, closing, in_open, out_open;
     uint64_t t0;
-    uv_pipe_t up_pipe, down_pipe;
+    scope_conn_t in; /* up.fifo, cut into lines */
+    uv_pipe_t out;   /* down.fifo */
     uv_timer_t start;
-    void (*start_writers)(void);
-    scope_ndjson_t lines;
     long whole, torn;
     struct {
         long pid, lines;
@@ -50,7 +48,7 @@ static void remove_fifos(void *arg)
 }
 
 /* Step 1. */
-int fifo_server_make(scope_demo_t *d, const char *dir, us_done_fn done, us_name_of_fn name_of)
+int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of)
 {
     f.d = d;
     f.done = done;
@@ -70,29 +68,28 @@ int fifo_server_make(scope_demo_t *d, const char *dir, us_done_fn done, us_name_
 
 static void check_done(void)
 {
-    if (f.closing && !f.up_pending && !f.down_pending && !f.up_open && !f.down_open && f.done) {
-        us_done_fn done = f.done;
+    scope_demo_cb done = f.done;
+    if (f.closing && !f.pending && !f.in_open && !f.out_open && done) {
         f.done = NULL;
-        scope_ndjson_free(&f.lines);
-        done();
+        done(f.d);
     }
 }
 
-static void on_down_closed(uv_handle_t *h)
+static void on_out_closed(uv_handle_t *h)
 {
     (void)h;
-    f.down_open = 0;
+    f.out_open = 0;
     check_done();
 }
 
-static void on_up_closed(uv_handle_t *h)
+static void on_in_closed(scope_conn_t *c)
 {
-    (void)h;
-    f.up_open = 0;
+    (void)c;
+    f.in_open = 0;
     for (int i = 0; i < f.nw; i++)
         scope_trace_close(&f.w[i].trace);
-    if (f.down_open && !uv_is_closing((uv_handle_t *)&f.down_pipe))
-        uv_close((uv_handle_t *)&f.down_pipe, on_down_closed);
+    if (f.out_open && !uv_is_closing((uv_handle_t *)&f.out))
+        uv_close((uv_handle_t *)&f.out, on_out_closed);
     check_done();
 }
 
@@ -115,13 +112,12 @@ static int whole(const char *line, size_t len, long *pid, uint64_t *id, uint64_t
     return 1;
 }
 
-static void on_up_line(void *arg, cJSON *v, const char *line, size_t len)
+static void on_up_line(scope_conn_t *c, const char *line, size_t len)
 {
     long pid = 0;
     uint64_t id = 0, t = 0;
     int k, bad = 0;
-    (void)arg;
-    (void)v;
+    (void)c;
     if (!whole(line, len, &pid, &id, &t)) {
         f.torn++;
         scope_events_error("torn", "a %zu-byte line that is not one writer's whole line "
@@ -147,100 +143,91 @@ static void on_up_line(void *arg, cJSON *v, const char *line, size_t len)
      * times its round trips itself. */
     scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_RECV, id, line, len + 1,
                     !pinger && now > t ? now - t : 0);
-    if (!pinger || !f.down_open)
-        return;
-    char *reply = malloc(len + 7);
+    char *reply = pinger && f.out_open ? malloc(len + 7) : NULL;
     if (!reply)
         return;
     memcpy(reply, "pong: ", 6);
     memcpy(reply + 6, line, len);
     reply[len + 6] = '\n';
-    if (us_write((uv_stream_t *)&f.down_pipe, reply, len + 7) == 0)
+    /* Client 1 waits for each answer before its next line: the pipe has room. */
+    uv_buf_t b = uv_buf_init(reply, (unsigned)(len + 7));
+    if (uv_try_write((uv_stream_t *)&f.out, &b, 1) == (int)(len + 7))
         scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_SEND, id, reply, len + 7, 0);
     free(reply);
 }
 
-static void on_up_oversize(void *arg, const scope_frame_error_t *err)
+static void on_up_oversize(scope_conn_t *c, const scope_frame_error_t *err)
 {
-    (void)arg;
+    (void)c;
     f.torn++;
     scope_events_error("oversize", "up.fifo: %s; skipped", err->reason);
 }
 
-static void up_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void on_up_end(scope_conn_t *c, int status)
 {
-    static char b[64 * 1024];
-    (void)h;
-    (void)hint;
-    *buf = uv_buf_init(b, sizeof b);
-}
-
-static void on_up_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    if (n > 0)
-        scope_ndjson_feed(&f.lines, buf->base, (size_t)n);
-    if (n >= 0)
-        return;
+    (void)c;
     scope_events_log("read() on up.fifo returned %s: every writer has closed its end. %ld lines "
-                     "read, %ld whole, %ld torn", n == UV_EOF ? "0 (EOF)" : uv_strerror((int)n),
+                     "read, %ld whole, %ld torn", status ? uv_strerror(status) : "0 (EOF)",
                      f.whole + f.torn, f.whole, f.torn);
-    for (int i = 0, bad; i < f.nw; i++)
-        scope_events_log("  %s (pid %ld): %ld whole lines", f.name_of(f.w[i].pid, &bad) ?
-                         f.name_of(f.w[i].pid, &bad) : "writer", f.w[i].pid, f.w[i].lines);
-    uv_close((uv_handle_t *)s, on_up_closed);
+    for (int i = 0, bad; i < f.nw; i++) {
+        const char *name = f.name_of(f.w[i].pid, &bad);
+        scope_events_log("  %s (pid %ld): %ld whole lines", name ? name : "writer", f.w[i].pid,
+                         f.w[i].lines);
+    }
 }
 
 /* Lines are read once down.fifo is open too, so client 1's first ping finds
  * the way back ready; until then they wait in the pipe. */
 static void maybe_read(void)
 {
-    if (f.up_open && !f.up_pending && !f.down_pending && !f.closing)
-        uv_read_start((uv_stream_t *)&f.up_pipe, up_alloc, on_up_read);
-    else if (f.up_open && f.closing && !uv_is_closing((uv_handle_t *)&f.up_pipe))
-        uv_close((uv_handle_t *)&f.up_pipe, on_up_closed);
+    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 65536,
+                              .on_frame = on_up_line, .on_error = on_up_oversize,
+                              .on_end = on_up_end};
+    if (f.in_open && !f.pending && !f.closing)
+        scope_conn_start(&f.in, &o);
     check_done();
 }
 
-static int opened(uv_fs_t *req, uv_pipe_t *pipe, const char *what)
+/* An open() that blocked is back: its fd, or -1. */
+static int opened(uv_fs_t *req, const char *what, const char *until)
 {
     int fd = (int)req->result;
     char waited[32];
     scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - f.t0));
     uv_fs_req_cleanup(req);
+    f.pending--;
     if (fd >= 0 && f.closing)
         close(fd);
     else if (fd < 0)
         scope_events_error("open", "open(%s): %s", what, uv_strerror(fd));
     else
         scope_events_log("open(%s) -> fd %d after %s: it blocked until %s", what, fd, waited,
-                         pipe == &f.up_pipe ? "a writer opened the other end"
-                                            : "client 1 opened it for reading");
-    if (fd < 0 || f.closing)
-        return 0;
-    uv_pipe_init(f.d->loop, pipe, 0);
-    uv_pipe_open(pipe, fd);
-    return 1;
+                         until);
+    return fd < 0 || f.closing ? -1 : fd;
 }
 
 static void on_up_opened(uv_fs_t *req)
 {
-    f.up_pending = 0;
-    f.up_open = opened(req, &f.up_pipe, "up.fifo, O_RDONLY");
-    if (f.up_open) {
+    int fd = opened(req, "up.fifo, O_RDONLY", "a writer opened the other end");
+    if (fd >= 0) {
+        scope_conn_init_pipe(f.d->loop, &f.in, on_in_closed);
+        f.in_open = uv_pipe_open(&f.in.h.pipe, fd) == 0;
         /* Without a write end of our own, read() would say EOF as soon as
          * the writers of the moment have closed, though another may come. */
         f.keep = open(f.up, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         scope_events_log("open(up.fifo, O_WRONLY|O_NONBLOCK) -> fd %d: our own write end, so "
                          "EOF comes only when we say so, after every client has exited", f.keep);
-        scope_lines_init(&f.lines, 65536, on_up_line, on_up_oversize, NULL);
     }
     maybe_read();
 }
 
 static void on_down_opened(uv_fs_t *req)
 {
-    f.down_pending = 0;
-    f.down_open = opened(req, &f.down_pipe, "down.fifo, O_WRONLY");
+    int fd = opened(req, "down.fifo, O_WRONLY", "client 1 opened it for reading");
+    if (fd >= 0) {
+        uv_pipe_init(f.d->loop, &f.out, 0);
+        f.out_open = uv_pipe_open(&f.out, fd) == 0;
+    }
     maybe_read();
 }
 
@@ -248,14 +235,14 @@ static void on_start(uv_timer_t *t)
 {
     uv_close((uv_handle_t *)t, NULL);
     if (!f.closing)
-        f.start_writers();
+        f.start_writers(f.d);
 }
 
 /* Step 2. The writers start start_ms later, so the blocked open() shows. */
-void fifo_server_open(scope_demo_t *d, uint64_t start_ms, void (*start_writers)(void))
+void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers)
 {
     f.t0 = scope_time_now_ns();
-    f.up_pending = f.down_pending = 1;
+    f.pending = 2;
     scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY): both block until "
                      "a process opens the other end; the clients start %llu ms from now",
                      (unsigned long long)start_ms);
@@ -276,14 +263,12 @@ void fifo_server_close(void)
         f.keep = -1;
     }
     f.closing = 1;
-    if (f.up_pending)
+    if (f.pending) { /* an open() still blocked: be its other end */
         fifo_unblock(f.up, O_WRONLY);
-    if (f.down_pending)
         fifo_unblock(f.down, O_RDONLY);
-    if (f.d && f.d->quitting && f.up_open && !uv_is_closing((uv_handle_t *)&f.up_pipe))
-        uv_close((uv_handle_t *)&f.up_pipe, on_up_closed);
-    else if (f.up_open && !f.up_pending && !f.down_pending)
-        uv_read_start((uv_stream_t *)&f.up_pipe, up_alloc, on_up_read); /* drain to EOF */
+    }
+    if (f.in_open && (f.d->quitting || f.pending)) /* else: read on to EOF */
+        scope_conn_close(&f.in);
     check_done();
 }
 

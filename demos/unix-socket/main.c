@@ -2,26 +2,16 @@
  *
  * One program plays every part: the server (on a socket path, an abstract
  * name, or two FIFOs) and, started again by lib/role, each of its clients.
- * The mechanism is in unix-socket.c (the server) and client.c (the client);
- * each experiment in a file of its own (unix-socket.h lists them).
- *
- *   server: the place (a private directory, a path probed, or an abstract
- *           name) -> bind and listen -> the clients -> every client done:
- *           close, unlink, rmdir, and the summary
+ *   server: the place -> bind and listen -> the clients -> close, unlink, rmdir
  *   client: connect -> ping --count times -> half-close -> its figures back
- *
- * Real peers: build/demos/unix-socket --listen /tmp/x/s.sock, then
- *   nc -U /tmp/x/s.sock     socat - UNIX-CONNECT:/tmp/x/s.sock
- *   node build/demos/unix-socket-client.js /tmp/x/s.sock
+ * Real peers: unix-socket --listen /tmp/x/s.sock, then nc -U /tmp/x/s.sock
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "unix-socket.h"
 
 static const scope_demo_info_t info = {
@@ -59,14 +49,12 @@ static int winding, finished;
 
 /* ==== the options ========================================================= */
 
-/* A number from lo to hi into *out, or -EINVAL with the reason in d->error. */
+/* A number from lo to hi, or -EINVAL with the reason in d->error. */
 static int number(scope_demo_t *d, const char *name, const char *v, unsigned long long lo,
                   unsigned long long hi, unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    *out = strtoull(v, &end, 10);
-    if (*v && *v != '-' && !errno && !*end && *out >= lo && *out <= hi)
+    char more;
+    if (*v != '-' && sscanf(v, "%llu%c", out, &more) == 1 && *out >= lo && *out <= hi)
         return 0;
     snprintf(d->error, sizeof d->error, "--%s wants %llu to %llu", name, lo, hi);
     return -EINVAL;
@@ -123,7 +111,7 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
 
 /* ==== the server ========================================================= */
 
-static void finish(void)
+static void finish(scope_demo_t *d)
 {
     if (finished++)
         return;
@@ -131,7 +119,7 @@ static void finish(void)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "sent", (double)srv.replies);
     cJSON_AddNumberToObject(o, "received", (double)srv.lines_in);
-    clients_figures(o, median, sizeof median, demo.quitting);
+    clients_figures(o, median, sizeof median, d->quitting);
     cJSON_AddStringToObject(o, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
     cJSON_AddStringToObject(o, "address", shown);
     cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
@@ -147,85 +135,41 @@ static void finish(void)
     if (winding)
         uv_close((uv_handle_t *)&drain, NULL);
     us_server_close(&srv);
-    scope_demo_stop(&demo);
+    scope_demo_stop(d);
 }
 
 static void on_drain(uv_timer_t *t)
 {
-    (void)t;
-    finish();
+    finish(t->data);
 }
 
 static void on_peer_closed(us_server_t *s)
 {
     if (winding && s->npeers == 0)
-        finish();
+        finish(&demo);
 }
 
-/* A client that vanished may have left its last bytes in its socket when
- * its exit is reaped: the peers end by themselves, within a second. */
-static void step_wind_down(scope_demo_t *d)
+/* The last step, or what a quit comes to. A client that vanished may have
+ * left its last bytes in its socket when its exit is reaped: the peers end
+ * by themselves, within a second. */
+static void wind_down(scope_demo_t *d)
 {
     if (winding++)
         return;
     uv_timer_init(d->loop, &drain);
+    drain.data = d;
     if (opt.fifo)
         fifo_server_close(); /* the FIFO's EOF calls finish */
     else if (srv.npeers == 0 || d->quitting)
-        finish();
+        finish(d);
     else
         uv_timer_start(&drain, on_drain, 1000, 0);
 }
 
-static void all_clients_done(void)
+static void fail(scope_demo_t *d)
 {
-    if (demo.quitting)
-        step_wind_down(&demo);
-    else
-        scope_demo_step(&demo, "every client is done: close, unlink, rmdir", step_wind_down);
-}
-
-static void fail(void)
-{
-    scope_demo_exit(&demo, 1);
-    finish();
-}
-
-static void step_clients(scope_demo_t *d)
-{
-    int n = opt.throughput ? 1 : opt.nclients;
-    if (!opt.fifo)
-        scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
-                         shown, opt.throughput ? "streams --throughput bytes"
-                                               : "pings; the server answers \"pong: <msg>\"");
-    if (clients_start(d, &opt, opt.fifo ? rundir : opt.path, n, opt.fault, all_clients_done) == 0)
-        fail();
-}
-
-static void start_writers(void)
-{
-    scope_events_log("starting %d clients: each opens up.fifo O_WRONLY and writes --count lines "
-                     "of %zu bytes; client 1 also reads its pongs from down.fifo", opt.nclients,
-                     demo.size);
-    step_clients(&demo);
-}
-
-static void step_listen(scope_demo_t *d)
-{
-    int fd = opt.abstract ? abstract_bind(opt.path, opt.nallow) : -1;
-    if ((opt.abstract && fd < 0) || us_listen(&srv, opt.path, fd) < 0) {
-        fail();
-        return;
-    }
-    if (!opt.abstract)
-        stale_own(d, opt.path);
-    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
-    if (opt.listen_only)
-        scope_events_log("serving %s until SIGINT, SIGTERM or quit; try: nc -U %s", shown,
-                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : opt.path);
-    else
-        scope_demo_step(d, "fork the clients: connect(), accept(), SO_PEERCRED, ping/pong",
-                        step_clients);
+    scope_demo_exit(d, 1);
+    finish(d);
 }
 
 static void step_place(scope_demo_t *d)
@@ -233,45 +177,89 @@ static void step_place(scope_demo_t *d)
     if (opt.abstract) {
         if (!opt.path_given)
             snprintf(opt.path, sizeof opt.path, "ipcscope-unix-socket.%ld", (long)getpid());
-        snprintf(shown, sizeof shown, "@%.4000s", opt.path[0] == 0x40 ? opt.path + 1 : opt.path);
-    } else {
-        if (!opt.path_given && stale_private_dir(d, rundir, sizeof rundir) < 0) {
-            fail();
-            return;
-        }
-        if (!opt.path_given)
-            snprintf(opt.path, sizeof opt.path, "%.4000s/server.sock", rundir);
-        snprintf(shown, sizeof shown, "%.4000s", opt.path);
-        if (stale_probe(opt.path) < 0) {
-            fail();
-            return;
-        }
+        snprintf(shown, sizeof shown, "@%.4000s", opt.path[0] == '@' ? opt.path + 1 : opt.path);
+        scope_demo_next(d);
+        return;
     }
-    scope_demo_step(d, "socket(), bind(), listen(): the server", step_listen);
+    if (!opt.path_given && stale_private_dir(d, rundir, sizeof rundir) == 0)
+        snprintf(opt.path, sizeof opt.path, "%.4000s/server.sock", rundir);
+    snprintf(shown, sizeof shown, "%.4000s", opt.path);
+    if (opt.path[0] && stale_probe(opt.path) == 0)
+        scope_demo_next(d);
+    else
+        fail(d);
 }
 
-static void step_fifo_open(scope_demo_t *d)
+static void step_listen(scope_demo_t *d)
 {
-    fifo_server_open(d, 200, start_writers);
+    int fd = opt.abstract ? abstract_bind(opt.path, opt.nallow) : -1;
+    if ((opt.abstract && fd < 0) || us_listen(&srv, d->loop, opt.path, fd) < 0) {
+        fail(d);
+        return;
+    }
+    if (!opt.abstract)
+        stale_own(d, opt.path);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+    if (!opt.listen_only)
+        scope_demo_next(d);
+    else
+        scope_events_log("serving %s until SIGINT, SIGTERM or quit; try: nc -U %s", shown,
+                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : opt.path);
+}
+
+static void step_clients(scope_demo_t *d)
+{
+    int n = opt.throughput ? 1 : opt.nclients;
+    if (opt.fifo)
+        scope_events_log("starting %d clients: each opens up.fifo O_WRONLY and writes --count "
+                         "lines of %zu bytes; client 1 also reads its pongs from down.fifo", n,
+                         d->size);
+    else
+        scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
+                         shown, opt.throughput ? "streams --throughput bytes"
+                                               : "pings; the server answers \"pong: <msg>\"");
+    if (clients_start(d, &opt, opt.fifo ? rundir : opt.path, n, opt.fault, scope_demo_next) == 0)
+        fail(d);
 }
 
 static void step_fifos(scope_demo_t *d)
 {
     if (stale_private_dir(d, rundir, sizeof rundir) < 0 ||
         fifo_server_make(d, rundir, finish, clients_name_of) < 0) {
-        fail();
+        fail(d);
         return;
     }
     snprintf(shown, sizeof shown, "%.4000s", rundir);
-    scope_demo_step(d, "open() a FIFO blocks until its other end opens", step_fifo_open);
+    scope_demo_next(d);
 }
 
+/* The writers start 200 ms later, so that the blocked open()s show. */
+static void step_fifo_open(scope_demo_t *d)
+{
+    fifo_server_open(d, 200, step_clients);
+    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+}
+
+static scope_demo_lesson_t lesson[] = {
+    {"a private directory for the socket file; probe the path", step_place},
+    {"socket(), bind(), listen(): the server", step_listen},
+    {"fork the clients: connect(), accept(), SO_PEERCRED, ping/pong", step_clients},
+    {"every client is done: close, unlink, rmdir", wind_down},
+    {NULL, NULL},
+};
+static const scope_demo_lesson_t fifo_lesson[] = {
+    {"a private directory and two FIFOs (mkfifo)", step_fifos},
+    {"open() a FIFO blocks until its other end opens", step_fifo_open},
+    {"every client is done: close, unlink, rmdir", wind_down},
+    {NULL, NULL},
+};
+
+/* lib/role relays the quit to every client; the last one's exit ends the
+ * lesson (on_lesson_end). */
 static void server_quit(scope_demo_t *d)
 {
-    (void)d;
-    if (!clients_kill_all(SIGTERM))
-        step_wind_down(d);
+    if (!scope_role_running(d))
+        wind_down(d);
 }
 
 static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
@@ -289,6 +277,7 @@ static int run_server(void)
 {
     demo.on_quit = server_quit;
     demo.on_control = server_control;
+    demo.on_lesson_end = wind_down;
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
     if (opt.path_given)
@@ -299,18 +288,14 @@ static int run_server(void)
     cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
         return 1;
-    srv = (us_server_t){.loop = demo.loop, .max_message = opt.max_message, .idle_ms = opt.idle_ms,
+    srv = (us_server_t){.max_message = opt.max_message, .idle_ms = opt.idle_ms,
                         .on_accept = credentials_accept, .on_oversize = faults_server_oversize,
                         .on_idle = faults_server_idle, .on_peer_closed = on_peer_closed,
                         .on_line = opt.throughput ? throughput_server_line : NULL};
-    credentials_init(&opt, clients_name_of);
-    if (opt.fifo)
-        scope_demo_step(&demo, "a private directory and two FIFOs (mkfifo)", step_fifos);
-    else
-        scope_demo_step(&demo, opt.abstract ? "an abstract name: no file at all"
-                               : opt.path_given ? "probe the path: free, stale or live?"
-                               : "a private directory for the socket file; probe the path",
-                        step_place);
+    credentials_init(opt.allow, opt.nallow, clients_name_of);
+    lesson[0].title = opt.abstract ? "an abstract name: no file at all"
+                      : opt.path_given ? "probe the path: free, stale or live?" : lesson[0].title;
+    scope_demo_lesson(&demo, opt.fifo ? fifo_lesson : lesson);
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);
     scope_spawn_shutdown(demo.loop);
@@ -328,9 +313,9 @@ static void client_closed(us_client_t *c)
 /* lib/demo applied it already (the pacer holds or lets go the next ping). */
 static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
-    (void)d;
     (void)msg;
-    scope_events_log("%s, relayed by the server through lib/role", cmd);
+    if (d->role)
+        scope_events_log("%s, relayed by the server through lib/role", cmd);
 }
 
 static void client_quit(scope_demo_t *d)
@@ -342,11 +327,10 @@ static void client_quit(scope_demo_t *d)
 static int run_client(void)
 {
     int index = 0;
-    if (demo.role)
+    if (demo.role) {
         sscanf(demo.role, "client %d", &index);
-    else
+    } else {
         demo.params = cJSON_CreateObject();
-    if (!demo.role) {
         cJSON_AddStringToObject(demo.params, "connect", opt.path);
         cJSON_AddStringToObject(demo.params, "mode", opt.abstract ? "abstract" : "path");
     }
@@ -371,25 +355,24 @@ static int run_client(void)
         client_closed(&(us_client_t){.code = 1});
     int code = scope_demo_run(&demo);
     const scope_trace_t *t = opt.fifo ? fifo_client_trace() : &cli.trace;
-    if (demo.role) {
+    if (demo.role) { /* the server adds up its clients' figures */
         cJSON *fig = cJSON_CreateObject();
         cJSON_AddItemToObject(fig, "trace", scope_trace_figures(t));
         scope_demo_report(&demo, fig);
-    } else {
-        scope_hist_summary_t sum;
-        char text[160], p50[32];
-        scope_hist_summarize(&t->latency, &sum);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "sent", (double)t->sent);
-        cJSON_AddNumberToObject(o, "received", (double)sum.count);
-        cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
-        cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
-        cJSON_AddBoolToObject(o, "refused", code == CLIENT_REFUSED);
-        snprintf(text, sizeof text, "%llu pings, %llu pongs (median %s)",
-                 (unsigned long long)t->sent, (unsigned long long)sum.count,
-                 scope_time_format(p50, sizeof p50, (double)sum.p50));
-        scope_events_bye(o, code == CLIENT_REFUSED ? "refused by the server" : text);
+        return code;
     }
+    scope_hist_summary_t sum;
+    char text[160], p50[32];
+    scope_hist_summarize(&t->latency, &sum);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "sent", (double)t->sent);
+    cJSON_AddNumberToObject(o, "received", (double)sum.count);
+    cJSON_AddNumberToObject(o, "p50", (double)sum.p50);
+    cJSON_AddNumberToObject(o, "p99", (double)sum.p99);
+    cJSON_AddBoolToObject(o, "refused", code == CLIENT_REFUSED);
+    snprintf(text, sizeof text, "%llu pings, %llu pongs (median %s)", (unsigned long long)t->sent,
+             (unsigned long long)sum.count, scope_time_format(p50, sizeof p50, (double)sum.p50));
+    scope_events_bye(o, code == CLIENT_REFUSED ? "refused by the server" : text);
     return code;
 }
 

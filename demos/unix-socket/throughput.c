@@ -27,7 +27,7 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
     if (in.peer != p) {
         if (len > 40 || sscanf(line, "stream %llu", &want) != 1 || want == 0)
             return 0;
-        scope_trace_recv(&p->trace, line, len + 1);
+        scope_trace_recv(&p->trace, line, len);
         scope_events_log("%s announces %llu bytes: the server counts them instead of answering "
                          "each line", p->name, want);
         in.peer = p;
@@ -38,9 +38,9 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
     }
     in.got += len + 1;
     if (in.got - in.shown >= SHOW && in.got < in.want) {
-        char sum[64];
-        int n = snprintf(sum, sizeof sum, "stream: %.0f of %.0f MB", in.got / 1e6, in.want / 1e6);
-        scope_trace_msg(&p->trace, SCOPE_TRACE_RECV, 0, sum, (size_t)n, 0);
+        char label[64];
+        snprintf(label, sizeof label, "stream: %.0f of %.0f MB", in.got / 1e6, in.want / 1e6);
+        scope_trace_note(&p->trace, SCOPE_TRACE_RECV, label, (size_t)(in.got - in.shown));
         in.shown = in.got;
     }
     if (in.got < in.want)
@@ -53,7 +53,8 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
     in.bytes += in.got;
     in.ns += ns;
     in.peer = NULL;
-    us_peer_say(p, reply);
+    scope_conn_send(&p->c, reply, strlen(reply));
+    scope_trace_send(&p->trace, reply, strlen(reply));
     return 1;
 }
 
@@ -93,6 +94,7 @@ static void on_chunk_written(uv_write_t *req, int status)
 
 static void stream_more(us_client_t *c)
 {
+    char label[32];
     while (!c->done && out.in_flight < 2 && out.sent < out.want) {
         uint64_t left = out.want - out.sent;
         size_t n = left < CHUNK ? (size_t)left : CHUNK;
@@ -100,21 +102,22 @@ static void stream_more(us_client_t *c)
         uv_buf_t b = uv_buf_init(out.chunk + CHUNK - n, (unsigned)n);
         uv_write_t *req = &out.req[out.next ^= 1];
         req->data = c;
-        if (uv_write(req, (uv_stream_t *)&c->pipe, &b, 1, on_chunk_written) < 0) {
+        if (uv_write(req, &c->c.h.stream, &b, 1, on_chunk_written) < 0) {
             us_client_end(c);
             return;
         }
         out.in_flight++;
         out.sent += n;
-        scope_trace_send(&c->trace, b.base, n);
+        snprintf(label, sizeof label, "chunk %llu", (unsigned long long)c->trace.sent);
+        scope_trace_note(&c->trace, SCOPE_TRACE_SEND, label, n);
     }
 }
 
 static void stream_start(us_client_t *c)
 {
     char line[64];
-    int n = snprintf(line, sizeof line, "stream %llu\n", (unsigned long long)out.want);
-    us_write((uv_stream_t *)&c->pipe, line, (size_t)n);
+    int n = snprintf(line, sizeof line, "stream %llu", (unsigned long long)out.want);
+    scope_conn_send(&c->c, line, (size_t)n);
     scope_trace_send(&c->trace, line, (size_t)n);
     scope_events_log("\"stream %llu\" announces the bytes that follow: then they go in writes "
                      "of %d KiB, two in flight", (unsigned long long)out.want, CHUNK / 1024);
@@ -125,7 +128,7 @@ static void stream_start(us_client_t *c)
 static int stream_answer(us_client_t *c, const char *line, size_t len)
 {
     uint64_t ns = scope_time_now_ns() - out.t0;
-    scope_trace_recv(&c->trace, line, len + 1);
+    scope_trace_recv(&c->trace, line, len);
     scope_events_log("the server says: %.*s; from our first write to its answer: %.0f MB/s",
                      (int)len, line, (double)out.sent * 1e3 / (double)(ns ? ns : 1));
     us_client_end(c);

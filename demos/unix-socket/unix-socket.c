@@ -1,44 +1,35 @@
-/* unix-socket.c: the articles' net server on a socket path, in the calls
- * node makes for it (the client is client.c):
- *   net.createServer(sock => sock.on('data', d => sock.write('pong: ' + d)))
- *      .listen('/tmp/app.sock');
+/* unix-socket.c: the articles' net server on a socket path, and its client:
+ *   net.createServer(s => s.on('data', d => s.write('pong: ' + d))).listen(path);
+ *   const sock = net.connect(path); sock.write('ping'); ...; sock.end();
  *
- *   1. The socket file goes in a private directory (mode 0700, stale.c): in
- *      a world-writable /tmp another user could take the path first.
- *   2. The server: uv_pipe_bind() (socket(AF_UNIX), bind(): the kernel makes
- *      the socket file), uv_listen(); per client uv_accept(), SO_PEERCRED
- *      (who is it?), uv_read_start().
- *   3. A stream keeps no message boundaries: the server cuts it into lines
- *      and answers each with "pong: LINE". Bytes without a newline are
- *      answered too, as node answers whatever 'data' brought: when the peer
- *      half-closes, or when nothing more comes for QUIET_MS.
- *   4. Each answer goes out with uv_write (us_write); at the peer's end,
- *      uv_shutdown() lets the last answers out before close().
+ *   1. The server: uv_pipe_bind() (socket(AF_UNIX), bind(): the kernel makes
+ *      the socket file), uv_listen().
+ *   2. on_connection(): uv_accept(), then SO_PEERCRED: who is it?
+ *   3. A stream keeps no message boundaries: lib's conn cuts it into lines,
+ *      each answered "pong: LINE". As node answers whatever 'data' brought,
+ *      bytes without a newline are answered too once the peer half-closes,
+ *      or after PARTIAL_MS of quiet (a person at nc sees no wait).
+ *   4. The client: uv_pipe_connect(), a ping per --rate, each pong timed.
+ *   5. Its end, as socket.end(): shutdown(SHUT_WR), reading on until the
+ *      server's last answers and its EOF are in.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
-#include "net.h"
 #include "unix-socket.h"
 
-/* Long enough for the rest of a line written at once to arrive, short
- * enough that a person typing into nc sees the answer at once. */
-#define QUIET_MS 75
-
+#define PARTIAL_MS 75
 static void on_connection(uv_stream_t *listener, int status);
-static void on_server_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-static void on_peer_line(void *arg, cJSON *v, const char *line, size_t len);
-static void on_peer_timer(uv_timer_t *t);
-static void on_peer_closed(uv_handle_t *h);
-static void server_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void on_line(scope_conn_t *c, const char *line, size_t len);
+static void on_peer_end(scope_conn_t *c, int status);
+static void on_peer_closed(scope_conn_t *c);
 
-/* Step 2. bound_fd: an abstract name already bound (abstract.c), or -1. */
-int us_listen(us_server_t *s, const char *path, int bound_fd)
+/* Step 1. bound_fd: an abstract name already bound (abstract.c), or -1. */
+int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd)
 {
-    uv_pipe_init(s->loop, &s->listener, 0);
+    uv_pipe_init(loop, &s->listener, 0);
     s->listener.data = s;
     int r = bound_fd >= 0 ? uv_pipe_open(&s->listener, bound_fd) : uv_pipe_bind(&s->listener, path);
     if (r == 0) /* backlog 128: connect()s the kernel completes before we accept them */
@@ -49,183 +40,211 @@ int us_listen(us_server_t *s, const char *path, int bound_fd)
     return r;
 }
 
+/* Step 2. */
 static void on_connection(uv_stream_t *listener, int status)
 {
     us_server_t *s = listener->data;
     us_peer_t *p = status < 0 ? NULL : calloc(1, sizeof *p);
     if (!p)
         return;
-    uv_pipe_init(s->loop, &p->pipe, 0);
-    uv_timer_init(s->loop, &p->timer);
-    p->pipe.data = p->timer.data = p;
+    scope_conn_init_pipe(listener->loop, &p->c, on_peer_closed);
+    p->c.data = p;
     p->server = s;
     p->next = s->peers;
     s->peers = p;
     s->npeers++;
-    if (uv_accept(listener, (uv_stream_t *)&p->pipe) < 0) {
-        us_peer_end(p);
+    if (uv_accept(listener, &p->c.h.stream) < 0) {
+        scope_conn_close(&p->c);
         return;
     }
     /* Who is it? The kernel recorded the peer's pid, uid and gid at its
      * connect(): getsockopt(SO_PEERCRED), which the peer cannot forge. */
-    uv_os_fd_t fd = -1;
-    uv_fileno((uv_handle_t *)&p->pipe, &fd);
-    scope_peer_cred(fd, &p->pid, &p->uid, &p->gid);
-    snprintf(p->chan, sizeof p->chan, "unix:%ld", (long)p->pid);
-    snprintf(p->name, sizeof p->name, "peer %ld", (long)p->pid);
-    p->idle_ms = s->idle_ms;
+    scope_peer_cred(scope_conn_fd(&p->c), &p->pid, &p->uid, &p->gid);
+    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = s->max_message,
+                              .idle_ms = s->idle_ms, .partial_ms = PARTIAL_MS,
+                              .on_frame = on_line, .on_error = s->on_oversize,
+                              .on_end = on_peer_end};
+    scope_conn_start(&p->c, &o);
     s->accepted++;
     const char *refusal = s->on_accept ? s->on_accept(p) : NULL;
-    scope_trace_init(&p->trace, p->chan, SCOPE_PID(getpid()),
+    char chan[32];
+    snprintf(chan, sizeof chan, "unix:%ld", (long)p->pid);
+    scope_trace_init(&p->trace, chan, SCOPE_PID(getpid()),
                      p->ours ? SCOPE_PID(p->pid) : SCOPE_PEER(p->name));
+    p->trace.framing_bytes = 1; /* each line's '\n' */
     scope_trace_open(&p->trace, "unix", p->detail);
-    scope_lines_init(&p->lines, s->max_message, on_peer_line, s->on_oversize, p);
     if (refusal) { /* told why, then closed */
         s->refused++;
-        us_peer_say(p, refusal);
-        us_peer_end(p);
-    } else {
-        uv_read_start((uv_stream_t *)&p->pipe, server_alloc, on_server_read);
-        if (p->idle_ms)
-            uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
+        scope_conn_send(&p->c, refusal, strlen(refusal));
+        scope_trace_send(&p->trace, refusal, strlen(refusal));
+        scope_conn_close(&p->c);
     }
 }
 
-/* Step 3. Bytes left without '\n' wait QUIET_MS at most for their rest. */
-static void on_server_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+/* Step 3: a line, or what came without its newline. */
+static void on_line(scope_conn_t *c, const char *line, size_t len)
 {
-    us_peer_t *p = st->data;
-    if (n > 0) {
-        scope_ndjson_feed(&p->lines, buf->base, (size_t)n);
-        if (scope_ndjson_pending(&p->lines))
-            uv_timer_start(&p->timer, on_peer_timer, QUIET_MS, 0);
-        else if (p->idle_ms)
-            uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
-        return;
-    }
-    p->eof = n < 0;
-    if (!p->eof)
-        return;
-    /* A half-close (shutdown(SHUT_WR): nc -N, node's end()): the peer still
-     * reads, so what it left without a newline is answered before we close. */
-    if (n == UV_EOF && scope_ndjson_pending(&p->lines))
-        scope_ndjson_feed(&p->lines, "\n", 1);
-    else if (n == UV_EOF)
-        scope_events_log("read() returned 0: %s closed its end after %llu lines", p->name,
-                         (unsigned long long)p->lines_in);
-    else
-        scope_events_error("read", "%s: %s; closing it", p->name, uv_strerror((int)n));
-    us_peer_end(p);
-}
-
-static void on_peer_line(void *arg, cJSON *v, const char *line, size_t len)
-{
-    us_peer_t *p = arg;
+    us_peer_t *p = c->data;
     us_server_t *s = p->server;
-    (void)v;
-    p->lines_in++;
     s->lines_in++;
     if (s->on_line && s->on_line(p, line, len))
         return;
-    scope_trace_recv(&p->trace, line, len + 1);
-    /* The articles' server: sock.write('pong: ' + d). */
-    char stack[512], *reply = len + 7 <= sizeof stack ? stack : malloc(len + 7);
+    scope_trace_recv(&p->trace, line, len);
+    /* The articles' server: sock.write('pong: ' + d), in one write(). */
+    char *reply = malloc(len + 7);
     if (!reply)
         return;
     memcpy(reply, "pong: ", 6);
     memcpy(reply + 6, line, len);
     reply[len + 6] = '\n';
-    int r = us_write((uv_stream_t *)&p->pipe, reply, len + 7);
+    int r = scope_conn_write_raw(c, reply, len + 7);
     if (r == 0) {
         s->replies++;
-        scope_trace_send(&p->trace, reply, len + 7);
-    } else if (p->eof) { /* EPIPE after EOF: no half-close, the peer is gone */
+        scope_trace_send(&p->trace, reply, len + 6);
+    } else if (r == UV_EPIPE) { /* EOF was no half-close: the peer has gone */
         s->bad_input++;
-        scope_events_error("vanished", "%s went away mid-line (EOF): %zu bytes of an unfinished "
-                           "line, and nobody to answer", p->name, len);
+        scope_events_error("vanished", "%s went away mid-line (EOF, then EPIPE): %zu bytes "
+                           "of an unfinished line, and nobody to answer", p->name, len);
     }
-    if (reply != stack)
-        free(reply);
+    free(reply);
 }
 
-static void on_peer_timer(uv_timer_t *t)
+/* The peer's EOF (conn lets our last answers out, then closes), or its end. */
+static void on_peer_end(scope_conn_t *c, int status)
 {
-    us_peer_t *p = t->data;
-    if (scope_ndjson_pending(&p->lines)) {
-        /* Nothing more came: answer what did, as if its newline had come. */
-        scope_ndjson_feed(&p->lines, "\n", 1);
-        if (p->idle_ms)
-            uv_timer_start(&p->timer, on_peer_timer, p->idle_ms, 0);
-    } else { /* silent for --idle-ms */
-        if (p->server->on_idle)
-            p->server->on_idle(p);
-        us_peer_end(p);
-    }
+    us_peer_t *p = c->data;
+    if (status == UV_ETIMEDOUT && p->server->on_idle)
+        p->server->on_idle(p);
+    else if (status == 0)
+        scope_events_log("read() returned 0: %s closed its end after %llu lines", p->name,
+                         (unsigned long long)c->frames_in);
+    else
+        scope_events_error("read", "%s: %s; closing it (%llu bytes of a line unanswered)",
+                           p->name, uv_strerror(status), (unsigned long long)c->partial_bytes);
 }
 
-/* A line of the server's own (a refusal, an error). */
-int us_peer_say(us_peer_t *p, const char *line)
+static void on_peer_closed(scope_conn_t *c)
 {
-    char buf[256];
-    int n = snprintf(buf, sizeof buf, "%.250s\n", line);
-    int r = us_write((uv_stream_t *)&p->pipe, buf, (size_t)n);
-    if (r == 0)
-        scope_trace_send(&p->trace, buf, (size_t)n);
-    return r;
-}
-
-static void close_peer(uv_shutdown_t *req, int status)
-{
-    us_peer_t *p = req->data;
-    (void)status;
-    if (!uv_is_closing((uv_handle_t *)&p->pipe)) {
-        uv_close((uv_handle_t *)&p->timer, on_peer_closed);
-        uv_close((uv_handle_t *)&p->pipe, on_peer_closed);
-    }
-}
-
-/* Our answers go out first (uv_shutdown waits for them), then close(). */
-void us_peer_end(us_peer_t *p)
-{
-    if (p->closing++)
-        return;
-    uv_read_stop((uv_stream_t *)&p->pipe);
-    uv_timer_stop(&p->timer);
-    p->shutdown_req.data = p;
-    if (uv_shutdown(&p->shutdown_req, (uv_stream_t *)&p->pipe, close_peer) < 0)
-        close_peer(&p->shutdown_req, 0);
-}
-
-static void on_peer_closed(uv_handle_t *h)
-{
-    us_peer_t *p = h->data, **pp = &p->server->peers;
+    us_peer_t *p = c->data, **pp = &p->server->peers;
     us_server_t *s = p->server;
-    if (++p->closed < 2) /* the timer's close, then the pipe's */
-        return;
     for (s->npeers--; *pp != p; pp = &(*pp)->next)
         ;
     *pp = p->next;
     scope_trace_close(&p->trace);
-    scope_ndjson_free(&p->lines);
     free(p);
     if (s->on_peer_closed)
         s->on_peer_closed(s);
 }
 
-/* The end of the run: no waiting on peers that may never read. */
+/* The end of the run: each peer's last answers go out first (for a second at most). */
 void us_server_close(us_server_t *s)
 {
     if (s->listening && !uv_is_closing((uv_handle_t *)&s->listener))
         uv_close((uv_handle_t *)&s->listener, NULL);
-    for (us_peer_t *p = s->peers; p; p = p->next) {
-        p->closing = 1;
-        close_peer(&(uv_shutdown_t){.data = p}, 0);
-    }
+    for (us_peer_t *p = s->peers; p; p = p->next)
+        scope_conn_close(&p->c);
 }
 
-static void server_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* ---- the client: its functions bottom-up, us_connect() last ---- */
+
+static void ping(scope_pacer_t *pc)
 {
-    us_server_t *s = ((us_peer_t *)h->data)->server;
-    (void)hint;
-    *buf = uv_buf_init(s->buf, sizeof s->buf); /* each read is cut into lines at once */
+    us_client_t *c = pc->data;
+    size_t size = c->demo->size > c->max_message ? c->max_message : c->demo->size;
+    char *line = malloc(size + 32);
+    if (!line)
+        return;
+    size_t n = (size_t)snprintf(line, 32, "ping %llu ", (unsigned long long)c->trace.sent + 1);
+    memset(line + n, 'x', size > n ? size - n : 0);
+    n = size > n ? size : n - 1; /* padded to --size, or no pad at all */
+    scope_trace_send(&c->trace, line, n);
+    c->t_sent = scope_time_now_ns();
+    scope_conn_send(&c->c, line, n); /* an EPIPE shows as the server's end */
+    free(line);
+}
+
+/* Step 5: socket.end(). */
+void us_client_end(us_client_t *c)
+{
+    if (c->done++)
+        return;
+    scope_pacer_close(&c->pacer);
+    scope_conn_end(&c->c);
+}
+
+static void on_pong(scope_conn_t *cc, const char *line, size_t len)
+{
+    us_client_t *c = cc->data;
+    uint64_t rtt = c->t_sent ? scope_time_now_ns() - c->t_sent : 0;
+    c->t_sent = 0;
+    if (c->on_line && c->on_line(c, line, len))
+        return;
+    scope_trace_reply(&c->trace, line, len, rtt);
+    if ((long)c->trace.latency.count >= c->demo->count)
+        us_client_end(c);
+    else if (!c->done)
+        scope_pacer_next(&c->pacer, ping);
+}
+
+static void on_client_closed(scope_conn_t *cc)
+{
+    us_client_t *c = cc->data;
+    if (!c->done && !c->code) { /* not the EOF that answers ours */
+        scope_events_error("closed", "the server closed the connection after %llu of %ld pongs",
+                           (unsigned long long)c->trace.latency.count, c->demo->count);
+        c->code = 1;
+    }
+    scope_pacer_close(&c->pacer);
+    scope_trace_close(&c->trace);
+    if (c->on_closed)
+        c->on_closed(c);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    us_client_t *c = req->data;
+    if (status < 0) {
+        scope_events_error("connect", "connect(%s): %s%s", c->shown, uv_err_name(status),
+                           status == UV_ENOENT ? ": no such file (no server ever bound it)"
+                           : status == UV_ECONNREFUSED ? ": nobody listens (a stale file)"
+                           : status == UV_EACCES ? ": permission denied (file or directory)" : "");
+        c->code = 1;
+        scope_conn_close(&c->c);
+        return;
+    }
+    /* SO_PEERCRED works on our end too: it names the server. */
+    scope_peer_cred(scope_conn_fd(&c->c), &c->server.pid, &c->server.uid, &c->server.gid);
+    scope_events_log("connect(%s) -> fd %d; getsockopt(SO_PEERCRED) on our end names the "
+                     "server: pid %ld, uid %ld, gid %ld", c->shown, scope_conn_fd(&c->c),
+                     (long)c->server.pid, (long)c->server.uid, (long)c->server.gid);
+    char chan[32];
+    snprintf(chan, sizeof chan, "unix:%ld", (long)getpid());
+    scope_trace_init(&c->trace, chan, SCOPE_PID(getpid()), SCOPE_PID(c->server.pid));
+    c->trace.framing_bytes = 1;
+    if (!c->demo->role) /* the server shows the channel of a client it started */
+        scope_trace_open(&c->trace, "unix", c->shown);
+    scope_trace_stats_start(&c->trace, c->demo->loop, 500);
+    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = c->max_message + 64,
+                              .on_frame = on_pong};
+    scope_conn_start(&c->c, &o);
+    scope_events_proc("ready", getpid(), getppid(), c->demo->role ? c->demo->role : "client", 0,
+                      0);
+    if (c->on_connected)
+        c->on_connected(c);
+    else if (c->demo->count > 0)
+        scope_pacer_next(&c->pacer, ping);
+    else
+        us_client_end(c);
+}
+
+/* Step 4. connected_fd: an abstract name, connected already (abstract.c), or -1. */
+void us_connect(us_client_t *c, const char *path, int connected_fd)
+{
+    scope_conn_init_pipe(c->demo->loop, &c->c, on_client_closed);
+    scope_pacer_init(c->demo, &c->pacer);
+    c->c.data = c->connect_req.data = c->pacer.data = c;
+    if (connected_fd >= 0)
+        on_connect(&c->connect_req, uv_pipe_open(&c->c.h.pipe, connected_fd));
+    else
+        uv_pipe_connect(&c->connect_req, &c->c.h.pipe, path, on_connect);
 }

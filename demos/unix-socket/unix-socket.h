@@ -1,21 +1,8 @@
-/* unix-socket.h: what each file of the demo offers main.c, and nothing more.
- *
- *   unix-socket.c   the mechanism, the server: bind, listen, accept,
- *                   SO_PEERCRED, read, answer each line (and what has no '\n')
- *   client.c        the mechanism, the client: connect, ping, half-close;
- *                   and us_write, the uv_write both ends use
- *   stale.c         the private directory; a path of yours: free, stale, live?
- *   abstract.c      a name in the abstract namespace: no file at all
- *   credentials.c   SO_PEERCRED names each peer; --allow-uid refuses others
- *   throughput.c    one client streams --throughput bytes
- *   faults.c        a bad client: oversize, silent, vanish
- *   fifo_server.c   named pipes: two FIFOs, one reader, many writers
- *   fifo_client.c   a writer of up.fifo (client 1 also reads down.fifo)
- *   clients.c       the server's clients: this program again (lib/role)
- *   main.c          the options and the order of the steps
- *
- * State lives in each file (static) or hangs off the handles below; what a
- * file needs from another, main.c hands it as a parameter or a callback.
+/* unix-socket.h: what each file of the demo offers main.c, and nothing more:
+ * the mechanism (unix-socket.c), then one experiment per file (the private
+ * directory and stale files, abstract names, credentials, throughput, faults,
+ * FIFOs) and the clients as roles. State lives in each file (static) or hangs
+ * off the handles below; what a file needs from another, main.c hands it.
  */
 #ifndef UNIX_SOCKET_H
 #define UNIX_SOCKET_H
@@ -24,10 +11,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "conn.h"
 #include "demo.h"
-#include "framing.h"
 #include "role.h"
 #include "trace.h"
+#include "unixsock.h"
 
 #define MAX_CLIENTS    8
 #define MAX_ALLOW      16
@@ -43,74 +31,60 @@ typedef struct {
     size_t max_message;
 } us_options_t;
 
-/* ---- unix-socket.c and client.c: the mechanism ---- */
+/* ---- unix-socket.c: the mechanism ---- */
 
 typedef struct us_server_s us_server_t;
 typedef struct us_peer_s us_peer_t;
 typedef struct us_client_s us_client_t;
 
 struct us_peer_s {
-    uv_pipe_t pipe;   /* the accepted connection; pipe.data is this peer */
-    uv_timer_t timer; /* the quiet time of a line without '\n', then --idle-ms */
-    uv_shutdown_t shutdown_req;
+    scope_conn_t c; /* the accepted connection; c.data is this peer */
     us_server_t *server;
     us_peer_t *next;
-    scope_ndjson_t lines;
     scope_trace_t trace;
     pid_t pid; /* SO_PEERCRED */
     uid_t uid;
     gid_t gid;
-    int ours, closing, eof, closed;
-    uint64_t idle_ms, lines_in;
-    char name[40], chan[32], detail[128];
+    int ours; /* one of our clients: the trace names it by its pid */
+    char name[40], detail[128];
 };
 
 struct us_server_s {
-    uv_loop_t *loop;
     uv_pipe_t listener;
     size_t max_message;
     uint64_t idle_ms;
     /* set by main, each may be NULL */
     const char *(*on_accept)(us_peer_t *p); /* names p; a refusal line, or NULL */
     int (*on_line)(us_peer_t *p, const char *line, size_t len); /* 1: taken */
-    scope_frame_error_cb on_oversize; /* arg: the peer */
-    void (*on_idle)(us_peer_t *p);    /* silent for --idle-ms */
+    scope_conn_error_cb on_oversize;
+    void (*on_idle)(us_peer_t *p); /* silent for --idle-ms */
     void (*on_peer_closed)(us_server_t *s);
-    void *data;
     /* read-only for the others */
     us_peer_t *peers;
     int npeers, listening;
     long accepted, refused, bad_input, lines_in, replies;
-    char buf[64 * 1024];
 };
 
 struct us_client_s {
-    uv_pipe_t pipe;
+    scope_conn_t c; /* c.data is this client */
     uv_connect_t connect_req;
-    uv_shutdown_t shutdown_req;
     scope_demo_t *demo;
     scope_pacer_t pacer;
-    scope_ndjson_t lines;
     scope_trace_t trace;
     size_t max_message;
     const char *shown; /* the address as people write it */
     uint64_t t_sent;
-    int done, code, open;
+    int done, code; /* done: we ended it, the server's EOF is expected */
+    struct { pid_t pid; uid_t uid; gid_t gid; } server; /* SO_PEERCRED */
     /* set by main, each may be NULL (then: pings) */
     void (*on_connected)(us_client_t *c);
     int (*on_line)(us_client_t *c, const char *line, size_t len); /* 1: taken */
     void (*on_closed)(us_client_t *c);
-    char *line;
-    size_t cap;
-    char buf[64 * 1024];
 };
 
-int us_listen(us_server_t *s, const char *path, int bound_fd);
-int us_write(uv_stream_t *s, const char *data, size_t len);
-int us_peer_say(us_peer_t *p, const char *line);
-void us_peer_end(us_peer_t *p);
+int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd);
 void us_server_close(us_server_t *s);
-int us_connect(us_client_t *c, const char *path, int connected_fd);
+void us_connect(us_client_t *c, const char *path, int connected_fd);
 void us_client_end(us_client_t *c);
 
 /* ---- the experiments ---- */
@@ -123,33 +97,30 @@ int abstract_bind(const char *name, int allow_given);
 int abstract_connect(const char *name);
 
 typedef const char *(*us_name_of_fn)(pid_t pid, int *bad);
-void credentials_init(const us_options_t *o, us_name_of_fn name_of);
+void credentials_init(const uid_t *allow, int nallow, us_name_of_fn name_of);
 const char *credentials_accept(us_peer_t *p);
-void credentials_allow_list(char *out, size_t n);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
 
 int throughput_server_line(us_peer_t *p, const char *line, size_t len);
 void throughput_client(us_client_t *c, uint64_t bytes);
 void throughput_figures(cJSON *bye, char *text, size_t n, const char *shown);
 
-void faults_server_oversize(void *arg, const scope_frame_error_t *err);
+void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
 void faults_client(us_client_t *c, const char *kind, const us_options_t *o);
 
-typedef void (*us_done_fn)(void);
-int fifo_server_make(scope_demo_t *d, const char *dir, us_done_fn done, us_name_of_fn name_of);
+int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of);
 void fifo_unblock(const char *path, int flags);
-void fifo_server_open(scope_demo_t *d, uint64_t start_ms, void (*start_writers)(void));
+void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers);
 void fifo_server_close(void);
 void fifo_figures(cJSON *bye, char *text, size_t n, const char *median);
 int fifo_client(scope_demo_t *d, const char *dir, int index);
 const scope_trace_t *fifo_client_trace(void);
 
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, int n,
-                  const char *fault, us_done_fn all_done);
+                  const char *fault, scope_demo_cb all_done);
 int clients_add(const char *fault);
 const char *clients_name_of(pid_t pid, int *bad);
-int clients_kill_all(int sig);
 void clients_figures(cJSON *bye, char *median, size_t n, int quitting);
 
 #endif
