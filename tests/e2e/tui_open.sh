@@ -38,6 +38,7 @@ has_event f.ndjson hello '.faults == ["malformed", "blank", "oversize"]' \
 tmux -L "$SOCK" send-keys f
 wait_event f.ndjson error '.reason | contains("malformed JSON")' && pass "f: the first fault (malformed) reaches the demo" \
     || fail "f: no malformed-line error"
+sleep 1   # the demo sends at most one fault a second, and says so of the others
 tmux -L "$SOCK" send-keys f
 wait_event f.ndjson error '.reason | contains("blank line")' && pass "f again: the next fault (blank)" || fail "f: no blank-line error"
 i=0; while ! tmux -L "$SOCK" capture-pane -p | grep -q "f fault" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
