@@ -30,6 +30,9 @@ json_count() {
         "$1"
 }
 
+# has_event FILE KIND [COND]: FILE holds an event of KIND (matching COND).
+has_event() { [ "$(json_count "$1" "$2" "${3:-true}")" -gt 0 ]; }
+
 # wait_bounded PID [SECONDS]: wait for a background job, at most SECONDS
 # (default 60); a job still running then is killed, and the wait fails.
 wait_bounded() {

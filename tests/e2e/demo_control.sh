@@ -7,24 +7,26 @@ export IPCSCOPE_MSG_RATE=0
 mkfifo ctl
 exec 6<>ctl            # held open read-write, so neither side blocks in open()
 
-pongs() { grep -c '"dir":"recv".*type.....pong' "$1"; }  # round trips the parent saw
+# round trips the parent saw: pongs received (the summary is the message as sent)
+pongs() { json_count "$1" msg '.dir == "recv" and (.summary | contains("\"type\":\"pong\""))'; }
+PONG='.chan == "ipc" and (.summary | contains("\"type\":\"pong\""))'
 
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --step --count 3 5<ctl >s.json 2>s.err &
 demo=$!
-wait_for s.json '"n":1,.*"waiting":true' && pass "step mode: step 1 waits" || fail "step 1 not waiting"
+wait_event s.json step '.n == 1 and .waiting == true' && pass "step mode: step 1 waits" || fail "step 1 not waiting"
 sleep 1
-grep -q '"n":2' s.json && fail "step mode went on without a step command" || pass "step mode: nothing moves without 'step'"
+has_event s.json step '.n == 2' && fail "step mode went on without a step command" || pass "step mode: nothing moves without 'step'"
 echo '{"cmd":"step"}' >&6
-wait_for s.json '"n":2,' && pass "step mode: 'step' goes to step 2" || fail "no step 2"
+wait_event s.json step '.n == 2' && pass "step mode: 'step' goes to step 2" || fail "no step 2"
 for i in 2 3 4 5 6 7 8 9; do echo '{"cmd":"step"}' >&6; done
 wait_bounded $demo; rc=$?
-[ $rc -eq 0 ] && grep -q '"ev":"bye"' s.json && pass "step mode: nine steps, then bye, exit 0" || fail "step run exit $rc"
+[ $rc -eq 0 ] && has_event s.json bye && pass "step mode: nine steps, then bye, exit 0" || fail "step run exit $rc"
 
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --count 1000000 --rate 50 5<ctl >p.json 2>p.err &
 demo=$!
-wait_for p.json 'type.....pong' || fail "no pong before pause"
+wait_event p.json msg "$PONG" || fail "no pong before pause"
 echo '{"cmd":"pause"}' >&6
-wait_for p.json 'control: pause'
+wait_event p.json log '.text == "control: pause"'
 sleep 0.5; before=$(pongs p.json); sleep 1.5; after=$(pongs p.json)
 [ "$after" -le $((before + 1)) ] && pass "pause: the flow stops ($before, then $after pongs)" || fail "pause: $before -> $after"
 # While paused, each "step" lets exactly one message go (its pong comes back).
@@ -41,14 +43,14 @@ echo '{"cmd":"resume"}' >&6
 i=0; while [ "$(pongs p.json)" -le "$after" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(pongs p.json)" -gt "$after" ] && pass "resume: the flow goes on" || fail "resume"
 echo '{"cmd":"rate","hz":200}' >&6
-wait_for p.json 'control: rate' && pass "rate: applied and acknowledged" || fail "rate"
+wait_event p.json log '.text == "control: rate"' && pass "rate: applied and acknowledged" || fail "rate"
 echo '{not json' >&6
-wait_for p.json '"what":"control".*malformed' && pass "a malformed control line: error event" || fail "malformed control"
+wait_event p.json error '.what == "control" and (.reason | contains("malformed"))' && pass "a malformed control line: error event" || fail "malformed control"
 echo '{"cmd":"launch-missiles"}' >&6
-wait_for p.json "unknown control command 'launch-missiles'" && pass "an unknown command: error event" || fail "unknown command"
+wait_event p.json error ".what == \"control\" and .reason == \"unknown control command 'launch-missiles'\"" && pass "an unknown command: error event" || fail "unknown command"
 echo '{"cmd":"quit"}' >&6
 wait_bounded $demo; rc=$?
-[ $rc -eq 0 ] && grep -q 'quit from the dashboard: winding down' p.json && grep -q '"ev":"bye"' p.json \
+[ $rc -eq 0 ] && field p.json log text | grep -qx 'quit from the dashboard: winding down' && has_event p.json bye \
     && pass "quit: winds down with a summary, exit 0" || fail "quit: exit $rc"
 
 # Sizes are checked against what the channel takes: a size the child must
@@ -56,9 +58,9 @@ wait_bounded $demo; rc=$?
 # the flow goes on; a storm of fault commands sends one a second.
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --count 1000000 --rate 50 --max-message 65536 5<ctl >z.json 2>z.err &
 demo=$!
-wait_for z.json 'type.....pong' || fail "no pong before the size change"
+wait_event z.json msg "$PONG" || fail "no pong before the size change"
 echo '{"cmd":"size","bytes":67108864}' >&6
-wait_for z.json "over the channel's 65536-byte limit" && pass "size 64 MiB: told it is over the channel's limit" \
+wait_event z.json log ".text | contains(\"over the channel's 65536-byte limit\")" && pass "size 64 MiB: told it is over the channel's limit" \
     || fail "size 64 MiB: nothing said"
 before=$(pongs z.json)
 i=0; while [ "$(pongs z.json)" -le $((before + 2)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
@@ -68,8 +70,8 @@ before=$(pongs z.json)
 i=0; while [ "$(pongs z.json)" -le $((before + 2)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(pongs z.json)" -gt $((before + 2)) ] && pass "size back to 64: the ping-pong goes on" || fail "size 64: stalled"
 for i in $(seq 200); do echo '{"cmd":"fault","kind":"oversize"}'; done >&6
-wait_for z.json "not sent: one a second" || fail "the fault storm was not limited"
-n=$(jq -r 'select(.ev=="log") | .text' z.json | grep -c '^fault: writing a')
+wait_event z.json log '.text | contains("not sent: one a second")' || fail "the fault storm was not limited"
+n=$(field z.json log text | grep -c '^fault: writing a')
 [ "$n" -le 3 ] && pass "a storm of 200 fault commands writes $n bad lines" || fail "fault storm: $n bad lines written"
 echo '{"cmd":"quit"}' >&6
 wait_bounded $demo 30; rc=$?

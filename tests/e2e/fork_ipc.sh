@@ -6,28 +6,30 @@
 . "$TOP/tests/lib.sh"
 DEMO="$DEMOS/fork-ipc"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
+# a pong on the channel, either way (the summary is the message as sent)
+PONG='.chan == "ipc" and (.summary | contains("\"type\":\"pong\""))'
 
 check_run() { # MODE FILE
     mode=$1 f=$2
-    parent=$(grep '"ev":"hello"' "$f" | sed 's/.*"pid":\([0-9]*\).*/\1/')
-    child=$(grep '"ev":"chan".*"id":"ipc"' "$f" | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+    parent=$(field "$f" hello pid)
+    child=$(field "$f" chan b '.id == "ipc" and .state == "open"' | head -1)
     steps=$(field "$f" step n | tr '\n' ' ')
     [ "$steps" = "1 2 3 4 5 6 7 8 9 " ] && pass "$mode: all nine steps" || fail "$mode: steps were '$steps'"
-    ps=$(grep '"ev":"msg"' "$f" | grep "\"pid\":$parent," | grep -c '"dir":"send".*"chan":"ipc"')
-    cr=$(grep '"ev":"msg"' "$f" | grep "\"pid\":$child," | grep -c '"dir":"recv".*"chan":"ipc"')
-    cs=$(grep '"ev":"msg"' "$f" | grep "\"pid\":$child," | grep -c '"dir":"send".*"chan":"ipc"')
-    pr=$(grep '"ev":"msg"' "$f" | grep "\"pid\":$parent," | grep -c '"dir":"recv".*"chan":"ipc"')
+    ps=$(json_count "$f" msg ".pid == $parent and .dir == \"send\" and .chan == \"ipc\"")
+    cr=$(json_count "$f" msg ".pid == $child and .dir == \"recv\" and .chan == \"ipc\"")
+    cs=$(json_count "$f" msg ".pid == $child and .dir == \"send\" and .chan == \"ipc\"")
+    pr=$(json_count "$f" msg ".pid == $parent and .dir == \"recv\" and .chan == \"ipc\"")
     [ "$ps" -gt 0 ] && [ "$ps" = "$cr" ] && [ "$cs" = "$pr" ] \
         && pass "$mode: parent sent $ps = child received $cr; child sent $cs = parent received $pr" \
         || fail "$mode: counts differ: parent sent $ps, child got $cr; child sent $cs, parent got $pr"
     for id in 1 2 3; do
-        grep -q "answer to request $id: user 123" "$f" || { fail "$mode: getUser $id unanswered"; return; }
+        field "$f" log text | grep -qx "answer to request $id: user 123" || { fail "$mode: getUser $id unanswered"; return; }
     done
-    grep -q '"what":"correlation"' "$f" && fail "$mode: a mismatched correlation id" \
+    has_event "$f" error '.what == "correlation"' && fail "$mode: a mismatched correlation id" \
         || pass "$mode: getUser answered for ids 1 2 3"
-    grep -q '"chan":"tcp".*"summary":"hello from .*child' "$f" \
+    has_event "$f" msg '.chan == "tcp" and (.summary | test("^hello from .*child"))' \
         && pass "$mode: the passed socket served a real TCP client" || fail "$mode: no TCP answer"
-    grep -q "\"ev\":\"proc\".*\"state\":\"exit\",\"proc\":$child,.*\"code\":0" "$f" \
+    has_event "$f" proc ".state == \"exit\" and .proc == $child and .code == 0" \
         && pass "$mode: child exited 0" || fail "$mode: child exit"
     wait_gone "$child" && pass "$mode: no child left" || fail "$mode: child $child still there"
 }
@@ -82,16 +84,16 @@ exit 0' ] && pass "node parent (articles 000, 004): {foo:'bar'} first, then {rec
         || fail "no {foo:'bar'} from the node child"
     jq -s -e 'any(.[]; .ev=="error" and .what=="timeout" and (.reason | test("received")))' sf.json >/dev/null 2>&1 && [ $rc -ne 0 ] \
         && pass "a child that answers something else: a timeout error naming what was awaited, exit $rc" \
-        || { fail "speaks-first child: exit $rc"; grep '"ev":"error"' sf.json; }
+        || { fail "speaks-first child: exit $rc"; field sf.json error reason; }
     sfchild=$(jq -r 'select(.ev=="chan" and .id=="ipc" and .state=="open") | .b' sf.json 2>/dev/null | head -1)
     [ -n "$sfchild" ] && wait_gone "$sfchild" && pass "speaks-first child: nothing left running" || fail "speaks-first child $sfchild left"
 
     # A node child that never answers and never leaves by itself.
     timeout 60 "$DEMO" --json --count 3 --timeout 2 --child "node:$TOP/tests/helpers/fork_silent.js" >si.json 2>si.err
     rc=$?
-    jq -s -e 'any(.[]; .ev=="error" and .what=="timeout")' si.json >/dev/null 2>&1 && [ $rc -ne 0 ] && grep -q '"ev":"bye"' si.json \
+    jq -s -e 'any(.[]; .ev=="error" and .what=="timeout")' si.json >/dev/null 2>&1 && [ $rc -ne 0 ] && has_event si.json bye \
         && pass "a child that never answers: a timeout error, a summary, exit $rc" \
-        || { fail "silent child: exit $rc"; grep '"ev":"error"' si.json; }
+        || { fail "silent child: exit $rc"; field si.json error reason; }
     sichild=$(jq -r 'select(.ev=="chan" and .id=="ipc" and .state=="open") | .b' si.json 2>/dev/null | head -1)
     [ -n "$sichild" ] && wait_gone "$sichild" && pass "silent child: nothing left running" || fail "silent child $sichild left"
     out=$("$DEMO" --child node:/nonexistent.js 2>&1); rc=$?
@@ -101,7 +103,7 @@ exit 0' ] && pass "node parent (articles 000, 004): {foo:'bar'} first, then {rec
     # node's own answer to a malformed line: it throws and exits 1
     timeout 60 "$DEMO" --json --count 3 --child node --fault malformed >nm.json 2>nm.err
     rc=$?
-    grep -q '"code":1' nm.json && [ $rc -eq 1 ] \
+    has_event nm.json proc '.state == "exit" and .code == 1' && [ $rc -eq 1 ] \
         && pass "node child exits 1 on a malformed line, the C parent reports it (exit $rc)" \
         || fail "node child on malformed: exit $rc"
 else
@@ -111,33 +113,33 @@ fi
 for fault in malformed blank oversize; do
     timeout 60 "$DEMO" --json --count 3 --fault $fault --max-message 4096 >f.json 2>f.err
     rc=$?
-    if [ $rc -eq 0 ] && grep -q '"ev":"error".*"what":"refused"' f.json && grep -q '"ev":"bye"' f.json; then
+    if [ $rc -eq 0 ] && has_event f.json error '.what == "refused"' && has_event f.json bye; then
         pass "$fault line: refused with an error event, the run completes"
     else
-        fail "$fault line (exit $rc)"; grep '"ev":"error"' f.json
+        fail "$fault line (exit $rc)"; field f.json error reason
     fi
 done
-grep -q 'over the 4096-byte limit\|longer than\|exceeds' f.json && pass "oversize reason names the limit" \
-    || { fail "oversize reason"; grep error f.json; }
+has_event f.json error '.what == "refused" and (.reason | test("4096-byte limit"))' \
+    && pass "oversize reason names the limit" || { fail "oversize reason"; field f.json error reason; }
 
 # start_mid_run FILE: starts a long run in the background, waits for its first
 # pong; sets $demo and $child. Fails (and cleans up) when no pong comes.
 start_mid_run() {
     "$DEMO" --json --count 1000000 --rate 100 >"$1" 2>"$1.err" &
     demo=$!
-    if ! wait_for "$1" 'type.....pong'; then
+    if ! wait_event "$1" msg "$PONG"; then
         fail "no pong in $1"; kill -9 $demo; wait $demo; return 1
     fi
-    child=$(grep '"ev":"chan".*"id":"ipc"' "$1" | sed 's/.*"b":\([0-9]*\).*/\1/' | head -1)
+    child=$(field "$1" chan b '.id == "ipc" and .state == "open"' | head -1)
 }
 
 # The child killed mid-run: the parent sees the signal, says so, reaps it.
 if start_mid_run k.json; then
     kill -KILL "$child"
     wait_bounded $demo; rc=$?
-    grep -q "\"state\":\"exit\",\"proc\":$child,.*\"signal\":\"SIGKILL\"" k.json \
+    has_event k.json proc ".state == \"exit\" and .proc == $child and .signal == \"SIGKILL\"" \
         && pass "child SIGKILLed: proc exit with SIGKILL" || fail "no proc exit with the signal"
-    grep -q '"ev":"bye".*was killed by SIGKILL before the run was over' k.json && [ $rc -eq 1 ] \
+    field k.json bye text | grep -q 'was killed by SIGKILL before the run was over' && [ $rc -eq 1 ] \
         && pass "child SIGKILLed: final summary says so, exit 1" || fail "summary after kill (exit $rc)"
     wait_gone "$child" && pass "child SIGKILLed: no zombie" || fail "zombie $child"
 fi
@@ -147,7 +149,7 @@ fi
 if start_mid_run ct.json; then
     kill -TERM "$child"
     wait_bounded $demo; rc=$?
-    grep -q '"ev":"bye".*exited 0 before the run was over' ct.json && [ $rc -eq 1 ] \
+    field ct.json bye text | grep -q 'exited 0 before the run was over' && [ $rc -eq 1 ] \
         && pass "child SIGTERMed: it exits 0, the summary says the run was cut short, exit 1" \
         || fail "child SIGTERM summary (exit $rc)"
     wait_gone "$child" && pass "child SIGTERMed: no zombie" || fail "zombie $child"
@@ -157,7 +159,7 @@ fi
 if start_mid_run t.json; then
     kill -TERM $demo
     wait_bounded $demo
-    grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
+    field t.json log text | grep -qx 'SIGTERM: winding down' && has_event t.json bye \
         && pass "parent SIGTERM: winds down with a summary" || fail "parent SIGTERM summary"
     wait_gone "$child" && pass "parent SIGTERM: child gone" || fail "child $child outlived SIGTERM"
 fi

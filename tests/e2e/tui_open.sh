@@ -13,8 +13,8 @@ i=0; while ! tmux -L "$SOCK" capture-pane -p | grep -q ENDED && [ $i -lt 600 ]; 
 tmux -L "$SOCK" capture-pane -p >screen.txt
 grep -q ENDED screen.txt && pass "open: the demo runs to its end on screen" || { fail "open: no ENDED"; cat screen.txt; }
 grep -q '== done' screen.txt && pass "open: the narration shows the final summary" || fail "open: no summary on screen"
-steps=$(grep -c '"ev":"step"' rec.ndjson)
-[ "$steps" -eq 9 ] && grep -q '"ev":"bye"' rec.ndjson && pass "--record: all nine steps and bye, one JSON line each" \
+steps=$(json_count rec.ndjson step)
+[ "$steps" -eq 9 ] && has_event rec.ndjson bye && pass "--record: all nine steps and bye, one JSON line each" \
     || fail "--record: $steps steps"
 node -e 'for (const l of require("fs").readFileSync("rec.ndjson","utf8").trim().split("\n")) JSON.parse(l)' 2>/dev/null \
     && pass "--record: every line parses" || fail "--record: a line does not parse"
@@ -32,14 +32,15 @@ out=$("$IPCSCOPE" open fork-ipc --record /nonexistent/dir/x 2>&1); rc=$?
 # f: the demo's faults, in the order its hello lists them, through the control pipe
 SOCK="ipcscope-test-fault-$$"
 tmux -L "$SOCK" new-session -d -x 80 -y 24 "exec $IPCSCOPE open fork-ipc --record $PWD/f.ndjson"
-wait_for f.ndjson '"ev":"msg"'
-grep -q '"faults":\["malformed","blank","oversize"\]' f.ndjson \
+wait_event f.ndjson msg
+has_event f.ndjson hello '.faults == ["malformed", "blank", "oversize"]' \
     && pass "hello names the demo's faults" || fail "hello: no faults list"
 tmux -L "$SOCK" send-keys f
-wait_for f.ndjson '"ev":"error".*malformed JSON' && pass "f: the first fault (malformed) reaches the demo" \
+wait_event f.ndjson error '.reason | contains("malformed JSON")' && pass "f: the first fault (malformed) reaches the demo" \
     || fail "f: no malformed-line error"
+sleep 1   # the demo sends at most one fault a second, and says so of the others
 tmux -L "$SOCK" send-keys f
-wait_for f.ndjson '"ev":"error".*blank line' && pass "f again: the next fault (blank)" || fail "f: no blank-line error"
+wait_event f.ndjson error '.reason | contains("blank line")' && pass "f again: the next fault (blank)" || fail "f: no blank-line error"
 i=0; while ! tmux -L "$SOCK" capture-pane -p | grep -q "f fault" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 tmux -L "$SOCK" capture-pane -p | grep -q "f fault" && pass "the key bar offers f fault" || fail "no 'f fault' in the key bar"
 pid=$(tmux -L "$SOCK" display-message -p '#{pane_pid}')

@@ -12,7 +12,7 @@ trap 'for s in q INT TERM HUP SEGV resize; do tmux -L "$BASE-$s" kill-server 2>/
 T() { tmux -L "$SOCK" "$@"; }
 wait_screen() { i=0; while ! T capture-pane -p | grep -q "$1" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; T capture-pane -p | grep -q "$1"; }
 # the demo's process group: its first process's pid, from the recorded hello
-demo_pgid() { sed -n 's/.*"ev":"hello".*"pid":\([0-9]*\).*/\1/p' "$1" | head -1; }
+demo_pgid() { field "$1" hello pid | head -1; }
 group_gone() { i=0; while kill -0 -"$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; ! kill -0 -"$1" 2>/dev/null; }
 
 # end HOW: opens the dashboard on fork-ipc, ends it by HOW, checks what is left.
