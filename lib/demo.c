@@ -493,6 +493,34 @@ int scope_demo_run(scope_demo_t *d)
     return d->exit_code;
 }
 
+void scope_demo_figure(scope_demo_t *d, const char *name, cJSON *value)
+{
+    if (!value)
+        return;
+    if (!d->figures && !(d->figures = cJSON_CreateObject())) {
+        cJSON_Delete(value);
+        return;
+    }
+    if (cJSON_HasObjectItem(d->figures, name))
+        cJSON_ReplaceItemInObjectCaseSensitive(d->figures, name, value);
+    else
+        cJSON_AddItemToObject(d->figures, name, value);
+}
+
+int scope_demo_bye(scope_demo_t *d, cJSON *extra, const char *text)
+{
+    cJSON *summary = d->figures ? d->figures : cJSON_CreateObject();
+    d->figures = NULL;
+    while (extra && extra->child) {
+        cJSON *f = cJSON_DetachItemViaPointer(extra, extra->child);
+        if (cJSON_HasObjectItem(summary, f->string))
+            cJSON_DeleteItemFromObjectCaseSensitive(summary, f->string);
+        cJSON_AddItemToObject(summary, f->string, f);
+    }
+    cJSON_Delete(extra);
+    return scope_events_bye(summary, text);
+}
+
 void scope_demo_exit(scope_demo_t *d, int code)
 {
     if (code > d->exit_code)

@@ -151,6 +151,7 @@ struct scope_demo_s {
     void *roles;
     void (*relay)(scope_demo_t *d, const cJSON *msg);
     int report_fd, report_open; /* a role's copy of its relay, for scope_demo_report */
+    cJSON *figures;             /* scope_demo_figure's, for the bye */
 };
 
 /* Parses the command line. Returns SCOPE_DEMO_RUN, SCOPE_DEMO_HELP,
@@ -173,6 +174,14 @@ int scope_demo_run(scope_demo_t *d);
 /* The code scope_demo_run will return; a later call with a higher code wins,
  * so a failure is never overwritten by a success. */
 void scope_demo_exit(scope_demo_t *d, int code);
+/* Figures for the bye, from whichever file of the demo measured them: name
+ * becomes a key of the bye's summary, value (taken over) its value; a later
+ * one of the same name replaces it. */
+void scope_demo_figure(scope_demo_t *d, const char *name, cJSON *value);
+/* The bye: the figures handed to scope_demo_figure, then extra's members
+ * (taken over; NULL for none), and text for a person. */
+int scope_demo_bye(scope_demo_t *d, cJSON *extra, const char *text);
+
 /* In a process started by lib/role: sends figures (taken over) to the
  * process that started it, whose on_report gets them; may be called after
  * scope_demo_run too. Returns 0, or -ENOTCONN when this process is not a

@@ -523,6 +523,30 @@ END_TEST
 
 /* ---- rate, size, fault -------------------------------------------------- */
 
+/* Any file of a demo hands its figures to the bye; a later figure of the
+ * same name replaces the earlier, and the caller's extra come last. */
+START_TEST(figures_reach_the_bye)
+{
+    scope_demo_figure(&fx.d, "grep_codes", cJSON_CreateString("0 1 2"));
+    scope_demo_figure(&fx.d, "stream", cJSON_CreateNumber(1));
+    scope_demo_figure(&fx.d, "stream", cJSON_CreateNumber(2));
+    cJSON *extra = cJSON_CreateObject();
+    cJSON_AddTrueToObject(extra, "complete");
+    cJSON_AddStringToObject(extra, "grep_codes", "by the caller");
+    ck_assert_int_eq(scope_demo_bye(&fx.d, extra, "done"), 0);
+    read_events();
+    const cJSON *bye = last_event("bye");
+    ck_assert_ptr_nonnull(bye);
+    const cJSON *sum = cJSON_GetObjectItemCaseSensitive(bye, "summary");
+    ck_assert_int_eq(cJSON_GetArraySize(sum), 3);
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(sum, "stream")->valueint, 2);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(sum, "grep_codes")->valuestring,
+                     "by the caller");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sum, "complete")));
+    ck_assert_int_eq(scope_demo_bye(&fx.d, NULL, NULL), 0); /* nothing left over */
+}
+END_TEST
+
 START_TEST(rate_takes_its_bounds)
 {
     ctl("{\"cmd\":\"rate\",\"hz\":0}");
@@ -690,6 +714,7 @@ static Suite *demo_suite(void)
     tc = tcase_create("commands");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, rate_takes_its_bounds);
+    tcase_add_test(tc, figures_reach_the_bye);
     tcase_add_test(tc, rate_refuses_bad_values);
     tcase_add_test(tc, size_takes_its_bounds);
     tcase_add_test(tc, size_refuses_bad_values);
