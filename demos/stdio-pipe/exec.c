@@ -1,9 +1,10 @@
-/* exec.c: part exec, and exec() itself. exec(cmd) is execFile('/bin/sh',
+/* exec.c: exec() and execFile() on top of stdio-pipe.c's child, and the
+ * exec step: a pipeline through a shell. exec(cmd) is execFile('/bin/sh',
  * ['-c', cmd]): the string is parsed by a shell (pipes, variables, ';'), and
- * the output is kept until the child is gone and handed over whole to the
- * callback. maxBuffer: a child that writes more is killed (SIGTERM) and the
- * call fails with ERR_CHILD_PROCESS_STDIO_MAXBUFFER. timeout: a child still
- * running when it expires gets SIGTERM. Both are faults too (faults.c). */
+ * the output is kept until the child is gone, then handed over whole to the
+ * callback. maxBuffer: a child that writes more is killed (SIGTERM), the call
+ * fails with ERR_CHILD_PROCESS_STDIO_MAXBUFFER. timeout: a child still running
+ * when it expires gets SIGTERM. Both are shown in faults.c. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,13 +153,13 @@ static void on_close(stdio_child_t *c)
     uv_close((uv_handle_t *)&e->timer, on_timer_closed);
 }
 
-exec_t *exec_new(part_t *p, const char *name, void (*done)(exec_t *e), void *data)
+exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e))
 {
-    exec_t *e = calloc(1, sizeof *e);
-    e->part = p; /* a demo out of memory this small has nothing left to show */
+    const stdio_opts_t *o = d->data;
+    exec_t *e = calloc(1, sizeof *e); /* out of memory this small, nothing is left to show */
     e->done = done;
-    e->data = data;
-    e->max_buffer = p->opt->max_buffer;
+    e->max_buffer = o->max_buffer;
+    e->child.demo = d;
     e->child.name = name;
     e->child.data = e;
     e->child.on_data = keep;
@@ -170,10 +171,10 @@ int exec_file(exec_t *e, const char *file, char *const argv[])
 {
     if (!e->call)
         e->call = "execFile";
-    uv_timer_init(e->part->demo->loop, &e->timer);
+    uv_timer_init(e->child.demo->loop, &e->timer);
     e->timer.data = e;
     child_opts_t o = {.file = file, .argv = argv, .fd3 = -1};
-    int r = child_spawn(&e->child, e->part->demo, &o);
+    int r = child_spawn(&e->child, e->child.demo, &o);
     if (r < 0) {
         e->done = NULL;
         uv_close((uv_handle_t *)&e->timer, on_timer_closed);
@@ -190,111 +191,38 @@ int exec_shell(exec_t *e, const char *cmd)
     return exec_file(e, "/bin/sh", argv);
 }
 
-/* ---- the part: a pipeline, then maxBuffer and timeout -------------------- */
+/* ---- the step: a pipeline through the shell ------------------------------ */
 
-static void maxbuffer_done(exec_t *e)
-{
-    part_t *p = e->part;
-    if (!e->killed_for || strcmp(e->killed_for, "maxBuffer") || e->len[1] != e->max_buffer) {
-        part_fail(p, "maxBuffer: expected the child killed after %zu bytes, kept %zu",
-                  e->max_buffer, e->len[1]);
-    } else {
-        scope_events_log("maxBuffer held: %zu bytes kept, the rest never read; the child was %s",
-                         e->len[1], e->child.sig == SIGTERM ? "killed by SIGTERM" : "gone");
-        snprintf(p->note, sizeof p->note,
-                 "%zu bytes kept, the child killed, ERR_CHILD_PROCESS_STDIO_MAXBUFFER", e->len[1]);
-    }
-    e->then(p);
-}
-
-int exec_maxbuffer(part_t *p, void (*then)(part_t *p))
-{
-    exec_t *e = exec_new(p, "sh", maxbuffer_done, NULL);
-    e->then = then;
-    scope_events_log("exec(\"yes 'hello from sh'\", {maxBuffer: %zu}): yes writes forever",
-                     e->max_buffer);
-    return exec_shell(e, "yes 'hello from sh'");
-}
-
-static void timeout_done(exec_t *e)
-{
-    part_t *p = e->part;
-    if (!e->killed_for || strcmp(e->killed_for, "timeout") || e->child.sig != SIGTERM) {
-        part_fail(p, "timeout: expected the child killed by SIGTERM, got code %d signal %d",
-                  e->child.code, e->child.sig);
-    } else {
-        scope_events_log("the timeout fired after %ld ms: the shell is reaped, cat is gone too, "
-                         "and our pipes are closed",
-                         e->timeout_ms);
-        snprintf(p->note, sizeof p->note,
-                 "killed by SIGTERM after %ld ms, reaped, no process left", e->timeout_ms);
-    }
-    e->then(p);
-}
-
-int exec_timeout(part_t *p, void (*then)(part_t *p))
-{
-    exec_t *e = exec_new(p, "sh", timeout_done, NULL);
-    e->then = then;
-    e->timeout_ms = p->opt->timeout_ms;
-    scope_events_log("exec('cat', {timeout: %ld}): cat waits on its stdin, a pipe we never "
-                     "close: it would never exit",
-                     e->timeout_ms);
-    return exec_shell(e, "cat");
-}
-
-static void part_done(part_t *p)
-{
-    p->note[0] = '\0'; /* the faults' outcomes, not the walk's */
-    p->next(p);
-}
-
-static void step_timeout(scope_demo_t *d)
-{
-    part_t *p = d->data;
-    int r = d->quitting ? 0 : exec_timeout(p, part_done);
-    if (d->quitting || r < 0)
-        part_done(p);
-}
-
-static void after_maxbuffer(part_t *p)
-{
-    scope_demo_step(p->demo, "exec's timeout: SIGTERM for a child that never exits",
-                    step_timeout);
-}
-
-static void step_maxbuffer(scope_demo_t *d)
-{
-    part_t *p = d->data;
-    int r = d->quitting ? 0 : exec_maxbuffer(p, after_maxbuffer);
-    if (d->quitting || r < 0)
-        part_done(p);
-}
+static report_t rep;
 
 static void pipeline_done(exec_t *e)
 {
-    part_t *p = e->part;
-    if (e->child.sig)
-        p->cut_short |= !p->demo->quitting;
-    else if (e->child.code != 0 || !e->out[1] || !strstr(e->out[1], "matched 2 lines"))
-        part_fail(p, "exec: expected 'matched 2 lines' and code 0, got code %d", e->child.code);
-    scope_demo_step(p->demo, "exec's maxBuffer: a child that writes too much is killed",
-                    step_maxbuffer);
+    scope_demo_t *d = e->child.demo;
+    check_killed(&rep, &e->child);
+    if (!e->child.sig && (e->child.code != 0 || !e->out[1] || !strstr(e->out[1], "matched 2 lines")))
+        check_failed(&rep, d, "exec: expected 'matched 2 lines' and code 0, got code %d",
+                     e->child.code);
+    scope_demo_next(d);
 }
 
-void part_exec(part_t *p)
+void exec_pipeline(scope_demo_t *d)
 {
     const char *cmd = "echo \"sh is pid $$\"; printf 'hello world\\ngoodbye\\nhello again\\n' | "
                       "grep hello | wc -l | sed 's/^/matched /; s/$/ lines/'";
     scope_events_log("exec(\"%s\"): node runs /bin/sh -c with the string; the shell, not node, "
                      "understands '$$', '|' and ';'",
                      cmd);
-    int r = exec_shell(exec_new(p, "sh", pipeline_done, NULL), cmd);
+    int r = exec_shell(exec_new(d, "sh", pipeline_done), cmd);
     if (r < 0) {
-        part_fail(p, "exec: /bin/sh: %s", strerror(-r));
-        p->next(p);
+        check_failed(&rep, d, "exec: /bin/sh: %s", strerror(-r));
+        scope_demo_next(d);
         return;
     }
     scope_events_log("the shell makes its own pipe2() and fork()s for '|': grep, wc and sed are "
                      "its children, writing into the pipe we read");
+}
+
+report_t exec_report(void)
+{
+    return rep;
 }
