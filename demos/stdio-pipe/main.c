@@ -1,8 +1,7 @@
-/* main.c: the stdio-pipe demo's options and the order of its parts.
+/* main.c: the stdio-pipe demo's options and the order of its steps.
  *
- * The walk, one lesson step each (the parts add steps of their own):
  *   spawn         grep through three pipes, and its exit codes   (grep.c)
- *   exec          /bin/sh -c, maxBuffer, timeout                  (exec.c)
+ *   exec          /bin/sh -c, maxBuffer, timeout                  (exec.c, faults.c)
  *   execfile      no shell: the injection; what a shell costs     (execfile.c)
  *   stdio         ['pipe', 'pipe', 'pipe', 'ipc']                 (stdio.c)
  *   backpressure  the reader stops, the queue grows and drains    (backpressure.c)
@@ -11,10 +10,8 @@
  * then the fault asked for (faults.c), and the summary in 'bye'. With
  * --as-child KIND, this process is one of the demo's children (children.c). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "stdio-pipe.h"
 
@@ -65,9 +62,7 @@ static const struct {
     {"pingpong", {"ping-pong through the child's stdin and stdout", pingpong_run}},
 };
 #define NSTEPS ((int)(sizeof steps / sizeof steps[0]))
-static const char *const parts[] = {"spawn", "exec", "execfile", "stdio", "backpressure",
-                                    "stream", "pingpong"};
-#define NPARTS ((int)(sizeof parts / sizeof parts[0]))
+#define PARTS "spawn exec execfile stdio backpressure stream pingpong"
 /* What each file hands over for the bye, in the parts' order. */
 static report_t (*const reports[])(void) = {grep_report, exec_report, execfile_report,
     stdio_report, backpressure_report, stream_report, pingpong_report, fault_report};
@@ -77,10 +72,20 @@ static stdio_opts_t opt = {
     .max_buffer = 1024 * 1024, .burst = 1024 * 1024, .stream_bytes = 32u * 1024 * 1024,
     .timeout_ms = 1000, .stall_ms = 2000, .starts = 5,
 };
-static unsigned chosen; /* bit i: parts[i] runs */
+static char parts[128] = PARTS; /* --part: the parts that run */
 static scope_demo_lesson_t lesson[NSTEPS + 2];
-static char fault_title_buf[96], outcome[160];
+static char fault_step[96], outcome[160];
 static int lesson_over, dash_fault, finished;
+
+/* Is word one of the space-separated words of list? */
+static int one_of(const char *word, const char *list)
+{
+    size_t n = strlen(word);
+    for (const char *p = strstr(list, word); n && p; p = strstr(p + 1, word))
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+            return 1;
+    return 0;
+}
 
 /* The bye: every file's figures and sentences, the checks that failed. */
 static void finish(scope_demo_t *d)
@@ -89,7 +94,7 @@ static void finish(scope_demo_t *d)
         return;
     finished = 1;
     cJSON *summary = cJSON_CreateObject();
-    char notes[700] = "", text[900], what[64] = "";
+    char notes[700] = "", text[900], what[64];
     int failed = 0, cut_short = 0, n = 0;
     for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
         report_t r = reports[i]();
@@ -101,19 +106,18 @@ static void finish(scope_demo_t *d)
             cJSON_AddItemToObject(summary, f->string, cJSON_DetachItemViaPointer(r.figures, f));
         cJSON_Delete(r.figures);
     }
-    for (int i = 0; i < NPARTS; i++)
-        n += (chosen >> i) & 1;
-    if (n)
-        snprintf(what, sizeof what, "%d part%s%s", n, n == 1 ? "" : "s", opt.fault ? " and " : "");
-    if (opt.fault)
-        snprintf(what + strlen(what), sizeof what - strlen(what), "fault %s", opt.fault);
+    for (int i = 0; i < NSTEPS; i++)
+        n += one_of(steps[i].part, parts) && (i == 0 || strcmp(steps[i].part, steps[i - 1].part));
+    snprintf(what, sizeof what, "%d part%s%s%.20s", n, n == 1 ? "" : "s",
+             opt.fault ? " and fault " : "", opt.fault ? opt.fault : "");
     if (outcome[0])
         cJSON_AddStringToObject(summary, "fault_outcome", outcome);
-    snprintf(text, sizeof text, "%s: %s%s%s", what, outcome[0] ? outcome : "done", notes,
-             cut_short ? "; a child was killed before its part was over" : "");
     if (failed)
         snprintf(text, sizeof text, "%s: %d check%s failed%s", what, failed,
                  failed == 1 ? "" : "s", notes);
+    else
+        snprintf(text, sizeof text, "%s: %s%s%s", what, outcome[0] ? outcome : "done", notes,
+                 cut_short ? "; a child was killed before its part was over" : "");
     cJSON_AddNumberToObject(summary, "failed", failed);
     cJSON_AddBoolToObject(summary, "complete", !cut_short && !d->quitting);
     if (failed || cut_short)
@@ -155,9 +159,7 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     (void)msg;
     if (strcmp(cmd, "fault") != 0) {
         backpressure_control(d, cmd);
-    } else if (finished) {
-        scope_events_error("fault", "the demo is over: no fault now");
-    } else {
+    } else if (!finished) {
         int r = fault_run(d, d->fault, dash_fault_over);
         if (r == -EBUSY)
             scope_events_error("fault", "one fault at a time: '%s' waits for none", d->fault);
@@ -177,77 +179,58 @@ static void on_quit(scope_demo_t *d)
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
+    static const char *child = "c";
     static const struct {
-        const char *name;
+        const char *name, *want; /* want: the words it takes, or a number's range */
         double lo, hi;
         size_t *size;
         long *num;
-        const char *want;
-    } nums[] = {
-        {"max-buffer", 1, 1 << 30, &opt.max_buffer, NULL, "bytes from 1 to 1073741824"},
-        {"timeout", 1, 3600000, NULL, &opt.timeout_ms, "milliseconds from 1 to 3600000"},
-        {"stall", 0, 3600000, NULL, &opt.stall_ms, "milliseconds from 0 to 3600000"},
-        {"burst", 1, 256.0 * 1024 * 1024, &opt.burst, NULL, "bytes from 1 to 268435456"},
-        {"stream-bytes", 1, 64.0 * 1024 * 1024 * 1024, &opt.stream_bytes, NULL,
-         "bytes from 1 to 64 GiB"},
-        {"starts", 1, 64, NULL, &opt.starts, "a number from 1 to 64"},
+        const char **word;
+    } t[] = {
+        {"max-buffer", "1 to 1073741824", 1, 1 << 30, &opt.max_buffer, NULL, NULL},
+        {"timeout", "1 to 3600000", 1, 3600000, NULL, &opt.timeout_ms, NULL},
+        {"stall", "0 to 3600000", 0, 3600000, NULL, &opt.stall_ms, NULL},
+        {"burst", "1 to 268435456", 1, 1 << 28, &opt.burst, NULL, NULL},
+        {"stream-bytes", "1 to 68719476736", 1, 64.0 * (1 << 30), &opt.stream_bytes, NULL, NULL},
+        {"starts", "1 to 64", 1, 64, NULL, &opt.starts, NULL},
+        {"fault", "enoent signal maxbuffer timeout", 0, 0, NULL, NULL, &opt.fault},
+        {"child", "c node", 0, 0, NULL, NULL, &child},
+        {"as-child", "echo reader sink stdio", 0, 0, NULL, NULL, &opt.as_child},
     };
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        if (strcmp(name, nums[i].name) != 0)
-            continue;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char *end;
-        errno = 0;
-        double v = strtod(value, &end);
-        if (errno || end == value || *end || v < nums[i].lo || v > nums[i].hi ||
-            v != (double)(long long)v) {
-            snprintf(d->error, sizeof d->error, "--%s wants %s", name, nums[i].want);
+        double v = strtod(value ? value : "", &end);
+        if (strcmp(name, t[i].name) != 0)
+            continue;
+        if (t[i].word ? !one_of(value, t[i].want)
+                      : end == value || *end || v < t[i].lo || v > t[i].hi || v != (long long)v) {
+            snprintf(d->error, sizeof d->error, "--%s wants %s, not '%s'", name, t[i].want, value);
             return -EINVAL;
         }
-        if (nums[i].size)
-            *nums[i].size = (size_t)v;
+        if (t[i].word)
+            *t[i].word = value;
+        else if (t[i].size)
+            *t[i].size = (size_t)v;
         else
-            *nums[i].num = (long)v;
+            *t[i].num = (long)v;
+        opt.node_child = strcmp(child, "node") == 0;
         return 0;
     }
-    if (strcmp(name, "part") == 0) {
-        char list[128];
-        snprintf(list, sizeof list, "%s", value);
-        chosen = 1u << NPARTS; /* "--part ''": nothing but a fault */
-        for (char *save, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            int found = -1;
-            for (int i = 0; i < NPARTS; i++)
-                found = strcmp(tok, parts[i]) == 0 ? i : found;
-            if (found < 0) {
-                snprintf(d->error, sizeof d->error, "--part wants spawn, exec, execfile, stdio, "
-                         "backpressure, stream or pingpong, not '%s'", tok);
-                return -EINVAL;
-            }
-            chosen |= 1u << found;
-        }
-    } else if (strcmp(name, "fault") == 0) {
-        if (strcmp(value, "enoent") && strcmp(value, "signal") && strcmp(value, "maxbuffer") &&
-            strcmp(value, "timeout")) {
-            snprintf(d->error, sizeof d->error,
-                     "--fault wants enoent, signal, maxbuffer or timeout, not '%s'", value);
-            return -EINVAL;
-        }
-        opt.fault = value;
-    } else if (strcmp(name, "slow-reader") == 0) {
+    if (strcmp(name, "slow-reader") == 0)
         opt.slow_reader = 1;
-    } else if (strcmp(name, "child") == 0) {
-        if (strcmp(value, "c") && strcmp(value, "node")) {
-            snprintf(d->error, sizeof d->error, "--child wants c or node, not '%s'", value);
+    if (strcmp(name, "part") != 0)
+        return 0;
+    /* "--part ''": nothing but a fault */
+    char list[128], *save;
+    snprintf(parts, sizeof parts, "%s", value);
+    for (char *c = parts; (c = strchr(c, ','));)
+        *c = ' ';
+    snprintf(list, sizeof list, "%s", parts);
+    for (char *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        if (!one_of(w, PARTS)) {
+            snprintf(d->error, sizeof d->error, "--part wants some of: %s; not '%s'", PARTS, w);
             return -EINVAL;
         }
-        opt.node_child = strcmp(value, "node") == 0;
-    } else if (strcmp(name, "as-child") == 0) {
-        if (strcmp(value, "echo") && strcmp(value, "reader") && strcmp(value, "sink") &&
-            strcmp(value, "stdio")) {
-            snprintf(d->error, sizeof d->error, "--as-child wants echo, reader, sink or stdio");
-            return -EINVAL;
-        }
-        opt.as_child = value;
-    }
     return 0;
 }
 
@@ -260,19 +243,27 @@ int main(int argc, char **argv)
     if (opt.as_child)
         return child_main(&demo, &opt);
 
-    if (!chosen)
-        chosen = opt.fault ? 0 : (1u << NPARTS) - 1;
+    if (opt.fault && strcmp(parts, PARTS) == 0)
+        parts[0] = '\0'; /* --fault alone: the fault alone */
     demo.data = &opt; /* the steps read the options, never write them */
     demo.on_quit = on_quit;
     demo.on_control = on_control;
     demo.on_lesson_end = lesson_end;
     demo.params = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(demo.params, "parts");
-    for (int i = 0; i < NPARTS; i++)
-        if (chosen & (1u << i))
-            cJSON_AddItemToArray(list, cJSON_CreateString(parts[i]));
-    if (opt.fault)
+    int n = 0;
+    for (int i = 0; i < NSTEPS; i++) {
+        if (!one_of(steps[i].part, parts))
+            continue;
+        lesson[n++] = steps[i].step;
+        if (i == 0 || strcmp(steps[i].part, steps[i - 1].part))
+            cJSON_AddItemToArray(list, cJSON_CreateString(steps[i].part));
+    }
+    if (opt.fault) {
+        snprintf(fault_step, sizeof fault_step, "fault: %s", fault_title(opt.fault));
+        lesson[n++] = (scope_demo_lesson_t){fault_step, step_fault};
         cJSON_AddStringToObject(demo.params, "fault", opt.fault);
+    }
     cJSON_AddNumberToObject(demo.params, "max_buffer", (double)opt.max_buffer);
     cJSON_AddNumberToObject(demo.params, "timeout", (double)opt.timeout_ms);
     cJSON_AddBoolToObject(demo.params, "slow_reader", opt.slow_reader);
@@ -280,16 +271,6 @@ int main(int argc, char **argv)
     if ((r = scope_demo_start(&demo, uv_default_loop(), "parent", 1)) < 0) {
         fprintf(stderr, "stdio-pipe: cannot start: %s\n", strerror(-r));
         return 1;
-    }
-    /* The steps of the parts chosen, then the fault asked for. */
-    int n = 0;
-    for (int i = 0; i < NSTEPS; i++)
-        for (int k = 0; k < NPARTS; k++)
-            if ((chosen & (1u << k)) && strcmp(steps[i].part, parts[k]) == 0)
-                lesson[n++] = steps[i].step;
-    if (opt.fault) {
-        snprintf(fault_title_buf, sizeof fault_title_buf, "fault: %s", fault_title(opt.fault));
-        lesson[n++] = (scope_demo_lesson_t){fault_title_buf, step_fault};
     }
     scope_demo_lesson(&demo, lesson);
     r = scope_demo_run(&demo);
