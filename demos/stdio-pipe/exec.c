@@ -25,44 +25,35 @@ static void printable(char *out, size_t cap, const char *data, size_t len)
     scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
 }
 
-/* Signals a child and everything it started (/proc/PID/task/PID/children).
- * node signals the shell alone; its children would keep our pipes open and,
- * for a 'cat' waiting on stdin, live on. The shell first: it starts nothing new. */
-static int kill_tree(pid_t pid, int sig, int depth, char *names, size_t cap)
+/* node signals the shell alone; what the shell started would hold our pipes
+ * open and, for a 'cat' waiting on stdin, live on. So its children too
+ * (/proc/PID/task/PID/children, read before the shell dies), by name. */
+static void kill_for(exec_t *e, int sig, const char *why)
 {
-    char path[64], comm[32] = "?";
-    long kids[64];
-    int n = 0, killed = 0;
-    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+    char path[64], names[256] = "", comm[32];
+    long kids[16];
+    int n = 0;
+    e->killed_for = e->killed_for ? e->killed_for : why;
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)e->child.pid,
+             (long)e->child.pid);
     FILE *f = fopen(path, "re");
-    while (f && n < 64 && fscanf(f, "%ld", &kids[n]) == 1)
+    while (f && n < 16 && fscanf(f, "%ld", &kids[n]) == 1)
         n++;
     if (f)
         fclose(f);
-    if (kill(pid, sig) == 0 && depth > 0) {
-        snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
-        if ((f = fopen(path, "re"))) {
-            if (fgets(comm, sizeof comm, f))
-                comm[strcspn(comm, "\n")] = '\0';
+    kill(e->child.pid, sig);
+    for (int i = 0; i < n && kill((pid_t)kids[i], sig) == 0; i++) {
+        snprintf(path, sizeof path, "/proc/%ld/comm", kids[i]);
+        if (!(f = fopen(path, "re")) || !fgets(comm, sizeof comm, f))
+            strcpy(comm, "?");
+        if (f)
             fclose(f);
-        }
-        size_t len = strlen(names);
-        snprintf(names + len, cap - len, "%s%s %ld", len ? ", " : "", comm, (long)pid);
-        killed++;
+        comm[strcspn(comm, "\n")] = '\0';
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s %ld",
+                 i ? ", " : "", comm, kids[i]);
     }
-    for (int i = 0; i < n && depth < 8; i++)
-        killed += kill_tree((pid_t)kids[i], sig, depth + 1, names, cap);
-    return killed;
-}
-
-static void kill_for(exec_t *e, int sig, const char *why)
-{
-    char names[256] = "";
-    if (why && !e->killed_for)
-        e->killed_for = why;
-    if (kill_tree(e->child.pid, sig, 0, names, sizeof names) > 0 && !e->child.quiet)
-        scope_events_log("kill(%ld, SIG%s), and the same to what it started: %s. node signals "
-                         "the shell alone; these would live on and hold our pipes open",
+    if (*names && !e->child.quiet)
+        scope_events_log("kill(%ld, SIG%s), and the same to what it started: %s",
                          (long)e->child.pid, sigabbrev_np(sig), names);
 }
 
@@ -81,15 +72,13 @@ static void keep(stdio_child_t *c, int fd, const char *data, size_t len)
     e->len[fd] += len;
     p[e->len[fd]] = '\0';
     if (!c->quiet && e->len[fd] <= 64 * 1024)
-        scope_events_log("read() %zu bytes from fd %d (its %s): kept in a buffer, not handed "
-                         "over yet",
-                         len, c->fd[fd], fd == 1 ? "stdout" : "stderr");
+        scope_events_log("read() %zu bytes from fd %d (its %s): kept, not handed over yet", len,
+                         c->fd[fd], fd == 1 ? "stdout" : "stderr");
     if (!over)
         return;
-    scope_events_error("maxBuffer", "%s maxBuffer length exceeded: %s %ld wrote more than %zu "
-                       "bytes. As node does: SIGTERM to the child, no more reading, and "
-                       "RangeError [ERR_CHILD_PROCESS_STDIO_MAXBUFFER]",
-                       fd == 1 ? "stdout" : "stderr", c->name, (long)c->pid, e->max_buffer);
+    scope_events_error("maxBuffer", "%s maxBuffer length exceeded: more than %zu bytes. As "
+                       "node does: SIGTERM, no more reading, ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
+                       fd == 1 ? "stdout" : "stderr", e->max_buffer);
     kill_for(e, SIGTERM, "maxBuffer");
     child_close_pipe(c, 1);
     child_close_pipe(c, 2);
@@ -99,14 +88,12 @@ static void on_timeout(uv_timer_t *t)
 {
     exec_t *e = t->data;
     if (!e->term_sent++) {
-        scope_events_log("timeout: %ld ms passed and %s %ld still runs: SIGTERM, node's "
-                         "default killSignal",
-                         e->timeout_ms, e->child.name, (long)e->child.pid);
+        scope_events_log("timeout: %ld ms passed and %s still runs: SIGTERM, node's default "
+                         "killSignal", e->timeout_ms, e->child.name);
         kill_for(e, SIGTERM, "timeout");
         uv_timer_start(t, on_timeout, 2000, 0);
     } else {
-        scope_events_log("%s %ld ignored SIGTERM for 2 s: SIGKILL", e->child.name,
-                         (long)e->child.pid);
+        scope_events_log("%s ignored SIGTERM for 2 s: SIGKILL", e->child.name);
         kill_for(e, SIGKILL, NULL);
     }
 }
@@ -131,10 +118,9 @@ static void narrate_callback(exec_t *e)
         snprintf(error, sizeof error, "Error {code: %d}", c->code);
     else
         snprintf(error, sizeof error, "null");
-    scope_events_log("%s's callback, after waitpid() and EOF on both pipes (%.2f ms): error %s, "
-                     "stdout %zu bytes '%s', stderr %zu bytes '%s'",
-                     e->call, (double)(c->t_exit - c->t0) / 1e6, error, e->len[1], out,
-                     e->len[2], err);
+    scope_events_log("%s's callback, after waitpid() and EOF on both pipes: error %s, stdout "
+                     "%zu bytes '%s', stderr %zu bytes '%s'",
+                     e->call, error, e->len[1], out, e->len[2], err);
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -155,10 +141,9 @@ static void on_close(stdio_child_t *c)
 
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e))
 {
-    const stdio_opts_t *o = d->data;
     exec_t *e = calloc(1, sizeof *e); /* out of memory this small, nothing is left to show */
     e->done = done;
-    e->max_buffer = o->max_buffer;
+    e->max_buffer = ((const stdio_opts_t *)d->data)->max_buffer;
     e->child.demo = d;
     e->child.name = name;
     e->child.data = e;
@@ -199,7 +184,7 @@ static void pipeline_done(exec_t *e)
 {
     scope_demo_t *d = e->child.demo;
     check_killed(&rep, &e->child);
-    if (!e->child.sig && (e->child.code != 0 || !e->out[1] || !strstr(e->out[1], "matched 2 lines")))
+    if (!e->child.sig && (e->child.code || !e->out[1] || !strstr(e->out[1], "matched 2 lines")))
         check_failed(&rep, d, "exec: expected 'matched 2 lines' and code 0, got code %d",
                      e->child.code);
     scope_demo_next(d);
@@ -209,17 +194,16 @@ void exec_pipeline(scope_demo_t *d)
 {
     const char *cmd = "echo \"sh is pid $$\"; printf 'hello world\\ngoodbye\\nhello again\\n' | "
                       "grep hello | wc -l | sed 's/^/matched /; s/$/ lines/'";
-    scope_events_log("exec(\"%s\"): node runs /bin/sh -c with the string; the shell, not node, "
-                     "understands '$$', '|' and ';'",
-                     cmd);
+    scope_events_log("exec(\"%s\"): /bin/sh -c reads the string; the shell, not node, "
+                     "understands '$$', '|' and ';'", cmd);
     int r = exec_shell(exec_new(d, "sh", pipeline_done), cmd);
     if (r < 0) {
         check_failed(&rep, d, "exec: /bin/sh: %s", strerror(-r));
         scope_demo_next(d);
         return;
     }
-    scope_events_log("the shell makes its own pipe2() and fork()s for '|': grep, wc and sed are "
-                     "its children, writing into the pipe we read");
+    scope_events_log("for '|' the shell makes its own pipes: grep, wc and sed are its "
+                     "children, sed writes into the pipe we read");
 }
 
 report_t exec_report(void)

@@ -30,15 +30,14 @@ static void over(scope_demo_t *d, const char *outcome)
 static void enoent_exec_done(exec_t *e)
 {
     if (e->child.code != 127) {
-        check_failed(&f.rep, e->child.demo, "exec of a missing command: exit %d, not 127",
+        check_failed(&f.rep, e->child.demo, "exec of a missing command exited %d, not 127",
                      e->child.code);
         over(e->child.demo, NULL);
         return;
     }
-    scope_events_log("exec() of the same name is another story: the shell started, said 'not "
-                     "found' on stderr and exited 127: the callback gets an Error with code "
-                     "127, and there is no 'error' event");
-    over(e->child.demo, "spawn failed with ENOENT before fork(); exec through the shell exited 127");
+    scope_events_log("the shell started, said 'not found' on stderr and exited 127: exec's "
+                     "callback gets an Error, code 127, and there is no 'error' event");
+    over(e->child.demo, "spawn failed with ENOENT before fork(); exec's shell exited 127");
 }
 
 static int run_enoent(scope_demo_t *d)
@@ -54,10 +53,9 @@ static int run_enoent(scope_demo_t *d)
         kill(f.child.pid, SIGKILL);
         return -EEXIST;
     }
-    scope_events_error("spawn", "spawn %s %s: %s. node emits 'error' on the child (code '%s', "
-                       "syscall 'spawn %s') and no 'exit'. PATH was searched before fork(): no "
-                       "process was made",
-                       MISSING, uv_err_name(r), strerror(-r), uv_err_name(r), MISSING);
+    scope_events_error("spawn", "spawn %s %s: %s. PATH was searched before fork(): no process. "
+                       "node emits 'error' on the child, and no 'exit'",
+                       MISSING, uv_err_name(r), strerror(-r));
     if (r != -ENOENT)
         check_failed(&f.rep, d, "expected ENOENT, got %s", strerror(-r));
     scope_events_log("exec('%s'): the same name, through a shell", MISSING);
@@ -83,25 +81,20 @@ static void signal_on_exit(stdio_child_t *c)
     /* The child is gone: a write now finds a pipe with no reader. */
     ssize_t n = write(c->fd[0], "anyone there?\n", 14);
     if (n < 0 && errno == EPIPE)
-        scope_events_error("EPIPE", "write() on fd %d after the child died: EPIPE (our SIGPIPE "
-                           "is ignored, as node ignores it). node emits 'error' on child.stdin "
-                           "with code 'EPIPE'",
-                           c->fd[0]);
+        scope_events_error("EPIPE", "write() on fd %d after the child died: EPIPE (SIGPIPE is "
+                           "ignored, as in node): 'error' on child.stdin", c->fd[0]);
     else
         scope_events_log("write() after the child died: %s", n < 0 ? strerror(errno) : "taken");
 }
 
 static void signal_on_close(stdio_child_t *c)
 {
-    if (c->sig != SIGKILL) {
-        check_failed(&f.rep, c->demo, "expected the child killed by SIGKILL, got code %d "
-                     "signal %d", c->code, c->sig);
-        over(c->demo, NULL);
-        return;
-    }
-    scope_events_log("node's 'exit' gets (code null, signal 'SIGKILL'); a code of null means: "
-                     "look at the signal");
-    over(c->demo, "the child killed by SIGKILL and reaped: exit code null, signal SIGKILL");
+    if (c->sig != SIGKILL)
+        check_failed(&f.rep, c->demo, "cat: code %d signal %d, not SIGKILL", c->code, c->sig);
+    else
+        scope_events_log("'exit' with code null, signal 'SIGKILL': null means, look at the signal");
+    over(c->demo, c->sig == SIGKILL ? "cat killed by SIGKILL and reaped: code null, signal "
+                                      "SIGKILL" : NULL);
 }
 
 static int run_signal(scope_demo_t *d)
@@ -123,56 +116,44 @@ static int run_signal(scope_demo_t *d)
     return r;
 }
 
-/* ---- maxbuffer: `yes` writes forever; exec keeps maxBuffer bytes --------- */
+/* ---- maxbuffer and timeout: exec kills the child, as node does ---------- */
 
-static void maxbuffer_done(exec_t *e)
+static void exec_fault_done(exec_t *e)
 {
+    int mb = e->timeout_ms == 0; /* the maxBuffer run has no timeout */
+    const char *want = mb ? "maxBuffer" : "timeout";
     char outcome[160];
-    if (!e->killed_for || strcmp(e->killed_for, "maxBuffer") || e->len[1] != e->max_buffer) {
-        check_failed(&f.rep, e->child.demo, "maxBuffer: expected the child killed after %zu "
-                     "bytes, kept %zu", e->max_buffer, e->len[1]);
+    if (!e->killed_for || strcmp(e->killed_for, want) ||
+        (mb ? e->len[1] != e->max_buffer : e->child.sig != SIGTERM)) {
+        check_failed(&f.rep, e->child.demo, "%s: code %d, signal %d, %zu bytes kept", want,
+                     e->child.code, e->child.sig, e->len[1]);
         over(e->child.demo, NULL);
         return;
     }
-    scope_events_log("maxBuffer held: %zu bytes kept, the rest never read; the child was %s",
-                     e->len[1], e->child.sig == SIGTERM ? "killed by SIGTERM" : "gone");
-    snprintf(outcome, sizeof outcome,
-             "%zu bytes kept, the child killed, ERR_CHILD_PROCESS_STDIO_MAXBUFFER", e->len[1]);
+    if (mb)
+        snprintf(outcome, sizeof outcome, "%zu bytes kept, the child killed, "
+                 "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", e->len[1]);
+    else
+        snprintf(outcome, sizeof outcome, "killed by SIGTERM after %ld ms, reaped, no process "
+                 "left", e->timeout_ms);
+    scope_events_log("%s held: %s", want, outcome);
     over(e->child.demo, outcome);
 }
 
 static int run_maxbuffer(scope_demo_t *d)
 {
-    exec_t *e = exec_new(d, "sh", maxbuffer_done);
+    exec_t *e = exec_new(d, "sh", exec_fault_done);
     scope_events_log("exec(\"yes 'hello from sh'\", {maxBuffer: %zu}): yes writes forever",
                      e->max_buffer);
     return exec_shell(e, "yes 'hello from sh'");
 }
 
-/* ---- timeout: cat waits on a stdin we never close ------------------------ */
-
-static void timeout_done(exec_t *e)
-{
-    char outcome[160];
-    if (!e->killed_for || strcmp(e->killed_for, "timeout") || e->child.sig != SIGTERM) {
-        check_failed(&f.rep, e->child.demo, "timeout: expected the child killed by SIGTERM, "
-                     "got code %d signal %d", e->child.code, e->child.sig);
-        over(e->child.demo, NULL);
-        return;
-    }
-    scope_events_log("the timeout fired after %ld ms: the shell is reaped, cat is gone too, and "
-                     "our pipes are closed", e->timeout_ms);
-    snprintf(outcome, sizeof outcome, "killed by SIGTERM after %ld ms, reaped, no process left",
-             e->timeout_ms);
-    over(e->child.demo, outcome);
-}
-
 static int run_timeout(scope_demo_t *d)
 {
-    exec_t *e = exec_new(d, "sh", timeout_done);
+    exec_t *e = exec_new(d, "sh", exec_fault_done);
     e->timeout_ms = ((const stdio_opts_t *)d->data)->timeout_ms;
-    scope_events_log("exec('cat', {timeout: %ld}): cat waits on its stdin, a pipe we never "
-                     "close: it would never exit", e->timeout_ms);
+    scope_events_log("exec('cat', {timeout: %ld}): cat waits on a stdin we never close",
+                     e->timeout_ms);
     return exec_shell(e, "cat");
 }
 
@@ -213,7 +194,7 @@ const char *fault_title(const char *kind)
     return kind;
 }
 
-/* exec's part shows maxBuffer and timeout as two steps of its own. */
+/* The exec part shows maxBuffer and timeout as steps of its own. */
 static void step_over(scope_demo_t *d, const char *outcome)
 {
     (void)outcome;

@@ -204,7 +204,6 @@ static void exited(stdio_child_t *c, int code, int sig)
     c->running = 0;
     c->code = code;
     c->sig = sig;
-    c->t_exit = scope_time_now_ns();
     if (c->on_exit)
         c->on_exit(c);
     child_close_pipe(c, 0); /* nobody is left to read what we would write */

@@ -65,7 +65,7 @@ struct stdio_child_s {
     int running, code, sig;
     int fd[3];             /* our ends: its stdin, its stdout, its stderr */
     scope_trace_t in, out, err; /* the three pipes as the dashboard's channels */
-    uint64_t t0, t_exit, written;
+    uint64_t t0, written;
     /* private */
     scope_child_t proc;
     scope_role_t role;
@@ -92,8 +92,7 @@ typedef struct {
     cJSON *figures;        /* its fields go into the bye's summary (taken over) */
 } report_t;
 
-/* A check that failed; none while quitting: a part cut short on purpose
- * has nothing to judge. */
+/* A check that failed (none while quitting: nothing to judge). */
 static inline void check_failed(report_t *r, const scope_demo_t *d, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static inline void check_failed(report_t *r, const scope_demo_t *d, const char *fmt, ...)
@@ -109,7 +108,7 @@ static inline void check_failed(report_t *r, const scope_demo_t *d, const char *
     }
 }
 
-/* A child killed before its part was over, by someone else than our quit. */
+/* A child killed mid-part, not by our quit. */
 static inline void check_killed(report_t *r, const stdio_child_t *c)
 {
     r->cut_short |= c->sig && !c->demo->quitting;
@@ -136,34 +135,25 @@ exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
 int exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
 int exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
 
-/* ---- the lesson's steps, and each file's report -------------------------- */
+/* ---- the lesson's steps (scope_demo_cb), and each file's report ---------- */
 
-void grep_spawn(scope_demo_t *d);          /* grep.c */
-void grep_codes(scope_demo_t *d);
-report_t grep_report(void);
-void exec_pipeline(scope_demo_t *d);       /* exec.c */
-report_t exec_report(void);
-void execfile_injection(scope_demo_t *d);  /* execfile.c */
-void execfile_cost(scope_demo_t *d);
-report_t execfile_report(void);
-typedef void (*fault_done_cb)(scope_demo_t *d, const char *outcome);
-/* 0 once the fault runs (done follows), or a negative errno. */
-int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done); /* faults.c */
+void grep_spawn(scope_demo_t *d), grep_codes(scope_demo_t *d);         /* grep.c */
+void exec_pipeline(scope_demo_t *d);                                   /* exec.c */
+void execfile_injection(scope_demo_t *d), execfile_cost(scope_demo_t *d);
+void fault_maxbuffer(scope_demo_t *d), fault_timeout(scope_demo_t *d); /* faults.c */
+void stdio_array(scope_demo_t *d);                                     /* stdio.c */
+void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
+void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
+report_t grep_report(void), exec_report(void), execfile_report(void), fault_report(void),
+    stdio_report(void), backpressure_report(void), stream_report(void), pingpong_report(void);
+
+typedef void (*fault_done_cb)(scope_demo_t *d, const char *outcome); /* NULL: a check failed */
+/* 0 once the fault runs (done follows), -EBUSY while one runs, or -EINVAL. */
+int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done);
 const char *fault_title(const char *kind);
-void fault_maxbuffer(scope_demo_t *d);     /* exec's own two, as steps */
-void fault_timeout(scope_demo_t *d);
-report_t fault_report(void);
-void stdio_array(scope_demo_t *d);         /* stdio.c */
-int stdio_child(scope_demo_t *d);
-report_t stdio_report(void);
-void backpressure_fill(scope_demo_t *d);   /* backpressure.c */
-void backpressure_resume(scope_demo_t *d);
+/* The dashboard's pause and resume, for the backpressure reader. */
 void backpressure_control(scope_demo_t *d, const char *cmd);
-report_t backpressure_report(void);
-void stream_run(scope_demo_t *d);          /* stream.c */
-report_t stream_report(void);
-void pingpong_run(scope_demo_t *d);        /* pingpong.c */
-report_t pingpong_report(void);
 int child_main(scope_demo_t *d, const stdio_opts_t *o); /* children.c */
+int stdio_child(scope_demo_t *d);                       /* stdio.c's child */
 
 #endif
