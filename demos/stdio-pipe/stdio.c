@@ -80,13 +80,12 @@ static void maybe_done(void)
     char want[64];
     snprintf(want, sizeof want, "%zu bytes arrived", st.sent);
     check_killed(&st.rep, c);
-    if (c->sig) {
-    } else if (c->code != 0 || !st.got_received || st.done_bytes != (long long)st.sent ||
-               !strstr(st.out, want) || !st.err_bytes) {
-        check_failed(&st.rep, c->demo, "stdio: code %d, received %d, done %lld of %zu, stdout '%s', stderr %zu "
-                     "bytes",
-                  c->code, st.got_received, st.done_bytes, st.sent, st.out, st.err_bytes);
-    } else {
+    if (!c->sig && (c->code != 0 || !st.got_received || st.done_bytes != (long long)st.sent ||
+                    !strstr(st.out, want) || !st.err_bytes)) {
+        check_failed(&st.rep, c->demo, "stdio: code %d, received %d, done %lld of %zu, stdout "
+                     "'%s', stderr %zu bytes", c->code, st.got_received, st.done_bytes, st.sent,
+                     st.out, st.err_bytes);
+    } else if (!c->sig) {
         scope_events_log("waitpid(): the child exited 0. Four streams, one child: stdin, stdout "
                          "and stderr carried bytes, fd 3 carried messages; all %zu bytes arrived",
                          st.sent);
@@ -157,9 +156,8 @@ void stdio_array(scope_demo_t *d)
     c->on_data = on_data;
     c->on_written = pump;
     c->on_close = on_close;
-    scope_events_log("spawn(%s, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}), as the last article "
-                     "does; a socketpair(AF_UNIX) for the 'ipc' entry",
-                     node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe', ['--as-child', 'stdio']");
+    scope_events_log("spawn(%s, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}): a socketpair for "
+                     "'ipc'", node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe'");
     if ((r = child_spawn(c, d, &o)) < 0) {
         close(sv[0]);
         check_failed(&st.rep, d, "cannot start the stdio child: %s%s", strerror(-r),
