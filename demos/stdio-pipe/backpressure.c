@@ -1,4 +1,4 @@
-/* backpressure.c: part backpressure. The reader (this program again,
+/* backpressure.c: the reader (this program again,
  * children.c) starts paused: it does not read its stdin. The writer writes
  * 1 MiB at once, ignoring what write() says. The pipe's buffer
  * (F_GETPIPE_SZ, 64 KiB) fills, write(2) says EAGAIN, and the writer's queue
@@ -19,11 +19,11 @@
 #define CHUNK (16 * 1024) /* one stream.write() of the burst */
 
 static struct {
-    part_t *part;
     stdio_child_t child;
+    report_t rep;
     uv_timer_t monitor, stall;
     int ctl;                /* our end of the pipe at the reader's fd 3 */
-    int resumed, drained, wait_resume, false_at;
+    int resumed, drained, wait_resume, false_at, over;
     size_t pipe_size, queue_max, fill_max, last_queue, last_fill;
     uint64_t last_log;
     long long read;         /* what the reader says it read */
@@ -75,9 +75,14 @@ static void on_monitor(uv_timer_t *t)
         report(0);
 }
 
-static void resume_reader(scope_demo_t *d)
+/* Step 2, once the stall is over: the reader resumes. */
+void backpressure_resume(scope_demo_t *d)
 {
-    if (!bp.child.running || bp.resumed)
+    if (bp.over) { /* the reader is gone already: nothing to resume */
+        scope_demo_next(d);
+        return;
+    }
+    if (bp.resumed)
         return;
     if (d->paused) { /* paused from the dashboard: the reader stays away until resume */
         bp.wait_resume = 1;
@@ -91,7 +96,7 @@ static void resume_reader(scope_demo_t *d)
     while (n < 0 && errno == EINTR);
     scope_events_log("told the reader to resume (one byte, 'r', on its fd 3): "
                      "process.stdin.resume()%s",
-                     bp.part->opt->slow_reader ? "; it takes 4 KiB every 10 ms" : "");
+                     ((const stdio_opts_t *)d->data)->slow_reader ? "; it takes 4 KiB every 10 ms" : "");
     report(1);
 }
 
@@ -99,15 +104,13 @@ void backpressure_control(scope_demo_t *d, const char *cmd)
 {
     if (bp.wait_resume && (strcmp(cmd, "resume") == 0 || strcmp(cmd, "step") == 0)) {
         bp.wait_resume = 0;
-        resume_reader(d);
+        backpressure_resume(d);
     }
 }
 
 static void on_stall(uv_timer_t *t)
 {
-    (void)t;
-    scope_demo_step(bp.part->demo, "the reader resumes: the queue drains, then 'drain'",
-                    resume_reader);
+    scope_demo_next(t->data);
 }
 
 static void on_written(stdio_child_t *c)
@@ -135,57 +138,62 @@ static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 
 static void on_close(stdio_child_t *c)
 {
-    part_t *p = bp.part;
+    scope_demo_t *d = c->demo;
+    size_t burst = ((const stdio_opts_t *)d->data)->burst;
     uv_close((uv_handle_t *)&bp.monitor, NULL);
     uv_close((uv_handle_t *)&bp.stall, NULL);
     close(bp.ctl);
+    check_killed(&bp.rep, c);
     if (c->sig) {
-        p->cut_short |= !p->demo->quitting;
         scope_events_log("the reader was killed by SIG%s before it read everything",
                          sigabbrev_np(c->sig));
-    } else if (bp.read != (long long)p->opt->burst || c->code != 0 || !bp.drained) {
-        part_fail(p, "backpressure: the reader read %lld of %zu bytes, exit %d, drained %d",
-                  bp.read, p->opt->burst, c->code, bp.drained);
+    } else if (bp.read != (long long)burst || c->code != 0 || !bp.drained) {
+        check_failed(&bp.rep, d, "backpressure: the reader read %lld of %zu bytes, exit %d, "
+                     "drained %d", bp.read, burst, c->code, bp.drained);
     } else {
         scope_events_log("the reader exited 0, and all %zu bytes arrived. At most %zu bytes "
                          "waited in the pipe and %zu in the writer's queue: memory the writer "
                          "held because it did not wait for 'drain'",
-                         p->opt->burst, bp.fill_max, bp.queue_max);
+                         burst, bp.fill_max, bp.queue_max);
     }
-    cJSON *o = cJSON_AddObjectToObject(p->summary, "backpressure");
+    bp.rep.figures = cJSON_CreateObject();
+    cJSON *o = cJSON_AddObjectToObject(bp.rep.figures, "backpressure");
     cJSON_AddNumberToObject(o, "pipe_size", (double)bp.pipe_size);
     cJSON_AddNumberToObject(o, "max_queue", (double)bp.queue_max);
     cJSON_AddNumberToObject(o, "max_in_pipe", (double)bp.fill_max);
-    cJSON_AddNumberToObject(o, "written", (double)p->opt->burst);
+    cJSON_AddNumberToObject(o, "written", (double)burst);
     cJSON_AddNumberToObject(o, "read", (double)bp.read);
     cJSON_AddBoolToObject(o, "drained", bp.drained);
-    snprintf(p->note, sizeof p->note, "the writer's queue grew to %zu bytes and drained",
+    snprintf(bp.rep.note, sizeof bp.rep.note, "the writer's queue grew to %zu bytes and drained",
              bp.queue_max);
-    p->next(p);
+    bp.over = 1;
+    scope_demo_next(d);
 }
 
-void part_backpressure(part_t *p)
+/* Step 1: the burst, written at once into a pipe nobody reads. */
+void backpressure_fill(scope_demo_t *d)
 {
+    const stdio_opts_t *opt = d->data;
     int ctl[2], r;
-    memset(&bp, 0, sizeof bp);
-    bp.part = p;
     bp.read = -1;
     if (pipe2(ctl, O_CLOEXEC) < 0) {
-        part_fail(p, "pipe2: %s", strerror(errno));
-        p->next(p);
+        check_failed(&bp.rep, d, "pipe2: %s", strerror(errno));
+        bp.over = 1;
+        scope_demo_next(d);
         return;
     }
-    char *argv[] = {"--as-child", "reader", p->opt->slow_reader ? "--slow-reader" : NULL, NULL};
+    char *argv[] = {"--as-child", "reader", opt->slow_reader ? "--slow-reader" : NULL, NULL};
     child_opts_t o = {.argv = argv, .fd3 = ctl[0]};
     stdio_child_t *c = &bp.child;
     c->name = "reader";
     c->on_data = on_data;
     c->on_written = on_written;
     c->on_close = on_close;
-    if ((r = child_spawn(c, p->demo, &o)) < 0) {
+    if ((r = child_spawn(c, d, &o)) < 0) {
         close(ctl[1]);
-        part_fail(p, "cannot start the reader: %s", strerror(-r));
-        p->next(p);
+        check_failed(&bp.rep, d, "cannot start the reader: %s", strerror(-r));
+        bp.over = 1;
+        scope_demo_next(d);
         return;
     }
     bp.ctl = ctl[1];
@@ -197,7 +205,7 @@ void part_backpressure(part_t *p)
     static char chunk[CHUNK];
     memset(chunk, 'x', sizeof chunk);
     int nwrites = 0;
-    for (size_t left = p->opt->burst; left > 0; nwrites++) {
+    for (size_t left = opt->burst; left > 0; nwrites++) {
         size_t n = left < CHUNK ? left : CHUNK;
         child_write(c, chunk, n);
         left -= n;
@@ -217,11 +225,19 @@ void part_backpressure(part_t *p)
         scope_events_log("the pipe took the whole burst (%zu bytes): nothing to queue",
                          pipe_fill(c));
     report(1);
-    uv_timer_init(p->demo->loop, &bp.monitor);
-    uv_timer_init(p->demo->loop, &bp.stall);
+    uv_timer_init(d->loop, &bp.monitor);
+    uv_timer_init(d->loop, &bp.stall);
+    bp.stall.data = d;
     uv_timer_start(&bp.monitor, on_monitor, 100, 100);
     scope_events_log("the reader stays away for %ld ms: the pipe stays full, the queue stays "
                      "where it is",
-                     p->opt->stall_ms);
-    uv_timer_start(&bp.stall, on_stall, (uint64_t)p->opt->stall_ms, 0);
+                     opt->stall_ms);
+    uv_timer_start(&bp.stall, on_stall, (uint64_t)opt->stall_ms, 0);
+}
+
+report_t backpressure_report(void)
+{
+    report_t r = bp.rep;
+    bp.rep.figures = NULL;
+    return r;
 }

@@ -1,9 +1,10 @@
-/* exec.c: part exec, and exec() itself. exec(cmd) is execFile('/bin/sh',
+/* exec.c: exec() and execFile() on top of stdio-pipe.c's child, and the
+ * exec step: a pipeline through a shell. exec(cmd) is execFile('/bin/sh',
  * ['-c', cmd]): the string is parsed by a shell (pipes, variables, ';'), and
- * the output is kept until the child is gone and handed over whole to the
- * callback. maxBuffer: a child that writes more is killed (SIGTERM) and the
- * call fails with ERR_CHILD_PROCESS_STDIO_MAXBUFFER. timeout: a child still
- * running when it expires gets SIGTERM. Both are faults too (faults.c). */
+ * the output is kept until the child is gone, then handed over whole to the
+ * callback. maxBuffer: a child that writes more is killed (SIGTERM), the call
+ * fails with ERR_CHILD_PROCESS_STDIO_MAXBUFFER. timeout: a child still running
+ * when it expires gets SIGTERM. Both are shown in faults.c. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,44 +25,35 @@ static void printable(char *out, size_t cap, const char *data, size_t len)
     scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
 }
 
-/* Signals a child and everything it started (/proc/PID/task/PID/children).
- * node signals the shell alone; its children would keep our pipes open and,
- * for a 'cat' waiting on stdin, live on. The shell first: it starts nothing new. */
-static int kill_tree(pid_t pid, int sig, int depth, char *names, size_t cap)
+/* node signals the shell alone; what the shell started would hold our pipes
+ * open and, for a 'cat' waiting on stdin, live on. So its children too
+ * (/proc/PID/task/PID/children, read before the shell dies), by name. */
+static void kill_for(exec_t *e, int sig, const char *why)
 {
-    char path[64], comm[32] = "?";
-    long kids[64];
-    int n = 0, killed = 0;
-    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+    char path[64], names[256] = "", comm[32];
+    long kids[16];
+    int n = 0;
+    e->killed_for = e->killed_for ? e->killed_for : why;
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)e->child.pid,
+             (long)e->child.pid);
     FILE *f = fopen(path, "re");
-    while (f && n < 64 && fscanf(f, "%ld", &kids[n]) == 1)
+    while (f && n < 16 && fscanf(f, "%ld", &kids[n]) == 1)
         n++;
     if (f)
         fclose(f);
-    if (kill(pid, sig) == 0 && depth > 0) {
-        snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
-        if ((f = fopen(path, "re"))) {
-            if (fgets(comm, sizeof comm, f))
-                comm[strcspn(comm, "\n")] = '\0';
+    kill(e->child.pid, sig);
+    for (int i = 0; i < n && kill((pid_t)kids[i], sig) == 0; i++) {
+        snprintf(path, sizeof path, "/proc/%ld/comm", kids[i]);
+        if (!(f = fopen(path, "re")) || !fgets(comm, sizeof comm, f))
+            strcpy(comm, "?");
+        if (f)
             fclose(f);
-        }
-        size_t len = strlen(names);
-        snprintf(names + len, cap - len, "%s%s %ld", len ? ", " : "", comm, (long)pid);
-        killed++;
+        comm[strcspn(comm, "\n")] = '\0';
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s %ld",
+                 i ? ", " : "", comm, kids[i]);
     }
-    for (int i = 0; i < n && depth < 8; i++)
-        killed += kill_tree((pid_t)kids[i], sig, depth + 1, names, cap);
-    return killed;
-}
-
-static void kill_for(exec_t *e, int sig, const char *why)
-{
-    char names[256] = "";
-    if (why && !e->killed_for)
-        e->killed_for = why;
-    if (kill_tree(e->child.pid, sig, 0, names, sizeof names) > 0 && !e->child.quiet)
-        scope_events_log("kill(%ld, SIG%s), and the same to what it started: %s. node signals "
-                         "the shell alone; these would live on and hold our pipes open",
+    if (*names && !e->child.quiet)
+        scope_events_log("kill(%ld, SIG%s), and the same to what it started: %s",
                          (long)e->child.pid, sigabbrev_np(sig), names);
 }
 
@@ -80,15 +72,13 @@ static void keep(stdio_child_t *c, int fd, const char *data, size_t len)
     e->len[fd] += len;
     p[e->len[fd]] = '\0';
     if (!c->quiet && e->len[fd] <= 64 * 1024)
-        scope_events_log("read() %zu bytes from fd %d (its %s): kept in a buffer, not handed "
-                         "over yet",
-                         len, c->fd[fd], fd == 1 ? "stdout" : "stderr");
+        scope_events_log("read() %zu bytes from fd %d (its %s): kept, not handed over yet", len,
+                         c->fd[fd], fd == 1 ? "stdout" : "stderr");
     if (!over)
         return;
-    scope_events_error("maxBuffer", "%s maxBuffer length exceeded: %s %ld wrote more than %zu "
-                       "bytes. As node does: SIGTERM to the child, no more reading, and "
-                       "RangeError [ERR_CHILD_PROCESS_STDIO_MAXBUFFER]",
-                       fd == 1 ? "stdout" : "stderr", c->name, (long)c->pid, e->max_buffer);
+    scope_events_error("maxBuffer", "%s maxBuffer length exceeded: more than %zu bytes. As "
+                       "node does: SIGTERM, no more reading, ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
+                       fd == 1 ? "stdout" : "stderr", e->max_buffer);
     kill_for(e, SIGTERM, "maxBuffer");
     child_close_pipe(c, 1);
     child_close_pipe(c, 2);
@@ -98,14 +88,12 @@ static void on_timeout(uv_timer_t *t)
 {
     exec_t *e = t->data;
     if (!e->term_sent++) {
-        scope_events_log("timeout: %ld ms passed and %s %ld still runs: SIGTERM, node's "
-                         "default killSignal",
-                         e->timeout_ms, e->child.name, (long)e->child.pid);
+        scope_events_log("timeout: %ld ms passed and %s still runs: SIGTERM, node's default "
+                         "killSignal", e->timeout_ms, e->child.name);
         kill_for(e, SIGTERM, "timeout");
         uv_timer_start(t, on_timeout, 2000, 0);
     } else {
-        scope_events_log("%s %ld ignored SIGTERM for 2 s: SIGKILL", e->child.name,
-                         (long)e->child.pid);
+        scope_events_log("%s ignored SIGTERM for 2 s: SIGKILL", e->child.name);
         kill_for(e, SIGKILL, NULL);
     }
 }
@@ -130,10 +118,9 @@ static void narrate_callback(exec_t *e)
         snprintf(error, sizeof error, "Error {code: %d}", c->code);
     else
         snprintf(error, sizeof error, "null");
-    scope_events_log("%s's callback, after waitpid() and EOF on both pipes (%.2f ms): error %s, "
-                     "stdout %zu bytes '%s', stderr %zu bytes '%s'",
-                     e->call, (double)(c->t_exit - c->t0) / 1e6, error, e->len[1], out,
-                     e->len[2], err);
+    scope_events_log("%s's callback, after waitpid() and EOF on both pipes: error %s, stdout "
+                     "%zu bytes '%s', stderr %zu bytes '%s'",
+                     e->call, error, e->len[1], out, e->len[2], err);
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -152,13 +139,12 @@ static void on_close(stdio_child_t *c)
     uv_close((uv_handle_t *)&e->timer, on_timer_closed);
 }
 
-exec_t *exec_new(part_t *p, const char *name, void (*done)(exec_t *e), void *data)
+exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e))
 {
-    exec_t *e = calloc(1, sizeof *e);
-    e->part = p; /* a demo out of memory this small has nothing left to show */
+    exec_t *e = calloc(1, sizeof *e); /* out of memory this small, nothing is left to show */
     e->done = done;
-    e->data = data;
-    e->max_buffer = p->opt->max_buffer;
+    e->max_buffer = ((const stdio_opts_t *)d->data)->max_buffer;
+    e->child.demo = d;
     e->child.name = name;
     e->child.data = e;
     e->child.on_data = keep;
@@ -170,10 +156,10 @@ int exec_file(exec_t *e, const char *file, char *const argv[])
 {
     if (!e->call)
         e->call = "execFile";
-    uv_timer_init(e->part->demo->loop, &e->timer);
+    uv_timer_init(e->child.demo->loop, &e->timer);
     e->timer.data = e;
     child_opts_t o = {.file = file, .argv = argv, .fd3 = -1};
-    int r = child_spawn(&e->child, e->part->demo, &o);
+    int r = child_spawn(&e->child, e->child.demo, &o);
     if (r < 0) {
         e->done = NULL;
         uv_close((uv_handle_t *)&e->timer, on_timer_closed);
@@ -190,111 +176,37 @@ int exec_shell(exec_t *e, const char *cmd)
     return exec_file(e, "/bin/sh", argv);
 }
 
-/* ---- the part: a pipeline, then maxBuffer and timeout -------------------- */
+/* ---- the step: a pipeline through the shell ------------------------------ */
 
-static void maxbuffer_done(exec_t *e)
-{
-    part_t *p = e->part;
-    if (!e->killed_for || strcmp(e->killed_for, "maxBuffer") || e->len[1] != e->max_buffer) {
-        part_fail(p, "maxBuffer: expected the child killed after %zu bytes, kept %zu",
-                  e->max_buffer, e->len[1]);
-    } else {
-        scope_events_log("maxBuffer held: %zu bytes kept, the rest never read; the child was %s",
-                         e->len[1], e->child.sig == SIGTERM ? "killed by SIGTERM" : "gone");
-        snprintf(p->note, sizeof p->note,
-                 "%zu bytes kept, the child killed, ERR_CHILD_PROCESS_STDIO_MAXBUFFER", e->len[1]);
-    }
-    e->then(p);
-}
-
-int exec_maxbuffer(part_t *p, void (*then)(part_t *p))
-{
-    exec_t *e = exec_new(p, "sh", maxbuffer_done, NULL);
-    e->then = then;
-    scope_events_log("exec(\"yes 'hello from sh'\", {maxBuffer: %zu}): yes writes forever",
-                     e->max_buffer);
-    return exec_shell(e, "yes 'hello from sh'");
-}
-
-static void timeout_done(exec_t *e)
-{
-    part_t *p = e->part;
-    if (!e->killed_for || strcmp(e->killed_for, "timeout") || e->child.sig != SIGTERM) {
-        part_fail(p, "timeout: expected the child killed by SIGTERM, got code %d signal %d",
-                  e->child.code, e->child.sig);
-    } else {
-        scope_events_log("the timeout fired after %ld ms: the shell is reaped, cat is gone too, "
-                         "and our pipes are closed",
-                         e->timeout_ms);
-        snprintf(p->note, sizeof p->note,
-                 "killed by SIGTERM after %ld ms, reaped, no process left", e->timeout_ms);
-    }
-    e->then(p);
-}
-
-int exec_timeout(part_t *p, void (*then)(part_t *p))
-{
-    exec_t *e = exec_new(p, "sh", timeout_done, NULL);
-    e->then = then;
-    e->timeout_ms = p->opt->timeout_ms;
-    scope_events_log("exec('cat', {timeout: %ld}): cat waits on its stdin, a pipe we never "
-                     "close: it would never exit",
-                     e->timeout_ms);
-    return exec_shell(e, "cat");
-}
-
-static void part_done(part_t *p)
-{
-    p->note[0] = '\0'; /* the faults' outcomes, not the walk's */
-    p->next(p);
-}
-
-static void step_timeout(scope_demo_t *d)
-{
-    part_t *p = d->data;
-    int r = d->quitting ? 0 : exec_timeout(p, part_done);
-    if (d->quitting || r < 0)
-        part_done(p);
-}
-
-static void after_maxbuffer(part_t *p)
-{
-    scope_demo_step(p->demo, "exec's timeout: SIGTERM for a child that never exits",
-                    step_timeout);
-}
-
-static void step_maxbuffer(scope_demo_t *d)
-{
-    part_t *p = d->data;
-    int r = d->quitting ? 0 : exec_maxbuffer(p, after_maxbuffer);
-    if (d->quitting || r < 0)
-        part_done(p);
-}
+static report_t rep;
 
 static void pipeline_done(exec_t *e)
 {
-    part_t *p = e->part;
-    if (e->child.sig)
-        p->cut_short |= !p->demo->quitting;
-    else if (e->child.code != 0 || !e->out[1] || !strstr(e->out[1], "matched 2 lines"))
-        part_fail(p, "exec: expected 'matched 2 lines' and code 0, got code %d", e->child.code);
-    scope_demo_step(p->demo, "exec's maxBuffer: a child that writes too much is killed",
-                    step_maxbuffer);
+    scope_demo_t *d = e->child.demo;
+    check_killed(&rep, &e->child);
+    if (!e->child.sig && (e->child.code || !e->out[1] || !strstr(e->out[1], "matched 2 lines")))
+        check_failed(&rep, d, "exec: expected 'matched 2 lines' and code 0, got code %d",
+                     e->child.code);
+    scope_demo_next(d);
 }
 
-void part_exec(part_t *p)
+void exec_pipeline(scope_demo_t *d)
 {
     const char *cmd = "echo \"sh is pid $$\"; printf 'hello world\\ngoodbye\\nhello again\\n' | "
                       "grep hello | wc -l | sed 's/^/matched /; s/$/ lines/'";
-    scope_events_log("exec(\"%s\"): node runs /bin/sh -c with the string; the shell, not node, "
-                     "understands '$$', '|' and ';'",
-                     cmd);
-    int r = exec_shell(exec_new(p, "sh", pipeline_done, NULL), cmd);
+    scope_events_log("exec(\"%s\"): /bin/sh -c reads the string; the shell, not node, "
+                     "understands '$$', '|' and ';'", cmd);
+    int r = exec_shell(exec_new(d, "sh", pipeline_done), cmd);
     if (r < 0) {
-        part_fail(p, "exec: /bin/sh: %s", strerror(-r));
-        p->next(p);
+        check_failed(&rep, d, "exec: /bin/sh: %s", strerror(-r));
+        scope_demo_next(d);
         return;
     }
-    scope_events_log("the shell makes its own pipe2() and fork()s for '|': grep, wc and sed are "
-                     "its children, writing into the pipe we read");
+    scope_events_log("for '|' the shell makes its own pipes: grep, wc and sed are its "
+                     "children, sed writes into the pipe we read");
+}
+
+report_t exec_report(void)
+{
+    return rep;
 }

@@ -1,4 +1,4 @@
-/* execfile.c: part execfile. execFile(file, args) runs the program with no
+/* execfile.c: execFile(file, args) runs the program with no
  * shell: the string 'hello; echo INJECTED', given to exec, runs a second
  * command; given to execFile it is one argument. Then what the shell costs:
  * spawn, exec and execFile of the same program, timed from pipe2() to the
@@ -13,10 +13,11 @@
 static const char *const kinds[3] = {"spawn", "exec", "execFile"};
 
 static struct {
-    part_t *part;
+    scope_demo_t *demo;
     int exec_ran, file_one_arg;
     int kind, n;
     uint64_t ns[3][64];
+    report_t rep;
 } ef;
 
 static void start_next(void);
@@ -38,7 +39,7 @@ static double median_ms(uint64_t *v, int n)
 static void started(exec_t *e)
 {
     if (e->child.sig || e->child.code != 0)
-        part_fail(ef.part, "%s of uname: code %d, signal %d", kinds[ef.kind], e->child.code,
+        check_failed(&ef.rep, ef.demo, "%s of uname: code %d, signal %d", kinds[ef.kind], e->child.code,
                   e->child.sig);
     ef.ns[ef.kind][ef.n] = scope_time_now_ns() - e->child.t0;
     /* Round robin, spawn, exec, execFile, spawn...: a slow moment of the
@@ -52,97 +53,110 @@ static void started(exec_t *e)
 
 static void start_next(void)
 {
-    part_t *p = ef.part;
-    if (ef.n >= p->opt->starts || p->demo->quitting) {
-        if (ef.n >= p->opt->starts) {
-            double ms[3];
-            cJSON *o = cJSON_AddObjectToObject(p->summary, "start_ns");
-            for (int k = 0; k < 3; k++) {
-                ms[k] = median_ms(ef.ns[k], ef.n);
-                cJSON_AddNumberToObject(o, kinds[k], (double)(uint64_t)(ms[k] * 1e6));
-            }
-            cJSON_AddNumberToObject(o, "starts", (double)p->opt->starts);
-            scope_events_log("median of %ld starts, from pipe2() to the last EOF: spawn %.2f ms, "
-                             "execFile %.2f ms, exec %.2f ms. exec pays for a shell: one more "
-                             "fork() and execve(), and sh's own start-up",
-                             p->opt->starts, ms[0], ms[2], ms[1]);
+    scope_demo_t *d = ef.demo;
+    long starts = ((const stdio_opts_t *)d->data)->starts;
+    if (ef.n >= starts && !d->quitting) {
+        double ms[3];
+        cJSON *o = cJSON_AddObjectToObject(ef.rep.figures, "start_ns");
+        for (int k = 0; k < 3; k++) {
+            ms[k] = median_ms(ef.ns[k], ef.n);
+            cJSON_AddNumberToObject(o, kinds[k], (double)(uint64_t)(ms[k] * 1e6));
         }
-        p->next(p);
+        cJSON_AddNumberToObject(o, "starts", (double)starts);
+        scope_events_log("median of %ld starts, from pipe2() to the last EOF: spawn %.2f ms, "
+                         "execFile %.2f ms, exec %.2f ms. exec pays for a shell: one more "
+                         "fork() and execve(), and sh's own start-up",
+                         starts, ms[0], ms[2], ms[1]);
+    }
+    if (ef.n >= starts || d->quitting) {
+        scope_demo_next(d);
         return;
     }
     char *argv[] = {"uname", "-s", NULL};
-    exec_t *e = exec_new(p, "uname", started, NULL);
+    exec_t *e = exec_new(d, "uname", started);
     e->child.quiet = 1;
     int r = ef.kind == 1 ? exec_shell(e, "uname -s") : exec_file(e, "uname", argv);
     if (r < 0) {
-        part_fail(p, "start uname: %s", strerror(-r));
-        p->next(p);
+        check_failed(&ef.rep, d, "start uname: %s", strerror(-r));
+        scope_demo_next(d);
     }
 }
 
-static void step_cost(scope_demo_t *d)
+/* Step 2: the same program started each way, in turn. */
+void execfile_cost(scope_demo_t *d)
 {
     scope_events_log("starting 'uname -s' %ld times each way, in turn: spawn('uname', ['-s']), "
                      "exec('uname -s'), execFile('uname', ['-s'])",
-                     ef.part->opt->starts);
+                     ((const stdio_opts_t *)d->data)->starts);
+    ef.demo = d;
     ef.kind = ef.n = 0;
-    if (d->quitting)
-        ef.part->next(ef.part);
-    else
-        start_next();
+    if (!ef.rep.figures)
+        ef.rep.figures = cJSON_CreateObject();
+    start_next();
 }
 
 /* ---- the injection ------------------------------------------------------ */
 
 static void file_done(exec_t *e)
 {
-    part_t *p = e->part;
     ef.file_one_arg = e->out[1] && strcmp(e->out[1], INJECTION "\n") == 0;
     if (ef.file_one_arg)
         scope_events_log("execFile: echo got one argument and printed it back; ';' is just a "
                          "character when no shell reads it. Nothing else ran");
     else
-        part_fail(p, "execFile printed '%s', not the argument whole", e->out[1] ? e->out[1] : "");
-    cJSON *o = cJSON_AddObjectToObject(p->summary, "injection");
+        check_failed(&ef.rep, ef.demo, "execFile printed '%s', not the argument whole",
+                     e->out[1] ? e->out[1] : "");
+    cJSON *o = cJSON_AddObjectToObject(ef.rep.figures, "injection");
     cJSON_AddBoolToObject(o, "exec_ran_second_command", ef.exec_ran);
     cJSON_AddBoolToObject(o, "execfile_one_argument", ef.file_one_arg);
-    snprintf(p->note, sizeof p->note,
+    snprintf(ef.rep.note, sizeof ef.rep.note,
              "the injected command ran under exec %s, under execFile never",
              ef.exec_ran ? "only" : "NOT");
-    scope_demo_step(p->demo, "what the shell costs: spawn, exec and execFile timed", step_cost);
+    scope_demo_next(ef.demo);
 }
 
 static void exec_done(exec_t *e)
 {
-    part_t *p = e->part;
+    scope_demo_t *d = ef.demo;
     ef.exec_ran = e->out[1] && strstr(e->out[1], "\nINJECTED\n") != NULL;
     if (ef.exec_ran)
         scope_events_log("exec: the shell read ';' as the end of a command and ran 'echo "
                          "INJECTED' too. Had the input said 'rm -rf ~', that would have run");
     else
-        part_fail(p, "exec did not run the injected command: '%s'", e->out[1] ? e->out[1] : "");
-    if (p->demo->quitting) {
-        p->next(p);
+        check_failed(&ef.rep, d, "exec did not run the injected command: '%s'",
+                     e->out[1] ? e->out[1] : "");
+    if (d->quitting) {
+        scope_demo_next(d);
         return;
     }
     char *argv[] = {"echo", INJECTION, NULL};
     scope_events_log("execFile('echo', [input]): no shell; execve() gets the input as argv[1], "
                      "whole");
-    int r = exec_file(exec_new(p, "echo", file_done, NULL), "echo", argv);
+    int r = exec_file(exec_new(d, "echo", file_done), "echo", argv);
     if (r < 0) {
-        part_fail(p, "execFile echo: %s", strerror(-r));
-        p->next(p);
+        check_failed(&ef.rep, d, "execFile echo: %s", strerror(-r));
+        scope_demo_next(d);
     }
 }
 
-void part_execfile(part_t *p)
+/* Step 1: one input, given to exec and to execFile. */
+void execfile_injection(scope_demo_t *d)
 {
-    ef.part = p;
+    ef.demo = d;
+    if (!ef.rep.figures)
+        ef.rep.figures = cJSON_CreateObject();
     scope_events_log("input from outside, say a form field: '%s'", INJECTION);
     scope_events_log("exec('echo ' + input): the shell gets \"echo " INJECTION "\"");
-    int r = exec_shell(exec_new(p, "sh", exec_done, NULL), "echo " INJECTION);
+    int r = exec_shell(exec_new(d, "sh", exec_done), "echo " INJECTION);
     if (r < 0) {
-        part_fail(p, "exec: /bin/sh: %s", strerror(-r));
-        p->next(p);
+        check_failed(&ef.rep, d, "exec: /bin/sh: %s", strerror(-r));
+        scope_demo_next(d);
     }
+}
+
+report_t execfile_report(void)
+{
+    report_t r = ef.rep;
+    ef.rep.figures = NULL;
+    return r;
 }

@@ -1,7 +1,7 @@
 /* faults.c: the failures a parent meets (--fault KIND, or the dashboard's
  * fault command): a command that does not exist (ENOENT), a child killed by
- * a signal, a child writing more than maxBuffer and a child that never exits
- * (those two are exec's own, in exec.c). */
+ * a signal, a child writing more than maxBuffer and a child that never exits.
+ * The last two are exec's own: its part shows them as steps too. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -11,45 +11,55 @@
 
 #define MISSING "ipcscope-no-such-command"
 
+static struct {
+    fault_done_cb done; /* one fault at a time */
+    stdio_child_t child;
+    report_t rep;
+} f;
+
+/* The fault is over: its outcome in a sentence, or NULL when a check failed. */
+static void over(scope_demo_t *d, const char *outcome)
+{
+    fault_done_cb done = f.done;
+    f.done = NULL;
+    done(d, outcome);
+}
+
 /* ---- enoent: spawn fails before fork; exec's shell exits 127 ------------- */
 
 static void enoent_exec_done(exec_t *e)
 {
-    part_t *p = e->part;
-    if (e->child.code == 127) {
-        scope_events_log("exec() of the same name is another story: the shell started fine, "
-                         "said 'not found' on stderr and exited 127, so the callback gets an "
-                         "Error with code 127, and no 'error' event");
-        snprintf(p->note, sizeof p->note,
-                 "spawn failed with ENOENT before fork(); exec through the shell exited 127");
-    } else {
-        part_fail(p, "exec of a missing command: expected exit 127, got %d", e->child.code);
+    if (e->child.code != 127) {
+        check_failed(&f.rep, e->child.demo, "exec of a missing command exited %d, not 127",
+                     e->child.code);
+        over(e->child.demo, NULL);
+        return;
     }
-    p->next(p);
+    scope_events_log("the shell started, said 'not found' on stderr and exited 127: exec's "
+                     "callback gets an Error, code 127, and there is no 'error' event");
+    over(e->child.demo, "spawn failed with ENOENT before fork(); exec's shell exited 127");
 }
 
-static int run_enoent(part_t *p)
+static int run_enoent(scope_demo_t *d)
 {
-    static stdio_child_t never;
     char *argv[] = {MISSING, "--help", NULL};
     scope_events_log("spawn('%s'): a command that does not exist", MISSING);
-    memset(&never, 0, sizeof never);
-    never.name = MISSING;
+    memset(&f.child, 0, sizeof f.child);
+    f.child.name = MISSING;
     child_opts_t o = {.file = MISSING, .argv = argv, .fd3 = -1};
-    int r = child_spawn(&never, p->demo, &o);
+    int r = child_spawn(&f.child, d, &o);
     if (r == 0) {
-        part_fail(p, "%s exists?", MISSING);
-        kill(never.pid, SIGKILL);
+        check_failed(&f.rep, d, "%s exists?", MISSING);
+        kill(f.child.pid, SIGKILL);
         return -EEXIST;
     }
-    scope_events_error("spawn", "spawn %s %s: %s. node emits 'error' on the child (code '%s', "
-                       "syscall 'spawn %s') and no 'exit'. PATH was searched before fork(): no "
-                       "process was made",
-                       MISSING, uv_err_name(r), strerror(-r), uv_err_name(r), MISSING);
+    scope_events_error("spawn", "spawn %s %s: %s. PATH was searched before fork(): no process. "
+                       "node emits 'error' on the child, and no 'exit'",
+                       MISSING, uv_err_name(r), strerror(-r));
     if (r != -ENOENT)
-        part_fail(p, "expected ENOENT, got %s", strerror(-r));
+        check_failed(&f.rep, d, "expected ENOENT, got %s", strerror(-r));
     scope_events_log("exec('%s'): the same name, through a shell", MISSING);
-    return exec_shell(exec_new(p, "sh", enoent_exec_done, NULL), MISSING);
+    return exec_shell(exec_new(d, "sh", enoent_exec_done), MISSING);
 }
 
 /* ---- signal: cat killed by SIGKILL; a write after that gets EPIPE -------- */
@@ -71,75 +81,139 @@ static void signal_on_exit(stdio_child_t *c)
     /* The child is gone: a write now finds a pipe with no reader. */
     ssize_t n = write(c->fd[0], "anyone there?\n", 14);
     if (n < 0 && errno == EPIPE)
-        scope_events_error("EPIPE", "write() on fd %d after the child died: EPIPE (our SIGPIPE "
-                           "is ignored, as node ignores it). node emits 'error' on child.stdin "
-                           "with code 'EPIPE'",
-                           c->fd[0]);
+        scope_events_error("EPIPE", "write() on fd %d after the child died: EPIPE (SIGPIPE is "
+                           "ignored, as in node): 'error' on child.stdin", c->fd[0]);
     else
         scope_events_log("write() after the child died: %s", n < 0 ? strerror(errno) : "taken");
 }
 
-static part_t *signal_part;
-
 static void signal_on_close(stdio_child_t *c)
 {
-    part_t *p = signal_part;
-    if (c->sig == SIGKILL) {
-        scope_events_log("node's 'exit' gets (code null, signal 'SIGKILL'); a code of null "
-                         "means: look at the signal");
-        snprintf(p->note, sizeof p->note,
-                 "the child killed by SIGKILL and reaped: exit code null, signal SIGKILL");
-    } else {
-        part_fail(p, "expected the child killed by SIGKILL, got code %d signal %d", c->code,
-                  c->sig);
-    }
-    p->next(p);
+    if (c->sig != SIGKILL)
+        check_failed(&f.rep, c->demo, "cat: code %d signal %d, not SIGKILL", c->code, c->sig);
+    else
+        scope_events_log("'exit' with code null, signal 'SIGKILL': null means, look at the signal");
+    over(c->demo, c->sig == SIGKILL ? "cat killed by SIGKILL and reaped: code null, signal "
+                                      "SIGKILL" : NULL);
 }
 
-static int run_signal(part_t *p)
+static int run_signal(scope_demo_t *d)
 {
-    static stdio_child_t cat;
     char *argv[] = {"cat", NULL};
-    memset(&cat, 0, sizeof cat);
-    signal_part = p;
-    cat.name = "cat";
-    cat.on_data = signal_on_data;
-    cat.on_exit = signal_on_exit;
-    cat.on_close = signal_on_close;
+    stdio_child_t *c = &f.child;
+    memset(c, 0, sizeof *c);
+    c->name = "cat";
+    c->on_data = signal_on_data;
+    c->on_exit = signal_on_exit;
+    c->on_close = signal_on_close;
     scope_events_log("spawn('cat'): it copies its stdin to its stdout until killed");
     child_opts_t o = {.file = "cat", .argv = argv, .fd3 = -1};
-    int r = child_spawn(&cat, p->demo, &o);
+    int r = child_spawn(c, d, &o);
     if (r == 0) {
-        scope_trace_send(&cat.in, "hello cat\n", 10);
-        child_write(&cat, "hello cat\n", 10);
+        scope_trace_send(&c->in, "hello cat\n", 10);
+        child_write(c, "hello cat\n", 10);
     }
     return r;
 }
 
-/* ---- the faults by name ------------------------------------------------- */
+/* ---- maxbuffer and timeout: exec kills the child, as node does ---------- */
 
-/* Returns 0 once the fault runs (p->next follows), or a negative errno. */
-int fault_run(part_t *p, const char *kind)
+static void exec_fault_done(exec_t *e)
 {
-    if (strcmp(kind, "enoent") == 0)
-        return run_enoent(p);
-    if (strcmp(kind, "signal") == 0)
-        return run_signal(p);
-    if (strcmp(kind, "maxbuffer") == 0)
-        return exec_maxbuffer(p, p->next);
-    if (strcmp(kind, "timeout") == 0)
-        return exec_timeout(p, p->next);
+    int mb = e->timeout_ms == 0; /* the maxBuffer run has no timeout */
+    const char *want = mb ? "maxBuffer" : "timeout";
+    char outcome[160];
+    if (!e->killed_for || strcmp(e->killed_for, want) ||
+        (mb ? e->len[1] != e->max_buffer : e->child.sig != SIGTERM)) {
+        check_failed(&f.rep, e->child.demo, "%s: code %d, signal %d, %zu bytes kept", want,
+                     e->child.code, e->child.sig, e->len[1]);
+        over(e->child.demo, NULL);
+        return;
+    }
+    if (mb)
+        snprintf(outcome, sizeof outcome, "%zu bytes kept, the child killed, "
+                 "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", e->len[1]);
+    else
+        snprintf(outcome, sizeof outcome, "killed by SIGTERM after %ld ms, reaped, no process "
+                 "left", e->timeout_ms);
+    scope_events_log("%s held: %s", want, outcome);
+    over(e->child.demo, outcome);
+}
+
+static int run_maxbuffer(scope_demo_t *d)
+{
+    exec_t *e = exec_new(d, "sh", exec_fault_done);
+    scope_events_log("exec(\"yes 'hello from sh'\", {maxBuffer: %zu}): yes writes forever",
+                     e->max_buffer);
+    return exec_shell(e, "yes 'hello from sh'");
+}
+
+static int run_timeout(scope_demo_t *d)
+{
+    exec_t *e = exec_new(d, "sh", exec_fault_done);
+    e->timeout_ms = ((const stdio_opts_t *)d->data)->timeout_ms;
+    scope_events_log("exec('cat', {timeout: %ld}): cat waits on a stdin we never close",
+                     e->timeout_ms);
+    return exec_shell(e, "cat");
+}
+
+/* ---- the faults by name -------------------------------------------------- */
+
+static const struct {
+    const char *kind, *title;
+    int (*run)(scope_demo_t *d);
+} faults[] = {
+    {"enoent", "a command that does not exist (ENOENT)", run_enoent},
+    {"signal", "a child killed by a signal", run_signal},
+    {"maxbuffer", "a child that writes more than maxBuffer", run_maxbuffer},
+    {"timeout", "a child that never exits (timeout)", run_timeout},
+};
+
+int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done)
+{
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        if (strcmp(kind, faults[i].kind) != 0)
+            continue;
+        if (f.done)
+            return -EBUSY;
+        f.done = done;
+        int r = faults[i].run(d);
+        if (r < 0)
+            f.done = NULL;
+        return r;
+    }
     scope_events_error("fault", "unknown fault '%s' (enoent, signal, maxbuffer or timeout)", kind);
     return -EINVAL;
 }
 
 const char *fault_title(const char *kind)
 {
-    if (strcmp(kind, "enoent") == 0)
-        return "a command that does not exist (ENOENT)";
-    if (strcmp(kind, "signal") == 0)
-        return "a child killed by a signal";
-    if (strcmp(kind, "maxbuffer") == 0)
-        return "a child that writes more than maxBuffer";
-    return "a child that never exits (timeout)";
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+        if (strcmp(kind, faults[i].kind) == 0)
+            return faults[i].title;
+    return kind;
+}
+
+/* The exec part shows maxBuffer and timeout as steps of its own. */
+static void step_over(scope_demo_t *d, const char *outcome)
+{
+    (void)outcome;
+    scope_demo_next(d);
+}
+
+void fault_maxbuffer(scope_demo_t *d)
+{
+    if (fault_run(d, "maxbuffer", step_over) < 0)
+        scope_demo_next(d);
+}
+
+void fault_timeout(scope_demo_t *d)
+{
+    if (fault_run(d, "timeout", step_over) < 0)
+        scope_demo_next(d);
+}
+
+report_t fault_report(void)
+{
+    return f.rep;
 }

@@ -1,8 +1,8 @@
-/* grep.c: part spawn. spawn('grep', ['hello']) as in the first article: the
- * parent streams lines into grep's stdin, ends it, and reads the matches on
- * grep's stdout. Then grep's exit codes as waitpid() gives them: 0 when a
- * line matched, 1 when none did (an answer, not a failure), 2 when grep
- * itself failed, with its complaint on stderr, a pipe of its own. */
+/* grep.c: spawn('grep', ['hello']) as in the first article: the parent
+ * streams lines into grep's stdin, ends it, and reads the matches on grep's
+ * stdout. Then grep's exit codes as waitpid() gives them: 0 when a line
+ * matched, 1 when none did (an answer, not a failure), 2 when grep itself
+ * failed, with its complaint on stderr, a pipe of its own. */
 #include <string.h>
 
 #include "stdio-pipe.h"
@@ -13,13 +13,13 @@ static const char *const lines[] = {"hello world\n", "goodbye world\n",
 #define NLINES 4
 
 static struct {
-    part_t *part;
     stdio_child_t child;
     scope_pacer_t pacer;
-    int pacer_ready, run, line, codes[3];
+    int run, line, codes[3];
+    report_t rep;
 } grep;
 
-static void grep_start(int run);
+static void grep_start(scope_demo_t *d, int run);
 
 static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
@@ -49,9 +49,8 @@ static void send_line(scope_pacer_t *pacer)
         scope_pacer_next(pacer, send_line);
         return;
     }
-    scope_events_log("child.stdin.end(): close(fd %d). grep's read() returns 0 (EOF); its "
-                     "stdout is a pipe, not a terminal, so its C library held the matches in a "
-                     "4 KiB buffer until now, and writes them at once",
+    scope_events_log("child.stdin.end(): close(fd %d). grep reads EOF; its stdout is a pipe, "
+                     "not a terminal, so its C library held the matches in a buffer until now",
                      c->fd[0]);
     child_end(c);
 }
@@ -59,59 +58,52 @@ static void send_line(scope_pacer_t *pacer)
 static void explain(stdio_child_t *c)
 {
     if (c->sig)
-        scope_events_log("grep was killed by SIG%s before it finished: node's 'exit' gives code "
-                         "null and signal 'SIG%s'",
-                         sigabbrev_np(c->sig), sigabbrev_np(c->sig));
+        scope_events_log("grep was killed by SIG%s: node's 'exit' gives code null, signal "
+                         "'SIG%s'", sigabbrev_np(c->sig), sigabbrev_np(c->sig));
     else if (c->code == 0)
-        scope_events_log("waitpid() gives exit code 0: at least one line matched (%zu bytes "
-                         "on stdout)",
+        scope_events_log("waitpid() gives exit code 0: a line matched (%zu bytes on stdout)",
                          (size_t)c->out.bytes_received);
     else if (c->code == 1)
-        scope_events_log("waitpid() gives exit code 1: no line matched. For grep that is an "
-                         "answer, not a failure: node emits 'exit' with code 1 and no 'error'. "
-                         "exec() would still hand its callback an Error with code 1, so look "
-                         "at the code");
+        scope_events_log("waitpid() gives exit code 1: no line matched. An answer, not a "
+                         "failure: 'exit' with code 1 and no 'error' (exec() would still "
+                         "hand its callback an Error with code 1)");
     else
         scope_events_log("waitpid() gives exit code %d: grep itself failed. Its reason came on "
                          "stderr (fd %d here), a pipe of its own; stdout stayed clean",
                          c->code, c->fd[2]);
 }
 
-static void step_codes(scope_demo_t *d)
-{
-    if (d->quitting)
-        grep.part->next(grep.part);
-    else
-        grep_start(1);
-}
-
 static void on_close(stdio_child_t *c)
 {
-    part_t *p = grep.part;
+    scope_demo_t *d = c->demo;
     explain(c);
     grep.codes[grep.run] = c->sig ? -1 : c->code;
-    p->cut_short |= c->sig && !p->demo->quitting;
+    check_killed(&grep.rep, c);
     if (!c->sig && c->code != grep.run) /* 0, then 1, then 2 */
-        part_fail(p, "grep run %d exited %d, expected %d", grep.run + 1, c->code, grep.run);
+        check_failed(&grep.rep, d, "grep run %d exited %d, expected %d", grep.run + 1, c->code,
+                     grep.run);
     scope_events_log("'close': grep exited and its stdout and stderr reached EOF");
-    if (grep.run == 0 && !p->demo->quitting) {
-        scope_demo_step(p->demo, "grep's exit code: 1 when nothing matched, 2 when grep failed",
-                        step_codes);
-    } else if (grep.run == 1 && !p->demo->quitting) {
-        grep_start(2);
-    } else {
-        cJSON *codes = cJSON_AddArrayToObject(p->summary, "grep_codes");
-        for (int i = 0; i <= grep.run; i++)
-            cJSON_AddItemToArray(codes, cJSON_CreateNumber(grep.codes[i]));
-        p->next(p);
+    if (grep.run == 1 && !d->quitting) {
+        grep_start(d, 2);
+        return;
     }
+    cJSON_Delete(grep.rep.figures);
+    grep.rep.figures = cJSON_CreateObject();
+    cJSON *codes = cJSON_AddArrayToObject(grep.rep.figures, "grep_codes");
+    for (int i = 0; i <= grep.run; i++)
+        cJSON_AddItemToArray(codes, cJSON_CreateNumber(grep.codes[i]));
+    if (grep.run == 0)
+        scope_pacer_close(&grep.pacer);
+    scope_demo_next(d);
 }
 
-static void grep_start(int run)
+static void grep_start(scope_demo_t *d, int run)
 {
     static char *argv[] = {"grep", "hello", NULL, NULL};
     static const char *const said[3] = {
-        NULL, "spawn('grep', ['hello']) again, and this time no line says hello",
+        "spawn('grep', ['hello']): the child's stdin, stdout and stderr become pipes, "
+        "as in the first article",
+        "spawn('grep', ['hello']) again, and this time no line says hello",
         "spawn('grep', ['hello', '/nonexistent/ipcscope-missing-file']): a file that is not there"};
     stdio_child_t *c = &grep.child;
     memset(c, 0, sizeof *c);
@@ -121,14 +113,14 @@ static void grep_start(int run)
     grep.run = run;
     grep.line = 0;
     argv[2] = run == 2 ? "/nonexistent/ipcscope-missing-file" : NULL;
-    if (said[run])
-        scope_events_log("%s", said[run]);
+    scope_events_log("%s", said[run]);
     child_opts_t o = {.file = "grep", .argv = argv, .fd3 = -1};
-    int r = child_spawn(c, grep.part->demo, &o);
+    int r = child_spawn(c, d, &o);
     if (r < 0) {
-        part_fail(grep.part, "spawn grep: %s", strerror(-r));
-        grep.part->next(grep.part);
+        check_failed(&grep.rep, d, "spawn grep: %s", strerror(-r));
+        scope_demo_next(d);
     } else if (run == 0) {
+        scope_pacer_init(d, &grep.pacer);
         scope_pacer_next(&grep.pacer, send_line);
     } else {
         if (run == 1) {
@@ -139,12 +131,21 @@ static void grep_start(int run)
     }
 }
 
-void part_spawn(part_t *p)
+/* Step 1: four lines streamed through grep. */
+void grep_spawn(scope_demo_t *d)
 {
-    grep.part = p;
-    if (!grep.pacer_ready)
-        grep.pacer_ready = scope_pacer_init(p->demo, &grep.pacer) == 0;
-    scope_events_log("spawn('grep', ['hello']): the child's stdin, stdout and stderr become "
-                     "pipes, as in the first article");
-    grep_start(0);
+    grep_start(d, 0);
+}
+
+/* Step 2: no match (exit 1), then a failure (exit 2). */
+void grep_codes(scope_demo_t *d)
+{
+    grep_start(d, 1);
+}
+
+report_t grep_report(void)
+{
+    report_t r = grep.rep;
+    grep.rep.figures = NULL;
+    return r;
 }

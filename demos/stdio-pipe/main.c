@@ -1,8 +1,7 @@
-/* main.c: the stdio-pipe demo's options and the order of its parts.
+/* main.c: the stdio-pipe demo's options and the order of its steps.
  *
- * The walk, one lesson step each (the parts add steps of their own):
  *   spawn         grep through three pipes, and its exit codes   (grep.c)
- *   exec          /bin/sh -c, maxBuffer, timeout                  (exec.c)
+ *   exec          /bin/sh -c, maxBuffer, timeout                  (exec.c, faults.c)
  *   execfile      no shell: the injection; what a shell costs     (execfile.c)
  *   stdio         ['pipe', 'pipe', 'pipe', 'ipc']                 (stdio.c)
  *   backpressure  the reader stops, the queue grows and drains    (backpressure.c)
@@ -11,10 +10,8 @@
  * then the fault asked for (faults.c), and the summary in 'bye'. With
  * --as-child KIND, this process is one of the demo's children (children.c). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "stdio-pipe.h"
 
@@ -45,114 +42,116 @@ static const scope_demo_option_t options[] = {
     {NULL, NULL, NULL},
 };
 
+/* The lesson: each part's steps, in order (--part NAME picks parts). */
 static const struct {
-    const char *name, *title;
-    void (*run)(part_t *p);
-} parts[] = {
-    {"spawn", "spawn('grep', ['hello']): three pipes, fork, dup2, execve", part_spawn},
-    {"exec", "exec(): a command string through /bin/sh -c, output buffered", part_exec},
-    {"execfile", "execFile(): no shell; 'hello; echo INJECTED' given to both", part_execfile},
-    {"stdio", "stdio ['pipe', 'pipe', 'pipe', 'ipc']: pipes and a channel at fd 3", part_stdio},
-    {"backpressure", "backpressure: the reader stops, the pipe fills, the queue grows",
-     part_backpressure},
-    {"stream", "the same pipe at full speed, waiting for 'drain'", part_stream},
-    {"pingpong", "ping-pong through the child's stdin and stdout", part_pingpong},
+    const char *part;
+    scope_demo_lesson_t step;
+} steps[] = {
+    {"spawn", {"spawn('grep', ['hello']): three pipes, fork, dup2, execve", grep_spawn}},
+    {"spawn", {"grep's exit code: 1 when nothing matched, 2 when grep failed", grep_codes}},
+    {"exec", {"exec(): a command string through /bin/sh -c, output buffered", exec_pipeline}},
+    {"exec", {"exec's maxBuffer: a child that writes too much is killed", fault_maxbuffer}},
+    {"exec", {"exec's timeout: SIGTERM for a child that never exits", fault_timeout}},
+    {"execfile", {"execFile(): no shell; 'hello; echo INJECTED' given to both", execfile_injection}},
+    {"execfile", {"what the shell costs: spawn, exec and execFile timed", execfile_cost}},
+    {"stdio", {"stdio ['pipe', 'pipe', 'pipe', 'ipc']: pipes and a channel at fd 3", stdio_array}},
+    {"backpressure", {"backpressure: the reader stops, the pipe fills, the queue grows",
+                      backpressure_fill}},
+    {"backpressure", {"the reader resumes: the queue drains, then 'drain'", backpressure_resume}},
+    {"stream", {"the same pipe at full speed, waiting for 'drain'", stream_run}},
+    {"pingpong", {"ping-pong through the child's stdin and stdout", pingpong_run}},
 };
-#define NPARTS ((int)(sizeof parts / sizeof parts[0]))
+#define NSTEPS ((int)(sizeof steps / sizeof steps[0]))
+#define PARTS "spawn exec execfile stdio backpressure stream pingpong"
+/* What each file hands over for the bye, in the parts' order. */
+static report_t (*const reports[])(void) = {grep_report, exec_report, execfile_report,
+    stdio_report, backpressure_report, stream_report, pingpong_report, fault_report};
 
 static scope_demo_t demo;
 static stdio_opts_t opt = {
     .max_buffer = 1024 * 1024, .burst = 1024 * 1024, .stream_bytes = 32u * 1024 * 1024,
     .timeout_ms = 1000, .stall_ms = 2000, .starts = 5,
 };
-static unsigned chosen;          /* bit i: parts[i] runs */
-static int cur = -1, fault_running, walk_done, finished;
-static part_t walk, dash;        /* the walk's part, and a fault from the dashboard */
-static char notes[600];          /* the parts' sentences, for the bye */
+static char parts[128] = PARTS; /* --part: the parts that run */
+static scope_demo_lesson_t lesson[NSTEPS + 2];
+static char fault_step[96], outcome[160];
+static int lesson_over, dash_fault, finished;
 
-static void finish(void)
+/* Is word one of the space-separated words of list? */
+static int one_of(const char *word, const char *list)
 {
-    if (finished)
+    size_t n = strlen(word);
+    for (const char *p = strstr(list, word); n && p; p = strstr(p + 1, word))
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+            return 1;
+    return 0;
+}
+
+/* The bye: every file's figures and sentences, the checks that failed. */
+static void finish(scope_demo_t *d)
+{
+    if (finished || dash_fault)
         return;
     finished = 1;
-    int n = 0, failed = walk.failed + dash.failed;
-    for (int i = 0; i < NPARTS; i++)
-        n += (chosen >> i) & 1;
-    char text[900], what[64] = "";
-    if (n)
-        snprintf(what, sizeof what, "%d part%s%s", n, n == 1 ? "" : "s", opt.fault ? " and " : "");
-    if (opt.fault)
-        snprintf(what + strlen(what), sizeof what - strlen(what), "fault %s", opt.fault);
-    if (failed)
-        snprintf(text, sizeof text, "%s: %d check%s failed%s", what, failed, failed == 1 ? "" : "s",
-                 notes);
-    else
-        snprintf(text, sizeof text, "%s: %s%s", what, opt.fault ? "" : "done", notes + (opt.fault ? 2 : 0));
-    if (walk.cut_short)
-        snprintf(text + strlen(text), sizeof text - strlen(text),
-                 "; a child was killed before its part was over");
-    cJSON_AddNumberToObject(walk.summary, "failed", failed);
-    cJSON_AddBoolToObject(walk.summary, "complete", !walk.cut_short && !demo.quitting);
-    if (failed || walk.cut_short)
-        scope_demo_exit(&demo, 1);
-    scope_events_bye(walk.summary, text);
-    walk.summary = NULL;
-    scope_demo_stop(&demo);
-}
-
-static void add_note(part_t *p)
-{
-    if (p->note[0])
-        snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "; %s", p->note);
-    p->note[0] = '\0';
-}
-
-static void next_part(part_t *p);
-
-static void run_part(scope_demo_t *d)
-{
-    if (d->quitting)
-        next_part(&walk);
-    else if (cur < NPARTS)
-        parts[cur].run(&walk);
-    else if (fault_run(&walk, opt.fault) < 0)
-        next_part(&walk);
-}
-
-static void next_part(part_t *p)
-{
-    if (cur == NPARTS && p->note[0]) /* the fault asked for is over */
-        cJSON_AddStringToObject(walk.summary, "fault_outcome", p->note);
-    add_note(p);
-    if (finished)
-        return;
-    while (++cur < NPARTS && !(chosen & (1u << cur)))
-        ;
-    if (demo.quitting)
-        cur = NPARTS + 1;
-    if (cur < NPARTS) {
-        scope_demo_step(&demo, parts[cur].title, run_part);
-    } else if (cur == NPARTS && opt.fault) {
-        char title[96];
-        snprintf(title, sizeof title, "fault: %s", fault_title(opt.fault));
-        fault_running = 1;
-        scope_demo_step(&demo, title, run_part);
-    } else {
-        walk_done = 1;
-        fault_running = 0;
-        if (!dash.next)
-            finish();
+    cJSON *summary = cJSON_CreateObject();
+    char notes[700] = "", text[900], what[64];
+    int failed = 0, cut_short = 0, n = 0;
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+        report_t r = reports[i]();
+        failed += r.failed;
+        cut_short |= r.cut_short;
+        if (r.note[0])
+            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "; %s", r.note);
+        for (cJSON *f; r.figures && (f = r.figures->child);)
+            cJSON_AddItemToObject(summary, f->string, cJSON_DetachItemViaPointer(r.figures, f));
+        cJSON_Delete(r.figures);
     }
+    for (int i = 0; i < NSTEPS; i++)
+        n += one_of(steps[i].part, parts) && (i == 0 || strcmp(steps[i].part, steps[i - 1].part));
+    snprintf(what, sizeof what, "%d part%s%s%.20s", n, n == 1 ? "" : "s",
+             opt.fault ? " and fault " : "", opt.fault ? opt.fault : "");
+    if (outcome[0])
+        cJSON_AddStringToObject(summary, "fault_outcome", outcome);
+    if (failed)
+        snprintf(text, sizeof text, "%s: %d check%s failed%s", what, failed,
+                 failed == 1 ? "" : "s", notes);
+    else
+        snprintf(text, sizeof text, "%s: %s%s%s", what, outcome[0] ? outcome : "done", notes,
+                 cut_short ? "; a child was killed before its part was over" : "");
+    cJSON_AddNumberToObject(summary, "failed", failed);
+    cJSON_AddBoolToObject(summary, "complete", !cut_short && !d->quitting);
+    if (failed || cut_short)
+        scope_demo_exit(d, 1);
+    scope_events_bye(summary, text);
+    scope_demo_stop(d);
 }
 
-/* A fault from the dashboard is over: the walk may have been waiting for it. */
-static void dash_fault_done(part_t *p)
+static void lesson_end(scope_demo_t *d)
 {
-    if (p->note[0] && walk.summary)
-        cJSON_AddStringToObject(walk.summary, "fault_outcome", p->note);
-    p->next = NULL;
-    if (walk_done)
-        finish();
+    lesson_over = 1;
+    finish(d);
+}
+
+/* The fault asked for with --fault: the lesson's last step. */
+static void fault_over(scope_demo_t *d, const char *what)
+{
+    snprintf(outcome, sizeof outcome, "%s", what ? what : "");
+    scope_demo_next(d);
+}
+
+static void step_fault(scope_demo_t *d)
+{
+    if (fault_run(d, opt.fault, fault_over) < 0)
+        scope_demo_next(d);
+}
+
+/* A fault from the dashboard: the bye waits for it. */
+static void dash_fault_over(scope_demo_t *d, const char *what)
+{
+    snprintf(outcome, sizeof outcome, "%s", what ? what : "");
+    dash_fault = 0;
+    if (lesson_over || (d->quitting && child_quit_all() == 0))
+        finish(d);
 }
 
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
@@ -160,99 +159,78 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     (void)msg;
     if (strcmp(cmd, "fault") != 0) {
         backpressure_control(d, cmd);
-    } else if (dash.next || fault_running || finished) {
-        scope_events_error("fault", "one fault at a time: '%s' waits for none", d->fault);
-    } else {
-        dash = (part_t){.demo = d, .opt = &opt, .summary = walk.summary, .next = dash_fault_done};
-        if (fault_run(&dash, d->fault) < 0)
-            dash.next = NULL;
+    } else if (!finished) {
+        int r = fault_run(d, d->fault, dash_fault_over);
+        if (r == -EBUSY)
+            scope_events_error("fault", "one fault at a time: '%s' waits for none", d->fault);
+        dash_fault = r == 0;
     }
 }
 
 static void on_quit(scope_demo_t *d)
 {
-    (void)d;
-    /* Every child's pipes closed and SIGTERM; each 'close' moves the walk
-     * on, and next_part sees quitting and finishes. */
+    /* Every child's pipes closed and SIGTERM; each 'close' ends its step,
+     * and lib/demo, quitting, ends the lesson. With none running, now. */
     if (child_quit_all() == 0) {
-        dash.next = NULL;
-        next_part(&walk);
+        dash_fault = 0;
+        finish(d);
     }
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
+    static const char *child = "c";
     static const struct {
-        const char *name;
+        const char *name, *want; /* want: the words it takes, or a number's range */
         double lo, hi;
         size_t *size;
         long *num;
-        const char *want;
-    } nums[] = {
-        {"max-buffer", 1, 1 << 30, &opt.max_buffer, NULL, "bytes from 1 to 1073741824"},
-        {"timeout", 1, 3600000, NULL, &opt.timeout_ms, "milliseconds from 1 to 3600000"},
-        {"stall", 0, 3600000, NULL, &opt.stall_ms, "milliseconds from 0 to 3600000"},
-        {"burst", 1, 256.0 * 1024 * 1024, &opt.burst, NULL, "bytes from 1 to 268435456"},
-        {"stream-bytes", 1, 64.0 * 1024 * 1024 * 1024, &opt.stream_bytes, NULL,
-         "bytes from 1 to 64 GiB"},
-        {"starts", 1, 64, NULL, &opt.starts, "a number from 1 to 64"},
+        const char **word;
+    } t[] = {
+        {"max-buffer", "1 to 1073741824", 1, 1 << 30, &opt.max_buffer, NULL, NULL},
+        {"timeout", "1 to 3600000", 1, 3600000, NULL, &opt.timeout_ms, NULL},
+        {"stall", "0 to 3600000", 0, 3600000, NULL, &opt.stall_ms, NULL},
+        {"burst", "1 to 268435456", 1, 1 << 28, &opt.burst, NULL, NULL},
+        {"stream-bytes", "1 to 68719476736", 1, 64.0 * (1 << 30), &opt.stream_bytes, NULL, NULL},
+        {"starts", "1 to 64", 1, 64, NULL, &opt.starts, NULL},
+        {"fault", "enoent signal maxbuffer timeout", 0, 0, NULL, NULL, &opt.fault},
+        {"child", "c node", 0, 0, NULL, NULL, &child},
+        {"as-child", "echo reader sink stdio", 0, 0, NULL, NULL, &opt.as_child},
     };
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        if (strcmp(name, nums[i].name) != 0)
-            continue;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char *end;
-        errno = 0;
-        double v = strtod(value, &end);
-        if (errno || end == value || *end || v < nums[i].lo || v > nums[i].hi ||
-            v != (double)(long long)v) {
-            snprintf(d->error, sizeof d->error, "--%s wants %s", name, nums[i].want);
+        double v = strtod(value ? value : "", &end);
+        if (strcmp(name, t[i].name) != 0)
+            continue;
+        if (t[i].word ? !one_of(value, t[i].want)
+                      : end == value || *end || v < t[i].lo || v > t[i].hi || v != (long long)v) {
+            snprintf(d->error, sizeof d->error, "--%s wants %s, not '%s'", name, t[i].want, value);
             return -EINVAL;
         }
-        if (nums[i].size)
-            *nums[i].size = (size_t)v;
+        if (t[i].word)
+            *t[i].word = value;
+        else if (t[i].size)
+            *t[i].size = (size_t)v;
         else
-            *nums[i].num = (long)v;
+            *t[i].num = (long)v;
+        opt.node_child = strcmp(child, "node") == 0;
         return 0;
     }
-    if (strcmp(name, "part") == 0) {
-        char list[128];
-        snprintf(list, sizeof list, "%s", value);
-        chosen = 1u << NPARTS; /* "--part ''": nothing but a fault */
-        for (char *save, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            int found = -1;
-            for (int i = 0; i < NPARTS; i++)
-                found = strcmp(tok, parts[i].name) == 0 ? i : found;
-            if (found < 0) {
-                snprintf(d->error, sizeof d->error, "--part wants spawn, exec, execfile, stdio, "
-                         "backpressure, stream or pingpong, not '%s'", tok);
-                return -EINVAL;
-            }
-            chosen |= 1u << found;
-        }
-    } else if (strcmp(name, "fault") == 0) {
-        if (strcmp(value, "enoent") && strcmp(value, "signal") && strcmp(value, "maxbuffer") &&
-            strcmp(value, "timeout")) {
-            snprintf(d->error, sizeof d->error,
-                     "--fault wants enoent, signal, maxbuffer or timeout, not '%s'", value);
-            return -EINVAL;
-        }
-        opt.fault = value;
-    } else if (strcmp(name, "slow-reader") == 0) {
+    if (strcmp(name, "slow-reader") == 0)
         opt.slow_reader = 1;
-    } else if (strcmp(name, "child") == 0) {
-        if (strcmp(value, "c") && strcmp(value, "node")) {
-            snprintf(d->error, sizeof d->error, "--child wants c or node, not '%s'", value);
+    if (strcmp(name, "part") != 0)
+        return 0;
+    /* "--part ''": nothing but a fault */
+    char list[128], *save;
+    snprintf(parts, sizeof parts, "%s", value);
+    for (char *c = parts; (c = strchr(c, ','));)
+        *c = ' ';
+    snprintf(list, sizeof list, "%s", parts);
+    for (char *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        if (!one_of(w, PARTS)) {
+            snprintf(d->error, sizeof d->error, "--part wants some of: %s; not '%s'", PARTS, w);
             return -EINVAL;
         }
-        opt.node_child = strcmp(value, "node") == 0;
-    } else if (strcmp(name, "as-child") == 0) {
-        if (strcmp(value, "echo") && strcmp(value, "reader") && strcmp(value, "sink") &&
-            strcmp(value, "stdio")) {
-            snprintf(d->error, sizeof d->error, "--as-child wants echo, reader, sink or stdio");
-            return -EINVAL;
-        }
-        opt.as_child = value;
-    }
     return 0;
 }
 
@@ -265,18 +243,27 @@ int main(int argc, char **argv)
     if (opt.as_child)
         return child_main(&demo, &opt);
 
-    if (!chosen)
-        chosen = opt.fault ? 0 : (1u << NPARTS) - 1;
+    if (opt.fault && strcmp(parts, PARTS) == 0)
+        parts[0] = '\0'; /* --fault alone: the fault alone */
+    demo.data = &opt; /* the steps read the options, never write them */
     demo.on_quit = on_quit;
     demo.on_control = on_control;
-    demo.data = &walk; /* what the parts' own steps find */
+    demo.on_lesson_end = lesson_end;
     demo.params = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(demo.params, "parts");
-    for (int i = 0; i < NPARTS; i++)
-        if (chosen & (1u << i))
-            cJSON_AddItemToArray(list, cJSON_CreateString(parts[i].name));
-    if (opt.fault)
+    int n = 0;
+    for (int i = 0; i < NSTEPS; i++) {
+        if (!one_of(steps[i].part, parts))
+            continue;
+        lesson[n++] = steps[i].step;
+        if (i == 0 || strcmp(steps[i].part, steps[i - 1].part))
+            cJSON_AddItemToArray(list, cJSON_CreateString(steps[i].part));
+    }
+    if (opt.fault) {
+        snprintf(fault_step, sizeof fault_step, "fault: %s", fault_title(opt.fault));
+        lesson[n++] = (scope_demo_lesson_t){fault_step, step_fault};
         cJSON_AddStringToObject(demo.params, "fault", opt.fault);
+    }
     cJSON_AddNumberToObject(demo.params, "max_buffer", (double)opt.max_buffer);
     cJSON_AddNumberToObject(demo.params, "timeout", (double)opt.timeout_ms);
     cJSON_AddBoolToObject(demo.params, "slow_reader", opt.slow_reader);
@@ -285,16 +272,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "stdio-pipe: cannot start: %s\n", strerror(-r));
         return 1;
     }
-    /* Our children's stdout is a pipe to us: events written to fd 1 move to
-     * a copy of it, which lib/role places in them apart from their fd 1. */
-    if (scope_events_fd() == STDOUT_FILENO)
-        scope_events_open_fd(fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3), scope_events_format(),
-                             "parent");
-    walk = (part_t){.demo = &demo, .opt = &opt, .summary = cJSON_CreateObject(), .next = next_part};
-    next_part(&walk);
+    scope_demo_lesson(&demo, lesson);
     r = scope_demo_run(&demo);
     scope_role_kill_all(&demo); /* never leave one behind */
     scope_spawn_shutdown(demo.loop);
-    cJSON_Delete(walk.summary);
     return r;
 }

@@ -33,7 +33,6 @@ void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6])
         if (n < sizeof args)
             snprintf(args + n, sizeof args - n, "]");
         scope_events_log("in the child: execve(\"%s\", %.160s)", path, args);
-        scope_events_proc("start", c->pid, getpid(), c->name, 0, 0);
     }
     for (int i = 0; i < 3; i++) {
         char detail[32];

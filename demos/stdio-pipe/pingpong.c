@@ -1,4 +1,4 @@
-/* pingpong.c: part pingpong, the round trip through a child's stdin and
+/* pingpong.c: the round trip through a child's stdin and
  * stdout. A line goes into the echo child's stdin (this program again,
  * children.c), the same line comes back on its stdout; one line is in
  * flight at a time. The sender keeps the send time: a pipe keeps order, so
@@ -11,9 +11,8 @@
 
 static struct {
     stdio_child_t child;
-    part_t *part;
     scope_pacer_t pacer;
-    int pacer_ready;
+    report_t rep;
     char *line;         /* "ping N xxx...x\n" */
     size_t cap, got;    /* got: bytes of the answer read so far */
     uint64_t sent_at;   /* the ping in flight, timed by its sender */
@@ -68,17 +67,18 @@ static void pong(stdio_child_t *c, int fd, const char *data, size_t len)
 
 static void pingpong_closed(stdio_child_t *c)
 {
-    part_t *p = pp.part;
-    if (c->sig || pp.pongs < p->demo->count) {
-        p->cut_short |= !p->demo->quitting;
+    scope_demo_t *d = c->demo;
+    if (c->sig || pp.pongs < d->count) {
+        pp.rep.cut_short |= !d->quitting;
         scope_events_log("the echo child %s after %ld of %ld round trips",
-                         c->sig ? "was killed" : "left", pp.pongs, p->demo->count);
+                         c->sig ? "was killed" : "left", pp.pongs, d->count);
     }
     scope_hist_summary_t s;
     scope_hist_summarize(&c->out.latency, &s);
-    cJSON *o = cJSON_AddObjectToObject(p->summary, "pingpong");
+    pp.rep.figures = cJSON_CreateObject();
+    cJSON *o = cJSON_AddObjectToObject(pp.rep.figures, "pingpong");
     cJSON_AddNumberToObject(o, "round_trips", (double)pp.pongs);
-    cJSON_AddNumberToObject(o, "size", (double)p->demo->size);
+    cJSON_AddNumberToObject(o, "size", (double)d->size);
     cJSON_AddNumberToObject(o, "p50", (double)s.p50);
     cJSON_AddNumberToObject(o, "p99", (double)s.p99);
     if (c->sig)
@@ -86,27 +86,19 @@ static void pingpong_closed(stdio_child_t *c)
     else
         cJSON_AddNumberToObject(o, "child_code", c->code);
     char p50[32];
-    snprintf(p->note, sizeof p->note, "%ld round trips, median %s", pp.pongs,
+    snprintf(pp.rep.note, sizeof pp.rep.note, "%ld round trips, median %s", pp.pongs,
              scope_time_format(p50, sizeof p50, (double)s.p50));
     free(pp.line);
-    pp.line = NULL;
-    pp.cap = 0;
-    p->next(p);
+    scope_pacer_close(&pp.pacer);
+    scope_demo_next(d);
 }
 
-void part_pingpong(part_t *p)
+void pingpong_run(scope_demo_t *d)
 {
-    scope_demo_t *d = p->demo;
     if (d->count == 0) {
-        p->next(p);
+        scope_demo_next(d);
         return;
     }
-    if (!pp.pacer_ready)
-        pp.pacer_ready = scope_pacer_init(d, &pp.pacer) == 0;
-    memset(&pp.child, 0, sizeof pp.child);
-    pp.part = p;
-    pp.pings = pp.pongs = 0;
-    pp.got = 0;
     stdio_child_t *c = &pp.child;
     c->name = "echo child";
     c->on_data = pong;
@@ -115,13 +107,21 @@ void part_pingpong(part_t *p)
     child_opts_t o = {.argv = argv, .fd3 = -1};
     int r = child_spawn(c, d, &o);
     if (r < 0) {
-        part_fail(p, "cannot start the echo child: %s", strerror(-r));
-        p->next(p);
+        check_failed(&pp.rep, d, "cannot start the echo child: %s", strerror(-r));
+        scope_demo_next(d);
         return;
     }
+    scope_pacer_init(d, &pp.pacer);
     scope_events_log("%ld pings of %zu bytes at %s: a line into its stdin, the same line back "
                      "on its stdout; the send time stays here, with the sender",
                      d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
     scope_trace_stats_start(&c->out, d->loop, 500);
     scope_pacer_next(&pp.pacer, ping);
+}
+
+report_t pingpong_report(void)
+{
+    report_t r = pp.rep;
+    pp.rep.figures = NULL;
+    return r;
 }

@@ -54,9 +54,10 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o)
     int r;
     if (o->file) { /* a program: it dies with us, and has no use for our fds' names */
         static const char *const ours[] = {"IPCSCOPE_EVENT_FD", "IPCSCOPE_CONTROL_FD", NULL};
+        /* With a name, lib/spawn reports its start and exit as proc events. */
         scope_spawn_options_t so = {.file = o->file, .argv = o->argv, .setenv = o->env,
                                     .unsetenv = ours, .fds = fds, .nfds = nfds,
-                                    .death_signal = SIGKILL};
+                                    .death_signal = SIGKILL, .name = c->quiet ? NULL : c->name};
         c->proc.data = c;
         r = scope_spawn(d->loop, &c->proc, &so, on_proc_exit);
         c->pid = c->proc.pid;
@@ -203,25 +204,22 @@ static void exited(stdio_child_t *c, int code, int sig)
     c->running = 0;
     c->code = code;
     c->sig = sig;
-    c->t_exit = scope_time_now_ns();
     if (c->on_exit)
         c->on_exit(c);
     child_close_pipe(c, 0); /* nobody is left to read what we would write */
     maybe_closed(c);
 }
 
-/* SIGCHLD, then waitpid(pid): lib/spawn reaps, we hear the code or signal. */
+/* SIGCHLD, then waitpid(pid): lib/spawn (or lib/role) reaps, we hear the
+ * code or the signal. */
 static void on_proc_exit(scope_child_t *proc, int code, int sig)
 {
-    stdio_child_t *c = proc->data;
-    if (!c->quiet)
-        scope_events_proc("exit", proc->pid, getpid(), c->name, code, sig);
-    exited(c, code, sig);
+    exited(proc->data, code, sig);
 }
 
 static void on_role_exit(scope_role_t *role, int code, int sig)
 {
-    exited(role->data, code, sig); /* lib/role emitted the proc event */
+    exited(role->data, code, sig);
 }
 
 int child_quit_all(void)

@@ -1,19 +1,21 @@
 /* stdio-pipe.h: what each file of the stdio-pipe demo exports.
  *
  *   stdio-pipe.c    the mechanism: a child with its three pipes
- *   narrate.c       what its start took, told with the fds
- *   pingpong.c      part pingpong: a line there and back, timed
- *   grep.c          part spawn: spawn('grep') and its exit codes
- *   exec.c          part exec: /bin/sh -c, maxBuffer, timeout
- *   execfile.c      part execfile: no shell, the injection, what a shell costs
- *   faults.c        the faults: ENOENT, a signal (maxBuffer and timeout: exec.c)
- *   stdio.c         part stdio: ['pipe', 'pipe', 'pipe', 'ipc']
- *   backpressure.c  part backpressure: the reader stops, the queue grows
- *   stream.c        part stream: the same pipe at full speed
+ *   narrate.c       its start, told with the real fds
+ *   grep.c          spawn('grep') and its exit codes
+ *   exec.c          exec() and execFile(), and a pipeline through /bin/sh
+ *   execfile.c      no shell: the injection; what a shell costs
+ *   faults.c        ENOENT, a signal, maxBuffer, timeout
+ *   stdio.c         ['pipe', 'pipe', 'pipe', 'ipc'], and its child
+ *   backpressure.c  the reader stops, the queue grows and drains
+ *   stream.c        the same pipe at full speed
+ *   pingpong.c      a line there and back, timed
  *   children.c      this program as a child: echo, reader, sink
- *   main.c          options, the order of the parts, the summary
+ *   main.c          options, the lesson's steps, the bye
  *
- * A part gets a part_t from main.c and calls p->next(p) when it is over. */
+ * main.c lists the steps (scope_demo_lesson); a step that is over calls
+ * scope_demo_next. d->data is main's options, read only. Each file keeps its
+ * own state and hands main its figures at the end (its *_report). */
 #ifndef STDIO_PIPE_H
 #define STDIO_PIPE_H
 
@@ -26,6 +28,13 @@
 #include "trace.h"
 
 #define HIGH_WATER (16 * 1024) /* node's default highWaterMark of a writable stream */
+
+typedef struct {
+    size_t max_buffer, burst, stream_bytes;
+    long timeout_ms, stall_ms, starts;
+    int slow_reader, node_child;
+    const char *fault, *as_child;
+} stdio_opts_t;
 
 /* ---- stdio-pipe.c: a child with its three pipes (node's ChildProcess) ---- */
 
@@ -51,13 +60,13 @@ struct stdio_child_s {
     child_cb on_exit;      /* reaped: code, or sig */
     child_cb on_close;     /* reaped and every pipe closed: node's 'close' */
     /* read-only */
+    scope_demo_t *demo;
     pid_t pid;
     int running, code, sig;
     int fd[3];             /* our ends: its stdin, its stdout, its stderr */
     scope_trace_t in, out, err; /* the three pipes as the dashboard's channels */
-    uint64_t t0, t_exit, written;
+    uint64_t t0, written;
     /* private */
-    scope_demo_t *demo;
     scope_child_t proc;
     scope_role_t role;
     uv_pipe_t pipe[3];
@@ -75,14 +84,42 @@ int child_quit_all(void);
 /* narrate.c: the start told with its fds (p: the three pipes' ends). */
 void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6]);
 
+/* ---- what a file hands main for the bye ---------------------------------- */
+
+typedef struct {
+    int failed, cut_short; /* checks that failed; a child killed mid-part */
+    char note[160];        /* a sentence for the bye, or "" */
+    cJSON *figures;        /* its fields go into the bye's summary (taken over) */
+} report_t;
+
+/* A check that failed (none while quitting: nothing to judge). */
+static inline void check_failed(report_t *r, const scope_demo_t *d, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void check_failed(report_t *r, const scope_demo_t *d, const char *fmt, ...)
+{
+    char buf[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (!d->quitting) {
+        r->failed++;
+        scope_events_error("check", "%s", buf);
+    }
+}
+
+/* A child killed mid-part, not by our quit. */
+static inline void check_killed(report_t *r, const stdio_child_t *c)
+{
+    r->cut_short |= c->sig && !c->demo->quitting;
+}
+
 /* ---- exec.c: exec() and execFile(), output kept until the child is gone -- */
 
 typedef struct exec_s exec_t;
 struct exec_s {
     stdio_child_t child;
-    void *data;                /* the caller's */
     void (*done)(exec_t *e);   /* the callback (narrated before); e is freed after it */
-    struct part_s *part;
     const char *call;          /* "exec" or "execFile", for the narration */
     size_t max_buffer;         /* 0: none */
     long timeout_ms;           /* 0: none */
@@ -90,62 +127,33 @@ struct exec_s {
     size_t len[3];
     const char *killed_for;    /* "maxBuffer", "timeout" or NULL */
     /* private */
-    void (*then)(struct part_s *p);
     uv_timer_t timer;
     int term_sent;
 };
-/* Set max_buffer, timeout_ms, child.quiet, then start. On failure e is freed. */
-exec_t *exec_new(struct part_s *p, const char *name, void (*done)(exec_t *e), void *data);
-int exec_shell(exec_t *e, const char *cmd);                    /* exec(cmd) */
+/* Set max_buffer, timeout_ms, child.quiet, then start; on failure e is freed. */
+exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
+int exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
 int exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
 
-/* ---- a part of the walk -------------------------------------------------- */
+/* ---- the lesson's steps (scope_demo_cb), and each file's report ---------- */
 
-typedef struct part_s part_t;
-struct part_s {
-    scope_demo_t *demo;
-    const struct stdio_opts_s *opt;
-    cJSON *summary;        /* a part adds its figures under its own name */
-    int failed, cut_short; /* checks that failed; a child killed mid-part */
-    char note[200];        /* a sentence for the bye */
-    void (*next)(part_t *p);
-};
+void grep_spawn(scope_demo_t *d), grep_codes(scope_demo_t *d);         /* grep.c */
+void exec_pipeline(scope_demo_t *d);                                   /* exec.c */
+void execfile_injection(scope_demo_t *d), execfile_cost(scope_demo_t *d);
+void fault_maxbuffer(scope_demo_t *d), fault_timeout(scope_demo_t *d); /* faults.c */
+void stdio_array(scope_demo_t *d);                                     /* stdio.c */
+void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
+void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
+report_t grep_report(void), exec_report(void), execfile_report(void), fault_report(void),
+    stdio_report(void), backpressure_report(void), stream_report(void), pingpong_report(void);
 
-typedef struct stdio_opts_s {
-    size_t max_buffer, burst, stream_bytes;
-    long timeout_ms, stall_ms, starts;
-    int slow_reader, node_child;
-    const char *fault, *as_child;
-} stdio_opts_t;
-
-static inline void part_fail(part_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline void part_fail(part_t *p, const char *fmt, ...)
-{
-    char buf[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (p->demo->quitting)
-        return; /* cut short on purpose: nothing to judge */
-    p->failed++;
-    scope_events_error("check", "%s", buf);
-}
-
-void part_pingpong(part_t *p);     /* pingpong.c */
-void part_spawn(part_t *p);        /* grep.c */
-void part_exec(part_t *p);         /* exec.c */
-/* The two faults the exec part shows too; then(p) follows. */
-int exec_maxbuffer(part_t *p, void (*then)(part_t *p));
-int exec_timeout(part_t *p, void (*then)(part_t *p));
-void part_execfile(part_t *p);     /* execfile.c */
-int fault_run(part_t *p, const char *kind); /* faults.c */
+typedef void (*fault_done_cb)(scope_demo_t *d, const char *outcome); /* NULL: a check failed */
+/* 0 once the fault runs (done follows), -EBUSY while one runs, or -EINVAL. */
+int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done);
 const char *fault_title(const char *kind);
-void part_stdio(part_t *p);        /* stdio.c */
-int stdio_child(scope_demo_t *d);
-void part_backpressure(part_t *p); /* backpressure.c */
+/* The dashboard's pause and resume, for the backpressure reader. */
 void backpressure_control(scope_demo_t *d, const char *cmd);
-void part_stream(part_t *p);       /* stream.c */
 int child_main(scope_demo_t *d, const stdio_opts_t *o); /* children.c */
+int stdio_child(scope_demo_t *d);                       /* stdio.c's child */
 
 #endif

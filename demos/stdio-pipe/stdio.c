@@ -1,4 +1,4 @@
-/* stdio.c: part stdio, spawn(cmd, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']})
+/* stdio.c: spawn(cmd, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']})
  * as the last article does: three pipes and, at the child's fd 3, a
  * socketpair carrying Node's IPC channel (NODE_CHANNEL_FD=3), together. The
  * parent streams 256 KiB into the child's stdin while it sends a message on
@@ -17,8 +17,8 @@
 #define TOTAL (256 * 1024)
 
 static struct {
-    part_t *part;
     stdio_child_t child;
+    report_t rep;
     scope_channel_t ch;
     scope_trace_t ipc;
     int ch_open, got_received;
@@ -74,28 +74,27 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
 
 static void maybe_done(void)
 {
-    part_t *p = st.part;
     stdio_child_t *c = &st.child;
     if (st.ch_open || !c->closed)
         return;
     char want[64];
     snprintf(want, sizeof want, "%zu bytes arrived", st.sent);
-    if (c->sig) {
-        p->cut_short |= !p->demo->quitting;
-    } else if (c->code != 0 || !st.got_received || st.done_bytes != (long long)st.sent ||
-               !strstr(st.out, want) || !st.err_bytes) {
-        part_fail(p, "stdio: code %d, received %d, done %lld of %zu, stdout '%s', stderr %zu "
-                     "bytes",
-                  c->code, st.got_received, st.done_bytes, st.sent, st.out, st.err_bytes);
-    } else {
+    check_killed(&st.rep, c);
+    if (!c->sig && (c->code != 0 || !st.got_received || st.done_bytes != (long long)st.sent ||
+                    !strstr(st.out, want) || !st.err_bytes)) {
+        check_failed(&st.rep, c->demo, "stdio: code %d, received %d, done %lld of %zu, stdout "
+                     "'%s', stderr %zu bytes", c->code, st.got_received, st.done_bytes, st.sent,
+                     st.out, st.err_bytes);
+    } else if (!c->sig) {
         scope_events_log("waitpid(): the child exited 0. Four streams, one child: stdin, stdout "
                          "and stderr carried bytes, fd 3 carried messages; all %zu bytes arrived",
                          st.sent);
-        cJSON *o = cJSON_AddObjectToObject(p->summary, "stdio");
+        st.rep.figures = cJSON_CreateObject();
+        cJSON *o = cJSON_AddObjectToObject(st.rep.figures, "stdio");
         cJSON_AddNumberToObject(o, "bytes", (double)st.sent);
-        cJSON_AddStringToObject(o, "child", p->opt->node_child ? "node" : "c");
+        cJSON_AddStringToObject(o, "child", st.child.name[0] == 'n' ? "node" : "c");
     }
-    p->next(p);
+    scope_demo_next(c->demo);
 }
 
 static void on_channel_closed(scope_channel_t *ch)
@@ -137,24 +136,17 @@ static void show_child_fds(pid_t pid)
     scope_events_log("readlink /proc/%ld/fd/N: %s. Three pipes and a socket", (long)pid, line);
 }
 
-void part_stdio(part_t *p)
+void stdio_array(scope_demo_t *d)
 {
-    int node = p->opt->node_child, sv[2], r;
-    memset(&st, 0, sizeof st);
-    st.part = p;
+    int node = ((const stdio_opts_t *)d->data)->node_child, sv[2], r;
     st.done_bytes = -1;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        part_fail(p, "socketpair: %s", strerror(errno));
-        p->next(p);
+        check_failed(&st.rep, d, "socketpair: %s", strerror(errno));
+        scope_demo_next(d);
         return;
     }
-    /* The script sits beside this program. */
-    char script[PATH_MAX + 32] = "stdio-pipe-child.js";
-    ssize_t n = readlink("/proc/self/exe", script, PATH_MAX);
-    if (n > 0) {
-        script[n] = '\0';
-        strcpy(strrchr(script, '/') + 1, "stdio-pipe-child.js");
-    }
+    char script[PATH_MAX] = "stdio-pipe-child.js";
+    scope_spawn_beside("stdio-pipe-child.js", script, sizeof script);
     char *node_argv[] = {"node", script, NULL}, *own_argv[] = {"--as-child", "stdio", NULL};
     const char *env[] = {"NODE_CHANNEL_FD=3", "NODE_CHANNEL_SERIALIZATION_MODE=json", NULL};
     child_opts_t o = {.file = node ? "node" : NULL, .argv = node ? node_argv : own_argv,
@@ -164,23 +156,22 @@ void part_stdio(part_t *p)
     c->on_data = on_data;
     c->on_written = pump;
     c->on_close = on_close;
-    scope_events_log("spawn(%s, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}), as the last article "
-                     "does; a socketpair(AF_UNIX) for the 'ipc' entry",
-                     node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe', ['--as-child', 'stdio']");
-    if ((r = child_spawn(c, p->demo, &o)) < 0) {
+    scope_events_log("spawn(%s, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}): a socketpair for "
+                     "'ipc'", node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe'");
+    if ((r = child_spawn(c, d, &o)) < 0) {
         close(sv[0]);
-        part_fail(p, "cannot start the stdio child: %s%s", strerror(-r),
-                  node && r == -ENOENT ? " (is node installed?)" : "");
-        p->next(p);
+        check_failed(&st.rep, d, "cannot start the stdio child: %s%s", strerror(-r),
+                     node && r == -ENOENT ? " (is node installed?)" : "");
+        scope_demo_next(d);
         return;
     }
     show_child_fds(c->pid);
     st.ch.on_message = on_message;
     st.ch.on_disconnect = on_disconnect;
     st.ch.on_close = on_channel_closed;
-    if ((r = scope_channel_open(p->demo->loop, &st.ch, sv[0])) < 0) {
+    if ((r = scope_channel_open(d->loop, &st.ch, sv[0])) < 0) {
         close(sv[0]);
-        part_fail(p, "cannot open the channel: %s", uv_strerror(r));
+        check_failed(&st.rep, d, "cannot open the channel: %s", uv_strerror(r));
         child_end(c);
         return;
     }
@@ -296,4 +287,11 @@ int stdio_child(scope_demo_t *d)
     uv_pipe_open(&sc.in, 0);
     uv_read_start((uv_stream_t *)&sc.in, sc_alloc, sc_read);
     return scope_demo_run(d);
+}
+
+report_t stdio_report(void)
+{
+    report_t r = st.rep;
+    st.rep.figures = NULL;
+    return r;
 }

@@ -1,4 +1,4 @@
-/* stream.c: part stream, the same pipe at full speed, written with care:
+/* stream.c: the same pipe at full speed, written with care:
  * while the writer's queue is under the highWaterMark, write; else wait for
  * a write to complete, as a node writer waits for 'drain'. The reader (this
  * program again, children.c) reads all the time; the clock starts at its
@@ -10,17 +10,17 @@
 #define CHUNK (64 * 1024)
 
 static struct {
-    part_t *part;
     stdio_child_t child;
-    size_t queued;
+    size_t total, queued;
     uint64_t t0, t1;
     long long read;
-} sm;
+    report_t rep;
+} sm = {.read = -1};
 
 static void pump(stdio_child_t *c)
 {
     static char chunk[CHUNK];
-    size_t total = sm.part->opt->stream_bytes;
+    size_t total = sm.total;
     if (!sm.t0)
         return;
     while (sm.queued < total && child_queue(c) < HIGH_WATER && c->open[0]) {
@@ -52,46 +52,50 @@ static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 
 static void on_close(stdio_child_t *c)
 {
-    part_t *p = sm.part;
-    size_t total = p->opt->stream_bytes;
-    if (c->sig) {
-        p->cut_short |= !p->demo->quitting;
-    } else if (c->code != 0 || sm.read != (long long)total || !sm.t1) {
-        part_fail(p, "stream: the reader read %lld of %zu bytes, exit %d", sm.read, total,
-                  c->code);
-    } else {
+    size_t total = sm.total;
+    check_killed(&sm.rep, c);
+    if (!c->sig && (c->code != 0 || sm.read != (long long)total || !sm.t1)) {
+        check_failed(&sm.rep, c->demo, "stream: the reader read %lld of %zu bytes, exit %d",
+                     sm.read, total, c->code);
+    } else if (!c->sig) {
         double secs = (double)(sm.t1 - sm.t0) / 1e9, bps = (double)total / secs;
         scope_events_log("the reader exited 0. %zu bytes in %.1f ms: %.0f MB/s through one "
                          "pipe, %d KiB per write(), never more than the highWaterMark queued",
                          total, secs * 1e3, bps / 1e6, CHUNK / 1024);
-        cJSON *o = cJSON_AddObjectToObject(p->summary, "stream");
+        sm.rep.figures = cJSON_CreateObject();
+        cJSON *o = cJSON_AddObjectToObject(sm.rep.figures, "stream");
         cJSON_AddNumberToObject(o, "bytes", (double)total);
         cJSON_AddNumberToObject(o, "ns", (double)(sm.t1 - sm.t0));
         cJSON_AddNumberToObject(o, "bps", bps);
     }
-    p->next(p);
+    scope_demo_next(c->demo);
 }
 
-void part_stream(part_t *p)
+void stream_run(scope_demo_t *d)
 {
     char *argv[] = {"--as-child", "sink", NULL};
     child_opts_t o = {.argv = argv, .fd3 = -1};
-    memset(&sm, 0, sizeof sm);
-    sm.part = p;
-    sm.read = -1;
+    sm.total = ((const stdio_opts_t *)d->data)->stream_bytes;
     stdio_child_t *c = &sm.child;
     c->name = "reader";
     c->on_data = on_data;
     c->on_written = pump;
     c->on_close = on_close;
-    int r = child_spawn(c, p->demo, &o);
+    int r = child_spawn(c, d, &o);
     if (r < 0) {
-        part_fail(p, "cannot start the reader: %s", strerror(-r));
-        p->next(p);
+        check_failed(&sm.rep, d, "cannot start the reader: %s", strerror(-r));
+        scope_demo_next(d);
         return;
     }
     scope_events_log("%zu bytes to a reader that reads all the time, written with care: while "
                      "the queue is under the highWaterMark, write; else wait for a write to "
                      "complete, as for 'drain'. The clock starts at the reader's 'ready'",
-                     p->opt->stream_bytes);
+                     sm.total);
+}
+
+report_t stream_report(void)
+{
+    report_t r = sm.rep;
+    sm.rep.figures = NULL;
+    return r;
 }
