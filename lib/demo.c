@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "articles.h"
 #include "events.h"
 #include "timing.h"
 
@@ -22,7 +23,7 @@ static const struct {
     const char *name, *arg, *help;
 } common_options[] = {
     {"help", NULL, "show this help and exit"},
-    {"describe", NULL, "print name, title, summary, seeds and table row as JSON"},
+    {"describe", NULL, "print name, title, summary, articles and table row as JSON"},
     {"json", NULL, "write events as JSON lines to stdout instead of narration"},
     {"count", "N", "messages to send (default 10)"},
     {"rate", "HZ", "messages per second, 0 = as fast as possible (default 0)"},
@@ -145,7 +146,15 @@ cJSON *scope_demo_describe(const scope_demo_info_t *info, const scope_demo_optio
     cJSON_AddStringToObject(o, "name", info->name);
     cJSON_AddStringToObject(o, "title", info->title);
     cJSON_AddStringToObject(o, "summary", info->summary);
-    cJSON_AddItemToObject(o, "seeds", words(info->seeds));
+    cJSON *arts = cJSON_AddArrayToObject(o, "articles");
+    cJSON *ids = words(info->articles), *id;
+    cJSON_ArrayForEach(id, ids)
+    {
+        const char *name = scope_article_name(id->valuestring, 0);
+        if (name)
+            cJSON_AddItemToArray(arts, cJSON_CreateString(name));
+    }
+    cJSON_Delete(ids);
     cJSON_AddStringToObject(o, "table_row", info->table_row ? info->table_row : "");
     cJSON_AddItemToObject(o, "faults", words(info->faults));
     cJSON *opts = cJSON_AddArrayToObject(o, "options");
@@ -191,8 +200,11 @@ int scope_demo_parse_report(scope_demo_t *d, int parse_result, FILE *out, FILE *
                 "\nAlone in a terminal it narrates in plain text; with --json it writes the\n"
                 "event protocol (docs/PROTOCOL.md) to stdout; under the ipcscope dashboard\n"
                 "it writes events to IPCSCOPE_EVENT_FD and obeys IPCSCOPE_CONTROL_FD.\n"
-                "Seeds: %s\n",
-                info->seeds);
+                "\nThe articles it follows (docs/ARTICLES.md):\n");
+        char names[512];
+        scope_articles_names(info->articles, 0, names, sizeof names);
+        for (char *save, *a = strtok_r(names, ";", &save); a; a = strtok_r(NULL, ";", &save))
+            fprintf(out, "  - %s\n", a + (*a == ' '));
         return 0;
     }
     fprintf(err, "%s: %s\nTry '%s --help'.\n", info->name, d->error, info->name);

@@ -2,7 +2,8 @@
  * its mechanism.
  *
  *   - the command line: --help, --json, --count N, --rate HZ, --size BYTES,
- *     --step, --describe, plus the demo's own options;
+ *     --step, --describe, plus the demo's own options; --help names the
+ *     articles the demo follows (lib/articles);
  *   - the event emitter, opened for this process (lib/events);
  *   - the control channel from the dashboard (IPCSCOPE_CONTROL_FD, one JSON
  *     command per line): pause, resume, step, rate, size, fault, quit.
@@ -49,8 +50,8 @@ typedef struct {
     const char *name;      /* "fork-ipc": the program and catalogue name */
     const char *title;     /* "child_process.fork() with the lid off" */
     const char *summary;   /* one line */
-    const char *seeds;     /* "000 001 002 003 004": the seed files it comes from */
-    const char *table_row; /* the seeds' comparison row for this mechanism */
+    const char *articles;  /* "000 001 002": the articles it follows (lib/articles) */
+    const char *table_row; /* the articles' comparison row for this mechanism */
     const char *faults;    /* the kinds its "fault" command takes, space-separated, or NULL */
 } scope_demo_info_t;
 

@@ -1,9 +1,9 @@
 /* catalogue: the table of mechanisms and where their programs and lessons
  * live. See catalogue.h.
  *
- * The comparison rows are copied from the seeds' own tables (seed 000: speed,
- * cross-machine, complexity; seed 001: single/cross machine, stars, difficulty)
- * with an English gloss; a mechanism the seeds' tables do not list says so
+ * The comparison rows are copied from the articles' own tables (article 000:
+ * speed, cross-machine, complexity; 001: single/cross machine, stars,
+ * difficulty) with an English gloss; a mechanism their tables do not list says so
  * rather than inventing a row.
  */
 #include "catalogue.h"

@@ -25,20 +25,21 @@
 
 #include "i18n.h"
 
-/* One row of a seed's comparison table, in English and as the seed says it. */
+/* One row of an article's comparison table, in English and as the article
+ * says it. */
 typedef struct {
-    const char *seed;  /* "000" */
-    const char *label; /* the row's name in the seed: "IPC 通道 (fork)" */
+    const char *article; /* "000": its id in lib/articles */
+    const char *label;   /* the row's name in the article: "IPC 通道 (fork)" */
     const char *speed_en, *speed_zh;
     const char *cross_en, *cross_zh;
     const char *complexity_en, *complexity_zh;
-} tui_seed_row_t;
+} tui_table_row_t;
 
 typedef struct {
     const char *name; /* the demo binary's name */
     const char *summary_en, *summary_zh;
-    const char *seeds; /* "000 001 002 003 004" */
-    tui_seed_row_t rows[2];
+    const char *articles; /* "000 001 002 003 004": the articles it follows */
+    tui_table_row_t rows[2];
     int nrows;
 } tui_mech_t;
 

@@ -3,6 +3,8 @@
  */
 #include "view.h"
 
+#include "articles.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -219,16 +221,19 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
     y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DEFAULT, tui_catalogue_summary(m, lang));
     y++;
     if (y < end) {
-        snprintf(buf, sizeof buf, "%s: %s", tui_i18n(TUI_S_SEEDS), m->seeds);
+        char names[600];
+        scope_articles_names(m->articles, lang == TUI_LANG_ZH, names, sizeof names);
+        snprintf(buf, sizeof buf, "%s: %s", tui_i18n(TUI_S_ARTICLES), names);
         y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DEFAULT, buf);
     }
-    if (y < end)
-        y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_PANE_TITLE, tui_i18n(TUI_S_SEED_ROWS));
+    if (++y < end)
+        y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_PANE_TITLE, tui_i18n(TUI_S_TABLE_ROWS));
     if (m->nrows == 0 && y < end)
         y += wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_DIM, tui_i18n(TUI_S_NO_ROW));
     for (int r = 0; r < m->nrows && y < end; r++) {
-        const tui_seed_row_t *row = &m->rows[r];
-        snprintf(buf, sizeof buf, "%s  %s", row->seed, row->label);
+        const tui_table_row_t *row = &m->rows[r];
+        const char *article = scope_article_name(row->article, lang == TUI_LANG_ZH);
+        snprintf(buf, sizeof buf, "%s  (%s)", row->label, article ? article : row->article);
         y += wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_VALUE, buf);
         if (lang == TUI_LANG_ZH)
             snprintf(buf, sizeof buf, "%s %s · %s %s · %s %s", tui_i18n(TUI_S_SPEED),

@@ -173,7 +173,7 @@ fi
 
 out=$("$DEMO" --bogus 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "unknown option" && pass "bad option: exit 2 with a reason" || fail "bad option: $rc $out"
-"$DEMO" --describe | node -e 'const d=JSON.parse(require("fs").readFileSync(0));process.exit(d.name==="fork-ipc"&&d.seeds.length===5?0:1)' \
-    && pass "--describe is JSON with name and seeds" || fail "--describe"
+"$DEMO" --describe | node -e 'const d=JSON.parse(require("fs").readFileSync(0));process.exit(d.name==="fork-ipc"&&d.articles.length===5?0:1)' \
+    && pass "--describe is JSON with name and articles" || fail "--describe"
 "$DEMO" --as-child >/dev/null 2>&1; rc=$?
 [ $rc -eq 1 ] && pass "--as-child without a channel: exit 1 with a reason" || fail "--as-child alone: $rc"

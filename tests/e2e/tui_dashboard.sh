@@ -72,7 +72,7 @@ run_size() {
     start "$s" "$W" "$H"
     check "tui $s: the menu lists the mechanisms" wait_for "$s" 'Mechanisms'
     check "tui $s: a planned mechanism says so" wait_for "$s" 'message-queue +planned'
-    check "tui $s: fork-ipc shows its seeds' row" wait_for "$s" 'IPC 通道 \(fork\)'
+    check "tui $s: fork-ipc shows its row of the articles' tables" wait_for "$s" 'IPC 通道 \(fork\)'
 
     T send-keys -t "$s" Enter
     if ! wait_for "$s" '1 Processes'; then
