@@ -1,5 +1,6 @@
 /* fault.c: the bad clients (--fault KIND, or the dashboard's fault key), and
- * the server's guard against them.
+ * what the server does about them: lib/conn refuses the long line and cuts
+ * the silent peer (or one that never reads); the server says why and counts.
  *
  * One more client process joins the chat and misbehaves in one of the ways a
  * server must survive, while the good clients go on being served:
@@ -29,74 +30,57 @@ const char *fault_kind(const char *name)
     return NULL;
 }
 
-/* ---- the server's guard ------------------------------------------------------- */
+/* ---- the server's answers to them ------------------------------------------- */
 
-static uv_timer_t sweep;
+static uint64_t refused, partial, timed_out, unread;
 
-static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err)
+void fault_too_long(scope_conn_t *c, const scope_frame_error_t *err)
 {
-    chat_conn_t *k = c->data;
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
     char words[160];
     int n = snprintf(words, sizeof words, "a line of at least %llu bytes is over the %zu-byte "
                      "limit; dropped", (unsigned long long)err->size, k->server->max_message);
-    k->server->refused++;
+    refused++;
     scope_events_error("refused", "from %s: %s; the line is dropped, the connection and the "
                        "others go on", k->who, err->reason);
     chat_say(k, "Server error: ", words, (size_t)n);
 }
 
-static void on_end(scope_conn_t *c, int status)
+void fault_end(scope_conn_t *c, int status)
 {
-    chat_conn_t *k = c->data;
-    k->gone = 1;
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
     if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
         /* RST rather than FIN when the peer's process ended with bytes it had
          * not read (broadcasts): its kernel answers those with a reset. */
-        k->server->partial++;
+        partial++;
         scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
                            "unfinished line, dropped", k->who, status ? "a reset" : "EOF",
                            (unsigned long long)c->partial_bytes);
     } else if (status == 0) {
-        scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)", k->fd, k->who);
+        scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)",
+                         scope_conn_fd(c), k->who);
+    } else if (status == UV_ETIMEDOUT) {
+        timed_out++;
+        scope_events_error("idle", "%s ended no line for %llu ms: closed, so a silent peer "
+                           "cannot hold a connection forever", k->who,
+                           (unsigned long long)k->server->idle_ms);
+    } else if (status == UV_ENOBUFS) {
+        unread++;
+        scope_events_error("unread", "%s reads nothing while %u bytes wait for it: cut off, "
+                           "so a peer that never reads cannot grow the server without end",
+                           k->who, SCOPE_CONN_MAX_QUEUED);
     } else {
         scope_events_error("connection", "%s: read(): %s; closed", k->who, uv_strerror(status));
     }
 }
 
-/* A peer silent for idle_ms is cut, so that it cannot hold a connection
- * forever. While the demo is paused our own clients are silent too: the
- * clock stops. */
-static void on_sweep(uv_timer_t *t)
+void fault_bye(cJSON *bye)
 {
-    chat_server_t *s = t->data;
-    if (!s->listening) {
-        uv_close((uv_handle_t *)t, NULL);
-        return;
-    }
-    for (chat_conn_t *k = s->conns; k; k = k->next) {
-        if (s->demo->paused)
-            k->heard = uv_now(t->loop);
-        if (k->gone || uv_now(t->loop) - k->heard < s->idle_ms)
-            continue;
-        k->gone = 1;
-        s->timed_out++;
-        scope_events_error("idle", "%s said nothing for %llu ms: closed, so a silent peer "
-                           "cannot hold a connection forever", k->who,
-                           (unsigned long long)s->idle_ms);
-        scope_conn_close(&k->c);
-    }
-}
-
-void fault_guard(chat_server_t *s)
-{
-    s->on_too_long = on_too_long;
-    s->on_end = on_end;
-    if (!s->idle_ms)
-        return;
-    uv_timer_init(s->demo->loop, &sweep);
-    sweep.data = s;
-    uv_timer_start(&sweep, on_sweep, s->idle_ms / 10 + 1, s->idle_ms / 10 + 1);
-    uv_unref((uv_handle_t *)&sweep);
+    cJSON_AddNumberToObject(bye, "refused", (double)refused);
+    cJSON_AddNumberToObject(bye, "partial", (double)partial);
+    cJSON_AddNumberToObject(bye, "timed_out", (double)timed_out);
+    if (unread)
+        cJSON_AddNumberToObject(bye, "unread", (double)unread);
 }
 
 /* ---- a bad client -------------------------------------------------------------- */

@@ -24,11 +24,10 @@
 static struct {
     scope_demo_t *d;
     uv_tcp_t listener, sink;
-    int listening, sink_open;
+    int sink_open, over;
     scope_role_t client;
     scope_trace_t trace;
-    tput_figures_t f;
-    void (*done)(const tput_figures_t *f);
+    uint64_t bytes, reads, first_ns, last_ns;
     char buf[CHUNK];
 } srv;
 
@@ -51,15 +50,15 @@ static void sink_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
     if (nread > 0) {
-        srv.f.last_ns = scope_time_now_ns();
-        srv.f.bytes += (uint64_t)nread;
-        srv.f.reads++;
+        srv.last_ns = scope_time_now_ns();
+        srv.bytes += (uint64_t)nread;
+        srv.reads++;
         scope_trace_recv(&srv.trace, NULL, (size_t)nread); /* one read, not one message */
     } else if (nread < 0) {
         if (nread != UV_EOF)
             scope_events_error("connection", "read: %s", uv_strerror((int)nread));
         scope_events_log("read() returned 0 after %llu bytes in %llu reads",
-                         (unsigned long long)srv.f.bytes, (unsigned long long)srv.f.reads);
+                         (unsigned long long)srv.bytes, (unsigned long long)srv.reads);
         uv_close((uv_handle_t *)st, sink_closed);
     }
 }
@@ -78,7 +77,7 @@ static void on_sink(uv_stream_t *listener, int status)
     scope_trace_open(&srv.trace, "tcp", "a one-way stream");
     uv_read_start((uv_stream_t *)&srv.sink, sink_alloc, sink_read);
     uv_buf_t go = uv_buf_init("go\n", 3);
-    srv.f.first_ns = scope_time_now_ns();
+    srv.first_ns = scope_time_now_ns();
     uv_try_write((uv_stream_t *)&srv.sink, &go, 1);
 }
 
@@ -90,50 +89,58 @@ static void client_exit(scope_role_t *r, int code, int sig)
     tput_stop();
 }
 
-int tput_serve(scope_demo_t *d, const struct sockaddr *host, uint64_t bytes, int nodelay,
-               void (*done)(const tput_figures_t *f))
+/* The step: a sink of its own, and its client started as a role. */
+void tput_run(scope_demo_t *d)
 {
-    struct sockaddr_storage addr;
-    memcpy(&addr, host, scope_addr_len(host));
-    ((struct sockaddr_in *)&addr)->sin_port = 0; /* the same for sin6_port */
+    const tcp_lab_t *lab = d->data;
+    struct sockaddr_storage addr = lab->host;
     srv.d = d;
-    srv.done = done;
     uv_tcp_init(d->loop, &srv.listener);
     int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
     if (r == 0)
         r = uv_listen((uv_stream_t *)&srv.listener, 1, on_sink);
-    if (r < 0) {
-        uv_close((uv_handle_t *)&srv.listener, NULL);
-        return r;
-    }
-    srv.listening = 1;
     int len = sizeof addr;
     char spec[SCOPE_ADDR_STRLEN], n[32];
     uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
     scope_addr_format((struct sockaddr *)&addr, spec, sizeof spec);
-    snprintf(n, sizeof n, "%llu", (unsigned long long)bytes);
+    snprintf(n, sizeof n, "%llu", (unsigned long long)lab->bytes);
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
-                          nodelay ? "on" : "off", NULL};
-    scope_role_options_t o = {.argv = args};
+                          lab->nodelay ? "on" : "off", NULL};
     srv.client.on_exit = client_exit;
     scope_events_log("a sink listens on %s: it reads and counts, nothing more", spec);
-    return scope_role_spawn(d, &srv.client, "client", &o);
+    if (r < 0 || scope_role_spawn(d, &srv.client, "client",
+                                  &(scope_role_options_t){.argv = args}) < 0) {
+        scope_demo_exit(d, 1);
+        tput_stop();
+    }
 }
 
-/* Once the client has gone and its stream is read: the figures. */
+/* Once the client has gone and its stream is read: the step is over. */
 void tput_stop(void)
 {
-    if (srv.listening) {
-        srv.listening = 0;
+    if (!srv.d || srv.over)
+        return;
+    if (!uv_is_closing((uv_handle_t *)&srv.listener))
         uv_close((uv_handle_t *)&srv.listener, NULL);
-    }
     if (srv.sink_open && srv.d->quitting && !uv_is_closing((uv_handle_t *)&srv.sink))
         uv_close((uv_handle_t *)&srv.sink, sink_closed);
-    if (srv.sink_open || srv.client.running || !srv.done)
+    if (srv.sink_open || srv.client.running)
         return;
-    void (*done)(const tput_figures_t *f) = srv.done;
-    srv.done = NULL;
-    done(&srv.f);
+    srv.over = 1;
+    scope_demo_next(srv.d);
+}
+
+int tput_bye(cJSON *bye, char *text, size_t size)
+{
+    double secs = (srv.last_ns - srv.first_ns) / 1e9, mb_s = secs > 0 ? srv.bytes / secs / 1e6 : 0;
+    if (!srv.over)
+        return 0;
+    cJSON_AddNumberToObject(bye, "bytes", (double)srv.bytes);
+    cJSON_AddNumberToObject(bye, "reads", (double)srv.reads);
+    cJSON_AddNumberToObject(bye, "mb_s", mb_s);
+    snprintf(text, size, "%llu bytes streamed in %llu reads: %.0f MB/s",
+             (unsigned long long)srv.bytes, (unsigned long long)srv.reads, mb_s);
+    return 1;
 }
 
 /* ---- the client: a stream as fast as the socket takes it ------------------------ */

@@ -1,0 +1,335 @@
+/* stream.c: a TCP byte stream keeps no message boundaries; frames put them
+ * back. Both ends.
+ *
+ * The server's side listens on a port of its own and starts the lab client
+ * (this program again, role "lab client"), which connects twice: a plain
+ * connection it reads naively, each read() taken as one message as the
+ * articles' socket.on('data') does, then one cut into length-prefixed frames
+ * (lib/conn, SCOPE_CONN_LENGTH). One lesson step each:
+ *
+ *   a. two write()s, "first message" and "second message", nothing between
+ *      them; the client reads late (both wait in its receive buffer): one
+ *      read(), one glued "message";
+ *   b. one 256 KiB write(): it arrives in several reads;
+ *   c. the same messages as frames on the second connection: a 4-byte length
+ *      in front of each says where it ends, and each arrives whole.
+ *
+ * The client says what it saw through lib's relay (scope_demo_report), not on
+ * the socket being taught; the server goes on to the next step when it hears.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "role.h"
+#include "tcp.h"
+
+#define A1  "first message"
+#define A2  "second message"
+#define BIG (256u * 1024u)
+
+/* ---- the server's side --------------------------------------------------------- */
+
+static struct {
+    scope_demo_t *d;
+    uv_tcp_t listener;
+    scope_role_t client;
+    scope_conn_t conn[2]; /* plain, framed */
+    scope_trace_t trace[2];
+    int accepted, reported;
+    uint64_t two_writes_reads, big_reads, framed_reads;
+    char *big;
+} srv;
+
+static void send_on(int i, const char *data, size_t len)
+{
+    scope_trace_send(&srv.trace[i], data, len);
+    if (i == 0)
+        scope_conn_write_raw(&srv.conn[0], data, len);
+    else
+        scope_conn_send(&srv.conn[1], data, len);
+}
+
+static void on_lab_conn(uv_stream_t *listener, int status)
+{
+    int i = srv.accepted;
+    if (status < 0 || i == 2)
+        return;
+    scope_conn_init_tcp(listener->loop, &srv.conn[i], NULL);
+    srv.accepted++;
+    if (uv_accept(listener, &srv.conn[i].h.stream) < 0)
+        return;
+    struct sockaddr_storage peer;
+    int len = sizeof peer;
+    char chan[32];
+    uv_tcp_getpeername(&srv.conn[i].h.tcp, (struct sockaddr *)&peer, &len);
+    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&peer));
+    scope_trace_init(&srv.trace[i], chan, SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
+    srv.trace[i].framing_bytes = i ? 4 : 0;
+    scope_trace_open(&srv.trace[i], "tcp", i ? "the lab: length-prefixed" : "the lab");
+    scope_conn_options_t o = {.framing = i ? SCOPE_CONN_LENGTH : SCOPE_CONN_LINES,
+                              .max_frame = 1u << 20};
+    scope_conn_start(&srv.conn[i], &o);
+    if (i)
+        return;
+    scope_events_log("server: two write()s on fd %d, \"%s\" then \"%s\", nothing between them: "
+                     "no newline, no length", scope_conn_fd(&srv.conn[0]), A1, A2);
+    send_on(0, A1, strlen(A1));
+    send_on(0, A2, strlen(A2));
+}
+
+/* What the lab client saw: the step is over. */
+static void on_report(scope_role_t *r, const cJSON *fig)
+{
+    (void)r;
+    const cJSON *n;
+    srv.reported++;
+    if ((n = cJSON_GetObjectItemCaseSensitive(fig, "two_writes_reads")))
+        srv.two_writes_reads = (uint64_t)n->valuedouble;
+    else if ((n = cJSON_GetObjectItemCaseSensitive(fig, "big_reads")))
+        srv.big_reads = (uint64_t)n->valuedouble;
+    else if ((n = cJSON_GetObjectItemCaseSensitive(fig, "framed_reads")))
+        srv.framed_reads = (uint64_t)n->valuedouble;
+    if (srv.reported < 3)
+        scope_demo_next(srv.d);
+}
+
+/* After (c) the client ends; its end (or an early one) ends the lab's part. */
+static void client_exit(scope_role_t *r, int code, int sig)
+{
+    (void)r;
+    if (code || sig)
+        scope_demo_exit(srv.d, 1);
+    stream_stop();
+    scope_demo_next(srv.d);
+}
+
+void stream_two_writes(scope_demo_t *d)
+{
+    const tcp_lab_t *lab = d->data;
+    struct sockaddr_storage addr = lab->host;
+    int len = sizeof addr;
+    char spec[SCOPE_ADDR_STRLEN];
+    srv.d = d;
+    uv_tcp_init(d->loop, &srv.listener);
+    int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv.listener, 2, on_lab_conn);
+    uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
+    const char *args[] = {"--connect", scope_addr_format((struct sockaddr *)&addr, spec,
+                                                         sizeof spec), NULL};
+    srv.client.on_report = on_report;
+    srv.client.on_exit = client_exit;
+    if (r < 0 || scope_role_spawn(d, &srv.client, "lab client",
+                                  &(scope_role_options_t){.argv = args}) < 0) {
+        scope_demo_exit(d, 1);
+        stream_stop();
+        srv.reported = 3;
+        scope_demo_next(d);
+    }
+}
+
+void stream_big_write(scope_demo_t *d)
+{
+    if (!srv.client.running || !(srv.big = malloc(BIG))) { /* it died: on to the next */
+        scope_demo_next(d);
+        return;
+    }
+    for (size_t i = 0; i < BIG; i++)
+        srv.big[i] = "0123456789abcdef"[i / 4096 % 16];
+    scope_events_log("server: one message of %u bytes in one uv_write(); write() takes what "
+                     "the socket buffer holds and libuv writes the rest as it drains", BIG);
+    send_on(0, srv.big, BIG);
+}
+
+void stream_framed(scope_demo_t *d)
+{
+    if (!srv.big || !srv.client.running || srv.accepted < 2) {
+        scope_demo_next(d);
+        return;
+    }
+    scope_events_log("server: the same messages and the 256 KiB one, each sent with "
+                     "scope_conn_send(): a 4-byte big-endian length, then the bytes");
+    send_on(1, A1, strlen(A1));
+    send_on(1, A2, strlen(A2));
+    send_on(1, srv.big, BIG);
+}
+
+/* The step is over, or the dashboard's quit: close what is open. */
+void stream_stop(void)
+{
+    if (!srv.d)
+        return;
+    if (!uv_is_closing((uv_handle_t *)&srv.listener))
+        uv_close((uv_handle_t *)&srv.listener, NULL);
+    for (int i = 0; i < srv.accepted; i++) {
+        scope_trace_close(&srv.trace[i]);
+        scope_conn_close(&srv.conn[i]);
+    }
+    free(srv.big);
+    srv.big = NULL;
+}
+
+void stream_bye(cJSON *bye, char *text, size_t size)
+{
+    if (!srv.framed_reads)
+        return;
+    cJSON_AddNumberToObject(bye, "two_writes_one_read", (double)srv.two_writes_reads);
+    cJSON_AddNumberToObject(bye, "big_message_reads", (double)srv.big_reads);
+    cJSON_AddNumberToObject(bye, "framed_reads", (double)srv.framed_reads);
+    size_t n = strlen(text);
+    snprintf(text + n, size - n, "; two writes came in %llu read, 256 KiB in %llu",
+             (unsigned long long)srv.two_writes_reads, (unsigned long long)srv.big_reads);
+}
+
+/* ---- the lab client: the naive reader, then frames -------------------------------- */
+
+static struct {
+    scope_demo_t *d;
+    struct sockaddr_storage server;
+    uv_tcp_t plain; /* no framing at all: one read(), one "message" */
+    uv_connect_t req[2];
+    scope_conn_t framed;
+    uv_timer_t wait;
+    scope_trace_t naive, frames;
+    int waited_ms;
+    char phase; /* 'a', 'b', then '-' */
+    uint64_t got, reads;
+    char buf[64 * 1024];
+} cl;
+
+static void report(const char *what, uint64_t n)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, what, (double)n);
+    scope_demo_report(cl.d, f);
+}
+
+static void client_close(void)
+{
+    scope_trace_close(&cl.frames);
+    scope_conn_close(&cl.framed);
+    if (!uv_is_closing((uv_handle_t *)&cl.plain))
+        uv_close((uv_handle_t *)&cl.plain, NULL);
+    if (!uv_is_closing((uv_handle_t *)&cl.wait))
+        uv_close((uv_handle_t *)&cl.wait, NULL);
+}
+
+static void plain_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)h;
+    (void)hint;
+    *buf = uv_buf_init(cl.buf, sizeof cl.buf);
+}
+
+/* (a) and (b): each read() taken as one message */
+static void plain_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)st;
+    if (nread < 0 && nread != UV_EOF)
+        scope_events_error("connection", "lab client: read: %s", uv_strerror((int)nread));
+    if (nread <= 0 || cl.phase == '-')
+        return;
+    cl.reads++;
+    cl.got += (uint64_t)nread;
+    scope_trace_recv(&cl.naive, buf->base, (size_t)nread);
+    if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2)) {
+        scope_events_log("lab client: 2 messages were written, %llu read() returned them, so a "
+                         "reader that takes each read as a message sees %llu: \"%.*s\"",
+                         (unsigned long long)cl.reads, (unsigned long long)cl.reads,
+                         (int)nread, buf->base);
+        report("two_writes_reads", cl.reads);
+        cl.phase = 'b';
+        cl.reads = cl.got = 0;
+    } else if (cl.phase == 'b' && cl.got >= BIG) {
+        scope_events_log("lab client: 1 message of %u bytes was written; it took %llu reads, "
+                         "so the naive reader sees %llu messages, none of them the one sent",
+                         BIG, (unsigned long long)cl.reads, (unsigned long long)cl.reads);
+        report("big_reads", cl.reads);
+        cl.phase = '-';
+    }
+}
+
+/* (c) the frames, on the second connection */
+static void on_frame(scope_conn_t *c, const char *data, size_t len)
+{
+    scope_trace_recv(&cl.frames, data, len);
+    if (c->frames_in < 3)
+        return;
+    scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
+                     "reads: the 4-byte length in front of each says where it ends",
+                     strlen(A1), strlen(A2), BIG, (unsigned long long)c->reads);
+    report("framed_reads", c->reads);
+    client_close();
+}
+
+/* Reading late on purpose, as a busy process does: both writes wait in the
+ * receive buffer before the first read(). */
+static void wait_then_read(uv_timer_t *t)
+{
+    int fd = -1, queued = 0;
+    uv_fileno((uv_handle_t *)&cl.plain, &fd);
+    ioctl(fd, FIONREAD, &queued);
+    if ((size_t)queued < strlen(A1) + strlen(A2) && cl.waited_ms++ < 10000)
+        return;
+    uv_timer_stop(t);
+    scope_events_log("lab client: busy for a moment, not reading; ioctl(fd %d, FIONREAD) = %d: "
+                     "both writes wait in the receive buffer, with nothing between them", fd,
+                     queued);
+    uv_read_start((uv_stream_t *)&cl.plain, plain_alloc, plain_read);
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    int i = req == &cl.req[1];
+    uv_tcp_t *tcp = i ? &cl.framed.h.tcp : &cl.plain;
+    struct sockaddr_storage me;
+    int len = sizeof me;
+    char chan[32];
+    if (status < 0) {
+        if (status != UV_ECANCELED) { /* not our own close */
+            scope_events_error("connect", "lab client: connect(): %s", uv_strerror(status));
+            scope_demo_exit(cl.d, 1);
+        }
+        client_close();
+        return;
+    }
+    uv_tcp_getsockname(tcp, (struct sockaddr *)&me, &len);
+    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
+    if (i) {
+        scope_trace_init(&cl.frames, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+        cl.frames.framing_bytes = 4;
+        scope_conn_options_t o = {.framing = SCOPE_CONN_LENGTH, .max_frame = 1u << 20,
+                                  .on_frame = on_frame};
+        scope_conn_start(&cl.framed, &o);
+        return;
+    }
+    scope_trace_init(&cl.naive, "naive reads", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    cl.phase = 'a';
+    uv_timer_start(&cl.wait, wait_then_read, 1, 1);
+    /* The second connection only now, so that the server accepts them in order. */
+    uv_tcp_connect(&cl.req[1], &cl.framed.h.tcp, (struct sockaddr *)&cl.server, on_connected);
+}
+
+static void client_quit(scope_demo_t *d)
+{
+    (void)d;
+    client_close();
+}
+
+int stream_client(scope_demo_t *d, const struct sockaddr *server)
+{
+    cl.d = d;
+    memcpy(&cl.server, server, scope_addr_len(server));
+    d->on_quit = client_quit;
+    uv_tcp_init(d->loop, &cl.plain);
+    uv_timer_init(d->loop, &cl.wait);
+    scope_conn_init_tcp(d->loop, &cl.framed, NULL);
+    int r = uv_tcp_connect(&cl.req[0], &cl.plain, server, on_connected);
+    if (r < 0)
+        on_connected(&cl.req[0], r);
+    return 0;
+}
