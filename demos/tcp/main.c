@@ -1,16 +1,8 @@
-/* tcp: net.createServer() and net.connect() with the lid off.
- *
- * The steps of a run (the server is the first process; every other process
- * is this program again, started through lib/role):
- *
- *   1. listen(): the chat server binds 127.0.0.1:0 before hello, so the
- *      port the kernel picked is in the hello event (tcp.c).
- *   2. N client processes connect and chat: each line is echoed to its
- *      sender and broadcast to the others (tcp.c); --fault adds a bad
- *      client (fault.c); --throughput streams instead (throughput.c).
- *   3-5. A byte stream keeps no message boundaries; length-prefixed frames
- *      put them back (stream.c).
- *   6. Nagle's algorithm meets write-write-read (nagle.c).
+/* tcp: net.createServer() and net.connect() with the lid off. The server is
+ * the first process; every other one is this program again (lib/role). The
+ * lesson's steps are the table `lesson` below: listen() and the chat (tcp.c,
+ * with fault.c's bad clients, or throughput.c's stream), then a byte stream
+ * and frames (stream.c), then Nagle (nagle.c).
  *
  * --listen ADDR runs only the server (until SIGINT, SIGTERM or quit),
  * --connect ADDR only one client, so the two can run on two machines:
@@ -128,32 +120,44 @@ static scope_demo_t demo;
 static chat_server_t server;
 static tcp_lab_t lab; /* where the lab's steps listen: demo.data */
 static struct sockaddr_storage addr;
-static char addr_str[SCOPE_ADDR_STRLEN], dial_str[SCOPE_ADDR_STRLEN];
+static char addr_str[SCOPE_ADDR_STRLEN];
 static scope_role_t roles[MAX_CLIENTS + MAX_BAD];
 static int nroles, nbad, chatting, finished;
 static scope_trace_t clients; /* the clients' figures, added up */
+/* The chat's figures, kept when it ends: the lab's Nagle step chats too. */
+static uint64_t accepted, lines_in, broadcasts;
+static int chat_kept;
+
+static void keep_chat_figures(void)
+{
+    if (chat_kept++)
+        return;
+    accepted = server.accepted;
+    lines_in = server.lines_in;
+    broadcasts = server.broadcasts;
+}
 
 /* The lesson is over (or quit): the summary. */
 static void finish(scope_demo_t *d)
 {
     if (finished++)
         return;
+    keep_chat_figures(); /* unless the chat step ended before */
     chat_close(&server);
     cJSON *b = cJSON_CreateObject();
     char text[400], med[32];
-    double lines = (double)server.lines_in;
-    int n = snprintf(text, sizeof text, "%d clients: %.0f lines in, %.0f echoes, %llu broadcasts",
-                     opt.listen ? 0 : opt.clients, lines, lines,
-                     (unsigned long long)server.broadcasts);
+    int n = snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts",
+                     opt.listen ? 0 : opt.clients, (unsigned long long)lines_in,
+                     (unsigned long long)lines_in, (unsigned long long)broadcasts);
     cJSON_AddStringToObject(b, "listen", addr_str);
     cJSON_AddNumberToObject(b, "clients", opt.listen ? 0 : opt.clients);
     if (nbad)
         cJSON_AddNumberToObject(b, "bad_clients", nbad);
-    cJSON_AddNumberToObject(b, "accepted", (double)server.accepted);
-    cJSON_AddNumberToObject(b, "received", lines);
-    cJSON_AddNumberToObject(b, "sent", lines + (double)server.broadcasts);
-    cJSON_AddNumberToObject(b, "echoes", lines);
-    cJSON_AddNumberToObject(b, "broadcasts", (double)server.broadcasts);
+    cJSON_AddNumberToObject(b, "accepted", (double)accepted);
+    cJSON_AddNumberToObject(b, "received", (double)lines_in);
+    cJSON_AddNumberToObject(b, "sent", (double)(lines_in + broadcasts));
+    cJSON_AddNumberToObject(b, "echoes", (double)lines_in);
+    cJSON_AddNumberToObject(b, "broadcasts", (double)broadcasts);
     fault_bye(b);
     cJSON_AddBoolToObject(b, "nodelay", opt.nodelay);
     if (round_trips(b, &clients.latency, med, sizeof med))
@@ -178,6 +182,7 @@ static void on_role_exit(scope_role_t *r, int code, int sig)
         scope_demo_exit(&demo, 1);
     if (chatting && !scope_role_running(&demo)) {
         chatting = 0;
+        keep_chat_figures();
         scope_demo_next(&demo);
     }
 }
@@ -186,11 +191,10 @@ static int start_role(const char *name, const char *fault)
 {
     if (nroles == MAX_CLIENTS + MAX_BAD)
         return -ENOSPC;
-    char maxm[24], idle[24];
+    char maxm[24];
     snprintf(maxm, sizeof maxm, "%llu", (unsigned long long)opt.max_message);
-    snprintf(idle, sizeof idle, "%llu", (unsigned long long)opt.idle_ms);
-    const char *args[] = {"--connect", dial_str, "--nodelay", opt.nodelay ? "on" : "off",
-                          "--max-message", maxm, "--idle-ms", idle,
+    const char *args[] = {"--connect", lab.chat, "--nodelay", opt.nodelay ? "on" : "off",
+                          "--max-message", maxm,
                           fault ? "--fault" : opt.split ? "--split-writes" : NULL, fault, NULL};
     scope_role_t *r = &roles[nroles++];
     r->data = (void *)fault;
@@ -275,7 +279,6 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 static void server_quit(scope_demo_t *d)
 {
     stream_stop();
-    nagle_stop();
     tput_stop();
     finish(d);
 }
@@ -299,7 +302,7 @@ static int run_server(void)
         in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (in6->sin6_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
         in6->sin6_addr = in6addr_loopback;
-    scope_addr_format((struct sockaddr *)&lab.host, dial_str, sizeof dial_str);
+    scope_addr_format((struct sockaddr *)&lab.host, lab.chat, sizeof lab.chat);
     in->sin_port = 0; /* the lab listens on ports of its own (sin6_port: the same place) */
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "listen", addr_str);
@@ -413,8 +416,6 @@ static int run_client(void)
         tput_client(&demo, sa, opt.throughput, opt.nodelay);
     else if (strcmp(role, "lab client") == 0)
         stream_client(&demo, sa);
-    else if (strcmp(role, "nagle client") == 0)
-        nagle_client(&demo, sa);
     else
         return run_chat(sa);
     return scope_demo_run(&demo);

@@ -1,21 +1,16 @@
 /* stream.c: a TCP byte stream keeps no message boundaries; frames put them
- * back. Both ends.
+ * back. Both ends: the server's side listens on a port of its own and starts
+ * the lab client (this program again, role "lab client"), which connects
+ * twice: a plain connection read naively, each read() taken as one message
+ * (as the articles' socket.on('data') does), then length-prefixed frames.
  *
- * The server's side listens on a port of its own and starts the lab client
- * (this program again, role "lab client"), which connects twice: a plain
- * connection it reads naively, each read() taken as one message as the
- * articles' socket.on('data') does, then one cut into length-prefixed frames
- * (lib/conn, SCOPE_CONN_LENGTH). One lesson step each:
- *
- *   a. two write()s, "first message" and "second message", nothing between
- *      them; the client reads late (both wait in its receive buffer): one
- *      read(), one glued "message";
+ *   a. two write()s, "first message" and "second message"; the client reads
+ *      late, both wait in its receive buffer: one read(), one glued message;
  *   b. one 256 KiB write(): it arrives in several reads;
- *   c. the same messages as frames on the second connection: a 4-byte length
- *      in front of each says where it ends, and each arrives whole.
+ *   c. the same as frames (lib/conn, SCOPE_CONN_LENGTH): each arrives whole.
  *
- * The client says what it saw through lib's relay (scope_demo_report), not on
- * the socket being taught; the server goes on to the next step when it hears.
+ * The client tells what it saw through lib's relay (scope_demo_report), not
+ * on the socket being taught; the server goes on to the next step then.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +35,8 @@ static struct {
     scope_conn_t conn[2]; /* plain, framed */
     scope_trace_t trace[2];
     int accepted, reported;
-    uint64_t two_writes_reads, big_reads, framed_reads;
-    char *big;
+    uint64_t reads[3]; /* (a), (b), (c) */
+    char big[BIG];
 } srv;
 
 static void send_on(int i, const char *data, size_t len)
@@ -81,18 +76,13 @@ static void on_lab_conn(uv_stream_t *listener, int status)
     send_on(0, A2, strlen(A2));
 }
 
-/* What the lab client saw: the step is over. */
+/* How many reads the lab client needed for (a), (b), (c): that step is over. */
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
     (void)r;
-    const cJSON *n;
-    srv.reported++;
-    if ((n = cJSON_GetObjectItemCaseSensitive(fig, "two_writes_reads")))
-        srv.two_writes_reads = (uint64_t)n->valuedouble;
-    else if ((n = cJSON_GetObjectItemCaseSensitive(fig, "big_reads")))
-        srv.big_reads = (uint64_t)n->valuedouble;
-    else if ((n = cJSON_GetObjectItemCaseSensitive(fig, "framed_reads")))
-        srv.framed_reads = (uint64_t)n->valuedouble;
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(fig, "reads");
+    if (cJSON_IsNumber(n) && srv.reported < 3)
+        srv.reads[srv.reported++] = (uint64_t)n->valuedouble;
     if (srv.reported < 3)
         scope_demo_next(srv.d);
 }
@@ -127,14 +117,13 @@ void stream_two_writes(scope_demo_t *d)
                                   &(scope_role_options_t){.argv = args}) < 0) {
         scope_demo_exit(d, 1);
         stream_stop();
-        srv.reported = 3;
         scope_demo_next(d);
     }
 }
 
 void stream_big_write(scope_demo_t *d)
 {
-    if (!srv.client.running || !(srv.big = malloc(BIG))) { /* it died: on to the next */
+    if (!srv.client.running) { /* it died: on to the next */
         scope_demo_next(d);
         return;
     }
@@ -147,7 +136,7 @@ void stream_big_write(scope_demo_t *d)
 
 void stream_framed(scope_demo_t *d)
 {
-    if (!srv.big || !srv.client.running || srv.accepted < 2) {
+    if (!srv.client.running || srv.accepted < 2) {
         scope_demo_next(d);
         return;
     }
@@ -169,20 +158,18 @@ void stream_stop(void)
         scope_trace_close(&srv.trace[i]);
         scope_conn_close(&srv.conn[i]);
     }
-    free(srv.big);
-    srv.big = NULL;
 }
 
 void stream_bye(cJSON *bye, char *text, size_t size)
 {
-    if (!srv.framed_reads)
-        return;
-    cJSON_AddNumberToObject(bye, "two_writes_one_read", (double)srv.two_writes_reads);
-    cJSON_AddNumberToObject(bye, "big_message_reads", (double)srv.big_reads);
-    cJSON_AddNumberToObject(bye, "framed_reads", (double)srv.framed_reads);
     size_t n = strlen(text);
+    if (srv.reported < 3)
+        return;
+    cJSON_AddNumberToObject(bye, "two_writes_one_read", (double)srv.reads[0]);
+    cJSON_AddNumberToObject(bye, "big_message_reads", (double)srv.reads[1]);
+    cJSON_AddNumberToObject(bye, "framed_reads", (double)srv.reads[2]);
     snprintf(text + n, size - n, "; two writes came in %llu read, 256 KiB in %llu",
-             (unsigned long long)srv.two_writes_reads, (unsigned long long)srv.big_reads);
+             (unsigned long long)srv.reads[0], (unsigned long long)srv.reads[1]);
 }
 
 /* ---- the lab client: the naive reader, then frames -------------------------------- */
@@ -201,15 +188,16 @@ static struct {
     char buf[64 * 1024];
 } cl;
 
-static void report(const char *what, uint64_t n)
+static void report(uint64_t reads)
 {
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddNumberToObject(f, what, (double)n);
+    cJSON_AddNumberToObject(f, "reads", (double)reads);
     scope_demo_report(cl.d, f);
 }
 
-static void client_close(void)
+static void client_close(scope_demo_t *d)
 {
+    (void)d;
     scope_trace_close(&cl.frames);
     scope_conn_close(&cl.framed);
     if (!uv_is_closing((uv_handle_t *)&cl.plain))
@@ -241,14 +229,14 @@ static void plain_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
                          "reader that takes each read as a message sees %llu: \"%.*s\"",
                          (unsigned long long)cl.reads, (unsigned long long)cl.reads,
                          (int)nread, buf->base);
-        report("two_writes_reads", cl.reads);
+        report(cl.reads);
         cl.phase = 'b';
         cl.reads = cl.got = 0;
     } else if (cl.phase == 'b' && cl.got >= BIG) {
         scope_events_log("lab client: 1 message of %u bytes was written; it took %llu reads, "
                          "so the naive reader sees %llu messages, none of them the one sent",
                          BIG, (unsigned long long)cl.reads, (unsigned long long)cl.reads);
-        report("big_reads", cl.reads);
+        report(cl.reads);
         cl.phase = '-';
     }
 }
@@ -262,8 +250,8 @@ static void on_frame(scope_conn_t *c, const char *data, size_t len)
     scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
                      "reads: the 4-byte length in front of each says where it ends",
                      strlen(A1), strlen(A2), BIG, (unsigned long long)c->reads);
-    report("framed_reads", c->reads);
-    client_close();
+    report(c->reads);
+    client_close(cl.d);
 }
 
 /* Reading late on purpose, as a busy process does: both writes wait in the
@@ -294,7 +282,7 @@ static void on_connected(uv_connect_t *req, int status)
             scope_events_error("connect", "lab client: connect(): %s", uv_strerror(status));
             scope_demo_exit(cl.d, 1);
         }
-        client_close();
+        client_close(cl.d);
         return;
     }
     uv_tcp_getsockname(tcp, (struct sockaddr *)&me, &len);
@@ -314,17 +302,11 @@ static void on_connected(uv_connect_t *req, int status)
     uv_tcp_connect(&cl.req[1], &cl.framed.h.tcp, (struct sockaddr *)&cl.server, on_connected);
 }
 
-static void client_quit(scope_demo_t *d)
-{
-    (void)d;
-    client_close();
-}
-
 int stream_client(scope_demo_t *d, const struct sockaddr *server)
 {
     cl.d = d;
     memcpy(&cl.server, server, scope_addr_len(server));
-    d->on_quit = client_quit;
+    d->on_quit = client_close;
     uv_tcp_init(d->loop, &cl.plain);
     uv_timer_init(d->loop, &cl.wait);
     scope_conn_init_tcp(d->loop, &cl.framed, NULL);

@@ -4,7 +4,7 @@
  *                 one client (connect, its lines, socket.end())
  *   stream.c      a byte stream keeps no message boundaries; length-prefixed
  *                 frames put them back (both ends)
- *   nagle.c       Nagle's algorithm meets write-write-read (both ends)
+ *   nagle.c       Nagle's algorithm meets write-write-read (chat clients)
  *   throughput.c  --throughput, both ends: a client that streams, a sink
  *   fault.c       the bad clients (oversize, silent, vanish) and the server's
  *                 answers to them
@@ -91,13 +91,12 @@ struct chat_client_s {
 int chat_connect(chat_client_t *cl, const struct sockaddr *server);
 
 /* ---- the lab's and --throughput's steps ---------------------------------------
- * Each is a lesson step (scope_demo_lesson in main.c) that reads d->data, a
- * tcp_lab_t: its own listener on host (port 0), its client started as a
- * role; a step that is over calls scope_demo_next. *_bye() add a file's
- * figures to the bye event and its text, when it has any. */
+ * Lesson steps (main.c's table): each reads d->data, a tcp_lab_t, and calls
+ * scope_demo_next when it is over; *_bye() add its figures to the bye. */
 
 typedef struct {
-    struct sockaddr_storage host;
+    struct sockaddr_storage host; /* where a step listens: the chat's host, port 0 */
+    char chat[SCOPE_ADDR_STRLEN]; /* where clients dial the chat server */
     int nodelay;
     uint64_t bytes; /* --throughput */
 } tcp_lab_t;
@@ -109,10 +108,8 @@ void stream_stop(void);
 void stream_bye(cJSON *bye, char *text, size_t size);
 int stream_client(scope_demo_t *d, const struct sockaddr *server); /* role "lab client" */
 
-void nagle_run(scope_demo_t *d);
-void nagle_stop(void);
+void nagle_run(scope_demo_t *d); /* two chat clients with --split-writes */
 void nagle_bye(cJSON *bye, char *text, size_t size);
-int nagle_client(scope_demo_t *d, const struct sockaddr *server); /* role "nagle client" */
 
 void tput_run(scope_demo_t *d);
 void tput_stop(void);
