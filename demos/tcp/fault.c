@@ -104,21 +104,20 @@ static void bad_line(const char *line, size_t len)
 static void on_answer(scope_conn_t *c, const char *line, size_t len)
 {
     scope_trace_recv(&bad.trace, line, len);
-    if (strncmp(line, "Server echo: ", 13) != 0 && strncmp(line, "Server error: ", 14) != 0)
-        return; /* a broadcast */
-    if (line[7] == 'e' && line[8] == 'r')
+    if (strncmp(line, "Server error: ", 14) == 0)
         scope_events_log("%s: the server refused our line: %.*s", bad.who,
                          (int)(len < 200 ? len : 200), line);
-    if (++bad.answers == 2 || strcmp(bad.kind, "oversize") != 0) {
-        if (strcmp(bad.kind, "vanish") == 0) {
-            static const char half[] = "Hello server! #2 half a li";
-            bad_line(half, sizeof half - 1);
-            /* No newline, no close, no goodbye: the process just ends, as a
-             * crash would, and the kernel closes the socket for it. */
-            _exit(0);
-        }
-        scope_conn_close(c);
+    else if (strncmp(line, "Server echo: ", 13) != 0)
+        return; /* a broadcast */
+    if (++bad.answers < 2 && strcmp(bad.kind, "oversize") == 0)
+        return;
+    if (strcmp(bad.kind, "vanish") == 0) {
+        bad_line("Hello server! #2 half a li", 26);
+        /* No newline, no close, no goodbye: the process just ends, as a crash
+         * would, and the kernel closes the socket for it. */
+        _exit(0);
     }
+    scope_conn_close(c);
 }
 
 static void on_server_end(scope_conn_t *c, int status)
@@ -130,6 +129,9 @@ static void on_server_end(scope_conn_t *c, int status)
 
 static void on_connected(uv_connect_t *req, int status)
 {
+    struct sockaddr_storage me;
+    int len = sizeof me;
+    char chan[32], line[96];
     (void)req;
     if (status < 0) {
         scope_events_error("connect", "%s: connect(): %s", bad.who, uv_strerror(status));
@@ -137,9 +139,6 @@ static void on_connected(uv_connect_t *req, int status)
         scope_conn_close(&bad.c);
         return;
     }
-    struct sockaddr_storage me;
-    int len = sizeof me;
-    char chan[32], line[96];
     uv_tcp_getsockname(&bad.c.h.tcp, (struct sockaddr *)&me, &len);
     snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
     scope_trace_init(&bad.trace, chan, SCOPE_PID(getpid()),
@@ -149,29 +148,27 @@ static void on_connected(uv_connect_t *req, int status)
                               .on_frame = on_answer, .on_end = on_server_end};
     scope_conn_start(&bad.c, &o);
     int n = snprintf(line, sizeof line, "Hello server! #1 from %s\n", bad.who);
-    if (strcmp(bad.kind, "oversize") == 0) {
-        size_t big = bad.max_message + 100;
-        char *b = malloc(big + 1);
-        if (b) {
-            memset(b, 'o', big);
-            b[big] = '\n';
-            scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte "
-                             "limit; then an ordinary line", bad.who, big + 1, bad.max_message);
-            bad_line(b, big + 1);
-            free(b);
-        }
-        bad_line(line, (size_t)n);
+    size_t big = bad.max_message + 100;
+    char *b = strcmp(bad.kind, "oversize") == 0 ? malloc(big + 1) : NULL;
+    if (b) {
+        memset(b, 'o', big);
+        b[big] = '\n';
+        scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte limit; "
+                         "then an ordinary line", bad.who, big + 1, bad.max_message);
+        bad_line(b, big + 1);
+        free(b);
     } else if (strcmp(bad.kind, "silent") == 0) {
         scope_events_log("fault: %s is connected and says nothing; the server's idle limit "
                          "should cut it", bad.who);
+        return;
     } else {
         scope_events_log("fault: %s sends one line, then half a line, and its process ends "
                          "before the newline", bad.who);
-        bad_line(line, (size_t)n);
     }
+    bad_line(line, (size_t)n);
 }
 
-static void on_closed(scope_conn_t *c)
+static void bad_close(scope_conn_t *c)
 {
     (void)c;
     scope_trace_close(&bad.trace);
@@ -191,9 +188,9 @@ int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kin
     bad.who = d->role ? d->role : "bad client";
     bad.max_message = max_message;
     d->on_quit = bad_quit;
-    scope_conn_init_tcp(d->loop, &bad.c, on_closed);
+    scope_conn_init_tcp(d->loop, &bad.c, bad_close);
     int r = uv_tcp_connect(&bad.req, &bad.c.h.tcp, server, on_connected);
     if (r < 0)
         on_connected(&bad.req, r);
-    return 0;
+    return scope_demo_run(d);
 }

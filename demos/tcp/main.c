@@ -50,8 +50,8 @@ static const scope_demo_option_t options[] = {
 };
 
 static struct {
-    int clients, nodelay, split, lab;
-    uint64_t max_message, idle_ms, throughput;
+    int nodelay, split, lab;
+    uint64_t clients, max_message, idle_ms, throughput;
     const char *listen, *connect, *fault;
 } opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000};
 
@@ -71,10 +71,9 @@ static int number(scope_demo_t *d, const char *name, const char *v, uint64_t lo,
 
 static int on_option(scope_demo_t *d, const char *name, const char *v)
 {
-    uint64_t n = 0;
     int r = 0;
-    if (!strcmp(name, "clients") && !(r = number(d, name, v, 0, MAX_CLIENTS, &n)))
-        opt.clients = (int)n;
+    if (!strcmp(name, "clients"))
+        r = number(d, name, v, 0, MAX_CLIENTS, &opt.clients);
     else if (!strcmp(name, "max-message"))
         r = number(d, name, v, 64, 16u << 20, &opt.max_message);
     else if (!strcmp(name, "idle-ms"))
@@ -124,40 +123,30 @@ static char addr_str[SCOPE_ADDR_STRLEN];
 static scope_role_t roles[MAX_CLIENTS + MAX_BAD];
 static int nroles, nbad, chatting, finished;
 static scope_trace_t clients; /* the clients' figures, added up */
-/* The chat's figures, kept when it ends: the lab's Nagle step chats too. */
-static uint64_t accepted, lines_in, broadcasts;
+static chat_figures_t chat_fig; /* kept when the chat ends: the lab's Nagle step chats too */
 static int chat_kept;
-
-static void keep_chat_figures(void)
-{
-    if (chat_kept++)
-        return;
-    accepted = server.accepted;
-    lines_in = server.lines_in;
-    broadcasts = server.broadcasts;
-}
 
 /* The lesson is over (or quit): the summary. */
 static void finish(scope_demo_t *d)
 {
     if (finished++)
         return;
-    keep_chat_figures(); /* unless the chat step ended before */
+    chat_figures_t f = chat_kept ? chat_fig : server.fig;
     chat_close(&server);
     cJSON *b = cJSON_CreateObject();
     char text[400], med[32];
     int n = snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts",
-                     opt.listen ? 0 : opt.clients, (unsigned long long)lines_in,
-                     (unsigned long long)lines_in, (unsigned long long)broadcasts);
+                     opt.listen ? 0 : (int)opt.clients, (unsigned long long)f.lines_in,
+                     (unsigned long long)f.lines_in, (unsigned long long)f.broadcasts);
     cJSON_AddStringToObject(b, "listen", addr_str);
-    cJSON_AddNumberToObject(b, "clients", opt.listen ? 0 : opt.clients);
+    cJSON_AddNumberToObject(b, "clients", opt.listen ? 0 : (int)opt.clients);
     if (nbad)
         cJSON_AddNumberToObject(b, "bad_clients", nbad);
-    cJSON_AddNumberToObject(b, "accepted", (double)accepted);
-    cJSON_AddNumberToObject(b, "received", (double)lines_in);
-    cJSON_AddNumberToObject(b, "sent", (double)(lines_in + broadcasts));
-    cJSON_AddNumberToObject(b, "echoes", (double)lines_in);
-    cJSON_AddNumberToObject(b, "broadcasts", (double)broadcasts);
+    cJSON_AddNumberToObject(b, "accepted", (double)f.accepted);
+    cJSON_AddNumberToObject(b, "received", (double)f.lines_in);
+    cJSON_AddNumberToObject(b, "sent", (double)(f.lines_in + f.broadcasts));
+    cJSON_AddNumberToObject(b, "echoes", (double)f.lines_in);
+    cJSON_AddNumberToObject(b, "broadcasts", (double)f.broadcasts);
     fault_bye(b);
     cJSON_AddBoolToObject(b, "nodelay", opt.nodelay);
     if (round_trips(b, &clients.latency, med, sizeof med))
@@ -182,50 +171,44 @@ static void on_role_exit(scope_role_t *r, int code, int sig)
         scope_demo_exit(&demo, 1);
     if (chatting && !scope_role_running(&demo)) {
         chatting = 0;
-        keep_chat_figures();
+        chat_fig = server.fig;
+        chat_kept = 1;
         scope_demo_next(&demo);
     }
 }
 
-static int start_role(const char *name, const char *fault)
+/* A client of the chat, or with kind a bad one (fault.c). */
+static void start_client(const char *kind)
 {
-    if (nroles == MAX_CLIENTS + MAX_BAD)
-        return -ENOSPC;
-    char maxm[24];
+    char name[32], maxm[24];
     snprintf(maxm, sizeof maxm, "%llu", (unsigned long long)opt.max_message);
     const char *args[] = {"--connect", lab.chat, "--nodelay", opt.nodelay ? "on" : "off",
                           "--max-message", maxm,
-                          fault ? "--fault" : opt.split ? "--split-writes" : NULL, fault, NULL};
-    scope_role_t *r = &roles[nroles++];
-    r->data = (void *)fault;
+                          kind ? "--fault" : opt.split ? "--split-writes" : NULL, kind, NULL};
+    scope_role_t *r = &roles[nroles];
+    snprintf(name, sizeof name, kind ? "bad client %d (%s)" : "client %d", nroles + 1, kind);
+    if ((kind && nbad == MAX_BAD) || nroles == MAX_CLIENTS + MAX_BAD) {
+        scope_events_error("fault", "no more bad clients in this run");
+        return;
+    }
+    r->data = (void *)kind;
     r->on_report = on_report;
     r->on_exit = on_role_exit;
-    return scope_role_spawn(&demo, r, name, &(scope_role_options_t){.argv = args});
-}
-
-static void start_bad(const char *kind)
-{
-    char name[32];
-    snprintf(name, sizeof name, "bad client %d (%s)", nroles + 1, kind);
-    if (nbad == MAX_BAD || start_role(name, kind) < 0)
-        scope_events_error("fault", "no more bad clients in this run");
-    else
-        nbad++;
+    if (scope_role_spawn(&demo, r, name, &(scope_role_options_t){.argv = args}) < 0)
+        scope_demo_exit(&demo, 1);
+    nroles++;
+    nbad += kind != NULL;
 }
 
 static void step_clients(scope_demo_t *d)
 {
     chatting = 1;
-    for (int k = 1; k <= opt.clients; k++) {
-        char name[32];
-        snprintf(name, sizeof name, "client %d", k);
-        if (start_role(name, NULL) < 0)
-            scope_demo_exit(d, 1);
-    }
+    for (int k = 0; k < (int)opt.clients; k++)
+        start_client(NULL);
     scope_events_log("%d clients, %ld lines each, %zu bytes a line; the server echoes each line "
-                     "and broadcasts it to the others", opt.clients, d->count, d->size);
+                     "and broadcasts it to the others", (int)opt.clients, d->count, d->size);
     if (opt.fault)
-        start_bad(opt.fault);
+        start_client(opt.fault);
     if (!nroles)
         on_role_exit(&roles[0], 0, 0);
 }
@@ -273,7 +256,7 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     else if (!chatting)
         scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
     else
-        start_bad(fault_kind(d->fault));
+        start_client(fault_kind(d->fault));
 }
 
 static void server_quit(scope_demo_t *d)
@@ -300,14 +283,14 @@ static int run_server(void)
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&lab.host;
     if (in->sin_family == AF_INET && in->sin_addr.s_addr == 0)
         in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (in6->sin6_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+    else if (in6->sin6_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
         in6->sin6_addr = in6addr_loopback;
     scope_addr_format((struct sockaddr *)&lab.host, lab.chat, sizeof lab.chat);
     in->sin_port = 0; /* the lab listens on ports of its own (sin6_port: the same place) */
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "listen", addr_str);
     cJSON_AddNumberToObject(demo.params, "port", scope_addr_port((struct sockaddr *)&addr));
-    cJSON_AddNumberToObject(demo.params, "clients", opt.listen ? 0 : opt.clients);
+    cJSON_AddNumberToObject(demo.params, "clients", opt.listen ? 0 : (int)opt.clients);
     cJSON_AddBoolToObject(demo.params, "nodelay", opt.nodelay);
     cJSON_AddBoolToObject(demo.params, "split_writes", opt.split);
     cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
@@ -358,7 +341,7 @@ static void chat_done(chat_client_t *cl)
     scope_demo_stop(&demo);
 }
 
-static void client_quit(scope_demo_t *d)
+static void chat_quit(scope_demo_t *d)
 {
     (void)d;
     scope_conn_close(&chat.c);
@@ -371,7 +354,7 @@ static int run_chat(const struct sockaddr *to)
     chat = (chat_client_t){.demo = &demo, .who = demo.role ? demo.role : "client",
                            .server = demo.role ? SCOPE_PID(getppid()) : SCOPE_PEER(name),
                            .nodelay = opt.nodelay, .split = opt.split, .on_done = chat_done};
-    demo.on_quit = client_quit;
+    demo.on_quit = chat_quit;
     if (chat_connect(&chat, to) < 0)
         scope_demo_exit(&demo, 1);
     int code = scope_demo_run(&demo);
@@ -409,16 +392,13 @@ static int run_client(void)
         scope_demo_run(&demo);
         return 2;
     }
-    const char *role = demo.role ? demo.role : "";
     if (opt.fault)
-        fault_client(&demo, sa, opt.fault, opt.max_message);
-    else if (opt.throughput)
-        tput_client(&demo, sa, opt.throughput, opt.nodelay);
-    else if (strcmp(role, "lab client") == 0)
-        stream_client(&demo, sa);
-    else
-        return run_chat(sa);
-    return scope_demo_run(&demo);
+        return fault_client(&demo, sa, opt.fault, opt.max_message);
+    if (opt.throughput)
+        return tput_client(&demo, sa, opt.throughput, opt.nodelay);
+    if (demo.role && strcmp(demo.role, "lab client") == 0)
+        return stream_client(&demo, sa);
+    return run_chat(sa);
 }
 
 int main(int argc, char **argv)

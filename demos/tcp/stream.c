@@ -1,19 +1,19 @@
 /* stream.c: a TCP byte stream keeps no message boundaries; frames put them
  * back. Both ends: the server's side listens on a port of its own and starts
- * the lab client (this program again, role "lab client"), which connects
- * twice: a plain connection read naively, each read() taken as one message
- * (as the articles' socket.on('data') does), then length-prefixed frames.
+ * the lab client (this program again, role "lab client"), which reads what
+ * comes naively, each read() taken as one message, as the articles'
+ * socket.on('data') does. One lesson step each:
  *
  *   a. two write()s, "first message" and "second message"; the client reads
  *      late, both wait in its receive buffer: one read(), one glued message;
  *   b. one 256 KiB write(): it arrives in several reads;
- *   c. the same as frames (lib/conn, SCOPE_CONN_LENGTH): each arrives whole.
+ *   c. the same three as frames, a 4-byte big-endian length before each: the
+ *      client's decoder (lib/framing) gives each back whole.
  *
  * The client tells what it saw through lib's relay (scope_demo_report), not
  * on the socket being taught; the server goes on to the next step then.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -32,48 +32,43 @@ static struct {
     scope_demo_t *d;
     uv_tcp_t listener;
     scope_role_t client;
-    scope_conn_t conn[2]; /* plain, framed */
-    scope_trace_t trace[2];
+    scope_conn_t conn;
+    scope_trace_t trace;
     int accepted, reported;
     uint64_t reads[3]; /* (a), (b), (c) */
     char big[BIG];
 } srv;
 
-static void send_on(int i, const char *data, size_t len)
+/* A message as it is, or (c) as a frame: its length, then its bytes. */
+static void send_on(const char *data, size_t len, int framed)
 {
-    scope_trace_send(&srv.trace[i], data, len);
-    if (i == 0)
-        scope_conn_write_raw(&srv.conn[0], data, len);
-    else
-        scope_conn_send(&srv.conn[1], data, len);
+    unsigned char header[4];
+    scope_trace_send(&srv.trace, data, len);
+    if (framed && scope_lenframe_header(header, len) == 0)
+        scope_conn_write_raw(&srv.conn, header, 4);
+    scope_conn_write_raw(&srv.conn, data, len);
 }
 
 static void on_lab_conn(uv_stream_t *listener, int status)
 {
-    int i = srv.accepted;
-    if (status < 0 || i == 2)
-        return;
-    scope_conn_init_tcp(listener->loop, &srv.conn[i], NULL);
-    srv.accepted++;
-    if (uv_accept(listener, &srv.conn[i].h.stream) < 0)
-        return;
     struct sockaddr_storage peer;
     int len = sizeof peer;
     char chan[32];
-    uv_tcp_getpeername(&srv.conn[i].h.tcp, (struct sockaddr *)&peer, &len);
-    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&peer));
-    scope_trace_init(&srv.trace[i], chan, SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
-    srv.trace[i].framing_bytes = i ? 4 : 0;
-    scope_trace_open(&srv.trace[i], "tcp", i ? "the lab: length-prefixed" : "the lab");
-    scope_conn_options_t o = {.framing = i ? SCOPE_CONN_LENGTH : SCOPE_CONN_LINES,
-                              .max_frame = 1u << 20};
-    scope_conn_start(&srv.conn[i], &o);
-    if (i)
+    if (status < 0 || srv.accepted)
         return;
+    scope_conn_init_tcp(listener->loop, &srv.conn, NULL);
+    srv.accepted = 1;
+    if (uv_accept(listener, &srv.conn.h.stream) < 0)
+        return;
+    uv_tcp_getpeername(&srv.conn.h.tcp, (struct sockaddr *)&peer, &len);
+    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&peer));
+    scope_trace_init(&srv.trace, chan, SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
+    scope_trace_open(&srv.trace, "tcp", "the lab: a byte stream");
+    scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES});
     scope_events_log("server: two write()s on fd %d, \"%s\" then \"%s\", nothing between them: "
-                     "no newline, no length", scope_conn_fd(&srv.conn[0]), A1, A2);
-    send_on(0, A1, strlen(A1));
-    send_on(0, A2, strlen(A2));
+                     "no newline, no length", scope_conn_fd(&srv.conn), A1, A2);
+    send_on(A1, strlen(A1), 0);
+    send_on(A2, strlen(A2), 0);
 }
 
 /* How many reads the lab client needed for (a), (b), (c): that step is over. */
@@ -107,7 +102,7 @@ void stream_two_writes(scope_demo_t *d)
     uv_tcp_init(d->loop, &srv.listener);
     int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv.listener, 2, on_lab_conn);
+        r = uv_listen((uv_stream_t *)&srv.listener, 1, on_lab_conn);
     uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
     const char *args[] = {"--connect", scope_addr_format((struct sockaddr *)&addr, spec,
                                                          sizeof spec), NULL};
@@ -123,7 +118,7 @@ void stream_two_writes(scope_demo_t *d)
 
 void stream_big_write(scope_demo_t *d)
 {
-    if (!srv.client.running) { /* it died: on to the next */
+    if (!srv.client.running) { /* it died: on to the next step */
         scope_demo_next(d);
         return;
     }
@@ -131,20 +126,20 @@ void stream_big_write(scope_demo_t *d)
         srv.big[i] = "0123456789abcdef"[i / 4096 % 16];
     scope_events_log("server: one message of %u bytes in one uv_write(); write() takes what "
                      "the socket buffer holds and libuv writes the rest as it drains", BIG);
-    send_on(0, srv.big, BIG);
+    send_on(srv.big, BIG, 0);
 }
 
 void stream_framed(scope_demo_t *d)
 {
-    if (!srv.client.running || srv.accepted < 2) {
+    if (!srv.client.running) {
         scope_demo_next(d);
         return;
     }
-    scope_events_log("server: the same messages and the 256 KiB one, each sent with "
-                     "scope_conn_send(): a 4-byte big-endian length, then the bytes");
-    send_on(1, A1, strlen(A1));
-    send_on(1, A2, strlen(A2));
-    send_on(1, srv.big, BIG);
+    scope_events_log("server: the same three messages, each as a frame: a 4-byte big-endian "
+                     "length (scope_lenframe_header), then the bytes");
+    send_on(A1, strlen(A1), 1);
+    send_on(A2, strlen(A2), 1);
+    send_on(srv.big, BIG, 1);
 }
 
 /* The step is over, or the dashboard's quit: close what is open. */
@@ -154,10 +149,9 @@ void stream_stop(void)
         return;
     if (!uv_is_closing((uv_handle_t *)&srv.listener))
         uv_close((uv_handle_t *)&srv.listener, NULL);
-    for (int i = 0; i < srv.accepted; i++) {
-        scope_trace_close(&srv.trace[i]);
-        scope_conn_close(&srv.conn[i]);
-    }
+    scope_trace_close(&srv.trace);
+    if (srv.accepted)
+        scope_conn_close(&srv.conn);
 }
 
 void stream_bye(cJSON *bye, char *text, size_t size)
@@ -172,18 +166,17 @@ void stream_bye(cJSON *bye, char *text, size_t size)
              (unsigned long long)srv.reads[0], (unsigned long long)srv.reads[1]);
 }
 
-/* ---- the lab client: the naive reader, then frames -------------------------------- */
+/* ---- the lab client: a naive reader, then a decoder --------------------------------- */
 
 static struct {
     scope_demo_t *d;
-    struct sockaddr_storage server;
-    uv_tcp_t plain; /* no framing at all: one read(), one "message" */
-    uv_connect_t req[2];
-    scope_conn_t framed;
+    uv_tcp_t tcp;
+    uv_connect_t req;
     uv_timer_t wait;
     scope_trace_t naive, frames;
-    int waited_ms;
-    char phase; /* 'a', 'b', then '-' */
+    scope_lenframe_t decoder;
+    int waited_ms, nframes;
+    char phase; /* 'a', 'b', then 'c' */
     uint64_t got, reads;
     char buf[64 * 1024];
 } cl;
@@ -199,30 +192,47 @@ static void client_close(scope_demo_t *d)
 {
     (void)d;
     scope_trace_close(&cl.frames);
-    scope_conn_close(&cl.framed);
-    if (!uv_is_closing((uv_handle_t *)&cl.plain))
-        uv_close((uv_handle_t *)&cl.plain, NULL);
+    if (!uv_is_closing((uv_handle_t *)&cl.tcp))
+        uv_close((uv_handle_t *)&cl.tcp, NULL);
     if (!uv_is_closing((uv_handle_t *)&cl.wait))
         uv_close((uv_handle_t *)&cl.wait, NULL);
 }
 
-static void plain_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* (c) a whole message, the decoder's: the server's 4th to 6th writes */
+static void on_frame(void *arg, const char *data, size_t len)
+{
+    (void)arg;
+    scope_trace_msg(&cl.frames, SCOPE_TRACE_RECV, 3 + (uint64_t)++cl.nframes, data, len, 0);
+    if (cl.nframes < 3)
+        return;
+    scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
+                     "reads: the 4-byte length in front of each says where it ends",
+                     strlen(A1), strlen(A2), BIG, (unsigned long long)cl.reads);
+    report(cl.reads);
+    client_close(cl.d);
+}
+
+static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     (void)h;
     (void)hint;
     *buf = uv_buf_init(cl.buf, sizeof cl.buf);
 }
 
-/* (a) and (b): each read() taken as one message */
-static void plain_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* (a) and (b): each read() taken as one message; (c): read() into the decoder */
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     (void)st;
     if (nread < 0 && nread != UV_EOF)
         scope_events_error("connection", "lab client: read: %s", uv_strerror((int)nread));
-    if (nread <= 0 || cl.phase == '-')
+    if (nread <= 0)
         return;
     cl.reads++;
     cl.got += (uint64_t)nread;
+    if (cl.phase == 'c') {
+        scope_lenframe_feed(&cl.decoder, buf->base, (size_t)nread);
+        return;
+    }
     scope_trace_recv(&cl.naive, buf->base, (size_t)nread);
     if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2)) {
         scope_events_log("lab client: 2 messages were written, %llu read() returned them, so a "
@@ -230,28 +240,16 @@ static void plain_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
                          (unsigned long long)cl.reads, (unsigned long long)cl.reads,
                          (int)nread, buf->base);
         report(cl.reads);
-        cl.phase = 'b';
-        cl.reads = cl.got = 0;
     } else if (cl.phase == 'b' && cl.got >= BIG) {
         scope_events_log("lab client: 1 message of %u bytes was written; it took %llu reads, "
                          "so the naive reader sees %llu messages, none of them the one sent",
                          BIG, (unsigned long long)cl.reads, (unsigned long long)cl.reads);
         report(cl.reads);
-        cl.phase = '-';
-    }
-}
-
-/* (c) the frames, on the second connection */
-static void on_frame(scope_conn_t *c, const char *data, size_t len)
-{
-    scope_trace_recv(&cl.frames, data, len);
-    if (c->frames_in < 3)
+    } else {
         return;
-    scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
-                     "reads: the 4-byte length in front of each says where it ends",
-                     strlen(A1), strlen(A2), BIG, (unsigned long long)c->reads);
-    report(c->reads);
-    client_close(cl.d);
+    }
+    cl.phase++;
+    cl.reads = cl.got = 0;
 }
 
 /* Reading late on purpose, as a busy process does: both writes wait in the
@@ -259,7 +257,7 @@ static void on_frame(scope_conn_t *c, const char *data, size_t len)
 static void wait_then_read(uv_timer_t *t)
 {
     int fd = -1, queued = 0;
-    uv_fileno((uv_handle_t *)&cl.plain, &fd);
+    uv_fileno((uv_handle_t *)&cl.tcp, &fd);
     ioctl(fd, FIONREAD, &queued);
     if ((size_t)queued < strlen(A1) + strlen(A2) && cl.waited_ms++ < 10000)
         return;
@@ -267,51 +265,40 @@ static void wait_then_read(uv_timer_t *t)
     scope_events_log("lab client: busy for a moment, not reading; ioctl(fd %d, FIONREAD) = %d: "
                      "both writes wait in the receive buffer, with nothing between them", fd,
                      queued);
-    uv_read_start((uv_stream_t *)&cl.plain, plain_alloc, plain_read);
+    uv_read_start((uv_stream_t *)&cl.tcp, alloc, on_read);
 }
 
 static void on_connected(uv_connect_t *req, int status)
 {
-    int i = req == &cl.req[1];
-    uv_tcp_t *tcp = i ? &cl.framed.h.tcp : &cl.plain;
     struct sockaddr_storage me;
     int len = sizeof me;
     char chan[32];
+    (void)req;
     if (status < 0) {
-        if (status != UV_ECANCELED) { /* not our own close */
-            scope_events_error("connect", "lab client: connect(): %s", uv_strerror(status));
-            scope_demo_exit(cl.d, 1);
-        }
+        scope_events_error("connect", "lab client: connect(): %s", uv_strerror(status));
+        scope_demo_exit(cl.d, 1);
         client_close(cl.d);
         return;
     }
-    uv_tcp_getsockname(tcp, (struct sockaddr *)&me, &len);
+    uv_tcp_getsockname(&cl.tcp, (struct sockaddr *)&me, &len);
     snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
-    if (i) {
-        scope_trace_init(&cl.frames, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-        cl.frames.framing_bytes = 4;
-        scope_conn_options_t o = {.framing = SCOPE_CONN_LENGTH, .max_frame = 1u << 20,
-                                  .on_frame = on_frame};
-        scope_conn_start(&cl.framed, &o);
-        return;
-    }
+    scope_trace_init(&cl.frames, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     scope_trace_init(&cl.naive, "naive reads", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     cl.phase = 'a';
     uv_timer_start(&cl.wait, wait_then_read, 1, 1);
-    /* The second connection only now, so that the server accepts them in order. */
-    uv_tcp_connect(&cl.req[1], &cl.framed.h.tcp, (struct sockaddr *)&cl.server, on_connected);
 }
 
 int stream_client(scope_demo_t *d, const struct sockaddr *server)
 {
     cl.d = d;
-    memcpy(&cl.server, server, scope_addr_len(server));
     d->on_quit = client_close;
-    uv_tcp_init(d->loop, &cl.plain);
+    scope_lenframe_init(&cl.decoder, 1u << 20, on_frame, NULL, NULL);
+    uv_tcp_init(d->loop, &cl.tcp);
     uv_timer_init(d->loop, &cl.wait);
-    scope_conn_init_tcp(d->loop, &cl.framed, NULL);
-    int r = uv_tcp_connect(&cl.req[0], &cl.plain, server, on_connected);
+    int r = uv_tcp_connect(&cl.req, &cl.tcp, server, on_connected);
     if (r < 0)
-        on_connected(&cl.req[0], r);
-    return 0;
+        on_connected(&cl.req, r);
+    int code = scope_demo_run(d);
+    scope_lenframe_free(&cl.decoder);
+    return code;
 }

@@ -63,7 +63,7 @@ static void on_connection(uv_stream_t *listener, int status)
     k->trace.framing_bytes = 1; /* each line's "\n" */
     k->next = s->conns;
     s->conns = k;
-    s->accepted++;
+    s->fig.accepted++;
     scope_events_log("accept4(fd %d) -> fd %d: %s; TCP_NODELAY %s", s->fd, fd, k->who,
                      s->nodelay ? "on" : "off");
     if (!(k->peer = scope_peer_lookup(listener->loop, fd, on_peer, k)))
@@ -107,7 +107,7 @@ static void broadcast(chat_server_t *s, chat_conn_t *from, const char *line, siz
     for (chat_conn_t *k = s->conns; k; k = k->next)
         if (k != from && scope_conn_writable(&k->c)) {
             chat_say(k, prefix, line, len);
-            s->broadcasts++;
+            s->fig.broadcasts++;
         }
 }
 
@@ -115,7 +115,7 @@ static void on_line(scope_conn_t *c, const char *line, size_t len)
 {
     chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
     scope_trace_recv(&k->trace, line, len);
-    k->server->lines_in++;
+    k->server->fig.lines_in++;
     chat_say(k, "Server echo: ", line, len);
     broadcast(k->server, k, line, len);
 }

@@ -1,18 +1,8 @@
-/* tcp.h: what each file of the tcp demo offers main.c.
- *
- *   tcp.c         the chat: the server (listen, accept, echo, broadcast) and
- *                 one client (connect, its lines, socket.end())
- *   stream.c      a byte stream keeps no message boundaries; length-prefixed
- *                 frames put them back (both ends)
- *   nagle.c       Nagle's algorithm meets write-write-read (chat clients)
- *   throughput.c  --throughput, both ends: a client that streams, a sink
- *   fault.c       the bad clients (oversize, silent, vanish) and the server's
- *                 answers to them
- *   main.c        the options and the order of the steps
- *
- * Each file keeps its own state; the structs below are handed in by main.c
- * and reached from libuv's handles, never shared as globals. Only main.c
- * calls these, and fault.c calls chat_say() to answer a bad line.
+/* tcp.h: what each file of the tcp demo offers main.c: tcp.c the chat (the
+ * mechanism), stream.c and nagle.c the lab, throughput.c --throughput,
+ * fault.c the bad clients. Each file keeps its own state; the structs below
+ * are main.c's, handed in and reached from libuv's handles. fault.c answers
+ * a refused line with tcp.c's chat_say(); no other file calls another.
  */
 #ifndef IPCSCOPE_DEMO_TCP_H
 #define IPCSCOPE_DEMO_TCP_H
@@ -29,6 +19,9 @@
 /* ---- tcp.c: the chat server ------------------------------------------------ */
 
 typedef struct chat_server_s chat_server_t;
+typedef struct {
+    uint64_t accepted, lines_in, broadcasts; /* and an echo for each line in */
+} chat_figures_t;
 /* One accepted client, as the server keeps it. */
 typedef struct chat_conn_s chat_conn_t;
 struct chat_conn_s {
@@ -50,8 +43,7 @@ struct chat_server_s {
      * end (EOF, a reset, the idle limit): fault.c's, or NULL */
     scope_conn_error_cb on_too_long;
     scope_conn_end_cb on_end;
-    /* figures */
-    uint64_t accepted, lines_in, broadcasts; /* an echo a line */
+    chat_figures_t fig;
     uv_os_fd_t fd;
     /* tcp.c's own */
     uv_tcp_t listener;
@@ -106,14 +98,16 @@ void stream_big_write(scope_demo_t *d);  /* (b) one 256 KiB write, several reads
 void stream_framed(scope_demo_t *d);     /* (c) length-prefixed frames */
 void stream_stop(void);
 void stream_bye(cJSON *bye, char *text, size_t size);
-int stream_client(scope_demo_t *d, const struct sockaddr *server); /* role "lab client" */
+/* The client ends of the lab's files and the bad client: each runs this
+ * process (role "lab client", --throughput, --fault) and returns its code. */
+int stream_client(scope_demo_t *d, const struct sockaddr *server);
 
 void nagle_run(scope_demo_t *d); /* two chat clients with --split-writes */
 void nagle_bye(cJSON *bye, char *text, size_t size);
 
 void tput_run(scope_demo_t *d);
 void tput_stop(void);
-int tput_bye(cJSON *bye, char *text, size_t size); /* 1: the run streamed */
+void tput_bye(cJSON *bye, char *text, size_t size); /* replaces the text */
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay);
 
 /* ---- fault.c ----------------------------------------------------------------- */
@@ -125,7 +119,7 @@ const char *fault_kind(const char *name);
 void fault_too_long(scope_conn_t *c, const scope_frame_error_t *err);
 void fault_end(scope_conn_t *c, int status);
 void fault_bye(cJSON *bye);
-/* A bad client's process: connects to server and misbehaves as kind says. */
+/* A bad client: connects to server and misbehaves as kind says. */
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message);
 

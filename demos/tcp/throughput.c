@@ -128,17 +128,16 @@ void tput_stop(void)
     scope_demo_next(srv.d);
 }
 
-int tput_bye(cJSON *bye, char *text, size_t size)
+void tput_bye(cJSON *bye, char *text, size_t size)
 {
     double secs = (srv.last_ns - srv.first_ns) / 1e9, mb_s = secs > 0 ? srv.bytes / secs / 1e6 : 0;
     if (!srv.over)
-        return 0;
+        return;
     cJSON_AddNumberToObject(bye, "bytes", (double)srv.bytes);
     cJSON_AddNumberToObject(bye, "reads", (double)srv.reads);
     cJSON_AddNumberToObject(bye, "mb_s", mb_s);
     snprintf(text, size, "%llu bytes streamed in %llu reads: %.0f MB/s",
              (unsigned long long)srv.bytes, (unsigned long long)srv.reads, mb_s);
-    return 1;
 }
 
 /* ---- the client: a stream as fast as the socket takes it ------------------------ */
@@ -155,8 +154,9 @@ static struct {
     char chunk[CHUNK];
 } cli;
 
-static void client_close(void)
+static void client_close(scope_demo_t *d)
 {
+    (void)d;
     if (!uv_is_closing((uv_handle_t *)&cli.tcp))
         uv_close((uv_handle_t *)&cli.tcp, NULL);
 }
@@ -167,7 +167,7 @@ static void on_shut(uv_shutdown_t *req, int status)
     (void)status;
     scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
                      (unsigned long long)cli.queued);
-    client_close();
+    client_close(cli.d);
 }
 
 static void written(uv_write_t *w, int status);
@@ -190,7 +190,7 @@ static void next_chunk(uv_write_t *w)
     if (uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written) < 0) {
         cli.inflight--;
         scope_demo_exit(cli.d, 1);
-        client_close();
+        client_close(cli.d);
     }
 }
 
@@ -201,7 +201,7 @@ static void written(uv_write_t *w, int status)
         if (!uv_is_closing((uv_handle_t *)&cli.tcp)) {
             scope_events_error("send", "write: %s", uv_strerror(status));
             scope_demo_exit(cli.d, 1);
-            client_close();
+            client_close(cli.d);
         }
         return;
     }
@@ -214,7 +214,7 @@ static void on_connected(uv_connect_t *req, int status)
     if (status < 0) {
         scope_events_error("connect", "connect(): %s", uv_strerror(status));
         scope_demo_exit(cli.d, 1);
-        client_close();
+        client_close(cli.d);
         return;
     }
     scope_trace_init(&cli.trace, "stream", SCOPE_PID(getpid()),
@@ -225,17 +225,11 @@ static void on_connected(uv_connect_t *req, int status)
         next_chunk(&cli.w[i]);
 }
 
-static void client_quit(scope_demo_t *d)
-{
-    (void)d;
-    client_close();
-}
-
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay)
 {
     cli.d = d;
     cli.total = bytes;
-    d->on_quit = client_quit;
+    d->on_quit = client_close;
     memset(cli.chunk, 'z', sizeof cli.chunk);
     uv_tcp_init(d->loop, &cli.tcp);
     if (nodelay)
@@ -243,5 +237,5 @@ int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, 
     int r = uv_tcp_connect(&cli.req, &cli.tcp, server, on_connected);
     if (r < 0)
         on_connected(&cli.req, r);
-    return 0;
+    return scope_demo_run(d);
 }
