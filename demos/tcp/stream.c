@@ -1,8 +1,7 @@
 /* stream.c: a TCP byte stream keeps no message boundaries; frames put them
  * back. Both ends: the server's side listens on a port of its own and starts
- * the lab client (this program again, role "lab client"), which reads what
- * comes naively, each read() taken as one message, as the articles'
- * socket.on('data') does. One lesson step each:
+ * the lab client (this program again), which takes each read() as one
+ * message, as the articles' socket.on('data') does. One lesson step each:
  *
  *   a. two write()s, "first message" and "second message"; the client reads
  *      late, both wait in its receive buffer: one read(), one glued message;
@@ -10,8 +9,8 @@
  *   c. the same three as frames, a 4-byte big-endian length before each: the
  *      client's decoder (lib/framing) gives each back whole.
  *
- * The client tells what it saw through lib's relay (scope_demo_report), not
- * on the socket being taught; the server goes on to the next step then.
+ * The client says what it saw through lib's relay, not on the socket being
+ * taught; the server goes on to the next step then.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,9 +25,7 @@
 #define A2  "second message"
 #define BIG (256u * 1024u)
 
-/* ---- the server's side --------------------------------------------------------- */
-
-static struct {
+static struct { /* the server's side */
     scope_demo_t *d;
     uv_tcp_t listener;
     scope_role_t client;
@@ -118,12 +115,12 @@ void stream_two_writes(scope_demo_t *d)
 
 void stream_big_write(scope_demo_t *d)
 {
+    for (size_t i = 0; i < BIG; i++)
+        srv.big[i] = "0123456789abcdef"[i / 4096 % 16];
     if (!srv.client.running) { /* it died: on to the next step */
         scope_demo_next(d);
         return;
     }
-    for (size_t i = 0; i < BIG; i++)
-        srv.big[i] = "0123456789abcdef"[i / 4096 % 16];
     scope_events_log("server: one message of %u bytes in one uv_write(); write() takes what "
                      "the socket buffer holds and libuv writes the rest as it drains", BIG);
     send_on(srv.big, BIG, 0);
@@ -191,7 +188,6 @@ static void report(uint64_t reads)
 static void client_close(scope_demo_t *d)
 {
     (void)d;
-    scope_trace_close(&cl.frames);
     if (!uv_is_closing((uv_handle_t *)&cl.tcp))
         uv_close((uv_handle_t *)&cl.tcp, NULL);
     if (!uv_is_closing((uv_handle_t *)&cl.wait))
