@@ -1,17 +1,13 @@
-/* fault.c: the bad clients (--fault KIND, or the dashboard's fault key), and
- * what the server does about them: lib/conn refuses the long line and cuts
- * the silent peer (or one that never reads); the server says why and counts.
+/* fault.c: the bad clients (--fault KIND, or the dashboard's fault key): one
+ * more client process joins the chat and misbehaves in a way a server must
+ * survive, while the good clients go on being served. lib/conn refuses the
+ * long line and cuts the silent peer; the server says why, and counts.
  *
- * One more client process joins the chat and misbehaves in one of the ways a
- * server must survive, while the good clients go on being served:
- *
- *   oversize  a line longer than the server's --max-message: the server
- *             drops it, says why ("Server error: ..."), and answers the
- *             ordinary line that follows
- *   silent    connects and says nothing: the server cuts it after --idle-ms
- *   vanish    one ordinary line, then half a line, and the process ends
- *             without the newline: the server reads EOF with an unfinished
- *             line and drops it
+ *   oversize  a line over --max-message: dropped, the sender told why
+ *             ("Server error: ..."), its next line answered as usual
+ *   silent    connects and says nothing: cut after --idle-ms
+ *   vanish    a line, then half a line, and the process ends: the server
+ *             reads EOF (or a reset) with an unfinished line, and drops it
  */
 #include <stdlib.h>
 #include <string.h>

@@ -39,8 +39,7 @@ struct chat_server_s {
     size_t max_message;
     uint64_t idle_ms; /* 0: never cut a silent peer */
     int nodelay;
-    /* what the server does with a line over max_message, and at a peer's
-     * end (EOF, a reset, the idle limit): fault.c's, or NULL */
+    /* a line over max_message, a peer's end (EOF, reset, idle): fault.c's */
     scope_conn_error_cb on_too_long;
     scope_conn_end_cb on_end;
     chat_figures_t fig;

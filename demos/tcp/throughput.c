@@ -7,9 +7,7 @@
  *   3. The sink reads EOF: the bytes over the time from its first read to
  *      its last is the MB/s.
  */
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -187,11 +185,9 @@ static void next_chunk(uv_write_t *w)
     cli.queued += n;
     cli.inflight++;
     scope_trace_send(&cli.trace, NULL, (size_t)n);
-    if (uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written) < 0) {
-        cli.inflight--;
-        scope_demo_exit(cli.d, 1);
-        client_close(cli.d);
-    }
+    int r = uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written);
+    if (r < 0)
+        written(w, r);
 }
 
 static void written(uv_write_t *w, int status)
