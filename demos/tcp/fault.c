@@ -1,16 +1,13 @@
-/* fault.c: the bad clients (--fault KIND, or the dashboard's fault key), and
- * the server's guard against them.
+/* fault.c: the bad clients (--fault KIND, or the dashboard's fault key): one
+ * more client process joins the chat and misbehaves in a way a server must
+ * survive, while the good clients go on being served. lib/conn refuses the
+ * long line and cuts the silent peer; the server says why, and counts.
  *
- * One more client process joins the chat and misbehaves in one of the ways a
- * server must survive, while the good clients go on being served:
- *
- *   oversize  a line longer than the server's --max-message: the server
- *             drops it, says why ("Server error: ..."), and answers the
- *             ordinary line that follows
- *   silent    connects and says nothing: the server cuts it after --idle-ms
- *   vanish    one ordinary line, then half a line, and the process ends
- *             without the newline: the server reads EOF with an unfinished
- *             line and drops it
+ *   oversize  a line over --max-message: dropped, the sender told why
+ *             ("Server error: ..."), its next line answered as usual
+ *   silent    connects and says nothing: cut after --idle-ms
+ *   vanish    a line, then half a line, and the process ends: the server
+ *             reads EOF (or a reset) with an unfinished line, and drops it
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,74 +26,57 @@ const char *fault_kind(const char *name)
     return NULL;
 }
 
-/* ---- the server's guard ------------------------------------------------------- */
+/* ---- the server's answers to them ------------------------------------------- */
 
-static uv_timer_t sweep;
+static uint64_t refused, partial, timed_out, unread;
 
-static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err)
+void fault_too_long(scope_conn_t *c, const scope_frame_error_t *err)
 {
-    chat_conn_t *k = c->data;
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
     char words[160];
     int n = snprintf(words, sizeof words, "a line of at least %llu bytes is over the %zu-byte "
                      "limit; dropped", (unsigned long long)err->size, k->server->max_message);
-    k->server->refused++;
+    refused++;
     scope_events_error("refused", "from %s: %s; the line is dropped, the connection and the "
                        "others go on", k->who, err->reason);
     chat_say(k, "Server error: ", words, (size_t)n);
 }
 
-static void on_end(scope_conn_t *c, int status)
+void fault_end(scope_conn_t *c, int status)
 {
-    chat_conn_t *k = c->data;
-    k->gone = 1;
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
     if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
         /* RST rather than FIN when the peer's process ended with bytes it had
          * not read (broadcasts): its kernel answers those with a reset. */
-        k->server->partial++;
+        partial++;
         scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
                            "unfinished line, dropped", k->who, status ? "a reset" : "EOF",
                            (unsigned long long)c->partial_bytes);
     } else if (status == 0) {
-        scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)", k->fd, k->who);
+        scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)",
+                         scope_conn_fd(c), k->who);
+    } else if (status == UV_ETIMEDOUT) {
+        timed_out++;
+        scope_events_error("idle", "%s ended no line for %llu ms: closed, so a silent peer "
+                           "cannot hold a connection forever", k->who,
+                           (unsigned long long)k->server->idle_ms);
+    } else if (status == UV_ENOBUFS) {
+        unread++;
+        scope_events_error("unread", "%s reads nothing while %u bytes wait for it: cut off, "
+                           "so a peer that never reads cannot grow the server without end",
+                           k->who, SCOPE_CONN_MAX_QUEUED);
     } else {
         scope_events_error("connection", "%s: read(): %s; closed", k->who, uv_strerror(status));
     }
 }
 
-/* A peer silent for idle_ms is cut, so that it cannot hold a connection
- * forever. While the demo is paused our own clients are silent too: the
- * clock stops. */
-static void on_sweep(uv_timer_t *t)
+void fault_bye(cJSON *bye)
 {
-    chat_server_t *s = t->data;
-    if (!s->listening) {
-        uv_close((uv_handle_t *)t, NULL);
-        return;
-    }
-    for (chat_conn_t *k = s->conns; k; k = k->next) {
-        if (s->demo->paused)
-            k->heard = uv_now(t->loop);
-        if (k->gone || uv_now(t->loop) - k->heard < s->idle_ms)
-            continue;
-        k->gone = 1;
-        s->timed_out++;
-        scope_events_error("idle", "%s said nothing for %llu ms: closed, so a silent peer "
-                           "cannot hold a connection forever", k->who,
-                           (unsigned long long)s->idle_ms);
-        scope_conn_close(&k->c);
-    }
-}
-
-void fault_guard(chat_server_t *s)
-{
-    s->on_too_long = on_too_long;
-    s->on_end = on_end;
-    if (!s->idle_ms)
-        return;
-    uv_timer_init(s->demo->loop, &sweep);
-    sweep.data = s;
-    uv_timer_start(&sweep, on_sweep, s->idle_ms / 10 + 1, s->idle_ms / 10 + 1);
-    uv_unref((uv_handle_t *)&sweep);
+    cJSON_AddNumberToObject(bye, "refused", (double)refused);
+    cJSON_AddNumberToObject(bye, "partial", (double)partial);
+    cJSON_AddNumberToObject(bye, "timed_out", (double)timed_out);
+    if (unread)
+        cJSON_AddNumberToObject(bye, "unread", (double)unread);
 }
 
 /* ---- a bad client -------------------------------------------------------------- */
@@ -120,21 +100,20 @@ static void bad_line(const char *line, size_t len)
 static void on_answer(scope_conn_t *c, const char *line, size_t len)
 {
     scope_trace_recv(&bad.trace, line, len);
-    if (strncmp(line, "Server echo: ", 13) != 0 && strncmp(line, "Server error: ", 14) != 0)
-        return; /* a broadcast */
-    if (line[7] == 'e' && line[8] == 'r')
+    if (strncmp(line, "Server error: ", 14) == 0)
         scope_events_log("%s: the server refused our line: %.*s", bad.who,
                          (int)(len < 200 ? len : 200), line);
-    if (++bad.answers == 2 || strcmp(bad.kind, "oversize") != 0) {
-        if (strcmp(bad.kind, "vanish") == 0) {
-            static const char half[] = "Hello server! #2 half a li";
-            bad_line(half, sizeof half - 1);
-            /* No newline, no close, no goodbye: the process just ends, as a
-             * crash would, and the kernel closes the socket for it. */
-            _exit(0);
-        }
-        scope_conn_close(c);
+    else if (strncmp(line, "Server echo: ", 13) != 0)
+        return; /* a broadcast */
+    if (++bad.answers < 2 && strcmp(bad.kind, "oversize") == 0)
+        return;
+    if (strcmp(bad.kind, "vanish") == 0) {
+        bad_line("Hello server! #2 half a li", 26);
+        /* No newline, no close, no goodbye: the process just ends, as a crash
+         * would, and the kernel closes the socket for it. */
+        _exit(0);
     }
+    scope_conn_close(c);
 }
 
 static void on_server_end(scope_conn_t *c, int status)
@@ -146,6 +125,9 @@ static void on_server_end(scope_conn_t *c, int status)
 
 static void on_connected(uv_connect_t *req, int status)
 {
+    struct sockaddr_storage me;
+    int len = sizeof me;
+    char chan[32], line[96];
     (void)req;
     if (status < 0) {
         scope_events_error("connect", "%s: connect(): %s", bad.who, uv_strerror(status));
@@ -153,9 +135,6 @@ static void on_connected(uv_connect_t *req, int status)
         scope_conn_close(&bad.c);
         return;
     }
-    struct sockaddr_storage me;
-    int len = sizeof me;
-    char chan[32], line[96];
     uv_tcp_getsockname(&bad.c.h.tcp, (struct sockaddr *)&me, &len);
     snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
     scope_trace_init(&bad.trace, chan, SCOPE_PID(getpid()),
@@ -165,29 +144,27 @@ static void on_connected(uv_connect_t *req, int status)
                               .on_frame = on_answer, .on_end = on_server_end};
     scope_conn_start(&bad.c, &o);
     int n = snprintf(line, sizeof line, "Hello server! #1 from %s\n", bad.who);
-    if (strcmp(bad.kind, "oversize") == 0) {
-        size_t big = bad.max_message + 100;
-        char *b = malloc(big + 1);
-        if (b) {
-            memset(b, 'o', big);
-            b[big] = '\n';
-            scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte "
-                             "limit; then an ordinary line", bad.who, big + 1, bad.max_message);
-            bad_line(b, big + 1);
-            free(b);
-        }
-        bad_line(line, (size_t)n);
+    size_t big = bad.max_message + 100;
+    char *b = strcmp(bad.kind, "oversize") == 0 ? malloc(big + 1) : NULL;
+    if (b) {
+        memset(b, 'o', big);
+        b[big] = '\n';
+        scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte limit; "
+                         "then an ordinary line", bad.who, big + 1, bad.max_message);
+        bad_line(b, big + 1);
+        free(b);
     } else if (strcmp(bad.kind, "silent") == 0) {
         scope_events_log("fault: %s is connected and says nothing; the server's idle limit "
                          "should cut it", bad.who);
+        return;
     } else {
         scope_events_log("fault: %s sends one line, then half a line, and its process ends "
                          "before the newline", bad.who);
-        bad_line(line, (size_t)n);
     }
+    bad_line(line, (size_t)n);
 }
 
-static void on_closed(scope_conn_t *c)
+static void bad_close(scope_conn_t *c)
 {
     (void)c;
     scope_trace_close(&bad.trace);
@@ -207,9 +184,9 @@ int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kin
     bad.who = d->role ? d->role : "bad client";
     bad.max_message = max_message;
     d->on_quit = bad_quit;
-    scope_conn_init_tcp(d->loop, &bad.c, on_closed);
+    scope_conn_init_tcp(d->loop, &bad.c, bad_close);
     int r = uv_tcp_connect(&bad.req, &bad.c.h.tcp, server, on_connected);
     if (r < 0)
         on_connected(&bad.req, r);
-    return 0;
+    return scope_demo_run(d);
 }

@@ -1,15 +1,8 @@
-/* tcp: net.createServer() and net.connect() with the lid off.
- *
- * The steps of a run (the server is the first process; every other process
- * is this program again, started through lib/role):
- *
- *   1. listen(): the chat server binds 127.0.0.1:0 before hello, so the
- *      port the kernel picked is in the hello event (tcp.c).
- *   2. N client processes connect and chat: each line is echoed to its
- *      sender and broadcast to the others (tcp.c); --fault adds a bad
- *      client (fault.c); --throughput streams instead (throughput.c).
- *   3-6. The lab: a byte stream keeps no message boundaries, length-prefixed
- *      frames put them back, Nagle meets write-write-read (lab.c).
+/* tcp: net.createServer() and net.connect() with the lid off. The server is
+ * the first process; every other one is this program again (lib/role). The
+ * lesson's steps are the table `lesson` below: listen() and the chat (tcp.c,
+ * with fault.c's bad clients, or throughput.c's stream), then a byte stream
+ * and frames (stream.c), then Nagle (nagle.c).
  *
  * --listen ADDR runs only the server (until SIGINT, SIGTERM or quit),
  * --connect ADDR only one client, so the two can run on two machines:
@@ -49,148 +42,121 @@ static const scope_demo_option_t options[] = {
     {"nodelay", "on|off", "TCP_NODELAY on every socket (default off, as libuv and node's net)"},
     {"split-writes", NULL, "clients write each line in two write()s (the write-write-read pattern)"},
     {"max-message", "BYTES", "longest line the server takes (default 65536)"},
-    {"idle-ms", "MS", "close a peer that says nothing this long (default 30000, 0 = never)"},
+    {"idle-ms", "MS", "close a peer that ends no line this long (default 30000, 0 = never)"},
     {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s"},
     {"lab", "on|off", "after the chat, the byte-stream and Nagle steps (default on)"},
     {"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
     {NULL, NULL, NULL},
 };
 
-/* The run: the options, then what the first process keeps. */
 static struct {
-    int clients, nodelay, split, lab;
-    size_t max_message;
-    uint64_t idle_ms, throughput;
+    int nodelay, split, lab;
+    uint64_t clients, max_message, idle_ms, throughput;
     const char *listen, *connect, *fault;
 } opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000};
 
-static scope_demo_t demo;
-static chat_server_t server;
-static struct sockaddr_storage addr, dial; /* where the server listens, where clients dial */
-static char addr_str[SCOPE_ADDR_STRLEN], dial_str[SCOPE_ADDR_STRLEN];
-static scope_role_t roles[MAX_CLIENTS + MAX_BAD];
-static int nroles, nbad, chatting, finished;
-static scope_trace_t clients; /* the clients' figures, added up */
-static lab_figures_t lab;
-static tput_figures_t tput;
-static int has_tput;
-
-static int number(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+static int number(scope_demo_t *d, const char *name, const char *v, uint64_t lo, uint64_t hi,
+                  uint64_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || *end || *v == '-' || n < lo || n > hi)
+    if (errno || end == v || *end || *v == '-' || n < lo || n > hi) {
+        snprintf(d->error, sizeof d->error, "--%s: '%s' is out of range", name, v);
         return -EINVAL;
+    }
     *out = n;
     return 0;
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *v)
 {
-    uint64_t n = 0;
-    int bad = 0;
-    if (strcmp(name, "clients") == 0)
-        bad = number(v, 0, MAX_CLIENTS, &n) < 0, opt.clients = (int)n;
-    else if (strcmp(name, "listen") == 0)
+    int r = 0;
+    if (!strcmp(name, "clients"))
+        r = number(d, name, v, 0, MAX_CLIENTS, &opt.clients);
+    else if (!strcmp(name, "max-message"))
+        r = number(d, name, v, 64, 16u << 20, &opt.max_message);
+    else if (!strcmp(name, "idle-ms"))
+        r = number(d, name, v, 0, 86400000, &opt.idle_ms);
+    else if (!strcmp(name, "throughput"))
+        r = number(d, name, v, 1, 1ull << 40, &opt.throughput);
+    else if (!strcmp(name, "listen"))
         opt.listen = v;
-    else if (strcmp(name, "connect") == 0)
+    else if (!strcmp(name, "connect"))
         opt.connect = v;
-    else if (strcmp(name, "nodelay") == 0 || strcmp(name, "lab") == 0) {
-        bad = strcmp(v, "on") != 0 && strcmp(v, "off") != 0;
-        *(name[0] == 'n' ? &opt.nodelay : &opt.lab) = strcmp(v, "on") == 0;
-        if (bad)
-            snprintf(d->error, sizeof d->error, "--%s wants on or off, not '%s'", name, v);
-        return bad ? -EINVAL : 0;
-    } else if (strcmp(name, "split-writes") == 0)
+    else if (!strcmp(name, "split-writes"))
         opt.split = 1;
-    else if (strcmp(name, "max-message") == 0)
-        bad = number(v, 64, 16u << 20, &n) < 0, opt.max_message = (size_t)n;
-    else if (strcmp(name, "idle-ms") == 0)
-        bad = number(v, 0, 86400000, &opt.idle_ms) < 0;
-    else if (strcmp(name, "throughput") == 0)
-        bad = number(v, 1, 1ull << 40, &opt.throughput) < 0;
-    else if (strcmp(name, "fault") == 0 && !(opt.fault = fault_kind(v))) {
+    else if (!strcmp(name, "nodelay") || !strcmp(name, "lab")) {
+        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+            snprintf(d->error, sizeof d->error, "--%s wants on or off, not '%s'", name, v);
+            return -EINVAL;
+        }
+        *(name[0] == 'n' ? &opt.nodelay : &opt.lab) = strcmp(v, "on") == 0;
+    } else if (!strcmp(name, "fault") && !(opt.fault = fault_kind(v))) {
         snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish, not '%s'", v);
         return -EINVAL;
     }
-    if (bad)
-        snprintf(d->error, sizeof d->error, "--%s: '%s' is out of range", name, v);
-    return bad ? -EINVAL : 0;
+    return r;
 }
 
-/* ---- the end: the summary ------------------------------------------------------ */
+/* The round trips the clients measured: figures, and the median for the text. */
+static int round_trips(cJSON *b, const scope_hist_t *h, char *med, size_t n)
+{
+    scope_hist_summary_t sum;
+    scope_hist_summarize(h, &sum);
+    if (!sum.count)
+        return 0; /* nothing measured: no "median 0 ns" */
+    cJSON_AddNumberToObject(b, "round_trips", (double)sum.count);
+    cJSON_AddNumberToObject(b, "p50", (double)sum.p50);
+    cJSON_AddNumberToObject(b, "p99", (double)sum.p99);
+    scope_time_format(med, n, (double)sum.p50);
+    return 1;
+}
 
-static void finish(void)
+/* ==== the server process ========================================================= */
+
+static scope_demo_t demo;
+static chat_server_t server;
+static tcp_lab_t lab; /* where the lab's steps listen: demo.data */
+static struct sockaddr_storage addr;
+static char addr_str[SCOPE_ADDR_STRLEN];
+static scope_role_t roles[MAX_CLIENTS + MAX_BAD];
+static int nroles, nbad, chatting, finished;
+static scope_trace_t clients; /* the clients' figures, added up */
+static chat_figures_t chat_fig; /* kept when the chat ends: the lab's Nagle step chats too */
+static int chat_kept;
+
+/* The lesson is over (or quit): the summary. */
+static void finish(scope_demo_t *d)
 {
     if (finished++)
         return;
+    chat_figures_t f = chat_kept ? chat_fig : server.fig;
     chat_close(&server);
-    scope_hist_summary_t sum;
-    scope_hist_summarize(&clients.latency, &sum);
     cJSON *b = cJSON_CreateObject();
     char text[400], med[32];
+    int n = snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts",
+                     opt.listen ? 0 : (int)opt.clients, (unsigned long long)f.lines_in,
+                     (unsigned long long)f.lines_in, (unsigned long long)f.broadcasts);
     cJSON_AddStringToObject(b, "listen", addr_str);
-    cJSON_AddNumberToObject(b, "clients", opt.listen ? 0 : opt.clients);
+    cJSON_AddNumberToObject(b, "clients", opt.listen ? 0 : (int)opt.clients);
     if (nbad)
         cJSON_AddNumberToObject(b, "bad_clients", nbad);
-    cJSON_AddNumberToObject(b, "accepted", (double)server.accepted);
-    cJSON_AddNumberToObject(b, "received", (double)server.lines_in);
-    cJSON_AddNumberToObject(b, "sent", (double)(server.lines_in + server.broadcasts));
-    cJSON_AddNumberToObject(b, "echoes", (double)server.lines_in);
-    cJSON_AddNumberToObject(b, "broadcasts", (double)server.broadcasts);
-    cJSON_AddNumberToObject(b, "refused", (double)server.refused);
-    cJSON_AddNumberToObject(b, "partial", (double)server.partial);
-    cJSON_AddNumberToObject(b, "timed_out", (double)server.timed_out);
+    cJSON_AddNumberToObject(b, "accepted", (double)f.accepted);
+    cJSON_AddNumberToObject(b, "received", (double)f.lines_in);
+    cJSON_AddNumberToObject(b, "sent", (double)(f.lines_in + f.broadcasts));
+    cJSON_AddNumberToObject(b, "echoes", (double)f.lines_in);
+    cJSON_AddNumberToObject(b, "broadcasts", (double)f.broadcasts);
+    fault_bye(b);
     cJSON_AddBoolToObject(b, "nodelay", opt.nodelay);
-    int n = snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts",
-                     opt.listen ? 0 : opt.clients, (unsigned long long)server.lines_in,
-                     (unsigned long long)server.lines_in, (unsigned long long)server.broadcasts);
-    if (sum.count) { /* round trips the clients measured and reported */
-        cJSON_AddNumberToObject(b, "round_trips", (double)sum.count);
-        cJSON_AddNumberToObject(b, "p50", (double)sum.p50);
-        cJSON_AddNumberToObject(b, "p99", (double)sum.p99);
-        n += snprintf(text + n, sizeof text - (size_t)n, "; round trip median %s",
-                      scope_time_format(med, sizeof med, (double)sum.p50));
-    }
-    if (lab.complete) {
-        cJSON_AddNumberToObject(b, "two_writes_one_read", (double)lab.two_writes_reads);
-        cJSON_AddNumberToObject(b, "big_message_reads", (double)lab.big_reads);
-        cJSON_AddNumberToObject(b, "framed_reads", (double)lab.framed_reads);
-        cJSON_AddNumberToObject(b, "nagle_p50", (double)lab.nagle_p50);
-        cJSON_AddNumberToObject(b, "nodelay_p50", (double)lab.nodelay_p50);
-        snprintf(text + n, sizeof text - (size_t)n, "; two writes came in %llu read, 256 KiB in "
-                 "%llu; write-write-read %.1f ms with Nagle, %.1f us without",
-                 (unsigned long long)lab.two_writes_reads, (unsigned long long)lab.big_reads,
-                 lab.nagle_p50 / 1e6, lab.nodelay_p50 / 1e3);
-    }
-    if (has_tput) {
-        double secs = (tput.last_ns - tput.first_ns) / 1e9;
-        double mb_s = secs > 0 ? tput.bytes / secs / 1e6 : 0;
-        cJSON_AddNumberToObject(b, "bytes", (double)tput.bytes);
-        cJSON_AddNumberToObject(b, "reads", (double)tput.reads);
-        cJSON_AddNumberToObject(b, "mb_s", mb_s);
-        snprintf(text, sizeof text, "%llu bytes streamed in %llu reads: %.0f MB/s",
-                 (unsigned long long)tput.bytes, (unsigned long long)tput.reads, mb_s);
-    }
+    if (round_trips(b, &clients.latency, med, sizeof med))
+        snprintf(text + n, sizeof text - (size_t)n, "; round trip median %s", med);
+    stream_bye(b, text, sizeof text);
+    nagle_bye(b, text, sizeof text);
+    tput_bye(b, text, sizeof text);
     scope_events_bye(b, text);
-    scope_demo_stop(&demo);
+    scope_demo_stop(d);
 }
-
-static void lab_done(const lab_figures_t *f)
-{
-    lab = *f;
-    finish();
-}
-
-static void tput_done(const tput_figures_t *f)
-{
-    tput = *f;
-    has_tput = 1;
-    finish();
-}
-
-/* ---- the clients ---------------------------------------------------------------- */
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
@@ -198,82 +164,54 @@ static void on_report(scope_role_t *r, const cJSON *fig)
         scope_events_error("report", "bad figures from %s", r->name);
 }
 
+/* The chat is over when its last client is: the lesson goes on. */
 static void on_role_exit(scope_role_t *r, int code, int sig)
 {
     if ((code || sig) && !demo.quitting && !r->data) /* a bad client may die: that is its job */
         scope_demo_exit(&demo, 1);
-    if (!chatting || scope_role_running(&demo))
-        return;
-    chatting = 0;
-    if (opt.lab && !demo.quitting && lab_serve(&demo, (struct sockaddr *)&dial, opt.nodelay,
-                                               lab_done) == 0)
-        return;
-    finish();
+    if (chatting && !scope_role_running(&demo)) {
+        chatting = 0;
+        chat_fig = server.fig;
+        chat_kept = 1;
+        scope_demo_next(&demo);
+    }
 }
 
-static int start_role(const char *name, const char *fault)
+/* A client of the chat, or with kind a bad one (fault.c). */
+static void start_client(const char *kind)
 {
-    if (nroles == MAX_CLIENTS + MAX_BAD)
-        return -ENOSPC;
-    char maxm[24], idle[24];
-    snprintf(maxm, sizeof maxm, "%zu", opt.max_message);
-    snprintf(idle, sizeof idle, "%llu", (unsigned long long)opt.idle_ms);
-    const char *args[] = {"--connect", dial_str, "--nodelay", opt.nodelay ? "on" : "off",
-                          "--max-message", maxm, "--idle-ms", idle,
-                          fault ? "--fault" : opt.split ? "--split-writes" : NULL, fault, NULL};
-    scope_role_t *r = &roles[nroles++];
-    r->data = (void *)fault;
+    char name[32], maxm[24];
+    snprintf(maxm, sizeof maxm, "%llu", (unsigned long long)opt.max_message);
+    const char *args[] = {"--connect", lab.chat, "--nodelay", opt.nodelay ? "on" : "off",
+                          "--max-message", maxm,
+                          kind ? "--fault" : opt.split ? "--split-writes" : NULL, kind, NULL};
+    scope_role_t *r = &roles[nroles];
+    snprintf(name, sizeof name, kind ? "bad client %d (%s)" : "client %d", nroles + 1, kind);
+    if ((kind && nbad == MAX_BAD) || nroles == MAX_CLIENTS + MAX_BAD) {
+        scope_events_error("fault", "no more bad clients in this run");
+        return;
+    }
+    r->data = (void *)kind;
     r->on_report = on_report;
     r->on_exit = on_role_exit;
-    return scope_role_spawn(&demo, r, name, &(scope_role_options_t){.argv = args});
-}
-
-static void start_bad(const char *kind)
-{
-    char name[32];
-    snprintf(name, sizeof name, "bad client %d (%s)", nroles + 1, kind);
-    if (nbad == MAX_BAD || start_role(name, kind) < 0)
-        scope_events_error("fault", "no more bad clients in this run");
-    else
-        nbad++;
+    if (scope_role_spawn(&demo, r, name, &(scope_role_options_t){.argv = args}) < 0)
+        scope_demo_exit(&demo, 1);
+    nroles++;
+    nbad += kind != NULL;
 }
 
 static void step_clients(scope_demo_t *d)
 {
-    if (opt.throughput) {
-        if (tput_serve(d, (struct sockaddr *)&dial, opt.throughput, opt.nodelay, tput_done) < 0)
-            finish();
-        return;
-    }
     chatting = 1;
-    for (int k = 1; k <= opt.clients; k++) {
-        char name[32];
-        snprintf(name, sizeof name, "client %d", k);
-        if (start_role(name, NULL) < 0)
-            scope_demo_exit(d, 1);
-    }
+    for (int k = 0; k < (int)opt.clients; k++)
+        start_client(NULL);
     scope_events_log("%d clients, %ld lines each, %zu bytes a line; the server echoes each line "
-                     "and broadcasts it to the others", opt.clients, d->count, d->size);
+                     "and broadcasts it to the others", (int)opt.clients, d->count, d->size);
     if (opt.fault)
-        start_bad(opt.fault);
+        start_client(opt.fault);
     if (!nroles)
         on_role_exit(&roles[0], 0, 0);
 }
-
-static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
-{
-    (void)msg;
-    if (strcmp(cmd, "fault") != 0)
-        return;
-    if (!fault_kind(d->fault))
-        scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
-    else if (!chatting)
-        scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
-    else
-        start_bad(fault_kind(d->fault));
-}
-
-/* ---- the server's run ----------------------------------------------------------- */
 
 static void step_listen(scope_demo_t *d)
 {
@@ -293,41 +231,66 @@ static void step_listen(scope_demo_t *d)
                          addr.ss_family == AF_INET6 ? "::1" : "127.0.0.1",
                          scope_addr_port((struct sockaddr *)&addr));
     else
-        scope_demo_step(d, opt.throughput ? "one client streams bytes as fast as TCP takes them"
-                                          : "clients connect() and chat: echo to the sender, "
-                                            "broadcast to the others", step_clients);
+        scope_demo_next(d);
+}
+
+/* The lesson, in order: main() cuts it short for --throughput and --lab off. */
+static scope_demo_lesson_t lesson[] = {
+    {"listen(): a TCP server on a port the kernel picks", step_listen},
+    {"clients connect() and chat: echo to the sender, broadcast to the others", step_clients},
+    {"a byte stream (a): two quick writes, one read", stream_two_writes},
+    {"a byte stream (b): one 256 KiB write, several reads", stream_big_write},
+    {"length-prefixed frames: every message whole again", stream_framed},
+    {"Nagle and TCP_NODELAY: a request in two writes, timed", nagle_run},
+    {NULL, NULL},
+};
+
+static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)msg;
+    chat_hold(&server, d->paused);
+    if (strcmp(cmd, "fault") != 0)
+        return;
+    if (!fault_kind(d->fault))
+        scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
+    else if (!chatting)
+        scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
+    else
+        start_client(fault_kind(d->fault));
 }
 
 static void server_quit(scope_demo_t *d)
 {
-    (void)d;
-    lab_stop();
+    stream_stop();
     tput_stop();
-    finish();
+    finish(d);
 }
 
 static int run_server(void)
 {
     scope_addr_parse(opt.listen ? opt.listen : "127.0.0.1:0", "127.0.0.1", 0, &addr);
     server = (chat_server_t){.demo = &demo, .max_message = opt.max_message,
-                             .idle_ms = opt.idle_ms, .nodelay = opt.nodelay};
+                             .idle_ms = opt.idle_ms, .nodelay = opt.nodelay,
+                             .on_too_long = fault_too_long, .on_end = fault_end};
     /* Bind before hello, so that the port the kernel picked is in it. */
-    int r = chat_listen(&server, uv_default_loop(), (struct sockaddr *)&addr);
-    int len = sizeof addr;
+    int r = chat_listen(&server, uv_default_loop(), (struct sockaddr *)&addr), len = sizeof addr;
     if (r == 0)
         uv_tcp_getsockname(&server.listener, (struct sockaddr *)&addr, &len);
     scope_addr_format((struct sockaddr *)&addr, addr_str, sizeof addr_str);
     /* Clients dial the address we listen on, or loopback for a wildcard. */
-    dial = addr;
-    if (dial.ss_family == AF_INET && ((struct sockaddr_in *)&dial)->sin_addr.s_addr == 0)
-        ((struct sockaddr_in *)&dial)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (dial.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&dial)->sin6_addr))
-        ((struct sockaddr_in6 *)&dial)->sin6_addr = in6addr_loopback;
-    scope_addr_format((struct sockaddr *)&dial, dial_str, sizeof dial_str);
+    lab = (tcp_lab_t){.host = addr, .nodelay = opt.nodelay, .bytes = opt.throughput};
+    struct sockaddr_in *in = (struct sockaddr_in *)&lab.host;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&lab.host;
+    if (in->sin_family == AF_INET && in->sin_addr.s_addr == 0)
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (in6->sin6_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+        in6->sin6_addr = in6addr_loopback;
+    scope_addr_format((struct sockaddr *)&lab.host, lab.chat, sizeof lab.chat);
+    in->sin_port = 0; /* the lab listens on ports of its own (sin6_port: the same place) */
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "listen", addr_str);
     cJSON_AddNumberToObject(demo.params, "port", scope_addr_port((struct sockaddr *)&addr));
-    cJSON_AddNumberToObject(demo.params, "clients", opt.listen ? 0 : opt.clients);
+    cJSON_AddNumberToObject(demo.params, "clients", opt.listen ? 0 : (int)opt.clients);
     cJSON_AddBoolToObject(demo.params, "nodelay", opt.nodelay);
     cJSON_AddBoolToObject(demo.params, "split_writes", opt.split);
     cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
@@ -336,53 +299,85 @@ static int run_server(void)
         cJSON_AddNumberToObject(demo.params, "throughput", (double)opt.throughput);
     if (opt.fault)
         cJSON_AddStringToObject(demo.params, "fault", opt.fault);
+    demo.data = &lab;
     demo.on_quit = server_quit;
     demo.on_control = on_control;
+    demo.on_lesson_end = finish;
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
         return 1;
     scope_trace_init(&clients, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
-    fault_guard(&server);
     if (r < 0) {
         scope_events_error("listen", "cannot listen on %s: %s%s", addr_str, uv_strerror(r),
                            r == UV_EADDRINUSE ? " (another socket is bound to that port)" : "");
+        chat_close(&server);
         scope_demo_exit(&demo, 1);
         scope_demo_stop(&demo);
         return scope_demo_run(&demo);
     }
     if (scope_events_format() == SCOPE_EVENTS_TEXT && !getenv("IPCSCOPE_EVENT_FD"))
         printf("tcp: listening on %s\n", addr_str);
-    scope_demo_step(&demo, "listen(): a TCP server on a port the kernel picks", step_listen);
+    if (opt.throughput)
+        lesson[1] = (scope_demo_lesson_t){"one client streams bytes as fast as TCP takes them",
+                                          tput_run};
+    if (opt.throughput || !opt.lab)
+        lesson[2] = (scope_demo_lesson_t){NULL, NULL};
+    scope_demo_lesson(&demo, lesson);
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);
     scope_spawn_shutdown(uv_default_loop());
     return code;
 }
 
-/* ---- a client's run: this program again, or --connect ---------------------------- */
+/* ==== a client's process: this program again, or --connect ======================== */
 
 static chat_client_t chat;
 
 static void chat_done(chat_client_t *cl)
 {
-    if (cl->failed)
+    if (cl->echoes < demo.count && !demo.quitting)
         scope_demo_exit(&demo, 1);
     scope_events_log("%s: close(): %ld lines sent, %ld echoes, %ld broadcasts from the others",
                      cl->who, cl->sent, cl->echoes, cl->broadcasts);
     scope_demo_stop(&demo);
 }
 
-static void client_quit(scope_demo_t *d)
+static void chat_quit(scope_demo_t *d)
 {
     (void)d;
     scope_conn_close(&chat.c);
 }
 
+static int run_chat(const struct sockaddr *to)
+{
+    char name[SCOPE_ADDR_STRLEN + 8] = "server ", med[32];
+    scope_addr_format(to, name + 7, sizeof name - 7);
+    chat = (chat_client_t){.demo = &demo, .who = demo.role ? demo.role : "client",
+                           .server = demo.role ? SCOPE_PID(getppid()) : SCOPE_PEER(name),
+                           .nodelay = opt.nodelay, .split = opt.split, .on_done = chat_done};
+    demo.on_quit = chat_quit;
+    if (chat_connect(&chat, to) < 0)
+        scope_demo_exit(&demo, 1);
+    int code = scope_demo_run(&demo);
+    if (!demo.role) { /* a client of its own says goodbye itself */
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "server", opt.connect);
+        cJSON_AddNumberToObject(b, "sent", (double)chat.sent);
+        cJSON_AddNumberToObject(b, "echoes", (double)chat.echoes);
+        round_trips(b, &chat.trace.latency, med, sizeof med);
+        cJSON_AddNumberToObject(b, "broadcasts", (double)chat.broadcasts);
+        scope_events_bye(b, "the client's chat is over");
+    }
+    cJSON *fig = cJSON_CreateObject();
+    cJSON_AddItemToObject(fig, "trace", scope_trace_figures(&chat.trace));
+    scope_demo_report(&demo, fig);
+    return code;
+}
+
 static int run_client(void)
 {
     struct sockaddr_storage to;
+    const struct sockaddr *sa = (struct sockaddr *)&to;
     int r = scope_addr_parse(opt.connect, "127.0.0.1", 0, &to);
-    if (r == 0 && scope_addr_port((struct sockaddr *)&to) == 0)
-        r = -EINVAL;
     if (!demo.role) {
         demo.params = cJSON_CreateObject();
         cJSON_AddStringToObject(demo.params, "connect", opt.connect);
@@ -391,51 +386,19 @@ static int run_client(void)
     }
     if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
         return 1;
-    if (r < 0) {
+    if (r < 0 || scope_addr_port(sa) == 0) {
         scope_events_error("connect", "--connect wants HOST:PORT with a port, not '%s'", opt.connect);
         scope_demo_stop(&demo);
         scope_demo_run(&demo);
         return 2;
     }
     if (opt.fault)
-        fault_client(&demo, (struct sockaddr *)&to, opt.fault, opt.max_message);
-    else if (opt.throughput)
-        tput_client(&demo, (struct sockaddr *)&to, opt.throughput, opt.nodelay);
-    else if (demo.role && strcmp(demo.role, "lab client") == 0)
-        lab_client(&demo, (struct sockaddr *)&to);
-    else {
-        char name[SCOPE_ADDR_STRLEN + 8];
-        snprintf(name, sizeof name, "server %s", scope_addr_format((struct sockaddr *)&to,
-                                                                  name + 7, sizeof name - 7));
-        memcpy(name, "server ", 7);
-        chat = (chat_client_t){.demo = &demo, .who = demo.role ? demo.role : "client",
-                               .server = demo.role ? SCOPE_PID(getppid()) : SCOPE_PEER(name),
-                               .nodelay = opt.nodelay, .split = opt.split, .on_done = chat_done};
-        demo.on_quit = client_quit;
-        if (chat_connect(&chat, (struct sockaddr *)&to) < 0)
-            scope_demo_exit(&demo, 1);
-    }
-    int code = scope_demo_run(&demo);
-    if (!opt.fault && !opt.throughput && chat.demo) {
-        if (!demo.role) { /* a client of its own says goodbye itself */
-            scope_hist_summary_t sum;
-            scope_hist_summarize(&chat.trace.latency, &sum);
-            cJSON *b = cJSON_CreateObject();
-            cJSON_AddStringToObject(b, "server", opt.connect);
-            cJSON_AddNumberToObject(b, "sent", (double)chat.sent);
-            cJSON_AddNumberToObject(b, "echoes", (double)chat.echoes);
-            cJSON_AddNumberToObject(b, "round_trips", (double)sum.count);
-            if (sum.count)
-                cJSON_AddNumberToObject(b, "p50", (double)sum.p50),
-                cJSON_AddNumberToObject(b, "p99", (double)sum.p99);
-            cJSON_AddNumberToObject(b, "broadcasts", (double)chat.broadcasts);
-            scope_events_bye(b, "the client's chat is over");
-        }
-        cJSON *fig = cJSON_CreateObject();
-        cJSON_AddItemToObject(fig, "trace", scope_trace_figures(&chat.trace));
-        scope_demo_report(&demo, fig);
-    }
-    return code;
+        return fault_client(&demo, sa, opt.fault, opt.max_message);
+    if (opt.throughput)
+        return tput_client(&demo, sa, opt.throughput, opt.nodelay);
+    if (demo.role && strcmp(demo.role, "lab client") == 0)
+        return stream_client(&demo, sa);
+    return run_chat(sa);
 }
 
 int main(int argc, char **argv)

@@ -2,15 +2,12 @@
  *
  *   1. The server side opens a listener of its own (a sink: it only counts)
  *      and starts one client, this program again as a role.
- *   2. The client connects; the sink says "go" and starts its clock, so
- *      that bytes queued before it reads are not counted as free.
- *   3. The client streams BYTES in 64 KiB writes, a few in flight, as fast
- *      as the socket takes them, then shutdown(SHUT_WR).
- *   4. The sink reads EOF: bytes over the time since "go" is the MB/s.
+ *   2. The client connects and streams BYTES in 64 KiB writes, a few in
+ *      flight, as fast as the socket takes them, then shutdown(SHUT_WR).
+ *   3. The sink reads EOF: the bytes over the time from its first read to
+ *      its last is the MB/s.
  */
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,11 +21,10 @@
 static struct {
     scope_demo_t *d;
     uv_tcp_t listener, sink;
-    int listening, sink_open;
+    int sink_open, over;
     scope_role_t client;
     scope_trace_t trace;
-    tput_figures_t f;
-    void (*done)(const tput_figures_t *f);
+    uint64_t bytes, reads, first_ns, last_ns;
     char buf[CHUNK];
 } srv;
 
@@ -51,15 +47,17 @@ static void sink_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
     if (nread > 0) {
-        srv.f.last_ns = scope_time_now_ns();
-        srv.f.bytes += (uint64_t)nread;
-        srv.f.reads++;
+        srv.last_ns = scope_time_now_ns();
+        if (!srv.first_ns)
+            srv.first_ns = srv.last_ns;
+        srv.bytes += (uint64_t)nread;
+        srv.reads++;
         scope_trace_recv(&srv.trace, NULL, (size_t)nread); /* one read, not one message */
     } else if (nread < 0) {
         if (nread != UV_EOF)
             scope_events_error("connection", "read: %s", uv_strerror((int)nread));
         scope_events_log("read() returned 0 after %llu bytes in %llu reads",
-                         (unsigned long long)srv.f.bytes, (unsigned long long)srv.f.reads);
+                         (unsigned long long)srv.bytes, (unsigned long long)srv.reads);
         uv_close((uv_handle_t *)st, sink_closed);
     }
 }
@@ -77,9 +75,6 @@ static void on_sink(uv_stream_t *listener, int status)
     scope_trace_init(&srv.trace, "stream", SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
     scope_trace_open(&srv.trace, "tcp", "a one-way stream");
     uv_read_start((uv_stream_t *)&srv.sink, sink_alloc, sink_read);
-    uv_buf_t go = uv_buf_init("go\n", 3);
-    srv.f.first_ns = scope_time_now_ns();
-    uv_try_write((uv_stream_t *)&srv.sink, &go, 1);
 }
 
 static void client_exit(scope_role_t *r, int code, int sig)
@@ -90,50 +85,57 @@ static void client_exit(scope_role_t *r, int code, int sig)
     tput_stop();
 }
 
-int tput_serve(scope_demo_t *d, const struct sockaddr *host, uint64_t bytes, int nodelay,
-               void (*done)(const tput_figures_t *f))
+/* The step: a sink of its own, and its client started as a role. */
+void tput_run(scope_demo_t *d)
 {
-    struct sockaddr_storage addr;
-    memcpy(&addr, host, scope_addr_len(host));
-    ((struct sockaddr_in *)&addr)->sin_port = 0; /* the same for sin6_port */
+    const tcp_lab_t *lab = d->data;
+    struct sockaddr_storage addr = lab->host;
     srv.d = d;
-    srv.done = done;
     uv_tcp_init(d->loop, &srv.listener);
     int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
     if (r == 0)
         r = uv_listen((uv_stream_t *)&srv.listener, 1, on_sink);
-    if (r < 0) {
-        uv_close((uv_handle_t *)&srv.listener, NULL);
-        return r;
-    }
-    srv.listening = 1;
     int len = sizeof addr;
     char spec[SCOPE_ADDR_STRLEN], n[32];
     uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
     scope_addr_format((struct sockaddr *)&addr, spec, sizeof spec);
-    snprintf(n, sizeof n, "%llu", (unsigned long long)bytes);
+    snprintf(n, sizeof n, "%llu", (unsigned long long)lab->bytes);
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
-                          nodelay ? "on" : "off", NULL};
-    scope_role_options_t o = {.argv = args};
+                          lab->nodelay ? "on" : "off", NULL};
     srv.client.on_exit = client_exit;
     scope_events_log("a sink listens on %s: it reads and counts, nothing more", spec);
-    return scope_role_spawn(d, &srv.client, "client", &o);
+    if (r < 0 || scope_role_spawn(d, &srv.client, "client",
+                                  &(scope_role_options_t){.argv = args}) < 0) {
+        scope_demo_exit(d, 1);
+        tput_stop();
+    }
 }
 
-/* Once the client has gone and its stream is read: the figures. */
+/* Once the client has gone and its stream is read: the step is over. */
 void tput_stop(void)
 {
-    if (srv.listening) {
-        srv.listening = 0;
+    if (!srv.d || srv.over)
+        return;
+    if (!uv_is_closing((uv_handle_t *)&srv.listener))
         uv_close((uv_handle_t *)&srv.listener, NULL);
-    }
     if (srv.sink_open && srv.d->quitting && !uv_is_closing((uv_handle_t *)&srv.sink))
         uv_close((uv_handle_t *)&srv.sink, sink_closed);
-    if (srv.sink_open || srv.client.running || !srv.done)
+    if (srv.sink_open || srv.client.running)
         return;
-    void (*done)(const tput_figures_t *f) = srv.done;
-    srv.done = NULL;
-    done(&srv.f);
+    srv.over = 1;
+    scope_demo_next(srv.d);
+}
+
+void tput_bye(cJSON *bye, char *text, size_t size)
+{
+    double secs = (srv.last_ns - srv.first_ns) / 1e9, mb_s = secs > 0 ? srv.bytes / secs / 1e6 : 0;
+    if (!srv.over)
+        return;
+    cJSON_AddNumberToObject(bye, "bytes", (double)srv.bytes);
+    cJSON_AddNumberToObject(bye, "reads", (double)srv.reads);
+    cJSON_AddNumberToObject(bye, "mb_s", mb_s);
+    snprintf(text, size, "%llu bytes streamed in %llu reads: %.0f MB/s",
+             (unsigned long long)srv.bytes, (unsigned long long)srv.reads, mb_s);
 }
 
 /* ---- the client: a stream as fast as the socket takes it ------------------------ */
@@ -145,13 +147,14 @@ static struct {
     uv_write_t w[INFLIGHT];
     uv_shutdown_t sd;
     scope_trace_t trace;
-    uint64_t total, queued, done;
-    int inflight, started;
-    char chunk[CHUNK], small[64];
+    uint64_t total, queued;
+    int inflight;
+    char chunk[CHUNK];
 } cli;
 
-static void client_close(void)
+static void client_close(scope_demo_t *d)
 {
+    (void)d;
     if (!uv_is_closing((uv_handle_t *)&cli.tcp))
         uv_close((uv_handle_t *)&cli.tcp, NULL);
 }
@@ -161,8 +164,8 @@ static void on_shut(uv_shutdown_t *req, int status)
     (void)req;
     (void)status;
     scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
-                     (unsigned long long)cli.done);
-    client_close();
+                     (unsigned long long)cli.queued);
+    client_close(cli.d);
 }
 
 static void written(uv_write_t *w, int status);
@@ -179,15 +182,12 @@ static void next_chunk(uv_write_t *w)
     }
     uint64_t n = cli.total - cli.queued < CHUNK ? cli.total - cli.queued : CHUNK;
     uv_buf_t b = uv_buf_init(cli.chunk, (unsigned)n);
-    w->data = (void *)(uintptr_t)n;
     cli.queued += n;
     cli.inflight++;
     scope_trace_send(&cli.trace, NULL, (size_t)n);
-    if (uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written) < 0) {
-        cli.inflight--;
-        scope_demo_exit(cli.d, 1);
-        client_close();
-    }
+    int r = uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written);
+    if (r < 0)
+        written(w, r);
 }
 
 static void written(uv_write_t *w, int status)
@@ -197,34 +197,11 @@ static void written(uv_write_t *w, int status)
         if (!uv_is_closing((uv_handle_t *)&cli.tcp)) {
             scope_events_error("send", "write: %s", uv_strerror(status));
             scope_demo_exit(cli.d, 1);
-            client_close();
+            client_close(cli.d);
         }
         return;
     }
-    cli.done += (uintptr_t)w->data;
     next_chunk(w);
-}
-
-static void small_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    (void)h;
-    (void)hint;
-    *buf = uv_buf_init(cli.small, sizeof cli.small);
-}
-
-/* The server's "go" starts the stream; what it says after (its EOF) ends
- * nothing: we close when done. */
-static void on_go(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-    (void)buf;
-    if (nread <= 0 || cli.started)
-        return;
-    cli.started = 1;
-    uv_read_stop(st);
-    scope_events_log("the server says go: streaming %llu bytes in writes of %u bytes, up to %d "
-                     "in flight", (unsigned long long)cli.total, CHUNK, INFLIGHT);
-    for (int i = 0; i < INFLIGHT; i++)
-        next_chunk(&cli.w[i]);
 }
 
 static void on_connected(uv_connect_t *req, int status)
@@ -233,25 +210,22 @@ static void on_connected(uv_connect_t *req, int status)
     if (status < 0) {
         scope_events_error("connect", "connect(): %s", uv_strerror(status));
         scope_demo_exit(cli.d, 1);
-        client_close();
+        client_close(cli.d);
         return;
     }
     scope_trace_init(&cli.trace, "stream", SCOPE_PID(getpid()),
                      cli.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"));
-    uv_read_start((uv_stream_t *)&cli.tcp, small_alloc, on_go);
-}
-
-static void client_quit(scope_demo_t *d)
-{
-    (void)d;
-    client_close();
+    scope_events_log("connected: streaming %llu bytes in writes of %u bytes, up to %d in "
+                     "flight", (unsigned long long)cli.total, CHUNK, INFLIGHT);
+    for (int i = 0; i < INFLIGHT; i++)
+        next_chunk(&cli.w[i]);
 }
 
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay)
 {
     cli.d = d;
     cli.total = bytes;
-    d->on_quit = client_quit;
+    d->on_quit = client_close;
     memset(cli.chunk, 'z', sizeof cli.chunk);
     uv_tcp_init(d->loop, &cli.tcp);
     if (nodelay)
@@ -259,5 +233,5 @@ int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, 
     int r = uv_tcp_connect(&cli.req, &cli.tcp, server, on_connected);
     if (r < 0)
         on_connected(&cli.req, r);
-    return 0;
+    return scope_demo_run(d);
 }

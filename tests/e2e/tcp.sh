@@ -87,8 +87,12 @@ if wait_for r.json '"ev":"chan".*"state":"open"' 600; then
         || fail "nc: no broadcast"
     wait_for r.json '"dir":"recv".*"summary":"Broadcast: [0-9]* says: hello from nc"' \
         && pass "the demo clients get nc's line as Broadcast:" || fail "no client got nc's broadcast"
-    grep -q '"ev":"chan".*"b":"127.0.0.1:[0-9]*"' r.json && pass "the server names its peers by address (no /proc scan on accept)" \
-        || fail "peers not named by address"
+    grep -q '"ev":"chan".*"state":"open".*"b":'"$ncpid"',"detail":"127.0.0.1:[0-9]*"' r.json \
+        && pass "the server names nc by its pid (lib/peer, off the loop), its address in the detail" \
+        || fail "nc not named by its pid"
+    n=$(grep '"ev":"msg"' r.json | grep -c '"from":"127\.\|"to":"127\.')
+    [ "$n" -eq 0 ] && pass "no message names a peer by address: each send meets its receive" \
+        || fail "$n messages name a peer by address"
     if [ -n "${nodepid:-}" ]; then
         wait_bounded $nodepid 40; rc=$?
         grep -q 'Received from server: Server echo: hello from node' node.out && [ $rc -eq 0 ] \

@@ -1,0 +1,86 @@
+/* nagle.c: Nagle's algorithm meets write-write-read.
+ *
+ * The chat's own client does it with --split-writes: each line in two
+ * write()s, then a read of the echo. Two of them (this program again) chat
+ * with the server in turn, ROUNDS lines each, with Nagle's algorithm on (the
+ * default), then with TCP_NODELAY. With Nagle on, the second write waits
+ * until the first is ACKed, and the server delays that ACK (40 ms, the least
+ * Linux waits) hoping to send it with its answer, which it cannot give before
+ * the rest of the line. Their round trips come back through lib's relay.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "events.h"
+#include "role.h"
+#include "tcp.h"
+
+#define ROUNDS "20"
+
+static struct {
+    scope_demo_t *d;
+    scope_role_t client[2]; /* Nagle on, TCP_NODELAY */
+    uint64_t p50[2];
+    int round, reported;
+} n;
+
+static void start(int round);
+
+static void on_report(scope_role_t *r, const cJSON *fig)
+{
+    const cJSON *trace = cJSON_GetObjectItemCaseSensitive(fig, "trace");
+    scope_hist_t h;
+    scope_hist_reset(&h);
+    if (scope_hist_add_json(&h, cJSON_GetObjectItemCaseSensitive(trace, "latency")) == 0)
+        n.p50[r == &n.client[1]] = scope_hist_percentile(&h, 50);
+    n.reported += r == &n.client[1];
+}
+
+static void client_exit(scope_role_t *r, int code, int sig)
+{
+    if (code || sig)
+        scope_demo_exit(n.d, 1);
+    if (r == &n.client[0] && !n.d->quitting) {
+        start(1);
+        return;
+    }
+    if (n.reported)
+        scope_events_log("write-write-read: median %.1f ms with Nagle on, %.1f us with "
+                         "TCP_NODELAY. Nagle held the second write until the first was ACKed, "
+                         "and the server delayed that ACK waiting for the rest of the line",
+                         n.p50[0] / 1e6, n.p50[1] / 1e3);
+    scope_demo_next(n.d);
+}
+
+static void start(int round)
+{
+    const tcp_lab_t *lab = n.d->data;
+    const char *args[] = {"--connect", lab->chat, "--split-writes", "--nodelay",
+                          round ? "on" : "off", "--count", ROUNDS, "--rate", "0", NULL};
+    n.client[round].on_report = on_report;
+    n.client[round].on_exit = client_exit;
+    scope_events_log("%s requests, each written as two write()s, then a read of the answer; "
+                     "TCP_NODELAY %s", ROUNDS, round ? "on" : "off (Nagle on)");
+    if (scope_role_spawn(n.d, &n.client[round], round ? "nagle client (TCP_NODELAY)"
+                         : "nagle client (Nagle on)", &(scope_role_options_t){.argv = args}) < 0) {
+        scope_demo_exit(n.d, 1);
+        scope_demo_next(n.d);
+    }
+}
+
+void nagle_run(scope_demo_t *d)
+{
+    n.d = d;
+    start(0);
+}
+
+void nagle_bye(cJSON *bye, char *text, size_t size)
+{
+    size_t len = strlen(text);
+    if (!n.reported)
+        return;
+    cJSON_AddNumberToObject(bye, "nagle_p50", (double)n.p50[0]);
+    cJSON_AddNumberToObject(bye, "nodelay_p50", (double)n.p50[1]);
+    snprintf(text + len, size - len, "; write-write-read %.1f ms with Nagle, %.1f us without",
+             n.p50[0] / 1e6, n.p50[1] / 1e3);
+}

@@ -1,0 +1,300 @@
+/* stream.c: a TCP byte stream keeps no message boundaries; frames put them
+ * back. Both ends: the server's side listens on a port of its own and starts
+ * the lab client (this program again), which takes each read() as one
+ * message, as the articles' socket.on('data') does. One lesson step each:
+ *
+ *   a. two write()s, "first message" and "second message"; the client reads
+ *      late, both wait in its receive buffer: one read(), one glued message;
+ *   b. one 256 KiB write(): it arrives in several reads;
+ *   c. the same three as frames, a 4-byte big-endian length before each: the
+ *      client's decoder (lib/framing) gives each back whole.
+ *
+ * The client says what it saw through lib's relay, not on the socket being
+ * taught; the server goes on to the next step then.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "role.h"
+#include "tcp.h"
+
+#define A1  "first message"
+#define A2  "second message"
+#define BIG (256u * 1024u)
+
+static struct { /* the server's side */
+    scope_demo_t *d;
+    uv_tcp_t listener;
+    scope_role_t client;
+    scope_conn_t conn;
+    scope_trace_t trace;
+    int accepted, reported;
+    uint64_t reads[3]; /* (a), (b), (c) */
+    char big[BIG];
+} srv;
+
+/* A message as it is, or (c) as a frame: its length, then its bytes. */
+static void send_on(const char *data, size_t len, int framed)
+{
+    unsigned char header[4];
+    scope_trace_send(&srv.trace, data, len);
+    if (framed && scope_lenframe_header(header, len) == 0)
+        scope_conn_write_raw(&srv.conn, header, 4);
+    scope_conn_write_raw(&srv.conn, data, len);
+}
+
+static void on_lab_conn(uv_stream_t *listener, int status)
+{
+    struct sockaddr_storage peer;
+    int len = sizeof peer;
+    char chan[32];
+    if (status < 0 || srv.accepted)
+        return;
+    scope_conn_init_tcp(listener->loop, &srv.conn, NULL);
+    srv.accepted = 1;
+    if (uv_accept(listener, &srv.conn.h.stream) < 0)
+        return;
+    uv_tcp_getpeername(&srv.conn.h.tcp, (struct sockaddr *)&peer, &len);
+    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&peer));
+    scope_trace_init(&srv.trace, chan, SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
+    scope_trace_open(&srv.trace, "tcp", "the lab: a byte stream");
+    scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES});
+    scope_events_log("server: two write()s on fd %d, \"%s\" then \"%s\", nothing between them: "
+                     "no newline, no length", scope_conn_fd(&srv.conn), A1, A2);
+    send_on(A1, strlen(A1), 0);
+    send_on(A2, strlen(A2), 0);
+}
+
+/* How many reads the lab client needed for (a), (b), (c): that step is over. */
+static void on_report(scope_role_t *r, const cJSON *fig)
+{
+    (void)r;
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(fig, "reads");
+    if (cJSON_IsNumber(n) && srv.reported < 3)
+        srv.reads[srv.reported++] = (uint64_t)n->valuedouble;
+    if (srv.reported < 3)
+        scope_demo_next(srv.d);
+}
+
+/* After (c) the client ends; its end (or an early one) ends the lab's part. */
+static void client_exit(scope_role_t *r, int code, int sig)
+{
+    (void)r;
+    if (code || sig)
+        scope_demo_exit(srv.d, 1);
+    stream_stop();
+    scope_demo_next(srv.d);
+}
+
+void stream_two_writes(scope_demo_t *d)
+{
+    const tcp_lab_t *lab = d->data;
+    struct sockaddr_storage addr = lab->host;
+    int len = sizeof addr;
+    char spec[SCOPE_ADDR_STRLEN];
+    srv.d = d;
+    uv_tcp_init(d->loop, &srv.listener);
+    int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv.listener, 1, on_lab_conn);
+    uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
+    const char *args[] = {"--connect", scope_addr_format((struct sockaddr *)&addr, spec,
+                                                         sizeof spec), NULL};
+    srv.client.on_report = on_report;
+    srv.client.on_exit = client_exit;
+    if (r < 0 || scope_role_spawn(d, &srv.client, "lab client",
+                                  &(scope_role_options_t){.argv = args}) < 0) {
+        scope_demo_exit(d, 1);
+        stream_stop();
+        scope_demo_next(d);
+    }
+}
+
+void stream_big_write(scope_demo_t *d)
+{
+    for (size_t i = 0; i < BIG; i++)
+        srv.big[i] = "0123456789abcdef"[i / 4096 % 16];
+    if (!srv.client.running) { /* it died: on to the next step */
+        scope_demo_next(d);
+        return;
+    }
+    scope_events_log("server: one message of %u bytes in one uv_write(); write() takes what "
+                     "the socket buffer holds and libuv writes the rest as it drains", BIG);
+    send_on(srv.big, BIG, 0);
+}
+
+void stream_framed(scope_demo_t *d)
+{
+    if (!srv.client.running) {
+        scope_demo_next(d);
+        return;
+    }
+    scope_events_log("server: the same three messages, each as a frame: a 4-byte big-endian "
+                     "length (scope_lenframe_header), then the bytes");
+    send_on(A1, strlen(A1), 1);
+    send_on(A2, strlen(A2), 1);
+    send_on(srv.big, BIG, 1);
+}
+
+/* The step is over, or the dashboard's quit: close what is open. */
+void stream_stop(void)
+{
+    if (!srv.d)
+        return;
+    if (!uv_is_closing((uv_handle_t *)&srv.listener))
+        uv_close((uv_handle_t *)&srv.listener, NULL);
+    scope_trace_close(&srv.trace);
+    if (srv.accepted)
+        scope_conn_close(&srv.conn);
+}
+
+void stream_bye(cJSON *bye, char *text, size_t size)
+{
+    size_t n = strlen(text);
+    if (srv.reported < 3)
+        return;
+    cJSON_AddNumberToObject(bye, "two_writes_one_read", (double)srv.reads[0]);
+    cJSON_AddNumberToObject(bye, "big_message_reads", (double)srv.reads[1]);
+    cJSON_AddNumberToObject(bye, "framed_reads", (double)srv.reads[2]);
+    snprintf(text + n, size - n, "; two writes came in %llu read, 256 KiB in %llu",
+             (unsigned long long)srv.reads[0], (unsigned long long)srv.reads[1]);
+}
+
+/* ---- the lab client: a naive reader, then a decoder --------------------------------- */
+
+static struct {
+    scope_demo_t *d;
+    uv_tcp_t tcp;
+    uv_connect_t req;
+    uv_timer_t wait;
+    scope_trace_t naive, frames;
+    scope_lenframe_t decoder;
+    int waited_ms, nframes;
+    char phase; /* 'a', 'b', then 'c' */
+    uint64_t got, reads;
+    char buf[64 * 1024];
+} cl;
+
+static void report(uint64_t reads)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddNumberToObject(f, "reads", (double)reads);
+    scope_demo_report(cl.d, f);
+}
+
+static void client_close(scope_demo_t *d)
+{
+    (void)d;
+    if (!uv_is_closing((uv_handle_t *)&cl.tcp))
+        uv_close((uv_handle_t *)&cl.tcp, NULL);
+    if (!uv_is_closing((uv_handle_t *)&cl.wait))
+        uv_close((uv_handle_t *)&cl.wait, NULL);
+}
+
+/* (c) a whole message, the decoder's: the server's 4th to 6th writes */
+static void on_frame(void *arg, const char *data, size_t len)
+{
+    (void)arg;
+    scope_trace_msg(&cl.frames, SCOPE_TRACE_RECV, 3 + (uint64_t)++cl.nframes, data, len, 0);
+    if (cl.nframes < 3)
+        return;
+    scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
+                     "reads: the 4-byte length in front of each says where it ends",
+                     strlen(A1), strlen(A2), BIG, (unsigned long long)cl.reads);
+    report(cl.reads);
+    client_close(cl.d);
+}
+
+static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)h;
+    (void)hint;
+    *buf = uv_buf_init(cl.buf, sizeof cl.buf);
+}
+
+/* (a) and (b): each read() taken as one message; (c): read() into the decoder */
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)st;
+    if (nread < 0 && nread != UV_EOF)
+        scope_events_error("connection", "lab client: read: %s", uv_strerror((int)nread));
+    if (nread <= 0)
+        return;
+    cl.reads++;
+    cl.got += (uint64_t)nread;
+    if (cl.phase == 'c') {
+        scope_lenframe_feed(&cl.decoder, buf->base, (size_t)nread);
+        return;
+    }
+    scope_trace_recv(&cl.naive, buf->base, (size_t)nread);
+    if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2)) {
+        scope_events_log("lab client: 2 messages were written, %llu read() returned them, so a "
+                         "reader that takes each read as a message sees %llu: \"%.*s\"",
+                         (unsigned long long)cl.reads, (unsigned long long)cl.reads,
+                         (int)nread, buf->base);
+        report(cl.reads);
+    } else if (cl.phase == 'b' && cl.got >= BIG) {
+        scope_events_log("lab client: 1 message of %u bytes was written; it took %llu reads, "
+                         "so the naive reader sees %llu messages, none of them the one sent",
+                         BIG, (unsigned long long)cl.reads, (unsigned long long)cl.reads);
+        report(cl.reads);
+    } else {
+        return;
+    }
+    cl.phase++;
+    cl.reads = cl.got = 0;
+}
+
+/* Reading late on purpose, as a busy process does: both writes wait in the
+ * receive buffer before the first read(). */
+static void wait_then_read(uv_timer_t *t)
+{
+    int fd = -1, queued = 0;
+    uv_fileno((uv_handle_t *)&cl.tcp, &fd);
+    ioctl(fd, FIONREAD, &queued);
+    if ((size_t)queued < strlen(A1) + strlen(A2) && cl.waited_ms++ < 10000)
+        return;
+    uv_timer_stop(t);
+    scope_events_log("lab client: busy for a moment, not reading; ioctl(fd %d, FIONREAD) = %d: "
+                     "both writes wait in the receive buffer, with nothing between them", fd,
+                     queued);
+    uv_read_start((uv_stream_t *)&cl.tcp, alloc, on_read);
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    struct sockaddr_storage me;
+    int len = sizeof me;
+    char chan[32];
+    (void)req;
+    if (status < 0) {
+        scope_events_error("connect", "lab client: connect(): %s", uv_strerror(status));
+        scope_demo_exit(cl.d, 1);
+        client_close(cl.d);
+        return;
+    }
+    uv_tcp_getsockname(&cl.tcp, (struct sockaddr *)&me, &len);
+    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
+    scope_trace_init(&cl.frames, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_trace_init(&cl.naive, "naive reads", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    cl.phase = 'a';
+    uv_timer_start(&cl.wait, wait_then_read, 1, 1);
+}
+
+int stream_client(scope_demo_t *d, const struct sockaddr *server)
+{
+    cl.d = d;
+    d->on_quit = client_close;
+    scope_lenframe_init(&cl.decoder, 1u << 20, on_frame, NULL, NULL);
+    uv_tcp_init(d->loop, &cl.tcp);
+    uv_timer_init(d->loop, &cl.wait);
+    int r = uv_tcp_connect(&cl.req, &cl.tcp, server, on_connected);
+    if (r < 0)
+        on_connected(&cl.req, r);
+    int code = scope_demo_run(d);
+    scope_lenframe_free(&cl.decoder);
+    return code;
+}
