@@ -1,4 +1,4 @@
-// The chat client of seed 001, for the tcp demo's server (or the seed's own).
+// The chat client of 'IPC methods in Node.js', for the tcp demo's server (or the article's own).
 //
 //   node demos/tcp-client.js [HOST:]PORT [options] [LINE...]
 //
@@ -7,9 +7,9 @@
 //   --broadcasts N     stay until N "Broadcast:" lines have come (default 0)
 //   --timeout MS       give up after MS milliseconds (default 10000)
 //
-// It prints every line it receives, as the seed does ("Received from
+// It prints every line it receives, as the article does ("Received from
 // server: ..."), and ends the connection when it has its echoes and the
-// broadcasts it waits for. One change from the seed: the seed takes each
+// broadcasts it waits for. One change from the article: the article takes each
 // 'data' event as one message, but TCP is a byte stream, so a 'data' event may
 // hold half a line or three. Here the bytes are cut at each "\n" instead.
 'use strict';

@@ -1,10 +1,10 @@
-// unix-socket-client.js: the client of seed 000, net.connect('/tmp/app.sock'),
+// unix-socket-client.js: the client of 'Six ways processes talk in Node.js', net.connect('/tmp/app.sock'),
 // as a real peer of `unix-socket --listen PATH`.
 //
 //   node build/demos/unix-socket-client.js PATH [COUNT]
 //   node build/demos/unix-socket-client.js @NAME [COUNT]   (an abstract name)
 //
-// The seed writes 'ping' and prints whatever 'data' brings. A stream keeps no
+// The article writes 'ping' and prints whatever 'data' brings. A stream keeps no
 // message boundaries, so this client ends each message with "\n" and cuts
 // what it reads at "\n": one line is one message, as the server expects.
 'use strict';

@@ -96,7 +96,7 @@ if wait_for r.json '"ev":"chan".*"state":"open"' 600; then
     if [ -n "${nodepid:-}" ]; then
         wait_bounded $nodepid 40; rc=$?
         grep -q 'Received from server: Server echo: hello from node' node.out && [ $rc -eq 0 ] \
-            && pass "node client (seed 001): echo received, exit 0" || { fail "node client ($rc)"; cat node.out; }
+            && pass "node client ('IPC methods in Node.js'): echo received, exit 0" || { fail "node client ($rc)"; cat node.out; }
         grep -q 'Received from server: Broadcast: ' node.out && pass "node client hears broadcasts" \
             || fail "node client: no broadcast"
         wait_for r.json '"dir":"recv".*"summary":"Broadcast: [0-9]* left the chat"' \
