@@ -74,10 +74,7 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
  * for the probe's before the first arrives. */
 static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
 {
-    char max[24];
-    snprintf(max, sizeof max, "%zu", bi.lab->max_message);
-    const char *args[] = {"--probe", kind, "--to", bi.lab->server, "--max-message", max, NULL};
-    int r = probe_spawn(p, d, args);
+    int r = probe_spawn(p, d, kind, bi.lab->server);
     if (r == 0)
         peers_expect((struct sockaddr *)&p->from, "probe", p->role.pid, 0);
     return r;
@@ -115,61 +112,4 @@ void badinput_figures(cJSON *bye)
 {
     cJSON_AddNumberToObject(bye, "refused", (double)bi.refused);
     cJSON_AddNumberToObject(bye, "empty", (double)bi.empty);
-}
-
-/* ==== the probe's side =================================================== */
-
-static uv_timer_t silence;
-static char answer[128];
-
-static void probe_end_all(void)
-{
-    uv_close((uv_handle_t *)&silence, NULL);
-    probe_report(NULL, 1);
-}
-
-static void on_silence(uv_timer_t *t)
-{
-    (void)t;
-    scope_events_error("probe", "no answer to the empty datagram within %d ms", STEP_WAIT_MS / 2);
-    probe_end_all();
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h, (void)suggested;
-    *buf = uv_buf_init(answer, sizeof answer);
-}
-
-static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                      const struct sockaddr *from, unsigned flags)
-{
-    (void)h, (void)buf, (void)flags;
-    if (nread < (ssize_t)GREETING_LEN || !from)
-        return;
-    scope_events_log("one answer, to the empty datagram (%zd bytes: the greeting alone); the "
-                     "oversize and the non-UTF-8 ones got none", nread);
-    probe_end_all();
-}
-
-void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message)
-{
-    static char big[UDP4_MAX + 1];
-    static const char junk[] = "\xff\xfe not UTF-8 \xc0\xaf";
-    const char *data[3] = {big, junk, big};
-    size_t len[3] = {max_message + 1, sizeof junk - 1, 0};
-    const char *kinds[3] = {"oversize", "malformed", "empty"};
-    int all = !strcmp(kind, "bad");
-    memset(big, '.', sizeof big);
-    memcpy(big, "oversize ", 9);
-    for (int i = 0; i < 3; i++)
-        if (all || !strcmp(kind, kinds[i]))
-            probe_send(data[i], len[i], 0, 1);
-    uv_timer_init(d->loop, &silence);
-    if (!all) {
-        probe_end_all();
-    } else { /* only the empty one is answered */
-        uv_udp_recv_start(sock, on_alloc, on_answer);
-        uv_timer_start(&silence, on_silence, STEP_WAIT_MS / 2, 0);
-    }
 }

@@ -60,8 +60,7 @@ void boundaries_run(scope_demo_t *d)
 {
     probe_bind(&b.p, d);
     b.p.on_exit = on_probe_exit;
-    const char *args[] = {"--probe", "boundaries", "--to", b.p.name, NULL};
-    if (probe_spawn(&b.p, d, args) < 0)
+    if (probe_spawn(&b.p, d, "boundaries", b.p.name) < 0)
         probe_end(&b.p, NULL);
     else
         scope_events_log("the receiver: socket(AF_INET, SOCK_DGRAM) -> fd %d, bind(%s), and no "
@@ -72,21 +71,4 @@ void boundaries_run(scope_demo_t *d)
 void boundaries_figures(cJSON *bye)
 {
     cJSON_AddBoolToObject(bye, "boundaries_kept", b.kept);
-}
-
-/* ==== the probe's side =================================================== */
-
-void boundaries_probe(scope_demo_t *d, uv_udp_t *sock)
-{
-    char data[1200];
-    (void)d, (void)sock;
-    for (int i = 0; i < 3; i++) {
-        memset(data, '.', sizeof data);
-        int n = snprintf(data, sizeof data, "datagram %d of 3, %d bytes ", i + 1, sizes[i]);
-        data[n] = '.';
-        probe_send(data, (size_t)sizes[i], (uint64_t)i + 1, 1);
-    }
-    scope_events_log("three sendmsg() calls of %d, %d and %d bytes", sizes[0], sizes[1],
-                     sizes[2]);
-    probe_report(NULL, 1);
 }

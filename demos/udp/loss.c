@@ -158,8 +158,7 @@ void loss_run(scope_demo_t *d)
                      FLOOD_DGRAMS, FLOOD_SIZE, FLOOD_BURSTS);
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
-    const char *args[] = {"--probe", "flood", "--to", l.p.name, NULL};
-    l.probe_done = probe_spawn(&l.p, d, args) < 0;
+    l.probe_done = probe_spawn(&l.p, d, "flood", l.p.name) < 0;
 }
 
 void loss_figures(cJSON *bye)
@@ -172,42 +171,4 @@ void loss_figures(cJSON *bye)
     if (l.have_ovfl)
         cJSON_AddNumberToObject(o, "rxq_ovfl", l.ovfl);
     cJSON_AddBoolToObject(o, "accounted", l.settled);
-}
-
-/* ==== the probe's side: the flood ======================================== */
-
-static struct {
-    uv_timer_t timer;
-    int burst, sent;
-    scope_demo_t *d;
-} f;
-
-static void on_burst(uv_timer_t *t)
-{
-    char data[FLOOD_SIZE];
-    memset(data, '.', sizeof data);
-    for (int i = 0; i < FLOOD_DGRAMS / FLOOD_BURSTS; i++) {
-        int k = f.burst * (FLOOD_DGRAMS / FLOOD_BURSTS) + i + 1;
-        data[snprintf(data, sizeof data, "flood #%d ", k)] = '.';
-        /* In narration, a burst's first datagram stands for the burst. */
-        f.sent += probe_send(data, sizeof data, (uint64_t)k,
-                             i == 0 || scope_events_format() != SCOPE_EVENTS_TEXT) >= 0;
-    }
-    scope_events_log("burst %d of %d: %d datagrams sent so far, every sendmsg() returned "
-                     "success", ++f.burst, FLOOD_BURSTS, f.sent);
-    if (f.burst < FLOOD_BURSTS && !f.d->quitting) {
-        probe_report(NULL, 0);
-        uv_timer_start(t, on_burst, 100, 0);
-        return;
-    }
-    uv_close((uv_handle_t *)t, NULL);
-    probe_report(NULL, 1);
-}
-
-void loss_probe(scope_demo_t *d, uv_udp_t *sock)
-{
-    (void)sock;
-    f.d = d;
-    uv_timer_init(d->loop, &f.timer);
-    on_burst(&f.timer);
 }

@@ -199,8 +199,7 @@ static int run_server(void)
                             opt.throughput ? UV_UDP_RECVMMSG : 0);
     if (r < 0)
         scope_addr_format((struct sockaddr *)&want, srv.name, sizeof srv.name);
-    lab = (udp_lab_t){srv.name, (int)opt.clients, (long)opt.timeout_ms, (size_t)opt.max_message};
-    demo.data = &lab;
+    lab.server = srv.name;
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "mode", opt.listen       ? "server"
                                                  : opt.throughput ? "throughput"
@@ -234,23 +233,6 @@ static int run_server(void)
     return code;
 }
 
-/* The lesson's sender, one KIND per step or fault. */
-static int run_probe(const struct sockaddr *to)
-{
-    uv_udp_t *sock = probe_open(&demo, to);
-    if (!sock)
-        return 1;
-    if (!strcmp(opt.probe, "boundaries"))
-        boundaries_probe(&demo, sock);
-    else if (!strcmp(opt.probe, "maxsize"))
-        maxsize_probe(&demo, sock);
-    else if (!strcmp(opt.probe, "flood"))
-        loss_probe(&demo, sock);
-    else
-        badinput_probe(&demo, sock, opt.probe, (size_t)opt.max_message);
-    return scope_demo_run(&demo);
-}
-
 int main(int argc, char **argv)
 {
     demo.on_option = on_option;
@@ -274,8 +256,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "udp: HOST:PORT wanted, not '%s'\n", peer);
         return 2;
     }
+    lab = (udp_lab_t){NULL, (int)opt.clients, (long)opt.timeout_ms, (size_t)opt.max_message,
+                      (uint64_t)opt.throughput};
+    demo.data = &lab;
     if (opt.probe && demo.role)
-        return run_probe((struct sockaddr *)&to);
+        return probe_main(&demo, opt.probe, (struct sockaddr *)&to);
     if (opt.throughput && demo.role)
         return throughput_stream(&demo, (struct sockaddr *)&to, (uint64_t)opt.throughput);
     if (demo.role || opt.connect)

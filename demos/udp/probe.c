@@ -9,6 +9,7 @@
  * and a step that is over calls probe_end, which goes on to the next.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -72,30 +73,32 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
         p->on_exit(p);
 }
 
-/* Starts the probe with args (--probe KIND --to ...) on a socket made here:
- * p->from is the address its datagrams will carry. */
-int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *const *args)
+/* Starts the probe of kind, sending to `to`, on a socket made here: p->from
+ * is the address its datagrams will carry. */
+int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to)
 {
-    socklen_t len = sizeof p->from;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
+    const udp_lab_t *lab = d->data;
+    char max[24], bytes[24];
+    snprintf(max, sizeof max, "%zu", lab->max_message);
+    snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)lab->throughput);
+    const char *args[] = {"--probe", kind, "--to", to, "--max-message", max,
+                          lab->throughput ? "--throughput" : NULL, bytes, NULL};
+    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &p->from), r = fd;
     p->demo = d;
-    scope_addr_parse("127.0.0.1:0", NULL, 0, &p->from);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&p->from, sizeof(struct sockaddr_in)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&p->from, &len) == 0) {
+    if (fd >= 0) {
         scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
         scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
         p->role.data = p;
         p->role.on_report = on_report;
         p->role.on_exit = on_exit_role;
-        r = scope_role_spawn(d, &p->role, "probe", &o);
-    }
-    if (fd >= 0)
+        r = scope_role_spawn(d, &p->role, strcmp(kind, "stream") ? "probe" : "client 1", &o);
         close(fd); /* the probe has its copy */
+    }
     if (r < 0)
-        scope_events_error("spawn", "the probe could not start");
+        scope_events_error("spawn", "the probe could not start: %s", uv_strerror(r));
     else
         scope_trace_init(&p->trace, "probe", SCOPE_PID(getpid()), SCOPE_PID(p->role.pid));
-    return r;
+    return r < 0 ? r : 0;
 }
 
 /* The receiver's counts as the probe channel's stats, with more fields
@@ -133,48 +136,183 @@ void probe_end(udp_probe_t *p, cJSON *more)
 
 /* ==== the probe's own process ============================================ */
 
+/* What each kind sends: n datagrams, burst at a time, gap_ms apart; the
+ * i-th is len[i] bytes (MAXMSG: --max-message + 1; SIZE: --size), starting
+ * with head[i] (given the datagram's number) and padded with dots; past
+ * three, every datagram is as the first. */
+#define MAXMSG (-1)
+#define SIZE   (-2)
+#define JUNK   "\xff\xfe not UTF-8 \xc0\xaf"
+static const struct kind {
+    const char *kind, *chan;
+    int n, burst, gap_ms;
+    long len[3];
+    const char *head[3];
+    const char *why;    /* said of a send that fails */
+    const char *answer; /* the answer awaited answers this; NULL: none awaited */
+} kinds[] = {
+    {"boundaries", "probe", 3, 3, 0, {200, 1200, 20},
+     {"datagram 1 of 3, 200 bytes ", "datagram 2 of 3, 1200 bytes ", "datagram 3 of 3, 20 bytes "},
+     NULL, NULL},
+    {"maxsize", "probe", 2, 2, 0, {UDP4_MAX, UDP4_MAX + 1}, {"65507 bytes ", "65508 bytes "},
+     ": one byte over what an IPv4 datagram can carry; nothing was sent, and node's send() "
+     "callback gets the same error", NULL},
+    {"flood", "probe", 200, 40, 100, {1000}, {"flood #%d "}, NULL, NULL},
+    {"oversize", "probe", 1, 1, 0, {MAXMSG}, {"oversize "}, NULL, NULL},
+    {"malformed", "probe", 1, 1, 0, {sizeof JUNK - 1}, {JUNK}, NULL, NULL},
+    {"empty", "probe", 1, 1, 0, {0}, {""}, NULL, NULL},
+    {"bad", "probe", 3, 3, 0, {MAXMSG, sizeof JUNK - 1, 0}, {"oversize ", JUNK, ""}, NULL,
+     "to the empty datagram"},
+    {"stream", "udp1", 0, 256, 0, {SIZE}, {"stream #%d "}, NULL, NULL},
+};
+
 static struct {
     scope_demo_t *d;
+    const struct kind *k;
     uv_udp_t sock;
-    const struct sockaddr *to;
+    uv_timer_t timer;
+    uv_udp_send_t req;
     scope_trace_t trace;
-    int64_t sent;
+    long long n, i, sent, bytes, refused;
+    const char *error; /* the last failed send's, by name */
+    char out[UDP4_MAX + 2], answer[128];
 } me;
 
-/* The socket the server made for us (fd 3), and the trace our datagrams go on. */
-uv_udp_t *probe_open(scope_demo_t *d, const struct sockaddr *to)
+/* What was sent, to the process that started the probe. */
+static void report(void)
 {
-    if (scope_demo_start(d, uv_default_loop(), "probe", 0) < 0)
-        return NULL;
-    me.d = d;
-    me.to = to;
-    uv_udp_init(d->loop, &me.sock);
-    uv_udp_open(&me.sock, 3); /* if it fails (started by hand), the first send binds one */
-    scope_trace_init(&me.trace, "probe", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-    return &me.sock;
+    cJSON *fig = cJSON_CreateObject();
+    cJSON_AddNumberToObject(fig, "sent", (double)me.sent);
+    cJSON_AddNumberToObject(fig, "bytes_sent", (double)me.bytes);
+    cJSON_AddNumberToObject(fig, "errors", (double)me.refused);
+    if (me.error)
+        cJSON_AddStringToObject(fig, "error", me.error);
+    scope_demo_report(me.d, fig);
 }
 
-/* One datagram, whole or not at all, traced if it left and show says so;
- * returns what sendmsg() returned. */
-int probe_send(const char *data, size_t len, uint64_t id, int show)
+static void stop(void)
 {
-    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-    int r = uv_udp_try_send(&me.sock, &b, 1, me.to);
-    if (r >= 0 && show)
-        scope_trace_msg(&me.trace, SCOPE_TRACE_SEND, id, data, len, 0);
-    me.sent += r >= 0;
+    report();
+    uv_close((uv_handle_t *)&me.timer, NULL);
+    uv_close((uv_handle_t *)&me.sock, NULL);
+    scope_demo_stop(me.d);
+}
+
+static void on_silence(uv_timer_t *t)
+{
+    (void)t;
+    scope_events_error("probe", "no answer within %d ms", STEP_WAIT_MS / 2);
+    stop();
+}
+
+static void on_alloc_answer(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h, (void)suggested;
+    *buf = uv_buf_init(me.answer, sizeof me.answer);
+}
+
+static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                      const struct sockaddr *from, unsigned flags)
+{
+    (void)h, (void)buf, (void)flags;
+    if (nread < (ssize_t)GREETING_LEN || !from)
+        return;
+    scope_events_log("one answer, %s (%zd bytes: the greeting alone); the others got none",
+                     me.k->answer, nread);
+    stop();
+}
+
+static void on_burst(uv_timer_t *t);
+
+/* The send buffer had room again: go on. */
+static void on_queued(uv_udp_send_t *req, int status)
+{
+    (void)req;
+    me.refused += status < 0;
+    uv_timer_start(&me.timer, on_burst, 0, 0);
+}
+
+/* One datagram, whole or not at all: returns what sendmsg() returned. */
+static int send_one(const struct kind *k, int show)
+{
+    int at = k->n > 0 && k->n <= 3 ? (int)me.i : 0; /* more than three: all as the first */
+    long want = k->len[at];
+    size_t len = want == MAXMSG ? ((const udp_lab_t *)me.d->data)->max_message + 1
+                 : want == SIZE ? me.d->size : (size_t)want;
+    len = len < sizeof me.out ? len : sizeof me.out;
+    memset(me.out, '.', 64);
+    me.out[snprintf(me.out, 64, k->head[at], (int)me.i + 1)] = '.';
+    uv_buf_t buf = uv_buf_init(me.out, (unsigned)len);
+    int r = uv_udp_try_send(&me.sock, &buf, 1, NULL);
+    if (r == UV_EAGAIN || r == UV_ENOBUFS) /* the send buffer is full: one send waits for room */
+        r = uv_udp_send(&me.req, &me.sock, &buf, 1, NULL, on_queued) == 0 ? UV_EAGAIN : r;
+    if ((r >= 0 && show) || r == UV_EAGAIN)
+        scope_trace_msg(&me.trace, SCOPE_TRACE_SEND, (uint64_t)me.i + 1, me.out, len, 0);
+    if (r >= 0 || r == UV_EAGAIN) {
+        me.sent++;
+        me.bytes += (long long)len;
+        return r;
+    }
+    int fd = -1;
+    uv_fileno((uv_handle_t *)&me.sock, &fd);
+    me.refused++;
+    me.error = uv_err_name(r);
+    scope_events_error(me.error, "sendmsg(fd %d, %zu bytes) -> %s (%s)%s", fd, len, me.error,
+                       uv_strerror(r), k->why ? k->why : "");
     return r;
 }
 
-/* Figures (taken over; NULL for none) to the server, with "sent"; at the
- * end, the probe stops. */
-void probe_report(cJSON *fig, int end)
+static void on_burst(uv_timer_t *t)
 {
-    fig = fig ? fig : cJSON_CreateObject();
-    cJSON_AddNumberToObject(fig, "sent", (double)me.sent);
-    scope_demo_report(me.d, fig);
-    if (end) {
-        uv_close((uv_handle_t *)&me.sock, NULL);
-        scope_demo_stop(me.d);
+    const struct kind *k = me.k;
+    for (int b = 0; b < k->burst && me.i < me.n && !me.d->quitting; b++) {
+        /* In narration, a long burst's first datagram stands for the burst. */
+        int r = send_one(k, b == 0 || k->burst <= 3 || scope_events_format() != SCOPE_EVENTS_TEXT);
+        me.i++;
+        if (r == UV_EAGAIN)
+            return; /* on_queued goes on */
     }
+    if (me.i < me.n && !me.d->quitting) {
+        if (k->gap_ms) {
+            scope_events_log("burst %lld of %lld: %lld datagrams sent so far, and sendmsg() "
+                             "said yes to each", me.i / k->burst, me.n / k->burst, me.sent);
+            report();
+        }
+        uv_timer_start(t, on_burst, (uint64_t)k->gap_ms, 0);
+        return;
+    }
+    scope_events_log("%lld datagrams (%lld bytes) handed to the kernel, %lld refused by "
+                     "sendmsg(); whether they arrived, only the receiver can say", me.sent,
+                     me.bytes, me.refused);
+    if (!k->answer || me.d->quitting) {
+        stop();
+        return;
+    }
+    uv_udp_recv_start(&me.sock, on_alloc_answer, on_answer);
+    uv_timer_start(t, on_silence, STEP_WAIT_MS / 2, 0);
+}
+
+/* The probe: this program as --probe KIND --to HOST:PORT, on the socket
+ * the server made for it (fd 3) and connected to the receiver. */
+int probe_main(scope_demo_t *d, const char *kind, const struct sockaddr *to)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && !me.k; i++)
+        me.k = strcmp(kinds[i].kind, kind) ? NULL : &kinds[i];
+    if (!me.k) {
+        fprintf(stderr, "udp: no probe of kind '%s'\n", kind);
+        return 2;
+    }
+    if (scope_demo_start(d, uv_default_loop(), d->role, 0) < 0)
+        return 1;
+    me.d = d;
+    d->size = d->size < UDP4_MAX ? d->size : UDP4_MAX;
+    me.n = me.k->n ? me.k->n : (long long)((((const udp_lab_t *)d->data)->throughput + d->size - 1) / d->size);
+    memset(me.out, '.', sizeof me.out);
+    uv_udp_init(d->loop, &me.sock);
+    uv_udp_open(&me.sock, 3); /* if it fails (started by hand), connect() binds one */
+    uv_udp_connect(&me.sock, to);
+    scope_trace_init(&me.trace, me.k->chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    uv_timer_init(d->loop, &me.timer);
+    on_burst(&me.timer);
+    return scope_demo_run(d);
 }

@@ -95,12 +95,10 @@ struct udp_probe_s {
 };
 void probe_bind(udp_probe_t *p, scope_demo_t *d);
 void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv);
-int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *const *args);
+int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to);
 void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
-uv_udp_t *probe_open(scope_demo_t *d, const struct sockaddr *to); /* in the probe */
-int probe_send(const char *data, size_t len, uint64_t id, int show);
-void probe_report(cJSON *figures, int end);
+int probe_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
 /* What main gives the steps, as d->data. */
 typedef struct {
@@ -108,23 +106,20 @@ typedef struct {
     int clients;
     long timeout_ms;
     size_t max_message;
+    uint64_t throughput; /* bytes the stream sends */
 } udp_lab_t;
 
 /* The steps (scope_demo_lesson), their probes' sides, their figures for the bye. */
 void boundaries_run(scope_demo_t *d);
-void boundaries_probe(scope_demo_t *d, uv_udp_t *sock);
 void boundaries_figures(cJSON *bye);
 void maxsize_run(scope_demo_t *d);
-void maxsize_probe(scope_demo_t *d, uv_udp_t *sock);
 void maxsize_figures(cJSON *bye);
 void loss_run(scope_demo_t *d);
-void loss_probe(scope_demo_t *d, uv_udp_t *sock);
 void loss_figures(cJSON *bye);
 void badinput_init(const udp_lab_t *lab);
 int badinput_refuse(const char *from, const char *data, size_t len, int cut);
 void badinput_run(scope_demo_t *d);
 int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind */
-void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message);
 void badinput_figures(cJSON *bye);
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
