@@ -261,8 +261,6 @@ int main(int argc, char **argv)
     demo.data = &lab;
     if (opt.probe && demo.role)
         return probe_main(&demo, opt.probe, (struct sockaddr *)&to);
-    if (opt.throughput && demo.role)
-        return throughput_stream(&demo, (struct sockaddr *)&to, (uint64_t)opt.throughput);
     if (demo.role || opt.connect)
         return client_main(&demo, (struct sockaddr *)&to, (long)opt.timeout_ms);
     return run_server();

@@ -83,7 +83,7 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)lab->throughput);
     const char *args[] = {"--probe", kind, "--to", to, "--max-message", max,
                           lab->throughput ? "--throughput" : NULL, bytes, NULL};
-    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &p->from), r = fd;
+    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &p->from), r = fd, stream = !strcmp(kind, "stream");
     p->demo = d;
     if (fd >= 0) {
         scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
@@ -91,13 +91,15 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
         p->role.data = p;
         p->role.on_report = on_report;
         p->role.on_exit = on_exit_role;
-        r = scope_role_spawn(d, &p->role, strcmp(kind, "stream") ? "probe" : "client 1", &o);
+        /* The stream is the throughput run's one client, on its channel. */
+        r = scope_role_spawn(d, &p->role, stream ? "client 1" : "probe", &o);
         close(fd); /* the probe has its copy */
     }
     if (r < 0)
         scope_events_error("spawn", "the probe could not start: %s", uv_strerror(r));
     else
-        scope_trace_init(&p->trace, "probe", SCOPE_PID(getpid()), SCOPE_PID(p->role.pid));
+        scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()),
+                         SCOPE_PID(p->role.pid));
     return r < 0 ? r : 0;
 }
 

@@ -127,6 +127,5 @@ int clients_figures(cJSON *bye, char *text, size_t len); /* 1 when cut short */
 int client_main(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
 void throughput_run(scope_demo_t *d, udp_server_t *s, uint64_t bytes);
 void throughput_quit(void);
-int throughput_stream(scope_demo_t *d, const struct sockaddr *to, uint64_t bytes);
 
 #endif
