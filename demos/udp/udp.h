@@ -4,6 +4,7 @@
  *   main.c        the options and the lesson's steps, in order
  *   boundaries.c, maxsize.c, loss.c, badinput.c   one lab step each (both sides)
  *   clients.c     the articles' echo with N client processes, and their figures
+ *   client.c      a client's own process (--role "client N", or --connect)
  *   throughput.c  one client streams, the server counts what arrives
  *   probe.c       a lab step's receiver and its sender (this program, --probe KIND)
  *   udp.c         the mechanism: the article's echo server and its client
