@@ -52,11 +52,12 @@ void badinput_init(const udp_lab_t *lab)
 
 int badinput_refuse(const char *from, const char *data, size_t len, int cut)
 {
-    long bad = len > bi.lab->max_message || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
-    if (len > bi.lab->max_message || cut)
+    size_t max = (size_t)bi.lab->max_message;
+    long bad = len > max || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
+    if (len > max || cut)
         scope_events_error("refused", "a %zu%s-byte datagram from %s is over --max-message %zu: "
                            "refused, not echoed; the server goes on",
-                           len, cut ? "+" : "", from, bi.lab->max_message);
+                           len, cut ? "+" : "", from, max);
     else if (bad >= 0)
         scope_events_error("refused", "a %zu-byte datagram from %s is not UTF-8 (byte 0x%02x at "
                            "offset %ld): refused, not echoed; node would have answered with "
@@ -65,7 +66,7 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
         scope_events_log("an empty datagram from %s: legal UDP. recvmsg() returned 0, which on "
                          "a stream would mean EOF; here it is a message with no bytes. Answered "
                          "with the bare greeting", from);
-    int refuse = len > bi.lab->max_message || cut || bad >= 0;
+    int refuse = len > max || cut || bad >= 0;
     bi.refused += (uint64_t)refuse;
     return refuse;
 }
@@ -90,7 +91,7 @@ static void on_probe_exit(udp_probe_t *p)
 void badinput_run(scope_demo_t *d)
 {
     bi.probe.on_exit = on_probe_exit;
-    scope_events_log("the probe sends the echo server a datagram of %zu bytes (over "
+    scope_events_log("the probe sends the echo server a datagram of %lld bytes (over "
                      "--max-message), one that is not UTF-8, and an empty one",
                      bi.lab->max_message + 1);
     if (spawn_probe(d, &bi.probe, "bad") < 0)
@@ -108,8 +109,9 @@ int badinput_fault(scope_demo_t *d, const char *kind)
     return 0;
 }
 
-void badinput_figures(cJSON *bye)
+int badinput_figures(cJSON *bye)
 {
     cJSON_AddNumberToObject(bye, "refused", (double)bi.refused);
     cJSON_AddNumberToObject(bye, "empty", (double)bi.empty);
+    return (int)bi.refused;
 }

@@ -38,6 +38,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
                      "sent, in order. Each send() is one datagram and each recv() takes exactly "
                      "one; a TCP stream would have handed all %d bytes to one read()",
                      b.seen[0], b.seen[1], b.seen[2], b.seen[0] + b.seen[1] + b.seen[2]);
+    cJSON_AddBoolToObject(((udp_lab_t *)b.p.demo->data)->bye, "boundaries_kept", b.kept);
     probe_end(&b.p, NULL);
 }
 
@@ -66,9 +67,4 @@ void boundaries_run(scope_demo_t *d)
         scope_events_log("the receiver: socket(AF_INET, SOCK_DGRAM) -> fd %d, bind(%s), and no "
                          "recvmsg() while the probe sends %d, %d and %d bytes in three send() "
                          "calls", b.p.fd, b.p.name, sizes[0], sizes[1], sizes[2]);
-}
-
-void boundaries_figures(cJSON *bye)
-{
-    cJSON_AddBoolToObject(bye, "boundaries_kept", b.kept);
 }

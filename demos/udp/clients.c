@@ -53,7 +53,7 @@ void clients_run(scope_demo_t *d)
     char timeout[24];
     cl.d = d;
     scope_trace_init(&cl.all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("server"));
-    snprintf(timeout, sizeof timeout, "%ld", lab->timeout_ms);
+    snprintf(timeout, sizeof timeout, "%lld", lab->timeout_ms);
     const char *args[] = {"--connect", lab->server, "--timeout", timeout,
                           d->paused ? "--start-paused" : NULL, NULL};
     for (int i = 0; i < lab->clients; i++) {
@@ -83,7 +83,7 @@ void clients_run(scope_demo_t *d)
             close(fd); /* the client has its copy */
     }
     scope_events_log("%d clients started, each with a socket the server bound for it; each "
-                     "sends %ld datagrams of %zu bytes %s; an answer not back within %ld ms "
+                     "sends %ld datagrams of %zu bytes %s; an answer not back within %lld ms "
                      "counts as lost", cl.started, d->count, d->size,
                      d->rate > 0 ? "at the chosen rate" : "as fast as answers come",
                      lab->timeout_ms);

@@ -51,6 +51,14 @@ static void finish(void)
 {
     uv_close((uv_handle_t *)&l.tick, NULL);
     int64_t got = (int64_t)l.p.trace.received;
+    cJSON *o = cJSON_AddObjectToObject(((udp_lab_t *)l.p.demo->data)->bye, "loss");
+    cJSON_AddNumberToObject(o, "sent", (double)l.p.sent);
+    cJSON_AddNumberToObject(o, "received", (double)got);
+    cJSON_AddNumberToObject(o, "dropped", (double)(l.p.sent - got));
+    cJSON_AddNumberToObject(o, "kernel_drops", l.drops);
+    if (l.have_ovfl)
+        cJSON_AddNumberToObject(o, "rxq_ovfl", l.ovfl);
+    cJSON_AddBoolToObject(o, "accounted", l.settled);
     probe_end(&l.p, kernel_figures());
     scope_events_log("the receiver read %lld of %lld datagrams; %lld were dropped. The kernel "
                      "counted %u drops (SO_MEMINFO, as /proc/net/udp). Neither side was told: "
@@ -159,16 +167,4 @@ void loss_run(scope_demo_t *d)
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
     l.probe_done = probe_spawn(&l.p, d, "flood", l.p.name) < 0;
-}
-
-void loss_figures(cJSON *bye)
-{
-    cJSON *o = cJSON_AddObjectToObject(bye, "loss");
-    cJSON_AddNumberToObject(o, "sent", (double)l.p.sent);
-    cJSON_AddNumberToObject(o, "received", (double)l.p.trace.received);
-    cJSON_AddNumberToObject(o, "dropped", (double)(l.p.sent - (int64_t)l.p.trace.received));
-    cJSON_AddNumberToObject(o, "kernel_drops", l.drops);
-    if (l.have_ovfl)
-        cJSON_AddNumberToObject(o, "rxq_ovfl", l.ovfl);
-    cJSON_AddBoolToObject(o, "accounted", l.settled);
 }

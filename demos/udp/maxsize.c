@@ -13,7 +13,7 @@
 
 static struct {
     udp_probe_t p;
-    int got, emsgsize, gone;
+    int got, gone;
 } m;
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
@@ -28,16 +28,16 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
                      "MTU is 65,536, so it went unfragmented; on Ethernet (MTU 1,500) IP "
                      "would cut it into 45 fragments, and losing any one loses it all",
                      m.p.fd, nread);
-    m.got = nread == UDP4_MAX;
+    m.got = 1;
+    cJSON_AddNumberToObject(((udp_lab_t *)m.p.demo->data)->bye, "max_payload", (double)nread);
     if (m.gone)
         probe_end(&m.p, NULL);
 }
 
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
-    (void)p;
     const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fig, "error"));
-    m.emsgsize = e && !strcmp(e, "EMSGSIZE");
+    cJSON_AddBoolToObject(((udp_lab_t *)p->demo->data)->bye, "emsgsize", e && !strcmp(e, "EMSGSIZE"));
 }
 
 static void on_probe_exit(udp_probe_t *p)
@@ -59,8 +59,3 @@ void maxsize_run(scope_demo_t *d)
         scope_events_log("the probe sends %s 65,507 bytes, then 65,508", m.p.name);
 }
 
-void maxsize_figures(cJSON *bye)
-{
-    cJSON_AddNumberToObject(bye, "max_payload", m.got ? UDP4_MAX : 0);
-    cJSON_AddBoolToObject(bye, "emsgsize", m.emsgsize);
-}

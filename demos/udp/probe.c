@@ -79,7 +79,7 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
 {
     const udp_lab_t *lab = d->data;
     char max[24], bytes[24];
-    snprintf(max, sizeof max, "%zu", lab->max_message);
+    snprintf(max, sizeof max, "%lld", lab->max_message);
     snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)lab->throughput);
     const char *args[] = {"--probe", kind, "--to", to, "--max-message", max,
                           lab->throughput ? "--throughput" : NULL, bytes, NULL};
@@ -239,7 +239,7 @@ static int send_one(const struct kind *k, int show)
 {
     int at = k->n > 0 && k->n <= 3 ? (int)me.i : 0; /* more than three: all as the first */
     long want = k->len[at];
-    size_t len = want == MAXMSG ? ((const udp_lab_t *)me.d->data)->max_message + 1
+    size_t len = want == MAXMSG ? (size_t)((const udp_lab_t *)me.d->data)->max_message + 1
                  : want == SIZE ? me.d->size : (size_t)want;
     len = len < sizeof me.out ? len : sizeof me.out;
     memset(me.out, '.', 64);
@@ -308,7 +308,7 @@ int probe_main(scope_demo_t *d, const char *kind, const struct sockaddr *to)
         return 1;
     me.d = d;
     d->size = d->size < UDP4_MAX ? d->size : UDP4_MAX;
-    me.n = me.k->n ? me.k->n : (long long)((((const udp_lab_t *)d->data)->throughput + d->size - 1) / d->size);
+    me.n = me.k->n ? me.k->n : (((const udp_lab_t *)d->data)->throughput + (long long)d->size - 1) / (long long)d->size;
     memset(me.out, '.', sizeof me.out);
     uv_udp_init(d->loop, &me.sock);
     uv_udp_open(&me.sock, 3); /* if it fails (started by hand), connect() binds one */

@@ -102,10 +102,11 @@ static void step_stream(scope_demo_t *d)
         finish();
 }
 
-void throughput_run(scope_demo_t *d, udp_server_t *srv, uint64_t bytes)
+void throughput_run(scope_demo_t *d, udp_server_t *srv)
 {
     tp.d = d;
     tp.srv = srv;
+    unsigned long long bytes = (unsigned long long)((udp_lab_t *)d->data)->throughput;
     tp.p.sent = (int64_t)(bytes / d->size); /* until the client says what it sent */
     tp.batch = malloc(BATCH * 64 * 1024);
     uv_timer_init(d->loop, &tp.settle);
@@ -118,7 +119,7 @@ void throughput_run(scope_demo_t *d, udp_server_t *srv, uint64_t bytes)
     scope_events_log("one client sends %llu bytes in %zu-byte datagrams as fast as sendmsg() "
                      "goes; the server only counts. setsockopt(fd %d, SO_RCVBUF, 8 MiB): "
                      "getsockopt says %d bytes (capped by net.core.rmem_max unless root)",
-                     (unsigned long long)bytes, d->size, srv->fd, got);
+                     bytes, d->size, srv->fd, got);
     uv_udp_recv_start(&srv->sock, on_alloc, on_recv);
     scope_demo_step(d, "throughput: one client streams, the server counts", step_stream);
 }

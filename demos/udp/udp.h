@@ -101,32 +101,28 @@ void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
 int probe_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
-/* What main gives the steps, as d->data. */
+/* The settings and the summary main gives every step, as d->data. */
 typedef struct {
-    const char *server; /* HOST:PORT of the echo server */
-    int clients;
-    long timeout_ms;
-    size_t max_message;
-    uint64_t throughput; /* bytes the stream sends */
+    const char *listen, *connect, *probe, *to; /* the options as given */
+    long long clients, timeout_ms, idle_ms, max_message, throughput, lab;
+    char server[SCOPE_ADDR_STRLEN]; /* HOST:PORT the echo server is bound to */
+    cJSON *bye;                     /* the lab steps add their figures */
 } udp_lab_t;
 
-/* The steps (scope_demo_lesson), their probes' sides, their figures for the bye. */
+/* The steps (scope_demo_lesson) and what the server asks of them. */
 void boundaries_run(scope_demo_t *d);
-void boundaries_figures(cJSON *bye);
 void maxsize_run(scope_demo_t *d);
-void maxsize_figures(cJSON *bye);
 void loss_run(scope_demo_t *d);
-void loss_figures(cJSON *bye);
 void badinput_init(const udp_lab_t *lab);
 int badinput_refuse(const char *from, const char *data, size_t len, int cut);
 void badinput_run(scope_demo_t *d);
 int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind */
-void badinput_figures(cJSON *bye);
+int badinput_figures(cJSON *bye); /* the number refused */
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
 int clients_figures(cJSON *bye, char *text, size_t len); /* 1 when cut short */
 int client_main(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
-void throughput_run(scope_demo_t *d, udp_server_t *s, uint64_t bytes);
+void throughput_run(scope_demo_t *d, udp_server_t *s);
 void throughput_quit(void);
 
 #endif
