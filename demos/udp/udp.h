@@ -19,27 +19,19 @@
 
 #include "demo.h"
 #include "net.h"
-#include "peer.h"
 #include "role.h"
 #include "trace.h"
 
 #define GREETING     "Hello, client! Received your message: "
 #define GREETING_LEN (sizeof GREETING - 1) /* 38 */
 #define UDP4_MAX     65507 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
-#define MAX_PEERS    64
 #define MAX_CLIENTS  32
 #define STEP_WAIT_MS 10000 /* bound on any lab step's wait */
 
-typedef struct {
-    int used, ours; /* ours: a client of the demo, never forgotten */
-    struct sockaddr_storage addr;
-    char name[SCOPE_ADDR_STRLEN];
-    uint64_t last_ns, top_id, told; /* the highest id seen; the count last narrated */
-    scope_trace_t trace;
-    scope_peer_req_t *lookup; /* naming an outside peer, off the loop thread */
-} udp_peer_t;
 void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd);
-udp_peer_t *peers_find(const struct sockaddr *from);
+/* The channel of the peer at from (noted now if new; id: the highest its
+ * datagrams carried so far, or less), and its name. */
+scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name);
 void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours);
 void peers_close(void);
 
