@@ -59,11 +59,7 @@ void clients_run(scope_demo_t *d)
     for (int i = 0; i < lab->clients; i++) {
         /* A socket for the client, bound to 127.0.0.1 and a port the kernel picks. */
         struct sockaddr_storage a;
-        socklen_t alen = sizeof a;
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        scope_addr_parse("127.0.0.1:0", NULL, 0, &a);
-        int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(struct sockaddr_in)) == 0 &&
-                 getsockname(fd, (struct sockaddr *)&a, &alen) == 0;
+        int fd = scope_addr_bind_loopback(SOCK_DGRAM, &a);
         scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
         scope_role_options_t ro = {.argv = args, .fds = fds, .nfds = 1};
         scope_role_t *r = &cl.roles[i];
@@ -72,7 +68,7 @@ void clients_run(scope_demo_t *d)
         snprintf(chan, sizeof chan, "udp%d", i + 1);
         r->on_report = on_report;
         r->on_exit = on_exit_role;
-        if (!ok || scope_role_spawn(d, r, name, &ro) < 0) {
+        if (fd < 0 || scope_role_spawn(d, r, name, &ro) < 0) {
             scope_events_error("spawn", "%s could not start", name);
         } else {
             cl.started++;

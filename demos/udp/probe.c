@@ -29,14 +29,11 @@ static void on_step_timeout(uv_timer_t *t)
 void probe_bind(udp_probe_t *p, scope_demo_t *d)
 {
     struct sockaddr_storage a;
-    int alen = sizeof a;
     p->demo = d;
     p->bound = 1;
-    scope_addr_parse("127.0.0.1:0", NULL, 0, &a);
+    p->fd = scope_addr_bind_loopback(SOCK_DGRAM, &a);
     uv_udp_init(d->loop, &p->sock);
-    uv_udp_bind(&p->sock, (struct sockaddr *)&a, 0);
-    uv_udp_getsockname(&p->sock, (struct sockaddr *)&a, &alen);
-    uv_fileno((uv_handle_t *)&p->sock, &p->fd);
+    uv_udp_open(&p->sock, p->fd);
     scope_addr_format((struct sockaddr *)&a, p->name, sizeof p->name);
     uv_timer_init(d->loop, &p->timer);
     p->sock.data = p->timer.data = p;
@@ -66,7 +63,8 @@ static void on_report(scope_role_t *r, const cJSON *fig)
 static void on_exit_role(scope_role_t *r, int code, int sig)
 {
     udp_probe_t *p = r->data;
-    (void)code, (void)sig;
+    if (code || sig)
+        scope_demo_exit(p->demo, 1);
     if (p->demo->quitting && p->bound)
         probe_end(p, NULL);
     else if (p->on_exit)
@@ -83,7 +81,8 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)lab->throughput);
     const char *args[] = {"--probe", kind, "--to", to, "--max-message", max,
                           lab->throughput ? "--throughput" : NULL, bytes, NULL};
-    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &p->from), r = fd, stream = !strcmp(kind, "stream");
+    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &p->from), r = fd;
+    int stream = !strcmp(kind, "stream");
     p->demo = d;
     if (fd >= 0) {
         scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
