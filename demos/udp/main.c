@@ -235,7 +235,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (lab.probe && demo.role)
-        return probe_main(&demo, lab.probe, (struct sockaddr *)&to);
+        return sender_main(&demo, lab.probe, (struct sockaddr *)&to);
     if (demo.role || lab.connect)
         return client_main(&demo, (struct sockaddr *)&to, (long)lab.timeout_ms);
     return run_server();

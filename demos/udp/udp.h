@@ -6,7 +6,8 @@
  *   clients.c     the articles' echo with N client processes, and their figures
  *   client.c      a client's own process (--role "client N", or --connect)
  *   throughput.c  one client streams, the server counts what arrives
- *   probe.c       a lab step's receiver and its sender (this program, --probe KIND)
+ *   probe.c       a lab step's receiver, and its sender's start
+ *   sender.c      the sender's own process (this program, --probe KIND)
  *   udp.c         the mechanism: the article's echo server and its client
  *   peers.c       the server's note of its peers
  */
@@ -91,7 +92,7 @@ void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv);
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to);
 void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
-int probe_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
+int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
 /* The settings and the summary main gives every step, as d->data. */
 typedef struct {
