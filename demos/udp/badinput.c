@@ -52,11 +52,12 @@ void badinput_init(const udp_lab_t *lab)
 
 int badinput_refuse(const char *from, const char *data, size_t len, int cut)
 {
-    long bad = len > bi.lab->max_message || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
-    if (len > bi.lab->max_message || cut)
+    size_t max = (size_t)bi.lab->max_message;
+    long bad = len > max || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
+    if (len > max || cut)
         scope_events_error("refused", "a %zu%s-byte datagram from %s is over --max-message %zu: "
                            "refused, not echoed; the server goes on",
-                           len, cut ? "+" : "", from, bi.lab->max_message);
+                           len, cut ? "+" : "", from, max);
     else if (bad >= 0)
         scope_events_error("refused", "a %zu-byte datagram from %s is not UTF-8 (byte 0x%02x at "
                            "offset %ld): refused, not echoed; node would have answered with "
@@ -65,7 +66,7 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
         scope_events_log("an empty datagram from %s: legal UDP. recvmsg() returned 0, which on "
                          "a stream would mean EOF; here it is a message with no bytes. Answered "
                          "with the bare greeting", from);
-    int refuse = len > bi.lab->max_message || cut || bad >= 0;
+    int refuse = len > max || cut || bad >= 0;
     bi.refused += (uint64_t)refuse;
     return refuse;
 }
@@ -74,10 +75,7 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
  * for the probe's before the first arrives. */
 static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
 {
-    char max[24];
-    snprintf(max, sizeof max, "%zu", bi.lab->max_message);
-    const char *args[] = {"--probe", kind, "--to", bi.lab->server, "--max-message", max, NULL};
-    int r = probe_spawn(p, d, args);
+    int r = probe_spawn(p, d, kind, bi.lab->server);
     if (r == 0)
         peers_expect((struct sockaddr *)&p->from, "probe", p->role.pid, 0);
     return r;
@@ -93,7 +91,7 @@ static void on_probe_exit(udp_probe_t *p)
 void badinput_run(scope_demo_t *d)
 {
     bi.probe.on_exit = on_probe_exit;
-    scope_events_log("the probe sends the echo server a datagram of %zu bytes (over "
+    scope_events_log("the probe sends the echo server a datagram of %lld bytes (over "
                      "--max-message), one that is not UTF-8, and an empty one",
                      bi.lab->max_message + 1);
     if (spawn_probe(d, &bi.probe, "bad") < 0)
@@ -111,65 +109,9 @@ int badinput_fault(scope_demo_t *d, const char *kind)
     return 0;
 }
 
-void badinput_figures(cJSON *bye)
+int badinput_figures(cJSON *bye)
 {
     cJSON_AddNumberToObject(bye, "refused", (double)bi.refused);
     cJSON_AddNumberToObject(bye, "empty", (double)bi.empty);
-}
-
-/* ==== the probe's side =================================================== */
-
-static uv_timer_t silence;
-static char answer[128];
-
-static void probe_end_all(void)
-{
-    uv_close((uv_handle_t *)&silence, NULL);
-    probe_report(NULL, 1);
-}
-
-static void on_silence(uv_timer_t *t)
-{
-    (void)t;
-    scope_events_error("probe", "no answer to the empty datagram within %d ms", STEP_WAIT_MS / 2);
-    probe_end_all();
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h, (void)suggested;
-    *buf = uv_buf_init(answer, sizeof answer);
-}
-
-static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                      const struct sockaddr *from, unsigned flags)
-{
-    (void)h, (void)buf, (void)flags;
-    if (nread < (ssize_t)GREETING_LEN || !from)
-        return;
-    scope_events_log("one answer, to the empty datagram (%zd bytes: the greeting alone); the "
-                     "oversize and the non-UTF-8 ones got none", nread);
-    probe_end_all();
-}
-
-void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message)
-{
-    static char big[UDP4_MAX + 1];
-    static const char junk[] = "\xff\xfe not UTF-8 \xc0\xaf";
-    const char *data[3] = {big, junk, big};
-    size_t len[3] = {max_message + 1, sizeof junk - 1, 0};
-    const char *kinds[3] = {"oversize", "malformed", "empty"};
-    int all = !strcmp(kind, "bad");
-    memset(big, '.', sizeof big);
-    memcpy(big, "oversize ", 9);
-    for (int i = 0; i < 3; i++)
-        if (all || !strcmp(kind, kinds[i]))
-            probe_send(data[i], len[i], 0, 1);
-    uv_timer_init(d->loop, &silence);
-    if (!all) {
-        probe_end_all();
-    } else { /* only the empty one is answered */
-        uv_udp_recv_start(sock, on_alloc, on_answer);
-        uv_timer_start(&silence, on_silence, STEP_WAIT_MS / 2, 0);
-    }
+    return (int)bi.refused;
 }

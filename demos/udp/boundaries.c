@@ -38,6 +38,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
                      "sent, in order. Each send() is one datagram and each recv() takes exactly "
                      "one; a TCP stream would have handed all %d bytes to one read()",
                      b.seen[0], b.seen[1], b.seen[2], b.seen[0] + b.seen[1] + b.seen[2]);
+    cJSON_AddBoolToObject(((udp_lab_t *)b.p.demo->data)->bye, "boundaries_kept", b.kept);
     probe_end(&b.p, NULL);
 }
 
@@ -60,33 +61,10 @@ void boundaries_run(scope_demo_t *d)
 {
     probe_bind(&b.p, d);
     b.p.on_exit = on_probe_exit;
-    const char *args[] = {"--probe", "boundaries", "--to", b.p.name, NULL};
-    if (probe_spawn(&b.p, d, args) < 0)
+    if (probe_spawn(&b.p, d, "boundaries", b.p.name) < 0)
         probe_end(&b.p, NULL);
     else
         scope_events_log("the receiver: socket(AF_INET, SOCK_DGRAM) -> fd %d, bind(%s), and no "
                          "recvmsg() while the probe sends %d, %d and %d bytes in three send() "
                          "calls", b.p.fd, b.p.name, sizes[0], sizes[1], sizes[2]);
-}
-
-void boundaries_figures(cJSON *bye)
-{
-    cJSON_AddBoolToObject(bye, "boundaries_kept", b.kept);
-}
-
-/* ==== the probe's side =================================================== */
-
-void boundaries_probe(scope_demo_t *d, uv_udp_t *sock)
-{
-    char data[1200];
-    (void)d, (void)sock;
-    for (int i = 0; i < 3; i++) {
-        memset(data, '.', sizeof data);
-        int n = snprintf(data, sizeof data, "datagram %d of 3, %d bytes ", i + 1, sizes[i]);
-        data[n] = '.';
-        probe_send(data, (size_t)sizes[i], (uint64_t)i + 1, 1);
-    }
-    scope_events_log("three sendmsg() calls of %d, %d and %d bytes", sizes[0], sizes[1],
-                     sizes[2]);
-    probe_report(NULL, 1);
 }

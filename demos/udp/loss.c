@@ -51,14 +51,18 @@ static void finish(void)
 {
     uv_close((uv_handle_t *)&l.tick, NULL);
     int64_t got = (int64_t)l.p.trace.received;
-    probe_end(&l.p, kernel_figures());
-    scope_events_log("the receiver read %lld of %lld datagrams; %lld were dropped. The kernel "
-                     "counted %u drops (SO_MEMINFO, as /proc/net/udp). Neither side was told: "
-                     "every send() succeeded, and no recv() reports a gap", (long long)got,
-                     (long long)l.p.sent, (long long)(l.p.sent - got), l.drops);
+    cJSON *o = kernel_figures();
+    cJSON_AddNumberToObject(o, "sent", (double)l.p.sent);
+    cJSON_AddNumberToObject(o, "received", (double)got);
+    cJSON_AddNumberToObject(o, "dropped", (double)(l.p.sent - got));
+    cJSON_AddBoolToObject(o, "accounted", l.settled);
+    cJSON_AddItemToObject(((udp_lab_t *)l.p.demo->data)->bye, "loss", o);
+    scope_events_log("the kernel counted %u drops (SO_MEMINFO, as /proc/net/udp). Neither side "
+                     "was told: every send() succeeded, and no recv() reports a gap", l.drops);
     if (l.have_ovfl)
         scope_events_log("SO_RXQ_OVFL = %u: the count rides on the next datagram that gets in, "
                          "so a marker was sent after the drain to carry it", l.ovfl);
+    probe_end(&l.p, kernel_figures());
 }
 
 /* Reads what waits in the queue with recvmsg() on the fd itself: libuv
@@ -123,16 +127,15 @@ static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     (void)fig;
     probe_stats(p, kernel_figures(), 0); /* one live figure per burst */
-    scope_events_log("live: %lld sent, %llu received, %u dropped by the kernel, %u bytes "
-                     "waiting in the queue", (long long)p->sent,
-                     (unsigned long long)p->trace.received, l.drops, l.queued);
+    scope_events_log("live: the kernel dropped %u, and %u bytes wait in the queue", l.drops,
+                     l.queued);
 }
 
 static void on_probe_exit(udp_probe_t *p)
 {
+    (void)p;
     l.probe_done = 1;
-    scope_events_log("the probe is done: %lld datagrams sent, and every send() said yes. "
-                     "The receiver reads again", (long long)p->sent);
+    scope_events_log("the receiver reads again");
 }
 
 void loss_run(scope_demo_t *d)
@@ -158,56 +161,5 @@ void loss_run(scope_demo_t *d)
                      FLOOD_DGRAMS, FLOOD_SIZE, FLOOD_BURSTS);
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
-    const char *args[] = {"--probe", "flood", "--to", l.p.name, NULL};
-    l.probe_done = probe_spawn(&l.p, d, args) < 0;
-}
-
-void loss_figures(cJSON *bye)
-{
-    cJSON *o = cJSON_AddObjectToObject(bye, "loss");
-    cJSON_AddNumberToObject(o, "sent", (double)l.p.sent);
-    cJSON_AddNumberToObject(o, "received", (double)l.p.trace.received);
-    cJSON_AddNumberToObject(o, "dropped", (double)(l.p.sent - (int64_t)l.p.trace.received));
-    cJSON_AddNumberToObject(o, "kernel_drops", l.drops);
-    if (l.have_ovfl)
-        cJSON_AddNumberToObject(o, "rxq_ovfl", l.ovfl);
-    cJSON_AddBoolToObject(o, "accounted", l.settled);
-}
-
-/* ==== the probe's side: the flood ======================================== */
-
-static struct {
-    uv_timer_t timer;
-    int burst, sent;
-    scope_demo_t *d;
-} f;
-
-static void on_burst(uv_timer_t *t)
-{
-    char data[FLOOD_SIZE];
-    memset(data, '.', sizeof data);
-    for (int i = 0; i < FLOOD_DGRAMS / FLOOD_BURSTS; i++) {
-        int k = f.burst * (FLOOD_DGRAMS / FLOOD_BURSTS) + i + 1;
-        data[snprintf(data, sizeof data, "flood #%d ", k)] = '.';
-        /* In narration, a burst's first datagram stands for the burst. */
-        f.sent += probe_send(data, sizeof data, (uint64_t)k,
-                             i == 0 || scope_events_format() != SCOPE_EVENTS_TEXT) >= 0;
-    }
-    scope_events_log("burst %d of %d: %d datagrams sent so far, every sendmsg() returned "
-                     "success", ++f.burst, FLOOD_BURSTS, f.sent);
-    if (f.burst < FLOOD_BURSTS && !f.d->quitting) {
-        probe_report(NULL, 0);
-        uv_timer_start(t, on_burst, 100, 0);
-        return;
-    }
-    uv_close((uv_handle_t *)t, NULL);
-    probe_report(NULL, 1);
-}
-
-void loss_probe(scope_demo_t *d, uv_udp_t *sock)
-{
-    (void)sock;
-    f.d = d;
-    uv_timer_init(d->loop, &f.timer);
-    on_burst(&f.timer);
+    l.probe_done = probe_spawn(&l.p, d, "flood", l.p.name) < 0;
 }

@@ -45,22 +45,21 @@ static const scope_demo_option_t options[] = {
     {NULL, NULL, NULL},
 };
 
-static struct {
-    int lab, start_paused;
-    long long clients, timeout_ms, idle_ms, max_message, throughput;
-    const char *listen, *connect, *probe, *to;
-} opt = {1, 0, 3, 1000, 30000, 8192, 0, NULL, NULL, NULL, NULL};
+static udp_lab_t lab = {.clients = 3, .timeout_ms = 1000, .idle_ms = 30000, .max_message = 8192,
+                        .lab = 1};
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
     /* The answer adds the greeting to the message and must fit one datagram. */
     const struct { const char *name; long long *v, lo, hi; } nums[] = {
-        {"clients", &opt.clients, 1, MAX_CLIENTS},
-        {"max-message", &opt.max_message, 1, UDP4_MAX - (long)GREETING_LEN},
-        {"timeout", &opt.timeout_ms, 1, 600000},
-        {"idle-ms", &opt.idle_ms, 1, 86400000},
-        {"throughput", &opt.throughput, 1, 1ll << 40},
+        {"clients", &lab.clients, 1, MAX_CLIENTS},
+        {"max-message", &lab.max_message, 1, UDP4_MAX - (long)GREETING_LEN},
+        {"timeout", &lab.timeout_ms, 1, 600000},
+        {"idle-ms", &lab.idle_ms, 1, 86400000},
+        {"throughput", &lab.throughput, 1, 1ll << 40},
     };
+    const struct { const char *name, **v; } strs[] = {
+        {"listen", &lab.listen}, {"connect", &lab.connect}, {"probe", &lab.probe}, {"to", &lab.to}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         char *end;
         if (strcmp(name, nums[i].name))
@@ -70,22 +69,14 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
         if (errno || end == value || *end || *nums[i].v < nums[i].lo || *nums[i].v > nums[i].hi)
             return snprintf(d->error, sizeof d->error, "--%s wants %lld to %lld", name,
                             nums[i].lo, nums[i].hi), -EINVAL;
-        return 0;
     }
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (!strcmp(name, strs[i].name))
+            *strs[i].v = value;
     if (!strcmp(name, "lab") && strcmp(value, "on") && strcmp(value, "off"))
         return snprintf(d->error, sizeof d->error, "--lab wants on or off"), -EINVAL;
-    if (!strcmp(name, "lab"))
-        opt.lab = !strcmp(value, "on");
-    else if (!strcmp(name, "start-paused"))
-        opt.start_paused = 1;
-    else if (!strcmp(name, "listen"))
-        opt.listen = value;
-    else if (!strcmp(name, "connect"))
-        opt.connect = value;
-    else if (!strcmp(name, "probe"))
-        opt.probe = value;
-    else if (!strcmp(name, "to"))
-        opt.to = value;
+    lab.lab = strcmp(name, "lab") ? lab.lab : !strcmp(value, "on");
+    d->paused |= !strcmp(name, "start-paused");
     return 0;
 }
 
@@ -93,37 +84,35 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
 
 static scope_demo_t demo;
 static udp_server_t srv;
-static udp_lab_t lab;
-static int finished; /* the bye is out */
 
+/* The bye: the clients' figures added up (or, --listen, the server's own
+ * counts), with what each lab step added to lab.bye. */
 static void finish(scope_demo_t *d)
 {
-    if (finished++)
-        return;
     cJSON *o = cJSON_CreateObject();
     char text[400], head[300];
-    cJSON_AddStringToObject(o, "address", srv.name);
-    if (opt.listen) {
+    if (!lab.bye)
+        return; /* the bye is out */
+    cJSON_AddStringToObject(o, "address", lab.server);
+    int refused = badinput_figures(o);
+    if (lab.listen) {
         cJSON_AddNumberToObject(o, "received", (double)srv.received);
         cJSON_AddNumberToObject(o, "sent", (double)srv.answered);
-        badinput_figures(o);
         snprintf(text, sizeof text, "the server received %llu datagrams, answered %llu and "
                  "refused %d", (unsigned long long)srv.received, (unsigned long long)srv.answered,
-                 cJSON_GetObjectItem(o, "refused")->valueint);
+                 refused);
     } else {
         int cut = clients_figures(o, head, sizeof head) || d->quitting;
         cJSON_AddNumberToObject(o, "server_received", (double)srv.received);
         cJSON_AddNumberToObject(o, "server_answered", (double)srv.answered);
-        if (opt.lab) {
-            boundaries_figures(o);
-            maxsize_figures(o);
-            loss_figures(o);
-        }
-        badinput_figures(o);
         cJSON_AddBoolToObject(o, "complete", !cut);
-        snprintf(text, sizeof text, "%s; the server refused %d bad datagrams%s", head,
-                 cJSON_GetObjectItem(o, "refused")->valueint, cut ? "; the run was cut short" : "");
+        snprintf(text, sizeof text, "%s; the server refused %d bad datagrams%s", head, refused,
+                 cut ? "; the run was cut short" : "");
     }
+    for (cJSON *f; (f = lab.bye->child);) /* the lab's figures after the echo's */
+        cJSON_AddItemToObject(o, f->string, cJSON_DetachItemViaPointer(lab.bye, f));
+    cJSON_Delete(lab.bye);
+    lab.bye = NULL;
     scope_events_bye(o, text);
     udp_server_close(&srv);
     scope_demo_stop(d);
@@ -134,23 +123,23 @@ static void finish(scope_demo_t *d)
 static void step_bind(scope_demo_t *d)
 {
     const struct sockaddr *a = (const struct sockaddr *)&srv.addr;
+    char idle[32];
     scope_events_log("socket(%s, SOCK_DGRAM) -> fd %d; bind(%s). No listen(), no accept(): "
                      "datagrams from anyone arrive on this one fd, each with its sender's address",
-                     a->sa_family == AF_INET6 ? "AF_INET6" : "AF_INET", srv.fd, srv.name);
+                     a->sa_family == AF_INET6 ? "AF_INET6" : "AF_INET", srv.fd, lab.server);
     if (scope_addr_is_loopback(a))
         scope_events_log("%s is loopback: only this machine can reach it. Try a real peer: "
-                         "nc -u %s %d", srv.name, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
+                         "nc -u %s %d", lab.server, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
                          scope_addr_port(a));
     else
         scope_events_log("%s is reachable from the network: any machine that can route to it may "
                          "send datagrams here, and UDP checks no one. Check your firewall",
-                         srv.name);
-    char idle[32];
-    if (!opt.listen)
+                         lab.server);
+    if (!lab.listen)
         scope_demo_next(d);
     else
         scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent for %s are "
-                         "forgotten", scope_time_format(idle, sizeof idle, (double)opt.idle_ms * 1e6));
+                         "forgotten", scope_time_format(idle, sizeof idle, (double)lab.idle_ms * 1e6));
 }
 
 /* The lesson, in order; --lab off keeps only the first step and the last. */
@@ -167,7 +156,7 @@ static const scope_demo_lesson_t echo_only[] = {lesson[0], lesson[5], {NULL, NUL
 
 static void server_quit(scope_demo_t *d)
 {
-    if (opt.throughput)
+    if (lab.throughput)
         throughput_quit();
     else if (!clients_quit())
         finish(d); /* a step still at work ends on its own, and the lesson with it */
@@ -185,100 +174,69 @@ static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 static int run_server(void)
 {
     struct sockaddr_storage want;
-    const char *spec = opt.listen ? opt.listen : "127.0.0.1";
-    if (scope_addr_parse(spec, "127.0.0.1", 0, &want) < 0) {
-        fprintf(stderr, "udp: --listen wants HOST:PORT, not '%s'\n", spec);
+    uv_loop_t *loop = uv_default_loop();
+    if (scope_addr_parse(lab.listen ? lab.listen : "127.0.0.1", "127.0.0.1", 0, &want) < 0) {
+        fprintf(stderr, "udp: --listen wants HOST:PORT, not '%s'\n", lab.listen);
         return 2;
     }
     demo.on_quit = server_quit;
     demo.on_control = server_control;
     demo.on_lesson_end = finish;
     /* socket() and bind() before hello, so that hello carries the port. */
-    uv_loop_t *loop = uv_default_loop();
     int r = udp_server_bind(&srv, loop, (struct sockaddr *)&want,
-                            opt.throughput ? UV_UDP_RECVMMSG : 0);
-    if (r < 0)
-        scope_addr_format((struct sockaddr *)&want, srv.name, sizeof srv.name);
-    lab = (udp_lab_t){srv.name, (int)opt.clients, (long)opt.timeout_ms, (size_t)opt.max_message};
-    demo.data = &lab;
+                            lab.throughput ? UV_UDP_RECVMMSG : 0);
+    scope_addr_format(r < 0 ? (struct sockaddr *)&want : (struct sockaddr *)&srv.addr, lab.server,
+                      sizeof lab.server);
+    lab.bye = cJSON_CreateObject();
     demo.params = cJSON_CreateObject();
-    cJSON_AddStringToObject(demo.params, "mode", opt.listen       ? "server"
-                                                 : opt.throughput ? "throughput"
+    cJSON_AddStringToObject(demo.params, "mode", lab.listen       ? "server"
+                                                 : lab.throughput ? "throughput"
                                                                   : "lesson");
-    cJSON_AddStringToObject(demo.params, "listen", srv.name);
-    if (!opt.listen)
-        cJSON_AddNumberToObject(demo.params, "clients", opt.throughput ? 1 : (double)opt.clients);
-    cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
-    cJSON_AddNumberToObject(demo.params, "timeout_ms", (double)opt.timeout_ms);
-    if (opt.throughput)
-        cJSON_AddNumberToObject(demo.params, "throughput", (double)opt.throughput);
+    cJSON_AddStringToObject(demo.params, "listen", lab.server);
     if (scope_demo_start(&demo, loop, "server", 1) < 0)
         return 1;
     if (r < 0) {
-        scope_events_error("bind", "bind(%s): %s%s", srv.name, uv_strerror(r),
+        scope_events_error("bind", "bind(%s): %s%s", lab.server, uv_strerror(r),
                            r == UV_EADDRINUSE ? ": another socket has this port" : "");
         udp_server_close(&srv);
         scope_demo_exit(&demo, 1);
-    } else if (opt.throughput) {
-        throughput_run(&demo, &srv, (uint64_t)opt.throughput);
+    } else if (lab.throughput) {
+        throughput_run(&demo, &srv);
     } else {
         badinput_init(&lab);
         srv.refuse = badinput_refuse;
-        udp_server_start(&srv, (uint64_t)opt.idle_ms);
-        scope_demo_lesson(&demo, opt.lab ? lesson : echo_only);
+        udp_server_start(&srv, (uint64_t)lab.idle_ms);
+        scope_demo_lesson(&demo, lab.lab ? lesson : echo_only);
     }
     int code = scope_demo_run(&demo);
+    cJSON_Delete(lab.bye); /* when the run ended before the bye */
     scope_role_kill_all(&demo); /* never leave one behind */
     scope_spawn_shutdown(loop);
     uv_loop_close(loop);
     return code;
 }
 
-/* The lesson's sender, one KIND per step or fault. */
-static int run_probe(const struct sockaddr *to)
-{
-    uv_udp_t *sock = probe_open(&demo, to);
-    if (!sock)
-        return 1;
-    if (!strcmp(opt.probe, "boundaries"))
-        boundaries_probe(&demo, sock);
-    else if (!strcmp(opt.probe, "maxsize"))
-        maxsize_probe(&demo, sock);
-    else if (!strcmp(opt.probe, "flood"))
-        loss_probe(&demo, sock);
-    else
-        badinput_probe(&demo, sock, opt.probe, (size_t)opt.max_message);
-    return scope_demo_run(&demo);
-}
-
 int main(int argc, char **argv)
 {
     demo.on_option = on_option;
+    demo.data = &lab;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
-    if (opt.listen && opt.connect && !demo.role) {
-        fprintf(stderr, "udp: --listen runs only the server and --connect only a client: "
-                        "give one\n");
+    if (!demo.role && !!lab.listen + !!lab.connect + !!lab.throughput > 1) {
+        fprintf(stderr, "udp: --listen runs only the server, --connect only a client, and "
+                        "--throughput its own of each: give one\n");
         return 2;
     }
-    if (opt.throughput && !demo.role && (opt.listen || opt.connect)) {
-        fprintf(stderr, "udp: --throughput runs its own server and client: drop --listen and "
-                        "--connect\n");
-        return 2;
-    }
-    demo.paused = opt.start_paused;
     struct sockaddr_storage to;
-    const char *peer = opt.probe ? opt.to : opt.connect;
+    const char *peer = lab.probe ? lab.to : lab.connect;
     if (peer && scope_addr_parse(peer, "127.0.0.1", 41234, &to) < 0) {
         fprintf(stderr, "udp: HOST:PORT wanted, not '%s'\n", peer);
         return 2;
     }
-    if (opt.probe && demo.role)
-        return run_probe((struct sockaddr *)&to);
-    if (opt.throughput && demo.role)
-        return throughput_stream(&demo, (struct sockaddr *)&to, (uint64_t)opt.throughput);
-    if (demo.role || opt.connect)
-        return client_main(&demo, (struct sockaddr *)&to, (long)opt.timeout_ms);
+    if (lab.probe && demo.role)
+        return sender_main(&demo, lab.probe, (struct sockaddr *)&to);
+    if (demo.role || lab.connect)
+        return client_main(&demo, (struct sockaddr *)&to, (long)lab.timeout_ms);
     return run_server();
 }

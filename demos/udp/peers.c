@@ -11,7 +11,19 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "peer.h"
 #include "udp.h"
+
+#define MAX_PEERS 64
+
+typedef struct {
+    int used, ours; /* ours: a client of the demo, never forgotten */
+    struct sockaddr_storage addr;
+    char name[SCOPE_ADDR_STRLEN];
+    uint64_t last_ns, top_id, told; /* the highest id seen; the count last narrated */
+    scope_trace_t trace;
+    scope_peer_req_t *lookup; /* naming an outside peer, off the loop thread */
+} udp_peer_t;
 
 static struct {
     udp_peer_t p[MAX_PEERS];
@@ -118,17 +130,20 @@ static void on_named(void *arg, const scope_peer_info_t *who)
                          "its fds", p->name, who->pid, who->comm);
 }
 
-udp_peer_t *peers_find(const struct sockaddr *from)
+scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name)
 {
+    udp_peer_t *p = NULL;
     socklen_t alen = scope_addr_len(from);
     for (int i = 0; i < MAX_PEERS; i++) {
         udp_peer_t *q = &t.p[i];
         if (q->used && memcmp(&q->addr, from, alen) == 0) {
             q->last_ns = scope_time_now_ns();
-            return q;
+            q->top_id = id > q->top_id ? id : q->top_id;
+            *name = q->name;
+            return &q->trace;
         }
     }
-    udp_peer_t *p = take_slot(from, 0);
+    p = take_slot(from, 0);
     if (!p) /* every slot is one of ours: MAX_PEERS > MAX_CLIENTS + probes */
         p = &t.p[MAX_PEERS - 1];
     char chan[32];
@@ -138,7 +153,9 @@ udp_peer_t *peers_find(const struct sockaddr *from)
                      "no handshake came first, none is needed", t.fd, p->name);
     scope_trace_open(&p->trace, "udp", "an outside peer; UDP has no accept()");
     p->lookup = scope_peer_lookup_udp(t.sweep.loop, t.fd, from, on_named, p);
-    return p;
+    p->top_id = id;
+    *name = p->name;
+    return &p->trace;
 }
 
 void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours)

@@ -63,26 +63,26 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         scope_events_error("recv", "recvmsg(fd %d): %s", s->fd, uv_strerror((int)nread));
         return;
     }
-    udp_peer_t *p = peers_find(from);
+    const char *name;
     size_t len = (size_t)nread;
-    s->received++;
-    if (s->refuse && s->refuse(p->name, buf->base, len, flags & UV_UDP_PARTIAL))
-        return;
     uint64_t id = datagram_id(buf->base, len);
-    scope_trace_msg(&p->trace, SCOPE_TRACE_RECV, id, buf->base, len, 0);
-    p->top_id = id > p->top_id ? id : p->top_id;
+    scope_trace_t *t = peers_find(from, id, &name); /* this peer's channel */
+    s->received++;
+    if (s->refuse && s->refuse(name, buf->base, len, flags & UV_UDP_PARTIAL))
+        return;
+    scope_trace_msg(t, SCOPE_TRACE_RECV, id, buf->base, len, 0);
 
     /* server.send(reply, rinfo.port, rinfo.address): one sendmsg(), one
      * datagram, to the address this one came from. */
     memcpy(s->reply, GREETING, GREETING_LEN);
     memcpy(s->reply + GREETING_LEN, buf->base, len);
     uv_buf_t b = uv_buf_init(s->reply, (unsigned)(GREETING_LEN + len));
-    scope_trace_msg(&p->trace, SCOPE_TRACE_SEND, id, b.base, b.len, 0);
+    scope_trace_msg(t, SCOPE_TRACE_SEND, id, b.base, b.len, 0);
     /* Sent now or not at all: with the send buffer full (EAGAIN) the answer
      * is dropped, as a router would drop it. */
     int r = uv_udp_try_send(&s->sock, &b, 1, from);
     if (r < 0)
-        scope_events_error("send", "sendmsg() of the answer to %s: %s", p->name, uv_strerror(r));
+        scope_events_error("send", "sendmsg() of the answer to %s: %s", name, uv_strerror(r));
     else
         s->answered++;
 }

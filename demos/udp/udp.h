@@ -4,8 +4,10 @@
  *   main.c        the options and the lesson's steps, in order
  *   boundaries.c, maxsize.c, loss.c, badinput.c   one lab step each (both sides)
  *   clients.c     the articles' echo with N client processes, and their figures
+ *   client.c      a client's own process (--role "client N", or --connect)
  *   throughput.c  one client streams, the server counts what arrives
- *   probe.c       a lab step's receiver and its sender (this program, --probe KIND)
+ *   probe.c       a lab step's receiver, and its sender's start
+ *   sender.c      the sender's own process (this program, --probe KIND)
  *   udp.c         the mechanism: the article's echo server and its client
  *   peers.c       the server's note of its peers
  */
@@ -18,27 +20,19 @@
 
 #include "demo.h"
 #include "net.h"
-#include "peer.h"
 #include "role.h"
 #include "trace.h"
 
 #define GREETING     "Hello, client! Received your message: "
 #define GREETING_LEN (sizeof GREETING - 1) /* 38 */
 #define UDP4_MAX     65507 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
-#define MAX_PEERS    64
 #define MAX_CLIENTS  32
 #define STEP_WAIT_MS 10000 /* bound on any lab step's wait */
 
-typedef struct {
-    int used, ours; /* ours: a client of the demo, never forgotten */
-    struct sockaddr_storage addr;
-    char name[SCOPE_ADDR_STRLEN];
-    uint64_t last_ns, top_id, told; /* the highest id seen; the count last narrated */
-    scope_trace_t trace;
-    scope_peer_req_t *lookup; /* naming an outside peer, off the loop thread */
-} udp_peer_t;
 void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd);
-udp_peer_t *peers_find(const struct sockaddr *from);
+/* The channel of the peer at from (noted now if new; id: the highest its
+ * datagrams carried so far, or less), and its name. */
+scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name);
 void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours);
 void peers_close(void);
 
@@ -95,43 +89,33 @@ struct udp_probe_s {
 };
 void probe_bind(udp_probe_t *p, scope_demo_t *d);
 void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv);
-int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *const *args);
+int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to);
 void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
-uv_udp_t *probe_open(scope_demo_t *d, const struct sockaddr *to); /* in the probe */
-int probe_send(const char *data, size_t len, uint64_t id, int show);
-void probe_report(cJSON *figures, int end);
+int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
-/* What main gives the steps, as d->data. */
+/* The settings and the summary main gives every step, as d->data. */
 typedef struct {
-    const char *server; /* HOST:PORT of the echo server */
-    int clients;
-    long timeout_ms;
-    size_t max_message;
+    const char *listen, *connect, *probe, *to; /* the options as given */
+    long long clients, timeout_ms, idle_ms, max_message, throughput, lab;
+    char server[SCOPE_ADDR_STRLEN]; /* HOST:PORT the echo server is bound to */
+    cJSON *bye;                     /* the lab steps add their figures */
 } udp_lab_t;
 
-/* The steps (scope_demo_lesson), their probes' sides, their figures for the bye. */
+/* The steps (scope_demo_lesson) and what the server asks of them. */
 void boundaries_run(scope_demo_t *d);
-void boundaries_probe(scope_demo_t *d, uv_udp_t *sock);
-void boundaries_figures(cJSON *bye);
 void maxsize_run(scope_demo_t *d);
-void maxsize_probe(scope_demo_t *d, uv_udp_t *sock);
-void maxsize_figures(cJSON *bye);
 void loss_run(scope_demo_t *d);
-void loss_probe(scope_demo_t *d, uv_udp_t *sock);
-void loss_figures(cJSON *bye);
 void badinput_init(const udp_lab_t *lab);
 int badinput_refuse(const char *from, const char *data, size_t len, int cut);
 void badinput_run(scope_demo_t *d);
 int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind */
-void badinput_probe(scope_demo_t *d, uv_udp_t *sock, const char *kind, size_t max_message);
-void badinput_figures(cJSON *bye);
+int badinput_figures(cJSON *bye); /* the number refused */
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
 int clients_figures(cJSON *bye, char *text, size_t len); /* 1 when cut short */
 int client_main(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
-void throughput_run(scope_demo_t *d, udp_server_t *s, uint64_t bytes);
+void throughput_run(scope_demo_t *d, udp_server_t *s);
 void throughput_quit(void);
-int throughput_stream(scope_demo_t *d, const struct sockaddr *to, uint64_t bytes);
 
 #endif
