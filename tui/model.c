@@ -686,6 +686,24 @@ static int take_stats(tui_model_t *m, const cJSON *ev, uint64_t t)
     return 0;
 }
 
+/* A line of narration. The same line again from the same process, with
+ * nothing between (a key held down: "control: step"), is folded into the
+ * one before it, counted, so the explanations stay on screen. */
+static void take_log(tui_model_t *m, uint64_t t, long pid, const char *text)
+{
+    if (m->log_len) {
+        tui_log_t *last = &m->log[(m->log_head + m->log_len - 1) % TUI_MODEL_LOG_LINES];
+        if (last->kind == TUI_LOG_TEXT && last->pid == pid && strncmp(last->text, text,
+                                                                         sizeof last->text) == 0) {
+            last->n = last->n ? last->n + 1 : 2;
+            last->t = t;
+            return;
+        }
+    }
+    tui_log_t *l = log_push(m, t, pid, TUI_LOG_TEXT);
+    copy(l->text, sizeof l->text, text);
+}
+
 /* A process's count of events it dropped (its reader, we, fell behind):
  * the latest count of each process, added up. */
 static void take_events_dropped(tui_model_t *m, long pid, uint64_t n)
@@ -723,8 +741,7 @@ int tui_model_feed(tui_model_t *m, const cJSON *ev)
     if (strcmp(kind, "msg") == 0) {
         r = take_msg(m, ev, t);
     } else if (strcmp(kind, "log") == 0) {
-        l = log_push(m, t, pid, TUI_LOG_TEXT);
-        copy(l->text, sizeof l->text, str(ev, "text", ""));
+        take_log(m, t, pid, str(ev, "text", ""));
     } else if (strcmp(kind, "stats") == 0) {
         r = take_stats(m, ev, t);
     } else if (strcmp(kind, "proc") == 0) {

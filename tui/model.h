@@ -120,7 +120,7 @@ typedef struct {
     long pid;      /* who said it */
     long subject;  /* proc events: the process concerned */
     tui_log_kind_t kind;
-    int n;         /* step number, exit code */
+    int n;         /* step number, exit code; for text, how many times in a row (0: once) */
     char extra[16]; /* exit signal name */
     char text[256];
 } tui_log_t;

@@ -65,7 +65,10 @@ static tui_role_t format_log(const tui_model_t *m, const tui_log_t *l, char *out
         snprintf(out, n, "== %s%s%s", tui_i18n(TUI_S_DONE), l->text[0] ? ": " : "", l->text);
         return TUI_ROLE_HEADING;
     default:
-        snprintf(out, n, "%s %s", w, l->text);
+        if (l->n > 1)
+            snprintf(out, n, "%s %s (x%d)", w, l->text, l->n);
+        else
+            snprintf(out, n, "%s %s", w, l->text);
         return TUI_ROLE_DEFAULT;
     }
 }

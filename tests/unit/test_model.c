@@ -233,6 +233,27 @@ START_TEST(test_events_dropped)
 }
 END_TEST
 
+/* A key held down sends the same command again and again: its echo is one
+ * line with a count, so the explanations stay on screen. A different line,
+ * or the same from another process, is a line of its own. */
+START_TEST(test_repeated_lines_fold)
+{
+    tui_model_t *m = tui_model_new();
+    const char *step = "{\"v\":1,\"ev\":\"log\",\"t\":1,\"pid\":10,\"text\":\"control: step\"}";
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(tui_model_feed_line(m, step), 0);
+    ck_assert_uint_eq(m->log_len, 1);
+    ck_assert_int_eq(tui_model_log_get(m, 0)->n, 5);
+    tui_model_feed_line(m, "{\"v\":1,\"ev\":\"log\",\"t\":2,\"pid\":11,\"text\":\"control: step\"}");
+    tui_model_feed_line(m, "{\"v\":1,\"ev\":\"log\",\"t\":3,\"pid\":10,\"text\":\"why\"}");
+    ck_assert_int_eq(tui_model_feed_line(m, step), 0);
+    ck_assert_uint_eq(m->log_len, 4);
+    ck_assert_int_eq(tui_model_log_get(m, 1)->n, 0); /* once */
+    ck_assert_int_eq(tui_model_log_get(m, 3)->n, 0);
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_recv_only_peer)
 {
     /* An outside peer (no send events) still draws arrows from its recvs. */
@@ -589,6 +610,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_lane_label_fit);
     tcase_add_test(tc, test_loss_stats);
     tcase_add_test(tc, test_events_dropped);
+    tcase_add_test(tc, test_repeated_lines_fold);
     tcase_add_test(tc, test_aggregation);
     tcase_add_test(tc, test_slow_flow_not_folded);
     tcase_add_test(tc, test_flow_ring);
