@@ -9,7 +9,8 @@
  */
 #include "peer.h"
 
-#include "net.h"
+#include "addr.h"
+#include "unixsock.h"
 #include "procnet.h"
 
 #include <errno.h>

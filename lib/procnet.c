@@ -7,7 +7,7 @@
  */
 #include "procnet.h"
 
-#include "net.h"
+#include "addr.h"
 
 #include <ctype.h>
 #include <dirent.h>

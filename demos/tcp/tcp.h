@@ -12,7 +12,8 @@
 #include <uv.h>
 
 #include "demo.h"
-#include "net.h"
+#include "addr.h"
+#include "conn.h"
 #include "peer.h"
 #include "trace.h"
 

@@ -19,7 +19,7 @@
 #include <uv.h>
 
 #include "demo.h"
-#include "net.h"
+#include "addr.h"
 #include "role.h"
 #include "trace.h"
 

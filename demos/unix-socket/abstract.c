@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "events.h"
-#include "net.h"
+#include "unixsock.h"
 #include "unix-socket.h"
 
 static int abstract_socket(const char *name, struct sockaddr_un *sa, socklen_t *len)

@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "events.h"
-#include "net.h"
+#include "addr.h"
+#include "unixsock.h"
 #include "unix-socket.h"
 
 static struct {
