@@ -20,7 +20,6 @@
 
 static struct {
     stdio_child_t child;
-    report_t rep;
     uv_timer_t monitor, stall;
     int ctl;                /* our end of the pipe at the reader's fd 3 */
     int resumed, drained, wait_resume, false_at, over;
@@ -143,12 +142,12 @@ static void on_close(stdio_child_t *c)
     uv_close((uv_handle_t *)&bp.monitor, NULL);
     uv_close((uv_handle_t *)&bp.stall, NULL);
     close(bp.ctl);
-    check_killed(&bp.rep, c);
+    check_killed(c, 0);
     if (c->sig) {
         scope_events_log("the reader was killed by SIG%s before it read everything",
                          sigabbrev_np(c->sig));
     } else if (bp.read != (long long)burst || c->code != 0 || !bp.drained) {
-        check_failed(&bp.rep, d, "backpressure: the reader read %lld of %zu bytes, exit %d, "
+        check_failed(d, "backpressure: the reader read %lld of %zu bytes, exit %d, "
                      "drained %d", bp.read, burst, c->code, bp.drained);
     } else {
         scope_events_log("the reader exited 0, and all %zu bytes arrived. At most %zu bytes "
@@ -156,16 +155,14 @@ static void on_close(stdio_child_t *c)
                          "held because it did not wait for 'drain'",
                          burst, bp.fill_max, bp.queue_max);
     }
-    bp.rep.figures = cJSON_CreateObject();
-    cJSON *o = cJSON_AddObjectToObject(bp.rep.figures, "backpressure");
+    cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "pipe_size", (double)bp.pipe_size);
     cJSON_AddNumberToObject(o, "max_queue", (double)bp.queue_max);
     cJSON_AddNumberToObject(o, "max_in_pipe", (double)bp.fill_max);
     cJSON_AddNumberToObject(o, "written", (double)burst);
     cJSON_AddNumberToObject(o, "read", (double)bp.read);
     cJSON_AddBoolToObject(o, "drained", bp.drained);
-    snprintf(bp.rep.note, sizeof bp.rep.note, "the writer's queue grew to %zu bytes and drained",
-             bp.queue_max);
+    scope_demo_figure(d, "backpressure", o);
     bp.over = 1;
     scope_demo_next(d);
 }
@@ -177,7 +174,7 @@ void backpressure_fill(scope_demo_t *d)
     int ctl[2], r;
     bp.read = -1;
     if (pipe2(ctl, O_CLOEXEC) < 0) {
-        check_failed(&bp.rep, d, "pipe2: %s", strerror(errno));
+        check_failed(d, "pipe2: %s", strerror(errno));
         bp.over = 1;
         scope_demo_next(d);
         return;
@@ -191,7 +188,7 @@ void backpressure_fill(scope_demo_t *d)
     c->on_close = on_close;
     if ((r = child_spawn(c, d, &o)) < 0) {
         close(ctl[1]);
-        check_failed(&bp.rep, d, "cannot start the reader: %s", strerror(-r));
+        check_failed(d, "cannot start the reader: %s", strerror(-r));
         bp.over = 1;
         scope_demo_next(d);
         return;
@@ -233,11 +230,4 @@ void backpressure_fill(scope_demo_t *d)
                      "where it is",
                      opt->stall_ms);
     uv_timer_start(&bp.stall, on_stall, (uint64_t)opt->stall_ms, 0);
-}
-
-report_t backpressure_report(void)
-{
-    report_t r = bp.rep;
-    bp.rep.figures = NULL;
-    return r;
 }

@@ -12,17 +12,19 @@
 #define MISSING "ipcscope-no-such-command"
 
 static struct {
-    fault_done_cb done; /* one fault at a time */
+    scope_demo_cb done; /* one fault at a time */
+    int in_bye;         /* its outcome is the bye's fault_outcome */
     stdio_child_t child;
-    report_t rep;
 } f;
 
 /* The fault is over: its outcome in a sentence, or NULL when a check failed. */
 static void over(scope_demo_t *d, const char *outcome)
 {
-    fault_done_cb done = f.done;
+    scope_demo_cb done = f.done;
+    if (outcome && f.in_bye)
+        scope_demo_figure(d, "fault_outcome", cJSON_CreateString(outcome));
     f.done = NULL;
-    done(d, outcome);
+    done(d);
 }
 
 /* ---- enoent: spawn fails before fork; exec's shell exits 127 ------------- */
@@ -30,7 +32,7 @@ static void over(scope_demo_t *d, const char *outcome)
 static void enoent_exec_done(exec_t *e)
 {
     if (e->child.code != 127) {
-        check_failed(&f.rep, e->child.demo, "exec of a missing command exited %d, not 127",
+        check_failed(e->child.demo, "exec of a missing command exited %d, not 127",
                      e->child.code);
         over(e->child.demo, NULL);
         return;
@@ -49,7 +51,7 @@ static int run_enoent(scope_demo_t *d)
     child_opts_t o = {.file = MISSING, .argv = argv, .fd3 = -1};
     int r = child_spawn(&f.child, d, &o);
     if (r == 0) {
-        check_failed(&f.rep, d, "%s exists?", MISSING);
+        check_failed(d, "%s exists?", MISSING);
         kill(f.child.pid, SIGKILL);
         return -EEXIST;
     }
@@ -57,7 +59,7 @@ static int run_enoent(scope_demo_t *d)
                        "node emits 'error' on the child, and no 'exit'",
                        MISSING, uv_err_name(r), strerror(-r));
     if (r != -ENOENT)
-        check_failed(&f.rep, d, "expected ENOENT, got %s", strerror(-r));
+        check_failed(d, "expected ENOENT, got %s", strerror(-r));
     scope_events_log("exec('%s'): the same name, through a shell", MISSING);
     return exec_shell(exec_new(d, "sh", enoent_exec_done), MISSING);
 }
@@ -90,7 +92,7 @@ static void signal_on_exit(stdio_child_t *c)
 static void signal_on_close(stdio_child_t *c)
 {
     if (c->sig != SIGKILL)
-        check_failed(&f.rep, c->demo, "cat: code %d signal %d, not SIGKILL", c->code, c->sig);
+        check_failed(c->demo, "cat: code %d signal %d, not SIGKILL", c->code, c->sig);
     else
         scope_events_log("'exit' with code null, signal 'SIGKILL': null means, look at the signal");
     over(c->demo, c->sig == SIGKILL ? "cat killed by SIGKILL and reaped: code null, signal "
@@ -125,7 +127,7 @@ static void exec_fault_done(exec_t *e)
     char outcome[160];
     if (!e->killed_for || strcmp(e->killed_for, want) ||
         (mb ? e->len[1] != e->max_buffer : e->child.sig != SIGTERM)) {
-        check_failed(&f.rep, e->child.demo, "%s: code %d, signal %d, %zu bytes kept", want,
+        check_failed(e->child.demo, "%s: code %d, signal %d, %zu bytes kept", want,
                      e->child.code, e->child.sig, e->len[1]);
         over(e->child.demo, NULL);
         return;
@@ -169,14 +171,17 @@ static const struct {
     {"timeout", "a child that never exits (timeout)", run_timeout},
 };
 
-int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done)
+static int run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye)
 {
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
         if (strcmp(kind, faults[i].kind) != 0)
             continue;
-        if (f.done)
+        if (f.done) {
+            scope_events_error("fault", "one fault at a time: '%s' waits for none", kind);
             return -EBUSY;
+        }
         f.done = done;
+        f.in_bye = in_bye;
         int r = faults[i].run(d);
         if (r < 0)
             f.done = NULL;
@@ -184,6 +189,11 @@ int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done)
     }
     scope_events_error("fault", "unknown fault '%s' (enoent, signal, maxbuffer or timeout)", kind);
     return -EINVAL;
+}
+
+int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done)
+{
+    return run(d, kind, done, 1);
 }
 
 const char *fault_title(const char *kind)
@@ -194,26 +204,22 @@ const char *fault_title(const char *kind)
     return kind;
 }
 
-/* The exec part shows maxBuffer and timeout as steps of its own. */
-static void step_over(scope_demo_t *d, const char *outcome)
+/* --fault KIND: the lesson's last step. */
+void fault_step(scope_demo_t *d)
 {
-    (void)outcome;
-    scope_demo_next(d);
+    if (run(d, ((const stdio_opts_t *)d->data)->fault, scope_demo_next, 1) < 0)
+        scope_demo_next(d);
 }
 
+/* The exec part shows maxBuffer and timeout as steps of its own. */
 void fault_maxbuffer(scope_demo_t *d)
 {
-    if (fault_run(d, "maxbuffer", step_over) < 0)
+    if (run(d, "maxbuffer", scope_demo_next, 0) < 0)
         scope_demo_next(d);
 }
 
 void fault_timeout(scope_demo_t *d)
 {
-    if (fault_run(d, "timeout", step_over) < 0)
+    if (run(d, "timeout", scope_demo_next, 0) < 0)
         scope_demo_next(d);
-}
-
-report_t fault_report(void)
-{
-    return f.rep;
 }

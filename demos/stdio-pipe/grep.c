@@ -16,7 +16,6 @@ static struct {
     stdio_child_t child;
     scope_pacer_t pacer;
     int run, line, codes[3];
-    report_t rep;
 } grep;
 
 static void grep_start(scope_demo_t *d, int run);
@@ -78,20 +77,16 @@ static void on_close(stdio_child_t *c)
     scope_demo_t *d = c->demo;
     explain(c);
     grep.codes[grep.run] = c->sig ? -1 : c->code;
-    check_killed(&grep.rep, c);
+    check_killed(c, 0);
     if (!c->sig && c->code != grep.run) /* 0, then 1, then 2 */
-        check_failed(&grep.rep, d, "grep run %d exited %d, expected %d", grep.run + 1, c->code,
+        check_failed(d, "grep run %d exited %d, expected %d", grep.run + 1, c->code,
                      grep.run);
     scope_events_log("'close': grep exited and its stdout and stderr reached EOF");
     if (grep.run == 1 && !d->quitting) {
         grep_start(d, 2);
         return;
     }
-    cJSON_Delete(grep.rep.figures);
-    grep.rep.figures = cJSON_CreateObject();
-    cJSON *codes = cJSON_AddArrayToObject(grep.rep.figures, "grep_codes");
-    for (int i = 0; i <= grep.run; i++)
-        cJSON_AddItemToArray(codes, cJSON_CreateNumber(grep.codes[i]));
+    scope_demo_figure(d, "grep_codes", cJSON_CreateIntArray(grep.codes, grep.run + 1));
     if (grep.run == 0)
         scope_pacer_close(&grep.pacer);
     scope_demo_next(d);
@@ -117,7 +112,7 @@ static void grep_start(scope_demo_t *d, int run)
     child_opts_t o = {.file = "grep", .argv = argv, .fd3 = -1};
     int r = child_spawn(c, d, &o);
     if (r < 0) {
-        check_failed(&grep.rep, d, "spawn grep: %s", strerror(-r));
+        check_failed(d, "spawn grep: %s", strerror(-r));
         scope_demo_next(d);
     } else if (run == 0) {
         scope_pacer_init(d, &grep.pacer);
@@ -141,11 +136,4 @@ void grep_spawn(scope_demo_t *d)
 void grep_codes(scope_demo_t *d)
 {
     grep_start(d, 1);
-}
-
-report_t grep_report(void)
-{
-    report_t r = grep.rep;
-    grep.rep.figures = NULL;
-    return r;
 }

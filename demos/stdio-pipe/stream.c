@@ -14,7 +14,6 @@ static struct {
     size_t total, queued;
     uint64_t t0, t1;
     long long read;
-    report_t rep;
 } sm = {.read = -1};
 
 static void pump(stdio_child_t *c)
@@ -53,20 +52,20 @@ static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 static void on_close(stdio_child_t *c)
 {
     size_t total = sm.total;
-    check_killed(&sm.rep, c);
+    check_killed(c, 0);
     if (!c->sig && (c->code != 0 || sm.read != (long long)total || !sm.t1)) {
-        check_failed(&sm.rep, c->demo, "stream: the reader read %lld of %zu bytes, exit %d",
+        check_failed(c->demo, "stream: the reader read %lld of %zu bytes, exit %d",
                      sm.read, total, c->code);
     } else if (!c->sig) {
         double secs = (double)(sm.t1 - sm.t0) / 1e9, bps = (double)total / secs;
         scope_events_log("the reader exited 0. %zu bytes in %.1f ms: %.0f MB/s through one "
                          "pipe, %d KiB per write(), never more than the highWaterMark queued",
                          total, secs * 1e3, bps / 1e6, CHUNK / 1024);
-        sm.rep.figures = cJSON_CreateObject();
-        cJSON *o = cJSON_AddObjectToObject(sm.rep.figures, "stream");
+        cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "bytes", (double)total);
         cJSON_AddNumberToObject(o, "ns", (double)(sm.t1 - sm.t0));
         cJSON_AddNumberToObject(o, "bps", bps);
+        scope_demo_figure(c->demo, "stream", o);
     }
     scope_demo_next(c->demo);
 }
@@ -83,7 +82,7 @@ void stream_run(scope_demo_t *d)
     c->on_close = on_close;
     int r = child_spawn(c, d, &o);
     if (r < 0) {
-        check_failed(&sm.rep, d, "cannot start the reader: %s", strerror(-r));
+        check_failed(d, "cannot start the reader: %s", strerror(-r));
         scope_demo_next(d);
         return;
     }
@@ -91,11 +90,4 @@ void stream_run(scope_demo_t *d)
                      "the queue is under the highWaterMark, write; else wait for a write to "
                      "complete, as for 'drain'. The clock starts at the reader's 'ready'",
                      sm.total);
-}
-
-report_t stream_report(void)
-{
-    report_t r = sm.rep;
-    sm.rep.figures = NULL;
-    return r;
 }
