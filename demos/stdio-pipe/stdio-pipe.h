@@ -7,8 +7,8 @@
  *   execfile.c      no shell: the injection; what a shell costs
  *   faults.c        ENOENT, a signal, maxBuffer, timeout
  *   stdio.c         ['pipe', 'pipe', 'pipe', 'ipc'], and its child
- *   backpressure.c  the reader stops, the queue grows and drains
- *   stream.c        the same pipe at full speed
+ *   backpressure.c  the reader stops, the queue grows and drains; the
+ *                   same pipe at full speed
  *   pingpong.c      a line there and back, timed
  *   children.c      this program as a child: echo, reader, sink
  *   main.c          options, the lesson's steps, the bye
@@ -80,6 +80,7 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o);
 int child_write(stdio_child_t *c, const char *data, size_t len);
 void child_end(stdio_child_t *c);
 size_t child_queue(stdio_child_t *c);
+int child_pump(stdio_child_t *c, const char *chunk, size_t len, size_t total);
 void child_close_pipe(stdio_child_t *c, int fd);
 /* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
 int child_quit_all(void);

@@ -22,7 +22,6 @@ static struct {
     scope_trace_t ipc;
     int ch_open, got_received;
     long long done_bytes;
-    size_t sent;
     char out[128];
     size_t err_bytes;
 } st;
@@ -39,19 +38,14 @@ static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
         st.err_bytes += len;
 }
 
-/* Large data the careful way: write while the queue is under the
- * highWaterMark, then wait for a write to complete ('drain'). */
+/* Large data the careful way (child_pump): write while the queue is under
+ * the highWaterMark, then wait for a write to complete ('drain'). */
 static void pump(stdio_child_t *c)
 {
-    static char chunk[CHUNK];
-    memset(chunk, 'x', sizeof chunk);
-    while (st.sent < TOTAL && child_queue(c) < HIGH_WATER && child_write(c, chunk, CHUNK) == 0)
-        st.sent += CHUNK;
-    if (st.sent == TOTAL && !c->ending && c->open[0]) {
-        scope_events_log("child.stdin.end() after %zu bytes in %d writes of %d", st.sent,
+    static const char chunk[CHUNK];
+    if (child_pump(c, chunk, CHUNK, TOTAL))
+        scope_events_log("child.stdin.end() after %d bytes in %d writes of %d", TOTAL,
                          TOTAL / CHUNK, CHUNK);
-        child_end(c);
-    }
 }
 
 static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
@@ -66,31 +60,32 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
         scope_events_log("'message' on the channel (fd %d): {\"received\":true}", ch->fd);
     } else if (cJSON_IsNumber(b)) {
         st.done_bytes = (long long)b->valuedouble;
-        scope_events_log("'message': the child counted %lld bytes on its stdin; we wrote %zu",
-                         st.done_bytes, st.sent);
+        scope_events_log("'message': the child counted %lld bytes on its stdin; we wrote %llu",
+                         st.done_bytes, (unsigned long long)st.child.written);
     }
 }
 
 static void maybe_done(void)
 {
     stdio_child_t *c = &st.child;
+    unsigned long long sent = c->written;
     if (st.ch_open || !c->closed)
         return;
     char want[64];
-    snprintf(want, sizeof want, "%zu bytes arrived", st.sent);
+    snprintf(want, sizeof want, "%llu bytes arrived", sent);
     check_killed(c, 0);
-    if (!c->sig && (c->code != 0 || !st.got_received || st.done_bytes != (long long)st.sent ||
+    if (!c->sig && (c->code != 0 || !st.got_received || st.done_bytes != (long long)sent ||
                     !strstr(st.out, want) || !st.err_bytes)) {
-        check_failed(c->demo, "stdio: code %d, received %d, done %lld of %zu, stdout "
-                     "'%s', stderr %zu bytes", c->code, st.got_received, st.done_bytes, st.sent,
-                     st.out, st.err_bytes);
+        check_failed(c->demo, "stdio: code %d, received %d, done %lld of %llu, stdout '%s', "
+                     "stderr %zu bytes", c->code, st.got_received, st.done_bytes, sent, st.out,
+                     st.err_bytes);
     } else if (!c->sig) {
         scope_events_log("waitpid(): the child exited 0. Four streams, one child: stdin, stdout "
-                         "and stderr carried bytes, fd 3 carried messages; all %zu bytes arrived",
-                         st.sent);
+                         "and stderr carried bytes, fd 3 carried messages; all %llu bytes arrived",
+                         sent);
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "bytes", (double)st.sent);
-        cJSON_AddStringToObject(o, "child", st.child.name[0] == 'n' ? "node" : "c");
+        cJSON_AddNumberToObject(o, "bytes", (double)sent);
+        cJSON_AddStringToObject(o, "child", c->name[0] == 'n' ? "node" : "c");
         scope_demo_figure(c->demo, "stdio", o);
     }
     scope_demo_next(c->demo);
