@@ -13,7 +13,7 @@
 #include "stdio-pipe.h"
 
 /* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
-static void printable(char *out, size_t cap, const char *data, size_t len)
+void printable(char *out, size_t cap, const char *data, size_t len)
 {
     size_t o = 0;
     for (size_t i = 0; i < len && o + 5 < cap; i++)

@@ -23,13 +23,7 @@ static void grep_start(scope_demo_t *d, int run);
 static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     char text[200];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 3 < sizeof text; i++) /* a newline inside shown as \n */
-        if (data[i] != '\n')
-            text[n++] = data[i];
-        else if (i + 1 < len)
-            text[n++] = '\\', text[n++] = 'n';
-    text[n] = '\0';
+    printable(text, sizeof text, data, len - (data[len - 1] == '\n'));
     scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
     scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %s",
                      fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
@@ -40,7 +34,7 @@ static void send_line(scope_pacer_t *pacer)
     stdio_child_t *c = &grep.child;
     const char *line = lines[grep.line];
     int n = (int)strlen(line);
-    scope_trace_send(&c->in, line, (size_t)n);
+    scope_trace_send(&c->in, line, (size_t)n - 1);
     child_write(c, line, (size_t)n);
     scope_events_log("child.stdin.write('%.*s\\n'): write() of %d bytes on fd %d", n - 1, line, n,
                      c->fd[0]);
@@ -111,6 +105,7 @@ static void grep_start(scope_demo_t *d, int run)
     scope_events_log("%s", said[run]);
     child_opts_t o = {.file = "grep", .argv = argv, .fd3 = -1};
     int r = child_spawn(c, d, &o);
+    c->in.framing_bytes = 1; /* each line's newline */
     if (r < 0) {
         check_failed(d, "spawn grep: %s", strerror(-r));
         scope_demo_next(d);
@@ -119,7 +114,7 @@ static void grep_start(scope_demo_t *d, int run)
         scope_pacer_next(&grep.pacer, send_line);
     } else {
         if (run == 1) {
-            scope_trace_send(&c->in, "goodbye world\n", 14);
+            scope_trace_send(&c->in, "goodbye world", 13);
             child_write(c, "goodbye world\n", 14);
         }
         child_end(c);

@@ -32,7 +32,7 @@ static void ping(scope_pacer_t *pacer)
     memset(pp.line + n, 'x', size);
     pp.line[n + size] = '\n';
     pp.sent_at = scope_time_now_ns();
-    scope_trace_send(&c->in, pp.line, (size_t)n + size + 1);
+    scope_trace_send(&c->in, pp.line, (size_t)n + size);
     child_write(c, pp.line, (size_t)n + size + 1);
 }
 
@@ -46,7 +46,7 @@ static void pong(stdio_child_t *c, int fd, const char *data, size_t len)
     pp.got += len; /* one line may take more than one read() */
     if (data[len - 1] != '\n')
         return;
-    scope_trace_reply(&c->out, data, pp.got, scope_time_now_ns() - pp.sent_at);
+    scope_trace_reply(&c->out, data, pp.got - 1, scope_time_now_ns() - pp.sent_at);
     pp.got = 0;
     if (++pp.pongs >= d->count || d->quitting) {
         scope_hist_summary_t s;
@@ -103,6 +103,7 @@ void pingpong_run(scope_demo_t *d)
         scope_demo_next(d);
         return;
     }
+    c->in.framing_bytes = c->out.framing_bytes = 1; /* each line's newline */
     scope_pacer_init(d, &pp.pacer);
     scope_events_log("%ld pings of %zu bytes at %s: a line into its stdin, the same line back "
                      "on its stdout; the send time stays here, with the sender",

@@ -139,6 +139,8 @@ struct exec_s {
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
 int exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
 int exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
+/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
+void printable(char *out, size_t cap, const char *data, size_t len);
 
 /* ---- the lesson's steps (scope_demo_cb) ---------------------------------- */
 
