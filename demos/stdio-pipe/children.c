@@ -24,31 +24,31 @@ static int run_echo(scope_demo_t *d)
     scope_trace_t in, out;
     scope_trace_init(&in, "stdin", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     scope_trace_init(&out, "stdout", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    in.framing_bytes = out.framing_bytes = 1; /* each line's newline */
     scope_demo_stop(d);
     scope_events_log("read() on fd 0 (a pipe from the parent), write() back on fd 1 (a pipe to "
                      "it), line by line");
     size_t line = 0;
-    ssize_t n;
+    ssize_t n, w;
     while ((n = read(0, buf, sizeof buf)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             break;
-        for (ssize_t off = 0, w; off < n; off += w > 0 ? w : 0) {
+        for (ssize_t off = 0; off < n; off += w > 0 ? w : 0)
             if ((w = write(1, buf + off, (size_t)(n - off))) < 0 && errno != EINTR) {
                 scope_events_log("write() on fd 1: %s; the parent is gone", strerror(errno));
                 return 1;
             }
-        }
         /* Each line is a message in the flow, both ways. */
-        for (char *p = buf, *end = buf + n, *nl; p < end; p = nl + 1) {
-            nl = memchr(p, '\n', (size_t)(end - p));
-            line += (size_t)((nl ? nl + 1 : end) - p);
-            if (!nl)
+        for (char *p = buf, *end = buf + n, *nl; p < end; p = nl + 1, line = 0) {
+            if (!(nl = memchr(p, '\n', (size_t)(end - p)))) {
+                line += (size_t)(end - p); /* the rest of it comes with the next read() */
                 break;
+            }
+            line += (size_t)(nl - p);
             scope_trace_recv(&in, p, line);
             scope_trace_send(&out, p, line);
-            line = 0;
         }
     }
     scope_events_log("read() returned 0 (EOF) on fd 0: the parent ended our stdin; %llu lines, "
@@ -61,18 +61,17 @@ static int run_echo(scope_demo_t *d)
  * measured is the pipe and the writer. */
 static int run_sink(scope_demo_t *d)
 {
-    unsigned long long bytes = 0, reads = 0;
+    unsigned long long bytes = 0;
     ssize_t n;
     scope_demo_stop(d);
     dprintf(1, "ready\n"); /* the parent's clock starts now */
     while ((n = read(0, buf, sizeof buf)) != 0)
         if (n > 0)
-            bytes += (unsigned long long)n, reads++;
+            bytes += (unsigned long long)n;
         else if (errno != EINTR)
             break;
-    scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes in %llu reads; telling "
-                     "the parent on fd 1, exiting 0",
-                     bytes, reads);
+    scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes; telling the parent on "
+                     "fd 1, exiting 0", bytes);
     dprintf(1, "read %llu bytes\n", bytes);
     return scope_demo_run(d);
 }
@@ -83,9 +82,9 @@ static int run_sink(scope_demo_t *d)
 static struct {
     uv_pipe_t in, ctl;
     uv_timer_t slow;
-    scope_demo_t *demo;
+    scope_trace_t t;
     int told, paused, slow_reader;
-    uint64_t bytes, reads, unreported;
+    uint64_t unreported;
 } rd;
 
 static void rd_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -113,25 +112,20 @@ static void rd_close(scope_demo_t *d)
 
 static void rd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
+    unsigned long long total = (unsigned long long)(rd.t.bytes_received + rd.unreported);
     (void)b;
     if (n < 0) {
-        scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes in %llu reads; "
-                         "telling the parent on fd 1, exiting 0",
-                         (unsigned long long)rd.bytes, (unsigned long long)rd.reads);
-        dprintf(1, "read %llu bytes\n", (unsigned long long)rd.bytes);
-        rd_close(rd.demo);
+        scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes; telling the parent "
+                         "on fd 1, exiting 0", total);
+        dprintf(1, "read %llu bytes\n", total);
+        rd_close(s->data);
         return;
     }
-    rd.bytes += (uint64_t)n;
-    rd.reads += n > 0;
-    rd.unreported += (uint64_t)n;
     /* One arrow per 64 KiB taken, however many read()s it took. */
-    if (rd.unreported >= 64 * 1024) {
-        char sum[80];
-        snprintf(sum, sizeof sum, "%llu bytes, %llu so far", (unsigned long long)rd.unreported,
-                 (unsigned long long)rd.bytes);
-        scope_events_msg("recv", "stdin", SCOPE_PID(getppid()), SCOPE_PID(getpid()), rd.reads,
-                         (size_t)rd.unreported, sum, 0);
+    if ((rd.unreported += (uint64_t)n) >= 64 * 1024) {
+        char label[48];
+        snprintf(label, sizeof label, "%llu bytes so far", total + (unsigned long long)n);
+        scope_trace_note(&rd.t, SCOPE_TRACE_RECV, label, rd.unreported);
         rd.unreported = 0;
     }
     if (rd.slow_reader) {
@@ -144,21 +138,13 @@ static void rd_pause(int pause, const char *why)
 {
     if (pause == rd.paused || uv_is_closing((uv_handle_t *)&rd.in))
         return;
-    rd.paused = pause;
-    if (pause)
+    if ((rd.paused = pause))
         uv_read_stop((uv_stream_t *)&rd.in);
     else
         rd_start(NULL);
     scope_events_log("process.stdin.%s(): uv_read_%s() on fd 0 after %llu bytes (%s)",
                      pause ? "pause" : "resume", pause ? "stop" : "start",
-                     (unsigned long long)rd.bytes, why);
-}
-
-static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    static char c[16];
-    (void)h, (void)hint;
-    *b = uv_buf_init(c, sizeof c);
+                     (unsigned long long)(rd.t.bytes_received + rd.unreported), why);
 }
 
 static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
@@ -184,23 +170,23 @@ static int run_reader(scope_demo_t *d)
 {
     d->on_control = rd_control;
     d->on_quit = rd_close;
-    rd.demo = d;
     rd.paused = 1;
+    scope_trace_init(&rd.t, "stdin", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     uv_pipe_init(d->loop, &rd.in, 0);
     uv_pipe_init(d->loop, &rd.ctl, 0);
     uv_timer_init(d->loop, &rd.slow);
+    rd.in.data = d;
     if (uv_pipe_open(&rd.in, 0) < 0 || uv_pipe_open(&rd.ctl, 3) < 0) {
         scope_events_error("reader", "fd 0 and fd 3 must be pipes from the parent");
         rd_close(d);
         scope_demo_exit(d, 1);
     } else {
-        uv_read_start((uv_stream_t *)&rd.ctl, ctl_alloc, ctl_read);
+        uv_read_start((uv_stream_t *)&rd.ctl, rd_alloc, ctl_read);
         scope_events_log("process.stdin.pause(): fd 0 is open, but I do not read it; "
                          "waiting for 'r' on fd 3");
     }
     return scope_demo_run(d);
 }
-
 int child_main(scope_demo_t *d, const stdio_opts_t *o)
 {
     /* Started by hand, with no event fd: stdout is data, so no narration. */

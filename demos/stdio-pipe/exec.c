@@ -13,7 +13,7 @@
 #include "stdio-pipe.h"
 
 /* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
-static void printable(char *out, size_t cap, const char *data, size_t len)
+void printable(char *out, size_t cap, const char *data, size_t len)
 {
     size_t o = 0;
     for (size_t i = 0; i < len && o + 5 < cap; i++)
@@ -178,14 +178,12 @@ int exec_shell(exec_t *e, const char *cmd)
 
 /* ---- the step: a pipeline through the shell ------------------------------ */
 
-static report_t rep;
-
 static void pipeline_done(exec_t *e)
 {
     scope_demo_t *d = e->child.demo;
-    check_killed(&rep, &e->child);
+    check_killed(&e->child, 0);
     if (!e->child.sig && (e->child.code || !e->out[1] || !strstr(e->out[1], "matched 2 lines")))
-        check_failed(&rep, d, "exec: expected 'matched 2 lines' and code 0, got code %d",
+        check_failed(d, "exec: expected 'matched 2 lines' and code 0, got code %d",
                      e->child.code);
     scope_demo_next(d);
 }
@@ -198,15 +196,10 @@ void exec_pipeline(scope_demo_t *d)
                      "understands '$$', '|' and ';'", cmd);
     int r = exec_shell(exec_new(d, "sh", pipeline_done), cmd);
     if (r < 0) {
-        check_failed(&rep, d, "exec: /bin/sh: %s", strerror(-r));
+        check_failed(d, "exec: /bin/sh: %s", strerror(-r));
         scope_demo_next(d);
         return;
     }
     scope_events_log("for '|' the shell makes its own pipes: grep, wc and sed are its "
                      "children, sed writes into the pipe we read");
-}
-
-report_t exec_report(void)
-{
-    return rep;
 }

@@ -17,7 +17,6 @@ static struct {
     int exec_ran, file_one_arg;
     int kind, n;
     uint64_t ns[3][64];
-    report_t rep;
 } ef;
 
 static void start_next(void);
@@ -39,7 +38,7 @@ static double median_ms(uint64_t *v, int n)
 static void started(exec_t *e)
 {
     if (e->child.sig || e->child.code != 0)
-        check_failed(&ef.rep, ef.demo, "%s of uname: code %d, signal %d", kinds[ef.kind], e->child.code,
+        check_failed(ef.demo, "%s of uname: code %d, signal %d", kinds[ef.kind], e->child.code,
                   e->child.sig);
     ef.ns[ef.kind][ef.n] = scope_time_now_ns() - e->child.t0;
     /* Round robin, spawn, exec, execFile, spawn...: a slow moment of the
@@ -57,12 +56,13 @@ static void start_next(void)
     long starts = ((const stdio_opts_t *)d->data)->starts;
     if (ef.n >= starts && !d->quitting) {
         double ms[3];
-        cJSON *o = cJSON_AddObjectToObject(ef.rep.figures, "start_ns");
+        cJSON *o = cJSON_CreateObject();
         for (int k = 0; k < 3; k++) {
             ms[k] = median_ms(ef.ns[k], ef.n);
             cJSON_AddNumberToObject(o, kinds[k], (double)(uint64_t)(ms[k] * 1e6));
         }
         cJSON_AddNumberToObject(o, "starts", (double)starts);
+        scope_demo_figure(d, "start_ns", o);
         scope_events_log("median of %ld starts, from pipe2() to the last EOF: spawn %.2f ms, "
                          "execFile %.2f ms, exec %.2f ms. exec pays for a shell: one more "
                          "fork() and execve(), and sh's own start-up",
@@ -77,7 +77,7 @@ static void start_next(void)
     e->child.quiet = 1;
     int r = ef.kind == 1 ? exec_shell(e, "uname -s") : exec_file(e, "uname", argv);
     if (r < 0) {
-        check_failed(&ef.rep, d, "start uname: %s", strerror(-r));
+        check_failed(d, "start uname: %s", strerror(-r));
         scope_demo_next(d);
     }
 }
@@ -90,8 +90,6 @@ void execfile_cost(scope_demo_t *d)
                      ((const stdio_opts_t *)d->data)->starts);
     ef.demo = d;
     ef.kind = ef.n = 0;
-    if (!ef.rep.figures)
-        ef.rep.figures = cJSON_CreateObject();
     start_next();
 }
 
@@ -104,14 +102,12 @@ static void file_done(exec_t *e)
         scope_events_log("execFile: echo got one argument and printed it back; ';' is just a "
                          "character when no shell reads it. Nothing else ran");
     else
-        check_failed(&ef.rep, ef.demo, "execFile printed '%s', not the argument whole",
+        check_failed(ef.demo, "execFile printed '%s', not the argument whole",
                      e->out[1] ? e->out[1] : "");
-    cJSON *o = cJSON_AddObjectToObject(ef.rep.figures, "injection");
+    cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "exec_ran_second_command", ef.exec_ran);
     cJSON_AddBoolToObject(o, "execfile_one_argument", ef.file_one_arg);
-    snprintf(ef.rep.note, sizeof ef.rep.note,
-             "the injected command ran under exec %s, under execFile never",
-             ef.exec_ran ? "only" : "NOT");
+    scope_demo_figure(ef.demo, "injection", o);
     scope_demo_next(ef.demo);
 }
 
@@ -123,7 +119,7 @@ static void exec_done(exec_t *e)
         scope_events_log("exec: the shell read ';' as the end of a command and ran 'echo "
                          "INJECTED' too. Had the input said 'rm -rf ~', that would have run");
     else
-        check_failed(&ef.rep, d, "exec did not run the injected command: '%s'",
+        check_failed(d, "exec did not run the injected command: '%s'",
                      e->out[1] ? e->out[1] : "");
     if (d->quitting) {
         scope_demo_next(d);
@@ -134,7 +130,7 @@ static void exec_done(exec_t *e)
                      "whole");
     int r = exec_file(exec_new(d, "echo", file_done), "echo", argv);
     if (r < 0) {
-        check_failed(&ef.rep, d, "execFile echo: %s", strerror(-r));
+        check_failed(d, "execFile echo: %s", strerror(-r));
         scope_demo_next(d);
     }
 }
@@ -143,20 +139,11 @@ static void exec_done(exec_t *e)
 void execfile_injection(scope_demo_t *d)
 {
     ef.demo = d;
-    if (!ef.rep.figures)
-        ef.rep.figures = cJSON_CreateObject();
     scope_events_log("input from outside, say a form field: '%s'", INJECTION);
     scope_events_log("exec('echo ' + input): the shell gets \"echo " INJECTION "\"");
     int r = exec_shell(exec_new(d, "sh", exec_done), "echo " INJECTION);
     if (r < 0) {
-        check_failed(&ef.rep, d, "exec: /bin/sh: %s", strerror(-r));
+        check_failed(d, "exec: /bin/sh: %s", strerror(-r));
         scope_demo_next(d);
     }
-}
-
-report_t execfile_report(void)
-{
-    report_t r = ef.rep;
-    ef.rep.figures = NULL;
-    return r;
 }

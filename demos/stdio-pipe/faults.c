@@ -12,44 +12,43 @@
 #define MISSING "ipcscope-no-such-command"
 
 static struct {
-    fault_done_cb done; /* one fault at a time */
+    scope_demo_cb done; /* one fault at a time */
+    int in_bye;         /* its outcome is the bye's fault_outcome */
     stdio_child_t child;
-    report_t rep;
 } f;
 
-/* The fault is over: its outcome in a sentence, or NULL when a check failed. */
+/* The fault is over: its outcome told, or NULL when a check failed. */
 static void over(scope_demo_t *d, const char *outcome)
 {
-    fault_done_cb done = f.done;
+    scope_demo_cb done = f.done;
+    if (outcome)
+        scope_events_log("%s", outcome);
+    if (outcome && f.in_bye)
+        scope_demo_figure(d, "fault_outcome", cJSON_CreateString(outcome));
     f.done = NULL;
-    done(d, outcome);
+    done(d);
 }
 
 /* ---- enoent: spawn fails before fork; exec's shell exits 127 ------------- */
 
 static void enoent_exec_done(exec_t *e)
 {
-    if (e->child.code != 127) {
-        check_failed(&f.rep, e->child.demo, "exec of a missing command exited %d, not 127",
-                     e->child.code);
-        over(e->child.demo, NULL);
-        return;
-    }
-    scope_events_log("the shell started, said 'not found' on stderr and exited 127: exec's "
-                     "callback gets an Error, code 127, and there is no 'error' event");
-    over(e->child.demo, "spawn failed with ENOENT before fork(); exec's shell exited 127");
+    if (e->child.code != 127)
+        check_failed(e->child.demo, "exec of a missing command exited %d, not 127", e->child.code);
+    over(e->child.demo, e->child.code != 127 ? NULL : "spawn failed with ENOENT before fork(); "
+         "under exec the shell started, said 'not found' and exited 127: the callback gets an "
+         "Error, code 127, and there is no 'error' event");
 }
 
 static int run_enoent(scope_demo_t *d)
 {
     char *argv[] = {MISSING, "--help", NULL};
-    scope_events_log("spawn('%s'): a command that does not exist", MISSING);
     memset(&f.child, 0, sizeof f.child);
     f.child.name = MISSING;
     child_opts_t o = {.file = MISSING, .argv = argv, .fd3 = -1};
     int r = child_spawn(&f.child, d, &o);
     if (r == 0) {
-        check_failed(&f.rep, d, "%s exists?", MISSING);
+        check_failed(d, "%s exists?", MISSING);
         kill(f.child.pid, SIGKILL);
         return -EEXIST;
     }
@@ -57,7 +56,7 @@ static int run_enoent(scope_demo_t *d)
                        "node emits 'error' on the child, and no 'exit'",
                        MISSING, uv_err_name(r), strerror(-r));
     if (r != -ENOENT)
-        check_failed(&f.rep, d, "expected ENOENT, got %s", strerror(-r));
+        check_failed(d, "expected ENOENT, got %s", strerror(-r));
     scope_events_log("exec('%s'): the same name, through a shell", MISSING);
     return exec_shell(exec_new(d, "sh", enoent_exec_done), MISSING);
 }
@@ -67,11 +66,10 @@ static int run_enoent(scope_demo_t *d)
 static void signal_on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
-    scope_events_log("'data' on child.stdout: read() %zu bytes from fd %d", len, c->fd[fd]);
     if (fd == 1 && c->running && !c->data) {
         c->data = c; /* killed once */
-        scope_events_log("kill(%ld, SIGKILL): as if someone outside killed it (kill -9)",
-                         (long)c->pid);
+        scope_events_log("'data' on child.stdout, %zu bytes; kill(%ld, SIGKILL), as someone "
+                         "outside would (kill -9)", len, (long)c->pid);
         kill(c->pid, SIGKILL);
     }
 }
@@ -90,11 +88,9 @@ static void signal_on_exit(stdio_child_t *c)
 static void signal_on_close(stdio_child_t *c)
 {
     if (c->sig != SIGKILL)
-        check_failed(&f.rep, c->demo, "cat: code %d signal %d, not SIGKILL", c->code, c->sig);
-    else
-        scope_events_log("'exit' with code null, signal 'SIGKILL': null means, look at the signal");
-    over(c->demo, c->sig == SIGKILL ? "cat killed by SIGKILL and reaped: code null, signal "
-                                      "SIGKILL" : NULL);
+        check_failed(c->demo, "cat: code %d signal %d, not SIGKILL", c->code, c->sig);
+    over(c->demo, c->sig != SIGKILL ? NULL : "cat killed by SIGKILL and reaped: 'exit' with "
+         "code null, signal 'SIGKILL' (null means: look at the signal)");
 }
 
 static int run_signal(scope_demo_t *d)
@@ -121,23 +117,21 @@ static int run_signal(scope_demo_t *d)
 static void exec_fault_done(exec_t *e)
 {
     int mb = e->timeout_ms == 0; /* the maxBuffer run has no timeout */
-    const char *want = mb ? "maxBuffer" : "timeout";
     char outcome[160];
-    if (!e->killed_for || strcmp(e->killed_for, want) ||
+    if (!e->killed_for || strcmp(e->killed_for, mb ? "maxBuffer" : "timeout") ||
         (mb ? e->len[1] != e->max_buffer : e->child.sig != SIGTERM)) {
-        check_failed(&f.rep, e->child.demo, "%s: code %d, signal %d, %zu bytes kept", want,
-                     e->child.code, e->child.sig, e->len[1]);
+        check_failed(e->child.demo, "%s: code %d, signal %d, %zu bytes kept",
+                     mb ? "maxBuffer" : "timeout", e->child.code, e->child.sig, e->len[1]);
         over(e->child.demo, NULL);
-        return;
+    } else {
+        if (mb)
+            snprintf(outcome, sizeof outcome, "maxBuffer held: %zu bytes kept, the child "
+                     "killed, ERR_CHILD_PROCESS_STDIO_MAXBUFFER", e->len[1]);
+        else
+            snprintf(outcome, sizeof outcome, "timeout held: killed by SIGTERM after %ld ms, "
+                     "reaped, no process left", e->timeout_ms);
+        over(e->child.demo, outcome);
     }
-    if (mb)
-        snprintf(outcome, sizeof outcome, "%zu bytes kept, the child killed, "
-                 "ERR_CHILD_PROCESS_STDIO_MAXBUFFER", e->len[1]);
-    else
-        snprintf(outcome, sizeof outcome, "killed by SIGTERM after %ld ms, reaped, no process "
-                 "left", e->timeout_ms);
-    scope_events_log("%s held: %s", want, outcome);
-    over(e->child.demo, outcome);
 }
 
 static int run_maxbuffer(scope_demo_t *d)
@@ -168,52 +162,55 @@ static const struct {
     {"maxbuffer", "a child that writes more than maxBuffer", run_maxbuffer},
     {"timeout", "a child that never exits (timeout)", run_timeout},
 };
+#define NFAULTS (sizeof faults / sizeof faults[0])
 
-int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done)
+static int run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye)
 {
-    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
-        if (strcmp(kind, faults[i].kind) != 0)
-            continue;
-        if (f.done)
-            return -EBUSY;
-        f.done = done;
-        int r = faults[i].run(d);
-        if (r < 0)
-            f.done = NULL;
-        return r;
+    size_t i = 0;
+    while (i < NFAULTS && strcmp(kind, faults[i].kind) != 0)
+        i++;
+    if (i == NFAULTS || f.done) {
+        scope_events_error("fault", i == NFAULTS ? "unknown fault '%s' (enoent, signal, "
+                           "maxbuffer or timeout)" : "one fault at a time: '%s' waits for none",
+                           kind);
+        return i == NFAULTS ? -EINVAL : -EBUSY;
     }
-    scope_events_error("fault", "unknown fault '%s' (enoent, signal, maxbuffer or timeout)", kind);
-    return -EINVAL;
+    f.done = done;
+    f.in_bye = in_bye;
+    int r = faults[i].run(d);
+    if (r < 0)
+        f.done = NULL;
+    return r;
+}
+
+int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done)
+{
+    return run(d, kind, done, 1);
 }
 
 const char *fault_title(const char *kind)
 {
-    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+    for (size_t i = 0; i < NFAULTS; i++)
         if (strcmp(kind, faults[i].kind) == 0)
             return faults[i].title;
     return kind;
 }
 
-/* The exec part shows maxBuffer and timeout as steps of its own. */
-static void step_over(scope_demo_t *d, const char *outcome)
+/* --fault KIND, the lesson's last step; maxBuffer and timeout, exec's. */
+void fault_step(scope_demo_t *d)
 {
-    (void)outcome;
-    scope_demo_next(d);
+    if (run(d, ((const stdio_opts_t *)d->data)->fault, scope_demo_next, 1) < 0)
+        scope_demo_next(d);
 }
 
 void fault_maxbuffer(scope_demo_t *d)
 {
-    if (fault_run(d, "maxbuffer", step_over) < 0)
+    if (run(d, "maxbuffer", scope_demo_next, 0) < 0)
         scope_demo_next(d);
 }
 
 void fault_timeout(scope_demo_t *d)
 {
-    if (fault_run(d, "timeout", step_over) < 0)
+    if (run(d, "timeout", scope_demo_next, 0) < 0)
         scope_demo_next(d);
-}
-
-report_t fault_report(void)
-{
-    return f.rep;
 }

@@ -16,7 +16,6 @@ static struct {
     stdio_child_t child;
     scope_pacer_t pacer;
     int run, line, codes[3];
-    report_t rep;
 } grep;
 
 static void grep_start(scope_demo_t *d, int run);
@@ -24,13 +23,7 @@ static void grep_start(scope_demo_t *d, int run);
 static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     char text[200];
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 3 < sizeof text; i++) /* a newline inside shown as \n */
-        if (data[i] != '\n')
-            text[n++] = data[i];
-        else if (i + 1 < len)
-            text[n++] = '\\', text[n++] = 'n';
-    text[n] = '\0';
+    printable(text, sizeof text, data, len - (data[len - 1] == '\n'));
     scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
     scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %s",
                      fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
@@ -41,7 +34,7 @@ static void send_line(scope_pacer_t *pacer)
     stdio_child_t *c = &grep.child;
     const char *line = lines[grep.line];
     int n = (int)strlen(line);
-    scope_trace_send(&c->in, line, (size_t)n);
+    scope_trace_send(&c->in, line, (size_t)n - 1);
     child_write(c, line, (size_t)n);
     scope_events_log("child.stdin.write('%.*s\\n'): write() of %d bytes on fd %d", n - 1, line, n,
                      c->fd[0]);
@@ -78,20 +71,16 @@ static void on_close(stdio_child_t *c)
     scope_demo_t *d = c->demo;
     explain(c);
     grep.codes[grep.run] = c->sig ? -1 : c->code;
-    check_killed(&grep.rep, c);
+    check_killed(c, 0);
     if (!c->sig && c->code != grep.run) /* 0, then 1, then 2 */
-        check_failed(&grep.rep, d, "grep run %d exited %d, expected %d", grep.run + 1, c->code,
+        check_failed(d, "grep run %d exited %d, expected %d", grep.run + 1, c->code,
                      grep.run);
     scope_events_log("'close': grep exited and its stdout and stderr reached EOF");
     if (grep.run == 1 && !d->quitting) {
         grep_start(d, 2);
         return;
     }
-    cJSON_Delete(grep.rep.figures);
-    grep.rep.figures = cJSON_CreateObject();
-    cJSON *codes = cJSON_AddArrayToObject(grep.rep.figures, "grep_codes");
-    for (int i = 0; i <= grep.run; i++)
-        cJSON_AddItemToArray(codes, cJSON_CreateNumber(grep.codes[i]));
+    scope_demo_figure(d, "grep_codes", cJSON_CreateIntArray(grep.codes, grep.run + 1));
     if (grep.run == 0)
         scope_pacer_close(&grep.pacer);
     scope_demo_next(d);
@@ -116,15 +105,16 @@ static void grep_start(scope_demo_t *d, int run)
     scope_events_log("%s", said[run]);
     child_opts_t o = {.file = "grep", .argv = argv, .fd3 = -1};
     int r = child_spawn(c, d, &o);
+    c->in.framing_bytes = 1; /* each line's newline */
     if (r < 0) {
-        check_failed(&grep.rep, d, "spawn grep: %s", strerror(-r));
+        check_failed(d, "spawn grep: %s", strerror(-r));
         scope_demo_next(d);
     } else if (run == 0) {
         scope_pacer_init(d, &grep.pacer);
         scope_pacer_next(&grep.pacer, send_line);
     } else {
         if (run == 1) {
-            scope_trace_send(&c->in, "goodbye world\n", 14);
+            scope_trace_send(&c->in, "goodbye world", 13);
             child_write(c, "goodbye world\n", 14);
         }
         child_end(c);
@@ -141,11 +131,4 @@ void grep_spawn(scope_demo_t *d)
 void grep_codes(scope_demo_t *d)
 {
     grep_start(d, 1);
-}
-
-report_t grep_report(void)
-{
-    report_t r = grep.rep;
-    grep.rep.figures = NULL;
-    return r;
 }

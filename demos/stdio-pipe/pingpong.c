@@ -12,7 +12,6 @@
 static struct {
     stdio_child_t child;
     scope_pacer_t pacer;
-    report_t rep;
     char *line;         /* "ping N xxx...x\n" */
     size_t cap, got;    /* got: bytes of the answer read so far */
     uint64_t sent_at;   /* the ping in flight, timed by its sender */
@@ -33,7 +32,7 @@ static void ping(scope_pacer_t *pacer)
     memset(pp.line + n, 'x', size);
     pp.line[n + size] = '\n';
     pp.sent_at = scope_time_now_ns();
-    scope_trace_send(&c->in, pp.line, (size_t)n + size + 1);
+    scope_trace_send(&c->in, pp.line, (size_t)n + size);
     child_write(c, pp.line, (size_t)n + size + 1);
 }
 
@@ -47,7 +46,7 @@ static void pong(stdio_child_t *c, int fd, const char *data, size_t len)
     pp.got += len; /* one line may take more than one read() */
     if (data[len - 1] != '\n')
         return;
-    scope_trace_reply(&c->out, data, pp.got, scope_time_now_ns() - pp.sent_at);
+    scope_trace_reply(&c->out, data, pp.got - 1, scope_time_now_ns() - pp.sent_at);
     pp.got = 0;
     if (++pp.pongs >= d->count || d->quitting) {
         scope_hist_summary_t s;
@@ -68,15 +67,10 @@ static void pong(stdio_child_t *c, int fd, const char *data, size_t len)
 static void pingpong_closed(stdio_child_t *c)
 {
     scope_demo_t *d = c->demo;
-    if (c->sig || pp.pongs < d->count) {
-        pp.rep.cut_short |= !d->quitting;
-        scope_events_log("the echo child %s after %ld of %ld round trips",
-                         c->sig ? "was killed" : "left", pp.pongs, d->count);
-    }
+    check_killed(c, pp.pongs < d->count);
     scope_hist_summary_t s;
     scope_hist_summarize(&c->out.latency, &s);
-    pp.rep.figures = cJSON_CreateObject();
-    cJSON *o = cJSON_AddObjectToObject(pp.rep.figures, "pingpong");
+    cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "round_trips", (double)pp.pongs);
     cJSON_AddNumberToObject(o, "size", (double)d->size);
     cJSON_AddNumberToObject(o, "p50", (double)s.p50);
@@ -85,9 +79,7 @@ static void pingpong_closed(stdio_child_t *c)
         cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(c->sig));
     else
         cJSON_AddNumberToObject(o, "child_code", c->code);
-    char p50[32];
-    snprintf(pp.rep.note, sizeof pp.rep.note, "%ld round trips, median %s", pp.pongs,
-             scope_time_format(p50, sizeof p50, (double)s.p50));
+    scope_demo_figure(d, "pingpong", o);
     free(pp.line);
     scope_pacer_close(&pp.pacer);
     scope_demo_next(d);
@@ -107,21 +99,15 @@ void pingpong_run(scope_demo_t *d)
     child_opts_t o = {.argv = argv, .fd3 = -1};
     int r = child_spawn(c, d, &o);
     if (r < 0) {
-        check_failed(&pp.rep, d, "cannot start the echo child: %s", strerror(-r));
+        check_failed(d, "cannot start the echo child: %s", strerror(-r));
         scope_demo_next(d);
         return;
     }
+    c->in.framing_bytes = c->out.framing_bytes = 1; /* each line's newline */
     scope_pacer_init(d, &pp.pacer);
     scope_events_log("%ld pings of %zu bytes at %s: a line into its stdin, the same line back "
                      "on its stdout; the send time stays here, with the sender",
                      d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
     scope_trace_stats_start(&c->out, d->loop, 500);
     scope_pacer_next(&pp.pacer, ping);
-}
-
-report_t pingpong_report(void)
-{
-    report_t r = pp.rep;
-    pp.rep.figures = NULL;
-    return r;
 }

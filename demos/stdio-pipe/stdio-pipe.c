@@ -153,6 +153,21 @@ int child_write(stdio_child_t *c, const char *data, size_t len)
     return 0;
 }
 
+/* The careful writer: chunk (len bytes, the same each time) while the queue
+ * is under the highWaterMark, as long as node's write() returns true, up to
+ * total bytes written; then end(). Call it again from on_written: a write
+ * that completes is node's 'drain'. Returns 1 once it has ended the stdin. */
+int child_pump(stdio_child_t *c, const char *chunk, size_t len, size_t total)
+{
+    while (c->written < total && child_queue(c) < HIGH_WATER)
+        if (child_write(c, chunk, total - c->written < len ? total - c->written : len) < 0)
+            return 0;
+    if (c->written < total || c->ending || !c->open[0])
+        return 0;
+    child_end(c);
+    return 1;
+}
+
 /* child.stdin.end(): close our end once the queue is written. */
 void child_end(stdio_child_t *c)
 {

@@ -7,20 +7,22 @@
  *   execfile.c      no shell: the injection; what a shell costs
  *   faults.c        ENOENT, a signal, maxBuffer, timeout
  *   stdio.c         ['pipe', 'pipe', 'pipe', 'ipc'], and its child
- *   backpressure.c  the reader stops, the queue grows and drains
- *   stream.c        the same pipe at full speed
+ *   backpressure.c  the reader stops, the queue grows and drains; the
+ *                   same pipe at full speed
  *   pingpong.c      a line there and back, timed
  *   children.c      this program as a child: echo, reader, sink
  *   main.c          options, the lesson's steps, the bye
  *
  * main.c lists the steps (scope_demo_lesson); a step that is over calls
  * scope_demo_next. d->data is main's options, read only. Each file keeps its
- * own state and hands main its figures at the end (its *_report). */
+ * own state and hands the bye its figures (scope_demo_figure) where it
+ * measured them. */
 #ifndef STDIO_PIPE_H
 #define STDIO_PIPE_H
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "demo.h"
 #include "events.h"
@@ -78,24 +80,20 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o);
 int child_write(stdio_child_t *c, const char *data, size_t len);
 void child_end(stdio_child_t *c);
 size_t child_queue(stdio_child_t *c);
+int child_pump(stdio_child_t *c, const char *chunk, size_t len, size_t total);
 void child_close_pipe(stdio_child_t *c, int fd);
 /* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
 int child_quit_all(void);
 /* narrate.c: the start told with its fds (p: the three pipes' ends). */
 void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6]);
 
-/* ---- what a file hands main for the bye ---------------------------------- */
+/* ---- the bye's verdict, from the file where it is judged ---------------- */
 
-typedef struct {
-    int failed, cut_short; /* checks that failed; a child killed mid-part */
-    char note[160];        /* a sentence for the bye, or "" */
-    cJSON *figures;        /* its fields go into the bye's summary (taken over) */
-} report_t;
-
-/* A check that failed (none while quitting: nothing to judge). */
-static inline void check_failed(report_t *r, const scope_demo_t *d, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static inline void check_failed(report_t *r, const scope_demo_t *d, const char *fmt, ...)
+/* A check that failed: an error event, "failed" in the bye, exit code 1
+ * (none while quitting: nothing to judge). */
+static inline void check_failed(scope_demo_t *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void check_failed(scope_demo_t *d, const char *fmt, ...)
 {
     char buf[400];
     va_list ap;
@@ -103,15 +101,22 @@ static inline void check_failed(report_t *r, const scope_demo_t *d, const char *
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (!d->quitting) {
-        r->failed++;
         scope_events_error("check", "%s", buf);
+        scope_demo_figure(d, "failed", cJSON_CreateNumber(1));
+        scope_demo_exit(d, 1);
     }
 }
 
-/* A child killed mid-part, not by our quit. */
-static inline void check_killed(report_t *r, const stdio_child_t *c)
+/* A part cut short, not by our quit (its child killed, or gone early):
+ * an error event, "complete": false in the bye, exit code 1. */
+static inline void check_killed(const stdio_child_t *c, int early)
 {
-    r->cut_short |= c->sig && !c->demo->quitting;
+    if ((c->sig || early) && !c->demo->quitting) {
+        scope_events_error("killed", "%s %s%s before its part was over", c->name,
+                           c->sig ? "was killed by SIG" : "left", c->sig ? sigabbrev_np(c->sig) : "");
+        scope_demo_figure(c->demo, "complete", cJSON_CreateFalse());
+        scope_demo_exit(c->demo, 1);
+    }
 }
 
 /* ---- exec.c: exec() and execFile(), output kept until the child is gone -- */
@@ -134,22 +139,21 @@ struct exec_s {
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
 int exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
 int exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
+/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
+void printable(char *out, size_t cap, const char *data, size_t len);
 
-/* ---- the lesson's steps (scope_demo_cb), and each file's report ---------- */
+/* ---- the lesson's steps (scope_demo_cb) ---------------------------------- */
 
 void grep_spawn(scope_demo_t *d), grep_codes(scope_demo_t *d);         /* grep.c */
 void exec_pipeline(scope_demo_t *d);                                   /* exec.c */
 void execfile_injection(scope_demo_t *d), execfile_cost(scope_demo_t *d);
-void fault_maxbuffer(scope_demo_t *d), fault_timeout(scope_demo_t *d); /* faults.c */
+void fault_maxbuffer(scope_demo_t *d), fault_timeout(scope_demo_t *d), fault_step(scope_demo_t *d);
 void stdio_array(scope_demo_t *d);                                     /* stdio.c */
 void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
 void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
-report_t grep_report(void), exec_report(void), execfile_report(void), fault_report(void),
-    stdio_report(void), backpressure_report(void), stream_report(void), pingpong_report(void);
 
-typedef void (*fault_done_cb)(scope_demo_t *d, const char *outcome); /* NULL: a check failed */
 /* 0 once the fault runs (done follows), -EBUSY while one runs, or -EINVAL. */
-int fault_run(scope_demo_t *d, const char *kind, fault_done_cb done);
+int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done);
 const char *fault_title(const char *kind);
 /* The dashboard's pause and resume, for the backpressure reader. */
 void backpressure_control(scope_demo_t *d, const char *cmd);

@@ -18,12 +18,10 @@
 
 static struct {
     stdio_child_t child;
-    report_t rep;
     scope_channel_t ch;
     scope_trace_t ipc;
     int ch_open, got_received;
     long long done_bytes;
-    size_t sent;
     char out[128];
     size_t err_bytes;
 } st;
@@ -40,19 +38,14 @@ static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
         st.err_bytes += len;
 }
 
-/* Large data the careful way: write while the queue is under the
- * highWaterMark, then wait for a write to complete ('drain'). */
+/* Large data the careful way (child_pump): write while the queue is under
+ * the highWaterMark, then wait for a write to complete ('drain'). */
 static void pump(stdio_child_t *c)
 {
-    static char chunk[CHUNK];
-    memset(chunk, 'x', sizeof chunk);
-    while (st.sent < TOTAL && child_queue(c) < HIGH_WATER && child_write(c, chunk, CHUNK) == 0)
-        st.sent += CHUNK;
-    if (st.sent == TOTAL && !c->ending && c->open[0]) {
-        scope_events_log("child.stdin.end() after %zu bytes in %d writes of %d", st.sent,
+    static const char chunk[CHUNK];
+    if (child_pump(c, chunk, CHUNK, TOTAL))
+        scope_events_log("child.stdin.end() after %d bytes in %d writes of %d", TOTAL,
                          TOTAL / CHUNK, CHUNK);
-        child_end(c);
-    }
 }
 
 static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
@@ -67,32 +60,33 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
         scope_events_log("'message' on the channel (fd %d): {\"received\":true}", ch->fd);
     } else if (cJSON_IsNumber(b)) {
         st.done_bytes = (long long)b->valuedouble;
-        scope_events_log("'message': the child counted %lld bytes on its stdin; we wrote %zu",
-                         st.done_bytes, st.sent);
+        scope_events_log("'message': the child counted %lld bytes on its stdin; we wrote %llu",
+                         st.done_bytes, (unsigned long long)st.child.written);
     }
 }
 
 static void maybe_done(void)
 {
     stdio_child_t *c = &st.child;
+    unsigned long long sent = c->written;
     if (st.ch_open || !c->closed)
         return;
     char want[64];
-    snprintf(want, sizeof want, "%zu bytes arrived", st.sent);
-    check_killed(&st.rep, c);
-    if (!c->sig && (c->code != 0 || !st.got_received || st.done_bytes != (long long)st.sent ||
+    snprintf(want, sizeof want, "%llu bytes arrived", sent);
+    check_killed(c, 0);
+    if (!c->sig && (c->code != 0 || !st.got_received || st.done_bytes != (long long)sent ||
                     !strstr(st.out, want) || !st.err_bytes)) {
-        check_failed(&st.rep, c->demo, "stdio: code %d, received %d, done %lld of %zu, stdout "
-                     "'%s', stderr %zu bytes", c->code, st.got_received, st.done_bytes, st.sent,
-                     st.out, st.err_bytes);
+        check_failed(c->demo, "stdio: code %d, received %d, done %lld of %llu, stdout '%s', "
+                     "stderr %zu bytes", c->code, st.got_received, st.done_bytes, sent, st.out,
+                     st.err_bytes);
     } else if (!c->sig) {
         scope_events_log("waitpid(): the child exited 0. Four streams, one child: stdin, stdout "
-                         "and stderr carried bytes, fd 3 carried messages; all %zu bytes arrived",
-                         st.sent);
-        st.rep.figures = cJSON_CreateObject();
-        cJSON *o = cJSON_AddObjectToObject(st.rep.figures, "stdio");
-        cJSON_AddNumberToObject(o, "bytes", (double)st.sent);
-        cJSON_AddStringToObject(o, "child", st.child.name[0] == 'n' ? "node" : "c");
+                         "and stderr carried bytes, fd 3 carried messages; all %llu bytes arrived",
+                         sent);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "bytes", (double)sent);
+        cJSON_AddStringToObject(o, "child", c->name[0] == 'n' ? "node" : "c");
+        scope_demo_figure(c->demo, "stdio", o);
     }
     scope_demo_next(c->demo);
 }
@@ -141,7 +135,7 @@ void stdio_array(scope_demo_t *d)
     int node = ((const stdio_opts_t *)d->data)->node_child, sv[2], r;
     st.done_bytes = -1;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        check_failed(&st.rep, d, "socketpair: %s", strerror(errno));
+        check_failed(d, "socketpair: %s", strerror(errno));
         scope_demo_next(d);
         return;
     }
@@ -160,7 +154,7 @@ void stdio_array(scope_demo_t *d)
                      "'ipc'", node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe'");
     if ((r = child_spawn(c, d, &o)) < 0) {
         close(sv[0]);
-        check_failed(&st.rep, d, "cannot start the stdio child: %s%s", strerror(-r),
+        check_failed(d, "cannot start the stdio child: %s%s", strerror(-r),
                      node && r == -ENOENT ? " (is node installed?)" : "");
         scope_demo_next(d);
         return;
@@ -171,7 +165,7 @@ void stdio_array(scope_demo_t *d)
     st.ch.on_close = on_channel_closed;
     if ((r = scope_channel_open(d->loop, &st.ch, sv[0])) < 0) {
         close(sv[0]);
-        check_failed(&st.rep, d, "cannot open the channel: %s", uv_strerror(r));
+        check_failed(d, "cannot open the channel: %s", uv_strerror(r));
         child_end(c);
         return;
     }
@@ -189,109 +183,57 @@ void stdio_array(scope_demo_t *d)
     pump(c);
 }
 
-/* ---- the child, this program again with --as-child stdio: it counts its
- * stdin, answers on fds 1 and 2, and talks on the channel at fd 3, as
- * stdio-pipe-child.js does for node. -------------------------------------- */
-
-static struct {
-    uv_pipe_t in;
-    scope_channel_t ch;
-    scope_trace_t ipc;
-    uint64_t bytes;
-    int eof, hello;
-} sc;
-
-static void sc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    static char buf[64 * 1024];
-    (void)h, (void)hint;
-    *b = uv_buf_init(buf, sizeof buf);
-}
-
-static void sc_maybe_end(void)
-{
-    if (!sc.eof || !sc.hello)
-        return;
-    scope_events_log("stdin ended and the hello is answered: process.disconnect(), exit 0");
-    scope_channel_disconnect(&sc.ch);
-}
-
-static void sc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-    (void)b;
-    if (n >= 0) {
-        sc.bytes += (uint64_t)n;
-        return;
-    }
-    uv_close((uv_handle_t *)s, NULL);
-    sc.eof = 1;
-    scope_events_log("EOF on fd 0 after %llu bytes; answering on fd 1, fd 2 and fd 3",
-                     (unsigned long long)sc.bytes);
-    dprintf(1, "child: %llu bytes arrived on stdin (fd 0)\n", (unsigned long long)sc.bytes);
-    dprintf(2, "child: this line went to stderr (fd 2)\n");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "type", "done");
-    cJSON_AddNumberToObject(m, "bytes", (double)sc.bytes);
-    scope_trace_send_json(&sc.ipc, m, 0);
-    scope_channel_send(&sc.ch, m);
-    cJSON_Delete(m);
-    sc_maybe_end();
-}
+/* ---- the child, this program again with --as-child stdio, as
+ * stdio-pipe-child.js is for node: it counts its stdin with blocking read()s
+ * like the echo child, then answers on fds 1 and 2 and on the channel. ---- */
 
 static void sc_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
 {
     (void)type;
     if (fd >= 0) /* no handle is sent here */
         close(fd);
-    scope_trace_recv_json(&sc.ipc, msg, ch->message_bytes, 0);
+    scope_trace_recv_json(ch->data, msg, ch->message_bytes, 0);
     if (!cJSON_GetObjectItemCaseSensitive(msg, "hello"))
         return;
     cJSON *r = cJSON_CreateObject();
     cJSON_AddTrueToObject(r, "received");
-    scope_trace_send_json(&sc.ipc, r, 0);
-    scope_channel_send(&sc.ch, r);
+    scope_trace_send_json(ch->data, r, 0);
+    scope_channel_send(ch, r);
     cJSON_Delete(r);
-    sc.hello = 1;
-    sc_maybe_end();
-}
-
-static void sc_quit(scope_demo_t *d)
-{
-    scope_channel_close(&sc.ch);
-    if (!uv_is_closing((uv_handle_t *)&sc.in))
-        uv_close((uv_handle_t *)&sc.in, NULL);
-    scope_demo_stop(d);
-}
-
-static void sc_on_disconnect(scope_channel_t *ch, int status)
-{
-    (void)status;
-    sc_quit(ch->data);
+    scope_events_log("the hello is answered: process.disconnect(), exit 0");
+    scope_channel_disconnect(ch);
 }
 
 int stdio_child(scope_demo_t *d)
 {
-    d->on_quit = sc_quit;
-    sc.ch.on_message = sc_on_message;
-    sc.ch.on_disconnect = sc_on_disconnect;
-    sc.ch.data = d;
-    int r = scope_channel_open_env(d->loop, &sc.ch);
+    static scope_channel_t ch = {.on_message = sc_on_message};
+    static scope_trace_t ipc;
+    static char buf[64 * 1024];
+    unsigned long long bytes = 0;
+    ssize_t n;
+    scope_demo_stop(d); /* no loop while it blocks: SIGTERM ends it, as it ends cat */
+    scope_events_log("fds 0, 1 and 2 are pipes to the parent; NODE_CHANNEL_FD=3 names the "
+                     "channel. read() on fd 0 until EOF");
+    while ((n = read(0, buf, sizeof buf)) != 0)
+        if (n > 0)
+            bytes += (unsigned long long)n;
+        else if (errno != EINTR)
+            break;
+    scope_events_log("EOF on fd 0 after %llu bytes; answering on fd 1, fd 2 and fd 3", bytes);
+    dprintf(1, "child: %llu bytes arrived on stdin (fd 0)\n", bytes);
+    dprintf(2, "child: this line went to stderr (fd 2)\n");
+    ch.data = &ipc;
+    int r = scope_channel_open_env(d->loop, &ch);
     if (r < 0) {
         scope_events_error("channel", "no IPC channel at NODE_CHANNEL_FD: %s", strerror(-r));
         return 1;
     }
-    scope_trace_init(&sc.ipc, "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-    scope_events_log("fds 0, 1 and 2 are pipes to the parent; NODE_CHANNEL_FD=3 names the "
-                     "channel, opened as an ipc pipe");
-    uv_pipe_init(d->loop, &sc.in, 0);
-    uv_pipe_open(&sc.in, 0);
-    uv_read_start((uv_stream_t *)&sc.in, sc_alloc, sc_read);
+    scope_trace_init(&ipc, "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", "done");
+    cJSON_AddNumberToObject(m, "bytes", (double)bytes);
+    scope_trace_send_json(&ipc, m, 0);
+    scope_channel_send(&ch, m);
+    cJSON_Delete(m);
     return scope_demo_run(d);
-}
-
-report_t stdio_report(void)
-{
-    report_t r = st.rep;
-    st.rep.figures = NULL;
-    return r;
 }
