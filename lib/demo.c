@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
@@ -517,6 +518,27 @@ void scope_demo_figure(scope_demo_t *d, const char *name, cJSON *value)
         cJSON_ReplaceItemInObjectCaseSensitive(d->figures, name, value);
     else
         cJSON_AddItemToObject(d->figures, name, value);
+}
+
+void scope_demo_figure_add(scope_demo_t *d, const char *name, double n)
+{
+    const cJSON *old = d->figures ? cJSON_GetObjectItemCaseSensitive(d->figures, name) : NULL;
+    scope_demo_figure(d, name, cJSON_CreateNumber((cJSON_IsNumber(old) ? old->valuedouble : 0) + n));
+}
+
+int scope_demo_check(scope_demo_t *d, int ok, const char *what, const char *fmt, ...)
+{
+    if (ok)
+        return ok;
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    scope_events_error(what, "%s", reason);
+    scope_demo_figure_add(d, "failed", 1);
+    scope_demo_exit(d, 1);
+    return ok;
 }
 
 int scope_demo_bye(scope_demo_t *d, cJSON *extra, const char *text)

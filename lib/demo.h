@@ -179,6 +179,12 @@ void scope_demo_exit(scope_demo_t *d, int code);
  * becomes a key of the bye's summary, value (taken over) its value; a later
  * one of the same name replaces it. */
 void scope_demo_figure(scope_demo_t *d, const char *name, cJSON *value);
+/* Adds n to the number figure name (0 when it is not there yet). */
+void scope_demo_figure_add(scope_demo_t *d, const char *name, double n);
+/* A check the lesson makes: when ok is 0, an error event (what, and the
+ * reason in fmt), 1 more in the bye's "failed", and exit code 1. Returns ok. */
+int scope_demo_check(scope_demo_t *d, int ok, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The bye: the figures handed to scope_demo_figure, then extra's members
  * (taken over; NULL for none), and text for a person. */
 int scope_demo_bye(scope_demo_t *d, cJSON *extra, const char *text);

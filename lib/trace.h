@@ -62,7 +62,8 @@ typedef struct scope_trace_s {
 } scope_trace_t;
 
 /* chan is the channel's id in events ("tcp", "ipc", "client 2"); self and
- * peer its two ends (a peer's name is copied). */
+ * peer its two ends (a peer's name is copied). Everything else starts at
+ * zero: set framing_bytes after init. */
 void scope_trace_init(scope_trace_t *t, const char *chan, scope_end_t self, scope_end_t peer);
 /* The peer, once it is known (a name is copied). */
 void scope_trace_set_peer(scope_trace_t *t, scope_end_t peer);

@@ -547,6 +547,24 @@ START_TEST(figures_reach_the_bye)
 }
 END_TEST
 
+/* A failed check is an error event, one more in the bye's "failed", and
+ * exit code 1; a check that holds leaves no trace. */
+START_TEST(checks_count_their_failures)
+{
+    ck_assert_int_eq(scope_demo_check(&fx.d, 1, "grep", "fine"), 1);
+    ck_assert_int_eq(scope_demo_check(&fx.d, 0, "grep", "exit %d, not %d", 2, 1), 0);
+    scope_demo_check(&fx.d, 0, "stream", "short by %d bytes", 7);
+    scope_demo_figure_add(&fx.d, "parts", 3);
+    ck_assert_int_eq(fx.d.exit_code, 1);
+    scope_demo_bye(&fx.d, NULL, "done");
+    read_events();
+    ck_assert_int_eq(count_events("error"), 2);
+    const cJSON *sum = cJSON_GetObjectItemCaseSensitive(last_event("bye"), "summary");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(sum, "failed")->valueint, 2);
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(sum, "parts")->valueint, 3);
+}
+END_TEST
+
 START_TEST(rate_takes_its_bounds)
 {
     ctl("{\"cmd\":\"rate\",\"hz\":0}");
@@ -715,6 +733,7 @@ static Suite *demo_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, rate_takes_its_bounds);
     tcase_add_test(tc, figures_reach_the_bye);
+    tcase_add_test(tc, checks_count_their_failures);
     tcase_add_test(tc, rate_refuses_bad_values);
     tcase_add_test(tc, size_takes_its_bounds);
     tcase_add_test(tc, size_refuses_bad_values);
