@@ -1,9 +1,9 @@
-// udp-client.js: the seeds' dgram client, as a real peer of the udp demo's
-// server (or of the seeds' own server.js, which answers the same way).
+// udp-client.js: the articles' dgram client, as a real peer of the udp demo's
+// server (or of the articles' own server.js, which answers the same way).
 //
 //   node udp-client.js PORT [HOST] [COUNT] [MESSAGE]
 //
-// It sends COUNT datagrams (default 1) of MESSAGE (default the seeds'
+// It sends COUNT datagrams (default 1) of MESSAGE (default the articles'
 // 'Hello UDP Server!', numbered when COUNT > 1), prints each answer, and
 // exits 0 once every one is answered, or 1 after a second of silence:
 // a datagram may be lost, and UDP will not say so.

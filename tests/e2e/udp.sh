@@ -141,11 +141,11 @@ else
     grep -q "is loopback: only this machine can reach it" l.json && pass "--listen loopback narrated as such" || fail "loopback narration"
     out=$(printf 'hello from nc\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
     [ "$out" = "Hello, client! Received your message: hello from nc" ] \
-        && pass "nc -u: sends a line, reads the seeds' greeting back" || fail "nc -u got '$out'"
+        && pass "nc -u: sends a line, reads the articles' greeting back" || fail "nc -u got '$out'"
     if [ $have_node -eq 1 ]; then
         out=$(timeout 10 node "$NODE_CLIENT" "$port" 127.0.0.1 3)
         [ "$(echo "$out" | grep -c 'Client received reply: "Hello, client! Received your message: Hello UDP Server! #')" = 3 ] \
-            && pass "node dgram client (the seeds'): 3 sent, 3 answers" || fail "node client: $out"
+            && pass "node dgram client (the articles'): 3 sent, 3 answers" || fail "node client: $out"
         # the article's client: one message, the answer printed, then closed
         out=$(timeout 10 node -e "
             const client = require('dgram').createSocket('udp4');
