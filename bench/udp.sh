@@ -3,7 +3,7 @@
 # a test: nothing here is asserted.
 #
 #   round trip: one client, N datagrams of 64 bytes, each answered before the
-#               next goes (the seeds' echo), p50 and p99;
+#               next goes (the articles' echo), p50 and p99;
 #   throughput: one sender streams BYTES as fast as sendmsg() goes, in
 #               datagrams of 1,400 bytes (what fits an Ethernet frame) and of
 #               8,192; the figure is what the receiver got per second, and the
