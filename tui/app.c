@@ -44,6 +44,7 @@ typedef struct {
     tui_model_t *model;
     tui_procfs_t *procs;
     tui_session_t session;
+    const char *count;      /* --count as asked: "1000000000" unless given */
     const tui_mech_t *mech; /* the demo on screen, or last on screen */
     tui_lesson_t lesson;
     int have_lesson;
@@ -84,6 +85,17 @@ static void on_scan(uv_timer_t *t)
 
 /* ---- the demo: launching, and after it is down ------------------------------- */
 
+/* Lesson mode is a finite run (every lesson step is reached, unless a
+ * --count says otherwise); an ordinary launch runs until stopped. r
+ * restarts in the mode it was launched in. */
+#define LESSON_COUNT "10"
+
+static void set_lesson_mode(int on)
+{
+    app.session.lesson = on;
+    app.session.count = on && strcmp(app.count, "1000000000") == 0 ? LESSON_COUNT : app.count;
+}
+
 static int launch(const tui_mech_t *m)
 {
     char path[PATH_MAX];
@@ -94,6 +106,12 @@ static int launch(const tui_mech_t *m)
         return r;
     app.mech = m;
     tui_actions_show_demo(&app.ui, m, app.session.pgid);
+    if (app.session.lesson) {
+        /* Lesson mode: the demo waits before each lesson step (--step), and
+         * its messages wait too, so each s is one step or one message. */
+        app.ui.stepping = app.ui.paused = 1;
+        tui_session_control(&app.session, "{\"cmd\":\"pause\"}");
+    }
     load_lesson();
     uv_timer_start(&app.scan, on_scan, 50, SCAN_MS);
     mark();
@@ -157,8 +175,10 @@ static void act(tui_action_t a)
         tui_i18n_set(tui_i18n_lang() == TUI_LANG_EN ? TUI_LANG_ZH : TUI_LANG_EN);
         load_lesson();
         break;
-    case TUI_ACTION_LAUNCH: {
+    case TUI_ACTION_LAUNCH:
+    case TUI_ACTION_LAUNCH_LESSON: {
         const tui_mech_t *m = tui_catalogue_get(app.ui.menu_sel);
+        set_lesson_mode(a == TUI_ACTION_LAUNCH_LESSON);
         int r = launch(m);
         if (r == -ENOENT)
             snprintf(app.ui.flash, sizeof app.ui.flash, "%s: %s", m->name, tui_i18n(TUI_S_PLANNED));
@@ -240,7 +260,8 @@ int tui_app_run(const tui_app_options_t *o)
         return 1;
     }
     tui_session_init(&app.session, app.loop, app.model, on_news);
-    app.session.count = o->count;
+    app.count = o->count;
+    set_lesson_mode(o->lesson);
     app.session.record = o->record;
     app.ui = (tui_ui_t){.model = app.model, .procs = app.procs, .focus = TUI_PANE_PROCS,
                         .rate = o->rate, .size = o->size};

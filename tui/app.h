@@ -19,6 +19,7 @@ typedef struct {
     double rate;            /* messages per second; 0: as fast as possible */
     long size;              /* payload bytes */
     const char *count;      /* messages per launch, as the demo's --count */
+    int lesson;             /* open in lesson mode (--step) */
     FILE *record;           /* NULL, or where every event line goes; closed here */
 } tui_app_options_t;
 

@@ -25,15 +25,19 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: ipcscope [--lang en|zh]            open the dashboard\n"
-            "       ipcscope open DEMO [--rate HZ] [--size BYTES] [--count N] [--record FILE]\n"
-            "                                          open it on one demo (defaults: 5 Hz,\n"
-            "                                          64 B, no end); --record saves the\n"
-            "                                          events it receives, one JSON line each\n"
+            "       ipcscope open DEMO [--step] [--rate HZ] [--size BYTES] [--count N]\n"
+            "                     [--record FILE]      open it on one demo (defaults: 5 Hz,\n"
+            "                                          64 B, no end); --step: lesson mode,\n"
+            "                                          it waits before each step and s goes\n"
+            "                                          on (10 messages unless --count);\n"
+            "                                          --record saves the events it\n"
+            "                                          receives, one JSON line each\n"
             "       ipcscope list                      list the demos\n"
             "       ipcscope run DEMO [options]        run one demo here, narrated\n"
             "       ipcscope --help | --version\n"
             "\n"
-            "In the dashboard: Enter launches a demo; space pauses, s steps, + - rate,\n"
+            "In the dashboard: Enter launches a demo, S in lesson mode; space pauses,\n"
+            "s steps, f injects a fault, + - rate,\n"
             "[ ] message size, Tab moves between panes, k K signal the selected\n"
             "process, r restarts, l shows the lesson, L switches language, ? helps,\n"
             "q goes back, then quits.\n"
@@ -101,7 +105,10 @@ static int open_demo(int argc, char **argv, tui_app_options_t *o)
         char *end = NULL;
         double v = val ? strtod(val, &end) : -1;
         int number = val && end != val && *end == '\0';
-        if (strcmp(opt, "--rate") == 0 && number && v >= 0 && v <= 1e6) {
+        if (strcmp(opt, "--step") == 0) {
+            o->lesson = 1;
+            continue; /* a flag: no value to skip */
+        } else if (strcmp(opt, "--rate") == 0 && number && v >= 0 && v <= 1e6) {
             o->rate = v;
         } else if (strcmp(opt, "--size") == 0 && number && v >= 1 && v <= 64 * 1048576.0) {
             o->size = (long)v;
@@ -148,7 +155,7 @@ int tui_cmdline_main(int argc, char **argv)
             return 2;
         }
     }
-    tui_app_options_t o = {NULL, LAUNCH_RATE, LAUNCH_SIZE, LAUNCH_COUNT, NULL};
+    tui_app_options_t o = {.rate = LAUNCH_RATE, .size = LAUNCH_SIZE, .count = LAUNCH_COUNT};
     if (i == argc)
         return tui_app_run(&o);
     if (strcmp(argv[i], "open") == 0) {

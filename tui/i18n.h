@@ -65,6 +65,7 @@ typedef enum {
     /* keys: short words for the status bar */
     TUI_S_K_SELECT,
     TUI_S_K_LAUNCH,
+    TUI_S_K_LESSON_MODE,
     TUI_S_K_LANG,
     TUI_S_K_HELP,
     TUI_S_K_QUIT,
@@ -98,6 +99,7 @@ typedef enum {
     TUI_S_H_HELP,
     TUI_S_H_QUIT,
     TUI_S_H_ENTER,
+    TUI_S_H_LESSON_MODE,
     TUI_S_SENT_SIGNAL,
     TUI_S_SENT_FAULT, /* "dashboard: fault %s asked for (f again: %s)" */
     TUI_S_NO_FAULTS,

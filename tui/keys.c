@@ -33,6 +33,7 @@ static const row_t rows[] = {
      {{'\r', 0, MENU, TUI_ACTION_LAUNCH},
       {'\n', 0, MENU, TUI_ACTION_LAUNCH},
       {KEY_ENTER, 1, MENU, TUI_ACTION_LAUNCH}}},
+    {"S", NULL, TUI_S_H_LESSON_MODE, MENU, {{'S', 0, MENU, TUI_ACTION_LAUNCH_LESSON}}},
     {"Space", NULL, TUI_S_H_SPACE, DEMO, {{' ', 0, DEMO, TUI_ACTION_PAUSE}}},
     {"s", NULL, TUI_S_H_STEP, DEMO, {{'s', 0, DEMO, TUI_ACTION_STEP}}},
     {"+ -", NULL, TUI_S_H_RATE, DEMO,

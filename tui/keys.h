@@ -36,6 +36,7 @@ typedef enum {
     TUI_ACTION_LESSON, /* the lesson or the narration in pane 4 */
     /* the demo */
     TUI_ACTION_LAUNCH,
+    TUI_ACTION_LAUNCH_LESSON, /* launch in lesson mode: waits before step 1 */
     TUI_ACTION_PAUSE, /* pause or resume */
     TUI_ACTION_STEP,
     TUI_ACTION_FASTER,

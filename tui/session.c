@@ -208,7 +208,7 @@ int tui_session_launch(tui_session_t *s, const char *path, double rate, long siz
     snprintf(rate_arg, sizeof rate_arg, "%g", rate);
     snprintf(size_arg, sizeof size_arg, "%ld", size);
     char *argv[] = {(char *)path, "--rate", rate_arg, "--size", size_arg,
-                    "--count", (char *)s->count, NULL};
+                    "--count", (char *)s->count, s->lesson ? "--step" : NULL, NULL};
     const char *env[] = {"IPCSCOPE_EVENT_FD=3", "IPCSCOPE_CONTROL_FD=4", NULL};
     const char *unset[] = {"NODE_CHANNEL_FD", NULL};
     scope_spawn_fd_t fds[] = {{devnull, 0}, {out[1], 1}, {out[1], 2}, {ev[1], 3}, {ctl[0], 4}};

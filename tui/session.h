@@ -59,6 +59,7 @@ struct tui_session_s {
     void *data; /* the owner's */
     tui_session_state_t state;
     const char *count; /* --count given to every launch ("1000000000": no end) */
+    int lesson;        /* launch with --step: the demo waits before each lesson step */
     FILE *record;      /* NULL, or where every event line goes, as received (not owned) */
     long pgid;         /* the demo's process group, 0 when IDLE */
     scope_child_t child;

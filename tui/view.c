@@ -266,14 +266,14 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
     }
 
     static const key_item_t keys[] = {
-        {"↑↓", TUI_S_K_SELECT, 5}, {"Enter", TUI_S_K_LAUNCH, 9}, {"L", TUI_S_K_LANG, 4},
-        {"?", TUI_S_K_HELP, 8},    {"q", TUI_S_K_QUIT, 10},
+        {"↑↓", TUI_S_K_SELECT, 5}, {"Enter", TUI_S_K_LAUNCH, 9}, {"S", TUI_S_K_LESSON_MODE, 7},
+        {"L", TUI_S_K_LANG, 4},    {"?", TUI_S_K_HELP, 8},       {"q", TUI_S_K_QUIT, 10},
     };
-    key_item_t k[5];
+    key_item_t k[6];
     memcpy(k, keys, sizeof k);
     if (!tui_crt_utf8())
         k[0].key = "Up/Dn";
-    status_bar(rows - 1, cols, k, 5);
+    status_bar(rows - 1, cols, k, 6);
 }
 
 /* ---- the demo screen ----------------------------------------------------- */
