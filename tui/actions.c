@@ -236,8 +236,9 @@ void tui_actions_do(tui_action_t a, tui_ui_t *ui, tui_session_t *s)
         demo(a, ui, s);
 }
 
-void tui_actions_show_demo(tui_ui_t *ui, const tui_mech_t *m, long pgid)
+void tui_actions_show_demo(tui_ui_t *ui, const tui_mech_t *m, tui_session_t *s)
 {
+    long pgid = s->pgid;
     ui->screen = TUI_SCREEN_DEMO;
     ui->mech = m;
     ui->pgid = pgid;
@@ -249,12 +250,22 @@ void tui_actions_show_demo(tui_ui_t *ui, const tui_mech_t *m, long pgid)
     memset(ui->scroll, 0, sizeof ui->scroll);
     ui->lesson_scroll = 0;
     ui->flash[0] = '\0';
+    if (s->lesson) {
+        /* Lesson mode: the demo waits before each lesson step (--step), and
+         * its messages wait too, so each s is one step or one message. */
+        ui->stepping = ui->paused = 1;
+        tui_session_control(s, "{\"cmd\":\"pause\"}");
+    }
 }
 
 void tui_actions_keep_selection(tui_ui_t *ui)
 {
     if (ui->screen != TUI_SCREEN_DEMO)
         return;
+    /* Home asked for more narration than there is: keep what was shown, so
+     * that the next Down or PgDn moves at once. */
+    if (!ui->show_lesson && ui->scroll[TUI_PANE_TEXT] > tui_view_text_scroll_used())
+        ui->scroll[TUI_PANE_TEXT] = tui_view_text_scroll_used();
     long pids[TUI_PROCFS_MAX_PROCS];
     int n = tui_view_procs_pids(ui, pids, TUI_PROCFS_MAX_PROCS);
     for (int i = 0; i < n; i++)

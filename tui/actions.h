@@ -14,7 +14,7 @@
 /* Does a on the screen ui shows; actions this module does not do are ignored. */
 void tui_actions_do(tui_action_t a, tui_ui_t *ui, tui_session_t *s);
 /* The demo screen, fresh for a run of m whose process group is pgid. */
-void tui_actions_show_demo(tui_ui_t *ui, const tui_mech_t *m, long pgid);
+void tui_actions_show_demo(tui_ui_t *ui, const tui_mech_t *m, tui_session_t *s);
 /* Keeps a valid selection: the first process when the selected one left. */
 void tui_actions_keep_selection(tui_ui_t *ui);
 

@@ -85,17 +85,6 @@ static void on_scan(uv_timer_t *t)
 
 /* ---- the demo: launching, and after it is down ------------------------------- */
 
-/* Lesson mode is a finite run (every lesson step is reached, unless a
- * --count says otherwise); an ordinary launch runs until stopped. r
- * restarts in the mode it was launched in. */
-#define LESSON_COUNT "10"
-
-static void set_lesson_mode(int on)
-{
-    app.session.lesson = on;
-    app.session.count = on && strcmp(app.count, "1000000000") == 0 ? LESSON_COUNT : app.count;
-}
-
 static int launch(const tui_mech_t *m)
 {
     char path[PATH_MAX];
@@ -105,13 +94,7 @@ static int launch(const tui_mech_t *m)
     if (r < 0)
         return r;
     app.mech = m;
-    tui_actions_show_demo(&app.ui, m, app.session.pgid);
-    if (app.session.lesson) {
-        /* Lesson mode: the demo waits before each lesson step (--step), and
-         * its messages wait too, so each s is one step or one message. */
-        app.ui.stepping = app.ui.paused = 1;
-        tui_session_control(&app.session, "{\"cmd\":\"pause\"}");
-    }
+    tui_actions_show_demo(&app.ui, m, &app.session);
     load_lesson();
     uv_timer_start(&app.scan, on_scan, 50, SCAN_MS);
     mark();
@@ -178,13 +161,12 @@ static void act(tui_action_t a)
     case TUI_ACTION_LAUNCH:
     case TUI_ACTION_LAUNCH_LESSON: {
         const tui_mech_t *m = tui_catalogue_get(app.ui.menu_sel);
-        set_lesson_mode(a == TUI_ACTION_LAUNCH_LESSON);
+        tui_session_lesson(&app.session, a == TUI_ACTION_LAUNCH_LESSON, app.count);
         int r = launch(m);
-        if (r == -ENOENT)
-            snprintf(app.ui.flash, sizeof app.ui.flash, "%s: %s", m->name, tui_i18n(TUI_S_PLANNED));
-        else if (r < 0)
-            snprintf(app.ui.flash, sizeof app.ui.flash, "%s: %s", tui_i18n(TUI_S_LAUNCH_FAILED),
-                     strerror(-r));
+        if (r < 0)
+            snprintf(app.ui.flash, sizeof app.ui.flash, "%s: %s%s%s", m->name,
+                     tui_i18n(r == -ENOENT ? TUI_S_PLANNED : TUI_S_LAUNCH_FAILED),
+                     r == -ENOENT ? "" : ", ", r == -ENOENT ? "" : strerror(-r));
         break;
     }
     case TUI_ACTION_RESTART:
@@ -261,7 +243,7 @@ int tui_app_run(const tui_app_options_t *o)
     }
     tui_session_init(&app.session, app.loop, app.model, on_news);
     app.count = o->count;
-    set_lesson_mode(o->lesson);
+    tui_session_lesson(&app.session, o->lesson, app.count);
     app.session.record = o->record;
     app.ui = (tui_ui_t){.model = app.model, .procs = app.procs, .focus = TUI_PANE_PROCS,
                         .rate = o->rate, .size = o->size};
@@ -286,14 +268,12 @@ int tui_app_run(const tui_app_options_t *o)
     uv_timer_init(app.loop, &app.redraw);
     uv_timer_start(&app.redraw, on_redraw, 0, FRAME_MS);
     uv_timer_init(app.loop, &app.scan);
-    /* ipcscope open DEMO: launch it now that every handle it uses exists */
-    if (o->open && launch(o->open) < 0) {
+    if (o->open && launch(o->open) < 0) { /* ipcscope open DEMO: every handle exists now */
         char buf[160];
         snprintf(buf, sizeof buf, "dashboard: cannot launch %s", o->open->name);
         tui_session_note(&app.session, buf);
     }
     mark();
-
     uv_run(app.loop, UV_RUN_DEFAULT);
 
     /* Out: restore the terminal first, then close everything. */

@@ -180,6 +180,14 @@ void tui_session_init(tui_session_t *s, uv_loop_t *loop, tui_model_t *model, tui
     s->stop_timer.data = s;
 }
 
+void tui_session_lesson(tui_session_t *s, int on, const char *count)
+{
+    /* A lesson is a finite run, so that every step is reached; r restarts
+     * in the mode the demo was launched in. */
+    s->lesson = on;
+    s->count = on && strcmp(count, "1000000000") == 0 ? "10" : count;
+}
+
 int tui_session_launch(tui_session_t *s, const char *path, double rate, long size)
 {
     if (s->state != TUI_SESSION_IDLE)

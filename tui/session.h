@@ -84,6 +84,9 @@ struct tui_session_s {
 /* Sets s up on the loop (one timer handle); the model is fed and noted into. */
 void tui_session_init(tui_session_t *s, uv_loop_t *loop, tui_model_t *model,
                       tui_session_cb on_news);
+/* Lesson mode on or off for the next launches: with it, --step, and a
+ * finite run (count, or 10 messages when count is the no-end default). */
+void tui_session_lesson(tui_session_t *s, int on, const char *count);
 /* Launches the demo at path with --rate, --size and --count, after resetting
  * the model. Returns 0, -EBUSY when not IDLE, or a negative errno from
  * pipe2(2), open(2) or the spawn. */

@@ -70,5 +70,7 @@ void tui_view_procs(const tui_ui_t *ui, tui_rect_t r);
 void tui_view_flow(const tui_ui_t *ui, tui_rect_t r);
 void tui_view_latency(const tui_ui_t *ui, tui_rect_t r);
 void tui_view_text(const tui_ui_t *ui, tui_rect_t r);
+/* The narration's scroll as far as it could go at the last draw. */
+int tui_view_text_scroll_used(void);
 
 #endif

@@ -119,6 +119,16 @@ static void draw_log_line(void *arg, int k, const char *s, size_t len)
     c->y++;
 }
 
+/* How far up the narration really was scrolled at the last draw: Home asks
+ * for more than there is, and the loop brings its scroll back to this, so
+ * that the next Down moves at once. */
+static int text_scroll_used;
+
+int tui_view_text_scroll_used(void)
+{
+    return text_scroll_used;
+}
+
 static void draw_log(const tui_ui_t *ui, tui_rect_t r)
 {
     const tui_model_t *m = ui->model;
@@ -142,6 +152,7 @@ static void draw_log(const tui_ui_t *ui, tui_rect_t r)
     int skip_bottom = want - r.h;
     if (skip_bottom > total - r.h)
         skip_bottom = total - r.h > 0 ? total - r.h : 0;
+    text_scroll_used = skip_bottom;
     draw_ctx_t c = {r, r.y + r.h - (total - skip_bottom), TUI_ROLE_DEFAULT};
     if (total - skip_bottom < r.h)
         c.y = r.y; /* not full yet: start at the top */

@@ -4,7 +4,18 @@
 # ends; r restarts in the same mode.
 . "$TOP/tests/lib.sh"
 IPCSCOPE="$BUILD/bin/ipcscope"
-command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
+command -v tmux >/dev/null || { skip "tmux is not installed"; # The narration scrolls: after Home, Down moves at once (it used to sit at
+# an inflated scroll until End).
+T new-session -d -x 80 -y 24 "$IPCSCOPE open fork-ipc --count 5"
+wait_screen ENDED || fail "the short run did not end"
+T send-keys Tab Tab Tab; sleep 0.3
+T send-keys Home; sleep 0.5; T capture-pane -p >top.txt
+T send-keys Down; sleep 0.5; T capture-pane -p >down.txt
+T send-keys Down Down Down PgDn; sleep 0.5; T capture-pane -p >pgdn.txt
+! cmp -s top.txt down.txt && ! cmp -s down.txt pgdn.txt && pass "after Home, Down and PgDn move the narration" \
+    || fail "after Home the narration did not move"
+T kill-server 2>/dev/null
+exit 0; }
 SOCK="ipcscope-test-lesson-$$"
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null' EXIT
 T() { tmux -L "$SOCK" "$@"; }
@@ -43,5 +54,16 @@ wait_screen "lesson mode" || wait_screen "Enter launch" || fail "no menu"
 T send-keys S
 wait_screen STEP && pass "S in the menu launches in lesson mode" || fail "S: no STEP badge"
 T send-keys q; sleep 0.5; T send-keys q
+T kill-server 2>/dev/null
+# The narration scrolls: after Home, Down moves at once (it used to sit at
+# an inflated scroll until End).
+T new-session -d -x 80 -y 24 "$IPCSCOPE open fork-ipc --count 5"
+wait_screen ENDED || fail "the short run did not end"
+T send-keys Tab Tab Tab; sleep 0.3
+T send-keys Home; sleep 0.5; T capture-pane -p >top.txt
+T send-keys Down; sleep 0.5; T capture-pane -p >down.txt
+T send-keys Down Down Down PgDn; sleep 0.5; T capture-pane -p >pgdn.txt
+! cmp -s top.txt down.txt && ! cmp -s down.txt pgdn.txt && pass "after Home, Down and PgDn move the narration" \
+    || fail "after Home the narration did not move"
 T kill-server 2>/dev/null
 exit 0
