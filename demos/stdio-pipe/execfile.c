@@ -32,8 +32,8 @@ static void start_next(void);
 static void started(exec_t *e)
 {
     scope_demo_t *d = ef.demo;
-    scope_demo_check(d, d->quitting || (!e->child.sig && !e->child.code), "check",
-                     "%s of uname: code %d, signal %d", kinds[ef.kind], e->child.code, e->child.sig);
+    scope_demo_check(d, d->quitting || (!e->child.sig && !e->child.code), "check", "%s of uname: "
+                     "code %d, signal %d", kinds[ef.kind], e->child.code, e->child.sig);
     ef.ns[ef.kind][ef.n] = scope_time_now_ns() - e->child.t0;
     /* Round robin, spawn, exec, execFile, spawn...: a slow moment of the
      * machine hits all three alike. */

@@ -163,8 +163,8 @@ int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye)
     while (i < NFAULTS && strcmp(kind, faults[i].kind) != 0)
         i++;
     if (i == NFAULTS || f.done) {
-        scope_events_error("fault", i == NFAULTS ? "unknown fault '%s' (" FAULTS ")"
-                                                 : "one fault at a time: '%s' waits for none", kind);
+        scope_events_error("fault", i == NFAULTS ? "unknown fault '%s' (" FAULTS ")" :
+                           "one fault at a time: '%s' waits for none", kind);
         return i == NFAULTS ? -EINVAL : -EBUSY;
     }
     f.done = done;

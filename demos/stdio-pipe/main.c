@@ -30,19 +30,13 @@ static const struct {
     {{"fault", "KIND", "show one failure: " FAULTS}, .want = FAULTS, .word = &opt.fault},
     {{"max-buffer", "BYTES", "exec's maxBuffer (1048576)"}, .num = &opt.max_buffer, 1, 1l << 30},
     {{"timeout", "MS", "exec's timeout (1000)"}, .num = &opt.timeout_ms, 1, 3600000},
-    {{"slow-reader", NULL, "the backpressure reader takes 4 KiB every 10 ms"},
-     .num = &opt.slow_reader},
-    {{"stall", "MS", "the backpressure reader stays away (2000)"}, .num = &opt.stall_ms, 0,
-     3600000},
-    {{"burst", "BYTES", "the backpressure writer's burst (1048576)"}, .num = &opt.burst, 1,
-     1l << 28},
-    {{"stream-bytes", "BYTES", "bytes streamed at full speed (33554432)"},
-     .num = &opt.stream_bytes, 1, 64l << 30},
-    {{"starts", "N", "starts per kind, timing spawn, exec, execFile (5)"}, .num = &opt.starts, 1,
-     64},
-    {{"child", "c|node", "the stdio-array child: this program or node"}, .want = "c node",
-     .word = &opt.child},
-    {{"as-child", "KIND", "be one of stdio-pipe's children"}, .want = "echo reader sink stdio",
+    {{"slow-reader", NULL, "backpressure: read 4 KiB every 10 ms"}, .num = &opt.slow_reader},
+    {{"stall", "MS", "backpressure: the reader's pause (2000)"}, .num = &opt.stall_ms, 0, 3600000},
+    {{"burst", "BYTES", "backpressure: the burst (1 MiB)"}, .num = &opt.burst, 1, 1l << 28},
+    {{"stream-bytes", "BYTES", "bytes streamed (32 MiB)"}, .num = &opt.stream_bytes, 1, 64l << 30},
+    {{"starts", "N", "starts of each kind, timed (5)"}, .num = &opt.starts, 1, 64},
+    {{"child", "c|node", "the stdio child (c)"}, .want = "c node", .word = &opt.child},
+    {{"as-child", "KIND", "be a child of stdio-pipe"}, .want = "echo reader sink stdio",
      .word = &opt.as_child},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -57,7 +51,8 @@ static const struct {
     {"exec", {"exec(): a command string through /bin/sh -c, output buffered", exec_pipeline}},
     {"exec", {"exec's maxBuffer: a child that writes too much is killed", fault_maxbuffer}},
     {"exec", {"exec's timeout: SIGTERM for a child that never exits", fault_timeout}},
-    {"execfile", {"execFile(): no shell; 'hello; echo INJECTED' given to both", execfile_injection}},
+    {"execfile", {"execFile(): no shell; 'hello; echo INJECTED' given to both",
+                  execfile_injection}},
     {"execfile", {"what the shell costs: spawn, exec and execFile timed", execfile_cost}},
     {"stdio", {"stdio ['pipe', 'pipe', 'pipe', 'ipc']: pipes and a channel at fd 3", stdio_array}},
     {"backpressure", {"backpressure: the reader stops, the pipe fills, the queue grows",
@@ -106,11 +101,12 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
     return ok ? 0 : -EINVAL;
 }
 
-/* The bye, once the lesson and a fault from the dashboard are over (or
- * quit with no child left): the figures each file handed over. */
+/* The bye, once the lesson is over and no fault from the dashboard runs.
+ * On quit: every child's pipes closed and SIGTERM; each 'close' ends its
+ * step, lib/demo ends the lesson, and the bye comes once none is left. */
 static void finish(scope_demo_t *d)
 {
-    if (finished || dash_fault || !(lesson_over || (d->quitting && child_quit_all() == 0)))
+    if (finished || !((lesson_over && !dash_fault) || (d->quitting && child_quit_all() == 0)))
         return;
     finished = 1;
     char text[300];
@@ -145,16 +141,6 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
         dash_fault = fault_run(d, d->fault, dash_fault_over, 1) == 0;
 }
 
-/* Every child's pipes closed and SIGTERM; each 'close' ends its step, and
- * lib/demo, quitting, ends the lesson. With none running, the bye now. */
-static void on_quit(scope_demo_t *d)
-{
-    if (child_quit_all() == 0) {
-        dash_fault = 0;
-        finish(d);
-    }
-}
-
 int main(int argc, char **argv)
 {
     static scope_demo_option_t options[NOPTS + 1];
@@ -168,7 +154,7 @@ int main(int argc, char **argv)
         return child_main(&demo, &opt);
 
     demo.data = &opt; /* the steps read the options, never write them */
-    demo.on_quit = on_quit;
+    demo.on_quit = finish;
     demo.on_control = on_control;
     demo.on_lesson_end = lesson_end;
     opt.part = opt.part ? opt.part : opt.fault ? "" : PARTS; /* --fault alone: the fault alone */
