@@ -145,7 +145,7 @@ void stdio_array(scope_demo_t *d)
     st.ch.on_message = on_message;
     st.ch.on_close = on_channel_closed;
     r = scope_channel_open(d->loop, &st.ch, sv[0]);
-    if (!scope_demo_check(d, r == 0, "check", "cannot open the channel: %s", uv_strerror(r))) {
+    if (!scope_demo_check(d, r == 0, "check", "cannot open the channel: %s", strerror(-r))) {
         close(sv[0]);
         child_end(c);
         return;
