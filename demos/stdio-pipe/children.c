@@ -26,8 +26,7 @@ static int run_echo(scope_demo_t *d)
     scope_trace_init(&out, "stdout", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     in.framing_bytes = out.framing_bytes = 1; /* each line's newline */
     scope_demo_stop(d);
-    scope_events_log("read() on fd 0 (a pipe from the parent), write() back on fd 1 (a pipe to "
-                     "it), line by line");
+    scope_events_log("read() on fd 0, write() back on fd 1, line by line");
     size_t line = 0;
     ssize_t n, w;
     while ((n = read(0, buf, sizeof buf)) != 0) {
@@ -51,29 +50,24 @@ static int run_echo(scope_demo_t *d)
             scope_trace_send(&out, p, line);
         }
     }
-    scope_events_log("read() returned 0 (EOF) on fd 0: the parent ended our stdin; %llu lines, "
-                     "%llu bytes echoed; exiting 0",
-                     (unsigned long long)in.received, (unsigned long long)in.bytes_received);
+    scope_events_log("EOF on fd 0 after %llu lines: exit 0", (unsigned long long)in.received);
     return scope_demo_run(d);
 }
 
-/* sink: a plain blocking read() loop like 'cat >/dev/null', so that what is
- * measured is the pipe and the writer. */
-static int run_sink(scope_demo_t *d)
+/* sink and stdio: a plain blocking read() loop like 'cat >/dev/null', so
+ * that what is measured is the pipe and the writer; SIGTERM ends it. */
+static unsigned long long read_all(scope_demo_t *d)
 {
     unsigned long long bytes = 0;
     ssize_t n;
     scope_demo_stop(d);
-    dprintf(1, "ready\n"); /* the parent's clock starts now */
     while ((n = read(0, buf, sizeof buf)) != 0)
         if (n > 0)
             bytes += (unsigned long long)n;
         else if (errno != EINTR)
             break;
-    scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes; telling the parent on "
-                     "fd 1, exiting 0", bytes);
-    dprintf(1, "read %llu bytes\n", bytes);
-    return scope_demo_run(d);
+    scope_events_log("EOF on fd 0 after %llu bytes", bytes);
+    return bytes;
 }
 
 /* ---- reader: paused until 'r' on fd 3; then pause and resume follow the
@@ -115,8 +109,7 @@ static void rd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     unsigned long long total = (unsigned long long)(rd.t.bytes_received + rd.unreported);
     (void)b;
     if (n < 0) {
-        scope_events_log("read() returned 0 (EOF) on fd 0 after %llu bytes; telling the parent "
-                         "on fd 1, exiting 0", total);
+        scope_events_log("EOF on fd 0 after %llu bytes", total);
         dprintf(1, "read %llu bytes\n", total);
         rd_close(s->data);
         return;
@@ -182,11 +175,11 @@ static int run_reader(scope_demo_t *d)
         scope_demo_exit(d, 1);
     } else {
         uv_read_start((uv_stream_t *)&rd.ctl, rd_alloc, ctl_read);
-        scope_events_log("process.stdin.pause(): fd 0 is open, but I do not read it; "
-                         "waiting for 'r' on fd 3");
+        scope_events_log("process.stdin.pause(): fd 0 unread until 'r' on fd 3");
     }
     return scope_demo_run(d);
 }
+
 int child_main(scope_demo_t *d, const stdio_opts_t *o)
 {
     /* Started by hand, with no event fd: stdout is data, so no narration. */
@@ -200,9 +193,11 @@ int child_main(scope_demo_t *d, const stdio_opts_t *o)
         return 1;
     if (strcmp(o->as_child, "echo") == 0)
         return run_echo(d);
-    if (strcmp(o->as_child, "sink") == 0)
-        return run_sink(d);
     if (strcmp(o->as_child, "reader") == 0)
         return run_reader(d);
-    return stdio_child(d);
+    if (strcmp(o->as_child, "stdio") == 0)
+        return stdio_child(d, read_all(d));
+    dprintf(1, "ready\n"); /* the sink: the parent's clock starts now */
+    dprintf(1, "read %llu bytes\n", read_all(d));
+    return scope_demo_run(d);
 }

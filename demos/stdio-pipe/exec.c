@@ -34,8 +34,7 @@ static void kill_for(exec_t *e, int sig, const char *why)
     long kids[16];
     int n = 0;
     e->killed_for = e->killed_for ? e->killed_for : why;
-    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)e->child.pid,
-             (long)e->child.pid);
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", e->child.pid, e->child.pid);
     FILE *f = fopen(path, "re");
     while (f && n < 16 && fscanf(f, "%ld", &kids[n]) == 1)
         n++;
@@ -44,17 +43,16 @@ static void kill_for(exec_t *e, int sig, const char *why)
     kill(e->child.pid, sig);
     for (int i = 0; i < n && kill((pid_t)kids[i], sig) == 0; i++) {
         snprintf(path, sizeof path, "/proc/%ld/comm", kids[i]);
-        if (!(f = fopen(path, "re")) || !fgets(comm, sizeof comm, f))
-            strcpy(comm, "?");
+        int ok = (f = fopen(path, "re")) && fgets(comm, sizeof comm, f);
         if (f)
             fclose(f);
-        comm[strcspn(comm, "\n")] = '\0';
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s %ld",
-                 i ? ", " : "", comm, kids[i]);
+        size_t len = strlen(names);
+        snprintf(names + len, sizeof names - len, "%s%.*s %ld", i ? ", " : "",
+                 ok ? (int)strcspn(comm, "\n") : 1, ok ? comm : "?", kids[i]);
     }
     if (*names && !e->child.quiet)
-        scope_events_log("kill(%ld, SIG%s), and the same to what it started: %s",
-                         (long)e->child.pid, sigabbrev_np(sig), names);
+        scope_events_log("kill(%d, SIG%s), and the same to what it started: %s", e->child.pid,
+                         sigabbrev_np(sig), names);
 }
 
 /* Each chunk kept, up to maxBuffer; nothing handed over yet. */
@@ -62,47 +60,40 @@ static void keep(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     exec_t *e = c->data;
     int over = e->max_buffer && e->len[fd] + len > e->max_buffer;
-    if (over)
-        len = e->max_buffer - e->len[fd];
+    len = over ? e->max_buffer - e->len[fd] : len;
     char *p = realloc(e->out[fd], e->len[fd] + len + 1);
     if (!p)
         return;
     memcpy(p + e->len[fd], data, len);
     e->out[fd] = p;
-    e->len[fd] += len;
-    p[e->len[fd]] = '\0';
+    p[e->len[fd] += len] = '\0';
     if (!c->quiet && e->len[fd] <= 64 * 1024)
-        scope_events_log("read() %zu bytes from fd %d (its %s): kept, not handed over yet", len,
-                         c->fd[fd], fd == 1 ? "stdout" : "stderr");
+        scope_events_log("read() %zu bytes from fd %d: kept, not handed over yet", len, c->fd[fd]);
     if (!over)
         return;
-    scope_events_error("maxBuffer", "%s maxBuffer length exceeded: more than %zu bytes. As "
-                       "node does: SIGTERM, no more reading, ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
-                       fd == 1 ? "stdout" : "stderr", e->max_buffer);
+    scope_events_error("maxBuffer", "more than %zu bytes on fd %d: SIGTERM, no more reading",
+                       e->max_buffer, c->fd[fd]);
     kill_for(e, SIGTERM, "maxBuffer");
     child_close_pipe(c, 1);
     child_close_pipe(c, 2);
 }
 
+/* timeout: SIGTERM, node's default killSignal; SIGKILL 2 s later. */
 static void on_timeout(uv_timer_t *t)
 {
     exec_t *e = t->data;
-    if (!e->term_sent++) {
-        scope_events_log("timeout: %ld ms passed and %s still runs: SIGTERM, node's default "
-                         "killSignal", e->timeout_ms, e->child.name);
-        kill_for(e, SIGTERM, "timeout");
+    scope_events_log("%s still runs after %ld ms: SIG%s", e->child.name,
+                     e->term_sent ? 2000 : e->timeout_ms, e->term_sent ? "KILL" : "TERM");
+    kill_for(e, e->term_sent ? SIGKILL : SIGTERM, "timeout");
+    if (!e->term_sent++)
         uv_timer_start(t, on_timeout, 2000, 0);
-    } else {
-        scope_events_log("%s ignored SIGTERM for 2 s: SIGKILL", e->child.name);
-        kill_for(e, SIGKILL, NULL);
-    }
 }
 
 /* What the callback gets, (error, stdout, stderr), once the child is gone. */
 static void narrate_callback(exec_t *e)
 {
     stdio_child_t *c = &e->child;
-    char out[64], err[64], error[128];
+    char out[64], err[64], error[128] = "null";
     printable(out, sizeof out, e->out[1] ? e->out[1] : "", e->len[1]);
     printable(err, sizeof err, e->out[2] ? e->out[2] : "", e->len[2]);
     if (e->len[1])
@@ -116,10 +107,7 @@ static void narrate_callback(exec_t *e)
                  e->killed_for ? "true" : "false", sigabbrev_np(c->sig));
     else if (c->code)
         snprintf(error, sizeof error, "Error {code: %d}", c->code);
-    else
-        snprintf(error, sizeof error, "null");
-    scope_events_log("%s's callback, after waitpid() and EOF on both pipes: error %s, stdout "
-                     "%zu bytes '%s', stderr %zu bytes '%s'",
+    scope_events_log("%s's callback: error %s, stdout %zu bytes '%s', stderr %zu bytes '%s'",
                      e->call, error, e->len[1], out, e->len[2], err);
 }
 
@@ -144,18 +132,14 @@ exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e))
     exec_t *e = calloc(1, sizeof *e); /* out of memory this small, nothing is left to show */
     e->done = done;
     e->max_buffer = ((const stdio_opts_t *)d->data)->max_buffer;
-    e->child.demo = d;
-    e->child.name = name;
-    e->child.data = e;
-    e->child.on_data = keep;
-    e->child.on_close = on_close;
+    e->child = (stdio_child_t){.demo = d, .name = name, .data = e, .on_data = keep,
+                               .on_close = on_close};
     return e;
 }
 
 int exec_file(exec_t *e, const char *file, char *const argv[])
 {
-    if (!e->call)
-        e->call = "execFile";
+    e->call = e->call ? e->call : "execFile";
     uv_timer_init(e->child.demo->loop, &e->timer);
     e->timer.data = e;
     child_opts_t o = {.file = file, .argv = argv, .fd3 = -1};
@@ -180,26 +164,19 @@ int exec_shell(exec_t *e, const char *cmd)
 
 static void pipeline_done(exec_t *e)
 {
-    scope_demo_t *d = e->child.demo;
-    check_killed(&e->child, 0);
-    if (!e->child.sig && (e->child.code || !e->out[1] || !strstr(e->out[1], "matched 2 lines")))
-        check_failed(d, "exec: expected 'matched 2 lines' and code 0, got code %d",
-                     e->child.code);
-    scope_demo_next(d);
+    if (!child_cut(&e->child, 0))
+        scope_demo_check(e->child.demo, !e->child.code && e->out[1] &&
+                         strstr(e->out[1], "matched 2 lines"), "check",
+                         "exec: expected 'matched 2 lines' and code 0, got code %d", e->child.code);
+    scope_demo_next(e->child.demo);
 }
 
 void exec_pipeline(scope_demo_t *d)
 {
     const char *cmd = "echo \"sh is pid $$\"; printf 'hello world\\ngoodbye\\nhello again\\n' | "
                       "grep hello | wc -l | sed 's/^/matched /; s/$/ lines/'";
-    scope_events_log("exec(\"%s\"): /bin/sh -c reads the string; the shell, not node, "
-                     "understands '$$', '|' and ';'", cmd);
+    scope_events_log("exec(\"%s\"): the shell, not node, reads '$$', '|' and ';'", cmd);
     int r = exec_shell(exec_new(d, "sh", pipeline_done), cmd);
-    if (r < 0) {
-        check_failed(d, "exec: /bin/sh: %s", strerror(-r));
+    if (!scope_demo_check(d, r >= 0, "check", "exec: /bin/sh: %s", strerror(-r)))
         scope_demo_next(d);
-        return;
-    }
-    scope_events_log("for '|' the shell makes its own pipes: grep, wc and sed are its "
-                     "children, sed writes into the pipe we read");
 }

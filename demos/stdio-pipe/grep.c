@@ -71,10 +71,9 @@ static void on_close(stdio_child_t *c)
     scope_demo_t *d = c->demo;
     explain(c);
     grep.codes[grep.run] = c->sig ? -1 : c->code;
-    check_killed(c, 0);
-    if (!c->sig && c->code != grep.run) /* 0, then 1, then 2 */
-        check_failed(d, "grep run %d exited %d, expected %d", grep.run + 1, c->code,
-                     grep.run);
+    if (!child_cut(c, 0)) /* 0, then 1, then 2 */
+        scope_demo_check(d, c->code == grep.run, "check", "grep run %d exited %d, expected %d",
+                         grep.run + 1, c->code, grep.run);
     scope_events_log("'close': grep exited and its stdout and stderr reached EOF");
     if (grep.run == 1 && !d->quitting) {
         grep_start(d, 2);
@@ -106,8 +105,7 @@ static void grep_start(scope_demo_t *d, int run)
     child_opts_t o = {.file = "grep", .argv = argv, .fd3 = -1};
     int r = child_spawn(c, d, &o);
     c->in.framing_bytes = 1; /* each line's newline */
-    if (r < 0) {
-        check_failed(d, "spawn grep: %s", strerror(-r));
+    if (!scope_demo_check(d, r == 0, "check", "spawn grep: %s", strerror(-r))) {
         scope_demo_next(d);
     } else if (run == 0) {
         scope_pacer_init(d, &grep.pacer);

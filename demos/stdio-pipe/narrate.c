@@ -40,3 +40,13 @@ void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6])
         scope_trace_open(t[i], "pipe", detail);
     }
 }
+
+int child_cut(stdio_child_t *c, int early)
+{
+    scope_demo_t *d = c->demo;
+    if (!scope_demo_check(d, !(c->sig || early) || d->quitting, "killed", "%s %s%s before its "
+                          "part was over", c->name, c->sig ? "was killed by SIG" : "left",
+                          c->sig ? sigabbrev_np(c->sig) : ""))
+        scope_demo_figure(d, "complete", cJSON_CreateFalse());
+    return c->sig || early || d->quitting;
+}

@@ -49,13 +49,8 @@ static void pong(stdio_child_t *c, int fd, const char *data, size_t len)
     scope_trace_reply(&c->out, data, pp.got - 1, scope_time_now_ns() - pp.sent_at);
     pp.got = 0;
     if (++pp.pongs >= d->count || d->quitting) {
-        scope_hist_summary_t s;
-        scope_hist_summarize(&c->out.latency, &s);
-        char p50[32], p99[32];
-        scope_events_log("%ld round trips of %zu-byte payloads: median %s, p99 %s. "
-                         "child.stdin.end(): the echo child reads EOF and exits",
-                         pp.pongs, d->size, scope_time_format(p50, sizeof p50, (double)s.p50),
-                         scope_time_format(p99, sizeof p99, (double)s.p99));
+        char text[96];
+        scope_events_log("%s; child.stdin.end()", scope_trace_describe(&c->out, text, sizeof text));
         child_end(c);
     } else if (d->rate == 0 && !d->paused && !d->step_mode) {
         ping(NULL); /* full speed: the next ping leaves from this callback */
@@ -67,14 +62,10 @@ static void pong(stdio_child_t *c, int fd, const char *data, size_t len)
 static void pingpong_closed(stdio_child_t *c)
 {
     scope_demo_t *d = c->demo;
-    check_killed(c, pp.pongs < d->count);
-    scope_hist_summary_t s;
-    scope_hist_summarize(&c->out.latency, &s);
+    child_cut(c, pp.pongs < d->count);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "round_trips", (double)pp.pongs);
     cJSON_AddNumberToObject(o, "size", (double)d->size);
-    cJSON_AddNumberToObject(o, "p50", (double)s.p50);
-    cJSON_AddNumberToObject(o, "p99", (double)s.p99);
+    scope_trace_add_summary(&c->out, o);
     if (c->sig)
         cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(c->sig));
     else
@@ -98,16 +89,14 @@ void pingpong_run(scope_demo_t *d)
     char *argv[] = {"--as-child", "echo", NULL};
     child_opts_t o = {.argv = argv, .fd3 = -1};
     int r = child_spawn(c, d, &o);
-    if (r < 0) {
-        check_failed(d, "cannot start the echo child: %s", strerror(-r));
+    if (!scope_demo_check(d, r == 0, "check", "cannot start the echo child: %s", strerror(-r))) {
         scope_demo_next(d);
         return;
     }
     c->in.framing_bytes = c->out.framing_bytes = 1; /* each line's newline */
     scope_pacer_init(d, &pp.pacer);
-    scope_events_log("%ld pings of %zu bytes at %s: a line into its stdin, the same line back "
-                     "on its stdout; the send time stays here, with the sender",
-                     d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
+    scope_events_log("%ld pings of %zu bytes: a line into its stdin, the same line back on its "
+                     "stdout", d->count, d->size);
     scope_trace_stats_start(&c->out, d->loop, 500);
     scope_pacer_next(&pp.pacer, ping);
 }

@@ -20,7 +20,6 @@
 #ifndef STDIO_PIPE_H
 #define STDIO_PIPE_H
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,13 +28,12 @@
 #include "role.h"
 #include "trace.h"
 
+#define FAULTS     "enoent signal maxbuffer timeout"
 #define HIGH_WATER (16 * 1024) /* node's default highWaterMark of a writable stream */
 
 typedef struct {
-    size_t max_buffer, burst, stream_bytes;
-    long timeout_ms, stall_ms, starts;
-    int slow_reader, node_child;
-    const char *fault, *as_child;
+    long max_buffer, burst, stream_bytes, timeout_ms, stall_ms, starts, slow_reader;
+    const char *part, *fault, *child, *as_child;
 } stdio_opts_t;
 
 /* ---- stdio-pipe.c: a child with its three pipes (node's ChildProcess) ---- */
@@ -86,38 +84,9 @@ void child_close_pipe(stdio_child_t *c, int fd);
 int child_quit_all(void);
 /* narrate.c: the start told with its fds (p: the three pipes' ends). */
 void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6]);
-
-/* ---- the bye's verdict, from the file where it is judged ---------------- */
-
-/* A check that failed: an error event, "failed" in the bye, exit code 1
- * (none while quitting: nothing to judge). */
-static inline void check_failed(scope_demo_t *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static inline void check_failed(scope_demo_t *d, const char *fmt, ...)
-{
-    char buf[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (!d->quitting) {
-        scope_events_error("check", "%s", buf);
-        scope_demo_figure(d, "failed", cJSON_CreateNumber(1));
-        scope_demo_exit(d, 1);
-    }
-}
-
-/* A part cut short, not by our quit (its child killed, or gone early):
- * an error event, "complete": false in the bye, exit code 1. */
-static inline void check_killed(const stdio_child_t *c, int early)
-{
-    if ((c->sig || early) && !c->demo->quitting) {
-        scope_events_error("killed", "%s %s%s before its part was over", c->name,
-                           c->sig ? "was killed by SIG" : "left", c->sig ? sigabbrev_np(c->sig) : "");
-        scope_demo_figure(c->demo, "complete", cJSON_CreateFalse());
-        scope_demo_exit(c->demo, 1);
-    }
-}
+/* Was c's part cut short? By our quit (nothing to judge), or not: killed or
+ * gone early, a failed check "killed" and "complete": false in the bye. */
+int child_cut(stdio_child_t *c, int early);
 
 /* ---- exec.c: exec() and execFile(), output kept until the child is gone -- */
 
@@ -152,12 +121,14 @@ void stdio_array(scope_demo_t *d);                                     /* stdio.
 void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
 void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
 
-/* 0 once the fault runs (done follows), -EBUSY while one runs, or -EINVAL. */
-int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done);
-const char *fault_title(const char *kind);
+/* 0 once the fault runs (done follows; in_bye: its outcome is the bye's
+ * fault_outcome), -EBUSY while one runs, or -EINVAL. */
+int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye);
+const char *fault_title(const char *kind); /* "fault: ...", its step's title */
 /* The dashboard's pause and resume, for the backpressure reader. */
-void backpressure_control(scope_demo_t *d, const char *cmd);
+void backpressure_control(const char *cmd);
 int child_main(scope_demo_t *d, const stdio_opts_t *o); /* children.c */
-int stdio_child(scope_demo_t *d);                       /* stdio.c's child */
+/* stdio.c's child, once its stdin was read to EOF (bytes). */
+int stdio_child(scope_demo_t *d, unsigned long long bytes);
 
 #endif
