@@ -16,7 +16,12 @@
 #include "events.h"
 #include "tcp.h"
 
+enum { OVERSIZE, SILENT, VANISH };
 static const char *const kinds[] = {"oversize", "silent", "vanish"};
+static const char *const plans[] = {
+    "writes a line over the server's limit, then an ordinary line",
+    "is connected and says nothing: the server's idle limit should cut it",
+    "sends one line, then half a line, and its process ends before the newline"};
 
 const char *fault_kind(const char *name)
 {
@@ -76,9 +81,9 @@ static struct {
     scope_conn_t c;
     uv_connect_t req;
     scope_trace_t trace;
-    const char *kind, *who;
+    const char *who;
     size_t max_message;
-    int answers;
+    int kind, answers;
 } bad;
 
 static void bad_line(const char *line, size_t len)
@@ -95,9 +100,9 @@ static void on_answer(scope_conn_t *c, const char *line, size_t len)
                          (int)(len < 200 ? len : 200), line);
     else if (strncmp(line, "Server echo: ", 13) != 0)
         return; /* a broadcast */
-    if (++bad.answers < 2 && strcmp(bad.kind, "oversize") == 0)
+    if (++bad.answers < 2 && bad.kind == OVERSIZE)
         return;
-    if (strcmp(bad.kind, "vanish") == 0) {
+    if (bad.kind == VANISH) {
         bad_line("Hello server! #2 half a li", 26);
         /* No newline, no close, no goodbye: the process just ends, as a crash
          * would, and the kernel closes the socket for it. */
@@ -129,23 +134,16 @@ static void on_connected(uv_connect_t *req, int status)
         .max_frame = 1u << 20, .on_frame = on_answer, .on_end = on_server_end});
     int n = snprintf(line, sizeof line, "Hello server! #1 from %s\n", bad.who);
     size_t big = bad.max_message + 100;
-    char *b = strcmp(bad.kind, "oversize") == 0 ? malloc(big + 1) : NULL;
+    char *b = bad.kind == OVERSIZE ? malloc(big + 1) : NULL;
+    scope_events_log("fault: %s %s", bad.who, plans[bad.kind]);
     if (b) {
         memset(b, 'o', big);
         b[big] = '\n';
-        scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte limit; "
-                         "then an ordinary line", bad.who, big + 1, bad.max_message);
         bad_line(b, big + 1);
         free(b);
-    } else if (strcmp(bad.kind, "silent") == 0) {
-        scope_events_log("fault: %s is connected and says nothing; the server's idle limit "
-                         "should cut it", bad.who);
-        return;
-    } else {
-        scope_events_log("fault: %s sends one line, then half a line, and its process ends "
-                         "before the newline", bad.who);
     }
-    bad_line(line, (size_t)n);
+    if (bad.kind != SILENT)
+        bad_line(line, (size_t)n);
 }
 
 static void bad_close(scope_conn_t *c)
@@ -164,7 +162,8 @@ int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kin
                  size_t max_message)
 {
     bad.d = d;
-    bad.kind = kind;
+    while (strcmp(kinds[bad.kind], kind) != 0) /* kind is one of them: main.c checked */
+        bad.kind++;
     bad.who = d->role ? d->role : "bad client";
     bad.max_message = max_message;
     d->on_quit = bad_quit;

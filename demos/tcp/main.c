@@ -68,7 +68,7 @@ static const struct {
 static int on_option(scope_demo_t *d, const char *name, const char *v)
 {
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
-        uint64_t n, lo = numbers[i].lo, hi = numbers[i].hi;
+        uint64_t n, hi = numbers[i].hi;
         char *end = NULL;
         if (strcmp(name, numbers[i].name) != 0)
             continue;
@@ -76,12 +76,9 @@ static int on_option(scope_demo_t *d, const char *name, const char *v)
             n = !strcmp(v, "on") ? 1 : !strcmp(v, "off") ? 0 : 2;
         else
             n = strtoull(v, &end, 10);
-        if ((end && (end == v || *end)) || n < lo || n > hi) {
-            if (hi == 1)
-                snprintf(d->error, sizeof d->error, "--%s wants on or off, not '%s'", name, v);
-            else
-                snprintf(d->error, sizeof d->error, "--%s wants %llu to %llu, not '%s'", name,
-                         (unsigned long long)lo, (unsigned long long)hi, v);
+        if ((end && (end == v || *end)) || n < numbers[i].lo || n > hi) {
+            snprintf(d->error, sizeof d->error, hi == 1 ? "--%s wants on or off, not '%s'"
+                                                        : "--%s: '%s' is out of range", name, v);
             return -EINVAL;
         }
         *numbers[i].at = n;

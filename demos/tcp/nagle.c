@@ -35,8 +35,7 @@ static void on_report(scope_role_t *r, const cJSON *fig)
 
 static void client_exit(scope_role_t *r, int code, int sig)
 {
-    if (code || sig)
-        scope_demo_exit(n.d, 1);
+    scope_demo_exit(n.d, code || sig);
     if (r == &n.client[0] && !n.d->quitting) {
         start(1);
         return;

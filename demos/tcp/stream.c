@@ -1,7 +1,7 @@
 /* stream.c: a TCP byte stream keeps no message boundaries; frames put them
- * back. Both ends: the server's side listens on a port of its own and starts
- * the lab client (this program again), which takes each read() as one
- * message, as the articles' socket.on('data') does. One lesson step each:
+ * back. The server's side listens on a port of its own and starts the lab
+ * client (this program again), which takes each read() as one message, as
+ * the articles' socket.on('data') does. One lesson step each:
  *
  *   a. two write()s, "first message" and "second message"; the client reads
  *      late, both wait in its receive buffer: one read(), one glued message;
@@ -80,8 +80,7 @@ static void on_report(scope_role_t *r, const cJSON *fig)
 static void client_exit(scope_role_t *r, int code, int sig)
 {
     (void)r;
-    if (code || sig)
-        scope_demo_exit(srv.d, 1);
+    scope_demo_exit(srv.d, code || sig);
     stream_stop();
     scope_demo_next(srv.d);
 }

@@ -77,9 +77,8 @@ static void on_sink(uv_stream_t *listener, int status)
 
 static void client_exit(scope_role_t *r, int code, int sig)
 {
-    if (code || sig)
-        scope_demo_exit(srv.d, 1);
     (void)r;
+    scope_demo_exit(srv.d, code || sig);
     tput_stop();
 }
 
