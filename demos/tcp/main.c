@@ -271,14 +271,14 @@ static int run_server(void)
                                           tput_run};
     if (opt.throughput || !opt.lab)
         lesson[2] = (scope_demo_lesson_t){NULL, NULL};
-    if (scope_demo_check(&demo, r == 0, "listen", "cannot listen on %s: %s%s", addr_str,
-                         uv_strerror(r), r == UV_EADDRINUSE ? " (another socket is bound to "
-                                                              "that port)" : "")) {
+    if (r < 0) {
+        scope_demo_check(&demo, 0, "listen", "cannot listen on %s: %s%s", addr_str, uv_strerror(r),
+                         r == UV_EADDRINUSE ? " (another socket is bound to that port)" : "");
+        finish(&demo);
+    } else {
         if (scope_events_format() == SCOPE_EVENTS_TEXT && !getenv("IPCSCOPE_EVENT_FD"))
             printf("tcp: listening on %s\n", addr_str);
         scope_demo_lesson(&demo, lesson);
-    } else {
-        finish(&demo);
     }
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);
