@@ -16,7 +16,12 @@
 #include "events.h"
 #include "tcp.h"
 
+enum { OVERSIZE, SILENT, VANISH };
 static const char *const kinds[] = {"oversize", "silent", "vanish"};
+static const char *const plans[] = {
+    "writes a line over the server's limit, then an ordinary line",
+    "is connected and says nothing: the server's idle limit should cut it",
+    "sends one line, then half a line, and its process ends before the newline"};
 
 const char *fault_kind(const char *name)
 {
@@ -26,9 +31,7 @@ const char *fault_kind(const char *name)
     return NULL;
 }
 
-/* ---- the server's answers to them ------------------------------------------- */
-
-static uint64_t refused, partial, timed_out, unread;
+/* ---- the server's answers to them, counted for the bye ------------------------ */
 
 void fault_too_long(scope_conn_t *c, const scope_frame_error_t *err)
 {
@@ -36,19 +39,20 @@ void fault_too_long(scope_conn_t *c, const scope_frame_error_t *err)
     char words[160];
     int n = snprintf(words, sizeof words, "a line of at least %llu bytes is over the %zu-byte "
                      "limit; dropped", (unsigned long long)err->size, k->server->max_message);
-    refused++;
-    scope_events_error("refused", "from %s: %s; the line is dropped, the connection and the "
-                       "others go on", k->who, err->reason);
+    scope_demo_figure_add(k->server->demo, "refused", 1);
+    scope_events_error("refused", "from %s: %s; the connection and the others go on", k->who,
+                       err->reason);
     chat_say(k, "Server error: ", words, (size_t)n);
 }
 
 void fault_end(scope_conn_t *c, int status)
 {
     chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
+    scope_demo_t *d = k->server->demo;
     if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
         /* RST rather than FIN when the peer's process ended with bytes it had
          * not read (broadcasts): its kernel answers those with a reset. */
-        partial++;
+        scope_demo_figure_add(d, "partial", 1);
         scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
                            "unfinished line, dropped", k->who, status ? "a reset" : "EOF",
                            (unsigned long long)c->partial_bytes);
@@ -56,27 +60,18 @@ void fault_end(scope_conn_t *c, int status)
         scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)",
                          scope_conn_fd(c), k->who);
     } else if (status == UV_ETIMEDOUT) {
-        timed_out++;
+        scope_demo_figure_add(d, "timed_out", 1);
         scope_events_error("idle", "%s ended no line for %llu ms: closed, so a silent peer "
                            "cannot hold a connection forever", k->who,
                            (unsigned long long)k->server->idle_ms);
     } else if (status == UV_ENOBUFS) {
-        unread++;
+        scope_demo_figure_add(d, "unread", 1);
         scope_events_error("unread", "%s reads nothing while %u bytes wait for it: cut off, "
                            "so a peer that never reads cannot grow the server without end",
                            k->who, SCOPE_CONN_MAX_QUEUED);
     } else {
         scope_events_error("connection", "%s: read(): %s; closed", k->who, uv_strerror(status));
     }
-}
-
-void fault_bye(cJSON *bye)
-{
-    cJSON_AddNumberToObject(bye, "refused", (double)refused);
-    cJSON_AddNumberToObject(bye, "partial", (double)partial);
-    cJSON_AddNumberToObject(bye, "timed_out", (double)timed_out);
-    if (unread)
-        cJSON_AddNumberToObject(bye, "unread", (double)unread);
 }
 
 /* ---- a bad client -------------------------------------------------------------- */
@@ -86,9 +81,9 @@ static struct {
     scope_conn_t c;
     uv_connect_t req;
     scope_trace_t trace;
-    const char *kind, *who;
+    const char *who;
     size_t max_message;
-    int answers;
+    int kind, answers;
 } bad;
 
 static void bad_line(const char *line, size_t len)
@@ -105,9 +100,9 @@ static void on_answer(scope_conn_t *c, const char *line, size_t len)
                          (int)(len < 200 ? len : 200), line);
     else if (strncmp(line, "Server echo: ", 13) != 0)
         return; /* a broadcast */
-    if (++bad.answers < 2 && strcmp(bad.kind, "oversize") == 0)
+    if (++bad.answers < 2 && bad.kind == OVERSIZE)
         return;
-    if (strcmp(bad.kind, "vanish") == 0) {
+    if (bad.kind == VANISH) {
         bad_line("Hello server! #2 half a li", 26);
         /* No newline, no close, no goodbye: the process just ends, as a crash
          * would, and the kernel closes the socket for it. */
@@ -125,43 +120,30 @@ static void on_server_end(scope_conn_t *c, int status)
 
 static void on_connected(uv_connect_t *req, int status)
 {
-    struct sockaddr_storage me;
-    int len = sizeof me;
-    char chan[32], line[96];
+    char addr[SCOPE_ADDR_STRLEN], line[96];
     (void)req;
     if (status < 0) {
-        scope_events_error("connect", "%s: connect(): %s", bad.who, uv_strerror(status));
-        scope_demo_exit(bad.d, 1);
+        scope_demo_check(bad.d, 0, "connect", "%s: connect(): %s", bad.who, uv_strerror(status));
         scope_conn_close(&bad.c);
         return;
     }
-    uv_tcp_getsockname(&bad.c.h.tcp, (struct sockaddr *)&me, &len);
-    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
-    scope_trace_init(&bad.trace, chan, SCOPE_PID(getpid()),
-                     bad.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"));
-    scope_trace_open(&bad.trace, "tcp", chan);
-    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 1u << 20,
-                              .on_frame = on_answer, .on_end = on_server_end};
-    scope_conn_start(&bad.c, &o);
+    tcp_trace(&bad.trace, &bad.c.h.tcp, 0,
+              bad.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"), 0, addr);
+    scope_trace_open(&bad.trace, "tcp", addr);
+    scope_conn_start(&bad.c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
+        .max_frame = 1u << 20, .on_frame = on_answer, .on_end = on_server_end});
     int n = snprintf(line, sizeof line, "Hello server! #1 from %s\n", bad.who);
     size_t big = bad.max_message + 100;
-    char *b = strcmp(bad.kind, "oversize") == 0 ? malloc(big + 1) : NULL;
+    char *b = bad.kind == OVERSIZE ? malloc(big + 1) : NULL;
+    scope_events_log("fault: %s %s", bad.who, plans[bad.kind]);
     if (b) {
         memset(b, 'o', big);
         b[big] = '\n';
-        scope_events_log("fault: %s writes a %zu-byte line, over the server's %zu-byte limit; "
-                         "then an ordinary line", bad.who, big + 1, bad.max_message);
         bad_line(b, big + 1);
         free(b);
-    } else if (strcmp(bad.kind, "silent") == 0) {
-        scope_events_log("fault: %s is connected and says nothing; the server's idle limit "
-                         "should cut it", bad.who);
-        return;
-    } else {
-        scope_events_log("fault: %s sends one line, then half a line, and its process ends "
-                         "before the newline", bad.who);
     }
-    bad_line(line, (size_t)n);
+    if (bad.kind != SILENT)
+        bad_line(line, (size_t)n);
 }
 
 static void bad_close(scope_conn_t *c)
@@ -180,7 +162,8 @@ int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kin
                  size_t max_message)
 {
     bad.d = d;
-    bad.kind = kind;
+    while (strcmp(kinds[bad.kind], kind) != 0) /* kind is one of them: main.c checked */
+        bad.kind++;
     bad.who = d->role ? d->role : "bad client";
     bad.max_message = max_message;
     d->on_quit = bad_quit;

@@ -5,14 +5,10 @@
  * and frames (stream.c), then Nagle (nagle.c).
  *
  * --listen ADDR runs only the server (until SIGINT, SIGTERM or quit),
- * --connect ADDR only one client, so the two can run on two machines:
- *
- *   build/demos/tcp --listen 127.0.0.1:7000 &
- *   nc 127.0.0.1 7000                      # type a line: Server echo: ...
- *   node demos/tcp-client.js 127.0.0.1:7000
+ * --connect ADDR only one client, so that the two can run on two machines
+ * (the lesson's "Real peers" and "Across two machines" show how).
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,96 +46,81 @@ static const scope_demo_option_t options[] = {
 };
 
 static struct {
-    int nodelay, split, lab;
-    uint64_t clients, max_message, idle_ms, throughput;
+    uint64_t clients, nodelay, lab, max_message, idle_ms, throughput;
+    int split;
     const char *listen, *connect, *fault;
+    struct sockaddr_storage at, to; /* --listen's address, --connect's */
 } opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000};
 
-static int number(scope_demo_t *d, const char *name, const char *v, uint64_t lo, uint64_t hi,
-                  uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || *end || *v == '-' || n < lo || n > hi) {
-        snprintf(d->error, sizeof d->error, "--%s: '%s' is out of range", name, v);
-        return -EINVAL;
-    }
-    *out = n;
-    return 0;
-}
+/* The options that take a number from lo to hi; on|off is 1 or 0. */
+static const struct {
+    const char *name;
+    uint64_t lo, hi, *at;
+} numbers[] = {
+    {"clients", 0, MAX_CLIENTS, &opt.clients}, {"max-message", 64, 16u << 20, &opt.max_message},
+    {"idle-ms", 0, 86400000, &opt.idle_ms},    {"throughput", 1, 1ull << 40, &opt.throughput},
+    {"nodelay", 0, 1, &opt.nodelay},           {"lab", 0, 1, &opt.lab},
+};
 
 static int on_option(scope_demo_t *d, const char *name, const char *v)
 {
-    int r = 0;
-    if (!strcmp(name, "clients"))
-        r = number(d, name, v, 0, MAX_CLIENTS, &opt.clients);
-    else if (!strcmp(name, "max-message"))
-        r = number(d, name, v, 64, 16u << 20, &opt.max_message);
-    else if (!strcmp(name, "idle-ms"))
-        r = number(d, name, v, 0, 86400000, &opt.idle_ms);
-    else if (!strcmp(name, "throughput"))
-        r = number(d, name, v, 1, 1ull << 40, &opt.throughput);
-    else if (!strcmp(name, "listen"))
-        opt.listen = v;
-    else if (!strcmp(name, "connect"))
-        opt.connect = v;
-    else if (!strcmp(name, "split-writes"))
-        opt.split = 1;
-    else if (!strcmp(name, "nodelay") || !strcmp(name, "lab")) {
-        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
-            snprintf(d->error, sizeof d->error, "--%s wants on or off, not '%s'", name, v);
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        uint64_t n, hi = numbers[i].hi;
+        char *end = NULL;
+        if (strcmp(name, numbers[i].name) != 0)
+            continue;
+        if (hi == 1) /* on|off */
+            n = !strcmp(v, "on") ? 1 : !strcmp(v, "off") ? 0 : 2;
+        else
+            n = strtoull(v, &end, 10);
+        if ((end && (end == v || *end)) || n < numbers[i].lo || n > hi) {
+            snprintf(d->error, sizeof d->error, hi == 1 ? "--%s wants on or off, not '%s'"
+                                                        : "--%s: '%s' is out of range", name, v);
             return -EINVAL;
         }
-        *(name[0] == 'n' ? &opt.nodelay : &opt.lab) = strcmp(v, "on") == 0;
-    } else if (!strcmp(name, "fault") && !(opt.fault = fault_kind(v))) {
-        snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish, not '%s'", v);
-        return -EINVAL;
+        *numbers[i].at = n;
+        return 0;
     }
-    return r;
-}
-
-/* The round trips the clients measured: figures, and the median for the text. */
-static int round_trips(cJSON *b, const scope_hist_t *h, char *med, size_t n)
-{
-    scope_hist_summary_t sum;
-    scope_hist_summarize(h, &sum);
-    if (!sum.count)
-        return 0; /* nothing measured: no "median 0 ns" */
-    cJSON_AddNumberToObject(b, "round_trips", (double)sum.count);
-    cJSON_AddNumberToObject(b, "p50", (double)sum.p50);
-    cJSON_AddNumberToObject(b, "p99", (double)sum.p99);
-    scope_time_format(med, n, (double)sum.p50);
-    return 1;
+    opt.split |= !strcmp(name, "split-writes");
+    if (!strcmp(name, "fault") && !(opt.fault = fault_kind(v)))
+        snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish, not '%s'", v);
+    if (!strcmp(name, "listen") && scope_addr_parse(opt.listen = v, "127.0.0.1", 0, &opt.at) < 0)
+        snprintf(d->error, sizeof d->error, "--listen wants HOST:PORT, not '%s'", v);
+    if (!strcmp(name, "connect") && (scope_addr_parse(opt.connect = v, "127.0.0.1", 0, &opt.to) < 0
+                                     || scope_addr_port((struct sockaddr *)&opt.to) == 0))
+        snprintf(d->error, sizeof d->error, "--connect wants HOST:PORT with a port, not '%s'", v);
+    return d->error[0] ? -EINVAL : 0;
 }
 
 /* ==== the server process ========================================================= */
 
 static scope_demo_t demo;
 static chat_server_t server;
-static tcp_lab_t lab; /* where the lab's steps listen: demo.data */
-static struct sockaddr_storage addr;
+static tcp_lab_t lab; /* what the lab's steps read: demo.data */
 static char addr_str[SCOPE_ADDR_STRLEN];
 static scope_role_t roles[MAX_CLIENTS + MAX_BAD];
 static int nroles, nbad, chatting, finished;
 static scope_trace_t clients; /* the clients' figures, added up */
 static chat_figures_t chat_fig; /* kept when the chat ends: the lab's Nagle step chats too */
-static int chat_kept;
+static const chat_figures_t *fig = &server.fig;
 
-/* The lesson is over (or quit): the summary. */
+/* The lesson is over (or quit): the bye, after the figures the steps gave. */
 static void finish(scope_demo_t *d)
 {
     if (finished++)
         return;
-    chat_figures_t f = chat_kept ? chat_fig : server.fig;
-    chat_close(&server);
+    chat_figures_t f = *fig;
+    int n = opt.listen ? 0 : (int)opt.clients;
+    char text[300], rt[100];
     cJSON *b = cJSON_CreateObject();
-    char text[400], med[32];
-    int n = snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts",
-                     opt.listen ? 0 : (int)opt.clients, (unsigned long long)f.lines_in,
-                     (unsigned long long)f.lines_in, (unsigned long long)f.broadcasts);
+    chat_close(&server);
+    if (clients.latency.count) { /* none measured (--listen): no "median 0" */
+        scope_trace_add_summary(&clients, b);
+        cJSON_DeleteItemFromObject(b, "sent"); /* the clients' lines: the server's are below */
+        cJSON_DeleteItemFromObject(b, "received");
+    }
     cJSON_AddStringToObject(b, "listen", addr_str);
-    cJSON_AddNumberToObject(b, "clients", opt.listen ? 0 : (int)opt.clients);
+    cJSON_AddNumberToObject(b, "clients", n);
     if (nbad)
         cJSON_AddNumberToObject(b, "bad_clients", nbad);
     cJSON_AddNumberToObject(b, "accepted", (double)f.accepted);
@@ -147,14 +128,15 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(b, "sent", (double)(f.lines_in + f.broadcasts));
     cJSON_AddNumberToObject(b, "echoes", (double)f.lines_in);
     cJSON_AddNumberToObject(b, "broadcasts", (double)f.broadcasts);
-    fault_bye(b);
     cJSON_AddBoolToObject(b, "nodelay", opt.nodelay);
-    if (round_trips(b, &clients.latency, med, sizeof med))
-        snprintf(text + n, sizeof text - (size_t)n, "; round trip median %s", med);
-    stream_bye(b, text, sizeof text);
-    nagle_bye(b, text, sizeof text);
-    tput_bye(b, text, sizeof text);
-    scope_events_bye(b, text);
+    if (opt.throughput)
+        snprintf(text, sizeof text, "%llu bytes streamed to a sink",
+                 (unsigned long long)opt.throughput);
+    else
+        snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts; %s",
+                 n, (unsigned long long)f.lines_in, (unsigned long long)f.lines_in,
+                 (unsigned long long)f.broadcasts, scope_trace_describe(&clients, rt, sizeof rt));
+    scope_demo_bye(d, b, text);
     scope_demo_stop(d);
 }
 
@@ -172,7 +154,7 @@ static void on_role_exit(scope_role_t *r, int code, int sig)
     if (chatting && !scope_role_running(&demo)) {
         chatting = 0;
         chat_fig = server.fig;
-        chat_kept = 1;
+        fig = &chat_fig;
         scope_demo_next(&demo);
     }
 }
@@ -215,26 +197,24 @@ static void step_clients(scope_demo_t *d)
 
 static void step_listen(scope_demo_t *d)
 {
+    int port = scope_addr_port((struct sockaddr *)&opt.at);
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
-                     "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd,
-                     scope_addr_port((struct sockaddr *)&addr));
-    if (scope_addr_is_loopback((struct sockaddr *)&addr))
+                     "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd, port);
+    if (scope_addr_is_loopback((struct sockaddr *)&opt.at))
         scope_events_log("on 127.0.0.1 only this machine can connect");
     else
         scope_events_log("%s is not a loopback address: other machines on that network can "
                          "connect, and this chat has no authentication", addr_str);
-    scope_events_log("TCP_NODELAY is %s on accepted sockets: %s", opt.nodelay ? "on" : "off",
-                     opt.nodelay ? "--nodelay on sets it, setsockopt(IPPROTO_TCP, TCP_NODELAY, 1)"
-                                 : "libuv leaves Nagle's algorithm on, and so does node's net");
+    scope_events_log("TCP_NODELAY %s on accepted sockets%s", opt.nodelay ? "on" : "off",
+                     opt.nodelay ? "" : ": libuv, as node's net, leaves Nagle's algorithm on");
     if (opt.listen)
         scope_events_log("serving until SIGINT, SIGTERM or quit: try nc %s %d",
-                         addr.ss_family == AF_INET6 ? "::1" : "127.0.0.1",
-                         scope_addr_port((struct sockaddr *)&addr));
+                         opt.at.ss_family == AF_INET6 ? "::1" : "127.0.0.1", port);
     else
         scope_demo_next(d);
 }
 
-/* The lesson, in order: main() cuts it short for --throughput and --lab off. */
+/* The lesson, in order: run_server() cuts it short for --throughput and --lab off. */
 static scope_demo_lesson_t lesson[] = {
     {"listen(): a TCP server on a port the kernel picks", step_listen},
     {"clients connect() and chat: echo to the sender, broadcast to the others", step_clients},
@@ -268,37 +248,17 @@ static void server_quit(scope_demo_t *d)
 
 static int run_server(void)
 {
-    scope_addr_parse(opt.listen ? opt.listen : "127.0.0.1:0", "127.0.0.1", 0, &addr);
+    if (!opt.listen)
+        scope_addr_parse("127.0.0.1:0", NULL, 0, &opt.at);
     server = (chat_server_t){.demo = &demo, .max_message = opt.max_message,
                              .idle_ms = opt.idle_ms, .nodelay = opt.nodelay,
                              .on_too_long = fault_too_long, .on_end = fault_end};
     /* Bind before hello, so that the port the kernel picked is in it. */
-    int r = chat_listen(&server, uv_default_loop(), (struct sockaddr *)&addr), len = sizeof addr;
-    if (r == 0)
-        uv_tcp_getsockname(&server.listener, (struct sockaddr *)&addr, &len);
-    scope_addr_format((struct sockaddr *)&addr, addr_str, sizeof addr_str);
-    /* Clients dial the address we listen on, or loopback for a wildcard. */
-    lab = (tcp_lab_t){.host = addr, .nodelay = opt.nodelay, .bytes = opt.throughput};
-    struct sockaddr_in *in = (struct sockaddr_in *)&lab.host;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&lab.host;
-    if (in->sin_family == AF_INET && in->sin_addr.s_addr == 0)
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    else if (in6->sin6_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
-        in6->sin6_addr = in6addr_loopback;
-    scope_addr_format((struct sockaddr *)&lab.host, lab.chat, sizeof lab.chat);
-    in->sin_port = 0; /* the lab listens on ports of its own (sin6_port: the same place) */
+    int r = chat_listen(&server, uv_default_loop(), &opt.at, addr_str);
+    lab = (tcp_lab_t){.chat = addr_str, .nodelay = opt.nodelay, .bytes = opt.throughput};
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "listen", addr_str);
-    cJSON_AddNumberToObject(demo.params, "port", scope_addr_port((struct sockaddr *)&addr));
-    cJSON_AddNumberToObject(demo.params, "clients", opt.listen ? 0 : (int)opt.clients);
-    cJSON_AddBoolToObject(demo.params, "nodelay", opt.nodelay);
-    cJSON_AddBoolToObject(demo.params, "split_writes", opt.split);
-    cJSON_AddNumberToObject(demo.params, "max_message", (double)opt.max_message);
-    cJSON_AddNumberToObject(demo.params, "idle_ms", (double)opt.idle_ms);
-    if (opt.throughput)
-        cJSON_AddNumberToObject(demo.params, "throughput", (double)opt.throughput);
-    if (opt.fault)
-        cJSON_AddStringToObject(demo.params, "fault", opt.fault);
+    cJSON_AddNumberToObject(demo.params, "port", scope_addr_port((struct sockaddr *)&opt.at));
     demo.data = &lab;
     demo.on_quit = server_quit;
     demo.on_control = on_control;
@@ -306,22 +266,20 @@ static int run_server(void)
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
         return 1;
     scope_trace_init(&clients, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
-    if (r < 0) {
-        scope_events_error("listen", "cannot listen on %s: %s%s", addr_str, uv_strerror(r),
-                           r == UV_EADDRINUSE ? " (another socket is bound to that port)" : "");
-        chat_close(&server);
-        scope_demo_exit(&demo, 1);
-        scope_demo_stop(&demo);
-        return scope_demo_run(&demo);
-    }
-    if (scope_events_format() == SCOPE_EVENTS_TEXT && !getenv("IPCSCOPE_EVENT_FD"))
-        printf("tcp: listening on %s\n", addr_str);
     if (opt.throughput)
         lesson[1] = (scope_demo_lesson_t){"one client streams bytes as fast as TCP takes them",
                                           tput_run};
     if (opt.throughput || !opt.lab)
         lesson[2] = (scope_demo_lesson_t){NULL, NULL};
-    scope_demo_lesson(&demo, lesson);
+    if (r < 0) {
+        scope_demo_check(&demo, 0, "listen", "cannot listen on %s: %s%s", addr_str, uv_strerror(r),
+                         r == UV_EADDRINUSE ? " (another socket is bound to that port)" : "");
+        finish(&demo);
+    } else {
+        if (scope_events_format() == SCOPE_EVENTS_TEXT && !getenv("IPCSCOPE_EVENT_FD"))
+            printf("tcp: listening on %s\n", addr_str);
+        scope_demo_lesson(&demo, lesson);
+    }
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);
     scope_spawn_shutdown(uv_default_loop());
@@ -349,11 +307,11 @@ static void chat_quit(scope_demo_t *d)
 
 static int run_chat(const struct sockaddr *to)
 {
-    char name[SCOPE_ADDR_STRLEN + 8] = "server ", med[32];
+    char name[SCOPE_ADDR_STRLEN + 8] = "server ", text[100];
     scope_addr_format(to, name + 7, sizeof name - 7);
     chat = (chat_client_t){.demo = &demo, .who = demo.role ? demo.role : "client",
                            .server = demo.role ? SCOPE_PID(getppid()) : SCOPE_PEER(name),
-                           .nodelay = opt.nodelay, .split = opt.split, .on_done = chat_done};
+                           .nodelay = (int)opt.nodelay, .split = opt.split, .on_done = chat_done};
     demo.on_quit = chat_quit;
     if (chat_connect(&chat, to) < 0)
         scope_demo_exit(&demo, 1);
@@ -361,11 +319,10 @@ static int run_chat(const struct sockaddr *to)
     if (!demo.role) { /* a client of its own says goodbye itself */
         cJSON *b = cJSON_CreateObject();
         cJSON_AddStringToObject(b, "server", opt.connect);
-        cJSON_AddNumberToObject(b, "sent", (double)chat.sent);
+        scope_trace_add_summary(&chat.trace, b);
         cJSON_AddNumberToObject(b, "echoes", (double)chat.echoes);
-        round_trips(b, &chat.trace.latency, med, sizeof med);
         cJSON_AddNumberToObject(b, "broadcasts", (double)chat.broadcasts);
-        scope_events_bye(b, "the client's chat is over");
+        scope_demo_bye(&demo, b, scope_trace_describe(&chat.trace, text, sizeof text));
     }
     cJSON *fig = cJSON_CreateObject();
     cJSON_AddItemToObject(fig, "trace", scope_trace_figures(&chat.trace));
@@ -373,32 +330,19 @@ static int run_chat(const struct sockaddr *to)
     return code;
 }
 
+/* Which client: a bad one, a stream, the lab's reader, or a chat member. */
 static int run_client(void)
 {
-    struct sockaddr_storage to;
-    const struct sockaddr *sa = (struct sockaddr *)&to;
-    int r = scope_addr_parse(opt.connect, "127.0.0.1", 0, &to);
-    if (!demo.role) {
-        demo.params = cJSON_CreateObject();
-        cJSON_AddStringToObject(demo.params, "connect", opt.connect);
-        cJSON_AddBoolToObject(demo.params, "nodelay", opt.nodelay);
-        cJSON_AddBoolToObject(demo.params, "split_writes", opt.split);
-    }
+    const struct sockaddr *to = (struct sockaddr *)&opt.to;
     if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
         return 1;
-    if (r < 0 || scope_addr_port(sa) == 0) {
-        scope_events_error("connect", "--connect wants HOST:PORT with a port, not '%s'", opt.connect);
-        scope_demo_stop(&demo);
-        scope_demo_run(&demo);
-        return 2;
-    }
     if (opt.fault)
-        return fault_client(&demo, sa, opt.fault, opt.max_message);
+        return fault_client(&demo, to, opt.fault, opt.max_message);
     if (opt.throughput)
-        return tput_client(&demo, sa, opt.throughput, opt.nodelay);
+        return tput_client(&demo, to, opt.throughput, (int)opt.nodelay);
     if (demo.role && strcmp(demo.role, "lab client") == 0)
-        return stream_client(&demo, sa);
-    return run_chat(sa);
+        return stream_client(&demo, to);
+    return run_chat(to);
 }
 
 int main(int argc, char **argv)

@@ -8,9 +8,6 @@
  * Linux waits) hoping to send it with its answer, which it cannot give before
  * the rest of the line. Their round trips come back through lib's relay.
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "events.h"
 #include "role.h"
 #include "tcp.h"
@@ -38,17 +35,18 @@ static void on_report(scope_role_t *r, const cJSON *fig)
 
 static void client_exit(scope_role_t *r, int code, int sig)
 {
-    if (code || sig)
-        scope_demo_exit(n.d, 1);
+    scope_demo_exit(n.d, code || sig);
     if (r == &n.client[0] && !n.d->quitting) {
         start(1);
         return;
     }
-    if (n.reported)
-        scope_events_log("write-write-read: median %.1f ms with Nagle on, %.1f us with "
-                         "TCP_NODELAY. Nagle held the second write until the first was ACKed, "
-                         "and the server delayed that ACK waiting for the rest of the line",
+    if (n.reported) {
+        scope_demo_figure(n.d, "nagle_p50", cJSON_CreateNumber((double)n.p50[0]));
+        scope_demo_figure(n.d, "nodelay_p50", cJSON_CreateNumber((double)n.p50[1]));
+        scope_events_log("write-write-read: median %.1f ms with Nagle on (the second write "
+                         "waited for a delayed ACK), %.1f us with TCP_NODELAY",
                          n.p50[0] / 1e6, n.p50[1] / 1e3);
+    }
     scope_demo_next(n.d);
 }
 
@@ -72,15 +70,4 @@ void nagle_run(scope_demo_t *d)
 {
     n.d = d;
     start(0);
-}
-
-void nagle_bye(cJSON *bye, char *text, size_t size)
-{
-    size_t len = strlen(text);
-    if (!n.reported)
-        return;
-    cJSON_AddNumberToObject(bye, "nagle_p50", (double)n.p50[0]);
-    cJSON_AddNumberToObject(bye, "nodelay_p50", (double)n.p50[1]);
-    snprintf(text + len, size - len, "; write-write-read %.1f ms with Nagle, %.1f us without",
-             n.p50[0] / 1e6, n.p50[1] / 1e3);
 }

@@ -1,7 +1,7 @@
 /* stream.c: a TCP byte stream keeps no message boundaries; frames put them
- * back. Both ends: the server's side listens on a port of its own and starts
- * the lab client (this program again), which takes each read() as one
- * message, as the articles' socket.on('data') does. One lesson step each:
+ * back. The server's side listens on a port of its own and starts the lab
+ * client (this program again), which takes each read() as one message, as
+ * the articles' socket.on('data') does. One lesson step each:
  *
  *   a. two write()s, "first message" and "second message"; the client reads
  *      late, both wait in its receive buffer: one read(), one glued message;
@@ -31,8 +31,7 @@ static struct { /* the server's side */
     scope_role_t client;
     scope_conn_t conn;
     scope_trace_t trace;
-    int accepted, reported;
-    uint64_t reads[3]; /* (a), (b), (c) */
+    int accepted, reported; /* reports: (a), (b), (c) */
     char big[BIG];
 } srv;
 
@@ -48,18 +47,14 @@ static void send_on(const char *data, size_t len, int framed)
 
 static void on_lab_conn(uv_stream_t *listener, int status)
 {
-    struct sockaddr_storage peer;
-    int len = sizeof peer;
-    char chan[32];
+    char peer[SCOPE_ADDR_STRLEN];
     if (status < 0 || srv.accepted)
         return;
     scope_conn_init_tcp(listener->loop, &srv.conn, NULL);
     srv.accepted = 1;
     if (uv_accept(listener, &srv.conn.h.stream) < 0)
         return;
-    uv_tcp_getpeername(&srv.conn.h.tcp, (struct sockaddr *)&peer, &len);
-    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&peer));
-    scope_trace_init(&srv.trace, chan, SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
+    tcp_trace(&srv.trace, &srv.conn.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, peer);
     scope_trace_open(&srv.trace, "tcp", "the lab: a byte stream");
     scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES});
     scope_events_log("server: two write()s on fd %d, \"%s\" then \"%s\", nothing between them: "
@@ -71,10 +66,12 @@ static void on_lab_conn(uv_stream_t *listener, int status)
 /* How many reads the lab client needed for (a), (b), (c): that step is over. */
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    (void)r;
+    static const char *const figure[] = {"two_writes_one_read", "big_message_reads",
+                                         "framed_reads"};
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(fig, "reads");
+    (void)r;
     if (cJSON_IsNumber(n) && srv.reported < 3)
-        srv.reads[srv.reported++] = (uint64_t)n->valuedouble;
+        scope_demo_figure(srv.d, figure[srv.reported++], cJSON_CreateNumber(n->valuedouble));
     if (srv.reported < 3)
         scope_demo_next(srv.d);
 }
@@ -83,24 +80,22 @@ static void on_report(scope_role_t *r, const cJSON *fig)
 static void client_exit(scope_role_t *r, int code, int sig)
 {
     (void)r;
-    if (code || sig)
-        scope_demo_exit(srv.d, 1);
+    scope_demo_exit(srv.d, code || sig);
     stream_stop();
     scope_demo_next(srv.d);
 }
 
 void stream_two_writes(scope_demo_t *d)
 {
-    const tcp_lab_t *lab = d->data;
-    struct sockaddr_storage addr = lab->host;
-    int len = sizeof addr;
+    struct sockaddr_storage addr;
     char spec[SCOPE_ADDR_STRLEN];
+    int fd = scope_addr_bind_loopback(SOCK_STREAM, &addr), r = fd;
     srv.d = d;
     uv_tcp_init(d->loop, &srv.listener);
-    int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
-    if (r == 0)
+    if (fd >= 0 && (r = uv_tcp_open(&srv.listener, fd)) == 0)
         r = uv_listen((uv_stream_t *)&srv.listener, 1, on_lab_conn);
-    uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
+    else if (fd >= 0)
+        close(fd);
     const char *args[] = {"--connect", scope_addr_format((struct sockaddr *)&addr, spec,
                                                          sizeof spec), NULL};
     srv.client.on_report = on_report;
@@ -149,18 +144,6 @@ void stream_stop(void)
     scope_trace_close(&srv.trace);
     if (srv.accepted)
         scope_conn_close(&srv.conn);
-}
-
-void stream_bye(cJSON *bye, char *text, size_t size)
-{
-    size_t n = strlen(text);
-    if (srv.reported < 3)
-        return;
-    cJSON_AddNumberToObject(bye, "two_writes_one_read", (double)srv.reads[0]);
-    cJSON_AddNumberToObject(bye, "big_message_reads", (double)srv.reads[1]);
-    cJSON_AddNumberToObject(bye, "framed_reads", (double)srv.reads[2]);
-    snprintf(text + n, size - n, "; two writes came in %llu read, 256 KiB in %llu",
-             (unsigned long long)srv.reads[0], (unsigned long long)srv.reads[1]);
 }
 
 /* ---- the lab client: a naive reader, then a decoder --------------------------------- */
@@ -230,20 +213,17 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     scope_trace_recv(&cl.naive, buf->base, (size_t)nread);
-    if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2)) {
-        scope_events_log("lab client: 2 messages were written, %llu read() returned them, so a "
-                         "reader that takes each read as a message sees %llu: \"%.*s\"",
-                         (unsigned long long)cl.reads, (unsigned long long)cl.reads,
+    if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2))
+        scope_events_log("lab client: 2 write()s came in %llu read(); a reader that takes a "
+                         "read for a message sees \"%.*s\"", (unsigned long long)cl.reads,
                          (int)nread, buf->base);
-        report(cl.reads);
-    } else if (cl.phase == 'b' && cl.got >= BIG) {
-        scope_events_log("lab client: 1 message of %u bytes was written; it took %llu reads, "
-                         "so the naive reader sees %llu messages, none of them the one sent",
-                         BIG, (unsigned long long)cl.reads, (unsigned long long)cl.reads);
-        report(cl.reads);
-    } else {
+    else if (cl.phase == 'b' && cl.got >= BIG)
+        scope_events_log("lab client: 1 write() of %u bytes came in %llu reads: as many messages "
+                         "to a naive reader, none of them the one sent", BIG,
+                         (unsigned long long)cl.reads);
+    else
         return;
-    }
+    report(cl.reads);
     cl.phase++;
     cl.reads = cl.got = 0;
 }
@@ -258,27 +238,21 @@ static void wait_then_read(uv_timer_t *t)
     if ((size_t)queued < strlen(A1) + strlen(A2) && cl.waited_ms++ < 10000)
         return;
     uv_timer_stop(t);
-    scope_events_log("lab client: busy for a moment, not reading; ioctl(fd %d, FIONREAD) = %d: "
-                     "both writes wait in the receive buffer, with nothing between them", fd,
-                     queued);
+    scope_events_log("lab client: not reading yet; ioctl(fd %d, FIONREAD) = %d: both writes "
+                     "wait in the receive buffer", fd, queued);
     uv_read_start((uv_stream_t *)&cl.tcp, alloc, on_read);
 }
 
 static void on_connected(uv_connect_t *req, int status)
 {
-    struct sockaddr_storage me;
-    int len = sizeof me;
-    char chan[32];
+    char me[SCOPE_ADDR_STRLEN];
     (void)req;
     if (status < 0) {
-        scope_events_error("connect", "lab client: connect(): %s", uv_strerror(status));
-        scope_demo_exit(cl.d, 1);
+        scope_demo_check(cl.d, 0, "connect", "lab client: connect(): %s", uv_strerror(status));
         client_close(cl.d);
         return;
     }
-    uv_tcp_getsockname(&cl.tcp, (struct sockaddr *)&me, &len);
-    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
-    scope_trace_init(&cl.frames, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    tcp_trace(&cl.frames, &cl.tcp, 0, SCOPE_PID(getppid()), 0, me);
     scope_trace_init(&cl.naive, "naive reads", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     cl.phase = 'a';
     uv_timer_start(&cl.wait, wait_then_read, 1, 1);

@@ -23,14 +23,18 @@ static void on_line(scope_conn_t *c, const char *line, size_t len);
 static void on_conn_closed(scope_conn_t *c);
 static void on_peer(void *arg, const scope_peer_info_t *who);
 
-int chat_listen(chat_server_t *s, uv_loop_t *loop, const struct sockaddr *addr)
+int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)
 {
+    int len = sizeof *addr, r;
     uv_tcp_init(loop, &s->listener);
     /* libuv sets SO_REUSEADDR first: a restarted server can bind its port
-     * while the last run's connections sit in TIME_WAIT. */
-    int r = uv_tcp_bind(&s->listener, addr, 0);
-    if (r == 0) /* 128: how many finished handshakes may wait for uv_accept() */
+     * while the last run's connections sit in TIME_WAIT. 128: how many
+     * finished handshakes may wait for uv_accept(). */
+    if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)addr, 0)) == 0)
         r = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+    if (r == 0) /* port 0: the one the kernel picked */
+        uv_tcp_getsockname(&s->listener, (struct sockaddr *)addr, &len);
+    scope_addr_format((struct sockaddr *)addr, name, SCOPE_ADDR_STRLEN);
     return r < 0 ? r : uv_fileno((uv_handle_t *)&s->listener, &s->fd);
 }
 
@@ -49,24 +53,15 @@ static void on_connection(uv_stream_t *listener, int status)
     /* Nagle's algorithm stays on unless asked: libuv and node's net leave it. */
     if (s->nodelay)
         uv_tcp_nodelay(&k->c.h.tcp, 1);
-    /* Named by address now, by pid once lib/peer has read /proc (as ss -tp
-     * does) off the loop; on_peer() reads then: the kernel holds the peer's
-     * first lines meanwhile, so that each is traced from the peer's lane. */
-    struct sockaddr_storage peer;
-    int len = sizeof peer, fd = scope_conn_fd(&k->c);
-    char chan[32];
-    uv_tcp_getpeername(&k->c.h.tcp, (struct sockaddr *)&peer, &len);
-    scope_addr_format((struct sockaddr *)&peer, k->who, sizeof k->who);
-    k->port = scope_addr_port((struct sockaddr *)&peer);
-    snprintf(chan, sizeof chan, "tcp:%d", k->port);
-    scope_trace_init(&k->trace, chan, SCOPE_PID(getpid()), SCOPE_PEER(k->who));
-    k->trace.framing_bytes = 1; /* each line's "\n" */
+    /* Named by address now, by pid once lib/peer has read /proc off the loop;
+     * on_peer() reads then, so that each line is traced from the peer's lane. */
+    k->port = tcp_trace(&k->trace, &k->c.h.tcp, 1, SCOPE_PEER(k->who), 1, k->who);
     k->next = s->conns;
     s->conns = k;
     s->fig.accepted++;
-    scope_events_log("accept4(fd %d) -> fd %d: %s; TCP_NODELAY %s", s->fd, fd, k->who,
-                     s->nodelay ? "on" : "off");
-    if (!(k->peer = scope_peer_lookup(listener->loop, fd, on_peer, k)))
+    scope_events_log("accept4(fd %d) -> fd %d: %s; TCP_NODELAY %s", s->fd, scope_conn_fd(&k->c),
+                     k->who, s->nodelay ? "on" : "off");
+    if (!(k->peer = scope_peer_lookup(listener->loop, scope_conn_fd(&k->c), on_peer, k)))
         on_peer(k, &(scope_peer_info_t){.pid = -1});
 }
 
@@ -79,14 +74,12 @@ static void on_peer(void *arg, const scope_peer_info_t *who)
         scope_trace_set_peer(&k->trace, SCOPE_PID(who->pid));
     scope_trace_open(&k->trace, "tcp", k->who);
     /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
-    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = s->max_message,
-                              .idle_ms = s->idle_ms, .on_frame = on_line,
-                              .on_error = s->on_too_long, .on_end = s->on_end};
-    scope_conn_start(&k->c, &o);
+    scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
+        .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
+        .on_error = s->on_too_long, .on_end = s->on_end});
     scope_conn_idle_hold(&k->c, s->demo->paused);
 }
 
-/* One line to one peer in one write(): the prefix, the line, its "\n". */
 void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
 {
     size_t need = strlen(prefix) + len + 2;
@@ -138,7 +131,6 @@ static void on_conn_closed(scope_conn_t *c)
     free(k);
 }
 
-/* While the lesson is paused our clients are quiet too: the idle limit waits. */
 void chat_hold(chat_server_t *s, int hold)
 {
     for (chat_conn_t *k = s->conns; k; k = k->next)
@@ -214,28 +206,20 @@ static void on_client_closed(scope_conn_t *c)
 static void on_connected(uv_connect_t *req, int status)
 {
     chat_client_t *cl = scope_container_of(req, chat_client_t, req);
-    struct sockaddr_storage me;
-    int len = sizeof me;
-    char chan[32], addr[SCOPE_ADDR_STRLEN];
+    char addr[SCOPE_ADDR_STRLEN];
     if (status < 0) {
         scope_events_error("connect", "%s: connect(): %s", cl->who, uv_strerror(status));
         scope_conn_close(&cl->c);
         return;
     }
-    if (cl->nodelay)
-        uv_tcp_nodelay(&cl->c.h.tcp, 1);
-    uv_tcp_getsockname(&cl->c.h.tcp, (struct sockaddr *)&me, &len);
-    snprintf(chan, sizeof chan, "tcp:%d", scope_addr_port((struct sockaddr *)&me));
-    scope_trace_init(&cl->trace, chan, SCOPE_PID(getpid()), cl->server);
-    cl->trace.framing_bytes = 1;
-    scope_trace_open(&cl->trace, "tcp", scope_addr_format((struct sockaddr *)&me, addr, 64));
+    tcp_trace(&cl->trace, &cl->c.h.tcp, 0, cl->server, 1, addr); /* 1: each line's "\n" */
+    scope_trace_open(&cl->trace, "tcp", addr);
     scope_trace_stats_start(&cl->trace, cl->demo->loop, 500);
     scope_events_log("%s: connect() -> fd %d from %s (the kernel picked our port); TCP_NODELAY "
                      "%s%s", cl->who, scope_conn_fd(&cl->c), addr, cl->nodelay ? "on" : "off",
                      cl->split ? "; each line goes out in two write()s" : "");
-    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 16u << 20,
-                              .on_frame = on_answer, .on_end = on_server_end};
-    scope_conn_start(&cl->c, &o);
+    scope_conn_start(&cl->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
+        .max_frame = 16u << 20, .on_frame = on_answer, .on_end = on_server_end});
     scope_pacer_next(&cl->pacer, send_line);
 }
 
@@ -243,8 +227,24 @@ int chat_connect(chat_client_t *cl, const struct sockaddr *server)
 {
     scope_conn_init_tcp(cl->demo->loop, &cl->c, on_client_closed);
     scope_pacer_init(cl->demo, &cl->pacer);
+    uv_tcp_nodelay(&cl->c.h.tcp, cl->nodelay); /* kept until connect() makes the socket */
     int r = uv_tcp_connect(&cl->req, &cl->c.h.tcp, server, on_connected);
     if (r < 0)
         scope_conn_close(&cl->c);
     return r;
+}
+
+/* A connection's trace, "tcp:PORT" by the client's port, which both ends see. */
+int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
+              char *addr)
+{
+    struct sockaddr_storage a;
+    int len = sizeof a, port;
+    char chan[32];
+    (accepted ? uv_tcp_getpeername : uv_tcp_getsockname)(h, (struct sockaddr *)&a, &len);
+    scope_addr_format((struct sockaddr *)&a, addr, SCOPE_ADDR_STRLEN);
+    snprintf(chan, sizeof chan, "tcp:%d", port = scope_addr_port((struct sockaddr *)&a));
+    scope_trace_init(t, chan, SCOPE_PID(getpid()), peer);
+    t->framing_bytes = framing;
+    return port;
 }

@@ -1,8 +1,8 @@
 /* tcp.h: what each file of the tcp demo offers main.c: tcp.c the chat (the
- * mechanism), stream.c and nagle.c the lab, throughput.c --throughput,
- * fault.c the bad clients. Each file keeps its own state; the structs below
- * are main.c's, handed in and reached from libuv's handles. fault.c answers
- * a refused line with tcp.c's chat_say(); no other file calls another.
+ * mechanism, and tcp_trace() for every file), stream.c and nagle.c the lab,
+ * throughput.c --throughput, fault.c the bad clients. Each file keeps its own
+ * state and gives its figures to the bye itself (scope_demo_figure); the
+ * structs below are main.c's, reached from handles.
  */
 #ifndef IPCSCOPE_DEMO_TCP_H
 #define IPCSCOPE_DEMO_TCP_H
@@ -17,14 +17,13 @@
 #include "peer.h"
 #include "trace.h"
 
-/* ---- tcp.c: the chat server ------------------------------------------------ */
+/* ---- tcp.c: the chat server and a chat client ------------------------------- */
 
 typedef struct chat_server_s chat_server_t;
 typedef struct {
     uint64_t accepted, lines_in, broadcasts; /* and an echo for each line in */
 } chat_figures_t;
-/* One accepted client, as the server keeps it. */
-typedef struct chat_conn_s chat_conn_t;
+typedef struct chat_conn_s chat_conn_t; /* one accepted client */
 struct chat_conn_s {
     scope_conn_t c;
     chat_server_t *server;
@@ -35,44 +34,35 @@ struct chat_conn_s {
     char who[SCOPE_ADDR_STRLEN];
 };
 struct chat_server_s {
-    /* set by the caller */
-    scope_demo_t *demo;
+    scope_demo_t *demo; /* the caller sets these five */
     size_t max_message;
     uint64_t idle_ms; /* 0: never cut a silent peer */
     int nodelay;
-    /* a line over max_message, a peer's end (EOF, reset, idle): fault.c's */
-    scope_conn_error_cb on_too_long;
-    scope_conn_end_cb on_end;
+    scope_conn_error_cb on_too_long; /* fault.c's answers to a line over max_message */
+    scope_conn_end_cb on_end;        /* and to a peer's end (EOF, reset, idle) */
     chat_figures_t fig;
     uv_os_fd_t fd;
-    /* tcp.c's own */
     uv_tcp_t listener;
     chat_conn_t *conns;
 };
-/* Binds and listens on addr (port 0: the kernel picks). 0 or a negative
- * errno; chat_close() closes the listener either way. */
-int chat_listen(chat_server_t *s, uv_loop_t *loop, const struct sockaddr *addr);
-/* While held (the lesson paused), no peer is cut for being silent. */
+/* Binds and listens on addr (port 0: the kernel picks, and addr says which),
+ * "HOST:PORT" into name. 0 or a negative errno; chat_close() closes it. */
+int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name);
+/* While the lesson is paused our clients are quiet too: the idle limit waits. */
 void chat_hold(chat_server_t *s, int hold);
-/* Closes the listener and hangs up on everyone. */
-void chat_close(chat_server_t *s);
+void chat_close(chat_server_t *s); /* the listener, and everyone */
 /* One line to one peer, in one write(): prefix, line, "\n". */
 void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len);
 
-/* ---- tcp.c: a chat client ---------------------------------------------------- */
-
 typedef struct chat_client_s chat_client_t;
 struct chat_client_s {
-    /* set by the caller */
-    scope_demo_t *demo;
-    const char *who; /* "client 2" */
+    scope_demo_t *demo; /* the caller sets these six */
+    const char *who;    /* "client 2" */
     scope_end_t server;
     int nodelay, split;
     void (*on_done)(chat_client_t *cl); /* the connection is closed: figures final */
-    /* figures */
     long sent, echoes, broadcasts;
     scope_trace_t trace;
-    /* tcp.c's own */
     scope_conn_t c;
     uv_connect_t req;
     scope_pacer_t pacer;
@@ -82,13 +72,19 @@ struct chat_client_s {
 /* Connects to server, sends demo->count lines, ends. 0 or a negative errno. */
 int chat_connect(chat_client_t *cl, const struct sockaddr *server);
 
+/* A connection's trace, "tcp:PORT" by the client's port as both ends see it
+ * (accepted: the server's side), framing bytes a message; the other end's
+ * address (accepted) or ours into addr. Returns the port. */
+int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
+              char *addr);
+
 /* ---- the lab's and --throughput's steps ---------------------------------------
- * Lesson steps (main.c's table): each reads d->data, a tcp_lab_t, and calls
- * scope_demo_next when it is over; *_bye() add its figures to the bye. */
+ * Lesson steps read d->data, a tcp_lab_t, and call scope_demo_next when over.
+ * The *_client() are the other ends: each runs this process (a role, or
+ * --connect) and returns its exit code. */
 
 typedef struct {
-    struct sockaddr_storage host; /* where a step listens: the chat's host, port 0 */
-    char chat[SCOPE_ADDR_STRLEN]; /* where clients dial the chat server */
+    const char *chat; /* where clients dial the chat server */
     int nodelay;
     uint64_t bytes; /* --throughput */
 } tcp_lab_t;
@@ -97,29 +93,19 @@ void stream_two_writes(scope_demo_t *d); /* (a) two quick writes, one read */
 void stream_big_write(scope_demo_t *d);  /* (b) one 256 KiB write, several reads */
 void stream_framed(scope_demo_t *d);     /* (c) length-prefixed frames */
 void stream_stop(void);
-void stream_bye(cJSON *bye, char *text, size_t size);
-/* The client ends of the lab's files and the bad client: each runs this
- * process (role "lab client", --throughput, --fault) and returns its code. */
 int stream_client(scope_demo_t *d, const struct sockaddr *server);
 
 void nagle_run(scope_demo_t *d); /* two chat clients with --split-writes */
-void nagle_bye(cJSON *bye, char *text, size_t size);
 
 void tput_run(scope_demo_t *d);
 void tput_stop(void);
-void tput_bye(cJSON *bye, char *text, size_t size); /* replaces the text */
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay);
 
-/* ---- fault.c ----------------------------------------------------------------- */
+/* ---- fault.c: a bad client, and the server's answers to it ------------------- */
 
-/* The canonical name of a fault kind (oversize, silent, vanish), or NULL. */
-const char *fault_kind(const char *name);
-/* The server's answers: a line over the limit is refused and the peer told
- * why; a peer's end is named (EOF, mid-line, silent too long, never reads). */
+const char *fault_kind(const char *name); /* oversize, silent, vanish; else NULL */
 void fault_too_long(scope_conn_t *c, const scope_frame_error_t *err);
 void fault_end(scope_conn_t *c, int status);
-void fault_bye(cJSON *bye);
-/* A bad client: connects to server and misbehaves as kind says. */
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message);
 

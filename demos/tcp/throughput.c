@@ -56,8 +56,6 @@ static void sink_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     } else if (nread < 0) {
         if (nread != UV_EOF)
             scope_events_error("connection", "read: %s", uv_strerror((int)nread));
-        scope_events_log("read() returned 0 after %llu bytes in %llu reads",
-                         (unsigned long long)srv.bytes, (unsigned long long)srv.reads);
         uv_close((uv_handle_t *)st, sink_closed);
     }
 }
@@ -79,9 +77,8 @@ static void on_sink(uv_stream_t *listener, int status)
 
 static void client_exit(scope_role_t *r, int code, int sig)
 {
-    if (code || sig)
-        scope_demo_exit(srv.d, 1);
     (void)r;
+    scope_demo_exit(srv.d, code || sig);
     tput_stop();
 }
 
@@ -89,15 +86,15 @@ static void client_exit(scope_role_t *r, int code, int sig)
 void tput_run(scope_demo_t *d)
 {
     const tcp_lab_t *lab = d->data;
-    struct sockaddr_storage addr = lab->host;
+    struct sockaddr_storage addr;
+    char spec[SCOPE_ADDR_STRLEN], n[32];
+    int fd = scope_addr_bind_loopback(SOCK_STREAM, &addr), r = fd;
     srv.d = d;
     uv_tcp_init(d->loop, &srv.listener);
-    int r = uv_tcp_bind(&srv.listener, (struct sockaddr *)&addr, 0);
-    if (r == 0)
+    if (fd >= 0 && (r = uv_tcp_open(&srv.listener, fd)) == 0)
         r = uv_listen((uv_stream_t *)&srv.listener, 1, on_sink);
-    int len = sizeof addr;
-    char spec[SCOPE_ADDR_STRLEN], n[32];
-    uv_tcp_getsockname(&srv.listener, (struct sockaddr *)&addr, &len);
+    else if (fd >= 0)
+        close(fd);
     scope_addr_format((struct sockaddr *)&addr, spec, sizeof spec);
     snprintf(n, sizeof n, "%llu", (unsigned long long)lab->bytes);
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
@@ -123,19 +120,13 @@ void tput_stop(void)
     if (srv.sink_open || srv.client.running)
         return;
     srv.over = 1;
-    scope_demo_next(srv.d);
-}
-
-void tput_bye(cJSON *bye, char *text, size_t size)
-{
     double secs = (srv.last_ns - srv.first_ns) / 1e9, mb_s = secs > 0 ? srv.bytes / secs / 1e6 : 0;
-    if (!srv.over)
-        return;
-    cJSON_AddNumberToObject(bye, "bytes", (double)srv.bytes);
-    cJSON_AddNumberToObject(bye, "reads", (double)srv.reads);
-    cJSON_AddNumberToObject(bye, "mb_s", mb_s);
-    snprintf(text, size, "%llu bytes streamed in %llu reads: %.0f MB/s",
-             (unsigned long long)srv.bytes, (unsigned long long)srv.reads, mb_s);
+    scope_demo_figure(srv.d, "bytes", cJSON_CreateNumber((double)srv.bytes));
+    scope_demo_figure(srv.d, "reads", cJSON_CreateNumber((double)srv.reads));
+    scope_demo_figure(srv.d, "mb_s", cJSON_CreateNumber(mb_s));
+    scope_events_log("the sink read %llu bytes in %llu reads, EOF last: %.0f MB/s",
+                     (unsigned long long)srv.bytes, (unsigned long long)srv.reads, mb_s);
+    scope_demo_next(srv.d);
 }
 
 /* ---- the client: a stream as fast as the socket takes it ------------------------ */
@@ -195,8 +186,7 @@ static void written(uv_write_t *w, int status)
     cli.inflight--;
     if (status < 0) {
         if (!uv_is_closing((uv_handle_t *)&cli.tcp)) {
-            scope_events_error("send", "write: %s", uv_strerror(status));
-            scope_demo_exit(cli.d, 1);
+            scope_demo_check(cli.d, 0, "send", "write: %s", uv_strerror(status));
             client_close(cli.d);
         }
         return;
@@ -208,8 +198,7 @@ static void on_connected(uv_connect_t *req, int status)
 {
     (void)req;
     if (status < 0) {
-        scope_events_error("connect", "connect(): %s", uv_strerror(status));
-        scope_demo_exit(cli.d, 1);
+        scope_demo_check(cli.d, 0, "connect", "connect(): %s", uv_strerror(status));
         client_close(cli.d);
         return;
     }
