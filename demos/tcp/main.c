@@ -1,12 +1,9 @@
 /* tcp: net.createServer() and net.connect() with the lid off. The server is
- * the first process; every other one is this program again (lib/role). The
- * lesson's steps are the table `lesson` below: listen() and the chat (tcp.c,
- * with fault.c's bad clients, or throughput.c's stream), then a byte stream
- * and frames (stream.c), then Nagle (nagle.c).
- *
- * --listen ADDR runs only the server (until SIGINT, SIGTERM or quit),
- * --connect ADDR only one client, so that the two can run on two machines
- * (the lesson's "Real peers" and "Across two machines" show how).
+ * the first process; every other one is this program again (lib/role), run
+ * by client.c. The lesson's steps are the table `lesson` below: listen() and
+ * the chat (tcp.c, with fault.c's bad clients, or throughput.c's stream),
+ * then a byte stream and frames (stream.c), then Nagle (nagle.c). --listen
+ * runs only the server, --connect only one client, for two machines.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -91,8 +88,6 @@ static int on_option(scope_demo_t *d, const char *name, const char *v)
         snprintf(d->error, sizeof d->error, "--connect wants HOST:PORT with a port, not '%s'", v);
     return d->error[0] ? -EINVAL : 0;
 }
-
-/* ==== the server process ========================================================= */
 
 static scope_demo_t demo;
 static chat_server_t server;
@@ -200,11 +195,10 @@ static void step_listen(scope_demo_t *d)
     int port = scope_addr_port((struct sockaddr *)&opt.at);
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
                      "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd, port);
-    if (scope_addr_is_loopback((struct sockaddr *)&opt.at))
-        scope_events_log("on 127.0.0.1 only this machine can connect");
-    else
-        scope_events_log("%s is not a loopback address: other machines on that network can "
-                         "connect, and this chat has no authentication", addr_str);
+    int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
+    scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
+                     local ? "" : " is not a loopback address: other machines on that network "
+                                  "can connect, and this chat has no authentication");
     scope_events_log("TCP_NODELAY %s on accepted sockets%s", opt.nodelay ? "on" : "off",
                      opt.nodelay ? "" : ": libuv, as node's net, leaves Nagle's algorithm on");
     if (opt.listen)
@@ -286,65 +280,6 @@ static int run_server(void)
     return code;
 }
 
-/* ==== a client's process: this program again, or --connect ======================== */
-
-static chat_client_t chat;
-
-static void chat_done(chat_client_t *cl)
-{
-    if (cl->echoes < demo.count && !demo.quitting)
-        scope_demo_exit(&demo, 1);
-    scope_events_log("%s: close(): %ld lines sent, %ld echoes, %ld broadcasts from the others",
-                     cl->who, cl->sent, cl->echoes, cl->broadcasts);
-    scope_demo_stop(&demo);
-}
-
-static void chat_quit(scope_demo_t *d)
-{
-    (void)d;
-    scope_conn_close(&chat.c);
-}
-
-static int run_chat(const struct sockaddr *to)
-{
-    char name[SCOPE_ADDR_STRLEN + 8] = "server ", text[100];
-    scope_addr_format(to, name + 7, sizeof name - 7);
-    chat = (chat_client_t){.demo = &demo, .who = demo.role ? demo.role : "client",
-                           .server = demo.role ? SCOPE_PID(getppid()) : SCOPE_PEER(name),
-                           .nodelay = (int)opt.nodelay, .split = opt.split, .on_done = chat_done};
-    demo.on_quit = chat_quit;
-    if (chat_connect(&chat, to) < 0)
-        scope_demo_exit(&demo, 1);
-    int code = scope_demo_run(&demo);
-    if (!demo.role) { /* a client of its own says goodbye itself */
-        cJSON *b = cJSON_CreateObject();
-        cJSON_AddStringToObject(b, "server", opt.connect);
-        scope_trace_add_summary(&chat.trace, b);
-        cJSON_AddNumberToObject(b, "echoes", (double)chat.echoes);
-        cJSON_AddNumberToObject(b, "broadcasts", (double)chat.broadcasts);
-        scope_demo_bye(&demo, b, scope_trace_describe(&chat.trace, text, sizeof text));
-    }
-    cJSON *fig = cJSON_CreateObject();
-    cJSON_AddItemToObject(fig, "trace", scope_trace_figures(&chat.trace));
-    scope_demo_report(&demo, fig);
-    return code;
-}
-
-/* Which client: a bad one, a stream, the lab's reader, or a chat member. */
-static int run_client(void)
-{
-    const struct sockaddr *to = (struct sockaddr *)&opt.to;
-    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
-        return 1;
-    if (opt.fault)
-        return fault_client(&demo, to, opt.fault, opt.max_message);
-    if (opt.throughput)
-        return tput_client(&demo, to, opt.throughput, (int)opt.nodelay);
-    if (demo.role && strcmp(demo.role, "lab client") == 0)
-        return stream_client(&demo, to);
-    return run_chat(to);
-}
-
 int main(int argc, char **argv)
 {
     /* Lines a script waits for ("listening on") go out when they happen,
@@ -361,5 +296,8 @@ int main(int argc, char **argv)
                                  "--connect HOST:PORT --fault KIND)");
         return 2;
     }
-    return opt.connect ? run_client() : run_server();
+    if (!opt.connect)
+        return run_server();
+    return tcp_client_main(&demo, (struct sockaddr *)&opt.to, opt.connect, opt.fault,
+                           opt.max_message, opt.throughput, (int)opt.nodelay, opt.split);
 }

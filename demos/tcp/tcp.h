@@ -1,5 +1,6 @@
 /* tcp.h: what each file of the tcp demo offers main.c: tcp.c the chat (the
- * mechanism, and tcp_trace() for every file), stream.c and nagle.c the lab,
+ * mechanism, and tcp_trace() for every file), client.c a chat client's
+ * process, stream.c and nagle.c the lab,
  * throughput.c --throughput, fault.c the bad clients. Each file keeps its own
  * state and gives its figures to the bye itself (scope_demo_figure); the
  * structs below are main.c's, reached from handles.
@@ -94,6 +95,13 @@ void stream_big_write(scope_demo_t *d);  /* (b) one 256 KiB write, several reads
 void stream_framed(scope_demo_t *d);     /* (c) length-prefixed frames */
 void stream_stop(void);
 int stream_client(scope_demo_t *d, const struct sockaddr *server);
+
+/* ---- client.c: a chat client's process (a role, or --connect) --------------- */
+
+/* A client's process, whichever kind; returns its exit code. */
+int tcp_client_main(scope_demo_t *d, const struct sockaddr *to, const char *connect_spec,
+                    const char *fault, uint64_t max_message, uint64_t throughput, int nodelay,
+                    int split);
 
 void nagle_run(scope_demo_t *d); /* two chat clients with --split-writes */
 
