@@ -20,20 +20,20 @@ static struct {
     scope_demo_cb all_done;
     scope_role_t roles[MAX_CLIENTS + 4];
     int bad[MAX_CLIENTS + 4];
-    int n, failed;
+    int n;
     scope_trace_t all; /* every client's figures, added up */
 } cs;
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    if (scope_trace_add_figures(&cs.all, cJSON_GetObjectItemCaseSensitive(fig, "trace")) < 0)
+    if (scope_trace_add_figures(&cs.all, fig) < 0)
         scope_events_error("report", "bad figures from %s", r->name);
 }
 
 static void on_exit_role(scope_role_t *r, int code, int sig)
 {
-    if (sig || (code && code != CLIENT_REFUSED))
-        cs.failed++;
+    scope_demo_check(cs.d, cs.d->quitting || (!sig && (!code || code == CLIENT_REFUSED)), "client",
+                     "%s ended with exit code %d, signal %d", r->name, code, sig);
     if (code == CLIENT_REFUSED)
         scope_events_log("%s was refused by the server (exit code %d)", r->name, code);
     if (!scope_role_running(cs.d) && cs.all_done)
@@ -49,9 +49,9 @@ static int spawn(int index, const char *fault)
         snprintf(name, sizeof name, "bad client (%s)", fault);
     else
         snprintf(name, sizeof name, "client %d", index);
-    snprintf(maxm, sizeof maxm, "%zu", cs.o->max_message);
-    snprintf(idle, sizeof idle, "%llu", (unsigned long long)cs.o->idle_ms);
-    snprintf(tput, sizeof tput, "%llu", (unsigned long long)cs.o->throughput);
+    snprintf(maxm, sizeof maxm, "%llu", cs.o->max_message);
+    snprintf(idle, sizeof idle, "%llu", cs.o->idle_ms);
+    snprintf(tput, sizeof tput, "%llu", cs.o->throughput);
     const char *args[16] = {"--connect", cs.address, "--max-message", maxm, "--idle-ms", idle};
     int a = 6;
     if (cs.o->abstract || cs.o->fifo)
@@ -74,6 +74,7 @@ static int spawn(int index, const char *fault)
         return rc;
     }
     cs.bad[cs.n++] = fault != NULL;
+    scope_demo_figure_add(cs.d, "clients", 1);
     return 0;
 }
 
@@ -107,20 +108,7 @@ const char *clients_name_of(pid_t pid, int *bad)
     return NULL;
 }
 
-void clients_figures(cJSON *bye, char *median, size_t n, int quitting)
+const scope_trace_t *clients_trace(void)
 {
-    scope_hist_summary_t sum;
-    scope_hist_summarize(&cs.all.latency, &sum);
-    cJSON_AddNumberToObject(bye, "round_trips", (double)sum.count);
-    cJSON_AddNumberToObject(bye, "p50", (double)sum.p50);
-    cJSON_AddNumberToObject(bye, "p99", (double)sum.p99);
-    cJSON_AddNumberToObject(bye, "clients", cs.n);
-    cJSON_AddNumberToObject(bye, "clients_failed", cs.failed);
-    median[0] = '\0';
-    if (sum.count) {
-        char t[32];
-        snprintf(median, n, " (median %s)", scope_time_format(t, sizeof t, (double)sum.p50));
-    }
-    if (cs.failed && !quitting)
-        scope_demo_exit(cs.d, 1);
+    return &cs.all;
 }

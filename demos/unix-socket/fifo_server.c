@@ -71,6 +71,11 @@ static void check_done(void)
     scope_demo_cb done = f.done;
     if (f.closing && !f.pending && !f.in_open && !f.out_open && done) {
         f.done = NULL;
+        scope_demo_figure(f.d, "lines", cJSON_CreateNumber((double)(f.whole + f.torn)));
+        scope_demo_figure(f.d, "whole", cJSON_CreateNumber((double)f.whole));
+        scope_demo_figure(f.d, "torn", cJSON_CreateNumber((double)f.torn));
+        scope_demo_figure(f.d, "writers", cJSON_CreateNumber(f.nw));
+        scope_demo_figure(f.d, "pipe_buf", cJSON_CreateNumber(PIPE_BUF));
         done(f.d);
     }
 }
@@ -270,15 +275,4 @@ void fifo_server_close(void)
     if (f.in_open && (f.d->quitting || f.pending)) /* else: read on to EOF */
         scope_conn_close(&f.in);
     check_done();
-}
-
-void fifo_figures(cJSON *bye, char *text, size_t n, const char *median)
-{
-    cJSON_AddNumberToObject(bye, "lines", (double)(f.whole + f.torn));
-    cJSON_AddNumberToObject(bye, "whole", (double)f.whole);
-    cJSON_AddNumberToObject(bye, "torn", (double)f.torn);
-    cJSON_AddNumberToObject(bye, "writers", f.nw);
-    cJSON_AddNumberToObject(bye, "pipe_buf", PIPE_BUF);
-    snprintf(text, n, "%ld lines from %d writers through one FIFO, %ld torn%s", f.whole + f.torn,
-             f.nw, f.torn, median);
 }
