@@ -1,4 +1,5 @@
-/* clients.c: the server's clients, this program again (lib/role).
+/* clients.c: the server's clients, this program again (lib/role), and what
+ * each of them runs (clients_run).
  *
  * Each client is started as `unix-socket --role "client N" --connect ADDR`,
  * as cluster.fork() runs the same script again. lib/role passes the
@@ -111,4 +112,68 @@ const char *clients_name_of(pid_t pid, int *bad)
 const scope_trace_t *clients_trace(void)
 {
     return &cs.all;
+}
+
+/* ---- a client: this process, started as a role or alone (--connect) ---- */
+
+static us_client_t cli;
+
+static void client_closed(us_client_t *c)
+{
+    scope_demo_exit(c->demo, c->code);
+    scope_demo_stop(c->demo);
+}
+
+/* lib/demo applied it already (the pacer holds or lets go the next ping). */
+static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)msg;
+    if (d->role)
+        scope_events_log("%s, relayed by the server through lib/role", cmd);
+}
+
+static void client_quit(scope_demo_t *d)
+{
+    (void)d;
+    us_client_end(&cli);
+}
+
+int clients_run(scope_demo_t *d, const us_options_t *o)
+{
+    static char shown[PATH_MAX + 2];
+    int index = 0;
+    if (d->role)
+        sscanf(d->role, "client %d", &index);
+    if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : "client", !d->role) < 0)
+        return 1;
+    snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->path[0] != '@' ? "@" : "", o->path);
+    cli = (us_client_t){.demo = d, .max_message = o->max_message, .shown = shown,
+                        .on_line = credentials_client_line, .on_closed = client_closed};
+    d->on_quit = client_quit;
+    d->on_control = client_control;
+    if (o->fault[0])
+        faults_client(&cli, o->fault, o);
+    else if (o->throughput)
+        throughput_client(&cli, o->throughput);
+    if (o->fifo)
+        fifo_client(d, o->path, index);
+    else if (!o->abstract)
+        us_connect(&cli, o->path, -1);
+    else if ((index = abstract_connect(o->path)) >= 0)
+        us_connect(&cli, NULL, index);
+    else
+        client_closed(&(us_client_t){.demo = d, .code = 1});
+    int code = scope_demo_run(d);
+    const scope_trace_t *t = o->fifo ? fifo_client_trace() : &cli.trace;
+    if (d->role) { /* the server adds up its clients' figures */
+        scope_demo_report(d, scope_trace_figures(t));
+        return code;
+    }
+    char text[160];
+    cJSON *bye = cJSON_CreateObject();
+    scope_trace_add_summary(t, bye);
+    cJSON_AddBoolToObject(bye, "refused", code == CLIENT_REFUSED);
+    scope_demo_bye(d, bye, code == CLIENT_REFUSED ? "refused by the server"
+                                                  : scope_trace_describe(t, text, sizeof text));
+    return code;
 }

@@ -30,7 +30,6 @@ static const scope_demo_info_t info = {
 static scope_demo_t demo;
 static us_options_t opt = {.nclients = 3, .idle_ms = 60000, .max_message = 65536};
 static us_server_t srv;
-static us_client_t cli;
 static char rundir[PATH_MAX], shown[PATH_MAX + 2];
 static uv_timer_t drain;
 static int winding, finished;
@@ -306,66 +305,6 @@ static int run_server(void)
     return code;
 }
 
-/* ==== a client ============================================================ */
-
-static void client_closed(us_client_t *c)
-{
-    scope_demo_exit(&demo, c->code);
-    scope_demo_stop(&demo);
-}
-
-/* lib/demo applied it already (the pacer holds or lets go the next ping). */
-static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
-{
-    (void)msg;
-    if (d->role)
-        scope_events_log("%s, relayed by the server through lib/role", cmd);
-}
-
-static void client_quit(scope_demo_t *d)
-{
-    (void)d;
-    us_client_end(&cli);
-}
-
-/* A client of the lesson (--role "client N"), or alone (--connect). */
-static int run_client(void)
-{
-    int index = 0;
-    if (demo.role)
-        sscanf(demo.role, "client %d", &index);
-    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
-        return 1;
-    snprintf(shown, sizeof shown, "%s%.4000s", opt.abstract && opt.path[0] != '@' ? "@" : "", opt.path);
-    cli = (us_client_t){.demo = &demo, .max_message = opt.max_message, .shown = shown,
-                        .on_line = credentials_client_line, .on_closed = client_closed};
-    demo.on_quit = client_quit;
-    demo.on_control = client_control;
-    if (opt.fault[0])
-        faults_client(&cli, opt.fault, &opt);
-    else if (opt.throughput)
-        throughput_client(&cli, opt.throughput);
-    if (opt.fifo)
-        fifo_client(&demo, opt.path, index);
-    else if (!opt.abstract)
-        us_connect(&cli, opt.path, -1);
-    else if ((index = abstract_connect(opt.path)) >= 0)
-        us_connect(&cli, NULL, index);
-    else
-        client_closed(&(us_client_t){.code = 1});
-    int code = scope_demo_run(&demo);
-    const scope_trace_t *t = opt.fifo ? fifo_client_trace() : &cli.trace;
-    if (demo.role) /* the server adds up its clients' figures */
-        return scope_demo_report(&demo, scope_trace_figures(t)), code;
-    char text[160];
-    cJSON *o = cJSON_CreateObject();
-    scope_trace_add_summary(t, o);
-    cJSON_AddBoolToObject(o, "refused", code == CLIENT_REFUSED);
-    scope_demo_bye(&demo, o, code == CLIENT_REFUSED ? "refused by the server"
-                                                    : scope_trace_describe(t, text, sizeof text));
-    return code;
-}
-
 int main(int argc, char **argv)
 {
     for (size_t i = 0; i < NOPTIONS; i++)
@@ -383,5 +322,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "unix-socket: --listen or --connect, not both\n");
         return 2;
     }
-    return demo.role || opt.connect_only ? run_client() : run_server();
+    return demo.role || opt.connect_only ? clients_run(&demo, &opt) : run_server();
 }

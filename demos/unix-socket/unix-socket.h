@@ -118,5 +118,6 @@ int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, i
 int clients_add(const char *fault);
 const char *clients_name_of(pid_t pid, int *bad);
 const scope_trace_t *clients_trace(void);
+int clients_run(scope_demo_t *d, const us_options_t *o);
 
 #endif
