@@ -106,8 +106,29 @@ void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
 void faults_client(us_client_t *c, const char *kind, const us_options_t *o);
 
+/* fifo.c: the ends of two FIFOs, in (read in lines, c) and out (written):
+ * each open() waits in the thread pool until the other end opens. */
+typedef struct us_fifo_s us_fifo_t;
+struct us_fifo_s {
+    scope_demo_t *d;
+    char dir[PATH_MAX];
+    const char *in, *out;         /* "up.fifo", "down.fifo", or NULL for none */
+    const char *in_why, *out_why; /* said when its open() is back */
+    void (*on_open)(us_fifo_t *io, int fd); /* an open() is back: fd, or -1 */
+    void (*on_end)(us_fifo_t *io);          /* in is closed */
+    void (*on_closed)(us_fifo_t *io);       /* closing, nothing open or pending */
+    /* read-only for the others */
+    scope_conn_t c; /* in; c.data is this */
+    uv_pipe_t out_pipe;
+    uv_fs_t in_req, out_req;
+    int pending, in_open, out_open, closing;
+    uint64_t t0;
+};
+void fifo_path(const us_fifo_t *io, const char *name, char *path, size_t n);
+void fifo_open(us_fifo_t *io);
+void fifo_close(us_fifo_t *io, int close_in);
+
 int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of);
-void fifo_unblock(const char *path, int flags);
 void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers);
 void fifo_server_close(void);
 int fifo_client(scope_demo_t *d, const char *dir, int index);
