@@ -313,13 +313,10 @@ int main(int argc, char **argv)
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
-    if (opt.fifo && (opt.listen_only || opt.abstract || opt.throughput) && !demo.role) {
-        fprintf(stderr, "unix-socket: --fifo runs server and clients together; it takes none "
-                        "of --listen, --connect, --abstract, --throughput\n");
-        return 2;
-    }
-    if (opt.listen_only && opt.connect_only) {
-        fprintf(stderr, "unix-socket: --listen or --connect, not both\n");
+    if ((opt.fifo && (opt.listen_only || opt.abstract || opt.throughput) && !demo.role) ||
+        (opt.listen_only && opt.connect_only)) {
+        fprintf(stderr, "unix-socket: --listen or --connect, not both; --fifo runs server and "
+                        "clients together, with none of --listen, --abstract, --throughput\n");
         return 2;
     }
     return demo.role || opt.connect_only ? clients_run(&demo, &opt) : run_server();
