@@ -20,6 +20,8 @@
 
 #include "unix-socket.h"
 
+#define START_MS 200
+
 static struct {
     us_fifo_t io; /* in: up.fifo, out: down.fifo */
     scope_demo_cb done, start_writers;
@@ -55,16 +57,20 @@ static void on_closed(us_fifo_t *io)
     f.done(io->d);
 }
 
-/* Step 1. */
-int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of)
+/* Step 1, in a private directory (stale.c) written into dir. */
+int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
+                     us_name_of_fn name_of, scope_demo_cb start_writers)
 {
     char up[PATH_MAX + 16], down[PATH_MAX + 16];
+    if (stale_private_dir(d, dir, dirlen) < 0)
+        return -1;
     f.io = (us_fifo_t){.d = d, .in = "up.fifo", .out = "down.fifo", .on_closed = on_closed,
                        .in_why = "it blocked until a writer opened the other end",
                        .out_why = "it blocked until client 1 opened it for reading"};
     snprintf(f.io.dir, sizeof f.io.dir, "%s", dir);
     f.done = done;
     f.name_of = name_of;
+    f.start_writers = start_writers;
     fifo_path(&f.io, "up.fifo", up, sizeof up);
     fifo_path(&f.io, "down.fifo", down, sizeof down);
     if (mkfifo(up, 0600) < 0 || mkfifo(down, 0600) < 0) {
@@ -195,19 +201,19 @@ static void on_start(uv_timer_t *t)
         f.start_writers(f.io.d);
 }
 
-/* Step 2. The writers start start_ms later, so the blocked open() shows. */
-void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers)
+/* Step 2. The writers start START_MS later, so that the blocked open()s show. */
+void fifo_server_open(scope_demo_t *d)
 {
     scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY): both block until "
-                     "a process opens the other end. In %llu ms the clients start: each opens "
+                     "a process opens the other end. In %d ms the clients start: each opens "
                      "up.fifo O_WRONLY and writes --count lines of %zu bytes; client 1 also "
-                     "reads its pongs from down.fifo", (unsigned long long)start_ms, d->size);
+                     "reads its pongs from down.fifo", START_MS, d->size);
     f.io.on_open = on_open;
     f.io.on_end = on_end;
     fifo_open(&f.io);
-    f.start_writers = start_writers;
     uv_timer_init(d->loop, &f.start);
-    uv_timer_start(&f.start, on_start, start_ms, 0);
+    uv_timer_start(&f.start, on_start, START_MS, 0);
+    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
 }
 
 /* Step 5, once every client has exited (or at once, when quitting). */

@@ -34,11 +34,8 @@ static char rundir[PATH_MAX], shown[PATH_MAX + 2];
 static uv_timer_t drain;
 static int winding, finished;
 
-/* ==== the options ========================================================= */
-
-/* Each of the demo's own options and where its value goes: a number in
- * [lo, hi] (a comma-separated list of up to max when n counts them), a
- * string (one word of one_of, when given), a flag set when it is given. */
+/* Each option of the demo's and where its value goes: a number in [lo, hi] (a
+ * list of up to max when n counts them), a string (a word of one_of), a flag. */
 typedef struct {
     scope_demo_option_t o;
     unsigned long long *num, lo, hi;
@@ -72,17 +69,15 @@ static const option_t table[] = {
     {{"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
      .str = opt.fault, .size = sizeof opt.fault, .one_of = FAULTS},
 };
-#define NOPTIONS (sizeof table / sizeof table[0])
-static scope_demo_option_t options[NOPTIONS + 1]; /* the table's, for lib/demo */
+static scope_demo_option_t options[sizeof table / sizeof table[0] + 1]; /* for lib/demo */
 
 /* Is word one of list's words (separated by spaces)? */
 static int one_of(const char *word, const char *list)
 {
-    size_t n = strlen(word);
-    for (const char *p = list; *p; p += strcspn(p, " "), p += *p == ' ')
-        if (strcspn(p, " ") == n && strncmp(p, word, n) == 0)
-            return 1;
-    return 0;
+    char w[40], l[64];
+    snprintf(w, sizeof w, " %s ", word);
+    snprintf(l, sizeof l, " %s ", list);
+    return strstr(l, w) != NULL;
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
@@ -123,8 +118,7 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
 
 /* ==== the server ========================================================= */
 
-/* The bye: the files' own figures (scope_demo_figure), the server's counts,
- * and the clients' round trips, added up. */
+/* The bye: the files' figures, the server's counts, the clients' round trips. */
 static void finish(scope_demo_t *d)
 {
     if (finished++)
@@ -135,7 +129,7 @@ static void finish(scope_demo_t *d)
     cJSON_ReplaceItemInObject(o, "sent", cJSON_CreateNumber((double)srv.replies));
     cJSON_ReplaceItemInObject(o, "received", cJSON_CreateNumber((double)srv.lines_in));
     cJSON_AddStringToObject(o, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
-    cJSON_AddStringToObject(o, "address", shown);
+    cJSON_AddStringToObject(o, "address", opt.fifo ? rundir : shown);
     cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
     cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
     cJSON_AddNumberToObject(o, "bad_input", (double)srv.bad_input);
@@ -164,9 +158,8 @@ static void on_peer_closed(us_server_t *s)
         finish(s->demo);
 }
 
-/* The last step, or what a quit comes to. A client that vanished may have
- * left its last bytes in its socket when its exit is reaped: the peers end
- * by themselves, within a second. */
+/* The last step, or what a quit comes to: the peers end by themselves, within
+ * a second (a client that vanished may have left bytes in its socket). */
 static void wind_down(scope_demo_t *d)
 {
     if (winding++)
@@ -189,20 +182,15 @@ static void fail(scope_demo_t *d)
 
 static void step_place(scope_demo_t *d)
 {
-    if (opt.abstract) {
-        if (!opt.path_given)
-            snprintf(opt.path, sizeof opt.path, "ipcscope-unix-socket.%ld", (long)getpid());
-        snprintf(shown, sizeof shown, "@%.4000s", opt.path[0] == '@' ? opt.path + 1 : opt.path);
-        scope_demo_next(d);
+    if (opt.abstract && !opt.path_given)
+        snprintf(opt.path, sizeof opt.path, "ipcscope-unix-socket.%ld", (long)getpid());
+    if (!opt.abstract && stale_place(d, opt.path, sizeof opt.path, rundir, sizeof rundir) < 0) {
+        fail(d);
         return;
     }
-    if (!opt.path_given && stale_private_dir(d, rundir, sizeof rundir) == 0)
-        snprintf(opt.path, sizeof opt.path, "%.4000s/server.sock", rundir);
-    snprintf(shown, sizeof shown, "%.4000s", opt.path);
-    if (opt.path[0] && stale_probe(opt.path) == 0)
-        scope_demo_next(d);
-    else
-        fail(d);
+    snprintf(shown, sizeof shown, "%s%.4000s", opt.abstract ? "@" : "",
+             opt.path + (opt.abstract && opt.path[0] == '@'));
+    scope_demo_next(d);
 }
 
 static void step_listen(scope_demo_t *d)
@@ -235,20 +223,10 @@ static void step_clients(scope_demo_t *d)
 
 static void step_fifos(scope_demo_t *d)
 {
-    if (stale_private_dir(d, rundir, sizeof rundir) < 0 ||
-        fifo_server_make(d, rundir, finish, clients_name_of) < 0) {
+    if (fifo_server_make(d, rundir, sizeof rundir, finish, clients_name_of, step_clients) < 0)
         fail(d);
-        return;
-    }
-    snprintf(shown, sizeof shown, "%.4000s", rundir);
-    scope_demo_next(d);
-}
-
-/* The writers start 200 ms later, so that the blocked open()s show. */
-static void step_fifo_open(scope_demo_t *d)
-{
-    fifo_server_open(d, 200, step_clients);
-    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+    else
+        scope_demo_next(d);
 }
 
 static scope_demo_lesson_t lesson[] = {
@@ -260,13 +238,12 @@ static scope_demo_lesson_t lesson[] = {
 };
 static const scope_demo_lesson_t fifo_lesson[] = {
     {"a private directory and two FIFOs (mkfifo)", step_fifos},
-    {"open() a FIFO blocks until its other end opens", step_fifo_open},
+    {"open() a FIFO blocks until its other end opens", fifo_server_open},
     {"every client is done: close, unlink, rmdir", wind_down},
     {NULL, NULL},
 };
 
-/* lib/role relays the quit to every client; the last one's exit ends the
- * lesson (on_lesson_end). */
+/* lib/role relays quit to the clients; the last one's exit ends the lesson. */
 static void server_quit(scope_demo_t *d)
 {
     if (!scope_role_running(d))
@@ -307,7 +284,7 @@ static int run_server(void)
 
 int main(int argc, char **argv)
 {
-    for (size_t i = 0; i < NOPTIONS; i++)
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         options[i] = table[i].o;
     demo.on_option = on_option;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);

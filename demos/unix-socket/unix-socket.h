@@ -88,7 +88,7 @@ void us_client_end(us_client_t *c);
 /* ---- the experiments ---- */
 
 int stale_private_dir(scope_demo_t *d, char *out, size_t outlen);
-int stale_probe(const char *path);
+int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen);
 void stale_own(scope_demo_t *d, const char *path);
 
 int abstract_bind(const char *name, int allow_given);
@@ -128,8 +128,9 @@ void fifo_path(const us_fifo_t *io, const char *name, char *path, size_t n);
 void fifo_open(us_fifo_t *io);
 void fifo_close(us_fifo_t *io, int close_in);
 
-int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of);
-void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers);
+int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
+                     us_name_of_fn name_of, scope_demo_cb start_writers);
+void fifo_server_open(scope_demo_t *d);
 void fifo_server_close(void);
 int fifo_client(scope_demo_t *d, const char *dir, int index);
 const scope_trace_t *fifo_client_trace(void);
