@@ -45,12 +45,9 @@ int abstract_bind(const char *name, int allow_given)
         return -1;
     }
     if (fd >= 0)
-        scope_events_log("abstract name @%s: a leading NUL byte in sun_path. No file is made, so "
-                         "file permissions cannot guard it: any process in this network "
-                         "namespace may connect, and SO_PEERCRED%s is the only guard. The name "
-                         "goes away with the last socket: there are no stale files. See it in "
-                         "/proc/net/unix",
-                         name, allow_given ? " (--allow-uid)" : "");
+        scope_events_log("abstract name @%s: a leading NUL byte in sun_path. No file is made: "
+                         "nothing goes stale, and SO_PEERCRED%s is the only guard (see "
+                         "/proc/net/unix)", name, allow_given ? " (--allow-uid)" : "");
     return fd;
 }
 

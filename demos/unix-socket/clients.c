@@ -1,4 +1,5 @@
-/* clients.c: the server's clients, this program again (lib/role).
+/* clients.c: the server's clients, this program again (lib/role), and what
+ * each of them runs (clients_run).
  *
  * Each client is started as `unix-socket --role "client N" --connect ADDR`,
  * as cluster.fork() runs the same script again. lib/role passes the
@@ -20,20 +21,20 @@ static struct {
     scope_demo_cb all_done;
     scope_role_t roles[MAX_CLIENTS + 4];
     int bad[MAX_CLIENTS + 4];
-    int n, failed;
+    int n;
     scope_trace_t all; /* every client's figures, added up */
 } cs;
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    if (scope_trace_add_figures(&cs.all, cJSON_GetObjectItemCaseSensitive(fig, "trace")) < 0)
+    if (scope_trace_add_figures(&cs.all, fig) < 0)
         scope_events_error("report", "bad figures from %s", r->name);
 }
 
 static void on_exit_role(scope_role_t *r, int code, int sig)
 {
-    if (sig || (code && code != CLIENT_REFUSED))
-        cs.failed++;
+    scope_demo_check(cs.d, cs.d->quitting || (!sig && (!code || code == CLIENT_REFUSED)), "client",
+                     "%s ended with exit code %d, signal %d", r->name, code, sig);
     if (code == CLIENT_REFUSED)
         scope_events_log("%s was refused by the server (exit code %d)", r->name, code);
     if (!scope_role_running(cs.d) && cs.all_done)
@@ -49,9 +50,9 @@ static int spawn(int index, const char *fault)
         snprintf(name, sizeof name, "bad client (%s)", fault);
     else
         snprintf(name, sizeof name, "client %d", index);
-    snprintf(maxm, sizeof maxm, "%zu", cs.o->max_message);
-    snprintf(idle, sizeof idle, "%llu", (unsigned long long)cs.o->idle_ms);
-    snprintf(tput, sizeof tput, "%llu", (unsigned long long)cs.o->throughput);
+    snprintf(maxm, sizeof maxm, "%llu", cs.o->max_message);
+    snprintf(idle, sizeof idle, "%llu", cs.o->idle_ms);
+    snprintf(tput, sizeof tput, "%llu", cs.o->throughput);
     const char *args[16] = {"--connect", cs.address, "--max-message", maxm, "--idle-ms", idle};
     int a = 6;
     if (cs.o->abstract || cs.o->fifo)
@@ -74,6 +75,7 @@ static int spawn(int index, const char *fault)
         return rc;
     }
     cs.bad[cs.n++] = fault != NULL;
+    scope_demo_figure_add(cs.d, "clients", 1);
     return 0;
 }
 
@@ -107,20 +109,71 @@ const char *clients_name_of(pid_t pid, int *bad)
     return NULL;
 }
 
-void clients_figures(cJSON *bye, char *median, size_t n, int quitting)
+const scope_trace_t *clients_trace(void)
 {
-    scope_hist_summary_t sum;
-    scope_hist_summarize(&cs.all.latency, &sum);
-    cJSON_AddNumberToObject(bye, "round_trips", (double)sum.count);
-    cJSON_AddNumberToObject(bye, "p50", (double)sum.p50);
-    cJSON_AddNumberToObject(bye, "p99", (double)sum.p99);
-    cJSON_AddNumberToObject(bye, "clients", cs.n);
-    cJSON_AddNumberToObject(bye, "clients_failed", cs.failed);
-    median[0] = '\0';
-    if (sum.count) {
-        char t[32];
-        snprintf(median, n, " (median %s)", scope_time_format(t, sizeof t, (double)sum.p50));
+    return &cs.all;
+}
+
+/* ---- a client: this process, started as a role or alone (--connect) ---- */
+
+static us_client_t cli;
+
+static void client_closed(us_client_t *c)
+{
+    scope_demo_exit(c->demo, c->code);
+    scope_demo_stop(c->demo);
+}
+
+/* lib/demo applied it already (the pacer holds or lets go the next ping). */
+static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)msg;
+    if (d->role)
+        scope_events_log("%s, relayed by the server through lib/role", cmd);
+}
+
+static void client_quit(scope_demo_t *d)
+{
+    (void)d;
+    us_client_end(&cli);
+}
+
+int clients_run(scope_demo_t *d, const us_options_t *o)
+{
+    static char shown[PATH_MAX + 2];
+    int index = 0;
+    if (d->role)
+        sscanf(d->role, "client %d", &index);
+    if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : "client", !d->role) < 0)
+        return 1;
+    snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->path[0] != '@' ? "@" : "", o->path);
+    cli = (us_client_t){.demo = d, .max_message = o->max_message, .shown = shown,
+                        .on_line = credentials_client_line, .on_closed = client_closed};
+    d->on_quit = client_quit;
+    d->on_control = client_control;
+    if (o->fault[0])
+        faults_client(&cli, o->fault, o);
+    else if (o->throughput)
+        throughput_client(&cli, o->throughput);
+    if (o->fifo)
+        fifo_client(d, o->path, index);
+    else if (!o->abstract)
+        us_connect(&cli, o->path, -1);
+    else if ((index = abstract_connect(o->path)) >= 0)
+        us_connect(&cli, NULL, index);
+    else
+        client_closed(&(us_client_t){.demo = d, .code = 1});
+    int code = scope_demo_run(d);
+    const scope_trace_t *t = o->fifo ? fifo_client_trace() : &cli.trace;
+    if (d->role) { /* the server adds up its clients' figures */
+        scope_demo_report(d, scope_trace_figures(t));
+        return code;
     }
-    if (cs.failed && !quitting)
-        scope_demo_exit(cs.d, 1);
+    char text[160];
+    cJSON *bye = cJSON_CreateObject();
+    scope_trace_add_summary(t, bye);
+    cJSON_AddBoolToObject(bye, "refused", code == CLIENT_REFUSED);
+    scope_demo_bye(d, bye, code == CLIENT_REFUSED ? "refused by the server"
+                                                  : scope_trace_describe(t, text, sizeof text));
+    return code;
 }

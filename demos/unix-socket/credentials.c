@@ -14,12 +14,12 @@
 #include "unix-socket.h"
 
 static struct {
-    const uid_t *allow;
+    const unsigned long long *allow;
     int nallow;
     us_name_of_fn name_of;
 } cr;
 
-void credentials_init(const uid_t *allow, int nallow, us_name_of_fn name_of)
+void credentials_init(const unsigned long long *allow, int nallow, us_name_of_fn name_of)
 {
     cr.allow = allow;
     cr.nallow = nallow;
@@ -63,7 +63,7 @@ const char *credentials_accept(us_peer_t *p)
     char list[128];
     size_t used = 0;
     for (int i = 0; i < cr.nallow && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%u", i ? "," : "", cr.allow[i]);
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%llu", i ? "," : "", cr.allow[i]);
     scope_events_error("refused", "%s runs as uid %ld, not in --allow-uid %s: told why, then "
                        "closed. The kernel vouches for the uid (SO_PEERCRED), so a peer cannot "
                        "lie its way in", p->name, (long)p->uid, list);

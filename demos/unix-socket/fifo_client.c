@@ -5,7 +5,6 @@
  * of its own, --size bytes in all. Up to PIPE_BUF bytes it lands whole,
  * whatever the other writers do; over it, the server may find it torn.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,40 +13,20 @@
 #include "unix-socket.h"
 
 static struct {
-    scope_demo_t *d;
-    int index, pending, up_open, down_open, awaiting, writes, done, finished;
-    char up[PATH_MAX + 16], down[PATH_MAX + 16];
-    uv_fs_t up_req, down_req;
-    uint64_t t0, t_sent;
-    uv_pipe_t up_pipe;
-    scope_conn_t answers; /* down.fifo, client 1's, cut into lines */
+    us_fifo_t io; /* out: up.fifo; in: down.fifo, client 1's only */
+    int index, awaiting, writes, done;
+    uint64_t t_sent;
     scope_trace_t trace;
     scope_pacer_t pacer;
 } w;
 
 static void next(void);
 
-static void finish(void)
+static void on_closed(us_fifo_t *io)
 {
-    if (w.up_open || w.down_open || w.pending || w.finished++)
-        return;
     scope_trace_close(&w.trace);
     scope_pacer_close(&w.pacer);
-    scope_demo_stop(w.d);
-}
-
-static void on_up_closed(uv_handle_t *h)
-{
-    (void)h;
-    w.up_open = 0;
-    finish();
-}
-
-static void on_down_closed(scope_conn_t *c)
-{
-    (void)c;
-    w.down_open = 0;
-    finish();
+    scope_demo_stop(io->d);
 }
 
 /* The last line written, close both ends: the server sees EOF once every
@@ -56,17 +35,8 @@ static void end(void)
 {
     w.done = 1;
     scope_pacer_close(&w.pacer);
-    if (w.writes)
-        return; /* on_written comes back here */
-    if (w.pending) { /* an open() still blocked: be its other end */
-        fifo_unblock(w.up, O_RDONLY);
-        fifo_unblock(w.down, O_WRONLY);
-    }
-    if (w.up_open && !uv_is_closing((uv_handle_t *)&w.up_pipe))
-        uv_close((uv_handle_t *)&w.up_pipe, on_up_closed);
-    if (w.down_open)
-        scope_conn_close(&w.answers);
-    finish();
+    if (!w.writes) /* else on_written comes back here */
+        fifo_close(&w.io, 1);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -93,16 +63,11 @@ static void ping(scope_pacer_t *p)
     char *line = (char *)(req + 1);
     int n = snprintf(line, 128, "ping %ld %llu %llu ", pid, (unsigned long long)w.trace.sent + 1,
                      (unsigned long long)scope_time_now_ns());
-    /* the pad's own length is in the line: the pad that makes it --size */
-    size_t pad = 1;
-    for (int digits = 1; digits <= 9; digits++) {
-        size_t room = size > (size_t)n + digits + 1 ? size - (size_t)n - digits - 1 : 0;
-        if (room && snprintf(NULL, 0, "%zu", room) == digits) {
-            pad = room;
-            break;
-        }
-    }
-    n += snprintf(line + n, 32, "%zu ", pad);
+    /* the pad's own length is in the line, in as many digits as --size has:
+     * the line is --size bytes and its '\n' */
+    int digits = snprintf(NULL, 0, "%zu", size);
+    size_t pad = size > (size_t)n + digits + 1 ? size - (size_t)n - digits - 1 : 1;
+    n += snprintf(line + n, 32, "%0*zu ", digits, pad);
     memset(line + n, 'a' + pid % 26, pad);
     n += (int)pad;
     line[n++] = '\n';
@@ -111,7 +76,7 @@ static void ping(scope_pacer_t *p)
     scope_trace_send(&w.trace, line, (size_t)n);
     w.t_sent = scope_time_now_ns();
     uv_buf_t b = uv_buf_init(line, (unsigned)n); /* one write() of n bytes */
-    if (uv_write(req, (uv_stream_t *)&w.up_pipe, &b, 1, on_written) < 0) {
+    if (uv_write(req, (uv_stream_t *)&w.io.out_pipe, &b, 1, on_written) < 0) {
         free(req);
         end();
         return;
@@ -121,7 +86,7 @@ static void ping(scope_pacer_t *p)
 
 static void next(void)
 {
-    if ((long)w.trace.sent >= w.d->count)
+    if ((long)w.trace.sent >= w.io.d->count)
         end();
     else if (!w.done)
         scope_pacer_next(&w.pacer, ping);
@@ -136,64 +101,28 @@ static void on_pong(scope_conn_t *c, const char *line, size_t len)
         next();
 }
 
-static void on_down_end(scope_conn_t *c, int status)
+/* Each open() back: once all are, the lines go. */
+static void on_open(us_fifo_t *io, int fd)
 {
-    (void)c;
-    (void)status;
-    end();
-}
-
-static void ready(void)
-{
-    if (w.pending || w.done)
+    if (fd < 0)
+        end();
+    if (io->pending || w.done)
         return;
     scope_trace_open(&w.trace, "fifo", w.index == 1 ? "up.fifo, pongs on down.fifo"
                                                     : "writes up.fifo, shared");
-    scope_trace_stats_start(&w.trace, w.d->loop, 500);
-    scope_events_proc("ready", getpid(), getppid(), w.d->role ? w.d->role : "client", 0, 0);
+    scope_trace_stats_start(&w.trace, io->d->loop, 500);
+    scope_events_proc("ready", getpid(), getppid(), io->d->role ? io->d->role : "client", 0, 0);
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 1 << 20,
-                              .on_frame = on_pong, .on_end = on_down_end};
-    if (w.down_open)
-        scope_conn_start(&w.answers, &o);
+                              .on_frame = on_pong};
+    if (io->in_open)
+        scope_conn_start(&io->c, &o);
     next();
 }
 
-/* An open() that blocked is back: its fd, or -1. */
-static int opened(uv_fs_t *req, const char *what, const char *server_was)
+static void on_end(us_fifo_t *io)
 {
-    int fd = (int)req->result;
-    char waited[32];
-    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - w.t0));
-    uv_fs_req_cleanup(req);
-    w.pending--;
-    if (fd < 0)
-        scope_events_error("open", "open(%s): %s", what, uv_strerror(fd));
-    else if (w.done)
-        close(fd);
-    else
-        scope_events_log("open(%s) -> fd %d after %s: the server was already waiting to %s",
-                         what, fd, waited, server_was);
-    return fd < 0 || w.done ? -1 : fd;
-}
-
-static void on_up_opened(uv_fs_t *req)
-{
-    int fd = opened(req, "up.fifo, O_WRONLY", "read, so no wait here");
-    if (fd >= 0) {
-        uv_pipe_init(w.d->loop, &w.up_pipe, 0);
-        w.up_open = uv_pipe_open(&w.up_pipe, fd) == 0;
-    }
-    fd >= 0 ? ready() : end();
-}
-
-static void on_down_opened(uv_fs_t *req)
-{
-    int fd = opened(req, "down.fifo, O_RDONLY", "write");
-    if (fd >= 0) {
-        scope_conn_init_pipe(w.d->loop, &w.answers, on_down_closed);
-        w.down_open = uv_pipe_open(&w.answers.h.pipe, fd) == 0;
-    }
-    fd >= 0 ? ready() : end();
+    (void)io;
+    end();
 }
 
 static void on_quit(scope_demo_t *d)
@@ -205,31 +134,21 @@ static void on_quit(scope_demo_t *d)
 int fifo_client(scope_demo_t *d, const char *dir, int index)
 {
     char chan[32];
-    w.d = d;
+    w.io = (us_fifo_t){.d = d, .out = "up.fifo", .in = index == 1 ? "down.fifo" : NULL,
+                       .out_why = "the server was already waiting to read, so no wait here",
+                       .in_why = "the server was already waiting to write",
+                       .on_open = on_open, .on_end = on_end, .on_closed = on_closed};
+    snprintf(w.io.dir, sizeof w.io.dir, "%s", dir);
     w.index = index;
     d->on_quit = on_quit;
-    snprintf(w.up, sizeof w.up, "%s/up.fifo", dir);
-    snprintf(w.down, sizeof w.down, "%s/down.fifo", dir);
     snprintf(chan, sizeof chan, "fifo:%ld", (long)getpid());
     scope_trace_init(&w.trace, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     scope_pacer_init(d, &w.pacer);
-    w.t0 = scope_time_now_ns();
-    w.pending = index == 1 ? 2 : 1;
-    uv_fs_open(d->loop, &w.up_req, w.up, O_WRONLY | O_CLOEXEC, 0, on_up_opened);
-    if (index == 1)
-        uv_fs_open(d->loop, &w.down_req, w.down, O_RDONLY | O_CLOEXEC, 0, on_down_opened);
+    fifo_open(&w.io);
     return 0;
 }
 
 const scope_trace_t *fifo_client_trace(void)
 {
     return &w.trace;
-}
-
-/* A blocked open() of a FIFO waits for the other end: to stop it, be it. */
-void fifo_unblock(const char *path, int flags)
-{
-    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0)
-        close(fd);
 }

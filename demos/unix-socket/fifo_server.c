@@ -20,16 +20,13 @@
 
 #include "unix-socket.h"
 
+#define START_MS 200
+
 static struct {
-    scope_demo_t *d;
+    us_fifo_t io; /* in: up.fifo, out: down.fifo */
     scope_demo_cb done, start_writers;
     us_name_of_fn name_of;
-    char up[PATH_MAX + 16], down[PATH_MAX + 16];
-    uv_fs_t up_req, down_req;
-    int pending, keep, closing, in_open, out_open;
-    uint64_t t0;
-    scope_conn_t in; /* up.fifo, cut into lines */
-    uv_pipe_t out;   /* down.fifo */
+    int keep;
     uv_timer_t start;
     long whole, torn;
     struct {
@@ -41,23 +38,44 @@ static struct {
 
 static void remove_fifos(void *arg)
 {
+    char path[PATH_MAX + 16];
     (void)arg;
-    unlink(f.up);
-    unlink(f.down);
+    fifo_path(&f.io, "up.fifo", path, sizeof path);
+    unlink(path);
+    fifo_path(&f.io, "down.fifo", path, sizeof path);
+    unlink(path);
     scope_events_log("unlink(up.fifo), unlink(down.fifo): the FIFOs are gone");
 }
 
-/* Step 1. */
-int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of)
+static void on_closed(us_fifo_t *io)
 {
-    f.d = d;
+    scope_demo_figure(io->d, "lines", cJSON_CreateNumber((double)(f.whole + f.torn)));
+    scope_demo_figure(io->d, "whole", cJSON_CreateNumber((double)f.whole));
+    scope_demo_figure(io->d, "torn", cJSON_CreateNumber((double)f.torn));
+    scope_demo_figure(io->d, "writers", cJSON_CreateNumber(f.nw));
+    scope_demo_figure(io->d, "pipe_buf", cJSON_CreateNumber(PIPE_BUF));
+    f.done(io->d);
+}
+
+/* Step 1, in a private directory (stale.c) written into dir. */
+int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
+                     us_name_of_fn name_of, scope_demo_cb start_writers)
+{
+    char up[PATH_MAX + 16], down[PATH_MAX + 16];
+    if (stale_private_dir(d, dir, dirlen) < 0)
+        return -1;
+    f.io = (us_fifo_t){.d = d, .in = "up.fifo", .out = "down.fifo", .on_closed = on_closed,
+                       .in_why = "it blocked until a writer opened the other end",
+                       .out_why = "it blocked until client 1 opened it for reading"};
+    snprintf(f.io.dir, sizeof f.io.dir, "%s", dir);
     f.done = done;
     f.name_of = name_of;
-    snprintf(f.up, sizeof f.up, "%s/up.fifo", dir);
-    snprintf(f.down, sizeof f.down, "%s/down.fifo", dir);
-    if (mkfifo(f.up, 0600) < 0 || mkfifo(f.down, 0600) < 0) {
+    f.start_writers = start_writers;
+    fifo_path(&f.io, "up.fifo", up, sizeof up);
+    fifo_path(&f.io, "down.fifo", down, sizeof down);
+    if (mkfifo(up, 0600) < 0 || mkfifo(down, 0600) < 0) {
         scope_events_error("mkfifo", "%s", strerror(errno));
-        unlink(f.up);
+        unlink(up);
         return -1;
     }
     scope_demo_on_cleanup(d, remove_fifos, NULL);
@@ -66,31 +84,11 @@ int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_na
     return 0;
 }
 
-static void check_done(void)
+static void on_end(us_fifo_t *io)
 {
-    scope_demo_cb done = f.done;
-    if (f.closing && !f.pending && !f.in_open && !f.out_open && done) {
-        f.done = NULL;
-        done(f.d);
-    }
-}
-
-static void on_out_closed(uv_handle_t *h)
-{
-    (void)h;
-    f.out_open = 0;
-    check_done();
-}
-
-static void on_in_closed(scope_conn_t *c)
-{
-    (void)c;
-    f.in_open = 0;
+    (void)io;
     for (int i = 0; i < f.nw; i++)
         scope_trace_close(&f.w[i].trace);
-    if (f.out_open && !uv_is_closing((uv_handle_t *)&f.out))
-        uv_close((uv_handle_t *)&f.out, on_out_closed);
-    check_done();
 }
 
 /* Step 3: "ping PID ID T PADLEN" and PADLEN times one letter of the writer's. */
@@ -143,7 +141,7 @@ static void on_up_line(scope_conn_t *c, const char *line, size_t len)
      * times its round trips itself. */
     scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_RECV, id, line, len + 1,
                     !pinger && now > t ? now - t : 0);
-    char *reply = pinger && f.out_open ? malloc(len + 7) : NULL;
+    char *reply = pinger && f.io.out_open ? malloc(len + 7) : NULL;
     if (!reply)
         return;
     memcpy(reply, "pong: ", 6);
@@ -151,7 +149,7 @@ static void on_up_line(scope_conn_t *c, const char *line, size_t len)
     reply[len + 6] = '\n';
     /* Client 1 waits for each answer before its next line: the pipe has room. */
     uv_buf_t b = uv_buf_init(reply, (unsigned)(len + 7));
-    if (uv_try_write((uv_stream_t *)&f.out, &b, 1) == (int)(len + 7))
+    if (uv_try_write((uv_stream_t *)&f.io.out_pipe, &b, 1) == (int)(len + 7))
         scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_SEND, id, reply, len + 7, 0);
     free(reply);
 }
@@ -178,79 +176,44 @@ static void on_up_end(scope_conn_t *c, int status)
 
 /* Lines are read once down.fifo is open too, so client 1's first ping finds
  * the way back ready; until then they wait in the pipe. */
-static void maybe_read(void)
+static void on_open(us_fifo_t *io, int fd)
 {
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 65536,
                               .on_frame = on_up_line, .on_error = on_up_oversize,
                               .on_end = on_up_end};
-    if (f.in_open && !f.pending && !f.closing)
-        scope_conn_start(&f.in, &o);
-    check_done();
-}
-
-/* An open() that blocked is back: its fd, or -1. */
-static int opened(uv_fs_t *req, const char *what, const char *until)
-{
-    int fd = (int)req->result;
-    char waited[32];
-    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - f.t0));
-    uv_fs_req_cleanup(req);
-    f.pending--;
-    if (fd >= 0 && f.closing)
-        close(fd);
-    else if (fd < 0)
-        scope_events_error("open", "open(%s): %s", what, uv_strerror(fd));
-    else
-        scope_events_log("open(%s) -> fd %d after %s: it blocked until %s", what, fd, waited,
-                         until);
-    return fd < 0 || f.closing ? -1 : fd;
-}
-
-static void on_up_opened(uv_fs_t *req)
-{
-    int fd = opened(req, "up.fifo, O_RDONLY", "a writer opened the other end");
-    if (fd >= 0) {
-        scope_conn_init_pipe(f.d->loop, &f.in, on_in_closed);
-        f.in_open = uv_pipe_open(&f.in.h.pipe, fd) == 0;
+    char up[PATH_MAX + 16];
+    if (fd >= 0 && io->in_open && f.keep < 0 && !io->closing) {
         /* Without a write end of our own, read() would say EOF as soon as
          * the writers of the moment have closed, though another may come. */
-        f.keep = open(f.up, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        fifo_path(io, "up.fifo", up, sizeof up);
+        f.keep = open(up, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         scope_events_log("open(up.fifo, O_WRONLY|O_NONBLOCK) -> fd %d: our own write end, so "
                          "EOF comes only when we say so, after every client has exited", f.keep);
     }
-    maybe_read();
-}
-
-static void on_down_opened(uv_fs_t *req)
-{
-    int fd = opened(req, "down.fifo, O_WRONLY", "client 1 opened it for reading");
-    if (fd >= 0) {
-        uv_pipe_init(f.d->loop, &f.out, 0);
-        f.out_open = uv_pipe_open(&f.out, fd) == 0;
-    }
-    maybe_read();
+    if (io->in_open && !io->pending && !io->closing)
+        scope_conn_start(&io->c, &o);
 }
 
 static void on_start(uv_timer_t *t)
 {
     uv_close((uv_handle_t *)t, NULL);
-    if (!f.closing)
-        f.start_writers(f.d);
+    if (!f.io.closing)
+        f.start_writers(f.io.d);
 }
 
-/* Step 2. The writers start start_ms later, so the blocked open() shows. */
-void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers)
+/* Step 2. The writers start START_MS later, so that the blocked open()s show. */
+void fifo_server_open(scope_demo_t *d)
 {
-    f.t0 = scope_time_now_ns();
-    f.pending = 2;
     scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY): both block until "
-                     "a process opens the other end; the clients start %llu ms from now",
-                     (unsigned long long)start_ms);
-    uv_fs_open(d->loop, &f.up_req, f.up, O_RDONLY | O_CLOEXEC, 0, on_up_opened);
-    uv_fs_open(d->loop, &f.down_req, f.down, O_WRONLY | O_CLOEXEC, 0, on_down_opened);
-    f.start_writers = start_writers;
+                     "a process opens the other end. In %d ms the clients start: each opens "
+                     "up.fifo O_WRONLY and writes --count lines of %zu bytes; client 1 also "
+                     "reads its pongs from down.fifo", START_MS, d->size);
+    f.io.on_open = on_open;
+    f.io.on_end = on_end;
+    fifo_open(&f.io);
     uv_timer_init(d->loop, &f.start);
-    uv_timer_start(&f.start, on_start, start_ms, 0);
+    uv_timer_start(&f.start, on_start, START_MS, 0);
+    scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
 }
 
 /* Step 5, once every client has exited (or at once, when quitting). */
@@ -262,23 +225,6 @@ void fifo_server_close(void)
         close(f.keep);
         f.keep = -1;
     }
-    f.closing = 1;
-    if (f.pending) { /* an open() still blocked: be its other end */
-        fifo_unblock(f.up, O_WRONLY);
-        fifo_unblock(f.down, O_RDONLY);
-    }
-    if (f.in_open && (f.d->quitting || f.pending)) /* else: read on to EOF */
-        scope_conn_close(&f.in);
-    check_done();
-}
-
-void fifo_figures(cJSON *bye, char *text, size_t n, const char *median)
-{
-    cJSON_AddNumberToObject(bye, "lines", (double)(f.whole + f.torn));
-    cJSON_AddNumberToObject(bye, "whole", (double)f.whole);
-    cJSON_AddNumberToObject(bye, "torn", (double)f.torn);
-    cJSON_AddNumberToObject(bye, "writers", f.nw);
-    cJSON_AddNumberToObject(bye, "pipe_buf", PIPE_BUF);
-    snprintf(text, n, "%ld lines from %d writers through one FIFO, %ld torn%s", f.whole + f.torn,
-             f.nw, f.torn, median);
+    /* otherwise up.fifo is read on to its EOF */
+    fifo_close(&f.io, f.io.d->quitting || f.io.pending);
 }

@@ -45,7 +45,7 @@ int stale_private_dir(scope_demo_t *d, char *out, size_t outlen)
 }
 
 /* 0: the path is free now; -1: leave it alone (the reason is told). */
-int stale_probe(const char *path)
+static int stale_probe(const char *path)
 {
     int r = scope_unix_probe(path);
     if (r == SCOPE_UNIX_FREE) {
@@ -70,6 +70,15 @@ int stale_probe(const char *path)
         scope_events_error("probe", "%s: %s", path, strerror(-r));
     }
     return -1;
+}
+
+/* Step 1: the path given, or server.sock in a private directory (made into
+ * dir); 0 when the path is free now, -1 when it must be left alone. */
+int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen)
+{
+    if (!path[0] && stale_private_dir(d, dir, dirlen) == 0)
+        snprintf(path, n, "%.4000s/server.sock", dir);
+    return path[0] ? stale_probe(path) : -1;
 }
 
 /* Only the file we made goes: never one another server put there since. */

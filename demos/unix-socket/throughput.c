@@ -53,20 +53,11 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
     in.bytes += in.got;
     in.ns += ns;
     in.peer = NULL;
+    scope_demo_figure(p->server->demo, "bytes", cJSON_CreateNumber((double)in.bytes));
+    scope_demo_figure(p->server->demo, "mb_s", cJSON_CreateNumber(in.bytes * 1e3 / (in.ns ? in.ns : 1)));
     scope_conn_send(&p->c, reply, strlen(reply));
     scope_trace_send(&p->trace, reply, strlen(reply));
     return 1;
-}
-
-void throughput_figures(cJSON *bye, char *text, size_t n, const char *shown)
-{
-    if (!in.ns)
-        return;
-    double mbs = (double)in.bytes * 1e3 / (double)in.ns;
-    cJSON_AddNumberToObject(bye, "bytes", (double)in.bytes);
-    cJSON_AddNumberToObject(bye, "mb_s", mbs);
-    snprintf(text, n, "%llu bytes streamed through %.200s at %.0f MB/s",
-             (unsigned long long)in.bytes, shown, mbs);
 }
 
 /* the client's side */

@@ -22,13 +22,10 @@
 #define CLIENT_REFUSED 3 /* a client's exit code when the server refused it */
 
 typedef struct {
-    int nclients, abstract, fifo, listen_only, connect_only, path_given;
+    unsigned long long nclients, idle_ms, max_message, throughput, allow[MAX_ALLOW];
+    int nallow, abstract, fifo, listen_only, connect_only, path_given;
     char fault[16];
     char path[PATH_MAX]; /* socket path, abstract name, or (FIFOs) the directory */
-    uid_t allow[MAX_ALLOW];
-    int nallow;
-    uint64_t idle_ms, throughput;
-    size_t max_message;
 } us_options_t;
 
 /* ---- unix-socket.c: the mechanism ---- */
@@ -51,6 +48,7 @@ struct us_peer_s {
 
 struct us_server_s {
     uv_pipe_t listener;
+    scope_demo_t *demo;
     size_t max_message;
     uint64_t idle_ms;
     /* set by main, each may be NULL */
@@ -90,30 +88,50 @@ void us_client_end(us_client_t *c);
 /* ---- the experiments ---- */
 
 int stale_private_dir(scope_demo_t *d, char *out, size_t outlen);
-int stale_probe(const char *path);
+int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen);
 void stale_own(scope_demo_t *d, const char *path);
 
 int abstract_bind(const char *name, int allow_given);
 int abstract_connect(const char *name);
 
 typedef const char *(*us_name_of_fn)(pid_t pid, int *bad);
-void credentials_init(const uid_t *allow, int nallow, us_name_of_fn name_of);
+void credentials_init(const unsigned long long *allow, int nallow, us_name_of_fn name_of);
 const char *credentials_accept(us_peer_t *p);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
 
 int throughput_server_line(us_peer_t *p, const char *line, size_t len);
 void throughput_client(us_client_t *c, uint64_t bytes);
-void throughput_figures(cJSON *bye, char *text, size_t n, const char *shown);
 
 void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
 void faults_client(us_client_t *c, const char *kind, const us_options_t *o);
 
-int fifo_server_make(scope_demo_t *d, const char *dir, scope_demo_cb done, us_name_of_fn name_of);
-void fifo_unblock(const char *path, int flags);
-void fifo_server_open(scope_demo_t *d, uint64_t start_ms, scope_demo_cb start_writers);
+/* fifo.c: the ends of two FIFOs, in (read in lines, c) and out (written):
+ * each open() waits in the thread pool until the other end opens. */
+typedef struct us_fifo_s us_fifo_t;
+struct us_fifo_s {
+    scope_demo_t *d;
+    char dir[PATH_MAX];
+    const char *in, *out;         /* "up.fifo", "down.fifo", or NULL for none */
+    const char *in_why, *out_why; /* said when its open() is back */
+    void (*on_open)(us_fifo_t *io, int fd); /* an open() is back: fd, or -1 */
+    void (*on_end)(us_fifo_t *io);          /* in is closed */
+    void (*on_closed)(us_fifo_t *io);       /* closing, nothing open or pending */
+    /* read-only for the others */
+    scope_conn_t c; /* in; c.data is this */
+    uv_pipe_t out_pipe;
+    uv_fs_t in_req, out_req;
+    int pending, in_open, out_open, closing;
+    uint64_t t0;
+};
+void fifo_path(const us_fifo_t *io, const char *name, char *path, size_t n);
+void fifo_open(us_fifo_t *io);
+void fifo_close(us_fifo_t *io, int close_in);
+
+int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
+                     us_name_of_fn name_of, scope_demo_cb start_writers);
+void fifo_server_open(scope_demo_t *d);
 void fifo_server_close(void);
-void fifo_figures(cJSON *bye, char *text, size_t n, const char *median);
 int fifo_client(scope_demo_t *d, const char *dir, int index);
 const scope_trace_t *fifo_client_trace(void);
 
@@ -121,6 +139,7 @@ int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, i
                   const char *fault, scope_demo_cb all_done);
 int clients_add(const char *fault);
 const char *clients_name_of(pid_t pid, int *bad);
-void clients_figures(cJSON *bye, char *median, size_t n, int quitting);
+const scope_trace_t *clients_trace(void);
+int clients_run(scope_demo_t *d, const us_options_t *o);
 
 #endif

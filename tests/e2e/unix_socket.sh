@@ -86,7 +86,7 @@ else
 fi
 timeout 20 "$DEMO" --json --connect "$P" --count 4 >c.json 2>&1
 rc=$?
-[ $rc -eq 0 ] && grep -q '"ev":"bye".*"received":4,"p50":[1-9]' c.json \
+[ $rc -eq 0 ] && grep -q '"ev":"bye".*"received":4,"round_trips":4,"p50":[1-9]' c.json \
     && pass "--connect: a C client alone, 4 pongs, its own bye with p50" || fail "--connect: rc $rc"
 grep -q '"ev":"chan".*"b":"socat [0-9]*"' l.json && grep -q '"dir":"recv".*"from":"socat [0-9]*".*"summary":"hello from socat"' l.json \
     && pass "socat shows as a named peer in chan and msg events" || fail "socat peer events"
