@@ -17,8 +17,8 @@ run() {
 }
 # children FILE: every pid the demo reported as started or exited, but its own
 children() {
-    _p=$(grep '"ev":"hello"' "$1" | sed 's/.*"pid":\([0-9]*\).*/\1/')
-    grep '"ev":"proc"' "$1" | sed -n 's/.*"proc":\([0-9]*\).*/\1/p' | sort -u | grep -vx "$_p"
+    _p=$(field "$1" hello pid)
+    field "$1" proc proc | sort -u | grep -vx "$_p"
 }
 none_left() { # NAME FILE
     _left=""
@@ -32,67 +32,69 @@ run all --stall 200 --count 20
 steps=$(field all.json step n | tr '\n' ' ')
 [ "$steps" = "1 2 3 4 5 6 7 8 9 10 11 12 " ] && pass "default walk: twelve steps in order" \
     || fail "default walk: steps were '$steps'"
-grep -q '"ev":"bye".*"failed":0,"complete":true' all.json && pass "default walk: bye, no check failed" \
-    || { fail "default walk: bye"; grep '"ev":"error"\|"ev":"bye"' all.json; }
+has_event all.json bye '.summary.failed == 0 and .summary.complete == true' && pass "default walk: bye, no check failed" \
+    || { fail "default walk: bye"; jq -cR 'fromjson? | select(.ev == "error" or .ev == "bye")' all.json; }
 none_left "default walk" all.json
 
 # ---- spawn grep ------------------------------------------------------------
 run spawn --part spawn
 [ $rc -eq 0 ] && pass "spawn: exit 0" || fail "spawn: exit $rc"
-grep -q 'execve(\\"/usr/bin/grep\\", \[\\"grep\\", \\"hello\\"\])' spawn.json \
-    && grep -q 'dup2()s [0-9]*, [0-9]* and [0-9]* onto 0, 1 and 2' spawn.json \
+field spawn.json log text | grep -qF 'execve("/usr/bin/grep", ["grep", "hello"])' \
+    && field spawn.json log text | grep -q 'dup2()s [0-9]*, [0-9]* and [0-9]* onto 0, 1 and 2' \
     && pass "spawn: narration names pipe2, dup2 and execve with the fds" || fail "spawn: narration"
-sent=$(grep '"ev":"msg".*"dir":"send","chan":"stdin"' spawn.json | grep -c 'hello world\|goodbye world\|hello from the parent\|nothing to see')
+sent=$(json_count spawn.json msg '.dir == "send" and .chan == "stdin"
+    and (.summary | test("hello world|goodbye world|hello from the parent|nothing to see"))')
 [ "$sent" -eq 5 ] && pass "spawn: 4 lines streamed to grep's stdin (and 1 in the second run)" \
     || fail "spawn: $sent lines sent"
-grep -q '"dir":"recv","chan":"stdout".*"bytes":34,"summary":"hello world' spawn.json \
-    && grep -q "'data' on child.stdout: read() 34 bytes from fd [0-9]*: hello world\\\\\\\\nhello from the parent\"" spawn.json \
+has_event spawn.json msg '.dir == "recv" and .chan == "stdout" and .bytes == 34 and (.summary | startswith("hello world"))' \
+    && field spawn.json log text | grep -q "'data' on child.stdout: read() 34 bytes from fd [0-9]*: hello world\\\\nhello from the parent\$" \
     && pass "spawn: the two matches came back on stdout, in one read()" || fail "spawn: matches"
-grep -q '"dir":"recv","chan":"stderr".*No such file' spawn.json \
-    && ! grep -q '"dir":"recv","chan":"stdout".*No such file' spawn.json \
+has_event spawn.json msg '.dir == "recv" and .chan == "stderr" and (.summary | contains("No such file"))' \
+    && [ "$(json_count spawn.json msg '.dir == "recv" and .chan == "stdout" and (.summary | contains("No such file"))')" -eq 0 ] \
     && pass "spawn: grep's complaint came on stderr only" || fail "spawn: stderr apart"
-grep -q '"grep_codes":\[0,1,2\]' spawn.json && grep -q 'exit code 1: no line matched' spawn.json \
+has_event spawn.json bye '.summary.grep_codes == [0,1,2]' && field spawn.json log text | grep -q 'exit code 1: no line matched' \
     && pass "spawn: exit codes 0, 1 and 2, and 1 is explained as no match" || fail "spawn: codes"
 
 # ---- exec, execFile and the injection -------------------------------------
 run exec --part exec,execfile --timeout 300 --max-buffer 65536 --starts 3
-[ $rc -eq 0 ] && pass "exec: exit 0" || { fail "exec: exit $rc"; grep '"ev":"error"' exec.json; }
-grep -q 'execve(\\"/bin/sh\\", \[\\"/bin/sh\\", \\"-c\\"' exec.json && grep -q "error null, stdout [0-9]* bytes 'sh is pid [0-9]*\\\\\\\\nmatched 2 lines" exec.json \
+[ $rc -eq 0 ] && pass "exec: exit 0" || { fail "exec: exit $rc"; jq -cR 'fromjson? | select(.ev == "error")' exec.json; }
+field exec.json log text | grep -qF 'execve("/bin/sh", ["/bin/sh", "-c"' \
+    && field exec.json log text | grep -q "error null, stdout [0-9]* bytes 'sh is pid [0-9]*\\\\nmatched 2 lines" \
     && pass "exec: /bin/sh -c ran the pipeline, output handed over whole" || fail "exec: output"
-grep -q '"ev":"error".*"what":"maxBuffer"' exec.json && grep -q 'maxBuffer held: 65536 bytes kept' exec.json \
+has_event exec.json error '.what == "maxBuffer"' && field exec.json log text | grep -q 'maxBuffer held: 65536 bytes kept' \
     && pass "exec: maxBuffer kills the child, keeps 65536 bytes" || fail "exec: maxBuffer"
-grep -q "killed: true, code: null, signal: 'SIGTERM'" exec.json \
+field exec.json log text | grep -q "killed: true, code: null, signal: 'SIGTERM'" \
     && pass "exec: the timeout sends SIGTERM" || fail "exec: timeout"
-grep -q "stdout 15 bytes 'hello\\\\\\\\nINJECTED\\\\\\\\n'" exec.json \
+field exec.json log text | grep -q "stdout 15 bytes 'hello\\\\nINJECTED\\\\n'" \
     && pass "injection: under exec the second command ran" || fail "injection: exec output"
-grep -q "execFile's callback.*stdout 21 bytes 'hello; echo INJECTED\\\\\\\\n'" exec.json \
-    && ! grep "execFile's callback" exec.json | grep -q "INJECTED\\\\\\\\n'.*INJECTED" \
+field exec.json log text | grep -q "execFile's callback.*stdout 21 bytes 'hello; echo INJECTED\\\\n'" \
+    && ! field exec.json log text | grep "execFile's callback" | grep -q "INJECTED\\\\n'.*INJECTED" \
     && pass "injection: execFile printed the input as one argument, nothing else ran" \
     || fail "injection: execFile output"
-grep -q '"exec_ran_second_command":true,"execfile_one_argument":true' exec.json \
+has_event exec.json bye '.summary.injection | .exec_ran_second_command == true and .execfile_one_argument == true' \
     && pass "injection: summary says exec only" || fail "injection: summary"
-grep -q '"start_ns":{"spawn":[1-9][0-9]*,"exec":[1-9][0-9]*,"execFile":[1-9][0-9]*' exec.json \
+has_event exec.json bye '.summary.start_ns | (.spawn | numbers) > 0 and (.exec | numbers) > 0 and (.execFile | numbers) > 0' \
     && pass "start cost: spawn, exec and execFile timed" || fail "start cost"
 none_left "exec" exec.json
 
 # ---- faults -----------------------------------------------------------------
 run enoent --fault enoent
-[ $rc -eq 0 ] && grep -q '"what":"spawn","reason":"spawn ipcscope-no-such-command ENOENT' enoent.json \
-    && grep -q "error Error {code: 127}" enoent.json && grep -q '"ev":"bye"' enoent.json \
+[ $rc -eq 0 ] && has_event enoent.json error '.what == "spawn" and (.reason | startswith("spawn ipcscope-no-such-command ENOENT"))' \
+    && field enoent.json log text | grep -q "error Error {code: 127}" && has_event enoent.json bye \
     && pass "fault enoent: 'error' with ENOENT for spawn, code 127 from the shell, exit 0" \
     || fail "fault enoent (exit $rc)"
 run signal --fault signal
-[ $rc -eq 0 ] && grep -q '"state":"exit".*"role":"cat","signal":"SIGKILL"' signal.json \
-    && grep -q '"what":"EPIPE"' signal.json \
+[ $rc -eq 0 ] && has_event signal.json proc '.state == "exit" and .role == "cat" and .signal == "SIGKILL"' \
+    && has_event signal.json error '.what == "EPIPE"' \
     && pass "fault signal: cat killed by SIGKILL, a later write gets EPIPE, exit 0" \
     || fail "fault signal (exit $rc)"
 run maxbuf --fault maxbuffer --max-buffer 4096
-[ $rc -eq 0 ] && grep -q '"what":"maxBuffer"' maxbuf.json && grep -q '"role":"sh","signal":"SIGTERM"' maxbuf.json \
+[ $rc -eq 0 ] && has_event maxbuf.json error '.what == "maxBuffer"' && has_event maxbuf.json proc '.role == "sh" and .signal == "SIGTERM"' \
     && pass "fault maxbuffer: the shell killed by SIGTERM after 4096 bytes, exit 0" \
     || fail "fault maxbuffer (exit $rc)"
 run tmo --fault timeout --timeout 200
-cat_pid=$(sed -n 's/.*what it started: cat \([0-9]*\).*/\1/p' tmo.json | head -1)
-[ $rc -eq 0 ] && grep -q "signal: 'SIGTERM'" tmo.json && [ -n "$cat_pid" ] \
+cat_pid=$(field tmo.json log text | sed -n 's/.*what it started: cat \([0-9]*\).*/\1/p' | head -1)
+[ $rc -eq 0 ] && field tmo.json log text | grep -q "signal: 'SIGTERM'" && [ -n "$cat_pid" ] \
     && pass "fault timeout: SIGTERM to the shell and to cat ($cat_pid), exit 0" \
     || fail "fault timeout (exit $rc)"
 [ -n "$cat_pid" ] && { wait_gone "$cat_pid" && pass "fault timeout: the shell's cat is gone too" || fail "cat $cat_pid still there"; }
