@@ -102,13 +102,13 @@ for f in enoent signal maxbuf tmo; do none_left "fault $f" $f.json; done
 
 # ---- stdio ['pipe','pipe','pipe','ipc'] -------------------------------------
 check_stdio() { # NAME
-    grep -q 'fd 0 -> pipe:\[[0-9]*\], fd 1 -> pipe:\[[0-9]*\], fd 2 -> pipe:\[[0-9]*\], fd 3 -> socket:\[' "$1.json" \
+    field "$1.json" log text | grep -q 'fd 0 -> pipe:\[[0-9]*\], fd 1 -> pipe:\[[0-9]*\], fd 2 -> pipe:\[[0-9]*\], fd 3 -> socket:\[' \
         && pass "$1: the child's fds 0-2 are pipes, fd 3 a socket" || fail "$1: child fds"
-    grep -q '"dir":"recv","chan":"ipc".*received..:true' "$1.json" \
-        && grep -q '"dir":"recv","chan":"ipc".*bytes..:262144' "$1.json" \
-        && grep -q '"chan":"stdout".*262144 bytes arrived on stdin' "$1.json" \
-        && grep -q '"chan":"stderr".*this line went to stderr' "$1.json" \
-        && grep -q 'all 262144 bytes arrived' "$1.json" \
+    has_event "$1.json" msg '.dir == "recv" and .chan == "ipc" and (.summary | fromjson? | .received?) == true' \
+        && has_event "$1.json" msg '.dir == "recv" and .chan == "ipc" and (.summary | fromjson? | .bytes?) == 262144' \
+        && has_event "$1.json" msg '.chan == "stdout" and (.summary | contains("262144 bytes arrived on stdin"))' \
+        && has_event "$1.json" msg '.chan == "stderr" and (.summary | contains("this line went to stderr"))' \
+        && field "$1.json" log text | grep -q 'all 262144 bytes arrived' \
         && pass "$1: bytes on three pipes and messages on fd 3, together" || fail "$1: streams"
 }
 run stdio --part stdio
@@ -116,7 +116,7 @@ run stdio --part stdio
 check_stdio stdio
 if command -v node >/dev/null; then
     run stdion --part stdio --child node
-    [ $rc -eq 0 ] && pass "stdio, node child: exit 0" || { fail "stdio, node child: exit $rc"; grep error stdion.json; }
+    [ $rc -eq 0 ] && pass "stdio, node child: exit 0" || { fail "stdio, node child: exit $rc"; jq -cR 'fromjson? | select(.ev == "error")' stdion.json; }
     check_stdio stdion
     none_left "stdio node" stdion.json
 else
@@ -125,14 +125,15 @@ fi
 
 # ---- backpressure -----------------------------------------------------------
 check_bp() { # NAME
-    q=$(grep '"queued":' "$1.json" | sed 's/.*"queued":\([0-9]*\).*/\1/' | tr '\n' ' ')
+    q=$(field "$1.json" log queued | tr '\n' ' ')
     first=${q%% *}; last=$(echo "$q" | awk '{print $NF}')
     [ "${first:-0}" -gt 0 ] && [ "$last" = 0 ] \
         && pass "$1: the writer's queue grew to $first bytes, then drained to 0" \
         || fail "$1: queue values '$q'"
-    grep -q '"in_pipe":65536,"pipe_size":65536' "$1.json" \
+    has_event "$1.json" log '.in_pipe == 65536 and .pipe_size == 65536' \
         && pass "$1: the pipe was full (FIONREAD = F_GETPIPE_SZ = 65536)" || fail "$1: pipe fill"
-    grep -q "'drain': every queued byte" "$1.json" && grep -q '"read":1048576,"drained":true' "$1.json" \
+    field "$1.json" log text | grep -q "'drain': every queued byte" \
+        && has_event "$1.json" bye '.summary.backpressure | .read == 1048576 and .drained == true' \
         && pass "$1: 'drain', and all 1048576 bytes arrived" || fail "$1: drain / bytes"
 }
 run bp --part backpressure --stall 100
@@ -140,22 +141,22 @@ run bp --part backpressure --stall 100
 check_bp bp
 run bps --part backpressure --stall 50 --slow-reader
 check_bp bps
-n=$(grep -c '"queued":' bps.json)
+n=$(json_count bps.json log 'has("queued")')
 [ "$n" -ge 4 ] && pass "backpressure, slow reader: the queue seen draining in $n steps" || fail "slow reader: $n reports"
 
 # ---- the stream and the ping-pong -------------------------------------------
 run st --part stream --stream-bytes 8388608
-[ $rc -eq 0 ] && grep -q '"stream":{"bytes":8388608,"ns":[0-9]*,"bps":[0-9]' st.json \
+[ $rc -eq 0 ] && has_event st.json bye '.summary.stream | .bytes == 8388608 and (.ns | numbers) >= 0 and (.bps | numbers) >= 0' \
     && pass "stream: 8 MiB through the pipe, throughput reported" || fail "stream (exit $rc)"
 run pp --part pingpong --count 50 --size 100
 [ $rc -eq 0 ] && pass "ping-pong: exit 0" || fail "ping-pong: exit $rc"
-lat=$(grep '"ev":"msg".*"dir":"recv","chan":"stdout"' pp.json | grep -c '"lat":[1-9]')
-echo_recv=$(grep '"ev":"msg".*"dir":"recv","chan":"stdin"' pp.json | grep -c '"bytes":1[0-9][0-9],')
+lat=$(json_count pp.json msg '.dir == "recv" and .chan == "stdout" and (.lat | numbers) > 0')
+echo_recv=$(json_count pp.json msg '.dir == "recv" and .chan == "stdin" and .bytes >= 100 and .bytes <= 199')
 [ "$lat" -eq 50 ] && [ "$echo_recv" -eq 50 ] \
     && pass "ping-pong: 50 lines to the echo child, 50 back with a latency" \
     || fail "ping-pong: $echo_recv received by the child, $lat timed"
-grep -q '"ev":"stats","t":[0-9]*,"pid":[0-9]*,"chan":"stdout","count":50,' pp.json \
-    && grep -q '"pingpong":{"size":100,[^}]*"round_trips":50,"p50":[1-9]' pp.json \
+has_event pp.json stats '.chan == "stdout" and .count == 50' \
+    && has_event pp.json bye '.summary.pingpong | .size == 100 and .round_trips == 50 and (.p50 | numbers) > 0' \
     && pass "ping-pong: stats and summary with 50 round trips" || fail "ping-pong: stats"
 none_left "ping-pong" pp.json
 
