@@ -170,16 +170,16 @@ timeout 60 "$DEMO" --part spawn,execfile --starts 2 >text.out 2>&1; rc=$?
 start_mid_run() { # FILE: a long ping-pong; sets $demo and $child
     "$DEMO" --json --part pingpong --count 1000000 --rate 100 >"$1" 2>"$1.err" &
     demo=$!
-    if ! wait_for "$1" '"lat":[1-9]'; then
+    if ! wait_event "$1" msg '(.lat | numbers) > 0'; then
         fail "no round trip in $1"; kill -9 $demo; wait $demo; return 1
     fi
-    child=$(grep '"ev":"proc".*"role":"echo child"' "$1" | sed 's/.*"pid":\([0-9]*\).*/\1/' | head -1)
+    child=$(field "$1" proc proc '.role == "echo child"' | head -1)
 }
 if start_mid_run k.json; then
     kill -KILL "$child"
     wait_bounded $demo; rc=$?
-    grep -q "\"state\":\"exit\",\"proc\":$child,.*\"signal\":\"SIGKILL\"" k.json && [ $rc -eq 1 ] \
-        && grep -q '"ev":"bye".*killed before its part was over' k.json \
+    has_event k.json proc ".state == \"exit\" and .proc == $child and .signal == \"SIGKILL\"" && [ $rc -eq 1 ] \
+        && field k.json bye text | grep -q 'killed before its part was over' \
         && pass "echo child SIGKILLed: proc exit with SIGKILL, bye says so, exit 1" \
         || fail "echo child SIGKILLed (exit $rc)"
     wait_gone "$child" && pass "echo child SIGKILLed: no zombie" || fail "zombie $child"
@@ -187,7 +187,7 @@ fi
 if start_mid_run t.json; then
     kill -TERM $demo
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
+    [ $rc -eq 0 ] && field t.json log text | grep -q 'SIGTERM: winding down' && has_event t.json bye \
         && pass "demo SIGTERM: winds down with a summary, exit 0" || fail "demo SIGTERM (exit $rc)"
     wait_gone "$child" && pass "demo SIGTERM: the echo child is gone" || fail "child $child outlived SIGTERM"
 fi
@@ -199,12 +199,12 @@ fi
 # SIGTERM while the timeout's cat is running: the shell and cat go too.
 "$DEMO" --json --fault timeout --timeout 60000 >mt.json 2>&1 &
 demo=$!
-if wait_for mt.json '"role":"sh"'; then
-    sh_pid=$(grep '"ev":"proc".*"role":"sh"' mt.json | sed 's/.*"proc":\([0-9]*\).*/\1/' | head -1)
+if wait_event mt.json proc '.role == "sh"'; then
+    sh_pid=$(field mt.json proc proc '.role == "sh"' | head -1)
     sleep 0.3
     kill -TERM $demo
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && wait_gone "$sh_pid" && grep -q '"ev":"bye"' mt.json \
+    [ $rc -eq 0 ] && wait_gone "$sh_pid" && has_event mt.json bye \
         && pass "demo SIGTERM during a timeout: shell reaped, bye, exit 0" || fail "SIGTERM during timeout (exit $rc)"
 else
     fail "no shell started"; kill -9 $demo; wait $demo
@@ -215,15 +215,15 @@ mkfifo ctl
 exec 6<>ctl
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --part backpressure --stall 100 --slow-reader 5<ctl >c.json 2>c.err &
 demo=$!
-if wait_for c.json 'uv_read_start() on fd 0'; then
+if wait_event c.json log '.text | contains("uv_read_start() on fd 0")'; then
     echo '{"cmd":"pause"}' >&6
-    wait_for c.json 'process.stdin.pause(): uv_read_stop()' && pass "control pause: the reader stops reading" \
+    wait_event c.json log '.text | contains("process.stdin.pause(): uv_read_stop()")' && pass "control pause: the reader stops reading" \
         || fail "control pause did not reach the reader"
     sleep 0.5
-    a=$(grep '"queued":' c.json | tail -1 | sed 's/.*"queued":\([0-9]*\).*/\1/')
+    a=$(field c.json log queued | tail -1)
     echo '{"cmd":"resume"}' >&6
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && [ "${a:-0}" -gt 0 ] && grep -q '"read":1048576,"drained":true' c.json \
+    [ $rc -eq 0 ] && [ "${a:-0}" -gt 0 ] && has_event c.json bye '.summary.backpressure | .read == 1048576 and .drained == true' \
         && pass "control resume: the queue ($a bytes while paused) drains, all bytes arrive" \
         || fail "control resume (exit $rc, queue $a)"
 else
@@ -231,15 +231,16 @@ else
 fi
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --part pingpong --count 1000000 --rate 50 5<ctl >f.json 2>f.err &
 demo=$!
-if wait_for f.json '"lat":[1-9]'; then
+if wait_event f.json msg '(.lat | numbers) > 0'; then
     echo '{"cmd":"fault","kind":"enoent"}' >&6
-    wait_for f.json '"what":"spawn".*ENOENT' && wait_for f.json 'error Error {code: 127}' \
+    wait_event f.json error '.what == "spawn" and (.reason | contains("ENOENT"))' \
+        && wait_event f.json log '.text | contains("error Error {code: 127}")' \
         && pass "control fault enoent: shown while the ping-pong goes on" || fail "control fault"
     echo '{"cmd":"fault","kind":"bogus"}' >&6
-    wait_for f.json "unknown fault 'bogus'" && pass "control fault bogus: refused with an error" || fail "bogus fault"
+    wait_event f.json error ".reason | contains(\"unknown fault 'bogus'\")" && pass "control fault bogus: refused with an error" || fail "bogus fault"
     echo '{"cmd":"quit"}' >&6
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && grep -q '"ev":"bye"' f.json && pass "control quit: bye, exit 0" || fail "control quit (exit $rc)"
+    [ $rc -eq 0 ] && has_event f.json bye && pass "control quit: bye, exit 0" || fail "control quit (exit $rc)"
     none_left "control" f.json
 else
     fail "no round trip before the fault"; kill -9 $demo; wait $demo
@@ -252,4 +253,4 @@ out=$("$DEMO" --part nope 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "\-\-part wants" && pass "bad --part: exit 2 with a reason" || fail "bad --part: $rc"
 out=$("$DEMO" --fault nope 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "\-\-fault wants" && pass "bad --fault: exit 2 with a reason" || fail "bad --fault: $rc"
-"$DEMO" --describe | grep -q '"name":[[:space:]]*"stdio-pipe"' && pass "--describe names the demo" || fail "--describe"
+"$DEMO" --describe | jq -e '.name == "stdio-pipe"' >/dev/null && pass "--describe names the demo" || fail "--describe"
