@@ -17,8 +17,8 @@ run() {
 }
 # children FILE: every pid the demo reported as started or exited, but its own
 children() {
-    _p=$(grep '"ev":"hello"' "$1" | sed 's/.*"pid":\([0-9]*\).*/\1/')
-    grep '"ev":"proc"' "$1" | sed -n 's/.*"proc":\([0-9]*\).*/\1/p' | sort -u | grep -vx "$_p"
+    _p=$(field "$1" hello pid)
+    field "$1" proc proc | sort -u | grep -vx "$_p"
 }
 none_left() { # NAME FILE
     _left=""
@@ -32,67 +32,69 @@ run all --stall 200 --count 20
 steps=$(field all.json step n | tr '\n' ' ')
 [ "$steps" = "1 2 3 4 5 6 7 8 9 10 11 12 " ] && pass "default walk: twelve steps in order" \
     || fail "default walk: steps were '$steps'"
-grep -q '"ev":"bye".*"failed":0,"complete":true' all.json && pass "default walk: bye, no check failed" \
-    || { fail "default walk: bye"; grep '"ev":"error"\|"ev":"bye"' all.json; }
+has_event all.json bye '.summary.failed == 0 and .summary.complete == true' && pass "default walk: bye, no check failed" \
+    || { fail "default walk: bye"; jq -cR 'fromjson? | select(.ev == "error" or .ev == "bye")' all.json; }
 none_left "default walk" all.json
 
 # ---- spawn grep ------------------------------------------------------------
 run spawn --part spawn
 [ $rc -eq 0 ] && pass "spawn: exit 0" || fail "spawn: exit $rc"
-grep -q 'execve(\\"/usr/bin/grep\\", \[\\"grep\\", \\"hello\\"\])' spawn.json \
-    && grep -q 'dup2()s [0-9]*, [0-9]* and [0-9]* onto 0, 1 and 2' spawn.json \
+field spawn.json log text | grep -qF 'execve("/usr/bin/grep", ["grep", "hello"])' \
+    && field spawn.json log text | grep -q 'dup2()s [0-9]*, [0-9]* and [0-9]* onto 0, 1 and 2' \
     && pass "spawn: narration names pipe2, dup2 and execve with the fds" || fail "spawn: narration"
-sent=$(grep '"ev":"msg".*"dir":"send","chan":"stdin"' spawn.json | grep -c 'hello world\|goodbye world\|hello from the parent\|nothing to see')
+sent=$(json_count spawn.json msg '.dir == "send" and .chan == "stdin"
+    and (.summary | test("hello world|goodbye world|hello from the parent|nothing to see"))')
 [ "$sent" -eq 5 ] && pass "spawn: 4 lines streamed to grep's stdin (and 1 in the second run)" \
     || fail "spawn: $sent lines sent"
-grep -q '"dir":"recv","chan":"stdout".*"bytes":34,"summary":"hello world' spawn.json \
-    && grep -q "'data' on child.stdout: read() 34 bytes from fd [0-9]*: hello world\\\\\\\\nhello from the parent\"" spawn.json \
+has_event spawn.json msg '.dir == "recv" and .chan == "stdout" and .bytes == 34 and (.summary | startswith("hello world"))' \
+    && field spawn.json log text | grep -q "'data' on child.stdout: read() 34 bytes from fd [0-9]*: hello world\\\\nhello from the parent\$" \
     && pass "spawn: the two matches came back on stdout, in one read()" || fail "spawn: matches"
-grep -q '"dir":"recv","chan":"stderr".*No such file' spawn.json \
-    && ! grep -q '"dir":"recv","chan":"stdout".*No such file' spawn.json \
+has_event spawn.json msg '.dir == "recv" and .chan == "stderr" and (.summary | contains("No such file"))' \
+    && [ "$(json_count spawn.json msg '.dir == "recv" and .chan == "stdout" and (.summary | contains("No such file"))')" -eq 0 ] \
     && pass "spawn: grep's complaint came on stderr only" || fail "spawn: stderr apart"
-grep -q '"grep_codes":\[0,1,2\]' spawn.json && grep -q 'exit code 1: no line matched' spawn.json \
+has_event spawn.json bye '.summary.grep_codes == [0,1,2]' && field spawn.json log text | grep -q 'exit code 1: no line matched' \
     && pass "spawn: exit codes 0, 1 and 2, and 1 is explained as no match" || fail "spawn: codes"
 
 # ---- exec, execFile and the injection -------------------------------------
 run exec --part exec,execfile --timeout 300 --max-buffer 65536 --starts 3
-[ $rc -eq 0 ] && pass "exec: exit 0" || { fail "exec: exit $rc"; grep '"ev":"error"' exec.json; }
-grep -q 'execve(\\"/bin/sh\\", \[\\"/bin/sh\\", \\"-c\\"' exec.json && grep -q "error null, stdout [0-9]* bytes 'sh is pid [0-9]*\\\\\\\\nmatched 2 lines" exec.json \
+[ $rc -eq 0 ] && pass "exec: exit 0" || { fail "exec: exit $rc"; jq -cR 'fromjson? | select(.ev == "error")' exec.json; }
+field exec.json log text | grep -qF 'execve("/bin/sh", ["/bin/sh", "-c"' \
+    && field exec.json log text | grep -q "error null, stdout [0-9]* bytes 'sh is pid [0-9]*\\\\nmatched 2 lines" \
     && pass "exec: /bin/sh -c ran the pipeline, output handed over whole" || fail "exec: output"
-grep -q '"ev":"error".*"what":"maxBuffer"' exec.json && grep -q 'maxBuffer held: 65536 bytes kept' exec.json \
+has_event exec.json error '.what == "maxBuffer"' && field exec.json log text | grep -q 'maxBuffer held: 65536 bytes kept' \
     && pass "exec: maxBuffer kills the child, keeps 65536 bytes" || fail "exec: maxBuffer"
-grep -q "killed: true, code: null, signal: 'SIGTERM'" exec.json \
+field exec.json log text | grep -q "killed: true, code: null, signal: 'SIGTERM'" \
     && pass "exec: the timeout sends SIGTERM" || fail "exec: timeout"
-grep -q "stdout 15 bytes 'hello\\\\\\\\nINJECTED\\\\\\\\n'" exec.json \
+field exec.json log text | grep -q "stdout 15 bytes 'hello\\\\nINJECTED\\\\n'" \
     && pass "injection: under exec the second command ran" || fail "injection: exec output"
-grep -q "execFile's callback.*stdout 21 bytes 'hello; echo INJECTED\\\\\\\\n'" exec.json \
-    && ! grep "execFile's callback" exec.json | grep -q "INJECTED\\\\\\\\n'.*INJECTED" \
+field exec.json log text | grep -q "execFile's callback.*stdout 21 bytes 'hello; echo INJECTED\\\\n'" \
+    && ! field exec.json log text | grep "execFile's callback" | grep -q "INJECTED\\\\n'.*INJECTED" \
     && pass "injection: execFile printed the input as one argument, nothing else ran" \
     || fail "injection: execFile output"
-grep -q '"exec_ran_second_command":true,"execfile_one_argument":true' exec.json \
+has_event exec.json bye '.summary.injection | .exec_ran_second_command == true and .execfile_one_argument == true' \
     && pass "injection: summary says exec only" || fail "injection: summary"
-grep -q '"start_ns":{"spawn":[1-9][0-9]*,"exec":[1-9][0-9]*,"execFile":[1-9][0-9]*' exec.json \
+has_event exec.json bye '.summary.start_ns | (.spawn | numbers) > 0 and (.exec | numbers) > 0 and (.execFile | numbers) > 0' \
     && pass "start cost: spawn, exec and execFile timed" || fail "start cost"
 none_left "exec" exec.json
 
 # ---- faults -----------------------------------------------------------------
 run enoent --fault enoent
-[ $rc -eq 0 ] && grep -q '"what":"spawn","reason":"spawn ipcscope-no-such-command ENOENT' enoent.json \
-    && grep -q "error Error {code: 127}" enoent.json && grep -q '"ev":"bye"' enoent.json \
+[ $rc -eq 0 ] && has_event enoent.json error '.what == "spawn" and (.reason | startswith("spawn ipcscope-no-such-command ENOENT"))' \
+    && field enoent.json log text | grep -q "error Error {code: 127}" && has_event enoent.json bye \
     && pass "fault enoent: 'error' with ENOENT for spawn, code 127 from the shell, exit 0" \
     || fail "fault enoent (exit $rc)"
 run signal --fault signal
-[ $rc -eq 0 ] && grep -q '"state":"exit".*"role":"cat","signal":"SIGKILL"' signal.json \
-    && grep -q '"what":"EPIPE"' signal.json \
+[ $rc -eq 0 ] && has_event signal.json proc '.state == "exit" and .role == "cat" and .signal == "SIGKILL"' \
+    && has_event signal.json error '.what == "EPIPE"' \
     && pass "fault signal: cat killed by SIGKILL, a later write gets EPIPE, exit 0" \
     || fail "fault signal (exit $rc)"
 run maxbuf --fault maxbuffer --max-buffer 4096
-[ $rc -eq 0 ] && grep -q '"what":"maxBuffer"' maxbuf.json && grep -q '"role":"sh","signal":"SIGTERM"' maxbuf.json \
+[ $rc -eq 0 ] && has_event maxbuf.json error '.what == "maxBuffer"' && has_event maxbuf.json proc '.role == "sh" and .signal == "SIGTERM"' \
     && pass "fault maxbuffer: the shell killed by SIGTERM after 4096 bytes, exit 0" \
     || fail "fault maxbuffer (exit $rc)"
 run tmo --fault timeout --timeout 200
-cat_pid=$(sed -n 's/.*what it started: cat \([0-9]*\).*/\1/p' tmo.json | head -1)
-[ $rc -eq 0 ] && grep -q "signal: 'SIGTERM'" tmo.json && [ -n "$cat_pid" ] \
+cat_pid=$(field tmo.json log text | sed -n 's/.*what it started: cat \([0-9]*\).*/\1/p' | head -1)
+[ $rc -eq 0 ] && field tmo.json log text | grep -q "signal: 'SIGTERM'" && [ -n "$cat_pid" ] \
     && pass "fault timeout: SIGTERM to the shell and to cat ($cat_pid), exit 0" \
     || fail "fault timeout (exit $rc)"
 [ -n "$cat_pid" ] && { wait_gone "$cat_pid" && pass "fault timeout: the shell's cat is gone too" || fail "cat $cat_pid still there"; }
@@ -100,13 +102,13 @@ for f in enoent signal maxbuf tmo; do none_left "fault $f" $f.json; done
 
 # ---- stdio ['pipe','pipe','pipe','ipc'] -------------------------------------
 check_stdio() { # NAME
-    grep -q 'fd 0 -> pipe:\[[0-9]*\], fd 1 -> pipe:\[[0-9]*\], fd 2 -> pipe:\[[0-9]*\], fd 3 -> socket:\[' "$1.json" \
+    field "$1.json" log text | grep -q 'fd 0 -> pipe:\[[0-9]*\], fd 1 -> pipe:\[[0-9]*\], fd 2 -> pipe:\[[0-9]*\], fd 3 -> socket:\[' \
         && pass "$1: the child's fds 0-2 are pipes, fd 3 a socket" || fail "$1: child fds"
-    grep -q '"dir":"recv","chan":"ipc".*received..:true' "$1.json" \
-        && grep -q '"dir":"recv","chan":"ipc".*bytes..:262144' "$1.json" \
-        && grep -q '"chan":"stdout".*262144 bytes arrived on stdin' "$1.json" \
-        && grep -q '"chan":"stderr".*this line went to stderr' "$1.json" \
-        && grep -q 'all 262144 bytes arrived' "$1.json" \
+    has_event "$1.json" msg '.dir == "recv" and .chan == "ipc" and (.summary | fromjson? | .received?) == true' \
+        && has_event "$1.json" msg '.dir == "recv" and .chan == "ipc" and (.summary | fromjson? | .bytes?) == 262144' \
+        && has_event "$1.json" msg '.chan == "stdout" and (.summary | contains("262144 bytes arrived on stdin"))' \
+        && has_event "$1.json" msg '.chan == "stderr" and (.summary | contains("this line went to stderr"))' \
+        && field "$1.json" log text | grep -q 'all 262144 bytes arrived' \
         && pass "$1: bytes on three pipes and messages on fd 3, together" || fail "$1: streams"
 }
 run stdio --part stdio
@@ -114,7 +116,7 @@ run stdio --part stdio
 check_stdio stdio
 if command -v node >/dev/null; then
     run stdion --part stdio --child node
-    [ $rc -eq 0 ] && pass "stdio, node child: exit 0" || { fail "stdio, node child: exit $rc"; grep error stdion.json; }
+    [ $rc -eq 0 ] && pass "stdio, node child: exit 0" || { fail "stdio, node child: exit $rc"; jq -cR 'fromjson? | select(.ev == "error")' stdion.json; }
     check_stdio stdion
     none_left "stdio node" stdion.json
 else
@@ -123,14 +125,15 @@ fi
 
 # ---- backpressure -----------------------------------------------------------
 check_bp() { # NAME
-    q=$(grep '"queued":' "$1.json" | sed 's/.*"queued":\([0-9]*\).*/\1/' | tr '\n' ' ')
+    q=$(field "$1.json" log queued | tr '\n' ' ')
     first=${q%% *}; last=$(echo "$q" | awk '{print $NF}')
     [ "${first:-0}" -gt 0 ] && [ "$last" = 0 ] \
         && pass "$1: the writer's queue grew to $first bytes, then drained to 0" \
         || fail "$1: queue values '$q'"
-    grep -q '"in_pipe":65536,"pipe_size":65536' "$1.json" \
+    has_event "$1.json" log '.in_pipe == 65536 and .pipe_size == 65536' \
         && pass "$1: the pipe was full (FIONREAD = F_GETPIPE_SZ = 65536)" || fail "$1: pipe fill"
-    grep -q "'drain': every queued byte" "$1.json" && grep -q '"read":1048576,"drained":true' "$1.json" \
+    field "$1.json" log text | grep -q "'drain': every queued byte" \
+        && has_event "$1.json" bye '.summary.backpressure | .read == 1048576 and .drained == true' \
         && pass "$1: 'drain', and all 1048576 bytes arrived" || fail "$1: drain / bytes"
 }
 run bp --part backpressure --stall 100
@@ -138,22 +141,22 @@ run bp --part backpressure --stall 100
 check_bp bp
 run bps --part backpressure --stall 50 --slow-reader
 check_bp bps
-n=$(grep -c '"queued":' bps.json)
+n=$(json_count bps.json log 'has("queued")')
 [ "$n" -ge 4 ] && pass "backpressure, slow reader: the queue seen draining in $n steps" || fail "slow reader: $n reports"
 
 # ---- the stream and the ping-pong -------------------------------------------
 run st --part stream --stream-bytes 8388608
-[ $rc -eq 0 ] && grep -q '"stream":{"bytes":8388608,"ns":[0-9]*,"bps":[0-9]' st.json \
+[ $rc -eq 0 ] && has_event st.json bye '.summary.stream | .bytes == 8388608 and (.ns | numbers) >= 0 and (.bps | numbers) >= 0' \
     && pass "stream: 8 MiB through the pipe, throughput reported" || fail "stream (exit $rc)"
 run pp --part pingpong --count 50 --size 100
 [ $rc -eq 0 ] && pass "ping-pong: exit 0" || fail "ping-pong: exit $rc"
-lat=$(grep '"ev":"msg".*"dir":"recv","chan":"stdout"' pp.json | grep -c '"lat":[1-9]')
-echo_recv=$(grep '"ev":"msg".*"dir":"recv","chan":"stdin"' pp.json | grep -c '"bytes":1[0-9][0-9],')
+lat=$(json_count pp.json msg '.dir == "recv" and .chan == "stdout" and (.lat | numbers) > 0')
+echo_recv=$(json_count pp.json msg '.dir == "recv" and .chan == "stdin" and .bytes >= 100 and .bytes <= 199')
 [ "$lat" -eq 50 ] && [ "$echo_recv" -eq 50 ] \
     && pass "ping-pong: 50 lines to the echo child, 50 back with a latency" \
     || fail "ping-pong: $echo_recv received by the child, $lat timed"
-grep -q '"ev":"stats","t":[0-9]*,"pid":[0-9]*,"chan":"stdout","count":50,' pp.json \
-    && grep -q '"pingpong":{"size":100,[^}]*"round_trips":50,"p50":[1-9]' pp.json \
+has_event pp.json stats '.chan == "stdout" and .count == 50' \
+    && has_event pp.json bye '.summary.pingpong | .size == 100 and .round_trips == 50 and (.p50 | numbers) > 0' \
     && pass "ping-pong: stats and summary with 50 round trips" || fail "ping-pong: stats"
 none_left "ping-pong" pp.json
 
@@ -167,16 +170,16 @@ timeout 60 "$DEMO" --part spawn,execfile --starts 2 >text.out 2>&1; rc=$?
 start_mid_run() { # FILE: a long ping-pong; sets $demo and $child
     "$DEMO" --json --part pingpong --count 1000000 --rate 100 >"$1" 2>"$1.err" &
     demo=$!
-    if ! wait_for "$1" '"lat":[1-9]'; then
+    if ! wait_event "$1" msg '(.lat | numbers) > 0'; then
         fail "no round trip in $1"; kill -9 $demo; wait $demo; return 1
     fi
-    child=$(grep '"ev":"proc".*"role":"echo child"' "$1" | sed 's/.*"pid":\([0-9]*\).*/\1/' | head -1)
+    child=$(field "$1" proc proc '.role == "echo child"' | head -1)
 }
 if start_mid_run k.json; then
     kill -KILL "$child"
     wait_bounded $demo; rc=$?
-    grep -q "\"state\":\"exit\",\"proc\":$child,.*\"signal\":\"SIGKILL\"" k.json && [ $rc -eq 1 ] \
-        && grep -q '"ev":"bye".*killed before its part was over' k.json \
+    has_event k.json proc ".state == \"exit\" and .proc == $child and .signal == \"SIGKILL\"" && [ $rc -eq 1 ] \
+        && field k.json bye text | grep -q 'killed before its part was over' \
         && pass "echo child SIGKILLed: proc exit with SIGKILL, bye says so, exit 1" \
         || fail "echo child SIGKILLed (exit $rc)"
     wait_gone "$child" && pass "echo child SIGKILLed: no zombie" || fail "zombie $child"
@@ -184,7 +187,7 @@ fi
 if start_mid_run t.json; then
     kill -TERM $demo
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
+    [ $rc -eq 0 ] && field t.json log text | grep -q 'SIGTERM: winding down' && has_event t.json bye \
         && pass "demo SIGTERM: winds down with a summary, exit 0" || fail "demo SIGTERM (exit $rc)"
     wait_gone "$child" && pass "demo SIGTERM: the echo child is gone" || fail "child $child outlived SIGTERM"
 fi
@@ -196,12 +199,12 @@ fi
 # SIGTERM while the timeout's cat is running: the shell and cat go too.
 "$DEMO" --json --fault timeout --timeout 60000 >mt.json 2>&1 &
 demo=$!
-if wait_for mt.json '"role":"sh"'; then
-    sh_pid=$(grep '"ev":"proc".*"role":"sh"' mt.json | sed 's/.*"proc":\([0-9]*\).*/\1/' | head -1)
+if wait_event mt.json proc '.role == "sh"'; then
+    sh_pid=$(field mt.json proc proc '.role == "sh"' | head -1)
     sleep 0.3
     kill -TERM $demo
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && wait_gone "$sh_pid" && grep -q '"ev":"bye"' mt.json \
+    [ $rc -eq 0 ] && wait_gone "$sh_pid" && has_event mt.json bye \
         && pass "demo SIGTERM during a timeout: shell reaped, bye, exit 0" || fail "SIGTERM during timeout (exit $rc)"
 else
     fail "no shell started"; kill -9 $demo; wait $demo
@@ -212,15 +215,15 @@ mkfifo ctl
 exec 6<>ctl
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --part backpressure --stall 100 --slow-reader 5<ctl >c.json 2>c.err &
 demo=$!
-if wait_for c.json 'uv_read_start() on fd 0'; then
+if wait_event c.json log '.text | contains("uv_read_start() on fd 0")'; then
     echo '{"cmd":"pause"}' >&6
-    wait_for c.json 'process.stdin.pause(): uv_read_stop()' && pass "control pause: the reader stops reading" \
+    wait_event c.json log '.text | contains("process.stdin.pause(): uv_read_stop()")' && pass "control pause: the reader stops reading" \
         || fail "control pause did not reach the reader"
     sleep 0.5
-    a=$(grep '"queued":' c.json | tail -1 | sed 's/.*"queued":\([0-9]*\).*/\1/')
+    a=$(field c.json log queued | tail -1)
     echo '{"cmd":"resume"}' >&6
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && [ "${a:-0}" -gt 0 ] && grep -q '"read":1048576,"drained":true' c.json \
+    [ $rc -eq 0 ] && [ "${a:-0}" -gt 0 ] && has_event c.json bye '.summary.backpressure | .read == 1048576 and .drained == true' \
         && pass "control resume: the queue ($a bytes while paused) drains, all bytes arrive" \
         || fail "control resume (exit $rc, queue $a)"
 else
@@ -228,15 +231,16 @@ else
 fi
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --part pingpong --count 1000000 --rate 50 5<ctl >f.json 2>f.err &
 demo=$!
-if wait_for f.json '"lat":[1-9]'; then
+if wait_event f.json msg '(.lat | numbers) > 0'; then
     echo '{"cmd":"fault","kind":"enoent"}' >&6
-    wait_for f.json '"what":"spawn".*ENOENT' && wait_for f.json 'error Error {code: 127}' \
+    wait_event f.json error '.what == "spawn" and (.reason | contains("ENOENT"))' \
+        && wait_event f.json log '.text | contains("error Error {code: 127}")' \
         && pass "control fault enoent: shown while the ping-pong goes on" || fail "control fault"
     echo '{"cmd":"fault","kind":"bogus"}' >&6
-    wait_for f.json "unknown fault 'bogus'" && pass "control fault bogus: refused with an error" || fail "bogus fault"
+    wait_event f.json error ".reason | contains(\"unknown fault 'bogus'\")" && pass "control fault bogus: refused with an error" || fail "bogus fault"
     echo '{"cmd":"quit"}' >&6
     wait_bounded $demo; rc=$?
-    [ $rc -eq 0 ] && grep -q '"ev":"bye"' f.json && pass "control quit: bye, exit 0" || fail "control quit (exit $rc)"
+    [ $rc -eq 0 ] && has_event f.json bye && pass "control quit: bye, exit 0" || fail "control quit (exit $rc)"
     none_left "control" f.json
 else
     fail "no round trip before the fault"; kill -9 $demo; wait $demo
@@ -249,4 +253,4 @@ out=$("$DEMO" --part nope 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "\-\-part wants" && pass "bad --part: exit 2 with a reason" || fail "bad --part: $rc"
 out=$("$DEMO" --fault nope 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "\-\-fault wants" && pass "bad --fault: exit 2 with a reason" || fail "bad --fault: $rc"
-"$DEMO" --describe | grep -q '"name":[[:space:]]*"stdio-pipe"' && pass "--describe names the demo" || fail "--describe"
+"$DEMO" --describe | jq -e '.name == "stdio-pipe"' >/dev/null && pass "--describe names the demo" || fail "--describe"
