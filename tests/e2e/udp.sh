@@ -88,7 +88,7 @@ lkern=$(echo "$final" | jq -r .kernel_drops)
 [ "$lsent" = 200 ] && [ "$lrecv" -gt 0 ] && [ "$ldrop" -gt 0 ] && [ $((lrecv + ldrop)) -eq 200 ] \
     && pass "loss: 200 sent, $lrecv received, $ldrop dropped (sent - received)" \
     || fail "loss: sent '$lsent' received '$lrecv' dropped '$ldrop'"
-[ "$lkern" = "$ldrop" ] && pass "loss: the kernel's own count (/proc/net/udp drops) is $lkern too" \
+[ -n "$lkern" ] && [ "$lkern" = "$ldrop" ] && pass "loss: the kernel's own count (/proc/net/udp drops) is $lkern too" \
     || fail "loss: kernel drops '$lkern' vs dropped '$ldrop'"
 if echo "$final" | jq -e 'has("rxq_ovfl")' >/dev/null; then
     ovfl=$(echo "$final" | jq -r .rxq_ovfl)
