@@ -56,6 +56,14 @@ field() {
          | if type == \"string\" then . else tojson end" "$1"
 }
 
+# events FILE KIND [COND]: the events of KIND (matching COND) themselves, one
+# compact JSON object a line, in order, for a query of their own, e.g.
+# `events f bye | jq -r .summary.sent`.
+events() {
+    [ -e "$1" ] || return 0
+    jq -nRc --arg k "$2" "inputs | fromjson? | objects | select(.ev == \$k and (${3:-true}))" "$1"
+}
+
 # wait_event FILE KIND [COND] [TENTHS]: until FILE holds an event of KIND
 # (matching COND), at most TENTHS tenths of a second (default 30 s).
 wait_event() {

@@ -10,8 +10,8 @@ NODE_CLIENT="$DEMOS/udp-client.js"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
 
 # bye FILE NAME: one number from the bye summary
-bye() { grep '"ev":"bye"' "$1" | sed 's/.*"summary"://' | grep -o "\"$2\":[^,}]*" | head -1 | cut -d: -f2; }
-port_of() { sed -n 's/.*"listen":"[^"]*:\([0-9]*\)".*/\1/p' "$1" | head -1; }
+bye() { events "$1" bye | jq -r --arg k "$2" '.summary[$k] | select(. != null)' | head -1; }
+port_of() { events "$1" hello | jq -r '.params.listen | strings | sub("^.*:"; "")' | head -1; }
 have_node=0; command -v node >/dev/null && have_node=1
 
 # ---- usage ----------------------------------------------------------------
@@ -19,32 +19,36 @@ have_node=0; command -v node >/dev/null && have_node=1
 "$DEMO" --max-message 65470 >/dev/null 2>&1; [ $? -eq 2 ] && pass "usage: --max-message over 65469 refused" || fail "usage: --max-message"
 "$DEMO" --listen 127.0.0.1:0 --connect 127.0.0.1:1 >/dev/null 2>&1; [ $? -eq 2 ] \
     && pass "usage: --listen with --connect refused" || fail "usage: --listen with --connect"
-"$DEMO" --describe | grep -q '"name":[[:space:]]*"udp"' && pass "--describe names udp" || fail "--describe"
+"$DEMO" --describe | jq -e '.name == "udp"' >/dev/null && pass "--describe names udp" || fail "--describe"
 
 # ---- the default run: six steps, three clients ------------------------------
 timeout 60 "$DEMO" --json --count 5 >d.json 2>d.err
 rc=$?; [ $rc -eq 0 ] && pass "default run: exit 0" || { fail "default run: exit $rc"; cat d.err; }
-server=$(grep '"ev":"hello"' d.json | sed 's/.*"pid":\([0-9]*\).*/\1/')
+server=$(field d.json hello pid)
 steps=$(field d.json step n | tr '\n' ' ')
 [ "$steps" = "1 2 3 4 5 6 " ] && pass "default run: six steps" || fail "default run: steps were '$steps'"
-grep -q '"ev":"hello".*"listen":"127.0.0.1:[1-9][0-9]*"' d.json \
+has_event d.json hello '.params.listen | strings | test("^127[.]0[.]0[.]1:[1-9][0-9]*$")' \
     && pass "hello carries the bound address with its port" || fail "hello address"
 [ "$(bye d.json sent)" = 15 ] && [ "$(bye d.json received)" = 15 ] && [ "$(bye d.json lost)" = 0 ] \
     && pass "3 clients x 5: 15 sent, 15 answered, 0 lost" \
     || fail "echo totals: sent $(bye d.json sent) received $(bye d.json received) lost $(bye d.json lost)"
 for i in 1 2 3; do
-    cpid=$(grep "\"ev\":\"chan\".*\"state\":\"open\",\"id\":\"udp$i\"" d.json | sed 's/.*"a":\([0-9]*\).*/\1/' | head -1)
+    cpid=$(field d.json chan a ".state == \"open\" and .id == \"udp$i\"" | head -1)
     if [ -z "$cpid" ]; then fail "client $i: no chan open"; continue; fi
-    grep -q "\"ev\":\"chan\".*\"id\":\"udp$i\",\"kind\":\"udp\",\"a\":$cpid,\"b\":$server" d.json \
+    has_event d.json chan ".id == \"udp$i\" and .kind == \"udp\" and .a == $cpid and .b == $server" \
         && pass "client $i: chan udp$i (udp) between client $cpid and server $server" || fail "client $i chan ends"
-    cs=$(grep "\"pid\":$cpid,.*\"dir\":\"send\",\"chan\":\"udp$i\"" d.json | grep -c 'Hello UDP Server')
-    sr=$(grep "\"pid\":$server,.*\"dir\":\"recv\",\"chan\":\"udp$i\"" d.json | grep -c 'Hello UDP Server')
-    ss=$(grep "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp$i\"" d.json | grep -c 'Hello, client! Received your message: Hello UDP Server! #')
-    cr=$(grep "\"pid\":$cpid,.*\"dir\":\"recv\",\"chan\":\"udp$i\".*\"lat\":[1-9]" d.json | grep -c 'Hello, client!')
+    cs=$(json_count d.json msg ".pid == $cpid and .dir == \"send\" and .chan == \"udp$i\"
+                                and (.summary | contains(\"Hello UDP Server\"))")
+    sr=$(json_count d.json msg ".pid == $server and .dir == \"recv\" and .chan == \"udp$i\"
+                                and (.summary | contains(\"Hello UDP Server\"))")
+    ss=$(json_count d.json msg ".pid == $server and .dir == \"send\" and .chan == \"udp$i\"
+                                and (.summary | contains(\"Hello, client! Received your message: Hello UDP Server! #\"))")
+    cr=$(json_count d.json msg ".pid == $cpid and .dir == \"recv\" and .chan == \"udp$i\" and .lat > 0
+                                and (.summary | contains(\"Hello, client!\"))")
     [ "$cs" = 5 ] && [ "$sr" = 5 ] && [ "$ss" = 5 ] && [ "$cr" = 5 ] \
         && pass "client $i: 5 sent = 5 received by the server = 5 answers = 5 timed replies" \
         || fail "client $i: sent $cs, server got $sr, answered $ss, client timed $cr"
-    grep -q "\"ev\":\"proc\",.*\"state\":\"exit\",\"proc\":$cpid,.*\"code\":0" d.json \
+    has_event d.json proc ".state == \"exit\" and .proc == $cpid and .code == 0" \
         && pass "client $i exited 0" || fail "client $i exit"
 done
 p50=$(bye d.json p50); p99=$(bye d.json p99)
@@ -52,21 +56,23 @@ p50=$(bye d.json p50); p99=$(bye d.json p99)
 
 # boundaries
 # each lesson step has a probe of its own; the first sends the boundaries
-probes=$(grep '"ev":"proc".*"role":"probe"' d.json | sed 's/.*"proc":\([0-9]*\).*/\1/' | sort -u | paste -sd'|')
-probe=$(grep '"ev":"proc".*"role":"probe"' d.json | sed 's/.*"proc":\([0-9]*\).*/\1/' | head -1)
-sizes=$(grep "\"pid\":$server,.*\"dir\":\"recv\",\"chan\":\"probe\",\"from\":$probe" d.json | grep 'datagram [123] of 3' |
-    sed 's/.*"bytes":\([0-9]*\).*/\1/' | tr '\n' ' ')
+# probes: a jq array of their pids, for IN(.pid; $probes[])
+probes=$(field d.json proc proc '.role == "probe"' | sort -u | jq -sc .)
+probe=$(field d.json proc proc '.role == "probe"' | head -1)
+sizes=$(field d.json msg bytes ".pid == $server and .dir == \"recv\" and .chan == \"probe\" and .from == $probe
+                                and (.summary | test(\"datagram [123] of 3\"))" | tr '\n' ' ')
 [ "$sizes" = "200 1200 20 " ] && pass "boundaries: three sends of 200, 1200, 20 bytes arrive as three recvs of 200, 1200, 20" \
     || fail "boundaries: the server received '$sizes'"
-grep -q 'three recvmsg() calls returned 200, 1200 and 20 bytes' d.json && [ "$(bye d.json boundaries_kept)" = true ] \
+field d.json log text | grep -q 'three recvmsg() calls returned 200, 1200 and 20 bytes' && [ "$(bye d.json boundaries_kept)" = true ] \
     && pass "boundaries: narrated, and kept per the summary" || fail "boundaries narration"
-grep -q 'ioctl(FIONREAD) says 200' d.json && pass "boundaries: FIONREAD gives the next datagram's size only" \
+field d.json log text | grep -q 'ioctl(FIONREAD) says 200' && pass "boundaries: FIONREAD gives the next datagram's size only" \
     || fail "FIONREAD"
 
 # the largest datagram
-grep -q "\"pid\":$server,.*\"dir\":\"recv\",\"chan\":\"probe\".*\"bytes\":65507," d.json \
+has_event d.json msg ".pid == $server and .dir == \"recv\" and .chan == \"probe\" and .bytes == 65507" \
     && pass "max payload: a 65,507-byte datagram arrives whole on loopback" || fail "no 65507-byte datagram"
-grep -Eq "\"ev\":\"error\",\"t\":[0-9]*,\"pid\":($probes),\"what\":\"EMSGSIZE\",\"reason\":\"sendmsg\\(fd [0-9]*, 65,?508 bytes\\) -> EMSGSIZE" d.json \
+has_event d.json error "IN(.pid; $probes[]) and .what == \"EMSGSIZE\"
+                        and (.reason | test(\"^sendmsg[(]fd [0-9]*, 65,?508 bytes[)] -> EMSGSIZE\"))" \
     && pass "max payload: 65,508 bytes is an EMSGSIZE error event naming sendmsg" || fail "no EMSGSIZE error event"
 [ "$(bye d.json max_payload)" = 65507 ] && [ "$(bye d.json emsgsize)" = true ] \
     && pass "max payload: summary says 65507 and EMSGSIZE" || fail "max payload summary"
@@ -74,35 +80,35 @@ grep -Eq "\"ev\":\"error\",\"t\":[0-9]*,\"pid\":($probes),\"what\":\"EMSGSIZE\",
 # loss: the receiver does not read while 200 x 1000 B go to an 8 KiB buffer:
 # drops are certain by construction; the counts must add up. Each lab step's
 # counts are the probe channel's stats; the loss step's carry the kernel's.
-final=$(grep '"ev":"stats".*"chan":"probe".*"kernel_drops".*"final":true' d.json)
-lsent=$(echo "$final" | sed 's/.*"sent":\([0-9]*\).*/\1/')
-lrecv=$(echo "$final" | sed 's/.*"received":\([0-9]*\).*/\1/')
-ldrop=$(echo "$final" | sed 's/.*"dropped":\([0-9]*\).*/\1/')
-lkern=$(echo "$final" | sed 's/.*"kernel_drops":\([0-9]*\).*/\1/')
+final=$(events d.json stats '.chan == "probe" and has("kernel_drops") and .final == true')
+lsent=$(echo "$final" | jq -r .sent)
+lrecv=$(echo "$final" | jq -r .received)
+ldrop=$(echo "$final" | jq -r .dropped)
+lkern=$(echo "$final" | jq -r .kernel_drops)
 [ "$lsent" = 200 ] && [ "$lrecv" -gt 0 ] && [ "$ldrop" -gt 0 ] && [ $((lrecv + ldrop)) -eq 200 ] \
     && pass "loss: 200 sent, $lrecv received, $ldrop dropped (sent - received)" \
     || fail "loss: sent '$lsent' received '$lrecv' dropped '$ldrop'"
-[ "$lkern" = "$ldrop" ] && pass "loss: the kernel's own count (/proc/net/udp drops) is $lkern too" \
+[ -n "$lkern" ] && [ "$lkern" = "$ldrop" ] && pass "loss: the kernel's own count (/proc/net/udp drops) is $lkern too" \
     || fail "loss: kernel drops '$lkern' vs dropped '$ldrop'"
-if echo "$final" | grep -q rxq_ovfl; then
-    ovfl=$(echo "$final" | sed 's/.*"rxq_ovfl":\([0-9]*\).*/\1/')
+if echo "$final" | jq -e 'has("rxq_ovfl")' >/dev/null; then
+    ovfl=$(echo "$final" | jq -r .rxq_ovfl)
     [ "$ovfl" = "$lkern" ] && pass "loss: SO_RXQ_OVFL on the marker datagram says $ovfl" || fail "loss: SO_RXQ_OVFL $ovfl"
 else
     fail "loss: no SO_RXQ_OVFL figure"
 fi
-live=$(grep '"ev":"stats".*"chan":"probe".*"final":false' d.json | sed 's/.*"sent":\([0-9]*\).*/\1/' | tr '\n' ' ')
+live=$(field d.json stats sent '.chan == "probe" and .final == false' | tr '\n' ' ')
 [ -n "$live" ] && pass "loss: live stats while it happens (sent: $live)" || fail "loss: no live stats"
-grep '"ev":"stats".*"chan":"probe".*"final":false' d.json | grep -q '"kernel_drops":[1-9]' \
+has_event d.json stats '.chan == "probe" and .final == false and .kernel_drops > 0' \
     && pass "loss: drops counted live, before the receiver reads" || fail "loss: no live drop count"
-grep -E "\"ev\":\"error\",\"t\":[0-9]*,\"pid\":($probes)," d.json | grep -qv EMSGSIZE && fail "loss: the sender saw an error" \
+has_event d.json error "IN(.pid; $probes[]) and .what != \"EMSGSIZE\"" && fail "loss: the sender saw an error" \
     || pass "loss: the sender was never told (no error event but EMSGSIZE)"
 
 # bad input in the lesson
-grep -q '"what":"refused","reason":"a 8193-byte datagram from 127.0.0.1:[0-9]* is over --max-message 8192' d.json \
+has_event d.json error '.what == "refused" and (.reason | test("^a 8193-byte datagram from 127[.]0[.]0[.]1:[0-9]* is over --max-message 8192"))' \
     && pass "bad input: oversize refused with an error event" || fail "bad input: oversize"
-grep -q '"what":"refused","reason":"a 15-byte datagram from .* is not UTF-8 (byte 0xff at offset 0)' d.json \
+has_event d.json error '.what == "refused" and (.reason | test("^a 15-byte datagram from .* is not UTF-8 [(]byte 0xff at offset 0[)]"))' \
     && pass "bad input: non-UTF-8 refused with an error event" || fail "bad input: non-UTF-8"
-grep -Eq "\"pid\":($probes),.*one answer, to the empty datagram \(38 bytes" d.json && [ "$(bye d.json refused)" = 2 ] \
+has_event d.json log "IN(.pid; $probes[]) and (.text | contains(\"one answer, to the empty datagram (38 bytes\"))" && [ "$(bye d.json refused)" = 2 ] \
     && [ "$(bye d.json empty)" = 1 ] && pass "bad input: only the empty datagram is answered (the bare greeting)" \
     || fail "bad input: answers"
 for p in $(field d.json proc proc | sort -u); do
@@ -116,29 +122,29 @@ timeout 60 "$DEMO" --json --lab off --clients 6 --count 20 --rate 0 >m.json 2>m.
 rc=$?
 [ $rc -eq 0 ] && [ "$(bye m.json received)" = 120 ] && [ "$(field m.json step n | wc -l)" -eq 2 ] \
     && pass "6 clients x 20, no lesson: 120 answered, two steps, exit 0" || fail "6 clients: exit $rc, $(bye m.json received) answered"
-[ "$(grep '"ev":"chan".*"state":"open"' m.json | grep -c '"id":"udp[1-6]"')" = 6 ] \
+[ "$(json_count m.json chan '.state == "open" and (.id | test("^udp[1-6]$"))')" = 6 ] \
     && pass "6 clients: one channel each" || fail "6 clients: channels"
 timeout 60 "$DEMO" --json --clients 1 --count 300 --rate 0 --size 64 >b.json 2>b.err
-grep '"ev":"bye"' b.json | grep -q '"round_trips":300,"p50":[1-9][0-9]*,"p99":[1-9][0-9]*' \
+has_event b.json bye '.summary | .round_trips == 300 and ([.p50, .p99] | all(type == "number" and . > 0 and floor == .))' \
     && pass "benchmark form: bye has integer p50 and p99 over 300 round trips" || fail "benchmark form"
 timeout 60 "$DEMO" --json --throughput 2000000 --size 1400 >t.json 2>t.err
 rc=$?
 tsent=$(bye t.json sent); trecv=$(bye t.json received); tbytes=$(bye t.json bytes)
 [ $rc -eq 0 ] && [ "$tsent" = 1429 ] && [ "${trecv:-0}" -gt 0 ] && [ "$trecv" -le "$tsent" ] \
-    && [ "$tbytes" -eq $((trecv * 1400)) ] && grep '"ev":"bye"' t.json | grep -q '"mb_s":[0-9]' \
+    && [ "$tbytes" -eq $((trecv * 1400)) ] && has_event t.json bye '.summary.mb_s | type == "number" and . >= 0' \
     && pass "throughput: 1429 datagrams of 1400 B sent, $trecv arrived, mb_s and bytes reported" \
     || fail "throughput: exit $rc, sent '$tsent' received '$trecv' bytes '$tbytes'"
 
 # ---- the server alone, with real peers ----------------------------------------
 "$DEMO" --json --listen 127.0.0.1:0 --idle-ms 1000 >l.json 2>l.err &
 srv=$!
-wait_for l.json '"ev":"hello"'
+wait_event l.json hello
 port=$(port_of l.json)
 if [ -z "$port" ]; then
     fail "--listen: no port in hello"
 else
     pass "--listen 127.0.0.1:0: the ephemeral port $port is in hello"
-    grep -q "is loopback: only this machine can reach it" l.json && pass "--listen loopback narrated as such" || fail "loopback narration"
+    field l.json log text | grep -q "is loopback: only this machine can reach it" && pass "--listen loopback narrated as such" || fail "loopback narration"
     out=$(printf 'hello from nc\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
     [ "$out" = "Hello, client! Received your message: hello from nc" ] \
         && pass "nc -u: sends a line, reads the articles' greeting back" || fail "nc -u got '$out'"
@@ -173,26 +179,26 @@ else
             s.on('message', () => end('answered'));
             s.send(Buffer.alloc(9000, 97), $port, '127.0.0.1');
             setTimeout(() => end('silence'), 1000).unref();")
-        [ "$out" = silence ] && grep -q '"what":"refused","reason":"a 9000-byte datagram .* over --max-message 8192' l.json \
+        [ "$out" = silence ] && has_event l.json error '.what == "refused" and (.reason | test("^a 9000-byte datagram .* over --max-message 8192"))' \
             && pass "a 9000-byte datagram: refused with an error event, not echoed" || fail "oversize: $out"
     else
         skip "node peers: node is not installed"
     fi
     out=$(printf '\377\376 bad\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
-    [ -z "$out" ] && grep -q '"what":"refused","reason":"a 7-byte datagram .* is not UTF-8 (byte 0xff at offset 0)' l.json \
+    [ -z "$out" ] && has_event l.json error '.what == "refused" and (.reason | test("^a 7-byte datagram .* is not UTF-8 [(]byte 0xff at offset 0[)]"))' \
         && pass "bytes that are not UTF-8: refused with an error event, not echoed" || fail "non-UTF-8: '$out'"
     timeout 30 "$DEMO" --json --connect "127.0.0.1:$port" --count 7 >c.json 2>c.err
     rc=$?
-    [ $rc -eq 0 ] && [ "$(bye c.json received)" = 7 ] && grep -q '"ev":"hello".*"connect":"127.0.0.1:'"$port"'"' c.json \
+    [ $rc -eq 0 ] && [ "$(bye c.json received)" = 7 ] && has_event c.json hello ".params.connect == \"127.0.0.1:$port\"" \
         && pass "--connect: a client alone gets 7 of 7 answers from the --listen server" || fail "--connect: exit $rc"
     out=$(printf 'still there?\n' | timeout 10 nc -u -w1 127.0.0.1 "$port")
     [ "$out" = "Hello, client! Received your message: still there?" ] \
         && pass "after bad input the server keeps serving" || fail "server after bad input: '$out'"
-    wait_for l.json 'said nothing for 1.00 s: forgotten' && grep -q '"ev":"chan","t":[0-9]*,"pid":[0-9]*,"state":"close"' l.json \
+    wait_event l.json log '.text | contains("said nothing for 1.00 s: forgotten")' && has_event l.json chan '.state == "close"' \
         && pass "a silent peer is forgotten after --idle-ms (chan close)" || fail "idle peers not forgotten"
     kill -TERM $srv
     wait_bounded $srv 20; rc=$?
-    [ $rc -eq 0 ] && grep -q '"ev":"bye".*"refused":[2-9]' l.json && pass "--listen: SIGTERM ends it with a summary, exit 0" \
+    [ $rc -eq 0 ] && has_event l.json bye '.summary.refused >= 2' && pass "--listen: SIGTERM ends it with a summary, exit 0" \
         || fail "--listen SIGTERM: exit $rc"
 fi
 
@@ -200,7 +206,7 @@ fi
 if [ -n "${port:-}" ]; then   # the --listen server is gone: the port is closed now
     timeout 30 "$DEMO" --json --connect "127.0.0.1:$port" --count 3 --timeout 300 >r.json 2>r.err
     rc=$?
-    [ $rc -eq 1 ] && [ "$(bye r.json lost)" = 3 ] && grep -q '"what":"refused","reason":"recvmsg(fd [0-9]*): ECONNREFUSED' r.json \
+    [ $rc -eq 1 ] && [ "$(bye r.json lost)" = 3 ] && has_event r.json error '.what == "refused" and (.reason | test("^recvmsg[(]fd [0-9]*[)]: ECONNREFUSED"))' \
         && pass "nobody listening: ICMP port unreachable comes back as ECONNREFUSED, 3 lost, exit 1" \
         || fail "closed port: exit $rc, lost $(bye r.json lost)"
 fi
@@ -211,7 +217,8 @@ if [ $have_node -eq 1 ]; then
     wait_for sink.port '[0-9]'
     timeout 30 "$DEMO" --json --connect "127.0.0.1:$(cat sink.port)" --count 3 --timeout 200 >q.json 2>q.err
     rc=$?
-    [ $rc -eq 1 ] && [ "$(bye q.json lost)" = 3 ] && [ "$(grep -c '"what":"lost","reason":"no answer to #[123] within 200 ms' q.json)" = 3 ] \
+    [ $rc -eq 1 ] && [ "$(bye q.json lost)" = 3 ] \
+        && [ "$(json_count q.json error '.what == "lost" and (.reason | test("^no answer to #[123] within 200 ms"))')" = 3 ] \
         && pass "a peer that never answers: each datagram counted lost after --timeout, exit 1" \
         || fail "silent peer: exit $rc, lost $(bye q.json lost)"
     kill $sink; wait $sink 2>/dev/null
@@ -246,25 +253,26 @@ fi
 # and its client exit 1, which is not what this part checks.
 "$DEMO" --json --lab off --clients 3 --count 1000000 --rate 50 --timeout 30000 >v.json 2>v.err &
 demo=$!
-if wait_for v.json '"chan":"udp2".*"lat":[1-9]'; then
-    c2=$(grep '"ev":"chan".*"state":"open","id":"udp2"' v.json | sed 's/.*"a":\([0-9]*\).*/\1/' | head -1)
-    server=$(grep '"ev":"hello"' v.json | sed 's/.*"pid":\([0-9]*\).*/\1/')
+if wait_event v.json msg '.chan == "udp2" and .lat > 0'; then
+    c2=$(field v.json chan a '.state == "open" and .id == "udp2"' | head -1)
+    server=$(field v.json hello pid)
     kill -KILL "$c2"
-    wait_for v.json "\"state\":\"exit\",\"proc\":$c2,.*\"signal\":\"SIGKILL\"" \
+    wait_event v.json proc ".state == \"exit\" and .proc == $c2 and .signal == \"SIGKILL\"" \
         && pass "a client SIGKILLed: the server reports its exit with the signal" || fail "no proc exit for the killed client"
-    n1=$(grep -c "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp[13]\"" v.json)
-    i=0; while [ "$(grep -c "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp[13]\"" v.json)" -lt $((n1 + 10)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    n2=$(grep -c "\"pid\":$server,.*\"dir\":\"send\",\"chan\":\"udp[13]\"" v.json)
+    answers() { json_count v.json msg ".pid == $server and .dir == \"send\" and (.chan | test(\"^udp[13]\$\"))"; }
+    n1=$(answers)
+    i=0; while [ "$(answers)" -lt $((n1 + 10)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    n2=$(answers)
     [ "$n2" -ge $((n1 + 10)) ] && pass "the others are still answered after it vanished ($n1 -> $n2)" || fail "server stopped serving: $n1 -> $n2"
     kids=$(field v.json proc proc | sort -u | grep -v "^$server\$")
     kill -TERM $demo
     wait_bounded $demo 30; rc=$?
-    grep -q 'SIGTERM: winding down' v.json && grep -q '"ev":"bye".*the run was cut short' v.json && [ $rc -eq 1 ] \
+    field v.json log text | grep -q 'SIGTERM: winding down' && has_event v.json bye '.text | contains("the run was cut short")' && [ $rc -eq 1 ] \
         && pass "server SIGTERMed mid-run: winds down with a summary; exit 1 for the killed client" \
         || fail "server SIGTERM: exit $rc"
     left=""; for p in $kids; do wait_gone "$p" || left="$left $p"; done
     [ -z "$left" ] && pass "server SIGTERMed: every client and the probe are gone" || { fail "left:$left"; kill -9 $left; }
-    grep -c '"ev":"proc".*"state":"exit".*"code":0' v.json | grep -q '^2$' \
+    [ "$(json_count v.json proc '.state == "exit" and .code == 0')" = 2 ] \
         && pass "server SIGTERMed: the two other clients exit 0 after sending their figures" \
         || fail "exit codes after SIGTERM"
 else
@@ -276,11 +284,12 @@ mkfifo ctl
 exec 6<>ctl
 IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --lab off --clients 2 --count 1000000 --rate 20 5<ctl >k.json 2>k.err &
 demo=$!
-sends() { grep -c '"dir":"send","chan":"udp[12]".*"summary":"Hello UDP Server' k.json; }
-if wait_for k.json '"chan":"udp2".*"lat":[1-9]'; then
+sends() { json_count k.json msg '.dir == "send" and (.chan | test("^udp[12]$")) and (.summary | startswith("Hello UDP Server"))'; }
+relayed() { json_count k.json log '.text | contains("pause, relayed from the server")'; }
+if wait_event k.json msg '.chan == "udp2" and .lat > 0'; then
     echo '{"cmd":"pause"}' >&6
-    i=0; while [ "$(grep -cF 'pause, relayed from the server' k.json)" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    [ "$(grep -cF 'pause, relayed from the server' k.json)" = 2 ] \
+    i=0; while [ "$(relayed)" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(relayed)" = 2 ] \
         && pass "pause: relayed to both clients" || fail "pause not relayed"
     sleep 0.5; before=$(sends); sleep 1.5; after=$(sends)
     [ "$after" -le $((before + 2)) ] && pass "pause: the clients stop sending ($before, then $after)" || fail "pause: $before -> $after"
@@ -289,13 +298,13 @@ if wait_for k.json '"chan":"udp2".*"lat":[1-9]'; then
     sleep 1
     [ "$(sends)" -eq $((after + 2)) ] && pass "paused, step: exactly one datagram from each client" || fail "step: $after -> $(sends)"
     echo '{"cmd":"fault","kind":"malformed"}' >&6
-    wait_for k.json 'is not UTF-8' && pass "fault malformed: the probe sends it, the server refuses it" || fail "fault malformed"
+    wait_event k.json error '.reason | contains("is not UTF-8")' && pass "fault malformed: the probe sends it, the server refuses it" || fail "fault malformed"
     echo '{"cmd":"resume"}' >&6
     n=$(sends); i=0; while [ "$(sends)" -lt $((n + 6)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     [ "$(sends)" -ge $((n + 6)) ] && pass "resume: the flow starts again" || fail "resume"
     echo '{"cmd":"quit"}' >&6
     wait_bounded $demo 30; rc=$?
-    [ $rc -eq 0 ] && grep -q '"ev":"bye"' k.json && pass "quit: bye, exit 0" || fail "quit: exit $rc"
+    [ $rc -eq 0 ] && has_event k.json bye && pass "quit: bye, exit 0" || fail "quit: exit $rc"
 else
     fail "control: no round trip"; kill -9 $demo; wait $demo
 fi
@@ -320,13 +329,13 @@ else
         ip -n "$NA" link set lo up && ip -n "$NB" link set lo up; then
         ip netns exec "$NA" "$DEMO" --json --listen "10.$net.5.1:0" >ns-a.json 2>ns-a.err &
         srv=$!
-        wait_for ns-a.json '"ev":"hello"'
+        wait_event ns-a.json hello
         port=$(port_of ns-a.json)
-        grep -q "10.$net.5.1:$port is reachable from the network" ns-a.json \
+        field ns-a.json log text | grep -q "10.$net.5.1:$port is reachable from the network" \
             && pass "two hosts: a non-loopback server says it is reachable from the network" || fail "two hosts: narration"
         timeout 30 ip netns exec "$NB" "$DEMO" --json --connect "10.$net.5.1:$port" --count 5 >ns-b.json 2>ns-b.err
         rc=$?
-        [ $rc -eq 0 ] && [ "$(bye ns-b.json received)" = 5 ] && grep -q '"ev":"chan".*"b":"10.'"$net"'.5.2:' ns-a.json \
+        [ $rc -eq 0 ] && [ "$(bye ns-b.json received)" = 5 ] && has_event ns-a.json chan ".b | strings | startswith(\"10.$net.5.2:\")" \
             && pass "two hosts: a client in one namespace, the server in another: 5 of 5 answered over the veth pair" \
             || { fail "two hosts: exit $rc"; cat ns-b.err; }
         kill -TERM $srv; wait_bounded $srv 20
