@@ -30,36 +30,39 @@ start_listen() {
     out=$1; shift
     "$DEMO" --json "$@" >"$out" 2>"$out.err" &
     srv=$!
-    wait_for "$out" '"state":"ready"' || { fail "server $* never got ready"; cat "$out.err"; }
+    wait_event "$out" proc '.state == "ready"' || { fail "server $* never got ready"; cat "$out.err"; }
 }
 
 # ---- the default run: a server and three clients ----
 timeout 60 "$DEMO" --json --count 20 >d.json 2>d.err
 rc=$?; [ $rc -eq 0 ] && pass "default run: exit 0" || { fail "default run: exit $rc"; cat d.err; }
 server=$(field d.json hello pid)
-n=$(grep -c '"ev":"chan".*"state":"open".*"kind":"unix".*SO_PEERCRED pid [0-9]* uid [0-9]* gid' d.json)
+n=$(json_count d.json chan '.state == "open" and .kind == "unix"
+    and (.detail // "" | test("SO_PEERCRED pid [0-9]+ uid [0-9]+ gid"))')
 [ "$n" = 3 ] && pass "three connections, each with SO_PEERCRED pid, uid and gid in its chan event" \
     || fail "chan opens with credentials: $n"
-for c in $(grep '"ev":"chan".*"state":"open"' d.json | sed 's/.*"b":\([0-9]*\).*/\1/'); do
-    cs=$(grep "\"pid\":$c," d.json | grep -c '"dir":"send".*"summary":"ping')
-    sr=$(grep "\"pid\":$server," d.json | grep "\"from\":$c," | grep -c '"dir":"recv".*"summary":"ping')
-    cr=$(grep "\"pid\":$c," d.json | grep -c '"dir":"recv".*"summary":"pong: ping.*"lat":[1-9]')
+for c in $(field d.json chan b '.state == "open"'); do
+    cs=$(json_count d.json msg ".pid == $c and .dir == \"send\" and (.summary | startswith(\"ping\"))")
+    sr=$(json_count d.json msg ".pid == $server and .from == $c and .dir == \"recv\" and (.summary | startswith(\"ping\"))")
+    cr=$(json_count d.json msg ".pid == $c and .dir == \"recv\" and (.summary | startswith(\"pong: ping\"))
+        and (.lat | numbers) > 0")
     [ "$cs" = 20 ] && [ "$sr" = 20 ] && [ "$cr" = 20 ] || { fail "client $c: sent $cs, server got $sr, pongs with rtt $cr"; continue; }
-    grep -q "accept4() on fd [0-9]* -> fd [0-9]*; getsockopt(SO_PEERCRED): pid $c, uid $(id -u)" d.json \
+    field d.json log text | grep -q "accept4() on fd [0-9]* -> fd [0-9]*; getsockopt(SO_PEERCRED): pid $c, uid $(id -u)" \
         || { fail "no accept log naming pid $c and our uid"; continue; }
 done
 pass "each client sent 20 pings, the server got 20, each pong came back with its round trip"
-grep -q '"ev":"bye".*"round_trips":60,"p50":[1-9][0-9]*,"p99":[1-9]' d.json \
-    && pass "bye: 60 round trips from three clients, p50 and p99 in ns" || fail "bye: $(grep '"bye"' d.json)"
-grep -q 'mkdtemp(.*) -> mode 0700' d.json && grep -q 'unlink(.*server.sock): the socket file is gone' d.json \
-    && grep -q 'rmdir(.*): the private directory is gone' d.json \
+has_event d.json bye '.summary | .round_trips == 60 and (.p50 | numbers | . > 0 and . == floor) and (.p99 | numbers) > 0' \
+    && pass "bye: 60 round trips from three clients, p50 and p99 in ns" || fail "bye: $(field d.json bye summary)"
+field d.json log text >d.log
+grep -q 'mkdtemp(.*) -> mode 0700' d.log && grep -q 'unlink(.*server.sock): the socket file is gone' d.log \
+    && grep -q 'rmdir(.*): the private directory is gone' d.log \
     && pass "private 0700 directory made, socket file unlinked, directory removed" || fail "rundir narration"
 no_rundir && pass "default run: nothing left in TMPDIR" || fail "left: $(ls -d "$TMPDIR"/ipcscope-unix-socket.*)"
 no_kids d.json && pass "default run: no process left" || fail "default run: a process is left"
 
 timeout 60 "$DEMO" --json --count 5 --clients 5 --size 300 >d5.json 2>&1
-[ "$(grep -c '"ev":"chan".*"state":"open"' d5.json)" = 5 ] && grep -q '"round_trips":25,' d5.json \
-    && grep -q '"bytes":301,"summary":"ping 1 x' d5.json \
+[ "$(json_count d5.json chan '.state == "open"')" = 5 ] && has_event d5.json bye '.summary.round_trips == 25' \
+    && has_event d5.json msg '.bytes == 301 and (.summary | startswith("ping 1 x"))' \
     && pass "--clients 5 --size 300: five connections, 25 round trips, 301-byte lines" || fail "--clients 5"
 
 out=$(timeout 60 "$DEMO" --count 2 --clients 1 2>&1)
@@ -79,16 +82,18 @@ if command -v node >/dev/null; then
     r=$(timeout 20 node "$NODE_CLIENT" "$P" 3 2>&1)
     [ "$(echo "$r" | grep -c '^pong: ping [123] from node')" = 3 ] && echo "$r" | grep -q 'closed after 3 answers' \
         && pass "node net.connect client: three pongs" || fail "node client: $r"
-    grep -q '"ev":"chan".*"b":"node [0-9]*"' l.json && pass "the server names the node peer from SO_PEERCRED and /proc" \
+    has_event l.json chan '.b | strings | test("^node [0-9]+$")' && pass "the server names the node peer from SO_PEERCRED and /proc" \
         || fail "no chan event for the node peer"
 else
     skip "node client: node is not installed"
 fi
 timeout 20 "$DEMO" --json --connect "$P" --count 4 >c.json 2>&1
 rc=$?
-[ $rc -eq 0 ] && grep -q '"ev":"bye".*"received":4,"round_trips":4,"p50":[1-9]' c.json \
+[ $rc -eq 0 ] && has_event c.json bye '.summary | .received == 4 and .round_trips == 4 and (.p50 | numbers) > 0' \
     && pass "--connect: a C client alone, 4 pongs, its own bye with p50" || fail "--connect: rc $rc"
-grep -q '"ev":"chan".*"b":"socat [0-9]*"' l.json && grep -q '"dir":"recv".*"from":"socat [0-9]*".*"summary":"hello from socat"' l.json \
+has_event l.json chan '.b | strings | test("^socat [0-9]+$")' \
+    && has_event l.json msg '.dir == "recv" and (.from | strings | test("^socat [0-9]+$"))
+        and (.summary | startswith("hello from socat"))' \
     && pass "socat shows as a named peer in chan and msg events" || fail "socat peer events"
 
 # The articles' own peers, as a new user runs them. Their client writes
@@ -116,21 +121,21 @@ fi
 # a live server is never stolen
 timeout 20 "$DEMO" --json --listen "$P" >l2.json 2>&1
 rc=$?
-[ $rc -eq 1 ] && grep -q '"what":"in use".*EADDRINUSE' l2.json && [ -S "$P" ] \
+[ $rc -eq 1 ] && has_event l2.json error '.what == "in use" and (.reason | contains("EADDRINUSE"))' && [ -S "$P" ] \
     && pass "a second --listen on a live path: exit 1, EADDRINUSE explained, file untouched" \
     || fail "live path: rc $rc $(cat l2.json)"
 r=$(printf 'still me?\n' | timeout 10 socat - "UNIX-CONNECT:$P" 2>&1)
 [ "$r" = "pong: still me?" ] && pass "the first server still serves" || fail "first server after the attempt: $r"
-grep -q 'closed its end after 0 lines' l.json && pass "the probe connection shows as a peer that said nothing" \
+field l.json log text | grep -q 'closed its end after 0 lines' && pass "the probe connection shows as a peer that said nothing" \
     || fail "probe not narrated"
 
 # bad peers against the server: oversize, silent, gone mid-line
 r=$( (head -c 70000 /dev/zero | tr '\0' a; printf '\nafter\n') | timeout 10 socat - "UNIX-CONNECT:$P" 2>&1)
 echo "$r" | grep -q '^error: line of at least 65537 bytes is over the 65536-byte limit' && echo "$r" | grep -q '^pong: after$' \
-    && grep -q '"what":"oversize"' l.json \
+    && has_event l.json error '.what == "oversize"' \
     && pass "oversize line from socat: error line to it, error event, the next line answered" || fail "oversize: $r"
 r=$( (sleep 5) | timeout 10 socat - "UNIX-CONNECT:$P" 2>&1)
-echo "$r" | grep -q '^error: idle for 500 ms; closing' && grep -q '"what":"idle"' l.json \
+echo "$r" | grep -q '^error: idle for 500 ms; closing' && has_event l.json error '.what == "idle"' \
     && pass "a silent peer is cut after --idle-ms 500 and told why" || fail "silent peer: $r"
 r=$(printf 'ping 1 half a li' | timeout 10 socat - "UNIX-CONNECT:$P" 2>&1)
 [ "$r" = "pong: ping 1 half a li" ] \
@@ -139,7 +144,7 @@ r=$(printf 'ping 1 half a li' | timeout 10 socat - "UNIX-CONNECT:$P" 2>&1)
 r=$(printf 'ok?\n' | timeout 10 socat - "UNIX-CONNECT:$P" 2>&1)
 [ "$r" = "pong: ok?" ] && pass "after all that the server still serves" || fail "server after bad peers: $r"
 kill -TERM $srv; wait_bounded $srv 20; rc=$?
-[ $rc -eq 0 ] && [ ! -e "$P" ] && grep -q '"ev":"bye"' l.json \
+[ $rc -eq 0 ] && [ ! -e "$P" ] && has_event l.json bye \
     && pass "--listen, SIGTERM: exit 0, bye, socket file removed" || fail "--listen SIGTERM: rc $rc, $(ls -la srv)"
 
 # a stale socket file: its server was SIGKILLed and could not unlink it
@@ -147,15 +152,15 @@ start_listen k.json --listen "$P"
 kill -KILL $srv; wait $srv 2>/dev/null
 [ -S "$P" ] && pass "a SIGKILLed server leaves its socket file behind" || fail "no stale file to test with"
 start_listen s.json --listen "$P"
-grep -q 'connect() to it says ECONNREFUSED.*stale: unlink() and bind afresh' s.json \
-    && pass "the stale file is detected (ECONNREFUSED) and replaced" || fail "stale: $(grep log s.json | head -3)"
+field s.json log text | grep -q 'connect() to it says ECONNREFUSED.*stale: unlink() and bind afresh' \
+    && pass "the stale file is detected (ECONNREFUSED) and replaced" || fail "stale: $(field s.json log text | head -3)"
 r=$(printf 'new\n' | timeout 10 socat - "UNIX-CONNECT:$P" 2>&1)
 [ "$r" = "pong: new" ] && pass "the new server answers on the old path" || fail "after stale: $r"
 kill -INT $srv; wait_bounded $srv 20; rc=$?
 [ $rc -eq 0 ] && [ ! -e "$P" ] && pass "SIGINT: exit 0, socket file removed" || fail "SIGINT: rc $rc"
 echo data >srv/plain
 timeout 10 "$DEMO" --json --listen "$TMPDIR/srv/plain" >n.json 2>&1; rc=$?
-[ $rc -eq 1 ] && grep -q 'is not a socket: never removed' n.json && [ -f srv/plain ] \
+[ $rc -eq 1 ] && field n.json error reason | grep -q 'is not a socket: never removed' && [ -f srv/plain ] \
     && pass "a path that is not a socket: exit 1, file left alone" || fail "not a socket: rc $rc"
 rm -f srv/plain; rmdir srv
 
@@ -174,7 +179,7 @@ JS
     as=$!
     wait_for as.out listening
     timeout 20 "$DEMO" --json --connect "$TMPDIR/ns/s.sock" --count 5 >cn.json 2>&1; rc=$?
-    [ $rc -eq 0 ] && grep -q '"ev":"bye".*"received":5,' cn.json \
+    [ $rc -eq 0 ] && has_event cn.json bye '.summary.received == 5' \
         && pass "our client against the articles' node server: 5 answers, exit 0" || fail "client vs node server: rc $rc"
     sleep 0.5
     kill -0 $as 2>/dev/null && ! grep -q EPIPE as.out \
@@ -188,15 +193,16 @@ fi
 
 # ---- the abstract namespace ----
 timeout 60 "$DEMO" --json --abstract --count 5 >a.json 2>&1; rc=$?
-[ $rc -eq 0 ] && grep -q '"round_trips":15,' a.json && grep -q 'No file is made' a.json && no_rundir \
-    && ! grep -q 'unlink(' a.json && pass "--abstract: 15 round trips, no file, no directory, nothing to unlink" \
+field a.json log text >a.log
+[ $rc -eq 0 ] && has_event a.json bye '.summary.round_trips == 15' && grep -q 'No file is made' a.log && no_rundir \
+    && ! grep -q 'unlink(' a.log && pass "--abstract: 15 round trips, no file, no directory, nothing to unlink" \
     || fail "--abstract: rc $rc"
 NAME="ipcscope-test-$$"
 start_listen la.json --listen "$NAME" --abstract
 r=$(printf 'abstract hello\n' | timeout 10 socat - "ABSTRACT-CONNECT:$NAME" 2>&1)
 [ "$r" = "pong: abstract hello" ] && pass "socat - ABSTRACT-CONNECT: answered" || fail "abstract socat: $r"
 timeout 20 "$DEMO" --json --listen "$NAME" --abstract >la2.json 2>&1; rc=$?
-[ $rc -eq 1 ] && grep -q 'EADDRINUSE.*no file to be stale' la2.json \
+[ $rc -eq 1 ] && field la2.json error reason | grep -q 'EADDRINUSE.*no file to be stale' \
     && pass "a live abstract name: bind() EADDRINUSE, explained" || fail "abstract in use: rc $rc"
 kill -TERM $srv; wait_bounded $srv 20
 
