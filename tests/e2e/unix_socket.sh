@@ -10,13 +10,6 @@ NODE_CLIENT="$DEMOS/unix-socket-client.js"
 export IPCSCOPE_MSG_RATE=0   # every msg event, so counts can be compared
 unset XDG_RUNTIME_DIR        # private directories land in this test's TMPDIR
 
-# count FILE PATTERN: matching lines, 0 when FILE does not exist yet (grep
-# then prints nothing, and an empty count would break the comparison)
-count() { _c=$(grep -c "$2" "$1" 2>/dev/null); echo "${_c:-0}"; }
-wait_n() { # FILE PATTERN N: until N lines match, at most 30 s
-    i=0; while [ "$(count "$1" "$2")" -lt "$3" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    [ "$(count "$1" "$2")" -ge "$3" ]
-}
 no_rundir() { ! ls -d "$TMPDIR"/ipcscope-unix-socket.* >/dev/null 2>&1; }
 no_kids() { # FILE: every pid the run named in a proc event is gone
     for p in $(field "$1" proc proc | sort -u); do
@@ -209,9 +202,11 @@ kill -TERM $srv; wait_bounded $srv 20
 # ---- peer credentials: --allow-uid ----
 me=$(id -u); other=$((me + 4242))
 timeout 60 "$DEMO" --json --count 3 --allow-uid "$other" >r.json 2>&1; rc=$?
-n=$(grep -c "\"what\":\"refused\",\"reason\":\"client [123] runs as uid $me, not in --allow-uid $other" r.json)
-m=$(grep -c "\"what\":\"refused\",\"reason\":\"the server refused us: uid $me is not allowed here (allowed: $other)" r.json)
-[ $rc -eq 0 ] && [ "$n" = 3 ] && [ "$m" = 3 ] && [ "$(grep -c '"state":"exit".*"code":3' r.json)" = 3 ] \
+n=$(json_count r.json error ".what == \"refused\"
+    and (.reason | test(\"^client [123] runs as uid $me, not in --allow-uid $other\"))")
+m=$(json_count r.json error ".what == \"refused\"
+    and (.reason | startswith(\"the server refused us: uid $me is not allowed here (allowed: $other)\"))")
+[ $rc -eq 0 ] && [ "$n" = 3 ] && [ "$m" = 3 ] && [ "$(json_count r.json proc '.state == "exit" and .code == 3')" = 3 ] \
     && pass "--allow-uid $other: all three refused, the reason on both sides, clients exit 3" \
     || fail "--allow-uid: rc $rc, server said $n, clients said $m"
 if [ "$me" -ne 0 ]; then
@@ -227,19 +222,20 @@ else
     timeout 20 setpriv --reuid=nobody --regid=nogroup --clear-groups "$DEMO" --json --connect "$NAME" --abstract >un.json 2>&1
     rc=$?
     nob=$(id -u nobody)
-    [ $rc -eq 3 ] && grep -q "the server refused us: uid $nob is not allowed here (allowed: 0)" un.json \
+    [ $rc -eq 3 ] && field un.json error reason | grep -q "the server refused us: uid $nob is not allowed here (allowed: 0)" \
         && pass "a client run as nobody: refused, told why, exit 3" || fail "nobody client: rc $rc $(cat un.json)"
-    grep -q "\"what\":\"refused\",\"reason\":\"unix-socket [0-9]* runs as uid $nob, not in --allow-uid 0" u.json \
-        && grep -q "SO_PEERCRED pid [0-9]* uid $nob gid [0-9]*; refused" u.json \
+    has_event u.json error ".what == \"refused\"
+        and (.reason | test(\"^unix-socket [0-9]+ runs as uid $nob, not in --allow-uid 0\"))" \
+        && has_event u.json chan ".detail // \"\" | test(\"SO_PEERCRED pid [0-9]+ uid $nob gid [0-9]+; refused\")" \
         && pass "the server saw uid $nob through SO_PEERCRED and refused it" || fail "server side of the refusal"
     timeout 20 "$DEMO" --json --connect "$NAME" --abstract --count 2 >ur.json 2>&1
-    [ $? -eq 0 ] && grep -q '"received":2' ur.json && pass "root, allowed, is served by the same server" || fail "root client"
+    [ $? -eq 0 ] && has_event ur.json bye '.summary.received == 2' && pass "root, allowed, is served by the same server" || fail "root client"
     # the first layer: nobody cannot reach a socket file in a 0700 directory
     mkdir -m 700 priv
     start_listen up.json --listen "$TMPDIR/priv/s.sock"
     timeout 20 setpriv --reuid=nobody --regid=nogroup --clear-groups "$DEMO" --json --connect "$TMPDIR/priv/s.sock" >upn.json 2>&1
     rc=$?
-    [ $rc -eq 1 ] && grep -q 'EACCES: permission denied' upn.json \
+    [ $rc -eq 1 ] && field upn.json error reason | grep -q 'EACCES: permission denied' \
         && pass "nobody cannot even connect() into a 0700 directory: EACCES" || fail "0700 layer: rc $rc"
     kill -TERM $srv; wait_bounded $srv 20
     rmdir priv
@@ -250,41 +246,43 @@ fi
 for f in oversize silent vanish; do
     timeout 60 "$DEMO" --json --count 10 --fault $f --idle-ms 300 >f.json 2>&1; rc=$?
     what=$f; [ $f = silent ] && what=idle; [ $f = vanish ] && what=vanished
-    [ $rc -eq 0 ] && grep -q "\"what\":\"$what\"" f.json && grep -q '"round_trips":30,' f.json \
+    [ $rc -eq 0 ] && has_event f.json error ".what == \"$what\"" && has_event f.json bye '.summary.round_trips == 30' \
         && pass "--fault $f: error event '$what', the three good clients still get 30 round trips" \
         || fail "--fault $f: rc $rc"
 done
 
 # ---- FIFOs ----
 timeout 60 "$DEMO" --json --fifo --count 50 >ff.json 2>&1; rc=$?
-[ $rc -eq 0 ] && grep -q '"torn":0,' ff.json && grep -q '"whole":150,' ff.json && grep -q '"writers":3,' ff.json \
-    && pass "--fifo: 3 writers, 150 lines, all whole, 0 torn" || fail "--fifo: rc $rc $(grep bye ff.json)"
-grep -q 'open(up.fifo, O_RDONLY) -> fd [0-9]* after [0-9.]* ms: it blocked until a writer' ff.json \
-    && grep -q 'open(down.fifo, O_WRONLY) -> fd [0-9]* after [0-9.]* ms: it blocked' ff.json \
+[ $rc -eq 0 ] && has_event ff.json bye '.summary | .torn == 0 and .whole == 150 and .writers == 3' \
+    && pass "--fifo: 3 writers, 150 lines, all whole, 0 torn" || fail "--fifo: rc $rc $(field ff.json bye summary)"
+field ff.json log text >ff.log
+grep -q 'open(up.fifo, O_RDONLY) -> fd [0-9]* after [0-9.]* ms: it blocked until a writer' ff.log \
+    && grep -q 'open(down.fifo, O_WRONLY) -> fd [0-9]* after [0-9.]* ms: it blocked' ff.log \
     && pass "--fifo: the blocked open() and its wait are narrated" || fail "--fifo: open narration"
-grep -q '"round_trips":50,' ff.json && pass "--fifo: client 1's 50 pings answered through down.fifo" || fail "--fifo round trips"
-grep -q 'unlink(up.fifo), unlink(down.fifo)' ff.json && no_rundir && pass "--fifo: FIFOs and directory removed" \
+has_event ff.json bye '.summary.round_trips == 50' && pass "--fifo: client 1's 50 pings answered through down.fifo" || fail "--fifo round trips"
+grep -q 'unlink(up.fifo), unlink(down.fifo)' ff.log && no_rundir && pass "--fifo: FIFOs and directory removed" \
     || fail "--fifo: left behind"
 timeout 60 "$DEMO" --json --fifo --count 200 --size 4095 >ff2.json 2>&1; rc=$?
-[ $rc -eq 0 ] && grep -q '"torn":0,' ff2.json && grep -q '"whole":600,' ff2.json \
+[ $rc -eq 0 ] && has_event ff2.json bye '.summary | .torn == 0 and .whole == 600' \
     && pass "--fifo --size 4095: lines of exactly PIPE_BUF from 3 writers, none torn" || fail "--fifo PIPE_BUF: rc $rc"
 
 # ---- throughput and the benchmark's form ----
 timeout 60 "$DEMO" --json --throughput 50000000 >tp.json 2>&1; rc=$?
-[ $rc -eq 0 ] && grep -q '"ev":"bye".*"bytes":50000000,"mb_s":[1-9]' tp.json \
-    && pass "--throughput 50000000: bye with bytes and mb_s" || fail "--throughput: rc $rc $(grep bye tp.json)"
+[ $rc -eq 0 ] && has_event tp.json bye '.summary | .bytes == 50000000 and (.mb_s | numbers) >= 1' \
+    && pass "--throughput 50000000: bye with bytes and mb_s" || fail "--throughput: rc $rc $(field tp.json bye summary)"
 timeout 60 "$DEMO" --json --clients 1 --count 500 --rate 0 --size 64 >b.json 2>&1
-grep '"ev":"bye"' b.json | grep -q '"round_trips":500,"p50":[1-9][0-9]*,"p99":[1-9][0-9]*,' \
+has_event b.json bye '.summary | .round_trips == 500
+    and (.p50 | numbers | . > 0 and . == floor) and (.p99 | numbers | . > 0 and . == floor)' \
     && pass "benchmark form: p50 and p99 as integers in ns" || fail "benchmark form"
 
 # ---- killed and asked to quit mid-run ----
 "$DEMO" --json --count 1000000 --rate 50 >t.json 2>&1 &
 demo=$!
-if wait_n t.json '"dir":"recv".*"summary":"pong: ping 2 ' 3; then
+if wait_count t.json msg '.dir == "recv" and (.summary | startswith("pong: ping 2 "))' 3; then
     kill -TERM $demo; wait_bounded $demo 20; rc=$?
-    [ $rc -eq 0 ] && grep -q 'SIGTERM: winding down' t.json && grep -q '"ev":"bye"' t.json \
-        && [ "$(grep -c 'SIGTERM: winding down' t.json)" = 1 ] \
-        && [ "$(grep -c 'quit, relayed: winding down' t.json)" = 3 ] \
+    [ $rc -eq 0 ] && has_event t.json log '.text | contains("SIGTERM: winding down")' && has_event t.json bye \
+        && [ "$(json_count t.json log '.text | contains("SIGTERM: winding down")')" = 1 ] \
+        && [ "$(json_count t.json log '.text | contains("quit, relayed: winding down")')" = 3 ] \
         && pass "SIGTERM mid-run: the server, then each client (quit relayed by lib/role), bye, exit 0" || fail "SIGTERM mid-run: rc $rc"
     no_kids t.json && pass "SIGTERM mid-run: clients gone" || fail "SIGTERM mid-run: a client is left"
     no_rundir && pass "SIGTERM mid-run: socket file and directory removed" || fail "SIGTERM mid-run: left behind"
@@ -293,7 +291,7 @@ else
 fi
 "$DEMO" --json --fifo --count 1000000 --rate 50 >tf.json 2>&1 &
 demo=$!
-if wait_for tf.json '"summary":"pong: ping [0-9]* 3 '; then
+if wait_event tf.json msg '.summary | strings | test("^pong: ping [0-9]+ 3 ")'; then
     kill -INT $demo; wait_bounded $demo 20; rc=$?
     [ $rc -eq 0 ] && no_kids tf.json && no_rundir && pass "--fifo, SIGINT mid-run: exit 0, no writer left, FIFOs removed" \
         || fail "--fifo SIGINT: rc $rc"
@@ -302,29 +300,31 @@ else
 fi
 # the dashboard's commands on the control fd: pause reaches the clients through
 # lib/role's relay (not the socket the lesson is about), quit ends the run
-{ wait_n q.json '"dir":"recv".*"summary":"pong: ping 1 ' 3; echo '{"cmd":"pause"}'
-  wait_n q.json 'pause, relayed by the server' 3; echo '{"cmd":"quit"}'; wait_for q.json '"ev":"bye"'; } |
+{ wait_count q.json msg '.dir == "recv" and (.summary | startswith("pong: ping 1 "))' 3; echo '{"cmd":"pause"}'
+  wait_count q.json log '.text | contains("pause, relayed by the server")' 3; echo '{"cmd":"quit"}'
+  wait_event q.json bye; } |
     IPCSCOPE_CONTROL_FD=0 timeout 30 "$DEMO" --json --count 1000000 --rate 20 >q.json 2>&1; rc=$?
-[ $rc -eq 0 ] && [ "$(grep -c 'pause, relayed by the server' q.json)" = 3 ] && grep -q 'quit from the dashboard' q.json \
-    && grep -q '"ev":"bye"' q.json && no_kids q.json && no_rundir \
+[ $rc -eq 0 ] && [ "$(json_count q.json log '.text | contains("pause, relayed by the server")')" = 3 ] \
+    && has_event q.json log '.text | contains("quit from the dashboard")' \
+    && has_event q.json bye && no_kids q.json && no_rundir \
     && pass "control: pause relayed to 3 clients by lib/role; quit ends it cleanly" || fail "control: rc $rc"
 
 # step while paused lets exactly one ping go from each client; resume lets them flow
-sends() { grep -c '"dir":"send".*"summary":"ping' "$1"; }
+SEND='.dir == "send" and (.summary | startswith("ping"))'
 mkfifo ctl
 IPCSCOPE_MSG_RATE=0 IPCSCOPE_CONTROL_FD=5 timeout 60 "$DEMO" --json --clients 2 --count 1000000 --rate 20 \
     5<ctl >st.json 2>st.err &
 srv=$!
 exec 7>ctl
-wait_n st.json '"summary":"pong: ping 2 ' 2
+wait_count st.json msg '.summary | startswith("pong: ping 2 ")' 2
 echo '{"cmd":"pause"}' >&7
-wait_n st.json 'pause, relayed by the server' 2
-n0=$(sends st.json); sleep 1; n1=$(sends st.json)
+wait_count st.json log '.text | contains("pause, relayed by the server")' 2
+n0=$(json_count st.json msg "$SEND"); sleep 1; n1=$(json_count st.json msg "$SEND")
 echo '{"cmd":"step"}' >&7
-wait_n st.json 'step, relayed by the server' 2
-wait_n st.json '"dir":"send".*"summary":"ping' $((n1 + 2)); sleep 1; n2=$(sends st.json)
+wait_count st.json log '.text | contains("step, relayed by the server")' 2
+wait_count st.json msg "$SEND" $((n1 + 2)); sleep 1; n2=$(json_count st.json msg "$SEND")
 echo '{"cmd":"resume"}' >&7
-wait_n st.json '"dir":"send".*"summary":"ping' $((n2 + 6)); n3=$(sends st.json)
+wait_count st.json msg "$SEND" $((n2 + 6)); n3=$(json_count st.json msg "$SEND")
 echo '{"cmd":"quit"}' >&7
 exec 7>&-
 wait_bounded $srv 30; rc=$?
@@ -338,8 +338,8 @@ out=$("$DEMO" --bogus 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "unknown option" && pass "bad option: exit 2" || fail "bad option: $rc"
 out=$("$DEMO" --fifo --listen x 2>&1); rc=$?
 [ $rc -eq 2 ] && pass "--fifo with --listen: exit 2 with a reason" || fail "--fifo --listen: $rc"
-"$DEMO" --describe | grep -q '"name":[[:space:]]*"unix-socket"' && pass "--describe names the demo" || fail "--describe"
+"$DEMO" --describe | jq -e '.name == "unix-socket"' >/dev/null && pass "--describe names the demo" || fail "--describe"
 timeout 10 "$DEMO" --json --connect "$TMPDIR/nothing.sock" >e.json 2>&1; rc=$?
-[ $rc -eq 1 ] && grep -q 'ENOENT: no such file' e.json && pass "--connect to no server: exit 1, ENOENT explained" \
+[ $rc -eq 1 ] && field e.json error reason | grep -q 'ENOENT: no such file' && pass "--connect to no server: exit 1, ENOENT explained" \
     || fail "--connect nowhere: $rc"
 no_rundir && pass "nothing left in TMPDIR at the end" || fail "left: $(ls "$TMPDIR")"
