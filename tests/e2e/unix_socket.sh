@@ -34,16 +34,19 @@ n=$(json_count d.json chan '.state == "open" and .kind == "unix"
     and (.detail // "" | test("SO_PEERCRED pid [0-9]+ uid [0-9]+ gid"))')
 [ "$n" = 3 ] && pass "three connections, each with SO_PEERCRED pid, uid and gid in its chan event" \
     || fail "chan opens with credentials: $n"
+ok=1; k=0
 for c in $(field d.json chan b '.state == "open"'); do
+    k=$((k + 1))
     cs=$(json_count d.json msg ".pid == $c and .dir == \"send\" and (.summary | startswith(\"ping\"))")
     sr=$(json_count d.json msg ".pid == $server and .from == $c and .dir == \"recv\" and (.summary | startswith(\"ping\"))")
     cr=$(json_count d.json msg ".pid == $c and .dir == \"recv\" and (.summary | startswith(\"pong: ping\"))
         and (.lat | numbers) > 0")
-    [ "$cs" = 20 ] && [ "$sr" = 20 ] && [ "$cr" = 20 ] || { fail "client $c: sent $cs, server got $sr, pongs with rtt $cr"; continue; }
+    [ "$cs" = 20 ] && [ "$sr" = 20 ] && [ "$cr" = 20 ] || { fail "client $c: sent $cs, server got $sr, pongs with rtt $cr"; ok=0; continue; }
     field d.json log text | grep -q "accept4() on fd [0-9]* -> fd [0-9]*; getsockopt(SO_PEERCRED): pid $c, uid $(id -u)" \
-        || { fail "no accept log naming pid $c and our uid"; continue; }
+        || { fail "no accept log naming pid $c and our uid"; ok=0; continue; }
 done
-pass "each client sent 20 pings, the server got 20, each pong came back with its round trip"
+[ $k = 3 ] || { fail "the per-client checks saw $k clients, not 3"; ok=0; }
+[ $ok = 1 ] && pass "each client sent 20 pings, the server got 20, each pong came back with its round trip"
 has_event d.json bye '.summary | .round_trips == 60 and (.p50 | numbers | . > 0 and . == floor) and (.p99 | numbers) > 0' \
     && pass "bye: 60 round trips from three clients, p50 and p99 in ns" || fail "bye: $(field d.json bye summary)"
 field d.json log text >d.log
