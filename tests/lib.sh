@@ -74,6 +74,16 @@ wait_event() {
     [ "$(json_count "$1" "$2" "${3:-true}")" -gt 0 ]
 }
 
+# wait_count FILE KIND COND N [TENTHS]: until FILE holds at least N events of
+# KIND matching COND, at most TENTHS tenths of a second (default 30 s).
+wait_count() {
+    _i=0
+    while [ "$(json_count "$1" "$2" "$3")" -lt "$4" ] && [ $_i -lt "${5:-300}" ]; do
+        sleep 0.1; _i=$((_i + 1))
+    done
+    [ "$(json_count "$1" "$2" "$3")" -ge "$4" ]
+}
+
 # wait_for FILE PATTERN [TENTHS]: until a line of FILE matches (default 30 s)
 wait_for() {
     _i=0
