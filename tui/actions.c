@@ -159,8 +159,11 @@ static void scroll_pane(tui_ui_t *ui, int delta)
             if (ui->lesson_scroll < 0)
                 ui->lesson_scroll = 0;
         } else {
-            ui->scroll[TUI_PANE_TEXT] =
-                clamp(ui->scroll[TUI_PANE_TEXT] + delta, 0, (int)m->log_len * 4);
+            /* From what was shown: Home asks for more than there is, and
+             * the next Down or PgDn must move at once. */
+            int shown = tui_view_text_scroll_used();
+            int from = ui->scroll[TUI_PANE_TEXT] < shown ? ui->scroll[TUI_PANE_TEXT] : shown;
+            ui->scroll[TUI_PANE_TEXT] = clamp(from + delta, 0, (int)m->log_len * 4);
         }
         break;
     }
@@ -262,10 +265,6 @@ void tui_actions_keep_selection(tui_ui_t *ui)
 {
     if (ui->screen != TUI_SCREEN_DEMO)
         return;
-    /* Home asked for more narration than there is: keep what was shown, so
-     * that the next Down or PgDn moves at once. */
-    if (!ui->show_lesson && ui->scroll[TUI_PANE_TEXT] > tui_view_text_scroll_used())
-        ui->scroll[TUI_PANE_TEXT] = tui_view_text_scroll_used();
     long pids[TUI_PROCFS_MAX_PROCS];
     int n = tui_view_procs_pids(ui, pids, TUI_PROCFS_MAX_PROCS);
     for (int i = 0; i < n; i++)
