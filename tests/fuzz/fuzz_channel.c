@@ -158,7 +158,10 @@ static expect_t model(const char *s, size_t n, size_t max)
             judge_line(&e, s + start, i - start, max);
             start = i + 1;
         }
-    if (n - start > max) { /* an unfinished last line, already too long */
+    /* An unfinished last line, already too long: past max + 1 bytes, or at
+     * max + 1 unless its last is a '\r' that a '\n' would strip. */
+    size_t tail = n - start;
+    if (tail > max + 1 || (tail == max + 1 && s[n - 1] != '\r')) {
         e.lines++;
         e.bad++;
     }
