@@ -6,7 +6,8 @@
 #   make bench    measure (never asserted): round trips against their floors
 #   make asan     build under AddressSanitizer + UBSan into build-asan/ and test
 #   make fuzz     build tests/fuzz/fuzz_*.c with clang's libFuzzer into build-fuzz/
-#                 and run each for FUZZ_SECONDS (default 60), one at a time
+#                 and run each for FUZZ_SECONDS (default 60), one at a time;
+#                 FUZZ_ONLY=channel runs only the targets whose name has it
 #   make install  PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -59,6 +60,7 @@ BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
+FUZZ_ONLY    ?=
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 
@@ -94,7 +96,7 @@ fuzz:
 	@sh mk/deps.sh fuzz
 	@CFLAGS="$(FUZZ_FLAGS)" LDFLAGS="$(FUZZ_FLAGS)" \
 	    $(MAKE) --no-print-directory CC=clang BUILD=build-fuzz fuzzers
-	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_ONLY)
 
 fuzzers: $(FUZZERS)
 
