@@ -19,8 +19,10 @@
  * sent a handle first and awaits its ACK (so the peer's ACK and NACK lines
  * matter); bit 1, on_message answers each message, which queues behind that
  * handle; bits 2-7 turn which kind of fd goes first; byte 2 is the largest
- * chunk minus one; byte 3 says which chunks carry an fd (chunk i when bit
- * i % 8 is set); the rest is the stream.
+ * chunk minus one (a chunk is never under 1/32 of the stream, so that the
+ * writes stay few; lib/framing's own target cuts streams finer); byte 3 says
+ * which chunks carry an fd (chunk i when bit i % 8 is set); the rest is the
+ * stream.
  *
  * What must hold:
  *   - no crash, no leak, no use of a closed handle, no hang;
@@ -321,6 +323,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t fds_sent = 0;
     for (size_t pos = 0, i = 0; pos < n; i++) {
         size_t k = 1 + next_rng(&rng) % max_chunk;
+        if (k < n / 32) /* at most about 32 writes: a write and a turn cost syscalls */
+            k = n / 32;
         if (k > n - pos)
             k = n - pos;
         int fd = -1;
