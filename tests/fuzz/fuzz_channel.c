@@ -220,14 +220,19 @@ static void peer_write(int peer, const char *p, size_t len, int fd)
     CHECK(sendmsg(peer, &mh, MSG_NOSIGNAL) == (ssize_t)len);
 }
 
-/* What our side wrote back: counts its ACKs and NACKs, closes any fd. */
-static void peer_read_answers(int peer, uint64_t *acks, uint64_t *nacks)
+/* What our side writes back, read as it comes (a peer that stopped reading
+ * would fill the socket, and what is still queued when the channel reads
+ * EOF is dropped, as node drops it); fds that ride on it are closed. */
+static struct {
+    char buf[1 << 20];
+    size_t have;
+} answers;
+
+static void peer_read(int peer)
 {
-    static char buf[1 << 20];
-    size_t have = 0;
     for (;;) {
         char cbuf[CMSG_SPACE(16 * sizeof(int))];
-        struct iovec iov = {buf + have, sizeof buf - have};
+        struct iovec iov = {answers.buf + answers.have, sizeof answers.buf - answers.have};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
                             .msg_controllen = sizeof cbuf};
         ssize_t k = recvmsg(peer, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -242,9 +247,16 @@ static void peer_read_answers(int peer, uint64_t *acks, uint64_t *nacks)
                     close(fd);
                 }
             }
-        have += (size_t)k;
-        CHECK(have < sizeof buf);
+        answers.have += (size_t)k;
+        CHECK(answers.have < sizeof answers.buf);
     }
+}
+
+/* Counts the ACKs and NACKs among the answers. */
+static void count_answers(uint64_t *acks, uint64_t *nacks)
+{
+    const char *buf = answers.buf;
+    size_t have = answers.have;
     const char *ack = "{\"cmd\":\"NODE_HANDLE_ACK\"}\n", *nack = "{\"cmd\":\"NODE_HANDLE_NACK\"}\n";
     for (size_t at = 0; at < have;) {
         const char *nl = memchr(buf + at, '\n', have - at);
@@ -320,6 +332,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON_Delete(m);
     }
 
+    answers.have = 0;
     uint64_t fds_sent = 0;
     for (size_t pos = 0, i = 0; pos < n; i++) {
         size_t k = 1 + next_rng(&rng) % max_chunk;
@@ -337,6 +350,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             close(fd); /* the one in flight is the kernel's until it is read */
         pos += k;
         uv_run(&loop, UV_RUN_NOWAIT);
+        peer_read(sv[1]);
+    }
+    /* The peer hangs up only once all our side had to say has gone out. */
+    for (int turn = 0; turn < 1000 && r->ch.open &&
+                       uv_stream_get_write_queue_size((uv_stream_t *)&r->ch.pipe) > 0;
+         turn++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        peer_read(sv[1]);
     }
     CHECK(shutdown(sv[1], SHUT_WR) == 0);
     uv_run(&loop, UV_RUN_DEFAULT); /* until the EOF is read and the channel closed */
@@ -346,7 +367,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(uv_loop_close(&loop) == 0);
 
     uint64_t acks = 0, nacks = 0;
-    peer_read_answers(sv[1], &acks, &nacks);
+    peer_read(sv[1]);
+    count_answers(&acks, &nacks);
     close(sv[1]);
 
     expect_t e = model(s, n, max);
