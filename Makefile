@@ -5,6 +5,9 @@
 #   make test     install missing packages, build, run every test
 #   make bench    measure (never asserted): round trips against their floors
 #   make asan     build under AddressSanitizer + UBSan into build-asan/ and test
+#   make fuzz     build tests/fuzz/fuzz_*.c with clang's libFuzzer into build-fuzz/
+#                 and run each for FUZZ_SECONDS (default 60), one at a time;
+#                 FUZZ_ONLY=channel runs only the targets whose name has it
 #   make install  PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -54,8 +57,14 @@ HELP_SRC  := $(wildcard tests/helpers/*.c)
 HELPERS   := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_ONLY    ?=
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined
 
-.PHONY: all deps run test bench asan clean install
+.PHONY: all deps run test bench asan fuzz fuzzers clean install
 all: $(LIBA) $(DEMOS) $(DEMO_JS) $(if $(TUI_SRC),$(IPCSCOPE)) $(UNITS) $(HELPERS) $(BENCHES)
 
 deps:
@@ -79,6 +88,17 @@ asan: deps
 	    $(MAKE) --no-print-directory BUILD=build-asan all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    sh tests/run.sh build-asan
+
+# Not part of `make test`: each target runs for minutes. lib/ and the tui core
+# are built again with the fuzzer's coverage and the sanitizers, apart from
+# build/, and the fuzzers run one at a time (tests/fuzz/run.sh).
+fuzz:
+	@sh mk/deps.sh fuzz
+	@CFLAGS="$(FUZZ_FLAGS)" LDFLAGS="$(FUZZ_FLAGS)" \
+	    $(MAKE) --no-print-directory CC=clang BUILD=build-fuzz fuzzers
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_ONLY)
+
+fuzzers: $(FUZZERS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -138,6 +158,11 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBA)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A fuzz target links the tui core before lib/, as the dashboard does.
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUIA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itui $(LDFLAGS) -o $@ $< $(TUIA) $(LIBA) $(LDLIBS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/ipcscope \
 	    $(DESTDIR)$(PREFIX)/share/ipcscope/lessons $(DESTDIR)$(PREFIX)/share/doc/ipcscope
@@ -148,6 +173,6 @@ install: all
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ipcscope/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -478,16 +478,19 @@ static void collect_handles(scope_channel_t *ch)
         if (type == UV_TCP) {
             h = malloc(sizeof(uv_tcp_t));
             r = h ? uv_tcp_init(ch->pipe.loop, (uv_tcp_t *)h) : -1;
-        } else if (type == UV_NAMED_PIPE) {
-            h = malloc(sizeof(uv_pipe_t));
-            r = h ? uv_pipe_init(ch->pipe.loop, (uv_pipe_t *)h, 0) : -1;
         } else if (type == UV_UDP) {
             h = malloc(sizeof(uv_udp_t));
             r = h ? uv_udp_init(ch->pipe.loop, (uv_udp_t *)h) : -1;
+        } else {
+            /* A pipe, or an fd libuv has no handle for (a file, a device:
+             * UV_FILE, UV_UNKNOWN_HANDLE): a pipe handle takes any fd. Left
+             * in libuv, it would hold back every fd that came after it. */
+            h = malloc(sizeof(uv_pipe_t));
+            r = h ? uv_pipe_init(ch->pipe.loop, (uv_pipe_t *)h, 0) : -1;
         }
         if (r < 0) {
             free(h);
-            return; /* an unknown kind stays in libuv and is closed with the pipe */
+            return; /* out of memory: the fd stays in libuv, closed with the pipe */
         }
         uv_os_fd_t fd = -1;
         if (uv_accept((uv_stream_t *)&ch->pipe, (uv_stream_t *)h) == 0 &&

@@ -2,11 +2,20 @@
 # Installs the Debian packages ipcscope needs, and only those that are missing.
 # Quiet when nothing is missing; apt-get as root, sudo otherwise; when neither
 # works it names the packages and stops, so the user knows what to install.
+#
+#   sh mk/deps.sh         what building, testing and running need
+#   sh mk/deps.sh fuzz    that, plus clang and its libFuzzer runtime (make fuzz)
 set -eu
 
 PACKAGES="build-essential pkg-config libncurses-dev libuv1-dev libcjson-dev \
 libhiredis-dev libhttp-parser-dev redis-server nodejs tmux check \
 socat netcat-openbsd curl procps iproute2 valgrind jq"
+# Only `make fuzz` needs clang, so `make test` does not pull it in. Debian 12
+# ships libFuzzer's runtime apart from clang, as a package clang only
+# recommends (and recommends are not installed below).
+if [ "${1:-}" = fuzz ]; then
+    PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PACKAGES; do

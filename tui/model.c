@@ -11,6 +11,7 @@
 #include "text.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,15 @@ static uint64_t u64(const cJSON *o, const char *name)
 {
     double v = num(o, name, 0);
     return v > 0 && v < 1.8e19 ? (uint64_t)v : 0;
+}
+
+/* A whole number held within [lo, hi] (garbage reads as 0, then held): a
+ * double beyond the range of the integer it is converted to is undefined
+ * behaviour in C, and {"code":1e300} is only a line away. */
+static long whole(const cJSON *o, const char *name, double lo, double hi)
+{
+    double v = num(o, name, 0);
+    return v < lo ? (long)lo : v > hi ? (long)hi : (long)v;
 }
 
 static void copy(char *dst, size_t n, const char *src)
@@ -594,7 +604,7 @@ static int take_proc(tui_model_t *m, const cJSON *ev, uint64_t t, long sender)
     if (!p)
         return -ENOSPC;
     if (has_num(ev, "ppid"))
-        p->ppid = (long)num(ev, "ppid", 0);
+        p->ppid = whole(ev, "ppid", -1, 1e9);
     const char *role = str(ev, "role", NULL);
     if (role && *role)
         copy(p->role, sizeof p->role, role);
@@ -603,7 +613,7 @@ static int take_proc(tui_model_t *m, const cJSON *ev, uint64_t t, long sender)
         p->state = TUI_PROC_EXITED;
         p->t_exit = t;
         copy(p->signal, sizeof p->signal, str(ev, "signal", ""));
-        p->code = (int)num(ev, "code", 0);
+        p->code = (int)whole(ev, "code", INT_MIN, INT_MAX);
         l = log_push(m, t, sender, TUI_LOG_PROC_EXIT);
         l->n = p->code;
         copy(l->extra, sizeof l->extra, p->signal);
@@ -719,7 +729,7 @@ int tui_model_feed(tui_model_t *m, const cJSON *ev)
 {
     const char *kind = str(ev, "ev", NULL);
     if (!cJSON_IsObject(ev) || !kind || !has_num(ev, "v") || !has_num(ev, "t") ||
-        !has_num(ev, "pid") || num(ev, "pid", -1) < 0) {
+        !has_num(ev, "pid") || num(ev, "pid", -1) < 0 || num(ev, "pid", -1) > 1e9) {
         m->refused++;
         return -EINVAL;
     }
@@ -761,14 +771,14 @@ int tui_model_feed(tui_model_t *m, const cJSON *ev)
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "params");
         if (cJSON_IsObject(p)) {
             m->rate = num(p, "rate", 0);
-            m->size = (long)num(p, "size", 0);
-            m->count = (long)num(p, "count", 0);
+            m->size = whole(p, "size", 0, 1e15);
+            m->count = whole(p, "count", 0, 1e15);
             m->step_mode = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "step"));
         }
         l = log_push(m, t, pid, TUI_LOG_HELLO);
         snprintf(l->text, sizeof l->text, "%s: %s", str(ev, "demo", ""), str(ev, "title", ""));
     } else if (strcmp(kind, "step") == 0) {
-        m->step_n = (int)num(ev, "n", 0);
+        m->step_n = (int)whole(ev, "n", INT_MIN, INT_MAX);
         m->step_waiting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "waiting"));
         copy(m->step_title, sizeof m->step_title, str(ev, "title", ""));
         l = log_push(m, t, pid, TUI_LOG_STEP);

@@ -14,7 +14,8 @@
  *   - the events (frames and errors, with bytes, offsets, sizes) are the same
  *     whether the stream is fed whole or chunked;
  *   - NDJSON: exactly one event per '\n' (plus one when an unfinished last
- *     line is already too long), each agreeing with a line-by-line model; a
+ *     line is already too long), each agreeing with a line-by-line model
+ *     (json_line.h: what JSON.parse would take, as far as cJSON tells); a
  *     line inside a chunk is handed out in place; pending never exceeds
  *     max_frame + 1 and at the end equals the unfinished tail;
  *   - length prefix: the events are those of a straightforward walk over the
@@ -22,6 +23,7 @@
  * A violation aborts, which libFuzzer reports as a crash.
  */
 #include "framing.h"
+#include "json_line.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -125,11 +127,6 @@ static size_t next_chunk(chunker_t *c, size_t left)
     return n < left ? n : left;
 }
 
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* ---- NDJSON ---------------------------------------------------------- */
 
 /* What the decoder must say about one complete line, judged on its own. */
@@ -145,31 +142,15 @@ static void check_line(const event_t *e, const char *line, size_t raw, uint64_t 
         CHECK(e->size == (uint64_t)max + 1);
         return;
     }
-    size_t sp = 0;
-    while (sp < len && is_space(line[sp]))
-        sp++;
-    if (sp == len) {
+    if (json_line_blank(line, len)) {
         CHECK(e->kind == SCOPE_FRAME_BLANK);
         CHECK(e->offset == off);
         CHECK(e->size == len);
         return;
     }
-    /* One JSON value, alone on the line (judged from an exact-size copy, so
-     * that cJSON cannot lean on bytes past the line either). */
-    char *copy = malloc(len);
-    CHECK(copy != NULL);
-    memcpy(copy, line, len);
-    const char *end = NULL;
-    cJSON *v = cJSON_ParseWithLengthOpts(copy, len, &end, 0);
+    cJSON *v = json_line_parse(line, len);
     int ok = v != NULL;
-    if (ok) {
-        size_t used = (size_t)(end - copy);
-        while (used < len && is_space(copy[used]))
-            used++;
-        ok = used == len;
-    }
     cJSON_Delete(v);
-    free(copy);
     if (ok) {
         CHECK(e->kind == 0);
         CHECK(e->size == len);

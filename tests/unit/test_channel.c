@@ -540,6 +540,34 @@ START_TEST(stray_fds_are_bounded)
 }
 END_TEST
 
+/* An fd that is no socket (a file, here /dev/null) still comes out of libuv
+ * as a plain fd: left in, it held back every fd passed after it, and each
+ * later handle was NACKed (found by tests/fuzz/fuzz_channel.c). */
+START_TEST(handle_of_any_kind_is_delivered)
+{
+    open_raw(0);
+    int file = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(file, 0);
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":1}\n", file);
+    close(file);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    ck_assert_int_eq(fx.sa.nmsgs, 1);
+    ck_assert_int_ge(fx.sa.fds[0], 0);
+
+    int sv[2];
+    passable(sv);
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":2}\n", sv[0]);
+    close(sv[0]);
+    turns(TURNS);
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    ck_assert_int_eq(fx.sa.nmsgs, 2);
+    assert_connected(fx.sa.fds[1], sv[1]);
+    ck_assert_uint_eq(fx.a.stray_fds, 0);
+    close(sv[1]);
+}
+END_TEST
+
 START_TEST(internal_messages_are_not_delivered)
 {
     open_raw(0);
@@ -694,6 +722,7 @@ static Suite *channel_suite(void)
     tcase_add_test(tc, handle_line_without_its_fd_is_nacked);
     tcase_add_test(tc, internal_messages_are_not_delivered);
     tcase_add_test(tc, stray_fds_are_bounded);
+    tcase_add_test(tc, handle_of_any_kind_is_delivered);
     tcase_add_test(tc, refused_lines_are_reported_and_the_channel_goes_on);
     suite_add_tcase(s, tc);
 

@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -413,6 +414,29 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* Numbers no integer holds: a pid is refused, other fields are held within
+ * range (converting them as they are was undefined behaviour, which make asan
+ * reports; found by tests/fuzz/fuzz_events.c). */
+START_TEST(test_huge_numbers)
+{
+    tui_model_t *m = tui_model_new();
+    ck_assert_int_lt(tui_model_feed_line(m, "{\"v\":1,\"ev\":\"log\",\"t\":1,\"pid\":1e42}"), 0);
+    ck_assert_uint_eq(m->refused, 1);
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":10,\"state\":\"exit\",\"proc\":10,"
+             "\"ppid\":1e300,\"code\":-1e300}");
+    ck_assert_int_eq(tui_model_proc(m, 10)->ppid, 1000000000);
+    ck_assert_int_eq(tui_model_proc(m, 10)->code, INT_MIN);
+    feedf(m, "{\"v\":1,\"ev\":\"step\",\"t\":2,\"pid\":10,\"n\":1e30,\"title\":\"x\"}");
+    ck_assert_int_eq(m->step_n, INT_MAX);
+    feedf(m, "{\"v\":1,\"ev\":\"hello\",\"t\":3,\"pid\":10,\"demo\":\"d\","
+             "\"params\":{\"size\":1e300,\"count\":-1e300}}");
+    ck_assert_int_eq(m->size, 1000000000000000L);
+    ck_assert_int_eq(m->count, 0);
+    ck_assert_uint_eq(m->events, 3);
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_proc_lifecycle)
 {
     tui_model_t *m = tui_model_new();
@@ -619,6 +643,7 @@ static Suite *model_suite(void)
     tc = tcase_create("state");
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_version_rule);
+    tcase_add_test(tc, test_huge_numbers);
     tcase_add_test(tc, test_proc_lifecycle);
     tcase_add_test(tc, test_sparkline);
     tcase_add_test(tc, test_log_ring_and_reset);
