@@ -6,8 +6,8 @@
 #   sh tests/fuzz/run.sh [BUILD_DIR] [SECONDS] [FILTER]
 #
 # Each target keeps its corpus in BUILD/corpus/NAME, so a second run starts
-# where the first left off; tests/fuzz/seeds/NAME, when it exists, seeds it
-# (read only), and the dashboard's event reader is also seeded with the
+# where the first left off; tests/fuzz/inputs/NAME, when it exists, starts it
+# (read only), and the dashboard's event reader is also started with the
 # recorded streams of tests/data. Logs go to BUILD/logs/NAME.log, crashing
 # inputs to BUILD/crashes/.
 set -u
@@ -16,12 +16,12 @@ SECONDS_EACH=${2:-60}
 FILTER=${3:-}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
-mkdir -p "$BUILD/corpus" "$BUILD/logs" "$BUILD/crashes" "$BUILD/seeds"
+mkdir -p "$BUILD/corpus" "$BUILD/logs" "$BUILD/crashes" "$BUILD/inputs"
 
 # A recorded stream, cut into pieces of about 2 kB at line ends, each after
 # the set-up byte fuzz_events reads first.
-seed_events() {
-    dir="$BUILD/seeds/fuzz_events"
+event_inputs() {
+    dir="$BUILD/inputs/fuzz_events"
     [ -d "$dir" ] && return
     mkdir -p "$dir"
     for f in "$TOP"/tests/data/*.ndjson; do
@@ -41,17 +41,17 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
     [ -n "$FILTER" ] && case "$name" in *"$FILTER"*) ;; *) continue ;; esac
     corpus="$BUILD/corpus/$name"
     mkdir -p "$corpus"
-    seeds=""
-    [ -d "$TOP/tests/fuzz/seeds/$name" ] && seeds="$TOP/tests/fuzz/seeds/$name"
+    inputs=""
+    [ -d "$TOP/tests/fuzz/inputs/$name" ] && inputs="$TOP/tests/fuzz/inputs/$name"
     if [ "$name" = fuzz_events ]; then
-        seed_events
-        seeds="$seeds $BUILD/seeds/fuzz_events"
+        event_inputs
+        inputs="$inputs $BUILD/inputs/fuzz_events"
     fi
     log="$BUILD/logs/$name.log"
     printf '%-14s %ss ... ' "$name" "$SECONDS_EACH"
     # shellcheck disable=SC2086
     "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -print_final_stats=1 \
-        -artifact_prefix="$BUILD/crashes/$name-" "$corpus" $seeds >"$log" 2>&1
+        -artifact_prefix="$BUILD/crashes/$name-" "$corpus" $inputs >"$log" 2>&1
     rc=$?
     done_line=$(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1)
     if [ $rc -eq 0 ] && [ -n "$done_line" ]; then
