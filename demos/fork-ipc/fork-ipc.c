@@ -188,12 +188,7 @@ static void on_child_exit(scope_child_t *c, int code, int sig)
     fork_ipc_t *p = c->data;
     p->child_code = code;
     p->child_signal = sig;
-    scope_events_proc("exit", c->pid, getpid(), "child", code, sig);
-    if (sig)
-        scope_events_log("waitpid(%ld): the child was killed by SIG%s", (long)c->pid,
-                         sigabbrev_np(sig));
-    else
-        scope_events_log("waitpid(%ld): the child exited with code %d", (long)c->pid, code);
+    scope_events_proc("exit", c->pid, getpid(), "child", code, sig); /* told as waitpid's */
     if (p->open) /* a child that died left its end closed: close ours */
         scope_channel_close(&p->ch);
     scope_demo_stop(p->demo);
