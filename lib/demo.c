@@ -45,6 +45,62 @@ static int parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* Is word one of words ("a b c")? */
+static int one_of(const char *word, const char *words)
+{
+    size_t n = strlen(word);
+    for (const char *w = words; *w; w += strcspn(w, " "), w += *w == ' ')
+        if (n && n == strcspn(w, " ") && !strncmp(w, word, n))
+            return 1;
+    return 0;
+}
+
+static int read_typed_option(scope_demo_t *d, const scope_demo_option_t *o, const char *value)
+{
+    char *end;
+    switch (o->kind) {
+    case SCOPE_OPT_FLAG:
+        *(int *)o->to = 1;
+        return 0;
+    case SCOPE_OPT_NUMBER: {
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end || v < o->lo || v > o->hi) {
+            snprintf(d->error, sizeof d->error, "--%s wants a whole number from %lld to %lld, "
+                     "not '%s'", o->name, o->lo, o->hi, value);
+            return -EINVAL;
+        }
+        *(long long *)o->to = v;
+        return 0;
+    }
+    case SCOPE_OPT_TEXT:
+        if (!*value) {
+            snprintf(d->error, sizeof d->error, "--%s wants %s, not nothing", o->name,
+                     o->arg ? o->arg : "a value");
+            return -EINVAL;
+        }
+        *(const char **)o->to = value;
+        return 0;
+    case SCOPE_OPT_WORD:
+        if (!one_of(value, o->words)) {
+            snprintf(d->error, sizeof d->error, "--%s wants one of %s, not '%s'", o->name,
+                     o->words, value);
+            return -EINVAL;
+        }
+        *(const char **)o->to = value;
+        return 0;
+    case SCOPE_OPT_ONOFF:
+        if (strcmp(value, "on") && strcmp(value, "off")) {
+            snprintf(d->error, sizeof d->error, "--%s wants on or off, not '%s'", o->name, value);
+            return -EINVAL;
+        }
+        *(int *)o->to = !strcmp(value, "on");
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
                      const scope_demo_option_t *options, int argc, char **argv)
 {
@@ -108,7 +164,10 @@ int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
         } else if (c == 7) {
             d->role = optarg;
         } else if (c >= (int)NCOMMON && c < (int)(NCOMMON + nown)) {
-            int r = d->on_option ? d->on_option(d, options[c - NCOMMON].name, optarg) : 0;
+            const scope_demo_option_t *o = &options[c - NCOMMON];
+            int r = o->kind != SCOPE_OPT_CALL ? read_typed_option(d, o, optarg)
+                    : d->on_option                ? d->on_option(d, o->name, optarg)
+                                                  : 0;
             if (r < 0) {
                 if (!d->error[0])
                     snprintf(d->error, sizeof d->error, "bad value for --%s",

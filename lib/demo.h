@@ -55,11 +55,27 @@ typedef struct {
     const char *faults;    /* the kinds its "fault" command takes, space-separated, or NULL */
 } scope_demo_info_t;
 
+/* How lib/demo reads a typed option into its `to` (a demo need not write a
+ * parser of its own): the value is checked, and a bad one is refused with a
+ * message that names the option and what it wants. */
+typedef enum {
+    SCOPE_OPT_CALL = 0, /* on_option(d, name, value) does it (the default) */
+    SCOPE_OPT_FLAG,     /* int *to = 1 */
+    SCOPE_OPT_NUMBER,   /* long long *to, a whole number from lo to hi */
+    SCOPE_OPT_TEXT,     /* const char **to, the value as given (not empty) */
+    SCOPE_OPT_WORD,     /* const char **to, one of words ("a b c") */
+    SCOPE_OPT_ONOFF,    /* int *to = 1 for "on", 0 for "off" */
+} scope_demo_option_kind_t;
+
 /* A demo's own option: --name or --name VALUE. */
 typedef struct {
     const char *name;
     const char *arg; /* the value's name in --help ("c|node"), NULL for a flag */
     const char *help;
+    scope_demo_option_kind_t kind;
+    void *to;
+    long long lo, hi;  /* SCOPE_OPT_NUMBER */
+    const char *words; /* SCOPE_OPT_WORD */
 } scope_demo_option_t;
 
 /* The struct that holds a handle, from the handle a callback was given:
@@ -68,8 +84,8 @@ typedef struct {
     ((type *)((char *)(ptr) - offsetof(type, member)))
 
 typedef struct scope_demo_s scope_demo_t;
-/* Called for each of the demo's own options; return 0, or -EINVAL after
- * writing the reason into d->error. */
+/* Called for each of the demo's own options of kind SCOPE_OPT_CALL; return
+ * 0, or -EINVAL after writing the reason into d->error. */
 typedef int (*scope_demo_option_cb)(scope_demo_t *d, const char *name, const char *value);
 /* Called after lib/demo applied a control command: cmd is "pause", "resume",
  * "step", "rate", "size", "fault" or "quit"; msg is the whole command. */

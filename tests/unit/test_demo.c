@@ -698,6 +698,60 @@ START_TEST(each_applied_command_reaches_on_control)
 }
 END_TEST
 
+/* Typed options are read by lib/demo itself; a bad value names the option
+ * and what it wants, and leaves the variable as it was. */
+static int typed_parse(const scope_demo_option_t *options, int argc, const char **argv,
+                       char *error, size_t size)
+{
+    scope_demo_t d = {0};
+    static const scope_demo_info_t info = {"typed", "t", "s", "", "", NULL};
+    int r = scope_demo_parse(&d, &info, options, argc, (char **)argv);
+    snprintf(error, size, "%s", d.error);
+    return r;
+}
+
+START_TEST(typed_options_are_read_and_checked)
+{
+    long long n = 3;
+    int flag = 0, lab = 1;
+    const char *word = "a", *text = NULL;
+    const scope_demo_option_t options[] = {
+        {"n", "N", "a number", SCOPE_OPT_NUMBER, &n, 1, 32, NULL},
+        {"flag", NULL, "a flag", SCOPE_OPT_FLAG, &flag, 0, 0, NULL},
+        {"kind", "K", "a word", SCOPE_OPT_WORD, &word, 0, 0, "oversize silent vanish"},
+        {"to", "HOST:PORT", "a text", SCOPE_OPT_TEXT, &text, 0, 0, NULL},
+        {"lab", "on|off", "on or off", SCOPE_OPT_ONOFF, &lab, 0, 0, NULL},
+        {NULL, NULL, NULL, 0, NULL, 0, 0, NULL},
+    };
+    char error[256];
+    const char *good[] = {"t", "--n", "32", "--flag", "--kind", "silent", "--to", "h:1",
+                          "--lab", "off"};
+    ck_assert_int_eq(typed_parse(options, 10, good, error, sizeof error), SCOPE_DEMO_RUN);
+    ck_assert(n == 32 && flag == 1 && lab == 0);
+    ck_assert_str_eq(word, "silent");
+    ck_assert_str_eq(text, "h:1");
+    const struct { const char *opt, *value, *says; } bad[] = {
+        {"--n", "33", "--n wants a whole number from 1 to 32, not '33'"},
+        {"--n", "0", "from 1 to 32"},
+        {"--n", "2x", "not '2x'"},
+        {"--n", "", "not ''"},
+        {"--n", "99999999999999999999", "from 1 to 32"},
+        {"--kind", "silen", "--kind wants one of oversize silent vanish, not 'silen'"},
+        {"--kind", "silent vanish", "not 'silent vanish'"},
+        {"--kind", "", "not ''"},
+        {"--to", "", "--to wants HOST:PORT"},
+        {"--lab", "yes", "--lab wants on or off, not 'yes'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[] = {"t", bad[i].opt, bad[i].value};
+        ck_assert_int_eq(typed_parse(options, 3, argv, error, sizeof error), -EINVAL);
+        ck_assert_msg(strstr(error, bad[i].says), "%s %s: '%s'", bad[i].opt, bad[i].value, error);
+    }
+    ck_assert(n == 32 && lab == 0); /* a refused value changed nothing */
+    ck_assert_str_eq(word, "silent");
+}
+END_TEST
+
 static Suite *demo_suite(void)
 {
     Suite *s = suite_create("demo");
@@ -739,6 +793,7 @@ static Suite *demo_suite(void)
     tcase_add_test(tc, size_refuses_bad_values);
     tcase_add_test(tc, fault_is_remembered_and_passed_on);
     tcase_add_test(tc, quit_calls_on_quit_once);
+    tcase_add_test(tc, typed_options_are_read_and_checked);
     tcase_add_test(tc, unknown_commands_are_refused);
     tcase_add_test(tc, each_applied_command_reaches_on_control);
     suite_add_tcase(s, tc);
