@@ -24,6 +24,7 @@
 #define SCOPE_STR_(x) #x
 #define SCOPE_STR(x) SCOPE_STR_(x)
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -169,11 +170,43 @@ static int partial_too_long(const scope_ndjson_t *d, size_t n, char last)
     return n > d->max_frame + 1 || (n == d->max_frame + 1 && last != '\r');
 }
 
+/* Where a number that starts at s[0] ('-' or a digit) ends, as JSON writes
+ * numbers: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. Returns its length,
+ * or 0 if it breaks that grammar where strtod (and so cJSON) would go on:
+ * "01", "-01", "1.", "-.5", "1.e5", "1e". */
+static size_t json_number_length(const char *s, size_t len)
+{
+    size_t i = s[0] == '-';
+    if (i >= len || !isdigit((unsigned char)s[i]))
+        return 0;
+    if (s[i] == '0' && i + 1 < len && isdigit((unsigned char)s[i + 1]))
+        return 0; /* a leading zero */
+    while (i < len && isdigit((unsigned char)s[i]))
+        i++;
+    if (i < len && s[i] == '.') {
+        if (++i >= len || !isdigit((unsigned char)s[i]))
+            return 0;
+        while (i < len && isdigit((unsigned char)s[i]))
+            i++;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i += i + 1 < len && (s[i + 1] == '+' || s[i + 1] == '-');
+        if (++i >= len || !isdigit((unsigned char)s[i]))
+            return 0;
+        while (i < len && isdigit((unsigned char)s[i]))
+            i++;
+    }
+    return i;
+}
+
 /* What cJSON would take but JSON.parse refuses, checked before parsing so
  * the reason names it: a raw control character inside a string (JSON wants
- * it escaped), and nesting deeper than cJSON's limit (which it reports as
- * a parse error at the byte where it gave up). Returns NULL when the line
- * may be parsed, else the reason, with *where the byte. */
+ * it escaped) or between tokens (where only space, tab, CR and LF are
+ * whitespace; cJSON skips any byte up to 32), a number outside JSON's
+ * grammar (strtod reads "01" and "1."), and nesting deeper than cJSON's
+ * limit (which it reports as a parse error at the byte where it gave up).
+ * Returns NULL when the line may be parsed, else the reason, with *where the
+ * byte. */
 static const char *json_precheck(const char *line, size_t len, size_t *where)
 {
     int in_string = 0, depth = 0;
@@ -189,6 +222,14 @@ static const char *json_precheck(const char *line, size_t len, size_t *where)
                 return "a raw control character inside a string (JSON.parse refuses it)";
         } else if (c == '"') {
             in_string = 1;
+        } else if (c < 0x20 && !is_json_space((char)c)) {
+            return "a control character between tokens (JSON.parse refuses it)";
+        } else if (c == '-' || isdigit(c)) {
+            size_t n = json_number_length(line + i, len - i);
+            if (n == 0)
+                return "a number JSON does not allow (a leading zero, or a '.' or exponent "
+                       "without digits)";
+            i += n - 1;
         } else if (c == '[' || c == '{') {
             if (++depth > CJSON_NESTING_LIMIT)
                 return "nested deeper than " SCOPE_STR(CJSON_NESTING_LIMIT) " levels";

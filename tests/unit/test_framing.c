@@ -548,6 +548,44 @@ START_TEST(ndjson_refuses_what_json_parse_refuses)
 }
 END_TEST
 
+/* Numbers as JSON writes them, not as strtod reads them, and no control
+ * byte between tokens: each refused line names why, at the byte where the
+ * number starts; the lines around it are kept. */
+START_TEST(ndjson_refuses_numbers_and_bytes_json_parse_refuses)
+{
+    const char *refused[] = {"01",     "-01",  "[1.]", "{\"a\":-.5}", "1.e5",  "[1e]",
+                             "[1e+]",  "-",    "[00]", "{\"a\":1}\x01", "\x0b[1]"};
+    const char *kept[] = {"0",     "-0",       "[0.5]",  "{\"a\":-1.25e-3}", "1E+10",
+                          "[10,0]", "{\"01\":\"1.\"}", "[1,-2]",  "[1e5]"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "%s\n", refused[i]);
+        rec_t r;
+        nd_decode(line, (size_t)n, 0, (plan_t){PLAN_WHOLE, 0, 0}, &r);
+        ck_assert_msg(r.n == 1 && r.ev[0].is_err, "'%s' was taken", refused[i]);
+        ck_assert_msg(strstr(r.ev[0].err.reason, "JSON") != NULL, "'%s': %s", refused[i],
+                      r.ev[0].err.reason);
+        rec_free(&r);
+    }
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "%s\n", kept[i]);
+        rec_t r;
+        nd_decode(line, (size_t)n, 0, (plan_t){PLAN_WHOLE, 0, 0}, &r);
+        ck_assert_msg(r.n == 1 && !r.ev[0].is_err, "'%s' was refused", kept[i]);
+        rec_free(&r);
+    }
+    const char s[] = "[1]\n[01]\n[2]\n";
+    rec_t whole;
+    assert_chunking_invariant(nd_decode, s, sizeof s - 1, 0, &whole);
+    ck_assert_uint_eq(whole.n, 3);
+    assert_json_event(&whole, 0, "[1]");
+    ck_assert_uint_eq(assert_error_event(&whole, 1, SCOPE_FRAME_MALFORMED, 4)->err.where, 1);
+    assert_json_event(&whole, 2, "[2]");
+    rec_free(&whole);
+}
+END_TEST
+
 START_TEST(ndjson_blank_lines)
 {
     const char s[] = "\n   \n\t \n{\"a\":1}\n\r\n \r\n[true]\n";
@@ -900,6 +938,7 @@ static Suite *framing_suite(void)
     tcase_add_test(nd, ndjson_malformed_offset_and_where);
     tcase_add_test(nd, ndjson_trailing_garbage_is_malformed);
     tcase_add_test(nd, ndjson_refuses_what_json_parse_refuses);
+    tcase_add_test(nd, ndjson_refuses_numbers_and_bytes_json_parse_refuses);
     tcase_add_test(nd, ndjson_blank_lines);
     tcase_add_test(nd, ndjson_crlf_line_endings);
     tcase_add_test(nd, ndjson_no_error_callback);
