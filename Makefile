@@ -46,14 +46,14 @@ DEMO_JS   := $(patsubst demos/%,$(BUILD)/demos/%,$(wildcard demos/*.js))
 TUI_SRC   := $(wildcard tui/*.c)
 TUI_CORE  := $(BUILD)/tui/model.o $(BUILD)/tui/text.o $(BUILD)/tui/lesson.o \
              $(BUILD)/tui/procfs.o $(BUILD)/tui/i18n.o $(BUILD)/tui/catalogue.o \
-             $(BUILD)/tui/session.o
+             $(BUILD)/tui/session.o $(BUILD)/tui/lanes.o
 TUI_OBJ   := $(filter-out $(TUI_CORE),$(TUI_SRC:%.c=$(BUILD)/%.o))
 TUIA      := $(BUILD)/libipcscope-tui.a
 IPCSCOPE  := $(BUILD)/bin/ipcscope
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TUI_UNITS := $(filter $(BUILD)/tests/test_model $(BUILD)/tests/test_procfs \
+TUI_UNITS := $(filter $(BUILD)/tests/test_model $(BUILD)/tests/test_procfs $(BUILD)/tests/test_lanes \
                       $(BUILD)/tests/test_session,$(UNITS))
 HELP_SRC  := $(wildcard tests/helpers/*.c)
 HELPERS   := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)

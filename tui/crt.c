@@ -93,10 +93,10 @@ static const attr_t mono_scheme[TUI_ROLE_COUNT] = {
 };
 
 static const char *const glyph_utf8[TUI_G_COUNT] = {
-    "─", "│", "┌", "┐", "└", "┘", "├─", "└─", "│ ", "▶", "◀", "↺", "•", "✗", "█", "↔",
+    "─", "│", "┌", "┐", "└", "┘", "├─", "└─", "│ ", "▶", "◀", "↺", "•", "✗", "█", "↔", "…",
 };
 static const char *const glyph_ascii[TUI_G_COUNT] = {
-    "-", "|", "+", "+", "+", "+", "|-", "`-", "| ", ">", "<", "@", "*", "x", "#", "<>",
+    "-", "|", "+", "+", "+", "+", "|-", "`-", "| ", ">", "<", "@", "*", "x", "#", "<>", "~",
 };
 
 static struct {
@@ -272,19 +272,20 @@ int tui_crt_char(int y, int x, tui_role_t role, unsigned int wc)
 
 int tui_crt_text(int y, int x, int maxw, tui_role_t role, const char *s)
 {
+    /* A text that does not fit ends in an ellipsis, so a cut never passes
+     * for the whole; tui_text_cut never leaves half of a number. */
+    size_t keep = tui_text_cut(s, maxw);
+    const char *end = s + keep;
     int used = 0;
-    while (*s && used < maxw) {
+    while (s < end) {
         unsigned int wc;
-        size_t len = tui_text_decode(s, &wc);
-        int w = tui_text_cp_width(wc);
-        if (used + w > maxw) {
-            /* half of a wide character would be left: pad instead */
-            tui_crt_fill(y, x + used, maxw - used, role);
-            used = maxw;
-            break;
-        }
+        s += tui_text_decode(s, &wc);
         used += tui_crt_char(y, x + used, role, wc);
-        s += len;
+    }
+    if (*end && maxw > 0) {
+        unsigned int wc;
+        tui_text_decode(tui_crt_glyph(TUI_G_ELLIPSIS), &wc);
+        used += tui_crt_char(y, x + used, role, wc);
     }
     return used;
 }

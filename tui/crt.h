@@ -75,6 +75,7 @@ typedef enum {
     TUI_G_EXIT_MARK,
     TUI_G_BAR_FULL,
     TUI_G_PEER, /* "↔" */
+    TUI_G_ELLIPSIS, /* "…": the end of a cut text */
     TUI_G_COUNT
 } tui_glyph_t;
 
@@ -99,7 +100,8 @@ int tui_crt_key(wint_t *key, int *is_code);
 
 void tui_crt_erase(void);
 void tui_crt_flush(void);
-/* Draws UTF-8 text at (y, x) in at most maxw columns. Returns columns drawn. */
+/* Draws UTF-8 text at (y, x) in at most maxw columns, cut with an ellipsis
+ * when it does not fit. Returns columns drawn. */
 int tui_crt_text(int y, int x, int maxw, tui_role_t role, const char *s);
 /* Draws one code point (wide ones take two columns). Returns columns drawn. */
 int tui_crt_char(int y, int x, tui_role_t role, unsigned int wc);

@@ -52,7 +52,8 @@ typedef enum {
     TUI_S_SAMPLED,
     TUI_S_EVENTS_LOST,
     TUI_S_LOSS, /* "%llu sent  %llu received  %llu lost (%.0f%%)" */
-    TUI_S_IN_SLICE,
+    TUI_S_FOLDED,       /* "%llu msgs in %llu ms": a folded row of the flow */
+    TUI_S_FOLDED_SHORT, /* "%llu msgs" */
     TUI_S_PROC_STARTED,
     TUI_S_PROC_READY,
     TUI_S_PROC_EXITED,

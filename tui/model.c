@@ -225,6 +225,16 @@ void tui_model_lane_label(const tui_model_t *m, int lane, char *out, size_t n)
         snprintf(out, n, "%ld", e->pid);
 }
 
+void tui_model_lane_role(const tui_model_t *m, int lane, char *out, size_t n)
+{
+    const tui_end_t *e = lane >= 0 && lane < m->nlanes ? &m->lanes[lane] : NULL;
+    const tui_proc_t *p = e && e->pid >= 0 ? tui_model_proc(m, e->pid) : NULL;
+    if (p && p->role[0])
+        copy(out, n, p->role);
+    else
+        tui_model_lane_label(m, lane, out, n);
+}
+
 void tui_model_lane_label_fit(const tui_model_t *m, int lane, int cols, char *out, size_t n)
 {
     tui_model_lane_label(m, lane, out, n);

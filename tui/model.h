@@ -193,6 +193,9 @@ const tui_log_t *tui_model_log_get(const tui_model_t *m, size_t i);
 /* The label of a lane: the role of its process ("parent 1234"), or the peer's
  * name. */
 void tui_model_lane_label(const tui_model_t *m, int lane, char *out, size_t n);
+/* Its role alone ("client 1"), or the peer's name, or the pid when the
+ * process has no role: what short lane names are made from (tui/lanes.h). */
+void tui_model_lane_role(const tui_model_t *m, int lane, char *out, size_t n);
 /* The same, made to fit in cols columns for a lane header: "client 1 897",
  * else "client 1", else the role shortened with its number kept ("cli 1",
  * "c1": lanes of numbered clients stay told apart), else cut. */

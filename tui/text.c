@@ -132,6 +132,27 @@ size_t tui_text_wrap(const char *s, int cols, const char **next)
     return line ? line : brk;
 }
 
+size_t tui_text_cut(const char *s, int cols)
+{
+    if (tui_text_width(s) <= cols)
+        return strlen(s);
+    size_t keep = cols > 1 ? tui_text_fit(s, cols - 1, NULL) : 0;
+    if (keep > 0 && s[keep] != ' ' && s[keep - 1] != ' ') {
+        /* cut inside a word: a word with a digit in it ("#297179", "p99",
+         * "1.25") goes whole, since a part of it would read as another value */
+        size_t start = keep, end = keep;
+        while (start > 0 && s[start - 1] != ' ')
+            start--;
+        while (s[end] && s[end] != ' ')
+            end++;
+        if (strpbrk(s + start, "0123456789") && (size_t)(strpbrk(s + start, "0123456789") - s) < end)
+            keep = start;
+    }
+    while (keep > 0 && s[keep - 1] == ' ')
+        keep--;
+    return keep;
+}
+
 void tui_text_ns(char *out, size_t n, double ns, int ascii)
 {
     if (ns < 1e3)

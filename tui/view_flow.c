@@ -3,11 +3,13 @@
  *      parent 1234         child 1235
  *          │──ping #3──────────▶│        68 B  21 µs
  *          │◀─────────pong #3───│        68 B  18 µs
- *          │═x1200 in 100 ms═══▶│   81 KiB ≤40 µs
+ *          │═1200 msgs in 100 ms▶│  81 KiB ~40 µs
  *
  * One lane per process and outside peer, one arrow per message, newest at the
  * bottom. Rows folded by the model (too many in one slice to follow) show
- * their count instead of a summary. A column on the right holds size and
+ * their count instead of a summary. When the lanes' roles do not fit their
+ * columns, the lanes take short names (S, C1, C2: tui/lanes.h) and the last
+ * row of the pane is their legend. A column on the right holds size and
  * latency; on a wide pane a column on the left holds the time since the
  * first event.
  */
@@ -16,6 +18,7 @@
 
 #include "crt.h"
 #include "i18n.h"
+#include "lanes.h"
 #include "text.h"
 #include "view.h"
 
@@ -107,10 +110,29 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
     for (int i = 0; i < n; i++)
         center[i] = lx + col * i + col / 2;
 
-    /* lane headers */
+    /* lane headers: the roles, or short names and a legend in the last row */
+    char roles[TUI_MODEL_MAX_LANES][64], shorts[TUI_MODEL_MAX_LANES][TUI_LANES_SHORT];
+    const char *role_of[TUI_MODEL_MAX_LANES];
+    int cramped = 0;
+    for (int i = 0; i < n; i++) {
+        tui_model_lane_role(m, lane_of_col[i], roles[i], sizeof roles[i]);
+        role_of[i] = roles[i];
+        cramped |= tui_text_width(roles[i]) > col - 1;
+    }
+    if (cramped && r.h > 3) {
+        char legend[256];
+        tui_lanes_shorten(role_of, n, shorts, legend, sizeof legend);
+        tui_crt_text(r.y + r.h - 1, r.x + 1, r.w - 1, TUI_ROLE_DIM, legend);
+        r.h--;
+        if (end - start > (size_t)(r.h - 1))
+            start = end - (size_t)(r.h - 1);
+    }
     for (int i = 0; i < n; i++) {
         char label[64];
-        tui_model_lane_label_fit(m, lane_of_col[i], col - 1, label, sizeof label);
+        if (cramped && r.h > 2)
+            snprintf(label, sizeof label, "%s", shorts[i]);
+        else
+            tui_model_lane_label_fit(m, lane_of_col[i], col - 1, label, sizeof label);
         int w = tui_text_width(label);
         if (w > col - 1)
             w = col - 1;
@@ -137,12 +159,10 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
         int room = (a0 > b0 ? a0 - b0 : b0 - a0) - 4;
         char label[160];
         if (f->count > 1) {
-            snprintf(label, sizeof label, "x%llu %s %llu ms", (unsigned long long)f->count,
-                     tui_i18n(TUI_S_IN_SLICE),
-                     (unsigned long long)(TUI_MODEL_SLICE_NS / 1000000));
+            unsigned long long count = f->count, ms = TUI_MODEL_SLICE_NS / 1000000;
+            snprintf(label, sizeof label, tui_i18n(TUI_S_FOLDED), count, ms);
             if (a0 != b0 && tui_text_width(label) > room)
-                snprintf(label, sizeof label, "x%llu/%llums", (unsigned long long)f->count,
-                         (unsigned long long)(TUI_MODEL_SLICE_NS / 1000000));
+                snprintf(label, sizeof label, tui_i18n(TUI_S_FOLDED_SHORT), count);
         } else if (a0 != b0 && tui_text_width(f->summary) > room) {
             snprintf(label, sizeof label, "%s", f->label);
         } else {

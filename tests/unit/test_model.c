@@ -529,6 +529,32 @@ START_TEST(test_text_width_and_wrap)
 }
 END_TEST
 
+/* A cut text leaves room for its ellipsis and never ends inside a number. */
+START_TEST(test_text_cut)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    const struct { const char *s; int cols; const char *keep; } cases[] = {
+        {"ping #297179", 12, "ping #297179"}, /* fits: all of it */
+        {"ping #297179", 10, "ping"},
+        {"ping #297179", 5, "ping"},
+        {"ping #297179", 4, "pin"},
+        {"x3 in 100 ms", 9, "x3 in"},
+        {"p50 25 µs p99 100 µs", 13, "p50 25 µs"},
+        {"1.25 ms", 5, "1.25"},
+        {"1.25 ms", 4, ""},
+        {"你好世界", 6, "你好"},
+        {"你好世界", 4, "你"},
+        {"abc", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t keep = tui_text_cut(cases[i].s, cases[i].cols);
+        ck_assert_msg(keep == strlen(cases[i].keep) && !strncmp(cases[i].s, cases[i].keep, keep),
+                      "'%s' in %d: kept '%.*s', not '%s'", cases[i].s, cases[i].cols, (int)keep,
+                      cases[i].s, cases[i].keep);
+    }
+}
+END_TEST
+
 START_TEST(test_lesson_markdown)
 {
     tui_lesson_t l;
@@ -651,6 +677,7 @@ static Suite *model_suite(void)
 
     tc = tcase_create("text");
     tcase_add_test(tc, test_text_width_and_wrap);
+    tcase_add_test(tc, test_text_cut);
     tcase_add_test(tc, test_lesson_markdown);
     tcase_add_test(tc, test_lesson_files);
     suite_add_tcase(s, tc);
