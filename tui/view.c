@@ -281,6 +281,17 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
 static const tui_str_t pane_names[TUI_PANE_COUNT] = {TUI_S_PROCESSES, TUI_S_FLOW, TUI_S_LATENCY,
                                                      TUI_S_NARRATION};
 
+/* The flow shows every message, or (when the demo samples what it traces, at
+ * high rates) 1 in N of them: the lowest share any channel reported. */
+static double flow_shown(const tui_model_t *m)
+{
+    double shown = 1;
+    for (int i = 0; m && i < m->nchans; i++)
+        if (m->chans[i].have_stats && m->chans[i].sample > 0 && m->chans[i].sample < shown)
+            shown = m->chans[i].sample;
+    return shown;
+}
+
 static void demo(const tui_ui_t *ui, int rows, int cols)
 {
     tui_rect_t r[TUI_PANE_COUNT];
@@ -294,6 +305,13 @@ static void demo(const tui_ui_t *ui, int rows, int cols)
         if (p == TUI_PANE_TEXT && ui->show_lesson)
             name = TUI_S_LESSON;
         snprintf(title, sizeof title, "%d %s", p + 1, tui_i18n(name));
+        double shown = p == TUI_PANE_FLOW ? flow_shown(ui->model) : 1;
+        if (shown < 0.999) {
+            size_t len = strlen(title);
+            snprintf(title + len, sizeof title - len, " · ");
+            len = strlen(title);
+            snprintf(title + len, sizeof title - len, tui_i18n(TUI_S_ONE_IN_N), 1 / shown);
+        }
         tui_crt_box(r[p].y, r[p].x, r[p].h, r[p].w, focus ? TUI_ROLE_BORDER_FOCUS : TUI_ROLE_BORDER,
                     title, focus ? TUI_ROLE_PANE_TITLE_FOCUS : TUI_ROLE_PANE_TITLE);
         tui_rect_t in = {r[p].y + 1, r[p].x + 1, r[p].h - 2, r[p].w - 2};

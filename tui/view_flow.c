@@ -156,7 +156,7 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
          * message is ("ping #12"), which a cut summary ("{\"type\":\"pi")
          * would not say. */
         int a0 = center[col_of_lane[f->from]], b0 = center[col_of_lane[f->to]];
-        int room = (a0 > b0 ? a0 - b0 : b0 - a0) - 4;
+        int room = (a0 > b0 ? a0 - b0 : b0 - a0) - 3;
         char label[160];
         if (f->count > 1) {
             unsigned long long count = f->count, ms = TUI_MODEL_SLICE_NS / 1000000;
@@ -184,7 +184,7 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
                 tui_crt_text(y, hi - 1, 1, role, tui_crt_glyph(TUI_G_ARROW_RIGHT));
             else
                 tui_crt_text(y, lo + 1, 1, role, tui_crt_glyph(TUI_G_ARROW_LEFT));
-            int span = hi - lo - 4;
+            int span = hi - lo - 3; /* a line after the tail, the head after the label */
             if (span > 0) {
                 int lwid = tui_text_width(label);
                 if (lwid > span)
