@@ -103,6 +103,7 @@ static void kill_selected(tui_ui_t *ui, tui_session_t *s, int sig)
     tui_text_signal(name, sizeof name, sig);
     snprintf(buf, sizeof buf, "%s %s -> %ld (%s)", tui_i18n(TUI_S_SENT_SIGNAL), name, pid,
              mp && mp->role[0] ? mp->role : p->comm);
+    tui_session_signal_sent(s, pid, name);
     tui_session_note(s, buf);
     snprintf(ui->flash, sizeof ui->flash, "%s %ld", name, pid);
 }

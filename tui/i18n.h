@@ -42,6 +42,7 @@ typedef enum {
     TUI_S_SIZE,
     TUI_S_EXITED_CODE,
     TUI_S_KILLED_BY,
+    TUI_S_EXITED_AFTER, /* "exited %d after %s": a code, then the signal it caught */
     TUI_S_NO_PROCESSES,
     TUI_S_NO_MESSAGES,
     TUI_S_NO_LATENCY,
@@ -59,6 +60,7 @@ typedef enum {
     TUI_S_PROC_READY,
     TUI_S_PROC_EXITED,
     TUI_S_PROC_KILLED,
+    TUI_S_PROC_EXITED_AFTER, /* "exited with code %d after %s (it caught the signal)" */
     TUI_S_STEP,
     TUI_S_ERROR,
     TUI_S_DONE,

@@ -626,7 +626,8 @@ static int take_proc(tui_model_t *m, const cJSON *ev, uint64_t t, long sender)
         p->code = (int)whole(ev, "code", INT_MIN, INT_MAX);
         l = log_push(m, t, sender, TUI_LOG_PROC_EXIT);
         l->n = p->code;
-        copy(l->extra, sizeof l->extra, p->signal);
+        copy(l->extra, sizeof l->extra, p->signal[0] ? p->signal : p->asked);
+        l->after_signal = !p->signal[0] && p->asked[0];
     } else if (strcmp(state, "start") == 0 || strcmp(state, "ready") == 0) {
         int ready = state[0] == 'r';
         if (p->state != TUI_PROC_EXITED)
@@ -826,6 +827,13 @@ int tui_model_feed_line(tui_model_t *m, const char *line)
     return r;
 }
 
+void tui_model_signal_sent(tui_model_t *m, long pid, const char *signal)
+{
+    tui_proc_t *p = (tui_proc_t *)tui_model_proc(m, pid);
+    if (p && p->state != TUI_PROC_EXITED)
+        copy(p->asked, sizeof p->asked, signal);
+}
+
 void tui_model_proc_exited(tui_model_t *m, long pid, int code, const char *signal, uint64_t t)
 {
     tui_proc_t *p = proc_of(m, pid);
@@ -838,7 +846,8 @@ void tui_model_proc_exited(tui_model_t *m, long pid, int code, const char *signa
     tui_log_t *l = log_push(m, t, 0, TUI_LOG_PROC_EXIT);
     l->subject = pid;
     l->n = code;
-    copy(l->extra, sizeof l->extra, signal);
+    copy(l->extra, sizeof l->extra, signal[0] ? signal : p->asked);
+    l->after_signal = !signal[0] && p->asked[0];
     copy(l->text, sizeof l->text, p->role);
     m->generation++;
 }

@@ -50,6 +50,7 @@ typedef struct {
     char signal[16];   /* "SIGKILL" when killed */
     uint64_t t_start, t_exit;
     uint64_t events_dropped; /* its events the dashboard had no room for */
+    char asked[16];    /* the last signal the dashboard sent it ("SIGTERM") */
 } tui_proc_t;
 
 /* One end of a channel or message: a pid, or an outside peer by name. */
@@ -122,6 +123,7 @@ typedef struct {
     tui_log_kind_t kind;
     int n;         /* step number, exit code; for text, how many times in a row (0: once) */
     char extra[16]; /* exit signal name */
+    int after_signal; /* exit: extra is a signal it was sent and caught; n its code */
     char text[256];
 } tui_log_t;
 
@@ -183,6 +185,10 @@ int tui_model_feed_line(tui_model_t *m, const char *line);
 /* What the dashboard itself saw: the demo's first process exited (waitpid). */
 void tui_model_proc_exited(tui_model_t *m, long pid, int code, const char *signal,
                            uint64_t t);
+/* The dashboard sent the process a signal: an exit that follows is told
+ * with it ("exited 0 after SIGTERM": the process caught the signal and ended
+ * on its own terms, which is not the same as being killed by it). */
+void tui_model_signal_sent(tui_model_t *m, long pid, const char *signal);
 /* A line of the dashboard's own narration ("sent SIGTERM to 1234"). */
 void tui_model_note(tui_model_t *m, uint64_t t, const char *text);
 

@@ -45,6 +45,11 @@ static void tell(tui_session_t *s, tui_session_news_t news)
         s->on_news(s, news);
 }
 
+void tui_session_signal_sent(tui_session_t *s, long pid, const char *signal)
+{
+    tui_model_signal_sent(s->model, pid, signal);
+}
+
 void tui_session_note(tui_session_t *s, const char *text)
 {
     tui_model_note(s->model, scope_time_now_ns(), text);

@@ -97,6 +97,8 @@ void tui_session_control(tui_session_t *s, const char *json);
 /* Sends the demo's next fault kind, in turn ({"cmd":"fault","kind":...}), and
  * notes it. Returns the kind sent, or NULL when the demo named no faults. */
 const char *tui_session_fault(tui_session_t *s);
+/* The dashboard sent a process of the demo a signal (tui_model_signal_sent). */
+void tui_session_signal_sent(tui_session_t *s, long pid, const char *signal);
 /* Adds a line of the dashboard's own narration to the model. */
 void tui_session_note(tui_session_t *s, const char *text);
 /* Winds the demo down (a no-op while already doing so). When IDLE, reports

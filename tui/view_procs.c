@@ -247,9 +247,13 @@ void tui_view_procs(const tui_ui_t *ui, tui_rect_t r)
             x += tui_crt_text(y, x, limit, selected ? base : TUI_ROLE_PROC_ROLE, role);
         }
         if (exited && s->mp && s->mp->state == TUI_PROC_EXITED) {
-            if (s->mp->signal[0])
+            if (s->mp->signal[0]) {
                 snprintf(buf, sizeof buf, " %s %s", tui_i18n(TUI_S_KILLED_BY), s->mp->signal);
-            else
+            } else if (s->mp->asked[0]) {
+                buf[0] = ' ';
+                snprintf(buf + 1, sizeof buf - 1, tui_i18n(TUI_S_EXITED_AFTER), s->mp->code,
+                         s->mp->asked);
+            } else
                 snprintf(buf, sizeof buf, " %s %d", tui_i18n(TUI_S_EXITED_CODE), s->mp->code);
             tui_crt_text(y, x, r.x + r.w - x, selected ? base : TUI_ROLE_EXITED, buf);
         } else if (s->p && right) {

@@ -112,8 +112,10 @@ run_size() {
 
     # k on the selected child: SIGTERM; its exit shows in the tree and the log
     T send-keys -t "$s" k
-    check "tui $s: k marks the child exited in the tree" wait_for "$s" "$child child exited 0"
+    check "tui $s: k marks the child exited in the tree" wait_for "$s" "$child child exited 0 after"
     check "tui $s: k shows the child's exit in the log" wait_for "$s" "$child \(child\) exited"
+    [ "$1" -ge 200 ] && check "tui $s: the exit is told after the SIGTERM the child caught" \
+        wait_for "$s" "$child \(child\) exited with code 0 after SIGTERM"
     check "tui $s: the dashboard says what it sent" wait_for "$s" "SIGTERM (-> )?$child"
 
     # q: back to the menu with no process of the demo left, q again: out

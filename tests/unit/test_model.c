@@ -460,6 +460,32 @@ START_TEST(test_proc_lifecycle)
 }
 END_TEST
 
+/* A process that caught the SIGTERM it was sent and exited 0 is told so; one
+ * killed by it keeps its signal. */
+START_TEST(test_exit_after_a_signal_sent)
+{
+    tui_model_t *m = tui_model_new();
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":11,\"state\":\"start\",\"proc\":11}");
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":1,\"pid\":12,\"state\":\"start\",\"proc\":12}");
+    tui_model_signal_sent(m, 11, "SIGTERM");
+    tui_model_signal_sent(m, 12, "SIGTERM");
+    feedf(m, "{\"v\":1,\"ev\":\"proc\",\"t\":2,\"pid\":10,\"state\":\"exit\",\"proc\":11,"
+             "\"code\":0}");
+    tui_model_proc_exited(m, 12, 0, "SIGTERM", 3);
+    const tui_log_t *caught = tui_model_log_get(m, m->log_len - 2);
+    const tui_log_t *killed = tui_model_log_get(m, m->log_len - 1);
+    ck_assert_int_eq(caught->kind, TUI_LOG_PROC_EXIT);
+    ck_assert(caught->after_signal);
+    ck_assert_str_eq(caught->extra, "SIGTERM");
+    ck_assert_int_eq(caught->n, 0);
+    ck_assert(!killed->after_signal);
+    ck_assert_str_eq(killed->extra, "SIGTERM");
+    ck_assert_str_eq(tui_model_proc(m, 11)->signal, "");
+    ck_assert_str_eq(tui_model_proc(m, 11)->asked, "SIGTERM");
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_sparkline)
 {
     tui_model_t *m = tui_model_new();
@@ -671,6 +697,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_version_rule);
     tcase_add_test(tc, test_huge_numbers);
     tcase_add_test(tc, test_proc_lifecycle);
+    tcase_add_test(tc, test_exit_after_a_signal_sent);
     tcase_add_test(tc, test_sparkline);
     tcase_add_test(tc, test_log_ring_and_reset);
     suite_add_tcase(s, tc);
