@@ -206,7 +206,7 @@ void backpressure_fill(scope_demo_t *d)
     uv_timer_init(d->loop, &bp.stall);
     bp.stall.data = d;
     uv_timer_start(&bp.monitor, on_timer, 100, 100);
-    scope_events_log("the reader stays away for %ld ms", opt->stall_ms);
+    scope_events_log("the reader stays away for %lld ms", opt->stall_ms);
     uv_timer_start(&bp.stall, on_timer, (uint64_t)opt->stall_ms, 0);
 }
 

@@ -82,7 +82,7 @@ static void keep(stdio_child_t *c, int fd, const char *data, size_t len)
 static void on_timeout(uv_timer_t *t)
 {
     exec_t *e = t->data;
-    scope_events_log("%s still runs after %ld ms: SIG%s", e->child.name,
+    scope_events_log("%s still runs after %lld ms: SIG%s", e->child.name,
                      e->term_sent ? 2000 : e->timeout_ms, e->term_sent ? "KILL" : "TERM");
     kill_for(e, e->term_sent ? SIGKILL : SIGTERM, "timeout");
     if (!e->term_sent++)

@@ -74,7 +74,7 @@ static void start_next(void)
 /* Step 2: the same program started each way, in turn. */
 void execfile_cost(scope_demo_t *d)
 {
-    scope_events_log("'uname -s' started %ld times each way: spawn, exec, execFile",
+    scope_events_log("'uname -s' started %lld times each way: spawn, exec, execFile",
                      ((const stdio_opts_t *)d->data)->starts);
     ef.demo = d;
     ef.kind = ef.n = 0;

@@ -123,7 +123,7 @@ static void exec_fault_done(exec_t *e)
         snprintf(outcome, sizeof outcome, "maxBuffer held: %zu bytes kept, the child killed",
                  e->len[1]);
     else
-        snprintf(outcome, sizeof outcome, "timeout held: SIGTERM after %ld ms", e->timeout_ms);
+        snprintf(outcome, sizeof outcome, "timeout held: SIGTERM after %lld ms", e->timeout_ms);
     scope_demo_check(d, held || d->quitting, "check", "%s: code %d, signal %d, %zu bytes kept",
                      why, e->child.code, e->child.sig, e->len[1]);
     over(d, held ? outcome : NULL);
@@ -140,7 +140,7 @@ static int run_timeout(scope_demo_t *d)
 {
     exec_t *e = exec_new(d, "sh", exec_fault_done);
     e->timeout_ms = ((const stdio_opts_t *)d->data)->timeout_ms;
-    scope_events_log("exec('cat', {timeout: %ld}): stdin never closed", e->timeout_ms);
+    scope_events_log("exec('cat', {timeout: %lld}): stdin never closed", e->timeout_ms);
     return exec_shell(e, "cat");
 }
 

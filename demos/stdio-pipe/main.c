@@ -2,7 +2,6 @@
  * parts, then the fault asked for, then the bye). With --as-child KIND,
  * this process is one of the demo's children (children.c). */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stdio-pipe.h"
@@ -18,28 +17,26 @@ static const scope_demo_info_t info = {
 static stdio_opts_t opt = {.max_buffer = 1 << 20, .burst = 1 << 20, .stream_bytes = 32l << 20,
                            .timeout_ms = 1000, .stall_ms = 2000, .starts = 5, .child = "c"};
 
-/* The options: --help's line, and where the value goes: one of want's words
- * (--part: a comma list of them, '' for none), a number from lo to hi, or 1
- * for a flag. */
-static const struct {
-    scope_demo_option_t o;
-    const char *want, **word;
-    long *num, lo, hi;
-} table[] = {
-    {{"part", "LIST", "only these parts: " PARTS}, .want = PARTS, .word = &opt.part},
-    {{"fault", "KIND", "show one failure: " FAULTS}, .want = FAULTS, .word = &opt.fault},
-    {{"max-buffer", "BYTES", "exec's maxBuffer (1048576)"}, .num = &opt.max_buffer, 1, 1l << 30},
-    {{"timeout", "MS", "exec's timeout (1000)"}, .num = &opt.timeout_ms, 1, 3600000},
-    {{"slow-reader", NULL, "backpressure: read 4 KiB every 10 ms"}, .num = &opt.slow_reader},
-    {{"stall", "MS", "backpressure: the reader's pause (2000)"}, .num = &opt.stall_ms, 0, 3600000},
-    {{"burst", "BYTES", "backpressure: the burst (1 MiB)"}, .num = &opt.burst, 1, 1l << 28},
-    {{"stream-bytes", "BYTES", "bytes streamed (32 MiB)"}, .num = &opt.stream_bytes, 1, 64l << 30},
-    {{"starts", "N", "starts of each kind, timed (5)"}, .num = &opt.starts, 1, 64},
-    {{"child", "c|node", "the stdio child (c)"}, .want = "c node", .word = &opt.child},
-    {{"as-child", "KIND", "be a child of stdio-pipe"}, .want = "echo reader sink stdio",
-     .word = &opt.as_child},
-};
-#define NOPTS (sizeof table / sizeof table[0])
+/* The options; --part, a comma list of parts ('' for none), is on_option's. */
+static const scope_demo_option_t options[] = {
+    {"part", "LIST", "only these parts: " PARTS},
+    {"fault", "KIND", "show one failure: " FAULTS, SCOPE_OPT_WORD, &opt.fault, 0, 0, FAULTS},
+    {"max-buffer", "BYTES", "exec's maxBuffer (1048576)", SCOPE_OPT_NUMBER, &opt.max_buffer, 1,
+     1ll << 30},
+    {"timeout", "MS", "exec's timeout (1000)", SCOPE_OPT_NUMBER, &opt.timeout_ms, 1, 3600000},
+    {"slow-reader", NULL, "backpressure: read 4 KiB every 10 ms", SCOPE_OPT_FLAG,
+     &opt.slow_reader},
+    {"stall", "MS", "backpressure: the reader's pause (2000)", SCOPE_OPT_NUMBER, &opt.stall_ms, 0,
+     3600000},
+    {"burst", "BYTES", "backpressure: the burst (1 MiB)", SCOPE_OPT_NUMBER, &opt.burst, 1,
+     1ll << 28},
+    {"stream-bytes", "BYTES", "bytes streamed (32 MiB)", SCOPE_OPT_NUMBER, &opt.stream_bytes, 1,
+     64ll << 30},
+    {"starts", "N", "starts of each kind, timed (5)", SCOPE_OPT_NUMBER, &opt.starts, 1, 64},
+    {"child", "c|node", "the stdio child (c)", SCOPE_OPT_WORD, &opt.child, 0, 0, "c node"},
+    {"as-child", "KIND", "be a child of stdio-pipe", SCOPE_OPT_WORD, &opt.as_child, 0, 0,
+     "echo reader sink stdio"},
+    {NULL}};
 
 /* The lesson: each part's steps, in order (--part picks parts). */
 static const struct {
@@ -67,38 +64,24 @@ static scope_demo_t demo;
 static scope_demo_lesson_t lesson[NSTEPS + 2];
 static int lesson_over, dash_fault, finished, nparts;
 
-/* Is word (n bytes) one of list's words, separated by ',' or ' '? */
+/* Is word (n bytes) one of list's comma-separated words? */
 static int one_of(const char *word, size_t n, const char *list)
 {
-    for (const char *p = list; n && *p; p += strcspn(p, ", "), p += *p != 0)
-        if (strcspn(p, ", ") == n && strncmp(p, word, n) == 0)
+    for (const char *p = list; *p; p += strcspn(p, ","), p += *p != 0)
+        if (strcspn(p, ",") == n && strncmp(p, word, n) == 0)
             return 1;
     return 0;
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
-    size_t i = 0;
-    while (strcmp(name, table[i].o.name) != 0) /* lib/demo calls for ours only */
-        i++;
-    const char *want = table[i].want;
-    char *end = NULL;
-    double v = table[i].o.arg && !want ? strtod(value, &end) : 1;
-    int ok = want ? table[i].word == &opt.part || (*value && !strchr(value, ','))
-                  : !end || (end != value && !*end && v >= table[i].lo && v <= table[i].hi &&
-                             v == (long)v);
-    for (const char *w = value; ok && want && *w; w += strcspn(w, ","), w += *w != 0)
-        ok = one_of(w, strcspn(w, ","), want); /* each of value's comma-separated words */
-    if (!ok && want)
-        snprintf(d->error, sizeof d->error, "--%s wants %s, not '%s'", name, want, value);
-    else if (!ok)
-        snprintf(d->error, sizeof d->error, "--%s wants %ld to %ld, not '%s'", name, table[i].lo,
-                 table[i].hi, value);
-    else if (want)
-        *table[i].word = value;
-    else
-        *table[i].num = (long)v;
-    return ok ? 0 : -EINVAL;
+    for (const char *w = value; *w; w += strcspn(w, ","), w += *w != 0)
+        if (!one_of(w, strcspn(w, ","), PARTS)) {
+            snprintf(d->error, sizeof d->error, "--%s wants %s, not '%s'", name, PARTS, value);
+            return -EINVAL;
+        }
+    opt.part = value;
+    return 0;
 }
 
 /* The bye, once the lesson is over and no fault from the dashboard runs.
@@ -143,9 +126,6 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 
 int main(int argc, char **argv)
 {
-    static scope_demo_option_t options[NOPTS + 1];
-    for (size_t i = 0; i < NOPTS; i++)
-        options[i] = table[i].o;
     demo.on_option = on_option;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)

@@ -32,7 +32,8 @@
 #define HIGH_WATER (16 * 1024) /* node's default highWaterMark of a writable stream */
 
 typedef struct {
-    long max_buffer, burst, stream_bytes, timeout_ms, stall_ms, starts, slow_reader;
+    long long max_buffer, burst, stream_bytes, timeout_ms, stall_ms, starts;
+    int slow_reader;
     const char *part, *fault, *child, *as_child;
 } stdio_opts_t;
 
@@ -96,7 +97,7 @@ struct exec_s {
     void (*done)(exec_t *e);   /* the callback (narrated before); e is freed after it */
     const char *call;          /* "exec" or "execFile", for the narration */
     size_t max_buffer;         /* 0: none */
-    long timeout_ms;           /* 0: none */
+    long long timeout_ms;      /* 0: none */
     char *out[3];              /* [1] stdout, [2] stderr: NUL-terminated */
     size_t len[3];
     const char *killed_for;    /* "maxBuffer", "timeout" or NULL */
