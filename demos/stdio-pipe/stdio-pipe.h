@@ -1,22 +1,8 @@
-/* stdio-pipe.h: what each file of the stdio-pipe demo exports.
- *
- *   stdio-pipe.c    the mechanism: a child with its three pipes
- *   narrate.c       its start, told with the real fds
- *   grep.c          spawn('grep') and its exit codes
- *   exec.c          exec() and execFile(), and a pipeline through /bin/sh
- *   execfile.c      no shell: the injection; what a shell costs
- *   faults.c        ENOENT, a signal, maxBuffer, timeout
- *   stdio.c         ['pipe', 'pipe', 'pipe', 'ipc'], and its child
- *   backpressure.c  the reader stops, the queue grows and drains; the
- *                   same pipe at full speed
- *   pingpong.c      a line there and back, timed
- *   children.c      this program as a child: echo, reader, sink
- *   main.c          options, the lesson's steps, the bye
- *
- * main.c lists the steps (scope_demo_lesson); a step that is over calls
- * scope_demo_next. d->data is main's options, read only. Each file keeps its
- * own state and hands the bye its figures (scope_demo_figure) where it
- * measured them. */
+/* stdio-pipe.h: what the files of the stdio-pipe demo export to each other,
+ * file by file. main.c lists the steps (scope_demo_lesson); a step that is
+ * over calls scope_demo_next. d->data is main's options, read only. Each file
+ * keeps its own state and hands the bye its figures (scope_demo_figure)
+ * where it measured them. */
 #ifndef STDIO_PIPE_H
 #define STDIO_PIPE_H
 
@@ -48,18 +34,18 @@ typedef struct {
     const char *file;       /* the program; NULL: this program again, as role `name` */
     char *const *argv;      /* the program's argv, or the role's own options */
     int fd3;                /* placed at the child's fd 3 (then ours to close), or -1 */
-    const char *const *env; /* "NAME=VALUE" added; NULL-terminated, or NULL */
+    const char *const *env; /* "NAME=VALUE" added, or NULL */
 } child_opts_t;
 
 struct stdio_child_s {
     /* set by the caller */
     void *data;
-    const char *name;      /* "grep", "sh", "echo child": events and narration */
-    int quiet;             /* no narration, no events: the timing loops */
+    const char *name;    /* "grep", "sh", "echo child": events and narration */
+    int quiet;           /* no narration, no events: the timing loops */
     child_data_cb on_data;
-    child_cb on_written;   /* a write to its stdin completed */
-    child_cb on_exit;      /* reaped: code, or sig */
-    child_cb on_close;     /* reaped and every pipe closed: node's 'close' */
+    child_cb on_written; /* a write to its stdin completed */
+    child_cb on_exit;    /* reaped: code, or sig */
+    child_cb on_close;   /* reaped and every pipe closed: node's 'close' */
     /* read-only */
     scope_demo_t *demo;
     pid_t pid;
@@ -105,10 +91,10 @@ struct exec_s {
     uv_timer_t timer;
     int term_sent;
 };
-/* Set max_buffer, timeout_ms, child.quiet, then start; on failure e is freed. */
+/* Set timeout_ms, child.quiet, then start; done follows, always. */
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
-int exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
-int exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
+void exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
+void exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
 /* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
 void printable(char *out, size_t cap, const char *data, size_t len);
 
