@@ -120,8 +120,12 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     (void)msg;
     if (strcmp(cmd, "fault") != 0)
         backpressure_control(cmd);
-    else if (!finished)
-        dash_fault = fault_run(d, d->fault, dash_fault_over, 1) == 0;
+    else if (!finished) {
+        int running = dash_fault; /* one already: this one is refused */
+        dash_fault = 1;           /* first: a fault that cannot start is over at once */
+        if (fault_run(d, d->fault, dash_fault_over, 1) < 0)
+            dash_fault = running;
+    }
 }
 
 int main(int argc, char **argv)
