@@ -56,11 +56,10 @@ static int start_reader(reader_t *r, scope_demo_t *d, const char *kind, int fd3,
 {
     char *argv[] = {"--as-child", (char *)kind,
                     ((const stdio_opts_t *)d->data)->slow_reader ? "--slow-reader" : NULL, NULL};
-    child_opts_t o = {.argv = argv, .fd3 = fd3};
     r->read = -1;
-    r->child = (stdio_child_t){.name = "reader", .on_data = on_data, .on_written = written,
-                               .on_close = closed};
-    int e = child_spawn(&r->child, d, &o);
+    r->child = (stdio_child_t){.name = "reader", .argv = argv, .fd3 = fd3, .on_data = on_data,
+                               .on_written = written, .on_close = closed};
+    int e = child_spawn(&r->child, d);
     if (!scope_demo_check(d, e == 0, "check", "cannot start the reader: %s", strerror(-e)))
         scope_demo_next(d);
     return e;
@@ -239,7 +238,7 @@ static void stream_closed(stdio_child_t *c)
 void stream_run(scope_demo_t *d)
 {
     sm.total = ((const stdio_opts_t *)d->data)->stream_bytes;
-    if (start_reader(&sm, d, "sink", -1, pump, stream_closed) == 0)
+    if (start_reader(&sm, d, "sink", 0, pump, stream_closed) == 0)
         scope_events_log("%zu bytes, written while the queue is under the highWaterMark",
                          sm.total);
 }

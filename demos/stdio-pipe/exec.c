@@ -132,8 +132,9 @@ void exec_file(exec_t *e, const char *file, char *const argv[])
     e->call = e->call ? e->call : "execFile";
     uv_timer_init(e->child.demo->loop, &e->timer);
     e->timer.data = e;
-    child_opts_t o = {.file = file, .argv = argv, .fd3 = -1};
-    int r = child_spawn(&e->child, e->child.demo, &o);
+    e->child.file = file;
+    e->child.argv = argv;
+    int r = child_spawn(&e->child, e->child.demo);
     if (!scope_demo_check(e->child.demo, r == 0, "check", "%s %s: %s", e->call, file,
                           strerror(-r)))
         uv_close((uv_handle_t *)&e->timer, on_timer_closed);

@@ -43,10 +43,8 @@ static void enoent_exec_done(exec_t *e)
 static void run_enoent(scope_demo_t *d)
 {
     char *argv[] = {MISSING, "--help", NULL};
-    memset(&f.child, 0, sizeof f.child);
-    f.child.name = MISSING;
-    child_opts_t o = {.file = MISSING, .argv = argv, .fd3 = -1};
-    int r = child_spawn(&f.child, d, &o);
+    f.child = (stdio_child_t){.name = MISSING, .file = MISSING, .argv = argv};
+    int r = child_spawn(&f.child, d);
     if (r == 0)
         kill(f.child.pid, SIGKILL);
     if (scope_demo_check(d, r == -ENOENT, "check", "spawn %s: %s, not ENOENT", MISSING,
@@ -93,14 +91,10 @@ static void run_signal(scope_demo_t *d)
 {
     char *argv[] = {"cat", NULL};
     stdio_child_t *c = &f.child;
-    memset(c, 0, sizeof *c);
-    c->name = "cat";
-    c->on_data = signal_on_data;
-    c->on_exit = signal_on_exit;
-    c->on_close = signal_on_close;
+    *c = (stdio_child_t){.name = "cat", .file = "cat", .argv = argv, .on_data = signal_on_data,
+                         .on_exit = signal_on_exit, .on_close = signal_on_close};
     scope_events_log("spawn('cat'): it copies its stdin to its stdout until killed");
-    child_opts_t o = {.file = "cat", .argv = argv, .fd3 = -1};
-    int r = child_spawn(c, d, &o);
+    int r = child_spawn(c, d);
     if (!scope_demo_check(d, r == 0, "check", "spawn cat: %s", strerror(-r))) {
         over(d, NULL);
         return;

@@ -8,7 +8,7 @@
 #include "stdio-pipe.h"
 
 /* The syscalls the start took, named with their fds; the pipes as channels. */
-void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6])
+void child_narrate(stdio_child_t *c, const int p[6])
 {
     static const char *const names[3] = {"stdin", "stdout", "stderr"};
     scope_trace_t *t[3] = {&c->in, &c->out, &c->err};
@@ -21,15 +21,15 @@ void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6])
                      p[0], p[1], p[2], p[3], p[4], p[5]);
     scope_events_log("fork() -> %ld. The child dup2()s %d, %d and %d onto 0, 1 and 2%s; we "
                      "close those and keep %d (its stdin), %d and %d (its stdout, stderr)",
-                     (long)c->pid, p[0], p[3], p[5], o->fd3 >= 0 ? ", and its fd 3" : "",
+                     (long)c->pid, p[0], p[3], p[5], c->fd3 > 0 ? ", and its fd 3" : "",
                      p[1], p[2], p[4]);
-    if (o->file) {
+    if (c->file) {
         char path[256] = "?", args[400];
-        scope_spawn_which(o->file, path, sizeof path);
+        scope_spawn_which(c->file, path, sizeof path);
         size_t n = (size_t)snprintf(args, sizeof args, "[");
-        for (int i = 0; o->argv[i] && n < sizeof args; i++)
+        for (int i = 0; c->argv[i] && n < sizeof args; i++)
             n += (size_t)snprintf(args + n, sizeof args - n, "%s\"%s\"", i ? ", " : "",
-                                  o->argv[i]);
+                                  c->argv[i]);
         if (n < sizeof args)
             snprintf(args + n, sizeof args - n, "]");
         scope_events_log("in the child: execve(\"%s\", %.160s)", path, args);

@@ -82,13 +82,11 @@ void pingpong_run(scope_demo_t *d)
         scope_demo_next(d);
         return;
     }
-    stdio_child_t *c = &pp.child;
-    c->name = "echo child";
-    c->on_data = pong;
-    c->on_close = pingpong_closed;
     char *argv[] = {"--as-child", "echo", NULL};
-    child_opts_t o = {.argv = argv, .fd3 = -1};
-    int r = child_spawn(c, d, &o);
+    stdio_child_t *c = &pp.child;
+    *c = (stdio_child_t){.name = "echo child", .argv = argv, .on_data = pong,
+                         .on_close = pingpong_closed};
+    int r = child_spawn(c, d);
     if (!scope_demo_check(d, r == 0, "check", "cannot start the echo child: %s", strerror(-r))) {
         scope_demo_next(d);
         return;

@@ -30,17 +30,14 @@ typedef void (*child_cb)(stdio_child_t *c);
 /* fd: 1 (its stdout) or 2 (its stderr); data is valid for the call only. */
 typedef void (*child_data_cb)(stdio_child_t *c, int fd, const char *data, size_t len);
 
-typedef struct {
+struct stdio_child_s {
+    /* set by the caller (file, argv, fd3 and env: read by child_spawn only) */
+    void *data;
+    const char *name;       /* "grep", "sh", "echo child": events and narration */
     const char *file;       /* the program; NULL: this program again, as role `name` */
     char *const *argv;      /* the program's argv, or the role's own options */
-    int fd3;                /* placed at the child's fd 3 (then ours to close), or -1 */
+    int fd3;                /* placed at the child's fd 3 (then ours to close); 0: none */
     const char *const *env; /* "NAME=VALUE" added, or NULL */
-} child_opts_t;
-
-struct stdio_child_s {
-    /* set by the caller */
-    void *data;
-    const char *name;    /* "grep", "sh", "echo child": events and narration */
     int quiet;           /* no narration, no events: the timing loops */
     child_data_cb on_data;
     child_cb on_written; /* a write to its stdin completed */
@@ -61,7 +58,7 @@ struct stdio_child_s {
     stdio_child_t *next;
 };
 
-int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o);
+int child_spawn(stdio_child_t *c, scope_demo_t *d);
 int child_write(stdio_child_t *c, const char *data, size_t len);
 void child_end(stdio_child_t *c);
 size_t child_queue(stdio_child_t *c);
@@ -70,7 +67,7 @@ void child_close_pipe(stdio_child_t *c, int fd);
 /* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
 int child_quit_all(void);
 /* narrate.c: the start told with its fds (p: the three pipes' ends). */
-void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6]);
+void child_narrate(stdio_child_t *c, const int p[6]);
 /* Was c's part cut short? By our quit (nothing to judge), or not: killed or
  * gone early, a failed check "killed" and "complete": false in the bye. */
 int child_cut(stdio_child_t *c, int early);

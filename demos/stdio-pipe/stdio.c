@@ -1,8 +1,7 @@
 /* stdio.c: spawn(cmd, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}) as the last
- * article does: three pipes and, at the child's fd 3, a socketpair carrying
- * Node's IPC channel (NODE_CHANNEL_FD=3). 256 KiB go into the child's stdin
- * while a message goes on the channel; the child answers on all four. It is
- * this program again or, with --child node, node running stdio-pipe-child.js. */
+ * article does: three pipes and a socketpair at the child's fd 3 for the IPC
+ * channel (NODE_CHANNEL_FD=3). Bytes go into its stdin while a message goes on
+ * the channel; the child, this program again or node, answers on all four. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -125,18 +124,14 @@ void stdio_array(scope_demo_t *d)
     scope_spawn_beside("stdio-pipe-child.js", script, sizeof script);
     char *node_argv[] = {"node", script, NULL}, *own_argv[] = {"--as-child", "stdio", NULL};
     const char *env[] = {"NODE_CHANNEL_FD=3", "NODE_CHANNEL_SERIALIZATION_MODE=json", NULL};
-    child_opts_t o = {.file = node ? "node" : NULL, .argv = node ? node_argv : own_argv,
-                      .fd3 = sv[1], .env = env};
     stdio_child_t *c = &st.child;
-    c->name = node ? "node child" : "stdio child";
-    c->on_data = on_data;
-    c->on_written = pump;
-    c->on_close = on_close;
+    *c = (stdio_child_t){.name = node ? "node child" : "stdio child", .file = node ? "node" : NULL,
+                         .argv = node ? node_argv : own_argv, .fd3 = sv[1], .env = env,
+                         .on_data = on_data, .on_written = pump, .on_close = on_close};
     scope_events_log("spawn(%s, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}): a socketpair for 'ipc'",
                      node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe'");
-    r = child_spawn(c, d, &o);
-    if (!scope_demo_check(d, r == 0, "check", "cannot start the stdio "
-                          "child: %s%s", strerror(-r), node && r == -ENOENT ? " (no node?)" : "")) {
+    r = child_spawn(c, d);
+    if (!scope_demo_check(d, r == 0, "check", "cannot start the %s: %s", c->name, strerror(-r))) {
         close(sv[0]);
         scope_demo_next(d);
         return;
@@ -163,9 +158,8 @@ void stdio_array(scope_demo_t *d)
     pump(c);
 }
 
-/* ---- the child, this program again with --as-child stdio, as
- * stdio-pipe-child.js is for node: once children.c has read its stdin to
- * EOF (bytes), it answers on fds 1 and 2 and on the channel. ---- */
+/* ---- the child (--as-child stdio), as stdio-pipe-child.js is for node:
+ * once its stdin is read to EOF, it answers on fds 1, 2 and 3. ---- */
 
 static void sc_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
 {
