@@ -34,18 +34,16 @@ static struct {
 } bp;
 static char chunk[64 * 1024]; /* what both writers write: never changed */
 
-/* The reader's stdout: "ready", then "read N bytes"; its stderr, narrated. */
+/* The reader's stdout: "ready", then "read N bytes". */
 static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     reader_t *r = scope_container_of(c, reader_t, child);
     char line[64];
-    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
+    child_data(c, fd, data, len);
     snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), data);
-    if (fd == 2) {
-        scope_events_log("child.stderr 'data' (fd %d): %s", c->fd[2], line);
-    } else if (sscanf(line, "read %lld bytes", &r->read) == 1) {
+    if (fd == 1 && sscanf(line, "read %lld bytes", &r->read) == 1) {
         r->t1 = scope_time_now_ns();
-    } else if (!r->t0 && strncmp(line, "ready\n", 6) == 0) {
+    } else if (fd == 1 && !r->t0 && strncmp(line, "ready\n", 6) == 0) {
         r->t0 = scope_time_now_ns(); /* its execve() and start-up are not the pipe's cost */
         child_pump(c, chunk, sizeof chunk, r->total);
     }

@@ -10,19 +10,6 @@
 #include "procnet.h"
 #include "stdio-pipe.h"
 
-/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
-void printable(char *out, size_t cap, const char *data, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 5 < cap; i++)
-        if (data[i] == '\n')
-            out[o++] = '\\', out[o++] = 'n';
-        else
-            out[o++] = (unsigned char)data[i] < 0x20 ? ' ' : data[i];
-    out[o] = '\0';
-    scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
-}
-
 /* node signals the shell alone; what the shell started would hold our pipes
  * open and, for a 'cat' waiting on stdin, live on. So its children too, read
  * before the shell dies (/proc/PID/task/PID/children), by name. */

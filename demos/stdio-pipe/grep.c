@@ -18,15 +18,6 @@ static struct {
 
 static void grep_start(scope_demo_t *d, int run);
 
-static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
-{
-    char text[200];
-    printable(text, sizeof text, data, len - (data[len - 1] == '\n'));
-    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
-    scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %s",
-                     fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
-}
-
 static void send_line(scope_pacer_t *pacer)
 {
     stdio_child_t *c = &grep.child;
@@ -81,7 +72,7 @@ static void grep_start(scope_demo_t *d, int run)
         "spawn('grep', ['hello']) again, and this time no line says hello",
         "spawn('grep', ['hello', '/nonexistent/ipcscope-missing-file']): a file that is not there"};
     stdio_child_t *c = &grep.child;
-    *c = (stdio_child_t){.name = "grep", .file = "grep", .argv = argv, .on_data = on_data,
+    *c = (stdio_child_t){.name = "grep", .file = "grep", .argv = argv, .on_data = child_data,
                          .on_close = on_close};
     grep.run = run;
     grep.line = 0;

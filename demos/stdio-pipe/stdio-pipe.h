@@ -68,6 +68,10 @@ void child_close_pipe(stdio_child_t *c, int fd);
 int child_quit_all(void);
 /* narrate.c: the start told with its fds (p: the three pipes' ends). */
 void child_narrate(stdio_child_t *c, const int p[6]);
+/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
+void printable(char *out, size_t cap, const char *data, size_t len);
+/* 'data' (a child_data_cb): the chunk traced on its channel, and told. */
+void child_data(stdio_child_t *c, int fd, const char *data, size_t len);
 /* Was c's part cut short? By our quit (nothing to judge), or not: killed or
  * gone early, a failed check "killed" and "complete": false in the bye. */
 int child_cut(stdio_child_t *c, int early);
@@ -92,8 +96,6 @@ struct exec_s {
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
 void exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
 void exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
-/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
-void printable(char *out, size_t cap, const char *data, size_t len);
 
 /* ---- the lesson's steps (scope_demo_cb) ---------------------------------- */
 

@@ -26,12 +26,9 @@ static struct {
 
 static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
-    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
-    int n = (int)(len && data[len - 1] == '\n' ? len - 1 : len);
-    scope_events_log("child.%s 'data' (fd %d): %.*s", fd == 1 ? "stdout" : "stderr", c->fd[fd],
-                     n, data);
+    child_data(c, fd, data, len);
     if (fd == 1)
-        snprintf(st.out, sizeof st.out, "%.*s", n, data);
+        snprintf(st.out, sizeof st.out, "%.*s", (int)len, data);
     else
         st.err_bytes += len;
 }
