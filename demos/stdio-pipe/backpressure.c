@@ -1,11 +1,8 @@
-/* backpressure.c: one pipe, two writers, and a reader that is this program
- * again (children.c). The careless writer (two steps) writes 1 MiB at once
- * into a reader that does not read: the pipe (F_GETPIPE_SZ) fills, write(2)
- * says EAGAIN, the queue grows; once told on its fd 3, the reader resumes and
- * the queue drains ('drain'). The careful writer (the stream), child_pump,
- * waits for 'drain' at full speed, timed from the reader's "ready" to its
- * "read N bytes". The dashboard's pause and resume reach the reader through
- * lib/role's relay. */
+/* backpressure.c: one pipe, two writers, and a reader (children.c). The
+ * careless writer writes 1 MiB at once into a reader that does not read: the
+ * pipe fills, write(2) says EAGAIN, the queue grows, and drains once the
+ * reader resumes. The careful writer (the stream) waits for 'drain', at full
+ * speed, timed from the reader's "ready" to its "read N bytes". */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -30,7 +27,6 @@ static struct {
     int ctl; /* our end of the pipe at the reader's fd 3 */
     int resumed, drained, wait_resume, false_at, over;
     size_t pipe_size, queue_max, fill_max, last_queue, last_fill;
-    uint64_t last_log;
 } bp;
 static char chunk[64 * 1024]; /* what both writers write: never changed */
 
@@ -75,13 +71,11 @@ static void report(int force)
         ioctl(c->fd[0], FIONREAD, &fill);
     size_t queue = child_queue(c), in_kernel = c->written - queue;
     size_t taken = in_kernel > (size_t)fill ? in_kernel - (size_t)fill : 0;
-    uint64_t now = scope_time_now_ns();
     bp.queue_max = queue > bp.queue_max ? queue : bp.queue_max;
     bp.fill_max = (size_t)fill > bp.fill_max ? (size_t)fill : bp.fill_max;
-    if (!force && ((queue == bp.last_queue && (size_t)fill == bp.last_fill) ||
-                   now - bp.last_log < 250000000ull))
-        return;
-    bp.last_log = now, bp.last_queue = queue, bp.last_fill = (size_t)fill;
+    if (!force && queue == bp.last_queue && (size_t)fill == bp.last_fill)
+        return; /* nothing new */
+    bp.last_queue = queue, bp.last_fill = (size_t)fill;
     char text[160];
     snprintf(text, sizeof text, "pipe: %d of %zu bytes; writer's queue: %zu; the reader took "
              "%zu of %zu", fill, bp.pipe_size, queue, taken, (size_t)c->written);
@@ -91,8 +85,6 @@ static void report(int force)
     cJSON_AddNumberToObject(o, "queued", (double)queue);
     cJSON_AddNumberToObject(o, "in_pipe", fill);
     cJSON_AddNumberToObject(o, "pipe_size", (double)bp.pipe_size);
-    cJSON_AddNumberToObject(o, "written", (double)c->written);
-    cJSON_AddNumberToObject(o, "taken", (double)taken);
     scope_events_emit("log", o);
 }
 
@@ -202,7 +194,7 @@ void backpressure_fill(scope_demo_t *d)
     uv_timer_init(d->loop, &bp.monitor);
     uv_timer_init(d->loop, &bp.stall);
     bp.stall.data = d;
-    uv_timer_start(&bp.monitor, on_timer, 100, 100);
+    uv_timer_start(&bp.monitor, on_timer, 250, 250);
     scope_events_log("the reader stays away for %lld ms", opt->stall_ms);
     uv_timer_start(&bp.stall, on_timer, (uint64_t)opt->stall_ms, 0);
 }

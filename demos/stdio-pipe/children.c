@@ -4,8 +4,6 @@
  * (the stdio array's child, stdio.c). Each narrates on the event fd lib/role
  * gave it; its stdout is data. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -168,12 +166,7 @@ static int run_reader(scope_demo_t *d)
 
 int child_main(scope_demo_t *d, const stdio_opts_t *o)
 {
-    /* Started by hand, with no event fd: stdout is data, so no narration. */
-    if (!getenv("IPCSCOPE_EVENT_FD")) {
-        static char env[32];
-        snprintf(env, sizeof env, "IPCSCOPE_EVENT_FD=%d", open("/dev/null", O_WRONLY));
-        putenv(env);
-    }
+    d->narrate_stderr = 1; /* started by hand: its stdout is data */
     rd.slow_reader = o->slow_reader;
     if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : o->as_child, 0) < 0)
         return 1;

@@ -1,8 +1,6 @@
-/* execfile.c: execFile(file, args) runs the program with no shell: the
- * string 'hello; echo INJECTED', given to exec, runs a second command; given
- * to execFile it is one argument. Then what the shell costs: spawn, exec and
- * execFile of the same program, timed from pipe2() to the last EOF, the
- * median of several starts. */
+/* execfile.c: execFile(file, args) has no shell: an input that runs a second
+ * command under exec is one argument to execFile. Then what the shell costs:
+ * the same program started each way, timed from pipe2() to the last EOF. */
 #include <stdlib.h>
 #include <string.h>
 

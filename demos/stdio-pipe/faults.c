@@ -1,7 +1,6 @@
 /* faults.c: the failures a parent meets (--fault KIND, or the dashboard's
- * fault command): a command that does not exist (ENOENT), a child killed by
- * a signal, a child writing more than maxBuffer and a child that never exits.
- * The last two are exec's own: its part shows them as steps too. */
+ * fault command): ENOENT, a child killed by a signal, and exec's own two,
+ * maxBuffer and timeout, that the exec part shows as steps too. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>

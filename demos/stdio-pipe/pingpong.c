@@ -1,9 +1,7 @@
-/* pingpong.c: the round trip through a child's stdin and
- * stdout. A line goes into the echo child's stdin (this program again,
- * children.c), the same line comes back on its stdout; one line is in
- * flight at a time. The sender keeps the send time: a pipe keeps order, so
- * the next line back answers the one in flight, and the line itself carries
- * nothing but "ping N" and its payload. */
+/* pingpong.c: a line into the echo child's stdin (children.c), the same line
+ * back on its stdout, one in flight at a time. A pipe keeps order, so the
+ * next line back answers the one in flight: the sender keeps the send time,
+ * and the line carries nothing but "ping N" and its payload. */
 #include <stdlib.h>
 #include <string.h>
 

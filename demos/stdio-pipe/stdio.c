@@ -122,8 +122,8 @@ void stdio_array(scope_demo_t *d)
     char *node_argv[] = {"node", script, NULL}, *own_argv[] = {"--as-child", "stdio", NULL};
     const char *env[] = {"NODE_CHANNEL_FD=3", "NODE_CHANNEL_SERIALIZATION_MODE=json", NULL};
     stdio_child_t *c = &st.child;
-    *c = (stdio_child_t){.name = node ? "node child" : "stdio child", .file = node ? "node" : NULL,
-                         .argv = node ? node_argv : own_argv, .fd3 = sv[1], .env = env,
+    *c = (stdio_child_t){.name = node ? "node child" : "stdio child", .fd3 = sv[1], .env = env,
+                         .file = node ? "node" : NULL, .argv = node ? node_argv : own_argv,
                          .on_data = on_data, .on_written = pump, .on_close = on_close};
     scope_events_log("spawn(%s, {stdio: ['pipe', 'pipe', 'pipe', 'ipc']}): a socketpair for 'ipc'",
                      node ? "'node', ['stdio-pipe-child.js']" : "'stdio-pipe'");
