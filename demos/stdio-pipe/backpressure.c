@@ -227,7 +227,7 @@ static void stream_closed(stdio_child_t *c)
 
 void stream_run(scope_demo_t *d)
 {
-    sm.total = ((const stdio_opts_t *)d->data)->stream_bytes;
+    sm.total = ((const stdio_opts_t *)d->data)->stream;
     if (start_reader(&sm, d, "sink", 0, pump, stream_closed) == 0)
         scope_events_log("%zu bytes, written while the queue is under the highWaterMark",
                          sm.total);

@@ -14,24 +14,19 @@ static const scope_demo_info_t info = {
     "until write() has to wait.",
     "000 002 003 004", "管道 (pipe) | 快 | ❌ | 低 | 流式数据", FAULTS};
 
-static stdio_opts_t opt = {.max_buffer = 1 << 20, .burst = 1 << 20, .stream_bytes = 32l << 20,
+static stdio_opts_t opt = {.max_buffer = 1 << 20, .burst = 1 << 20, .stream = 32l << 20,
                            .timeout_ms = 1000, .stall_ms = 2000, .starts = 5, .child = "c"};
 
 /* The options; --part, a comma list of parts ('' for none), is on_option's. */
 static const scope_demo_option_t options[] = {
     {"part", "LIST", "only these parts: " PARTS},
     {"fault", "KIND", "show one failure: " FAULTS, SCOPE_OPT_WORD, &opt.fault, 0, 0, FAULTS},
-    {"max-buffer", "BYTES", "exec's maxBuffer (1048576)", SCOPE_OPT_NUMBER, &opt.max_buffer, 1,
-     1ll << 30},
+    {"max-buffer", "BYTES", "maxBuffer (1 MiB)", SCOPE_OPT_NUMBER, &opt.max_buffer, 1, 1 << 30},
     {"timeout", "MS", "exec's timeout (1000)", SCOPE_OPT_NUMBER, &opt.timeout_ms, 1, 3600000},
-    {"slow-reader", NULL, "backpressure: read 4 KiB every 10 ms", SCOPE_OPT_FLAG,
-     &opt.slow_reader},
-    {"stall", "MS", "backpressure: the reader's pause (2000)", SCOPE_OPT_NUMBER, &opt.stall_ms, 0,
-     3600000},
-    {"burst", "BYTES", "backpressure: the burst (1 MiB)", SCOPE_OPT_NUMBER, &opt.burst, 1,
-     1ll << 28},
-    {"stream-bytes", "BYTES", "bytes streamed (32 MiB)", SCOPE_OPT_NUMBER, &opt.stream_bytes, 1,
-     64ll << 30},
+    {"slow-reader", NULL, "backpressure: 4 KiB every 10 ms", SCOPE_OPT_FLAG, &opt.slow_reader},
+    {"stall", "MS", "the reader's pause (2000)", SCOPE_OPT_NUMBER, &opt.stall_ms, 0, 3600000},
+    {"burst", "BYTES", "backpressure: the burst (1 MiB)", SCOPE_OPT_NUMBER, &opt.burst, 1, 1 << 28},
+    {"stream-bytes", "BYTES", "streamed (32 MiB)", SCOPE_OPT_NUMBER, &opt.stream, 1, 1ll << 36},
     {"starts", "N", "starts of each kind, timed (5)", SCOPE_OPT_NUMBER, &opt.starts, 1, 64},
     {"child", "c|node", "the stdio child (c)", SCOPE_OPT_WORD, &opt.child, 0, 0, "c node"},
     {"as-child", "KIND", "be a child of stdio-pipe", SCOPE_OPT_WORD, &opt.as_child, 0, 0,

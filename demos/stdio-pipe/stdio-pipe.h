@@ -18,7 +18,7 @@
 #define HIGH_WATER (16 * 1024) /* node's default highWaterMark of a writable stream */
 
 typedef struct {
-    long long max_buffer, burst, stream_bytes, timeout_ms, stall_ms, starts;
+    long long max_buffer, burst, stream, timeout_ms, stall_ms, starts;
     int slow_reader;
     const char *part, *fault, *child, *as_child;
 } stdio_opts_t;
