@@ -1,11 +1,8 @@
-/* backpressure.c: one pipe, two writers, and a reader that is this program
- * again (children.c). The careless writer (two steps) writes 1 MiB at once
- * into a reader that does not read: the pipe (F_GETPIPE_SZ) fills, write(2)
- * says EAGAIN, the queue grows; once told on its fd 3, the reader resumes and
- * the queue drains ('drain'). The careful writer (the stream), child_pump,
- * waits for 'drain' at full speed, timed from the reader's "ready" to its
- * "read N bytes". The dashboard's pause and resume reach the reader through
- * lib/role's relay. */
+/* backpressure.c: one pipe, two writers, and a reader (children.c). The
+ * careless writer writes 1 MiB at once into a reader that does not read: the
+ * pipe fills, write(2) says EAGAIN, the queue grows, and drains once the
+ * reader resumes. The careful writer (the stream) waits for 'drain', at full
+ * speed, timed from the reader's "ready" to its "read N bytes". */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -30,22 +27,19 @@ static struct {
     int ctl; /* our end of the pipe at the reader's fd 3 */
     int resumed, drained, wait_resume, false_at, over;
     size_t pipe_size, queue_max, fill_max, last_queue, last_fill;
-    uint64_t last_log;
 } bp;
 static char chunk[64 * 1024]; /* what both writers write: never changed */
 
-/* The reader's stdout: "ready", then "read N bytes"; its stderr, narrated. */
+/* The reader's stdout: "ready", then "read N bytes". */
 static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     reader_t *r = scope_container_of(c, reader_t, child);
     char line[64];
-    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
+    child_data(c, fd, data, len);
     snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), data);
-    if (fd == 2) {
-        scope_events_log("child.stderr 'data' (fd %d): %s", c->fd[2], line);
-    } else if (sscanf(line, "read %lld bytes", &r->read) == 1) {
+    if (fd == 1 && sscanf(line, "read %lld bytes", &r->read) == 1) {
         r->t1 = scope_time_now_ns();
-    } else if (!r->t0 && strncmp(line, "ready\n", 6) == 0) {
+    } else if (fd == 1 && !r->t0 && strncmp(line, "ready\n", 6) == 0) {
         r->t0 = scope_time_now_ns(); /* its execve() and start-up are not the pipe's cost */
         child_pump(c, chunk, sizeof chunk, r->total);
     }
@@ -56,11 +50,10 @@ static int start_reader(reader_t *r, scope_demo_t *d, const char *kind, int fd3,
 {
     char *argv[] = {"--as-child", (char *)kind,
                     ((const stdio_opts_t *)d->data)->slow_reader ? "--slow-reader" : NULL, NULL};
-    child_opts_t o = {.argv = argv, .fd3 = fd3};
     r->read = -1;
-    r->child = (stdio_child_t){.name = "reader", .on_data = on_data, .on_written = written,
-                               .on_close = closed};
-    int e = child_spawn(&r->child, d, &o);
+    r->child = (stdio_child_t){.name = "reader", .argv = argv, .fd3 = fd3, .on_data = on_data,
+                               .on_written = written, .on_close = closed};
+    int e = child_spawn(&r->child, d);
     if (!scope_demo_check(d, e == 0, "check", "cannot start the reader: %s", strerror(-e)))
         scope_demo_next(d);
     return e;
@@ -78,13 +71,11 @@ static void report(int force)
         ioctl(c->fd[0], FIONREAD, &fill);
     size_t queue = child_queue(c), in_kernel = c->written - queue;
     size_t taken = in_kernel > (size_t)fill ? in_kernel - (size_t)fill : 0;
-    uint64_t now = scope_time_now_ns();
     bp.queue_max = queue > bp.queue_max ? queue : bp.queue_max;
     bp.fill_max = (size_t)fill > bp.fill_max ? (size_t)fill : bp.fill_max;
-    if (!force && ((queue == bp.last_queue && (size_t)fill == bp.last_fill) ||
-                   now - bp.last_log < 250000000ull))
-        return;
-    bp.last_log = now, bp.last_queue = queue, bp.last_fill = (size_t)fill;
+    if (!force && queue == bp.last_queue && (size_t)fill == bp.last_fill)
+        return; /* nothing new */
+    bp.last_queue = queue, bp.last_fill = (size_t)fill;
     char text[160];
     snprintf(text, sizeof text, "pipe: %d of %zu bytes; writer's queue: %zu; the reader took "
              "%zu of %zu", fill, bp.pipe_size, queue, taken, (size_t)c->written);
@@ -94,8 +85,6 @@ static void report(int force)
     cJSON_AddNumberToObject(o, "queued", (double)queue);
     cJSON_AddNumberToObject(o, "in_pipe", fill);
     cJSON_AddNumberToObject(o, "pipe_size", (double)bp.pipe_size);
-    cJSON_AddNumberToObject(o, "written", (double)c->written);
-    cJSON_AddNumberToObject(o, "taken", (double)taken);
     scope_events_emit("log", o);
 }
 
@@ -205,8 +194,8 @@ void backpressure_fill(scope_demo_t *d)
     uv_timer_init(d->loop, &bp.monitor);
     uv_timer_init(d->loop, &bp.stall);
     bp.stall.data = d;
-    uv_timer_start(&bp.monitor, on_timer, 100, 100);
-    scope_events_log("the reader stays away for %ld ms", opt->stall_ms);
+    uv_timer_start(&bp.monitor, on_timer, 250, 250);
+    scope_events_log("the reader stays away for %lld ms", opt->stall_ms);
     uv_timer_start(&bp.stall, on_timer, (uint64_t)opt->stall_ms, 0);
 }
 
@@ -238,8 +227,8 @@ static void stream_closed(stdio_child_t *c)
 
 void stream_run(scope_demo_t *d)
 {
-    sm.total = ((const stdio_opts_t *)d->data)->stream_bytes;
-    if (start_reader(&sm, d, "sink", -1, pump, stream_closed) == 0)
+    sm.total = ((const stdio_opts_t *)d->data)->stream;
+    if (start_reader(&sm, d, "sink", 0, pump, stream_closed) == 0)
         scope_events_log("%zu bytes, written while the queue is under the highWaterMark",
                          sm.total);
 }

@@ -1,72 +1,56 @@
 /* children.c: this program as the child, started by the parent through
  * lib/role with --as-child KIND, its stdin and stdout the parent's pipes:
- *
- *   echo    writes back every byte it reads (the ping-pong), like cat;
- *   sink    reads as fast as it can, then says how much (the stream);
- *   reader  starts paused, reads once told on fd 3 (backpressure);
- *   stdio   the child of the stdio array: its own file, stdio.c.
- *
- * Each narrates through the event fd lib/role gave it; its stdout is data. */
+ * echo (the ping-pong), sink (the stream), reader (backpressure) and stdio
+ * (the stdio array's child, stdio.c). Each narrates on the event fd lib/role
+ * gave it; its stdout is data. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "stdio-pipe.h"
 
 static char buf[64 * 1024];
+static scope_trace_t in, out; /* echo's: each line a message, both ways */
+static size_t line;           /* echo's: the bytes of the line so far */
 
-/* echo: a filter like cat, blocking read() and write() with no event loop,
- * so lib/demo's signal watchers go: SIGTERM ends it as it ends cat. */
-static int run_echo(scope_demo_t *d)
+/* echo, like cat: each chunk written back on fd 1. */
+static int echo(const char *data, size_t n)
 {
-    scope_trace_t in, out;
-    scope_trace_init(&in, "stdin", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-    scope_trace_init(&out, "stdout", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
-    in.framing_bytes = out.framing_bytes = 1; /* each line's newline */
-    scope_demo_stop(d);
-    scope_events_log("read() on fd 0, write() back on fd 1, line by line");
-    size_t line = 0;
-    ssize_t n, w;
-    while ((n = read(0, buf, sizeof buf)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-        for (ssize_t off = 0; off < n; off += w > 0 ? w : 0)
-            if ((w = write(1, buf + off, (size_t)(n - off))) < 0 && errno != EINTR) {
-                scope_events_log("write() on fd 1: %s; the parent is gone", strerror(errno));
-                return 1;
-            }
-        /* Each line is a message in the flow, both ways. */
-        for (char *p = buf, *end = buf + n, *nl; p < end; p = nl + 1, line = 0) {
-            if (!(nl = memchr(p, '\n', (size_t)(end - p)))) {
-                line += (size_t)(end - p); /* the rest of it comes with the next read() */
-                break;
-            }
-            line += (size_t)(nl - p);
-            scope_trace_recv(&in, p, line);
-            scope_trace_send(&out, p, line);
+    ssize_t w = 0;
+    for (size_t off = 0; off < n; off += w > 0 ? (size_t)w : 0)
+        if ((w = write(1, data + off, n - off)) < 0 && errno != EINTR) {
+            scope_events_log("write() on fd 1: %s; the parent is gone", strerror(errno));
+            return -1;
         }
+    for (const char *p = data, *end = data + n, *nl; p < end; p = nl + 1, line = 0) {
+        if (!(nl = memchr(p, '\n', (size_t)(end - p)))) {
+            line += (size_t)(end - p); /* the rest of it comes with the next read() */
+            break;
+        }
+        line += (size_t)(nl - p);
+        scope_trace_recv(&in, p, line);
+        scope_trace_send(&out, p, line);
     }
-    scope_events_log("EOF on fd 0 after %llu lines: exit 0", (unsigned long long)in.received);
-    return scope_demo_run(d);
+    return 0;
 }
 
-/* sink and stdio: a plain blocking read() loop like 'cat >/dev/null', so
- * that what is measured is the pipe and the writer; SIGTERM ends it. */
-static unsigned long long read_all(scope_demo_t *d)
+/* echo, sink and stdio: a plain blocking read() loop on fd 0 until EOF, with
+ * no event loop (lib/demo's signal watchers go): what is measured is the pipe
+ * and the writer, and SIGTERM ends it as it ends cat. Each chunk goes to
+ * each, when there is one. Returns the bytes read, or -1. */
+static long long read_all(scope_demo_t *d, int (*each)(const char *data, size_t n))
 {
-    unsigned long long bytes = 0;
+    long long bytes = 0;
     ssize_t n;
     scope_demo_stop(d);
     while ((n = read(0, buf, sizeof buf)) != 0)
-        if (n > 0)
-            bytes += (unsigned long long)n;
+        if (n > 0 && each && each(buf, (size_t)n) < 0)
+            return -1;
+        else if (n > 0)
+            bytes += n;
         else if (errno != EINTR)
             break;
-    scope_events_log("EOF on fd 0 after %llu bytes", bytes);
+    scope_events_log("EOF on fd 0 after %lld bytes", bytes);
     return bytes;
 }
 
@@ -182,22 +166,22 @@ static int run_reader(scope_demo_t *d)
 
 int child_main(scope_demo_t *d, const stdio_opts_t *o)
 {
-    /* Started by hand, with no event fd: stdout is data, so no narration. */
-    if (!getenv("IPCSCOPE_EVENT_FD")) {
-        static char env[32];
-        snprintf(env, sizeof env, "IPCSCOPE_EVENT_FD=%d", open("/dev/null", O_WRONLY));
-        putenv(env);
-    }
+    d->narrate_stderr = 1; /* started by hand: its stdout is data */
     rd.slow_reader = o->slow_reader;
     if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : o->as_child, 0) < 0)
         return 1;
-    if (strcmp(o->as_child, "echo") == 0)
-        return run_echo(d);
     if (strcmp(o->as_child, "reader") == 0)
         return run_reader(d);
     if (strcmp(o->as_child, "stdio") == 0)
-        return stdio_child(d, read_all(d));
+        return stdio_child(d, (unsigned long long)read_all(d, NULL));
+    if (strcmp(o->as_child, "echo") == 0) {
+        scope_trace_init(&in, "stdin", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+        scope_trace_init(&out, "stdout", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+        in.framing_bytes = out.framing_bytes = 1; /* each line's newline */
+        scope_events_log("read() on fd 0, write() back on fd 1, line by line");
+        return read_all(d, echo) < 0 ? 1 : scope_demo_run(d);
+    }
     dprintf(1, "ready\n"); /* the sink: the parent's clock starts now */
-    dprintf(1, "read %llu bytes\n", read_all(d));
+    dprintf(1, "read %lld bytes\n", read_all(d, NULL));
     return scope_demo_run(d);
 }

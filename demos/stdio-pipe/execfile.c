@@ -1,8 +1,6 @@
-/* execfile.c: execFile(file, args) runs the program with no shell: the
- * string 'hello; echo INJECTED', given to exec, runs a second command; given
- * to execFile it is one argument. Then what the shell costs: spawn, exec and
- * execFile of the same program, timed from pipe2() to the last EOF, the
- * median of several starts. */
+/* execfile.c: execFile(file, args) has no shell: an input that runs a second
+ * command under exec is one argument to execFile. Then what the shell costs:
+ * the same program started each way, timed from pipe2() to the last EOF. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +11,7 @@
 static const char *const kinds[3] = {"spawn", "exec", "execFile"};
 
 static struct {
-    scope_demo_t *demo;
-    int exec_ran;
-    int kind, n;
+    int exec_ran, kind, n;
     uint64_t ns[3][64];
 } ef;
 
@@ -27,11 +23,11 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void start_next(void);
+static void start_next(scope_demo_t *d);
 
 static void started(exec_t *e)
 {
-    scope_demo_t *d = ef.demo;
+    scope_demo_t *d = e->child.demo;
     scope_demo_check(d, d->quitting || (!e->child.sig && !e->child.code), "check", "%s of uname: "
                      "code %d, signal %d", kinds[ef.kind], e->child.code, e->child.sig);
     ef.ns[ef.kind][ef.n] = scope_time_now_ns() - e->child.t0;
@@ -39,12 +35,11 @@ static void started(exec_t *e)
      * machine hits all three alike. */
     if (++ef.kind == 3)
         ef.kind = 0, ef.n++;
-    start_next();
+    start_next(d);
 }
 
-static void start_next(void)
+static void start_next(scope_demo_t *d)
 {
-    scope_demo_t *d = ef.demo;
     long starts = ((const stdio_opts_t *)d->data)->starts;
     if (ef.n >= starts && !d->quitting) {
         double ms[3];
@@ -66,26 +61,26 @@ static void start_next(void)
     char *argv[] = {"uname", "-s", NULL};
     exec_t *e = exec_new(d, "uname", started);
     e->child.quiet = 1;
-    int r = ef.kind == 1 ? exec_shell(e, "uname -s") : exec_file(e, "uname", argv);
-    if (!scope_demo_check(d, r >= 0, "check", "start uname: %s", strerror(-r)))
-        scope_demo_next(d);
+    if (ef.kind == 1)
+        exec_shell(e, "uname -s");
+    else
+        exec_file(e, "uname", argv);
 }
 
 /* Step 2: the same program started each way, in turn. */
 void execfile_cost(scope_demo_t *d)
 {
-    scope_events_log("'uname -s' started %ld times each way: spawn, exec, execFile",
+    scope_events_log("'uname -s' started %lld times each way: spawn, exec, execFile",
                      ((const stdio_opts_t *)d->data)->starts);
-    ef.demo = d;
     ef.kind = ef.n = 0;
-    start_next();
+    start_next(d);
 }
 
 /* ---- the injection ------------------------------------------------------ */
 
 static void file_done(exec_t *e)
 {
-    scope_demo_t *d = ef.demo;
+    scope_demo_t *d = e->child.demo;
     int one_arg = e->out[1] && strcmp(e->out[1], INJECTION "\n") == 0;
     if (scope_demo_check(d, one_arg || d->quitting, "check", "execFile printed '%s', not the "
                          "argument whole", e->out[1] ? e->out[1] : "") && one_arg)
@@ -99,7 +94,7 @@ static void file_done(exec_t *e)
 
 static void exec_done(exec_t *e)
 {
-    scope_demo_t *d = ef.demo;
+    scope_demo_t *d = e->child.demo;
     ef.exec_ran = e->out[1] && strstr(e->out[1], "\nINJECTED\n") != NULL;
     if (scope_demo_check(d, ef.exec_ran || d->quitting, "check", "exec did not run the "
                          "injected command: '%s'", e->out[1] ? e->out[1] : "") && ef.exec_ran)
@@ -110,17 +105,12 @@ static void exec_done(exec_t *e)
     }
     char *argv[] = {"echo", INJECTION, NULL};
     scope_events_log("execFile('echo', [input]): no shell; execve() gets the input as argv[1]");
-    int r = exec_file(exec_new(d, "echo", file_done), "echo", argv);
-    if (!scope_demo_check(d, r >= 0, "check", "execFile echo: %s", strerror(-r)))
-        scope_demo_next(d);
+    exec_file(exec_new(d, "echo", file_done), "echo", argv);
 }
 
 /* Step 1: one input from outside, given to exec and to execFile. */
 void execfile_injection(scope_demo_t *d)
 {
-    ef.demo = d;
     scope_events_log("exec('echo ' + input), input '" INJECTION "': the shell gets it all");
-    int r = exec_shell(exec_new(d, "sh", exec_done), "echo " INJECTION);
-    if (!scope_demo_check(d, r >= 0, "check", "exec: /bin/sh: %s", strerror(-r)))
-        scope_demo_next(d);
+    exec_shell(exec_new(d, "sh", exec_done), "echo " INJECTION);
 }

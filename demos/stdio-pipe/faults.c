@@ -1,7 +1,6 @@
 /* faults.c: the failures a parent meets (--fault KIND, or the dashboard's
- * fault command): a command that does not exist (ENOENT), a child killed by
- * a signal, a child writing more than maxBuffer and a child that never exits.
- * The last two are exec's own: its part shows them as steps too. */
+ * fault command): ENOENT, a child killed by a signal, and exec's own two,
+ * maxBuffer and timeout, that the exec part shows as steps too. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -40,22 +39,19 @@ static void enoent_exec_done(exec_t *e)
     over(d, ok ? "spawn failed before fork(); exec's shell exited 127, and no 'error'" : NULL);
 }
 
-static int run_enoent(scope_demo_t *d)
+static void run_enoent(scope_demo_t *d)
 {
     char *argv[] = {MISSING, "--help", NULL};
-    memset(&f.child, 0, sizeof f.child);
-    f.child.name = MISSING;
-    child_opts_t o = {.file = MISSING, .argv = argv, .fd3 = -1};
-    int r = child_spawn(&f.child, d, &o);
-    if (!scope_demo_check(d, r < 0, "check", "%s exists?", MISSING)) {
+    f.child = (stdio_child_t){.name = MISSING, .file = MISSING, .argv = argv};
+    int r = child_spawn(&f.child, d);
+    if (r == 0)
         kill(f.child.pid, SIGKILL);
-        return -EEXIST;
-    }
-    scope_events_error("spawn", "spawn %s %s: %s: 'error' on the child, no 'exit'", MISSING,
-                       uv_err_name(r), strerror(-r));
-    scope_demo_check(d, r == -ENOENT, "check", "expected ENOENT, got %s", strerror(-r));
+    if (scope_demo_check(d, r == -ENOENT, "check", "spawn %s: %s, not ENOENT", MISSING,
+                         r ? strerror(-r) : "it started"))
+        scope_events_error("spawn", "spawn %s ENOENT: %s: 'error' on the child, no 'exit'",
+                           MISSING, strerror(ENOENT));
     scope_events_log("exec('%s'): the same name, through a shell", MISSING);
-    return exec_shell(exec_new(d, "sh", enoent_exec_done), MISSING);
+    exec_shell(exec_new(d, "sh", enoent_exec_done), MISSING);
 }
 
 /* ---- signal: cat killed by SIGKILL; a write after that gets EPIPE -------- */
@@ -90,23 +86,20 @@ static void signal_on_close(stdio_child_t *c)
     over(d, ok ? "cat reaped: 'exit' with code null, signal 'SIGKILL'" : NULL);
 }
 
-static int run_signal(scope_demo_t *d)
+static void run_signal(scope_demo_t *d)
 {
     char *argv[] = {"cat", NULL};
     stdio_child_t *c = &f.child;
-    memset(c, 0, sizeof *c);
-    c->name = "cat";
-    c->on_data = signal_on_data;
-    c->on_exit = signal_on_exit;
-    c->on_close = signal_on_close;
+    *c = (stdio_child_t){.name = "cat", .file = "cat", .argv = argv, .on_data = signal_on_data,
+                         .on_exit = signal_on_exit, .on_close = signal_on_close};
     scope_events_log("spawn('cat'): it copies its stdin to its stdout until killed");
-    child_opts_t o = {.file = "cat", .argv = argv, .fd3 = -1};
-    int r = child_spawn(c, d, &o);
-    if (r == 0) {
-        scope_trace_send(&c->in, "hello cat\n", 10);
-        child_write(c, "hello cat\n", 10);
+    int r = child_spawn(c, d);
+    if (!scope_demo_check(d, r == 0, "check", "spawn cat: %s", strerror(-r))) {
+        over(d, NULL);
+        return;
     }
-    return r;
+    scope_trace_send(&c->in, "hello cat\n", 10);
+    child_write(c, "hello cat\n", 10);
 }
 
 /* ---- maxbuffer and timeout: exec kills the child, as node does ---------- */
@@ -119,36 +112,33 @@ static void exec_fault_done(exec_t *e)
     int held = e->killed_for && strcmp(e->killed_for, why) == 0 &&
                (mb ? e->len[1] == e->max_buffer : e->child.sig == SIGTERM);
     char outcome[96];
-    if (mb)
-        snprintf(outcome, sizeof outcome, "maxBuffer held: %zu bytes kept, the child killed",
-                 e->len[1]);
-    else
-        snprintf(outcome, sizeof outcome, "timeout held: SIGTERM after %ld ms", e->timeout_ms);
+    snprintf(outcome, sizeof outcome, mb ? "maxBuffer held: %zu bytes kept, the child killed"
+             : "timeout held: SIGTERM after %zu ms", mb ? e->len[1] : (size_t)e->timeout_ms);
     scope_demo_check(d, held || d->quitting, "check", "%s: code %d, signal %d, %zu bytes kept",
                      why, e->child.code, e->child.sig, e->len[1]);
     over(d, held ? outcome : NULL);
 }
 
-static int run_maxbuffer(scope_demo_t *d)
+static void run_maxbuffer(scope_demo_t *d)
 {
     exec_t *e = exec_new(d, "sh", exec_fault_done);
     scope_events_log("exec(\"yes 'hello from sh'\", {maxBuffer: %zu})", e->max_buffer);
-    return exec_shell(e, "yes 'hello from sh'");
+    exec_shell(e, "yes 'hello from sh'");
 }
 
-static int run_timeout(scope_demo_t *d)
+static void run_timeout(scope_demo_t *d)
 {
     exec_t *e = exec_new(d, "sh", exec_fault_done);
     e->timeout_ms = ((const stdio_opts_t *)d->data)->timeout_ms;
-    scope_events_log("exec('cat', {timeout: %ld}): stdin never closed", e->timeout_ms);
-    return exec_shell(e, "cat");
+    scope_events_log("exec('cat', {timeout: %lld}): stdin never closed", e->timeout_ms);
+    exec_shell(e, "cat");
 }
 
 /* ---- the faults by name -------------------------------------------------- */
 
 static const struct {
     const char *kind, *title;
-    int (*run)(scope_demo_t *d);
+    void (*run)(scope_demo_t *d);
 } faults[] = {
     {"enoent", "fault: a command that does not exist (ENOENT)", run_enoent},
     {"signal", "fault: a child killed by a signal", run_signal},
@@ -157,11 +147,17 @@ static const struct {
 };
 #define NFAULTS (sizeof faults / sizeof faults[0])
 
-int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye)
+static size_t find(const char *kind)
 {
     size_t i = 0;
     while (i < NFAULTS && strcmp(kind, faults[i].kind) != 0)
         i++;
+    return i;
+}
+
+int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye)
+{
+    size_t i = find(kind);
     if (i == NFAULTS || f.done) {
         scope_events_error("fault", i == NFAULTS ? "unknown fault '%s' (" FAULTS ")" :
                            "one fault at a time: '%s' waits for none", kind);
@@ -169,18 +165,13 @@ int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye)
     }
     f.done = done;
     f.in_bye = in_bye;
-    int r = faults[i].run(d);
-    if (r < 0)
-        f.done = NULL;
-    return r;
+    faults[i].run(d);
+    return 0;
 }
 
 const char *fault_title(const char *kind)
 {
-    for (size_t i = 0; i < NFAULTS; i++)
-        if (strcmp(kind, faults[i].kind) == 0)
-            return faults[i].title;
-    return kind;
+    return find(kind) < NFAULTS ? faults[find(kind)].title : kind;
 }
 
 /* --fault KIND, the lesson's last step; maxBuffer and timeout, exec's. */

@@ -1,8 +1,6 @@
-/* grep.c: spawn('grep', ['hello']) as in the first article: the parent
- * streams lines into grep's stdin, ends it, and reads the matches on grep's
- * stdout. Then grep's exit codes as waitpid() gives them: 0 when a line
- * matched, 1 when none did (an answer, not a failure), 2 when grep itself
- * failed, with its complaint on stderr, a pipe of its own. */
+/* grep.c: spawn('grep', ['hello']) as in the first article: lines into
+ * grep's stdin, end(), the matches back on its stdout. Then grep's exit codes
+ * as waitpid() gives them: 0 a line matched, 1 none did, 2 grep failed. */
 #include <string.h>
 
 #include "stdio-pipe.h"
@@ -19,15 +17,6 @@ static struct {
 } grep;
 
 static void grep_start(scope_demo_t *d, int run);
-
-static void on_data(stdio_child_t *c, int fd, const char *data, size_t len)
-{
-    char text[200];
-    printable(text, sizeof text, data, len - (data[len - 1] == '\n'));
-    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
-    scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %s",
-                     fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
-}
 
 static void send_line(scope_pacer_t *pacer)
 {
@@ -48,28 +37,17 @@ static void send_line(scope_pacer_t *pacer)
     child_end(c);
 }
 
-static void explain(stdio_child_t *c)
-{
-    if (c->sig)
-        scope_events_log("grep was killed by SIG%s: node's 'exit' gives code null, signal "
-                         "'SIG%s'", sigabbrev_np(c->sig), sigabbrev_np(c->sig));
-    else if (c->code == 0)
-        scope_events_log("waitpid() gives exit code 0: a line matched (%zu bytes on stdout)",
-                         (size_t)c->out.bytes_received);
-    else if (c->code == 1)
-        scope_events_log("waitpid() gives exit code 1: no line matched. An answer, not a "
-                         "failure: 'exit' with code 1 and no 'error' (exec() would still "
-                         "hand its callback an Error with code 1)");
-    else
-        scope_events_log("waitpid() gives exit code %d: grep itself failed. Its reason came on "
-                         "stderr (fd %d here), a pipe of its own; stdout stayed clean",
-                         c->code, c->fd[2]);
-}
-
 static void on_close(stdio_child_t *c)
 {
+    static const char *const meaning[3] = {
+        "a line matched", "no line matched. An answer, not a failure: 'exit', and no 'error'",
+        "grep itself failed; its reason came on stderr, a pipe of its own"};
     scope_demo_t *d = c->demo;
-    explain(c);
+    if (c->sig)
+        scope_events_log("grep was killed by SIG%s: 'exit' gives code null", sigabbrev_np(c->sig));
+    else
+        scope_events_log("waitpid() gives exit code %d: %s", c->code,
+                         meaning[c->code < 2 ? c->code : 2]);
     grep.codes[grep.run] = c->sig ? -1 : c->code;
     if (!child_cut(c, 0)) /* 0, then 1, then 2 */
         scope_demo_check(d, c->code == grep.run, "check", "grep run %d exited %d, expected %d",
@@ -94,16 +72,13 @@ static void grep_start(scope_demo_t *d, int run)
         "spawn('grep', ['hello']) again, and this time no line says hello",
         "spawn('grep', ['hello', '/nonexistent/ipcscope-missing-file']): a file that is not there"};
     stdio_child_t *c = &grep.child;
-    memset(c, 0, sizeof *c);
-    c->name = "grep";
-    c->on_data = on_data;
-    c->on_close = on_close;
+    *c = (stdio_child_t){.name = "grep", .file = "grep", .argv = argv, .on_data = child_data,
+                         .on_close = on_close};
     grep.run = run;
     grep.line = 0;
     argv[2] = run == 2 ? "/nonexistent/ipcscope-missing-file" : NULL;
     scope_events_log("%s", said[run]);
-    child_opts_t o = {.file = "grep", .argv = argv, .fd3 = -1};
-    int r = child_spawn(c, d, &o);
+    int r = child_spawn(c, d);
     c->in.framing_bytes = 1; /* each line's newline */
     if (!scope_demo_check(d, r == 0, "check", "spawn grep: %s", strerror(-r))) {
         scope_demo_next(d);

@@ -2,7 +2,6 @@
  * parts, then the fault asked for, then the bye). With --as-child KIND,
  * this process is one of the demo's children (children.c). */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stdio-pipe.h"
@@ -15,31 +14,24 @@ static const scope_demo_info_t info = {
     "until write() has to wait.",
     "000 002 003 004", "管道 (pipe) | 快 | ❌ | 低 | 流式数据", FAULTS};
 
-static stdio_opts_t opt = {.max_buffer = 1 << 20, .burst = 1 << 20, .stream_bytes = 32l << 20,
+static stdio_opts_t opt = {.max_buffer = 1 << 20, .burst = 1 << 20, .stream = 32l << 20,
                            .timeout_ms = 1000, .stall_ms = 2000, .starts = 5, .child = "c"};
 
-/* The options: --help's line, and where the value goes: one of want's words
- * (--part: a comma list of them, '' for none), a number from lo to hi, or 1
- * for a flag. */
-static const struct {
-    scope_demo_option_t o;
-    const char *want, **word;
-    long *num, lo, hi;
-} table[] = {
-    {{"part", "LIST", "only these parts: " PARTS}, .want = PARTS, .word = &opt.part},
-    {{"fault", "KIND", "show one failure: " FAULTS}, .want = FAULTS, .word = &opt.fault},
-    {{"max-buffer", "BYTES", "exec's maxBuffer (1048576)"}, .num = &opt.max_buffer, 1, 1l << 30},
-    {{"timeout", "MS", "exec's timeout (1000)"}, .num = &opt.timeout_ms, 1, 3600000},
-    {{"slow-reader", NULL, "backpressure: read 4 KiB every 10 ms"}, .num = &opt.slow_reader},
-    {{"stall", "MS", "backpressure: the reader's pause (2000)"}, .num = &opt.stall_ms, 0, 3600000},
-    {{"burst", "BYTES", "backpressure: the burst (1 MiB)"}, .num = &opt.burst, 1, 1l << 28},
-    {{"stream-bytes", "BYTES", "bytes streamed (32 MiB)"}, .num = &opt.stream_bytes, 1, 64l << 30},
-    {{"starts", "N", "starts of each kind, timed (5)"}, .num = &opt.starts, 1, 64},
-    {{"child", "c|node", "the stdio child (c)"}, .want = "c node", .word = &opt.child},
-    {{"as-child", "KIND", "be a child of stdio-pipe"}, .want = "echo reader sink stdio",
-     .word = &opt.as_child},
-};
-#define NOPTS (sizeof table / sizeof table[0])
+/* The options; --part, a comma list of parts ('' for none), is on_option's. */
+static const scope_demo_option_t options[] = {
+    {"part", "LIST", "only these parts: " PARTS},
+    {"fault", "KIND", "show one failure: " FAULTS, SCOPE_OPT_WORD, &opt.fault, 0, 0, FAULTS},
+    {"max-buffer", "BYTES", "maxBuffer (1 MiB)", SCOPE_OPT_NUMBER, &opt.max_buffer, 1, 1 << 30},
+    {"timeout", "MS", "exec's timeout (1000)", SCOPE_OPT_NUMBER, &opt.timeout_ms, 1, 3600000},
+    {"slow-reader", NULL, "backpressure: 4 KiB every 10 ms", SCOPE_OPT_FLAG, &opt.slow_reader},
+    {"stall", "MS", "the reader's pause (2000)", SCOPE_OPT_NUMBER, &opt.stall_ms, 0, 3600000},
+    {"burst", "BYTES", "backpressure: the burst (1 MiB)", SCOPE_OPT_NUMBER, &opt.burst, 1, 1 << 28},
+    {"stream-bytes", "BYTES", "streamed (32 MiB)", SCOPE_OPT_NUMBER, &opt.stream, 1, 1ll << 36},
+    {"starts", "N", "starts of each kind, timed (5)", SCOPE_OPT_NUMBER, &opt.starts, 1, 64},
+    {"child", "c|node", "the stdio child (c)", SCOPE_OPT_WORD, &opt.child, 0, 0, "c node"},
+    {"as-child", "KIND", "be a child of stdio-pipe", SCOPE_OPT_WORD, &opt.as_child, 0, 0,
+     "echo reader sink stdio"},
+    {NULL}};
 
 /* The lesson: each part's steps, in order (--part picks parts). */
 static const struct {
@@ -51,12 +43,10 @@ static const struct {
     {"exec", {"exec(): a command string through /bin/sh -c, output buffered", exec_pipeline}},
     {"exec", {"exec's maxBuffer: a child that writes too much is killed", fault_maxbuffer}},
     {"exec", {"exec's timeout: SIGTERM for a child that never exits", fault_timeout}},
-    {"execfile", {"execFile(): no shell; 'hello; echo INJECTED' given to both",
-                  execfile_injection}},
+    {"execfile", {"execFile(): no shell; exec and execFile given one input", execfile_injection}},
     {"execfile", {"what the shell costs: spawn, exec and execFile timed", execfile_cost}},
     {"stdio", {"stdio ['pipe', 'pipe', 'pipe', 'ipc']: pipes and a channel at fd 3", stdio_array}},
-    {"backpressure", {"backpressure: the reader stops, the pipe fills, the queue grows",
-                      backpressure_fill}},
+    {"backpressure", {"backpressure: the pipe fills, the queue grows", backpressure_fill}},
     {"backpressure", {"the reader resumes: the queue drains, then 'drain'", backpressure_resume}},
     {"stream", {"the same pipe at full speed, waiting for 'drain'", stream_run}},
     {"pingpong", {"ping-pong through the child's stdin and stdout", pingpong_run}},
@@ -65,40 +55,26 @@ static const struct {
 
 static scope_demo_t demo;
 static scope_demo_lesson_t lesson[NSTEPS + 2];
-static int lesson_over, dash_fault, finished, nparts;
+static int lesson_over, dash_fault, finished;
 
-/* Is word (n bytes) one of list's words, separated by ',' or ' '? */
+/* Is word (n bytes) one of list's comma-separated words? */
 static int one_of(const char *word, size_t n, const char *list)
 {
-    for (const char *p = list; n && *p; p += strcspn(p, ", "), p += *p != 0)
-        if (strcspn(p, ", ") == n && strncmp(p, word, n) == 0)
+    for (const char *p = list; *p; p += strcspn(p, ","), p += *p != 0)
+        if (strcspn(p, ",") == n && strncmp(p, word, n) == 0)
             return 1;
     return 0;
 }
 
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
-    size_t i = 0;
-    while (strcmp(name, table[i].o.name) != 0) /* lib/demo calls for ours only */
-        i++;
-    const char *want = table[i].want;
-    char *end = NULL;
-    double v = table[i].o.arg && !want ? strtod(value, &end) : 1;
-    int ok = want ? table[i].word == &opt.part || (*value && !strchr(value, ','))
-                  : !end || (end != value && !*end && v >= table[i].lo && v <= table[i].hi &&
-                             v == (long)v);
-    for (const char *w = value; ok && want && *w; w += strcspn(w, ","), w += *w != 0)
-        ok = one_of(w, strcspn(w, ","), want); /* each of value's comma-separated words */
-    if (!ok && want)
-        snprintf(d->error, sizeof d->error, "--%s wants %s, not '%s'", name, want, value);
-    else if (!ok)
-        snprintf(d->error, sizeof d->error, "--%s wants %ld to %ld, not '%s'", name, table[i].lo,
-                 table[i].hi, value);
-    else if (want)
-        *table[i].word = value;
-    else
-        *table[i].num = (long)v;
-    return ok ? 0 : -EINVAL;
+    for (const char *w = value; *w; w += strcspn(w, ","), w += *w != 0)
+        if (!one_of(w, strcspn(w, ","), PARTS)) {
+            snprintf(d->error, sizeof d->error, "--%s wants %s, not '%s'", name, PARTS, value);
+            return -EINVAL;
+        }
+    opt.part = value;
+    return 0;
 }
 
 /* The bye, once the lesson is over and no fault from the dashboard runs.
@@ -109,14 +85,10 @@ static void finish(scope_demo_t *d)
     if (finished || !((lesson_over && !dash_fault) || (d->quitting && child_quit_all() == 0)))
         return;
     finished = 1;
-    char text[300];
     if (d->quitting)
         scope_demo_figure(d, "complete", cJSON_CreateFalse());
-    snprintf(text, sizeof text, "%d part%s%s%.20s: %s", nparts, nparts == 1 ? "" : "s",
-             opt.fault ? " and fault " : "", opt.fault ? opt.fault : "",
-             d->exit_code ? "a check failed, or a child was killed before its part was over "
-                            "(the error events say which)" : "done");
-    scope_demo_bye(d, NULL, text);
+    scope_demo_bye(d, NULL, d->exit_code ? "a check failed, or a child was killed before its "
+                   "part was over (the error events say which)" : "every step done");
     scope_demo_stop(d);
 }
 
@@ -137,15 +109,16 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     (void)msg;
     if (strcmp(cmd, "fault") != 0)
         backpressure_control(cmd);
-    else if (!finished)
-        dash_fault = fault_run(d, d->fault, dash_fault_over, 1) == 0;
+    else if (!finished) {
+        int running = dash_fault; /* one already: this one is refused */
+        dash_fault = 1;           /* first: a fault that cannot start is over at once */
+        if (fault_run(d, d->fault, dash_fault_over, 1) < 0)
+            dash_fault = running;
+    }
 }
 
 int main(int argc, char **argv)
 {
-    static scope_demo_option_t options[NOPTS + 1];
-    for (size_t i = 0; i < NOPTS; i++)
-        options[i] = table[i].o;
     demo.on_option = on_option;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
@@ -160,10 +133,8 @@ int main(int argc, char **argv)
     opt.part = opt.part ? opt.part : opt.fault ? "" : PARTS; /* --fault alone: the fault alone */
     size_t n = 0;
     for (size_t i = 0; i < NSTEPS; i++)
-        if (one_of(steps[i].part, strlen(steps[i].part), opt.part)) {
-            nparts += n == 0 || strcmp(steps[i].part, steps[i - 1].part) != 0;
+        if (one_of(steps[i].part, strlen(steps[i].part), opt.part))
             lesson[n++] = steps[i].step;
-        }
     if (opt.fault)
         lesson[n++] = (scope_demo_lesson_t){fault_title(opt.fault), fault_step};
     /* The bye's verdict, until a check or a killed child says otherwise. */

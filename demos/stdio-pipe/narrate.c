@@ -1,14 +1,37 @@
-/* narrate.c: what starting a child took, told with the real fds: the
- * pipe2(), fork(), dup2() and execve() of stdio-pipe.c's child_spawn, and
- * the three pipes as the dashboard's channels. Beside the mechanism, so that
- * stdio-pipe.c shows the calls alone. */
+/* narrate.c: the children told with the real fds: the pipe2(), fork(),
+ * dup2() and execve() of stdio-pipe.c's child_spawn, the three pipes as the
+ * dashboard's channels, what they carry, and how each part ended. Beside the
+ * mechanism, so that stdio-pipe.c shows the calls alone. */
 #include <string.h>
 #include <unistd.h>
 
 #include "stdio-pipe.h"
 
+/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
+void printable(char *out, size_t cap, const char *data, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 < cap; i++)
+        if (data[i] == '\n')
+            out[o++] = '\\', out[o++] = 'n';
+        else
+            out[o++] = (unsigned char)data[i] < 0x20 ? ' ' : data[i];
+    out[o] = '\0';
+    scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
+}
+
+/* 'data': a chunk on c's stdout or stderr, traced and told. */
+void child_data(stdio_child_t *c, int fd, const char *data, size_t len)
+{
+    char text[200];
+    printable(text, sizeof text, data, len - (data[len - 1] == '\n'));
+    scope_trace_recv(fd == 1 ? &c->out : &c->err, data, len);
+    scope_events_log("'data' on child.%s: read() %zu bytes from fd %d: %s",
+                     fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
+}
+
 /* The syscalls the start took, named with their fds; the pipes as channels. */
-void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6])
+void child_narrate(stdio_child_t *c, const int p[6])
 {
     static const char *const names[3] = {"stdin", "stdout", "stderr"};
     scope_trace_t *t[3] = {&c->in, &c->out, &c->err};
@@ -21,15 +44,15 @@ void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6])
                      p[0], p[1], p[2], p[3], p[4], p[5]);
     scope_events_log("fork() -> %ld. The child dup2()s %d, %d and %d onto 0, 1 and 2%s; we "
                      "close those and keep %d (its stdin), %d and %d (its stdout, stderr)",
-                     (long)c->pid, p[0], p[3], p[5], o->fd3 >= 0 ? ", and its fd 3" : "",
+                     (long)c->pid, p[0], p[3], p[5], c->fd3 > 0 ? ", and its fd 3" : "",
                      p[1], p[2], p[4]);
-    if (o->file) {
+    if (c->file) {
         char path[256] = "?", args[400];
-        scope_spawn_which(o->file, path, sizeof path);
+        scope_spawn_which(c->file, path, sizeof path);
         size_t n = (size_t)snprintf(args, sizeof args, "[");
-        for (int i = 0; o->argv[i] && n < sizeof args; i++)
+        for (int i = 0; c->argv[i] && n < sizeof args; i++)
             n += (size_t)snprintf(args + n, sizeof args - n, "%s\"%s\"", i ? ", " : "",
-                                  o->argv[i]);
+                                  c->argv[i]);
         if (n < sizeof args)
             snprintf(args + n, sizeof args - n, "]");
         scope_events_log("in the child: execve(\"%s\", %.160s)", path, args);

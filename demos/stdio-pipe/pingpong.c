@@ -1,9 +1,7 @@
-/* pingpong.c: the round trip through a child's stdin and
- * stdout. A line goes into the echo child's stdin (this program again,
- * children.c), the same line comes back on its stdout; one line is in
- * flight at a time. The sender keeps the send time: a pipe keeps order, so
- * the next line back answers the one in flight, and the line itself carries
- * nothing but "ping N" and its payload. */
+/* pingpong.c: a line into the echo child's stdin (children.c), the same line
+ * back on its stdout, one in flight at a time. A pipe keeps order, so the
+ * next line back answers the one in flight: the sender keeps the send time,
+ * and the line carries nothing but "ping N" and its payload. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,13 +80,11 @@ void pingpong_run(scope_demo_t *d)
         scope_demo_next(d);
         return;
     }
-    stdio_child_t *c = &pp.child;
-    c->name = "echo child";
-    c->on_data = pong;
-    c->on_close = pingpong_closed;
     char *argv[] = {"--as-child", "echo", NULL};
-    child_opts_t o = {.argv = argv, .fd3 = -1};
-    int r = child_spawn(c, d, &o);
+    stdio_child_t *c = &pp.child;
+    *c = (stdio_child_t){.name = "echo child", .argv = argv, .on_data = pong,
+                         .on_close = pingpong_closed};
+    int r = child_spawn(c, d);
     if (!scope_demo_check(d, r == 0, "check", "cannot start the echo child: %s", strerror(-r))) {
         scope_demo_next(d);
         return;

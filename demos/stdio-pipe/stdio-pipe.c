@@ -14,8 +14,7 @@
  *   5. SIGCHLD, waitpid(): the exit code or the signal. Once the child is
  *      reaped and its pipes are closed, node emits 'close'.
  *
- * Each part of the lesson has its file (stdio-pipe.h lists them); this file
- * is the child with its three pipes that they all use.
+ * This file is that child with its three pipes; every part of the lesson uses it.
  *
  *   build/demos/stdio-pipe --part spawn         # or every part: no --part
  */
@@ -36,7 +35,7 @@ static void on_role_exit(scope_role_t *role, int code, int sig);
 static stdio_child_t *children; /* the ones running, so that quit can end them */
 
 /* spawn(): three pipes, fork, dup2 onto 0, 1 and 2, execve. */
-int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o)
+int child_spawn(stdio_child_t *c, scope_demo_t *d)
 {
     int p[6]; /* [0] [1] its stdin: read, write; [2] [3] its stdout; [4] [5] its stderr */
     for (int i = 0; i < 3; i++)
@@ -47,23 +46,23 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o)
             return e;
         }
     /* Where the child's ends land; every other fd is closed by execve. */
-    scope_spawn_fd_t fds[4] = {{p[0], 0}, {p[3], 1}, {p[5], 2}, {o->fd3, 3}};
-    size_t nfds = o->fd3 >= 0 ? 4 : 3;
+    scope_spawn_fd_t fds[4] = {{p[0], 0}, {p[3], 1}, {p[5], 2}, {c->fd3, 3}};
+    size_t nfds = c->fd3 > 0 ? 4 : 3;
     c->demo = d;
     c->t0 = scope_time_now_ns();
     int r;
-    if (o->file) { /* a program: it dies with us, and has no use for our fds' names */
+    if (c->file) { /* a program: it dies with us, and has no use for our fds' names */
         static const char *const ours[] = {"IPCSCOPE_EVENT_FD", "IPCSCOPE_CONTROL_FD", NULL};
         /* With a name, lib/spawn reports its start and exit as proc events. */
-        scope_spawn_options_t so = {.file = o->file, .argv = o->argv, .setenv = o->env,
+        scope_spawn_options_t so = {.file = c->file, .argv = c->argv, .setenv = c->env,
                                     .unsetenv = ours, .fds = fds, .nfds = nfds,
                                     .death_signal = SIGKILL, .name = c->quiet ? NULL : c->name};
         c->proc.data = c;
         r = scope_spawn(d->loop, &c->proc, &so, on_proc_exit);
         c->pid = c->proc.pid;
     } else { /* this program again: lib/role adds its event fd and relay */
-        scope_role_options_t ro = {.argv = (const char *const *)o->argv, .fds = fds,
-                                   .nfds = nfds, .setenv = o->env, .quiet = c->quiet};
+        scope_role_options_t ro = {.argv = (const char *const *)c->argv, .fds = fds,
+                                   .nfds = nfds, .setenv = c->env, .quiet = c->quiet};
         c->role.data = c;
         c->role.on_exit = on_role_exit;
         r = scope_role_spawn(d, &c->role, c->name, &ro);
@@ -71,8 +70,8 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o)
     }
     /* The child has its copies now (or none, when it failed). */
     close(p[0]), close(p[3]), close(p[5]);
-    if (o->fd3 >= 0)
-        close(o->fd3);
+    if (c->fd3 > 0)
+        close(c->fd3);
     if (r < 0) {
         close(p[1]), close(p[2]), close(p[4]);
         return r;
@@ -91,7 +90,7 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o)
     /* Its stdout and stderr are read as they come, each chunk a 'data'. */
     uv_read_start((uv_stream_t *)&c->pipe[1], on_alloc, on_read);
     uv_read_start((uv_stream_t *)&c->pipe[2], on_alloc, on_read);
-    child_narrate(c, o, p); /* narrate.c: the syscalls, with their fds */
+    child_narrate(c, p); /* narrate.c: the syscalls, with their fds */
     return 0;
 }
 

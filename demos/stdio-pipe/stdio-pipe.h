@@ -1,22 +1,8 @@
-/* stdio-pipe.h: what each file of the stdio-pipe demo exports.
- *
- *   stdio-pipe.c    the mechanism: a child with its three pipes
- *   narrate.c       its start, told with the real fds
- *   grep.c          spawn('grep') and its exit codes
- *   exec.c          exec() and execFile(), and a pipeline through /bin/sh
- *   execfile.c      no shell: the injection; what a shell costs
- *   faults.c        ENOENT, a signal, maxBuffer, timeout
- *   stdio.c         ['pipe', 'pipe', 'pipe', 'ipc'], and its child
- *   backpressure.c  the reader stops, the queue grows and drains; the
- *                   same pipe at full speed
- *   pingpong.c      a line there and back, timed
- *   children.c      this program as a child: echo, reader, sink
- *   main.c          options, the lesson's steps, the bye
- *
- * main.c lists the steps (scope_demo_lesson); a step that is over calls
- * scope_demo_next. d->data is main's options, read only. Each file keeps its
- * own state and hands the bye its figures (scope_demo_figure) where it
- * measured them. */
+/* stdio-pipe.h: what the files of the stdio-pipe demo export to each other,
+ * file by file. main.c lists the steps (scope_demo_lesson); a step that is
+ * over calls scope_demo_next. d->data is main's options, read only. Each file
+ * keeps its own state and hands the bye its figures (scope_demo_figure)
+ * where it measured them. */
 #ifndef STDIO_PIPE_H
 #define STDIO_PIPE_H
 
@@ -32,7 +18,8 @@
 #define HIGH_WATER (16 * 1024) /* node's default highWaterMark of a writable stream */
 
 typedef struct {
-    long max_buffer, burst, stream_bytes, timeout_ms, stall_ms, starts, slow_reader;
+    long long max_buffer, burst, stream, timeout_ms, stall_ms, starts;
+    int slow_reader;
     const char *part, *fault, *child, *as_child;
 } stdio_opts_t;
 
@@ -43,22 +30,19 @@ typedef void (*child_cb)(stdio_child_t *c);
 /* fd: 1 (its stdout) or 2 (its stderr); data is valid for the call only. */
 typedef void (*child_data_cb)(stdio_child_t *c, int fd, const char *data, size_t len);
 
-typedef struct {
+struct stdio_child_s {
+    /* set by the caller (file, argv, fd3 and env: read by child_spawn only) */
+    void *data;
+    const char *name;       /* "grep", "sh", "echo child": events and narration */
     const char *file;       /* the program; NULL: this program again, as role `name` */
     char *const *argv;      /* the program's argv, or the role's own options */
-    int fd3;                /* placed at the child's fd 3 (then ours to close), or -1 */
-    const char *const *env; /* "NAME=VALUE" added; NULL-terminated, or NULL */
-} child_opts_t;
-
-struct stdio_child_s {
-    /* set by the caller */
-    void *data;
-    const char *name;      /* "grep", "sh", "echo child": events and narration */
-    int quiet;             /* no narration, no events: the timing loops */
+    int fd3;                /* placed at the child's fd 3 (then ours to close); 0: none */
+    const char *const *env; /* "NAME=VALUE" added, or NULL */
+    int quiet;           /* no narration, no events: the timing loops */
     child_data_cb on_data;
-    child_cb on_written;   /* a write to its stdin completed */
-    child_cb on_exit;      /* reaped: code, or sig */
-    child_cb on_close;     /* reaped and every pipe closed: node's 'close' */
+    child_cb on_written; /* a write to its stdin completed */
+    child_cb on_exit;    /* reaped: code, or sig */
+    child_cb on_close;   /* reaped and every pipe closed: node's 'close' */
     /* read-only */
     scope_demo_t *demo;
     pid_t pid;
@@ -74,7 +58,7 @@ struct stdio_child_s {
     stdio_child_t *next;
 };
 
-int child_spawn(stdio_child_t *c, scope_demo_t *d, const child_opts_t *o);
+int child_spawn(stdio_child_t *c, scope_demo_t *d);
 int child_write(stdio_child_t *c, const char *data, size_t len);
 void child_end(stdio_child_t *c);
 size_t child_queue(stdio_child_t *c);
@@ -83,7 +67,11 @@ void child_close_pipe(stdio_child_t *c, int fd);
 /* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
 int child_quit_all(void);
 /* narrate.c: the start told with its fds (p: the three pipes' ends). */
-void child_narrate(stdio_child_t *c, const child_opts_t *o, const int p[6]);
+void child_narrate(stdio_child_t *c, const int p[6]);
+/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
+void printable(char *out, size_t cap, const char *data, size_t len);
+/* 'data' (a child_data_cb): the chunk traced on its channel, and told. */
+void child_data(stdio_child_t *c, int fd, const char *data, size_t len);
 /* Was c's part cut short? By our quit (nothing to judge), or not: killed or
  * gone early, a failed check "killed" and "complete": false in the bye. */
 int child_cut(stdio_child_t *c, int early);
@@ -96,7 +84,7 @@ struct exec_s {
     void (*done)(exec_t *e);   /* the callback (narrated before); e is freed after it */
     const char *call;          /* "exec" or "execFile", for the narration */
     size_t max_buffer;         /* 0: none */
-    long timeout_ms;           /* 0: none */
+    long long timeout_ms;      /* 0: none */
     char *out[3];              /* [1] stdout, [2] stderr: NUL-terminated */
     size_t len[3];
     const char *killed_for;    /* "maxBuffer", "timeout" or NULL */
@@ -104,12 +92,10 @@ struct exec_s {
     uv_timer_t timer;
     int term_sent;
 };
-/* Set max_buffer, timeout_ms, child.quiet, then start; on failure e is freed. */
+/* Set timeout_ms, child.quiet, then start; done follows, always. */
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
-int exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
-int exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
-/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
-void printable(char *out, size_t cap, const char *data, size_t len);
+void exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
+void exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() */
 
 /* ---- the lesson's steps (scope_demo_cb) ---------------------------------- */
 
@@ -121,8 +107,8 @@ void stdio_array(scope_demo_t *d);                                     /* stdio.
 void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
 void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
 
-/* 0 once the fault runs (done follows; in_bye: its outcome is the bye's
- * fault_outcome), -EBUSY while one runs, or -EINVAL. */
+/* 0 once the fault runs (done follows, always; in_bye: its outcome is the
+ * bye's fault_outcome), -EBUSY while one runs, or -EINVAL. */
 int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye);
 const char *fault_title(const char *kind); /* "fault: ...", its step's title */
 /* The dashboard's pause and resume, for the backpressure reader. */
