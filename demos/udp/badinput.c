@@ -18,9 +18,10 @@
 #include "udp.h"
 
 static struct {
+    scope_demo_t *d;
     const udp_lab_t *lab;
     udp_probe_t probe, faults[4];
-    uint64_t refused, empty;
+    int refused;
 } bi;
 
 /* -1 when all n bytes are UTF-8, else the offset of the first bad byte.
@@ -45,9 +46,12 @@ static long utf8_bad_at(const unsigned char *p, size_t n)
     return -1;
 }
 
-void badinput_init(const udp_lab_t *lab)
+void badinput_init(scope_demo_t *d)
 {
-    bi.lab = lab;
+    bi.d = d;
+    bi.lab = d->data;
+    scope_demo_figure_add(d, "refused", 0);
+    scope_demo_figure_add(d, "empty", 0);
 }
 
 int badinput_refuse(const char *from, const char *data, size_t len, int cut)
@@ -62,13 +66,14 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
         scope_events_error("refused", "a %zu-byte datagram from %s is not UTF-8 (byte 0x%02x at "
                            "offset %ld): refused, not echoed; node would have answered with "
                            "U+FFFD in its place", len, from, (unsigned char)data[bad], bad);
-    else if (len == 0 && ++bi.empty)
-        scope_events_log("an empty datagram from %s: legal UDP. recvmsg() returned 0, which on "
-                         "a stream would mean EOF; here it is a message with no bytes. Answered "
-                         "with the bare greeting", from);
-    int refuse = len > max || cut || bad >= 0;
-    bi.refused += (uint64_t)refuse;
-    return refuse;
+    else if (len > 0)
+        return 0;
+    else
+        scope_events_log("an empty datagram from %s: recvmsg() returned 0, not EOF but a message "
+                         "with no bytes. Answered with the bare greeting", from);
+    scope_demo_figure_add(bi.d, len ? "refused" : "empty", 1);
+    bi.refused += len > 0;
+    return len > 0;
 }
 
 /* A probe with a socket the server made: the server knows its datagrams
@@ -83,8 +88,8 @@ static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
 
 static void on_probe_exit(udp_probe_t *p)
 {
-    scope_events_log("the server refused %llu datagrams and answered the empty one; it serves "
-                     "on", (unsigned long long)bi.refused);
+    scope_events_log("the server refused %d datagrams and answered the empty one; it serves on",
+                     bi.refused);
     probe_end(p, NULL);
 }
 
@@ -109,9 +114,7 @@ int badinput_fault(scope_demo_t *d, const char *kind)
     return 0;
 }
 
-int badinput_figures(cJSON *bye)
+int badinput_refused(void)
 {
-    cJSON_AddNumberToObject(bye, "refused", (double)bi.refused);
-    cJSON_AddNumberToObject(bye, "empty", (double)bi.empty);
-    return (int)bi.refused;
+    return bi.refused;
 }

@@ -38,7 +38,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
                      "sent, in order. Each send() is one datagram and each recv() takes exactly "
                      "one; a TCP stream would have handed all %d bytes to one read()",
                      b.seen[0], b.seen[1], b.seen[2], b.seen[0] + b.seen[1] + b.seen[2]);
-    cJSON_AddBoolToObject(((udp_lab_t *)b.p.demo->data)->bye, "boundaries_kept", b.kept);
+    scope_demo_figure(b.p.demo, "boundaries_kept", cJSON_CreateBool(b.kept));
     probe_end(&b.p, NULL);
 }
 

@@ -56,7 +56,7 @@ static void finish(void)
     cJSON_AddNumberToObject(o, "received", (double)got);
     cJSON_AddNumberToObject(o, "dropped", (double)(l.p.sent - got));
     cJSON_AddBoolToObject(o, "accounted", l.settled);
-    cJSON_AddItemToObject(((udp_lab_t *)l.p.demo->data)->bye, "loss", o);
+    scope_demo_figure(l.p.demo, "loss", o);
     scope_events_log("the kernel counted %u drops (SO_MEMINFO, as /proc/net/udp). Neither side "
                      "was told: every send() succeeded, and no recv() reports a gap", l.drops);
     if (l.have_ovfl)

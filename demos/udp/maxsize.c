@@ -29,7 +29,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
                      "would cut it into 45 fragments, and losing any one loses it all",
                      m.p.fd, nread);
     m.got = 1;
-    cJSON_AddNumberToObject(((udp_lab_t *)m.p.demo->data)->bye, "max_payload", (double)nread);
+    scope_demo_figure(m.p.demo, "max_payload", cJSON_CreateNumber((double)nread));
     if (m.gone)
         probe_end(&m.p, NULL);
 }
@@ -37,7 +37,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fig, "error"));
-    cJSON_AddBoolToObject(((udp_lab_t *)p->demo->data)->bye, "emsgsize", e && !strcmp(e, "EMSGSIZE"));
+    scope_demo_figure(p->demo, "emsgsize", cJSON_CreateBool(e && !strcmp(e, "EMSGSIZE")));
 }
 
 static void on_probe_exit(udp_probe_t *p)

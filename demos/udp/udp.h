@@ -1,15 +1,7 @@
-/* udp.h: what each file of the udp demo offers the files above it. Calls go
- * down this list, never up; each file keeps its own state.
- *
- *   main.c        the options and the lesson's steps, in order
- *   boundaries.c, maxsize.c, loss.c, badinput.c   one lab step each (both sides)
- *   clients.c     the articles' echo with N client processes, and their figures
- *   client.c      a client's own process (--role "client N", or --connect)
- *   throughput.c  one client streams, the server counts what arrives
- *   probe.c       a lab step's receiver, and its sender's start
- *   sender.c      the sender's own process (this program, --probe KIND)
- *   udp.c         the mechanism: the article's echo server and its client
- *   peers.c       the server's note of its peers
+/* udp.h: what each file of the udp demo offers the files above it (the
+ * lesson lists them). Calls go down: main.c, then the lab steps and
+ * clients.c / client.c / throughput.c, then probe.c and sender.c, then udp.c,
+ * then peers.c. Each file keeps its own state.
  */
 #ifndef UDP_DEMO_H
 #define UDP_DEMO_H
@@ -28,6 +20,7 @@
 #define UDP4_MAX     65507 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
 #define MAX_CLIENTS  32
 #define STEP_WAIT_MS 10000 /* bound on any lab step's wait */
+#define PROBE_KINDS  "boundaries maxsize flood oversize malformed empty bad stream"
 
 void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd);
 /* The channel of the peer at from (noted now if new; id: the highest its
@@ -94,23 +87,23 @@ void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
 int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
-/* The settings and the summary main gives every step, as d->data. */
+/* The settings main gives every step, as d->data. */
 typedef struct {
     const char *listen, *connect, *probe, *to; /* the options as given */
-    long long clients, timeout_ms, idle_ms, max_message, throughput, lab;
+    long long clients, timeout_ms, idle_ms, max_message, throughput;
+    int lab;
     char server[SCOPE_ADDR_STRLEN]; /* HOST:PORT the echo server is bound to */
-    cJSON *bye;                     /* the lab steps add their figures */
 } udp_lab_t;
 
 /* The steps (scope_demo_lesson) and what the server asks of them. */
 void boundaries_run(scope_demo_t *d);
 void maxsize_run(scope_demo_t *d);
 void loss_run(scope_demo_t *d);
-void badinput_init(const udp_lab_t *lab);
+void badinput_init(scope_demo_t *d);
 int badinput_refuse(const char *from, const char *data, size_t len, int cut);
 void badinput_run(scope_demo_t *d);
 int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind */
-int badinput_figures(cJSON *bye); /* the number refused */
+int badinput_refused(void);
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
 int clients_figures(cJSON *bye, char *text, size_t len); /* 1 when cut short */
