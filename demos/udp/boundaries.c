@@ -54,7 +54,7 @@ static void on_probe_exit(udp_probe_t *p)
                      "SO_MEMINFO, /proc/net/udp's rx_queue); ioctl(FIONREAD) says %d: for UDP, "
                      "the size of the next datagram only. Now reading",
                      mem[SK_MEMINFO_RMEM_ALLOC], next);
-    probe_read(p, on_recv);
+    uv_udp_recv_start(&p->sock, udp_alloc, on_recv);
 }
 
 void boundaries_run(scope_demo_t *d)

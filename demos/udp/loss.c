@@ -27,6 +27,7 @@ static struct {
     uv_timer_t tick;
     uint32_t base_drops, drops, ovfl, queued;
     int have_ovfl, probe_done, marker_sent, marker_got, settled;
+    char buf[64 * 1024];
 } l;
 
 /* The socket's own figures from the kernel, as the probe channel's stats:
@@ -71,7 +72,7 @@ static void finish(void)
 static void drain(void)
 {
     for (;;) {
-        struct iovec iov = {l.p.buf, sizeof l.p.buf};
+        struct iovec iov = {l.buf, sizeof l.buf};
         union {
             char buf[CMSG_SPACE(sizeof(uint32_t))];
             struct cmsghdr align;
@@ -83,7 +84,7 @@ static void drain(void)
             continue;
         if (n < 0)
             return;
-        if (n == 6 && !memcmp(l.p.buf, "marker", 6)) {
+        if (n == 6 && !memcmp(l.buf, "marker", 6)) {
             struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
             if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
                 memcpy(&l.ovfl, CMSG_DATA(c), sizeof l.ovfl);
@@ -93,7 +94,7 @@ static void drain(void)
             l.marker_got = 1;
             continue;
         }
-        scope_trace_msg(&l.p.trace, SCOPE_TRACE_RECV, 0, l.p.buf, (size_t)n, 0);
+        scope_trace_msg(&l.p.trace, SCOPE_TRACE_RECV, 0, l.buf, (size_t)n, 0);
     }
 }
 

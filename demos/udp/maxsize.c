@@ -52,7 +52,7 @@ void maxsize_run(scope_demo_t *d)
     probe_bind(&m.p, d);
     m.p.on_report = on_report;
     m.p.on_exit = on_probe_exit;
-    probe_read(&m.p, on_recv);
+    uv_udp_recv_start(&m.p.sock, udp_alloc, on_recv);
     if (probe_spawn(&m.p, d, "maxsize", m.p.name) < 0)
         probe_end(&m.p, NULL);
     else

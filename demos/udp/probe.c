@@ -23,7 +23,7 @@ static void on_step_timeout(uv_timer_t *t)
 }
 
 /* A receiver on 127.0.0.1, a port the kernel picks, and a bound on the
- * step's wait. It reads once the caller calls probe_read. */
+ * step's wait. The step starts reading when it wants to. */
 void probe_bind(udp_probe_t *p, scope_demo_t *d)
 {
     struct sockaddr_storage a;
@@ -36,18 +36,6 @@ void probe_bind(udp_probe_t *p, scope_demo_t *d)
     uv_timer_init(d->loop, &p->timer);
     p->sock.data = p->timer.data = p;
     uv_timer_start(&p->timer, on_step_timeout, STEP_WAIT_MS, 0);
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    udp_probe_t *p = h->data;
-    (void)suggested;
-    *buf = uv_buf_init(p->buf, sizeof p->buf);
-}
-
-void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv)
-{
-    uv_udp_recv_start(&p->sock, on_alloc, on_recv);
 }
 
 static void on_report(scope_role_t *r, const cJSON *fig)

@@ -52,7 +52,7 @@ static struct {
     int fd;
     long long n, i, sent, bytes, refused;
     const char *error; /* the last failed send's, by name */
-    char out[UDP4_MAX + 2], answer[128];
+    char out[UDP4_MAX + 2];
 } me;
 
 /* What was sent, to the process that started the probe. */
@@ -80,12 +80,6 @@ static void on_silence(uv_timer_t *t)
     (void)t;
     scope_events_error("probe", "no answer within %d ms", STEP_WAIT_MS / 2);
     stop();
-}
-
-static void on_alloc_answer(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)h, (void)suggested;
-    *buf = uv_buf_init(me.answer, sizeof me.answer);
 }
 
 static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -163,7 +157,7 @@ static void on_burst(uv_timer_t *t)
         stop();
         return;
     }
-    uv_udp_recv_start(&me.sock, on_alloc_answer, on_answer);
+    uv_udp_recv_start(&me.sock, udp_alloc, on_answer);
     uv_timer_start(t, on_silence, STEP_WAIT_MS / 2, 0);
 }
 

@@ -38,7 +38,7 @@ typedef struct {
     char name[SCOPE_ADDR_STRLEN];
     udp_refuse_fn refuse;
     uint64_t received, answered;
-    char buf[64 * 1024], reply[GREETING_LEN + 64 * 1024];
+    char reply[GREETING_LEN + 64 * 1024];
 } udp_server_t;
 
 typedef struct udp_client_s udp_client_t;
@@ -55,8 +55,9 @@ struct udp_client_s {
     int64_t answered, lost, late, errors, refused;
     void (*on_done)(udp_client_t *c);
     int done;
-    char buf[64 * 1024], out[UDP4_MAX + 64 + 1];
+    char out[UDP4_MAX + 64 + 1];
 };
+void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf); /* one buffer for all */
 int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags);
 void udp_server_start(udp_server_t *s, uint64_t idle_ms);
 void udp_server_close(udp_server_t *s);
@@ -78,10 +79,8 @@ struct udp_probe_s {
     scope_trace_t trace;
     uv_timer_t timer;
     int64_t sent; /* what the probe says it sent */
-    char buf[64 * 1024];
 };
 void probe_bind(udp_probe_t *p, scope_demo_t *d);
-void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv);
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to);
 void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
