@@ -57,35 +57,44 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
         p->on_exit(p);
 }
 
-/* Starts the probe of kind, sending to `to`, on a socket made here: p->from
- * is the address its datagrams will carry. */
+/* Starts this program as role name on a socket made here, bound to
+ * 127.0.0.1 and a port the kernel picks, that becomes its fd 3: from is the
+ * address its datagrams will carry. */
+int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const char *const *args,
+                     struct sockaddr_storage *from)
+{
+    int fd = scope_addr_bind_loopback(SOCK_DGRAM, from), rc = fd;
+    if (fd >= 0) {
+        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
+        scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
+        rc = scope_role_spawn(d, r, name, &o);
+        close(fd); /* the child has its copy */
+    }
+    if (rc < 0)
+        scope_events_error("spawn", "%s could not start: %s", name, uv_strerror(rc));
+    return rc;
+}
+
+/* Starts the probe of kind, sending to `to`. */
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to)
 {
     const udp_lab_t *lab = d->data;
     char max[24], bytes[24];
     snprintf(max, sizeof max, "%lld", lab->max_message);
-    snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)lab->throughput);
+    snprintf(bytes, sizeof bytes, "%lld", lab->throughput);
     const char *args[] = {"--probe", kind, "--to", to, "--max-message", max,
                           lab->throughput ? "--throughput" : NULL, bytes, NULL};
-    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &p->from), r = fd;
+    /* The stream is the throughput run's one client, on its channel. */
     int stream = !strcmp(kind, "stream");
     p->demo = d;
-    if (fd >= 0) {
-        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
-        scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
-        p->role.data = p;
-        p->role.on_report = on_report;
-        p->role.on_exit = on_exit_role;
-        /* The stream is the throughput run's one client, on its channel. */
-        r = scope_role_spawn(d, &p->role, stream ? "client 1" : "probe", &o);
-        close(fd); /* the probe has its copy */
-    }
-    if (r < 0)
-        scope_events_error("spawn", "the probe could not start: %s", uv_strerror(r));
-    else
+    p->role.data = p;
+    p->role.on_report = on_report;
+    p->role.on_exit = on_exit_role;
+    int r = probe_role_spawn(d, &p->role, stream ? "client 1" : "probe", args, &p->from);
+    if (r == 0)
         scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()),
                          SCOPE_PID(p->role.pid));
-    return r < 0 ? r : 0;
+    return r;
 }
 
 /* The receiver's counts as the probe channel's stats, with more fields

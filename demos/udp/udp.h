@@ -81,6 +81,8 @@ struct udp_probe_s {
     int64_t sent; /* what the probe says it sent */
 };
 void probe_bind(udp_probe_t *p, scope_demo_t *d);
+int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const char *const *args,
+                     struct sockaddr_storage *from);
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to);
 void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
