@@ -1,20 +1,14 @@
 /* badinput.c: what the echo server refuses, and the datagram that looks
- * like EOF.
- *
- * The probe sends the echo server a datagram over --max-message, one whose
- * bytes are not UTF-8, and an empty one. The first two are refused with an
- * error event and not answered (node would answer the second with U+FFFD in
- * place of the bad bytes). The empty one is legal UDP: recvmsg() returns 0,
- * which on a stream would mean end of file and here is a message with no
- * bytes; the server answers it with the bare greeting. The dashboard's
- * faults send one of the three at any time.
+ * like EOF. The probe sends the echo server a datagram over --max-message,
+ * one whose bytes are not UTF-8 (both refused with an error event, not
+ * answered), and an empty one (legal UDP, answered with the bare greeting).
+ * The dashboard's faults send one of the three at any time.
  */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "events.h"
-#include "role.h"
 #include "udp.h"
 
 static struct {
@@ -76,8 +70,8 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
     return len > 0;
 }
 
-/* A probe with a socket the server made: the server knows its datagrams
- * for the probe's before the first arrives. */
+/* The server made the probe's socket: it knows the probe's datagrams
+ * before the first arrives. */
 static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
 {
     int r = probe_spawn(p, d, kind, bi.lab->server);

@@ -1,10 +1,5 @@
-/* boundaries.c: three sends arrive as three datagrams.
- *
- * The receiver does not read while the probe makes three send() calls of
- * 200, 1,200 and 20 bytes; all three wait in its queue together. Then its
- * three recvmsg() calls return 200, 1,200 and 20 bytes: each send() is one
- * datagram and each recv() takes exactly one. A TCP stream could hand all
- * 1,420 bytes to one read().
+/* boundaries.c: three sends arrive as three datagrams. The receiver does not
+ * read while the probe sends three; then each recvmsg() takes exactly one.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,5 @@
-/* maxsize.c: the largest datagram.
- *
- * 65,535 (the IPv4 total length field) - 20 (IP header) - 8 (UDP header) =
- * 65,507 bytes: the probe sends that much in one datagram, and it arrives
- * whole on loopback. One byte more and sendmsg() fails with EMSGSIZE before
- * anything leaves; the probe reports that it did.
+/* maxsize.c: the largest datagram, 65,507 bytes, arrives whole on loopback;
+ * one byte more and sendmsg() fails with EMSGSIZE before anything leaves.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,11 +19,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     if (nread < 0 || (nread == 0 && !from))
         return;
     scope_trace_msg(&m.p.trace, SCOPE_TRACE_RECV, 0, buf->base, (size_t)nread, 0);
-    scope_events_log("recvmsg(fd %d) -> %zd bytes in one datagram: 65,535 (the IPv4 total "
-                     "length field) - 20 (IP header) - 8 (UDP header) = 65,507. Loopback's "
-                     "MTU is 65,536, so it went unfragmented; on Ethernet (MTU 1,500) IP "
-                     "would cut it into 45 fragments, and losing any one loses it all",
-                     m.p.fd, nread);
+    scope_events_log("recvmsg(fd %d) -> %zd bytes in one datagram, whole under loopback's MTU of "
+                     "65,536; Ethernet's 1,500 would cut it into 45 IP fragments", m.p.fd, nread);
     m.got = 1;
     scope_demo_figure(m.p.demo, "max_payload", cJSON_CreateNumber((double)nread));
     if (m.gone)

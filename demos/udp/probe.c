@@ -1,12 +1,9 @@
-/* probe.c: a lab step's receiving side, written once for every experiment.
- *
- * The step's sender, the probe (sender.c), is this program again (lib/role);
- * the server's process makes its socket and hands it over as fd 3, so the
- * address it sends from is known before it sends (probe_spawn). The receiver
- * is a socket of the step's own on 127.0.0.1 (probe_bind), or the echo
- * server. Both sides trace on the channel "probe"; the receiver's counts,
- * sent against received, are that channel's stats (probe_stats), and a step
- * that is over calls probe_end, which goes on to the next.
+/* probe.c: a lab step's two sides, written once for every experiment. The
+ * sender, the probe (sender.c), is this program again (lib/role) on a socket
+ * made here, so its address is known before it sends (probe_spawn). The
+ * receiver is the step's own socket (probe_bind) or the echo server; its
+ * counts are the "probe" channel's stats, and probe_end goes on to the next
+ * step.
  */
 #include <stdio.h>
 #include <string.h>
@@ -97,21 +94,18 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     return r;
 }
 
-/* The receiver's counts as the probe channel's stats, with more fields
- * (taken over; NULL for none). */
-void probe_stats(udp_probe_t *p, cJSON *more, int final)
+/* The receiver's counts as the probe channel's stats, added to o (taken
+ * over; NULL for none). */
+void probe_stats(udp_probe_t *p, cJSON *o, int final)
 {
-    cJSON *o = cJSON_CreateObject();
     int64_t got = (int64_t)p->trace.received;
+    o = o ? o : cJSON_CreateObject();
     cJSON_AddStringToObject(o, "chan", "probe");
     cJSON_AddNumberToObject(o, "count", (double)got);
     cJSON_AddNumberToObject(o, "bytes", (double)p->trace.bytes_received);
     cJSON_AddNumberToObject(o, "sent", (double)p->sent);
     cJSON_AddNumberToObject(o, "received", (double)got);
     cJSON_AddNumberToObject(o, "dropped", (double)(p->sent > got ? p->sent - got : 0));
-    for (cJSON *f; more && (f = more->child);)
-        cJSON_AddItemToObject(o, f->string, cJSON_DetachItemViaPointer(more, f));
-    cJSON_Delete(more);
     cJSON_AddBoolToObject(o, "final", final);
     scope_events_emit("stats", o);
 }

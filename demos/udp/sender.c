@@ -1,10 +1,7 @@
-/* sender.c: the probe's own process, the sender of every lab step and fault.
- *
- * This program again (lib/role) with --probe KIND --to HOST:PORT, on the
- * socket the server's process made for it (fd 3). One table says what each
- * kind sends; one loop sends it, in bursts, tracing each datagram on the
- * channel "probe" (the throughput stream's on "udp1"), and reports what it
- * sent to the process that started it (scope_demo_report).
+/* sender.c: the probe's own process (--probe KIND --to HOST:PORT, on the
+ * socket the server made for it, fd 3), the sender of every lab step and
+ * fault. One table says what each kind sends, one loop sends it in bursts,
+ * and what was sent goes to the process that started it (scope_demo_report).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +22,7 @@ static const struct kind {
     int n, burst, gap_ms;
     long len[3];
     const char *head[3];
-    const char *why;    /* said of a send that fails */
-    const char *answer; /* the answer awaited answers this; NULL: none awaited */
+    const char *why, *answer; /* said of a send that fails; of the one answer awaited */
 } kinds[] = {
     {"boundaries", "probe", 3, 3, 0, {200, 1200, 20}, {"datagram 1 of 3, 200 bytes ",
      "datagram 2 of 3, 1200 bytes ", "datagram 3 of 3, 20 bytes "}, NULL, NULL},
@@ -55,7 +51,6 @@ static struct {
     char out[UDP4_MAX + 2];
 } me;
 
-/* What was sent, to the process that started the probe. */
 static void report(void)
 {
     cJSON *fig = cJSON_CreateObject();
@@ -67,19 +62,14 @@ static void report(void)
     scope_demo_report(me.d, fig);
 }
 
-static void stop(void)
+static void stop(uv_timer_t *silence)
 {
+    if (silence)
+        scope_events_error("probe", "no answer within %d ms", STEP_WAIT_MS / 2);
     report();
     uv_close((uv_handle_t *)&me.timer, NULL);
     uv_close((uv_handle_t *)&me.sock, NULL);
     scope_demo_stop(me.d);
-}
-
-static void on_silence(uv_timer_t *t)
-{
-    (void)t;
-    scope_events_error("probe", "no answer within %d ms", STEP_WAIT_MS / 2);
-    stop();
 }
 
 static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -90,7 +80,7 @@ static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         return;
     scope_events_log("one answer, %s (%zd bytes: the greeting alone); the others got none",
                      me.k->answer, nread);
-    stop();
+    stop(NULL);
 }
 
 static void on_burst(uv_timer_t *t);
@@ -154,23 +144,17 @@ static void on_burst(uv_timer_t *t)
                      "sendmsg(); whether they arrived, only the receiver can say", me.sent,
                      me.bytes, me.refused);
     if (!k->answer || me.d->quitting) {
-        stop();
+        stop(NULL);
         return;
     }
     uv_udp_recv_start(&me.sock, udp_alloc, on_answer);
-    uv_timer_start(t, on_silence, STEP_WAIT_MS / 2, 0);
+    uv_timer_start(t, stop, STEP_WAIT_MS / 2, 0);
 }
 
-/* This program as --probe KIND --to HOST:PORT, on the socket the server
- * made for it (fd 3), connected to the receiver. */
 int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to)
 {
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && !me.k; i++)
-        me.k = strcmp(kinds[i].kind, kind) ? NULL : &kinds[i];
-    if (!me.k) {
-        fprintf(stderr, "udp: no probe of kind '%s'\n", kind);
-        return 2;
-    }
+    for (me.k = kinds; strcmp(me.k->kind, kind); me.k++) /* one of PROBE_KINDS */
+        ;
     if (scope_demo_start(d, uv_default_loop(), d->role, 0) < 0)
         return 1;
     long long size = (long long)(d->size = d->size < UDP4_MAX ? d->size : UDP4_MAX);

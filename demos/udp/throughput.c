@@ -1,13 +1,11 @@
 /* throughput.c: one client streams, the server counts what arrives.
  *
  * The client sends --throughput bytes in --size datagrams as fast as
- * sendmsg() goes; the server only counts, up to 20 datagrams per
- * recvmmsg() (libuv's UV_UDP_RECVMMSG). Nothing slows the sender down: UDP
- * has no flow control, and what the receiver cannot take in time is
- * dropped. The summary gives MB/s as received, beside the share lost.
+ * sendmsg() goes; the server only counts, up to 20 datagrams per recvmmsg()
+ * (libuv's UV_UDP_RECVMMSG). UDP has no flow control: what the receiver
+ * cannot take in time is dropped, and the summary gives the share lost.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,7 +22,6 @@ static struct {
     double bytes_sent;
     uint64_t seen_at_tick;
     int ticks, cut_short;
-    char *batch;
 } tp;
 
 static void finish(void)
@@ -50,7 +47,6 @@ static void finish(void)
     scope_events_bye(o, text);
     udp_server_close(tp.srv);
     uv_close((uv_handle_t *)&tp.settle, NULL);
-    free(tp.batch);
     scope_demo_stop(tp.d);
 }
 
@@ -82,8 +78,9 @@ static void on_probe_exit(udp_probe_t *p)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
+    static char batch[BATCH * 64 * 1024];
     (void)h, (void)suggested;
-    *buf = uv_buf_init(tp.batch, BATCH * 64 * 1024);
+    *buf = uv_buf_init(batch, sizeof batch);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
@@ -108,7 +105,6 @@ void throughput_run(scope_demo_t *d, udp_server_t *srv)
     tp.srv = srv;
     unsigned long long bytes = (unsigned long long)((udp_lab_t *)d->data)->throughput;
     tp.p.sent = (int64_t)(bytes / d->size); /* until the client says what it sent */
-    tp.batch = malloc(BATCH * 64 * 1024);
     uv_timer_init(d->loop, &tp.settle);
     /* The same receive buffer as the raw floor's (bench/bench_sock.c): a
      * bigger buffer rides out the moments the receiver is not scheduled. */
