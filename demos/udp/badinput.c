@@ -18,24 +18,16 @@ static struct {
     int refused;
 } bi;
 
-/* -1 when all n bytes are UTF-8, else the offset of the first bad byte.
- * Overlong forms, surrogates and code points past U+10FFFF are bad. */
+/* -1 when all n bytes are UTF-8, else the offset of the first bad byte:
+ * lib's check (overlong forms, surrogates, past U+10FFFF), which refuses the
+ * C1 controls (U+0080 to U+009F) too. */
 static long utf8_bad_at(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        unsigned c = p[i], len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (len == 0 || i + len > n)
+        size_t k = p[i] < 0x80 ? 1 : scope_events_char_len(p + i, n - i);
+        if (k == 0)
             return (long)i;
-        uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
-        for (unsigned k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return (long)i;
-            cp = cp << 6 | (p[i + k] & 0x3F);
-        }
-        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return (long)i;
-        i += len;
+        i += k;
     }
     return -1;
 }

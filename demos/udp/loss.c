@@ -113,12 +113,13 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
+/* One live figure per burst. */
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     (void)fig;
-    probe_stats(p, kernel_figures(), 0); /* one live figure per burst */
-    scope_events_log("live: the kernel dropped %u, and %u bytes wait in the queue", l.drops,
-                     l.queued);
+    probe_stats(p, kernel_figures(), 0);
+    scope_events_log("live: %lld sent, sendmsg() said yes to each; the kernel dropped %u, and %u "
+                     "bytes wait in the queue", (long long)p->sent, l.drops, l.queued);
 }
 
 static void on_probe_exit(udp_probe_t *p)
@@ -150,5 +151,5 @@ void loss_run(scope_demo_t *d)
                      "the probe sends 200 datagrams of 1,000 bytes in 5 bursts");
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
-    l.probe_done = probe_spawn(&l.p, d, "flood", l.p.name) < 0;
+    probe_spawn(&l.p, d, "flood", l.p.name);
 }

@@ -46,9 +46,7 @@ void maxsize_run(scope_demo_t *d)
     m.p.on_report = on_report;
     m.p.on_exit = on_probe_exit;
     uv_udp_recv_start(&m.p.sock, udp_alloc, on_recv);
-    if (probe_spawn(&m.p, d, "maxsize", m.p.name) < 0)
-        probe_end(&m.p, NULL);
-    else
-        scope_events_log("the probe sends %s 65,507 bytes, then 65,508", m.p.name);
+    scope_events_log("the probe sends %s 65,507 bytes, then 65,508", m.p.name);
+    probe_spawn(&m.p, d, "maxsize", m.p.name);
 }
 

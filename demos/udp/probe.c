@@ -72,7 +72,8 @@ int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const c
     return rc;
 }
 
-/* Starts the probe of kind, sending to `to`. */
+/* Starts the probe of kind, sending to `to`; a step whose receiver is bound
+ * here ends if it cannot start. */
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to)
 {
     const udp_lab_t *lab = d->data;
@@ -91,6 +92,8 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     if (r == 0)
         scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()),
                          SCOPE_PID(p->role.pid));
+    else if (p->bound)
+        probe_end(p, NULL);
     return r;
 }
 
