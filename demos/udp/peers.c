@@ -19,7 +19,7 @@ typedef struct {
     int used, ours; /* ours: a client of the demo, never forgotten */
     struct sockaddr_storage addr;
     char name[SCOPE_ADDR_STRLEN];
-    uint64_t last_ns, top_id, told; /* the highest id seen; the count last narrated */
+    uint64_t last_ns;
     scope_trace_t trace;
     scope_peer_req_t *lookup; /* naming an outside peer */
 } udp_peer_t;
@@ -27,7 +27,7 @@ typedef struct {
 static struct {
     udp_peer_t p[MAX_PEERS];
     uv_timer_t sweep;
-    uint64_t idle_ms, told_ns;
+    uint64_t idle_ms;
     int fd;
 } t;
 
@@ -36,28 +36,6 @@ static void forget(udp_peer_t *p)
     scope_peer_cancel(p->lookup);
     scope_trace_close(&p->trace);
     p->used = 0;
-}
-
-/* Once a second, one line for the peers heard from since: how many datagrams
- * each sent so far, and how many ids never came (the server sees a loss only
- * as a gap in the clients' count). */
-static void narrate(void)
-{
-    char line[300];
-    int n = 0;
-    uint64_t missing = 0;
-    for (udp_peer_t *p = t.p; p < t.p + MAX_PEERS; p++) {
-        if (!p->used)
-            continue;
-        missing += p->top_id > p->trace.received ? p->top_id - p->trace.received : 0;
-        if (p->trace.received == p->told || n >= 200)
-            continue;
-        p->told = p->trace.received;
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s %llu", n ? ", " : "",
-                      p->trace.chan, (unsigned long long)p->told);
-    }
-    if (n)
-        scope_events_log("received: %s; missing ids: %llu", line, (unsigned long long)missing);
 }
 
 static void on_sweep(uv_timer_t *timer)
@@ -72,10 +50,6 @@ static void on_sweep(uv_timer_t *timer)
                          "only our note of it)",
                          p->name, scope_time_format(idle, sizeof idle, (double)limit));
         forget(p);
-    }
-    if (now - t.told_ns >= 1000000000ull) {
-        t.told_ns = now;
-        narrate();
     }
 }
 
@@ -135,7 +109,7 @@ static void on_named(void *arg, const scope_peer_info_t *who)
                          "its fds", p->name, who->pid, who->comm);
 }
 
-scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name)
+scope_trace_t *peers_find(const struct sockaddr *from, const char **name)
 {
     socklen_t alen = scope_addr_len(from);
     udp_peer_t *p = t.p;
@@ -151,7 +125,6 @@ scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char *
         p->lookup = scope_peer_lookup_udp(t.sweep.loop, t.fd, from, on_named, p);
     }
     p->last_ns = scope_time_now_ns();
-    p->top_id = id > p->top_id ? id : p->top_id;
     *name = p->name;
     return &p->trace;
 }

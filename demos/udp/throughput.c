@@ -31,7 +31,7 @@ static void finish(void)
     double secs = (tp.p.trace.last_ns - tp.p.trace.first_ns) / 1e9;
     double mb_s = secs > 0 ? bytes / secs / 1e6 : 0, loss = sent > 0 ? 1 - got / sent : 0;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "address", tp.srv->name);
+    cJSON_AddStringToObject(o, "address", ((udp_lab_t *)tp.d->data)->server);
     cJSON_AddNumberToObject(o, "mb_s", mb_s);
     cJSON_AddNumberToObject(o, "bytes", (double)bytes);
     cJSON_AddNumberToObject(o, "bytes_sent", tp.bytes_sent);
@@ -95,7 +95,7 @@ static void step_stream(scope_demo_t *d)
 {
     tp.p.on_report = on_report;
     tp.p.on_exit = on_probe_exit;
-    if (probe_spawn(&tp.p, d, "stream", tp.srv->name) < 0)
+    if (probe_spawn(&tp.p, d, "stream", ((udp_lab_t *)tp.d->data)->server) < 0)
         finish();
 }
 

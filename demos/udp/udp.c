@@ -11,8 +11,7 @@
  *      "Hello UDP Server! #N", wait for the answer with the same N, time it.
  *   4. UDP never resends: an answer not back within --timeout is counted
  *      lost; one that comes later is counted late. The id in the text tells
- *      which ping an answer belongs to, since UDP keeps no order either, and
- *      a gap in the ids the server sees is what never came.
+ *      which ping an answer belongs to, since UDP keeps no order either.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,7 +33,6 @@ int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *add
         return r;
     int len = sizeof s->addr;
     uv_udp_getsockname(&s->sock, (struct sockaddr *)&s->addr, &len);
-    scope_addr_format((struct sockaddr *)&s->addr, s->name, sizeof s->name);
     uv_fileno((uv_handle_t *)&s->sock, &s->fd);
     return 0;
 }
@@ -67,7 +65,7 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     const char *name;
     size_t len = (size_t)nread;
     uint64_t id = datagram_id(buf->base, len);
-    scope_trace_t *t = peers_find(from, id, &name); /* this peer's channel */
+    scope_trace_t *t = peers_find(from, &name); /* this peer's channel */
     s->received++;
     if (s->refuse && s->refuse(name, buf->base, len, flags & UV_UDP_PARTIAL))
         return;

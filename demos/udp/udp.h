@@ -1,7 +1,7 @@
 /* udp.h: what each file of the udp demo offers the files above it (the
- * lesson lists them). Calls go down: main.c, then the lab steps and
- * clients.c / client.c / throughput.c, then probe.c and sender.c, then udp.c,
- * then peers.c. Each file keeps its own state.
+ * lesson lists them). Calls go down: main.c, then the lab steps, clients.c
+ * and throughput.c, then probe.c and sender.c, then udp.c, then peers.c.
+ * Each file keeps its own state.
  */
 #ifndef UDP_DEMO_H
 #define UDP_DEMO_H
@@ -22,25 +22,30 @@
 #define STEP_WAIT_MS 10000 /* bound on any lab step's wait */
 #define PROBE_KINDS  "boundaries maxsize flood oversize malformed empty bad stream"
 
+/* The settings main gives every step, as d->data. */
+typedef struct {
+    const char *listen, *connect, *probe, *to; /* the options as given */
+    long long clients, timeout_ms, idle_ms, max_message, throughput;
+    int lab;
+    char server[SCOPE_ADDR_STRLEN]; /* HOST:PORT the echo server is bound to */
+} udp_lab_t;
+
+/* peers.c: the server's note of its peers; find gives the channel of the
+ * peer at from (noted now if new) and its name. */
 void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd);
-/* The channel of the peer at from (noted now if new; id: the highest its
- * datagrams carried so far, or less), and its name. */
-scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name);
+scope_trace_t *peers_find(const struct sockaddr *from, const char **name);
 void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours);
 void peers_close(void);
 
-/* Refuses a datagram (with an error event) or lets it be answered. */
-typedef int (*udp_refuse_fn)(const char *from, const char *data, size_t len, int cut);
+/* udp.c: the mechanism. refuse says no to a datagram (with an error event). */
 typedef struct {
     uv_udp_t sock;
     int fd;
     struct sockaddr_storage addr;
-    char name[SCOPE_ADDR_STRLEN];
-    udp_refuse_fn refuse;
+    int (*refuse)(const char *from, const char *data, size_t len, int cut);
     uint64_t received, answered;
     char reply[GREETING_LEN + 64 * 1024];
 } udp_server_t;
-
 typedef struct udp_client_s udp_client_t;
 struct udp_client_s {
     scope_demo_t *demo;
@@ -66,6 +71,7 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
                      const char *chan, scope_end_t server);
 void udp_client_stop(udp_client_t *c);
 
+/* probe.c and sender.c: a lab step's receiver and the probe that sends. */
 typedef struct udp_probe_s udp_probe_t;
 struct udp_probe_s {
     void (*on_report)(udp_probe_t *p, const cJSON *figures); /* each may be NULL */
@@ -88,15 +94,7 @@ void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
 int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
-/* The settings main gives every step, as d->data. */
-typedef struct {
-    const char *listen, *connect, *probe, *to; /* the options as given */
-    long long clients, timeout_ms, idle_ms, max_message, throughput;
-    int lab;
-    char server[SCOPE_ADDR_STRLEN]; /* HOST:PORT the echo server is bound to */
-} udp_lab_t;
-
-/* The steps (scope_demo_lesson) and what the server asks of them. */
+/* The steps (scope_demo_lesson) and what main asks of them. */
 void boundaries_run(scope_demo_t *d);
 void maxsize_run(scope_demo_t *d);
 void loss_run(scope_demo_t *d);
