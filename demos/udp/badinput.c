@@ -82,9 +82,8 @@ static void on_probe_exit(udp_probe_t *p)
 void badinput_run(scope_demo_t *d)
 {
     bi.probe.on_exit = on_probe_exit;
-    scope_events_log("the probe sends the echo server a datagram of %lld bytes (over "
-                     "--max-message), one that is not UTF-8, and an empty one",
-                     bi.lab->max_message + 1);
+    scope_events_log("the probe sends the echo server %lld bytes (over --max-message), bytes "
+                     "that are not UTF-8, and an empty datagram", bi.lab->max_message + 1);
     if (spawn_probe(d, &bi.probe, "bad") < 0)
         probe_end(&bi.probe, NULL);
 }

@@ -29,10 +29,9 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     if (b.n < 3)
         return;
     b.kept = !memcmp(b.seen, sizes, sizeof sizes);
-    scope_events_log("three recvmsg() calls returned %d, %d and %d bytes: the sizes that were "
-                     "sent, in order. Each send() is one datagram and each recv() takes exactly "
-                     "one; a TCP stream would have handed all %d bytes to one read()",
-                     b.seen[0], b.seen[1], b.seen[2], b.seen[0] + b.seen[1] + b.seen[2]);
+    scope_events_log("three recvmsg() calls returned %d, %d and %d bytes, as sent: one datagram "
+                     "per send(), one per recv(), where a TCP stream could hand all to one read()",
+                     b.seen[0], b.seen[1], b.seen[2]);
     scope_demo_figure(b.p.demo, "boundaries_kept", cJSON_CreateBool(b.kept));
     probe_end(&b.p, NULL);
 }

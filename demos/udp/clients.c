@@ -70,11 +70,9 @@ void clients_run(scope_demo_t *d)
         cl.running++;
         peers_expect((struct sockaddr *)&a, chan, r->pid, 1);
     }
-    scope_events_log("%d clients started, each with a socket the server bound for it; each "
-                     "sends %ld datagrams of %zu bytes %s; an answer not back within %lld ms "
-                     "counts as lost", cl.started, d->count, d->size,
-                     d->rate > 0 ? "at the chosen rate" : "as fast as answers come",
-                     lab->timeout_ms);
+    scope_events_log("%d clients started, each on a socket the server bound; each sends %ld "
+                     "datagrams of %zu bytes and counts an answer not back within %lld ms as lost",
+                     cl.started, d->count, d->size, lab->timeout_ms);
     if (!cl.running)
         scope_demo_next(d);
 }

@@ -142,11 +142,8 @@ void loss_run(scope_demo_t *d)
     cJSON_Delete(kernel_figures());
     l.base_drops = l.drops;
     l.drops = 0;
-    scope_events_log("setsockopt(fd %d, SO_RCVBUF, %d): getsockopt says %d (the kernel doubles "
-                     "it to cover its own bookkeeping; each 1,000-byte datagram costs about "
-                     "2 KiB of it)%s", l.p.fd, size, got,
-                     ovfl == 0 ? "; SO_RXQ_OVFL on: each datagram read carries the drop count"
-                               : "");
+    scope_events_log("setsockopt(fd %d, SO_RCVBUF, %d): getsockopt says %d, doubled for the "
+                     "kernel's bookkeeping%s", l.p.fd, size, got, ovfl ? "" : "; SO_RXQ_OVFL on");
     scope_events_log("the receiver is stalled (recvmsg is not called, as in a busy process); "
                      "the probe sends 200 datagrams of 1,000 bytes in 5 bursts");
     uv_timer_init(d->loop, &l.tick);

@@ -57,31 +57,26 @@ static const scope_demo_option_t options[] = {
     {NULL, NULL, NULL},
 };
 
-/* The bye: the clients' figures added up (or, --listen, the server's own
- * counts); each lab step has handed its own to scope_demo_figure. */
+/* The bye: the clients' figures added up, and the server's own counts
+ * (alone with --listen, those are the figures); each lab step has handed
+ * its own to scope_demo_figure. */
 static void finish(scope_demo_t *d)
 {
     static int said;
-    char text[400], head[300];
+    char text[400], head[300] = "";
     if (said++)
         return;
     cJSON *o = cJSON_CreateObject();
-    int refused = badinput_refused();
+    int cut = !lab.listen && (clients_figures(o, head, sizeof head) || d->quitting);
     cJSON_AddStringToObject(o, "address", lab.server);
-    if (lab.listen) {
-        cJSON_AddNumberToObject(o, "received", (double)srv.received);
-        cJSON_AddNumberToObject(o, "sent", (double)srv.answered);
-        snprintf(text, sizeof text, "the server received %llu datagrams, answered %llu and "
-                 "refused %d", (unsigned long long)srv.received, (unsigned long long)srv.answered,
-                 refused);
-    } else {
-        int cut = clients_figures(o, head, sizeof head) || d->quitting;
-        cJSON_AddNumberToObject(o, "server_received", (double)srv.received);
-        cJSON_AddNumberToObject(o, "server_answered", (double)srv.answered);
+    cJSON_AddNumberToObject(o, lab.listen ? "received" : "server_received", (double)srv.received);
+    cJSON_AddNumberToObject(o, lab.listen ? "sent" : "server_answered", (double)srv.answered);
+    if (!lab.listen)
         cJSON_AddBoolToObject(o, "complete", !cut);
-        snprintf(text, sizeof text, "%s; the server refused %d bad datagrams%s", head, refused,
-                 cut ? "; the run was cut short" : "");
-    }
+    snprintf(text, sizeof text, "%s%sthe server received %llu datagrams, answered %llu and "
+             "refused %d%s", head, *head ? "; " : "", (unsigned long long)srv.received,
+             (unsigned long long)srv.answered, badinput_refused(),
+             cut ? "; the run was cut short" : "");
     scope_demo_bye(d, o, text);
     udp_server_close(&srv);
     scope_demo_stop(d);
@@ -101,9 +96,8 @@ static void step_bind(scope_demo_t *d)
                          "nc -u %s %d", lab.server, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
                          scope_addr_port(a));
     else
-        scope_events_log("%s is reachable from the network: any machine that can route to it may "
-                         "send datagrams here, and UDP checks no one. Check your firewall",
-                         lab.server);
+        scope_events_log("%s is reachable from the network: any machine may send datagrams "
+                         "here, and UDP checks no one. Check your firewall", lab.server);
     if (!lab.listen)
         scope_demo_next(d);
     else

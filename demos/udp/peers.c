@@ -46,9 +46,8 @@ static void on_sweep(uv_timer_t *timer)
     for (udp_peer_t *p = t.p; p < t.p + MAX_PEERS; p++) {
         if (!p->used || p->ours || now - p->last_ns <= limit)
             continue;
-        scope_events_log("%s said nothing for %s: forgotten (there is no connection to close, "
-                         "only our note of it)",
-                         p->name, scope_time_format(idle, sizeof idle, (double)limit));
+        scope_events_log("%s said nothing for %s: forgotten (no connection to close, only our "
+                         "note)", p->name, scope_time_format(idle, sizeof idle, (double)limit));
         forget(p);
     }
 }

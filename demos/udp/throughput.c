@@ -112,9 +112,8 @@ void throughput_run(scope_demo_t *d, udp_server_t *srv)
     socklen_t len = sizeof got;
     setsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     getsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
-    scope_events_log("one client sends %llu bytes in %zu-byte datagrams as fast as sendmsg() "
-                     "goes; the server only counts. setsockopt(fd %d, SO_RCVBUF, 8 MiB): "
-                     "getsockopt says %d bytes (capped by net.core.rmem_max unless root)",
+    scope_events_log("one client sends %llu bytes in %zu-byte datagrams, the server only "
+                     "counts; setsockopt(fd %d, SO_RCVBUF, 8 MiB): getsockopt says %d",
                      bytes, d->size, srv->fd, got);
     uv_udp_recv_start(&srv->sock, on_alloc, on_recv);
     scope_demo_step(d, "throughput: one client streams, the server counts", step_stream);

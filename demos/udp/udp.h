@@ -1,6 +1,6 @@
 /* udp.h: what each file of the udp demo offers the files above it (the
  * lesson lists them). Calls go down: main.c, then the lab steps, clients.c
- * and throughput.c, then probe.c and sender.c, then udp.c, then peers.c.
+ * and throughput.c, then probe.c, then udp.c, then peers.c.
  * Each file keeps its own state.
  */
 #ifndef UDP_DEMO_H
@@ -71,7 +71,7 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
                      const char *chan, scope_end_t server);
 void udp_client_stop(udp_client_t *c);
 
-/* probe.c and sender.c: a lab step's receiver and the probe that sends. */
+/* probe.c: a lab step's receiver, and the probe that sends. */
 typedef struct udp_probe_s udp_probe_t;
 struct udp_probe_s {
     void (*on_report)(udp_probe_t *p, const cJSON *figures); /* each may be NULL */
