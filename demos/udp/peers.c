@@ -19,7 +19,7 @@ typedef struct {
     int used, ours; /* ours: a client of the demo, never forgotten */
     struct sockaddr_storage addr;
     char name[SCOPE_ADDR_STRLEN];
-    uint64_t last_ns;
+    uint64_t last_ns, top_id; /* the highest id its datagrams carried */
     scope_trace_t trace;
     scope_peer_req_t *lookup; /* naming an outside peer */
 } udp_peer_t;
@@ -27,7 +27,7 @@ typedef struct {
 static struct {
     udp_peer_t p[MAX_PEERS];
     uv_timer_t sweep;
-    uint64_t idle_ms;
+    uint64_t idle_ms, told_ns, missing;
     int fd;
 } t;
 
@@ -40,15 +40,24 @@ static void forget(udp_peer_t *p)
 
 static void on_sweep(uv_timer_t *timer)
 {
-    uint64_t now = scope_time_now_ns(), limit = t.idle_ms * 1000000ull;
+    uint64_t now = scope_time_now_ns(), limit = t.idle_ms * 1000000ull, missing = 0;
     char idle[32];
     (void)timer;
     for (udp_peer_t *p = t.p; p < t.p + MAX_PEERS; p++) {
+        if (p->used && p->top_id > p->trace.received)
+            missing += p->top_id - p->trace.received;
         if (!p->used || p->ours || now - p->last_ns <= limit)
             continue;
         scope_events_log("%s said nothing for %s: forgotten (no connection to close, only our "
                          "note)", p->name, scope_time_format(idle, sizeof idle, (double)limit));
         forget(p);
+    }
+    /* UDP tells no one of a loss: a gap in the clients' own numbering is all
+     * the server can see. Said at most once a second. */
+    if (missing != t.missing && now - t.told_ns >= 1000000000ull) {
+        t.told_ns = now;
+        t.missing = missing;
+        scope_events_log("ids that never came: %llu so far", (unsigned long long)missing);
     }
 }
 
@@ -108,7 +117,7 @@ static void on_named(void *arg, const scope_peer_info_t *who)
                          "its fds", p->name, who->pid, who->comm);
 }
 
-scope_trace_t *peers_find(const struct sockaddr *from, const char **name)
+scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name)
 {
     socklen_t alen = scope_addr_len(from);
     udp_peer_t *p = t.p;
@@ -124,6 +133,7 @@ scope_trace_t *peers_find(const struct sockaddr *from, const char **name)
         p->lookup = scope_peer_lookup_udp(t.sweep.loop, t.fd, from, on_named, p);
     }
     p->last_ns = scope_time_now_ns();
+    p->top_id = id > p->top_id ? id : p->top_id;
     *name = p->name;
     return &p->trace;
 }

@@ -11,7 +11,8 @@
  *      "Hello UDP Server! #N", wait for the answer with the same N, time it.
  *   4. UDP never resends: an answer not back within --timeout is counted
  *      lost; one that comes later is counted late. The id in the text tells
- *      which ping an answer belongs to, since UDP keeps no order either.
+ *      which ping an answer belongs to, since UDP keeps no order either, and
+ *      a gap in the ids the server sees is what never came.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     const char *name;
     size_t len = (size_t)nread;
     uint64_t id = datagram_id(buf->base, len);
-    scope_trace_t *t = peers_find(from, &name); /* this peer's channel */
+    scope_trace_t *t = peers_find(from, id, &name); /* this peer's channel */
     s->received++;
     if (s->refuse && s->refuse(name, buf->base, len, flags & UV_UDP_PARTIAL))
         return;

@@ -31,9 +31,9 @@ typedef struct {
 } udp_lab_t;
 
 /* peers.c: the server's note of its peers; find gives the channel of the
- * peer at from (noted now if new) and its name. */
+ * peer at from (noted now if new; id: the ping's, or 0) and its name. */
 void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd);
-scope_trace_t *peers_find(const struct sockaddr *from, const char **name);
+scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name);
 void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours);
 void peers_close(void);
 
