@@ -1,53 +1,43 @@
 /* badinput.c: what the echo server refuses, and the datagram that looks
- * like EOF.
- *
- * The probe sends the echo server a datagram over --max-message, one whose
- * bytes are not UTF-8, and an empty one. The first two are refused with an
- * error event and not answered (node would answer the second with U+FFFD in
- * place of the bad bytes). The empty one is legal UDP: recvmsg() returns 0,
- * which on a stream would mean end of file and here is a message with no
- * bytes; the server answers it with the bare greeting. The dashboard's
- * faults send one of the three at any time.
+ * like EOF. The probe sends the echo server a datagram over --max-message,
+ * one whose bytes are not UTF-8 (both refused with an error event, not
+ * answered), and an empty one (legal UDP, answered with the bare greeting).
+ * The dashboard's faults send one of the three at any time.
  */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "events.h"
-#include "role.h"
 #include "udp.h"
 
 static struct {
+    scope_demo_t *d;
     const udp_lab_t *lab;
     udp_probe_t probe, faults[4];
-    uint64_t refused, empty;
+    int refused;
 } bi;
 
-/* -1 when all n bytes are UTF-8, else the offset of the first bad byte.
- * Overlong forms, surrogates and code points past U+10FFFF are bad. */
+/* -1 when all n bytes are UTF-8, else the offset of the first bad byte:
+ * lib's check (overlong forms, surrogates, past U+10FFFF), which refuses the
+ * C1 controls (U+0080 to U+009F) too. */
 static long utf8_bad_at(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        unsigned c = p[i], len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (len == 0 || i + len > n)
+        size_t k = p[i] < 0x80 ? 1 : scope_events_char_len(p + i, n - i);
+        if (k == 0)
             return (long)i;
-        uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
-        for (unsigned k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return (long)i;
-            cp = cp << 6 | (p[i + k] & 0x3F);
-        }
-        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return (long)i;
-        i += len;
+        i += k;
     }
     return -1;
 }
 
-void badinput_init(const udp_lab_t *lab)
+void badinput_init(scope_demo_t *d)
 {
-    bi.lab = lab;
+    bi.d = d;
+    bi.lab = d->data;
+    scope_demo_figure_add(d, "refused", 0);
+    scope_demo_figure_add(d, "empty", 0);
 }
 
 int badinput_refuse(const char *from, const char *data, size_t len, int cut)
@@ -62,17 +52,18 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
         scope_events_error("refused", "a %zu-byte datagram from %s is not UTF-8 (byte 0x%02x at "
                            "offset %ld): refused, not echoed; node would have answered with "
                            "U+FFFD in its place", len, from, (unsigned char)data[bad], bad);
-    else if (len == 0 && ++bi.empty)
-        scope_events_log("an empty datagram from %s: legal UDP. recvmsg() returned 0, which on "
-                         "a stream would mean EOF; here it is a message with no bytes. Answered "
-                         "with the bare greeting", from);
-    int refuse = len > max || cut || bad >= 0;
-    bi.refused += (uint64_t)refuse;
-    return refuse;
+    else if (len > 0)
+        return 0;
+    else
+        scope_events_log("an empty datagram from %s: recvmsg() returned 0, not EOF but a message "
+                         "with no bytes. Answered with the bare greeting", from);
+    scope_demo_figure_add(bi.d, len ? "refused" : "empty", 1);
+    bi.refused += len > 0;
+    return len > 0;
 }
 
-/* A probe with a socket the server made: the server knows its datagrams
- * for the probe's before the first arrives. */
+/* The server made the probe's socket: it knows the probe's datagrams
+ * before the first arrives. */
 static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
 {
     int r = probe_spawn(p, d, kind, bi.lab->server);
@@ -83,17 +74,16 @@ static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
 
 static void on_probe_exit(udp_probe_t *p)
 {
-    scope_events_log("the server refused %llu datagrams and answered the empty one; it serves "
-                     "on", (unsigned long long)bi.refused);
+    scope_events_log("the server refused %d datagrams and answered the empty one; it serves on",
+                     bi.refused);
     probe_end(p, NULL);
 }
 
 void badinput_run(scope_demo_t *d)
 {
     bi.probe.on_exit = on_probe_exit;
-    scope_events_log("the probe sends the echo server a datagram of %lld bytes (over "
-                     "--max-message), one that is not UTF-8, and an empty one",
-                     bi.lab->max_message + 1);
+    scope_events_log("the probe sends the echo server %lld bytes (over --max-message), bytes "
+                     "that are not UTF-8, and an empty datagram", bi.lab->max_message + 1);
     if (spawn_probe(d, &bi.probe, "bad") < 0)
         probe_end(&bi.probe, NULL);
 }
@@ -109,9 +99,7 @@ int badinput_fault(scope_demo_t *d, const char *kind)
     return 0;
 }
 
-int badinput_figures(cJSON *bye)
+int badinput_refused(void)
 {
-    cJSON_AddNumberToObject(bye, "refused", (double)bi.refused);
-    cJSON_AddNumberToObject(bye, "empty", (double)bi.empty);
-    return (int)bi.refused;
+    return bi.refused;
 }

@@ -1,10 +1,5 @@
-/* boundaries.c: three sends arrive as three datagrams.
- *
- * The receiver does not read while the probe makes three send() calls of
- * 200, 1,200 and 20 bytes; all three wait in its queue together. Then its
- * three recvmsg() calls return 200, 1,200 and 20 bytes: each send() is one
- * datagram and each recv() takes exactly one. A TCP stream could hand all
- * 1,420 bytes to one read().
+/* boundaries.c: three sends arrive as three datagrams. The receiver does not
+ * read while the probe sends three; then each recvmsg() takes exactly one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,11 +29,10 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     if (b.n < 3)
         return;
     b.kept = !memcmp(b.seen, sizes, sizeof sizes);
-    scope_events_log("three recvmsg() calls returned %d, %d and %d bytes: the sizes that were "
-                     "sent, in order. Each send() is one datagram and each recv() takes exactly "
-                     "one; a TCP stream would have handed all %d bytes to one read()",
-                     b.seen[0], b.seen[1], b.seen[2], b.seen[0] + b.seen[1] + b.seen[2]);
-    cJSON_AddBoolToObject(((udp_lab_t *)b.p.demo->data)->bye, "boundaries_kept", b.kept);
+    scope_events_log("three recvmsg() calls returned %d, %d and %d bytes, as sent: one datagram "
+                     "per send(), one per recv(), where a TCP stream could hand all to one read()",
+                     b.seen[0], b.seen[1], b.seen[2]);
+    scope_demo_figure(b.p.demo, "boundaries_kept", cJSON_CreateBool(b.kept));
     probe_end(&b.p, NULL);
 }
 
@@ -54,17 +48,15 @@ static void on_probe_exit(udp_probe_t *p)
                      "SO_MEMINFO, /proc/net/udp's rx_queue); ioctl(FIONREAD) says %d: for UDP, "
                      "the size of the next datagram only. Now reading",
                      mem[SK_MEMINFO_RMEM_ALLOC], next);
-    probe_read(p, on_recv);
+    uv_udp_recv_start(&p->sock, udp_alloc, on_recv);
 }
 
 void boundaries_run(scope_demo_t *d)
 {
     probe_bind(&b.p, d);
     b.p.on_exit = on_probe_exit;
-    if (probe_spawn(&b.p, d, "boundaries", b.p.name) < 0)
-        probe_end(&b.p, NULL);
-    else
-        scope_events_log("the receiver: socket(AF_INET, SOCK_DGRAM) -> fd %d, bind(%s), and no "
-                         "recvmsg() while the probe sends %d, %d and %d bytes in three send() "
-                         "calls", b.p.fd, b.p.name, sizes[0], sizes[1], sizes[2]);
+    scope_events_log("the receiver: socket(AF_INET, SOCK_DGRAM) -> fd %d, bind(%s), and no "
+                     "recvmsg() while the probe sends %d, %d and %d bytes in three send() calls",
+                     b.p.fd, b.p.name, sizes[0], sizes[1], sizes[2]);
+    probe_spawn(&b.p, d, "boundaries", b.p.name);
 }

@@ -1,13 +1,11 @@
 /* clients.c: the articles' echo with N clients, each this program again
- * (lib/role) running udp.c's client. The server process binds each
- * client's socket itself and hands it over as fd 3, so its note of peers
- * knows which client a datagram comes from before the first one arrives.
- * Each client reports its figures at its end (scope_demo_report); the
- * server adds them up for its summary. The client's own process is
- * client.c.
+ * (lib/role) running udp.c's client. The server's process binds each
+ * client's socket and hands it over as fd 3, so its note of peers knows
+ * which client a datagram comes from before the first one arrives. Each
+ * client reports its figures at its end (scope_demo_report) and the server
+ * adds them up; alone (--connect), a client says the same in its own bye.
  */
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -20,6 +18,8 @@ static struct {
     scope_trace_t all; /* every client's trace, added up */
     double lost, late, errors;
 } cl;
+
+/* ==== the server's side ================================================== */
 
 static double field(const cJSON *o, const char *name)
 {
@@ -57,32 +57,22 @@ void clients_run(scope_demo_t *d)
     const char *args[] = {"--connect", lab->server, "--timeout", timeout,
                           d->paused ? "--start-paused" : NULL, NULL};
     for (int i = 0; i < lab->clients; i++) {
-        /* A socket for the client, bound to 127.0.0.1 and a port the kernel picks. */
-        struct sockaddr_storage a;
-        int fd = scope_addr_bind_loopback(SOCK_DGRAM, &a);
-        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
-        scope_role_options_t ro = {.argv = args, .fds = fds, .nfds = 1};
         scope_role_t *r = &cl.roles[i];
+        struct sockaddr_storage a;
         char name[16], chan[16];
         snprintf(name, sizeof name, "client %d", i + 1);
         snprintf(chan, sizeof chan, "udp%d", i + 1);
         r->on_report = on_report;
         r->on_exit = on_exit_role;
-        if (fd < 0 || scope_role_spawn(d, r, name, &ro) < 0) {
-            scope_events_error("spawn", "%s could not start", name);
-        } else {
-            cl.started++;
-            cl.running++;
-            peers_expect((struct sockaddr *)&a, chan, r->pid, 1);
-        }
-        if (fd >= 0)
-            close(fd); /* the client has its copy */
+        if (probe_role_spawn(d, r, name, args, &a) < 0)
+            continue;
+        cl.started++;
+        cl.running++;
+        peers_expect((struct sockaddr *)&a, chan, r->pid, 1);
     }
-    scope_events_log("%d clients started, each with a socket the server bound for it; each "
-                     "sends %ld datagrams of %zu bytes %s; an answer not back within %lld ms "
-                     "counts as lost", cl.started, d->count, d->size,
-                     d->rate > 0 ? "at the chosen rate" : "as fast as answers come",
-                     lab->timeout_ms);
+    scope_events_log("%d clients started, each on a socket the server bound; each sends %ld "
+                     "datagrams of %zu bytes and counts an answer not back within %lld ms as lost",
+                     cl.started, d->count, d->size, lab->timeout_ms);
     if (!cl.running)
         scope_demo_next(d);
 }
@@ -114,4 +104,92 @@ int clients_figures(cJSON *o, char *text, size_t len)
              cl.started, (unsigned long long)cl.all.sent, (unsigned long long)cl.all.received,
              cl.lost, scope_trace_describe(&cl.all, rtt, sizeof rtt));
     return cl.cut_short;
+}
+
+/* ==== a client's own process (--role "client N", or --connect) =========== */
+
+static udp_client_t me;
+static const struct sockaddr *me_to;
+
+static void on_done(udp_client_t *c)
+{
+    char rtt[96], text[300];
+    cJSON *o = cJSON_CreateObject();
+    scope_trace_add_summary(&c->trace, o);
+    cJSON_AddNumberToObject(o, "lost", (double)c->lost);
+    cJSON_AddNumberToObject(o, "late", (double)c->late);
+    cJSON_AddNumberToObject(o, "send_errors", (double)c->errors);
+    cJSON_AddNumberToObject(o, "refused", (double)c->refused);
+    snprintf(text, sizeof text, "%llu datagrams sent to %s, %lld answered, %lld lost, %lld late; %s",
+             (unsigned long long)c->trace.sent, c->server, (long long)c->answered,
+             (long long)c->lost, (long long)c->late, scope_trace_describe(&c->trace, rtt, sizeof rtt));
+    if (c->demo->role) { /* the figures go to the server, which adds them up */
+        scope_events_log("%s", text);
+        cJSON_AddItemToObject(o, "trace", scope_trace_figures(&c->trace));
+        scope_demo_report(c->demo, o);
+    } else {
+        cJSON_AddStringToObject(o, "server", c->server);
+        scope_events_bye(o, text);
+        if (c->answered != c->demo->count)
+            scope_demo_exit(c->demo, 1);
+    }
+    scope_demo_stop(c->demo);
+}
+
+static void on_quit(scope_demo_t *d)
+{
+    if (me.demo)
+        udp_client_stop(&me);
+    else
+        scope_demo_stop(d); /* before the client started */
+}
+
+/* What the dashboard asked the server, relayed by lib to this client. */
+static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)d, (void)msg;
+    scope_events_log("%s, relayed from the server", cmd);
+}
+
+static void step_client(scope_demo_t *d)
+{
+    const struct sockaddr *to = me_to;
+    char name[SCOPE_ADDR_STRLEN], chan[16] = "udp";
+    int n = 0;
+    scope_addr_format(to, name, sizeof name);
+    if (d->role && sscanf(d->role, "client %d", &n) == 1)
+        snprintf(chan, sizeof chan, "udp%d", n);
+    if (!d->role && !scope_addr_is_loopback(to))
+        scope_events_log("%s is across the network: datagrams may be lost or reordered on the "
+                         "way, and nothing will tell us but silence", name);
+    /* A role has the socket the server made for it, and the server's process. */
+    if (udp_client_start(&me, d, to, d->role ? 3 : -1, chan,
+                         d->role ? SCOPE_PID(getppid()) : SCOPE_PEER(name)) < 0) {
+        me.demo = NULL; /* nothing to stop */
+        scope_demo_exit(d, 1);
+        scope_demo_stop(d);
+    }
+}
+
+int client_main(scope_demo_t *d, const struct sockaddr *to, long timeout_ms)
+{
+    char name[SCOPE_ADDR_STRLEN];
+    d->on_quit = on_quit;
+    d->on_control = d->role ? on_control : NULL;
+    me_to = to;
+    me.timeout_ms = timeout_ms;
+    me.on_done = on_done;
+    if (!d->role) {
+        d->params = cJSON_CreateObject();
+        cJSON_AddStringToObject(d->params, "connect", scope_addr_format(to, name, sizeof name));
+    }
+    if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : "client", !d->role) < 0)
+        return 1;
+    if (d->role) {
+        scope_events_proc("ready", getpid(), getppid(), d->role, 0, 0);
+        step_client(d);
+    } else {
+        scope_demo_step(d, "the article's client: send, wait for the answer, time it", step_client);
+    }
+    return scope_demo_run(d);
 }

@@ -1,15 +1,11 @@
 /* loss.c: a fast sender, a stalled receiver, a 4 KiB buffer.
  *
- * The receiver's buffer is cut to 4 KiB (setsockopt SO_RCVBUF) and it does
- * not read, as a busy process would not; the probe sends 200 datagrams of
- * 1,000 bytes in five bursts. What does not fit is dropped by the kernel
- * without a word to either side: every send() succeeds, and no recv()
- * reports a gap. The kernel counts the drops (getsockopt SO_MEMINFO, the
- * figure /proc/net/udp shows, and SO_RXQ_OVFL on the next datagram that
- * gets in). The drops are certain by construction, not by timing: 200,000
- * bytes cannot fit in a buffer nobody empties.
+ * The probe floods a receiver that does not read; what does not fit is
+ * dropped by the kernel without a word to either side, and only the
+ * kernel's own counts (SO_MEMINFO, SO_RXQ_OVFL) say how many. The drops are
+ * certain by construction, not by timing: 200,000 bytes cannot fit in a
+ * buffer nobody empties.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/sock_diag.h>
@@ -17,16 +13,12 @@
 #include "events.h"
 #include "udp.h"
 
-#define FLOOD_DGRAMS 200
-#define FLOOD_BURSTS 5
-#define FLOOD_SIZE   1000
-#define LOSS_RCVBUF  4096
-
 static struct {
     udp_probe_t p; /* its socket is read by hand, for its ancillary data */
     uv_timer_t tick;
     uint32_t base_drops, drops, ovfl, queued;
     int have_ovfl, probe_done, marker_sent, marker_got, settled;
+    char buf[64 * 1024];
 } l;
 
 /* The socket's own figures from the kernel, as the probe channel's stats:
@@ -56,7 +48,7 @@ static void finish(void)
     cJSON_AddNumberToObject(o, "received", (double)got);
     cJSON_AddNumberToObject(o, "dropped", (double)(l.p.sent - got));
     cJSON_AddBoolToObject(o, "accounted", l.settled);
-    cJSON_AddItemToObject(((udp_lab_t *)l.p.demo->data)->bye, "loss", o);
+    scope_demo_figure(l.p.demo, "loss", o);
     scope_events_log("the kernel counted %u drops (SO_MEMINFO, as /proc/net/udp). Neither side "
                      "was told: every send() succeeded, and no recv() reports a gap", l.drops);
     if (l.have_ovfl)
@@ -71,7 +63,7 @@ static void finish(void)
 static void drain(void)
 {
     for (;;) {
-        struct iovec iov = {l.p.buf, sizeof l.p.buf};
+        struct iovec iov = {l.buf, sizeof l.buf};
         union {
             char buf[CMSG_SPACE(sizeof(uint32_t))];
             struct cmsghdr align;
@@ -79,11 +71,9 @@ static void drain(void)
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
                              .msg_controllen = sizeof ctl.buf};
         ssize_t n = recvmsg(l.p.fd, &msg, MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0)
-            return;
-        if (n == 6 && !memcmp(l.p.buf, "marker", 6)) {
+            return; /* empty (or interrupted: the next tick goes on) */
+        if (n == 6 && !memcmp(l.buf, "marker", 6)) {
             struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
             if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
                 memcpy(&l.ovfl, CMSG_DATA(c), sizeof l.ovfl);
@@ -93,7 +83,7 @@ static void drain(void)
             l.marker_got = 1;
             continue;
         }
-        scope_trace_msg(&l.p.trace, SCOPE_TRACE_RECV, 0, l.p.buf, (size_t)n, 0);
+        scope_trace_msg(&l.p.trace, SCOPE_TRACE_RECV, 0, l.buf, (size_t)n, 0);
     }
 }
 
@@ -123,12 +113,13 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
+/* One live figure per burst. */
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     (void)fig;
-    probe_stats(p, kernel_figures(), 0); /* one live figure per burst */
-    scope_events_log("live: the kernel dropped %u, and %u bytes wait in the queue", l.drops,
-                     l.queued);
+    probe_stats(p, kernel_figures(), 0);
+    scope_events_log("live: %lld sent, sendmsg() said yes to each; the kernel dropped %u, and %u "
+                     "bytes wait in the queue", (long long)p->sent, l.drops, l.queued);
 }
 
 static void on_probe_exit(udp_probe_t *p)
@@ -140,7 +131,7 @@ static void on_probe_exit(udp_probe_t *p)
 
 void loss_run(scope_demo_t *d)
 {
-    int size = LOSS_RCVBUF, got = 0, on = 1;
+    int size = 4096, got = 0, on = 1;
     socklen_t glen = sizeof got;
     probe_bind(&l.p, d);
     l.p.on_report = on_report;
@@ -151,15 +142,11 @@ void loss_run(scope_demo_t *d)
     cJSON_Delete(kernel_figures());
     l.base_drops = l.drops;
     l.drops = 0;
-    scope_events_log("setsockopt(fd %d, SO_RCVBUF, %d): getsockopt says %d (the kernel doubles "
-                     "it to cover its own bookkeeping; each 1,000-byte datagram costs about "
-                     "2 KiB of it)%s", l.p.fd, size, got,
-                     ovfl == 0 ? "; SO_RXQ_OVFL on: each datagram read carries the drop count"
-                               : "");
+    scope_events_log("setsockopt(fd %d, SO_RCVBUF, %d): getsockopt says %d, doubled for the "
+                     "kernel's bookkeeping%s", l.p.fd, size, got, ovfl ? "" : "; SO_RXQ_OVFL on");
     scope_events_log("the receiver is stalled (recvmsg is not called, as in a busy process); "
-                     "the probe sends %d datagrams of %d bytes in %d bursts",
-                     FLOOD_DGRAMS, FLOOD_SIZE, FLOOD_BURSTS);
+                     "the probe sends 200 datagrams of 1,000 bytes in 5 bursts");
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
-    l.probe_done = probe_spawn(&l.p, d, "flood", l.p.name) < 0;
+    probe_spawn(&l.p, d, "flood", l.p.name);
 }

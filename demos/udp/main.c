@@ -11,9 +11,7 @@
  *     build/demos/udp --listen 127.0.0.1:41234 &
  *     echo hi | nc -u -w1 127.0.0.1 41234
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "events.h"
@@ -29,91 +27,57 @@ static const scope_demo_info_t info = {
     "oversize malformed empty",
 };
 
-static const scope_demo_option_t options[] = {
-    {"clients", "N", "clients the default run starts (default 3, at most 32)"},
-    {"listen", "HOST:PORT", "run only the server, on this address (default 127.0.0.1, any port)"},
-    {"connect", "HOST:PORT", "run only a client of the server at this address"},
-    {"max-message", "BYTES", "longest datagram the server echoes (default 8192, at most 65469)"},
-    {"timeout", "MS", "how long a client waits for each answer before counting it lost "
-                      "(default 1000)"},
-    {"idle-ms", "MS", "the server forgets a peer silent this long (default 30000)"},
-    {"throughput", "BYTES", "one client streams BYTES in --size datagrams as fast as it can"},
-    {"lab", "on|off", "the boundary, size, loss and bad-input steps before the echo (default on)"},
-    {"probe", "KIND", "(internal) the lesson's sender: what to send"},
-    {"to", "HOST:PORT", "(internal) where the probe sends"},
-    {"start-paused", NULL, "(internal) start paused"},
-    {NULL, NULL, NULL},
-};
-
+static scope_demo_t demo;
+static udp_server_t srv;
 static udp_lab_t lab = {.clients = 3, .timeout_ms = 1000, .idle_ms = 30000, .max_message = 8192,
                         .lab = 1};
 
-static int on_option(scope_demo_t *d, const char *name, const char *value)
-{
-    /* The answer adds the greeting to the message and must fit one datagram. */
-    const struct { const char *name; long long *v, lo, hi; } nums[] = {
-        {"clients", &lab.clients, 1, MAX_CLIENTS},
-        {"max-message", &lab.max_message, 1, UDP4_MAX - (long)GREETING_LEN},
-        {"timeout", &lab.timeout_ms, 1, 600000},
-        {"idle-ms", &lab.idle_ms, 1, 86400000},
-        {"throughput", &lab.throughput, 1, 1ll << 40},
-    };
-    const struct { const char *name, **v; } strs[] = {
-        {"listen", &lab.listen}, {"connect", &lab.connect}, {"probe", &lab.probe}, {"to", &lab.to}};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        char *end;
-        if (strcmp(name, nums[i].name))
-            continue;
-        errno = 0;
-        *nums[i].v = strtoll(value, &end, 10);
-        if (errno || end == value || *end || *nums[i].v < nums[i].lo || *nums[i].v > nums[i].hi)
-            return snprintf(d->error, sizeof d->error, "--%s wants %lld to %lld", name,
-                            nums[i].lo, nums[i].hi), -EINVAL;
-    }
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        if (!strcmp(name, strs[i].name))
-            *strs[i].v = value;
-    if (!strcmp(name, "lab") && strcmp(value, "on") && strcmp(value, "off"))
-        return snprintf(d->error, sizeof d->error, "--lab wants on or off"), -EINVAL;
-    lab.lab = strcmp(name, "lab") ? lab.lab : !strcmp(value, "on");
-    d->paused |= !strcmp(name, "start-paused");
-    return 0;
-}
+/* --max-message: the answer adds the greeting and must fit one datagram. */
+static const scope_demo_option_t options[] = {
+    {"clients", "N", "clients the default run starts (default 3, at most 32)", SCOPE_OPT_NUMBER,
+     &lab.clients, 1, MAX_CLIENTS},
+    {"listen", "HOST:PORT", "run only the server, on this address (default 127.0.0.1, any port)",
+     SCOPE_OPT_TEXT, &lab.listen},
+    {"connect", "HOST:PORT", "run only a client of the server at this address", SCOPE_OPT_TEXT,
+     &lab.connect},
+    {"max-message", "BYTES", "longest datagram the server echoes (default 8192, at most 65469)",
+     SCOPE_OPT_NUMBER, &lab.max_message, 1, UDP4_MAX - (long long)GREETING_LEN},
+    {"timeout", "MS", "how long a client waits for each answer before counting it lost "
+     "(default 1000)", SCOPE_OPT_NUMBER, &lab.timeout_ms, 1, 600000},
+    {"idle-ms", "MS", "the server forgets a peer silent this long (default 30000)",
+     SCOPE_OPT_NUMBER, &lab.idle_ms, 1, 86400000},
+    {"throughput", "BYTES", "one client streams BYTES in --size datagrams as fast as it can",
+     SCOPE_OPT_NUMBER, &lab.throughput, 1, 1ll << 40},
+    {"lab", "on|off", "the boundary, size, loss and bad-input steps before the echo (default on)",
+     SCOPE_OPT_ONOFF, &lab.lab},
+    {"probe", "KIND", "(internal) the lesson's sender: what to send", SCOPE_OPT_WORD, &lab.probe,
+     0, 0, PROBE_KINDS},
+    {"to", "HOST:PORT", "(internal) where the probe sends", SCOPE_OPT_TEXT, &lab.to},
+    {"start-paused", NULL, "(internal) start paused", SCOPE_OPT_FLAG, &demo.paused},
+    {NULL, NULL, NULL},
+};
 
-/* ==== the server process ================================================ */
-
-static scope_demo_t demo;
-static udp_server_t srv;
-
-/* The bye: the clients' figures added up (or, --listen, the server's own
- * counts), with what each lab step added to lab.bye. */
+/* The bye: the clients' figures added up, and the server's own counts
+ * (alone with --listen, those are the figures); each lab step has handed
+ * its own to scope_demo_figure. */
 static void finish(scope_demo_t *d)
 {
+    static int said;
+    char text[400], head[300] = "";
+    if (said++)
+        return;
     cJSON *o = cJSON_CreateObject();
-    char text[400], head[300];
-    if (!lab.bye)
-        return; /* the bye is out */
+    int cut = !lab.listen && (clients_figures(o, head, sizeof head) || d->quitting);
     cJSON_AddStringToObject(o, "address", lab.server);
-    int refused = badinput_figures(o);
-    if (lab.listen) {
-        cJSON_AddNumberToObject(o, "received", (double)srv.received);
-        cJSON_AddNumberToObject(o, "sent", (double)srv.answered);
-        snprintf(text, sizeof text, "the server received %llu datagrams, answered %llu and "
-                 "refused %d", (unsigned long long)srv.received, (unsigned long long)srv.answered,
-                 refused);
-    } else {
-        int cut = clients_figures(o, head, sizeof head) || d->quitting;
-        cJSON_AddNumberToObject(o, "server_received", (double)srv.received);
-        cJSON_AddNumberToObject(o, "server_answered", (double)srv.answered);
+    cJSON_AddNumberToObject(o, lab.listen ? "received" : "server_received", (double)srv.received);
+    cJSON_AddNumberToObject(o, lab.listen ? "sent" : "server_answered", (double)srv.answered);
+    if (!lab.listen)
         cJSON_AddBoolToObject(o, "complete", !cut);
-        snprintf(text, sizeof text, "%s; the server refused %d bad datagrams%s", head, refused,
-                 cut ? "; the run was cut short" : "");
-    }
-    for (cJSON *f; (f = lab.bye->child);) /* the lab's figures after the echo's */
-        cJSON_AddItemToObject(o, f->string, cJSON_DetachItemViaPointer(lab.bye, f));
-    cJSON_Delete(lab.bye);
-    lab.bye = NULL;
-    scope_events_bye(o, text);
+    snprintf(text, sizeof text, "%s%sthe server received %llu datagrams, answered %llu and "
+             "refused %d%s", head, *head ? "; " : "", (unsigned long long)srv.received,
+             (unsigned long long)srv.answered, badinput_refused(),
+             cut ? "; the run was cut short" : "");
+    scope_demo_bye(d, o, text);
     udp_server_close(&srv);
     scope_demo_stop(d);
 }
@@ -132,9 +96,8 @@ static void step_bind(scope_demo_t *d)
                          "nc -u %s %d", lab.server, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
                          scope_addr_port(a));
     else
-        scope_events_log("%s is reachable from the network: any machine that can route to it may "
-                         "send datagrams here, and UDP checks no one. Check your firewall",
-                         lab.server);
+        scope_events_log("%s is reachable from the network: any machine may send datagrams "
+                         "here, and UDP checks no one. Check your firewall", lab.server);
     if (!lab.listen)
         scope_demo_next(d);
     else
@@ -171,27 +134,16 @@ static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
                            d->fault);
 }
 
-static int run_server(void)
+static int run_server(const struct sockaddr *want)
 {
-    struct sockaddr_storage want;
     uv_loop_t *loop = uv_default_loop();
-    if (scope_addr_parse(lab.listen ? lab.listen : "127.0.0.1", "127.0.0.1", 0, &want) < 0) {
-        fprintf(stderr, "udp: --listen wants HOST:PORT, not '%s'\n", lab.listen);
-        return 2;
-    }
     demo.on_quit = server_quit;
     demo.on_control = server_control;
     demo.on_lesson_end = finish;
     /* socket() and bind() before hello, so that hello carries the port. */
-    int r = udp_server_bind(&srv, loop, (struct sockaddr *)&want,
-                            lab.throughput ? UV_UDP_RECVMMSG : 0);
-    scope_addr_format(r < 0 ? (struct sockaddr *)&want : (struct sockaddr *)&srv.addr, lab.server,
-                      sizeof lab.server);
-    lab.bye = cJSON_CreateObject();
+    int r = udp_server_bind(&srv, loop, want, lab.throughput ? UV_UDP_RECVMMSG : 0);
+    scope_addr_format(r < 0 ? want : (struct sockaddr *)&srv.addr, lab.server, sizeof lab.server);
     demo.params = cJSON_CreateObject();
-    cJSON_AddStringToObject(demo.params, "mode", lab.listen       ? "server"
-                                                 : lab.throughput ? "throughput"
-                                                                  : "lesson");
     cJSON_AddStringToObject(demo.params, "listen", lab.server);
     if (scope_demo_start(&demo, loop, "server", 1) < 0)
         return 1;
@@ -203,13 +155,12 @@ static int run_server(void)
     } else if (lab.throughput) {
         throughput_run(&demo, &srv);
     } else {
-        badinput_init(&lab);
+        badinput_init(&demo);
         srv.refuse = badinput_refuse;
         udp_server_start(&srv, (uint64_t)lab.idle_ms);
         scope_demo_lesson(&demo, lab.lab ? lesson : echo_only);
     }
     int code = scope_demo_run(&demo);
-    cJSON_Delete(lab.bye); /* when the run ended before the bye */
     scope_role_kill_all(&demo); /* never leave one behind */
     scope_spawn_shutdown(loop);
     uv_loop_close(loop);
@@ -218,7 +169,6 @@ static int run_server(void)
 
 int main(int argc, char **argv)
 {
-    demo.on_option = on_option;
     demo.data = &lab;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
@@ -228,15 +178,17 @@ int main(int argc, char **argv)
                         "--throughput its own of each: give one\n");
         return 2;
     }
-    struct sockaddr_storage to;
+    /* A client or a probe sends to port 41234 unless told; a server binds any port. */
+    struct sockaddr_storage a;
     const char *peer = lab.probe ? lab.to : lab.connect;
-    if (peer && scope_addr_parse(peer, "127.0.0.1", 41234, &to) < 0) {
-        fprintf(stderr, "udp: HOST:PORT wanted, not '%s'\n", peer);
+    const char *spec = peer ? peer : lab.listen ? lab.listen : "127.0.0.1";
+    if (scope_addr_parse(spec, "127.0.0.1", peer ? 41234 : 0, &a) < 0) {
+        fprintf(stderr, "udp: HOST:PORT wanted, not '%s'\n", spec);
         return 2;
     }
     if (lab.probe && demo.role)
-        return sender_main(&demo, lab.probe, (struct sockaddr *)&to);
+        return sender_main(&demo, lab.probe, (struct sockaddr *)&a);
     if (demo.role || lab.connect)
-        return client_main(&demo, (struct sockaddr *)&to, (long)lab.timeout_ms);
-    return run_server();
+        return client_main(&demo, (struct sockaddr *)&a, (long)lab.timeout_ms);
+    return run_server((struct sockaddr *)&a);
 }

@@ -1,9 +1,5 @@
-/* maxsize.c: the largest datagram.
- *
- * 65,535 (the IPv4 total length field) - 20 (IP header) - 8 (UDP header) =
- * 65,507 bytes: the probe sends that much in one datagram, and it arrives
- * whole on loopback. One byte more and sendmsg() fails with EMSGSIZE before
- * anything leaves; the probe reports that it did.
+/* maxsize.c: the largest datagram, 65,507 bytes, arrives whole on loopback;
+ * one byte more and sendmsg() fails with EMSGSIZE before anything leaves.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,13 +19,10 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     if (nread < 0 || (nread == 0 && !from))
         return;
     scope_trace_msg(&m.p.trace, SCOPE_TRACE_RECV, 0, buf->base, (size_t)nread, 0);
-    scope_events_log("recvmsg(fd %d) -> %zd bytes in one datagram: 65,535 (the IPv4 total "
-                     "length field) - 20 (IP header) - 8 (UDP header) = 65,507. Loopback's "
-                     "MTU is 65,536, so it went unfragmented; on Ethernet (MTU 1,500) IP "
-                     "would cut it into 45 fragments, and losing any one loses it all",
-                     m.p.fd, nread);
+    scope_events_log("recvmsg(fd %d) -> %zd bytes in one datagram, whole under loopback's MTU of "
+                     "65,536; Ethernet's 1,500 would cut it into 45 IP fragments", m.p.fd, nread);
     m.got = 1;
-    cJSON_AddNumberToObject(((udp_lab_t *)m.p.demo->data)->bye, "max_payload", (double)nread);
+    scope_demo_figure(m.p.demo, "max_payload", cJSON_CreateNumber((double)nread));
     if (m.gone)
         probe_end(&m.p, NULL);
 }
@@ -37,7 +30,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fig, "error"));
-    cJSON_AddBoolToObject(((udp_lab_t *)p->demo->data)->bye, "emsgsize", e && !strcmp(e, "EMSGSIZE"));
+    scope_demo_figure(p->demo, "emsgsize", cJSON_CreateBool(e && !strcmp(e, "EMSGSIZE")));
 }
 
 static void on_probe_exit(udp_probe_t *p)
@@ -52,10 +45,8 @@ void maxsize_run(scope_demo_t *d)
     probe_bind(&m.p, d);
     m.p.on_report = on_report;
     m.p.on_exit = on_probe_exit;
-    probe_read(&m.p, on_recv);
-    if (probe_spawn(&m.p, d, "maxsize", m.p.name) < 0)
-        probe_end(&m.p, NULL);
-    else
-        scope_events_log("the probe sends %s 65,507 bytes, then 65,508", m.p.name);
+    uv_udp_recv_start(&m.p.sock, udp_alloc, on_recv);
+    scope_events_log("the probe sends %s 65,507 bytes, then 65,508", m.p.name);
+    probe_spawn(&m.p, d, "maxsize", m.p.name);
 }
 

@@ -1,12 +1,13 @@
-/* probe.c: a lab step's receiving side, written once for every experiment.
+/* probe.c: the probe, the sender of every lab step and fault, and a step's
+ * receiving side, written once for every experiment.
  *
- * The step's sender, the probe (sender.c), is this program again (lib/role);
- * the server's process makes its socket and hands it over as fd 3, so the
- * address it sends from is known before it sends (probe_spawn). The receiver
- * is a socket of the step's own on 127.0.0.1 (probe_bind), or the echo
- * server. Both sides trace on the channel "probe"; the receiver's counts,
- * sent against received, are that channel's stats (probe_stats), and a step
- * that is over calls probe_end, which goes on to the next.
+ * The server's side: the probe is this program again (lib/role) on a socket
+ * made here, so its address is known before it sends (probe_spawn). The
+ * receiver is the step's own socket (probe_bind) or the echo server; its
+ * counts are the "probe" channel's stats, and probe_end goes on to the next
+ * step. The probe's own process (sender_main, --probe KIND --to HOST:PORT,
+ * on fd 3): one table says what each kind sends, one loop sends it in
+ * bursts, and what was sent goes back to the server (scope_demo_report).
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static void on_step_timeout(uv_timer_t *t)
 }
 
 /* A receiver on 127.0.0.1, a port the kernel picks, and a bound on the
- * step's wait. It reads once the caller calls probe_read. */
+ * step's wait. The step starts reading when it wants to. */
 void probe_bind(udp_probe_t *p, scope_demo_t *d)
 {
     struct sockaddr_storage a;
@@ -36,18 +37,6 @@ void probe_bind(udp_probe_t *p, scope_demo_t *d)
     uv_timer_init(d->loop, &p->timer);
     p->sock.data = p->timer.data = p;
     uv_timer_start(&p->timer, on_step_timeout, STEP_WAIT_MS, 0);
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    udp_probe_t *p = h->data;
-    (void)suggested;
-    *buf = uv_buf_init(p->buf, sizeof p->buf);
-}
-
-void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv)
-{
-    uv_udp_recv_start(&p->sock, on_alloc, on_recv);
 }
 
 static void on_report(scope_role_t *r, const cJSON *fig)
@@ -69,52 +58,61 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
         p->on_exit(p);
 }
 
-/* Starts the probe of kind, sending to `to`, on a socket made here: p->from
- * is the address its datagrams will carry. */
+/* Starts this program as role name on a socket made here, bound to
+ * 127.0.0.1 and a port the kernel picks, that becomes its fd 3: from is the
+ * address its datagrams will carry. */
+int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const char *const *args,
+                     struct sockaddr_storage *from)
+{
+    int fd = scope_addr_bind_loopback(SOCK_DGRAM, from), rc = fd;
+    if (fd >= 0) {
+        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
+        scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
+        rc = scope_role_spawn(d, r, name, &o);
+        close(fd); /* the child has its copy */
+    }
+    if (rc < 0)
+        scope_events_error("spawn", "%s could not start: %s", name, uv_strerror(rc));
+    return rc;
+}
+
+/* Starts the probe of kind, sending to `to`; a step whose receiver is bound
+ * here ends if it cannot start. */
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to)
 {
     const udp_lab_t *lab = d->data;
     char max[24], bytes[24];
     snprintf(max, sizeof max, "%lld", lab->max_message);
-    snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)lab->throughput);
+    snprintf(bytes, sizeof bytes, "%lld", lab->throughput);
     const char *args[] = {"--probe", kind, "--to", to, "--max-message", max,
                           lab->throughput ? "--throughput" : NULL, bytes, NULL};
-    int fd = scope_addr_bind_loopback(SOCK_DGRAM, &p->from), r = fd;
+    /* The stream is the throughput run's one client, on its channel. */
     int stream = !strcmp(kind, "stream");
     p->demo = d;
-    if (fd >= 0) {
-        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
-        scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
-        p->role.data = p;
-        p->role.on_report = on_report;
-        p->role.on_exit = on_exit_role;
-        /* The stream is the throughput run's one client, on its channel. */
-        r = scope_role_spawn(d, &p->role, stream ? "client 1" : "probe", &o);
-        close(fd); /* the probe has its copy */
-    }
-    if (r < 0)
-        scope_events_error("spawn", "the probe could not start: %s", uv_strerror(r));
-    else
+    p->role.data = p;
+    p->role.on_report = on_report;
+    p->role.on_exit = on_exit_role;
+    int r = probe_role_spawn(d, &p->role, stream ? "client 1" : "probe", args, &p->from);
+    if (r == 0)
         scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()),
                          SCOPE_PID(p->role.pid));
-    return r < 0 ? r : 0;
+    else if (p->bound)
+        probe_end(p, NULL);
+    return r;
 }
 
-/* The receiver's counts as the probe channel's stats, with more fields
- * (taken over; NULL for none). */
-void probe_stats(udp_probe_t *p, cJSON *more, int final)
+/* The receiver's counts as the probe channel's stats, added to o (taken
+ * over; NULL for none). */
+void probe_stats(udp_probe_t *p, cJSON *o, int final)
 {
-    cJSON *o = cJSON_CreateObject();
     int64_t got = (int64_t)p->trace.received;
+    o = o ? o : cJSON_CreateObject();
     cJSON_AddStringToObject(o, "chan", "probe");
     cJSON_AddNumberToObject(o, "count", (double)got);
     cJSON_AddNumberToObject(o, "bytes", (double)p->trace.bytes_received);
     cJSON_AddNumberToObject(o, "sent", (double)p->sent);
     cJSON_AddNumberToObject(o, "received", (double)got);
     cJSON_AddNumberToObject(o, "dropped", (double)(p->sent > got ? p->sent - got : 0));
-    for (cJSON *f; more && (f = more->child);)
-        cJSON_AddItemToObject(o, f->string, cJSON_DetachItemViaPointer(more, f));
-    cJSON_Delete(more);
     cJSON_AddBoolToObject(o, "final", final);
     scope_events_emit("stats", o);
 }
@@ -131,4 +129,164 @@ void probe_end(udp_probe_t *p, cJSON *more)
     }
     if (!p->over++)
         scope_demo_next(p->demo);
+}
+
+/* ==== the probe's own process ========================================== */
+
+/* What each kind sends: n datagrams, burst at a time, gap_ms apart; the
+ * i-th is len[i] bytes (MAXMSG: --max-message + 1; SIZE: --size), starting
+ * with head[i] (given the datagram's number) and padded with dots; past
+ * three, every datagram is as the first. */
+#define MAXMSG (-1)
+#define SIZE   (-2)
+#define JUNK   "\xff\xfe not UTF-8 \xc0\xaf"
+static const struct kind {
+    const char *kind, *chan;
+    int n, burst, gap_ms;
+    long len[3];
+    const char *head[3];
+    const char *why, *answer; /* said of a send that fails; of the one answer awaited */
+} kinds[] = {
+    {"boundaries", "probe", 3, 3, 0, {200, 1200, 20}, {"datagram 1 of 3, 200 bytes ",
+     "datagram 2 of 3, 1200 bytes ", "datagram 3 of 3, 20 bytes "}, NULL, NULL},
+    {"maxsize", "probe", 2, 2, 0, {UDP4_MAX, UDP4_MAX + 1}, {"65507 bytes ", "65508 bytes "},
+     ": one byte over what an IPv4 datagram can carry; nothing was sent, and node's send() "
+     "callback gets the same error", NULL},
+    {"flood", "probe", 200, 40, 100, {1000}, {"flood #%d "}, NULL, NULL},
+    {"oversize", "probe", 1, 1, 0, {MAXMSG}, {"oversize "}, NULL, NULL},
+    {"malformed", "probe", 1, 1, 0, {sizeof JUNK - 1}, {JUNK}, NULL, NULL},
+    {"empty", "probe", 1, 1, 0, {0}, {""}, NULL, NULL},
+    {"bad", "probe", 3, 3, 0, {MAXMSG, sizeof JUNK - 1, 0}, {"oversize ", JUNK, ""}, NULL,
+     "to the empty datagram"},
+    {"stream", "udp1", 0, 256, 0, {SIZE}, {"stream #%d "}, NULL, NULL},
+};
+
+static struct {
+    scope_demo_t *d;
+    const struct kind *k;
+    uv_udp_t sock;
+    uv_timer_t timer;
+    uv_udp_send_t req;
+    scope_trace_t trace;
+    int fd;
+    long long n, i, sent, bytes, refused;
+    const char *error; /* the last failed send's, by name */
+    char out[UDP4_MAX + 2];
+} me;
+
+static void report(void)
+{
+    cJSON *fig = cJSON_CreateObject();
+    cJSON_AddNumberToObject(fig, "sent", (double)me.sent);
+    cJSON_AddNumberToObject(fig, "bytes_sent", (double)me.bytes);
+    cJSON_AddNumberToObject(fig, "errors", (double)me.refused);
+    if (me.error)
+        cJSON_AddStringToObject(fig, "error", me.error);
+    scope_demo_report(me.d, fig);
+}
+
+static void stop(uv_timer_t *silence)
+{
+    if (silence)
+        scope_events_error("probe", "no answer within %d ms", STEP_WAIT_MS / 2);
+    report();
+    uv_close((uv_handle_t *)&me.timer, NULL);
+    uv_close((uv_handle_t *)&me.sock, NULL);
+    scope_demo_stop(me.d);
+}
+
+static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                      const struct sockaddr *from, unsigned flags)
+{
+    (void)h, (void)buf, (void)flags;
+    if (nread < (ssize_t)GREETING_LEN || !from)
+        return;
+    scope_events_log("one answer, %s (%zd bytes: the greeting alone); the others got none",
+                     me.k->answer, nread);
+    stop(NULL);
+}
+
+static void on_burst(uv_timer_t *t);
+
+/* The send buffer had room again: go on. */
+static void on_queued(uv_udp_send_t *req, int status)
+{
+    (void)req;
+    me.refused += status < 0;
+    uv_timer_start(&me.timer, on_burst, 0, 0);
+}
+
+/* One datagram, whole or not at all: returns what sendmsg() returned. */
+static int send_one(const struct kind *k, int show)
+{
+    int at = k->n > 0 && k->n <= 3 ? (int)me.i : 0; /* more than three: all as the first */
+    long want = k->len[at];
+    size_t len = want == MAXMSG ? (size_t)((const udp_lab_t *)me.d->data)->max_message + 1
+                 : want == SIZE ? me.d->size : (size_t)want;
+    len = len < sizeof me.out ? len : sizeof me.out;
+    memset(me.out, '.', 64);
+    me.out[snprintf(me.out, 64, k->head[at], (int)me.i + 1)] = '.';
+    uv_buf_t buf = uv_buf_init(me.out, (unsigned)len);
+    int r = uv_udp_try_send(&me.sock, &buf, 1, NULL);
+    if (r == UV_EAGAIN || r == UV_ENOBUFS) /* the send buffer is full: one send waits for room */
+        r = uv_udp_send(&me.req, &me.sock, &buf, 1, NULL, on_queued) == 0 ? UV_EAGAIN : r;
+    if ((r >= 0 && show) || r == UV_EAGAIN)
+        scope_trace_msg(&me.trace, SCOPE_TRACE_SEND, (uint64_t)me.i + 1, me.out, len, 0);
+    if (r >= 0 || r == UV_EAGAIN) {
+        me.sent++;
+        me.bytes += (long long)len;
+        return r;
+    }
+    me.refused++;
+    me.error = uv_err_name(r);
+    scope_events_error(me.error, "sendmsg(fd %d, %zu bytes) -> %s (%s)%s", me.fd, len, me.error,
+                       uv_strerror(r), k->why ? k->why : "");
+    return r;
+}
+
+static void on_burst(uv_timer_t *t)
+{
+    const struct kind *k = me.k;
+    for (int b = 0; b < k->burst && me.i < me.n && !me.d->quitting; b++) {
+        /* In narration, a long burst's first datagram stands for the burst. */
+        int r = send_one(k, b == 0 || k->burst <= 3 || scope_events_format() != SCOPE_EVENTS_TEXT);
+        me.i++;
+        if (r == UV_EAGAIN)
+            return; /* on_queued goes on */
+    }
+    if (me.i < me.n && !me.d->quitting) {
+        if (k->gap_ms)
+            report(); /* what was sent so far, between the bursts */
+        uv_timer_start(t, on_burst, (uint64_t)k->gap_ms, 0);
+        return;
+    }
+    scope_events_log("%lld datagrams (%lld bytes) handed to the kernel, %lld refused by "
+                     "sendmsg(); whether they arrived, only the receiver can say", me.sent,
+                     me.bytes, me.refused);
+    if (!k->answer || me.d->quitting) {
+        stop(NULL);
+        return;
+    }
+    uv_udp_recv_start(&me.sock, udp_alloc, on_answer);
+    uv_timer_start(t, stop, STEP_WAIT_MS / 2, 0);
+}
+
+int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to)
+{
+    for (me.k = kinds; strcmp(me.k->kind, kind); me.k++) /* one of PROBE_KINDS */
+        ;
+    if (scope_demo_start(d, uv_default_loop(), d->role, 0) < 0)
+        return 1;
+    long long size = (long long)(d->size = d->size < UDP4_MAX ? d->size : UDP4_MAX);
+    me.d = d;
+    me.n = me.k->n ? me.k->n : (((const udp_lab_t *)d->data)->throughput + size - 1) / size;
+    memset(me.out, '.', sizeof me.out);
+    uv_udp_init(d->loop, &me.sock);
+    uv_udp_open(&me.sock, 3); /* if it fails (started by hand), connect() binds one */
+    uv_udp_connect(&me.sock, to);
+    uv_fileno((uv_handle_t *)&me.sock, &me.fd);
+    scope_trace_init(&me.trace, me.k->chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    uv_timer_init(d->loop, &me.timer);
+    on_burst(&me.timer);
+    return scope_demo_run(d);
 }

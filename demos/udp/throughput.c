@@ -1,13 +1,11 @@
 /* throughput.c: one client streams, the server counts what arrives.
  *
  * The client sends --throughput bytes in --size datagrams as fast as
- * sendmsg() goes; the server only counts, up to 20 datagrams per
- * recvmmsg() (libuv's UV_UDP_RECVMMSG). Nothing slows the sender down: UDP
- * has no flow control, and what the receiver cannot take in time is
- * dropped. The summary gives MB/s as received, beside the share lost.
+ * sendmsg() goes; the server only counts, up to 20 datagrams per recvmmsg()
+ * (libuv's UV_UDP_RECVMMSG). UDP has no flow control: what the receiver
+ * cannot take in time is dropped, and the summary gives the share lost.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,7 +22,6 @@ static struct {
     double bytes_sent;
     uint64_t seen_at_tick;
     int ticks, cut_short;
-    char *batch;
 } tp;
 
 static void finish(void)
@@ -34,7 +31,7 @@ static void finish(void)
     double secs = (tp.p.trace.last_ns - tp.p.trace.first_ns) / 1e9;
     double mb_s = secs > 0 ? bytes / secs / 1e6 : 0, loss = sent > 0 ? 1 - got / sent : 0;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "address", tp.srv->name);
+    cJSON_AddStringToObject(o, "address", ((udp_lab_t *)tp.d->data)->server);
     cJSON_AddNumberToObject(o, "mb_s", mb_s);
     cJSON_AddNumberToObject(o, "bytes", (double)bytes);
     cJSON_AddNumberToObject(o, "bytes_sent", tp.bytes_sent);
@@ -50,7 +47,6 @@ static void finish(void)
     scope_events_bye(o, text);
     udp_server_close(tp.srv);
     uv_close((uv_handle_t *)&tp.settle, NULL);
-    free(tp.batch);
     scope_demo_stop(tp.d);
 }
 
@@ -82,8 +78,9 @@ static void on_probe_exit(udp_probe_t *p)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
+    static char batch[BATCH * 64 * 1024];
     (void)h, (void)suggested;
-    *buf = uv_buf_init(tp.batch, BATCH * 64 * 1024);
+    *buf = uv_buf_init(batch, sizeof batch);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
@@ -98,7 +95,7 @@ static void step_stream(scope_demo_t *d)
 {
     tp.p.on_report = on_report;
     tp.p.on_exit = on_probe_exit;
-    if (probe_spawn(&tp.p, d, "stream", tp.srv->name) < 0)
+    if (probe_spawn(&tp.p, d, "stream", ((udp_lab_t *)tp.d->data)->server) < 0)
         finish();
 }
 
@@ -108,7 +105,6 @@ void throughput_run(scope_demo_t *d, udp_server_t *srv)
     tp.srv = srv;
     unsigned long long bytes = (unsigned long long)((udp_lab_t *)d->data)->throughput;
     tp.p.sent = (int64_t)(bytes / d->size); /* until the client says what it sent */
-    tp.batch = malloc(BATCH * 64 * 1024);
     uv_timer_init(d->loop, &tp.settle);
     /* The same receive buffer as the raw floor's (bench/bench_sock.c): a
      * bigger buffer rides out the moments the receiver is not scheduled. */
@@ -116,9 +112,8 @@ void throughput_run(scope_demo_t *d, udp_server_t *srv)
     socklen_t len = sizeof got;
     setsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     getsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
-    scope_events_log("one client sends %llu bytes in %zu-byte datagrams as fast as sendmsg() "
-                     "goes; the server only counts. setsockopt(fd %d, SO_RCVBUF, 8 MiB): "
-                     "getsockopt says %d bytes (capped by net.core.rmem_max unless root)",
+    scope_events_log("one client sends %llu bytes in %zu-byte datagrams, the server only "
+                     "counts; setsockopt(fd %d, SO_RCVBUF, 8 MiB): getsockopt says %d",
                      bytes, d->size, srv->fd, got);
     uv_udp_recv_start(&srv->sock, on_alloc, on_recv);
     scope_demo_step(d, "throughput: one client streams, the server counts", step_stream);

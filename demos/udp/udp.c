@@ -21,7 +21,6 @@
 
 #include "udp.h"
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags);
 static uint64_t datagram_id(const char *data, size_t len);
@@ -35,7 +34,6 @@ int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *add
         return r;
     int len = sizeof s->addr;
     uv_udp_getsockname(&s->sock, (struct sockaddr *)&s->addr, &len);
-    scope_addr_format((struct sockaddr *)&s->addr, s->name, sizeof s->name);
     uv_fileno((uv_handle_t *)&s->sock, &s->fd);
     return 0;
 }
@@ -43,14 +41,16 @@ int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *add
 void udp_server_start(udp_server_t *s, uint64_t idle_ms)
 {
     peers_start(s->sock.loop, idle_ms, s->fd);
-    uv_udp_recv_start(&s->sock, on_alloc, on_server_recv);
+    uv_udp_recv_start(&s->sock, udp_alloc, on_server_recv);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* Every socket of a process reads into this one buffer: each datagram's
+ * callback is done with it before libuv calls recvmsg() again. */
+void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    (void)suggested;
-    udp_server_t *s = h->data;
-    *buf = uv_buf_init(s->buf, sizeof s->buf);
+    static char in[64 * 1024];
+    (void)h, (void)suggested;
+    *buf = uv_buf_init(in, sizeof in);
 }
 
 static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -108,7 +108,6 @@ static uint64_t datagram_id(const char *data, size_t len)
 
 /* ==== the client ========================================================= */
 
-static void on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_client_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags);
 static void client_send(scope_pacer_t *p);
@@ -147,7 +146,7 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
     c->wait.data = c;
     scope_pacer_init(d, &c->pacer);
     c->pacer.data = c;
-    uv_udp_recv_start(&c->sock, on_client_alloc, on_client_recv);
+    uv_udp_recv_start(&c->sock, udp_alloc, on_client_recv);
     client_next(c);
     return 0;
 }
@@ -240,11 +239,4 @@ void udp_client_stop(udp_client_t *c)
     uv_close((uv_handle_t *)&c->wait, NULL);
     uv_close((uv_handle_t *)&c->sock, NULL);
     c->on_done(c);
-}
-
-static void on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    (void)suggested;
-    udp_client_t *c = h->data;
-    *buf = uv_buf_init(c->buf, sizeof c->buf);
 }

@@ -1,15 +1,7 @@
-/* udp.h: what each file of the udp demo offers the files above it. Calls go
- * down this list, never up; each file keeps its own state.
- *
- *   main.c        the options and the lesson's steps, in order
- *   boundaries.c, maxsize.c, loss.c, badinput.c   one lab step each (both sides)
- *   clients.c     the articles' echo with N client processes, and their figures
- *   client.c      a client's own process (--role "client N", or --connect)
- *   throughput.c  one client streams, the server counts what arrives
- *   probe.c       a lab step's receiver, and its sender's start
- *   sender.c      the sender's own process (this program, --probe KIND)
- *   udp.c         the mechanism: the article's echo server and its client
- *   peers.c       the server's note of its peers
+/* udp.h: what each file of the udp demo offers the files above it (the
+ * lesson lists them). Calls go down: main.c, then the lab steps, clients.c
+ * and throughput.c, then probe.c, then udp.c, then peers.c.
+ * Each file keeps its own state.
  */
 #ifndef UDP_DEMO_H
 #define UDP_DEMO_H
@@ -28,26 +20,32 @@
 #define UDP4_MAX     65507 /* 65535 - 20 (IPv4 header) - 8 (UDP header) */
 #define MAX_CLIENTS  32
 #define STEP_WAIT_MS 10000 /* bound on any lab step's wait */
+#define PROBE_KINDS  "boundaries maxsize flood oversize malformed empty bad stream"
 
+/* The settings main gives every step, as d->data. */
+typedef struct {
+    const char *listen, *connect, *probe, *to; /* the options as given */
+    long long clients, timeout_ms, idle_ms, max_message, throughput;
+    int lab;
+    char server[SCOPE_ADDR_STRLEN]; /* HOST:PORT the echo server is bound to */
+} udp_lab_t;
+
+/* peers.c: the server's note of its peers; find gives the channel of the
+ * peer at from (noted now if new; id: the ping's, or 0) and its name. */
 void peers_start(uv_loop_t *loop, uint64_t idle_ms, int fd);
-/* The channel of the peer at from (noted now if new; id: the highest its
- * datagrams carried so far, or less), and its name. */
 scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char **name);
 void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours);
 void peers_close(void);
 
-/* Refuses a datagram (with an error event) or lets it be answered. */
-typedef int (*udp_refuse_fn)(const char *from, const char *data, size_t len, int cut);
+/* udp.c: the mechanism. refuse says no to a datagram (with an error event). */
 typedef struct {
     uv_udp_t sock;
     int fd;
     struct sockaddr_storage addr;
-    char name[SCOPE_ADDR_STRLEN];
-    udp_refuse_fn refuse;
+    int (*refuse)(const char *from, const char *data, size_t len, int cut);
     uint64_t received, answered;
-    char buf[64 * 1024], reply[GREETING_LEN + 64 * 1024];
+    char reply[GREETING_LEN + 64 * 1024];
 } udp_server_t;
-
 typedef struct udp_client_s udp_client_t;
 struct udp_client_s {
     scope_demo_t *demo;
@@ -62,8 +60,9 @@ struct udp_client_s {
     int64_t answered, lost, late, errors, refused;
     void (*on_done)(udp_client_t *c);
     int done;
-    char buf[64 * 1024], out[UDP4_MAX + 64 + 1];
+    char out[UDP4_MAX + 64 + 1];
 };
+void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf); /* one buffer for all */
 int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags);
 void udp_server_start(udp_server_t *s, uint64_t idle_ms);
 void udp_server_close(udp_server_t *s);
@@ -72,6 +71,7 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
                      const char *chan, scope_end_t server);
 void udp_client_stop(udp_client_t *c);
 
+/* probe.c: a lab step's receiver, and the probe that sends. */
 typedef struct udp_probe_s udp_probe_t;
 struct udp_probe_s {
     void (*on_report)(udp_probe_t *p, const cJSON *figures); /* each may be NULL */
@@ -85,32 +85,24 @@ struct udp_probe_s {
     scope_trace_t trace;
     uv_timer_t timer;
     int64_t sent; /* what the probe says it sent */
-    char buf[64 * 1024];
 };
 void probe_bind(udp_probe_t *p, scope_demo_t *d);
-void probe_read(udp_probe_t *p, uv_udp_recv_cb on_recv);
+int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const char *const *args,
+                     struct sockaddr_storage *from);
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to);
 void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
 int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
-/* The settings and the summary main gives every step, as d->data. */
-typedef struct {
-    const char *listen, *connect, *probe, *to; /* the options as given */
-    long long clients, timeout_ms, idle_ms, max_message, throughput, lab;
-    char server[SCOPE_ADDR_STRLEN]; /* HOST:PORT the echo server is bound to */
-    cJSON *bye;                     /* the lab steps add their figures */
-} udp_lab_t;
-
-/* The steps (scope_demo_lesson) and what the server asks of them. */
+/* The steps (scope_demo_lesson) and what main asks of them. */
 void boundaries_run(scope_demo_t *d);
 void maxsize_run(scope_demo_t *d);
 void loss_run(scope_demo_t *d);
-void badinput_init(const udp_lab_t *lab);
+void badinput_init(scope_demo_t *d);
 int badinput_refuse(const char *from, const char *data, size_t len, int cut);
 void badinput_run(scope_demo_t *d);
 int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind */
-int badinput_figures(cJSON *bye); /* the number refused */
+int badinput_refused(void);
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
 int clients_figures(cJSON *bye, char *text, size_t len); /* 1 when cut short */
