@@ -50,9 +50,9 @@ static int spawn(int index, const char *fault)
         snprintf(name, sizeof name, "bad client (%s)", fault);
     else
         snprintf(name, sizeof name, "client %d", index);
-    snprintf(maxm, sizeof maxm, "%llu", cs.o->max_message);
-    snprintf(idle, sizeof idle, "%llu", cs.o->idle_ms);
-    snprintf(tput, sizeof tput, "%llu", cs.o->throughput);
+    snprintf(maxm, sizeof maxm, "%lld", cs.o->max_message);
+    snprintf(idle, sizeof idle, "%lld", cs.o->idle_ms);
+    snprintf(tput, sizeof tput, "%lld", cs.o->throughput);
     const char *args[16] = {"--connect", cs.address, "--max-message", maxm, "--idle-ms", idle};
     int a = 6;
     if (cs.o->abstract || cs.o->fifo)
@@ -146,20 +146,20 @@ int clients_run(scope_demo_t *d, const us_options_t *o)
         sscanf(d->role, "client %d", &index);
     if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : "client", !d->role) < 0)
         return 1;
-    snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->path[0] != '@' ? "@" : "", o->path);
+    snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->connect[0] != '@' ? "@" : "", o->connect);
     cli = (us_client_t){.demo = d, .max_message = o->max_message, .shown = shown,
                         .on_line = credentials_client_line, .on_closed = client_closed};
     d->on_quit = client_quit;
     d->on_control = client_control;
-    if (o->fault[0])
+    if (o->fault)
         faults_client(&cli, o->fault, o);
     else if (o->throughput)
-        throughput_client(&cli, o->throughput);
+        throughput_client(&cli, (uint64_t)o->throughput);
     if (o->fifo)
-        fifo_client(d, o->path, index);
+        fifo_client(d, o->connect, index);
     else if (!o->abstract)
-        us_connect(&cli, o->path, -1);
-    else if ((index = abstract_connect(o->path)) >= 0)
+        us_connect(&cli, o->connect, -1);
+    else if ((index = abstract_connect(o->connect)) >= 0)
         us_connect(&cli, NULL, index);
     else
         client_closed(&(us_client_t){.demo = d, .code = 1});

@@ -102,8 +102,8 @@ static int on_line(us_client_t *c, const char *line, size_t len)
 void faults_client(us_client_t *c, const char *fault, const us_options_t *o)
 {
     kind = fault;
-    max_message = o->max_message;
-    idle_ms = o->idle_ms;
+    max_message = (size_t)o->max_message;
+    idle_ms = (uint64_t)o->idle_ms;
     c->on_connected = act;
     c->on_line = on_line;
 }

@@ -22,10 +22,10 @@
 #define CLIENT_REFUSED 3 /* a client's exit code when the server refused it */
 
 typedef struct {
-    unsigned long long nclients, idle_ms, max_message, throughput, allow[MAX_ALLOW];
-    int nallow, abstract, fifo, listen_only, connect_only, path_given;
-    char fault[16];
-    char path[PATH_MAX]; /* socket path, abstract name, or (FIFOs) the directory */
+    long long nclients, idle_ms, max_message, throughput;
+    unsigned long long allow[MAX_ALLOW];
+    int nallow, abstract, fifo;
+    const char *path, *listen, *connect, *fault; /* NULL when not given */
 } us_options_t;
 
 /* ---- unix-socket.c: the mechanism ---- */
