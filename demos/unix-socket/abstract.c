@@ -18,9 +18,10 @@
 #include "unixsock.h"
 #include "unix-socket.h"
 
+/* name: "NAME" or "@NAME", told as @NAME */
 static int abstract_socket(const char *name, struct sockaddr_un *sa, socklen_t *len)
 {
-    int n = scope_unix_addr(name[0] == '@' ? name + 1 : name, 1, sa);
+    int n = scope_unix_addr(name, 1, sa);
     int fd = n < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         scope_events_error("socket", "@%s: %s", name, n < 0 ? "name too long" : strerror(errno));
@@ -33,6 +34,7 @@ int abstract_bind(const char *name, int allow_given)
 {
     struct sockaddr_un sa;
     socklen_t len;
+    name += name[0] == '@';
     int fd = abstract_socket(name, &sa, &len);
     if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, len) < 0) {
         if (errno == EADDRINUSE)
@@ -56,6 +58,7 @@ int abstract_connect(const char *name)
 {
     struct sockaddr_un sa;
     socklen_t len;
+    name += name[0] == '@';
     int fd = abstract_socket(name, &sa, &len);
     if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, len) < 0) {
         scope_events_error("connect", "connect(@%s): %s%s", name, strerrorname_np(errno),

@@ -13,25 +13,13 @@
 #include "events.h"
 #include "unix-socket.h"
 
-static struct {
-    const unsigned long long *allow;
-    int nallow;
-    us_name_of_fn name_of;
-} cr;
-
-void credentials_init(const unsigned long long *allow, int nallow, us_name_of_fn name_of)
-{
-    cr.allow = allow;
-    cr.nallow = nallow;
-    cr.name_of = name_of;
-}
-
-/* Names p: one of our clients (by pid), or the command /proc says it runs. */
-const char *credentials_accept(us_peer_t *p)
+/* Names p (ours: one of our clients, or NULL: the command /proc says it
+ * runs); a refusal line when its uid is not allowed, or NULL. */
+const char *credentials_accept(us_peer_t *p, const char *ours, const unsigned long long *allow,
+                               int nallow)
 {
     static char refusal[200];
-    int bad = 0, allowed = !cr.nallow;
-    const char *ours = cr.name_of ? cr.name_of(p->pid, &bad) : NULL;
+    int allowed = !nallow;
     p->ours = ours != NULL;
     if (ours) {
         snprintf(p->name, sizeof p->name, "%s", ours);
@@ -47,10 +35,10 @@ const char *credentials_accept(us_peer_t *p)
         snprintf(p->name, sizeof p->name, "%.18s %ld", comm, (long)p->pid);
     }
     /* Our own clients may be paused by the dashboard as long as it likes;
-     * the idle limit is for everyone else. */
-    scope_conn_idle_hold(&p->c, p->ours && !bad);
-    for (int i = 0; i < cr.nallow; i++)
-        allowed |= cr.allow[i] == p->uid;
+     * the idle limit is for everyone else (our bad clients too). */
+    scope_conn_idle_hold(&p->c, ours && strncmp(ours, "bad", 3) != 0);
+    for (int i = 0; i < nallow; i++)
+        allowed |= allow[i] == p->uid;
     uv_os_fd_t lfd = -1;
     int fd = scope_conn_fd(&p->c);
     uv_fileno((uv_handle_t *)&p->server->listener, &lfd);
@@ -62,8 +50,8 @@ const char *credentials_accept(us_peer_t *p)
         return NULL;
     char list[128];
     size_t used = 0;
-    for (int i = 0; i < cr.nallow && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%llu", i ? "," : "", cr.allow[i]);
+    for (int i = 0; i < nallow && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%llu", i ? "," : "", allow[i]);
     scope_events_error("refused", "%s runs as uid %ld, not in --allow-uid %s: told why, then "
                        "closed. The kernel vouches for the uid (SO_PEERCRED), so a peer cannot "
                        "lie its way in", p->name, (long)p->uid, list);

@@ -51,13 +51,11 @@ void faults_server_idle(us_peer_t *p)
 /* ---- the bad client ---- */
 
 static const char *kind;
-static size_t max_message;
-static uint64_t idle_ms;
 
 static void act(us_client_t *c)
 {
     if (strcmp(kind, "oversize") == 0) {
-        size_t n = max_message + 100;
+        size_t n = c->max_message + 100;
         char *big = malloc(n + 1);
         if (!big) {
             us_client_end(c);
@@ -66,7 +64,7 @@ static void act(us_client_t *c)
         memset(big, 'o', n);
         big[n] = '\n';
         scope_events_log("fault: writing a %zu-byte line, over the server's %zu-byte limit; "
-                         "then an ordinary ping", n + 1, max_message);
+                         "then an ordinary ping", n + 1, c->max_message);
         scope_trace_send(&c->trace, big, n);
         scope_conn_write_raw(&c->c, big, n + 1);
         free(big);
@@ -74,7 +72,7 @@ static void act(us_client_t *c)
         scope_conn_send(&c->c, "ping 1 after the big one", 24);
     } else if (strcmp(kind, "silent") == 0) {
         scope_events_log("fault: connected, and saying nothing: the server's idle limit "
-                         "(%llu ms) should cut us", (unsigned long long)idle_ms);
+                         "(--idle-ms) should cut us");
         c->done = 1; /* its EOF is what we wait for */
     } else {
         scope_events_log("fault: writing half a line, then vanishing before its newline");
@@ -99,11 +97,9 @@ static int on_line(us_client_t *c, const char *line, size_t len)
     return 1;
 }
 
-void faults_client(us_client_t *c, const char *fault, const us_options_t *o)
+void faults_client(us_client_t *c, const char *fault)
 {
     kind = fault;
-    max_message = (size_t)o->max_message;
-    idle_ms = (uint64_t)o->idle_ms;
     c->on_connected = act;
     c->on_line = on_line;
 }

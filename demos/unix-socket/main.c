@@ -120,6 +120,11 @@ static void on_peer_closed(us_server_t *s)
         finish(s->demo);
 }
 
+static const char *on_accept(us_peer_t *p)
+{
+    return credentials_accept(p, clients_name_of(p->pid), opt.allow, opt.nallow);
+}
+
 /* The last step, or what a quit comes to: the peers end by themselves, within
  * a second (a client that vanished may have left bytes in its socket). */
 static void wind_down(scope_demo_t *d)
@@ -128,7 +133,7 @@ static void wind_down(scope_demo_t *d)
         return;
     uv_timer_init(d->loop, &drain);
     drain.data = d;
-    if (opt.fifo)
+    if (opt.fifo && rundir[0])
         fifo_server_close(); /* the FIFO's EOF calls finish */
     else if (srv.npeers == 0 || d->quitting)
         finish(d);
@@ -177,12 +182,7 @@ static void step_listen(scope_demo_t *d)
 
 static void step_clients(scope_demo_t *d)
 {
-    int n = opt.throughput ? 1 : (int)opt.nclients;
-    if (!opt.fifo)
-        scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
-                         shown, opt.throughput ? "streams --throughput bytes"
-                                               : "pings; the server answers \"pong: <msg>\"");
-    if (clients_start(d, &opt, opt.fifo ? rundir : path, n, opt.fault, scope_demo_next) == 0)
+    if (clients_start(d, &opt, opt.fifo ? rundir : shown, scope_demo_next) == 0)
         fail(d);
 }
 
@@ -236,10 +236,9 @@ static int run_server(void)
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
         return 1;
     srv = (us_server_t){.demo = &demo, .max_message = opt.max_message, .idle_ms = opt.idle_ms,
-                        .on_accept = credentials_accept, .on_oversize = faults_server_oversize,
+                        .on_accept = on_accept, .on_oversize = faults_server_oversize,
                         .on_idle = faults_server_idle, .on_peer_closed = on_peer_closed,
                         .on_line = opt.throughput ? throughput_server_line : NULL};
-    credentials_init(opt.allow, opt.nallow, clients_name_of);
     lesson[0].title = opt.abstract ? "an abstract name: no file at all"
                       : opt.listen || opt.path ? "probe the path: free, stale or live?" : lesson[0].title;
     scope_demo_lesson(&demo, opt.fifo ? fifo_lesson : lesson);
