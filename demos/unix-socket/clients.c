@@ -34,8 +34,6 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
 {
     scope_demo_check(cs.d, cs.d->quitting || (!sig && (!code || code == CLIENT_REFUSED)), "client",
                      "%s ended with exit code %d, signal %d", r->name, code, sig);
-    if (code == CLIENT_REFUSED)
-        scope_events_log("%s was refused by the server (exit code %d)", r->name, code);
     if (!scope_role_running(cs.d) && cs.all_done)
         cs.all_done(cs.d);
 }

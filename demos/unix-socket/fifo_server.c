@@ -1,11 +1,10 @@
 /* fifo_server.c: the older named pipe (--fifo), the server's side.
  *   1. mkfifo(): up.fifo for the clients' lines, down.fifo for the answers.
- *      A FIFO goes one way, with no connections: all writers share one reader.
  *   2. open() of a FIFO blocks until its other end opens: uv_fs_open waits
  *      in libuv's thread pool, so the loop stays awake.
  *   3. Writes of at most PIPE_BUF bytes land whole, however many writers
- *      share the FIFO; longer ones may be torn. Each line says who wrote it
- *      and how long it is, so a torn one shows.
+ *      share the FIFO; each line says who wrote it and how long it is, so a
+ *      torn one shows.
  *   4. Only client 1 reads answers (down.fifo): any reader could take any.
  *   5. read() says EOF once no writer has up.fifo open: we hold a write end
  *      ourselves until every client has exited.
@@ -82,7 +81,7 @@ int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb do
     return 0;
 }
 
-/* Step 3: "ping PID ID T PADLEN" and PADLEN times one letter of the writer's. */
+/* Step 3: a whole line is "ping PID ID T PADLEN " and PADLEN times the writer's letter. */
 static int whole(const char *line, size_t len, long *pid, uint64_t *id, uint64_t *t)
 {
     char head[96];
@@ -162,10 +161,10 @@ static void on_up_end(scope_conn_t *c, int status)
     }
 }
 
-/* Step 5's end: both FIFOs closed, no open() pending. */
+/* Step 5's end: up.fifo closed, no open() pending. */
 static void check_closed(void)
 {
-    if (f.closing != 1 || f.pending || f.up_open || f.down_open)
+    if (f.closing != 1 || f.pending || f.up_open)
         return;
     f.closing = 2;
     scope_demo_figure(f.d, "lines", cJSON_CreateNumber((double)(f.whole + f.torn)));
@@ -182,13 +181,6 @@ static void on_up_closed(scope_conn_t *c)
     f.up_open = 0;
     for (int i = 0; i < f.nw; i++)
         scope_trace_close(&f.w[i].trace);
-    check_closed();
-}
-
-static void on_down_closed(uv_handle_t *h)
-{
-    (void)h;
-    f.down_open = 0;
     check_closed();
 }
 
@@ -282,8 +274,9 @@ void fifo_server_close(void)
         unblock("up.fifo", O_WRONLY);
         unblock("down.fifo", O_RDONLY);
     }
-    if (f.down_open && !uv_is_closing((uv_handle_t *)&f.down))
-        uv_close((uv_handle_t *)&f.down, on_down_closed);
+    if (f.down_open)
+        uv_close((uv_handle_t *)&f.down, NULL);
+    f.down_open = 0;
     if (close_up && f.up_open)
         scope_conn_close(&f.up);
     check_closed();

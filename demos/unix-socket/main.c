@@ -4,7 +4,6 @@
  * name, or two FIFOs) and, started again by lib/role, each of its clients.
  *   server: the place -> bind and listen -> the clients -> close, unlink, rmdir
  *   client: connect -> ping --count times -> half-close -> its figures back
- * Real peers: unix-socket --listen /tmp/x/s.sock, then nc -U /tmp/x/s.sock
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,14 +17,10 @@
 #define FAULTS "oversize silent vanish"
 
 static const scope_demo_info_t info = {
-    "unix-socket",
-    "net on a socket path, with the lid off",
+    "unix-socket", "net on a socket path, with the lid off",
     "A server on a Unix socket file in a private directory, N clients pinging it, "
     "peer credentials, stale files, the abstract namespace and FIFOs.",
-    "000 001 003",
-    "Unix Socket | 很快 | ❌ | 中 | 同机多进程",
-    FAULTS,
-};
+    "000 001 003", "Unix Socket | 很快 | ❌ | 中 | 同机多进程", FAULTS};
 
 static scope_demo_t demo;
 static us_options_t opt = {.nclients = 3, .idle_ms = 60000, .max_message = 65536};
@@ -70,8 +65,10 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
         if (!isdigit((unsigned char)*v) || errno || uid > 4294967294ull || (*end && *end != ','))
             break;
         opt.allow[opt.nallow++] = uid;
-        if (*(v = end) == '\0')
+        if (*(v = end) == '\0') {
+            opt.allow_text = value;
             return 0;
+        }
     }
     snprintf(d->error, sizeof d->error, "--allow-uid wants uids from 0 to 4294967294, up to %d "
              "of them separated by commas", MAX_ALLOW);
@@ -83,9 +80,9 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
 /* The bye: the files' figures, the server's counts, the clients' round trips. */
 static void finish(scope_demo_t *d)
 {
+    char text[320], rtt[96];
     if (finished++)
         return;
-    char text[320], rtt[96];
     cJSON *o = cJSON_CreateObject();
     scope_trace_add_summary(clients_trace(), o);
     cJSON_ReplaceItemInObject(o, "sent", cJSON_CreateNumber((double)srv.replies));
@@ -109,6 +106,16 @@ static void finish(scope_demo_t *d)
     scope_demo_stop(d);
 }
 
+/* A step that could not be done (it told why) ends the run with exit code 1. */
+static int failed(scope_demo_t *d, int bad)
+{
+    if (bad) {
+        scope_demo_exit(d, 1);
+        finish(d);
+    }
+    return bad;
+}
+
 static void on_drain(uv_timer_t *t)
 {
     finish(t->data);
@@ -118,11 +125,6 @@ static void on_peer_closed(us_server_t *s)
 {
     if (winding && s->npeers == 0)
         finish(s->demo);
-}
-
-static const char *on_accept(us_peer_t *p)
-{
-    return credentials_accept(p, clients_name_of(p->pid), opt.allow, opt.nallow);
 }
 
 /* The last step, or what a quit comes to: the peers end by themselves, within
@@ -141,12 +143,6 @@ static void wind_down(scope_demo_t *d)
         uv_timer_start(&drain, on_drain, 1000, 0);
 }
 
-static void fail(scope_demo_t *d)
-{
-    scope_demo_exit(d, 1);
-    finish(d);
-}
-
 static void step_place(scope_demo_t *d)
 {
     const char *given = opt.listen ? opt.listen : opt.path;
@@ -154,10 +150,8 @@ static void step_place(scope_demo_t *d)
         snprintf(path, sizeof path, "%s", given);
     else if (opt.abstract)
         snprintf(path, sizeof path, "ipcscope-unix-socket.%ld", (long)getpid());
-    if (!opt.abstract && stale_place(d, path, sizeof path, rundir, sizeof rundir) < 0) {
-        fail(d);
+    if (failed(d, !opt.abstract && stale_place(d, path, sizeof path, rundir, sizeof rundir) < 0))
         return;
-    }
     snprintf(shown, sizeof shown, "%s%.4000s", opt.abstract ? "@" : "",
              path + (opt.abstract && path[0] == '@'));
     scope_demo_next(d);
@@ -166,10 +160,8 @@ static void step_place(scope_demo_t *d)
 static void step_listen(scope_demo_t *d)
 {
     int fd = opt.abstract ? abstract_bind(path, opt.nallow) : -1;
-    if ((opt.abstract && fd < 0) || us_listen(&srv, d->loop, path, fd) < 0) {
-        fail(d);
+    if (failed(d, (opt.abstract && fd < 0) || us_listen(&srv, d->loop, path, fd) < 0))
         return;
-    }
     if (!opt.abstract)
         stale_own(d, path);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
@@ -182,15 +174,13 @@ static void step_listen(scope_demo_t *d)
 
 static void step_clients(scope_demo_t *d)
 {
-    if (clients_start(d, &opt, opt.fifo ? rundir : shown, scope_demo_next) == 0)
-        fail(d);
+    failed(d, clients_start(d, &opt, opt.fifo ? rundir : shown, scope_demo_next) == 0);
 }
 
 static void step_fifos(scope_demo_t *d)
 {
-    if (fifo_server_make(d, rundir, sizeof rundir, finish, clients_name_of, step_clients) < 0)
-        fail(d);
-    else
+    if (!failed(d, fifo_server_make(d, rundir, sizeof rundir, finish, clients_name_of,
+                                    step_clients) < 0))
         scope_demo_next(d);
 }
 
@@ -217,15 +207,20 @@ static void server_quit(scope_demo_t *d)
 
 static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
+    char kind[40];
     (void)msg;
+    snprintf(kind, sizeof kind, " %s ", d->fault);
     if (strcmp(cmd, "fault") != 0)
         return;
-    char kind[40];
-    snprintf(kind, sizeof kind, " %s ", d->fault);
     if (!strstr(" " FAULTS " ", kind))
         scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
     else if (!opt.fifo && !winding && !opt.listen && srv.listening)
         clients_add(d->fault);
+}
+
+static const char *on_accept(us_peer_t *p)
+{
+    return credentials_accept(p, clients_name_of(p->pid), &opt);
 }
 
 static int run_server(void)
@@ -239,8 +234,9 @@ static int run_server(void)
                         .on_accept = on_accept, .on_oversize = faults_server_oversize,
                         .on_idle = faults_server_idle, .on_peer_closed = on_peer_closed,
                         .on_line = opt.throughput ? throughput_server_line : NULL};
-    lesson[0].title = opt.abstract ? "an abstract name: no file at all"
-                      : opt.listen || opt.path ? "probe the path: free, stale or live?" : lesson[0].title;
+    if (opt.abstract || opt.listen || opt.path)
+        lesson[0].title = opt.abstract ? "an abstract name: no file at all"
+                                       : "probe the path: free, stale or live?";
     scope_demo_lesson(&demo, opt.fifo ? fifo_lesson : lesson);
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);

@@ -23,7 +23,7 @@ typedef struct {
     long long nclients, idle_ms, max_message, throughput;
     unsigned long long allow[MAX_ALLOW];
     int nallow, abstract, fifo;
-    const char *path, *listen, *connect, *fault; /* NULL when not given */
+    const char *path, *listen, *connect, *fault, *allow_text; /* NULL when not given */
 } us_options_t;
 
 /* ---- unix-socket.c: the mechanism ---- */
@@ -94,8 +94,7 @@ void stale_own(scope_demo_t *d, const char *path);
 int abstract_bind(const char *name, int allow_given);
 int abstract_connect(const char *name);
 
-const char *credentials_accept(us_peer_t *p, const char *ours, const unsigned long long *allow,
-                               int nallow);
+const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_t *o);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
 
 int throughput_server_line(us_peer_t *p, const char *line, size_t len);
