@@ -32,18 +32,17 @@ int abstract_bind(const char *name, int allow_given)
     int fd = abstract_socket(&name, &sa, &len);
     if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, len) < 0) {
         if (errno == EADDRINUSE)
-            scope_events_error("in use", "bind(@%s): EADDRINUSE: another socket holds this name. "
-                               "There is no file to be stale: it lives exactly as long as its "
-                               "socket, so it is live", name);
+            scope_events_error("in use", "bind(@%s): EADDRINUSE: a live socket holds this name "
+                               "(there is no file to be stale)", name);
         else
             scope_events_error("bind", "bind(@%s): %s", name, strerror(errno));
         close(fd);
         return -1;
     }
     if (fd >= 0)
-        scope_events_log("abstract name @%s: a leading NUL byte in sun_path. No file is made: "
-                         "nothing goes stale, and SO_PEERCRED%s is the only guard (see "
-                         "/proc/net/unix)", name, allow_given ? " (--allow-uid)" : "");
+        scope_events_log("abstract name @%s (a leading NUL in sun_path): No file is made, so none "
+                         "goes stale; SO_PEERCRED%s is the only guard", name,
+                         allow_given ? " (--allow-uid)" : "");
     return fd;
 }
 

@@ -44,8 +44,7 @@ const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_
         return NULL;
     const char *list = o->allow_text;
     scope_events_error("refused", "%s runs as uid %ld, not in --allow-uid %s: told why, then "
-                       "closed. The kernel vouches for the uid (SO_PEERCRED), so a peer cannot "
-                       "lie its way in", p->name, (long)p->uid, list);
+                       "closed (the kernel vouches for the uid)", p->name, (long)p->uid, list);
     snprintf(refusal, sizeof refusal, "error: uid %ld is not allowed here (allowed: %s)",
              (long)p->uid, list);
     return refusal;

@@ -44,19 +44,16 @@ static int stale_probe(const char *path)
         return 0;
     }
     if (r == SCOPE_UNIX_STALE) {
-        scope_events_log("%s is a socket file, but connect() to it says ECONNREFUSED: nobody "
-                         "listens, its server died without unlinking it. It is stale: unlink() "
-                         "and bind afresh", path);
+        scope_events_log("%s is a socket file, but connect() to it says ECONNREFUSED: its server "
+                         "died without unlinking it. It is stale: unlink() and bind afresh", path);
         if (unlink(path) == 0)
             return 0;
         scope_events_error("stale", "unlink(%s): %s", path, strerror(errno));
     } else if (r == -EADDRINUSE) {
-        scope_events_error("in use", "%s: a live server accepted our probe connect(). bind() "
-                           "would fail with EADDRINUSE, and unlinking it would steal the path: "
-                           "its clients would reach us. Not touching it", path);
+        scope_events_error("in use", "%s: a live server accepted our probe connect(): bind() would "
+                           "fail with EADDRINUSE, and unlinking would steal its clients", path);
     } else if (r == -ENOTSOCK) {
-        scope_events_error("not a socket", "%s exists and is not a socket: never removed; "
-                           "choose another path", path);
+        scope_events_error("not a socket", "%s is not a socket: never removed", path);
     } else {
         scope_events_error("probe", "%s: %s", path, strerror(-r));
     }
@@ -91,5 +88,6 @@ void stale_own(scope_demo_t *d, const char *path)
     snprintf(own_path, sizeof own_path, "%s", path);
     scope_demo_on_cleanup(d, unlink_own, NULL);
     scope_events_log("socket(AF_UNIX, SOCK_STREAM), bind() made the socket file %s (inode %lu, "
-                     "mode %03o); listen(128)", path, (unsigned long)own.st_ino, own.st_mode & 0777);
+                     "mode %03o); listen(128)", path, (unsigned long)own.st_ino,
+                     own.st_mode & 0777);
 }

@@ -51,7 +51,8 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
     in.ns += ns;
     in.peer = NULL;
     scope_demo_figure(p->server->demo, "bytes", cJSON_CreateNumber((double)in.bytes));
-    scope_demo_figure(p->server->demo, "mb_s", cJSON_CreateNumber(in.bytes * 1e3 / (in.ns ? in.ns : 1)));
+    scope_demo_figure(p->server->demo, "mb_s",
+                      cJSON_CreateNumber(in.bytes * 1e3 / (in.ns ? in.ns : 1)));
     scope_conn_send(&p->c, reply, strlen(reply));
     scope_trace_send(&p->trace, reply, strlen(reply));
     return 1;
