@@ -2,16 +2,13 @@
  *   net.createServer(s => s.on('data', d => s.write('pong: ' + d))).listen(path);
  *   const sock = net.connect(path); sock.write('ping'); ...; sock.end();
  *
- *   1. The server: uv_pipe_bind() (socket(AF_UNIX), bind(): the kernel makes
- *      the socket file), uv_listen().
+ *   1. The server: uv_pipe_bind() (socket(), bind(): the kernel makes the file), uv_listen().
  *   2. on_connection(): uv_accept(), then SO_PEERCRED: who is it?
  *   3. A stream keeps no message boundaries: lib's conn cuts it into lines,
- *      each answered "pong: LINE". As node answers whatever 'data' brought,
- *      bytes without a newline are answered too, at the peer's half-close
- *      or after PARTIAL_MS of quiet.
+ *      each answered "pong: LINE"; bytes without a newline are answered too
+ *      (at the half-close, or after PARTIAL_MS), as node answers any 'data'.
  *   4. The client: uv_pipe_connect(), a ping per --rate, each pong timed.
- *   5. Its end, as socket.end(): shutdown(SHUT_WR), reading on until the
- *      server's last answers and its EOF are in.
+ *   5. Its end, as socket.end(): shutdown(SHUT_WR), then read on to EOF.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +18,6 @@
 #include "unix-socket.h"
 
 #define PARTIAL_MS 75
-
 static void on_connection(uv_stream_t *listener, int status);
 static void on_line(scope_conn_t *c, const char *line, size_t len);
 static void on_peer_end(scope_conn_t *c, int status);
@@ -41,7 +37,6 @@ int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd)
     return r;
 }
 
-/* Step 2. */
 static void on_connection(uv_stream_t *listener, int status)
 {
     us_server_t *s = listener->data;
@@ -80,8 +75,7 @@ static void on_connection(uv_stream_t *listener, int status)
     }
 }
 
-/* The articles' server: sock.write('pong: ' + d). len + 7 bytes, '\n' last;
- * the caller frees it. */
+/* The articles' server: sock.write('pong: ' + d); len + 7 bytes, to free. */
 char *us_pong(const char *line, size_t len)
 {
     char *reply = malloc(len + 7);
