@@ -1,12 +1,8 @@
-/* abstract.c: a name in Linux's abstract namespace instead of a path.
- *
- * A sun_path that starts with a NUL byte names no file: nothing to unlink,
- * nothing to go stale (the name lives exactly as long as its socket), and no
- * file permissions either: any process of this network namespace may
- * connect, so SO_PEERCRED (--allow-uid) is the only guard. Node takes such a
- * name as a path starting with '\0'. libuv 1.44's uv_pipe_bind() and
- * uv_pipe_connect() take paths only, so the socket is made here and handed
- * to the mechanism with uv_pipe_open().
+/* abstract.c: a name in Linux's abstract namespace instead of a path: a
+ * sun_path that starts with a NUL byte names no file (the lesson tells what
+ * that changes). libuv 1.44's uv_pipe_bind() and uv_pipe_connect() take
+ * paths only, so the socket is made here and handed to the mechanism with
+ * uv_pipe_open().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,16 +10,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "events.h"
-#include "unixsock.h"
 #include "unix-socket.h"
 
-static int abstract_socket(const char *name, struct sockaddr_un *sa, socklen_t *len)
+/* A socket and the address of name ("NAME" or "@NAME"), or -1 (told why). */
+static int abstract_socket(const char **name, struct sockaddr_un *sa, socklen_t *len)
 {
-    int n = scope_unix_addr(name[0] == '@' ? name + 1 : name, 1, sa);
+    *name += (*name)[0] == '@';
+    int n = scope_unix_addr(*name, 1, sa);
     int fd = n < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        scope_events_error("socket", "@%s: %s", name, n < 0 ? "name too long" : strerror(errno));
+        scope_events_error("socket", "@%s: %s", *name, n < 0 ? "name too long" : strerror(errno));
     *len = (socklen_t)n;
     return fd;
 }
@@ -33,21 +29,20 @@ int abstract_bind(const char *name, int allow_given)
 {
     struct sockaddr_un sa;
     socklen_t len;
-    int fd = abstract_socket(name, &sa, &len);
+    int fd = abstract_socket(&name, &sa, &len);
     if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, len) < 0) {
         if (errno == EADDRINUSE)
-            scope_events_error("in use", "bind(@%s): EADDRINUSE: another socket holds this name. "
-                               "There is no file to be stale: it lives exactly as long as its "
-                               "socket, so it is live", name);
+            scope_events_error("in use", "bind(@%s): EADDRINUSE: a live socket holds this name "
+                               "(there is no file to be stale)", name);
         else
             scope_events_error("bind", "bind(@%s): %s", name, strerror(errno));
         close(fd);
         return -1;
     }
     if (fd >= 0)
-        scope_events_log("abstract name @%s: a leading NUL byte in sun_path. No file is made: "
-                         "nothing goes stale, and SO_PEERCRED%s is the only guard (see "
-                         "/proc/net/unix)", name, allow_given ? " (--allow-uid)" : "");
+        scope_events_log("abstract name @%s (a leading NUL in sun_path): No file is made, so none "
+                         "goes stale; SO_PEERCRED%s is the only guard", name,
+                         allow_given ? " (--allow-uid)" : "");
     return fd;
 }
 
@@ -56,7 +51,7 @@ int abstract_connect(const char *name)
 {
     struct sockaddr_un sa;
     socklen_t len;
-    int fd = abstract_socket(name, &sa, &len);
+    int fd = abstract_socket(&name, &sa, &len);
     if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, len) < 0) {
         scope_events_error("connect", "connect(@%s): %s%s", name, strerrorname_np(errno),
                            errno == ECONNREFUSED ? ": nobody holds this name" : "");

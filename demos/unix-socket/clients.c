@@ -20,7 +20,6 @@ static struct {
     const char *address;
     scope_demo_cb all_done;
     scope_role_t roles[MAX_CLIENTS + 4];
-    int bad[MAX_CLIENTS + 4];
     int n;
     scope_trace_t all; /* every client's figures, added up */
 } cs;
@@ -35,26 +34,23 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
 {
     scope_demo_check(cs.d, cs.d->quitting || (!sig && (!code || code == CLIENT_REFUSED)), "client",
                      "%s ended with exit code %d, signal %d", r->name, code, sig);
-    if (code == CLIENT_REFUSED)
-        scope_events_log("%s was refused by the server (exit code %d)", r->name, code);
     if (!scope_role_running(cs.d) && cs.all_done)
         cs.all_done(cs.d);
 }
 
 static int spawn(int index, const char *fault)
 {
-    char name[32], maxm[24], idle[24], tput[24];
+    char name[32], maxm[24], tput[24];
+    const char *args[12] = {"--connect", cs.address, "--max-message", maxm};
+    int a = 4;
     if (cs.n == MAX_CLIENTS + 4)
         return -1;
     if (fault)
         snprintf(name, sizeof name, "bad client (%s)", fault);
     else
         snprintf(name, sizeof name, "client %d", index);
-    snprintf(maxm, sizeof maxm, "%llu", cs.o->max_message);
-    snprintf(idle, sizeof idle, "%llu", cs.o->idle_ms);
-    snprintf(tput, sizeof tput, "%llu", cs.o->throughput);
-    const char *args[16] = {"--connect", cs.address, "--max-message", maxm, "--idle-ms", idle};
-    int a = 6;
+    snprintf(maxm, sizeof maxm, "%lld", cs.o->max_message);
+    snprintf(tput, sizeof tput, "%lld", cs.o->throughput);
     if (cs.o->abstract || cs.o->fifo)
         args[a++] = cs.o->fifo ? "--fifo" : "--abstract";
     if (cs.o->throughput && !fault) {
@@ -66,31 +62,36 @@ static int spawn(int index, const char *fault)
         args[a++] = fault;
     }
     scope_role_t *r = &cs.roles[cs.n];
-    scope_role_options_t o = {.argv = args};
     r->on_exit = on_exit_role;
     r->on_report = on_report;
-    int rc = scope_role_spawn(cs.d, r, name, &o);
+    int rc = scope_role_spawn(cs.d, r, name, &(scope_role_options_t){.argv = args});
     if (rc < 0) {
         scope_events_error("spawn", "cannot start %s: %s", name, strerror(-rc));
         return rc;
     }
-    cs.bad[cs.n++] = fault != NULL;
+    cs.n++;
     scope_demo_figure_add(cs.d, "clients", 1);
     return 0;
 }
 
-int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, int n,
-                  const char *fault, scope_demo_cb all_done)
+/* The default run's clients (one for --throughput), and --fault's bad one. */
+int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
+                  scope_demo_cb all_done)
 {
+    int n = o->throughput ? 1 : (int)o->nclients;
     cs.d = d;
     cs.o = o;
     cs.address = address;
     cs.all_done = all_done;
     scope_trace_init(&cs.all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
+    if (!o->fifo)
+        scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
+                         address, o->throughput ? "streams --throughput bytes"
+                                                : "pings; the server answers \"pong: <msg>\"");
     for (int i = 1; i <= n && !d->quitting; i++)
         spawn(i, NULL);
-    if (fault && fault[0] && !d->quitting)
-        spawn(n + 1, fault);
+    if (o->fault && !d->quitting)
+        spawn(n + 1, o->fault);
     return cs.n;
 }
 
@@ -99,13 +100,11 @@ int clients_add(const char *fault)
     return cs.d ? spawn(cs.n + 1, fault) : -1;
 }
 
-const char *clients_name_of(pid_t pid, int *bad)
+const char *clients_name_of(pid_t pid)
 {
     for (int i = 0; i < cs.n; i++)
-        if (cs.roles[i].pid == pid) {
-            *bad = cs.bad[i];
+        if (cs.roles[i].pid == pid)
             return cs.roles[i].name;
-        }
     return NULL;
 }
 
@@ -141,30 +140,29 @@ static void client_quit(scope_demo_t *d)
 int clients_run(scope_demo_t *d, const us_options_t *o)
 {
     static char shown[PATH_MAX + 2];
-    int index = 0;
+    int index = 0, fd = -1;
     if (d->role)
         sscanf(d->role, "client %d", &index);
     if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : "client", !d->role) < 0)
         return 1;
-    snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->path[0] != '@' ? "@" : "", o->path);
-    cli = (us_client_t){.demo = d, .max_message = o->max_message, .shown = shown,
+    snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->connect[0] != '@' ? "@" : "",
+             o->connect);
+    cli = (us_client_t){.demo = d, .max_message = (size_t)o->max_message, .shown = shown,
                         .on_line = credentials_client_line, .on_closed = client_closed};
     d->on_quit = client_quit;
     d->on_control = client_control;
-    if (o->fault[0])
-        faults_client(&cli, o->fault, o);
+    if (o->fault)
+        faults_client(&cli, o->fault);
     else if (o->throughput)
-        throughput_client(&cli, o->throughput);
+        throughput_client(&cli, (uint64_t)o->throughput);
+    const scope_trace_t *t = &cli.trace;
     if (o->fifo)
-        fifo_client(d, o->path, index);
-    else if (!o->abstract)
-        us_connect(&cli, o->path, -1);
-    else if ((index = abstract_connect(o->path)) >= 0)
-        us_connect(&cli, NULL, index);
-    else
+        t = fifo_client(d, o->connect, index);
+    else if (o->abstract && (fd = abstract_connect(o->connect)) < 0)
         client_closed(&(us_client_t){.demo = d, .code = 1});
+    else
+        us_connect(&cli, o->connect, fd);
     int code = scope_demo_run(d);
-    const scope_trace_t *t = o->fifo ? fifo_client_trace() : &cli.trace;
     if (d->role) { /* the server adds up its clients' figures */
         scope_demo_report(d, scope_trace_figures(t));
         return code;

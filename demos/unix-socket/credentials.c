@@ -1,37 +1,19 @@
-/* credentials.c: who is at the other end? SO_PEERCRED, and --allow-uid.
- *
- * At connect() the kernel records the connecting process's pid, uid and
- * gid on the socket; getsockopt(SO_PEERCRED) reads them on either end. The
- * peer cannot forge them, so a server may decide by uid who it serves: the
- * second layer after file permissions (a 0700 directory keeps other users
- * from even reaching the socket file), and the only one for an abstract name.
+/* credentials.c: who is at the other end? getsockopt(SO_PEERCRED) reads the
+ * pid, uid and gid the kernel recorded at connect(), which the peer cannot
+ * forge; --allow-uid decides by uid who is served (the lesson's two layers).
  */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "unix-socket.h"
 
-static struct {
-    const unsigned long long *allow;
-    int nallow;
-    us_name_of_fn name_of;
-} cr;
-
-void credentials_init(const unsigned long long *allow, int nallow, us_name_of_fn name_of)
-{
-    cr.allow = allow;
-    cr.nallow = nallow;
-    cr.name_of = name_of;
-}
-
-/* Names p: one of our clients (by pid), or the command /proc says it runs. */
-const char *credentials_accept(us_peer_t *p)
+/* Names p (ours: one of our clients, or NULL: the command /proc says it
+ * runs); a refusal line when --allow-uid leaves its uid out, or NULL. */
+const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_t *o)
 {
     static char refusal[200];
-    int bad = 0, allowed = !cr.nallow;
-    const char *ours = cr.name_of ? cr.name_of(p->pid, &bad) : NULL;
+    int allowed = !o->nallow;
     p->ours = ours != NULL;
     if (ours) {
         snprintf(p->name, sizeof p->name, "%s", ours);
@@ -47,10 +29,10 @@ const char *credentials_accept(us_peer_t *p)
         snprintf(p->name, sizeof p->name, "%.18s %ld", comm, (long)p->pid);
     }
     /* Our own clients may be paused by the dashboard as long as it likes;
-     * the idle limit is for everyone else. */
-    scope_conn_idle_hold(&p->c, p->ours && !bad);
-    for (int i = 0; i < cr.nallow; i++)
-        allowed |= cr.allow[i] == p->uid;
+     * the idle limit is for everyone else (our bad clients too). */
+    scope_conn_idle_hold(&p->c, ours && strncmp(ours, "bad", 3) != 0);
+    for (int i = 0; i < o->nallow; i++)
+        allowed |= o->allow[i] == p->uid;
     uv_os_fd_t lfd = -1;
     int fd = scope_conn_fd(&p->c);
     uv_fileno((uv_handle_t *)&p->server->listener, &lfd);
@@ -60,19 +42,15 @@ const char *credentials_accept(us_peer_t *p)
                      "gid %ld (%s)", lfd, fd, (long)p->pid, (long)p->uid, (long)p->gid, p->name);
     if (allowed)
         return NULL;
-    char list[128];
-    size_t used = 0;
-    for (int i = 0; i < cr.nallow && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%llu", i ? "," : "", cr.allow[i]);
+    const char *list = o->allow_text;
     scope_events_error("refused", "%s runs as uid %ld, not in --allow-uid %s: told why, then "
-                       "closed. The kernel vouches for the uid (SO_PEERCRED), so a peer cannot "
-                       "lie its way in", p->name, (long)p->uid, list);
+                       "closed (the kernel vouches for the uid)", p->name, (long)p->uid, list);
     snprintf(refusal, sizeof refusal, "error: uid %ld is not allowed here (allowed: %s)",
              (long)p->uid, list);
     return refusal;
 }
 
-/* The client's side: "error: ..." lines, a refusal among them. */
+/* The client's side: "error: ..." lines, a refusal among them (1: taken). */
 int credentials_client_line(us_client_t *c, const char *line, size_t len)
 {
     if (len < 7 || memcmp(line, "error: ", 7) != 0)
@@ -82,7 +60,7 @@ int credentials_client_line(us_client_t *c, const char *line, size_t len)
         c->code = CLIENT_REFUSED;
         scope_events_error("refused", "the server refused us: %.*s", (int)len - 7, line + 7);
     } else {
-        scope_events_log("the server says: %.*s", (int)(len > 200 ? 200 : len), line);
+        scope_events_log("the server says: %.*s", (int)len, line);
     }
     return 1;
 }

@@ -1,19 +1,14 @@
-/* faults.c: bad peers, and how the server meets them while it serves the
- * others.
- *
- *   oversize  a line over --max-message: the server refuses it, says so, and
- *             skips it up to its newline; the next line is answered
- *   silent    a peer that connects and says nothing: cut after --idle-ms,
- *             so it cannot hold a connection (and a file descriptor) forever
- *   vanish    half a line, then the process ends without a goodbye: the
- *             server reports the unfinished line it can no longer answer
+/* faults.c: bad peers (--fault, or the dashboard's fault command), and how
+ * the server meets them while it serves the others:
+ *   oversize  a line over --max-message: refused, told, skipped to its newline
+ *   silent    a peer that says nothing: cut after --idle-ms
+ *   vanish    half a line, then the process ends without a goodbye
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "unix-socket.h"
 
 /* ---- the server's side (hooks of us_server_t) ---- */
@@ -37,12 +32,11 @@ void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err)
 void faults_server_idle(us_peer_t *p)
 {
     char line[96];
+    unsigned long long ms = p->server->idle_ms;
     p->server->bad_input++;
     scope_events_error("idle", "%s said nothing for %llu ms (--idle-ms): closing it, so a silent "
-                       "peer cannot hold a connection forever",
-                       p->name, (unsigned long long)p->server->idle_ms);
-    int n = snprintf(line, sizeof line, "error: idle for %llu ms; closing\n",
-                     (unsigned long long)p->server->idle_ms);
+                       "peer cannot hold a connection forever", p->name, ms);
+    int n = snprintf(line, sizeof line, "error: idle for %llu ms; closing\n", ms);
     uv_buf_t b = uv_buf_init(line, (unsigned)n);
     if (uv_try_write(&p->c.h.stream, &b, 1) == n)
         scope_trace_send(&p->trace, line, (size_t)n - 1);
@@ -51,13 +45,11 @@ void faults_server_idle(us_peer_t *p)
 /* ---- the bad client ---- */
 
 static const char *kind;
-static size_t max_message;
-static uint64_t idle_ms;
 
 static void act(us_client_t *c)
 {
     if (strcmp(kind, "oversize") == 0) {
-        size_t n = max_message + 100;
+        size_t n = c->max_message + 100;
         char *big = malloc(n + 1);
         if (!big) {
             us_client_end(c);
@@ -66,15 +58,14 @@ static void act(us_client_t *c)
         memset(big, 'o', n);
         big[n] = '\n';
         scope_events_log("fault: writing a %zu-byte line, over the server's %zu-byte limit; "
-                         "then an ordinary ping", n + 1, max_message);
+                         "then an ordinary ping", n + 1, c->max_message);
         scope_trace_send(&c->trace, big, n);
         scope_conn_write_raw(&c->c, big, n + 1);
         free(big);
         scope_trace_send(&c->trace, "ping 1 after the big one", 24);
         scope_conn_send(&c->c, "ping 1 after the big one", 24);
     } else if (strcmp(kind, "silent") == 0) {
-        scope_events_log("fault: connected, and saying nothing: the server's idle limit "
-                         "(%llu ms) should cut us", (unsigned long long)idle_ms);
+        scope_events_log("fault: connected, and saying nothing until --idle-ms cuts us");
         c->done = 1; /* its EOF is what we wait for */
     } else {
         scope_events_log("fault: writing half a line, then vanishing before its newline");
@@ -86,24 +77,20 @@ static void act(us_client_t *c)
     }
 }
 
+/* "error: ..." lines are told by credentials.c; any other answer ends us. */
 static int on_line(us_client_t *c, const char *line, size_t len)
 {
-    scope_trace_recv(&c->trace, line, len);
-    if (len > 7 && memcmp(line, "error: ", 7) == 0) {
-        scope_events_log("the server says: %.*s", (int)(len > 200 ? 200 : len), line);
+    if (credentials_client_line(c, line, len))
         return 1;
-    }
-    scope_events_log("the server still answers after our bad line: %.*s", (int)(len > 60 ? 60 : len),
-                     line);
+    scope_trace_recv(&c->trace, line, len);
+    scope_events_log("the server still answers after our bad line: %.*s", (int)len, line);
     us_client_end(c);
     return 1;
 }
 
-void faults_client(us_client_t *c, const char *fault, const us_options_t *o)
+void faults_client(us_client_t *c, const char *fault)
 {
     kind = fault;
-    max_message = o->max_message;
-    idle_ms = o->idle_ms;
     c->on_connected = act;
     c->on_line = on_line;
 }

@@ -5,6 +5,8 @@
  * of its own, --size bytes in all. Up to PIPE_BUF bytes it lands whole,
  * whatever the other writers do; over it, the server may find it torn.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,10 @@
 #include "unix-socket.h"
 
 static struct {
-    us_fifo_t io; /* out: up.fifo; in: down.fifo, client 1's only */
-    int index, awaiting, writes, done;
+    scope_demo_t *d;
+    uv_pipe_t up;      /* written */
+    scope_conn_t down; /* client 1's answers, cut into lines */
+    int up_open, down_open, awaiting, writes, done, ended;
     uint64_t t_sent;
     scope_trace_t trace;
     scope_pacer_t pacer;
@@ -22,21 +26,20 @@ static struct {
 
 static void next(void);
 
-static void on_closed(us_fifo_t *io)
-{
-    scope_trace_close(&w.trace);
-    scope_pacer_close(&w.pacer);
-    scope_demo_stop(io->d);
-}
-
 /* The last line written, close both ends: the server sees EOF once every
  * writer has done so. */
 static void end(void)
 {
     w.done = 1;
     scope_pacer_close(&w.pacer);
-    if (!w.writes) /* else on_written comes back here */
-        fifo_close(&w.io, 1);
+    if (w.writes || w.ended++) /* on_written comes back here */
+        return;
+    scope_trace_close(&w.trace);
+    if (w.up_open)
+        uv_close((uv_handle_t *)&w.up, NULL);
+    if (w.down_open)
+        scope_conn_close(&w.down);
+    scope_demo_stop(w.d);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -72,11 +75,11 @@ static void ping(scope_pacer_t *p)
     n += (int)pad;
     line[n++] = '\n';
     /* Only client 1 reads answers, and only to a line that cannot tear. */
-    w.awaiting = w.index == 1 && (size_t)n <= PIPE_BUF;
+    w.awaiting = w.down_open && (size_t)n <= PIPE_BUF;
     scope_trace_send(&w.trace, line, (size_t)n);
     w.t_sent = scope_time_now_ns();
     uv_buf_t b = uv_buf_init(line, (unsigned)n); /* one write() of n bytes */
-    if (uv_write(req, (uv_stream_t *)&w.io.out_pipe, &b, 1, on_written) < 0) {
+    if (uv_write(req, (uv_stream_t *)&w.up, &b, 1, on_written) < 0) {
         free(req);
         end();
         return;
@@ -86,7 +89,7 @@ static void ping(scope_pacer_t *p)
 
 static void next(void)
 {
-    if ((long)w.trace.sent >= w.io.d->count)
+    if ((long)w.trace.sent >= w.d->count)
         end();
     else if (!w.done)
         scope_pacer_next(&w.pacer, ping);
@@ -101,28 +104,26 @@ static void on_pong(scope_conn_t *c, const char *line, size_t len)
         next();
 }
 
-/* Each open() back: once all are, the lines go. */
-static void on_open(us_fifo_t *io, int fd)
+static void on_down_closed(scope_conn_t *c)
 {
-    if (fd < 0)
-        end();
-    if (io->pending || w.done)
-        return;
-    scope_trace_open(&w.trace, "fifo", w.index == 1 ? "up.fifo, pongs on down.fifo"
-                                                    : "writes up.fifo, shared");
-    scope_trace_stats_start(&w.trace, io->d->loop, 500);
-    scope_events_proc("ready", getpid(), getppid(), io->d->role ? io->d->role : "client", 0, 0);
-    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 1 << 20,
-                              .on_frame = on_pong};
-    if (io->in_open)
-        scope_conn_start(&io->c, &o);
-    next();
+    (void)c;
+    w.down_open = 0;
+    end();
 }
 
-static void on_end(us_fifo_t *io)
+/* The server's open() of each FIFO is waiting already, so ours need not
+ * block: O_NONBLOCK (a writer with no reader would get ENXIO). */
+static int open_fifo(const char *dir, const char *name, int flags, const char *how)
 {
-    (void)io;
-    end();
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%.4000s/%s", dir, name);
+    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        scope_events_error("open", "open(%s, %s|O_NONBLOCK): %s", name, how, strerror(errno));
+    else
+        scope_events_log("open(%s, %s|O_NONBLOCK) -> fd %d: the server's end was open already",
+                         name, how, fd);
+    return fd;
 }
 
 static void on_quit(scope_demo_t *d)
@@ -131,24 +132,33 @@ static void on_quit(scope_demo_t *d)
     end();
 }
 
-int fifo_client(scope_demo_t *d, const char *dir, int index)
+/* Writes up.fifo (client 1 reads down.fifo too); its trace, for its figures. */
+const scope_trace_t *fifo_client(scope_demo_t *d, const char *dir, int index)
 {
     char chan[32];
-    w.io = (us_fifo_t){.d = d, .out = "up.fifo", .in = index == 1 ? "down.fifo" : NULL,
-                       .out_why = "the server was already waiting to read, so no wait here",
-                       .in_why = "the server was already waiting to write",
-                       .on_open = on_open, .on_end = on_end, .on_closed = on_closed};
-    snprintf(w.io.dir, sizeof w.io.dir, "%s", dir);
-    w.index = index;
+    w.d = d;
     d->on_quit = on_quit;
     snprintf(chan, sizeof chan, "fifo:%ld", (long)getpid());
     scope_trace_init(&w.trace, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     scope_pacer_init(d, &w.pacer);
-    fifo_open(&w.io);
-    return 0;
-}
-
-const scope_trace_t *fifo_client_trace(void)
-{
+    int fd = open_fifo(dir, "up.fifo", O_WRONLY, "O_WRONLY");
+    if (fd < 0) {
+        end();
+        return &w.trace;
+    }
+    uv_pipe_init(d->loop, &w.up, 0);
+    w.up_open = uv_pipe_open(&w.up, fd) == 0;
+    if (index == 1 && (fd = open_fifo(dir, "down.fifo", O_RDONLY, "O_RDONLY")) >= 0) {
+        scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 1 << 20,
+                                  .on_frame = on_pong};
+        scope_conn_init_pipe(d->loop, &w.down, on_down_closed);
+        w.down_open = uv_pipe_open(&w.down.h.pipe, fd) == 0;
+        scope_conn_start(&w.down, &o);
+    }
+    scope_trace_open(&w.trace, "fifo", w.down_open ? "up.fifo, pongs on down.fifo"
+                                                   : "writes up.fifo, shared");
+    scope_trace_stats_start(&w.trace, d->loop, 500);
+    scope_events_proc("ready", getpid(), getppid(), d->role ? d->role : "client", 0, 0);
+    next();
     return &w.trace;
 }

@@ -1,11 +1,10 @@
 /* fifo_server.c: the older named pipe (--fifo), the server's side.
  *   1. mkfifo(): up.fifo for the clients' lines, down.fifo for the answers.
- *      A FIFO goes one way, with no connections: all writers share one reader.
- *   2. open() of a FIFO blocks until its other end opens (uv_fs_open waits
- *      in libuv's thread pool, so the loop stays awake).
+ *   2. open() of a FIFO blocks until its other end opens: uv_fs_open waits
+ *      in libuv's thread pool, so the loop stays awake.
  *   3. Writes of at most PIPE_BUF bytes land whole, however many writers
- *      share the FIFO; longer ones may be torn. Each line says who wrote it
- *      and how long it is, so a torn one shows.
+ *      share the FIFO; each line says who wrote it and how long it is, so a
+ *      torn one shows.
  *   4. Only client 1 reads answers (down.fifo): any reader could take any.
  *   5. read() says EOF once no writer has up.fifo open: we hold a write end
  *      ourselves until every client has exited.
@@ -23,10 +22,15 @@
 #define START_MS 200
 
 static struct {
-    us_fifo_t io; /* in: up.fifo, out: down.fifo */
+    scope_demo_t *d;
+    char dir[PATH_MAX];
     scope_demo_cb done, start_writers;
     us_name_of_fn name_of;
-    int keep;
+    scope_conn_t up;  /* up.fifo's read end, cut into lines */
+    uv_pipe_t down;   /* down.fifo's write end */
+    uv_fs_t up_req, down_req;
+    int pending, up_open, down_open, closing, keep;
+    uint64_t t0;
     uv_timer_t start;
     long whole, torn;
     struct {
@@ -36,25 +40,20 @@ static struct {
     int nw;
 } f = {.keep = -1};
 
+static void fifo_path(const char *name, char *path, size_t n)
+{
+    snprintf(path, n, "%.4000s/%s", f.dir, name);
+}
+
 static void remove_fifos(void *arg)
 {
     char path[PATH_MAX + 16];
     (void)arg;
-    fifo_path(&f.io, "up.fifo", path, sizeof path);
+    fifo_path("up.fifo", path, sizeof path);
     unlink(path);
-    fifo_path(&f.io, "down.fifo", path, sizeof path);
+    fifo_path("down.fifo", path, sizeof path);
     unlink(path);
     scope_events_log("unlink(up.fifo), unlink(down.fifo): the FIFOs are gone");
-}
-
-static void on_closed(us_fifo_t *io)
-{
-    scope_demo_figure(io->d, "lines", cJSON_CreateNumber((double)(f.whole + f.torn)));
-    scope_demo_figure(io->d, "whole", cJSON_CreateNumber((double)f.whole));
-    scope_demo_figure(io->d, "torn", cJSON_CreateNumber((double)f.torn));
-    scope_demo_figure(io->d, "writers", cJSON_CreateNumber(f.nw));
-    scope_demo_figure(io->d, "pipe_buf", cJSON_CreateNumber(PIPE_BUF));
-    f.done(io->d);
 }
 
 /* Step 1, in a private directory (stale.c) written into dir. */
@@ -62,17 +61,15 @@ int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb do
                      us_name_of_fn name_of, scope_demo_cb start_writers)
 {
     char up[PATH_MAX + 16], down[PATH_MAX + 16];
+    f.d = d;
     if (stale_private_dir(d, dir, dirlen) < 0)
         return -1;
-    f.io = (us_fifo_t){.d = d, .in = "up.fifo", .out = "down.fifo", .on_closed = on_closed,
-                       .in_why = "it blocked until a writer opened the other end",
-                       .out_why = "it blocked until client 1 opened it for reading"};
-    snprintf(f.io.dir, sizeof f.io.dir, "%s", dir);
+    snprintf(f.dir, sizeof f.dir, "%s", dir);
     f.done = done;
     f.name_of = name_of;
     f.start_writers = start_writers;
-    fifo_path(&f.io, "up.fifo", up, sizeof up);
-    fifo_path(&f.io, "down.fifo", down, sizeof down);
+    fifo_path("up.fifo", up, sizeof up);
+    fifo_path("down.fifo", down, sizeof down);
     if (mkfifo(up, 0600) < 0 || mkfifo(down, 0600) < 0) {
         scope_events_error("mkfifo", "%s", strerror(errno));
         unlink(up);
@@ -84,14 +81,7 @@ int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb do
     return 0;
 }
 
-static void on_end(us_fifo_t *io)
-{
-    (void)io;
-    for (int i = 0; i < f.nw; i++)
-        scope_trace_close(&f.w[i].trace);
-}
-
-/* Step 3: "ping PID ID T PADLEN" and PADLEN times one letter of the writer's. */
+/* Step 3: a whole line is "ping PID ID T PADLEN " and PADLEN times the writer's letter. */
 static int whole(const char *line, size_t len, long *pid, uint64_t *id, uint64_t *t)
 {
     char head[96];
@@ -114,7 +104,7 @@ static void on_up_line(scope_conn_t *c, const char *line, size_t len)
 {
     long pid = 0;
     uint64_t id = 0, t = 0;
-    int k, bad = 0;
+    int k;
     (void)c;
     if (!whole(line, len, &pid, &id, &t)) {
         f.torn++;
@@ -134,22 +124,19 @@ static void on_up_line(scope_conn_t *c, const char *line, size_t len)
     if (k == f.nw)
         return;
     f.w[k].lines++;
-    const char *name = f.name_of(pid, &bad);
+    const char *name = f.name_of(pid);
     int pinger = name && strcmp(name, "client 1") == 0;
     uint64_t now = scope_time_now_ns();
     /* A writer's line carries its send time: the one-way latency. Client 1
      * times its round trips itself. */
     scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_RECV, id, line, len + 1,
                     !pinger && now > t ? now - t : 0);
-    char *reply = pinger && f.io.out_open ? malloc(len + 7) : NULL;
+    char *reply = pinger && f.down_open ? us_pong(line, len) : NULL;
     if (!reply)
         return;
-    memcpy(reply, "pong: ", 6);
-    memcpy(reply + 6, line, len);
-    reply[len + 6] = '\n';
     /* Client 1 waits for each answer before its next line: the pipe has room. */
     uv_buf_t b = uv_buf_init(reply, (unsigned)(len + 7));
-    if (uv_try_write((uv_stream_t *)&f.io.out_pipe, &b, 1) == (int)(len + 7))
+    if (uv_try_write((uv_stream_t *)&f.down, &b, 1) == (int)(len + 7))
         scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_SEND, id, reply, len + 7, 0);
     free(reply);
 }
@@ -167,53 +154,107 @@ static void on_up_end(scope_conn_t *c, int status)
     scope_events_log("read() on up.fifo returned %s: every writer has closed its end. %ld lines "
                      "read, %ld whole, %ld torn", status ? uv_strerror(status) : "0 (EOF)",
                      f.whole + f.torn, f.whole, f.torn);
-    for (int i = 0, bad; i < f.nw; i++) {
-        const char *name = f.name_of(f.w[i].pid, &bad);
+    for (int i = 0; i < f.nw; i++) {
+        const char *name = f.name_of(f.w[i].pid);
         scope_events_log("  %s (pid %ld): %ld whole lines", name ? name : "writer", f.w[i].pid,
                          f.w[i].lines);
     }
 }
 
-/* Lines are read once down.fifo is open too, so client 1's first ping finds
- * the way back ready; until then they wait in the pipe. */
-static void on_open(us_fifo_t *io, int fd)
+/* Step 5's end: up.fifo closed, no open() pending. */
+static void check_closed(void)
 {
+    if (f.closing != 1 || f.pending || f.up_open)
+        return;
+    f.closing = 2;
+    scope_demo_figure(f.d, "lines", cJSON_CreateNumber((double)(f.whole + f.torn)));
+    scope_demo_figure(f.d, "whole", cJSON_CreateNumber((double)f.whole));
+    scope_demo_figure(f.d, "torn", cJSON_CreateNumber((double)f.torn));
+    scope_demo_figure(f.d, "writers", cJSON_CreateNumber(f.nw));
+    scope_demo_figure(f.d, "pipe_buf", cJSON_CreateNumber(PIPE_BUF));
+    f.done(f.d);
+}
+
+static void on_up_closed(scope_conn_t *c)
+{
+    (void)c;
+    f.up_open = 0;
+    for (int i = 0; i < f.nw; i++)
+        scope_trace_close(&f.w[i].trace);
+    check_closed();
+}
+
+/* Step 2: an open() that blocked is back. */
+static void on_opened(uv_fs_t *req)
+{
+    int up = req == &f.up_req, fd = (int)req->result;
+    char waited[32], path[PATH_MAX + 16];
+    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - f.t0));
+    uv_fs_req_cleanup(req);
+    f.pending--;
+    if (fd < 0) {
+        scope_events_error("open", "open(%s): %s", up ? "up.fifo" : "down.fifo", uv_strerror(fd));
+    } else if (f.closing) {
+        close(fd);
+    } else if (up) {
+        scope_events_log("open(up.fifo, O_RDONLY) -> fd %d after %s: it blocked until a writer "
+                         "opened the other end", fd, waited);
+        scope_conn_init_pipe(f.d->loop, &f.up, on_up_closed);
+        f.up_open = uv_pipe_open(&f.up.h.pipe, fd) == 0;
+        /* Without a write end of our own, read() would say EOF as soon as
+         * the writers of the moment have closed, though another may come. */
+        fifo_path("up.fifo", path, sizeof path);
+        f.keep = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        scope_events_log("open(up.fifo, O_WRONLY|O_NONBLOCK) -> fd %d: our own write end, so "
+                         "EOF comes only when we say so, after every client has exited", f.keep);
+    } else {
+        scope_events_log("open(down.fifo, O_WRONLY) -> fd %d after %s: it blocked until client "
+                         "1 opened it for reading", fd, waited);
+        uv_pipe_init(f.d->loop, &f.down, 0);
+        f.down_open = uv_pipe_open(&f.down, fd) == 0;
+    }
+    /* Lines are read once down.fifo is open too, so client 1's first ping
+     * finds the way back ready; until then they wait in the pipe. */
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 65536,
                               .on_frame = on_up_line, .on_error = on_up_oversize,
                               .on_end = on_up_end};
-    char up[PATH_MAX + 16];
-    if (fd >= 0 && io->in_open && f.keep < 0 && !io->closing) {
-        /* Without a write end of our own, read() would say EOF as soon as
-         * the writers of the moment have closed, though another may come. */
-        fifo_path(io, "up.fifo", up, sizeof up);
-        f.keep = open(up, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        scope_events_log("open(up.fifo, O_WRONLY|O_NONBLOCK) -> fd %d: our own write end, so "
-                         "EOF comes only when we say so, after every client has exited", f.keep);
-    }
-    if (io->in_open && !io->pending && !io->closing)
-        scope_conn_start(&io->c, &o);
+    if (f.up_open && !f.pending && !f.closing)
+        scope_conn_start(&f.up, &o);
+    check_closed();
 }
 
 static void on_start(uv_timer_t *t)
 {
     uv_close((uv_handle_t *)t, NULL);
-    if (!f.io.closing)
-        f.start_writers(f.io.d);
+    if (!f.closing)
+        f.start_writers(f.d);
 }
 
 /* Step 2. The writers start START_MS later, so that the blocked open()s show. */
 void fifo_server_open(scope_demo_t *d)
 {
-    scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY): both block until "
-                     "a process opens the other end. In %d ms the clients start: each opens "
-                     "up.fifo O_WRONLY and writes --count lines of %zu bytes; client 1 also "
-                     "reads its pongs from down.fifo", START_MS, d->size);
-    f.io.on_open = on_open;
-    f.io.on_end = on_end;
-    fifo_open(&f.io);
+    char path[PATH_MAX + 16];
+    scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY) block until a process "
+                     "opens the other end; the clients start in %d ms", START_MS);
+    f.t0 = scope_time_now_ns();
+    f.pending = 2;
+    fifo_path("up.fifo", path, sizeof path);
+    uv_fs_open(d->loop, &f.up_req, path, O_RDONLY | O_CLOEXEC, 0, on_opened);
+    fifo_path("down.fifo", path, sizeof path);
+    uv_fs_open(d->loop, &f.down_req, path, O_WRONLY | O_CLOEXEC, 0, on_opened);
     uv_timer_init(d->loop, &f.start);
     uv_timer_start(&f.start, on_start, START_MS, 0);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
+}
+
+/* A blocked open() of a FIFO waits for its other end: to stop it, be it. */
+static void unblock(const char *name, int flags)
+{
+    char path[PATH_MAX + 16];
+    fifo_path(name, path, sizeof path);
+    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Step 5, once every client has exited (or at once, when quitting). */
@@ -225,6 +266,16 @@ void fifo_server_close(void)
         close(f.keep);
         f.keep = -1;
     }
-    /* otherwise up.fifo is read on to its EOF */
-    fifo_close(&f.io, f.io.d->quitting || f.io.pending);
+    int close_up = f.d->quitting || f.pending; /* else up.fifo is read on to its EOF */
+    f.closing = 1;
+    if (f.pending) {
+        unblock("up.fifo", O_WRONLY);
+        unblock("down.fifo", O_RDONLY);
+    }
+    if (f.down_open)
+        uv_close((uv_handle_t *)&f.down, NULL);
+    f.down_open = 0;
+    if (close_up && f.up_open)
+        scope_conn_close(&f.up);
+    check_closed();
 }

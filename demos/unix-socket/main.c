@@ -4,7 +4,6 @@
  * name, or two FIFOs) and, started again by lib/role, each of its clients.
  *   server: the place -> bind and listen -> the clients -> close, unlink, rmdir
  *   client: connect -> ping --count times -> half-close -> its figures back
- * Real peers: unix-socket --listen /tmp/x/s.sock, then nc -U /tmp/x/s.sock
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,102 +17,62 @@
 #define FAULTS "oversize silent vanish"
 
 static const scope_demo_info_t info = {
-    "unix-socket",
-    "net on a socket path, with the lid off",
+    "unix-socket", "net on a socket path, with the lid off",
     "A server on a Unix socket file in a private directory, N clients pinging it, "
     "peer credentials, stale files, the abstract namespace and FIFOs.",
-    "000 001 003",
-    "Unix Socket | 很快 | ❌ | 中 | 同机多进程",
-    FAULTS,
-};
+    "000 001 003", "Unix Socket | 很快 | ❌ | 中 | 同机多进程", FAULTS};
 
 static scope_demo_t demo;
 static us_options_t opt = {.nclients = 3, .idle_ms = 60000, .max_message = 65536};
 static us_server_t srv;
-static char rundir[PATH_MAX], shown[PATH_MAX + 2];
+static char path[PATH_MAX], rundir[PATH_MAX], shown[PATH_MAX + 2];
 static uv_timer_t drain;
 static int winding, finished;
 
-/* Each option of the demo's and where its value goes: a number in [lo, hi] (a
- * list of up to max when n counts them), a string (a word of one_of), a flag. */
-typedef struct {
-    scope_demo_option_t o;
-    unsigned long long *num, lo, hi;
-    int max, *n, *flag;
-    char *str;
-    size_t size;
-    const char *one_of;
-} option_t;
-
-static const option_t table[] = {
-    {{"clients", "N", "clients started as child processes (default 3, at most 8)"},
-     .num = &opt.nclients, .lo = 1, .hi = MAX_CLIENTS},
-    {{"path", "PATH", "the socket path (default: server.sock in a private 0700 directory)"},
-     .str = opt.path, .size = sizeof opt.path, .flag = &opt.path_given},
-    {{"listen", "PATH", "only the server, on PATH, until SIGINT, SIGTERM or quit"},
-     .str = opt.path, .size = sizeof opt.path, .flag = &opt.listen_only},
-    {{"connect", "PATH", "only a client, of the server on PATH"},
-     .str = opt.path, .size = sizeof opt.path, .flag = &opt.connect_only},
-    {{"abstract", NULL, "the abstract namespace: a name, no file (with --listen/--connect: NAME)"},
-     .flag = &opt.abstract},
-    {{"fifo", NULL, "named pipes instead: two FIFOs, one per direction, N writers"},
-     .flag = &opt.fifo},
-    {{"allow-uid", "UID[,UID]", "refuse peers whose uid (SO_PEERCRED) is not listed"},
-     .num = opt.allow, .hi = 4294967294ull, .max = MAX_ALLOW, .n = &opt.nallow},
-    {{"idle-ms", "MS", "cut a peer that says nothing for MS (default 60000, 0 = never)"},
-     .num = &opt.idle_ms, .hi = 86400000},
-    {{"max-message", "BYTES", "longest line accepted (default 65536)"},
-     .num = &opt.max_message, .lo = 256, .hi = 64u * 1024 * 1024},
-    {{"throughput", "BYTES", "one client streams BYTES to the server; reports MB/s"},
-     .num = &opt.throughput, .lo = 1, .hi = 1ull << 40},
-    {{"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
-     .str = opt.fault, .size = sizeof opt.fault, .one_of = FAULTS},
+static const scope_demo_option_t options[] = {
+    {"clients", "N", "clients started as child processes (default 3, at most 8)",
+     SCOPE_OPT_NUMBER, &opt.nclients, 1, MAX_CLIENTS},
+    {"path", "PATH", "the socket path (default: server.sock in a private 0700 directory)",
+     SCOPE_OPT_TEXT, &opt.path},
+    {"listen", "PATH", "only the server, on PATH, until SIGINT, SIGTERM or quit", SCOPE_OPT_TEXT,
+     &opt.listen},
+    {"connect", "PATH", "only a client, of the server on PATH", SCOPE_OPT_TEXT, &opt.connect},
+    {"abstract", NULL, "the abstract namespace: a name, no file (with --listen/--connect: NAME)",
+     SCOPE_OPT_FLAG, &opt.abstract},
+    {"fifo", NULL, "named pipes instead: two FIFOs, one per direction, N writers", SCOPE_OPT_FLAG,
+     &opt.fifo},
+    {"allow-uid", "UID[,UID]", "refuse peers whose uid (SO_PEERCRED) is not listed"},
+    {"idle-ms", "MS", "cut a peer that says nothing for MS (default 60000, 0 = never)",
+     SCOPE_OPT_NUMBER, &opt.idle_ms, 0, 86400000},
+    {"max-message", "BYTES", "longest line accepted (default 65536)", SCOPE_OPT_NUMBER,
+     &opt.max_message, 256, 64 << 20},
+    {"throughput", "BYTES", "one client streams BYTES to the server; reports MB/s",
+     SCOPE_OPT_NUMBER, &opt.throughput, 1, 1LL << 40},
+    {"fault", "KIND", "one more client misbehaves: oversize, silent or vanish", SCOPE_OPT_WORD,
+     &opt.fault, 0, 0, FAULTS},
+    {NULL},
 };
-static scope_demo_option_t options[sizeof table / sizeof table[0] + 1]; /* for lib/demo */
 
-/* Is word one of list's words (separated by spaces)? */
-static int one_of(const char *word, const char *list)
-{
-    char w[40], l[64];
-    snprintf(w, sizeof w, " %s ", word);
-    snprintf(l, sizeof l, " %s ", list);
-    return strstr(l, w) != NULL;
-}
-
+/* --allow-uid, a list of uids, is the one option lib/demo does not read. */
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
-    const option_t *e = table;
-    while (strcmp(e->o.name, name) != 0)
-        e++;
-    int k = 0;
-    for (const char *v = value; e->num; v++) { /* each number of the list */
+    const char *v = value;
+    (void)name;
+    for (opt.nallow = 0; opt.nallow < MAX_ALLOW; v++) {
         char *end;
         errno = 0;
-        unsigned long long x = strtoull(v, &end, 10);
-        if (!isdigit((unsigned char)*v) || errno || x < e->lo || x > e->hi ||
-            k == (e->n ? e->max : 1) || (*end && *end != ',')) {
-            snprintf(d->error, sizeof d->error, "--%s wants %llu to %llu%s", name, e->lo, e->hi,
-                     e->n ? ", up to 16 of them separated by commas" : "");
-            return -EINVAL;
-        }
-        e->num[k++] = x;
-        if (!*(v = end))
+        unsigned long long uid = strtoull(v, &end, 10);
+        if (!isdigit((unsigned char)*v) || errno || uid > 4294967294ull || (*end && *end != ','))
             break;
+        opt.allow[opt.nallow++] = uid;
+        if (*(v = end) == '\0') {
+            opt.allow_text = value;
+            return 0;
+        }
     }
-    size_t len = e->str ? strlen(value) : 0;
-    if (e->str && (!len || len >= e->size - 1 || (e->one_of && !one_of(value, e->one_of)))) {
-        snprintf(d->error, sizeof d->error, "--%s wants %s", name, e->one_of ? e->one_of
-                                                                 : "a path, not too long");
-        return -EINVAL;
-    }
-    if (e->str)
-        memcpy(e->str, value, len + 1);
-    opt.path_given |= e->str == opt.path;
-    if (e->n)
-        *e->n = k;
-    if (e->flag)
-        *e->flag = 1;
-    return 0;
+    snprintf(d->error, sizeof d->error, "--allow-uid wants uids from 0 to 4294967294, up to %d "
+             "of them separated by commas", MAX_ALLOW);
+    return -EINVAL;
 }
 
 /* ==== the server ========================================================= */
@@ -121,9 +80,9 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
 /* The bye: the files' figures, the server's counts, the clients' round trips. */
 static void finish(scope_demo_t *d)
 {
+    char text[320], rtt[96];
     if (finished++)
         return;
-    char text[320], rtt[96];
     cJSON *o = cJSON_CreateObject();
     scope_trace_add_summary(clients_trace(), o);
     cJSON_ReplaceItemInObject(o, "sent", cJSON_CreateNumber((double)srv.replies));
@@ -147,6 +106,16 @@ static void finish(scope_demo_t *d)
     scope_demo_stop(d);
 }
 
+/* A step that could not be done (it told why) ends the run with exit code 1. */
+static int failed(scope_demo_t *d, int bad)
+{
+    if (bad) {
+        scope_demo_exit(d, 1);
+        finish(d);
+    }
+    return bad;
+}
+
 static void on_drain(uv_timer_t *t)
 {
     finish(t->data);
@@ -166,7 +135,7 @@ static void wind_down(scope_demo_t *d)
         return;
     uv_timer_init(d->loop, &drain);
     drain.data = d;
-    if (opt.fifo)
+    if (opt.fifo && rundir[0])
         fifo_server_close(); /* the FIFO's EOF calls finish */
     else if (srv.npeers == 0 || d->quitting)
         finish(d);
@@ -174,58 +143,44 @@ static void wind_down(scope_demo_t *d)
         uv_timer_start(&drain, on_drain, 1000, 0);
 }
 
-static void fail(scope_demo_t *d)
-{
-    scope_demo_exit(d, 1);
-    finish(d);
-}
-
 static void step_place(scope_demo_t *d)
 {
-    if (opt.abstract && !opt.path_given)
-        snprintf(opt.path, sizeof opt.path, "ipcscope-unix-socket.%ld", (long)getpid());
-    if (!opt.abstract && stale_place(d, opt.path, sizeof opt.path, rundir, sizeof rundir) < 0) {
-        fail(d);
+    const char *given = opt.listen ? opt.listen : opt.path;
+    if (given)
+        snprintf(path, sizeof path, "%s", given);
+    else if (opt.abstract)
+        snprintf(path, sizeof path, "ipcscope-unix-socket.%ld", (long)getpid());
+    if (failed(d, !opt.abstract && stale_place(d, path, sizeof path, rundir, sizeof rundir) < 0))
         return;
-    }
     snprintf(shown, sizeof shown, "%s%.4000s", opt.abstract ? "@" : "",
-             opt.path + (opt.abstract && opt.path[0] == '@'));
+             path + (opt.abstract && path[0] == '@'));
     scope_demo_next(d);
 }
 
 static void step_listen(scope_demo_t *d)
 {
-    int fd = opt.abstract ? abstract_bind(opt.path, opt.nallow) : -1;
-    if ((opt.abstract && fd < 0) || us_listen(&srv, d->loop, opt.path, fd) < 0) {
-        fail(d);
+    int fd = opt.abstract ? abstract_bind(path, opt.nallow) : -1;
+    if (failed(d, (opt.abstract && fd < 0) || us_listen(&srv, d->loop, path, fd) < 0))
         return;
-    }
     if (!opt.abstract)
-        stale_own(d, opt.path);
+        stale_own(d, path);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
-    if (!opt.listen_only)
+    if (!opt.listen)
         scope_demo_next(d);
     else
         scope_events_log("serving %s until SIGINT, SIGTERM or quit; try: nc -U %s", shown,
-                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : opt.path);
+                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : path);
 }
 
 static void step_clients(scope_demo_t *d)
 {
-    int n = opt.throughput ? 1 : (int)opt.nclients;
-    if (!opt.fifo)
-        scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
-                         shown, opt.throughput ? "streams --throughput bytes"
-                                               : "pings; the server answers \"pong: <msg>\"");
-    if (clients_start(d, &opt, opt.fifo ? rundir : opt.path, n, opt.fault, scope_demo_next) == 0)
-        fail(d);
+    failed(d, clients_start(d, &opt, opt.fifo ? rundir : shown, scope_demo_next) == 0);
 }
 
 static void step_fifos(scope_demo_t *d)
 {
-    if (fifo_server_make(d, rundir, sizeof rundir, finish, clients_name_of, step_clients) < 0)
-        fail(d);
-    else
+    if (!failed(d, fifo_server_make(d, rundir, sizeof rundir, finish, clients_name_of,
+                                    step_clients) < 0))
         scope_demo_next(d);
 }
 
@@ -252,13 +207,20 @@ static void server_quit(scope_demo_t *d)
 
 static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
+    char kind[40];
     (void)msg;
+    snprintf(kind, sizeof kind, " %s ", d->fault);
     if (strcmp(cmd, "fault") != 0)
         return;
-    if (!one_of(d->fault, FAULTS))
+    if (!strstr(" " FAULTS " ", kind))
         scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
-    else if (!opt.fifo && !winding && !opt.listen_only && srv.listening)
+    else if (!opt.fifo && !winding && !opt.listen && srv.listening)
         clients_add(d->fault);
+}
+
+static const char *on_accept(us_peer_t *p)
+{
+    return credentials_accept(p, clients_name_of(p->pid), &opt);
 }
 
 static int run_server(void)
@@ -269,12 +231,12 @@ static int run_server(void)
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
         return 1;
     srv = (us_server_t){.demo = &demo, .max_message = opt.max_message, .idle_ms = opt.idle_ms,
-                        .on_accept = credentials_accept, .on_oversize = faults_server_oversize,
+                        .on_accept = on_accept, .on_oversize = faults_server_oversize,
                         .on_idle = faults_server_idle, .on_peer_closed = on_peer_closed,
                         .on_line = opt.throughput ? throughput_server_line : NULL};
-    credentials_init(opt.allow, opt.nallow, clients_name_of);
-    lesson[0].title = opt.abstract ? "an abstract name: no file at all"
-                      : opt.path_given ? "probe the path: free, stale or live?" : lesson[0].title;
+    if (opt.abstract || opt.listen || opt.path)
+        lesson[0].title = opt.abstract ? "an abstract name: no file at all"
+                                       : "probe the path: free, stale or live?";
     scope_demo_lesson(&demo, opt.fifo ? fifo_lesson : lesson);
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);
@@ -284,17 +246,15 @@ static int run_server(void)
 
 int main(int argc, char **argv)
 {
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        options[i] = table[i].o;
     demo.on_option = on_option;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
-    if ((opt.fifo && (opt.listen_only || opt.abstract || opt.throughput) && !demo.role) ||
-        (opt.listen_only && opt.connect_only)) {
+    if ((opt.fifo && (opt.listen || opt.abstract || opt.throughput) && !demo.role) ||
+        (opt.listen && opt.connect)) {
         fprintf(stderr, "unix-socket: --listen or --connect, not both; --fifo runs server and "
                         "clients together, with none of --listen, --abstract, --throughput\n");
         return 2;
     }
-    return demo.role || opt.connect_only ? clients_run(&demo, &opt) : run_server();
+    return demo.role || opt.connect ? clients_run(&demo, &opt) : run_server();
 }

@@ -1,11 +1,7 @@
-/* stale.c: where the socket file lives, and what may already be there.
- *
- * A socket file outlives its server: bind() makes it, close() leaves it, and
- * only unlink() removes it. A server that was SIGKILLed leaves a stale file,
- * and the next bind() on that path fails with EADDRINUSE. So before binding
- * a path, look: nothing there (go on), a socket nobody listens on (connect()
- * says ECONNREFUSED: stale, unlink it), a live server (never steal its path:
- * its clients would reach us), or some other file (never remove it).
+/* stale.c: where the socket file lives, and what may already be there. A
+ * socket file outlives its server (only unlink() removes it), so before
+ * binding a path, look: free, stale (unlink it), live or no socket (never
+ * touch it). The lesson's steps 1 and 2.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,16 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "addr.h"
-#include "unixsock.h"
 #include "unix-socket.h"
 
-static struct {
-    char path[PATH_MAX];
-    dev_t dev;
-    ino_t ino;
-} own;
+static char own_path[PATH_MAX];
+static struct stat own; /* the socket file bind() made */
 
 static void remove_dir(void *dir)
 {
@@ -53,19 +44,16 @@ static int stale_probe(const char *path)
         return 0;
     }
     if (r == SCOPE_UNIX_STALE) {
-        scope_events_log("%s is a socket file, but connect() to it says ECONNREFUSED: nobody "
-                         "listens, its server died without unlinking it. It is stale: unlink() "
-                         "and bind afresh", path);
+        scope_events_log("%s is a socket file, but connect() to it says ECONNREFUSED: its server "
+                         "died without unlinking it. It is stale: unlink() and bind afresh", path);
         if (unlink(path) == 0)
             return 0;
         scope_events_error("stale", "unlink(%s): %s", path, strerror(errno));
     } else if (r == -EADDRINUSE) {
-        scope_events_error("in use", "%s: a live server accepted our probe connect(). bind() "
-                           "would fail with EADDRINUSE, and unlinking it would steal the path: "
-                           "its clients would reach us. Not touching it", path);
+        scope_events_error("in use", "%s: a live server accepted our probe connect(): bind() would "
+                           "fail with EADDRINUSE, and unlinking would steal its clients", path);
     } else if (r == -ENOTSOCK) {
-        scope_events_error("not a socket", "%s exists and is not a socket: never removed; "
-                           "choose another path", path);
+        scope_events_error("not a socket", "%s is not a socket: never removed", path);
     } else {
         scope_events_error("probe", "%s: %s", path, strerror(-r));
     }
@@ -86,23 +74,20 @@ static void unlink_own(void *arg)
 {
     struct stat st;
     (void)arg;
-    if (lstat(own.path, &st) < 0) /* uv_close() of a uv_pipe_bind() listener unlinks its path */
-        scope_events_log("unlink(%s): the socket file is gone (libuv's uv_close did it)", own.path);
-    else if (st.st_ino == own.ino && st.st_dev == own.dev && unlink(own.path) == 0)
-        scope_events_log("unlink(%s): the socket file is gone", own.path);
+    if (lstat(own_path, &st) < 0) /* uv_close() of a uv_pipe_bind() listener unlinks its path */
+        scope_events_log("unlink(%s): the socket file is gone (libuv's uv_close did it)", own_path);
+    else if (st.st_ino == own.st_ino && st.st_dev == own.st_dev && unlink(own_path) == 0)
+        scope_events_log("unlink(%s): the socket file is gone", own_path);
 }
 
 /* After bind(): the file the kernel made is ours to remove. */
 void stale_own(scope_demo_t *d, const char *path)
 {
-    struct stat st;
-    if (lstat(path, &st) < 0)
+    if (lstat(path, &own) < 0)
         return;
-    snprintf(own.path, sizeof own.path, "%s", path);
-    own.dev = st.st_dev;
-    own.ino = st.st_ino;
+    snprintf(own_path, sizeof own_path, "%s", path);
     scope_demo_on_cleanup(d, unlink_own, NULL);
     scope_events_log("socket(AF_UNIX, SOCK_STREAM), bind() made the socket file %s (inode %lu, "
-                     "mode %03o); listen(128)",
-                     path, (unsigned long)st.st_ino, (unsigned)(st.st_mode & 0777));
+                     "mode %03o); listen(128)", path, (unsigned long)own.st_ino,
+                     own.st_mode & 0777);
 }

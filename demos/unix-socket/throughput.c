@@ -1,14 +1,11 @@
 /* throughput.c: one client streams --throughput bytes; how fast is the socket?
- *
  * The client announces "stream N", then writes N bytes in lines of 16 KiB,
- * 256 KiB per write, two writes in flight so the socket never waits for us.
- * The server counts the lines instead of answering them, and when the N
- * bytes are in, answers once: "received N bytes in S s (X MB/s)".
+ * two 256 KiB writes in flight; the server counts the lines instead of
+ * answering them, then answers once: "received N bytes in S s (X MB/s)".
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "events.h"
 #include "unix-socket.h"
 
 #define LINE  16384
@@ -54,7 +51,8 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
     in.ns += ns;
     in.peer = NULL;
     scope_demo_figure(p->server->demo, "bytes", cJSON_CreateNumber((double)in.bytes));
-    scope_demo_figure(p->server->demo, "mb_s", cJSON_CreateNumber(in.bytes * 1e3 / (in.ns ? in.ns : 1)));
+    scope_demo_figure(p->server->demo, "mb_s",
+                      cJSON_CreateNumber(in.bytes * 1e3 / (in.ns ? in.ns : 1)));
     scope_conn_send(&p->c, reply, strlen(reply));
     scope_trace_send(&p->trace, reply, strlen(reply));
     return 1;

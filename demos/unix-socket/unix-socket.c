@@ -2,16 +2,13 @@
  *   net.createServer(s => s.on('data', d => s.write('pong: ' + d))).listen(path);
  *   const sock = net.connect(path); sock.write('ping'); ...; sock.end();
  *
- *   1. The server: uv_pipe_bind() (socket(AF_UNIX), bind(): the kernel makes
- *      the socket file), uv_listen().
+ *   1. The server: uv_pipe_bind() (socket(), bind(): the kernel makes the file), uv_listen().
  *   2. on_connection(): uv_accept(), then SO_PEERCRED: who is it?
  *   3. A stream keeps no message boundaries: lib's conn cuts it into lines,
- *      each answered "pong: LINE". As node answers whatever 'data' brought,
- *      bytes without a newline are answered too once the peer half-closes,
- *      or after PARTIAL_MS of quiet (a person at nc sees no wait).
+ *      each answered "pong: LINE"; bytes without a newline are answered too
+ *      (at the half-close, or after PARTIAL_MS), as node answers any 'data'.
  *   4. The client: uv_pipe_connect(), a ping per --rate, each pong timed.
- *   5. Its end, as socket.end(): shutdown(SHUT_WR), reading on until the
- *      server's last answers and its EOF are in.
+ *   5. Its end, as socket.end(): shutdown(SHUT_WR), then read on to EOF.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,17 +37,14 @@ int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd)
     return r;
 }
 
-/* Step 2. */
 static void on_connection(uv_stream_t *listener, int status)
 {
     us_server_t *s = listener->data;
     us_peer_t *p = status < 0 ? NULL : calloc(1, sizeof *p);
     if (!p)
         return;
+    *p = (us_peer_t){.c.data = p, .server = s, .next = s->peers};
     scope_conn_init_pipe(listener->loop, &p->c, on_peer_closed);
-    p->c.data = p;
-    p->server = s;
-    p->next = s->peers;
     s->peers = p;
     s->npeers++;
     if (uv_accept(listener, &p->c.h.stream) < 0) {
@@ -81,6 +75,18 @@ static void on_connection(uv_stream_t *listener, int status)
     }
 }
 
+/* The articles' server: sock.write('pong: ' + d); len + 7 bytes, to free. */
+char *us_pong(const char *line, size_t len)
+{
+    char *reply = malloc(len + 7);
+    if (reply) {
+        memcpy(reply, "pong: ", 6);
+        memcpy(reply + 6, line, len);
+        reply[len + 6] = '\n';
+    }
+    return reply;
+}
+
 /* Step 3: a line, or what came without its newline. */
 static void on_line(scope_conn_t *c, const char *line, size_t len)
 {
@@ -90,14 +96,8 @@ static void on_line(scope_conn_t *c, const char *line, size_t len)
     if (s->on_line && s->on_line(p, line, len))
         return;
     scope_trace_recv(&p->trace, line, len);
-    /* The articles' server: sock.write('pong: ' + d), in one write(). */
-    char *reply = malloc(len + 7);
-    if (!reply)
-        return;
-    memcpy(reply, "pong: ", 6);
-    memcpy(reply + 6, line, len);
-    reply[len + 6] = '\n';
-    int r = scope_conn_write_raw(c, reply, len + 7);
+    char *reply = us_pong(line, len);
+    int r = reply ? scope_conn_write_raw(c, reply, len + 7) : UV_ENOMEM; /* in one write() */
     if (r == 0) {
         s->replies++;
         scope_trace_send(&p->trace, reply, len + 6);
@@ -125,11 +125,12 @@ static void on_peer_end(scope_conn_t *c, int status)
 
 static void on_peer_closed(scope_conn_t *c)
 {
-    us_peer_t *p = c->data, **pp = &p->server->peers;
+    us_peer_t *p = c->data, **pp;
     us_server_t *s = p->server;
-    for (s->npeers--; *pp != p; pp = &(*pp)->next)
+    for (pp = &s->peers; *pp != p; pp = &(*pp)->next)
         ;
     *pp = p->next;
+    s->npeers--;
     scope_trace_close(&p->trace);
     free(p);
     if (s->on_peer_closed)
@@ -227,8 +228,7 @@ static void on_connect(uv_connect_t *req, int status)
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = c->max_message + 64,
                               .on_frame = on_pong};
     scope_conn_start(&c->c, &o);
-    scope_events_proc("ready", getpid(), getppid(), c->demo->role ? c->demo->role : "client", 0,
-                      0);
+    scope_events_proc("ready", getpid(), getppid(), c->demo->role ? c->demo->role : "client", 0, 0);
     if (c->on_connected)
         c->on_connected(c);
     else if (c->demo->count > 0)

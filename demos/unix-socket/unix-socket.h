@@ -1,8 +1,6 @@
-/* unix-socket.h: what each file of the demo offers main.c, and nothing more:
- * the mechanism (unix-socket.c), then one experiment per file (the private
- * directory and stale files, abstract names, credentials, throughput, faults,
- * FIFOs) and the clients as roles. State lives in each file (static) or hangs
- * off the handles below; what a file needs from another, main.c hands it.
+/* unix-socket.h: what each file of the demo offers main.c: the mechanism
+ * (unix-socket.c), one experiment per file, and the clients as roles. State
+ * lives in each file or hangs off the handles below; main.c hands it round.
  */
 #ifndef UNIX_SOCKET_H
 #define UNIX_SOCKET_H
@@ -22,10 +20,10 @@
 #define CLIENT_REFUSED 3 /* a client's exit code when the server refused it */
 
 typedef struct {
-    unsigned long long nclients, idle_ms, max_message, throughput, allow[MAX_ALLOW];
-    int nallow, abstract, fifo, listen_only, connect_only, path_given;
-    char fault[16];
-    char path[PATH_MAX]; /* socket path, abstract name, or (FIFOs) the directory */
+    long long nclients, idle_ms, max_message, throughput;
+    unsigned long long allow[MAX_ALLOW];
+    int nallow, abstract, fifo;
+    const char *path, *listen, *connect, *fault, *allow_text; /* NULL when not given */
 } us_options_t;
 
 /* ---- unix-socket.c: the mechanism ---- */
@@ -33,6 +31,7 @@ typedef struct {
 typedef struct us_server_s us_server_t;
 typedef struct us_peer_s us_peer_t;
 typedef struct us_client_s us_client_t;
+typedef const char *(*us_name_of_fn)(pid_t pid); /* one of our clients: its name, or NULL */
 
 struct us_peer_s {
     scope_conn_t c; /* the accepted connection; c.data is this peer */
@@ -84,6 +83,7 @@ int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd);
 void us_server_close(us_server_t *s);
 void us_connect(us_client_t *c, const char *path, int connected_fd);
 void us_client_end(us_client_t *c);
+char *us_pong(const char *line, size_t len);
 
 /* ---- the experiments ---- */
 
@@ -94,9 +94,7 @@ void stale_own(scope_demo_t *d, const char *path);
 int abstract_bind(const char *name, int allow_given);
 int abstract_connect(const char *name);
 
-typedef const char *(*us_name_of_fn)(pid_t pid, int *bad);
-void credentials_init(const unsigned long long *allow, int nallow, us_name_of_fn name_of);
-const char *credentials_accept(us_peer_t *p);
+const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_t *o);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
 
 int throughput_server_line(us_peer_t *p, const char *line, size_t len);
@@ -104,41 +102,18 @@ void throughput_client(us_client_t *c, uint64_t bytes);
 
 void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
-void faults_client(us_client_t *c, const char *kind, const us_options_t *o);
-
-/* fifo.c: the ends of two FIFOs, in (read in lines, c) and out (written):
- * each open() waits in the thread pool until the other end opens. */
-typedef struct us_fifo_s us_fifo_t;
-struct us_fifo_s {
-    scope_demo_t *d;
-    char dir[PATH_MAX];
-    const char *in, *out;         /* "up.fifo", "down.fifo", or NULL for none */
-    const char *in_why, *out_why; /* said when its open() is back */
-    void (*on_open)(us_fifo_t *io, int fd); /* an open() is back: fd, or -1 */
-    void (*on_end)(us_fifo_t *io);          /* in is closed */
-    void (*on_closed)(us_fifo_t *io);       /* closing, nothing open or pending */
-    /* read-only for the others */
-    scope_conn_t c; /* in; c.data is this */
-    uv_pipe_t out_pipe;
-    uv_fs_t in_req, out_req;
-    int pending, in_open, out_open, closing;
-    uint64_t t0;
-};
-void fifo_path(const us_fifo_t *io, const char *name, char *path, size_t n);
-void fifo_open(us_fifo_t *io);
-void fifo_close(us_fifo_t *io, int close_in);
+void faults_client(us_client_t *c, const char *kind);
 
 int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
                      us_name_of_fn name_of, scope_demo_cb start_writers);
 void fifo_server_open(scope_demo_t *d);
 void fifo_server_close(void);
-int fifo_client(scope_demo_t *d, const char *dir, int index);
-const scope_trace_t *fifo_client_trace(void);
+const scope_trace_t *fifo_client(scope_demo_t *d, const char *dir, int index);
 
-int clients_start(scope_demo_t *d, const us_options_t *o, const char *address, int n,
-                  const char *fault, scope_demo_cb all_done);
+int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
+                  scope_demo_cb all_done);
 int clients_add(const char *fault);
-const char *clients_name_of(pid_t pid, int *bad);
+const char *clients_name_of(pid_t pid);
 const scope_trace_t *clients_trace(void);
 int clients_run(scope_demo_t *d, const us_options_t *o);
 
