@@ -363,6 +363,7 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
             return;
         }
         d->rate = v->valuedouble;
+        scope_events_new_window();
     } else if (strcmp(c, "size") == 0) {
         v = cJSON_GetObjectItemCaseSensitive(msg, "bytes");
         if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > SCOPE_DEMO_MAX_SIZE) {
@@ -371,6 +372,7 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
             return;
         }
         d->size = (size_t)v->valuedouble;
+        scope_events_new_window();
     } else if (strcmp(c, "fault") == 0) {
         v = cJSON_GetObjectItemCaseSensitive(msg, "kind");
         snprintf(d->fault, sizeof d->fault, "%s", cJSON_IsString(v) ? v->valuestring : "");

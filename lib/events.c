@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@ static struct {
     int own_fd;                       /* fd is our own description: close it */
 } emitter = {PTHREAD_MUTEX_INITIALIZER, SCOPE_EVENTS_NONE, -1, "", SCOPE_EVENTS_MSG_RATE,
              SCOPE_EVENTS_MSG_RATE, 0, 0, 0, 0, 0};
+
+/* When the figures' window began (0: at the start). Read on every traced
+ * round trip, so an atomic rather than the emitter's lock. */
+static _Atomic uint64_t window_since;
 
 static void set_role_locked(const char *role)
 {
@@ -583,6 +588,16 @@ double scope_events_sample_ratio(void)
     return ratio;
 }
 
+void scope_events_new_window(void)
+{
+    atomic_store_explicit(&window_since, scope_time_now_ns(), memory_order_relaxed);
+}
+
+uint64_t scope_events_window_since(void)
+{
+    return atomic_load_explicit(&window_since, memory_order_relaxed);
+}
+
 int scope_events_stats(const char *chan, const scope_hist_t *latency, const scope_rate_t *rate,
                        uint64_t now_ns)
 {
@@ -597,9 +612,12 @@ int scope_events_stats(const char *chan, const scope_hist_t *latency, const scop
         emitter.msgs_seen ? (double)emitter.msgs_emitted / (double)emitter.msgs_seen : 1.0;
     emitter.msgs_seen = emitter.msgs_emitted = 0;
     pthread_mutex_unlock(&emitter.lock);
+    uint64_t since = scope_events_window_since();
 
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "chan", chan);
+    if (since)
+        cJSON_AddNumberToObject(o, "since", (double)since);
     cJSON_AddNumberToObject(o, "count", (double)s.count);
     cJSON_AddNumberToObject(o, "bytes", rate ? (double)rate->total_bytes : 0);
     cJSON_AddNumberToObject(o, "min", (double)s.min);

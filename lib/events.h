@@ -126,6 +126,13 @@ size_t scope_events_cut_utf8(char *out, const char *s, size_t max);
  * never waits for its reader. Shown as "events_dropped" in stats and bye. */
 uint64_t scope_events_dropped(void);
 
+/* A new window for the figures: rate or size changed, so the latency
+ * figures of stats events start again (those of the bye stay whole-run).
+ * Stats events then carry "since", the window's start (the events' clock). */
+void scope_events_new_window(void);
+/* When the current window began; 0 when it is the whole run. */
+uint64_t scope_events_window_since(void);
+
 /* Fraction of msg events emitted since the last stats event (1.0: all). */
 double scope_events_sample_ratio(void);
 

@@ -10,6 +10,7 @@ void scope_trace_init(scope_trace_t *t, const char *chan, scope_end_t self, scop
     snprintf(t->chan, sizeof t->chan, "%s", chan ? chan : "");
     t->self = self;
     scope_hist_reset(&t->latency);
+    scope_hist_reset(&t->window);
     scope_rate_init(&t->rate, 0);
     scope_trace_set_peer(t, peer);
 }
@@ -115,6 +116,12 @@ static uint64_t count(scope_trace_t *t, scope_trace_dir_t dir, uint64_t id, size
     scope_rate_add(&t->rate, now, len);
     if (rtt_ns) {
         scope_hist_add(&t->latency, rtt_ns);
+        uint64_t since = scope_events_window_since();
+        if (t->window_since != since) {
+            t->window_since = since;
+            scope_hist_reset(&t->window);
+        }
+        scope_hist_add(&t->window, rtt_ns);
         if (!t->rtt_from_ns)
             t->rtt_from_ns = now - rtt_ns;
         t->rtt_to_ns = now;
@@ -198,9 +205,16 @@ uint64_t scope_trace_recv_json(scope_trace_t *t, const cJSON *msg, size_t wire_b
 
 /* ---- stats -------------------------------------------------------------- */
 
+/* Stats tell the figures' window: the round trips since rate or size last
+ * changed, so that a new setting is not averaged with the old one. */
 void scope_trace_stats(scope_trace_t *t)
 {
-    scope_events_stats(t->chan, &t->latency, &t->rate, scope_time_now_ns());
+    uint64_t since = scope_events_window_since();
+    if (t->window_since != since) {
+        t->window_since = since;
+        scope_hist_reset(&t->window);
+    }
+    scope_events_stats(t->chan, &t->window, &t->rate, scope_time_now_ns());
 }
 
 static void on_stats_timer(uv_timer_t *timer)

@@ -59,6 +59,8 @@ typedef struct scope_trace_s {
     char kind[16]; /* what scope_trace_open called the channel */
     uv_timer_t stats_timer;
     int stats_running, opened;
+    scope_hist_t window;   /* the round trips since the figures' window began */
+    uint64_t window_since; /* (scope_events_new_window) */
 } scope_trace_t;
 
 /* chan is the channel's id in events ("tcp", "ipc", "client 2"); self and

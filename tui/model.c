@@ -697,6 +697,15 @@ static int take_stats(tui_model_t *m, const cJSON *ev, uint64_t t)
     c->rate = num(ev, "rate", 0);
     c->bps = num(ev, "bps", 0);
     c->sample = num(ev, "sample", 1);
+    if (u64(ev, "since") != c->since) {
+        /* rate or size changed: the latencies seen here start again too, so
+         * that the histogram and the percentiles tell the same window */
+        c->since = u64(ev, "since");
+        c->lat_count = c->lat_max = 0;
+        memset(c->log2, 0, sizeof c->log2);
+        if (c->hist)
+            scope_hist_reset(c->hist);
+    }
     if (has_num(ev, "dropped") && has_num(ev, "sent")) {
         c->have_loss = 1;
         c->sent = u64(ev, "sent");

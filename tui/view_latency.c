@@ -1,13 +1,14 @@
 /* view_latency: pane 3, the figures of each channel.
  *
  *   ipc socketpair   12 msg/s  1.1 KiB/s
- *   p50 21 µs  p90 35 µs  p99 80 µs  max 1.2 ms
+ *   p50 21 µs  p90 35 µs  p99 80 µs  max 1.2 ms  n 412  since start
  *   60s ⣀⣀⣤⣤⣶⣿⣶⣤⣀
  *     8-16 µs ███████▍      120
  *    16-33 µs ██▏            31
  *
- * Percentiles are the demo's own (stats events, over every message) when it
- * sent them, else those of the latencies the dashboard saw. The histogram has
+ * Percentiles are the demo's own (stats events, over every message since
+ * rate or size last changed) when it sent them, else those of the latencies
+ * the dashboard saw, over the same window. The histogram has
  * one row per power of two of nanoseconds; the sparkline is the mean latency
  * of each of the last 60 seconds, two seconds per braille cell.
  */
@@ -69,10 +70,15 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
     tui_text_ns(b, sizeof b, (double)s.p90, ascii);
     tui_text_ns(d, sizeof d, (double)s.p99, ascii);
     tui_text_ns(e, sizeof e, (double)s.max, ascii);
-    const char *parts[4][2] = {{"p50", a}, {"p90", b}, {"p99", d}, {"max", e}};
+    /* n and the window: how many round trips these figures stand on, and
+     * since when (a change of rate or size starts them again) */
+    char count[24];
+    snprintf(count, sizeof count, "%llu", (unsigned long long)s.count);
+    const char *parts[6][2] = {{"p50", a}, {"p90", b}, {"p99", d}, {"max", e}, {"n", count},
+                               {"", tui_i18n(c->since ? TUI_S_SINCE_CHANGE : TUI_S_WHOLE_RUN)}};
     x = r.x;
-    for (int i = 0; i < 4; i++) {
-        snprintf(buf, sizeof buf, "%s ", parts[i][0]);
+    for (int i = 0; i < 6; i++) {
+        snprintf(buf, sizeof buf, "%s%s", parts[i][0], parts[i][0][0] ? " " : "");
         int need = tui_text_width(buf) + tui_text_width(parts[i][1]) + 2;
         if (x + need > r.x + r.w && x > r.x) {
             used++;
@@ -81,7 +87,8 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
                 return used;
         }
         x += tui_crt_text(y + used, x, r.x + r.w - x, TUI_ROLE_DIM, buf);
-        x += tui_crt_text(y + used, x, r.x + r.w - x, TUI_ROLE_VALUE, parts[i][1]);
+        x += tui_crt_text(y + used, x, r.x + r.w - x, parts[i][0][0] ? TUI_ROLE_VALUE : TUI_ROLE_DIM,
+                          parts[i][1]);
         x += 2;
     }
     used++;

@@ -250,6 +250,41 @@ START_TEST(stats_timer_ends_with_last_figures)
 }
 END_TEST
 
+/* A change of rate or size starts the stats' window again; the whole run's
+ * figures (the bye's) keep every round trip. */
+START_TEST(a_new_window_starts_the_stats_again)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "ipc", SCOPE_PID(1), SCOPE_PID(2));
+    scope_trace_reply(&t, "pong", 4, 25000);
+    scope_trace_reply(&t, "pong", 4, 35000);
+    scope_trace_stats(&t);
+    cJSON_Delete(next_event());
+    cJSON_Delete(next_event());
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "ev"), "stats");
+    ck_assert_int_eq((int)n(e, "count"), 2);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(e, "since")); /* the whole run */
+    cJSON_Delete(e);
+
+    scope_events_new_window();
+    scope_trace_stats(&t); /* nothing in the new window yet */
+    e = next_event();
+    ck_assert_int_eq((int)n(e, "count"), 0);
+    ck_assert(n(e, "since") > 0);
+    cJSON_Delete(e);
+    scope_trace_reply(&t, "pong", 4, 900000);
+    scope_trace_stats(&t);
+    cJSON_Delete(next_event());
+    e = next_event();
+    ck_assert_int_eq((int)n(e, "count"), 1);
+    ck_assert_int_eq((int)n(e, "p50"), (int)n(e, "max"));
+    ck_assert(n(e, "since") > 0);
+    cJSON_Delete(e);
+    ck_assert_uint_eq(t.latency.count, 3);
+}
+END_TEST
+
 START_TEST(a_bye_says_the_same_of_every_trace)
 {
     scope_trace_t t;
@@ -422,6 +457,7 @@ int main(void)
     tcase_add_test(tc, open_and_close_frame_the_channel);
     tcase_add_test(tc, stats_timer_ends_with_last_figures);
     tcase_add_test(tc, figures_travel_and_add_up);
+    tcase_add_test(tc, a_new_window_starts_the_stats_again);
     tcase_add_test(tc, a_bye_says_the_same_of_every_trace);
     tcase_add_test(tc, bad_figures_change_nothing);
     tcase_add_test(tc, channel_traces_what_it_sends);
