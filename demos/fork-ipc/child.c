@@ -24,21 +24,15 @@
 #include "events.h"
 #include "fork-ipc.h"
 
-static int is(const cJSON *o, const char *name, const char *value)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
-    return s && strcmp(s, value) == 0;
-}
-
 static cJSON *answer(const cJSON *msg)
 {
-    if (is(msg, "type", "ping")) {
+    if (fork_ipc_is(msg, "type", "ping")) {
         /* The pong carries the ping back whole, so both ways are the same size. */
         cJSON *pong = cJSON_Duplicate(msg, 1);
         cJSON_ReplaceItemInObject(pong, "type", cJSON_CreateString("pong"));
         return pong;
     }
-    if (is(msg, "action", "getUser")) { /* the id says which request this answers */
+    if (fork_ipc_is(msg, "action", "getUser")) { /* the id says which request this answers */
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
         cJSON *reply = cJSON_CreateObject(), *user;
         cJSON_AddItemToObject(reply, "id",
@@ -51,7 +45,7 @@ static cJSON *answer(const cJSON *msg)
         cJSON_AddStringToObject(user, "email", "ada@example.org");
         return reply;
     }
-    if (is(msg, "type", "start")) /* article 001's worker */
+    if (fork_ipc_is(msg, "type", "start")) /* article 001's worker */
         return cJSON_Parse("{\"result\":\"ok\"}");
     return cJSON_Parse("{\"received\":true}"); /* {hello: 'world'}, and anything else */
 }

@@ -66,14 +66,13 @@ static void on_connected(uv_connect_t *req, int status)
     uv_read_start((uv_stream_t *)&parent.tcp, on_alloc, on_read);
 }
 
-static int on_served(void *arg, const cJSON *msg)
+static int on_served(fork_ipc_t *p, const cJSON *msg)
 {
-    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "type"));
-    if (!type || strcmp(type, "served") != 0)
+    if (!fork_ipc_is(msg, "type", "served"))
         return 0;
-    fork_ipc_await(NULL, NULL, NULL);
+    fork_ipc_await(p, NULL, NULL);
     scope_events_log("the child says it served the connection on the socket we passed");
-    scope_demo_next(arg);
+    scope_demo_next(p->demo);
     return 1;
 }
 
@@ -109,7 +108,7 @@ void fork_ipc_handle(scope_demo_t *d)
     }
     scope_events_log("sendmsg() with SCM_RIGHTS: fd %d rides with the NODE_HANDLE line, "
                      "as child.send(msg, server) does", fd);
-    fork_ipc_await("{\"type\":\"served\"}", on_served, d);
+    fork_ipc_await(p, "{\"type\":\"served\"}", on_served);
     /* Now a client of that port: whoever accepts is the one who answers. */
     scope_trace_init(&parent.trace, "tcp", SCOPE_PID(getpid()), SCOPE_PID(p->child.pid));
     uv_tcp_init(d->loop, &parent.tcp);

@@ -12,14 +12,10 @@
 #include "events.h"
 #include "fork-ipc.h"
 
-static struct {
-    scope_demo_t *demo;
-    scope_channel_t *ch;
-    scope_pacer_t pacer;
-    long pongs;
-} pp;
+static scope_pacer_t pacer;
+static long pongs;
 
-static int on_pong(void *arg, const cJSON *msg);
+static int on_pong(fork_ipc_t *p, const cJSON *msg);
 
 /* The padding --size (or the dashboard's size keys) asks for, within what
  * the channel takes: a ping the child must refuse would never be answered. */
@@ -36,55 +32,48 @@ static size_t pad_size(size_t want, size_t max_message)
     return room;
 }
 
-static void send_ping(scope_pacer_t *pacer)
+static void send_ping(scope_pacer_t *pc)
 {
-    size_t size = pad_size(pacer->demo->size, pp.ch->max_message);
+    fork_ipc_t *p = pc->data;
+    size_t size = pad_size(pc->demo->size, p->ch.max_message);
     char *pad = malloc(size + 1);
     if (!pad)
         return;
     pad[size] = '\0';
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "ping");
-    cJSON_AddNumberToObject(m, "id", (double)pp.pongs + 1);
+    cJSON_AddNumberToObject(m, "id", (double)pongs + 1);
     cJSON_AddNumberToObject(m, "t", (double)scope_time_now_ns());
     cJSON_AddStringToObject(m, "pad", memset(pad, 'x', size));
     free(pad);
-    int n = scope_channel_send(pp.ch, m);
-    cJSON_Delete(m);
-    if (n == -EPIPE) /* the channel is gone, and the run with it */
-        return;
-    if (n < 0)
-        scope_events_error("send", "send failed: %s", strerror(-n));
-    fork_ipc_await("a pong", on_pong, NULL);
+    if (fork_ipc_send(p, m) != -EPIPE)
+        fork_ipc_await(p, "a pong", on_pong);
 }
 
-static int on_pong(void *arg, const cJSON *msg)
+static int on_pong(fork_ipc_t *p, const cJSON *msg)
 {
-    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "type"));
-    (void)arg;
-    if (!type || strcmp(type, "pong") != 0)
+    if (!fork_ipc_is(msg, "type", "pong"))
         return 0;
-    fork_ipc_await(NULL, NULL, NULL);
-    if (++pp.pongs < pp.demo->count && !pp.demo->quitting) {
-        scope_pacer_next(&pp.pacer, send_ping); /* the pong asks for the next ping */
+    fork_ipc_await(p, NULL, NULL);
+    if (++pongs < p->demo->count && !p->demo->quitting) {
+        scope_pacer_next(&pacer, send_ping); /* the pong asks for the next ping */
         return 1;
     }
-    scope_trace_stats_stop(pp.ch->trace);
-    scope_demo_next(pp.demo);
+    scope_trace_stats_stop(&p->trace);
+    scope_demo_next(p->demo);
     return 1;
 }
 
 void fork_ipc_pingpong(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
-    pp.demo = d;
-    pp.ch = &p->ch;
-    scope_pacer_init(d, &pp.pacer);
+    scope_pacer_init(d, &pacer);
+    pacer.data = p;
     scope_events_log("%ld pings of %zu bytes at %s; each pong carries the ping's send time back",
                      d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
     scope_trace_stats_start(&p->trace, d->loop, 500);
     if (d->count > 0)
-        scope_pacer_next(&pp.pacer, send_ping);
+        scope_pacer_next(&pacer, send_ping);
     else
         scope_demo_next(d);
 }
