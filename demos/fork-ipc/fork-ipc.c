@@ -11,8 +11,7 @@
  *   4. Both sides open their end as a libuv ipc pipe (the child's: child.c).
  *   5. send({hello: 'world'}) is one JSON line; the child answers
  *      {received: true}.
- *   6. Ping-pong: each ping carries its send time, the pong brings it back
- *      (pingpong.c).
+ *   6. Ping-pong: one ping in flight, timed until its pong (pingpong.c).
  *   7. Three getUser requests at once, told apart by their ids (request.c).
  *   8. A listening socket travels with a message, SCM_RIGHTS (handle.c).
  *   9. disconnect(): the child reads EOF and exits; waitpid() reaps it.
@@ -115,9 +114,10 @@ void fork_ipc_open(scope_demo_t *d)
     scope_demo_next(d);
 }
 
-/* Every message of the steps: one line. */
+/* Every message of the steps: one line, and the start of a round trip. */
 int fork_ipc_send(fork_ipc_t *p, cJSON *msg)
 {
+    p->sent_ns = scope_time_now_ns();
     int n = scope_channel_send(&p->ch, msg); /* traced by the channel: ch->trace */
     cJSON_Delete(msg);
     if (n < 0 && n != -EPIPE) /* EPIPE: the channel is gone, and the run with it */
@@ -186,15 +186,15 @@ void fork_ipc_disconnect(scope_demo_t *d)
     scope_channel_disconnect(&p->ch);
 }
 
-/* Every message from the child: traced, then given to the step that waits. */
+/* Every message from the child: traced, then given to the step that waits.
+ * A pong answers the one ping in flight, our last message: its round trip. */
 static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
 {
     fork_ipc_t *p = ch->data;
     (void)type;
     if (fd >= 0)
         close(fd); /* the child passes nothing back in this lesson */
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(msg, "t"); /* a pong's: its ping's time */
-    uint64_t rtt = cJSON_IsNumber(t) ? scope_time_now_ns() - (uint64_t)t->valuedouble : 0;
+    uint64_t rtt = fork_ipc_is(msg, "type", "pong") ? scope_time_now_ns() - p->sent_ns : 0;
     scope_trace_recv_json(&p->trace, msg, ch->message_bytes, rtt);
     if (p->is_answer && p->is_answer(p, msg))
         return;

@@ -36,6 +36,7 @@ struct fork_ipc_s {
     uv_timer_t timer;    /* the wait for the child's answer */
     const char *awaited; /* what the step waits for, or NULL */
     fork_ipc_answer_cb is_answer;
+    uint64_t sent_ns; /* when our last message went out: a pong's round trip starts there */
     int open;
     int completed; /* the run ended by our disconnect, not the child leaving */
     char how[64];  /* how the child ended: "exited 0" */

@@ -2,8 +2,9 @@
  *
  * One ping in flight at a time, --count of them, each padded to --size bytes
  * and paced at --rate by lib/demo's pacer (which pause and step hold back).
- * A ping carries its send time, "t"; the child's pong brings it back whole,
- * so the parent's receive (fork-ipc.c, on_message) times the round trip.
+ * A ping carries only its number; the child's pong brings it back whole. The
+ * parent keeps the ping's send time itself (fork_ipc_send), so its receive
+ * (fork-ipc.c, on_message) times the round trip.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,7 +44,6 @@ static void send_ping(scope_pacer_t *pc)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "ping");
     cJSON_AddNumberToObject(m, "id", (double)pongs + 1);
-    cJSON_AddNumberToObject(m, "t", (double)scope_time_now_ns());
     cJSON_AddStringToObject(m, "pad", memset(pad, 'x', size));
     free(pad);
     if (fork_ipc_send(p, m) != -EPIPE)
@@ -69,7 +69,7 @@ void fork_ipc_pingpong(scope_demo_t *d)
     fork_ipc_t *p = d->data;
     scope_pacer_init(d, &pacer);
     pacer.data = p;
-    scope_events_log("%ld pings of %zu bytes at %s; each pong carries the ping's send time back",
+    scope_events_log("%ld pings of %zu bytes at %s; the parent times each until its pong",
                      d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
     scope_trace_stats_start(&p->trace, d->loop, 500);
     if (d->count > 0)
