@@ -1,8 +1,5 @@
-/* fork-ipc: what each file of the demo offers. main.c lists the lesson's
- * steps, one entry point each, and calls down into the files; the steps of
- * pingpong.c, request.c and handle.c send on the parent's channel and wait
- * for the child's answer through fork-ipc.c; child.c calls handle.c for its
- * half of step 8. */
+/* fork-ipc: what each file of the demo offers to the files above it
+ * (main.c above all; steps 6-8 above fork-ipc.c; child.c above handle.c). */
 #ifndef FORK_IPC_H
 #define FORK_IPC_H
 
@@ -14,11 +11,10 @@
 #include "trace.h"
 
 typedef struct fork_ipc_s fork_ipc_t;
-/* A step's answer: returns 1 when msg is the answer the step waits for. */
-typedef int (*fork_ipc_answer_cb)(fork_ipc_t *p, const cJSON *msg);
+typedef int (*fork_ipc_answer_cb)(fork_ipc_t *p, const cJSON *msg); /* 1: the answer */
 
 /* The parent, hung off demo.data: main.c sets what it is asked to run and
- * reads the end of the run once the loop is over; only fork-ipc.c changes it. */
+ * reads the end of the run; only fork-ipc.c changes it. */
 struct fork_ipc_s {
     const char *file;      /* the child's program: this one, or node */
     char *const *argv;     /* its argv, NULL-terminated */
@@ -37,12 +33,12 @@ struct fork_ipc_s {
     const char *awaited; /* what the step waits for, or NULL */
     fork_ipc_answer_cb is_answer;
     uint64_t sent_ns; /* when our last message went out: a pong's round trip starts there */
-    int open;
+    int open;      /* the channel */
     int completed; /* the run ended by our disconnect, not the child leaving */
     char how[64];  /* how the child ended: "exited 0" */
 };
 
-/* 1 when msg's field name is the string value. */
+/* Is msg's field name the string value? */
 static inline int fork_ipc_is(const cJSON *msg, const char *name, const char *value)
 {
     const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, name));
@@ -62,21 +58,15 @@ void fork_ipc_disconnect(scope_demo_t *d);
 int fork_ipc_send(fork_ipc_t *p, cJSON *msg);
 void fork_ipc_await(fork_ipc_t *p, const char *what, fork_ipc_answer_cb is_answer);
 
-/* pingpong.c, step 6: round trips (their figures are the channel trace's). */
-void fork_ipc_pingpong(scope_demo_t *d);
+void fork_ipc_pingpong(scope_demo_t *d); /* pingpong.c, step 6: round trips */
+void fork_ipc_request(scope_demo_t *d);  /* request.c, step 7: getUser with ids */
 
-/* request.c, step 7: getUser with correlation ids. */
-void fork_ipc_request(scope_demo_t *d);
-
-/* handle.c, step 8: a listening socket passed to the child, and a client
- * of it; the child's side: serve one connection on the fd that came. */
+/* handle.c, step 8, both sides: pass a listening socket and visit it as a
+ * client; in the child, serve one connection on the fd that came. */
 void fork_ipc_handle(scope_demo_t *d);
 void fork_ipc_serve(uv_loop_t *loop, scope_channel_t *ch, int fd);
 
-/* faults.c: one bad line, "malformed", "blank" or "oversize". */
-void fork_ipc_fault(scope_channel_t *ch, const char *kind);
-
-/* child.c: the child of a parent that forked us with NODE_CHANNEL_FD. */
-int fork_ipc_child(scope_demo_t *d, size_t max_message);
+void fork_ipc_fault(scope_channel_t *ch, const char *kind); /* faults.c: one bad line */
+int fork_ipc_child(scope_demo_t *d, size_t max_message);   /* child.c: --as-child */
 
 #endif

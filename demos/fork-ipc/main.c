@@ -2,15 +2,8 @@
  *
  * A parent forks a child and the two talk over Node's IPC channel: a
  * socketpair, one JSON line per message, wire-compatible with real node.
- *
- *   fork-ipc.c  the lesson: socketpair, fork with fd 3, the kernel's view,
- *               open, hello, disconnect (steps 1-5 and 9); how long a step
- *               waits for the child's answer (--timeout)
- *   pingpong.c  step 6, round trips
- *   request.c   step 7, getUser with correlation ids
- *   handle.c    step 8, a listening socket passed with SCM_RIGHTS, both sides
- *   faults.c    bad lines on the channel (--fault, the dashboard's fault key)
- *   child.c     the child (--as-child): this demo's, or a real node's
+ * The lesson's nine steps are fork-ipc.c's, with pingpong.c, request.c and
+ * handle.c (steps 6-8); faults.c writes the bad lines, child.c is the child.
  *
  *   fork-ipc                      C parent, C child
  *   fork-ipc --child node         the child is node running fork-ipc-child.js
@@ -23,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "fork-ipc.h"
 
 static const scope_demo_info_t info = {
@@ -41,12 +33,6 @@ typedef struct {
     const char *script; /* the node child's script, NULL for the C child */
 } cli_t;
 
-static int bad(scope_demo_t *d, const char *why, const char *value)
-{
-    snprintf(d->error, sizeof d->error, why, value);
-    return -EINVAL;
-}
-
 /* --child c, node, or node:PATH (a script that must be there). */
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
@@ -56,12 +42,13 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
         cli->script = NULL;
     else if (strcmp(value, "node") == 0)
         cli->script = "";
-    else if (strncmp(value, "node:", 5) != 0)
-        return bad(d, "--child wants c, node or node:PATH, not '%s'", value);
-    else if (access(value + 5, R_OK) < 0)
-        return bad(d, "--child node:PATH: cannot read '%s'", value + 5);
-    else
+    else if (strncmp(value, "node:", 5) == 0 && access(value + 5, R_OK) == 0)
         cli->script = value + 5;
+    else {
+        snprintf(d->error, sizeof d->error, "--child wants c, node or node:PATH; '%s' is none, "
+                 "or a script it cannot read", value);
+        return -EINVAL;
+    }
     return 0;
 }
 

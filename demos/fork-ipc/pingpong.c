@@ -2,9 +2,8 @@
  *
  * One ping in flight at a time, --count of them, each padded to --size bytes
  * and paced at --rate by lib/demo's pacer (which pause and step hold back).
- * A ping carries only its number; the child's pong brings it back whole. The
- * parent keeps the ping's send time itself (fork_ipc_send), so its receive
- * (fork-ipc.c, on_message) times the round trip.
+ * A ping carries only its number, and the child's pong brings it back whole:
+ * fork_ipc_send noted when the ping left, on_message times its pong.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,24 +22,21 @@ static int on_pong(fork_ipc_t *p, const cJSON *msg);
 static size_t pad_size(size_t want, size_t max_message)
 {
     static size_t told;
-    size_t room = max_message > 256 ? max_message - 256 : 0; /* the ping's other fields */
-    if (want <= room)
-        return want;
-    if (told != want)
+    size_t room = max_message - 256; /* the ping's other fields */
+    if (want > room && told != want)
         scope_events_log("size %zu is over the channel's %zu-byte limit (--max-message): "
                          "pings are padded to %zu", want, max_message, room);
     told = want;
-    return room;
+    return want < room ? want : room;
 }
 
 static void send_ping(scope_pacer_t *pc)
 {
     fork_ipc_t *p = pc->data;
     size_t size = pad_size(pc->demo->size, p->ch.max_message);
-    char *pad = malloc(size + 1);
+    char *pad = calloc(1, size + 1); /* its last byte, the string's end */
     if (!pad)
         return;
-    pad[size] = '\0';
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "ping");
     cJSON_AddNumberToObject(m, "id", (double)pongs + 1);
@@ -57,10 +53,10 @@ static int on_pong(fork_ipc_t *p, const cJSON *msg)
     fork_ipc_await(p, NULL, NULL);
     if (++pongs < p->demo->count && !p->demo->quitting) {
         scope_pacer_next(&pacer, send_ping); /* the pong asks for the next ping */
-        return 1;
+    } else {
+        scope_trace_stats_stop(&p->trace);
+        scope_demo_next(p->demo);
     }
-    scope_trace_stats_stop(&p->trace);
-    scope_demo_next(p->demo);
     return 1;
 }
 
