@@ -230,7 +230,7 @@ static void on_child_exit(scope_child_t *c, int code, int sig)
     scope_demo_figure(p->demo, sig ? "child_signal" : "child_code",
                       sig ? cJSON_CreateString(sigabbrev_np(sig)) : cJSON_CreateNumber(code));
     scope_demo_figure(p->demo, "complete", cJSON_CreateBool(p->completed));
-    if (code || sig || !p->completed)
+    if (code || sig)
         scope_demo_exit(p->demo, 1);
     if (p->open) /* a child that died left its end closed: close ours */
         scope_channel_close(&p->ch);

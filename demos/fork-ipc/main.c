@@ -132,5 +132,5 @@ int main(int argc, char **argv)
              scope_trace_describe(&p->trace, rtt, sizeof rtt), p->how,
              p->completed ? "" : " before the run was over");
     scope_demo_bye(&demo, summary, text);
-    return code;
+    return code || !p->completed; /* a run cut short fails */
 }
