@@ -6,16 +6,11 @@
  *   3. Answer each message: {hello} with {received: true} (article 000),
  *      {type: 'start'} with {result: 'ok'} (article 001's worker), a ping with
  *      its pong, getUser with the user; anything else with {received: true}.
- *   4. A message that brings a listening socket: serve one connection on it
- *      (handle.c).
+ *   4. A message that brings a listening socket: serve one connection (handle.c).
  *   5. EOF on fd 3 (the parent disconnected or died): exit 0.
  *
- * Its parent is this demo, or any node program that forks it:
- *
- *   node -e "const c = require('child_process').fork('--as-child', [],
- *            {execPath: './build/demos/fork-ipc', execArgv: []});
- *            c.on('message', m => console.log(m));
- *            c.send({type: 'start', payload: 123})"
+ * Its parent is this demo, or any node program that forks it (the lesson
+ * shows one: "Node as the parent").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,21 +19,15 @@
 #include "events.h"
 #include "fork-ipc.h"
 
-static int is(const cJSON *o, const char *name, const char *value)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
-    return s && strcmp(s, value) == 0;
-}
-
 static cJSON *answer(const cJSON *msg)
 {
-    if (is(msg, "type", "ping")) {
+    if (fork_ipc_is(msg, "type", "ping")) {
         /* The pong carries the ping back whole, so both ways are the same size. */
         cJSON *pong = cJSON_Duplicate(msg, 1);
         cJSON_ReplaceItemInObject(pong, "type", cJSON_CreateString("pong"));
         return pong;
     }
-    if (is(msg, "action", "getUser")) { /* the id says which request this answers */
+    if (fork_ipc_is(msg, "action", "getUser")) { /* the id says which request this answers */
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
         cJSON *reply = cJSON_CreateObject(), *user;
         cJSON_AddItemToObject(reply, "id",
@@ -51,7 +40,7 @@ static cJSON *answer(const cJSON *msg)
         cJSON_AddStringToObject(user, "email", "ada@example.org");
         return reply;
     }
-    if (is(msg, "type", "start")) /* article 001's worker */
+    if (fork_ipc_is(msg, "type", "start")) /* article 001's worker */
         return cJSON_Parse("{\"result\":\"ok\"}");
     return cJSON_Parse("{\"received\":true}"); /* {hello: 'world'}, and anything else */
 }
@@ -78,16 +67,14 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
 static void on_refused(scope_channel_t *ch, const scope_frame_error_t *err)
 {
     (void)ch;
-    scope_events_error("refused", "from the parent: %s. A node child would throw here "
-                       "(SyntaxError in JSON.parse) and exit with code 1; this one goes on.",
-                       err->reason);
+    scope_events_error("refused", "from the parent: %s; a node child would throw in "
+                       "JSON.parse and exit 1, this one goes on", err->reason);
 }
 
 static void on_disconnect(scope_channel_t *ch, int status)
 {
-    scope_events_log("read() returned 0 (EOF) on fd 3: the parent disconnected (%s); "
-                     "%llu messages received, %llu sent; exiting 0",
-                     status == UV_EOF ? "EOF" : uv_strerror(status),
+    scope_events_log("read() on fd 3: %s, the parent disconnected; %llu messages received, "
+                     "%llu sent; exiting 0", status == UV_EOF ? "EOF" : uv_strerror(status),
                      (unsigned long long)ch->received, (unsigned long long)ch->sent);
     scope_demo_stop(ch->data);
 }

@@ -1,6 +1,5 @@
-/* fork-ipc's faults: a line a JSON parser must refuse, written on the
- * channel as it is. node's own parser throws on each (a node child exits with
- * code 1); lib/channel refuses it with an error and goes on with the next line.
+/* fork-ipc's faults: a line a JSON parser must refuse, written on the channel
+ * as it is (a node child throws and exits 1; lib/channel refuses it, goes on).
  *
  *   malformed  {not json
  *   blank      an empty line
@@ -12,8 +11,7 @@
 #include "events.h"
 #include "fork-ipc.h"
 
-/* A fault is a lesson, not a flood: a key held down (or a script sending a
- * thousand commands) would queue a thousand 4 MiB lines. One a second. */
+/* A lesson, not a flood: one fault a second, however many are asked for. */
 #define FAULT_EVERY_NS 1000000000ull
 
 void fork_ipc_fault(scope_channel_t *ch, const char *kind)

@@ -11,18 +11,16 @@
  *   4. Both sides open their end as a libuv ipc pipe (the child's: child.c).
  *   5. send({hello: 'world'}) is one JSON line; the child answers
  *      {received: true}.
- *   6. Ping-pong: each ping carries its send time, the pong brings it back
- *      (pingpong.c).
+ *   6. Ping-pong: one ping in flight, timed until its pong (pingpong.c).
  *   7. Three getUser requests at once, told apart by their ids (request.c).
  *   8. A listening socket travels with a message, SCM_RIGHTS (handle.c).
  *   9. disconnect(): the child reads EOF and exits; waitpid() reaps it.
  *
  * A step that waits for the child's answer waits --timeout seconds at most
- * (watchdog.c). The child is this program with --as-child, or node.
+ * (fork_ipc_await). The child is this program with --as-child, or node.
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,10 +36,10 @@ static void on_child_exit(scope_child_t *c, int code, int sig);
 void fork_ipc_socketpair(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
+    scope_trace_init(&p->trace, "ipc", SCOPE_PID(getpid()), SCOPE_PEER("child"));
     /* Close-on-exec: the child gets its end at fd 3 on purpose, nothing else. */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p->fds) < 0) {
-        scope_events_error("spawn", "socketpair: %s", strerror(errno));
-        scope_demo_exit(d, 1);
+        scope_demo_check(d, 0, "spawn", "socketpair: %s", strerror(errno));
         scope_demo_stop(d);
         return;
     }
@@ -67,8 +65,7 @@ void fork_ipc_fork(scope_demo_t *d)
     close(p->fds[1]); /* the child has its own copy now */
     if (r < 0) {
         close(p->fds[0]);
-        scope_events_error("spawn", "%s: %s", p->file, strerror(-r));
-        scope_demo_exit(d, 1);
+        scope_demo_check(d, 0, "spawn", "%s: %s", p->file, strerror(-r));
         scope_demo_stop(d);
         return;
     }
@@ -100,10 +97,10 @@ void fork_ipc_open(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
     p->ch = (scope_channel_t){.data = p, .on_message = on_message, .on_error = on_refused,
-                              .on_disconnect = on_disconnect, .max_message = p->max_message,
+                              .on_disconnect = on_disconnect,
+                              .max_message = (size_t)p->max_message,
                               .trace = &p->trace}; /* it traces each line it sends */
-    /* An ipc pipe reads with recvmsg(), so an fd that rides with a message is
-     * not lost; lib/channel splits what it reads into lines and parses each. */
+    /* lib/channel splits what the ipc pipe reads into lines and parses each. */
     int r = scope_channel_open(d->loop, &p->ch, p->fds[0]);
     if (r < 0) {
         scope_events_error("channel", "cannot open our end: %s", uv_strerror(r));
@@ -111,20 +108,54 @@ void fork_ipc_open(scope_demo_t *d)
         return;
     }
     p->open = 1;
-    fork_ipc_watch(d, &p->ch, &p->child, p->label, p->timeout_s);
+    uv_timer_init(d->loop, &p->timer);
     scope_events_log("uv_pipe_init(ipc=1) + uv_pipe_open(fd %d): reads use recvmsg(), so fds "
                      "that arrive with a message are not lost", p->fds[0]);
     scope_demo_next(d);
 }
 
-static int on_received(void *arg, const cJSON *msg)
+/* Every message of the steps: one line, and the start of a round trip. */
+int fork_ipc_send(fork_ipc_t *p, cJSON *msg)
 {
-    fork_ipc_t *p = arg;
+    p->sent_ns = scope_time_now_ns();
+    int n = scope_channel_send(&p->ch, msg); /* traced by the channel: ch->trace */
+    cJSON_Delete(msg);
+    if (n < 0 && n != -EPIPE) /* EPIPE: the channel is gone, and the run with it */
+        scope_events_error("send", "send failed: %s", strerror(-n));
+    return n;
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    fork_ipc_t *p = scope_container_of(t, fork_ipc_t, timer);
+    scope_demo_check(p->demo, 0, "timeout", "no %s from %s in %lld s: a child must answer what "
+                     "this demo sends, as fork-ipc-child.js does; disconnecting", p->awaited,
+                     p->label, p->timeout_s);
+    scope_channel_disconnect(&p->ch);
+    scope_child_kill(&p->child, SIGTERM, 0);
+}
+
+/* Either side may speak at any time, so a message from the child is not
+ * always the answer a step waits for: the step names it. A child that
+ * answers something else, or nothing (an article's child.js), ends the run
+ * after --timeout seconds with the reason rather than a silent hang. */
+void fork_ipc_await(fork_ipc_t *p, const char *what, fork_ipc_answer_cb is_answer)
+{
+    p->awaited = what;
+    p->is_answer = is_answer;
+    if (p->open && what && p->timeout_s > 0)
+        uv_timer_start(&p->timer, on_timeout, (uint64_t)p->timeout_s * 1000, 0);
+    else if (p->open)
+        uv_timer_stop(&p->timer);
+}
+
+static int on_received(fork_ipc_t *p, const cJSON *msg)
+{
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "received")))
         return 0;
-    fork_ipc_await(NULL, NULL, NULL);
+    fork_ipc_await(p, NULL, NULL);
     scope_events_log("the child answered: {\"received\":true}");
-    if (p->fault[0])
+    if (p->fault)
         p->send_fault(&p->ch, p->fault);
     scope_demo_next(p->demo);
     return 1;
@@ -133,40 +164,45 @@ static int on_received(void *arg, const cJSON *msg)
 void fork_ipc_hello(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "hello", "world");
     scope_events_log("child.send({hello: 'world'}): one line, JSON.stringify(msg) + \"\\n\", "
                      "one write() on fd %d", p->fds[0]);
-    int n = scope_channel_send(&p->ch, m);
-    cJSON_Delete(m);
-    if (n < 0)
-        scope_events_error("send", "send failed: %s", strerror(-n));
-    fork_ipc_await("{\"received\":true}", on_received, p);
+    fork_ipc_send(p, cJSON_Parse("{\"hello\":\"world\"}"));
+    fork_ipc_await(p, "{\"received\":true}", on_received);
 }
 
+/* Step 9, and what a quit asks mid-run: disconnect(); the child reads EOF and
+ * exits, and its exit ends us. With no channel open, SIGTERM ends the child. */
 void fork_ipc_disconnect(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
-    p->completed = 1;
+    p->completed = 1; /* ending early, when asked to, completes the run */
+    if (!p->open) {
+        if (scope_child_kill(&p->child, SIGTERM, 0) < 0)
+            scope_demo_stop(d);
+        return;
+    }
     scope_events_log("child.disconnect(): queued messages are written, then our end is shut "
                      "down and closed");
     scope_channel_disconnect(&p->ch);
 }
 
-/* Every message from the child: traced, then given to the step that waits. */
+/* Every message from the child: traced, then given to the step that waits.
+ * A pong answers the one ping in flight, our last message: its round trip. */
 static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
 {
     fork_ipc_t *p = ch->data;
     (void)type;
     if (fd >= 0)
         close(fd); /* the child passes nothing back in this lesson */
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(msg, "t"); /* a pong's: its ping's time */
-    uint64_t rtt = cJSON_IsNumber(t) ? scope_time_now_ns() - (uint64_t)t->valuedouble : 0;
+    uint64_t rtt = fork_ipc_is(msg, "type", "pong") ? scope_time_now_ns() - p->sent_ns : 0;
     scope_trace_recv_json(&p->trace, msg, ch->message_bytes, rtt);
-    fork_ipc_answer(msg);
+    if (p->is_answer && p->is_answer(p, msg))
+        return;
+    char *text = cJSON_PrintUnformatted(msg);
+    scope_events_log("the child says %.200s; this step waits for %s", text,
+                     p->awaited ? p->awaited : "nothing");
+    cJSON_free(text);
 }
-
-/* ---- the end ------------------------------------------------------------ */
 
 /* The channel is gone: we disconnected, or the child closed its end or died.
  * The run is over when both the channel and the child are. */
@@ -179,16 +215,23 @@ static void on_disconnect(scope_channel_t *ch, int status)
     else
         scope_events_log("the channel is gone (%s): the child closed its end or died",
                          status == UV_EOF ? "EOF" : uv_strerror(status));
-    fork_ipc_unwatch();
+    uv_close((uv_handle_t *)&p->timer, NULL);
     scope_trace_close(&p->trace);
 }
 
 static void on_child_exit(scope_child_t *c, int code, int sig)
 {
     fork_ipc_t *p = c->data;
-    p->child_code = code;
-    p->child_signal = sig;
     scope_events_proc("exit", c->pid, getpid(), "child", code, sig); /* told as waitpid's */
+    if (sig)
+        snprintf(p->how, sizeof p->how, "was killed by SIG%s", sigabbrev_np(sig));
+    else
+        snprintf(p->how, sizeof p->how, "exited %d", code);
+    scope_demo_figure(p->demo, sig ? "child_signal" : "child_code",
+                      sig ? cJSON_CreateString(sigabbrev_np(sig)) : cJSON_CreateNumber(code));
+    scope_demo_figure(p->demo, "complete", cJSON_CreateBool(p->completed));
+    if (code || sig)
+        scope_demo_exit(p->demo, 1);
     if (p->open) /* a child that died left its end closed: close ours */
         scope_channel_close(&p->ch);
     scope_demo_stop(p->demo);
@@ -198,24 +241,4 @@ static void on_refused(scope_channel_t *ch, const scope_frame_error_t *err)
 {
     (void)ch;
     scope_events_error("refused", "from the child: %s", err->reason);
-}
-
-/* Asked to stop mid-run: end the channel; the child reads EOF and exits, and
- * its exit ends us. If it does not, the death signal will. */
-static void on_quit(scope_demo_t *d)
-{
-    fork_ipc_t *p = d->data;
-    p->completed = 1; /* ending early is what was asked for */
-    if (p->open)
-        scope_channel_disconnect(&p->ch);
-    else if (scope_child_kill(&p->child, SIGTERM, 0) < 0)
-        scope_demo_stop(d);
-}
-
-void fork_ipc_start(scope_demo_t *d, fork_ipc_t *p)
-{
-    p->demo = d;
-    d->data = p;
-    d->on_quit = on_quit;
-    scope_trace_init(&p->trace, "ipc", SCOPE_PID(getpid()), SCOPE_PEER("child"));
 }

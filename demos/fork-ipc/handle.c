@@ -1,7 +1,6 @@
 /* fork-ipc's step 8: a listening socket passed with a message, both sides.
  *
- *   1. The parent listens on 127.0.0.1 (a port the kernel picks) and will
- *      not serve it itself.
+ *   1. The parent listens on 127.0.0.1 (a port the kernel picks), not to serve it.
  *   2. child.send({type: 'server', port}, server): the fd rides with the
  *      NODE_HANDLE line as SCM_RIGHTS data of the same sendmsg().
  *   3. The child's recvmsg() brings a new fd for the same socket; lib/channel
@@ -42,12 +41,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-    if (n > 0) {
+    if (n > 0) /* the child's answer, read as a TCP client of the port */
         scope_trace_recv(&parent.trace, buf->base, (size_t)n);
-        const char *nl = memchr(buf->base, '\n', (size_t)n);
-        scope_events_log("as a TCP client of port %d we read: %.*s", parent.port,
-                         (int)(nl ? nl - buf->base : n), buf->base);
-    } else if (n < 0) { /* the child closed: EOF */
+    else if (n < 0) { /* the child closed: EOF */
         scope_trace_close(&parent.trace);
         uv_close((uv_handle_t *)s, NULL);
     }
@@ -66,14 +62,13 @@ static void on_connected(uv_connect_t *req, int status)
     uv_read_start((uv_stream_t *)&parent.tcp, on_alloc, on_read);
 }
 
-static int on_served(void *arg, const cJSON *msg)
+static int on_served(fork_ipc_t *p, const cJSON *msg)
 {
-    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "type"));
-    if (!type || strcmp(type, "served") != 0)
+    if (!fork_ipc_is(msg, "type", "served"))
         return 0;
-    fork_ipc_await(NULL, NULL, NULL);
+    fork_ipc_await(p, NULL, NULL);
     scope_events_log("the child says it served the connection on the socket we passed");
-    scope_demo_next(arg);
+    scope_demo_next(p->demo);
     return 1;
 }
 
@@ -97,7 +92,6 @@ void fork_ipc_handle(scope_demo_t *d)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "server");
     cJSON_AddNumberToObject(m, "port", parent.port);
-    /* sendmsg() with SCM_RIGHTS: the fd rides with the NODE_HANDLE line. */
     int n = scope_channel_send_handle(&p->ch, m, fd, "net.Server");
     cJSON_Delete(m);
     close(fd); /* the channel keeps its own duplicate until the child's ACK */
@@ -109,7 +103,7 @@ void fork_ipc_handle(scope_demo_t *d)
     }
     scope_events_log("sendmsg() with SCM_RIGHTS: fd %d rides with the NODE_HANDLE line, "
                      "as child.send(msg, server) does", fd);
-    fork_ipc_await("{\"type\":\"served\"}", on_served, d);
+    fork_ipc_await(p, "{\"type\":\"served\"}", on_served);
     /* Now a client of that port: whoever accepts is the one who answers. */
     scope_trace_init(&parent.trace, "tcp", SCOPE_PID(getpid()), SCOPE_PID(p->child.pid));
     uv_tcp_init(d->loop, &parent.tcp);

@@ -2,15 +2,8 @@
  *
  * A parent forks a child and the two talk over Node's IPC channel: a
  * socketpair, one JSON line per message, wire-compatible with real node.
- *
- *   fork-ipc.c  the lesson: socketpair, fork with fd 3, the kernel's view,
- *               open, hello, disconnect (steps 1-5 and 9)
- *   pingpong.c  step 6, round trips
- *   request.c   step 7, getUser with correlation ids
- *   handle.c    step 8, a listening socket passed with SCM_RIGHTS, both sides
- *   watchdog.c  how long a step waits for the child's answer (--timeout)
- *   faults.c    bad lines on the channel (--fault, the dashboard's fault key)
- *   child.c     the child (--as-child): this demo's, or a real node's
+ * The lesson's nine steps are fork-ipc.c's, with pingpong.c, request.c and
+ * handle.c (steps 6-8); faults.c writes the bad lines, child.c is the child.
  *
  *   fork-ipc                      C parent, C child
  *   fork-ipc --child node         the child is node running fork-ipc-child.js
@@ -19,13 +12,10 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "events.h"
 #include "fork-ipc.h"
 
 static const scope_demo_info_t info = {
@@ -37,59 +27,27 @@ static const scope_demo_info_t info = {
     "malformed blank oversize",
 };
 
-static const scope_demo_option_t options[] = {
-    {"child", "c|node|node:PATH",
-     "who the child is: this program in C (default), node running fork-ipc-child.js, or node "
-     "running PATH"},
-    {"as-child", NULL, "be the child of a parent that forked us with NODE_CHANNEL_FD"},
-    {"fault", "KIND", "after hello, send the child a bad line: malformed, blank or oversize"},
-    {"max-message", "BYTES", "longest line either side accepts (default 4194304)"},
-    {"timeout", "SECONDS", "how long a step waits for the child's answer (default 5, 0: forever)"},
-    {NULL, NULL, NULL},
-};
-
 typedef struct {
     fork_ipc_t o; /* what the parent is asked to run */
     int as_child;
     const char *script; /* the node child's script, NULL for the C child */
 } cli_t;
 
-static int bad(scope_demo_t *d, const char *why, const char *value)
-{
-    snprintf(d->error, sizeof d->error, why, value);
-    return -EINVAL;
-}
-
+/* --child c, node, or node:PATH (a script that must be there). */
 static int on_option(scope_demo_t *d, const char *name, const char *value)
 {
     cli_t *cli = d->data;
-    char *end;
-    if (strcmp(name, "child") == 0) {
-        if (strcmp(value, "c") == 0)
-            cli->script = NULL;
-        else if (strcmp(value, "node") == 0)
-            cli->script = "";
-        else if (strncmp(value, "node:", 5) == 0 && access(value + 5, R_OK) == 0)
-            cli->script = value + 5;
-        else if (strncmp(value, "node:", 5) == 0)
-            return bad(d, "--child node:PATH: cannot read '%s'", value + 5);
-        else
-            return bad(d, "--child wants c, node or node:PATH, not '%s'", value);
-    } else if (strcmp(name, "as-child") == 0) {
-        cli->as_child = 1;
-    } else if (strcmp(name, "fault") == 0) {
-        if (strcmp(value, "malformed") && strcmp(value, "blank") && strcmp(value, "oversize"))
-            return bad(d, "--fault wants malformed, blank or oversize, not '%s'", value);
-        cli->o.fault = value;
-    } else if (strcmp(name, "max-message") == 0) {
-        unsigned long long v = strtoull(value, &end, 10);
-        if (*end || v < 1024 || v > SCOPE_CHANNEL_MAX_MESSAGE)
-            return bad(d, "--max-message wants 1024 to 67108864 bytes, not '%s'", value);
-        cli->o.max_message = (size_t)v;
-    } else if (strcmp(name, "timeout") == 0) {
-        cli->o.timeout_s = strtod(value, &end);
-        if (*end || end == value || cli->o.timeout_s < 0)
-            return bad(d, "--timeout wants seconds (0: wait forever), not '%s'", value);
+    (void)name;
+    if (strcmp(value, "c") == 0)
+        cli->script = NULL;
+    else if (strcmp(value, "node") == 0)
+        cli->script = "";
+    else if (strncmp(value, "node:", 5) == 0 && access(value + 5, R_OK) == 0)
+        cli->script = value + 5;
+    else {
+        snprintf(d->error, sizeof d->error, "--child wants c, node or node:PATH; '%s' is none, "
+                 "or a script it cannot read", value);
+        return -EINVAL;
     }
     return 0;
 }
@@ -115,39 +73,29 @@ static const scope_demo_lesson_t lesson[] = {
     {NULL, NULL},
 };
 
-/* The end of the run, in one event: the channel's figures (lib/trace), the
- * getUser answers, and how the child ended. */
-static void say_bye(const fork_ipc_t *p)
-{
-    cJSON *o = cJSON_CreateObject();
-    scope_trace_add_summary(&p->trace, o);
-    cJSON_AddNumberToObject(o, "answered", fork_ipc_request_answered());
-    cJSON_AddBoolToObject(o, "complete", p->completed);
-    char text[256], how[64], rtt[96];
-    if (p->child_signal) {
-        cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(p->child_signal));
-        snprintf(how, sizeof how, "was killed by SIG%s", sigabbrev_np(p->child_signal));
-    } else {
-        cJSON_AddNumberToObject(o, "child_code", p->child_code);
-        snprintf(how, sizeof how, "exited %d", p->child_code);
-    }
-    snprintf(text, sizeof text, "%llu messages sent, %llu received, %s; the child %s%s",
-             (unsigned long long)p->trace.sent, (unsigned long long)p->trace.received,
-             scope_trace_describe(&p->trace, rtt, sizeof rtt), how,
-             p->completed ? "" : " before the run was over");
-    scope_events_bye(o, text);
-}
-
 int main(int argc, char **argv)
 {
-    cli_t cli = {.o = {.max_message = 4u << 20, .timeout_s = 5, .fault = "",
-                       .send_fault = fork_ipc_fault}};
-    scope_demo_t demo = {.data = &cli, .on_option = on_option, .on_control = on_control};
+    cli_t cli = {.o = {.max_message = 4 << 20, .timeout_s = 5, .send_fault = fork_ipc_fault,
+                       .how = "did not start"}};
+    const scope_demo_option_t options[] = {
+        {"child", "c|node|node:PATH", "who the child is: this program in C (default), node "
+         "running fork-ipc-child.js, or node running PATH"},
+        {"as-child", NULL, "be the child of a parent that forked us with NODE_CHANNEL_FD",
+         SCOPE_OPT_FLAG, &cli.as_child},
+        {"fault", "KIND", "after hello, send the child a bad line: malformed, blank or oversize",
+         SCOPE_OPT_WORD, &cli.o.fault, 0, 0, info.faults},
+        {"max-message", "BYTES", "longest line either side accepts (default 4194304)",
+         SCOPE_OPT_NUMBER, &cli.o.max_message, 1024, SCOPE_CHANNEL_MAX_MESSAGE},
+        {"timeout", "SECONDS", "how long a step waits for the child's answer (default 5, "
+         "0: forever)", SCOPE_OPT_NUMBER, &cli.o.timeout_s, 0, 24 * 3600},
+        {NULL, NULL, NULL},
+    };
+    scope_demo_t demo = {.data = &cli, .on_option = on_option};
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (cli.as_child)
-        return fork_ipc_child(&demo, cli.o.max_message);
+        return fork_ipc_child(&demo, (size_t)cli.o.max_message);
 
     /* The C child is this very program; the node child's script sits beside it. */
     char self[PATH_MAX], script[PATH_MAX], maxarg[48];
@@ -156,25 +104,33 @@ int main(int argc, char **argv)
         perror("fork-ipc: /proc/self/exe");
         return 1;
     }
-    snprintf(maxarg, sizeof maxarg, "--max-message=%zu", cli.o.max_message);
+    snprintf(maxarg, sizeof maxarg, "--max-message=%lld", cli.o.max_message);
     char *c_argv[] = {self, "--as-child", maxarg, NULL};
     char *node_argv[] = {"node", cli.script && *cli.script ? (char *)cli.script : script, NULL};
     fork_ipc_t *p = &cli.o;
     p->file = cli.script ? "node" : self;
     p->argv = cli.script ? node_argv : c_argv;
     p->label = cli.script ? node_argv[1] : "fork-ipc --as-child";
-    demo.params = cJSON_CreateObject();
-    cJSON_AddStringToObject(demo.params, "child", cli.script ? "node" : "c");
-    if (p->fault[0])
-        cJSON_AddStringToObject(demo.params, "fault", p->fault);
-
+    p->demo = &demo;
+    demo.data = p;
+    demo.on_quit = fork_ipc_disconnect; /* as node's disconnect(): the child goes, then we */
+    demo.on_control = on_control;
     if (scope_demo_start(&demo, uv_default_loop(), "parent", 1) < 0)
         return 1;
-    fork_ipc_start(&demo, p);
     scope_demo_lesson(&demo, lesson);
     int code = scope_demo_run(&demo);
     scope_spawn_shutdown(demo.loop);
     uv_run(demo.loop, UV_RUN_NOWAIT);
-    say_bye(p);
-    return code || p->child_code || p->child_signal || !p->completed;
+
+    /* The end of the run: the channel's figures (lib/trace) join those
+     * fork-ipc.c and request.c measured (how the child ended, the answers). */
+    char text[256], rtt[96];
+    cJSON *summary = cJSON_CreateObject();
+    scope_trace_add_summary(&p->trace, summary);
+    snprintf(text, sizeof text, "%llu messages sent, %llu received, %s; the child %s%s",
+             (unsigned long long)p->trace.sent, (unsigned long long)p->trace.received,
+             scope_trace_describe(&p->trace, rtt, sizeof rtt), p->how,
+             p->completed ? "" : " before the run was over");
+    scope_demo_bye(&demo, summary, text);
+    return code || !p->completed; /* a run cut short fails */
 }

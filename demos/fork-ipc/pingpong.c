@@ -2,8 +2,8 @@
  *
  * One ping in flight at a time, --count of them, each padded to --size bytes
  * and paced at --rate by lib/demo's pacer (which pause and step hold back).
- * A ping carries its send time, "t"; the child's pong brings it back whole,
- * so the parent's receive (fork-ipc.c, on_message) times the round trip.
+ * A ping carries only its number, and the child's pong brings it back whole:
+ * fork_ipc_send noted when the ping left, on_message times its pong.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,79 +12,64 @@
 #include "events.h"
 #include "fork-ipc.h"
 
-static struct {
-    scope_demo_t *demo;
-    scope_channel_t *ch;
-    scope_pacer_t pacer;
-    long pongs;
-} pp;
+static scope_pacer_t pacer;
+static long pongs;
 
-static int on_pong(void *arg, const cJSON *msg);
+static int on_pong(fork_ipc_t *p, const cJSON *msg);
 
 /* The padding --size (or the dashboard's size keys) asks for, within what
  * the channel takes: a ping the child must refuse would never be answered. */
 static size_t pad_size(size_t want, size_t max_message)
 {
     static size_t told;
-    size_t room = max_message > 256 ? max_message - 256 : 0; /* the ping's other fields */
-    if (want <= room)
-        return want;
-    if (told != want)
+    size_t room = max_message - 256; /* the ping's other fields */
+    if (want > room && told != want)
         scope_events_log("size %zu is over the channel's %zu-byte limit (--max-message): "
                          "pings are padded to %zu", want, max_message, room);
     told = want;
-    return room;
+    return want < room ? want : room;
 }
 
-static void send_ping(scope_pacer_t *pacer)
+static void send_ping(scope_pacer_t *pc)
 {
-    size_t size = pad_size(pacer->demo->size, pp.ch->max_message);
-    char *pad = malloc(size + 1);
+    fork_ipc_t *p = pc->data;
+    size_t size = pad_size(pc->demo->size, p->ch.max_message);
+    char *pad = calloc(1, size + 1); /* its last byte, the string's end */
     if (!pad)
         return;
-    pad[size] = '\0';
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "type", "ping");
-    cJSON_AddNumberToObject(m, "id", (double)pp.pongs + 1);
-    cJSON_AddNumberToObject(m, "t", (double)scope_time_now_ns());
+    cJSON_AddNumberToObject(m, "id", (double)pongs + 1);
     cJSON_AddStringToObject(m, "pad", memset(pad, 'x', size));
     free(pad);
-    int n = scope_channel_send(pp.ch, m);
-    cJSON_Delete(m);
-    if (n == -EPIPE) /* the channel is gone, and the run with it */
-        return;
-    if (n < 0)
-        scope_events_error("send", "send failed: %s", strerror(-n));
-    fork_ipc_await("a pong", on_pong, NULL);
+    if (fork_ipc_send(p, m) != -EPIPE)
+        fork_ipc_await(p, "a pong", on_pong);
 }
 
-static int on_pong(void *arg, const cJSON *msg)
+static int on_pong(fork_ipc_t *p, const cJSON *msg)
 {
-    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "type"));
-    (void)arg;
-    if (!type || strcmp(type, "pong") != 0)
+    if (!fork_ipc_is(msg, "type", "pong"))
         return 0;
-    fork_ipc_await(NULL, NULL, NULL);
-    if (++pp.pongs < pp.demo->count && !pp.demo->quitting) {
-        scope_pacer_next(&pp.pacer, send_ping); /* the pong asks for the next ping */
-        return 1;
+    fork_ipc_await(p, NULL, NULL);
+    if (++pongs < p->demo->count && !p->demo->quitting) {
+        scope_pacer_next(&pacer, send_ping); /* the pong asks for the next ping */
+    } else {
+        scope_trace_stats_stop(&p->trace);
+        scope_demo_next(p->demo);
     }
-    scope_trace_stats_stop(pp.ch->trace);
-    scope_demo_next(pp.demo);
     return 1;
 }
 
 void fork_ipc_pingpong(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
-    pp.demo = d;
-    pp.ch = &p->ch;
-    scope_pacer_init(d, &pp.pacer);
-    scope_events_log("%ld pings of %zu bytes at %s; each pong carries the ping's send time back",
+    scope_pacer_init(d, &pacer);
+    pacer.data = p;
+    scope_events_log("%ld pings of %zu bytes at %s; the parent times each until its pong",
                      d->count, d->size, d->rate > 0 ? "the chosen rate" : "full speed");
     scope_trace_stats_start(&p->trace, d->loop, 500);
     if (d->count > 0)
-        scope_pacer_next(&pp.pacer, send_ping);
+        scope_pacer_next(&pacer, send_ping);
     else
         scope_demo_next(d);
 }

@@ -4,8 +4,6 @@
  * is in; the child may answer in any order, so each answer names the id of
  * the request it answers, and that id, not the order, pairs them.
  */
-#include <string.h>
-
 #include "events.h"
 #include "fork-ipc.h"
 
@@ -13,10 +11,9 @@
 
 static int answered;
 
-static int on_answer(void *arg, const cJSON *msg)
+static int on_answer(fork_ipc_t *p, const cJSON *msg)
 {
-    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "status"));
-    if (!status || strcmp(status, "success") != 0)
+    if (!fork_ipc_is(msg, "status", "success"))
         return 0;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(msg, "data");
@@ -27,9 +24,10 @@ static int on_answer(void *arg, const cJSON *msg)
     else
         scope_events_log("answer to request %d: user %d", n,
                          cJSON_IsNumber(user) ? user->valueint : -1);
+    scope_demo_figure_add(p->demo, "answered", 1);
     if (++answered == REQUESTS) {
-        fork_ipc_await(NULL, NULL, NULL);
-        scope_demo_next(arg);
+        fork_ipc_await(p, NULL, NULL);
+        scope_demo_next(p->demo);
     }
     return 1;
 }
@@ -42,16 +40,9 @@ void fork_ipc_request(scope_demo_t *d)
         cJSON_AddNumberToObject(m, "id", i);
         cJSON_AddStringToObject(m, "action", "getUser");
         cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "params"), "id", 123);
-        if (scope_channel_send(&p->ch, m) < 0)
-            scope_events_error("send", "getUser %d could not be sent", i);
-        cJSON_Delete(m);
+        fork_ipc_send(p, m);
     }
-    fork_ipc_await("the getUser answers", on_answer, d);
+    fork_ipc_await(p, "the getUser answers", on_answer);
     scope_events_log("%d getUser requests in flight; each answer names its request's id",
                      REQUESTS);
-}
-
-int fork_ipc_request_answered(void)
-{
-    return answered;
 }
