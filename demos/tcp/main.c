@@ -17,6 +17,7 @@
 
 #define MAX_CLIENTS 8
 #define MAX_BAD     4
+#define FAULTS      "oversize silent vanish"
 
 static const scope_demo_info_t info = {
     "tcp",
@@ -25,68 +26,49 @@ static const scope_demo_info_t info = {
     "does to message boundaries, and what Nagle's algorithm costs.",
     "000 001 002",
     "TCP/HTTP | 中 | ✅ | 中 | 微服务",
-    "oversize silent vanish",
-};
-
-static const scope_demo_option_t options[] = {
-    {"clients", "N", "client processes in a default run (default 3, at most 8)"},
-    {"listen", "HOST:PORT", "run only the server, on this address (default 127.0.0.1:0)"},
-    {"connect", "HOST:PORT", "run only one client, against this server"},
-    {"nodelay", "on|off", "TCP_NODELAY on every socket (default off, as libuv and node's net)"},
-    {"split-writes", NULL, "clients write each line in two write()s (the write-write-read pattern)"},
-    {"max-message", "BYTES", "longest line the server takes (default 65536)"},
-    {"idle-ms", "MS", "close a peer that ends no line this long (default 30000, 0 = never)"},
-    {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s"},
-    {"lab", "on|off", "after the chat, the byte-stream and Nagle steps (default on)"},
-    {"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
-    {NULL, NULL, NULL},
+    FAULTS,
 };
 
 static struct {
-    uint64_t clients, nodelay, lab, max_message, idle_ms, throughput;
-    int split;
+    long long clients, max_message, idle_ms, throughput;
+    int nodelay, lab, split;
     const char *listen, *connect, *fault;
     struct sockaddr_storage at, to; /* --listen's address, --connect's */
 } opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000};
 
-/* The options that take a number from lo to hi; on|off is 1 or 0. */
-static const struct {
-    const char *name;
-    uint64_t lo, hi, *at;
-} numbers[] = {
-    {"clients", 0, MAX_CLIENTS, &opt.clients}, {"max-message", 64, 16u << 20, &opt.max_message},
-    {"idle-ms", 0, 86400000, &opt.idle_ms},    {"throughput", 1, 1ull << 40, &opt.throughput},
-    {"nodelay", 0, 1, &opt.nodelay},           {"lab", 0, 1, &opt.lab},
+static const scope_demo_option_t options[] = {
+    {"clients", "N", "client processes in a default run (default 3)", SCOPE_OPT_NUMBER,
+     &opt.clients, 0, MAX_CLIENTS},
+    {"listen", "HOST:PORT", "run only the server, on this address (default 127.0.0.1:0)"},
+    {"connect", "HOST:PORT", "run only one client, against this server"},
+    {"nodelay", "on|off", "TCP_NODELAY on every socket (default off, as libuv and node's net)",
+     SCOPE_OPT_ONOFF, &opt.nodelay},
+    {"split-writes", NULL, "clients write each line in two write()s (the write-write-read "
+     "pattern)", SCOPE_OPT_FLAG, &opt.split},
+    {"max-message", "BYTES", "longest line the server takes (default 65536)", SCOPE_OPT_NUMBER,
+     &opt.max_message, 64, 16 << 20},
+    {"idle-ms", "MS", "close a peer that ends no line this long (default 30000, 0 = never)",
+     SCOPE_OPT_NUMBER, &opt.idle_ms, 0, 86400000},
+    {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s",
+     SCOPE_OPT_NUMBER, &opt.throughput, 1, 1ll << 40},
+    {"lab", "on|off", "after the chat, the byte-stream and Nagle steps (default on)",
+     SCOPE_OPT_ONOFF, &opt.lab},
+    {"fault", "KIND", "one more client misbehaves", SCOPE_OPT_WORD, &opt.fault, 0, 0, FAULTS},
+    {NULL, NULL, NULL},
 };
 
+/* --listen and --connect: an address to parse. */
 static int on_option(scope_demo_t *d, const char *name, const char *v)
 {
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
-        uint64_t n, hi = numbers[i].hi;
-        char *end = NULL;
-        if (strcmp(name, numbers[i].name) != 0)
-            continue;
-        if (hi == 1) /* on|off */
-            n = !strcmp(v, "on") ? 1 : !strcmp(v, "off") ? 0 : 2;
-        else
-            n = strtoull(v, &end, 10);
-        if ((end && (end == v || *end)) || n < numbers[i].lo || n > hi) {
-            snprintf(d->error, sizeof d->error, hi == 1 ? "--%s wants on or off, not '%s'"
-                                                        : "--%s: '%s' is out of range", name, v);
-            return -EINVAL;
-        }
-        *numbers[i].at = n;
-        return 0;
+    struct sockaddr_storage *a = !strcmp(name, "listen") ? &opt.at : &opt.to;
+    if (scope_addr_parse(v, "127.0.0.1", 0, a) < 0
+        || (a == &opt.to && scope_addr_port((struct sockaddr *)a) == 0)) {
+        snprintf(d->error, sizeof d->error, "--%s wants HOST:PORT%s, not '%s'", name,
+                 a == &opt.to ? " with a port" : "", v);
+        return -EINVAL;
     }
-    opt.split |= !strcmp(name, "split-writes");
-    if (!strcmp(name, "fault") && !(opt.fault = fault_kind(v)))
-        snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish, not '%s'", v);
-    if (!strcmp(name, "listen") && scope_addr_parse(opt.listen = v, "127.0.0.1", 0, &opt.at) < 0)
-        snprintf(d->error, sizeof d->error, "--listen wants HOST:PORT, not '%s'", v);
-    if (!strcmp(name, "connect") && (scope_addr_parse(opt.connect = v, "127.0.0.1", 0, &opt.to) < 0
-                                     || scope_addr_port((struct sockaddr *)&opt.to) == 0))
-        snprintf(d->error, sizeof d->error, "--connect wants HOST:PORT with a port, not '%s'", v);
-    return d->error[0] ? -EINVAL : 0;
+    *(a == &opt.at ? &opt.listen : &opt.connect) = v;
+    return 0;
 }
 
 static scope_demo_t demo;
