@@ -16,19 +16,24 @@
 #include "events.h"
 #include "tcp.h"
 
-enum { OVERSIZE, SILENT, VANISH };
+enum { OVERSIZE, SILENT, VANISH, NKINDS };
 static const char *const kinds[] = {"oversize", "silent", "vanish"};
 static const char *const plans[] = {
     "writes a line over the server's limit, then an ordinary line",
     "is connected and says nothing: the server's idle limit should cut it",
     "sends one line, then half a line, and its process ends before the newline"};
 
-const char *fault_kind(const char *name)
+static int kind_of(const char *name)
 {
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (name && strcmp(name, kinds[i]) == 0)
-            return kinds[i];
-    return NULL;
+    int k = 0;
+    while (k < NKINDS && strcmp(name, kinds[k]) != 0)
+        k++;
+    return k;
+}
+
+int fault_known(const char *kind)
+{
+    return kind_of(kind) < NKINDS;
 }
 
 /* ---- the server's answers to them, counted for the bye ------------------------ */
@@ -77,10 +82,7 @@ void fault_end(scope_conn_t *c, int status)
 /* ---- a bad client -------------------------------------------------------------- */
 
 static struct {
-    scope_demo_t *d;
-    scope_conn_t c;
-    uv_connect_t req;
-    scope_trace_t trace;
+    tcp_client_t t;
     const char *who;
     size_t max_message;
     int kind, answers;
@@ -88,13 +90,13 @@ static struct {
 
 static void bad_line(const char *line, size_t len)
 {
-    scope_trace_send(&bad.trace, line, len);
-    scope_conn_write_raw(&bad.c, line, len);
+    scope_trace_send(&bad.t.trace, line, len);
+    scope_conn_write_raw(&bad.t.c, line, len);
 }
 
 static void on_answer(scope_conn_t *c, const char *line, size_t len)
 {
-    scope_trace_recv(&bad.trace, line, len);
+    scope_trace_recv(&bad.t.trace, line, len);
     if (strncmp(line, "Server error: ", 14) == 0)
         scope_events_log("%s: the server refused our line: %.*s", bad.who,
                          (int)(len < 200 ? len : 200), line);
@@ -118,19 +120,10 @@ static void on_server_end(scope_conn_t *c, int status)
                      status == 0 ? "EOF" : uv_strerror(status));
 }
 
-static void on_connected(uv_connect_t *req, int status)
+static void on_connected(tcp_client_t *t)
 {
-    char addr[SCOPE_ADDR_STRLEN], line[96];
-    (void)req;
-    if (status < 0) {
-        scope_demo_check(bad.d, 0, "connect", "%s: connect(): %s", bad.who, uv_strerror(status));
-        scope_conn_close(&bad.c);
-        return;
-    }
-    tcp_trace(&bad.trace, &bad.c.h.tcp, 0,
-              bad.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"), 0, addr);
-    scope_trace_open(&bad.trace, "tcp", addr);
-    scope_conn_start(&bad.c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
+    char line[96];
+    scope_conn_start(&t->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
         .max_frame = 1u << 20, .on_frame = on_answer, .on_end = on_server_end});
     int n = snprintf(line, sizeof line, "Hello server! #1 from %s\n", bad.who);
     size_t big = bad.max_message + 100;
@@ -146,30 +139,12 @@ static void on_connected(uv_connect_t *req, int status)
         bad_line(line, (size_t)n);
 }
 
-static void bad_close(scope_conn_t *c)
-{
-    (void)c;
-    scope_trace_close(&bad.trace);
-}
-
-static void bad_quit(scope_demo_t *d)
-{
-    (void)d;
-    scope_conn_close(&bad.c);
-}
-
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message)
 {
-    bad.d = d;
-    while (strcmp(kinds[bad.kind], kind) != 0) /* kind is one of them: main.c checked */
-        bad.kind++;
+    bad.t = (tcp_client_t){.demo = d, .on_connected = on_connected};
+    bad.kind = kind_of(kind); /* one of them: main.c checked */
     bad.who = d->role ? d->role : "bad client";
     bad.max_message = max_message;
-    d->on_quit = bad_quit;
-    scope_conn_init_tcp(d->loop, &bad.c, bad_close);
-    int r = uv_tcp_connect(&bad.req, &bad.c.h.tcp, server, on_connected);
-    if (r < 0)
-        on_connected(&bad.req, r);
-    return scope_demo_run(d);
+    return tcp_client_run(&bad.t, server);
 }

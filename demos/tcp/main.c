@@ -87,7 +87,6 @@ static void finish(scope_demo_t *d)
     if (finished++)
         return;
     chat_figures_t f = *fig;
-    int n = opt.listen ? 0 : (int)opt.clients;
     char text[300], rt[100];
     cJSON *b = cJSON_CreateObject();
     chat_close(&server);
@@ -96,8 +95,6 @@ static void finish(scope_demo_t *d)
         cJSON_DeleteItemFromObject(b, "sent"); /* the clients' lines: the server's are below */
         cJSON_DeleteItemFromObject(b, "received");
     }
-    cJSON_AddStringToObject(b, "listen", addr_str);
-    cJSON_AddNumberToObject(b, "clients", n);
     if (nbad)
         cJSON_AddNumberToObject(b, "bad_clients", nbad);
     cJSON_AddNumberToObject(b, "accepted", (double)f.accepted);
@@ -105,14 +102,12 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(b, "sent", (double)(f.lines_in + f.broadcasts));
     cJSON_AddNumberToObject(b, "echoes", (double)f.lines_in);
     cJSON_AddNumberToObject(b, "broadcasts", (double)f.broadcasts);
-    cJSON_AddBoolToObject(b, "nodelay", opt.nodelay);
     if (opt.throughput)
-        snprintf(text, sizeof text, "%llu bytes streamed to a sink",
-                 (unsigned long long)opt.throughput);
+        snprintf(text, sizeof text, "%lld bytes streamed to a sink", opt.throughput);
     else
-        snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts; %s",
-                 n, (unsigned long long)f.lines_in, (unsigned long long)f.lines_in,
-                 (unsigned long long)f.broadcasts, scope_trace_describe(&clients, rt, sizeof rt));
+        snprintf(text, sizeof text, "%llu lines in, as many echoes, %llu broadcasts; %s",
+                 (unsigned long long)f.lines_in, (unsigned long long)f.broadcasts,
+                 scope_trace_describe(&clients, rt, sizeof rt));
     scope_demo_bye(d, b, text);
     scope_demo_stop(d);
 }
@@ -139,8 +134,8 @@ static void on_role_exit(scope_role_t *r, int code, int sig)
 /* A client of the chat, or with kind a bad one (fault.c). */
 static void start_client(const char *kind)
 {
-    char name[32], maxm[24];
-    snprintf(maxm, sizeof maxm, "%llu", (unsigned long long)opt.max_message);
+    char name[48], maxm[24];
+    snprintf(maxm, sizeof maxm, "%lld", opt.max_message);
     const char *args[] = {"--connect", lab.chat, "--nodelay", opt.nodelay ? "on" : "off",
                           "--max-message", maxm,
                           kind ? "--fault" : opt.split ? "--split-writes" : NULL, kind, NULL};
@@ -177,12 +172,11 @@ static void step_listen(scope_demo_t *d)
     int port = scope_addr_port((struct sockaddr *)&opt.at);
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
                      "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd, port);
-    int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
-    scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
-                     local ? "" : " is not a loopback address: other machines on that network "
-                                  "can connect, and this chat has no authentication");
-    scope_events_log("TCP_NODELAY %s on accepted sockets%s", opt.nodelay ? "on" : "off",
-                     opt.nodelay ? "" : ": libuv, as node's net, leaves Nagle's algorithm on");
+    if (scope_addr_is_loopback((struct sockaddr *)&opt.at))
+        scope_events_log("on 127.0.0.1 only this machine can connect");
+    else
+        scope_events_log("%s is not a loopback address: other machines on that network can "
+                         "connect, and this chat has no authentication", addr_str);
     if (opt.listen)
         scope_events_log("serving until SIGINT, SIGTERM or quit: try nc %s %d",
                          opt.at.ss_family == AF_INET6 ? "::1" : "127.0.0.1", port);
@@ -207,12 +201,12 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     chat_hold(&server, d->paused);
     if (strcmp(cmd, "fault") != 0)
         return;
-    if (!fault_kind(d->fault))
+    if (!fault_known(d->fault))
         scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
     else if (!chatting)
         scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
     else
-        start_client(fault_kind(d->fault));
+        start_client(d->fault);
 }
 
 static void server_quit(scope_demo_t *d)
@@ -262,6 +256,24 @@ static int run_server(void)
     return code;
 }
 
+/* A client's process (a role, or --connect): a bad one (fault.c), a stream
+ * (throughput.c), the lab's reader (stream.c), or a chat member (client.c). */
+static int run_client(void)
+{
+    struct sockaddr *to = (struct sockaddr *)&opt.to;
+    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
+        return 1;
+    if (opt.fault)
+        return fault_client(&demo, to, opt.fault, opt.max_message);
+    if (opt.throughput)
+        return tput_client(&demo, to, opt.throughput, opt.nodelay);
+    if (demo.role && strcmp(demo.role, "lab client") == 0)
+        return stream_client(&demo, to);
+    chat_client_t cl = {.t = {.demo = &demo, .nodelay = opt.nodelay},
+                        .who = demo.role ? demo.role : "client", .split = opt.split};
+    return chat_client_run(&cl, to);
+}
+
 int main(int argc, char **argv)
 {
     /* Lines a script waits for ("listening on") go out when they happen,
@@ -278,8 +290,5 @@ int main(int argc, char **argv)
                                  "--connect HOST:PORT --fault KIND)");
         return 2;
     }
-    if (!opt.connect)
-        return run_server();
-    return tcp_client_main(&demo, (struct sockaddr *)&opt.to, opt.connect, opt.fault,
-                           opt.max_message, opt.throughput, (int)opt.nodelay, opt.split);
+    return opt.connect ? run_client() : run_server();
 }

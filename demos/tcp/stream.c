@@ -89,15 +89,10 @@ void stream_two_writes(scope_demo_t *d)
 {
     struct sockaddr_storage addr;
     char spec[SCOPE_ADDR_STRLEN];
-    int fd = scope_addr_bind_loopback(SOCK_STREAM, &addr), r = fd;
     srv.d = d;
-    uv_tcp_init(d->loop, &srv.listener);
-    if (fd >= 0 && (r = uv_tcp_open(&srv.listener, fd)) == 0)
-        r = uv_listen((uv_stream_t *)&srv.listener, 1, on_lab_conn);
-    else if (fd >= 0)
-        close(fd);
-    const char *args[] = {"--connect", scope_addr_format((struct sockaddr *)&addr, spec,
-                                                         sizeof spec), NULL};
+    scope_addr_parse("127.0.0.1:0", NULL, 0, &addr);
+    int r = tcp_listen(d->loop, &srv.listener, &addr, spec, on_lab_conn);
+    const char *args[] = {"--connect", spec, NULL};
     srv.client.on_report = on_report;
     srv.client.on_exit = client_exit;
     if (r < 0 || scope_role_spawn(d, &srv.client, "lab client",
@@ -149,11 +144,9 @@ void stream_stop(void)
 /* ---- the lab client: a naive reader, then a decoder --------------------------------- */
 
 static struct {
-    scope_demo_t *d;
-    uv_tcp_t tcp;
-    uv_connect_t req;
+    tcp_client_t t;
     uv_timer_t wait;
-    scope_trace_t naive, frames;
+    scope_trace_t naive;
     scope_lenframe_t decoder;
     int waited_ms, nframes;
     char phase; /* 'a', 'b', then 'c' */
@@ -165,30 +158,21 @@ static void report(uint64_t reads)
 {
     cJSON *f = cJSON_CreateObject();
     cJSON_AddNumberToObject(f, "reads", (double)reads);
-    scope_demo_report(cl.d, f);
-}
-
-static void client_close(scope_demo_t *d)
-{
-    (void)d;
-    if (!uv_is_closing((uv_handle_t *)&cl.tcp))
-        uv_close((uv_handle_t *)&cl.tcp, NULL);
-    if (!uv_is_closing((uv_handle_t *)&cl.wait))
-        uv_close((uv_handle_t *)&cl.wait, NULL);
+    scope_demo_report(cl.t.demo, f);
 }
 
 /* (c) a whole message, the decoder's: the server's 4th to 6th writes */
 static void on_frame(void *arg, const char *data, size_t len)
 {
     (void)arg;
-    scope_trace_msg(&cl.frames, SCOPE_TRACE_RECV, 3 + (uint64_t)++cl.nframes, data, len, 0);
+    scope_trace_msg(&cl.t.trace, SCOPE_TRACE_RECV, 3 + (uint64_t)++cl.nframes, data, len, 0);
     if (cl.nframes < 3)
         return;
     scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
                      "reads: the 4-byte length in front of each says where it ends",
                      strlen(A1), strlen(A2), BIG, (unsigned long long)cl.reads);
     report(cl.reads);
-    client_close(cl.d);
+    scope_conn_close(&cl.t.c);
 }
 
 static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -232,43 +216,36 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
  * receive buffer before the first read(). */
 static void wait_then_read(uv_timer_t *t)
 {
-    int fd = -1, queued = 0;
-    uv_fileno((uv_handle_t *)&cl.tcp, &fd);
+    int fd = scope_conn_fd(&cl.t.c), queued = 0;
     ioctl(fd, FIONREAD, &queued);
     if ((size_t)queued < strlen(A1) + strlen(A2) && cl.waited_ms++ < 10000)
         return;
     uv_timer_stop(t);
     scope_events_log("lab client: not reading yet; ioctl(fd %d, FIONREAD) = %d: both writes "
                      "wait in the receive buffer", fd, queued);
-    uv_read_start((uv_stream_t *)&cl.tcp, alloc, on_read);
+    uv_read_start(&cl.t.c.h.stream, alloc, on_read);
 }
 
-static void on_connected(uv_connect_t *req, int status)
+static void on_connected(tcp_client_t *t)
 {
-    char me[SCOPE_ADDR_STRLEN];
-    (void)req;
-    if (status < 0) {
-        scope_demo_check(cl.d, 0, "connect", "lab client: connect(): %s", uv_strerror(status));
-        client_close(cl.d);
-        return;
-    }
-    tcp_trace(&cl.frames, &cl.tcp, 0, SCOPE_PID(getppid()), 0, me);
+    (void)t;
     scope_trace_init(&cl.naive, "naive reads", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     cl.phase = 'a';
     uv_timer_start(&cl.wait, wait_then_read, 1, 1);
 }
 
+static void on_closed(tcp_client_t *t)
+{
+    (void)t;
+    uv_close((uv_handle_t *)&cl.wait, NULL);
+}
+
 int stream_client(scope_demo_t *d, const struct sockaddr *server)
 {
-    cl.d = d;
-    d->on_quit = client_close;
+    cl.t = (tcp_client_t){.demo = d, .on_connected = on_connected, .on_close = on_closed};
     scope_lenframe_init(&cl.decoder, 1u << 20, on_frame, NULL, NULL);
-    uv_tcp_init(d->loop, &cl.tcp);
     uv_timer_init(d->loop, &cl.wait);
-    int r = uv_tcp_connect(&cl.req, &cl.tcp, server, on_connected);
-    if (r < 0)
-        on_connected(&cl.req, r);
-    int code = scope_demo_run(d);
+    int code = tcp_client_run(&cl.t, server);
     scope_lenframe_free(&cl.decoder);
     return code;
 }

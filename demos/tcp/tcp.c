@@ -1,15 +1,14 @@
-/* tcp.c: the articles' TCP chat, net.createServer() and net.Socket, on libuv.
+/* tcp.c: the articles' TCP chat server, net.createServer(), on libuv, and
+ * the connect() of every client.
  *
  *   1. The server: uv_tcp_bind() and uv_listen() (socket, bind, listen).
  *   2. A client: uv_tcp_connect(). The server's on_connection() takes it
  *      with uv_accept() (accept4: one new fd per client) and reads it.
- *   3. The client writes a line. The server answers "Server echo: LINE" to
- *      it and "Broadcast: PORT says: LINE" to every other client.
- *   4. The client's next line goes once the echo of the one before is back:
- *      the echo ends a round trip, timed from the line's send time.
- *   5. Its lines sent, the client ends as socket.end() does: shutdown(SHUT_WR),
- *      then reads until EOF. The server closes and tells the others
- *      "PORT left the chat". Lines end in "\n" (stream.c shows why).
+ *   3. The client (client.c) writes a line. The server answers
+ *      "Server echo: LINE" to it and "Broadcast: PORT says: LINE" to every
+ *      other client. Lines end in "\n" (stream.c shows why).
+ *   4. A client that ends (socket.end(): shutdown, so we read EOF) is
+ *      closed, and the others are told "PORT left the chat".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,19 +22,28 @@ static void on_line(scope_conn_t *c, const char *line, size_t len);
 static void on_conn_closed(scope_conn_t *c);
 static void on_peer(void *arg, const scope_peer_info_t *who);
 
-int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)
+int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *addr, char *name,
+               uv_connection_cb cb)
 {
     int len = sizeof *addr, r;
-    uv_tcp_init(loop, &s->listener);
+    uv_os_fd_t fd = -1;
+    uv_tcp_init(loop, listener);
     /* libuv sets SO_REUSEADDR first: a restarted server can bind its port
      * while the last run's connections sit in TIME_WAIT. 128: how many
      * finished handshakes may wait for uv_accept(). */
-    if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)addr, 0)) == 0)
-        r = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+    if ((r = uv_tcp_bind(listener, (struct sockaddr *)addr, 0)) == 0)
+        r = uv_listen((uv_stream_t *)listener, 128, cb);
     if (r == 0) /* port 0: the one the kernel picked */
-        uv_tcp_getsockname(&s->listener, (struct sockaddr *)addr, &len);
+        uv_tcp_getsockname(listener, (struct sockaddr *)addr, &len);
     scope_addr_format((struct sockaddr *)addr, name, SCOPE_ADDR_STRLEN);
-    return r < 0 ? r : uv_fileno((uv_handle_t *)&s->listener, &s->fd);
+    if (r == 0)
+        r = uv_fileno((uv_handle_t *)listener, &fd);
+    return r < 0 ? r : fd;
+}
+
+int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)
+{
+    return s->fd = tcp_listen(loop, &s->listener, addr, name, on_connection);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -145,93 +153,51 @@ void chat_close(chat_server_t *s)
         scope_conn_close(&k->c);
 }
 
-/* ---- a client: its functions bottom-up, chat_connect() last ------------------- */
+/* ---- a client, whichever kind (the chat's own: client.c) -------------------- */
 
-static void send_line(scope_pacer_t *p)
+static void on_client_quit(scope_demo_t *d)
 {
-    chat_client_t *cl = scope_container_of(p, chat_client_t, pacer);
-    /* The articles' greeting, made --size bytes long, and its newline. */
-    char *line = malloc(cl->demo->size + 64);
-    if (!line)
-        return;
-    size_t n = (size_t)snprintf(line, 64, "Hello server! #%ld from %s ", cl->sent + 1, cl->who);
-    for (; n < cl->demo->size; n++)
-        line[n] = 'x';
-    line[n++] = '\n';
-    cl->sent++;
-    scope_trace_send(&cl->trace, line, n - 1);
-    cl->waiting = 1;
-    cl->sent_at = scope_time_now_ns();
-    size_t first = cl->split ? n / 2 : n; /* two write()s: what meets Nagle's algorithm */
-    scope_conn_write_raw(&cl->c, line, first);
-    if (first < n)
-        scope_conn_write_raw(&cl->c, line + first, n - first);
-    free(line);
-}
-
-static void on_answer(scope_conn_t *c, const char *line, size_t len)
-{
-    chat_client_t *cl = scope_container_of(c, chat_client_t, c);
-    int answer = !strncmp(line, "Server echo: ", 13) || !strncmp(line, "Server error: ", 14);
-    if (!answer || !cl->waiting) { /* a broadcast */
-        cl->broadcasts++;
-        scope_trace_recv(&cl->trace, line, len);
-        return;
-    }
-    cl->waiting = 0;
-    scope_trace_reply(&cl->trace, line, len, scope_time_now_ns() - cl->sent_at);
-    cl->echoes++;
-    if (cl->sent < cl->demo->count && !cl->demo->quitting)
-        scope_pacer_next(&cl->pacer, send_line);
-    else /* socket.end(): shutdown(SHUT_WR) sends FIN; we read on */
-        scope_conn_end(&cl->c);
-}
-
-static void on_server_end(scope_conn_t *c, int status)
-{
-    chat_client_t *cl = scope_container_of(c, chat_client_t, c);
-    if ((status || cl->echoes < cl->demo->count) && !cl->demo->quitting) /* not our end */
-        scope_events_log("%s: %s after %ld of %ld echoes", cl->who, status ? uv_strerror(status)
-                         : "the server closed (EOF)", cl->echoes, cl->demo->count);
+    tcp_client_t *cl = d->data;
+    scope_conn_close(&cl->c);
 }
 
 static void on_client_closed(scope_conn_t *c)
 {
-    chat_client_t *cl = scope_container_of(c, chat_client_t, c);
-    scope_pacer_close(&cl->pacer);
+    tcp_client_t *cl = scope_container_of(c, tcp_client_t, c);
     scope_trace_close(&cl->trace);
-    cl->on_done(cl);
+    if (cl->on_close)
+        cl->on_close(cl);
+    scope_demo_stop(cl->demo);
 }
 
 static void on_connected(uv_connect_t *req, int status)
 {
-    chat_client_t *cl = scope_container_of(req, chat_client_t, req);
-    char addr[SCOPE_ADDR_STRLEN];
+    tcp_client_t *cl = scope_container_of(req, tcp_client_t, req);
+    scope_demo_t *d = cl->demo;
     if (status < 0) {
-        scope_events_error("connect", "%s: connect(): %s", cl->who, uv_strerror(status));
+        scope_demo_check(d, 0, "connect", "connect(): %s", uv_strerror(status));
         scope_conn_close(&cl->c);
         return;
     }
-    tcp_trace(&cl->trace, &cl->c.h.tcp, 0, cl->server, 1, addr); /* 1: each line's "\n" */
-    scope_trace_open(&cl->trace, "tcp", addr);
-    scope_trace_stats_start(&cl->trace, cl->demo->loop, 500);
-    scope_events_log("%s: connect() -> fd %d from %s (the kernel picked our port); TCP_NODELAY "
-                     "%s%s", cl->who, scope_conn_fd(&cl->c), addr, cl->nodelay ? "on" : "off",
-                     cl->split ? "; each line goes out in two write()s" : "");
-    scope_conn_start(&cl->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
-        .max_frame = 16u << 20, .on_frame = on_answer, .on_end = on_server_end});
-    scope_pacer_next(&cl->pacer, send_line);
+    tcp_trace(&cl->trace, &cl->c.h.tcp, 0, d->role ? SCOPE_PID(getppid()) : SCOPE_PEER(cl->server),
+              cl->framing, cl->addr);
+    scope_trace_open(&cl->trace, "tcp", cl->addr);
+    cl->on_connected(cl);
 }
 
-int chat_connect(chat_client_t *cl, const struct sockaddr *server)
+int tcp_client_run(tcp_client_t *cl, const struct sockaddr *server)
 {
-    scope_conn_init_tcp(cl->demo->loop, &cl->c, on_client_closed);
-    scope_pacer_init(cl->demo, &cl->pacer);
+    scope_demo_t *d = cl->demo;
+    snprintf(cl->server, sizeof cl->server, "server ");
+    scope_addr_format(server, cl->server + 7, sizeof cl->server - 7);
+    d->data = cl;
+    d->on_quit = on_client_quit;
+    scope_conn_init_tcp(d->loop, &cl->c, on_client_closed);
     uv_tcp_nodelay(&cl->c.h.tcp, cl->nodelay); /* kept until connect() makes the socket */
     int r = uv_tcp_connect(&cl->req, &cl->c.h.tcp, server, on_connected);
     if (r < 0)
-        scope_conn_close(&cl->c);
-    return r;
+        on_connected(&cl->req, r);
+    return scope_demo_run(d);
 }
 
 /* A connection's trace, "tcp:PORT" by the client's port, which both ends see. */

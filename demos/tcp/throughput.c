@@ -62,6 +62,7 @@ static void sink_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void on_sink(uv_stream_t *listener, int status)
 {
+    char addr[SCOPE_ADDR_STRLEN];
     if (status < 0 || srv.sink_open)
         return;
     uv_tcp_init(listener->loop, &srv.sink);
@@ -70,7 +71,7 @@ static void on_sink(uv_stream_t *listener, int status)
         return;
     }
     srv.sink_open = 1;
-    scope_trace_init(&srv.trace, "stream", SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
+    tcp_trace(&srv.trace, &srv.sink, 1, SCOPE_PID(srv.client.pid), 0, addr);
     scope_trace_open(&srv.trace, "tcp", "a one-way stream");
     uv_read_start((uv_stream_t *)&srv.sink, sink_alloc, sink_read);
 }
@@ -88,14 +89,9 @@ void tput_run(scope_demo_t *d)
     const tcp_lab_t *lab = d->data;
     struct sockaddr_storage addr;
     char spec[SCOPE_ADDR_STRLEN], n[32];
-    int fd = scope_addr_bind_loopback(SOCK_STREAM, &addr), r = fd;
     srv.d = d;
-    uv_tcp_init(d->loop, &srv.listener);
-    if (fd >= 0 && (r = uv_tcp_open(&srv.listener, fd)) == 0)
-        r = uv_listen((uv_stream_t *)&srv.listener, 1, on_sink);
-    else if (fd >= 0)
-        close(fd);
-    scope_addr_format((struct sockaddr *)&addr, spec, sizeof spec);
+    scope_addr_parse("127.0.0.1:0", NULL, 0, &addr);
+    int r = tcp_listen(d->loop, &srv.listener, &addr, spec, on_sink);
     snprintf(n, sizeof n, "%llu", (unsigned long long)lab->bytes);
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
                           lab->nodelay ? "on" : "off", NULL};
@@ -132,23 +128,13 @@ void tput_stop(void)
 /* ---- the client: a stream as fast as the socket takes it ------------------------ */
 
 static struct {
-    scope_demo_t *d;
-    uv_tcp_t tcp;
-    uv_connect_t req;
+    tcp_client_t t;
     uv_write_t w[INFLIGHT];
     uv_shutdown_t sd;
-    scope_trace_t trace;
     uint64_t total, queued;
     int inflight;
     char chunk[CHUNK];
 } cli;
-
-static void client_close(scope_demo_t *d)
-{
-    (void)d;
-    if (!uv_is_closing((uv_handle_t *)&cli.tcp))
-        uv_close((uv_handle_t *)&cli.tcp, NULL);
-}
 
 static void on_shut(uv_shutdown_t *req, int status)
 {
@@ -156,7 +142,7 @@ static void on_shut(uv_shutdown_t *req, int status)
     (void)status;
     scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
                      (unsigned long long)cli.queued);
-    client_close(cli.d);
+    scope_conn_close(&cli.t.c);
 }
 
 static void written(uv_write_t *w, int status);
@@ -164,19 +150,20 @@ static void written(uv_write_t *w, int status);
 /* Queues the next chunk on write request w, or shuts down once all is out. */
 static void next_chunk(uv_write_t *w)
 {
-    if (uv_is_closing((uv_handle_t *)&cli.tcp))
+    uv_stream_t *s = &cli.t.c.h.stream;
+    if (uv_is_closing((uv_handle_t *)s))
         return;
     if (cli.queued >= cli.total) {
         if (cli.inflight == 0)
-            uv_shutdown(&cli.sd, (uv_stream_t *)&cli.tcp, on_shut);
+            uv_shutdown(&cli.sd, s, on_shut);
         return;
     }
     uint64_t n = cli.total - cli.queued < CHUNK ? cli.total - cli.queued : CHUNK;
     uv_buf_t b = uv_buf_init(cli.chunk, (unsigned)n);
     cli.queued += n;
     cli.inflight++;
-    scope_trace_send(&cli.trace, NULL, (size_t)n);
-    int r = uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written);
+    scope_trace_send(&cli.t.trace, NULL, (size_t)n);
+    int r = uv_write(w, s, &b, 1, written);
     if (r < 0)
         written(w, r);
 }
@@ -185,25 +172,18 @@ static void written(uv_write_t *w, int status)
 {
     cli.inflight--;
     if (status < 0) {
-        if (!uv_is_closing((uv_handle_t *)&cli.tcp)) {
-            scope_demo_check(cli.d, 0, "send", "write: %s", uv_strerror(status));
-            client_close(cli.d);
+        if (!uv_is_closing(&cli.t.c.h.handle)) {
+            scope_demo_check(cli.t.demo, 0, "send", "write: %s", uv_strerror(status));
+            scope_conn_close(&cli.t.c);
         }
         return;
     }
     next_chunk(w);
 }
 
-static void on_connected(uv_connect_t *req, int status)
+static void on_connected(tcp_client_t *t)
 {
-    (void)req;
-    if (status < 0) {
-        scope_demo_check(cli.d, 0, "connect", "connect(): %s", uv_strerror(status));
-        client_close(cli.d);
-        return;
-    }
-    scope_trace_init(&cli.trace, "stream", SCOPE_PID(getpid()),
-                     cli.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"));
+    (void)t;
     scope_events_log("connected: streaming %llu bytes in writes of %u bytes, up to %d in "
                      "flight", (unsigned long long)cli.total, CHUNK, INFLIGHT);
     for (int i = 0; i < INFLIGHT; i++)
@@ -212,15 +192,8 @@ static void on_connected(uv_connect_t *req, int status)
 
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay)
 {
-    cli.d = d;
+    cli.t = (tcp_client_t){.demo = d, .nodelay = nodelay, .on_connected = on_connected};
     cli.total = bytes;
-    d->on_quit = client_close;
     memset(cli.chunk, 'z', sizeof cli.chunk);
-    uv_tcp_init(d->loop, &cli.tcp);
-    if (nodelay)
-        uv_tcp_nodelay(&cli.tcp, 1);
-    int r = uv_tcp_connect(&cli.req, &cli.tcp, server, on_connected);
-    if (r < 0)
-        on_connected(&cli.req, r);
-    return scope_demo_run(d);
+    return tcp_client_run(&cli.t, server);
 }
