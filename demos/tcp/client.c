@@ -1,29 +1,76 @@
-/* client.c: a member of the chat, as the articles' net.Socket client is.
+/* client.c: a client, as the articles' net.connect() makes one.
  *
- *   1. tcp_client_run() (tcp.c) connects; on_chat_connected() starts reading
- *      lines and sends the first.
- *   2. send_line(): "Hello server! #N from client K", --size bytes and "\n".
- *   3. on_answer(): "Server echo: ..." ends a round trip, and the next line
- *      goes; anything else is a broadcast from another member.
- *   4. After --count echoes, socket.end(): shutdown(SHUT_WR), reading on
- *      until the server's EOF closes the connection.
+ *   1. tcp_client_run(): uv_tcp_connect(), whichever kind of client (the
+ *      lab's, the stream's and the bad ones call it too).
+ *   2. A chat member: send_line() writes "Hello server! #N from client K";
+ *      on_answer() takes its echo (a round trip: the next line goes) or
+ *      another member's broadcast; after --count echoes, socket.end().
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events.h"
 #include "tcp.h"
+
+static void on_client_quit(scope_demo_t *d)
+{
+    tcp_client_t *cl = d->data;
+    scope_conn_close(&cl->c);
+}
+
+static void on_client_closed(scope_conn_t *c)
+{
+    tcp_client_t *cl = scope_container_of(c, tcp_client_t, c);
+    scope_trace_close(&cl->trace);
+    if (cl->on_close)
+        cl->on_close(cl);
+    scope_demo_stop(cl->demo);
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    tcp_client_t *cl = scope_container_of(req, tcp_client_t, req);
+    scope_demo_t *d = cl->demo;
+    if (status < 0) {
+        scope_demo_check(d, 0, "connect", "connect(): %s", uv_strerror(status));
+        scope_conn_close(&cl->c);
+        return;
+    }
+    tcp_trace(&cl->trace, &cl->c.h.tcp, 0, d->role ? SCOPE_PID(getppid()) : SCOPE_PEER(cl->server),
+              cl->framing, cl->addr);
+    scope_trace_open(&cl->trace, "tcp", cl->addr);
+    cl->on_connected(cl);
+}
+
+int tcp_client_run(tcp_client_t *cl, const struct sockaddr *server)
+{
+    scope_demo_t *d = cl->demo;
+    snprintf(cl->server, sizeof cl->server, "server ");
+    scope_addr_format(server, cl->server + 7, sizeof cl->server - 7);
+    d->data = cl;
+    d->on_quit = on_client_quit;
+    scope_conn_init_tcp(d->loop, &cl->c, on_client_closed);
+    uv_tcp_nodelay(&cl->c.h.tcp, cl->nodelay); /* kept until connect() makes the socket */
+    int r = uv_tcp_connect(&cl->req, &cl->c.h.tcp, server, on_connected);
+    if (r < 0)
+        on_connected(&cl->req, r);
+    return scope_demo_run(d);
+}
+
+/* ---- a chat member ---------------------------------------------------------- */
 
 static void send_line(scope_pacer_t *p)
 {
     chat_client_t *cl = scope_container_of(p, chat_client_t, pacer);
     /* The articles' greeting, made --size bytes long, and its newline. */
-    char *line = malloc(cl->t.demo->size + 64);
+    size_t size = cl->sent == 0 && cl->first_size ? cl->first_size : cl->t.demo->size;
+    char *line = malloc(size + 64);
     if (!line)
         return;
     size_t n = (size_t)snprintf(line, 64, "Hello server! #%ld from %s ", cl->sent + 1, cl->who);
-    for (; n < cl->t.demo->size; n++)
+    for (; n < size; n++)
         line[n] = 'x';
     line[n++] = '\n';
     cl->sent++;
@@ -41,15 +88,20 @@ static void on_answer(scope_conn_t *c, const char *line, size_t len)
 {
     chat_client_t *cl = scope_container_of(c, chat_client_t, t.c);
     scope_demo_t *d = cl->t.demo;
-    int answer = !strncmp(line, "Server echo: ", 13) || !strncmp(line, "Server error: ", 14);
-    if (!answer || !cl->waiting) { /* a broadcast */
+    int refused = !strncmp(line, "Server error: ", 14);
+    if ((!refused && strncmp(line, "Server echo: ", 13)) || !cl->waiting) { /* a broadcast */
         cl->broadcasts++;
         scope_trace_recv(&cl->t.trace, line, len);
         return;
     }
     cl->waiting = 0;
     scope_trace_reply(&cl->t.trace, line, len, scope_time_now_ns() - cl->sent_at);
+    if (refused)
+        scope_events_log("%s: the server refused our line: %.*s", cl->who,
+                         (int)(len < 200 ? len : 200), line);
     cl->echoes++;
+    if (cl->on_echo) /* a bad client's turn (fault.c) */
+        cl->on_echo(cl);
     if (cl->sent < d->count && !d->quitting)
         scope_pacer_next(&cl->pacer, send_line);
     else /* socket.end(): shutdown(SHUT_WR) sends FIN; we read on */
@@ -65,7 +117,8 @@ static void on_chat_connected(tcp_client_t *t)
                      cl->split ? "; each line goes out in two write()s" : "");
     scope_conn_start(&t->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
         .max_frame = 16u << 20, .on_frame = on_answer});
-    scope_pacer_next(&cl->pacer, send_line);
+    if (t->demo->count > 0)
+        scope_pacer_next(&cl->pacer, send_line);
 }
 
 static void on_chat_closed(tcp_client_t *t)

@@ -1,9 +1,7 @@
 /* tcp: net.createServer() and net.connect() with the lid off. The server is
- * the first process; every other one is this program again (lib/role), run
- * by client.c. The lesson's steps are the table `lesson` below: listen() and
- * the chat (tcp.c, with fault.c's bad clients, or throughput.c's stream),
- * then a byte stream and frames (stream.c), then Nagle (nagle.c). --listen
- * runs only the server, --connect only one client, for two machines.
+ * the first process; every client is this program again (lib/role). The
+ * lesson's steps are the table `lesson` below. --listen runs only the
+ * server, --connect only one client, for two machines.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -146,7 +144,7 @@ static void start_client(const char *kind)
         return;
     }
     r->data = (void *)kind;
-    r->on_report = on_report;
+    r->on_report = kind ? NULL : on_report; /* a bad client's lines are not the chat's */
     r->on_exit = on_role_exit;
     if (scope_role_spawn(&demo, r, name, &(scope_role_options_t){.argv = args}) < 0)
         scope_demo_exit(&demo, 1);
@@ -172,11 +170,9 @@ static void step_listen(scope_demo_t *d)
     int port = scope_addr_port((struct sockaddr *)&opt.at);
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
                      "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd, port);
-    if (scope_addr_is_loopback((struct sockaddr *)&opt.at))
-        scope_events_log("on 127.0.0.1 only this machine can connect");
-    else
-        scope_events_log("%s is not a loopback address: other machines on that network can "
-                         "connect, and this chat has no authentication", addr_str);
+    int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
+    scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
+                     local ? "" : " is not a loopback address: other machines can connect");
     if (opt.listen)
         scope_events_log("serving until SIGINT, SIGTERM or quit: try nc %s %d",
                          opt.at.ss_family == AF_INET6 ? "::1" : "127.0.0.1", port);
@@ -221,8 +217,7 @@ static int run_server(void)
     if (!opt.listen)
         scope_addr_parse("127.0.0.1:0", NULL, 0, &opt.at);
     server = (chat_server_t){.demo = &demo, .max_message = opt.max_message,
-                             .idle_ms = opt.idle_ms, .nodelay = opt.nodelay,
-                             .on_too_long = fault_too_long, .on_end = fault_end};
+                             .idle_ms = opt.idle_ms, .nodelay = opt.nodelay};
     /* Bind before hello, so that the port the kernel picked is in it. */
     int r = chat_listen(&server, uv_default_loop(), &opt.at, addr_str);
     lab = (tcp_lab_t){.chat = addr_str, .nodelay = opt.nodelay, .bytes = opt.throughput};

@@ -1,12 +1,8 @@
-/* nagle.c: Nagle's algorithm meets write-write-read.
- *
- * The chat's own client does it with --split-writes: each line in two
- * write()s, then a read of the echo. Two of them (this program again) chat
- * with the server in turn, ROUNDS lines each, with Nagle's algorithm on (the
- * default), then with TCP_NODELAY. With Nagle on, the second write waits
- * until the first is ACKed, and the server delays that ACK (40 ms, the least
- * Linux waits) hoping to send it with its answer, which it cannot give before
- * the rest of the line. Their round trips come back through lib's relay.
+/* nagle.c: Nagle's algorithm meets write-write-read. Two chat clients with
+ * --split-writes (each line in two write()s, then a read of the echo) chat
+ * in turn, ROUNDS lines each: Nagle on (the default), then TCP_NODELAY.
+ * Their round trips come back through lib's relay; the lesson says why the
+ * first waits for a delayed ACK.
  */
 #include "events.h"
 #include "role.h"

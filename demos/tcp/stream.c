@@ -1,16 +1,14 @@
 /* stream.c: a TCP byte stream keeps no message boundaries; frames put them
  * back. The server's side listens on a port of its own and starts the lab
- * client (this program again), which takes each read() as one message, as
- * the articles' socket.on('data') does. One lesson step each:
+ * client, which takes each read() as one message, as socket.on('data') does:
  *
- *   a. two write()s, "first message" and "second message"; the client reads
- *      late, both wait in its receive buffer: one read(), one glued message;
+ *   a. two write()s; the client reads late: one read(), one glued message;
  *   b. one 256 KiB write(): it arrives in several reads;
- *   c. the same three as frames, a 4-byte big-endian length before each: the
- *      client's decoder (lib/framing) gives each back whole.
+ *   c. the same three as frames, a 4-byte length before each: the client's
+ *      decoder (lib/framing) gives each back whole.
  *
- * The client says what it saw through lib's relay, not on the socket being
- * taught; the server goes on to the next step then.
+ * The client reports each step's reads through lib's relay; the server goes
+ * on to the next step then.
  */
 #include <stdio.h>
 #include <string.h>
@@ -105,8 +103,7 @@ void stream_two_writes(scope_demo_t *d)
 
 void stream_big_write(scope_demo_t *d)
 {
-    for (size_t i = 0; i < BIG; i++)
-        srv.big[i] = "0123456789abcdef"[i / 4096 % 16];
+    memset(srv.big, 'b', BIG);
     if (!srv.client.running) { /* it died: on to the next step */
         scope_demo_next(d);
         return;
@@ -159,6 +156,7 @@ static void report(uint64_t reads)
     cJSON *f = cJSON_CreateObject();
     cJSON_AddNumberToObject(f, "reads", (double)reads);
     scope_demo_report(cl.t.demo, f);
+    cl.reads = cl.got = 0;
 }
 
 /* (c) a whole message, the decoder's: the server's 4th to 6th writes */
@@ -209,7 +207,6 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     report(cl.reads);
     cl.phase++;
-    cl.reads = cl.got = 0;
 }
 
 /* Reading late on purpose, as a busy process does: both writes wait in the

@@ -1,9 +1,9 @@
-/* tcp.c: the articles' TCP chat server, net.createServer(), on libuv, and
- * the connect() of every client.
+/* tcp.c: the articles' TCP chat server, net.createServer(), on libuv.
  *
  *   1. The server: uv_tcp_bind() and uv_listen() (socket, bind, listen).
- *   2. A client: uv_tcp_connect(). The server's on_connection() takes it
- *      with uv_accept() (accept4: one new fd per client) and reads it.
+ *   2. A client (client.c) calls uv_tcp_connect(). The server's
+ *      on_connection() takes it with uv_accept() (accept4: one new fd per
+ *      client) and reads it.
  *   3. The client (client.c) writes a line. The server answers
  *      "Server echo: LINE" to it and "Broadcast: PORT says: LINE" to every
  *      other client. Lines end in "\n" (stream.c shows why).
@@ -17,8 +17,20 @@
 
 #include "tcp.h"
 
+struct chat_conn_s {
+    scope_conn_t c;
+    chat_server_t *server;
+    chat_conn_t *next;
+    scope_trace_t trace;
+    scope_peer_req_t *peer; /* the lookup of the process behind it, under way */
+    int port;
+    char who[SCOPE_ADDR_STRLEN];
+};
+
 static void on_connection(uv_stream_t *listener, int status);
 static void on_line(scope_conn_t *c, const char *line, size_t len);
+static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err);
+static void on_end(scope_conn_t *c, int status);
 static void on_conn_closed(scope_conn_t *c);
 static void on_peer(void *arg, const scope_peer_info_t *who);
 
@@ -84,11 +96,11 @@ static void on_peer(void *arg, const scope_peer_info_t *who)
     /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
     scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
         .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
-        .on_error = s->on_too_long, .on_end = s->on_end});
+        .on_error = on_too_long, .on_end = on_end});
     scope_conn_idle_hold(&k->c, s->demo->paused);
 }
 
-void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
+static void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
 {
     size_t need = strlen(prefix) + len + 2;
     char *out = scope_conn_writable(&to->c) ? malloc(need) : NULL;
@@ -121,6 +133,47 @@ static void on_line(scope_conn_t *c, const char *line, size_t len)
     broadcast(k->server, k, line, len);
 }
 
+/* lib/conn refused a line over max_message: the sender is told, the rest goes on. */
+static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err)
+{
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
+    char words[160];
+    int n = snprintf(words, sizeof words, "a line of at least %llu bytes is over the %zu-byte "
+                     "limit; dropped", (unsigned long long)err->size, k->server->max_message);
+    scope_demo_figure_add(k->server->demo, "refused", 1);
+    scope_events_error("refused", "from %s: %s; the others go on", k->who, err->reason);
+    chat_say(k, "Server error: ", words, (size_t)n);
+}
+
+/* The peer's end: EOF (mid-line, or after its last line), the idle limit, a
+ * peer that never reads, or an error. lib/conn closes the connection next. */
+static void on_end(scope_conn_t *c, int status)
+{
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
+    scope_demo_t *d = k->server->demo;
+    /* RST rather than FIN when the peer's process ended with bytes it had
+     * not read (broadcasts): its kernel answers those with a reset. */
+    if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
+        scope_demo_figure_add(d, "partial", 1);
+        scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
+                           "unfinished line, dropped", k->who, status ? "a reset" : "EOF",
+                           (unsigned long long)c->partial_bytes);
+    } else if (status == 0) {
+        scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)",
+                         scope_conn_fd(c), k->who);
+    } else if (status == UV_ETIMEDOUT) {
+        scope_demo_figure_add(d, "timed_out", 1);
+        scope_events_error("idle", "%s ended no line for %llu ms: closed",
+                           k->who, (unsigned long long)k->server->idle_ms);
+    } else if (status == UV_ENOBUFS) {
+        scope_demo_figure_add(d, "unread", 1);
+        scope_events_error("unread", "%s reads nothing while %u bytes wait for it: cut off",
+                           k->who, SCOPE_CONN_MAX_QUEUED);
+    } else {
+        scope_events_error("connection", "%s: read(): %s; closed", k->who, uv_strerror(status));
+    }
+}
+
 static void on_conn_closed(scope_conn_t *c)
 {
     chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
@@ -151,53 +204,6 @@ void chat_close(chat_server_t *s)
         uv_close((uv_handle_t *)&s->listener, NULL);
     for (chat_conn_t *k = s->conns; k; k = k->next)
         scope_conn_close(&k->c);
-}
-
-/* ---- a client, whichever kind (the chat's own: client.c) -------------------- */
-
-static void on_client_quit(scope_demo_t *d)
-{
-    tcp_client_t *cl = d->data;
-    scope_conn_close(&cl->c);
-}
-
-static void on_client_closed(scope_conn_t *c)
-{
-    tcp_client_t *cl = scope_container_of(c, tcp_client_t, c);
-    scope_trace_close(&cl->trace);
-    if (cl->on_close)
-        cl->on_close(cl);
-    scope_demo_stop(cl->demo);
-}
-
-static void on_connected(uv_connect_t *req, int status)
-{
-    tcp_client_t *cl = scope_container_of(req, tcp_client_t, req);
-    scope_demo_t *d = cl->demo;
-    if (status < 0) {
-        scope_demo_check(d, 0, "connect", "connect(): %s", uv_strerror(status));
-        scope_conn_close(&cl->c);
-        return;
-    }
-    tcp_trace(&cl->trace, &cl->c.h.tcp, 0, d->role ? SCOPE_PID(getppid()) : SCOPE_PEER(cl->server),
-              cl->framing, cl->addr);
-    scope_trace_open(&cl->trace, "tcp", cl->addr);
-    cl->on_connected(cl);
-}
-
-int tcp_client_run(tcp_client_t *cl, const struct sockaddr *server)
-{
-    scope_demo_t *d = cl->demo;
-    snprintf(cl->server, sizeof cl->server, "server ");
-    scope_addr_format(server, cl->server + 7, sizeof cl->server - 7);
-    d->data = cl;
-    d->on_quit = on_client_quit;
-    scope_conn_init_tcp(d->loop, &cl->c, on_client_closed);
-    uv_tcp_nodelay(&cl->c.h.tcp, cl->nodelay); /* kept until connect() makes the socket */
-    int r = uv_tcp_connect(&cl->req, &cl->c.h.tcp, server, on_connected);
-    if (r < 0)
-        on_connected(&cl->req, r);
-    return scope_demo_run(d);
 }
 
 /* A connection's trace, "tcp:PORT" by the client's port, which both ends see. */
