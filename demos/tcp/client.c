@@ -112,8 +112,8 @@ static void on_chat_connected(tcp_client_t *t)
 {
     chat_client_t *cl = scope_container_of(t, chat_client_t, t);
     scope_trace_stats_start(&t->trace, t->demo->loop, 500);
-    scope_events_log("%s: connect() -> fd %d from %s (the kernel picked our port); TCP_NODELAY "
-                     "%s%s", cl->who, scope_conn_fd(&t->c), t->addr, t->nodelay ? "on" : "off",
+    scope_events_log("%s: connect() -> fd %d from %s; TCP_NODELAY %s%s", cl->who,
+                     scope_conn_fd(&t->c), t->addr, t->nodelay ? "on" : "off",
                      cl->split ? "; each line goes out in two write()s" : "");
     scope_conn_start(&t->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
         .max_frame = 16u << 20, .on_frame = on_answer});
@@ -153,6 +153,7 @@ int chat_client_run(chat_client_t *cl, const struct sockaddr *server)
     }
     cJSON *fig = cJSON_CreateObject();
     cJSON_AddItemToObject(fig, "trace", scope_trace_figures(&cl->t.trace));
+    cJSON_AddNumberToObject(fig, "p50", (double)scope_hist_percentile(&cl->t.trace.latency, 50));
     scope_demo_report(d, fig);
     return code;
 }

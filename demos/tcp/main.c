@@ -173,10 +173,7 @@ static void step_listen(scope_demo_t *d)
     int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
     scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
                      local ? "" : " is not a loopback address: other machines can connect");
-    if (opt.listen)
-        scope_events_log("serving until SIGINT, SIGTERM or quit: try nc %s %d",
-                         opt.at.ss_family == AF_INET6 ? "::1" : "127.0.0.1", port);
-    else
+    if (!opt.listen) /* --listen: serving until SIGINT, SIGTERM or quit */
         scope_demo_next(d);
 }
 
@@ -279,10 +276,8 @@ int main(int argc, char **argv)
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (opt.fault && (opt.throughput || (opt.listen && !opt.connect))) {
-        fprintf(stderr, "tcp: --fault adds a bad client to the chat; %s\n",
-                opt.throughput ? "--throughput runs no chat"
-                               : "--listen runs only the server (a bad client of your own: tcp "
-                                 "--connect HOST:PORT --fault KIND)");
+        fprintf(stderr, "tcp: --fault adds a bad client to a chat that --throughput and --listen "
+                "do not run (a bad client of your own: tcp --connect HOST:PORT --fault KIND)\n");
         return 2;
     }
     return opt.connect ? run_client() : run_server();

@@ -33,14 +33,15 @@ static struct { /* the server's side */
     char big[BIG];
 } srv;
 
-/* A message as it is, or (c) as a frame: its length, then its bytes. */
+/* A message as it is, or (c) as a frame: a 4-byte big-endian length, then
+ * its bytes (scope_conn_send on a connection of SCOPE_CONN_LENGTH). */
 static void send_on(const char *data, size_t len, int framed)
 {
-    unsigned char header[4];
     scope_trace_send(&srv.trace, data, len);
-    if (framed && scope_lenframe_header(header, len) == 0)
-        scope_conn_write_raw(&srv.conn, header, 4);
-    scope_conn_write_raw(&srv.conn, data, len);
+    if (framed)
+        scope_conn_send(&srv.conn, data, len);
+    else
+        scope_conn_write_raw(&srv.conn, data, len);
 }
 
 static void on_lab_conn(uv_stream_t *listener, int status)
@@ -54,7 +55,8 @@ static void on_lab_conn(uv_stream_t *listener, int status)
         return;
     tcp_trace(&srv.trace, &srv.conn.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, peer);
     scope_trace_open(&srv.trace, "tcp", "the lab: a byte stream");
-    scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES});
+    scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
+        .max_frame = BIG});
     scope_events_log("server: two write()s on fd %d, \"%s\" then \"%s\", nothing between them: "
                      "no newline, no length", scope_conn_fd(&srv.conn), A1, A2);
     send_on(A1, strlen(A1), 0);
@@ -120,7 +122,7 @@ void stream_framed(scope_demo_t *d)
         return;
     }
     scope_events_log("server: the same three messages, each as a frame: a 4-byte big-endian "
-                     "length (scope_lenframe_header), then the bytes");
+                     "length, then the bytes");
     send_on(A1, strlen(A1), 1);
     send_on(A2, strlen(A2), 1);
     send_on(srv.big, BIG, 1);
@@ -144,7 +146,6 @@ static struct {
     tcp_client_t t;
     uv_timer_t wait;
     scope_trace_t naive;
-    scope_lenframe_t decoder;
     int waited_ms, nframes;
     char phase; /* 'a', 'b', then 'c' */
     uint64_t got, reads;
@@ -159,18 +160,17 @@ static void report(uint64_t reads)
     cl.reads = cl.got = 0;
 }
 
-/* (c) a whole message, the decoder's: the server's 4th to 6th writes */
-static void on_frame(void *arg, const char *data, size_t len)
+/* (c) a whole message, lib/conn's decoder's: the server's 4th to 6th writes */
+static void on_frame(scope_conn_t *c, const char *data, size_t len)
 {
-    (void)arg;
     scope_trace_msg(&cl.t.trace, SCOPE_TRACE_RECV, 3 + (uint64_t)++cl.nframes, data, len, 0);
     if (cl.nframes < 3)
         return;
     scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
                      "reads: the 4-byte length in front of each says where it ends",
-                     strlen(A1), strlen(A2), BIG, (unsigned long long)cl.reads);
-    report(cl.reads);
-    scope_conn_close(&cl.t.c);
+                     strlen(A1), strlen(A2), BIG, (unsigned long long)c->reads);
+    report(c->reads);
+    scope_conn_close(c);
 }
 
 static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -180,20 +180,15 @@ static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     *buf = uv_buf_init(cl.buf, sizeof cl.buf);
 }
 
-/* (a) and (b): each read() taken as one message; (c): read() into the decoder */
+/* (a) and (b): each read() taken as one message */
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
-    (void)st;
     if (nread < 0 && nread != UV_EOF)
         scope_events_error("connection", "lab client: read: %s", uv_strerror((int)nread));
     if (nread <= 0)
         return;
     cl.reads++;
     cl.got += (uint64_t)nread;
-    if (cl.phase == 'c') {
-        scope_lenframe_feed(&cl.decoder, buf->base, (size_t)nread);
-        return;
-    }
     scope_trace_recv(&cl.naive, buf->base, (size_t)nread);
     if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2))
         scope_events_log("lab client: 2 write()s came in %llu read(); a reader that takes a "
@@ -206,7 +201,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     else
         return;
     report(cl.reads);
-    cl.phase++;
+    if (++cl.phase == 'c') { /* (c): the same reads, into a decoder of frames */
+        uv_read_stop(st);
+        scope_conn_start(&cl.t.c, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
+            .max_frame = BIG, .on_frame = on_frame});
+    }
 }
 
 /* Reading late on purpose, as a busy process does: both writes wait in the
@@ -240,9 +239,6 @@ static void on_closed(tcp_client_t *t)
 int stream_client(scope_demo_t *d, const struct sockaddr *server)
 {
     cl.t = (tcp_client_t){.demo = d, .on_connected = on_connected, .on_close = on_closed};
-    scope_lenframe_init(&cl.decoder, 1u << 20, on_frame, NULL, NULL);
     uv_timer_init(d->loop, &cl.wait);
-    int code = tcp_client_run(&cl.t, server);
-    scope_lenframe_free(&cl.decoder);
-    return code;
+    return tcp_client_run(&cl.t, server);
 }

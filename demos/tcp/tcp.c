@@ -1,14 +1,12 @@
 /* tcp.c: the articles' TCP chat server, net.createServer(), on libuv.
  *
- *   1. The server: uv_tcp_bind() and uv_listen() (socket, bind, listen).
- *   2. A client (client.c) calls uv_tcp_connect(). The server's
- *      on_connection() takes it with uv_accept() (accept4: one new fd per
- *      client) and reads it.
- *   3. The client (client.c) writes a line. The server answers
- *      "Server echo: LINE" to it and "Broadcast: PORT says: LINE" to every
- *      other client. Lines end in "\n" (stream.c shows why).
- *   4. A client that ends (socket.end(): shutdown, so we read EOF) is
- *      closed, and the others are told "PORT left the chat".
+ *   1. uv_tcp_bind() and uv_listen() (socket, bind, listen).
+ *   2. A client (client.c) connects; on_connection() takes it with
+ *      uv_accept() (accept4: one new fd per client) and reads its lines.
+ *   3. Each line: "Server echo: LINE" to its sender, "Broadcast: PORT says:
+ *      LINE" to every other client. Lines end in "\n" (stream.c shows why).
+ *   4. A client that ends (we read EOF) is closed, and the others are told
+ *      "PORT left the chat".
  */
 #include <stdio.h>
 #include <stdlib.h>

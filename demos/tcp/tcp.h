@@ -17,7 +17,6 @@
 #include "trace.h"
 
 /* ---- tcp.c: the chat server ------------------------------------------------- */
-
 typedef struct chat_conn_s chat_conn_t; /* one accepted client (tcp.c) */
 typedef struct {
     uint64_t accepted, lines_in, broadcasts; /* and an echo for each line in */
@@ -32,8 +31,8 @@ typedef struct {
     uv_tcp_t listener;
     chat_conn_t *conns;
 } chat_server_t;
-/* Binds and listens on addr (port 0: the kernel picks, and addr says which),
- * "HOST:PORT" into name. The listening fd, or a negative errno. */
+/* Listens on addr (port 0: the kernel's pick, written back), "HOST:PORT"
+ * into name: the listening fd, or a negative errno. */
 int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *addr, char *name,
                uv_connection_cb cb);
 int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name);
@@ -45,7 +44,6 @@ int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, siz
               char *addr);
 
 /* ---- client.c: a client's connect(), whichever kind, and a chat member ----- */
-
 typedef struct tcp_client_s tcp_client_t;
 struct tcp_client_s {
     scope_demo_t *demo; /* the caller sets these five */
@@ -78,7 +76,6 @@ int chat_client_run(chat_client_t *cl, const struct sockaddr *server);
 
 /* ---- the lab's and --throughput's steps read d->data, a tcp_lab_t, and call
  * scope_demo_next when over; the *_client() are their other ends' processes. */
-
 typedef struct {
     const char *chat; /* where clients dial the chat server */
     int nodelay;
@@ -96,7 +93,6 @@ void tput_stop(void);
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay);
 
 /* ---- fault.c: a bad client ------------------------------------------------- */
-
 int fault_known(const char *kind);
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message);

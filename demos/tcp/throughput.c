@@ -2,21 +2,19 @@
  *
  *   1. The server side opens a listener of its own (a sink: it only counts)
  *      and starts one client, this program again as a role.
- *   2. The client connects and streams BYTES in 64 KiB writes, a few in
- *      flight, as fast as the socket takes them, then shutdown(SHUT_WR).
+ *   2. The client connects and streams BYTES in 64 KiB writes, each as soon
+ *      as the one before is taken, then shutdown(SHUT_WR).
  *   3. The sink reads EOF: the bytes over the time from its first read to
  *      its last is the MB/s.
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "events.h"
 #include "role.h"
 #include "tcp.h"
 
-#define CHUNK    (64u * 1024u)
-#define INFLIGHT 4
+#define CHUNK (64u * 1024u)
 
 static struct {
     scope_demo_t *d;
@@ -96,7 +94,6 @@ void tput_run(scope_demo_t *d)
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
                           lab->nodelay ? "on" : "off", NULL};
     srv.client.on_exit = client_exit;
-    scope_events_log("a sink listens on %s: it reads and counts, nothing more", spec);
     if (r < 0 || scope_role_spawn(d, &srv.client, "client",
                                   &(scope_role_options_t){.argv = args}) < 0) {
         scope_demo_exit(d, 1);
@@ -129,10 +126,9 @@ void tput_stop(void)
 
 static struct {
     tcp_client_t t;
-    uv_write_t w[INFLIGHT];
+    uv_write_t w;
     uv_shutdown_t sd;
     uint64_t total, queued;
-    int inflight;
     char chunk[CHUNK];
 } cli;
 
@@ -145,49 +141,31 @@ static void on_shut(uv_shutdown_t *req, int status)
     scope_conn_close(&cli.t.c);
 }
 
-static void written(uv_write_t *w, int status);
-
-/* Queues the next chunk on write request w, or shuts down once all is out. */
-static void next_chunk(uv_write_t *w)
+/* The next chunk once the last is taken, or shutdown() once all is out. */
+static void next_chunk(uv_write_t *w, int status)
 {
     uv_stream_t *s = &cli.t.c.h.stream;
-    if (uv_is_closing((uv_handle_t *)s))
-        return;
-    if (cli.queued >= cli.total) {
-        if (cli.inflight == 0)
-            uv_shutdown(&cli.sd, s, on_shut);
-        return;
-    }
     uint64_t n = cli.total - cli.queued < CHUNK ? cli.total - cli.queued : CHUNK;
     uv_buf_t b = uv_buf_init(cli.chunk, (unsigned)n);
-    cli.queued += n;
-    cli.inflight++;
-    scope_trace_send(&cli.t.trace, NULL, (size_t)n);
-    int r = uv_write(w, s, &b, 1, written);
-    if (r < 0)
-        written(w, r);
-}
-
-static void written(uv_write_t *w, int status)
-{
-    cli.inflight--;
-    if (status < 0) {
-        if (!uv_is_closing(&cli.t.c.h.handle)) {
-            scope_demo_check(cli.t.demo, 0, "send", "write: %s", uv_strerror(status));
-            scope_conn_close(&cli.t.c);
-        }
+    if (uv_is_closing((uv_handle_t *)s)) /* quit: the write was cancelled */
         return;
+    if (status < 0) {
+        scope_demo_check(cli.t.demo, 0, "send", "write: %s", uv_strerror(status));
+        scope_conn_close(&cli.t.c);
+    } else if (n == 0) {
+        uv_shutdown(&cli.sd, s, on_shut);
+    } else {
+        cli.queued += n;
+        scope_trace_send(&cli.t.trace, NULL, (size_t)n);
+        if ((status = uv_write(w, s, &b, 1, next_chunk)) < 0)
+            next_chunk(w, status);
     }
-    next_chunk(w);
 }
 
 static void on_connected(tcp_client_t *t)
 {
     (void)t;
-    scope_events_log("connected: streaming %llu bytes in writes of %u bytes, up to %d in "
-                     "flight", (unsigned long long)cli.total, CHUNK, INFLIGHT);
-    for (int i = 0; i < INFLIGHT; i++)
-        next_chunk(&cli.w[i]);
+    next_chunk(&cli.w, 0);
 }
 
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay)
