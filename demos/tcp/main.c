@@ -1,9 +1,7 @@
 /* tcp: net.createServer() and net.connect() with the lid off. The server is
- * the first process; every other one is this program again (lib/role), run
- * by client.c. The lesson's steps are the table `lesson` below: listen() and
- * the chat (tcp.c, with fault.c's bad clients, or throughput.c's stream),
- * then a byte stream and frames (stream.c), then Nagle (nagle.c). --listen
- * runs only the server, --connect only one client, for two machines.
+ * the first process; every client is this program again (lib/role). The
+ * lesson's steps are the table `lesson` below. --listen runs only the
+ * server, --connect only one client, for two machines.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +15,7 @@
 
 #define MAX_CLIENTS 8
 #define MAX_BAD     4
+#define FAULTS      "oversize silent vanish"
 
 static const scope_demo_info_t info = {
     "tcp",
@@ -25,68 +24,49 @@ static const scope_demo_info_t info = {
     "does to message boundaries, and what Nagle's algorithm costs.",
     "000 001 002",
     "TCP/HTTP | 中 | ✅ | 中 | 微服务",
-    "oversize silent vanish",
-};
-
-static const scope_demo_option_t options[] = {
-    {"clients", "N", "client processes in a default run (default 3, at most 8)"},
-    {"listen", "HOST:PORT", "run only the server, on this address (default 127.0.0.1:0)"},
-    {"connect", "HOST:PORT", "run only one client, against this server"},
-    {"nodelay", "on|off", "TCP_NODELAY on every socket (default off, as libuv and node's net)"},
-    {"split-writes", NULL, "clients write each line in two write()s (the write-write-read pattern)"},
-    {"max-message", "BYTES", "longest line the server takes (default 65536)"},
-    {"idle-ms", "MS", "close a peer that ends no line this long (default 30000, 0 = never)"},
-    {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s"},
-    {"lab", "on|off", "after the chat, the byte-stream and Nagle steps (default on)"},
-    {"fault", "KIND", "one more client misbehaves: oversize, silent or vanish"},
-    {NULL, NULL, NULL},
+    FAULTS,
 };
 
 static struct {
-    uint64_t clients, nodelay, lab, max_message, idle_ms, throughput;
-    int split;
+    long long clients, max_message, idle_ms, throughput;
+    int nodelay, lab, split;
     const char *listen, *connect, *fault;
     struct sockaddr_storage at, to; /* --listen's address, --connect's */
 } opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000};
 
-/* The options that take a number from lo to hi; on|off is 1 or 0. */
-static const struct {
-    const char *name;
-    uint64_t lo, hi, *at;
-} numbers[] = {
-    {"clients", 0, MAX_CLIENTS, &opt.clients}, {"max-message", 64, 16u << 20, &opt.max_message},
-    {"idle-ms", 0, 86400000, &opt.idle_ms},    {"throughput", 1, 1ull << 40, &opt.throughput},
-    {"nodelay", 0, 1, &opt.nodelay},           {"lab", 0, 1, &opt.lab},
+static const scope_demo_option_t options[] = {
+    {"clients", "N", "client processes in a default run (default 3)", SCOPE_OPT_NUMBER,
+     &opt.clients, 0, MAX_CLIENTS},
+    {"listen", "HOST:PORT", "run only the server, on this address (default 127.0.0.1:0)"},
+    {"connect", "HOST:PORT", "run only one client, against this server"},
+    {"nodelay", "on|off", "TCP_NODELAY on every socket (default off, as libuv and node's net)",
+     SCOPE_OPT_ONOFF, &opt.nodelay},
+    {"split-writes", NULL, "clients write each line in two write()s (the write-write-read "
+     "pattern)", SCOPE_OPT_FLAG, &opt.split},
+    {"max-message", "BYTES", "longest line the server takes (default 65536)", SCOPE_OPT_NUMBER,
+     &opt.max_message, 64, 16 << 20},
+    {"idle-ms", "MS", "close a peer that ends no line this long (default 30000, 0 = never)",
+     SCOPE_OPT_NUMBER, &opt.idle_ms, 0, 86400000},
+    {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s",
+     SCOPE_OPT_NUMBER, &opt.throughput, 1, 1ll << 40},
+    {"lab", "on|off", "after the chat, the byte-stream and Nagle steps (default on)",
+     SCOPE_OPT_ONOFF, &opt.lab},
+    {"fault", "KIND", "one more client misbehaves", SCOPE_OPT_WORD, &opt.fault, 0, 0, FAULTS},
+    {NULL, NULL, NULL},
 };
 
+/* --listen and --connect: an address to parse. */
 static int on_option(scope_demo_t *d, const char *name, const char *v)
 {
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
-        uint64_t n, hi = numbers[i].hi;
-        char *end = NULL;
-        if (strcmp(name, numbers[i].name) != 0)
-            continue;
-        if (hi == 1) /* on|off */
-            n = !strcmp(v, "on") ? 1 : !strcmp(v, "off") ? 0 : 2;
-        else
-            n = strtoull(v, &end, 10);
-        if ((end && (end == v || *end)) || n < numbers[i].lo || n > hi) {
-            snprintf(d->error, sizeof d->error, hi == 1 ? "--%s wants on or off, not '%s'"
-                                                        : "--%s: '%s' is out of range", name, v);
-            return -EINVAL;
-        }
-        *numbers[i].at = n;
-        return 0;
+    struct sockaddr_storage *a = !strcmp(name, "listen") ? &opt.at : &opt.to;
+    if (scope_addr_parse(v, "127.0.0.1", 0, a) < 0
+        || (a == &opt.to && scope_addr_port((struct sockaddr *)a) == 0)) {
+        snprintf(d->error, sizeof d->error, "--%s wants HOST:PORT%s, not '%s'", name,
+                 a == &opt.to ? " with a port" : "", v);
+        return -EINVAL;
     }
-    opt.split |= !strcmp(name, "split-writes");
-    if (!strcmp(name, "fault") && !(opt.fault = fault_kind(v)))
-        snprintf(d->error, sizeof d->error, "--fault wants oversize, silent or vanish, not '%s'", v);
-    if (!strcmp(name, "listen") && scope_addr_parse(opt.listen = v, "127.0.0.1", 0, &opt.at) < 0)
-        snprintf(d->error, sizeof d->error, "--listen wants HOST:PORT, not '%s'", v);
-    if (!strcmp(name, "connect") && (scope_addr_parse(opt.connect = v, "127.0.0.1", 0, &opt.to) < 0
-                                     || scope_addr_port((struct sockaddr *)&opt.to) == 0))
-        snprintf(d->error, sizeof d->error, "--connect wants HOST:PORT with a port, not '%s'", v);
-    return d->error[0] ? -EINVAL : 0;
+    *(a == &opt.at ? &opt.listen : &opt.connect) = v;
+    return 0;
 }
 
 static scope_demo_t demo;
@@ -105,7 +85,6 @@ static void finish(scope_demo_t *d)
     if (finished++)
         return;
     chat_figures_t f = *fig;
-    int n = opt.listen ? 0 : (int)opt.clients;
     char text[300], rt[100];
     cJSON *b = cJSON_CreateObject();
     chat_close(&server);
@@ -114,8 +93,6 @@ static void finish(scope_demo_t *d)
         cJSON_DeleteItemFromObject(b, "sent"); /* the clients' lines: the server's are below */
         cJSON_DeleteItemFromObject(b, "received");
     }
-    cJSON_AddStringToObject(b, "listen", addr_str);
-    cJSON_AddNumberToObject(b, "clients", n);
     if (nbad)
         cJSON_AddNumberToObject(b, "bad_clients", nbad);
     cJSON_AddNumberToObject(b, "accepted", (double)f.accepted);
@@ -123,14 +100,12 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(b, "sent", (double)(f.lines_in + f.broadcasts));
     cJSON_AddNumberToObject(b, "echoes", (double)f.lines_in);
     cJSON_AddNumberToObject(b, "broadcasts", (double)f.broadcasts);
-    cJSON_AddBoolToObject(b, "nodelay", opt.nodelay);
     if (opt.throughput)
-        snprintf(text, sizeof text, "%llu bytes streamed to a sink",
-                 (unsigned long long)opt.throughput);
+        snprintf(text, sizeof text, "%lld bytes streamed to a sink", opt.throughput);
     else
-        snprintf(text, sizeof text, "%d clients: %llu lines in, %llu echoes, %llu broadcasts; %s",
-                 n, (unsigned long long)f.lines_in, (unsigned long long)f.lines_in,
-                 (unsigned long long)f.broadcasts, scope_trace_describe(&clients, rt, sizeof rt));
+        snprintf(text, sizeof text, "%llu lines in, as many echoes, %llu broadcasts; %s",
+                 (unsigned long long)f.lines_in, (unsigned long long)f.broadcasts,
+                 scope_trace_describe(&clients, rt, sizeof rt));
     scope_demo_bye(d, b, text);
     scope_demo_stop(d);
 }
@@ -157,8 +132,8 @@ static void on_role_exit(scope_role_t *r, int code, int sig)
 /* A client of the chat, or with kind a bad one (fault.c). */
 static void start_client(const char *kind)
 {
-    char name[32], maxm[24];
-    snprintf(maxm, sizeof maxm, "%llu", (unsigned long long)opt.max_message);
+    char name[48], maxm[24];
+    snprintf(maxm, sizeof maxm, "%lld", opt.max_message);
     const char *args[] = {"--connect", lab.chat, "--nodelay", opt.nodelay ? "on" : "off",
                           "--max-message", maxm,
                           kind ? "--fault" : opt.split ? "--split-writes" : NULL, kind, NULL};
@@ -169,7 +144,7 @@ static void start_client(const char *kind)
         return;
     }
     r->data = (void *)kind;
-    r->on_report = on_report;
+    r->on_report = kind ? NULL : on_report; /* a bad client's lines are not the chat's */
     r->on_exit = on_role_exit;
     if (scope_role_spawn(&demo, r, name, &(scope_role_options_t){.argv = args}) < 0)
         scope_demo_exit(&demo, 1);
@@ -197,14 +172,8 @@ static void step_listen(scope_demo_t *d)
                      "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd, port);
     int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
     scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
-                     local ? "" : " is not a loopback address: other machines on that network "
-                                  "can connect, and this chat has no authentication");
-    scope_events_log("TCP_NODELAY %s on accepted sockets%s", opt.nodelay ? "on" : "off",
-                     opt.nodelay ? "" : ": libuv, as node's net, leaves Nagle's algorithm on");
-    if (opt.listen)
-        scope_events_log("serving until SIGINT, SIGTERM or quit: try nc %s %d",
-                         opt.at.ss_family == AF_INET6 ? "::1" : "127.0.0.1", port);
-    else
+                     local ? "" : " is not a loopback address: other machines can connect");
+    if (!opt.listen) /* --listen: serving until SIGINT, SIGTERM or quit */
         scope_demo_next(d);
 }
 
@@ -225,12 +194,12 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     chat_hold(&server, d->paused);
     if (strcmp(cmd, "fault") != 0)
         return;
-    if (!fault_kind(d->fault))
+    if (!fault_known(d->fault))
         scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
     else if (!chatting)
         scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
     else
-        start_client(fault_kind(d->fault));
+        start_client(d->fault);
 }
 
 static void server_quit(scope_demo_t *d)
@@ -245,8 +214,7 @@ static int run_server(void)
     if (!opt.listen)
         scope_addr_parse("127.0.0.1:0", NULL, 0, &opt.at);
     server = (chat_server_t){.demo = &demo, .max_message = opt.max_message,
-                             .idle_ms = opt.idle_ms, .nodelay = opt.nodelay,
-                             .on_too_long = fault_too_long, .on_end = fault_end};
+                             .idle_ms = opt.idle_ms, .nodelay = opt.nodelay};
     /* Bind before hello, so that the port the kernel picked is in it. */
     int r = chat_listen(&server, uv_default_loop(), &opt.at, addr_str);
     lab = (tcp_lab_t){.chat = addr_str, .nodelay = opt.nodelay, .bytes = opt.throughput};
@@ -280,6 +248,24 @@ static int run_server(void)
     return code;
 }
 
+/* A client's process (a role, or --connect): a bad one (fault.c), a stream
+ * (throughput.c), the lab's reader (stream.c), or a chat member (client.c). */
+static int run_client(void)
+{
+    struct sockaddr *to = (struct sockaddr *)&opt.to;
+    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
+        return 1;
+    if (opt.fault)
+        return fault_client(&demo, to, opt.fault, opt.max_message);
+    if (opt.throughput)
+        return tput_client(&demo, to, opt.throughput, opt.nodelay);
+    if (demo.role && strcmp(demo.role, "lab client") == 0)
+        return stream_client(&demo, to);
+    chat_client_t cl = {.t = {.demo = &demo, .nodelay = opt.nodelay},
+                        .who = demo.role ? demo.role : "client", .split = opt.split};
+    return chat_client_run(&cl, to);
+}
+
 int main(int argc, char **argv)
 {
     /* Lines a script waits for ("listening on") go out when they happen,
@@ -290,14 +276,9 @@ int main(int argc, char **argv)
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (opt.fault && (opt.throughput || (opt.listen && !opt.connect))) {
-        fprintf(stderr, "tcp: --fault adds a bad client to the chat; %s\n",
-                opt.throughput ? "--throughput runs no chat"
-                               : "--listen runs only the server (a bad client of your own: tcp "
-                                 "--connect HOST:PORT --fault KIND)");
+        fprintf(stderr, "tcp: --fault adds a bad client to a chat that --throughput and --listen "
+                "do not run (a bad client of your own: tcp --connect HOST:PORT --fault KIND)\n");
         return 2;
     }
-    if (!opt.connect)
-        return run_server();
-    return tcp_client_main(&demo, (struct sockaddr *)&opt.to, opt.connect, opt.fault,
-                           opt.max_message, opt.throughput, (int)opt.nodelay, opt.split);
+    return opt.connect ? run_client() : run_server();
 }

@@ -1,16 +1,14 @@
 /* stream.c: a TCP byte stream keeps no message boundaries; frames put them
  * back. The server's side listens on a port of its own and starts the lab
- * client (this program again), which takes each read() as one message, as
- * the articles' socket.on('data') does. One lesson step each:
+ * client, which takes each read() as one message, as socket.on('data') does:
  *
- *   a. two write()s, "first message" and "second message"; the client reads
- *      late, both wait in its receive buffer: one read(), one glued message;
+ *   a. two write()s; the client reads late: one read(), one glued message;
  *   b. one 256 KiB write(): it arrives in several reads;
- *   c. the same three as frames, a 4-byte big-endian length before each: the
- *      client's decoder (lib/framing) gives each back whole.
+ *   c. the same three as frames, a 4-byte length before each: the client's
+ *      decoder (lib/framing) gives each back whole.
  *
- * The client says what it saw through lib's relay, not on the socket being
- * taught; the server goes on to the next step then.
+ * The client reports each step's reads through lib's relay; the server goes
+ * on to the next step then.
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,14 +33,15 @@ static struct { /* the server's side */
     char big[BIG];
 } srv;
 
-/* A message as it is, or (c) as a frame: its length, then its bytes. */
+/* A message as it is, or (c) as a frame: a 4-byte big-endian length, then
+ * its bytes (scope_conn_send on a connection of SCOPE_CONN_LENGTH). */
 static void send_on(const char *data, size_t len, int framed)
 {
-    unsigned char header[4];
     scope_trace_send(&srv.trace, data, len);
-    if (framed && scope_lenframe_header(header, len) == 0)
-        scope_conn_write_raw(&srv.conn, header, 4);
-    scope_conn_write_raw(&srv.conn, data, len);
+    if (framed)
+        scope_conn_send(&srv.conn, data, len);
+    else
+        scope_conn_write_raw(&srv.conn, data, len);
 }
 
 static void on_lab_conn(uv_stream_t *listener, int status)
@@ -56,7 +55,8 @@ static void on_lab_conn(uv_stream_t *listener, int status)
         return;
     tcp_trace(&srv.trace, &srv.conn.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, peer);
     scope_trace_open(&srv.trace, "tcp", "the lab: a byte stream");
-    scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES});
+    scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
+        .max_frame = BIG});
     scope_events_log("server: two write()s on fd %d, \"%s\" then \"%s\", nothing between them: "
                      "no newline, no length", scope_conn_fd(&srv.conn), A1, A2);
     send_on(A1, strlen(A1), 0);
@@ -89,15 +89,10 @@ void stream_two_writes(scope_demo_t *d)
 {
     struct sockaddr_storage addr;
     char spec[SCOPE_ADDR_STRLEN];
-    int fd = scope_addr_bind_loopback(SOCK_STREAM, &addr), r = fd;
     srv.d = d;
-    uv_tcp_init(d->loop, &srv.listener);
-    if (fd >= 0 && (r = uv_tcp_open(&srv.listener, fd)) == 0)
-        r = uv_listen((uv_stream_t *)&srv.listener, 1, on_lab_conn);
-    else if (fd >= 0)
-        close(fd);
-    const char *args[] = {"--connect", scope_addr_format((struct sockaddr *)&addr, spec,
-                                                         sizeof spec), NULL};
+    scope_addr_parse("127.0.0.1:0", NULL, 0, &addr);
+    int r = tcp_listen(d->loop, &srv.listener, &addr, spec, on_lab_conn);
+    const char *args[] = {"--connect", spec, NULL};
     srv.client.on_report = on_report;
     srv.client.on_exit = client_exit;
     if (r < 0 || scope_role_spawn(d, &srv.client, "lab client",
@@ -110,8 +105,7 @@ void stream_two_writes(scope_demo_t *d)
 
 void stream_big_write(scope_demo_t *d)
 {
-    for (size_t i = 0; i < BIG; i++)
-        srv.big[i] = "0123456789abcdef"[i / 4096 % 16];
+    memset(srv.big, 'b', BIG);
     if (!srv.client.running) { /* it died: on to the next step */
         scope_demo_next(d);
         return;
@@ -128,7 +122,7 @@ void stream_framed(scope_demo_t *d)
         return;
     }
     scope_events_log("server: the same three messages, each as a frame: a 4-byte big-endian "
-                     "length (scope_lenframe_header), then the bytes");
+                     "length, then the bytes");
     send_on(A1, strlen(A1), 1);
     send_on(A2, strlen(A2), 1);
     send_on(srv.big, BIG, 1);
@@ -149,12 +143,9 @@ void stream_stop(void)
 /* ---- the lab client: a naive reader, then a decoder --------------------------------- */
 
 static struct {
-    scope_demo_t *d;
-    uv_tcp_t tcp;
-    uv_connect_t req;
+    tcp_client_t t;
     uv_timer_t wait;
-    scope_trace_t naive, frames;
-    scope_lenframe_t decoder;
+    scope_trace_t naive;
     int waited_ms, nframes;
     char phase; /* 'a', 'b', then 'c' */
     uint64_t got, reads;
@@ -165,30 +156,21 @@ static void report(uint64_t reads)
 {
     cJSON *f = cJSON_CreateObject();
     cJSON_AddNumberToObject(f, "reads", (double)reads);
-    scope_demo_report(cl.d, f);
+    scope_demo_report(cl.t.demo, f);
+    cl.reads = cl.got = 0;
 }
 
-static void client_close(scope_demo_t *d)
+/* (c) a whole message, lib/conn's decoder's: the server's 4th to 6th writes */
+static void on_frame(scope_conn_t *c, const char *data, size_t len)
 {
-    (void)d;
-    if (!uv_is_closing((uv_handle_t *)&cl.tcp))
-        uv_close((uv_handle_t *)&cl.tcp, NULL);
-    if (!uv_is_closing((uv_handle_t *)&cl.wait))
-        uv_close((uv_handle_t *)&cl.wait, NULL);
-}
-
-/* (c) a whole message, the decoder's: the server's 4th to 6th writes */
-static void on_frame(void *arg, const char *data, size_t len)
-{
-    (void)arg;
-    scope_trace_msg(&cl.frames, SCOPE_TRACE_RECV, 3 + (uint64_t)++cl.nframes, data, len, 0);
+    scope_trace_msg(&cl.t.trace, SCOPE_TRACE_RECV, 3 + (uint64_t)++cl.nframes, data, len, 0);
     if (cl.nframes < 3)
         return;
     scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
                      "reads: the 4-byte length in front of each says where it ends",
-                     strlen(A1), strlen(A2), BIG, (unsigned long long)cl.reads);
-    report(cl.reads);
-    client_close(cl.d);
+                     strlen(A1), strlen(A2), BIG, (unsigned long long)c->reads);
+    report(c->reads);
+    scope_conn_close(c);
 }
 
 static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -198,20 +180,15 @@ static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     *buf = uv_buf_init(cl.buf, sizeof cl.buf);
 }
 
-/* (a) and (b): each read() taken as one message; (c): read() into the decoder */
+/* (a) and (b): each read() taken as one message */
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
-    (void)st;
     if (nread < 0 && nread != UV_EOF)
         scope_events_error("connection", "lab client: read: %s", uv_strerror((int)nread));
     if (nread <= 0)
         return;
     cl.reads++;
     cl.got += (uint64_t)nread;
-    if (cl.phase == 'c') {
-        scope_lenframe_feed(&cl.decoder, buf->base, (size_t)nread);
-        return;
-    }
     scope_trace_recv(&cl.naive, buf->base, (size_t)nread);
     if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2))
         scope_events_log("lab client: 2 write()s came in %llu read(); a reader that takes a "
@@ -224,51 +201,44 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     else
         return;
     report(cl.reads);
-    cl.phase++;
-    cl.reads = cl.got = 0;
+    if (++cl.phase == 'c') { /* (c): the same reads, into a decoder of frames */
+        uv_read_stop(st);
+        scope_conn_start(&cl.t.c, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
+            .max_frame = BIG, .on_frame = on_frame});
+    }
 }
 
 /* Reading late on purpose, as a busy process does: both writes wait in the
  * receive buffer before the first read(). */
 static void wait_then_read(uv_timer_t *t)
 {
-    int fd = -1, queued = 0;
-    uv_fileno((uv_handle_t *)&cl.tcp, &fd);
+    int fd = scope_conn_fd(&cl.t.c), queued = 0;
     ioctl(fd, FIONREAD, &queued);
     if ((size_t)queued < strlen(A1) + strlen(A2) && cl.waited_ms++ < 10000)
         return;
     uv_timer_stop(t);
     scope_events_log("lab client: not reading yet; ioctl(fd %d, FIONREAD) = %d: both writes "
                      "wait in the receive buffer", fd, queued);
-    uv_read_start((uv_stream_t *)&cl.tcp, alloc, on_read);
+    uv_read_start(&cl.t.c.h.stream, alloc, on_read);
 }
 
-static void on_connected(uv_connect_t *req, int status)
+static void on_connected(tcp_client_t *t)
 {
-    char me[SCOPE_ADDR_STRLEN];
-    (void)req;
-    if (status < 0) {
-        scope_demo_check(cl.d, 0, "connect", "lab client: connect(): %s", uv_strerror(status));
-        client_close(cl.d);
-        return;
-    }
-    tcp_trace(&cl.frames, &cl.tcp, 0, SCOPE_PID(getppid()), 0, me);
+    (void)t;
     scope_trace_init(&cl.naive, "naive reads", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     cl.phase = 'a';
     uv_timer_start(&cl.wait, wait_then_read, 1, 1);
 }
 
+static void on_closed(tcp_client_t *t)
+{
+    (void)t;
+    uv_close((uv_handle_t *)&cl.wait, NULL);
+}
+
 int stream_client(scope_demo_t *d, const struct sockaddr *server)
 {
-    cl.d = d;
-    d->on_quit = client_close;
-    scope_lenframe_init(&cl.decoder, 1u << 20, on_frame, NULL, NULL);
-    uv_tcp_init(d->loop, &cl.tcp);
+    cl.t = (tcp_client_t){.demo = d, .on_connected = on_connected, .on_close = on_closed};
     uv_timer_init(d->loop, &cl.wait);
-    int r = uv_tcp_connect(&cl.req, &cl.tcp, server, on_connected);
-    if (r < 0)
-        on_connected(&cl.req, r);
-    int code = scope_demo_run(d);
-    scope_lenframe_free(&cl.decoder);
-    return code;
+    return tcp_client_run(&cl.t, server);
 }

@@ -1,15 +1,12 @@
-/* tcp.c: the articles' TCP chat, net.createServer() and net.Socket, on libuv.
+/* tcp.c: the articles' TCP chat server, net.createServer(), on libuv.
  *
- *   1. The server: uv_tcp_bind() and uv_listen() (socket, bind, listen).
- *   2. A client: uv_tcp_connect(). The server's on_connection() takes it
- *      with uv_accept() (accept4: one new fd per client) and reads it.
- *   3. The client writes a line. The server answers "Server echo: LINE" to
- *      it and "Broadcast: PORT says: LINE" to every other client.
- *   4. The client's next line goes once the echo of the one before is back:
- *      the echo ends a round trip, timed from the line's send time.
- *   5. Its lines sent, the client ends as socket.end() does: shutdown(SHUT_WR),
- *      then reads until EOF. The server closes and tells the others
- *      "PORT left the chat". Lines end in "\n" (stream.c shows why).
+ *   1. uv_tcp_bind() and uv_listen() (socket, bind, listen).
+ *   2. A client (client.c) connects; on_connection() takes it with
+ *      uv_accept() (accept4: one new fd per client) and reads its lines.
+ *   3. Each line: "Server echo: LINE" to its sender, "Broadcast: PORT says:
+ *      LINE" to every other client. Lines end in "\n" (stream.c shows why).
+ *   4. A client that ends (we read EOF) is closed, and the others are told
+ *      "PORT left the chat".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +15,45 @@
 
 #include "tcp.h"
 
+struct chat_conn_s {
+    scope_conn_t c;
+    chat_server_t *server;
+    chat_conn_t *next;
+    scope_trace_t trace;
+    scope_peer_req_t *peer; /* the lookup of the process behind it, under way */
+    int port;
+    char who[SCOPE_ADDR_STRLEN];
+};
+
 static void on_connection(uv_stream_t *listener, int status);
 static void on_line(scope_conn_t *c, const char *line, size_t len);
+static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err);
+static void on_end(scope_conn_t *c, int status);
 static void on_conn_closed(scope_conn_t *c);
 static void on_peer(void *arg, const scope_peer_info_t *who);
 
-int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)
+int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *addr, char *name,
+               uv_connection_cb cb)
 {
     int len = sizeof *addr, r;
-    uv_tcp_init(loop, &s->listener);
+    uv_os_fd_t fd = -1;
+    uv_tcp_init(loop, listener);
     /* libuv sets SO_REUSEADDR first: a restarted server can bind its port
      * while the last run's connections sit in TIME_WAIT. 128: how many
      * finished handshakes may wait for uv_accept(). */
-    if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)addr, 0)) == 0)
-        r = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+    if ((r = uv_tcp_bind(listener, (struct sockaddr *)addr, 0)) == 0)
+        r = uv_listen((uv_stream_t *)listener, 128, cb);
     if (r == 0) /* port 0: the one the kernel picked */
-        uv_tcp_getsockname(&s->listener, (struct sockaddr *)addr, &len);
+        uv_tcp_getsockname(listener, (struct sockaddr *)addr, &len);
     scope_addr_format((struct sockaddr *)addr, name, SCOPE_ADDR_STRLEN);
-    return r < 0 ? r : uv_fileno((uv_handle_t *)&s->listener, &s->fd);
+    if (r == 0)
+        r = uv_fileno((uv_handle_t *)listener, &fd);
+    return r < 0 ? r : fd;
+}
+
+int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)
+{
+    return s->fd = tcp_listen(loop, &s->listener, addr, name, on_connection);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -76,11 +94,11 @@ static void on_peer(void *arg, const scope_peer_info_t *who)
     /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
     scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
         .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
-        .on_error = s->on_too_long, .on_end = s->on_end});
+        .on_error = on_too_long, .on_end = on_end});
     scope_conn_idle_hold(&k->c, s->demo->paused);
 }
 
-void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
+static void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
 {
     size_t need = strlen(prefix) + len + 2;
     char *out = scope_conn_writable(&to->c) ? malloc(need) : NULL;
@@ -113,6 +131,47 @@ static void on_line(scope_conn_t *c, const char *line, size_t len)
     broadcast(k->server, k, line, len);
 }
 
+/* lib/conn refused a line over max_message: the sender is told, the rest goes on. */
+static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err)
+{
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
+    char words[160];
+    int n = snprintf(words, sizeof words, "a line of at least %llu bytes is over the %zu-byte "
+                     "limit; dropped", (unsigned long long)err->size, k->server->max_message);
+    scope_demo_figure_add(k->server->demo, "refused", 1);
+    scope_events_error("refused", "from %s: %s; the others go on", k->who, err->reason);
+    chat_say(k, "Server error: ", words, (size_t)n);
+}
+
+/* The peer's end: EOF (mid-line, or after its last line), the idle limit, a
+ * peer that never reads, or an error. lib/conn closes the connection next. */
+static void on_end(scope_conn_t *c, int status)
+{
+    chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
+    scope_demo_t *d = k->server->demo;
+    /* RST rather than FIN when the peer's process ended with bytes it had
+     * not read (broadcasts): its kernel answers those with a reset. */
+    if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
+        scope_demo_figure_add(d, "partial", 1);
+        scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
+                           "unfinished line, dropped", k->who, status ? "a reset" : "EOF",
+                           (unsigned long long)c->partial_bytes);
+    } else if (status == 0) {
+        scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)",
+                         scope_conn_fd(c), k->who);
+    } else if (status == UV_ETIMEDOUT) {
+        scope_demo_figure_add(d, "timed_out", 1);
+        scope_events_error("idle", "%s ended no line for %llu ms: closed",
+                           k->who, (unsigned long long)k->server->idle_ms);
+    } else if (status == UV_ENOBUFS) {
+        scope_demo_figure_add(d, "unread", 1);
+        scope_events_error("unread", "%s reads nothing while %u bytes wait for it: cut off",
+                           k->who, SCOPE_CONN_MAX_QUEUED);
+    } else {
+        scope_events_error("connection", "%s: read(): %s; closed", k->who, uv_strerror(status));
+    }
+}
+
 static void on_conn_closed(scope_conn_t *c)
 {
     chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
@@ -143,95 +202,6 @@ void chat_close(chat_server_t *s)
         uv_close((uv_handle_t *)&s->listener, NULL);
     for (chat_conn_t *k = s->conns; k; k = k->next)
         scope_conn_close(&k->c);
-}
-
-/* ---- a client: its functions bottom-up, chat_connect() last ------------------- */
-
-static void send_line(scope_pacer_t *p)
-{
-    chat_client_t *cl = scope_container_of(p, chat_client_t, pacer);
-    /* The articles' greeting, made --size bytes long, and its newline. */
-    char *line = malloc(cl->demo->size + 64);
-    if (!line)
-        return;
-    size_t n = (size_t)snprintf(line, 64, "Hello server! #%ld from %s ", cl->sent + 1, cl->who);
-    for (; n < cl->demo->size; n++)
-        line[n] = 'x';
-    line[n++] = '\n';
-    cl->sent++;
-    scope_trace_send(&cl->trace, line, n - 1);
-    cl->waiting = 1;
-    cl->sent_at = scope_time_now_ns();
-    size_t first = cl->split ? n / 2 : n; /* two write()s: what meets Nagle's algorithm */
-    scope_conn_write_raw(&cl->c, line, first);
-    if (first < n)
-        scope_conn_write_raw(&cl->c, line + first, n - first);
-    free(line);
-}
-
-static void on_answer(scope_conn_t *c, const char *line, size_t len)
-{
-    chat_client_t *cl = scope_container_of(c, chat_client_t, c);
-    int answer = !strncmp(line, "Server echo: ", 13) || !strncmp(line, "Server error: ", 14);
-    if (!answer || !cl->waiting) { /* a broadcast */
-        cl->broadcasts++;
-        scope_trace_recv(&cl->trace, line, len);
-        return;
-    }
-    cl->waiting = 0;
-    scope_trace_reply(&cl->trace, line, len, scope_time_now_ns() - cl->sent_at);
-    cl->echoes++;
-    if (cl->sent < cl->demo->count && !cl->demo->quitting)
-        scope_pacer_next(&cl->pacer, send_line);
-    else /* socket.end(): shutdown(SHUT_WR) sends FIN; we read on */
-        scope_conn_end(&cl->c);
-}
-
-static void on_server_end(scope_conn_t *c, int status)
-{
-    chat_client_t *cl = scope_container_of(c, chat_client_t, c);
-    if ((status || cl->echoes < cl->demo->count) && !cl->demo->quitting) /* not our end */
-        scope_events_log("%s: %s after %ld of %ld echoes", cl->who, status ? uv_strerror(status)
-                         : "the server closed (EOF)", cl->echoes, cl->demo->count);
-}
-
-static void on_client_closed(scope_conn_t *c)
-{
-    chat_client_t *cl = scope_container_of(c, chat_client_t, c);
-    scope_pacer_close(&cl->pacer);
-    scope_trace_close(&cl->trace);
-    cl->on_done(cl);
-}
-
-static void on_connected(uv_connect_t *req, int status)
-{
-    chat_client_t *cl = scope_container_of(req, chat_client_t, req);
-    char addr[SCOPE_ADDR_STRLEN];
-    if (status < 0) {
-        scope_events_error("connect", "%s: connect(): %s", cl->who, uv_strerror(status));
-        scope_conn_close(&cl->c);
-        return;
-    }
-    tcp_trace(&cl->trace, &cl->c.h.tcp, 0, cl->server, 1, addr); /* 1: each line's "\n" */
-    scope_trace_open(&cl->trace, "tcp", addr);
-    scope_trace_stats_start(&cl->trace, cl->demo->loop, 500);
-    scope_events_log("%s: connect() -> fd %d from %s (the kernel picked our port); TCP_NODELAY "
-                     "%s%s", cl->who, scope_conn_fd(&cl->c), addr, cl->nodelay ? "on" : "off",
-                     cl->split ? "; each line goes out in two write()s" : "");
-    scope_conn_start(&cl->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
-        .max_frame = 16u << 20, .on_frame = on_answer, .on_end = on_server_end});
-    scope_pacer_next(&cl->pacer, send_line);
-}
-
-int chat_connect(chat_client_t *cl, const struct sockaddr *server)
-{
-    scope_conn_init_tcp(cl->demo->loop, &cl->c, on_client_closed);
-    scope_pacer_init(cl->demo, &cl->pacer);
-    uv_tcp_nodelay(&cl->c.h.tcp, cl->nodelay); /* kept until connect() makes the socket */
-    int r = uv_tcp_connect(&cl->req, &cl->c.h.tcp, server, on_connected);
-    if (r < 0)
-        scope_conn_close(&cl->c);
-    return r;
 }
 
 /* A connection's trace, "tcp:PORT" by the client's port, which both ends see. */

@@ -1,9 +1,7 @@
-/* tcp.h: what each file of the tcp demo offers main.c: tcp.c the chat (the
- * mechanism, and tcp_trace() for every file), client.c a chat client's
- * process, stream.c and nagle.c the lab,
- * throughput.c --throughput, fault.c the bad clients. Each file keeps its own
- * state and gives its figures to the bye itself (scope_demo_figure); the
- * structs below are main.c's, reached from handles.
+/* tcp.h: what the files of the tcp demo offer main.c and each other: tcp.c
+ * the chat server, client.c every client's connect() and a chat member,
+ * stream.c and nagle.c the lab, throughput.c --throughput, fault.c the bad
+ * clients. Each file keeps its own state and gives its figures to the bye.
  */
 #ifndef IPCSCOPE_DEMO_TCP_H
 #define IPCSCOPE_DEMO_TCP_H
@@ -18,102 +16,84 @@
 #include "peer.h"
 #include "trace.h"
 
-/* ---- tcp.c: the chat server and a chat client ------------------------------- */
-
-typedef struct chat_server_s chat_server_t;
+/* ---- tcp.c: the chat server ------------------------------------------------- */
+typedef struct chat_conn_s chat_conn_t; /* one accepted client (tcp.c) */
 typedef struct {
     uint64_t accepted, lines_in, broadcasts; /* and an echo for each line in */
 } chat_figures_t;
-typedef struct chat_conn_s chat_conn_t; /* one accepted client */
-struct chat_conn_s {
-    scope_conn_t c;
-    chat_server_t *server;
-    chat_conn_t *next;
-    scope_trace_t trace;
-    scope_peer_req_t *peer; /* the lookup of the process behind it, under way */
-    int port;
-    char who[SCOPE_ADDR_STRLEN];
-};
-struct chat_server_s {
-    scope_demo_t *demo; /* the caller sets these five */
+typedef struct {
+    scope_demo_t *demo; /* the caller sets these four */
     size_t max_message;
     uint64_t idle_ms; /* 0: never cut a silent peer */
     int nodelay;
-    scope_conn_error_cb on_too_long; /* fault.c's answers to a line over max_message */
-    scope_conn_end_cb on_end;        /* and to a peer's end (EOF, reset, idle) */
     chat_figures_t fig;
     uv_os_fd_t fd;
     uv_tcp_t listener;
     chat_conn_t *conns;
-};
-/* Binds and listens on addr (port 0: the kernel picks, and addr says which),
- * "HOST:PORT" into name. 0 or a negative errno; chat_close() closes it. */
+} chat_server_t;
+/* Listens on addr (port 0: the kernel's pick, written back), "HOST:PORT"
+ * into name: the listening fd, or a negative errno. */
+int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *addr, char *name,
+               uv_connection_cb cb);
 int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name);
-/* While the lesson is paused our clients are quiet too: the idle limit waits. */
-void chat_hold(chat_server_t *s, int hold);
-void chat_close(chat_server_t *s); /* the listener, and everyone */
-/* One line to one peer, in one write(): prefix, line, "\n". */
-void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len);
+void chat_hold(chat_server_t *s, int hold); /* the idle limit waits while paused */
+void chat_close(chat_server_t *s);          /* the listener, and everyone */
+/* A connection's trace "tcp:PORT", by the client's port (accepted: the
+ * server's side); the other end's address (accepted) or ours into addr. */
+int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
+              char *addr);
+
+/* ---- client.c: a client's connect(), whichever kind, and a chat member ----- */
+typedef struct tcp_client_s tcp_client_t;
+struct tcp_client_s {
+    scope_demo_t *demo; /* the caller sets these five */
+    int nodelay;
+    size_t framing;                         /* 1: each message's "\n" */
+    void (*on_connected)(tcp_client_t *cl); /* c is up, its trace open */
+    void (*on_close)(tcp_client_t *cl);     /* may be NULL */
+    scope_conn_t c;
+    scope_trace_t trace;
+    uv_connect_t req;
+    char addr[SCOPE_ADDR_STRLEN], server[SCOPE_ADDR_STRLEN + 8]; /* ours; "server HOST:PORT" */
+};
+/* connect(), then on_connected (a refused connect is a failed check); runs
+ * the loop until the connection closes (quit closes it): the exit code. */
+int tcp_client_run(tcp_client_t *cl, const struct sockaddr *server);
 
 typedef struct chat_client_s chat_client_t;
 struct chat_client_s {
-    scope_demo_t *demo; /* the caller sets these six */
-    const char *who;    /* "client 2" */
-    scope_end_t server;
-    int nodelay, split;
-    void (*on_done)(chat_client_t *cl); /* the connection is closed: figures final */
+    tcp_client_t t;
+    const char *who; /* "client 2"; the caller sets this and split */
+    int split;       /* each line in two write()s */
+    size_t first_size;                   /* the first line's, 0: --size's */
+    void (*on_echo)(chat_client_t *cl); /* after each answer; may be NULL */
     long sent, echoes, broadcasts;
-    scope_trace_t trace;
-    scope_conn_t c;
-    uv_connect_t req;
     scope_pacer_t pacer;
     uint64_t sent_at; /* of the line waiting for its echo */
     int waiting;
 };
-/* Connects to server, sends demo->count lines, ends. 0 or a negative errno. */
-int chat_connect(chat_client_t *cl, const struct sockaddr *server);
+int chat_client_run(chat_client_t *cl, const struct sockaddr *server);
 
-/* A connection's trace, "tcp:PORT" by the client's port as both ends see it
- * (accepted: the server's side), framing bytes a message; the other end's
- * address (accepted) or ours into addr. Returns the port. */
-int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
-              char *addr);
-
-/* ---- the lab's and --throughput's steps ---------------------------------------
- * Lesson steps read d->data, a tcp_lab_t, and call scope_demo_next when over.
- * The *_client() are the other ends: each runs this process (a role, or
- * --connect) and returns its exit code. */
-
+/* ---- the lab's and --throughput's steps read d->data, a tcp_lab_t, and call
+ * scope_demo_next when over; the *_client() are their other ends' processes. */
 typedef struct {
     const char *chat; /* where clients dial the chat server */
     int nodelay;
     uint64_t bytes; /* --throughput */
 } tcp_lab_t;
 
-void stream_two_writes(scope_demo_t *d); /* (a) two quick writes, one read */
-void stream_big_write(scope_demo_t *d);  /* (b) one 256 KiB write, several reads */
-void stream_framed(scope_demo_t *d);     /* (c) length-prefixed frames */
+void stream_two_writes(scope_demo_t *d);
+void stream_big_write(scope_demo_t *d);
+void stream_framed(scope_demo_t *d);
 void stream_stop(void);
 int stream_client(scope_demo_t *d, const struct sockaddr *server);
-
-/* ---- client.c: a chat client's process (a role, or --connect) --------------- */
-
-/* A client's process, whichever kind; returns its exit code. */
-int tcp_client_main(scope_demo_t *d, const struct sockaddr *to, const char *connect_spec,
-                    const char *fault, uint64_t max_message, uint64_t throughput, int nodelay,
-                    int split);
-
-void nagle_run(scope_demo_t *d); /* two chat clients with --split-writes */
-
+void nagle_run(scope_demo_t *d);
 void tput_run(scope_demo_t *d);
 void tput_stop(void);
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay);
 
-/* ---- fault.c: a bad client, and the server's answers to it ------------------- */
-
-const char *fault_kind(const char *name); /* oversize, silent, vanish; else NULL */
-void fault_too_long(scope_conn_t *c, const scope_frame_error_t *err);
-void fault_end(scope_conn_t *c, int status);
+/* ---- fault.c: a bad client ------------------------------------------------- */
+int fault_known(const char *kind);
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message);
 

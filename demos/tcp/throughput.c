@@ -2,21 +2,19 @@
  *
  *   1. The server side opens a listener of its own (a sink: it only counts)
  *      and starts one client, this program again as a role.
- *   2. The client connects and streams BYTES in 64 KiB writes, a few in
- *      flight, as fast as the socket takes them, then shutdown(SHUT_WR).
+ *   2. The client connects and streams BYTES in 64 KiB writes, each as soon
+ *      as the one before is taken, then shutdown(SHUT_WR).
  *   3. The sink reads EOF: the bytes over the time from its first read to
  *      its last is the MB/s.
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "events.h"
 #include "role.h"
 #include "tcp.h"
 
-#define CHUNK    (64u * 1024u)
-#define INFLIGHT 4
+#define CHUNK (64u * 1024u)
 
 static struct {
     scope_demo_t *d;
@@ -62,6 +60,7 @@ static void sink_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void on_sink(uv_stream_t *listener, int status)
 {
+    char addr[SCOPE_ADDR_STRLEN];
     if (status < 0 || srv.sink_open)
         return;
     uv_tcp_init(listener->loop, &srv.sink);
@@ -70,7 +69,7 @@ static void on_sink(uv_stream_t *listener, int status)
         return;
     }
     srv.sink_open = 1;
-    scope_trace_init(&srv.trace, "stream", SCOPE_PID(getpid()), SCOPE_PID(srv.client.pid));
+    tcp_trace(&srv.trace, &srv.sink, 1, SCOPE_PID(srv.client.pid), 0, addr);
     scope_trace_open(&srv.trace, "tcp", "a one-way stream");
     uv_read_start((uv_stream_t *)&srv.sink, sink_alloc, sink_read);
 }
@@ -88,19 +87,13 @@ void tput_run(scope_demo_t *d)
     const tcp_lab_t *lab = d->data;
     struct sockaddr_storage addr;
     char spec[SCOPE_ADDR_STRLEN], n[32];
-    int fd = scope_addr_bind_loopback(SOCK_STREAM, &addr), r = fd;
     srv.d = d;
-    uv_tcp_init(d->loop, &srv.listener);
-    if (fd >= 0 && (r = uv_tcp_open(&srv.listener, fd)) == 0)
-        r = uv_listen((uv_stream_t *)&srv.listener, 1, on_sink);
-    else if (fd >= 0)
-        close(fd);
-    scope_addr_format((struct sockaddr *)&addr, spec, sizeof spec);
+    scope_addr_parse("127.0.0.1:0", NULL, 0, &addr);
+    int r = tcp_listen(d->loop, &srv.listener, &addr, spec, on_sink);
     snprintf(n, sizeof n, "%llu", (unsigned long long)lab->bytes);
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
                           lab->nodelay ? "on" : "off", NULL};
     srv.client.on_exit = client_exit;
-    scope_events_log("a sink listens on %s: it reads and counts, nothing more", spec);
     if (r < 0 || scope_role_spawn(d, &srv.client, "client",
                                   &(scope_role_options_t){.argv = args}) < 0) {
         scope_demo_exit(d, 1);
@@ -132,23 +125,12 @@ void tput_stop(void)
 /* ---- the client: a stream as fast as the socket takes it ------------------------ */
 
 static struct {
-    scope_demo_t *d;
-    uv_tcp_t tcp;
-    uv_connect_t req;
-    uv_write_t w[INFLIGHT];
+    tcp_client_t t;
+    uv_write_t w;
     uv_shutdown_t sd;
-    scope_trace_t trace;
     uint64_t total, queued;
-    int inflight;
     char chunk[CHUNK];
 } cli;
-
-static void client_close(scope_demo_t *d)
-{
-    (void)d;
-    if (!uv_is_closing((uv_handle_t *)&cli.tcp))
-        uv_close((uv_handle_t *)&cli.tcp, NULL);
-}
 
 static void on_shut(uv_shutdown_t *req, int status)
 {
@@ -156,71 +138,40 @@ static void on_shut(uv_shutdown_t *req, int status)
     (void)status;
     scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
                      (unsigned long long)cli.queued);
-    client_close(cli.d);
+    scope_conn_close(&cli.t.c);
 }
 
-static void written(uv_write_t *w, int status);
-
-/* Queues the next chunk on write request w, or shuts down once all is out. */
-static void next_chunk(uv_write_t *w)
+/* The next chunk once the last is taken, or shutdown() once all is out. */
+static void next_chunk(uv_write_t *w, int status)
 {
-    if (uv_is_closing((uv_handle_t *)&cli.tcp))
-        return;
-    if (cli.queued >= cli.total) {
-        if (cli.inflight == 0)
-            uv_shutdown(&cli.sd, (uv_stream_t *)&cli.tcp, on_shut);
-        return;
-    }
+    uv_stream_t *s = &cli.t.c.h.stream;
     uint64_t n = cli.total - cli.queued < CHUNK ? cli.total - cli.queued : CHUNK;
     uv_buf_t b = uv_buf_init(cli.chunk, (unsigned)n);
-    cli.queued += n;
-    cli.inflight++;
-    scope_trace_send(&cli.trace, NULL, (size_t)n);
-    int r = uv_write(w, (uv_stream_t *)&cli.tcp, &b, 1, written);
-    if (r < 0)
-        written(w, r);
+    if (uv_is_closing((uv_handle_t *)s)) /* quit: the write was cancelled */
+        return;
+    if (status < 0) {
+        scope_demo_check(cli.t.demo, 0, "send", "write: %s", uv_strerror(status));
+        scope_conn_close(&cli.t.c);
+    } else if (n == 0) {
+        uv_shutdown(&cli.sd, s, on_shut);
+    } else {
+        cli.queued += n;
+        scope_trace_send(&cli.t.trace, NULL, (size_t)n);
+        if ((status = uv_write(w, s, &b, 1, next_chunk)) < 0)
+            next_chunk(w, status);
+    }
 }
 
-static void written(uv_write_t *w, int status)
+static void on_connected(tcp_client_t *t)
 {
-    cli.inflight--;
-    if (status < 0) {
-        if (!uv_is_closing((uv_handle_t *)&cli.tcp)) {
-            scope_demo_check(cli.d, 0, "send", "write: %s", uv_strerror(status));
-            client_close(cli.d);
-        }
-        return;
-    }
-    next_chunk(w);
-}
-
-static void on_connected(uv_connect_t *req, int status)
-{
-    (void)req;
-    if (status < 0) {
-        scope_demo_check(cli.d, 0, "connect", "connect(): %s", uv_strerror(status));
-        client_close(cli.d);
-        return;
-    }
-    scope_trace_init(&cli.trace, "stream", SCOPE_PID(getpid()),
-                     cli.d->role ? SCOPE_PID(getppid()) : SCOPE_PEER("server"));
-    scope_events_log("connected: streaming %llu bytes in writes of %u bytes, up to %d in "
-                     "flight", (unsigned long long)cli.total, CHUNK, INFLIGHT);
-    for (int i = 0; i < INFLIGHT; i++)
-        next_chunk(&cli.w[i]);
+    (void)t;
+    next_chunk(&cli.w, 0);
 }
 
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay)
 {
-    cli.d = d;
+    cli.t = (tcp_client_t){.demo = d, .nodelay = nodelay, .on_connected = on_connected};
     cli.total = bytes;
-    d->on_quit = client_close;
     memset(cli.chunk, 'z', sizeof cli.chunk);
-    uv_tcp_init(d->loop, &cli.tcp);
-    if (nodelay)
-        uv_tcp_nodelay(&cli.tcp, 1);
-    int r = uv_tcp_connect(&cli.req, &cli.tcp, server, on_connected);
-    if (r < 0)
-        on_connected(&cli.req, r);
-    return scope_demo_run(d);
+    return tcp_client_run(&cli.t, server);
 }
