@@ -45,14 +45,44 @@ static int parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-/* Is word one of words ("a b c")? */
-static int one_of(const char *word, const char *words)
+int scope_demo_is_one_of(const char *word, size_t len, const char *words)
 {
-    size_t n = strlen(word);
     for (const char *w = words; *w; w += strcspn(w, " "), w += *w == ' ')
-        if (n && n == strcspn(w, " ") && !strncmp(w, word, n))
+        if (len && len == strcspn(w, " ") && !strncmp(w, word, len))
             return 1;
     return 0;
+}
+
+int scope_demo_list_next(const char **at, char *item, size_t n)
+{
+    if (!*at || !**at)
+        return 0;
+    size_t len = strcspn(*at, ",");
+    snprintf(item, n, "%.*s", (int)len, *at);
+    *at += len + ((*at)[len] == ',');
+    return 1;
+}
+
+/* A SCOPE_OPT_LIST value: every item as the option wants it. */
+static int list_ok(const scope_demo_option_t *o, const char *value)
+{
+    int items = 0, max = o->max ? o->max : 16;
+    char item[64];
+    if (!*value)
+        return 1;
+    if (value[strlen(value) - 1] == ',')
+        return 0; /* an empty last item */
+    for (const char *at = value; scope_demo_list_next(&at, item, sizeof item);) {
+        char *end;
+        errno = 0;
+        long long v = o->words ? 0 : strtoll(item, &end, 10);
+        if (++items > max || strlen(item) >= sizeof item - 1)
+            return 0;
+        if (o->words ? !scope_demo_is_one_of(item, strlen(item), o->words)
+                     : errno || end == item || *end || v < o->lo || v > o->hi)
+            return 0;
+    }
+    return 1;
 }
 
 static int read_typed_option(scope_demo_t *d, const scope_demo_option_t *o, const char *value)
@@ -82,9 +112,22 @@ static int read_typed_option(scope_demo_t *d, const scope_demo_option_t *o, cons
         *(const char **)o->to = value;
         return 0;
     case SCOPE_OPT_WORD:
-        if (!one_of(value, o->words)) {
+        if (!scope_demo_is_one_of(value, strlen(value), o->words)) {
             snprintf(d->error, sizeof d->error, "--%s wants one of %s, not '%s'", o->name,
                      o->words, value);
+            return -EINVAL;
+        }
+        *(const char **)o->to = value;
+        return 0;
+    case SCOPE_OPT_LIST:
+        if (!list_ok(o, value)) {
+            if (o->words)
+                snprintf(d->error, sizeof d->error, "--%s wants a comma list of %s, not '%s'",
+                         o->name, o->words, value);
+            else
+                snprintf(d->error, sizeof d->error, "--%s wants up to %d numbers from %lld to "
+                         "%lld separated by commas, not '%s'", o->name, o->max ? o->max : 16,
+                         o->lo, o->hi, value);
             return -EINVAL;
         }
         *(const char **)o->to = value;
@@ -375,7 +418,14 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
         scope_events_new_window();
     } else if (strcmp(c, "fault") == 0) {
         v = cJSON_GetObjectItemCaseSensitive(msg, "kind");
-        snprintf(d->fault, sizeof d->fault, "%s", cJSON_IsString(v) ? v->valuestring : "");
+        const char *kind = cJSON_IsString(v) ? v->valuestring : "";
+        const char *kinds = d->info ? d->info->faults : NULL;
+        if (kinds && !scope_demo_is_one_of(kind, strlen(kind), kinds)) {
+            /* the demo is told only the faults it has */
+            scope_events_error("control", "fault wants one of %s", kinds);
+            return;
+        }
+        snprintf(d->fault, sizeof d->fault, "%s", kind);
     } else if (strcmp(c, "quit") == 0) {
         quit(d, d->role ? "quit, relayed" : "quit from the dashboard");
         return;
@@ -567,23 +617,45 @@ int scope_demo_run(scope_demo_t *d)
     return d->exit_code;
 }
 
+/* The object that holds figure name, and the member's own name in *leaf:
+ * "stream.bytes" is "bytes" in the figure "stream" (made when create). */
+static cJSON *figure_parent(scope_demo_t *d, const char *name, const char **leaf, int create)
+{
+    if (!d->figures && (!create || !(d->figures = cJSON_CreateObject())))
+        return NULL;
+    const char *dot = strchr(name, '.');
+    *leaf = dot ? dot + 1 : name;
+    if (!dot)
+        return d->figures;
+    char group[64];
+    snprintf(group, sizeof group, "%.*s", (int)(dot - name), name);
+    cJSON *g = cJSON_GetObjectItemCaseSensitive(d->figures, group);
+    if (!cJSON_IsObject(g) && create) {
+        cJSON_DeleteItemFromObjectCaseSensitive(d->figures, group);
+        g = cJSON_AddObjectToObject(d->figures, group);
+    }
+    return cJSON_IsObject(g) ? g : NULL;
+}
+
 void scope_demo_figure(scope_demo_t *d, const char *name, cJSON *value)
 {
-    if (!value)
-        return;
-    if (!d->figures && !(d->figures = cJSON_CreateObject())) {
+    const char *leaf;
+    cJSON *parent = value ? figure_parent(d, name, &leaf, 1) : NULL;
+    if (!parent) {
         cJSON_Delete(value);
         return;
     }
-    if (cJSON_HasObjectItem(d->figures, name))
-        cJSON_ReplaceItemInObjectCaseSensitive(d->figures, name, value);
+    if (cJSON_HasObjectItem(parent, leaf))
+        cJSON_ReplaceItemInObjectCaseSensitive(parent, leaf, value);
     else
-        cJSON_AddItemToObject(d->figures, name, value);
+        cJSON_AddItemToObject(parent, leaf, value);
 }
 
 void scope_demo_figure_add(scope_demo_t *d, const char *name, double n)
 {
-    const cJSON *old = d->figures ? cJSON_GetObjectItemCaseSensitive(d->figures, name) : NULL;
+    const char *leaf;
+    const cJSON *parent = figure_parent(d, name, &leaf, 0);
+    const cJSON *old = parent ? cJSON_GetObjectItemCaseSensitive(parent, leaf) : NULL;
     scope_demo_figure(d, name, cJSON_CreateNumber((cJSON_IsNumber(old) ? old->valuedouble : 0) + n));
 }
 
@@ -604,6 +676,11 @@ int scope_demo_check(scope_demo_t *d, int ok, const char *what, const char *fmt,
 
 int scope_demo_bye(scope_demo_t *d, cJSON *extra, const char *text)
 {
+    if (d->bye_said) {
+        cJSON_Delete(extra);
+        return 0;
+    }
+    d->bye_said = 1;
     cJSON *summary = d->figures ? d->figures : cJSON_CreateObject();
     d->figures = NULL;
     while (extra && extra->child) {

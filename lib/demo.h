@@ -65,6 +65,10 @@ typedef enum {
     SCOPE_OPT_TEXT,     /* const char **to, the value as given (not empty) */
     SCOPE_OPT_WORD,     /* const char **to, one of words ("a b c") */
     SCOPE_OPT_ONOFF,    /* int *to = 1 for "on", 0 for "off" */
+    SCOPE_OPT_LIST,     /* const char **to, a comma list ("" for none) of at most
+                         * max items (16 when 0), each one of words or, without
+                         * words, a whole number from lo to hi; read it with
+                         * scope_demo_list_next */
 } scope_demo_option_kind_t;
 
 /* A demo's own option: --name or --name VALUE. */
@@ -74,9 +78,16 @@ typedef struct {
     const char *help;
     scope_demo_option_kind_t kind;
     void *to;
-    long long lo, hi;  /* SCOPE_OPT_NUMBER */
-    const char *words; /* SCOPE_OPT_WORD */
+    long long lo, hi;  /* SCOPE_OPT_NUMBER, SCOPE_OPT_LIST of numbers */
+    const char *words; /* SCOPE_OPT_WORD, SCOPE_OPT_LIST of words */
+    int max;           /* SCOPE_OPT_LIST: most items */
 } scope_demo_option_t;
+
+/* The next item of a comma list (an SCOPE_OPT_LIST value) into item, *at
+ * moved past it; 0 at the end. for (const char *at = list; next(&at, ...);) */
+int scope_demo_list_next(const char **at, char *item, size_t n);
+/* Is the word of len bytes one of words ("a b c")? */
+int scope_demo_is_one_of(const char *word, size_t len, const char *words);
 
 /* The struct that holds a handle, from the handle a callback was given:
  * state hangs off handles, as libuv's own benchmarks find theirs. */
@@ -169,6 +180,7 @@ struct scope_demo_s {
     void (*relay)(scope_demo_t *d, const cJSON *msg);
     int report_fd, report_open; /* a role's copy of its relay, for scope_demo_report */
     cJSON *figures;             /* scope_demo_figure's, for the bye */
+    int bye_said;               /* scope_demo_bye was called */
 };
 
 /* Parses the command line. Returns SCOPE_DEMO_RUN, SCOPE_DEMO_HELP,
@@ -195,6 +207,8 @@ void scope_demo_exit(scope_demo_t *d, int code);
  * becomes a key of the bye's summary, value (taken over) its value; a later
  * one of the same name replaces it. */
 void scope_demo_figure(scope_demo_t *d, const char *name, cJSON *value);
+/* A name with a dot ("stream.bytes") is a member of an object figure
+ * ("stream"), made when it is not there yet. */
 /* Adds n to the number figure name (0 when it is not there yet). */
 void scope_demo_figure_add(scope_demo_t *d, const char *name, double n);
 /* A check the lesson makes: when ok is 0, an error event (what, and the
@@ -202,7 +216,8 @@ void scope_demo_figure_add(scope_demo_t *d, const char *name, double n);
 int scope_demo_check(scope_demo_t *d, int ok, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The bye: the figures handed to scope_demo_figure, then extra's members
- * (taken over; NULL for none), and text for a person. */
+ * (taken over; NULL for none), and text for a person. Said once: a second
+ * call drops extra and returns 0. */
 int scope_demo_bye(scope_demo_t *d, cJSON *extra, const char *text);
 
 /* In a process started by lib/role: sends figures (taken over) to the

@@ -543,7 +543,7 @@ START_TEST(figures_reach_the_bye)
     ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(sum, "grep_codes")->valuestring,
                      "by the caller");
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sum, "complete")));
-    ck_assert_int_eq(scope_demo_bye(&fx.d, NULL, NULL), 0); /* nothing left over */
+    ck_assert_int_eq(scope_demo_bye(&fx.d, NULL, NULL), 0); /* said once: nothing more */
 }
 END_TEST
 
@@ -647,6 +647,43 @@ START_TEST(fault_is_remembered_and_passed_on)
 }
 END_TEST
 
+/* A demo that lists its faults is told only those; the rest are refused
+ * with the list, and nothing reaches on_control. */
+START_TEST(faults_outside_the_demos_list_are_refused)
+{
+    static const scope_demo_info_t info = {"x", "t", "s", "", "", "oversize silent"};
+    fx.d.info = &info;
+    ctl("{\"cmd\":\"fault\",\"kind\":\"drop\"}");
+    ck_assert_str_eq(fx.d.fault, "");
+    ck_assert_int_eq(fx.controls, 0);
+    ck_assert_ptr_nonnull(strstr(str_of(last_event("error"), "reason"), "oversize silent"));
+    ctl("{\"cmd\":\"fault\",\"kind\":\"silent\"}");
+    ck_assert_str_eq(fx.d.fault, "silent");
+    ck_assert_int_eq(fx.controls, 1);
+}
+END_TEST
+
+/* Dotted figure names make object figures; the bye is said once. */
+START_TEST(dotted_figures_nest_and_the_bye_is_said_once)
+{
+    scope_demo_figure(&fx.d, "stream.bytes", cJSON_CreateNumber(7));
+    scope_demo_figure_add(&fx.d, "stream.writes", 2);
+    scope_demo_figure_add(&fx.d, "stream.writes", 3);
+    scope_demo_figure(&fx.d, "top", cJSON_CreateNumber(1));
+    ck_assert_int_eq(scope_demo_bye(&fx.d, NULL, "done"), 0);
+    cJSON *late = cJSON_CreateObject();
+    cJSON_AddTrueToObject(late, "late");
+    ck_assert_int_eq(scope_demo_bye(&fx.d, late, "again"), 0); /* late is freed, not said */
+    read_events();
+    ck_assert_int_eq(count_events("bye"), 1);
+    const cJSON *sum = cJSON_GetObjectItemCaseSensitive(last_event("bye"), "summary");
+    const cJSON *stream = cJSON_GetObjectItemCaseSensitive(sum, "stream");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(stream, "bytes")->valueint, 7);
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(stream, "writes")->valueint, 5);
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(sum, "top")->valueint, 1);
+}
+END_TEST
+
 /* ---- quit, and what is refused ----------------------------------------- */
 
 START_TEST(quit_calls_on_quit_once)
@@ -714,19 +751,28 @@ START_TEST(typed_options_are_read_and_checked)
 {
     long long n = 3;
     int flag = 0, lab = 1;
-    const char *word = "a", *text = NULL;
+    const char *word = "a", *text = NULL, *parts = NULL, *uids = NULL;
     const scope_demo_option_t options[] = {
         {"n", "N", "a number", SCOPE_OPT_NUMBER, &n, 1, 32, NULL},
         {"flag", NULL, "a flag", SCOPE_OPT_FLAG, &flag, 0, 0, NULL},
         {"kind", "K", "a word", SCOPE_OPT_WORD, &word, 0, 0, "oversize silent vanish"},
         {"to", "HOST:PORT", "a text", SCOPE_OPT_TEXT, &text, 0, 0, NULL},
         {"lab", "on|off", "on or off", SCOPE_OPT_ONOFF, &lab, 0, 0, NULL},
+        {"part", "LIST", "words", SCOPE_OPT_LIST, &parts, 0, 0, "spawn exec fork"},
+        {"uids", "LIST", "numbers", SCOPE_OPT_LIST, &uids, 0, 4294967294ll, NULL, 3},
         {NULL, NULL, NULL, 0, NULL, 0, 0, NULL},
     };
     char error[256];
     const char *good[] = {"t", "--n", "32", "--flag", "--kind", "silent", "--to", "h:1",
-                          "--lab", "off"};
-    ck_assert_int_eq(typed_parse(options, 10, good, error, sizeof error), SCOPE_DEMO_RUN);
+                          "--lab", "off", "--part", "exec,fork", "--uids", "0,1000,4294967294"};
+    ck_assert_int_eq(typed_parse(options, 14, good, error, sizeof error), SCOPE_DEMO_RUN);
+    ck_assert_str_eq(parts, "exec,fork");
+    char item[16];
+    const char *at = uids;
+    ck_assert(scope_demo_list_next(&at, item, sizeof item) && !strcmp(item, "0"));
+    ck_assert(scope_demo_list_next(&at, item, sizeof item) && !strcmp(item, "1000"));
+    ck_assert(scope_demo_list_next(&at, item, sizeof item) && !strcmp(item, "4294967294"));
+    ck_assert(!scope_demo_list_next(&at, item, sizeof item));
     ck_assert(n == 32 && flag == 1 && lab == 0);
     ck_assert_str_eq(word, "silent");
     ck_assert_str_eq(text, "h:1");
@@ -741,6 +787,12 @@ START_TEST(typed_options_are_read_and_checked)
         {"--kind", "", "not ''"},
         {"--to", "", "--to wants HOST:PORT"},
         {"--lab", "yes", "--lab wants on or off, not 'yes'"},
+        {"--part", "exec,forks", "--part wants a comma list of spawn exec fork, not 'exec,forks'"},
+        {"--part", "exec,", "not 'exec,'"},
+        {"--part", ",exec", "not ',exec'"},
+        {"--uids", "1,2,3,4", "--uids wants up to 3 numbers from 0 to 4294967294"},
+        {"--uids", "1,-2", "not '1,-2'"},
+        {"--uids", "4294967295", "not '4294967295'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *argv[] = {"t", bad[i].opt, bad[i].value};
@@ -794,6 +846,8 @@ static Suite *demo_suite(void)
     tcase_add_test(tc, fault_is_remembered_and_passed_on);
     tcase_add_test(tc, quit_calls_on_quit_once);
     tcase_add_test(tc, typed_options_are_read_and_checked);
+    tcase_add_test(tc, faults_outside_the_demos_list_are_refused);
+    tcase_add_test(tc, dotted_figures_nest_and_the_bye_is_said_once);
     tcase_add_test(tc, unknown_commands_are_refused);
     tcase_add_test(tc, each_applied_command_reaches_on_control);
     suite_add_tcase(s, tc);
