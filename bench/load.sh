@@ -98,6 +98,8 @@ start_server() {
 
 status_kb() { sed -n "s/^$1:[^0-9]*\\([0-9]*\\).*/\\1/p" "/proc/$SPID/status"; }
 cpu_ticks() { sed 's/.*) //' "/proc/$SPID/stat" | awk '{print $12 + $13}'; }
+# the loop thread's alone (the others are libuv's pool, naming peers)
+loop_ticks() { sed 's/.*) //' "/proc/$SPID/task/$SPID/stat" | awk '{print $12 + $13}'; }
 overflows() {
     awk '/^TcpExt:/ { if (!h) { split($0, k); h = 1 } else { split($0, v)
          for (i in k) if (k[i] == "ListenOverflows") print v[i] } }' /proc/net/netstat
@@ -116,17 +118,17 @@ phase() {
     name=$1; shift
     start_server "$name"
     rows=$(tcp_rows)
-    t0=$(cpu_ticks); o0=$(overflows); w0=$(date +%s.%N)
+    t0=$(cpu_ticks); l0=$(loop_ticks); o0=$(overflows); w0=$(date +%s.%N)
     "$GEN" --json --timeout "$TIMEOUT" "$@" "127.0.0.1:$PORT" >"$OUT/$name.json"
     code=$?
-    w1=$(date +%s.%N); t1=$(cpu_ticks); o1=$(overflows)
+    w1=$(date +%s.%N); t1=$(cpu_ticks); l1=$(loop_ticks); o1=$(overflows)
     hwm=$(status_kb VmHWM)
     sleep 1 # what the server keeps once the crowd is gone
     after=$(status_kb VmRSS)
     peak=$(sort -n "$OUT/$name.rss" | tail -n 1)
     alive=yes; kill -0 "$SPID" 2>/dev/null || alive=no
     stop_server
-    echo "$hwm $after ${peak:-0} $((t1 - t0)) $w0 $w1 $((o1 - o0)) $alive $code $rows $STOPPED" \
+    echo "$hwm $after ${peak:-0} $((t1 - t0)) $w0 $w1 $((o1 - o0)) $alive $code $rows $STOPPED $((l1 - l0))" \
         >"$OUT/$name.fig"
     if [ "$code" -ne 0 ]; then
         echo "bench/load.sh: load_tcp $* ended with status $code" >&2
@@ -147,9 +149,9 @@ echo
 server() {
     set -- $(cat "$OUT/$1.fig")
     awk -v cpu="$4" -v hz="$HZ" -v w0="$5" -v w1="$6" -v hwm="$1" -v after="$2" -v ov="$7" \
-        -v alive="$8" -v rows="${10}" -v stop="${11}" 'BEGIN {
-        printf "  server: peak RSS %.1f MB (VmHWM), %.1f MB a second after; CPU %.2f s in %.2f s (%.0f%% of a core)\n",
-            hwm / 1024, after / 1024, cpu / hz, w1 - w0, 100 * cpu / hz / (w1 - w0)
+        -v alive="$8" -v rows="${10}" -v stop="${11}" -v loop="${12}" 'BEGIN {
+        printf "  server: peak RSS %.1f MB (VmHWM), %.1f MB a second after; CPU %.2f s in %.2f s (%.0f%% of a core), %.2f s of it the loop thread\n",
+            hwm / 1024, after / 1024, cpu / hz, w1 - w0, 100 * cpu / hz / (w1 - w0), loop / hz
         printf "          %d accept-queue overflows; %d sockets in /proc/net/tcp at the start%s\n",
             ov, rows, alive == "yes" ? "" : "; the server DIED"
         if (stop == "killed")
@@ -172,7 +174,9 @@ crowd_lines() { # NAME
         "$(field "$n" lost)" "$(f1 "$(field "$n" echo_p50_ms)")" "$(f1 "$(field "$n" echo_p99_ms)")" \
         "$(f1 "$(field "$n" echo_max_ms)")" \
         "$(field "$n" broadcasts)"
-    printf '  errors: %s\n' "$(sed -n 's/.*"errors":{\([^}]*\)}.*/\1/p' "$OUT/$n.json" | sed 's/^$/none/')"
+    printf '  errors: %s; load_tcp used %s s of CPU\n' \
+        "$(sed -n 's/.*"errors":{\([^}]*\)}.*/\1/p' "$OUT/$n.json" | sed 's/^$/none/')" \
+        "$(field "$n" cpu_s)"
     server "$n"
 }
 

@@ -581,6 +581,16 @@ static void ms(char *out, size_t len, uint64_t ns)
     scope_time_format(out, len, (double)ns);
 }
 
+/* Our own CPU time: when it is near the wall time, the figures are ours,
+ * not the server's. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void report_text(void)
 {
     char a[32], b[32], c[32];
@@ -620,6 +630,7 @@ static void report_text(void)
     for (int i = 0; i < nerrors; i++)
         printf("%s%s %ld", i ? ", " : "", errors[i].kind, errors[i].count);
     printf("%s\n", nerrors ? "" : "none");
+    printf("load_tcp's own CPU time: %.2f s\n", cpu_seconds());
     if (fig.out_of_fds)
         printf("load_tcp ran out of file descriptors (EMFILE): fewer clients than asked for\n");
     if (fig.interrupted)
@@ -659,8 +670,8 @@ static void report_json(void)
            churn_s > 0 ? (double)fig.churn_done / churn_s : 0.0);
     for (int i = 0; i < nerrors; i++)
         printf("%s\"%s\":%ld", i ? "," : "", errors[i].kind, errors[i].count);
-    printf("},\"out_of_fds\":%s,\"completed\":%s}\n", fig.out_of_fds ? "true" : "false",
-           fig.interrupted ? "false" : "true");
+    printf("},\"cpu_s\":%.3f,\"out_of_fds\":%s,\"completed\":%s}\n", cpu_seconds(),
+           fig.out_of_fds ? "true" : "false", fig.interrupted ? "false" : "true");
 }
 
 /* ---- the command line ----------------------------------------------------------- */
