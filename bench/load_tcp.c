@@ -472,6 +472,8 @@ static void crowd_close(void)
 {
     uv_timer_stop(&deadline);
     uv_timer_stop(&ticker);
+    if (phase == TALK) /* cut short by Ctrl-C */
+        fig.t_talked = scope_time_now_ns();
     phase = CLOSE;
     open_handles++; /* held, so that the last close does not come while we loop */
     for (long i = 0; i < opt.clients; i++)
