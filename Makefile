@@ -4,6 +4,7 @@
 #   make run      install missing packages, build, open the dashboard
 #   make test     install missing packages, build, run every test
 #   make bench    measure (never asserted): round trips against their floors
+#   make load     measure (never asserted): the tcp server under a crowd and a churn
 #   make asan     build under AddressSanitizer + UBSan into build-asan/ and test
 #   make fuzz     build tests/fuzz/fuzz_*.c with clang's libFuzzer into build-fuzz/
 #                 and run each for FUZZ_SECONDS (default 60), one at a time;
@@ -66,7 +67,7 @@ FUZZ_ONLY    ?=
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 
-.PHONY: all deps run test bench asan fuzz fuzzers clean install
+.PHONY: all deps run test bench load asan fuzz fuzzers clean install
 all: $(LIBA) $(DEMOS) $(DEMO_JS) $(if $(TUI_SRC),$(IPCSCOPE)) $(UNITS) $(HELPERS) $(BENCHES)
 
 deps:
@@ -83,6 +84,11 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(BUILD)
+
+# Not part of `make bench`: a minute or more of a thousand clients.
+load: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/load.sh $(BUILD)
 
 asan: deps
 	@CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
