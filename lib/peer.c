@@ -6,6 +6,14 @@
  * that callback alone frees it. Only the loop thread reads or writes
  * `cancelled`; the pool's thread writes only `who`, before libuv hands the
  * request back, so no lock is needed.
+ *
+ * One scan of /proc at a time. A scan reads every socket of the machine and
+ * then fd tables: at a thousand connections a second, four of them in the
+ * pool's four threads took both cores from the loop thread, whose accepts
+ * fell behind until the listen queue overflowed. So scans wait in a queue,
+ * the next submitted when one is done, and a request cancelled while it
+ * waits (its connection closed) leaves the queue at once. The queue belongs
+ * to the one loop thread that calls this module, as in every demo.
  */
 #include "peer.h"
 
@@ -27,6 +35,9 @@ typedef enum { PEER_UNIX, PEER_TCP, PEER_UDP } peer_kind_t;
 
 struct scope_peer_req_s {
     uv_work_t work;
+    uv_loop_t *loop;
+    scope_peer_req_t *next, *prev; /* in the waiting queue */
+    int waiting;
     peer_kind_t kind;
     int cancelled;
     long self_pid;
@@ -102,9 +113,27 @@ static void peer_work(uv_work_t *w)
 
 /* ---- on the loop thread --------------------------------------------------- */
 
+/* The scans waiting their turn, oldest first, and whether one is running. */
+static struct {
+    scope_peer_req_t *head, *tail;
+    int scanning;
+} queue;
+
+static void queue_remove(scope_peer_req_t *req)
+{
+    *(req->prev ? &req->prev->next : &queue.head) = req->next;
+    *(req->next ? &req->next->prev : &queue.tail) = req->prev;
+    req->next = req->prev = NULL;
+    req->waiting = 0;
+}
+
+static void queue_next(void);
+
 static void peer_done(uv_work_t *w, int status)
 {
     scope_peer_req_t *req = w->data;
+    if (req->kind != PEER_UNIX)
+        queue.scanning = 0;
     if (!req->cancelled) {
         if (status < 0) {
             req->who.pid = -1;
@@ -113,12 +142,38 @@ static void peer_done(uv_work_t *w, int status)
         req->cb(req->arg, &req->who);
     }
     free(req);
+    queue_next();
+}
+
+/* The oldest waiting scan goes to the pool; one that cannot is answered
+ * "not found" there and then, so that the queue moves on. */
+static void queue_next(void)
+{
+    while (queue.head && !queue.scanning) {
+        scope_peer_req_t *req = queue.head;
+        queue_remove(req);
+        queue.scanning = 1;
+        if (uv_queue_work(req->loop, &req->work, peer_work, peer_done) < 0) {
+            queue.scanning = 0;
+            req->cb(req->arg, &req->who);
+            free(req);
+        }
+    }
 }
 
 static scope_peer_req_t *peer_start(uv_loop_t *loop, scope_peer_req_t *req)
 {
     req->work.data = req;
+    req->loop = loop;
     req->self_pid = (long)getpid();
+    if (req->kind != PEER_UNIX) { /* a scan: wait for the one before */
+        req->waiting = 1;
+        req->prev = queue.tail;
+        *(queue.tail ? &queue.tail->next : &queue.head) = req;
+        queue.tail = req;
+        queue_next();
+        return req;
+    }
     int r = uv_queue_work(loop, &req->work, peer_work, peer_done);
     if (r < 0) {
         free(req);
@@ -214,6 +269,11 @@ void scope_peer_cancel(scope_peer_req_t *req)
     if (!req)
         return;
     req->cancelled = 1;
+    if (req->waiting) { /* still in our queue: never submitted */
+        queue_remove(req);
+        free(req);
+        return;
+    }
     /* Not started yet: take it off the pool's queue. peer_done still runs
      * (with UV_ECANCELED) and frees it; a running work cannot be stopped. */
     uv_cancel((uv_req_t *)&req->work);

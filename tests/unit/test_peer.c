@@ -214,6 +214,44 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* Many lookups at once wait their turn (one scan of /proc at a time): each
+ * is answered once, in the order asked; one cancelled while it waits is
+ * never answered. */
+static int order[16], answered;
+
+static void on_peer_in_order(void *arg, const scope_peer_info_t *who)
+{
+    order[answered++] = (int)(long)arg;
+    got = *who;
+}
+
+START_TEST(test_queue)
+{
+    int cfd[8], afd[8];
+    uv_loop_t loop;
+    loop_start(&loop);
+    answered = 0;
+    scope_peer_req_t *req[8];
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(tcp_pair(AF_INET, &cfd[i], &afd[i]), 0);
+        req[i] = scope_peer_lookup(&loop, afd[i], on_peer_in_order, (void *)(long)i);
+        ck_assert_ptr_nonnull(req[i]);
+    }
+    scope_peer_cancel(req[5]); /* waiting behind four others */
+    loop_finish(&loop);
+    ck_assert_int_eq(answered, 7);
+    for (int i = 0, want = 0; i < answered; i++, want++) {
+        want += want == 5;
+        ck_assert_int_eq(order[i], want);
+    }
+    ck_assert_int_eq(got.pid, (long)getpid());
+    for (int i = 0; i < 8; i++) {
+        close(cfd[i]);
+        close(afd[i]);
+    }
+}
+END_TEST
+
 START_TEST(test_gone)
 {
     /* The client closes first: its end lingers in FIN_WAIT2 with no process
@@ -267,6 +305,7 @@ static Suite *peer_suite(void)
     tcase_add_test(tc, test_unix);
     tcase_add_test(tc, test_udp);
     tcase_add_test(tc, test_cancel);
+    tcase_add_test(tc, test_queue);
     tcase_add_test(tc, test_gone);
     tcase_add_test(tc, test_refused);
     suite_add_tcase(s, tc);
