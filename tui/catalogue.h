@@ -29,7 +29,8 @@
  * says it. */
 typedef struct {
     const char *article; /* "000": its id in lib/articles */
-    const char *label;   /* the row's name in the article: "IPC 通道 (fork)" */
+    const char *label;    /* the row's name in the article: "IPC 通道 (fork)" */
+    const char *label_en; /* its English gloss: "IPC channel (fork)" */
     const char *speed_en, *speed_zh;
     const char *cross_en, *cross_zh;
     const char *complexity_en, *complexity_zh;

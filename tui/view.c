@@ -88,7 +88,10 @@ static void title_bar(const tui_ui_t *ui, int cols)
         return;
     }
     const tui_model_t *m = ui->model;
-    const char *title = m->title[0] ? m->title : tui_catalogue_title(ui->mech);
+    /* the demo's own title is English: a Chinese screen shows its summary */
+    const char *title = tui_i18n_lang() == TUI_LANG_ZH ? tui_catalogue_summary(ui->mech, TUI_LANG_ZH)
+                        : m->title[0]                  ? m->title
+                                                       : tui_catalogue_title(ui->mech);
     snprintf(left, sizeof left, "ipcscope: %s%s%s", ui->mech->name, title[0] ? " - " : "", title);
 
     /* right: state badge, rate, size */
@@ -213,7 +216,7 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
     char path[512], buf[1100];
     int built = tui_catalogue_path(m, path, sizeof path) == 0;
     tui_lang_t lang = tui_i18n_lang();
-    if (built) {
+    if (built && lang != TUI_LANG_ZH) { /* the demo's own title is English */
         const char *title = tui_catalogue_title(m);
         if (title[0])
             y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_HEADING, title);
@@ -233,20 +236,14 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
     for (int r = 0; r < m->nrows && y < end; r++) {
         const tui_table_row_t *row = &m->rows[r];
         const char *article = scope_article_name(row->article, lang == TUI_LANG_ZH);
-        snprintf(buf, sizeof buf, "%s  (%s)", row->label, article ? article : row->article);
+        int zh = lang == TUI_LANG_ZH;
+        snprintf(buf, sizeof buf, "%s  (%s)", zh ? row->label : row->label_en,
+                 article ? article : row->article);
         y += wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_VALUE, buf);
-        if (lang == TUI_LANG_ZH)
-            snprintf(buf, sizeof buf, "%s %s · %s %s · %s %s", tui_i18n(TUI_S_SPEED),
-                     row->speed_zh, tui_i18n(TUI_S_CROSS), row->cross_zh,
-                     tui_i18n(TUI_S_COMPLEXITY), row->complexity_zh);
-        else if (strcmp(row->speed_en, row->speed_zh) == 0)
-            snprintf(buf, sizeof buf, "%s %s · %s: %s · %s: %s", tui_i18n(TUI_S_SPEED),
-                     row->speed_en, tui_i18n(TUI_S_CROSS), row->cross_en,
-                     tui_i18n(TUI_S_COMPLEXITY), row->complexity_en);
-        else
-            snprintf(buf, sizeof buf, "%s: %s · %s: %s · %s: %s", tui_i18n(TUI_S_SPEED),
-                     row->speed_en, tui_i18n(TUI_S_CROSS), row->cross_en,
-                     tui_i18n(TUI_S_COMPLEXITY), row->complexity_en);
+        snprintf(buf, sizeof buf, "%s %s · %s %s · %s %s", tui_i18n(TUI_S_SPEED),
+                 zh ? row->speed_zh : row->speed_en, tui_i18n(TUI_S_CROSS),
+                 zh ? row->cross_zh : row->cross_en, tui_i18n(TUI_S_COMPLEXITY),
+                 zh ? row->complexity_zh : row->complexity_en);
         if (y < end)
             y += wrapped(y, x + 5, w - 6, end - y, TUI_ROLE_DEFAULT, buf);
     }

@@ -72,7 +72,10 @@ run_size() {
     start "$s" "$W" "$H"
     check "tui $s: the menu lists the mechanisms" wait_for "$s" 'Mechanisms'
     check "tui $s: a planned mechanism says so" wait_for "$s" 'message-queue +planned'
-    check "tui $s: fork-ipc shows its row of the articles' tables" wait_for "$s" 'IPC 通道 \(fork\)'
+    check "tui $s: fork-ipc shows its row of the articles' tables" wait_for "$s" 'IPC channel \(fork\)'
+    check "tui $s: one vocabulary for both articles' rows" wait_for "$s" 'speed ★★★★☆ · cross-machine no'
+    screen "$s" | grep -q -e '通道' -e '单机' && fail "tui $s: Chinese on the English menu" \
+        || pass "tui $s: the English menu is all English"
 
     T send-keys -t "$s" Enter
     if ! wait_for "$s" '1 Processes'; then
