@@ -4,6 +4,7 @@
  * them to whatever width it has; code and tables keep their lines as written.
  */
 #include "lesson.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -98,6 +99,104 @@ static int push_inline(tui_lesson_t *l, tui_md_style_t style, const char *text, 
     return line ? 0 : -ENOMEM;
 }
 
+/* "[fork(2)](https://...)" -> "fork(2)", in place: a table's cells are too
+ * narrow for addresses, and the man page's name is what the cell says. */
+static void drop_link_urls(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p;) {
+        char *close = *p == '[' ? strstr(p, "](") : NULL;
+        char *end = close ? strchr(close, ')') : NULL;
+        if (end && !memchr(p + 1, '[', (size_t)(close - p - 1))) {
+            memmove(o, p + 1, (size_t)(close - p - 1));
+            o += close - p - 1;
+            p = end + 1;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+}
+
+/* "| a | `b` |" -> "a\tb" (inline marks removed, "\|" kept as "|"). The
+ * line under the header ("|---|:--|") is not a row: it marks the row above
+ * as the header. */
+static int push_table_row(tui_lesson_t *l, const char *s, size_t len)
+{
+    if (strspn(s, "|-: ") >= len) {
+        if (l->n && l->lines[l->n - 1].style == TUI_MD_TABLE)
+            l->lines[l->n - 1].indent = 1;
+        return 0;
+    }
+    char *raw = malloc(len + 1), *row = malloc(2 * len + 2), *cell = malloc(2 * len + 2);
+    int r = -ENOMEM;
+    if (raw && row && cell) {
+        size_t used = 0, k = 0;
+        row[0] = '\0';
+        for (size_t i = 1; i <= len; i++) { /* past the leading '|' */
+            if (i < len && s[i] == '\\' && i + 1 < len && s[i + 1] == '|') {
+                raw[k++] = s[++i];
+                continue;
+            }
+            if (i < len && s[i] != '|') {
+                raw[k++] = s[i];
+                continue;
+            }
+            raw[k] = '\0';
+            if (i == len && k == 0)
+                break; /* nothing after the last '|' */
+            drop_link_urls(raw);
+            tui_lesson_inline(raw, cell, 2 * len + 2);
+            char *c = cell;
+            while (*c == ' ')
+                c++;
+            size_t cl = strlen(c);
+            while (cl && c[cl - 1] == ' ')
+                c[--cl] = '\0';
+            used += (size_t)snprintf(row + used, 2 * len + 2 - used, "%s%s", used ? "\t" : "", c);
+            k = 0;
+        }
+        r = push(l, TUI_MD_TABLE, row, strlen(row)) ? 0 : -ENOMEM;
+    }
+    free(raw), free(row), free(cell);
+    return r;
+}
+
+void tui_lesson_cell(const char *row, int c, char *out, size_t n)
+{
+    while (c-- > 0 && row)
+        row = strchr(row, '\t') ? strchr(row, '\t') + 1 : NULL;
+    if (!row) {
+        snprintf(out, n, "%s", "");
+        return;
+    }
+    snprintf(out, n, "%.*s", (int)strcspn(row, "\t"), row);
+}
+
+int tui_lesson_table(const tui_lesson_t *l, size_t first, size_t *end, int *widths, int max)
+{
+    int ncols = 0;
+    size_t i = first;
+    for (; i < l->n && l->lines[i].style == TUI_MD_TABLE; i++) {
+        char cell[1024];
+        for (int c = 0; c < max; c++) {
+            const char *t = l->lines[i].text;
+            int cells = 1;
+            for (const char *q = t; (q = strchr(q, '\t')); q++)
+                cells++;
+            if (c >= cells)
+                break;
+            tui_lesson_cell(t, c, cell, sizeof cell);
+            if (c >= ncols)
+                widths[ncols++] = 0;
+            if (tui_text_width(cell) > widths[c])
+                widths[c] = tui_text_width(cell);
+        }
+    }
+    *end = i;
+    return ncols;
+}
+
 int tui_lesson_parse(const char *md, tui_lesson_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -161,7 +260,7 @@ int tui_lesson_parse(const char *md, tui_lesson_t *out)
                 goto paragraph;
             }
         } else if (s[lead] == '|') {
-            r = push(out, TUI_MD_CODE, s, slen) ? 0 : -ENOMEM;
+            r = push_table_row(out, s + lead, slen - lead);
             in_para = 0;
         } else if (s[lead] == '>') {
             size_t st = lead + 1;

@@ -24,7 +24,8 @@ typedef enum {
     TUI_MD_HEADING2,
     TUI_MD_HEADING3,
     TUI_MD_LIST,  /* text is the item; the view draws the bullet */
-    TUI_MD_CODE,  /* a line of a code block or a table: never reflowed */
+    TUI_MD_CODE,  /* a line of a code block: never reflowed */
+    TUI_MD_TABLE, /* a table row: its cells separated by '\t'; indent 1 for the header */
     TUI_MD_QUOTE,
     TUI_MD_RULE,
     TUI_MD_BLANK,
@@ -47,6 +48,12 @@ int tui_lesson_parse(const char *markdown, tui_lesson_t *out);
 /* Reads and parses a file: 0, or a negative errno. */
 int tui_lesson_load(const char *path, tui_lesson_t *out);
 void tui_lesson_free(tui_lesson_t *l);
+/* The table whose first row is lines[first]: its rows end at *end, and
+ * widths[c] gets column c's widest cell in columns (at most max columns).
+ * Returns the number of columns. */
+int tui_lesson_table(const tui_lesson_t *l, size_t first, size_t *end, int *widths, int max);
+/* Cell c of a table row into out ("" past the last). */
+void tui_lesson_cell(const char *row, int c, char *out, size_t n);
 /* Removes inline marks from src into dst (at most n bytes with the NUL). */
 void tui_lesson_inline(const char *src, char *dst, size_t n);
 

@@ -198,6 +198,63 @@ static void lesson_line(void *arg, int k, const char *s, size_t len)
     tui_crt_text(y, x, c->r.x + c->r.w - x, c->role, buf);
 }
 
+#define TABLE_MAX_COLS 8
+
+/* A table: aligned in columns when they fit the pane, the header above a
+ * rule; else one item per row, its first cell as the item and each other
+ * cell under it as "header: cell", so that nothing is cut. Returns the last
+ * line of the table. */
+static size_t draw_table(const tui_lesson_t *l, size_t first, lesson_ctx_t *c)
+{
+    int widths[TABLE_MAX_COLS], total = 0;
+    size_t end;
+    int ncols = tui_lesson_table(l, first, &end, widths, TABLE_MAX_COLS);
+    for (int k = 0; k < ncols; k++)
+        total += widths[k] + (k ? 2 : 0);
+    const char *header = l->lines[first].indent ? l->lines[first].text : NULL;
+    char cell[1024], head[256], item[1400];
+    for (size_t i = first; i < end; i++) {
+        const tui_md_line_t *row = &l->lines[i];
+        if (total <= c->r.w - 2) {
+            int y = c->r.y + c->line - c->first, x = c->r.x + 2;
+            tui_role_t role = row->indent ? TUI_ROLE_PANE_TITLE : TUI_ROLE_DEFAULT;
+            c->line++;
+            for (int k = 0; k < ncols && y >= c->r.y && y < c->r.y + c->r.h; k++) {
+                tui_lesson_cell(row->text, k, cell, sizeof cell);
+                tui_crt_text(y, x, widths[k], role, cell);
+                x += widths[k] + 2;
+            }
+            if (row->indent) { /* the rule under the header */
+                y++;
+                if (c->line++ >= c->first && y < c->r.y + c->r.h)
+                    tui_crt_hline(y, c->r.x + 2, total, TUI_ROLE_DIM);
+            }
+            continue;
+        }
+        if (row->indent)
+            continue; /* the header names the cells of each item below */
+        c->role = TUI_ROLE_DEFAULT;
+        c->x = 1;
+        c->bullet = tui_crt_glyph(TUI_G_BULLET);
+        c->hang = c->x + tui_text_width(c->bullet) + 1;
+        tui_lesson_cell(row->text, 0, cell, sizeof cell);
+        wrap_lines(cell, c->r.w - c->hang, lesson_line, c);
+        c->bullet = NULL;
+        c->x = c->hang;
+        c->hang += 2;
+        c->role = TUI_ROLE_DIM;
+        for (int k = 1; k < ncols; k++) {
+            tui_lesson_cell(row->text, k, cell, sizeof cell);
+            tui_lesson_cell(header ? header : "", k, head, sizeof head);
+            if (!cell[0])
+                continue;
+            snprintf(item, sizeof item, "%s%s%s", head, head[0] ? ": " : "", cell);
+            wrap_lines(item, c->r.w - c->x, lesson_line, c);
+        }
+    }
+    return end - 1;
+}
+
 static void draw_lesson(const tui_ui_t *ui, tui_rect_t r)
 {
     const tui_lesson_t *l = ui->lesson;
@@ -244,6 +301,9 @@ static void draw_lesson(const tui_ui_t *ui, tui_rect_t r)
                 tui_crt_text(y, r.x + 2, r.w - 2, TUI_ROLE_CODE, ml->text);
             continue;
         }
+        case TUI_MD_TABLE:
+            i = draw_table(l, i, &c);
+            continue;
         case TUI_MD_RULE: {
             int y = r.y + c.line - c.first;
             c.line++;

@@ -603,7 +603,39 @@ START_TEST(test_lesson_markdown)
     ck_assert_str_eq(l.lines[9].text, "  y;");
     ck_assert_int_eq(l.lines[10].style, TUI_MD_QUOTE);
     ck_assert_int_eq(l.lines[11].style, TUI_MD_RULE);
-    ck_assert_int_eq(l.lines[12].style, TUI_MD_CODE);
+    ck_assert_int_eq(l.lines[12].style, TUI_MD_TABLE);
+    ck_assert_str_eq(l.lines[12].text, "a\tb");
+    tui_lesson_free(&l);
+}
+END_TEST
+
+/* A table's rows keep their cells (marks and link addresses removed, an
+ * escaped bar kept); the line under the header marks the header. */
+START_TEST(test_lesson_table)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    tui_lesson_t l;
+    ck_assert_int_eq(tui_lesson_parse("| Node | man page |\n|---|:--|\n"
+                                      "| `fork()` | [fork(2)](https://x/fork.2.html), dup2(2) |\n"
+                                      "| a \\| b | 管道 |\n\nafter\n",
+                                      &l),
+                     0);
+    ck_assert_int_eq(l.lines[0].style, TUI_MD_TABLE);
+    ck_assert_int_eq(l.lines[0].indent, 1);
+    ck_assert_int_eq(l.lines[1].indent, 0);
+    ck_assert_str_eq(l.lines[1].text, "fork()\tfork(2), dup2(2)");
+    ck_assert_str_eq(l.lines[2].text, "a | b\t管道");
+    int widths[8];
+    size_t end;
+    ck_assert_int_eq(tui_lesson_table(&l, 0, &end, widths, 8), 2);
+    ck_assert_uint_eq(end, 3);
+    ck_assert_int_eq(widths[0], 6);
+    ck_assert_int_eq(widths[1], 16);
+    char cell[32];
+    tui_lesson_cell(l.lines[2].text, 1, cell, sizeof cell);
+    ck_assert_str_eq(cell, "管道");
+    tui_lesson_cell(l.lines[2].text, 5, cell, sizeof cell);
+    ck_assert_str_eq(cell, "");
     tui_lesson_free(&l);
 }
 END_TEST
@@ -705,6 +737,7 @@ static Suite *model_suite(void)
     tc = tcase_create("text");
     tcase_add_test(tc, test_text_width_and_wrap);
     tcase_add_test(tc, test_text_cut);
+    tcase_add_test(tc, test_lesson_table);
     tcase_add_test(tc, test_lesson_markdown);
     tcase_add_test(tc, test_lesson_files);
     suite_add_tcase(s, tc);
