@@ -8,7 +8,9 @@
  * kernel says so, the process at the other end. A process that exited a
  * moment ago stays, marked with its exit code or signal, for
  * TUI_EXITED_LINGER_NS. Pipes a process holds both ends of (libuv's own signal
- * pipe) are left out: they are not communication between processes.
+ * pipe) are left out: they are not communication between processes. The
+ * lab's own plumbing (pipes to the dashboard, libuv's eventfd) comes after
+ * the fds the mechanism uses, dimmed, so that those stand out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +75,13 @@ static int shown_fd(const tui_pinfo_t *p, const tui_fd_t *f)
     return 1;
 }
 
+/* The lab's, not the lesson's: the event and control pipes to the
+ * dashboard, and the eventfd libuv wakes its loop with. */
+static int plumbing(const tui_fd_t *f)
+{
+    return f->peer_is_self || f->kind == TUI_FD_EVENTFD;
+}
+
 static const char *kind_name(tui_fd_kind_t k)
 {
     switch (k) {
@@ -130,6 +139,14 @@ static void fd_line(const tui_ui_t *ui, const tui_fd_t *f, int also, int wide, c
     const char *name = f->name[0] && f->kind != TUI_FD_EVENTFD && f->kind != TUI_FD_INOTIFY
                            ? f->name
                            : "";
+    /* a long path is cut from the left: its last part names the file, and
+     * the private directory before it says little */
+    char short_name[80];
+    const char *slash = strrchr(name, '/');
+    if (slash && slash != name && tui_text_width(name) > (wide ? 32 : 16)) {
+        snprintf(short_name, sizeof short_name, "%s%s", tui_crt_glyph(TUI_G_ELLIPSIS), slash);
+        name = short_name;
+    }
     if (wide)
         snprintf(out, n, "%s %s:%s%s%s%s%s", where, kind_name(f->kind), ino, mode, *name ? " " : "",
                  name, peer);
@@ -181,9 +198,10 @@ void tui_view_procs(const tui_ui_t *ui, tui_rect_t r)
         if (s->pid == ui->sel_pid)
             sel_line = nl;
         lines[nl++] = (line_t){i, -1, -1};
-        for (int k = 0; s->p && k < s->p->nfds; k++) {
-            const tui_fd_t *f = &s->p->fds[k];
-            if (!shown_fd(s->p, f))
+        /* the mechanism's fds first, then the plumbing */
+        for (int k = 0; s->p && k < 2 * s->p->nfds; k++) {
+            const tui_fd_t *f = &s->p->fds[k % s->p->nfds];
+            if (!shown_fd(s->p, f) || plumbing(f) != (k >= s->p->nfds))
                 continue;
             /* stdout and stderr on one pipe read better as one line */
             const line_t *prev = &lines[nl - 1];
@@ -196,7 +214,7 @@ void tui_view_procs(const tui_ui_t *ui, tui_rect_t r)
                     continue;
                 }
             }
-            lines[nl++] = (line_t){i, k, -1};
+            lines[nl++] = (line_t){i, k % s->p->nfds, -1};
         }
         if (s->pid == ui->sel_pid)
             sel_end = nl - 1;
@@ -218,8 +236,9 @@ void tui_view_procs(const tui_ui_t *ui, tui_rect_t r)
         if (lines[li].fd >= 0) {
             prefix(row, pre, sizeof pre, 1);
             int x = r.x + tui_crt_text(y, r.x, r.w, TUI_ROLE_TREE, pre);
-            fd_line(ui, &s->p->fds[lines[li].fd], lines[li].also, wide, buf, sizeof buf);
-            tui_crt_text(y, x + 2, r.x + r.w - x - 2, TUI_ROLE_FD, buf);
+            const tui_fd_t *f = &s->p->fds[lines[li].fd];
+            fd_line(ui, f, lines[li].also, wide, buf, sizeof buf);
+            tui_crt_text(y, x + 2, r.x + r.w - x - 2, plumbing(f) ? TUI_ROLE_DIM : TUI_ROLE_FD, buf);
             continue;
         }
         int selected = s->pid == ui->sel_pid && ui->focus == TUI_PANE_PROCS;
