@@ -14,6 +14,7 @@
 #include "app.h"
 #include "catalogue.h"
 #include "i18n.h"
+#include "keys.h"
 
 /* What every demo is started with: a readable pace and no end, so there is
  * time to watch, pause and kill. + and - change the rate, [ and ] the size. */
@@ -35,13 +36,19 @@ static void usage(FILE *f)
             "       ipcscope list                      list the demos\n"
             "       ipcscope run DEMO [options]        run one demo here, narrated\n"
             "       ipcscope --help | --version\n"
-            "\n"
-            "In the dashboard: Enter launches a demo, S in lesson mode; space pauses,\n"
-            "s steps, f injects a fault, + - rate,\n"
-            "[ ] message size, Tab moves between panes, k K signal the selected\n"
-            "process, r restarts, l shows the lesson, L switches language, ? helps,\n"
-            "q goes back, then quits.\n"
-            "\n"
+            "\n");
+    /* the keys from the table the dashboard itself reads (tui/keys.c), so
+     * that this list and the ? screen cannot disagree */
+    const tui_screen_t screens[2] = {TUI_SCREEN_MENU, TUI_SCREEN_DEMO};
+    const char *titles[2] = {"Keys in the menu:", "Keys on a demo:"};
+    for (int s = 0; s < 2; s++) {
+        fprintf(f, "%s\n", titles[s]);
+        const char *label;
+        tui_str_t text;
+        for (int i = 0; tui_keys_help(screens[s], i, 0, &label, &text); i++)
+            fprintf(f, "  %-16s %s\n", label, tui_i18n(text));
+    }
+    fprintf(f, "\n"
             "Demos are looked up in $IPCSCOPE_DEMOS, <bindir>/../demos or\n"
             "<bindir>/../libexec/ipcscope; lessons in $IPCSCOPE_LESSONS,\n"
             "<bindir>/../../docs/lessons or <bindir>/../share/ipcscope/lessons.\n");
