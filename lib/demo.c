@@ -229,6 +229,14 @@ int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
     free(longopts);
     d->args = argv + optind;
     d->nargs = argc - optind;
+    const char *control = getenv("IPCSCOPE_CONTROL_FD");
+    if (result == SCOPE_DEMO_RUN && d->step_mode && !d->role && !(control && *control) &&
+        !isatty(STDIN_FILENO)) {
+        /* nothing would ever say "step": the run would stop at step 1 */
+        snprintf(d->error, sizeof d->error, "--step waits for Enter on a terminal, and stdin is "
+                 "not one (in the dashboard, s steps)");
+        result = -EINVAL;
+    }
     return result;
 }
 

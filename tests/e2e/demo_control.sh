@@ -78,3 +78,9 @@ wait_bounded $demo 30; rc=$?
 [ $rc -eq 0 ] && pass "after the storm, quit ends it cleanly" || fail "after the storm: exit $rc"
 exec 6>&-
 rm -f ctl
+
+# --step alone with stdin not a terminal: nothing could ever step, so it is
+# refused at once with the reason, rather than stopping silently at step 1.
+out=$("$DEMO" --step </dev/null 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q "stdin is not one" \
+    && pass "--step without a terminal: refused, exit 2, the reason said" || fail "--step </dev/null: $rc $out"
