@@ -7,6 +7,7 @@
 #include "text.h"
 
 #include <signal.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
@@ -137,16 +138,20 @@ size_t tui_text_cut(const char *s, int cols)
     if (tui_text_width(s) <= cols)
         return strlen(s);
     size_t keep = cols > 1 ? tui_text_fit(s, cols - 1, NULL) : 0;
-    if (keep > 0 && s[keep] != ' ' && s[keep - 1] != ' ') {
-        /* cut inside a word: a word with a digit in it ("#297179", "p99",
-         * "1.25") goes whole, since a part of it would read as another value */
-        size_t start = keep, end = keep;
-        while (start > 0 && s[start - 1] != ' ')
-            start--;
-        while (s[end] && s[end] != ' ')
-            end++;
-        if (strpbrk(s + start, "0123456789") && (size_t)(strpbrk(s + start, "0123456789") - s) < end)
-            keep = start;
+    if (keep > 0 && isdigit((unsigned char)s[keep - 1]) &&
+        (isdigit((unsigned char)s[keep]) || s[keep] == '.' || s[keep] == ',')) {
+        /* inside a number: all of it goes ("#2971" would read as another
+         * id), with its '#' or sign, and a short word it ends ("p99") */
+        while (keep > 0 && (isdigit((unsigned char)s[keep - 1]) || s[keep - 1] == '.' ||
+                            s[keep - 1] == ','))
+            keep--;
+        while (keep > 0 && (s[keep - 1] == '#' || s[keep - 1] == '-' || s[keep - 1] == '~'))
+            keep--;
+        size_t word = keep;
+        while (word > 0 && s[word - 1] != ' ')
+            word--;
+        if (keep - word <= 3)
+            keep = word;
     }
     while (keep > 0 && s[keep - 1] == ' ')
         keep--;

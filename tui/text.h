@@ -21,8 +21,8 @@ int tui_text_width(const char *s);
  * gets the columns they take (may be NULL). */
 size_t tui_text_fit(const char *s, int cols, int *used);
 /* Bytes of s to keep before an ellipsis when s does not fit in cols columns:
- * what fits in cols - 1, backed off so that no word with a digit in it is
- * cut ("ping #297179" in 10 columns keeps "ping", not "ping #2971"), nor
+ * what fits in cols - 1, backed off so that no number is cut ("ping #297179"
+ * in 10 columns keeps "ping", not "ping #2971"; "p99" goes whole), nor
  * spaces left before the ellipsis. Returns strlen(s) when s fits. */
 size_t tui_text_cut(const char *s, int cols);
 /* Where to break s to wrap it at cols columns: the bytes of the first line

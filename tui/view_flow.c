@@ -110,6 +110,41 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
     for (int i = 0; i < n; i++)
         center[i] = lx + col * i + col / 2;
 
+    /* With the pane in focus its last row tells the bottom arrow whole (the
+     * selected one: the arrows and PgUp move it): who to whom, on which
+     * channel, its bytes and round trip, and its whole summary. */
+    int detail = ui->focus == TUI_PANE_FLOW && r.h > 4 ? (r.h > 8 ? 2 : 1) : 0;
+    if (detail) {
+        const tui_flow_t *f = tui_model_flow_get(m, end - 1);
+        char from[64], to[64], b[24], lat[24] = "", line[400];
+        tui_model_lane_label(m, f->from, from, sizeof from);
+        tui_model_lane_label(m, f->to, to, sizeof to);
+        tui_text_bytes(b, sizeof b, (double)f->bytes);
+        if (f->lat_ns)
+            tui_text_ns(lat, sizeof lat, (double)f->lat_ns, ascii);
+        const char *chan = f->chan >= 0 && f->chan < m->nchans ? m->chans[f->chan].id : "";
+        snprintf(line, sizeof line, "%s %s %s · %s · %s%s%s", from,
+                 tui_crt_glyph(TUI_G_ARROW_RIGHT), to, chan, b, lat[0] ? " · " : "", lat);
+        char folded[64] = "";
+        if (f->count > 1)
+            snprintf(folded, sizeof folded, tui_i18n(TUI_S_FOLDED), (unsigned long long)f->count,
+                     (unsigned long long)(TUI_MODEL_SLICE_NS / 1000000));
+        const char *what = f->count > 1 ? folded : f->summary;
+        int y = r.y + r.h - detail;
+        for (int k = 0; k < detail; k++)
+            tui_crt_fill(y + k, r.x, r.w, TUI_ROLE_SELECTED);
+        if (detail == 1) { /* one row: what it was matters more than where */
+            snprintf(line + strlen(line), sizeof line - strlen(line), " · %s", what);
+            tui_crt_text(y, r.x + 1, r.w - 1, TUI_ROLE_SELECTED, what);
+        } else {
+            tui_crt_text(y, r.x + 1, r.w - 1, TUI_ROLE_SELECTED, line);
+            tui_crt_text(y + 1, r.x + 1, r.w - 1, TUI_ROLE_SELECTED, what);
+        }
+        r.h -= detail;
+        if (end - start > (size_t)(r.h - 1))
+            start = end - (size_t)(r.h - 1);
+    }
+
     /* lane headers: the roles, or short names and a legend in the last row */
     char roles[TUI_MODEL_MAX_LANES][64], shorts[TUI_MODEL_MAX_LANES][TUI_LANES_SHORT];
     const char *role_of[TUI_MODEL_MAX_LANES];

@@ -40,3 +40,22 @@ grep -q '…' narrow.txt && pass "80x24: text that does not fit ends in …" || 
 flow_screen 160 40 wide.txt
 grep -q 'client 1' wide.txt && ! grep -q 'S=server' wide.txt \
     && pass "160x40: lanes under their whole roles, no legend needed" || { fail "160x40: lane names"; cat wide.txt; }
+
+# With the flow in focus (Tab), its last rows tell the bottom arrow whole:
+# who to whom, the channel, its bytes, and its summary.
+sock="ipcscope-test-flow-detail-$$"
+tmux -L "$sock" new-session -d -x 100 -y 30 -e LANG=C.UTF-8 "exec $IPCSCOPE open fork-ipc --rate 20"
+i=0; while ! tmux -L "$sock" capture-pane -p | grep -q 'pong #' && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+tmux -L "$sock" send-keys Tab
+i=0
+while ! tmux -L "$sock" capture-pane -p | grep -Eq '(parent|child) [0-9]+ ▶ (parent|child) [0-9]+ · ipc · [0-9]+ B' \
+    && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+tmux -L "$sock" capture-pane -p >detail.txt
+grep -Eq '(parent|child) [0-9]+ ▶ (parent|child) [0-9]+ · ipc · [0-9]+ B' detail.txt \
+    && grep -q '{"type":"p[io]ng"' detail.txt \
+    && pass "flow in focus: the bottom arrow told whole (ends, channel, bytes, summary)" \
+    || { fail "flow in focus: no detail rows"; cat detail.txt; }
+pid=$(tmux -L "$sock" display-message -p '#{pane_pid}')
+tmux -L "$sock" send-keys q; sleep 0.3; tmux -L "$sock" send-keys q
+i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+tmux -L "$sock" kill-server 2>/dev/null || true

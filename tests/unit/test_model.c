@@ -571,6 +571,8 @@ START_TEST(test_text_cut)
         {"你好世界", 6, "你好"},
         {"你好世界", 4, "你"},
         {"abc", 0, ""},
+        {"{\"type\":\"pong\",\"id\":32,\"pad\":\"xx\"}", 20, "{\"type\":\"pong\",\"id\""},
+        {"{\"type\":\"pong\",\"id\":32,\"pad\":\"xx\"}", 23, "{\"type\":\"pong\",\"id\":"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t keep = tui_text_cut(cases[i].s, cases[i].cols);
