@@ -381,6 +381,26 @@ static tui_flow_t *flow_new_row(tui_model_t *m)
     return r;
 }
 
+/* An error in the flow, where it happened: a row on the lane of the process
+ * that reported it (an injected fault, a refused line, a lost datagram), so
+ * that it shows among the messages and not only in the narration. */
+static void flow_error(tui_model_t *m, uint64_t t, long pid, const char *what, const char *text)
+{
+    tui_end_t e = {.pid = pid};
+    int lane = pid > 0 ? lane_of(m, &e) : -1;
+    if (lane < 0)
+        return;
+    tui_flow_t *r = flow_new_row(m);
+    r->t = r->t_last = t;
+    r->from = r->to = lane;
+    r->chan = -1;
+    r->count = 1;
+    r->error = 1;
+    /* the narration keeps the whole text; the row what fits */
+    snprintf(r->summary, sizeof r->summary, "%.*s", (int)sizeof r->summary - 1, text);
+    snprintf(r->label, sizeof r->label, "%.*s", (int)sizeof r->label - 1, what);
+}
+
 static void row_add_latency(tui_flow_t *r, uint64_t lat)
 {
     if (!lat)
@@ -805,8 +825,11 @@ int tui_model_feed(tui_model_t *m, const cJSON *ev)
         l->n = m->step_n;
         copy(l->text, sizeof l->text, m->step_title);
     } else if (strcmp(kind, "error") == 0) {
+        char text[sizeof l->text];
+        snprintf(text, sizeof text, "%s: %s", str(ev, "what", "?"), str(ev, "reason", ""));
         l = log_push(m, t, pid, TUI_LOG_ERROR);
-        snprintf(l->text, sizeof l->text, "%s: %s", str(ev, "what", "?"), str(ev, "reason", ""));
+        copy(l->text, sizeof l->text, text);
+        flow_error(m, t, pid, str(ev, "what", "?"), text);
     } else if (strcmp(kind, "bye") == 0) {
         m->ended = 1;
         l = log_push(m, t, pid, TUI_LOG_BYE);

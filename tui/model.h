@@ -101,6 +101,8 @@ typedef struct {
     uint64_t lat_ns;  /* one message: its latency, 0 unknown; folded: the max */
     uint64_t lat_sum, lat_n;
     int completed;    /* its recv was seen */
+    int error;        /* not a message: an error its process reported (a fault,
+                       * a lost datagram), drawn on its lane */
     char summary[112];
     char label[48]; /* what it is, for a narrow arrow: "ping #12", "getUser #1" */
 } tui_flow_t;

@@ -203,14 +203,20 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
         } else {
             snprintf(label, sizeof label, "%s", f->summary);
         }
-        tui_role_t role = f->count > 1 ? TUI_ROLE_AGGREGATE
+        tui_role_t role = f->error       ? TUI_ROLE_ERROR
+                          : f->count > 1 ? TUI_ROLE_AGGREGATE
                           : f->from <= f->to ? TUI_ROLE_ARROW
                                              : TUI_ROLE_ARROW_BACK;
         int a = a0, b = b0;
         if (a == b) {
             char self[200];
-            snprintf(self, sizeof self, "%s %s", tui_crt_glyph(TUI_G_SELF), label);
-            tui_crt_text(y, a + 1, r.x + r.w - metaw - a - 1, role, self);
+            snprintf(self, sizeof self, "%s %s", tui_crt_glyph(f->error ? TUI_G_EXIT_MARK : TUI_G_SELF),
+                     f->error ? f->summary : label);
+            int right = r.x + r.w - (f->error ? 0 : metaw) - a - 1;
+            if (f->error && right < 24 && a - r.x - 2 > right) /* the last lane: say it on the left */
+                tui_crt_text(y, r.x + 1, a - r.x - 2, role, self);
+            else
+                tui_crt_text(y, a + 1, right, role, self);
         } else {
             int lo = a < b ? a : b, hi = a < b ? b : a;
             for (int x = lo + 1; x < hi; x++)
@@ -229,7 +235,7 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
                 tui_crt_text(y, x, span, role, label);
             }
         }
-        if (metaw) {
+        if (metaw && !f->error) {
             char mt[48];
             meta(f, mt, sizeof mt, ascii, metaw < 20);
             int w = tui_text_width(mt);

@@ -31,13 +31,16 @@ out=$("$IPCSCOPE" open fork-ipc --record /nonexistent/dir/x 2>&1); rc=$?
 
 # f: the demo's faults, in the order its hello lists them, through the control pipe
 SOCK="ipcscope-test-fault-$$"
-tmux -L "$SOCK" new-session -d -x 80 -y 24 "exec $IPCSCOPE open fork-ipc --record $PWD/f.ndjson"
+tmux -L "$SOCK" new-session -d -x 80 -y 24 "exec $IPCSCOPE open fork-ipc --rate 1 --record $PWD/f.ndjson"
 wait_event f.ndjson msg
 has_event f.ndjson hello '.faults == ["malformed", "blank", "oversize"]' \
     && pass "hello names the demo's faults" || fail "hello: no faults list"
 tmux -L "$SOCK" send-keys f
 wait_event f.ndjson error '.reason | contains("malformed JSON")' && pass "f: the first fault (malformed) reaches the demo" \
     || fail "f: no malformed-line error"
+i=0; while ! tmux -L "$SOCK" capture-pane -p | grep -q "✗ refused" && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+tmux -L "$SOCK" capture-pane -p | grep -q "✗ refused" && pass "f: the child's refusal is a marked row in the flow" \
+    || { fail "f: no error row in the flow"; tmux -L "$SOCK" capture-pane -p; }
 sleep 1   # the demo sends at most one fault a second, and says so of the others
 tmux -L "$SOCK" send-keys f
 wait_event f.ndjson error '.reason | contains("blank line")' && pass "f again: the next fault (blank)" || fail "f: no blank-line error"

@@ -486,6 +486,26 @@ START_TEST(test_exit_after_a_signal_sent)
 }
 END_TEST
 
+/* An error is a row of the flow too, on the lane of the process that
+ * reported it, so that a fault shows among the messages. */
+START_TEST(test_error_row)
+{
+    tui_model_t *m = tui_model_new();
+    msg(m, 10, "send", 1, 2, 1, 0);
+    feedf(m, "{\"v\":1,\"ev\":\"error\",\"t\":11,\"pid\":2,\"what\":\"refused\","
+             "\"reason\":\"malformed JSON at byte 2\"}");
+    ck_assert_uint_eq(m->flow_len, 2);
+    const tui_flow_t *f = tui_model_flow_get(m, 1);
+    ck_assert(f->error);
+    ck_assert_int_eq(f->from, f->to);
+    ck_assert_int_eq(m->lanes[f->from].pid, 2);
+    ck_assert_str_eq(f->summary, "refused: malformed JSON at byte 2");
+    ck_assert_str_eq(f->label, "refused");
+    ck_assert(log_has(m, TUI_LOG_ERROR, "malformed"));
+    tui_model_free(m);
+}
+END_TEST
+
 START_TEST(test_sparkline)
 {
     tui_model_t *m = tui_model_new();
@@ -732,6 +752,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_huge_numbers);
     tcase_add_test(tc, test_proc_lifecycle);
     tcase_add_test(tc, test_exit_after_a_signal_sent);
+    tcase_add_test(tc, test_error_row);
     tcase_add_test(tc, test_sparkline);
     tcase_add_test(tc, test_log_ring_and_reset);
     suite_add_tcase(s, tc);
