@@ -16,16 +16,10 @@ static struct {
     scope_role_t roles[MAX_CLIENTS];
     int started, running, cut_short;
     scope_trace_t all; /* every client's trace, added up */
-    double lost, late, errors;
+    double lost;
 } cl;
 
 /* ==== the server's side ================================================== */
-
-static double field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
@@ -33,9 +27,8 @@ static void on_report(scope_role_t *r, const cJSON *fig)
         scope_events_error("report", "bad figures from %s", r->name);
         return;
     }
-    cl.lost += field(fig, "lost");
-    cl.late += field(fig, "late");
-    cl.errors += field(fig, "send_errors");
+    cl.lost += scope_role_add_figures(cl.d, fig, "lost");
+    scope_role_add_figures(cl.d, fig, "late send_errors");
 }
 
 static void on_exit_role(scope_role_t *r, int code, int sig)
@@ -56,6 +49,7 @@ void clients_run(scope_demo_t *d)
     snprintf(timeout, sizeof timeout, "%lld", lab->timeout_ms);
     const char *args[] = {"--connect", lab->server, "--timeout", timeout,
                           d->paused ? "--start-paused" : NULL, NULL};
+    scope_role_options_t o = {.argv = args};
     for (int i = 0; i < lab->clients; i++) {
         scope_role_t *r = &cl.roles[i];
         struct sockaddr_storage a;
@@ -64,7 +58,7 @@ void clients_run(scope_demo_t *d)
         snprintf(chan, sizeof chan, "udp%d", i + 1);
         r->on_report = on_report;
         r->on_exit = on_exit_role;
-        if (probe_role_spawn(d, r, name, args, &a) < 0)
+        if (scope_role_spawn_bound(d, r, name, &o, SOCK_DGRAM, 3, &a) < 0)
             continue;
         cl.started++;
         cl.running++;
@@ -92,14 +86,12 @@ int clients_quit(void)
 }
 
 /* The clients' figures, added up, for the server's bye; 1 when cut short. */
-int clients_figures(cJSON *o, char *text, size_t len)
+int clients_figures(scope_demo_t *d, cJSON *o, char *text, size_t len)
 {
     char rtt[96];
+    scope_role_add_figures(d, NULL, "lost late send_errors"); /* 0 if no report came */
     cJSON_AddNumberToObject(o, "clients", cl.started);
     scope_trace_add_summary(&cl.all, o);
-    cJSON_AddNumberToObject(o, "lost", cl.lost);
-    cJSON_AddNumberToObject(o, "late", cl.late);
-    cJSON_AddNumberToObject(o, "send_errors", cl.errors);
     snprintf(text, len, "%d clients: %llu datagrams sent, %llu answers received, %.0f lost; %s",
              cl.started, (unsigned long long)cl.all.sent, (unsigned long long)cl.all.received,
              cl.lost, scope_trace_describe(&cl.all, rtt, sizeof rtt));

@@ -117,7 +117,7 @@ static void on_tick(uv_timer_t *t)
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     (void)fig;
-    probe_stats(p, kernel_figures(), 0);
+    scope_trace_stats_loss(&p->trace, (uint64_t)p->sent, kernel_figures(), 0);
     scope_events_log("live: %lld sent, sendmsg() said yes to each; the kernel dropped %u, and %u "
                      "bytes wait in the queue", (long long)p->sent, l.drops, l.queued);
 }

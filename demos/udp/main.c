@@ -67,7 +67,7 @@ static void finish(scope_demo_t *d)
     if (said++)
         return;
     cJSON *o = cJSON_CreateObject();
-    int cut = !lab.listen && (clients_figures(o, head, sizeof head) || d->quitting);
+    int cut = !lab.listen && (clients_figures(d, o, head, sizeof head) || d->quitting);
     cJSON_AddStringToObject(o, "address", lab.server);
     cJSON_AddNumberToObject(o, lab.listen ? "received" : "server_received", (double)srv.received);
     cJSON_AddNumberToObject(o, lab.listen ? "sent" : "server_answered", (double)srv.answered);

@@ -34,6 +34,7 @@ void probe_bind(udp_probe_t *p, scope_demo_t *d)
     uv_udp_init(d->loop, &p->sock);
     uv_udp_open(&p->sock, p->fd);
     scope_addr_format((struct sockaddr *)&a, p->name, sizeof p->name);
+    scope_trace_init(&p->trace, "probe", SCOPE_PID(getpid()), SCOPE_PEER("probe"));
     uv_timer_init(d->loop, &p->timer);
     p->sock.data = p->timer.data = p;
     uv_timer_start(&p->timer, on_step_timeout, STEP_WAIT_MS, 0);
@@ -58,24 +59,6 @@ static void on_exit_role(scope_role_t *r, int code, int sig)
         p->on_exit(p);
 }
 
-/* Starts this program as role name on a socket made here, bound to
- * 127.0.0.1 and a port the kernel picks, that becomes its fd 3: from is the
- * address its datagrams will carry. */
-int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const char *const *args,
-                     struct sockaddr_storage *from)
-{
-    int fd = scope_addr_bind_loopback(SOCK_DGRAM, from), rc = fd;
-    if (fd >= 0) {
-        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
-        scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
-        rc = scope_role_spawn(d, r, name, &o);
-        close(fd); /* the child has its copy */
-    }
-    if (rc < 0)
-        scope_events_error("spawn", "%s could not start: %s", name, uv_strerror(rc));
-    return rc;
-}
-
 /* Starts the probe of kind, sending to `to`; a step whose receiver is bound
  * here ends if it cannot start. */
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to)
@@ -92,7 +75,9 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     p->role.data = p;
     p->role.on_report = on_report;
     p->role.on_exit = on_exit_role;
-    int r = probe_role_spawn(d, &p->role, stream ? "client 1" : "probe", args, &p->from);
+    scope_role_options_t o = {.argv = args};
+    int r = scope_role_spawn_bound(d, &p->role, stream ? "client 1" : "probe", &o, SOCK_DGRAM, 3,
+                                   &p->from);
     if (r == 0)
         scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()),
                          SCOPE_PID(p->role.pid));
@@ -101,27 +86,11 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     return r;
 }
 
-/* The receiver's counts as the probe channel's stats, added to o (taken
- * over; NULL for none). */
-void probe_stats(udp_probe_t *p, cJSON *o, int final)
-{
-    int64_t got = (int64_t)p->trace.received;
-    o = o ? o : cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "chan", "probe");
-    cJSON_AddNumberToObject(o, "count", (double)got);
-    cJSON_AddNumberToObject(o, "bytes", (double)p->trace.bytes_received);
-    cJSON_AddNumberToObject(o, "sent", (double)p->sent);
-    cJSON_AddNumberToObject(o, "received", (double)got);
-    cJSON_AddNumberToObject(o, "dropped", (double)(p->sent > got ? p->sent - got : 0));
-    cJSON_AddBoolToObject(o, "final", final);
-    scope_events_emit("stats", o);
-}
-
 /* The step is over: a receiver's last stats, and the next step. */
 void probe_end(udp_probe_t *p, cJSON *more)
 {
     if (!p->over && p->bound) {
-        probe_stats(p, more, 1);
+        scope_trace_stats_loss(&p->trace, (uint64_t)p->sent, more, 1);
         uv_close((uv_handle_t *)&p->timer, NULL);
         uv_close((uv_handle_t *)&p->sock, NULL);
     } else {

@@ -87,10 +87,7 @@ struct udp_probe_s {
     int64_t sent; /* what the probe says it sent */
 };
 void probe_bind(udp_probe_t *p, scope_demo_t *d);
-int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const char *const *args,
-                     struct sockaddr_storage *from);
 int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *to);
-void probe_stats(udp_probe_t *p, cJSON *more, int final);
 void probe_end(udp_probe_t *p, cJSON *more);
 int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to);
 
@@ -105,7 +102,7 @@ int badinput_fault(scope_demo_t *d, const char *kind); /* -1 for an unknown kind
 int badinput_refused(void);
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
-int clients_figures(cJSON *bye, char *text, size_t len); /* 1 when cut short */
+int clients_figures(scope_demo_t *d, cJSON *bye, char *text, size_t len); /* 1: cut short */
 int client_main(scope_demo_t *d, const struct sockaddr *to, long timeout_ms);
 void throughput_run(scope_demo_t *d, udp_server_t *s);
 void throughput_quit(void);
