@@ -4,17 +4,12 @@
  * answered), and an empty one (legal UDP, answered with the bare greeting).
  * The dashboard's faults send one of the three at any time.
  */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "udp.h"
 
 static struct {
     scope_demo_t *d;
     const udp_lab_t *lab;
-    udp_probe_t probe, faults[4];
+    udp_probe_t probe, fault; /* the lesson's, and the last fault's */
     int refused;
 } bi;
 
@@ -32,8 +27,9 @@ static long utf8_bad_at(const unsigned char *p, size_t n)
     return -1;
 }
 
-void badinput_init(scope_demo_t *d)
+void badinput_init(scope_demo_t *d, udp_server_t *s)
 {
+    s->refuse = badinput_refuse;
     bi.d = d;
     bi.lab = d->data;
     scope_demo_figure_add(d, "refused", 0);
@@ -88,15 +84,16 @@ void badinput_run(scope_demo_t *d)
         probe_end(&bi.probe, NULL);
 }
 
-int badinput_fault(scope_demo_t *d, const char *kind)
+/* A fault (lib/demo checked its kind): a probe sends the echo server one. */
+void badinput_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
-    if (strcmp(kind, "oversize") && strcmp(kind, "malformed") && strcmp(kind, "empty"))
-        return -1;
-    for (int i = 0; i < 4; i++)
-        if (!bi.faults[i].role.running)
-            return spawn_probe(d, &bi.faults[i], kind);
-    scope_events_error("fault", "four probes are still at work; try again");
-    return 0;
+    (void)msg;
+    if (strcmp(cmd, "fault"))
+        return;
+    if (bi.fault.role.running)
+        scope_events_error("fault", "the last fault's probe is still at work; try again");
+    else
+        spawn_probe(d, &bi.fault, d->fault);
 }
 
 int badinput_refused(void)

@@ -1,12 +1,9 @@
 /* boundaries.c: three sends arrive as three datagrams. The receiver does not
  * read while the probe sends three; then each recvmsg() takes exactly one.
  */
-#include <stdio.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <linux/sock_diag.h>
 
-#include "events.h"
 #include "udp.h"
 
 static const int sizes[3] = {200, 1200, 20};

@@ -1,14 +1,9 @@
 /* clients.c: the articles' echo with N clients, each this program again
- * (lib/role) running udp.c's client. The server's process binds each
- * client's socket and hands it over as fd 3, so its note of peers knows
- * which client a datagram comes from before the first one arrives. Each
- * client reports its figures at its end (scope_demo_report) and the server
- * adds them up; alone (--connect), a client says the same in its own bye.
+ * (lib/role) running udp.c's client on a socket the server bound, so that it
+ * knows each client's datagrams from the first. Each client reports its
+ * figures at its end and the server adds them up; alone (--connect), a
+ * client says the same in its own bye.
  */
-#include <stdio.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "udp.h"
 
 static struct {
@@ -61,28 +56,25 @@ void clients_run(scope_demo_t *d)
         if (scope_role_spawn_bound(d, r, name, &o, SOCK_DGRAM, 3, &a) < 0)
             continue;
         cl.started++;
-        cl.running++;
         peers_expect((struct sockaddr *)&a, chan, r->pid, 1);
     }
-    scope_events_log("%d clients started, each on a socket the server bound; each sends %ld "
-                     "datagrams of %zu bytes and counts an answer not back within %lld ms as lost",
-                     cl.started, d->count, d->size, lab->timeout_ms);
+    cl.running = cl.started;
+    scope_events_log("%d clients started; each sends %ld datagrams of %zu bytes and counts an "
+                     "answer not back within %lld ms as lost", cl.started, d->count, d->size,
+                     lab->timeout_ms);
     if (!cl.running)
         scope_demo_next(d);
 }
 
 /* lib/role has relayed quit to each client, which sends its figures and
- * exits. A signal on top of it could land once a client had already put its
- * handlers away, and kill it mid-exit. */
+ * exits; no signal on top, which could kill one mid-exit. */
 int clients_quit(void)
 {
-    int n = 0;
     cl.cut_short = 1;
-    for (int i = 0; i < cl.started; i++)
-        n += cl.roles[i].running;
-    if (n)
-        scope_events_log("quit relayed to %d clients; each sends its figures and exits", n);
-    return n;
+    if (cl.running)
+        scope_events_log("quit relayed to %d clients; each sends its figures and exits",
+                         cl.running);
+    return cl.running;
 }
 
 /* The clients' figures, added up, for the server's bye; 1 when cut short. */

@@ -6,11 +6,8 @@
  * certain by construction, not by timing: 200,000 bytes cannot fit in a
  * buffer nobody empties.
  */
-#include <stdio.h>
-#include <string.h>
 #include <linux/sock_diag.h>
 
-#include "events.h"
 #include "udp.h"
 
 static struct {

@@ -11,10 +11,6 @@
  *     build/demos/udp --listen 127.0.0.1:41234 &
  *     echo hi | nc -u -w1 127.0.0.1 41234
  */
-#include <stdio.h>
-#include <string.h>
-
-#include "events.h"
 #include "udp.h"
 
 static const scope_demo_info_t info = {
@@ -57,15 +53,11 @@ static const scope_demo_option_t options[] = {
     {NULL, NULL, NULL},
 };
 
-/* The bye: the clients' figures added up, and the server's own counts
- * (alone with --listen, those are the figures); each lab step has handed
- * its own to scope_demo_figure. */
+/* The bye: the clients' figures added up and the server's own counts (alone
+ * with --listen, the only ones); the lab steps gave theirs to scope_demo_figure. */
 static void finish(scope_demo_t *d)
 {
-    static int said;
     char text[400], head[300] = "";
-    if (said++)
-        return;
     cJSON *o = cJSON_CreateObject();
     int cut = !lab.listen && (clients_figures(d, o, head, sizeof head) || d->quitting);
     cJSON_AddStringToObject(o, "address", lab.server);
@@ -82,8 +74,6 @@ static void finish(scope_demo_t *d)
     scope_demo_stop(d);
 }
 
-/* socket() and bind() happened before hello, so that hello could carry the
- * port; this step tells it. */
 static void step_bind(scope_demo_t *d)
 {
     const struct sockaddr *a = (const struct sockaddr *)&srv.addr;
@@ -98,11 +88,11 @@ static void step_bind(scope_demo_t *d)
     else
         scope_events_log("%s is reachable from the network: any machine may send datagrams "
                          "here, and UDP checks no one. Check your firewall", lab.server);
-    if (!lab.listen)
-        scope_demo_next(d);
+    if (lab.listen)
+        scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent %s are forgotten",
+                         scope_time_format(idle, sizeof idle, (double)lab.idle_ms * 1e6));
     else
-        scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent for %s are "
-                         "forgotten", scope_time_format(idle, sizeof idle, (double)lab.idle_ms * 1e6));
+        scope_demo_next(d);
 }
 
 /* The lesson, in order; --lab off keeps only the first step and the last. */
@@ -125,20 +115,11 @@ static void server_quit(scope_demo_t *d)
         finish(d); /* a step still at work ends on its own, and the lesson with it */
 }
 
-/* The dashboard's faults: a probe sends the echo server a bad datagram. */
-static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
-{
-    (void)msg;
-    if (!strcmp(cmd, "fault") && badinput_fault(d, d->fault) < 0)
-        scope_events_error("fault", "unknown fault '%s' (oversize, malformed or empty)",
-                           d->fault);
-}
-
 static int run_server(const struct sockaddr *want)
 {
     uv_loop_t *loop = uv_default_loop();
     demo.on_quit = server_quit;
-    demo.on_control = server_control;
+    demo.on_control = badinput_control; /* the dashboard's faults */
     demo.on_lesson_end = finish;
     /* socket() and bind() before hello, so that hello carries the port. */
     int r = udp_server_bind(&srv, loop, want, lab.throughput ? UV_UDP_RECVMMSG : 0);
@@ -155,8 +136,7 @@ static int run_server(const struct sockaddr *want)
     } else if (lab.throughput) {
         throughput_run(&demo, &srv);
     } else {
-        badinput_init(&demo);
-        srv.refuse = badinput_refuse;
+        badinput_init(&demo, &srv);
         udp_server_start(&srv, (uint64_t)lab.idle_ms);
         scope_demo_lesson(&demo, lab.lab ? lesson : echo_only);
     }

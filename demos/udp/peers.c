@@ -5,11 +5,7 @@
  * its first datagram, named by lib/peer off the loop thread, and forgotten
  * after --idle-ms of silence.
  */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "events.h"
 #include "peer.h"
 #include "udp.h"
 
@@ -82,7 +78,7 @@ void peers_close(void)
 
 /* A new peer in the first free slot, or else in the quietest outside peer's;
  * its channel is chan, its process pid (or, -1, its address). */
-static udp_peer_t *note(const struct sockaddr *addr, const char *chan, long pid, int ours)
+scope_trace_t *peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours)
 {
     udp_peer_t *p = NULL;
     for (udp_peer_t *q = t.p; q < t.p + MAX_PEERS && !(p && !p->used); q++)
@@ -100,12 +96,7 @@ static udp_peer_t *note(const struct sockaddr *addr, const char *chan, long pid,
     scope_addr_format(addr, p->name, sizeof p->name);
     scope_trace_init(&p->trace, chan, SCOPE_PID(getpid()),
                      pid > 0 ? SCOPE_PID(pid) : SCOPE_PEER(p->name));
-    return p;
-}
-
-void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours)
-{
-    note(addr, chan, pid, ours);
+    return &p->trace;
 }
 
 static void on_named(void *arg, const scope_peer_info_t *who)
@@ -126,7 +117,7 @@ scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char *
     if (p == t.p + MAX_PEERS) {
         char chan[32];
         snprintf(chan, sizeof chan, "udp:%d", scope_addr_port(from));
-        p = note(from, chan, -1, 0);
+        p = scope_container_of(peers_expect(from, chan, -1, 0), udp_peer_t, trace);
         scope_events_log("recvmsg(fd %d): first datagram from %s, a peer known by its address "
                          "alone: no handshake came first, none is needed", t.fd, p->name);
         scope_trace_open(&p->trace, "udp", "an outside peer; UDP has no accept()");

@@ -9,11 +9,6 @@
  * on fd 3): one table says what each kind sends, one loop sends it in
  * bursts, and what was sent goes back to the server (scope_demo_report).
  */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "udp.h"
 
 static void on_step_timeout(uv_timer_t *t)
@@ -34,7 +29,6 @@ void probe_bind(udp_probe_t *p, scope_demo_t *d)
     uv_udp_init(d->loop, &p->sock);
     uv_udp_open(&p->sock, p->fd);
     scope_addr_format((struct sockaddr *)&a, p->name, sizeof p->name);
-    scope_trace_init(&p->trace, "probe", SCOPE_PID(getpid()), SCOPE_PEER("probe"));
     uv_timer_init(d->loop, &p->timer);
     p->sock.data = p->timer.data = p;
     uv_timer_start(&p->timer, on_step_timeout, STEP_WAIT_MS, 0);
@@ -76,11 +70,11 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     p->role.on_report = on_report;
     p->role.on_exit = on_exit_role;
     scope_role_options_t o = {.argv = args};
+    scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()), SCOPE_PEER(kind));
     int r = scope_role_spawn_bound(d, &p->role, stream ? "client 1" : "probe", &o, SOCK_DGRAM, 3,
                                    &p->from);
     if (r == 0)
-        scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()),
-                         SCOPE_PID(p->role.pid));
+        scope_trace_set_peer(&p->trace, SCOPE_PID(p->role.pid));
     else if (p->bound)
         probe_end(p, NULL);
     return r;
@@ -102,32 +96,28 @@ void probe_end(udp_probe_t *p, cJSON *more)
 
 /* ==== the probe's own process ========================================== */
 
-/* What each kind sends: n datagrams, burst at a time, gap_ms apart; the
- * i-th is len[i] bytes (MAXMSG: --max-message + 1; SIZE: --size), starting
- * with head[i] (given the datagram's number) and padded with dots; past
- * three, every datagram is as the first. */
+/* What each kind sends: n datagrams (0: --throughput's worth), burst at a
+ * time, gap_ms apart; the i-th is len[i] bytes (MAXMSG: --max-message + 1;
+ * SIZE: --size), starting with head[i] (given the datagram's number) and
+ * padded with dots; past three, every datagram is as the first. */
 #define MAXMSG (-1)
 #define SIZE   (-2)
 #define JUNK   "\xff\xfe not UTF-8 \xc0\xaf"
 static const struct kind {
-    const char *kind, *chan;
+    const char *kind;
     int n, burst, gap_ms;
     long len[3];
     const char *head[3];
-    const char *why, *answer; /* said of a send that fails; of the one answer awaited */
 } kinds[] = {
-    {"boundaries", "probe", 3, 3, 0, {200, 1200, 20}, {"datagram 1 of 3, 200 bytes ",
-     "datagram 2 of 3, 1200 bytes ", "datagram 3 of 3, 20 bytes "}, NULL, NULL},
-    {"maxsize", "probe", 2, 2, 0, {UDP4_MAX, UDP4_MAX + 1}, {"65507 bytes ", "65508 bytes "},
-     ": one byte over what an IPv4 datagram can carry; nothing was sent, and node's send() "
-     "callback gets the same error", NULL},
-    {"flood", "probe", 200, 40, 100, {1000}, {"flood #%d "}, NULL, NULL},
-    {"oversize", "probe", 1, 1, 0, {MAXMSG}, {"oversize "}, NULL, NULL},
-    {"malformed", "probe", 1, 1, 0, {sizeof JUNK - 1}, {JUNK}, NULL, NULL},
-    {"empty", "probe", 1, 1, 0, {0}, {""}, NULL, NULL},
-    {"bad", "probe", 3, 3, 0, {MAXMSG, sizeof JUNK - 1, 0}, {"oversize ", JUNK, ""}, NULL,
-     "to the empty datagram"},
-    {"stream", "udp1", 0, 256, 0, {SIZE}, {"stream #%d "}, NULL, NULL},
+    {"boundaries", 3, 3, 0, {200, 1200, 20}, {"datagram 1 of 3, 200 bytes ",
+     "datagram 2 of 3, 1200 bytes ", "datagram 3 of 3, 20 bytes "}},
+    {"maxsize", 2, 2, 0, {UDP4_MAX, UDP4_MAX + 1}, {"65507 bytes ", "65508 bytes "}},
+    {"flood", 200, 40, 100, {1000}, {"flood #%d "}},
+    {"oversize", 1, 1, 0, {MAXMSG}, {"oversize "}},
+    {"malformed", 1, 1, 0, {sizeof JUNK - 1}, {JUNK}},
+    {"empty", 1, 1, 0, {0}, {""}},
+    {"bad", 3, 3, 0, {MAXMSG, sizeof JUNK - 1, 0}, {"oversize ", JUNK, ""}}, /* then, an answer */
+    {"stream", 0, 256, 0, {SIZE}, {"stream #%d "}},
 };
 
 static struct {
@@ -147,8 +137,6 @@ static void report(void)
 {
     cJSON *fig = cJSON_CreateObject();
     cJSON_AddNumberToObject(fig, "sent", (double)me.sent);
-    cJSON_AddNumberToObject(fig, "bytes_sent", (double)me.bytes);
-    cJSON_AddNumberToObject(fig, "errors", (double)me.refused);
     if (me.error)
         cJSON_AddStringToObject(fig, "error", me.error);
     scope_demo_report(me.d, fig);
@@ -170,8 +158,8 @@ static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     (void)h, (void)buf, (void)flags;
     if (nread < (ssize_t)GREETING_LEN || !from)
         return;
-    scope_events_log("one answer, %s (%zd bytes: the greeting alone); the others got none",
-                     me.k->answer, nread);
+    scope_events_log("one answer, to the empty datagram (%zd bytes: the greeting alone); the "
+                     "others got none", nread);
     stop(NULL);
 }
 
@@ -209,7 +197,9 @@ static int send_one(const struct kind *k, int show)
     me.refused++;
     me.error = uv_err_name(r);
     scope_events_error(me.error, "sendmsg(fd %d, %zu bytes) -> %s (%s)%s", me.fd, len, me.error,
-                       uv_strerror(r), k->why ? k->why : "");
+                       uv_strerror(r), r != UV_EMSGSIZE ? "" : ": one byte over what an IPv4 "
+                       "datagram can carry; nothing was sent, and node's send() callback gets the "
+                       "same error");
     return r;
 }
 
@@ -232,7 +222,7 @@ static void on_burst(uv_timer_t *t)
     scope_events_log("%lld datagrams (%lld bytes) handed to the kernel, %lld refused by "
                      "sendmsg(); whether they arrived, only the receiver can say", me.sent,
                      me.bytes, me.refused);
-    if (!k->answer || me.d->quitting) {
+    if (strcmp(k->kind, "bad") || me.d->quitting) {
         stop(NULL);
         return;
     }
@@ -254,7 +244,8 @@ int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to)
     uv_udp_open(&me.sock, 3); /* if it fails (started by hand), connect() binds one */
     uv_udp_connect(&me.sock, to);
     uv_fileno((uv_handle_t *)&me.sock, &me.fd);
-    scope_trace_init(&me.trace, me.k->chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_trace_init(&me.trace, me.k->n ? "probe" : "udp1", SCOPE_PID(getpid()),
+                     SCOPE_PID(getppid()));
     uv_timer_init(d->loop, &me.timer);
     on_burst(&me.timer);
     return scope_demo_run(d);

@@ -15,9 +15,6 @@
  *      a gap in the ids the server sees is what never came.
  */
 #include <inttypes.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "udp.h"
 
@@ -45,10 +42,11 @@ void udp_server_start(udp_server_t *s, uint64_t idle_ms)
 }
 
 /* Every socket of a process reads into this one buffer: each datagram's
- * callback is done with it before libuv calls recvmsg() again. */
+ * callback is done with it before libuv reads again. Room for 20 datagrams:
+ * a socket made with UV_UDP_RECVMMSG takes that many per recvmmsg(). */
 void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    static char in[64 * 1024];
+    static char in[20 * 64 * 1024];
     (void)h, (void)suggested;
     *buf = uv_buf_init(in, sizeof in);
 }
