@@ -1,9 +1,6 @@
-/* badinput.c: what the echo server refuses, and the datagram that looks
- * like EOF. The probe sends the echo server a datagram over --max-message,
- * one whose bytes are not UTF-8 (both refused with an error event, not
- * answered), and an empty one (legal UDP, answered with the bare greeting).
- * The dashboard's faults send one of the three at any time.
- */
+/* badinput.c: what the echo server refuses (over --max-message, not UTF-8)
+ * and the empty datagram that looks like EOF but is answered. The probe sends
+ * all three; the dashboard's faults send one at any time. */
 #include "udp.h"
 
 static struct {
@@ -13,9 +10,8 @@ static struct {
     int refused;
 } bi;
 
-/* -1 when all n bytes are UTF-8, else the offset of the first bad byte:
- * lib's check (overlong forms, surrogates, past U+10FFFF), which refuses the
- * C1 controls (U+0080 to U+009F) too. */
+/* -1 when all n bytes are UTF-8 (lib's check, which refuses the C1 controls
+ * too), else the offset of the first bad byte. */
 static long utf8_bad_at(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
@@ -27,16 +23,7 @@ static long utf8_bad_at(const unsigned char *p, size_t n)
     return -1;
 }
 
-void badinput_init(scope_demo_t *d, udp_server_t *s)
-{
-    s->refuse = badinput_refuse;
-    bi.d = d;
-    bi.lab = d->data;
-    scope_demo_figure_add(d, "refused", 0);
-    scope_demo_figure_add(d, "empty", 0);
-}
-
-int badinput_refuse(const char *from, const char *data, size_t len, int cut)
+static int refuse(const char *from, const char *data, size_t len, int cut)
 {
     size_t max = (size_t)bi.lab->max_message;
     long bad = len > max || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
@@ -56,6 +43,15 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
     scope_demo_figure_add(bi.d, len ? "refused" : "empty", 1);
     bi.refused += len > 0;
     return len > 0;
+}
+
+void badinput_init(scope_demo_t *d, udp_server_t *s)
+{
+    s->refuse = refuse;
+    bi.d = d;
+    bi.lab = d->data;
+    scope_demo_figure_add(d, "refused", 0);
+    scope_demo_figure_add(d, "empty", 0);
 }
 
 /* The server made the probe's socket: it knows the probe's datagrams

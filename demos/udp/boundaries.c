@@ -1,6 +1,5 @@
 /* boundaries.c: three sends arrive as three datagrams. The receiver does not
- * read while the probe sends three; then each recvmsg() takes exactly one.
- */
+ * read while the probe sends three; then each recvmsg() takes exactly one. */
 #include <sys/ioctl.h>
 #include <linux/sock_diag.h>
 

@@ -1,11 +1,7 @@
-/* loss.c: a fast sender, a stalled receiver, a 4 KiB buffer.
- *
- * The probe floods a receiver that does not read; what does not fit is
- * dropped by the kernel without a word to either side, and only the
- * kernel's own counts (SO_MEMINFO, SO_RXQ_OVFL) say how many. The drops are
- * certain by construction, not by timing: 200,000 bytes cannot fit in a
- * buffer nobody empties.
- */
+/* loss.c: a fast sender, a stalled receiver, a 4 KiB buffer. What does not
+ * fit is dropped without a word to either side; only the kernel's counts
+ * (SO_MEMINFO, SO_RXQ_OVFL) say how many. Certain by construction, not by
+ * timing: 200,000 bytes cannot fit in a buffer nobody empties. */
 #include <linux/sock_diag.h>
 
 #include "udp.h"
@@ -18,8 +14,7 @@ static struct {
     char buf[64 * 1024];
 } l;
 
-/* The socket's own figures from the kernel, as the probe channel's stats:
- * bytes queued, datagrams dropped. */
+/* The kernel's figures of the socket (bytes queued, datagrams dropped). */
 static cJSON *kernel_figures(void)
 {
     uint32_t mem[SK_MEMINFO_VARS] = {0};
@@ -54,9 +49,8 @@ static void finish(void)
     probe_end(&l.p, kernel_figures());
 }
 
-/* Reads what waits in the queue with recvmsg() on the fd itself: libuv
- * does not hand over ancillary data, and SO_RXQ_OVFL rides there (a
- * uint32: the socket's drop count when this datagram was queued). */
+/* recvmsg() on the fd itself: libuv does not hand over ancillary data, where
+ * SO_RXQ_OVFL rides (the socket's drop count when this datagram was queued). */
 static void drain(void)
 {
     for (;;) {

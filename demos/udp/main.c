@@ -1,12 +1,10 @@
-/* udp: dgram with the lid off.
+/* udp: dgram with the lid off. The articles' UDP echo pair (udp.c), one
+ * server and N clients, and before it what makes UDP UDP, one step each:
+ * boundaries, the largest datagram, loss, bad input. The clients and the
+ * lesson's sender ("probe") are this program again (lib/role).
  *
- * The articles' UDP echo pair (udp.c) run by one server and N clients, and
- * before it what makes UDP UDP, one step each: boundaries kept, the largest
- * datagram, loss, bad input. The clients and the lesson's sender ("probe")
- * are this program again (lib/role), so the dashboard shows a lane for each.
- *
- * Alone: --listen HOST:PORT runs only the server, --connect HOST:PORT only a
- * client, so two machines can talk. Any UDP peer will do:
+ * --listen runs only the server, --connect only a client, so two machines
+ * can talk. Any UDP peer will do:
  *
  *     build/demos/udp --listen 127.0.0.1:41234 &
  *     echo hi | nc -u -w1 127.0.0.1 41234

@@ -1,6 +1,5 @@
 /* maxsize.c: the largest datagram, 65,507 bytes, arrives whole on loopback;
- * one byte more and sendmsg() fails with EMSGSIZE before anything leaves.
- */
+ * one byte more and sendmsg() fails with EMSGSIZE before anything leaves. */
 #include "udp.h"
 
 static struct {

@@ -1,11 +1,8 @@
 /* peers.c: the server's note of its peers. UDP has no connection: a peer is
- * only the address its datagrams carry, and this note names them in the
- * server's events. A process of the demo (a client, a probe) is noted before
- * its first datagram, since the server made its socket; an outside peer at
- * its first datagram, named by lib/peer off the loop thread, and forgotten
- * after --idle-ms of silence.
- */
-
+ * only the address its datagrams carry. The demo's own processes are noted
+ * before they send (the server made their sockets); an outside peer at its
+ * first datagram, named by lib/peer off the loop thread, and forgotten after
+ * --idle-ms of silence. */
 #include "peer.h"
 #include "udp.h"
 

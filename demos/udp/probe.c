@@ -1,14 +1,10 @@
-/* probe.c: the probe, the sender of every lab step and fault, and a step's
- * receiving side, written once for every experiment.
+/* probe.c: the sender of every lab step and fault, both sides.
  *
  * The server's side: the probe is this program again (lib/role) on a socket
- * made here, so its address is known before it sends (probe_spawn). The
- * receiver is the step's own socket (probe_bind) or the echo server; its
- * counts are the "probe" channel's stats, and probe_end goes on to the next
- * step. The probe's own process (sender_main, --probe KIND --to HOST:PORT,
- * on fd 3): one table says what each kind sends, one loop sends it in
- * bursts, and what was sent goes back to the server (scope_demo_report).
- */
+ * made here (probe_spawn); the receiver is the step's own socket (probe_bind)
+ * or the echo server, and probe_end goes on to the next step. The probe's own
+ * process (sender_main): one table says what each kind sends, one loop sends
+ * it in bursts, and what was sent goes back to the server. */
 #include "udp.h"
 
 static void on_step_timeout(uv_timer_t *t)

@@ -1,10 +1,7 @@
-/* throughput.c: one client streams, the server counts what arrives.
- *
- * The client sends --throughput bytes in --size datagrams as fast as
- * sendmsg() goes; the server only counts, up to 20 datagrams per recvmmsg()
- * (libuv's UV_UDP_RECVMMSG). UDP has no flow control: what the receiver
- * cannot take in time is dropped, and the summary gives the share lost.
- */
+/* throughput.c: one client sends --throughput bytes in --size datagrams as
+ * fast as it can; the server only counts, 20 per recvmmsg(). UDP has no flow
+ * control: what the receiver cannot take in time is lost, and the bye says
+ * how much. */
 #include "udp.h"
 
 static struct {

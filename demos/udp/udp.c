@@ -1,21 +1,17 @@
 /* udp.c: the articles' dgram pair on libuv's uv_udp, node dgram's handle.
  *
  *   1. The server: socket(AF_INET, SOCK_DGRAM) and bind() (uv_udp_bind).
- *      No listen(), no accept(): datagrams from anyone arrive on this one
- *      fd, each with its sender's address (recvmsg's msg_name).
+ *      No listen(), no accept(): datagrams from anyone arrive on this one fd.
  *   2. Each datagram is one recvmsg() (uv_udp_recv_start's callback): one
- *      message, whole, with its sender's address (peers.c notes it); the
- *      answer, "Hello, client! Received your message: ...", goes there.
+ *      message, whole, with its sender's address; the answer, "Hello,
+ *      client! Received your message: ...", goes there.
  *   3. The client: connect() on its UDP socket (no packet: it fixes the
  *      default destination and filters what may arrive), then a ping-pong:
  *      "Hello UDP Server! #N", wait for the answer with the same N, time it.
- *   4. UDP never resends: an answer not back within --timeout is counted
- *      lost; one that comes later is counted late. The id in the text tells
- *      which ping an answer belongs to, since UDP keeps no order either, and
- *      a gap in the ids the server sees is what never came.
+ *   4. UDP never resends and keeps no order: an answer not back within
+ *      --timeout is lost, one that comes later is late; the N tells which.
  */
 #include <inttypes.h>
-
 #include "udp.h"
 
 static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -77,7 +73,7 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     uv_buf_t b = uv_buf_init(s->reply, (unsigned)(GREETING_LEN + len));
     scope_trace_msg(t, SCOPE_TRACE_SEND, id, b.base, b.len, 0);
     /* Sent now or not at all: with the send buffer full (EAGAIN) the answer
-     * is dropped, as a router would drop it. */
+     * is dropped, as a router would. */
     int r = uv_udp_try_send(&s->sock, &b, 1, from);
     if (r < 0)
         scope_events_error("send", "sendmsg() of the answer to %s: %s", name, uv_strerror(r));
@@ -121,8 +117,7 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
     c->sock.data = c;
     int r = fd >= 0 ? uv_udp_open(&c->sock, fd) : 0;
     /* client.connect(port, host): no packet leaves. The kernel fixes the
-     * default destination, picks our address if we have none, and from now
-     * on passes us only datagrams from the server. */
+     * destination, binds us if need be, and passes us only the server's. */
     if (r == 0)
         r = uv_udp_connect(&c->sock, to);
     if (r < 0) {
@@ -135,8 +130,8 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
     uv_udp_getsockname(&c->sock, (struct sockaddr *)&me, &mlen);
     uv_fileno((uv_handle_t *)&c->sock, &c->fd);
     scope_events_log("socket(SOCK_DGRAM) -> fd %d, port %d; connect(%s): no packet sent, and "
-                     "only the server's datagrams will reach us",
-                     c->fd, scope_addr_port((struct sockaddr *)&me), c->server);
+                     "only the server's datagrams will reach us", c->fd,
+                     scope_addr_port((struct sockaddr *)&me), c->server);
     scope_trace_init(&c->trace, chan, SCOPE_PID(getpid()), server);
     scope_trace_open(&c->trace, "udp", c->server);
     scope_trace_stats_start(&c->trace, d->loop, 500);
@@ -202,8 +197,7 @@ static void on_client_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         c->late++;
         scope_events_log("a late answer to #%" PRIu64 ": already counted lost", id);
     } else {
-        scope_events_error("refused", "a %zu-byte datagram that is not an answer to us: ignored",
-                           len);
+        scope_events_error("refused", "a %zu-byte datagram that is no answer of ours: ignored", len);
     }
 }
 

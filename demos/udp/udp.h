@@ -64,9 +64,8 @@ void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf); /* one buffer f
 int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags);
 void udp_server_start(udp_server_t *s, uint64_t idle_ms);
 void udp_server_close(udp_server_t *s);
-/* fd: a socket made by the parent (a client of the demo), or -1. */
 int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to, int fd,
-                     const char *chan, scope_end_t server);
+                     const char *chan, scope_end_t server); /* fd: its parent's, or -1 */
 void udp_client_stop(udp_client_t *c);
 
 /* probe.c: a lab step's receiver, and the probe that sends. */
@@ -93,7 +92,6 @@ void boundaries_run(scope_demo_t *d);
 void maxsize_run(scope_demo_t *d);
 void loss_run(scope_demo_t *d);
 void badinput_init(scope_demo_t *d, udp_server_t *s);
-int badinput_refuse(const char *from, const char *data, size_t len, int cut);
 void badinput_run(scope_demo_t *d);
 void badinput_control(scope_demo_t *d, const char *cmd, const cJSON *msg); /* faults */
 int badinput_refused(void);
