@@ -7,7 +7,7 @@ static struct {
     scope_demo_t *d;
     const udp_lab_t *lab;
     udp_probe_t probe, fault; /* the lesson's, and the last fault's */
-    int refused;
+    const udp_server_t *srv; /* its refused count */
 } bi;
 
 /* -1 when all n bytes are UTF-8 (lib's check, which refuses the C1 controls
@@ -29,8 +29,7 @@ static int refuse(const char *from, const char *data, size_t len, int cut)
     long bad = len > max || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
     if (len > max || cut)
         scope_events_error("refused", "a %zu%s-byte datagram from %s is over --max-message %zu: "
-                           "refused, not echoed; the server goes on",
-                           len, cut ? "+" : "", from, max);
+                           "refused, not echoed", len, cut ? "+" : "", from, max);
     else if (bad >= 0)
         scope_events_error("refused", "a %zu-byte datagram from %s is not UTF-8 (byte 0x%02x at "
                            "offset %ld): refused, not echoed; node would have answered with "
@@ -41,33 +40,23 @@ static int refuse(const char *from, const char *data, size_t len, int cut)
         scope_events_log("an empty datagram from %s: recvmsg() returned 0, not EOF but a message "
                          "with no bytes. Answered with the bare greeting", from);
     scope_demo_figure_add(bi.d, len ? "refused" : "empty", 1);
-    bi.refused += len > 0;
     return len > 0;
 }
 
 void badinput_init(scope_demo_t *d, udp_server_t *s)
 {
     s->refuse = refuse;
+    bi.srv = s;
     bi.d = d;
     bi.lab = d->data;
     scope_demo_figure_add(d, "refused", 0);
     scope_demo_figure_add(d, "empty", 0);
 }
 
-/* The server made the probe's socket: it knows the probe's datagrams
- * before the first arrives. */
-static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
-{
-    int r = probe_spawn(p, d, kind, bi.lab->server);
-    if (r == 0)
-        peers_expect((struct sockaddr *)&p->from, "probe", p->role.pid, 0);
-    return r;
-}
-
 static void on_probe_exit(udp_probe_t *p)
 {
     scope_events_log("the server refused %d datagrams and answered the empty one; it serves on",
-                     bi.refused);
+                     (int)bi.srv->refused);
     probe_end(p, NULL);
 }
 
@@ -76,7 +65,7 @@ void badinput_run(scope_demo_t *d)
     bi.probe.on_exit = on_probe_exit;
     scope_events_log("the probe sends the echo server %lld bytes (over --max-message), bytes "
                      "that are not UTF-8, and an empty datagram", bi.lab->max_message + 1);
-    if (spawn_probe(d, &bi.probe, "bad") < 0)
+    if (probe_spawn(&bi.probe, d, "bad", bi.lab->server) < 0)
         probe_end(&bi.probe, NULL);
 }
 
@@ -89,10 +78,5 @@ void badinput_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
     if (bi.fault.role.running)
         scope_events_error("fault", "the last fault's probe is still at work; try again");
     else
-        spawn_probe(d, &bi.fault, d->fault);
-}
-
-int badinput_refused(void)
-{
-    return bi.refused;
+        probe_spawn(&bi.fault, d, d->fault, bi.lab->server);
 }

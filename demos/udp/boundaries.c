@@ -41,9 +41,8 @@ static void on_probe_exit(udp_probe_t *p)
     ioctl(p->fd, FIONREAD, &next);
     getsockopt(p->fd, SOL_SOCKET, SO_MEMINFO, mem, &len);
     scope_events_log("all three wait in the queue (%u bytes with the kernel's overhead: "
-                     "SO_MEMINFO, /proc/net/udp's rx_queue); ioctl(FIONREAD) says %d: for UDP, "
-                     "the size of the next datagram only. Now reading",
-                     mem[SK_MEMINFO_RMEM_ALLOC], next);
+                     "SO_MEMINFO); ioctl(FIONREAD) says %d: for UDP, the size of the next "
+                     "datagram only. Now reading", mem[SK_MEMINFO_RMEM_ALLOC], next);
     uv_udp_recv_start(&p->sock, udp_alloc, on_recv);
 }
 

@@ -78,8 +78,7 @@ static void drain(void)
     }
 }
 
-/* Every 100 ms, once the probe is done: read what got in until every
- * datagram is accounted for, received or dropped. */
+/* Every 100 ms once the probe is done: drain until each datagram is accounted for. */
 static void on_tick(uv_timer_t *t)
 {
     (void)t;
@@ -104,7 +103,6 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
-/* One live figure per burst. */
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     (void)fig;
@@ -134,9 +132,9 @@ void loss_run(scope_demo_t *d)
     l.base_drops = l.drops;
     l.drops = 0;
     scope_events_log("setsockopt(fd %d, SO_RCVBUF, %d): getsockopt says %d, doubled for the "
-                     "kernel's bookkeeping%s", l.p.fd, size, got, ovfl ? "" : "; SO_RXQ_OVFL on");
-    scope_events_log("the receiver is stalled (recvmsg is not called, as in a busy process); "
-                     "the probe sends 200 datagrams of 1,000 bytes in 5 bursts");
+                     "kernel's bookkeeping%s. The receiver stalls (as a busy process would) while "
+                     "the probe sends 200 datagrams of 1,000 bytes in 5 bursts", l.p.fd, size, got,
+                     ovfl ? "" : "; SO_RXQ_OVFL on");
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
     probe_spawn(&l.p, d, "flood", l.p.name);

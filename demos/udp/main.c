@@ -36,8 +36,8 @@ static const scope_demo_option_t options[] = {
      &lab.connect},
     {"max-message", "BYTES", "longest datagram the server echoes (default 8192, at most 65469)",
      SCOPE_OPT_NUMBER, &lab.max_message, 1, UDP4_MAX - (long long)GREETING_LEN},
-    {"timeout", "MS", "how long a client waits for each answer before counting it lost "
-     "(default 1000)", SCOPE_OPT_NUMBER, &lab.timeout_ms, 1, 600000},
+    {"timeout", "MS", "a client counts an answer not back within MS as lost (default 1000)",
+     SCOPE_OPT_NUMBER, &lab.timeout_ms, 1, 600000},
     {"idle-ms", "MS", "the server forgets a peer silent this long (default 30000)",
      SCOPE_OPT_NUMBER, &lab.idle_ms, 1, 86400000},
     {"throughput", "BYTES", "one client streams BYTES in --size datagrams as fast as it can",
@@ -64,8 +64,8 @@ static void finish(scope_demo_t *d)
     if (!lab.listen)
         cJSON_AddBoolToObject(o, "complete", !cut);
     snprintf(text, sizeof text, "%s%sthe server received %llu datagrams, answered %llu and "
-             "refused %d%s", head, *head ? "; " : "", (unsigned long long)srv.received,
-             (unsigned long long)srv.answered, badinput_refused(),
+             "refused %llu%s", head, *head ? "; " : "", (unsigned long long)srv.received,
+             (unsigned long long)srv.answered, (unsigned long long)srv.refused,
              cut ? "; the run was cut short" : "");
     scope_demo_bye(d, o, text);
     udp_server_close(&srv);
@@ -80,8 +80,8 @@ static void step_bind(scope_demo_t *d)
                      "datagrams from anyone arrive on this one fd, each with its sender's address",
                      a->sa_family == AF_INET6 ? "AF_INET6" : "AF_INET", srv.fd, lab.server);
     if (scope_addr_is_loopback(a))
-        scope_events_log("%s is loopback: only this machine can reach it. Try a real peer: "
-                         "nc -u %s %d", lab.server, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
+        scope_events_log("%s is loopback: only this machine can reach it. Try nc -u %s %d",
+                         lab.server, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
                          scope_addr_port(a));
     else
         scope_events_log("%s is reachable from the network: any machine may send datagrams "
@@ -152,8 +152,7 @@ int main(int argc, char **argv)
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (!demo.role && !!lab.listen + !!lab.connect + !!lab.throughput > 1) {
-        fprintf(stderr, "udp: --listen runs only the server, --connect only a client, and "
-                        "--throughput its own of each: give one\n");
+        fprintf(stderr, "udp: --listen, --connect and --throughput each run alone: give one\n");
         return 2;
     }
     /* A client or a probe sends to port 41234 unless told; a server binds any port. */

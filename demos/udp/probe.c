@@ -73,6 +73,9 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
         scope_trace_set_peer(&p->trace, SCOPE_PID(p->role.pid));
     else if (p->bound)
         probe_end(p, NULL);
+    /* To the echo server, which knows the probe's datagrams from the first. */
+    if (r == 0 && !p->bound)
+        peers_expect((struct sockaddr *)&p->from, p->trace.chan, p->role.pid, 0);
     return r;
 }
 
@@ -93,9 +96,8 @@ void probe_end(udp_probe_t *p, cJSON *more)
 /* ==== the probe's own process ========================================== */
 
 /* What each kind sends: n datagrams (0: --throughput's worth), burst at a
- * time, gap_ms apart; the i-th is len[i] bytes (MAXMSG: --max-message + 1;
- * SIZE: --size), starting with head[i] (given the datagram's number) and
- * padded with dots; past three, every datagram is as the first. */
+ * time, gap_ms apart; the i-th (past three, as the first) is len[i] bytes
+ * (MAXMSG: --max-message + 1; SIZE: --size), head[i] padded with dots. */
 #define MAXMSG (-1)
 #define SIZE   (-2)
 #define JUNK   "\xff\xfe not UTF-8 \xc0\xaf"
@@ -193,9 +195,8 @@ static int send_one(const struct kind *k, int show)
     me.refused++;
     me.error = uv_err_name(r);
     scope_events_error(me.error, "sendmsg(fd %d, %zu bytes) -> %s (%s)%s", me.fd, len, me.error,
-                       uv_strerror(r), r != UV_EMSGSIZE ? "" : ": one byte over what an IPv4 "
-                       "datagram can carry; nothing was sent, and node's send() callback gets the "
-                       "same error");
+                       uv_strerror(r), r != UV_EMSGSIZE ? "" : ": one byte too many for IPv4; "
+                       "nothing was sent, and node's send() callback gets the same error");
     return r;
 }
 
@@ -215,9 +216,8 @@ static void on_burst(uv_timer_t *t)
         uv_timer_start(t, on_burst, (uint64_t)k->gap_ms, 0);
         return;
     }
-    scope_events_log("%lld datagrams (%lld bytes) handed to the kernel, %lld refused by "
-                     "sendmsg(); whether they arrived, only the receiver can say", me.sent,
-                     me.bytes, me.refused);
+    scope_events_log("%lld datagrams (%lld bytes) handed to the kernel, %lld refused; only the "
+                     "receiver knows what arrived", me.sent, me.bytes, me.refused);
     if (strcmp(k->kind, "bad") || me.d->quitting) {
         stop(NULL);
         return;

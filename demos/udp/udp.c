@@ -62,8 +62,10 @@ static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     uint64_t id = datagram_id(buf->base, len);
     scope_trace_t *t = peers_find(from, id, &name); /* this peer's channel */
     s->received++;
-    if (s->refuse && s->refuse(name, buf->base, len, flags & UV_UDP_PARTIAL))
+    if (s->refuse && s->refuse(name, buf->base, len, flags & UV_UDP_PARTIAL)) {
+        s->refused++;
         return;
+    }
     scope_trace_msg(t, SCOPE_TRACE_RECV, id, buf->base, len, 0);
 
     /* server.send(reply, rinfo.port, rinfo.address): one sendmsg(), one

@@ -42,7 +42,7 @@ typedef struct {
     int fd;
     struct sockaddr_storage addr;
     int (*refuse)(const char *from, const char *data, size_t len, int cut);
-    uint64_t received, answered;
+    uint64_t received, answered, refused;
     char reply[GREETING_LEN + 64 * 1024];
 } udp_server_t;
 typedef struct udp_client_s {
@@ -94,7 +94,6 @@ void loss_run(scope_demo_t *d);
 void badinput_init(scope_demo_t *d, udp_server_t *s);
 void badinput_run(scope_demo_t *d);
 void badinput_control(scope_demo_t *d, const char *cmd, const cJSON *msg); /* faults */
-int badinput_refused(void);
 void clients_run(scope_demo_t *d);
 int clients_quit(void); /* the number of clients told to stop */
 int clients_figures(scope_demo_t *d, cJSON *bye, char *text, size_t len); /* 1: cut short */
