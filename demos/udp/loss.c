@@ -3,7 +3,6 @@
  * (SO_MEMINFO, SO_RXQ_OVFL) say how many. Certain by construction, not by
  * timing: 200,000 bytes cannot fit in a buffer nobody empties. */
 #include <linux/sock_diag.h>
-
 #include "udp.h"
 
 static struct {

@@ -12,13 +12,10 @@
 #include "udp.h"
 
 static const scope_demo_info_t info = {
-    "udp",
-    "dgram with the lid off: datagrams keep their boundaries, and may be lost",
+    "udp", "dgram with the lid off: datagrams keep their boundaries, and may be lost",
     "The articles' UDP echo pair on uv_udp: N clients time round trips; boundaries, the "
     "65,507-byte limit and loss shown live.",
-    "001 002",
-    "TCP/UDP | ★★★☆☆ | 都支持 | 中",
-    "oversize malformed empty",
+    "001 002", "TCP/UDP | ★★★☆☆ | 都支持 | 中", "oversize malformed empty",
 };
 
 static scope_demo_t demo;

@@ -6,7 +6,7 @@
 #include "peer.h"
 #include "udp.h"
 
-#define MAX_PEERS 64 /* room for MAX_CLIENTS, the probes and outside peers */
+#define MAX_PEERS 64 /* more than MAX_CLIENTS: a slot not one of ours is always there */
 
 typedef struct {
     int used, ours; /* ours: a client of the demo, never forgotten */
@@ -81,8 +81,6 @@ scope_trace_t *peers_expect(const struct sockaddr *addr, const char *chan, long 
     for (udp_peer_t *q = t.p; q < t.p + MAX_PEERS && !(p && !p->used); q++)
         if (!q->used || (!q->ours && (!p || q->last_ns < p->last_ns)))
             p = q;
-    if (!p) /* every slot is one of ours: cannot be, MAX_PEERS is larger */
-        p = &t.p[MAX_PEERS - 1];
     if (p->used)
         forget(p);
     memset(p, 0, sizeof *p);

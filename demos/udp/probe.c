@@ -11,7 +11,7 @@ static void on_step_timeout(uv_timer_t *t)
 {
     scope_events_error("lesson", "the step waited %d ms for the probe's datagrams: going on",
                        STEP_WAIT_MS);
-    probe_end(t->data, NULL);
+    probe_end(scope_container_of(t, udp_probe_t, timer), NULL);
 }
 
 /* A receiver on 127.0.0.1, a port the kernel picks, and a bound on the
@@ -26,13 +26,12 @@ void probe_bind(udp_probe_t *p, scope_demo_t *d)
     uv_udp_open(&p->sock, p->fd);
     scope_addr_format((struct sockaddr *)&a, p->name, sizeof p->name);
     uv_timer_init(d->loop, &p->timer);
-    p->sock.data = p->timer.data = p;
     uv_timer_start(&p->timer, on_step_timeout, STEP_WAIT_MS, 0);
 }
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    udp_probe_t *p = r->data;
+    udp_probe_t *p = scope_container_of(r, udp_probe_t, role);
     p->sent = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(fig, "sent"));
     if (p->on_report)
         p->on_report(p, fig);
@@ -40,7 +39,7 @@ static void on_report(scope_role_t *r, const cJSON *fig)
 
 static void on_exit_role(scope_role_t *r, int code, int sig)
 {
-    udp_probe_t *p = r->data;
+    udp_probe_t *p = scope_container_of(r, udp_probe_t, role);
     if (code || sig)
         scope_demo_exit(p->demo, 1);
     if (p->demo->quitting && p->bound)
@@ -62,7 +61,6 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     /* The stream is the throughput run's one client, on its channel. */
     int stream = !strcmp(kind, "stream");
     p->demo = d;
-    p->role.data = p;
     p->role.on_report = on_report;
     p->role.on_exit = on_exit_role;
     scope_role_options_t o = {.argv = args};

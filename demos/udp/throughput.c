@@ -54,8 +54,7 @@ static void on_settle(uv_timer_t *t)
 
 static void on_probe_exit(udp_probe_t *p)
 {
-    (void)p;
-    tp.seen_at_tick = tp.p.trace.received;
+    tp.seen_at_tick = p->trace.received;
     uv_timer_start(&tp.settle, on_settle, 20, 20);
 }
 

@@ -16,12 +16,10 @@
 
 static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags);
-static uint64_t datagram_id(const char *data, size_t len);
 
 int udp_server_bind(udp_server_t *s, uv_loop_t *loop, const struct sockaddr *addr, int flags)
 {
     int r = uv_udp_init_ex(loop, &s->sock, addr->sa_family | (unsigned)flags);
-    s->sock.data = s;
     /* Port 0 asks the kernel for a free port: getsockname() says which. */
     if (r < 0 || (r = uv_udp_bind(&s->sock, addr, 0)) < 0)
         return r;
@@ -47,10 +45,22 @@ void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(in, sizeof in);
 }
 
+/* The number after the last '#' in the first bytes: the ping's id, or 0. */
+static uint64_t datagram_id(const char *data, size_t len)
+{
+    size_t n = len < 160 ? len : 160;
+    uint64_t id = 0;
+    for (size_t i = 0; i < n; i++)
+        if (data[i] == '#')
+            for (id = 0; i + 1 < n && data[i + 1] >= '0' && data[i + 1] <= '9' && id < (1ull << 50);)
+                id = id * 10 + (uint64_t)(data[++i] - '0');
+    return id;
+}
+
 static void on_server_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags)
 {
-    udp_server_t *s = h->data;
+    udp_server_t *s = scope_container_of(h, udp_server_t, sock);
     if (nread == 0 && !from)
         return; /* libuv's "nothing more to read now", not a datagram */
     if (nread < 0) {
@@ -90,18 +100,6 @@ void udp_server_close(udp_server_t *s)
         uv_close((uv_handle_t *)&s->sock, NULL);
 }
 
-/* The number after the last '#' in the first bytes: the ping's id, or 0. */
-static uint64_t datagram_id(const char *data, size_t len)
-{
-    size_t n = len < 160 ? len : 160;
-    uint64_t id = 0;
-    for (size_t i = 0; i < n; i++)
-        if (data[i] == '#')
-            for (id = 0; i + 1 < n && data[i + 1] >= '0' && data[i + 1] <= '9' && id < (1ull << 50);)
-                id = id * 10 + (uint64_t)(data[++i] - '0');
-    return id;
-}
-
 /* ==== the client ========================================================= */
 
 static void on_client_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -116,7 +114,6 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
     c->demo = d;
     scope_addr_format(to, c->server, sizeof c->server);
     uv_udp_init(d->loop, &c->sock);
-    c->sock.data = c;
     int r = fd >= 0 ? uv_udp_open(&c->sock, fd) : 0;
     /* client.connect(port, host): no packet leaves. The kernel fixes the
      * destination, binds us if need be, and passes us only the server's. */
@@ -138,9 +135,7 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
     scope_trace_open(&c->trace, "udp", c->server);
     scope_trace_stats_start(&c->trace, d->loop, 500);
     uv_timer_init(d->loop, &c->wait);
-    c->wait.data = c;
     scope_pacer_init(d, &c->pacer);
-    c->pacer.data = c;
     uv_udp_recv_start(&c->sock, udp_alloc, on_client_recv);
     client_next(c);
     return 0;
@@ -148,7 +143,7 @@ int udp_client_start(udp_client_t *c, scope_demo_t *d, const struct sockaddr *to
 
 static void client_send(scope_pacer_t *p)
 {
-    udp_client_t *c = p->data;
+    udp_client_t *c = scope_container_of(p, udp_client_t, pacer);
     uint64_t id = c->trace.sent + 1;
     size_t size = c->demo->size <= UDP4_MAX + 1 ? c->demo->size : UDP4_MAX + 1;
     int n = snprintf(c->out, 64, "Hello UDP Server! #%" PRIu64, id);
@@ -171,7 +166,7 @@ static void client_send(scope_pacer_t *p)
 static void on_client_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                            const struct sockaddr *from, unsigned flags)
 {
-    udp_client_t *c = h->data;
+    udp_client_t *c = scope_container_of(h, udp_client_t, sock);
     (void)flags;
     if (nread == 0 && !from) /* nothing more to read now */
         return;
@@ -199,13 +194,13 @@ static void on_client_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         c->late++;
         scope_events_log("a late answer to #%" PRIu64 ": already counted lost", id);
     } else {
-        scope_events_error("refused", "a %zu-byte datagram that is no answer of ours: ignored", len);
+        scope_events_error("refused", "a %zu-byte datagram, not an answer to us: ignored", len);
     }
 }
 
 static void on_wait_timeout(uv_timer_t *t)
 {
-    udp_client_t *c = t->data;
+    udp_client_t *c = scope_container_of(t, udp_client_t, wait);
     c->lost++;
     scope_events_error("lost", "no answer to #%" PRIu64 " within %ld ms: counted lost (UDP never "
                        "resends; an answer that comes later is late)", c->waiting, c->timeout_ms);
