@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "events.h"
 
 #define MAX_ARGS 48
@@ -249,6 +250,46 @@ int scope_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name,
                          "'%s')",
                          r->name, (long)r->pid, strrchr(self, '/') + 1, r->name);
     return 0;
+}
+
+int scope_role_spawn_bound(scope_demo_t *d, scope_role_t *r, const char *name,
+                           const scope_role_options_t *o, int type, int child_fd,
+                           struct sockaddr_storage *addr)
+{
+    static const scope_role_options_t none;
+    scope_role_options_t with = o ? *o : none;
+    scope_spawn_fd_t fds[11];
+    int fd = with.nfds < 11 ? scope_addr_bind_loopback(type, addr) : -E2BIG, rc = fd;
+    if (fd >= 0) {
+        for (size_t i = 0; i < with.nfds; i++)
+            fds[i] = with.fds[i];
+        fds[with.nfds++] = (scope_spawn_fd_t){.parent_fd = fd, .child_fd = child_fd};
+        with.fds = fds;
+        rc = scope_role_spawn(d, r, name, &with);
+        close(fd); /* the child has its copy */
+    }
+    if (rc < 0)
+        scope_events_error("spawn", "%s could not start: %s", name, uv_strerror(rc));
+    return rc;
+}
+
+double scope_role_add_figures(scope_demo_t *d, const cJSON *report, const char *names)
+{
+    double sum = 0;
+    char name[64];
+    for (const char *at = names; *at;) {
+        size_t len = strcspn(at, " ");
+        if (len > 0 && len < sizeof name) {
+            memcpy(name, at, len);
+            name[len] = '\0';
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(report, name);
+            double n = cJSON_IsNumber(v) ? v->valuedouble : 0;
+            scope_demo_figure_add(d, name, n);
+            sum += n;
+        }
+        at += len + (at[len] == ' ');
+    }
+    return sum;
 }
 
 int scope_role_kill(scope_role_t *r, int sig)

@@ -37,6 +37,7 @@
 #ifndef SCOPE_ROLE_H
 #define SCOPE_ROLE_H
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <uv.h>
 #include <cJSON.h>
@@ -89,6 +90,22 @@ struct scope_role_s {
  * role is then not running and no callback follows). */
 int scope_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name,
                      const scope_role_options_t *o);
+/* Starts role name as scope_role_spawn does, on a socket of type
+ * (SOCK_DGRAM, SOCK_STREAM) made here, bound to 127.0.0.1 and a port the
+ * kernel picks, and placed at the child's fd child_fd (besides o's fds); its
+ * address in *addr. The parent knows that address before the role sends
+ * anything, so a UDP server can tell its roles' datagrams from the first.
+ * A role that cannot start is an error event that names it. Returns as
+ * scope_role_spawn. */
+int scope_role_spawn_bound(scope_demo_t *d, scope_role_t *r, const char *name,
+                           const scope_role_options_t *o, int type, int child_fd,
+                           struct sockaddr_storage *addr);
+/* Adds each number of report named in names ("lost late") to the bye's
+ * figure of that name (scope_demo_figure_add): the first process's total of
+ * what its roles counted, without a sum of its own for each. A NULL report
+ * makes the figures (at 0) so the bye has them when no report came. Returns
+ * the sum of the numbers added, for a caller that says it too. */
+double scope_role_add_figures(scope_demo_t *d, const cJSON *report, const char *names);
 /* kill(2) to the role. Returns 0 or a negative errno (-ESRCH once reaped). */
 int scope_role_kill(scope_role_t *r, int sig);
 /* SIGKILL to every role of d still running, and waits until each is

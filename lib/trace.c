@@ -245,6 +245,24 @@ void scope_trace_stats_stop(scope_trace_t *t)
     scope_trace_stats(t); /* the last figures, so the screen ends on them */
 }
 
+void scope_trace_stats_loss(const scope_trace_t *t, uint64_t sent, cJSON *extra, int final)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "chan", t->chan);
+    cJSON_AddNumberToObject(o, "count", (double)t->received);
+    cJSON_AddNumberToObject(o, "bytes", (double)t->bytes_received);
+    cJSON_AddNumberToObject(o, "sent", (double)sent);
+    cJSON_AddNumberToObject(o, "received", (double)t->received);
+    cJSON_AddNumberToObject(o, "dropped", (double)(sent > t->received ? sent - t->received : 0));
+    cJSON_AddBoolToObject(o, "final", final);
+    while (extra && extra->child) {
+        cJSON *f = cJSON_DetachItemViaPointer(extra, extra->child);
+        cJSON_AddItemToObject(o, f->string, f);
+    }
+    cJSON_Delete(extra);
+    scope_events_emit("stats", o);
+}
+
 /* ---- what a bye says ---------------------------------------------------- */
 
 void scope_trace_add_summary(const scope_trace_t *t, cJSON *o)

@@ -99,6 +99,13 @@ void scope_trace_stats(scope_trace_t *t);
 int scope_trace_stats_start(scope_trace_t *t, uv_loop_t *loop, uint64_t every_ms);
 void scope_trace_stats_stop(scope_trace_t *t);
 
+/* The stats of a one-way channel that may lose messages (UDP): a stats
+ * event with what this trace received ("count", "received", "bytes"), what
+ * the sender says it sent ("sent"), the difference ("dropped"), "final", and
+ * extra's members (taken over; NULL for none). It has no round trips to
+ * time: its counts are its story, and the dashboard shows them as a loss. */
+void scope_trace_stats_loss(const scope_trace_t *t, uint64_t sent, cJSON *extra, int final);
+
 /* What a bye says of a trace, the same in every demo: adds to o "sent",
  * "received", "round_trips", "p50" and "p99" (ns), and
  * "round_trips_per_s" (over the time round trips were measured). */

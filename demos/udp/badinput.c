@@ -1,26 +1,17 @@
-/* badinput.c: what the echo server refuses, and the datagram that looks
- * like EOF. The probe sends the echo server a datagram over --max-message,
- * one whose bytes are not UTF-8 (both refused with an error event, not
- * answered), and an empty one (legal UDP, answered with the bare greeting).
- * The dashboard's faults send one of the three at any time.
- */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
+/* badinput.c: what the echo server refuses (over --max-message, not UTF-8)
+ * and the empty datagram that looks like EOF but is answered. The probe sends
+ * all three; the dashboard's faults send one at any time. */
 #include "udp.h"
 
 static struct {
     scope_demo_t *d;
     const udp_lab_t *lab;
-    udp_probe_t probe, faults[4];
-    int refused;
+    udp_probe_t probe, fault; /* the lesson's, and the last fault's */
+    const udp_server_t *srv; /* its refused count */
 } bi;
 
-/* -1 when all n bytes are UTF-8, else the offset of the first bad byte:
- * lib's check (overlong forms, surrogates, past U+10FFFF), which refuses the
- * C1 controls (U+0080 to U+009F) too. */
+/* -1 when all n bytes are UTF-8 (lib's check, which refuses the C1 controls
+ * too), else the offset of the first bad byte. */
 static long utf8_bad_at(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
@@ -32,22 +23,13 @@ static long utf8_bad_at(const unsigned char *p, size_t n)
     return -1;
 }
 
-void badinput_init(scope_demo_t *d)
-{
-    bi.d = d;
-    bi.lab = d->data;
-    scope_demo_figure_add(d, "refused", 0);
-    scope_demo_figure_add(d, "empty", 0);
-}
-
-int badinput_refuse(const char *from, const char *data, size_t len, int cut)
+static int refuse(const char *from, const char *data, size_t len, int cut)
 {
     size_t max = (size_t)bi.lab->max_message;
     long bad = len > max || cut ? -1 : utf8_bad_at((const unsigned char *)data, len);
     if (len > max || cut)
         scope_events_error("refused", "a %zu%s-byte datagram from %s is over --max-message %zu: "
-                           "refused, not echoed; the server goes on",
-                           len, cut ? "+" : "", from, max);
+                           "refused, not echoed", len, cut ? "+" : "", from, max);
     else if (bad >= 0)
         scope_events_error("refused", "a %zu-byte datagram from %s is not UTF-8 (byte 0x%02x at "
                            "offset %ld): refused, not echoed; node would have answered with "
@@ -58,24 +40,23 @@ int badinput_refuse(const char *from, const char *data, size_t len, int cut)
         scope_events_log("an empty datagram from %s: recvmsg() returned 0, not EOF but a message "
                          "with no bytes. Answered with the bare greeting", from);
     scope_demo_figure_add(bi.d, len ? "refused" : "empty", 1);
-    bi.refused += len > 0;
     return len > 0;
 }
 
-/* The server made the probe's socket: it knows the probe's datagrams
- * before the first arrives. */
-static int spawn_probe(scope_demo_t *d, udp_probe_t *p, const char *kind)
+void badinput_init(scope_demo_t *d, udp_server_t *s)
 {
-    int r = probe_spawn(p, d, kind, bi.lab->server);
-    if (r == 0)
-        peers_expect((struct sockaddr *)&p->from, "probe", p->role.pid, 0);
-    return r;
+    s->refuse = refuse;
+    bi.srv = s;
+    bi.d = d;
+    bi.lab = d->data;
+    scope_demo_figure_add(d, "refused", 0);
+    scope_demo_figure_add(d, "empty", 0);
 }
 
 static void on_probe_exit(udp_probe_t *p)
 {
     scope_events_log("the server refused %d datagrams and answered the empty one; it serves on",
-                     bi.refused);
+                     (int)bi.srv->refused);
     probe_end(p, NULL);
 }
 
@@ -84,22 +65,18 @@ void badinput_run(scope_demo_t *d)
     bi.probe.on_exit = on_probe_exit;
     scope_events_log("the probe sends the echo server %lld bytes (over --max-message), bytes "
                      "that are not UTF-8, and an empty datagram", bi.lab->max_message + 1);
-    if (spawn_probe(d, &bi.probe, "bad") < 0)
+    if (probe_spawn(&bi.probe, d, "bad", bi.lab->server) < 0)
         probe_end(&bi.probe, NULL);
 }
 
-int badinput_fault(scope_demo_t *d, const char *kind)
+/* A fault (lib/demo checked its kind): a probe sends the echo server one. */
+void badinput_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
-    if (strcmp(kind, "oversize") && strcmp(kind, "malformed") && strcmp(kind, "empty"))
-        return -1;
-    for (int i = 0; i < 4; i++)
-        if (!bi.faults[i].role.running)
-            return spawn_probe(d, &bi.faults[i], kind);
-    scope_events_error("fault", "four probes are still at work; try again");
-    return 0;
-}
-
-int badinput_refused(void)
-{
-    return bi.refused;
+    (void)msg;
+    if (strcmp(cmd, "fault"))
+        return;
+    if (bi.fault.role.running)
+        scope_events_error("fault", "the last fault's probe is still at work; try again");
+    else
+        probe_spawn(&bi.fault, d, d->fault, bi.lab->server);
 }

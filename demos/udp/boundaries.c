@@ -1,19 +1,14 @@
 /* boundaries.c: three sends arrive as three datagrams. The receiver does not
- * read while the probe sends three; then each recvmsg() takes exactly one.
- */
-#include <stdio.h>
-#include <string.h>
+ * read while the probe sends three; then each recvmsg() takes exactly one. */
 #include <sys/ioctl.h>
 #include <linux/sock_diag.h>
-
-#include "events.h"
 #include "udp.h"
 
 static const int sizes[3] = {200, 1200, 20};
 
 static struct {
     udp_probe_t p;
-    int seen[3], n, kept;
+    int seen[3], n;
 } b;
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
@@ -28,11 +23,11 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
                      (flags & UV_UDP_PARTIAL) ? " (cut: MSG_TRUNC)" : "");
     if (b.n < 3)
         return;
-    b.kept = !memcmp(b.seen, sizes, sizeof sizes);
     scope_events_log("three recvmsg() calls returned %d, %d and %d bytes, as sent: one datagram "
                      "per send(), one per recv(), where a TCP stream could hand all to one read()",
                      b.seen[0], b.seen[1], b.seen[2]);
-    scope_demo_figure(b.p.demo, "boundaries_kept", cJSON_CreateBool(b.kept));
+    scope_demo_figure(b.p.demo, "boundaries_kept",
+                      cJSON_CreateBool(!memcmp(b.seen, sizes, sizeof sizes)));
     probe_end(&b.p, NULL);
 }
 
@@ -45,9 +40,8 @@ static void on_probe_exit(udp_probe_t *p)
     ioctl(p->fd, FIONREAD, &next);
     getsockopt(p->fd, SOL_SOCKET, SO_MEMINFO, mem, &len);
     scope_events_log("all three wait in the queue (%u bytes with the kernel's overhead: "
-                     "SO_MEMINFO, /proc/net/udp's rx_queue); ioctl(FIONREAD) says %d: for UDP, "
-                     "the size of the next datagram only. Now reading",
-                     mem[SK_MEMINFO_RMEM_ALLOC], next);
+                     "SO_MEMINFO); ioctl(FIONREAD) says %d: for UDP, the size of the next "
+                     "datagram only. Now reading", mem[SK_MEMINFO_RMEM_ALLOC], next);
     uv_udp_recv_start(&p->sock, udp_alloc, on_recv);
 }
 

@@ -1,14 +1,9 @@
 /* clients.c: the articles' echo with N clients, each this program again
- * (lib/role) running udp.c's client. The server's process binds each
- * client's socket and hands it over as fd 3, so its note of peers knows
- * which client a datagram comes from before the first one arrives. Each
- * client reports its figures at its end (scope_demo_report) and the server
- * adds them up; alone (--connect), a client says the same in its own bye.
+ * (lib/role) running udp.c's client on a socket the server bound, so that it
+ * knows each client's datagrams from the first. Each client reports its
+ * figures at its end and the server adds them up; alone (--connect), a
+ * client says the same in its own bye.
  */
-#include <stdio.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "udp.h"
 
 static struct {
@@ -16,16 +11,10 @@ static struct {
     scope_role_t roles[MAX_CLIENTS];
     int started, running, cut_short;
     scope_trace_t all; /* every client's trace, added up */
-    double lost, late, errors;
+    double lost;
 } cl;
 
 /* ==== the server's side ================================================== */
-
-static double field(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
@@ -33,9 +22,8 @@ static void on_report(scope_role_t *r, const cJSON *fig)
         scope_events_error("report", "bad figures from %s", r->name);
         return;
     }
-    cl.lost += field(fig, "lost");
-    cl.late += field(fig, "late");
-    cl.errors += field(fig, "send_errors");
+    cl.lost += scope_role_add_figures(cl.d, fig, "lost");
+    scope_role_add_figures(cl.d, fig, "late send_errors");
 }
 
 static void on_exit_role(scope_role_t *r, int code, int sig)
@@ -56,6 +44,7 @@ void clients_run(scope_demo_t *d)
     snprintf(timeout, sizeof timeout, "%lld", lab->timeout_ms);
     const char *args[] = {"--connect", lab->server, "--timeout", timeout,
                           d->paused ? "--start-paused" : NULL, NULL};
+    scope_role_options_t o = {.argv = args};
     for (int i = 0; i < lab->clients; i++) {
         scope_role_t *r = &cl.roles[i];
         struct sockaddr_storage a;
@@ -64,42 +53,37 @@ void clients_run(scope_demo_t *d)
         snprintf(chan, sizeof chan, "udp%d", i + 1);
         r->on_report = on_report;
         r->on_exit = on_exit_role;
-        if (probe_role_spawn(d, r, name, args, &a) < 0)
+        if (scope_role_spawn_bound(d, r, name, &o, SOCK_DGRAM, 3, &a) < 0)
             continue;
         cl.started++;
-        cl.running++;
         peers_expect((struct sockaddr *)&a, chan, r->pid, 1);
     }
-    scope_events_log("%d clients started, each on a socket the server bound; each sends %ld "
-                     "datagrams of %zu bytes and counts an answer not back within %lld ms as lost",
-                     cl.started, d->count, d->size, lab->timeout_ms);
+    cl.running = cl.started;
+    scope_events_log("%d clients started; each sends %ld datagrams of %zu bytes and counts an "
+                     "answer not back within %lld ms as lost", cl.started, d->count, d->size,
+                     lab->timeout_ms);
     if (!cl.running)
         scope_demo_next(d);
 }
 
 /* lib/role has relayed quit to each client, which sends its figures and
- * exits. A signal on top of it could land once a client had already put its
- * handlers away, and kill it mid-exit. */
+ * exits; no signal on top, which could kill one mid-exit. */
 int clients_quit(void)
 {
-    int n = 0;
     cl.cut_short = 1;
-    for (int i = 0; i < cl.started; i++)
-        n += cl.roles[i].running;
-    if (n)
-        scope_events_log("quit relayed to %d clients; each sends its figures and exits", n);
-    return n;
+    if (cl.running)
+        scope_events_log("quit relayed to %d clients; each sends its figures and exits",
+                         cl.running);
+    return cl.running;
 }
 
 /* The clients' figures, added up, for the server's bye; 1 when cut short. */
-int clients_figures(cJSON *o, char *text, size_t len)
+int clients_figures(scope_demo_t *d, cJSON *o, char *text, size_t len)
 {
     char rtt[96];
+    scope_role_add_figures(d, NULL, "lost late send_errors"); /* 0 if no report came */
     cJSON_AddNumberToObject(o, "clients", cl.started);
     scope_trace_add_summary(&cl.all, o);
-    cJSON_AddNumberToObject(o, "lost", cl.lost);
-    cJSON_AddNumberToObject(o, "late", cl.late);
-    cJSON_AddNumberToObject(o, "send_errors", cl.errors);
     snprintf(text, len, "%d clients: %llu datagrams sent, %llu answers received, %.0f lost; %s",
              cl.started, (unsigned long long)cl.all.sent, (unsigned long long)cl.all.received,
              cl.lost, scope_trace_describe(&cl.all, rtt, sizeof rtt));

@@ -1,16 +1,8 @@
-/* loss.c: a fast sender, a stalled receiver, a 4 KiB buffer.
- *
- * The probe floods a receiver that does not read; what does not fit is
- * dropped by the kernel without a word to either side, and only the
- * kernel's own counts (SO_MEMINFO, SO_RXQ_OVFL) say how many. The drops are
- * certain by construction, not by timing: 200,000 bytes cannot fit in a
- * buffer nobody empties.
- */
-#include <stdio.h>
-#include <string.h>
+/* loss.c: a fast sender, a stalled receiver, a 4 KiB buffer. What does not
+ * fit is dropped without a word to either side; only the kernel's counts
+ * (SO_MEMINFO, SO_RXQ_OVFL) say how many. Certain by construction, not by
+ * timing: 200,000 bytes cannot fit in a buffer nobody empties. */
 #include <linux/sock_diag.h>
-
-#include "events.h"
 #include "udp.h"
 
 static struct {
@@ -21,8 +13,7 @@ static struct {
     char buf[64 * 1024];
 } l;
 
-/* The socket's own figures from the kernel, as the probe channel's stats:
- * bytes queued, datagrams dropped. */
+/* The kernel's figures of the socket (bytes queued, datagrams dropped). */
 static cJSON *kernel_figures(void)
 {
     uint32_t mem[SK_MEMINFO_VARS] = {0};
@@ -57,9 +48,8 @@ static void finish(void)
     probe_end(&l.p, kernel_figures());
 }
 
-/* Reads what waits in the queue with recvmsg() on the fd itself: libuv
- * does not hand over ancillary data, and SO_RXQ_OVFL rides there (a
- * uint32: the socket's drop count when this datagram was queued). */
+/* recvmsg() on the fd itself: libuv does not hand over ancillary data, where
+ * SO_RXQ_OVFL rides (the socket's drop count when this datagram was queued). */
 static void drain(void)
 {
     for (;;) {
@@ -87,8 +77,7 @@ static void drain(void)
     }
 }
 
-/* Every 100 ms, once the probe is done: read what got in until every
- * datagram is accounted for, received or dropped. */
+/* Every 100 ms once the probe is done: drain until each datagram is accounted for. */
 static void on_tick(uv_timer_t *t)
 {
     (void)t;
@@ -113,11 +102,10 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
-/* One live figure per burst. */
 static void on_report(udp_probe_t *p, const cJSON *fig)
 {
     (void)fig;
-    probe_stats(p, kernel_figures(), 0);
+    scope_trace_stats_loss(&p->trace, (uint64_t)p->sent, kernel_figures(), 0);
     scope_events_log("live: %lld sent, sendmsg() said yes to each; the kernel dropped %u, and %u "
                      "bytes wait in the queue", (long long)p->sent, l.drops, l.queued);
 }
@@ -143,9 +131,9 @@ void loss_run(scope_demo_t *d)
     l.base_drops = l.drops;
     l.drops = 0;
     scope_events_log("setsockopt(fd %d, SO_RCVBUF, %d): getsockopt says %d, doubled for the "
-                     "kernel's bookkeeping%s", l.p.fd, size, got, ovfl ? "" : "; SO_RXQ_OVFL on");
-    scope_events_log("the receiver is stalled (recvmsg is not called, as in a busy process); "
-                     "the probe sends 200 datagrams of 1,000 bytes in 5 bursts");
+                     "kernel's bookkeeping%s. The receiver stalls (as a busy process would) while "
+                     "the probe sends 200 datagrams of 1,000 bytes in 5 bursts", l.p.fd, size, got,
+                     ovfl ? "" : "; SO_RXQ_OVFL on");
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
     probe_spawn(&l.p, d, "flood", l.p.name);

@@ -1,30 +1,21 @@
-/* udp: dgram with the lid off.
+/* udp: dgram with the lid off. The articles' UDP echo pair (udp.c), one
+ * server and N clients, and before it what makes UDP UDP, one step each:
+ * boundaries, the largest datagram, loss, bad input. The clients and the
+ * lesson's sender ("probe") are this program again (lib/role).
  *
- * The articles' UDP echo pair (udp.c) run by one server and N clients, and
- * before it what makes UDP UDP, one step each: boundaries kept, the largest
- * datagram, loss, bad input. The clients and the lesson's sender ("probe")
- * are this program again (lib/role), so the dashboard shows a lane for each.
- *
- * Alone: --listen HOST:PORT runs only the server, --connect HOST:PORT only a
- * client, so two machines can talk. Any UDP peer will do:
+ * --listen runs only the server, --connect only a client, so two machines
+ * can talk. Any UDP peer will do:
  *
  *     build/demos/udp --listen 127.0.0.1:41234 &
  *     echo hi | nc -u -w1 127.0.0.1 41234
  */
-#include <stdio.h>
-#include <string.h>
-
-#include "events.h"
 #include "udp.h"
 
 static const scope_demo_info_t info = {
-    "udp",
-    "dgram with the lid off: datagrams keep their boundaries, and may be lost",
+    "udp", "dgram with the lid off: datagrams keep their boundaries, and may be lost",
     "The articles' UDP echo pair on uv_udp: N clients time round trips; boundaries, the "
     "65,507-byte limit and loss shown live.",
-    "001 002",
-    "TCP/UDP | ★★★☆☆ | 都支持 | 中",
-    "oversize malformed empty",
+    "001 002", "TCP/UDP | ★★★☆☆ | 都支持 | 中", "oversize malformed empty",
 };
 
 static scope_demo_t demo;
@@ -42,8 +33,8 @@ static const scope_demo_option_t options[] = {
      &lab.connect},
     {"max-message", "BYTES", "longest datagram the server echoes (default 8192, at most 65469)",
      SCOPE_OPT_NUMBER, &lab.max_message, 1, UDP4_MAX - (long long)GREETING_LEN},
-    {"timeout", "MS", "how long a client waits for each answer before counting it lost "
-     "(default 1000)", SCOPE_OPT_NUMBER, &lab.timeout_ms, 1, 600000},
+    {"timeout", "MS", "a client counts an answer not back within MS as lost (default 1000)",
+     SCOPE_OPT_NUMBER, &lab.timeout_ms, 1, 600000},
     {"idle-ms", "MS", "the server forgets a peer silent this long (default 30000)",
      SCOPE_OPT_NUMBER, &lab.idle_ms, 1, 86400000},
     {"throughput", "BYTES", "one client streams BYTES in --size datagrams as fast as it can",
@@ -57,33 +48,27 @@ static const scope_demo_option_t options[] = {
     {NULL, NULL, NULL},
 };
 
-/* The bye: the clients' figures added up, and the server's own counts
- * (alone with --listen, those are the figures); each lab step has handed
- * its own to scope_demo_figure. */
+/* The bye: the clients' figures added up and the server's own counts (alone
+ * with --listen, the only ones); the lab steps gave theirs to scope_demo_figure. */
 static void finish(scope_demo_t *d)
 {
-    static int said;
     char text[400], head[300] = "";
-    if (said++)
-        return;
     cJSON *o = cJSON_CreateObject();
-    int cut = !lab.listen && (clients_figures(o, head, sizeof head) || d->quitting);
+    int cut = !lab.listen && (clients_figures(d, o, head, sizeof head) || d->quitting);
     cJSON_AddStringToObject(o, "address", lab.server);
     cJSON_AddNumberToObject(o, lab.listen ? "received" : "server_received", (double)srv.received);
     cJSON_AddNumberToObject(o, lab.listen ? "sent" : "server_answered", (double)srv.answered);
     if (!lab.listen)
         cJSON_AddBoolToObject(o, "complete", !cut);
     snprintf(text, sizeof text, "%s%sthe server received %llu datagrams, answered %llu and "
-             "refused %d%s", head, *head ? "; " : "", (unsigned long long)srv.received,
-             (unsigned long long)srv.answered, badinput_refused(),
+             "refused %llu%s", head, *head ? "; " : "", (unsigned long long)srv.received,
+             (unsigned long long)srv.answered, (unsigned long long)srv.refused,
              cut ? "; the run was cut short" : "");
     scope_demo_bye(d, o, text);
     udp_server_close(&srv);
     scope_demo_stop(d);
 }
 
-/* socket() and bind() happened before hello, so that hello could carry the
- * port; this step tells it. */
 static void step_bind(scope_demo_t *d)
 {
     const struct sockaddr *a = (const struct sockaddr *)&srv.addr;
@@ -92,17 +77,17 @@ static void step_bind(scope_demo_t *d)
                      "datagrams from anyone arrive on this one fd, each with its sender's address",
                      a->sa_family == AF_INET6 ? "AF_INET6" : "AF_INET", srv.fd, lab.server);
     if (scope_addr_is_loopback(a))
-        scope_events_log("%s is loopback: only this machine can reach it. Try a real peer: "
-                         "nc -u %s %d", lab.server, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
+        scope_events_log("%s is loopback: only this machine can reach it. Try nc -u %s %d",
+                         lab.server, a->sa_family == AF_INET6 ? "::1" : "127.0.0.1",
                          scope_addr_port(a));
     else
         scope_events_log("%s is reachable from the network: any machine may send datagrams "
                          "here, and UDP checks no one. Check your firewall", lab.server);
-    if (!lab.listen)
-        scope_demo_next(d);
+    if (lab.listen)
+        scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent %s are forgotten",
+                         scope_time_format(idle, sizeof idle, (double)lab.idle_ms * 1e6));
     else
-        scope_events_log("serving until SIGINT, SIGTERM or quit; peers silent for %s are "
-                         "forgotten", scope_time_format(idle, sizeof idle, (double)lab.idle_ms * 1e6));
+        scope_demo_next(d);
 }
 
 /* The lesson, in order; --lab off keeps only the first step and the last. */
@@ -125,20 +110,11 @@ static void server_quit(scope_demo_t *d)
         finish(d); /* a step still at work ends on its own, and the lesson with it */
 }
 
-/* The dashboard's faults: a probe sends the echo server a bad datagram. */
-static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
-{
-    (void)msg;
-    if (!strcmp(cmd, "fault") && badinput_fault(d, d->fault) < 0)
-        scope_events_error("fault", "unknown fault '%s' (oversize, malformed or empty)",
-                           d->fault);
-}
-
 static int run_server(const struct sockaddr *want)
 {
     uv_loop_t *loop = uv_default_loop();
     demo.on_quit = server_quit;
-    demo.on_control = server_control;
+    demo.on_control = badinput_control; /* the dashboard's faults */
     demo.on_lesson_end = finish;
     /* socket() and bind() before hello, so that hello carries the port. */
     int r = udp_server_bind(&srv, loop, want, lab.throughput ? UV_UDP_RECVMMSG : 0);
@@ -155,8 +131,7 @@ static int run_server(const struct sockaddr *want)
     } else if (lab.throughput) {
         throughput_run(&demo, &srv);
     } else {
-        badinput_init(&demo);
-        srv.refuse = badinput_refuse;
+        badinput_init(&demo, &srv);
         udp_server_start(&srv, (uint64_t)lab.idle_ms);
         scope_demo_lesson(&demo, lab.lab ? lesson : echo_only);
     }
@@ -174,8 +149,7 @@ int main(int argc, char **argv)
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (!demo.role && !!lab.listen + !!lab.connect + !!lab.throughput > 1) {
-        fprintf(stderr, "udp: --listen runs only the server, --connect only a client, and "
-                        "--throughput its own of each: give one\n");
+        fprintf(stderr, "udp: --listen, --connect and --throughput each run alone: give one\n");
         return 2;
     }
     /* A client or a probe sends to port 41234 unless told; a server binds any port. */

@@ -1,10 +1,5 @@
 /* maxsize.c: the largest datagram, 65,507 bytes, arrives whole on loopback;
- * one byte more and sendmsg() fails with EMSGSIZE before anything leaves.
- */
-#include <stdio.h>
-#include <string.h>
-
-#include "events.h"
+ * one byte more and sendmsg() fails with EMSGSIZE before anything leaves. */
 #include "udp.h"
 
 static struct {

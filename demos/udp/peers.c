@@ -1,19 +1,12 @@
 /* peers.c: the server's note of its peers. UDP has no connection: a peer is
- * only the address its datagrams carry, and this note names them in the
- * server's events. A process of the demo (a client, a probe) is noted before
- * its first datagram, since the server made its socket; an outside peer at
- * its first datagram, named by lib/peer off the loop thread, and forgotten
- * after --idle-ms of silence.
- */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
+ * only the address its datagrams carry. The demo's own processes are noted
+ * before they send (the server made their sockets); an outside peer at its
+ * first datagram, named by lib/peer off the loop thread, and forgotten after
+ * --idle-ms of silence. */
 #include "peer.h"
 #include "udp.h"
 
-#define MAX_PEERS 64 /* room for MAX_CLIENTS, the probes and outside peers */
+#define MAX_PEERS 64 /* more than MAX_CLIENTS: a slot not one of ours is always there */
 
 typedef struct {
     int used, ours; /* ours: a client of the demo, never forgotten */
@@ -82,14 +75,12 @@ void peers_close(void)
 
 /* A new peer in the first free slot, or else in the quietest outside peer's;
  * its channel is chan, its process pid (or, -1, its address). */
-static udp_peer_t *note(const struct sockaddr *addr, const char *chan, long pid, int ours)
+scope_trace_t *peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours)
 {
     udp_peer_t *p = NULL;
     for (udp_peer_t *q = t.p; q < t.p + MAX_PEERS && !(p && !p->used); q++)
         if (!q->used || (!q->ours && (!p || q->last_ns < p->last_ns)))
             p = q;
-    if (!p) /* every slot is one of ours: cannot be, MAX_PEERS is larger */
-        p = &t.p[MAX_PEERS - 1];
     if (p->used)
         forget(p);
     memset(p, 0, sizeof *p);
@@ -100,12 +91,7 @@ static udp_peer_t *note(const struct sockaddr *addr, const char *chan, long pid,
     scope_addr_format(addr, p->name, sizeof p->name);
     scope_trace_init(&p->trace, chan, SCOPE_PID(getpid()),
                      pid > 0 ? SCOPE_PID(pid) : SCOPE_PEER(p->name));
-    return p;
-}
-
-void peers_expect(const struct sockaddr *addr, const char *chan, long pid, int ours)
-{
-    note(addr, chan, pid, ours);
+    return &p->trace;
 }
 
 static void on_named(void *arg, const scope_peer_info_t *who)
@@ -126,7 +112,7 @@ scope_trace_t *peers_find(const struct sockaddr *from, uint64_t id, const char *
     if (p == t.p + MAX_PEERS) {
         char chan[32];
         snprintf(chan, sizeof chan, "udp:%d", scope_addr_port(from));
-        p = note(from, chan, -1, 0);
+        p = scope_container_of(peers_expect(from, chan, -1, 0), udp_peer_t, trace);
         scope_events_log("recvmsg(fd %d): first datagram from %s, a peer known by its address "
                          "alone: no handshake came first, none is needed", t.fd, p->name);
         scope_trace_open(&p->trace, "udp", "an outside peer; UDP has no accept()");

@@ -1,26 +1,17 @@
-/* probe.c: the probe, the sender of every lab step and fault, and a step's
- * receiving side, written once for every experiment.
+/* probe.c: the sender of every lab step and fault, both sides.
  *
  * The server's side: the probe is this program again (lib/role) on a socket
- * made here, so its address is known before it sends (probe_spawn). The
- * receiver is the step's own socket (probe_bind) or the echo server; its
- * counts are the "probe" channel's stats, and probe_end goes on to the next
- * step. The probe's own process (sender_main, --probe KIND --to HOST:PORT,
- * on fd 3): one table says what each kind sends, one loop sends it in
- * bursts, and what was sent goes back to the server (scope_demo_report).
- */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
+ * made here (probe_spawn); the receiver is the step's own socket (probe_bind)
+ * or the echo server, and probe_end goes on to the next step. The probe's own
+ * process (sender_main): one table says what each kind sends, one loop sends
+ * it in bursts, and what was sent goes back to the server. */
 #include "udp.h"
 
 static void on_step_timeout(uv_timer_t *t)
 {
     scope_events_error("lesson", "the step waited %d ms for the probe's datagrams: going on",
                        STEP_WAIT_MS);
-    probe_end(t->data, NULL);
+    probe_end(scope_container_of(t, udp_probe_t, timer), NULL);
 }
 
 /* A receiver on 127.0.0.1, a port the kernel picks, and a bound on the
@@ -35,13 +26,12 @@ void probe_bind(udp_probe_t *p, scope_demo_t *d)
     uv_udp_open(&p->sock, p->fd);
     scope_addr_format((struct sockaddr *)&a, p->name, sizeof p->name);
     uv_timer_init(d->loop, &p->timer);
-    p->sock.data = p->timer.data = p;
     uv_timer_start(&p->timer, on_step_timeout, STEP_WAIT_MS, 0);
 }
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    udp_probe_t *p = r->data;
+    udp_probe_t *p = scope_container_of(r, udp_probe_t, role);
     p->sent = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(fig, "sent"));
     if (p->on_report)
         p->on_report(p, fig);
@@ -49,31 +39,13 @@ static void on_report(scope_role_t *r, const cJSON *fig)
 
 static void on_exit_role(scope_role_t *r, int code, int sig)
 {
-    udp_probe_t *p = r->data;
+    udp_probe_t *p = scope_container_of(r, udp_probe_t, role);
     if (code || sig)
         scope_demo_exit(p->demo, 1);
     if (p->demo->quitting && p->bound)
         probe_end(p, NULL);
     else if (p->on_exit)
         p->on_exit(p);
-}
-
-/* Starts this program as role name on a socket made here, bound to
- * 127.0.0.1 and a port the kernel picks, that becomes its fd 3: from is the
- * address its datagrams will carry. */
-int probe_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name, const char *const *args,
-                     struct sockaddr_storage *from)
-{
-    int fd = scope_addr_bind_loopback(SOCK_DGRAM, from), rc = fd;
-    if (fd >= 0) {
-        scope_spawn_fd_t fds[1] = {{.parent_fd = fd, .child_fd = 3}};
-        scope_role_options_t o = {.argv = args, .fds = fds, .nfds = 1};
-        rc = scope_role_spawn(d, r, name, &o);
-        close(fd); /* the child has its copy */
-    }
-    if (rc < 0)
-        scope_events_error("spawn", "%s could not start: %s", name, uv_strerror(rc));
-    return rc;
 }
 
 /* Starts the probe of kind, sending to `to`; a step whose receiver is bound
@@ -89,39 +61,27 @@ int probe_spawn(udp_probe_t *p, scope_demo_t *d, const char *kind, const char *t
     /* The stream is the throughput run's one client, on its channel. */
     int stream = !strcmp(kind, "stream");
     p->demo = d;
-    p->role.data = p;
     p->role.on_report = on_report;
     p->role.on_exit = on_exit_role;
-    int r = probe_role_spawn(d, &p->role, stream ? "client 1" : "probe", args, &p->from);
+    scope_role_options_t o = {.argv = args};
+    scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()), SCOPE_PEER(kind));
+    int r = scope_role_spawn_bound(d, &p->role, stream ? "client 1" : "probe", &o, SOCK_DGRAM, 3,
+                                   &p->from);
     if (r == 0)
-        scope_trace_init(&p->trace, stream ? "udp1" : "probe", SCOPE_PID(getpid()),
-                         SCOPE_PID(p->role.pid));
+        scope_trace_set_peer(&p->trace, SCOPE_PID(p->role.pid));
     else if (p->bound)
         probe_end(p, NULL);
+    /* To the echo server, which knows the probe's datagrams from the first. */
+    if (r == 0 && !p->bound)
+        peers_expect((struct sockaddr *)&p->from, p->trace.chan, p->role.pid, 0);
     return r;
-}
-
-/* The receiver's counts as the probe channel's stats, added to o (taken
- * over; NULL for none). */
-void probe_stats(udp_probe_t *p, cJSON *o, int final)
-{
-    int64_t got = (int64_t)p->trace.received;
-    o = o ? o : cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "chan", "probe");
-    cJSON_AddNumberToObject(o, "count", (double)got);
-    cJSON_AddNumberToObject(o, "bytes", (double)p->trace.bytes_received);
-    cJSON_AddNumberToObject(o, "sent", (double)p->sent);
-    cJSON_AddNumberToObject(o, "received", (double)got);
-    cJSON_AddNumberToObject(o, "dropped", (double)(p->sent > got ? p->sent - got : 0));
-    cJSON_AddBoolToObject(o, "final", final);
-    scope_events_emit("stats", o);
 }
 
 /* The step is over: a receiver's last stats, and the next step. */
 void probe_end(udp_probe_t *p, cJSON *more)
 {
     if (!p->over && p->bound) {
-        probe_stats(p, more, 1);
+        scope_trace_stats_loss(&p->trace, (uint64_t)p->sent, more, 1);
         uv_close((uv_handle_t *)&p->timer, NULL);
         uv_close((uv_handle_t *)&p->sock, NULL);
     } else {
@@ -133,32 +93,27 @@ void probe_end(udp_probe_t *p, cJSON *more)
 
 /* ==== the probe's own process ========================================== */
 
-/* What each kind sends: n datagrams, burst at a time, gap_ms apart; the
- * i-th is len[i] bytes (MAXMSG: --max-message + 1; SIZE: --size), starting
- * with head[i] (given the datagram's number) and padded with dots; past
- * three, every datagram is as the first. */
+/* What each kind sends: n datagrams (0: --throughput's worth), burst at a
+ * time, gap_ms apart; the i-th (past three, as the first) is len[i] bytes
+ * (MAXMSG: --max-message + 1; SIZE: --size), head[i] padded with dots. */
 #define MAXMSG (-1)
 #define SIZE   (-2)
 #define JUNK   "\xff\xfe not UTF-8 \xc0\xaf"
 static const struct kind {
-    const char *kind, *chan;
+    const char *kind;
     int n, burst, gap_ms;
     long len[3];
     const char *head[3];
-    const char *why, *answer; /* said of a send that fails; of the one answer awaited */
 } kinds[] = {
-    {"boundaries", "probe", 3, 3, 0, {200, 1200, 20}, {"datagram 1 of 3, 200 bytes ",
-     "datagram 2 of 3, 1200 bytes ", "datagram 3 of 3, 20 bytes "}, NULL, NULL},
-    {"maxsize", "probe", 2, 2, 0, {UDP4_MAX, UDP4_MAX + 1}, {"65507 bytes ", "65508 bytes "},
-     ": one byte over what an IPv4 datagram can carry; nothing was sent, and node's send() "
-     "callback gets the same error", NULL},
-    {"flood", "probe", 200, 40, 100, {1000}, {"flood #%d "}, NULL, NULL},
-    {"oversize", "probe", 1, 1, 0, {MAXMSG}, {"oversize "}, NULL, NULL},
-    {"malformed", "probe", 1, 1, 0, {sizeof JUNK - 1}, {JUNK}, NULL, NULL},
-    {"empty", "probe", 1, 1, 0, {0}, {""}, NULL, NULL},
-    {"bad", "probe", 3, 3, 0, {MAXMSG, sizeof JUNK - 1, 0}, {"oversize ", JUNK, ""}, NULL,
-     "to the empty datagram"},
-    {"stream", "udp1", 0, 256, 0, {SIZE}, {"stream #%d "}, NULL, NULL},
+    {"boundaries", 3, 3, 0, {200, 1200, 20}, {"datagram 1 of 3, 200 bytes ",
+     "datagram 2 of 3, 1200 bytes ", "datagram 3 of 3, 20 bytes "}},
+    {"maxsize", 2, 2, 0, {UDP4_MAX, UDP4_MAX + 1}, {"65507 bytes ", "65508 bytes "}},
+    {"flood", 200, 40, 100, {1000}, {"flood #%d "}},
+    {"oversize", 1, 1, 0, {MAXMSG}, {"oversize "}},
+    {"malformed", 1, 1, 0, {sizeof JUNK - 1}, {JUNK}},
+    {"empty", 1, 1, 0, {0}, {""}},
+    {"bad", 3, 3, 0, {MAXMSG, sizeof JUNK - 1, 0}, {"oversize ", JUNK, ""}}, /* then, an answer */
+    {"stream", 0, 256, 0, {SIZE}, {"stream #%d "}},
 };
 
 static struct {
@@ -178,8 +133,6 @@ static void report(void)
 {
     cJSON *fig = cJSON_CreateObject();
     cJSON_AddNumberToObject(fig, "sent", (double)me.sent);
-    cJSON_AddNumberToObject(fig, "bytes_sent", (double)me.bytes);
-    cJSON_AddNumberToObject(fig, "errors", (double)me.refused);
     if (me.error)
         cJSON_AddStringToObject(fig, "error", me.error);
     scope_demo_report(me.d, fig);
@@ -201,8 +154,8 @@ static void on_answer(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     (void)h, (void)buf, (void)flags;
     if (nread < (ssize_t)GREETING_LEN || !from)
         return;
-    scope_events_log("one answer, %s (%zd bytes: the greeting alone); the others got none",
-                     me.k->answer, nread);
+    scope_events_log("one answer, to the empty datagram (%zd bytes: the greeting alone); the "
+                     "others got none", nread);
     stop(NULL);
 }
 
@@ -240,7 +193,8 @@ static int send_one(const struct kind *k, int show)
     me.refused++;
     me.error = uv_err_name(r);
     scope_events_error(me.error, "sendmsg(fd %d, %zu bytes) -> %s (%s)%s", me.fd, len, me.error,
-                       uv_strerror(r), k->why ? k->why : "");
+                       uv_strerror(r), r != UV_EMSGSIZE ? "" : ": one byte too many for IPv4; "
+                       "nothing was sent, and node's send() callback gets the same error");
     return r;
 }
 
@@ -260,10 +214,9 @@ static void on_burst(uv_timer_t *t)
         uv_timer_start(t, on_burst, (uint64_t)k->gap_ms, 0);
         return;
     }
-    scope_events_log("%lld datagrams (%lld bytes) handed to the kernel, %lld refused by "
-                     "sendmsg(); whether they arrived, only the receiver can say", me.sent,
-                     me.bytes, me.refused);
-    if (!k->answer || me.d->quitting) {
+    scope_events_log("%lld datagrams (%lld bytes) handed to the kernel, %lld refused; only the "
+                     "receiver knows what arrived", me.sent, me.bytes, me.refused);
+    if (strcmp(k->kind, "bad") || me.d->quitting) {
         stop(NULL);
         return;
     }
@@ -285,7 +238,8 @@ int sender_main(scope_demo_t *d, const char *kind, const struct sockaddr *to)
     uv_udp_open(&me.sock, 3); /* if it fails (started by hand), connect() binds one */
     uv_udp_connect(&me.sock, to);
     uv_fileno((uv_handle_t *)&me.sock, &me.fd);
-    scope_trace_init(&me.trace, me.k->chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_trace_init(&me.trace, me.k->n ? "probe" : "udp1", SCOPE_PID(getpid()),
+                     SCOPE_PID(getppid()));
     uv_timer_init(d->loop, &me.timer);
     on_burst(&me.timer);
     return scope_demo_run(d);

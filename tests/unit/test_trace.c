@@ -250,6 +250,34 @@ START_TEST(stats_timer_ends_with_last_figures)
 }
 END_TEST
 
+/* A lossy one-way channel's stats: its counts, what was dropped, and the
+ * caller's own figures. */
+START_TEST(loss_stats_count_what_never_came)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "probe", SCOPE_PID(1), SCOPE_PID(2));
+    scope_trace_recv(&t, "abc", 3);
+    scope_trace_recv(&t, "de", 2);
+    cJSON_Delete(next_event());
+    cJSON_Delete(next_event());
+    cJSON *extra = cJSON_CreateObject();
+    cJSON_AddNumberToObject(extra, "kernel_drops", 3);
+    scope_trace_stats_loss(&t, 5, extra, 1);
+    cJSON *e = next_event();
+    ck_assert_str_eq(s(e, "ev"), "stats");
+    ck_assert_str_eq(s(e, "chan"), "probe");
+    ck_assert(n(e, "count") == 2 && n(e, "received") == 2 && n(e, "bytes") == 5);
+    ck_assert(n(e, "sent") == 5 && n(e, "dropped") == 3 && n(e, "kernel_drops") == 3);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "final")));
+    cJSON_Delete(e);
+    scope_trace_stats_loss(&t, 1, NULL, 0); /* more received than sent: none dropped */
+    e = next_event();
+    ck_assert(n(e, "dropped") == 0);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "final")));
+    cJSON_Delete(e);
+}
+END_TEST
+
 /* A change of rate or size starts the stats' window again; the whole run's
  * figures (the bye's) keep every round trip. */
 START_TEST(a_new_window_starts_the_stats_again)
@@ -458,6 +486,7 @@ int main(void)
     tcase_add_test(tc, stats_timer_ends_with_last_figures);
     tcase_add_test(tc, figures_travel_and_add_up);
     tcase_add_test(tc, a_new_window_starts_the_stats_again);
+    tcase_add_test(tc, loss_stats_count_what_never_came);
     tcase_add_test(tc, a_bye_says_the_same_of_every_trace);
     tcase_add_test(tc, bad_figures_change_nothing);
     tcase_add_test(tc, channel_traces_what_it_sends);
