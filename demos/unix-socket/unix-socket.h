@@ -21,9 +21,8 @@
 
 typedef struct {
     long long nclients, idle_ms, max_message, throughput;
-    unsigned long long allow[MAX_ALLOW];
-    int nallow, abstract, fifo;
-    const char *path, *listen, *connect, *fault, *allow_text; /* NULL when not given */
+    int abstract, fifo;
+    const char *path, *listen, *connect, *fault, *allow; /* NULL when not given */
 } us_options_t;
 
 /* ---- unix-socket.c: the mechanism ---- */
