@@ -28,13 +28,12 @@ static struct {
     us_name_of_fn name_of;
     scope_conn_t up;  /* up.fifo's read end, cut into lines */
     uv_pipe_t down;   /* down.fifo's write end */
-    uv_fs_t up_req, down_req;
-    int pending, up_open, down_open, closing, keep;
-    uint64_t t0;
+    scope_fifo_open_t up_req, down_req; /* the blocking open()s (lib/unixsock) */
+    int up_open, down_open, closing, keep;
     uv_timer_t start;
     long whole, torn;
     struct {
-        long pid, lines;
+        long pid;
         scope_trace_t trace;
     } w[MAX_CLIENTS + 4];
     int nw;
@@ -123,7 +122,6 @@ static void on_up_line(scope_conn_t *c, const char *line, size_t len)
     }
     if (k == f.nw)
         return;
-    f.w[k].lines++;
     const char *name = f.name_of(pid);
     int pinger = name && strcmp(name, "client 1") == 0;
     uint64_t now = scope_time_now_ns();
@@ -154,17 +152,12 @@ static void on_up_end(scope_conn_t *c, int status)
     scope_events_log("read() on up.fifo returned %s: every writer has closed its end. %ld lines "
                      "read, %ld whole, %ld torn", status ? uv_strerror(status) : "0 (EOF)",
                      f.whole + f.torn, f.whole, f.torn);
-    for (int i = 0; i < f.nw; i++) {
-        const char *name = f.name_of(f.w[i].pid);
-        scope_events_log("  %s (pid %ld): %ld whole lines", name ? name : "writer", f.w[i].pid,
-                         f.w[i].lines);
-    }
 }
 
 /* Step 5's end: up.fifo closed, no open() pending. */
 static void check_closed(void)
 {
-    if (f.closing != 1 || f.pending || f.up_open)
+    if (f.closing != 1 || f.up_req.pending || f.down_req.pending || f.up_open)
         return;
     f.closing = 2;
     scope_demo_figure(f.d, "lines", cJSON_CreateNumber((double)(f.whole + f.torn)));
@@ -184,18 +177,16 @@ static void on_up_closed(scope_conn_t *c)
     check_closed();
 }
 
-/* Step 2: an open() that blocked is back. */
-static void on_opened(uv_fs_t *req)
+/* Step 2: an open() that blocked is back (UV_ECANCELED: fifo_server_close let it go). */
+static void on_opened(scope_fifo_open_t *req, int fd)
 {
-    int up = req == &f.up_req, fd = (int)req->result;
+    int up = req == &f.up_req;
     char waited[32], path[PATH_MAX + 16];
-    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - f.t0));
-    uv_fs_req_cleanup(req);
-    f.pending--;
+    scope_time_format(waited, sizeof waited, (double)req->waited_ns);
     if (fd < 0) {
-        scope_events_error("open", "open(%s): %s", up ? "up.fifo" : "down.fifo", uv_strerror(fd));
-    } else if (f.closing) {
-        close(fd);
+        if (fd != UV_ECANCELED)
+            scope_events_error("open", "open(%s): %s", up ? "up.fifo" : "down.fifo",
+                               uv_strerror(fd));
     } else if (up) {
         scope_events_log("open(up.fifo, O_RDONLY) -> fd %d after %s: it blocked until a writer "
                          "opened the other end", fd, waited);
@@ -218,7 +209,7 @@ static void on_opened(uv_fs_t *req)
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 65536,
                               .on_frame = on_up_line, .on_error = on_up_oversize,
                               .on_end = on_up_end};
-    if (f.up_open && !f.pending && !f.closing)
+    if (f.up_open && !f.up_req.pending && !f.down_req.pending && !f.closing)
         scope_conn_start(&f.up, &o);
     check_closed();
 }
@@ -236,25 +227,13 @@ void fifo_server_open(scope_demo_t *d)
     char path[PATH_MAX + 16];
     scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY) block until a process "
                      "opens the other end; the clients start in %d ms", START_MS);
-    f.t0 = scope_time_now_ns();
-    f.pending = 2;
     fifo_path("up.fifo", path, sizeof path);
-    uv_fs_open(d->loop, &f.up_req, path, O_RDONLY | O_CLOEXEC, 0, on_opened);
+    scope_fifo_open(d->loop, &f.up_req, path, O_RDONLY | O_CLOEXEC, on_opened);
     fifo_path("down.fifo", path, sizeof path);
-    uv_fs_open(d->loop, &f.down_req, path, O_WRONLY | O_CLOEXEC, 0, on_opened);
+    scope_fifo_open(d->loop, &f.down_req, path, O_WRONLY | O_CLOEXEC, on_opened);
     uv_timer_init(d->loop, &f.start);
     uv_timer_start(&f.start, on_start, START_MS, 0);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
-}
-
-/* A blocked open() of a FIFO waits for its other end: to stop it, be it. */
-static void unblock(const char *name, int flags)
-{
-    char path[PATH_MAX + 16];
-    fifo_path(name, path, sizeof path);
-    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0)
-        close(fd);
 }
 
 /* Step 5, once every client has exited (or at once, when quitting). */
@@ -266,12 +245,12 @@ void fifo_server_close(void)
         close(f.keep);
         f.keep = -1;
     }
-    int close_up = f.d->quitting || f.pending; /* else up.fifo is read on to its EOF */
+    /* else up.fifo is read on to its EOF */
+    int close_up = f.d->quitting || f.up_req.pending || f.down_req.pending;
     f.closing = 1;
-    if (f.pending) {
-        unblock("up.fifo", O_WRONLY);
-        unblock("down.fifo", O_RDONLY);
-    }
+    /* A blocked open() of a FIFO waits for its other end: to stop it, be it. */
+    scope_fifo_cancel(&f.up_req);
+    scope_fifo_cancel(&f.down_req);
     if (f.down_open)
         uv_close((uv_handle_t *)&f.down, NULL);
     f.down_open = 0;
