@@ -23,7 +23,7 @@
 
 static struct {
     scope_demo_t *d;
-    char dir[PATH_MAX];
+    char up_path[PATH_MAX + 16], down_path[PATH_MAX + 16];
     scope_demo_cb done, start_writers;
     us_name_of_fn name_of;
     scope_conn_t up;  /* up.fifo's read end, cut into lines */
@@ -39,19 +39,11 @@ static struct {
     int nw;
 } f = {.keep = -1};
 
-static void fifo_path(const char *name, char *path, size_t n)
-{
-    snprintf(path, n, "%.4000s/%s", f.dir, name);
-}
-
 static void remove_fifos(void *arg)
 {
-    char path[PATH_MAX + 16];
     (void)arg;
-    fifo_path("up.fifo", path, sizeof path);
-    unlink(path);
-    fifo_path("down.fifo", path, sizeof path);
-    unlink(path);
+    unlink(f.up_path);
+    unlink(f.down_path);
     scope_events_log("unlink(up.fifo), unlink(down.fifo): the FIFOs are gone");
 }
 
@@ -59,19 +51,17 @@ static void remove_fifos(void *arg)
 int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
                      us_name_of_fn name_of, scope_demo_cb start_writers)
 {
-    char up[PATH_MAX + 16], down[PATH_MAX + 16];
     f.d = d;
     if (stale_private_dir(d, dir, dirlen) < 0)
         return -1;
-    snprintf(f.dir, sizeof f.dir, "%s", dir);
     f.done = done;
     f.name_of = name_of;
     f.start_writers = start_writers;
-    fifo_path("up.fifo", up, sizeof up);
-    fifo_path("down.fifo", down, sizeof down);
-    if (mkfifo(up, 0600) < 0 || mkfifo(down, 0600) < 0) {
+    snprintf(f.up_path, sizeof f.up_path, "%.4000s/up.fifo", dir);
+    snprintf(f.down_path, sizeof f.down_path, "%.4000s/down.fifo", dir);
+    if (mkfifo(f.up_path, 0600) < 0 || mkfifo(f.down_path, 0600) < 0) {
         scope_events_error("mkfifo", "%s", strerror(errno));
-        unlink(up);
+        unlink(f.up_path);
         return -1;
     }
     scope_demo_on_cleanup(d, remove_fifos, NULL);
@@ -181,7 +171,7 @@ static void on_up_closed(scope_conn_t *c)
 static void on_opened(scope_fifo_open_t *req, int fd)
 {
     int up = req == &f.up_req;
-    char waited[32], path[PATH_MAX + 16];
+    char waited[32];
     scope_time_format(waited, sizeof waited, (double)req->waited_ns);
     if (fd < 0) {
         if (fd != UV_ECANCELED)
@@ -194,8 +184,7 @@ static void on_opened(scope_fifo_open_t *req, int fd)
         f.up_open = uv_pipe_open(&f.up.h.pipe, fd) == 0;
         /* Without a write end of our own, read() would say EOF as soon as
          * the writers of the moment have closed, though another may come. */
-        fifo_path("up.fifo", path, sizeof path);
-        f.keep = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        f.keep = open(f.up_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         scope_events_log("open(up.fifo, O_WRONLY|O_NONBLOCK) -> fd %d: our own write end, so "
                          "EOF comes only when we say so, after every client has exited", f.keep);
     } else {
@@ -224,13 +213,10 @@ static void on_start(uv_timer_t *t)
 /* Step 2. The writers start START_MS later, so that the blocked open()s show. */
 void fifo_server_open(scope_demo_t *d)
 {
-    char path[PATH_MAX + 16];
     scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY) block until a process "
                      "opens the other end; the clients start in %d ms", START_MS);
-    fifo_path("up.fifo", path, sizeof path);
-    scope_fifo_open(d->loop, &f.up_req, path, O_RDONLY | O_CLOEXEC, on_opened);
-    fifo_path("down.fifo", path, sizeof path);
-    scope_fifo_open(d->loop, &f.down_req, path, O_WRONLY | O_CLOEXEC, on_opened);
+    scope_fifo_open(d->loop, &f.up_req, f.up_path, O_RDONLY | O_CLOEXEC, on_opened);
+    scope_fifo_open(d->loop, &f.down_req, f.down_path, O_WRONLY | O_CLOEXEC, on_opened);
     uv_timer_init(d->loop, &f.start);
     uv_timer_start(&f.start, on_start, START_MS, 0);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
@@ -245,10 +231,9 @@ void fifo_server_close(void)
         close(f.keep);
         f.keep = -1;
     }
-    /* else up.fifo is read on to its EOF */
+    /* Else up.fifo is read on to its EOF. */
     int close_up = f.d->quitting || f.up_req.pending || f.down_req.pending;
     f.closing = 1;
-    /* A blocked open() of a FIFO waits for its other end: to stop it, be it. */
     scope_fifo_cancel(&f.up_req);
     scope_fifo_cancel(&f.down_req);
     if (f.down_open)
