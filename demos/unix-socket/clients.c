@@ -7,11 +7,6 @@
  * brings back the figures each sends as it ends (scope_demo_report): here
  * they are added up, so the server's summary covers every round trip.
  */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "unix-socket.h"
 
 static struct {
@@ -117,12 +112,6 @@ const scope_trace_t *clients_trace(void)
 
 static us_client_t cli;
 
-static void client_closed(us_client_t *c)
-{
-    scope_demo_exit(c->demo, c->code);
-    scope_demo_stop(c->demo);
-}
-
 /* lib/demo applied it already (the pacer holds or lets go the next ping). */
 static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
@@ -140,7 +129,7 @@ static void client_quit(scope_demo_t *d)
 int clients_run(scope_demo_t *d, const us_options_t *o)
 {
     static char shown[PATH_MAX + 2];
-    int index = 0, fd = -1;
+    int index = 0;
     if (d->role)
         sscanf(d->role, "client %d", &index);
     if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : "client", !d->role) < 0)
@@ -148,7 +137,7 @@ int clients_run(scope_demo_t *d, const us_options_t *o)
     snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->connect[0] != '@' ? "@" : "",
              o->connect);
     cli = (us_client_t){.demo = d, .max_message = (size_t)o->max_message, .shown = shown,
-                        .on_line = credentials_client_line, .on_closed = client_closed};
+                        .on_line = credentials_client_line};
     d->on_quit = client_quit;
     d->on_control = client_control;
     if (o->fault)
@@ -158,10 +147,10 @@ int clients_run(scope_demo_t *d, const us_options_t *o)
     const scope_trace_t *t = &cli.trace;
     if (o->fifo)
         t = fifo_client(d, o->connect, index);
-    else if (o->abstract && (fd = abstract_connect(o->connect)) < 0)
-        client_closed(&(us_client_t){.demo = d, .code = 1});
+    else if (o->abstract)
+        us_connect(&cli, NULL, scope_unix_connect_abstract(o->connect + (o->connect[0] == '@')));
     else
-        us_connect(&cli, o->connect, fd);
+        us_connect(&cli, o->connect, -1);
     int code = scope_demo_run(d);
     if (d->role) { /* the server adds up its clients' figures */
         scope_demo_report(d, scope_trace_figures(t));

@@ -2,11 +2,6 @@
  * pid, uid and gid the kernel recorded at connect(), which the peer cannot
  * forge; --allow-uid decides by uid who is served (the lesson's two layers).
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "procnet.h"
 #include "unix-socket.h"
 

@@ -4,11 +4,6 @@
  *   silent    a peer that says nothing: cut after --idle-ms
  *   vanish    half a line, then the process ends without a goodbye
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "unix-socket.h"
 
 /* ---- the server's side (hooks of us_server_t) ---- */

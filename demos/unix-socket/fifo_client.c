@@ -5,12 +5,7 @@
  * of its own, --size bytes in all. Up to PIPE_BUF bytes it lands whole,
  * whatever the other writers do; over it, the server may find it torn.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "unix-socket.h"
 

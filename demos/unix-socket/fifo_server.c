@@ -9,13 +9,8 @@
  *   5. read() says EOF once no writer has up.fifo open: we hold a write end
  *      ourselves until every client has exited.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "unix-socket.h"
 

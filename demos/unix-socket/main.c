@@ -5,11 +5,6 @@
  *   server: the place -> bind and listen -> the clients -> close, unlink, rmdir
  *   client: connect -> ping --count times -> half-close -> its figures back
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "unix-socket.h"
 
 #define FAULTS "oversize silent vanish"
@@ -40,7 +35,7 @@ static const scope_demo_option_t options[] = {
     {"fifo", NULL, "named pipes instead: two FIFOs, one per direction, N writers", SCOPE_OPT_FLAG,
      &opt.fifo},
     {"allow-uid", "UID[,UID]", "refuse peers whose uid (SO_PEERCRED) is not listed",
-     SCOPE_OPT_LIST, &opt.allow, 0, 4294967294LL, NULL, MAX_ALLOW},
+     SCOPE_OPT_LIST, &opt.allow, 0, 4294967294LL},
     {"idle-ms", "MS", "cut a peer that says nothing for MS (default 60000, 0 = never)",
      SCOPE_OPT_NUMBER, &opt.idle_ms, 0, 86400000},
     {"max-message", "BYTES", "longest line accepted (default 65536)", SCOPE_OPT_NUMBER,

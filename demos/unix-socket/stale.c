@@ -3,11 +3,7 @@
  * binding a path, look: free, stale (unlink it), live or no socket (never
  * touch it). The lesson's steps 1 and 2.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "unix-socket.h"
@@ -30,14 +26,19 @@ int stale_private_dir(scope_demo_t *d, char *out, size_t outlen)
         return r;
     }
     scope_demo_on_cleanup(d, remove_dir, out);
-    scope_events_log("mkdtemp(%s) -> mode 0700: only we may enter it, so nobody else can put a "
-                     "file at our path first, or swap it under us as they could in /tmp", out);
+    scope_events_log("mkdtemp(%s) -> mode 0700: nobody else may enter, or swap a file in", out);
     return 0;
 }
 
-/* 0: the path is free now; -1: leave it alone (the reason is told). */
-static int stale_probe(const char *path)
+/* Step 1: the path given, or server.sock in a private directory (made into
+ * dir). 0 when the path is free now, -1 when it must be left alone (told why). */
+int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen)
 {
+    if (!path[0]) {
+        if (stale_private_dir(d, dir, dirlen) < 0)
+            return -1;
+        snprintf(path, n, "%.4000s/server.sock", dir);
+    }
     int r = scope_unix_probe(path);
     if (r == SCOPE_UNIX_FREE) {
         scope_events_log("lstat(%s): ENOENT, nothing there yet", path);
@@ -58,15 +59,6 @@ static int stale_probe(const char *path)
         scope_events_error("probe", "%s: %s", path, strerror(-r));
     }
     return -1;
-}
-
-/* Step 1: the path given, or server.sock in a private directory (made into
- * dir); 0 when the path is free now, -1 when it must be left alone. */
-int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen)
-{
-    if (!path[0] && stale_private_dir(d, dir, dirlen) == 0)
-        snprintf(path, n, "%.4000s/server.sock", dir);
-    return path[0] ? stale_probe(path) : -1;
 }
 
 /* Only the file we made goes: never one another server put there since. */

@@ -3,9 +3,6 @@
  * two 256 KiB writes in flight; the server counts the lines instead of
  * answering them, then answers once: "received N bytes in S s (X MB/s)".
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "unix-socket.h"
 
 #define LINE  16384

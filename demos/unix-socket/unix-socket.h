@@ -5,9 +5,15 @@
 #ifndef UNIX_SOCKET_H
 #define UNIX_SOCKET_H
 
+/* what every file of the demo uses */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "demo.h"
@@ -16,7 +22,6 @@
 #include "unixsock.h"
 
 #define MAX_CLIENTS    8
-#define MAX_ALLOW      16
 #define CLIENT_REFUSED 3 /* a client's exit code when the server refused it */
 
 typedef struct {
@@ -72,15 +77,14 @@ struct us_client_s {
     uint64_t t_sent;
     int done, code; /* done: we ended it, the server's EOF is expected */
     struct { pid_t pid; uid_t uid; gid_t gid; } server; /* SO_PEERCRED */
-    /* set by main, each may be NULL (then: pings) */
+    /* set by the experiments, each may be NULL (then: pings) */
     void (*on_connected)(us_client_t *c);
     int (*on_line)(us_client_t *c, const char *line, size_t len); /* 1: taken */
-    void (*on_closed)(us_client_t *c);
 };
 
 int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd);
 void us_server_close(us_server_t *s);
-void us_connect(us_client_t *c, const char *path, int connected_fd);
+void us_connect(us_client_t *c, const char *path, int fd);
 void us_client_end(us_client_t *c);
 char *us_pong(const char *line, size_t len);
 
@@ -91,7 +95,6 @@ int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen)
 void stale_own(scope_demo_t *d, const char *path);
 
 int abstract_bind(const char *name, int allow_given);
-int abstract_connect(const char *name);
 
 const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_t *o);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
