@@ -202,7 +202,7 @@ static void on_connect(uv_connect_t *req, int status)
     if (status < 0) {
         scope_events_error("connect", "connect(%s): %s%s", c->shown, uv_err_name(status),
                            status == UV_ENOENT ? ": no such file (no server ever bound it)"
-                           : status == UV_ECONNREFUSED ? ": nobody listens (a stale file, or a free name)"
+                           : status == UV_ECONNREFUSED ? ": nobody listens (a stale file?)"
                            : status == UV_EACCES ? ": permission denied (file or directory)" : "");
         c->code = 1;
         scope_conn_close(&c->c);
