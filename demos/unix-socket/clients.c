@@ -1,11 +1,7 @@
-/* clients.c: the server's clients, this program again (lib/role), and what
- * each of them runs (clients_run).
- *
- * Each client is started as `unix-socket --role "client N" --connect ADDR`,
- * as cluster.fork() runs the same script again. lib/role passes the
- * dashboard's commands on to each (pause, step, rate, size, quit), and
- * brings back the figures each sends as it ends (scope_demo_report): here
- * they are added up, so the server's summary covers every round trip.
+/* clients.c: the server's clients, each this program again as `unix-socket
+ * --role "client N" --connect ADDR` (lib/role, as cluster.fork() runs the
+ * same script again), their figures added up for the server's summary; and
+ * what each of them runs (clients_run).
  */
 #include "unix-socket.h"
 
@@ -81,8 +77,7 @@ int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
     scope_trace_init(&cs.all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (!o->fifo)
         scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
-                         address, o->throughput ? "streams --throughput bytes"
-                                                : "pings; the server answers \"pong: <msg>\"");
+                         address, o->throughput ? "streams" : "pings, answered \"pong: <msg>\"");
     for (int i = 1; i <= n && !d->quitting; i++)
         spawn(i, NULL);
     if (o->fault && !d->quitting)

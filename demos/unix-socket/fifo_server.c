@@ -1,7 +1,7 @@
 /* fifo_server.c: the older named pipe (--fifo), the server's side.
  *   1. mkfifo(): up.fifo for the clients' lines, down.fifo for the answers.
- *   2. open() of a FIFO blocks until its other end opens: uv_fs_open waits
- *      in libuv's thread pool, so the loop stays awake.
+ *   2. open() of a FIFO blocks until its other end opens: it waits in
+ *      libuv's thread pool (lib/unixsock's scope_fifo_open), the loop awake.
  *   3. Writes of at most PIPE_BUF bytes land whole, however many writers
  *      share the FIFO; each line says who wrote it and how long it is, so a
  *      torn one shows.
@@ -10,6 +10,7 @@
  *      ourselves until every client has exited.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sys/stat.h>
 
 #include "unix-socket.h"
@@ -20,17 +21,14 @@ static struct {
     scope_demo_t *d;
     char up_path[PATH_MAX + 16], down_path[PATH_MAX + 16];
     scope_demo_cb done, start_writers;
-    us_name_of_fn name_of;
+    const char *(*name_of)(pid_t pid);
     scope_conn_t up;  /* up.fifo's read end, cut into lines */
     uv_pipe_t down;   /* down.fifo's write end */
     scope_fifo_open_t up_req, down_req; /* the blocking open()s (lib/unixsock) */
     int up_open, down_open, closing, keep;
     uv_timer_t start;
     long whole, torn;
-    struct {
-        long pid;
-        scope_trace_t trace;
-    } w[MAX_CLIENTS + 4];
+    struct { long pid; scope_trace_t trace; } w[MAX_CLIENTS + 4]; /* the writers */
     int nw;
 } f = {.keep = -1};
 
@@ -44,7 +42,7 @@ static void remove_fifos(void *arg)
 
 /* Step 1, in a private directory (stale.c) written into dir. */
 int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
-                     us_name_of_fn name_of, scope_demo_cb start_writers)
+                     const char *(*name_of)(pid_t pid), scope_demo_cb start_writers)
 {
     f.d = d;
     if (stale_private_dir(d, dir, dirlen) < 0)
@@ -69,18 +67,15 @@ int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb do
 static int whole(const char *line, size_t len, long *pid, uint64_t *id, uint64_t *t)
 {
     char head[96];
-    unsigned long long i, tt;
     size_t pad;
     int n = 0;
     snprintf(head, sizeof head, "%.*s", (int)(len < 95 ? len : 95), line);
-    if (sscanf(head, "ping %ld %llu %llu %zu %n", pid, &i, &tt, &pad, &n) != 4 || n <= 0 ||
-        len - (size_t)n != pad)
+    if (sscanf(head, "ping %ld %" SCNu64 " %" SCNu64 " %zu %n", pid, id, t, &pad, &n) != 4 ||
+        n <= 0 || len - (size_t)n != pad)
         return 0;
     for (size_t j = (size_t)n; j < len; j++)
         if (line[j] != 'a' + *pid % 26)
             return 0;
-    *id = i;
-    *t = tt;
     return 1;
 }
 

@@ -47,8 +47,6 @@ static const scope_demo_option_t options[] = {
     {NULL},
 };
 
-/* ==== the server ========================================================= */
-
 /* The bye: the files' figures, the server's counts, the clients' round trips. */
 static void finish(scope_demo_t *d)
 {
@@ -131,7 +129,7 @@ static void step_place(scope_demo_t *d)
 
 static void step_listen(scope_demo_t *d)
 {
-    int fd = opt.abstract ? abstract_bind(path, opt.allow != NULL) : -1;
+    int fd = opt.abstract ? stale_bind_abstract(path, opt.allow != NULL) : -1;
     if (failed(d, (opt.abstract && fd < 0) || us_listen(&srv, d->loop, path, fd) < 0))
         return;
     if (!opt.abstract)

@@ -1,7 +1,9 @@
 /* stale.c: where the socket file lives, and what may already be there. A
  * socket file outlives its server (only unlink() removes it), so before
  * binding a path, look: free, stale (unlink it), live or no socket (never
- * touch it). The lesson's steps 1 and 2.
+ * touch it). The lesson's steps 1 and 2. And the contrast: a name in Linux's
+ * abstract namespace (a sun_path that starts with a NUL byte) makes no file,
+ * so nothing goes stale.
  */
 #include <sys/stat.h>
 
@@ -82,4 +84,23 @@ void stale_own(scope_demo_t *d, const char *path)
     scope_events_log("socket(AF_UNIX, SOCK_STREAM), bind() made the socket file %s (inode %lu, "
                      "mode %03o); listen(128)", path, (unsigned long)own.st_ino,
                      own.st_mode & 0777);
+}
+
+/* --abstract: a bound socket's fd on name ("NAME" or "@NAME"), or -1 (told
+ * why). libuv 1.44 binds paths only: lib/unixsock makes the socket, and the
+ * mechanism takes it with uv_pipe_open(). */
+int stale_bind_abstract(const char *name, int allow_given)
+{
+    name += name[0] == '@';
+    int fd = scope_unix_bind_abstract(name);
+    if (fd == -EADDRINUSE)
+        scope_events_error("in use", "bind(@%s): EADDRINUSE: a live socket holds this name "
+                           "(there is no file to be stale)", name);
+    else if (fd < 0)
+        scope_events_error("bind", "bind(@%s): %s", name, strerror(-fd));
+    else
+        scope_events_log("abstract name @%s (a leading NUL in sun_path): No file is made, so none "
+                         "goes stale; SO_PEERCRED%s is the only guard", name,
+                         allow_given ? " (--allow-uid)" : "");
+    return fd < 0 ? -1 : fd;
 }

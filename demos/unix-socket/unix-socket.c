@@ -18,7 +18,7 @@ static void on_line(scope_conn_t *c, const char *line, size_t len);
 static void on_peer_end(scope_conn_t *c, int status);
 static void on_peer_closed(scope_conn_t *c);
 
-/* Step 1. bound_fd: an abstract name already bound (abstract.c), or -1. */
+/* Step 1. bound_fd: an abstract name already bound (stale.c), or -1. */
 int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd)
 {
     uv_pipe_init(loop, &s->listener, 0);

@@ -35,7 +35,6 @@ typedef struct {
 typedef struct us_server_s us_server_t;
 typedef struct us_peer_s us_peer_t;
 typedef struct us_client_s us_client_t;
-typedef const char *(*us_name_of_fn)(pid_t pid); /* one of our clients: its name, or NULL */
 
 struct us_peer_s {
     scope_conn_t c; /* the accepted connection; c.data is this peer */
@@ -93,8 +92,7 @@ char *us_pong(const char *line, size_t len);
 int stale_private_dir(scope_demo_t *d, char *out, size_t outlen);
 int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen);
 void stale_own(scope_demo_t *d, const char *path);
-
-int abstract_bind(const char *name, int allow_given);
+int stale_bind_abstract(const char *name, int allow_given);
 
 const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_t *o);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
@@ -106,8 +104,9 @@ void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
 void faults_client(us_client_t *c, const char *kind);
 
+/* name_of(pid): one of our clients' names, or NULL */
 int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
-                     us_name_of_fn name_of, scope_demo_cb start_writers);
+                     const char *(*name_of)(pid_t pid), scope_demo_cb start_writers);
 void fifo_server_open(scope_demo_t *d);
 void fifo_server_close(void);
 const scope_trace_t *fifo_client(scope_demo_t *d, const char *dir, int index);
