@@ -1,9 +1,7 @@
-/* stale.c: where the socket file lives, and what may already be there. A
- * socket file outlives its server (only unlink() removes it), so before
- * binding a path, look: free, stale (unlink it), live or no socket (never
- * touch it). The lesson's steps 1 and 2. And the contrast: a name in Linux's
- * abstract namespace (a sun_path that starts with a NUL byte) makes no file,
- * so nothing goes stale.
+/* stale.c: where the socket file lives, and what may already be there: a
+ * socket file outlives its server, so before binding a path, look (the
+ * lesson's steps 1 and 2). And the contrast: a name in Linux's abstract
+ * namespace (a sun_path that starts with a NUL byte) makes no file at all.
  */
 #include <sys/stat.h>
 
@@ -81,8 +79,8 @@ void stale_own(scope_demo_t *d, const char *path)
         return;
     snprintf(own_path, sizeof own_path, "%s", path);
     scope_demo_on_cleanup(d, unlink_own, NULL);
-    scope_events_log("socket(AF_UNIX, SOCK_STREAM), bind() made the socket file %s (inode %lu, "
-                     "mode %03o); listen(128)", path, (unsigned long)own.st_ino,
+    scope_events_log("socket(AF_UNIX, SOCK_STREAM) and bind() made the socket file %s (inode "
+                     "%lu, mode %03o); listen(128)", path, (unsigned long)own.st_ino,
                      own.st_mode & 0777);
 }
 

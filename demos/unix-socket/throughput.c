@@ -9,11 +9,12 @@
 #define CHUNK (16 * LINE)
 #define SHOW  (16u * 1024 * 1024) /* a progress arrow every 16 MiB */
 
-/* the server's side: one stream at a time */
-static struct {
+/* the server's side: one stream at a time, and the totals of all */
+static struct stream {
     us_peer_t *peer;
-    uint64_t want, got, shown, t0, bytes, ns;
+    uint64_t want, got, shown, t0;
 } in;
+static uint64_t total_bytes, total_ns;
 
 int throughput_server_line(us_peer_t *p, const char *line, size_t len)
 {
@@ -23,10 +24,7 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
             return 0;
         scope_trace_recv(&p->trace, line, len);
         scope_events_log("%s announces %llu bytes: counted, not answered", p->name, want);
-        in.peer = p;
-        in.want = want;
-        in.got = in.shown = 0;
-        in.t0 = scope_time_now_ns();
+        in = (struct stream){.peer = p, .want = want, .t0 = scope_time_now_ns()};
         return 1;
     }
     in.got += len + 1;
@@ -43,12 +41,12 @@ int throughput_server_line(us_peer_t *p, const char *line, size_t len)
     snprintf(reply, sizeof reply, "received %llu bytes in %.3f s (%.0f MB/s)",
              (unsigned long long)in.got, ns / 1e9, ns ? in.got * 1e3 / ns : 0);
     scope_events_log("%s streamed %s through the socket", p->name, reply + 9);
-    in.bytes += in.got;
-    in.ns += ns;
+    total_bytes += in.got;
+    total_ns += ns;
     in.peer = NULL;
-    scope_demo_figure(p->server->demo, "bytes", cJSON_CreateNumber((double)in.bytes));
+    scope_demo_figure(p->server->demo, "bytes", cJSON_CreateNumber((double)total_bytes));
     scope_demo_figure(p->server->demo, "mb_s",
-                      cJSON_CreateNumber(in.bytes * 1e3 / (in.ns ? in.ns : 1)));
+                      cJSON_CreateNumber(total_bytes * 1e3 / (total_ns ? total_ns : 1)));
     scope_conn_send(&p->c, reply, strlen(reply));
     scope_trace_send(&p->trace, reply, strlen(reply));
     return 1;
