@@ -12,12 +12,12 @@ static struct {
     scope_demo_cb all_done;
     scope_role_t roles[MAX_CLIENTS + 4];
     int n;
-    scope_trace_t all; /* every client's figures, added up */
+    scope_trace_t *all; /* every client's figures, added up */
 } cs;
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    if (scope_trace_add_figures(&cs.all, fig) < 0)
+    if (scope_trace_add_figures(cs.all, fig) < 0)
         scope_events_error("report", "bad figures from %s", r->name);
 }
 
@@ -65,16 +65,18 @@ static int spawn(int index, const char *fault)
     return 0;
 }
 
-/* The default run's clients (one for --throughput), and --fault's bad one. */
+/* The default run's clients (one for --throughput), and --fault's bad one;
+ * their figures are added up into all. */
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
-                  scope_demo_cb all_done)
+                  scope_trace_t *all, scope_demo_cb all_done)
 {
     int n = o->throughput ? 1 : (int)o->nclients;
     cs.d = d;
     cs.o = o;
     cs.address = address;
     cs.all_done = all_done;
-    scope_trace_init(&cs.all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
+    cs.all = all;
+    scope_trace_init(all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (!o->fifo)
         scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
                          address, o->throughput ? "streams" : "pings, answered \"pong: <msg>\"");
@@ -96,11 +98,6 @@ const char *clients_name_of(pid_t pid)
         if (cs.roles[i].pid == pid)
             return cs.roles[i].name;
     return NULL;
-}
-
-const scope_trace_t *clients_trace(void)
-{
-    return &cs.all;
 }
 
 /* ---- a client: this process, started as a role or alone (--connect) ---- */

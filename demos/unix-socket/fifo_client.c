@@ -72,12 +72,10 @@ static void ping(scope_pacer_t *p)
     scope_trace_send(&w.trace, line, (size_t)n);
     w.t_sent = scope_time_now_ns();
     uv_buf_t b = uv_buf_init(line, (unsigned)n); /* one write() of n bytes */
-    if (uv_write(req, (uv_stream_t *)&w.up, &b, 1, on_written) < 0) {
-        free(req);
-        end(w.d);
-        return;
-    }
     w.writes++;
+    int r = uv_write(req, (uv_stream_t *)&w.up, &b, 1, on_written);
+    if (r < 0) /* as if it had failed later */
+        on_written(req, r);
 }
 
 static void next(void)

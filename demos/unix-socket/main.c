@@ -18,6 +18,7 @@ static const scope_demo_info_t info = {
 static scope_demo_t demo;
 static us_options_t opt = {.nclients = 3, .idle_ms = 60000, .max_message = 65536};
 static us_server_t srv;
+static scope_trace_t clients; /* the clients' figures, added up by clients.c */
 static char path[PATH_MAX], rundir[PATH_MAX], shown[PATH_MAX + 2];
 static uv_timer_t drain;
 static int winding, finished;
@@ -54,7 +55,7 @@ static void finish(scope_demo_t *d)
     if (finished++)
         return;
     cJSON *o = cJSON_CreateObject();
-    scope_trace_add_summary(clients_trace(), o);
+    scope_trace_add_summary(&clients, o);
     cJSON_ReplaceItemInObject(o, "sent", cJSON_CreateNumber((double)srv.replies));
     cJSON_ReplaceItemInObject(o, "received", cJSON_CreateNumber((double)srv.lines_in));
     cJSON_AddStringToObject(o, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
@@ -62,7 +63,7 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
     cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
     cJSON_AddNumberToObject(o, "bad_input", (double)srv.bad_input);
-    scope_trace_describe(clients_trace(), rtt, sizeof rtt);
+    scope_trace_describe(&clients, rtt, sizeof rtt);
     if (opt.fifo)
         snprintf(text, sizeof text, "many writers, one FIFO; client 1's pongs: %s", rtt);
     else
@@ -144,7 +145,7 @@ static void step_listen(scope_demo_t *d)
 
 static void step_clients(scope_demo_t *d)
 {
-    failed(d, clients_start(d, &opt, opt.fifo ? rundir : shown, scope_demo_next) == 0);
+    failed(d, clients_start(d, &opt, opt.fifo ? rundir : shown, &clients, scope_demo_next) == 0);
 }
 
 static void step_fifos(scope_demo_t *d)

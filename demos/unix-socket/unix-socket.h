@@ -112,10 +112,9 @@ void fifo_server_close(void);
 const scope_trace_t *fifo_client(scope_demo_t *d, const char *dir, int index);
 
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
-                  scope_demo_cb all_done);
+                  scope_trace_t *all, scope_demo_cb all_done);
 int clients_add(const char *fault);
 const char *clients_name_of(pid_t pid);
-const scope_trace_t *clients_trace(void);
 int clients_run(scope_demo_t *d, const us_options_t *o);
 
 #endif
