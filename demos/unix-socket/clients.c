@@ -5,7 +5,7 @@
  */
 #include "unix-socket.h"
 
-static struct {
+static struct clients {
     scope_demo_t *d;
     const us_options_t *o;
     const char *address;
@@ -71,11 +71,7 @@ int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
                   scope_trace_t *all, scope_demo_cb all_done)
 {
     int n = o->throughput ? 1 : (int)o->nclients;
-    cs.d = d;
-    cs.o = o;
-    cs.address = address;
-    cs.all_done = all_done;
-    cs.all = all;
+    cs = (struct clients){.d = d, .o = o, .address = address, .all = all, .all_done = all_done};
     scope_trace_init(all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (!o->fifo)
         scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",

@@ -21,8 +21,7 @@ const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_
         scope_procnet_comm(p->pid, comm, sizeof comm);
         snprintf(p->name, sizeof p->name, "%.18s %ld", comm, (long)p->pid);
     }
-    /* Our own clients may be paused by the dashboard as long as it likes;
-     * the idle limit is for everyone else (our bad clients too). */
+    /* The dashboard may pause our clients at will: the idle limit is for the others. */
     scope_conn_idle_hold(&p->c, ours && strncmp(ours, "bad", 3) != 0);
     for (const char *at = o->allow; scope_demo_list_next(&at, uid, sizeof uid);)
         allowed |= strtoull(uid, NULL, 10) == p->uid;

@@ -59,8 +59,7 @@ static void ping(scope_pacer_t *p)
     char *line = (char *)(req + 1);
     int n = snprintf(line, 128, "ping %ld %llu %llu ", pid, (unsigned long long)w.trace.sent + 1,
                      (unsigned long long)scope_time_now_ns());
-    /* the pad's own length is in the line, in as many digits as --size has:
-     * the line is --size bytes and its '\n' */
+    /* the pad's length is in the line, in as many digits as --size has */
     int digits = snprintf(NULL, 0, "%zu", size);
     size_t pad = size > (size_t)n + digits + 1 ? size - (size_t)n - digits - 1 : 1;
     n += snprintf(line + n, 32, "%0*zu ", digits, pad);

@@ -17,7 +17,7 @@
 
 #define START_MS 200
 
-static struct {
+static struct fifo_server {
     scope_demo_t *d;
     char up_path[PATH_MAX + 16], down_path[PATH_MAX + 16];
     scope_demo_cb done, start_writers;
@@ -30,7 +30,7 @@ static struct {
     long whole, torn;
     struct { long pid; scope_trace_t trace; } w[MAX_CLIENTS + 4]; /* the writers */
     int nw;
-} f = {.keep = -1};
+} f;
 
 static void remove_fifos(void *arg)
 {
@@ -44,12 +44,10 @@ static void remove_fifos(void *arg)
 int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
                      const char *(*name_of)(pid_t pid), scope_demo_cb start_writers)
 {
-    f.d = d;
+    f = (struct fifo_server){.d = d, .done = done, .name_of = name_of,
+                             .start_writers = start_writers, .keep = -1};
     if (stale_private_dir(d, dir, dirlen) < 0)
         return -1;
-    f.done = done;
-    f.name_of = name_of;
-    f.start_writers = start_writers;
     snprintf(f.up_path, sizeof f.up_path, "%.4000s/up.fifo", dir);
     snprintf(f.down_path, sizeof f.down_path, "%.4000s/down.fifo", dir);
     if (mkfifo(f.up_path, 0600) < 0 || mkfifo(f.down_path, 0600) < 0) {
@@ -105,8 +103,7 @@ static void on_up_line(scope_conn_t *c, const char *line, size_t len)
     const char *name = f.name_of(pid);
     int pinger = name && strcmp(name, "client 1") == 0;
     uint64_t now = scope_time_now_ns();
-    /* A writer's line carries its send time: the one-way latency. Client 1
-     * times its round trips itself. */
+    /* The line carries its send time: one-way latency (client 1 times round trips). */
     scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_RECV, id, line, len + 1,
                     !pinger && now > t ? now - t : 0);
     char *reply = pinger && f.down_open ? us_pong(line, len) : NULL;
@@ -221,8 +218,7 @@ void fifo_server_close(void)
         close(f.keep);
         f.keep = -1;
     }
-    /* Else up.fifo is read on to its EOF. */
-    int close_up = f.d->quitting || f.up_req.pending || f.down_req.pending;
+    int close_up = f.d->quitting || f.up_req.pending || f.down_req.pending; /* else read to EOF */
     f.closing = 1;
     scope_fifo_cancel(&f.up_req);
     scope_fifo_cancel(&f.down_req);

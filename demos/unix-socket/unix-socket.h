@@ -87,8 +87,7 @@ void us_connect(us_client_t *c, const char *path, int fd);
 void us_client_end(us_client_t *c);
 char *us_pong(const char *line, size_t len);
 
-/* ---- the experiments ---- */
-
+/* ---- the experiments, each prefixed by its file's name ---- */
 int stale_private_dir(scope_demo_t *d, char *out, size_t outlen);
 int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen);
 void stale_own(scope_demo_t *d, const char *path);
