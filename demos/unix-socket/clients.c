@@ -1,32 +1,23 @@
-/* clients.c: the server's clients, this program again (lib/role), and what
- * each of them runs (clients_run).
- *
- * Each client is started as `unix-socket --role "client N" --connect ADDR`,
- * as cluster.fork() runs the same script again. lib/role passes the
- * dashboard's commands on to each (pause, step, rate, size, quit), and
- * brings back the figures each sends as it ends (scope_demo_report): here
- * they are added up, so the server's summary covers every round trip.
+/* clients.c: the server's clients, each this program again as `unix-socket
+ * --role "client N" --connect ADDR` (lib/role, as cluster.fork() runs the
+ * same script again), their figures added up for the server's summary; and
+ * what each of them runs (clients_run).
  */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "unix-socket.h"
 
-static struct {
+static struct clients {
     scope_demo_t *d;
     const us_options_t *o;
     const char *address;
     scope_demo_cb all_done;
     scope_role_t roles[MAX_CLIENTS + 4];
     int n;
-    scope_trace_t all; /* every client's figures, added up */
+    scope_trace_t *all; /* every client's figures, added up */
 } cs;
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
-    if (scope_trace_add_figures(&cs.all, fig) < 0)
+    if (scope_trace_add_figures(cs.all, fig) < 0)
         scope_events_error("report", "bad figures from %s", r->name);
 }
 
@@ -74,20 +65,17 @@ static int spawn(int index, const char *fault)
     return 0;
 }
 
-/* The default run's clients (one for --throughput), and --fault's bad one. */
+/* The default run's clients (one for --throughput), and --fault's bad one;
+ * their figures are added up into all. */
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
-                  scope_demo_cb all_done)
+                  scope_trace_t *all, scope_demo_cb all_done)
 {
     int n = o->throughput ? 1 : (int)o->nclients;
-    cs.d = d;
-    cs.o = o;
-    cs.address = address;
-    cs.all_done = all_done;
-    scope_trace_init(&cs.all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
+    cs = (struct clients){.d = d, .o = o, .address = address, .all = all, .all_done = all_done};
+    scope_trace_init(all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (!o->fifo)
         scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
-                         address, o->throughput ? "streams --throughput bytes"
-                                                : "pings; the server answers \"pong: <msg>\"");
+                         address, o->throughput ? "streams" : "pings, answered \"pong: <msg>\"");
     for (int i = 1; i <= n && !d->quitting; i++)
         spawn(i, NULL);
     if (o->fault && !d->quitting)
@@ -108,20 +96,9 @@ const char *clients_name_of(pid_t pid)
     return NULL;
 }
 
-const scope_trace_t *clients_trace(void)
-{
-    return &cs.all;
-}
-
 /* ---- a client: this process, started as a role or alone (--connect) ---- */
 
 static us_client_t cli;
-
-static void client_closed(us_client_t *c)
-{
-    scope_demo_exit(c->demo, c->code);
-    scope_demo_stop(c->demo);
-}
 
 /* lib/demo applied it already (the pacer holds or lets go the next ping). */
 static void client_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
@@ -140,7 +117,7 @@ static void client_quit(scope_demo_t *d)
 int clients_run(scope_demo_t *d, const us_options_t *o)
 {
     static char shown[PATH_MAX + 2];
-    int index = 0, fd = -1;
+    int index = 0;
     if (d->role)
         sscanf(d->role, "client %d", &index);
     if (scope_demo_start(d, uv_default_loop(), d->role ? d->role : "client", !d->role) < 0)
@@ -148,7 +125,7 @@ int clients_run(scope_demo_t *d, const us_options_t *o)
     snprintf(shown, sizeof shown, "%s%.4000s", o->abstract && o->connect[0] != '@' ? "@" : "",
              o->connect);
     cli = (us_client_t){.demo = d, .max_message = (size_t)o->max_message, .shown = shown,
-                        .on_line = credentials_client_line, .on_closed = client_closed};
+                        .on_line = credentials_client_line};
     d->on_quit = client_quit;
     d->on_control = client_control;
     if (o->fault)
@@ -158,10 +135,10 @@ int clients_run(scope_demo_t *d, const us_options_t *o)
     const scope_trace_t *t = &cli.trace;
     if (o->fifo)
         t = fifo_client(d, o->connect, index);
-    else if (o->abstract && (fd = abstract_connect(o->connect)) < 0)
-        client_closed(&(us_client_t){.demo = d, .code = 1});
+    else if (o->abstract)
+        us_connect(&cli, NULL, scope_unix_connect_abstract(o->connect + (o->connect[0] == '@')));
     else
-        us_connect(&cli, o->connect, fd);
+        us_connect(&cli, o->connect, -1);
     int code = scope_demo_run(d);
     if (d->role) { /* the server adds up its clients' figures */
         scope_demo_report(d, scope_trace_figures(t));

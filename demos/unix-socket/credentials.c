@@ -2,10 +2,7 @@
  * pid, uid and gid the kernel recorded at connect(), which the peer cannot
  * forge; --allow-uid decides by uid who is served (the lesson's two layers).
  */
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
+#include "procnet.h"
 #include "unix-socket.h"
 
 /* Names p (ours: one of our clients, or NULL: the command /proc says it
@@ -13,26 +10,21 @@
 const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_t *o)
 {
     static char refusal[200];
-    int allowed = !o->nallow;
+    int allowed = !o->allow;
+    char uid[16];
     p->ours = ours != NULL;
     if (ours) {
         snprintf(p->name, sizeof p->name, "%s", ours);
     } else {
         /* One small read of procfs, no scan: the kernel gave us the pid. */
-        char path[64], comm[20] = "peer";
-        snprintf(path, sizeof path, "/proc/%ld/comm", (long)p->pid);
-        FILE *f = fopen(path, "r");
-        if (f && fgets(comm, sizeof comm, f))
-            comm[strcspn(comm, "\n")] = '\0';
-        if (f)
-            fclose(f);
+        char comm[20] = "peer";
+        scope_procnet_comm(p->pid, comm, sizeof comm);
         snprintf(p->name, sizeof p->name, "%.18s %ld", comm, (long)p->pid);
     }
-    /* Our own clients may be paused by the dashboard as long as it likes;
-     * the idle limit is for everyone else (our bad clients too). */
+    /* The dashboard may pause our clients at will: the idle limit is for the others. */
     scope_conn_idle_hold(&p->c, ours && strncmp(ours, "bad", 3) != 0);
-    for (int i = 0; i < o->nallow; i++)
-        allowed |= o->allow[i] == p->uid;
+    for (const char *at = o->allow; scope_demo_list_next(&at, uid, sizeof uid);)
+        allowed |= strtoull(uid, NULL, 10) == p->uid;
     uv_os_fd_t lfd = -1;
     int fd = scope_conn_fd(&p->c);
     uv_fileno((uv_handle_t *)&p->server->listener, &lfd);
@@ -42,11 +34,10 @@ const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_
                      "gid %ld (%s)", lfd, fd, (long)p->pid, (long)p->uid, (long)p->gid, p->name);
     if (allowed)
         return NULL;
-    const char *list = o->allow_text;
     scope_events_error("refused", "%s runs as uid %ld, not in --allow-uid %s: told why, then "
-                       "closed (the kernel vouches for the uid)", p->name, (long)p->uid, list);
+                       "closed (the kernel vouches for the uid)", p->name, (long)p->uid, o->allow);
     snprintf(refusal, sizeof refusal, "error: uid %ld is not allowed here (allowed: %s)",
-             (long)p->uid, list);
+             (long)p->uid, o->allow);
     return refusal;
 }
 

@@ -4,11 +4,6 @@
  *   silent    a peer that says nothing: cut after --idle-ms
  *   vanish    half a line, then the process ends without a goodbye
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "unix-socket.h"
 
 /* ---- the server's side (hooks of us_server_t) ---- */
@@ -18,9 +13,9 @@ void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err)
     us_peer_t *p = c->data;
     char line[160];
     p->server->bad_input++;
-    scope_events_error("oversize", "from %s: a line of at least %llu bytes, over the %zu-byte "
-                       "limit (--max-message): skipped up to its newline; the connection goes on",
-                       p->name, (unsigned long long)err->size, p->server->max_message);
+    scope_events_error("oversize", "from %s: a line of at least %llu bytes, over --max-message "
+                       "%zu: skipped to its newline", p->name, (unsigned long long)err->size,
+                       p->server->max_message);
     int n = snprintf(line, sizeof line, "error: line of at least %llu bytes is over the %zu-byte "
                      "limit; skipped", (unsigned long long)err->size, p->server->max_message);
     scope_conn_send(c, line, (size_t)n);
@@ -34,8 +29,7 @@ void faults_server_idle(us_peer_t *p)
     char line[96];
     unsigned long long ms = p->server->idle_ms;
     p->server->bad_input++;
-    scope_events_error("idle", "%s said nothing for %llu ms (--idle-ms): closing it, so a silent "
-                       "peer cannot hold a connection forever", p->name, ms);
+    scope_events_error("idle", "%s said nothing for %llu ms (--idle-ms): closing it", p->name, ms);
     int n = snprintf(line, sizeof line, "error: idle for %llu ms; closing\n", ms);
     uv_buf_t b = uv_buf_init(line, (unsigned)n);
     if (uv_try_write(&p->c.h.stream, &b, 1) == n)

@@ -1,16 +1,9 @@
 /* fifo_client.c: a writer of up.fifo (--fifo); client 1 also reads its
- * answers from down.fifo.
- *
- * Each line is one write(): "ping PID ID T PADLEN" and PADLEN times a letter
- * of its own, --size bytes in all. Up to PIPE_BUF bytes it lands whole,
- * whatever the other writers do; over it, the server may find it torn.
+ * answers from down.fifo. Each line is one write(): "ping PID ID T PADLEN"
+ * and PADLEN times a letter of its own, --size bytes in all. Up to PIPE_BUF
+ * bytes it lands whole, whatever the other writers do; over it, it may tear.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "unix-socket.h"
 
@@ -26,9 +19,9 @@ static struct {
 
 static void next(void);
 
-/* The last line written, close both ends: the server sees EOF once every
- * writer has done so. */
-static void end(void)
+/* The last line written, or a quit: close both ends; the server sees EOF
+ * once every writer has done so. */
+static void end(scope_demo_t *d)
 {
     w.done = 1;
     scope_pacer_close(&w.pacer);
@@ -39,7 +32,7 @@ static void end(void)
         uv_close((uv_handle_t *)&w.up, NULL);
     if (w.down_open)
         scope_conn_close(&w.down);
-    scope_demo_stop(w.d);
+    scope_demo_stop(d);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -49,7 +42,7 @@ static void on_written(uv_write_t *req, int status)
     if (status < 0)
         scope_events_error("write", "up.fifo: %s (the reader is gone)", uv_strerror(status));
     if (status < 0 || w.done)
-        end();
+        end(w.d);
     else if (!w.awaiting)
         next();
 }
@@ -60,14 +53,13 @@ static void ping(scope_pacer_t *p)
     long pid = (long)getpid();
     uv_write_t *req = malloc(sizeof *req + size + 128);
     if (!req) {
-        end();
+        end(w.d);
         return;
     }
     char *line = (char *)(req + 1);
     int n = snprintf(line, 128, "ping %ld %llu %llu ", pid, (unsigned long long)w.trace.sent + 1,
                      (unsigned long long)scope_time_now_ns());
-    /* the pad's own length is in the line, in as many digits as --size has:
-     * the line is --size bytes and its '\n' */
+    /* the pad's length is in the line, in as many digits as --size has */
     int digits = snprintf(NULL, 0, "%zu", size);
     size_t pad = size > (size_t)n + digits + 1 ? size - (size_t)n - digits - 1 : 1;
     n += snprintf(line + n, 32, "%0*zu ", digits, pad);
@@ -79,18 +71,16 @@ static void ping(scope_pacer_t *p)
     scope_trace_send(&w.trace, line, (size_t)n);
     w.t_sent = scope_time_now_ns();
     uv_buf_t b = uv_buf_init(line, (unsigned)n); /* one write() of n bytes */
-    if (uv_write(req, (uv_stream_t *)&w.up, &b, 1, on_written) < 0) {
-        free(req);
-        end();
-        return;
-    }
     w.writes++;
+    int r = uv_write(req, (uv_stream_t *)&w.up, &b, 1, on_written);
+    if (r < 0) /* as if it had failed later */
+        on_written(req, r);
 }
 
 static void next(void)
 {
     if ((long)w.trace.sent >= w.d->count)
-        end();
+        end(w.d);
     else if (!w.done)
         scope_pacer_next(&w.pacer, ping);
 }
@@ -108,7 +98,7 @@ static void on_down_closed(scope_conn_t *c)
 {
     (void)c;
     w.down_open = 0;
-    end();
+    end(w.d);
 }
 
 /* The server's open() of each FIFO is waiting already, so ours need not
@@ -126,24 +116,18 @@ static int open_fifo(const char *dir, const char *name, int flags, const char *h
     return fd;
 }
 
-static void on_quit(scope_demo_t *d)
-{
-    (void)d;
-    end();
-}
-
 /* Writes up.fifo (client 1 reads down.fifo too); its trace, for its figures. */
 const scope_trace_t *fifo_client(scope_demo_t *d, const char *dir, int index)
 {
     char chan[32];
     w.d = d;
-    d->on_quit = on_quit;
+    d->on_quit = end;
     snprintf(chan, sizeof chan, "fifo:%ld", (long)getpid());
     scope_trace_init(&w.trace, chan, SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     scope_pacer_init(d, &w.pacer);
     int fd = open_fifo(dir, "up.fifo", O_WRONLY, "O_WRONLY");
     if (fd < 0) {
-        end();
+        end(w.d);
         return &w.trace;
     }
     uv_pipe_init(d->loop, &w.up, 0);

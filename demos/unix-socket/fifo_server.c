@@ -1,7 +1,7 @@
 /* fifo_server.c: the older named pipe (--fifo), the server's side.
  *   1. mkfifo(): up.fifo for the clients' lines, down.fifo for the answers.
- *   2. open() of a FIFO blocks until its other end opens: uv_fs_open waits
- *      in libuv's thread pool, so the loop stays awake.
+ *   2. open() of a FIFO blocks until its other end opens: it waits in
+ *      libuv's thread pool (lib/unixsock's scope_fifo_open), the loop awake.
  *   3. Writes of at most PIPE_BUF bytes land whole, however many writers
  *      share the FIFO; each line says who wrote it and how long it is, so a
  *      torn one shows.
@@ -9,70 +9,50 @@
  *   5. read() says EOF once no writer has up.fifo open: we hold a write end
  *      ourselves until every client has exited.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <inttypes.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "unix-socket.h"
 
 #define START_MS 200
 
-static struct {
+static struct fifo_server {
     scope_demo_t *d;
-    char dir[PATH_MAX];
+    char up_path[PATH_MAX + 16], down_path[PATH_MAX + 16];
     scope_demo_cb done, start_writers;
-    us_name_of_fn name_of;
+    const char *(*name_of)(pid_t pid);
     scope_conn_t up;  /* up.fifo's read end, cut into lines */
     uv_pipe_t down;   /* down.fifo's write end */
-    uv_fs_t up_req, down_req;
-    int pending, up_open, down_open, closing, keep;
-    uint64_t t0;
+    scope_fifo_open_t up_req, down_req; /* the blocking open()s (lib/unixsock) */
+    int up_open, down_open, closing, keep;
     uv_timer_t start;
     long whole, torn;
-    struct {
-        long pid, lines;
-        scope_trace_t trace;
-    } w[MAX_CLIENTS + 4];
+    struct { long pid; scope_trace_t trace; } w[MAX_CLIENTS + 4]; /* the writers */
     int nw;
-} f = {.keep = -1};
-
-static void fifo_path(const char *name, char *path, size_t n)
-{
-    snprintf(path, n, "%.4000s/%s", f.dir, name);
-}
+} f;
 
 static void remove_fifos(void *arg)
 {
-    char path[PATH_MAX + 16];
     (void)arg;
-    fifo_path("up.fifo", path, sizeof path);
-    unlink(path);
-    fifo_path("down.fifo", path, sizeof path);
-    unlink(path);
+    unlink(f.up_path);
+    unlink(f.down_path);
     scope_events_log("unlink(up.fifo), unlink(down.fifo): the FIFOs are gone");
 }
 
 /* Step 1, in a private directory (stale.c) written into dir. */
 int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
-                     us_name_of_fn name_of, scope_demo_cb start_writers)
+                     const char *(*name_of)(pid_t pid), scope_demo_cb start_writers)
 {
-    char up[PATH_MAX + 16], down[PATH_MAX + 16];
-    f.d = d;
+    f = (struct fifo_server){.d = d, .done = done, .name_of = name_of,
+                             .start_writers = start_writers, .keep = -1};
     if (stale_private_dir(d, dir, dirlen) < 0)
         return -1;
-    snprintf(f.dir, sizeof f.dir, "%s", dir);
-    f.done = done;
-    f.name_of = name_of;
-    f.start_writers = start_writers;
-    fifo_path("up.fifo", up, sizeof up);
-    fifo_path("down.fifo", down, sizeof down);
-    if (mkfifo(up, 0600) < 0 || mkfifo(down, 0600) < 0) {
+    snprintf(f.up_path, sizeof f.up_path, "%.4000s/up.fifo", dir);
+    snprintf(f.down_path, sizeof f.down_path, "%.4000s/down.fifo", dir);
+    if (mkfifo(f.up_path, 0600) < 0 || mkfifo(f.down_path, 0600) < 0) {
         scope_events_error("mkfifo", "%s", strerror(errno));
-        unlink(up);
+        unlink(f.up_path);
         return -1;
     }
     scope_demo_on_cleanup(d, remove_fifos, NULL);
@@ -85,18 +65,15 @@ int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb do
 static int whole(const char *line, size_t len, long *pid, uint64_t *id, uint64_t *t)
 {
     char head[96];
-    unsigned long long i, tt;
     size_t pad;
     int n = 0;
     snprintf(head, sizeof head, "%.*s", (int)(len < 95 ? len : 95), line);
-    if (sscanf(head, "ping %ld %llu %llu %zu %n", pid, &i, &tt, &pad, &n) != 4 || n <= 0 ||
-        len - (size_t)n != pad)
+    if (sscanf(head, "ping %ld %" SCNu64 " %" SCNu64 " %zu %n", pid, id, t, &pad, &n) != 4 ||
+        n <= 0 || len - (size_t)n != pad)
         return 0;
     for (size_t j = (size_t)n; j < len; j++)
         if (line[j] != 'a' + *pid % 26)
             return 0;
-    *id = i;
-    *t = tt;
     return 1;
 }
 
@@ -123,12 +100,10 @@ static void on_up_line(scope_conn_t *c, const char *line, size_t len)
     }
     if (k == f.nw)
         return;
-    f.w[k].lines++;
     const char *name = f.name_of(pid);
     int pinger = name && strcmp(name, "client 1") == 0;
     uint64_t now = scope_time_now_ns();
-    /* A writer's line carries its send time: the one-way latency. Client 1
-     * times its round trips itself. */
+    /* The line carries its send time: one-way latency (client 1 times round trips). */
     scope_trace_msg(&f.w[k].trace, SCOPE_TRACE_RECV, id, line, len + 1,
                     !pinger && now > t ? now - t : 0);
     char *reply = pinger && f.down_open ? us_pong(line, len) : NULL;
@@ -154,17 +129,12 @@ static void on_up_end(scope_conn_t *c, int status)
     scope_events_log("read() on up.fifo returned %s: every writer has closed its end. %ld lines "
                      "read, %ld whole, %ld torn", status ? uv_strerror(status) : "0 (EOF)",
                      f.whole + f.torn, f.whole, f.torn);
-    for (int i = 0; i < f.nw; i++) {
-        const char *name = f.name_of(f.w[i].pid);
-        scope_events_log("  %s (pid %ld): %ld whole lines", name ? name : "writer", f.w[i].pid,
-                         f.w[i].lines);
-    }
 }
 
 /* Step 5's end: up.fifo closed, no open() pending. */
 static void check_closed(void)
 {
-    if (f.closing != 1 || f.pending || f.up_open)
+    if (f.closing != 1 || f.up_req.pending || f.down_req.pending || f.up_open)
         return;
     f.closing = 2;
     scope_demo_figure(f.d, "lines", cJSON_CreateNumber((double)(f.whole + f.torn)));
@@ -184,18 +154,16 @@ static void on_up_closed(scope_conn_t *c)
     check_closed();
 }
 
-/* Step 2: an open() that blocked is back. */
-static void on_opened(uv_fs_t *req)
+/* Step 2: an open() that blocked is back (UV_ECANCELED: fifo_server_close let it go). */
+static void on_opened(scope_fifo_open_t *req, int fd)
 {
-    int up = req == &f.up_req, fd = (int)req->result;
-    char waited[32], path[PATH_MAX + 16];
-    scope_time_format(waited, sizeof waited, (double)(scope_time_now_ns() - f.t0));
-    uv_fs_req_cleanup(req);
-    f.pending--;
+    int up = req == &f.up_req;
+    char waited[32];
+    scope_time_format(waited, sizeof waited, (double)req->waited_ns);
     if (fd < 0) {
-        scope_events_error("open", "open(%s): %s", up ? "up.fifo" : "down.fifo", uv_strerror(fd));
-    } else if (f.closing) {
-        close(fd);
+        if (fd != UV_ECANCELED)
+            scope_events_error("open", "open(%s): %s", up ? "up.fifo" : "down.fifo",
+                               uv_strerror(fd));
     } else if (up) {
         scope_events_log("open(up.fifo, O_RDONLY) -> fd %d after %s: it blocked until a writer "
                          "opened the other end", fd, waited);
@@ -203,8 +171,7 @@ static void on_opened(uv_fs_t *req)
         f.up_open = uv_pipe_open(&f.up.h.pipe, fd) == 0;
         /* Without a write end of our own, read() would say EOF as soon as
          * the writers of the moment have closed, though another may come. */
-        fifo_path("up.fifo", path, sizeof path);
-        f.keep = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        f.keep = open(f.up_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         scope_events_log("open(up.fifo, O_WRONLY|O_NONBLOCK) -> fd %d: our own write end, so "
                          "EOF comes only when we say so, after every client has exited", f.keep);
     } else {
@@ -218,7 +185,7 @@ static void on_opened(uv_fs_t *req)
     scope_conn_options_t o = {.framing = SCOPE_CONN_LINES, .max_frame = 65536,
                               .on_frame = on_up_line, .on_error = on_up_oversize,
                               .on_end = on_up_end};
-    if (f.up_open && !f.pending && !f.closing)
+    if (f.up_open && !f.up_req.pending && !f.down_req.pending && !f.closing)
         scope_conn_start(&f.up, &o);
     check_closed();
 }
@@ -233,28 +200,13 @@ static void on_start(uv_timer_t *t)
 /* Step 2. The writers start START_MS later, so that the blocked open()s show. */
 void fifo_server_open(scope_demo_t *d)
 {
-    char path[PATH_MAX + 16];
     scope_events_log("open(up.fifo, O_RDONLY) and open(down.fifo, O_WRONLY) block until a process "
                      "opens the other end; the clients start in %d ms", START_MS);
-    f.t0 = scope_time_now_ns();
-    f.pending = 2;
-    fifo_path("up.fifo", path, sizeof path);
-    uv_fs_open(d->loop, &f.up_req, path, O_RDONLY | O_CLOEXEC, 0, on_opened);
-    fifo_path("down.fifo", path, sizeof path);
-    uv_fs_open(d->loop, &f.down_req, path, O_WRONLY | O_CLOEXEC, 0, on_opened);
+    scope_fifo_open(d->loop, &f.up_req, f.up_path, O_RDONLY | O_CLOEXEC, on_opened);
+    scope_fifo_open(d->loop, &f.down_req, f.down_path, O_WRONLY | O_CLOEXEC, on_opened);
     uv_timer_init(d->loop, &f.start);
     uv_timer_start(&f.start, on_start, START_MS, 0);
     scope_events_proc("ready", getpid(), getppid(), "server", 0, 0);
-}
-
-/* A blocked open() of a FIFO waits for its other end: to stop it, be it. */
-static void unblock(const char *name, int flags)
-{
-    char path[PATH_MAX + 16];
-    fifo_path(name, path, sizeof path);
-    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0)
-        close(fd);
 }
 
 /* Step 5, once every client has exited (or at once, when quitting). */
@@ -266,12 +218,10 @@ void fifo_server_close(void)
         close(f.keep);
         f.keep = -1;
     }
-    int close_up = f.d->quitting || f.pending; /* else up.fifo is read on to its EOF */
+    int close_up = f.d->quitting || f.up_req.pending || f.down_req.pending; /* else read to EOF */
     f.closing = 1;
-    if (f.pending) {
-        unblock("up.fifo", O_WRONLY);
-        unblock("down.fifo", O_RDONLY);
-    }
+    scope_fifo_cancel(&f.up_req);
+    scope_fifo_cancel(&f.down_req);
     if (f.down_open)
         uv_close((uv_handle_t *)&f.down, NULL);
     f.down_open = 0;

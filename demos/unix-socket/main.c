@@ -5,13 +5,6 @@
  *   server: the place -> bind and listen -> the clients -> close, unlink, rmdir
  *   client: connect -> ping --count times -> half-close -> its figures back
  */
-#include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "unix-socket.h"
 
 #define FAULTS "oversize silent vanish"
@@ -25,6 +18,7 @@ static const scope_demo_info_t info = {
 static scope_demo_t demo;
 static us_options_t opt = {.nclients = 3, .idle_ms = 60000, .max_message = 65536};
 static us_server_t srv;
+static scope_trace_t clients; /* the clients' figures, added up by clients.c */
 static char path[PATH_MAX], rundir[PATH_MAX], shown[PATH_MAX + 2];
 static uv_timer_t drain;
 static int winding, finished;
@@ -41,7 +35,8 @@ static const scope_demo_option_t options[] = {
      SCOPE_OPT_FLAG, &opt.abstract},
     {"fifo", NULL, "named pipes instead: two FIFOs, one per direction, N writers", SCOPE_OPT_FLAG,
      &opt.fifo},
-    {"allow-uid", "UID[,UID]", "refuse peers whose uid (SO_PEERCRED) is not listed"},
+    {"allow-uid", "UID[,UID]", "refuse peers whose uid (SO_PEERCRED) is not listed",
+     SCOPE_OPT_LIST, &opt.allow, 0, 4294967294LL},
     {"idle-ms", "MS", "cut a peer that says nothing for MS (default 60000, 0 = never)",
      SCOPE_OPT_NUMBER, &opt.idle_ms, 0, 86400000},
     {"max-message", "BYTES", "longest line accepted (default 65536)", SCOPE_OPT_NUMBER,
@@ -53,30 +48,6 @@ static const scope_demo_option_t options[] = {
     {NULL},
 };
 
-/* --allow-uid, a list of uids, is the one option lib/demo does not read. */
-static int on_option(scope_demo_t *d, const char *name, const char *value)
-{
-    const char *v = value;
-    (void)name;
-    for (opt.nallow = 0; opt.nallow < MAX_ALLOW; v++) {
-        char *end;
-        errno = 0;
-        unsigned long long uid = strtoull(v, &end, 10);
-        if (!isdigit((unsigned char)*v) || errno || uid > 4294967294ull || (*end && *end != ','))
-            break;
-        opt.allow[opt.nallow++] = uid;
-        if (*(v = end) == '\0') {
-            opt.allow_text = value;
-            return 0;
-        }
-    }
-    snprintf(d->error, sizeof d->error, "--allow-uid wants uids from 0 to 4294967294, up to %d "
-             "of them separated by commas", MAX_ALLOW);
-    return -EINVAL;
-}
-
-/* ==== the server ========================================================= */
-
 /* The bye: the files' figures, the server's counts, the clients' round trips. */
 static void finish(scope_demo_t *d)
 {
@@ -84,7 +55,7 @@ static void finish(scope_demo_t *d)
     if (finished++)
         return;
     cJSON *o = cJSON_CreateObject();
-    scope_trace_add_summary(clients_trace(), o);
+    scope_trace_add_summary(&clients, o);
     cJSON_ReplaceItemInObject(o, "sent", cJSON_CreateNumber((double)srv.replies));
     cJSON_ReplaceItemInObject(o, "received", cJSON_CreateNumber((double)srv.lines_in));
     cJSON_AddStringToObject(o, "mode", opt.fifo ? "fifo" : opt.abstract ? "abstract" : "path");
@@ -92,7 +63,7 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
     cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
     cJSON_AddNumberToObject(o, "bad_input", (double)srv.bad_input);
-    scope_trace_describe(clients_trace(), rtt, sizeof rtt);
+    scope_trace_describe(&clients, rtt, sizeof rtt);
     if (opt.fifo)
         snprintf(text, sizeof text, "many writers, one FIFO; client 1's pongs: %s", rtt);
     else
@@ -159,7 +130,7 @@ static void step_place(scope_demo_t *d)
 
 static void step_listen(scope_demo_t *d)
 {
-    int fd = opt.abstract ? abstract_bind(path, opt.nallow) : -1;
+    int fd = opt.abstract ? stale_bind_abstract(path, opt.allow != NULL) : -1;
     if (failed(d, (opt.abstract && fd < 0) || us_listen(&srv, d->loop, path, fd) < 0))
         return;
     if (!opt.abstract)
@@ -174,7 +145,7 @@ static void step_listen(scope_demo_t *d)
 
 static void step_clients(scope_demo_t *d)
 {
-    failed(d, clients_start(d, &opt, opt.fifo ? rundir : shown, scope_demo_next) == 0);
+    failed(d, clients_start(d, &opt, opt.fifo ? rundir : shown, &clients, scope_demo_next) == 0);
 }
 
 static void step_fifos(scope_demo_t *d)
@@ -205,16 +176,11 @@ static void server_quit(scope_demo_t *d)
         wind_down(d);
 }
 
+/* lib/demo has checked the kind against FAULTS. */
 static void server_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
-    char kind[40];
     (void)msg;
-    snprintf(kind, sizeof kind, " %s ", d->fault);
-    if (strcmp(cmd, "fault") != 0)
-        return;
-    if (!strstr(" " FAULTS " ", kind))
-        scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
-    else if (!opt.fifo && !winding && !opt.listen && srv.listening)
+    if (!strcmp(cmd, "fault") && !opt.fifo && !winding && !opt.listen && srv.listening)
         clients_add(d->fault);
 }
 
@@ -246,7 +212,6 @@ static int run_server(void)
 
 int main(int argc, char **argv)
 {
-    demo.on_option = on_option;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);

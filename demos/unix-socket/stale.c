@@ -1,13 +1,9 @@
-/* stale.c: where the socket file lives, and what may already be there. A
- * socket file outlives its server (only unlink() removes it), so before
- * binding a path, look: free, stale (unlink it), live or no socket (never
- * touch it). The lesson's steps 1 and 2.
+/* stale.c: where the socket file lives, and what may already be there: a
+ * socket file outlives its server, so before binding a path, look (the
+ * lesson's steps 1 and 2). And the contrast: a name in Linux's abstract
+ * namespace (a sun_path that starts with a NUL byte) makes no file at all.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "unix-socket.h"
@@ -30,14 +26,19 @@ int stale_private_dir(scope_demo_t *d, char *out, size_t outlen)
         return r;
     }
     scope_demo_on_cleanup(d, remove_dir, out);
-    scope_events_log("mkdtemp(%s) -> mode 0700: only we may enter it, so nobody else can put a "
-                     "file at our path first, or swap it under us as they could in /tmp", out);
+    scope_events_log("mkdtemp(%s) -> mode 0700: nobody else may enter, or swap a file in", out);
     return 0;
 }
 
-/* 0: the path is free now; -1: leave it alone (the reason is told). */
-static int stale_probe(const char *path)
+/* Step 1: the path given, or server.sock in a private directory (made into
+ * dir). 0 when the path is free now, -1 when it must be left alone (told why). */
+int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen)
 {
+    if (!path[0]) {
+        if (stale_private_dir(d, dir, dirlen) < 0)
+            return -1;
+        snprintf(path, n, "%.4000s/server.sock", dir);
+    }
     int r = scope_unix_probe(path);
     if (r == SCOPE_UNIX_FREE) {
         scope_events_log("lstat(%s): ENOENT, nothing there yet", path);
@@ -60,15 +61,6 @@ static int stale_probe(const char *path)
     return -1;
 }
 
-/* Step 1: the path given, or server.sock in a private directory (made into
- * dir); 0 when the path is free now, -1 when it must be left alone. */
-int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen)
-{
-    if (!path[0] && stale_private_dir(d, dir, dirlen) == 0)
-        snprintf(path, n, "%.4000s/server.sock", dir);
-    return path[0] ? stale_probe(path) : -1;
-}
-
 /* Only the file we made goes: never one another server put there since. */
 static void unlink_own(void *arg)
 {
@@ -87,7 +79,26 @@ void stale_own(scope_demo_t *d, const char *path)
         return;
     snprintf(own_path, sizeof own_path, "%s", path);
     scope_demo_on_cleanup(d, unlink_own, NULL);
-    scope_events_log("socket(AF_UNIX, SOCK_STREAM), bind() made the socket file %s (inode %lu, "
-                     "mode %03o); listen(128)", path, (unsigned long)own.st_ino,
+    scope_events_log("socket(AF_UNIX, SOCK_STREAM) and bind() made the socket file %s (inode "
+                     "%lu, mode %03o); listen(128)", path, (unsigned long)own.st_ino,
                      own.st_mode & 0777);
+}
+
+/* --abstract: a bound socket's fd on name ("NAME" or "@NAME"), or -1 (told
+ * why). libuv 1.44 binds paths only: lib/unixsock makes the socket, and the
+ * mechanism takes it with uv_pipe_open(). */
+int stale_bind_abstract(const char *name, int allow_given)
+{
+    name += name[0] == '@';
+    int fd = scope_unix_bind_abstract(name);
+    if (fd == -EADDRINUSE)
+        scope_events_error("in use", "bind(@%s): EADDRINUSE: a live socket holds this name "
+                           "(there is no file to be stale)", name);
+    else if (fd < 0)
+        scope_events_error("bind", "bind(@%s): %s", name, strerror(-fd));
+    else
+        scope_events_log("abstract name @%s (a leading NUL in sun_path): No file is made, so none "
+                         "goes stale; SO_PEERCRED%s is the only guard", name,
+                         allow_given ? " (--allow-uid)" : "");
+    return fd < 0 ? -1 : fd;
 }

@@ -10,11 +10,6 @@
  *   4. The client: uv_pipe_connect(), a ping per --rate, each pong timed.
  *   5. Its end, as socket.end(): shutdown(SHUT_WR), then read on to EOF.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "unix-socket.h"
 
 #define PARTIAL_MS 75
@@ -23,7 +18,7 @@ static void on_line(scope_conn_t *c, const char *line, size_t len);
 static void on_peer_end(scope_conn_t *c, int status);
 static void on_peer_closed(scope_conn_t *c);
 
-/* Step 1. bound_fd: an abstract name already bound (abstract.c), or -1. */
+/* Step 1. bound_fd: an abstract name already bound (stale.c), or -1. */
 int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd)
 {
     uv_pipe_init(loop, &s->listener, 0);
@@ -197,8 +192,8 @@ static void on_client_closed(scope_conn_t *cc)
     }
     scope_pacer_close(&c->pacer);
     scope_trace_close(&c->trace);
-    if (c->on_closed)
-        c->on_closed(c);
+    scope_demo_exit(c->demo, c->code);
+    scope_demo_stop(c->demo);
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -207,7 +202,7 @@ static void on_connect(uv_connect_t *req, int status)
     if (status < 0) {
         scope_events_error("connect", "connect(%s): %s%s", c->shown, uv_err_name(status),
                            status == UV_ENOENT ? ": no such file (no server ever bound it)"
-                           : status == UV_ECONNREFUSED ? ": nobody listens (a stale file)"
+                           : status == UV_ECONNREFUSED ? ": nobody listens (a stale file?)"
                            : status == UV_EACCES ? ": permission denied (file or directory)" : "");
         c->code = 1;
         scope_conn_close(&c->c);
@@ -237,14 +232,15 @@ static void on_connect(uv_connect_t *req, int status)
         us_client_end(c);
 }
 
-/* Step 4. connected_fd: an abstract name, connected already (abstract.c), or -1. */
-void us_connect(us_client_t *c, const char *path, int connected_fd)
+/* Step 4. Without a path, fd: an abstract name connected already
+ * (lib/unixsock), or the negative errno of that connect(). */
+void us_connect(us_client_t *c, const char *path, int fd)
 {
     scope_conn_init_pipe(c->demo->loop, &c->c, on_client_closed);
     scope_pacer_init(c->demo, &c->pacer);
     c->c.data = c->connect_req.data = c->pacer.data = c;
-    if (connected_fd >= 0)
-        on_connect(&c->connect_req, uv_pipe_open(&c->c.h.pipe, connected_fd));
-    else
+    if (path)
         uv_pipe_connect(&c->connect_req, &c->c.h.pipe, path, on_connect);
+    else
+        on_connect(&c->connect_req, fd < 0 ? fd : uv_pipe_open(&c->c.h.pipe, fd));
 }

@@ -5,9 +5,15 @@
 #ifndef UNIX_SOCKET_H
 #define UNIX_SOCKET_H
 
+/* what every file of the demo uses */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "demo.h"
@@ -16,14 +22,12 @@
 #include "unixsock.h"
 
 #define MAX_CLIENTS    8
-#define MAX_ALLOW      16
 #define CLIENT_REFUSED 3 /* a client's exit code when the server refused it */
 
 typedef struct {
     long long nclients, idle_ms, max_message, throughput;
-    unsigned long long allow[MAX_ALLOW];
-    int nallow, abstract, fifo;
-    const char *path, *listen, *connect, *fault, *allow_text; /* NULL when not given */
+    int abstract, fifo;
+    const char *path, *listen, *connect, *fault, *allow; /* NULL when not given */
 } us_options_t;
 
 /* ---- unix-socket.c: the mechanism ---- */
@@ -31,7 +35,6 @@ typedef struct {
 typedef struct us_server_s us_server_t;
 typedef struct us_peer_s us_peer_t;
 typedef struct us_client_s us_client_t;
-typedef const char *(*us_name_of_fn)(pid_t pid); /* one of our clients: its name, or NULL */
 
 struct us_peer_s {
     scope_conn_t c; /* the accepted connection; c.data is this peer */
@@ -73,26 +76,22 @@ struct us_client_s {
     uint64_t t_sent;
     int done, code; /* done: we ended it, the server's EOF is expected */
     struct { pid_t pid; uid_t uid; gid_t gid; } server; /* SO_PEERCRED */
-    /* set by main, each may be NULL (then: pings) */
+    /* set by the experiments, each may be NULL (then: pings) */
     void (*on_connected)(us_client_t *c);
     int (*on_line)(us_client_t *c, const char *line, size_t len); /* 1: taken */
-    void (*on_closed)(us_client_t *c);
 };
 
 int us_listen(us_server_t *s, uv_loop_t *loop, const char *path, int bound_fd);
 void us_server_close(us_server_t *s);
-void us_connect(us_client_t *c, const char *path, int connected_fd);
+void us_connect(us_client_t *c, const char *path, int fd);
 void us_client_end(us_client_t *c);
 char *us_pong(const char *line, size_t len);
 
-/* ---- the experiments ---- */
-
+/* ---- the experiments, each prefixed by its file's name ---- */
 int stale_private_dir(scope_demo_t *d, char *out, size_t outlen);
 int stale_place(scope_demo_t *d, char *path, size_t n, char *dir, size_t dirlen);
 void stale_own(scope_demo_t *d, const char *path);
-
-int abstract_bind(const char *name, int allow_given);
-int abstract_connect(const char *name);
+int stale_bind_abstract(const char *name, int allow_given);
 
 const char *credentials_accept(us_peer_t *p, const char *ours, const us_options_t *o);
 int credentials_client_line(us_client_t *c, const char *line, size_t len);
@@ -104,17 +103,17 @@ void faults_server_oversize(scope_conn_t *c, const scope_frame_error_t *err);
 void faults_server_idle(us_peer_t *p);
 void faults_client(us_client_t *c, const char *kind);
 
+/* name_of(pid): one of our clients' names, or NULL */
 int fifo_server_make(scope_demo_t *d, char *dir, size_t dirlen, scope_demo_cb done,
-                     us_name_of_fn name_of, scope_demo_cb start_writers);
+                     const char *(*name_of)(pid_t pid), scope_demo_cb start_writers);
 void fifo_server_open(scope_demo_t *d);
 void fifo_server_close(void);
 const scope_trace_t *fifo_client(scope_demo_t *d, const char *dir, int index);
 
 int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
-                  scope_demo_cb all_done);
+                  scope_trace_t *all, scope_demo_cb all_done);
 int clients_add(const char *fault);
 const char *clients_name_of(pid_t pid);
-const scope_trace_t *clients_trace(void);
 int clients_run(scope_demo_t *d, const us_options_t *o);
 
 #endif

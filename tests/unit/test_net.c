@@ -235,6 +235,76 @@ START_TEST(peer_cred_is_ours)
 }
 END_TEST
 
+/* The abstract namespace: a name to bind and connect, no file; a name held
+ * by a live socket is in use, and nobody holds it once that one is closed. */
+START_TEST(abstract_bind_and_connect)
+{
+    char name[64];
+    snprintf(name, sizeof name, "ipcscope-test-abstract.%ld", (long)getpid());
+    int srv = scope_unix_bind_abstract(name);
+    ck_assert_int_ge(srv, 0);
+    ck_assert_int_eq(listen(srv, 4), 0);
+    ck_assert_int_eq(scope_unix_bind_abstract(name), -EADDRINUSE);
+    int cli = scope_unix_connect_abstract(name);
+    ck_assert_int_ge(cli, 0);
+    ck_assert_int_ne(fcntl(cli, F_GETFD) & FD_CLOEXEC, 0);
+    close(cli);
+    close(srv);
+    ck_assert_int_eq(scope_unix_connect_abstract(name), -ECONNREFUSED);
+    char longname[200];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ck_assert_int_eq(scope_unix_bind_abstract(longname), -ENAMETOOLONG);
+}
+END_TEST
+
+static int fifo_fd = -100;
+static void on_fifo(scope_fifo_open_t *o, int fd)
+{
+    ck_assert_int_eq(o->pending, 0);
+    fifo_fd = fd;
+}
+
+/* A FIFO's open() waits in the thread pool until the other end opens, and
+ * scope_fifo_cancel lets a waiting one go. */
+START_TEST(fifo_open_waits_then_cancels)
+{
+    char dir[256], path[300];
+    uv_loop_t loop;
+    scope_fifo_open_t o;
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(scope_rundir_make("test", dir, sizeof dir), 0);
+    snprintf(path, sizeof path, "%s/f.fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+
+    ck_assert_int_eq(scope_fifo_open(&loop, &o, path, O_RDONLY | O_CLOEXEC, on_fifo), 0);
+    usleep(50000); /* the worker is in open() by now, most likely: it waits there */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(o.pending, 1);
+    int w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    ck_assert_int_ge(w, 0);
+    while (o.pending)
+        uv_run(&loop, UV_RUN_ONCE);
+    ck_assert_int_ge(fifo_fd, 0);
+    close(fifo_fd);
+    close(w);
+
+    /* nobody will read: only the cancel lets this one go */
+    ck_assert_int_eq(scope_fifo_open(&loop, &o, path, O_WRONLY | O_CLOEXEC, on_fifo), 0);
+    usleep(50000);
+    scope_fifo_cancel(&o);
+    while (o.pending)
+        uv_run(&loop, UV_RUN_ONCE);
+    ck_assert_int_eq(fifo_fd, UV_ECANCELED);
+    scope_fifo_cancel(&o); /* not pending: nothing */
+    ck_assert_int_eq(uv_run(&loop, UV_RUN_NOWAIT), 0);
+
+    unlink(path);
+    ck_assert_int_eq(scope_rundir_remove(dir), 0);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 /* ---- connections ----------------------------------------------------------- */
 
 typedef struct {
@@ -612,6 +682,8 @@ static Suite *net_suite(void)
     tcase_add_test(t, probe_free_live_stale_other);
     tcase_add_test(t, unix_addr_limits);
     tcase_add_test(t, peer_cred_is_ours);
+    tcase_add_test(t, abstract_bind_and_connect);
+    tcase_add_test(t, fifo_open_waits_then_cancels);
     tcase_add_test(t, conn_lines_split_and_joined);
     tcase_add_test(t, conn_replies_flushed_before_close);
     tcase_add_test(t, conn_length_prefixed);
