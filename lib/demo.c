@@ -45,6 +45,15 @@ static int parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+char *scope_demo_count_of(char *out, size_t n, long count, const char *one, const char *many)
+{
+    if (count >= SCOPE_DEMO_ENDLESS)
+        snprintf(out, n, "%s without end", many);
+    else
+        snprintf(out, n, "%ld %s", count, count == 1 ? one : many);
+    return out;
+}
+
 int scope_demo_is_one_of(const char *word, size_t len, const char *words)
 {
     for (const char *w = words; *w; w += strcspn(w, " "), w += *w == ' ')
@@ -182,7 +191,7 @@ int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
         } else if (c == 2) {
             d->json = 1;
         } else if (c == 3) {
-            if (parse_number(optarg, 0, 1e9, &v) < 0) {
+            if (parse_number(optarg, 0, (double)SCOPE_DEMO_ENDLESS, &v) < 0) {
                 snprintf(d->error, sizeof d->error, "--count wants a whole number, not '%s'",
                          optarg);
                 result = -EINVAL;

@@ -83,6 +83,10 @@ typedef struct {
     int max;           /* SCOPE_OPT_LIST: most items */
 } scope_demo_option_t;
 
+/* "1 datagram", "3 datagrams", or, for a count of SCOPE_DEMO_ENDLESS,
+ * "datagrams without end": a count for a sentence. Returns out. */
+char *scope_demo_count_of(char *out, size_t n, long count, const char *one, const char *many);
+
 /* The next item of a comma list (an SCOPE_OPT_LIST value) into item, *at
  * moved past it; 0 at the end. for (const char *at = list; next(&at, ...);) */
 int scope_demo_list_next(const char **at, char *item, size_t n);
@@ -115,6 +119,10 @@ enum {
     SCOPE_DEMO_DESCRIBE = 2, /* parse: --describe was given */
 };
 
+/* --count this high (the most it takes) means "until stopped": what the
+ * dashboard asks for, and what narration calls open-ended, not a number. */
+#define SCOPE_DEMO_ENDLESS 1000000000L
+
 #define SCOPE_DEMO_MAX_CLEANUPS 16
 #define SCOPE_DEMO_MAX_PACERS   8
 #define SCOPE_DEMO_MAX_SIZE     (64u * 1024u * 1024u)
@@ -137,7 +145,7 @@ struct scope_demo_s {
     /* the common options, with their defaults after parse */
     const scope_demo_info_t *info;
     int json;       /* --json */
-    long count;     /* --count N: messages to send (default 10) */
+    long count;     /* --count N: messages to send (default 10; SCOPE_DEMO_ENDLESS: no end) */
     double rate;    /* --rate HZ: messages per second, 0 = as fast as possible */
     size_t size;    /* --size BYTES: payload size (default 64) */
     int step_mode;  /* --step */

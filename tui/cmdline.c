@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "demo.h"
 #include "catalogue.h"
 #include "i18n.h"
 #include "keys.h"
@@ -19,7 +20,8 @@
 /* What every demo is started with: a readable pace and no end, so there is
  * time to watch, pause and kill. + and - change the rate, [ and ] the size. */
 #define LAUNCH_RATE  5.0
-#define LAUNCH_COUNT "1000000000"
+#define LAUNCH_COUNT "1000000000" /* no end: lib/demo's SCOPE_DEMO_ENDLESS */
+_Static_assert(SCOPE_DEMO_ENDLESS == 1000000000L, "LAUNCH_COUNT spells SCOPE_DEMO_ENDLESS");
 #define LAUNCH_SIZE  64
 
 static void usage(FILE *f)
