@@ -16,25 +16,12 @@
 #include "events.h"
 #include "tcp.h"
 
-enum { OVERSIZE, SILENT, VANISH, NKINDS };
+enum { OVERSIZE, SILENT, VANISH };
 static const char *const kinds[] = {"oversize", "silent", "vanish"};
 static const char *const plans[] = {
     "writes a line over the server's limit, then an ordinary line",
     "is connected and says nothing: the server's idle limit should cut it",
     "sends one line, then half a line, and its process ends before the newline"};
-
-static int kind_of(const char *name) /* NKINDS: none of them */
-{
-    int k = 0;
-    while (k < NKINDS && strcmp(name, kinds[k]) != 0)
-        k++;
-    return k;
-}
-
-int fault_known(const char *kind)
-{
-    return kind_of(kind) < NKINDS;
-}
 
 /* ---- a bad client: a chat member (client.c) that misbehaves ------------------ */
 
@@ -51,7 +38,9 @@ static void vanish(chat_client_t *cl)
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message)
 {
-    int k = kind_of(kind); /* one of them: main.c checked */
+    int k = 0;
+    while (strcmp(kind, kinds[k]) != 0) /* one of them: lib/demo checked */
+        k++;
     chat_client_t cl = {.t = {.demo = d}, .who = d->role ? d->role : "bad client"};
     scope_events_log("fault: %s %s", cl.who, plans[k]);
     d->count = k == OVERSIZE ? 2 : k == VANISH ? 1 : 0; /* silent: no line at all */

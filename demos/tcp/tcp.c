@@ -15,13 +15,20 @@
 
 #include "tcp.h"
 
+typedef struct { /* a line traced once its sender is named (trace_line) */
+    scope_trace_dir_t dir;
+    size_t len;
+    char line[];
+} early_line_t;
+
 struct chat_conn_s {
     scope_conn_t c;
     chat_server_t *server;
     chat_conn_t *next;
     scope_trace_t trace;
     scope_peer_req_t *peer; /* the lookup of the process behind it, under way */
-    int port;
+    early_line_t *early[64];
+    int nearly, port;
     char who[SCOPE_ADDR_STRLEN];
 };
 
@@ -31,6 +38,7 @@ static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err);
 static void on_end(scope_conn_t *c, int status);
 static void on_conn_closed(scope_conn_t *c);
 static void on_peer(void *arg, const scope_peer_info_t *who);
+static void trace_early(chat_conn_t *k);
 
 int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *addr, char *name,
                uv_connection_cb cb)
@@ -71,14 +79,18 @@ static void on_connection(uv_stream_t *listener, int status)
     /* Nagle's algorithm stays on unless asked: libuv and node's net leave it. */
     if (s->nodelay)
         uv_tcp_nodelay(&k->c.h.tcp, 1);
-    /* Named by address now, by pid once lib/peer has read /proc off the loop;
-     * on_peer() reads then, so that each line is traced from the peer's lane. */
     k->port = tcp_trace(&k->trace, &k->c.h.tcp, 1, SCOPE_PEER(k->who), 1, k->who);
     k->next = s->conns;
     s->conns = k;
     s->fig.accepted++;
     scope_events_log("accept4(fd %d) -> fd %d: %s; TCP_NODELAY %s", s->fd, scope_conn_fd(&k->c),
                      k->who, s->nodelay ? "on" : "off");
+    /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
+    scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
+        .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
+        .on_error = on_too_long, .on_end = on_end});
+    /* Named by address until lib/peer has read /proc, off the loop: under a
+     * crowd that takes seconds, and the chat does not wait for it. */
     if (!(k->peer = scope_peer_lookup(listener->loop, scope_conn_fd(&k->c), on_peer, k)))
         on_peer(k, &(scope_peer_info_t){.pid = -1});
 }
@@ -86,16 +98,38 @@ static void on_connection(uv_stream_t *listener, int status)
 static void on_peer(void *arg, const scope_peer_info_t *who)
 {
     chat_conn_t *k = arg;
-    chat_server_t *s = k->server;
     k->peer = NULL;
     if (who->pid > 0)
         scope_trace_set_peer(&k->trace, SCOPE_PID(who->pid));
     scope_trace_open(&k->trace, "tcp", k->who);
-    /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
-    scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
-        .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
-        .on_error = on_too_long, .on_end = on_end});
-    scope_conn_idle_hold(&k->c, s->demo->paused);
+    trace_early(k);
+}
+
+/* Until lib/peer names the process behind a connection (milliseconds; under
+ * a crowd, seconds), its first lines wait to be traced, so that the flow
+ * draws them from that process's lane; past 64, they go named by address. */
+static void trace_line(chat_conn_t *k, scope_trace_dir_t dir, const char *line, size_t len)
+{
+    early_line_t *e = k->peer && k->nearly < 64 ? malloc(sizeof *e + len) : NULL;
+    if (e) {
+        e->dir = dir;
+        e->len = len;
+        memcpy(e->line, line, len);
+        k->early[k->nearly++] = e;
+        return;
+    }
+    trace_early(k);
+    scope_trace_msg(&k->trace, dir, 0, line, len, 0);
+}
+
+static void trace_early(chat_conn_t *k)
+{
+    for (int i = 0; i < k->nearly; i++) {
+        early_line_t *e = k->early[i];
+        scope_trace_msg(&k->trace, e->dir, 0, e->line, e->len, 0);
+        free(e);
+    }
+    k->nearly = 0;
 }
 
 static void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
@@ -105,7 +139,7 @@ static void chat_say(chat_conn_t *to, const char *prefix, const char *line, size
     if (!out)
         return;
     int n = snprintf(out, need, "%s%.*s\n", prefix, (int)len, line);
-    scope_trace_send(&to->trace, out, (size_t)n - 1); /* the "\n": framing_bytes */
+    trace_line(to, SCOPE_TRACE_SEND, out, (size_t)n - 1); /* the "\n": framing_bytes */
     scope_conn_write_raw(&to->c, out, (size_t)n);
     free(out);
 }
@@ -125,7 +159,7 @@ static void broadcast(chat_server_t *s, chat_conn_t *from, const char *line, siz
 static void on_line(scope_conn_t *c, const char *line, size_t len)
 {
     chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
-    scope_trace_recv(&k->trace, line, len);
+    trace_line(k, SCOPE_TRACE_RECV, line, len);
     k->server->fig.lines_in++;
     chat_say(k, "Server echo: ", line, len);
     broadcast(k->server, k, line, len);
@@ -182,18 +216,13 @@ static void on_conn_closed(scope_conn_t *c)
             break;
         }
     scope_peer_cancel(k->peer); /* closed before its name came */
+    trace_early(k);
     scope_trace_close(&k->trace);
     char words[32];
     int n = snprintf(words, sizeof words, "%d left the chat", k->port);
     if (k->port) /* 0: its accept failed */
         broadcast(s, NULL, words, (size_t)n);
     free(k);
-}
-
-void chat_hold(chat_server_t *s, int hold)
-{
-    for (chat_conn_t *k = s->conns; k; k = k->next)
-        scope_conn_idle_hold(&k->c, hold);
 }
 
 void chat_close(chat_server_t *s)

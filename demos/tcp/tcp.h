@@ -36,8 +36,7 @@ typedef struct {
 int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *addr, char *name,
                uv_connection_cb cb);
 int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name);
-void chat_hold(chat_server_t *s, int hold); /* the idle limit waits while paused */
-void chat_close(chat_server_t *s);          /* the listener, and everyone */
+void chat_close(chat_server_t *s); /* the listener, and everyone */
 /* A connection's trace "tcp:PORT", by the client's port (accepted: the
  * server's side); the other end's address (accepted) or ours into addr. */
 int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
@@ -93,7 +92,6 @@ void tput_stop(void);
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay);
 
 /* ---- fault.c: a bad client ------------------------------------------------- */
-int fault_known(const char *kind);
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message);
 
