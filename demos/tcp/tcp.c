@@ -215,8 +215,10 @@ static void on_conn_closed(scope_conn_t *c)
             *p = k->next;
             break;
         }
-    scope_peer_cancel(k->peer); /* closed before its name came */
-    trace_early(k);
+    if (k->peer) { /* closed before its name came: named by address */
+        scope_peer_cancel(k->peer);
+        on_peer(k, &(scope_peer_info_t){.pid = -1});
+    }
     scope_trace_close(&k->trace);
     char words[32];
     int n = snprintf(words, sizeof words, "%d left the chat", k->port);
