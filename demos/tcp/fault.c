@@ -9,11 +9,6 @@
  *   vanish    a line, then half a line, and the process ends: the server
  *             reads EOF (or a reset) with an unfinished line, and drops it
  */
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "tcp.h"
 
 enum { OVERSIZE, SILENT, VANISH };

@@ -4,8 +4,6 @@
  * Their round trips come back through lib's relay; the lesson says why the
  * first waits for a delayed ACK.
  */
-#include "events.h"
-#include "role.h"
 #include "tcp.h"
 
 #define ROUNDS "20"
@@ -45,8 +43,7 @@ static void client_exit(scope_role_t *r, int code, int sig)
 
 static void start(int round)
 {
-    const tcp_lab_t *lab = n.d->data;
-    const char *args[] = {"--connect", lab->chat, "--split-writes", "--nodelay",
+    const char *args[] = {"--connect", n.d->data, "--split-writes", "--nodelay",
                           round ? "on" : "off", "--count", ROUNDS, "--rate", "0", NULL};
     n.client[round].on_report = on_report;
     n.client[round].on_exit = client_exit;

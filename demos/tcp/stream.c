@@ -10,13 +10,8 @@
  * The client reports each step's reads through lib's relay; the server goes
  * on to the next step then.
  */
-#include <stdio.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
-#include "events.h"
-#include "role.h"
 #include "tcp.h"
 
 #define A1  "first message"

@@ -8,11 +8,6 @@
  *   4. A client that ends (we read EOF) is closed, and the others are told
  *      "PORT left the chat".
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "tcp.h"
 
 typedef struct { /* a line traced once its sender is named (trace_line) */

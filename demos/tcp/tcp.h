@@ -6,14 +6,17 @@
 #ifndef IPCSCOPE_DEMO_TCP_H
 #define IPCSCOPE_DEMO_TCP_H
 
-#include <stdint.h>
-#include <sys/socket.h>
-#include <uv.h>
+/* What every file of the demo uses, as TLPI's tlpi_hdr.h does for its examples. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "demo.h"
 #include "addr.h"
 #include "conn.h"
+#include "demo.h"
 #include "peer.h"
+#include "role.h"
 #include "trace.h"
 
 /* ---- tcp.c: the chat server ------------------------------------------------- */
@@ -73,21 +76,15 @@ struct chat_client_s {
 };
 int chat_client_run(chat_client_t *cl, const struct sockaddr *server);
 
-/* ---- the lab's and --throughput's steps read d->data, a tcp_lab_t, and call
- * scope_demo_next when over; the *_client() are their other ends' processes. */
-typedef struct {
-    const char *chat; /* where clients dial the chat server */
-    int nodelay;
-    uint64_t bytes; /* --throughput */
-} tcp_lab_t;
-
+/* ---- the lab's steps (d->data: the chat's "HOST:PORT") and --throughput's
+ * call scope_demo_next when over; the *_client() are their other ends. */
 void stream_two_writes(scope_demo_t *d);
 void stream_big_write(scope_demo_t *d);
 void stream_framed(scope_demo_t *d);
 void stream_stop(void);
 int stream_client(scope_demo_t *d, const struct sockaddr *server);
 void nagle_run(scope_demo_t *d);
-void tput_run(scope_demo_t *d);
+void tput_run(scope_demo_t *d, uint64_t bytes, int nodelay);
 void tput_stop(void);
 int tput_client(scope_demo_t *d, const struct sockaddr *server, uint64_t bytes, int nodelay);
 

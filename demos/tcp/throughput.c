@@ -7,11 +7,6 @@
  *   3. The sink reads EOF: the bytes over the time from its first read to
  *      its last is the MB/s.
  */
-#include <stdio.h>
-#include <string.h>
-
-#include "events.h"
-#include "role.h"
 #include "tcp.h"
 
 #define CHUNK (64u * 1024u)
@@ -73,17 +68,16 @@ static void client_exit(scope_role_t *r, int code, int sig)
 }
 
 /* The step: a sink of its own, and its client started as a role. */
-void tput_run(scope_demo_t *d)
+void tput_run(scope_demo_t *d, uint64_t bytes, int nodelay)
 {
-    const tcp_lab_t *lab = d->data;
     struct sockaddr_storage addr;
     char spec[SCOPE_ADDR_STRLEN], n[32];
     srv.d = d;
     scope_addr_parse("127.0.0.1:0", NULL, 0, &addr);
     int r = tcp_listen(d->loop, &srv.listener, &addr, spec, on_sink);
-    snprintf(n, sizeof n, "%llu", (unsigned long long)lab->bytes);
+    snprintf(n, sizeof n, "%llu", (unsigned long long)bytes);
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
-                          lab->nodelay ? "on" : "off", NULL};
+                          nodelay ? "on" : "off", NULL};
     srv.client.on_exit = client_exit;
     if (r < 0 || scope_role_spawn(d, &srv.client, "client",
                                   &(scope_role_options_t){.argv = args}) < 0) {
@@ -120,19 +114,9 @@ void tput_stop(void)
 static struct {
     tcp_client_t t;
     uv_write_t w;
-    uv_shutdown_t sd;
     uint64_t total, queued;
     char chunk[CHUNK];
 } cli;
-
-static void on_shut(uv_shutdown_t *req, int status)
-{
-    (void)req;
-    (void)status;
-    scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
-                     (unsigned long long)cli.queued);
-    scope_conn_close(&cli.t.c);
-}
 
 /* The next chunk once the last is taken, or shutdown() once all is out. */
 static void next_chunk(uv_write_t *w, int status)
@@ -145,8 +129,10 @@ static void next_chunk(uv_write_t *w, int status)
     if (status < 0) {
         scope_demo_check(cli.t.demo, 0, "send", "write: %s", uv_strerror(status));
         scope_conn_close(&cli.t.c);
-    } else if (n == 0) {
-        uv_shutdown(&cli.sd, s, on_shut);
+    } else if (n == 0) { /* socket.end(): the sink reads EOF, then closes its end */
+        scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
+                         (unsigned long long)cli.queued);
+        scope_conn_end(&cli.t.c);
     } else {
         cli.queued += n;
         scope_trace_send(&cli.t.trace, NULL, (size_t)n);
@@ -157,7 +143,7 @@ static void next_chunk(uv_write_t *w, int status)
 
 static void on_connected(tcp_client_t *t)
 {
-    (void)t;
+    scope_conn_start(&t->c, &(scope_conn_options_t){.framing = SCOPE_CONN_RAW}); /* for EOF */
     next_chunk(&cli.w, 0);
 }
 
