@@ -74,6 +74,8 @@ static chat_figures_t fig; /* the chat's, kept when it ends: the lab's Nagle ste
 /* The lesson is over (or quit): the bye, after the figures the steps gave. */
 static void finish(scope_demo_t *d)
 {
+    stream_stop(); /* quit: the lab's listeners, and what they accepted */
+    tput_stop();
     chat_figures_t f = chatting == 2 ? fig : server.fig;
     char text[300], rt[100];
     cJSON *b = cJSON_CreateObject();
@@ -186,19 +188,10 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
     (void)msg;
     scope_conn_idle_hold_all(d->loop, d->paused); /* a paused lesson's peers are not gone */
-    if (strcmp(cmd, "fault") != 0)
-        return;
-    if (chatting != 1)
-        scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
-    else
+    if (strcmp(cmd, "fault") == 0 && chatting == 1)
         start_client(d->fault);
-}
-
-static void server_quit(scope_demo_t *d)
-{
-    stream_stop();
-    tput_stop();
-    finish(d);
+    else if (strcmp(cmd, "fault") == 0)
+        scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
 }
 
 static int run_server(void)
@@ -208,12 +201,13 @@ static int run_server(void)
     server = (chat_server_t){.demo = &demo, .max_message = opt.max_message,
                              .idle_ms = opt.idle_ms, .nodelay = opt.nodelay};
     /* Bind before hello, so that the port the kernel picked is in it. */
-    int r = chat_listen(&server, uv_default_loop(), &opt.at, addr_str);
+    int r = server.fd = tcp_listen(uv_default_loop(), &server.listener, &opt.at, addr_str,
+                                   chat_on_connection);
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "listen", addr_str);
     cJSON_AddNumberToObject(demo.params, "port", scope_addr_port((struct sockaddr *)&opt.at));
     demo.data = addr_str; /* where the lab's clients dial */
-    demo.on_quit = server_quit;
+    demo.on_quit = finish;
     demo.on_control = on_control;
     demo.on_lesson_end = finish;
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
@@ -244,7 +238,8 @@ static int run_server(void)
 static int run_client(void)
 {
     struct sockaddr *to = (struct sockaddr *)&opt.to;
-    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
+    const char *who = demo.role ? demo.role : "client";
+    if (scope_demo_start(&demo, uv_default_loop(), who, !demo.role) < 0)
         return 1;
     if (opt.fault)
         return fault_client(&demo, to, opt.fault, opt.max_message);
@@ -253,7 +248,7 @@ static int run_client(void)
     if (demo.role && strcmp(demo.role, "lab client") == 0)
         return stream_client(&demo, to);
     chat_client_t cl = {.t = {.demo = &demo, .nodelay = opt.nodelay},
-                        .who = demo.role ? demo.role : "client", .split = opt.split};
+                        .who = who, .split = opt.split};
     return chat_client_run(&cl, to);
 }
 

@@ -41,14 +41,13 @@ static void send_on(const char *data, size_t len, int framed)
 
 static void on_lab_conn(uv_stream_t *listener, int status)
 {
-    char peer[SCOPE_ADDR_STRLEN];
     if (status < 0 || srv.accepted)
         return;
     scope_conn_init_tcp(listener->loop, &srv.conn, NULL);
     srv.accepted = 1;
     if (uv_accept(listener, &srv.conn.h.stream) < 0)
         return;
-    tcp_trace(&srv.trace, &srv.conn.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, peer);
+    tcp_trace(&srv.trace, &srv.conn.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, NULL);
     scope_trace_open(&srv.trace, "tcp", "the lab: a byte stream");
     scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
         .max_frame = BIG});

@@ -10,30 +10,23 @@
  */
 #include "tcp.h"
 
-typedef struct { /* a line traced once its sender is named (trace_line) */
-    scope_trace_dir_t dir;
-    size_t len;
-    char line[];
-} early_line_t;
-
 struct chat_conn_s {
     scope_conn_t c;
     chat_server_t *server;
     chat_conn_t *next;
     scope_trace_t trace;
     scope_peer_req_t *peer; /* the lookup of the process behind it, under way */
-    early_line_t *early[64];
+    /* its first lines, traced once the process behind it is named (trace_line) */
+    struct early_line { scope_trace_dir_t dir; size_t len; char line[]; } *early[64];
     int nearly, port;
     char who[SCOPE_ADDR_STRLEN];
 };
 
-static void on_connection(uv_stream_t *listener, int status);
 static void on_line(scope_conn_t *c, const char *line, size_t len);
 static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err);
 static void on_end(scope_conn_t *c, int status);
 static void on_conn_closed(scope_conn_t *c);
 static void on_peer(void *arg, const scope_peer_info_t *who);
-static void trace_early(chat_conn_t *k);
 
 int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *addr, char *name,
                uv_connection_cb cb)
@@ -54,12 +47,7 @@ int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *add
     return r < 0 ? r : fd;
 }
 
-int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)
-{
-    return s->fd = tcp_listen(loop, &s->listener, addr, name, on_connection);
-}
-
-static void on_connection(uv_stream_t *listener, int status)
+void chat_on_connection(uv_stream_t *listener, int status)
 {
     chat_server_t *s = scope_container_of(listener, chat_server_t, listener);
     chat_conn_t *k = status < 0 ? NULL : calloc(1, sizeof *k);
@@ -90,22 +78,23 @@ static void on_connection(uv_stream_t *listener, int status)
         on_peer(k, &(scope_peer_info_t){.pid = -1});
 }
 
-static void on_peer(void *arg, const scope_peer_info_t *who)
+/* Until lib/peer names the process behind a connection (milliseconds; under
+ * a crowd, seconds), its first lines wait to be traced (trace_line), so that
+ * the flow draws them from that process's lane; past 64, they go named by
+ * address. trace_early() lets them go. */
+static void trace_early(chat_conn_t *k)
 {
-    chat_conn_t *k = arg;
-    k->peer = NULL;
-    if (who->pid > 0)
-        scope_trace_set_peer(&k->trace, SCOPE_PID(who->pid));
-    scope_trace_open(&k->trace, "tcp", k->who);
-    trace_early(k);
+    for (int i = 0; i < k->nearly; i++) {
+        struct early_line *e = k->early[i];
+        scope_trace_msg(&k->trace, e->dir, 0, e->line, e->len, 0);
+        free(e);
+    }
+    k->nearly = 0;
 }
 
-/* Until lib/peer names the process behind a connection (milliseconds; under
- * a crowd, seconds), its first lines wait to be traced, so that the flow
- * draws them from that process's lane; past 64, they go named by address. */
 static void trace_line(chat_conn_t *k, scope_trace_dir_t dir, const char *line, size_t len)
 {
-    early_line_t *e = k->peer && k->nearly < 64 ? malloc(sizeof *e + len) : NULL;
+    struct early_line *e = k->peer && k->nearly < 64 ? malloc(sizeof *e + len) : NULL;
     if (e) {
         e->dir = dir;
         e->len = len;
@@ -117,14 +106,14 @@ static void trace_line(chat_conn_t *k, scope_trace_dir_t dir, const char *line, 
     scope_trace_msg(&k->trace, dir, 0, line, len, 0);
 }
 
-static void trace_early(chat_conn_t *k)
+static void on_peer(void *arg, const scope_peer_info_t *who)
 {
-    for (int i = 0; i < k->nearly; i++) {
-        early_line_t *e = k->early[i];
-        scope_trace_msg(&k->trace, e->dir, 0, e->line, e->len, 0);
-        free(e);
-    }
-    k->nearly = 0;
+    chat_conn_t *k = arg;
+    k->peer = NULL;
+    if (who->pid > 0)
+        scope_trace_set_peer(&k->trace, SCOPE_PID(who->pid));
+    scope_trace_open(&k->trace, "tcp", k->who);
+    trace_early(k);
 }
 
 static void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
@@ -230,7 +219,6 @@ void chat_close(chat_server_t *s)
         scope_conn_close(&k->c);
 }
 
-/* A connection's trace, "tcp:PORT" by the client's port, which both ends see. */
 int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
               char *addr)
 {
@@ -238,7 +226,8 @@ int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, siz
     int len = sizeof a, port;
     char chan[32];
     (accepted ? uv_tcp_getpeername : uv_tcp_getsockname)(h, (struct sockaddr *)&a, &len);
-    scope_addr_format((struct sockaddr *)&a, addr, SCOPE_ADDR_STRLEN);
+    if (addr)
+        scope_addr_format((struct sockaddr *)&a, addr, SCOPE_ADDR_STRLEN);
     snprintf(chan, sizeof chan, "tcp:%d", port = scope_addr_port((struct sockaddr *)&a));
     scope_trace_init(t, chan, SCOPE_PID(getpid()), peer);
     t->framing_bytes = framing;

@@ -45,7 +45,6 @@ static void sink_end(scope_conn_t *c, int status) /* 0: EOF, the stream's end */
 
 static void on_sink(uv_stream_t *listener, int status)
 {
-    char addr[SCOPE_ADDR_STRLEN];
     if (status < 0 || srv.sink_open)
         return;
     srv.sink_open = 1;
@@ -54,7 +53,7 @@ static void on_sink(uv_stream_t *listener, int status)
         scope_conn_close(&srv.sink);
         return;
     }
-    tcp_trace(&srv.trace, &srv.sink.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, addr);
+    tcp_trace(&srv.trace, &srv.sink.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, NULL);
     scope_trace_open(&srv.trace, "tcp", "a one-way stream");
     scope_conn_start(&srv.sink, &(scope_conn_options_t){.framing = SCOPE_CONN_RAW,
         .on_frame = sink_read, .on_end = sink_end});
