@@ -11,11 +11,30 @@ static void conn_end(scope_conn_t *c, int status);
 static void restart_idle(scope_conn_t *c);
 static uint64_t held_bytes(const scope_conn_t *c);
 
+/* Every started connection of this thread, and the loop whose idle limits
+ * are held (scope_conn_idle_hold_all): a thread runs one loop at a time. */
+static _Thread_local scope_conn_t *live;
+static _Thread_local uv_loop_t *held_loop;
+
+/* One read buffer for all the connections of a thread, where each once had
+ * 64 KiB of its own (most of a connection's memory: 64 MB for a thousand
+ * idle chat clients). Sharing it is safe because libuv fills it and calls
+ * conn_read at once, and conn_read is done with it when it returns: a whole
+ * frame is lent to on_frame for the call only, the start of an unfinished
+ * one is copied into its decoder's own buffer (lib/framing), and a RAW read
+ * is lent like a frame. Nothing reads from a socket inside those callbacks. */
+static _Thread_local char read_buf[64 * 1024];
+
 static void conn_handle_closed(uv_handle_t *h)
 {
     scope_conn_t *c = h->data;
     if (--c->handles_open > 0)
         return;
+    if (c->live_prev) {
+        *c->live_prev = c->live_next;
+        if (c->live_next)
+            c->live_next->live_prev = c->live_prev;
+    }
     scope_ndjson_free(&c->lines);
     scope_lenframe_free(&c->frames);
     if (c->o.on_close)
@@ -35,6 +54,7 @@ static void conn_close_now(scope_conn_t *c)
 static void conn_init_common(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close)
 {
     c->o.on_close = on_close;
+    c->live_prev = NULL;
     c->h.handle.data = c;
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
@@ -102,6 +122,8 @@ static void conn_end(scope_conn_t *c, int status)
 
 static uint64_t held_bytes(const scope_conn_t *c)
 {
+    if (c->o.framing == SCOPE_CONN_RAW)
+        return 0;
     return c->o.framing == SCOPE_CONN_LINES ? scope_ndjson_pending(&c->lines)
                                             : c->frames.hdr_len + c->frames.len;
 }
@@ -148,8 +170,8 @@ static void on_frame_error(void *arg, const scope_frame_error_t *err)
 static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     (void)hint;
-    scope_conn_t *c = h->data;
-    *buf = uv_buf_init(c->buf, sizeof c->buf);
+    (void)h;
+    *buf = uv_buf_init(read_buf, sizeof read_buf);
 }
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -166,7 +188,9 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     uint64_t frames_before = c->frames_in + c->frames_refused;
     /* Callbacks may close the connection; the decoders stay valid until the
      * close completes, and on_line ignores frames once it has ended. */
-    if (c->o.framing == SCOPE_CONN_LINES)
+    if (c->o.framing == SCOPE_CONN_RAW)
+        on_lenframe(c, buf->base, (size_t)nread); /* on_frame may start a framing */
+    else if (c->o.framing == SCOPE_CONN_LINES)
         scope_ndjson_feed(&c->lines, buf->base, (size_t)nread);
     else
         scope_lenframe_feed(&c->frames, buf->base, (size_t)nread);
@@ -184,20 +208,35 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o)
 {
     scope_conn_close_cb init_close = c->o.on_close;
+    if (c->started && c->o.framing != SCOPE_CONN_RAW)
+        return UV_EALREADY; /* its decoder may be feeding the caller now */
     c->o = *o;
     if (c->o.on_close == NULL)
         c->o.on_close = init_close;
     if (c->o.framing == SCOPE_CONN_LINES)
         scope_lines_init(&c->lines, c->o.max_frame, on_line, on_frame_error, c);
-    else
+    else if (c->o.framing == SCOPE_CONN_LENGTH)
         scope_lenframe_init(&c->frames, c->o.max_frame, on_lenframe, on_frame_error, c);
-    c->o.max_frame = c->o.framing == SCOPE_CONN_LINES ? c->lines.max_frame : c->frames.max_frame;
-    int r = uv_read_start(&c->h.stream, conn_alloc, conn_read);
-    if (r < 0)
-        return r;
-    c->started = 1;
-    if (c->o.idle_ms)
-        uv_timer_start(&c->timer, on_idle, c->o.idle_ms, 0);
+    if (c->o.framing == SCOPE_CONN_RAW)
+        c->o.max_frame = SIZE_MAX;
+    else
+        c->o.max_frame =
+            c->o.framing == SCOPE_CONN_LINES ? c->lines.max_frame : c->frames.max_frame;
+    if (!c->started) {
+        int r = uv_read_start(&c->h.stream, conn_alloc, conn_read);
+        if (r < 0)
+            return r;
+        c->started = 1;
+        c->live_next = live;
+        if (live)
+            live->live_prev = &c->live_next;
+        c->live_prev = &live;
+        live = c;
+        if (c->h.handle.loop == held_loop)
+            c->idle_held = 1;
+    }
+    uv_timer_stop(&c->timer);
+    restart_idle(c);
     return 0;
 }
 
@@ -268,6 +307,12 @@ int scope_conn_send(scope_conn_t *c, const void *data, size_t len)
 {
     if (len > c->o.max_frame)
         return -EMSGSIZE;
+    if (c->o.framing == SCOPE_CONN_RAW) {
+        int r = scope_conn_write_raw(c, data, len);
+        if (r == 0)
+            c->frames_out++;
+        return r;
+    }
     if (c->o.framing == SCOPE_CONN_LINES) {
         if (memchr(data, '\n', len) != NULL)
             return -EINVAL;
@@ -306,6 +351,17 @@ void scope_conn_idle_hold(scope_conn_t *c, int hold)
         uv_timer_stop(&c->timer);
     else
         restart_idle(c);
+}
+
+void scope_conn_idle_hold_all(uv_loop_t *loop, int hold)
+{
+    if (hold)
+        held_loop = loop;
+    else if (held_loop == loop)
+        held_loop = NULL;
+    for (scope_conn_t *c = live; c; c = c->live_next)
+        if (c->h.handle.loop == loop)
+            scope_conn_idle_hold(c, hold);
 }
 
 int scope_conn_fd(const scope_conn_t *c)

@@ -45,6 +45,12 @@
 typedef enum {
     SCOPE_CONN_LINES,  /* text lines ending in "\n" (a "\r\n" is taken too) */
     SCOPE_CONN_LENGTH, /* a 4-byte big-endian length, then that many bytes */
+    /* No framing: on_frame gets each read as it comes (what Node's
+     * socket.on('data') hands over), the peer's EOF comes to on_end as for
+     * the others. For a sink that only counts, and for a reader that shows
+     * what a stream does to message boundaries. scope_conn_send writes the
+     * bytes as they are. */
+    SCOPE_CONN_RAW,
 } scope_conn_framing_t;
 
 typedef struct scope_conn_s scope_conn_t;
@@ -92,7 +98,7 @@ struct scope_conn_s {
     } h;
     /* counters, for events and summaries */
     uint64_t bytes_in, bytes_out; /* on the wire, framing included */
-    uint64_t frames_in, frames_out;
+    uint64_t frames_in, frames_out; /* SCOPE_CONN_RAW: a read is a frame */
     uint64_t frames_refused; /* oversize frames skipped */
     uint64_t reads;          /* read callbacks with data: shows how a stream chunks */
     uint64_t partial_bytes;  /* of a frame cut off by the end of the stream */
@@ -105,7 +111,7 @@ struct scope_conn_s {
     uv_timer_t partial_timer;
     uv_shutdown_t shutdown_req;
     int started, ended, closing, shut, overflowed, idle_held, handles_open;
-    char buf[64 * 1024];
+    scope_conn_t *live_next, **live_prev; /* started, for scope_conn_idle_hold_all */
 };
 
 /* Prepares c's handle as a TCP or Unix stream, for uv_accept, uv_tcp_connect
@@ -116,7 +122,10 @@ struct scope_conn_s {
 int scope_conn_init_tcp(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close);
 int scope_conn_init_pipe(uv_loop_t *loop, scope_conn_t *c, scope_conn_close_cb on_close);
 /* Starts reading frames from the connected stream. An on_close in o
- * replaces the one given to init. */
+ * replaces the one given to init. A SCOPE_CONN_RAW connection may be started
+ * again with another framing, from its on_frame too: the reads after that
+ * are decoded (a reader that learns late what it reads); any other started
+ * connection answers UV_EALREADY. */
 int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o);
 /* Sends one frame: data and a "\n", or a length header and data. The bytes are
  * copied. Returns 0, -EMSGSIZE when len exceeds max_frame (or contains a
@@ -134,6 +143,10 @@ int scope_conn_writable(const scope_conn_t *c);
 /* While held, the idle limit does not run: for a peer that is quiet
  * because the lesson is paused, not because it is gone. */
 void scope_conn_idle_hold(scope_conn_t *c, int hold);
+/* The same for every started connection on loop, and for those started on
+ * it later, until released (hold 0): what a lesson's pause means for every
+ * peer of a server at once, without a list of them kept by the server. */
+void scope_conn_idle_hold_all(uv_loop_t *loop, int hold);
 /* The socket's fd, or -1. */
 int scope_conn_fd(const scope_conn_t *c);
 /* Ends our side as Node's socket.end() does: queued bytes go out, then

@@ -6,12 +6,6 @@
  *      on_answer() takes its echo (a round trip: the next line goes) or
  *      another member's broadcast; after --count echoes, socket.end().
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "tcp.h"
 
 static void on_client_quit(scope_demo_t *d)

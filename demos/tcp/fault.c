@@ -1,40 +1,16 @@
 /* fault.c: the bad clients (--fault KIND, or the dashboard's fault key): one
- * more chat member joins and misbehaves in a way a server must survive,
- * while the good clients go on being served; the server (tcp.c: on_too_long,
- * on_end) says why, and counts.
- *
- *   oversize  a line over --max-message: dropped, the sender told why
- *             ("Server error: ..."), its next line answered as usual
- *   silent    connects and says nothing: cut after --idle-ms
- *   vanish    a line, then half a line, and the process ends: the server
- *             reads EOF (or a reset) with an unfinished line, and drops it
+ * more chat member joins and misbehaves, as bad[] says, in a way a server
+ * must survive while the good clients go on being served. The server (tcp.c:
+ * on_too_long, on_end) says why, and counts: an oversize line is dropped and
+ * its sender told ("Server error: ..."), a silent peer cut after --idle-ms,
+ * the unfinished line of one that vanished dropped at its EOF (or reset).
  */
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "events.h"
 #include "tcp.h"
 
-enum { OVERSIZE, SILENT, VANISH, NKINDS };
-static const char *const kinds[] = {"oversize", "silent", "vanish"};
-static const char *const plans[] = {
-    "writes a line over the server's limit, then an ordinary line",
-    "is connected and says nothing: the server's idle limit should cut it",
-    "sends one line, then half a line, and its process ends before the newline"};
-
-static int kind_of(const char *name) /* NKINDS: none of them */
-{
-    int k = 0;
-    while (k < NKINDS && strcmp(name, kinds[k]) != 0)
-        k++;
-    return k;
-}
-
-int fault_known(const char *kind)
-{
-    return kind_of(kind) < NKINDS;
-}
+static const struct { const char *kind, *plan; long lines; } bad[] = {
+    {"oversize", "writes a line over the server's limit, then an ordinary line", 2},
+    {"silent", "is connected and says nothing: the server's idle limit should cut it", 0},
+    {"vanish", "sends one line, then half a line, and its process ends before the newline", 1}};
 
 /* ---- a bad client: a chat member (client.c) that misbehaves ------------------ */
 
@@ -51,13 +27,15 @@ static void vanish(chat_client_t *cl)
 int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kind,
                  size_t max_message)
 {
-    int k = kind_of(kind); /* one of them: main.c checked */
+    int k = 0;
+    while (strcmp(kind, bad[k].kind) != 0) /* one of them: lib/demo checked */
+        k++;
     chat_client_t cl = {.t = {.demo = d}, .who = d->role ? d->role : "bad client"};
-    scope_events_log("fault: %s %s", cl.who, plans[k]);
-    d->count = k == OVERSIZE ? 2 : k == VANISH ? 1 : 0; /* silent: no line at all */
-    if (k == OVERSIZE)
+    scope_events_log("fault: %s %s", cl.who, bad[k].plan);
+    d->count = bad[k].lines;
+    if (!strcmp(kind, "oversize"))
         cl.first_size = max_message + 100;
-    if (k == VANISH)
+    if (!strcmp(kind, "vanish"))
         cl.on_echo = vanish;
     return chat_client_run(&cl, server);
 }

@@ -4,13 +4,7 @@
  * server, --connect only one client, for two machines.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "events.h"
-#include "role.h"
 #include "tcp.h"
 
 #define MAX_CLIENTS 8
@@ -71,30 +65,28 @@ static int on_option(scope_demo_t *d, const char *name, const char *v)
 
 static scope_demo_t demo;
 static chat_server_t server;
-static tcp_lab_t lab; /* what the lab's steps read: demo.data */
 static char addr_str[SCOPE_ADDR_STRLEN];
 static scope_role_t roles[MAX_CLIENTS + MAX_BAD];
-static int nroles, nbad, chatting, finished;
+static int nroles, nbad, chatting; /* 1 while the chat runs, 2 once it is over */
 static scope_trace_t clients; /* the clients' figures, added up */
-static chat_figures_t chat_fig; /* kept when the chat ends: the lab's Nagle step chats too */
-static const chat_figures_t *fig = &server.fig;
+static chat_figures_t fig; /* the chat's, kept when it ends: the lab's Nagle step chats too */
 
 /* The lesson is over (or quit): the bye, after the figures the steps gave. */
 static void finish(scope_demo_t *d)
 {
-    if (finished++)
-        return;
-    chat_figures_t f = *fig;
+    stream_stop(); /* quit: the lab's listeners, and what they accepted */
+    tput_stop();
+    chat_figures_t f = chatting == 2 ? fig : server.fig;
     char text[300], rt[100];
     cJSON *b = cJSON_CreateObject();
+    if (nbad)
+        cJSON_AddNumberToObject(b, "bad_clients", nbad);
     chat_close(&server);
     if (clients.latency.count) { /* none measured (--listen): no "median 0" */
         scope_trace_add_summary(&clients, b);
         cJSON_DeleteItemFromObject(b, "sent"); /* the clients' lines: the server's are below */
         cJSON_DeleteItemFromObject(b, "received");
     }
-    if (nbad)
-        cJSON_AddNumberToObject(b, "bad_clients", nbad);
     cJSON_AddNumberToObject(b, "accepted", (double)f.accepted);
     cJSON_AddNumberToObject(b, "received", (double)f.lines_in);
     cJSON_AddNumberToObject(b, "sent", (double)(f.lines_in + f.broadcasts));
@@ -121,10 +113,9 @@ static void on_role_exit(scope_role_t *r, int code, int sig)
 {
     if ((code || sig) && !demo.quitting && !r->data) /* a bad client may die: that is its job */
         scope_demo_exit(&demo, 1);
-    if (chatting && !scope_role_running(&demo)) {
-        chatting = 0;
-        chat_fig = server.fig;
-        fig = &chat_fig;
+    if (chatting == 1 && !scope_role_running(&demo)) {
+        chatting = 2;
+        fig = server.fig;
         scope_demo_next(&demo);
     }
 }
@@ -134,7 +125,7 @@ static void start_client(const char *kind)
 {
     char name[48], maxm[24];
     snprintf(maxm, sizeof maxm, "%lld", opt.max_message);
-    const char *args[] = {"--connect", lab.chat, "--nodelay", opt.nodelay ? "on" : "off",
+    const char *args[] = {"--connect", addr_str, "--nodelay", opt.nodelay ? "on" : "off",
                           "--max-message", maxm,
                           kind ? "--fault" : opt.split ? "--split-writes" : NULL, kind, NULL};
     scope_role_t *r = &roles[nroles];
@@ -177,6 +168,11 @@ static void step_listen(scope_demo_t *d)
         scope_demo_next(d);
 }
 
+static void step_throughput(scope_demo_t *d)
+{
+    tput_run(d, (uint64_t)opt.throughput, opt.nodelay);
+}
+
 /* The lesson, in order: run_server() cuts it short for --throughput and --lab off. */
 static scope_demo_lesson_t lesson[] = {
     {"listen(): a TCP server on a port the kernel picks", step_listen},
@@ -191,22 +187,11 @@ static scope_demo_lesson_t lesson[] = {
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
     (void)msg;
-    chat_hold(&server, d->paused);
-    if (strcmp(cmd, "fault") != 0)
-        return;
-    if (!fault_known(d->fault))
-        scope_events_error("fault", "unknown fault '%s' (oversize, silent or vanish)", d->fault);
-    else if (!chatting)
-        scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
-    else
+    scope_conn_idle_hold_all(d->loop, d->paused); /* a paused lesson's peers are not gone */
+    if (strcmp(cmd, "fault") == 0 && chatting == 1)
         start_client(d->fault);
-}
-
-static void server_quit(scope_demo_t *d)
-{
-    stream_stop();
-    tput_stop();
-    finish(d);
+    else if (strcmp(cmd, "fault") == 0)
+        scope_events_log("fault %s: a bad client joins only while the chat runs", d->fault);
 }
 
 static int run_server(void)
@@ -216,13 +201,13 @@ static int run_server(void)
     server = (chat_server_t){.demo = &demo, .max_message = opt.max_message,
                              .idle_ms = opt.idle_ms, .nodelay = opt.nodelay};
     /* Bind before hello, so that the port the kernel picked is in it. */
-    int r = chat_listen(&server, uv_default_loop(), &opt.at, addr_str);
-    lab = (tcp_lab_t){.chat = addr_str, .nodelay = opt.nodelay, .bytes = opt.throughput};
+    int r = server.fd = tcp_listen(uv_default_loop(), &server.listener, &opt.at, addr_str,
+                                   chat_on_connection);
     demo.params = cJSON_CreateObject();
     cJSON_AddStringToObject(demo.params, "listen", addr_str);
     cJSON_AddNumberToObject(demo.params, "port", scope_addr_port((struct sockaddr *)&opt.at));
-    demo.data = &lab;
-    demo.on_quit = server_quit;
+    demo.data = addr_str; /* where the lab's clients dial */
+    demo.on_quit = finish;
     demo.on_control = on_control;
     demo.on_lesson_end = finish;
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
@@ -230,7 +215,7 @@ static int run_server(void)
     scope_trace_init(&clients, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (opt.throughput)
         lesson[1] = (scope_demo_lesson_t){"one client streams bytes as fast as TCP takes them",
-                                          tput_run};
+                                          step_throughput};
     if (opt.throughput || !opt.lab)
         lesson[2] = (scope_demo_lesson_t){NULL, NULL};
     if (r < 0) {
@@ -253,7 +238,8 @@ static int run_server(void)
 static int run_client(void)
 {
     struct sockaddr *to = (struct sockaddr *)&opt.to;
-    if (scope_demo_start(&demo, uv_default_loop(), demo.role ? demo.role : "client", !demo.role) < 0)
+    const char *who = demo.role ? demo.role : "client";
+    if (scope_demo_start(&demo, uv_default_loop(), who, !demo.role) < 0)
         return 1;
     if (opt.fault)
         return fault_client(&demo, to, opt.fault, opt.max_message);
@@ -262,7 +248,7 @@ static int run_client(void)
     if (demo.role && strcmp(demo.role, "lab client") == 0)
         return stream_client(&demo, to);
     chat_client_t cl = {.t = {.demo = &demo, .nodelay = opt.nodelay},
-                        .who = demo.role ? demo.role : "client", .split = opt.split};
+                        .who = who, .split = opt.split};
     return chat_client_run(&cl, to);
 }
 

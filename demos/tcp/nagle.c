@@ -4,8 +4,6 @@
  * Their round trips come back through lib's relay; the lesson says why the
  * first waits for a delayed ACK.
  */
-#include "events.h"
-#include "role.h"
 #include "tcp.h"
 
 #define ROUNDS "20"
@@ -16,8 +14,6 @@ static struct {
     uint64_t p50[2];
     int reported;
 } n;
-
-static void start(int round);
 
 static void on_report(scope_role_t *r, const cJSON *fig)
 {
@@ -30,7 +26,7 @@ static void client_exit(scope_role_t *r, int code, int sig)
 {
     scope_demo_exit(n.d, code || sig);
     if (r == &n.client[0] && !n.d->quitting) {
-        start(1);
+        nagle_run(n.d);
         return;
     }
     if (n.reported) {
@@ -43,10 +39,12 @@ static void client_exit(scope_role_t *r, int code, int sig)
     scope_demo_next(n.d);
 }
 
-static void start(int round)
+/* The step: Nagle on; called again when that client is done, TCP_NODELAY. */
+void nagle_run(scope_demo_t *d)
 {
-    const tcp_lab_t *lab = n.d->data;
-    const char *args[] = {"--connect", lab->chat, "--split-writes", "--nodelay",
+    int round = n.d != NULL; /* the first call sets n.d */
+    n.d = d;
+    const char *args[] = {"--connect", n.d->data, "--split-writes", "--nodelay",
                           round ? "on" : "off", "--count", ROUNDS, "--rate", "0", NULL};
     n.client[round].on_report = on_report;
     n.client[round].on_exit = client_exit;
@@ -57,10 +55,4 @@ static void start(int round)
         scope_demo_exit(n.d, 1);
         scope_demo_next(n.d);
     }
-}
-
-void nagle_run(scope_demo_t *d)
-{
-    n.d = d;
-    start(0);
 }

@@ -10,13 +10,8 @@
  * The client reports each step's reads through lib's relay; the server goes
  * on to the next step then.
  */
-#include <stdio.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
-#include "events.h"
-#include "role.h"
 #include "tcp.h"
 
 #define A1  "first message"
@@ -46,14 +41,13 @@ static void send_on(const char *data, size_t len, int framed)
 
 static void on_lab_conn(uv_stream_t *listener, int status)
 {
-    char peer[SCOPE_ADDR_STRLEN];
     if (status < 0 || srv.accepted)
         return;
     scope_conn_init_tcp(listener->loop, &srv.conn, NULL);
     srv.accepted = 1;
     if (uv_accept(listener, &srv.conn.h.stream) < 0)
         return;
-    tcp_trace(&srv.trace, &srv.conn.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, peer);
+    tcp_trace(&srv.trace, &srv.conn.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, NULL);
     scope_trace_open(&srv.trace, "tcp", "the lab: a byte stream");
     scope_conn_start(&srv.conn, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
         .max_frame = BIG});
@@ -147,17 +141,18 @@ static struct {
     uv_timer_t wait;
     scope_trace_t naive;
     int waited_ms, nframes;
-    char phase; /* 'a', 'b', then 'c' */
-    uint64_t got, reads;
-    char buf[64 * 1024];
+    char phase;            /* 'a', 'b', then 'c' */
+    uint64_t phase_reads; /* the connection's reads before this phase */
 } cl;
 
-static void report(uint64_t reads)
+static uint64_t report(const scope_conn_t *c) /* this phase's reads */
 {
+    uint64_t reads = c->reads - cl.phase_reads;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddNumberToObject(f, "reads", (double)reads);
     scope_demo_report(cl.t.demo, f);
-    cl.reads = cl.got = 0;
+    cl.phase_reads = c->reads;
+    return reads;
 }
 
 /* (c) a whole message, lib/conn's decoder's: the server's 4th to 6th writes */
@@ -168,44 +163,29 @@ static void on_frame(scope_conn_t *c, const char *data, size_t len)
         return;
     scope_events_log("lab client: 3 messages (%zu, %zu and %u bytes), each whole, in %llu "
                      "reads: the 4-byte length in front of each says where it ends",
-                     strlen(A1), strlen(A2), BIG, (unsigned long long)c->reads);
-    report(c->reads);
+                     strlen(A1), strlen(A2), BIG, (unsigned long long)report(c));
     scope_conn_close(c);
 }
 
-static void alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* (a) and (b): each read() taken as one message (SCOPE_CONN_RAW) */
+static void on_read(scope_conn_t *c, const char *data, size_t len)
 {
-    (void)h;
-    (void)hint;
-    *buf = uv_buf_init(cl.buf, sizeof cl.buf);
-}
-
-/* (a) and (b): each read() taken as one message */
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-    if (nread < 0 && nread != UV_EOF)
-        scope_events_error("connection", "lab client: read: %s", uv_strerror((int)nread));
-    if (nread <= 0)
-        return;
-    cl.reads++;
-    cl.got += (uint64_t)nread;
-    scope_trace_recv(&cl.naive, buf->base, (size_t)nread);
-    if (cl.phase == 'a' && cl.got >= strlen(A1) + strlen(A2))
+    scope_trace_recv(&cl.naive, data, len);
+    uint64_t reads = c->reads - cl.phase_reads, a = strlen(A1) + strlen(A2);
+    if (cl.phase == 'a' && c->bytes_in >= a)
         scope_events_log("lab client: 2 write()s came in %llu read(); a reader that takes a "
-                         "read for a message sees \"%.*s\"", (unsigned long long)cl.reads,
-                         (int)nread, buf->base);
-    else if (cl.phase == 'b' && cl.got >= BIG)
+                         "read for a message sees \"%.*s\"", (unsigned long long)reads,
+                         (int)len, data);
+    else if (cl.phase == 'b' && c->bytes_in >= a + BIG)
         scope_events_log("lab client: 1 write() of %u bytes came in %llu reads: as many messages "
                          "to a naive reader, none of them the one sent", BIG,
-                         (unsigned long long)cl.reads);
+                         (unsigned long long)reads);
     else
         return;
-    report(cl.reads);
-    if (++cl.phase == 'c') { /* (c): the same reads, into a decoder of frames */
-        uv_read_stop(st);
-        scope_conn_start(&cl.t.c, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
+    report(c);
+    if (++cl.phase == 'c') /* (c): the same connection's reads, into a decoder of frames */
+        scope_conn_start(c, &(scope_conn_options_t){.framing = SCOPE_CONN_LENGTH,
             .max_frame = BIG, .on_frame = on_frame});
-    }
 }
 
 /* Reading late on purpose, as a busy process does: both writes wait in the
@@ -219,7 +199,8 @@ static void wait_then_read(uv_timer_t *t)
     uv_timer_stop(t);
     scope_events_log("lab client: not reading yet; ioctl(fd %d, FIONREAD) = %d: both writes "
                      "wait in the receive buffer", fd, queued);
-    uv_read_start(&cl.t.c.h.stream, alloc, on_read);
+    scope_conn_start(&cl.t.c, &(scope_conn_options_t){.framing = SCOPE_CONN_RAW,
+        .on_frame = on_read});
 }
 
 static void on_connected(tcp_client_t *t)

@@ -8,11 +8,6 @@
  *   4. A client that ends (we read EOF) is closed, and the others are told
  *      "PORT left the chat".
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "tcp.h"
 
 struct chat_conn_s {
@@ -21,11 +16,12 @@ struct chat_conn_s {
     chat_conn_t *next;
     scope_trace_t trace;
     scope_peer_req_t *peer; /* the lookup of the process behind it, under way */
-    int port;
+    /* its first lines, traced once the process behind it is named (trace_line) */
+    struct early_line { scope_trace_dir_t dir; size_t len; char line[]; } *early[64];
+    int nearly, port;
     char who[SCOPE_ADDR_STRLEN];
 };
 
-static void on_connection(uv_stream_t *listener, int status);
 static void on_line(scope_conn_t *c, const char *line, size_t len);
 static void on_too_long(scope_conn_t *c, const scope_frame_error_t *err);
 static void on_end(scope_conn_t *c, int status);
@@ -51,12 +47,7 @@ int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *add
     return r < 0 ? r : fd;
 }
 
-int chat_listen(chat_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)
-{
-    return s->fd = tcp_listen(loop, &s->listener, addr, name, on_connection);
-}
-
-static void on_connection(uv_stream_t *listener, int status)
+void chat_on_connection(uv_stream_t *listener, int status)
 {
     chat_server_t *s = scope_container_of(listener, chat_server_t, listener);
     chat_conn_t *k = status < 0 ? NULL : calloc(1, sizeof *k);
@@ -71,31 +62,58 @@ static void on_connection(uv_stream_t *listener, int status)
     /* Nagle's algorithm stays on unless asked: libuv and node's net leave it. */
     if (s->nodelay)
         uv_tcp_nodelay(&k->c.h.tcp, 1);
-    /* Named by address now, by pid once lib/peer has read /proc off the loop;
-     * on_peer() reads then, so that each line is traced from the peer's lane. */
     k->port = tcp_trace(&k->trace, &k->c.h.tcp, 1, SCOPE_PEER(k->who), 1, k->who);
     k->next = s->conns;
     s->conns = k;
     s->fig.accepted++;
     scope_events_log("accept4(fd %d) -> fd %d: %s; TCP_NODELAY %s", s->fd, scope_conn_fd(&k->c),
                      k->who, s->nodelay ? "on" : "off");
+    /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
+    scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
+        .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
+        .on_error = on_too_long, .on_end = on_end});
+    /* Named by address until lib/peer has read /proc, off the loop: under a
+     * crowd that takes seconds, and the chat does not wait for it. */
     if (!(k->peer = scope_peer_lookup(listener->loop, scope_conn_fd(&k->c), on_peer, k)))
         on_peer(k, &(scope_peer_info_t){.pid = -1});
+}
+
+/* Until lib/peer names the process behind a connection (milliseconds; under
+ * a crowd, seconds), its first lines wait to be traced (trace_line), so that
+ * the flow draws them from that process's lane; past 64, they go named by
+ * address. trace_early() lets them go. */
+static void trace_early(chat_conn_t *k)
+{
+    for (int i = 0; i < k->nearly; i++) {
+        struct early_line *e = k->early[i];
+        scope_trace_msg(&k->trace, e->dir, 0, e->line, e->len, 0);
+        free(e);
+    }
+    k->nearly = 0;
+}
+
+static void trace_line(chat_conn_t *k, scope_trace_dir_t dir, const char *line, size_t len)
+{
+    struct early_line *e = k->peer && k->nearly < 64 ? malloc(sizeof *e + len) : NULL;
+    if (e) {
+        e->dir = dir;
+        e->len = len;
+        memcpy(e->line, line, len);
+        k->early[k->nearly++] = e;
+        return;
+    }
+    trace_early(k);
+    scope_trace_msg(&k->trace, dir, 0, line, len, 0);
 }
 
 static void on_peer(void *arg, const scope_peer_info_t *who)
 {
     chat_conn_t *k = arg;
-    chat_server_t *s = k->server;
     k->peer = NULL;
     if (who->pid > 0)
         scope_trace_set_peer(&k->trace, SCOPE_PID(who->pid));
     scope_trace_open(&k->trace, "tcp", k->who);
-    /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
-    scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
-        .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
-        .on_error = on_too_long, .on_end = on_end});
-    scope_conn_idle_hold(&k->c, s->demo->paused);
+    trace_early(k);
 }
 
 static void chat_say(chat_conn_t *to, const char *prefix, const char *line, size_t len)
@@ -105,7 +123,7 @@ static void chat_say(chat_conn_t *to, const char *prefix, const char *line, size
     if (!out)
         return;
     int n = snprintf(out, need, "%s%.*s\n", prefix, (int)len, line);
-    scope_trace_send(&to->trace, out, (size_t)n - 1); /* the "\n": framing_bytes */
+    trace_line(to, SCOPE_TRACE_SEND, out, (size_t)n - 1); /* the "\n": framing_bytes */
     scope_conn_write_raw(&to->c, out, (size_t)n);
     free(out);
 }
@@ -125,7 +143,7 @@ static void broadcast(chat_server_t *s, chat_conn_t *from, const char *line, siz
 static void on_line(scope_conn_t *c, const char *line, size_t len)
 {
     chat_conn_t *k = scope_container_of(c, chat_conn_t, c);
-    scope_trace_recv(&k->trace, line, len);
+    trace_line(k, SCOPE_TRACE_RECV, line, len);
     k->server->fig.lines_in++;
     chat_say(k, "Server echo: ", line, len);
     broadcast(k->server, k, line, len);
@@ -181,19 +199,16 @@ static void on_conn_closed(scope_conn_t *c)
             *p = k->next;
             break;
         }
-    scope_peer_cancel(k->peer); /* closed before its name came */
+    if (k->peer) { /* closed before its name came: named by address */
+        scope_peer_cancel(k->peer);
+        on_peer(k, &(scope_peer_info_t){.pid = -1});
+    }
     scope_trace_close(&k->trace);
     char words[32];
     int n = snprintf(words, sizeof words, "%d left the chat", k->port);
     if (k->port) /* 0: its accept failed */
         broadcast(s, NULL, words, (size_t)n);
     free(k);
-}
-
-void chat_hold(chat_server_t *s, int hold)
-{
-    for (chat_conn_t *k = s->conns; k; k = k->next)
-        scope_conn_idle_hold(&k->c, hold);
 }
 
 void chat_close(chat_server_t *s)
@@ -204,7 +219,6 @@ void chat_close(chat_server_t *s)
         scope_conn_close(&k->c);
 }
 
-/* A connection's trace, "tcp:PORT" by the client's port, which both ends see. */
 int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
               char *addr)
 {
@@ -212,7 +226,8 @@ int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, siz
     int len = sizeof a, port;
     char chan[32];
     (accepted ? uv_tcp_getpeername : uv_tcp_getsockname)(h, (struct sockaddr *)&a, &len);
-    scope_addr_format((struct sockaddr *)&a, addr, SCOPE_ADDR_STRLEN);
+    if (addr)
+        scope_addr_format((struct sockaddr *)&a, addr, SCOPE_ADDR_STRLEN);
     snprintf(chan, sizeof chan, "tcp:%d", port = scope_addr_port((struct sockaddr *)&a));
     scope_trace_init(t, chan, SCOPE_PID(getpid()), peer);
     t->framing_bytes = framing;

@@ -7,71 +7,56 @@
  *   3. The sink reads EOF: the bytes over the time from its first read to
  *      its last is the MB/s.
  */
-#include <stdio.h>
-#include <string.h>
-
-#include "events.h"
-#include "role.h"
 #include "tcp.h"
 
 #define CHUNK (64u * 1024u)
 
 static struct {
     scope_demo_t *d;
-    uv_tcp_t listener, sink;
+    uv_tcp_t listener;
+    scope_conn_t sink; /* its bytes_in and reads are the figures */
     int sink_open, over;
     scope_role_t client;
-    scope_trace_t trace;
-    uint64_t bytes, reads, first_ns, last_ns;
-    char buf[CHUNK];
+    scope_trace_t trace; /* its first_ns and last_ns time the stream */
 } srv;
 
-static void sink_closed(uv_handle_t *h)
+static void sink_closed(scope_conn_t *c)
 {
-    (void)h;
+    (void)c;
     srv.sink_open = 0;
     scope_trace_close(&srv.trace);
     tput_stop();
 }
 
-static void sink_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* Each read as it came (SCOPE_CONN_RAW): one read, not one message. */
+static void sink_read(scope_conn_t *c, const char *data, size_t len)
 {
-    (void)h;
-    (void)hint;
-    *buf = uv_buf_init(srv.buf, sizeof srv.buf);
+    (void)c;
+    (void)data;
+    scope_trace_recv(&srv.trace, NULL, len);
 }
 
-static void sink_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+static void sink_end(scope_conn_t *c, int status) /* 0: EOF, the stream's end */
 {
-    (void)buf;
-    if (nread > 0) {
-        srv.last_ns = scope_time_now_ns();
-        if (!srv.first_ns)
-            srv.first_ns = srv.last_ns;
-        srv.bytes += (uint64_t)nread;
-        srv.reads++;
-        scope_trace_recv(&srv.trace, NULL, (size_t)nread); /* one read, not one message */
-    } else if (nread < 0) {
-        if (nread != UV_EOF)
-            scope_events_error("connection", "read: %s", uv_strerror((int)nread));
-        uv_close((uv_handle_t *)st, sink_closed);
-    }
+    (void)c;
+    if (status < 0)
+        scope_events_error("connection", "read: %s", uv_strerror(status));
 }
 
 static void on_sink(uv_stream_t *listener, int status)
 {
-    char addr[SCOPE_ADDR_STRLEN];
     if (status < 0 || srv.sink_open)
         return;
-    uv_tcp_init(listener->loop, &srv.sink);
-    if (uv_accept(listener, (uv_stream_t *)&srv.sink) < 0) {
-        uv_close((uv_handle_t *)&srv.sink, NULL);
+    srv.sink_open = 1;
+    scope_conn_init_tcp(listener->loop, &srv.sink, sink_closed);
+    if (uv_accept(listener, &srv.sink.h.stream) < 0) {
+        scope_conn_close(&srv.sink);
         return;
     }
-    srv.sink_open = 1;
-    tcp_trace(&srv.trace, &srv.sink, 1, SCOPE_PID(srv.client.pid), 0, addr);
+    tcp_trace(&srv.trace, &srv.sink.h.tcp, 1, SCOPE_PID(srv.client.pid), 0, NULL);
     scope_trace_open(&srv.trace, "tcp", "a one-way stream");
-    uv_read_start((uv_stream_t *)&srv.sink, sink_alloc, sink_read);
+    scope_conn_start(&srv.sink, &(scope_conn_options_t){.framing = SCOPE_CONN_RAW,
+        .on_frame = sink_read, .on_end = sink_end});
 }
 
 static void client_exit(scope_role_t *r, int code, int sig)
@@ -82,17 +67,16 @@ static void client_exit(scope_role_t *r, int code, int sig)
 }
 
 /* The step: a sink of its own, and its client started as a role. */
-void tput_run(scope_demo_t *d)
+void tput_run(scope_demo_t *d, uint64_t bytes, int nodelay)
 {
-    const tcp_lab_t *lab = d->data;
     struct sockaddr_storage addr;
     char spec[SCOPE_ADDR_STRLEN], n[32];
     srv.d = d;
     scope_addr_parse("127.0.0.1:0", NULL, 0, &addr);
     int r = tcp_listen(d->loop, &srv.listener, &addr, spec, on_sink);
-    snprintf(n, sizeof n, "%llu", (unsigned long long)lab->bytes);
+    snprintf(n, sizeof n, "%llu", (unsigned long long)bytes);
     const char *args[] = {"--connect", spec, "--throughput", n, "--nodelay",
-                          lab->nodelay ? "on" : "off", NULL};
+                          nodelay ? "on" : "off", NULL};
     srv.client.on_exit = client_exit;
     if (r < 0 || scope_role_spawn(d, &srv.client, "client",
                                   &(scope_role_options_t){.argv = args}) < 0) {
@@ -108,17 +92,19 @@ void tput_stop(void)
         return;
     if (!uv_is_closing((uv_handle_t *)&srv.listener))
         uv_close((uv_handle_t *)&srv.listener, NULL);
-    if (srv.sink_open && srv.d->quitting && !uv_is_closing((uv_handle_t *)&srv.sink))
-        uv_close((uv_handle_t *)&srv.sink, sink_closed);
+    if (srv.sink_open && srv.d->quitting)
+        scope_conn_close(&srv.sink);
     if (srv.sink_open || srv.client.running)
         return;
     srv.over = 1;
-    double secs = (srv.last_ns - srv.first_ns) / 1e9, mb_s = secs > 0 ? srv.bytes / secs / 1e6 : 0;
-    scope_demo_figure(srv.d, "bytes", cJSON_CreateNumber((double)srv.bytes));
-    scope_demo_figure(srv.d, "reads", cJSON_CreateNumber((double)srv.reads));
+    uint64_t bytes = srv.sink.bytes_in, reads = srv.sink.reads;
+    double secs = (srv.trace.last_ns - srv.trace.first_ns) / 1e9;
+    double mb_s = secs > 0 ? bytes / secs / 1e6 : 0;
+    scope_demo_figure(srv.d, "bytes", cJSON_CreateNumber((double)bytes));
+    scope_demo_figure(srv.d, "reads", cJSON_CreateNumber((double)reads));
     scope_demo_figure(srv.d, "mb_s", cJSON_CreateNumber(mb_s));
     scope_events_log("the sink read %llu bytes in %llu reads, EOF last: %.0f MB/s",
-                     (unsigned long long)srv.bytes, (unsigned long long)srv.reads, mb_s);
+                     (unsigned long long)bytes, (unsigned long long)reads, mb_s);
     scope_demo_next(srv.d);
 }
 
@@ -127,19 +113,9 @@ void tput_stop(void)
 static struct {
     tcp_client_t t;
     uv_write_t w;
-    uv_shutdown_t sd;
     uint64_t total, queued;
     char chunk[CHUNK];
 } cli;
-
-static void on_shut(uv_shutdown_t *req, int status)
-{
-    (void)req;
-    (void)status;
-    scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
-                     (unsigned long long)cli.queued);
-    scope_conn_close(&cli.t.c);
-}
 
 /* The next chunk once the last is taken, or shutdown() once all is out. */
 static void next_chunk(uv_write_t *w, int status)
@@ -152,8 +128,10 @@ static void next_chunk(uv_write_t *w, int status)
     if (status < 0) {
         scope_demo_check(cli.t.demo, 0, "send", "write: %s", uv_strerror(status));
         scope_conn_close(&cli.t.c);
-    } else if (n == 0) {
-        uv_shutdown(&cli.sd, s, on_shut);
+    } else if (n == 0) { /* socket.end(): the sink reads EOF, then closes its end */
+        scope_events_log("shutdown(SHUT_WR) after %llu bytes: the server reads EOF",
+                         (unsigned long long)cli.queued);
+        scope_conn_end(&cli.t.c);
     } else {
         cli.queued += n;
         scope_trace_send(&cli.t.trace, NULL, (size_t)n);
@@ -164,7 +142,7 @@ static void next_chunk(uv_write_t *w, int status)
 
 static void on_connected(tcp_client_t *t)
 {
-    (void)t;
+    scope_conn_start(&t->c, &(scope_conn_options_t){.framing = SCOPE_CONN_RAW}); /* for EOF */
     next_chunk(&cli.w, 0);
 }
 

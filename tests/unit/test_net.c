@@ -342,6 +342,7 @@ static void rec_close(scope_conn_t *c)
 
 static uint64_t pair_partial_ms; /* partial_ms for the next open_pair */
 static size_t pair_max_queued;   /* max_queued for the next open_pair */
+static scope_conn_frame_cb pair_on_frame; /* on_frame for the next, when not rec_frame */
 
 /* A conn on one end of a socketpair; the test writes and reads the other. */
 static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
@@ -355,11 +356,13 @@ static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
     ck_assert_int_eq(scope_conn_init_pipe(loop, c, NULL), 0);
     ck_assert_int_eq(uv_pipe_open(&c->h.pipe, sv[0]), 0);
     scope_conn_options_t o = {.framing = framing, .max_frame = max, .idle_ms = idle_ms,
-                              .on_frame = rec_frame, .on_error = rec_error,
+                              .on_frame = pair_on_frame ? pair_on_frame : rec_frame,
+                              .on_error = rec_error,
                               .on_end = rec_end, .on_close = rec_close,
                               .partial_ms = pair_partial_ms, .max_queued = pair_max_queued};
     pair_partial_ms = 0;
     pair_max_queued = 0;
+    pair_on_frame = NULL;
     ck_assert_int_eq(scope_conn_start(c, &o), 0);
     *peer = sv[1];
 }
@@ -668,6 +671,128 @@ START_TEST(conn_idle_hold_and_writable)
 }
 END_TEST
 
+/* Read until each of n connections has its frames (or the loop gives up). */
+static void run_until_frames(uv_loop_t *loop, seen_t *const *s, const int *want, int n)
+{
+    for (int i = 0; i < 1000; i++) {
+        int done = 1;
+        for (int k = 0; k < n; k++)
+            done = done && s[k]->nframes >= want[k];
+        if (done)
+            return;
+        uv_run(loop, UV_RUN_NOWAIT);
+    }
+}
+
+/* Every connection reads into one buffer of the thread's: a line or frame
+ * begun in one read and ended in a later one is whole, though another
+ * connection's read filled the buffer in between. */
+START_TEST(conn_partial_frames_survive_a_shared_read_buffer)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t a, b, f;
+    seen_t sa, sb, sf;
+    int pa, pb, pf;
+    open_pair(&loop, &a, &sa, &pa, SCOPE_CONN_LINES, 0, 0);
+    open_pair(&loop, &b, &sb, &pb, SCOPE_CONN_LINES, 0, 0);
+    open_pair(&loop, &f, &sf, &pf, SCOPE_CONN_LENGTH, 0, 0);
+    seen_t *all[] = {&sa, &sb, &sf};
+    ck_assert_int_eq(write(pa, "hello, wor", 10), 10);
+    ck_assert_int_eq(write(pf, "\0\0\0\x0bhalf a", 10), 10);
+    for (int i = 0; i < 1000 && (a.reads < 1 || f.reads < 1); i++)
+        uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_uint_eq(a.reads, 1);
+    ck_assert_uint_eq(f.reads, 1);
+    ck_assert_int_eq(write(pb, "the other line, longer than the first\n", 38), 38);
+    run_until_frames(&loop, all, (int[]){0, 1, 0}, 3);
+    ck_assert_int_eq(write(pa, "ld\n", 3), 3);
+    ck_assert_int_eq(write(pf, "frame", 5), 5);
+    run_until_frames(&loop, all, (int[]){1, 1, 1}, 3);
+    ck_assert_int_eq(sa.nframes, 1);
+    ck_assert_str_eq(sa.frames[0], "hello, world");
+    ck_assert_str_eq(sb.frames[0], "the other line, longer than the first");
+    ck_assert_int_eq(sf.nframes, 1);
+    ck_assert_str_eq(sf.frames[0], "half aframe");
+    ck_assert_uint_eq(a.reads, 2);
+    close(pa);
+    close(pb);
+    close(pf);
+    run_until_closed(&loop, &sa);
+    run_until_closed(&loop, &sb);
+    run_until_closed(&loop, &sf);
+    uv_loop_close(&loop);
+}
+END_TEST
+
+/* RAW: each read as it came, then (started again from on_frame) frames. */
+static void raw_then_length(scope_conn_t *c, const char *data, size_t len)
+{
+    rec_frame(c, data, len);
+    scope_conn_options_t o = {.framing = SCOPE_CONN_LENGTH, .on_frame = rec_frame,
+                              .on_end = rec_end};
+    if (memchr(data, '!', len))
+        ck_assert_int_eq(scope_conn_start(c, &o), 0);
+}
+
+START_TEST(conn_raw_reads_then_frames)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    pair_on_frame = raw_then_length;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_RAW, 0, 0);
+    seen_t *all[] = {&s};
+    ck_assert_int_eq(write(peer, "one\ntwo", 7), 7);
+    run_until_frames(&loop, all, (int[]){1}, 1);
+    ck_assert_int_eq(write(peer, "three!", 6), 6);
+    run_until_frames(&loop, all, (int[]){2}, 1);
+    ck_assert_str_eq(s.frames[0], "one\ntwo"); /* a read, newline and all */
+    ck_assert_str_eq(s.frames[1], "three!");
+    ck_assert_uint_eq(c.reads, 2);
+    ck_assert_uint_eq(c.bytes_in, 13);
+    scope_conn_options_t o = {.framing = SCOPE_CONN_LINES};
+    ck_assert_int_eq(scope_conn_start(&c, &o), UV_EALREADY); /* framed now: no more */
+    ck_assert_int_eq(write(peer, "\0\0\0\x02ok", 6), 6);
+    close(peer);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.nframes, 3);
+    ck_assert_str_eq(s.frames[2], "ok");
+    ck_assert_int_eq(s.ended, 1);
+    ck_assert_int_eq(s.end_status, 0); /* EOF */
+    uv_loop_close(&loop);
+}
+END_TEST
+
+/* A lesson's pause holds the idle limit of every connection on the loop,
+ * those that start while it lasts too; the resume lets them all count. */
+START_TEST(conn_idle_hold_all)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t a, b;
+    seen_t sa, sb;
+    int pa, pb;
+    open_pair(&loop, &a, &sa, &pa, SCOPE_CONN_LINES, 0, 100);
+    scope_conn_idle_hold_all(&loop, 1);
+    ck_assert(!uv_is_active((uv_handle_t *)&a.timer));
+    open_pair(&loop, &b, &sb, &pb, SCOPE_CONN_LINES, 0, 100);
+    ck_assert(!uv_is_active((uv_handle_t *)&b.timer));
+    scope_conn_idle_hold_all(&loop, 0);
+    ck_assert(uv_is_active((uv_handle_t *)&a.timer));
+    ck_assert(uv_is_active((uv_handle_t *)&b.timer));
+    run_until_closed(&loop, &sa); /* both cut for saying nothing */
+    run_until_closed(&loop, &sb);
+    ck_assert_int_eq(sa.end_status, UV_ETIMEDOUT);
+    ck_assert_int_eq(sb.end_status, UV_ETIMEDOUT);
+    close(pa);
+    close(pb);
+    uv_loop_close(&loop);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -695,6 +820,9 @@ static Suite *net_suite(void)
     tcase_add_test(t, conn_peer_that_never_reads_is_cut_off);
     tcase_add_test(t, conn_dripping_peer_times_out);
     tcase_add_test(t, conn_idle_hold_and_writable);
+    tcase_add_test(t, conn_partial_frames_survive_a_shared_read_buffer);
+    tcase_add_test(t, conn_raw_reads_then_frames);
+    tcase_add_test(t, conn_idle_hold_all);
     suite_add_tcase(s, t);
     return s;
 }
