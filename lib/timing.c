@@ -99,11 +99,19 @@ void scope_hist_reset(scope_hist_t *h)
     h->min = UINT64_MAX;
 }
 
+void scope_hist_add_to_bucket(scope_hist_t *h, unsigned i, uint64_t n)
+{
+    uint64_t v = (uint64_t)h->buckets[i] + n;
+    h->buckets[i] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
 void scope_hist_add(scope_hist_t *h, uint64_t ns)
 {
     /* Out-of-range values share the top bucket, but min/max/sum keep the
      * real value so the extremes and the mean stay exact. */
-    h->buckets[hist_index(ns)]++;
+    unsigned i = hist_index(ns);
+    if (h->buckets[i] < UINT32_MAX)
+        h->buckets[i]++;
     h->count++;
     h->sum += (double)ns;
     if (ns < h->min)
@@ -115,7 +123,7 @@ void scope_hist_add(scope_hist_t *h, uint64_t ns)
 void scope_hist_merge(scope_hist_t *dst, const scope_hist_t *src)
 {
     for (unsigned i = 0; i < SCOPE_HIST_BUCKETS; i++)
-        dst->buckets[i] += src->buckets[i];
+        scope_hist_add_to_bucket(dst, i, src->buckets[i]);
     dst->count += src->count;
     dst->sum += src->sum;
     /* An empty src has min UINT64_MAX and max 0, which leave dst alone. */

@@ -348,8 +348,8 @@ int scope_hist_add_json(scope_hist_t *h, const cJSON *j)
         return -EINVAL;
     cJSON_ArrayForEach(pair, b)
     {
-        h->buckets[(unsigned)cJSON_GetArrayItem(pair, 0)->valuedouble] +=
-            (uint64_t)cJSON_GetArrayItem(pair, 1)->valuedouble;
+        scope_hist_add_to_bucket(h, (unsigned)cJSON_GetArrayItem(pair, 0)->valuedouble,
+                                 (uint64_t)cJSON_GetArrayItem(pair, 1)->valuedouble);
     }
     if (n > 0) {
         if ((uint64_t)lo < h->min)

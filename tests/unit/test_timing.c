@@ -148,6 +148,25 @@ static void assert_rel(double got, double want, double tol, const char *what, ui
 /* Histogram                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* A bucket stops at UINT32_MAX rather than wrapping to a small count. */
+START_TEST(bucket_counts_saturate)
+{
+    scope_hist_t h;
+    scope_hist_reset(&h);
+    h.buckets[3] = UINT32_MAX - 1;
+    scope_hist_add_to_bucket(&h, 3, 5);
+    ck_assert_uint_eq(h.buckets[3], UINT32_MAX);
+    scope_hist_add(&h, 3);
+    ck_assert_uint_eq(h.buckets[3], UINT32_MAX);
+    ck_assert_uint_eq(h.count, 1);
+    scope_hist_t other;
+    scope_hist_reset(&other);
+    other.buckets[3] = 7;
+    scope_hist_merge(&other, &h);
+    ck_assert_uint_eq(other.buckets[3], UINT32_MAX);
+}
+END_TEST
+
 START_TEST(test_hist_percentiles_loguniform)
 {
     static const uint64_t seeds[] = {1, 42, 0xdeadbeef};
@@ -588,6 +607,7 @@ static Suite *timing_suite(void)
     tcase_add_test(tc, test_rate_silence);
     tcase_add_test(tc, test_rate_late_sample);
     tcase_add_test(tc, test_rate_short_window);
+    tcase_add_test(tc, bucket_counts_saturate);
     suite_add_tcase(s, tc);
 
     return s;
