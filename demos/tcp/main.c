@@ -148,8 +148,10 @@ static void step_clients(scope_demo_t *d)
     chatting = 1;
     for (int k = 0; k < (int)opt.clients; k++)
         start_client(NULL);
-    scope_events_log("%d clients, %ld lines each, %zu bytes a line; the server echoes each line "
-                     "and broadcasts it to the others", (int)opt.clients, d->count, d->size);
+    char lines[48];
+    scope_events_log("%d clients, %s each, %zu bytes a line; the server echoes each line and "
+                     "broadcasts it to the others", (int)opt.clients,
+                     scope_demo_count_of(lines, sizeof lines, d->count, "line", "lines"), d->size);
     if (opt.fault)
         start_client(opt.fault);
     if (!nroles)

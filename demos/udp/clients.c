@@ -59,9 +59,12 @@ void clients_run(scope_demo_t *d)
         peers_expect((struct sockaddr *)&a, chan, r->pid, 1);
     }
     cl.running = cl.started;
-    scope_events_log("%d clients started; each sends %ld datagrams of %zu bytes and counts an "
-                     "answer not back within %lld ms as lost", cl.started, d->count, d->size,
-                     lab->timeout_ms);
+    char datagrams[48];
+    scope_events_log("%d clients started; each sends %s of %zu bytes and counts an answer not "
+                     "back within %lld ms as lost", cl.started,
+                     scope_demo_count_of(datagrams, sizeof datagrams, d->count, "datagram",
+                                         "datagrams"),
+                     d->size, lab->timeout_ms);
     if (!cl.running)
         scope_demo_next(d);
 }
@@ -84,9 +87,13 @@ int clients_figures(scope_demo_t *d, cJSON *o, char *text, size_t len)
     scope_role_add_figures(d, NULL, "lost late send_errors"); /* 0 if no report came */
     cJSON_AddNumberToObject(o, "clients", cl.started);
     scope_trace_add_summary(&cl.all, o);
-    snprintf(text, len, "%d clients: %llu datagrams sent, %llu answers received, %.0f lost; %s",
-             cl.started, (unsigned long long)cl.all.sent, (unsigned long long)cl.all.received,
-             cl.lost, scope_trace_describe(&cl.all, rtt, sizeof rtt));
+    char clients[32], datagrams[48];
+    snprintf(text, len, "%s: %s sent, %llu answers received, %.0f lost; %s",
+             scope_demo_count_of(clients, sizeof clients, cl.started, "client", "clients"),
+             scope_demo_count_of(datagrams, sizeof datagrams, (long)cl.all.sent, "datagram",
+                                 "datagrams"),
+             (unsigned long long)cl.all.received, cl.lost,
+             scope_trace_describe(&cl.all, rtt, sizeof rtt));
     return cl.cut_short;
 }
 

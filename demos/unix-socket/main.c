@@ -63,12 +63,16 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(o, "accepted", (double)srv.accepted);
     cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
     cJSON_AddNumberToObject(o, "bad_input", (double)srv.bad_input);
+    char conns[48], lines[48];
     scope_trace_describe(&clients, rtt, sizeof rtt);
     if (opt.fifo)
         snprintf(text, sizeof text, "many writers, one FIFO; client 1's pongs: %s", rtt);
     else
-        snprintf(text, sizeof text, "%ld connections (%ld refused), %ld lines in, %ld answers out, "
-                 "%ld bad inputs survived; %s", srv.accepted, srv.refused, srv.lines_in,
+        snprintf(text, sizeof text, "%s (%ld refused), %s in, %ld answers out, %ld bad inputs "
+                 "survived; %s", scope_demo_count_of(conns, sizeof conns, srv.accepted,
+                                                     "connection", "connections"),
+                 srv.refused, scope_demo_count_of(lines, sizeof lines, srv.lines_in, "line",
+                                                  "lines"),
                  srv.replies, srv.bad_input, rtt);
     scope_demo_bye(d, o, text);
     if (winding)

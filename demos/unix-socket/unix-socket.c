@@ -186,8 +186,8 @@ static void on_client_closed(scope_conn_t *cc)
 {
     us_client_t *c = cc->data;
     if (!c->done && !c->code) { /* not the EOF that answers ours */
-        scope_events_error("closed", "the server closed the connection after %llu of %ld pongs",
-                           (unsigned long long)c->trace.latency.count, c->demo->count);
+        scope_events_error("closed", "the server closed the connection after %llu pongs",
+                           (unsigned long long)c->trace.latency.count);
         c->code = 1;
     }
     scope_pacer_close(&c->pacer);
