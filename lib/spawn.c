@@ -305,6 +305,15 @@ int scope_child_kill(scope_child_t *child, int sig, int group)
     return 0;
 }
 
+int scope_spawn_kill_all(uv_loop_t *loop, int sig)
+{
+    int n = 0;
+    for (scope_child_t *c = running; c; c = c->next)
+        if (c->loop == loop && c->pid > 0 && kill(c->pid, sig) == 0)
+            n++;
+    return n;
+}
+
 int scope_spawn_shutdown(uv_loop_t *loop)
 {
     int n = 0;
