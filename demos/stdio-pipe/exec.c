@@ -11,22 +11,13 @@
 #include "stdio-pipe.h"
 
 /* node signals the shell alone; what the shell started would hold our pipes
- * open and, for a 'cat' waiting on stdin, live on. So its children too, read
- * before the shell dies (/proc/PID/task/PID/children), by name. */
+ * open and, for a 'cat' waiting on stdin, live on. So its children too. */
 static void kill_for(exec_t *e, int sig, const char *why)
 {
-    char names[256] = "", comm[32];
-    long kids[16];
-    int n = scope_procnet_children(e->child.pid, kids, 16);
+    char names[256];
     e->killed_for = e->killed_for ? e->killed_for : why;
-    kill(e->child.pid, sig);
-    for (int i = 0; i < n && kill((pid_t)kids[i], sig) == 0; i++) {
-        if (scope_procnet_comm(kids[i], comm, sizeof comm) < 0)
-            snprintf(comm, sizeof comm, "?");
-        size_t len = strlen(names);
-        snprintf(names + len, sizeof names - len, "%s%s %ld", i ? ", " : "", comm, kids[i]);
-    }
-    if (*names && !e->child.quiet)
+    if (scope_procnet_kill_with_children(e->child.pid, sig, names, sizeof names) > 0 &&
+        !e->child.quiet)
         scope_events_log("kill(%d, SIG%s), and the same to what it started: %s", e->child.pid,
                          sigabbrev_np(sig), names);
 }

@@ -82,7 +82,7 @@ static int on_option(scope_demo_t *d, const char *name, const char *value)
  * step, lib/demo ends the lesson, and the bye comes once none is left. */
 static void finish(scope_demo_t *d)
 {
-    if (finished || !((lesson_over && !dash_fault) || (d->quitting && child_quit_all() == 0)))
+    if (finished || !((lesson_over && !dash_fault) || (d->quitting && child_quit_all(d) == 0)))
         return;
     finished = 1;
     if (d->quitting)

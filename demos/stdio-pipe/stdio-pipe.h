@@ -55,7 +55,6 @@ struct stdio_child_s {
     scope_role_t role;
     uv_pipe_t pipe[3];
     int open[3], handles, writes, ending, closed;
-    stdio_child_t *next;
 };
 
 int child_spawn(stdio_child_t *c, scope_demo_t *d);
@@ -64,8 +63,8 @@ void child_end(stdio_child_t *c);
 size_t child_queue(stdio_child_t *c);
 int child_pump(stdio_child_t *c, const char *chunk, size_t len, size_t total);
 void child_close_pipe(stdio_child_t *c, int fd);
-/* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
-int child_quit_all(void);
+/* Quit: SIGTERM to every running child. Returns how many are not closed yet. */
+int child_quit_all(scope_demo_t *d);
 /* narrate.c: the start told with its fds (p: the three pipes' ends). */
 void child_narrate(stdio_child_t *c, const int p[6]);
 /* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
