@@ -147,14 +147,8 @@ static void on_close(stdio_child_t *c)
                          bp.r.read, burst, c->code, bp.drained))
         scope_events_log("all %zu bytes arrived; at most %zu waited in the pipe, %zu in our queue",
                          burst, bp.fill_max, bp.queue_max);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "pipe_size", (double)bp.pipe_size);
-    cJSON_AddNumberToObject(o, "max_queue", (double)bp.queue_max);
-    cJSON_AddNumberToObject(o, "max_in_pipe", (double)bp.fill_max);
-    cJSON_AddNumberToObject(o, "written", (double)burst);
-    cJSON_AddNumberToObject(o, "read", (double)bp.r.read);
-    cJSON_AddBoolToObject(o, "drained", bp.drained);
-    scope_demo_figure(d, "backpressure", o);
+    scope_demo_figure(d, "backpressure.read", cJSON_CreateNumber((double)bp.r.read));
+    scope_demo_figure(d, "backpressure.drained", cJSON_CreateBool(bp.drained));
     bp.over = 1;
     scope_demo_next(d);
 }
@@ -216,11 +210,9 @@ static void stream_closed(stdio_child_t *c)
         double secs = (double)(sm.t1 - sm.t0) / 1e9, bps = (double)sm.total / secs;
         scope_events_log("%zu bytes in %.1f ms: %.0f MB/s through one pipe", sm.total, secs * 1e3,
                          bps / 1e6);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "bytes", (double)sm.total);
-        cJSON_AddNumberToObject(o, "ns", (double)(sm.t1 - sm.t0));
-        cJSON_AddNumberToObject(o, "bps", bps);
-        scope_demo_figure(c->demo, "stream", o);
+        scope_demo_figure(c->demo, "stream.bytes", cJSON_CreateNumber((double)sm.total));
+        scope_demo_figure(c->demo, "stream.ns", cJSON_CreateNumber((double)(sm.t1 - sm.t0)));
+        scope_demo_figure(c->demo, "stream.bps", cJSON_CreateNumber(bps));
     }
     scope_demo_next(c->demo);
 }

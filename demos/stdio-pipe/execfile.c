@@ -85,10 +85,8 @@ static void file_done(exec_t *e)
     if (scope_demo_check(d, one_arg || d->quitting, "check", "execFile printed '%s', not the "
                          "argument whole", e->out[1] ? e->out[1] : "") && one_arg)
         scope_events_log("execFile: echo printed its one argument back; nothing else ran");
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "exec_ran_second_command", ef.exec_ran);
-    cJSON_AddBoolToObject(o, "execfile_one_argument", one_arg);
-    scope_demo_figure(d, "injection", o);
+    scope_demo_figure(d, "injection.exec_ran_second_command", cJSON_CreateBool(ef.exec_ran));
+    scope_demo_figure(d, "injection.execfile_one_argument", cJSON_CreateBool(one_arg));
     scope_demo_next(d);
 }
 

@@ -106,9 +106,8 @@ void stdio_array(scope_demo_t *d);                                     /* stdio.
 void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
 void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
 
-/* 0 once the fault runs (done follows, always; in_bye: its outcome is the
- * bye's fault_outcome), -EBUSY while one runs, or -EINVAL. */
-int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye);
+/* 0 once the fault runs (done follows, always), or -EBUSY while one runs. */
+int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done);
 const char *fault_title(const char *kind); /* "fault: ...", its step's title */
 /* The dashboard's pause and resume, for the backpressure reader. */
 void backpressure_control(const char *cmd);
