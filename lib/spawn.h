@@ -102,5 +102,11 @@ int scope_spawn_beside(const char *file, char *out, size_t outlen);
 /* Resolves file against PATH as execvp would. Returns 0 and the path in out,
  * or -ENOENT / -EACCES / -ENAMETOOLONG. */
 int scope_spawn_which(const char *file, char *out, size_t outlen);
+/* The execve() a start makes, as text for narration:
+ * execve("/usr/bin/grep", ["grep", "hello"]), the path found as execvp
+ * would ("?" when it is not). Every demo that teaches a start shows this
+ * call; the quoting is written once. Returns 0, or -ENOSPC when out was too
+ * small and the text cut. */
+int scope_spawn_execve_text(const char *file, char *const *argv, char *out, size_t n);
 
 #endif

@@ -836,6 +836,23 @@ START_TEST(kill_all_signals_every_running_child)
 }
 END_TEST
 
+/* The execve() a start makes, for narration: the path as execvp finds it. */
+START_TEST(execve_text_names_path_and_argv)
+{
+    char *argv[] = {"sh", "-c", "exit 0", NULL}, out[128], path[64];
+    ck_assert_int_eq(scope_spawn_which("sh", path, sizeof path), 0);
+    char want[160];
+    snprintf(want, sizeof want, "execve(\"%s\", [\"sh\", \"-c\", \"exit 0\"])", path);
+    ck_assert_int_eq(scope_spawn_execve_text("sh", argv, out, sizeof out), 0);
+    ck_assert_str_eq(out, want);
+    char *none[] = {"ipcscope-no-such-command", NULL};
+    ck_assert_int_eq(scope_spawn_execve_text(none[0], none, out, sizeof out), 0);
+    ck_assert_str_eq(out, "execve(\"?\", [\"ipcscope-no-such-command\"])");
+    ck_assert_int_eq(scope_spawn_execve_text("sh", argv, out, 16), -ENOSPC);
+    ck_assert_uint_eq(strlen(out), 15);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 static Suite *spawn_suite(void)
@@ -873,6 +890,7 @@ static Suite *spawn_suite(void)
     tcase_add_test(proc, death_signal_kills_child_when_parent_dies);
     tcase_add_test(proc, setenv_and_unsetenv);
     tcase_add_test(proc, cwd_is_applied);
+    tcase_add_test(proc, execve_text_names_path_and_argv);
     suite_add_tcase(s, proc);
     return s;
 }
