@@ -1,7 +1,6 @@
 /* execfile.c: execFile(file, args) has no shell: an input that runs a second
  * command under exec is one argument to execFile. Then what the shell costs:
  * the same program started each way, timed from pipe2() to the last EOF. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "stdio-pipe.h"
@@ -12,16 +11,10 @@ static const char *const kinds[3] = {"spawn", "exec", "execFile"};
 
 static struct {
     int exec_ran, kind, n;
-    uint64_t ns[3][64];
+    scope_hist_t ns[3]; /* pipe2() to the last EOF, each way */
 } ef;
 
 /* ---- the cost of a shell: uname -s started each way, in turn ------------- */
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void start_next(scope_demo_t *d);
 
@@ -30,7 +23,7 @@ static void started(exec_t *e)
     scope_demo_t *d = e->child.demo;
     scope_demo_check(d, d->quitting || (!e->child.sig && !e->child.code), "check", "%s of uname: "
                      "code %d, signal %d", kinds[ef.kind], e->child.code, e->child.sig);
-    ef.ns[ef.kind][ef.n] = scope_time_now_ns() - e->child.t0;
+    scope_hist_add(&ef.ns[ef.kind], scope_time_now_ns() - e->child.t0);
     /* Round robin, spawn, exec, execFile, spawn...: a slow moment of the
      * machine hits all three alike. */
     if (++ef.kind == 3)
@@ -45,9 +38,9 @@ static void start_next(scope_demo_t *d)
         double ms[3];
         cJSON *o = cJSON_CreateObject();
         for (int k = 0; k < 3; k++) {
-            qsort(ef.ns[k], (size_t)ef.n, sizeof ef.ns[k][0], cmp_u64);
-            ms[k] = (double)ef.ns[k][(ef.n - 1) / 2] / 1e6;
-            cJSON_AddNumberToObject(o, kinds[k], (double)ef.ns[k][(ef.n - 1) / 2]);
+            uint64_t median = scope_hist_percentile(&ef.ns[k], 50);
+            ms[k] = (double)median / 1e6;
+            cJSON_AddNumberToObject(o, kinds[k], (double)median);
         }
         cJSON_AddNumberToObject(o, "starts", (double)starts);
         scope_demo_figure(d, "start_ns", o);
@@ -73,6 +66,8 @@ void execfile_cost(scope_demo_t *d)
     scope_events_log("'uname -s' started %lld times each way: spawn, exec, execFile",
                      ((const stdio_opts_t *)d->data)->starts);
     ef.kind = ef.n = 0;
+    for (int k = 0; k < 3; k++)
+        scope_hist_reset(&ef.ns[k]);
     start_next(d);
 }
 
