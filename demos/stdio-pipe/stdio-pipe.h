@@ -99,8 +99,8 @@ void exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() *
 /* ---- the lesson's steps (scope_demo_cb) ---------------------------------- */
 
 void grep_spawn(scope_demo_t *d), grep_codes(scope_demo_t *d);         /* grep.c */
-void exec_pipeline(scope_demo_t *d);                                   /* exec.c */
-void execfile_injection(scope_demo_t *d), execfile_cost(scope_demo_t *d);
+void exec_pipeline(scope_demo_t *d), execfile_injection(scope_demo_t *d); /* exec.c */
+void execfile_cost(scope_demo_t *d);
 void fault_maxbuffer(scope_demo_t *d), fault_timeout(scope_demo_t *d), fault_step(scope_demo_t *d);
 void stdio_array(scope_demo_t *d);                                     /* stdio.c */
 void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
