@@ -24,8 +24,9 @@ static reader_t sm; /* the stream's */
 static struct {
     reader_t r;
     uv_timer_t monitor, stall;
+    scope_pacer_t resume; /* not while the dashboard has paused us */
     int ctl; /* our end of the pipe at the reader's fd 3 */
-    int resumed, drained, wait_resume, false_at, over;
+    int drained, false_at, over;
     size_t pipe_size, queue_max, fill_max, last_queue, last_fill;
 } bp;
 static char chunk[64 * 1024]; /* what both writers write: never changed */
@@ -96,9 +97,9 @@ static void on_timer(uv_timer_t *t)
         report(0);
 }
 
-static void tell_reader(void)
+static void tell_reader(scope_pacer_t *p)
 {
-    bp.resumed = 1;
+    (void)p;
     while (write(bp.ctl, "r", 1) < 0 && errno == EINTR)
         ;
     scope_events_log("told the reader to resume: 'r' on its fd 3");
@@ -108,20 +109,13 @@ static void tell_reader(void)
 /* Step 2, once the stall is over: the reader resumes. */
 void backpressure_resume(scope_demo_t *d)
 {
-    if (bp.over) /* the reader is gone already: nothing to resume */
+    if (bp.over) { /* the reader is gone already: nothing to resume */
         scope_demo_next(d);
-    else if (!bp.resumed && (bp.wait_resume = d->paused))
-        scope_events_log("paused: the reader stays away until resume");
-    else if (!bp.resumed)
-        tell_reader();
-}
-
-void backpressure_control(const char *cmd)
-{
-    if (bp.wait_resume && (strcmp(cmd, "resume") == 0 || strcmp(cmd, "step") == 0)) {
-        bp.wait_resume = 0;
-        tell_reader();
+        return;
     }
+    if (d->paused)
+        scope_events_log("paused: the reader stays away until resume");
+    scope_pacer_next(&bp.resume, tell_reader);
 }
 
 static void on_written(stdio_child_t *c)
@@ -140,6 +134,7 @@ static void on_close(stdio_child_t *c)
     size_t burst = ((const stdio_opts_t *)d->data)->burst;
     uv_close((uv_handle_t *)&bp.monitor, NULL);
     uv_close((uv_handle_t *)&bp.stall, NULL);
+    scope_pacer_close(&bp.resume);
     close(bp.ctl);
     if (!child_cut(c, 0) &&
         scope_demo_check(d, bp.r.read == (long long)burst && !c->code && bp.drained, "check",
@@ -187,6 +182,7 @@ void backpressure_fill(scope_demo_t *d)
     report(1);
     uv_timer_init(d->loop, &bp.monitor);
     uv_timer_init(d->loop, &bp.stall);
+    scope_pacer_init(d, &bp.resume);
     bp.stall.data = d;
     uv_timer_start(&bp.monitor, on_timer, 250, 250);
     scope_events_log("the reader stays away for %lld ms", opt->stall_ms);

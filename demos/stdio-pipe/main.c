@@ -99,9 +99,7 @@ static void dash_fault_over(scope_demo_t *d)
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
     (void)msg;
-    if (strcmp(cmd, "fault") != 0)
-        backpressure_control(cmd);
-    else if (!finished) {
+    if (strcmp(cmd, "fault") == 0 && !finished) {
         int running = dash_fault; /* one already: this one is refused */
         dash_fault = 1;           /* first: a fault that cannot start is over at once */
         if (fault_run(d, d->fault, dash_fault_over) < 0)

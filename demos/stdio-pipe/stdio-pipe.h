@@ -109,8 +109,6 @@ void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
 /* 0 once the fault runs (done follows, always), or -EBUSY while one runs. */
 int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done);
 const char *fault_title(const char *kind); /* "fault: ...", its step's title */
-/* The dashboard's pause and resume, for the backpressure reader. */
-void backpressure_control(const char *cmd);
 int child_main(scope_demo_t *d, const stdio_opts_t *o); /* children.c */
 /* stdio.c's child, once its stdin was read to EOF (bytes). */
 int stdio_child(scope_demo_t *d, unsigned long long bytes);
