@@ -70,8 +70,7 @@ static void report(int force)
     int fill = 0;
     if (c->open[0])
         ioctl(c->fd[0], FIONREAD, &fill);
-    size_t queue = child_queue(c), in_kernel = c->written - queue;
-    size_t taken = in_kernel > (size_t)fill ? in_kernel - (size_t)fill : 0;
+    size_t queue = child_queue(c), taken = c->written - queue - (size_t)fill;
     bp.queue_max = queue > bp.queue_max ? queue : bp.queue_max;
     bp.fill_max = (size_t)fill > bp.fill_max ? (size_t)fill : bp.fill_max;
     if (!force && queue == bp.last_queue && (size_t)fill == bp.last_fill)

@@ -54,7 +54,7 @@ static const struct {
 
 static scope_demo_t demo;
 static scope_demo_lesson_t lesson[NSTEPS + 2];
-static int lesson_over, dash_fault, finished;
+static int lesson_over, dash_fault;
 
 /* Is part one of --part's? With no --part, every part, unless --fault alone
  * asks for the fault alone. */
@@ -69,18 +69,16 @@ static int chosen(const char *part)
     return 0;
 }
 
-/* The bye, once the lesson is over and no fault from the dashboard runs.
- * On quit: every child's pipes closed and SIGTERM; each 'close' ends its
+/* The bye (said once), when the lesson is over and no fault from the
+ * dashboard runs. On quit: SIGTERM to every child; each 'close' ends its
  * step, lib/demo ends the lesson, and the bye comes once none is left. */
 static void finish(scope_demo_t *d)
 {
-    if (finished || !((lesson_over && !dash_fault) || (d->quitting && child_quit_all(d) == 0)))
+    if (!(lesson_over && !dash_fault) && !(d->quitting && child_quit_all(d) == 0))
         return;
-    finished = 1;
-    if (d->quitting)
-        scope_demo_figure(d, "complete", cJSON_CreateFalse());
-    scope_demo_bye(d, NULL, d->exit_code ? "a check failed, or a child was killed before its "
-                   "part was over (the error events say which)" : "every step done");
+    scope_demo_bye(d, d->quitting ? cJSON_Parse("{\"complete\": false}") : NULL,
+                   d->exit_code ? "a check failed, or a child was killed before its part was "
+                                  "over (the error events say which)" : "every step done");
     scope_demo_stop(d);
 }
 
@@ -99,7 +97,7 @@ static void dash_fault_over(scope_demo_t *d)
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
     (void)msg;
-    if (strcmp(cmd, "fault") == 0 && !finished) {
+    if (strcmp(cmd, "fault") == 0 && !d->quitting) {
         int running = dash_fault; /* one already: this one is refused */
         dash_fault = 1;           /* first: a fault that cannot start is over at once */
         if (fault_run(d, d->fault, dash_fault_over) < 0)

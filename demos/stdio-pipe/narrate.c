@@ -7,7 +7,6 @@
 
 #include "stdio-pipe.h"
 
-/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
 void printable(char *out, size_t cap, const char *data, size_t len)
 {
     size_t o = 0;
@@ -20,7 +19,6 @@ void printable(char *out, size_t cap, const char *data, size_t len)
     scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
 }
 
-/* 'data': a chunk on c's stdout or stderr, traced and told. */
 void child_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     char text[200];
@@ -30,7 +28,6 @@ void child_data(stdio_child_t *c, int fd, const char *data, size_t len)
                      fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
 }
 
-/* The syscalls the start took, named with their fds; the pipes as channels. */
 void child_narrate(stdio_child_t *c, const int p[6])
 {
     static const char *const names[3] = {"stdin", "stdout", "stderr"};

@@ -64,10 +64,6 @@ static void pingpong_closed(stdio_child_t *c)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "size", (double)d->size);
     scope_trace_add_summary(&c->out, o);
-    if (c->sig)
-        cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(c->sig));
-    else
-        cJSON_AddNumberToObject(o, "child_code", c->code);
     scope_demo_figure(d, "pingpong", o);
     free(pp.line);
     scope_pacer_close(&pp.pacer);

@@ -65,7 +65,8 @@ int child_pump(stdio_child_t *c, const char *chunk, size_t len, size_t total);
 void child_close_pipe(stdio_child_t *c, int fd);
 /* Quit: SIGTERM to every running child. Returns how many are not closed yet. */
 int child_quit_all(scope_demo_t *d);
-/* narrate.c: the start told with its fds (p: the three pipes' ends). */
+/* narrate.c: the start's syscalls told with their fds (p: the three pipes'
+ * ends); the pipes opened as the dashboard's channels. */
 void child_narrate(stdio_child_t *c, const int p[6]);
 /* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
 void printable(char *out, size_t cap, const char *data, size_t len);

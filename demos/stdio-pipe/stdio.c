@@ -115,8 +115,7 @@ void stdio_array(scope_demo_t *d)
     st.ch_open = 1;
     scope_trace_init(&st.ipc, "ipc", SCOPE_PID(getpid()), SCOPE_PID(c->pid));
     scope_trace_open(&st.ipc, "socketpair", "the 'ipc' entry: fd 3 in the child");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "hello", "world");
+    cJSON *m = cJSON_Parse("{\"hello\": \"world\"}");
     scope_trace_send_json(&st.ipc, m, 0);
     scope_channel_send(&st.ch, m);
     cJSON_Delete(m);
@@ -136,8 +135,7 @@ static void sc_on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *t
     scope_trace_recv_json(ch->data, msg, ch->message_bytes, 0);
     if (!cJSON_GetObjectItemCaseSensitive(msg, "hello"))
         return;
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddTrueToObject(r, "received");
+    cJSON *r = cJSON_Parse("{\"received\": true}");
     scope_trace_send_json(ch->data, r, 0);
     scope_channel_send(ch, r);
     cJSON_Delete(r);
