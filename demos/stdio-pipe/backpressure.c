@@ -105,7 +105,6 @@ static void tell_reader(scope_pacer_t *p)
     report(1);
 }
 
-/* Step 2, once the stall is over: the reader resumes. */
 void backpressure_resume(scope_demo_t *d)
 {
     if (bp.over) { /* the reader is gone already: nothing to resume */
@@ -147,7 +146,6 @@ static void on_close(stdio_child_t *c)
     scope_demo_next(d);
 }
 
-/* Step 1: the burst, written at once into a pipe nobody reads. */
 void backpressure_fill(scope_demo_t *d)
 {
     const stdio_opts_t *opt = d->data;

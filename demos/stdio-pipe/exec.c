@@ -179,7 +179,6 @@ static void exec_done(exec_t *e)
     exec_file(exec_new(d, "echo", file_done), "echo", argv);
 }
 
-/* One input from outside, given to exec and to execFile. */
 void execfile_injection(scope_demo_t *d)
 {
     scope_events_log("exec('echo ' + input), input '" INJECTION "': the shell gets it all");
@@ -214,7 +213,6 @@ static void start_next(scope_demo_t *d)
             ms[k] = (double)median / 1e6;
             cJSON_AddNumberToObject(o, kinds[k], (double)median);
         }
-        cJSON_AddNumberToObject(o, "starts", (double)starts);
         scope_demo_figure(d, "start_ns", o);
         scope_events_log("median start to last EOF: spawn %.2f ms, execFile %.2f ms, exec %.2f ms "
                          "(a shell more)", ms[0], ms[2], ms[1]);
@@ -232,7 +230,6 @@ static void start_next(scope_demo_t *d)
         exec_file(e, "uname", argv);
 }
 
-/* The same program started each way, in turn. */
 void execfile_cost(scope_demo_t *d)
 {
     scope_events_log("'uname -s' started %lld times each way: spawn, exec, execFile",

@@ -41,8 +41,6 @@ static void run_enoent(scope_demo_t *d)
     char *argv[] = {MISSING, "--help", NULL};
     f.child = (stdio_child_t){.name = MISSING, .file = MISSING, .argv = argv};
     int r = child_spawn(&f.child, d);
-    if (r == 0)
-        kill(f.child.pid, SIGKILL);
     if (scope_demo_check(d, r == -ENOENT, "check", "spawn %s: %s, not ENOENT", MISSING,
                          r ? strerror(-r) : "it started"))
         scope_events_error("spawn", "spawn %s ENOENT: %s: 'error' on the child, no 'exit'",

@@ -22,9 +22,8 @@ static void ping(scope_pacer_t *pacer)
     stdio_child_t *c = &pp.child;
     size_t size = c->demo->size;
     if (pp.cap < size + 32) {
-        free(pp.line);
         pp.cap = size + 32;
-        pp.line = malloc(pp.cap);
+        pp.line = realloc(pp.line, pp.cap);
     }
     int n = snprintf(pp.line, 32, "ping %ld ", ++pp.pings);
     memset(pp.line + n, 'x', size);

@@ -34,7 +34,6 @@ static void on_role_exit(scope_role_t *role, int code, int sig);
 
 static int live; /* children not closed yet: quit waits for them */
 
-/* spawn(): three pipes, fork, dup2 onto 0, 1 and 2, execve. */
 int child_spawn(stdio_child_t *c, scope_demo_t *d)
 {
     int p[6]; /* [0] [1] its stdin: read, write; [2] [3] its stdout; [4] [5] its stderr */
@@ -120,9 +119,9 @@ static void on_written(uv_write_t *req, int status)
     free(req);
     c->writes--;
     if (status < 0 && status != UV_ECANCELED && !c->quiet)
-        scope_events_error("write", "write to %s's stdin (fd %d): %s. node emits this as an "
-                           "'error' event on child.stdin (%s)",
-                           c->name, c->fd[0], uv_strerror(status), uv_err_name(status));
+        scope_events_error("write", "write to %s's stdin (fd %d): %s: node's 'error' on "
+                           "child.stdin (%s)", c->name, c->fd[0], uv_strerror(status),
+                           uv_err_name(status));
     if (status == 0 && c->on_written)
         c->on_written(c);
     if (c->ending && c->writes == 0)

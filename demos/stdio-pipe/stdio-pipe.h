@@ -78,10 +78,9 @@ int child_cut(stdio_child_t *c, int early);
 
 /* ---- exec.c: exec() and execFile(), output kept until the child is gone -- */
 
-typedef struct exec_s exec_t;
-struct exec_s {
+typedef struct exec_s {
     stdio_child_t child;
-    void (*done)(exec_t *e);   /* the callback (narrated before); e is freed after it */
+    void (*done)(struct exec_s *e); /* the callback (narrated before); e is freed after it */
     const char *call;          /* "exec" or "execFile", for the narration */
     size_t max_buffer;         /* 0: none */
     long long timeout_ms;      /* 0: none */
@@ -91,7 +90,7 @@ struct exec_s {
     /* private */
     uv_timer_t timer;
     int term_sent;
-};
+} exec_t;
 /* Set timeout_ms, child.quiet, then start; done follows, always. */
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
 void exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
