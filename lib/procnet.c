@@ -17,6 +17,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -523,4 +524,42 @@ int scope_procnet_comm(long pid, char *out, size_t n)
     out[len] = '\0';
     out[strcspn(out, "\n")] = '\0';
     return 0;
+}
+
+int scope_procnet_kill_with_children(long pid, int sig, char *names, size_t n)
+{
+    long kids[16];
+    int nkids = scope_procnet_children(pid, kids, 16), killed = 0;
+    if (n > 0)
+        names[0] = '\0';
+    if (kill((pid_t)pid, sig) < 0)
+        return -errno;
+    for (int i = 0; i < nkids; i++) {
+        char comm[32];
+        if (kill((pid_t)kids[i], sig) < 0)
+            continue;
+        if (scope_procnet_comm(kids[i], comm, sizeof comm) < 0)
+            snprintf(comm, sizeof comm, "?");
+        size_t len = n > 0 ? strlen(names) : 0;
+        if (len < n)
+            snprintf(names + len, n - len, "%s%s %ld", killed ? ", " : "", comm, kids[i]);
+        killed++;
+    }
+    return killed;
+}
+
+int scope_procnet_fd_targets(long pid, int last, char *out, size_t n)
+{
+    size_t len = 0;
+    if (n > 0)
+        out[0] = '\0';
+    for (int fd = 0; fd <= last && len < n; fd++) {
+        char path[64], target[128];
+        snprintf(path, sizeof path, "/proc/%ld/fd/%d", pid, fd);
+        ssize_t got = readlink(path, target, sizeof target - 1);
+        target[got > 0 ? got : 0] = '\0';
+        len += (size_t)snprintf(out + len, n - len, "%sfd %d -> %s", fd ? ", " : "", fd,
+                                got > 0 ? target : "?");
+    }
+    return len < n ? 0 : -ENOSPC;
 }

@@ -110,5 +110,17 @@ int scope_procnet_children(long pid, long *pids, int max);
 /* A process's command name (/proc/PID/comm, without the newline).
  * Returns 0 or a negative errno. */
 int scope_procnet_comm(long pid, char *out, size_t n);
+/* Sends sig to pid, then to each of its children, read before pid dies and
+ * they move to init; their "comm PID" go into names, ", " between them. A
+ * shell killed alone (node's exec kills only it) leaves what it started
+ * holding its pipes, and a 'cat' on them living on. One level, not a tree.
+ * Returns how many children were sent sig, or a negative errno when pid
+ * itself could not be. */
+int scope_procnet_kill_with_children(long pid, int sig, char *names, size_t n);
+/* What fds 0 to last of process pid are, as /proc/PID/fd/N links say:
+ * "fd 0 -> pipe:[12], fd 1 -> socket:[34]", "?" for one that cannot be
+ * read: a narration shows where a child's fds landed. Returns 0, or -ENOSPC
+ * when out was too small and the text cut. */
+int scope_procnet_fd_targets(long pid, int last, char *out, size_t n);
 
 #endif

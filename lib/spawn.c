@@ -305,6 +305,30 @@ int scope_child_kill(scope_child_t *child, int sig, int group)
     return 0;
 }
 
+int scope_spawn_execve_text(const char *file, char *const *argv, char *out, size_t n)
+{
+    char path[PATH_MAX];
+    if (n == 0)
+        return -ENOSPC;
+    if (scope_spawn_which(file, path, sizeof path) < 0)
+        snprintf(path, sizeof path, "?");
+    size_t len = (size_t)snprintf(out, n, "execve(\"%s\", [", path);
+    for (int i = 0; argv[i] && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s\"%s\"", i ? ", " : "", argv[i]);
+    if (len < n)
+        len += (size_t)snprintf(out + len, n - len, "])");
+    return len < n ? 0 : -ENOSPC;
+}
+
+int scope_spawn_kill_all(uv_loop_t *loop, int sig)
+{
+    int n = 0;
+    for (scope_child_t *c = running; c; c = c->next)
+        if (c->loop == loop && c->pid > 0 && kill(c->pid, sig) == 0)
+            n++;
+    return n;
+}
+
 int scope_spawn_shutdown(uv_loop_t *loop)
 {
     int n = 0;

@@ -85,6 +85,10 @@ int scope_spawn(uv_loop_t *loop, scope_child_t *child, const scope_spawn_options
 /* kill(2) to the child, or to its whole process group when group is set.
  * Returns 0 or a negative errno (-ESRCH once it has been reaped). */
 int scope_child_kill(scope_child_t *child, int sig, int group);
+/* Sends sig to every child started on loop and not reaped yet: what a
+ * program that quits owes the children it started, without a list of its
+ * own beside the one kept here for reaping. Returns how many were sent it. */
+int scope_spawn_kill_all(uv_loop_t *loop, int sig);
 /* Closes the SIGCHLD watcher once no child is running; call before closing the
  * loop. Returns the number of children still running. */
 int scope_spawn_shutdown(uv_loop_t *loop);
@@ -98,5 +102,11 @@ int scope_spawn_beside(const char *file, char *out, size_t outlen);
 /* Resolves file against PATH as execvp would. Returns 0 and the path in out,
  * or -ENOENT / -EACCES / -ENAMETOOLONG. */
 int scope_spawn_which(const char *file, char *out, size_t outlen);
+/* The execve() a start makes, as text for narration:
+ * execve("/usr/bin/grep", ["grep", "hello"]), the path found as execvp
+ * would ("?" when it is not). Every demo that teaches a start shows this
+ * call; the quoting is written once. Returns 0, or -ENOSPC when out was too
+ * small and the text cut. */
+int scope_spawn_execve_text(const char *file, char *const *argv, char *out, size_t n);
 
 #endif

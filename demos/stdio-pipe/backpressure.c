@@ -24,8 +24,9 @@ static reader_t sm; /* the stream's */
 static struct {
     reader_t r;
     uv_timer_t monitor, stall;
+    scope_pacer_t resume; /* not while the dashboard has paused us */
     int ctl; /* our end of the pipe at the reader's fd 3 */
-    int resumed, drained, wait_resume, false_at, over;
+    int drained, false_at, over;
     size_t pipe_size, queue_max, fill_max, last_queue, last_fill;
 } bp;
 static char chunk[64 * 1024]; /* what both writers write: never changed */
@@ -69,8 +70,7 @@ static void report(int force)
     int fill = 0;
     if (c->open[0])
         ioctl(c->fd[0], FIONREAD, &fill);
-    size_t queue = child_queue(c), in_kernel = c->written - queue;
-    size_t taken = in_kernel > (size_t)fill ? in_kernel - (size_t)fill : 0;
+    size_t queue = child_queue(c), taken = c->written - queue - (size_t)fill;
     bp.queue_max = queue > bp.queue_max ? queue : bp.queue_max;
     bp.fill_max = (size_t)fill > bp.fill_max ? (size_t)fill : bp.fill_max;
     if (!force && queue == bp.last_queue && (size_t)fill == bp.last_fill)
@@ -96,32 +96,24 @@ static void on_timer(uv_timer_t *t)
         report(0);
 }
 
-static void tell_reader(void)
+static void tell_reader(scope_pacer_t *p)
 {
-    bp.resumed = 1;
+    (void)p;
     while (write(bp.ctl, "r", 1) < 0 && errno == EINTR)
         ;
     scope_events_log("told the reader to resume: 'r' on its fd 3");
     report(1);
 }
 
-/* Step 2, once the stall is over: the reader resumes. */
 void backpressure_resume(scope_demo_t *d)
 {
-    if (bp.over) /* the reader is gone already: nothing to resume */
+    if (bp.over) { /* the reader is gone already: nothing to resume */
         scope_demo_next(d);
-    else if (!bp.resumed && (bp.wait_resume = d->paused))
-        scope_events_log("paused: the reader stays away until resume");
-    else if (!bp.resumed)
-        tell_reader();
-}
-
-void backpressure_control(const char *cmd)
-{
-    if (bp.wait_resume && (strcmp(cmd, "resume") == 0 || strcmp(cmd, "step") == 0)) {
-        bp.wait_resume = 0;
-        tell_reader();
+        return;
     }
+    if (d->paused)
+        scope_events_log("paused: the reader stays away until resume");
+    scope_pacer_next(&bp.resume, tell_reader);
 }
 
 static void on_written(stdio_child_t *c)
@@ -140,6 +132,7 @@ static void on_close(stdio_child_t *c)
     size_t burst = ((const stdio_opts_t *)d->data)->burst;
     uv_close((uv_handle_t *)&bp.monitor, NULL);
     uv_close((uv_handle_t *)&bp.stall, NULL);
+    scope_pacer_close(&bp.resume);
     close(bp.ctl);
     if (!child_cut(c, 0) &&
         scope_demo_check(d, bp.r.read == (long long)burst && !c->code && bp.drained, "check",
@@ -147,19 +140,12 @@ static void on_close(stdio_child_t *c)
                          bp.r.read, burst, c->code, bp.drained))
         scope_events_log("all %zu bytes arrived; at most %zu waited in the pipe, %zu in our queue",
                          burst, bp.fill_max, bp.queue_max);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "pipe_size", (double)bp.pipe_size);
-    cJSON_AddNumberToObject(o, "max_queue", (double)bp.queue_max);
-    cJSON_AddNumberToObject(o, "max_in_pipe", (double)bp.fill_max);
-    cJSON_AddNumberToObject(o, "written", (double)burst);
-    cJSON_AddNumberToObject(o, "read", (double)bp.r.read);
-    cJSON_AddBoolToObject(o, "drained", bp.drained);
-    scope_demo_figure(d, "backpressure", o);
+    scope_demo_figure(d, "backpressure.read", cJSON_CreateNumber((double)bp.r.read));
+    scope_demo_figure(d, "backpressure.drained", cJSON_CreateBool(bp.drained));
     bp.over = 1;
     scope_demo_next(d);
 }
 
-/* Step 1: the burst, written at once into a pipe nobody reads. */
 void backpressure_fill(scope_demo_t *d)
 {
     const stdio_opts_t *opt = d->data;
@@ -193,6 +179,7 @@ void backpressure_fill(scope_demo_t *d)
     report(1);
     uv_timer_init(d->loop, &bp.monitor);
     uv_timer_init(d->loop, &bp.stall);
+    scope_pacer_init(d, &bp.resume);
     bp.stall.data = d;
     uv_timer_start(&bp.monitor, on_timer, 250, 250);
     scope_events_log("the reader stays away for %lld ms", opt->stall_ms);
@@ -216,11 +203,9 @@ static void stream_closed(stdio_child_t *c)
         double secs = (double)(sm.t1 - sm.t0) / 1e9, bps = (double)sm.total / secs;
         scope_events_log("%zu bytes in %.1f ms: %.0f MB/s through one pipe", sm.total, secs * 1e3,
                          bps / 1e6);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "bytes", (double)sm.total);
-        cJSON_AddNumberToObject(o, "ns", (double)(sm.t1 - sm.t0));
-        cJSON_AddNumberToObject(o, "bps", bps);
-        scope_demo_figure(c->demo, "stream", o);
+        scope_demo_figure(c->demo, "stream.bytes", cJSON_CreateNumber((double)sm.total));
+        scope_demo_figure(c->demo, "stream.ns", cJSON_CreateNumber((double)(sm.t1 - sm.t0)));
+        scope_demo_figure(c->demo, "stream.bps", cJSON_CreateNumber(bps));
     }
     scope_demo_next(c->demo);
 }

@@ -124,6 +124,7 @@ static void rd_pause(int pause, const char *why)
                      (unsigned long long)(rd.t.bytes_received + rd.unreported), why);
 }
 
+/* fd 3 is read until EOF: while paused, it is what keeps our loop alive. */
 static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     if (n < 0)

@@ -1,7 +1,9 @@
 /* exec.c: exec() and execFile() on top of stdio-pipe.c's child: the output
  * is kept until the child is gone, then handed to the callback whole;
- * maxBuffer and timeout kill the child (faults.c shows both). And the exec
- * step: a pipeline through /bin/sh -c. */
+ * maxBuffer and timeout kill the child (faults.c shows both). Then the steps:
+ * a pipeline through /bin/sh -c; an input that runs a second command under
+ * exec and is one argument to execFile, which has no shell; and what the
+ * shell costs, the same program started each way. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +12,23 @@
 #include "procnet.h"
 #include "stdio-pipe.h"
 
+#define INJECTION "hello; echo INJECTED"
+
+static const char *const kinds[3] = {"spawn", "exec", "execFile"};
+
+static struct {
+    int exec_ran, kind, n;
+    scope_hist_t ns[3]; /* pipe2() to the last EOF, each way */
+} ef;
+
 /* node signals the shell alone; what the shell started would hold our pipes
- * open and, for a 'cat' waiting on stdin, live on. So its children too, read
- * before the shell dies (/proc/PID/task/PID/children), by name. */
+ * open and, for a 'cat' waiting on stdin, live on. So its children too. */
 static void kill_for(exec_t *e, int sig, const char *why)
 {
-    char names[256] = "", comm[32];
-    long kids[16];
-    int n = scope_procnet_children(e->child.pid, kids, 16);
+    char names[256];
     e->killed_for = e->killed_for ? e->killed_for : why;
-    kill(e->child.pid, sig);
-    for (int i = 0; i < n && kill((pid_t)kids[i], sig) == 0; i++) {
-        if (scope_procnet_comm(kids[i], comm, sizeof comm) < 0)
-            snprintf(comm, sizeof comm, "?");
-        size_t len = strlen(names);
-        snprintf(names + len, sizeof names - len, "%s%s %ld", i ? ", " : "", comm, kids[i]);
-    }
-    if (*names && !e->child.quiet)
+    if (scope_procnet_kill_with_children(e->child.pid, sig, names, sizeof names) > 0 &&
+        !e->child.quiet)
         scope_events_log("kill(%d, SIG%s), and the same to what it started: %s", e->child.pid,
                          sigabbrev_np(sig), names);
 }
@@ -65,17 +67,23 @@ static void on_timeout(uv_timer_t *t)
         uv_timer_start(t, on_timeout, 2000, 0);
 }
 
-/* What the callback gets, (error, stdout, stderr), once the child is gone. */
-static void narrate_callback(exec_t *e)
+static void on_timer_closed(uv_handle_t *h)
 {
-    stdio_child_t *c = &e->child;
-    char out[64], err[64], error[128] = "null";
-    printable(out, sizeof out, e->out[1] ? e->out[1] : "", e->len[1]);
-    printable(err, sizeof err, e->out[2] ? e->out[2] : "", e->len[2]);
-    if (e->len[1])
-        scope_trace_recv(&c->out, e->out[1], e->len[1]);
-    if (e->len[2])
-        scope_trace_recv(&c->err, e->out[2], e->len[2]);
+    exec_t *e = h->data;
+    e->done(e);
+    free(e->out[1]), free(e->out[2]), free(e);
+}
+
+/* The callback, (error, stdout, stderr), once the child is gone. */
+static void on_close(stdio_child_t *c)
+{
+    exec_t *e = c->data;
+    char text[3][64], error[128] = "null";
+    for (int fd = 1; fd <= 2 && !c->quiet; fd++) {
+        printable(text[fd], sizeof text[fd], e->out[fd] ? e->out[fd] : "", e->len[fd]);
+        if (e->len[fd])
+            scope_trace_recv(fd == 1 ? &c->out : &c->err, e->out[fd], e->len[fd]);
+    }
     if (e->killed_for && strcmp(e->killed_for, "maxBuffer") == 0)
         snprintf(error, sizeof error, "RangeError [ERR_CHILD_PROCESS_STDIO_MAXBUFFER]");
     else if (c->sig)
@@ -83,23 +91,9 @@ static void narrate_callback(exec_t *e)
                  e->killed_for ? "true" : "false", sigabbrev_np(c->sig));
     else if (c->code)
         snprintf(error, sizeof error, "Error {code: %d}", c->code);
-    scope_events_log("%s's callback: error %s, stdout %zu bytes '%s', stderr %zu bytes '%s'",
-                     e->call, error, e->len[1], out, e->len[2], err);
-}
-
-static void on_timer_closed(uv_handle_t *h)
-{
-    exec_t *e = h->data;
-    if (e->done)
-        e->done(e);
-    free(e->out[1]), free(e->out[2]), free(e);
-}
-
-static void on_close(stdio_child_t *c)
-{
-    exec_t *e = c->data;
     if (!c->quiet)
-        narrate_callback(e);
+        scope_events_log("%s's callback: error %s, stdout %zu bytes '%s', stderr %zu bytes '%s'",
+                         e->call, error, e->len[1], text[1], e->len[2], text[2]);
     uv_close((uv_handle_t *)&e->timer, on_timer_closed);
 }
 
@@ -136,7 +130,7 @@ void exec_shell(exec_t *e, const char *cmd)
     exec_file(e, "/bin/sh", argv);
 }
 
-/* ---- the step: a pipeline through the shell ------------------------------ */
+/* ---- the steps: a pipeline through the shell ----------------------------- */
 
 static void pipeline_done(exec_t *e)
 {
@@ -153,4 +147,95 @@ void exec_pipeline(scope_demo_t *d)
                       "grep hello | wc -l | sed 's/^/matched /; s/$/ lines/'";
     scope_events_log("exec(\"%s\"): the shell, not node, reads '$$', '|' and ';'", cmd);
     exec_shell(exec_new(d, "sh", pipeline_done), cmd);
+}
+
+/* ---- execFile: no shell, so an input is one argument ---------------------- */
+
+static void file_done(exec_t *e)
+{
+    scope_demo_t *d = e->child.demo;
+    int one_arg = e->out[1] && strcmp(e->out[1], INJECTION "\n") == 0;
+    if (scope_demo_check(d, one_arg || d->quitting, "check", "execFile printed '%s', not the "
+                         "argument whole", e->out[1] ? e->out[1] : "") && one_arg)
+        scope_events_log("execFile: echo printed its one argument back; nothing else ran");
+    scope_demo_figure(d, "injection.exec_ran_second_command", cJSON_CreateBool(ef.exec_ran));
+    scope_demo_figure(d, "injection.execfile_one_argument", cJSON_CreateBool(one_arg));
+    scope_demo_next(d);
+}
+
+static void exec_done(exec_t *e)
+{
+    scope_demo_t *d = e->child.demo;
+    ef.exec_ran = e->out[1] && strstr(e->out[1], "\nINJECTED\n") != NULL;
+    if (scope_demo_check(d, ef.exec_ran || d->quitting, "check", "exec did not run the "
+                         "injected command: '%s'", e->out[1] ? e->out[1] : "") && ef.exec_ran)
+        scope_events_log("exec: the shell read ';' as the end of a command and ran the second");
+    if (d->quitting) {
+        scope_demo_next(d);
+        return;
+    }
+    char *argv[] = {"echo", INJECTION, NULL};
+    scope_events_log("execFile('echo', [input]): no shell; execve() gets the input as argv[1]");
+    exec_file(exec_new(d, "echo", file_done), "echo", argv);
+}
+
+void execfile_injection(scope_demo_t *d)
+{
+    scope_events_log("exec('echo ' + input), input '" INJECTION "': the shell gets it all");
+    exec_shell(exec_new(d, "sh", exec_done), "echo " INJECTION);
+}
+
+/* ---- the cost of a shell: uname -s started each way, in turn ------------- */
+
+static void start_next(scope_demo_t *d);
+
+static void started(exec_t *e)
+{
+    scope_demo_t *d = e->child.demo;
+    scope_demo_check(d, d->quitting || (!e->child.sig && !e->child.code), "check", "%s of uname: "
+                     "code %d, signal %d", kinds[ef.kind], e->child.code, e->child.sig);
+    scope_hist_add(&ef.ns[ef.kind], scope_time_now_ns() - e->child.t0);
+    /* Round robin, spawn, exec, execFile, spawn...: a slow moment of the
+     * machine hits all three alike. */
+    if (++ef.kind == 3)
+        ef.kind = 0, ef.n++;
+    start_next(d);
+}
+
+static void start_next(scope_demo_t *d)
+{
+    long starts = ((const stdio_opts_t *)d->data)->starts;
+    if (ef.n >= starts && !d->quitting) {
+        double ms[3];
+        cJSON *o = cJSON_CreateObject();
+        for (int k = 0; k < 3; k++) {
+            uint64_t median = scope_hist_percentile(&ef.ns[k], 50);
+            ms[k] = (double)median / 1e6;
+            cJSON_AddNumberToObject(o, kinds[k], (double)median);
+        }
+        scope_demo_figure(d, "start_ns", o);
+        scope_events_log("median start to last EOF: spawn %.2f ms, execFile %.2f ms, exec %.2f ms "
+                         "(a shell more)", ms[0], ms[2], ms[1]);
+    }
+    if (ef.n >= starts || d->quitting) {
+        scope_demo_next(d);
+        return;
+    }
+    char *argv[] = {"uname", "-s", NULL};
+    exec_t *e = exec_new(d, "uname", started);
+    e->child.quiet = 1;
+    if (ef.kind == 1)
+        exec_shell(e, "uname -s");
+    else
+        exec_file(e, "uname", argv);
+}
+
+void execfile_cost(scope_demo_t *d)
+{
+    scope_events_log("'uname -s' started %lld times each way: spawn, exec, execFile",
+                     ((const stdio_opts_t *)d->data)->starts);
+    ef.kind = ef.n = 0;
+    for (int k = 0; k < 3; k++)
+        scope_hist_reset(&ef.ns[k]);
+    start_next(d);
 }

@@ -32,8 +32,7 @@ static void send_line(scope_pacer_t *pacer)
         return;
     }
     scope_events_log("child.stdin.end(): close(fd %d). grep reads EOF; its stdout is a pipe, "
-                     "not a terminal, so its C library held the matches in a buffer until now",
-                     c->fd[0]);
+                     "so its C library held the matches in a buffer until now", c->fd[0]);
     child_end(c);
 }
 
@@ -67,8 +66,7 @@ static void grep_start(scope_demo_t *d, int run)
 {
     static char *argv[] = {"grep", "hello", NULL, NULL};
     static const char *const said[3] = {
-        "spawn('grep', ['hello']): the child's stdin, stdout and stderr become pipes, "
-        "as in the first article",
+        "spawn('grep', ['hello']): its stdin, stdout and stderr are pipes (the first article)",
         "spawn('grep', ['hello']) again, and this time no line says hello",
         "spawn('grep', ['hello', '/nonexistent/ipcscope-missing-file']): a file that is not there"};
     stdio_child_t *c = &grep.child;
@@ -94,13 +92,11 @@ static void grep_start(scope_demo_t *d, int run)
     }
 }
 
-/* Step 1: four lines streamed through grep. */
 void grep_spawn(scope_demo_t *d)
 {
     grep_start(d, 0);
 }
 
-/* Step 2: no match (exit 1), then a failure (exit 2). */
 void grep_codes(scope_demo_t *d)
 {
     grep_start(d, 1);

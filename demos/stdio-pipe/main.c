@@ -1,12 +1,11 @@
 /* main.c: the stdio-pipe demo's options and the order of its steps (the
  * parts, then the fault asked for, then the bye). With --as-child KIND,
  * this process is one of the demo's children (children.c). */
-#include <errno.h>
 #include <string.h>
 
 #include "stdio-pipe.h"
 
-#define PARTS "spawn,exec,execfile,stdio,backpressure,stream,pingpong"
+#define PARTS "spawn exec execfile stdio backpressure stream pingpong"
 
 static const scope_demo_info_t info = {
     "stdio-pipe", "spawn, exec and execFile: a child's stdin and stdout are pipes",
@@ -17,9 +16,9 @@ static const scope_demo_info_t info = {
 static stdio_opts_t opt = {.max_buffer = 1 << 20, .burst = 1 << 20, .stream = 32l << 20,
                            .timeout_ms = 1000, .stall_ms = 2000, .starts = 5, .child = "c"};
 
-/* The options; --part, a comma list of parts ('' for none), is on_option's. */
 static const scope_demo_option_t options[] = {
-    {"part", "LIST", "only these parts: " PARTS},
+    {"part", "LIST", "only these parts, commas between: " PARTS, SCOPE_OPT_LIST, &opt.part, 0, 0,
+     PARTS},
     {"fault", "KIND", "show one failure: " FAULTS, SCOPE_OPT_WORD, &opt.fault, 0, 0, FAULTS},
     {"max-buffer", "BYTES", "maxBuffer (1 MiB)", SCOPE_OPT_NUMBER, &opt.max_buffer, 1, 1 << 30},
     {"timeout", "MS", "exec's timeout (1000)", SCOPE_OPT_NUMBER, &opt.timeout_ms, 1, 3600000},
@@ -55,40 +54,31 @@ static const struct {
 
 static scope_demo_t demo;
 static scope_demo_lesson_t lesson[NSTEPS + 2];
-static int lesson_over, dash_fault, finished;
+static int lesson_over, dash_fault;
 
-/* Is word (n bytes) one of list's comma-separated words? */
-static int one_of(const char *word, size_t n, const char *list)
+/* Is part one of --part's? With no --part, every part, unless --fault alone
+ * asks for the fault alone. */
+static int chosen(const char *part)
 {
-    for (const char *p = list; *p; p += strcspn(p, ","), p += *p != 0)
-        if (strcspn(p, ",") == n && strncmp(p, word, n) == 0)
+    char item[16];
+    if (!opt.part)
+        return !opt.fault;
+    for (const char *at = opt.part; scope_demo_list_next(&at, item, sizeof item);)
+        if (strcmp(item, part) == 0)
             return 1;
     return 0;
 }
 
-static int on_option(scope_demo_t *d, const char *name, const char *value)
-{
-    for (const char *w = value; *w; w += strcspn(w, ","), w += *w != 0)
-        if (!one_of(w, strcspn(w, ","), PARTS)) {
-            snprintf(d->error, sizeof d->error, "--%s wants %s, not '%s'", name, PARTS, value);
-            return -EINVAL;
-        }
-    opt.part = value;
-    return 0;
-}
-
-/* The bye, once the lesson is over and no fault from the dashboard runs.
- * On quit: every child's pipes closed and SIGTERM; each 'close' ends its
+/* The bye (said once), when the lesson is over and no fault from the
+ * dashboard runs. On quit: SIGTERM to every child; each 'close' ends its
  * step, lib/demo ends the lesson, and the bye comes once none is left. */
 static void finish(scope_demo_t *d)
 {
-    if (finished || !((lesson_over && !dash_fault) || (d->quitting && child_quit_all() == 0)))
+    if (!(lesson_over && !dash_fault) && !(d->quitting && child_quit_all(d) == 0))
         return;
-    finished = 1;
-    if (d->quitting)
-        scope_demo_figure(d, "complete", cJSON_CreateFalse());
-    scope_demo_bye(d, NULL, d->exit_code ? "a check failed, or a child was killed before its "
-                   "part was over (the error events say which)" : "every step done");
+    scope_demo_bye(d, d->quitting ? cJSON_Parse("{\"complete\": false}") : NULL,
+                   d->exit_code ? "a check failed, or a child was killed before its part was "
+                                  "over (the error events say which)" : "every step done");
     scope_demo_stop(d);
 }
 
@@ -107,19 +97,16 @@ static void dash_fault_over(scope_demo_t *d)
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
     (void)msg;
-    if (strcmp(cmd, "fault") != 0)
-        backpressure_control(cmd);
-    else if (!finished) {
+    if (strcmp(cmd, "fault") == 0 && !d->quitting) {
         int running = dash_fault; /* one already: this one is refused */
         dash_fault = 1;           /* first: a fault that cannot start is over at once */
-        if (fault_run(d, d->fault, dash_fault_over, 1) < 0)
+        if (fault_run(d, d->fault, dash_fault_over) < 0)
             dash_fault = running;
     }
 }
 
 int main(int argc, char **argv)
 {
-    demo.on_option = on_option;
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
@@ -130,10 +117,9 @@ int main(int argc, char **argv)
     demo.on_quit = finish;
     demo.on_control = on_control;
     demo.on_lesson_end = lesson_end;
-    opt.part = opt.part ? opt.part : opt.fault ? "" : PARTS; /* --fault alone: the fault alone */
     size_t n = 0;
     for (size_t i = 0; i < NSTEPS; i++)
-        if (one_of(steps[i].part, strlen(steps[i].part), opt.part))
+        if (chosen(steps[i].part))
             lesson[n++] = steps[i].step;
     if (opt.fault)
         lesson[n++] = (scope_demo_lesson_t){fault_title(opt.fault), fault_step};

@@ -7,7 +7,6 @@
 
 #include "stdio-pipe.h"
 
-/* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
 void printable(char *out, size_t cap, const char *data, size_t len)
 {
     size_t o = 0;
@@ -20,7 +19,6 @@ void printable(char *out, size_t cap, const char *data, size_t len)
     scope_events_cut_utf8(out, out, cap - 5); /* no cut inside a character */
 }
 
-/* 'data': a chunk on c's stdout or stderr, traced and told. */
 void child_data(stdio_child_t *c, int fd, const char *data, size_t len)
 {
     char text[200];
@@ -30,7 +28,6 @@ void child_data(stdio_child_t *c, int fd, const char *data, size_t len)
                      fd == 1 ? "stdout" : "stderr", len, c->fd[fd], text);
 }
 
-/* The syscalls the start took, named with their fds; the pipes as channels. */
 void child_narrate(stdio_child_t *c, const int p[6])
 {
     static const char *const names[3] = {"stdin", "stdout", "stderr"};
@@ -40,22 +37,15 @@ void child_narrate(stdio_child_t *c, const int p[6])
     if (c->quiet)
         return;
     scope_events_log("pipe2(O_CLOEXEC) x3: stdin [r %d, w %d], stdout [r %d, w %d], stderr "
-                     "[r %d, w %d]",
-                     p[0], p[1], p[2], p[3], p[4], p[5]);
+                     "[r %d, w %d]", p[0], p[1], p[2], p[3], p[4], p[5]);
     scope_events_log("fork() -> %ld. The child dup2()s %d, %d and %d onto 0, 1 and 2%s; we "
                      "close those and keep %d (its stdin), %d and %d (its stdout, stderr)",
                      (long)c->pid, p[0], p[3], p[5], c->fd3 > 0 ? ", and its fd 3" : "",
                      p[1], p[2], p[4]);
     if (c->file) {
-        char path[256] = "?", args[400];
-        scope_spawn_which(c->file, path, sizeof path);
-        size_t n = (size_t)snprintf(args, sizeof args, "[");
-        for (int i = 0; c->argv[i] && n < sizeof args; i++)
-            n += (size_t)snprintf(args + n, sizeof args - n, "%s\"%s\"", i ? ", " : "",
-                                  c->argv[i]);
-        if (n < sizeof args)
-            snprintf(args + n, sizeof args - n, "]");
-        scope_events_log("in the child: execve(\"%s\", %.160s)", path, args);
+        char call[200]; /* a long command is cut */
+        scope_spawn_execve_text(c->file, c->argv, call, sizeof call);
+        scope_events_log("in the child: %s", call);
     }
     for (int i = 0; i < 3; i++) {
         char detail[32];

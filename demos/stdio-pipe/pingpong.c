@@ -22,9 +22,8 @@ static void ping(scope_pacer_t *pacer)
     stdio_child_t *c = &pp.child;
     size_t size = c->demo->size;
     if (pp.cap < size + 32) {
-        free(pp.line);
         pp.cap = size + 32;
-        pp.line = malloc(pp.cap);
+        pp.line = realloc(pp.line, pp.cap);
     }
     int n = snprintf(pp.line, 32, "ping %ld ", ++pp.pings);
     memset(pp.line + n, 'x', size);
@@ -64,10 +63,6 @@ static void pingpong_closed(stdio_child_t *c)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "size", (double)d->size);
     scope_trace_add_summary(&c->out, o);
-    if (c->sig)
-        cJSON_AddStringToObject(o, "child_signal", sigabbrev_np(c->sig));
-    else
-        cJSON_AddNumberToObject(o, "child_code", c->code);
     scope_demo_figure(d, "pingpong", o);
     free(pp.line);
     scope_pacer_close(&pp.pacer);

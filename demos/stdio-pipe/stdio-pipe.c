@@ -32,9 +32,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void on_proc_exit(scope_child_t *proc, int code, int sig);
 static void on_role_exit(scope_role_t *role, int code, int sig);
 
-static stdio_child_t *children; /* the ones running, so that quit can end them */
+static int live; /* children not closed yet: quit waits for them */
 
-/* spawn(): three pipes, fork, dup2 onto 0, 1 and 2, execve. */
 int child_spawn(stdio_child_t *c, scope_demo_t *d)
 {
     int p[6]; /* [0] [1] its stdin: read, write; [2] [3] its stdout; [4] [5] its stderr */
@@ -77,8 +76,7 @@ int child_spawn(stdio_child_t *c, scope_demo_t *d)
         return r;
     }
     c->running = 1;
-    c->next = children;
-    children = c;
+    live++;
     for (int i = 0; i < 3; i++) {
         c->fd[i] = i ? p[2 * i] : p[1];
         uv_pipe_init(d->loop, &c->pipe[i], 0);
@@ -121,9 +119,9 @@ static void on_written(uv_write_t *req, int status)
     free(req);
     c->writes--;
     if (status < 0 && status != UV_ECANCELED && !c->quiet)
-        scope_events_error("write", "write to %s's stdin (fd %d): %s. node emits this as an "
-                           "'error' event on child.stdin (%s)",
-                           c->name, c->fd[0], uv_strerror(status), uv_err_name(status));
+        scope_events_error("write", "write to %s's stdin (fd %d): %s: node's 'error' on "
+                           "child.stdin (%s)", c->name, c->fd[0], uv_strerror(status),
+                           uv_err_name(status));
     if (status == 0 && c->on_written)
         c->on_written(c);
     if (c->ending && c->writes == 0)
@@ -188,10 +186,7 @@ static void maybe_closed(stdio_child_t *c)
     if (c->closed || c->running || c->handles > 0)
         return;
     c->closed = 1;
-    stdio_child_t **l = &children;
-    while (*l != c)
-        l = &(*l)->next;
-    *l = c->next;
+    live--;
     if (c->on_close)
         c->on_close(c); /* last: it may free c */
 }
@@ -236,14 +231,8 @@ static void on_role_exit(scope_role_t *role, int code, int sig)
     exited(role->data, code, sig);
 }
 
-int child_quit_all(void)
+int child_quit_all(scope_demo_t *d)
 {
-    int n = 0;
-    for (stdio_child_t *c = children; c; c = c->next, n++) {
-        /* Closed pipes end a filter that outlives its shell (EOF, EPIPE). */
-        for (int fd = 0; fd < 3; fd++)
-            child_close_pipe(c, fd);
-        kill(c->pid, SIGTERM);
-    }
-    return n;
+    scope_spawn_kill_all(d->loop, SIGTERM);
+    return live;
 }

@@ -55,7 +55,6 @@ struct stdio_child_s {
     scope_role_t role;
     uv_pipe_t pipe[3];
     int open[3], handles, writes, ending, closed;
-    stdio_child_t *next;
 };
 
 int child_spawn(stdio_child_t *c, scope_demo_t *d);
@@ -64,9 +63,10 @@ void child_end(stdio_child_t *c);
 size_t child_queue(stdio_child_t *c);
 int child_pump(stdio_child_t *c, const char *chunk, size_t len, size_t total);
 void child_close_pipe(stdio_child_t *c, int fd);
-/* Quit: every running child's pipes closed, and SIGTERM. Returns how many. */
-int child_quit_all(void);
-/* narrate.c: the start told with its fds (p: the three pipes' ends). */
+/* Quit: SIGTERM to every running child. Returns how many are not closed yet. */
+int child_quit_all(scope_demo_t *d);
+/* narrate.c: the start's syscalls told with their fds (p: the three pipes'
+ * ends); the pipes opened as the dashboard's channels. */
 void child_narrate(stdio_child_t *c, const int p[6]);
 /* Text for narration: newlines shown as \n, control bytes as ' ', cut. */
 void printable(char *out, size_t cap, const char *data, size_t len);
@@ -78,10 +78,9 @@ int child_cut(stdio_child_t *c, int early);
 
 /* ---- exec.c: exec() and execFile(), output kept until the child is gone -- */
 
-typedef struct exec_s exec_t;
-struct exec_s {
+typedef struct exec_s {
     stdio_child_t child;
-    void (*done)(exec_t *e);   /* the callback (narrated before); e is freed after it */
+    void (*done)(struct exec_s *e); /* the callback (narrated before); e is freed after it */
     const char *call;          /* "exec" or "execFile", for the narration */
     size_t max_buffer;         /* 0: none */
     long long timeout_ms;      /* 0: none */
@@ -91,7 +90,7 @@ struct exec_s {
     /* private */
     uv_timer_t timer;
     int term_sent;
-};
+} exec_t;
 /* Set timeout_ms, child.quiet, then start; done follows, always. */
 exec_t *exec_new(scope_demo_t *d, const char *name, void (*done)(exec_t *e));
 void exec_shell(exec_t *e, const char *cmd);                     /* exec(cmd) */
@@ -100,19 +99,16 @@ void exec_file(exec_t *e, const char *file, char *const argv[]); /* execFile() *
 /* ---- the lesson's steps (scope_demo_cb) ---------------------------------- */
 
 void grep_spawn(scope_demo_t *d), grep_codes(scope_demo_t *d);         /* grep.c */
-void exec_pipeline(scope_demo_t *d);                                   /* exec.c */
-void execfile_injection(scope_demo_t *d), execfile_cost(scope_demo_t *d);
+void exec_pipeline(scope_demo_t *d), execfile_injection(scope_demo_t *d); /* exec.c */
+void execfile_cost(scope_demo_t *d);
 void fault_maxbuffer(scope_demo_t *d), fault_timeout(scope_demo_t *d), fault_step(scope_demo_t *d);
 void stdio_array(scope_demo_t *d);                                     /* stdio.c */
 void backpressure_fill(scope_demo_t *d), backpressure_resume(scope_demo_t *d);
 void stream_run(scope_demo_t *d), pingpong_run(scope_demo_t *d);
 
-/* 0 once the fault runs (done follows, always; in_bye: its outcome is the
- * bye's fault_outcome), -EBUSY while one runs, or -EINVAL. */
-int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done, int in_bye);
+/* 0 once the fault runs (done follows, always), or -EBUSY while one runs. */
+int fault_run(scope_demo_t *d, const char *kind, scope_demo_cb done);
 const char *fault_title(const char *kind); /* "fault: ...", its step's title */
-/* The dashboard's pause and resume, for the backpressure reader. */
-void backpressure_control(const char *cmd);
 int child_main(scope_demo_t *d, const stdio_opts_t *o); /* children.c */
 /* stdio.c's child, once its stdin was read to EOF (bytes). */
 int stdio_child(scope_demo_t *d, unsigned long long bytes);

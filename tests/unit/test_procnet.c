@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static unsigned long seen_inode;
@@ -283,6 +285,62 @@ START_TEST(test_live_udp_and_self)
 }
 END_TEST
 
+/* A child with one child of its own, both waiting: the shell and the 'cat'
+ * it started, for scope_procnet_kill_with_children. */
+START_TEST(test_kill_with_children)
+{
+    int ready[2];
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        pid_t kid = fork();
+        if (kid == 0) {
+            for (;;)
+                pause();
+        }
+        ssize_t w = write(ready[1], &kid, sizeof kid);
+        for (;;)
+            pause();
+        (void)w;
+    }
+    pid_t kid;
+    ck_assert_int_eq(read(ready[0], &kid, sizeof kid), (ssize_t)sizeof kid);
+    close(ready[0]);
+    close(ready[1]);
+    char comm[32], want[64], names[64];
+    ck_assert_int_eq(scope_procnet_comm((long)kid, comm, sizeof comm), 0);
+    snprintf(want, sizeof want, "%s %ld", comm, (long)kid);
+    ck_assert_int_eq(scope_procnet_kill_with_children((long)pid, SIGKILL, names, sizeof names), 1);
+    ck_assert_str_eq(names, want);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* reaped: nobody is left to signal */
+    ck_assert_int_eq(scope_procnet_kill_with_children((long)pid, SIGKILL, names, sizeof names),
+                     -ESRCH);
+    ck_assert_str_eq(names, "");
+}
+END_TEST
+
+START_TEST(test_fd_targets)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    char out[1024], want[32];
+    ck_assert_int_eq(scope_procnet_fd_targets((long)getpid(), p[1], out, sizeof out), 0);
+    snprintf(want, sizeof want, "fd %d -> pipe:[", p[0]);
+    ck_assert_ptr_nonnull(strstr(out, want));
+    ck_assert_int_eq(strncmp(out, "fd 0 -> ", 8), 0);
+    ck_assert_int_eq(scope_procnet_fd_targets((long)getpid(), p[1], out, 12), -ENOSPC);
+    ck_assert_uint_eq(strlen(out), 11);
+    ck_assert_int_eq(scope_procnet_fd_targets(-1, 1, out, sizeof out), 0);
+    ck_assert_str_eq(out, "fd 0 -> ?, fd 1 -> ?");
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
 static Suite *procnet_suite(void)
 {
     Suite *s = suite_create("procnet");
@@ -295,6 +353,8 @@ static Suite *procnet_suite(void)
     tc = tcase_create("live");
     tcase_add_test(tc, test_live_tcp);
     tcase_add_test(tc, test_live_udp_and_self);
+    tcase_add_test(tc, test_kill_with_children);
+    tcase_add_test(tc, test_fd_targets);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -815,6 +815,44 @@ START_TEST(exit_callback_may_spawn_again)
 }
 END_TEST
 
+/* Quit: every child of the loop not reaped yet is sent the signal, once. */
+START_TEST(kill_all_signals_every_running_child)
+{
+    char *argv1[4], *argv2[4];
+    scope_spawn_options_t o1 = sh_opts(argv1, "exec sleep 30");
+    scope_spawn_options_t o2 = sh_opts(argv2, "exec sleep 30");
+    env_t e;
+    env_init(&e);
+    scope_child_t c1, c2;
+    exit_rec_t r1, r2;
+    ck_assert_int_eq(spawn(&e, &c1, &o1, &r1), 0);
+    ck_assert_int_eq(spawn(&e, &c2, &o2, &r2), 0);
+    ck_assert_int_eq(scope_spawn_kill_all(&e.loop, SIGTERM), 2);
+    run(&e);
+    ck_assert_int_eq(r1.sig, SIGTERM);
+    ck_assert_int_eq(r2.sig, SIGTERM);
+    ck_assert_int_eq(scope_spawn_kill_all(&e.loop, SIGTERM), 0); /* reaped: none left */
+    env_done(&e);
+}
+END_TEST
+
+/* The execve() a start makes, for narration: the path as execvp finds it. */
+START_TEST(execve_text_names_path_and_argv)
+{
+    char *argv[] = {"sh", "-c", "exit 0", NULL}, out[128], path[64];
+    ck_assert_int_eq(scope_spawn_which("sh", path, sizeof path), 0);
+    char want[160];
+    snprintf(want, sizeof want, "execve(\"%s\", [\"sh\", \"-c\", \"exit 0\"])", path);
+    ck_assert_int_eq(scope_spawn_execve_text("sh", argv, out, sizeof out), 0);
+    ck_assert_str_eq(out, want);
+    char *none[] = {"ipcscope-no-such-command", NULL};
+    ck_assert_int_eq(scope_spawn_execve_text(none[0], none, out, sizeof out), 0);
+    ck_assert_str_eq(out, "execve(\"?\", [\"ipcscope-no-such-command\"])");
+    ck_assert_int_eq(scope_spawn_execve_text("sh", argv, out, 16), -ENOSPC);
+    ck_assert_uint_eq(strlen(out), 15);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 static Suite *spawn_suite(void)
@@ -827,6 +865,7 @@ static Suite *spawn_suite(void)
     tcase_add_test(ex, child_starts_with_default_signals_and_empty_mask);
     tcase_add_test(ex, two_children_each_get_one_callback);
     tcase_add_test(ex, exit_callback_may_spawn_again);
+    tcase_add_test(ex, kill_all_signals_every_running_child);
     suite_add_tcase(s, ex);
 
     TCase *fail = tcase_create("exec-failure");
@@ -851,6 +890,7 @@ static Suite *spawn_suite(void)
     tcase_add_test(proc, death_signal_kills_child_when_parent_dies);
     tcase_add_test(proc, setenv_and_unsetenv);
     tcase_add_test(proc, cwd_is_applied);
+    tcase_add_test(proc, execve_text_names_path_and_argv);
     suite_add_tcase(s, proc);
     return s;
 }
