@@ -86,8 +86,9 @@ void pingpong_run(scope_demo_t *d)
     }
     c->in.framing_bytes = c->out.framing_bytes = 1; /* each line's newline */
     scope_pacer_init(d, &pp.pacer);
-    scope_events_log("%ld pings of %zu bytes: a line into its stdin, the same line back on its "
-                     "stdout", d->count, d->size);
+    char pings[48];
+    scope_events_log("%s of %zu bytes: a line into its stdin, the same line back on its stdout",
+                     scope_demo_count_of(pings, sizeof pings, d->count, "ping", "pings"), d->size);
     scope_trace_stats_start(&c->out, d->loop, 500);
     scope_pacer_next(&pp.pacer, ping);
 }
