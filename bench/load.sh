@@ -73,7 +73,7 @@ trap 'exit 130' INT TERM
 
 # start_server NAME: a server on a port the kernel picks; sets SPID and PORT.
 start_server() {
-    (ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$DEMO" --listen 127.0.0.1:0 --idle-ms "$IDLE_MS") \
+    (ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$DEMO" --listen 127.0.0.1:0 --idle-ms "$IDLE_MS" --max-clients 100000) \
         >"$OUT/$1.server" 2>&1 &
     SPID=$!
     PORT=""

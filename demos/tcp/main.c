@@ -22,11 +22,11 @@ static const scope_demo_info_t info = {
 };
 
 static struct {
-    long long clients, max_message, idle_ms, throughput;
+    long long clients, max_message, idle_ms, throughput, max_clients;
     int nodelay, lab, split;
     const char *listen, *connect, *fault;
     struct sockaddr_storage at, to; /* --listen's address, --connect's */
-} opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000};
+} opt = {.clients = 3, .lab = 1, .max_message = 65536, .idle_ms = 30000, .max_clients = 1000};
 
 static const scope_demo_option_t options[] = {
     {"clients", "N", "client processes in a default run (default 3)", SCOPE_OPT_NUMBER,
@@ -39,6 +39,8 @@ static const scope_demo_option_t options[] = {
      "pattern)", SCOPE_OPT_FLAG, &opt.split},
     {"max-message", "BYTES", "longest line the server takes (default 65536)", SCOPE_OPT_NUMBER,
      &opt.max_message, 64, 16 << 20},
+    {"max-clients", "N", "clients at once; the next is told the server is full (default 1000)",
+     SCOPE_OPT_NUMBER, &opt.max_clients, 1, 1000000},
     {"idle-ms", "MS", "close a peer that ends no line this long (default 30000, 0 = never)",
      SCOPE_OPT_NUMBER, &opt.idle_ms, 0, 86400000},
     {"throughput", "BYTES", "one client streams BYTES to the server; the summary gives MB/s",
@@ -214,6 +216,7 @@ static int run_server(void)
     demo.on_lesson_end = finish;
     if (scope_demo_start(&demo, uv_default_loop(), "server", 1) < 0)
         return 1;
+    server.max_clients = crowd_cap(opt.max_clients);
     scope_trace_init(&clients, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (opt.throughput)
         lesson[1] = (scope_demo_lesson_t){"one client streams bytes as fast as TCP takes them",

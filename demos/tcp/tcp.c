@@ -50,7 +50,11 @@ int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *add
 void chat_on_connection(uv_stream_t *listener, int status)
 {
     chat_server_t *s = scope_container_of(listener, chat_server_t, listener);
-    chat_conn_t *k = status < 0 ? NULL : calloc(1, sizeof *k);
+    if (status < 0 || (s->max_clients && s->live >= s->max_clients)) {
+        crowd_refuse(listener, status, s->live); /* crowd.c */
+        return;
+    }
+    chat_conn_t *k = calloc(1, sizeof *k);
     if (!k)
         return;
     scope_conn_init_tcp(listener->loop, &k->c, on_conn_closed);
@@ -65,6 +69,7 @@ void chat_on_connection(uv_stream_t *listener, int status)
     k->port = tcp_trace(&k->trace, &k->c.h.tcp, 1, SCOPE_PEER(k->who), 1, k->who);
     k->next = s->conns;
     s->conns = k;
+    s->live++;
     s->fig.accepted++;
     scope_events_log("accept4(fd %d) -> fd %d: %s; TCP_NODELAY %s", s->fd, scope_conn_fd(&k->c),
                      k->who, s->nodelay ? "on" : "off");
@@ -197,6 +202,7 @@ static void on_conn_closed(scope_conn_t *c)
     for (chat_conn_t **p = &s->conns; *p; p = &(*p)->next)
         if (*p == k) {
             *p = k->next;
+            s->live--;
             break;
         }
     if (k->peer) { /* closed before its name came: named by address */

@@ -23,10 +23,11 @@
 typedef struct chat_conn_s chat_conn_t; /* one accepted client (tcp.c) */
 typedef struct { uint64_t accepted, lines_in, broadcasts; } chat_figures_t; /* echoes: lines_in */
 typedef struct {
-    scope_demo_t *demo; /* the caller sets these four */
+    scope_demo_t *demo; /* the caller sets these five */
     size_t max_message;
     uint64_t idle_ms; /* 0: never cut a silent peer */
     int nodelay;
+    long max_clients, live; /* the cap, and the clients connected now */
     chat_figures_t fig;
     uv_os_fd_t fd;
     uv_tcp_t listener;
@@ -43,6 +44,13 @@ void chat_close(chat_server_t *s); /* the listener, and everyone */
  * into addr (may be NULL). Returns the port. */
 int tcp_trace(scope_trace_t *t, uv_tcp_t *h, int accepted, scope_end_t peer, size_t framing,
               char *addr);
+
+/* ---- crowd.c: one client too many ------------------------------------------ */
+/* status < 0 (out of descriptors): said; else the newcomer over the cap is
+ * accepted, told the server is full, and closed. live: clients connected. */
+void crowd_refuse(uv_stream_t *listener, int status, long live);
+/* wanted, or fewer when the descriptors (ulimit -n) would run out first. */
+long crowd_cap(long wanted);
 
 /* ---- client.c: a client's connect(), whichever kind, and a chat member ----- */
 typedef struct tcp_client_s {

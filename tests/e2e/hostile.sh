@@ -71,3 +71,42 @@ grep -q "cut off after" drip.out && pass "a client dripping one byte at a time i
 kill -TERM $server
 wait_bounded $server 30; rc=$?
 [ $rc -eq 0 ] && pass "the server ends cleanly after both" || fail "server exit $rc"
+
+# A crowd past the cap: with ulimit -n 100 the server caps itself at 68
+# clients (it says so), and every one past that is told the server is full
+# and named in an error event: none is dropped without a word, as libuv's
+# EMFILE path would (it accepts and closes, and tells nobody).
+( ulimit -n 100; exec "$DEMO" --listen 127.0.0.1:0 --json --idle-ms 0 ) >c.json 2>c.err &
+server=$!
+wait_event c.json hello || fail "the capped server never started"
+port=$(field c.json hello params | jq -r .port)
+python3 - "$port" >crowd.out 2>&1 <<'PY'
+import socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(80)]
+for s in socks:
+    s.sendall(b"hello\n")
+answered = full = silent = 0
+for s in socks:
+    s.settimeout(20)
+    try:
+        got = s.recv(200)
+    except OSError:
+        got = b""
+    if got.startswith(b"error: the server is full"):
+        full += 1
+    elif got:
+        answered += 1
+    else:
+        silent += 1
+print(answered, full, silent)
+PY
+read answered full silent <crowd.out
+has_event c.json log '.text | test("^ulimit -n is 100: at most 68 clients")' \
+    && pass "ulimit -n 100: the server caps itself at 68 clients and says why" || fail "no cap said: $(cat c.err)"
+[ "$answered" = 68 ] && [ "$full" = 12 ] && [ "$silent" = 0 ] \
+    && pass "80 clients against a cap of 68: 68 answered, 12 told the server is full, none dropped silently" \
+    || fail "crowd: answered $answered, full $full, silent $silent"
+has_event c.json error '.what == "full" and (.reason | test("connected already"))' \
+    && pass "a refusal is an error event naming the client" || fail "no 'full' error event"
+kill -TERM $server
+wait_bounded $server 30
