@@ -98,6 +98,8 @@ struct scope_channel_s {
     int handle_retries;
     int disconnect_requested;
     uv_shutdown_t shutdown_req;
+    char *line; /* the line being sent, printed here and reused for the next */
+    size_t line_len, line_cap;
     char readbuf[64 * 1024];
 };
 
