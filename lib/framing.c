@@ -24,7 +24,6 @@
 #define SCOPE_STR_(x) #x
 #define SCOPE_STR(x) SCOPE_STR_(x)
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -170,6 +169,13 @@ static int partial_too_long(const scope_ndjson_t *d, size_t n, char last)
     return n > d->max_frame + 1 || (n == d->max_frame + 1 && last != '\r');
 }
 
+/* isdigit() without the locale: it looks its table up through a call, for
+ * every byte of every number of every line. */
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 /* Where a number that starts at s[0] ('-' or a digit) ends, as JSON writes
  * numbers: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. Returns its length,
  * or 0 if it breaks that grammar where strtod (and so cJSON) would go on:
@@ -177,23 +183,23 @@ static int partial_too_long(const scope_ndjson_t *d, size_t n, char last)
 static size_t json_number_length(const char *s, size_t len)
 {
     size_t i = s[0] == '-';
-    if (i >= len || !isdigit((unsigned char)s[i]))
+    if (i >= len || !is_digit(s[i]))
         return 0;
-    if (s[i] == '0' && i + 1 < len && isdigit((unsigned char)s[i + 1]))
+    if (s[i] == '0' && i + 1 < len && is_digit(s[i + 1]))
         return 0; /* a leading zero */
-    while (i < len && isdigit((unsigned char)s[i]))
+    while (i < len && is_digit(s[i]))
         i++;
     if (i < len && s[i] == '.') {
-        if (++i >= len || !isdigit((unsigned char)s[i]))
+        if (++i >= len || !is_digit(s[i]))
             return 0;
-        while (i < len && isdigit((unsigned char)s[i]))
+        while (i < len && is_digit(s[i]))
             i++;
     }
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         i += i + 1 < len && (s[i + 1] == '+' || s[i + 1] == '-');
-        if (++i >= len || !isdigit((unsigned char)s[i]))
+        if (++i >= len || !is_digit(s[i]))
             return 0;
-        while (i < len && isdigit((unsigned char)s[i]))
+        while (i < len && is_digit(s[i]))
             i++;
     }
     return i;
@@ -209,22 +215,23 @@ static size_t json_number_length(const char *s, size_t len)
  * byte. */
 static const char *json_precheck(const char *line, size_t len, size_t *where)
 {
-    int in_string = 0, depth = 0;
+    int depth = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)line[i];
         *where = i;
-        if (in_string) {
-            if (c == '\\')
-                i++; /* the escaped byte is the escape's business */
-            else if (c == '"')
-                in_string = 0;
-            else if (c < 0x20)
-                return "a raw control character inside a string (JSON.parse refuses it)";
-        } else if (c == '"') {
-            in_string = 1;
+        if (c == '"') {
+            /* Strings are most of a line's bytes: they get a loop of their own. */
+            for (i++; i < len && line[i] != '"'; i++) {
+                if (line[i] == '\\') {
+                    i++; /* the escaped byte is the escape's business */
+                } else if ((unsigned char)line[i] < 0x20) {
+                    *where = i;
+                    return "a raw control character inside a string (JSON.parse refuses it)";
+                }
+            }
         } else if (c < 0x20 && !is_json_space((char)c)) {
             return "a control character between tokens (JSON.parse refuses it)";
-        } else if (c == '-' || isdigit(c)) {
+        } else if (c == '-' || is_digit((char)c)) {
             size_t n = json_number_length(line + i, len - i);
             if (n == 0)
                 return "a number JSON does not allow (a leading zero, or a '.' or exponent "
