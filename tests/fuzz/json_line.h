@@ -60,12 +60,14 @@ static int json_line_number(const char *s, size_t n)
             abort();
         compiled = 1;
     }
-    char token[64];
-    if (n >= sizeof token)
-        return 1; /* longer than cJSON reads a number: cJSON has refused it */
+    char *token = malloc(n + 1);
+    if (!token)
+        abort();
     memcpy(token, s, n);
     token[n] = '\0';
-    return regexec(&number, token, 0, NULL, 0) == 0;
+    int ok = regexec(&number, token, 0, NULL, 0) == 0;
+    free(token);
+    return ok;
 }
 
 /* 1 when, outside its strings, the line (of a value cJSON took) holds a
