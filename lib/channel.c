@@ -785,6 +785,11 @@ int scope_channel_open(uv_loop_t *loop, scope_channel_t *ch, int fd)
     return 0;
 }
 
+int scope_channel_fd(const scope_channel_t *ch)
+{
+    return ch->open && !ch->closing ? ch->fd : -1;
+}
+
 int scope_channel_open_env(uv_loop_t *loop, scope_channel_t *ch)
 {
     const char *fd_s = getenv("NODE_CHANNEL_FD");

@@ -130,6 +130,10 @@ void scope_channel_disconnect(scope_channel_t *ch);
 /* Closes at once, dropping anything queued; on_close follows. */
 void scope_channel_close(scope_channel_t *ch);
 
+/* The fd the channel is open on, -1 when it is not open: what a child that
+ * opened NODE_CHANNEL_FD (now unset) narrates as its end of the channel. */
+int scope_channel_fd(const scope_channel_t *ch);
+
 /* 1 when msg is one of Node's internal messages ({"cmd":"NODE_..."}). */
 int scope_channel_is_internal(const cJSON *msg);
 

@@ -792,15 +792,32 @@ END_TEST
 START_TEST(peer_closing_is_a_disconnect)
 {
     open_raw(0);
+    ck_assert_int_ge(scope_channel_fd(&fx.a), 0);
     close(fx.raw);
     fx.raw = -1;
     turns(TURNS);
     ck_assert_int_eq(fx.sa.disconnects, 1);
     ck_assert_int_eq(fx.sa.disconnect_status, UV_EOF);
     ck_assert_int_eq(fx.sa.closes, 1);
+    ck_assert_int_eq(scope_channel_fd(&fx.a), -1);
     cJSON *m = cJSON_CreateObject();
     ck_assert_int_eq(scope_channel_send(&fx.a, m), -EPIPE);
     cJSON_Delete(m);
+}
+END_TEST
+
+START_TEST(open_env_opens_the_fd_node_names)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    char fd[16];
+    snprintf(fd, sizeof fd, "%d", sv[0]);
+    setenv("NODE_CHANNEL_FD", fd, 1);
+    ck_assert_int_eq(scope_channel_fd(&fx.a), -1); /* not open yet */
+    ck_assert_int_eq(scope_channel_open_env(&fx.loop, &fx.a), 0);
+    ck_assert_int_eq(scope_channel_fd(&fx.a), sv[0]); /* what the child narrates */
+    ck_assert_ptr_null(getenv("NODE_CHANNEL_FD"));
+    fx.raw = sv[1];
 }
 END_TEST
 
@@ -843,6 +860,7 @@ static Suite *channel_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, disconnect_writes_what_was_held_then_eof);
     tcase_add_test(tc, peer_closing_is_a_disconnect);
+    tcase_add_test(tc, open_env_opens_the_fd_node_names);
     suite_add_tcase(s, tc);
 
     return s;
