@@ -12,7 +12,6 @@
  * Its parent is this demo, or any node program that forks it (the lesson
  * shows one: "Node as the parent").
  */
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -99,9 +98,6 @@ int fork_ipc_child(scope_demo_t *d, size_t max_message)
         fprintf(stderr, "fork-ipc: cannot report events\n");
         return 1;
     }
-    const char *fd = getenv("NODE_CHANNEL_FD");
-    char fdname[16];
-    snprintf(fdname, sizeof fdname, "%s", fd ? fd : "?");
     scope_trace_init(&trace, "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     int r = scope_channel_open_env(d->loop, &ch); /* unsets NODE_CHANNEL_FD */
     if (r < 0) {
@@ -110,9 +106,9 @@ int fork_ipc_child(scope_demo_t *d, size_t max_message)
                            strerror(-r));
         return 1;
     }
-    scope_events_log("NODE_CHANNEL_FD=%s: opened fd %s as an ipc pipe (a Unix socket that can "
+    scope_events_log("NODE_CHANNEL_FD=%d: opened fd %d as an ipc pipe (a Unix socket that can "
                      "carry fds); unset NODE_CHANNEL_FD so my own children do not inherit it",
-                     fdname, fdname);
+                     scope_channel_fd(&ch), scope_channel_fd(&ch));
     scope_events_proc("ready", getpid(), getppid(), "child", 0, 0);
     send_json(&ch, cJSON_Parse("{\"foo\":\"bar\"}")); /* unprompted, as the articles' sub.js */
     return scope_demo_run(d);

@@ -152,13 +152,11 @@ void fork_ipc_await(fork_ipc_t *p, const char *what, fork_ipc_answer_cb is_answe
 static int on_received(fork_ipc_t *p, const cJSON *msg)
 {
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "received")))
-        return 0;
-    fork_ipc_await(p, NULL, NULL);
+        return FORK_IPC_NOT_IT;
     scope_events_log("the child answered: {\"received\":true}");
     if (p->fault)
         p->send_fault(&p->ch, p->fault);
-    scope_demo_next(p->demo);
-    return 1;
+    return FORK_IPC_DONE;
 }
 
 void fork_ipc_hello(scope_demo_t *d)
@@ -196,7 +194,12 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
         close(fd); /* the child passes nothing back in this lesson */
     uint64_t rtt = fork_ipc_is(msg, "type", "pong") ? scope_time_now_ns() - p->sent_ns : 0;
     scope_trace_recv_json(&p->trace, msg, ch->message_bytes, rtt);
-    if (p->is_answer && p->is_answer(p, msg))
+    int answer = p->is_answer ? p->is_answer(p, msg) : FORK_IPC_NOT_IT;
+    if (answer == FORK_IPC_DONE) {
+        fork_ipc_await(p, NULL, NULL);
+        scope_demo_next(p->demo);
+    }
+    if (answer != FORK_IPC_NOT_IT)
         return;
     char *text = cJSON_PrintUnformatted(msg);
     scope_events_log("the child says %.200s; this step waits for %s", text,

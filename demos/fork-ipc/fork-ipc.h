@@ -11,7 +11,10 @@
 #include "trace.h"
 
 typedef struct fork_ipc_s fork_ipc_t;
-typedef int (*fork_ipc_answer_cb)(fork_ipc_t *p, const cJSON *msg); /* 1: the answer */
+/* What a step makes of a message from the child: not its answer, one of its
+ * answers (it waits for more), or its last (the wait is over: next step). */
+enum { FORK_IPC_NOT_IT, FORK_IPC_MORE, FORK_IPC_DONE };
+typedef int (*fork_ipc_answer_cb)(fork_ipc_t *p, const cJSON *msg);
 
 /* The parent, hung off demo.data: main.c sets what it is asked to run and
  * reads the end of the run; only fork-ipc.c changes it. */
