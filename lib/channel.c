@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,24 +17,31 @@
 /* Node gives up on a handle after this many NACKs, and so do we. */
 #define MAX_HANDLE_RESENDS 3
 
+/* A message that could not be written at once: held behind a handle that
+ * awaits its ACK, handed to uv_write, or a handle's message kept to be sent
+ * again. Most messages never need one (see write_line). */
 struct scope_channel_outq_s {
     uv_write_t req;
     scope_channel_t *ch;
-    char *text; /* one JSON text, without the newline */
-    size_t len;
     uv_handle_t *handle; /* wraps the fd being passed, or NULL */
     int internal;        /* ACK/NACK: never held behind a handle */
     int in_flight;       /* written, write callback not yet run */
     int resend;          /* a NACK came while in flight: send again after it */
     scope_channel_outq_t *next;
+    size_t len;
+    char text[]; /* the line, its newline included */
 };
-
-static const char newline[] = "\n";
 
 int scope_channel_is_internal(const cJSON *msg)
 {
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
-    return cJSON_IsObject(msg) && cJSON_IsString(cmd) && strlen(cmd->valuestring) > 4 &&
+    if (!cJSON_IsObject(msg))
+        return 0;
+    /* cJSON_GetObjectItemCaseSensitive(msg, "cmd"), without a strcmp for
+     * each key: this runs on every message sent and every line received. */
+    const cJSON *cmd = msg->child;
+    while (cmd && cmd->string && !(cmd->string[0] == 'c' && strcmp(cmd->string, "cmd") == 0))
+        cmd = cmd->next;
+    return cmd && cmd->string && cJSON_IsString(cmd) && cmd->valuestring &&
            strncmp(cmd->valuestring, "NODE_", 5) == 0;
 }
 
@@ -48,7 +56,6 @@ static void outq_free(scope_channel_outq_t *q)
         return;
     if (q->handle)
         uv_close(q->handle, free_handle_cb);
-    cJSON_free(q->text);
     free(q);
 }
 
@@ -71,6 +78,9 @@ static void on_pipe_closed(uv_handle_t *h)
     ch->queue_tail = NULL;
     outq_free(ch->awaiting_ack);
     ch->awaiting_ack = NULL;
+    free(ch->line);
+    ch->line = NULL;
+    ch->line_len = ch->line_cap = 0;
     ch->open = 0;
     if (ch->on_close)
         ch->on_close(ch);
@@ -120,10 +130,232 @@ void scope_channel_disconnect(scope_channel_t *ch)
     maybe_finish_disconnect(ch);
 }
 
+/* ---- printing ---------------------------------------------------------- */
+
+/* Every message is printed into the channel's own buffer, ch->line, which the
+ * next message reuses: cJSON_PrintUnformatted would malloc a buffer, realloc
+ * it to size, and leave it to us to free, for each message. The printer below
+ * writes byte for byte what cJSON_PrintUnformatted writes (the unit test
+ * compares the two on every kind of value), with one shortcut: an integer is
+ * printed as its digits, where cJSON 1.7.15 prints every number with
+ * sprintf("%1.15g") and reads it back with sscanf to check it, about 3,600
+ * instructions for "12", more than the rest of a small message. Any other
+ * number (a fraction, -0, 1e15 and beyond, NaN) is printed by cJSON itself. */
+
+/* Past this, a line's buffer is released once the line is out, so that one
+ * big message does not pin its size for the rest of the channel's life. */
+#define KEEP_LINE_MAX (64u * 1024u)
+
+static int reserve(scope_channel_t *ch, size_t more)
+{
+    size_t need = ch->line_len + more;
+    if (need <= ch->line_cap)
+        return 0;
+    size_t cap = ch->line_cap ? ch->line_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *grown = realloc(ch->line, cap);
+    if (!grown)
+        return -1;
+    ch->line = grown;
+    ch->line_cap = cap;
+    return 0;
+}
+
+static int put(scope_channel_t *ch, const char *s, size_t n)
+{
+    if (reserve(ch, n) < 0)
+        return -1;
+    memcpy(ch->line + ch->line_len, s, n);
+    ch->line_len += n;
+    return 0;
+}
+
+static int put_char(scope_channel_t *ch, char c)
+{
+    if (reserve(ch, 1) < 0)
+        return -1;
+    ch->line[ch->line_len++] = c;
+    return 0;
+}
+
+/* 1 for the bytes a JSON string cannot hold as they are: the control
+ * characters, '"' (0x22) and '\\' (0x5c). */
+static const unsigned char must_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x50 */
+};
+
+/* The letter of a two-byte escape ("\\n" for a newline), 0 for none. */
+static char named_escape(unsigned char c)
+{
+    switch (c) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\b':
+        return 'b';
+    case '\f':
+        return 'f';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    default:
+        return 0;
+    }
+}
+
+/* As cJSON's print_string_ptr: '"', '\\' and the control characters escaped
+ * (\b \f \n \r \t by name, the others as \u00xx), every other byte as it is;
+ * a NULL string is "". */
+static int print_string(scope_channel_t *ch, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!s)
+        return put(ch, "\"\"", 2);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = 0, escapes = 0;
+    for (; u[n]; n++)
+        if (must_escape[u[n]])
+            escapes += named_escape(u[n]) ? 1 : 5;
+    if (reserve(ch, n + escapes + 2) < 0)
+        return -1;
+    char *o = ch->line + ch->line_len;
+    *o++ = '"';
+    if (!escapes) {
+        memcpy(o, s, n);
+        o += n;
+    } else {
+        for (; *u; u++) {
+            char named = named_escape(*u);
+            if (!must_escape[*u]) {
+                *o++ = (char)*u;
+            } else if (named) {
+                *o++ = '\\';
+                *o++ = named;
+            } else {
+                memcpy(o, "\\u00", 4);
+                o[4] = hex[*u >> 4];
+                o[5] = hex[*u & 15];
+                o += 6;
+            }
+        }
+    }
+    *o++ = '"';
+    ch->line_len = (size_t)(o - ch->line);
+    return 0;
+}
+
+static int print_number(scope_channel_t *ch, const cJSON *item)
+{
+    double d = item->valuedouble;
+    char digits[32];
+    /* An integer below 1e15 is exactly what "%1.15g" prints: its digits. */
+    if (d > -1e15 && d < 1e15 && d == (double)(long long)d && !(d == 0 && signbit(d))) {
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+        char *end = digits + sizeof digits, *p = end;
+        do
+            *--p = (char)('0' + u % 10);
+        while (u /= 10);
+        if (v < 0)
+            *--p = '-';
+        return put(ch, p, (size_t)(end - p));
+    }
+    if (!cJSON_PrintPreallocated((cJSON *)item, digits, sizeof digits, 0))
+        return -1;
+    return put(ch, digits, strlen(digits));
+}
+
+/* As cJSON's print_value, unformatted: -1 where cJSON fails too (an item of
+ * no type, a raw item without text) or memory runs out. */
+static int print_value(scope_channel_t *ch, const cJSON *item)
+{
+    switch (item->type & 0xFF) {
+    case cJSON_NULL:
+        return put(ch, "null", 4);
+    case cJSON_False:
+        return put(ch, "false", 5);
+    case cJSON_True:
+        return put(ch, "true", 4);
+    case cJSON_Number:
+        return print_number(ch, item);
+    case cJSON_String:
+        return print_string(ch, item->valuestring);
+    case cJSON_Raw:
+        return item->valuestring ? put(ch, item->valuestring, strlen(item->valuestring)) : -1;
+    case cJSON_Array:
+    case cJSON_Object: {
+        int object = (item->type & 0xFF) == cJSON_Object;
+        if (put_char(ch, object ? '{' : '[') < 0)
+            return -1;
+        for (const cJSON *c = item->child; c; c = c->next) {
+            if (object && (print_string(ch, c->string) < 0 || put_char(ch, ':') < 0))
+                return -1;
+            if (print_value(ch, c) < 0 || (c->next && put_char(ch, ',') < 0))
+                return -1;
+        }
+        return put_char(ch, object ? '}' : ']');
+    }
+    default:
+        return -1;
+    }
+}
+
+/* msg as one line, its newline included, in ch->line (ch->line_len bytes). */
+static int print_line(scope_channel_t *ch, const cJSON *msg)
+{
+    ch->line_len = 0;
+    return print_value(ch, msg) < 0 || put_char(ch, '\n') < 0 ? -ENOMEM : 0;
+}
+
+/* Once the line is out (or copied): a big buffer goes, a small one stays. */
+static void line_done(scope_channel_t *ch)
+{
+    ch->line_len = 0;
+    if (ch->line_cap > KEEP_LINE_MAX) {
+        free(ch->line);
+        ch->line = NULL;
+        ch->line_cap = 0;
+    }
+}
+
 /* ---- writing ----------------------------------------------------------- */
 
 static void flush_queue(scope_channel_t *ch);
-static int write_item(scope_channel_t *ch, scope_channel_outq_t *q);
+static void on_written(uv_write_t *req, int status);
+
+static scope_channel_outq_t *make_item(scope_channel_t *ch, const char *text, size_t len)
+{
+    scope_channel_outq_t *q = malloc(sizeof *q + len);
+    if (!q)
+        return NULL;
+    memset(q, 0, sizeof *q);
+    q->ch = ch;
+    q->len = len;
+    memcpy(q->text, text, len);
+    return q;
+}
+
+/* uv_write2 puts the fd on the first sendmsg of this write, so it arrives
+ * with the first bytes of the NODE_HANDLE line, as node expects. */
+static int write_handle(scope_channel_t *ch, scope_channel_outq_t *q)
+{
+    uv_buf_t buf = uv_buf_init(q->text, (unsigned)q->len);
+    q->req.data = q;
+    int r = uv_write2(&q->req, (uv_stream_t *)&ch->pipe, &buf, 1, (uv_stream_t *)q->handle,
+                      on_written);
+    q->in_flight = r == 0;
+    return r;
+}
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -137,7 +369,7 @@ static void on_written(uv_write_t *req, int status)
         outq_free(q);
     } else if (q->resend && status == 0) {
         q->resend = 0;
-        if (write_item(ch, q) < 0) {
+        if (write_handle(ch, q) < 0) {
             ch->awaiting_ack = NULL;
             outq_free(q);
         }
@@ -146,49 +378,45 @@ static void on_written(uv_write_t *req, int status)
         lost_peer(ch, status);
 }
 
-static int write_item(scope_channel_t *ch, scope_channel_outq_t *q)
+/* Writes a line without a handle: now, without a request, when the socket
+ * takes it whole (the common case). uv_write would also write at once, but
+ * then it defers a callback and toggles the epoll watcher, a syscall per
+ * message that a round trip feels. libuv refuses the try (UV_EAGAIN) while
+ * earlier bytes are queued, so order holds. What is left goes to uv_write in
+ * q, made here when q is NULL (text is ch->line, which the next message
+ * reuses). q is freed once written. */
+static int write_line(scope_channel_t *ch, scope_channel_outq_t *q, const char *text,
+                      size_t len)
 {
-    uv_buf_t bufs[2] = {uv_buf_init(q->text, (unsigned)q->len),
-                        uv_buf_init((char *)newline, 1)};
-    if (!q->handle) {
-        /* The common case: write now, without a request. uv_write would also
-         * write at once, but then it defers a callback and toggles the epoll
-         * watcher, a syscall per message that a round trip feels. libuv refuses
-         * the try (UV_EAGAIN) while earlier bytes are queued, so order holds. */
-        int n = uv_try_write((uv_stream_t *)&ch->pipe, bufs, 2);
-        if (n == (int)q->len + 1) {
-            outq_free(q);
-            return 0;
-        }
-        if (n > 0) { /* a partial write: queue the rest */
-            size_t done = (size_t)n;
-            if (done < q->len) {
-                bufs[0] = uv_buf_init(q->text + done, (unsigned)(q->len - done));
-            } else {
-                bufs[0] = bufs[1];
-                bufs[1].len = 0;
-            }
-        } else if (n != UV_EAGAIN) {
-            outq_free(q);
-            return n;
-        }
+    uv_buf_t buf = uv_buf_init((char *)text, (unsigned)len);
+    int n = uv_try_write((uv_stream_t *)&ch->pipe, &buf, 1);
+    if (n == (int)len || (n < 0 && n != UV_EAGAIN)) {
+        outq_free(q);
+        return n < 0 ? n : 0;
     }
+    size_t done = n > 0 ? (size_t)n : 0;
+    char *rest;
+    if (q) {
+        rest = q->text + done;
+    } else if ((q = make_item(ch, text + done, len - done))) {
+        rest = q->text;
+    } else {
+        if (done) /* half a line is out: the stream cannot go on */
+            lost_peer(ch, UV_ENOMEM);
+        return UV_ENOMEM;
+    }
+    buf = uv_buf_init(rest, (unsigned)(len - done));
     q->req.data = q;
     q->in_flight = 1;
-    /* uv_write2 puts the fd on the first sendmsg of this write, so it arrives
-     * with the first bytes of the NODE_HANDLE line, as node expects. */
-    if (q->handle)
-        return uv_write2(&q->req, (uv_stream_t *)&ch->pipe, bufs, 2, (uv_stream_t *)q->handle,
-                         on_written);
-    int r = uv_write(&q->req, (uv_stream_t *)&ch->pipe, bufs, bufs[1].len ? 2 : 1, on_written);
-    if (r < 0 && !q->handle) {
+    int r = uv_write(&q->req, (uv_stream_t *)&ch->pipe, &buf, 1, on_written);
+    if (r < 0) {
         q->in_flight = 0;
         outq_free(q);
     }
     return r;
 }
 
-/* Writes now, or holds the message behind a handle that awaits its ACK. */
+/* Holds q behind a handle that awaits its ACK, or writes it now. */
 static int submit(scope_channel_t *ch, scope_channel_outq_t *q)
 {
     if (ch->awaiting_ack && !q->internal) {
@@ -199,16 +427,13 @@ static int submit(scope_channel_t *ch, scope_channel_outq_t *q)
         ch->queue_tail = q;
         return 0;
     }
-    if (q->handle) {
-        ch->awaiting_ack = q;
-        ch->handle_retries = 0;
-    }
-    int had_handle = q->handle != NULL;
-    int r = write_item(ch, q); /* without a handle, q is written or freed */
-    if (r < 0 && had_handle) {
-        if (ch->awaiting_ack == q)
-            ch->awaiting_ack = NULL;
-        q->in_flight = 0;
+    if (!q->handle)
+        return write_line(ch, q, q->text, q->len); /* q is written or freed */
+    ch->awaiting_ack = q;
+    ch->handle_retries = 0;
+    int r = write_handle(ch, q);
+    if (r < 0) {
+        ch->awaiting_ack = NULL;
         outq_free(q);
     }
     return r;
@@ -228,21 +453,6 @@ static void flush_queue(scope_channel_t *ch)
     maybe_finish_disconnect(ch);
 }
 
-static scope_channel_outq_t *make_item(scope_channel_t *ch, const cJSON *msg)
-{
-    scope_channel_outq_t *q = calloc(1, sizeof *q);
-    if (!q)
-        return NULL;
-    q->ch = ch;
-    q->text = cJSON_PrintUnformatted(msg);
-    if (!q->text) {
-        free(q);
-        return NULL;
-    }
-    q->len = strlen(q->text);
-    return q;
-}
-
 int scope_channel_send(scope_channel_t *ch, const cJSON *msg)
 {
     if (!msg)
@@ -252,14 +462,19 @@ int scope_channel_send(scope_channel_t *ch, const cJSON *msg)
     int internal = scope_channel_is_internal(msg);
     if (!ch->open || ch->closing || ch->disconnected || (ch->disconnect_requested && !internal))
         return -EPIPE;
-    scope_channel_outq_t *q = make_item(ch, msg);
-    if (!q)
+    if (print_line(ch, msg) < 0)
         return -ENOMEM;
-    q->internal = internal;
-    size_t len = q->len + 1;
+    size_t len = ch->line_len;
     if (ch->trace && !internal)
-        scope_trace_send(ch->trace, q->text, len); /* the line and its newline */
-    int r = submit(ch, q); /* q may be gone after this */
+        scope_trace_send(ch->trace, ch->line, len); /* the line and its newline */
+    int r;
+    if (ch->awaiting_ack && !internal) { /* held: a copy waits in the queue */
+        scope_channel_outq_t *q = make_item(ch, ch->line, len);
+        r = q ? submit(ch, q) : -ENOMEM;
+    } else {
+        r = write_line(ch, NULL, ch->line, len);
+    }
+    line_done(ch);
     if (r < 0)
         return r;
     if (!internal) {
@@ -326,12 +541,15 @@ int scope_channel_send_handle(scope_channel_t *ch, const cJSON *msg, int fd, con
     cJSON_AddStringToObject(wrapper, "cmd", "NODE_HANDLE");
     cJSON_AddStringToObject(wrapper, "type", type);
     cJSON_AddItemToObject(wrapper, "msg", cJSON_Duplicate(msg, 1));
-    scope_channel_outq_t *q = make_item(ch, wrapper);
+    /* kept whole until the ACK: a NACK sends it again */
+    scope_channel_outq_t *q = print_line(ch, wrapper) < 0 ? NULL
+                                                          : make_item(ch, ch->line, ch->line_len);
     cJSON_Delete(wrapper);
+    line_done(ch);
     if (!q)
         return -ENOMEM;
     if (ch->trace) /* the NODE_HANDLE line, as node's wire carries it */
-        scope_trace_send(ch->trace, q->text, q->len + 1);
+        scope_trace_send(ch->trace, q->text, q->len);
     errno = 0; /* wrap_fd fails through syscalls (errno) or libuv (none) */
     q->handle = wrap_fd(ch->pipe.loop, fd);
     if (!q->handle) {
@@ -339,7 +557,7 @@ int scope_channel_send_handle(scope_channel_t *ch, const cJSON *msg, int fd, con
         outq_free(q);
         return err;
     }
-    size_t len = q->len + 1;
+    size_t len = q->len;
     int r = submit(ch, q);
     if (r < 0)
         return r;
@@ -427,9 +645,8 @@ static void on_internal(scope_channel_t *ch, cJSON *msg)
             flush_queue(ch);
         } else if (q->in_flight) {
             q->resend = 1;
-        } else if (write_item(ch, q) < 0) {
+        } else if (write_handle(ch, q) < 0) {
             ch->awaiting_ack = NULL;
-            q->in_flight = 0;
             outq_free(q);
         }
     }
@@ -556,6 +773,8 @@ int scope_channel_open(uv_loop_t *loop, scope_channel_t *ch, int fd)
     ch->queue = ch->queue_tail = ch->awaiting_ack = NULL;
     ch->pending_fds = NULL;
     ch->npending_fds = 0;
+    ch->line = NULL;
+    ch->line_len = ch->line_cap = 0;
     ch->sent = ch->received = ch->bytes_sent = ch->bytes_received = ch->refused = 0;
     scope_ndjson_init(&ch->decoder, ch->max_message ? ch->max_message : SCOPE_CHANNEL_MAX_MESSAGE,
                       on_line, on_bad_line, ch);
@@ -564,6 +783,11 @@ int scope_channel_open(uv_loop_t *loop, scope_channel_t *ch, int fd)
         return r;
     }
     return 0;
+}
+
+int scope_channel_fd(const scope_channel_t *ch)
+{
+    return ch->open && !ch->closing ? ch->fd : -1;
 }
 
 int scope_channel_open_env(uv_loop_t *loop, scope_channel_t *ch)

@@ -98,6 +98,8 @@ struct scope_channel_s {
     int handle_retries;
     int disconnect_requested;
     uv_shutdown_t shutdown_req;
+    char *line; /* the line being sent, printed here and reused for the next */
+    size_t line_len, line_cap;
     char readbuf[64 * 1024];
 };
 
@@ -127,6 +129,10 @@ int scope_channel_write_raw(scope_channel_t *ch, const char *bytes, size_t len);
 void scope_channel_disconnect(scope_channel_t *ch);
 /* Closes at once, dropping anything queued; on_close follows. */
 void scope_channel_close(scope_channel_t *ch);
+
+/* The fd the channel is open on, -1 when it is not open: what a child that
+ * opened NODE_CHANNEL_FD (now unset) narrates as its end of the channel. */
+int scope_channel_fd(const scope_channel_t *ch);
 
 /* 1 when msg is one of Node's internal messages ({"cmd":"NODE_..."}). */
 int scope_channel_is_internal(const cJSON *msg);

@@ -24,7 +24,6 @@
 #define SCOPE_STR_(x) #x
 #define SCOPE_STR(x) SCOPE_STR_(x)
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -170,6 +169,13 @@ static int partial_too_long(const scope_ndjson_t *d, size_t n, char last)
     return n > d->max_frame + 1 || (n == d->max_frame + 1 && last != '\r');
 }
 
+/* isdigit() without the locale: it looks its table up through a call, for
+ * every byte of every number of every line. */
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 /* Where a number that starts at s[0] ('-' or a digit) ends, as JSON writes
  * numbers: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. Returns its length,
  * or 0 if it breaks that grammar where strtod (and so cJSON) would go on:
@@ -177,23 +183,23 @@ static int partial_too_long(const scope_ndjson_t *d, size_t n, char last)
 static size_t json_number_length(const char *s, size_t len)
 {
     size_t i = s[0] == '-';
-    if (i >= len || !isdigit((unsigned char)s[i]))
+    if (i >= len || !is_digit(s[i]))
         return 0;
-    if (s[i] == '0' && i + 1 < len && isdigit((unsigned char)s[i + 1]))
+    if (s[i] == '0' && i + 1 < len && is_digit(s[i + 1]))
         return 0; /* a leading zero */
-    while (i < len && isdigit((unsigned char)s[i]))
+    while (i < len && is_digit(s[i]))
         i++;
     if (i < len && s[i] == '.') {
-        if (++i >= len || !isdigit((unsigned char)s[i]))
+        if (++i >= len || !is_digit(s[i]))
             return 0;
-        while (i < len && isdigit((unsigned char)s[i]))
+        while (i < len && is_digit(s[i]))
             i++;
     }
     if (i < len && (s[i] == 'e' || s[i] == 'E')) {
         i += i + 1 < len && (s[i + 1] == '+' || s[i + 1] == '-');
-        if (++i >= len || !isdigit((unsigned char)s[i]))
+        if (++i >= len || !is_digit(s[i]))
             return 0;
-        while (i < len && isdigit((unsigned char)s[i]))
+        while (i < len && is_digit(s[i]))
             i++;
     }
     return i;
@@ -209,22 +215,23 @@ static size_t json_number_length(const char *s, size_t len)
  * byte. */
 static const char *json_precheck(const char *line, size_t len, size_t *where)
 {
-    int in_string = 0, depth = 0;
+    int depth = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)line[i];
         *where = i;
-        if (in_string) {
-            if (c == '\\')
-                i++; /* the escaped byte is the escape's business */
-            else if (c == '"')
-                in_string = 0;
-            else if (c < 0x20)
-                return "a raw control character inside a string (JSON.parse refuses it)";
-        } else if (c == '"') {
-            in_string = 1;
+        if (c == '"') {
+            /* Strings are most of a line's bytes: they get a loop of their own. */
+            for (i++; i < len && line[i] != '"'; i++) {
+                if (line[i] == '\\') {
+                    i++; /* the escaped byte is the escape's business */
+                } else if ((unsigned char)line[i] < 0x20) {
+                    *where = i;
+                    return "a raw control character inside a string (JSON.parse refuses it)";
+                }
+            }
         } else if (c < 0x20 && !is_json_space((char)c)) {
             return "a control character between tokens (JSON.parse refuses it)";
-        } else if (c == '-' || isdigit(c)) {
+        } else if (c == '-' || is_digit((char)c)) {
             size_t n = json_number_length(line + i, len - i);
             if (n == 0)
                 return "a number JSON does not allow (a leading zero, or a '.' or exponent "
@@ -238,6 +245,189 @@ static const char *json_precheck(const char *line, size_t len, size_t *where)
         }
     }
     return NULL;
+}
+
+/* ---- the common line, parsed in one pass -------------------------------- */
+
+/* Most lines are small objects of plain strings and integers, such as
+ * {"type":"ping","id":12,"pad":"xxx"}. cJSON parses one for about 3,300
+ * instructions, a third of them in strtod, localeconv and trying each value
+ * as "null", "true" and "false" with strncmp, after json_precheck has walked
+ * the line once already. The parser below builds the very tree cJSON would
+ * (the same items, strings, numbers and links: tests/unit/test_framing.c
+ * compares them) in one pass, but only for lines in strict JSON whose strings
+ * have no escape and whose numbers are integers of at most 15 digits, nested
+ * at most PLAIN_DEPTH deep. On anything else it gives up (NULL), and the line
+ * goes the long way, json_precheck and cJSON, which also tell where a bad
+ * line is bad. */
+#define PLAIN_DEPTH 32
+
+typedef struct {
+    const char *p, *end;
+    int depth;
+} plain_t;
+
+static cJSON *plain_value(plain_t *in);
+
+static void plain_space(plain_t *in)
+{
+    while (in->p < in->end && is_json_space(*in->p))
+        in->p++;
+}
+
+static int plain_at(plain_t *in, char c)
+{
+    return in->p < in->end && *in->p == c;
+}
+
+/* A string with no escape and no control byte, copied as cJSON copies it
+ * (with cJSON's allocator: cJSON_Delete frees it). in->p is at its '"'. */
+static char *plain_string(plain_t *in)
+{
+    const char *s = ++in->p;
+    while (in->p < in->end && *in->p != '"') {
+        if (*in->p == '\\' || (unsigned char)*in->p < 0x20)
+            return NULL;
+        in->p++;
+    }
+    if (in->p == in->end)
+        return NULL;
+    size_t n = (size_t)(in->p++ - s);
+    char *copy = cJSON_malloc(n + 1);
+    if (copy) {
+        memcpy(copy, s, n);
+        copy[n] = '\0';
+    }
+    return copy;
+}
+
+/* -?(0|[1-9][0-9]*) of at most 15 digits: a double that strtod would give
+ * exactly, "-0" included (as -0.0). */
+static cJSON *plain_number(plain_t *in)
+{
+    int negative = *in->p == '-';
+    in->p += negative;
+    const char *digits = in->p;
+    long long v = 0;
+    while (in->p < in->end && is_digit(*in->p) && in->p - digits < 16)
+        v = v * 10 + (*in->p++ - '0');
+    size_t n = (size_t)(in->p - digits);
+    if (n == 0 || n > 15 || (n > 1 && digits[0] == '0'))
+        return NULL;
+    if (in->p < in->end && (*in->p == '.' || *in->p == 'e' || *in->p == 'E'))
+        return NULL;
+    double d = (double)v;
+    return cJSON_CreateNumber(negative ? -d : d);
+}
+
+static cJSON *plain_word(plain_t *in)
+{
+    size_t left = (size_t)(in->end - in->p);
+    cJSON *item = NULL;
+    if (left >= 4 && memcmp(in->p, "null", 4) == 0) {
+        item = cJSON_CreateNull();
+        in->p += 4;
+    } else if (left >= 4 && memcmp(in->p, "true", 4) == 0) {
+        item = cJSON_CreateTrue();
+        if (item)
+            item->valueint = 1; /* as cJSON's parser sets it */
+        in->p += 4;
+    } else if (left >= 5 && memcmp(in->p, "false", 5) == 0) {
+        item = cJSON_CreateFalse();
+        in->p += 5;
+    }
+    return item;
+}
+
+/* An object or an array: in->p is at its '{' or '['. Members are appended
+ * as cJSON's parser links them; an object member's key is its string. */
+static cJSON *plain_container(plain_t *in)
+{
+    int object = *in->p == '{';
+    char close = object ? '}' : ']';
+    cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (!c || ++in->depth > PLAIN_DEPTH)
+        goto fail;
+    in->p++;
+    plain_space(in);
+    if (plain_at(in, close)) {
+        in->p++;
+        in->depth--;
+        return c;
+    }
+    for (;;) {
+        char *key = NULL;
+        if (object) {
+            if (!plain_at(in, '"') || !(key = plain_string(in)))
+                goto fail;
+            plain_space(in);
+            if (!plain_at(in, ':')) {
+                cJSON_free(key);
+                goto fail;
+            }
+            in->p++;
+            plain_space(in);
+        }
+        cJSON *member = plain_value(in);
+        if (!member) {
+            cJSON_free(key);
+            goto fail;
+        }
+        member->string = key;
+        cJSON_AddItemToArray(c, member); /* appends, and leaves the key as it is */
+        plain_space(in);
+        if (plain_at(in, ',')) {
+            in->p++;
+            plain_space(in);
+        } else if (plain_at(in, close)) {
+            in->p++;
+            in->depth--;
+            return c;
+        } else {
+            goto fail;
+        }
+    }
+fail:
+    cJSON_Delete(c);
+    return NULL;
+}
+
+static cJSON *plain_value(plain_t *in)
+{
+    if (in->p >= in->end)
+        return NULL;
+    char c = *in->p;
+    if (c == '"') {
+        /* an item given the copy: cJSON_CreateString would copy it again */
+        char *s = plain_string(in);
+        cJSON *item = s ? cJSON_CreateNull() : NULL;
+        if (item) {
+            item->type = cJSON_String;
+            item->valuestring = s;
+        } else {
+            cJSON_free(s);
+        }
+        return item;
+    }
+    if (c == '{' || c == '[')
+        return plain_container(in);
+    if (c == '-' || is_digit(c))
+        return plain_number(in);
+    return plain_word(in);
+}
+
+/* The line's value when it is a plain line, else NULL: the long way. */
+static cJSON *plain_parse(const char *line, size_t len)
+{
+    plain_t in = {line, line + len, 0};
+    plain_space(&in);
+    cJSON *value = plain_value(&in);
+    plain_space(&in);
+    if (value && in.p != in.end) {
+        cJSON_Delete(value);
+        return NULL;
+    }
+    return value;
 }
 
 /* One complete line at d->offset, without its '\n'. d->offset is advanced by
@@ -257,6 +447,13 @@ static void ndjson_line(scope_ndjson_t *d, const char *line, size_t len)
     }
     if (skip_space(line, len) == len) {
         ndjson_error(d, SCOPE_FRAME_BLANK, len, 0);
+        return;
+    }
+    cJSON *plain = plain_parse(line, len);
+    if (plain != NULL) {
+        if (d->on_json != NULL)
+            d->on_json(d->arg, plain, line, len);
+        cJSON_Delete(plain);
         return;
     }
 

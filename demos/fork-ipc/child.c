@@ -9,10 +9,8 @@
  *   4. A message that brings a listening socket: serve one connection (handle.c).
  *   5. EOF on fd 3 (the parent disconnected or died): exit 0.
  *
- * Its parent is this demo, or any node program that forks it (the lesson
- * shows one: "Node as the parent").
+ * Its parent is this demo, or any node program that forks it (the lesson shows one).
  */
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,14 +26,13 @@ static cJSON *answer(const cJSON *msg)
         return pong;
     }
     if (fork_ipc_is(msg, "action", "getUser")) { /* the id says which request this answers */
+        /* The ids are references to the request's (no copy): sent before msg goes. */
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
         cJSON *reply = cJSON_CreateObject(), *user;
-        cJSON_AddItemToObject(reply, "id",
-                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(msg, "id"), 1));
+        cJSON_AddItemReferenceToObject(reply, "id", cJSON_GetObjectItemCaseSensitive(msg, "id"));
         cJSON_AddStringToObject(reply, "status", "success");
         user = cJSON_AddObjectToObject(reply, "data");
-        cJSON_AddItemToObject(user, "id",
-                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(params, "id"), 1));
+        cJSON_AddItemReferenceToObject(user, "id", cJSON_GetObjectItemCaseSensitive(params, "id"));
         cJSON_AddStringToObject(user, "name", "Ada Lovelace");
         cJSON_AddStringToObject(user, "email", "ada@example.org");
         return reply;
@@ -67,8 +64,7 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
 static void on_refused(scope_channel_t *ch, const scope_frame_error_t *err)
 {
     (void)ch;
-    scope_events_error("refused", "from the parent: %s; a node child would throw in "
-                       "JSON.parse and exit 1, this one goes on", err->reason);
+    scope_events_error("refused", "from the parent: %s (a node child exits 1 on it)", err->reason);
 }
 
 static void on_disconnect(scope_channel_t *ch, int status)
@@ -95,13 +91,8 @@ int fork_ipc_child(scope_demo_t *d, size_t max_message)
     d->on_quit = on_quit;
     /* Under a node parent our stdout is its stdout (fork() inherits stdio). */
     d->narrate_stderr = 1;
-    if (scope_demo_start(d, uv_default_loop(), "child", 0) < 0) {
-        fprintf(stderr, "fork-ipc: cannot report events\n");
+    if (scope_demo_start(d, uv_default_loop(), "child", 0) < 0)
         return 1;
-    }
-    const char *fd = getenv("NODE_CHANNEL_FD");
-    char fdname[16];
-    snprintf(fdname, sizeof fdname, "%s", fd ? fd : "?");
     scope_trace_init(&trace, "ipc", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     int r = scope_channel_open_env(d->loop, &ch); /* unsets NODE_CHANNEL_FD */
     if (r < 0) {
@@ -110,9 +101,8 @@ int fork_ipc_child(scope_demo_t *d, size_t max_message)
                            strerror(-r));
         return 1;
     }
-    scope_events_log("NODE_CHANNEL_FD=%s: opened fd %s as an ipc pipe (a Unix socket that can "
-                     "carry fds); unset NODE_CHANNEL_FD so my own children do not inherit it",
-                     fdname, fdname);
+    scope_events_log("NODE_CHANNEL_FD=%d: opened fd %d as an ipc pipe, then unset the variable",
+                     scope_channel_fd(&ch), scope_channel_fd(&ch));
     scope_events_proc("ready", getpid(), getppid(), "child", 0, 0);
     send_json(&ch, cJSON_Parse("{\"foo\":\"bar\"}")); /* unprompted, as the articles' sub.js */
     return scope_demo_run(d);

@@ -9,15 +9,13 @@
  *      execs with NODE_CHANNEL_FD=3 and NODE_CHANNEL_SERIALIZATION_MODE=json.
  *   3. The kernel shows both ends: /proc/CHILD/fd/3 and ours, one socketpair.
  *   4. Both sides open their end as a libuv ipc pipe (the child's: child.c).
- *   5. send({hello: 'world'}) is one JSON line; the child answers
- *      {received: true}.
+ *   5. send({hello: 'world'}): one JSON line; the child answers {received: true}.
  *   6. Ping-pong: one ping in flight, timed until its pong (pingpong.c).
  *   7. Three getUser requests at once, told apart by their ids (request.c).
  *   8. A listening socket travels with a message, SCM_RIGHTS (handle.c).
  *   9. disconnect(): the child reads EOF and exits; waitpid() reaps it.
  *
- * A step that waits for the child's answer waits --timeout seconds at most
- * (fork_ipc_await). The child is this program with --as-child, or node.
+ * The child is this program with --as-child, or node.
  */
 #include <errno.h>
 #include <signal.h>
@@ -56,22 +54,20 @@ void fork_ipc_fork(scope_demo_t *d)
     scope_spawn_fd_t fds[2] = {{.parent_fd = p->fds[1], .child_fd = 3}, ev.fd};
     const char *env[] = {"NODE_CHANNEL_FD=3", "NODE_CHANNEL_SERIALIZATION_MODE=json",
                          ev.env[0], ev.env[1], NULL};
-    /* fork(), then in the child dup2(fds[1], 3) and execve() with the env. */
-    scope_spawn_options_t so = {.file = p->file, .argv = p->argv, .setenv = env,
-                                .fds = fds, .nfds = 1 + ev.nfds,
-                                .death_signal = SIGTERM}; /* if we die, it hears of it */
+    /* fork(), then in the child dup2(fds[1], 3), execve() with the env; if we die, SIGTERM. */
+    scope_spawn_options_t so = {.file = p->argv[0], .argv = p->argv, .setenv = env,
+                                .fds = fds, .nfds = 1 + ev.nfds, .death_signal = SIGTERM};
     p->child.data = p;
     int r = scope_spawn(d->loop, &p->child, &so, on_child_exit);
     close(p->fds[1]); /* the child has its own copy now */
     if (r < 0) {
         close(p->fds[0]);
-        scope_demo_check(d, 0, "spawn", "%s: %s", p->file, strerror(-r));
+        scope_demo_check(d, 0, "spawn", "%s: %s", p->argv[0], strerror(-r));
         scope_demo_stop(d);
         return;
     }
-    scope_events_log("fork() -> child %ld; in it: dup2(its end, 3), execve(%s) with "
-                     "NODE_CHANNEL_FD=3 NODE_CHANNEL_SERIALIZATION_MODE=json",
-                     (long)p->child.pid, p->label);
+    scope_events_log("fork() -> child %ld; in it: dup2(its end, 3), execve(%s %s) with "
+                     "NODE_CHANNEL_FD=3", (long)p->child.pid, p->argv[0], p->argv[1]);
     scope_trace_set_peer(&p->trace, SCOPE_PID(p->child.pid));
     scope_trace_open(&p->trace, "socketpair", "Node's IPC channel: fd 3 in the child");
     scope_demo_next(d);
@@ -96,11 +92,10 @@ void fork_ipc_child_fd(scope_demo_t *d)
 void fork_ipc_open(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
+    /* lib/channel cuts what the ipc pipe reads into lines, parses each, traces sends. */
     p->ch = (scope_channel_t){.data = p, .on_message = on_message, .on_error = on_refused,
-                              .on_disconnect = on_disconnect,
-                              .max_message = (size_t)p->max_message,
-                              .trace = &p->trace}; /* it traces each line it sends */
-    /* lib/channel splits what the ipc pipe reads into lines and parses each. */
+                              .on_disconnect = on_disconnect, .trace = &p->trace,
+                              .max_message = (size_t)p->max_message};
     int r = scope_channel_open(d->loop, &p->ch, p->fds[0]);
     if (r < 0) {
         scope_events_error("channel", "cannot open our end: %s", uv_strerror(r));
@@ -109,8 +104,7 @@ void fork_ipc_open(scope_demo_t *d)
     }
     p->open = 1;
     uv_timer_init(d->loop, &p->timer);
-    scope_events_log("uv_pipe_init(ipc=1) + uv_pipe_open(fd %d): reads use recvmsg(), so fds "
-                     "that arrive with a message are not lost", p->fds[0]);
+    scope_events_log("uv_pipe_init(ipc=1) + uv_pipe_open(fd %d): reads use recvmsg()", p->fds[0]);
     scope_demo_next(d);
 }
 
@@ -128,9 +122,9 @@ int fork_ipc_send(fork_ipc_t *p, cJSON *msg)
 static void on_timeout(uv_timer_t *t)
 {
     fork_ipc_t *p = scope_container_of(t, fork_ipc_t, timer);
-    scope_demo_check(p->demo, 0, "timeout", "no %s from %s in %lld s: a child must answer what "
-                     "this demo sends, as fork-ipc-child.js does; disconnecting", p->awaited,
-                     p->label, p->timeout_s);
+    scope_demo_check(p->demo, 0, "timeout", "no %s from %s %s in %lld s: a child must answer "
+                     "what this demo sends, as fork-ipc-child.js does; disconnecting", p->awaited,
+                     p->argv[0], p->argv[1], p->timeout_s);
     scope_channel_disconnect(&p->ch);
     scope_child_kill(&p->child, SIGTERM, 0);
 }
@@ -152,20 +146,18 @@ void fork_ipc_await(fork_ipc_t *p, const char *what, fork_ipc_answer_cb is_answe
 static int on_received(fork_ipc_t *p, const cJSON *msg)
 {
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, "received")))
-        return 0;
-    fork_ipc_await(p, NULL, NULL);
+        return FORK_IPC_NOT_IT;
     scope_events_log("the child answered: {\"received\":true}");
     if (p->fault)
-        p->send_fault(&p->ch, p->fault);
-    scope_demo_next(p->demo);
-    return 1;
+        fork_ipc_fault(&p->ch, p->fault);
+    return FORK_IPC_DONE;
 }
 
 void fork_ipc_hello(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
-    scope_events_log("child.send({hello: 'world'}): one line, JSON.stringify(msg) + \"\\n\", "
-                     "one write() on fd %d", p->fds[0]);
+    scope_events_log("child.send({hello: 'world'}): JSON.stringify + \"\\n\", one write() on fd %d",
+                     p->fds[0]);
     fork_ipc_send(p, cJSON_Parse("{\"hello\":\"world\"}"));
     fork_ipc_await(p, "{\"received\":true}", on_received);
 }
@@ -181,8 +173,7 @@ void fork_ipc_disconnect(scope_demo_t *d)
             scope_demo_stop(d);
         return;
     }
-    scope_events_log("child.disconnect(): queued messages are written, then our end is shut "
-                     "down and closed");
+    scope_events_log("child.disconnect(): what is queued goes out, then shutdown() and close()");
     scope_channel_disconnect(&p->ch);
 }
 
@@ -196,7 +187,12 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
         close(fd); /* the child passes nothing back in this lesson */
     uint64_t rtt = fork_ipc_is(msg, "type", "pong") ? scope_time_now_ns() - p->sent_ns : 0;
     scope_trace_recv_json(&p->trace, msg, ch->message_bytes, rtt);
-    if (p->is_answer && p->is_answer(p, msg))
+    int answer = p->is_answer ? p->is_answer(p, msg) : FORK_IPC_NOT_IT;
+    if (answer == FORK_IPC_DONE) {
+        fork_ipc_await(p, NULL, NULL);
+        scope_demo_next(p->demo);
+    }
+    if (answer != FORK_IPC_NOT_IT)
         return;
     char *text = cJSON_PrintUnformatted(msg);
     scope_events_log("the child says %.200s; this step waits for %s", text,

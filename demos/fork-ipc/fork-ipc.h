@@ -1,5 +1,5 @@
-/* fork-ipc: what each file of the demo offers to the files above it
- * (main.c above all; steps 6-8 above fork-ipc.c; child.c above handle.c). */
+/* fork-ipc: what each file of the demo offers to the files above it (main.c
+ * above all; steps 6-8 above fork-ipc.c, above faults.c; child.c above handle.c). */
 #ifndef FORK_IPC_H
 #define FORK_IPC_H
 
@@ -11,18 +11,18 @@
 #include "trace.h"
 
 typedef struct fork_ipc_s fork_ipc_t;
-typedef int (*fork_ipc_answer_cb)(fork_ipc_t *p, const cJSON *msg); /* 1: the answer */
+/* What a step makes of a message from the child: not its answer, one of its
+ * answers (it waits for more), or its last (the wait is over: next step). */
+enum { FORK_IPC_NOT_IT, FORK_IPC_MORE, FORK_IPC_DONE };
+typedef int (*fork_ipc_answer_cb)(fork_ipc_t *p, const cJSON *msg);
 
 /* The parent, hung off demo.data: main.c sets what it is asked to run and
  * reads the end of the run; only fork-ipc.c changes it. */
 struct fork_ipc_s {
-    const char *file;      /* the child's program: this one, or node */
-    char *const *argv;     /* its argv, NULL-terminated */
-    const char *label;     /* the child as narration names it */
+    char *const *argv;     /* the child's: this program, or node and a script */
     long long max_message; /* longest line either side accepts */
     long long timeout_s;   /* how long a step waits for the child's answer; 0: forever */
     const char *fault;     /* a bad line sent after hello, or NULL */
-    void (*send_fault)(scope_channel_t *ch, const char *kind);
 
     scope_demo_t *demo;
     int fds[2]; /* the socketpair: ours, the child's */
@@ -45,10 +45,9 @@ static inline int fork_ipc_is(const cJSON *msg, const char *name, const char *va
     return s && strcmp(s, value) == 0;
 }
 
-/* fork-ipc.c: steps 1-5 and 9 of the lesson (9 is also what a quit does),
- * and its end. A step sends with fork_ipc_send (which frees msg) and names
- * the answer it waits for with fork_ipc_await (what NULL: the wait is over);
- * --timeout seconds without it end the run. */
+/* fork-ipc.c: steps 1-5 and 9 (also what a quit does). A step sends with
+ * fork_ipc_send (it frees msg) and names the answer it waits for, --timeout
+ * seconds at most, with fork_ipc_await (what NULL: the wait is over). */
 void fork_ipc_socketpair(scope_demo_t *d);
 void fork_ipc_fork(scope_demo_t *d);
 void fork_ipc_child_fd(scope_demo_t *d);
@@ -61,8 +60,7 @@ void fork_ipc_await(fork_ipc_t *p, const char *what, fork_ipc_answer_cb is_answe
 void fork_ipc_pingpong(scope_demo_t *d); /* pingpong.c, step 6: round trips */
 void fork_ipc_request(scope_demo_t *d);  /* request.c, step 7: getUser with ids */
 
-/* handle.c, step 8, both sides: pass a listening socket and visit it as a
- * client; in the child, serve one connection on the fd that came. */
+/* handle.c, step 8: pass a listening socket and visit it; the child serves it. */
 void fork_ipc_handle(scope_demo_t *d);
 void fork_ipc_serve(uv_loop_t *loop, scope_channel_t *ch, int fd);
 

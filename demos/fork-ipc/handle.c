@@ -8,22 +8,21 @@
  *   4. The parent connects to the port as a TCP client: the child, not the
  *      parent, answers. Then the child says {type: 'served'}.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "conn.h"
 #include "events.h"
 #include "fork-ipc.h"
 
 static struct { /* the parent's side */
-    uv_tcp_t tcp;
+    scope_conn_t conn; /* lib/conn: a TCP client that reads lines */
     uv_connect_t connect;
     scope_trace_t trace; /* the "tcp" channel: the child -> us */
     int port;
-    char buf[256];
 } parent;
 
 static struct { /* the child's side */
@@ -33,20 +32,16 @@ static struct { /* the child's side */
 
 /* ---- the parent: pass the socket, then visit it as a client --------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_greeting(scope_conn_t *c, const char *line, size_t len)
 {
-    (void)h, (void)suggested;
-    *buf = uv_buf_init(parent.buf, sizeof parent.buf);
+    (void)c; /* the child's answer, read as a TCP client of the port */
+    scope_trace_recv(&parent.trace, line, len);
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+static void on_end(scope_conn_t *c, int status)
 {
-    if (n > 0) /* the child's answer, read as a TCP client of the port */
-        scope_trace_recv(&parent.trace, buf->base, (size_t)n);
-    else if (n < 0) { /* the child closed: EOF */
-        scope_trace_close(&parent.trace);
-        uv_close((uv_handle_t *)s, NULL);
-    }
+    (void)c, (void)status; /* the child closed: EOF */
+    scope_trace_close(&parent.trace);
 }
 
 static void on_connected(uv_connect_t *req, int status)
@@ -55,38 +50,37 @@ static void on_connected(uv_connect_t *req, int status)
     if (status < 0) {
         scope_events_error("connect", "connect to 127.0.0.1:%d: %s", parent.port,
                            uv_strerror(status));
-        uv_close((uv_handle_t *)&parent.tcp, NULL);
+        scope_conn_close(&parent.conn);
         return;
     }
     scope_trace_open(&parent.trace, "tcp", "a client of the socket the child now owns");
-    uv_read_start((uv_stream_t *)&parent.tcp, on_alloc, on_read);
+    scope_conn_options_t lines = {.on_frame = on_greeting, .on_end = on_end};
+    scope_conn_start(&parent.conn, &lines);
 }
 
 static int on_served(fork_ipc_t *p, const cJSON *msg)
 {
+    (void)p;
     if (!fork_ipc_is(msg, "type", "served"))
-        return 0;
-    fork_ipc_await(p, NULL, NULL);
+        return FORK_IPC_NOT_IT;
     scope_events_log("the child says it served the connection on the socket we passed");
-    scope_demo_next(p->demo);
-    return 1;
+    return FORK_IPC_DONE;
 }
 
 void fork_ipc_handle(scope_demo_t *d)
 {
     fork_ipc_t *p = d->data;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 8) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-        scope_events_error("listen", "cannot listen on 127.0.0.1: %s", strerror(errno));
+    struct sockaddr_storage a; /* 127.0.0.1 and the port the kernel picked */
+    int fd = scope_addr_bind_loopback(SOCK_STREAM, &a); /* socket(), bind() */
+    if (fd < 0 || listen(fd, 8) < 0) {
+        scope_events_error("listen", "cannot listen on 127.0.0.1: %s",
+                           strerror(fd < 0 ? -fd : errno));
         if (fd >= 0)
             close(fd);
         scope_demo_next(d); /* on to disconnect */
         return;
     }
-    parent.port = ntohs(a.sin_port);
+    parent.port = scope_addr_port((struct sockaddr *)&a);
     scope_events_log("socket(), bind(127.0.0.1:%d), listen() -> fd %d: a server we will not "
                      "serve ourselves", parent.port, fd);
     cJSON *m = cJSON_CreateObject();
@@ -106,9 +100,9 @@ void fork_ipc_handle(scope_demo_t *d)
     fork_ipc_await(p, "{\"type\":\"served\"}", on_served);
     /* Now a client of that port: whoever accepts is the one who answers. */
     scope_trace_init(&parent.trace, "tcp", SCOPE_PID(getpid()), SCOPE_PID(p->child.pid));
-    uv_tcp_init(d->loop, &parent.tcp);
-    uv_ip4_addr("127.0.0.1", parent.port, &a);
-    uv_tcp_connect(&parent.connect, &parent.tcp, (struct sockaddr *)&a, on_connected);
+    parent.trace.framing_bytes = 1; /* a line's newline */
+    scope_conn_init_tcp(d->loop, &parent.conn, NULL);
+    uv_tcp_connect(&parent.connect, &parent.conn.h.tcp, (struct sockaddr *)&a, on_connected);
 }
 
 /* ---- the child: serve one connection on the socket that came -------------- */

@@ -1,7 +1,5 @@
-/* fork-ipc: child_process.fork() with the lid off.
+/* fork-ipc: child_process.fork() with the lid off (the story: fork-ipc.c).
  *
- * A parent forks a child and the two talk over Node's IPC channel: a
- * socketpair, one JSON line per message, wire-compatible with real node.
  * The lesson's nine steps are fork-ipc.c's, with pingpong.c, request.c and
  * handle.c (steps 6-8); faults.c writes the bad lines, child.c is the child.
  *
@@ -27,31 +25,6 @@ static const scope_demo_info_t info = {
     "malformed blank oversize",
 };
 
-typedef struct {
-    fork_ipc_t o; /* what the parent is asked to run */
-    int as_child;
-    const char *script; /* the node child's script, NULL for the C child */
-} cli_t;
-
-/* --child c, node, or node:PATH (a script that must be there). */
-static int on_option(scope_demo_t *d, const char *name, const char *value)
-{
-    cli_t *cli = d->data;
-    (void)name;
-    if (strcmp(value, "c") == 0)
-        cli->script = NULL;
-    else if (strcmp(value, "node") == 0)
-        cli->script = "";
-    else if (strncmp(value, "node:", 5) == 0 && access(value + 5, R_OK) == 0)
-        cli->script = value + 5;
-    else {
-        snprintf(d->error, sizeof d->error, "--child wants c, node or node:PATH; '%s' is none, "
-                 "or a script it cannot read", value);
-        return -EINVAL;
-    }
-    return 0;
-}
-
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
     fork_ipc_t *p = d->data;
@@ -75,44 +48,49 @@ static const scope_demo_lesson_t lesson[] = {
 
 int main(int argc, char **argv)
 {
-    cli_t cli = {.o = {.max_message = 4 << 20, .timeout_s = 5, .send_fault = fork_ipc_fault,
-                       .how = "did not start"}};
+    fork_ipc_t o = {.max_message = 4 << 20, .timeout_s = 5, .how = "did not start"}, *p = &o;
+    const char *child = "c";
+    int as_child = 0;
     const scope_demo_option_t options[] = {
         {"child", "c|node|node:PATH", "who the child is: this program in C (default), node "
-         "running fork-ipc-child.js, or node running PATH"},
+         "running fork-ipc-child.js, or node running PATH", SCOPE_OPT_TEXT, &child},
         {"as-child", NULL, "be the child of a parent that forked us with NODE_CHANNEL_FD",
-         SCOPE_OPT_FLAG, &cli.as_child},
+         SCOPE_OPT_FLAG, &as_child},
         {"fault", "KIND", "after hello, send the child a bad line: malformed, blank or oversize",
-         SCOPE_OPT_WORD, &cli.o.fault, 0, 0, info.faults},
+         SCOPE_OPT_WORD, &o.fault, 0, 0, info.faults},
         {"max-message", "BYTES", "longest line either side accepts (default 4194304)",
-         SCOPE_OPT_NUMBER, &cli.o.max_message, 1024, SCOPE_CHANNEL_MAX_MESSAGE},
+         SCOPE_OPT_NUMBER, &o.max_message, 1024, SCOPE_CHANNEL_MAX_MESSAGE},
         {"timeout", "SECONDS", "how long a step waits for the child's answer (default 5, "
-         "0: forever)", SCOPE_OPT_NUMBER, &cli.o.timeout_s, 0, 24 * 3600},
+         "0: forever)", SCOPE_OPT_NUMBER, &o.timeout_s, 0, 24 * 3600},
         {NULL, NULL, NULL},
     };
-    scope_demo_t demo = {.data = &cli, .on_option = on_option};
+    scope_demo_t demo = {.data = p};
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
+    /* node:PATH names a script that must be there */
+    const char *script = strncmp(child, "node:", 5) == 0 ? child + 5 : NULL;
+    if (r == SCOPE_DEMO_RUN && strcmp(child, "c") && strcmp(child, "node") &&
+        (!script || access(script, R_OK) < 0)) {
+        snprintf(demo.error, sizeof demo.error, "--child wants c, node or node:PATH; '%s' is "
+                 "none, or a script it cannot read", child);
+        r = -EINVAL;
+    }
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
-    if (cli.as_child)
-        return fork_ipc_child(&demo, (size_t)cli.o.max_message);
+    if (as_child)
+        return fork_ipc_child(&demo, (size_t)o.max_message);
 
     /* The C child is this very program; the node child's script sits beside it. */
-    char self[PATH_MAX], script[PATH_MAX], maxarg[48];
+    char self[PATH_MAX], beside[PATH_MAX], maxarg[48];
     if (scope_spawn_self(self, sizeof self) < 0 ||
-        scope_spawn_beside("fork-ipc-child.js", script, sizeof script) < 0) {
+        scope_spawn_beside("fork-ipc-child.js", beside, sizeof beside) < 0) {
         perror("fork-ipc: /proc/self/exe");
         return 1;
     }
-    snprintf(maxarg, sizeof maxarg, "--max-message=%lld", cli.o.max_message);
+    snprintf(maxarg, sizeof maxarg, "--max-message=%lld", o.max_message);
     char *c_argv[] = {self, "--as-child", maxarg, NULL};
-    char *node_argv[] = {"node", cli.script && *cli.script ? (char *)cli.script : script, NULL};
-    fork_ipc_t *p = &cli.o;
-    p->file = cli.script ? "node" : self;
-    p->argv = cli.script ? node_argv : c_argv;
-    p->label = cli.script ? node_argv[1] : "fork-ipc --as-child";
+    char *node_argv[] = {"node", script ? (char *)script : beside, NULL};
+    p->argv = strcmp(child, "c") == 0 ? c_argv : node_argv;
     p->demo = &demo;
-    demo.data = p;
     demo.on_quit = fork_ipc_disconnect; /* as node's disconnect(): the child goes, then we */
     demo.on_control = on_control;
     if (scope_demo_start(&demo, uv_default_loop(), "parent", 1) < 0)
@@ -122,8 +100,7 @@ int main(int argc, char **argv)
     scope_spawn_shutdown(demo.loop);
     uv_run(demo.loop, UV_RUN_NOWAIT);
 
-    /* The end of the run: the channel's figures (lib/trace) join those
-     * fork-ipc.c and request.c measured (how the child ended, the answers). */
+    /* The bye: lib/trace's figures join those fork-ipc.c and request.c gave. */
     char text[256], rtt[96];
     cJSON *summary = cJSON_CreateObject();
     scope_trace_add_summary(&p->trace, summary);

@@ -49,15 +49,14 @@ static void send_ping(scope_pacer_t *pc)
 static int on_pong(fork_ipc_t *p, const cJSON *msg)
 {
     if (!fork_ipc_is(msg, "type", "pong"))
-        return 0;
-    fork_ipc_await(p, NULL, NULL);
-    if (++pongs < p->demo->count && !p->demo->quitting) {
-        scope_pacer_next(&pacer, send_ping); /* the pong asks for the next ping */
-    } else {
+        return FORK_IPC_NOT_IT;
+    if (++pongs >= p->demo->count || p->demo->quitting) {
         scope_trace_stats_stop(&p->trace);
-        scope_demo_next(p->demo);
+        return FORK_IPC_DONE;
     }
-    return 1;
+    fork_ipc_await(p, NULL, NULL); /* the pacer may hold the next ping back */
+    scope_pacer_next(&pacer, send_ping); /* the pong asks for the next ping */
+    return FORK_IPC_MORE;
 }
 
 void fork_ipc_pingpong(scope_demo_t *d)

@@ -14,7 +14,7 @@ static int answered;
 static int on_answer(fork_ipc_t *p, const cJSON *msg)
 {
     if (!fork_ipc_is(msg, "status", "success"))
-        return 0;
+        return FORK_IPC_NOT_IT;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(msg, "data");
     user = cJSON_GetObjectItemCaseSensitive(user, "id");
@@ -25,11 +25,7 @@ static int on_answer(fork_ipc_t *p, const cJSON *msg)
         scope_events_log("answer to request %d: user %d", n,
                          cJSON_IsNumber(user) ? user->valueint : -1);
     scope_demo_figure_add(p->demo, "answered", 1);
-    if (++answered == REQUESTS) {
-        fork_ipc_await(p, NULL, NULL);
-        scope_demo_next(p->demo);
-    }
-    return 1;
+    return ++answered == REQUESTS ? FORK_IPC_DONE : FORK_IPC_MORE;
 }
 
 void fork_ipc_request(scope_demo_t *d)

@@ -15,7 +15,8 @@
  *     whether the stream is fed whole or chunked;
  *   - NDJSON: exactly one event per '\n' (plus one when an unfinished last
  *     line is already too long), each agreeing with a line-by-line model
- *     (json_line.h: what JSON.parse would take, as far as cJSON tells); a
+ *     (json_line.h: what JSON.parse would take, as far as cJSON tells), and
+ *     the value handed out prints as the one cJSON parses from the line; a
  *     line inside a chunk is handed out in place; pending never exceeds
  *     max_frame + 1 and at the end equals the unfinished tail;
  *   - length prefix: the events are those of a straightforward walk over the
@@ -73,6 +74,15 @@ static event_t *push(rec_t *r)
 static void on_json(void *arg, cJSON *value, const char *line, size_t len)
 {
     CHECK(value != NULL);
+    /* lib/framing parses most lines with a parser of its own: its tree must
+     * be cJSON's (printed alike: every string, key, number, -0 included). */
+    cJSON *model = json_line_parse(line, len);
+    CHECK(model != NULL);
+    char *ours = cJSON_PrintUnformatted(value), *theirs = cJSON_PrintUnformatted(model);
+    CHECK(ours && theirs && strcmp(ours, theirs) == 0);
+    cJSON_free(ours);
+    cJSON_free(theirs);
+    cJSON_Delete(model);
     event_t *e = push(arg);
     e->size = len;
     e->hash = fnv1a(line, len);

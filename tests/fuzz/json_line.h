@@ -3,14 +3,17 @@
  *
  * A line (without its '\n' and a final '\r') is JSON when it holds one value
  * alone, spaces aside, that cJSON parses from an exact-size copy (so that
- * cJSON cannot lean on bytes past the line), and no string in it holds a raw
- * control character: JSON.parse refuses those, so node would too. Nesting
- * past cJSON's limit is cJSON's own refusal.
+ * cJSON cannot lean on bytes past the line), no string in it holds a raw
+ * control character, no other control character than JSON's spaces stands
+ * between its tokens, and its numbers keep to JSON's grammar (cJSON reads
+ * "01" and "1." through strtod): JSON.parse refuses those, so node would too.
+ * Nesting past cJSON's limit is cJSON's own refusal.
  */
 #ifndef FUZZ_JSON_LINE_H
 #define FUZZ_JSON_LINE_H
 
 #include <cJSON.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +49,56 @@ static int json_line_raw_control(const char *line, size_t len)
     return 0;
 }
 
+/* 1 when the n bytes at s are a number as JSON writes it. */
+static int json_line_number(const char *s, size_t n)
+{
+    static regex_t number;
+    static int compiled;
+    if (!compiled) {
+        if (regcomp(&number, "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$",
+                    REG_EXTENDED | REG_NOSUB) != 0)
+            abort();
+        compiled = 1;
+    }
+    char *token = malloc(n + 1);
+    if (!token)
+        abort();
+    memcpy(token, s, n);
+    token[n] = '\0';
+    int ok = regexec(&number, token, 0, NULL, 0) == 0;
+    free(token);
+    return ok;
+}
+
+/* 1 when, outside its strings, the line (of a value cJSON took) holds a
+ * control character other than JSON's spaces, or a number JSON does not
+ * allow. */
+static int json_line_loose(const char *line, size_t len)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c < 0x20 && !json_line_space((char)c)) {
+            return 1;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i; /* the bytes cJSON hands to strtod */
+            while (j < len && line[j] && strchr("0123456789+-.eE", line[j]))
+                j++;
+            if (!json_line_number(line + i, j - i))
+                return 1;
+            i = j - 1;
+        }
+    }
+    return 0;
+}
+
 /* The value when the line is JSON (the caller deletes it), else NULL. */
 static cJSON *json_line_parse(const char *line, size_t len)
 {
@@ -61,7 +114,7 @@ static cJSON *json_line_parse(const char *line, size_t len)
         size_t used = (size_t)(end - copy);
         while (used < len && json_line_space(copy[used]))
             used++;
-        if (used != len || json_line_raw_control(copy, len)) {
+        if (used != len || json_line_raw_control(copy, len) || json_line_loose(copy, len)) {
             cJSON_Delete(v);
             v = NULL;
         }

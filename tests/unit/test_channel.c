@@ -14,7 +14,10 @@
  *   - NODE_ messages are never delivered as messages;
  *   - refused lines (oversize for max_message, malformed, blank) are reported
  *     through on_error and counted, and the channel goes on;
- *   - disconnect writes what was held, then the peer reads EOF.
+ *   - disconnect writes what was held, then the peer reads EOF;
+ *   - the channel prints each message byte for byte as cJSON_PrintUnformatted
+ *     does (it has a printer of its own, for speed), and a line the socket
+ *     does not take at once reaches the peer whole and in order.
  *
  * One end of a socketpair is a scope_channel_t; the other is either a raw fd
  * that the test drives with sendmsg/recvmsg, or a second channel on the same
@@ -25,6 +28,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -621,6 +625,104 @@ START_TEST(refused_lines_are_reported_and_the_channel_goes_on)
 }
 END_TEST
 
+/* ---- printing ----------------------------------------------------------- */
+
+/* msg goes out exactly as cJSON_PrintUnformatted prints it, and a newline. */
+static void assert_printed_as_cjson(cJSON *msg)
+{
+    char *want = cJSON_PrintUnformatted(msg);
+    ck_assert_ptr_nonnull(want);
+    size_t n = strlen(want);
+    ck_assert_int_eq(scope_channel_send(&fx.a, msg), (int)n + 1);
+    turns(1);
+    raw_recv();
+    ck_assert_msg(fx.len == n + 1 && memcmp(fx.buf, want, n) == 0 && fx.buf[n] == '\n',
+                  "cJSON prints %s, the channel wrote %.*s", want, (int)fx.len, fx.buf);
+    fx.len = 0;
+    cJSON_free(want);
+    cJSON_Delete(msg);
+}
+
+START_TEST(messages_are_printed_as_cjson_prints_them)
+{
+    open_raw(0);
+    /* numbers: integers (the channel's own digits) and what cJSON prints
+     * itself: -0, fractions, 1e15 and beyond, past 2^53 */
+    assert_printed_as_cjson(cJSON_Parse(
+        "[0,-0,1,-1,12,1234567,999999999999999,-999999999999999,1e15,-1e15,1e16,"
+        "9007199254740993,2147483647,2147483648,-2147483649,0.5,-0.25,0.1,1.5e-7,123.456,"
+        "1e300,-1e-300,1.7976931348623157e308]"));
+    cJSON *odd = cJSON_CreateArray();
+    cJSON_AddItemToArray(odd, cJSON_CreateNumber(NAN));
+    cJSON_AddItemToArray(odd, cJSON_CreateNumber(INFINITY));
+    cJSON_AddItemToArray(odd, cJSON_CreateNumber(-INFINITY));
+    cJSON_AddItemToArray(odd, cJSON_CreateNumber(1.0 / 3));
+    assert_printed_as_cjson(odd);
+    /* strings: escapes by name, other control bytes as \u00xx, the rest
+     * (DEL, UTF-8, even a byte that is not UTF-8) as they are; keys too */
+    cJSON *text = cJSON_CreateObject();
+    cJSON_AddStringToObject(text, "esc", "\"\\/\b\f\n\r\t\x01\x1f\x7f caf\xc3\xa9 \xe4\xb8\xad \xff");
+    cJSON_AddStringToObject(text, "", "");
+    cJSON_AddStringToObject(text, "a\"b\n", "only\t");
+    cJSON *unset = cJSON_AddStringToObject(text, "unset", "x");
+    cJSON_free(unset->valuestring); /* a NULL string prints as "" */
+    unset->valuestring = NULL;
+    assert_printed_as_cjson(text);
+    /* nesting, the literals, empty containers, a raw item, scalars alone */
+    cJSON *tree = cJSON_Parse("{\"a\":[[],{},[1,[2,{\"b\":null}]]],\"t\":true,\"f\":false}");
+    cJSON_AddRawToObject(tree, "raw", "{\"as\": [1, 2], \"it\":3}");
+    assert_printed_as_cjson(tree);
+    assert_printed_as_cjson(cJSON_CreateNumber(42));
+    assert_printed_as_cjson(cJSON_CreateString("alone"));
+    assert_printed_as_cjson(cJSON_CreateTrue());
+    /* longer than the line buffer's first 256 bytes, escapes spread in it */
+    char long_text[10000];
+    for (size_t i = 0; i < sizeof long_text - 1; i++)
+        long_text[i] = i % 97 == 0 ? '\n' : i % 89 == 0 ? '"' : (char)('a' + i % 26);
+    long_text[sizeof long_text - 1] = '\0';
+    cJSON *big = cJSON_CreateObject();
+    cJSON_AddStringToObject(big, "long", long_text);
+    cJSON_AddNumberToObject(big, "n", 7);
+    assert_printed_as_cjson(big);
+    /* what cJSON cannot print, the channel does not send */
+    cJSON *invalid = cJSON_CreateNull();
+    invalid->type = cJSON_Invalid;
+    ck_assert_int_eq(scope_channel_send(&fx.a, invalid), -ENOMEM);
+    cJSON_Delete(invalid);
+    ck_assert_uint_eq(fx.a.sent, 8);
+}
+END_TEST
+
+START_TEST(a_line_the_socket_does_not_take_at_once_arrives_whole)
+{
+    open_raw(0);
+    /* more than a socketpair holds: the write is partial, the rest queued */
+    size_t n = 1u << 20;
+    char *pad = malloc(n + 1);
+    memset(pad, 'p', n);
+    pad[n] = '\0';
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "pad", pad);
+    ck_assert_int_eq(scope_channel_send(&fx.a, m), (int)n + 11);
+    send_json(&fx.a, "{\"after\":1}");
+    const char *tail = "{\"after\":1}\n";
+    size_t want = n + 11 + strlen(tail), got = 0;
+    char *all = malloc(want + 1);
+    for (int i = 0; i < 10000 && got < want; i++) {
+        turns(1);
+        ssize_t k = read(fx.raw, all + got, want + 1 - got);
+        if (k > 0)
+            got += (size_t)k;
+    }
+    ck_assert_uint_eq(got, want);
+    ck_assert(memcmp(all, "{\"pad\":\"", 8) == 0 && memcmp(all + 8, pad, n) == 0);
+    ck_assert(memcmp(all + 8 + n, "\"}\n", 3) == 0 && memcmp(all + n + 11, tail, strlen(tail)) == 0);
+    free(all);
+    free(pad);
+    cJSON_Delete(m);
+}
+END_TEST
+
 /* ---- two channels ------------------------------------------------------- */
 
 START_TEST(two_channels_pass_a_handle_and_keep_order)
@@ -690,15 +792,32 @@ END_TEST
 START_TEST(peer_closing_is_a_disconnect)
 {
     open_raw(0);
+    ck_assert_int_ge(scope_channel_fd(&fx.a), 0);
     close(fx.raw);
     fx.raw = -1;
     turns(TURNS);
     ck_assert_int_eq(fx.sa.disconnects, 1);
     ck_assert_int_eq(fx.sa.disconnect_status, UV_EOF);
     ck_assert_int_eq(fx.sa.closes, 1);
+    ck_assert_int_eq(scope_channel_fd(&fx.a), -1);
     cJSON *m = cJSON_CreateObject();
     ck_assert_int_eq(scope_channel_send(&fx.a, m), -EPIPE);
     cJSON_Delete(m);
+}
+END_TEST
+
+START_TEST(open_env_opens_the_fd_node_names)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    char fd[16];
+    snprintf(fd, sizeof fd, "%d", sv[0]);
+    setenv("NODE_CHANNEL_FD", fd, 1);
+    ck_assert_int_eq(scope_channel_fd(&fx.a), -1); /* not open yet */
+    ck_assert_int_eq(scope_channel_open_env(&fx.loop, &fx.a), 0);
+    ck_assert_int_eq(scope_channel_fd(&fx.a), sv[0]); /* what the child narrates */
+    ck_assert_ptr_null(getenv("NODE_CHANNEL_FD"));
+    fx.raw = sv[1];
 }
 END_TEST
 
@@ -726,6 +845,12 @@ static Suite *channel_suite(void)
     tcase_add_test(tc, refused_lines_are_reported_and_the_channel_goes_on);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("print");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, messages_are_printed_as_cjson_prints_them);
+    tcase_add_test(tc, a_line_the_socket_does_not_take_at_once_arrives_whole);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("pair");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, two_channels_pass_a_handle_and_keep_order);
@@ -735,6 +860,7 @@ static Suite *channel_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, disconnect_writes_what_was_held_then_eof);
     tcase_add_test(tc, peer_closing_is_a_disconnect);
+    tcase_add_test(tc, open_env_opens_the_fd_node_names);
     suite_add_tcase(s, tc);
 
     return s;

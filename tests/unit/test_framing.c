@@ -924,6 +924,115 @@ END_TEST
 
 /* ---- main ------------------------------------------------------------- */
 
+/* ---- the one-pass parser of plain lines ------------------------------- */
+
+/* a and b are the same tree, item by item: types, numbers to the bit,
+ * strings, keys, and the links (a container's first child's prev is its
+ * last, as cJSON's parser leaves it). */
+static void assert_same_tree(const cJSON *a, const cJSON *b, const char *line)
+{
+    ck_assert_msg(a->type == b->type, "%s: type %d, cJSON's %d", line, a->type, b->type);
+    ck_assert_msg(a->valueint == b->valueint, "%s: valueint %d, cJSON's %d", line, a->valueint,
+                  b->valueint);
+    ck_assert_msg(memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) == 0,
+                  "%s: valuedouble %g, cJSON's %g", line, a->valuedouble, b->valuedouble);
+    ck_assert_msg((a->valuestring == NULL) == (b->valuestring == NULL) &&
+                      (!a->valuestring || strcmp(a->valuestring, b->valuestring) == 0),
+                  "%s: a string differs", line);
+    ck_assert_msg((a->string == NULL) == (b->string == NULL) &&
+                      (!a->string || strcmp(a->string, b->string) == 0),
+                  "%s: a key differs", line);
+    const cJSON *x = a->child, *y = b->child;
+    ck_assert_msg((x == NULL) == (y == NULL), "%s: children differ", line);
+    if (x)
+        ck_assert_msg((x->prev == NULL) == (y->prev == NULL), "%s: first child's prev", line);
+    const cJSON *last_x = NULL;
+    for (; x && y; x = x->next, y = y->next) {
+        if (last_x)
+            ck_assert_msg(x->prev == last_x, "%s: prev link", line);
+        assert_same_tree(x, y, line);
+        last_x = x;
+    }
+    ck_assert_msg(x == NULL && y == NULL, "%s: number of children differs", line);
+    if (last_x)
+        ck_assert_msg(a->child->prev == last_x, "%s: first child's prev is not the last", line);
+}
+
+static void on_tree(void *arg, cJSON *value, const char *line, size_t len)
+{
+    int *seen = arg;
+    char *copy = dup_bytes(line, len);
+    cJSON *want = cJSON_ParseWithLength(copy, len);
+    ck_assert_ptr_nonnull(want);
+    assert_same_tree(value, want, copy);
+    cJSON_Delete(want);
+    free(copy);
+    (*seen)++;
+}
+
+START_TEST(ndjson_values_are_the_trees_cjson_builds)
+{
+    /* Plain lines (the one-pass parser) and lines it leaves to cJSON
+     * (escapes, fractions, exponents, 16 digits, deep nesting, a BOM): every
+     * value must be the tree cJSON_Parse builds from the same line. */
+    static const char *lines[] = {
+        "{\"type\":\"ping\",\"id\":12,\"pad\":\"xxxxxxxx\"}",
+        " { \"a\" : [ 1 , -2 , 0 , -0 , 999999999999999 , -999999999999999 ] } \t",
+        "{\"t\":true,\"f\":false,\"n\":null,\"e\":{},\"l\":[],\"s\":\"\"}",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        "{\"dup\":1,\"dup\":2}",
+        "{\"utf8\":\"caf\xc3\xa9 \xe4\xb8\xad\",\"del\":\"\x7f\"}",
+        "2147483647",
+        "2147483648",
+        "-2147483649",
+        "1234567890123456",
+        "0.5",
+        "1e3",
+        "-1.5E-7",
+        "\"esc\\n\\\"\\u00e9\"",
+        "{\"k\\u0041\":1}",
+        "\xef\xbb\xbf{\"bom\":1}",
+        "true",
+        "null",
+        "[false]",
+    };
+    char stream[4096] = "";
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        strcat(stream, lines[i]);
+        strcat(stream, "\n");
+    }
+    int seen = 0;
+    scope_ndjson_t d;
+    scope_ndjson_init(&d, 0, on_tree, NULL, &seen);
+    ck_assert_int_eq(scope_ndjson_feed(&d, stream, strlen(stream)), 0);
+    scope_ndjson_free(&d);
+    ck_assert_int_eq(seen, (int)(sizeof lines / sizeof lines[0]));
+}
+END_TEST
+
+START_TEST(ndjson_plain_lines_refuse_what_json_parse_refuses)
+{
+    /* What the one-pass parser must not take: each line goes the long way
+     * and is refused there, with its reason and position. */
+    static const char *bad[] = {
+        "{\"a\":01}", "{\"a\":-}", "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "{\"a\":tru}",
+        "{\"a\":nulll}", "{\"a\":\"x\x01\"}", "{\"a\":1}x", "{a:1}", "[1,\x01 2]", "{\"a\":\"open}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rec_t r = {0};
+        scope_ndjson_t d;
+        scope_ndjson_init(&d, 0, on_json, on_error, &r);
+        char line[64];
+        snprintf(line, sizeof line, "%s\n", bad[i]);
+        ck_assert_int_eq(scope_ndjson_feed(&d, line, strlen(line)), 0);
+        ck_assert_msg(r.nerrors == 1 && r.nframes == 0, "%s was taken", bad[i]);
+        ck_assert_int_eq(r.ev[0].err.kind, SCOPE_FRAME_MALFORMED);
+        scope_ndjson_free(&d);
+        rec_free(&r);
+    }
+}
+END_TEST
+
 static Suite *framing_suite(void)
 {
     Suite *s = suite_create("framing");
@@ -940,6 +1049,8 @@ static Suite *framing_suite(void)
     tcase_add_test(nd, ndjson_refuses_what_json_parse_refuses);
     tcase_add_test(nd, ndjson_refuses_numbers_and_bytes_json_parse_refuses);
     tcase_add_test(nd, ndjson_blank_lines);
+    tcase_add_test(nd, ndjson_values_are_the_trees_cjson_builds);
+    tcase_add_test(nd, ndjson_plain_lines_refuse_what_json_parse_refuses);
     tcase_add_test(nd, ndjson_crlf_line_endings);
     tcase_add_test(nd, ndjson_no_error_callback);
     tcase_add_test(nd, ndjson_two_mib_frame_under_four_mib_limit);
