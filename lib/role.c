@@ -15,11 +15,86 @@
 #include "events.h"
 
 #define MAX_ARGS 48
+#define ROLE_QUIT_GRACE_MS 5000
+
+/* One demo per process: its roles' watch (are they stopped?) every second,
+ * and the grace a quit gives them before SIGKILL. */
+static struct {
+    uv_timer_t watch, grace;
+    int started;
+} guard;
+
+/* The state letter of /proc/PID/stat ('T': stopped), or 0. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "re");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the command may hold spaces and ')' */
+    return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* A stopped role answers nothing and ends nothing: its peers wait, and
+ * without a word the run would seem to hang. */
+static void on_watch(uv_timer_t *t)
+{
+    scope_demo_t *d = t->data;
+    for (scope_role_t *r = d->roles; r; r = r->next) {
+        if (!r->running)
+            continue;
+        char state = proc_state(r->pid);
+        if ((state == 'T' || state == 't') && !r->stopped_said) {
+            r->stopped_said = 1;
+            scope_events_error("stopped", "%s (pid %ld) is stopped (SIGSTOP or a debugger) and "
+                               "answers nothing: those waiting for it wait (kill -CONT %ld)",
+                               r->name, (long)r->pid, (long)r->pid);
+        } else if (state && state != 'T' && state != 't' && r->stopped_said) {
+            r->stopped_said = 0;
+            scope_events_log("%s (pid %ld) runs again", r->name, (long)r->pid);
+        }
+    }
+}
+
+/* A quit was relayed: who has not ended within the grace is killed. */
+static void on_grace(uv_timer_t *t)
+{
+    scope_demo_t *d = t->data;
+    for (scope_role_t *r = d->roles; r; r = r->next)
+        if (r->running) {
+            scope_events_error("quit", "%s (pid %ld) did not end within %d s of the quit%s: "
+                               "SIGKILL", r->name, (long)r->pid, ROLE_QUIT_GRACE_MS / 1000,
+                               r->stopped_said ? " (it is stopped)" : "");
+            scope_child_kill(&r->child, SIGKILL, 0);
+            scope_demo_exit(d, 1);
+        }
+}
+
+static void guard_start(scope_demo_t *d)
+{
+    if (guard.started)
+        return;
+    guard.started = 1;
+    uv_timer_init(d->loop, &guard.watch);
+    uv_timer_init(d->loop, &guard.grace);
+    guard.watch.data = guard.grace.data = d;
+    uv_timer_start(&guard.watch, on_watch, 1000, 1000);
+    /* Neither keeps the loop alive: the roles' own handles do. */
+    uv_unref((uv_handle_t *)&guard.watch);
+    uv_unref((uv_handle_t *)&guard.grace);
+}
 
 /* ---- the relay: commands out, reports back ------------------------------ */
 
 static void relay_all(scope_demo_t *d, const cJSON *msg)
 {
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
+    if (guard.started && cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "quit") &&
+        !uv_is_active((uv_handle_t *)&guard.grace))
+        uv_timer_start(&guard.grace, on_grace, ROLE_QUIT_GRACE_MS, 0);
     char *text = cJSON_PrintUnformatted(msg);
     if (!text)
         return;
@@ -245,6 +320,8 @@ int scope_role_spawn(scope_demo_t *d, scope_role_t *r, const char *name,
     r->next = d->roles;
     d->roles = r;
     d->relay = relay_all;
+    r->stopped_said = 0;
+    guard_start(d);
     if (!r->quiet)
         scope_events_log("started %s: pid %ld, this program again (fork, then execve %s --role "
                          "'%s')",

@@ -16,7 +16,11 @@
  *      sends its figures at its end (scope_demo_report) and the parent's
  *      on_report gets them, so the first process can add them up;
  *   4. death with the parent (PR_SET_PDEATHSIG), reaping with waitpid, the
- *      proc "exit" event and one line of narration for the start and the end.
+ *      proc "exit" event and one line of narration for the start and the end;
+ *   5. a role that cannot run is not waited for in silence: a stopped one
+ *      (SIGSTOP, a debugger) is named in an error event within a second, and
+ *      one still there ROLE_QUIT_GRACE_S after a quit is killed (SIGKILL),
+ *      saying so, so that the run ends.
  *
  * The relay is lib's plumbing, not the mechanism a demo teaches: a demo's
  * messages travel on the mechanism, its commands and figures on the relay.
@@ -82,6 +86,7 @@ struct scope_role_s {
     uv_pipe_t relay;
     int relay_fd, relay_open, quiet;
     scope_ndjson_t reports;
+    int stopped_said; /* the watch said it is stopped (SIGSTOP) */
     scope_role_t *next;
     char buf[4096];
 };

@@ -75,3 +75,20 @@ wait_bounded $demo 60; rc=$?
 # Help names the role option as internal.
 "$DEMO" --help | grep -q -- '--role NAME.*internal' && pass "--help lists --role as internal" || fail "--help"
 rm -f ctl
+
+# A stopped role (SIGSTOP) is named within a second or so, not waited for in
+# silence; a quit it cannot hear ends in SIGKILL after the grace, and the
+# run ends, exit 1, with nothing left behind.
+"$DEMO" --json --count 100000 --rate 20 >g.json 2>g.err &
+demo=$!
+wait_for g.json '"role":"worker 2"' || fail "worker 2 never started (g)"
+w=$(jq -r 'select(.ev=="proc" and .state=="start" and .role=="worker 1") | .proc' g.json)
+kill -STOP "$w"
+wait_event g.json error '.what == "stopped" and (.reason | test("^worker 1 \\(pid [0-9]+\\) is stopped"))' \
+    && pass "a stopped role is named in an error event" || fail "no 'stopped' event"
+kill -TERM $demo
+wait_bounded $demo 60; rc=$?
+[ $rc -eq 1 ] && pass "a quit the stopped role cannot hear: the run still ends, exit 1" || fail "after the quit: exit $rc"
+has_event g.json error '.what == "quit" and (.reason | test("worker 1 .*SIGKILL"))' \
+    && pass "the role is killed after the grace, and that is said" || fail "no 'quit' event for the stopped role"
+kill -0 "$w" 2>/dev/null && fail "the stopped role is still there" || pass "the stopped role is gone"
