@@ -27,9 +27,14 @@
 #include "fork-ipc.h"
 
 static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type);
-static void on_refused(scope_channel_t *ch, const scope_frame_error_t *err);
 static void on_disconnect(scope_channel_t *ch, int status);
 static void on_child_exit(scope_child_t *c, int code, int sig);
+
+static void on_refused(scope_channel_t *ch, const scope_frame_error_t *err)
+{
+    (void)ch;
+    scope_events_error("refused", "from the child: %s", err->reason);
+}
 
 void fork_ipc_socketpair(scope_demo_t *d)
 {
@@ -122,17 +127,16 @@ int fork_ipc_send(fork_ipc_t *p, cJSON *msg)
 static void on_timeout(uv_timer_t *t)
 {
     fork_ipc_t *p = scope_container_of(t, fork_ipc_t, timer);
-    scope_demo_check(p->demo, 0, "timeout", "no %s from %s %s in %lld s: a child must answer "
-                     "what this demo sends, as fork-ipc-child.js does; disconnecting", p->awaited,
-                     p->argv[0], p->argv[1], p->timeout_s);
+    scope_demo_check(p->demo, 0, "timeout", "no %s from %s %s in %lld s (it must answer as "
+                     "fork-ipc-child.js does): disconnecting", p->awaited, p->argv[0], p->argv[1],
+                     p->timeout_s);
     scope_channel_disconnect(&p->ch);
     scope_child_kill(&p->child, SIGTERM, 0);
 }
 
-/* Either side may speak at any time, so a message from the child is not
- * always the answer a step waits for: the step names it. A child that
- * answers something else, or nothing (an article's child.js), ends the run
- * after --timeout seconds with the reason rather than a silent hang. */
+/* Either side may speak at any time: the step names the answer it waits for.
+ * A child that answers something else, or nothing (an article's child.js),
+ * ends the run after --timeout seconds with the reason, not a silent hang. */
 void fork_ipc_await(fork_ipc_t *p, const char *what, fork_ipc_answer_cb is_answer)
 {
     p->awaited = what;
@@ -200,6 +204,13 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
     cJSON_free(text);
 }
 
+static void on_no_exit(uv_timer_t *t)
+{
+    fork_ipc_t *p = scope_container_of(t, fork_ipc_t, timer);
+    scope_demo_check(p->demo, 0, "exit", "the child did not exit within 5 s: SIGKILL");
+    scope_child_kill(&p->child, SIGKILL, 0);
+}
+
 /* The channel is gone: we disconnected, or the child closed its end or died.
  * The run is over when both the channel and the child are. */
 static void on_disconnect(scope_channel_t *ch, int status)
@@ -211,13 +222,18 @@ static void on_disconnect(scope_channel_t *ch, int status)
     else
         scope_events_log("the channel is gone (%s): the child closed its end or died",
                          status == UV_EOF ? "EOF" : uv_strerror(status));
-    uv_close((uv_handle_t *)&p->timer, NULL);
+    if (p->child.running) /* killed if it does not end soon: stopped, or deaf to EOF */
+        uv_timer_start(&p->timer, on_no_exit, 5000, 0);
+    else if (!uv_is_closing((uv_handle_t *)&p->timer))
+        uv_close((uv_handle_t *)&p->timer, NULL);
     scope_trace_close(&p->trace);
 }
 
 static void on_child_exit(scope_child_t *c, int code, int sig)
 {
     fork_ipc_t *p = c->data;
+    if (!p->open && !uv_is_closing((uv_handle_t *)&p->timer))
+        uv_close((uv_handle_t *)&p->timer, NULL);
     scope_events_proc("exit", c->pid, getpid(), "child", code, sig); /* told as waitpid's */
     if (sig)
         snprintf(p->how, sizeof p->how, "was killed by SIG%s", sigabbrev_np(sig));
@@ -231,10 +247,4 @@ static void on_child_exit(scope_child_t *c, int code, int sig)
     if (p->open) /* a child that died left its end closed: close ours */
         scope_channel_close(&p->ch);
     scope_demo_stop(p->demo);
-}
-
-static void on_refused(scope_channel_t *ch, const scope_frame_error_t *err)
-{
-    (void)ch;
-    scope_events_error("refused", "from the child: %s", err->reason);
 }

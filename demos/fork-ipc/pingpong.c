@@ -43,7 +43,7 @@ static void send_ping(scope_pacer_t *pc)
     cJSON_AddStringToObject(m, "pad", memset(pad, 'x', size));
     free(pad);
     if (fork_ipc_send(p, m) != -EPIPE)
-        fork_ipc_await(p, "a pong", on_pong);
+        fork_ipc_await(p, "pong", on_pong);
 }
 
 static int on_pong(fork_ipc_t *p, const cJSON *msg)

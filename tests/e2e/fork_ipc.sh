@@ -177,3 +177,18 @@ out=$("$DEMO" --bogus 2>&1); rc=$?
     && pass "--describe is JSON with name and articles" || fail "--describe"
 "$DEMO" --as-child >/dev/null 2>&1; rc=$?
 [ $rc -eq 1 ] && pass "--as-child without a channel: exit 1 with a reason" || fail "--as-child alone: $rc"
+
+# A stopped child (SIGSTOP) answers nothing: after --timeout the parent says
+# why and disconnects, and a child that cannot exit is killed 5 s later, so
+# the run ends, exit 1, instead of waiting forever.
+"$DEMO" --json --count 100000 --rate 20 --timeout 1 >st.json 2>st.err &
+demo=$!
+wait_event st.json msg '.summary | test("pong")' || fail "stopped child: no pong before the stop"
+child=$(jq -r 'select(.ev=="proc" and .state=="start" and .role=="child") | .proc' st.json | head -n 1)
+kill -STOP "$child"
+wait_bounded $demo 60; rc=$?
+[ $rc -eq 1 ] && has_event st.json error '.what == "timeout" and (.reason | test("^no pong from"))' \
+    && has_event st.json error '.what == "exit" and (.reason | test("SIGKILL"))' \
+    && pass "a stopped child: timeout said, then SIGKILL, and the run ends, exit 1" \
+    || fail "stopped child: exit $rc"
+kill -0 "$child" 2>/dev/null && { kill -KILL "$child"; fail "the stopped child is still there"; } || true
