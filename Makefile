@@ -47,7 +47,7 @@ DEMO_JS   := $(patsubst demos/%,$(BUILD)/demos/%,$(wildcard demos/*.js))
 TUI_SRC   := $(wildcard tui/*.c)
 TUI_CORE  := $(BUILD)/tui/model.o $(BUILD)/tui/text.o $(BUILD)/tui/lesson.o \
              $(BUILD)/tui/procfs.o $(BUILD)/tui/i18n.o $(BUILD)/tui/catalogue.o \
-             $(BUILD)/tui/session.o $(BUILD)/tui/lanes.o
+             $(BUILD)/tui/session.o $(BUILD)/tui/lanes.o $(BUILD)/tui/export.o
 TUI_OBJ   := $(filter-out $(TUI_CORE),$(TUI_SRC:%.c=$(BUILD)/%.o))
 TUIA      := $(BUILD)/libipcscope-tui.a
 IPCSCOPE  := $(BUILD)/bin/ipcscope

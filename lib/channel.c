@@ -466,7 +466,8 @@ int scope_channel_send(scope_channel_t *ch, const cJSON *msg)
         return -ENOMEM;
     size_t len = ch->line_len;
     if (ch->trace && !internal)
-        scope_trace_send(ch->trace, ch->line, len); /* the line and its newline */
+        scope_trace_msg(ch->trace, SCOPE_TRACE_SEND, scope_trace_json_id(msg), ch->line, len,
+                        0); /* the line and its newline, by the message's own id if any */
     int r;
     if (ch->awaiting_ack && !internal) { /* held: a copy waits in the queue */
         scope_channel_outq_t *q = make_item(ch, ch->line, len);

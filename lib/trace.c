@@ -173,6 +173,15 @@ uint64_t scope_trace_reply(scope_trace_t *t, const void *data, size_t len, uint6
 
 /* A JSON message is printed only when its event is admitted: at full speed
  * most are sampled out, and printing each would cost more than sending it. */
+uint64_t scope_trace_json_id(const cJSON *msg)
+{
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    if (!cJSON_IsNumber(own) || own->valuedouble < 1 || own->valuedouble >= 1e15 ||
+        own->valuedouble != (double)(uint64_t)own->valuedouble)
+        return 0;
+    return (uint64_t)own->valuedouble;
+}
+
 static uint64_t json_msg(scope_trace_t *t, scope_trace_dir_t dir, const cJSON *msg,
                          size_t wire_bytes, uint64_t rtt_ns)
 {
@@ -180,7 +189,7 @@ static uint64_t json_msg(scope_trace_t *t, scope_trace_dir_t dir, const cJSON *m
     char *text = (admitted || !wire_bytes) ? cJSON_PrintUnformatted(msg) : NULL;
     if (!wire_bytes)
         wire_bytes = text ? strlen(text) + 1 : 0;
-    uint64_t id = count(t, dir, 0, wire_bytes, rtt_ns);
+    uint64_t id = count(t, dir, scope_trace_json_id(msg), wire_bytes, rtt_ns);
     if (admitted) {
         char summary[SCOPE_TRACE_SUMMARY + 4];
         scope_events_cut_utf8(summary, text ? text : "", SCOPE_TRACE_SUMMARY);

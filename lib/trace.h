@@ -91,6 +91,11 @@ uint64_t scope_trace_note(scope_trace_t *t, scope_trace_dir_t dir, const char *l
 /* A JSON message (printed for its summary only when not sampled out);
  * wire_bytes 0 means "as printed, plus its newline". */
 uint64_t scope_trace_send_json(scope_trace_t *t, const cJSON *msg, size_t wire_bytes);
+/* A message's own id, its "id" member when a whole number from 1 (a ping's
+ * number, a request's correlation id), else 0: the *_json calls trace it by
+ * that id, so that a ping and its pong, a request and its answer, show the
+ * same number at both ends. */
+uint64_t scope_trace_json_id(const cJSON *msg);
 uint64_t scope_trace_recv_json(scope_trace_t *t, const cJSON *msg, size_t wire_bytes,
                                uint64_t rtt_ns);
 

@@ -15,6 +15,7 @@
 #include "demo.h"
 #include "catalogue.h"
 #include "i18n.h"
+#include "export.h"
 #include "keys.h"
 
 /* What every demo is started with: a readable pace and no end, so there is
@@ -35,6 +36,9 @@ static void usage(FILE *f)
             "                                          on (10 messages unless --count);\n"
             "                                          --record saves the events it\n"
             "                                          receives, one JSON line each\n"
+            "       ipcscope export FILE [--mermaid|--plantuml]\n"
+            "                                          a recorded run (--record, or a demo's\n"
+            "                                          --json) as a sequence diagram's text\n"
             "       ipcscope list                      list the demos\n"
             "       ipcscope run DEMO [options]        run one demo here, narrated\n"
             "       ipcscope --help | --version\n"
@@ -54,6 +58,41 @@ static void usage(FILE *f)
             "Demos are looked up in $IPCSCOPE_DEMOS, <bindir>/../demos or\n"
             "<bindir>/../libexec/ipcscope; lessons in $IPCSCOPE_LESSONS,\n"
             "<bindir>/../../docs/lessons or <bindir>/../share/ipcscope/lessons.\n");
+}
+
+/* ipcscope export FILE [--mermaid|--plantuml]: the diagram on stdout. */
+static int export_run(int argc, char **argv)
+{
+    tui_export_format_t fmt = TUI_EXPORT_MERMAID;
+    const char *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--mermaid") == 0)
+            fmt = TUI_EXPORT_MERMAID;
+        else if (strcmp(argv[i], "--plantuml") == 0)
+            fmt = TUI_EXPORT_PLANTUML;
+        else if (!file && argv[i][0] != '-')
+            file = argv[i];
+        else {
+            fprintf(stderr, "ipcscope export: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "ipcscope export: which recording? (export FILE [--mermaid|--plantuml])\n");
+        return 2;
+    }
+    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+    if (!in) {
+        fprintf(stderr, "ipcscope export: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    char err[160];
+    int r = tui_export(in, stdout, fmt, err, sizeof err);
+    if (in != stdin)
+        fclose(in);
+    if (r < 0)
+        fprintf(stderr, "ipcscope export: %s: %s\n", file, err);
+    return r < 0 ? 1 : 0;
 }
 
 static int list_demos(void)
@@ -173,6 +212,8 @@ int tui_cmdline_main(int argc, char **argv)
     }
     if (strcmp(argv[i], "list") == 0)
         return list_demos();
+    if (strcmp(argv[i], "export") == 0)
+        return export_run(argc - i - 1, argv + i + 1);
     if (strcmp(argv[i], "run") == 0)
         return run_demo(argc - i - 1, argv + i + 1);
     fprintf(stderr, "ipcscope: unknown command '%s'\n", argv[i]);

@@ -488,7 +488,7 @@ static void flow_add(tui_model_t *m, uint64_t t, int from, int to, int chan, uin
         m->slice = slice;
         m->slice_rows = 0;
     }
-    if (m->slice_rows >= TUI_MODEL_AGG_AFTER) {
+    if (m->slice_rows >= (m->fold_after ? m->fold_after : TUI_MODEL_AGG_AFTER)) {
         for (size_t k = m->flow_len; k-- > 0;) {
             tui_flow_t *r = flow_at(m, k);
             if (r->t / TUI_MODEL_SLICE_NS < m->slice)

@@ -138,6 +138,10 @@ typedef struct {
     double rate;
     long size, count;
     int step_mode;
+    /* arrows in a slice before further ones fold; 0: TUI_MODEL_AGG_AFTER
+     * (the dashboard). An export, which has room for every arrow, sets it
+     * high. */
+    int fold_after;
 
     tui_proc_t procs[TUI_MODEL_MAX_PROCS];
     int nprocs;

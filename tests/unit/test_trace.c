@@ -313,6 +313,29 @@ START_TEST(a_new_window_starts_the_stats_again)
 }
 END_TEST
 
+/* A JSON message's own "id" (a whole number from 1) is its trace id. */
+START_TEST(a_json_message_is_traced_by_its_own_id)
+{
+    const char *with[] = {"{\"type\":\"ping\",\"id\":7}", "{\"id\":1}"};
+    const char *without[] = {"{\"id\":0}", "{\"id\":-3}", "{\"id\":1.5}", "{\"id\":\"7\"}",
+                             "{\"type\":\"ping\"}", "{\"id\":1e300}"};
+    cJSON *m = cJSON_Parse(with[0]);
+    ck_assert_uint_eq(scope_trace_json_id(m), 7);
+    scope_trace_t t;
+    scope_trace_init(&t, "ipc", SCOPE_PID(1), SCOPE_PID(2));
+    ck_assert_uint_eq(scope_trace_send_json(&t, m, 0), 7);
+    cJSON_Delete(m);
+    m = cJSON_Parse(with[1]);
+    ck_assert_uint_eq(scope_trace_json_id(m), 1);
+    cJSON_Delete(m);
+    for (size_t i = 0; i < sizeof without / sizeof without[0]; i++) {
+        m = cJSON_Parse(without[i]);
+        ck_assert_msg(scope_trace_json_id(m) == 0, "%s", without[i]);
+        cJSON_Delete(m);
+    }
+}
+END_TEST
+
 START_TEST(a_bye_says_the_same_of_every_trace)
 {
     scope_trace_t t;
@@ -487,6 +510,7 @@ int main(void)
     tcase_add_test(tc, figures_travel_and_add_up);
     tcase_add_test(tc, a_new_window_starts_the_stats_again);
     tcase_add_test(tc, loss_stats_count_what_never_came);
+    tcase_add_test(tc, a_json_message_is_traced_by_its_own_id);
     tcase_add_test(tc, a_bye_says_the_same_of_every_trace);
     tcase_add_test(tc, bad_figures_change_nothing);
     tcase_add_test(tc, channel_traces_what_it_sends);
