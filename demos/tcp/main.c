@@ -164,7 +164,7 @@ static void step_listen(scope_demo_t *d)
 {
     int port = scope_addr_port((struct sockaddr *)&opt.at);
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
-                     "listen(fd %d, 128): the port is %d", server.fd, addr_str, server.fd, port);
+                     "listen(fd %d, 511): the port is %d", server.fd, addr_str, server.fd, port);
     int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
     scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
                      local ? "" : " is not a loopback address: other machines can connect");
@@ -179,7 +179,7 @@ static void step_throughput(scope_demo_t *d)
 
 /* The lesson, in order: run_server() cuts it short for --throughput and --lab off. */
 static scope_demo_lesson_t lesson[] = {
-    {"listen(): a TCP server on a port the kernel picks", step_listen},
+    {"listen(): a TCP server on its port (port 0: the kernel picks one)", step_listen},
     {"clients connect() and chat: echo to the sender, broadcast to the others", step_clients},
     {"a byte stream (a): two quick writes, one read", stream_two_writes},
     {"a byte stream (b): one 256 KiB write, several reads", stream_big_write},

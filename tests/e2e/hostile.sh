@@ -110,3 +110,32 @@ has_event c.json error '.what == "full" and (.reason | test("connected already")
     && pass "a refusal is an error event naming the client" || fail "no 'full' error event"
 kill -TERM $server
 wait_bounded $server 30
+
+# A peer that names itself with terminal escapes (prctl(PR_SET_NAME), which
+# any process may do) is named in the narration, made printable: no raw ESC,
+# BEL or C1 byte reaches the operator's terminal. unix-socket names its
+# peers by SO_PEERCRED and /proc/PID/comm.
+sockdir=$(mktemp -d)
+"$DEMOS/unix-socket" --listen "$sockdir/s.sock" --idle-ms 0 >n.txt 2>&1 &
+server=$!
+i=0; while [ ! -S "$sockdir/s.sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+python3 - "$sockdir/s.sock" <<'PY'
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"\x1b[2J\x1b]0;PWN\x07\xc2\x9b", 0, 0, 0)  # PR_SET_NAME
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"hello\n")
+s.recv(100)
+s.close()
+PY
+sleep 0.5
+kill -TERM $server
+wait_bounded $server 30
+rm -rf "$sockdir"
+if LC_ALL=C grep -q "$(printf '\033')\|$(printf '\007')\|$(printf '\302\233')" n.txt; then
+    fail "a raw escape byte from a peer's name reached the terminal"
+elif grep -q 'PWN' n.txt; then
+    pass "a peer named with terminal escapes is narrated, made printable"
+else
+    fail "the hostile name was not narrated: $(cat n.txt | head -5)"
+fi
