@@ -50,9 +50,11 @@
 
 typedef struct scope_channel_s scope_channel_t;
 
-/* msg is borrowed for the call. fd is a received handle (-1 when none), now
- * owned by the callee; type is Node's name for it ("net.Server",
- * "net.Socket", "net.Native", "dgram.Socket", ...). */
+/* msg is borrowed for the call, and NULL for a handle that came with no
+ * message (node's send(undefined, handle): its NODE_HANDLE line has no "msg").
+ * fd is a received handle (-1 when none), now owned by the callee; type is
+ * Node's name for it ("net.Server", "net.Socket", "net.Native",
+ * "dgram.Socket", ...). */
 typedef void (*scope_channel_message_cb)(scope_channel_t *ch, cJSON *msg, int fd,
                                          const char *type);
 /* A line from the peer that was refused (malformed, blank, oversize). */
