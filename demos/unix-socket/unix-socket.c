@@ -111,8 +111,8 @@ static void on_peer_end(scope_conn_t *c, int status)
     if (status == UV_ETIMEDOUT && p->server->on_idle)
         p->server->on_idle(p);
     else if (status == 0)
-        scope_events_log("read() returned 0: %s closed its end after %llu lines", p->name,
-                         (unsigned long long)c->frames_in);
+        scope_events_log("read() returned 0: %s closed its end after %llu line%s", p->name,
+                         (unsigned long long)c->frames_in, c->frames_in == 1 ? "" : "s");
     else
         scope_events_error("read", "%s: %s; closing it (%llu bytes of a line unanswered)",
                            p->name, uv_strerror(status), (unsigned long long)c->partial_bytes);
