@@ -46,6 +46,7 @@ typedef enum {
     TUI_S_NO_PROCESSES,
     TUI_S_NO_MESSAGES,
     TUI_S_NO_LATENCY,
+    TUI_S_ONE_WAY, /* a channel with messages but no round trip to time */
     TUI_S_NO_LOG,
     TUI_S_NO_LESSON,
     TUI_S_MSGS_S,

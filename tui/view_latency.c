@@ -31,6 +31,16 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
 
     /* 1. name, kind, rates */
     double rate = c->have_stats ? c->rate : 0, bps = c->have_stats ? c->bps : 0;
+    if (rate == 0 && c->msgs) {
+        /* A one-way channel's stats count what its end received, and on
+         * stdin nobody traced the receiving: the messages seen go by here,
+         * over the last whole second. */
+        double lat[TUI_MODEL_SPARK];
+        uint64_t msgs[TUI_MODEL_SPARK];
+        tui_model_spark(m, ci, ui->now_ns > m->now ? ui->now_ns : m->now, lat, msgs);
+        rate = (double)msgs[TUI_MODEL_SPARK - 2];
+        bps = rate * (double)c->msg_bytes / (double)c->msgs;
+    }
     tui_text_bytes(a, sizeof a, bps);
     snprintf(buf, sizeof buf, "%s %s", c->id, c->kind);
     int x = r.x + tui_crt_text(y, r.x, r.w, TUI_ROLE_PANE_TITLE, buf);
@@ -63,7 +73,8 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
             return used; /* counts only: no percentiles of nothing */
     }
     if (!s.count && !c->lat_count) {
-        tui_crt_text(y + used, r.x, r.w, TUI_ROLE_DIM, tui_i18n(TUI_S_NO_LATENCY));
+        tui_crt_text(y + used, r.x, r.w, TUI_ROLE_DIM,
+                     tui_i18n(c->msgs ? TUI_S_ONE_WAY : TUI_S_NO_LATENCY));
         return used + 1;
     }
     tui_text_ns(a, sizeof a, (double)s.p50, ascii);
