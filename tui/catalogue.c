@@ -181,8 +181,19 @@ const char *tui_catalogue_demos_dir(void)
     return demos_dir;
 }
 
+static char program[PATH_MAX];
+
+void tui_catalogue_set_program(const char *path)
+{
+    snprintf(program, sizeof program, "%s", path ? path : "");
+}
+
 int tui_catalogue_path(const tui_mech_t *m, char *out, size_t n)
 {
+    if (program[0]) {
+        int len = snprintf(out, n, "%s", program);
+        return len > 0 && (size_t)len < n ? 0 : -ENAMETOOLONG;
+    }
     if (!demos_dir[0])
         return -ENOENT;
     int len = snprintf(out, n, "%s/%s", demos_dir, m->name);

@@ -16,6 +16,8 @@
 #include "catalogue.h"
 #include "i18n.h"
 #include "export.h"
+#include "replay.h"
+#include "spawn.h"
 #include "keys.h"
 
 /* What every demo is started with: a readable pace and no end, so there is
@@ -39,6 +41,9 @@ static void usage(FILE *f)
             "       ipcscope export FILE [--mermaid|--plantuml]\n"
             "                                          a recorded run (--record, or a demo's\n"
             "                                          --json) as a sequence diagram's text\n"
+            "       ipcscope replay FILE [--step]      a recorded run played again in the\n"
+            "                                          dashboard, nothing run; --step: it\n"
+            "                                          stops before each lesson step\n"
             "       ipcscope list                      list the demos\n"
             "       ipcscope run DEMO [options]        run one demo here, narrated\n"
             "       ipcscope --help | --version\n"
@@ -177,8 +182,40 @@ static int open_demo(int argc, char **argv, tui_app_options_t *o)
     return -1;
 }
 
+/* ipcscope replay FILE [--step]: the dashboard on the recorded demo, with
+ * this program, as the replayer, launched in the demo's place (replay.h). */
+static int replay_run(int argc, char **argv, tui_app_options_t *o)
+{
+    if (argc < 1 || (argc > 1 && strcmp(argv[1], "--step") != 0) || argc > 2) {
+        fprintf(stderr, "ipcscope replay: which recording? (replay FILE [--step])\n");
+        return 2;
+    }
+    char demo[160], self[PATH_MAX], path[PATH_MAX];
+    if (tui_replay_demo(argv[0], demo, sizeof demo) < 0) {
+        fprintf(stderr, "ipcscope replay: %s\n", demo);
+        return 1;
+    }
+    if (!(o->open = tui_catalogue_find(demo))) {
+        fprintf(stderr, "ipcscope replay: %s: a recording of '%s', which this lab does not know\n",
+                argv[0], demo);
+        return 1;
+    }
+    if (!realpath(argv[0], path) || scope_spawn_self(self, sizeof self) < 0) {
+        fprintf(stderr, "ipcscope replay: %s: %s\n", argv[0], strerror(errno));
+        return 1;
+    }
+    setenv(TUI_REPLAY_ENV, path, 1); /* the replayer, our child, finds it there */
+    tui_catalogue_set_program(self);
+    o->lesson = argc > 1;
+    return -1;
+}
+
 int tui_cmdline_main(int argc, char **argv)
 {
+    /* Launched by the dashboard in a demo's place: replay a recording. */
+    const char *feed = getenv(TUI_REPLAY_ENV);
+    if (feed && *feed && getenv("IPCSCOPE_EVENT_FD"))
+        return tui_replay_feed(feed, argc, argv);
     setlocale(LC_ALL, "");
     tui_i18n_set(tui_i18n_from_env());
     tui_catalogue_init(argv[0]);
@@ -214,6 +251,10 @@ int tui_cmdline_main(int argc, char **argv)
         return list_demos();
     if (strcmp(argv[i], "export") == 0)
         return export_run(argc - i - 1, argv + i + 1);
+    if (strcmp(argv[i], "replay") == 0) {
+        int r = replay_run(argc - i - 1, argv + i + 1, &o);
+        return r >= 0 ? r : tui_app_run(&o);
+    }
     if (strcmp(argv[i], "run") == 0)
         return run_demo(argc - i - 1, argv + i + 1);
     fprintf(stderr, "ipcscope: unknown command '%s'\n", argv[i]);
