@@ -265,7 +265,11 @@ int tui_crt_char(int y, int x, tui_role_t role, unsigned int wc)
         return 0;
     wchar_t ws[2] = {(wchar_t)wc, 0};
     cchar_t cc;
-    setcchar(&cc, ws, crt.attrs[role], 0, NULL);
+    /* setcchar takes the colour pair apart from the attributes, and a pair
+     * of 0 there would paint the text in the default colours even where
+     * the role's attributes carry one (the title bar, the selected row). */
+    attr_t a = crt.attrs[role];
+    setcchar(&cc, ws, a & ~A_COLOR, (short)PAIR_NUMBER(a), NULL);
     mvadd_wch(y, x, &cc);
     return w;
 }

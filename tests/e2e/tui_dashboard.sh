@@ -72,6 +72,11 @@ run_size() {
     start "$s" "$W" "$H"
     check "tui $s: the menu lists the mechanisms" wait_for "$s" 'Mechanisms'
     check "tui $s: a planned mechanism says so" wait_for "$s" 'message-queue +planned'
+    # the title bar's text in the title bar's colours, not the terminal's
+    # default background between coloured padding (ESC[49m)
+    T capture-pane -p -e -t "$s" | head -n 1 | grep -q "$(printf '\033')\[49m.*live" \
+        && fail "tui $s: the title's text drawn in the default colours" \
+        || pass "tui $s: the title's text in the title bar's colours"
     check "tui $s: fork-ipc shows its row of the articles' tables" wait_for "$s" 'IPC channel \(fork\)'
     check "tui $s: one vocabulary for both articles' rows" wait_for "$s" 'speed ★★★★☆ · cross-machine no'
     screen "$s" | grep -q -e '通道' -e '单机' && fail "tui $s: Chinese on the English menu" \
