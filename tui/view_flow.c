@@ -14,6 +14,7 @@
  * first event.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crt.h"
@@ -53,6 +54,20 @@ static void meta(const tui_flow_t *f, char *out, size_t n, int ascii, int narrow
     snprintf(out, n, "%s%s", b, l);
     if (narrow)
         squeeze(out);
+}
+
+/* Is lane a "ROLE N" and lane b "ROLE M" with N < M? */
+static int numbered_before(const tui_model_t *m, int a, int b)
+{
+    char ra[64], rb[64];
+    tui_model_lane_role(m, a, ra, sizeof ra);
+    tui_model_lane_role(m, b, rb, sizeof rb);
+    const char *sa = strrchr(ra, ' '), *sb = strrchr(rb, ' ');
+    if (!sa || !sb || sa - ra != sb - rb || strncmp(ra, rb, (size_t)(sa - ra)) != 0)
+        return 0;
+    char *ea, *eb;
+    long na = strtol(sa + 1, &ea, 10), nb = strtol(sb + 1, &eb, 10);
+    return !*ea && !*eb && ea != sa + 1 && eb != sb + 1 && na < nb;
 }
 
 void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
@@ -97,6 +112,16 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
             lane_of_col[k] = col_of_lane[k] = k;
         n = m->nlanes;
     }
+    /* Lanes come in the order they first spoke; numbered lanes of one role
+     * ("client 2" before "client 1") are put in their numbers' order. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && numbered_before(m, lane_of_col[j], lane_of_col[j - 1]); j--) {
+            int t = lane_of_col[j];
+            lane_of_col[j] = lane_of_col[j - 1];
+            lane_of_col[j - 1] = t;
+        }
+    for (int i = 0; i < n; i++)
+        col_of_lane[lane_of_col[i]] = i;
 
     int lx = r.x + timew, lw = r.w - timew - metaw;
     if (lw < n * 4) {
