@@ -5,7 +5,9 @@
  * socket and its inode, and that process's /proc/PID/fd holds a link
  * "socket:[INODE]". Reading all of /proc costs milliseconds, ten times an
  * accept, so it runs in libuv's thread pool (uv_queue_work) and the answer
- * comes back to the loop thread. A Unix socket's peer is simpler: the kernel
+ * comes back to the loop thread. One such scan runs at a time: the lookups
+ * asked meanwhile wait, and the next scan answers all of them at once, in
+ * the order asked. A Unix socket's peer is simpler: the kernel
  * recorded it at connect() (SO_PEERCRED).
  *
  * The fd is read (getsockname, getpeername, SO_PEERCRED) at the call, on the

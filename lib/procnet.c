@@ -332,15 +332,21 @@ struct tcp_find {
     unsigned long inode;
 };
 
+/* 1 when row s is the socket whose own end is local and whose peer is
+ * remote (remote NULL: the one listening on local's port). */
+static int tcp_row_is(const scope_procnet_inet_t *s, const struct sockaddr *local,
+                      const struct sockaddr *remote)
+{
+    const struct sockaddr *l = (const struct sockaddr *)&s->local;
+    const struct sockaddr *r = (const struct sockaddr *)&s->remote;
+    return remote ? scope_procnet_addr_eq(l, local, 0) && scope_procnet_addr_eq(r, remote, 0)
+                  : s->state == SCOPE_TCP_LISTEN && scope_procnet_addr_eq(l, local, 1);
+}
+
 static void on_tcp_row(void *arg, const scope_procnet_inet_t *s)
 {
     struct tcp_find *c = arg;
-    if (c->inode || !s->inode)
-        return;
-    const struct sockaddr *l = (const struct sockaddr *)&s->local;
-    const struct sockaddr *r = (const struct sockaddr *)&s->remote;
-    if (c->remote ? scope_procnet_addr_eq(l, c->local, 0) && scope_procnet_addr_eq(r, c->remote, 0)
-                  : s->state == SCOPE_TCP_LISTEN && scope_procnet_addr_eq(l, c->local, 1))
+    if (!c->inode && s->inode && tcp_row_is(s, c->local, c->remote))
         c->inode = s->inode;
 }
 
@@ -361,6 +367,87 @@ int scope_procnet_tcp_inode(const struct sockaddr *local, const struct sockaddr 
         return -ENOENT;
     *inode = c.inode;
     return 0;
+}
+
+/* The queries of scope_procnet_tcp_inodes by the port of their own end, so
+ * that a row is compared only with the queries of its port: a thousand
+ * queries against every row of a busy table would otherwise be millions of
+ * address comparisons. A query's likelier table (tcp6 for an IPv6 end) wins
+ * over the other, as scope_procnet_tcp_inode reads it first. */
+struct port_ix {
+    int port, i;
+};
+
+struct tcp_batch {
+    scope_procnet_tcp_query_t *q;
+    const struct port_ix *ix; /* sorted by port */
+    unsigned char *rank;      /* 2: found in the query's likelier table, 1: in the other */
+    int n, v6;                /* v6: the table being read */
+};
+
+static int cmp_port_ix(const void *a, const void *b)
+{
+    const struct port_ix *x = a, *y = b;
+    return x->port != y->port ? (x->port < y->port ? -1 : 1) : (x->i > y->i) - (x->i < y->i);
+}
+
+static void on_tcp_batch_row(void *arg, const scope_procnet_inet_t *s)
+{
+    struct tcp_batch *c = arg;
+    if (!s->inode)
+        return;
+    int port = scope_addr_port((const struct sockaddr *)&s->local);
+    int lo = 0, hi = c->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (c->ix[mid].port < port)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < c->n && c->ix[lo].port == port; lo++) {
+        int i = c->ix[lo].i;
+        scope_procnet_tcp_query_t *q = &c->q[i];
+        int rank = (q->local->sa_family == AF_INET6) == c->v6 ? 2 : 1;
+        if (c->rank[i] < rank && tcp_row_is(s, q->local, q->remote)) {
+            q->inode = s->inode;
+            c->rank[i] = (unsigned char)rank;
+        }
+    }
+}
+
+int scope_procnet_tcp_inodes(scope_procnet_tcp_query_t *queries, int n)
+{
+    if (n <= 0)
+        return 0;
+    struct port_ix *ix = malloc((size_t)n * sizeof *ix);
+    unsigned char *rank = calloc((size_t)n, 1);
+    if (!ix || !rank) {
+        free(ix);
+        free(rank);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        queries[i].inode = 0;
+        ix[i] = (struct port_ix){scope_addr_port(queries[i].local), i};
+    }
+    qsort(ix, (size_t)n, sizeof *ix, cmp_port_ix);
+    struct tcp_batch c = {queries, ix, rank, n, 0};
+    int r1 = scope_procnet_read_inet(0, 0, on_tcp_batch_row, &c);
+    /* tcp6 is read unless every query was found in its likelier table */
+    int pending = 0, r2 = 0;
+    for (int i = 0; i < n && !pending; i++)
+        pending = rank[i] < 2;
+    if (pending) {
+        c.v6 = 1;
+        r2 = scope_procnet_read_inet(0, 1, on_tcp_batch_row, &c);
+    }
+    int found = 0;
+    for (int i = 0; i < n; i++)
+        found += rank[i] > 0;
+    free(ix);
+    free(rank);
+    return r1 < 0 && r2 < 0 ? r1 : found;
 }
 
 int scope_procnet_unix_peers(unsigned long (*pairs)[2], int max)
@@ -480,6 +567,96 @@ long scope_procnet_owner(unsigned long inode, const long *cand, int ncand, int s
     }
     closedir(d);
     return pid;
+}
+
+/* A wanted inode of scope_procnet_owners, and the query it answers. */
+struct want {
+    unsigned long inode;
+    int i;
+};
+
+static int cmp_want(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+    return x->inode != y->inode ? (x->inode < y->inode ? -1 : 1) : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Reads the fd table of pid and gives pid to each wanted inode it holds that
+ * has no holder yet, counting *left down; it stops when none is left.
+ * Returns 0, or a negative errno when the table cannot be read. */
+static int claim(long pid, const struct want *w, int nw, long *pids, int *left)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/fd", pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    struct dirent *e;
+    while (*left > 0 && (e = readdir(d)) != NULL) {
+        char link[64];
+        if (e->d_name[0] == '.')
+            continue;
+        ssize_t n = readlinkat(dirfd(d), e->d_name, link, sizeof link - 1);
+        if (n <= 8 || memcmp(link, "socket:[", 8) != 0)
+            continue;
+        link[n] = '\0';
+        unsigned long inode = strtoul(link + 8, NULL, 10);
+        int lo = 0, hi = nw;
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (w[mid].inode < inode)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < nw && w[lo].inode == inode; lo++)
+            if (pids[w[lo].i] < 0) {
+                pids[w[lo].i] = pid;
+                (*left)--;
+            }
+    }
+    closedir(d);
+    return 0;
+}
+
+int scope_procnet_owners(const unsigned long *inodes, long *pids, int n, const long *cand,
+                         int ncand, int scan_all)
+{
+    if (n <= 0)
+        return 0;
+    for (int i = 0; i < n; i++)
+        pids[i] = -ENOENT;
+    struct want *w = malloc((size_t)n * sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    int nw = 0;
+    for (int i = 0; i < n; i++)
+        if (inodes[i])
+            w[nw++] = (struct want){inodes[i], i};
+    qsort(w, (size_t)nw, sizeof *w, cmp_want);
+    int left = nw, r = 0;
+    for (int i = 0; i < ncand && left > 0; i++)
+        if (cand[i] > 0)
+            claim(cand[i], w, nw, pids, &left);
+    DIR *d = scan_all && left > 0 ? opendir("/proc") : NULL;
+    if (scan_all && left > 0 && !d)
+        r = -errno;
+    struct dirent *e;
+    while (d && left > 0 && (e = readdir(d)) != NULL) {
+        char *end;
+        long p = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || p <= 0)
+            continue;
+        int seen = 0;
+        for (int i = 0; i < ncand && !seen; i++)
+            seen = cand[i] == p;
+        if (!seen)
+            claim(p, w, nw, pids, &left);
+    }
+    if (d)
+        closedir(d);
+    free(w);
+    return r < 0 ? r : nw - left;
 }
 
 int scope_procnet_children(long pid, long *pids, int max)

@@ -89,6 +89,17 @@ int scope_procnet_inet_of_fd(int fd, scope_procnet_inet_t *out);
  * none (or only one no process holds). */
 int scope_procnet_tcp_inode(const struct sockaddr *local, const struct sockaddr *remote,
                             unsigned long *inode);
+/* Many such sockets at once, from one read of tcp and tcp6 (a read costs
+ * milliseconds when the machine has thousands of sockets): for each query,
+ * the inode scope_procnet_tcp_inode would give, or 0 when there is none.
+ * Returns how many were found, or a negative errno when neither table could
+ * be read. */
+typedef struct {
+    const struct sockaddr *local;  /* the socket's own end */
+    const struct sockaddr *remote; /* its peer; NULL: the one listening on local */
+    unsigned long inode;           /* the answer, 0 when none */
+} scope_procnet_tcp_query_t;
+int scope_procnet_tcp_inodes(scope_procnet_tcp_query_t *queries, int n);
 /* Unix socket peers from the kernel (NETLINK_SOCK_DIAG, what `ss -x` uses):
  * fills pairs of (inode, peer inode); returns how many, or a negative errno. */
 int scope_procnet_unix_peers(unsigned long (*pairs)[2], int max);
@@ -104,6 +115,13 @@ int scope_procnet_holds(long pid, unsigned long inode);
  * Returns the pid, or -ENOENT. A scan of all of /proc costs milliseconds:
  * never on a loop thread (lib/peer.h does it in the thread pool). */
 long scope_procnet_owner(unsigned long inode, const long *cand, int ncand, int scan_all);
+/* The holders of n socket inodes at once, each as scope_procnet_owner would
+ * find it, from one walk of the fd tables: pids[i] is the pid holding
+ * inodes[i], or -ENOENT (an inode of 0 too). The walk stops once every inode
+ * is found. Returns how many were found, or a negative errno when /proc
+ * cannot be read. */
+int scope_procnet_owners(const unsigned long *inodes, long *pids, int n, const long *cand,
+                         int ncand, int scan_all);
 /* The children of process pid (/proc/PID/task/PID/children: those its main
  * thread forked) into pids[max]. Returns how many, or a negative errno. */
 int scope_procnet_children(long pid, long *pids, int max);

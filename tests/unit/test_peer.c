@@ -2,7 +2,8 @@
  * connection live in this test process, so the owner found must be our own
  * pid. A loopback TCP pair (IPv4, and IPv6 where the host has ::1), a Unix
  * socketpair (SO_PEERCRED), UDP datagrams, a request cancelled before its
- * answer, a peer that has gone, and the fds that cannot be asked.
+ * answer, a crowd of lookups answered by one scan (peers held by children
+ * of ours too), a peer that has gone, and the fds that cannot be asked.
  *
  * Run it under valgrind with CK_FORK=no to see that a cancelled request is
  * freed all the same.
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int calls;
@@ -252,6 +254,110 @@ START_TEST(test_queue)
 }
 END_TEST
 
+/* A crowd: many lookups asked at once, the peers held by this process and
+ * by children of ours (each its own, found first as candidates), and a UDP
+ * sender among them. The first is submitted alone and the rest wait, then
+ * go as one batch: each is answered once, in the order asked, with its own
+ * holder's pid. One cancelled while its batch runs, one cancelled by the
+ * callback of an earlier one of its batch, and one cancelled while it waits
+ * are never answered (and, under valgrind, freed all the same). */
+enum { MANY = 48, MANY_KIDS = 8 };
+static scope_peer_req_t *many_req[MANY + 1];
+static long many_pid[MANY + 1];
+static int many_order[MANY + 1], many_answered;
+
+static void on_many(void *arg, const scope_peer_info_t *who)
+{
+    int i = (int)(long)arg;
+    many_order[many_answered++] = i;
+    many_pid[i] = who->pid;
+    many_req[i] = NULL;
+    if (i == 1)
+        scope_peer_cancel(many_req[3]); /* later in the same batch */
+}
+
+START_TEST(test_many)
+{
+    int cfd[MANY], afd[MANY], kept[MANY], ready[2];
+    long want[MANY + 1];
+    pid_t kids[MANY_KIDS];
+    int nkids = 0;
+    ck_assert_int_eq(pipe(ready), 0);
+    for (int i = 0; i < MANY; i++) {
+        ck_assert_int_eq(tcp_pair(AF_INET, &cfd[i], &afd[i]), 0);
+        kept[i] = !(i % (MANY / MANY_KIDS) == 2 && nkids < MANY_KIDS);
+        want[i] = (long)getpid();
+        if (kept[i])
+            continue;
+        pid_t kid = fork();
+        ck_assert_int_ge(kid, 0);
+        if (kid == 0) { /* holds cfd[i] alone, until the pipe closes */
+            char c;
+            for (int k = 0; k < i; k++) {
+                close(afd[k]);
+                if (kept[k])
+                    close(cfd[k]);
+            }
+            close(afd[i]);
+            close(ready[1]);
+            _exit(read(ready[0], &c, 1) < 0);
+        }
+        kids[nkids++] = kid;
+        want[i] = (long)kid;
+        close(cfd[i]);
+    }
+    ck_assert_int_eq(nkids, MANY_KIDS);
+
+    struct sockaddr_storage a, b, from;
+    socklen_t al = fill(AF_INET, &a), bl = fill(AF_INET, &b), fl = sizeof from;
+    int server = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int client = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_eq(bind(server, (struct sockaddr *)&a, al), 0);
+    ck_assert_int_eq(getsockname(server, (struct sockaddr *)&a, &al), 0);
+    ck_assert_int_eq(bind(client, (struct sockaddr *)&b, bl), 0);
+    ck_assert_int_eq(sendto(client, "ping", 4, 0, (struct sockaddr *)&a, al), 4);
+    char buf[8];
+    ck_assert_int_eq(recvfrom(server, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl), 4);
+    want[MANY] = (long)getpid();
+
+    uv_loop_t loop;
+    loop_start(&loop);
+    many_answered = 0;
+    for (int i = 0; i <= MANY; i++) {
+        many_pid[i] = -2;
+        many_req[i] = i < MANY ? scope_peer_lookup(&loop, afd[i], on_many, (void *)(long)i)
+                               : scope_peer_lookup_udp(&loop, server, (struct sockaddr *)&from,
+                                                       on_many, (void *)(long)i);
+        ck_assert_ptr_nonnull(many_req[i]);
+    }
+    scope_peer_cancel(many_req[0]); /* its batch already in the pool */
+    scope_peer_cancel(many_req[5]); /* still waiting */
+    loop_finish(&loop);
+
+    ck_assert_int_eq(many_answered, MANY + 1 - 3);
+    for (int i = 0, want_i = 1; i < many_answered; i++, want_i++) {
+        want_i += want_i == 3 || want_i == 5;
+        ck_assert_int_eq(many_order[i], want_i);
+        ck_assert_int_eq(many_pid[want_i], want[want_i]);
+    }
+    ck_assert_int_eq(many_pid[0], -2);
+    ck_assert_int_eq(many_pid[3], -2);
+    ck_assert_int_eq(many_pid[5], -2);
+
+    close(ready[1]);
+    for (int k = 0; k < nkids; k++)
+        ck_assert_int_eq(waitpid(kids[k], NULL, 0), kids[k]);
+    close(ready[0]);
+    for (int i = 0; i < MANY; i++) {
+        close(afd[i]);
+        if (kept[i])
+            close(cfd[i]);
+    }
+    close(server);
+    close(client);
+}
+END_TEST
+
 START_TEST(test_gone)
 {
     /* The client closes first: its end lingers in FIN_WAIT2 with no process
@@ -306,6 +412,7 @@ static Suite *peer_suite(void)
     tcase_add_test(tc, test_udp);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_queue);
+    tcase_add_test(tc, test_many);
     tcase_add_test(tc, test_gone);
     tcase_add_test(tc, test_refused);
     suite_add_tcase(s, tc);

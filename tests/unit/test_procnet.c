@@ -242,6 +242,97 @@ START_TEST(test_live_tcp)
 }
 END_TEST
 
+/* Many sockets named at once: four loopback pairs, one of them through a
+ * dual-stack listener where the host has IPv6 (our end in tcp6, mapped; the
+ * client's in tcp), a listening socket, a query asked twice and one for a
+ * connection that does not exist; then their holders from one walk, a child
+ * of ours that shares one of them named first when it is a candidate. */
+START_TEST(test_live_many)
+{
+    enum { PAIRS = 4 };
+    int lfd[PAIRS], cfd[PAIRS], afd[PAIRS];
+    struct sockaddr_storage l[PAIRS], r[PAIRS], none_l, none_r;
+    for (int i = 0; i < PAIRS; i++)
+        ck_assert_int_eq(tcp_pair(&lfd[i], &cfd[i], &afd[i]), 0);
+    /* the last pair again, through [::]:0 when the host has IPv6 */
+    int s6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0;
+    struct sockaddr_storage any6;
+    socklen_t sl = sizeof(struct sockaddr_in6);
+    if (s6 >= 0 && setsockopt(s6, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) == 0 &&
+        bind(s6, addr("::", 0, &any6), sl) == 0 && listen(s6, 4) == 0 &&
+        getsockname(s6, (struct sockaddr *)&any6, &sl) == 0) {
+        struct sockaddr_storage to;
+        addr("127.0.0.1", ntohs(((struct sockaddr_in6 *)&any6)->sin6_port), &to);
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_eq(connect(c, (struct sockaddr *)&to, sizeof(struct sockaddr_in)), 0);
+        int a = accept(s6, NULL, NULL);
+        ck_assert_int_ge(a, 0);
+        close(lfd[PAIRS - 1]);
+        close(cfd[PAIRS - 1]);
+        close(afd[PAIRS - 1]);
+        lfd[PAIRS - 1] = s6, cfd[PAIRS - 1] = c, afd[PAIRS - 1] = a;
+    } else if (s6 >= 0) {
+        close(s6);
+    }
+    scope_procnet_tcp_query_t q[PAIRS + 3];
+    for (int i = 0; i < PAIRS; i++) {
+        socklen_t ll = sizeof l[i], rl = sizeof r[i];
+        ck_assert_int_eq(getsockname(afd[i], (struct sockaddr *)&l[i], &ll), 0);
+        ck_assert_int_eq(getpeername(afd[i], (struct sockaddr *)&r[i], &rl), 0);
+        /* the client's socket: its own end is our remote */
+        q[i] = (scope_procnet_tcp_query_t){(struct sockaddr *)&r[i], (struct sockaddr *)&l[i], 7};
+    }
+    q[PAIRS] = q[1];
+    q[PAIRS + 1] = (scope_procnet_tcp_query_t){(struct sockaddr *)&l[0], NULL, 0};
+    q[PAIRS + 2] = (scope_procnet_tcp_query_t){addr("127.0.0.1", 1, &none_l),
+                                               addr("127.0.0.1", 2, &none_r), 7};
+    ck_assert_int_eq(scope_procnet_tcp_inodes(q, PAIRS + 3), PAIRS + 2);
+    for (int i = 0; i < PAIRS; i++)
+        ck_assert_uint_eq(q[i].inode, inode_of(cfd[i]));
+    ck_assert_uint_eq(q[PAIRS].inode, inode_of(cfd[1]));
+    ck_assert_uint_eq(q[PAIRS + 1].inode, inode_of(lfd[0]));
+    ck_assert_uint_eq(q[PAIRS + 2].inode, 0);
+    ck_assert_int_eq(scope_procnet_tcp_inodes(q, 0), 0);
+
+    /* their holders: all this process, but for the one a child shares */
+    unsigned long inodes[PAIRS + 3];
+    long pids[PAIRS + 3], me = (long)getpid();
+    for (int i = 0; i < PAIRS + 3; i++)
+        inodes[i] = q[i].inode;
+    ck_assert_int_eq(scope_procnet_owners(inodes, pids, PAIRS + 3, &me, 1, 0), PAIRS + 2);
+    for (int i = 0; i < PAIRS + 2; i++)
+        ck_assert_int_eq(pids[i], me);
+    ck_assert_int_eq(pids[PAIRS + 2], -ENOENT);
+    ck_assert_int_eq(scope_procnet_owners(inodes, pids, PAIRS + 3, NULL, 0, 1), PAIRS + 2);
+    ck_assert_int_eq(pids[0], me);
+    ck_assert_int_eq(scope_procnet_owners(inodes, pids, PAIRS + 3, NULL, 0, 0), 0);
+    ck_assert_int_eq(pids[0], -ENOENT);
+
+    int ready[2];
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t kid = fork();
+    ck_assert_int_ge(kid, 0);
+    if (kid == 0) { /* holds what we held, until we close our end of the pipe */
+        char c;
+        close(ready[1]);
+        _exit(read(ready[0], &c, 1) < 0);
+    }
+    close(ready[0]);
+    long cand[2] = {(long)kid, me};
+    ck_assert_int_eq(scope_procnet_owners(inodes, pids, PAIRS + 3, cand, 2, 1), PAIRS + 2);
+    for (int i = 0; i < PAIRS + 2; i++)
+        ck_assert_int_eq(pids[i], (long)kid);
+    close(ready[1]);
+    ck_assert_int_eq(waitpid(kid, NULL, 0), kid);
+
+    for (int i = 0; i < PAIRS; i++) {
+        close(cfd[i]);
+        close(afd[i]);
+        close(lfd[i]);
+    }
+}
+END_TEST
+
 START_TEST(test_live_udp_and_self)
 {
     struct sockaddr_storage ss;
@@ -352,6 +443,7 @@ static Suite *procnet_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("live");
     tcase_add_test(tc, test_live_tcp);
+    tcase_add_test(tc, test_live_many);
     tcase_add_test(tc, test_live_udp_and_self);
     tcase_add_test(tc, test_kill_with_children);
     tcase_add_test(tc, test_fd_targets);
