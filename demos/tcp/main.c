@@ -164,7 +164,7 @@ static void step_listen(scope_demo_t *d)
 {
     int port = scope_addr_port((struct sockaddr *)&opt.at);
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
-                     "listen(fd %d, 511): the port is %d", server.fd, addr_str, server.fd, port);
+                     "listen(fd %d, SOMAXCONN): the port is %d", server.fd, addr_str, server.fd, port);
     int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
     scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
                      local ? "" : " is not a loopback address: other machines can connect");

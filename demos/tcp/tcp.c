@@ -35,11 +35,12 @@ int tcp_listen(uv_loop_t *loop, uv_tcp_t *listener, struct sockaddr_storage *add
     uv_os_fd_t fd = -1;
     uv_tcp_init(loop, listener);
     /* libuv sets SO_REUSEADDR first: a restarted server can bind its port
-     * while the last run's connections sit in TIME_WAIT. 511, as node's
-     * listen(): how many finished handshakes may wait for uv_accept(); past
-     * it the kernel drops a SYN and the client retries a second later. */
+     * while the last run's connections sit in TIME_WAIT. SOMAXCONN (4096,
+     * capped by net.core.somaxconn; node asks 511): how many finished
+     * handshakes may wait for uv_accept(); past it the kernel drops a SYN
+     * and the client retries a second later, so a crowd needs room. */
     if ((r = uv_tcp_bind(listener, (struct sockaddr *)addr, 0)) == 0)
-        r = uv_listen((uv_stream_t *)listener, 511, cb);
+        r = uv_listen((uv_stream_t *)listener, SOMAXCONN, cb);
     if (r == 0) /* port 0: the one the kernel picked */
         uv_tcp_getsockname(listener, (struct sockaddr *)addr, &len);
     scope_addr_format((struct sockaddr *)addr, name, SCOPE_ADDR_STRLEN);
