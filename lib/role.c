@@ -18,11 +18,14 @@
 #define ROLE_QUIT_GRACE_MS 5000
 
 /* One demo per process: its roles' watch (are they stopped?) every second,
- * and the grace a quit gives them before SIGKILL. */
-static struct {
+ * and the grace a quit gives them before SIGKILL. Made with the first role
+ * and closed with the last one's exit, so that a loop with no role left
+ * holds no handle of ours (each set is freed once both timers are closed). */
+typedef struct {
     uv_timer_t watch, grace;
-    int started;
-} guard;
+    int open;
+} guard_t;
+static guard_t *guard;
 
 /* The state letter of /proc/PID/stat ('T': stopped), or 0. */
 static char proc_state(pid_t pid)
@@ -75,16 +78,33 @@ static void on_grace(uv_timer_t *t)
 
 static void guard_start(scope_demo_t *d)
 {
-    if (guard.started)
+    if (guard || !(guard = calloc(1, sizeof *guard)))
         return;
-    guard.started = 1;
-    uv_timer_init(d->loop, &guard.watch);
-    uv_timer_init(d->loop, &guard.grace);
-    guard.watch.data = guard.grace.data = d;
-    uv_timer_start(&guard.watch, on_watch, 1000, 1000);
+    uv_timer_init(d->loop, &guard->watch);
+    uv_timer_init(d->loop, &guard->grace);
+    guard->watch.data = guard->grace.data = d;
+    guard->open = 2;
+    uv_timer_start(&guard->watch, on_watch, 1000, 1000);
     /* Neither keeps the loop alive: the roles' own handles do. */
-    uv_unref((uv_handle_t *)&guard.watch);
-    uv_unref((uv_handle_t *)&guard.grace);
+    uv_unref((uv_handle_t *)&guard->watch);
+    uv_unref((uv_handle_t *)&guard->grace);
+}
+
+static void on_guard_closed(uv_handle_t *h)
+{
+    guard_t *g = h->data; /* set by guard_stop: a closing timer fires no more */
+    if (--g->open == 0)
+        free(g);
+}
+
+static void guard_stop(void)
+{
+    if (!guard)
+        return;
+    guard->watch.data = guard->grace.data = guard;
+    uv_close((uv_handle_t *)&guard->watch, on_guard_closed);
+    uv_close((uv_handle_t *)&guard->grace, on_guard_closed);
+    guard = NULL;
 }
 
 /* ---- the relay: commands out, reports back ------------------------------ */
@@ -92,9 +112,9 @@ static void guard_start(scope_demo_t *d)
 static void relay_all(scope_demo_t *d, const cJSON *msg)
 {
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(msg, "cmd");
-    if (guard.started && cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "quit") &&
-        !uv_is_active((uv_handle_t *)&guard.grace))
-        uv_timer_start(&guard.grace, on_grace, ROLE_QUIT_GRACE_MS, 0);
+    if (guard && cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "quit") &&
+        !uv_is_active((uv_handle_t *)&guard->grace))
+        uv_timer_start(&guard->grace, on_grace, ROLE_QUIT_GRACE_MS, 0);
     char *text = cJSON_PrintUnformatted(msg);
     if (!text)
         return;
@@ -191,6 +211,8 @@ static void on_child_exit(scope_child_t *c, int code, int sig)
     close_relay(r);
     scope_ndjson_free(&r->reports);
     unlink_role(r);
+    if (!r->demo->roles)
+        guard_stop(); /* no role left to watch */
     scope_events_proc("exit", r->pid, getpid(), r->name, code, sig); /* narrated as waitpid's */
     if (r->on_exit)
         r->on_exit(r, code, sig);
