@@ -209,6 +209,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     d->on_lesson_end = lesson_end;
     if (setup & 4)
         d->relay = relay;
+    /* As under the dashboard: --step is refused when nothing could say
+     * "step" (no control channel, stdin not a terminal). The harness feeds
+     * commands itself and never opens the fd. */
+    setenv("IPCSCOPE_CONTROL_FD", "0", 0);
     CHECK(scope_demo_parse(d, &info, NULL, argc, argv) == SCOPE_DEMO_RUN);
     check_state(d);
 
