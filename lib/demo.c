@@ -48,7 +48,7 @@ static int parse_number(const char *s, double lo, double hi, double *out)
 char *scope_demo_count_of(char *out, size_t n, long count, const char *one, const char *many)
 {
     if (count >= SCOPE_DEMO_ENDLESS)
-        snprintf(out, n, "%s without end", many);
+        snprintf(out, n, "an endless run of %s", many);
     else
         snprintf(out, n, "%ld %s", count, count == 1 ? one : many);
     return out;

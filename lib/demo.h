@@ -84,7 +84,7 @@ typedef struct {
 } scope_demo_option_t;
 
 /* "1 datagram", "3 datagrams", or, for a count of SCOPE_DEMO_ENDLESS,
- * "datagrams without end": a count for a sentence. Returns out. */
+ * "an endless run of datagrams": a count for a sentence. Returns out. */
 char *scope_demo_count_of(char *out, size_t n, long count, const char *one, const char *many);
 
 /* The next item of a comma list (an SCOPE_OPT_LIST value) into item, *at

@@ -59,9 +59,10 @@ void clients_run(scope_demo_t *d)
         peers_expect((struct sockaddr *)&a, chan, r->pid, 1);
     }
     cl.running = cl.started;
-    char datagrams[48];
-    scope_events_log("%d clients started; each sends %s of %zu bytes and counts an answer not "
-                     "back within %lld ms as lost", cl.started,
+    char datagrams[48], clients[32];
+    scope_events_log("%s started; each sends %s of %zu bytes and counts an answer not back "
+                     "within %lld ms as lost",
+                     scope_demo_count_of(clients, sizeof clients, cl.started, "client", "clients"),
                      scope_demo_count_of(datagrams, sizeof datagrams, d->count, "datagram",
                                          "datagrams"),
                      d->size, lab->timeout_ms);

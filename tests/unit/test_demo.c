@@ -647,6 +647,18 @@ START_TEST(fault_is_remembered_and_passed_on)
 }
 END_TEST
 
+/* A count for a sentence: singular, plural, and the dashboard's endless run. */
+START_TEST(counts_are_said_in_words)
+{
+    char b[64];
+    ck_assert_str_eq(scope_demo_count_of(b, sizeof b, 1, "ping", "pings"), "1 ping");
+    ck_assert_str_eq(scope_demo_count_of(b, sizeof b, 0, "ping", "pings"), "0 pings");
+    ck_assert_str_eq(scope_demo_count_of(b, sizeof b, 30, "ping", "pings"), "30 pings");
+    ck_assert_str_eq(scope_demo_count_of(b, sizeof b, SCOPE_DEMO_ENDLESS, "ping", "pings"),
+                     "an endless run of pings");
+}
+END_TEST
+
 /* A demo that lists its faults is told only those; the rest are refused
  * with the list, and nothing reaches on_control. */
 START_TEST(faults_outside_the_demos_list_are_refused)
@@ -847,6 +859,7 @@ static Suite *demo_suite(void)
     tcase_add_test(tc, quit_calls_on_quit_once);
     tcase_add_test(tc, typed_options_are_read_and_checked);
     tcase_add_test(tc, faults_outside_the_demos_list_are_refused);
+    tcase_add_test(tc, counts_are_said_in_words);
     tcase_add_test(tc, dotted_figures_nest_and_the_bye_is_said_once);
     tcase_add_test(tc, unknown_commands_are_refused);
     tcase_add_test(tc, each_applied_command_reaches_on_control);
