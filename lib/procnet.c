@@ -542,31 +542,9 @@ int scope_procnet_holds(long pid, unsigned long inode)
 
 long scope_procnet_owner(unsigned long inode, const long *cand, int ncand, int scan_all)
 {
-    if (!inode)
-        return -ENOENT;
-    for (int i = 0; i < ncand; i++)
-        if (cand[i] > 0 && scope_procnet_holds(cand[i], inode) == 1)
-            return cand[i];
-    if (!scan_all)
-        return -ENOENT;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return -errno;
     long pid = -ENOENT;
-    struct dirent *e;
-    while (pid < 0 && (e = readdir(d)) != NULL) {
-        char *end;
-        long p = strtol(e->d_name, &end, 10);
-        if (*end != '\0' || p <= 0)
-            continue;
-        int seen = 0;
-        for (int i = 0; i < ncand && !seen; i++)
-            seen = cand[i] == p;
-        if (!seen && scope_procnet_holds(p, inode) == 1)
-            pid = p;
-    }
-    closedir(d);
-    return pid;
+    int r = scope_procnet_owners(&inode, &pid, 1, cand, ncand, scan_all);
+    return r < 0 ? r : pid;
 }
 
 /* A wanted inode of scope_procnet_owners, and the query it answers. */
