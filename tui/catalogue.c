@@ -181,17 +181,21 @@ const char *tui_catalogue_demos_dir(void)
     return demos_dir;
 }
 
-static char program[PATH_MAX];
+static struct {
+    const tui_mech_t *mech;
+    char path[PATH_MAX];
+} program;
 
-void tui_catalogue_set_program(const char *path)
+void tui_catalogue_set_program(const tui_mech_t *m, const char *path)
 {
-    snprintf(program, sizeof program, "%s", path ? path : "");
+    program.mech = path ? m : NULL;
+    snprintf(program.path, sizeof program.path, "%s", path ? path : "");
 }
 
 int tui_catalogue_path(const tui_mech_t *m, char *out, size_t n)
 {
-    if (program[0]) {
-        int len = snprintf(out, n, "%s", program);
+    if (program.mech == m) {
+        int len = snprintf(out, n, "%s", program.path);
         return len > 0 && (size_t)len < n ? 0 : -ENAMETOOLONG;
     }
     if (!demos_dir[0])

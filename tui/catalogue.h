@@ -55,9 +55,10 @@ void tui_catalogue_init(const char *argv0);
 const char *tui_catalogue_demos_dir(void);
 /* The demo's executable: 0 and the path, or -ENOENT when it is not built. */
 int tui_catalogue_path(const tui_mech_t *m, char *out, size_t n);
-/* From now on every mechanism's program is path (a replay runs the
- * replayer in the demo's place); NULL undoes it. */
-void tui_catalogue_set_program(const char *path);
+/* From now on m's program is path (a replay runs the replayer in the
+ * recorded demo's place; the other mechanisms launch as ever); a NULL path
+ * undoes it. */
+void tui_catalogue_set_program(const tui_mech_t *m, const char *path);
 /* The lesson file for the language (NAME.zh.md, falling back to NAME.md):
  * 0 and the path, or -ENOENT. */
 int tui_catalogue_lesson(const tui_mech_t *m, tui_lang_t lang, char *out, size_t n);

@@ -205,7 +205,7 @@ static int replay_run(int argc, char **argv, tui_app_options_t *o)
         return 1;
     }
     setenv(TUI_REPLAY_ENV, path, 1); /* the replayer, our child, finds it there */
-    tui_catalogue_set_program(self);
+    tui_catalogue_set_program(o->open, self);
     o->lesson = argc > 1;
     return -1;
 }

@@ -10,7 +10,9 @@
  *   - in lesson mode (S, --step) it stops before each recorded lesson step,
  *     and each s plays up to the next one: a class jumps from step to step;
  *   - r plays it again from the start, which is how to go back;
- *   - at the end of the recording it waits for q.
+ *   - the replayer exits at the end of the recording (ENDED); back in the
+ *     menu, the recorded demo launches the recording again, any other
+ *     demo itself.
  * The recorded events keep their own pids and times, so the flow, the
  * figures and the narration are the run's; the process pane shows what
  * /proc has, which is the replayer alone.

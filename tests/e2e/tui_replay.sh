@@ -25,6 +25,12 @@ tmux -L "$S" new-session -d -x 80 -y 24 -e LANG=C.UTF-8 "exec $IPCSCOPE replay $
 wait_screen "$S" ENDED && pass "replay: the recorded run plays and ends" || { fail "replay: never ENDED"; tmux -L "$S" capture-pane -p; }
 screen_has "$S" 'ipcscope: fork-ipc' && screen_has "$S" 'ping #5' && screen_has "$S" 'parent [0-9]* *child' \
     && pass "replay: the recorded demo's title, lanes and arrows" || { fail "replay: screen"; tmux -L "$S" capture-pane -p; }
+# back in the menu, another demo launches itself, not the recording
+tmux -L "$S" send-keys q
+wait_screen "$S" Mechanisms || fail "replay: q did not go back to the menu"
+tmux -L "$S" send-keys Down Enter
+wait_screen "$S" 'echo child' && pass "replay: back in the menu, stdio-pipe runs itself" \
+    || { fail "replay: another demo after the replay"; tmux -L "$S" capture-pane -p; }
 quit "$S"
 
 S="ipcscope-test-replay-step-$$"
