@@ -54,16 +54,16 @@ static void read_next(void)
     cJSON_Delete(ev);
 }
 
-/* One line to the dashboard, as recorded: one write(), as lib/events does. */
-static void write_line(void)
+/* One line to the dashboard, as recorded: one write(), as lib/events does.
+ * Returns -1 when nobody reads any more. */
+static int write_line(void)
 {
     size_t len = strlen(r.line);
     if (len && r.line[len - 1] != '\n')
         r.line[len++] = '\n'; /* getline left room for the NUL */
-    if (write(scope_events_fd(), r.line, len) < 0)
-        scope_demo_stop(&r.d);
     if (r.t > r.now)
         r.now = r.t;
+    return write(scope_events_fd(), r.line, len) < 0 ? -1 : 0;
 }
 
 static void finish(void)
@@ -94,7 +94,11 @@ static void on_tick(uv_timer_t *t)
         }
         r.credits -= r.is_step && r.lesson;
         int was_msg = r.is_msg;
-        write_line();
+        if (write_line() < 0) { /* the dashboard is gone: so is the replay */
+            free(r.line);
+            r.line = NULL;
+            break;
+        }
         read_next();
         if (was_msg && r.one_message) {
             r.one_message = 0;
