@@ -223,6 +223,8 @@ void tui_view_flow(const tui_ui_t *ui, tui_rect_t r)
             snprintf(label, sizeof label, tui_i18n(TUI_S_FOLDED), count, ms);
             if (a0 != b0 && tui_text_width(label) > room)
                 snprintf(label, sizeof label, tui_i18n(TUI_S_FOLDED_SHORT), count);
+            if (a0 != b0 && tui_text_width(label) > room) /* "3 m…" says less than "x3" */
+                snprintf(label, sizeof label, "x%llu", count);
         } else if (a0 != b0 && tui_text_width(f->summary) > room) {
             snprintf(label, sizeof label, "%s", f->label);
         } else {
