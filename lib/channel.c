@@ -619,6 +619,13 @@ static void on_handle_message(scope_channel_t *ch, cJSON *msg)
     send_internal(ch, "NODE_HANDLE_ACK");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
     cJSON *inner = cJSON_GetObjectItemCaseSensitive(msg, "msg");
+    if (inner && scope_channel_is_internal(inner)) { /* cluster's newconn, say */
+        if (ch->on_internal)
+            ch->on_internal(ch, inner, fd);
+        else
+            close(fd);
+        return;
+    }
     ch->received++;
     if (ch->on_message)
         ch->on_message(ch, inner, fd, cJSON_IsString(type) ? type->valuestring : "net.Native");
@@ -650,8 +657,10 @@ static void on_internal(scope_channel_t *ch, cJSON *msg)
             ch->awaiting_ack = NULL;
             outq_free(q);
         }
+    } else if (ch->on_internal && strncmp(cmd, "NODE_HANDLE", 11) != 0) {
+        /* node's own business (cluster's), for a caller that speaks it */
+        ch->on_internal(ch, msg, -1);
     }
-    /* Every other NODE_ message is node's own business (cluster, for one). */
 }
 
 static void on_line(void *arg, cJSON *value, const char *line, size_t len)

@@ -11,7 +11,8 @@
  * NODE_HANDLE_NACK when the fd did not arrive, and the sender sends again).
  * Until the ACK comes, Node queues every later message so that order is kept;
  * so does this module. Other messages whose cmd starts with "NODE_" are Node's
- * internal traffic (cluster uses them) and are not delivered as messages.
+ * internal traffic (cluster uses them): never delivered as messages, only to
+ * on_internal when it is set.
  *
  * A peer that is node exits with an exception on a line that is not JSON, so
  * this module only ever writes lines printed by cJSON, never a blank one.
@@ -64,6 +65,12 @@ typedef void (*scope_channel_error_cb)(scope_channel_t *ch, const scope_frame_er
  * The channel is closing; no callback follows but on_close. */
 typedef void (*scope_channel_disconnect_cb)(scope_channel_t *ch, int status);
 typedef void (*scope_channel_close_cb)(scope_channel_t *ch);
+/* One of node's own messages ({"cmd":"NODE_..."}) other than the handle
+ * protocol this module answers itself: cluster's NODE_CLUSTER traffic, which
+ * node gives its 'internalMessage' listeners. msg is borrowed; fd (-1 when
+ * none) came with it as a handle, as cluster's newconn does, and is now the
+ * callee's. */
+typedef void (*scope_channel_internal_cb)(scope_channel_t *ch, cJSON *msg, int fd);
 
 typedef struct scope_channel_outq_s scope_channel_outq_t;
 
@@ -74,6 +81,7 @@ struct scope_channel_s {
     scope_channel_error_cb on_error;           /* may be NULL */
     scope_channel_disconnect_cb on_disconnect; /* may be NULL */
     scope_channel_close_cb on_close;           /* when closed; may be NULL */
+    scope_channel_internal_cb on_internal;     /* may be NULL: node's own messages are dropped */
     size_t max_message;                        /* 0: SCOPE_CHANNEL_MAX_MESSAGE */
     /* When set, every message this channel sends is traced (lib/trace) with
      * the line it writes, before it is written: the peer, on another CPU,

@@ -11,7 +11,8 @@
  *   - NODE_HANDLE_NACK sends the handle again, with the fd, at most 3 times;
  *   - the receiving side ACKs a handle that came with its fd and NACKs one
  *     that did not;
- *   - NODE_ messages are never delivered as messages;
+ *   - NODE_ messages are never delivered as messages; cluster's reach
+ *     on_internal, with the fd of a handle they came with;
  *   - refused lines (oversize for max_message, malformed, blank) are reported
  *     through on_error and counted, and the channel goes on;
  *   - disconnect writes what was held, then the peer reads EOF;
@@ -596,6 +597,57 @@ START_TEST(internal_messages_are_not_delivered)
 }
 END_TEST
 
+/* What a cluster primary or worker needs: node's own messages, and a
+ * connection passed inside one (newconn), reach on_internal; the handle
+ * protocol stays the channel's. */
+static struct {
+    cJSON *msgs;
+    int fds[MAXFDS];
+    int n;
+} internals;
+
+static void on_internal(scope_channel_t *ch, cJSON *msg, int fd)
+{
+    (void)ch;
+    ck_assert_int_lt(internals.n, MAXFDS);
+    cJSON_AddItemToArray(internals.msgs, cJSON_Duplicate(msg, 1));
+    internals.fds[internals.n++] = fd;
+}
+
+START_TEST(cluster_messages_reach_on_internal_with_their_handle)
+{
+    internals.msgs = cJSON_CreateArray();
+    internals.n = 0;
+    fx.a.on_internal = on_internal;
+    open_raw(0);
+    raw_send("{\"cmd\":\"NODE_CLUSTER\",\"act\":\"online\",\"seq\":0}\n"
+             "{\"cmd\":\"NODE_HANDLE_ACK\"}\n" /* stray: the channel's, not ours */
+             "{\"n\":1}\n",
+             -1);
+    int sv[2];
+    passable(sv);
+    raw_send("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":"
+             "{\"cmd\":\"NODE_CLUSTER\",\"act\":\"newconn\",\"key\":\"k\",\"seq\":1}}\n",
+             sv[0]);
+    close(sv[0]);
+    turns(TURNS);
+    ck_assert_int_eq(internals.n, 2);
+    char *first = cJSON_PrintUnformatted(cJSON_GetArrayItem(internals.msgs, 0));
+    char *second = cJSON_PrintUnformatted(cJSON_GetArrayItem(internals.msgs, 1));
+    ck_assert_str_eq(first, "{\"cmd\":\"NODE_CLUSTER\",\"act\":\"online\",\"seq\":0}");
+    ck_assert_str_eq(second, "{\"cmd\":\"NODE_CLUSTER\",\"act\":\"newconn\",\"key\":\"k\",\"seq\":1}");
+    cJSON_free(first);
+    cJSON_free(second);
+    ck_assert_int_eq(internals.fds[0], -1);
+    assert_connected(internals.fds[1], sv[1]);
+    ck_assert_int_eq(fx.sa.nmsgs, 1); /* only {"n":1} is a message */
+    ck_assert_str_eq(raw_text(), "{\"cmd\":\"NODE_HANDLE_ACK\"}");
+    close(internals.fds[1]);
+    close(sv[1]);
+    cJSON_Delete(internals.msgs);
+}
+END_TEST
+
 START_TEST(refused_lines_are_reported_and_the_channel_goes_on)
 {
     /* The malformed case alone is in channel_interop.sh; here the counters
@@ -840,6 +892,7 @@ static Suite *channel_suite(void)
     tcase_add_test(tc, received_handle_is_acked_and_delivered);
     tcase_add_test(tc, handle_line_without_its_fd_is_nacked);
     tcase_add_test(tc, internal_messages_are_not_delivered);
+    tcase_add_test(tc, cluster_messages_reach_on_internal_with_their_handle);
     tcase_add_test(tc, stray_fds_are_bounded);
     tcase_add_test(tc, handle_of_any_kind_is_delivered);
     tcase_add_test(tc, refused_lines_are_reported_and_the_channel_goes_on);
