@@ -134,6 +134,9 @@ $(BUILD)/demos/$(1): $(patsubst %.c,$(BUILD)/modules/%.o,$(wildcard demos/$(1)/*
 endef
 $(foreach d,$(DEMO_DIRS),$(eval $(call demo_dir_rule,$(d))))
 
+# A demo's own libraries, for that demo alone.
+$(BUILD)/demos/cluster: LDLIBS += -lhttp_parser
+
 # A demo's node side (e.g. fork-ipc-child.js) sits beside its binary.
 $(BUILD)/demos/%.js: demos/%.js
 	@mkdir -p $(dir $@)

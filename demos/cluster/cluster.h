@@ -1,0 +1,118 @@
+/* cluster: what each file of the demo offers to the files above it: main.c
+ * above all; restart.c and load.c above cluster.c, above port.c; worker.c
+ * above serve.c. The master and its workers meet only on the fork channels,
+ * in node's own cluster protocol (docs/lessons/cluster.md shows its lines).
+ */
+#ifndef CLUSTER_H
+#define CLUSTER_H
+
+#include <string.h>
+
+#include "channel.h"
+#include "demo.h"
+#include "role.h"
+#include "spawn.h"
+#include "trace.h"
+
+#define CLUSTER_MAX_WORKERS 16
+
+typedef struct cluster_s cluster_t;
+typedef struct cluster_worker_s cluster_worker_t;
+
+/* One worker, as the master sees it (cluster.workers[id] in node). cluster.c
+ * owns it; port.c keeps its own part in .port. */
+struct cluster_worker_s {
+    cluster_t *cluster;
+    int id;          /* cluster.worker.id: 1, 2, ... never reused */
+    int in_use;      /* this slot holds a worker, running or on its way out */
+    int online;      /* it said {act:'online'} */
+    int listening;   /* it said {act:'listening'} */
+    int leaving;     /* we asked it to go (disconnect): its exit is expected */
+    int fds[2];      /* the socketpair: ours, the worker's */
+    scope_child_t child;
+    scope_channel_t ch;
+    scope_trace_t trace; /* chan "worker N": every line of its channel, both ways */
+    uv_pipe_t out;       /* a node worker's stdout, read into narration */
+    int out_open;
+    char outbuf[1024];
+    size_t outlen;
+    int seq;             /* our NODE_CLUSTER seq on this channel */
+    struct {
+        int queried;     /* asked for the port (queryServer) */
+        int free;        /* waits for a connection (round robin) */
+        int inflight_fd; /* the connection handed over, until it is accepted; -1 */
+        int inflight_seq;
+        uint64_t handed; /* connections it accepted */
+        char key[96];
+    } port;
+};
+
+/* The master, hung off demo.data: main.c sets what it is asked to run; the
+ * files below change only their own parts. */
+struct cluster_s {
+    /* asked */
+    int nworkers;          /* --workers */
+    char *const *argv;     /* a worker's command: this program --as-worker, or node */
+    int node_workers;      /* the workers are node: their stdout is narrated */
+    const char *sched;     /* "rr" or "none", as NODE_CLUSTER_SCHED_POLICY */
+    long long port;        /* --port: 0, the kernel picks */
+    long long timeout_s;   /* how long a step waits for the workers */
+    const char *fault;     /* --fault: done under the load of step 8, or NULL */
+
+    scope_demo_t *demo;
+    cluster_worker_t workers[CLUSTER_MAX_WORKERS];
+    int next_id;
+    uint64_t t0_ns;        /* the fork: the article's timeline counts from here */
+    uv_timer_t timer;      /* the timeline's next moment, or a step's patience */
+    int timer_open;
+    int ready, relayed;    /* worker-ready messages seen; relays done */
+    int replaced;          /* workers forked again after dying */
+    int ending;            /* disconnecting everyone: no replacement */
+    /* A step that waits for every worker to reach a state says so here;
+     * cluster.c calls it on each change (online, ready, listening, exit). */
+    void (*on_change)(cluster_t *c);
+    /* port.c's own part of the master */
+    struct {
+        int fd;            /* the listening (rr) or bound (none) socket; -1 */
+        uv_poll_t poll;    /* rr: readable means a connection to accept */
+        int polling;
+        int pending[256];  /* accepted, not yet handed to a worker */
+        int npending;
+        int bound_port;
+        uint64_t accepted, refused;
+    } port;
+};
+
+/* cluster.c: the mechanism. */
+void cluster_fork_all(scope_demo_t *d);   /* step 1: cluster.fork() N times */
+void cluster_online(scope_demo_t *d);     /* step 2: each says online */
+void cluster_ready(scope_demo_t *d);      /* step 3: 500 ms, worker-ready */
+void cluster_broadcast(scope_demo_t *d);  /* step 4: 1000 ms, a loop of sends */
+void cluster_unicast(scope_demo_t *d);    /* step 5: 2000 ms, to worker 1 */
+void cluster_relay(scope_demo_t *d);      /* step 6: 3000 ms, 1 -> master -> 2 */
+void cluster_end(scope_demo_t *d);        /* the last step, and a quit: disconnect all */
+cluster_worker_t *cluster_fork(cluster_t *c); /* one more worker; NULL if it failed */
+void cluster_disconnect(cluster_worker_t *w); /* worker.disconnect() */
+int cluster_running(const cluster_t *c);      /* workers in use */
+int cluster_send_internal(cluster_worker_t *w, cJSON *msg, int fd); /* frees msg */
+
+/* port.c: one port for every worker (round robin, or a shared socket). */
+void cluster_port_listen(scope_demo_t *d); /* step 7: wait for every worker to listen */
+void cluster_port_query(cluster_worker_t *w, const cJSON *msg);
+void cluster_port_accepted(cluster_worker_t *w, const cJSON *msg);
+void cluster_port_remove(cluster_worker_t *w);
+void cluster_port_close(cluster_t *c);
+
+/* load.c: requests through the port from a client role (step 8). */
+void cluster_load(scope_demo_t *d);
+int cluster_client(scope_demo_t *d, const char *addr); /* --role client */
+
+/* restart.c: a rolling restart (step 9), and the stopped-worker fault. */
+void cluster_restart(scope_demo_t *d);
+void cluster_fault(cluster_t *c, const char *kind);
+
+/* worker.c: this program as a worker (--as-worker): the article's worker in
+ * C, speaking node's cluster protocol to whichever master forked it. */
+int cluster_worker(scope_demo_t *d);
+
+#endif
