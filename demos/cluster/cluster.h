@@ -24,6 +24,7 @@ typedef struct cluster_worker_s cluster_worker_t;
 struct cluster_worker_s {
     cluster_t *cluster;
     int id;          /* cluster.worker.id: 1, 2, ... never reused */
+    char name[16];   /* "worker 2" */
     int in_use;      /* this slot holds a worker, running or on its way out */
     int online;      /* it said {act:'online'} */
     int listening;   /* it said {act:'listening'} */
@@ -32,8 +33,10 @@ struct cluster_worker_s {
     scope_child_t child;
     scope_channel_t ch;
     scope_trace_t trace; /* chan "worker N": every line of its channel, both ways */
-    uv_pipe_t out;       /* a node worker's stdout, read into narration */
+    int ch_closed;       /* the channel is closed (on_close came) */
+    uv_pipe_t out;       /* a node worker's stdout, read into narration (stdout.c) */
     int out_open;
+    void (*on_stdout_closed)(cluster_worker_t *w);
     char outbuf[1024];
     size_t outlen;
     int seq;             /* our NODE_CLUSTER seq on this channel */
@@ -55,7 +58,7 @@ struct cluster_s {
     char *const *argv;     /* a worker's command: this program --as-worker, or node */
     int node_workers;      /* the workers are node: their stdout is narrated */
     const char *sched;     /* "rr" or "none", as NODE_CLUSTER_SCHED_POLICY */
-    long long port;        /* --port: 0, the kernel picks */
+    long long port_asked;  /* --port: 0, the kernel picks */
     long long timeout_s;   /* how long a step waits for the workers */
     const char *fault;     /* --fault: done under the load of step 8, or NULL */
 
@@ -68,9 +71,14 @@ struct cluster_s {
     int ready, relayed;    /* worker-ready messages seen; relays done */
     int replaced;          /* workers forked again after dying */
     int ending;            /* disconnecting everyone: no replacement */
-    /* A step that waits for every worker to reach a state says so here;
-     * cluster.c calls it on each change (online, ready, listening, exit). */
-    void (*on_change)(cluster_t *c);
+    /* What the step waits for (cluster_await), checked at each change of a
+     * worker (online, ready, listening, gone), or NULL. */
+    const char *awaited;
+    int (*is_done)(const cluster_t *c);
+    struct {               /* load.c's own part: what the client reported */
+        int done;          /* the client role has ended */
+        long ok, failed;
+    } load;
     /* port.c's own part of the master */
     struct {
         int fd;            /* the listening (rr) or bound (none) socket; -1 */
@@ -79,6 +87,7 @@ struct cluster_s {
         int pending[256];  /* accepted, not yet handed to a worker */
         int npending;
         int bound_port;
+        unsigned turn;     /* rr: the slot to try first */
         uint64_t accepted, refused;
     } port;
 };
@@ -94,7 +103,22 @@ void cluster_end(scope_demo_t *d);        /* the last step, and a quit: disconne
 cluster_worker_t *cluster_fork(cluster_t *c); /* one more worker; NULL if it failed */
 void cluster_disconnect(cluster_worker_t *w); /* worker.disconnect() */
 int cluster_running(const cluster_t *c);      /* workers in use */
-int cluster_send_internal(cluster_worker_t *w, cJSON *msg, int fd); /* frees msg */
+/* Sends one of node's own messages ({cmd:'NODE_CLUSTER', ..., seq}: msg's
+ * members with those two added), with a handle when fd >= 0; traced; frees
+ * msg. Returns as scope_channel_send. */
+int cluster_send_internal(cluster_worker_t *w, cJSON *msg, int fd);
+/* The step goes on once is_done(c), or fails after --timeout with what
+ * (patient: no timeout, for a wait as long as the run). */
+void cluster_await(cluster_t *c, const char *what, int (*is_done)(const cluster_t *c),
+                   int patient);
+/* A worker changed (or a step's other wait came true): does the step go on? */
+void cluster_changed(cluster_t *c);
+/* Each worker in use, in id order: for (w = NULL; (w = cluster_next(c, w));) */
+cluster_worker_t *cluster_next(cluster_t *c, cluster_worker_t *after);
+
+/* stdout.c: a node worker's console.log, read from fd, told as narration;
+ * done(w) when it is closed. */
+void cluster_narrate_stdout(cluster_worker_t *w, int fd, void (*done)(cluster_worker_t *w));
 
 /* port.c: one port for every worker (round robin, or a shared socket). */
 void cluster_port_listen(scope_demo_t *d); /* step 7: wait for every worker to listen */
@@ -103,13 +127,17 @@ void cluster_port_accepted(cluster_worker_t *w, const cJSON *msg);
 void cluster_port_remove(cluster_worker_t *w);
 void cluster_port_close(cluster_t *c);
 
-/* load.c: requests through the port from a client role (step 8). */
+/* load.c: requests through the port from a client role: started in step 8,
+ * awaited in the step before the end. */
 void cluster_load(scope_demo_t *d);
-int cluster_client(scope_demo_t *d, const char *addr); /* --role client */
+void cluster_load_end(scope_demo_t *d);
+/* client.c: --role client: HTTP requests to addr, one at a time, paced. */
+int cluster_client(scope_demo_t *d, const char *addr);
 
 /* restart.c: a rolling restart (step 9), and the stopped-worker fault. */
 void cluster_restart(scope_demo_t *d);
 void cluster_fault(cluster_t *c, const char *kind);
+void cluster_restart_close(void); /* the run is over: its watch stops */
 
 /* worker.c: this program as a worker (--as-worker): the article's worker in
  * C, speaking node's cluster protocol to whichever master forked it. */

@@ -45,13 +45,14 @@ static const scope_demo_lesson_t lesson[] = {
     {"every worker listens on one port; the master holds it", cluster_port_listen},
     {"requests through the shared port, spread over the workers", cluster_load},
     {"rolling restart: a new worker listens before the old one goes", cluster_restart},
+    {"the load ends: how many requests each worker served, none lost", cluster_load_end},
     {"disconnect(): each worker closes its server and exits", cluster_end},
     {NULL, NULL},
 };
 
 int main(int argc, char **argv)
 {
-    cluster_t o = {.nworkers = 2, .sched = "rr", .timeout_s = 10}, *c = &o;
+    cluster_t o = {.nworkers = 2, .sched = "rr", .timeout_s = 10, .port.fd = -1}, *c = &o;
     long long workers = 2;
     const char *worker = "c", *connect = NULL;
     int as_worker = 0;
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
          "connection over (node's default); none, the workers share the listening socket",
          SCOPE_OPT_WORD, &o.sched, 0, 0, "rr none"},
         {"port", "PORT", "the shared port on 127.0.0.1 (default 0: the kernel picks)",
-         SCOPE_OPT_NUMBER, &o.port, 0, 65535},
+         SCOPE_OPT_NUMBER, &o.port_asked, 0, 65535},
         {"timeout", "SECONDS", "how long a step waits for the workers (default 10)",
          SCOPE_OPT_NUMBER, &o.timeout_s, 1, 3600},
         {"fault", "KIND", "kill a worker (the master forks another), stop one (SIGSTOP: "
@@ -110,7 +111,16 @@ int main(int argc, char **argv)
         return 1;
     scope_demo_lesson(&demo, lesson);
     int code = scope_demo_run(&demo);
+    cluster_restart_close();
     scope_spawn_shutdown(demo.loop);
     uv_run(demo.loop, UV_RUN_NOWAIT);
-    return code;
+
+    char text[256];
+    snprintf(text, sizeof text, "%d workers forked (%d again after dying); %ld requests "
+             "answered, %ld failed", c->next_id, c->replaced, c->load.ok, c->load.failed);
+    scope_demo_figure(&demo, "workers_forked", cJSON_CreateNumber(c->next_id));
+    scope_demo_figure(&demo, "replaced", cJSON_CreateNumber(c->replaced));
+    scope_demo_figure(&demo, "connections_accepted", cJSON_CreateNumber((double)c->port.accepted));
+    scope_demo_bye(&demo, NULL, text);
+    return code || !c->load.done;
 }
