@@ -18,7 +18,6 @@
  * A worker that dies unasked is forked again, as PM2 does.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,50 +29,25 @@
 
 static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type);
 static void on_internal(scope_channel_t *ch, cJSON *msg, int fd);
-static void on_disconnect(scope_channel_t *ch, int status);
 static void on_worker_exit(scope_child_t *child, int code, int sig);
-static void forget(cluster_worker_t *w);
-static void on_channel_closed(scope_channel_t *ch);
-
-static int is(const cJSON *msg, const char *name, const char *value)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, name));
-    return s && strcmp(s, value) == 0;
-}
-
-static void on_refused(scope_channel_t *ch, const scope_frame_error_t *err)
-{
-    cluster_worker_t *w = ch->data;
-    scope_events_error("refused", "from worker %d: %s", w->id, err->reason);
-}
 
 cluster_worker_t *cluster_fork(cluster_t *c)
 {
-    cluster_worker_t *w = NULL;
-    for (int i = 0; i < CLUSTER_MAX_WORKERS && !w; i++)
-        w = c->workers[i].in_use ? NULL : &c->workers[i];
+    cluster_worker_t *w = cluster_slot(c); /* the next id, in a free slot */
     if (!w || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, w->fds) < 0) {
         scope_events_error("fork", "cannot fork another worker: %s", w ? strerror(errno)
-                                                                          : "all slots in use");
+                                                                          : "too many at once");
         return NULL;
     }
-    *w = (cluster_worker_t){.cluster = c, .id = ++c->next_id, .in_use = 1, .fds = {w->fds[0],
-                            w->fds[1]}, .port.inflight_fd = -1};
     char id[32], port[32];
     snprintf(id, sizeof id, "NODE_UNIQUE_ID=%d", w->id);
     snprintf(port, sizeof port, "PORT=%lld", c->port_asked);
-    snprintf(w->name, sizeof w->name, "worker %d", w->id);
-    int out[2] = {-1, -1}; /* a node worker's console.log, read into narration */
-    if (c->node_workers && pipe2(out, O_CLOEXEC) < 0)
-        out[0] = out[1] = -1;
     scope_demo_child_events_t ev;
     scope_demo_child_events(&ev, 4);
-    scope_spawn_fd_t fds[3] = {{.parent_fd = w->fds[1], .child_fd = 3}};
-    size_t nfds = 1;
-    if (ev.nfds)
-        fds[nfds++] = ev.fd;
-    if (out[1] >= 0)
-        fds[nfds++] = (scope_spawn_fd_t){.parent_fd = out[1], .child_fd = 1};
+    scope_spawn_fd_t fds[3] = {{.parent_fd = w->fds[1], .child_fd = 3}, ev.fd};
+    size_t nfds = 1 + ev.nfds;
+    if (c->node_workers) /* its console.log, read into narration */
+        nfds += cluster_stdout_pipe(w, &fds[nfds]);
     const char *env[] = {"NODE_CHANNEL_FD=3", "NODE_CHANNEL_SERIALIZATION_MODE=json", id, port,
                          ev.env[0], ev.env[1], NULL};
     /* cluster.fork(): fork(), dup2(its end, 3), execve() with NODE_UNIQUE_ID. */
@@ -83,12 +57,9 @@ cluster_worker_t *cluster_fork(cluster_t *c)
     w->child.data = w;
     int r = scope_spawn(c->demo->loop, &w->child, &so, on_worker_exit);
     close(w->fds[1]);
-    if (out[1] >= 0)
-        close(out[1]);
+    cluster_narrate_stdout(w, r == 0); /* or closes the pipe */
     if (r < 0) {
         close(w->fds[0]);
-        if (out[0] >= 0)
-            close(out[0]);
         w->in_use = 0;
         scope_events_error("fork", "%s: %s", c->argv[0], strerror(-r));
         return NULL;
@@ -99,14 +70,12 @@ cluster_worker_t *cluster_fork(cluster_t *c)
     scope_trace_open(&w->trace, "socketpair", "cluster.fork(): node's IPC channel, fd 3 in the worker");
     /* Ordinary messages reach on_message; node's cluster protocol on_internal. */
     w->ch = (scope_channel_t){.data = w, .on_message = on_message, .on_internal = on_internal,
-                              .on_error = on_refused, .on_disconnect = on_disconnect,
-                              .on_close = on_channel_closed, .trace = &w->trace};
+                              .on_error = cluster_on_refused, .on_disconnect = cluster_on_disconnect,
+                              .on_close = cluster_on_channel_closed, .trace = &w->trace};
     if ((r = scope_channel_open(c->demo->loop, &w->ch, w->fds[0])) < 0) {
         scope_events_error("channel", "worker %d: %s", w->id, uv_strerror(r));
         w->ch_closed = 1;
     }
-    if (out[0] >= 0)
-        cluster_narrate_stdout(w, out[0], forget);
     return w;
 }
 
@@ -124,37 +93,6 @@ void cluster_fork_all(scope_demo_t *d)
     scope_demo_next(d);
 }
 
-static void on_timeout(uv_timer_t *t)
-{
-    cluster_t *c = scope_container_of(t, cluster_t, timer);
-    scope_demo_check(c->demo, 0, "timeout", "%s: not within %lld s", c->awaited, c->timeout_s);
-    c->is_done = NULL;
-    cluster_end(c->demo);
-}
-
-void cluster_await(cluster_t *c, const char *what, int (*is_done)(const cluster_t *c),
-                   int patient)
-{
-    c->awaited = what;
-    c->is_done = is_done;
-    if (is_done(c)) {
-        c->is_done = NULL;
-        scope_demo_next(c->demo);
-    } else if (!patient) {
-        uv_timer_start(&c->timer, on_timeout, (uint64_t)c->timeout_s * 1000, 0);
-    }
-}
-
-/* Every change of a worker: does the waiting step go on? */
-void cluster_changed(cluster_t *c)
-{
-    if (c->is_done && c->is_done(c)) {
-        c->is_done = NULL;
-        uv_timer_stop(&c->timer);
-        scope_demo_next(c->demo);
-    }
-}
-
 static int all_online(const cluster_t *c)
 {
     int n = 0;
@@ -170,14 +108,14 @@ void cluster_online(scope_demo_t *d) { cluster_await(d->data, "every worker onli
 void cluster_ready(scope_demo_t *d) { cluster_await(d->data, "worker-ready from each", all_ready, 0); }
 void cluster_relay(scope_demo_t *d) { cluster_await(d->data, "worker 1's relay", relayed, 0); }
 
-/* The article's moments count from the fork: wait what is left of ms. */
-static int wait_until(cluster_t *c, uint64_t ms, uv_timer_cb cb)
+/* The article's moments count from the fork: cb once ms have passed. */
+static void at(cluster_t *c, uint64_t ms, uv_timer_cb cb)
 {
-    uint64_t at = c->t0_ns + ms * 1000000, now = scope_time_now_ns();
-    if (now >= at)
-        return 0;
-    uv_timer_start(&c->timer, cb, (at - now) / 1000000 + 1, 0);
-    return 1;
+    uint64_t when = c->t0_ns + ms * 1000000, now = scope_time_now_ns();
+    if (now >= when) /* a teacher took longer over the steps before */
+        cb(&c->timer);
+    else
+        uv_timer_start(&c->timer, cb, (when - now) / 1000000 + 1, 0);
 }
 
 static void broadcast(uv_timer_t *t)
@@ -194,28 +132,17 @@ static void broadcast(uv_timer_t *t)
 static void unicast(uv_timer_t *t)
 {
     cluster_t *c = scope_container_of(t, cluster_t, timer);
-    cluster_worker_t *w = cluster_next(c, NULL);
+    cluster_worker_t *w = cluster_find(c, 1);
     scope_events_log("Master sends message to worker 1: one send() on its channel alone");
     cJSON *msg = cJSON_Parse("{\"from\":\"master\",\"data\":\"Hello worker 1!\"}");
-    if (w && w->id == 1)
+    if (w)
         scope_channel_send(&w->ch, msg);
     cJSON_Delete(msg);
     scope_demo_next(c->demo);
 }
 
-void cluster_broadcast(scope_demo_t *d)
-{
-    cluster_t *c = d->data;
-    if (!wait_until(c, 1000, broadcast))
-        broadcast(&c->timer);
-}
-
-void cluster_unicast(scope_demo_t *d)
-{
-    cluster_t *c = d->data;
-    if (!wait_until(c, 2000, unicast))
-        unicast(&c->timer);
-}
+void cluster_broadcast(scope_demo_t *d) { at(d->data, 1000, broadcast); }
+void cluster_unicast(scope_demo_t *d) { at(d->data, 2000, unicast); }
 
 /* Every ordinary message from a worker, as worker.on('message') sees it. */
 static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type)
@@ -229,13 +156,11 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
     char *text = cJSON_PrintUnformatted(msg);
     scope_events_log("Master received from worker %d: %.200s", w->id, text);
     cJSON_free(text);
-    c->ready += is(msg, "type", "worker-ready");
-    if (is(msg, "type", "send-to-other")) {
+    c->ready += cluster_is(msg, "type", "worker-ready");
+    if (cluster_is(msg, "type", "send-to-other")) {
         /* No channel joins two workers: the master passes it on. */
         int target = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(msg, "target"));
-        cluster_worker_t *to = NULL;
-        while ((to = cluster_next(c, to)) && to->id != target)
-            ;
+        cluster_worker_t *to = cluster_find(c, target);
         cJSON *relay = cJSON_CreateObject();
         cJSON_AddNumberToObject(relay, "from", w->id);
         cJSON_AddItemReferenceToObject(relay, "data", cJSON_GetObjectItemCaseSensitive(msg, "data"));
@@ -250,25 +175,6 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
     cluster_changed(c);
 }
 
-int cluster_send_internal(cluster_worker_t *w, cJSON *msg, int fd)
-{
-    cJSON *line = cJSON_CreateObject(); /* node's order: cmd, the members, seq */
-    cJSON_AddStringToObject(line, "cmd", "NODE_CLUSTER");
-    for (cJSON *m = msg->child; m; m = m->next)
-        cJSON_AddItemReferenceToObject(line, m->string, m);
-    cJSON_AddNumberToObject(line, "seq", w->seq++);
-    int n;
-    if (fd >= 0) { /* the NODE_HANDLE line is traced by the channel */
-        n = scope_channel_send_handle(&w->ch, line, fd, "net.Native");
-    } else {
-        scope_trace_send_json(&w->trace, line, 0);
-        n = scope_channel_send(&w->ch, line);
-    }
-    cJSON_Delete(line);
-    cJSON_Delete(msg);
-    return n;
-}
-
 /* Node's own messages: the cluster protocol, which the article never sees. */
 static void on_internal(scope_channel_t *ch, cJSON *msg, int fd)
 {
@@ -276,13 +182,13 @@ static void on_internal(scope_channel_t *ch, cJSON *msg, int fd)
     scope_trace_recv_json(&w->trace, msg, ch->message_bytes, 0);
     if (fd >= 0)
         close(fd); /* a worker passes nothing back */
-    if (is(msg, "act", "online")) {
+    if (cluster_is(msg, "act", "online")) {
         w->online = 1;
         scope_events_log("worker %d: {act:'online'}, node's own message: cluster.on('online')",
                          w->id);
-    } else if (is(msg, "act", "queryServer")) {
+    } else if (cluster_is(msg, "act", "queryServer")) {
         cluster_port_query(w, msg);
-    } else if (is(msg, "act", "listening")) {
+    } else if (cluster_is(msg, "act", "listening")) {
         w->listening = 1;
         scope_events_log("worker %d: {act:'listening'}: cluster.on('listening')", w->id);
     } else if (cJSON_GetObjectItemCaseSensitive(msg, "accepted")) {
@@ -302,28 +208,6 @@ void cluster_disconnect(cluster_worker_t *w)
     cluster_send_internal(w, cJSON_Parse("{\"act\":\"disconnect\"}"), -1);
 }
 
-static void forget(cluster_worker_t *w)
-{
-    if (!w->child.running && w->ch_closed && !w->out_open) /* its slot is free again */
-        w->in_use = 0;
-}
-
-static void on_channel_closed(scope_channel_t *ch)
-{
-    cluster_worker_t *w = ch->data;
-    w->ch_closed = 1;
-    forget(w);
-}
-
-static void on_disconnect(scope_channel_t *ch, int status)
-{
-    cluster_worker_t *w = ch->data;
-    scope_trace_close(&w->trace);
-    if (!w->leaving)
-        scope_events_log("worker %d's channel is gone (%s)", w->id,
-                         status == UV_EOF ? "EOF" : uv_strerror(status));
-}
-
 static void on_worker_exit(scope_child_t *child, int code, int sig)
 {
     cluster_worker_t *w = child->data;
@@ -335,7 +219,7 @@ static void on_worker_exit(scope_child_t *child, int code, int sig)
         scope_channel_close(&w->ch);
     int asked = w->leaving;
     w->leaving = 1;
-    forget(w);
+    cluster_forget(w);
     if (!asked && !c->ending) {
         scope_events_log("worker %d died (%s %d) unasked: the master forks another, as PM2 does",
                          w->id, sig ? "signal" : "code", sig ? sig : code);
@@ -345,17 +229,6 @@ static void on_worker_exit(scope_child_t *child, int code, int sig)
     cluster_changed(c);
     if (c->ending && !cluster_running(c))
         scope_demo_stop(c->demo);
-}
-
-static void on_no_exit(uv_timer_t *t)
-{
-    cluster_t *c = scope_container_of(t, cluster_t, timer);
-    for (int i = 0; i < CLUSTER_MAX_WORKERS; i++)
-        if (c->workers[i].in_use && c->workers[i].child.running) {
-            scope_events_error("exit", "worker %d did not exit within 5 s: SIGKILL",
-                               c->workers[i].id);
-            scope_child_kill(&c->workers[i].child, SIGKILL, 0);
-        }
 }
 
 void cluster_end(scope_demo_t *d)
@@ -368,22 +241,6 @@ void cluster_end(scope_demo_t *d)
         cluster_disconnect(w);
     if (!cluster_running(c))
         scope_demo_stop(d);
-    else if (c->timer_open)
-        uv_timer_start(&c->timer, on_no_exit, 5000, 0);
-}
-
-cluster_worker_t *cluster_next(cluster_t *c, cluster_worker_t *after)
-{
-    for (int i = after ? (int)(after - c->workers) + 1 : 0; i < CLUSTER_MAX_WORKERS; i++)
-        if (c->workers[i].in_use && !c->workers[i].leaving)
-            return &c->workers[i];
-    return NULL;
-}
-
-int cluster_running(const cluster_t *c)
-{
-    int n = 0;
-    for (int i = 0; i < CLUSTER_MAX_WORKERS; i++)
-        n += c->workers[i].in_use && c->workers[i].child.running;
-    return n;
+    else
+        cluster_reap_later(c);
 }

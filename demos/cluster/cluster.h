@@ -24,7 +24,7 @@ typedef struct cluster_worker_s cluster_worker_t;
 struct cluster_worker_s {
     cluster_t *cluster;
     int id;          /* cluster.worker.id: 1, 2, ... never reused */
-    char name[16];   /* "worker 2" */
+    char name[24];   /* "worker 2" */
     int in_use;      /* this slot holds a worker, running or on its way out */
     int online;      /* it said {act:'online'} */
     int listening;   /* it said {act:'listening'} */
@@ -35,8 +35,7 @@ struct cluster_worker_s {
     scope_trace_t trace; /* chan "worker N": every line of its channel, both ways */
     int ch_closed;       /* the channel is closed (on_close came) */
     uv_pipe_t out;       /* a node worker's stdout, read into narration (stdout.c) */
-    int out_open;
-    void (*on_stdout_closed)(cluster_worker_t *w);
+    int out_open, out_fds[2];
     char outbuf[1024];
     size_t outlen;
     int seq;             /* our NODE_CLUSTER seq on this channel */
@@ -107,6 +106,14 @@ int cluster_running(const cluster_t *c);      /* workers in use */
  * members with those two added), with a handle when fd >= 0; traced; frees
  * msg. Returns as scope_channel_send. */
 int cluster_send_internal(cluster_worker_t *w, cJSON *msg, int fd);
+/* workers.c: the master's bookkeeping. */
+cluster_worker_t *cluster_slot(cluster_t *c); /* a free slot with the next id, or NULL */
+int cluster_is(const cJSON *msg, const char *name, const char *value); /* msg.name === value */
+void cluster_on_refused(scope_channel_t *ch, const scope_frame_error_t *err);
+void cluster_on_disconnect(scope_channel_t *ch, int status);
+void cluster_on_channel_closed(scope_channel_t *ch);
+void cluster_forget(cluster_worker_t *w); /* its slot is free once it is all gone */
+void cluster_reap_later(cluster_t *c);    /* SIGKILL to workers still there in 5 s */
 /* The step goes on once is_done(c), or fails after --timeout with what
  * (patient: no timeout, for a wait as long as the run). */
 void cluster_await(cluster_t *c, const char *what, int (*is_done)(const cluster_t *c),
@@ -115,10 +122,13 @@ void cluster_await(cluster_t *c, const char *what, int (*is_done)(const cluster_
 void cluster_changed(cluster_t *c);
 /* Each worker in use, in id order: for (w = NULL; (w = cluster_next(c, w));) */
 cluster_worker_t *cluster_next(cluster_t *c, cluster_worker_t *after);
+cluster_worker_t *cluster_find(cluster_t *c, int id); /* cluster.workers[id], or NULL */
 
-/* stdout.c: a node worker's console.log, read from fd, told as narration;
- * done(w) when it is closed. */
-void cluster_narrate_stdout(cluster_worker_t *w, int fd, void (*done)(cluster_worker_t *w));
+/* stdout.c: a node worker's console.log told as narration: a pipe placed at
+ * its fd 1 (returns how many fds it placed: 0 or 1), then read once the
+ * worker started (or closed when it did not). */
+int cluster_stdout_pipe(cluster_worker_t *w, scope_spawn_fd_t *place);
+void cluster_narrate_stdout(cluster_worker_t *w, int started);
 
 /* port.c: one port for every worker (round robin, or a shared socket). */
 void cluster_port_listen(scope_demo_t *d); /* step 7: wait for every worker to listen */

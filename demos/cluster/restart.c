@@ -28,19 +28,11 @@ static struct {
     uint64_t heard_bytes[CLUSTER_MAX_WORKERS], heard_ns[CLUSTER_MAX_WORKERS];
 } rs;
 
-static cluster_worker_t *worker(int id)
-{
-    cluster_worker_t *w = NULL;
-    while ((w = cluster_next(rs.c, w)) && w->id != id)
-        ;
-    return w;
-}
-
 static void restart_next(void)
 {
-    cluster_worker_t *old = rs.at < rs.nold ? worker(rs.old[rs.at]) : NULL, *w;
+    cluster_worker_t *old = rs.at < rs.nold ? cluster_find(rs.c, rs.old[rs.at]) : NULL, *w;
     if (rs.successor) {
-        if (!(w = worker(rs.successor)))
+        if (!(w = cluster_find(rs.c, rs.successor)))
             rs.successor = 0; /* it died: fork another */
         else if (w->listening && old) {
             scope_events_log("restart: worker %d listens, so worker %d may go", w->id, old->id);
@@ -51,7 +43,7 @@ static void restart_next(void)
         }
         return;
     }
-    while (rs.at < rs.nold && !(old = worker(rs.old[rs.at])))
+    while (rs.at < rs.nold && !(old = cluster_find(rs.c, rs.old[rs.at])))
         rs.at++; /* gone meanwhile */
     if (rs.at == rs.nold) {
         scope_events_log("rolling restart done: %d workers replaced, the port never closed",

@@ -1,6 +1,7 @@
 /* cluster: what a node worker prints (the article's console.log) becomes a
  * line of narration, "worker 1 (node): Worker 1 received: ...", so that it
  * reaches the dashboard and never mixes with the events on our stdout. */
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,8 +19,7 @@ static void on_closed(uv_handle_t *h)
 {
     cluster_worker_t *w = h->data;
     w->out_open = 0;
-    if (w->on_stdout_closed)
-        w->on_stdout_closed(w);
+    cluster_forget(w);
 }
 
 static void tell_lines(cluster_worker_t *w, int all)
@@ -59,13 +59,29 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
 }
 
-void cluster_narrate_stdout(cluster_worker_t *w, int fd, void (*done)(cluster_worker_t *w))
+int cluster_stdout_pipe(cluster_worker_t *w, scope_spawn_fd_t *place)
 {
-    w->on_stdout_closed = done;
+    if (pipe2(w->out_fds, O_CLOEXEC) < 0) {
+        w->out_fds[0] = w->out_fds[1] = -1;
+        return 0; /* it writes where we do */
+    }
+    *place = (scope_spawn_fd_t){.parent_fd = w->out_fds[1], .child_fd = 1};
+    return 1;
+}
+
+void cluster_narrate_stdout(cluster_worker_t *w, int started)
+{
+    int fd = w->out_fds[0];
+    if (w->out_fds[1] >= 0)
+        close(w->out_fds[1]); /* the worker has its copy */
+    w->out_fds[0] = w->out_fds[1] = -1;
+    if (fd < 0)
+        return;
     uv_pipe_init(w->cluster->demo->loop, &w->out, 0);
     w->out.data = w;
-    if (uv_pipe_open(&w->out, fd) < 0) {
+    if (!started || uv_pipe_open(&w->out, fd) < 0) {
         close(fd);
+        uv_close((uv_handle_t *)&w->out, NULL);
         return;
     }
     w->out_open = 1;
