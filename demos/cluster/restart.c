@@ -28,13 +28,34 @@ static struct {
     uint64_t heard_bytes[CLUSTER_MAX_WORKERS], heard_ns[CLUSTER_MAX_WORKERS];
 } rs;
 
+/* Workers listening: a restart starts from a cluster at full strength (a
+ * fault's replacement listening too). */
+static int listening(void)
+{
+    int n = 0;
+    for (cluster_worker_t *w = NULL; (w = cluster_next(rs.c, w));)
+        n += w->listening;
+    return n;
+}
+
 static void restart_next(void)
 {
     cluster_worker_t *old = rs.at < rs.nold ? cluster_find(rs.c, rs.old[rs.at]) : NULL, *w;
+    if (rs.nold == 0) { /* not begun */
+        if (listening() < rs.c->nworkers)
+            return;
+        for (w = NULL; (w = cluster_next(rs.c, w));)
+            rs.old[rs.nold++] = w->id;
+        scope_events_log("rolling restart of %d workers, one at a time", rs.nold);
+        return;
+    }
     if (rs.successor) {
         if (!(w = cluster_find(rs.c, rs.successor)))
             rs.successor = 0; /* it died: fork another */
-        else if (w->listening && old) {
+        else if (!old) { /* the old one died meanwhile: its successor stays */
+            rs.successor = 0;
+            rs.at++;
+        } else if (w->listening) {
             scope_events_log("restart: worker %d listens, so worker %d may go", w->id, old->id);
             cluster_disconnect(old);
             rs.at++;
@@ -47,7 +68,7 @@ static void restart_next(void)
         rs.at++; /* gone meanwhile */
     if (rs.at == rs.nold) {
         scope_events_log("rolling restart done: %d workers replaced, the port never closed",
-                         rs.nold);
+                         rs.restarted);
         rs.restarting = 0;
         if (rs.in_lesson)
             scope_demo_next(rs.c->demo);
@@ -59,20 +80,21 @@ static void restart_next(void)
     }
 }
 
-/* A worker that holds a connection and says nothing for 2 s is stopped, or
- * stuck: named, killed, and (by cluster.c) forked again. */
+/* A worker that owes an answer (a connection handed to it, or a disconnect)
+ * and says nothing for 2 s is stopped, or stuck: named, killed, and (by
+ * cluster.c, unless it was leaving) forked again. */
 static void watch_silence(void)
 {
     uint64_t now = scope_time_now_ns();
     for (int i = 0; i < CLUSTER_MAX_WORKERS; i++) {
         cluster_worker_t *w = &rs.c->workers[i];
-        if (!w->in_use || w->ch.bytes_received != rs.heard_bytes[i] || w->port.inflight_fd < 0) {
+        int owes = w->port.inflight_fd >= 0 || w->leaving;
+        if (!w->in_use || w->ch.bytes_received != rs.heard_bytes[i] || !owes) {
             rs.heard_bytes[i] = w->ch.bytes_received;
             rs.heard_ns[i] = now;
         } else if (now - rs.heard_ns[i] > SILENCE_NS && w->child.running) {
-            scope_events_error("silent", "worker %d (pid %ld) has not taken its connection "
-                               "in 2 s (stopped?): SIGKILL, and another is forked", w->id,
-                               (long)w->child.pid);
+            scope_events_error("silent", "worker %d (pid %ld) has not answered in 2 s "
+                               "(stopped?): SIGKILL", w->id, (long)w->child.pid);
             scope_child_kill(&w->child, SIGKILL, 0);
             rs.heard_ns[i] = now;
         }
@@ -103,11 +125,8 @@ static void restart_all(cluster_t *c)
     start_ticking(c);
     if (rs.restarting)
         return;
-    rs.nold = rs.at = rs.successor = 0;
-    for (cluster_worker_t *w = NULL; (w = cluster_next(c, w));)
-        rs.old[rs.nold++] = w->id;
+    rs.nold = rs.at = rs.successor = rs.restarted = 0;
     rs.restarting = 1;
-    scope_events_log("rolling restart of %d workers, one at a time", rs.nold);
 }
 
 void cluster_fault(cluster_t *c, const char *kind)
