@@ -253,8 +253,8 @@ int cluster_worker(scope_demo_t *d)
     if (scope_demo_start(d, uv_default_loop(), role, 0) < 0)
         return 1;
     if (!uid || *end || w->id < 1) {
-        scope_events_error("worker", "NODE_UNIQUE_ID='%s' is no worker id: a worker is forked "
-                           "by its master (cluster.fork()), which names it", uid ? uid : "");
+        scope_events_error("worker", "NODE_UNIQUE_ID=%s: no worker id. A worker is forked by "
+                           "its master (cluster.fork()), which names it", uid ? uid : "(unset)");
         return 1;
     }
     unsetenv("NODE_UNIQUE_ID"); /* node deletes it too: our children are no workers */
@@ -287,8 +287,8 @@ int cluster_worker(scope_demo_t *d)
     r = scope_demo_run(d);
     const cluster_serve_t *s = &w->serve;
     char text[160], figures[160];
-    snprintf(text, sizeof text, "worker %d: %llu requests served on %llu connections, %llu "
-             "refused (400/431); exit %d", w->id, (unsigned long long)s->requests,
+    snprintf(text, sizeof text, "worker %d: requests served %llu, connections %llu, refused "
+             "(400/431) %llu; exit %d", w->id, (unsigned long long)s->requests,
              (unsigned long long)s->connections, (unsigned long long)s->refused, r);
     if (w->shared_events) /* the master's events: its bye is the demo's end */
         return scope_events_log("%s", text), r;

@@ -20,6 +20,14 @@ ask() { curl -s --max-time 20 -w ' %{http_code}' "http://127.0.0.1:$port/" | tr 
 # The pid of worker N, from its narration on stderr ("[worker 1 4242] ...").
 worker_pid() { sed -n "s/^\[worker $2 \([0-9]*\)\].*/\1/p" "$1" | head -1; }
 
+# 0. Not forked by a master: a clear error, exit 1.
+"$DEMO" --as-worker 2>alone.err; rc=$?
+NODE_UNIQUE_ID=1 "$DEMO" --as-worker 2>>alone.err; rc2=$?
+[ $rc -eq 1 ] && [ $rc2 -eq 1 ] && grep -q 'NODE_UNIQUE_ID=(unset): no worker id' alone.err \
+    && grep -q 'no channel to a master (NODE_CHANNEL_FD)' alone.err \
+    && pass "--as-worker with no NODE_UNIQUE_ID, or no channel: says so, exit 1" \
+    || { fail "--as-worker alone: exit $rc and $rc2"; cat alone.err; }
+
 # 1. The wire: one C worker under a node primary that prints every
 #    NODE_CLUSTER message the worker sends, asks it one request, then
 #    disconnects it. Ports differ from run to run; the rest is exact.
@@ -89,7 +97,7 @@ check_end() { # TAG SERVED: the timeline on node's console, the relay, the end
         && grep -qF 'Worker 1 received: {"from":"master","data":"Hello worker 1!"}' "$tag.err" \
         && pass "$tag: worker-ready, broadcast, unicast, and worker 1 -> master -> worker 2 relayed" \
         || { fail "$tag: the timeline is incomplete"; cat "$tag.out" "$tag.err"; }
-    served=$(sed -n 's/^== done: worker [12]: \([0-9]*\) requests served.*/\1/p' "$tag.err" | awk '{s += $1} END {print s + 0}')
+    served=$(sed -n 's/^== done: worker [12]: requests served \([0-9]*\),.*/\1/p' "$tag.err" | awk '{s += $1} END {print s + 0}')
     [ "${served:-0}" -eq "$2" ] && pass "$tag: the workers' byes count $2 requests served; every worker gone" \
         || { fail "$tag: the byes count ${served:-none}, not $2"; grep '== done' "$tag.err"; }
 }
