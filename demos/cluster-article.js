@@ -17,9 +17,14 @@ if (cluster.isPrimary) {
   // ------------------------------
   // Primary Process (Master)
   // ------------------------------
-  // ipcscope: fork the C worker instead of this script
-  if (process.env.IPCSCOPE_WORKER)
-    cluster.setupPrimary({ exec: process.env.IPCSCOPE_WORKER, args: ['--as-worker'] });
+  // ipcscope: fork the C worker instead of this script. cluster.fork() runs
+  // child_process.fork(exec, args), which starts process.execPath (node)
+  // with execArgv, exec and args: a program, not a script, takes node's
+  // place, and exec is its one argument: `cluster --as-worker`.
+  if (process.env.IPCSCOPE_WORKER) {
+    process.execPath = process.env.IPCSCOPE_WORKER;
+    cluster.setupPrimary({ exec: '--as-worker', args: [], execArgv: [] });
+  }
   console.log(`Master started, pid=${process.pid}`);
 
   const numCPUs = Number(process.env.WORKERS) || 2; // ipcscope: WORKERS, else the article's 2

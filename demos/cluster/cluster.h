@@ -153,4 +153,40 @@ void cluster_restart_close(void); /* the run is over: its watch stops */
  * C, speaking node's cluster protocol to whichever master forked it. */
 int cluster_worker(scope_demo_t *d);
 
+/* serve.c: HTTP/1.1 on the connections a worker is given or accepts, read
+ * with http-parser; every answer names the worker ("worker 1 (pid 4242)").
+ * worker.c owns one, hands it each connection, and closes it on disconnect. */
+typedef struct cluster_serve_s cluster_serve_t;
+struct cluster_serve_s {
+    /* set by cluster_serve_init */
+    uv_loop_t *loop;
+    int id;                    /* the worker's id, named in each answer */
+    void *data;
+    /* After cluster_serve_close: the last connection is gone. */
+    void (*on_drained)(cluster_serve_t *s);
+    /* figures, read-only for the caller */
+    uint64_t requests;         /* answered 200 */
+    uint64_t connections;      /* taken in */
+    uint64_t refused;          /* answered 400 or 431, then closed */
+    /* private */
+    scope_trace_t trace;       /* chan "http w N": requests and answers, sampled */
+    void *conns;               /* the open connections, a list */
+    uv_tcp_t server;           /* SCHED_NONE: the socket we listen on */
+    int listening;
+    int open, closing, drained;
+    uv_timer_t grace;          /* how long requests in flight may take to finish */
+    char readbuf[16 * 1024];
+};
+void cluster_serve_init(cluster_serve_t *s, uv_loop_t *loop, int id);
+/* A connection handed over (round robin's newconn): 0, or a negative errno
+ * (the fd is closed either way when it is not taken). */
+int cluster_serve_fd(cluster_serve_t *s, int fd);
+/* SCHED_NONE: listen() on the bound socket the master sent and accept from
+ * it ourselves. Returns its port, or a negative errno (fd closed). */
+int cluster_serve_listen(cluster_serve_t *s, int fd);
+/* Takes no more (the listening socket, if any, is closed); finishes the
+ * requests in flight and closes the idle keep-alive connections (at once
+ * when now), then on_drained. */
+void cluster_serve_close(cluster_serve_t *s, int now);
+
 #endif
