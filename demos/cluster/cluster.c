@@ -213,7 +213,7 @@ static void on_worker_exit(scope_child_t *child, int code, int sig)
     cluster_worker_t *w = child->data;
     cluster_t *c = w->cluster;
     if (!child->name) /* a node worker's exit is told by lib/spawn */
-        scope_events_proc("exit", child->pid, getpid(), "worker", code, sig);
+        scope_events_proc("exit", child->pid, getpid(), w->name, code, sig);
     cluster_port_remove(w);
     if (!w->ch_closed) /* its end is closed: close ours */
         scope_channel_close(&w->ch);
