@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events.h"
 #include "shared-memory.h"
 
 static const scope_demo_info_t info = {
@@ -79,6 +80,10 @@ int main(int argc, char **argv)
     demo.on_lesson_end = on_lesson_end;
     if (scope_demo_start(&demo, uv_default_loop(), "process A", 1) < 0)
         return 1;
+    p->demo = &demo;
+    int swept = shm_sweep(); /* before a name of ours is made: sweep.c */
+    if (swept)
+        scope_events_log("removed %d name(s) that killed runs left in /dev/shm", swept);
     scope_demo_lesson(&demo, lesson);
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);

@@ -1,6 +1,7 @@
 /* shared-memory: named shared memory between two processes (article 004's
  * `new SharedMemory('my-shared-memory', 1024)`), with the lid off.
  *
+ *   1-4. Threads first: threads.c, counter.c and copy.c. Then processes:
  *   5. shm_open("/ipcscope-PID-shm", O_CREAT|O_EXCL) makes a name in
  *      /dev/shm, ftruncate() gives it 1,024 bytes, mmap(MAP_SHARED) puts them
  *      in process A's address space; the fd is closed, the mapping stays.
@@ -15,8 +16,6 @@
  *   9. A ring each way, two counters each (head moved by the producer, tail
  *      by the consumer), carries pings and pongs; a futex on head wakes the
  *      other side. The last message is "bye": B unmaps and exits.
- *
- * Steps 1-4, between threads, are threads.c, counter.c and copy.c.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -64,10 +63,6 @@ static void unlink_name(void *arg)
 void shm_create(scope_demo_t *d)
 {
     shm_t *p = d->data;
-    p->demo = d;
-    int swept = shm_sweep();
-    if (swept)
-        scope_events_log("removed %d name(s) that killed runs left in /dev/shm", swept);
     snprintf(p->name, sizeof p->name, "/ipcscope-%ld-shm", (long)getpid());
     /* O_EXCL: a name someone else made is never ours; 0600: this user only. */
     int fd = shm_open(p->name, O_CREAT | O_EXCL | O_RDWR, 0600);
@@ -160,8 +155,7 @@ static void on_b_exit(scope_role_t *r, int code, int sig)
 {
     shm_t *p = r->data;
     scope_demo_check(p->demo, p->ended || (p->demo->quitting && !code), "process B",
-                     "process B ended before the run was over (exit code %d, signal %d)",
-                     code, sig);
+                     "process B ended early: exit code %d, signal %d", code, sig);
     atomic_store(&p->stop, 1);
     pthread_join(p->waiter, NULL);
     uv_close((uv_handle_t *)&p->doorbell, NULL);
@@ -253,12 +247,4 @@ void shm_pingpong(scope_demo_t *d)
                                                           "ping", "pings"));
     scope_trace_stats_start(&p->trace, d->loop, 500);
     scope_pacer_next(&p->pacer, send_ping);
-}
-
-/* A quit: lib/role has told B to quit too; its exit ends our part. */
-void shm_quit(scope_demo_t *d)
-{
-    shm_t *p = d->data;
-    if (!p->region || !p->b.running)
-        scope_demo_stop(d);
 }

@@ -90,12 +90,12 @@ void shm_counter(scope_demo_t *d); /* counter.c, step 3: a lost update */
 char *shm_counter_describe(char *out, size_t n); /* "plain adds lost 41.2%" */
 void shm_copy(scope_demo_t *d);    /* copy.c, step 4: article 002's copy */
 
-/* shared-memory.c, steps 5-7 and 9: between two processes. */
+/* shared-memory.c, steps 5-7 and 9: between two processes (main.c sets
+ * shm_t.demo and sweeps first). */
 void shm_create(scope_demo_t *d);
 void shm_map_b(scope_demo_t *d);
 void shm_hello(scope_demo_t *d);
 void shm_pingpong(scope_demo_t *d);
-void shm_quit(scope_demo_t *d);
 /* A ring's two ends: put a message (0, or -1 when full), and head once it
  * has moved past n or wait_ms passed. */
 int shm_ring_put(struct shm_ring *r, const char *text, size_t len, uint64_t sent_ns);
