@@ -45,7 +45,7 @@ static void run(unsigned char *buf, int shared, char *out, size_t outlen)
     }
     if (!shared)
         memcpy(theirs, buf, SIZE); /* the structured clone: bytes of its own */
-    const char *what = shared ? "SharedArrayBuffer(1024)" : "Buffer.alloc(1024), cloned";
+    const char *what = shared ? "shared buf" : "Buffer copy"; /* short: the flow's arrows */
     scope_trace_send(&c.main, what, strlen(what));
     pthread_t w;
     pthread_create(&w, NULL, worker_main, theirs);
@@ -64,8 +64,8 @@ void shm_copy(scope_demo_t *d)
 {
     unsigned char *buf = calloc(1, SIZE);
     char copied[64] = "", shared[64] = "";
-    scope_trace_init(&c.main, "post", SCOPE_PID(getpid()), SCOPE_PEER("worker thread"));
-    scope_trace_init(&c.worker, "post", SCOPE_PEER("worker thread"), SCOPE_PID(getpid()));
+    scope_trace_init(&c.main, "thread", SCOPE_PID(getpid()), SCOPE_PEER("worker thread"));
+    scope_trace_init(&c.worker, "thread", SCOPE_PEER("worker thread"), SCOPE_PID(getpid()));
     scope_trace_open(&c.main, "postMessage", "a Buffer is cloned; a SharedArrayBuffer is not");
     if (buf) {
         run(buf, 0, copied, sizeof copied);

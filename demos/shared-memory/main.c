@@ -3,7 +3,7 @@
  *
  * Steps 1-4 are between threads of one process (threads.c, counter.c,
  * copy.c), 5-7 and 9 between two processes (shared-memory.c, with
- * process-b.c as process B), 8 measures (measure.c).
+ * process2.c as process 2), 8 measures (measure.c).
  *
  *   shared-memory                 the lesson, then --count pings through the ring
  *   shared-memory --race          the store of step 1 comes --delay ms late
@@ -31,14 +31,14 @@ static const scope_demo_lesson_t lesson[] = {
     {"a lost update: plain adds, then Atomics.add, then a mutex", shm_counter},
     {"article 002's Buffer is a copy; a SharedArrayBuffer is not", shm_copy},
     {"shm_open + ftruncate + mmap: 1,024 bytes with a name", shm_create},
-    {"process B maps the same name; both maps show it; unlink", shm_map_b},
-    {"A writes \"Hello from Process A\", a semaphore, B reads 20 bytes", shm_hello},
+    {"process 2 maps the same name; both maps show it; unlink", shm_map_b},
+    {"process 1 writes \"Hello from Process A\", a semaphore, process 2 reads 20 bytes", shm_hello},
     {"round trips side by side: spinning, futex, Unix socket", shm_measure},
     {"a ring in the mapping: pings and pongs between the processes", shm_pingpong},
     {NULL, NULL},
 };
 
-/* A quit: lib/role has told B to quit too, and its exit ends our part. */
+/* A quit: lib/role has told process 2 to quit too, and its exit ends our part. */
 static void on_quit(scope_demo_t *d)
 {
     shm_t *p = d->data;
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
          10000},
         {"measure", "N", "round trips each way in step 8 (default 10000, 0: skip the step)",
          SCOPE_OPT_NUMBER, &o.measure, 0, 10000000},
-        {"shm", "NAME", "process B: the name process A made (with --role)", SCOPE_OPT_TEXT, &shm},
+        {"shm", "NAME", "process 2: the name process 1 made (with --role)", SCOPE_OPT_TEXT, &shm},
         {NULL, NULL, NULL},
     };
     scope_demo_t demo = {.data = p};
@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 
     demo.on_quit = on_quit;
     demo.on_lesson_end = on_lesson_end;
-    if (scope_demo_start(&demo, uv_default_loop(), "process A", 1) < 0)
+    if (scope_demo_start(&demo, uv_default_loop(), "process 1", 1) < 0)
         return 1;
     p->demo = &demo;
     int swept = shm_sweep(); /* before a name of ours is made: sweep.c */

@@ -1,21 +1,21 @@
 /* shared-memory: named shared memory between two processes (article 004's
- * `new SharedMemory('my-shared-memory', 1024)`), with the lid off.
+ * `new SharedMemory('my-shared-memory', 1024)`, its Process A and B being
+ * our process 1 and process 2), with the lid off.
  *
  *   1-4. Threads first: threads.c, counter.c and copy.c. Then processes:
  *   5. shm_open("/ipcscope-PID-shm", O_CREAT|O_EXCL) makes a name in
  *      /dev/shm, ftruncate() gives it 1,024 bytes, mmap(MAP_SHARED) puts them
- *      in process A's address space; the fd is closed, the mapping stays.
- *   6. Process B (this program again, --role) opens the same name and maps
- *      it: /proc/A/maps and /proc/B/maps both show /dev/shm/NAME. Once both
- *      have mapped it the name is unlinked: the memory lives while mapped,
- *      and a SIGKILL of either side can no longer leave the name behind.
- *   7. A writes "Hello from Process A" at offset 0, then posts a semaphore
- *      that lives in the mapping; B waits on it and reads 20 bytes: the post
- *      orders the write before the read.
+ *      in process 1's address space; the fd is closed, the mapping stays.
+ *   6. Process 2 (this program again, --role) opens the same name and maps
+ *      it: both /proc/PID/maps show /dev/shm/NAME. Then the name is
+ *      unlinked: the memory lives while mapped, and no SIGKILL can leave it.
+ *   7. Process 1 writes "Hello from Process A" at offset 0, then posts a
+ *      semaphore that lives in the mapping; process 2 waits on it and reads
+ *      20 bytes: the post orders the write before the read.
  *   8. (measure.c) round trips: spinning, a futex, a Unix socket.
  *   9. A ring each way, two counters each (head moved by the producer, tail
  *      by the consumer), carries pings and pongs; a futex on head wakes the
- *      other side. The last message is "bye": B unmaps and exits.
+ *      other side. The last message is "bye": process 2 unmaps and exits.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -91,9 +91,9 @@ void shm_create(scope_demo_t *d)
     scope_demo_next(d);
 }
 
-/* Process A's waiter: the loop must never block, so this thread sleeps on
- * the futexes and rings the loop (uv_async_send) when B has mapped the
- * name, and at each pong, whose round trip it times where it lands. */
+/* Process 1's waiter: the loop must never block, so this thread sleeps on
+ * the futexes and rings the loop (uv_async_send) when process 2 has mapped
+ * the name, and at each pong, whose round trip it times where it lands. */
 static void *waiter_main(void *arg)
 {
     shm_t *p = arg;
@@ -150,12 +150,12 @@ static void on_doorbell(uv_async_t *h)
     }
 }
 
-/* B is gone: the waiter ends, the mapping goes; a step waiting on B is over. */
+/* Process 2 is gone: the waiter ends, the mapping goes, a wait is over. */
 static void on_b_exit(scope_role_t *r, int code, int sig)
 {
     shm_t *p = r->data;
-    scope_demo_check(p->demo, p->ended || (p->demo->quitting && !code), "process B",
-                     "process B ended early: exit code %d, signal %d", code, sig);
+    scope_demo_check(p->demo, p->ended || (p->demo->quitting && !code), "process 2",
+                     "process 2 ended early: exit code %d, signal %d", code, sig);
     atomic_store(&p->stop, 1);
     pthread_join(p->waiter, NULL);
     uv_close((uv_handle_t *)&p->doorbell, NULL);
@@ -183,15 +183,15 @@ void shm_map_b(scope_demo_t *d)
     const char *args[] = {"--shm", p->name, NULL};
     p->b.data = p;
     p->b.on_exit = on_b_exit;
-    int r = scope_role_spawn(d, &p->b, "process B", &(scope_role_options_t){.argv = args});
+    int r = scope_role_spawn(d, &p->b, "process 2", &(scope_role_options_t){.argv = args});
     scope_trace_init(&p->trace, "shm", SCOPE_PID(getpid()), SCOPE_PID(p->b.pid));
-    if (r < 0) { /* as if B had come and gone */
-        scope_events_error("spawn", "process B: %s", strerror(-r));
+    if (r < 0) { /* as if process 2 had come and gone */
+        scope_events_error("spawn", "process 2: %s", strerror(-r));
         on_b_exit(&p->b, 1, 0);
         return;
     }
     scope_trace_open(&p->trace, "shm", "1,024 bytes of /dev/shm, mapped by both");
-    scope_events_log("process B %ld: shm_open(\"%s\", O_RDWR), mmap(MAP_SHARED); then "
+    scope_events_log("process 2 %ld: shm_open(\"%s\", O_RDWR), mmap(MAP_SHARED); then "
                      "mapped = 1 and a futex wake, in the mapping itself", (long)p->b.pid, p->name);
 }
 
@@ -201,10 +201,10 @@ void shm_hello(scope_demo_t *d)
     if (p->region) {
         memcpy(p->region->text, "Hello from Process A", 20);
         scope_trace_send(&p->trace, p->region->text, 20);
-        /* After the write: B's sem_wait() returns only once this is done. */
+        /* After the write: process 2's sem_wait() returns only after this. */
         sem_post(&p->region->written);
         scope_events_log("memory.write(0, 'Hello from Process A'): a memcpy() at offset 0, "
-                         "then sem_post(); B waits in sem_wait(), then reads 20 bytes");
+                         "then sem_post(); process 2 waits in sem_wait(), then reads 20 bytes");
     }
     scope_demo_next(d);
 }
@@ -216,7 +216,7 @@ static void send_ping(scope_pacer_t *pc)
     int len = snprintf(text, sizeof text, "ping %lu", (unsigned long)p->seen + 1);
     scope_trace_send(&p->trace, text, (size_t)len);
     if (shm_ring_put(&p->region->to_b, text, (size_t)len, scope_time_now_ns()) < 0)
-        scope_events_error("ring", "the ring to B is full");
+        scope_events_error("ring", "the ring to process 2 is full");
 }
 
 /* A pong: the next ping when the pacer allows, or, after --count, "bye". */

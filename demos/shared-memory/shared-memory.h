@@ -35,14 +35,14 @@ struct shm_ring {
 };
 struct shm_region {
     char text[64];           /* offset 0: article 004's "Hello from Process A" */
-    sem_t written;           /* A posts it once the text is there */
-    _Atomic uint32_t mapped; /* B sets it once it has mapped the name */
+    sem_t written;           /* process 1 posts it once the text is there */
+    _Atomic uint32_t mapped; /* process 2 sets it once it has mapped the name */
     struct shm_ring to_b, to_a;
 };
 _Static_assert(sizeof(struct shm_region) <= SHM_SIZE, "the region fits in the 1,024 bytes");
 
 /* The whole run, hung off demo.data: main.c sets the options; only
- * shared-memory.c changes the rest (process A's side of steps 5-8). */
+ * shared-memory.c changes the rest (process 1's side of steps 5-8). */
 typedef struct shm_s {
     /* options */
     long long threads; /* --threads: the lost update's N */
@@ -51,11 +51,11 @@ typedef struct shm_s {
     long long delay_ms;
     long long measure; /* --measure: round trips each way is timed (0: none) */
 
-    /* process A */
+    /* process 1 */
     scope_demo_t *demo;
     char name[48];        /* "/ipcscope-PID-shm" */
     struct shm_region *region;
-    scope_role_t b;       /* process B: this program again, --role */
+    scope_role_t b;       /* process 2: this program again, --role */
     scope_trace_t trace;  /* the ring's messages and their round trips */
     scope_pacer_t pacer;
     uv_async_t doorbell;  /* the waiter thread rings the loop */
@@ -101,7 +101,7 @@ void shm_pingpong(scope_demo_t *d);
 int shm_ring_put(struct shm_ring *r, const char *text, size_t len, uint64_t sent_ns);
 uint32_t shm_ring_wait(struct shm_ring *r, uint32_t n, long wait_ms);
 
-int shm_process_b(scope_demo_t *d, const char *name); /* process-b.c: --role "process B" */
+int shm_process_b(scope_demo_t *d, const char *name); /* process2.c: --role "process 2" */
 
 void shm_measure(scope_demo_t *d); /* measure.c, step 8: spin, futex, socket */
 char *shm_measure_describe(char *out, size_t n); /* the p50s, for the bye */

@@ -1,8 +1,8 @@
 /* sweep.c: names in /dev/shm that runs killed before step 6 left behind.
  *
  * A run unlinks its name as soon as both processes have mapped it (step 6),
- * on exit, and on SIGINT or SIGTERM. Only a SIGKILL of process A in the
- * moment between shm_open() and B's mmap() can leave it: no code runs on a
+ * on exit, and on SIGINT or SIGTERM. Only a SIGKILL of process 1 in the
+ * moment between shm_open() and process 2's mmap() can leave it: no code runs on a
  * SIGKILL. So each run first removes /dev/shm/ipcscope-PID-shm names of ours
  * whose PID is no longer running, as lib/addr does for socket directories.
  */

@@ -40,7 +40,7 @@ static void *worker_main(void *arg)
         shm_futex_wait(&t.arr[0], 0, 0);
     t.seen = atomic_load(&t.arr[0]); /* Atomics.load(arr, 0) */
     char text[48];
-    int n = snprintf(text, sizeof text, "Atomics.load(arr, 0) -> %u", t.seen);
+    int n = snprintf(text, sizeof text, "load: %u", t.seen); /* short: the flow's arrows */
     scope_trace_send(&t.worker, text, (size_t)n); /* console.log, as a message */
     return NULL;
 }
@@ -57,14 +57,14 @@ static uint32_t run(scope_demo_t *d, int wait)
     if (p->race)
         usleep((useconds_t)p->delay_ms * 1000); /* a setTimeout before the store */
     atomic_store(&t.arr[0], 42); /* Atomics.store(arr, 0, 42) */
-    const char *what = wait ? "Atomics.store 42, notify" : "Atomics.store(arr, 0, 42)";
+    const char *what = wait ? "store+notify" : "store 42";
     scope_trace_send(&t.main, what, strlen(what));
     if (wait)
         shm_futex_wake(&t.arr[0], 1); /* Atomics.notify(arr, 0) */
     pthread_join(w, NULL);
     scope_trace_recv(&t.worker, what, 4); /* the worker's end of the store */
     char text[48];
-    int n = snprintf(text, sizeof text, "Atomics.load(arr, 0) -> %u", t.seen);
+    int n = snprintf(text, sizeof text, "load: %u", t.seen);
     scope_trace_recv(&t.main, text, (size_t)n);
     return t.seen;
 }
@@ -73,8 +73,8 @@ void shm_threads_race(scope_demo_t *d)
 {
     shm_t *p = d->data;
     char late[48] = "";
-    scope_trace_init(&t.main, "store", SCOPE_PID(getpid()), SCOPE_PEER("worker thread"));
-    scope_trace_init(&t.worker, "store", SCOPE_PEER("worker thread"), SCOPE_PID(getpid()));
+    scope_trace_init(&t.main, "thread", SCOPE_PID(getpid()), SCOPE_PEER("worker thread"));
+    scope_trace_init(&t.worker, "thread", SCOPE_PEER("worker thread"), SCOPE_PID(getpid()));
     scope_trace_open(&t.main, "shared", "new SharedArrayBuffer(4): one Int32, both threads");
     if (p->race)
         snprintf(late, sizeof late, ", %lld ms late (--race)", p->delay_ms);

@@ -1,11 +1,11 @@
-/* process-b.c: process B of steps 6, 7 and 9 (shared-memory.c tells them),
- * this program again as `shared-memory --role "process B" --shm NAME`.
+/* process2.c: process 2 of steps 6, 7 and 9 (shared-memory.c tells them),
+ * this program again as `shared-memory --role "process 2" --shm NAME`.
  *
- * It opens the name process A made and maps it, says so in the mapping,
+ * It opens the name process 1 made and maps it, says so in the mapping,
  * waits on the semaphore there, reads article 004's 20 bytes, then answers
  * each ping of the ring with a pong until "bye". A thread does the waiting,
  * so that the loop stays free for lib/role's relay (a quit from the
- * dashboard reaches B there).
+ * dashboard reaches process 2 there).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -87,7 +87,7 @@ int shm_process_b(scope_demo_t *d, const char *name)
     d->on_quit = on_quit;
     if (scope_demo_start(d, uv_default_loop(), d->role, 0) < 0)
         return 1;
-    /* O_RDWR without O_CREAT: B maps what A made, or nothing. */
+    /* O_RDWR without O_CREAT: process 2 maps what process 1 made, or nothing. */
     int fd = shm_open(name, O_RDWR, 0);
     void *m = fd >= 0 ? mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
                       : MAP_FAILED;
@@ -99,11 +99,11 @@ int shm_process_b(scope_demo_t *d, const char *name)
     close(fd);
     b.r = m;
     scope_events_log("shm_open(\"%s\", O_RDWR) -> fd %d; mmap(MAP_SHARED) -> %p: the same "
-                     "1,024 bytes as process A's, at an address of our own", name, fd, m);
+                     "1,024 bytes as process 1's, at an address of our own", name, fd, m);
     scope_trace_init(&b.trace, "shm", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
     uv_async_init(d->loop, &b.done, on_echo_done);
     pthread_create(&b.echo, NULL, echo_main, &b);
-    /* Tell A, in the mapping: its name may go now. */
+    /* Tell process 1, in the mapping: its name may go now. */
     atomic_store(&b.r->mapped, 1);
     shm_futex_wake(&b.r->mapped, 1);
     int code = scope_demo_run(d);
