@@ -166,7 +166,7 @@ static void on_b_exit(scope_role_t *r, int code, int sig)
     sem_destroy(&p->region->written);
     munmap(p->region, SHM_SIZE);
     p->region = NULL;
-    if (p->pinging || !p->mapped_told)
+    if (p->pinging || !p->mapped_told || p->demo->quitting) /* a quit: the lesson's end */
         scope_demo_next(p->demo);
     p->pinging = 0;
 }
