@@ -63,7 +63,9 @@ typedef struct shm_s {
     int waiter_running, doorbell_open, linked, mapped_told, pinging, ended;
     _Atomic int stop;          /* the waiter thread ends */
     _Atomic uint32_t arrived;  /* pongs the waiter thread has timed */
-    uint64_t rtt_ns[8];        /* their round trips, by number */
+    /* their round trips, by number; atomic, since what orders a slot's
+     * reuse goes through process 2, where no tool can follow it */
+    _Atomic uint64_t rtt_ns[8];
     uint32_t seen;             /* pongs the loop has traced */
 } shm_t;
 
