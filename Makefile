@@ -152,6 +152,9 @@ $(IPCSCOPE): $(TUI_OBJ) $(TUIA) $(LIBA)
 
 $(BUILD)/tui/%.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
+# shared-memory runs threads (pthread_create) and maps POSIX shm (shm_open).
+$(BUILD)/demos/shared-memory: LDLIBS += -pthread
+
 $(BUILD)/tests/test_%.o: tests/unit/test_%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
