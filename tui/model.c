@@ -448,11 +448,27 @@ static int scan_label(const char *s, char *name, size_t n)
     return 1;
 }
 
+/* Node's cluster protocol ({"cmd":"NODE_CLUSTER","act":"online"}, or a
+ * newconn inside a NODE_HANDLE line, often cut short): its act, marked as
+ * node's own ("node:online"), not the same "NODE_CLUSTER" on every arrow. A
+ * message without an act answers one ({"ack": its seq}): "node:ack". */
+static int cluster_label(const char *s, char *name, size_t n)
+{
+    if (strncmp(s, "{\"cmd\":\"NODE_", 13) != 0 || !strstr(s, "\"NODE_CLUSTER\""))
+        return 0;
+    const char *act = strstr(s, "\"act\":\""), *end = act ? strchr(act + 7, '"') : NULL;
+    if (end)
+        snprintf(name, n, "node:%.*s", (int)(end - act - 7), act + 7);
+    else
+        snprintf(name, n, "node:ack");
+    return 1;
+}
+
 void tui_model_short_label(const char *summary, uint64_t id, char *out, size_t n)
 {
     char name[40] = "";
-    int found = 0;
-    cJSON *j = summary[0] == '{' ? cJSON_Parse(summary) : NULL;
+    int found = cluster_label(summary, name, sizeof name);
+    cJSON *j = !found && summary[0] == '{' ? cJSON_Parse(summary) : NULL;
     if (cJSON_IsObject(j)) {
         for (size_t k = 0; k < sizeof label_keys / sizeof label_keys[0] && !found; k++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, label_keys[k]);
@@ -465,7 +481,7 @@ void tui_model_short_label(const char *summary, uint64_t id, char *out, size_t n
             snprintf(name, sizeof name, "%s", j->child->string);
             found = 1;
         }
-    } else {
+    } else if (!found) {
         found = scan_label(summary, name, sizeof name);
     }
     cJSON_Delete(j);

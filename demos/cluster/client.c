@@ -143,7 +143,9 @@ int cluster_client(scope_demo_t *d, const char *addr)
     }
     if (scope_demo_start(d, uv_default_loop(), d->role, 0) < 0)
         return 1;
-    scope_trace_init(&cl.trace, "http", SCOPE_PID(getpid()), SCOPE_PEER(addr));
+    char peer[32]; /* the lane the workers' traces name too */
+    snprintf(peer, sizeof peer, "port %d", port);
+    scope_trace_init(&cl.trace, "http", SCOPE_PID(getpid()), SCOPE_PEER(peer));
     scope_trace_open(&cl.trace, "tcp", "GET / through the shared port");
     scope_trace_stats_start(&cl.trace, d->loop, 1000);
     scope_pacer_init(d, &cl.pacer);

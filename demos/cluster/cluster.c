@@ -179,7 +179,10 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
 static void on_internal(scope_channel_t *ch, cJSON *msg, int fd)
 {
     cluster_worker_t *w = ch->data;
-    scope_trace_recv_json(&w->trace, msg, ch->message_bytes, 0);
+    /* {ack, accepted} closes the round trip of a connection handed over */
+    int handoff = w->port.inflight_fd >= 0 && cJSON_HasObjectItem(msg, "accepted");
+    scope_trace_recv_json(&w->trace, msg, ch->message_bytes,
+                          handoff ? scope_time_now_ns() - w->port.handed_ns : 0);
     if (fd >= 0)
         close(fd); /* a worker passes nothing back */
     if (cluster_is(msg, "act", "online")) {

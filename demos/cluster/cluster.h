@@ -44,6 +44,7 @@ struct cluster_worker_s {
         int free;        /* waits for a connection (round robin) */
         int inflight_fd; /* the connection handed over, until it is accepted; -1 */
         int inflight_seq;
+        uint64_t handed_ns; /* when it went: the handoff's round trip ends at the ack */
         uint64_t handed; /* connections it accepted */
         char key[96];
     } port;
@@ -178,6 +179,7 @@ struct cluster_serve_s {
     char readbuf[16 * 1024];
 };
 void cluster_serve_init(cluster_serve_t *s, uv_loop_t *loop, int id);
+void cluster_serve_port(cluster_serve_t *s, int port); /* names the flow's peer "port N" */
 /* A connection handed over (round robin's newconn): 0, or a negative errno
  * (the fd is closed either way when it is not taken). */
 int cluster_serve_fd(cluster_serve_t *s, int fd);

@@ -52,6 +52,7 @@ static void hand_off(cluster_worker_t *w)
     w->port.free = 0;
     w->port.inflight_fd = fd;
     w->port.inflight_seq = w->seq;
+    w->port.handed_ns = scope_time_now_ns();
     cJSON *msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "act", "newconn");
     cJSON_AddStringToObject(msg, "key", w->port.key);

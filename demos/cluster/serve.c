@@ -84,7 +84,10 @@ static void answer(conn_t *c, int code, int keep_alive)
     if (uv_write(&a->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) == 0)
         c->writes++; /* on_written comes later, never from inside uv_write */
     else
-        free(a), conn_close(c);
+    {
+        free(a);
+        conn_close(c);
+    }
 }
 
 /* ---- http-parser's callbacks -------------------------------------------- */
@@ -230,6 +233,15 @@ void cluster_serve_init(cluster_serve_t *s, uv_loop_t *loop, int id)
     *s = (cluster_serve_t){.loop = loop, .id = id};
     snprintf(chan, sizeof chan, "http w %d", id);
     scope_trace_init(&s->trace, chan, SCOPE_PID(getpid()), SCOPE_PEER("client"));
+}
+
+/* Requests come "from the port" in the flow: the client's lane sends to it,
+ * whichever worker the connection reaches. */
+void cluster_serve_port(cluster_serve_t *s, int port)
+{
+    char name[32];
+    snprintf(name, sizeof name, "port %d", port);
+    scope_trace_set_peer(&s->trace, SCOPE_PEER(name));
 }
 
 int cluster_serve_fd(cluster_serve_t *s, int fd)

@@ -134,6 +134,7 @@ static void on_server(worker_t *w, const cJSON *reply, int fd)
         scope_events_log("the master sent a bound socket (SCHED_NONE), fd %d: we listen() on it "
                          "and accept() ourselves, as every worker does (port %d)", fd, port);
     }
+    cluster_serve_port(&w->serve, port);
     cluster_send(w, SERVER_MESSAGE, "listening", (long long)port);
     scope_events_log("listening: telling the master we listen on port %d", port);
 }

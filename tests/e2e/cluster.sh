@@ -62,6 +62,14 @@ check_port() { # LABEL FILE COUNT
     done
 }
 
+# C workers (this program --as-worker) under the C master.
+timeout 120 "$DEMO" --json --count 300 --rate 100 >c.json 2>c.err
+rc=$?; [ $rc -eq 0 ] && pass "C workers: exit 0" || { fail "C workers: exit $rc"; tail c.err; }
+check_timeline "C workers" c.json
+has_event c.json log '.text == "Worker 2 received: {\"from\":1,\"data\":\"Hello from worker 1!\"}"' \
+    && pass "C workers: worker 2 logs the relay as the article's worker does" || fail "C workers: no relay logged"
+check_port "C workers, rr" c.json 300
+
 if command -v node >/dev/null; then
     timeout 120 "$DEMO" --json --worker node --count 300 --rate 100 >n.json 2>n.err
     rc=$?; [ $rc -eq 0 ] && pass "node workers: exit 0" || { fail "node workers: exit $rc"; tail n.err; }

@@ -691,6 +691,11 @@ START_TEST(test_short_labels)
         {"{\"id\":1,\"action\":\"getUser\",\"params\":{\"id\":123}}", 1, "getUser #1"},
         {"{\"id\":2,\"status\":\"success\",\"data\":{}}", 2, "success #2"},
         {"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\",\"msg\":{}}", 0, "NODE_HANDLE"},
+        {"{\"cmd\":\"NODE_CLUSTER\",\"act\":\"online\",\"seq\":0}", 1, "node:online #1"},
+        {"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Native\",\"msg\":{\"cmd\":\"NODE_CLUSTER\",\"act\":\"newconn\",\"key\":\"1\xe2\x80\xa6",
+         4, "node:newconn #4"}, /* cut */
+        {"{\"cmd\":\"NODE_CLUSTER\",\"ack\":2,\"accepted\":true,\"seq\":3}", 0, "node:ack"},
+        {"{\"cmd\":\"NODE_CLUSTER\",\"errno\":null,\"key\":\"127.0.0.1:0:4:undefi\xe2\x80\xa6", 0, "node:ack"},
         {"{\"hello\":\"world\"}", 0, "hello"},
         {"{\"received\":true}", 0, "received"},
         {"{\"type\":\"pong\",\"id\":7,\"pad\":\"xxxxxxxx\xe2\x80\xa6", 7, "pong #7"}, /* cut */
