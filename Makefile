@@ -81,7 +81,8 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/run.sh $(BUILD)
 
-bench: deps
+bench:
+	@sh mk/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(BUILD)
 

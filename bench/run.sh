@@ -17,7 +17,8 @@
 #   sh bench/run.sh [BUILD_DIR]      N=20000 ROUNDS=5 by default
 #
 # Then each demo's own benchmark (bench/stdio_pipe.sh, unix_socket.sh, tcp.sh,
-# udp.sh: the demo next to a raw C floor of its mechanism and node), and the
+# udp.sh, shared_memory.sh: the demo next to a raw C floor of its mechanism and
+# node; cluster.sh: requests/s against node's own cluster, by wrk), and the
 # dashboard's cost (bench/dashboard.sh).
 set -u
 BUILD=${1:-build}
@@ -92,7 +93,7 @@ echo "ping-pong, both ends on a bare libuv loop (uv_read_start, uv_try_write), n
 echo "Each figure is the median over $ROUNDS rounds of that round's p50 or p99."
 
 # Each demo's mechanism against its own floors and node (bench/NAME.sh).
-for mech in stdio_pipe unix_socket tcp udp; do
+for mech in stdio_pipe unix_socket tcp udp shared_memory cluster; do
     [ -f "$TOP/bench/$mech.sh" ] || continue
     echo
     sh "$TOP/bench/$mech.sh" "$BUILD"

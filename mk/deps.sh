@@ -5,6 +5,7 @@
 #
 #   sh mk/deps.sh         what building, testing and running need
 #   sh mk/deps.sh fuzz    that, plus clang and its libFuzzer runtime (make fuzz)
+#   sh mk/deps.sh bench   that, plus wrk, the HTTP load generator (make bench)
 set -eu
 
 PACKAGES="build-essential pkg-config libncurses-dev libuv1-dev libcjson-dev \
@@ -15,6 +16,10 @@ socat netcat-openbsd curl procps iproute2 valgrind jq"
 # recommends (and recommends are not installed below).
 if [ "${1:-}" = fuzz ]; then
     PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+fi
+# Only `make bench` loads an HTTP port (bench/cluster.sh).
+if [ "${1:-}" = bench ]; then
+    PACKAGES="$PACKAGES wrk"
 fi
 
 missing=""

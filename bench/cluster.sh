@@ -1,0 +1,88 @@
+#!/bin/sh
+# cluster: requests per second through one shared port served by 2 workers,
+# the C demo (master and workers in C) against node's own cluster doing the
+# same (demos/cluster-article.js: http.createServer in each worker), in both
+# of node's policies (rr: the master accepts and hands each connection over;
+# none: the workers share the listening socket), measured by wrk in one run,
+# interleaved over ROUNDS rounds. Two loads:
+#   keep-alive  wrk's default: each of CONNS connections is handed over once,
+#               then its worker serves request after request on it;
+#   close       "Connection: close": every request is a new connection, so one
+#               accept() and, in rr, one handoff through the master.
+# The machine's 2 cores are shared by wrk, the master and the workers: the
+# figures are this machine's, for comparing the two, not a server's capacity.
+#
+#   sh bench/cluster.sh [BUILD_DIR]     ROUNDS=3 DURATION=5 CONNS=16
+set -u
+BUILD=${1:-build}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-16}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/ipcscope-cluster-bench.XXXXXX")
+SERVER=""
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$OUT"' EXIT
+export IPCSCOPE_MSG_RATE=200
+
+command -v wrk >/dev/null || { echo "cluster: wrk is not installed (sh mk/deps.sh bench)"; exit 0; }
+have_node=0; command -v node >/dev/null && have_node=1
+
+# wait_port FILE SED: until SED finds the port in FILE (at most 30 s)
+wait_port() {
+    i=0
+    while [ $i -lt 300 ]; do
+        port=$(sed -n "$2" "$1" | head -1)
+        [ -n "$port" ] && { echo "$port"; return 0; }
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+# load NAME PORT: wrk both ways, one JSON line each into $OUT/NAME.ka, .close
+load() {
+    for how in ka close; do
+        hdr=""; [ $how = close ] && hdr="Connection: close"
+        rps=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" ${hdr:+-H "$hdr"} "http://127.0.0.1:$2/" 2>/dev/null |
+              sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
+        echo "{\"rps\":${rps:-0}}" >>"$OUT/$1.$how"
+    done
+}
+
+stop() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=""; }
+
+echo "cluster: requests/s through one port, 2 workers, wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds"
+for r in $(seq "$ROUNDS"); do
+    for sched in rr none; do
+        # The C demo, kept serving (its own client at 1 request in 5 s), once
+        # its rolling restart is over.
+        "$BUILD/demos/cluster" --json --sched $sched --count 1000000000 --rate 0.2 \
+            >"$OUT/c.json" 2>/dev/null &
+        SERVER=$!
+        port=$(wait_port "$OUT/c.json" 's/.*rolling restart done.*//;s/.*"text":"master: socket(), bind(127.0.0.1:\([0-9]*\)).*/\1/p')
+        i=0; while ! grep -q 'rolling restart done' "$OUT/c.json" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+        [ -n "$port" ] && load "c.$sched" "$port"
+        stop
+        if [ $have_node -eq 1 ]; then
+            NODE_CLUSTER_SCHED_POLICY=$sched PORT=0 WORKERS=2 node "$TOP/demos/cluster-article.js" \
+                >"$OUT/n.out" 2>/dev/null &
+            SERVER=$!
+            port=$(wait_port "$OUT/n.out" 's/^worker 2 listening on port \([0-9]*\)$/\1/p')
+            [ -n "$port" ] && load "n.$sched" "$port"
+            stop
+        fi
+    done
+done
+
+printf '%-44s %12s %12s\n' "" "keep-alive" "close"
+for sched in rr none; do
+    for who in c n; do
+        name="C master, C workers"; [ $who = n ] && name="node's cluster"
+        printf '%-44s %12.0f %12.0f\n' "$name ($sched), requests/s" \
+            "$(median "$OUT/$who.$sched.ka" rps)" "$(median "$OUT/$who.$sched.close" rps)"
+    done
+    printf '%-44s %12s %12s\n' "  C over node ($sched)" \
+        "$(ratio "$(median "$OUT/c.$sched.ka" rps)" "$(median "$OUT/n.$sched.ka" rps)")" \
+        "$(ratio "$(median "$OUT/c.$sched.close" rps)" "$(median "$OUT/n.$sched.close" rps)")"
+done
+echo "Each figure is the median over $ROUNDS rounds; above 1 = the C cluster answers more requests."
