@@ -70,6 +70,33 @@ has_event c.json log '.text == "Worker 2 received: {\"from\":1,\"data\":\"Hello 
     && pass "C workers: worker 2 logs the relay as the article's worker does" || fail "C workers: no relay logged"
 check_port "C workers, rr" c.json 300
 
+# curl and node's http.get against the port while the demo serves: the answer
+# names the worker that served it, and in rr each worker serves in turn.
+"$DEMO" --json --count 1000000000 --rate 0.2 >e.json 2>e.err &
+demo=$!
+if wait_event e.json step '.n == 8' 600; then
+    port=$(field e.json log text | sed -n 's/^master: socket(), bind(127.0.0.1:\([0-9]*\)).*/\1/p' | head -1)
+    for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -m 10 "http://127.0.0.1:$port/"; done >curl.out
+    # (the rolling restart may begin meanwhile: any worker may answer)
+    n=$(grep -c '^worker [0-9]* (pid [0-9]*)$' curl.out)
+    who=$(sed 's/ (pid.*//' curl.out | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+    [ "$n" -eq 10 ] && [ "$(sort -u curl.out | wc -l)" -ge 2 ] \
+        && pass "curl: 10 answers through port $port, spread over the workers:$who" \
+        || fail "curl: $(tr '\n' '|' <curl.out)"
+    if command -v node >/dev/null; then
+        got=$(timeout 20 node -e "require('http').get('http://127.0.0.1:$port/', r => {
+            let b = ''; r.on('data', d => b += d); r.on('end', () => console.log(r.statusCode, b.trim())); })")
+        echo "$got" | grep -Eq '^200 worker [0-9]+ \(pid [0-9]+\)$' && pass "node's http.get: $got" \
+            || fail "node's http.get: '$got'"
+    fi
+else
+    fail "the demo never reached step 8: $(tail -3 e.err)"
+fi
+kill -TERM $demo; wait_bounded $demo 30
+for pid in $(field e.json proc pid '.state == "start"'); do
+    wait_gone "$pid" || { fail "curl run: process $pid left"; kill -9 "$pid"; }
+done
+
 if command -v node >/dev/null; then
     timeout 120 "$DEMO" --json --worker node --count 300 --rate 100 >n.json 2>n.err
     rc=$?; [ $rc -eq 0 ] && pass "node workers: exit 0" || { fail "node workers: exit $rc"; tail n.err; }
