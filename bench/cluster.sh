@@ -86,3 +86,26 @@ for sched in rr none; do
         "$(ratio "$(median "$OUT/c.$sched.close" rps)" "$(median "$OUT/n.$sched.close" rps)")"
 done
 echo "Each figure is the median over $ROUNDS rounds; above 1 = the C cluster answers more requests."
+
+# A message between two workers passes through the master: its cost next to a
+# round trip with the master, on lib/channel (bench/bench_relay.c) and in
+# node's cluster (bench/node_cluster_relay.js), N round trips each.
+N=${N:-5000}
+for r in $(seq "$ROUNDS"); do
+    "$BUILD/bench/bench_relay" "$N" >>"$OUT/relay.c"
+    [ $have_node -eq 1 ] && node "$TOP/bench/node_cluster_relay.js" "$N" >>"$OUT/relay.n"
+done
+echo
+echo "cluster: worker 1 <-> master, and worker 1 -> master -> worker 2 and back, $N round trips, one small JSON message each way"
+printf '%-44s %10s %10s %10s %10s\n' "" "C p50" "C p99" "node p50" "node p99"
+for kind in direct relayed; do
+    grep "\"what\":\"$kind" "$OUT/relay.c" >"$OUT/relay.c.$kind" 2>/dev/null
+    grep "\"what\":\"$kind" "$OUT/relay.n" >"$OUT/relay.n.$kind" 2>/dev/null
+    printf '%-44s %8.1f µs %8.1f µs %8.1f µs %8.1f µs\n' "$kind round trip" \
+        "$(median "$OUT/relay.c.$kind" p50 | awk '{print $1/1000}')" "$(median "$OUT/relay.c.$kind" p99 | awk '{print $1/1000}')" \
+        "$(median "$OUT/relay.n.$kind" p50 | awk '{print $1/1000}')" "$(median "$OUT/relay.n.$kind" p99 | awk '{print $1/1000}')"
+done
+printf '%-44s %10s %21s\n' "relayed over direct (p50)" \
+    "$(ratio "$(median "$OUT/relay.c.relayed" p50)" "$(median "$OUT/relay.c.direct" p50)")" \
+    "$(ratio "$(median "$OUT/relay.n.relayed" p50)" "$(median "$OUT/relay.n.direct" p50)")"
+echo "A relayed round trip is four hops on two channels, a direct one two on one."
