@@ -25,6 +25,21 @@ static _Thread_local uv_loop_t *held_loop;
  * is lent like a frame. Nothing reads from a socket inside those callbacks. */
 static _Thread_local char read_buf[64 * 1024];
 
+/* Coalesced writes: the connections with bytes held this turn, and the one
+ * check handle that lets them out once the turn's callbacks are done. It
+ * lives only while a coalescing connection is open, so that a loop with none
+ * can close (an open handle, even stopped, keeps uv_loop_close busy). */
+static _Thread_local struct {
+    uv_check_t *check;
+    int users; /* coalescing connections open */
+    /* in the order they were first written to this turn: a reply to the
+     * sender goes out before the broadcast that followed it */
+    scope_conn_t *corked, **tail;
+} flush;
+
+static void uncork(scope_conn_t *c);
+static int cork_out(scope_conn_t *c);
+
 static void conn_handle_closed(uv_handle_t *h)
 {
     scope_conn_t *c = h->data;
@@ -35,6 +50,12 @@ static void conn_handle_closed(uv_handle_t *h)
         if (c->live_next)
             c->live_next->live_prev = c->live_prev;
     }
+    if (c->coalescing && --flush.users == 0 && flush.check) {
+        uv_close((uv_handle_t *)flush.check, (uv_close_cb)free);
+        flush.check = NULL;
+    }
+    free(c->cork);
+    c->cork = NULL;
     scope_ndjson_free(&c->lines);
     scope_lenframe_free(&c->frames);
     if (c->o.on_close)
@@ -46,6 +67,8 @@ static void conn_close_now(scope_conn_t *c)
     if (c->closing == 2)
         return;
     c->closing = 2;
+    uncork(c); /* closing at once: what it held is dropped */
+    c->cork_len = 0;
     uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
     uv_close((uv_handle_t *)&c->partial_timer, conn_handle_closed);
     uv_close(&c->h.handle, conn_handle_closed);
@@ -106,8 +129,10 @@ static void conn_end(scope_conn_t *c, int status)
 {
     if (c->ended)
         return;
-    if (status == 0)
+    if (status == 0) {
         flush_partial(c); /* the peer ended: what it wrote last is whole */
+        cork_out(c);      /* and our answers to it this turn are owed */
+    }
     c->ended = 1;
     uv_read_stop(&c->h.stream);
     c->partial_bytes = held_bytes(c);
@@ -227,6 +252,8 @@ int scope_conn_start(scope_conn_t *c, const scope_conn_options_t *o)
         if (r < 0)
             return r;
         c->started = 1;
+        c->coalescing = c->o.coalesce != 0;
+        flush.users += c->coalescing;
         c->live_next = live;
         if (live)
             live->live_prev = &c->live_next;
@@ -248,7 +275,7 @@ static void on_written(uv_write_t *req, int status)
 
 /* Writes the pieces as one: straight into the socket when it takes them all
  * (the common case, no copy), otherwise the rest is copied and queued. */
-static int conn_write(scope_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
+static int conn_write_now(scope_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
 {
     size_t total = 0;
     for (unsigned i = 0; i < nbufs; i++)
@@ -301,6 +328,99 @@ static int conn_write(scope_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
     if (r < 0)
         free(req);
     return r;
+}
+
+static void uncork(scope_conn_t *c)
+{
+    if (!c->cork_prev)
+        return;
+    *c->cork_prev = c->cork_next;
+    if (c->cork_next)
+        c->cork_next->cork_prev = c->cork_prev;
+    else
+        flush.tail = c->cork_prev;
+    c->cork_prev = NULL;
+}
+
+/* What a connection held this turn, out in one write. Returns as
+ * conn_write_now. */
+static int cork_out(scope_conn_t *c)
+{
+    uncork(c);
+    if (c->cork_len == 0)
+        return 0;
+    uv_buf_t b = uv_buf_init(c->cork, (unsigned)c->cork_len);
+    c->cork_len = 0;
+    c->bytes_out -= b.len; /* counted when it was held */
+    int r = conn_write_now(c, &b, 1); /* what the kernel did not take is copied */
+    /* Held only for the turn: a thousand idle members keep no buffer each. */
+    free(c->cork);
+    c->cork = NULL;
+    c->cork_cap = 0;
+    return r;
+}
+
+static void on_turn_done(uv_check_t *h)
+{
+    while (flush.corked) {
+        scope_conn_t *c = flush.corked;
+        int r = cork_out(c);
+        if (r < 0 && r != -ENOBUFS) /* ENOBUFS: the overflow ends it already */
+            conn_end(c, r);
+    }
+    uv_check_stop(h);
+}
+
+/* Held for the end of the turn, within the same bound as a queued write. */
+static int conn_write(scope_conn_t *c, const uv_buf_t *bufs, unsigned nbufs)
+{
+    if (!c->o.coalesce || c->ended || c->closing || c->shut || c->overflowed)
+        return conn_write_now(c, bufs, nbufs);
+    size_t total = 0;
+    for (unsigned i = 0; i < nbufs; i++)
+        total += bufs[i].len;
+    size_t max = c->o.max_queued ? c->o.max_queued : SCOPE_CONN_MAX_QUEUED;
+    if (uv_stream_get_write_queue_size(&c->h.stream) + c->cork_len + total > max) {
+        c->overflowed = 1;
+        uv_timer_start(&c->timer, on_overflow, 0, 0);
+        return -ENOBUFS;
+    }
+    if (!flush.check) {
+        flush.check = malloc(sizeof *flush.check);
+        if (!flush.check || uv_check_init(c->h.handle.loop, flush.check) < 0) {
+            free(flush.check);
+            flush.check = NULL;
+            return conn_write_now(c, bufs, nbufs);
+        }
+        uv_unref((uv_handle_t *)flush.check);
+    }
+    if (flush.check->loop != c->h.handle.loop) /* one loop a thread coalesces */
+        return conn_write_now(c, bufs, nbufs);
+    if (c->cork_len + total > c->cork_cap) {
+        size_t cap = c->cork_cap ? c->cork_cap : 4096;
+        while (cap < c->cork_len + total)
+            cap *= 2;
+        char *p = realloc(c->cork, cap);
+        if (!p)
+            return -ENOMEM;
+        c->cork = p;
+        c->cork_cap = cap;
+    }
+    for (unsigned i = 0; i < nbufs; i++) {
+        memcpy(c->cork + c->cork_len, bufs[i].base, bufs[i].len);
+        c->cork_len += bufs[i].len;
+    }
+    c->bytes_out += total;
+    if (!c->cork_prev) { /* at the tail: first written, first out */
+        if (!flush.corked)
+            flush.tail = &flush.corked;
+        c->cork_next = NULL;
+        c->cork_prev = flush.tail;
+        *flush.tail = c;
+        flush.tail = &c->cork_next;
+    }
+    uv_check_start(flush.check, on_turn_done);
+    return 0;
 }
 
 int scope_conn_send(scope_conn_t *c, const void *data, size_t len)
@@ -388,6 +508,7 @@ void scope_conn_end(scope_conn_t *c)
 {
     if (c->closing || c->ended || c->shut)
         return;
+    cork_out(c); /* what this turn said goes before the end */
     if (!c->started || !uv_is_writable(&c->h.stream)) {
         scope_conn_close(c);
         return;
@@ -402,6 +523,7 @@ void scope_conn_close(scope_conn_t *c)
 {
     if (c->closing)
         return;
+    cork_out(c); /* replies held this turn go out first */
     c->closing = 1;
     uv_timer_stop(&c->partial_timer);
     if (!c->started || c->shut || !uv_is_writable(&c->h.stream)) {

@@ -82,6 +82,12 @@ typedef struct {
      * the peer ends, is delivered as a frame all the same. A Node peer that
      * writes 'ping' and waits means a message by it; 0: wait for '\n'. */
     uint64_t partial_ms;
+    /* Writes made during one turn of the loop go out together, in one
+     * write() per connection once the turn's callbacks are done (before the
+     * loop waits again, so no later). A chat server that hands each line to
+     * every member pays one syscall per member per turn, not one per line:
+     * with a thousand members talking, that is most of its work. */
+    int coalesce;
     scope_conn_frame_cb on_frame;
     scope_conn_error_cb on_error; /* may be NULL */
     scope_conn_end_cb on_end;     /* may be NULL */
@@ -112,6 +118,10 @@ struct scope_conn_s {
     uv_shutdown_t shutdown_req;
     int started, ended, closing, shut, overflowed, idle_held, handles_open;
     scope_conn_t *live_next, **live_prev; /* started, for scope_conn_idle_hold_all */
+    int coalescing;                       /* counted among flush's users */
+    char *cork;                           /* coalesce: this turn's writes, not yet out */
+    size_t cork_len, cork_cap;
+    scope_conn_t *cork_next, **cork_prev; /* in the list of the turn's corked conns */
 };
 
 /* Prepares c's handle as a TCP or Unix stream, for uv_accept, uv_tcp_connect

@@ -75,10 +75,12 @@ void chat_on_connection(uv_stream_t *listener, int status)
     s->fig.accepted++;
     scope_events_log("accept4(fd %d) -> fd %d: %s; TCP_NODELAY %s", s->fd, scope_conn_fd(&k->c),
                      k->who, s->nodelay ? "on" : "off");
-    /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut. */
+    /* A peer that ends no line in idle_ms (silent, or dripping bytes) is cut.
+     * What one turn of the loop says to a member leaves in one write(): with
+     * many members talking, a write per line per member is the server's cost. */
     scope_conn_start(&k->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
         .max_frame = s->max_message, .idle_ms = s->idle_ms, .on_frame = on_line,
-        .on_error = on_too_long, .on_end = on_end});
+        .on_error = on_too_long, .on_end = on_end, .coalesce = 1});
     /* Named by address until lib/peer has read /proc, off the loop: under a
      * crowd that takes seconds, and the chat does not wait for it. */
     if (!(k->peer = scope_peer_lookup(listener->loop, scope_conn_fd(&k->c), on_peer, k)))

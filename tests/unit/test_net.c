@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -340,6 +341,7 @@ static void rec_close(scope_conn_t *c)
     ((seen_t *)c->data)->closed++;
 }
 
+static int pair_coalesce;        /* coalesce for the next open_pair */
 static uint64_t pair_partial_ms; /* partial_ms for the next open_pair */
 static size_t pair_max_queued;   /* max_queued for the next open_pair */
 static scope_conn_frame_cb pair_on_frame; /* on_frame for the next, when not rec_frame */
@@ -359,7 +361,9 @@ static void open_pair(uv_loop_t *loop, scope_conn_t *c, seen_t *s, int *peer,
                               .on_frame = pair_on_frame ? pair_on_frame : rec_frame,
                               .on_error = rec_error,
                               .on_end = rec_end, .on_close = rec_close,
-                              .partial_ms = pair_partial_ms, .max_queued = pair_max_queued};
+                              .partial_ms = pair_partial_ms, .max_queued = pair_max_queued,
+                              .coalesce = pair_coalesce};
+    pair_coalesce = 0;
     pair_partial_ms = 0;
     pair_max_queued = 0;
     pair_on_frame = NULL;
@@ -793,6 +797,85 @@ START_TEST(conn_idle_hold_all)
 }
 END_TEST
 
+/* Bytes waiting to be read on fd. */
+static int readable(int fd)
+{
+    int n = -1;
+    ck_assert_int_eq(ioctl(fd, FIONREAD, &n), 0);
+    return n;
+}
+
+/* Coalesced: what two connections are sent during a turn is held until the
+ * turn's callbacks are done, then goes out in one write each, in order. */
+START_TEST(conn_coalesced_writes_go_out_after_the_turn)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t a, b;
+    seen_t sa, sb;
+    int pa, pb;
+    pair_coalesce = 1;
+    open_pair(&loop, &a, &sa, &pa, SCOPE_CONN_LINES, 0, 0);
+    pair_coalesce = 1;
+    open_pair(&loop, &b, &sb, &pb, SCOPE_CONN_LINES, 0, 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(scope_conn_send(&a, "to a", 4), 0);
+        ck_assert_int_eq(scope_conn_send(&b, "to b", 4), 0);
+    }
+    ck_assert_int_eq(readable(pa), 0); /* held, */
+    ck_assert_int_eq(readable(pb), 0);
+    ck_assert_uint_eq(a.bytes_out, 15);
+    uv_run(&loop, UV_RUN_NOWAIT); /* and out once the turn is done */
+    char buf[64];
+    ck_assert_int_eq(read(pa, buf, sizeof buf), 15);
+    ck_assert(memcmp(buf, "to a\nto a\nto a\n", 15) == 0);
+    ck_assert_int_eq(read(pb, buf, sizeof buf), 15);
+    ck_assert_uint_eq(a.bytes_out, 15);
+
+    /* A close lets what this turn held out first, then EOF; so does an end. */
+    ck_assert_int_eq(scope_conn_send(&a, "last", 4), 0);
+    scope_conn_close(&a);
+    ck_assert_int_eq(scope_conn_send(&b, "bye", 3), 0);
+    scope_conn_end(&b);
+    run_until_closed(&loop, &sa);
+    ck_assert_int_eq(read(pa, buf, sizeof buf), 5);
+    ck_assert(memcmp(buf, "last\n", 5) == 0);
+    ck_assert_int_eq(read(pa, buf, sizeof buf), 0);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(read(pb, buf, sizeof buf), 4);
+    close(pb); /* b reads EOF: it closes */
+    run_until_closed(&loop, &sb);
+    close(pa);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0); /* the flush handle went with them */
+}
+END_TEST
+
+/* Coalesced, a peer that never reads is still cut off at max_queued. */
+START_TEST(conn_coalesced_writes_are_bounded)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    scope_conn_t c;
+    seen_t s;
+    int peer;
+    pair_coalesce = 1;
+    pair_max_queued = 4096;
+    open_pair(&loop, &c, &s, &peer, SCOPE_CONN_LINES, 0, 0);
+    char line[1000];
+    memset(line, 'x', sizeof line);
+    int r = 0;
+    for (int i = 0; i < 10 && r == 0; i++)
+        r = scope_conn_send(&c, line, sizeof line);
+    ck_assert_int_eq(r, -ENOBUFS);
+    run_until_closed(&loop, &s);
+    ck_assert_int_eq(s.end_status, UV_ENOBUFS);
+    close(peer);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -823,6 +906,8 @@ static Suite *net_suite(void)
     tcase_add_test(t, conn_partial_frames_survive_a_shared_read_buffer);
     tcase_add_test(t, conn_raw_reads_then_frames);
     tcase_add_test(t, conn_idle_hold_all);
+    tcase_add_test(t, conn_coalesced_writes_go_out_after_the_turn);
+    tcase_add_test(t, conn_coalesced_writes_are_bounded);
     suite_add_tcase(s, t);
     return s;
 }
