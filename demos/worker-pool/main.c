@@ -42,11 +42,13 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
         wp_procs_fault(d->fault);
 }
 
-/* A quit: the steady part ends (a step under way ends by itself, and
- * lib/role has told the children to quit). */
+/* A quit: the queue's pool ends, the process pool's children go (lib/role
+ * has told them to quit too); a step under way ends by itself. */
 static void on_quit(scope_demo_t *d)
 {
     wp_steady_stop(d->data);
+    wp_procs_end();
+    scope_demo_stop(d);
 }
 
 /* The lesson is over, or cut short: the process pool's children go, and

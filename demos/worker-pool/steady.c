@@ -69,15 +69,17 @@ void wp_steady(scope_demo_t *d)
 void wp_steady_stop(wp_t *p)
 {
     char per[64];
-    if (!p->feeding)
+    if (!p->feeding) { /* a quit before step 7: step 2's pool goes */
+        pool_stop(&p->pool);
         return;
+    }
     p->feeding = 0;
     p->fed_all = 1;
     scope_pacer_close(&p->pacer);
-    scope_events_log("steady part: %llu tasks answered; tasks per worker over the run: %s",
-                     (unsigned long long)p->steady_done, pool_per_worker(&p->pool, per, sizeof per));
+    scope_demo_figure(p->demo, "steady.per_worker", pool_per_worker(&p->pool, per, sizeof per));
     scope_demo_figure(p->demo, "steady.tasks", cJSON_CreateNumber((double)p->steady_done));
-    scope_demo_figure(p->demo, "steady.per_worker", pool_per_worker_json(&p->pool));
+    scope_events_log("steady part: %llu tasks answered; tasks per worker over the run: %s",
+                     (unsigned long long)p->steady_done, per);
     pool_stop(&p->pool);
     scope_demo_next(p->demo);
 }

@@ -195,24 +195,18 @@ void pool_stop(pool_t *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-char *pool_per_worker(pool_t *p, char *out, size_t n)
+cJSON *pool_per_worker(pool_t *p, char *out, size_t n)
 {
+    cJSON *a = cJSON_CreateArray();
     size_t at = 0;
     out[0] = '\0';
     pthread_mutex_lock(&p->lock);
-    for (int i = 0; i < p->n && at < n; i++)
-        at += (size_t)snprintf(out + at, n - at, "%s%llu", i ? " " : "",
-                               (unsigned long long)p->w[i].tasks);
-    pthread_mutex_unlock(&p->lock);
-    return out;
-}
-
-cJSON *pool_per_worker_json(pool_t *p)
-{
-    cJSON *a = cJSON_CreateArray();
-    pthread_mutex_lock(&p->lock);
-    for (int i = 0; i < p->n; i++)
+    for (int i = 0; i < p->n; i++) {
         cJSON_AddItemToArray(a, cJSON_CreateNumber((double)p->w[i].tasks));
+        if (at < n)
+            at += (size_t)snprintf(out + at, n - at, "%s%llu", i ? " " : "",
+                                   (unsigned long long)p->w[i].tasks);
+    }
     pthread_mutex_unlock(&p->lock);
     return a;
 }
@@ -229,9 +223,9 @@ static void queue_result(pool_t *pool, const pool_task_t *t)
                      t->result);
     if ((long long)pool->answered < p->tasks)
         return;
+    scope_demo_figure(p->demo, "queue.per_worker", pool_per_worker(pool, per, sizeof per));
     scope_events_log("tasks per worker: %s: the queue spread them, each worker took the next "
-                     "task when it was free", pool_per_worker(pool, per, sizeof per));
-    scope_demo_figure(p->demo, "queue.per_worker", pool_per_worker_json(pool));
+                     "task when it was free", per);
     scope_demo_figure(p->demo, "queue.result", cJSON_CreateNumber(t->result));
     scope_demo_next(p->demo);
 }

@@ -71,9 +71,8 @@ void pool_submit(pool_t *p, long long data); /* queued; a free worker takes it *
 /* Ends the threads once their current task is done (queued ones are
  * dropped), joins them, closes the doorbell. */
 void pool_stop(pool_t *p);
-/* "8 0 0 0": the tasks each worker took, into out. Returns out. */
-char *pool_per_worker(pool_t *p, char *out, size_t n);
-cJSON *pool_per_worker_json(pool_t *p);
+/* The tasks each worker took: "8 0 0 0" into out, and as a JSON array. */
+cJSON *pool_per_worker(pool_t *p, char *out, size_t n);
 
 /* The whole run, hung off demo.data: main.c sets the options; only
  * worker-pool.c changes the rest (the queue's pool, steps 2 and 7). */
