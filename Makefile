@@ -155,6 +155,8 @@ $(BUILD)/tui/%.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
 # shared-memory runs threads (pthread_create) and maps POSIX shm (shm_open).
 $(BUILD)/demos/shared-memory: LDLIBS += -pthread
+# worker-pool runs a pool of threads (pthread_create, pthread_cond_wait).
+$(BUILD)/demos/worker-pool: LDLIBS += -pthread
 
 $(BUILD)/tests/test_%.o: tests/unit/test_%.c
 	@mkdir -p $(dir $@)
