@@ -47,7 +47,7 @@ static const tui_mech_t table[] = {
     {"cluster",
      "cluster.fork(): master and workers, broadcast, relay, one shared port",
      "cluster.fork()：主进程与工作进程，广播、转发、共享端口",
-     "001",
+     "001 003",
      {ROW001("cluster IPC", "cluster IPC", "★★★★☆", "no", "单机", "simple", "简单")},
      1},
     {"shared-memory",

@@ -15,9 +15,17 @@ static void on_report(scope_role_t *r, const cJSON *fig)
     cluster_t *c = r->data;
     c->load.ok = (long)scope_role_add_figures(c->demo, fig, "ok");
     c->load.failed = (long)scope_role_add_figures(c->demo, fig, "failed");
-    const cJSON *by = cJSON_GetObjectItemCaseSensitive(fig, "by_worker");
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(fig, "by_worker"), *w;
     if (cJSON_IsObject(by))
         scope_demo_figure(c->demo, "by_worker", cJSON_Duplicate(by, 1));
+    char who[256] = "";
+    size_t n = 0;
+    cJSON_ArrayForEach(w, by)
+        if (n < sizeof who)
+            n += (size_t)snprintf(who + n, sizeof who - n, "%sworker %s %.0f", n ? ", " : "",
+                                  w->string, w->valuedouble);
+    scope_events_log("the client's requests: %ld answered (%s), %ld failed", c->load.ok,
+                     n ? who : "by nobody", c->load.failed);
     const cJSON *p50 = cJSON_GetObjectItemCaseSensitive(fig, "p50");
     if (cJSON_IsNumber(p50))
         scope_demo_figure(c->demo, "request_p50_ns", cJSON_CreateNumber(p50->valuedouble));

@@ -25,6 +25,8 @@ static struct {
     int old[CLUSTER_MAX_WORKERS], nold, at; /* the ids to replace, the next of them */
     int successor;   /* the new worker awaited, 0 when none */
     int restarting, in_lesson, restarted;
+    int newest;      /* the last id when the restart was asked: younger ones stay */
+    int begun;       /* the old ones are chosen */
     uint64_t heard_bytes[CLUSTER_MAX_WORKERS], heard_ns[CLUSTER_MAX_WORKERS];
 } rs;
 
@@ -41,12 +43,15 @@ static int listening(void)
 static void restart_next(void)
 {
     cluster_worker_t *old = rs.at < rs.nold ? cluster_find(rs.c, rs.old[rs.at]) : NULL, *w;
-    if (rs.nold == 0) { /* not begun */
+    if (!rs.begun) {
         if (listening() < rs.c->nworkers)
             return;
         for (w = NULL; (w = cluster_next(rs.c, w));)
-            rs.old[rs.nold++] = w->id;
-        scope_events_log("rolling restart of %d workers, one at a time", rs.nold);
+            if (w->id <= rs.newest) /* a fault's replacement is new already */
+                rs.old[rs.nold++] = w->id;
+        rs.begun = 1;
+        scope_events_log("rolling restart of %d worker%s, one at a time", rs.nold,
+                         rs.nold == 1 ? "" : "s");
         return;
     }
     if (rs.successor) {
@@ -67,8 +72,8 @@ static void restart_next(void)
     while (rs.at < rs.nold && !(old = cluster_find(rs.c, rs.old[rs.at])))
         rs.at++; /* gone meanwhile */
     if (rs.at == rs.nold) {
-        scope_events_log("rolling restart done: %d workers replaced, the port never closed",
-                         rs.restarted);
+        scope_events_log("rolling restart done: %d worker%s replaced, the port never closed",
+                         rs.restarted, rs.restarted == 1 ? "" : "s");
         rs.restarting = 0;
         if (rs.in_lesson)
             scope_demo_next(rs.c->demo);
@@ -125,7 +130,8 @@ static void restart_all(cluster_t *c)
     start_ticking(c);
     if (rs.restarting)
         return;
-    rs.nold = rs.at = rs.successor = rs.restarted = 0;
+    rs.nold = rs.at = rs.successor = rs.restarted = rs.begun = 0;
+    rs.newest = c->next_id;
     rs.restarting = 1;
 }
 
