@@ -42,7 +42,17 @@ static tui_md_line_t *push(tui_lesson_t *l, tui_md_style_t style, const char *te
     return line;
 }
 
-/* Appends " text" to the last line (a paragraph or list item continues). */
+/* A character of a script written without spaces between words (CJK and
+ * its punctuation, U+2E80 and up: a UTF-8 lead byte of 0xE2 with a high
+ * second byte, or 0xE3 to 0xEF). */
+static int is_cjk(const unsigned char *p)
+{
+    return (p[0] >= 0xE3 && p[0] <= 0xEF) || (p[0] == 0xE2 && p[1] >= 0xBA);
+}
+
+/* Appends " text" to the last line (a paragraph or list item continues);
+ * a line break between two Chinese characters joins them without a space,
+ * as Markdown readers do for Chinese. */
 static int append(tui_lesson_t *l, const char *text, size_t len)
 {
     tui_md_line_t *line = &l->lines[l->n - 1];
@@ -50,9 +60,19 @@ static int append(tui_lesson_t *l, const char *text, size_t len)
     char *t = realloc(line->text, old + 1 + len + 1);
     if (!t)
         return -ENOMEM;
-    t[old] = ' ';
-    memcpy(t + old + 1, text, len);
-    t[old + 1 + len] = '\0';
+    size_t at = old; /* the last character's first byte */
+    while (at > 0 && ((unsigned char)t[at - 1] & 0xC0) == 0x80)
+        at--;
+    const unsigned char *last = (unsigned char *)t + at - 1;
+    /* after CJK punctuation (U+3000-303F, fullwidth U+FF00-FF5F) no space either */
+    int punct = (last[0] == 0xE3 && last[1] == 0x80) ||
+                (last[0] == 0xEF && (last[1] == 0xBC || last[1] == 0xBD));
+    int joined = old > 0 && at > 0 && len > 0 && is_cjk(last) &&
+                 (punct || is_cjk((const unsigned char *)text));
+    if (!joined)
+        t[old++] = ' ';
+    memcpy(t + old, text, len);
+    t[old + len] = '\0';
     line->text = t;
     return 0;
 }
@@ -60,6 +80,7 @@ static int append(tui_lesson_t *l, const char *text, size_t len)
 void tui_lesson_inline(const char *src, char *dst, size_t n)
 {
     size_t o = 0;
+    int em = 0; /* inside *emphasis*: its closing star goes too */
     if (!n)
         return;
     for (const char *p = src; *p && o + 1 < n; p++) {
@@ -69,9 +90,15 @@ void tui_lesson_inline(const char *src, char *dst, size_t n)
             p++;
             continue;
         }
-        if (*p == '*' && (p == src || p[-1] == ' ' || p[1] != ' ') && p[1] && p[1] != ' ' &&
-            strchr(p + 1, '*'))
-            continue; /* *em* */
+        if (*p == '*' && em && p > src && p[-1] != ' ') {
+            em = 0; /* the end of *em* */
+            continue;
+        }
+        if (*p == '*' && !em && (p == src || !isalnum((unsigned char)p[-1])) && p[1] &&
+            p[1] != ' ' && strchr(p + 1, '*')) {
+            em = 1; /* the start of *em* */
+            continue;
+        }
         if (*p == '\\' && p[1] && strchr("\\`*_{}[]()#+-.!|", p[1])) {
             dst[o++] = *++p;
             continue;

@@ -628,6 +628,16 @@ START_TEST(test_lesson_markdown)
     ck_assert_int_eq(l.lines[12].style, TUI_MD_TABLE);
     ck_assert_str_eq(l.lines[12].text, "a\tb");
     tui_lesson_free(&l);
+
+    /* *emphasis* loses both its stars, a lone one stays; a line break
+     * between two Chinese characters is no space. */
+    ck_assert_int_eq(tui_lesson_parse("a *em* b, *Predict: which fd?* Then 2 * 3.\n\n"
+                                      "第一行\n第二行，\nEnglish\n中文\n",
+                                      &l),
+                     0);
+    ck_assert_str_eq(l.lines[0].text, "a em b, Predict: which fd? Then 2 * 3.");
+    ck_assert_str_eq(l.lines[2].text, "第一行第二行，English 中文");
+    tui_lesson_free(&l);
 }
 END_TEST
 
