@@ -19,6 +19,7 @@ typedef struct {
     int role;     /* index into the roles, or -1 for a peer */
     char num[12]; /* its own number ("2"), or the ordinal given here */
     int own_num;  /* the number came with the role */
+    int whole;    /* its number is too wide for a lane (a port, a pid): in the legend */
 } lane_t;
 
 /* "client 12" -> "client" and "12"; "sh" -> "sh" and "". */
@@ -90,6 +91,11 @@ static void part_stems(role_t *r, int n)
     }
 }
 
+static const char *text_of(const char *const *texts, int i)
+{
+    return texts[i] && texts[i][0] ? texts[i] : "?";
+}
+
 static void legend_add(char *legend, size_t n, const char *entry)
 {
     size_t used = strlen(legend);
@@ -111,6 +117,9 @@ void tui_lanes_shorten(const char *const *texts, int n, char (*names)[TUI_LANES_
         char base[MAX_ROLE];
         lane_t *l = &lanes[i];
         split_role(text, base, sizeof base, l->num, sizeof l->num);
+        l->whole = strlen(l->num) > 3; /* "port 39845": P, and the port in the legend */
+        if (l->whole)
+            l->num[0] = '\0';
         l->own_num = l->num[0] != '\0';
         l->role = -1;
         if (!is_word(base))
@@ -150,8 +159,11 @@ void tui_lanes_shorten(const char *const *texts, int n, char (*names)[TUI_LANES_
             snprintf(l->num, sizeof l->num, "%d", before + 1);
         stem(&roles[l->role], s, sizeof s);
         snprintf(names[i], TUI_LANES_SHORT, "%.8s%s", s, l->num);
-        snprintf(entry, sizeof entry, "%s=%s", s, roles[l->role].base);
-        if (first && legend_n)
+        if (l->whole)
+            snprintf(entry, sizeof entry, "%s=%s", names[i], text_of(texts, i));
+        else
+            snprintf(entry, sizeof entry, "%s=%s", s, roles[l->role].base);
+        if ((first || l->whole) && legend_n)
             legend_add(legend, legend_n, entry);
     }
 }

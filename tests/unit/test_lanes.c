@@ -62,6 +62,17 @@ START_TEST(peers_are_numbered_and_named_whole)
 }
 END_TEST
 
+/* A number too wide for a lane (a port) goes to the legend whole. */
+START_TEST(wide_numbers_go_to_the_legend)
+{
+    const char *roles[] = {"master", "worker 1", "worker 2", "client", "port 39845"};
+    shorten(roles, 5);
+    ck_assert_str_eq(names[1], "W1");
+    ck_assert_str_eq(names[4], "P");
+    ck_assert_str_eq(legend, "M=master W=worker C=client P=port 39845");
+}
+END_TEST
+
 START_TEST(chinese_roles_take_characters)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -91,6 +102,7 @@ int main(void)
     tcase_add_test(tc, colliding_letters_take_more);
     tcase_add_test(tc, roles_alike_to_the_end_stay_apart_by_number);
     tcase_add_test(tc, peers_are_numbered_and_named_whole);
+    tcase_add_test(tc, wide_numbers_go_to_the_legend);
     tcase_add_test(tc, chinese_roles_take_characters);
     tcase_add_test(tc, a_short_legend_keeps_whole_entries);
     suite_add_tcase(s, tc);
