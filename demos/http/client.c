@@ -51,7 +51,7 @@ static void done(http_client_t *cl)
         curl_multi_remove_handle(cl->multi, e);
         curl_easy_cleanup(e);
         curl_slist_free_all(g->headers);
-        if (g->a.status) /* the answer, timed from the request's start */
+        if (g->a.status && g->a.result == CURLE_OK) /* the answer, timed from its start */
             scope_trace_msg(&cl->trace, SCOPE_TRACE_RECV, g->id, g->a.body,
                             strlen(g->a.body), g->a.ns);
         g->cb(cl, &g->a, g->arg);
@@ -193,7 +193,7 @@ int http_client_get(http_client_t *cl, const char *url, http_answer_cb cb, void 
     curl_easy_setopt(e, CURLOPT_PRIVATE, g);
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, cl);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cl->timeout_ms ? cl->timeout_ms : 10000L);
     if (cl->narrate) {
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);

@@ -92,6 +92,7 @@ struct http_client_s {
     int fresh;          /* a new connection for every request */
     int nodelay;        /* TCP_NODELAY on its sockets (curl's default: on) */
     int narrate;        /* each header line sent and received, as a log line */
+    long timeout_ms;    /* a request's longest (0: 10 s) */
     scope_trace_t trace;
     CURLM *multi;
     uv_timer_t timer;
