@@ -116,9 +116,13 @@ void keepalive_run(scope_demo_t *d); /* keepalive.c: step 2 */
 void localhost_run(scope_demo_t *d); /* localhost.c: step 3 */
 void nagle_run(scope_demo_t *d);     /* nagle.c: step 4 */
 void badpeers_run(scope_demo_t *d);  /* badpeers.c: step 5 */
-void ws_run(scope_demo_t *d);        /* ws.c: step 6 */
+void ws_run(scope_demo_t *d);        /* wsclient.c: step 6's clients */
 void ws_route(http_server_t *s, size_t max_message, uint64_t ping_ms);
 void ws_stop(void);
+void ws_trace_open(void);     /* ws.c's trace, once its first client comes */
+size_t ws_max_message(void);  /* --ws-max, as ws_route was given it */
+/* Sec-WebSocket-Accept for key: base64(SHA-1(key + RFC 6455's GUID)). */
+void ws_accept_key(const char *key, char out[32]);
 void sse_run(scope_demo_t *d);       /* sse.c: step 7 */
 void sse_route(http_server_t *s);
 void sse_stop(void);
