@@ -18,84 +18,6 @@
  */
 #include "http.h"
 
-struct http_conn_s {
-    uv_tcp_t tcp;
-    uv_timer_t head_timer; /* the request's head must come whole in time */
-    http_parser parser;
-    http_server_t *s;
-    http_conn_t *next, **pprev;
-    http_request_t req;
-    char field[32];        /* the header being read */
-    size_t head_bytes;     /* the request line's and headers' bytes so far */
-    int handles, taken, too_large, in_request, answered;
-    void *owner;           /* a route's (ws.c, sse.c) */
-    void (*owner_close)(void *owner);
-};
-
-typedef struct { uv_write_t req; http_conn_t *c; int close_after; char data[]; } out_t;
-
-static void on_handle_closed(uv_handle_t *h)
-{
-    http_conn_t *c = h->type == UV_TCP ? scope_container_of(h, http_conn_t, tcp)
-                                       : scope_container_of(h, http_conn_t, head_timer);
-    if (--c->handles > 0)
-        return;
-    if ((*c->pprev = c->next))
-        c->next->pprev = c->pprev;
-    c->s->live--;
-    if (c->owner_close)
-        c->owner_close(c->owner);
-    free(c);
-}
-
-void http_conn_close(http_conn_t *c)
-{
-    if (uv_is_closing((uv_handle_t *)&c->tcp))
-        return;
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-    uv_close((uv_handle_t *)&c->head_timer, on_handle_closed);
-}
-
-static void on_written(uv_write_t *w, int status)
-{
-    out_t *o = scope_container_of(w, out_t, req);
-    if (status < 0 || o->close_after)
-        http_conn_close(o->c);
-    free(o);
-}
-
-static int conn_write(http_conn_t *c, const void *data, size_t len, int close_after)
-{
-    out_t *o = malloc(sizeof *o + len);
-    if (!o || uv_is_closing((uv_handle_t *)&c->tcp)) {
-        free(o);
-        return -ENOMEM;
-    }
-    *o = (out_t){.c = c, .close_after = close_after};
-    memcpy(o->data, data, len);
-    uv_buf_t b = uv_buf_init(o->data, (unsigned)len);
-    int r = uv_write(&o->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
-    if (r < 0)
-        free(o);
-    return r;
-}
-
-int http_conn_write(http_conn_t *c, const void *data, size_t len)
-{
-    return conn_write(c, data, len, 0);
-}
-
-uv_stream_t *http_conn_stream(http_conn_t *c)
-{
-    uv_timer_stop(&c->head_timer); /* a route's connection has no head to wait for */
-    return (uv_stream_t *)&c->tcp;
-}
-
-void http_conn_own(http_conn_t *c, void *data, void (*on_close)(void *data))
-{
-    c->owner = data, c->owner_close = on_close;
-}
-
 /* The answer: status line, headers, a blank line, the body. */
 static void answer(http_conn_t *c, int code, const char *body, int keep_alive)
 {
@@ -113,14 +35,11 @@ static void answer(http_conn_t *c, int code, const char *body, int keep_alive)
     s->trace.bytes_sent += (size_t)n + blen - strlen(label);
     /* Nagle's algorithm holds a small second write until the first is
      * acknowledged, and the client delays that ACK: split answers show it. */
-    if (s->split) {
-        conn_write(c, head, (size_t)n, 0);
-        conn_write(c, body, blen, !keep_alive);
-        return;
-    }
+    if (s->split)
+        http_conn_write(c, head, (size_t)n, 0);
     char all[512];
-    int m = snprintf(all, sizeof all, "%s%s", head, body);
-    conn_write(c, all, (size_t)m, !keep_alive);
+    int m = snprintf(all, sizeof all, "%s%s", s->split ? "" : head, body);
+    http_conn_write(c, all, (size_t)m, !keep_alive);
 }
 
 static void on_head_timeout(uv_timer_t *t)
@@ -140,7 +59,6 @@ static void on_head_timeout(uv_timer_t *t)
  * non-zero return stops the parser, and on_read answers 431. */
 static int count(http_conn_t *c, size_t len)
 {
-    c->in_request = 1;
     c->head_bytes += len + 2; /* ": " or "\r\n" besides the bytes */
     return c->too_large = c->head_bytes > c->s->max_header;
 }
@@ -191,7 +109,7 @@ static int on_complete(http_parser *p)
     if (c->taken)
         return 0;
     answer(c, 200, "pong", http_should_keep_alive(p));
-    c->req = (http_request_t){0}, c->head_bytes = 0, c->in_request = 0;
+    c->req = (http_request_t){0}, c->head_bytes = 0;
     /* The next request's head has header_ms from now to come whole. */
     uv_timer_start(&c->head_timer, on_head_timeout, s->header_ms, 0);
     return 0;
@@ -203,13 +121,6 @@ static const http_parser_settings settings = {
     .on_header_value = on_value,
     .on_message_complete = on_complete,
 };
-
-static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
-{
-    (void)h;
-    buf->base = malloc(size);
-    buf->len = buf->base ? size : 0;
-}
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
@@ -264,7 +175,7 @@ static void on_connection(uv_stream_t *listener, int status)
     uv_tcp_nodelay(&c->tcp, s->nodelay);
     http_parser_init(&c->parser, HTTP_REQUEST);
     uv_timer_start(&c->head_timer, on_head_timeout, s->header_ms, 0);
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    uv_read_start((uv_stream_t *)&c->tcp, http_alloc, on_read);
 }
 
 int http_listen(http_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name)

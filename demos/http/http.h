@@ -63,9 +63,28 @@ struct http_server_s {
 int http_listen(http_server_t *s, uv_loop_t *loop, struct sockaddr_storage *addr, char *name);
 void http_close(http_server_t *s); /* the listener and every connection */
 
-/* For a route that keeps a connection: its stream, bytes out, its end. */
+/* One accepted connection: http.c's and conn.c's only; the routes use the
+ * calls below. */
+struct http_conn_s {
+    uv_tcp_t tcp;
+    uv_timer_t head_timer; /* the request's head must come whole in time */
+    http_parser parser;
+    http_server_t *s;
+    http_conn_t *next, **pprev;
+    http_request_t req;
+    char field[32];        /* the header being read */
+    size_t head_bytes;     /* the request line's and headers' bytes so far */
+    int handles, taken, too_large, answered;
+    void *owner;           /* a route's (ws.c, sse.c) */
+    void (*owner_close)(void *owner);
+};
+
+
+/* conn.c. For a route that keeps a connection: its stream, bytes out (the
+ * connection closes once they are written when close_after), its end. */
 uv_stream_t *http_conn_stream(http_conn_t *c);
-int http_conn_write(http_conn_t *c, const void *data, size_t len);
+int http_conn_write(http_conn_t *c, const void *data, size_t len, int close_after);
+void http_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf); /* malloc'd; on_read frees */
 void http_conn_close(http_conn_t *c);
 /* What the route hangs on the connection, and is told when it closes. */
 void http_conn_own(http_conn_t *c, void *data, void (*on_close)(void *data));

@@ -42,7 +42,7 @@ static void on_tick(uv_timer_t *t)
         scope_trace_set_peer(&e.s->trace, u->lane);
         snprintf(ev, sizeof ev, "event %lu: data: tick %lu", e.n, e.n);
         scope_trace_msg(&e.s->trace, SCOPE_TRACE_SEND, 0, ev, strlen(ev), 0);
-        http_conn_write(u->c, chunk, (size_t)n);
+        http_conn_write(u->c, chunk, (size_t)n, 0);
     }
     scope_demo_figure_add(e.d, "sse.events_sent", 1);
 }
@@ -80,7 +80,7 @@ static int take(http_conn_t *c, const http_request_t *req, const char *rest, siz
     http_conn_stream(c); /* its head is read: no 408 for a subscriber */
     scope_events_log("SSE: %s subscribed to /events: the head goes out without a length "
                      "(Transfer-Encoding: chunked), and the response stays open", u->name);
-    http_conn_write(c, head, sizeof head - 1);
+    http_conn_write(c, head, sizeof head - 1, 0);
     return 1;
 }
 

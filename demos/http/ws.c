@@ -67,7 +67,7 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     wsc_t *k = arg;
     (void)ctx, (void)flags;
-    return http_conn_write(k->c, data, len) < 0 ? (wslay_event_set_error(ctx,
+    return http_conn_write(k->c, data, len, 0) < 0 ? (wslay_event_set_error(ctx,
                                                    WSLAY_ERR_CALLBACK_FAILURE), -1) : (ssize_t)len;
 }
 
@@ -114,13 +114,6 @@ static void after_io(wsc_t *k)
         http_conn_close(k->c); /* both closes exchanged (or the peer gone) */
 }
 
-static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
-{
-    (void)h;
-    buf->base = malloc(size);
-    buf->len = buf->base ? size : 0;
-}
-
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
     wsc_t *k = st->data;
@@ -164,7 +157,7 @@ static int take(http_conn_t *c, const http_request_t *req, const char *rest, siz
                      "base64: Sec-WebSocket-Accept: %s", k->name, req->ws_key, accept);
     int n = snprintf(head, sizeof head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
                      "\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
-    http_conn_write(c, head, (size_t)n);
+    http_conn_write(c, head, (size_t)n, 0);
     wslay_event_context_server_init(&k->ctx, &cbs, k);
     /* Bounded: a longer message is refused with close 1009. */
     wslay_event_config_set_max_recv_msg_length(k->ctx, w.max_message);
@@ -174,7 +167,7 @@ static int take(http_conn_t *c, const http_request_t *req, const char *rest, siz
     uv_stream_t *st = http_conn_stream(c);
     st->data = k;
     uv_read_stop(st);
-    uv_read_start(st, on_alloc, on_read);
+    uv_read_start(st, http_alloc, on_read);
     if (nrest) { /* frames that came with the head */
         k->in = (const uint8_t *)rest, k->nin = nrest;
         wslay_event_recv(k->ctx);
