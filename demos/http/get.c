@@ -88,8 +88,10 @@ int http_get_run(scope_demo_t *d, const char *url)
     scope_trace_stats_start(&r.cl.trace, d->loop, 1000);
     scope_pacer_init(d, &r.pacer);
     r.pacer.data = &r;
-    scope_events_log("http.get %s, %ld times: libcurl's multi interface on this process's "
-                     "libuv loop, one kept-alive connection", url, d->count);
+    char times[48];
+    scope_events_log("http.get %s, %s: libcurl's multi interface on this process's libuv "
+                     "loop, one kept-alive connection", url,
+                     scope_demo_count_of(times, sizeof times, d->count, "GET", "GETs"));
     scope_pacer_next(&r.pacer, next);
     return scope_demo_run(d);
 }
