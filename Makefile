@@ -153,6 +153,13 @@ $(IPCSCOPE): $(TUI_OBJ) $(TUIA) $(LIBA)
 
 $(BUILD)/tui/%.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
+# http: http-parser reads requests; libcurl's multi interface is the client,
+# on the libuv loop; wslay frames WebSocket messages; libcrypto's SHA-1 makes
+# the handshake's Sec-WebSocket-Accept.
+$(BUILD)/demos/http: LDLIBS += -lhttp_parser -lwslay \
+    $(shell pkg-config --libs libcurl libcrypto 2>/dev/null)
+$(BUILD)/modules/demos/http/%.o: CFLAGS += $(shell pkg-config --cflags libcurl libcrypto 2>/dev/null)
+
 # shared-memory runs threads (pthread_create) and maps POSIX shm (shm_open).
 $(BUILD)/demos/shared-memory: LDLIBS += -pthread
 # worker-pool runs a pool of threads (pthread_create, pthread_cond_wait).
