@@ -162,6 +162,7 @@ struct cluster_serve_s {
     /* set by cluster_serve_init */
     uv_loop_t *loop;
     int id;                    /* the worker's id, named in each answer */
+    pid_t pid;                 /* ours, named in each answer too */
     void *data;
     /* After cluster_serve_close: the last connection is gone. */
     void (*on_drained)(cluster_serve_t *s);

@@ -63,31 +63,35 @@ static void answer(conn_t *c, int code, int keep_alive)
     cluster_serve_t *s = c->s;
     const char *status = code == 200 ? "200 OK" : code == 431
         ? "431 Request Header Fields Too Large" : "400 Bad Request";
-    char body[96], label[128];
-    snprintf(body, sizeof body, "worker %d (pid %ld)\n", s->id, (long)getpid());
+    char body[96], label[128], head[512];
+    snprintf(body, sizeof body, "worker %d (pid %ld)\n", s->id, (long)s->pid);
     if (code != 200) /* the reason, for a person reading it */
         snprintf(body, sizeof body, "%s\n", status + 4);
-    answer_t *a = malloc(sizeof *a);
-    if (!a) {
-        conn_close(c);
-        return;
-    }
-    *a = (answer_t){.c = c, .close_after = !keep_alive};
-    int n = snprintf(a->buf, sizeof a->buf, "HTTP/1.1 %s\r\nContent-Type: text/plain\r\n"
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Type: text/plain\r\n"
                      "Content-Length: %zu\r\nConnection: %s\r\n\r\n%s", status, strlen(body),
                      keep_alive ? "keep-alive" : "close", body);
     scope_trace_note(&s->trace, SCOPE_TRACE_RECV, c->what[0] ? c->what : "(unreadable)",
                      c->header_bytes);
     snprintf(label, sizeof label, "%.3s %.*s", status, (int)strlen(body) - 1, body);
     scope_trace_note(&s->trace, SCOPE_TRACE_SEND, label, (size_t)n);
-    uv_buf_t buf = uv_buf_init(a->buf, (unsigned)n);
-    if (uv_write(&a->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) == 0)
-        c->writes++; /* on_written comes later, never from inside uv_write */
-    else
-    {
+    /* Straight into the socket when it takes it all, as it nearly always
+     * does; only what it leaves is copied and queued. */
+    uv_buf_t buf = uv_buf_init(head, (unsigned)n);
+    int done = c->writes ? 0 : uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+    answer_t *a = done == n || (done < 0 && done != UV_EAGAIN) ? NULL : malloc(sizeof *a);
+    if (a) {
+        done = done > 0 ? done : 0;
+        *a = (answer_t){.c = c, .close_after = !keep_alive};
+        memcpy(a->buf, head + done, (size_t)(n - done));
+        buf = uv_buf_init(a->buf, (unsigned)(n - done));
+        if (uv_write(&a->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) == 0) {
+            c->writes++; /* on_written comes later, never from inside uv_write */
+            return;
+        }
         free(a);
-        conn_close(c);
     }
+    if (done != n || !keep_alive)
+        conn_close(c);
 }
 
 /* ---- http-parser's callbacks -------------------------------------------- */
@@ -106,9 +110,10 @@ static int on_url(http_parser *p, const char *at, size_t len)
 {
     conn_t *c = p->data;
     size_t have = strlen(c->what);
-    if (!have) /* the request's first bytes that come to us: it is in flight */
-        c->in_request = 1, have = (size_t)snprintf(c->what, sizeof c->what, "%s ",
-                                                   http_method_str(p->method));
+    if (!have) { /* the request's first bytes that come to us: it is in flight */
+        c->in_request = 1;
+        have = (size_t)snprintf(c->what, sizeof c->what, "%s ", http_method_str(p->method));
+    }
     if (have < sizeof c->what - 1)
         snprintf(c->what + have, sizeof c->what - have, "%.*s", (int)len, at);
     return on_header(p, at, len);
@@ -120,7 +125,9 @@ static int on_complete(http_parser *p)
     c->s->requests++;
     /* Closing: this answer is the connection's last, and says so. */
     answer(c, 200, http_should_keep_alive(p) && !c->s->closing);
-    c->in_request = 0, c->header_bytes = 0, c->what[0] = 0;
+    c->in_request = 0;
+    c->header_bytes = 0;
+    c->what[0] = 0;
     return 0;
 }
 
@@ -160,7 +167,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     /* Refused: say why, then close (an upgrade is a request we do not serve). */
     int code = c->too_large ? 431 : 400;
-    c->s->refused++, c->in_request = 0;
+    c->s->refused++;
+    c->in_request = 0;
     scope_events_log("http: %s (%s); answering %d and closing", code == 431 ? "headers past "
                      "8 KiB" : "a malformed request", http_errno_name(c->parser.http_errno), code);
     uv_read_stop(stream);
@@ -232,7 +240,8 @@ void cluster_serve_init(cluster_serve_t *s, uv_loop_t *loop, int id)
     char chan[32];
     *s = (cluster_serve_t){.loop = loop, .id = id};
     snprintf(chan, sizeof chan, "http w %d", id);
-    scope_trace_init(&s->trace, chan, SCOPE_PID(getpid()), SCOPE_PEER("client"));
+    s->pid = getpid();
+    scope_trace_init(&s->trace, chan, SCOPE_PID(s->pid), SCOPE_PEER("client"));
 }
 
 /* Requests come "from the port" in the flow: the client's lane sends to it,
