@@ -41,6 +41,7 @@ typedef struct {
     int paced, timing;
     uv_fs_t req; /* writefile: fs.writeFile's open, write, close in turn */
     uv_file file;
+    int busy;    /* a save of that kind is under way: the next one waits */
 } writer_t;
 
 static void finish(writer_t *w)
@@ -76,17 +77,16 @@ static void on_async(uv_fs_t *req)
     uv_fs_type type = req->fs_type;
     ssize_t r = req->result;
     uv_fs_req_cleanup(req);
-    if (r < 0) {
-        said((int)r, type == UV_FS_OPEN ? "open" : "write");
-        if (type != UV_FS_WRITE)
-            return;
-    }
-    if (type == UV_FS_OPEN) {
+    if (r < 0)
+        said((int)r, type == UV_FS_OPEN ? "open" : type == UV_FS_WRITE ? "write" : "close");
+    if (type == UV_FS_OPEN && r >= 0) {
         w->file = (uv_file)r;
         uv_buf_t b = uv_buf_init(w->buf, (unsigned int)w->len);
         uv_fs_write(w->demo->loop, &w->req, w->file, &b, 1, -1, on_async);
     } else if (type == UV_FS_WRITE) {
         uv_fs_close(w->demo->loop, &w->req, w->file, on_async);
+    } else {
+        w->busy = 0; /* closed, or never opened */
     }
 }
 
@@ -105,6 +105,7 @@ static void write_one(writer_t *w)
     if (strcmp(m, "writefile") == 0) {
         char path[PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/" FSW_NAME, w->dir);
+        w->busy = 1;
         uv_fs_open(w->demo->loop, &w->req, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600,
                    on_async);
         return;
@@ -130,10 +131,10 @@ static void on_timer(uv_timer_t *t)
             said(-errno, "write");
         close(w->torn_fd);
         w->torn_fd = -1;
-    } else if (w->done < w->writes) {
+    } else if (w->done < w->writes && !w->busy) {
         write_one(w);
     }
-    if (w->done >= w->writes && w->torn_fd < 0)
+    if (w->done >= w->writes && w->torn_fd < 0 && !w->busy)
         finish(w);
     else
         uv_timer_start(&w->timer, on_timer,
