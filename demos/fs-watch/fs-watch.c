@@ -159,7 +159,9 @@ void fsw_watch_read(fsw_watch_t *w)
      * us, O_NOFOLLOW so that a symlink cannot send us elsewhere. */
     int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
+    if (fd >= 0 && fstat(fd, &st) < 0)
+        close(fd), fd = -1;
+    if (fd < 0) {
         scope_events_log("%s: open(%s): %s", w->label, FSW_NAME, strerror(errno));
         return;
     }
