@@ -54,7 +54,6 @@ void fsw_article(scope_demo_t *d)
                      "inotify_add_watch(%s, IN_MODIFY|IN_ATTRIB|IN_MOVE_SELF|IN_DELETE_SELF|...)"
                      ": the kernel queues an event on every change of that inode", FSW_NAME);
     fsw_show_inotify();
-    /* The writer saves three messages as fs.writeFile does. */
     if (fsw_run_start(d, &p->run, "writefile", 3, 300, NULL, 0, article_done) < 0) {
         fsw_watch_stop(&p->watch);
         scope_demo_stop(d);
