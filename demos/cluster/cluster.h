@@ -1,7 +1,9 @@
 /* cluster: what each file of the demo offers to the files above it: main.c
- * above all; restart.c and load.c above cluster.c, above port.c; worker.c
- * above serve.c. The master and its workers meet only on the fork channels,
- * in node's own cluster protocol (docs/lessons/cluster.md shows its lines).
+ * above all; restart.c and load.c above cluster.c, above port.c and
+ * stdout.c, all above workers.c (the master's bookkeeping); client.c is the
+ * client role; worker.c above serve.c is the worker. The master and its
+ * workers meet only on the fork channels, in node's own cluster protocol
+ * (docs/lessons/cluster.md shows its lines).
  */
 #ifndef CLUSTER_H
 #define CLUSTER_H

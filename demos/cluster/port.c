@@ -99,7 +99,7 @@ void cluster_port_query(cluster_worker_t *w, const cJSON *msg)
                                       : "sched none, it gets the socket itself");
     if (c->port.fd < 0 && (c->port.fd = open_port(c, address, rr)) < 0) {
         scope_events_error("port", "%s:%lld: %s", address, c->port_asked, strerror(-c->port.fd));
-        cluster_end(c->demo);
+        c->demo->on_quit(c->demo); /* the run ends, as a quit ends it */
         return;
     }
     if (rr && !c->port.polling) {
