@@ -50,12 +50,16 @@ static void on_watch(uv_timer_t *t)
         if (!r->running)
             continue;
         char state = proc_state(r->pid);
-        if ((state == 'T' || state == 't') && !r->stopped_said) {
+        /* 't', stopped by a tracer, counts once it lasts: LeakSanitizer's
+         * check at a process's exit ptrace-stops it for a moment too. */
+        r->traced_watches = state == 't' ? r->traced_watches + 1 : 0;
+        int stopped = state == 'T' || r->traced_watches >= 3;
+        if (stopped && !r->stopped_said) {
             r->stopped_said = 1;
             scope_events_error("stopped", "%s (pid %ld) is stopped (SIGSTOP or a debugger) and "
                                "answers nothing: those waiting for it wait (kill -CONT %ld)",
                                r->name, (long)r->pid, (long)r->pid);
-        } else if (state && state != 'T' && state != 't' && r->stopped_said) {
+        } else if (state && !stopped && state != 't' && r->stopped_said) {
             r->stopped_said = 0;
             scope_events_log("%s (pid %ld) runs again", r->name, (long)r->pid);
         }

@@ -18,7 +18,8 @@
  *   4. death with the parent (PR_SET_PDEATHSIG), reaping with waitpid, the
  *      proc "exit" event and one line of narration for the start and the end;
  *   5. a role that cannot run is not waited for in silence: a stopped one
- *      (SIGSTOP, a debugger) is named in an error event within a second, and
+ *      (SIGSTOP) is named in an error event within a second (one a tracer
+ *      holds, as a debugger does, once it has been so for three), and
  *      one still there ROLE_QUIT_GRACE_S after a quit is killed (SIGKILL),
  *      saying so, so that the run ends.
  *
@@ -87,6 +88,7 @@ struct scope_role_s {
     int relay_fd, relay_open, quiet;
     scope_ndjson_t reports;
     int stopped_said; /* the watch said it is stopped (SIGSTOP) */
+    int traced_watches; /* watches in a row that saw it stopped by a tracer */
     scope_role_t *next;
     char buf[4096];
 };

@@ -50,7 +50,7 @@ static void run(unsigned char *buf, int shared, char *out, size_t outlen)
     pthread_t w;
     pthread_create(&w, NULL, worker_main, theirs);
     pthread_join(w, NULL);
-    scope_trace_recv(&c.worker, what, SIZE);
+    scope_trace_note(&c.worker, SCOPE_TRACE_RECV, what, SIZE); /* SIZE bytes, told by name */
     scope_trace_recv(&c.main, "done", 4);
     if (!shared)
         free(theirs);
