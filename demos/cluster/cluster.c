@@ -224,10 +224,7 @@ static void on_worker_exit(scope_child_t *child, int code, int sig)
     w->leaving = 1;
     cluster_forget(w);
     /* Unasked, it is replaced (as PM2 does), unless enough still run. */
-    int left = 0;
-    for (cluster_worker_t *o = NULL; (o = cluster_next(c, o));)
-        left++;
-    if (!asked && !c->ending && left < c->nworkers) {
+    if (!asked && !c->ending && cluster_count(c) < c->nworkers) {
         scope_events_log("worker %d died (%s %d) unasked: the master forks another, as PM2 does",
                          w->id, sig ? "signal" : "code", sig ? sig : code);
         c->replaced++;

@@ -104,7 +104,8 @@ void cluster_relay(scope_demo_t *d);      /* step 6: 3000 ms, 1 -> master -> 2 *
 void cluster_end(scope_demo_t *d);        /* the last step, and a quit: disconnect all */
 cluster_worker_t *cluster_fork(cluster_t *c); /* one more worker; NULL if it failed */
 void cluster_disconnect(cluster_worker_t *w); /* worker.disconnect() */
-int cluster_running(const cluster_t *c);      /* workers in use */
+int cluster_running(const cluster_t *c);      /* workers whose process runs */
+int cluster_count(cluster_t *c);              /* workers in use, not on their way out */
 /* Sends one of node's own messages ({cmd:'NODE_CLUSTER', ..., seq}: msg's
  * members with those two added), with a handle when fd >= 0; traced; frees
  * msg. Returns as scope_channel_send. */

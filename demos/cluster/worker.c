@@ -3,8 +3,8 @@
  *
  *   1. NODE_UNIQUE_ID is our id (cluster.worker.id), NODE_CHANNEL_FD our
  *      channel to the master; both are unset, as node does.
- *   2. {cmd:'NODE_CLUSTER', act:'online', seq:0} at once. Each NODE_CLUSTER
- *      message carries its sender's seq (0, 1, ...); an answer, "ack": the seq it answers.
+ *   2. {cmd:'NODE_CLUSTER', act:'online', seq:0} at once. Each NODE_CLUSTER message
+ *      carries its sender's seq (0, 1, ...); an answer, "ack": the seq it answers.
  *   3. The article's worker: at 500 ms {type:'worker-ready'}; at 3000 ms,
  *      worker 1 asks the master to pass a message to worker 2; every
  *      ordinary message is logged.
@@ -38,8 +38,7 @@ typedef struct {
 
 /* One line to the master: process.send(JSON) or, cluster set, node's
  * sendHelper: {cmd:'NODE_CLUSTER', ...members, seq}. Returns the seq used. */
-static int send_msg(worker_t *w, int cluster, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+__attribute__((format(printf, 3, 4)))
 static int send_msg(worker_t *w, int cluster, const char *fmt, ...)
 {
     char members[640], line[768];
@@ -134,7 +133,7 @@ static void on_server(worker_t *w, const cJSON *reply, int fd)
         scope_events_log("the master sent a bound socket (SCHED_NONE), fd %d: we listen() on it "
                          "and accept() ourselves, as every worker does (port %d)", fd, port);
     }
-    cluster_serve_port(&w->serve, port);
+    cluster_serve_port(&w->serve, port); /* its lane in the flow: "port N" */
     cluster_send(w, SERVER_MESSAGE, "listening", (long long)port);
     scope_events_log("listening: telling the master we listen on port %d", port);
 }

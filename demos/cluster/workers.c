@@ -134,6 +134,14 @@ cluster_worker_t *cluster_find(cluster_t *c, int id)
     return w;
 }
 
+int cluster_count(cluster_t *c)
+{
+    int n = 0;
+    for (cluster_worker_t *w = NULL; (w = cluster_next(c, w));)
+        n++;
+    return n;
+}
+
 int cluster_running(const cluster_t *c)
 {
     int n = 0;
