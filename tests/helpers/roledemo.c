@@ -86,7 +86,7 @@ static int run_first(void)
         return 1;
     scope_trace_init(&trace, "work", SCOPE_PID(getpid()), SCOPE_PEER("nobody"));
     for (int i = 0; i < 2; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "worker %d", i + 1);
         workers[i].on_report = on_report;
         workers[i].on_exit = on_exit_role;
