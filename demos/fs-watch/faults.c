@@ -85,7 +85,10 @@ void fsw_fault(scope_demo_t *d, const char *kind)
         }
     } else if (strcmp(kind, "rmdir") == 0) {
         scope_events_log("fault: rm %s/*, rmdir %s: the directory goes", p->dir, p->dir);
-        r = fsw_dir_remove(p->dir);
+        /* The writer may put a new temporary file in between the two:
+         * ENOTEMPTY, and the directory would stay. Again, then. */
+        for (int i = 0; i < 20 && (r = fsw_dir_remove(p->dir)) == -ENOTEMPTY; i++)
+            ;
     }
     if (r < 0)
         scope_events_error("fault", "%s: %s", kind, strerror(-r));
