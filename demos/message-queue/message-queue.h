@@ -1,0 +1,78 @@
+/* message-queue: what each file of the demo offers to main.c (the story:
+ * message-queue.c).
+ */
+#ifndef MESSAGE_QUEUE_H
+#define MESSAGE_QUEUE_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "broker.h"
+#include "demo.h"
+#include "role.h"
+#include "trace.h"
+
+/* The articles' channels (000/001, then 004), and the steady part's. */
+#define MQ_CHANNEL    "channel"
+#define MQ_MY_CHANNEL "my-channel"
+#define MQ_TEXT_MAX   512 /* a message's text, at most */
+
+/* Where the clients connect: the private server, or --redis URL. */
+typedef struct {
+    char url[PATH_MAX + 8]; /* "unix:/run/user/1000/ipcscope-redis.X/redis.sock" */
+    char path[PATH_MAX];    /* a Unix socket, or "" */
+    char host[256];
+    int port;
+    scope_end_t end;        /* the redis-server lane: its pid, or a peer by name */
+    long pid;               /* the private server's pid, or -1 */
+} mq_broker_t;
+
+/* The whole run, hung off demo.data: main.c sets the options; only
+ * message-queue.c changes the rest (the first process's side). */
+typedef struct mq_s {
+    /* options */
+    const char *redis;    /* --redis URL, or NULL for a private server */
+    long long server_pid; /* --server-pid: the subscriber's lane of the server */
+    const char *fault;    /* --fault kill: the subscriber is killed once in the steady part */
+
+    /* the first process */
+    scope_demo_t *demo;
+    mq_broker_t broker;
+    scope_redis_t server;      /* the private redis-server */
+    redisAsyncContext *pub;    /* the publisher's connection */
+    redisAsyncContext *sub;    /* the publisher's own subscription: the replies */
+    scope_role_t subscriber;   /* this program again, --role subscriber */
+    scope_trace_t trace;       /* the lesson's messages */
+    scope_trace_t pings;       /* the steady part: ping -> subscriber -> pong */
+    scope_pacer_t pacer;
+    char ping_ch[48], pong_ch[48];
+    long pinged, ponged, missed, restarts;
+    int quitting, restart_pending, killed_once;
+    uv_timer_t restart;
+    void (*on_subscribed)(struct mq_s *m); /* the subscriber is listening */
+} mq_t;
+
+/* message-queue.c: steps 1, 2 and 5, and what the other steps use. */
+void mq_broker(scope_demo_t *d);
+void mq_pubsub(scope_demo_t *d);
+void mq_steady(scope_demo_t *d);
+void mq_quit(scope_demo_t *d);
+void mq_kill_subscriber(scope_demo_t *d); /* the "kill" fault: SIGKILL, back in 1 s */
+/* A connection to the broker on d's loop (hiredis + its libuv adapter);
+ * NULL after an error event that names the URL. */
+redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data,
+                              const char *who);
+/* Reads URL (or the private server's socket) into b. Returns 0 or -EINVAL. */
+int mq_broker_set(mq_broker_t *b, const char *url, long pid);
+
+/* subscriber.c: --role subscriber: SUBSCRIBE, print, answer the pings. */
+int mq_subscriber(scope_demo_t *d, mq_t *m);
+/* race.c, step 3: SUBSCRIBE and PUBLISH back to back on fresh connections. */
+void mq_race(scope_demo_t *d);
+/* missed.c, step 4: a subscriber that is down misses what is published. */
+void mq_missed(scope_demo_t *d);
+
+#endif
