@@ -95,23 +95,31 @@ void mq_broker(scope_demo_t *d)
     mq_t *m = d->data;
     if (m->redis) {
         if (mq_broker_set(&m->broker, m->redis, -1) < 0) {
-            scope_demo_check(d, 0, "--redis", "%s: not unix:PATH or redis://HOST:PORT", m->redis);
-            { mq_quit(d); return; }
+            scope_demo_check(d, 0, "--redis", "%s: not unix:PATH or redis://HOST:PORT", m->redis); {
+                mq_quit(d);
+                return;
+            }
         }
         mq_broker_t *b = &m->broker;
         int e = scope_redis_ping(b->path[0] ? b->path : NULL, b->host, b->port, 2000);
         if (!scope_demo_check(d, e == 0, "redis", "nothing answers PING at %s: %s", b->url,
-                              strerror(-e)))
-            { mq_quit(d); return; }
-        scope_events_log("redis-server at %s answers PING: we use it", b->url);
-        { scope_demo_next(d); return; }
+                              strerror(-e))) {
+                mq_quit(d);
+                return;
+            }
+        scope_events_log("redis-server at %s answers PING: we use it", b->url); {
+            scope_demo_next(d);
+            return;
+        }
     }
     m->server.data = m;
     m->server.on_ready = on_server_ready;
     m->server.on_exit = on_server_exit;
     int e = scope_redis_start(d->loop, &m->server, NULL);
-    if (!scope_demo_check(d, e == 0, "redis-server", "cannot start: %s", strerror(-e)))
-        { mq_quit(d); return; }
+    if (!scope_demo_check(d, e == 0, "redis-server", "cannot start: %s", strerror(-e))) {
+            mq_quit(d);
+            return;
+        }
     scope_events_log("execve(\"redis-server\", --port 0 --unixsocket %s): pid %d; waiting "
                      "for it to answer PING", m->server.sock, (int)m->server.pid);
 }
@@ -161,8 +169,10 @@ static void on_numsub(redisAsyncContext *c, void *reply, void *priv)
 /* Starts the subscriber and asks PUBSUB NUMSUB until it listens. */
 static void subscriber_wait(mq_t *m)
 {
-    if (subscriber_start(m) < 0)
-        { scope_demo_check(m->demo, 0, "subscriber", "cannot start it"); return; }
+    if (subscriber_start(m) < 0) {
+            scope_demo_check(m->demo, 0, "subscriber", "cannot start it");
+            return;
+        }
     redisAsyncCommand(m->pub, on_numsub, NULL, "PUBSUB NUMSUB %s", m->ping_ch);
 }
 
@@ -195,8 +205,10 @@ void mq_pubsub(scope_demo_t *d)
     mq_t *m = d->data;
     m->pub = mq_connect(d, &m->broker, m, "the publisher");
     m->sub = mq_connect(d, &m->broker, m, "the publisher");
-    if (!m->pub || !m->sub)
-        { mq_quit(d); return; }
+    if (!m->pub || !m->sub) {
+            mq_quit(d);
+            return;
+        }
     snprintf(m->ping_ch, sizeof m->ping_ch, "ipcscope:%d:ping", (int)getpid());
     snprintf(m->pong_ch, sizeof m->pong_ch, "ipcscope:%d:pong", (int)getpid());
     scope_trace_init(&m->trace, "publish", SCOPE_PID(getpid()), m->broker.end);

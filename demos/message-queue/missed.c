@@ -91,8 +91,10 @@ void mq_missed(scope_demo_t *d)
     mq_t *m = d->data;
     missed.demo = d;
     missed.pub = mq_connect(d, &m->broker, NULL, "step 4");
-    if (!missed.pub)
-        { scope_demo_next(d); return; }
+    if (!missed.pub) {
+            scope_demo_next(d);
+            return;
+        }
     scope_trace_init(&missed.trace, "down", SCOPE_PID(getpid()), m->broker.end);
     scope_trace_open(&missed.trace, "pubsub", MQ_MY_CHANNEL);
     mq_kill_subscriber(d); /* message-queue.c starts it again in 1 s */

@@ -88,8 +88,10 @@ static void on_race_reply(redisAsyncContext *c, void *reply, void *priv)
     mq_t *m = race.demo->data;
     redisAsyncContext *sub = mq_connect(race.demo, &m->broker, NULL, "step 3");
     redisAsyncContext *pub = mq_connect(race.demo, &m->broker, NULL, "step 3");
-    if (!sub || !pub)
-        { race_end(&race); return; }
+    if (!sub || !pub) {
+            race_end(&race);
+            return;
+        }
     race.conns[race.nconns++] = sub;
     race.conns[race.nconns++] = pub;
     redisAsyncCommand(sub, on_sub, pub, "SUBSCRIBE ipcscope:%d:race:fixed", (int)getpid());
@@ -103,14 +105,14 @@ void mq_race(scope_demo_t *d)
     scope_trace_open(&race.trace, "pubsub", "fresh connections");
     for (long i = 1; i <= RACE_TRIES; i++) {
         redisAsyncContext *sub = mq_connect(d, &m->broker, NULL, "step 3");
-        redisAsyncContext *pub = mq_connect(d, &m->broker, NULL, "step 3");
-        if (!sub || !pub)
-            { race_end(&race); return; }
+        if (!sub) {
+            race_end(&race);
+            return;
+        }
         race.conns[race.nconns++] = sub;
-        race.conns[race.nconns++] = pub;
         /* as the articles: subscribe, then publish at once, no waiting */
         redisAsyncCommand(sub, on_sub, NULL, "SUBSCRIBE ipcscope:%d:race:%ld", (int)getpid(), i);
-        redisAsyncCommand(pub, on_race_reply, (void *)(intptr_t)i,
+        redisAsyncCommand(m->pub, on_race_reply, (void *)(intptr_t)i,
                           "PUBLISH ipcscope:%d:race:%ld hello", (int)getpid(), i);
         scope_trace_send(&race.trace, "hello", 5);
     }
