@@ -233,6 +233,13 @@ static void on_subscriber_exit(scope_role_t *r, int code, int sig)
     }
     scope_events_log("the subscriber is down (code %d, signal %d): every PUBLISH until it "
                      "is back reaches nobody; starting it again in 1 s", code, sig);
+    /* pings it got but never answered are lost with it */
+    m->missed += m->delivered > m->ponged ? m->delivered - m->ponged : 0;
+    m->delivered = m->ponged;
+    if (m->pacer.demo && m->pinged >= m->demo->count && m->ponged + m->missed >= m->pinged) {
+        mq_quit(m->demo);
+        return;
+    }
     if (!m->restart.data) {
         uv_timer_init(m->demo->loop, &m->restart);
         m->restart.data = m;
@@ -261,6 +268,8 @@ static void on_ping_published(redisAsyncContext *c, void *reply, void *priv)
         return;
     if (r->integer == 0)
         m->missed++; /* nobody subscribed: this ping is gone, it will never be answered */
+    else
+        m->delivered++;
     if (m->pinged < m->demo->count)
         scope_pacer_next(&m->pacer, ping);
     else if (m->ponged + m->missed >= m->pinged)

@@ -49,7 +49,7 @@ typedef struct mq_s {
     scope_trace_t pings;       /* the steady part: ping -> subscriber -> pong */
     scope_pacer_t pacer;
     char ping_ch[48], pong_ch[48];
-    long pinged, ponged, missed, restarts;
+    long pinged, delivered, ponged, missed, restarts;
     int quitting, restart_pending, killed_once;
     uv_timer_t restart;
     void (*on_subscribed)(struct mq_s *m); /* the subscriber is listening */
