@@ -1,9 +1,10 @@
 /* message-queue: Redis pub/sub on a real redis-server with the lid off (the
  * story: message-queue.c).
  *
- * Step 1 starts the broker, 2 and 5 are the articles' pub/sub and its round
- * trip (message-queue.c, with subscriber.c as the subscriber), 3 the race
- * of fresh connections (race.c), 4 a subscriber that is down (missed.c).
+ * Step 1 starts the broker (server.c), 2 is the articles' pub/sub
+ * (message-queue.c, with subscriber.c as the subscriber), 3 the race of
+ * fresh connections (race.c), 4 a subscriber that is down (missed.c), 5 the
+ * round trips (steady.c).
  *
  *   message-queue                         the lesson, then --count pings
  *   message-queue --redis unix:/run/redis/redis.sock   an existing server
@@ -41,6 +42,14 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
         mq_kill_subscriber(d);
 }
 
+/* A quit, or the lesson's end: step 5's pings stop, then the connections,
+ * the subscriber and, last, the server. */
+static void on_quit(scope_demo_t *d)
+{
+    mq_steady_stop(d);
+    mq_quit(d);
+}
+
 int main(int argc, char **argv)
 {
     mq_t o = {.server_pid = -1}, *m = &o;
@@ -60,9 +69,9 @@ int main(int argc, char **argv)
     if (demo.role)
         return mq_subscriber(&demo, m);
 
-    demo.on_quit = mq_quit;
+    demo.on_quit = on_quit;
     demo.on_control = on_control;
-    demo.on_lesson_end = mq_quit;
+    demo.on_lesson_end = on_quit;
     if (scope_demo_start(&demo, uv_default_loop(), "publisher", 1) < 0)
         return 1;
     m->demo = &demo;
@@ -72,14 +81,9 @@ int main(int argc, char **argv)
     scope_spawn_shutdown(demo.loop);
     uv_run(demo.loop, UV_RUN_NOWAIT);
 
-    char text[256], rtt[96];
+    char text[256];
     cJSON *summary = cJSON_CreateObject();
-    scope_trace_add_summary(&m->pings, summary);
-    cJSON_AddNumberToObject(summary, "pings", (double)m->pinged);
-    cJSON_AddNumberToObject(summary, "pongs", (double)m->ponged);
-    cJSON_AddNumberToObject(summary, "missed", (double)m->missed);
-    snprintf(text, sizeof text, "pub/sub round trip: %s; %ld ping(s) reached no subscriber",
-             scope_trace_describe(&m->pings, rtt, sizeof rtt), m->missed);
+    mq_steady_bye(summary, text, sizeof text);
     scope_demo_bye(&demo, summary, text);
     return code;
 }

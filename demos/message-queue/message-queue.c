@@ -13,7 +13,11 @@
  *   4. A subscriber that is down misses everything published meanwhile:
  *      pub/sub stores nothing (missed.c).
  *   5. The steady part: PUBLISH ping N on one channel, the subscriber
- *      PUBLISHes it back on another, the round trip is timed.
+ *      PUBLISHes it back on another, the round trip is timed (steady.c).
+ *
+ * Step 1's server is started in server.c; this file holds the connection,
+ * the subscriber's life (started, waited for, killed, started again) and
+ * the articles' PUBLISHes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,76 +56,6 @@ redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data,
     redisLibuvAttach(c, d->loop);
     redisAsyncSetConnectCallback(c, on_connected);
     return c;
-}
-
-int mq_broker_set(mq_broker_t *b, const char *url, long pid)
-{
-    snprintf(b->url, sizeof b->url, "%s", url);
-    b->pid = pid;
-    b->end = pid > 0 ? SCOPE_PID(pid) : SCOPE_PEER("redis-server");
-    return scope_redis_url_parse(url, b->path, sizeof b->path, b->host, sizeof b->host,
-                                 &b->port);
-}
-
-/* ---- step 1: the broker ------------------------------------------------ */
-
-static void on_server_ready(scope_redis_t *r, int status)
-{
-    mq_t *m = r->data;
-    if (!scope_demo_check(m->demo, status == 0, "redis-server", "no PING answer: %s",
-                          strerror(-status))) {
-        mq_quit(m->demo);
-        return;
-    }
-    char url[PATH_MAX + 8];
-    snprintf(url, sizeof url, "unix:%s", r->sock);
-    mq_broker_set(&m->broker, url, r->pid);
-    scope_events_log("redis-server (pid %d) answers PING on %s: --port 0 (no TCP port), "
-                     "--unixsocketperm 700 in a 0700 directory, --save '' (nothing on disk)",
-                     (int)r->pid, r->sock);
-    scope_demo_next(m->demo);
-}
-
-static void on_server_exit(scope_redis_t *r, int code, int sig)
-{
-    mq_t *m = r->data;
-    if (!m->quitting)
-        scope_demo_check(m->demo, 0, "redis-server", "exited (code %d, signal %d)", code, sig);
-    scope_demo_stop(m->demo);
-}
-
-void mq_broker(scope_demo_t *d)
-{
-    mq_t *m = d->data;
-    if (m->redis) {
-        if (mq_broker_set(&m->broker, m->redis, -1) < 0) {
-            scope_demo_check(d, 0, "--redis", "%s: not unix:PATH or redis://HOST:PORT", m->redis); {
-                mq_quit(d);
-                return;
-            }
-        }
-        mq_broker_t *b = &m->broker;
-        int e = scope_redis_ping(b->path[0] ? b->path : NULL, b->host, b->port, 2000);
-        if (!scope_demo_check(d, e == 0, "redis", "nothing answers PING at %s: %s", b->url,
-                              strerror(-e))) {
-                mq_quit(d);
-                return;
-            }
-        scope_events_log("redis-server at %s answers PING: we use it", b->url); {
-            scope_demo_next(d);
-            return;
-        }
-    }
-    m->server.data = m;
-    m->server.on_ready = on_server_ready;
-    m->server.on_exit = on_server_exit;
-    int e = scope_redis_start(d->loop, &m->server, NULL);
-    if (!scope_demo_check(d, e == 0, "redis-server", "cannot start: %s", strerror(-e))) {
-            mq_quit(d);
-            return;
-        }
-    scope_events_log("execve(\"redis-server\", --port 0 --unixsocket %s): pid %d; waiting "
-                     "for it to answer PING", m->server.sock, (int)m->server.pid);
 }
 
 /* ---- step 2: SUBSCRIBE, PUBLISH, as the articles write them ----------- */
@@ -198,14 +132,11 @@ static void publish_articles(mq_t *m)
     scope_trace_send(&m->trace, cross, strlen(cross));
 }
 
-static void on_pong(redisAsyncContext *c, void *reply, void *priv);
-
 void mq_pubsub(scope_demo_t *d)
 {
     mq_t *m = d->data;
     m->pub = mq_connect(d, &m->broker, m, "the publisher");
-    m->sub = mq_connect(d, &m->broker, m, "the publisher");
-    if (!m->pub || !m->sub) {
+    if (!m->pub) {
             mq_quit(d);
             return;
         }
@@ -213,9 +144,6 @@ void mq_pubsub(scope_demo_t *d)
     snprintf(m->pong_ch, sizeof m->pong_ch, "ipcscope:%d:pong", (int)getpid());
     scope_trace_init(&m->trace, "publish", SCOPE_PID(getpid()), m->broker.end);
     scope_trace_open(&m->trace, m->broker.path[0] ? "unix" : "tcp", m->broker.url);
-    /* Our own subscription, for step 5's answers (a subscribed connection
-     * can do nothing else, so it is a second one). */
-    redisAsyncCommand(m->sub, on_pong, NULL, "SUBSCRIBE %s", m->pong_ch);
     m->on_subscribed = publish_articles;
     subscriber_wait(m);
 }
@@ -233,13 +161,6 @@ static void on_subscriber_exit(scope_role_t *r, int code, int sig)
     }
     scope_events_log("the subscriber is down (code %d, signal %d): every PUBLISH until it "
                      "is back reaches nobody; starting it again in 1 s", code, sig);
-    /* pings it got but never answered are lost with it */
-    m->missed += m->delivered > m->ponged ? m->delivered - m->ponged : 0;
-    m->delivered = m->ponged;
-    if (m->pacer.demo && m->pinged >= m->demo->count && m->ponged + m->missed >= m->pinged) {
-        mq_quit(m->demo);
-        return;
-    }
     if (!m->restart.data) {
         uv_timer_init(m->demo->loop, &m->restart);
         m->restart.data = m;
@@ -255,91 +176,19 @@ void mq_kill_subscriber(scope_demo_t *d)
         scope_events_log("kill(%d, SIGKILL): the subscriber is gone", (int)m->subscriber.pid);
 }
 
-/* ---- step 5: the round trip publish -> subscriber -> reply ------------- */
-
-static void ping(scope_pacer_t *p);
-
-static void on_ping_published(redisAsyncContext *c, void *reply, void *priv)
-{
-    mq_t *m = c->data;
-    redisReply *r = reply;
-    (void)priv;
-    if (!r || m->quitting)
-        return;
-    if (r->integer == 0)
-        m->missed++; /* nobody subscribed: this ping is gone, it will never be answered */
-    else
-        m->delivered++;
-    if (m->pinged < m->demo->count)
-        scope_pacer_next(&m->pacer, ping);
-    else if (m->ponged + m->missed >= m->pinged)
-        mq_quit(m->demo);
-    if (m->fault && !m->killed_once && m->pinged == 3)
-        m->killed_once = 1, mq_kill_subscriber(m->demo);
-}
-
-static void ping(scope_pacer_t *p)
-{
-    mq_t *m = p->data;
-    char text[64];
-    int n = snprintf(text, sizeof text, "ping %ld %llu", ++m->pinged,
-                     (unsigned long long)uv_hrtime());
-    redisAsyncCommand(m->pub, on_ping_published, NULL, "PUBLISH %s %b", m->ping_ch, text,
-                      (size_t)n);
-    scope_trace_msg(&m->pings, SCOPE_TRACE_SEND, (uint64_t)m->pinged, text, (size_t)n, 0);
-}
-
-static void on_pong(redisAsyncContext *c, void *reply, void *priv)
-{
-    mq_t *m = c->data;
-    redisReply *r = reply;
-    long n;
-    unsigned long long sent;
-    (void)priv;
-    /* ["message", channel, "pong N SENT"]; the first is ["subscribe", ...] */
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-        strcmp(r->element[0]->str, "message") != 0 ||
-        sscanf(r->element[2]->str, "pong %ld %llu", &n, &sent) != 2)
-        return;
-    m->ponged++;
-    scope_trace_msg(&m->pings, SCOPE_TRACE_RECV, (uint64_t)n, r->element[2]->str,
-                    r->element[2]->len, uv_hrtime() - sent);
-    if (m->pinged >= m->demo->count && m->ponged + m->missed >= m->pinged)
-        mq_quit(m->demo);
-}
-
-void mq_steady(scope_demo_t *d)
-{
-    mq_t *m = d->data;
-    scope_trace_init(&m->pings, "ping", SCOPE_PID(getpid()), m->broker.end);
-    scope_trace_open(&m->pings, "pubsub", m->ping_ch);
-    scope_trace_stats_start(&m->pings, d->loop, 1000);
-    scope_pacer_init(d, &m->pacer);
-    m->pacer.data = m;
-    scope_events_log("PUBLISH %s \"ping N\" at --rate; the subscriber PUBLISHes it back on %s",
-                     m->ping_ch, m->pong_ch);
-    scope_pacer_next(&m->pacer, ping);
-}
-
 void mq_quit(scope_demo_t *d)
 {
     mq_t *m = d->data;
     if (m->quitting)
         return;
     m->quitting = 1;
-    if (m->pacer.demo)
-        scope_pacer_close(&m->pacer);
     if (m->restart.data)
         uv_close((uv_handle_t *)&m->restart, NULL);
-    if (m->pings.opened)
-        scope_trace_close(&m->pings);
     if (m->trace.opened)
         scope_trace_close(&m->trace);
     if (m->pub)
         redisAsyncDisconnect(m->pub);
-    if (m->sub)
-        redisAsyncDisconnect(m->sub);
-    m->pub = m->sub = NULL;
+    m->pub = NULL;
     if (m->subscriber.running)
         scope_role_kill(&m->subscriber, SIGTERM); /* its exit stops the server */
     else {

@@ -43,28 +43,26 @@ typedef struct mq_s {
     mq_broker_t broker;
     scope_redis_t server;      /* the private redis-server */
     redisAsyncContext *pub;    /* the publisher's connection */
-    redisAsyncContext *sub;    /* the publisher's own subscription: the replies */
     scope_role_t subscriber;   /* this program again, --role subscriber */
     scope_trace_t trace;       /* the lesson's messages */
-    scope_trace_t pings;       /* the steady part: ping -> subscriber -> pong */
-    scope_pacer_t pacer;
     char ping_ch[48], pong_ch[48];
-    long pinged, delivered, ponged, missed, restarts;
-    int quitting, restart_pending, killed_once;
+    long restarts;
+    int quitting, restart_pending;
     uv_timer_t restart;
     void (*on_subscribed)(struct mq_s *m); /* the subscriber is listening */
 } mq_t;
 
-/* message-queue.c: steps 1, 2 and 5, and what the other steps use. */
-void mq_broker(scope_demo_t *d);
+/* message-queue.c: step 2, and what the other steps use. */
 void mq_pubsub(scope_demo_t *d);
-void mq_steady(scope_demo_t *d);
-void mq_quit(scope_demo_t *d);
+void mq_quit(scope_demo_t *d); /* the connections, the subscriber, the server */
 void mq_kill_subscriber(scope_demo_t *d); /* the "kill" fault: SIGKILL, back in 1 s */
 /* A connection to the broker on d's loop (hiredis + its libuv adapter);
  * NULL after an error event that names the URL. */
 redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data,
                               const char *who);
+
+/* server.c, step 1: our own redis-server, or --redis URL checked. */
+void mq_broker(scope_demo_t *d);
 /* Reads URL (or the private server's socket) into b. Returns 0 or -EINVAL. */
 int mq_broker_set(mq_broker_t *b, const char *url, long pid);
 
@@ -74,5 +72,11 @@ int mq_subscriber(scope_demo_t *d, mq_t *m);
 void mq_race(scope_demo_t *d);
 /* missed.c, step 4: a subscriber that is down misses what is published. */
 void mq_missed(scope_demo_t *d);
+/* steady.c, step 5: ping -> subscriber -> pong, timed, at --rate until
+ * --count; then scope_demo_next. stop: its connections and timers (safe
+ * when it never ran); bye: its figures and a sentence. */
+void mq_steady(scope_demo_t *d);
+void mq_steady_stop(scope_demo_t *d);
+void mq_steady_bye(cJSON *summary, char *text, size_t n);
 
 #endif
