@@ -118,8 +118,9 @@ static void on_published(redisAsyncContext *c, void *reply, void *priv)
         return;
     scope_events_log("PUBLISH %s -> (integer) %lld: %s", (const char *)priv, r->integer,
                      r->integer ? "that many subscribers got it" : "nobody got it");
-    if (strcmp(priv, MQ_MY_CHANNEL) == 0)
+    if (strcmp(priv, MQ_MY_CHANNEL) == 0) {
         scope_demo_next(m->demo);
+    }
 }
 
 static void publish_articles(mq_t *m)
@@ -142,7 +143,7 @@ void mq_pubsub(scope_demo_t *d)
         }
     snprintf(m->ping_ch, sizeof m->ping_ch, "ipcscope:%d:ping", (int)getpid());
     snprintf(m->pong_ch, sizeof m->pong_ch, "ipcscope:%d:pong", (int)getpid());
-    scope_trace_init(&m->trace, "publish", SCOPE_PID(getpid()), m->broker.end);
+    scope_trace_init(&m->trace, MQ_CHAN, SCOPE_PID(getpid()), m->broker.end);
     scope_trace_open(&m->trace, m->broker.path[0] ? "unix" : "tcp", m->broker.url);
     m->on_subscribed = publish_articles;
     subscriber_wait(m);

@@ -18,6 +18,9 @@
 /* The articles' channels (000/001, then 004), and the steady part's. */
 #define MQ_CHANNEL    "channel"
 #define MQ_MY_CHANNEL "my-channel"
+/* Every trace of the demo, in both processes, names one channel: the
+ * dashboard shows one pub/sub channel, with step 5's round trips. */
+#define MQ_CHAN       "pubsub"
 #define MQ_TEXT_MAX   512 /* a message's text, at most */
 
 /* Where the clients connect: the private server, or --redis URL. */

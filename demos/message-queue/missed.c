@@ -95,8 +95,7 @@ void mq_missed(scope_demo_t *d)
             scope_demo_next(d);
             return;
         }
-    scope_trace_init(&missed.trace, "down", SCOPE_PID(getpid()), m->broker.end);
-    scope_trace_open(&missed.trace, "pubsub", MQ_MY_CHANNEL);
+    scope_trace_init(&missed.trace, MQ_CHAN, SCOPE_PID(getpid()), m->broker.end);
     mq_kill_subscriber(d); /* message-queue.c starts it again in 1 s */
     uv_timer_init(d->loop, &missed.timer);
     /* 100 ms: the kernel has closed its sockets, the server has dropped it */

@@ -101,8 +101,7 @@ void mq_race(scope_demo_t *d)
 {
     mq_t *m = d->data;
     race.demo = d;
-    scope_trace_init(&race.trace, "race", SCOPE_PID(getpid()), m->broker.end);
-    scope_trace_open(&race.trace, "pubsub", "fresh connections");
+    scope_trace_init(&race.trace, MQ_CHAN, SCOPE_PID(getpid()), m->broker.end);
     for (long i = 1; i <= RACE_TRIES; i++) {
         redisAsyncContext *sub = mq_connect(d, &m->broker, NULL, "step 3");
         if (!sub) {

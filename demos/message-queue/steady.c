@@ -119,8 +119,7 @@ void mq_steady(scope_demo_t *d)
         return;
     }
     st.started = 1;
-    scope_trace_init(&st.pings, "ping", SCOPE_PID(getpid()), m->broker.end);
-    scope_trace_open(&st.pings, "pubsub", m->ping_ch);
+    scope_trace_init(&st.pings, MQ_CHAN, SCOPE_PID(getpid()), m->broker.end);
     scope_trace_stats_start(&st.pings, d->loop, 1000);
     scope_pacer_init(d, &st.pacer);
     uv_timer_init(d->loop, &st.straggler);

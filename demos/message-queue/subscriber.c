@@ -78,8 +78,8 @@ int mq_subscriber(scope_demo_t *d, mq_t *m)
     /* the publisher's channels carry its pid, our parent's */
     snprintf(s.ping_ch, sizeof s.ping_ch, "ipcscope:%d:ping", (int)getppid());
     snprintf(s.pong_ch, sizeof s.pong_ch, "ipcscope:%d:pong", (int)getppid());
-    scope_trace_init(&s.trace, "subscribe", SCOPE_PID(getpid()), s.broker.end);
-    scope_trace_init(&s.pings, "pong", SCOPE_PID(getpid()), s.broker.end);
+    scope_trace_init(&s.trace, MQ_CHAN, SCOPE_PID(getpid()), s.broker.end);
+    scope_trace_init(&s.pings, MQ_CHAN, SCOPE_PID(getpid()), s.broker.end);
     scope_trace_open(&s.trace, s.broker.path[0] ? "unix" : "tcp", s.broker.url);
     s.sub = mq_connect(d, &s.broker, &s, "the subscriber");
     s.pub = mq_connect(d, &s.broker, &s, "the subscriber");
