@@ -4,10 +4,10 @@
  * subscription to that channel times the round trip (T is when the ping
  * left), which crosses the server twice.
  *
- * A ping whose PUBLISH says 0 reached nobody (the subscriber is down) and
- * is counted missed at once; one the subscriber took with it when killed
- * is counted once the last PUBLISH is answered and STRAGGLER_MS pass with
- * no pong.
+ * One ping is out at a time. A ping whose PUBLISH says 0 reached nobody
+ * (the subscriber is down) and is counted missed at once; one the
+ * subscriber took with it when killed is counted missed when STRAGGLER_MS
+ * pass with no pong.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static struct steady_s {
     scope_trace_t pings;
     scope_pacer_t pacer;
     uv_timer_t straggler;
-    long pinged, replied, ponged, missed;
+    long pinged, ponged, missed;
     int started, ended, killed;
 } st;
 
@@ -36,28 +36,25 @@ static void end(void)
     scope_demo_next(st.demo); /* the last step: main.c's on_lesson_end */
 }
 
+static void ping(scope_pacer_t *p);
+
+/* One ping at a time: the next goes when this one is answered, or known lost. */
+static void next(void)
+{
+    if (st.pinged < st.demo->count)
+        scope_pacer_next(&st.pacer, ping);
+    else
+        end();
+}
+
 static void on_straggler(uv_timer_t *t)
 {
     (void)t;
-    long lost = st.pinged - st.ponged - st.missed;
-    if (lost > 0)
-        scope_events_log("%ld ping(s) reached the subscriber but never came back: it was "
-                         "killed holding them", lost);
-    st.missed += lost > 0 ? lost : 0;
-    end();
+    scope_events_log("ping %ld reached the subscriber but never came back: it was killed "
+                     "holding it", st.pinged);
+    st.missed++;
+    next();
 }
-
-static void maybe_end(void)
-{
-    if (st.pinged < st.demo->count || st.replied < st.pinged)
-        return;
-    if (st.ponged + st.missed >= st.pinged)
-        end();
-    else if (!uv_is_active((uv_handle_t *)&st.straggler))
-        uv_timer_start(&st.straggler, on_straggler, STRAGGLER_MS, 0);
-}
-
-static void ping(scope_pacer_t *p);
 
 static void on_ping_published(redisAsyncContext *c, void *reply, void *priv)
 {
@@ -65,15 +62,15 @@ static void on_ping_published(redisAsyncContext *c, void *reply, void *priv)
     (void)c, (void)priv;
     if (!r || st.ended)
         return;
-    st.replied++;
-    if (r->integer == 0)
-        st.missed++; /* nobody subscribed: this ping is gone, it will never be answered */
-    if (st.pinged < st.demo->count)
-        scope_pacer_next(&st.pacer, ping);
-    maybe_end();
     mq_t *m = st.demo->data;
     if (m->fault && !st.killed && st.pinged == 3)
         st.killed = 1, mq_kill_subscriber(st.demo);
+    if (r->integer == 0) {
+        st.missed++; /* nobody subscribed: this ping is gone, it will never be answered */
+        next();
+    } else {
+        uv_timer_start(&st.straggler, on_straggler, STRAGGLER_MS, 0);
+    }
 }
 
 static void ping(scope_pacer_t *p)
@@ -102,10 +99,13 @@ static void on_pong(redisAsyncContext *c, void *reply, void *priv)
     }
     if (sscanf(r->element[2]->str, "pong %ld %llu", &n, &sent) != 2)
         return;
+    if (n != st.pinged)
+        return; /* one counted lost already */
+    uv_timer_stop(&st.straggler);
     st.ponged++;
     scope_trace_msg(&st.pings, SCOPE_TRACE_RECV, (uint64_t)n, r->element[2]->str,
                     r->element[2]->len, uv_hrtime() - sent);
-    maybe_end();
+    next();
 }
 
 void mq_steady(scope_demo_t *d)

@@ -109,3 +109,20 @@ timeout 60 "$DEMO" --json --redis redis://127.0.0.1:1 >e.json 2>e.err; rc=$?
     && pass "--redis redis://127.0.0.1:1: an error naming the URL, exit $rc" || fail "--redis to nothing: exit $rc"
 "$DEMO" --describe | jq -e '.name == "message-queue"' >/dev/null && pass "--describe is JSON with its name" \
     || fail "--describe"
+
+# quit from the dashboard's control fd, in step mode, mid-lesson (step 4
+# waits): the subscriber, redis-server and the directory all go
+mkfifo ctl
+exec 6<>ctl
+IPCSCOPE_CONTROL_FD=5 "$DEMO" --json --step 5<ctl >q.json 2>q.err &
+demo=$!
+wait_event q.json step '.n == 1 and .waiting == true' && pass "--step: step 1 waits" || fail "step 1 not waiting"
+for i in 1 2 3; do echo '{"cmd":"step"}' >&6; done
+wait_event q.json step '.n == 4 and .waiting == true' 600 && pass "--step: three steps on, step 4 waits" || fail "no step 4"
+rs=$(server q.json)
+echo '{"cmd":"quit"}' >&6
+wait_bounded $demo 60; rc=$?
+[ $rc -eq 0 ] && has_event q.json bye && pass "quit mid-lesson: a summary, exit 0" || fail "quit: exit $rc"
+wait_gone "$rs" && no_dir && pass "quit: redis-server and its directory gone" || fail "quit: left $rs"
+exec 6>&-
+rm -f ctl
