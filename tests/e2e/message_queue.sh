@@ -126,3 +126,19 @@ wait_bounded $demo 60; rc=$?
 wait_gone "$rs" && no_dir && pass "quit: redis-server and its directory gone" || fail "quit: left $rs"
 exec 6>&-
 rm -f ctl
+
+# --redis unix:PATH: a server of our own making, not the demo's; its lane
+# is the peer "redis-server", and it is still there after the run
+mkdir -m 700 own
+redis-server --port 0 --unixsocket "$PWD/own/r.sock" --unixsocketperm 700 --dir "$PWD/own" \
+    --save '' --appendonly no >/dev/null 2>&1 &
+own=$!
+i=0; while [ ! -S own/r.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 120 "$DEMO" --json --count 5 --redis "unix:$PWD/own/r.sock" >o.json 2>o.err; rc=$?
+[ $rc -eq 0 ] && [ "$(fig o.json .round_trips)" = 5 ] && ! has_event o.json proc '.role == "redis-server"' \
+    && has_event o.json msg '.to == "redis-server" and .summary == "hello"' \
+    && pass "--redis unix:PATH: an existing server, 5 round trips, the peer lane \"redis-server\"" \
+    || fail "--redis unix:PATH: exit $rc"
+kill -0 $own 2>/dev/null && pass "--redis: the server is not ours to stop, and still runs" || fail "--redis: the server is gone"
+kill $own; wait $own 2>/dev/null
+rm -rf own
