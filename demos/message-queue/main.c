@@ -3,8 +3,9 @@
  *
  * Step 1 starts the broker (server.c), 2 is the articles' pub/sub
  * (message-queue.c, with subscriber.c as the subscriber), 3 the race of
- * fresh connections (race.c), 4 a subscriber that is down (missed.c), 5 the
- * round trips (steady.c).
+ * fresh connections (race.c), 4 a subscriber that is down (missed.c), 5 a
+ * work queue (queue.c, with worker.c as the worker), 6 the round trips
+ * (steady.c).
  *
  *   message-queue                         the lesson, then --count pings
  *   message-queue --redis unix:/run/redis/redis.sock   an existing server
@@ -31,6 +32,7 @@ static const scope_demo_lesson_t lesson[] = {
     {"SUBSCRIBE channel; PUBLISH channel hello; my-channel (articles 000/001/004)", mq_pubsub},
     {"back to back on fresh connections: PUBLISH may land first, and says 0", mq_race},
     {"a subscriber that is down misses everything: pub/sub stores nothing", mq_missed},
+    {"a work queue: LPUSH, a worker's BLMOVE, a killed worker's task recovered", mq_queue},
     {"round trips: PUBLISH ping, the subscriber PUBLISHes it back", mq_steady},
     {NULL, NULL},
 };
@@ -47,6 +49,7 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 static void on_quit(scope_demo_t *d)
 {
     mq_steady_stop(d);
+    mq_queue_stop(d);
     mq_quit(d);
 }
 
@@ -66,6 +69,8 @@ int main(int argc, char **argv)
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
+    if (demo.role && strcmp(demo.role, "worker") == 0)
+        return mq_worker(&demo, m);
     if (demo.role)
         return mq_subscriber(&demo, m);
 

@@ -12,7 +12,9 @@
  *      may land before the SUBSCRIBE, and says 0: the message is gone (race.c).
  *   4. A subscriber that is down misses everything published meanwhile:
  *      pub/sub stores nothing (missed.c).
- *   5. The steady part: PUBLISH ping N on one channel, the subscriber
+ *   5. A work queue that keeps its tasks: LPUSH, a worker's BLMOVE to a
+ *      processing list, a killed worker's task put back with LMOVE (queue.c).
+ *   6. The steady part: PUBLISH ping N on one channel, the subscriber
  *      PUBLISHes it back on another, the round trip is timed (steady.c).
  *
  * Step 1's server is started in server.c; this file holds the connection,

@@ -75,7 +75,12 @@ int mq_subscriber(scope_demo_t *d, mq_t *m);
 void mq_race(scope_demo_t *d);
 /* missed.c, step 4: a subscriber that is down misses what is published. */
 void mq_missed(scope_demo_t *d);
-/* steady.c, step 5: ping -> subscriber -> pong, timed, at --rate until
+/* queue.c, step 6: LPUSH, a worker's BLMOVE, a killed worker's task
+ * recovered with LMOVE; stop: its connection and timer. */
+void mq_queue(scope_demo_t *d);
+void mq_queue_stop(scope_demo_t *d);
+int mq_worker(scope_demo_t *d, mq_t *m); /* worker.c: --role worker */
+/* steady.c, step 6: ping -> subscriber -> pong, timed, at --rate until
  * --count; then scope_demo_next. stop: its connections and timers (safe
  * when it never ran); bye: its figures and a sentence. */
 void mq_steady(scope_demo_t *d);

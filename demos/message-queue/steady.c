@@ -1,4 +1,4 @@
-/* steady.c, step 5: the steady part the dashboard runs until quit. The
+/* steady.c, step 6: the steady part the dashboard runs until quit. The
  * publisher sends PUBLISH ipcscope:PID:ping "ping N T" at --rate; the
  * subscriber PUBLISHes "pong N T" on ipcscope:PID:pong; our own
  * subscription to that channel times the round trip (T is when the ping

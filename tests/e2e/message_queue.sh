@@ -17,7 +17,7 @@ no_dir() { ! ls -d "${XDG_RUNTIME_DIR:-$TMPDIR}"/ipcscope-redis.* "$TMPDIR"/ipcs
 timeout 120 "$DEMO" --json --count 20 >r.json 2>r.err
 rc=$?; [ $rc -eq 0 ] && pass "default run: exit 0" || { fail "default run: exit $rc"; cat r.err; field r.json error reason; }
 steps=$(field r.json step n | tr '\n' ' ')
-[ "$steps" = "1 2 3 4 5 " ] && pass "all five steps" || fail "steps were '$steps'"
+[ "$steps" = "1 2 3 4 5 6 " ] && pass "all six steps" || fail "steps were '$steps'"
 ! has_event r.json error && pass "no error event" || { fail "errors:"; field r.json error reason; }
 p1=$(field r.json hello pid); rs=$(server r.json)
 [ -n "$rs" ] && has_event r.json log '.text | test("answers PING on .*/redis.sock: --port 0")' \
@@ -52,7 +52,18 @@ has_event r.json proc ".state == \"exit\" and .proc == $sub and .signal == \"SIG
 ! has_event r.json log '.text | test("Received message: while you were down")' \
     && pass "nothing published while it was down arrives" || fail "a lost message arrived"
 
-# step 5: round trips
+# step 5: the work queue; the killed worker's task recovered and done
+[ "$(fig r.json .queue.tasks)" = 3 ] && [ "$(fig r.json .queue.recovered)" = 1 ] \
+    && pass "work queue: 3 tasks, 1 recovered from a killed worker" || fail "queue: $(fig r.json .queue)"
+has_event r.json proc '.role == "worker" and .state == "exit" and .signal == "SIGKILL"' \
+    && has_event r.json log '.text | test("^LMOVE ipcscope:[0-9]+:processing ipcscope:[0-9]+:tasks RIGHT RIGHT")' \
+    && pass "a worker SIGKILLed mid-task; LMOVE puts its task back" || fail "no kill and LMOVE"
+for n in 1 2 3; do
+    [ "$(json_count r.json log ".text | test(\"^done task $n: LREM\")")" = 1 ] || fail "task $n not done exactly once"
+done
+pass "each task done exactly once (LREM)"
+
+# step 6: round trips
 [ "$(fig r.json .round_trips)" = 20 ] && [ "$(fig r.json .pongs)" = 20 ] && [ "$(fig r.json .missed)" = 0 ] \
     && pass "20 pings, 20 timed round trips, 0 missed" || fail "round trips: $(fig r.json .round_trips)"
 no_dir && pass "no private directory left" || fail "a directory left"
