@@ -30,9 +30,24 @@ static struct queue_s {
 
 static void start_worker(void);
 
+/* The task is back: only now may a new worker ask for the next one. */
+static void on_moved_back(redisAsyncContext *c, void *reply, void *priv)
+{
+    redisReply *r = reply;
+    (void)c, (void)priv;
+    if (!r || q.done)
+        return;
+    scope_events_log("LMOVE %s %s RIGHT RIGHT -> \"%s\": the dead worker's task is back in "
+                     "the queue; a new worker takes it", q.processing, q.tasks,
+                     r->type == REDIS_REPLY_STRING ? r->str : "(nil)");
+    start_worker();
+}
+
 static void on_worker_exit(scope_role_t *r, int code, int sig)
 {
     (void)r, (void)code, (void)sig;
+    if (q.demo->quitting)
+        return; /* a quit: lib/role told it to go */
     if (q.done) {
         scope_demo_next(q.demo);
         return;
@@ -41,10 +56,7 @@ static void on_worker_exit(scope_role_t *r, int code, int sig)
         return;
     q.recovered = 1;
     /* the recovery: what the dead worker held goes back where the next takes */
-    redisAsyncCommand(q.c, NULL, NULL, "LMOVE %s %s RIGHT RIGHT", q.processing, q.tasks);
-    scope_events_log("LMOVE %s %s RIGHT RIGHT: the dead worker's task is back in the queue; "
-                     "a new worker takes it", q.processing, q.tasks);
-    start_worker();
+    redisAsyncCommand(q.c, on_moved_back, NULL, "LMOVE %s %s RIGHT RIGHT", q.processing, q.tasks);
 }
 
 static void start_worker(void)
