@@ -33,8 +33,9 @@ typedef struct {
     long pid;               /* the private server's pid, or -1 */
 } mq_broker_t;
 
-/* The whole run, hung off demo.data: main.c sets the options; only
- * message-queue.c changes the rest (the first process's side). */
+/* The whole run, hung off demo.data: main.c sets the options, server.c the
+ * broker and server (step 1), message-queue.c the rest; the other files
+ * only read it. */
 typedef struct mq_s {
     /* options */
     const char *redis;    /* --redis URL, or NULL for a private server */

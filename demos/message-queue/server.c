@@ -43,9 +43,16 @@ static void on_server_ready(scope_redis_t *r, int status)
 static void on_server_exit(scope_redis_t *r, int code, int sig)
 {
     mq_t *m = r->data;
-    if (!m->quitting)
-        scope_demo_check(m->demo, 0, "redis-server", "exited (code %d, signal %d)", code, sig);
     scope_demo_stop(m->demo);
+    if (m->quitting)
+        return;
+    /* The broker died under us: every connection to it is gone (hiredis has
+     * freed them), nothing published now can be delivered. Reconnecting is
+     * not taught yet: the run ends here, with an error, and main.c's way
+     * out kills the roles. */
+    scope_demo_check(m->demo, 0, "redis-server", "exited under us (code %d, signal %d): the "
+                     "run ends; nothing published from now on could be delivered", code, sig);
+    uv_stop(m->demo->loop);
 }
 
 void mq_broker(scope_demo_t *d)

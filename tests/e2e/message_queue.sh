@@ -153,3 +153,18 @@ timeout 120 "$DEMO" --json --count 5 --redis "unix:$PWD/own/r.sock" >o.json 2>o.
 kill -0 $own 2>/dev/null && pass "--redis: the server is not ours to stop, and still runs" || fail "--redis: the server is gone"
 kill $own; wait $own 2>/dev/null
 rm -rf own
+
+# redis-server SIGKILLed mid-run: the run ends with an error that says so,
+# exit 1, and nothing is left (reconnecting with backoff is yet to come)
+"$DEMO" --json --count 1000000 --rate 10 >b.json 2>b.err &
+demo=$!
+if wait_event b.json msg '.lat > 0' 600; then
+    rs=$(server b.json)
+    kill -KILL "$rs"
+    wait_bounded $demo 60; rc=$?
+    [ $rc -eq 1 ] && has_event b.json error '.what == "redis-server" and (.reason | test("exited under us"))' \
+        && has_event b.json bye && pass "redis-server killed: an error, a summary, exit 1" || fail "broker killed: exit $rc"
+    no_dir && pass "redis-server killed: no directory left" || fail "broker killed: a directory left"
+else
+    fail "no round trip in b.json"; kill -9 $demo
+fi
