@@ -162,6 +162,8 @@ $(BUILD)/modules/demos/http/%.o: CFLAGS += $(shell pkg-config --cflags libcurl l
 
 # shared-memory runs threads (pthread_create) and maps POSIX shm (shm_open).
 $(BUILD)/demos/shared-memory: LDLIBS += -pthread
+# message-queue talks to redis-server through hiredis (its libuv adapter).
+$(BUILD)/demos/message-queue: LDLIBS += -lhiredis
 # worker-pool runs a pool of threads (pthread_create, pthread_cond_wait).
 $(BUILD)/demos/worker-pool: LDLIBS += -pthread
 

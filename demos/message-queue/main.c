@@ -1,0 +1,94 @@
+/* message-queue: Redis pub/sub on a real redis-server with the lid off (the
+ * story: message-queue.c).
+ *
+ * Step 1 starts the broker (server.c), 2 is the articles' pub/sub
+ * (message-queue.c, with subscriber.c as the subscriber), 3 the race of
+ * fresh connections (race.c), 4 a subscriber that is down (missed.c), 5 a
+ * work queue (queue.c, with worker.c as the worker), 6 the round trips
+ * (steady.c).
+ *
+ *   message-queue                         the lesson, then --count pings
+ *   message-queue --redis unix:/run/redis/redis.sock   an existing server
+ *   message-queue --fault kill            the subscriber is killed mid-run
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "events.h"
+#include "message-queue.h"
+
+static const scope_demo_info_t info = {
+    "message-queue",
+    "Redis pub/sub on a real redis-server",
+    "A private redis-server on a Unix socket; SUBSCRIBE and PUBLISH between two processes, "
+    "the race the articles leave in, and what a subscriber that is down misses.",
+    "000 001 004",
+    "消息队列 | 中 | ✅ | 高 | 分布式解耦",
+    "kill",
+};
+
+static const scope_demo_lesson_t lesson[] = {
+    {"the broker: redis-server on a private Unix socket, no TCP port", mq_broker},
+    {"SUBSCRIBE channel; PUBLISH channel hello; my-channel (articles 000/001/004)", mq_pubsub},
+    {"back to back on fresh connections: PUBLISH may land first, and says 0", mq_race},
+    {"a subscriber that is down misses everything: pub/sub stores nothing", mq_missed},
+    {"a work queue: LPUSH, a worker's BLMOVE, a killed worker's task recovered", mq_queue},
+    {"round trips: PUBLISH ping, the subscriber PUBLISHes it back", mq_steady},
+    {NULL, NULL},
+};
+
+static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
+{
+    (void)msg;
+    if (strcmp(cmd, "fault") == 0 && strcmp(d->fault, "kill") == 0)
+        mq_kill_subscriber(d);
+}
+
+/* A quit, or the lesson's end: step 5's pings stop, then the connections,
+ * the subscriber and, last, the server. */
+static void on_quit(scope_demo_t *d)
+{
+    mq_steady_stop(d);
+    mq_queue_stop(d);
+    mq_quit(d);
+}
+
+int main(int argc, char **argv)
+{
+    mq_t o = {.server_pid = -1}, *m = &o;
+    const scope_demo_option_t options[] = {
+        {"redis", "URL", "an existing server (unix:PATH or redis://HOST:PORT) instead of our own",
+         SCOPE_OPT_TEXT, &o.redis},
+        {"fault", "kill", "kill the subscriber once, after the third ping", SCOPE_OPT_WORD,
+         &o.fault, 0, 0, "kill"},
+        {"server-pid", "PID", "the subscriber: the private server's pid (with --role)",
+         SCOPE_OPT_NUMBER, &o.server_pid, -1, 1 << 22},
+        {NULL, NULL, NULL},
+    };
+    scope_demo_t demo = {.data = m};
+    int r = scope_demo_parse(&demo, &info, options, argc, argv);
+    if (r != SCOPE_DEMO_RUN)
+        return scope_demo_parse_report(&demo, r, stdout, stderr);
+    if (demo.role && strcmp(demo.role, "worker") == 0)
+        return mq_worker(&demo, m);
+    if (demo.role)
+        return mq_subscriber(&demo, m);
+
+    demo.on_quit = on_quit;
+    demo.on_control = on_control;
+    demo.on_lesson_end = on_quit;
+    if (scope_demo_start(&demo, uv_default_loop(), "publisher", 1) < 0)
+        return 1;
+    m->demo = &demo;
+    scope_demo_lesson(&demo, lesson);
+    int code = scope_demo_run(&demo);
+    scope_role_kill_all(&demo);
+    scope_spawn_shutdown(demo.loop);
+    uv_run(demo.loop, UV_RUN_NOWAIT);
+
+    char text[256];
+    cJSON *summary = cJSON_CreateObject();
+    mq_steady_bye(summary, text, sizeof text);
+    scope_demo_bye(&demo, summary, text);
+    return code;
+}

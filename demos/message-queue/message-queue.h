@@ -1,0 +1,91 @@
+/* message-queue: what each file of the demo offers to main.c (the story:
+ * message-queue.c).
+ */
+#ifndef MESSAGE_QUEUE_H
+#define MESSAGE_QUEUE_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "broker.h"
+#include "demo.h"
+#include "role.h"
+#include "trace.h"
+
+/* The articles' channels (000/001, then 004), and the steady part's. */
+#define MQ_CHANNEL    "channel"
+#define MQ_MY_CHANNEL "my-channel"
+/* Every trace of the demo, in both processes, names one channel: the
+ * dashboard shows one pub/sub channel, with step 5's round trips. */
+#define MQ_CHAN       "pubsub"
+#define MQ_TEXT_MAX   512 /* a message's text, at most */
+
+/* Where the clients connect: the private server, or --redis URL. */
+typedef struct {
+    char url[PATH_MAX + 8]; /* "unix:/run/user/1000/ipcscope-redis.X/redis.sock" */
+    char path[PATH_MAX];    /* a Unix socket, or "" */
+    char host[256];
+    int port;
+    scope_end_t end;        /* the redis-server lane: its pid, or a peer by name */
+    long pid;               /* the private server's pid, or -1 */
+} mq_broker_t;
+
+/* The whole run, hung off demo.data: main.c sets the options, server.c the
+ * broker and server (step 1), message-queue.c the rest; the other files
+ * only read it. */
+typedef struct mq_s {
+    /* options */
+    const char *redis;    /* --redis URL, or NULL for a private server */
+    long long server_pid; /* --server-pid: the subscriber's lane of the server */
+    const char *fault;    /* --fault kill: the subscriber is killed once in the steady part */
+
+    /* the first process */
+    scope_demo_t *demo;
+    mq_broker_t broker;
+    scope_redis_t server;      /* the private redis-server */
+    redisAsyncContext *pub;    /* the publisher's connection */
+    scope_role_t subscriber;   /* this program again, --role subscriber */
+    scope_trace_t trace;       /* the lesson's messages */
+    char ping_ch[48], pong_ch[48];
+    long restarts;
+    int quitting, restart_pending;
+    uv_timer_t restart;
+    void (*on_subscribed)(struct mq_s *m); /* the subscriber is listening */
+} mq_t;
+
+/* message-queue.c: step 2, and what the other steps use. */
+void mq_pubsub(scope_demo_t *d);
+void mq_quit(scope_demo_t *d); /* the connections, the subscriber, the server */
+void mq_kill_subscriber(scope_demo_t *d); /* the "kill" fault: SIGKILL, back in 1 s */
+/* A connection to the broker on d's loop (hiredis + its libuv adapter);
+ * NULL after an error event that names the URL. */
+redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data,
+                              const char *who);
+
+/* server.c, step 1: our own redis-server, or --redis URL checked. */
+void mq_broker(scope_demo_t *d);
+/* Reads URL (or the private server's socket) into b. Returns 0 or -EINVAL. */
+int mq_broker_set(mq_broker_t *b, const char *url, long pid);
+
+/* subscriber.c: --role subscriber: SUBSCRIBE, print, answer the pings. */
+int mq_subscriber(scope_demo_t *d, mq_t *m);
+/* race.c, step 3: SUBSCRIBE and PUBLISH back to back on fresh connections. */
+void mq_race(scope_demo_t *d);
+/* missed.c, step 4: a subscriber that is down misses what is published. */
+void mq_missed(scope_demo_t *d);
+/* queue.c, step 6: LPUSH, a worker's BLMOVE, a killed worker's task
+ * recovered with LMOVE; stop: its connection and timer. */
+void mq_queue(scope_demo_t *d);
+void mq_queue_stop(scope_demo_t *d);
+int mq_worker(scope_demo_t *d, mq_t *m); /* worker.c: --role worker */
+/* steady.c, step 6: ping -> subscriber -> pong, timed, at --rate until
+ * --count; then scope_demo_next. stop: its connections and timers (safe
+ * when it never ran); bye: its figures and a sentence. */
+void mq_steady(scope_demo_t *d);
+void mq_steady_stop(scope_demo_t *d);
+void mq_steady_bye(cJSON *summary, char *text, size_t n);
+
+#endif
