@@ -75,13 +75,16 @@ void cluster_narrate_stdout(cluster_worker_t *w, int started)
     if (w->out_fds[1] >= 0)
         close(w->out_fds[1]); /* the worker has its copy */
     w->out_fds[0] = w->out_fds[1] = -1;
-    if (fd < 0)
+    if (fd >= 0 && !started) /* no handle: the slot is free again at once */
+        close(fd);
+    if (fd < 0 || !started)
         return;
     uv_pipe_init(w->cluster->demo->loop, &w->out, 0);
     w->out.data = w;
-    if (!started || uv_pipe_open(&w->out, fd) < 0) {
+    if (uv_pipe_open(&w->out, fd) < 0) {
         close(fd);
-        uv_close((uv_handle_t *)&w->out, NULL);
+        w->out_open = 1; /* until on_closed: the slot holds a closing handle */
+        uv_close((uv_handle_t *)&w->out, on_closed);
         return;
     }
     w->out_open = 1;
