@@ -28,17 +28,6 @@ export IPCSCOPE_MSG_RATE=200
 command -v wrk >/dev/null || { echo "cluster: wrk is not installed (sh mk/deps.sh bench)"; exit 0; }
 have_node=0; command -v node >/dev/null && have_node=1
 
-# wait_port FILE SED: until SED finds the port in FILE (at most 30 s)
-wait_port() {
-    i=0
-    while [ $i -lt 300 ]; do
-        port=$(sed -n "$2" "$1" | head -1)
-        [ -n "$port" ] && { echo "$port"; return 0; }
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
-
 # load NAME PORT: wrk both ways, one JSON line each into $OUT/NAME.ka, .close
 load() {
     for how in ka close; do

@@ -10,6 +10,8 @@
 set -u
 BUILD=${1:-build}
 DURATION=${DURATION:-5}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/ipcscope-http-bench.XXXXXX")
 SERVER=""
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$OUT"' EXIT
@@ -17,17 +19,6 @@ export IPCSCOPE_MSG_RATE=200
 
 command -v wrk >/dev/null || { echo "http: wrk is not installed (sh mk/deps.sh bench)"; exit 0; }
 command -v node >/dev/null || { echo "http: node is not installed"; exit 0; }
-
-# wait_port FILE SED: until SED finds the port in FILE (at most 30 s)
-wait_port() {
-    i=0
-    while [ $i -lt 300 ]; do
-        port=$(sed -n "$2" "$1" | head -1)
-        [ -n "$port" ] && { echo "$port"; return 0; }
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
 
 # load NAME PORT CONNS [HEADER]: one wrk run; "rps p50 p99" into $OUT/NAME
 load() {

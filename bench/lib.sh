@@ -20,3 +20,14 @@ own_cost() {
     printf '  %s own cost (p50 over the libuv row): %s\n' "${3:-the demo's}" \
         "$(ratio "$(median "$1" p50)" "$(median "$2" p50)" | tr -d ' ')"
 }
+
+# wait_port FILE SED: until SED finds a port in FILE (at most 30 s); prints it
+wait_port() {
+    _i=0
+    while [ $_i -lt 300 ]; do
+        _port=$(sed -n "$2" "$1" | head -1)
+        [ -n "$_port" ] && { echo "$_port"; return 0; }
+        sleep 0.1; _i=$((_i + 1))
+    done
+    return 1
+}
