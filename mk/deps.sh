@@ -9,7 +9,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config libncurses-dev libuv1-dev libcjson-dev \
-libhiredis-dev libhttp-parser-dev libcurl4-openssl-dev libwslay-dev libssl-dev redis-server nodejs tmux check \
+libhiredis-dev libhttp-parser-dev libcurl4-openssl-dev libwslay-dev libssl-dev libzmq3-dev libmsgpack-dev redis-server nodejs tmux check \
 socat netcat-openbsd curl procps iproute2 valgrind jq"
 # Only `make fuzz` needs clang, so `make test` does not pull it in. Debian 12
 # ships libFuzzer's runtime apart from clang, as a package clang only
