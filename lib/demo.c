@@ -758,6 +758,8 @@ static void on_step_timer(uv_timer_t *t)
     scope_demo_t *d = t->data;
     scope_demo_cb cb = d->step.cb;
     d->step.cb = NULL;
+    /* Each step measures something of its own: its figures start here. */
+    scope_events_new_step_window((unsigned)d->step.n);
     if (cb)
         cb(d);
 }

@@ -39,6 +39,7 @@ static struct {
 /* When the figures' window began (0: at the start). Read on every traced
  * round trip, so an atomic rather than the emitter's lock. */
 static _Atomic uint64_t window_since;
+static _Atomic unsigned window_step; /* the lesson step that began it, or 0 */
 
 static void set_role_locked(const char *role)
 {
@@ -590,6 +591,13 @@ double scope_events_sample_ratio(void)
 
 void scope_events_new_window(void)
 {
+    atomic_store_explicit(&window_step, 0, memory_order_relaxed);
+    atomic_store_explicit(&window_since, scope_time_now_ns(), memory_order_relaxed);
+}
+
+void scope_events_new_step_window(unsigned step)
+{
+    atomic_store_explicit(&window_step, step, memory_order_relaxed);
     atomic_store_explicit(&window_since, scope_time_now_ns(), memory_order_relaxed);
 }
 
@@ -616,8 +624,11 @@ int scope_events_stats(const char *chan, const scope_hist_t *latency, const scop
 
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "chan", chan);
+    unsigned since_step = atomic_load_explicit(&window_step, memory_order_relaxed);
     if (since)
         cJSON_AddNumberToObject(o, "since", (double)since);
+    if (since && since_step)
+        cJSON_AddNumberToObject(o, "since_step", since_step);
     cJSON_AddNumberToObject(o, "count", (double)s.count);
     cJSON_AddNumberToObject(o, "bytes", rate ? (double)rate->total_bytes : 0);
     cJSON_AddNumberToObject(o, "min", (double)s.min);

@@ -130,6 +130,11 @@ uint64_t scope_events_dropped(void);
  * figures of stats events start again (those of the bye stay whole-run).
  * Stats events then carry "since", the window's start (the events' clock). */
 void scope_events_new_window(void);
+/* A new window for the figures because lesson step `step` began: a step
+ * measures its own setting (a new payload, a new peer), and its figures
+ * should not be averaged with the last step's. Stats events then carry
+ * "since" and "since_step". */
+void scope_events_new_step_window(unsigned step);
 /* When the current window began; 0 when it is the whole run. */
 uint64_t scope_events_window_since(void);
 

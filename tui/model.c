@@ -737,6 +737,7 @@ static int take_stats(tui_model_t *m, const cJSON *ev, uint64_t t)
         /* rate or size changed: the latencies seen here start again too, so
          * that the histogram and the percentiles tell the same window */
         c->since = u64(ev, "since");
+        c->since_step = (unsigned)u64(ev, "since_step");
         c->lat_count = c->lat_max = 0;
         memset(c->log2, 0, sizeof c->log2);
         if (c->hist)

@@ -70,6 +70,7 @@ typedef struct {
     uint64_t count, bytes, p50, p90, p99, p999, max, min;
     double mean, rate, bps, sample;
     uint64_t since; /* the figures' window began here (0: the whole run) */
+    unsigned since_step; /* ... with this lesson step (0: a rate or size change) */
     /* a lossy channel's counts, when its stats carry them (udp's loss step) */
     int have_loss;
     uint64_t sent, received, dropped;

@@ -83,10 +83,15 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
     tui_text_ns(e, sizeof e, (double)s.max, ascii);
     /* n and the window: how many round trips these figures stand on, and
      * since when (a change of rate or size starts them again) */
-    char count[24];
+    char count[24], window[48];
     snprintf(count, sizeof count, "%llu", (unsigned long long)s.count);
+    if (c->since && c->since_step)
+        snprintf(window, sizeof window, tui_i18n(TUI_S_SINCE_STEP), c->since_step);
+    else
+        snprintf(window, sizeof window, "%s",
+                 tui_i18n(c->since ? TUI_S_SINCE_CHANGE : TUI_S_WHOLE_RUN));
     const char *parts[6][2] = {{"p50", a}, {"p90", b}, {"p99", d}, {"max", e}, {"n", count},
-                               {"", tui_i18n(c->since ? TUI_S_SINCE_CHANGE : TUI_S_WHOLE_RUN)}};
+                               {"", window}};
     x = r.x;
     for (int i = 0; i < 6; i++) {
         snprintf(buf, sizeof buf, "%s%s", parts[i][0], parts[i][0][0] ? " " : "");

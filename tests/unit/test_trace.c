@@ -313,6 +313,27 @@ START_TEST(a_new_window_starts_the_stats_again)
 }
 END_TEST
 
+/* A lesson step begins a window of its own, and says which step it was; a
+ * change of rate afterwards is a plain window again. */
+START_TEST(a_lesson_step_starts_a_window_named_by_its_number)
+{
+    scope_trace_t t;
+    scope_trace_init(&t, "ipc", SCOPE_PID(1), SCOPE_PID(2));
+    scope_events_new_step_window(3);
+    scope_trace_stats(&t);
+    cJSON *e = next_event();
+    ck_assert(n(e, "since") > 0);
+    ck_assert_int_eq((int)n(e, "since_step"), 3);
+    cJSON_Delete(e);
+    scope_events_new_window();
+    scope_trace_stats(&t);
+    e = next_event();
+    ck_assert(n(e, "since") > 0);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(e, "since_step"));
+    cJSON_Delete(e);
+}
+END_TEST
+
 /* A JSON message's own "id" (a whole number from 1) is its trace id. */
 START_TEST(a_json_message_is_traced_by_its_own_id)
 {
@@ -509,6 +530,7 @@ int main(void)
     tcase_add_test(tc, stats_timer_ends_with_last_figures);
     tcase_add_test(tc, figures_travel_and_add_up);
     tcase_add_test(tc, a_new_window_starts_the_stats_again);
+    tcase_add_test(tc, a_lesson_step_starts_a_window_named_by_its_number);
     tcase_add_test(tc, loss_stats_count_what_never_came);
     tcase_add_test(tc, a_json_message_is_traced_by_its_own_id);
     tcase_add_test(tc, a_bye_says_the_same_of_every_trace);
