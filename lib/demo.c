@@ -443,6 +443,14 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
             return;
         }
         snprintf(d->fault, sizeof d->fault, "%s", kind);
+    } else if (strcmp(c, "back") == 0) {
+        /* Only a program that plays a recording can go back (its on_back). */
+        if (!d->on_back) {
+            scope_events_error("control", "back: a live demo cannot undo what it did; restart it");
+            return;
+        }
+        d->on_back(d);
+        return;
     } else if (strcmp(c, "quit") == 0) {
         quit(d, d->role ? "quit, relayed" : "quit from the dashboard");
         return;

@@ -136,6 +136,7 @@ struct scope_demo_s {
     scope_demo_control_cb on_control;
     scope_demo_cb on_quit; /* SIGINT, SIGTERM or "quit": wind down */
     scope_demo_cb on_lesson_end; /* scope_demo_next after the last step */
+    scope_demo_cb on_back; /* "back": a replay rewinds a step; NULL: refused */
     const scope_demo_option_t *options;
     /* Narrate to stderr rather than stdout when alone in a terminal: for a
      * process whose stdout is someone else's (a child a node parent forked,

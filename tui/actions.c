@@ -7,12 +7,25 @@
 #include "actions.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "catalogue.h"
 #include "i18n.h"
 #include "text.h"
+#include "timing.h"
+
+/* What a key did, in the title bar; fresh news for a few seconds. */
+static void say(tui_ui_t *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(tui_ui_t *ui, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ui->flash, sizeof ui->flash, fmt, ap);
+    va_end(ap);
+    ui->flash_ns = scope_time_now_ns();
+}
 
 static const double rates[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0};
 static const long sizes[] = {16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576};
@@ -105,14 +118,38 @@ static void kill_selected(tui_ui_t *ui, tui_session_t *s, int sig)
              mp && mp->role[0] ? mp->role : p->comm);
     tui_session_signal_sent(s, pid, name);
     tui_session_note(s, buf);
-    snprintf(ui->flash, sizeof ui->flash, "%s %ld", name, pid);
+    say(ui, "%s %ld", name, pid);
 }
 
 static void fault(tui_ui_t *ui, tui_session_t *s)
 {
     const char *kind = tui_session_fault(s);
     if (kind)
-        snprintf(ui->flash, sizeof ui->flash, "fault %s", kind);
+        say(ui, "fault %s", kind);
+}
+
+/* b: a recording can be played again up to any point, so a replay goes
+ * back to before the last step it played (the replayer rewinds and plays
+ * up to there at once; the model starts empty to take it). A live demo
+ * cannot undo what it did: r restarts it. */
+static void step_back(tui_ui_t *ui, tui_session_t *s)
+{
+    if (!tui_catalogue_replaced(ui->mech)) {
+        say(ui, "%s", tui_i18n(TUI_S_BACK_LIVE));
+        return;
+    }
+    if (s->state != TUI_SESSION_RUNNING) {
+        say(ui, "%s", tui_i18n(TUI_S_BACK_ENDED));
+        return;
+    }
+    int step = s->model->step_n > 1 ? s->model->step_n : 1;
+    tui_model_reset(s->model);
+    tui_session_control(s, "{\"cmd\":\"back\"}");
+    ui->stepping = ui->paused = 1; /* as lesson mode: s plays the step */
+    memset(ui->scroll, 0, sizeof ui->scroll);
+    char what[64];
+    snprintf(what, sizeof what, tui_i18n(TUI_S_BACK_TO), step);
+    say(ui, "%s", what);
 }
 
 static void move_selection(tui_ui_t *ui, int delta)
@@ -226,6 +263,9 @@ static void demo(tui_action_t a, tui_ui_t *ui, tui_session_t *s)
         break;
     case TUI_ACTION_FAULT:
         fault(ui, s);
+        break;
+    case TUI_ACTION_STEP_BACK:
+        step_back(ui, s);
         break;
     default:
         break;

@@ -192,6 +192,11 @@ void tui_catalogue_set_program(const tui_mech_t *m, const char *path)
     snprintf(program.path, sizeof program.path, "%s", path ? path : "");
 }
 
+int tui_catalogue_replaced(const tui_mech_t *m)
+{
+    return m && program.mech == m;
+}
+
 int tui_catalogue_path(const tui_mech_t *m, char *out, size_t n)
 {
     if (program.mech == m) {

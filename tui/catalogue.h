@@ -59,6 +59,8 @@ int tui_catalogue_path(const tui_mech_t *m, char *out, size_t n);
  * recorded demo's place; the other mechanisms launch as ever); a NULL path
  * undoes it. */
 void tui_catalogue_set_program(const tui_mech_t *m, const char *path);
+/* 1 when m launches another program in its place (a replay). */
+int tui_catalogue_replaced(const tui_mech_t *m);
 /* The lesson file for the language (NAME.zh.md, falling back to NAME.md):
  * 0 and the path, or -ENOENT. */
 int tui_catalogue_lesson(const tui_mech_t *m, tui_lang_t lang, char *out, size_t n);

@@ -100,6 +100,10 @@ typedef enum {
     TUI_S_H_ARROWS,
     TUI_S_H_KILL,
     TUI_S_H_RESTART,
+    TUI_S_H_STEP_BACK,
+    TUI_S_BACK_LIVE,   /* b on a live demo */
+    TUI_S_BACK_ENDED,  /* b after the replay ended */
+    TUI_S_BACK_TO,     /* b: "back to before step %d" */
     TUI_S_H_LESSON,
     TUI_S_H_LANG,
     TUI_S_H_ZOOM,

@@ -59,6 +59,7 @@ static const row_t rows[] = {
     {"k K", NULL, TUI_S_H_KILL, DEMO,
      {{'k', 0, DEMO, TUI_ACTION_TERM}, {'K', 0, DEMO, TUI_ACTION_KILL}}},
     {"r", NULL, TUI_S_H_RESTART, DEMO, {{'r', 0, DEMO, TUI_ACTION_RESTART}}},
+    {"b", NULL, TUI_S_H_STEP_BACK, DEMO, {{'b', 0, DEMO, TUI_ACTION_STEP_BACK}}},
     {"l", NULL, TUI_S_H_LESSON, DEMO, {{'l', 0, DEMO, TUI_ACTION_LESSON}}},
     {"z", NULL, TUI_S_H_ZOOM, DEMO, {{'z', 0, DEMO, TUI_ACTION_ZOOM}}},
     {"f", NULL, TUI_S_H_FAULT, DEMO, {{'f', 0, DEMO, TUI_ACTION_FAULT}}},

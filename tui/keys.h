@@ -47,6 +47,7 @@ typedef enum {
     TUI_ACTION_KILL, /* SIGKILL to the selected process */
     TUI_ACTION_FAULT,
     TUI_ACTION_RESTART,
+    TUI_ACTION_STEP_BACK, /* a replay: back to before the last step played */
     /* the dashboard */
     TUI_ACTION_LANG,
     TUI_ACTION_HELP,

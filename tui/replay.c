@@ -30,6 +30,7 @@ static struct {
     int lesson;      /* stop before each recorded step (--step), until resumed */
     int credits;     /* s presses in lesson mode, each one step */
     int one_message; /* s while paused: one more message */
+    int steps_played; /* step events written so far */
     uv_timer_t tick;
 } r;
 
@@ -71,6 +72,7 @@ static void finish(void)
     uv_timer_stop(&r.tick);
     uv_close((uv_handle_t *)&r.tick, NULL);
     fclose(r.in);
+    r.in = NULL;
     scope_demo_stop(&r.d);
 }
 
@@ -93,6 +95,7 @@ static void on_tick(uv_timer_t *t)
             break;
         }
         r.credits -= r.is_step && r.lesson;
+        r.steps_played += r.is_step;
         int was_msg = r.is_msg;
         if (write_line() < 0) { /* the dashboard is gone: so is the replay */
             free(r.line);
@@ -107,6 +110,33 @@ static void on_tick(uv_timer_t *t)
     }
     if (!r.line)
         finish();
+}
+
+/* b in the dashboard: back to before the last step played. The recording
+ * is read again from the top and everything before that step written at
+ * once (the dashboard emptied its model to take it); then it waits there,
+ * as in lesson mode, for s. */
+static void back_one_step(scope_demo_t *d)
+{
+    (void)d;
+    int before = r.steps_played > 1 ? r.steps_played : 1;
+    if (!r.in)
+        return; /* played to its end: the replayer is stopping */
+    rewind(r.in);
+    read_next();
+    r.steps_played = 0;
+    while (r.line && !(r.is_step && r.steps_played + 1 >= before)) {
+        r.steps_played += r.is_step;
+        if (write_line() < 0) {
+            free(r.line);
+            r.line = NULL;
+            return;
+        }
+        read_next();
+    }
+    r.now = r.t;
+    r.lesson = 1;
+    r.credits = r.one_message = 0;
 }
 
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
@@ -139,6 +169,7 @@ int tui_replay_feed(const char *file, int argc, char **argv)
     r.lesson = r.d.step_mode;
     r.d.on_control = on_control;
     r.d.on_quit = on_quit;
+    r.d.on_back = back_one_step;
     if (scope_demo_start(&r.d, uv_default_loop(), "replay", 1) < 0)
         return 1;
     read_next();

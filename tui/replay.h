@@ -9,7 +9,9 @@
  *   - Space pauses and resumes; s, paused, lets one more message go;
  *   - in lesson mode (S, --step) it stops before each recorded lesson step,
  *     and each s plays up to the next one: a class jumps from step to step;
- *   - r plays it again from the start, which is how to go back;
+ *   - b goes back to before the last step played (the recording is read
+ *     again from the top, written at once up to there), and s plays that
+ *     step again; r plays it all again from the start;
  *   - the replayer exits at the end of the recording (ENDED); back in the
  *     menu, the recorded demo launches the recording again, any other
  *     demo itself.

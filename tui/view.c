@@ -113,12 +113,19 @@ static void title_bar(const tui_ui_t *ui, int cols)
     int flash_w = ui->flash[0] ? tui_text_width(ui->flash) + 2 : 0;
     int avail = cols - 1 - badge_w - 2;
     right_w += 1; /* a gap before it */
+    /* What a key just did (the flash) is news for a few seconds: then it
+     * goes before the rate and size; later it waits for room. */
+    int fresh = ui->flash[0] && ui->now_ns - ui->flash_ns < 4000000000ull;
+    int show_flash = fresh && avail - flash_w > 24;
+    if (show_flash)
+        avail -= flash_w;
     int show_right = avail - right_w > 20;
     if (show_right)
         avail -= right_w;
-    int show_flash = ui->flash[0] && avail - flash_w > 24;
-    if (show_flash)
+    if (!show_flash && ui->flash[0] && avail - flash_w > 24) {
+        show_flash = 1;
         avail -= flash_w;
+    }
     tui_crt_text(0, 1, avail, TUI_ROLE_TITLE, left);
     int x = cols - badge_w;
     if (show_right) {

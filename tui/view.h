@@ -55,6 +55,7 @@ typedef struct {
     long sel_pid;
     uint64_t now_ns;
     char flash[160]; /* the last thing the dashboard did, for the title bar */
+    uint64_t flash_ns; /* when: for a few seconds it goes before rate and size */
 } tui_ui_t;
 
 void tui_view_draw(const tui_ui_t *ui);

@@ -6,7 +6,7 @@ IPCSCOPE="$BUILD/bin/ipcscope"
 
 "$IPCSCOPE" --help >help.txt 2>&1 || { fail "ipcscope --help failed"; exit 0; }
 absent=""
-for k in Enter S Space s + '[' Tab k r l z f L '?' q; do
+for k in Enter S Space s + '[' Tab k r b l z f L '?' q; do
     grep -q "^  $(printf '%s' "$k" | sed 's/[][?+]/\\&/g')[ ]" help.txt || absent="$absent $k"
 done
 [ -z "$absent" ] && pass "--help lists every key of the dashboard, z and f included" \

@@ -46,6 +46,25 @@ wait_screen "$S" 'pong #5' 50
 [ $presses -eq 6 ] && screen_has "$S" 'pong #5' && ! screen_has "$S" 'step 7' \
     && pass "replay --step: six presses reach step 6, which plays whole and waits before step 7" \
     || { fail "replay --step: $presses presses"; tmux -L "$S" capture-pane -p; }
+# b: back to before step 6, its pings gone from the flow; s plays it again
+tmux -L "$S" send-keys b
+wait_screen "$S" 'back: before step 6' 50 && sleep 1
+! screen_has "$S" 'ping #' && screen_has "$S" 'received #2' && ! screen_has "$S" 'step 6: ping' \
+    && pass "replay b: back to before step 6: its pings gone, step 5's messages still there" \
+    || { fail "replay b: not back before step 6"; tmux -L "$S" capture-pane -p; }
+tmux -L "$S" send-keys b
+wait_screen "$S" 'back: before step 5' 50 && sleep 1
+! screen_has "$S" '-- step 5' && screen_has "$S" 'no message yet' && pass "replay b again: before step 5, no message yet" \
+    || { fail "replay b twice"; tmux -L "$S" capture-pane -p; }
+tmux -L "$S" send-keys s s
+wait_screen "$S" 'pong #5' 50 && pass "replay b then s s: steps 5 and 6 play again, to pong #5" \
+    || { fail "replay b then s: step 6 did not play again"; tmux -L "$S" capture-pane -p; }
+quit "$S"
+S="ipcscope-test-replay-live-$$"
+tmux -L "$S" new-session -d -x 80 -y 24 -e LANG=C.UTF-8 "exec $IPCSCOPE open fork-ipc"
+wait_screen "$S" 'ping #' && tmux -L "$S" send-keys b
+wait_screen "$S" 'b goes back in a replay' 30 && pass "b on a live demo: says it works in a replay, r restarts" \
+    || { fail "b on a live demo: silent"; tmux -L "$S" capture-pane -p; }
 quit "$S"
 
 out=$("$IPCSCOPE" replay nosuch.ndjson 2>&1); rc=$?
