@@ -148,8 +148,13 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
         }
     if (lo < 0 || used >= rows)
         return used;
-    int want = hi - lo + 1, room = rows - used;
-    int per = (want + room - 1) / room; /* bins per row */
+    /* Bins per row: a power of two, and rows that start at a multiple of
+     * it, so that every channel's rows share one grid of edges (x2, x4,
+     * x16...) and two histograms side by side can be compared row by row. */
+    int room = rows - used, per = 1;
+    while (hi / per - lo / per + 1 > room && per < TUI_MODEL_LOG2_BINS)
+        per *= 2;
+    lo -= lo % per;
     uint64_t peak = 0;
     for (int i = lo; i <= hi; i += per) {
         uint64_t sum = 0;
