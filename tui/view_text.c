@@ -294,11 +294,30 @@ static void draw_lesson(const tui_ui_t *ui, tui_rect_t r)
             c.hang = 4;
             break;
         case TUI_MD_CODE: {
-            /* code keeps its lines: cut, never wrapped */
-            int y = r.y + c.line - c.first;
-            c.line++;
-            if (y >= r.y && y < r.y + r.h)
-                tui_crt_text(y, r.x + 2, r.w - 2, TUI_ROLE_CODE, ml->text);
+            /* Code keeps its indentation; a line wider than the pane goes on
+             * below, two further in, broken between words where it can: a
+             * line cut at the border hid the end of the call it showed. */
+            const char *text = ml->text;
+            int lead = 0;
+            while (text[lead] == ' ' && lead < r.w / 3)
+                lead++;
+            c.role = TUI_ROLE_CODE;
+            c.x = 2 + lead;
+            c.hang = c.x + 2;
+            /* A trailing "  # comment" that does not fit goes whole onto the
+             * next line, rather than leaving its '#' behind. */
+            const char *comment = strstr(text + lead, "  #");
+            if (comment && tui_text_width(text) > r.w - 2) {
+                char code[512];
+                snprintf(code, sizeof code, "%.*s", (int)(comment - text - lead), text + lead);
+                wrap_lines(code, r.w - c.x, lesson_line, &c);
+                while (*comment == ' ')
+                    comment++;
+                c.x = c.hang;
+                wrap_lines(comment, r.w - c.x, lesson_line, &c);
+            } else {
+                wrap_lines(text + lead, r.w - c.x, lesson_line, &c);
+            }
             continue;
         }
         case TUI_MD_TABLE:
