@@ -27,6 +27,7 @@ static const scope_demo_info_t info = {
 static const scope_demo_lesson_t lesson[] = {
     {"fork(): a socketpair, the child's end at fd 3", patterns_fork_step},
     {"batching: 1,000 sends vs one batch vs a batcher", patterns_batching},
+    {"structured messages: config, getUser by id, a timeout", patterns_requests},
     {NULL, NULL},
 };
 
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
          &o.batch_size, 1, 1000},
         {"flush-ms", "MS", "step 2: a batch goes after its first item waited this long "
          "(default 5)", SCOPE_OPT_NUMBER, &o.flush_ms, 1, 10000},
+        {"request-ms", "MS", "step 3: a request's timeout (default 200)", SCOPE_OPT_NUMBER,
+         &o.request_ms, 10, 60000},
         {"debug-ipc", NULL, "log every message the parent receives, as DEBUG=ipc would",
          SCOPE_OPT_FLAG, &o.debug_ipc},
         {NULL, NULL, NULL},
