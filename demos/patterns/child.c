@@ -85,7 +85,9 @@ static int has(const cJSON *msg, const char *path, int type)
 /* 004's check, then a schema per type: NULL when msg may pass. */
 static const char *invalid(const cJSON *msg)
 {
-    if (!cJSON_IsObject(msg))
+    if (cJSON_IsNull(msg)) /* typeof null is 'object': 004's msg.type throws a TypeError */
+        return "null";
+    if (!cJSON_IsObject(msg) && !cJSON_IsArray(msg)) /* typeof [] is 'object' too */
         return "not an object";
     if (!has(msg, "type", cJSON_String))
         return "no type";

@@ -28,6 +28,7 @@ static const scope_demo_lesson_t lesson[] = {
     {"fork(): a socketpair, the child's end at fd 3", patterns_fork_step},
     {"batching: 1,000 sends vs one batch vs a batcher", patterns_batching},
     {"structured messages: config, getUser by id, a timeout", patterns_requests},
+    {"validation: 004's check, a schema per type, a dropped count", patterns_validate},
     {NULL, NULL},
 };
 
