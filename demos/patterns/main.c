@@ -29,6 +29,7 @@ static const scope_demo_lesson_t lesson[] = {
     {"batching: 1,000 sends vs one batch vs a batcher", patterns_batching},
     {"structured messages: config, getUser by id, a timeout", patterns_requests},
     {"validation: 004's check, a schema per type, a dropped count", patterns_validate},
+    {"size limits: 004's check after the parse vs the framing's bound", patterns_sizes},
     {NULL, NULL},
 };
 
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
          "(default 5)", SCOPE_OPT_NUMBER, &o.flush_ms, 1, 10000},
         {"request-ms", "MS", "step 3: a request's timeout (default 200)", SCOPE_OPT_NUMBER,
          &o.request_ms, 10, 60000},
+        {"frame-limit", "BYTES", "step 5: the bound our end's framing keeps on a line "
+         "(default 1048576)", SCOPE_OPT_NUMBER, &o.frame_limit, 1024, SCOPE_CHANNEL_MAX_MESSAGE},
         {"debug-ipc", NULL, "log every message the parent receives, as DEBUG=ipc would",
          SCOPE_OPT_FLAG, &o.debug_ipc},
         {NULL, NULL, NULL},
