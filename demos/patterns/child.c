@@ -11,6 +11,7 @@
  *      message on demand, a ping's pong; a hang blocks the loop for good.
  *   4. EOF on fd 3 (the parent's disconnect(), or its death): exit 0.
  */
+#include <msgpack.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,40 @@ static cJSON *big(const cJSON *msg)
     return m;
 }
 
+/* msgpack.decode(Buffer.from(msg.data)): the bytes back from their JSON
+ * numbers, then decoded; the users counted. */
+static double decode_buffer(const cJSON *data)
+{
+    int n = cJSON_GetArraySize(data), i = 0;
+    char *bytes = n > 0 ? malloc((size_t)n) : NULL;
+    if (!bytes)
+        return -1;
+    for (const cJSON *b = data->child; b; b = b->next)
+        bytes[i++] = (char)b->valueint;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    double users = -1;
+    if (msgpack_unpack_next(&u, bytes, (size_t)n, NULL) == MSGPACK_UNPACK_SUCCESS &&
+        u.data.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t k = 0; k < u.data.via.map.size; k++) {
+            msgpack_object_kv *kv = &u.data.via.map.ptr[k];
+            if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 5 &&
+                memcmp(kv->key.via.str.ptr, "users", 5) == 0 && kv->val.type == MSGPACK_OBJECT_ARRAY)
+                users = kv->val.via.array.size;
+        }
+    msgpack_unpacked_destroy(&u);
+    free(bytes);
+    return users;
+}
+
+static cJSON *decoded(double users)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", "decoded");
+    cJSON_AddNumberToObject(m, "users", users);
+    return m;
+}
+
 /* For ever, as a child stuck in a loop: its event loop never turns again.
  * With SIGTERM's default action it dies of the watchdog's SIGTERM; with
  * lib/demo's handler in place the signal only wakes a loop that never runs. */
@@ -176,6 +211,10 @@ static void handle(child_t *c, const cJSON *msg)
         cJSON_AddNumberToObject(m, "dropped", (double)c->dropped);
         cJSON_AddItemToObject(m, "reasons", cJSON_Duplicate(c->reasons, 1));
         reply(c, m);
+    } else if (patterns_is(msg, "type", "large")) { /* JSON: parsed already, by the channel */
+        reply(c, decoded(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(data, "users"))));
+    } else if (patterns_is(msg, "type", "Buffer")) { /* msgpack on a JSON channel */
+        reply(c, decoded(decode_buffer(data)));
     } else if (patterns_is(msg, "type", "big")) {
         reply(c, big(msg));
     } else if (patterns_is(msg, "type", "ping")) { /* the pong is the ping, back whole */

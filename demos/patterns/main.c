@@ -30,6 +30,7 @@ static const scope_demo_lesson_t lesson[] = {
     {"structured messages: config, getUser by id, a timeout", patterns_requests},
     {"validation: 004's check, a schema per type, a dropped count", patterns_validate},
     {"size limits: 004's check after the parse vs the framing's bound", patterns_sizes},
+    {"serialization: JSON vs MessagePack, a Buffer on a JSON channel", patterns_serialize},
     {NULL, NULL},
 };
 
