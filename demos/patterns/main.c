@@ -31,6 +31,7 @@ static const scope_demo_lesson_t lesson[] = {
     {"validation: 004's check, a schema per type, a dropped count", patterns_validate},
     {"size limits: 004's check after the parse vs the framing's bound", patterns_sizes},
     {"serialization: JSON vs MessagePack, a Buffer on a JSON channel", patterns_serialize},
+    {"'error', 'exit', and 004's watchdog: SIGTERM, then SIGKILL", patterns_errors},
     {NULL, NULL},
 };
 
@@ -47,6 +48,10 @@ int main(int argc, char **argv)
          &o.request_ms, 10, 60000},
         {"frame-limit", "BYTES", "step 5: the bound our end's framing keeps on a line "
          "(default 1048576)", SCOPE_OPT_NUMBER, &o.frame_limit, 1024, SCOPE_CHANNEL_MAX_MESSAGE},
+        {"watchdog-ms", "MS", "step 8: 004's watchdog, SIGTERM to a hung child after this "
+         "(default 5000, as 004)", SCOPE_OPT_NUMBER, &o.watchdog_ms, 10, 600000},
+        {"grace-ms", "MS", "step 8: then SIGKILL after this more (default 1000)",
+         SCOPE_OPT_NUMBER, &o.grace_ms, 10, 600000},
         {"debug-ipc", NULL, "log every message the parent receives, as DEBUG=ipc would",
          SCOPE_OPT_FLAG, &o.debug_ipc},
         {NULL, NULL, NULL},
