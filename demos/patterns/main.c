@@ -32,6 +32,7 @@ static const scope_demo_lesson_t lesson[] = {
     {"size limits: 004's check after the parse vs the framing's bound", patterns_sizes},
     {"serialization: JSON vs MessagePack, a Buffer on a JSON channel", patterns_serialize},
     {"'error', 'exit', and 004's watchdog: SIGTERM, then SIGKILL", patterns_errors},
+    {"round trips: one process.hrtime() sample vs a histogram", patterns_monitor},
     {NULL, NULL},
 };
 
