@@ -250,17 +250,18 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
     handle(c, msg);
 }
 
+/* process.on('disconnect'): EOF on fd 3, the parent's disconnect() or death. */
 static void on_disconnect(scope_channel_t *ch, int status)
 {
-    child_t *c = ch->data;
-    (void)status;
-    scope_demo_stop(c->d);
+    scope_events_log("fd 3: %s after %llu messages; process.on('disconnect'): exiting",
+                     status ? uv_strerror(status) : "closed", (unsigned long long)ch->received);
+    scope_demo_stop(((child_t *)ch->data)->d);
 }
 
+/* SIGTERM, or the dashboard's quit: our end closes, and the loop ends. */
 static void on_quit(scope_demo_t *d)
 {
-    child_t *c = d->data;
-    scope_channel_close(&c->ch);
+    scope_channel_close(&((child_t *)d->data)->ch);
     scope_demo_stop(d);
 }
 
