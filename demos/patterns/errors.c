@@ -49,6 +49,12 @@ static void on_watchdog(uv_timer_t *t)
 
 static void hang(patterns_t *p);
 
+static int on_up(patterns_t *p, const cJSON *msg)
+{
+    (void)p;
+    return patterns_is(msg, "type", "pong") ? PATTERNS_DONE : PATTERNS_NOT_IT;
+}
+
 static void on_exit_cb(patterns_t *p, int code, int sig)
 {
     uv_timer_stop(&w.watchdog); /* clearTimeout(timeout) */
@@ -75,7 +81,9 @@ static void on_exit_cb(patterns_t *p, int code, int sig)
     }
     uv_close((uv_handle_t *)&w.watchdog, NULL);
     uv_close((uv_handle_t *)&w.grace, NULL);
-    scope_demo_next(p->demo);
+    /* The next step times round trips: not this child's start. */
+    patterns_send(p, cJSON_Parse("{\"type\":\"ping\",\"id\":0}"));
+    patterns_await(p, on_up, 10000);
 }
 
 static void hang(patterns_t *p)
