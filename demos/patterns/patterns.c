@@ -16,10 +16,9 @@
  *   5. Size limits: 004's MAX_MESSAGE_SIZE after the parse against a bound
  *      the framing keeps before buffering (sizes.c).
  *   6. Serialization: JSON against MessagePack (serialize.c).
- *   7. What JSON loses, and node's 'advanced' channel; --inspect-brk (node.c).
- *   8. 'error', 'exit' and 004's watchdog against a hanging child (errors.c).
- *   9. Round trips: one process.hrtime() sample against a histogram (monitor.c).
- *  10. disconnect(): the child reads EOF and exits; waitpid() reaps it.
+ *   7. 'error', 'exit' and 004's watchdog against a hanging child (errors.c).
+ *   8. Round trips: one process.hrtime() sample against a histogram (monitor.c).
+ *   9. disconnect(): the child reads EOF and exits; waitpid() reaps it.
  *
  * The child is this program again (--role child, child.c).
  */
@@ -204,7 +203,7 @@ static void on_kid_exit(scope_role_t *r, int code, int sig)
     patterns_end(p->demo);
 }
 
-/* Step 10, and what a quit asks: child.disconnect(); the child reads EOF
+/* Step 9, and what a quit asks: child.disconnect(); the child reads EOF
  * and exits, and with its exit the loop ends. */
 void patterns_end(scope_demo_t *d)
 {

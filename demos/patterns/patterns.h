@@ -38,7 +38,6 @@ struct patterns_s {
     long long request_ms;            /* requests.c: a request's timeout */
     long long watchdog_ms, grace_ms; /* errors.c: 004's watchdog, then SIGKILL */
     long long frame_limit;           /* sizes.c: the framing's bound */
-    const char *node;                /* node's path, or NULL when it is missing */
     int debug_ipc;                   /* log every message, as DEBUG=ipc would */
 
     scope_demo_t *demo;
@@ -79,8 +78,6 @@ void patterns_requests(scope_demo_t *d);  /* requests.c: config, getUser with id
 void patterns_validate(scope_demo_t *d);  /* validate.c */
 void patterns_sizes(scope_demo_t *d);     /* sizes.c: 004's check vs the framing's */
 void patterns_serialize(scope_demo_t *d); /* serialize.c: JSON vs MessagePack */
-void patterns_node(scope_demo_t *d);      /* node.c: what JSON loses, 'advanced' */
-void patterns_inspect(scope_demo_t *d);   /* node.c: --inspect-brk */
 void patterns_errors(scope_demo_t *d);    /* errors.c: 'error', 'exit', the watchdog */
 void patterns_monitor(scope_demo_t *d);   /* monitor.c: one sample vs a histogram */
 
