@@ -166,6 +166,8 @@ $(BUILD)/demos/shared-memory: LDLIBS += -pthread
 $(BUILD)/demos/message-queue: LDLIBS += -lhiredis
 # worker-pool runs a pool of threads (pthread_create, pthread_cond_wait).
 $(BUILD)/demos/worker-pool: LDLIBS += -pthread
+# MessagePack beside JSON (serialize.c), Debian's libmsgpack-dev
+$(BUILD)/demos/patterns: LDLIBS += $(shell pkg-config --libs msgpack 2>/dev/null || echo -lmsgpackc)
 
 $(BUILD)/tests/test_%.o: tests/unit/test_%.c
 	@mkdir -p $(dir $@)
