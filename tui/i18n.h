@@ -55,6 +55,7 @@ typedef enum {
     TUI_S_WHOLE_RUN,    /* the latency figures' window: since the start */
     TUI_S_SINCE_CHANGE, /* since rate or size last changed */
     TUI_S_SINCE_STEP,   /* since lesson step %u began */
+    TUI_S_REJECTED,     /* %llu messages refused by the receiver's checks */
     TUI_S_ONE_IN_N, /* "1 in %.0f shown": the flow when the demo samples its messages */
     TUI_S_EVENTS_LOST,
     TUI_S_LOSS, /* "%llu sent  %llu received  %llu lost (%.0f%%)" */

@@ -743,6 +743,8 @@ static int take_stats(tui_model_t *m, const cJSON *ev, uint64_t t)
         if (c->hist)
             scope_hist_reset(c->hist);
     }
+    if (has_num(ev, "rejected"))
+        c->rejected = u64(ev, "rejected");
     if (has_num(ev, "dropped") && has_num(ev, "sent")) {
         c->have_loss = 1;
         c->sent = u64(ev, "sent");

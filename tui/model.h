@@ -74,6 +74,7 @@ typedef struct {
     /* a lossy channel's counts, when its stats carry them (udp's loss step) */
     int have_loss;
     uint64_t sent, received, dropped;
+    uint64_t rejected; /* refused by the receiver's checks (stats "rejected") */
     /* what this dashboard saw (msg events) */
     uint64_t msgs, msg_bytes, lat_count;
     uint64_t lat_max;

@@ -72,6 +72,12 @@ static int channel_block(const tui_ui_t *ui, int ci, tui_rect_t r, int rows)
         if (++used >= rows || (!c->lat_count && !s.p50))
             return used; /* counts only: no percentiles of nothing */
     }
+    if (c->rejected) {
+        snprintf(buf, sizeof buf, tui_i18n(TUI_S_REJECTED), (unsigned long long)c->rejected);
+        tui_crt_text(y + used, r.x, r.w, TUI_ROLE_VALUE, buf);
+        if (++used >= rows)
+            return used;
+    }
     if (!s.count && !c->lat_count) {
         tui_crt_text(y + used, r.x, r.w, TUI_ROLE_DIM,
                      tui_i18n(c->msgs ? TUI_S_ONE_WAY : TUI_S_NO_LATENCY));
