@@ -1,6 +1,7 @@
-/* posix_mq.c, step 6: the kernel's own queue. Article 003 lists message
- * queues among the kernel's IPC mechanisms; this is the POSIX one, no
- * broker and no library: the kernel keeps the messages.
+/* posix_mq.c, step 6: the kernel's own queue. Article 003 (Node.js
+ * process communication) lists message queues among the kernel's IPC
+ * mechanisms; this is the POSIX one, no broker and no library: the kernel
+ * keeps the messages.
  *
  *   1. mq_open("/ipcscope-mq.PID", O_CREAT | O_EXCL | O_WRONLY | O_NONBLOCK,
  *      0600, {mq_maxmsg MAXMSG, mq_msgsize MSGSIZE}): a name of our own

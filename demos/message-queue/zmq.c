@@ -1,8 +1,9 @@
-/* zmq.c, step 5: ZeroMQ push/pull, as article 002 ("通过消息队列实现数据共享")
- * writes it with the zeromq module: the server binds a PUSH socket and
- * sends, the client connects a PULL socket and reads. There is no broker
- * process at all: the queue is inside the two processes (libzmq's pipes
- * and I/O threads) and the TCP connection between them.
+/* zmq.c, step 5: ZeroMQ push/pull, as article 002 (Common IPC methods in
+ * Node.js, "通过消息队列实现数据共享") writes it with the zeromq module:
+ * the server binds a PUSH socket and sends, the client connects a PULL
+ * socket and reads. There is no broker process at all: the queue is
+ * inside the two processes (libzmq's pipes and I/O threads) and the TCP
+ * connection between them.
  *
  *   1. zmq_bind(PUSH, "tcp://127.0.0.1:*"): loopback only, and a port the
  *      kernel picks, read back with ZMQ_LAST_ENDPOINT, so parallel runs
