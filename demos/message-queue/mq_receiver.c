@@ -85,7 +85,7 @@ int mq_posix_receiver(scope_demo_t *d, mq_t *m)
     scope_events_log("mq_open(\"%s\", O_RDONLY|O_NONBLOCK) -> mqd %d; mq_curmsgs %ld waiting "
                      "for us", m->mq_name, (int)r.q, a.mq_curmsgs);
     r.open = 1;
-    scope_trace_init(&r.trace, "posix-mq", SCOPE_PID(getpid()), SCOPE_PID(getppid()));
+    scope_trace_init(&r.trace, "posix-mq", SCOPE_PID(getpid()), SCOPE_PEER("kernel mq"));
     uv_poll_init(d->loop, &r.poll, (int)r.q);
     r.poll.data = &r;
     uv_poll_start(&r.poll, UV_READABLE, on_readable);

@@ -80,9 +80,10 @@ static void show_file(const char *when)
 {
     char path[320], line[128] = "";
     struct stat st;
-    if (!px.fsdir[0]) {
-        scope_events_log("%s: the mqueue filesystem is not mounted here (mount -t mqueue none "
-                         "/dev/mqueue would show each queue as a file)", when);
+    if (!px.fsdir[0]) { /* said once, at the start */
+        if (strcmp(when, "created") == 0)
+            scope_events_log("the mqueue filesystem is not mounted here (mount -t mqueue none "
+                             "/dev/mqueue would show each queue as a file)");
         return;
     }
     snprintf(path, sizeof path, "%s%s", px.fsdir, px.name);
@@ -228,7 +229,6 @@ static void on_tick(uv_timer_t *t)
         on_receiver_exit(&px.receiver, 1, 0);
         return;
     }
-    scope_trace_set_peer(&px.trace, SCOPE_PID(px.receiver.pid));
     uv_poll_start(&px.poll, UV_WRITABLE, on_writable);
 }
 
@@ -256,7 +256,9 @@ void mq_posix(scope_demo_t *d)
     uv_poll_init(d->loop, &px.poll, (int)px.q);
     uv_timer_init(d->loop, &px.tick);
     px.open = 1;
-    scope_trace_init(&px.trace, "posix-mq", SCOPE_PID(getpid()), SCOPE_PEER("mq-receiver"));
+    /* the queue is the kernel's: a lane of its own between the two, as
+     * redis-server is for pub/sub */
+    scope_trace_init(&px.trace, "posix-mq", SCOPE_PID(getpid()), SCOPE_PEER("kernel mq"));
     scope_trace_open(&px.trace, "mqueue", px.name);
     uint64_t every = d->rate > 0 ? (uint64_t)(1000 / d->rate) : 1000;
     uv_timer_start(&px.tick, on_tick, every, every ? every : 1);

@@ -62,8 +62,10 @@ has_event r.json log ".text | test(\"^mq_open\\\\(\\\"$name\\\", O_CREAT\\\\|O_E
 [ "$(fig r.json .posix_mq.order)" = "9 5 5 1 1 0" ] && [ "$(fig r.json .posix_mq.received)" = 6 ] \
     && pass "mq_receive in another process: priorities 9 5 5 1 1 0, highest first" || fail "order '$(fig r.json .posix_mq.order)'"
 recv=$(proc_of r.json mq-receiver)
-[ -n "$recv" ] && [ "$recv" != "$p1" ] && has_event r.json msg ".chan == \"posix-mq\" and .pid == $recv and .dir == \"recv\"" \
-    && pass "the receiver is its own process (pid $recv)" || fail "the receiver's messages"
+[ -n "$recv" ] && [ "$recv" != "$p1" ] && has_event r.json msg ".chan == \"posix-mq\" and .pid == $recv and .dir == \"recv\" and .from == \"kernel mq\"" \
+    && has_event r.json msg ".chan == \"posix-mq\" and .pid == $p1 and .dir == \"send\" and .to == \"kernel mq\"" \
+    && pass "the receiver is its own process (pid $recv); the messages pass the lane \"kernel mq\"" \
+    || fail "the receiver's messages"
 if [ -n "$MQ" ]; then
     has_event r.json log ".text | test(\"^created: $MQ$name \\\\(mode 600\\\\): QSIZE:0\")" \
         && has_event r.json log ".text | test(\"^full: $MQ$name .*QSIZE:[1-9]\")" \
