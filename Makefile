@@ -164,6 +164,8 @@ $(BUILD)/modules/demos/http/%.o: CFLAGS += $(shell pkg-config --cflags libcurl l
 $(BUILD)/demos/shared-memory: LDLIBS += -pthread
 # message-queue talks to redis-server through hiredis (its libuv adapter).
 $(BUILD)/demos/message-queue: LDLIBS += -lhiredis
+# ... and its queues without Redis: libzmq (push/pull), librt (mq_open).
+$(BUILD)/demos/message-queue: LDLIBS += $(shell pkg-config --libs libzmq 2>/dev/null) -lrt
 # worker-pool runs a pool of threads (pthread_create, pthread_cond_wait).
 $(BUILD)/demos/worker-pool: LDLIBS += -pthread
 # MessagePack beside JSON (serialize.c), Debian's libmsgpack-dev
@@ -185,6 +187,8 @@ $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBA)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The message-queue floors: hiredis, libzmq and POSIX mq, blocking.
+$(BUILD)/bench/bench_redis_rtt: LDLIBS += -lhiredis $(shell pkg-config --libs libzmq 2>/dev/null) -lrt
 
 # A fuzz target links the tui core before lib/, as the dashboard does.
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUIA) $(LIBA)

@@ -17,7 +17,7 @@
 #   sh bench/run.sh [BUILD_DIR]      N=20000 ROUNDS=5 by default
 #
 # Then each demo's own benchmark (bench/stdio_pipe.sh, unix_socket.sh, tcp.sh,
-# udp.sh, shared_memory.sh, worker_pool.sh, fs_watch.sh: the demo next to a raw
+# udp.sh, shared_memory.sh, worker_pool.sh, fs_watch.sh, message_queue.sh: the demo next to a raw
 # C floor of its mechanism and node; cluster.sh and http.sh: requests/s against
 # node's own, by wrk), and the
 # dashboard's cost (bench/dashboard.sh).
@@ -94,7 +94,7 @@ echo "ping-pong, both ends on a bare libuv loop (uv_read_start, uv_try_write), n
 echo "Each figure is the median over $ROUNDS rounds of that round's p50 or p99."
 
 # Each demo's mechanism against its own floors and node (bench/NAME.sh).
-for mech in stdio_pipe unix_socket tcp udp shared_memory worker_pool fs_watch cluster http; do
+for mech in stdio_pipe unix_socket tcp udp shared_memory worker_pool fs_watch cluster http message_queue; do
     [ -f "$TOP/bench/$mech.sh" ] || continue
     echo
     sh "$TOP/bench/$mech.sh" "$BUILD"

@@ -6,6 +6,8 @@
  * fresh connections (race.c), 4 a subscriber that is down (missed.c), 5 a
  * work queue (queue.c, with worker.c as the worker), 6 the round trips
  * (steady.c).
+ * Between 4 and 5 come the queues without Redis: ZeroMQ push/pull (zmq.c,
+ * with puller.c as the puller) and the kernel's POSIX queue (posix_mq.c).
  *
  *   message-queue                         the lesson, then --count pings
  *   message-queue --redis unix:/run/redis/redis.sock   an existing server
@@ -32,6 +34,8 @@ static const scope_demo_lesson_t lesson[] = {
     {"SUBSCRIBE channel; PUBLISH channel hello; my-channel (articles 000/001/004)", mq_pubsub},
     {"back to back on fresh connections: PUBLISH may land first, and says 0", mq_race},
     {"a subscriber that is down misses everything: pub/sub stores nothing", mq_missed},
+    {"ZeroMQ PUSH/PULL, no broker: a late puller, the high-water mark, EAGAIN", mq_zmq},
+    {"the kernel's own queue: mq_open, priorities, /dev/mqueue, EAGAIN when full", mq_posix},
     {"a work queue: LPUSH, a worker's BLMOVE, a killed worker's task recovered", mq_queue},
     {"round trips: PUBLISH ping, the subscriber PUBLISHes it back", mq_steady},
     {NULL, NULL},
@@ -49,6 +53,8 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 static void on_quit(scope_demo_t *d)
 {
     mq_steady_stop(d);
+    mq_zmq_stop(d);
+    mq_posix_stop(d);
     mq_queue_stop(d);
     mq_quit(d);
 }
@@ -63,6 +69,10 @@ int main(int argc, char **argv)
          &o.fault, 0, 0, "kill"},
         {"server-pid", "PID", "the subscriber: the private server's pid (with --role)",
          SCOPE_OPT_NUMBER, &o.server_pid, -1, 1 << 22},
+        {"connect", "ENDPOINT", "the puller: the pusher's tcp:// endpoint (with --role puller)",
+         SCOPE_OPT_TEXT, &o.zmq_connect},
+        {"mq", "NAME", "the receiver: the POSIX queue's name (with --role mq-receiver)",
+         SCOPE_OPT_TEXT, &o.mq_name},
         {NULL, NULL, NULL},
     };
     scope_demo_t demo = {.data = m};
@@ -71,6 +81,10 @@ int main(int argc, char **argv)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (demo.role && strcmp(demo.role, "worker") == 0)
         return mq_worker(&demo, m);
+    if (demo.role && strcmp(demo.role, "puller") == 0)
+        return mq_puller(&demo, m);
+    if (demo.role && strcmp(demo.role, "mq-receiver") == 0)
+        return mq_posix_receiver(&demo, m);
     if (demo.role)
         return mq_subscriber(&demo, m);
 

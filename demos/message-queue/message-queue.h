@@ -41,6 +41,8 @@ typedef struct mq_s {
     const char *redis;    /* --redis URL, or NULL for a private server */
     long long server_pid; /* --server-pid: the subscriber's lane of the server */
     const char *fault;    /* --fault kill: the subscriber is killed once in the steady part */
+    const char *zmq_connect; /* --connect ENDPOINT: the puller's (with --role puller) */
+    const char *mq_name;     /* --mq NAME: the kernel queue's receiver (--role mq-receiver) */
 
     /* the first process */
     scope_demo_t *demo;
@@ -87,5 +89,16 @@ int mq_worker(scope_demo_t *d, mq_t *m); /* worker.c: --role worker */
 void mq_steady(scope_demo_t *d);
 void mq_steady_stop(scope_demo_t *d);
 void mq_steady_bye(cJSON *summary, char *text, size_t n);
+/* zmq.c, step 5: ZeroMQ push/pull, no broker; the puller in puller.c
+ * (--role puller). stop: its socket, handles and context (safe when it
+ * never ran). */
+void mq_zmq(scope_demo_t *d);
+void mq_zmq_stop(scope_demo_t *d);
+int mq_puller(scope_demo_t *d, mq_t *m);
+/* posix_mq.c, step 6: the kernel's own queue (mq_open), with its receiver
+ * (--role mq-receiver); stop: the queue closed and unlinked. */
+void mq_posix(scope_demo_t *d);
+void mq_posix_stop(scope_demo_t *d);
+int mq_posix_receiver(scope_demo_t *d, mq_t *m);
 
 #endif

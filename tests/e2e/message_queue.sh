@@ -17,7 +17,7 @@ no_dir() { ! ls -d "${XDG_RUNTIME_DIR:-$TMPDIR}"/ipcscope-redis.* "$TMPDIR"/ipcs
 timeout 120 "$DEMO" --json --count 20 >r.json 2>r.err
 rc=$?; [ $rc -eq 0 ] && pass "default run: exit 0" || { fail "default run: exit $rc"; cat r.err; field r.json error reason; }
 steps=$(field r.json step n | tr '\n' ' ')
-[ "$steps" = "1 2 3 4 5 6 " ] && pass "all six steps" || fail "steps were '$steps'"
+[ "$steps" = "1 2 3 4 5 6 7 8 " ] && pass "all eight steps" || fail "steps were '$steps'"
 ! has_event r.json error && pass "no error event" || { fail "errors:"; field r.json error reason; }
 p1=$(field r.json hello pid); rs=$(server r.json)
 [ -n "$rs" ] && has_event r.json log '.text | test("answers PING on .*/redis.sock: --port 0")' \
