@@ -6,10 +6,14 @@
  * fresh connections (race.c), 4 a subscriber that is down (missed.c), 5 a
  * work queue (queue.c, with worker.c as the worker), 6 the round trips
  * (steady.c).
+ * Streams (streams.c, with consumer.c as each consumer), persistence
+ * (persist.c), bad input (badinput.c), a slow subscriber (slow.c) and the
+ * broker killed mid-run (faults.c) come before the round trips.
  *
  *   message-queue                         the lesson, then --count pings
  *   message-queue --redis unix:/run/redis/redis.sock   an existing server
  *   message-queue --fault kill            the subscriber is killed mid-run
+ *   message-queue --fault broker          a redis-server is killed mid-run
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +37,13 @@ static const scope_demo_lesson_t lesson[] = {
     {"back to back on fresh connections: PUBLISH may land first, and says 0", mq_race},
     {"a subscriber that is down misses everything: pub/sub stores nothing", mq_missed},
     {"a work queue: LPUSH, a worker's BLMOVE, a killed worker's task recovered", mq_queue},
+    {"Streams: XADD, a group of two, XACK; a killed consumer's entry XAUTOCLAIMed", mq_streams},
+    {"persistence: an appendonly redis-server killed and restarted; the stream is there",
+     mq_persist},
+    {"bad input: an oversize message refused; a malformed entry to a dead-letter stream",
+     mq_badinput},
+    {"a slow subscriber cut off by client-output-buffer-limit pubsub", mq_slow},
+    {"the broker killed mid-run (--fault broker): reconnect with backoff", mq_broker_fault},
     {"round trips: PUBLISH ping, the subscriber PUBLISHes it back", mq_steady},
     {NULL, NULL},
 };
@@ -50,6 +61,11 @@ static void on_quit(scope_demo_t *d)
 {
     mq_steady_stop(d);
     mq_queue_stop(d);
+    mq_streams_stop(d);
+    mq_persist_stop(d);
+    mq_badinput_stop(d);
+    mq_slow_stop(d);
+    mq_broker_fault_stop(d);
     mq_quit(d);
 }
 
@@ -59,8 +75,9 @@ int main(int argc, char **argv)
     const scope_demo_option_t options[] = {
         {"redis", "URL", "an existing server (unix:PATH or redis://HOST:PORT) instead of our own",
          SCOPE_OPT_TEXT, &o.redis},
-        {"fault", "kill", "kill the subscriber once, after the third ping", SCOPE_OPT_WORD,
-         &o.fault, 0, 0, "kill"},
+        {"fault", "kill|broker", "kill the subscriber once, after the third ping; or (broker) "
+         "a redis-server mid-run, which the clients reconnect to", SCOPE_OPT_WORD,
+         &o.fault, 0, 0, "kill broker"},
         {"server-pid", "PID", "the subscriber: the private server's pid (with --role)",
          SCOPE_OPT_NUMBER, &o.server_pid, -1, 1 << 22},
         {NULL, NULL, NULL},
@@ -71,6 +88,8 @@ int main(int argc, char **argv)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (demo.role && strcmp(demo.role, "worker") == 0)
         return mq_worker(&demo, m);
+    if (demo.role && strncmp(demo.role, "consumer ", 9) == 0)
+        return mq_consumer(&demo, m);
     if (demo.role)
         return mq_subscriber(&demo, m);
 

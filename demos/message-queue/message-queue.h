@@ -87,5 +87,28 @@ int mq_worker(scope_demo_t *d, mq_t *m); /* worker.c: --role worker */
 void mq_steady(scope_demo_t *d);
 void mq_steady_stop(scope_demo_t *d);
 void mq_steady_bye(cJSON *summary, char *text, size_t n);
+/* streams.c, the Streams step: XADD, a consumer group of two, a killed consumer's
+ * entry XAUTOCLAIMed by the other, a late reader; stop: its connection
+ * and timer. consumer.c: --role "consumer NAME". */
+void mq_streams(scope_demo_t *d);
+void mq_streams_stop(scope_demo_t *d);
+int mq_consumer(scope_demo_t *d, mq_t *m);
+/* persist.c, the persistence step: an appendonly redis-server killed and started again:
+ * the stream and its group are still there. */
+void mq_persist(scope_demo_t *d);
+void mq_persist_stop(scope_demo_t *d);
+/* badinput.c: an oversize message refused, a malformed stream
+ * entry to a dead-letter stream. */
+void mq_badinput(scope_demo_t *d);
+void mq_badinput_stop(scope_demo_t *d);
+/* slow.c: a subscriber that stops reading, cut off by
+ * client-output-buffer-limit pubsub. */
+void mq_slow(scope_demo_t *d);
+void mq_slow_stop(scope_demo_t *d);
+/* faults.c (--fault broker): the broker killed mid-run; the
+ * clients reconnect with backoff. The *_stop calls are safe when the step
+ * never ran, and never move the lesson on. */
+void mq_broker_fault(scope_demo_t *d);
+void mq_broker_fault_stop(scope_demo_t *d);
 
 #endif
