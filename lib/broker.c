@@ -105,6 +105,8 @@ int scope_redis_url_parse(const char *url, char *path, size_t pathlen, char *hos
     return 0;
 }
 
+#define AOF_OWNER "aof.owner" /* see sweep_aof */
+
 /* An appendonly server's files: DIR/appendonlydir/ (the manifest, the base
  * and the increments) and a rewrite's DIR/temp-*.aof; regular files only. */
 static void remove_aof(const char *dir)
@@ -126,14 +128,17 @@ static void remove_aof(const char *dir)
             closedir(d);
     }
     rmdir(sub);
+    snprintf(path, sizeof path, "%s/" AOF_OWNER, dir);
+    unlink(path);
 }
 
-/* The append-only files of runs killed with SIGKILL (their directories hold
- * more than a socket, so scope_rundir_sweep leaves them): ours alone (our
- * uid, 0700), and only when the pid recorded in .owner is gone. */
+/* The append-only files of runs killed with SIGKILL. Their directories hold
+ * more than a socket, so scope_rundir_sweep cannot remove them, and it takes
+ * their .owner on the way: so an appendonly directory records its owner in
+ * aof.owner too. Ours alone (our uid, 0700), only when that pid is gone. */
 static void sweep_aof(void)
 {
-    char dir[PATH_MAX + 256], owner[PATH_MAX + 300], text[32];
+    char dir[PATH_MAX + 256], path[PATH_MAX + 300], text[32];
     const char *base = scope_rundir_base();
     DIR *d = opendir(base);
     struct dirent *e;
@@ -141,21 +146,23 @@ static void sweep_aof(void)
         if (strncmp(e->d_name, "ipcscope-redis-aof.", 19) != 0)
             continue;
         snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
-        snprintf(owner, sizeof owner, "%s/.owner", dir);
-        int fd = scope_rundir_check(dir) == 0
-                     ? open(owner, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+        snprintf(path, sizeof path, "%s/" AOF_OWNER, dir);
+        int fd = scope_rundir_check(dir) == 0 ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
         if (fd < 0)
             continue;
         ssize_t n = read(fd, text, sizeof text - 1);
         close(fd);
         text[n > 0 ? n : 0] = '\0';
         long pid = strtol(text, NULL, 10);
-        if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-            remove_aof(dir);
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        remove_aof(dir);
+        snprintf(path, sizeof path, "%s/redis.sock", dir);
+        unlink(path);
+        scope_rundir_remove(dir);
     }
     if (d)
         closedir(d);
-    /* what is left of them, a socket and .owner, goes in scope_rundir_make */
 }
 
 static void remove_dir(scope_redis_t *r)
@@ -220,11 +227,21 @@ int scope_redis_start(uv_loop_t *loop, scope_redis_t *r, const char *path)
 {
     int e = 0;
     if (!r->appendonly || !r->dir[0]) { /* else: a restart, in the same directory */
-        if (r->appendonly)
-            sweep_aof();
+        sweep_aof();
         e = scope_rundir_make(r->appendonly ? "redis-aof" : "redis", r->dir, sizeof r->dir);
         if (e < 0)
             return e;
+        if (r->appendonly) {
+            char path[PATH_MAX + 16], pid[32];
+            snprintf(path, sizeof path, "%s/" AOF_OWNER, r->dir);
+            int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (fd >= 0) {
+                ssize_t w = write(fd, pid, (size_t)len);
+                (void)w; /* without the record, only a later sweep misses the directory */
+                close(fd);
+            }
+        }
     }
     snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
     char *argv[] = {"redis-server", "--port", "0", "--unixsocket", r->sock,

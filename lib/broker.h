@@ -58,7 +58,8 @@ struct scope_redis_s {
      * scope_redis_start again brings the server back in it, on the same
      * socket, reading its append-only file. scope_redis_stop's exit removes
      * the file and the directory; a run killed with SIGKILL leaves them, and
-     * the next start with appendonly sweeps them (their owner is gone). */
+     * the next scope_redis_start sweeps them (their owner, recorded in
+     * DIR/aof.owner, is gone). */
     int appendonly;
     /* read-only for the caller */
     char dir[PATH_MAX - 16]; /* the private directory */

@@ -1,7 +1,6 @@
 /* slow.c, the slow-subscriber step: a slow subscriber is cut off. The
  * server queues each message for each subscriber in that client's output
- * buffer; a subscriber
- * that stops reading makes it grow. client-output-buffer-limit pubsub
+ * buffer; a subscriber that stops reading makes it grow. client-output-buffer-limit pubsub
  * HARD SOFT SECONDS bounds it (32 MB hard by default): past it, the server
  * closes the connection, and the subscriber loses everything still queued
  * and everything after. Here the limit is set small with CONFIG SET on our
