@@ -1,5 +1,6 @@
 /* consumer.c: a consumer of the Streams step (streams.c tells the story),
- * this program again as `message-queue --role "consumer NAME" --redis URL`.
+ * this program again as `message-queue --role NAME --redis URL`, NAME
+ * alice or bob (short: each is a lane of its own in the flow).
  *
  * It reads with XREADGROUP GROUP workers NAME COUNT 1 BLOCK 500 STREAMS S >
  * ("an entry no one in the group has had yet"): the server hands it over
@@ -125,9 +126,14 @@ static void on_quit(scope_demo_t *d)
     scope_demo_stop(d);
 }
 
+int mq_is_consumer(const char *role)
+{
+    return strcmp(role, "alice") == 0 || strcmp(role, "bob") == 0;
+}
+
 int mq_consumer(scope_demo_t *d, mq_t *m)
 {
-    consumer_t k = {.demo = d, .name = d->role + strlen("consumer ")};
+    consumer_t k = {.demo = d, .name = d->role};
     d->data = &k;
     d->on_quit = on_quit;
     if (scope_demo_start(d, uv_default_loop(), d->role, 0) < 0)

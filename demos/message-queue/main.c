@@ -88,7 +88,7 @@ int main(int argc, char **argv)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
     if (demo.role && strcmp(demo.role, "worker") == 0)
         return mq_worker(&demo, m);
-    if (demo.role && strncmp(demo.role, "consumer ", 9) == 0)
+    if (demo.role && mq_is_consumer(demo.role))
         return mq_consumer(&demo, m);
     if (demo.role)
         return mq_subscriber(&demo, m);

@@ -89,9 +89,10 @@ void mq_steady_stop(scope_demo_t *d);
 void mq_steady_bye(cJSON *summary, char *text, size_t n);
 /* streams.c, the Streams step: XADD, a consumer group of two, a killed consumer's
  * entry XAUTOCLAIMed by the other, a late reader; stop: its connection
- * and timer. consumer.c: --role "consumer NAME". */
+ * and timer. consumer.c: --role alice or bob, the consumers. */
 void mq_streams(scope_demo_t *d);
 void mq_streams_stop(scope_demo_t *d);
+int mq_is_consumer(const char *role);
 int mq_consumer(scope_demo_t *d, mq_t *m);
 /* persist.c, the persistence step: an appendonly redis-server killed and started again:
  * the stream and its group are still there. */

@@ -37,7 +37,7 @@ static struct streams_s {
 static scope_role_t *consumer_named(const char *name)
 {
     for (int i = 0; i < 2; i++)
-        if (strcmp(st.consumers[i].name + strlen("consumer "), name) == 0)
+        if (strcmp(st.consumers[i].name, name) == 0)
             return &st.consumers[i];
     return NULL;
 }
@@ -167,7 +167,7 @@ static void start_consumers(void)
     snprintf(pid, sizeof pid, "%ld", m->broker.pid);
     const char *args[] = {"--redis", m->broker.url, "--server-pid", pid, NULL};
     scope_role_options_t o = {.argv = args};
-    const char *names[] = {"consumer alice", "consumer bob"};
+    const char *names[] = {"alice", "bob"};
     for (int i = 0; i < 2; i++) {
         st.consumers[i].on_exit = on_consumer_exit;
         if (scope_role_spawn(st.demo, &st.consumers[i], names[i], &o) < 0) {

@@ -28,9 +28,9 @@ line=$(field r.json log text '.text | test("^XPENDING .* held by (alice|bob), id
 held=$(echo "$line" | sed -E 's/.* -> ([0-9]+-[0-9]+) held by ([a-z]+),.*/\1/')
 who=$(echo "$line" | sed -E 's/.* held by ([a-z]+),.*/\1/')
 other=alice; [ "$who" = alice ] && other=bob
-[ -n "$held" ] && has_event r.json proc ".role == \"consumer $who\" and .state == \"exit\" and .signal == \"SIGKILL\"" \
+[ -n "$held" ] && has_event r.json proc ".role == \"$who\" and .state == \"exit\" and .signal == \"SIGKILL\"" \
     && pass "XPENDING: $held held by $who, who is SIGKILLed before its XACK" || fail "no kill of a holding consumer: '$line'"
-op=$(procs r.json "consumer $other")
+op=$(procs r.json "$other")
 has_event r.json log ".pid == $op and (.text | test(\"^XAUTOCLAIM .* $other 1500 0-0 COUNT 1 .* -> $held \"))" \
     && has_event r.json log ".pid == $op and .text == \"XACK ipcscope:$(field r.json hello pid):stream workers $held -> (integer) 1: out of the pending list\"" \
     && pass "the pending entry $held is XAUTOCLAIMed by $other, and XACKed" || fail "no claim of $held by $other"
@@ -97,7 +97,7 @@ timeout 60 "$DEMO" --json --redis "redis://127.0.0.1:$port" >e.json 2>e.err; rc=
 "$DEMO" --json --count 3 >k.json 2>k.err &
 demo=$!
 if wait_event k.json log '.text | test("works on it for 300 ms")' 600; then
-    left="$(procs k.json redis-server) $(procs k.json 'consumer alice') $(procs k.json 'consumer bob') $(procs k.json subscriber)"
+    left="$(procs k.json redis-server) $(procs k.json alice) $(procs k.json bob) $(procs k.json subscriber)"
     kill -KILL $demo; wait $demo 2>/dev/null
     all_gone $left && pass "SIGKILL in the Streams step: redis-server, consumers, subscriber gone" \
         || { fail "SIGKILL: left of $left"; kill -9 $left 2>/dev/null; }
