@@ -279,6 +279,11 @@ int scope_rundir_sweep(void)
     return swept;
 }
 
+const char *scope_rundir_base(void)
+{
+    return rundir_base();
+}
+
 int scope_rundir_make(const char *name, char *out, size_t outlen)
 {
     int n = snprintf(out, outlen, "%s/ipcscope-%s.XXXXXX", rundir_base(), name);

@@ -61,6 +61,10 @@ int scope_addr_bind_loopback(int type, struct sockaddr_storage *out);
  * are swept: see scope_rundir_sweep. Returns 0, -ENAMETOOLONG, or mkdtemp's
  * errno. */
 int scope_rundir_make(const char *name, char *out, size_t outlen);
+/* BASE, where scope_rundir_make makes its directories (added for
+ * lib/broker, whose append-only files of a dead run must be removed before
+ * the sweep in scope_rundir_make takes their owner record). */
+const char *scope_rundir_base(void);
 /* Removes BASE/ipcscope-* directories of ours whose recorded owner is no
  * longer running, with the socket files and FIFOs in them; a directory that
  * holds anything else is left alone. Returns how many were removed. */

@@ -3,6 +3,7 @@
 #include "addr.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -103,11 +105,73 @@ int scope_redis_url_parse(const char *url, char *path, size_t pathlen, char *hos
     return 0;
 }
 
+#define AOF_OWNER "aof.owner" /* see sweep_aof */
+
+/* An appendonly server's files: DIR/appendonlydir/ (the manifest, the base
+ * and the increments) and a rewrite's DIR/temp-*.aof; regular files only. */
+static void remove_aof(const char *dir)
+{
+    char sub[PATH_MAX], path[PATH_MAX + 512];
+    snprintf(sub, sizeof sub, "%s/appendonlydir", dir);
+    const char *dirs[] = {sub, dir};
+    for (int i = 0; i < 2; i++) {
+        DIR *d = opendir(dirs[i]);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            struct stat st;
+            snprintf(path, sizeof path, "%s/%s", dirs[i], e->d_name);
+            if ((i == 0 || strncmp(e->d_name, "temp-", 5) == 0) &&
+                lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+                unlink(path);
+        }
+        if (d)
+            closedir(d);
+    }
+    rmdir(sub);
+    snprintf(path, sizeof path, "%s/" AOF_OWNER, dir);
+    unlink(path);
+}
+
+/* The append-only files of runs killed with SIGKILL. Their directories hold
+ * more than a socket, so scope_rundir_sweep cannot remove them, and it takes
+ * their .owner on the way: so an appendonly directory records its owner in
+ * aof.owner too. Ours alone (our uid, 0700), only when that pid is gone. */
+static void sweep_aof(void)
+{
+    char dir[PATH_MAX + 256], path[PATH_MAX + 300], text[32];
+    const char *base = scope_rundir_base();
+    DIR *d = opendir(base);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "ipcscope-redis-aof.", 19) != 0)
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+        snprintf(path, sizeof path, "%s/" AOF_OWNER, dir);
+        int fd = scope_rundir_check(dir) == 0 ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, text, sizeof text - 1);
+        close(fd);
+        text[n > 0 ? n : 0] = '\0';
+        long pid = strtol(text, NULL, 10);
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        remove_aof(dir);
+        snprintf(path, sizeof path, "%s/redis.sock", dir);
+        unlink(path);
+        scope_rundir_remove(dir);
+    }
+    if (d)
+        closedir(d);
+}
+
 static void remove_dir(scope_redis_t *r)
 {
     if (!r->dir[0])
         return;
     unlink(r->sock); /* a SIGKILLed server leaves it; a SIGTERMed one has removed it */
+    if (r->appendonly)
+        remove_aof(r->dir);
     scope_rundir_remove(r->dir);
     r->dir[0] = '\0';
 }
@@ -131,7 +195,10 @@ static void on_server_exit(scope_child_t *c, int code, int sig)
     r->running = r->ready = 0;
     r->pid = 0;
     stop_polling(r);
-    remove_dir(r);
+    if (r->appendonly && !r->stopping)
+        unlink(r->sock); /* a crash: the directory and its file stay, for a restart */
+    else
+        remove_dir(r);
     if (!was_ready && !r->stopping && r->on_ready)
         r->on_ready(r, -ECHILD); /* it died before it answered */
     if (r->on_exit)
@@ -158,13 +225,29 @@ static void on_poll(uv_timer_t *t)
 
 int scope_redis_start(uv_loop_t *loop, scope_redis_t *r, const char *path)
 {
-    int e = scope_rundir_make("redis", r->dir, sizeof r->dir);
-    if (e < 0)
-        return e;
+    int e = 0;
+    if (!r->appendonly || !r->dir[0]) { /* else: a restart, in the same directory */
+        sweep_aof();
+        e = scope_rundir_make(r->appendonly ? "redis-aof" : "redis", r->dir, sizeof r->dir);
+        if (e < 0)
+            return e;
+        if (r->appendonly) {
+            char path[PATH_MAX + 16], pid[32];
+            snprintf(path, sizeof path, "%s/" AOF_OWNER, r->dir);
+            int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+            int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (fd >= 0) {
+                ssize_t w = write(fd, pid, (size_t)len);
+                (void)w; /* without the record, only a later sweep misses the directory */
+                close(fd);
+            }
+        }
+    }
     snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
     char *argv[] = {"redis-server", "--port", "0", "--unixsocket", r->sock,
                     "--unixsocketperm", "700", "--dir", r->dir, "--save", "",
-                    "--appendonly", "no", "--loglevel", "warning", NULL};
+                    "--appendonly", r->appendonly ? "yes" : "no", "--appendfsync",
+                    r->appendonly ? "always" : "everysec", "--loglevel", "warning", NULL};
     /* Its log goes to its stdout: to /dev/null, since ours may be --json's events. */
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     scope_spawn_fd_t fds[] = {{.parent_fd = null, .child_fd = 1}};

@@ -5,7 +5,8 @@
  *   - the server listens on a Unix socket in a private 0700 directory
  *     (lib/addr's rundir), with no TCP port, so nobody else on the machine
  *     can reach it: --port 0 --unixsocket DIR/redis.sock --unixsocketperm 700
- *     --dir DIR --save '' --appendonly no (nothing is written to disk);
+ *     --dir DIR --save '' --appendonly no (nothing is written to disk;
+ *     appendonly, below, is the one exception);
  *   - it is this process's child (lib/spawn), reported as a proc named
  *     "redis-server", so it has a lane of its own; it gets SIGTERM if we
  *     die (PR_SET_PDEATHSIG), and a SIGTERMed redis-server removes its
@@ -49,6 +50,17 @@ struct scope_redis_s {
     void *data;
     scope_redis_ready_cb on_ready;
     scope_redis_exit_cb on_exit; /* may be NULL */
+    /* Added for message-queue's persistence step (0, the default, keeps
+     * the server that writes nothing): --appendonly yes --appendfsync
+     * always, so every write is on disk before its reply. The directory,
+     * named ipcscope-redis-aof.XXXXXX, then outlives an exit that
+     * scope_redis_stop did not ask for (a crash, a kill -9), and
+     * scope_redis_start again brings the server back in it, on the same
+     * socket, reading its append-only file. scope_redis_stop's exit removes
+     * the file and the directory; a run killed with SIGKILL leaves them, and
+     * the next scope_redis_start sweeps them (their owner, recorded in
+     * DIR/aof.owner, is gone). */
+    int appendonly;
     /* read-only for the caller */
     char dir[PATH_MAX - 16]; /* the private directory */
     char sock[PATH_MAX];     /* DIR/redis.sock */
@@ -61,7 +73,9 @@ struct scope_redis_s {
 };
 
 /* Starts redis-server (path NULL: "redis-server" from PATH). Returns 0, or
- * a negative errno (no on_ready then): the directory or the start failed. */
+ * a negative errno (no on_ready then): the directory or the start failed.
+ * With appendonly, a start after the server's own exit reuses its
+ * directory (a restart); else a new directory is made. */
 int scope_redis_start(uv_loop_t *loop, scope_redis_t *r, const char *path);
 /* SIGTERM to the server (safe when it is not running; then only the
  * directory goes). on_exit follows once it is reaped. */

@@ -8,10 +8,14 @@
  * (steady.c).
  * Between 4 and 5 come the queues without Redis: ZeroMQ push/pull (zmq.c,
  * with puller.c as the puller) and the kernel's POSIX queue (posix_mq.c).
+ * Streams (streams.c, with consumer.c as each consumer), persistence
+ * (persist.c), bad input (badinput.c), a slow subscriber (slow.c) and the
+ * broker killed mid-run (faults.c) come before the round trips.
  *
  *   message-queue                         the lesson, then --count pings
  *   message-queue --redis unix:/run/redis/redis.sock   an existing server
  *   message-queue --fault kill            the subscriber is killed mid-run
+ *   message-queue --fault broker          a redis-server is killed mid-run
  */
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +41,13 @@ static const scope_demo_lesson_t lesson[] = {
     {"ZeroMQ PUSH/PULL, no broker: a late puller, the high-water mark, EAGAIN", mq_zmq},
     {"the kernel's own queue: mq_open, priorities, /dev/mqueue, EAGAIN when full", mq_posix},
     {"a work queue: LPUSH, a worker's BLMOVE, a killed worker's task recovered", mq_queue},
+    {"Streams: XADD, a group of two, XACK; a killed consumer's entry XAUTOCLAIMed", mq_streams},
+    {"persistence: an appendonly redis-server killed and restarted; the stream is there",
+     mq_persist},
+    {"bad input: an oversize message refused; a malformed entry to a dead-letter stream",
+     mq_badinput},
+    {"a slow subscriber cut off by client-output-buffer-limit pubsub", mq_slow},
+    {"the broker killed mid-run (--fault broker): reconnect with backoff", mq_broker_fault},
     {"round trips: PUBLISH ping, the subscriber PUBLISHes it back", mq_steady},
     {NULL, NULL},
 };
@@ -56,6 +67,11 @@ static void on_quit(scope_demo_t *d)
     mq_zmq_stop(d);
     mq_posix_stop(d);
     mq_queue_stop(d);
+    mq_streams_stop(d);
+    mq_persist_stop(d);
+    mq_badinput_stop(d);
+    mq_slow_stop(d);
+    mq_broker_fault_stop(d);
     mq_quit(d);
 }
 
@@ -65,8 +81,9 @@ int main(int argc, char **argv)
     const scope_demo_option_t options[] = {
         {"redis", "URL", "an existing server (unix:PATH or redis://HOST:PORT) instead of our own",
          SCOPE_OPT_TEXT, &o.redis},
-        {"fault", "kill", "kill the subscriber once, after the third ping", SCOPE_OPT_WORD,
-         &o.fault, 0, 0, "kill"},
+        {"fault", "kill|broker", "kill the subscriber once, after the third ping; or (broker) "
+         "a redis-server mid-run, which the clients reconnect to", SCOPE_OPT_WORD,
+         &o.fault, 0, 0, "kill broker"},
         {"server-pid", "PID", "the subscriber: the private server's pid (with --role)",
          SCOPE_OPT_NUMBER, &o.server_pid, -1, 1 << 22},
         {"connect", "ENDPOINT", "the puller: the pusher's tcp:// endpoint (with --role puller)",
@@ -85,6 +102,8 @@ int main(int argc, char **argv)
         return mq_puller(&demo, m);
     if (demo.role && strcmp(demo.role, "mq-receiver") == 0)
         return mq_posix_receiver(&demo, m);
+    if (demo.role && mq_is_consumer(demo.role))
+        return mq_consumer(&demo, m);
     if (demo.role)
         return mq_subscriber(&demo, m);
 

@@ -63,6 +63,7 @@ redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data,
 /* ---- step 2: SUBSCRIBE, PUBLISH, as the articles write them ----------- */
 
 static void on_subscriber_exit(scope_role_t *r, int code, int sig);
+static void on_subscriber_report(scope_role_t *r, const cJSON *fig);
 static void on_restart(uv_timer_t *t)
 {
     mq_t *m = t->data;
@@ -80,6 +81,7 @@ static int subscriber_start(mq_t *m)
     scope_role_options_t o = {.argv = args};
     m->subscriber.data = m;
     m->subscriber.on_exit = on_subscriber_exit;
+    m->subscriber.on_report = on_subscriber_report;
     return scope_role_spawn(m->demo, &m->subscriber, "subscriber", &o);
 }
 
@@ -112,6 +114,25 @@ static void subscriber_wait(mq_t *m)
     redisAsyncCommand(m->pub, on_numsub, NULL, "PUBSUB NUMSUB %s", m->ping_ch);
 }
 
+/* Step 2 is over when the server has taken the last PUBLISH and the
+ * subscriber says (a report on its relay) that it printed it: a PUBLISH's
+ * count means queued for the subscriber, not read by it, and step 4 kills
+ * the subscriber. */
+static void articles_done(mq_t *m, int what)
+{
+    if (m->articles == 3)
+        return;
+    m->articles |= what;
+    if (m->articles == 3)
+        scope_demo_next(m->demo);
+}
+
+static void on_subscriber_report(scope_role_t *r, const cJSON *fig)
+{
+    if (cJSON_GetObjectItemCaseSensitive(fig, "received"))
+        articles_done(r->data, 2);
+}
+
 static void on_published(redisAsyncContext *c, void *reply, void *priv)
 {
     mq_t *m = c->data;
@@ -120,9 +141,8 @@ static void on_published(redisAsyncContext *c, void *reply, void *priv)
         return;
     scope_events_log("PUBLISH %s -> (integer) %lld: %s", (const char *)priv, r->integer,
                      r->integer ? "that many subscribers got it" : "nobody got it");
-    if (strcmp(priv, MQ_MY_CHANNEL) == 0) {
-        scope_demo_next(m->demo);
-    }
+    if (strcmp(priv, MQ_MY_CHANNEL) == 0)
+        articles_done(m, 1);
 }
 
 static void publish_articles(mq_t *m)

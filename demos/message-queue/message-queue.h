@@ -56,6 +56,7 @@ typedef struct mq_s {
     int quitting, restart_pending;
     uv_timer_t restart;
     void (*on_subscribed)(struct mq_s *m); /* the subscriber is listening */
+    int articles; /* step 2: 1 PUBLISHed, 2 received (the subscriber's report) */
 } mq_t;
 
 /* message-queue.c: step 2, and what the other steps use. */
@@ -100,5 +101,29 @@ int mq_puller(scope_demo_t *d, mq_t *m);
 void mq_posix(scope_demo_t *d);
 void mq_posix_stop(scope_demo_t *d);
 int mq_posix_receiver(scope_demo_t *d, mq_t *m);
+/* streams.c, the Streams step: XADD, a consumer group of two, a killed consumer's
+ * entry XAUTOCLAIMed by the other, a late reader; stop: its connection
+ * and timer. consumer.c: --role alice or bob, the consumers. */
+void mq_streams(scope_demo_t *d);
+void mq_streams_stop(scope_demo_t *d);
+int mq_is_consumer(const char *role);
+int mq_consumer(scope_demo_t *d, mq_t *m);
+/* persist.c, the persistence step: an appendonly redis-server killed and started again:
+ * the stream and its group are still there. */
+void mq_persist(scope_demo_t *d);
+void mq_persist_stop(scope_demo_t *d);
+/* badinput.c: an oversize message refused, a malformed stream
+ * entry to a dead-letter stream. */
+void mq_badinput(scope_demo_t *d);
+void mq_badinput_stop(scope_demo_t *d);
+/* slow.c: a subscriber that stops reading, cut off by
+ * client-output-buffer-limit pubsub. */
+void mq_slow(scope_demo_t *d);
+void mq_slow_stop(scope_demo_t *d);
+/* faults.c (--fault broker): the broker killed mid-run; the
+ * clients reconnect with backoff. The *_stop calls are safe when the step
+ * never ran, and never move the lesson on. */
+void mq_broker_fault(scope_demo_t *d);
+void mq_broker_fault_stop(scope_demo_t *d);
 
 #endif

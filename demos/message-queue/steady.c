@@ -63,7 +63,7 @@ static void on_ping_published(redisAsyncContext *c, void *reply, void *priv)
     if (!r || st.ended)
         return;
     mq_t *m = st.demo->data;
-    if (m->fault && !st.killed && st.pinged == 3)
+    if (m->fault && strcmp(m->fault, "kill") == 0 && !st.killed && st.pinged == 3)
         st.killed = 1, mq_kill_subscriber(st.demo);
     if (r->integer == 0) {
         st.missed++; /* nobody subscribed: this ping is gone, it will never be answered */

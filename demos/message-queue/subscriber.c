@@ -48,6 +48,11 @@ static void on_message(redisAsyncContext *c, void *reply, void *priv)
     scope_trace_recv(&s->trace, text->str, text->len);
     /* article 004's console.log */
     scope_events_log("Received message: %s from channel: %s", text->str, ch);
+    if (strcmp(ch, MQ_MY_CHANNEL) == 0) { /* the publisher's step 2 waits for it */
+        cJSON *got = cJSON_CreateObject();
+        cJSON_AddStringToObject(got, "received", ch);
+        scope_demo_report(s->demo, got);
+    }
 }
 
 static void on_quit(scope_demo_t *d)
