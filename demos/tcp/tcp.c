@@ -17,7 +17,8 @@ struct chat_conn_s {
     scope_trace_t trace;
     scope_peer_req_t *peer; /* the lookup of the process behind it, under way */
     /* its first lines, traced once the process behind it is named (trace_line) */
-    struct early_line { scope_trace_dir_t dir; size_t len; char line[]; } *early[64];
+#define EARLY_LINES 256 /* a busy machine's /proc scan takes seconds: room for them */
+    struct early_line { scope_trace_dir_t dir; size_t len; char line[]; } *early[EARLY_LINES];
     int nearly, port;
     char who[SCOPE_ADDR_STRLEN];
 };
@@ -89,7 +90,7 @@ void chat_on_connection(uv_stream_t *listener, int status)
 
 /* Until lib/peer names the process behind a connection (milliseconds; under
  * a crowd, seconds), its first lines wait to be traced (trace_line), so that
- * the flow draws them from that process's lane; past 64, they go named by
+ * the flow draws them from that process's lane; past EARLY_LINES, named by
  * address. trace_early() lets them go. */
 static void trace_early(chat_conn_t *k)
 {
@@ -103,7 +104,7 @@ static void trace_early(chat_conn_t *k)
 
 static void trace_line(chat_conn_t *k, scope_trace_dir_t dir, const char *line, size_t len)
 {
-    struct early_line *e = k->peer && k->nearly < 64 ? malloc(sizeof *e + len) : NULL;
+    struct early_line *e = k->peer && k->nearly < EARLY_LINES ? malloc(sizeof *e + len) : NULL;
     if (e) {
         e->dir = dir;
         e->len = len;
