@@ -121,9 +121,20 @@ static void stopped(void)
         app.ui.screen = TUI_SCREEN_MENU;
 }
 
+/* Lesson mode: before a step runs, the lesson's question for it, so the
+ * student predicts before the demo answers. */
+static void ask_prediction(tui_session_t *s)
+{
+    char q[512];
+    if (app.have_lesson && s->model->step_waiting &&
+        tui_lesson_prediction(&app.lesson, s->model->step_n, q, sizeof q))
+        tui_model_predict(s->model, scope_time_now_ns(), q);
+}
+
 static void on_news(tui_session_t *s, tui_session_news_t news)
 {
-    (void)s;
+    if (news == TUI_SESSION_STEP)
+        ask_prediction(s);
     if (news == TUI_SESSION_EXITED)
         app.ui.running = 0;
     if (news == TUI_SESSION_PROC || news == TUI_SESSION_EXITED)

@@ -357,3 +357,63 @@ int tui_lesson_load(const char *path, tui_lesson_t *out)
     free(buf);
     return r;
 }
+
+/* ---- predictions ---------------------------------------------------------- */
+
+static const char *prediction_mark(const char *text)
+{
+    const char *p = strstr(text, "Predict:");
+    return p ? p : strstr(text, "先猜：");
+}
+
+/* The step a line names: "3." as a top-level numbered item, or a heading
+ * "Step 3: ..." / "第 3 步". 0 when it names none. */
+static int names_step(const tui_md_line_t *ml)
+{
+    int n = 0;
+    if (ml->style == TUI_MD_LIST && ml->marker[0] && ml->indent == 0)
+        return atoi(ml->marker);
+    if (ml->style < TUI_MD_HEADING1 || ml->style > TUI_MD_HEADING3)
+        return 0;
+    if (sscanf(ml->text, "Step %d", &n) == 1 || sscanf(ml->text, "第 %d 步", &n) == 1 ||
+        sscanf(ml->text, "第%d步", &n) == 1)
+        return n;
+    return 0;
+}
+
+int tui_lesson_prediction(const tui_lesson_t *l, int step, char *out, size_t n)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const tui_md_line_t *ml = &l->lines[i];
+        const char *mark = ml->style == TUI_MD_TEXT || ml->style == TUI_MD_QUOTE ||
+                                   ml->style == TUI_MD_LIST
+                               ? prediction_mark(ml->text)
+                               : NULL;
+        if (!mark)
+            continue;
+        /* the question: this line, and a quote's next lines */
+        char raw[1024];
+        size_t len = (size_t)snprintf(raw, sizeof raw, "%s", mark);
+        size_t j = i + 1;
+        for (; ml->style == TUI_MD_QUOTE && j < l->n && l->lines[j].style == TUI_MD_QUOTE &&
+               !prediction_mark(l->lines[j].text) && len < sizeof raw - 1;
+             j++)
+            len += (size_t)snprintf(raw + len, sizeof raw - len, " %s", l->lines[j].text);
+        /* Steps as headings: a prediction belongs to the step whose section
+         * holds it. Steps as a numbered list: to the next item, the step it
+         * comes before. */
+        int answered_by = 0;
+        for (size_t k = i + 1; k-- > 0 && !answered_by;)
+            if (names_step(&l->lines[k]) && l->lines[k].style != TUI_MD_LIST)
+                answered_by = names_step(&l->lines[k]);
+            else if (names_step(&l->lines[k]))
+                break;
+        for (; j < l->n && !answered_by && !prediction_mark(l->lines[j].text); j++)
+            answered_by = names_step(&l->lines[j]);
+        if (answered_by == step) {
+            tui_lesson_inline(raw, out, n);
+            return 1;
+        }
+    }
+    return 0;
+}

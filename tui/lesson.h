@@ -54,6 +54,12 @@ void tui_lesson_free(tui_lesson_t *l);
 int tui_lesson_table(const tui_lesson_t *l, size_t first, size_t *end, int *widths, int max);
 /* Cell c of a table row into out ("" past the last). */
 void tui_lesson_cell(const char *row, int c, char *out, size_t n);
+/* The lesson's prediction for step `step` ("Predict: ..." or "先猜：...", in
+ * a paragraph or a quote) into out, without marks: the one inside the
+ * section of a heading "Step N" / "第 N 步", or, where steps are a numbered
+ * list, the one just before item N.
+ * Returns 1, or 0 when that step has none. */
+int tui_lesson_prediction(const tui_lesson_t *l, int step, char *out, size_t n);
 /* Removes inline marks from src into dst (at most n bytes with the NUL). */
 void tui_lesson_inline(const char *src, char *dst, size_t n);
 

@@ -903,6 +903,13 @@ void tui_model_proc_exited(tui_model_t *m, long pid, int code, const char *signa
     m->generation++;
 }
 
+void tui_model_predict(tui_model_t *m, uint64_t t, const char *text)
+{
+    tui_log_t *l = log_push(m, t, 0, TUI_LOG_PREDICT);
+    copy(l->text, sizeof l->text, text);
+    m->generation++;
+}
+
 void tui_model_note(tui_model_t *m, uint64_t t, const char *text)
 {
     tui_log_t *l = log_push(m, t, 0, TUI_LOG_TEXT);

@@ -119,6 +119,7 @@ typedef enum {
     TUI_LOG_CHAN,
     TUI_LOG_HELLO,
     TUI_LOG_BYE,
+    TUI_LOG_PREDICT, /* the lesson's question before a step (lesson mode) */
 } tui_log_kind_t;
 
 typedef struct {
@@ -200,6 +201,8 @@ void tui_model_proc_exited(tui_model_t *m, long pid, int code, const char *signa
 void tui_model_signal_sent(tui_model_t *m, long pid, const char *signal);
 /* A line of the dashboard's own narration ("sent SIGTERM to 1234"). */
 void tui_model_note(tui_model_t *m, uint64_t t, const char *text);
+/* The lesson's prediction for the step about to run, in the narration. */
+void tui_model_predict(tui_model_t *m, uint64_t t, const char *text);
 
 const tui_proc_t *tui_model_proc(const tui_model_t *m, long pid);
 /* i-th flow row, oldest first (0 .. flow_len-1), or NULL. */

@@ -85,6 +85,8 @@ static void on_event(void *arg, cJSON *value, const char *line, size_t len)
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(value, "ev");
     if (cJSON_IsString(ev) && strcmp(ev->valuestring, "proc") == 0)
         tell(s, TUI_SESSION_PROC);
+    if (cJSON_IsString(ev) && strcmp(ev->valuestring, "step") == 0)
+        tell(s, TUI_SESSION_STEP);
 }
 
 static void on_bad_event(void *arg, const scope_frame_error_t *err)

@@ -48,6 +48,7 @@ typedef enum {
 typedef enum {
     TUI_SESSION_CHANGED, /* events, output or a note arrived: worth a redraw */
     TUI_SESSION_PROC,    /* a proc event: the process tree changed */
+    TUI_SESSION_STEP,    /* a lesson step began, or waits for s */
     TUI_SESSION_EXITED,  /* the demo's first process exited */
     TUI_SESSION_STOPPED  /* no process of the group is left: IDLE again */
 } tui_session_news_t;

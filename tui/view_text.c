@@ -62,6 +62,9 @@ static tui_role_t format_log(const tui_model_t *m, const tui_log_t *l, char *out
     case TUI_LOG_CHAN:
         snprintf(out, n, "%s channel %s", w, l->text);
         return TUI_ROLE_LOG_PROC;
+    case TUI_LOG_PREDICT: /* before the step: the student answers first */
+        snprintf(out, n, "?? %s", l->text);
+        return TUI_ROLE_STEP;
     case TUI_LOG_HELLO:
         snprintf(out, n, "== %s", l->text);
         return TUI_ROLE_HEADING;

@@ -20,6 +20,8 @@ wait_screen STEP && pass "open --step: the badge says STEP" || fail "open --step
 wait_event rec.ndjson step '.n == 1 and .waiting' || fail "step 1 never came"
 sleep 1
 [ "$(steps)" -eq 1 ] && pass "it waits before step 1: nothing moves without s" || fail "moved on its own: $(steps) steps"
+wait_screen '?? Predict: which fd' && pass "before step 1, the lesson's question for it is in the narration" \
+    || { fail "no prediction before step 1"; T capture-pane -p; }
 # One s, one step (the first five are quick: no message waits between them).
 for n in 2 3 4; do
     T send-keys s

@@ -672,6 +672,32 @@ START_TEST(test_lesson_table)
 }
 END_TEST
 
+/* A prediction belongs to the numbered step it comes before, or to the
+ * "Step N" / "第 N 步" section that holds it; a quote's lines are joined. */
+START_TEST(test_lesson_prediction)
+{
+    tui_lesson_t l;
+    char q[256];
+    ck_assert_int_eq(tui_lesson_parse("## The steps\n\n> **Predict:** which fd\n> will it be?\n\n"
+                                      "1. one\n2. two\n\n   **Predict:** how many reads?\n\n"
+                                      "3. three\n\n## Step 4: heads\n\nText. *Predict:* lost?\n\n"
+                                      "## 第 5 步：五\n\n先猜：几个？\n",
+                                      &l),
+                     0);
+    ck_assert(tui_lesson_prediction(&l, 1, q, sizeof q));
+    ck_assert_str_eq(q, "Predict: which fd will it be?");
+    ck_assert(!tui_lesson_prediction(&l, 2, q, sizeof q));
+    ck_assert(tui_lesson_prediction(&l, 3, q, sizeof q));
+    ck_assert_str_eq(q, "Predict: how many reads?");
+    ck_assert(tui_lesson_prediction(&l, 4, q, sizeof q));
+    ck_assert_str_eq(q, "Predict: lost?");
+    ck_assert(tui_lesson_prediction(&l, 5, q, sizeof q));
+    ck_assert_str_eq(q, "先猜：几个？");
+    ck_assert(!tui_lesson_prediction(&l, 6, q, sizeof q));
+    tui_lesson_free(&l);
+}
+END_TEST
+
 START_TEST(test_lesson_files)
 {
     /* The project's own lessons parse, whatever they hold. */
@@ -777,6 +803,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_text_cut);
     tcase_add_test(tc, test_lesson_table);
     tcase_add_test(tc, test_lesson_markdown);
+    tcase_add_test(tc, test_lesson_prediction);
     tcase_add_test(tc, test_lesson_files);
     suite_add_tcase(s, tc);
     return s;

@@ -37,7 +37,7 @@ typedef struct {
     uv_timer_t watchdog, poll;
     tui_model_t *model;
     tui_session_t s;
-    int news[4];                     /* how many of each news */
+    int news[TUI_SESSION_STOPPED + 1];                     /* how many of each news */
     tui_session_state_t seen[16];    /* the state at each change, deduplicated */
     int nseen;
     int (*until)(const tui_session_t *s); /* the poll timer stops the loop when true */
