@@ -125,7 +125,7 @@ int patterns_node_start(patterns_t *p, patterns_node_t *n, const char *exec_arg,
         env[2] = ev.env[0];
         env[3] = ev.env[1];
     }
-    snprintf(n->name, sizeof n->name, "node %s", mode);
+    snprintf(n->name, sizeof n->name, "%s node", mode); /* a lane letter of its own */
     scope_spawn_options_t so = {.file = node, .argv = argv, .setenv = env, .fds = fds,
                                 .nfds = nfds, .death_signal = SIGTERM, .name = n->name};
     n->p = p;

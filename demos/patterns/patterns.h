@@ -101,7 +101,7 @@ struct patterns_node_s {
     scope_child_t child;
     int exited, code, sig;
     /* private */
-    char name[48]; /* "node MODE": lib/spawn keeps the pointer for the exit */
+    char name[48]; /* "MODE node": lib/spawn keeps the pointer for the exit */
     uv_pipe_t out;
     int out_open;
     scope_ndjson_t lines;
