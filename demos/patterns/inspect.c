@@ -88,7 +88,8 @@ static void on_line(patterns_node_t *n, const char *line, size_t len)
         cJSON_Delete(ping);
         uv_timer_start(&i.timer, on_wait_over, WAIT_MS, 0);
     } else if (memmem(line, len, "failed", 6)) { /* the port is taken: it runs undebugged */
-        scope_events_error("inspect", "node: %.*s", (int)(len < 200 ? len : 200), line);
+        scope_events_error("inspect", "node: %.*s (another --inspect-port, or 0 for a free one)",
+                           (int)(len < 160 ? len : 160), line);
         patterns_node_kill(&i.node, SIGTERM);
     } else if (len) {
         scope_events_log("node's stderr: %.*s", (int)(len < 200 ? len : 200), line);
