@@ -1,4 +1,4 @@
-/* errors.c, step 8: 004's "Error Handling", and its watchdog against a hang.
+/* errors.c, step 7: 004's "Error Handling", and its watchdog against a hang.
  *
  *     child.on('error', (err) => ...);
  *     child.on('exit', (code, signal) => ...);

@@ -2,12 +2,14 @@
  * story: patterns.c).
  *
  * Step 1 and the end are patterns.c's; each practice is a file of its own:
- * batching.c, requests.c, validate.c, sizes.c, serialize.c, node.c,
- * errors.c, monitor.c. child.c is the child (--role child).
+ * batching.c, requests.c, validate.c, sizes.c, serialize.c, errors.c,
+ * lose.c, advanced.c, inspect.c (the three that run node, through node.c),
+ * monitor.c. child.c is the child (--role child).
  *
  *   patterns                        the lesson, then --count round trips
  *   patterns --batch-size 50        step 2's batcher sends 50 items a batch
- *   patterns --watchdog-ms 5000     step 8's watchdog waits as 004's does
+ *   patterns --watchdog-ms 5000     step 7's watchdog waits as 004's does
+ *   patterns --inspect-port 9229    step 10's child listens where 004's does
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +34,9 @@ static const scope_demo_lesson_t lesson[] = {
     {"size limits: 004's check after the parse vs the framing's bound", patterns_sizes},
     {"serialization: JSON vs MessagePack, a Buffer on a JSON channel", patterns_serialize},
     {"'error', 'exit', and 004's watchdog: SIGTERM, then SIGKILL", patterns_errors},
+    {"what JSON loses: a Date, a Map, undefined, a BigInt from node", patterns_lose},
+    {"node to node: serialization 'json' vs 'advanced', measured", patterns_advanced},
+    {"--inspect-brk: a node child that waits for a debugger", patterns_inspect},
     {"round trips: one process.hrtime() sample vs a histogram", patterns_monitor},
     {NULL, NULL},
 };
@@ -39,7 +44,8 @@ static const scope_demo_lesson_t lesson[] = {
 int main(int argc, char **argv)
 {
     patterns_t o = {.batch_size = 100, .flush_ms = 5, .request_ms = 200, .watchdog_ms = 5000,
-                    .grace_ms = 1000, .frame_limit = 1 << 20};
+                    .grace_ms = 1000, .frame_limit = 1 << 20,
+                    .node = "node", .node_trips = 1000};
     const scope_demo_option_t options[] = {
         {"batch-size", "N", "step 2: items in a batch (default 100)", SCOPE_OPT_NUMBER,
          &o.batch_size, 1, 1000},
@@ -49,10 +55,16 @@ int main(int argc, char **argv)
          &o.request_ms, 10, 60000},
         {"frame-limit", "BYTES", "step 5: the bound our end's framing keeps on a line "
          "(default 1048576)", SCOPE_OPT_NUMBER, &o.frame_limit, 1024, SCOPE_CHANNEL_MAX_MESSAGE},
-        {"watchdog-ms", "MS", "step 8: 004's watchdog, SIGTERM to a hung child after this "
+        {"watchdog-ms", "MS", "step 7: 004's watchdog, SIGTERM to a hung child after this "
          "(default 5000, as 004)", SCOPE_OPT_NUMBER, &o.watchdog_ms, 10, 600000},
-        {"grace-ms", "MS", "step 8: then SIGKILL after this more (default 1000)",
+        {"grace-ms", "MS", "step 7: then SIGKILL after this more (default 1000)",
          SCOPE_OPT_NUMBER, &o.grace_ms, 10, 600000},
+        {"node", "PATH", "steps 8-10: the node to run (default: node in PATH)",
+         SCOPE_OPT_TEXT, &o.node},
+        {"node-trips", "N", "step 9: small round trips each way, a tenth as many large "
+         "(default 1000)", SCOPE_OPT_NUMBER, &o.node_trips, 10, 1000000},
+        {"inspect-port", "PORT", "step 10: --inspect-brk's port on 127.0.0.1 (default 0: "
+         "the kernel picks; 9229 as the article)", SCOPE_OPT_NUMBER, &o.inspect_port, 0, 65535},
         {"debug-ipc", NULL, "log every message the parent receives, as DEBUG=ipc would",
          SCOPE_OPT_FLAG, &o.debug_ipc},
         {NULL, NULL, NULL},

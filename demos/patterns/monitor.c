@@ -1,4 +1,4 @@
-/* monitor.c, step 9: 004's "Monitor IPC performance", then a histogram.
+/* monitor.c, step 11: 004's "Monitor IPC performance", then a histogram.
  *
  *     const start = process.hrtime();
  *     child.send('ping');

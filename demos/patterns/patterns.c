@@ -17,8 +17,13 @@
  *      the framing keeps before buffering (sizes.c).
  *   6. Serialization: JSON against MessagePack (serialize.c).
  *   7. 'error', 'exit' and 004's watchdog against a hanging child (errors.c).
- *   8. Round trips: one process.hrtime() sample against a histogram (monitor.c).
- *   9. disconnect(): the child reads EOF and exits; waitpid() reaps it.
+ *   8. What JSON loses: a Date, a Map, undefined, a BigInt from a real
+ *      node's process.send(), read off the socket here (lose.c).
+ *   9. Node to node: serialization 'json' against 'advanced' (advanced.c).
+ *  10. --inspect-brk: a node child that waits for a debugger (inspect.c).
+ *      Steps 8 to 10 run node (node.c); without it they say so and pass.
+ *  11. Round trips: one process.hrtime() sample against a histogram (monitor.c).
+ *  12. disconnect(): the child reads EOF and exits; waitpid() reaps it.
  *
  * The child is this program again (--role child, child.c).
  */
@@ -203,13 +208,18 @@ static void on_kid_exit(scope_role_t *r, int code, int sig)
     patterns_end(p->demo);
 }
 
-/* Step 9, and what a quit asks: child.disconnect(); the child reads EOF
+/* Step 12, and what a quit asks: child.disconnect(); the child reads EOF
  * and exits, and with its exit the loop ends. */
 void patterns_end(scope_demo_t *d)
 {
     patterns_t *p = d->data;
     p->done = 1;
     patterns_await(p, NULL, 0);
+    if (p->step_quit) { /* a step's node process goes first */
+        scope_demo_cb quit = p->step_quit;
+        p->step_quit = NULL;
+        quit(d);
+    }
     if (p->kid && p->kid->open) {
         scope_events_log("child.disconnect(): shutdown(fd %d, SHUT_WR); the child reads EOF",
                          p->kid->fds[0]);

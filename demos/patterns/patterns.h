@@ -39,6 +39,9 @@ struct patterns_s {
     long long watchdog_ms, grace_ms; /* errors.c: 004's watchdog, then SIGKILL */
     long long frame_limit;           /* sizes.c: the framing's bound */
     int debug_ipc;                   /* log every message, as DEBUG=ipc would */
+    const char *node;                /* node.c: the node of steps 8 to 10 */
+    long long node_trips;            /* advanced.c: small round trips each way */
+    long long inspect_port;          /* inspect.c: --inspect-brk's port (0: the kernel's) */
 
     scope_demo_t *demo;
     patterns_kid_t kids[PATTERNS_KIDS];
@@ -50,6 +53,7 @@ struct patterns_s {
     patterns_exit_cb on_exit; /* a step that ends the child itself */
     uint64_t sent_ns;        /* when the last message went out */
     int done;                /* the lesson is over: the child's exit ends the run */
+    scope_demo_cb step_quit;  /* a step's own end (its node), run first by patterns_end */
 };
 
 /* Is msg's field name the string value? */
@@ -82,5 +86,38 @@ void patterns_errors(scope_demo_t *d);    /* errors.c: 'error', 'exit', the watc
 void patterns_monitor(scope_demo_t *d);   /* monitor.c: one sample vs a histogram */
 
 int patterns_child(scope_demo_t *d); /* child.c: --role child */
+
+/* node.c: node running demos/patterns-node.js MODE, for steps 8 to 10. */
+typedef struct patterns_node_s patterns_node_t;
+typedef void (*patterns_node_line_cb)(patterns_node_t *n, const char *line, size_t len);
+/* node is reaped and the pipe read (if any) is at EOF: code, or its signal. */
+typedef void (*patterns_node_exit_cb)(patterns_node_t *n, int code, int sig);
+struct patterns_node_s {
+    void *data;                   /* the step's */
+    patterns_node_line_cb on_line; /* each line of its stdout or stderr */
+    patterns_node_exit_cb on_exit;
+    /* read-only for the step */
+    patterns_t *p;
+    scope_child_t child;
+    int exited, code, sig;
+    /* private */
+    char name[48]; /* "MODE node": lib/spawn keeps the pointer for the exit */
+    uv_pipe_t out;
+    int out_open;
+    scope_ndjson_t lines;
+    char buf[4096];
+};
+/* Is node there (--node)? Its path into path; if not, the step's skip said. */
+int patterns_node_find(patterns_t *p, const char *step, char *path, size_t n);
+/* node [exec_arg] patterns-node.js mode [arg]; read_fd 1 or 2 (its stdout or
+ * stderr, read in lines) or 0; chan: a fork channel for fd 3, or NULL. */
+int patterns_node_start(patterns_t *p, patterns_node_t *n, const char *exec_arg,
+                        const char *mode, const char *arg, int read_fd,
+                        const scope_spawn_fd_t *chan);
+int patterns_node_kill(patterns_node_t *n, int sig);
+
+void patterns_lose(scope_demo_t *d);     /* lose.c: what JSON loses, node's child.send */
+void patterns_advanced(scope_demo_t *d); /* advanced.c: 'json' vs 'advanced', node to node */
+void patterns_inspect(scope_demo_t *d);  /* inspect.c: --inspect-brk, the port, the wait */
 
 #endif

@@ -10,7 +10,8 @@ FAST="--watchdog-ms 300 --grace-ms 300"
 timeout 120 "$DEMO" --json --count 20 $FAST >p.json 2>p.err
 rc=$?; [ $rc -eq 0 ] && pass "exit 0" || { fail "exit $rc"; cat p.err; }
 steps=$(field p.json step n | tr '\n' ' ')
-[ "$steps" = "1 2 3 4 5 6 7 8 " ] && pass "all eight steps" || fail "steps were '$steps'"
+[ "$steps" = "1 2 3 4 5 6 7 8 9 10 11 " ] && pass "all eleven steps (8 to 10 need node: tests/e2e/patterns_node.sh)" \
+    || fail "steps were '$steps'"
 has_event p.json error '.what != "refused"' && fail "an error event: $(field p.json error reason | head -3)" \
     || pass "no error but the framing's two refusals"
 bye() { events p.json bye | jq -r ".summary.$1"; }
