@@ -91,6 +91,18 @@ size_t tui_text_fit(const char *s, int cols, int *used)
     return off;
 }
 
+/* Chinese punctuation that closes a phrase: a line never starts with it. */
+static int closes_phrase(unsigned int wc)
+{
+    static const unsigned int closing[] = {0x3001, 0x3002, 0xFF0C, 0xFF1A, 0xFF1B, 0xFF01,
+                                           0xFF1F, 0xFF09, 0x300D, 0x300F, 0x300B, 0x3011,
+                                           0x201D, 0x2019};
+    for (size_t i = 0; i < sizeof closing / sizeof closing[0]; i++)
+        if (wc == closing[i])
+            return 1;
+    return 0;
+}
+
 size_t tui_text_wrap(const char *s, int cols, const char **next)
 {
     if (!*s) {
@@ -122,6 +134,16 @@ size_t tui_text_wrap(const char *s, int cols, const char **next)
         int cjk_next = tui_text_cp_width(wc) == 2;
         if (sp > 0 && !cjk_next && sp * 3 >= fit)
             brk = sp;
+        /* "。" or "，" would open the next line: the character before it
+         * goes down with it */
+        if (brk == fit && closes_phrase(wc)) {
+            size_t prev = fit;
+            do
+                prev--;
+            while (prev > 0 && ((unsigned char)s[prev] & 0xC0) == 0x80);
+            if (prev > 0)
+                brk = prev;
+        }
     }
     size_t line = brk;
     while (line > 0 && s[line - 1] == ' ')

@@ -567,6 +567,10 @@ START_TEST(test_text_width_and_wrap)
     n = tui_text_wrap(s, 7, &next);
     ck_assert_int_eq((int)n, 9); /* three characters, six columns */
     ck_assert_int_eq(tui_text_width(next), 16);
+    s = "中文没有，空格"; /* "，" would start the next line: "有" goes with it */
+    n = tui_text_wrap(s, 8, &next);
+    ck_assert_int_eq((int)n, 9);
+    ck_assert_str_eq(next, "有，空格");
     char buf[32];
     tui_text_ns(buf, sizeof buf, 1500, 1);
     ck_assert_str_eq(buf, "1.5 us");
