@@ -163,5 +163,10 @@ int fanout_serve(scope_demo_t *d, http_server_t *s, struct sockaddr_storage *at,
  * a WebSocket client and an SSE subscriber on each; fanout_stop on quit. */
 void fanout_run(scope_demo_t *d);
 void fanout_stop(void);
+/* fanout_clients.c: the step's four clients on port[0] (A) and port[1] (B);
+ * over(1) once each has both messages, over(0) when one cannot connect.
+ * end: figures of what each got (checked when check), and their close. */
+void fanout_clients_start(scope_demo_t *d, const int port[2], void (*over)(int ok));
+void fanout_clients_end(int check);
 
 #endif
