@@ -178,7 +178,10 @@ static void on_connect(uv_connect_t *req, int status)
     cli_t *c = req->data;
     unsigned char raw[16];
     char head[320];
-    if (!scope_demo_check(f.d, status == 0, c->name, "connect: %s", uv_strerror(status))) {
+    /* uv_strerror(0) is "Unknown system error 0", malloc'd and never freed:
+     * only an error is named. */
+    if (!scope_demo_check(f.d, status == 0, c->name, "connect: %s",
+                          status ? uv_strerror(status) : "")) {
         f.over(0);
         return;
     }

@@ -190,7 +190,8 @@ int fanout_serve(scope_demo_t *d, http_server_t *s, struct sockaddr_storage *at,
     ws_relay(publish, NULL);
     sse_route(s);
     sse_quiet();
-    if (!scope_demo_check(d, r >= 0, "listen", "cannot listen on %s: %s", name, uv_strerror(r))
+    if (!scope_demo_check(d, r >= 0, "listen", "cannot listen on %s: %s", name,
+                          r < 0 ? uv_strerror(r) : "") /* uv_strerror(fd) would leak */
         || !(f.sub = connect_redis()) || !(f.pub = connect_redis())) {
         scope_demo_exit(d, 1);
         on_quit(d);
