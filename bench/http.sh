@@ -84,8 +84,8 @@ for r in $(seq "$RUNS"); do
     echo "run $r: load average $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
-printf '%-24s %9s %8s %8s %4s %4s %4s  %9s %8s %8s %4s %4s %4s  %6s\n' load "C req/s" p50 p99 srv wrk oth \
-    "node r/s" p50 p99 srv wrk oth "C/node"
+printf '%-24s %9s %8s %8s %4s %4s %4s  %9s %8s %8s %4s %4s %4s  %6s %6s\n' load "C req/s" p50 p99 srv wrk oth \
+    "node r/s" p50 p99 srv wrk oth "C/node" "per CPU"
 for r in $(seq "$RUNS"); do
     for k in ka1 ka10 ka100 close; do
         read -r crps cp50 cp99 cs cw co <"$OUT/c$r.$k"
@@ -95,12 +95,16 @@ for r in $(seq "$RUNS"); do
         close) name="$r: new conn. each (10)" ;;
         esac
         ratio=$(awk -v a="$crps" -v b="$nrps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-        printf '%-24s %9s %8s %8s %4s %4s %4s  %9s %8s %8s %4s %4s %4s  %6s\n' "$name" "$crps" "$cp50" "$cp99" \
-            "$cs" "$cw" "$co" "$nrps" "$np50" "$np99" "$ns" "$nw" "$no" "$ratio"
+        cpu=$(awk -v a="$crps" -v b="$nrps" -v x="$cs" -v y="$ns" 'BEGIN {
+            if (b > 0 && x > 0 && y > 0) printf "%.2f", (a / x) / (b / y); else print "-" }')
+        printf '%-24s %9s %8s %8s %4s %4s %4s  %9s %8s %8s %4s %4s %4s  %6s %6s\n' "$name" "$crps" "$cp50" "$cp99" \
+            "$cs" "$cw" "$co" "$nrps" "$np50" "$np99" "$ns" "$nw" "$no" "$ratio" "$cpu"
     done
 done
 echo "srv, wrk, oth: CPU of the server, of wrk, and of everything else on the machine during"
-echo "the load, in % of one core (the machine has $(nproc) cores: $(( $(nproc) * 100 ))% in all)."
+echo "the load, in % of one core (the machine has $(nproc) cores: $(( $(nproc) * 100 ))% in all; irq"
+echo "and softirq time, the loopback's own, count as oth). per CPU: C/node of requests per second"
+echo "of the server's own CPU, which the others' share of the cores moves less than req/s."
 
 # ---- the WebSocket round trip next to tcp's line round trip ----------------------
 echo
