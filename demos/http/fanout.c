@@ -4,14 +4,14 @@
  *   1. a private redis-server (lib/broker: a Unix socket in a 0700
  *      directory, no TCP port, nothing on disk), as the message-queue demo
  *      starts it;
- *   2. two servers, this program again: `http --role server-a --redis
- *      unix:PATH` and server-b (redis_fanout.c); each SUBSCRIBEs, then
+ *   2. two servers, this program again: `http --role 'server 1' --redis
+ *      unix:PATH` and server 2 (redis_fanout.c); each SUBSCRIBEs, then
  *      reports its port;
- *   3. on this loop, for each server, a WebSocket client (ws-a, ws-b) and an
- *      /events subscriber that reads the raw stream (sse-a, sse-b), in
- *      fanout_clients.c;
- *   4. once all four are in, ws-a says hello to server A and ws-b to server
- *      B; each server PUBLISHes what it heard, Redis hands it to both, and
+ *   3. on this loop, for each server, a WebSocket client (ws1, ws2) and an
+ *      /events subscriber, as a browser's EventSource, that reads the raw
+ *      stream (ev1, ev2), in fanout_clients.c;
+ *   4. once all four are in, ws1 says hello to server 1 and ws2 to server
+ *      2; each server PUBLISHes what it heard, Redis hands it to both, and
  *      each sends it to its own clients;
  *   5. every client must get both messages, once each, within DEADLINE_MS;
  *      then the clients close, the servers get SIGTERM, then redis-server.
@@ -53,8 +53,8 @@ static void end(int check)
     uv_close((uv_handle_t *)&f.deadline, NULL);
     fanout_clients_end(check);
     if (check)
-        scope_events_log("each of the four clients got both messages once: a client of A "
-                         "is heard by B's, through PUBLISH on one server and the SUBSCRIBE "
+        scope_events_log("each of the four clients got both messages once: a client of server "
+                         "1 is heard by server 2's, through PUBLISH on one server and the SUBSCRIBE "
                          "of both; pub/sub keeps nothing for a server that is not there");
     for (int i = 0; i < 2; i++)
         if (f.srv[i].running)
@@ -91,7 +91,7 @@ static void on_report(scope_role_t *r, const cJSON *fig)
         return;
     }
     for (const cJSON *v = fig ? fig->child : NULL; v; v = v->next) { /* its figures, at its end */
-        snprintf(key, sizeof key, "fanout.server_%c_%s", 'a' + i, v->string);
+        snprintf(key, sizeof key, "fanout.server_%d_%s", 1 + i, v->string);
         scope_demo_figure(f.d, key, cJSON_Duplicate(v, 1));
     }
 }
@@ -132,10 +132,10 @@ static void on_redis_ready(scope_redis_t *r, int status)
     for (int i = 0; i < 2 && !f.over; i++) {
         f.srv[i].on_report = on_report;
         f.srv[i].on_exit = on_role_exit;
-        if (scope_role_spawn(f.d, &f.srv[i], i ? "server-b" : "server-a",
+        if (scope_role_spawn(f.d, &f.srv[i], i ? "server 2" : "server 1",
                              &(scope_role_options_t){.argv = args}) == 0)
             f.roles++;
-        else if (!scope_demo_check(f.d, 0, "fanout", "cannot start server %c", 'A' + i))
+        else if (!scope_demo_check(f.d, 0, "fanout", "cannot start server %d", 1 + i))
             end(0);
     }
 }

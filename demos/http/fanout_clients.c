@@ -1,10 +1,12 @@
 /* fanout_clients.c, step 8's clients (fanout.c tells the step): for each of
- * the two servers a WebSocket client (ws-a, ws-b; wslay on the client's
- * side, masked frames, as wsclient.c) and an /events subscriber that reads
- * the raw chunked stream (sse-a, sse-b). Once all four are in, ws-a says
- * SAID[0] to server A and ws-b SAID[1] to server B; each client counts
- * what it gets of both. over(1) when every one has both, over(0) when a
- * client could not connect; fanout_clients_end says what each got.
+ * the two servers a WebSocket client (ws1, ws2; wslay on the client's
+ * side, masked frames, as wsclient.c) and an /events subscriber, as a
+ * browser's EventSource, that reads the raw chunked stream (ev1, ev2). The
+ * names are short for the dashboard's lanes at 80 columns. Once all four
+ * are in, ws1 says SAID[0] to server 1 and ws2 SAID[1] to server 2; each
+ * client counts what it gets of both. over(1) when every one has both,
+ * over(0) when a client could not connect; fanout_clients_end says what
+ * each got.
  */
 #include <sys/random.h>
 #include <openssl/evp.h>
@@ -12,8 +14,8 @@
 
 #include "http.h"
 
-static const char *const SAID[2] = {"hello from a client of server A",
-                                    "hello from a client of server B"};
+static const char *const SAID[2] = {"hello from a client of server 1",
+                                    "hello from a client of server 2"};
 
 typedef struct {
     const char *name;
@@ -156,8 +158,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
             c->open = 1, c->ntext = 0;
             feed(c, buf->base + used, (size_t)n - used);
             if (++f.open == 4) { /* all in: one message from a client of each */
-                scope_events_log("all four are in: ws-a says \"%s\" to server A, ws-b \"%s\" "
-                                 "to server B", SAID[0], SAID[1]);
+                scope_events_log("all four are in: ws1 says \"%s\" to server 1, ws2 \"%s\" "
+                                 "to server 2", SAID[0], SAID[1]);
                 for (int i = 0; i < 2; i++) {
                     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)SAID[i],
                                                 strlen(SAID[i])};
@@ -200,8 +202,8 @@ static void on_connect(uv_connect_t *req, int status)
 
 void fanout_clients_start(scope_demo_t *d, const int port[2], void (*over)(int ok))
 {
-    static const char *const names[] = {"ws-a", "sse-a", "ws-b", "sse-b"};
-    scope_events_log("both servers subscribed (A on port %d, B on %d): a WebSocket client and "
+    static const char *const names[] = {"ws1", "ev1", "ws2", "ev2"};
+    scope_events_log("both servers subscribed (1 on port %d, 2 on %d): a WebSocket client and "
                      "an /events subscriber on each", port[0], port[1]);
     f.d = d, f.over = over, f.started = 1, f.open = f.ended = 0;
     for (int i = 0; i < 4; i++) {
@@ -224,13 +226,13 @@ void fanout_clients_end(int check)
     for (int i = 0; i < 4; i++) {
         cli_t *c = &f.c[i];
         char key[48];
-        snprintf(key, sizeof key, "fanout.%s_from_a", c->name);
+        snprintf(key, sizeof key, "fanout.%s_from_1", c->name);
         scope_demo_figure(f.d, key, cJSON_CreateNumber(c->got[0]));
-        snprintf(key, sizeof key, "fanout.%s_from_b", c->name);
+        snprintf(key, sizeof key, "fanout.%s_from_2", c->name);
         scope_demo_figure(f.d, key, cJSON_CreateNumber(c->got[1]));
         if (check)
-            scope_demo_check(f.d, c->got[0] == 1 && c->got[1] == 1, c->name, "got %d of A's "
-                             "client's message and %d of B's (1 each expected)", c->got[0],
+            scope_demo_check(f.d, c->got[0] == 1 && c->got[1] == 1, c->name, "got %d of server 1's "
+                             "client's message and %d of server 2's (1 each expected)", c->got[0],
                              c->got[1]);
         if (!uv_is_closing((uv_handle_t *)&c->tcp))
             uv_close((uv_handle_t *)&c->tcp, on_client_closed);

@@ -1,6 +1,6 @@
 /* redis_fanout.c: one server of several that make one chat through Redis
  * pub/sub, article 001's row "SSE/WebSocket broadcast -> Redis pub/sub".
- * Step 8 starts two (this program again, `http --role server-a --redis
+ * Step 8 starts two (this program again, `http --role 'server 1' --redis
  * unix:PATH`); by hand, `http --redis redis://HOST:6379 --listen
  * 0.0.0.0:3001` on each of two machines does the same across them.
  *
@@ -14,7 +14,7 @@
  *   4. Every server, this one too, gets it back on its SUBSCRIBE connection
  *      as ["message", CHANNEL, TEXT] and sends it to its own clients: a
  *      frame to each WebSocket (ws_broadcast), an event to each /events
- *      stream (sse_event). A client of A is heard by the clients of B, and
+ *      stream (sse_event). A client of server 1 is heard by the clients of server 2, and
  *      nobody hears a message twice.
  */
 #include <errno.h>
