@@ -159,6 +159,8 @@ $(BUILD)/tui/%.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 $(BUILD)/demos/http: LDLIBS += -lhttp_parser -lwslay \
     $(shell pkg-config --libs libcurl libcrypto 2>/dev/null)
 $(BUILD)/modules/demos/http/%.o: CFLAGS += $(shell pkg-config --cflags libcurl libcrypto 2>/dev/null)
+# http's servers of step 8 broadcast through Redis pub/sub (hiredis, libuv adapter).
+$(BUILD)/demos/http: LDLIBS += -lhiredis
 
 # shared-memory runs threads (pthread_create) and maps POSIX shm (shm_open).
 $(BUILD)/demos/shared-memory: LDLIBS += -pthread

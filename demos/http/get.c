@@ -108,7 +108,8 @@ typedef struct {
 static void series_next(http_client_t *cl, const http_answer_t *a, void *arg)
 {
     series_t *s = arg;
-    if (a && (a->result != CURLE_OK || a->status != 200))
+    /* After a quit the server is gone: a request it cut short is no error. */
+    if (a && !cl->demo->quitting && (a->result != CURLE_OK || a->status != 200))
         scope_events_error("http.get", "GET %s: %s", s->url, a->result != CURLE_OK
                            ? curl_easy_strerror(a->result) : "not 200");
     if (s->left-- > 0 && !cl->demo->quitting && http_client_get(cl, s->url, series_next, s) == 0)

@@ -145,5 +145,28 @@ void ws_accept_key(const char *key, char out[32]);
 void sse_run(scope_demo_t *d);       /* sse.c: step 7 */
 void sse_route(http_server_t *s);
 void sse_stop(void);
+void sse_event(const char *data, size_t len); /* "data: TEXT" to every subscriber */
+void sse_quiet(void);                         /* no ticks: only sse_event's events */
+/* ws.c: with a relay, a client's text message goes to publish(msg, len,
+ * arg) instead of to every client; ws_broadcast sends one to every client. */
+typedef void (*ws_relay_cb)(const uint8_t *msg, size_t len, void *arg);
+void ws_relay(ws_relay_cb publish, void *arg);
+void ws_broadcast(const uint8_t *msg, size_t len);
+
+/* redis_fanout.c: a server whose WebSocket and SSE broadcast go through
+ * Redis pub/sub at url (unix:PATH or redis://HOST:PORT), so that several
+ * servers make one chat; redis_pid names redis-server's lane (0: by name).
+ * s is configured by the caller; listens on at. Returns the exit code. */
+int fanout_serve(scope_demo_t *d, http_server_t *s, struct sockaddr_storage *at,
+                 const char *url, long redis_pid, size_t ws_max, uint64_t ping_ms);
+/* fanout.c, step 8: a private redis-server, two such servers (roles),
+ * a WebSocket client and an SSE subscriber on each; fanout_stop on quit. */
+void fanout_run(scope_demo_t *d);
+void fanout_stop(void);
+/* fanout_clients.c: the step's four clients on port[0] (A) and port[1] (B);
+ * over(1) once each has both messages, over(0) when one cannot connect.
+ * end: figures of what each got (checked when check), and their close. */
+void fanout_clients_start(scope_demo_t *d, const int port[2], void (*over)(int ok));
+void fanout_clients_end(int check);
 
 #endif

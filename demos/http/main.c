@@ -1,11 +1,13 @@
 /* http: http.createServer() and http.get() with the lid off. The server and
  * the lesson's clients are one process, as in article 000's script; the
- * steady client (step 8) is this program again (lib/role). --listen runs
+ * steady client (step 9) is this program again (lib/role). --listen runs
  * only the server, --connect only a client, for two machines.
  *
  *   http                              the lesson, then --count GETs
  *   http --listen 127.0.0.1:3001      the article's server, until quit
  *   http --connect http://HOST:3001/  the article's http.get, --count times
+ *   http --redis URL [--listen ...]   a server whose WebSocket and SSE broadcast
+ *                                     goes through Redis: run two, one chat
  */
 #include <errno.h>
 
@@ -25,6 +27,8 @@ static struct {
     long long header_ms, max_header, ws_max, ping_ms;
     int nodelay;
     const char *listen, *connect;
+    const char *redis;
+    long long redis_pid;
     struct sockaddr_storage at;
 } opt = {.header_ms = 2000, .max_header = 16384, .ws_max = 65536, .ping_ms = 1000,
          .nodelay = 1};
@@ -43,6 +47,10 @@ static const scope_demo_option_t options[] = {
      SCOPE_OPT_NUMBER, &opt.ws_max, 1024, 16 << 20},
     {"ping-ms", "MS", "WebSocket ping every MS; unanswered twice: close 1001 (default 1000)",
      SCOPE_OPT_NUMBER, &opt.ping_ms, 50, 600000},
+    {"redis", "URL", "WebSocket and SSE broadcast through Redis pub/sub at URL (unix:PATH "
+     "or redis://HOST:PORT): several servers, one chat", SCOPE_OPT_TEXT, &opt.redis},
+    {"redis-pid", "PID", "with --redis: redis-server's pid, to draw it as a process",
+     SCOPE_OPT_NUMBER, &opt.redis_pid, 1, 1 << 22},
     {NULL, NULL, NULL},
 };
 
@@ -68,6 +76,7 @@ static void finish(scope_demo_t *d)
         return;
     ws_stop();
     sse_stop();
+    fanout_stop();
     http_close(&server);
     http_figures_t f = server.fig;
     cJSON *b = cJSON_CreateObject();
@@ -100,7 +109,7 @@ static void on_role_exit(scope_role_t *r, int code, int sig)
     finish(&demo);
 }
 
-/* Step 8: http.get from another process, --count times at --rate. */
+/* Step 9: http.get from another process, --count times at --rate. */
 static void step_client(scope_demo_t *d)
 {
     char url[96], lines[48];
@@ -132,6 +141,7 @@ static scope_demo_lesson_t lesson[] = {
     {"bad peers: slowloris, an oversize head, a malformed line; pipelining", badpeers_run},
     {"WebSocket: the upgrade, frames, a broadcast chat, close codes", ws_run},
     {"server-sent events: one response that never ends", sse_run},
+    {"two servers, one chat: WebSocket and SSE broadcast through Redis pub/sub", fanout_run},
     {"http.get from another process, at the dashboard's rate", step_client},
     {NULL, NULL},
 };
@@ -183,6 +193,15 @@ int main(int argc, char **argv)
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
+    if (opt.redis) { /* a server of several, broadcasting through Redis */
+        if (!opt.listen)
+            scope_addr_parse("127.0.0.1:0", NULL, 0, &opt.at);
+        server = (http_server_t){.demo = &demo, .nodelay = opt.nodelay,
+                                 .header_ms = (uint64_t)opt.header_ms,
+                                 .max_header = (size_t)opt.max_header};
+        return fanout_serve(&demo, &server, &opt.at, opt.redis, (long)opt.redis_pid,
+                            (size_t)opt.ws_max, (uint64_t)opt.ping_ms);
+    }
     if (opt.connect) {
         int code = http_get_run(&demo, opt.connect);
         curl_global_cleanup();

@@ -8,6 +8,8 @@
  * A message over --ws-max is answered close 1009 (too big); a client that
  * answers PINGS_MISSED pings with no pong, close 1001 (going away, as Jetty
  * closes an idle one). The step's clients are in wsclient.c.
+ * With a relay (ws_relay: redis_fanout.c), a text message goes to the relay
+ * instead, and comes back to every client through ws_broadcast.
  */
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -35,6 +37,8 @@ static struct {
     uv_timer_t ping;
     int open, traced;
     wsc_t *all;
+    ws_relay_cb relay; /* redis_fanout.c: messages go to Redis, not to our clients */
+    void *relay_arg;
 } w;
 
 void ws_accept_key(const char *key, char out[32])
@@ -71,6 +75,20 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
                                                    WSLAY_ERR_CALLBACK_FAILURE), -1) : (ssize_t)len;
 }
 
+/* The broadcast: the message to every client, its sender too. */
+static void broadcast(uint8_t opcode, const uint8_t *msg, size_t len, const char *label)
+{
+    for (wsc_t *to = w.all; to; to = to->next) {
+        struct wslay_event_msg out = {opcode, msg, len};
+        if (to->cut || wslay_event_get_close_sent(to->ctx) || wslay_event_queue_msg(to->ctx, &out))
+            continue;
+        scope_trace_set_peer(&w.trace, to->lane);
+        scope_trace_msg(&w.trace, SCOPE_TRACE_SEND, 0, label, strlen(label), 0);
+        scope_demo_figure_add(w.s->demo, "ws.messages_out", 1);
+        wslay_event_send(to->ctx);
+    }
+}
+
 static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
                    void *arg)
 {
@@ -89,15 +107,10 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     scope_trace_msg(&w.trace, SCOPE_TRACE_RECV, 0, label, strlen(label), 0);
     w.trace.bytes_received += m->msg_length - strlen(label);
     scope_demo_figure_add(w.s->demo, "ws.messages_in", 1);
-    for (wsc_t *to = w.all; to; to = to->next) { /* the broadcast */
-        struct wslay_event_msg out = {m->opcode, m->msg, m->msg_length};
-        if (to->cut || wslay_event_get_close_sent(to->ctx) || wslay_event_queue_msg(to->ctx, &out))
-            continue;
-        scope_trace_set_peer(&w.trace, to->lane);
-        scope_trace_msg(&w.trace, SCOPE_TRACE_SEND, 0, label, strlen(label), 0);
-        scope_demo_figure_add(w.s->demo, "ws.messages_out", 1);
-        wslay_event_send(to->ctx);
-    }
+    if (w.relay && m->opcode == WSLAY_TEXT_FRAME) /* out through Redis, back by ws_broadcast */
+        w.relay(m->msg, m->msg_length, w.relay_arg);
+    else
+        broadcast(m->opcode, m->msg, m->msg_length, label);
 }
 
 static void after_io(wsc_t *k)
@@ -230,4 +243,16 @@ void ws_trace_open(void)
 size_t ws_max_message(void)
 {
     return w.max_message;
+}
+
+void ws_relay(ws_relay_cb publish, void *arg)
+{
+    w.relay = publish, w.relay_arg = arg;
+}
+
+void ws_broadcast(const uint8_t *msg, size_t len)
+{
+    char label[96];
+    snprintf(label, sizeof label, "%zu B: %.*s", len, (int)(len < 60 ? len : 60), msg);
+    broadcast(WSLAY_TEXT_FRAME, msg, len, label);
 }
