@@ -45,8 +45,12 @@ B="$BUILD/bench"
 CACHE=${IPCSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ipcscope}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/ipcscope-compare.XXXXXX")
 chmod 700 "$OUT"
-SERVER=""
+SERVER="" RUN=""
 cleanup() {
+    # A second signal (the dashboard's death signal after its q) must not
+    # cut the cleaning short.
+    trap '' TERM INT HUP
+    [ -n "$RUN" ] && kill "$RUN" 2>/dev/null && wait "$RUN" 2>/dev/null
     [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
     rm -rf "$OUT"
 }
@@ -123,8 +127,14 @@ for r in $(seq "$ROUNDS"); do
     while IFS='|' read -r key cmd en zh; do
         i=$((i + 1))
         say "progress $i $total $en|$zh"
-        eval "timeout 120 $cmd" </dev/null 2>>"$OUT/errors" >"$OUT/last"
+        # In the background, so that a signal is handled at once, not when
+        # the bench ends: timeout runs it in a process group of its own, and
+        # passes the cleanup's kill on to it.
+        eval "timeout 120 $cmd" </dev/null 2>>"$OUT/errors" >"$OUT/last" &
+        RUN=$!
+        wait "$RUN"
         rc=$?
+        RUN=""
         case "$key" in
         shm.*) grep '"ev":"bye"' "$OUT/last" | sed 's/.*"measure":{\([^}]*\)}.*/{\1}/' >>"$OUT/$key" ;;
         *) grep '^{' "$OUT/last" | tail -n 1 >>"$OUT/$key" ;;
