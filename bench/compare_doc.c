@@ -285,8 +285,8 @@ static void claim_fork_above_tcp(verdict_out_t *o)
 }
 
 /* 5. 001: UDS "无网络开销" (no network overhead), ★★★★★ against TCP's ★★★☆☆.
- * Holds when the Unix socket beats TCP loopback both ways of measuring;
- * depends when on one; does not hold on neither. */
+ * Holds when the Unix socket beats TCP loopback by more than a tie both ways
+ * of measuring; depends when on one; does not hold on neither. */
 static void claim_unix_over_tcp(verdict_out_t *o)
 {
     double u = p50("unix-socket", "c"), t = p50("tcp", "c");
@@ -299,7 +299,7 @@ static void claim_unix_over_tcp(verdict_out_t *o)
     us(u, a, sizeof a);
     us(t, b, sizeof b);
     snprintf(o->figure, sizeof o->figure, "unix %s %.0f MB/s, tcp %s %.0f MB/s", a, um, b, tm);
-    int rt = u < t, tp = um > tm;
+    int rt = u * TIE < t, tp = um > tm * TIE; /* a tie wins nothing */
     o->v = rt && tp ? HOLDS : rt || tp ? DEPENDS : NOT_HOLDS;
     snprintf(o->en, sizeof o->en,
              "Round trip %s against TCP's %s (%.2fx); one way %.0f against %.0f MB/s (%.2fx).", a, b,

@@ -701,6 +701,8 @@ void tui_compare_draw(int force)
         snprintf(info, sizeof info, "node %s · libuv %s · redis %s", d->node[0] ? d->node : "-",
                  d->libuv, d->redis[0] ? d->redis : "-");
         tui_crt_text(2, 1, cols - 2, TUI_ROLE_DIM, info);
+    } else {
+        tui_crt_text(1, 1, cols - 2, TUI_ROLE_DIM, w(W_FIRST_RUN));
     }
     /* row 3: the run, or what to do */
     if (cmp.running) {
