@@ -100,6 +100,11 @@ for mech in stdio_pipe unix_socket tcp udp shared_memory worker_pool fs_watch cl
     sh "$TOP/bench/$mech.sh" "$BUILD"
 done
 
+# Every mechanism on one page, C and node, with the articles' claims decided
+# by its figures: the same measurement as `ipcscope compare`, in full.
+echo
+sh "$TOP/bench/compare.sh" --full --table "$BUILD"
+
 # The dashboard's own cost (issue: under 5% of a core, under 30 MB, the demo
 # slowed by at most 10%).
 [ -x "$BUILD/bin/ipcscope" ] && sh "$TOP/bench/dashboard.sh" "$BUILD"

@@ -18,6 +18,7 @@
 #include <curses.h>
 
 #include "actions.h"
+#include "compare.h"
 #include "crt.h"
 #include "i18n.h"
 #include "keys.h"
@@ -149,6 +150,11 @@ static void on_news(tui_session_t *s, tui_session_news_t news)
 static void on_redraw(uv_timer_t *t)
 {
     (void)t;
+    if (tui_compare_active()) { /* the compare screen draws itself */
+        tui_compare_draw(app.dirty);
+        app.dirty = 0;
+        return;
+    }
     if (!app.dirty && app.model->generation == app.drawn_generation)
         return;
     app.ui.now_ns = scope_time_now_ns();
@@ -180,6 +186,9 @@ static void act(tui_action_t a)
                      r == -ENOENT ? "" : ", ", r == -ENOENT ? "" : strerror(-r));
         break;
     }
+    case TUI_ACTION_COMPARE:
+        tui_compare_open(app.loop);
+        break;
     case TUI_ACTION_RESTART:
         stop(AFTER_RESTART);
         break;
@@ -203,6 +212,8 @@ static void on_input(uv_poll_t *h, int status, int events)
     while (tui_crt_key(&k, &code)) {
         if (code && k == KEY_RESIZE)
             tui_crt_resize();
+        else if (tui_compare_active())
+            act(tui_compare_key(k, code)); /* its own keys; L comes back */
         else if (app.ui.help)
             app.ui.help = 0; /* any key closes the help */
         else
@@ -284,12 +295,15 @@ int tui_app_run(const tui_app_options_t *o)
         snprintf(buf, sizeof buf, "dashboard: cannot launch %s", o->open->name);
         tui_session_note(&app.session, buf);
     }
+    if (o->compare) /* ipcscope compare */
+        tui_compare_open(app.loop);
     mark();
     uv_run(app.loop, UV_RUN_DEFAULT);
 
     /* Out: restore the terminal first, then close everything. */
     tui_crt_done();
     tui_session_close(&app.session);
+    tui_compare_stop(); /* a run in progress ends with its process group */
     uv_handle_t *handles[] = {
         (uv_handle_t *)&app.input,    (uv_handle_t *)&app.sigwinch, (uv_handle_t *)&app.stops[0],
         (uv_handle_t *)&app.stops[1], (uv_handle_t *)&app.stops[2], (uv_handle_t *)&app.redraw,

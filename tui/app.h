@@ -21,6 +21,7 @@ typedef struct {
     const char *count;      /* messages per launch, as the demo's --count */
     int lesson;             /* open in lesson mode (--step) */
     FILE *record;           /* NULL, or where every event line goes; closed here */
+    int compare;            /* open on the compare screen (ipcscope compare) */
 } tui_app_options_t;
 
 /* Runs the dashboard until it is quit. Returns the exit status: 0, or

@@ -19,6 +19,7 @@
 #include "replay.h"
 #include "spawn.h"
 #include "keys.h"
+#include "compare.h"
 
 /* What every demo is started with: a readable pace and no end, so there is
  * time to watch, pause and kill. + and - change the rate, [ and ] the size. */
@@ -44,6 +45,10 @@ static void usage(FILE *f)
             "       ipcscope replay FILE [--step]      a recorded run played again in the\n"
             "                                          dashboard, nothing run; --step: it\n"
             "                                          stops before each lesson step\n"
+            "       ipcscope compare [--json]          every mechanism measured here, C and\n"
+            "                                          node, beside the articles' tables and\n"
+            "                                          their claims' verdicts; --json: measure\n"
+            "                                          (some seconds) and write the document\n"
             "       ipcscope list                      list the demos\n"
             "       ipcscope run DEMO [options]        run one demo here, narrated\n"
             "       ipcscope --help | --version\n"
@@ -59,6 +64,10 @@ static void usage(FILE *f)
         for (int i = 0; tui_keys_help(screens[s], i, 0, &label, &text); i++)
             fprintf(f, "  %-16s %s\n", label, tui_i18n(text));
     }
+    fprintf(f, "Keys on the compare screen:\n");
+    const char *clabel, *ctext;
+    for (int i = 0; tui_compare_help(i, &clabel, &ctext); i++)
+        fprintf(f, "  %-16s %s\n", clabel, ctext);
     fprintf(f, "\n"
             "Demos are looked up in $IPCSCOPE_DEMOS, <bindir>/../demos or\n"
             "<bindir>/../libexec/ipcscope; lessons in $IPCSCOPE_LESSONS,\n"
@@ -245,6 +254,11 @@ int tui_cmdline_main(int argc, char **argv)
         return tui_app_run(&o);
     if (strcmp(argv[i], "open") == 0) {
         int r = open_demo(argc - i - 1, argv + i + 1, &o);
+        return r >= 0 ? r : tui_app_run(&o);
+    }
+    if (strcmp(argv[i], "compare") == 0) {
+        int r = tui_compare_cmd(argc - i - 1, argv + i + 1);
+        o.compare = 1;
         return r >= 0 ? r : tui_app_run(&o);
     }
     if (strcmp(argv[i], "list") == 0)

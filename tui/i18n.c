@@ -108,6 +108,7 @@ static const char *const en[TUI_S_COUNT] = {
     [TUI_S_NO_FAULTS] = "dashboard: this demo takes no faults from the dashboard",
     [TUI_S_LAUNCH_FAILED] = "could not start the demo",
     [TUI_S_TOO_SMALL] = "Terminal too small",
+    [TUI_S_H_COMPARE] = "the compare screen: the articles' tables measured here",
 };
 
 static const char *const zh[TUI_S_COUNT] = {
@@ -212,6 +213,7 @@ static const char *const zh[TUI_S_COUNT] = {
     [TUI_S_NO_FAULTS] = "仪表盘：这个演示不接受来自仪表盘的故障",
     [TUI_S_LAUNCH_FAILED] = "无法启动演示",
     [TUI_S_TOO_SMALL] = "终端太小",
+    [TUI_S_H_COMPARE] = "对比页：在本机实测文章里的对比表",
 };
 
 void tui_i18n_set(tui_lang_t lang)

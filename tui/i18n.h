@@ -118,6 +118,7 @@ typedef enum {
     TUI_S_NO_FAULTS,
     TUI_S_LAUNCH_FAILED,
     TUI_S_TOO_SMALL,
+    TUI_S_H_COMPARE, /* c in the menu: the compare screen */
     TUI_S_COUNT
 } tui_str_t;
 

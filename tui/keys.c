@@ -63,6 +63,7 @@ static const row_t rows[] = {
     {"l", NULL, TUI_S_H_LESSON, DEMO, {{'l', 0, DEMO, TUI_ACTION_LESSON}}},
     {"z", NULL, TUI_S_H_ZOOM, DEMO, {{'z', 0, DEMO, TUI_ACTION_ZOOM}}},
     {"f", NULL, TUI_S_H_FAULT, DEMO, {{'f', 0, DEMO, TUI_ACTION_FAULT}}},
+    {"c", NULL, TUI_S_H_COMPARE, MENU, {{'c', 0, MENU, TUI_ACTION_COMPARE}}},
     {"L", NULL, TUI_S_H_LANG, BOTH, {{'L', 0, BOTH, TUI_ACTION_LANG}}},
     {"?", NULL, TUI_S_H_HELP, BOTH, {{'?', 0, BOTH, TUI_ACTION_HELP}}},
     {"q", NULL, TUI_S_H_QUIT, BOTH,

@@ -51,6 +51,7 @@ typedef enum {
     /* the dashboard */
     TUI_ACTION_LANG,
     TUI_ACTION_HELP,
+    TUI_ACTION_COMPARE, /* the compare screen (compare.c) */
     TUI_ACTION_BACK /* from a demo to the menu; from the menu, quit */
 } tui_action_t;
 

@@ -1,0 +1,202 @@
+#!/bin/sh
+# compare: every mechanism on the same work, C and node side by side, as one
+# JSON document for `ipcscope compare` and `make bench`. It measures nothing
+# itself: it runs the bench programs the per-demo scripts run (bench_pipe,
+# bench_channel, bench_sock, bench_redis_rtt, node_*.js, the shared-memory
+# demo's --measure), takes each one's JSON line, and hands the rows to
+# compare_doc, which adds the claims and their verdicts.
+#
+#   1. a 64-byte round trip (p50, p99) per mechanism and side: pipe, fork
+#      channel (Node's JSON framing, lib/channel in C), Unix socket, TCP and
+#      UDP loopback, POSIX mq, Redis pub/sub through a private redis-server,
+#      shared memory spinning and waiting on a futex (threads, C only);
+#   2. one-way MB/s where the bench programs measure it (pipe, sockets);
+#   3. a row that cannot be measured says why ("node is not installed").
+#
+#   sh bench/compare.sh [--full] [--table] [BUILD_DIR]
+#
+# Quick by default (N=2000 round trips, 1 round, 64 MB one way: seconds);
+# --full is make bench's (N=20000, ROUNDS=3, 256 MB), each figure the median
+# of the rounds. N, ROUNDS and BYTES override either. The scheduler places the
+# processes (no taskset): the spinning shared-memory row needs two CPUs.
+# Progress goes to stderr, one line per run: "progress I TOTAL EN|ZH".
+# Node's redis package is installed once with npm into the cache directory
+# (${XDG_CACHE_HOME:-~/.cache}/ipcscope/npm, or $IPCSCOPE_CACHE/npm).
+set -u
+full=0 table=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --full) full=1 ;;
+    --table) table=1 ;;
+    -*) echo "usage: sh bench/compare.sh [--full] [--table] [BUILD_DIR]" >&2; exit 2 ;;
+    *) break ;;
+    esac
+    shift
+done
+BUILD=${1:-build}
+if [ $full -eq 1 ]; then
+    N=${N:-20000} ROUNDS=${ROUNDS:-3} BYTES=${BYTES:-268435456}
+else
+    N=${N:-2000} ROUNDS=${ROUNDS:-1} BYTES=${BYTES:-67108864}
+fi
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
+B="$BUILD/bench"
+CACHE=${IPCSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ipcscope}
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/ipcscope-compare.XXXXXX")
+chmod 700 "$OUT"
+SERVER="" RUN=""
+cleanup() {
+    # A second signal (the dashboard's death signal after its q) must not
+    # cut the cleaning short.
+    trap '' TERM INT HUP
+    [ -n "$RUN" ] && kill "$RUN" 2>/dev/null && wait "$RUN" 2>/dev/null
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+export IPCSCOPE_MSG_RATE=200
+
+[ -x "$B/compare_doc" ] || { echo "compare: $B/compare_doc is not built (make)" >&2; exit 1; }
+
+# What is there to measure with.
+node_why=""
+command -v node >/dev/null || node_why="node is not installed"
+redis_why=""
+command -v redis-server >/dev/null || redis_why="redis-server is not installed"
+noderedis_why=$node_why
+[ -z "$redis_why$node_why" ] && ! command -v npm >/dev/null && noderedis_why="npm is not installed"
+
+say() { printf '%s\n' "$*" >&2; }
+
+if [ -z "$redis_why" ]; then
+    SOCK="$OUT/redis.sock"
+    redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$OUT" --save '' \
+        --appendonly no >/dev/null 2>&1 &
+    SERVER=$!
+    i=0; while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -S "$SOCK" ] || redis_why="the private redis-server did not start"
+fi
+if [ -z "$redis_why$noderedis_why" ] && [ ! -d "$CACHE/npm/node_modules/redis" ]; then
+    say "note installing node's redis package with npm into $CACHE/npm (once)|用 npm 把 node 的 redis 包装进 $CACHE/npm（只装一次）"
+    mkdir -p "$CACHE/npm"
+    timeout 180 npm install --silent --no-audit --no-fund --prefix "$CACHE/npm" redis@4 \
+        >"$OUT/npm.log" 2>&1 ||
+        noderedis_why="npm could not install node's redis package: $(tail -n 1 "$OUT/npm.log")"
+fi
+[ -n "$redis_why" ] && noderedis_why=$redis_why
+
+# The runs: "KEY|COMMAND|EN|ZH", KEY naming the file its JSON lines go to
+# (MECH.IMPL.rt or .tp). A command whose tool is missing is not listed: its
+# row says why instead.
+P="$B/bench_pipe" C="$B/bench_channel" S="$B/bench_sock" R="$B/bench_redis_rtt"
+SHM="$BUILD/demos/shared-memory"
+JS="$TOP/bench"
+runs="$OUT/runs"
+: >"$runs"
+add() { printf '%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" >>"$runs"; }
+# The pipe's line is "ping ID TIME " + 38 bytes + "\n": 64 bytes, as the others.
+add pipe.c.rt "$P pingpong $N 38" "pipe, C" "管道，C"
+add pipe.c.tp "$P throughput $BYTES" "pipe one way, C" "管道单向，C"
+add fork.c.rt "$C channel $N 'C parent, C child'" "fork channel, C" "fork 通道，C"
+for m in unix tcp udp; do
+    add "$m.c.rt" "$S $m pingpong $N" "$m socket, C" "$m 套接字，C"
+    add "$m.c.tp" "$S $m stream $BYTES" "$m socket one way, C" "$m 套接字单向，C"
+done
+add mq.c.rt "$R mq $N" "POSIX mq, C" "POSIX 消息队列，C"
+[ -z "$redis_why" ] && add redis.c.rt "$R redis $OUT/redis.sock $N" "Redis pub/sub, C" "Redis 发布/订阅，C"
+add shm.c.rt "$SHM --json --count 20 --measure $N" "shared memory, C" "共享内存，C"
+if [ -z "$node_why" ]; then
+    add pipe.node.rt "node $JS/node_spawn.js pingpong $N 38" "pipe, node" "管道，node"
+    add pipe.node.tp "node $JS/node_spawn.js throughput $BYTES" "pipe one way, node" "管道单向，node"
+    add fork.node.rt "node $JS/node_fork_pingpong.js $N" "fork channel, node" "fork 通道，node"
+    for m in unix tcp udp; do
+        add "$m.node.rt" "node $JS/node_sock.js $m pingpong $N" "$m socket, node" "$m 套接字，node"
+        add "$m.node.tp" "node $JS/node_sock.js $m stream $BYTES" "$m socket one way, node" "$m 套接字单向，node"
+    done
+fi
+[ -z "$noderedis_why" ] && add redis.node.rt "env NODE_PATH=$CACHE/npm/node_modules node $JS/node_redis_rtt.js $OUT/redis.sock $N" \
+    "Redis pub/sub, node" "Redis 发布/订阅，node"
+
+total=$(($(wc -l <"$runs") * ROUNDS))
+i=0
+for r in $(seq "$ROUNDS"); do
+    while IFS='|' read -r key cmd en zh; do
+        i=$((i + 1))
+        say "progress $i $total $en|$zh"
+        # In the background, so that a signal is handled at once, not when
+        # the bench ends: timeout runs it in a process group of its own, and
+        # passes the cleanup's kill on to it.
+        eval "timeout 120 $cmd" </dev/null 2>>"$OUT/errors" >"$OUT/last" &
+        RUN=$!
+        wait "$RUN"
+        rc=$?
+        RUN=""
+        case "$key" in
+        shm.*) grep '"ev":"bye"' "$OUT/last" | sed 's/.*"measure":{\([^}]*\)}.*/{\1}/' >>"$OUT/$key" ;;
+        *) grep '^{' "$OUT/last" | tail -n 1 >>"$OUT/$key" ;;
+        esac
+        [ $rc -eq 0 ] || echo "$key: exit $rc" >>"$OUT/failed"
+    done <"$runs"
+done
+
+# One row: MECH IMPL DEMO [P50FIELD P99FIELD [RTKEY]], from the medians of the
+# rounds; a row without figures says why.
+row() {
+    mech=$1 impl=$2 demo=$3 f50=${4:-p50} f99=${5:-p99} key=${6:-$1.$2}
+    why=""
+    [ "$impl" = node ] && why=$node_why
+    [ "$mech" = redis-pubsub ] && { [ "$impl" = node ] && why=$noderedis_why || why=$redis_why; }
+    if [ -z "$why" ] && [ ! -s "$OUT/$key.rt" ]; then
+        why="the run gave no figure ($(grep "^$key.rt:" "$OUT/failed" 2>/dev/null | head -n 1 |
+            sed 's/.*: //')$(tail -n 1 "$OUT/errors" 2>/dev/null | sed 's/^/: /'))"
+    fi
+    if [ -n "$why" ]; then
+        printf '{"mechanism":"%s","impl":"%s","demo":"%s","not_measured":"%s"}\n' \
+            "$mech" "$impl" "$demo" "$(printf '%s' "$why" | sed 's/["\\]/\\&/g' | tr -d '\n')"
+        return
+    fi
+    mb=""
+    if [ -s "$OUT/$key.tp" ]; then
+        bps=$(median "$OUT/$key.tp" bps)
+        mbs=$(median "$OUT/$key.tp" mb_s)
+        mb=$(awk -v a="$bps" -v b="$mbs" 'BEGIN {printf ",\"mbps\":%.1f", (a > 0 ? a / 1e6 : b)}')
+    fi
+    printf '{"mechanism":"%s","impl":"%s","demo":"%s","rtt_p50_ns":%s,"rtt_p99_ns":%s%s}\n' \
+        "$mech" "$impl" "$demo" "$(median "$OUT/$key.rt" "$f50")" "$(median "$OUT/$key.rt" "$f99")" "$mb"
+}
+
+q() { printf '%s' "$1" | sed 's/["\\]/\\&/g'; }
+{
+    printf '{"date":"%s","mode":"%s","n":%s,"rounds":%s,"bytes_one_way":%s,' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$([ $full -eq 1 ] && echo full || echo quick)" "$N" "$ROUNDS" "$BYTES"
+    printf '"machine":{"cores":%s,"kernel":"%s","cpu":"%s"},' "$(nproc)" "$(q "$(uname -r)")" \
+        "$(q "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)")"
+    printf '"versions":{"node":"%s","redis":"%s"}}\n' "$(q "$(node --version 2>/dev/null)")" \
+        "$(q "$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([^ ]*\).*/\1/p')")"
+    for impl in c node; do
+        row pipe "$impl" stdio-pipe
+        row fork-channel "$impl" fork-ipc p50 p99 "fork.$impl"
+        row unix-socket "$impl" unix-socket p50 p99 "unix.$impl"
+        row tcp "$impl" tcp
+        row udp "$impl" udp
+    done
+    row posix-mq c message-queue p50 p99 mq.c
+    printf '{"mechanism":"posix-mq","impl":"node","demo":"message-queue","not_measured":"node has no POSIX message queue API"}\n'
+    row redis-pubsub c message-queue p50 p99 redis.c
+    row redis-pubsub node message-queue p50 p99 redis.node
+    row shm-spin c shared-memory spin_p50_ns spin_p99_ns shm.c
+    row shm-futex c shared-memory futex_p50_ns futex_p99_ns shm.c
+    for m in shm-spin shm-futex; do
+        printf '{"mechanism":"%s","impl":"node","demo":"shared-memory","not_measured":"the bench has no node side for SharedArrayBuffer yet"}\n' "$m"
+    done
+} >"$OUT/rows"
+
+if [ $table -eq 1 ]; then
+    "$B/compare_doc" --table <"$OUT/rows"
+else
+    "$B/compare_doc" <"$OUT/rows"
+fi

@@ -1,0 +1,165 @@
+# The compare screen and `ipcscope compare --json`, on a quick run:
+#   1. --json: one document, every row's figures positive and finite (or a
+#      reason it was not measured), C rows and, with node, node rows, every
+#      claim with a known verdict in both languages and a demo that exists;
+#      the cache holds the same document;
+#   2. without node, npm and redis-server on PATH: their rows say why, no crash;
+#   3. the screen in tmux at 80x24 and 160x40, English and Chinese (L): the
+#      cached figures at once (no run started), the articles' columns, the
+#      claims; c from the menu; m measures again with a progress line;
+#   4. q in the middle of a run ends it: no bench, node or redis-server left,
+#      no temporary directory.
+# No timing threshold: what is checked is what is shown, never how fast.
+. "${TOP:-.}/tests/lib.sh"
+
+IPCSCOPE="$BUILD/bin/ipcscope"
+[ -x "$IPCSCOPE" ] && [ -x "$BUILD/bench/compare_doc" ] || { fail "compare: build first (make)"; exit 0; }
+command -v jq >/dev/null || { skip "compare: jq is not installed"; exit 0; }
+export XDG_CACHE_HOME="$PWD/cache"
+CACHE="$XDG_CACHE_HOME/ipcscope/compare.json"
+
+# ---- 1. --json -------------------------------------------------------------------
+"$IPCSCOPE" compare --json >doc.json 2>progress.txt
+rc=$?
+check "compare --json: exits 0 (exit $rc; $(tail -n 1 progress.txt))" [ $rc -eq 0 ]
+check "compare --json: one JSON document with date, machine and versions" \
+    jq -e '(.date | length > 0) and .machine.cores > 0 and (.machine.kernel | length > 0)
+           and (.versions.libuv | length > 0) and .mode == "quick"' doc.json
+check "compare --json: said how far it was on stderr" grep -q 'compare: [0-9]*/[0-9]* ' progress.txt
+bad=$(jq -r '.rows[] | select(
+        if has("not_measured") then (.not_measured | length == 0)
+        else ([.rtt_p50_ns, .rtt_p99_ns, (.mbps // 1)] | any(type != "number" or . <= 0 or isinfinite or isnan))
+             or .rtt_p99_ns < .rtt_p50_ns end) | "\(.mechanism)/\(.impl)"' doc.json)
+check "compare --json: every row's figures positive and finite, or why not${bad:+ (bad: $bad)}" [ -z "$bad" ]
+for m in pipe fork-channel unix-socket tcp udp posix-mq shm-spin shm-futex; do
+    jq -e --arg m "$m" 'any(.rows[]; .mechanism == $m and .impl == "c" and .rtt_p50_ns > 0)' doc.json >/dev/null ||
+        bad="$bad $m"
+done
+check "compare --json: C rows measured for every kernel mechanism${bad:+ (missing:$bad)}" [ -z "$bad" ]
+if command -v redis-server >/dev/null; then
+    check "compare --json: Redis pub/sub measured in C through a private redis-server" \
+        jq -e 'any(.rows[]; .mechanism == "redis-pubsub" and .impl == "c" and .rtt_p50_ns > 0)' doc.json
+fi
+if command -v node >/dev/null; then
+    bad=""
+    for m in pipe fork-channel unix-socket tcp udp; do
+        jq -e --arg m "$m" 'any(.rows[]; .mechanism == $m and .impl == "node" and .rtt_p50_ns > 0)' doc.json \
+            >/dev/null || bad="$bad $m"
+    done
+    check "compare --json: node rows beside the C ones${bad:+ (missing:$bad)}" [ -z "$bad" ]
+else
+    skip "compare --json: node is not installed, no node rows to check"
+fi
+check "compare --json: the claims of #19 (1, 2, 4) and more, each with a known verdict in both languages" \
+    jq -e '(.claims | length >= 4) and
+           ([.claims[].id] | contains(["unix-fastest", "unix-near-shm", "fork-above-tcp"])) and
+           all(.claims[]; (.verdict | IN("holds", "does not hold", "depends", "not measured"))
+               and (.sentence_en | length > 0) and (.sentence_zh | length > 0)
+               and (.claim_zh | length > 0) and (.figure | length > 0))' doc.json
+"$IPCSCOPE" list | awk '{print $1}' >demos.txt
+bad=$(jq -r '.claims[].demo' doc.json | while read -r d; do grep -qx "$d" demos.txt || echo "$d"; done)
+check "compare --json: each verdict names a demo of the lab${bad:+ (unknown: $bad)}" [ -z "$bad" ]
+check "compare --json: the cache holds the same document" cmp -s doc.json "$CACHE"
+
+# ---- 2. without node, npm and redis-server -------------------------------------------
+mkdir -p nobin
+for f in /usr/local/bin/* /usr/bin/* /bin/*; do
+    case "${f##*/}" in node | nodejs | npm | npx | redis-server) continue ;; esac
+    [ -e "nobin/${f##*/}" ] || ln -s "$f" "nobin/${f##*/}"
+done
+XDG_CACHE_HOME="$PWD/cache2" PATH="$PWD/nobin" N=100 BYTES=1000000 \
+    "$IPCSCOPE" compare --json >bare.json 2>bare.txt
+rc=$?
+check "compare --json without node and redis-server: exits 0 (exit $rc)" [ $rc -eq 0 ]
+check "compare --json without node: node rows say node is not installed" \
+    jq -e '[.rows[] | select(.impl == "node" and .mechanism != "posix-mq" and (.mechanism | startswith("shm") | not))]
+           | length > 0 and all(.not_measured | test("node is not installed|redis-server"))' bare.json
+check "compare --json without redis-server: its rows say so, the rest is measured" \
+    jq -e 'any(.rows[]; .mechanism == "redis-pubsub" and .impl == "c" and .not_measured == "redis-server is not installed")
+           and any(.rows[]; .mechanism == "tcp" and .impl == "c" and .rtt_p50_ns > 0)' bare.json
+check "compare --json without node: claim 4 is not measured, not guessed" \
+    jq -e 'any(.claims[]; .id == "fork-above-tcp" and .verdict == "not measured")' bare.json
+
+# ---- 3. the screen ----------------------------------------------------------------------
+if ! command -v tmux >/dev/null; then
+    skip "compare: tmux is not installed, no screen test"
+    exit 0
+fi
+SOCK="ipcscope-compare-$$"
+T() { tmux -L "$SOCK" "$@"; }
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null' EXIT
+T new-session -d -s keep -x 80 -y 24 "sleep 3600"
+screen() { T capture-pane -p -t "$1"; }
+wait_screen() { # SESSION REGEX: polls the screen until it matches (at most 60 s)
+    _n=600
+    while [ $_n -gt 0 ]; do
+        screen "$1" | grep -Eq -- "$2" && return 0
+        sleep 0.1; _n=$((_n - 1))
+    done
+    echo "--- screen of $1 while waiting for: $2"; screen "$1"; return 1
+}
+start() { # SESSION W H ARGS: ipcscope ARGS; the shell stays to show how it ended
+    T new-session -d -s "$1" -x "$2" -y "$3" -e LANG=C.UTF-8 -e TERM=xterm-256color \
+        -e XDG_CACHE_HOME="$XDG_CACHE_HOME" -e N=100 -e BYTES=1000000 \
+        "$IPCSCOPE $4; echo IPCSCOPE-EXIT-\$?; exec sh"
+}
+
+for size in 80x24 160x40; do
+    s="c$size" W=${size%x*} H=${size#*x}
+    start "$s" "$W" "$H" compare
+    check "screen $size: the cached figures at once, with their date and versions" \
+        wait_screen "$s" 'CACHED'
+    check "screen $size: no run started for a cached document" sh -c "! tmux -L $SOCK capture-pane -p -t $s | grep -q MEASURING"
+    check "screen $size: versions shown" wait_screen "$s" 'node .* libuv [0-9.]+ · redis'
+    bad=""
+    for name in 'pipe' 'fork channel' 'Unix socket' 'TCP loopback' 'UDP loopback' 'POSIX mq' 'Redis pub/sub' \
+        'shm spinning' 'shm futex'; do
+        screen "$s" | grep -q "^ $name " || bad="$bad '$name'"
+    done
+    check "screen $size: every mechanism's row in the table${bad:+ (missing:$bad)}" [ -z "$bad" ]
+    check "screen $size: 000's speed and 001's stars beside the figures" \
+        wait_screen "$s" 'Unix socket .*very fast +no +★★★★★'
+    T send-keys -t "$s" End
+    check "screen $size: the claims' verdicts below (End)" \
+        wait_screen "$s" '\[(holds|does not hold|depends|not measured)\]'
+    T send-keys -t "$s" L
+    check "screen $size: Chinese (L)" wait_screen "$s" '缓存'
+    T send-keys -t "$s" Home
+    check "screen $size: the table in Chinese, 000's words as the article says them" \
+        wait_screen "$s" 'Unix 套接字 .*很快 +❌ +★★★★★'
+    T send-keys -t "$s" End
+    check "screen $size: the verdicts in Chinese" wait_screen "$s" '\[(成立|不成立|视情况而定|未测量)\]'
+    T send-keys -t "$s" L
+    check "screen $size: back to English" wait_screen "$s" 'CACHED'
+    T send-keys -t "$s" q
+    check "screen $size: q goes back to the menu" wait_screen "$s" 'Mechanisms'
+    T send-keys -t "$s" c
+    check "screen $size: c in the menu opens it again" wait_screen "$s" 'CACHED'
+    T send-keys -t "$s" m
+    check "screen $size: m measures again, with a progress line" wait_screen "$s" 'MEASURING [0-9]+/[0-9]+'
+    if [ "$size" = 80x24 ]; then
+        # q in the middle of the run: it ends with everything it started
+        T send-keys -t "$s" q
+        check "screen $size: q during a run goes back to the menu" wait_screen "$s" 'Mechanisms'
+    else
+        check "screen $size: the run ends and its figures replace the cached ones" wait_screen "$s" ' MEASURED *$'
+        check "screen $size: the new figures are cached" jq -e '.n == 100' "$CACHE"
+    fi
+    T send-keys -t "$s" q
+    wait_screen "$s" 'Mechanisms' >/dev/null && T send-keys -t "$s" q
+    check "screen $size: q quits with status 0" wait_screen "$s" 'IPCSCOPE-EXIT-0'
+    T kill-session -t "$s"
+done
+
+# ---- 4. nothing left --------------------------------------------------------------------
+i=0
+while [ $i -lt 300 ]; do
+    left=$(pgrep -f "ipcscope-compare\.|bench_sock|bench_pipe|bench_channel|bench_redis_rtt|node_sock.js|node_spawn.js|redis-server" \
+        -u "$(id -u)" | while read -r p; do
+        { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "XDG_CACHE_HOME=$XDG_CACHE_HOME" && echo "$p"
+    done)
+    [ -z "$left" ] && ! ls -d "${TMPDIR:-/tmp}"/ipcscope-compare.* >/dev/null 2>&1 && break
+    sleep 0.1; i=$((i + 1))
+done
+check "compare: no bench, node or redis-server process left${left:+ (left: $left)}" [ -z "$left" ]
+check "compare: no temporary directory left" sh -c "! ls -d '${TMPDIR:-/tmp}'/ipcscope-compare.* 2>/dev/null"
