@@ -9,16 +9,18 @@
 #
 # The mqueue filesystem shows the queues as files. When it is not mounted
 # and we may, the script runs again in a mount namespace of its own with it
-# mounted on ./mq (unshare -m), so the host's /dev is never touched.
+# mounted on ./mq (unshare -m -i: its own mounts and its own IPC namespace), so the host's /dev is never touched.
 . "$TOP/tests/lib.sh"
 DEMO="$DEMOS/message-queue"
 export IPCSCOPE_MSG_RATE=0
 command -v redis-server >/dev/null || { skip "redis-server is not installed (mk/deps.sh)"; exit 0; }
 
 if [ -z "${MQ_NS:-}" ] && ! awk '$3 == "mqueue" {f = 1} END {exit !f}' /proc/self/mounts &&
-    [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+    [ "$(id -u)" = 0 ] && unshare -m -i true 2>/dev/null; then
     mkdir -m 700 mq
-    MQ_NS=1 exec unshare -m --propagation private sh -c 'mount -t mqueue none "$PWD/mq"; exec sh "$0"' "$0"
+    # A private IPC namespace too: the queues are per IPC namespace, and a
+    # demo run elsewhere on the machine must not show up in ours.
+    MQ_NS=1 exec unshare -m -i --propagation private sh -c 'mount -t mqueue none "$PWD/mq"; exec sh "$0"' "$0"
 fi
 MQ=$(awk '$3 == "mqueue" {print $2; exit}' /proc/self/mounts)
 fig() { events "$1" bye | jq -r ".summary$2"; }
