@@ -2,6 +2,10 @@
  * blocking C (no event loop, no tracing) so that the figures are the
  * server's.
  *
+ *   bench_http get PORT N    N timed keep-alive request/response round trips
+ *                            on one connection to 127.0.0.1:PORT (after N/10
+ *                            untimed ones): GET / and the answer, read to its
+ *                            body "pong"; TCP_NODELAY
  *   bench_http ws PORT N     N timed WebSocket round trips against GET /ws on
  *                            127.0.0.1:PORT (after N/10 untimed ones): a
  *                            masked 64-byte text frame out, and the server's
@@ -16,6 +20,7 @@
  * says what it was, and "error" why the connections stopped short of N.
  *
  * Output, one JSON line:
+ *   get   {"what":"http keep-alive round trip","n":N,"p50":ns,"p99":ns,"mean":ns}
  *   ws    {"what":"websocket round trip","n":N,"p50":ns,"p99":ns,"mean":ns}
  *   idle  {"held":H,"wanted":N,"nofile":L,"ms":T[,"error":".."]}
  */
@@ -80,6 +85,43 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The line of a timed run: ns holds n round trips, unsorted. */
+static void report(const char *what, uint64_t *ns, long n)
+{
+    uint64_t sum = 0;
+    for (long i = 0; i < n; i++)
+        sum += ns[i];
+    qsort(ns, (size_t)n, sizeof *ns, cmp);
+    printf("{\"what\":\"%s\",\"n\":%ld,\"p50\":%llu,\"p99\":%llu,\"mean\":%.0f}\n", what, n,
+           (unsigned long long)ns[n / 2], (unsigned long long)ns[n * 99 / 100], (double)sum / (double)n);
+}
+
+static int get(int port, long n)
+{
+    char buf[512];
+    const char *req = "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: bench/1\r\n\r\n";
+    int fd = dial(port);
+    long warm = n / 10;
+    uint64_t *ns = malloc(sizeof *ns * (size_t)n);
+    if (fd < 0 || !ns) {
+        fprintf(stderr, "bench_http: no connection to port %d\n", port);
+        return 1;
+    }
+    for (long i = -warm; i < n; i++) {
+        uint64_t t0 = now_ns();
+        if (bench_write_full(fd, req, strlen(req)) < 0 || read_until(fd, buf, sizeof buf, "pong") < 0) {
+            fprintf(stderr, "bench_http: no answer after %ld requests\n", i + warm);
+            return 1;
+        }
+        if (i >= 0)
+            ns[i] = now_ns() - t0;
+    }
+    report("http keep-alive round trip", ns, n);
+    free(ns);
+    close(fd);
+    return 0;
+}
+
 static int ws(int port, long n)
 {
     char buf[512];
@@ -99,7 +141,7 @@ static int ws(int port, long n)
     for (int i = 0; i < MSG_BYTES; i++)
         frame[6 + i] = (uint8_t)('a' + i % 26) ^ frame[2 + i % 4];
     long warm = n / 10;
-    uint64_t *ns = malloc(sizeof *ns * (size_t)n), sum = 0;
+    uint64_t *ns = malloc(sizeof *ns * (size_t)n);
     if (!ns)
         return 1;
     for (long i = -warm; i < n; i++) {
@@ -110,12 +152,9 @@ static int ws(int port, long n)
             return 1;
         }
         if (i >= 0)
-            sum += ns[i] = now_ns() - t0;
+            ns[i] = now_ns() - t0;
     }
-    qsort(ns, (size_t)n, sizeof *ns, cmp);
-    printf("{\"what\":\"websocket round trip\",\"n\":%ld,\"p50\":%llu,\"p99\":%llu,\"mean\":%.0f}\n",
-           n, (unsigned long long)ns[n / 2], (unsigned long long)ns[n * 99 / 100],
-           (double)sum / (double)n);
+    report("websocket round trip", ns, n);
     free(ns);
     close(fd);
     return 0;
@@ -161,13 +200,13 @@ static int idle(int port, long n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4 || (strcmp(argv[1], "ws") && strcmp(argv[1], "idle"))) {
-        fprintf(stderr, "usage: bench_http ws|idle PORT N\n");
+    if (argc != 4 || (strcmp(argv[1], "get") && strcmp(argv[1], "ws") && strcmp(argv[1], "idle"))) {
+        fprintf(stderr, "usage: bench_http get|ws|idle PORT N\n");
         return 2;
     }
     int port = atoi(argv[2]);
     long n = atol(argv[3]);
     if (port <= 0 || n <= 0)
         return 2;
-    return !strcmp(argv[1], "ws") ? ws(port, n) : idle(port, n);
+    return !strcmp(argv[1], "get") ? get(port, n) : !strcmp(argv[1], "ws") ? ws(port, n) : idle(port, n);
 }

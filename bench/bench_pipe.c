@@ -10,6 +10,12 @@
  *   bench_pipe uv N SIZE         the same, but the parent runs on a bare
  *                                libuv loop (uv_floor.h), as the demo does,
  *                                with no framing, tracing or parsing
+ *   bench_pipe fifo N SIZE       pingpong over two FIFOs (named pipes, as
+ *                                the unix-socket demo's --fifo makes them)
+ *                                instead of pipe2(): mkfifo() in a private
+ *                                directory, open() of both ends, and the
+ *                                names removed at once: past open() a FIFO
+ *                                is a pipe
  *   bench_pipe throughput BYTES  one way: once the child says "ready", the
  *                                parent write()s BYTES in 64 KiB pieces, the
  *                                child read()s them to EOF and reports the
@@ -18,7 +24,8 @@
  *                                stdout to EOF, waitpid(); MODE direct is
  *                                fork + execve("uname") (spawn, execFile),
  *                                shell is fork + execve("/bin/sh", "-c",
- *                                "uname -s") (exec)
+ *                                "uname -s") (exec), fork is fork() and a
+ *                                child that _exit()s at once, no exec
  *
  * A line is "ping ID TIME " + SIZE bytes of payload + "\n", as the demo sends
  * it. BENCH_CHILD_CPU=N pins the child to CPU N (the parent is pinned from
@@ -36,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,11 +79,40 @@ static void echo_child(int in, int out)
 
 typedef enum { WAIT_READ, WAIT_EPOLL, WAIT_UV } wait_t;
 
-static int run_pingpong(long n, size_t size, wait_t wait)
+/* Two FIFOs in place of pipe2(down) and pipe2(up). The read end is opened
+ * first with O_NONBLOCK, since a blocking open() of a FIFO waits for the
+ * other end; then the write end opens at once; then the read end blocks
+ * again, as a pipe's does. The names go as soon as both ends are open. */
+static int fifo_pair(int down[2], int up[2])
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[256], path[2][300];
+    int *ends[2] = {down, up};
+    snprintf(dir, sizeof dir, "%s/bench-fifo.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return -1;
+    int r = 0;
+    for (int i = 0; i < 2; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%s.fifo", dir, i ? "up" : "down");
+        if (r < 0 || mkfifo(path[i], 0600) < 0) {
+            r = -1;
+            continue;
+        }
+        ends[i][0] = open(path[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        ends[i][1] = ends[i][0] < 0 ? -1 : open(path[i], O_WRONLY | O_CLOEXEC);
+        if (ends[i][1] < 0 || fcntl(ends[i][0], F_SETFL, 0) < 0)
+            r = -1;
+        unlink(path[i]);
+    }
+    rmdir(dir);
+    return r;
+}
+
+static int run_pingpong(long n, size_t size, wait_t wait, int fifo)
 {
     int with_epoll = wait == WAIT_EPOLL;
     int down[2], up[2];
-    if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
+    if (fifo ? fifo_pair(down, up) < 0 : pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0)
         return 1;
     pid_t pid = fork();
     if (pid < 0)
@@ -141,7 +178,7 @@ static int run_pingpong(long n, size_t size, wait_t wait)
     waitpid(pid, NULL, 0);
     free(line);
     free(back);
-    report(with_epoll ? "raw pipe, epoll_wait first" : "raw pipe ping-pong", len);
+    report(with_epoll ? "raw pipe, epoll_wait first" : fifo ? "raw fifo ping-pong" : "raw pipe ping-pong", len);
     return 0;
 }
 
@@ -200,8 +237,10 @@ static int run_throughput(unsigned long long total)
     return 0;
 }
 
+typedef enum { START_DIRECT, START_SHELL, START_FORK } start_t;
+
 /* One child: its stdout on a pipe read to EOF, then waitpid(). */
-static int start_once(int shell)
+static int start_once(start_t how)
 {
     int out[2];
     if (pipe2(out, O_CLOEXEC) < 0)
@@ -212,8 +251,10 @@ static int start_once(int shell)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        if (how == START_FORK)
+            _exit(0);
         dup2(out[1], 1);
-        if (shell)
+        if (how == START_SHELL)
             execv("/bin/sh", sh);
         else
             execvp("uname", direct);
@@ -231,16 +272,17 @@ static int start_once(int shell)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int run_start(long n, int shell)
+static int run_start(long n, start_t how)
 {
+    static const char *const what[] = {"fork + execve", "fork + execve /bin/sh -c", "fork, no exec"};
     for (long i = 0; i < n + n / 10; i++) {
         uint64_t t = scope_time_now_ns();
-        if (start_once(shell) < 0)
+        if (start_once(how) < 0)
             return 1;
         if (i >= n / 10)
             scope_hist_add(&hist, scope_time_now_ns() - t);
     }
-    report(shell ? "fork + execve /bin/sh -c" : "fork + execve", 0);
+    report(what[how], 0);
     return 0;
 }
 
@@ -249,14 +291,17 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     scope_hist_reset(&hist);
     if (argc >= 4 && (strcmp(argv[1], "pingpong") == 0 || strcmp(argv[1], "epoll") == 0 ||
-                      strcmp(argv[1], "uv") == 0))
+                      strcmp(argv[1], "uv") == 0 || strcmp(argv[1], "fifo") == 0))
         return run_pingpong(atol(argv[2]), (size_t)atol(argv[3]),
-                            argv[1][0] == 'e' ? WAIT_EPOLL : argv[1][0] == 'u' ? WAIT_UV : WAIT_READ);
+                            argv[1][0] == 'e' ? WAIT_EPOLL : argv[1][0] == 'u' ? WAIT_UV : WAIT_READ,
+                            argv[1][0] == 'f');
     if (argc >= 3 && strcmp(argv[1], "throughput") == 0)
         return run_throughput(strtoull(argv[2], NULL, 10));
     if (argc >= 4 && strcmp(argv[1], "start") == 0)
-        return run_start(atol(argv[2]), strcmp(argv[3], "shell") == 0);
-    fprintf(stderr, "usage: bench_pipe pingpong|epoll|uv N SIZE | throughput BYTES | "
-                    "start N direct|shell\n");
+        return run_start(atol(argv[2]), strcmp(argv[3], "shell") == 0  ? START_SHELL
+                                        : strcmp(argv[3], "fork") == 0 ? START_FORK
+                                                                       : START_DIRECT);
+    fprintf(stderr, "usage: bench_pipe pingpong|epoll|uv|fifo N SIZE | throughput BYTES | "
+                    "start N direct|shell|fork\n");
     return 2;
 }

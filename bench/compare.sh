@@ -2,22 +2,35 @@
 # compare: every mechanism on the same work, C and node side by side, as one
 # JSON document for `ipcscope compare` and `make bench`. It measures nothing
 # itself: it runs the bench programs the per-demo scripts run (bench_pipe,
-# bench_channel, bench_sock, bench_redis_rtt, node_*.js, the shared-memory
-# demo's --measure), takes each one's JSON line, and hands the rows to
-# compare_doc, which adds the claims and their verdicts.
+# bench_channel, bench_sock, bench_redis_rtt, bench_http, node_*.js, the
+# shared-memory, fs-watch and patterns demos' own figures), takes each one's
+# JSON line, and hands the rows to compare_doc, which adds the claims and
+# their verdicts.
 #
 #   1. a 64-byte round trip (p50, p99) per mechanism and side: pipe, fork
-#      channel (Node's JSON framing, lib/channel in C), Unix socket, TCP and
-#      UDP loopback, POSIX mq, Redis pub/sub through a private redis-server,
-#      shared memory spinning and waiting on a futex (threads, C only);
+#      channel (Node's JSON framing, lib/channel in C), Unix socket, FIFO,
+#      TCP and UDP loopback, HTTP keep-alive and WebSocket (C: the http
+#      demo's server), POSIX mq, Redis pub/sub through a private
+#      redis-server, shared memory spinning and waiting on a futex (threads,
+#      C only);
 #   2. one-way MB/s where the bench programs measure it (pipe, sockets);
-#   3. a row that cannot be measured says why ("node is not installed").
+#   3. fs.watch one way, a save to its parse (the fs-watch demo's step 7:
+#      inotify, and polling every 100 ms), and start-up cost: a child that
+#      runs uname -s, started and reaped (spawn, exec; node's execFile and
+#      fork; C's fork() alone);
+#   4. figures the claims need beyond the rows, each a demo's or bench's own
+#      JSON line passed on whole: {"figures":NAME,"line":{...}} (the patterns
+#      demo's batching and serialization, the shared-memory demo's copy, the
+#      fs-watch demo's pipe, node's thread count);
+#   5. a row that cannot be measured says why ("node is not installed").
 #
 #   sh bench/compare.sh [--full] [--table] [BUILD_DIR]
 #
-# Quick by default (N=2000 round trips, 1 round, 64 MB one way: seconds);
-# --full is make bench's (N=20000, ROUNDS=3, 256 MB), each figure the median
-# of the rounds. N, ROUNDS and BYTES override either. The scheduler places the
+# Quick by default (N=2000 round trips, 1 round, 64 MB one way, 20 starts,
+# 50 saves watched: about half a minute, most of it the fs-watch and
+# patterns lessons); --full is make bench's (N=20000, ROUNDS=3, 256 MB, 200
+# starts and saves), each figure the median of the rounds. N, ROUNDS,
+# BYTES, STARTS and SAVES override either. The scheduler places the
 # processes (no taskset): the spinning shared-memory row needs two CPUs.
 # Progress goes to stderr, one line per run: "progress I TOTAL EN|ZH".
 # Node's redis package is installed once with npm into the cache directory
@@ -35,9 +48,9 @@ while [ $# -gt 0 ]; do
 done
 BUILD=${1:-build}
 if [ $full -eq 1 ]; then
-    N=${N:-20000} ROUNDS=${ROUNDS:-3} BYTES=${BYTES:-268435456}
+    N=${N:-20000} ROUNDS=${ROUNDS:-3} BYTES=${BYTES:-268435456} STARTS=${STARTS:-200} SAVES=${SAVES:-200}
 else
-    N=${N:-2000} ROUNDS=${ROUNDS:-1} BYTES=${BYTES:-67108864}
+    N=${N:-2000} ROUNDS=${ROUNDS:-1} BYTES=${BYTES:-67108864} STARTS=${STARTS:-20} SAVES=${SAVES:-50}
 fi
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
@@ -88,6 +101,15 @@ if [ -z "$redis_why$noderedis_why" ] && [ ! -d "$CACHE/npm/node_modules/redis" ]
         noderedis_why="npm could not install node's redis package: $(tail -n 1 "$OUT/npm.log")"
 fi
 [ -n "$redis_why" ] && noderedis_why=$redis_why
+# Node's WebSocket client: global in node 22, behind a flag from 20.10.
+ws_flag="" nodews_why=$node_why
+if [ -z "$node_why" ] && ! node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
+    if node --experimental-websocket -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null; then
+        ws_flag=--experimental-websocket
+    else
+        nodews_why="no WebSocket client in node $(node --version) (node 22 has one, 20.10 and later with --experimental-websocket)"
+    fi
+fi
 
 # The runs: "KEY|COMMAND|EN|ZH", KEY naming the file its JSON lines go to
 # (MECH.IMPL.rt or .tp). A command whose tool is missing is not listed: its
@@ -109,6 +131,16 @@ done
 add mq.c.rt "$R mq $N" "POSIX mq, C" "POSIX 消息队列，C"
 [ -z "$redis_why" ] && add redis.c.rt "$R redis $OUT/redis.sock $N" "Redis pub/sub, C" "Redis 发布/订阅，C"
 add shm.c.rt "$SHM --json --count 20 --measure $N" "shared memory, C" "共享内存，C"
+add fifo.c.rt "$P fifo $N 38" "FIFO, C" "命名管道，C"
+add http.c.rt "sh $JS/http_rtt.sh $BUILD get $N" "HTTP keep-alive, C" "HTTP 长连接，C"
+add ws.c.rt "sh $JS/http_rtt.sh $BUILD ws $N" "WebSocket, C" "WebSocket，C"
+add fsw.c.rt "$BUILD/demos/fs-watch --json --count 1 --measure $SAVES --poll-ms 100" \
+    "fs.watch: inotify and polling, C" "fs.watch：inotify 与轮询，C"
+add start-spawn.c.rt "$P start $STARTS direct" "start-up: fork + execve, C" "启动：fork + execve，C"
+add start-exec.c.rt "$P start $STARTS shell" "start-up: /bin/sh -c, C" "启动：/bin/sh -c，C"
+add start-fork.c.rt "$P start $STARTS fork" "start-up: fork() alone, C" "启动：只有 fork()，C"
+add patterns "$BUILD/demos/patterns --json --count 1000 --node-trips 10 --watchdog-ms 200 --grace-ms 200" \
+    "batching and serialization (patterns demo)" "批处理与序列化（patterns 演示）"
 if [ -z "$node_why" ]; then
     add pipe.node.rt "node $JS/node_spawn.js pingpong $N 38" "pipe, node" "管道，node"
     add pipe.node.tp "node $JS/node_spawn.js throughput $BYTES" "pipe one way, node" "管道单向，node"
@@ -117,7 +149,14 @@ if [ -z "$node_why" ]; then
         add "$m.node.rt" "node $JS/node_sock.js $m pingpong $N" "$m socket, node" "$m 套接字，node"
         add "$m.node.tp" "node $JS/node_sock.js $m stream $BYTES" "$m socket one way, node" "$m 套接字单向，node"
     done
+    add fifo.node.rt "node $JS/node_spawn.js fifo $N 38" "FIFO, node" "命名管道，node"
+    add http.node.rt "node $JS/node_http.js get $N" "HTTP keep-alive, node" "HTTP 长连接，node"
+    for k in spawn execFile exec fork; do
+        add "start-$(echo $k | tr A-Z a-z).node.rt" "node $JS/node_spawn.js start $STARTS $k" \
+            "start-up: $k, node" "启动：$k，node"
+    done
 fi
+[ -z "$nodews_why" ] && add ws.node.rt "node $ws_flag $JS/node_http.js ws $N" "WebSocket, node" "WebSocket，node"
 [ -z "$noderedis_why" ] && add redis.node.rt "env NODE_PATH=$CACHE/npm/node_modules node $JS/node_redis_rtt.js $OUT/redis.sock $N" \
     "Redis pub/sub, node" "Redis 发布/订阅，node"
 
@@ -136,7 +175,10 @@ for r in $(seq "$ROUNDS"); do
         rc=$?
         RUN=""
         case "$key" in
-        shm.*) grep '"ev":"bye"' "$OUT/last" | sed 's/.*"measure":{\([^}]*\)}.*/{\1}/' >>"$OUT/$key" ;;
+        shm.* | fsw.*) # a demo: its figures are in its bye, kept whole for the claims
+            grep '"ev":"bye"' "$OUT/last" | tail -n 1 >"$OUT/${key%%.*}.bye"
+            sed -n 's/.*"measure":{\([^}]*\)}.*/{\1}/p' "$OUT/${key%%.*}.bye" >>"$OUT/$key" ;;
+        patterns) grep '"ev":"bye"' "$OUT/last" | tail -n 1 >"$OUT/patterns.bye" ;;
         *) grep '^{' "$OUT/last" | tail -n 1 >>"$OUT/$key" ;;
         esac
         [ $rc -eq 0 ] || echo "$key: exit $rc" >>"$OUT/failed"
@@ -150,6 +192,7 @@ row() {
     why=""
     [ "$impl" = node ] && why=$node_why
     [ "$mech" = redis-pubsub ] && { [ "$impl" = node ] && why=$noderedis_why || why=$redis_why; }
+    [ "$mech" = websocket ] && [ "$impl" = node ] && why=$nodews_why
     if [ -z "$why" ] && [ ! -s "$OUT/$key.rt" ]; then
         why="the run gave no figure ($(grep "^$key.rt:" "$OUT/failed" 2>/dev/null | head -n 1 |
             sed 's/.*: //')$(tail -n 1 "$OUT/errors" 2>/dev/null | sed 's/^/: /'))"
@@ -193,6 +236,32 @@ q() { printf '%s' "$1" | sed 's/["\\]/\\&/g'; }
     for m in shm-spin shm-futex; do
         printf '{"mechanism":"%s","impl":"node","demo":"shared-memory","not_measured":"the bench has no node side for SharedArrayBuffer yet"}\n' "$m"
     done
+    for impl in c node; do
+        row fifo "$impl" unix-socket p50 p99 "fifo.$impl"
+        row http "$impl" http p50 p99 "http.$impl"
+        row websocket "$impl" http p50 p99 "ws.$impl"
+    done
+    row fs-watch-inotify c fs-watch inotify_p50_ns inotify_p99_ns fsw.c
+    row fs-watch-poll c fs-watch poll_p50_ns poll_p99_ns fsw.c
+    for m in fs-watch-inotify fs-watch-poll; do
+        printf '{"mechanism":"%s","impl":"node","demo":"fs-watch","not_measured":"%s"}\n' "$m" \
+            "the fs-watch demo measures in C, on libuv's uv_fs_event and uv_fs_poll, which fs.watch and fs.watchFile are built on"
+    done
+    for impl in c node; do
+        row start-spawn "$impl" stdio-pipe p50 p99 "start-spawn.$impl"
+        if [ $impl = c ]; then
+            printf '{"mechanism":"start-execfile","impl":"c","demo":"stdio-pipe","not_measured":"in C, execFile is fork + execve: the spawn row"}\n'
+        else
+            row start-execfile node stdio-pipe p50 p99 start-execfile.node
+        fi
+        row start-exec "$impl" stdio-pipe p50 p99 "start-exec.$impl"
+        row start-fork "$impl" fork-ipc p50 p99 "start-fork.$impl"
+    done
+    # The claims' other figures: each line as its program wrote it.
+    for f in patterns shm fsw; do
+        [ -s "$OUT/$f.bye" ] && printf '{"figures":"%s","line":%s}\n' "$f" "$(cat "$OUT/$f.bye")"
+    done
+    [ -s "$OUT/pipe.node.rt" ] && printf '{"figures":"node","line":%s}\n' "$(tail -n 1 "$OUT/pipe.node.rt")"
 } >"$OUT/rows"
 
 if [ $table -eq 1 ]; then

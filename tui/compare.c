@@ -76,6 +76,16 @@ static const char *const words[W_COUNT][2] = {
                      "共享内存：两个线程共用一个字；自旋时两边各占满一个核"},
 };
 
+/* What the rows below the round trips time (their own line under the table). */
+static const char *const rows_note[2] = {
+    "FIFO, HTTP (keep-alive, GET and its answer), WebSocket: round trips as above, C against the http demo's "
+    "server; watch: one way, a save to its parse; start: a child that runs uname -s, started and reaped "
+    "(node's fork starts a node; C's fork() copies itself, no exec)",
+    "命名管道、HTTP（长连接，一次 GET 及其应答）、WebSocket：与上面一样是往返，C 一侧连的是 http 演示的服务器；"
+    "监视：单向，从保存到解析完；启动：启动一个运行 uname -s 的子进程并回收它（node 的 fork 要启动一个 node；"
+    "C 的 fork() 只复制自己，不 exec）",
+};
+
 static const char *w(word_t k)
 {
     return words[k][tui_i18n_lang() == TUI_LANG_ZH];
@@ -89,12 +99,21 @@ static const struct {
     {"pipe", "pipe", "管道", "stdio-pipe"},
     {"fork-channel", "fork channel", "fork 通道", "fork-ipc"},
     {"unix-socket", "Unix socket", "Unix 套接字", "unix-socket"},
+    {"fifo", "FIFO", "命名管道 FIFO", ""},
     {"tcp", "TCP loopback", "TCP 回环", "tcp"},
     {"udp", "UDP loopback", "UDP 回环", "udp"},
+    {"http", "HTTP", "HTTP 长连接", "http"},
+    {"websocket", "WebSocket", "WebSocket", ""},
     {"posix-mq", "POSIX mq", "POSIX 队列", ""},
     {"redis-pubsub", "Redis pub/sub", "Redis 订阅", "message-queue"},
     {"shm-spin", "shm spinning", "共享内存自旋", "shared-memory"},
     {"shm-futex", "shm futex", "共享内存 futex", "shared-memory"},
+    {"fs-watch-inotify", "watch inotify", "监视 inotify", "fs-watch"},
+    {"fs-watch-poll", "watch polling", "轮询监视", "fs-watch"},
+    {"start-spawn", "start spawn", "启动 spawn", ""},
+    {"start-execfile", "start execFile", "启动 execFile", ""},
+    {"start-exec", "start exec", "启动 exec", ""},
+    {"start-fork", "start fork", "启动 fork", ""},
 };
 #define NMECHS (int)(sizeof mechs / sizeof mechs[0])
 
@@ -117,6 +136,9 @@ static const char *reason(const char *why)
         {"the bench has no node side for SharedArrayBuffer yet", "bench 里还没有 SharedArrayBuffer 的 node 一侧"},
         {"the private redis-server did not start", "私有的 redis-server 没有启动"},
         {"npm could not install", "npm 装不上 node 的 redis 包"},
+        {"no WebSocket client in node", "这个版本的 node 没有 WebSocket 客户端（node 22 自带，20.10 起要加 --experimental-websocket）"},
+        {"the fs-watch demo measures in C", "fs-watch 演示用 C 测量，用的是 libuv 的 uv_fs_event 与 uv_fs_poll，fs.watch 与 fs.watchFile 就建在它们之上"},
+        {"in C, execFile is fork + execve", "在 C 里 execFile 就是 fork + execve：见 spawn 那一行"},
     };
     if (tui_i18n_lang() != TUI_LANG_ZH)
         return why;
@@ -743,6 +765,7 @@ void tui_compare_draw(int force)
             snprintf(legend, sizeof legend, "000: %s · 001: %s · %s", scope_article_name("000", zh),
                      scope_article_name("001", zh), w(W_SPIN_NOTE));
             v += wrapped_at(v, x, wd, TUI_ROLE_DIM, legend);
+            v += wrapped_at(v, x, wd, TUI_ROLE_DIM, rows_note[zh]);
             v = not_measured(v, x, wd);
             v++;
             v = claims(v, x, wd);

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#define TUI_COMPARE_ROWS   12
+#define TUI_COMPARE_ROWS   24
 #define TUI_COMPARE_CLAIMS 16
 
 enum { TUI_IMPL_C, TUI_IMPL_NODE, TUI_IMPL_COUNT };

@@ -50,6 +50,43 @@ if command -v node >/dev/null; then
 else
     skip "compare --json: node is not installed, no node rows to check"
 fi
+bad=""
+for m in fifo http websocket fs-watch-inotify fs-watch-poll start-spawn start-exec start-fork; do
+    jq -e --arg m "$m" 'any(.rows[]; .mechanism == $m and .impl == "c" and .rtt_p50_ns > 0)' doc.json >/dev/null ||
+        bad="$bad $m"
+done
+check "compare --json: FIFO, HTTP, WebSocket, fs.watch and start-up measured in C${bad:+ (missing:$bad)}" [ -z "$bad" ]
+bad=$(jq -r '[.rows[] | select(.mechanism | IN("fifo", "http", "websocket", "fs-watch-inotify", "fs-watch-poll",
+        "start-spawn", "start-execfile", "start-exec", "start-fork"))] as $r
+      | ["c", "node"][] as $i | ($r | map(select(.impl == $i)) | length) as $n
+      | select($n != 9) | "\($i): \($n) of 9"' doc.json)
+check "compare --json: each new row has a C and a node side, figures or a reason${bad:+ ($bad)}" [ -z "$bad" ]
+if command -v node >/dev/null; then
+    bad=""
+    for m in fifo http start-spawn start-execfile start-exec start-fork; do
+        jq -e --arg m "$m" 'any(.rows[]; .mechanism == $m and .impl == "node" and .rtt_p50_ns > 0)' doc.json \
+            >/dev/null || bad="$bad $m"
+    done
+    check "compare --json: node's FIFO, HTTP and start-up rows${bad:+ (missing:$bad)}" [ -z "$bad" ]
+    check "compare --json: node's WebSocket measured, or why not" \
+        jq -e 'any(.rows[]; .mechanism == "websocket" and .impl == "node"
+                and (.rtt_p50_ns > 0 or (.not_measured | test("WebSocket client"))))' doc.json
+fi
+check "compare --json: the claims 5, 7 and 9-13 of #19, each with its figure" \
+    jq -e '[.claims[] | select(.id | IN("fswatch-slow", "cluster-broadcast", "execfile-over-exec", "batching",
+            "msgpack", "node-threads", "buffer-copy"))] | length == 7 and all(.[]; .verdict != "not measured")' doc.json
+check "compare --json: article 002's Buffer is a copy (does not hold, in both languages)" \
+    jq -e 'any(.claims[]; .id == "buffer-copy" and .verdict == "does not hold" and .verdict_zh == "不成立"
+                and (.sentence_en | test("zeros")) and (.sentence_zh | test("拷贝")))' doc.json
+check "compare --json: MessagePack on node's JSON channel is larger (depends)" \
+    jq -e '.figures.patterns.summary.serialization as $z | $z.buffer_wire_bytes > $z.json_wire_bytes
+           and any(.claims[]; .id == "msgpack" and .verdict == "depends")' doc.json
+check "compare --json: cluster's broadcast is a loop (does not hold)" \
+    jq -e 'any(.claims[]; .id == "cluster-broadcast" and .verdict == "does not hold" and (.sentence_en | test("loop")))' doc.json
+if command -v node >/dev/null; then
+    check "compare --json: a running node counted more than one thread (depends)" \
+        jq -e '.figures.node.threads > 1 and any(.claims[]; .id == "node-threads" and .verdict == "depends")' doc.json
+fi
 check "compare --json: the claims of #19 (1, 2, 4) and more, each with a known verdict in both languages" \
     jq -e '(.claims | length >= 4) and
            ([.claims[].id] | contains(["unix-fastest", "unix-near-shm", "fork-above-tcp"])) and
@@ -67,12 +104,13 @@ for f in /usr/local/bin/* /usr/bin/* /bin/*; do
     case "${f##*/}" in node | nodejs | npm | npx | redis-server) continue ;; esac
     [ -e "nobin/${f##*/}" ] || ln -s "$f" "nobin/${f##*/}"
 done
-XDG_CACHE_HOME="$PWD/cache2" PATH="$PWD/nobin" N=100 BYTES=1000000 \
+XDG_CACHE_HOME="$PWD/cache2" PATH="$PWD/nobin" N=100 BYTES=1000000 STARTS=5 SAVES=20 \
     "$IPCSCOPE" compare --json >bare.json 2>bare.txt
 rc=$?
 check "compare --json without node and redis-server: exits 0 (exit $rc)" [ $rc -eq 0 ]
 check "compare --json without node: node rows say node is not installed" \
-    jq -e '[.rows[] | select(.impl == "node" and .mechanism != "posix-mq" and (.mechanism | startswith("shm") | not))]
+    jq -e '[.rows[] | select(.impl == "node" and .mechanism != "posix-mq" and (.mechanism | startswith("shm") | not)
+            and (.mechanism | startswith("fs-watch") | not))]
            | length > 0 and all(.not_measured | test("node is not installed|redis-server"))' bare.json
 check "compare --json without redis-server: its rows say so, the rest is measured" \
     jq -e 'any(.rows[]; .mechanism == "redis-pubsub" and .impl == "c" and .not_measured == "redis-server is not installed")
@@ -100,7 +138,7 @@ wait_screen() { # SESSION REGEX: polls the screen until it matches (at most 60 s
 }
 start() { # SESSION W H ARGS: ipcscope ARGS; the shell stays to show how it ended
     T new-session -d -s "$1" -x "$2" -y "$3" -e LANG=C.UTF-8 -e TERM=xterm-256color \
-        -e XDG_CACHE_HOME="$XDG_CACHE_HOME" -e N=100 -e BYTES=1000000 \
+        -e XDG_CACHE_HOME="$XDG_CACHE_HOME" -e N=100 -e BYTES=1000000 -e STARTS=5 -e SAVES=20 \
         "$IPCSCOPE $4; echo IPCSCOPE-EXIT-\$?; exec sh"
 }
 
@@ -117,6 +155,17 @@ for size in 80x24 160x40; do
         screen "$s" | grep -q "^ $name " || bad="$bad '$name'"
     done
     check "screen $size: every mechanism's row in the table${bad:+ (missing:$bad)}" [ -z "$bad" ]
+    # Two lines down every mechanism's row is on the screen, at 80x24 too.
+    T send-keys -t "$s" Down Down
+    wait_screen "$s" '^ start fork ' >/dev/null
+    bad=""
+    for name in 'FIFO' 'HTTP' 'WebSocket' 'watch inotify' 'watch polling' 'start spawn' 'start execFile' \
+        'start exec' 'start fork'; do
+        screen "$s" | grep -q "^ $name " || bad="$bad '$name'"
+    done
+    check "screen $size: the new rows too, all at once two lines down${bad:+ (missing:$bad)}" [ -z "$bad" ]
+    check "screen $size: fs.watch beside 001's one star" wait_screen "$s" 'watch inotify .*★☆☆☆☆'
+    T send-keys -t "$s" Home
     check "screen $size: 000's speed and 001's stars beside the figures" \
         wait_screen "$s" 'Unix socket .*very fast +no +★★★★★'
     T send-keys -t "$s" End
@@ -129,6 +178,7 @@ for size in 80x24 160x40; do
         wait_screen "$s" 'Unix 套接字 .*很快 +❌ +★★★★★'
     T send-keys -t "$s" End
     check "screen $size: the verdicts in Chinese" wait_screen "$s" '\[(成立|不成立|视情况而定|未测量)\]'
+    check "screen $size: the last claim, article 002's Buffer, in Chinese" wait_screen "$s" '拷贝'
     T send-keys -t "$s" L
     check "screen $size: back to English" wait_screen "$s" 'CACHED'
     T send-keys -t "$s" q
@@ -154,7 +204,7 @@ done
 # ---- 4. nothing left --------------------------------------------------------------------
 i=0
 while [ $i -lt 300 ]; do
-    left=$(pgrep -f "ipcscope-compare\.|bench_sock|bench_pipe|bench_channel|bench_redis_rtt|node_sock.js|node_spawn.js|redis-server" \
+    left=$(pgrep -f "ipcscope-compare\.|bench_sock|bench_pipe|bench_channel|bench_redis_rtt|bench_http|node_sock.js|node_spawn.js|node_http.js|demos/http|demos/fs-watch|demos/patterns|redis-server" \
         -u "$(id -u)" | while read -r p; do
         { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "XDG_CACHE_HOME=$XDG_CACHE_HOME" && echo "$p"
     done)
@@ -163,3 +213,4 @@ while [ $i -lt 300 ]; do
 done
 check "compare: no bench, node or redis-server process left${left:+ (left: $left)}" [ -z "$left" ]
 check "compare: no temporary directory left" sh -c "! ls -d '${TMPDIR:-/tmp}'/ipcscope-compare.* 2>/dev/null"
+check "compare: no FIFO directory left" sh -c "! ls -d '${TMPDIR:-/tmp}'/bench-fifo.* '${TMPDIR:-/tmp}'/node-fifo-* '${TMPDIR:-/tmp}'/ipcscope-http-rtt.* 2>/dev/null"
