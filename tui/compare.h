@@ -17,8 +17,8 @@
  *     tui_compare_draw(force);                 // draws when something changed
  *     tui_compare_stop();                      // on the way out: ends a run
  *
- * g opens the guide to choosing (compare_guide.h); it draws over the
- * screen, with its document.
+ * g opens the guide to choosing (compare_guide.h), p the quiz
+ * (compare_quiz.h); both draw over the screen, with its document.
  */
 #ifndef TUI_COMPARE_H
 #define TUI_COMPARE_H
