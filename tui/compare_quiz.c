@@ -51,13 +51,14 @@ typedef struct {
 static const spec_t specs[] = {
     {K_FASTER, "unix-socket", "tcp", TUI_IMPL_C, 0, "unix-socket", "001",
      "UDS ★★★★★, \"the fastest IPC\"; TCP/UDP ★★★☆☆", "UDS ★★★★★，速度最快；TCP/UDP ★★★☆☆"},
-    {K_RANGE, "shm-spin", NULL, TUI_IMPL_C, 0, "shared-memory", "000", "SharedArrayBuffer: the fastest",
-     "SharedArrayBuffer：最快"},
-    {K_ARRIVE, NULL, NULL, 0, 65507, "udp", "001", "TCP/UDP: across hosts, ★★★☆☆", "TCP/UDP：可跨主机，★★★☆☆"},
-    {K_FASTER, "fork-channel", "tcp", TUI_IMPL_NODE, 0, "fork-ipc", "001", "IPC (fork) ★★★★☆, TCP/UDP ★★★☆☆",
-     "IPC（fork）★★★★☆，TCP/UDP ★★★☆☆"},
-    {K_RANGE, "redis-pubsub", NULL, TUI_IMPL_C, 0, "message-queue", "000", "message queue: speed medium",
-     "消息队列：速度 中"},
+    {K_RANGE, "shm-spin", NULL, TUI_IMPL_C, 0, "shared-memory", "000",
+     "SharedArrayBuffer: the fastest", "SharedArrayBuffer：最快"},
+    {K_ARRIVE, NULL, NULL, 0, 65507, "udp", "001", "TCP/UDP: across hosts, ★★★☆☆",
+     "TCP/UDP：可跨主机，★★★☆☆"},
+    {K_FASTER, "fork-channel", "tcp", TUI_IMPL_NODE, 0, "fork-ipc", "001",
+     "IPC (fork) ★★★★☆, TCP/UDP ★★★☆☆", "IPC（fork）★★★★☆，TCP/UDP ★★★☆☆"},
+    {K_RANGE, "redis-pubsub", NULL, TUI_IMPL_C, 0, "message-queue", "000",
+     "message queue: speed medium", "消息队列：速度 中"},
     {K_FASTER, "shm-futex", "unix-socket", TUI_IMPL_C, 0, "shared-memory", "000",
      "Unix socket: close to shared memory in speed", "Unix Socket：速度接近共享内存"},
     {K_ARRIVE, NULL, NULL, 0, 70000, "udp", NULL, NULL, NULL},
@@ -65,7 +66,8 @@ static const spec_t specs[] = {
      "管道 (pipe)：快；TCP/HTTP：中"},
     /* fallbacks, for a run with fewer rows */
     {K_RANGE, "pipe", NULL, TUI_IMPL_C, 0, "stdio-pipe", "000", "pipe: fast", "管道 (pipe)：快"},
-    {K_FASTER, "udp", "tcp", TUI_IMPL_C, 0, "udp", "001", "TCP/UDP: one row, ★★★☆☆", "TCP/UDP：同一行，★★★☆☆"},
+    {K_FASTER, "udp", "tcp", TUI_IMPL_C, 0, "udp", "001", "TCP/UDP: one row, ★★★☆☆",
+     "TCP/UDP：同一行，★★★☆☆"},
     {K_RANGE, "posix-mq", NULL, TUI_IMPL_C, 0, "message-queue", NULL, NULL, NULL},
     {K_RANGE, "tcp", NULL, TUI_IMPL_C, 0, "tcp", "000", "TCP/HTTP: medium", "TCP/HTTP：中"},
 };
@@ -84,7 +86,7 @@ static struct {
     char date[32], mode[8];
     question_t q[QUIZ_MAX];
     int n, at, done;
-    int score;                       /* this round */
+    int score;                        /* this round */
     int session_right, session_asked; /* every round since the dashboard started */
 } quiz;
 
@@ -200,11 +202,13 @@ tui_compare_next_t tui_compare_quiz_key(wint_t k, int code)
         case 27:
             quiz.active = 0;
             return TUI_COMPARE_CLOSED;
-        case 'L': return TUI_COMPARE_LANG;
+        case 'L':
+            return TUI_COMPARE_LANG;
         case 'm':
             quiz.active = 0;
             return TUI_COMPARE_MEASURE;
-        default: break;
+        default:
+            break;
         }
     }
     if (!quiz.n)
@@ -262,36 +266,43 @@ static const char *sp_before(const char *s)
 
 static const char *kind_name(kind_t k)
 {
-    static const char *const names[][2] = {
-        {"which is faster", "哪个更快"}, {"how many microseconds", "多少微秒"}, {"will it arrive", "会到达吗"}};
+    static const char *const names[][2] = {{"which is faster", "哪个更快"},
+                                           {"how many microseconds", "多少微秒"},
+                                           {"will it arrive", "会到达吗"}};
     return names[k][zh()];
 }
 
 static void question_text(const question_t *q, char *out, size_t n)
 {
     const spec_t *s = q->spec;
-    const char *A = s->a ? tui_compare_mech_name(s->a) : "", *B = s->b ? tui_compare_mech_name(s->b) : "";
+    const char *A = s->a ? tui_compare_mech_name(s->a) : "",
+               *B = s->b ? tui_compare_mech_name(s->b) : "";
     switch (s->kind) {
     case K_FASTER:
         if (zh())
-            snprintf(out, n, "在本机，64 字节的一次往返，%s%s和%s%s%s哪个更快（%s，中位数）？", A, sp_after(A),
-                     sp_before(B), B, sp_after(B), impl_name(s->impl));
+            snprintf(out, n, "在本机，64 字节的一次往返，%s%s和%s%s%s哪个更快（%s，中位数）？", A,
+                     sp_after(A), sp_before(B), B, sp_after(B), impl_name(s->impl));
         else
-            snprintf(out, n, "On this machine, which carries a 64-byte round trip faster, %s or %s (%s, median)?", A,
-                     B, impl_name(s->impl));
+            snprintf(out, n,
+                     "On this machine, which carries a 64-byte round trip faster, %s or %s (%s, "
+                     "median)?",
+                     A, B, impl_name(s->impl));
         break;
     case K_RANGE:
         if (zh())
-            snprintf(out, n, "在本机，经由%s%s%s的一次 64 字节往返大约要多久（%s，中位数）？", sp_before(A), A,
-                     sp_after(A), impl_name(s->impl));
+            snprintf(out, n, "在本机，经由%s%s%s的一次 64 字节往返大约要多久（%s，中位数）？",
+                     sp_before(A), A, sp_after(A), impl_name(s->impl));
         else
-            snprintf(out, n, "On this machine, roughly how long does one 64-byte round trip over %s take (%s, median)?",
+            snprintf(out, n,
+                     "On this machine, roughly how long does one 64-byte round trip over %s take "
+                     "(%s, median)?",
                      A, impl_name(s->impl));
         break;
     case K_ARRIVE:
         snprintf(out, n,
                  zh() ? "在本机向 127.0.0.1 发送一个 %d 字节的 UDP 数据报。它会完整到达吗？"
-                      : "One UDP datagram of %d bytes is sent to 127.0.0.1 on this machine. Will it arrive, whole?",
+                      : "One UDP datagram of %d bytes is sent to 127.0.0.1 on this machine. Will "
+                        "it arrive, whole?",
                  s->bytes);
         break;
     }
@@ -306,7 +317,8 @@ static void option_text(const question_t *q, int i, char *out, size_t n)
         if (i < 2)
             snprintf(out, n, "%s", tui_compare_mech_name(i ? s->b : s->a));
         else
-            snprintf(out, n, "%s", zh() ? "差不多（相差 10% 以内）" : "about the same (within 10%)");
+            snprintf(out, n, "%s",
+                     zh() ? "差不多（相差 10% 以内）" : "about the same (within 10%)");
         break;
     case K_RANGE:
         if (i == 0)
@@ -316,7 +328,9 @@ static void option_text(const question_t *q, int i, char *out, size_t n)
         else
             snprintf(out, n, zh() ? "100 %s 或更久" : "100 %s or more", u);
         break;
-    case K_ARRIVE: snprintf(out, n, "%s", i ? (zh() ? "不会" : "no") : (zh() ? "会" : "yes")); break;
+    case K_ARRIVE:
+        snprintf(out, n, "%s", i ? (zh() ? "不会" : "no") : (zh() ? "会" : "yes"));
+        break;
     }
 }
 
@@ -324,17 +338,20 @@ static void option_text(const question_t *q, int i, char *out, size_t n)
 static void short_question(const question_t *q, char *out, size_t n)
 {
     const spec_t *s = q->spec;
-    const char *A = s->a ? tui_compare_mech_name(s->a) : "", *B = s->b ? tui_compare_mech_name(s->b) : "";
+    const char *A = s->a ? tui_compare_mech_name(s->a) : "",
+               *B = s->b ? tui_compare_mech_name(s->b) : "";
     switch (s->kind) {
     case K_FASTER:
-        snprintf(out, n, zh() ? "%s%s还是%s%s（%s）？" : "%s%s or %s%s (%s)?", A, sp_after(A), sp_before(B), B,
-                 impl_name(s->impl));
+        snprintf(out, n, zh() ? "%s%s还是%s%s（%s）？" : "%s%s or %s%s (%s)?", A, sp_after(A),
+                 sp_before(B), B, impl_name(s->impl));
         break;
     case K_RANGE:
-        snprintf(out, n, zh() ? "%s%s往返（%s）？" : "%s%s round trip (%s)?", A, sp_after(A), impl_name(s->impl));
+        snprintf(out, n, zh() ? "%s%s往返（%s）？" : "%s%s round trip (%s)?", A, sp_after(A),
+                 impl_name(s->impl));
         break;
     case K_ARRIVE:
-        snprintf(out, n, zh() ? "%d 字节的 UDP 数据报会到达吗？" : "%d-byte UDP datagram arrives?", s->bytes);
+        snprintf(out, n, zh() ? "%d 字节的 UDP 数据报会到达吗？" : "%d-byte UDP datagram arrives?",
+                 s->bytes);
         break;
     }
 }
@@ -349,45 +366,60 @@ static void answer_text(const question_t *q, char *out, size_t n)
     case K_FASTER: {
         tui_compare_panel_us(a, sizeof a, q->va);
         tui_compare_panel_us(b, sizeof b, q->vb);
-        int len = snprintf(out, n, zh() ? "本机实测（%s，p50）：%s %s %s，%s %s %s：" : "Measured here (%s, p50): %s %s %s, %s %s %s: ",
-                           impl_name(s->impl), tui_compare_mech_name(s->a), a, u, tui_compare_mech_name(s->b), b, u);
+        int len = snprintf(out, n,
+                           zh() ? "本机实测（%s，p50）：%s %s %s，%s %s %s："
+                                : "Measured here (%s, p50): %s %s %s, %s %s %s: ",
+                           impl_name(s->impl), tui_compare_mech_name(s->a), a, u,
+                           tui_compare_mech_name(s->b), b, u);
         if (len < 0 || (size_t)len >= n)
             return;
         double fast = fmin(q->va, q->vb), slow = fmax(q->va, q->vb);
         int pct = (int)lround((slow / fast - 1) * 100);
         if (q->right == 2)
-            snprintf(out + len, n - (size_t)len, zh() ? "相差 %d%%，在 10%% 以内：差不多。" : "%d%% apart, within 10%%: about the same.",
+            snprintf(out + len, n - (size_t)len,
+                     zh() ? "相差 %d%%，在 10%% 以内：差不多。"
+                          : "%d%% apart, within 10%%: about the same.",
                      pct);
         else
             snprintf(out + len, n - (size_t)len,
-                     zh() ? "%s%s更快，另一个多花 %d%% 的时间。" : "%s%s is faster; the other takes %d%% longer.",
-                     tui_compare_mech_name(q->right ? s->b : s->a), sp_after(tui_compare_mech_name(q->right ? s->b : s->a)),
-                     pct);
+                     zh() ? "%s%s更快，另一个多花 %d%% 的时间。"
+                          : "%s%s is faster; the other takes %d%% longer.",
+                     tui_compare_mech_name(q->right ? s->b : s->a),
+                     sp_after(tui_compare_mech_name(q->right ? s->b : s->a)), pct);
         break;
     }
     case K_RANGE:
         tui_compare_panel_us(a, sizeof a, q->va);
         tui_compare_panel_us(b, sizeof b, q->vb);
-        snprintf(out, n, zh() ? "本机实测（%s）：p50 %s %s，p99 %s %s。" : "Measured here (%s): p50 %s %s, p99 %s %s.",
+        snprintf(out, n,
+                 zh() ? "本机实测（%s）：p50 %s %s，p99 %s %s。"
+                      : "Measured here (%s): p50 %s %s, p99 %s %s.",
                  impl_name(s->impl), a, u, b, u);
         break;
     case K_ARRIVE:
         if (q->got == s->bytes)
             snprintf(out, n,
-                     zh() ? "刚刚在本机发送：sendto() 发出 %d 字节，recv() 收到全部 %ld 字节。经 IPv4 的 UDP 数据报最多就是 "
+                     zh() ? "刚刚在本机发送：sendto() 发出 %d 字节，recv() 收到全部 %ld 字节。经 "
+                            "IPv4 的 UDP 数据报最多就是 "
                             "65,507 字节：65,535 减去 IP 头 20 和 UDP 头 8。"
-                          : "Sent just now: sendto() took %d bytes and recv() got all %ld. The most a UDP datagram "
+                          : "Sent just now: sendto() took %d bytes and recv() got all %ld. The "
+                            "most a UDP datagram "
                             "holds over IPv4: 65,535 less 20 (IP) and 8 (UDP) = 65,507.",
                      s->bytes, q->got);
         else if (q->got == -EMSGSIZE)
             snprintf(out, n,
-                     zh() ? "刚刚在本机发送：sendto() 失败，EMSGSIZE（消息太长），一个字节也没发出。UDP 数据报最多 "
+                     zh() ? "刚刚在本机发送：sendto() "
+                            "失败，EMSGSIZE（消息太长），一个字节也没发出。UDP 数据报最多 "
                             "65,507 字节；更大的要用字节流（TCP）或自己分块。"
-                          : "Sent just now: sendto() failed with EMSGSIZE (message too long), nothing left the "
-                            "socket. A UDP datagram holds 65,507 bytes at most; more takes a stream (TCP) or your "
+                          : "Sent just now: sendto() failed with EMSGSIZE (message too long), "
+                            "nothing left the "
+                            "socket. A UDP datagram holds 65,507 bytes at most; more takes a "
+                            "stream (TCP) or your "
                             "own chunks.");
         else
-            snprintf(out, n, zh() ? "刚刚在本机发送：收到 %ld 字节。" : "Sent just now: %ld bytes arrived.", q->got);
+            snprintf(out, n,
+                     zh() ? "刚刚在本机发送：收到 %ld 字节。" : "Sent just now: %ld bytes arrived.",
+                     q->got);
         break;
     }
 }
@@ -432,8 +464,8 @@ static void draw_question(int y, int rows, int cols)
     const spec_t *s = q->spec;
     int wd = cols - 4, bottom = rows - 1, utf8 = tui_crt_utf8();
     char buf[900];
-    snprintf(buf, sizeof buf, zh() ? "第 %d 题，共 %d 题 · %s" : "Question %d of %d · %s", quiz.at + 1, quiz.n,
-             kind_name(s->kind));
+    snprintf(buf, sizeof buf, zh() ? "第 %d 题，共 %d 题 · %s" : "Question %d of %d · %s",
+             quiz.at + 1, quiz.n, kind_name(s->kind));
     tui_crt_text(y++, 2, wd, TUI_ROLE_PANE_TITLE, buf);
     question_text(q, buf, sizeof buf);
     y += tui_compare_panel_wrap(y, 2, wd, 3, TUI_ROLE_HEADING, buf);
@@ -448,10 +480,12 @@ static void draw_question(int y, int rows, int cols)
         /* the prediction and the measurement named in words, not colour alone */
         if (shown && (i == q->chosen || i == q->right)) {
             const char *arrow = utf8 ? "←" : "<-";
-            snprintf(buf, sizeof buf, "%s %s", arrow,
-                     i == q->chosen && i == q->right ? (zh() ? "你的预测，也是实测结果" : "your prediction, and what was measured")
-                     : i == q->chosen                ? (zh() ? "你的预测" : "your prediction")
-                                                     : (zh() ? "实测结果" : "what was measured"));
+            snprintf(
+                buf, sizeof buf, "%s %s", arrow,
+                i == q->chosen && i == q->right
+                    ? (zh() ? "你的预测，也是实测结果" : "your prediction, and what was measured")
+                : i == q->chosen ? (zh() ? "你的预测" : "your prediction")
+                                 : (zh() ? "实测结果" : "what was measured"));
             int x = 7 + (w > 30 ? w : 30) + 2;
             tui_crt_text(y, x, cols - x - 1, i == q->right ? TUI_ROLE_BUILT : TUI_ROLE_ERROR, buf);
         }
@@ -459,34 +493,40 @@ static void draw_question(int y, int rows, int cols)
     }
     y++;
     if (s->article && y < bottom) {
-        snprintf(buf, sizeof buf, zh() ? "《%s》说：%s" : "%s says: %s", scope_article_name(s->article, zh()),
-                 zh() ? s->says_zh : s->says_en);
+        snprintf(buf, sizeof buf, zh() ? "《%s》说：%s" : "%s says: %s",
+                 scope_article_name(s->article, zh()), zh() ? s->says_zh : s->says_en);
         y += tui_compare_panel_wrap(y, 2, wd, 2, TUI_ROLE_DIM, buf);
     }
     if (!shown) {
         if (y + 1 < bottom)
-            tui_compare_panel_wrap(y + 1, 2, wd, 2, TUI_ROLE_DIM,
-                                   zh() ? "先预测，再看答案：实测的数字要等你回答之后才显示。"
-                                        : "Predict first: the measured figures show once you have answered.");
+            tui_compare_panel_wrap(
+                y + 1, 2, wd, 2, TUI_ROLE_DIM,
+                zh() ? "先预测，再看答案：实测的数字要等你回答之后才显示。"
+                     : "Predict first: the measured figures show once you have answered.");
         return;
     }
     y++;
     int right = q->chosen == q->right;
     if (y < bottom) {
         snprintf(buf, sizeof buf, "%s %s", utf8 ? (right ? "✓" : "✗") : (right ? "[ok]" : "[x]"),
-                 right ? (zh() ? "预测对了。" : "Right.") : (zh() ? "这次没猜中。" : "Not this time."));
+                 right ? (zh() ? "预测对了。" : "Right.")
+                       : (zh() ? "这次没猜中。" : "Not this time."));
         tui_crt_text(y++, 2, wd, right ? TUI_ROLE_BUILT : TUI_ROLE_ERROR, buf);
     }
     answer_text(q, buf, sizeof buf);
     if (y < bottom)
-        y += tui_compare_panel_wrap(y, 2, wd, bottom - y - 2 < 3 ? (bottom - y - 2 > 1 ? bottom - y - 2 : 1) : 3,
-                                    TUI_ROLE_VALUE, buf);
+        y += tui_compare_panel_wrap(
+            y, 2, wd, bottom - y - 2 < 3 ? (bottom - y - 2 > 1 ? bottom - y - 2 : 1) : 3,
+            TUI_ROLE_VALUE, buf);
     if (y < bottom) {
-        snprintf(buf, sizeof buf, zh() ? "看演示：ipcscope open %s" : "See it: ipcscope open %s", s->demo);
+        snprintf(buf, sizeof buf, zh() ? "看演示：ipcscope open %s" : "See it: ipcscope open %s",
+                 s->demo);
         tui_crt_text(y++, 2, wd, TUI_ROLE_DIM, buf);
     }
     if (y < bottom) {
-        snprintf(buf, sizeof buf, zh() ? "得分：%d / %d · 本次会话：%d / %d" : "Score: %d of %d · this session: %d of %d",
+        snprintf(buf, sizeof buf,
+                 zh() ? "得分：%d / %d · 本次会话：%d / %d"
+                      : "Score: %d of %d · this session: %d of %d",
                  quiz.score, quiz.at + 1, quiz.session_right, quiz.session_asked);
         tui_crt_text(y, 2, wd, TUI_ROLE_HEADING, buf);
     }
@@ -496,7 +536,9 @@ static void draw_end(int y, int rows, int cols)
 {
     int wd = cols - 4, utf8 = tui_crt_utf8();
     char buf[600];
-    snprintf(buf, sizeof buf, zh() ? "得分：%d / %d · 本次会话：%d / %d" : "Your score: %d of %d · this session: %d of %d",
+    snprintf(buf, sizeof buf,
+             zh() ? "得分：%d / %d · 本次会话：%d / %d"
+                  : "Your score: %d of %d · this session: %d of %d",
              quiz.score, quiz.n, quiz.session_right, quiz.session_asked);
     tui_crt_text(y++, 2, wd, TUI_ROLE_HEADING, buf);
     y++;
@@ -512,12 +554,14 @@ static void draw_end(int y, int rows, int cols)
         short_question(q, what, sizeof what);
         int len = snprintf(buf, sizeof buf, "%d. %s %s", i + 1, what, opt);
         if (!ok && len > 0 && (size_t)len < sizeof buf)
-            snprintf(buf + len, sizeof buf - (size_t)len, zh() ? "；你的预测：%s" : "; you said %s", mine);
+            snprintf(buf + len, sizeof buf - (size_t)len, zh() ? "；你的预测：%s" : "; you said %s",
+                     mine);
         tui_crt_text(y, 5, wd - 3, TUI_ROLE_DEFAULT, buf);
     }
     if (y < rows - 2)
         tui_compare_panel_wrap(y + 1 < rows - 2 ? y + 1 : y, 2, wd, 1, TUI_ROLE_DIM,
-                               zh() ? "所有数字都在对比表里（q）；r 再来一次。" : "Every figure is on the table (q); r asks again.");
+                               zh() ? "所有数字都在对比表里（q）；r 再来一次。"
+                                    : "Every figure is on the table (q); r asks again.");
 }
 
 void tui_compare_quiz_draw(void)
@@ -533,17 +577,21 @@ void tui_compare_quiz_draw(void)
     if (quiz.n)
         snprintf(badge, sizeof badge, zh() ? " %d/%d · 得分 %d " : " %d/%d · SCORE %d ",
                  quiz.done ? quiz.n : quiz.at + 1, quiz.n, quiz.score);
-    tui_compare_panel_title(cols, zh() ? "ipcscope：对比 - 小测验：先预测，再看实测" : "ipcscope: compare - a quiz: predict, then measure",
+    tui_compare_panel_title(cols,
+                            zh() ? "ipcscope：对比 - 小测验：先预测，再看实测"
+                                 : "ipcscope: compare - a quiz: predict, then measure",
                             badge);
     char buf[300];
     if (!quiz.n) {
-        tui_compare_panel_wrap(2, 2, cols - 4, 3, TUI_ROLE_ERROR,
-                               zh() ? "还没有对比数据：先测量（m），然后按 p 开始小测验。"
-                                    : "No compare figures yet: measure first (m), then p starts the quiz.");
-        tui_compare_panel_wrap(5, 2, cols - 4, 4, TUI_ROLE_DIM,
-                               zh() ? "题目都来自本机测得的数字，所以答案是这台机器上的事实。"
-                                    : "Every question is drawn from the figures measured on this machine, so the "
-                                      "answer is this machine's truth.");
+        tui_compare_panel_wrap(
+            2, 2, cols - 4, 3, TUI_ROLE_ERROR,
+            zh() ? "还没有对比数据：先测量（m），然后按 p 开始小测验。"
+                 : "No compare figures yet: measure first (m), then p starts the quiz.");
+        tui_compare_panel_wrap(
+            5, 2, cols - 4, 4, TUI_ROLE_DIM,
+            zh() ? "题目都来自本机测得的数字，所以答案是这台机器上的事实。"
+                 : "Every question is drawn from the figures measured on this machine, so the "
+                   "answer is this machine's truth.");
         status_bar(rows - 1, cols, "");
         tui_crt_flush();
         return;
@@ -557,10 +605,14 @@ void tui_compare_quiz_draw(void)
         *t = '\0';
     if (strlen(date) > 16)
         date[16] = '\0'; /* to the minute */
-    snprintf(buf, sizeof buf,
-             zh() ? "题目来自本机 %s UTC 的测量（%s）；先预测，别看对比表。"
-                  : "Drawn from this machine's run of %s UTC (%s); predict before you look at the table.",
-             date, strcmp(quiz.mode, "full") == 0 ? (zh() ? "完整测量" : "full run") : (zh() ? "快速测量" : "quick run"));
+    snprintf(
+        buf, sizeof buf,
+        zh()
+            ? "题目来自本机 %s UTC 的测量（%s）；先预测，别看对比表。"
+            : "Drawn from this machine's run of %s UTC (%s); predict before you look at the table.",
+        date,
+        strcmp(quiz.mode, "full") == 0 ? (zh() ? "完整测量" : "full run")
+                                       : (zh() ? "快速测量" : "quick run"));
     int y = 1 + tui_compare_panel_wrap(1, 1, cols - 2, 2, TUI_ROLE_DIM, buf) + 1;
     if (quiz.done)
         draw_end(y, rows, cols);
