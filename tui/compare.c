@@ -133,6 +133,11 @@ static const char *reason(const char *why)
     return why;
 }
 
+const char *tui_compare_reason(const char *why)
+{
+    return reason(why);
+}
+
 /* ---- state --------------------------------------------------------------------- */
 
 typedef struct {

@@ -702,11 +702,15 @@ static void draw_fig_line(int y, int cols, const fig_line_t *f)
     char name[96];
     snprintf(name, sizeof name, zh() ? "%s，%s" : "%s, %s", tui_compare_mech_name(r->mech),
              impl ? "node" : "C");
-    tui_crt_text(y, 4, xp50 - 5, TUI_ROLE_DEFAULT, name);
-    if (r->p50[impl] <= 0) {
+    int nw = tui_crt_text(y, 4, xp50 - 5, TUI_ROLE_DEFAULT, name);
+    if (r->p50[impl] <= 0) { /* why, from past the longest name, for room */
         char buf[220];
-        snprintf(buf, sizeof buf, "%s%s", zh() ? "未测量：" : "not measured: ", r->why[impl]);
-        tui_crt_text(y, xp50, cols - xp50 - 1, TUI_ROLE_DIM,
+        snprintf(buf, sizeof buf, "%s%s", zh() ? "未测量：" : "not measured: ",
+                 tui_compare_reason(r->why[impl]));
+        int x = 4 + nw + 2 > 28 ? 4 + nw + 2 : 28;
+        if (x > xp50)
+            x = xp50;
+        tui_crt_text(y, x, cols - x - 1, TUI_ROLE_DIM,
                      r->why[impl][0] ? buf : (zh() ? "未测量" : "not measured"));
         return;
     }
