@@ -705,8 +705,8 @@ static void draw_fig_line(int y, int cols, const fig_line_t *f)
     int nw = tui_crt_text(y, 4, xp50 - 5, TUI_ROLE_DEFAULT, name);
     if (r->p50[impl] <= 0) { /* why, from past the longest name, for room */
         char buf[220];
-        snprintf(buf, sizeof buf, "%s%s", zh() ? "未测量：" : "not measured: ",
-                 tui_compare_reason(r->why[impl]));
+        snprintf(buf, sizeof buf, "%s%s",
+                 zh() ? "未测量：" : "not measured: ", tui_compare_reason(r->why[impl]));
         int x = 4 + nw + 2 > 28 ? 4 + nw + 2 : 28;
         if (x > xp50)
             x = xp50;
