@@ -19,6 +19,7 @@
 
 #include "actions.h"
 #include "compare.h"
+#include "compare_guide.h"
 #include "crt.h"
 #include "i18n.h"
 #include "keys.h"
@@ -189,6 +190,19 @@ static void act(tui_action_t a)
     case TUI_ACTION_COMPARE:
         tui_compare_open(app.loop);
         break;
+    case TUI_ACTION_OPEN_DEMO: { /* Enter on the guide's answer (compare_guide.c) */
+        const char *name = tui_compare_guide_demo();
+        const tui_mech_t *m = name ? tui_catalogue_find(name) : NULL;
+        for (int i = 0; m && i < tui_catalogue_count(); i++)
+            if (tui_catalogue_get(i) == m)
+                app.ui.menu_sel = i; /* q from the demo comes back to it in the menu */
+        tui_session_lesson(&app.session, 0, app.count);
+        int r = m ? launch(m) : -ENOENT;
+        if (r < 0)
+            snprintf(app.ui.flash, sizeof app.ui.flash, "%s: %s", name ? name : "?",
+                     tui_i18n(r == -ENOENT ? TUI_S_PLANNED : TUI_S_LAUNCH_FAILED));
+        break;
+    }
     case TUI_ACTION_RESTART:
         stop(AFTER_RESTART);
         break;

@@ -22,6 +22,8 @@
 #include "articles.h"
 #include "catalogue.h"
 #include "compare_doc.h"
+#include "compare_guide.h"
+#include "compare_quiz.h"
 #include "crt.h"
 #include "i18n.h"
 #include "spawn.h"
@@ -125,6 +127,11 @@ static const char *mech_name(const char *mech)
     return mech;
 }
 
+const char *tui_compare_mech_name(const char *mech)
+{
+    return mech_name(mech);
+}
+
 /* The reasons the script gives, in Chinese when the screen is. */
 static const char *reason(const char *why)
 {
@@ -146,6 +153,11 @@ static const char *reason(const char *why)
         if (strncmp(why, zh[i][0], strlen(zh[i][0])) == 0)
             return zh[i][1];
     return why;
+}
+
+const char *tui_compare_reason(const char *why)
+{
+    return reason(why);
 }
 
 /* ---- state --------------------------------------------------------------------- */
@@ -393,6 +405,9 @@ static const struct {
 } keys[] = {
     {"↑↓ PgUp PgDn", "Up Dn PgUp PgDn", "scroll the figures and the claims", "滚动数字与说法"},
     {"m", NULL, "measure again; the figures shown stay until it ends", "重新测量；测完之前仍显示原来的数字"},
+    {"g", NULL, "a guide to choosing: a mechanism, its figures, its demo",
+     "选择指南：回答几个问题，得到一种机制、它的数字和演示"},
+    {"p", NULL, "a quiz: predict, then see what this machine measured", "小测验：先预测，再看本机实测"},
     {"L", NULL, "English / Chinese", "英文 / 中文"},
     {"?", NULL, "every key", "所有按键"},
     {"q", NULL, "back to the menu (a run in progress is stopped)", "返回菜单（正在进行的测量会中止）"},
@@ -408,9 +423,28 @@ int tui_compare_help(int i, const char **label, const char **text)
     return 1;
 }
 
+/* Does what a key on the guide or the quiz asked of the screen. */
+static tui_action_t panel_next(tui_compare_next_t next)
+{
+    switch (next) {
+    case TUI_COMPARE_LANG: return TUI_ACTION_LANG;
+    case TUI_COMPARE_MEASURE: measure(); break;
+    case TUI_COMPARE_OPEN: /* the guide's demo: the screen and its run end */
+        tui_compare_stop();
+        cmp.active = 0;
+        return TUI_ACTION_OPEN_DEMO;
+    default: break;
+    }
+    return TUI_ACTION_NONE;
+}
+
 tui_action_t tui_compare_key(wint_t k, int code)
 {
     mark();
+    if (tui_compare_guide_active())
+        return panel_next(tui_compare_guide_key(k, code));
+    if (tui_compare_quiz_active())
+        return panel_next(tui_compare_quiz_key(k, code));
     if (cmp.help) {
         cmp.help = 0;
         return TUI_ACTION_NONE;
@@ -433,6 +467,8 @@ tui_action_t tui_compare_key(wint_t k, int code)
     case 'k': cmp.scroll--; break;
     case ' ': cmp.scroll += page; break;
     case 'm': measure(); break;
+    case 'g': tui_compare_guide_open(); break;
+    case 'p': tui_compare_quiz_open(cmp.have_doc ? &cmp.doc : NULL); break;
     case '?': cmp.help = 1; break;
     case 'L': return TUI_ACTION_LANG;
     case 'q':
@@ -646,6 +682,8 @@ static void status(int y, int cols)
     const char *items[][2] = {
         {tui_crt_utf8() ? "↑↓" : "Up/Dn", w(W_SCROLL)},
         {"m", w(W_MEASURE)},
+        {"g", zh ? "选择指南" : "guide"},
+        {"p", zh ? "小测验" : "quiz"},
         {"L", zh ? "English" : "中文"},
         {"?", w(W_HELP)},
         {"q", w(W_BACK)},
@@ -680,6 +718,14 @@ void tui_compare_draw(int force)
     if (!force && !cmp.dirty)
         return;
     cmp.dirty = 0;
+    if (tui_compare_guide_active()) { /* the guide and the quiz draw over the screen */
+        tui_compare_guide_draw(cmp.have_doc ? &cmp.doc : NULL);
+        return;
+    }
+    if (tui_compare_quiz_active()) {
+        tui_compare_quiz_draw();
+        return;
+    }
     int rows, cols, zh = tui_i18n_lang() == TUI_LANG_ZH;
     tui_crt_size(&rows, &cols);
     tui_crt_erase();

@@ -16,6 +16,9 @@
  *         act(tui_compare_key(key, is_code));  // L comes back as TUI_ACTION_LANG
  *     tui_compare_draw(force);                 // draws when something changed
  *     tui_compare_stop();                      // on the way out: ends a run
+ *
+ * g opens the guide to choosing (compare_guide.h), p the quiz
+ * (compare_quiz.h); both draw over the screen, with its document.
  */
 #ifndef TUI_COMPARE_H
 #define TUI_COMPARE_H
@@ -37,6 +40,12 @@ tui_action_t tui_compare_key(wint_t key, int is_code);
 void tui_compare_draw(int force);
 /* Ends a run in progress (its whole process group) and closes its pipes. */
 void tui_compare_stop(void);
+/* A mechanism of the document as the table names it ("Unix socket"), in
+ * the screen's language; the id itself when the table does not know it. */
+const char *tui_compare_mech_name(const char *mech);
+/* Why a row was not measured, as the script said it, in Chinese when the
+ * screen is and a translation is known. */
+const char *tui_compare_reason(const char *why);
 /* The screen's keys for --help: the i-th line, 1, or 0 past the last. */
 int tui_compare_help(int i, const char **label, const char **text);
 

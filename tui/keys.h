@@ -52,6 +52,7 @@ typedef enum {
     TUI_ACTION_LANG,
     TUI_ACTION_HELP,
     TUI_ACTION_COMPARE, /* the compare screen (compare.c) */
+    TUI_ACTION_OPEN_DEMO, /* the demo the compare screen's guide points to */
     TUI_ACTION_BACK /* from a demo to the menu; from the menu, quit */
 } tui_action_t;
 
