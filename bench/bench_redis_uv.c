@@ -11,13 +11,13 @@
  *                                       with "flush", each command is written
  *                                       at once (redisAsyncHandleWrite) rather
  *                                       than on the loop's next UV_WRITABLE
- *   bench_redis_uv rtt SOCK N lean      "flush", and a leaner attach than
- *                                       adapters/libuv.h: it calls
- *                                       uv_poll_start only when the events
- *                                       change (libuv's uv_poll_start is an
- *                                       epoll_ctl DEL and ADD each time), and
- *                                       UV_WRITABLE only for what a write
- *                                       left: what the adapter's churn costs
+ *   bench_redis_uv rtt SOCK N lean      the demo's attach.c rather than
+ *                                       adapters/libuv.h: uv_poll_start only
+ *                                       when the events change (libuv's is an
+ *                                       epoll_ctl DEL and ADD each time), the
+ *                                       commands of a loop turn written in one
+ *                                       write() just before the loop waits:
+ *                                       what the adapter's churn costs
  *   bench_redis_uv window SOCK N D [lean]  pipelined: D PUBLISHes in flight
  *                                       through the same echo, a new one per
  *                                       pong; N pongs counted
@@ -56,62 +56,9 @@ static struct {
     const char *mode;
 } b;
 
-/* ---- "lean": an attach that leaves the poll alone when nothing changed -- */
-
-typedef struct {
-    uv_poll_t poll;
-    redisAsyncContext *c;
-    int want, armed; /* the events hiredis wants, the ones uv_poll_start was given */
-} lean_t;
-
-static void lean_poll(uv_poll_t *h, int status, int events)
-{
-    lean_t *l = h->data;
-    if (status == 0 && l->c && (events & UV_READABLE))
-        redisAsyncHandleRead(l->c);
-    if (status == 0 && l->c && (events & UV_WRITABLE))
-        redisAsyncHandleWrite(l->c);
-}
-
-/* The poll follows what hiredis wants, outside a command (see command()). */
-static void lean_sync(lean_t *l)
-{
-    if (l->want == l->armed)
-        return;
-    l->armed = l->want;
-    if (l->want)
-        uv_poll_start(&l->poll, l->want, lean_poll);
-    else
-        uv_poll_stop(&l->poll);
-}
-static void lean_add_read(void *p) { ((lean_t *)p)->want |= UV_READABLE, lean_sync(p); }
-static void lean_del_read(void *p) { ((lean_t *)p)->want &= ~UV_READABLE, lean_sync(p); }
-static void lean_add_write(void *p) { ((lean_t *)p)->want |= UV_WRITABLE; }
-static void lean_del_write(void *p) { ((lean_t *)p)->want &= ~UV_WRITABLE, lean_sync(p); }
-static void lean_closed(uv_handle_t *h) { free(h->data); }
-static void lean_cleanup(void *p)
-{
-    ((lean_t *)p)->c = NULL;
-    uv_close((uv_handle_t *)&((lean_t *)p)->poll, lean_closed);
-}
-
-static void lean_attach(redisAsyncContext *c)
-{
-    lean_t *l = calloc(1, sizeof *l);
-    if (!l || uv_poll_init(b.loop, &l->poll, c->c.fd) < 0)
-        exit(1);
-    l->poll.data = l;
-    l->c = c;
-    c->ev.data = l;
-    c->ev.addRead = lean_add_read;
-    c->ev.delRead = lean_del_read;
-    c->ev.addWrite = lean_add_write;
-    c->ev.delWrite = lean_del_write;
-    c->ev.cleanup = lean_cleanup;
-    /* the connect: until it is done, hiredis waits for UV_WRITABLE */
-    l->want = UV_WRITABLE;
-    lean_sync(l);
-}
+/* "lean": the demo's own attach.c (--attach lean), compiled in as it is,
+ * so that this row measures exactly what the demo runs. */
+#include "../demos/message-queue/attach.c"
 
 static redisAsyncContext *connect_uv(const char *sock)
 {
@@ -121,21 +68,19 @@ static redisAsyncContext *connect_uv(const char *sock)
         exit(1);
     }
     if (b.lean)
-        lean_attach(c);
+        mq_attach_lean(c, b.loop);
     else
         redisLibuvAttach(c, b.loop);
     return c;
 }
 
-/* Written now with "flush" or "lean" (else when the loop next sees the fd
- * writable, as hiredis's adapter does); "lean" arms UV_WRITABLE only for
- * what the write left. */
+/* Written now with "flush" (else when the loop next sees the fd writable,
+ * as hiredis's adapter does, or just before the loop waits, as attach.c
+ * does). */
 static void flush(redisAsyncContext *c)
 {
     if (b.flush)
         redisAsyncHandleWrite(c);
-    if (b.lean)
-        lean_sync(c->ev.data);
 }
 
 static void command(redisAsyncContext *c, redisCallbackFn *fn, const char *fmt, const char *arg)
@@ -278,10 +223,10 @@ int main(int argc, char **argv)
     b.warm = b.n / 10;
     if (strcmp(b.mode, "rtt") == 0) {
         b.lean = argc > 4 && strcmp(argv[4], "lean") == 0;
-        b.flush = b.lean || (argc > 4 && strcmp(argv[4], "flush") == 0);
+        b.flush = argc > 4 && strcmp(argv[4], "flush") == 0;
     } else {
         b.depth = argc > 4 ? atoi(argv[4]) : 16;
-        b.flush = b.lean = argc > 5 && strcmp(argv[5], "lean") == 0;
+        b.lean = argc > 5 && strcmp(argv[5], "lean") == 0;
     }
     if (b.n < 1 || (b.depth && (b.depth < 1 || b.depth > 1024)))
         return 2;

@@ -186,7 +186,8 @@ static void tick(scope_pacer_t *p);
  * rate hold this step too; at --rate 0 a second of the lesson's clock first. */
 static void on_clock(uv_timer_t *t)
 {
-    scope_pacer_next(&z.pacer, tick), (void)t;
+    (void)t;
+    scope_pacer_next(&z.pacer, tick);
 }
 
 static void next_tick(void)
