@@ -5,13 +5,11 @@
  * inside the two processes (libzmq's pipes and I/O threads) and the TCP
  * connection between them.
  *
- *   1. zmq_bind(PUSH, "tcp://127.0.0.1:*"): loopback only, and a port the
- *      kernel picks, read back with ZMQ_LAST_ENDPOINT, so parallel runs
- *      never collide and no socket file is left to remove (ipc:// would
- *      need one in the private directory; tcp:// is also what the article
- *      binds and what crosses hosts).
- *   2. The puller is late: a message a tick (a second, or 1/--rate), sent
- *      with ZMQ_DONTWAIT. A bound PUSH with no peer is "mute": each
+ *   1. zmq_bind(PUSH, "tcp://127.0.0.1:*"): loopback, a port the kernel
+ *      picks (ZMQ_LAST_ENDPOINT), so parallel runs never collide and no
+ *      socket file is left (tcp:// is what the article binds).
+ *   2. The puller is late: a message a tick (a second, or 1/--rate, paced
+ *      by lib/demo), sent with ZMQ_DONTWAIT. A bound PUSH with no peer is "mute": each
  *      zmq_send says EAGAIN and nothing is queued (a blocking send would
  *      wait forever). We drop those MUTE_N and count them.
  *   3. The puller starts (puller.c, --role puller --connect ENDPOINT); the
@@ -31,7 +29,8 @@
  * every zmq_send, zmq_recv or ZMQ_EVENTS call may consume the signal
  * itself. A loop that waits for the fd after a send can then wait forever
  * although the socket is writable. So service() asks ZMQ_EVENTS again
- * after every send, and only waits for the fd when it says "not now".
+ * after every send, and only waits for the fd when it says "not now"; and
+ * to uv_poll the fd stays readable until ZMQ_EVENTS is read (on_zmq_fd).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -142,9 +141,13 @@ static void service(void)
     }
 }
 
+/* ZMQ_EVENTS read even when nothing waits (paused), or the loop spins. */
 static void on_zmq_fd(uv_poll_t *p, int status, int events)
 {
-    service(), (void)p, (void)status, (void)events;
+    size_t len = sizeof events;
+    (void)p, (void)status;
+    zmq_getsockopt(z.push, ZMQ_EVENTS, &events, &len);
+    service();
 }
 
 static void on_report(scope_role_t *r, const cJSON *fig)
@@ -184,11 +187,7 @@ static void tick(scope_pacer_t *p);
 
 /* Each tick goes through lib/demo's pacer, so pause (Space), step (s) and
  * rate hold this step too; at --rate 0 a second of the lesson's clock first. */
-static void on_clock(uv_timer_t *t)
-{
-    (void)t;
-    scope_pacer_next(&z.pacer, tick);
-}
+static void on_clock(uv_timer_t *t) { (void)t, scope_pacer_next(&z.pacer, tick); }
 
 static void next_tick(void)
 {
@@ -263,7 +262,6 @@ void mq_zmq(scope_demo_t *d)
 }
 
 static void on_closed(uv_handle_t *h) { (void)h; }
-
 void mq_zmq_stop(scope_demo_t *d)
 {
     (void)d;
