@@ -191,6 +191,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # The message-queue floors: hiredis, libzmq and POSIX mq, blocking.
 $(BUILD)/bench/bench_redis_rtt: LDLIBS += -lhiredis $(shell pkg-config --libs libzmq 2>/dev/null) -lrt
+# The libuv baseline of the message-queue round trip: hiredis's async API.
+$(BUILD)/bench/bench_redis_uv: LDLIBS += -lhiredis
 
 # A fuzz target links the tui core before lib/, as the dashboard does.
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUIA) $(LIBA)

@@ -90,12 +90,16 @@ int main(int argc, char **argv)
          SCOPE_OPT_TEXT, &o.zmq_connect},
         {"mq", "NAME", "the receiver: the POSIX queue's name (with --role mq-receiver)",
          SCOPE_OPT_TEXT, &o.mq_name},
+        {"attach", "adapter|lean", "how hiredis sits on the loop: hiredis's libuv adapter "
+         "(default), or attach.c's, without an epoll_ctl per command", SCOPE_OPT_WORD,
+         &o.attach, 0, 0, "adapter lean"},
         {NULL, NULL, NULL},
     };
     scope_demo_t demo = {.data = m};
     int r = scope_demo_parse(&demo, &info, options, argc, argv);
     if (r != SCOPE_DEMO_RUN)
         return scope_demo_parse_report(&demo, r, stdout, stderr);
+    o.broker.lean = o.attach && strcmp(o.attach, "lean") == 0;
     if (demo.role && strcmp(demo.role, "worker") == 0)
         return mq_worker(&demo, m);
     if (demo.role && strcmp(demo.role, "puller") == 0)

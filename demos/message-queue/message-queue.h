@@ -31,6 +31,7 @@ typedef struct {
     int port;
     scope_end_t end;        /* the redis-server lane: its pid, or a peer by name */
     long pid;               /* the private server's pid, or -1 */
+    int lean;               /* --attach lean: mq_connect uses attach.c, not the adapter */
 } mq_broker_t;
 
 /* The whole run, hung off demo.data: main.c sets the options, server.c the
@@ -43,6 +44,7 @@ typedef struct mq_s {
     const char *fault;    /* --fault kill: the subscriber is killed once in the steady part */
     const char *zmq_connect; /* --connect ENDPOINT: the puller's (with --role puller) */
     const char *mq_name;     /* --mq NAME: the kernel queue's receiver (--role mq-receiver) */
+    const char *attach;      /* --attach adapter|lean: how hiredis sits on the loop */
 
     /* the first process */
     scope_demo_t *demo;
@@ -67,6 +69,10 @@ void mq_kill_subscriber(scope_demo_t *d); /* the "kill" fault: SIGKILL, back in 
  * NULL after an error event that names the URL. */
 redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data,
                               const char *who);
+
+/* attach.c (--attach lean): hiredis on the loop without the adapter's
+ * epoll_ctl per command; REDIS_OK or REDIS_ERR, as redisLibuvAttach. */
+int mq_attach_lean(redisAsyncContext *c, uv_loop_t *loop);
 
 /* server.c, step 1: our own redis-server, or --redis URL checked. */
 void mq_broker(scope_demo_t *d);

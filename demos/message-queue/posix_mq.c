@@ -53,7 +53,8 @@ static struct posix_s {
     scope_demo_t *demo;
     mqd_t q;
     uv_poll_t poll;
-    uv_timer_t tick;
+    uv_timer_t tick;      /* the lesson's clock at --rate 0: a tick a second */
+    scope_pacer_t pacer;  /* lib/demo's: pause, step and --rate hold the ticks */
     int open, polling, sent, eagain, unlinked, ended;
     char name[48], fsdir[256];
     scope_role_t receiver;
@@ -137,6 +138,7 @@ void mq_posix_stop(scope_demo_t *d)
     if (px.open) {
         px.open = 0;
         uv_close((uv_handle_t *)&px.tick, on_closed);
+        scope_pacer_close(&px.pacer);
         uv_close((uv_handle_t *)&px.poll, on_closed); /* before mq_close closes its fd */
         scope_trace_close(&px.trace);
         mq_close(px.q);
@@ -205,16 +207,38 @@ static void on_writable(uv_poll_t *p, int status, int events)
     uv_poll_stop(&px.poll); /* all sent: the receiver's exit ends the step */
 }
 
-static void on_tick(uv_timer_t *t)
+static void tick(scope_pacer_t *p);
+
+/* Each tick goes through lib/demo's pacer, so the dashboard's pause, step
+ * and rate hold this step too; at --rate 0 a second on the lesson's own
+ * clock comes first (zmq.c does the same). */
+static void on_clock(uv_timer_t *t)
 {
+    (void)t;
+    scope_pacer_next(&px.pacer, tick);
+}
+
+static void next_tick(void)
+{
+    if (px.demo->rate > 0)
+        scope_pacer_next(&px.pacer, tick);
+    else
+        uv_timer_start(&px.tick, on_clock, 1000, 0);
+}
+
+static void tick(scope_pacer_t *p)
+{
+    (void)p;
+    if (!px.open)
+        return;
     int e = send_one(sends[px.sent].text, sends[px.sent].prio);
     if (e == 0) {
         scope_events_log("mq_send(\"%s\", priority %u) -> 0: nobody receives yet; the kernel "
                          "keeps it", sends[px.sent].text, sends[px.sent].prio);
         px.sent++;
+        next_tick();
         return;
     }
-    uv_timer_stop(t);
     px.eagain += e == -EAGAIN;
     scope_events_log("mq_send(\"%s\") -> %s: the queue holds mq_maxmsg %d messages, and "
                      "O_NONBLOCK says so rather than waiting", sends[px.sent].text,
@@ -255,11 +279,11 @@ void mq_posix(scope_demo_t *d)
     show_file("created");
     uv_poll_init(d->loop, &px.poll, (int)px.q);
     uv_timer_init(d->loop, &px.tick);
+    scope_pacer_init(d, &px.pacer);
     px.open = 1;
     /* the queue is the kernel's: a lane of its own between the two, as
      * redis-server is for pub/sub */
     scope_trace_init(&px.trace, "posix-mq", SCOPE_PID(getpid()), SCOPE_PEER("kernel mq"));
     scope_trace_open(&px.trace, "mqueue", px.name);
-    uint64_t every = d->rate > 0 ? (uint64_t)(1000 / d->rate) : 1000;
-    uv_timer_start(&px.tick, on_tick, every, every ? every : 1);
+    uv_timer_start(&px.tick, on_clock, 1000, 0); /* the first tick: a second to read this */
 }

@@ -80,6 +80,7 @@ int mq_subscriber(scope_demo_t *d, mq_t *m)
         scope_demo_stop(d);
         return scope_demo_run(d);
     }
+    s.broker.lean = m->broker.lean; /* --attach lean, passed on by the publisher */
     /* the publisher's channels carry its pid, our parent's */
     snprintf(s.ping_ch, sizeof s.ping_ch, "ipcscope:%d:ping", (int)getppid());
     snprintf(s.pong_ch, sizeof s.pong_ch, "ipcscope:%d:pong", (int)getppid());

@@ -5,13 +5,11 @@
  * inside the two processes (libzmq's pipes and I/O threads) and the TCP
  * connection between them.
  *
- *   1. zmq_bind(PUSH, "tcp://127.0.0.1:*"): loopback only, and a port the
- *      kernel picks, read back with ZMQ_LAST_ENDPOINT, so parallel runs
- *      never collide and no socket file is left to remove (ipc:// would
- *      need one in the private directory; tcp:// is also what the article
- *      binds and what crosses hosts).
- *   2. The puller is late: a message a tick (a second, or 1/--rate), sent
- *      with ZMQ_DONTWAIT. A bound PUSH with no peer is "mute": each
+ *   1. zmq_bind(PUSH, "tcp://127.0.0.1:*"): loopback, a port the kernel
+ *      picks (ZMQ_LAST_ENDPOINT), so parallel runs never collide and no
+ *      socket file is left (tcp:// is what the article binds).
+ *   2. The puller is late: a message a tick (a second, or 1/--rate, paced
+ *      by lib/demo), sent with ZMQ_DONTWAIT. A bound PUSH with no peer is "mute": each
  *      zmq_send says EAGAIN and nothing is queued (a blocking send would
  *      wait forever). We drop those MUTE_N and count them.
  *   3. The puller starts (puller.c, --role puller --connect ENDPOINT); the
@@ -31,7 +29,8 @@
  * every zmq_send, zmq_recv or ZMQ_EVENTS call may consume the signal
  * itself. A loop that waits for the fd after a send can then wait forever
  * although the socket is writable. So service() asks ZMQ_EVENTS again
- * after every send, and only waits for the fd when it says "not now".
+ * after every send, and only waits for the fd when it says "not now"; and
+ * to uv_poll the fd stays readable until ZMQ_EVENTS is read (on_zmq_fd).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +55,8 @@ static struct zq_s {
     scope_demo_t *demo;
     void *ctx, *push;
     uv_poll_t poll;
-    uv_timer_t tick;
+    uv_timer_t tick;      /* the lesson's clock at --rate 0: a tick a second */
+    scope_pacer_t pacer;  /* lib/demo's: pause, step and --rate hold the ticks */
     int open, phase, hold_sent, waiting_out; /* waiting_out: EAGAIN; go on at ZMQ_POLLOUT */
     scope_role_t puller;
     scope_trace_t trace;
@@ -141,9 +141,12 @@ static void service(void)
     }
 }
 
+/* ZMQ_EVENTS read even when nothing waits (paused), or the loop spins. */
 static void on_zmq_fd(uv_poll_t *p, int status, int events)
 {
-    (void)p, (void)status, (void)events;
+    size_t len = sizeof events;
+    (void)p, (void)status;
+    zmq_getsockopt(z.push, ZMQ_EVENTS, &events, &len);
     service();
 }
 
@@ -180,9 +183,27 @@ static void start_puller(void)
                      "first peer", (int)z.puller.pid, z.endpoint);
 }
 
-static void on_tick(uv_timer_t *t)
+static void tick(scope_pacer_t *p);
+
+/* Each tick goes through lib/demo's pacer, so pause (Space), step (s) and
+ * rate hold this step too; at --rate 0 a second of the lesson's clock first. */
+static void on_clock(uv_timer_t *t) { (void)t, scope_pacer_next(&z.pacer, tick); }
+
+static void next_tick(void)
 {
-    (void)t;
+    if (!z.open)
+        return;
+    if (z.demo->rate > 0)
+        scope_pacer_next(&z.pacer, tick);
+    else
+        uv_timer_start(&z.tick, on_clock, 1000, 0);
+}
+
+static void tick(scope_pacer_t *p)
+{
+    (void)p;
+    if (!z.open)
+        return;
     if (z.phase == MUTE) {
         int e = send_one("msg", 0);
         z.seq += e < 0; /* refused: that number is gone, as the message is */
@@ -195,8 +216,7 @@ static void on_tick(uv_timer_t *t)
             start_puller();
         }
     } else if (z.phase == FLOW && z.flow_sent == FLOW_N) {
-        uv_timer_stop(&z.tick);
-        z.phase = BURST;
+        z.phase = BURST; /* no more ticks: the burst goes as fast as it can */
         scope_events_log("\"hold %ld\": the puller stops reading for a while; then %d messages of "
                          "%d B as fast as zmq_send takes them", z.seq, BURST_N, BURST_SIZE);
         pump();
@@ -204,6 +224,8 @@ static void on_tick(uv_timer_t *t)
         z.waiting_out = 1; /* EAGAIN until the puller's connection is up */
     }
     service();
+    if (z.phase == MUTE || z.phase == FLOW)
+        next_tick();
 }
 
 void mq_zmq(scope_demo_t *d)
@@ -229,21 +251,17 @@ void mq_zmq(scope_demo_t *d)
     uv_poll_init(d->loop, &z.poll, fd);
     uv_poll_start(&z.poll, UV_READABLE, on_zmq_fd);
     uv_timer_init(d->loop, &z.tick);
+    scope_pacer_init(d, &z.pacer);
     z.open = 1;
     z.seq = 1;
     scope_trace_init(&z.trace, "zmq", SCOPE_PID(getpid()), SCOPE_PEER("puller"));
     scope_trace_open(&z.trace, "tcp", z.endpoint);
     scope_events_log("zmq_socket(ZMQ_PUSH), ZMQ_SNDHWM %d, zmq_bind -> %s; no broker process: "
                      "ZMQ_FD %d is polled on our libuv loop", HWM, z.endpoint, fd);
-    uint64_t every = d->rate > 0 ? (uint64_t)(1000 / d->rate) : 1000;
-    uv_timer_start(&z.tick, on_tick, every, every ? every : 1);
+    uv_timer_start(&z.tick, on_clock, 1000, 0); /* the first tick: a second to read this */
 }
 
-static void on_closed(uv_handle_t *h)
-{
-    (void)h;
-}
-
+static void on_closed(uv_handle_t *h) { (void)h; }
 void mq_zmq_stop(scope_demo_t *d)
 {
     (void)d;
@@ -251,6 +269,7 @@ void mq_zmq_stop(scope_demo_t *d)
         z.open = 0;
         scope_trace_close(&z.trace);
         uv_close((uv_handle_t *)&z.tick, on_closed);
+        scope_pacer_close(&z.pacer);
         uv_close((uv_handle_t *)&z.poll, on_closed); /* before its fd goes with the socket */
     }
     if (z.push)
