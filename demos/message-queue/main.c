@@ -1,16 +1,16 @@
 /* message-queue: Redis pub/sub on a real redis-server with the lid off (the
  * story: message-queue.c).
  *
- * Step 1 starts the broker (server.c), 2 is the articles' pub/sub
- * (message-queue.c, with subscriber.c as the subscriber), 3 the race of
- * fresh connections (race.c), 4 a subscriber that is down (missed.c), 5 a
- * work queue (queue.c, with worker.c as the worker), 6 the round trips
- * (steady.c).
- * Between 4 and 5 come the queues without Redis: ZeroMQ push/pull (zmq.c,
- * with puller.c as the puller) and the kernel's POSIX queue (posix_mq.c).
- * Streams (streams.c, with consumer.c as each consumer), persistence
- * (persist.c), bad input (badinput.c), a slow subscriber (slow.c) and the
- * broker killed mid-run (faults.c) come before the round trips.
+ * The lesson table below, one file a step: 1 the broker (server.c), 2 the
+ * articles' pub/sub (message-queue.c, subscriber.c as the subscriber), 3 the
+ * race of fresh connections (race.c), 4 a subscriber that is down
+ * (missed.c); the queues without Redis: 5 ZeroMQ push/pull (zmq.c, puller.c)
+ * and 6 the kernel's POSIX queue (posix_mq.c, mq_receiver.c); 7 a work
+ * queue (queue.c, worker.c), 8 Streams (streams.c, consumer.c), 9
+ * persistence (persist.c), 10 bad input (badinput.c), 11 a slow subscriber
+ * (slow.c), 12 the broker killed mid-run (faults.c), 13 the round trips
+ * (steady.c). attach.c is --attach lean: hiredis on the loop without the
+ * adapter's epoll_ctl per write.
  *
  *   message-queue                         the lesson, then --count pings
  *   message-queue --redis unix:/run/redis/redis.sock   an existing server
@@ -59,7 +59,7 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
         mq_kill_subscriber(d);
 }
 
-/* A quit, or the lesson's end: step 5's pings stop, then the connections,
+/* A quit, or the lesson's end: step 13's pings stop, then the connections,
  * the subscriber and, last, the server. */
 static void on_quit(scope_demo_t *d)
 {
