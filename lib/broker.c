@@ -178,14 +178,15 @@ static void remove_dir(scope_redis_t *r)
 
 static void on_poll_closed(uv_handle_t *h)
 {
-    scope_redis_t *r = h->data;
-    r->poll_open = 0;
+    free(h);
 }
 
 static void stop_polling(scope_redis_t *r)
 {
-    if (r->poll_open && !uv_is_closing((uv_handle_t *)&r->poll))
-        uv_close((uv_handle_t *)&r->poll, on_poll_closed);
+    if (r->poll) {
+        uv_close((uv_handle_t *)r->poll, on_poll_closed);
+        r->poll = NULL;
+    }
 }
 
 static void on_server_exit(scope_child_t *c, int code, int sig)
@@ -266,10 +267,17 @@ int scope_redis_start(uv_loop_t *loop, scope_redis_t *r, const char *path)
     r->pid = r->child.pid;
     r->running = 1;
     r->stopping = r->ready = r->waited_ms = 0;
-    uv_timer_init(loop, &r->poll);
-    r->poll.data = r;
-    r->poll_open = 1;
-    uv_timer_start(&r->poll, on_poll, 10, 10);
+    stop_polling(r);
+    if ((r->poll = malloc(sizeof *r->poll))) {
+        uv_timer_init(loop, r->poll);
+        r->poll->data = r;
+        uv_timer_start(r->poll, on_poll, 10, 10);
+    } else {
+        /* no timer, no readiness: stop it, as a server that never answered */
+        r->stopping = 1;
+        scope_child_kill(&r->child, SIGKILL, 0);
+        return -ENOMEM;
+    }
     return 0;
 }
 

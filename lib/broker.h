@@ -68,8 +68,10 @@ struct scope_redis_s {
     int running, ready;
     /* private */
     scope_child_t child;
-    uv_timer_t poll;
-    int poll_open, waited_ms, stopping;
+    /* its own allocation, freed once closed: a restart from on_exit may
+     * start a new one while the last is still closing */
+    uv_timer_t *poll;
+    int waited_ms, stopping;
 };
 
 /* Starts redis-server (path NULL: "redis-server" from PATH). Returns 0, or
