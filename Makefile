@@ -55,7 +55,7 @@ IPCSCOPE  := $(BUILD)/bin/ipcscope
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TUI_UNITS := $(filter $(BUILD)/tests/test_model $(BUILD)/tests/test_procfs $(BUILD)/tests/test_lanes \
-                      $(BUILD)/tests/test_session,$(UNITS))
+                      $(BUILD)/tests/test_session $(BUILD)/tests/test_lessons,$(UNITS))
 HELP_SRC  := $(wildcard tests/helpers/*.c)
 HELPERS   := $(HELP_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 BENCH_SRC := $(wildcard bench/*.c)
