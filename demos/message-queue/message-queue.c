@@ -67,6 +67,17 @@ redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data,
 
 static void on_subscriber_exit(scope_role_t *r, int code, int sig);
 static void on_subscriber_report(scope_role_t *r, const cJSON *fig);
+static void ask_numsub(uv_timer_t *t);
+/* The loop never sleeps: what waits, waits on a timer. */
+static void later(mq_t *m, uint64_t ms, uv_timer_cb cb)
+{
+    if (!m->later.data) {
+        uv_timer_init(m->demo->loop, &m->later);
+        m->later.data = m;
+    }
+    uv_timer_start(&m->later, cb, ms, 0);
+}
+
 static void on_restart(uv_timer_t *t)
 {
     mq_t *m = t->data;
@@ -94,7 +105,7 @@ static void on_numsub(redisAsyncContext *c, void *reply, void *priv)
     mq_t *m = c->data;
     redisReply *r = reply;
     (void)priv;
-    if (!r || m->quitting)
+    if (!r || m->quitting || m->restart_pending) /* a restart asks again */
         return;
     /* ["ping channel", N]: N connections subscribe to it now */
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->integer > 0) {
@@ -104,17 +115,23 @@ static void on_numsub(redisAsyncContext *c, void *reply, void *priv)
             m->on_subscribed(m);
         return;
     }
-    usleep(5000); /* at most a few times: the subscriber starts in milliseconds */
-    redisAsyncCommand(m->pub, on_numsub, NULL, "PUBSUB NUMSUB %s", m->ping_ch);
+    later(m, 5, ask_numsub); /* the subscriber starts in milliseconds */
+}
+
+static void ask_numsub(uv_timer_t *t)
+{
+    mq_t *m = t->data;
+    if (!m->quitting)
+        redisAsyncCommand(m->pub, on_numsub, NULL, "PUBSUB NUMSUB %s", m->ping_ch);
 }
 
 /* Starts the subscriber and asks PUBSUB NUMSUB until it listens. */
 static void subscriber_wait(mq_t *m)
 {
     if (subscriber_start(m) < 0) {
-            scope_demo_check(m->demo, 0, "subscriber", "cannot start it");
-            return;
-        }
+        scope_demo_check(m->demo, 0, "subscriber", "cannot start it");
+        return;
+    }
     redisAsyncCommand(m->pub, on_numsub, NULL, "PUBSUB NUMSUB %s", m->ping_ch);
 }
 
@@ -188,12 +205,8 @@ static void on_subscriber_exit(scope_role_t *r, int code, int sig)
     }
     scope_events_log("the subscriber is down (code %d, signal %d): every PUBLISH until it "
                      "is back reaches nobody; starting it again in 1 s", code, sig);
-    if (!m->restart.data) {
-        uv_timer_init(m->demo->loop, &m->restart);
-        m->restart.data = m;
-    }
     m->restart_pending = 1;
-    uv_timer_start(&m->restart, on_restart, 1000, 0);
+    later(m, 1000, on_restart);
 }
 
 void mq_kill_subscriber(scope_demo_t *d)
@@ -209,8 +222,8 @@ void mq_quit(scope_demo_t *d)
     if (m->quitting)
         return;
     m->quitting = 1;
-    if (m->restart.data)
-        uv_close((uv_handle_t *)&m->restart, NULL);
+    if (m->later.data)
+        uv_close((uv_handle_t *)&m->later, NULL);
     if (m->trace.opened)
         scope_trace_close(&m->trace);
     if (m->pub)

@@ -56,7 +56,7 @@ typedef struct mq_s {
     char ping_ch[48], pong_ch[48];
     long restarts;
     int quitting, restart_pending;
-    uv_timer_t restart;
+    uv_timer_t later; /* "again in a moment": the subscriber's restart, the NUMSUB poll */
     void (*on_subscribed)(struct mq_s *m); /* the subscriber is listening */
     int articles; /* step 2: 1 PUBLISHed, 2 received (the subscriber's report) */
 } mq_t;
