@@ -1,6 +1,6 @@
 /* fanout_clients.c, step 8's clients (fanout.c tells the step): for each of
- * the two servers a WebSocket client (ws1, ws2; wslay on the client's
- * side, masked frames, as wsclient.c) and an /events subscriber, as a
+ * the two servers a WebSocket client (ws1, ws2; wsclient_wire.c, as step 6's)
+ * and an /events subscriber, as a
  * browser's EventSource, that reads the raw chunked stream (ev1, ev2). The
  * names are short for the dashboard's lanes at 80 columns. Once all four
  * are in, ws1 says SAID[0] to server 1 and ws2 SAID[1] to server 2; each
@@ -8,11 +8,8 @@
  * over(0) when a client could not connect; fanout_clients_end says what
  * each got.
  */
-#include <sys/random.h>
-#include <openssl/evp.h>
-#include <wslay/wslay.h>
-
 #include "http.h"
+#include "wsclient_wire.h"
 
 static const char *const SAID[2] = {"hello from a client of server 1",
                                     "hello from a client of server 2"};
@@ -22,11 +19,9 @@ typedef struct {
     int srv, sse; /* its server (0: A, 1: B); an /events subscriber */
     uv_tcp_t tcp;
     uv_connect_t conn;
-    wslay_event_context_ptr ctx;
-    char key[32], text[2048]; /* the answer's head, then (SSE) the stream */
+    ws_client_t ws;           /* ws1, ws2 */
+    char text[2048];          /* the answer's head, then (SSE) the stream */
     size_t ntext;
-    const uint8_t *in;
-    size_t nin;
     int open, got[2];
 } cli_t;
 
@@ -40,9 +35,7 @@ static struct {
 static void on_client_closed(uv_handle_t *h)
 {
     cli_t *c = h->data;
-    if (c->ctx)
-        wslay_event_context_free(c->ctx);
-    c->ctx = NULL;
+    ws_client_free(&c->ws);
 }
 
 static void got(cli_t *c, const char *text, size_t len)
@@ -56,64 +49,19 @@ static void got(cli_t *c, const char *text, size_t len)
     f.over(1);
 }
 
-static void on_written(uv_write_t *w, int status)
-{
-    (void)status;
-    free(w);
-}
-
-static void wr(cli_t *c, const void *data, size_t len)
-{
-    uv_write_t *w = malloc(sizeof *w + len);
-    if (!w)
-        return;
-    memcpy(w + 1, data, len);
-    uv_buf_t b = uv_buf_init((char *)(w + 1), (unsigned)len);
-    if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0)
-        free(w);
-}
-
-/* ---- wslay, the client's side (as wsclient.c): masked frames out -------- */
-static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int fl, void *a)
-{
-    cli_t *c = a;
-    (void)fl;
-    if (!c->nin)
-        return wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK), -1;
-    len = len < c->nin ? len : c->nin;
-    memcpy(buf, c->in, len);
-    c->in += len, c->nin -= len;
-    return (ssize_t)len;
-}
-
-static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *d, size_t len, int fl, void *a)
-{
-    (void)ctx, (void)fl;
-    wr(a, d, len);
-    return (ssize_t)len;
-}
-
-static int genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *a)
-{
-    (void)ctx, (void)a;
-    return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
-}
-
 static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
                    void *a)
 {
     (void)ctx;
     if (m->opcode == WSLAY_TEXT_FRAME)
-        got(a, (const char *)m->msg, m->msg_length);
+        got(((ws_client_t *)a)->owner, (const char *)m->msg, m->msg_length);
 }
 
 /* Bytes after the head: frames to wslay, or the event stream, scanned. */
 static void feed(cli_t *c, const char *data, size_t n)
 {
     if (!c->sse) {
-        c->in = (const uint8_t *)data, c->nin = n;
-        wslay_event_recv(c->ctx);
-        wslay_event_send(c->ctx);
+        ws_client_feed(&c->ws, data, n);
         return;
     }
     n = n < sizeof c->text - 1 - c->ntext ? n : sizeof c->text - 1 - c->ntext;
@@ -148,12 +96,11 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
                                                                 : sizeof c->text - 1 - c->ntext;
         memcpy(c->text + c->ntext, buf->base, take);
         c->text[c->ntext += take] = 0;
-        char *end = strstr(c->text, "\r\n\r\n"), accept[32];
+        char *end = strstr(c->text, "\r\n\r\n");
         if (end) {
             size_t used = (size_t)(end + 4 - c->text) - (c->ntext - take);
-            ws_accept_key(c->key, accept);
             scope_demo_check(f.d, c->sse ? !strncmp(c->text, "HTTP/1.1 200", 12)
-                             : strstr(c->text, " 101 ") && strstr(c->text, accept), c->name,
+                             : ws_client_accepted(&c->ws, c->text), c->name,
                              "%s: %.40s", c->sse ? "GET /events" : "the upgrade", c->text);
             c->open = 1, c->ntext = 0;
             feed(c, buf->base + used, (size_t)n - used);
@@ -164,8 +111,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
                     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)SAID[i],
                                                 strlen(SAID[i])};
                     cli_t *w = &f.c[i * 2];
-                    wslay_event_queue_msg(w->ctx, &m);
-                    wslay_event_send(w->ctx);
+                    wslay_event_queue_msg(w->ws.ctx, &m);
+                    wslay_event_send(w->ws.ctx);
                 }
             }
         }
@@ -175,11 +122,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 
 static void on_connect(uv_connect_t *req, int status)
 {
-    static const struct wslay_event_callbacks cbs = {recv_cb, send_cb, genmask_cb, NULL, NULL,
-                                                     NULL, on_msg};
     cli_t *c = req->data;
-    unsigned char raw[16];
-    char head[320];
     /* uv_strerror(0) is "Unknown system error 0", malloc'd and never freed:
      * only an error is named. */
     if (!scope_demo_check(f.d, status == 0, c->name, "connect: %s",
@@ -187,16 +130,16 @@ static void on_connect(uv_connect_t *req, int status)
         f.over(0);
         return;
     }
-    getrandom(raw, sizeof raw, 0);
-    EVP_EncodeBlock((unsigned char *)c->key, raw, sizeof raw);
-    int n = c->sse ? snprintf(head, sizeof head, "GET /events HTTP/1.1\r\nHost: x\r\n"
-                              "User-Agent: %s/1\r\n\r\n", c->name)
-        : snprintf(head, sizeof head, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                   "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: "
-                   "13\r\nUser-Agent: %s/1\r\n\r\n", c->key, c->name);
-    if (!c->sse)
-        wslay_event_context_client_init(&c->ctx, &cbs, c);
-    wr(c, head, (size_t)n);
+    if (c->sse) {
+        char head[128];
+        int n = snprintf(head, sizeof head, "GET /events HTTP/1.1\r\nHost: x\r\n"
+                         "User-Agent: %s/1\r\n\r\n", c->name);
+        c->ws.tcp = &c->tcp; /* no WebSocket: only ws_client_write, a plain writer */
+        ws_client_write(&c->ws, head, (size_t)n);
+    } else {
+        ws_client_init(&c->ws, &c->tcp, on_msg, c);
+        ws_client_upgrade(&c->ws, c->name);
+    }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
