@@ -50,9 +50,24 @@ static int is_cjk(const unsigned char *p)
     return (p[0] >= 0xE3 && p[0] <= 0xEF) || (p[0] == 0xE2 && p[1] >= 0xBA);
 }
 
-/* Appends " text" to the last line (a paragraph or list item continues);
- * a line break between two Chinese characters joins them without a space,
- * as Markdown readers do for Chinese. */
+/* Whether a line break between s (len bytes) and next joins them without a
+ * space: between two Chinese characters, or after CJK punctuation
+ * (U+3000-303F, fullwidth U+FF00-FF5F), as Markdown readers do for Chinese. */
+static int joins_tight(const char *s, size_t len, const char *next)
+{
+    size_t at = len; /* the last character's first byte */
+    while (at > 0 && ((unsigned char)s[at - 1] & 0xC0) == 0x80)
+        at--;
+    if (len == 0 || at == 0 || !*next)
+        return 0;
+    const unsigned char *last = (const unsigned char *)s + at - 1;
+    int punct = (last[0] == 0xE3 && last[1] == 0x80) ||
+                (last[0] == 0xEF && (last[1] == 0xBC || last[1] == 0xBD));
+    return is_cjk(last) && (punct || is_cjk((const unsigned char *)next));
+}
+
+/* Appends " text" to the last line (a paragraph or list item continues),
+ * without the space where Chinese joins tight. */
 static int append(tui_lesson_t *l, const char *text, size_t len)
 {
     tui_md_line_t *line = &l->lines[l->n - 1];
@@ -60,16 +75,9 @@ static int append(tui_lesson_t *l, const char *text, size_t len)
     char *t = realloc(line->text, old + 1 + len + 1);
     if (!t)
         return -ENOMEM;
-    size_t at = old; /* the last character's first byte */
-    while (at > 0 && ((unsigned char)t[at - 1] & 0xC0) == 0x80)
-        at--;
-    const unsigned char *last = (unsigned char *)t + at - 1;
-    /* after CJK punctuation (U+3000-303F, fullwidth U+FF00-FF5F) no space either */
-    int punct = (last[0] == 0xE3 && last[1] == 0x80) ||
-                (last[0] == 0xEF && (last[1] == 0xBC || last[1] == 0xBD));
-    int joined = old > 0 && at > 0 && len > 0 && is_cjk(last) &&
-                 (punct || is_cjk((const unsigned char *)text));
-    if (!joined)
+    char first[8] = "";
+    memcpy(first, text, len < sizeof first - 1 ? len : sizeof first - 1);
+    if (!joins_tight(t, old, first))
         t[old++] = ' ';
     memcpy(t + old, text, len);
     t[old + len] = '\0';
@@ -398,7 +406,9 @@ int tui_lesson_prediction(const tui_lesson_t *l, int step, char *out, size_t n)
         for (; ml->style == TUI_MD_QUOTE && j < l->n && l->lines[j].style == TUI_MD_QUOTE &&
                !prediction_mark(l->lines[j].text) && len < sizeof raw - 1;
              j++)
-            len += (size_t)snprintf(raw + len, sizeof raw - len, " %s", l->lines[j].text);
+            len += (size_t)snprintf(raw + len, sizeof raw - len, "%s%s",
+                                    joins_tight(raw, len, l->lines[j].text) ? "" : " ",
+                                    l->lines[j].text);
         /* Steps as headings: a prediction belongs to the step whose section
          * holds it. Steps as a numbered list: to the next item, the step it
          * comes before. */

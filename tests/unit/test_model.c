@@ -685,7 +685,8 @@ START_TEST(test_lesson_prediction)
     ck_assert_int_eq(tui_lesson_parse("## The steps\n\n> **Predict:** which fd\n> will it be?\n\n"
                                       "1. one\n2. two\n\n   **Predict:** how many reads?\n\n"
                                       "3. three\n\n## Step 4: heads\n\nText. *Predict:* lost?\n\n"
-                                      "## 第 5 步：五\n\n先猜：几个？\n",
+                                      "## 第 5 步：五\n\n先猜：几个？\n\n"
+                                      "## 第 6 步：六\n\n> **先猜：**哪一个\n> 先到？\n",
                                       &l),
                      0);
     ck_assert(tui_lesson_prediction(&l, 1, q, sizeof q));
@@ -697,7 +698,9 @@ START_TEST(test_lesson_prediction)
     ck_assert_str_eq(q, "Predict: lost?");
     ck_assert(tui_lesson_prediction(&l, 5, q, sizeof q));
     ck_assert_str_eq(q, "先猜：几个？");
-    ck_assert(!tui_lesson_prediction(&l, 6, q, sizeof q));
+    ck_assert(tui_lesson_prediction(&l, 6, q, sizeof q));
+    ck_assert_str_eq(q, "先猜：哪一个先到？"); /* Chinese lines join without a space */
+    ck_assert(!tui_lesson_prediction(&l, 7, q, sizeof q));
     tui_lesson_free(&l);
 }
 END_TEST
