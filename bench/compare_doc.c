@@ -501,20 +501,16 @@ static void claim_mq_persistence(verdict_out_t *o)
     }
     snprintf(o->en, sizeof o->en,
              "Pub/sub, the only code the articles show, keeps nothing and delivers at most once: "
-             "%.0f of %.0f "
-             "messages PUBLISHed while the subscriber was down reached nobody, and it never got "
-             "them once back%s; "
-             "Streams keep and retry: a killed consumer's entry went to the other (%.0f), and "
-             "after kill -9 and "
-             "a restart the stream had %.0f entries, %.0f still pending (steps 4, 11, 8, 9).",
-             lost, pub, slow_en, claimed, kept, pend);
+             "%.0f of %.0f PUBLISHed while the subscriber was down reached nobody, ever%s; Streams "
+             "keep and retry: a killed consumer's entry went to the other, and after kill -9 and a "
+             "restart the stream had %.0f entries, %.0f still pending (steps 4, 11, 8, 9).",
+             lost, pub, slow_en, kept, pend);
     snprintf(o->zh, sizeof o->zh,
-             "发布/订阅（文章里唯一给出的代码）什么都不存，最多送达一次：订阅者宕掉时 PUBLISH 的 "
-             "%.0f 条里有 %.0f "
-             "条谁也没收到，它回来后也收不到%s；Streams "
-             "会保存、会重试：被杀的消费者手里的条目交给了另一个（%.0f 条），"
-             "kill -9 并重启后流里还有 %.0f 条、%.0f 条仍待确认（第 4、11、8、9 步）。",
-             pub, lost, slow_zh, claimed, kept, pend);
+             "发布/订阅（文章里唯一给出的代码）什么都不存，最多送达一次：订阅者不在时 PUBLISH 的 "
+             "%.0f 条里有 %.0f 条谁也没收到，它回来后也收不到%s；Streams 会保存、会重试：被杀的"
+             "消费者手里的条目交给了另一个，kill -9 并重启后流里还有 %.0f 条、%.0f 条仍待确认"
+             "（第 4、11、8、9 步）。",
+             pub, lost, slow_zh, kept, pend);
 }
 
 /* 7. 001: cluster "支持广播". The cluster demo's step 4 does what the
@@ -595,7 +591,7 @@ static void claim_shared_port(verdict_out_t *o)
              "SCM_RIGHTS (%.0f handles)%s. Nginx's hot update is not measured here.",
              conns, rr_h, none_en);
     snprintf(o->zh, sizeof o->zh,
-             "端口是 TCP 的；Unix 套接字只传它的描述符：轮询模式（Linux 上的默认）下主进程接受了 "
+             "端口是 TCP 的；Unix 套接字只传它的描述符：轮询（round robin，Linux 上的默认）下主进程接受了 "
              "%.0f 个连接，"
              "逐个经 worker 的通道（一个 socketpair）用 SCM_RIGHTS 传过去（%.0f 个句柄）%s。Nginx "
              "热更新这里没有测量。",

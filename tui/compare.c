@@ -677,7 +677,8 @@ static int claims(int v, int x, int wd)
                      c->step);
         else
             snprintf(see, sizeof see, zh ? "见：%s" : "see: %s", c->demo);
-        snprintf(line, sizeof line, "%s · %s: %s", see, w(W_ARTICLE), names_buf);
+        snprintf(line, sizeof line, zh ? "%s · %s：%s" : "%s · %s: %s", see, w(W_ARTICLE),
+                 names_buf);
         v += wrapped_at(v, x + 2, wd - 2, TUI_ROLE_DIM, line);
     }
     return v;
