@@ -440,23 +440,37 @@ static void claim_fswatch_slow(verdict_out_t *o)
 }
 
 /* Why a program of the claims' other figures could not run, from its
- * {"not_measured":"why"} line, or "" (the Chinese says the same in its
- * English words: they are the script's, as the rows' reasons are). */
+ * {"not_measured":"why"} line, or "". */
 static const char *why_not(const char *name)
 {
     const char *why = cJSON_GetStringValue(item(name, "not_measured"));
     return why ? why : "";
 }
 
+/* The same in Chinese where compare.sh's reason is a known one, else as the
+ * script said it. */
+static const char *why_not_zh(const char *name)
+{
+    static const char *const zh[][2] = {
+        {"redis-server is not installed", "没有安装 redis-server"},
+        {"the private redis-server did not start", "私有的 redis-server 没有启动"},
+    };
+    const char *why = why_not(name);
+    for (size_t i = 0; i < sizeof zh / sizeof zh[0]; i++)
+        if (strcmp(why, zh[i][0]) == 0)
+            return zh[i][1];
+    return why;
+}
+
 static void unmeasured_why(verdict_out_t *o, const char *name, const char *what_en,
                            const char *what_zh)
 {
-    const char *why = why_not(name);
+    const char *why = why_not(name), *why_zh = why_not_zh(name);
     o->v = UNMEASURED;
     snprintf(o->figure, sizeof o->figure, "-");
     snprintf(o->en, sizeof o->en, "Not measured in this run: %s%s%s.", what_en, *why ? ": " : "",
              why);
-    snprintf(o->zh, sizeof o->zh, "本次没有测到：%s%s%s。", what_zh, *why ? "：" : "", why);
+    snprintf(o->zh, sizeof o->zh, "本次没有测到：%s%s%s。", what_zh, *why_zh ? "：" : "", why_zh);
 }
 
 /* 6. 000: a message queue gives "发布/订阅、持久化、重试", 001 calls MQ "可靠".
