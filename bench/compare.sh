@@ -3,26 +3,36 @@
 # JSON document for `ipcscope compare` and `make bench`. It measures nothing
 # itself: it runs the bench programs the per-demo scripts run (bench_pipe,
 # bench_channel, bench_sock, bench_redis_rtt, bench_http, node_*.js, the
-# shared-memory, fs-watch and patterns demos' own figures), takes each one's
-# JSON line, and hands the rows to compare_doc, which adds the claims and
-# their verdicts.
+# shared-memory, fs-watch and patterns demos' own figures, the message-queue
+# and cluster demos' lessons), takes each one's JSON line, and hands the rows
+# to compare_doc, which adds the claims and their verdicts.
 #
 #   1. a 64-byte round trip (p50, p99) per mechanism and side: pipe, fork
 #      channel (Node's JSON framing, lib/channel in C), Unix socket, FIFO,
 #      TCP and UDP loopback, HTTP keep-alive and WebSocket (C: the http
 #      demo's server), POSIX mq, Redis pub/sub through a private
-#      redis-server, shared memory spinning and waiting on a futex (threads,
-#      C only);
+#      redis-server, shared memory spinning and waiting on a futex (two
+#      threads: C's, and node's main thread and a Worker on a
+#      SharedArrayBuffer);
 #   2. one-way MB/s where the bench programs measure it (pipe, sockets);
 #   3. fs.watch one way, a save to its parse (the fs-watch demo's step 7:
-#      inotify, and polling every 100 ms), and start-up cost: a child that
+#      inotify, and polling every 100 ms; node's fs.watch and fs.watchFile
+#      the same way, node_fswatch.js), and start-up cost: a child that
 #      runs uname -s, started and reaped (spawn, exec; node's execFile and
 #      fork; C's fork() alone);
 #   4. figures the claims need beyond the rows, each a demo's or bench's own
 #      JSON line passed on whole: {"figures":NAME,"line":{...}} (the patterns
 #      demo's batching and serialization, the shared-memory demo's copy, the
-#      fs-watch demo's pipe, node's thread count);
-#   5. a row that cannot be measured says why ("node is not installed").
+#      fs-watch demo's pipe, node's thread count, the message-queue demo's
+#      pub/sub, Streams and persistence);
+#   5. what the cluster demo's lesson passed where, once in round robin and
+#      once with --sched none, counted from its events: the broadcast's
+#      send()s and channels, the handles passed over the workers' channels
+#      (claims 7 and 8): {"figures":"cluster","line":{"rr":{...},"none":{...}}};
+#   6. a row that cannot be measured says why ("node is not installed").
+# The message-queue and cluster lessons are paced by their own timers and
+# mostly asleep: they run once, side by side, after the timed runs (about
+# 20 s, the longest of them).
 #
 #   sh bench/compare.sh [--full] [--table] [BUILD_DIR]
 #
@@ -63,7 +73,7 @@ cleanup() {
     # A second signal (the dashboard's death signal after its q) must not
     # cut the cleaning short.
     trap '' TERM INT HUP
-    [ -n "$RUN" ] && kill "$RUN" 2>/dev/null && wait "$RUN" 2>/dev/null
+    [ -n "$RUN" ] && kill $RUN 2>/dev/null && wait $RUN 2>/dev/null
     [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
     rm -rf "$OUT"
 }
@@ -150,6 +160,9 @@ if [ -z "$node_why" ]; then
         add "$m.node.tp" "node $JS/node_sock.js $m stream $BYTES" "$m socket one way, node" "$m 套接字单向，node"
     done
     add fifo.node.rt "node $JS/node_spawn.js fifo $N 38" "FIFO, node" "命名管道，node"
+    add shm.node.rt "node $JS/node_shm.js $N" "SharedArrayBuffer, node" "SharedArrayBuffer，node"
+    add fsw.node.rt "node $JS/node_fswatch.js $SAVES 100" "fs.watch and fs.watchFile, node" \
+        "fs.watch 与 fs.watchFile，node"
     add http.node.rt "node $JS/node_http.js get $N" "HTTP keep-alive, node" "HTTP 长连接，node"
     for k in spawn execFile exec fork; do
         add "start-$(echo $k | tr A-Z a-z).node.rt" "node $JS/node_spawn.js start $STARTS $k" \
@@ -160,7 +173,7 @@ fi
 [ -z "$noderedis_why" ] && add redis.node.rt "env NODE_PATH=$CACHE/npm/node_modules node $JS/node_redis_rtt.js $OUT/redis.sock $N" \
     "Redis pub/sub, node" "Redis 发布/订阅，node"
 
-total=$(($(wc -l <"$runs") * ROUNDS))
+total=$(($(wc -l <"$runs") * ROUNDS + 1))
 i=0
 for r in $(seq "$ROUNDS"); do
     while IFS='|' read -r key cmd en zh; do
@@ -175,7 +188,7 @@ for r in $(seq "$ROUNDS"); do
         rc=$?
         RUN=""
         case "$key" in
-        shm.* | fsw.*) # a demo: its figures are in its bye, kept whole for the claims
+        shm.c.* | fsw.c.*) # a demo: its figures are in its bye, kept whole for the claims
             grep '"ev":"bye"' "$OUT/last" | tail -n 1 >"$OUT/${key%%.*}.bye"
             sed -n 's/.*"measure":{\([^}]*\)}.*/{\1}/p' "$OUT/${key%%.*}.bye" >>"$OUT/$key" ;;
         patterns) grep '"ev":"bye"' "$OUT/last" | tail -n 1 >"$OUT/patterns.bye" ;;
@@ -184,6 +197,59 @@ for r in $(seq "$ROUNDS"); do
         [ $rc -eq 0 ] || echo "$key: exit $rc" >>"$OUT/failed"
     done <"$runs"
 done
+
+# The lessons of claims 6-8, side by side, once: the message-queue demo
+# (pub/sub, Streams, persistence; it starts redis-servers of its own), the
+# cluster demo in round robin and with --sched none (C workers, 20 requests
+# through the shared port).
+i=$((i + 1))
+say "progress $i $total the message-queue and cluster lessons, side by side|message-queue 与 cluster 两课，同时进行"
+MQ="$BUILD/demos/message-queue" CL="$BUILD/demos/cluster"
+RUN=""
+if [ -z "$redis_why" ]; then
+    timeout 120 "$MQ" --json --count 1 </dev/null >"$OUT/mq.events" 2>>"$OUT/errors" &
+    RUN="$RUN $!"
+fi
+timeout 120 "$CL" --json --count 20 </dev/null >"$OUT/cluster-rr.events" 2>>"$OUT/errors" &
+RUN="$RUN $!"
+timeout 120 "$CL" --json --count 20 --sched none </dev/null >"$OUT/cluster-none.events" 2>>"$OUT/errors" &
+RUN="$RUN $!"
+wait $RUN
+RUN=""
+[ -s "$OUT/mq.events" ] && grep '"ev":"bye"' "$OUT/mq.events" | tail -n 1 >"$OUT/mq.bye"
+
+# cluster_figures FILE: the cluster demo's events as one JSON object: the
+# workers at the broadcast (step 4), its send()s, on how many channels, and
+# the time from the first to the last; the workers' channels opened
+# (socketpairs); the handles the master passed on them, each with a
+# connection (newconn) or with its answer to a listen (the listening
+# socket); and from its bye, the workers forked and the connections the
+# master accepted.
+cluster_figures() {
+    awk '
+    function num(k, m) {
+        if (!match($0, "\"" k "\":[0-9]+")) return -1
+        m = substr($0, RSTART, RLENGTH); sub(/.*:/, "", m); return m + 0
+    }
+    /"ev":"hello"/ && !master { master = num("pid") }
+    /"ev":"chan"/ && /"state":"open"/ && /"id":"worker [0-9]+","kind":"socketpair"/ { pairs++ }
+    /"ev":"step"/ && num("pid") == master { step = num("n"); if (step == 4) workers = pairs }
+    /"ev":"msg"/ && /"dir":"send"/ && num("pid") == master {
+        if (step == 4) {
+            t = num("t"); if (!sends) first = t; last = t; sends++
+            match($0, /"chan":"[^"]*"/); c = substr($0, RSTART, RLENGTH)
+            if (!(c in seen)) { seen[c] = 1; chans++ }
+        }
+        if (/NODE_HANDLE/) { if (/newconn/) conn++; else listen++ }
+    }
+    /"ev":"bye"/ { forked = num("workers_forked"); accepted = num("connections_accepted"); ok = num("ok") }
+    END {
+        printf "{\"workers\":%d,\"broadcast_sends\":%d,\"broadcast_channels\":%d,", workers, sends, chans
+        printf "\"broadcast_first_to_last_ns\":%d,\"socketpairs\":%d,", last - first, pairs
+        printf "\"handles_with_connection\":%d,\"handles_with_listen\":%d,", conn, listen
+        printf "\"workers_forked\":%d,\"connections_accepted\":%d,\"requests_ok\":%d}", forked, accepted, ok
+    }' "$1"
+}
 
 # One row: MECH IMPL DEMO [P50FIELD P99FIELD [RTKEY]], from the medians of the
 # rounds; a row without figures says why.
@@ -233,9 +299,8 @@ q() { printf '%s' "$1" | sed 's/["\\]/\\&/g'; }
     row redis-pubsub node message-queue p50 p99 redis.node
     row shm-spin c shared-memory spin_p50_ns spin_p99_ns shm.c
     row shm-futex c shared-memory futex_p50_ns futex_p99_ns shm.c
-    for m in shm-spin shm-futex; do
-        printf '{"mechanism":"%s","impl":"node","demo":"shared-memory","not_measured":"the bench has no node side for SharedArrayBuffer yet"}\n' "$m"
-    done
+    row shm-spin node shared-memory spin_p50_ns spin_p99_ns shm.node
+    row shm-futex node shared-memory futex_p50_ns futex_p99_ns shm.node
     for impl in c node; do
         row fifo "$impl" unix-socket p50 p99 "fifo.$impl"
         row http "$impl" http p50 p99 "http.$impl"
@@ -243,10 +308,8 @@ q() { printf '%s' "$1" | sed 's/["\\]/\\&/g'; }
     done
     row fs-watch-inotify c fs-watch inotify_p50_ns inotify_p99_ns fsw.c
     row fs-watch-poll c fs-watch poll_p50_ns poll_p99_ns fsw.c
-    for m in fs-watch-inotify fs-watch-poll; do
-        printf '{"mechanism":"%s","impl":"node","demo":"fs-watch","not_measured":"%s"}\n' "$m" \
-            "the fs-watch demo measures in C, on libuv's uv_fs_event and uv_fs_poll, which fs.watch and fs.watchFile are built on"
-    done
+    row fs-watch-inotify node fs-watch inotify_p50_ns inotify_p99_ns fsw.node
+    row fs-watch-poll node fs-watch poll_p50_ns poll_p99_ns fsw.node
     for impl in c node; do
         row start-spawn "$impl" stdio-pipe p50 p99 "start-spawn.$impl"
         if [ $impl = c ]; then
@@ -262,6 +325,21 @@ q() { printf '%s' "$1" | sed 's/["\\]/\\&/g'; }
         [ -s "$OUT/$f.bye" ] && printf '{"figures":"%s","line":%s}\n' "$f" "$(cat "$OUT/$f.bye")"
     done
     [ -s "$OUT/pipe.node.rt" ] && printf '{"figures":"node","line":%s}\n' "$(tail -n 1 "$OUT/pipe.node.rt")"
+    if [ -s "$OUT/mq.bye" ]; then
+        printf '{"figures":"mq","line":%s}\n' "$(cat "$OUT/mq.bye")"
+    else
+        printf '{"figures":"mq","line":{"not_measured":"%s"}}\n' \
+            "$(q "${redis_why:-the message-queue demo gave no figures$(tail -n 1 "$OUT/errors" 2>/dev/null | sed 's/^/: /')}")"
+    fi
+    if grep -q '"ev":"bye"' "$OUT/cluster-rr.events" 2>/dev/null; then
+        printf '{"figures":"cluster","line":{"rr":%s' "$(cluster_figures "$OUT/cluster-rr.events")"
+        grep -q '"ev":"bye"' "$OUT/cluster-none.events" 2>/dev/null &&
+            printf ',"none":%s' "$(cluster_figures "$OUT/cluster-none.events")"
+        printf '}}\n'
+    else
+        printf '{"figures":"cluster","line":{"not_measured":"%s"}}\n' \
+            "$(q "the cluster demo gave no figures$(tail -n 1 "$OUT/errors" 2>/dev/null | sed 's/^/: /')")"
+    fi
 } >"$OUT/rows"
 
 if [ $table -eq 1 ]; then

@@ -8,15 +8,20 @@
  *   2. then one row each: {"mechanism","impl":"c"|"node","demo",
  *      "rtt_p50_ns","rtt_p99_ns"[,"mbps"]} or {...,"not_measured":"why"}
  *   3. and the claims' other figures, a program's own JSON line each:
- *      {"figures":"patterns"|"shm"|"fsw"|"node","line":{...}}
+ *      {"figures":"patterns"|"shm"|"fsw"|"node"|"mq","line":{...}}, and
+ *      what the cluster demo's lessons passed where, counted by
+ *      compare.sh: {"figures":"cluster","line":{"rr":{...},"none":{...}}};
+ *      a line {"not_measured":"why"} when the program could not run
  *
  * Output: the header with versions.libuv added, "rows", "figures" (NAME:
  * line) and "claims", as one
  * JSON document (ipcscope compare --json, the compare screen's cache), or with
  * --table the same as text for make bench. A claim is
  *   {"id","source","claim_en","claim_zh","verdict","verdict_zh","figure",
- *    "sentence_en","sentence_zh","demo"}
- * with verdict "holds", "does not hold", "depends" or "not measured".
+ *    "sentence_en","sentence_zh","demo","step"}
+ * with verdict "holds", "does not hold", "depends" or "not measured", and
+ * demo and step the lesson step that shows it (step N of that demo's lesson
+ * table, as `-- step N:` prints it).
  *
  * The verdicts compare the C rows (the kernel's cost, no runtime on top),
  * except claim 4, which is about node's own fork channel. A rule is written
@@ -258,21 +263,41 @@ static void claim_shm_fastest(verdict_out_t *o)
     us(f, b, sizeof b);
     us(best, c, sizeof c);
     snprintf(o->figure, sizeof o->figure, "spin %s, futex %s, next %s", a, b, c);
+    /* node's SharedArrayBuffer, when measured: said beside, the rule is C's */
+    double ns = p50("shm-spin", "node"), nf = p50("shm-futex", "node");
+    char node_en[160] = "", node_zh[160] = "", d[32], e[32];
+    if (ns && nf) {
+        us(ns, d, sizeof d);
+        us(nf, e, sizeof e);
+        snprintf(
+            node_en, sizeof node_en,
+            " In node, a SharedArrayBuffer between two threads: %s spinning, %s in Atomics.wait.",
+            d, e);
+        snprintf(node_zh, sizeof node_zh,
+                 "在 node 里两个线程共用一个 SharedArrayBuffer：自旋 %s，Atomics.wait %s。", d, e);
+    }
     if (best && f < best) {
         o->v = HOLDS;
-        snprintf(o->en, sizeof o->en, "Even waiting on a futex (%s) it beats %s (%s).", b, name_en(best_m), c);
-        snprintf(o->zh, sizeof o->zh, "即使在 futex 上等待（%s）也快于%s（%s）。", b, name_zh(best_m), c);
+        snprintf(o->en, sizeof o->en, "Even waiting on a futex (%s) it beats %s (%s).%s", b,
+                 name_en(best_m), c, node_en);
+        snprintf(o->zh, sizeof o->zh, "即使在 futex 上等待（%s）也快于%s（%s）。%s", b,
+                 name_zh(best_m), c, node_zh);
     } else if (!best || s < best) {
         o->v = DEPENDS;
         snprintf(o->en, sizeof o->en,
-                 "Only while both sides spin, each burning a core (%s); waiting on a futex (%s) it is no faster than %s (%s).",
-                 a, b, name_en(best_m), c);
-        snprintf(o->zh, sizeof o->zh, "只有两边都自旋、各占满一个核时才最快（%s）；在 futex 上等待时（%s）并不比%s（%s）快。",
-                 a, b, name_zh(best_m), c);
+                 "Only while both sides spin, each burning a core (%s); waiting on a futex (%s) it "
+                 "is no faster than %s (%s).%s",
+                 a, b, name_en(best_m), c, node_en);
+        snprintf(o->zh, sizeof o->zh,
+                 "只有两边都自旋、各占满一个核时才最快（%s）；在 futex "
+                 "上等待时（%s）并不比%s（%s）快。%s",
+                 a, b, name_zh(best_m), c, node_zh);
     } else {
         o->v = NOT_HOLDS;
-        snprintf(o->en, sizeof o->en, "%s (%s) beat even spinning shared memory (%s).", name_en(best_m), c, a);
-        snprintf(o->zh, sizeof o->zh, "%s（%s）甚至快过自旋的共享内存（%s）。", name_zh(best_m), c, a);
+        snprintf(o->en, sizeof o->en, "%s (%s) beat even spinning shared memory (%s).%s",
+                 name_en(best_m), c, a, node_en);
+        snprintf(o->zh, sizeof o->zh, "%s（%s）甚至快过自旋的共享内存（%s）。%s", name_zh(best_m),
+                 c, a, node_zh);
     }
 }
 
@@ -406,27 +431,185 @@ static void claim_fswatch_slow(verdict_out_t *o)
     snprintf(o->en, sizeof o->en,
              "Through inotify a save was parsed %s after its write (a pipe's one way in the same run: %s); "
              "round trips: HTTP %s, Redis pub/sub %s; polling every 100 ms: %s; unreliable it is: duplicate "
-             "events, torn reads, a lost watch (the fs-watch demo's steps 2-5; step 7 times it).",
+             "events, torn reads, a lost watch (steps 2-5).",
              a, pipe ? e : "-", h ? c : "-", r ? d : "-", poll ? b : "-");
     snprintf(o->zh, sizeof o->zh,
              "经 inotify，一次保存在写入后 %s 被解析（同一次测量里管道单向 %s）；往返：HTTP %s，Redis 发布/订阅 %s；"
-             "每 100 ms 轮询：%s；不可靠倒是真的：重复事件、读到半个文件、监视丢失（fs-watch 演示第 2-5 步；第 7 步计时）。",
+             "每 100 ms 轮询：%s；不可靠倒是真的：重复事件、读到半个文件、监视丢失（第 2-5 步）。",
              a, pipe ? e : "-", h ? c : "-", r ? d : "-", poll ? b : "-");
 }
 
-/* 7. 001: cluster "支持广播". Not a figure: the cluster demo's step 4 is the
- * article's broadcast, and its code and narration show a loop, one send()
- * on each worker's channel. */
+/* Why a program of the claims' other figures could not run, from its
+ * {"not_measured":"why"} line, or "". */
+static const char *why_not(const char *name)
+{
+    const char *why = cJSON_GetStringValue(item(name, "not_measured"));
+    return why ? why : "";
+}
+
+/* The same in Chinese where compare.sh's reason is a known one, else as the
+ * script said it. */
+static const char *why_not_zh(const char *name)
+{
+    static const char *const zh[][2] = {
+        {"redis-server is not installed", "没有安装 redis-server"},
+        {"the private redis-server did not start", "私有的 redis-server 没有启动"},
+    };
+    const char *why = why_not(name);
+    for (size_t i = 0; i < sizeof zh / sizeof zh[0]; i++)
+        if (strcmp(why, zh[i][0]) == 0)
+            return zh[i][1];
+    return why;
+}
+
+static void unmeasured_why(verdict_out_t *o, const char *name, const char *what_en,
+                           const char *what_zh)
+{
+    const char *why = why_not(name), *why_zh = why_not_zh(name);
+    o->v = UNMEASURED;
+    snprintf(o->figure, sizeof o->figure, "-");
+    snprintf(o->en, sizeof o->en, "Not measured in this run: %s%s%s.", what_en, *why ? ": " : "",
+             why);
+    snprintf(o->zh, sizeof o->zh, "本次没有测到：%s%s%s。", what_zh, *why_zh ? "：" : "", why_zh);
+}
+
+/* 6. 000: a message queue gives "发布/订阅、持久化、重试", 001 calls MQ "可靠".
+ * The only code either shows is Redis pub/sub. The message-queue demo's
+ * lesson, in the same run: step 4 PUBLISHes while the subscriber is down
+ * (each says 0: reached nobody) and the subscriber, back, never sees them;
+ * step 11 a subscriber the server cuts off; step 8 Streams, a consumer
+ * killed before its XACK and its entry claimed by the other; step 9 an
+ * appendonly server killed -9 and restarted, the stream and its pending
+ * entry read back. Depends when pub/sub lost them and Streams kept them;
+ * holds when pub/sub kept them too; does not hold when Streams did not. */
+static void claim_mq_persistence(verdict_out_t *o)
+{
+    double pub = num("mq", "summary.down.published"), lost = num("mq", "summary.down.reached_none");
+    double kept = num("mq", "summary.persist.kept"),
+           pend = num("mq", "summary.persist.pending_after_restart");
+    double claimed = num("mq", "summary.streams.claimed");
+    double sd = num("mq", "summary.slow.delivered"), sr = num("mq", "summary.slow.read");
+    int cut = cJSON_IsTrue(item("mq", "summary.slow.cut"));
+    if (!pub) {
+        unmeasured_why(o, "mq", "the message-queue demo's pub/sub and Streams",
+                       "message-queue 演示的发布/订阅与 Streams");
+        return;
+    }
+    int pubsub_lost = lost == pub, streams_kept = kept > 0 && pend > 0 && claimed > 0;
+    o->v = pubsub_lost && streams_kept ? DEPENDS : streams_kept ? HOLDS : NOT_HOLDS;
+    char cut_fig[64] = "";
+    if (cut && sd > sr)
+        snprintf(cut_fig, sizeof cut_fig, ", %.0f of %.0f (cut off)", sd - sr, sd);
+    snprintf(o->figure, sizeof o->figure,
+             "pub/sub lost %.0f of %.0f (subscriber down)%s; Streams: %.0f retried, %.0f kept, "
+             "%.0f pending after kill -9",
+             lost, pub, cut_fig, claimed, kept, pend);
+    char slow_en[200] = "", slow_zh[200] = "";
+    if (cut && sd > 0) {
+        snprintf(
+            slow_en, sizeof slow_en,
+            "; a subscriber the server cut off read %.0f of the %.0f PUBLISHes that counted it", sr,
+            sd);
+        snprintf(slow_zh, sizeof slow_zh,
+                 "；被服务器断开的订阅者，在把它计入的 %.0f 次 PUBLISH 里只读到 %.0f 条", sd, sr);
+    }
+    snprintf(o->en, sizeof o->en,
+             "Pub/sub, the only code the articles show, keeps nothing and delivers at most once: "
+             "%.0f of %.0f PUBLISHed while the subscriber was down reached nobody, ever%s; Streams "
+             "keep and retry: a killed consumer's entry went to the other, and after kill -9 and a "
+             "restart the stream had %.0f entries, %.0f still pending (steps 4, 11, 8, 9).",
+             lost, pub, slow_en, kept, pend);
+    snprintf(o->zh, sizeof o->zh,
+             "发布/订阅（文章里唯一给出的代码）什么都不存，最多送达一次：订阅者不在时 PUBLISH 的 "
+             "%.0f 条里有 %.0f 条谁也没收到，它回来后也收不到%s；Streams 会保存、会重试：被杀的"
+             "消费者手里的条目交给了另一个，kill -9 并重启后流里还有 %.0f 条、%.0f 条仍待确认"
+             "（第 4、11、8、9 步）。",
+             pub, lost, slow_zh, kept, pend);
+}
+
+/* 7. 001: cluster "支持广播". The cluster demo's step 4 does what the
+ * article's code does (for each worker, worker.send()); compare.sh counted
+ * its send()s, their channels and the time from the first to the last.
+ * Does not hold when it took one send() per worker, each on its own
+ * channel: a loop, not a broadcast; holds when fewer sends reached them all. */
 static void claim_cluster_broadcast(verdict_out_t *o)
 {
-    o->v = NOT_HOLDS;
-    snprintf(o->figure, sizeof o->figure, "one send() per worker");
+    double w = num("cluster", "rr.workers"), n = num("cluster", "rr.broadcast_sends");
+    double ch = num("cluster", "rr.broadcast_channels");
+    double span = cJSON_GetNumberValue(item("cluster", "rr.broadcast_first_to_last_ns"));
+    if (!w || !n) {
+        unmeasured_why(o, "cluster", "the cluster demo's broadcast", "cluster 演示的广播");
+        return;
+    }
+    char a[32];
+    us(span > 0 ? span : 0, a, sizeof a);
+    o->v = n >= w && ch >= w ? NOT_HOLDS : n < w ? HOLDS : DEPENDS;
+    snprintf(o->figure, sizeof o->figure,
+             "%.0f workers, %.0f send() on %.0f channels, %s first to last", w, n, ch, a);
     snprintf(o->en, sizeof o->en,
-             "cluster has no broadcast: the master loops over its workers, one send() and one JSON line on each "
-             "worker's channel (the cluster demo's step 4, \"broadcast is a loop\").");
+             "A loop over channels, not a broadcast primitive: %.0f workers took %.0f send()s, one "
+             "JSON line on "
+             "each of %.0f socketpairs, %s from the first to the last.",
+             w, n, ch, a);
     snprintf(o->zh, sizeof o->zh,
-             "cluster 并没有广播：主进程遍历每个 worker，在各自的通道上各 send() 一次、写一行 JSON"
-             "（cluster 演示第 4 步：“广播是一个循环”）。");
+             "是遍历各条通道的循环，不是广播原语：%.0f 个 worker 用了 %.0f 次 send()，在 %.0f 个 "
+             "socketpair "
+             "上各写一行 JSON，从第一次到最后一次 %s。",
+             w, n, ch, a);
+}
+
+/* 8. 001's scenario table: "PM2 / cluster 共享端口 → UNIX Domain Socket",
+ * and UDS "可用于：多 Node 服务共享同一个端口（Nginx 热更新）". What passes
+ * where in the cluster demo, counted by compare.sh from its events: in round
+ * robin (node's default on Linux) the master accepts each TCP connection
+ * and passes it over the worker's channel, a socketpair, with SCM_RIGHTS;
+ * with --sched none it passes the listening socket once per worker. Depends
+ * when handles crossed the channel (the Unix socket carries descriptors,
+ * the requests stay TCP); does not hold when none did. */
+static void claim_shared_port(verdict_out_t *o)
+{
+    double conns = num("cluster", "rr.connections_accepted"),
+           rr_h = num("cluster", "rr.handles_with_connection");
+    double pairs = num("cluster", "rr.socketpairs");
+    double none_h = num("cluster", "none.handles_with_listen"),
+           none_w = num("cluster", "none.workers_forked");
+    double none_acc = cJSON_GetNumberValue(item("cluster", "none.connections_accepted"));
+    if (!pairs || !conns) {
+        unmeasured_why(o, "cluster", "the cluster demo's shared port", "cluster 演示的共享端口");
+        return;
+    }
+    o->v = rr_h > 0 || none_h > 0 ? DEPENDS : NOT_HOLDS;
+    char none_en[200] = "", none_zh[200] = "";
+    if (none_w > 0) {
+        snprintf(none_en, sizeof none_en,
+                 "; with --sched none it passed the listening socket, %.0f for %.0f workers, and "
+                 "accepted %.0f",
+                 none_h, none_w, isnan(none_acc) ? 0 : none_acc);
+        snprintf(none_zh, sizeof none_zh,
+                 "；--sched none 时它传的是监听套接字，%.0f 个 worker 传了 %.0f 次，自己接受了 "
+                 "%.0f 个连接",
+                 none_w, none_h, isnan(none_acc) ? 0 : none_acc);
+    }
+    char none_fig[64] = "-";
+    if (none_w > 0)
+        snprintf(none_fig, sizeof none_fig, "%.0f listening sockets for %.0f workers", none_h,
+                 none_w);
+    snprintf(o->figure, sizeof o->figure,
+             "rr: %.0f TCP connections, %.0f handles over socketpairs; none: %s", conns, rr_h,
+             none_fig);
+    snprintf(o->en, sizeof o->en,
+             "The port is TCP; a Unix socket carries only its descriptors: in round robin, Linux's "
+             "default, the "
+             "master accepted %.0f connections and passed each over the worker's channel, a "
+             "socketpair, with "
+             "SCM_RIGHTS (%.0f handles)%s. Nginx's hot update is not measured here.",
+             conns, rr_h, none_en);
+    snprintf(o->zh, sizeof o->zh,
+             "端口是 TCP 的；Unix 套接字只传它的描述符：轮询（round robin，Linux 上的默认）下主进程接受了 "
+             "%.0f 个连接，"
+             "逐个经 worker 的通道（一个 socketpair）用 SCM_RIGHTS 传过去（%.0f 个句柄）%s。Nginx "
+             "热更新这里没有测量。",
+             conns, rr_h, none_zh);
 }
 
 /* 9. 003: execFile "不生成 shell…比 exec() 更加高效". Node's start-up of
@@ -476,11 +659,11 @@ static void claim_batching(verdict_out_t *o)
     o->v = batch > one * TIE ? HOLDS : one > batch * TIE ? NOT_HOLDS : DEPENDS;
     snprintf(o->en, sizeof o->en,
              "1,000 small messages sent one by one moved %.0f items a second, in one batch %.0f (%.1fx): each send() "
-             "is a JSON.stringify, a write() and a parse (the patterns demo's step 2).",
+             "is a JSON.stringify, a write() and a parse.",
              one, batch, batch / one);
     snprintf(o->zh, sizeof o->zh,
              "1,000 条小消息逐条发送每秒 %.0f 条，合成一批每秒 %.0f 条（%.1f 倍）：每次 send() 都是一次 "
-             "JSON.stringify、一次 write() 和一次解析（patterns 演示第 2 步）。",
+             "JSON.stringify、一次 write() 和一次解析。",
              one, batch, batch / one);
 }
 
@@ -503,12 +686,11 @@ static void claim_msgpack(verdict_out_t *o)
     o->v = m < j && wire > jwire ? DEPENDS : m < j ? HOLDS : NOT_HOLDS;
     snprintf(o->en, sizeof o->en,
              "On a binary channel MessagePack is %.0f%% smaller (%.0f against %.0f bytes); sent as 004 sends it, "
-             "child.send() of its Buffer on node's JSON channel, it became %.0f bytes, %.1fx the JSON message's "
-             "(the patterns demo's step 6).",
+             "child.send() of its Buffer on node's JSON channel, it became %.0f bytes, %.1fx the JSON message's.",
              (1 - m / j) * 100, m, j, wire, wire / jwire);
     snprintf(o->zh, sizeof o->zh,
              "在二进制通道上 MessagePack 小 %.0f%%（%.0f 对 %.0f 字节）；照 004 的写法用 child.send() 把它的 Buffer "
-             "放上 node 的 JSON 通道，就变成了 %.0f 字节，是 JSON 消息的 %.1f 倍（patterns 演示第 6 步）。",
+             "放上 node 的 JSON 通道，就变成了 %.0f 字节，是 JSON 消息的 %.1f 倍。",
              (1 - m / j) * 100, m, j, wire, wire / jwire);
 }
 
@@ -550,48 +732,59 @@ static void claim_buffer_copy(verdict_out_t *o)
     o->v = copied ? NOT_HOLDS : HOLDS;
     snprintf(o->en, sizeof o->en,
              "After the worker wrote \"hello from worker\" into what it was posted, the parent's Buffer read %s: "
-             "postMessage cloned it; a SharedArrayBuffer read %s (the shared-memory demo's step 4).",
+             "postMessage cloned it; a SharedArrayBuffer read %s.",
              buf, shared);
     snprintf(o->zh, sizeof o->zh,
              "worker 往收到的内存里写了 \"hello from worker\" 之后，父线程的 Buffer 读出来是 %s：postMessage "
-             "传过去的是一份拷贝；SharedArrayBuffer 读出来是 %s（shared-memory 演示第 4 步）。",
+             "传过去的是一份拷贝；SharedArrayBuffer 读出来是 %s。",
              buf, shared);
 }
 
+/* Each claim with the demo and the step of its lesson table that shows it. */
 static const struct {
     const char *id, *source, *claim_en, *claim_zh, *demo;
+    int step;
     void (*decide)(verdict_out_t *o);
 } claims[] = {
     {"unix-fastest", "001", "Unix sockets are the fastest IPC (UDS ★★★★★)",
-     "UDS / Named Pipe ★★★★★，速度最快", "unix-socket", claim_unix_fastest},
+     "UDS / Named Pipe ★★★★★，速度最快", "unix-socket", 3, claim_unix_fastest},
     {"unix-near-shm", "000", "A Unix socket is about as fast as shared memory",
-     "Unix Socket：速度接近共享内存", "shared-memory", claim_unix_near_shm},
+     "Unix Socket：速度接近共享内存", "shared-memory", 8, claim_unix_near_shm},
     {"shm-fastest", "000", "SharedArrayBuffer is the fastest", "SharedArrayBuffer：最快",
-     "shared-memory", claim_shm_fastest},
+     "shared-memory", 8, claim_shm_fastest},
     {"fork-above-tcp", "001 003", "The fork channel is very efficient, above TCP (★★★★☆ vs ★★★☆☆)",
-     "IPC（fork）★★★★☆ 高于 TCP/UDP ★★★☆☆；在系统内核中完成，非常高效", "fork-ipc",
+     "IPC（fork）★★★★☆ 高于 TCP/UDP ★★★☆☆；在系统内核中完成，非常高效", "fork-ipc", 6,
      claim_fork_above_tcp},
     {"unix-over-tcp", "001", "Unix sockets have no network overhead, unlike TCP",
-     "UDS：无网络开销（★★★★★ 对 TCP/UDP ★★★☆☆）", "unix-socket", claim_unix_over_tcp},
-    {"pipe-over-tcp", "000", "A pipe is fast, TCP is medium", "管道：快；TCP/HTTP：中", "stdio-pipe",
-     claim_pipe_over_tcp},
+     "UDS：无网络开销（★★★★★ 对 TCP/UDP ★★★☆☆）", "unix-socket", 3, claim_unix_over_tcp},
+    {"pipe-over-tcp", "000", "A pipe is fast, TCP is medium", "管道：快；TCP/HTTP：中",
+     "stdio-pipe", 12, claim_pipe_over_tcp},
     {"mq-like-tcp", "000 001", "A message queue is as fast as TCP (both medium, ★★★☆☆)",
-     "消息队列与 TCP 同为“中”、同为 ★★★☆☆", "message-queue", claim_mq_like_tcp},
-    {"fswatch-slow", "001", "File + fs.watch is slow and unreliable (★☆☆☆☆)", "文件 + FS watch：慢、不可靠（★☆☆☆☆）",
-     "fs-watch", claim_fswatch_slow},
-    {"cluster-broadcast", "001", "cluster supports broadcast", "cluster：支持广播", "cluster",
+     "消息队列与 TCP 同为“中”、同为 ★★★☆☆", "message-queue", 13, claim_mq_like_tcp},
+    {"mq-persistence", "000 001", "Message queues give persistence and retries; they are reliable",
+     "消息队列：支持发布/订阅、持久化、重试等能力；优点：可靠", "message-queue", 4,
+     claim_mq_persistence},
+    {"fswatch-slow", "001", "File + fs.watch is slow and unreliable (★☆☆☆☆)",
+     "文件 + FS watch：慢、不可靠（★☆☆☆☆）", "fs-watch", 7, claim_fswatch_slow},
+    {"cluster-broadcast", "001", "cluster supports broadcast", "cluster：支持广播", "cluster", 4,
      claim_cluster_broadcast},
+    {"shared-port-uds", "001",
+     "A cluster's shared port (PM2) and Nginx's hot update go through Unix sockets",
+     "PM2 / cluster 共享端口 → UNIX Domain Socket；多 Node 服务共享同一个端口（Nginx 热更新）",
+     "cluster", 8, claim_shared_port},
     {"execfile-over-exec", "003", "execFile spawns no shell, so it is more efficient than exec",
-     "execFile() 默认不生成 shell，比 exec() 更加高效", "stdio-pipe", claim_execfile},
+     "execFile() 默认不生成 shell，比 exec() 更加高效", "stdio-pipe", 7, claim_execfile},
     {"batching", "004", "Frequent small messages degrade performance: batch them",
-     "Frequent small messages can degrade performance（频繁的小消息会降低性能）", "patterns", claim_batching},
+     "Frequent small messages can degrade performance（频繁的小消息会降低性能）", "patterns", 2,
+     claim_batching},
     {"msgpack", "004", "MessagePack is a more efficient serialization for child.send()",
-     "Use more efficient serialization methods: child.send(msgpack.encode(...))（更高效的序列化）", "patterns",
-     claim_msgpack},
-    {"node-threads", "003", "Node.js is single-threaded", "Node是一个单线程的", "worker-pool",
+     "Use more efficient serialization methods: child.send(msgpack.encode(...))（更高效的序列化）",
+     "patterns", 6, claim_msgpack},
+    {"node-threads", "003", "Node.js is single-threaded", "Node是一个单线程的", "worker-pool", 3,
      claim_node_threads},
     {"buffer-copy", "002", "A Buffer.alloc() posted to a worker is shared memory",
-     "用 Buffer.alloc 创建一段共享内存，传给子进程后可读写这段共享内存", "shared-memory", claim_buffer_copy},
+     "用 Buffer.alloc 创建一段共享内存，传给子进程后可读写这段共享内存", "shared-memory", 4,
+     claim_buffer_copy},
 };
 #define NCLAIMS (int)(sizeof claims / sizeof claims[0])
 
@@ -600,7 +793,8 @@ static const struct {
 static void table(cJSON *doc)
 {
     cJSON *m = cJSON_GetObjectItem(doc, "machine"), *v = cJSON_GetObjectItem(doc, "versions");
-    printf("compare: %d round trips of 64 B per row, %d round(s), %s; %d cores, %s, node %s, redis %s\n",
+    printf("compare: %d round trips of 64 B per row, %d round(s), %s; %d cores, %s, node %s, redis "
+           "%s\n",
            cJSON_GetObjectItem(doc, "n")->valueint, cJSON_GetObjectItem(doc, "rounds")->valueint,
            cJSON_GetStringValue(cJSON_GetObjectItem(doc, "date")),
            cJSON_GetObjectItem(m, "cores")->valueint,
@@ -609,11 +803,24 @@ static void table(cJSON *doc)
            cJSON_GetStringValue(cJSON_GetObjectItem(v, "redis")));
     printf("%-16s %10s %10s %8s   %10s %10s %8s\n", "mechanism", "C p50 us", "C p99 us", "C MB/s",
            "node p50", "node p99", "node MB/s");
-    static const char *const mechs[] = {"pipe",           "fork-channel",     "unix-socket",   "fifo",
-                                        "tcp",            "udp",              "http",          "websocket",
-                                        "posix-mq",       "redis-pubsub",     "shm-spin",      "shm-futex",
-                                        "fs-watch-inotify", "fs-watch-poll",  "start-spawn",   "start-execfile",
-                                        "start-exec",     "start-fork"};
+    static const char *const mechs[] = {"pipe",
+                                        "fork-channel",
+                                        "unix-socket",
+                                        "fifo",
+                                        "tcp",
+                                        "udp",
+                                        "http",
+                                        "websocket",
+                                        "posix-mq",
+                                        "redis-pubsub",
+                                        "shm-spin",
+                                        "shm-futex",
+                                        "fs-watch-inotify",
+                                        "fs-watch-poll",
+                                        "start-spawn",
+                                        "start-execfile",
+                                        "start-exec",
+                                        "start-fork"};
     for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++) {
         printf("%-16s", mechs[i]);
         for (int k = 0; k < 2; k++) {
@@ -621,7 +828,8 @@ static void table(cJSON *doc)
             double a = fig(mechs[i], impl, "rtt_p50_ns"), b = fig(mechs[i], impl, "rtt_p99_ns");
             double mb = fig(mechs[i], impl, "mbps");
             if (a)
-                printf(" %10.1f %10.1f", a / 1000, b / 1000); /* fs.watch: one way; start-*: a start */
+                printf(" %10.1f %10.1f", a / 1000,
+                       b / 1000); /* fs.watch: one way; start-*: a start */
             else
                 printf(" %10s %10s", "-", "-");
             if (mb)
@@ -635,17 +843,21 @@ static void table(cJSON *doc)
     printf("\nThe articles' claims, against these figures:\n");
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "claims"))
     {
-        printf("  [%s] %s (%s)\n      %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(c, "verdict")),
+        printf("  [%s] %s (%s)\n      %s\n      see: %s, step %d\n",
+               cJSON_GetStringValue(cJSON_GetObjectItem(c, "verdict")),
                cJSON_GetStringValue(cJSON_GetObjectItem(c, "claim_en")),
                cJSON_GetStringValue(cJSON_GetObjectItem(c, "source")),
-               cJSON_GetStringValue(cJSON_GetObjectItem(c, "sentence_en")));
+               cJSON_GetStringValue(cJSON_GetObjectItem(c, "sentence_en")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(c, "demo")),
+               cJSON_GetObjectItem(c, "step")->valueint);
     }
     cJSON *r;
     cJSON_ArrayForEach(r, rows)
     {
         const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(r, "not_measured"));
         if (why)
-            printf("not measured: %s, %s: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(r, "mechanism")),
+            printf("not measured: %s, %s: %s\n",
+                   cJSON_GetStringValue(cJSON_GetObjectItem(r, "mechanism")),
                    cJSON_GetStringValue(cJSON_GetObjectItem(r, "impl")), why);
     }
 }
@@ -697,6 +909,7 @@ int main(int argc, char **argv)
         cJSON_AddStringToObject(c, "sentence_en", o.en);
         cJSON_AddStringToObject(c, "sentence_zh", o.zh);
         cJSON_AddStringToObject(c, "demo", claims[i].demo);
+        cJSON_AddNumberToObject(c, "step", claims[i].step);
         cJSON_AddItemToArray(list, c);
     }
     if (as_table) {

@@ -654,9 +654,12 @@ static int not_measured(int v, int x, int wd)
 static int claims(int v, int x, int wd)
 {
     int zh = tui_i18n_lang() == TUI_LANG_ZH;
-    static const tui_role_t roles[] = {TUI_ROLE_BUILT, TUI_ROLE_ERROR, TUI_ROLE_PAUSED, TUI_ROLE_DIM};
-    static const char *const names[][2] = {
-        {"holds", "成立"}, {"does not hold", "不成立"}, {"depends", "视情况而定"}, {"not measured", "未测量"}};
+    static const tui_role_t roles[] = {TUI_ROLE_BUILT, TUI_ROLE_ERROR, TUI_ROLE_PAUSED,
+                                       TUI_ROLE_DIM};
+    static const char *const names[][2] = {{"holds", "成立"},
+                                           {"does not hold", "不成立"},
+                                           {"depends", "视情况而定"},
+                                           {"not measured", "未测量"}};
     text_at(v++, x, wd, TUI_ROLE_PANE_TITLE, w(W_CLAIMS));
     for (int i = 0; i < cmp.doc.nclaims; i++) {
         const tui_compare_claim_t *c = &cmp.doc.claims[i];
@@ -666,11 +669,16 @@ static int claims(int v, int x, int wd)
         text_at(v, x, wd, roles[c->verdict], badge);
         v += wrapped_at(v, x + bw, wd - bw, TUI_ROLE_HEADING, c->claim[zh]);
         v += wrapped_at(v, x + 2, wd - 2, TUI_ROLE_DEFAULT, c->sentence[zh]);
-        /* the articles by their names, and the demo that shows it */
-        char names_buf[300];
+        /* the demo and the lesson step that show it, then the articles by their names */
+        char names_buf[300], see[80];
         scope_articles_names(c->source, zh, names_buf, sizeof names_buf);
-        snprintf(line, sizeof line, "%s: %s · %s: ipcscope open %s", w(W_ARTICLE), names_buf, w(W_DEMO),
-                 c->demo);
+        if (c->step > 0)
+            snprintf(see, sizeof see, zh ? "见：%s 第 %d 步" : "see: %s, step %d", c->demo,
+                     c->step);
+        else
+            snprintf(see, sizeof see, zh ? "见：%s" : "see: %s", c->demo);
+        snprintf(line, sizeof line, zh ? "%s · %s：%s" : "%s · %s: %s", see, w(W_ARTICLE),
+                 names_buf);
         v += wrapped_at(v, x + 2, wd - 2, TUI_ROLE_DIM, line);
     }
     return v;

@@ -88,6 +88,7 @@ int tui_compare_doc_parse(const char *json, tui_compare_doc_t *d)
         copy(c->id, sizeof c->id, o, "id");
         copy(c->source, sizeof c->source, o, "source");
         copy(c->demo, sizeof c->demo, o, "demo");
+        c->step = (int)number(o, "step");
         copy(c->claim[0], sizeof c->claim[0], o, "claim_en");
         copy(c->claim[1], sizeof c->claim[1], o, "claim_zh");
         copy(c->sentence[0], sizeof c->sentence[0], o, "sentence_en");

@@ -37,6 +37,7 @@ typedef enum { TUI_VERDICT_HOLDS, TUI_VERDICT_NOT, TUI_VERDICT_DEPENDS, TUI_VERD
 
 typedef struct {
     char id[24], source[16], demo[24];
+    int step;              /* the step of demo's lesson table that shows it; 0: none named */
     char claim[2][240];    /* [tui_lang_t] */
     char sentence[2][600]; /* [tui_lang_t] */
     char figure[200];

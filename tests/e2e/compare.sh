@@ -1,12 +1,16 @@
 # The compare screen and `ipcscope compare --json`, on a quick run:
 #   1. --json: one document, every row's figures positive and finite (or a
 #      reason it was not measured), C rows and, with node, node rows, every
-#      claim with a known verdict in both languages and a demo that exists;
-#      the cache holds the same document;
-#   2. without node, npm and redis-server on PATH: their rows say why, no crash;
+#      claim with a known verdict in both languages and a demo that exists,
+#      with a step of that demo's lesson table; claims 6-8 from the
+#      message-queue and cluster lessons, their verdicts where the figures
+#      are counts (deterministic); the cache holds the same document;
+#   2. without node, npm and redis-server on PATH: their rows say why, no crash,
+#      claim 6 not measured and why, the cluster's claims still measured;
 #   3. the screen in tmux at 80x24 and 160x40, English and Chinese (L): the
 #      cached figures at once (no run started), the articles' columns, the
-#      claims; c from the menu; m measures again with a progress line;
+#      claims with the demo and step that show them; c from the menu; m
+#      measures again with a progress line;
 #   4. q in the middle of a run ends it: no bench, node or redis-server left,
 #      no temporary directory.
 # No timing threshold: what is checked is what is shown, never how fast.
@@ -47,6 +51,12 @@ if command -v node >/dev/null; then
             >/dev/null || bad="$bad $m"
     done
     check "compare --json: node rows beside the C ones${bad:+ (missing:$bad)}" [ -z "$bad" ]
+    bad=""
+    for m in shm-spin shm-futex fs-watch-inotify fs-watch-poll; do
+        jq -e --arg m "$m" 'any(.rows[]; .mechanism == $m and .impl == "node" and .rtt_p50_ns > 0)' doc.json \
+            >/dev/null || bad="$bad $m"
+    done
+    check "compare --json: node's SharedArrayBuffer and fs.watch rows${bad:+ (missing:$bad)}" [ -z "$bad" ]
 else
     skip "compare --json: node is not installed, no node rows to check"
 fi
@@ -81,8 +91,25 @@ check "compare --json: article 002's Buffer is a copy (does not hold, in both la
 check "compare --json: MessagePack on node's JSON channel is larger (depends)" \
     jq -e '.figures.patterns.summary.serialization as $z | $z.buffer_wire_bytes > $z.json_wire_bytes
            and any(.claims[]; .id == "msgpack" and .verdict == "depends")' doc.json
-check "compare --json: cluster's broadcast is a loop (does not hold)" \
-    jq -e 'any(.claims[]; .id == "cluster-broadcast" and .verdict == "does not hold" and (.sentence_en | test("loop")))' doc.json
+check "compare --json: cluster's broadcast is a loop, one send() per worker on its own channel (does not hold)" \
+    jq -e '.figures.cluster.rr as $r | $r.workers >= 2 and $r.broadcast_sends == $r.workers
+           and $r.broadcast_channels == $r.workers and $r.broadcast_first_to_last_ns >= 0
+           and any(.claims[]; .id == "cluster-broadcast" and .verdict == "does not hold"
+                   and (.sentence_en | test("loop")) and (.sentence_zh | test("循环")))' doc.json
+check "compare --json: cluster's shared port passes a handle per connection over socketpairs, or the listening socket per worker (depends)" \
+    jq -e '.figures.cluster as $c | $c.rr.connections_accepted > 0
+           and $c.rr.handles_with_connection == $c.rr.connections_accepted and $c.rr.handles_with_listen == 0
+           and $c.rr.socketpairs >= $c.rr.workers
+           and $c.none.handles_with_listen == $c.none.workers_forked and $c.none.handles_with_connection == 0
+           and $c.none.connections_accepted == 0 and $c.none.requests_ok > 0
+           and any(.claims[]; .id == "shared-port-uds" and .verdict == "depends"
+                   and (.sentence_en | test("SCM_RIGHTS")) and (.sentence_zh | test("SCM_RIGHTS")))' doc.json
+if command -v redis-server >/dev/null; then
+    check "compare --json: pub/sub lost what was published while its subscriber was down, Streams kept it (depends)" \
+        jq -e '.figures.mq.summary as $m | $m.down.published > 0 and $m.down.reached_none == $m.down.published
+               and $m.persist.kept == 3 and $m.persist.pending_after_restart == 1 and $m.streams.claimed == 1
+               and any(.claims[]; .id == "mq-persistence" and .verdict == "depends")' doc.json
+fi
 if command -v node >/dev/null; then
     check "compare --json: a running node counted more than one thread (depends)" \
         jq -e '.figures.node.threads > 1 and any(.claims[]; .id == "node-threads" and .verdict == "depends")' doc.json
@@ -96,6 +123,22 @@ check "compare --json: the claims of #19 (1, 2, 4) and more, each with a known v
 "$IPCSCOPE" list | awk '{print $1}' >demos.txt
 bad=$(jq -r '.claims[].demo' doc.json | while read -r d; do grep -qx "$d" demos.txt || echo "$d"; done)
 check "compare --json: each verdict names a demo of the lab${bad:+ (unknown: $bad)}" [ -z "$bad" ]
+# The steps of a demo's lesson table, as demos/DEMO/main.c lists them (its
+# first table: unix-socket's second is --fifo's).
+lesson_steps() {
+    awk '/(scope_demo_lesson_t [a-z_]*\[\] = \{$|\} steps\[\] = \{$|^#define STEPS)/ { on = 1; n = 0; next }
+         on && (/\{NULL/ || /^\};/) { print n; exit }
+         on && /^[ \t]*\{"/ { n++ }' "$TOP/demos/$1/main.c"
+}
+bad=$(jq -r '.claims[] | "\(.id) \(.demo) \(.step)"' doc.json | while read -r id d n; do
+    max=$(lesson_steps "$d" 2>/dev/null)
+    [ -n "$max" ] && [ "$n" -ge 1 ] 2>/dev/null && [ "$n" -le "$max" ] || echo "$id:$d:$n/${max:-?}"
+done)
+check "compare --json: each verdict links a step of its demo's lesson table${bad:+ (bad: $bad)}" [ -z "$bad" ]
+check "compare --json: the links as checked by hand (fork-ipc 6, cluster 4 and 8, message-queue 4, shared-memory 4)" \
+    jq -e '[.claims[] | {(.id): "\(.demo) \(.step)"}] | add | .["fork-above-tcp"] == "fork-ipc 6"
+           and .["cluster-broadcast"] == "cluster 4" and .["shared-port-uds"] == "cluster 8"
+           and .["mq-persistence"] == "message-queue 4" and .["buffer-copy"] == "shared-memory 4"' doc.json
 check "compare --json: the cache holds the same document" cmp -s doc.json "$CACHE"
 
 # ---- 2. without node, npm and redis-server -------------------------------------------
@@ -109,14 +152,19 @@ XDG_CACHE_HOME="$PWD/cache2" PATH="$PWD/nobin" N=100 BYTES=1000000 STARTS=5 SAVE
 rc=$?
 check "compare --json without node and redis-server: exits 0 (exit $rc)" [ $rc -eq 0 ]
 check "compare --json without node: node rows say node is not installed" \
-    jq -e '[.rows[] | select(.impl == "node" and .mechanism != "posix-mq" and (.mechanism | startswith("shm") | not)
-            and (.mechanism | startswith("fs-watch") | not))]
+    jq -e '[.rows[] | select(.impl == "node" and .mechanism != "posix-mq")]
            | length > 0 and all(.not_measured | test("node is not installed|redis-server"))' bare.json
 check "compare --json without redis-server: its rows say so, the rest is measured" \
     jq -e 'any(.rows[]; .mechanism == "redis-pubsub" and .impl == "c" and .not_measured == "redis-server is not installed")
            and any(.rows[]; .mechanism == "tcp" and .impl == "c" and .rtt_p50_ns > 0)' bare.json
 check "compare --json without node: claim 4 is not measured, not guessed" \
     jq -e 'any(.claims[]; .id == "fork-above-tcp" and .verdict == "not measured")' bare.json
+check "compare --json without redis-server: claim 6 is not measured, and says why" \
+    jq -e 'any(.claims[]; .id == "mq-persistence" and .verdict == "not measured"
+                and (.sentence_en | test("redis-server is not installed")))' bare.json
+check "compare --json without node: the cluster's claims 7 and 8 measured all the same (C workers)" \
+    jq -e '[.claims[] | select(.id | IN("cluster-broadcast", "shared-port-uds")) | .verdict]
+           == ["does not hold", "depends"]' bare.json
 
 # ---- 3. the screen ----------------------------------------------------------------------
 if ! command -v tmux >/dev/null; then
@@ -128,8 +176,8 @@ T() { tmux -L "$SOCK" "$@"; }
 trap 'tmux -L "$SOCK" kill-server 2>/dev/null' EXIT
 T new-session -d -s keep -x 80 -y 24 "sleep 3600"
 screen() { T capture-pane -p -t "$1"; }
-wait_screen() { # SESSION REGEX: polls the screen until it matches (at most 60 s)
-    _n=600
+wait_screen() { # SESSION REGEX [SECONDS]: polls the screen until it matches (at most 60 s)
+    _n=$((${3:-60} * 10))
     while [ $_n -gt 0 ]; do
         screen "$1" | grep -Eq -- "$2" && return 0
         sleep 0.1; _n=$((_n - 1))
@@ -171,6 +219,8 @@ for size in 80x24 160x40; do
     T send-keys -t "$s" End
     check "screen $size: the claims' verdicts below (End)" \
         wait_screen "$s" '\[(holds|does not hold|depends|not measured)\]'
+    check "screen $size: the demo and step under the last verdict" \
+        wait_screen "$s" 'see: shared-memory, step 4 · from: '
     T send-keys -t "$s" L
     check "screen $size: Chinese (L)" wait_screen "$s" '缓存'
     T send-keys -t "$s" Home
@@ -178,6 +228,8 @@ for size in 80x24 160x40; do
         wait_screen "$s" 'Unix 套接字 .*很快 +❌ +★★★★★'
     T send-keys -t "$s" End
     check "screen $size: the verdicts in Chinese" wait_screen "$s" '\[(成立|不成立|视情况而定|未测量)\]'
+    check "screen $size: the demo and step under the last verdict, in Chinese" \
+        wait_screen "$s" '见：shared-memory 第 4 步 · 出自：'
     check "screen $size: the last claim, article 002's Buffer, in Chinese" wait_screen "$s" '拷贝'
     T send-keys -t "$s" L
     check "screen $size: back to English" wait_screen "$s" 'CACHED'
@@ -192,7 +244,7 @@ for size in 80x24 160x40; do
         T send-keys -t "$s" q
         check "screen $size: q during a run goes back to the menu" wait_screen "$s" 'Mechanisms'
     else
-        check "screen $size: the run ends and its figures replace the cached ones" wait_screen "$s" ' MEASURED *$'
+        check "screen $size: the run ends and its figures replace the cached ones" wait_screen "$s" ' MEASURED *$' 180
         check "screen $size: the new figures are cached" jq -e '.n == 100' "$CACHE"
     fi
     T send-keys -t "$s" q
