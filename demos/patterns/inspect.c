@@ -142,30 +142,16 @@ static void on_quit(scope_demo_t *d)
 void patterns_inspect(scope_demo_t *d)
 {
     patterns_t *p = d->data;
-    char node[PATH_MAX], arg[48];
-    int fds[2], r;
+    char arg[48];
+    int fd;
     i.p = p;
     i.listening = i.pong = 0;
-    if (patterns_node_find(p, "step 10", node, sizeof node) < 0) {
-        scope_demo_next(d);
-        return;
-    }
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
-        scope_demo_check(d, 0, "socketpair", "socketpair(): %s", strerror(errno));
-        scope_demo_next(d);
-        return;
-    }
     /* execArgv: node's own option, before the script; the host keeps it on loopback. */
     snprintf(arg, sizeof arg, "--inspect-brk=127.0.0.1:%lld", p->inspect_port);
-    scope_spawn_fd_t chan = {.parent_fd = fds[1], .child_fd = 3};
     i.node.on_line = on_line;
     i.node.on_exit = on_node_exit;
     i.t0 = scope_time_now_ns();
-    r = patterns_node_start(p, &i.node, arg, "inspect", NULL, 2, &chan);
-    close(fds[1]);
-    if (r < 0) {
-        close(fds[0]);
-        scope_demo_check(d, 0, "node", "cannot start %s: %s", node, strerror(-r));
+    if ((fd = patterns_node_fork(p, &i.node, "step 10", arg, "inspect", 2)) < 0) {
         scope_demo_next(d);
         return;
     }
@@ -174,7 +160,7 @@ void patterns_inspect(scope_demo_t *d)
     scope_trace_open(&i.trace, "socketpair", "fork() with --inspect-brk: node's IPC channel");
     i.ch = (scope_channel_t){.on_message = on_message, .on_disconnect = on_disconnect,
                              .trace = &i.trace};
-    if (scope_channel_open(d->loop, &i.ch, fds[0]) == 0)
+    if (scope_channel_open(d->loop, &i.ch, fd) == 0)
         i.open = 1;
     uv_timer_init(d->loop, &i.timer);
     i.timer_open = 1;

@@ -189,27 +189,11 @@ static void on_disconnect(scope_channel_t *ch, int status)
 void patterns_lose(scope_demo_t *d)
 {
     patterns_t *p = d->data;
-    char node[PATH_MAX];
-    int fds[2], r;
+    int fd, r;
     l.p = p;
     l.at = 0;
-    if (patterns_node_find(p, "step 8", node, sizeof node) < 0) {
-        scope_demo_next(d);
-        return;
-    }
-    /* Close-on-exec: node gets its end at fd 3 on purpose, nothing else. */
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
-        scope_demo_check(d, 0, "socketpair", "socketpair(): %s", strerror(errno));
-        scope_demo_next(d);
-        return;
-    }
-    scope_spawn_fd_t chan = {.parent_fd = fds[1], .child_fd = 3};
     l.node.on_exit = on_node_exit;
-    r = patterns_node_start(p, &l.node, NULL, "lose", NULL, 0, &chan);
-    close(fds[1]);
-    if (r < 0) {
-        close(fds[0]);
-        scope_demo_check(d, 0, "node", "cannot start %s: %s", node, strerror(-r));
+    if ((fd = patterns_node_fork(p, &l.node, "step 8", NULL, "lose", 0)) < 0) {
         scope_demo_next(d);
         return;
     }
@@ -218,7 +202,7 @@ void patterns_lose(scope_demo_t *d)
     scope_trace_open(&l.trace, "socketpair", "fork(): node's IPC channel, JSON lines");
     l.ch = (scope_channel_t){.on_message = on_message, .on_disconnect = on_disconnect,
                              .trace = &l.trace};
-    if ((r = scope_channel_open(d->loop, &l.ch, fds[0])) < 0) {
+    if ((r = scope_channel_open(d->loop, &l.ch, fd)) < 0) {
         scope_demo_check(d, 0, "channel", "node's channel: %s", uv_strerror(r));
         patterns_node_kill(&l.node, SIGTERM);
         return;

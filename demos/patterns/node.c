@@ -160,3 +160,27 @@ int patterns_node_kill(patterns_node_t *n, int sig)
 {
     return n->exited ? -ESRCH : scope_child_kill(&n->child, sig, 0);
 }
+
+int patterns_node_fork(patterns_t *p, patterns_node_t *n, const char *step, const char *exec_arg,
+                       const char *mode, int read_fd)
+{
+    char node[PATH_MAX];
+    int fds[2], r;
+    if ((r = patterns_node_find(p, step, node, sizeof node)) < 0)
+        return r;
+    /* Close-on-exec: node gets its end at fd 3 on purpose, nothing else. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+        r = -errno;
+        scope_demo_check(p->demo, 0, "socketpair", "socketpair(): %s", strerror(errno));
+        return r;
+    }
+    scope_spawn_fd_t chan = {.parent_fd = fds[1], .child_fd = 3};
+    r = patterns_node_start(p, n, exec_arg, mode, NULL, read_fd, &chan);
+    close(fds[1]); /* node holds its end now */
+    if (r < 0) {
+        close(fds[0]);
+        scope_demo_check(p->demo, 0, "node", "cannot start %s: %s", node, strerror(-r));
+        return r;
+    }
+    return fds[0];
+}

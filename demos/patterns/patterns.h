@@ -115,6 +115,12 @@ int patterns_node_start(patterns_t *p, patterns_node_t *n, const char *exec_arg,
                         const char *mode, const char *arg, int read_fd,
                         const scope_spawn_fd_t *chan);
 int patterns_node_kill(patterns_node_t *n, int sig);
+/* node as child_process.fork() starts it: a socketpair whose one end is
+ * node's fd 3 (NODE_CHANNEL_FD=3, JSON lines), patterns_node_start with
+ * that channel, and our end returned. Negative when node is missing (the
+ * skip said) or would not start (an error event); the step then goes on. */
+int patterns_node_fork(patterns_t *p, patterns_node_t *n, const char *step, const char *exec_arg,
+                       const char *mode, int read_fd);
 
 void patterns_lose(scope_demo_t *d);     /* lose.c: what JSON loses, node's child.send */
 void patterns_advanced(scope_demo_t *d); /* advanced.c: 'json' vs 'advanced', node to node */
