@@ -20,7 +20,7 @@
 #include <curses.h>
 
 #include "articles.h"
-#include "catalogue.h"
+#include "compare_articles.h"
 #include "compare_doc.h"
 #include "compare_guide.h"
 #include "compare_quiz.h"
@@ -35,7 +35,7 @@ typedef enum {
     W_TITLE, W_MEASURING, W_CACHED, W_MEASURED, W_NO_DATA, W_FAILED, W_MECH, W_SPEED, W_CROSS,
     W_STARS, W_ONE_WAY, W_NOT_MEASURED, W_CLAIMS, W_DEMO, W_ARTICLE, W_MEASURE_AGAIN, W_FIRST_RUN,
     W_CORES, W_QUICK, W_FULL, W_SCROLL, W_MEASURE, W_BACK, W_HELP, W_HELP_CLOSE, W_STOPPED,
-    W_NO_SCRIPT, W_NOTE, W_SPIN_NOTE, W_COUNT
+    W_NO_SCRIPT, W_NOTE, W_NOTE_SET, W_ROWS_OF, W_SPIN_NOTE, W_COLUMNS, W_COUNT
 } word_t;
 
 static const char *const words[W_COUNT][2] = {
@@ -64,16 +64,21 @@ static const char *const words[W_COUNT][2] = {
     [W_QUICK] = {"quick run", "快速测量"},
     [W_FULL] = {"full run", "完整测量"},
     [W_SCROLL] = {"scroll", "滚动"},
-    [W_MEASURE] = {"measure again", "重新测量"},
+    [W_MEASURE] = {"measure", "测量"},
+    [W_COLUMNS] = {"columns", "文章列"},
     [W_BACK] = {"back", "返回"},
     [W_HELP] = {"help", "帮助"},
     [W_HELP_CLOSE] = {"any key closes this help", "按任意键关闭帮助"},
     [W_STOPPED] = {"the run was stopped", "测量已中止"},
     [W_NO_SCRIPT] = {"bench/compare.sh not found beside this build (or in $IPCSCOPE_COMPARE)",
                      "在这个构建旁边找不到 bench/compare.sh（或 $IPCSCOPE_COMPARE）"},
-    [W_NOTE] = {"round trips in µs (p50, p99), one way in MB/s; the articles' columns: 000's speed and "
-                "across machines, 001's stars",
-                "往返单位 µs（p50、p99），单向单位 MB/s；文章的列：000 的速度与跨机器、001 的星级"},
+    [W_NOTE] = {"round trips in µs (p50, p99), one way in MB/s; the articles' columns: %s",
+                "往返单位 µs（p50、p99），单向单位 MB/s；文章的列：%s"},
+    [W_NOTE_SET] = {"%s (a shows the others: %d of %d; the one-way and p99 figures step aside when a set "
+                    "needs their room)",
+                    "%s（按 a 切换其他列：%d / %d；放不下时单向与 p99 的数字让位）"},
+    [W_ROWS_OF] = {"%s, %s: its table's rows, every column, and the rows above beside them",
+                   "%s《%s》：表格的每一行、每一列，以及上表中与之对应的行"},
     [W_SPIN_NOTE] = {"shared memory: two threads, one word; spinning burns a core on each side",
                      "共享内存：两个线程共用一个字；自旋时两边各占满一个核"},
 };
@@ -93,31 +98,48 @@ static const char *w(word_t k)
     return words[k][tui_i18n_lang() == TUI_LANG_ZH];
 }
 
-/* The mechanisms as the table names them, and the demo whose article rows
- * stand beside them ("" for none: POSIX mq is not the articles' queue). */
+/* The mechanisms as the table names them, in its order; the articles' rows
+ * beside them are compare_articles'. */
 static const struct {
-    const char *mech, *en, *zh, *articles_of;
+    const char *mech, *en, *zh;
 } mechs[] = {
-    {"pipe", "pipe", "管道", "stdio-pipe"},
-    {"fork-channel", "fork channel", "fork 通道", "fork-ipc"},
-    {"unix-socket", "Unix socket", "Unix 套接字", "unix-socket"},
-    {"fifo", "FIFO", "命名管道 FIFO", ""},
-    {"tcp", "TCP loopback", "TCP 回环", "tcp"},
-    {"udp", "UDP loopback", "UDP 回环", "udp"},
-    {"http", "HTTP", "HTTP 长连接", "http"},
-    {"websocket", "WebSocket", "WebSocket", ""},
-    {"posix-mq", "POSIX mq", "POSIX 队列", ""},
-    {"redis-pubsub", "Redis pub/sub", "Redis 订阅", "message-queue"},
-    {"shm-spin", "shm spinning", "共享内存自旋", "shared-memory"},
-    {"shm-futex", "shm futex", "共享内存 futex", "shared-memory"},
-    {"fs-watch-inotify", "watch inotify", "监视 inotify", "fs-watch"},
-    {"fs-watch-poll", "watch polling", "轮询监视", "fs-watch"},
-    {"start-spawn", "start spawn", "启动 spawn", ""},
-    {"start-execfile", "start execFile", "启动 execFile", ""},
-    {"start-exec", "start exec", "启动 exec", ""},
-    {"start-fork", "start fork", "启动 fork", ""},
+    {"pipe", "pipe", "管道"},
+    {"fork-channel", "fork channel", "fork 通道"},
+    {"unix-socket", "Unix socket", "Unix 套接字"},
+    {"fifo", "FIFO", "命名管道 FIFO"},
+    {"tcp", "TCP loopback", "TCP 回环"},
+    {"udp", "UDP loopback", "UDP 回环"},
+    {"http", "HTTP", "HTTP 长连接"},
+    {"websocket", "WebSocket", "WebSocket"},
+    {"posix-mq", "POSIX mq", "POSIX 队列"},
+    {"redis-pubsub", "Redis pub/sub", "Redis 订阅"},
+    {"shm-spin", "shm spinning", "共享内存自旋"},
+    {"shm-futex", "shm futex", "共享内存 futex"},
+    {"fs-watch-inotify", "watch inotify", "监视 inotify"},
+    {"fs-watch-poll", "watch polling", "轮询监视"},
+    {"start-spawn", "start spawn", "启动 spawn"},
+    {"start-execfile", "start execFile", "启动 execFile"},
+    {"start-exec", "start exec", "启动 exec"},
+    {"start-fork", "start fork", "启动 fork"},
 };
 #define NMECHS (int)(sizeof mechs / sizeof mechs[0])
+
+/* The articles' columns a narrow screen shows at a time (a switches); a
+ * wide one shows them all. */
+static const struct {
+    int ncols;
+    tui_article_col_t col[3];
+    const char *en, *zh;
+} col_sets[] = {
+    {3, {TUI_ARTICLE_COL_SPEED, TUI_ARTICLE_COL_CROSS, TUI_ARTICLE_COL_STARS},
+     "000's speed and across machines, 001's stars", "000 的速度与跨机器、001 的星级"},
+    {2, {TUI_ARTICLE_COL_COMPLEXITY, TUI_ARTICLE_COL_USE}, "000's complexity and what it suits",
+     "000 的复杂度与适用场景"},
+    {2, {TUI_ARTICLE_COL_HOSTS, TUI_ARTICLE_COL_DIFFICULTY}, "001's hosts and difficulty",
+     "001 的单机/跨机与实现难度"},
+    {1, {TUI_ARTICLE_COL_FEATURES}, "001's features", "001 的特点"},
+};
+#define NCOL_SETS (int)(sizeof col_sets / sizeof col_sets[0])
 
 static const char *mech_name(const char *mech)
 {
@@ -165,6 +187,7 @@ const char *tui_compare_reason(const char *why)
 typedef struct {
     uv_loop_t *loop;
     int active, dirty, help, scroll, body_h, body_rows;
+    int col_set; /* the articles' columns shown when not all fit (a) */
     tui_compare_doc_t doc;
     int have_doc, cached;
     /* a run */
@@ -405,6 +428,8 @@ static const struct {
 } keys[] = {
     {"↑↓ PgUp PgDn", "Up Dn PgUp PgDn", "scroll the figures and the claims", "滚动数字与说法"},
     {"m", NULL, "measure again; the figures shown stay until it ends", "重新测量；测完之前仍显示原来的数字"},
+    {"a", NULL, "the articles' other columns, when not all fit (160 columns hold them all)",
+     "文章表格的其他列（屏幕放不下全部时；160 列宽可全部显示）"},
     {"g", NULL, "a guide to choosing: a mechanism, its figures, its demo",
      "选择指南：回答几个问题，得到一种机制、它的数字和演示"},
     {"p", NULL, "a quiz: predict, then see what this machine measured", "小测验：先预测，再看本机实测"},
@@ -467,6 +492,7 @@ tui_action_t tui_compare_key(wint_t k, int code)
     case 'k': cmp.scroll--; break;
     case ' ': cmp.scroll += page; break;
     case 'm': measure(); break;
+    case 'a': cmp.col_set = (cmp.col_set + 1) % NCOL_SETS; break;
     case 'g': tui_compare_guide_open(); break;
     case 'p': tui_compare_quiz_open(cmp.have_doc ? &cmp.doc : NULL); break;
     case '?': cmp.help = 1; break;
@@ -542,43 +568,121 @@ static void us(char *out, size_t n, double ns)
         snprintf(out, n, "%.0f", ns / 1000);
 }
 
-/* The article's row of the demo, or NULL. */
-static const tui_table_row_t *article_row(const char *demo, const char *article)
+/* The table's columns: the mechanism, six figures, then the articles'. */
+enum { F_C50, F_C99, F_N50, F_N99, F_CMB, F_NMB, F_COUNT };
+static const int fig_w[F_COUNT] = {7, 7, 8, 7, 6, 6};
+#define NAME_W 14
+
+
+typedef struct {
+    int wide;                      /* every article column at once */
+    int fig[F_COUNT];              /* the figures shown */
+    int x_fig[F_COUNT], x_art[TUI_ARTICLE_COLS], w_art[TUI_ARTICLE_COLS];
+    tui_article_col_t art[TUI_ARTICLE_COLS];
+    int nart, extra;
+} layout_t;
+
+/* The widest cell of an article column, its heading included. */
+static int art_width(tui_article_col_t c, int zh, int utf8)
 {
-    const tui_mech_t *m = demo && *demo ? tui_catalogue_find(demo) : NULL;
-    for (int i = 0; m && i < m->nrows; i++)
-        if (strcmp(m->rows[i].article, article) == 0)
-            return &m->rows[i];
-    return NULL;
+    int wd = tui_text_width(tui_article_col_head(c, zh));
+    for (int i = 0; i < NMECHS; i++) {
+        const char *s = tui_article_cell(mechs[i].mech, c, zh, utf8);
+        int sw = s ? tui_text_width(s) : 0;
+        if (sw > wd)
+            wd = sw;
+    }
+    return wd;
 }
 
-/* Column layout: x of each field and its width. */
-enum { C_NAME, C_C50, C_C99, C_N50, C_N99, C_CMB, C_NMB, C_SPEED, C_CROSS, C_STARS, C_COUNT };
-static const int widths[C_COUNT] = {14, 7, 7, 8, 7, 6, 6, 11, 5, 6};
+/* Where each column goes in cols columns from x0: every article column when
+ * they fit beside every figure, else the set a chose, with the one-way and
+ * then the p99 figures left out as long as the set does not fit (the C and
+ * node p50 always stay). The last column takes what is left, cut with an
+ * ellipsis should it still not fit. */
+static layout_t layout(int x0, int cols)
+{
+    int zh = tui_i18n_lang() == TUI_LANG_ZH, utf8 = tui_crt_utf8(), room = cols - x0;
+    layout_t l = {0};
+    int aw[TUI_ARTICLE_COLS], all = 0;
+    for (int c = 0; c < TUI_ARTICLE_COLS; c++) {
+        aw[c] = art_width(c, zh, utf8);
+        all += aw[c] + 1;
+    }
+    int figs = 0;
+    for (int f = 0; f < F_COUNT; f++)
+        figs += fig_w[f];
+    l.wide = NAME_W + figs + 2 + all - 1 <= room;
+    if (l.wide) {
+        for (int c = 0; c < TUI_ARTICLE_COLS; c++)
+            l.art[l.nart++] = c;
+    } else {
+        int set = cmp.col_set % NCOL_SETS;
+        for (int i = 0; i < col_sets[set].ncols; i++)
+            l.art[l.nart++] = col_sets[set].col[i];
+    }
+    int need = -1;
+    for (int i = 0; i < l.nart; i++)
+        need += aw[l.art[i]] + 1;
+    for (int f = 0; f < F_COUNT; f++)
+        l.fig[f] = 1;
+    static const int drop[][2] = {{F_CMB, F_NMB}, {F_C99, F_N99}};
+    for (int d = 0; d < 2 && NAME_W + figs + 2 + need > room; d++)
+        for (int k = 0; k < 2; k++) {
+            l.fig[drop[d][k]] = 0;
+            figs -= fig_w[drop[d][k]];
+        }
+    int left = room - (NAME_W + figs + 2 + need), shown = 0, gap = 1;
+    if (left >= l.nart - 1) { /* the articles' words apart first */
+        gap = 2;
+        left -= l.nart - 1;
+    }
+    for (int f = 0; f < F_COUNT; f++)
+        shown += l.fig[f];
+    l.extra = left > 0 ? left / (shown + l.nart) : 0;
+    if (l.extra > 3)
+        l.extra = 3;
+    int x = x0 + NAME_W;
+    for (int f = 0; f < F_COUNT; f++)
+        if (l.fig[f]) {
+            l.x_fig[f] = x;
+            x += fig_w[f] + l.extra;
+        }
+    x += 2;
+    for (int i = 0; i < l.nart; i++) {
+        l.x_art[i] = x;
+        l.w_art[i] = i == l.nart - 1 ? x0 + room - x : aw[l.art[i]];
+        x += aw[l.art[i]] + gap + l.extra;
+    }
+    return l;
+}
+
+/* The width of figures f to g (both shown, or f alone) as one group. */
+static int group_w(const layout_t *l, int f, int g)
+{
+    return l->fig[g] ? l->x_fig[g] + fig_w[g] - l->x_fig[f] : fig_w[f];
+}
 
 static int table(int v, int x0, int cols)
 {
     int zh = tui_i18n_lang() == TUI_LANG_ZH, utf8 = tui_crt_utf8();
-    int x[C_COUNT], extra = cols - 2 > 80 ? (cols - 2 - 78) / 12 : 0;
-    if (extra > 3)
-        extra = 3;
-    x[0] = x0;
-    for (int c = 1; c < C_COUNT; c++)
-        x[c] = x[c - 1] + widths[c - 1] + (c == C_SPEED ? 2 : 0) + extra;
+    layout_t l = layout(x0, cols);
     /* two header rows: the groups, then the columns */
-    right_at(v, x[C_C50], widths[C_C50] + widths[C_C99] + extra, TUI_ROLE_PANE_TITLE, "C, µs");
-    right_at(v, x[C_N50], widths[C_N50] + widths[C_N99] + extra, TUI_ROLE_PANE_TITLE, "node, µs");
-    right_at(v, x[C_CMB], widths[C_CMB] + widths[C_NMB] + extra, TUI_ROLE_PANE_TITLE, w(W_ONE_WAY));
-    text_at(v, x[C_SPEED], widths[C_SPEED], TUI_ROLE_PANE_TITLE, "000");
-    text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_PANE_TITLE, "001");
+    right_at(v, l.x_fig[F_C50], group_w(&l, F_C50, F_C99), TUI_ROLE_PANE_TITLE, "C, µs");
+    right_at(v, l.x_fig[F_N50], group_w(&l, F_N50, F_N99), TUI_ROLE_PANE_TITLE, "node, µs");
+    if (l.fig[F_CMB])
+        right_at(v, l.x_fig[F_CMB], group_w(&l, F_CMB, F_NMB), TUI_ROLE_PANE_TITLE, w(W_ONE_WAY));
+    for (int i = 0; i < l.nart; i++) /* the article over the first of its columns */
+        if (i == 0 || strcmp(tui_article_col_article(l.art[i]), tui_article_col_article(l.art[i - 1])))
+            text_at(v, l.x_art[i], l.w_art[i], TUI_ROLE_PANE_TITLE, tui_article_col_article(l.art[i]));
     v++;
-    text_at(v, x[C_NAME], widths[C_NAME], TUI_ROLE_HEADING, w(W_MECH));
-    static const char *const heads[] = {"p50", "p99", "p50", "p99", "C", "node"};
-    for (int c = C_C50; c <= C_NMB; c++)
-        right_at(v, x[c], widths[c], TUI_ROLE_HEADING, heads[c - C_C50]);
-    text_at(v, x[C_SPEED], widths[C_SPEED], TUI_ROLE_HEADING, w(W_SPEED));
-    text_at(v, x[C_CROSS], widths[C_CROSS], TUI_ROLE_HEADING, w(W_CROSS));
-    text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_HEADING, w(W_STARS));
+    text_at(v, x0, NAME_W, TUI_ROLE_HEADING, w(W_MECH));
+    static const char *const heads[F_COUNT] = {"p50", "p99", "p50", "p99", "C", "node"};
+    for (int f = 0; f < F_COUNT; f++)
+        if (l.fig[f])
+            right_at(v, l.x_fig[f], fig_w[f], TUI_ROLE_HEADING, heads[f]);
+    for (int i = 0; i < l.nart; i++)
+        text_at(v, l.x_art[i], l.w_art[i], TUI_ROLE_HEADING, tui_article_col_head(l.art[i], zh));
     v++;
     for (int i = 0; i < NMECHS; i++) {
         const tui_compare_row_t *r = NULL;
@@ -586,39 +690,58 @@ static int table(int v, int x0, int cols)
             if (strcmp(cmp.doc.rows[j].mech, mechs[i].mech) == 0)
                 r = &cmp.doc.rows[j];
         char buf[32];
-        text_at(v, x[C_NAME], widths[C_NAME], TUI_ROLE_DEFAULT, mech_name(mechs[i].mech));
-        double f[6] = {0};
+        text_at(v, x0, NAME_W, TUI_ROLE_DEFAULT, mech_name(mechs[i].mech));
+        double f[F_COUNT] = {0};
         if (r) {
-            f[0] = r->p50[0], f[1] = r->p99[0], f[2] = r->p50[1], f[3] = r->p99[1];
-            f[4] = r->mbps[0], f[5] = r->mbps[1];
+            f[F_C50] = r->p50[0], f[F_C99] = r->p99[0], f[F_N50] = r->p50[1], f[F_N99] = r->p99[1];
+            f[F_CMB] = r->mbps[0], f[F_NMB] = r->mbps[1];
         }
-        for (int c = 0; c < 6; c++) {
-            if (c < 4)
+        for (int c = 0; c < F_COUNT; c++) {
+            if (!l.fig[c])
+                continue;
+            if (c < F_CMB)
                 us(buf, sizeof buf, f[c]);
             else if (f[c] > 0)
                 snprintf(buf, sizeof buf, "%.0f", f[c]);
             else
                 snprintf(buf, sizeof buf, "-");
-            right_at(v, x[C_C50 + c], widths[C_C50 + c], f[c] > 0 ? TUI_ROLE_VALUE : TUI_ROLE_DIM, buf);
+            right_at(v, l.x_fig[c], fig_w[c], f[c] > 0 ? TUI_ROLE_VALUE : TUI_ROLE_DIM, buf);
         }
-        const tui_table_row_t *a = article_row(mechs[i].articles_of, "000");
-        const tui_table_row_t *b = article_row(mechs[i].articles_of, "001");
-        text_at(v, x[C_SPEED], widths[C_SPEED], a ? TUI_ROLE_DEFAULT : TUI_ROLE_DIM,
-                a ? (zh ? a->speed_zh : a->speed_en) : "-");
-        text_at(v, x[C_CROSS], widths[C_CROSS], a ? TUI_ROLE_DEFAULT : TUI_ROLE_DIM,
-                a ? (zh && utf8 ? a->cross_zh : a->cross_en) : "-");
-        if (b && utf8) {
-            text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_DEFAULT, b->speed_en);
-        } else if (b) { /* ★★★★☆ as 4/5 */
-            int stars = 0;
-            for (const char *s = b->speed_en; (s = strstr(s, "★")); s += strlen("★"))
-                stars++;
-            snprintf(buf, sizeof buf, "%d/5", stars);
-            text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_DEFAULT, buf);
-        } else {
-            text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_DIM, "-");
+        for (int a = 0; a < l.nart; a++) {
+            const char *cell = tui_article_cell(mechs[i].mech, l.art[a], zh, utf8);
+            text_at(v, l.x_art[a], l.w_art[a], cell ? TUI_ROLE_DEFAULT : TUI_ROLE_DIM, cell ? cell : "-");
         }
         v++;
+    }
+    return v;
+}
+
+/* What the articles' columns show, for the note under the table. */
+static const char *col_set_words(int cols)
+{
+    int zh = tui_i18n_lang() == TUI_LANG_ZH;
+    layout_t l = layout(1, cols);
+    if (l.wide)
+        return zh ? "000 与 001 两张表的每一列" : "every column of 000's and 001's tables";
+    int set = cmp.col_set % NCOL_SETS;
+    return zh ? col_sets[set].zh : col_sets[set].en;
+}
+
+/* Every row of 000's and 001's tables with all its columns, one a line
+ * under the article's name, and the rows of the table above that stand for
+ * it. */
+static int article_rows(int v, int x, int wd)
+{
+    int zh = tui_i18n_lang() == TUI_LANG_ZH, utf8 = tui_crt_utf8();
+    static const char *const ids[] = {"000", "001"};
+    for (int a = 0; a < 2; a++) {
+        char line[700];
+        snprintf(line, sizeof line, w(W_ROWS_OF), ids[a], scope_article_name(ids[a], zh));
+        v += wrapped_at(v, x, wd, TUI_ROLE_HEADING, line);
+        for (int i = 0; i < tui_article_rows(ids[a]); i++) {
+            tui_article_row_line(ids[a], i, zh, utf8, mech_name, line, sizeof line);
+            v += wrapped_at(v, x + 2, wd - 2, TUI_ROLE_DIM, line);
+        }
     }
     return v;
 }
@@ -679,18 +802,24 @@ static int claims(int v, int x, int wd)
 static void status(int y, int cols)
 {
     int zh = tui_i18n_lang() == TUI_LANG_ZH;
+    char set[48];
+    snprintf(set, sizeof set, "%s %d/%d", w(W_COLUMNS), cmp.col_set % NCOL_SETS + 1, NCOL_SETS);
     const char *items[][2] = {
         {tui_crt_utf8() ? "↑↓" : "Up/Dn", w(W_SCROLL)},
         {"m", w(W_MEASURE)},
+        {"a", set}, /* left out when every column fits */
         {"g", zh ? "选择指南" : "guide"},
         {"p", zh ? "小测验" : "quiz"},
         {"L", zh ? "English" : "中文"},
         {"?", w(W_HELP)},
         {"q", w(W_BACK)},
     };
+    int wide = !cmp.have_doc || layout(1, cols).wide;
     tui_crt_fill(y, 0, cols, TUI_ROLE_STATUS);
     int x = 0;
     for (size_t i = 0; i < sizeof items / sizeof items[0] && x < cols; i++) {
+        if (i == 2 && wide)
+            continue;
         x += tui_crt_text(y, x, cols - x, TUI_ROLE_STATUS_KEY, items[i][0]);
         x += tui_crt_text(y, x, cols - x, TUI_ROLE_STATUS, " ");
         x += tui_crt_text(y, x, cols - x, TUI_ROLE_STATUS, items[i][1]);
@@ -785,7 +914,7 @@ void tui_compare_draw(int force)
     } else if (cmp.error[0]) {
         tui_crt_text(3, 1, cols - 2, TUI_ROLE_ERROR, cmp.error);
     } else {
-        tui_crt_text(3, 1, cols - 12, TUI_ROLE_DIM, cmp.have_doc ? w(W_MEASURE_AGAIN) : w(W_FIRST_RUN));
+        tui_crt_text(3, 1, cols - 2, TUI_ROLE_DIM, cmp.have_doc ? w(W_MEASURE_AGAIN) : w(W_FIRST_RUN));
     }
 
     /* the body: the table, what was not measured, the claims */
@@ -806,12 +935,21 @@ void tui_compare_draw(int force)
             if (pass == 0)
                 body_bottom = body_top; /* nothing shows */
             int v = table(0, x, cols);
-            v += wrapped_at(v, x, wd, TUI_ROLE_DIM, w(W_NOTE));
+            char note[600], set[400];
+            layout_t l = layout(x, cols);
+            if (l.wide)
+                snprintf(set, sizeof set, "%s", col_set_words(cols));
+            else
+                snprintf(set, sizeof set, w(W_NOTE_SET), col_set_words(cols), cmp.col_set % NCOL_SETS + 1,
+                         NCOL_SETS);
+            snprintf(note, sizeof note, w(W_NOTE), set);
+            v += wrapped_at(v, x, wd, TUI_ROLE_DIM, note);
             char legend[400];
             snprintf(legend, sizeof legend, "000: %s · 001: %s · %s", scope_article_name("000", zh),
                      scope_article_name("001", zh), w(W_SPIN_NOTE));
             v += wrapped_at(v, x, wd, TUI_ROLE_DIM, legend);
             v += wrapped_at(v, x, wd, TUI_ROLE_DIM, rows_note[zh]);
+            v = article_rows(v, x, wd);
             v = not_measured(v, x, wd);
             v++;
             v = claims(v, x, wd);

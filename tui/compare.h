@@ -1,11 +1,13 @@
 /* compare: the compare screen, and `ipcscope compare [--json]`.
  *
- * It shows the articles' comparison tables (000's speed and across-machines
- * columns, 001's stars) beside round trips and MB/s measured on this machine,
- * C and node side by side, and the articles' claims with a verdict each. The
- * figures come from bench/compare.sh, the script `make bench` runs too, run
- * as a child process in its own process group: its stderr says how far it
- * is ("progress I N EN|ZH"), its stdout is the document (compare_doc.h).
+ * It shows the articles' comparison tables (every row and column of 000's
+ * and 001's, compare_articles.h) beside round trips and MB/s measured on this
+ * machine, C and node side by side, and the articles' claims with a verdict
+ * each. A screen narrower than every column shows a set of them at a time
+ * (a switches). The figures come from bench/compare.sh, the script `make
+ * bench` runs too, run as a child process in its own process group: its
+ * stderr says how far it is ("progress I N EN|ZH"), its stdout is the
+ * document (compare_doc.h).
  * The loop never waits for it. The last document is cached and shown at once;
  * m measures again.
  *
