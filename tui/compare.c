@@ -70,8 +70,8 @@ static const char *const words[W_COUNT][2] = {
     [W_HELP] = {"help", "帮助"},
     [W_HELP_CLOSE] = {"any key closes this help", "按任意键关闭帮助"},
     [W_STOPPED] = {"the run was stopped", "测量已中止"},
-    [W_NO_SCRIPT] = {"bench/compare.sh not found beside this build (or in $IPCSCOPE_COMPARE)",
-                     "在这个构建旁边找不到 bench/compare.sh（或 $IPCSCOPE_COMPARE）"},
+    [W_NO_SCRIPT] = {"bench/compare.sh not found beside this build or installed copy (or in $IPCSCOPE_COMPARE)",
+                     "在这个构建或安装旁边找不到 bench/compare.sh（或 $IPCSCOPE_COMPARE）"},
     [W_NOTE] = {"round trips in µs (p50, p99), one way in MB/s; the articles' columns: %s",
                 "往返单位 µs（p50、p99），单向单位 MB/s；文章的列：%s"},
     [W_NOTE_SET] = {"%s (a shows the others: %d of %d; the one-way and p99 figures step aside when a set "
@@ -340,6 +340,30 @@ static void on_exit_cb(scope_child_t *c, int status, int sig)
     finish();
 }
 
+/* The measuring script and the directory it measures with: the build
+ * tree's (tui_compare_script), else, for an installed ipcscope,
+ * <bin>/../libexec/ipcscope/bench/compare.sh measuring with
+ * <bin>/../libexec/ipcscope, where `make install` puts the bench programs
+ * beside the demos. $IPCSCOPE_COMPARE, when set, is the only one tried. */
+static int find_script(char *script, size_t sn, char *build, size_t bn)
+{
+    if (tui_compare_script(script, sn, build, bn) == 0)
+        return 0;
+    const char *env = getenv("IPCSCOPE_COMPARE");
+    char self[PATH_MAX];
+    if ((env && *env) || scope_spawn_self(self, sizeof self) < 0)
+        return -ENOENT;
+    char *slash = strrchr(self, '/'); /* <prefix>/bin/ipcscope */
+    if (!slash)
+        return -ENOENT;
+    *slash = '\0';
+    int nb = snprintf(build, bn, "%s/../libexec/ipcscope", self);
+    int ns = snprintf(script, sn, "%s/../libexec/ipcscope/bench/compare.sh", self);
+    if (nb < 0 || (size_t)nb >= bn || ns < 0 || (size_t)ns >= sn)
+        return -ENOENT;
+    return access(script, R_OK) == 0 ? 0 : -ENOENT;
+}
+
 /* Starts bench/compare.sh; returns 0 or a negative errno (and says why). */
 static int measure(void)
 {
@@ -347,7 +371,7 @@ static int measure(void)
         return 0;
     char script[PATH_MAX], build[PATH_MAX];
     cmp.error[0] = '\0';
-    if (tui_compare_script(script, sizeof script, build, sizeof build) < 0) {
+    if (find_script(script, sizeof script, build, sizeof build) < 0) {
         snprintf(cmp.error, sizeof cmp.error, "%s", w(W_NO_SCRIPT));
         if (cmp.sync)
             fprintf(stderr, "ipcscope compare: %s\n", words[W_NO_SCRIPT][0]);
