@@ -23,6 +23,7 @@
 #include "compare_articles.h"
 #include "compare_doc.h"
 #include "compare_guide.h"
+#include "compare_names.h"
 #include "compare_quiz.h"
 #include "crt.h"
 #include "i18n.h"
@@ -98,31 +99,6 @@ static const char *w(word_t k)
     return words[k][tui_i18n_lang() == TUI_LANG_ZH];
 }
 
-/* The mechanisms as the table names them, in its order; the articles' rows
- * beside them are compare_articles'. */
-static const struct {
-    const char *mech, *en, *zh;
-} mechs[] = {
-    {"pipe", "pipe", "管道"},
-    {"fork-channel", "fork channel", "fork 通道"},
-    {"unix-socket", "Unix socket", "Unix 套接字"},
-    {"fifo", "FIFO", "命名管道 FIFO"},
-    {"tcp", "TCP loopback", "TCP 回环"},
-    {"udp", "UDP loopback", "UDP 回环"},
-    {"http", "HTTP", "HTTP 长连接"},
-    {"websocket", "WebSocket", "WebSocket"},
-    {"posix-mq", "POSIX mq", "POSIX 队列"},
-    {"redis-pubsub", "Redis pub/sub", "Redis 订阅"},
-    {"shm-spin", "shm spinning", "共享内存自旋"},
-    {"shm-futex", "shm futex", "共享内存 futex"},
-    {"fs-watch-inotify", "watch inotify", "监视 inotify"},
-    {"fs-watch-poll", "watch polling", "轮询监视"},
-    {"start-spawn", "start spawn", "启动 spawn"},
-    {"start-execfile", "start execFile", "启动 execFile"},
-    {"start-exec", "start exec", "启动 exec"},
-    {"start-fork", "start fork", "启动 fork"},
-};
-#define NMECHS (int)(sizeof mechs / sizeof mechs[0])
 
 /* The articles' columns a narrow screen shows at a time (a switches); a
  * wide one shows them all. */
@@ -140,47 +116,6 @@ static const struct {
     {1, {TUI_ARTICLE_COL_FEATURES}, "001's features", "001 的特点"},
 };
 #define NCOL_SETS (int)(sizeof col_sets / sizeof col_sets[0])
-
-static const char *mech_name(const char *mech)
-{
-    for (int i = 0; i < NMECHS; i++)
-        if (strcmp(mechs[i].mech, mech) == 0)
-            return tui_i18n_lang() == TUI_LANG_ZH ? mechs[i].zh : mechs[i].en;
-    return mech;
-}
-
-const char *tui_compare_mech_name(const char *mech)
-{
-    return mech_name(mech);
-}
-
-/* The reasons the script gives, in Chinese when the screen is. */
-static const char *reason(const char *why)
-{
-    static const char *const zh[][2] = {
-        {"node is not installed", "没有安装 node"},
-        {"redis-server is not installed", "没有安装 redis-server"},
-        {"npm is not installed", "没有安装 npm"},
-        {"node has no POSIX message queue API", "node 没有 POSIX 消息队列的 API"},
-        {"the bench has no node side for SharedArrayBuffer yet", "bench 里还没有 SharedArrayBuffer 的 node 一侧"},
-        {"the private redis-server did not start", "私有的 redis-server 没有启动"},
-        {"npm could not install", "npm 装不上 node 的 redis 包"},
-        {"no WebSocket client in node", "这个版本的 node 没有 WebSocket 客户端（node 22 自带，20.10 起要加 --experimental-websocket）"},
-        {"the fs-watch demo measures in C", "fs-watch 演示用 C 测量，用的是 libuv 的 uv_fs_event 与 uv_fs_poll，fs.watch 与 fs.watchFile 就建在它们之上"},
-        {"in C, execFile is fork + execve", "在 C 里 execFile 就是 fork + execve：见 spawn 那一行"},
-    };
-    if (tui_i18n_lang() != TUI_LANG_ZH)
-        return why;
-    for (size_t i = 0; i < sizeof zh / sizeof zh[0]; i++)
-        if (strncmp(why, zh[i][0], strlen(zh[i][0])) == 0)
-            return zh[i][1];
-    return why;
-}
-
-const char *tui_compare_reason(const char *why)
-{
-    return reason(why);
-}
 
 /* ---- state --------------------------------------------------------------------- */
 
@@ -610,8 +545,8 @@ typedef struct {
 static int art_width(tui_article_col_t c, int zh, int utf8)
 {
     int wd = tui_text_width(tui_article_col_head(c, zh));
-    for (int i = 0; i < NMECHS; i++) {
-        const char *s = tui_article_cell(mechs[i].mech, c, zh, utf8);
+    for (int i = 0; i < tui_compare_mech_count(); i++) {
+        const char *s = tui_article_cell(tui_compare_mech_id(i), c, zh, utf8);
         int sw = s ? tui_text_width(s) : 0;
         if (sw > wd)
             wd = sw;
@@ -708,13 +643,14 @@ static int table(int v, int x0, int cols)
     for (int i = 0; i < l.nart; i++)
         text_at(v, l.x_art[i], l.w_art[i], TUI_ROLE_HEADING, tui_article_col_head(l.art[i], zh));
     v++;
-    for (int i = 0; i < NMECHS; i++) {
+    for (int i = 0; i < tui_compare_mech_count(); i++) {
+        const char *mech = tui_compare_mech_id(i);
         const tui_compare_row_t *r = NULL;
         for (int j = 0; j < cmp.doc.nrows; j++)
-            if (strcmp(cmp.doc.rows[j].mech, mechs[i].mech) == 0)
+            if (strcmp(cmp.doc.rows[j].mech, mech) == 0)
                 r = &cmp.doc.rows[j];
         char buf[32];
-        text_at(v, x0, NAME_W, TUI_ROLE_DEFAULT, mech_name(mechs[i].mech));
+        text_at(v, x0, NAME_W, TUI_ROLE_DEFAULT, tui_compare_mech_name(mech));
         double f[F_COUNT] = {0};
         if (r) {
             f[F_C50] = r->p50[0], f[F_C99] = r->p99[0], f[F_N50] = r->p50[1], f[F_N99] = r->p99[1];
@@ -732,7 +668,7 @@ static int table(int v, int x0, int cols)
             right_at(v, l.x_fig[c], fig_w[c], f[c] > 0 ? TUI_ROLE_VALUE : TUI_ROLE_DIM, buf);
         }
         for (int a = 0; a < l.nart; a++) {
-            const char *cell = tui_article_cell(mechs[i].mech, l.art[a], zh, utf8);
+            const char *cell = tui_article_cell(mech, l.art[a], zh, utf8);
             text_at(v, l.x_art[a], l.w_art[a], cell ? TUI_ROLE_DEFAULT : TUI_ROLE_DIM, cell ? cell : "-");
         }
         v++;
@@ -763,7 +699,7 @@ static int article_rows(int v, int x, int wd)
         snprintf(line, sizeof line, w(W_ROWS_OF), ids[a], scope_article_name(ids[a], zh));
         v += wrapped_at(v, x, wd, TUI_ROLE_HEADING, line);
         for (int i = 0; i < tui_article_rows(ids[a]); i++) {
-            tui_article_row_line(ids[a], i, zh, utf8, mech_name, line, sizeof line);
+            tui_article_row_line(ids[a], i, zh, utf8, tui_compare_mech_name, line, sizeof line);
             v += wrapped_at(v, x + 2, wd - 2, TUI_ROLE_DIM, line);
         }
     }
@@ -790,9 +726,9 @@ static int not_measured(int v, int x, int wd)
             for (int j = i, k = 0; j < cmp.doc.nrows && n < (int)sizeof line; j++)
                 if (strcmp(cmp.doc.rows[j].why[impl], why) == 0)
                     n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", k++ ? (zh ? "、" : ", ") : "",
-                                  mech_name(cmp.doc.rows[j].mech));
+                                  tui_compare_mech_name(cmp.doc.rows[j].mech));
             if (n < (int)sizeof line)
-                snprintf(line + n, sizeof line - (size_t)n, zh ? "：%s" : ": %s", reason(why));
+                snprintf(line + n, sizeof line - (size_t)n, zh ? "：%s" : ": %s", tui_compare_reason(why));
             v += wrapped_at(v, x, wd, TUI_ROLE_DIM, line);
         }
     return v;

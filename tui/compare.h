@@ -42,12 +42,6 @@ tui_action_t tui_compare_key(wint_t key, int is_code);
 void tui_compare_draw(int force);
 /* Ends a run in progress (its whole process group) and closes its pipes. */
 void tui_compare_stop(void);
-/* A mechanism of the document as the table names it ("Unix socket"), in
- * the screen's language; the id itself when the table does not know it. */
-const char *tui_compare_mech_name(const char *mech);
-/* Why a row was not measured, as the script said it, in Chinese when the
- * screen is and a translation is known. */
-const char *tui_compare_reason(const char *why);
 /* The screen's keys for --help: the i-th line, 1, or 0 past the last. */
 int tui_compare_help(int i, const char **label, const char **text);
 

@@ -17,7 +17,7 @@
 #include <curses.h>
 
 #include "articles.h"
-#include "compare.h"
+#include "compare_names.h"
 #include "i18n.h"
 #include "text.h"
 
