@@ -26,7 +26,7 @@
 #include <wchar.h>
 
 #include "compare_doc.h"
-#include "compare_guide.h" /* tui_compare_next_t */
+#include "compare_panel.h" /* tui_compare_next_t */
 
 /* Draws the questions from doc (NULL: nothing measured yet, and the quiz
  * says to measure first). The figures are copied: doc may change after. */
