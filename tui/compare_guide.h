@@ -8,9 +8,9 @@
  * point to it, its figures from the compare document, and its demo, which
  * Enter opens. Every demo of the catalogue is the leaf of some path.
  *
- * The tree is data, walked by tui_compare_guide_key; the compare screen
- * (compare.c) owns the document and the terminal, and hands both over while
- * the guide is open.
+ * The tree is data (compare_guide_tree.h), walked by
+ * tui_compare_guide_key; the compare screen (compare.c) owns the document
+ * and the terminal, and hands both over while the guide is open.
  *
  * Usage (compare.c):
  *
@@ -38,8 +38,5 @@ const char *tui_compare_guide_demo(void);
 /* Draws the whole screen; doc is NULL when nothing was measured yet. */
 void tui_compare_guide_draw(const tui_compare_doc_t *doc);
 
-/* For tests and --help: the number of leaves, and the demo of the i-th. */
-int tui_compare_guide_leaves(void);
-const char *tui_compare_guide_leaf_demo(int i);
 
 #endif
