@@ -1,16 +1,11 @@
 /* compare: the compare screen and `ipcscope compare --json`. See compare.h.
  *
- * A run is bench/compare.sh started with scope_spawn in a process group of
- * its own (so that q, Ctrl-C or m can end all of its benches, its node
- * children and its private redis-server at once), its stdout and stderr on
- * two pipes read by the loop. It is over when it has exited and both pipes
- * have reached EOF; then its stdout is parsed, cached and shown.
+ * A run (compare_run.h) measures in the background; once it is over its
+ * stdout is parsed, cached and shown.
  */
 #include "compare.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +20,7 @@
 #include "compare_guide.h"
 #include "compare_names.h"
 #include "compare_quiz.h"
+#include "compare_run.h"
 #include "crt.h"
 #include "i18n.h"
 #include "spawn.h"
@@ -125,16 +121,8 @@ typedef struct {
     int col_set; /* the articles' columns shown when not all fit (a) */
     tui_compare_doc_t doc;
     int have_doc, cached;
-    /* a run */
-    int running, stopped, pipes_open, sync; /* sync: compare --json */
-    scope_child_t child;
-    uv_pipe_t out, err;
-    char *buf;
-    size_t len, cap;
-    char line[1024];
-    size_t line_len;
-    int step, steps, exit_status, term_signal;
-    char doing[2][200], error[400];
+    int stopped, sync; /* the last run was stopped; sync: compare --json */
+    char error[400];
 } compare_t;
 
 static compare_t cmp;
@@ -154,212 +142,56 @@ static void load_cache(void)
     free(json);
 }
 
-/* ---- a run ---------------------------------------------------------------------- */
+/* ---- a run (compare_run) ---------------------------------------------------------- */
 
-static void finish(void)
+static void on_run_done(const char *out, int exit_status, int term_signal, int stopped)
 {
-    if (cmp.running || cmp.pipes_open)
-        return; /* the exit, or an EOF, is still to come */
+    int step, steps;
+    const char *doing, *doing_zh;
+    tui_compare_run_progress(&step, &steps, &doing, &doing_zh);
+    cmp.stopped = stopped;
     cmp.error[0] = '\0';
-    if (cmp.stopped) {
+    if (stopped) {
         snprintf(cmp.error, sizeof cmp.error, "%s", w(W_STOPPED));
-    } else if (cmp.exit_status == 0 && cmp.term_signal == 0 && cmp.buf &&
-               tui_compare_doc_parse(cmp.buf, &cmp.doc) == 0) {
+    } else if (exit_status == 0 && term_signal == 0 && tui_compare_doc_parse(out, &cmp.doc) == 0) {
         cmp.have_doc = 1;
         cmp.cached = 0;
-        int r = tui_compare_cache_write(cmp.buf);
+        int r = tui_compare_cache_write(out);
         if (r < 0)
             snprintf(cmp.error, sizeof cmp.error, "cache: %s", strerror(-r));
     } else {
         if (cmp.have_doc) /* the figures shown stay the last good ones */
             load_cache();
         snprintf(cmp.error, sizeof cmp.error, "%s (%s %d)%s%s", w(W_FAILED),
-                 cmp.term_signal ? "signal" : "exit", cmp.term_signal ? cmp.term_signal : cmp.exit_status,
-                 cmp.line_len || cmp.doing[0][0] ? ": " : "", cmp.doing[0]);
+                 term_signal ? "signal" : "exit", term_signal ? term_signal : exit_status,
+                 doing[0] ? ": " : "", doing);
     }
     if (cmp.sync) {
         if (!cmp.error[0] || strncmp(cmp.error, "cache:", 6) == 0)
-            fputs(cmp.buf, stdout);
+            fputs(out, stdout);
         if (cmp.error[0])
             fprintf(stderr, "ipcscope compare: %s\n", cmp.error);
     }
     mark();
 }
 
-/* One line of the script's stderr: "progress I N EN|ZH", "note EN|ZH", or
- * something a bench said, kept as the reason should the run fail. */
-static void on_err_line(char *s)
-{
-    int i, n, off = 0;
-    char *text = s;
-    int progress = sscanf(s, "progress %d %d %n", &i, &n, &off) == 2 && off > 0;
-    if (progress) {
-        cmp.step = i;
-        cmp.steps = n;
-        text = s + off;
-    } else if (strncmp(s, "note ", 5) == 0) {
-        text = s + 5;
-    }
-    char *bar = strchr(text, '|');
-    if (bar)
-        *bar = '\0';
-    snprintf(cmp.doing[0], sizeof cmp.doing[0], "%.190s", text);
-    snprintf(cmp.doing[1], sizeof cmp.doing[1], "%.190s", bar ? bar + 1 : text);
-    if (cmp.sync && !progress) /* a note, or a bench's own words */
-        fprintf(stderr, "%scompare: %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", cmp.doing[0]);
-    else if (cmp.sync && isatty(STDERR_FILENO))
-        fprintf(stderr, "\r\033[Kcompare: %d/%d %s", cmp.step, cmp.steps, cmp.doing[0]);
-    else if (cmp.sync)
-        fprintf(stderr, "compare: %d/%d %s\n", cmp.step, cmp.steps, cmp.doing[0]);
-    mark();
-}
-
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    (void)hint;
-    if (h == (uv_handle_t *)&cmp.err) {
-        static char ebuf[4096];
-        *b = uv_buf_init(ebuf, sizeof ebuf);
-        return;
-    }
-    if (cmp.cap - cmp.len < 4096) {
-        size_t cap = cmp.cap ? cmp.cap * 2 : 65536;
-        char *more = realloc(cmp.buf, cap);
-        if (!more) {
-            *b = uv_buf_init(NULL, 0); /* UV_ENOBUFS: the read ends */
-            return;
-        }
-        cmp.buf = more;
-        cmp.cap = cap;
-    }
-    *b = uv_buf_init(cmp.buf + cmp.len, (unsigned)(cmp.cap - cmp.len - 1));
-}
-
-static void on_pipe_closed(uv_handle_t *h)
-{
-    (void)h;
-    cmp.pipes_open--;
-    finish();
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-    if (n < 0) {
-        uv_close((uv_handle_t *)s, on_pipe_closed);
-        return;
-    }
-    if (s == (uv_stream_t *)&cmp.out) {
-        cmp.len += (size_t)n;
-        cmp.buf[cmp.len] = '\0';
-        return;
-    }
-    for (ssize_t i = 0; i < n; i++) {
-        char c = b->base[i];
-        if (c == '\n' || cmp.line_len == sizeof cmp.line - 1) {
-            cmp.line[cmp.line_len] = '\0';
-            if (cmp.line_len)
-                on_err_line(cmp.line);
-            cmp.line_len = 0;
-        } else if (c != '\r') {
-            cmp.line[cmp.line_len++] = c;
-        }
-    }
-}
-
-static void on_exit_cb(scope_child_t *c, int status, int sig)
-{
-    (void)c;
-    cmp.running = 0;
-    cmp.exit_status = status;
-    cmp.term_signal = sig;
-    finish();
-}
-
-/* The measuring script and the directory it measures with: the build
- * tree's (tui_compare_script), else, for an installed ipcscope,
- * <bin>/../libexec/ipcscope/bench/compare.sh measuring with
- * <bin>/../libexec/ipcscope, where `make install` puts the bench programs
- * beside the demos. $IPCSCOPE_COMPARE, when set, is the only one tried. */
-static int find_script(char *script, size_t sn, char *build, size_t bn)
-{
-    if (tui_compare_script(script, sn, build, bn) == 0)
-        return 0;
-    const char *env = getenv("IPCSCOPE_COMPARE");
-    char self[PATH_MAX];
-    if ((env && *env) || scope_spawn_self(self, sizeof self) < 0)
-        return -ENOENT;
-    char *slash = strrchr(self, '/'); /* <prefix>/bin/ipcscope */
-    if (!slash)
-        return -ENOENT;
-    *slash = '\0';
-    int nb = snprintf(build, bn, "%s/../libexec/ipcscope", self);
-    int ns = snprintf(script, sn, "%s/../libexec/ipcscope/bench/compare.sh", self);
-    if (nb < 0 || (size_t)nb >= bn || ns < 0 || (size_t)ns >= sn)
-        return -ENOENT;
-    return access(script, R_OK) == 0 ? 0 : -ENOENT;
-}
-
-/* Starts bench/compare.sh; returns 0 or a negative errno (and says why). */
+/* Starts a run; returns 0 or a negative errno (and says why). */
 static int measure(void)
 {
-    if (cmp.running || cmp.pipes_open)
-        return 0;
-    char script[PATH_MAX], build[PATH_MAX];
     cmp.error[0] = '\0';
-    if (find_script(script, sizeof script, build, sizeof build) < 0) {
+    int r = tui_compare_run_start(cmp.loop, cmp.sync, mark, on_run_done, cmp.error, sizeof cmp.error);
+    if (r == -ENOENT) {
         snprintf(cmp.error, sizeof cmp.error, "%s", w(W_NO_SCRIPT));
         if (cmp.sync)
             fprintf(stderr, "ipcscope compare: %s\n", words[W_NO_SCRIPT][0]);
-        mark();
-        return -ENOENT;
     }
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) < 0)
-        return -errno;
-    if (pipe2(err, O_CLOEXEC) < 0) {
-        int e = errno;
-        close(out[0]);
-        close(out[1]);
-        return -e;
-    }
-    scope_spawn_fd_t fds[] = {{.parent_fd = out[1], .child_fd = 1}, {.parent_fd = err[1], .child_fd = 2}};
-    char *argv[] = {"sh", script, build, NULL};
-    /* the benches must not think the dashboard is theirs */
-    const char *unset[] = {"IPCSCOPE_EVENT_FD", "IPCSCOPE_CONTROL_FD", NULL};
-    scope_spawn_options_t o = {.file = "/bin/sh", .argv = argv, .unsetenv = unset, .fds = fds, .nfds = 2,
-                               .new_process_group = 1, .death_signal = SIGTERM};
-    int r = scope_spawn(cmp.loop, &cmp.child, &o, on_exit_cb);
-    close(out[1]);
-    close(err[1]);
-    if (r < 0) {
-        close(out[0]);
-        close(err[0]);
-        snprintf(cmp.error, sizeof cmp.error, "sh %.300s: %s", script, strerror(-r));
-        return r;
-    }
-    cmp.running = 1;
-    cmp.stopped = 0;
-    cmp.len = 0;
-    cmp.line_len = 0;
-    cmp.step = cmp.steps = 0;
-    cmp.doing[0][0] = cmp.doing[1][0] = '\0';
-    uv_pipe_init(cmp.loop, &cmp.out, 0);
-    uv_pipe_init(cmp.loop, &cmp.err, 0);
-    uv_pipe_open(&cmp.out, out[0]);
-    uv_pipe_open(&cmp.err, err[0]);
-    cmp.pipes_open = 2;
-    uv_read_start((uv_stream_t *)&cmp.out, on_alloc, on_read);
-    uv_read_start((uv_stream_t *)&cmp.err, on_alloc, on_read);
     mark();
-    return 0;
+    return r;
 }
 
 void tui_compare_stop(void)
 {
-    if (cmp.running) {
-        cmp.stopped = 1;
-        scope_child_kill(&cmp.child, SIGTERM, 1);
-    }
+    tui_compare_run_stop();
 }
 
 /* ---- the screen ------------------------------------------------------------------ */
@@ -826,16 +658,19 @@ void tui_compare_draw(int force)
         return;
     }
     /* the title bar, and what state the figures are in */
+    int running = tui_compare_run_running(), step, steps;
+    const char *doing[2];
+    tui_compare_run_progress(&step, &steps, &doing[0], &doing[1]);
     char badge[64];
-    if (cmp.running && cmp.steps)
-        snprintf(badge, sizeof badge, " %s %d/%d ", w(W_MEASURING), cmp.step, cmp.steps);
+    if (running && steps)
+        snprintf(badge, sizeof badge, " %s %d/%d ", w(W_MEASURING), step, steps);
     else
-        snprintf(badge, sizeof badge, " %s ", cmp.running ? w(W_MEASURING) : !cmp.have_doc ? w(W_NO_DATA)
+        snprintf(badge, sizeof badge, " %s ", running ? w(W_MEASURING) : !cmp.have_doc ? w(W_NO_DATA)
                                                : cmp.cached ? w(W_CACHED) : w(W_MEASURED));
     int bw = tui_text_width(badge);
     tui_crt_fill(0, 0, cols, TUI_ROLE_TITLE);
     tui_crt_text(0, 1, cols - bw - 2, TUI_ROLE_TITLE, w(W_TITLE));
-    tui_role_t br = cmp.running || !cmp.have_doc ? TUI_ROLE_PAUSED : TUI_ROLE_TITLE;
+    tui_role_t br = running || !cmp.have_doc ? TUI_ROLE_PAUSED : TUI_ROLE_TITLE;
     tui_crt_fill(0, cols - bw, bw, br);
     tui_crt_text(0, cols - bw, bw, br, badge);
 
@@ -862,14 +697,14 @@ void tui_compare_draw(int force)
         tui_crt_text(1, 1, cols - 2, TUI_ROLE_DIM, w(W_FIRST_RUN));
     }
     /* row 3: the run, or what to do */
-    if (cmp.running) {
-        int bar = cols / 4 > 30 ? 30 : cols / 4, done = cmp.steps ? bar * cmp.step / cmp.steps : 0;
+    if (running) {
+        int bar = cols / 4 > 30 ? 30 : cols / 4, done = steps ? bar * step / steps : 0;
         char line[400];
         int n = 0;
         for (int i = 0; i < bar; i++)
             n += snprintf(line + n, sizeof line - (size_t)n, "%s",
                           i < done ? tui_crt_eighths(8) : tui_crt_utf8() ? "·" : ".");
-        snprintf(line + n, sizeof line - (size_t)n, " %d/%d %s", cmp.step, cmp.steps, cmp.doing[zh]);
+        snprintf(line + n, sizeof line - (size_t)n, " %d/%d %s", step, steps, doing[zh]);
         tui_crt_text(3, 1, cols - 2, TUI_ROLE_VALUE, line);
     } else if (cmp.error[0]) {
         tui_crt_text(3, 1, cols - 2, TUI_ROLE_ERROR, cmp.error);
@@ -970,9 +805,12 @@ int tui_compare_cmd(int argc, char **argv)
         uv_close((uv_handle_t *)&sigs[i], NULL);
     scope_spawn_shutdown(cmp.loop);
     uv_run(cmp.loop, UV_RUN_NOWAIT);
-    if (isatty(STDERR_FILENO) && cmp.steps)
+    int step, steps;
+    const char *doing, *doing_zh;
+    tui_compare_run_progress(&step, &steps, &doing, &doing_zh);
+    if (isatty(STDERR_FILENO) && steps)
         fprintf(stderr, "\r\033[K");
     int ok = !cmp.error[0] || strncmp(cmp.error, "cache:", 6) == 0;
-    free(cmp.buf);
+    tui_compare_run_free();
     return ok ? (cmp.stopped ? 130 : 0) : 1;
 }
