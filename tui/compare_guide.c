@@ -181,7 +181,7 @@ static void draw_question(int y, int rows, int cols)
     y += tui_compare_panel_wrap(y, 2, wd, 3, TUI_ROLE_HEADING, zh() ? q->zh : q->en);
     y++;
     for (int i = 0; i < q->nanswers && y < bottom; i++) {
-        char key[8];
+        char key[12];
         if (q->yes_no)
             snprintf(key, sizeof key, "%c", i == 0 ? 'y' : 'n');
         else
