@@ -199,12 +199,19 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(TUIA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itui $(LDFLAGS) -o $@ $< $(TUIA) $(LIBA) $(LDLIBS)
 
+# `ipcscope compare` measures with the bench scripts and programs: they go to
+# libexec/ipcscope/bench/, and libexec/ipcscope/ stands for the build tree
+# that bench/compare.sh is given (its demos/ is the demos themselves).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/ipcscope \
+	    $(DESTDIR)$(PREFIX)/libexec/ipcscope/bench \
 	    $(DESTDIR)$(PREFIX)/share/ipcscope/lessons $(DESTDIR)$(PREFIX)/share/doc/ipcscope
 	$(if $(TUI_SRC),install -m 755 $(IPCSCOPE) $(DESTDIR)$(PREFIX)/bin/ipcscope)
 	$(if $(DEMOS),install -m 755 $(DEMOS) $(DESTDIR)$(PREFIX)/libexec/ipcscope/)
 	$(if $(wildcard demos/*.js),install -m 644 $(wildcard demos/*.js) $(DESTDIR)$(PREFIX)/libexec/ipcscope/)
+	$(if $(BENCHES),install -m 755 $(BENCHES) $(DESTDIR)$(PREFIX)/libexec/ipcscope/bench/)
+	install -m 644 $(wildcard bench/*.sh bench/*.js) $(DESTDIR)$(PREFIX)/libexec/ipcscope/bench/
+	ln -sfn . $(DESTDIR)$(PREFIX)/libexec/ipcscope/demos
 	$(if $(wildcard docs/lessons/*.md),install -m 644 $(wildcard docs/lessons/*.md) $(DESTDIR)$(PREFIX)/share/ipcscope/lessons/)
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ipcscope/
 

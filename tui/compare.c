@@ -1,16 +1,11 @@
 /* compare: the compare screen and `ipcscope compare --json`. See compare.h.
  *
- * A run is bench/compare.sh started with scope_spawn in a process group of
- * its own (so that q, Ctrl-C or m can end all of its benches, its node
- * children and its private redis-server at once), its stdout and stderr on
- * two pipes read by the loop. It is over when it has exited and both pipes
- * have reached EOF; then its stdout is parsed, cached and shown.
+ * A run (compare_run.h) measures in the background; once it is over its
+ * stdout is parsed, cached and shown.
  */
 #include "compare.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +15,12 @@
 #include <curses.h>
 
 #include "articles.h"
-#include "catalogue.h"
+#include "compare_body.h"
 #include "compare_doc.h"
 #include "compare_guide.h"
 #include "compare_quiz.h"
+#include "compare_run.h"
+#include "compare_table.h"
 #include "crt.h"
 #include "i18n.h"
 #include "spawn.h"
@@ -32,10 +29,9 @@
 /* ---- the screen's words ------------------------------------------------------- */
 
 typedef enum {
-    W_TITLE, W_MEASURING, W_CACHED, W_MEASURED, W_NO_DATA, W_FAILED, W_MECH, W_SPEED, W_CROSS,
-    W_STARS, W_ONE_WAY, W_NOT_MEASURED, W_CLAIMS, W_DEMO, W_ARTICLE, W_MEASURE_AGAIN, W_FIRST_RUN,
+    W_TITLE, W_MEASURING, W_CACHED, W_MEASURED, W_NO_DATA, W_FAILED, W_CLAIMS, W_DEMO, W_ARTICLE, W_MEASURE_AGAIN, W_FIRST_RUN,
     W_CORES, W_QUICK, W_FULL, W_SCROLL, W_MEASURE, W_BACK, W_HELP, W_HELP_CLOSE, W_STOPPED,
-    W_NO_SCRIPT, W_NOTE, W_SPIN_NOTE, W_COUNT
+    W_NO_SCRIPT, W_COLUMNS, W_COUNT
 } word_t;
 
 static const char *const words[W_COUNT][2] = {
@@ -46,12 +42,6 @@ static const char *const words[W_COUNT][2] = {
     [W_MEASURED] = {"MEASURED", "已测"},
     [W_NO_DATA] = {"NO DATA", "无数据"},
     [W_FAILED] = {"the measurement failed", "测量失败"},
-    [W_MECH] = {"mechanism", "机制"},
-    [W_SPEED] = {"speed", "速度"},
-    [W_CROSS] = {"net", "跨机"},
-    [W_STARS] = {"stars", "星级"},
-    [W_ONE_WAY] = {"MB/s", "MB/s"},
-    [W_NOT_MEASURED] = {"not measured", "未测量"},
     [W_CLAIMS] = {"The articles' claims, checked against these figures",
                   "文章里的说法，用这些数字检验"},
     [W_DEMO] = {"see it", "演示"},
@@ -64,28 +54,14 @@ static const char *const words[W_COUNT][2] = {
     [W_QUICK] = {"quick run", "快速测量"},
     [W_FULL] = {"full run", "完整测量"},
     [W_SCROLL] = {"scroll", "滚动"},
-    [W_MEASURE] = {"measure again", "重新测量"},
+    [W_MEASURE] = {"measure", "测量"},
+    [W_COLUMNS] = {"columns", "文章列"},
     [W_BACK] = {"back", "返回"},
     [W_HELP] = {"help", "帮助"},
     [W_HELP_CLOSE] = {"any key closes this help", "按任意键关闭帮助"},
     [W_STOPPED] = {"the run was stopped", "测量已中止"},
-    [W_NO_SCRIPT] = {"bench/compare.sh not found beside this build (or in $IPCSCOPE_COMPARE)",
-                     "在这个构建旁边找不到 bench/compare.sh（或 $IPCSCOPE_COMPARE）"},
-    [W_NOTE] = {"round trips in µs (p50, p99), one way in MB/s; the articles' columns: 000's speed and "
-                "across machines, 001's stars",
-                "往返单位 µs（p50、p99），单向单位 MB/s；文章的列：000 的速度与跨机器、001 的星级"},
-    [W_SPIN_NOTE] = {"shared memory: two threads, one word; spinning burns a core on each side",
-                     "共享内存：两个线程共用一个字；自旋时两边各占满一个核"},
-};
-
-/* What the rows below the round trips time (their own line under the table). */
-static const char *const rows_note[2] = {
-    "FIFO, HTTP (keep-alive, GET and its answer), WebSocket: round trips as above, C against the http demo's "
-    "server; watch: one way, a save to its parse; start: a child that runs uname -s, started and reaped "
-    "(node's fork starts a node; C's fork() copies itself, no exec)",
-    "命名管道、HTTP（长连接，一次 GET 及其应答）、WebSocket：与上面一样是往返，C 一侧连的是 http 演示的服务器；"
-    "监视：单向，从保存到解析完；启动：启动一个运行 uname -s 的子进程并回收它（node 的 fork 要启动一个 node；"
-    "C 的 fork() 只复制自己，不 exec）",
+    [W_NO_SCRIPT] = {"bench/compare.sh not found beside this build or installed copy (or in $IPCSCOPE_COMPARE)",
+                     "在这个构建或安装旁边找不到 bench/compare.sh（或 $IPCSCOPE_COMPARE）"},
 };
 
 static const char *w(word_t k)
@@ -93,90 +69,17 @@ static const char *w(word_t k)
     return words[k][tui_i18n_lang() == TUI_LANG_ZH];
 }
 
-/* The mechanisms as the table names them, and the demo whose article rows
- * stand beside them ("" for none: POSIX mq is not the articles' queue). */
-static const struct {
-    const char *mech, *en, *zh, *articles_of;
-} mechs[] = {
-    {"pipe", "pipe", "管道", "stdio-pipe"},
-    {"fork-channel", "fork channel", "fork 通道", "fork-ipc"},
-    {"unix-socket", "Unix socket", "Unix 套接字", "unix-socket"},
-    {"fifo", "FIFO", "命名管道 FIFO", ""},
-    {"tcp", "TCP loopback", "TCP 回环", "tcp"},
-    {"udp", "UDP loopback", "UDP 回环", "udp"},
-    {"http", "HTTP", "HTTP 长连接", "http"},
-    {"websocket", "WebSocket", "WebSocket", ""},
-    {"posix-mq", "POSIX mq", "POSIX 队列", ""},
-    {"redis-pubsub", "Redis pub/sub", "Redis 订阅", "message-queue"},
-    {"shm-spin", "shm spinning", "共享内存自旋", "shared-memory"},
-    {"shm-futex", "shm futex", "共享内存 futex", "shared-memory"},
-    {"fs-watch-inotify", "watch inotify", "监视 inotify", "fs-watch"},
-    {"fs-watch-poll", "watch polling", "轮询监视", "fs-watch"},
-    {"start-spawn", "start spawn", "启动 spawn", ""},
-    {"start-execfile", "start execFile", "启动 execFile", ""},
-    {"start-exec", "start exec", "启动 exec", ""},
-    {"start-fork", "start fork", "启动 fork", ""},
-};
-#define NMECHS (int)(sizeof mechs / sizeof mechs[0])
-
-static const char *mech_name(const char *mech)
-{
-    for (int i = 0; i < NMECHS; i++)
-        if (strcmp(mechs[i].mech, mech) == 0)
-            return tui_i18n_lang() == TUI_LANG_ZH ? mechs[i].zh : mechs[i].en;
-    return mech;
-}
-
-const char *tui_compare_mech_name(const char *mech)
-{
-    return mech_name(mech);
-}
-
-/* The reasons the script gives, in Chinese when the screen is. */
-static const char *reason(const char *why)
-{
-    static const char *const zh[][2] = {
-        {"node is not installed", "没有安装 node"},
-        {"redis-server is not installed", "没有安装 redis-server"},
-        {"npm is not installed", "没有安装 npm"},
-        {"node has no POSIX message queue API", "node 没有 POSIX 消息队列的 API"},
-        {"the bench has no node side for SharedArrayBuffer yet", "bench 里还没有 SharedArrayBuffer 的 node 一侧"},
-        {"the private redis-server did not start", "私有的 redis-server 没有启动"},
-        {"npm could not install", "npm 装不上 node 的 redis 包"},
-        {"no WebSocket client in node", "这个版本的 node 没有 WebSocket 客户端（node 22 自带，20.10 起要加 --experimental-websocket）"},
-        {"the fs-watch demo measures in C", "fs-watch 演示用 C 测量，用的是 libuv 的 uv_fs_event 与 uv_fs_poll，fs.watch 与 fs.watchFile 就建在它们之上"},
-        {"in C, execFile is fork + execve", "在 C 里 execFile 就是 fork + execve：见 spawn 那一行"},
-    };
-    if (tui_i18n_lang() != TUI_LANG_ZH)
-        return why;
-    for (size_t i = 0; i < sizeof zh / sizeof zh[0]; i++)
-        if (strncmp(why, zh[i][0], strlen(zh[i][0])) == 0)
-            return zh[i][1];
-    return why;
-}
-
-const char *tui_compare_reason(const char *why)
-{
-    return reason(why);
-}
 
 /* ---- state --------------------------------------------------------------------- */
 
 typedef struct {
     uv_loop_t *loop;
     int active, dirty, help, scroll, body_h, body_rows;
+    int col_set; /* the articles' columns shown when not all fit (a) */
     tui_compare_doc_t doc;
     int have_doc, cached;
-    /* a run */
-    int running, stopped, pipes_open, sync; /* sync: compare --json */
-    scope_child_t child;
-    uv_pipe_t out, err;
-    char *buf;
-    size_t len, cap;
-    char line[1024];
-    size_t line_len;
-    int step, steps, exit_status, term_signal;
-    char doing[2][200], error[400];
+    int stopped, sync; /* the last run was stopped; sync: compare --json */
+    char error[400];
 } compare_t;
 
 static compare_t cmp;
@@ -196,188 +99,56 @@ static void load_cache(void)
     free(json);
 }
 
-/* ---- a run ---------------------------------------------------------------------- */
+/* ---- a run (compare_run) ---------------------------------------------------------- */
 
-static void finish(void)
+static void on_run_done(const char *out, int exit_status, int term_signal, int stopped)
 {
-    if (cmp.running || cmp.pipes_open)
-        return; /* the exit, or an EOF, is still to come */
+    int step, steps;
+    const char *doing, *doing_zh;
+    tui_compare_run_progress(&step, &steps, &doing, &doing_zh);
+    cmp.stopped = stopped;
     cmp.error[0] = '\0';
-    if (cmp.stopped) {
+    if (stopped) {
         snprintf(cmp.error, sizeof cmp.error, "%s", w(W_STOPPED));
-    } else if (cmp.exit_status == 0 && cmp.term_signal == 0 && cmp.buf &&
-               tui_compare_doc_parse(cmp.buf, &cmp.doc) == 0) {
+    } else if (exit_status == 0 && term_signal == 0 && tui_compare_doc_parse(out, &cmp.doc) == 0) {
         cmp.have_doc = 1;
         cmp.cached = 0;
-        int r = tui_compare_cache_write(cmp.buf);
+        int r = tui_compare_cache_write(out);
         if (r < 0)
             snprintf(cmp.error, sizeof cmp.error, "cache: %s", strerror(-r));
     } else {
         if (cmp.have_doc) /* the figures shown stay the last good ones */
             load_cache();
         snprintf(cmp.error, sizeof cmp.error, "%s (%s %d)%s%s", w(W_FAILED),
-                 cmp.term_signal ? "signal" : "exit", cmp.term_signal ? cmp.term_signal : cmp.exit_status,
-                 cmp.line_len || cmp.doing[0][0] ? ": " : "", cmp.doing[0]);
+                 term_signal ? "signal" : "exit", term_signal ? term_signal : exit_status,
+                 doing[0] ? ": " : "", doing);
     }
     if (cmp.sync) {
         if (!cmp.error[0] || strncmp(cmp.error, "cache:", 6) == 0)
-            fputs(cmp.buf, stdout);
+            fputs(out, stdout);
         if (cmp.error[0])
             fprintf(stderr, "ipcscope compare: %s\n", cmp.error);
     }
     mark();
 }
 
-/* One line of the script's stderr: "progress I N EN|ZH", "note EN|ZH", or
- * something a bench said, kept as the reason should the run fail. */
-static void on_err_line(char *s)
-{
-    int i, n, off = 0;
-    char *text = s;
-    int progress = sscanf(s, "progress %d %d %n", &i, &n, &off) == 2 && off > 0;
-    if (progress) {
-        cmp.step = i;
-        cmp.steps = n;
-        text = s + off;
-    } else if (strncmp(s, "note ", 5) == 0) {
-        text = s + 5;
-    }
-    char *bar = strchr(text, '|');
-    if (bar)
-        *bar = '\0';
-    snprintf(cmp.doing[0], sizeof cmp.doing[0], "%.190s", text);
-    snprintf(cmp.doing[1], sizeof cmp.doing[1], "%.190s", bar ? bar + 1 : text);
-    if (cmp.sync && !progress) /* a note, or a bench's own words */
-        fprintf(stderr, "%scompare: %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", cmp.doing[0]);
-    else if (cmp.sync && isatty(STDERR_FILENO))
-        fprintf(stderr, "\r\033[Kcompare: %d/%d %s", cmp.step, cmp.steps, cmp.doing[0]);
-    else if (cmp.sync)
-        fprintf(stderr, "compare: %d/%d %s\n", cmp.step, cmp.steps, cmp.doing[0]);
-    mark();
-}
-
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    (void)hint;
-    if (h == (uv_handle_t *)&cmp.err) {
-        static char ebuf[4096];
-        *b = uv_buf_init(ebuf, sizeof ebuf);
-        return;
-    }
-    if (cmp.cap - cmp.len < 4096) {
-        size_t cap = cmp.cap ? cmp.cap * 2 : 65536;
-        char *more = realloc(cmp.buf, cap);
-        if (!more) {
-            *b = uv_buf_init(NULL, 0); /* UV_ENOBUFS: the read ends */
-            return;
-        }
-        cmp.buf = more;
-        cmp.cap = cap;
-    }
-    *b = uv_buf_init(cmp.buf + cmp.len, (unsigned)(cmp.cap - cmp.len - 1));
-}
-
-static void on_pipe_closed(uv_handle_t *h)
-{
-    (void)h;
-    cmp.pipes_open--;
-    finish();
-}
-
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-    if (n < 0) {
-        uv_close((uv_handle_t *)s, on_pipe_closed);
-        return;
-    }
-    if (s == (uv_stream_t *)&cmp.out) {
-        cmp.len += (size_t)n;
-        cmp.buf[cmp.len] = '\0';
-        return;
-    }
-    for (ssize_t i = 0; i < n; i++) {
-        char c = b->base[i];
-        if (c == '\n' || cmp.line_len == sizeof cmp.line - 1) {
-            cmp.line[cmp.line_len] = '\0';
-            if (cmp.line_len)
-                on_err_line(cmp.line);
-            cmp.line_len = 0;
-        } else if (c != '\r') {
-            cmp.line[cmp.line_len++] = c;
-        }
-    }
-}
-
-static void on_exit_cb(scope_child_t *c, int status, int sig)
-{
-    (void)c;
-    cmp.running = 0;
-    cmp.exit_status = status;
-    cmp.term_signal = sig;
-    finish();
-}
-
-/* Starts bench/compare.sh; returns 0 or a negative errno (and says why). */
+/* Starts a run; returns 0 or a negative errno (and says why). */
 static int measure(void)
 {
-    if (cmp.running || cmp.pipes_open)
-        return 0;
-    char script[PATH_MAX], build[PATH_MAX];
     cmp.error[0] = '\0';
-    if (tui_compare_script(script, sizeof script, build, sizeof build) < 0) {
+    int r = tui_compare_run_start(cmp.loop, cmp.sync, mark, on_run_done, cmp.error, sizeof cmp.error);
+    if (r == -ENOENT) {
         snprintf(cmp.error, sizeof cmp.error, "%s", w(W_NO_SCRIPT));
         if (cmp.sync)
             fprintf(stderr, "ipcscope compare: %s\n", words[W_NO_SCRIPT][0]);
-        mark();
-        return -ENOENT;
     }
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) < 0)
-        return -errno;
-    if (pipe2(err, O_CLOEXEC) < 0) {
-        int e = errno;
-        close(out[0]);
-        close(out[1]);
-        return -e;
-    }
-    scope_spawn_fd_t fds[] = {{.parent_fd = out[1], .child_fd = 1}, {.parent_fd = err[1], .child_fd = 2}};
-    char *argv[] = {"sh", script, build, NULL};
-    /* the benches must not think the dashboard is theirs */
-    const char *unset[] = {"IPCSCOPE_EVENT_FD", "IPCSCOPE_CONTROL_FD", NULL};
-    scope_spawn_options_t o = {.file = "/bin/sh", .argv = argv, .unsetenv = unset, .fds = fds, .nfds = 2,
-                               .new_process_group = 1, .death_signal = SIGTERM};
-    int r = scope_spawn(cmp.loop, &cmp.child, &o, on_exit_cb);
-    close(out[1]);
-    close(err[1]);
-    if (r < 0) {
-        close(out[0]);
-        close(err[0]);
-        snprintf(cmp.error, sizeof cmp.error, "sh %.300s: %s", script, strerror(-r));
-        return r;
-    }
-    cmp.running = 1;
-    cmp.stopped = 0;
-    cmp.len = 0;
-    cmp.line_len = 0;
-    cmp.step = cmp.steps = 0;
-    cmp.doing[0][0] = cmp.doing[1][0] = '\0';
-    uv_pipe_init(cmp.loop, &cmp.out, 0);
-    uv_pipe_init(cmp.loop, &cmp.err, 0);
-    uv_pipe_open(&cmp.out, out[0]);
-    uv_pipe_open(&cmp.err, err[0]);
-    cmp.pipes_open = 2;
-    uv_read_start((uv_stream_t *)&cmp.out, on_alloc, on_read);
-    uv_read_start((uv_stream_t *)&cmp.err, on_alloc, on_read);
     mark();
-    return 0;
+    return r;
 }
 
 void tui_compare_stop(void)
 {
-    if (cmp.running) {
-        cmp.stopped = 1;
-        scope_child_kill(&cmp.child, SIGTERM, 1);
-    }
+    tui_compare_run_stop();
 }
 
 /* ---- the screen ------------------------------------------------------------------ */
@@ -405,6 +176,8 @@ static const struct {
 } keys[] = {
     {"↑↓ PgUp PgDn", "Up Dn PgUp PgDn", "scroll the figures and the claims", "滚动数字与说法"},
     {"m", NULL, "measure again; the figures shown stay until it ends", "重新测量；测完之前仍显示原来的数字"},
+    {"a", NULL, "the articles' other columns, when not all fit (160 columns hold them all)",
+     "文章表格的其他列（屏幕放不下全部时；160 列宽可全部显示）"},
     {"g", NULL, "a guide to choosing: a mechanism, its figures, its demo",
      "选择指南：回答几个问题，得到一种机制、它的数字和演示"},
     {"p", NULL, "a quiz: predict, then see what this machine measured", "小测验：先预测，再看本机实测"},
@@ -467,6 +240,7 @@ tui_action_t tui_compare_key(wint_t k, int code)
     case 'k': cmp.scroll--; break;
     case ' ': cmp.scroll += page; break;
     case 'm': measure(); break;
+    case 'a': cmp.col_set = (cmp.col_set + 1) % tui_compare_table_sets(); break;
     case 'g': tui_compare_guide_open(); break;
     case 'p': tui_compare_quiz_open(cmp.have_doc ? &cmp.doc : NULL); break;
     case '?': cmp.help = 1; break;
@@ -483,172 +257,15 @@ tui_action_t tui_compare_key(wint_t k, int code)
 
 /* ---- drawing --------------------------------------------------------------------- */
 
-/* The body scrolls: lines are drawn at a virtual row, shown when they fall
- * inside the window. */
-static int body_top, body_bottom;
-
-static int at(int v)
-{
-    int y = body_top + v - cmp.scroll;
-    return y >= body_top && y < body_bottom ? y : -1;
-}
-
+/* The body's lines (compare_body.h), by the names claims() draws with. */
 static void text_at(int v, int x, int maxw, tui_role_t role, const char *s)
 {
-    int y = at(v);
-    if (y >= 0 && maxw > 0)
-        tui_crt_text(y, x, maxw, role, s);
+    tui_compare_body_text(v, x, maxw, role, s);
 }
 
-/* Right-aligned in a field of width fw ending at column x + fw. */
-static void right_at(int v, int x, int fw, tui_role_t role, const char *s)
-{
-    int tw = tui_text_width(s);
-    text_at(v, x + (tw < fw ? fw - tw : 0), fw, role, s);
-}
-
-/* Wrapped text from virtual row v; returns the rows used. */
 static int wrapped_at(int v, int x, int wd, tui_role_t role, const char *s)
 {
-    int rows = 0;
-    char line[700];
-    while (*s) {
-        const char *next;
-        size_t len = tui_text_wrap(s, wd, &next);
-        if (len >= sizeof line)
-            len = sizeof line - 1;
-        memcpy(line, s, len);
-        line[len] = '\0';
-        text_at(v + rows, x, wd, role, line);
-        rows++;
-        if (next == s)
-            break;
-        s = next;
-        while (*s == ' ')
-            s++;
-    }
-    return rows;
-}
-
-static void us(char *out, size_t n, double ns)
-{
-    if (ns <= 0)
-        snprintf(out, n, "-");
-    else if (ns < 10000)
-        snprintf(out, n, "%.2f", ns / 1000);
-    else if (ns < 100000)
-        snprintf(out, n, "%.1f", ns / 1000);
-    else
-        snprintf(out, n, "%.0f", ns / 1000);
-}
-
-/* The article's row of the demo, or NULL. */
-static const tui_table_row_t *article_row(const char *demo, const char *article)
-{
-    const tui_mech_t *m = demo && *demo ? tui_catalogue_find(demo) : NULL;
-    for (int i = 0; m && i < m->nrows; i++)
-        if (strcmp(m->rows[i].article, article) == 0)
-            return &m->rows[i];
-    return NULL;
-}
-
-/* Column layout: x of each field and its width. */
-enum { C_NAME, C_C50, C_C99, C_N50, C_N99, C_CMB, C_NMB, C_SPEED, C_CROSS, C_STARS, C_COUNT };
-static const int widths[C_COUNT] = {14, 7, 7, 8, 7, 6, 6, 11, 5, 6};
-
-static int table(int v, int x0, int cols)
-{
-    int zh = tui_i18n_lang() == TUI_LANG_ZH, utf8 = tui_crt_utf8();
-    int x[C_COUNT], extra = cols - 2 > 80 ? (cols - 2 - 78) / 12 : 0;
-    if (extra > 3)
-        extra = 3;
-    x[0] = x0;
-    for (int c = 1; c < C_COUNT; c++)
-        x[c] = x[c - 1] + widths[c - 1] + (c == C_SPEED ? 2 : 0) + extra;
-    /* two header rows: the groups, then the columns */
-    right_at(v, x[C_C50], widths[C_C50] + widths[C_C99] + extra, TUI_ROLE_PANE_TITLE, "C, µs");
-    right_at(v, x[C_N50], widths[C_N50] + widths[C_N99] + extra, TUI_ROLE_PANE_TITLE, "node, µs");
-    right_at(v, x[C_CMB], widths[C_CMB] + widths[C_NMB] + extra, TUI_ROLE_PANE_TITLE, w(W_ONE_WAY));
-    text_at(v, x[C_SPEED], widths[C_SPEED], TUI_ROLE_PANE_TITLE, "000");
-    text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_PANE_TITLE, "001");
-    v++;
-    text_at(v, x[C_NAME], widths[C_NAME], TUI_ROLE_HEADING, w(W_MECH));
-    static const char *const heads[] = {"p50", "p99", "p50", "p99", "C", "node"};
-    for (int c = C_C50; c <= C_NMB; c++)
-        right_at(v, x[c], widths[c], TUI_ROLE_HEADING, heads[c - C_C50]);
-    text_at(v, x[C_SPEED], widths[C_SPEED], TUI_ROLE_HEADING, w(W_SPEED));
-    text_at(v, x[C_CROSS], widths[C_CROSS], TUI_ROLE_HEADING, w(W_CROSS));
-    text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_HEADING, w(W_STARS));
-    v++;
-    for (int i = 0; i < NMECHS; i++) {
-        const tui_compare_row_t *r = NULL;
-        for (int j = 0; j < cmp.doc.nrows; j++)
-            if (strcmp(cmp.doc.rows[j].mech, mechs[i].mech) == 0)
-                r = &cmp.doc.rows[j];
-        char buf[32];
-        text_at(v, x[C_NAME], widths[C_NAME], TUI_ROLE_DEFAULT, mech_name(mechs[i].mech));
-        double f[6] = {0};
-        if (r) {
-            f[0] = r->p50[0], f[1] = r->p99[0], f[2] = r->p50[1], f[3] = r->p99[1];
-            f[4] = r->mbps[0], f[5] = r->mbps[1];
-        }
-        for (int c = 0; c < 6; c++) {
-            if (c < 4)
-                us(buf, sizeof buf, f[c]);
-            else if (f[c] > 0)
-                snprintf(buf, sizeof buf, "%.0f", f[c]);
-            else
-                snprintf(buf, sizeof buf, "-");
-            right_at(v, x[C_C50 + c], widths[C_C50 + c], f[c] > 0 ? TUI_ROLE_VALUE : TUI_ROLE_DIM, buf);
-        }
-        const tui_table_row_t *a = article_row(mechs[i].articles_of, "000");
-        const tui_table_row_t *b = article_row(mechs[i].articles_of, "001");
-        text_at(v, x[C_SPEED], widths[C_SPEED], a ? TUI_ROLE_DEFAULT : TUI_ROLE_DIM,
-                a ? (zh ? a->speed_zh : a->speed_en) : "-");
-        text_at(v, x[C_CROSS], widths[C_CROSS], a ? TUI_ROLE_DEFAULT : TUI_ROLE_DIM,
-                a ? (zh && utf8 ? a->cross_zh : a->cross_en) : "-");
-        if (b && utf8) {
-            text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_DEFAULT, b->speed_en);
-        } else if (b) { /* ★★★★☆ as 4/5 */
-            int stars = 0;
-            for (const char *s = b->speed_en; (s = strstr(s, "★")); s += strlen("★"))
-                stars++;
-            snprintf(buf, sizeof buf, "%d/5", stars);
-            text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_DEFAULT, buf);
-        } else {
-            text_at(v, x[C_STARS], widths[C_STARS], TUI_ROLE_DIM, "-");
-        }
-        v++;
-    }
-    return v;
-}
-
-/* "not measured, node: POSIX mq: node has no POSIX message queue API", one
- * line per reason with every mechanism it applies to. */
-static int not_measured(int v, int x, int wd)
-{
-    for (int impl = 0; impl < TUI_IMPL_COUNT; impl++)
-        for (int i = 0; i < cmp.doc.nrows; i++) {
-            const char *why = cmp.doc.rows[i].why[impl];
-            int first = 1;
-            for (int j = 0; j < i && first; j++)
-                if (strcmp(cmp.doc.rows[j].why[impl], why) == 0)
-                    first = 0;
-            if (!*why || !first)
-                continue;
-            char line[600];
-            int zh = tui_i18n_lang() == TUI_LANG_ZH;
-            int n = snprintf(line, sizeof line, zh ? "%s（%s）：" : "%s (%s): ", w(W_NOT_MEASURED),
-                             impl ? "node" : "C");
-            for (int j = i, k = 0; j < cmp.doc.nrows && n < (int)sizeof line; j++)
-                if (strcmp(cmp.doc.rows[j].why[impl], why) == 0)
-                    n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", k++ ? (zh ? "、" : ", ") : "",
-                                  mech_name(cmp.doc.rows[j].mech));
-            if (n < (int)sizeof line)
-                snprintf(line + n, sizeof line - (size_t)n, zh ? "：%s" : ": %s", reason(why));
-            v += wrapped_at(v, x, wd, TUI_ROLE_DIM, line);
-        }
-    return v;
+    return tui_compare_body_wrap(v, x, wd, role, s);
 }
 
 static int claims(int v, int x, int wd)
@@ -687,18 +304,25 @@ static int claims(int v, int x, int wd)
 static void status(int y, int cols)
 {
     int zh = tui_i18n_lang() == TUI_LANG_ZH;
+    char set[48];
+    snprintf(set, sizeof set, "%s %d/%d", w(W_COLUMNS), cmp.col_set % tui_compare_table_sets() + 1,
+             tui_compare_table_sets());
     const char *items[][2] = {
         {tui_crt_utf8() ? "↑↓" : "Up/Dn", w(W_SCROLL)},
         {"m", w(W_MEASURE)},
+        {"a", set}, /* left out when every column fits */
         {"g", zh ? "选择指南" : "guide"},
         {"p", zh ? "小测验" : "quiz"},
         {"L", zh ? "English" : "中文"},
         {"?", w(W_HELP)},
         {"q", w(W_BACK)},
     };
+    int wide = !cmp.have_doc || tui_compare_table_wide(cols);
     tui_crt_fill(y, 0, cols, TUI_ROLE_STATUS);
     int x = 0;
     for (size_t i = 0; i < sizeof items / sizeof items[0] && x < cols; i++) {
+        if (i == 2 && wide)
+            continue;
         x += tui_crt_text(y, x, cols - x, TUI_ROLE_STATUS_KEY, items[i][0]);
         x += tui_crt_text(y, x, cols - x, TUI_ROLE_STATUS, " ");
         x += tui_crt_text(y, x, cols - x, TUI_ROLE_STATUS, items[i][1]);
@@ -745,16 +369,19 @@ void tui_compare_draw(int force)
         return;
     }
     /* the title bar, and what state the figures are in */
+    int running = tui_compare_run_running(), step, steps;
+    const char *doing[2];
+    tui_compare_run_progress(&step, &steps, &doing[0], &doing[1]);
     char badge[64];
-    if (cmp.running && cmp.steps)
-        snprintf(badge, sizeof badge, " %s %d/%d ", w(W_MEASURING), cmp.step, cmp.steps);
+    if (running && steps)
+        snprintf(badge, sizeof badge, " %s %d/%d ", w(W_MEASURING), step, steps);
     else
-        snprintf(badge, sizeof badge, " %s ", cmp.running ? w(W_MEASURING) : !cmp.have_doc ? w(W_NO_DATA)
+        snprintf(badge, sizeof badge, " %s ", running ? w(W_MEASURING) : !cmp.have_doc ? w(W_NO_DATA)
                                                : cmp.cached ? w(W_CACHED) : w(W_MEASURED));
     int bw = tui_text_width(badge);
     tui_crt_fill(0, 0, cols, TUI_ROLE_TITLE);
     tui_crt_text(0, 1, cols - bw - 2, TUI_ROLE_TITLE, w(W_TITLE));
-    tui_role_t br = cmp.running || !cmp.have_doc ? TUI_ROLE_PAUSED : TUI_ROLE_TITLE;
+    tui_role_t br = running || !cmp.have_doc ? TUI_ROLE_PAUSED : TUI_ROLE_TITLE;
     tui_crt_fill(0, cols - bw, bw, br);
     tui_crt_text(0, cols - bw, bw, br, badge);
 
@@ -781,24 +408,23 @@ void tui_compare_draw(int force)
         tui_crt_text(1, 1, cols - 2, TUI_ROLE_DIM, w(W_FIRST_RUN));
     }
     /* row 3: the run, or what to do */
-    if (cmp.running) {
-        int bar = cols / 4 > 30 ? 30 : cols / 4, done = cmp.steps ? bar * cmp.step / cmp.steps : 0;
+    if (running) {
+        int bar = cols / 4 > 30 ? 30 : cols / 4, done = steps ? bar * step / steps : 0;
         char line[400];
         int n = 0;
         for (int i = 0; i < bar; i++)
             n += snprintf(line + n, sizeof line - (size_t)n, "%s",
                           i < done ? tui_crt_eighths(8) : tui_crt_utf8() ? "·" : ".");
-        snprintf(line + n, sizeof line - (size_t)n, " %d/%d %s", cmp.step, cmp.steps, cmp.doing[zh]);
+        snprintf(line + n, sizeof line - (size_t)n, " %d/%d %s", step, steps, doing[zh]);
         tui_crt_text(3, 1, cols - 2, TUI_ROLE_VALUE, line);
     } else if (cmp.error[0]) {
         tui_crt_text(3, 1, cols - 2, TUI_ROLE_ERROR, cmp.error);
     } else {
-        tui_crt_text(3, 1, cols - 12, TUI_ROLE_DIM, cmp.have_doc ? w(W_MEASURE_AGAIN) : w(W_FIRST_RUN));
+        tui_crt_text(3, 1, cols - 2, TUI_ROLE_DIM, cmp.have_doc ? w(W_MEASURE_AGAIN) : w(W_FIRST_RUN));
     }
 
     /* the body: the table, what was not measured, the claims */
-    body_top = 5;
-    body_bottom = rows - 1;
+    int body_top = 5, body_bottom = rows - 1;
     cmp.body_h = body_bottom - body_top;
     int x = 1, wd = cols - 2;
     if (cmp.have_doc) {
@@ -810,20 +436,11 @@ void tui_compare_draw(int force)
                 if (cmp.scroll < 0)
                     cmp.scroll = 0;
             }
-            int saved = body_bottom;
-            if (pass == 0)
-                body_bottom = body_top; /* nothing shows */
-            int v = table(0, x, cols);
-            v += wrapped_at(v, x, wd, TUI_ROLE_DIM, w(W_NOTE));
-            char legend[400];
-            snprintf(legend, sizeof legend, "000: %s · 001: %s · %s", scope_article_name("000", zh),
-                     scope_article_name("001", zh), w(W_SPIN_NOTE));
-            v += wrapped_at(v, x, wd, TUI_ROLE_DIM, legend);
-            v += wrapped_at(v, x, wd, TUI_ROLE_DIM, rows_note[zh]);
-            v = not_measured(v, x, wd);
+            /* the first pass shows nothing */
+            tui_compare_body_window(body_top, pass ? body_bottom : body_top, cmp.scroll);
+            int v = tui_compare_table_draw(0, x, cols, &cmp.doc, cmp.col_set);
             v++;
             v = claims(v, x, wd);
-            body_bottom = saved;
             cmp.body_rows = v;
         }
         if (cmp.body_rows > cmp.body_h) { /* where the window is, on the right */
@@ -880,9 +497,12 @@ int tui_compare_cmd(int argc, char **argv)
         uv_close((uv_handle_t *)&sigs[i], NULL);
     scope_spawn_shutdown(cmp.loop);
     uv_run(cmp.loop, UV_RUN_NOWAIT);
-    if (isatty(STDERR_FILENO) && cmp.steps)
+    int step, steps;
+    const char *doing, *doing_zh;
+    tui_compare_run_progress(&step, &steps, &doing, &doing_zh);
+    if (isatty(STDERR_FILENO) && steps)
         fprintf(stderr, "\r\033[K");
     int ok = !cmp.error[0] || strncmp(cmp.error, "cache:", 6) == 0;
-    free(cmp.buf);
+    tui_compare_run_free();
     return ok ? (cmp.stopped ? 130 : 0) : 1;
 }

@@ -1,11 +1,13 @@
 /* compare: the compare screen, and `ipcscope compare [--json]`.
  *
- * It shows the articles' comparison tables (000's speed and across-machines
- * columns, 001's stars) beside round trips and MB/s measured on this machine,
- * C and node side by side, and the articles' claims with a verdict each. The
- * figures come from bench/compare.sh, the script `make bench` runs too, run
- * as a child process in its own process group: its stderr says how far it
- * is ("progress I N EN|ZH"), its stdout is the document (compare_doc.h).
+ * It shows the articles' comparison tables (every row and column of 000's
+ * and 001's, compare_articles.h) beside round trips and MB/s measured on this
+ * machine, C and node side by side, and the articles' claims with a verdict
+ * each. A screen narrower than every column shows a set of them at a time
+ * (a switches). The figures come from bench/compare.sh, the script `make
+ * bench` runs too, run as a child process in its own process group: its
+ * stderr says how far it is ("progress I N EN|ZH"), its stdout is the
+ * document (compare_doc.h).
  * The loop never waits for it. The last document is cached and shown at once;
  * m measures again.
  *
@@ -40,12 +42,6 @@ tui_action_t tui_compare_key(wint_t key, int is_code);
 void tui_compare_draw(int force);
 /* Ends a run in progress (its whole process group) and closes its pipes. */
 void tui_compare_stop(void);
-/* A mechanism of the document as the table names it ("Unix socket"), in
- * the screen's language; the id itself when the table does not know it. */
-const char *tui_compare_mech_name(const char *mech);
-/* Why a row was not measured, as the script said it, in Chinese when the
- * screen is and a translation is known. */
-const char *tui_compare_reason(const char *why);
 /* The screen's keys for --help: the i-th line, 1, or 0 past the last. */
 int tui_compare_help(int i, const char **label, const char **text);
 

@@ -1,12 +1,15 @@
 /* compare_quiz: predict, then see what this machine measured. See
  * compare_quiz.h.
  *
- * The questions come from a fixed list, in the order a lesson would ask
- * them (the articles' boldest claims first), each kept only when the rows it
- * needs were measured; fallbacks follow so that a run without node or redis
- * still gives five. The answer of a question is decided when the quiz opens,
- * from the figures of the document, so that changing the language or a run
- * ending meanwhile cannot change it.
+ * The questions come from a fixed list (the articles' boldest claims
+ * first), each kept only when the rows it needs were measured; fallbacks
+ * follow so that a run without node or redis still gives five. Each round
+ * (p, or r at the end of one) asks them in another order, shuffled from a
+ * seed drawn once per session: IPCSCOPE_QUIZ_SEED=N makes the orders
+ * reproducible, and 0 keeps the list's order every round. The answer of a
+ * question is decided when the quiz opens, from the figures of the
+ * document, so that changing the language or a run ending meanwhile cannot
+ * change it.
  */
 #include "compare_quiz.h"
 
@@ -15,15 +18,18 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curses.h>
 
 #include "articles.h"
-#include "compare.h"
+#include "compare_names.h"
 #include "i18n.h"
 #include "text.h"
 
@@ -88,7 +94,70 @@ static struct {
     int n, at, done;
     int score;                        /* this round */
     int session_right, session_asked; /* every round since the dashboard started */
+    int rounds;                       /* rounds begun this session */
+    int seeded;
+    uint64_t seed; /* the session's: every round's order follows from it */
 } quiz;
+
+/* ---- the order of a round ---------------------------------------------------- */
+
+/* splitmix64: a small generator whose sequence is the same everywhere. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The session's seed: IPCSCOPE_QUIZ_SEED, else the clock and the pid. */
+static void seed_once(void)
+{
+    if (quiz.seeded)
+        return;
+    quiz.seeded = 1;
+    const char *env = getenv("IPCSCOPE_QUIZ_SEED");
+    char *end;
+    if (env && *env) {
+        unsigned long long v = strtoull(env, &end, 10);
+        if (!*end) {
+            quiz.seed = v;
+            return;
+        }
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    quiz.seed = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 40);
+    if (!quiz.seed)
+        quiz.seed = 1; /* 0 means the list's order */
+}
+
+/* A new round: its questions in an order of their own, never the order of
+ * the round before (seed 0: the list's order, always). */
+static void new_round(void)
+{
+    seed_once();
+    quiz.rounds++;
+    if (!quiz.seed || quiz.n < 2)
+        return;
+    const spec_t *before[QUIZ_MAX];
+    for (int i = 0; i < quiz.n; i++)
+        before[i] = quiz.q[i].spec;
+    uint64_t state = quiz.seed ^ ((uint64_t)quiz.rounds * 0xd1b54a32d192ed03ULL);
+    for (int tries = 0; tries < 16; tries++) {
+        for (int i = quiz.n - 1; i > 0; i--) { /* Fisher-Yates */
+            int j = (int)(next_random(&state) % (uint64_t)(i + 1));
+            question_t t = quiz.q[i];
+            quiz.q[i] = quiz.q[j];
+            quiz.q[j] = t;
+        }
+        int same = 1;
+        for (int i = 0; i < quiz.n && same; i++)
+            same = before[i] == quiz.q[i].spec;
+        if (!same)
+            break;
+    }
+}
 
 /* ---- the questions ------------------------------------------------------------- */
 
@@ -180,6 +249,8 @@ void tui_compare_quiz_open(const tui_compare_doc_t *doc)
     }
     if (!measured)
         quiz.n = 0; /* a document without a figure: measure first */
+    else
+        new_round();
 }
 
 int tui_compare_quiz_active(void)
@@ -215,10 +286,11 @@ tui_compare_next_t tui_compare_quiz_key(wint_t k, int code)
         return TUI_COMPARE_STAY;
     int next = code ? k == KEY_ENTER : k == '\r' || k == '\n' || k == ' ';
     if (quiz.done) {
-        if (!code && k == 'r') { /* the same questions again, unanswered */
+        if (!code && k == 'r') { /* the same questions again, unanswered, in another order */
             for (int i = 0; i < quiz.n; i++)
                 quiz.q[i].chosen = -1;
             quiz.at = quiz.done = quiz.score = 0;
+            new_round();
         }
         return TUI_COMPARE_STAY;
     }
@@ -537,9 +609,10 @@ static void draw_end(int y, int rows, int cols)
     int wd = cols - 4, utf8 = tui_crt_utf8();
     char buf[600];
     snprintf(buf, sizeof buf,
-             zh() ? "得分：%d / %d · 本次会话：%d / %d"
-                  : "Your score: %d of %d · this session: %d of %d",
-             quiz.score, quiz.n, quiz.session_right, quiz.session_asked);
+             zh() ? "得分：%d / %d · 本次会话：%d / %d（%d 轮%s）"
+                  : "Your score: %d of %d · this session: %d of %d (%d round%s)",
+             quiz.score, quiz.n, quiz.session_right, quiz.session_asked, quiz.rounds,
+             quiz.rounds == 1 || zh() ? "" : "s");
     tui_crt_text(y++, 2, wd, TUI_ROLE_HEADING, buf);
     y++;
     for (int i = 0; i < quiz.n && y < rows - 2; i++, y++) {

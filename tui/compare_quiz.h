@@ -9,7 +9,9 @@
  * whose rows were not measured is left out. The student answers first; then
  * the measured answer stands beside the prediction, with what the articles
  * said and the demo that shows it, and a score: this round's and the
- * session's.
+ * session's. Each round asks its questions in another order, from a seed
+ * drawn once per session (IPCSCOPE_QUIZ_SEED=N fixes it; 0 keeps the
+ * list's order).
  *
  * Usage (compare.c):
  *
@@ -24,7 +26,7 @@
 #include <wchar.h>
 
 #include "compare_doc.h"
-#include "compare_guide.h" /* tui_compare_next_t */
+#include "compare_panel.h" /* tui_compare_next_t */
 
 /* Draws the questions from doc (NULL: nothing measured yet, and the quiz
  * says to measure first). The figures are copied: doc may change after. */
