@@ -74,7 +74,7 @@ static void on_grace(uv_timer_t *t)
         if (r->running) {
             scope_events_error("quit", "%s (pid %ld) did not end within %d s of the quit%s: "
                                "SIGKILL", r->name, (long)r->pid, ROLE_QUIT_GRACE_MS / 1000,
-                               r->stopped_said ? " (it is stopped)" : "");
+                               r->stopped_said ? scope_events_tr(" (it is stopped)") : "");
             scope_child_kill(&r->child, SIGKILL, 0);
             scope_demo_exit(d, 1);
         }
