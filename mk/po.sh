@@ -65,7 +65,7 @@ update)
         pot "$part" "$TMP/ipcscope-$part.pot"
         msgmerge --quiet --update --backup=none --no-wrap "$po" "$TMP/ipcscope-$part.pot"
         rm -f "$TMP/ipcscope-$part.pot"
-        echo "po.sh: $po: $(msgattrib --untranslated "$po" | grep -c '^msgid ' || true) untranslated entries (header included), $(msgattrib --only-fuzzy "$po" | grep -c '^msgid ' || true) fuzzy"
+        echo "po.sh: $po: $(msgfmt --statistics -o /dev/null "$po" 2>&1)"
     done
     ;;
 new)
@@ -89,11 +89,12 @@ check)
         if msgcmp "$po" "$TMP/ipcscope-$part.pot" 2>"$TMP/ipcscope-$part.err"; then
             echo "po.sh: $po: every string of its sources translated"
         else
-            echo "po.sh: $po: $(grep -c 'this message' "$TMP/ipcscope-$part.err") strings of its sources missing, untranslated or fuzzy (sh mk/po.sh update, then translate):"
-            sed -n 's/^\([^:]*:[0-9]*\): .*/  \1/p' "$TMP/ipcscope-$part.err" | head -20
+            echo "po.sh: $po: $(sed -n 's/^msgcmp: found \([0-9]*\) fatal.*/\1/p' "$TMP/ipcscope-$part.err") strings of its sources missing, untranslated or fuzzy (make po-update, then translate them):"
+            grep -v 'warning:\|^msgcmp: found' "$TMP/ipcscope-$part.err" | head -20 | sed 's/^/  /'
             bad=1
         fi
-        rm -f "$TMP/ipcscope-$part.pot" "$TMP/ipcscope-$part.err"
+        [ $bad = 1 ] || rm -f "$TMP/ipcscope-$part.pot" # kept to be read when it fails
+        rm -f "$TMP/ipcscope-$part.err"
     done
     exit $bad
     ;;

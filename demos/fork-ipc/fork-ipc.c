@@ -128,7 +128,7 @@ static void on_timeout(uv_timer_t *t)
 {
     fork_ipc_t *p = scope_container_of(t, fork_ipc_t, timer);
     scope_demo_check(p->demo, 0, "timeout", "no %s from %s %s in %lld s (it must answer as "
-                     "fork-ipc-child.js does): disconnecting", p->awaited, p->argv[0], p->argv[1],
+                     "fork-ipc-child.js does): disconnecting", scope_events_tr(p->awaited), p->argv[0], p->argv[1],
                      p->timeout_s);
     scope_channel_disconnect(&p->ch);
     scope_child_kill(&p->child, SIGTERM, 0);
@@ -200,7 +200,7 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
         return;
     char *text = cJSON_PrintUnformatted(msg);
     scope_events_log("the child says %.200s; this step waits for %s", text,
-                     p->awaited ? p->awaited : "nothing");
+                     p->awaited ? scope_events_tr(p->awaited) : scope_events_tr("nothing"));
     cJSON_free(text);
 }
 
