@@ -69,8 +69,9 @@ static void space_cjk_latin(char *out, size_t n, const char *s)
 char *scope_demo_count_of(char *out, size_t n, long count, const char *one, const char *many)
 {
     /* In Chinese the words come from the catalog (xgettext takes them from
-     * every call, as a singular and a plural) and the count takes a measure word ("%ld 个%s"); a word in
-     * Latin letters ("ping") is then set apart from it by a space. */
+     * every call, as a singular and a plural) and the count takes a measure
+     * word ("%ld 个%s"); a word in Latin letters ("ping") is then set apart
+     * from it by a space. */
     char s[128];
     if (count >= SCOPE_DEMO_ENDLESS)
         snprintf(s, sizeof s, scope_events_tr("an endless run of %s"),

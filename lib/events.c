@@ -286,8 +286,9 @@ int scope_events_set_lang(const char *lang)
      * Chinese locale at all (CI has only C, C.UTF-8 and POSIX), so the
      * language is not asked of the locale: LC_MESSAGES becomes C.UTF-8, which
      * glibc always has and for which it does read LANGUAGE, and LANGUAGE
-     * names zh_CN. The demo's children inherit LANGUAGE; they speak Chinese
-     * through IPCSCOPE_LANG anyway, and other programs in "C" ignore it. */
+     * names zh_CN. The demo's children inherit LANGUAGE: its own processes
+     * read IPCSCOPE_LANG anyway; a program it runs (grep, sh) ignores it in
+     * "C", and in another locale speaks Chinese too, as the screen does. */
     if (!setlocale(LC_MESSAGES, "C.UTF-8") && !setlocale(LC_MESSAGES, "C.utf8"))
         return -ENOENT;
     setenv("LANGUAGE", "zh_CN", 1);
@@ -359,11 +360,10 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
     if (strcmp(kind, "log") == 0)
         return snprintf(buf, cap, "%s %s\n", who, str_or(o, "text", ""));
     if (strcmp(kind, "step") == 0)
-        return snprintf(buf, cap, scope_events_tr("-- step %d: %s%s\n"),
-                        (int)num_field(o, "n", 0), str_or(o, "title", ""),
-                        cJSON_IsTrue(cJSON_GetObjectItem(o, "waiting"))
-                            ? scope_events_tr("  [Enter]")
-                            : "");
+        return snprintf(
+            buf, cap, scope_events_tr("-- step %d: %s%s\n"), (int)num_field(o, "n", 0),
+            str_or(o, "title", ""),
+            cJSON_IsTrue(cJSON_GetObjectItem(o, "waiting")) ? scope_events_tr("  [Enter]") : "");
     if (strcmp(kind, "error") == 0)
         return snprintf(buf, cap, scope_events_tr("%s ERROR %s: %s\n"), who, str_or(o, "what", "?"),
                         str_or(o, "reason", ""));
@@ -380,17 +380,16 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         if (sig)
             return snprintf(buf, cap, scope_events_tr("%s waitpid(%ld): %s was killed by %s\n"),
                             who, p, *r ? r : scope_events_tr("the process"), sig);
-        return snprintf(buf, cap, scope_events_tr("%s waitpid(%ld): %s exited with code %d\n"),
-                        who, p, *r ? r : scope_events_tr("the process"),
-                        (int)num_field(o, "code", 0));
+        return snprintf(buf, cap, scope_events_tr("%s waitpid(%ld): %s exited with code %d\n"), who,
+                        p, *r ? r : scope_events_tr("the process"), (int)num_field(o, "code", 0));
     }
     if (strcmp(kind, "chan") == 0) {
         end_text(o, "a", a, sizeof a);
         end_text(o, "b", b, sizeof b);
         const char *detail = str_field(o, "detail");
         return snprintf(buf, cap, scope_events_tr("%s channel %s (%s) %s: %s <-> %s%s%s\n"), who,
-                        str_or(o, "id", "?"), str_or(o, "kind", "?"),
-                        str_or(o, "state", "?"), a, b, detail ? ", " : "", detail ? detail : "");
+                        str_or(o, "id", "?"), str_or(o, "kind", "?"), str_or(o, "state", "?"), a, b,
+                        detail ? ", " : "", detail ? detail : "");
     }
     if (strcmp(kind, "msg") == 0) {
         int send = strcmp(str_or(o, "dir", ""), "send") == 0;
@@ -410,7 +409,8 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         cJSON_IsNumber(cJSON_GetObjectItem(o, "sent"))) {
         /* A one-way channel that counts loss: what went, what came. */
         double sent = num_field(o, "sent", 0), got = num_field(o, "received", 0);
-        return snprintf(buf, cap, scope_events_tr("%s stats %s: %.0f sent, %.0f received, %.0f lost\n"), who,
+        return snprintf(buf, cap,
+                        scope_events_tr("%s stats %s: %.0f sent, %.0f received, %.0f lost\n"), who,
                         str_or(o, "chan", "?"), sent, got, sent > got ? sent - got : 0);
     }
     if (strcmp(kind, "stats") == 0) {
@@ -418,10 +418,11 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         scope_time_format(p50, sizeof p50, num_field(o, "p50", 0));
         scope_time_format(p99, sizeof p99, num_field(o, "p99", 0));
         scope_time_format(mx, sizeof mx, num_field(o, "max", 0));
-        return snprintf(buf, cap,
-                        scope_events_tr("%s stats %s: %ld msgs, p50 %s, p99 %s, max %s, %.0f msg/s\n"),
-                        who, str_or(o, "chan", "?"), (long)num_field(o, "count", 0), p50,
-                        p99, mx, num_field(o, "rate", 0));
+        return snprintf(
+            buf, cap,
+            scope_events_tr("%s stats %s: %ld msgs, p50 %s, p99 %s, max %s, %.0f msg/s\n"), who,
+            str_or(o, "chan", "?"), (long)num_field(o, "count", 0), p50, p99, mx,
+            num_field(o, "rate", 0));
     }
     if (strcmp(kind, "bye") == 0 && str_field(o, "text"))
         return snprintf(buf, cap, scope_events_tr("== done: %s\n"), str_field(o, "text"));
