@@ -237,9 +237,9 @@ static void on_child_exit(scope_child_t *c, int code, int sig)
         uv_close((uv_handle_t *)&p->timer, NULL);
     scope_events_proc("exit", c->pid, getpid(), "child", code, sig); /* told as waitpid's */
     if (sig)
-        snprintf(p->how, sizeof p->how, "was killed by SIG%s", sigabbrev_np(sig));
+        snprintf(p->how, sizeof p->how, scope_events_tr("was killed by SIG%s"), sigabbrev_np(sig));
     else
-        snprintf(p->how, sizeof p->how, "exited %d", code);
+        snprintf(p->how, sizeof p->how, scope_events_tr("exited %d"), code);
     scope_demo_figure(p->demo, sig ? "child_signal" : "child_code",
                       sig ? cJSON_CreateString(sigabbrev_np(sig)) : cJSON_CreateNumber(code));
     scope_demo_figure(p->demo, "complete", cJSON_CreateBool(p->completed));

@@ -48,7 +48,7 @@ static const scope_demo_lesson_t lesson[] = {
 
 int main(int argc, char **argv)
 {
-    fork_ipc_t o = {.max_message = 4 << 20, .timeout_s = 5, .how = "did not start"}, *p = &o;
+    fork_ipc_t o = {.max_message = 4 << 20, .timeout_s = 5, .how = N_("did not start")}, *p = &o;
     const char *child = "c";
     int as_child = 0;
     const scope_demo_option_t options[] = {
@@ -104,10 +104,11 @@ int main(int argc, char **argv)
     char text[256], rtt[96];
     cJSON *summary = cJSON_CreateObject();
     scope_trace_add_summary(&p->trace, summary);
-    snprintf(text, sizeof text, "%llu messages sent, %llu received, %s; the child %s%s",
+    snprintf(text, sizeof text,
+             scope_events_tr("%llu messages sent, %llu received, %s; the child %s%s"),
              (unsigned long long)p->trace.sent, (unsigned long long)p->trace.received,
-             scope_trace_describe(&p->trace, rtt, sizeof rtt), p->how,
-             p->completed ? "" : " before the run was over");
+             scope_trace_describe(&p->trace, rtt, sizeof rtt), scope_events_tr(p->how),
+             p->completed ? "" : scope_events_tr(" before the run was over"));
     scope_demo_bye(&demo, summary, text);
     return code || !p->completed; /* a run cut short fails */
 }
