@@ -64,7 +64,8 @@ typedef struct {
 #define SCOPE_PEER(n) ((scope_end_t){-1, (n)})
 
 /* Opens the emitter as described above; role names this process in narration
- * ("parent", "child", "worker 2"). Sets FD_CLOEXEC on the event fd, so that only
+ * ("parent", "child", "worker 2"). Both opens take the narration's language
+ * from IPCSCOPE_LANG (see below). Sets FD_CLOEXEC on the event fd, so that only
  * children started through lib/spawn, which place it on purpose, inherit it.
  * Returns 0 or a negative errno (-EBADF when IPCSCOPE_EVENT_FD is not an open
  * fd). Opening again reopens. */
