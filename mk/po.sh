@@ -49,8 +49,9 @@ pot() { # PART OUT
         --keyword=N_:1 \
         -o "$2.all" $files
     sed -i 's/charset=CHARSET/charset=UTF-8/' "$2.all"
-    # "%s" alone (a text made before, passed through) has nothing to translate.
-    msggrep --no-wrap -v -K -e '^%s$' \
+    # "%s" or "%s%s" alone (texts made before, passed through) has nothing to
+    # translate.
+    msggrep --no-wrap -v -K -E -e '^(%s)+$' \
         -o "$2" "$2.all"
     rm -f "$2.all"
 }
