@@ -9,6 +9,8 @@
 #   make fuzz     build tests/fuzz/fuzz_*.c with clang's libFuzzer into build-fuzz/
 #                 and run each for FUZZ_SECONDS (default 60), one at a time;
 #                 FUZZ_ONLY=channel runs only the targets whose name has it
+#   make po-update  extract the narration's strings again and merge them into
+#                 po/zh_CN/*.po (mk/po.sh); make builds the catalog from those
 #   make install  PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -67,8 +69,16 @@ FUZZ_ONLY    ?=
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 
-.PHONY: all deps run test bench load asan fuzz fuzzers clean install
-all: $(LIBA) $(DEMOS) $(DEMO_JS) $(if $(TUI_SRC),$(IPCSCOPE)) $(UNITS) $(HELPERS) $(BENCHES)
+# The Chinese narration: GNU gettext's catalog "ipcscope", merged from one .po
+# per part of the source (po/zh_CN/lib.po, po/zh_CN/NAME.po for a demo) and
+# compiled where lib/events looks for it beside the programs (build/locale
+# from build/demos and build/bin; PREFIX/share/locale once installed).
+PO_SRC    := $(wildcard po/zh_CN/*.po)
+MO        := $(BUILD)/locale/zh_CN/LC_MESSAGES/ipcscope.mo
+
+.PHONY: all deps run test bench load asan fuzz fuzzers clean install po-update
+all: $(LIBA) $(DEMOS) $(DEMO_JS) $(if $(TUI_SRC),$(IPCSCOPE)) $(UNITS) $(HELPERS) $(BENCHES) \
+     $(if $(PO_SRC),$(MO))
 
 deps:
 	@sh mk/deps.sh
@@ -143,6 +153,17 @@ $(BUILD)/demos/%.js: demos/%.js
 	@mkdir -p $(dir $@)
 	cp $< $@
 
+# msgcat --use-first: a string two parts share (lib's and a demo's) is
+# translated once, by the first file that has it; msgfmt --check refuses a
+# translation whose %-directives differ from its English.
+$(MO): $(PO_SRC)
+	@mkdir -p $(dir $@) $(BUILD)/po
+	msgcat --use-first -o $(BUILD)/po/zh_CN.po $(PO_SRC)
+	msgfmt --check -o $@ $(BUILD)/po/zh_CN.po
+
+po-update:
+	@sh mk/po.sh update
+
 $(TUIA): $(TUI_CORE)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
@@ -214,6 +235,8 @@ install: all
 	ln -sfn . $(DESTDIR)$(PREFIX)/libexec/ipcscope/demos
 	$(if $(wildcard docs/lessons/*.md),install -m 644 $(wildcard docs/lessons/*.md) $(DESTDIR)$(PREFIX)/share/ipcscope/lessons/)
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ipcscope/
+	$(if $(PO_SRC),install -d $(DESTDIR)$(PREFIX)/share/locale/zh_CN/LC_MESSAGES)
+	$(if $(PO_SRC),install -m 644 $(MO) $(DESTDIR)$(PREFIX)/share/locale/zh_CN/LC_MESSAGES/)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -3,6 +3,7 @@
  */
 #include "demo.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,6 +32,7 @@ static const struct {
     {"size", "BYTES", "payload size of each message (default 64)"},
     {"step", NULL, "stop at each lesson step until Enter (or the dashboard's step)"},
     {"role", "NAME", "internal: run as one of the demo's own processes (lib/role)"},
+    {"lang", "en|zh", "narration in English or Chinese (default: IPCSCOPE_LANG, else en)"},
 };
 #define NCOMMON (sizeof common_options / sizeof common_options[0])
 
@@ -45,12 +47,39 @@ static int parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* s into out, with a space between a CJK character and a Latin letter or
+ * digit that follows it: the spacing the Chinese narration keeps. */
+static void space_cjk_latin(char *out, size_t n, const char *s)
+{
+    size_t o = 0;
+    int after_cjk = 0;
+    for (; *s && o + 1 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (after_cjk && c < 0x80 && (isalnum(c) || c == '(' || c == '`') && o + 2 < n)
+            out[o++] = ' ';
+        if (c >= 0x80)
+            after_cjk = c >= 0xe3 && c <= 0xe9 ? 1 : after_cjk && (c & 0xc0) == 0x80;
+        else
+            after_cjk = 0;
+        out[o++] = *s;
+    }
+    out[o] = '\0';
+}
+
 char *scope_demo_count_of(char *out, size_t n, long count, const char *one, const char *many)
 {
+    /* In Chinese the words come from the catalog (xgettext takes them from
+     * every call, as a singular and a plural) and the count takes a measure
+     * word ("%ld 个%s"); a word in Latin letters ("ping") is then set apart
+     * from it by a space. */
+    char s[128];
     if (count >= SCOPE_DEMO_ENDLESS)
-        snprintf(out, n, "an endless run of %s", many);
+        snprintf(s, sizeof s, scope_events_tr("an endless run of %s"),
+                 scope_events_trn(one, many, 2));
     else
-        snprintf(out, n, "%ld %s", count, count == 1 ? one : many);
+        snprintf(s, sizeof s, scope_events_tr("%ld %s"), count,
+                 scope_events_trn(one, many, (unsigned long)count));
+    space_cjk_latin(out, n, s);
     return out;
 }
 
@@ -215,6 +244,14 @@ int scope_demo_parse(scope_demo_t *d, const scope_demo_info_t *info,
             d->step_mode = 1;
         } else if (c == 7) {
             d->role = optarg;
+        } else if (c == 8) {
+            if (strcmp(optarg, "en") != 0 && strcmp(optarg, "zh") != 0) {
+                snprintf(d->error, sizeof d->error, "--lang wants en or zh, not '%s'", optarg);
+                result = -EINVAL;
+            }
+            /* In the environment, so that every process of the demo (lib/role
+             * starts this program again) narrates in it: lib/events reads it. */
+            setenv("IPCSCOPE_LANG", optarg, 1);
         } else if (c >= (int)NCOMMON && c < (int)(NCOMMON + nown)) {
             const scope_demo_option_t *o = &options[c - NCOMMON];
             int r = o->kind != SCOPE_OPT_CALL ? read_typed_option(d, o, optarg)
@@ -357,7 +394,7 @@ static void quit(scope_demo_t *d, const char *why)
         return;
     d->quitting = 1;
     d->paused = 0;
-    scope_events_log("%s: winding down", why);
+    scope_events_log("%s: winding down", scope_events_tr(why));
     if (d->relay) { /* however the end came, the roles wind down with us */
         cJSON *q = cJSON_CreateObject();
         cJSON_AddStringToObject(q, "cmd", "quit");
@@ -452,7 +489,7 @@ void scope_demo_apply_control(scope_demo_t *d, const cJSON *msg)
         d->on_back(d);
         return;
     } else if (strcmp(c, "quit") == 0) {
-        quit(d, d->role ? "quit, relayed" : "quit from the dashboard");
+        quit(d, d->role ? N_("quit, relayed") : N_("quit from the dashboard"));
         return;
     } else {
         scope_events_error("control", "unknown control command '%s'", c);
@@ -498,7 +535,7 @@ static void on_control_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
          * the control channel: it is gone, so end. */
         uv_close((uv_handle_t *)s, NULL);
         d->control_open = 0;
-        quit(d, d->role ? "the process that started me is gone" : "control channel closed");
+        quit(d, d->role ? N_("the process that started me is gone") : N_("control channel closed"));
     }
 }
 
@@ -691,7 +728,7 @@ int scope_demo_check(scope_demo_t *d, int ok, const char *what, const char *fmt,
     char reason[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, scope_events_tr(fmt), ap);
     va_end(ap);
     scope_events_error(what, "%s", reason);
     scope_demo_figure_add(d, "failed", 1);

@@ -2,8 +2,10 @@
  * its mechanism.
  *
  *   - the command line: --help, --json, --count N, --rate HZ, --size BYTES,
- *     --step, --describe, plus the demo's own options; --help names the
- *     articles the demo follows (lib/articles);
+ *     --step, --describe, --lang en|zh (the narration's language, put in
+ *     IPCSCOPE_LANG for every process of the demo; lib/events), plus the
+ *     demo's own options; --help names the articles the demo follows
+ *     (lib/articles);
  *   - the event emitter, opened for this process (lib/events);
  *   - the control channel from the dashboard (IPCSCOPE_CONTROL_FD, one JSON
  *     command per line): pause, resume, step, rate, size, fault, quit.

@@ -11,6 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libintl.h>
+#include <limits.h>
+#include <locale.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -99,6 +102,13 @@ int scope_events_open_fd(int fd, scope_events_format_t format, const char *role)
     emitter.last_refill = scope_time_now_ns();
     emitter.msgs_seen = emitter.msgs_emitted = 0;
     pthread_mutex_unlock(&emitter.lock);
+    /* Every process of a demo opens its emitter: each finds its language here. */
+    const char *lang = getenv("IPCSCOPE_LANG");
+    if (scope_events_set_lang(lang) == -ENOENT)
+        scope_events_log("IPCSCOPE_LANG=%s: no catalog %s.mo found (make builds it in "
+                         "build/locale, make install in PREFIX/share/locale): narrating in "
+                         "English",
+                         lang, SCOPE_EVENTS_DOMAIN);
     return 0;
 }
 
@@ -224,6 +234,88 @@ size_t scope_events_cut_utf8(char *out, const char *s, size_t max)
     return keep;
 }
 
+/* ---- the language ------------------------------------------------------ */
+
+/* 1 when the narration is Chinese: read by every thread that narrates, set
+ * once at the start. In English nothing is looked up at all, so English is
+ * the source text, byte for byte. */
+static _Atomic int translating;
+
+/* Where zh_CN/LC_MESSAGES/ipcscope.mo is, found as the lessons are: named by
+ * IPCSCOPE_LOCALEDIR, or beside the program as the build and an install lay
+ * it out. build/demos/NAME and build/bin/ipcscope find build/locale;
+ * PREFIX/libexec/ipcscope/NAME and PREFIX/bin/ipcscope find
+ * PREFIX/share/locale. */
+static int find_localedir(char *out, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[len > 0 ? len : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    const char *env = getenv("IPCSCOPE_LOCALEDIR");
+    const char *under[] = {"../locale", "../../share/locale", "../share/locale"};
+    for (int i = -1; i < 3; i++) {
+        if (i < 0 ? !(env && *env) : !slash)
+            continue;
+        int w = i < 0 ? snprintf(out, n, "%s", env) : snprintf(out, n, "%s/%s", exe, under[i]);
+        char mo[PATH_MAX + 64];
+        snprintf(mo, sizeof mo, "%s/zh_CN/LC_MESSAGES/" SCOPE_EVENTS_DOMAIN ".mo", out);
+        if (w > 0 && (size_t)w < n && access(mo, R_OK) == 0)
+            return 0;
+    }
+    return -ENOENT;
+}
+
+int scope_events_set_lang(const char *lang)
+{
+    if (!lang || !*lang || strcmp(lang, "en") == 0 || strcmp(lang, "C") == 0) {
+        translating = 0;
+        return 0;
+    }
+    if (strncmp(lang, "zh", 2) != 0)
+        return -EINVAL;
+    char dir[PATH_MAX];
+    if (find_localedir(dir, sizeof dir) < 0)
+        return -ENOENT;
+    /* glibc's gettext answers in the language of LC_MESSAGES, and a demo
+     * never calls setlocale(LC_ALL, ""): its locale is "C", in which gettext
+     * returns every message untranslated and ignores LANGUAGE (on purpose:
+     * POSIX fixes what a program prints in "C"). The machine may have no
+     * Chinese locale at all (CI has only C, C.UTF-8 and POSIX), so the
+     * language is not asked of the locale: LC_MESSAGES becomes C.UTF-8, which
+     * glibc always has and for which it does read LANGUAGE, and LANGUAGE
+     * names zh_CN. The demo's children inherit LANGUAGE: its own processes
+     * read IPCSCOPE_LANG anyway; a program it runs (grep, sh) ignores it in
+     * "C", and in another locale speaks Chinese too, as the screen does. */
+    if (!setlocale(LC_MESSAGES, "C.UTF-8") && !setlocale(LC_MESSAGES, "C.utf8"))
+        return -ENOENT;
+    setenv("LANGUAGE", "zh_CN", 1);
+    bindtextdomain(SCOPE_EVENTS_DOMAIN, dir);
+    /* gettext converts a catalog to the charset of LC_CTYPE, which stays
+     * "C", that is ASCII: every Chinese character would become '?'. The
+     * narration is UTF-8 wherever it goes (a terminal, the event pipe). */
+    bind_textdomain_codeset(SCOPE_EVENTS_DOMAIN, "UTF-8");
+    translating = 1;
+    return 0;
+}
+
+const char *scope_events_lang(void)
+{
+    return translating ? "zh" : "en";
+}
+
+const char *scope_events_tr(const char *s)
+{
+    return translating && s && *s ? dgettext(SCOPE_EVENTS_DOMAIN, s) : s;
+}
+
+const char *scope_events_trn(const char *one, const char *many, unsigned long n)
+{
+    return translating ? dngettext(SCOPE_EVENTS_DOMAIN, one, many, n) : n == 1 ? one : many;
+}
+
 /* ---- rendering ------------------------------------------------------- */
 
 static const char *str_field(const cJSON *o, const char *name)
@@ -268,34 +360,36 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
     if (strcmp(kind, "log") == 0)
         return snprintf(buf, cap, "%s %s\n", who, str_or(o, "text", ""));
     if (strcmp(kind, "step") == 0)
-        return snprintf(buf, cap, "-- step %d: %s%s\n", (int)num_field(o, "n", 0),
-                        str_or(o, "title", ""),
-                        cJSON_IsTrue(cJSON_GetObjectItem(o, "waiting")) ? "  [Enter]" : "");
+        return snprintf(
+            buf, cap, scope_events_tr("-- step %d: %s%s\n"), (int)num_field(o, "n", 0),
+            str_or(o, "title", ""),
+            cJSON_IsTrue(cJSON_GetObjectItem(o, "waiting")) ? scope_events_tr("  [Enter]") : "");
     if (strcmp(kind, "error") == 0)
-        return snprintf(buf, cap, "%s ERROR %s: %s\n", who, str_or(o, "what", "?"),
+        return snprintf(buf, cap, scope_events_tr("%s ERROR %s: %s\n"), who, str_or(o, "what", "?"),
                         str_or(o, "reason", ""));
     if (strcmp(kind, "proc") == 0) {
         const char *state = str_or(o, "state", "?");
         long p = (long)num_field(o, "proc", pid);
         const char *r = str_or(o, "role", "");
         if (strcmp(state, "exit") != 0)
-            return snprintf(buf, cap, "%s process %ld (%s) %s\n", who, p, r,
-                            strcmp(state, "start") == 0 ? "started" : "is ready");
+            return snprintf(buf, cap, scope_events_tr("%s process %ld (%s) %s\n"), who, p, r,
+                            strcmp(state, "start") == 0 ? scope_events_tr("started")
+                                                        : scope_events_tr("is ready"));
         /* An exit is told by the process that reaped it, as waitpid said. */
         const char *sig = str_field(o, "signal");
         if (sig)
-            return snprintf(buf, cap, "%s waitpid(%ld): %s was killed by %s\n", who, p,
-                            *r ? r : "the process", sig);
-        return snprintf(buf, cap, "%s waitpid(%ld): %s exited with code %d\n", who, p,
-                        *r ? r : "the process", (int)num_field(o, "code", 0));
+            return snprintf(buf, cap, scope_events_tr("%s waitpid(%ld): %s was killed by %s\n"),
+                            who, p, *r ? r : scope_events_tr("the process"), sig);
+        return snprintf(buf, cap, scope_events_tr("%s waitpid(%ld): %s exited with code %d\n"), who,
+                        p, *r ? r : scope_events_tr("the process"), (int)num_field(o, "code", 0));
     }
     if (strcmp(kind, "chan") == 0) {
         end_text(o, "a", a, sizeof a);
         end_text(o, "b", b, sizeof b);
         const char *detail = str_field(o, "detail");
-        return snprintf(buf, cap, "%s channel %s (%s) %s: %s <-> %s%s%s\n", who,
-                        str_or(o, "id", "?"), str_or(o, "kind", "?"),
-                        str_or(o, "state", "?"), a, b, detail ? ", " : "", detail ? detail : "");
+        return snprintf(buf, cap, scope_events_tr("%s channel %s (%s) %s: %s <-> %s%s%s\n"), who,
+                        str_or(o, "id", "?"), str_or(o, "kind", "?"), str_or(o, "state", "?"), a, b,
+                        detail ? ", " : "", detail ? detail : "");
     }
     if (strcmp(kind, "msg") == 0) {
         int send = strcmp(str_or(o, "dir", ""), "send") == 0;
@@ -315,7 +409,8 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         cJSON_IsNumber(cJSON_GetObjectItem(o, "sent"))) {
         /* A one-way channel that counts loss: what went, what came. */
         double sent = num_field(o, "sent", 0), got = num_field(o, "received", 0);
-        return snprintf(buf, cap, "%s stats %s: %.0f sent, %.0f received, %.0f lost\n", who,
+        return snprintf(buf, cap,
+                        scope_events_tr("%s stats %s: %.0f sent, %.0f received, %.0f lost\n"), who,
                         str_or(o, "chan", "?"), sent, got, sent > got ? sent - got : 0);
     }
     if (strcmp(kind, "stats") == 0) {
@@ -323,13 +418,16 @@ static int render_text(char *buf, size_t cap, const char *kind, const cJSON *o, 
         scope_time_format(p50, sizeof p50, num_field(o, "p50", 0));
         scope_time_format(p99, sizeof p99, num_field(o, "p99", 0));
         scope_time_format(mx, sizeof mx, num_field(o, "max", 0));
-        return snprintf(buf, cap, "%s stats %s: %ld msgs, p50 %s, p99 %s, max %s, %.0f msg/s\n",
-                        who, str_or(o, "chan", "?"), (long)num_field(o, "count", 0), p50,
-                        p99, mx, num_field(o, "rate", 0));
+        return snprintf(
+            buf, cap,
+            scope_events_tr("%s stats %s: %ld msgs, p50 %s, p99 %s, max %s, %.0f msg/s\n"), who,
+            str_or(o, "chan", "?"), (long)num_field(o, "count", 0), p50, p99, mx,
+            num_field(o, "rate", 0));
     }
+    if (strcmp(kind, "bye") == 0 && str_field(o, "text"))
+        return snprintf(buf, cap, scope_events_tr("== done: %s\n"), str_field(o, "text"));
     if (strcmp(kind, "bye") == 0)
-        return snprintf(buf, cap, "== done%s%s\n", str_field(o, "text") ? ": " : "",
-                        str_or(o, "text", ""));
+        return snprintf(buf, cap, "%s", scope_events_tr("== done\n"));
     return snprintf(buf, cap, "%s %s\n", who, kind);
 }
 
@@ -662,7 +760,7 @@ int scope_events_log(const char *fmt, ...)
         return 0;
     va_list ap;
     va_start(ap, fmt);
-    int r = emit_text("log", "text", fmt, ap, cJSON_CreateObject());
+    int r = emit_text("log", "text", scope_events_tr(fmt), ap, cJSON_CreateObject());
     va_end(ap);
     return r;
 }
@@ -671,7 +769,7 @@ int scope_events_step(int n, const char *title, int waiting)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "n", n);
-    cJSON_AddStringToObject(o, "title", title);
+    cJSON_AddStringToObject(o, "title", scope_events_tr(title));
     cJSON_AddBoolToObject(o, "waiting", waiting);
     return scope_events_emit("step", o);
 }
@@ -682,7 +780,7 @@ int scope_events_error(const char *what, const char *fmt, ...)
     cJSON_AddStringToObject(o, "what", what);
     va_list ap;
     va_start(ap, fmt);
-    int r = emit_text("error", "reason", fmt, ap, o);
+    int r = emit_text("error", "reason", scope_events_tr(fmt), ap, o);
     va_end(ap);
     return r;
 }
@@ -691,7 +789,7 @@ int scope_events_bye(cJSON *summary, const char *text)
 {
     cJSON *o = cJSON_CreateObject();
     if (text)
-        cJSON_AddStringToObject(o, "text", text);
+        cJSON_AddStringToObject(o, "text", scope_events_tr(text));
     cJSON_AddItemToObject(o, "summary", summary ? summary : cJSON_CreateObject());
     uint64_t dropped = scope_events_dropped();
     if (dropped)

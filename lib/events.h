@@ -64,7 +64,8 @@ typedef struct {
 #define SCOPE_PEER(n) ((scope_end_t){-1, (n)})
 
 /* Opens the emitter as described above; role names this process in narration
- * ("parent", "child", "worker 2"). Sets FD_CLOEXEC on the event fd, so that only
+ * ("parent", "child", "worker 2"). Both opens take the narration's language
+ * from IPCSCOPE_LANG (see below). Sets FD_CLOEXEC on the event fd, so that only
  * children started through lib/spawn, which place it on purpose, inherit it.
  * Returns 0 or a negative errno (-EBADF when IPCSCOPE_EVENT_FD is not an open
  * fd). Opening again reopens. */
@@ -121,6 +122,38 @@ size_t scope_events_char_len(const unsigned char *p, size_t len);
 /* Cuts s to at most max bytes on a UTF-8 boundary, ending it with "…" when
  * cut. Returns the new length. out must hold max+1 bytes. */
 size_t scope_events_cut_utf8(char *out, const char *s, size_t max);
+
+/* ---- the language of the narration ------------------------------------
+ *
+ * English is the source and the default. In Chinese, the format strings of
+ * scope_events_log and scope_events_error, the titles of scope_events_step
+ * and the text of scope_events_bye are looked up in GNU gettext's catalog
+ * "ipcscope" (po/zh_CN/NAME.po, compiled into ipcscope.mo) before they are
+ * formatted, so a demo's call sites stay as they are. The language comes
+ * from IPCSCOPE_LANG ("zh" or "en"), which the dashboard sets for the demos
+ * it starts; scope_events_open reads it, and lib/demo's --lang sets it.
+ *
+ *     scope_events_set_lang("zh");
+ *     scope_events_log("%s: listening", scope_events_tr(on ? "on" : "off"));
+ *
+ * xgettext finds the strings by these names (mk/po.sh); a word a demo passes
+ * as a %s argument is marked with scope_events_tr (looked up at run time) or,
+ * in a table, with N_ (looked up later, by the function it is handed to). */
+#define SCOPE_EVENTS_DOMAIN "ipcscope"
+#ifndef N_
+#define N_(s) s
+#endif
+
+/* "zh" (Chinese) or "en" (English; also NULL and ""). Returns 0, or -EINVAL
+ * for another language (English is kept), or -ENOENT when the catalog for
+ * Chinese was not found (English is kept). */
+int scope_events_set_lang(const char *lang);
+/* "zh" or "en". */
+const char *scope_events_lang(void);
+/* s in the narration's language: s itself in English. */
+const char *scope_events_tr(const char *s);
+/* The word for n things (one or many) in the narration's language. */
+const char *scope_events_trn(const char *one, const char *many, unsigned long n);
 
 /* Events dropped because the reader (a pipe or FIFO) had no room: tracing
  * never waits for its reader. Shown as "events_dropped" in stats and bye. */

@@ -72,9 +72,11 @@ static void on_grace(uv_timer_t *t)
     scope_demo_t *d = t->data;
     for (scope_role_t *r = d->roles; r; r = r->next)
         if (r->running) {
-            scope_events_error("quit", "%s (pid %ld) did not end within %d s of the quit%s: "
-                               "SIGKILL", r->name, (long)r->pid, ROLE_QUIT_GRACE_MS / 1000,
-                               r->stopped_said ? " (it is stopped)" : "");
+            scope_events_error("quit",
+                               "%s (pid %ld) did not end within %d s of the quit%s: "
+                               "SIGKILL",
+                               r->name, (long)r->pid, ROLE_QUIT_GRACE_MS / 1000,
+                               r->stopped_said ? scope_events_tr(" (it is stopped)") : "");
             scope_child_kill(&r->child, SIGKILL, 0);
             scope_demo_exit(d, 1);
         }

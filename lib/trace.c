@@ -293,12 +293,14 @@ char *scope_trace_describe(const scope_trace_t *t, char *out, size_t outlen)
     scope_hist_summary_t h;
     scope_hist_summarize(&t->latency, &h);
     if (!h.count) {
-        snprintf(out, outlen, "no round trip measured");
+        snprintf(out, outlen, "%s", scope_events_tr("no round trip measured"));
         return out;
     }
     char p50[32], p99[32];
-    snprintf(out, outlen, "%llu round trip%s, median %s, p99 %s", (unsigned long long)h.count,
-             h.count == 1 ? "" : "s", scope_time_format(p50, sizeof p50, (double)h.p50),
+    snprintf(out, outlen, scope_events_tr("%llu %s, median %s, p99 %s"),
+             (unsigned long long)h.count,
+             scope_events_trn("round trip", "round trips", (unsigned long)h.count),
+             scope_time_format(p50, sizeof p50, (double)h.p50),
              scope_time_format(p99, sizeof p99, (double)h.p99));
     return out;
 }

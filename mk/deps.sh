@@ -1,5 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages ipcscope needs, and only those that are missing.
+# (gettext: msgfmt, msgcat and xgettext build the Chinese narration's catalog.)
 # Quiet when nothing is missing; apt-get as root, sudo otherwise; when neither
 # works it names the packages and stops, so the user knows what to install.
 #
@@ -10,7 +11,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libncurses-dev libuv1-dev libcjson-dev \
 libhiredis-dev libhttp-parser-dev libcurl4-openssl-dev libwslay-dev libssl-dev libzmq3-dev libmsgpack-dev redis-server nodejs tmux check \
-socat netcat-openbsd curl procps iproute2 valgrind jq"
+socat netcat-openbsd curl procps iproute2 valgrind jq gettext"
 # Only `make fuzz` needs clang, so `make test` does not pull it in. Debian 12
 # ships libFuzzer's runtime apart from clang, as a package clang only
 # recommends (and recommends are not installed below).

@@ -9,6 +9,7 @@
  *   2. A second pipe for control commands, read end at fd 4,
  *      IPCSCOPE_CONTROL_FD=4; a third for the demo's stdout and stderr (they
  *      must not write over the screen), and /dev/null as its stdin.
+ *      IPCSCOPE_LANG names the screen's language, in which the demo narrates.
  *   3. scope_spawn (lib/spawn): a new process group, so the whole demo can be
  *      signalled at once, and PR_SET_PDEATHSIG(SIGTERM), so the demo winds
  *      down even when the dashboard is killed with SIGKILL.
@@ -224,7 +225,11 @@ int tui_session_launch(tui_session_t *s, const char *path, double rate, long siz
     snprintf(size_arg, sizeof size_arg, "%ld", size);
     char *argv[] = {(char *)path, "--rate", rate_arg, "--size", size_arg,
                     "--count", (char *)s->count, s->lesson ? "--step" : NULL, NULL};
-    const char *env[] = {"IPCSCOPE_EVENT_FD=3", "IPCSCOPE_CONTROL_FD=4", NULL};
+    /* The demo narrates in the screen's language (lib/events), and so do the
+     * processes it starts, which inherit the variable. */
+    const char *env[] = {"IPCSCOPE_EVENT_FD=3", "IPCSCOPE_CONTROL_FD=4",
+                         tui_i18n_lang() == TUI_LANG_ZH ? "IPCSCOPE_LANG=zh" : "IPCSCOPE_LANG=en",
+                         NULL};
     const char *unset[] = {"NODE_CHANNEL_FD", NULL};
     scope_spawn_fd_t fds[] = {{devnull, 0}, {out[1], 1}, {out[1], 2}, {ev[1], 3}, {ctl[0], 4}};
     scope_spawn_options_t o = {.file = path,

@@ -127,9 +127,10 @@ int fork_ipc_send(fork_ipc_t *p, cJSON *msg)
 static void on_timeout(uv_timer_t *t)
 {
     fork_ipc_t *p = scope_container_of(t, fork_ipc_t, timer);
-    scope_demo_check(p->demo, 0, "timeout", "no %s from %s %s in %lld s (it must answer as "
-                     "fork-ipc-child.js does): disconnecting", p->awaited, p->argv[0], p->argv[1],
-                     p->timeout_s);
+    scope_demo_check(p->demo, 0, "timeout",
+                     "no %s from %s %s in %lld s (it must answer as "
+                     "fork-ipc-child.js does): disconnecting",
+                     scope_events_tr(p->awaited), p->argv[0], p->argv[1], p->timeout_s);
     scope_channel_disconnect(&p->ch);
     scope_child_kill(&p->child, SIGTERM, 0);
 }
@@ -200,7 +201,7 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
         return;
     char *text = cJSON_PrintUnformatted(msg);
     scope_events_log("the child says %.200s; this step waits for %s", text,
-                     p->awaited ? p->awaited : "nothing");
+                     p->awaited ? scope_events_tr(p->awaited) : scope_events_tr("nothing"));
     cJSON_free(text);
 }
 
@@ -236,9 +237,9 @@ static void on_child_exit(scope_child_t *c, int code, int sig)
         uv_close((uv_handle_t *)&p->timer, NULL);
     scope_events_proc("exit", c->pid, getpid(), "child", code, sig); /* told as waitpid's */
     if (sig)
-        snprintf(p->how, sizeof p->how, "was killed by SIG%s", sigabbrev_np(sig));
+        snprintf(p->how, sizeof p->how, scope_events_tr("was killed by SIG%s"), sigabbrev_np(sig));
     else
-        snprintf(p->how, sizeof p->how, "exited %d", code);
+        snprintf(p->how, sizeof p->how, scope_events_tr("exited %d"), code);
     scope_demo_figure(p->demo, sig ? "child_signal" : "child_code",
                       sig ? cJSON_CreateString(sigabbrev_np(sig)) : cJSON_CreateNumber(code));
     scope_demo_figure(p->demo, "complete", cJSON_CreateBool(p->completed));

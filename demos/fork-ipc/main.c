@@ -34,21 +34,21 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 }
 
 static const scope_demo_lesson_t lesson[] = {
-    {"socketpair(): the channel, before any child exists", fork_ipc_socketpair},
-    {"fork the child; it finds its end at fd 3", fork_ipc_fork},
-    {"in the child, its end is fd 3 and NODE_CHANNEL_FD=3 names it", fork_ipc_child_fd},
-    {"both sides open the channel as a libuv ipc pipe", fork_ipc_open},
-    {"send {\"hello\":\"world\"}; the child answers {\"received\":true}", fork_ipc_hello},
-    {"ping-pong: round trips on the channel", fork_ipc_pingpong},
-    {"request/response: getUser with correlation ids", fork_ipc_request},
-    {"pass a listening socket with a message", fork_ipc_handle},
-    {"disconnect(): the child reads EOF and exits", fork_ipc_disconnect},
+    {N_("socketpair(): the channel, before any child exists"), fork_ipc_socketpair},
+    {N_("fork the child; it finds its end at fd 3"), fork_ipc_fork},
+    {N_("in the child, its end is fd 3 and NODE_CHANNEL_FD=3 names it"), fork_ipc_child_fd},
+    {N_("both sides open the channel as a libuv ipc pipe"), fork_ipc_open},
+    {N_("send {\"hello\":\"world\"}; the child answers {\"received\":true}"), fork_ipc_hello},
+    {N_("ping-pong: round trips on the channel"), fork_ipc_pingpong},
+    {N_("request/response: getUser with correlation ids"), fork_ipc_request},
+    {N_("pass a listening socket with a message"), fork_ipc_handle},
+    {N_("disconnect(): the child reads EOF and exits"), fork_ipc_disconnect},
     {NULL, NULL},
 };
 
 int main(int argc, char **argv)
 {
-    fork_ipc_t o = {.max_message = 4 << 20, .timeout_s = 5, .how = "did not start"}, *p = &o;
+    fork_ipc_t o = {.max_message = 4 << 20, .timeout_s = 5, .how = N_("did not start")}, *p = &o;
     const char *child = "c";
     int as_child = 0;
     const scope_demo_option_t options[] = {
@@ -104,10 +104,11 @@ int main(int argc, char **argv)
     char text[256], rtt[96];
     cJSON *summary = cJSON_CreateObject();
     scope_trace_add_summary(&p->trace, summary);
-    snprintf(text, sizeof text, "%llu messages sent, %llu received, %s; the child %s%s",
+    snprintf(text, sizeof text,
+             scope_events_tr("%llu messages sent, %llu received, %s; the child %s%s"),
              (unsigned long long)p->trace.sent, (unsigned long long)p->trace.received,
-             scope_trace_describe(&p->trace, rtt, sizeof rtt), p->how,
-             p->completed ? "" : " before the run was over");
+             scope_trace_describe(&p->trace, rtt, sizeof rtt), scope_events_tr(p->how),
+             p->completed ? "" : scope_events_tr(" before the run was over"));
     scope_demo_bye(&demo, summary, text);
     return code || !p->completed; /* a run cut short fails */
 }

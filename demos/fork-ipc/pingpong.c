@@ -67,7 +67,8 @@ void fork_ipc_pingpong(scope_demo_t *d)
     char pings[48];
     scope_events_log("%s of %zu bytes at %s; the parent times each until its pong",
                      scope_demo_count_of(pings, sizeof pings, d->count, "ping", "pings"), d->size,
-                     d->rate > 0 ? "the chosen rate" : "full speed");
+                     d->rate > 0 ? scope_events_tr("the chosen rate")
+                                 : scope_events_tr("full speed"));
     scope_trace_stats_start(&p->trace, d->loop, 500);
     if (d->count > 0)
         scope_pacer_next(&pacer, send_ping);

@@ -38,7 +38,7 @@ void fork_ipc_request(scope_demo_t *d)
         cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "params"), "id", 123);
         fork_ipc_send(p, m);
     }
-    fork_ipc_await(p, "getUser answer", on_answer);
+    fork_ipc_await(p, N_("getUser answer"), on_answer);
     scope_events_log("%d getUser requests in flight; each answer names its request's id",
                      REQUESTS);
 }

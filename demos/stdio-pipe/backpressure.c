@@ -77,8 +77,10 @@ static void report(int force)
         return; /* nothing new */
     bp.last_queue = queue, bp.last_fill = (size_t)fill;
     char text[160];
-    snprintf(text, sizeof text, "pipe: %d of %zu bytes; writer's queue: %zu; the reader took "
-             "%zu of %zu", fill, bp.pipe_size, queue, taken, (size_t)c->written);
+    snprintf(text, sizeof text,
+             scope_events_tr("pipe: %d of %zu bytes; writer's queue: %zu; the reader took "
+                             "%zu of %zu"),
+             fill, bp.pipe_size, queue, taken, (size_t)c->written);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "text", text);
     cJSON_AddStringToObject(o, "chan", "stdin");

@@ -121,7 +121,8 @@ static void rd_pause(int pause, const char *why)
         rd_start(NULL);
     scope_events_log("process.stdin.%s(): uv_read_%s() on fd 0 after %llu bytes (%s)",
                      pause ? "pause" : "resume", pause ? "stop" : "start",
-                     (unsigned long long)(rd.t.bytes_received + rd.unreported), why);
+                     (unsigned long long)(rd.t.bytes_received + rd.unreported),
+                     scope_events_tr(why));
 }
 
 /* fd 3 is read until EOF: while paused, it is what keeps our loop alive. */
@@ -131,7 +132,7 @@ static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         uv_read_stop(s);
     if (n > 0 && memchr(b->base, 'r', (size_t)n) && !rd.told) {
         rd.told = 1;
-        rd_pause(0, "'r' on fd 3");
+        rd_pause(0, N_("'r' on fd 3"));
     }
 }
 
@@ -139,9 +140,9 @@ static void rd_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
     (void)d, (void)msg;
     if (rd.told && strcmp(cmd, "pause") == 0)
-        rd_pause(1, "the dashboard's pause");
+        rd_pause(1, N_("the dashboard's pause"));
     else if (rd.told && (strcmp(cmd, "resume") == 0 || strcmp(cmd, "step") == 0))
-        rd_pause(0, "the dashboard's resume");
+        rd_pause(0, N_("the dashboard's resume"));
 }
 
 static int run_reader(scope_demo_t *d)

@@ -181,7 +181,7 @@ static void exec_done(exec_t *e)
 
 void execfile_injection(scope_demo_t *d)
 {
-    scope_events_log("exec('echo ' + input), input '" INJECTION "': the shell gets it all");
+    scope_events_log("exec('echo ' + input), input '%s': the shell gets it all", INJECTION);
     exec_shell(exec_new(d, "sh", exec_done), "echo " INJECTION);
 }
 

@@ -20,7 +20,7 @@ static void over(scope_demo_t *d, const char *outcome)
 {
     scope_demo_cb done = f.done;
     if (outcome)
-        scope_events_log("%s", outcome);
+        scope_events_log("%s", scope_events_tr(outcome));
     f.done = NULL;
     done(d);
 }
@@ -33,7 +33,7 @@ static void enoent_exec_done(exec_t *e)
     int ok = e->child.code == 127;
     scope_demo_check(d, ok || d->quitting, "check", "exec of a missing command exited %d, not 127",
                      e->child.code);
-    over(d, ok ? "spawn failed before fork(); exec's shell exited 127, and no 'error'" : NULL);
+    over(d, ok ? N_("spawn failed before fork(); exec's shell exited 127, and no 'error'") : NULL);
 }
 
 static void run_enoent(scope_demo_t *d)
@@ -78,7 +78,7 @@ static void signal_on_close(stdio_child_t *c)
     int ok = c->sig == SIGKILL;
     scope_demo_check(d, ok || d->quitting, "check", "cat: code %d signal %d, not SIGKILL", c->code,
                      c->sig);
-    over(d, ok ? "cat reaped: 'exit' with code null, signal 'SIGKILL'" : NULL);
+    over(d, ok ? N_("cat reaped: 'exit' with code null, signal 'SIGKILL'") : NULL);
 }
 
 static void run_signal(scope_demo_t *d)
@@ -107,8 +107,10 @@ static void exec_fault_done(exec_t *e)
     int held = e->killed_for && strcmp(e->killed_for, why) == 0 &&
                (mb ? e->len[1] == e->max_buffer : e->child.sig == SIGTERM);
     char outcome[96];
-    snprintf(outcome, sizeof outcome, mb ? "maxBuffer held: %zu bytes kept, the child killed"
-             : "timeout held: SIGTERM after %zu ms", mb ? e->len[1] : (size_t)e->timeout_ms);
+    snprintf(outcome, sizeof outcome,
+             mb ? scope_events_tr("maxBuffer held: %zu bytes kept, the child killed")
+                : scope_events_tr("timeout held: SIGTERM after %zu ms"),
+             mb ? e->len[1] : (size_t)e->timeout_ms);
     scope_demo_check(d, held || d->quitting, "check", "%s: code %d, signal %d, %zu bytes kept",
                      why, e->child.code, e->child.sig, e->len[1]);
     over(d, held ? outcome : NULL);

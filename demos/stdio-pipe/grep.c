@@ -39,14 +39,15 @@ static void send_line(scope_pacer_t *pacer)
 static void on_close(stdio_child_t *c)
 {
     static const char *const meaning[3] = {
-        "a line matched", "no line matched. An answer, not a failure: 'exit', and no 'error'",
-        "grep itself failed; its reason came on stderr, a pipe of its own"};
+        N_("a line matched"),
+        N_("no line matched. An answer, not a failure: 'exit', and no 'error'"),
+        N_("grep itself failed; its reason came on stderr, a pipe of its own")};
     scope_demo_t *d = c->demo;
     if (c->sig)
         scope_events_log("grep was killed by SIG%s: 'exit' gives code null", sigabbrev_np(c->sig));
     else
         scope_events_log("waitpid() gives exit code %d: %s", c->code,
-                         meaning[c->code < 2 ? c->code : 2]);
+                         scope_events_tr(meaning[c->code < 2 ? c->code : 2]));
     grep.codes[grep.run] = c->sig ? -1 : c->code;
     if (!child_cut(c, 0)) /* 0, then 1, then 2 */
         scope_demo_check(d, c->code == grep.run, "check", "grep run %d exited %d, expected %d",
@@ -66,16 +67,17 @@ static void grep_start(scope_demo_t *d, int run)
 {
     static char *argv[] = {"grep", "hello", NULL, NULL};
     static const char *const said[3] = {
-        "spawn('grep', ['hello']): its stdin, stdout and stderr are pipes (the first article)",
-        "spawn('grep', ['hello']) again, and this time no line says hello",
-        "spawn('grep', ['hello', '/nonexistent/ipcscope-missing-file']): a file that is not there"};
+        N_("spawn('grep', ['hello']): its stdin, stdout and stderr are pipes (the first article)"),
+        N_("spawn('grep', ['hello']) again, and this time no line says hello"),
+        N_("spawn('grep', ['hello', '/nonexistent/ipcscope-missing-file']): a file that is not "
+           "there")};
     stdio_child_t *c = &grep.child;
     *c = (stdio_child_t){.name = "grep", .file = "grep", .argv = argv, .on_data = child_data,
                          .on_close = on_close};
     grep.run = run;
     grep.line = 0;
     argv[2] = run == 2 ? "/nonexistent/ipcscope-missing-file" : NULL;
-    scope_events_log("%s", said[run]);
+    scope_events_log("%s", scope_events_tr(said[run]));
     int r = child_spawn(c, d);
     c->in.framing_bytes = 1; /* each line's newline */
     if (!scope_demo_check(d, r == 0, "check", "spawn grep: %s", strerror(-r))) {

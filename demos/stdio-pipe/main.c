@@ -37,18 +37,21 @@ static const struct {
     const char *part;
     scope_demo_lesson_t step;
 } steps[] = {
-    {"spawn", {"spawn('grep', ['hello']): three pipes, fork, dup2, execve", grep_spawn}},
-    {"spawn", {"grep's exit code: 1 when nothing matched, 2 when grep failed", grep_codes}},
-    {"exec", {"exec(): a command string through /bin/sh -c, output buffered", exec_pipeline}},
-    {"exec", {"exec's maxBuffer: a child that writes too much is killed", fault_maxbuffer}},
-    {"exec", {"exec's timeout: SIGTERM for a child that never exits", fault_timeout}},
-    {"execfile", {"execFile(): no shell; exec and execFile given one input", execfile_injection}},
-    {"execfile", {"what the shell costs: spawn, exec and execFile timed", execfile_cost}},
-    {"stdio", {"stdio ['pipe', 'pipe', 'pipe', 'ipc']: pipes and a channel at fd 3", stdio_array}},
-    {"backpressure", {"backpressure: the pipe fills, the queue grows", backpressure_fill}},
-    {"backpressure", {"the reader resumes: the queue drains, then 'drain'", backpressure_resume}},
-    {"stream", {"the same pipe at full speed, waiting for 'drain'", stream_run}},
-    {"pingpong", {"ping-pong through the child's stdin and stdout", pingpong_run}},
+    {"spawn", {N_("spawn('grep', ['hello']): three pipes, fork, dup2, execve"), grep_spawn}},
+    {"spawn", {N_("grep's exit code: 1 when nothing matched, 2 when grep failed"), grep_codes}},
+    {"exec", {N_("exec(): a command string through /bin/sh -c, output buffered"), exec_pipeline}},
+    {"exec", {N_("exec's maxBuffer: a child that writes too much is killed"), fault_maxbuffer}},
+    {"exec", {N_("exec's timeout: SIGTERM for a child that never exits"), fault_timeout}},
+    {"execfile",
+     {N_("execFile(): no shell; exec and execFile given one input"), execfile_injection}},
+    {"execfile", {N_("what the shell costs: spawn, exec and execFile timed"), execfile_cost}},
+    {"stdio",
+     {N_("stdio ['pipe', 'pipe', 'pipe', 'ipc']: pipes and a channel at fd 3"), stdio_array}},
+    {"backpressure", {N_("backpressure: the pipe fills, the queue grows"), backpressure_fill}},
+    {"backpressure",
+     {N_("the reader resumes: the queue drains, then 'drain'"), backpressure_resume}},
+    {"stream", {N_("the same pipe at full speed, waiting for 'drain'"), stream_run}},
+    {"pingpong", {N_("ping-pong through the child's stdin and stdout"), pingpong_run}},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
@@ -77,8 +80,9 @@ static void finish(scope_demo_t *d)
     if (!(lesson_over && !dash_fault) && !(d->quitting && child_quit_all(d) == 0))
         return;
     scope_demo_bye(d, d->quitting ? cJSON_Parse("{\"complete\": false}") : NULL,
-                   d->exit_code ? "a check failed, or a child was killed before its part was "
-                                  "over (the error events say which)" : "every step done");
+                   d->exit_code ? N_("a check failed, or a child was killed before its part "
+                                     "was over (the error events say which)")
+                                : N_("every step done"));
     scope_demo_stop(d);
 }
 

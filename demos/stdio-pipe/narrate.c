@@ -40,8 +40,8 @@ void child_narrate(stdio_child_t *c, const int p[6])
                      "[r %d, w %d]", p[0], p[1], p[2], p[3], p[4], p[5]);
     scope_events_log("fork() -> %ld. The child dup2()s %d, %d and %d onto 0, 1 and 2%s; we "
                      "close those and keep %d (its stdin), %d and %d (its stdout, stderr)",
-                     (long)c->pid, p[0], p[3], p[5], c->fd3 > 0 ? ", and its fd 3" : "",
-                     p[1], p[2], p[4]);
+                     (long)c->pid, p[0], p[3], p[5],
+                     c->fd3 > 0 ? scope_events_tr(", and its fd 3") : "", p[1], p[2], p[4]);
     if (c->file) {
         char call[200]; /* a long command is cut */
         scope_spawn_execve_text(c->file, c->argv, call, sizeof call);
@@ -57,8 +57,11 @@ void child_narrate(stdio_child_t *c, const int p[6])
 int child_cut(stdio_child_t *c, int early)
 {
     scope_demo_t *d = c->demo;
-    if (!scope_demo_check(d, !(c->sig || early) || d->quitting, "killed", "%s %s%s before its "
-                          "part was over", c->name, c->sig ? "was killed by SIG" : "left",
+    if (!scope_demo_check(d, !(c->sig || early) || d->quitting, "killed",
+                          "%s %s%s before its "
+                          "part was over",
+                          c->name,
+                          c->sig ? scope_events_tr("was killed by SIG") : scope_events_tr("left"),
                           c->sig ? sigabbrev_np(c->sig) : ""))
         scope_demo_figure(d, "complete", cJSON_CreateFalse());
     return c->sig || early || d->quitting;

@@ -108,7 +108,7 @@ static void on_chat_connected(tcp_client_t *t)
     scope_trace_stats_start(&t->trace, t->demo->loop, 500);
     scope_events_log("%s: connect() -> fd %d from %s; TCP_NODELAY %s%s", cl->who,
                      scope_conn_fd(&t->c), t->addr, t->nodelay ? "on" : "off",
-                     cl->split ? "; each line goes out in two write()s" : "");
+                     cl->split ? scope_events_tr("; each line goes out in two write()s") : "");
     scope_conn_start(&t->c, &(scope_conn_options_t){.framing = SCOPE_CONN_LINES,
         .max_frame = 16u << 20, .on_frame = on_answer});
     if (t->demo->count > 0)

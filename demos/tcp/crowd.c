@@ -58,7 +58,7 @@ void crowd_refuse(uv_stream_t *listener, int status, long live)
     if (status < 0) {
         if (time_to_say())
             scope_events_error("accept", "%s with %ld clients%s", uv_strerror(status), live,
-                               unsaid ? "; more since the last report" : "");
+                               unsaid ? scope_events_tr("; more since the last report") : "");
         unsaid = 0;
         return;
     }
@@ -76,8 +76,9 @@ void crowd_refuse(uv_stream_t *listener, int status, long live)
         char who[SCOPE_ADDR_STRLEN] = "?";
         if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) == 0)
             scope_addr_format((struct sockaddr *)&ss, who, sizeof who);
-        scope_events_error("full", "refused %s: %ld connected already (--max-clients)%s", who,
-                           live, unsaid ? "; more were refused since the last report" : "");
+        scope_events_error("full", "refused %s: %ld connected already (--max-clients)%s", who, live,
+                           unsaid ? scope_events_tr("; more were refused since the last report")
+                                  : "");
         unsaid = 0;
     }
     w->data = t;

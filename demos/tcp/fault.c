@@ -7,10 +7,11 @@
  */
 #include "tcp.h"
 
-static const struct { const char *kind, *plan; long lines; } bad[] = {
-    {"oversize", "writes a line over the server's limit, then an ordinary line", 2},
-    {"silent", "is connected and says nothing: the server's idle limit should cut it", 0},
-    {"vanish", "sends one line, then half a line, and its process ends before the newline", 1}};
+static const struct { const char *kind, *plan; long lines;
+} bad[] = {
+    {"oversize", N_("writes a line over the server's limit, then an ordinary line"), 2},
+    {"silent", N_("is connected and says nothing: the server's idle limit should cut it"), 0},
+    {"vanish", N_("sends one line, then half a line, and its process ends before the newline"), 1}};
 
 /* ---- a bad client: a chat member (client.c) that misbehaves ------------------ */
 
@@ -31,7 +32,7 @@ int fault_client(scope_demo_t *d, const struct sockaddr *server, const char *kin
     while (strcmp(kind, bad[k].kind) != 0) /* one of them: lib/demo checked */
         k++;
     chat_client_t cl = {.t = {.demo = d}, .who = d->role ? d->role : "bad client"};
-    scope_events_log("fault: %s %s", cl.who, bad[k].plan);
+    scope_events_log("fault: %s %s", cl.who, scope_events_tr(bad[k].plan));
     d->count = bad[k].lines;
     if (!strcmp(kind, "oversize"))
         cl.first_size = max_message + 100;

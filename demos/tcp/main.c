@@ -166,8 +166,9 @@ static void step_listen(scope_demo_t *d)
     scope_events_log("socket(AF_INET, SOCK_STREAM) -> fd %d; libuv set SO_REUSEADDR, bind(%s), "
                      "listen(fd %d, SOMAXCONN): the port is %d", server.fd, addr_str, server.fd, port);
     int local = scope_addr_is_loopback((struct sockaddr *)&opt.at);
-    scope_events_log("%s%s", local ? "on 127.0.0.1 only this machine can connect" : addr_str,
-                     local ? "" : " is not a loopback address: other machines can connect");
+    scope_events_log(
+        "%s%s", local ? scope_events_tr("on 127.0.0.1 only this machine can connect") : addr_str,
+        local ? "" : scope_events_tr(" is not a loopback address: other machines can connect"));
     if (!opt.listen) /* --listen: serving until SIGINT, SIGTERM or quit */
         scope_demo_next(d);
 }
@@ -179,12 +180,12 @@ static void step_throughput(scope_demo_t *d)
 
 /* The lesson, in order: run_server() cuts it short for --throughput and --lab off. */
 static scope_demo_lesson_t lesson[] = {
-    {"listen(): a TCP server on its port (port 0: the kernel picks one)", step_listen},
-    {"clients connect() and chat: echo to the sender, broadcast to the others", step_clients},
-    {"a byte stream (a): two quick writes, one read", stream_two_writes},
-    {"a byte stream (b): one 256 KiB write, several reads", stream_big_write},
-    {"length-prefixed frames: every message whole again", stream_framed},
-    {"Nagle and TCP_NODELAY: a request in two writes, timed", nagle_run},
+    {N_("listen(): a TCP server on its port (port 0: the kernel picks one)"), step_listen},
+    {N_("clients connect() and chat: echo to the sender, broadcast to the others"), step_clients},
+    {N_("a byte stream (a): two quick writes, one read"), stream_two_writes},
+    {N_("a byte stream (b): one 256 KiB write, several reads"), stream_big_write},
+    {N_("length-prefixed frames: every message whole again"), stream_framed},
+    {N_("Nagle and TCP_NODELAY: a request in two writes, timed"), nagle_run},
     {NULL, NULL},
 };
 
@@ -219,13 +220,14 @@ static int run_server(void)
     server.max_clients = crowd_cap(opt.max_clients);
     scope_trace_init(&clients, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (opt.throughput)
-        lesson[1] = (scope_demo_lesson_t){"one client streams bytes as fast as TCP takes them",
+        lesson[1] = (scope_demo_lesson_t){N_("one client streams bytes as fast as TCP takes them"),
                                           step_throughput};
     if (opt.throughput || !opt.lab)
         lesson[2] = (scope_demo_lesson_t){NULL, NULL};
     if (r < 0) {
-        scope_demo_check(&demo, 0, "listen", "cannot listen on %s: %s%s", addr_str, uv_strerror(r),
-                         r == UV_EADDRINUSE ? " (another socket is bound to that port)" : "");
+        scope_demo_check(
+            &demo, 0, "listen", "cannot listen on %s: %s%s", addr_str, uv_strerror(r),
+            r == UV_EADDRINUSE ? scope_events_tr(" (another socket is bound to that port)") : "");
         finish(&demo);
     } else {
         if (scope_events_format() == SCOPE_EVENTS_TEXT && !getenv("IPCSCOPE_EVENT_FD"))

@@ -49,7 +49,8 @@ void nagle_run(scope_demo_t *d)
     n.client[round].on_report = on_report;
     n.client[round].on_exit = client_exit;
     scope_events_log("%s requests, each written as two write()s, then a read of the answer; "
-                     "TCP_NODELAY %s", ROUNDS, round ? "on" : "off (Nagle on)");
+                     "TCP_NODELAY %s",
+                     ROUNDS, round ? "on" : scope_events_tr("off (Nagle on)"));
     if (scope_role_spawn(n.d, &n.client[round], round ? "nagle client (TCP_NODELAY)"
                          : "nagle client (Nagle on)", &(scope_role_options_t){.argv = args}) < 0) {
         scope_demo_exit(n.d, 1);

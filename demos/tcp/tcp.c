@@ -181,8 +181,10 @@ static void on_end(scope_conn_t *c, int status)
      * not read (broadcasts): its kernel answers those with a reset. */
     if ((status == 0 || status == UV_ECONNRESET) && c->partial_bytes) {
         scope_demo_figure_add(d, "partial", 1);
-        scope_events_error("partial", "%s vanished mid-line: %s with %llu bytes of an "
-                           "unfinished line, dropped", k->who, status ? "a reset" : "EOF",
+        scope_events_error("partial",
+                           "%s vanished mid-line: %s with %llu bytes of an "
+                           "unfinished line, dropped",
+                           k->who, status ? scope_events_tr("a reset") : "EOF",
                            (unsigned long long)c->partial_bytes);
     } else if (status == 0) {
         scope_events_log("read() on fd %d returned 0: %s closed its end (EOF)",

@@ -20,7 +20,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     b.seen[b.n++] = (int)nread;
     scope_trace_msg(&b.p.trace, SCOPE_TRACE_RECV, (uint64_t)b.n, buf->base, (size_t)nread, 0);
     scope_events_log("recvmsg(fd %d) #%d -> %zd bytes%s", b.p.fd, b.n, nread,
-                     (flags & UV_UDP_PARTIAL) ? " (cut: MSG_TRUNC)" : "");
+                     (flags & UV_UDP_PARTIAL) ? scope_events_tr(" (cut: MSG_TRUNC)") : "");
     if (b.n < 3)
         return;
     scope_events_log("three recvmsg() calls returned %d, %d and %d bytes, as sent: one datagram "

@@ -89,7 +89,7 @@ int clients_figures(scope_demo_t *d, cJSON *o, char *text, size_t len)
     cJSON_AddNumberToObject(o, "clients", cl.started);
     scope_trace_add_summary(&cl.all, o);
     char clients[32], datagrams[48];
-    snprintf(text, len, "%s: %s sent, %llu answers received, %.0f lost; %s",
+    snprintf(text, len, scope_events_tr("%s: %s sent, %llu answers received, %.0f lost; %s"),
              scope_demo_count_of(clients, sizeof clients, cl.started, "client", "clients"),
              scope_demo_count_of(datagrams, sizeof datagrams, (long)cl.all.sent, "datagram",
                                  "datagrams"),
@@ -112,11 +112,13 @@ static void on_done(udp_client_t *c)
     cJSON_AddNumberToObject(o, "late", (double)c->late);
     cJSON_AddNumberToObject(o, "send_errors", (double)c->errors);
     cJSON_AddNumberToObject(o, "refused", (double)c->refused);
-    snprintf(text, sizeof text, "%llu datagrams sent to %s, %lld answered, %lld lost, %lld late; %s",
+    snprintf(text, sizeof text,
+             scope_events_tr("%llu datagrams sent to %s, %lld answered, %lld lost, %lld late; %s"),
              (unsigned long long)c->trace.sent, c->server, (long long)c->answered,
-             (long long)c->lost, (long long)c->late, scope_trace_describe(&c->trace, rtt, sizeof rtt));
+             (long long)c->lost, (long long)c->late,
+             scope_trace_describe(&c->trace, rtt, sizeof rtt));
     if (c->demo->role) { /* the figures go to the server, which adds them up */
-        scope_events_log("%s", text);
+        scope_events_log("%s", text); /* translated as it was made */
         cJSON_AddItemToObject(o, "trace", scope_trace_figures(&c->trace));
         scope_demo_report(c->demo, o);
     } else {

@@ -132,8 +132,8 @@ void loss_run(scope_demo_t *d)
     l.drops = 0;
     scope_events_log("setsockopt(fd %d, SO_RCVBUF, %d): getsockopt says %d, doubled for the "
                      "kernel's bookkeeping%s. The receiver stalls (as a busy process would) while "
-                     "the probe sends 200 datagrams of 1,000 bytes in 5 bursts", l.p.fd, size, got,
-                     ovfl ? "" : "; SO_RXQ_OVFL on");
+                     "the probe sends 200 datagrams of 1,000 bytes in 5 bursts",
+                     l.p.fd, size, got, ovfl ? "" : scope_events_tr("; SO_RXQ_OVFL on"));
     uv_timer_init(d->loop, &l.tick);
     uv_timer_start(&l.tick, on_tick, 100, 100);
     probe_spawn(&l.p, d, "flood", l.p.name);

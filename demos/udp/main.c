@@ -60,10 +60,12 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(o, lab.listen ? "sent" : "server_answered", (double)srv.answered);
     if (!lab.listen)
         cJSON_AddBoolToObject(o, "complete", !cut);
-    snprintf(text, sizeof text, "%s%sthe server received %llu datagrams, answered %llu and "
-             "refused %llu%s", head, *head ? "; " : "", (unsigned long long)srv.received,
+    snprintf(text, sizeof text,
+             scope_events_tr("%s%sthe server received %llu datagrams, answered %llu and "
+                             "refused %llu%s"),
+             head, *head ? "; " : "", (unsigned long long)srv.received,
              (unsigned long long)srv.answered, (unsigned long long)srv.refused,
-             cut ? "; the run was cut short" : "");
+             cut ? scope_events_tr("; the run was cut short") : "");
     scope_demo_bye(d, o, text);
     udp_server_close(&srv);
     scope_demo_stop(d);
@@ -92,12 +94,12 @@ static void step_bind(scope_demo_t *d)
 
 /* The lesson, in order; --lab off keeps only the first step and the last. */
 static const scope_demo_lesson_t lesson[] = {
-    {"socket() and bind(): the server's address", step_bind},
-    {"boundaries: three sends arrive as three datagrams", boundaries_run},
-    {"the largest datagram: 65,507 bytes; one more is EMSGSIZE", maxsize_run},
-    {"loss: a fast sender, a stalled receiver, a 4 KiB buffer", loss_run},
-    {"bad input: oversize, not UTF-8, empty", badinput_run},
-    {"the articles' echo: the clients send, the server answers", clients_run},
+    {N_("socket() and bind(): the server's address"), step_bind},
+    {N_("boundaries: three sends arrive as three datagrams"), boundaries_run},
+    {N_("the largest datagram: 65,507 bytes; one more is EMSGSIZE"), maxsize_run},
+    {N_("loss: a fast sender, a stalled receiver, a 4 KiB buffer"), loss_run},
+    {N_("bad input: oversize, not UTF-8, empty"), badinput_run},
+    {N_("the articles' echo: the clients send, the server answers"), clients_run},
     {NULL, NULL},
 };
 static const scope_demo_lesson_t echo_only[] = {lesson[0], lesson[5], {NULL, NULL}};
@@ -125,7 +127,8 @@ static int run_server(const struct sockaddr *want)
         return 1;
     if (r < 0) {
         scope_events_error("bind", "bind(%s): %s%s", lab.server, uv_strerror(r),
-                           r == UV_EADDRINUSE ? ": another socket has this port" : "");
+                           r == UV_EADDRINUSE ? scope_events_tr(": another socket has this port")
+                                              : "");
         udp_server_close(&srv);
         scope_demo_exit(&demo, 1);
     } else if (lab.throughput) {

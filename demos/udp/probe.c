@@ -193,8 +193,11 @@ static int send_one(const struct kind *k, int show)
     me.refused++;
     me.error = uv_err_name(r);
     scope_events_error(me.error, "sendmsg(fd %d, %zu bytes) -> %s (%s)%s", me.fd, len, me.error,
-                       uv_strerror(r), r != UV_EMSGSIZE ? "" : ": one byte too many for IPv4; "
-                       "nothing was sent, and node's send() callback gets the same error");
+                       uv_strerror(r),
+                       r != UV_EMSGSIZE ? ""
+                                        : scope_events_tr(": one byte too many for IPv4; nothing "
+                                                          "was sent, and node's send() callback "
+                                                          "gets the same error"));
     return r;
 }
 

@@ -30,9 +30,11 @@ static void finish(void)
     cJSON_AddNumberToObject(o, "lost", sent > got ? sent - got : 0);
     cJSON_AddNumberToObject(o, "loss", loss > 0 ? loss : 0);
     char text[256];
-    snprintf(text, sizeof text, "%.0f datagrams of %zu bytes sent, %.0f received (%.1f%% lost): "
-             "%.1f MB/s arrived%s", sent, tp.d->size, got,
-             loss > 0 ? 100 * loss : 0.0, mb_s, tp.cut_short ? "; the run was cut short" : "");
+    snprintf(text, sizeof text,
+             scope_events_tr("%.0f datagrams of %zu bytes sent, %.0f received (%.1f%% lost): "
+                             "%.1f MB/s arrived%s"),
+             sent, tp.d->size, got, loss > 0 ? 100 * loss : 0.0, mb_s,
+             tp.cut_short ? scope_events_tr("; the run was cut short") : "");
     scope_events_bye(o, text);
     udp_server_close(tp.srv);
     uv_close((uv_handle_t *)&tp.settle, NULL);

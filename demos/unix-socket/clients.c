@@ -74,8 +74,10 @@ int clients_start(scope_demo_t *d, const us_options_t *o, const char *address,
     cs = (struct clients){.d = d, .o = o, .address = address, .all = all, .all_done = all_done};
     scope_trace_init(all, "clients", SCOPE_PID(getpid()), SCOPE_PEER("clients"));
     if (!o->fifo)
-        scope_events_log("starting %d client%s: each connect()s to %s and %s", n, n > 1 ? "s" : "",
-                         address, o->throughput ? "streams" : "pings, answered \"pong: <msg>\"");
+        scope_events_log("starting %d %s: each connect()s to %s and %s", n,
+                         scope_events_trn("client", "clients", (unsigned long)n), address,
+                         o->throughput ? scope_events_tr("streams")
+                                       : scope_events_tr("pings, answered \"pong: <msg>\""));
     for (int i = 1; i <= n && !d->quitting; i++)
         spawn(i, NULL);
     if (o->fault && !d->quitting)
@@ -148,7 +150,8 @@ int clients_run(scope_demo_t *d, const us_options_t *o)
     cJSON *bye = cJSON_CreateObject();
     scope_trace_add_summary(t, bye);
     cJSON_AddBoolToObject(bye, "refused", code == CLIENT_REFUSED);
-    scope_demo_bye(d, bye, code == CLIENT_REFUSED ? "refused by the server"
-                                                  : scope_trace_describe(t, text, sizeof text));
+    scope_demo_bye(d, bye,
+                   code == CLIENT_REFUSED ? N_("refused by the server")
+                                          : scope_trace_describe(t, text, sizeof text));
     return code;
 }

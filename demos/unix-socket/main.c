@@ -66,14 +66,16 @@ static void finish(scope_demo_t *d)
     char conns[48], lines[48];
     scope_trace_describe(&clients, rtt, sizeof rtt);
     if (opt.fifo)
-        snprintf(text, sizeof text, "many writers, one FIFO; client 1's pongs: %s", rtt);
+        snprintf(text, sizeof text, scope_events_tr("many writers, one FIFO; client 1's pongs: %s"),
+                 rtt);
     else
-        snprintf(text, sizeof text, "%s (%ld refused), %s in, %ld answers out, %ld bad inputs "
-                 "survived; %s", scope_demo_count_of(conns, sizeof conns, srv.accepted,
-                                                     "connection", "connections"),
-                 srv.refused, scope_demo_count_of(lines, sizeof lines, srv.lines_in, "line",
-                                                  "lines"),
-                 srv.replies, srv.bad_input, rtt);
+        snprintf(
+            text, sizeof text,
+            scope_events_tr("%s (%ld refused), %s in, %ld answers out, %ld bad inputs "
+                            "survived; %s"),
+            scope_demo_count_of(conns, sizeof conns, srv.accepted, "connection", "connections"),
+            srv.refused, scope_demo_count_of(lines, sizeof lines, srv.lines_in, "line", "lines"),
+            srv.replies, srv.bad_input, rtt);
     scope_demo_bye(d, o, text);
     if (winding)
         uv_close((uv_handle_t *)&drain, NULL);
@@ -144,7 +146,8 @@ static void step_listen(scope_demo_t *d)
         scope_demo_next(d);
     else
         scope_events_log("serving %s until SIGINT, SIGTERM or quit; try: nc -U %s", shown,
-                         opt.abstract ? "(abstract: socat - ABSTRACT-CONNECT:NAME)" : path);
+                         opt.abstract ? scope_events_tr("(abstract: socat - ABSTRACT-CONNECT:NAME)")
+                                      : path);
 }
 
 static void step_clients(scope_demo_t *d)
@@ -160,16 +163,16 @@ static void step_fifos(scope_demo_t *d)
 }
 
 static scope_demo_lesson_t lesson[] = {
-    {"a private directory for the socket file; probe the path", step_place},
-    {"socket(), bind(), listen(): the server", step_listen},
-    {"fork the clients: connect(), accept(), SO_PEERCRED, ping/pong", step_clients},
-    {"every client is done: close, unlink, rmdir", wind_down},
+    {N_("a private directory for the socket file; probe the path"), step_place},
+    {N_("socket(), bind(), listen(): the server"), step_listen},
+    {N_("fork the clients: connect(), accept(), SO_PEERCRED, ping/pong"), step_clients},
+    {N_("every client is done: close, unlink, rmdir"), wind_down},
     {NULL, NULL},
 };
 static const scope_demo_lesson_t fifo_lesson[] = {
-    {"a private directory and two FIFOs (mkfifo)", step_fifos},
-    {"open() a FIFO blocks until its other end opens", fifo_server_open},
-    {"every client is done: close, unlink, rmdir", wind_down},
+    {N_("a private directory and two FIFOs (mkfifo)"), step_fifos},
+    {N_("open() a FIFO blocks until its other end opens"), fifo_server_open},
+    {N_("every client is done: close, unlink, rmdir"), wind_down},
     {NULL, NULL},
 };
 
@@ -205,8 +208,8 @@ static int run_server(void)
                         .on_idle = faults_server_idle, .on_peer_closed = on_peer_closed,
                         .on_line = opt.throughput ? throughput_server_line : NULL};
     if (opt.abstract || opt.listen || opt.path)
-        lesson[0].title = opt.abstract ? "an abstract name: no file at all"
-                                       : "probe the path: free, stale or live?";
+        lesson[0].title = opt.abstract ? N_("an abstract name: no file at all")
+                                       : N_("probe the path: free, stale or live?");
     scope_demo_lesson(&demo, opt.fifo ? fifo_lesson : lesson);
     int code = scope_demo_run(&demo);
     scope_role_kill_all(&demo);

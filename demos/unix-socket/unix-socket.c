@@ -111,8 +111,9 @@ static void on_peer_end(scope_conn_t *c, int status)
     if (status == UV_ETIMEDOUT && p->server->on_idle)
         p->server->on_idle(p);
     else if (status == 0)
-        scope_events_log("read() returned 0: %s closed its end after %llu line%s", p->name,
-                         (unsigned long long)c->frames_in, c->frames_in == 1 ? "" : "s");
+        scope_events_log("read() returned 0: %s closed its end after %llu %s", p->name,
+                         (unsigned long long)c->frames_in,
+                         scope_events_trn("line", "lines", (unsigned long)c->frames_in));
     else
         scope_events_error("read", "%s: %s; closing it (%llu bytes of a line unanswered)",
                            p->name, uv_strerror(status), (unsigned long long)c->partial_bytes);
@@ -200,10 +201,12 @@ static void on_connect(uv_connect_t *req, int status)
 {
     us_client_t *c = req->data;
     if (status < 0) {
-        scope_events_error("connect", "connect(%s): %s%s", c->shown, uv_err_name(status),
-                           status == UV_ENOENT ? ": no such file (no server ever bound it)"
-                           : status == UV_ECONNREFUSED ? ": nobody listens (a stale file?)"
-                           : status == UV_EACCES ? ": permission denied (file or directory)" : "");
+        scope_events_error(
+            "connect", "connect(%s): %s%s", c->shown, uv_err_name(status),
+            status == UV_ENOENT ? scope_events_tr(": no such file (no server ever bound it)")
+            : status == UV_ECONNREFUSED ? scope_events_tr(": nobody listens (a stale file?)")
+            : status == UV_EACCES       ? scope_events_tr(": permission denied (file or directory)")
+                                        : "");
         c->code = 1;
         scope_conn_close(&c->c);
         return;
