@@ -175,6 +175,12 @@ static void act(tui_action_t a)
     case TUI_ACTION_LANG:
         tui_i18n_set(tui_i18n_lang() == TUI_LANG_EN ? TUI_LANG_ZH : TUI_LANG_EN);
         load_lesson();
+        /* A running demo was started in the old language and narrates in
+         * it to its end: only a restart gives it the new one. */
+        if (app.session.state == TUI_SESSION_RUNNING) {
+            snprintf(app.ui.flash, sizeof app.ui.flash, "%s", tui_i18n(TUI_S_LANG_AT_RESTART));
+            app.ui.flash_ns = scope_time_now_ns();
+        }
         break;
     case TUI_ACTION_LAUNCH:
     case TUI_ACTION_LAUNCH_LESSON: {

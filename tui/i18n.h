@@ -66,7 +66,10 @@ typedef enum {
     TUI_S_PROC_EXITED,
     TUI_S_PROC_KILLED,
     TUI_S_PROC_EXITED_AFTER, /* "exited with code %d after %s (it caught the signal)" */
-    TUI_S_STEP,
+    TUI_S_STEP_LINE, /* "-- step %d: %s" */
+    TUI_S_CHAN_OPENED, /* "opened channel %s" */
+    TUI_S_CHAN_CLOSED,
+    TUI_S_LANG_AT_RESTART, /* L while a demo runs */
     TUI_S_ERROR,
     TUI_S_DONE,
     TUI_S_HELP_TITLE,

@@ -708,8 +708,9 @@ static int take_chan(tui_model_t *m, const cJSON *ev, uint64_t t, long sender)
     else
         copy(eb, sizeof eb, b.name);
     char text[sizeof l->text];
-    snprintf(text, sizeof text, "%s (%s) %s: %s <-> %s%s%s", c->id, c->kind,
-             c->open ? "open" : "close", ea, eb, c->detail[0] ? ", " : "", c->detail);
+    snprintf(text, sizeof text, "%s (%s): %s <-> %s%s%s", c->id, c->kind, ea, eb,
+             c->detail[0] ? ", " : "", c->detail);
+    l->n = c->open; /* the view says opened or closed, in the screen's language */
     memcpy(l->text, text, sizeof text);
     return 0;
 }

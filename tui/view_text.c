@@ -34,7 +34,7 @@ static tui_role_t format_log(const tui_model_t *m, const tui_log_t *l, char *out
     who(m, l->pid, w, sizeof w);
     switch (l->kind) {
     case TUI_LOG_STEP:
-        snprintf(out, n, "-- %s %d: %s", tui_i18n(TUI_S_STEP), l->n, l->text);
+        snprintf(out, n, tui_i18n(TUI_S_STEP_LINE), l->n, l->text);
         return TUI_ROLE_STEP;
     case TUI_LOG_ERROR:
         snprintf(out, n, "%s %s %s", w, tui_i18n(TUI_S_ERROR), l->text);
@@ -60,7 +60,8 @@ static tui_role_t format_log(const tui_model_t *m, const tui_log_t *l, char *out
                                                             : TUI_S_PROC_READY));
         return l->kind == TUI_LOG_PROC_EXIT ? TUI_ROLE_EXITED : TUI_ROLE_LOG_PROC;
     case TUI_LOG_CHAN:
-        snprintf(out, n, "%s channel %s", w, l->text);
+        snprintf(subj, sizeof subj, tui_i18n(l->n ? TUI_S_CHAN_OPENED : TUI_S_CHAN_CLOSED), l->text);
+        snprintf(out, n, "%s %s", w, subj);
         return TUI_ROLE_LOG_PROC;
     case TUI_LOG_PREDICT: /* before the step: the student answers first */
         snprintf(out, n, "?? %s", l->text);
