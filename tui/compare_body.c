@@ -34,25 +34,20 @@ void tui_compare_body_right(int v, int x, int fw, tui_role_t role, const char *s
     tui_compare_body_text(v, x + (tw < fw ? fw - tw : 0), fw, role, s);
 }
 
+struct body_at {
+    int v, x, wd;
+    tui_role_t role;
+};
+
+static void body_row(void *arg, int i, const char *text)
+{
+    const struct body_at *at = arg;
+    tui_compare_body_text(at->v + i, at->x, at->wd, at->role, text);
+}
+
 /* Wrapped text from virtual row v; returns the rows used. */
 int tui_compare_body_wrap(int v, int x, int wd, tui_role_t role, const char *s)
 {
-    int rows = 0;
-    char line[700];
-    while (*s) {
-        const char *next;
-        size_t len = tui_text_wrap(s, wd, &next);
-        if (len >= sizeof line)
-            len = sizeof line - 1;
-        memcpy(line, s, len);
-        line[len] = '\0';
-        tui_compare_body_text(v + rows, x, wd, role, line);
-        rows++;
-        if (next == s)
-            break;
-        s = next;
-        while (*s == ' ')
-            s++;
-    }
-    return rows;
+    struct body_at at = {v, x, wd, role};
+    return tui_text_rows(s, wd, 0, body_row, &at);
 }

@@ -156,7 +156,7 @@ static int draw_answers(int y, int cols)
                       zh() ? q->answers[guide.chosen[i]].short_zh
                            : q->answers[guide.chosen[i]].short_en);
     }
-    return tui_compare_panel_wrap(y, 1, cols - 2, 2, TUI_ROLE_DEFAULT, line);
+    return tui_crt_wrapped(y, 1, cols - 2, 2, TUI_ROLE_DEFAULT, line);
 }
 
 /* "“line” — article" in the language of the screen. */
@@ -168,7 +168,7 @@ static int draw_quote(int y, int x, int wd, int max, const char *article, const 
         snprintf(buf, sizeof buf, "“%s”——《%s》", zh_line, scope_article_name(article, 1));
     else
         snprintf(buf, sizeof buf, "\"%s\" (%s)", en, scope_article_name(article, 0));
-    return tui_compare_panel_wrap(y, x, wd, max, TUI_ROLE_DIM, buf);
+    return tui_crt_wrapped(y, x, wd, max, TUI_ROLE_DIM, buf);
 }
 
 static void draw_question(int y, int rows, int cols)
@@ -178,7 +178,7 @@ static void draw_question(int y, int rows, int cols)
     char num[32];
     snprintf(num, sizeof num, zh() ? "问题 %d" : "Question %d", guide.depth + 1);
     tui_crt_text(y++, 2, wd, TUI_ROLE_PANE_TITLE, num);
-    y += tui_compare_panel_wrap(y, 2, wd, 3, TUI_ROLE_HEADING, zh() ? q->zh : q->en);
+    y += tui_crt_wrapped(y, 2, wd, 3, TUI_ROLE_HEADING, zh() ? q->zh : q->en);
     y++;
     for (int i = 0; i < q->nanswers && y < bottom; i++) {
         char key[12];
@@ -187,7 +187,7 @@ static void draw_question(int y, int rows, int cols)
         else
             snprintf(key, sizeof key, "%d", i + 1);
         tui_crt_text(y, 4, 2, TUI_ROLE_STATUS_KEY, key);
-        y += tui_compare_panel_wrap(y, 7, cols - 9, 2, TUI_ROLE_DEFAULT,
+        y += tui_crt_wrapped(y, 7, cols - 9, 2, TUI_ROLE_DEFAULT,
                                     zh() ? q->answers[i].zh : q->answers[i].en);
     }
     y++;
@@ -297,11 +297,11 @@ static void draw_leaf(int y, int rows, int cols, const tui_compare_doc_t *doc)
     int wd = cols - 4, bottom = rows - 3, utf8 = tui_crt_utf8();
     char buf[400];
     snprintf(buf, sizeof buf, "%s %s", utf8 ? "→" : "->", zh() ? l->zh : l->en);
-    y += tui_compare_panel_wrap(y, 2, wd, 2, TUI_ROLE_HEADING, buf);
+    y += tui_crt_wrapped(y, 2, wd, 2, TUI_ROLE_HEADING, buf);
     for (int i = 0; i < 2 && l->quotes[i].article && y < bottom - 4; i++)
         y += draw_quote(y, 4, wd - 2, 3, l->quotes[i].article, l->quotes[i].en, l->quotes[i].zh);
     if (y < bottom - 4)
-        y += tui_compare_panel_wrap(y, 2, wd, 3, TUI_ROLE_DEFAULT, zh() ? l->note_zh : l->note_en);
+        y += tui_crt_wrapped(y, 2, wd, 3, TUI_ROLE_DEFAULT, zh() ? l->note_zh : l->note_en);
     y++;
 
     /* the figures, under a header with the columns */

@@ -20,32 +20,6 @@ void tui_compare_panel_title(int cols, const char *title, const char *badge)
     }
 }
 
-int tui_compare_panel_wrap(int y, int x, int wd, int max, tui_role_t role, const char *s)
-{
-    int rows = 0;
-    char line[1024];
-    while (*s && rows < max && wd > 0) {
-        if (rows == max - 1) { /* the last row: the rest, cut with an ellipsis */
-            tui_crt_text(y + rows, x, wd, role, s);
-            return rows + 1;
-        }
-        const char *next;
-        size_t len = tui_text_wrap(s, wd, &next);
-        if (len >= sizeof line)
-            len = sizeof line - 1;
-        memcpy(line, s, len);
-        line[len] = '\0';
-        tui_crt_text(y + rows, x, wd, role, line);
-        rows++;
-        if (next == s)
-            break;
-        s = next;
-        while (*s == ' ')
-            s++;
-    }
-    return rows;
-}
-
 void tui_compare_panel_status(int y, int cols, const char *const (*items)[2], int n)
 {
     tui_crt_fill(y, 0, cols, TUI_ROLE_STATUS);

@@ -1,10 +1,11 @@
 /* compare_panel: what the compare screen's guide (compare_guide.h) and quiz
  * (compare_quiz.h) share: what a key asks of the screen, and the drawing of
- * a panel over it: its title bar, wrapped text, status bar, a round trip
- * written as the table writes it, and a row of the compare document.
+ * a panel over it: its title bar, status bar, a round trip written as the
+ * table writes it, and a row of the compare document (its wrapped text is
+ * crt's tui_crt_wrapped).
  *
  *     tui_compare_panel_title(cols, "ipcscope: compare - a quiz", " 1/8 ");
- *     y += tui_compare_panel_wrap(y, 2, cols - 4, 3, TUI_ROLE_HEADING, text);
+ *     y += tui_crt_wrapped(y, 2, cols - 4, 3, TUI_ROLE_HEADING, text);
  */
 #ifndef TUI_COMPARE_PANEL_H
 #define TUI_COMPARE_PANEL_H
@@ -25,9 +26,6 @@ typedef enum {
 
 /* The title bar: title on the left, badge (may be "") on the right. */
 void tui_compare_panel_title(int cols, const char *title, const char *badge);
-/* Wraps s at width wd from row y, at most max rows, the last cut with an
- * ellipsis when s goes on. Returns the rows used. */
-int tui_compare_panel_wrap(int y, int x, int wd, int max, tui_role_t role, const char *s);
 /* The status bar: n pairs of key and word. */
 void tui_compare_panel_status(int y, int cols, const char *const (*items)[2], int n);
 /* A round trip in µs as the compare table writes it ("0.58", "23.5", "116"). */

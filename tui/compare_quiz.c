@@ -540,7 +540,7 @@ static void draw_question(int y, int rows, int cols)
              quiz.at + 1, quiz.n, kind_name(s->kind));
     tui_crt_text(y++, 2, wd, TUI_ROLE_PANE_TITLE, buf);
     question_text(q, buf, sizeof buf);
-    y += tui_compare_panel_wrap(y, 2, wd, 3, TUI_ROLE_HEADING, buf);
+    y += tui_crt_wrapped(y, 2, wd, 3, TUI_ROLE_HEADING, buf);
     y++;
     int shown = q->chosen >= 0;
     for (int i = 0; i < options(q); i++) {
@@ -567,11 +567,11 @@ static void draw_question(int y, int rows, int cols)
     if (s->article && y < bottom) {
         snprintf(buf, sizeof buf, zh() ? "《%s》说：%s" : "%s says: %s",
                  scope_article_name(s->article, zh()), zh() ? s->says_zh : s->says_en);
-        y += tui_compare_panel_wrap(y, 2, wd, 2, TUI_ROLE_DIM, buf);
+        y += tui_crt_wrapped(y, 2, wd, 2, TUI_ROLE_DIM, buf);
     }
     if (!shown) {
         if (y + 1 < bottom)
-            tui_compare_panel_wrap(
+            tui_crt_wrapped(
                 y + 1, 2, wd, 2, TUI_ROLE_DIM,
                 zh() ? "先预测，再看答案：实测的数字要等你回答之后才显示。"
                      : "Predict first: the measured figures show once you have answered.");
@@ -587,7 +587,7 @@ static void draw_question(int y, int rows, int cols)
     }
     answer_text(q, buf, sizeof buf);
     if (y < bottom)
-        y += tui_compare_panel_wrap(
+        y += tui_crt_wrapped(
             y, 2, wd, bottom - y - 2 < 3 ? (bottom - y - 2 > 1 ? bottom - y - 2 : 1) : 3,
             TUI_ROLE_VALUE, buf);
     if (y < bottom) {
@@ -632,7 +632,7 @@ static void draw_end(int y, int rows, int cols)
         tui_crt_text(y, 5, wd - 3, TUI_ROLE_DEFAULT, buf);
     }
     if (y < rows - 2)
-        tui_compare_panel_wrap(y + 1 < rows - 2 ? y + 1 : y, 2, wd, 1, TUI_ROLE_DIM,
+        tui_crt_wrapped(y + 1 < rows - 2 ? y + 1 : y, 2, wd, 1, TUI_ROLE_DIM,
                                zh() ? "所有数字都在对比表里（q）；r 再来一次。"
                                     : "Every figure is on the table (q); r asks again.");
 }
@@ -656,11 +656,11 @@ void tui_compare_quiz_draw(void)
                             badge);
     char buf[300];
     if (!quiz.n) {
-        tui_compare_panel_wrap(
+        tui_crt_wrapped(
             2, 2, cols - 4, 3, TUI_ROLE_ERROR,
             zh() ? "还没有对比数据：先测量（m），然后按 p 开始小测验。"
                  : "No compare figures yet: measure first (m), then p starts the quiz.");
-        tui_compare_panel_wrap(
+        tui_crt_wrapped(
             5, 2, cols - 4, 4, TUI_ROLE_DIM,
             zh() ? "题目都来自本机测得的数字，所以答案是这台机器上的事实。"
                  : "Every question is drawn from the figures measured on this machine, so the "
@@ -686,7 +686,7 @@ void tui_compare_quiz_draw(void)
         date,
         strcmp(quiz.mode, "full") == 0 ? (zh() ? "完整测量" : "full run")
                                        : (zh() ? "快速测量" : "quick run"));
-    int y = 1 + tui_compare_panel_wrap(1, 1, cols - 2, 2, TUI_ROLE_DIM, buf) + 1;
+    int y = 1 + tui_crt_wrapped(1, 1, cols - 2, 2, TUI_ROLE_DIM, buf) + 1;
     if (quiz.done)
         draw_end(y, rows, cols);
     else

@@ -294,6 +294,23 @@ int tui_crt_text(int y, int x, int maxw, tui_role_t role, const char *s)
     return used;
 }
 
+struct wrapped_at {
+    int y, x, w;
+    tui_role_t role;
+};
+
+static void draw_row(void *arg, int i, const char *text)
+{
+    const struct wrapped_at *at = arg;
+    tui_crt_text(at->y + i, at->x, at->w, at->role, text);
+}
+
+int tui_crt_wrapped(int y, int x, int w, int maxrows, tui_role_t role, const char *s)
+{
+    struct wrapped_at at = {y, x, w, role};
+    return maxrows > 0 ? tui_text_rows(s, w, maxrows, draw_row, &at) : 0;
+}
+
 void tui_crt_fill(int y, int x, int w, tui_role_t role)
 {
     if (y < 0 || y >= LINES)

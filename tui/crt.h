@@ -103,6 +103,9 @@ void tui_crt_flush(void);
 /* Draws UTF-8 text at (y, x) in at most maxw columns, cut with an ellipsis
  * when it does not fit. Returns columns drawn. */
 int tui_crt_text(int y, int x, int maxw, tui_role_t role, const char *s);
+/* Draws s wrapped into [x, x + w) from row y, at most maxrows rows, the last
+ * one cut with an ellipsis when the rest does not fit. Returns the rows. */
+int tui_crt_wrapped(int y, int x, int w, int maxrows, tui_role_t role, const char *s);
 /* Draws one code point (wide ones take two columns). Returns columns drawn. */
 int tui_crt_char(int y, int x, tui_role_t role, unsigned int wc);
 void tui_crt_fill(int y, int x, int w, tui_role_t role);

@@ -155,6 +155,28 @@ size_t tui_text_wrap(const char *s, int cols, const char **next)
     return line ? line : brk;
 }
 
+int tui_text_rows(const char *s, int cols, int max,
+                  void (*row)(void *arg, int i, const char *text), void *arg)
+{
+    char line[1024];
+    int n = 0;
+    while (*s && cols > 0 && (max <= 0 || n < max)) {
+        const char *next = s;
+        size_t len = max > 0 && n == max - 1 ? strlen(s) : tui_text_wrap(s, cols, &next);
+        if (len >= sizeof line)
+            len = sizeof line - 1;
+        memcpy(line, s, len);
+        line[len] = '\0';
+        row(arg, n++, line);
+        if (max > 0 && n == max)
+            break;
+        if (next == s)
+            break;
+        s = next;
+    }
+    return n;
+}
+
 size_t tui_text_cut(const char *s, int cols)
 {
     if (tui_text_width(s) <= cols)

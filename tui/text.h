@@ -29,6 +29,12 @@ size_t tui_text_cut(const char *s, int cols);
  * (at a space when there is one, else mid-word; a CJK line breaks anywhere).
  * *next is where the next line starts (spaces skipped). Returns 0 at the end. */
 size_t tui_text_wrap(const char *s, int cols, const char **next);
+/* s wrapped at cols columns, row by row: row(arg, i, text) for each, text
+ * NUL-terminated (at most 1023 bytes). At most max rows (0: no bound), the
+ * last of which gets the rest of s whole, for its drawer to cut with an
+ * ellipsis. Returns the rows. */
+int tui_text_rows(const char *s, int cols, int max,
+                  void (*row)(void *arg, int i, const char *text), void *arg);
 /* Decodes one character: its code point in *wc, its byte length returned
  * (1 for an invalid byte, which gives U+FFFD). */
 size_t tui_text_decode(const char *s, unsigned int *wc);

@@ -167,27 +167,6 @@ static void help(const tui_ui_t *ui, int rows, int cols)
 
 /* ---- the menu ----------------------------------------------------------- */
 
-/* Draws s wrapped into [x, x+w) from row y, at most maxrows rows. Returns the
- * rows used. */
-static int wrapped(int y, int x, int w, int maxrows, tui_role_t role, const char *s)
-{
-    int rows = 0;
-    char line[512];
-    while (*s && rows < maxrows) {
-        const char *next;
-        size_t len = tui_text_wrap(s, w, &next);
-        if (len >= sizeof line)
-            len = sizeof line - 1;
-        memcpy(line, s, len);
-        line[len] = '\0';
-        tui_crt_text(y + rows, x, w, role, line);
-        rows++;
-        if (next == s)
-            break;
-        s = next;
-    }
-    return rows;
-}
 
 static void menu(const tui_ui_t *ui, int rows, int cols)
 {
@@ -226,37 +205,37 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
     if (built && lang != TUI_LANG_ZH) { /* the demo's own title is English */
         const char *title = tui_catalogue_title(m);
         if (title[0])
-            y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_HEADING, title);
+            y += tui_crt_wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_HEADING, title);
     }
-    y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DEFAULT, tui_catalogue_summary(m, lang));
+    y += tui_crt_wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DEFAULT, tui_catalogue_summary(m, lang));
     y++;
     if (y < end) {
         char names[600];
         scope_articles_names(m->articles, lang == TUI_LANG_ZH, names, sizeof names);
         snprintf(buf, sizeof buf, "%s: %s", tui_i18n(TUI_S_ARTICLES), names);
-        y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DEFAULT, buf);
+        y += tui_crt_wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DEFAULT, buf);
     }
     if (++y < end)
-        y += wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_PANE_TITLE, tui_i18n(TUI_S_TABLE_ROWS));
+        y += tui_crt_wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_PANE_TITLE, tui_i18n(TUI_S_TABLE_ROWS));
     if (m->nrows == 0 && y < end)
-        y += wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_DIM, tui_i18n(TUI_S_NO_ROW));
+        y += tui_crt_wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_DIM, tui_i18n(TUI_S_NO_ROW));
     for (int r = 0; r < m->nrows && y < end; r++) {
         const tui_table_row_t *row = &m->rows[r];
         const char *article = scope_article_name(row->article, lang == TUI_LANG_ZH);
         int zh = lang == TUI_LANG_ZH;
         snprintf(buf, sizeof buf, "%s  (%s)", zh ? row->label : row->label_en,
                  article ? article : row->article);
-        y += wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_VALUE, buf);
+        y += tui_crt_wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_VALUE, buf);
         snprintf(buf, sizeof buf, "%s %s · %s %s · %s %s", tui_i18n(TUI_S_SPEED),
                  zh ? row->speed_zh : row->speed_en, tui_i18n(TUI_S_CROSS),
                  zh ? row->cross_zh : row->cross_en, tui_i18n(TUI_S_COMPLEXITY),
                  zh ? row->complexity_zh : row->complexity_en);
         if (y < end)
-            y += wrapped(y, x + 5, w - 6, end - y, TUI_ROLE_DEFAULT, buf);
+            y += tui_crt_wrapped(y, x + 5, w - 6, end - y, TUI_ROLE_DEFAULT, buf);
     }
     y++;
     if (y < end)
-        y += wrapped(y, x + 1, w - 2, end - y, built ? TUI_ROLE_BUILT : TUI_ROLE_PLANNED,
+        y += tui_crt_wrapped(y, x + 1, w - 2, end - y, built ? TUI_ROLE_BUILT : TUI_ROLE_PLANNED,
                      tui_i18n(built ? TUI_S_ENTER_LAUNCHES : TUI_S_PLANNED_LONG));
     char lesson[512];
     if (y < end) {
@@ -266,7 +245,7 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
         } else {
             snprintf(buf, sizeof buf, "%s: %s.md.", tui_i18n(TUI_S_NO_LESSON), m->name);
         }
-        wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DIM, buf);
+        tui_crt_wrapped(y, x + 1, w - 2, end - y, TUI_ROLE_DIM, buf);
     }
 
     static const key_item_t keys[] = {

@@ -580,6 +580,39 @@ START_TEST(test_text_width_and_wrap)
 END_TEST
 
 /* A cut text leaves room for its ellipsis and never ends inside a number. */
+struct rows_seen {
+    char text[4][64];
+    int n;
+};
+
+static void see_row(void *arg, int i, const char *text)
+{
+    struct rows_seen *r = arg;
+    ck_assert_int_eq(i, r->n);
+    snprintf(r->text[r->n++ % 4], sizeof r->text[0], "%s", text);
+}
+
+/* Text wrapped row by row, as every pane and panel draws it. */
+START_TEST(test_text_rows)
+{
+    struct rows_seen r = {0};
+    ck_assert_int_eq(tui_text_rows("abc def ghi", 4, 0, see_row, &r), 3);
+    ck_assert_str_eq(r.text[0], "abc");
+    ck_assert_str_eq(r.text[1], "def");
+    ck_assert_str_eq(r.text[2], "ghi");
+    r.n = 0; /* at most two rows: the second takes the rest, for an ellipsis */
+    ck_assert_int_eq(tui_text_rows("abc def ghi", 4, 2, see_row, &r), 2);
+    ck_assert_str_eq(r.text[1], "def ghi");
+    r.n = 0;
+    ck_assert_int_eq(tui_text_rows("你好世界", 4, 0, see_row, &r), 2);
+    ck_assert_str_eq(r.text[0], "你好");
+    ck_assert_str_eq(r.text[1], "世界");
+    r.n = 0;
+    ck_assert_int_eq(tui_text_rows("", 4, 0, see_row, &r), 0);
+    ck_assert_int_eq(tui_text_rows("abc", 0, 0, see_row, &r), 0);
+}
+END_TEST
+
 START_TEST(test_text_cut)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -808,6 +841,7 @@ static Suite *model_suite(void)
     tc = tcase_create("text");
     tcase_add_test(tc, test_text_width_and_wrap);
     tcase_add_test(tc, test_text_cut);
+    tcase_add_test(tc, test_text_rows);
     tcase_add_test(tc, test_lesson_table);
     tcase_add_test(tc, test_lesson_markdown);
     tcase_add_test(tc, test_lesson_prediction);
