@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalogue.h"
 #include "crt.h"
 #include "i18n.h"
 #include "text.h"
@@ -66,9 +67,16 @@ static tui_role_t format_log(const tui_model_t *m, const tui_log_t *l, char *out
     case TUI_LOG_PREDICT: /* before the step: the student answers first */
         snprintf(out, n, "?? %s", l->text);
         return TUI_ROLE_STEP;
-    case TUI_LOG_HELLO:
-        snprintf(out, n, "== %s", l->text);
+    case TUI_LOG_HELLO: { /* "demo: title"; the title is the demo's, in English */
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(l->text, ":"), l->text);
+        const tui_mech_t *mech = tui_catalogue_find(name);
+        if (tui_i18n_lang() == TUI_LANG_ZH && mech)
+            snprintf(out, n, "== %s: %s", name, tui_catalogue_summary(mech, TUI_LANG_ZH));
+        else
+            snprintf(out, n, "== %s", l->text);
         return TUI_ROLE_HEADING;
+    }
     case TUI_LOG_BYE:
         snprintf(out, n, "== %s%s%s", tui_i18n(TUI_S_DONE), l->text[0] ? ": " : "", l->text);
         return TUI_ROLE_HEADING;
