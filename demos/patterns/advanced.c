@@ -54,7 +54,7 @@ static int survived(const cJSON *res, const char *ser, char *out, size_t n)
             k++;
         }
     if (!k)
-        snprintf(out, n, "none");
+        snprintf(out, n, "%s", scope_events_tr("none"));
     return k;
 }
 
@@ -99,7 +99,9 @@ static void on_line(patterns_node_t *n, const char *line, size_t len)
     for (int large = 0; large < 2; large++) {
         const char *w = large ? "large" : "small";
         scope_events_log("%s (%s): 'json' %.0f bytes, %.0f round trips/s; 'advanced' %.0f bytes, "
-                         "%.0f round trips/s", large ? "1,000 users" : "{type:'ping', id}", w,
+                         "%.0f round trips/s",
+                         large ? scope_events_tr("1,000 users") : "{type:'ping', id}",
+                         large ? scope_events_tr("large") : scope_events_tr("small"),
                          num(res, "json", w, "bytes"), num(res, "json", w, "trips_per_s"),
                          num(res, "advanced", w, "bytes"), num(res, "advanced", w, "trips_per_s"));
     }
@@ -123,8 +125,8 @@ static void on_node_exit(patterns_node_t *n, int code, int sig)
     if (p->done)
         return;
     scope_demo_check(p->demo, a.got && !code && !sig, "advanced",
-                     "the node pair ended (%s %d) without its figures", sig ? "signal" : "code",
-                     sig ? sig : code);
+                     "the node pair ended (%s %d) without its figures",
+                     sig ? scope_events_tr("signal") : scope_events_tr("code"), sig ? sig : code);
     scope_demo_next(p->demo);
 }
 
@@ -147,7 +149,7 @@ void patterns_advanced(scope_demo_t *d)
     char node[PATH_MAX], trips[24];
     a.p = p;
     a.got = 0;
-    if (patterns_node_find(p, "step 9", node, sizeof node) < 0) {
+    if (patterns_node_find(p, N_("step 9"), node, sizeof node) < 0) {
         scope_demo_next(d);
         return;
     }

@@ -112,7 +112,7 @@ static void round_start(int round)
 
 static int on_count(patterns_t *p, const cJSON *msg)
 {
-    static const char *names[] = {"", "singles", "batch", "batcher"};
+    static const char *names[] = {"", N_("singles"), N_("batch"), N_("batcher")};
     if (!patterns_is(msg, "type", "count"))
         return PATTERNS_NOT_IT;
     double items = patterns_num(msg, "items");
@@ -120,14 +120,16 @@ static int on_count(patterns_t *p, const cJSON *msg)
     double first_ns = patterns_num(msg, "first_ns") - (double)b.t0;
     double per_s = all_ns > 0 ? items * 1e9 / all_ns : 0;
     char key[64], first[32];
-    scope_demo_check(p->demo, items == ITEMS, "batching", "%s: the child counted %.0f items, "
-                     "not %d", names[b.round], items, ITEMS);
+    scope_demo_check(p->demo, items == ITEMS, "batching",
+                     "%s: the child counted %.0f items, not %d", scope_events_tr(names[b.round]),
+                     items, ITEMS);
     snprintf(key, sizeof key, "batching.%s_items_per_s", names[b.round]);
     scope_demo_figure(p->demo, key, cJSON_CreateNumber((double)(long long)per_s));
     snprintf(key, sizeof key, "batching.%s_first_item_ns", names[b.round]);
     scope_demo_figure(p->demo, key, cJSON_CreateNumber(first_ns));
     scope_events_log("%s: %.0f items in %s: %.0f items/s; the first item arrived after %s",
-                     names[b.round], items, scope_time_format(key, sizeof key, all_ns), per_s,
+                     scope_events_tr(names[b.round]), items,
+                     scope_time_format(key, sizeof key, all_ns), per_s,
                      scope_time_format(first, sizeof first, first_ns));
     if (b.round < 3) {
         round_start(b.round + 1);

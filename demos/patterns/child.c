@@ -89,19 +89,21 @@ static const char *invalid(const cJSON *msg)
     if (cJSON_IsNull(msg)) /* typeof null is 'object': 004's msg.type throws a TypeError */
         return "null";
     if (!cJSON_IsObject(msg) && !cJSON_IsArray(msg)) /* typeof [] is 'object' too */
-        return "not an object";
+        return N_("not an object");
     if (!has(msg, "type", cJSON_String))
-        return "no type";
+        return N_("no type");
     if (patterns_is(msg, "type", "config"))
         return has(msg, "data.port", cJSON_Number) && has(msg, "data.env", cJSON_String) &&
-               has(msg, "data.features", cJSON_Array) ? NULL : "config: bad fields";
+                       has(msg, "data.features", cJSON_Array)
+                   ? NULL
+                   : N_("config: bad fields");
     if (patterns_is(msg, "type", "task"))
-        return has(msg, "id", cJSON_Number) ? NULL : "task: no id";
+        return has(msg, "id", cJSON_Number) ? NULL : N_("task: no id");
     static const char *known[] = {"tally", "strict", "ping", NULL};
     for (int i = 0; known[i]; i++)
         if (patterns_is(msg, "type", known[i]))
             return NULL;
-    return "unknown type";
+    return N_("unknown type");
 }
 
 static cJSON *big(const cJSON *msg)
@@ -164,7 +166,9 @@ static void hang(int term_default)
     if (term_default)
         signal(SIGTERM, SIG_DFL);
     scope_events_log("hanging: the loop stops turning (SIGTERM %s)",
-                     term_default ? "kills" : "is caught, and waits for a loop that is stuck");
+                     term_default
+                         ? scope_events_tr("kills")
+                         : scope_events_tr("is caught, and waits for a loop that is stuck"));
     for (;;)
         pause();
 }
@@ -242,7 +246,7 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
             cJSON_SetNumberValue(n, n->valuedouble + 1);
         else
             cJSON_AddNumberToObject(c->reasons, why, 1);
-        scope_events_log("dropped: %s", why);
+        scope_events_log("dropped: %s", scope_events_tr(why));
         return;
     }
     if (c->strict && !patterns_is(msg, "type", "tally") && !patterns_is(msg, "type", "strict"))
@@ -254,7 +258,8 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
 static void on_disconnect(scope_channel_t *ch, int status)
 {
     scope_events_log("fd 3: %s after %llu messages; process.on('disconnect'): exiting",
-                     status ? uv_strerror(status) : "closed", (unsigned long long)ch->received);
+                     status ? uv_strerror(status) : scope_events_tr("closed"),
+                     (unsigned long long)ch->received);
     scope_demo_stop(((child_t *)ch->data)->d);
 }
 

@@ -95,8 +95,9 @@ static void hang(patterns_t *p)
     patterns_send(p, m);
     p->on_exit = on_exit_cb;
     uv_timer_start(&w.watchdog, on_watchdog, (uint64_t)p->watchdog_ms, 0);
-    scope_events_log("the child hangs (%s); setTimeout(kill, %lld)", w.round == 1 ?
-                     "SIGTERM kills it" : "its SIGTERM handler waits on a stuck loop",
+    scope_events_log("the child hangs (%s); setTimeout(kill, %lld)",
+                     w.round == 1 ? scope_events_tr("SIGTERM kills it")
+                                  : scope_events_tr("its SIGTERM handler waits on a stuck loop"),
                      p->watchdog_ms);
 }
 
@@ -113,7 +114,7 @@ void patterns_errors(scope_demo_t *d)
     scope_spawn_options_t so = {.file = argv[0], .argv = argv};
     int r = scope_spawn(d->loop, &none, &so, NULL);
     scope_events_log("child.on('error'): spawn %s %s (%s); no 'exit' follows", argv[0],
-                     r == -ENOENT ? "ENOENT" : "failed", strerror(-r));
+                     r == -ENOENT ? "ENOENT" : scope_events_tr("failed"), strerror(-r));
     scope_demo_figure(d, "errors.spawn_error", cJSON_CreateString(strerror(-r)));
     hang(p);
 }

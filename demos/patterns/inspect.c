@@ -151,13 +151,14 @@ void patterns_inspect(scope_demo_t *d)
     i.node.on_line = on_line;
     i.node.on_exit = on_node_exit;
     i.t0 = scope_time_now_ns();
-    if ((fd = patterns_node_fork(p, &i.node, "step 10", arg, "inspect", 2)) < 0) {
+    if ((fd = patterns_node_fork(p, &i.node, N_("step 10"), arg, "inspect", 2)) < 0) {
         scope_demo_next(d);
         return;
     }
     p->step_quit = on_quit;
     scope_trace_init(&i.trace, "inspect", SCOPE_PID(getpid()), SCOPE_PID(i.node.child.pid));
-    scope_trace_open(&i.trace, "socketpair", "fork() with --inspect-brk: node's IPC channel");
+    scope_trace_open(&i.trace, "socketpair",
+                     scope_events_tr("fork() with --inspect-brk: node's IPC channel"));
     i.ch = (scope_channel_t){.on_message = on_message, .on_disconnect = on_disconnect,
                              .trace = &i.trace};
     if (scope_channel_open(d->loop, &i.ch, fd) == 0)

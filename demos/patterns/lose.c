@@ -80,8 +80,8 @@ static void on_node_exit(patterns_node_t *n, int code, int sig)
     l.p->step_quit = NULL;
     cJSON_Delete(l.result); /* a case cut short */
     l.result = NULL;
-    scope_events_log("node exited (%s %d); its channel is closed", sig ? "signal" : "code",
-                     sig ? sig : code);
+    scope_events_log("node exited (%s %d); its channel is closed",
+                     sig ? scope_events_tr("signal") : scope_events_tr("code"), sig ? sig : code);
     if (!l.p->done)
         scope_demo_next(l.p->demo);
 }
@@ -150,10 +150,11 @@ static void on_message(scope_channel_t *ch, cJSON *msg, int fd, const char *type
     } else if (patterns_is(msg, "type", "value")) {
         const cJSON *value = cJSON_GetObjectItemCaseSensitive(msg, "value");
         char *text = value ? cJSON_PrintUnformatted(value) : NULL;
-        snprintf(l.wire, sizeof l.wire, "%s", text ? text : "(no \"value\" key at all)");
+        snprintf(l.wire, sizeof l.wire, "%s", text ? text : N_("(no \"value\" key at all)"));
         cJSON_free(text);
         scope_events_log("%s: node sent %s; on the wire (%zu bytes): \"value\":%s", cases[l.at][1],
-                         shown ? shown : "?", ch->message_bytes, l.wire);
+                         shown ? shown : "?", ch->message_bytes,
+                         value ? l.wire : scope_events_tr(l.wire));
         figure("sent", shown);
         figure("wire", l.wire);
         cJSON *m = cJSON_CreateObject();
@@ -193,13 +194,14 @@ void patterns_lose(scope_demo_t *d)
     l.p = p;
     l.at = 0;
     l.node.on_exit = on_node_exit;
-    if ((fd = patterns_node_fork(p, &l.node, "step 8", NULL, "lose", 0)) < 0) {
+    if ((fd = patterns_node_fork(p, &l.node, N_("step 8"), NULL, "lose", 0)) < 0) {
         scope_demo_next(d);
         return;
     }
     p->step_quit = on_quit;
     scope_trace_init(&l.trace, "node", SCOPE_PID(getpid()), SCOPE_PID(l.node.child.pid));
-    scope_trace_open(&l.trace, "socketpair", "fork(): node's IPC channel, JSON lines");
+    scope_trace_open(&l.trace, "socketpair",
+                     scope_events_tr("fork(): node's IPC channel, JSON lines"));
     l.ch = (scope_channel_t){.on_message = on_message, .on_disconnect = on_disconnect,
                              .trace = &l.trace};
     if ((r = scope_channel_open(d->loop, &l.ch, fd)) < 0) {

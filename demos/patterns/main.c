@@ -11,9 +11,11 @@
  *   patterns --watchdog-ms 5000     step 7's watchdog waits as 004's does
  *   patterns --inspect-port 9229    step 10's child listens where 004's does
  */
+#include <libintl.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "events.h"
 #include "patterns.h"
 
 static const scope_demo_info_t info = {
@@ -27,17 +29,17 @@ static const scope_demo_info_t info = {
 };
 
 static const scope_demo_lesson_t lesson[] = {
-    {"fork(): a socketpair, the child's end at fd 3", patterns_fork_step},
-    {"batching: 1,000 sends vs one batch vs a batcher", patterns_batching},
-    {"structured messages: config, getUser by id, a timeout", patterns_requests},
-    {"validation: 004's check, a schema per type, a dropped count", patterns_validate},
-    {"size limits: 004's check after the parse vs the framing's bound", patterns_sizes},
-    {"serialization: JSON vs MessagePack, a Buffer on a JSON channel", patterns_serialize},
-    {"'error', 'exit', and 004's watchdog: SIGTERM, then SIGKILL", patterns_errors},
-    {"what JSON loses: a Date, a Map, undefined, a BigInt from node", patterns_lose},
-    {"node to node: serialization 'json' vs 'advanced', measured", patterns_advanced},
-    {"--inspect-brk: a node child that waits for a debugger", patterns_inspect},
-    {"round trips: one process.hrtime() sample vs a histogram", patterns_monitor},
+    {N_("fork(): a socketpair, the child's end at fd 3"), patterns_fork_step},
+    {N_("batching: 1,000 sends vs one batch vs a batcher"), patterns_batching},
+    {N_("structured messages: config, getUser by id, a timeout"), patterns_requests},
+    {N_("validation: 004's check, a schema per type, a dropped count"), patterns_validate},
+    {N_("size limits: 004's check after the parse vs the framing's bound"), patterns_sizes},
+    {N_("serialization: JSON vs MessagePack, a Buffer on a JSON channel"), patterns_serialize},
+    {N_("'error', 'exit', and 004's watchdog: SIGTERM, then SIGKILL"), patterns_errors},
+    {N_("what JSON loses: a Date, a Map, undefined, a BigInt from node"), patterns_lose},
+    {N_("node to node: serialization 'json' vs 'advanced', measured"), patterns_advanced},
+    {N_("--inspect-brk: a node child that waits for a debugger"), patterns_inspect},
+    {N_("round trips: one process.hrtime() sample vs a histogram"), patterns_monitor},
     {NULL, NULL},
 };
 
@@ -46,6 +48,12 @@ int main(int argc, char **argv)
     patterns_t o = {.batch_size = 100, .flush_ms = 5, .request_ms = 200, .watchdog_ms = 5000,
                     .grace_ms = 1000, .frame_limit = 1 << 20,
                     .node = "node", .node_trips = 1000};
+    /* strerror() in the Chinese narration (step 7's ENOENT, step 8's missing
+     * node): glibc's own catalog, converted to LC_CTYPE's charset, which stays
+     * "C" (ASCII), would print each character as '?'; as lib/events does for
+     * ipcscope's catalog, libc's is read as UTF-8. In English (LC_MESSAGES
+     * "C") nothing is looked up. */
+    bind_textdomain_codeset("libc", "UTF-8");
     const scope_demo_option_t options[] = {
         {"batch-size", "N", "step 2: items in a batch (default 100)", SCOPE_OPT_NUMBER,
          &o.batch_size, 1, 1000},
@@ -90,7 +98,7 @@ int main(int argc, char **argv)
     char text[256], rtt[96];
     cJSON *summary = cJSON_CreateObject();
     scope_trace_add_summary(&o.trace, summary);
-    snprintf(text, sizeof text, "%llu messages sent, %llu received, %s",
+    snprintf(text, sizeof text, scope_events_tr("%llu messages sent, %llu received, %s"),
              (unsigned long long)o.trace.sent, (unsigned long long)o.trace.received,
              scope_trace_describe(&o.trace, rtt, sizeof rtt));
     scope_demo_bye(&demo, summary, text);

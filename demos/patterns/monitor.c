@@ -85,7 +85,8 @@ void patterns_monitor(scope_demo_t *d)
     scope_pacer_init(d, &m.pacer);
     scope_events_log("one ping timed as 004 does, then %s of %zu bytes at %s",
                      scope_demo_count_of(pings, sizeof pings, d->count, "ping", "pings"), d->size,
-                     d->rate > 0 ? "the chosen rate" : "full speed");
+                     d->rate > 0 ? scope_events_tr("the chosen rate")
+                                 : scope_events_tr("full speed"));
     patterns_await(p, on_pong, 0);
     send_ping(&m.pacer);
 }

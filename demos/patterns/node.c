@@ -26,7 +26,8 @@ int patterns_node_find(patterns_t *p, const char *step, char *path, size_t n)
     int r = scope_spawn_which(p->node, path, n);
     if (r < 0) {
         scope_events_log("%s skipped: no node (%s: %s); install node 18 or later, or "
-                         "name one with --node PATH", step, p->node, strerror(-r));
+                         "name one with --node PATH",
+                         scope_events_tr(step), p->node, strerror(-r));
         scope_demo_figure(p->demo, "node.skipped", cJSON_CreateString("node not found"));
     }
     return r;
@@ -150,9 +151,10 @@ int patterns_node_start(patterns_t *p, patterns_node_t *n, const char *exec_arg,
     char text[512];
     scope_spawn_execve_text(node, argv, text, sizeof text);
     scope_events_log("%s -> pid %ld%s%s", text, (long)n->child.pid,
-                     chan ? ", a socketpair's end at fd 3, NODE_CHANNEL_FD=3" : "",
-                     read_fd == 1 ? ", its stdout on a pipe we read"
-                     : read_fd == 2 ? ", its stderr on a pipe we read" : "");
+                     chan ? scope_events_tr(", a socketpair's end at fd 3, NODE_CHANNEL_FD=3") : "",
+                     read_fd == 1   ? scope_events_tr(", its stdout on a pipe we read")
+                     : read_fd == 2 ? scope_events_tr(", its stderr on a pipe we read")
+                                    : "");
     return 0;
 }
 

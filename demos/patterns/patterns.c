@@ -74,7 +74,8 @@ int patterns_fork(patterns_t *p, size_t max_message)
     p->kid = k;
     scope_trace_close(&p->trace); /* the last child's channel, if any */
     scope_trace_set_peer(&p->trace, SCOPE_PID(k->role.pid));
-    scope_trace_open(&p->trace, "socketpair", "fork(): node's IPC channel, fd 3 in the child");
+    scope_trace_open(&p->trace, "socketpair",
+                     scope_events_tr("fork(): node's IPC channel, fd 3 in the child"));
     scope_events_log("socketpair() -> fd %d (ours), fd %d (the child's); fork() -> child %ld, "
                      "its end dup2()ed to fd 3, NODE_CHANNEL_FD=3", k->fds[0], k->fds[1],
                      (long)k->role.pid);
@@ -202,7 +203,7 @@ static void on_kid_exit(scope_role_t *r, int code, int sig)
     }
     if (!p->done && !p->demo->quitting)
         scope_demo_check(p->demo, 0, "exit", "the child %s before the lesson was over",
-                         sig ? "was killed" : "exited");
+                         sig ? scope_events_tr("was killed") : scope_events_tr("exited"));
     else if (code || sig)
         scope_demo_exit(p->demo, 1);
     patterns_end(p->demo);

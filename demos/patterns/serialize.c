@@ -132,7 +132,8 @@ static int on_decoded(patterns_t *p, const cJSON *msg)
     char took[32];
     double ns = (double)(scope_time_now_ns() - z.t0);
     scope_events_log("the child decoded %s: %.0f users; the round trip took %s",
-                     z.round == 1 ? "the JSON object" : "the Buffer's bytes as MessagePack",
+                     z.round == 1 ? scope_events_tr("the JSON object")
+                                  : scope_events_tr("the Buffer's bytes as MessagePack"),
                      patterns_num(msg, "users"), scope_time_format(took, sizeof took, ns));
     scope_demo_figure(p->demo, z.round == 1 ? "serialization.json_channel_rtt_ns"
                                             : "serialization.buffer_channel_rtt_ns",

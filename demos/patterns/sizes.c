@@ -99,8 +99,10 @@ static int on_article(patterns_t *p, const cJSON *msg)
     char took[32];
     scope_time_format(took, sizeof took, (double)ns);
     scope_events_log("a %zu-byte line, buffered and parsed; JSON.stringify(msg).length = %zu "
-                     "(printed again in %s): %s", bytes, length, took,
-                     length > MAX_MESSAGE_SIZE ? "over MAX_MESSAGE_SIZE" : "passes");
+                     "(printed again in %s): %s",
+                     bytes, length, took,
+                     length > MAX_MESSAGE_SIZE ? scope_events_tr("over MAX_MESSAGE_SIZE")
+                                               : scope_events_tr("passes"));
     if (++s.big == 1) {
         scope_demo_figure(p->demo, "sizes.utf16_bytes", cJSON_CreateNumber((double)bytes));
         scope_demo_figure(p->demo, "sizes.utf16_length", cJSON_CreateNumber((double)length));

@@ -25,13 +25,13 @@ static const scope_demo_info_t info = {
 };
 
 static const scope_demo_lesson_t lesson[] = {
-    {"article 004's pool: every task to workerPool[0]", wp_article},
-    {"a real queue: pthreads share one queue (mutex + condvar)", wp_queue},
-    {"libuv's own pool: uv_queue_work, UV_THREADPOOL_SIZE", wp_uvpool},
-    {"the event loop: a 10 ms timer, the heavy loop on main vs pool", wp_loop},
-    {"a process pool over fork channels; a killed child replaced", wp_procs},
-    {"measured: 1, 2, 4, 8 workers, threads vs processes", wp_measure},
-    {"tasks at --rate through the queue", wp_steady},
+    {N_("article 004's pool: every task to workerPool[0]"), wp_article},
+    {N_("a real queue: pthreads share one queue (mutex + condvar)"), wp_queue},
+    {N_("libuv's own pool: uv_queue_work, UV_THREADPOOL_SIZE"), wp_uvpool},
+    {N_("the event loop: a 10 ms timer, the heavy loop on main vs pool"), wp_loop},
+    {N_("a process pool over fork channels; a killed child replaced"), wp_procs},
+    {N_("measured: 1, 2, 4, 8 workers, threads vs processes"), wp_measure},
+    {N_("tasks at --rate through the queue"), wp_steady},
     {NULL, NULL},
 };
 
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     uv_run(demo.loop, UV_RUN_NOWAIT);
 
     char text[640], procs[128], measured[320];
-    snprintf(text, sizeof text, "%llu tasks through the queue at --rate; %s; %s",
+    snprintf(text, sizeof text, scope_events_tr("%llu tasks through the queue at --rate; %s; %s"),
              (unsigned long long)p->steady_done, wp_procs_describe(procs, sizeof procs),
              wp_measure_describe(measured, sizeof measured));
     scope_demo_bye(&demo, NULL, text);

@@ -43,8 +43,9 @@ static void record(void)
     m.per_s[kind][i] = (double)m.answered / s;
     m.p50_ms[kind][i] = (double)scope_hist_percentile(kind ? &m.procs.latency : &m.lat, 50) / 1e6;
     scope_events_log("%d %s: %.0f tasks/s, p50 %.2f ms per task", sizes[i],
-                     i ? kinds[kind] : (kind ? "process" : "thread"), m.per_s[kind][i],
-                     m.p50_ms[kind][i]);
+                     kind ? scope_events_trn("process", "processes", (unsigned long)sizes[i])
+                          : scope_events_trn("thread", "threads", (unsigned long)sizes[i]),
+                     m.per_s[kind][i], m.p50_ms[kind][i]);
 }
 
 static void on_thread_result(pool_t *pool, const pool_task_t *t)
@@ -108,7 +109,7 @@ static void next_size(void)
             }
         }
         scope_demo_figure(m.d, "measure", fig);
-        char text[240];
+        char text[320]; /* as main.c's: room for the Chinese */
         scope_events_log("%s", wp_measure_describe(text, sizeof text));
         scope_demo_next(m.d);
         return;
@@ -152,13 +153,16 @@ void wp_measure(scope_demo_t *d)
 char *wp_measure_describe(char *out, size_t n)
 {
     if (!m.done || !m.tasks) {
-        snprintf(out, n, "not measured (--measure N)");
+        snprintf(out, n, "%s", scope_events_tr("not measured (--measure N)"));
         return out;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    snprintf(out, n, "tasks/s for 1, 2, 4, 8 workers: threads %.0f %.0f %.0f %.0f, processes "
-             "%.0f %.0f %.0f %.0f; p50 with 8: %.1f ms (threads), %.1f ms (processes). %ld "
-             "cores: past %ld workers the rate stays flat and each task waits for a core",
+    snprintf(out, n,
+             scope_events_tr(
+                 "tasks/s for 1, 2, 4, 8 workers: threads %.0f %.0f %.0f "
+                 "%.0f, processes %.0f %.0f %.0f %.0f; p50 with 8: %.1f ms (threads), %.1f ms "
+                 "(processes). %ld cores: past %ld workers the rate stays flat and each task waits "
+                 "for a core"),
              m.per_s[0][0], m.per_s[0][1], m.per_s[0][2], m.per_s[0][3], m.per_s[1][0],
              m.per_s[1][1], m.per_s[1][2], m.per_s[1][3], m.p50_ms[0][3], m.p50_ms[1][3], cores,
              cores);

@@ -130,7 +130,7 @@ static void on_child_exit(scope_role_t *r, int code, int sig)
     c->up = 0;
     if (sig && !c->pp->stopping)
         scope_events_log("worker.on('exit'): %s was killed (signal %d)%s", c->name, sig,
-                         c->busy ? " in the middle of a task" : "");
+                         c->busy ? scope_events_tr(" in the middle of a task") : "");
     else if (code && !c->pp->demo->quitting)
         scope_events_error("exit", "%s exited with code %d", c->name, code);
     scope_channel_close(&c->ch); /* if EOF has not closed it already */
@@ -171,7 +171,8 @@ static void fork_child(wp_procs_t *pp, int slot)
     pp->slot[slot] = c;
     scope_trace_init(&c->trace, c->name, SCOPE_PID(getpid()), SCOPE_PID(c->role.pid));
     if (!pp->untraced)
-        scope_trace_open(&c->trace, "socketpair", "fork(): node's IPC channel, fd 3 in the child");
+        scope_trace_open(&c->trace, "socketpair",
+                         scope_events_tr("fork(): node's IPC channel, fd 3 in the child"));
     c->ch = (scope_channel_t){.data = c, .on_message = on_message, .on_error = on_refused,
                               .on_close = on_channel_closed,
                               .trace = pp->untraced ? NULL : &c->trace};
@@ -225,6 +226,6 @@ void wp_procs_kill(wp_procs_t *pp)
         return;
     }
     scope_events_log("fault kill: SIGKILL to %s (pid %ld)%s", victim->name, (long)victim->role.pid,
-                     victim->busy ? ", in the middle of its task" : "");
+                     victim->busy ? scope_events_tr(", in the middle of its task") : "");
     scope_role_kill(&victim->role, SIGKILL);
 }

@@ -117,10 +117,12 @@ void wp_procs_end(void)
 char *wp_procs_describe(char *out, size_t n)
 {
     if (!s.started)
-        snprintf(out, n, "no process pool");
+        snprintf(out, n, "%s", scope_events_tr("no process pool"));
     else
-        snprintf(out, n, "process pool: %llu tasks over %d children, %llu retried, %llu "
-                 "replaced", (unsigned long long)s.pool.answered, s.pool.nkids,
+        snprintf(out, n,
+                 scope_events_tr("process pool: %llu tasks over %d children, %llu "
+                                 "retried, %llu replaced"),
+                 (unsigned long long)s.pool.answered, s.pool.nkids,
                  (unsigned long long)s.pool.retried, (unsigned long long)s.pool.replaced);
     return out;
 }

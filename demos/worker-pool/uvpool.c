@@ -50,7 +50,7 @@ static int thread_number(void)
     snprintf(chan, sizeof chan, "uv %d", i + 1);
     scope_trace_init(&u.main_end[i], chan, SCOPE_PID(getpid()), SCOPE_PEER(u.names[i]));
     scope_trace_init(&u.own_end[i], chan, SCOPE_PEER(u.names[i]), SCOPE_PID(getpid()));
-    scope_trace_open(&u.main_end[i], "queue", "libuv's pool: uv_queue_work");
+    scope_trace_open(&u.main_end[i], "queue", scope_events_tr("libuv's pool: uv_queue_work"));
     return i;
 }
 
@@ -83,8 +83,9 @@ static void after_work_cb(uv_work_t *req, int status)
     uv_mutex_unlock(&u.lock);
     if (status == 0)
         scope_events_log("Received result: %s (from uv thread %d)", text, t->thread + 1);
-    scope_demo_check(u.d, status == 0 && t->result == POOL_ANSWER, "result", "%s, not "
-                     "249500250000 (%s)", text, status ? uv_strerror(status) : "ran");
+    scope_demo_check(u.d, status == 0 && t->result == POOL_ANSWER, "result",
+                     "%s, not 249500250000 (%s)", text,
+                     status ? uv_strerror(status) : scope_events_tr("ran"));
     free(t);
     if (++u.answered < u.want)
         return;
@@ -111,7 +112,7 @@ void wp_uvpool(scope_demo_t *d)
     uv_mutex_init(&u.lock);
     scope_events_log("uv_queue_work() %lld times: libuv's own queue and pool, UV_THREADPOOL_SIZE="
                      "%s; node's fs, dns.lookup, crypto and zlib wait in the same queue",
-                     u.want, size ? size : "(unset: 4 threads)");
+                     u.want, size ? size : scope_events_tr("(unset: 4 threads)"));
     for (long long i = 0; i < u.want; i++) {
         uv_task_t *t = calloc(1, sizeof *t);
         if (!t)

@@ -155,7 +155,8 @@ int pool_start(pool_t *p, uv_loop_t *loop, int n, int first)
         scope_trace_init(&w->main_end, chan, SCOPE_PID(getpid()), SCOPE_PEER(w->name));
         scope_trace_init(&w->own_end, chan, SCOPE_PEER(w->name), SCOPE_PID(getpid()));
         if (!p->untraced) {
-            scope_trace_open(&w->main_end, "queue", "one queue, a mutex, a condition variable");
+            scope_trace_open(&w->main_end, "queue",
+                             scope_events_tr("one queue, a mutex, a condition variable"));
             scope_trace_stats_start(&w->main_end, loop, 1000);
         }
         /* new Worker(__filename): a thread of this process, same memory. */
