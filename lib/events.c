@@ -297,6 +297,9 @@ int scope_events_set_lang(const char *lang)
      * "C", that is ASCII: every Chinese character would become '?'. The
      * narration is UTF-8 wherever it goes (a terminal, the event pipe). */
     bind_textdomain_codeset(SCOPE_EVENTS_DOMAIN, "UTF-8");
+    /* The same for strerror(): glibc's own catalog (where libc-l10n is
+     * installed) answers in Chinese now, and would be '?' in ASCII too. */
+    bind_textdomain_codeset("libc", "UTF-8");
     translating = 1;
     return 0;
 }

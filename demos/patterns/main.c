@@ -11,7 +11,6 @@
  *   patterns --watchdog-ms 5000     step 7's watchdog waits as 004's does
  *   patterns --inspect-port 9229    step 10's child listens where 004's does
  */
-#include <libintl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,12 +47,6 @@ int main(int argc, char **argv)
     patterns_t o = {.batch_size = 100, .flush_ms = 5, .request_ms = 200, .watchdog_ms = 5000,
                     .grace_ms = 1000, .frame_limit = 1 << 20,
                     .node = "node", .node_trips = 1000};
-    /* strerror() in the Chinese narration (step 7's ENOENT, step 8's missing
-     * node): glibc's own catalog, converted to LC_CTYPE's charset, which stays
-     * "C" (ASCII), would print each character as '?'; as lib/events does for
-     * ipcscope's catalog, libc's is read as UTF-8. In English (LC_MESSAGES
-     * "C") nothing is looked up. */
-    bind_textdomain_codeset("libc", "UTF-8");
     const scope_demo_option_t options[] = {
         {"batch-size", "N", "step 2: items in a batch (default 100)", SCOPE_OPT_NUMBER,
          &o.batch_size, 1, 1000},
