@@ -104,7 +104,7 @@ void mq_badinput(scope_demo_t *d)
 {
     mq_t *m = d->data;
     bi.demo = d;
-    if (!(bi.c = mq_connect(d, &m->broker, NULL, "the bad-input step"))) {
+    if (!(bi.c = mq_connect(d, &m->broker, NULL, N_("the bad-input step")))) {
         scope_demo_next(d);
         return;
     }

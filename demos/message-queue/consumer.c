@@ -76,10 +76,10 @@ static void on_claim(redisAsyncContext *c, void *reply, void *priv)
     (void)priv;
     if (!r || !k->c)
         return;
-    char how[160];
+    char how[256];
     snprintf(how, sizeof how,
-             "XAUTOCLAIM %s workers %s %d 0-0 COUNT 1 (pending over %d ms: "
-             "its consumer is gone)",
+             scope_events_tr("XAUTOCLAIM %s workers %s %d 0-0 COUNT 1 (pending over %d ms: "
+                             "its consumer is gone)"),
              k->stream, k->name, CLAIM_IDLE_MS, CLAIM_IDLE_MS);
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && r->element[1]->elements > 0 &&
         take(k, r->element[1]->element[0], how))
@@ -142,7 +142,7 @@ int mq_consumer(scope_demo_t *d, mq_t *m)
     k.work.data = &k;
     snprintf(k.stream, sizeof k.stream, "ipcscope:%d:stream", (int)getppid());
     if (!m->redis || mq_broker_set(&k.broker, m->redis, (long)m->server_pid) < 0 ||
-        !(k.c = mq_connect(d, &k.broker, &k, "the consumer"))) {
+        !(k.c = mq_connect(d, &k.broker, &k, N_("the consumer")))) {
         scope_demo_check(d, 0, "consumer", "no broker");
         on_quit(d);
         return scope_demo_run(d);

@@ -164,8 +164,8 @@ static void on_disconnect(const redisAsyncContext *c, int status)
     if (bf.ended || bf.demo->quitting)
         return;
     scope_events_log("the %s's connection is gone (%s): reconnecting, backoff from 100 ms",
-                     was_pub ? "publisher" : "subscriber",
-                     status == REDIS_OK ? "closed" : c->errstr);
+                     was_pub ? scope_events_tr("publisher") : scope_events_tr("subscriber"),
+                     status == REDIS_OK ? scope_events_tr("closed") : c->errstr);
     bf.backoff_ms = 100;
     if (!uv_is_active((uv_handle_t *)&bf.retry))
         uv_timer_start(&bf.retry, (uv_timer_cb)try_connect, bf.backoff_ms, 0);
@@ -204,7 +204,7 @@ static redisAsyncContext *connect_one(void)
 {
     redisAsyncContext *c = redisAsyncConnectUnix(bf.server.sock);
     if (!c || c->err) {
-        retry_later(c ? c->errstr : "out of memory");
+        retry_later(c ? c->errstr : scope_events_tr("out of memory"));
         if (c)
             redisAsyncFree(c);
         return NULL;
@@ -272,7 +272,8 @@ void mq_broker_fault(scope_demo_t *d)
     bf.demo = d;
     if (!m->fault || strcmp(m->fault, "broker") != 0 || m->redis) {
         scope_events_log("--fault broker kills a redis-server of this step's own mid-run%s",
-                         m->redis ? " (not with --redis: that server is not ours)" : "");
+                         m->redis ? scope_events_tr(" (not with --redis: that server is not ours)")
+                                  : "");
         bf.ended = bf.finished = 1;
         scope_demo_next(d);
         return;

@@ -42,14 +42,15 @@ static void on_connected(const redisAsyncContext *c, int status)
         scope_events_error("redis", "connect: %s", c->errstr);
 }
 
+/* who: marked N_() by the caller, named in the narration's language. */
 redisAsyncContext *mq_connect(scope_demo_t *d, const mq_broker_t *b, void *data, const char *who)
 {
     /* A non-blocking connect(); the adapter puts the fd in a uv_poll_t. */
     redisAsyncContext *c = b->path[0] ? redisAsyncConnectUnix(b->path)
                                       : redisAsyncConnect(b->host, b->port);
     if (!c || c->err) {
-        scope_demo_check(d, 0, "redis", "%s cannot connect to %s: %s", who, b->url,
-                         c ? c->errstr : "out of memory");
+        scope_demo_check(d, 0, "redis", "%s cannot connect to %s: %s", scope_events_tr(who),
+                         b->url, c ? c->errstr : scope_events_tr("out of memory"));
         if (c)
             redisAsyncFree(c);
         return NULL;
@@ -161,7 +162,8 @@ static void on_published(redisAsyncContext *c, void *reply, void *priv)
     if (!r)
         return;
     scope_events_log("PUBLISH %s -> (integer) %lld: %s", (const char *)priv, r->integer,
-                     r->integer ? "that many subscribers got it" : "nobody got it");
+                     r->integer ? scope_events_tr("that many subscribers got it")
+                                 : scope_events_tr("nobody got it"));
     if (strcmp(priv, MQ_MY_CHANNEL) == 0)
         articles_done(m, 1);
 }
@@ -179,7 +181,7 @@ static void publish_articles(mq_t *m)
 void mq_pubsub(scope_demo_t *d)
 {
     mq_t *m = d->data;
-    m->pub = mq_connect(d, &m->broker, m, "the publisher");
+    m->pub = mq_connect(d, &m->broker, m, N_("the publisher"));
     if (!m->pub) {
             mq_quit(d);
             return;

@@ -68,7 +68,8 @@ static void on_down_reply(redisAsyncContext *c, void *reply, void *priv)
         return;
     missed.zeros += r->integer == 0;
     scope_events_log("PUBLISH %s \"while you were down\" -> (integer) %lld%s", MQ_MY_CHANNEL,
-                     r->integer, r->integer ? "" : ": nobody got it, nobody keeps it");
+                     r->integer,
+                     r->integer ? "" : scope_events_tr(": nobody got it, nobody keeps it"));
 }
 
 static void on_timer(uv_timer_t *t)
@@ -90,7 +91,7 @@ void mq_missed(scope_demo_t *d)
 {
     mq_t *m = d->data;
     missed.demo = d;
-    missed.pub = mq_connect(d, &m->broker, NULL, "step 4");
+    missed.pub = mq_connect(d, &m->broker, NULL, N_("step 4"));
     if (!missed.pub) {
             scope_demo_next(d);
             return;

@@ -77,7 +77,7 @@ int mq_posix_receiver(scope_demo_t *d, mq_t *m)
     r.q = m->mq_name ? mq_open(m->mq_name, O_RDONLY | O_NONBLOCK) : (mqd_t)-1;
     if (r.q == (mqd_t)-1) {
         scope_demo_check(d, 0, "mq-receiver", "mq_open(%s): %s",
-                         m->mq_name ? m->mq_name : "(no --mq)", strerror(errno));
+                         m->mq_name ? m->mq_name : scope_events_tr("(no --mq)"), strerror(errno));
         stop(&r);
         return scope_demo_run(d);
     }

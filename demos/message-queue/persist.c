@@ -46,7 +46,7 @@ static redisAsyncContext *connect_server(void)
     char url[PATH_MAX + 8];
     snprintf(url, sizeof url, "unix:%s", ps.server.sock);
     mq_broker_set(&b, url, ps.server.pid);
-    redisAsyncContext *c = mq_connect(ps.demo, &b, NULL, "the persistence step");
+    redisAsyncContext *c = mq_connect(ps.demo, &b, NULL, N_("the persistence step"));
     if (c)
         redisAsyncSetDisconnectCallback(c, on_disconnect);
     return c;
@@ -134,7 +134,8 @@ static void on_server_exit(scope_redis_t *r, int code, int sig)
     }
     scope_events_log("redis-server %s (signal %d); %s/appendonlydir stays. Starting "
                      "redis-server again in the same directory",
-                     ps.restarted ? "died" : "killed", sig, r->dir);
+                     ps.restarted ? scope_events_tr("died") : scope_events_tr("killed"), sig,
+                     r->dir);
     ps.restarted++;
     uv_timer_start(&ps.again, on_again, 100, 0);
 }

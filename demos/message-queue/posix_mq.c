@@ -41,13 +41,20 @@
 #define MAXMSG  4
 #define MSGSIZE 128
 
+/* The lesson's tasks, in the narration's language (text_of): the kernel
+ * carries whatever bytes they are. */
 static const struct {
     unsigned prio;
     const char *text;
-} sends[] = {{1, "low: write a log line"}, {5, "normal: resize an image"},
-             {9, "urgent: charge a card"}, {5, "normal: send a mail"},
-             {1, "low: the one refused, again"}};
+} sends[] = {{1, N_("low: write a log line")}, {5, N_("normal: resize an image")},
+             {9, N_("urgent: charge a card")}, {5, N_("normal: send a mail")},
+             {1, N_("low: the one refused, again")}};
 #define QUEUED 4 /* sends[] before the queue is full */
+
+static const char *text_of(int i)
+{
+    return scope_events_tr(sends[i].text);
+}
 
 static struct posix_s {
     scope_demo_t *demo;
@@ -76,7 +83,8 @@ static void find_mqueue_fs(char *dir, size_t n)
         endmntent(f);
 }
 
-/* The queue's file in the mqueue filesystem: its one line, or why not. */
+/* The queue's file in the mqueue filesystem: its one line, or why not.
+ * when: a word marked N_() by the caller, said in the narration's language. */
 static void show_file(const char *when)
 {
     char path[320], line[128] = "";
@@ -90,12 +98,13 @@ static void show_file(const char *when)
     snprintf(path, sizeof path, "%s%s", px.fsdir, px.name);
     FILE *f = fopen(path, "r");
     if (!f || stat(path, &st) < 0) {
-        scope_events_log("%s: %s: %s", when, path, strerror(errno));
+        scope_events_log("%s: %s: %s", scope_events_tr(when), path, strerror(errno));
     } else {
         if (!fgets(line, sizeof line, f))
             line[0] = 0;
         line[strcspn(line, "\n")] = 0;
-        scope_events_log("%s: %s (mode %03o): %s", when, path, (unsigned)st.st_mode & 0777, line);
+        scope_events_log("%s: %s (mode %03o): %s", scope_events_tr(when), path,
+                         (unsigned)st.st_mode & 0777, line);
     }
     if (f)
         fclose(f);
@@ -157,7 +166,7 @@ static void on_receiver_exit(scope_role_t *r, int code, int sig)
     mq_posix_stop(px.demo);
     scope_events_log("mq_close; the name was unlinked, so the kernel frees the queue now that "
                      "nobody holds it. Received in the order %s (priorities)", px.order);
-    show_file("after the run");
+    show_file(N_("after the run"));
     scope_demo_figure(px.demo, "posix_mq.sent", cJSON_CreateNumber(px.sent));
     scope_demo_figure(px.demo, "posix_mq.eagain", cJSON_CreateNumber(px.eagain));
     scope_demo_figure(px.demo, "posix_mq.received", cJSON_CreateNumber(px.received));
@@ -193,14 +202,14 @@ static void on_writable(uv_poll_t *p, int status, int events)
         scope_events_log("UV_WRITABLE on mqd %d: the receiver took a message, so it holds the "
                          "queue: mq_unlink(\"%s\") now; the queue lives while we two hold it",
                          (int)px.q, px.name);
-        show_file("after mq_unlink");
+        show_file(N_("after mq_unlink"));
     }
     while (px.sent < (int)(sizeof sends / sizeof sends[0]) + 1) {
         int last = px.sent == (int)(sizeof sends / sizeof sends[0]);
-        int e = last ? send_one("end", 0) : send_one(sends[px.sent].text, sends[px.sent].prio);
+        int e = last ? send_one("end", 0) : send_one(text_of(px.sent), sends[px.sent].prio);
         if (e < 0)
             return; /* full again: the next UV_WRITABLE goes on */
-        scope_events_log("mq_send(\"%s\", priority %u) -> 0", last ? "end" : sends[px.sent].text,
+        scope_events_log("mq_send(\"%s\", priority %u) -> 0", last ? "end" : text_of(px.sent),
                          last ? 0 : sends[px.sent].prio);
         px.sent++;
     }
@@ -231,19 +240,19 @@ static void tick(scope_pacer_t *p)
     (void)p;
     if (!px.open)
         return;
-    int e = send_one(sends[px.sent].text, sends[px.sent].prio);
+    int e = send_one(text_of(px.sent), sends[px.sent].prio);
     if (e == 0) {
         scope_events_log("mq_send(\"%s\", priority %u) -> 0: nobody receives yet; the kernel "
-                         "keeps it", sends[px.sent].text, sends[px.sent].prio);
+                         "keeps it", text_of(px.sent), sends[px.sent].prio);
         px.sent++;
         next_tick();
         return;
     }
     px.eagain += e == -EAGAIN;
     scope_events_log("mq_send(\"%s\") -> %s: the queue holds mq_maxmsg %d messages, and "
-                     "O_NONBLOCK says so rather than waiting", sends[px.sent].text,
+                     "O_NONBLOCK says so rather than waiting", text_of(px.sent),
                      e == -EAGAIN ? "EAGAIN" : strerror(-e), MAXMSG);
-    show_file("full");
+    show_file(N_("full"));
     const char *args[] = {"--mq", px.name, NULL};
     scope_role_options_t o = {.argv = args};
     px.receiver.on_exit = on_receiver_exit;
@@ -276,7 +285,7 @@ void mq_posix(scope_demo_t *d)
     scope_events_log("mq_open(\"%s\", O_CREAT|O_EXCL|O_WRONLY|O_NONBLOCK, 0600) -> mqd %d "
                      "(an fd); mq_getattr: mq_maxmsg %ld, mq_msgsize %ld, mq_curmsgs %ld",
                      px.name, (int)px.q, a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs);
-    show_file("created");
+    show_file(N_("created"));
     uv_poll_init(d->loop, &px.poll, (int)px.q);
     uv_timer_init(d->loop, &px.tick);
     scope_pacer_init(d, &px.pacer);

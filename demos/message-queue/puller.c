@@ -146,7 +146,7 @@ int mq_puller(scope_demo_t *d, mq_t *m)
         zmq_connect(p.pull, m->zmq_connect) < 0 ||
         zmq_getsockopt(p.pull, ZMQ_FD, &fd, &len) < 0) {
         scope_demo_check(d, 0, "puller", "PULL socket to %s: %s",
-                         m->zmq_connect ? m->zmq_connect : "(no --connect)",
+                         m->zmq_connect ? m->zmq_connect : scope_events_tr("(no --connect)"),
                          zmq_strerror(zmq_errno()));
         stop(&p);
         return scope_demo_run(d);

@@ -81,13 +81,14 @@ static void on_race_reply(redisAsyncContext *c, void *reply, void *priv)
         return;
     race.zeros += r->integer == 0;
     scope_events_log("try %ld: PUBLISH -> (integer) %lld%s", (long)(intptr_t)priv, r->integer,
-                     r->integer ? "" : ": it landed before the SUBSCRIBE, and is gone");
+                     r->integer ? ""
+                                : scope_events_tr(": it landed before the SUBSCRIBE, and is gone"));
     if (++race.replies < RACE_TRIES)
         return;
     /* the fix, on two fresh connections again */
     mq_t *m = race.demo->data;
-    redisAsyncContext *sub = mq_connect(race.demo, &m->broker, NULL, "step 3");
-    redisAsyncContext *pub = mq_connect(race.demo, &m->broker, NULL, "step 3");
+    redisAsyncContext *sub = mq_connect(race.demo, &m->broker, NULL, N_("step 3"));
+    redisAsyncContext *pub = mq_connect(race.demo, &m->broker, NULL, N_("step 3"));
     if (!sub || !pub) {
             race_end(&race);
             return;
@@ -103,7 +104,7 @@ void mq_race(scope_demo_t *d)
     race.demo = d;
     scope_trace_init(&race.trace, MQ_CHAN, SCOPE_PID(getpid()), m->broker.end);
     for (long i = 1; i <= RACE_TRIES; i++) {
-        redisAsyncContext *sub = mq_connect(d, &m->broker, NULL, "step 3");
+        redisAsyncContext *sub = mq_connect(d, &m->broker, NULL, N_("step 3"));
         if (!sub) {
             race_end(&race);
             return;

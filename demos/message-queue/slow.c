@@ -122,7 +122,7 @@ static void on_config(redisAsyncContext *c, void *reply, void *priv)
                                : redisConnect(m->broker.host, m->broker.port);
     redisReply *ok = sl.sub && !sl.sub->err ? redisCommand(sl.sub, "SUBSCRIBE %s", sl.ch) : NULL;
     if (!scope_demo_check(sl.demo, ok != NULL, "slow subscriber", "cannot SUBSCRIBE: %s",
-                          sl.sub ? sl.sub->errstr : "out of memory")) {
+                          sl.sub ? sl.sub->errstr : scope_events_tr("out of memory"))) {
         finish();
         return;
     }
@@ -144,7 +144,7 @@ void mq_slow(scope_demo_t *d)
         scope_demo_next(d);
         return;
     }
-    if (!(sl.pub = mq_connect(d, &m->broker, NULL, "the slow-subscriber step"))) {
+    if (!(sl.pub = mq_connect(d, &m->broker, NULL, N_("the slow-subscriber step")))) {
         scope_demo_next(d);
         return;
     }

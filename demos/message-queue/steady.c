@@ -112,8 +112,8 @@ void mq_steady(scope_demo_t *d)
 {
     mq_t *m = d->data;
     st.demo = d;
-    st.pub = mq_connect(d, &m->broker, NULL, "step 5");
-    st.sub = mq_connect(d, &m->broker, NULL, "step 5");
+    st.pub = mq_connect(d, &m->broker, NULL, N_("step 5"));
+    st.sub = mq_connect(d, &m->broker, NULL, N_("step 5"));
     if (!st.pub || !st.sub) {
         end();
         return;
@@ -152,6 +152,6 @@ void mq_steady_bye(cJSON *summary, char *text, size_t n)
     cJSON_AddNumberToObject(summary, "pings", (double)st.pinged);
     cJSON_AddNumberToObject(summary, "pongs", (double)st.ponged);
     cJSON_AddNumberToObject(summary, "missed", (double)st.missed);
-    snprintf(text, n, "pub/sub round trip: %s; %ld ping(s) missed (no subscriber)",
+    snprintf(text, n, scope_events_tr("pub/sub round trip: %s; %ld ping(s) missed (no subscriber)"),
              scope_trace_describe(&st.pings, rtt, sizeof rtt), st.missed);
 }

@@ -194,7 +194,7 @@ void mq_streams(scope_demo_t *d)
     static const char *tasks[ENTRIES] = {"task 1", "task 2", "task 3", "task 4"};
     mq_t *m = d->data;
     st.demo = d;
-    if (!(st.c = mq_connect(d, &m->broker, NULL, "the Streams step"))) {
+    if (!(st.c = mq_connect(d, &m->broker, NULL, N_("the Streams step")))) {
         scope_demo_next(d);
         return;
     }

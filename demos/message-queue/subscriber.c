@@ -87,8 +87,8 @@ int mq_subscriber(scope_demo_t *d, mq_t *m)
     scope_trace_init(&s.trace, MQ_CHAN, SCOPE_PID(getpid()), s.broker.end);
     scope_trace_init(&s.pings, MQ_CHAN, SCOPE_PID(getpid()), s.broker.end);
     scope_trace_open(&s.trace, s.broker.path[0] ? "unix" : "tcp", s.broker.url);
-    s.sub = mq_connect(d, &s.broker, &s, "the subscriber");
-    s.pub = mq_connect(d, &s.broker, &s, "the subscriber");
+    s.sub = mq_connect(d, &s.broker, &s, N_("the subscriber"));
+    s.pub = mq_connect(d, &s.broker, &s, N_("the subscriber"));
     if (!s.sub || !s.pub) {
         on_quit(d);
         return scope_demo_run(d);

@@ -79,7 +79,7 @@ int mq_worker(scope_demo_t *d, mq_t *m)
     snprintf(w.tasks, sizeof w.tasks, "ipcscope:%d:tasks", (int)getppid());
     snprintf(w.processing, sizeof w.processing, "ipcscope:%d:processing", (int)getppid());
     if (!m->redis || mq_broker_set(&w.broker, m->redis, (long)m->server_pid) < 0 ||
-        !(w.c = mq_connect(d, &w.broker, &w, "the worker"))) {
+        !(w.c = mq_connect(d, &w.broker, &w, N_("the worker")))) {
         scope_demo_check(d, 0, "worker", "no broker");
         on_quit(d);
         return scope_demo_run(d);

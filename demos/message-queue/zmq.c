@@ -210,7 +210,7 @@ static void tick(scope_pacer_t *p)
         z.mute_eagain += e == -EAGAIN;
         scope_events_log("zmq_send(\"msg %ld\", ZMQ_DONTWAIT) -> %s: no puller yet; a bound PUSH "
                          "with no peer is mute, and the message is not kept", z.seq - 1,
-                         e == -EAGAIN ? "EAGAIN" : e ? strerror(-e) : "sent");
+                         e == -EAGAIN ? "EAGAIN" : e ? strerror(-e) : scope_events_tr("sent"));
         if (++z.ticks == MUTE_N) {
             z.phase = FLOW;
             start_puller();
