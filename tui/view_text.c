@@ -47,13 +47,14 @@ static tui_role_t format_log(const tui_model_t *m, const tui_log_t *l, char *out
             snprintf(subj, sizeof subj, "%ld (%s)", l->subject, l->text);
         else
             snprintf(subj, sizeof subj, "%ld", l->subject);
+        char how[160];
         if (l->kind == TUI_LOG_PROC_EXIT && l->after_signal) {
-            char how[160];
             snprintf(how, sizeof how, tui_i18n(TUI_S_PROC_EXITED_AFTER), l->n, l->extra);
             snprintf(out, n, "%s %s %s", w, subj, how);
-        } else if (l->kind == TUI_LOG_PROC_EXIT && l->extra[0])
-            snprintf(out, n, "%s %s %s %s", w, subj, tui_i18n(TUI_S_PROC_KILLED), l->extra);
-        else if (l->kind == TUI_LOG_PROC_EXIT)
+        } else if (l->kind == TUI_LOG_PROC_EXIT && l->extra[0]) {
+            snprintf(how, sizeof how, tui_i18n(TUI_S_PROC_KILLED), l->extra);
+            snprintf(out, n, "%s %s %s", w, subj, how);
+        } else if (l->kind == TUI_LOG_PROC_EXIT)
             snprintf(out, n, "%s %s %s %d", w, subj, tui_i18n(TUI_S_PROC_EXITED), l->n);
         else
             snprintf(out, n, "%s %s %s", w, subj,
