@@ -1,10 +1,10 @@
 /* catalogue: the table of mechanisms and where their programs and lessons
  * live. See catalogue.h.
  *
- * The comparison rows are copied from the articles' own tables (article 000:
- * speed, cross-machine, complexity; 001: single/cross machine, stars,
- * difficulty) with an English gloss; a mechanism their tables do not list says so
- * rather than inventing a row.
+ * Each mechanism names the rows of the articles' comparison tables it
+ * stands for (000's and 001's, by the article's own name for the row);
+ * compare_articles holds their cells. A mechanism their tables do not list
+ * says so rather than inventing a row.
  */
 #include "catalogue.h"
 
@@ -22,78 +22,70 @@
 #include <time.h>
 #include <unistd.h>
 
-/* One vocabulary in English for both articles: speed (000's words, 001's
- * stars), cross-machine yes or no, complexity (each article's word). The
- * Chinese keeps each article's own words and marks. */
-#define ROW000(label, en, sen, szh, cen, czh, xen, xzh) \
-    {"000", label, en, sen, szh, cen, czh, xen, xzh}
-#define ROW001(label, en, stars, cen, czh, xen, xzh) \
-    {"001", label, en, stars, stars, cen, czh, xen, xzh}
-
 static const tui_mech_t table[] = {
     {"fork-ipc",
      "child_process.fork(): a parent and child exchange JSON over a socketpair",
      "child_process.fork()：父子进程通过 socketpair 交换 JSON 消息",
      "000 001 002 003 004",
-     {ROW000("IPC 通道 (fork)", "IPC channel (fork)", "fast", "快", "no", "❌", "low", "低"),
-      ROW001("IPC（fork）", "IPC (fork)", "★★★★☆", "no", "单机", "simple", "简单")},
+     {{"000", "IPC 通道 (fork)"},
+      {"001", "IPC（fork）"}},
      2},
     {"stdio-pipe",
      "spawn/exec: a child's stdin and stdout as pipes, with backpressure",
      "spawn/exec：子进程的标准输入输出就是管道，带背压",
      "000 002 003 004",
-     {ROW000("管道 (pipe)", "pipe", "fast", "快", "no", "❌", "low", "低")},
+     {{"000", "管道 (pipe)"}},
      1},
     {"cluster",
      "cluster.fork(): master and workers, broadcast, relay, one shared port",
      "cluster.fork()：主进程与工作进程，广播、转发、共享端口",
      "001 003",
-     {ROW001("cluster IPC", "cluster IPC", "★★★★☆", "no", "单机", "simple", "简单")},
+     {{"001", "cluster IPC"}},
      1},
     {"shared-memory",
      "SharedArrayBuffer + Atomics: shared memory, a lost update and its fix",
      "SharedArrayBuffer + Atomics：共享内存，丢失更新与原子修复",
      "000 002 004",
-     {ROW000("SharedArrayBuffer", "SharedArrayBuffer", "fastest", "最快", "no", "❌", "high", "高")},
+     {{"000", "SharedArrayBuffer"}},
      1},
     {"unix-socket",
      "net on a socket path: Unix domain sockets, FIFOs, peer credentials",
      "net 监听套接字路径：Unix 域套接字、命名管道、对端凭证",
      "000 001 003",
-     {ROW000("Unix Socket", "Unix socket", "very fast", "很快", "no", "❌", "medium", "中"),
-      ROW001("UDS / Named Pipe", "UDS / named pipe", "★★★★★", "no", "单机", "harder", "较难")},
+     {{"000", "Unix Socket"},
+      {"001", "UDS / Named Pipe"}},
      2},
     {"tcp",
      "net over TCP: an echo server and a broadcast chat, across hosts",
      "基于 TCP 的 net：回显服务器与广播聊天，可跨主机",
      "000 001 002",
-     {ROW000("TCP/HTTP", "TCP/HTTP", "medium", "中", "yes", "✅", "medium", "中"),
-      ROW001("TCP/UDP", "TCP/UDP", "★★★☆☆", "yes", "都支持", "medium", "中")},
+     {{"000", "TCP/HTTP"},
+      {"001", "TCP/UDP"}},
      2},
     {"udp",
      "dgram: datagrams keep their boundaries, and may be lost",
      "dgram：数据报保留消息边界，也可能丢失",
      "001 002",
-     {ROW001("TCP/UDP", "TCP/UDP", "★★★☆☆", "yes", "都支持", "medium", "中")},
+     {{"001", "TCP/UDP"}},
      1},
     {"http",
      "http.createServer and http.get: requests parsed as Node parses them",
      "http.createServer 与 http.get：按 Node 的方式解析请求",
      "000",
-     {ROW000("TCP/HTTP", "TCP/HTTP", "medium", "中", "yes", "✅", "medium", "中")},
+     {{"000", "TCP/HTTP"}},
      1},
     {"message-queue",
      "Redis pub/sub, streams and POSIX queues: decoupled, persistent, retried",
      "Redis 发布订阅、Streams 与 POSIX 消息队列：解耦、持久、重试",
      "000 001 002 004",
-     {ROW000("消息队列", "message queue", "medium", "中", "yes", "✅", "high", "高"),
-      ROW001("MQ（Redis / RabbitMQ）", "MQ (Redis / RabbitMQ)", "★★★☆☆", "yes", "都支持", "medium", "中")},
+     {{"000", "消息队列"},
+      {"001", "MQ（Redis / RabbitMQ）"}},
      2},
     {"fs-watch",
      "fs.watch on a JSON file: inotify, coalesced and missed events",
      "fs.watch 监视 JSON 文件：inotify，合并与丢失的事件",
      "001",
-     {ROW001("文件系统 watch", "file system watch", "★☆☆☆☆", "no", "单机", "simple", "简单")},
+     {{"001", "文件系统 watch"}},
      1},
     {"worker-pool",
      "worker_threads: a pool of threads for CPU-heavy work",

@@ -25,15 +25,11 @@
 
 #include "i18n.h"
 
-/* One row of an article's comparison table, in English and as the article
- * says it. */
+/* One row of an article's comparison table (compare_articles has its
+ * cells). */
 typedef struct {
     const char *article; /* "000": its id in lib/articles */
-    const char *label;    /* the row's name in the article: "IPC 通道 (fork)" */
-    const char *label_en; /* its English gloss: "IPC channel (fork)" */
-    const char *speed_en, *speed_zh;
-    const char *cross_en, *cross_zh;
-    const char *complexity_en, *complexity_zh;
+    const char *label;   /* the row's name in the article: "IPC 通道 (fork)" */
 } tui_table_row_t;
 
 typedef struct {

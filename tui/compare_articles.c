@@ -15,49 +15,90 @@ typedef struct {
     const char *name_zh, *name_en;
     /* the four columns after the name, [column][en, zh] */
     const char *cell[4][2];
-    const char *mechs; /* the compare document's rows beside it: "tcp http" */
+    const char *mechs;             /* the compare document's rows beside it: "tcp http" */
     const char *none_en, *none_zh; /* when mechs is "": why */
 } article_row_t;
 
 static const article_row_t rows[] = {
     /* 000: 方式 | 速度 | 跨机器 | 复杂度 | 适用场景 */
-    {"000", "IPC 通道 (fork)", "IPC channel (fork)",
-     {{"fast", "快"}, {"no", "❌"}, {"low", "低"}, {"parent and child", "父子进程"}}, "fork-channel"},
-    {"000", "管道 (pipe)", "pipe",
-     {{"fast", "快"}, {"no", "❌"}, {"low", "低"}, {"streaming data", "流式数据"}}, "pipe"},
-    {"000", "SharedArrayBuffer", "SharedArrayBuffer",
+    {"000",
+     "IPC 通道 (fork)",
+     "IPC channel (fork)",
+     {{"fast", "快"}, {"no", "❌"}, {"low", "低"}, {"parent and child", "父子进程"}},
+     "fork-channel"},
+    {"000",
+     "管道 (pipe)",
+     "pipe",
+     {{"fast", "快"}, {"no", "❌"}, {"low", "低"}, {"streaming data", "流式数据"}},
+     "pipe"},
+    {"000",
+     "SharedArrayBuffer",
+     "SharedArrayBuffer",
      {{"fastest", "最快"}, {"no", "❌"}, {"high", "高"}, {"sharing between threads", "线程间共享"}},
      "shm-spin shm-futex"},
-    {"000", "Unix Socket", "Unix socket",
-     {{"very fast", "很快"}, {"no", "❌"}, {"medium", "中"}, {"processes on one host", "同机多进程"}},
+    {"000",
+     "Unix Socket",
+     "Unix socket",
+     {{"very fast", "很快"},
+      {"no", "❌"},
+      {"medium", "中"},
+      {"processes on one host", "同机多进程"}},
      "unix-socket"},
-    {"000", "TCP/HTTP", "TCP/HTTP",
-     {{"medium", "中"}, {"yes", "✅"}, {"medium", "中"}, {"microservices", "微服务"}}, "tcp http"},
-    {"000", "消息队列", "message queue",
+    {"000",
+     "TCP/HTTP",
+     "TCP/HTTP",
+     {{"medium", "中"}, {"yes", "✅"}, {"medium", "中"}, {"microservices", "微服务"}},
+     "tcp http"},
+    {"000",
+     "消息队列",
+     "message queue",
      {{"medium", "中"}, {"yes", "✅"}, {"high", "高"}, {"distributed decoupling", "分布式解耦"}},
      "redis-pubsub"},
     /* 001: 方式 | 单机/跨机 | 速度 | 实现难度 | 特点 */
-    {"001", "IPC（fork）", "IPC (fork)",
-     {{"one", "单机"}, {"★★★★☆", "★★★★☆"}, {"simple", "简单"},
+    {"001",
+     "IPC（fork）",
+     "IPC (fork)",
+     {{"one", "单机"},
+      {"★★★★☆", "★★★★☆"},
+      {"simple", "简单"},
       {"parent-child, supports objects", "父子进程，支持对象"}},
      "fork-channel"},
-    {"001", "cluster IPC", "cluster IPC",
-     {{"one", "单机"}, {"★★★★☆", "★★★★☆"}, {"simple", "简单"},
+    {"001",
+     "cluster IPC",
+     "cluster IPC",
+     {{"one", "单机"},
+      {"★★★★☆", "★★★★☆"},
+      {"simple", "简单"},
       {"for Node cluster only", "Node cluster 专用"}},
-     "", "not a row above: a cluster worker's channel is the fork channel (cluster.fork is child_process.fork)",
-     "上表没有这一行：cluster 工作进程的通道就是 fork 通道（cluster.fork 就是 child_process.fork）"},
-    {"001", "UDS / Named Pipe", "UDS / named pipe",
-     {{"one", "单机"}, {"★★★★★", "★★★★★"}, {"harder", "较难"},
+     "",
+     "not a row above: a cluster worker's channel is the fork channel (cluster.fork is "
+     "child_process.fork)",
+     "上表没有这一行：cluster 工作进程的通道就是 fork 通道（cluster.fork 就是 "
+     "child_process.fork）"},
+    {"001",
+     "UDS / Named Pipe",
+     "UDS / named pipe",
+     {{"one", "单机"},
+      {"★★★★★", "★★★★★"},
+      {"harder", "较难"},
       {"fastest, no network overhead", "速度最快，无网络开销"}},
      "unix-socket"},
-    {"001", "TCP/UDP", "TCP/UDP",
+    {"001",
+     "TCP/UDP",
+     "TCP/UDP",
      {{"both", "都支持"}, {"★★★☆☆", "★★★☆☆"}, {"medium", "中"}, {"works across hosts", "可跨主机"}},
      "tcp udp"},
-    {"001", "MQ（Redis / RabbitMQ）", "MQ (Redis / RabbitMQ)",
+    {"001",
+     "MQ（Redis / RabbitMQ）",
+     "MQ (Redis / RabbitMQ)",
      {{"both", "都支持"}, {"★★★☆☆", "★★★☆☆"}, {"medium", "中"}, {"common, stable", "常用、稳定"}},
      "redis-pubsub"},
-    {"001", "文件系统 watch", "file system watch",
-     {{"one", "单机"}, {"★☆☆☆☆", "★☆☆☆☆"}, {"simple", "简单"},
+    {"001",
+     "文件系统 watch",
+     "file system watch",
+     {{"one", "单机"},
+      {"★☆☆☆☆", "★☆☆☆☆"},
+      {"simple", "简单"},
       {"unreliable, not for production", "不可靠，不建议生产"}},
      "fs-watch-inotify fs-watch-poll"},
 };
@@ -173,9 +214,56 @@ size_t tui_article_row_line(const char *article, int i, int zh, int utf8,
         char mech[32];
         size_t k = strcspn(p, " ");
         snprintf(mech, sizeof mech, "%.*s", (int)(k < sizeof mech - 1 ? k : sizeof mech - 1), p);
-        len += (size_t)snprintf(out + len, n - len, "%s%s", p == r->mechs ? "" : zh ? "、" : ", ",
+        len += (size_t)snprintf(out + len, n - len, "%s%s",
+                                p == r->mechs ? ""
+                                : zh          ? "、"
+                                              : ", ",
                                 mech_name(mech));
         p += k + (p[k] == ' ');
     }
     return len < n ? len : n - 1;
+}
+
+int tui_article_find(const char *article, const char *name)
+{
+    for (int i = 0; row_of(article, i); i++)
+        if (strcmp(row_of(article, i)->name_zh, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *tui_article_row_name(const char *article, int i, int zh)
+{
+    const article_row_t *r = row_of(article, i);
+    return r ? (zh ? r->name_zh : r->name_en) : NULL;
+}
+
+/* Which of a row's four cells says word w: the articles order their
+ * columns differently (000: speed, across machines, complexity, use; 001:
+ * hosts, stars, difficulty, features). */
+static int word_cell(const char *article, tui_article_word_t w)
+{
+    static const int cell[2][TUI_ARTICLE_WORDS] = {{0, 1, 2, 3}, {1, 0, 2, 3}};
+    return cell[strcmp(article, "001") == 0][w];
+}
+
+const char *tui_article_word(const char *article, int i, tui_article_word_t w, int zh, int utf8)
+{
+    const article_row_t *r = row_of(article, i);
+    if (!r || w >= TUI_ARTICLE_WORDS)
+        return "";
+    const char *s = shown(r, word_cell(article, w), zh, utf8);
+    /* 001 says one host or both; across machines, in English, is no or yes */
+    if (w == TUI_ARTICLE_CROSS && !zh && strcmp(article, "001") == 0)
+        return strcmp(s, "both") == 0 ? "yes" : "no";
+    return s;
+}
+
+const char *tui_article_word_head(const char *article, tui_article_word_t w, int zh)
+{
+    static const char *const head[][2] = {
+        {"speed", "速度"}, {"cross-machine", "跨机器"}, {"complexity", "复杂度"}};
+    if (w == TUI_ARTICLE_LAST)
+        return cell_head(article, 3, zh);
+    return w < TUI_ARTICLE_LAST ? head[w][zh] : "";
 }

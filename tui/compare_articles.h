@@ -44,6 +44,27 @@ const char *tui_article_col_head(tui_article_col_t c, int zh);
  * for it. Without UTF-8, ❌ ✅ are "no" "yes" and stars "4/5". */
 const char *tui_article_cell(const char *mech, tui_article_col_t c, int zh, int utf8);
 
+/* The menu's words for a row, one vocabulary for both articles: 000's
+ * speed and 001's stars are its speed, 跨机器 and 单机/跨机 whether it goes
+ * across machines (no, yes), 复杂度 and 实现难度 its complexity; the last
+ * is the article's own (000's suited to, 001's features). */
+typedef enum {
+    TUI_ARTICLE_SPEED,
+    TUI_ARTICLE_CROSS,
+    TUI_ARTICLE_COMPLEXITY,
+    TUI_ARTICLE_LAST,
+    TUI_ARTICLE_WORDS
+} tui_article_word_t;
+
+/* The index of article's row named name (as the article has it, "IPC 通道
+ * (fork)"), or -1. */
+int tui_article_find(const char *article, const char *name);
+/* Row i's name, as the article has it (zh) or in English; NULL past the end. */
+const char *tui_article_row_name(const char *article, int i, int zh);
+/* Row i's cell for word w, with the heading it has on the menu ("" past the end). */
+const char *tui_article_word(const char *article, int i, tui_article_word_t w, int zh, int utf8);
+const char *tui_article_word_head(const char *article, tui_article_word_t w, int zh);
+
 /* The rows of article ("000", "001"), in the article's order: how many. */
 int tui_article_rows(const char *article);
 /* Writes the i-th row of article as one line: its name, every column with

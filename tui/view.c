@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compare_articles.h"
 #include "crt.h"
 #include "i18n.h"
 #include "keys.h"
@@ -220,17 +221,18 @@ static void menu(const tui_ui_t *ui, int rows, int cols)
     if (m->nrows == 0 && y < end)
         y += tui_crt_wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_DIM, tui_i18n(TUI_S_NO_ROW));
     for (int r = 0; r < m->nrows && y < end; r++) {
-        const tui_table_row_t *row = &m->rows[r];
-        const char *article = scope_article_name(row->article, lang == TUI_LANG_ZH);
-        int zh = lang == TUI_LANG_ZH;
-        snprintf(buf, sizeof buf, "%s  (%s)", zh ? row->label : row->label_en,
-                 article ? article : row->article);
+        const char *id = m->rows[r].article;
+        int zh = lang == TUI_LANG_ZH, utf8 = tui_crt_utf8(), i = tui_article_find(id, m->rows[r].label);
+        const char *article = scope_article_name(id, zh), *name = tui_article_row_name(id, i, zh);
+        snprintf(buf, sizeof buf, "%s  (%s)", name ? name : m->rows[r].label,
+                 article ? article : id);
         y += tui_crt_wrapped(y, x + 3, w - 4, end - y, TUI_ROLE_VALUE, buf);
-        snprintf(buf, sizeof buf, "%s %s · %s %s · %s %s", tui_i18n(TUI_S_SPEED),
-                 zh ? row->speed_zh : row->speed_en, tui_i18n(TUI_S_CROSS),
-                 zh ? row->cross_zh : row->cross_en, tui_i18n(TUI_S_COMPLEXITY),
-                 zh ? row->complexity_zh : row->complexity_en);
-        if (y < end)
+        size_t len = 0;
+        for (int k = 0; k < TUI_ARTICLE_WORDS && i >= 0 && len < sizeof buf; k++)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %s", k ? " · " : "",
+                                    tui_article_word_head(id, (tui_article_word_t)k, zh),
+                                    tui_article_word(id, i, (tui_article_word_t)k, zh, utf8));
+        if (y < end && i >= 0)
             y += tui_crt_wrapped(y, x + 5, w - 6, end - y, TUI_ROLE_DEFAULT, buf);
     }
     y++;
