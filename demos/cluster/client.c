@@ -60,7 +60,8 @@ static void on_answer(client_t *cl)
     int worker = 0;
     if (strncmp(cl->answer, "HTTP/1.1 200", 12) != 0 || !body ||
         sscanf(body + 4, "worker %d", &worker) != 1) {
-        fail(cl, cl->len ? "not a 200 naming a worker" : "closed with no answer");
+        fail(cl, cl->len ? scope_events_tr("not a 200 naming a worker")
+                          : scope_events_tr("closed with no answer"));
         return;
     }
     scope_trace_reply(&cl->trace, body + 4, strlen(body + 4), scope_time_now_ns() - cl->sent_ns);
@@ -146,7 +147,7 @@ int cluster_client(scope_demo_t *d, const char *addr)
     char peer[32]; /* the lane the workers' traces name too */
     snprintf(peer, sizeof peer, "port %d", port);
     scope_trace_init(&cl.trace, "http", SCOPE_PID(getpid()), SCOPE_PEER(peer));
-    scope_trace_open(&cl.trace, "tcp", "GET / through the shared port");
+    scope_trace_open(&cl.trace, "tcp", scope_events_tr("GET / through the shared port"));
     scope_trace_stats_start(&cl.trace, d->loop, 1000);
     scope_pacer_init(d, &cl.pacer);
     cl.pacer.data = &cl;

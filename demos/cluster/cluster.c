@@ -36,7 +36,7 @@ cluster_worker_t *cluster_fork(cluster_t *c)
     cluster_worker_t *w = cluster_slot(c); /* the next id, in a free slot */
     if (!w || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, w->fds) < 0) {
         scope_events_error("fork", "cannot fork another worker: %s", w ? strerror(errno)
-                                                                          : "too many at once");
+                                                    : scope_events_tr("too many at once"));
         return NULL;
     }
     char id[32], port[32];
@@ -67,7 +67,8 @@ cluster_worker_t *cluster_fork(cluster_t *c)
     scope_events_log("cluster.fork() -> worker %d, pid %ld: its end of a socketpair at fd 3, "
                      "NODE_CHANNEL_FD=3, NODE_UNIQUE_ID=%d", w->id, (long)w->child.pid, w->id);
     scope_trace_init(&w->trace, w->name, SCOPE_PID(getpid()), SCOPE_PID(w->child.pid));
-    scope_trace_open(&w->trace, "socketpair", "cluster.fork(): node's IPC channel, fd 3 in the worker");
+    scope_trace_open(&w->trace, "socketpair",
+                     scope_events_tr("cluster.fork(): node's IPC channel, fd 3 in the worker"));
     /* Ordinary messages reach on_message; node's cluster protocol on_internal. */
     w->ch = (scope_channel_t){.data = w, .on_message = on_message, .on_internal = on_internal,
                               .on_error = cluster_on_refused, .on_disconnect = cluster_on_disconnect,
@@ -104,9 +105,9 @@ static int all_online(const cluster_t *c)
 static int all_ready(const cluster_t *c) { return c->ready >= c->nworkers; }
 static int relayed(const cluster_t *c) { return c->relayed > 0 || c->nworkers < 2; }
 
-void cluster_online(scope_demo_t *d) { cluster_await(d->data, "every worker online", all_online, 0); }
-void cluster_ready(scope_demo_t *d) { cluster_await(d->data, "worker-ready from each", all_ready, 0); }
-void cluster_relay(scope_demo_t *d) { cluster_await(d->data, "worker 1's relay", relayed, 0); }
+void cluster_online(scope_demo_t *d) { cluster_await(d->data, N_("every worker online"), all_online, 0); }
+void cluster_ready(scope_demo_t *d) { cluster_await(d->data, N_("worker-ready from each"), all_ready, 0); }
+void cluster_relay(scope_demo_t *d) { cluster_await(d->data, N_("worker 1's relay"), relayed, 0); }
 
 /* The article's moments count from the fork: cb once ms have passed. */
 static void at(cluster_t *c, uint64_t ms, uv_timer_cb cb)
@@ -226,7 +227,8 @@ static void on_worker_exit(scope_child_t *child, int code, int sig)
     /* Unasked, it is replaced (as PM2 does), unless enough still run. */
     if (!asked && !c->ending && cluster_count(c) < c->nworkers) {
         scope_events_log("worker %d died (%s %d) unasked: the master forks another, as PM2 does",
-                         w->id, sig ? "signal" : "code", sig ? sig : code);
+                         w->id, sig ? scope_events_tr("signal") : scope_events_tr("code"),
+                         sig ? sig : code);
         c->replaced++;
         cluster_fork(c);
     }

@@ -22,10 +22,11 @@ static void on_report(scope_role_t *r, const cJSON *fig)
     size_t n = 0;
     cJSON_ArrayForEach(w, by)
         if (n < sizeof who)
-            n += (size_t)snprintf(who + n, sizeof who - n, "%sworker %s %.0f", n ? ", " : "",
-                                  w->string, w->valuedouble);
+            /* TRANSLATORS: one worker's share, after ", " from the second on */
+            n += (size_t)snprintf(who + n, sizeof who - n, scope_events_tr("%sworker %s %.0f"),
+                                  n ? scope_events_tr(", ") : "", w->string, w->valuedouble);
     scope_events_log("the client's requests: %ld answered (%s), %ld failed", c->load.ok,
-                     n ? who : "by nobody", c->load.failed);
+                     n ? who : scope_events_tr("by nobody"), c->load.failed);
     const cJSON *p50 = cJSON_GetObjectItemCaseSensitive(fig, "p50");
     if (cJSON_IsNumber(p50))
         scope_demo_figure(c->demo, "request_p50_ns", cJSON_CreateNumber(p50->valuedouble));
@@ -36,7 +37,8 @@ static void on_client_exit(scope_role_t *r, int code, int sig)
     cluster_t *c = r->data;
     c->load.done = 1;
     if (code || sig)
-        scope_events_error("client", "the client ended with %s %d", sig ? "signal" : "code",
+        scope_events_error("client", "the client ended with %s %d",
+                           sig ? scope_events_tr("signal") : scope_events_tr("code"),
                            sig ? sig : code);
     cluster_changed(c);
 }
@@ -76,5 +78,5 @@ void cluster_load_end(scope_demo_t *d)
     cluster_t *c = d->data;
     if (!c->load.done)
         scope_events_log("waiting for the client's last request");
-    cluster_await(c, "the client's last request", load_done, 1);
+    cluster_await(c, N_("the client's last request"), load_done, 1);
 }

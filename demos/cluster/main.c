@@ -36,17 +36,17 @@ static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 }
 
 static const scope_demo_lesson_t lesson[] = {
-    {"cluster.fork(): a worker is child_process.fork() with an id", cluster_fork_all},
-    {"each worker says it is online: node's own message", cluster_online},
-    {"500 ms: each worker sends {type:'worker-ready'}", cluster_ready},
-    {"1000 ms: broadcast is a loop over the workers' channels", cluster_broadcast},
-    {"2000 ms: unicast to worker 1 alone", cluster_unicast},
-    {"3000 ms: worker 1 -> master -> worker 2, the only way between workers", cluster_relay},
-    {"every worker listens on one port; the master holds it", cluster_port_listen},
-    {"requests through the shared port, spread over the workers", cluster_load},
-    {"rolling restart: a new worker listens before the old one goes", cluster_restart},
-    {"the load ends: how many requests each worker served, none lost", cluster_load_end},
-    {"disconnect(): each worker closes its server and exits", cluster_end},
+    {N_("cluster.fork(): a worker is child_process.fork() with an id"), cluster_fork_all},
+    {N_("each worker says it is online: node's own message"), cluster_online},
+    {N_("500 ms: each worker sends {type:'worker-ready'}"), cluster_ready},
+    {N_("1000 ms: broadcast is a loop over the workers' channels"), cluster_broadcast},
+    {N_("2000 ms: unicast to worker 1 alone"), cluster_unicast},
+    {N_("3000 ms: worker 1 -> master -> worker 2, the only way between workers"), cluster_relay},
+    {N_("every worker listens on one port; the master holds it"), cluster_port_listen},
+    {N_("requests through the shared port, spread over the workers"), cluster_load},
+    {N_("rolling restart: a new worker listens before the old one goes"), cluster_restart},
+    {N_("the load ends: how many requests each worker served, none lost"), cluster_load_end},
+    {N_("disconnect(): each worker closes its server and exits"), cluster_end},
     {NULL, NULL},
 };
 
@@ -116,8 +116,9 @@ int main(int argc, char **argv)
     uv_run(demo.loop, UV_RUN_NOWAIT);
 
     char text[256];
-    snprintf(text, sizeof text, "%d workers forked (%d again after dying); %ld requests "
-             "answered, %ld failed", c->next_id, c->replaced, c->load.ok, c->load.failed);
+    snprintf(text, sizeof text,
+             scope_events_tr("%d workers forked (%d again after dying); %ld requests answered, "
+                             "%ld failed"), c->next_id, c->replaced, c->load.ok, c->load.failed);
     scope_demo_figure(&demo, "workers_forked", cJSON_CreateNumber(c->next_id));
     scope_demo_figure(&demo, "replaced", cJSON_CreateNumber(c->replaced));
     scope_demo_figure(&demo, "connections_accepted", cJSON_CreateNumber((double)c->port.accepted));

@@ -39,8 +39,9 @@ static int open_port(cluster_t *c, const char *address, int rr)
     }
     c->port.bound_port = ntohs(sa.sin_port);
     scope_events_log("master: socket(), bind(%s:%d)%s: fd %d", address, c->port.bound_port,
-                     rr ? ", listen(): the master holds the port and accepts" : " (no listen: "
-                     "each worker listens on its copy)", fd);
+                     rr ? scope_events_tr(", listen(): the master holds the port and accepts")
+                        : scope_events_tr(" (no listen: each worker listens on its copy)"),
+                     fd);
     return fd;
 }
 
@@ -95,8 +96,8 @@ void cluster_port_query(cluster_worker_t *w, const cJSON *msg)
     const char *address = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg, "address"));
     address = address ? address : "127.0.0.1"; /* loopback unless a worker asks for more */
     scope_events_log("worker %d asks for the port (queryServer %s:%d): %s", w->id, address,
-                     (int)c->port_asked, rr ? "round robin, the master accepts for it"
-                                      : "sched none, it gets the socket itself");
+                     (int)c->port_asked, rr ? scope_events_tr("round robin, the master accepts for it")
+                        : scope_events_tr("sched none, it gets the socket itself"));
     if (c->port.fd < 0 && (c->port.fd = open_port(c, address, rr)) < 0) {
         scope_events_error("port", "%s:%lld: %s", address, c->port_asked, strerror(-c->port.fd));
         c->demo->on_quit(c->demo); /* the run ends, as a quit ends it */
@@ -174,7 +175,7 @@ void cluster_port_listen(scope_demo_t *d)
     cluster_t *c = d->data;
     scope_events_log("each worker calls listen(%lld) on its own: in a worker, that is a "
                      "question to the master (queryServer)", c->port_asked);
-    cluster_await(c, "every worker listening", all_listening, 0);
+    cluster_await(c, N_("every worker listening"), all_listening, 0);
 }
 
 void cluster_port_close(cluster_t *c)

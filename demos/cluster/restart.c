@@ -50,8 +50,8 @@ static void restart_next(void)
             if (w->id <= rs.newest) /* a fault's replacement is new already */
                 rs.old[rs.nold++] = w->id;
         rs.begun = 1;
-        scope_events_log("rolling restart of %d worker%s, one at a time", rs.nold,
-                         rs.nold == 1 ? "" : "s");
+        scope_events_log("rolling restart of %d %s, one at a time", rs.nold,
+                         scope_events_trn("worker", "workers", (unsigned long)rs.nold));
         return;
     }
     if (rs.successor) {
@@ -72,8 +72,9 @@ static void restart_next(void)
     while (rs.at < rs.nold && !(old = cluster_find(rs.c, rs.old[rs.at])))
         rs.at++; /* gone meanwhile */
     if (rs.at == rs.nold) {
-        scope_events_log("rolling restart done: %d worker%s replaced, the port never closed",
-                         rs.restarted, rs.restarted == 1 ? "" : "s");
+        scope_events_log("rolling restart done: %d %s replaced, the port never closed",
+                         rs.restarted,
+                         scope_events_trn("worker", "workers", (unsigned long)rs.restarted));
         rs.restarting = 0;
         if (rs.in_lesson)
             scope_demo_next(rs.c->demo);

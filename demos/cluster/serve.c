@@ -169,8 +169,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     int code = c->too_large ? 431 : 400;
     c->s->refused++;
     c->in_request = 0;
-    scope_events_log("http: %s (%s); answering %d and closing", code == 431 ? "headers past "
-                     "8 KiB" : "a malformed request", http_errno_name(c->parser.http_errno), code);
+    scope_events_log("http: %s (%s); answering %d and closing",
+                     code == 431 ? scope_events_tr("headers past 8 KiB")
+                                 : scope_events_tr("a malformed request"),
+                     http_errno_name(c->parser.http_errno), code);
     uv_read_stop(stream);
     answer(c, code, 0);
 }
@@ -218,7 +220,8 @@ static conn_t *conn_new(cluster_serve_t *s)
     s->conns = c;
     s->open++;
     if (s->connections++ == 0)
-        scope_trace_open(&s->trace, "tcp", "the shared port's connections this worker serves");
+        scope_trace_open(&s->trace, "tcp",
+                         scope_events_tr("the shared port's connections this worker serves"));
     return c;
 }
 
@@ -294,8 +297,9 @@ int cluster_serve_listen(cluster_serve_t *s, int fd)
 static void on_grace(uv_timer_t *t)
 {
     cluster_serve_t *s = t->data;
-    scope_events_log("http: %d connection%s still open after %d ms; closing them",
-                     s->open, s->open == 1 ? "" : "s", SERVE_GRACE_MS);
+    scope_events_log("http: %d %s still open after %d ms; closing them", s->open,
+                     scope_events_trn("connection", "connections", (unsigned long)s->open),
+                     SERVE_GRACE_MS);
     cluster_serve_close(s, 1);
 }
 

@@ -195,8 +195,9 @@ static void on_internal(scope_channel_t *ch, cJSON *msg, int fd)
         close(fd); /* nothing else of node's brings a handle for us */
     }
     if (cJSON_IsString(act) && strcmp(act->valuestring, "disconnect") == 0 && !w->leaving++) {
-        scope_events_log("disconnect from the master: closing the server, finishing %d "
-                         "connection%s", w->serve.open, w->serve.open == 1 ? "" : "s");
+        scope_events_log("disconnect from the master: closing the server, finishing %d %s",
+                         w->serve.open, scope_events_trn("connection", "connections",
+                                                         (unsigned long)w->serve.open));
         close_server(w);
         cluster_serve_close(&w->serve, 0); /* on_drained goes on */
     }
@@ -254,7 +255,8 @@ int cluster_worker(scope_demo_t *d)
         return 1;
     if (!uid || *end || w->id < 1) {
         scope_events_error("worker", "NODE_UNIQUE_ID=%s: no worker id. A worker is forked by "
-                           "its master (cluster.fork()), which names it", uid ? uid : "(unset)");
+                           "its master (cluster.fork()), which names it",
+                           uid ? uid : scope_events_tr("(unset)"));
         return 1;
     }
     unsetenv("NODE_UNIQUE_ID"); /* node deletes it too: our children are no workers */
@@ -287,8 +289,8 @@ int cluster_worker(scope_demo_t *d)
     r = scope_demo_run(d);
     const cluster_serve_t *s = &w->serve;
     char text[160], figures[160];
-    snprintf(text, sizeof text, "worker %d: requests served %llu, connections %llu, refused "
-             "(400/431) %llu; exit %d", w->id, (unsigned long long)s->requests,
+    snprintf(text, sizeof text, scope_events_tr("worker %d: requests served %llu, connections "
+                                                 "%llu, refused (400/431) %llu; exit %d"), w->id, (unsigned long long)s->requests,
              (unsigned long long)s->connections, (unsigned long long)s->refused, r);
     if (w->shared_events) /* the master's events: its bye is the demo's end */
         return scope_events_log("%s", text), r;

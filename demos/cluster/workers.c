@@ -38,7 +38,8 @@ void cluster_on_refused(scope_channel_t *ch, const scope_frame_error_t *err)
 static void on_timeout(uv_timer_t *t)
 {
     cluster_t *c = scope_container_of(t, cluster_t, timer);
-    scope_demo_check(c->demo, 0, "timeout", "%s: not within %lld s", c->awaited, c->timeout_s);
+    scope_demo_check(c->demo, 0, "timeout", "%s: not within %lld s",
+                     scope_events_tr(c->awaited), c->timeout_s);
     c->is_done = NULL;
     c->demo->on_quit(c->demo); /* the end, as a quit */
 }

@@ -34,13 +34,25 @@ static void *worker_main(void *buf)
     return NULL;
 }
 
+/* What buf says: its text, or its first bytes when it holds none; zeros is
+ * the format of those bytes (in English for the figures, or as narrated). */
+static void describe(const unsigned char *buf, const char *zeros, char *out, size_t outlen)
+{
+    if (buf[0])
+        snprintf(out, outlen, "\"%.*s\"", (int)strnlen((const char *)buf, 64), (const char *)buf);
+    else
+        snprintf(out, outlen, zeros, buf[0], buf[1], buf[2], buf[3]);
+}
+
 /* postMessage(buf) to a new worker, which writes and says "done"; shared:
- * the worker gets buf itself, else a copy of it. What buf says after. */
-static void run(unsigned char *buf, int shared, char *out, size_t outlen)
+ * the worker gets buf itself, else a copy of it. What buf says after: out
+ * for the figures, said for the narration. */
+static void run(unsigned char *buf, int shared, char *out, char *said, size_t outlen)
 {
     unsigned char *theirs = shared ? buf : malloc(SIZE);
     if (!theirs) {
         snprintf(out, outlen, "(no memory)");
+        snprintf(said, outlen, "%s", scope_events_tr("(no memory)"));
         return;
     }
     if (!shared)
@@ -54,30 +66,30 @@ static void run(unsigned char *buf, int shared, char *out, size_t outlen)
     scope_trace_recv(&c.main, "done", 4);
     if (!shared)
         free(theirs);
-    if (buf[0])
-        snprintf(out, outlen, "\"%.*s\"", (int)strnlen((char *)buf, 64), (char *)buf);
-    else
-        snprintf(out, outlen, "%02x %02x %02x %02x ... (zeros)", buf[0], buf[1], buf[2], buf[3]);
+    describe(buf, "%02x %02x %02x %02x ... (zeros)", out, outlen);
+    /* xgettext:c-format */
+    describe(buf, scope_events_tr("%02x %02x %02x %02x ... (zeros)"), said, outlen);
 }
 
 void shm_copy(scope_demo_t *d)
 {
     unsigned char *buf = calloc(1, SIZE);
-    char copied[64] = "", shared[64] = "";
+    char copied[64] = "", shared[64] = "", copied_said[64] = "", shared_said[64] = "";
     scope_trace_init(&c.main, "thread", SCOPE_PID(getpid()), SCOPE_PEER("worker thread"));
     scope_trace_init(&c.worker, "thread", SCOPE_PEER("worker thread"), SCOPE_PID(getpid()));
-    scope_trace_open(&c.main, "postMessage", "a Buffer is cloned; a SharedArrayBuffer is not");
+    scope_trace_open(&c.main, "postMessage",
+                     scope_events_tr("a Buffer is cloned; a SharedArrayBuffer is not"));
     if (buf) {
-        run(buf, 0, copied, sizeof copied);
+        run(buf, 0, copied, copied_said, sizeof copied);
         scope_events_log("worker.postMessage(Buffer.alloc(1024)): the worker got a copy and "
                          "wrote \"%s\" there; after its \"done\" the parent reads %s",
-                         hello, copied);
-        run(buf, 1, shared, sizeof shared);
+                         hello, copied_said);
+        run(buf, 1, shared, shared_said, sizeof shared);
         scope_events_log("worker.postMessage(new SharedArrayBuffer(1024)): the same memory; "
-                         "after \"done\" the parent reads %s", shared);
+                         "after \"done\" the parent reads %s", shared_said);
     }
     scope_demo_check(d, buf && buf[0] && !strcmp((char *)buf, hello), "copy",
-                     "the shared buffer reads %s", shared);
+                     "the shared buffer reads %s", shared_said);
     scope_demo_figure(d, "copy.buffer", cJSON_CreateString(copied));
     scope_demo_figure(d, "copy.shared", cJSON_CreateString(shared));
     free(buf);

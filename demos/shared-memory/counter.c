@@ -24,7 +24,8 @@
 #define MAX_THREADS 8
 
 enum { PLAIN, ATOMIC, MUTEX };
-static const char *const names[] = {"plain", "atomic", "mutex"};
+/* TRANSLATORS: the three ways of adding, named in the narration */
+static const char *const names[] = {N_("plain"), N_("atomic"), N_("mutex")};
 
 static struct {
     int how;
@@ -102,15 +103,17 @@ void shm_counter(scope_demo_t *d)
             continue;
         }
         if (lost)
-            scope_events_log("%-6s -> %lld: %lld updates lost (%.1f%%), in %s", names[c.how], got,
+            scope_events_log("%-6s -> %lld: %lld updates lost (%.1f%%), in %s",
+                             scope_events_tr(names[c.how]), got,
                              lost, 100.0 * (double)lost / (double)want, took);
         else
-            scope_events_log("%-6s -> %lld: exact, in %s", names[c.how], got, took);
+            scope_events_log("%-6s -> %lld: exact, in %s", scope_events_tr(names[c.how]), got,
+                             took);
         if (c.how == PLAIN)
             c.want = want, c.lost = lost;
         else
             scope_demo_check(d, lost == 0, names[c.how], "%s counter is %lld, not %lld",
-                             names[c.how], got, want);
+                             scope_events_tr(names[c.how]), got, want);
         snprintf(key, sizeof key, "counter.%s", names[c.how]);
         scope_demo_figure(d, key, cJSON_CreateNumber((double)got));
         snprintf(key, sizeof key, "counter.%s_ms", names[c.how]);
@@ -123,9 +126,10 @@ void shm_counter(scope_demo_t *d)
 char *shm_counter_describe(char *out, size_t n)
 {
     if (!c.want)
-        snprintf(out, n, "no counting");
+        snprintf(out, n, "%s", scope_events_tr("no counting"));
     else
-        snprintf(out, n, "plain adds lost %lld of %lld (%.1f%%), atomic and mutex exact",
+        snprintf(out, n,
+                 scope_events_tr("plain adds lost %lld of %lld (%.1f%%), atomic and mutex exact"),
                  c.lost, c.want, 100.0 * (double)c.lost / (double)c.want);
     return out;
 }

@@ -26,15 +26,16 @@ static const scope_demo_info_t info = {
 };
 
 static const scope_demo_lesson_t lesson[] = {
-    {"Atomics.store(42) and a worker's Atomics.load: nothing orders them", shm_threads_race},
-    {"the fix: the worker waits on the address, Atomics.wait / notify", shm_threads_wait},
-    {"a lost update: plain adds, then Atomics.add, then a mutex", shm_counter},
-    {"article 002's Buffer is a copy; a SharedArrayBuffer is not", shm_copy},
-    {"shm_open + ftruncate + mmap: 1,024 bytes with a name", shm_create},
-    {"process 2 maps the same name; both maps show it; unlink", shm_map_b},
-    {"process 1 writes \"Hello from Process A\", a semaphore, process 2 reads 20 bytes", shm_hello},
-    {"round trips side by side: spinning, futex, Unix socket", shm_measure},
-    {"a ring in the mapping: pings and pongs between the processes", shm_pingpong},
+    {N_("Atomics.store(42) and a worker's Atomics.load: nothing orders them"), shm_threads_race},
+    {N_("the fix: the worker waits on the address, Atomics.wait / notify"), shm_threads_wait},
+    {N_("a lost update: plain adds, then Atomics.add, then a mutex"), shm_counter},
+    {N_("article 002's Buffer is a copy; a SharedArrayBuffer is not"), shm_copy},
+    {N_("shm_open + ftruncate + mmap: 1,024 bytes with a name"), shm_create},
+    {N_("process 2 maps the same name; both maps show it; unlink"), shm_map_b},
+    {N_("process 1 writes \"Hello from Process A\", a semaphore, process 2 reads 20 bytes"),
+     shm_hello},
+    {N_("round trips side by side: spinning, futex, Unix socket"), shm_measure},
+    {N_("a ring in the mapping: pings and pongs between the processes"), shm_pingpong},
     {NULL, NULL},
 };
 
@@ -93,7 +94,8 @@ int main(int argc, char **argv)
     char text[512], rtt[96], counter[96], measured[160];
     cJSON *summary = cJSON_CreateObject();
     scope_trace_add_summary(&p->trace, summary);
-    snprintf(text, sizeof text, "%s; ring: %s; %s", shm_counter_describe(counter, sizeof counter),
+    snprintf(text, sizeof text, scope_events_tr("%s; ring: %s; %s"),
+             shm_counter_describe(counter, sizeof counter),
              scope_trace_describe(&p->trace, rtt, sizeof rtt),
              shm_measure_describe(measured, sizeof measured));
     scope_demo_bye(&demo, summary, text);

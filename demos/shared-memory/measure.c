@@ -28,7 +28,8 @@
 #define DEADLINE 2000000000ull /* ns each way at most */
 
 enum { SPIN, FUTEX, SOCKET, WAYS };
-static const char *const names[] = {"spin", "futex", "socket"};
+/* TRANSLATORS: the three ways of waiting, named in the narration */
+static const char *const names[] = {N_("spin"), N_("futex"), N_("socket")};
 
 static struct {
     scope_demo_t *d;
@@ -121,9 +122,11 @@ static void after_cb(uv_work_t *w, int status)
         uint64_t v50 = scope_hist_percentile(h, 50), v99 = scope_hist_percentile(h, 99);
         scope_time_format(p50[how], sizeof p50[how], (double)v50);
         scope_time_format(p99, sizeof p99, (double)v99);
-        scope_events_log("%-6s round trip: p50 %s, p99 %s (%llu of them)", names[how], p50[how],
+        scope_events_log("%-6s round trip: p50 %s, p99 %s (%llu of them)",
+                         scope_events_tr(names[how]), p50[how],
                          p99, (unsigned long long)h->count);
-        scope_demo_check(m.d, h->count > 0, names[how], "no %s round trip measured", names[how]);
+        scope_demo_check(m.d, h->count > 0, names[how], "no %s round trip measured",
+                         scope_events_tr(names[how]));
         snprintf(key, sizeof key, "measure.%s_p50_ns", names[how]);
         scope_demo_figure(m.d, key, cJSON_CreateNumber((double)v50));
         snprintf(key, sizeof key, "measure.%s_p99_ns", names[how]);
@@ -158,9 +161,10 @@ char *shm_measure_describe(char *out, size_t n)
     for (int how = SPIN; how < WAYS; how++)
         scope_time_format(t[how], sizeof t[how], (double)scope_hist_percentile(&m.hist[how], 50));
     if (!m.hist[SOCKET].count)
-        snprintf(out, n, "nothing measured");
+        snprintf(out, n, "%s", scope_events_tr("nothing measured"));
     else
-        snprintf(out, n, "round trip p50: spinning %s, futex %s, Unix socket %s", t[SPIN],
+        snprintf(out, n, scope_events_tr("round trip p50: spinning %s, futex %s, Unix socket %s"),
+                 t[SPIN],
                  t[FUTEX], t[SOCKET]);
     return out;
 }

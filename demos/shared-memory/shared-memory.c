@@ -190,7 +190,7 @@ void shm_map_b(scope_demo_t *d)
         on_b_exit(&p->b, 1, 0);
         return;
     }
-    scope_trace_open(&p->trace, "shm", "1,024 bytes of /dev/shm, mapped by both");
+    scope_trace_open(&p->trace, "shm", scope_events_tr("1,024 bytes of /dev/shm, mapped by both"));
     scope_events_log("process 2 %ld: shm_open(\"%s\", O_RDWR), mmap(MAP_SHARED); then "
                      "mapped = 1 and a futex wake, in the mapping itself", (long)p->b.pid, p->name);
 }

@@ -75,16 +75,18 @@ void shm_threads_race(scope_demo_t *d)
     char late[48] = "";
     scope_trace_init(&t.main, "thread", SCOPE_PID(getpid()), SCOPE_PEER("worker thread"));
     scope_trace_init(&t.worker, "thread", SCOPE_PEER("worker thread"), SCOPE_PID(getpid()));
-    scope_trace_open(&t.main, "shared", "new SharedArrayBuffer(4): one Int32, both threads");
+    scope_trace_open(&t.main, "shared",
+                     scope_events_tr("new SharedArrayBuffer(4): one Int32, both threads"));
     if (p->race)
-        snprintf(late, sizeof late, ", %lld ms late (--race)", p->delay_ms);
+        snprintf(late, sizeof late, scope_events_tr(", %lld ms late (--race)"), p->delay_ms);
     uint32_t v = run(d, 0);
     char took[32];
     scope_time_format(took, sizeof took, (double)(t.loaded_ns - t.started_ns));
     scope_events_log("pthread_create, then Atomics.store(arr, 0, 42)%s; the worker, started "
                      "%s later, loaded %u: %s", late, took, v,
-                     v == 42 ? "the store happened to come first; nothing made it"
-                             : "the store came after the load. A race: nothing orders them");
+                     v == 42 ? scope_events_tr("the store happened to come first; nothing made it")
+                             : scope_events_tr("the store came after the load. A race: "
+                                               "nothing orders them"));
     scope_demo_figure(d, "race.read", cJSON_CreateNumber(v));
     scope_demo_figure(d, "race.delay_ms", cJSON_CreateNumber(p->race ? (double)p->delay_ms : 0));
     scope_demo_next(d);
@@ -96,7 +98,7 @@ void shm_threads_wait(scope_demo_t *d)
     uint32_t v = run(d, 1);
     scope_events_log("the worker waits in Atomics.wait(arr, 0, 0) (futex wait while 0); "
                      "main stores 42%s, then Atomics.notify(arr, 0) (futex wake): it loads %u",
-                     p->race ? " late" : "", v);
+                     p->race ? scope_events_tr(" late") : "", v);
     scope_demo_check(d, v == 42, "wait", "after Atomics.wait the worker read %u, not 42", v);
     scope_demo_figure(d, "race.fixed_read", cJSON_CreateNumber(v));
     scope_trace_close(&t.main);
