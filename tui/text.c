@@ -141,6 +141,10 @@ size_t tui_text_wrap(const char *s, int cols, const char **next)
             do
                 prev--;
             while (prev > 0 && ((unsigned char)s[prev] & 0xC0) == 0x80);
+            /* a Latin word or number goes down whole ("5.9 us）"), not cut */
+            while (prev > 0 && (unsigned char)s[prev - 1] < 0x80 && s[prev - 1] != ' ' &&
+                   (unsigned char)s[prev] < 0x80)
+                prev--;
             if (prev > 0)
                 brk = prev;
         }

@@ -559,6 +559,10 @@ START_TEST(test_text_width_and_wrap)
     ck_assert_int_eq(tui_text_width("你好"), 4);
     ck_assert_int_eq(tui_text_width("父进程 1234"), 11);
     const char *next;
+    /* a closing "）" takes the word before it down whole, never half of "us" */
+    size_t cut = tui_text_wrap("一二三四五（5.9 us）六七", 18, &next);
+    ck_assert_str_eq(next, "us）六七");
+    ck_assert_uint_eq(cut, strlen("一二三四五（5.9"));
     const char *s = "the quick brown fox";
     size_t n = tui_text_wrap(s, 10, &next);
     ck_assert_int_eq((int)n, 9); /* "the quick" */
