@@ -173,7 +173,7 @@ void badpeers_run(scope_demo_t *d)
     b.cl = (http_client_t){.demo = d, .self = SCOPE_PEER("http.get"), .nodelay = 1,
                            .server = SCOPE_PID(getpid())};
     http_client_init(&b.cl, d->loop, "http");
-    scope_trace_open(&b.cl.trace, "tcp", "served while the bad peers try");
+    scope_trace_open(&b.cl.trace, "tcp", scope_events_tr("served while the bad peers try"));
     uv_timer_init(d->loop, &b.good);
     uv_timer_start(&b.good, on_good_timer, 0, GOOD_MS);
     peer_start(&b.p[0], (struct sockaddr *)&to, "slowloris", N_("sends a header line every "

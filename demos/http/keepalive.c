@@ -67,7 +67,8 @@ static void start(void)
         scope_demo_next(k.d);
         return;
     }
-    scope_trace_open(&cl->trace, "tcp", k.round ? "a new connection each" : "kept alive");
+    scope_trace_open(&cl->trace, "tcp", k.round ? scope_events_tr("a new connection each")
+                                                : scope_events_tr("kept alive"));
 }
 
 void keepalive_run(scope_demo_t *d)

@@ -53,7 +53,7 @@ static void start(void)
         scope_demo_next(n.d);
         return;
     }
-    scope_trace_open(&cl->trace, "tcp", n.round ? "TCP_NODELAY" : "Nagle on");
+    scope_trace_open(&cl->trace, "tcp", n.round ? "TCP_NODELAY" : scope_events_tr("Nagle on"));
 }
 
 void nagle_run(scope_demo_t *d)

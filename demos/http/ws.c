@@ -237,7 +237,7 @@ void ws_stop(void)
 void ws_trace_open(void)
 {
     if (!w.traced++)
-        scope_trace_open(&w.trace, "tcp", "WebSocket frames on GET /ws");
+        scope_trace_open(&w.trace, "tcp", scope_events_tr("WebSocket frames on GET /ws"));
 }
 
 size_t ws_max_message(void)
