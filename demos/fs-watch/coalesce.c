@@ -58,7 +58,7 @@ static void flood_done(fsw_run_t *run)
     scope_events_log("read() on the raw inotify fd: %lld events for %llu writes, then %s: the "
                      "kernel dropped %lld; an fs.watch user would never know",
                      events, (unsigned long long)run->writes,
-                     overflow ? "IN_Q_OVERFLOW" : "no overflow",
+                     overflow ? "IN_Q_OVERFLOW" : scope_events_tr("no overflow"),
                      (long long)run->writes - events);
     scope_demo_check(s.d, overflow == 1 && events <= s.max_queued, "overflow",
                      "%lld events, %lld overflows for a queue of %lld", events, overflow,
@@ -114,7 +114,7 @@ void fsw_coalesce(scope_demo_t *d)
 {
     fsw_t *p = d->data;
     s.d = d;
-    s.w = (fsw_watch_t){.demo = d, .label = "file watch", .max_read = (size_t)p->max_read,
+    s.w = (fsw_watch_t){.demo = d, .label = N_("file watch"), .max_read = (size_t)p->max_read,
                         .trace = &s.burst.trace};
     if (!p->dir[0] || fsw_watch_file(&s.w, d->loop, p->file, NULL) < 0 ||
         fsw_run_start(d, &s.burst, "burst", BURST, 0, NULL, 0, burst_done) < 0) {

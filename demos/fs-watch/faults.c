@@ -63,7 +63,8 @@ void fsw_fault(scope_demo_t *d, const char *kind)
     int r = 0;
     if (!kind || !p->dir[0] || s.healing) {
         scope_events_log("fault '%s' not done: %s", kind ? kind : "",
-                         s.healing ? "the last one is not over" : "no msg.json yet");
+                         s.healing ? scope_events_tr("the last one is not over")
+                                   : scope_events_tr("no msg.json yet"));
         return;
     }
     if (strcmp(kind, "notjson") == 0) {

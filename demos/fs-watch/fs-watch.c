@@ -41,7 +41,7 @@ void fsw_article(scope_demo_t *d)
 {
     fsw_t *p = d->data;
     char first[256];
-    p->watch = (fsw_watch_t){.demo = d, .label = "file watch", .max_read = (size_t)p->max_read,
+    p->watch = (fsw_watch_t){.demo = d, .label = N_("file watch"), .max_read = (size_t)p->max_read,
                              .trace = &p->run.trace};
     /* fs.watch() throws ENOENT for a file that is not there: a first one. */
     if (fsw_place(d) < 0 ||
@@ -81,7 +81,7 @@ void fsw_steady(scope_demo_t *d)
 {
     fsw_t *p = d->data;
     char n[48];
-    p->dirwatch = (fsw_watch_t){.demo = d, .label = "dir watch", .on_gone = on_dir_gone,
+    p->dirwatch = (fsw_watch_t){.demo = d, .label = N_("dir watch"), .on_gone = on_dir_gone,
                                 .max_read = (size_t)p->max_read, .trace = &p->steady.trace};
     if (!p->dir[0] || fsw_watch_file(&p->dirwatch, d->loop, p->file, FSW_NAME) < 0 ||
         fsw_run_start(d, &p->steady, "steady", d->count, 0, NULL, 0, steady_done) < 0) {
@@ -161,7 +161,7 @@ void fsw_watch_read(fsw_watch_t *w)
     if (fd >= 0 && fstat(fd, &st) < 0)
         close(fd), fd = -1;
     if (fd < 0) {
-        scope_events_log("%s: open(%s): %s", w->label, FSW_NAME, strerror(errno));
+        scope_events_log("%s: open(%s): %s", scope_events_tr(w->label), FSW_NAME, strerror(errno));
         return;
     }
     /* Bounded: the size is looked at before a byte is read. */
@@ -186,8 +186,10 @@ void fsw_watch_read(fsw_watch_t *w)
         char shown[48];
         scope_trace_summarize(shown, sizeof shown, buf ? buf : "", (size_t)got);
         w->bad++;
-        scope_events_error("parse", "%s read %zd bytes, not JSON%s: %s", w->label, got,
-                           got == 0 ? " (empty: truncated, not yet written)" : "", shown);
+        scope_events_error("parse", "%s read %zd bytes, not JSON%s: %s", scope_events_tr(w->label),
+                           got, got == 0 ? scope_events_tr(" (empty: truncated, not yet written)")
+                                         : "",
+                           shown);
         free(buf);
         return;
     }
@@ -229,7 +231,8 @@ static void on_poll(uv_fs_poll_t *h, int status, const uv_stat_t *prev, const uv
     (void)prev, (void)curr;
     w->events++;
     if (status < 0)
-        scope_events_log("%s: stat(%s): %s", w->label, FSW_NAME, uv_strerror(status));
+        scope_events_log("%s: stat(%s): %s", scope_events_tr(w->label), FSW_NAME,
+                         uv_strerror(status));
     else
         fsw_watch_read(w);
 }

@@ -33,19 +33,27 @@ static void step_fault(scope_demo_t *d)
     scope_demo_next(d);
 }
 
-#define STEPS                                                                                   \
-    {"fs.watch('./msg.json'), and JSON.parse(readFileSync) on every event", fsw_article},     \
-    {"several events for one write: open(O_TRUNC) + write against one pwrite", fsw_several}, \
-    {"a torn read: the watcher parses a half-written file", fsw_torn},                         \
-    {"an editor saves by rename: the file's watch is lost; watch the directory", fsw_renamed}, \
-    {"writes faster than reads: coalesced events, then IN_Q_OVERFLOW", fsw_coalesce},         \
-    {"polling: fs.watchFile is a stat() every --poll-ms", fsw_polling},                        \
-    {"measured: write -> parsed by inotify and by polling, next to a pipe", fsw_measure},      \
-    {"the steady part: rename over msg.json, the directory watched, at --rate", fsw_steady}
+#define STEPS                                                                                      \
+    {N_("fs.watch('./msg.json'), and JSON.parse(readFileSync) on every event"),                    \
+     fsw_article},                                                                                 \
+    {N_("several events for one write: open(O_TRUNC) + write against one pwrite"),                 \
+     fsw_several},                                                                                 \
+    {N_("a torn read: the watcher parses a half-written file"),                                    \
+     fsw_torn},                                                                                    \
+    {N_("an editor saves by rename: the file's watch is lost; watch the directory"),               \
+     fsw_renamed},                                                                                 \
+    {N_("writes faster than reads: coalesced events, then IN_Q_OVERFLOW"),                         \
+     fsw_coalesce},                                                                                \
+    {N_("polling: fs.watchFile is a stat() every --poll-ms"),                                      \
+     fsw_polling},                                                                                 \
+    {N_("measured: write -> parsed by inotify and by polling, next to a pipe"),                    \
+     fsw_measure},                                                                                 \
+    {N_("the steady part: rename over msg.json, the directory watched, at --rate"),                \
+     fsw_steady}
 
 static const scope_demo_lesson_t lesson[] = {STEPS, {NULL, NULL}};
 static const scope_demo_lesson_t lesson_fault[] = {
-    STEPS, {"--fault: someone else's hand on msg.json", step_fault}, {NULL, NULL}};
+    STEPS, {N_("--fault: someone else's hand on msg.json"), step_fault}, {NULL, NULL}};
 
 static void on_control(scope_demo_t *d, const char *cmd, const cJSON *msg)
 {
@@ -116,7 +124,8 @@ int main(int argc, char **argv)
     char text[512], rtt[96], measured[200];
     cJSON *summary = cJSON_CreateObject();
     scope_trace_add_summary(&p->steady.trace, summary);
-    snprintf(text, sizeof text, "steady part: %llu messages parsed (%llu read again), %s; %s",
+    snprintf(text, sizeof text,
+             scope_events_tr("steady part: %llu messages parsed (%llu read again), %s; %s"),
              (unsigned long long)p->dirwatch.parses, (unsigned long long)p->dirwatch.dups,
              scope_trace_describe(&p->steady.trace, rtt, sizeof rtt),
              fsw_measure_describe(measured, sizeof measured));

@@ -103,7 +103,7 @@ void fsw_measure(scope_demo_t *d)
         scope_demo_next(d);
         return;
     }
-    const char *labels[WAYS] = {"dir watch", "poll", "pipe"};
+    const char *labels[WAYS] = {N_("dir watch"), N_("poll"), N_("pipe")};
     for (int i = 0; i < WAYS; i++)
         s.w[i] = (fsw_watch_t){.demo = d, .label = labels[i], .max_read = (size_t)p->max_read};
     s.w[INOTIFY].trace = &s.run.trace;
@@ -130,7 +130,7 @@ void fsw_measure(scope_demo_t *d)
     uv_read_start((uv_stream_t *)&s.pipe, on_alloc, on_read);
     s.pipe_open = 1;
     scope_events_chan("open", "pipe", "pipe", SCOPE_PID(getpid()), SCOPE_PID(s.run.role.pid),
-                      "the writer's fd 3 -> ours, the same line as each save");
+                      scope_events_tr("the writer's fd 3 -> ours, the same line as each save"));
     scope_events_log("%lld saves 10 ms apart, each heard three ways: inotify on the directory, "
                      "a stat() every %lld ms, and the same line on a pipe", p->measure,
                      p->poll_ms);
@@ -142,9 +142,9 @@ char *fsw_measure_describe(char *out, size_t n)
     for (int i = 0; i < WAYS; i++)
         scope_time_format(t[i], sizeof t[i], (double)scope_hist_percentile(&s.w[i].latency, 50));
     if (!s.measured)
-        snprintf(out, n, "nothing measured");
+        snprintf(out, n, "%s", scope_events_tr("nothing measured"));
     else
-        snprintf(out, n, "write -> parsed p50: inotify %s, polling %s, a pipe %s", t[INOTIFY],
-                 t[POLL], t[PIPE]);
+        snprintf(out, n, scope_events_tr("write -> parsed p50: inotify %s, polling %s, a pipe %s"),
+                 t[INOTIFY], t[POLL], t[PIPE]);
     return out;
 }

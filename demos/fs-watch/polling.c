@@ -46,8 +46,8 @@ void fsw_polling(scope_demo_t *d)
     fsw_t *p = d->data;
     s.d = d;
     size_t max = (size_t)p->max_read;
-    s.poll = (fsw_watch_t){.demo = d, .label = "poll", .max_read = max, .trace = &s.run.trace};
-    s.dir = (fsw_watch_t){.demo = d, .label = "dir watch", .max_read = max};
+    s.poll = (fsw_watch_t){.demo = d, .label = N_("poll"), .max_read = max, .trace = &s.run.trace};
+    s.dir = (fsw_watch_t){.demo = d, .label = N_("dir watch"), .max_read = max};
     /* Saves a little further apart than the interval, and out of step with it. */
     long every = (long)p->poll_ms * 3 / 2 + 7;
     if (!p->dir[0] || fsw_watch_poll(&s.poll, d->loop, p->file, (long)p->poll_ms) < 0 ||

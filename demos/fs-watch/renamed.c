@@ -46,8 +46,9 @@ void fsw_renamed(scope_demo_t *d)
     fsw_t *p = d->data;
     s.d = d;
     size_t max = (size_t)p->max_read;
-    s.file = (fsw_watch_t){.demo = d, .label = "file watch", .max_read = max};
-    s.dir = (fsw_watch_t){.demo = d, .label = "dir watch", .max_read = max, .trace = &s.run.trace};
+    s.file = (fsw_watch_t){.demo = d, .label = N_("file watch"), .max_read = max};
+    s.dir = (fsw_watch_t){.demo = d, .label = N_("dir watch"), .max_read = max,
+                          .trace = &s.run.trace};
     if (!p->dir[0] || fsw_watch_file(&s.file, d->loop, p->file, NULL) < 0 ||
         fsw_watch_file(&s.dir, d->loop, p->file, FSW_NAME) < 0 ||
         fsw_run_start(d, &s.run, "rename", WRITES, 100, NULL, 0, done) < 0) {

@@ -85,7 +85,8 @@ void fsw_report(scope_demo_t *d, const char *step, const fsw_watch_t *w, uint64_
     scope_demo_figure(d, key, cJSON_CreateNumber((double)scope_hist_percentile(&w->latency, 50)));
     scope_time_format(p50, sizeof p50, (double)scope_hist_percentile(&w->latency, 50));
     scope_events_log("%s: %llu writes -> %llu events, %llu parsed (%llu of them again), %llu not "
-                     "JSON, %llu refused, %llu never seen; write->parsed p50 %s", w->label,
+                     "JSON, %llu refused, %llu never seen; write->parsed p50 %s",
+                     scope_events_tr(w->label),
                      (unsigned long long)writes, (unsigned long long)w->events,
                      (unsigned long long)w->parses, (unsigned long long)w->dups,
                      (unsigned long long)w->bad, (unsigned long long)w->refused,

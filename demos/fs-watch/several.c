@@ -44,7 +44,7 @@ static void done(fsw_run_t *run)
 static void start(int i)
 {
     fsw_t *p = s.d->data;
-    s.w[i] = (fsw_watch_t){.demo = s.d, .label = i ? "fs.writeFile" : "one pwrite",
+    s.w[i] = (fsw_watch_t){.demo = s.d, .label = i ? "fs.writeFile" : N_("one pwrite"),
                            .max_read = (size_t)p->max_read, .trace = &s.run[i].trace};
     if (fsw_watch_file(&s.w[i], s.d->loop, p->file, NULL) < 0 ||
         fsw_run_start(s.d, &s.run[i], i ? "writefile" : "inplace", WRITES, 50, NULL, 0, done) < 0) {
@@ -53,8 +53,8 @@ static void start(int i)
         return;
     }
     scope_events_log("the writer saves %d messages, 50 ms apart, %s", WRITES,
-                     i ? "with open(O_TRUNC) + write(): two changes each"
-                       : "each with one pwrite() at offset 0: one change each");
+                     i ? scope_events_tr("with open(O_TRUNC) + write(): two changes each")
+                       : scope_events_tr("each with one pwrite() at offset 0: one change each"));
 }
 
 void fsw_several(scope_demo_t *d)

@@ -38,7 +38,7 @@ void fsw_torn(scope_demo_t *d)
 {
     fsw_t *p = d->data;
     s.d = d;
-    s.w = (fsw_watch_t){.demo = d, .label = "file watch", .max_read = (size_t)p->max_read,
+    s.w = (fsw_watch_t){.demo = d, .label = N_("file watch"), .max_read = (size_t)p->max_read,
                         .trace = &s.run.trace};
     if (!p->dir[0] || fsw_watch_file(&s.w, d->loop, p->file, NULL) < 0 ||
         fsw_run_start(d, &s.run, "torn", WRITES, 400, NULL, 0, done) < 0) {

@@ -57,7 +57,7 @@ static void finish(writer_t *w)
 static void said(int r, const char *how)
 {
     if (r < 0)
-        scope_events_error("write", "%s %s: %s", how, FSW_NAME, strerror(-r));
+        scope_events_error("write", "%s %s: %s", scope_events_tr(how), FSW_NAME, strerror(-r));
 }
 
 /* The next message into w->buf, traced as sent: its id is its seq. */
@@ -111,7 +111,7 @@ static void write_one(writer_t *w)
         return;
     }
     fsw_how_t how = strcmp(m, "inplace") == 0 ? FSW_INPLACE : FSW_RENAME;
-    said(fsw_save(w->dir, w->buf, w->len, how), "save");
+    said(fsw_save(w->dir, w->buf, w->len, how), N_("save"));
     if (strcmp(m, "measure") == 0) {
         /* The same seq on a pipe, timed from its own write(): what a
          * pipe's wake-up costs, next to the file's save, wake-up and read. */
@@ -156,7 +156,7 @@ static void all_at_once(writer_t *w)
 {
     if (strcmp(w->mode, "burst") == 0) {
         while (w->done < w->writes)
-            next_message(w), said(fsw_save(w->dir, w->buf, w->len, FSW_INPLACE), "save");
+            next_message(w), said(fsw_save(w->dir, w->buf, w->len, FSW_INPLACE), N_("save"));
         scope_events_log("%lld pwrite()s of msg.json in a row, nothing between them", w->writes);
         return;
     }

@@ -70,8 +70,9 @@ static void peer_closed(uv_handle_t *h)
         return;
     char first[64], key[48];
     snprintf(first, sizeof first, "%.*s", (int)strcspn(p->got, "\r\n"), p->got);
-    scope_events_log("%s: %d answer%s, the first \"%s\", then EOF", p->kind, p->answers,
-                     p->answers == 1 ? "" : "s", p->ngot ? first : "(none)");
+    scope_events_log("%s: %d %s, the first \"%s\", then EOF", p->kind, p->answers,
+                     scope_events_trn("answer", "answers", (unsigned long)p->answers),
+                     p->ngot ? first : scope_events_tr("(none)"));
     snprintf(key, sizeof key, "bad.%s_status", p->kind);
     scope_demo_figure(b.d, key, cJSON_CreateNumber(p->ngot > 12 ? atoi(p->got + 9) : 0));
     snprintf(key, sizeof key, "bad.%s_answers", p->kind);
@@ -136,7 +137,7 @@ static void on_connect(uv_connect_t *c, int status)
         peer_close(p);
         return;
     }
-    scope_events_log("%s %s", p->kind, p->plan);
+    scope_events_log("%s %s", p->kind, scope_events_tr(p->plan));
     uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
     uv_buf_t buf = uv_buf_init(p->out, (unsigned)strlen(p->out));
     uv_write(&p->w, (uv_stream_t *)&p->tcp, &buf, 1, on_written);
@@ -172,16 +173,16 @@ void badpeers_run(scope_demo_t *d)
     b.cl = (http_client_t){.demo = d, .self = SCOPE_PEER("http.get"), .nodelay = 1,
                            .server = SCOPE_PID(getpid())};
     http_client_init(&b.cl, d->loop, "http");
-    scope_trace_open(&b.cl.trace, "tcp", "served while the bad peers try");
+    scope_trace_open(&b.cl.trace, "tcp", scope_events_tr("served while the bad peers try"));
     uv_timer_init(d->loop, &b.good);
     uv_timer_start(&b.good, on_good_timer, 0, GOOD_MS);
-    peer_start(&b.p[0], (struct sockaddr *)&to, "slowloris", "sends a header line every 300 ms "
-               "and never the blank line", strdup("GET / HTTP/1.1\r\nHost: x\r\n"));
-    peer_start(&b.p[1], (struct sockaddr *)&to, "oversize", "sends a 20 KiB header", big);
-    peer_start(&b.p[2], (struct sockaddr *)&to, "malformed", "sends \"HELLO there\": not a "
-               "request line", strdup("HELLO there\r\n\r\n"));
-    peer_start(&b.p[3], (struct sockaddr *)&to, "pipelined", "sends three requests in one "
-               "write(), the last with Connection: close", strdup(
+    peer_start(&b.p[0], (struct sockaddr *)&to, "slowloris", N_("sends a header line every "
+               "300 ms and never the blank line"), strdup("GET / HTTP/1.1\r\nHost: x\r\n"));
+    peer_start(&b.p[1], (struct sockaddr *)&to, "oversize", N_("sends a 20 KiB header"), big);
+    peer_start(&b.p[2], (struct sockaddr *)&to, "malformed", N_("sends \"HELLO there\": not a "
+               "request line"), strdup("HELLO there\r\n\r\n"));
+    peer_start(&b.p[3], (struct sockaddr *)&to, "pipelined", N_("sends three requests in one "
+               "write(), the last with Connection: close"), strdup(
                "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
                "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
 }

@@ -128,8 +128,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 /* What libcurl writes and reads, line by line: the wire, narrated. */
 static int on_debug(CURL *e, curl_infotype type, char *data, size_t len, void *arg)
 {
-    static const char *const dir[] = {[CURLINFO_HEADER_OUT] = "request  >",
-        [CURLINFO_HEADER_IN] = "response <", [CURLINFO_DATA_IN] = "body     <"};
+    /* TRANSLATORS: one width, so that the lines' texts start in one column. */
+    static const char *const dir[] = {[CURLINFO_HEADER_OUT] = N_("request  >"),
+        [CURLINFO_HEADER_IN] = N_("response <"), [CURLINFO_DATA_IN] = N_("body     <")};
     (void)e, (void)arg;
     if (type != CURLINFO_HEADER_OUT && type != CURLINFO_HEADER_IN && type != CURLINFO_DATA_IN)
         return 0;
@@ -137,9 +138,9 @@ static int on_debug(CURL *e, curl_infotype type, char *data, size_t len, void *a
         const char *nl = memchr(data + at, '\n', len - at);
         size_t n = nl ? (size_t)(nl - data) - at : len - at;
         size_t text = n && data[at + n - 1] == '\r' ? n - 1 : n;
-        scope_events_log("%s %.*s%s", dir[type], (int)text, data + at,
+        scope_events_log("%s %.*s%s", scope_events_tr(dir[type]), (int)text, data + at,
                          type == CURLINFO_DATA_IN ? "" : text ? "\\r\\n"
-                         : "\\r\\n (a blank line: the head ends)");
+                         : scope_events_tr("\\r\\n (a blank line: the head ends)"));
         at += n + 1;
     }
     return 0;

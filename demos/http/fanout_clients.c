@@ -101,7 +101,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
             size_t used = (size_t)(end + 4 - c->text) - (c->ntext - take);
             scope_demo_check(f.d, c->sse ? !strncmp(c->text, "HTTP/1.1 200", 12)
                              : ws_client_accepted(&c->ws, c->text), c->name,
-                             "%s: %.40s", c->sse ? "GET /events" : "the upgrade", c->text);
+                             "%s: %.40s", c->sse ? "GET /events" : scope_events_tr("the upgrade"),
+                             c->text);
             c->open = 1, c->ntext = 0;
             feed(c, buf->base + used, (size_t)n - used);
             if (++f.open == 4) { /* all in: one message from a client of each */

@@ -30,7 +30,7 @@ static void finish(run_t *r)
         cJSON *b = cJSON_CreateObject();
         scope_trace_add_summary(&r->cl.trace, b);
         cJSON_AddNumberToObject(b, "failed", (double)r->failed);
-        snprintf(text, sizeof text, "%ld answers from %s; %s", r->answered, r->url,
+        snprintf(text, sizeof text, scope_events_tr("%ld answers from %s; %s"), r->answered, r->url,
                  scope_trace_describe(&r->cl.trace, rt, sizeof rt));
         scope_demo_bye(r->d, b, text);
     }
@@ -50,7 +50,7 @@ static void on_answer(http_client_t *cl, const http_answer_t *a, void *arg)
         r->failed++;
         scope_demo_exit(r->d, 1);
         scope_events_error("http.get", "GET %s: %s", r->url, a->result != CURLE_OK
-                           ? curl_easy_strerror(a->result) : "not 200");
+                           ? curl_easy_strerror(a->result) : scope_events_tr("not 200"));
     }
     if (r->answered >= r->d->count || r->d->quitting || r->failed > 2)
         finish(r);
@@ -111,7 +111,7 @@ static void series_next(http_client_t *cl, const http_answer_t *a, void *arg)
     /* After a quit the server is gone: a request it cut short is no error. */
     if (a && !cl->demo->quitting && (a->result != CURLE_OK || a->status != 200))
         scope_events_error("http.get", "GET %s: %s", s->url, a->result != CURLE_OK
-                           ? curl_easy_strerror(a->result) : "not 200");
+                           ? curl_easy_strerror(a->result) : scope_events_tr("not 200"));
     if (s->left-- > 0 && !cl->demo->quitting && http_client_get(cl, s->url, series_next, s) == 0)
         return;
     s->done(cl, s->arg);

@@ -142,8 +142,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             code == 431 ? c->s->fig.refused_431++ : c->s->fig.refused_400++;
             scope_events_error(code == 431 ? "oversize header" : "malformed request",
                                "%s (http-parser: %s): %d and close; the others go on",
-                               code == 431 ? "request line and headers past the limit"
-                               : http_errno_description(e), http_errno_name(e), code);
+                               code == 431
+                                   ? scope_events_tr("request line and headers past the limit")
+                                   : http_errno_description(e),
+                               http_errno_name(e), code);
             uv_read_stop(st);
             answer(c, code, code == 431 ? "header too large\n" : "bad request\n", 0);
         }

@@ -32,9 +32,13 @@ static void on_series(http_client_t *cl, void *arg)
                                     (double)scope_hist_percentile(&cl->trace.latency, 99)));
     snprintf(key, sizeof key, "%s.connections", name);
     scope_demo_figure(k.d, key, cJSON_CreateNumber((double)conns));
-    scope_events_log("%s: %d requests on %llu connection%s, median %.0f us", cl->fresh
-                     ? "a new connection each" : "kept alive", ROUNDS, (unsigned long long)conns,
-                     conns == 1 ? "" : "s", p50 / 1e3);
+    scope_events_log("%s: %d requests on %llu %s, median %.0f us",
+                     cl->fresh ? scope_events_tr("a new connection each")
+                               : scope_events_tr("kept alive"),
+                     ROUNDS,
+                     (unsigned long long)conns,
+                     scope_events_trn("connection", "connections", (unsigned long)conns),
+                     p50 / 1e3);
     scope_trace_close(&cl->trace);
     http_client_close(cl);
     if (k.round++ == 0 && !k.d->quitting) {
@@ -53,15 +57,18 @@ static void start(void)
     *cl = (http_client_t){.demo = k.d, .self = SCOPE_PEER("http.get"), .nodelay = 1,
                           .server = SCOPE_PID(getpid()), .fresh = k.round};
     k.accepted0 = s->fig.accepted;
-    scope_events_log("%d GETs %s", ROUNDS, k.round ? "each on a new connection: connect(), "
-                     "the request, the answer, close()" : "on one connection, kept alive");
+    scope_events_log("%d GETs %s", ROUNDS,
+                     k.round ? scope_events_tr("each on a new connection: connect(), the request, "
+                                               "the answer, close()")
+                             : scope_events_tr("on one connection, kept alive"));
     if (http_client_init(cl, k.d->loop, "http") < 0 || http_series(cl, k.url, ROUNDS,
                                                                  on_series, NULL) < 0) {
         scope_demo_check(k.d, 0, "keep-alive", "no client");
         scope_demo_next(k.d);
         return;
     }
-    scope_trace_open(&cl->trace, "tcp", k.round ? "a new connection each" : "kept alive");
+    scope_trace_open(&cl->trace, "tcp", k.round ? scope_events_tr("a new connection each")
+                                                : scope_events_tr("kept alive"));
 }
 
 void keepalive_run(scope_demo_t *d)

@@ -50,7 +50,8 @@ static void on_connect6(uv_connect_t *c, int status)
 {
     (void)c;
     scope_events_log("connect([::1]:%d): %s: the server is bound to 127.0.0.1 only, and ::1 is "
-                     "another address", l.port, status ? uv_err_name(status) : "connected");
+                     "another address", l.port,
+                     status ? uv_err_name(status) : scope_events_tr("connected"));
     scope_demo_figure(l.d, "localhost.ipv6_connect",
                       cJSON_CreateString(status ? uv_err_name(status) : "connected"));
     uv_close((uv_handle_t *)&l.tcp, on_tcp_closed);
@@ -69,8 +70,8 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
     uv_freeaddrinfo(res);
     (void)g;
     scope_events_log("getaddrinfo(\"localhost\", AF_UNSPEC) -> %s%s", status ? uv_strerror(status)
-                     : list, strchr(list, ':') ? "" : " (this machine's /etc/hosts names no ::1 "
-                     "for localhost: node and curl both land on 127.0.0.1)");
+                     : list, strchr(list, ':') ? "" : scope_events_tr(" (this machine's /etc/hosts "
+                     "names no ::1 for localhost: node and curl both land on 127.0.0.1)"));
     scope_demo_figure(l.d, "localhost.addresses", a);
     struct sockaddr_in6 six;
     uv_ip6_addr("::1", l.port, &six);

@@ -88,7 +88,8 @@ static void finish(scope_demo_t *d)
     cJSON_AddNumberToObject(b, "refused_431", (double)f.refused_431);
     cJSON_AddNumberToObject(b, "timed_out_408", (double)f.timed_out);
     cJSON_AddNumberToObject(b, "pipelined", (double)f.pipelined);
-    snprintf(text, sizeof text, "%llu requests on %llu connections; the client: %s",
+    snprintf(text, sizeof text,
+             scope_events_tr("%llu requests on %llu connections; the client: %s"),
              (unsigned long long)f.requests, (unsigned long long)f.accepted,
              scope_trace_describe(&clients, rt, sizeof rt));
     scope_demo_bye(d, b, text);
@@ -134,15 +135,15 @@ static void step_serve(scope_demo_t *d)
 }
 
 static scope_demo_lesson_t lesson[] = {
-    {"http.createServer + http.get: the request and the answer, byte by byte", article_run},
-    {"keep-alive against a new connection per request", keepalive_run},
-    {"localhost: ::1 or 127.0.0.1, and a server bound to one of them", localhost_run},
-    {"Nagle: an answer in two writes, with and without TCP_NODELAY", nagle_run},
-    {"bad peers: slowloris, an oversize head, a malformed line; pipelining", badpeers_run},
-    {"WebSocket: the upgrade, frames, a broadcast chat, close codes", ws_run},
-    {"server-sent events: one response that never ends", sse_run},
-    {"two servers, one chat: WebSocket and SSE broadcast through Redis pub/sub", fanout_run},
-    {"http.get from another process, at the dashboard's rate", step_client},
+    {N_("http.createServer + http.get: the request and the answer, byte by byte"), article_run},
+    {N_("keep-alive against a new connection per request"), keepalive_run},
+    {N_("localhost: ::1 or 127.0.0.1, and a server bound to one of them"), localhost_run},
+    {N_("Nagle: an answer in two writes, with and without TCP_NODELAY"), nagle_run},
+    {N_("bad peers: slowloris, an oversize head, a malformed line; pipelining"), badpeers_run},
+    {N_("WebSocket: the upgrade, frames, a broadcast chat, close codes"), ws_run},
+    {N_("server-sent events: one response that never ends"), sse_run},
+    {N_("two servers, one chat: WebSocket and SSE broadcast through Redis pub/sub"), fanout_run},
+    {N_("http.get from another process, at the dashboard's rate"), step_client},
     {NULL, NULL},
 };
 
@@ -169,7 +170,7 @@ static int run_server(void)
     ws_route(&server, (size_t)opt.ws_max, (uint64_t)opt.ping_ms);
     sse_route(&server);
     if (opt.listen) /* --listen: the article's server alone */
-        lesson[0] = (scope_demo_lesson_t){"http.createServer: serving until quit", step_serve},
+        lesson[0] = (scope_demo_lesson_t){N_("http.createServer: serving until quit"), step_serve},
         lesson[1] = (scope_demo_lesson_t){NULL, NULL};
     if (r < 0) {
         scope_demo_check(&demo, 0, "listen", "cannot listen on %s: %s", name, uv_strerror(r));

@@ -25,8 +25,8 @@ static void on_series(http_client_t *cl, void *arg)
     uint64_t p50 = scope_hist_percentile(&cl->trace.latency, 50);
     scope_demo_figure(n.d, n.round ? "nagle.nodelay_p50" : "nagle.nagle_p50",
                       cJSON_CreateNumber((double)p50));
-    scope_events_log("the answer in two writes, %s: median %.2f ms", n.round ? "TCP_NODELAY"
-                     : "Nagle on", p50 / 1e6);
+    scope_events_log("the answer in two writes, %s: median %.2f ms",
+                     n.round ? "TCP_NODELAY" : scope_events_tr("Nagle on"), p50 / 1e6);
     scope_trace_close(&cl->trace);
     http_client_close(cl);
     if (n.round++ == 0 && !n.d->quitting) {
@@ -45,7 +45,7 @@ static void start(void)
     *cl = (http_client_t){.demo = n.d, .self = SCOPE_PEER("http.get"), .nodelay = 1,
                           .server = SCOPE_PID(getpid())};
     scope_events_log("%d GETs, each answered in two write()s; the server's TCP_NODELAY %s",
-                     ROUNDS, n.round ? "on" : "off (Nagle on)");
+                     ROUNDS, n.round ? "on" : scope_events_tr("off (Nagle on)"));
     if (http_client_init(cl, n.d->loop, "http") < 0
         || http_series(cl, n.url, ROUNDS, on_series, NULL) < 0) {
         scope_demo_check(n.d, 0, "nagle", "no client");
@@ -53,7 +53,7 @@ static void start(void)
         scope_demo_next(n.d);
         return;
     }
-    scope_trace_open(&cl->trace, "tcp", n.round ? "TCP_NODELAY" : "Nagle on");
+    scope_trace_open(&cl->trace, "tcp", n.round ? "TCP_NODELAY" : scope_events_tr("Nagle on"));
 }
 
 void nagle_run(scope_demo_t *d)

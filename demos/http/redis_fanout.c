@@ -71,7 +71,8 @@ static redisAsyncContext *connect_redis(void)
     redisAsyncContext *c = f.path[0] ? redisAsyncConnectUnix(f.path)
                                      : redisAsyncConnect(f.host, f.port);
     if (!c || c->err) {
-        scope_events_error("redis", "cannot connect to %s: %s", f.url, c ? c->errstr : "no memory");
+        scope_events_error("redis", "cannot connect to %s: %s", f.url,
+                           c ? c->errstr : scope_events_tr("no memory"));
         if (c)
             redisAsyncFree(c);
         return NULL;
@@ -157,7 +158,8 @@ static void on_quit(scope_demo_t *d)
         scope_demo_report(d, fig);
     } else {
         char text[120];
-        snprintf(text, sizeof text, "%ld messages published, %ld relayed to our clients",
+        snprintf(text, sizeof text,
+                 scope_events_tr("%ld messages published, %ld relayed to our clients"),
                  f.published, f.relayed);
         scope_demo_bye(d, fig, text);
     }

@@ -119,7 +119,7 @@ static void after_io(wsc_t *k)
     if (wslay_event_get_close_sent(k->ctx) && !k->cut++) {
         uint16_t code = wslay_event_get_status_code_sent(k->ctx);
         scope_events_log("WebSocket: close %u sent to %s%s", code, k->name, code == 1009
-                         ? " (1009: message too big)" : "");
+                         ? scope_events_tr(" (1009: message too big)") : "");
         if (code == 1009)
             scope_demo_figure_add(w.s->demo, "ws.closed_1009", 1);
     }
@@ -237,7 +237,7 @@ void ws_stop(void)
 void ws_trace_open(void)
 {
     if (!w.traced++)
-        scope_trace_open(&w.trace, "tcp", "WebSocket frames on GET /ws");
+        scope_trace_open(&w.trace, "tcp", scope_events_tr("WebSocket frames on GET /ws"));
 }
 
 size_t ws_max_message(void)
