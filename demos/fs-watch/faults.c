@@ -78,7 +78,15 @@ void fsw_fault(scope_demo_t *d, const char *kind)
         scope_events_log("fault: unlink(msg.json), mkdir(msg.json): a directory in its place "
                          "for a second");
         snprintf(s.path, sizeof s.path, "%s", p->file);
-        r = unlink(p->file) < 0 && errno != ENOENT ? -errno : mkdir(p->file, 0700) < 0 ? -errno : 0;
+        /* The writer may rename a new msg.json in between the two: EEXIST.
+         * Again, then, as rmdir does. */
+        for (int i = 0; i < 20; i++) {
+            r = unlink(p->file) < 0 && errno != ENOENT ? -errno
+                : mkdir(p->file, 0700) < 0             ? -errno
+                                                       : 0;
+            if (r != -EEXIST)
+                break;
+        }
         if (r == 0) {
             uv_timer_init(d->loop, &s.heal);
             uv_timer_start(&s.heal, on_heal, 1000, 0);
