@@ -47,7 +47,7 @@ static const char *verdict_zh[] = {"成立", "不成立", "视情况而定", "�
 
 typedef struct {
     verdict_t v;
-    char figure[256], en[512], zh[512];
+    char figure[256], en[768], zh[768]; /* claim 6 is the longest: three findings */
 } verdict_out_t;
 
 /* ---- the rows --------------------------------------------------------------- */

@@ -51,7 +51,8 @@ static void meta(const tui_flow_t *f, char *out, size_t n, int ascii, int narrow
         tui_text_ns(t, sizeof t, (double)f->lat_ns, ascii);
         snprintf(l, sizeof l, " %s", t);
     }
-    snprintf(out, n, "%s%s", b, l);
+    if (snprintf(out, n, "%s%s", b, l) >= (int)n)
+        out[n - 1] = '\0'; /* cut at the caller's width: its drawing adds the ellipsis */
     if (narrow)
         squeeze(out);
 }

@@ -147,12 +147,13 @@ static void fd_line(const tui_ui_t *ui, const tui_fd_t *f, int also, int wide, c
         snprintf(short_name, sizeof short_name, "%s%s", tui_crt_glyph(TUI_G_ELLIPSIS), slash);
         name = short_name;
     }
-    if (wide)
-        snprintf(out, n, "%s %s:%s%s%s%s%s", where, kind_name(f->kind), ino, mode, *name ? " " : "",
-                 name, peer);
-    else
-        snprintf(out, n, "%s %s%s%s %s%s%s", where, kind_name(f->kind), mode, peer, ino,
-                 *name ? " " : "", name);
+    /* A row longer than out is cut: its drawing ends it with an ellipsis. */
+    int len = wide ? snprintf(out, n, "%s %s:%s%s%s%s%s", where, kind_name(f->kind), ino, mode,
+                              *name ? " " : "", name, peer)
+                   : snprintf(out, n, "%s %s%s%s %s%s%s", where, kind_name(f->kind), mode, peer,
+                              ino, *name ? " " : "", name);
+    if (len >= (int)n)
+        out[n - 1] = '\0';
 }
 
 static void prefix(const tui_tree_row_t *row, char *out, size_t n, int cont)
