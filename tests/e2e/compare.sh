@@ -128,7 +128,7 @@ check "compare --json: each verdict names a demo of the lab${bad:+ (unknown: $ba
 lesson_steps() {
     awk '/(scope_demo_lesson_t [a-z_]*\[\] = \{$|\} steps\[\] = \{$|^#define STEPS)/ { on = 1; n = 0; next }
          on && (/\{NULL/ || /^\};/) { print n; exit }
-         on && /^[ \t]*\{"/ { n++ }' "$TOP/demos/$1/main.c"
+         on && /^[ \t]*\{(N_\()?"/ { n++ }' "$TOP/demos/$1/main.c"
 }
 bad=$(jq -r '.claims[] | "\(.id) \(.demo) \(.step)"' doc.json | while read -r id d n; do
     max=$(lesson_steps "$d" 2>/dev/null)
