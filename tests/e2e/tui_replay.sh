@@ -54,7 +54,10 @@ wait_screen "$S" 'back: before step 6' 50 && sleep 1
     || { fail "replay b: not back before step 6"; tmux -L "$S" capture-pane -p; }
 tmux -L "$S" send-keys b
 wait_screen "$S" 'back: before step 5' 50 && sleep 1
-! screen_has "$S" '-- step 5' && screen_has "$S" 'no message yet' && pass "replay b again: before step 5, no message yet" \
+# (the child's unprompted {foo:'bar'} may come before step 5 in the recording:
+# it speaks first, as the articles' sub.js does, whenever its channel is open)
+! screen_has "$S" '-- step 5' && ! screen_has "$S" 'received #' \
+    && pass "replay b again: before step 5, none of its messages" \
     || { fail "replay b twice"; tmux -L "$S" capture-pane -p; }
 tmux -L "$S" send-keys s s
 wait_screen "$S" 'pong #5' 50 && pass "replay b then s s: steps 5 and 6 play again, to pong #5" \
