@@ -5,6 +5,13 @@
  * its sender told ("Server error: ..."), a silent peer cut after --idle-ms,
  * the unfinished line of one that vanished dropped at its EOF (or reset).
  */
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "tcp.h"
 
 static const struct { const char *kind, *plan; long lines;
@@ -18,8 +25,21 @@ static const struct { const char *kind, *plan; long lines;
 static void vanish(chat_client_t *cl)
 {
     static const char half[] = "Hello server! #2 half a li";
+    int fd = scope_conn_fd(&cl->t.c), one = 1;
+    /* On the wire at once, not held by Nagle's algorithm */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     scope_trace_send(&cl->t.trace, half, sizeof half - 1);
     scope_conn_write_raw(&cl->t.c, half, sizeof half - 1);
+    /* and acknowledged by the server's kernel (SIOCOUTQ 0, within a second):
+     * an exit with broadcasts unread makes the kernel reset the connection,
+     * which throws away what our side has not sent yet, but not what waits
+     * in the server's receive queue. */
+    for (int i = 0; i < 100; i++) {
+        int queued = 0;
+        if (ioctl(fd, SIOCOUTQ, &queued) < 0 || queued == 0)
+            break;
+        usleep(10000);
+    }
     /* No newline, no close, no goodbye: the process just ends, as a crash
      * would, and the kernel closes the socket for it. */
     _exit(0);
