@@ -119,7 +119,7 @@ void mq_queue(scope_demo_t *d)
 {
     mq_t *m = d->data;
     q.demo = d;
-    if (!(q.c = mq_connect(d, &m->broker, NULL, N_("step 6")))) {
+    if (!(q.c = mq_connect(d, &m->broker, NULL, N_("step 7")))) {
         scope_demo_next(d);
         return;
     }

@@ -112,8 +112,8 @@ void mq_steady(scope_demo_t *d)
 {
     mq_t *m = d->data;
     st.demo = d;
-    st.pub = mq_connect(d, &m->broker, NULL, N_("step 5"));
-    st.sub = mq_connect(d, &m->broker, NULL, N_("step 5"));
+    st.pub = mq_connect(d, &m->broker, NULL, N_("step 13"));
+    st.sub = mq_connect(d, &m->broker, NULL, N_("step 13"));
     if (!st.pub || !st.sub) {
         end();
         return;
