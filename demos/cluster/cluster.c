@@ -1,6 +1,5 @@
-/* cluster: cluster.fork() with the lid off, the master's side.
- *
- * What node does for the article's master-worker.js, step by step:
+/* cluster: cluster.fork() with the lid off, the master's side. What node does for the
+ * article's master-worker.js, step by step:
  *
  *   1. cluster.fork() is child_process.fork() with an id: a socketpair, the
  *      worker's end at fd 3, NODE_CHANNEL_FD=3 and NODE_UNIQUE_ID=N.
@@ -14,8 +13,7 @@
  *   7-9. One port for every worker (port.c), requests through it (load.c),
  *      a rolling restart (restart.c).
  *  10. disconnect: {act:'disconnect'} to each; each closes its server, its
- *      end of the channel, and exits.
- * A worker that dies unasked is forked again, as PM2 does.
+ *      end of the channel, and exits. One that dies unasked is forked again, as PM2 does.
  */
 #include <errno.h>
 #include <signal.h>
@@ -35,8 +33,8 @@ cluster_worker_t *cluster_fork(cluster_t *c)
 {
     cluster_worker_t *w = cluster_slot(c); /* the next id, in a free slot */
     if (!w || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, w->fds) < 0) {
-        scope_events_error("fork", "cannot fork another worker: %s", w ? strerror(errno)
-                                                    : scope_events_tr("too many at once"));
+        scope_events_error("fork", "cannot fork another worker: %s",
+                           w ? strerror(errno) : scope_events_tr("too many at once"));
         return NULL;
     }
     char id[32], port[32];
@@ -227,7 +225,7 @@ static void on_worker_exit(scope_child_t *child, int code, int sig)
     /* Unasked, it is replaced (as PM2 does), unless enough still run. */
     if (!asked && !c->ending && cluster_count(c) < c->nworkers) {
         scope_events_log("worker %d died (%s %d) unasked: the master forks another, as PM2 does",
-                         w->id, sig ? scope_events_tr("signal") : scope_events_tr("code"),
+                         w->id, scope_events_tr(sig ? N_("signal") : N_("code")),
                          sig ? sig : code);
         c->replaced++;
         cluster_fork(c);

@@ -127,10 +127,9 @@ int fork_ipc_send(fork_ipc_t *p, cJSON *msg)
 static void on_timeout(uv_timer_t *t)
 {
     fork_ipc_t *p = scope_container_of(t, fork_ipc_t, timer);
-    scope_demo_check(p->demo, 0, "timeout",
-                     "no %s from %s %s in %lld s (it must answer as "
-                     "fork-ipc-child.js does): disconnecting",
-                     scope_events_tr(p->awaited), p->argv[0], p->argv[1], p->timeout_s);
+    scope_demo_check(p->demo, 0, "timeout", "no %s from %s %s in %lld s (it must answer as "
+                     "fork-ipc-child.js does): disconnecting", scope_events_tr(p->awaited),
+                     p->argv[0], p->argv[1], p->timeout_s);
     scope_channel_disconnect(&p->ch);
     scope_child_kill(&p->child, SIGTERM, 0);
 }

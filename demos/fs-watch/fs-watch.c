@@ -1,17 +1,15 @@
-/* fs-watch: a JSON file as a mailbox (article 001's
- * `fs.watch('./msg.json', () => JSON.parse(fs.readFileSync('./msg.json')))`),
- * with the lid off.
+/* fs-watch: a JSON file as a mailbox, with the lid off (article 001's
+ * `fs.watch('./msg.json', () => JSON.parse(fs.readFileSync('./msg.json')))`).
  *
  *   1. A private directory (mkdtemp, 0700) holds msg.json. The watcher, this
  *      process, calls uv_fs_event_start() on the file: libuv makes an inotify
  *      fd (inotify_init1) and adds a watch on the file's inode
  *      (inotify_add_watch). The writer, this program again as --role writer,
  *      saves a message as fs.writeFile does (writer.c): open(O_TRUNC), then
- *      write(), each on libuv's thread pool.
- *      On every event the watcher reads the whole file (readFileSync: open,
- *      fstat, read, bounded by --max-read) and parses it. Each message
- *      carries its write time ("t", the monotonic clock both processes
- *      share): write -> parsed is its latency.
+ *      write(), each on libuv's thread pool. On every event the watcher
+ *      reads the whole file (readFileSync: open, fstat, read, bounded by
+ *      --max-read) and parses it. Each message carries its write time ("t",
+ *      the monotonic clock both processes share): write -> parsed is its latency.
  *   2-7. What really happens (several.c, torn.c, renamed.c, coalesce.c,
  *      polling.c, measure.c): several events for one write, a torn read, the
  *      watch lost by a rename, coalesced events and a full queue, polling,
@@ -186,10 +184,9 @@ void fsw_watch_read(fsw_watch_t *w)
         char shown[48];
         scope_trace_summarize(shown, sizeof shown, buf ? buf : "", (size_t)got);
         w->bad++;
+        const char *empty = got == 0 ? N_(" (empty: truncated, not yet written)") : "";
         scope_events_error("parse", "%s read %zd bytes, not JSON%s: %s", scope_events_tr(w->label),
-                           got, got == 0 ? scope_events_tr(" (empty: truncated, not yet written)")
-                                         : "",
-                           shown);
+                           got, *empty ? scope_events_tr(empty) : "", shown);
         free(buf);
         return;
     }
