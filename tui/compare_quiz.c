@@ -3,7 +3,7 @@
  *
  * The questions and their words are compare_quiz_items'; here, the round:
  * each (p, or r at the end of one) asks them in another order, shuffled
- * from a seed drawn once per session: IPCSCOPE_QUIZ_SEED=N makes the orders
+ * from a number drawn once per session: IPCSCOPE_QUIZ_ORDER=N makes the orders
  * reproducible, and 0 keeps the list's order every round. The answer of a
  * question is decided when the quiz opens, from the figures of the
  * document, so that changing the language or a run ending meanwhile cannot
@@ -37,8 +37,8 @@ static struct {
     int score;                        /* this round */
     int session_right, session_asked; /* every round since the dashboard started */
     int rounds;                       /* rounds begun this session */
-    int seeded;
-    uint64_t seed; /* the session's: every round's order follows from it */
+    int keyed;
+    uint64_t key; /* the session's: every round's order follows from it */
 } quiz;
 
 /* ---- the order of a round ---------------------------------------------------- */
@@ -52,40 +52,40 @@ static uint64_t next_random(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-/* The session's seed: IPCSCOPE_QUIZ_SEED, else the clock and the pid. */
-static void seed_once(void)
+/* The session's order key: IPCSCOPE_QUIZ_ORDER, else the clock and the pid. */
+static void key_once(void)
 {
-    if (quiz.seeded)
+    if (quiz.keyed)
         return;
-    quiz.seeded = 1;
-    const char *env = getenv("IPCSCOPE_QUIZ_SEED");
+    quiz.keyed = 1;
+    const char *env = getenv("IPCSCOPE_QUIZ_ORDER");
     char *end;
     if (env && *env) {
         unsigned long long v = strtoull(env, &end, 10);
         if (!*end) {
-            quiz.seed = v;
+            quiz.key = v;
             return;
         }
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    quiz.seed = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 40);
-    if (!quiz.seed)
-        quiz.seed = 1; /* 0 means the list's order */
+    quiz.key = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 40);
+    if (!quiz.key)
+        quiz.key = 1; /* 0 means the list's order */
 }
 
 /* A new round: its questions in an order of their own, never the order of
- * the round before (seed 0: the list's order, always). */
+ * the round before (key 0: the list's order, always). */
 static void new_round(void)
 {
-    seed_once();
+    key_once();
     quiz.rounds++;
-    if (!quiz.seed || quiz.n < 2)
+    if (!quiz.key || quiz.n < 2)
         return;
     const tui_quiz_spec_t *before[TUI_QUIZ_MAX];
     for (int i = 0; i < quiz.n; i++)
         before[i] = quiz.q[i].spec;
-    uint64_t state = quiz.seed ^ ((uint64_t)quiz.rounds * 0xd1b54a32d192ed03ULL);
+    uint64_t state = quiz.key ^ ((uint64_t)quiz.rounds * 0xd1b54a32d192ed03ULL);
     for (int tries = 0; tries < 16; tries++) {
         for (int i = quiz.n - 1; i > 0; i--) { /* Fisher-Yates */
             int j = (int)(next_random(&state) % (uint64_t)(i + 1));

@@ -9,8 +9,8 @@
  * whose rows were not measured is left out. The student answers first; then
  * the measured answer stands beside the prediction, with what the articles
  * said and the demo that shows it, and a score: this round's and the
- * session's. Each round asks its questions in another order, from a seed
- * drawn once per session (IPCSCOPE_QUIZ_SEED=N fixes it; 0 keeps the
+ * session's. Each round asks its questions in another order, from a number
+ * drawn once per session (IPCSCOPE_QUIZ_ORDER=N fixes it; 0 keeps the
  * list's order).
  *
  * Usage (compare.c):

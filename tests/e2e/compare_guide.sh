@@ -7,9 +7,9 @@
 #      Enter on an answer opens its demo, and q comes back to the menu;
 #   2. the quiz: the figures hidden until the prediction, then the measured
 #      answer beside it, the score counted right, the end of the round, L,
-#      another round (r) whose session score goes on (IPCSCOPE_QUIZ_SEED=0:
-#      the list's order, every round); with a seed, each round in another
-#      order, the same orders again for the same seed;
+#      another round (r) whose session score goes on (IPCSCOPE_QUIZ_ORDER=0:
+#      the list's order, every round); with an order key, each round in another
+#      order, the same orders again for the same key;
 #   3. with no document: both say to measure first (m), and nothing is run;
 #   4. 160x40 and TERM=xterm-mono draw the same screens; nothing is left.
 # No timing threshold: what is checked is what is shown.
@@ -81,7 +81,7 @@ keys() { # SESSION KEY...: one at a time, each after the screen took the last
 start() { # SESSION W H TERM [ENV...]: ipcscope compare; the shell stays to show how it ended
     _s=$1 _w=$2 _h=$3 _t=$4; shift 4
     T new-session -d -s "$_s" -x "$_w" -y "$_h" -e LANG=C.UTF-8 -e XDG_CACHE_HOME="$XDG_CACHE_HOME" \
-        -e IPCSCOPE_QUIZ_SEED="${QUIZ_SEED:-0}" "$@" \
+        -e IPCSCOPE_QUIZ_ORDER="${QUIZ_ORDER:-0}" "$@" \
         "env TERM=$_t $IPCSCOPE compare; echo IPCSCOPE-EXIT-\$?; exec sh"
 }
 quit() { # SESSION: q until the shell says how ipcscope ended
@@ -256,8 +256,8 @@ keys "$s" L q
 check "quiz: q goes back to the table" wait_screen "$s" 'CACHED'
 quit "$s" "quiz"
 
-# The order of a round: with a seed, each round another order; the same
-# seed, the same orders.
+# The order of a round: with a key, each round another order; the same
+# key, the same orders.
 order() { # SESSION: answers a round with 1 and prints its questions in order
     for _i in 1 2 3 4 5 6 7 8; do
         keys "$1" 1
@@ -269,7 +269,7 @@ order() { # SESSION: answers a round with 1 and prints its questions in order
     screen "$1" | sed -n 's/^ *[✓✗] *[0-9]\. \([^?]*?\).*/\1/p'
 }
 s=order
-QUIZ_SEED=7 start "$s" 80 24 xterm-256color
+QUIZ_ORDER=7 start "$s" 80 24 xterm-256color
 wait_screen "$s" 'CACHED' >/dev/null
 keys "$s" p
 order "$s" >round1.txt
@@ -283,11 +283,11 @@ check "quiz order: the next round (r) asks the same eight" cmp -s sorted1.txt so
 check "quiz order: in another order" sh -c '! cmp -s round1.txt round2.txt'
 check "quiz order: the session's score counts both rounds" wait_screen "$s" 'this session: [0-9]+ of 16 \(2 rounds\)'
 quit "$s" "quiz order"
-QUIZ_SEED=7 start "$s" 80 24 xterm-256color
+QUIZ_ORDER=7 start "$s" 80 24 xterm-256color
 wait_screen "$s" 'CACHED' >/dev/null
 keys "$s" p
 order "$s" >again.txt
-check "quiz order: the same seed, the same first round" cmp -s round1.txt again.txt
+check "quiz order: the same key, the same first round" cmp -s round1.txt again.txt
 quit "$s" "quiz order again"
 s=order0
 start "$s" 80 24 xterm-256color
@@ -297,7 +297,7 @@ order "$s" >list1.txt
 keys "$s" r
 wait_screen "$s" 'Question 1 of 8' >/dev/null
 order "$s" >list2.txt
-check "quiz order: seed 0 asks in the list's order, every round" \
+check "quiz order: key 0 asks in the list's order, every round" \
     sh -c 'cmp -s list1.txt list2.txt && head -n 1 list1.txt | grep -q "Unix socket or TCP loopback"'
 quit "$s" "quiz order 0"
 
